@@ -1,0 +1,26 @@
+"""API token scopes. Plugins register theirs; a token can only carry registered scopes."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from portal.exceptions import TokenError
+
+SCOPES: dict[str, object] = {
+    "account:read": _("Read the organisation's profile, sites and members"),
+}
+
+
+def register_scope(name: str, description: str) -> None:
+    SCOPES[name] = description
+
+
+def validate_scopes(scopes: list[str]) -> None:
+    if not scopes:
+        raise TokenError("Choose at least one scope.", field="scopes")
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown:
+        raise TokenError(
+            f"Unknown scope(s): {', '.join(unknown)}. Known: {', '.join(sorted(SCOPES))}.",
+            field="scopes",
+        )

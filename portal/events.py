@@ -1,0 +1,80 @@
+"""Domain events: CloudEvents 1.0 records written to the outbox inside the caller's transaction.
+
+Plugins publish with `publish()` and react to each other's events with `subscribe()`; handlers run
+only after the transaction commits, so a rolled-back change neither stores nor dispatches an event.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+
+from portal.models import Organisation, OutboxEvent
+
+logger = logging.getLogger(__name__)
+
+EventHandler = Callable[[OutboxEvent], None]
+_subscribers: list[tuple[str, EventHandler]] = []
+
+
+class EventError(Exception):
+    pass
+
+
+def _json_safe(data: dict[str, Any]) -> dict[str, Any]:
+    # Decimals, datetimes and UUIDs become strings exactly as DjangoJSONEncoder writes them.
+    import json
+
+    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+
+
+def publish(
+    type: str,  # noqa: A002 - CloudEvents names the attribute "type"
+    organisation: Organisation | None,
+    subject: str,
+    data: dict[str, Any],
+) -> OutboxEvent:
+    """Write one event to the outbox. Must run inside `transaction.atomic()`.
+
+    Event types are dotted and start with ``greenloop.``, e.g. ``greenloop.carbon.points_awarded``.
+    """
+    if not type.startswith("greenloop.") or type.count(".") < 2:
+        raise EventError(f"Event type {type!r} must look like 'greenloop.<area>.<what_happened>'.")
+    if not transaction.get_connection().in_atomic_block:
+        raise EventError("publish() must be called inside transaction.atomic() with the change.")
+    event = OutboxEvent.objects.create(
+        source=settings.GREENLOOP_EVENT_SOURCE,
+        type=type,
+        time=timezone.now(),
+        subject=subject,
+        data=_json_safe(data),
+        organisation=organisation,
+    )
+    transaction.on_commit(lambda: _dispatch(event))
+    return event
+
+
+def subscribe(pattern: str, handler: EventHandler) -> None:
+    """Call `handler(event)` after commit for every event whose type matches the glob `pattern`."""
+    _subscribers.append((pattern, handler))
+
+
+def unsubscribe(pattern: str, handler: EventHandler) -> None:
+    _subscribers.remove((pattern, handler))
+
+
+def _dispatch(event: OutboxEvent) -> None:
+    for pattern, handler in list(_subscribers):
+        if fnmatch.fnmatchcase(event.type, pattern):
+            try:
+                handler(event)
+            except Exception:
+                # One plugin's failing reaction must not break another's or the committed change.
+                logger.exception("Event handler %r failed for %s", handler, event.id)

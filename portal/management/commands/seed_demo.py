@@ -1,0 +1,68 @@
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from portal.demo import DEMO_PASSWORD, ORGS, PEOPLE
+from portal.models import Membership, Organisation, Site, User
+from portal.staff_roles import ensure_staff_groups
+
+
+class Command(BaseCommand):
+    help = "Create or refresh the demo organisations and logins (idempotent). Never in production."
+
+    def handle(self, *args, **options):
+        if not getattr(settings, "GREENLOOP_IS_DEMO", False):
+            raise CommandError(
+                "seed_demo refuses to run with production settings: it creates accounts with "
+                "published passwords."
+            )
+        with transaction.atomic():
+            ensure_staff_groups()
+            orgs = {}
+            for spec in ORGS:
+                org, _ = Organisation.objects.update_or_create(
+                    slug=spec.slug,
+                    defaults={
+                        "name": spec.name,
+                        "country": spec.country,
+                        "tier": spec.tier,
+                        "crm_external_id": spec.crm_external_id,
+                        "is_active": True,
+                    },
+                )
+                for name, country, region in spec.sites:
+                    Site.objects.update_or_create(
+                        organisation=org, name=name, defaults={"country": country, "region": region}
+                    )
+                orgs[spec.slug] = org
+            for person in PEOPLE:
+                user, _ = User.objects.update_or_create(
+                    email=person.email,
+                    defaults={
+                        "first_name": person.first_name,
+                        "last_name": person.last_name,
+                        "is_staff": bool(person.staff_role or person.superuser),
+                        "is_superuser": person.superuser,
+                        "is_active": True,
+                        "preferred_language": person.language,
+                    },
+                )
+                user.set_password(DEMO_PASSWORD)
+                user.save(update_fields=["password"])
+                EmailAddress.objects.update_or_create(
+                    user=user, email=person.email, defaults={"verified": True, "primary": True}
+                )
+                for slug, role in person.memberships:
+                    Membership.objects.update_or_create(
+                        user=user, organisation=orgs[slug], defaults={"role": role}
+                    )
+                if person.staff_role:
+                    user.groups.add(Group.objects.get(name=person.staff_role))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready: {len(ORGS)} organisations, {len(PEOPLE)} logins "
+                f"(password: {DEMO_PASSWORD})."
+            )
+        )

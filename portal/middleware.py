@@ -1,0 +1,53 @@
+"""Two-factor enforcement: staff before the admin, members of organisations that require it."""
+
+from __future__ import annotations
+
+from allauth.mfa.utils import is_mfa_enabled
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from portal.models import Membership
+
+ADMIN_PREFIXES = ("/admin/",)
+# Paths a user must still reach to set up 2FA, sign out or change language.
+EXEMPT_PREFIXES = ("/accounts/", "/static/", "/media/", "/i18n/", "/api/", "/favicon")
+
+
+class MfaEnforcementMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        redirect = self._enforce(request)
+        return redirect or self.get_response(request)
+
+    def _enforce(self, request: HttpRequest) -> HttpResponse | None:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        path = request.path
+        if path.startswith(EXEMPT_PREFIXES):
+            return None
+        if path.startswith(ADMIN_PREFIXES):
+            if user.is_staff and not is_mfa_enabled(user):
+                messages.warning(
+                    request,
+                    _("Staff must turn on two-factor authentication before using the admin."),
+                )
+                return HttpResponseRedirect(reverse("mfa_activate_totp"))
+            return None
+        required_by = (
+            Membership.objects.filter(user=user, organisation__require_mfa=True)
+            .values_list("organisation__name", flat=True)
+            .first()
+        )
+        if required_by and not is_mfa_enabled(user):
+            messages.warning(
+                request,
+                _("%(org)s requires two-factor authentication. Please set it up to continue.")
+                % {"org": required_by},
+            )
+            return HttpResponseRedirect(reverse("mfa_activate_totp"))
+        return None

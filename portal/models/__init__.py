@@ -1,0 +1,18 @@
+from .audit import AuditEvent
+from .events import OutboxEvent
+from .organisations import Invitation, Membership, Organisation, Role, Site, Tier
+from .tokens import ApiToken
+from .users import User
+
+__all__ = [
+    "ApiToken",
+    "AuditEvent",
+    "Invitation",
+    "Membership",
+    "Organisation",
+    "OutboxEvent",
+    "Role",
+    "Site",
+    "Tier",
+    "User",
+]

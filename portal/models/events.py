@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .organisations import Organisation
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    DELIVERED = "delivered", _("Delivered")
+    DEAD = "dead", _("Dead-lettered")
+
+
+class OutboxEvent(models.Model):
+    """A CloudEvents 1.0 record, written in the same transaction as the change it describes."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    source = models.CharField(max_length=200)
+    specversion = models.CharField(max_length=10, default="1.0")
+    type = models.CharField(max_length=200, db_index=True)
+    time = models.DateTimeField(db_index=True)
+    subject = models.CharField(max_length=200, blank=True)
+    datacontenttype = models.CharField(max_length=100, default="application/json")
+    data = models.JSONField(default=dict)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(
+        max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["time", "id"]
+        verbose_name = _("outbox event")
+        verbose_name_plural = _("outbox events")
+        indexes = [models.Index(fields=["status", "time"], name="outbox_status_time")]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.subject}"
+
+    def as_cloudevent(self) -> dict:
+        event = {
+            "specversion": self.specversion,
+            "id": str(self.id),
+            "source": self.source,
+            "type": self.type,
+            "time": self.time.isoformat().replace("+00:00", "Z"),
+            "datacontenttype": self.datacontenttype,
+            "data": self.data,
+        }
+        if self.subject:
+            event["subject"] = self.subject
+        if self.organisation_id:
+            # CloudEvents extension attribute: lowercase alphanumerics only.
+            event["greenloopaccount"] = str(self.organisation_id)
+        return event

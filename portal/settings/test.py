@@ -1,0 +1,41 @@
+"""Test settings: PostgreSQL when reachable (as in CI), SQLite otherwise.
+
+Tests marked `postgres` are skipped with the reason on SQLite, and CI treats such skips as failures.
+"""
+
+import socket
+
+from .base import *
+
+SECRET_KEY = "test-only-not-secret"  # noqa: S105
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_BROKER_URL = "memory://"
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+MEDIA_ROOT = VAR_DIR / "test-media"
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
+GREENLOOP_IS_DEMO = True
+ACCOUNT_RATE_LIMITS = {**ACCOUNT_RATE_LIMITS}
+
+
+def _postgres_reachable(url: str) -> bool:
+    parsed = dj_database_url.parse(url)
+    try:
+        with socket.create_connection(
+            (parsed.get("HOST") or "127.0.0.1", int(parsed.get("PORT") or 5432)), timeout=1
+        ):
+            return True
+    except OSError:
+        return False
+
+
+_TEST_PG_URL = os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/greenloop")
+if os.environ.get("GREENLOOP_TEST_DB", "auto") != "sqlite" and _postgres_reachable(_TEST_PG_URL):
+    DATABASES = {"default": dj_database_url.parse(_TEST_PG_URL)}
+    GREENLOOP_TEST_POSTGRES_REASON = ""
+else:
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+    GREENLOOP_TEST_POSTGRES_REASON = f"no PostgreSQL reachable at {_TEST_PG_URL}"

@@ -1,0 +1,66 @@
+"""Vendor staff roles: groups with Wagtail admin access and the permissions each role needs."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class StaffRole(models.TextChoices):
+    SUSTAINABILITY = "Sustainability", _("Sustainability")
+    PRODUCT = "Product", _("Product")
+    MODERATOR = "Moderator", _("Moderator")
+    CUSTOMER_SUCCESS = "Customer success", _("Customer success")
+    INTEGRATION_ADMIN = "Integration admin", _("Integration admin")
+
+
+# Staff roles that serve customer accounts directly and so may see every organisation.
+ACCOUNT_FACING_ROLES = {
+    StaffRole.SUSTAINABILITY,
+    StaffRole.CUSTOMER_SUCCESS,
+    StaffRole.INTEGRATION_ADMIN,
+}
+
+# Model permissions per role, as "app_label.codename". Plugins extend this with `grant()`.
+ROLE_PERMISSIONS: dict[str, set[str]] = {
+    StaffRole.SUSTAINABILITY: {"portal.view_organisation", "portal.view_auditevent"},
+    StaffRole.PRODUCT: {"portal.view_organisation"},
+    StaffRole.MODERATOR: {"portal.view_auditevent"},
+    StaffRole.CUSTOMER_SUCCESS: {
+        "portal.view_organisation",
+        "portal.change_organisation",
+        "portal.view_auditevent",
+    },
+    StaffRole.INTEGRATION_ADMIN: {
+        "portal.view_organisation",
+        "portal.view_auditevent",
+        "portal.view_outboxevent",
+    },
+}
+
+
+def grant(role: StaffRole, *permissions: str) -> None:
+    """Let a plugin add its model permissions to a staff role (applied on the next migrate)."""
+    ROLE_PERMISSIONS[role].update(permissions)
+
+
+def ensure_staff_groups(**kwargs) -> None:
+    """Create the staff groups and give them admin access plus their permissions. Idempotent."""
+    from django.contrib.auth.models import Group, Permission
+
+    access_admin = Permission.objects.filter(
+        content_type__app_label="wagtailadmin", codename="access_admin"
+    ).first()
+    for role in StaffRole:
+        group, _created = Group.objects.get_or_create(name=role.value)
+        wanted = []
+        for dotted in ROLE_PERMISSIONS[role]:
+            app_label, codename = dotted.split(".", 1)
+            perm = Permission.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
+            if perm:
+                wanted.append(perm)
+        if access_admin:
+            wanted.append(access_admin)
+        group.permissions.add(*wanted)

@@ -1,0 +1,57 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.urls import include, path
+from django.utils.module_loading import autodiscover_modules
+from django.views.i18n import JavaScriptCatalog
+from wagtail import urls as wagtail_urls
+from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.documents import urls as wagtaildocs_urls
+
+from portal import views
+
+# Plugins attach their API routers in their own api.py; import them before building the URLs.
+autodiscover_modules("api")
+from portal.api import api  # noqa: E402
+
+app_urls = (
+    [
+        path("dashboard/", views.dashboard_redirect, name="dashboard"),
+        path("switch/", views.switch_organisation, name="switch_organisation"),
+        path("invitations/<str:key>/", views.invitation, name="invitation"),
+        path("o/<slug:org_slug>/", views.org_dashboard, name="org_dashboard"),
+        path("o/<slug:org_slug>/members/", views.members, name="members"),
+        path("o/<slug:org_slug>/members/invite/", views.invite, name="invite"),
+        path("o/<slug:org_slug>/members/<int:pk>/role/", views.change_role, name="change_role"),
+        path(
+            "o/<slug:org_slug>/members/<int:pk>/remove/",
+            views.remove_member,
+            name="remove_member",
+        ),
+        path(
+            "o/<slug:org_slug>/invitations/<int:pk>/revoke/",
+            views.revoke_invitation,
+            name="revoke_invitation",
+        ),
+        path("o/<slug:org_slug>/tokens/", views.tokens, name="tokens"),
+        path("o/<slug:org_slug>/tokens/issue/", views.issue_token, name="issue_token"),
+        path("o/<slug:org_slug>/tokens/<int:pk>/revoke/", views.revoke_token, name="revoke_token"),
+        path("o/<slug:org_slug>/settings/", views.org_settings, name="org_settings"),
+        path("o/<slug:org_slug>/audit/", views.audit_log, name="audit_log"),
+    ],
+    "portal",
+)
+
+urlpatterns = [
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("api/v1/", api.urls),
+    path("admin/", include(wagtailadmin_urls)),
+    path("documents/", include(wagtaildocs_urls)),
+    path("", include(app_urls)),
+]
+
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+urlpatterns += [path("", include(wagtail_urls))]

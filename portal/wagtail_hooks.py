@@ -1,0 +1,143 @@
+"""Staff screens in the Wagtail admin: organisations, the audit trail and the event outbox."""
+
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
+from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
+from wagtail.permission_policies import ModelPermissionPolicy
+from wagtail.permissions import register_permission_policy
+
+from portal.models import AuditEvent, Organisation, OutboxEvent
+
+
+class ReadOnlyPermissionPolicy(ModelPermissionPolicy):
+    """Evidence is never edited through the admin, not even by superusers."""
+
+    READ_ACTIONS = {"view"}
+
+    def user_has_permission(self, user, action):
+        return action in self.READ_ACTIONS and super().user_has_permission(user, action)
+
+    def user_has_any_permission(self, user, actions):
+        return any(self.user_has_permission(user, action) for action in actions)
+
+    def user_has_permission_for_instance(self, user, action, instance):
+        return self.user_has_permission(user, action)
+
+    def users_with_any_permission(self, actions):
+        actions = [a for a in actions if a in self.READ_ACTIONS]
+        return (
+            super().users_with_any_permission(actions)
+            if actions
+            else self.auth_model.objects.none()
+        )
+
+    def instances_user_has_any_permission_for(self, user, actions):
+        if self.user_has_any_permission(user, actions):
+            return self.model._default_manager.all()
+        return self.model._default_manager.none()
+
+
+register_permission_policy(AuditEvent, ReadOnlyPermissionPolicy(AuditEvent))
+register_permission_policy(OutboxEvent, ReadOnlyPermissionPolicy(OutboxEvent))
+
+
+class OrganisationViewSet(ModelViewSet):
+    model = Organisation
+    icon = "group"
+    menu_label = _("Organisations")
+    add_to_admin_menu = False
+    list_display = ["name", "slug", "tier", "country", "crm_external_id", "require_mfa"]
+    list_filter = ["tier", "country", "require_mfa", "is_active"]
+    search_fields = ["name", "slug", "crm_external_id"]
+    inspect_view_enabled = True
+    copy_view_enabled = False
+    list_export = ["name", "slug", "tier", "country", "crm_external_id", "created_at"]
+    panels = [
+        MultiFieldPanel(
+            [
+                FieldPanel("name"),
+                FieldPanel("slug"),
+                FieldPanel("crm_external_id"),
+                FieldPanel("tier"),
+                FieldPanel("country"),
+            ],
+            heading=_("Profile"),
+        ),
+        FieldPanel("require_mfa"),
+        FieldPanel("is_active"),
+        InlinePanel("sites", heading=_("Sites"), label=_("Site")),
+    ]
+
+
+class AuditEventViewSet(ModelViewSet):
+    model = AuditEvent
+    icon = "list-ul"
+    menu_label = _("Audit trail")
+    add_to_admin_menu = False
+    # Required by ModelViewSet; the read-only policy never lets anyone reach the form.
+    exclude_form_fields: list[str] = []
+    list_display = [
+        "occurred_at",
+        "actor_label",
+        "organisation",
+        "action",
+        "object_repr",
+        "ip_address",
+    ]
+    list_filter = {
+        "action": ["exact", "startswith"],
+        "organisation": ["exact"],
+        "occurred_at": ["gte", "lte"],
+        "actor_label": ["icontains"],
+    }
+    list_export = [
+        "occurred_at",
+        "actor_label",
+        "organisation",
+        "action",
+        "object_type",
+        "object_id",
+        "object_repr",
+        "ip_address",
+        "user_agent",
+        "details",
+    ]
+    export_filename = "greenloop-audit"
+    inspect_view_enabled = True
+    copy_view_enabled = False
+    list_per_page = 50
+    ordering = ["-occurred_at"]
+
+    def get_queryset(self, request):
+        return AuditEvent.objects.select_related("organisation")
+
+
+class OutboxEventViewSet(ModelViewSet):
+    model = OutboxEvent
+    icon = "resubmit"
+    menu_label = _("Event outbox")
+    add_to_admin_menu = False
+    exclude_form_fields: list[str] = []
+    list_display = ["time", "type", "subject", "organisation", "status", "attempts"]
+    list_filter = ["status", "type", "organisation"]
+    inspect_view_enabled = True
+    copy_view_enabled = False
+    list_export = ["id", "time", "type", "subject", "organisation", "status", "attempts", "data"]
+    export_filename = "greenloop-outbox"
+    ordering = ["-time"]
+
+    def get_queryset(self, request):
+        return OutboxEvent.objects.select_related("organisation")
+
+
+class CustomersGroup(ModelViewSetGroup):
+    menu_label = _("Customers")
+    menu_icon = "group"
+    menu_order = 200
+    items = (OrganisationViewSet, AuditEventViewSet, OutboxEventViewSet)
+
+
+@hooks.register("register_admin_viewset")
+def register_customer_viewsets():
+    return CustomersGroup()
