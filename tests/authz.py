@@ -1,0 +1,44 @@
+"""The authorisation walk's registry: how to classify every route and fill in its parameters.
+
+Each plugin adds its routes here (public prefixes, sample values for URL parameters that point
+at another organisation's objects) so that `tests/portal/test_authorization_walk.py` covers them.
+A route that is neither public nor fillable fails the walk, so nothing new goes unchecked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+# Routes anyone may open: sign-in pages, language switch, static assets, the public Wagtail site,
+# and invitation links (which carry their own secret).
+PUBLIC_ROUTE_PREFIXES: list[str] = [
+    "accounts/",
+    "i18n/",
+    "jsi18n/",
+    "invitations/",
+    "documents/",  # Wagtail serves documents with its own privacy rules
+    "static/",
+    "media/",
+]
+# Named routes that are public although their prefix is not (redirects to sign-in).
+PUBLIC_ROUTE_NAMES: set[str] = {"wagtail_login_redirect"}
+# Routes behind the Wagtail admin's own sign-in check (tested separately).
+ADMIN_ROUTE_PREFIXES: list[str] = ["admin/"]
+# The API is walked separately through its OpenAPI schema.
+API_ROUTE_PREFIXES: list[str] = ["api/v1/"]
+
+# For each URL parameter: a function (foreign organisation) -> a value that points at an object
+# of that organisation. The walk signs in as a member of another organisation and expects 404.
+URL_PARAM_SAMPLES: dict[str, Callable[[Any], Any]] = {
+    "org_slug": lambda org: org.slug,
+}
+# For parameters whose objects live under an org_slug route: an id of an object that belongs to the
+# foreign organisation. Default: 1 (the org lookup fails first).
+NESTED_PARAM_SAMPLES: dict[str, Callable[[Any], Any]] = {
+    "pk": lambda org: 1,
+}
+# API path parameters -> value pointing at the foreign organisation's object.
+API_PARAM_SAMPLES: dict[str, Callable[[Any], Any]] = {
+    "slug": lambda org: org.slug,
+}
