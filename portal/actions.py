@@ -9,15 +9,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from portal import audit
+from portal import audit, tasks
 from portal.api_scopes import validate_scopes
 from portal.events import publish
 from portal.exceptions import InvitationError, MembershipError, PermissionDeniedError, TokenError
@@ -51,6 +49,15 @@ def invite_member(
         )
     try:
         with transaction.atomic():
+            # An expired invitation still counts as open for the uniqueness constraint; close it,
+            # or the address could never be invited again (its page tells them to ask for one).
+            Invitation.objects.filter(
+                organisation=organisation,
+                email__iexact=email,
+                accepted_at__isnull=True,
+                revoked_at__isnull=True,
+                expires_at__lte=timezone.now(),
+            ).update(revoked_at=timezone.now())
             invitation = Invitation.objects.create(
                 organisation=organisation, email=email, role=role, invited_by=by
             )
@@ -72,19 +79,15 @@ def invite_member(
         raise InvitationError(
             _("%(email)s already has an open invitation.") % {"email": email}, field="email"
         ) from exc
-    transaction.on_commit(lambda: send_invitation_email(invitation, request))
-    return invitation
-
-
-def send_invitation_email(invitation: Invitation, request: HttpRequest | None = None) -> None:
     path = reverse("portal:invitation", kwargs={"key": invitation.key})
-    url = request.build_absolute_uri(path) if request else settings.WAGTAILADMIN_BASE_URL + path
-    context = {"invitation": invitation, "url": url}
-    # The invitee's language is unknown; send in the inviter's current language.
-    with translation.override(translation.get_language()):
-        subject = _("You are invited to %(org)s on GreenLoop") % {"org": invitation.organisation}
-        body = render_to_string("portal/email/invitation.txt", context)
-    send_mail(subject, body, None, [invitation.email])
+    accept_url = (
+        request.build_absolute_uri(path) if request else settings.WAGTAILADMIN_BASE_URL + path
+    )
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    transaction.on_commit(
+        lambda: tasks.send_invitation_email.delay(invitation.pk, accept_url, language)
+    )
+    return invitation
 
 
 def revoke_invitation(invitation: Invitation, *, by: User, request: HttpRequest | None = None):
@@ -103,9 +106,16 @@ def revoke_invitation(invitation: Invitation, *, by: User, request: HttpRequest 
         )
 
 
-def check_invitation(key: str) -> Invitation:
-    """The invitation behind a link, or a clear refusal saying why it cannot be used."""
-    invitation = Invitation.objects.select_related("organisation").filter(key=key).first()
+def check_invitation(key: str, *, lock: bool = False) -> Invitation:
+    """The invitation behind a link, or a clear refusal saying why it cannot be used.
+
+    With `lock=True` (inside a transaction) the row is locked before it is checked, so a
+    concurrent acceptance is seen as "already used".
+    """
+    invitations = Invitation.objects.select_related("organisation")
+    if lock:
+        invitations = invitations.select_for_update(of=("self",))
+    invitation = invitations.filter(key=key).first()
     if invitation is None:
         raise InvitationError(_("This invitation link is not valid."), code="invitation_unknown")
     if invitation.accepted_at:
@@ -123,27 +133,26 @@ def check_invitation(key: str) -> Invitation:
 
 def accept_invitation(key: str, user: User, *, request: HttpRequest | None = None) -> Membership:
     """Join the organisation. The signed-in address must be the invited one."""
+    invitation = check_invitation(key)
+    if user.email.lower() != invitation.email.lower():
+        # Recorded outside the transaction below, which the refusal would roll back.
+        audit.record(
+            "invitation.refused_foreign",
+            actor=user,
+            organisation=invitation.organisation,
+            obj=invitation,
+            request=request,
+        )
+        raise InvitationError(
+            _(
+                "This invitation was sent to a different e-mail address. Sign out and "
+                "sign in as the invited person to accept it."
+            ),
+            code="invitation_foreign",
+        )
     with transaction.atomic():
-        invitation = check_invitation(key)
-        # Lock so that two concurrent accepts cannot both succeed.
-        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
-        if invitation.accepted_at:
-            raise InvitationError(_("This invitation has already been used."))
-        if user.email.lower() != invitation.email.lower():
-            audit.record(
-                "invitation.refused_foreign",
-                actor=user,
-                organisation=invitation.organisation,
-                obj=invitation,
-                request=request,
-            )
-            raise InvitationError(
-                _(
-                    "This invitation was sent to a different e-mail address. Sign out and "
-                    "sign in as the invited person to accept it."
-                ),
-                code="invitation_foreign",
-            )
+        # Check again under a row lock so that two concurrent accepts cannot both succeed.
+        invitation = check_invitation(key, lock=True)
         membership, created = Membership.objects.get_or_create(
             user=user, organisation=invitation.organisation, defaults={"role": invitation.role}
         )

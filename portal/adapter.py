@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from portal import audit
+from portal.models import Invitation
 
 INVITATION_SESSION_KEY = "greenloop_invitation_key"
 
@@ -14,13 +15,20 @@ INVITATION_SESSION_KEY = "greenloop_invitation_key"
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         # B2B portal: accounts come from invitations only; the invitation proves the address.
-        return bool(request.session.get(INVITATION_SESSION_KEY))
+        # The key in the session must still be usable: a withdrawn or expired one opens nothing.
+        key = request.session.get(INVITATION_SESSION_KEY)
+        return bool(key) and Invitation.objects.pending().filter(key=key).exists()
 
     def get_login_redirect_url(self, request: HttpRequest) -> str:
         key = request.session.get(INVITATION_SESSION_KEY)
         if key:
             return reverse("portal:invitation", kwargs={"key": key})
         return super().get_login_redirect_url(request)
+
+    def get_signup_redirect_url(self, request: HttpRequest) -> str:
+        # A new account exists only to accept its invitation: go back there, not to an empty
+        # dashboard.
+        return self.get_login_redirect_url(request)
 
     def post_login(self, request, user, **kwargs):
         response = super().post_login(request, user, **kwargs)

@@ -1,4 +1,5 @@
 from allauth.account.forms import SignupForm as AllauthSignupForm
+from allauth.core import context
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -18,7 +19,8 @@ class SignupForm(AllauthSignupForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._invited_email = None
-        request = getattr(self, "request", None)
+        # allauth's SignupView does not hand the request to the form; its middleware keeps it.
+        request = getattr(self, "request", None) or context.request
         key = request.session.get(INVITATION_SESSION_KEY) if request else None
         if key:
             invitation = Invitation.objects.pending().filter(key=key).first()

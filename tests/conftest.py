@@ -1,4 +1,7 @@
+import functools
 import os
+import socket
+from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
@@ -9,13 +12,30 @@ from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@functools.cache
+def _redis_unreachable() -> str:
+    parsed = urlparse(REDIS_URL)
+    try:
+        with socket.create_connection((parsed.hostname, parsed.port or 6379), timeout=1):
+            return ""
+    except OSError:
+        return f"no Redis reachable at {REDIS_URL}"
+
+
 def pytest_runtest_setup(item):
-    reason = getattr(settings, "GREENLOOP_TEST_POSTGRES_REASON", "")
-    if reason and item.get_closest_marker("postgres"):
-        if IN_CI:
-            # In CI a PostgreSQL-only test that cannot run is a failure, never a quiet skip.
-            pytest.fail(f"CI requires PostgreSQL for this test: {reason}", pytrace=False)
-        pytest.skip(f"needs PostgreSQL: {reason}")
+    missing = {
+        "postgres": getattr(settings, "GREENLOOP_TEST_POSTGRES_REASON", ""),
+        "redis": _redis_unreachable() if item.get_closest_marker("redis") else "",
+    }
+    for marker, reason in missing.items():
+        if reason and item.get_closest_marker(marker):
+            if IN_CI:
+                # In CI a service-backed test that cannot run is a failure, never a quiet skip.
+                pytest.fail(f"CI requires {marker} for this test: {reason}", pytrace=False)
+            pytest.skip(f"needs {marker}: {reason}")
 
 
 @pytest.fixture
@@ -57,3 +77,59 @@ def admin_b(org_b):
 @pytest.fixture
 def member_b(org_b):
     return _member(org_b, Role.MEMBER, "member@globex.example")
+
+
+# --- Shared by the portal foundation tests (invitations, API, audit, MFA, events).
+
+
+@pytest.fixture
+def enable_totp():
+    """Turn on TOTP two-factor sign-in for a user, as allauth does when they finish the setup."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    def enable(user):
+        return TOTP.activate(user, generate_totp_secret()).instance
+
+    return enable
+
+
+def _staff(email, role, **extra):
+    from django.contrib.auth.models import Group
+
+    from portal.staff_roles import ensure_staff_groups
+
+    ensure_staff_groups()
+    user = UserFactory(email=email, is_staff=True, **extra)
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def staff_success(db, enable_totp):
+    """A customer-success staff member with TOTP on, so the admin lets them in."""
+    from portal.staff_roles import StaffRole
+
+    user = _staff("success@greenloop.example", StaffRole.CUSTOMER_SUCCESS)
+    enable_totp(user)
+    return user
+
+
+@pytest.fixture
+def superuser(db, enable_totp):
+    """A vendor superuser with TOTP on."""
+    user = _staff("root@greenloop.example", None, is_superuser=True)
+    enable_totp(user)
+    return user
+
+
+@pytest.fixture
+def received_events():
+    """Every domain event dispatched (after commit) while the test runs, in order."""
+    from portal import events
+
+    received = []
+    handler = received.append
+    events.subscribe("greenloop.*", handler)
+    yield received
+    events.unsubscribe("greenloop.*", handler)

@@ -35,6 +35,10 @@ def _postgres_reachable(url: str) -> bool:
 _TEST_PG_URL = os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/greenloop")
 if os.environ.get("GREENLOOP_TEST_DB", "auto") != "sqlite" and _postgres_reachable(_TEST_PG_URL):
     DATABASES = {"default": dj_database_url.parse(_TEST_PG_URL)}
+    # One test database per run, so that parallel runs on one machine never collide.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.environ.get("GREENLOOP_TEST_DB_NAME", f"test_greenloop_{os.getpid()}")
+    }
     GREENLOOP_TEST_POSTGRES_REASON = ""
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Shared by demo.sh and test.sh: make .venv with the locked dependencies. Safe to run repeatedly.
+# Usage: scripts/bootstrap.sh [--dev]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+UV_VERSION="0.13.9"
+
+source scripts/lib.sh
+
+if [ ! -x .venv/bin/python ]; then
+  PY=$(find_python)
+  if ! "$PY" -m venv .venv 2>/dev/null; then
+    rm -rf .venv
+    echo "Installing python3-venv with apt ..." >&2
+    apt_install python3-venv || { echo "Could not create a virtualenv; install python3-venv." >&2; exit 1; }
+    "$PY" -m venv .venv
+  fi
+fi
+
+if ! .venv/bin/python -m uv --version 2>/dev/null | grep -q "$UV_VERSION"; then
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
+fi
+
+groups=(--no-dev)
+[ "${1:-}" = "--dev" ] && groups=()
+# --inexact keeps uv itself, which lives in the same environment.
+UV_PROJECT_ENVIRONMENT=.venv .venv/bin/python -m uv sync --frozen --inexact --quiet "${groups[@]}"

@@ -1,0 +1,235 @@
+"""Capture every portal page at desktop and mobile width, for a visual review.
+
+Run against the demo (same GREENLOOP_VAR_DIR as the server, because the script reads the demo
+database to find an invitation link and, on re-runs, the admin's TOTP secret):
+
+    export GREENLOOP_VAR_DIR=/tmp/gl
+    python manage.py migrate && python manage.py seed_demo
+    python manage.py runserver 127.0.0.1:8010 --noreload &
+    python scripts/screenshots.py --base-url http://127.0.0.1:8010
+
+PNGs land in test-artifacts/screenshots/ (gitignored). Uses the system Chromium; nothing is
+downloaded. The Wagtail admin requires staff to turn on TOTP first: the script does that for
+admin@greenloop.example the way a person would, computing the codes itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import hmac
+import os
+import struct
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "mobile": {"width": 390, "height": 844}}
+INVITEE = "new.colleague@nordwind.example"
+
+
+def totp_code(secret: str, at: float | None = None) -> str:
+    """RFC 6238 code: HMAC-SHA1 over the 30-second counter, 6 digits."""
+    counter = int((time.time() if at is None else at) // 30)
+    key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
+    digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    value = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
+    return f"{value % 1_000_000:06d}"
+
+
+def setup_django() -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.dev")
+    # The invitation e-mail is irrelevant here; keep it off the console.
+    os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+    # Playwright's sync API keeps an event loop in this thread; the ORM calls here are plain.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    import django
+
+    django.setup()
+
+
+def invitation_key() -> str:
+    """An open invitation from the Nordwind admin, created once and reused on later runs."""
+    from portal import actions
+    from portal.models import Invitation, Organisation, User
+
+    existing = Invitation.objects.pending().filter(email=INVITEE).first()
+    if existing:
+        return existing.key
+    organisation = Organisation.objects.get(slug="nordwind")
+    admin = User.objects.get(email="anna.schmidt@nordwind.example")
+    return actions.invite_member(organisation, INVITEE, "member", by=admin).key
+
+
+def stored_totp_secret(email: str) -> str | None:
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.utils import decrypt
+
+    authenticator = Authenticator.objects.filter(
+        user__email=email, type=Authenticator.Type.TOTP
+    ).first()
+    return decrypt(authenticator.data["secret"]) if authenticator else None
+
+
+class Shooter:
+    def __init__(self, browser, base_url: str, out: Path, password: str):
+        self.browser = browser
+        self.base_url = base_url.rstrip("/")
+        self.out = out
+        self.password = password
+        self.count = 0
+
+    def shoot(self, page, name: str) -> None:
+        for label, size in VIEWPORTS.items():
+            page.set_viewport_size(size)
+            path = self.out / f"{name}--{label}.png"
+            page.screenshot(path=str(path), full_page=True)
+            self.count += 1
+        page.set_viewport_size(VIEWPORTS["desktop"])
+
+    def visit(self, page, path: str, name: str) -> None:
+        page.goto(self.base_url + path)
+        page.wait_for_load_state("networkidle")
+        self.shoot(page, name)
+
+    def new_page(self):
+        context = self.browser.new_context(viewport=VIEWPORTS["desktop"], locale="en-GB")
+        return context.new_page()
+
+    def sign_in(self, page, email: str) -> None:
+        page.goto(self.base_url + "/accounts/login/")
+        page.fill("input[name=login]", email)
+        page.fill("input[name=password]", self.password)
+        page.locator("main form button[type=submit]").first.click()
+        page.wait_for_load_state("networkidle")
+        if "/2fa/authenticate" in page.url:
+            secret = stored_totp_secret(email)
+            if not secret:
+                raise SystemExit(f"{email} has two-factor on but no TOTP secret was found")
+            self.shoot(page, "mfa-authenticate")
+            page.fill("input[name=code]", totp_code(secret))
+            page.locator("main form button[type=submit]").first.click()
+            page.wait_for_load_state("networkidle")
+
+    def reauthenticate(self, page) -> None:
+        """allauth asks for the password again before security changes, even right after sign-in."""
+        if "/reauthenticate" in page.url:
+            self.shoot(page, "reauthenticate")
+            page.fill("input[name=password]", self.password)
+            page.locator("main form button[type=submit]").first.click()
+            page.wait_for_load_state("networkidle")
+
+    def anonymous(self) -> None:
+        page = self.new_page()
+        self.visit(page, "/", "landing")
+        self.visit(page, "/accounts/login/", "sign-in")
+        self.visit(page, "/accounts/signup/", "sign-up-closed")
+        self.visit(page, "/accounts/password/reset/", "password-reset")
+        self.visit(page, "/this-page-does-not-exist/", "404")
+        self.visit(page, f"/invitations/{invitation_key()}/", "invitation")
+        page.goto(self.base_url + f"/invitations/{invitation_key()}/")
+        page.get_by_role("link", name="Create account").click()
+        page.wait_for_load_state("networkidle")
+        self.shoot(page, "sign-up-invited")
+        self.visit(page, "/invitations/not-a-real-key/", "invitation-invalid")
+        page.context.close()
+
+    def customer_admin(self) -> None:
+        page = self.new_page()
+        self.sign_in(page, "anna.schmidt@nordwind.example")
+        org = "/o/nordwind"
+        self.visit(page, f"{org}/", "dashboard")
+        self.visit(page, f"{org}/members/", "team")
+        self.visit(page, f"{org}/tokens/", "api-tokens")
+        self.visit(page, f"{org}/settings/", "settings")
+        self.visit(page, f"{org}/audit/", "audit-trail")
+        self.visit(page, "/accounts/email/", "account-email")
+        self.visit(page, "/accounts/password/change/", "account-password")
+        self.visit(page, "/accounts/2fa/", "mfa-index")
+        page.goto(self.base_url + "/accounts/2fa/totp/activate/")
+        self.reauthenticate(page)
+        self.shoot(page, "mfa-totp-activate")
+        self.visit(page, "/api/v1/docs", "api-docs")
+        page.context.close()
+
+    def multi_org_member(self) -> None:
+        page = self.new_page()
+        self.sign_in(page, "consultant@energyaudit.example")
+        self.visit(page, "/o/huadong-pv/", "dashboard-member-zh-org")
+        page.locator(".usermenu summary").click()
+        self.shoot(page, "usermenu-open")
+        self.visit(page, "/o/huadong-pv/tokens/", "forbidden")
+        page.context.close()
+
+    def staff_admin(self) -> None:
+        page = self.new_page()
+        email = "admin@greenloop.example"
+        self.sign_in(page, email)
+        page.goto(self.base_url + "/admin/")
+        page.wait_for_load_state("networkidle")
+        self.reauthenticate(page)
+        if "/2fa/totp/activate" in page.url:
+            self.shoot(page, "admin-mfa-required")
+            secret = page.locator("#authenticator_secret").input_value()
+            page.fill("input[name=code]", totp_code(secret))
+            page.locator("main form button[type=submit]").first.click()
+            page.wait_for_load_state("networkidle")
+            self.shoot(page, "mfa-recovery-codes")
+            page.goto(self.base_url + "/admin/")
+        self.visit(page, "/admin/", "admin-home")
+        for name, path in (
+            ("admin-organisations", "/admin/organisation/"),
+            ("admin-audit", "/admin/auditevent/"),
+            ("admin-outbox", "/admin/outboxevent/"),
+        ):
+            self.visit(page, path, name)
+        page.context.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base-url", default="http://127.0.0.1:8010")
+    parser.add_argument("--out", type=Path, default=ROOT / "test-artifacts" / "screenshots")
+    parser.add_argument("--password", default=None, help="demo password (default: portal.demo)")
+    parser.add_argument(
+        "--only", nargs="*", choices=["anonymous", "customer_admin", "multi_org_member", "staff"]
+    )
+    args = parser.parse_args()
+
+    setup_django()
+    from playwright.sync_api import sync_playwright
+
+    from portal.demo import DEMO_PASSWORD
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        shooter = Shooter(browser, args.base_url, args.out, args.password or DEMO_PASSWORD)
+        journeys = {
+            "anonymous": shooter.anonymous,
+            "customer_admin": shooter.customer_admin,
+            "multi_org_member": shooter.multi_org_member,
+            "staff": shooter.staff_admin,
+        }
+        for name in args.only or journeys:
+            journeys[name]()
+        browser.close()
+    sys.stdout.write(f"{shooter.count} screenshots in {args.out}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

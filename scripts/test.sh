@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# README command two: install what the tests need and run the whole suite.
+# PostgreSQL (127.0.0.1:5432, user postgres) and Redis (127.0.0.1:6379) are used when reachable;
+# without them the tests that need them are skipped with the reason (and fail under CI=true).
+# Extra arguments go to pytest, e.g. scripts/test.sh tests/portal -k invitation
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh --dev
+if [ ! -x /usr/bin/chromium ]; then
+  # Browser tests drive Debian's Chromium; no browser is downloaded from elsewhere.
+  source scripts/lib.sh
+  apt_install chromium fonts-noto-cjk >/dev/null || echo "Chromium could not be installed; browser tests will be skipped." >&2
+fi
+exec .venv/bin/python -m pytest "$@"
