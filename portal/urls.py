@@ -47,6 +47,12 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("api/v1/", api.urls),
+    # Sign-out goes through allauth too, so it is audited like every other sign-out.
+    path(
+        "admin/logout/",
+        RedirectView.as_view(pattern_name="account_logout"),
+        name="wagtail_logout_redirect",
+    ),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("", include(app_urls)),

@@ -360,3 +360,13 @@ def switch_organisation(request: HttpRequest) -> HttpResponse:
         raise Http404(_("No such organisation."))
     request.session[CURRENT_ORG_SESSION_KEY] = organisation.slug
     return redirect(reverse("portal:org_dashboard", kwargs={"org_slug": organisation.slug}))
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A forged or stale form post: refuse it, say what to do, and keep a record."""
+    audit.record(
+        "security.csrf_rejected",
+        request=request,
+        details={"path": request.path[:200], "reason": reason[:200]},
+    )
+    return render(request, "403_csrf.html", {"reason": reason}, status=403)

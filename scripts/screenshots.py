@@ -132,6 +132,16 @@ class Shooter:
             page.locator("main form button[type=submit]").first.click()
             page.wait_for_load_state("networkidle")
 
+    def issue_token(self, page, org: str) -> None:
+        if page.locator("td", has_text="ERP export (demo)").count():
+            return
+        page.fill("input[name=name]", "ERP export (demo)")
+        page.locator("input[name=scopes]").first.check()
+        page.get_by_role("button", name="Issue token").click()
+        page.wait_for_load_state("networkidle")
+        self.reauthenticate(page)
+        self.shoot(page, "api-token-issued")
+
     def anonymous(self) -> None:
         page = self.new_page()
         self.visit(page, "/", "landing")
@@ -153,6 +163,8 @@ class Shooter:
         org = "/o/nordwind"
         self.visit(page, f"{org}/", "dashboard")
         self.visit(page, f"{org}/members/", "team")
+        self.visit(page, f"{org}/tokens/", "api-tokens-empty")
+        self.issue_token(page, org)
         self.visit(page, f"{org}/tokens/", "api-tokens")
         self.visit(page, f"{org}/settings/", "settings")
         self.visit(page, f"{org}/audit/", "audit-trail")

@@ -148,6 +148,9 @@ MFA_ADAPTER = "allauth.mfa.adapter.DefaultMFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = False
 MFA_TOTP_ISSUER = "GreenLoop"
+# Accept the previous and next 30-second code too: phones drift, and a code typed at a window's end
+# should not fail.
+MFA_TOTP_TOLERANCE = 1
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False
 
 # --- Wagtail: sign-in and passwords belong to allauth, not to Wagtail's own forms.
@@ -210,3 +213,6 @@ LOGGING = {
 }
 
 ACCOUNT_FORMS = {"signup": "portal.forms.SignupForm"}
+CSRF_FAILURE_VIEW = "portal.views.csrf_failure"
+# No third-party avatars: the portal must work on a closed network.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None

@@ -1,0 +1,68 @@
+"""Headless Chromium against pytest-django's live server.
+
+The system Chromium is used (no browser downloads). Without it the journeys are skipped with the
+reason, except in CI, where a missing browser is a failure.
+"""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls the tests make around
+# it are ordinary synchronous calls.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = Path(os.environ.get("GREENLOOP_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        reason = f"Chromium not found at {CHROMIUM} (install Debian's chromium package)"
+        if IN_CI:
+            pytest.fail(f"CI requires the end-to-end browser: {reason}", pytrace=False)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def snap(request, page):
+    """snap("step") saves a full-page screenshot as test-artifacts/e2e/<test>--NN-step.png."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    test_name = re.sub(r"[^A-Za-z0-9_-]+", "-", request.node.name)
+    for old in ARTIFACTS.glob(f"{test_name}--*.png"):
+        old.unlink()
+    counter = iter(range(1, 100))
+
+    def save(step: str) -> None:
+        page.screenshot(
+            path=str(ARTIFACTS / f"{test_name}--{next(counter):02d}-{step}.png"), full_page=True
+        )
+
+    return save
