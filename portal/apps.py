@@ -1,10 +1,11 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 class PortalConfig(AppConfig):
     name = "portal"
-    verbose_name = "GreenLoop portal"
+    verbose_name = _("GreenLoop portal")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

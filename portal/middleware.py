@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -12,7 +12,8 @@ from portal.models import Membership
 
 ADMIN_PREFIXES = ("/admin/",)
 # Paths a user must still reach to set up 2FA, sign out or change language.
-EXEMPT_PREFIXES = ("/accounts/", "/static/", "/media/", "/i18n/", "/api/", "/favicon")
+EXEMPT_PREFIXES = ("/accounts/", "/static/", "/media/", "/i18n/", "/jsi18n/", "/favicon")
+API_PREFIX = "/api/"
 
 
 class MfaEnforcementMiddleware:
@@ -44,6 +45,17 @@ class MfaEnforcementMiddleware:
             .first()
         )
         if required_by and not is_mfa_enabled(user):
+            if path.startswith(API_PREFIX):
+                # A browser session calling the API; tokens never reach here (request.user is
+                # anonymous for them), so this only closes the session route around the rule.
+                return JsonResponse(
+                    {
+                        "code": "mfa_required",
+                        "message": f"{required_by} requires two-factor authentication.",
+                        "field": None,
+                    },
+                    status=403,
+                )
             messages.warning(
                 request,
                 _("%(org)s requires two-factor authentication. Please set it up to continue.")

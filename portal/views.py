@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from functools import wraps
 
 from allauth.account.decorators import reauthentication_required
@@ -23,6 +24,17 @@ from portal.models import ApiToken, AuditEvent, Invitation, Organisation, User
 from portal.permissions import Perm, has_perm
 
 
+def forbidden(request: HttpRequest, organisation: Organisation, perm: str) -> HttpResponse:
+    """Refuse with an explanation, and keep a record of the attempt."""
+    audit.record(
+        "access.denied",
+        organisation=organisation,
+        request=request,
+        details={"permission": str(perm), "path": request.path},
+    )
+    return render(request, "portal/forbidden.html", {"organisation": organisation}, status=403)
+
+
 def organisation_view(perm: str = Perm.ORG_VIEW):
     """Resolve `org_slug` among the organisations the user may see (404 otherwise), then check
     `perm` (403). The view receives the organisation instead of the slug."""
@@ -35,15 +47,7 @@ def organisation_view(perm: str = Perm.ORG_VIEW):
                 Organisation.objects.for_user(request.user), slug=org_slug
             )
             if not has_perm(request.user, perm, organisation):
-                audit.record(
-                    "access.denied",
-                    organisation=organisation,
-                    request=request,
-                    details={"permission": str(perm), "path": request.path},
-                )
-                return render(
-                    request, "portal/forbidden.html", {"organisation": organisation}, status=403
-                )
+                return forbidden(request, organisation, perm)
             request.session[CURRENT_ORG_SESSION_KEY] = organisation.slug
             request.organisation = organisation
             return view(request, organisation, *args, **kwargs)
@@ -112,7 +116,11 @@ def invite(request: HttpRequest, organisation: Organisation) -> HttpResponse:
     form = InvitationForm(request.POST)
     if not form.is_valid():
         for field, errors in form.errors.items():
-            messages.error(request, f"{form.fields[field].label}: {' '.join(errors)}")
+            messages.error(
+                request,
+                _("%(field)s: %(errors)s")
+                % {"field": form.fields[field].label, "errors": " ".join(errors)},
+            )
         return redirect("portal:members", org_slug=organisation.slug)
     try:
         invitation = actions.invite_member(
@@ -167,7 +175,7 @@ def remove_member(request: HttpRequest, organisation: Organisation, pk: int) -> 
     membership = get_object_or_404(organisation.memberships.select_related("user"), pk=pk)
     leaving = membership.user_id == request.user.pk
     if not leaving and not has_perm(request.user, Perm.ORG_MANAGE_MEMBERS, organisation):
-        return render(request, "portal/forbidden.html", {"organisation": organisation}, status=403)
+        return forbidden(request, organisation, Perm.ORG_MANAGE_MEMBERS)
     try:
         actions.remove_member(membership, by=request.user, request=request)
     except PortalError as error:
@@ -302,7 +310,9 @@ def _audit_csv(events, filename: str) -> StreamingHttpResponse:
     def rows():
         yield writer.writerow(AUDIT_CSV_COLUMNS)
         for event in events.iterator(chunk_size=1000):
-            yield writer.writerow([getattr(event, c) for c in AUDIT_CSV_COLUMNS])
+            row = [getattr(event, c) for c in AUDIT_CSV_COLUMNS]
+            row[-1] = json.dumps(event.details, ensure_ascii=False, sort_keys=True)
+            yield writer.writerow(row)
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

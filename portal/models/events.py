@@ -18,21 +18,28 @@ class OutboxEvent(models.Model):
     """A CloudEvents 1.0 record, written in the same transaction as the change it describes."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    source = models.CharField(max_length=200)
-    specversion = models.CharField(max_length=10, default="1.0")
-    type = models.CharField(max_length=200, db_index=True)
-    time = models.DateTimeField(db_index=True)
-    subject = models.CharField(max_length=200, blank=True)
-    datacontenttype = models.CharField(max_length=100, default="application/json")
-    data = models.JSONField(default=dict)
+    source = models.CharField(_("source"), max_length=200)
+    specversion = models.CharField(_("spec version"), max_length=10, default="1.0")
+    type = models.CharField(_("type"), max_length=200, db_index=True)
+    time = models.DateTimeField(_("time"), db_index=True)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    datacontenttype = models.CharField(
+        _("data content type"), max_length=100, default="application/json"
+    )
+    data = models.JSONField(_("data"), default=dict)
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        Organisation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("organisation"),
     )
     status = models.CharField(
-        max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+        _("status"), max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
     )
-    attempts = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         ordering = ["time", "id"]

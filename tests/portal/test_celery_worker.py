@@ -15,15 +15,27 @@ from tests.conftest import REDIS_URL
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 
+def _forget_broker_and_backend() -> None:
+    # Celery caches the result backend and broker pool on first use; an eager task run by an
+    # earlier test in this process would otherwise keep the memory broker and no result backend.
+    app._backend_cache = None
+    app._local.__dict__.pop("backend", None)
+    app._pool = None
+    if "amqp" in app.__dict__:
+        app.amqp._producer_pool = None
+
+
 @pytest.fixture
 def redis_worker():
     saved = {k: app.conf[k] for k in ("broker_url", "result_backend", "task_always_eager")}
     app.conf.update(broker_url=REDIS_URL, result_backend=REDIS_URL, task_always_eager=False)
+    _forget_broker_and_backend()
     try:
         with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
             yield
     finally:
         app.conf.update(saved)
+        _forget_broker_and_backend()
 
 
 def test_invitation_email_is_sent_by_a_worker(redis_worker, admin_a, org_a):
