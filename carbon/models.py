@@ -1,1 +1,470 @@
+"""Carbon accounting: cited emission-factor datasets, orders with their transport legs,
+green-power declarations, and immutable calculation snapshots."""
 
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from portal.models import Organisation, Site
+
+
+class ImmutableError(Exception):
+    """Published datasets and calculation snapshots are evidence: never changed in place."""
+
+
+# --- emission-factor datasets
+
+
+class GwpBasis(models.TextChoices):
+    AR4 = "AR4", "IPCC AR4"
+    AR5 = "AR5", "IPCC AR5"
+    AR6 = "AR6", "IPCC AR6"
+
+
+class DatasetStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    AWAITING_APPROVAL = "awaiting_approval", _("Awaiting approval")
+    PUBLISHED = "published", _("Published")
+    RETIRED = "retired", _("Retired")
+
+
+class FactorDatasetQuerySet(models.QuerySet):
+    def published(self) -> FactorDatasetQuerySet:
+        return self.filter(status=DatasetStatus.PUBLISHED)
+
+    def active(self, slug: str | None = None) -> FactorDataset | None:
+        """The dataset new calculations use: the newest published version of `slug`, or the one
+        marked default."""
+        qs = self.published()
+        if slug:
+            return qs.filter(slug=slug).order_by("-version").first()
+        return qs.filter(is_default=True).order_by("-version").first()
+
+
+class FactorDataset(models.Model):
+    slug = models.SlugField(_("slug"), max_length=60, help_text=_("e.g. desnz-2025"))
+    version = models.PositiveIntegerField(_("version"), default=1)
+    title = models.CharField(_("title"), max_length=255)
+    publisher = models.CharField(_("publisher"), max_length=255)
+    publication_date = models.DateField(_("publication date"))
+    licence = models.CharField(_("licence"), max_length=255)
+    source_url = models.URLField(_("source URL"), max_length=500)
+    gwp_basis = models.CharField(_("GWP basis"), max_length=3, choices=GwpBasis.choices)
+    distance_basis = models.CharField(
+        _("distance basis"),
+        max_length=255,
+        help_text=_("How distances are to be used with this dataset's factors."),
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=DatasetStatus.choices, default=DatasetStatus.DRAFT
+    )
+    is_default = models.BooleanField(
+        _("default dataset"), default=False, help_text=_("Used when a request names no dataset.")
+    )
+    supersedes = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="superseded_by"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = FactorDatasetQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["slug", "-version"]
+        verbose_name = _("emission-factor dataset")
+        verbose_name_plural = _("emission-factor datasets")
+        constraints = [
+            models.UniqueConstraint(fields=["slug", "version"], name="dataset_unique_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} (v{self.version})"
+
+    @property
+    def label(self) -> str:
+        return f"{self.slug}@{self.version}"
+
+    @property
+    def is_published(self) -> bool:
+        return self.status in (DatasetStatus.PUBLISHED, DatasetStatus.RETIRED)
+
+
+class EnergyScope(models.TextChoices):
+    TTW = "TTW", _("Tank-to-wheel")
+    WTT = "WTT", _("Well-to-tank")
+    WTW = "WTW", _("Well-to-wheel")
+
+
+class FactorKind(models.TextChoices):
+    FREIGHT = "freight", _("Freight (per tonne-kilometre)")
+    FUEL = "fuel", _("Fuel (per unit of fuel)")
+    ELECTRICITY = "electricity", _("Electricity (per kWh)")
+
+
+class EmissionFactor(models.Model):
+    dataset = models.ForeignKey(FactorDataset, on_delete=models.PROTECT, related_name="factors")
+    category = models.CharField(
+        _("category code"), max_length=80, db_index=True, help_text=_("e.g. road.hgv.average_laden")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=FactorKind.choices)
+    description = models.CharField(_("description"), max_length=255)
+    energy_scope = models.CharField(_("energy scope"), max_length=3, choices=EnergyScope.choices)
+    radiative_forcing = models.BooleanField(
+        _("includes radiative forcing"),
+        default=False,
+        help_text=_("Air freight only: the factor includes the non-CO2 effects of flying."),
+    )
+    value = models.DecimalField(_("value"), max_digits=20, decimal_places=10)
+    unit = models.CharField(_("unit"), max_length=40, help_text=_("e.g. kgCO2e/(tonne*km)"))
+    region = models.CharField(_("region"), max_length=40, default="GLO")
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    source_label = models.CharField(
+        _("source row label"),
+        max_length=500,
+        help_text=_("The row as the source names it, so an auditor can find it."),
+    )
+    source_id = models.CharField(_("source row id"), max_length=60, blank=True)
+
+    class Meta:
+        ordering = ["dataset", "category", "energy_scope", "radiative_forcing"]
+        verbose_name = _("emission factor")
+        verbose_name_plural = _("emission factors")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dataset", "category", "energy_scope", "radiative_forcing", "region"],
+                name="factor_unique_per_dataset",
+            ),
+            models.CheckConstraint(condition=Q(value__gte=0), name="factor_value_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        rf = " +RF" if self.radiative_forcing else ""
+        return f"{self.category} {self.energy_scope}{rf} = {self.value} {self.unit}"
+
+    def save(self, *args, **kwargs):
+        if (
+            self.dataset_id
+            and FactorDataset.objects.filter(
+                pk=self.dataset_id, status__in=[DatasetStatus.PUBLISHED, DatasetStatus.RETIRED]
+            ).exists()
+        ):
+            raise ImmutableError(
+                "Factors of a published dataset cannot change; make a new version."
+            )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.dataset.is_published:
+            raise ImmutableError("Factors of a published dataset cannot be deleted.")
+        return super().delete(*args, **kwargs)
+
+
+# --- products and orders
+
+
+class Product(models.Model):
+    """A product the vendor sells; its electricity per unit drives the green-power attribution."""
+
+    sku = models.CharField(_("SKU"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=255)
+    electricity_kwh_per_unit = models.DecimalField(
+        _("electricity per unit (kWh)"), max_digits=16, decimal_places=4, null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["sku"]
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+
+    def __str__(self) -> str:
+        return f"{self.sku} {self.name}"
+
+
+class OrderStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    SHIPPED = "shipped", _("Shipped")
+    DELIVERED = "delivered", _("Delivered")
+    CANCELLED = "cancelled", _("Cancelled")
+    RETURNED = "returned", _("Returned")
+
+
+class OrderQuerySet(models.QuerySet):
+    def for_user(self, user) -> OrderQuerySet:
+        return self.filter(organisation__in=Organisation.objects.for_user(user))
+
+
+class Order(models.Model):
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="orders")
+    external_id = models.CharField(_("order number"), max_length=100)
+    order_date = models.DateField(_("order date"))
+    delivery_date = models.DateField(_("delivery date"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.OPEN
+    )
+    delivery_site = models.ForeignKey(
+        Site, on_delete=models.PROTECT, null=True, blank=True, related_name="orders"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OrderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-order_date", "-id"]
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "external_id"], name="order_unique_external_id"
+            )
+        ]
+        indexes = [models.Index(fields=["organisation", "order_date"], name="order_org_date")]
+
+    def __str__(self) -> str:
+        return self.external_id
+
+    def clean(self):
+        if self.delivery_site_id and self.delivery_site.organisation_id != self.organisation_id:
+            raise ValidationError({"delivery_site": _("The site belongs to another organisation.")})
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=3)
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="line_quantity_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.product_id}"
+
+
+class Shipment(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="shipments")
+    reference = models.CharField(_("reference"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return self.reference or f"shipment {self.pk}"
+
+
+class DataTier(models.TextChoices):
+    PRIMARY = "primary", _("Primary (measured)")
+    MODELLED = "modelled", _("Modelled")
+    DEFAULT = "default", _("Default factor")
+
+
+class FuelType(models.TextChoices):
+    DIESEL = "diesel", _("Diesel (average biofuel blend)")
+    HFO = "hfo", _("Heavy fuel oil")
+    JET = "jet", _("Aviation turbine fuel")
+    ELECTRICITY = "electricity", _("Electricity")
+
+
+class Leg(models.Model):
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="legs")
+    sequence = models.PositiveSmallIntegerField(_("sequence"), default=1)
+    category = models.CharField(_("transport category"), max_length=80)
+    origin = models.CharField(_("from"), max_length=120, blank=True)
+    destination = models.CharField(_("to"), max_length=120, blank=True)
+    distance_km = models.DecimalField(_("distance (km)"), max_digits=14, decimal_places=3)
+    mass_t = models.DecimalField(_("cargo mass (t)"), max_digits=14, decimal_places=6)
+    data_tier = models.CharField(
+        _("data tier"), max_length=10, choices=DataTier.choices, default=DataTier.DEFAULT
+    )
+    radiative_forcing = models.BooleanField(_("include radiative forcing"), default=False)
+    fuel_type = models.CharField(
+        _("fuel type"), max_length=20, choices=FuelType.choices, blank=True
+    )
+    fuel_amount = models.DecimalField(
+        _("fuel used (canonical unit of the fuel)"),
+        max_digits=16,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text=_("Litres for liquid fuels, kWh for electricity: the leg's share of the fuel."),
+    )
+
+    class Meta:
+        ordering = ["shipment", "sequence", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(distance_km__gte=0), name="leg_distance_nonneg"),
+            models.CheckConstraint(condition=Q(mass_t__gte=0), name="leg_mass_nonneg"),
+            models.CheckConstraint(
+                condition=Q(fuel_amount__isnull=True) | ~Q(fuel_type=""),
+                name="leg_fuel_amount_has_type",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sequence}. {self.category} {self.origin}→{self.destination}"
+
+
+# --- green power
+
+
+class Instrument(models.TextChoices):
+    GO = "GO", _("Guarantee of Origin")
+    IREC = "I-REC", _("I-REC")
+    PPA = "PPA", _("Power purchase agreement")
+    GREEN_TARIFF = "green_tariff", _("Green tariff")
+    GEC = "GEC", _("China Green Electricity Certificate")
+
+
+class DeclarationStatus(models.TextChoices):
+    PENDING = "pending", _("Pending verification")
+    VERIFIED = "verified", _("Verified")
+    REJECTED = "rejected", _("Rejected")
+
+
+class GreenPowerDeclarationQuerySet(models.QuerySet):
+    def for_user(self, user) -> GreenPowerDeclarationQuerySet:
+        return self.filter(organisation__in=Organisation.objects.for_user(user))
+
+    def verified_covering(self, site: Site, day) -> GreenPowerDeclaration | None:
+        return (
+            self.filter(
+                site=site,
+                status=DeclarationStatus.VERIFIED,
+                period_start__lte=day,
+                period_end__gte=day,
+            )
+            .order_by("-period_start", "-id")
+            .first()
+        )
+
+
+def evidence_path(instance: GreenPowerDeclaration, filename: str) -> str:
+    return f"private/green-power/{instance.organisation_id}/{filename}"
+
+
+class GreenPowerDeclaration(models.Model):
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="green_power_declarations"
+    )
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="green_power")
+    period_start = models.DateField(_("period start"))
+    period_end = models.DateField(_("period end"))
+    green_kwh = models.DecimalField(
+        _("green electricity (kWh)"), max_digits=18, decimal_places=3, null=True, blank=True
+    )
+    total_kwh = models.DecimalField(
+        _("total electricity (kWh)"), max_digits=18, decimal_places=3, null=True, blank=True
+    )
+    green_ratio = models.DecimalField(
+        _("green ratio"),
+        max_digits=7,
+        decimal_places=6,
+        help_text=_("Share of the site's electricity covered by the instrument, 0 to 1."),
+    )
+    instrument = models.CharField(_("instrument"), max_length=20, choices=Instrument.choices)
+    evidence = models.FileField(_("evidence"), upload_to=evidence_path, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=DeclarationStatus.choices,
+        default=DeclarationStatus.PENDING,
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    submitted_at = models.DateTimeField(auto_now_add=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.TextField(_("review note"), blank=True)
+
+    objects = GreenPowerDeclarationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-period_start", "-id"]
+        verbose_name = _("green-power declaration")
+        verbose_name_plural = _("green-power declarations")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(green_ratio__gte=0) & Q(green_ratio__lte=1),
+                name="declaration_ratio_0_1",
+            ),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=models.F("period_start")),
+                name="declaration_period_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site} {self.period_start}–{self.period_end}: {self.green_ratio:.0%}"
+
+
+# --- calculation snapshots
+
+
+class CalculationSnapshot(models.Model):
+    """Everything needed to reissue an order's footprint unchanged years later: the inputs, the
+    factors (ids and values) and dataset versions used, the method version, and the results."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="snapshots")
+    created_at = models.DateTimeField(auto_now_add=True)
+    method_version = models.CharField(max_length=40)
+    datasets = models.JSONField(default=list)
+    inputs = models.JSONField(default=dict)
+    factors = models.JSONField(default=list)
+    results = models.JSONField(default=dict)
+    changes = models.JSONField(default=dict, blank=True)
+    supersedes = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="superseded_by"
+    )
+    is_current = models.BooleanField(default=True)
+    # Totals as columns so lists and reports can sum and sort without reading JSON.
+    tkm = models.DecimalField(max_digits=20, decimal_places=6)
+    ttw_kg = models.DecimalField(max_digits=20, decimal_places=6)
+    wtt_kg = models.DecimalField(max_digits=20, decimal_places=6)
+    wtw_kg = models.DecimalField(max_digits=20, decimal_places=6)
+    default_share = models.DecimalField(max_digits=7, decimal_places=6)
+    electricity_kwh = models.DecimalField(max_digits=20, decimal_places=6, default=0)
+    scope2_location_kg = models.DecimalField(max_digits=20, decimal_places=6, default=0)
+    scope2_market_kg = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+
+    class Meta:
+        ordering = ["order", "-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order"], condition=Q(is_current=True), name="snapshot_one_current"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order} @ {self.created_at:%Y-%m-%d %H:%M} ({self.wtw_kg} kgCO2e WTW)"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            # Only the "current" flag may flip, when a newer snapshot takes over.
+            stored = CalculationSnapshot.objects.filter(pk=self.pk).values("is_current").first()
+            update_fields = kwargs.get("update_fields")
+            if stored is None or update_fields is None or set(update_fields) != {"is_current"}:
+                raise ImmutableError("Calculation snapshots cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableError("Calculation snapshots cannot be deleted.")
