@@ -1,10 +1,13 @@
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
+from wagtail import hooks
 
 from portal.models import Organisation
 
 CURRENT_ORG_SESSION_KEY = "greenloop_current_org"
+# Plugins add top-bar links: a function (request, org_slug) -> [{"label": ..., "url": ...}].
+NAV_HOOK = "greenloop_nav_items"
 
 
 def portal(request: HttpRequest) -> dict:
@@ -16,7 +19,17 @@ def portal(request: HttpRequest) -> dict:
             return []
         return list(Organisation.objects.for_member(user).only("name", "slug"))
 
+    def nav_items():
+        slug = request.session.get(CURRENT_ORG_SESSION_KEY) if hasattr(request, "session") else None
+        if user is None or not user.is_authenticated or not slug:
+            return []
+        items = []
+        for provider in hooks.get_hooks(NAV_HOOK):
+            items.extend(provider(request, slug))
+        return items
+
     return {
+        "nav_items": SimpleLazyObject(nav_items),
         "my_organisations": SimpleLazyObject(organisations),
         "current_org_slug": request.session.get(CURRENT_ORG_SESSION_KEY)
         if hasattr(request, "session")

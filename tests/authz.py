@@ -42,3 +42,21 @@ NESTED_PARAM_SAMPLES: dict[str, Callable[[Any], Any]] = {
 API_PARAM_SAMPLES: dict[str, Callable[[Any], Any]] = {
     "slug": lambda org: org.slug,
 }
+
+
+def _merge_plugin_samples() -> None:
+    # Plugins keep their samples in tests/<app>/authz_samples.py so they never edit this file.
+    from importlib import import_module
+
+    for app in ("carbon", "community", "beta_program"):
+        try:
+            module = import_module(f"tests.{app}.authz_samples")
+        except ModuleNotFoundError:
+            continue
+        URL_PARAM_SAMPLES.update(getattr(module, "URL_PARAM_SAMPLES", {}))
+        NESTED_PARAM_SAMPLES.update(getattr(module, "NESTED_PARAM_SAMPLES", {}))
+        API_PARAM_SAMPLES.update(getattr(module, "API_PARAM_SAMPLES", {}))
+        PUBLIC_ROUTE_NAMES.update(getattr(module, "PUBLIC_ROUTE_NAMES", set()))
+
+
+_merge_plugin_samples()

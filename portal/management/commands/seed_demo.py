@@ -3,10 +3,13 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from wagtail import hooks
 
 from portal.demo import DEMO_PASSWORD, ORGS, PEOPLE
 from portal.models import Membership, Organisation, Site, User
 from portal.staff_roles import ensure_staff_groups
+
+SEED_HOOK = "greenloop_seed_demo"
 
 
 class Command(BaseCommand):
@@ -60,6 +63,9 @@ class Command(BaseCommand):
                     )
                 if person.staff_role:
                     user.groups.add(Group.objects.get(name=person.staff_role))
+            # Plugins add their demo data (orders, spaces, programmes) through this hook.
+            for seed in hooks.get_hooks(SEED_HOOK):
+                seed(stdout=self.stdout)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(ORGS)} organisations, {len(PEOPLE)} logins "
