@@ -7,8 +7,11 @@ database to find an invitation link and, on re-runs, the admin's TOTP secret):
     python manage.py migrate && python manage.py seed_demo
     python manage.py runserver 127.0.0.1:8010 --noreload &
     python scripts/screenshots.py --base-url http://127.0.0.1:8010
+    python scripts/screenshots.py --base-url http://127.0.0.1:8010 --language zh-hans
 
-PNGs land in test-artifacts/screenshots/ (gitignored). Uses the system Chromium; nothing is
+PNGs land in test-artifacts/screenshots/ (gitignored); with `--language zh-hans` every page is
+captured in Simplified Chinese (the language cookie is set as the language menu would) and the
+file names end in `--zh`. Uses the system Chromium; nothing is
 downloaded. The Wagtail admin requires staff to turn on TOTP first: the script does that for
 admin@greenloop.example the way a person would, computing the codes itself.
 """
@@ -85,17 +88,20 @@ def stored_totp_secret(email: str) -> str | None:
 
 
 class Shooter:
-    def __init__(self, browser, base_url: str, out: Path, password: str):
+    def __init__(self, browser, base_url: str, out: Path, password: str, language: str = "en"):
         self.browser = browser
         self.base_url = base_url.rstrip("/")
         self.out = out
         self.password = password
+        self.language = language
+        # English keeps the historical names; other languages get e.g. "--zh".
+        self.suffix = "" if language == "en" else f"--{language.split('-')[0]}"
         self.count = 0
 
     def shoot(self, page, name: str) -> None:
         for label, size in VIEWPORTS.items():
             page.set_viewport_size(size)
-            path = self.out / f"{name}--{label}.png"
+            path = self.out / f"{name}--{label}{self.suffix}.png"
             page.screenshot(path=str(path), full_page=True)
             self.count += 1
         page.set_viewport_size(VIEWPORTS["desktop"])
@@ -106,7 +112,20 @@ class Shooter:
         self.shoot(page, name)
 
     def new_page(self):
-        context = self.browser.new_context(viewport=VIEWPORTS["desktop"], locale="en-GB")
+        locale = {"en": "en-GB", "zh-hans": "zh-CN"}.get(self.language, self.language)
+        context = self.browser.new_context(viewport=VIEWPORTS["desktop"], locale=locale)
+        if self.language != "en":
+            from django.conf import settings
+
+            context.add_cookies(
+                [
+                    {
+                        "name": settings.LANGUAGE_COOKIE_NAME,
+                        "value": self.language,
+                        "url": self.base_url + "/",
+                    }
+                ]
+            )
         return context.new_page()
 
     def sign_in(self, page, email: str) -> None:
@@ -137,7 +156,7 @@ class Shooter:
             return
         page.fill("input[name=name]", "ERP export (demo)")
         page.locator("input[name=scopes]").first.check()
-        page.get_by_role("button", name="Issue token").click()
+        page.locator("main form[action$='/tokens/issue/'] button[type=submit]").click()
         page.wait_for_load_state("networkidle")
         self.reauthenticate(page)
         self.shoot(page, "api-token-issued")
@@ -151,7 +170,7 @@ class Shooter:
         self.visit(page, "/this-page-does-not-exist/", "404")
         self.visit(page, f"/invitations/{invitation_key()}/", "invitation")
         page.goto(self.base_url + f"/invitations/{invitation_key()}/")
-        page.get_by_role("link", name="Create account").click()
+        page.locator("main a[href$='/accounts/signup/']").first.click()
         page.wait_for_load_state("networkidle")
         self.shoot(page, "sign-up-invited")
         self.visit(page, "/invitations/not-a-real-key/", "invitation-invalid")
@@ -217,6 +236,12 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "test-artifacts" / "screenshots")
     parser.add_argument("--password", default=None, help="demo password (default: portal.demo)")
     parser.add_argument(
+        "--language",
+        default="en",
+        choices=["en", "zh-hans"],
+        help="interface language; non-English file names get a suffix such as --zh",
+    )
+    parser.add_argument(
         "--only", nargs="*", choices=["anonymous", "customer_admin", "multi_org_member", "staff"]
     )
     args = parser.parse_args()
@@ -229,7 +254,9 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        shooter = Shooter(browser, args.base_url, args.out, args.password or DEMO_PASSWORD)
+        shooter = Shooter(
+            browser, args.base_url, args.out, args.password or DEMO_PASSWORD, args.language
+        )
         journeys = {
             "anonymous": shooter.anonymous,
             "customer_admin": shooter.customer_admin,

@@ -4,14 +4,16 @@ import uuid
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .organisations import Organisation
 
 
 class DeliveryStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
-    DELIVERED = "delivered", _("Delivered")
-    DEAD = "dead", _("Dead-lettered")
+    # In context: an order's "Delivered" (carbon) is a different word in Chinese.
+    PENDING = "pending", pgettext_lazy("outbox delivery status", "Pending")
+    DELIVERED = "delivered", pgettext_lazy("outbox delivery status", "Delivered")
+    DEAD = "dead", pgettext_lazy("outbox delivery status", "Dead-lettered")
 
 
 class OutboxEvent(models.Model):

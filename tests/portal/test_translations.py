@@ -132,6 +132,34 @@ def test_language_cookie_alone_switches_every_portal_page(client, org_a, admin_a
         assert text in html, name
 
 
+def test_allauth_overrides_name_real_allauth_msgids(po):
+    """portal/allauth_terms.py re-translates allauth strings; after an allauth upgrade a changed
+    msgid would silently fall back to allauth's wording."""
+    import allauth
+
+    allauth_po = polib.pofile(
+        str(Path(allauth.__file__).parent / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po")
+    )
+    known = {(e.msgctxt, e.msgid) for e in allauth_po if not e.obsolete}
+    overrides = [
+        e for e in po if any(path == "portal/allauth_terms.py" for path, _ in e.occurrences)
+    ]
+    assert overrides
+    assert [e.msgid for e in overrides if (e.msgctxt, e.msgid) not in known] == []
+
+
+@pytest.mark.django_db
+def test_allauth_pages_use_the_portal_terms(client, member_a):
+    client.force_login(member_a)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    html = client.get(reverse("mfa_index")).content.decode()
+    assert re.search(r"<h1>\s*双重身份验证\s*</h1>", html)
+    assert "双因素" not in html
+    html = client.get(reverse("account_email")).content.decode()
+    assert "电子邮件地址" in html
+    assert "Email地址" not in html
+
+
 @pytest.mark.django_db
 def test_english_stays_the_default(client, org_a, member_a):
     client.force_login(member_a)
