@@ -9,3 +9,22 @@ class CarbonConfig(AppConfig):
     def ready(self) -> None:
         # Build the Pint registry once at start-up, not lazily inside a request thread.
         from carbon import units  # noqa: F401
+
+        # Sustainability staff maintain emission-factor datasets and products in the admin.
+        from carbon.datasets import STAFF_PERMISSIONS
+        from portal.staff_roles import StaffRole, grant
+
+        grant(StaffRole.SUSTAINABILITY, *STAFF_PERMISSIONS)
+        # ...and review green-power declarations, follow and upload order imports and read
+        # orders there (verify/reject itself is checked by carbon.declarations.can_verify).
+        grant(
+            StaffRole.SUSTAINABILITY,
+            "carbon.view_greenpowerdeclaration",
+            "carbon.view_importjob",
+            "carbon.add_importjob",
+            "carbon.view_order",
+        )
+
+        # Portal hooks (permissions, navigation, dashboard panel, demo data) and the Celery
+        # tasks of the importer and declarations, so that web and worker processes know them.
+        from carbon import declarations, importer, portal_hooks  # noqa: F401

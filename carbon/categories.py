@@ -38,15 +38,8 @@ _CATEGORIES = [
     Category(
         "sea.container.post_panamax", "sea", _("Container ship, post-panamax (5,000–7,999 TEU)")
     ),
-    Category(
-        "sea.container.new_panamax", "sea", _("Container ship, new panamax (8,000–11,999 TEU)")
-    ),
-    Category(
-        "sea.container.post_new_panamax",
-        "sea",
-        _("Container ship, post-new panamax (12,000–14,499 TEU)"),
-    ),
-    Category("sea.container.ulcv", "sea", _("Container ship, ultra large (14,500+ TEU)")),
+    # DESNZ 2025 publishes one band above 7,999 TEU ("8000+ TEU"); finer bands have no source row.
+    Category("sea.container.large", "sea", _("Container ship, large (8,000+ TEU)")),
     Category("sea.bulk.average", "sea", _("Bulk carrier, average")),
     Category("sea.general_cargo.average", "sea", _("General cargo ship, average")),
     Category("air.domestic", "air", _("Freight flight, domestic (UK)"), True),

@@ -8,7 +8,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
+from carbon.storage import private_storage
 from portal.models import Organisation, Site
 
 
@@ -93,6 +95,29 @@ class FactorDataset(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} (v{self.version})"
+
+    # Once published, only these may change: retiring a version and moving the default flag.
+    MUTABLE_WHEN_PUBLISHED = frozenset({"status", "is_default"})
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            stored = FactorDataset.objects.filter(pk=self.pk).first()
+            if stored is not None and stored.is_published:
+                changed = {
+                    f.attname
+                    for f in self._meta.concrete_fields
+                    if getattr(stored, f.attname) != getattr(self, f.attname)
+                }
+                if changed - self.MUTABLE_WHEN_PUBLISHED or not self.is_published:
+                    raise ImmutableError(
+                        "A published dataset cannot change; make a new version instead."
+                    )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.is_published:
+            raise ImmutableError("A published dataset cannot be deleted.")
+        return super().delete(*args, **kwargs)
 
     @property
     def label(self) -> str:
@@ -206,6 +231,33 @@ class OrderStatus(models.TextChoices):
 class OrderQuerySet(models.QuerySet):
     def for_user(self, user) -> OrderQuerySet:
         return self.filter(organisation__in=Organisation.objects.for_user(user))
+
+    def with_footprint(self) -> OrderQuerySet:
+        """Annotate the current snapshot's totals in the same query (a LEFT JOIN on the one
+        current snapshot per order): fp_wtw_kg, fp_ttw_kg, fp_wtt_kg, fp_tkm, fp_default_share,
+        fp_intensity_g (g CO2e per t·km, WTW), fp_snapshot_id; all None before a calculation."""
+        current = models.FilteredRelation("snapshots", condition=Q(snapshots__is_current=True))
+        qs = self.annotate(fp=current).annotate(
+            fp_snapshot_id=models.F("fp__id"),
+            fp_wtw_kg=models.F("fp__wtw_kg"),
+            fp_ttw_kg=models.F("fp__ttw_kg"),
+            fp_wtt_kg=models.F("fp__wtt_kg"),
+            fp_tkm=models.F("fp__tkm"),
+            fp_default_share=models.F("fp__default_share"),
+        )
+        return qs.annotate(
+            fp_intensity_g=models.Case(
+                models.When(
+                    fp__tkm__gt=0,
+                    then=models.ExpressionWrapper(
+                        models.F("fp__wtw_kg") * 1000 / models.F("fp__tkm"),
+                        output_field=models.DecimalField(max_digits=20, decimal_places=6),
+                    ),
+                ),
+                default=None,
+                output_field=models.DecimalField(max_digits=20, decimal_places=6),
+            )
+        )
 
 
 class Order(models.Model):
@@ -334,7 +386,8 @@ class Instrument(models.TextChoices):
 
 class DeclarationStatus(models.TextChoices):
     PENDING = "pending", _("Pending verification")
-    VERIFIED = "verified", _("Verified")
+    # allauth says "Verified" of e-mail addresses (已验证); a declaration is 已核验.
+    VERIFIED = "verified", pgettext_lazy("green-power declaration status", "Verified")
     REJECTED = "rejected", _("Rejected")
 
 
@@ -379,7 +432,9 @@ class GreenPowerDeclaration(models.Model):
         help_text=_("Share of the site's electricity covered by the instrument, 0 to 1."),
     )
     instrument = models.CharField(_("instrument"), max_length=20, choices=Instrument.choices)
-    evidence = models.FileField(_("evidence"), upload_to=evidence_path, blank=True)
+    evidence = models.FileField(
+        _("evidence"), upload_to=evidence_path, storage=private_storage, blank=True
+    )
     status = models.CharField(
         _("status"),
         max_length=10,
@@ -468,3 +523,62 @@ class CalculationSnapshot(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ImmutableError("Calculation snapshots cannot be deleted.")
+
+
+# --- order imports
+
+
+class ImportStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Imported")
+    FAILED = "failed", _("Rejected")
+
+
+def import_path(instance: ImportJob, filename: str) -> str:
+    return f"private/imports/{instance.organisation_id}/{filename}"
+
+
+class ImportJob(models.Model):
+    """One uploaded order CSV: stored privately, validated in full, imported all-or-nothing."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="order_imports"
+    )
+    file = models.FileField(_("file"), upload_to=import_path, storage=private_storage)
+    original_name = models.CharField(_("file name"), max_length=255, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.PENDING
+    )
+    phase = models.CharField(_("phase"), max_length=20, blank=True)
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows done"), default=0)
+    error_report = models.JSONField(
+        _("error report"),
+        default=list,
+        blank=True,
+        help_text=_("One entry per problem: row, column, value, reason."),
+    )
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("order import")
+        verbose_name_plural = _("order imports")
+
+    def __str__(self) -> str:
+        return f"{self.original_name or self.file.name} ({self.get_status_display()})"
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.rows_done / self.rows_total) if self.rows_total else 0
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ImportStatus.SUCCEEDED, ImportStatus.FAILED)

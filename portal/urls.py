@@ -56,6 +56,7 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("", include(app_urls)),
+    path("", include("carbon.urls")),
 ]
 
 if settings.DEBUG:

@@ -247,6 +247,26 @@ def test_staff_lists_the_trail_in_the_admin(client, staff_success, two_trails):
     assert _admin_url("add") not in html
 
 
+def test_the_admin_listing_costs_the_same_queries_for_many_events(
+    client, staff_success, org_a, org_b, django_assert_max_num_queries
+):
+    # given a trail of a few events, the query count of one listing
+    client.force_login(staff_success)
+    for org in (org_a, org_b):
+        audit.record("membership.role_changed", organisation=org)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(_admin_url("index")).status_code == 200
+    # when the trail grows to a full page across many organisations
+    for n in range(40):
+        audit.record("api_token.issued", organisation=org_a if n % 2 else org_b)
+    # then the listing runs no query per row (organisation names come in the same query)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(_admin_url("index")).status_code == 200
+
+
 def test_staff_exports_the_trail_as_csv(client, staff_success, two_trails):
     client.force_login(staff_success)
     response = client.get(_admin_url("index"), {"export": "csv"})

@@ -1,0 +1,781 @@
+"""Order import from CSV: one row per transport leg, order-level columns repeated.
+
+The whole file is read and validated first; every problem goes into an error report (row,
+column, value, reason) and nothing is stored unless the whole file is valid. A valid file is
+then written in one transaction with bulk inserts, and the footprints are calculated.
+Files above `ASYNC_ROWS` rows run as a Celery task; the job row carries the progress.
+
+The column reference is in README.md, section "CSV import".
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from celery import shared_task
+from django.core.files.base import File
+from django.db import transaction
+from django.utils import timezone
+
+from carbon import categories
+from carbon.engine import FUEL_UNITS
+from carbon.models import DataTier, FuelType, ImportJob, ImportStatus, Order, OrderStatus
+from carbon.orders import (
+    LegData,
+    LineData,
+    OrderData,
+    ShipmentData,
+    canonical,
+    lookups,
+    stored_canonical,
+    validate_order,
+    write_children,
+)
+from carbon.units import _NUMBER, QuantityError, parse_quantity
+from portal import audit, events
+from portal.models import Organisation
+
+logger = logging.getLogger(__name__)
+
+ASYNC_ROWS = 2000  # files with more data rows than this run in the background
+MAX_ROWS = 1_000_000
+PROGRESS_EVERY = 5000
+ORDERS_IMPORTED = "greenloop.carbon.orders_imported"
+
+COLUMNS = [
+    "order_id",
+    "order_date",
+    "delivery_date",
+    "status",
+    "site",
+    "sku",
+    "quantity",
+    "shipment",
+    "leg",
+    "category",
+    "origin",
+    "destination",
+    "distance",
+    "mass",
+    "data_tier",
+    "fuel_type",
+    "fuel_used",
+    "radiative_forcing",
+]
+REQUIRED_COLUMNS = ["order_id", "order_date"]
+ORDER_COLUMNS = ["order_date", "delivery_date", "status", "site"]
+LEG_COLUMNS = [
+    "category",
+    "origin",
+    "destination",
+    "distance",
+    "mass",
+    "data_tier",
+    "fuel_type",
+    "fuel_used",
+    "radiative_forcing",
+]
+# Field names of carbon.orders validation -> CSV column.
+_LEG_FIELD_COLUMN = {
+    "category": "category",
+    "mass_t": "mass",
+    "distance_km": "distance",
+    "data_tier": "data_tier",
+    "radiative_forcing": "radiative_forcing",
+    "fuel_type": "fuel_type",
+    "fuel_amount": "fuel_used",
+    "origin": "origin",
+    "destination": "destination",
+}
+_ORDER_FIELD_COLUMN = {
+    "external_id": "order_id",
+    "status": "status",
+    "delivery_date": "delivery_date",
+    "site_name": "site",
+}
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TRUE = {"1", "true", "yes", "y"}
+_FALSE = {"", "0", "false", "no", "n"}
+_FUEL_KIND = {"litre": "volume", "kg": "mass", "kWh": "energy"}
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class RowError:
+    row: int
+    column: str
+    value: str
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "value": self.value, "reason": self.reason}
+
+
+@dataclass
+class ParsedOrder:
+    """An order assembled from its rows, with the row each line and leg came from."""
+
+    first_row: int
+    values: dict[str, str]
+    data: OrderData
+    line_rows: list[int] = field(default_factory=list)
+    leg_rows: list[list[int]] = field(default_factory=list)  # per shipment
+    shipment_index: dict[str, int] = field(default_factory=dict)
+    leg_keys: set[tuple[str, int]] = field(default_factory=set)
+
+
+@dataclass
+class ValidationResult:
+    orders: list[OrderData]
+    errors: list[RowError]
+    rows: int
+    parsed: dict[str, ParsedOrder] = field(default_factory=dict)
+
+
+class ImportRejected(Exception):
+    """Raised inside the store transaction to roll it back, with the rows at fault."""
+
+    def __init__(self, errors: list[RowError]):
+        super().__init__(f"{len(errors)} problems")
+        self.errors = errors
+
+
+class _QuantityReader:
+    """parse_quantity with a per-unit cache: the unit lookup and its conversion factor are
+    computed once per distinct unit text, the number is parsed per cell. Any cell the fast path
+    is unsure about goes through parse_quantity itself, so errors read the same everywhere."""
+
+    def __init__(self) -> None:
+        self._factors: dict[tuple[str, str, str], Decimal | None] = {}
+
+    def parse(self, text: str, *, column: str, kind: str, to: str) -> Decimal:
+        match = _NUMBER.match(text)
+        if match and match.group(2):
+            number, unit = match.groups()
+            key = (unit, kind, to)
+            factor = self._factors.get(key, False)
+            if factor is False:
+                try:
+                    factor = parse_quantity(f"1 {unit}", field=column, kind=kind, to=to)
+                except QuantityError:
+                    factor = None
+                self._factors[key] = factor
+            if factor is not None and not number.startswith("-"):
+                try:
+                    return Decimal(number.replace(",", "")) * factor
+                except InvalidOperation:  # pragma: no cover - the regex admits only numbers
+                    pass
+        return parse_quantity(text, field=column, kind=kind, to=to)
+
+
+def _read_rows(stream: Iterable[str]):
+    reader = csv.reader(stream)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return None, iter(())
+    return [h.strip().lower() for h in header], reader
+
+
+def _date(text: str) -> date:
+    if not _DATE.match(text):
+        raise ValueError("a date like 2025-03-31 (YYYY-MM-DD) is required")
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError("not a calendar date") from exc
+
+
+def validate_csv(
+    organisation: Organisation,
+    stream: Iterable[str],
+    *,
+    progress: Progress | None = None,
+    total: int = 0,
+) -> ValidationResult:
+    """Read and check every row and field of an order CSV; nothing is written.
+
+    Row numbers are those a spreadsheet shows: the header is row 1, the first order row is 2.
+    """
+    errors: list[RowError] = []
+    header, reader = _read_rows(stream)
+    if header is None:
+        return ValidationResult([], [RowError(1, "", "", "the file is empty")], 0)
+    unknown = [h for h in header if h not in COLUMNS]
+    for name in unknown:
+        errors.append(RowError(1, name, name, f"unknown column; known: {', '.join(COLUMNS)}"))
+    for name in REQUIRED_COLUMNS:
+        if name not in header:
+            errors.append(RowError(1, name, "", "required column is missing"))
+    if len(set(header)) != len(header):
+        errors.append(RowError(1, "", ",".join(header), "a column appears twice"))
+    if errors:
+        return ValidationResult([], errors, 0)
+
+    index = {name: i for i, name in enumerate(header)}
+    quantities = _QuantityReader()
+    orders: dict[str, ParsedOrder] = {}
+    rows = 0
+    for row_number, cells in enumerate(reader, start=2):
+        if not any(c.strip() for c in cells):
+            continue  # blank lines are not rows
+        rows += 1
+        if rows > MAX_ROWS:
+            errors.append(RowError(row_number, "", "", f"at most {MAX_ROWS:,} rows per file"))
+            break
+        if progress and rows % PROGRESS_EVERY == 0:
+            progress("validating", rows, total)
+        if len(cells) != len(header):
+            errors.append(
+                RowError(
+                    row_number,
+                    "",
+                    ",".join(cells)[:200],
+                    f"has {len(cells)} cells, the header has {len(header)}",
+                )
+            )
+            continue
+        values = {name: cells[i].strip() for name, i in index.items()}
+        _parse_row(row_number, values, orders, quantities, errors)
+
+    if progress:
+        progress("validating", rows, total or rows)
+    if not rows and not errors:
+        errors.append(RowError(1, "", "", "the file has a header but no order rows"))
+
+    # Checks that need the database (SKUs, sites) or the whole order (dates), in batch.
+    parsed = list(orders.values())
+    products, sites = lookups(organisation, [p.data for p in parsed])
+    for order in parsed:
+        for field_name, reason in validate_order(order.data, products=products, sites=sites):
+            errors.append(_locate(order, field_name, reason))
+    errors = _dedupe(errors)
+    errors.sort(key=lambda e: (e.row, COLUMNS.index(e.column) if e.column in COLUMNS else -1))
+    return ValidationResult([p.data for p in parsed], errors, rows, orders)
+
+
+def _parse_row(
+    row: int,
+    values: dict[str, str],
+    orders: dict[str, ParsedOrder],
+    quantities: _QuantityReader,
+    errors: list[RowError],
+) -> None:
+    def bad(column: str, reason: str) -> None:
+        errors.append(RowError(row, column, values.get(column, ""), reason))
+
+    start = len(errors)
+    external_id = values["order_id"]
+    if not external_id:
+        bad("order_id", "an order number is required")
+        return
+    if len(external_id) > 100:
+        bad("order_id", "at most 100 characters")
+        return
+
+    order = orders.get(external_id)
+    if order is None:
+        order_date = delivery_date = None
+        try:
+            order_date = _date(values["order_date"])
+        except ValueError as exc:
+            bad("order_date", str(exc))
+        if values.get("delivery_date"):
+            try:
+                delivery_date = _date(values["delivery_date"])
+            except ValueError as exc:
+                bad("delivery_date", str(exc))
+        status = (values.get("status") or OrderStatus.DELIVERED).lower()
+        if status not in OrderStatus.values:
+            bad("status", f"unknown status; one of {', '.join(OrderStatus.values)}")
+        if len(errors) > start:
+            return  # the order's own columns are wrong; its lines and legs are not read
+        order = ParsedOrder(
+            first_row=row,
+            values={c: values.get(c, "") for c in ORDER_COLUMNS},
+            data=OrderData(
+                external_id=external_id,
+                order_date=order_date,
+                delivery_date=delivery_date,
+                status=status,
+                site_name=values.get("site") or None,
+            ),
+        )
+        orders[external_id] = order
+    else:
+        for column in ORDER_COLUMNS:
+            if values.get(column, "") != order.values[column] and column in values:
+                bad(
+                    column,
+                    f"differs from row {order.first_row} of the same order "
+                    f"('{order.values[column]}'); order columns must repeat unchanged",
+                )
+        if len(errors) > start:
+            return
+
+    line = _parse_line(values, bad)
+    leg, shipment_ref, sequence = _parse_leg(values, bad, quantities)
+    if len(errors) > start:
+        return
+    if line is not None:
+        previous = next((i for i, x in enumerate(order.data.lines) if x.sku == line.sku), None)
+        if previous is None:
+            order.data.lines.append(line)
+            order.line_rows.append(row)
+        elif order.data.lines[previous].quantity != line.quantity:
+            bad(
+                "quantity",
+                f"SKU {line.sku} has quantity {order.data.lines[previous].quantity} on row "
+                f"{order.line_rows[previous]}; one SKU is one line",
+            )
+    if leg is not None:
+        s = order.shipment_index.get(shipment_ref)
+        if s is None:
+            s = len(order.data.shipments)
+            order.shipment_index[shipment_ref] = s
+            order.data.shipments.append(ShipmentData(reference=shipment_ref, legs=[]))
+            order.leg_rows.append([])
+        legs = order.data.shipments[s].legs
+        sequence = sequence or len(legs) + 1
+        if (shipment_ref, sequence) in order.leg_keys:
+            bad("leg", f"leg {sequence} of shipment '{shipment_ref}' is already on another row")
+            return
+        order.leg_keys.add((shipment_ref, sequence))
+        # Keep legs in their sequence order, whatever the row order.
+        position = sum(1 for key in order.leg_keys if key[0] == shipment_ref and key[1] < sequence)
+        legs.insert(position, leg)
+        order.leg_rows[s].insert(position, row)
+    if line is None and leg is None:
+        bad("category", "the row has neither a product line (sku) nor a transport leg (category)")
+
+
+def _parse_line(values: dict[str, str], bad) -> LineData | None:
+    sku, quantity_text = values.get("sku", ""), values.get("quantity", "")
+    if not sku and not quantity_text:
+        return None
+    if not sku:
+        bad("sku", "a quantity needs its SKU")
+        return None
+    if len(sku) > 64:
+        bad("sku", "at most 64 characters")
+        return None
+    try:
+        quantity = Decimal(quantity_text.replace(",", "")) if quantity_text else None
+    except InvalidOperation:
+        quantity = None
+        bad("quantity", "not a number")
+        return None
+    if quantity is None or not quantity.is_finite() or quantity <= 0:
+        bad("quantity", "a quantity greater than zero is required")
+        return None
+    if quantity >= Decimal("1e11"):
+        bad("quantity", "too large")
+        return None
+    return LineData(sku=sku, quantity=quantity)
+
+
+def _parse_leg(
+    values: dict[str, str], bad, quantities: _QuantityReader
+) -> tuple[LegData | None, str, int | None]:
+    shipment_ref = values.get("shipment", "")
+    if not any(values.get(c) for c in LEG_COLUMNS):
+        if values.get("leg"):
+            bad("category", "a leg needs its transport category")
+        return None, shipment_ref, None
+    ok = True
+    category = values.get("category", "")
+    if not category:
+        bad("category", "a transport category is required for a leg")
+        ok = False
+    elif categories.get(category) is None:
+        bad("category", "unknown transport category; see the category list in the README")
+        ok = False
+    sequence = None
+    if values.get("leg"):
+        try:
+            sequence = int(values["leg"])
+            if not 1 <= sequence <= 999:
+                raise ValueError
+        except ValueError:
+            bad("leg", "a leg number from 1 to 999 is required")
+            ok = False
+    if len(shipment_ref) > 100:
+        bad("shipment", "at most 100 characters")
+        ok = False
+    for column in ("origin", "destination"):
+        if len(values.get(column, "")) > 120:
+            bad(column, "at most 120 characters")
+            ok = False
+    parsed: dict[str, Decimal] = {}
+    for column, kind, unit, limit in (
+        ("distance", "distance", "km", Decimal("1e8")),
+        ("mass", "mass", "tonne", Decimal("1e7")),
+    ):
+        try:
+            parsed[column] = quantities.parse(
+                values.get(column, ""), column=column, kind=kind, to=unit
+            )
+        except QuantityError as exc:
+            bad(column, exc.message)
+            ok = False
+            continue
+        if parsed[column] >= limit:
+            bad(column, "too large")
+            ok = False
+    tier = (values.get("data_tier") or DataTier.DEFAULT).lower()
+    if tier not in DataTier.values:
+        bad("data_tier", f"unknown data tier; one of {', '.join(DataTier.values)}")
+        ok = False
+    rf_text = values.get("radiative_forcing", "").lower()
+    if rf_text not in _TRUE | _FALSE:
+        bad("radiative_forcing", "yes or no")
+        ok = False
+    rf = rf_text in _TRUE
+    if rf and ok and not categories.get(category).supports_radiative_forcing:
+        bad("radiative_forcing", "radiative forcing applies to air freight only")
+        ok = False
+    fuel_type = values.get("fuel_type", "").lower()
+    fuel_amount = None
+    if fuel_type and fuel_type not in FuelType.values:
+        bad("fuel_type", f"unknown fuel type; one of {', '.join(FuelType.values)}")
+        ok = False
+    elif values.get("fuel_used"):
+        if not fuel_type:
+            bad("fuel_type", "fuel used needs its fuel type")
+            ok = False
+        else:
+            unit = FUEL_UNITS[fuel_type]
+            try:
+                fuel_amount = quantities.parse(
+                    values["fuel_used"], column="fuel_used", kind=_FUEL_KIND[unit], to=unit
+                )
+                if fuel_amount >= Decimal("1e12"):
+                    bad("fuel_used", "too large")
+                    ok = False
+            except QuantityError as exc:
+                bad("fuel_used", exc.message)
+                ok = False
+    elif fuel_type:
+        bad("fuel_used", "a fuel type needs the fuel used, e.g. 350 l")
+        ok = False
+    if not ok:
+        return None, shipment_ref, sequence
+    leg = LegData(
+        category=category,
+        mass_t=parsed["mass"],
+        distance_km=parsed["distance"],
+        origin=values.get("origin", ""),
+        destination=values.get("destination", ""),
+        data_tier=tier,
+        radiative_forcing=rf,
+        fuel_type=fuel_type,
+        fuel_amount=fuel_amount,
+    )
+    return leg, shipment_ref, sequence
+
+
+_PATH = re.compile(r"^(lines|shipments)\[(\d+)\](?:\.legs(?:\[(\d+)\])?)?(?:\.(\w+))?$")
+
+
+def _locate(order: ParsedOrder, field_name: str, reason: str) -> RowError:
+    """Map a validation field name (e.g. shipments[0].legs[1].category) to its row and column."""
+    row, column = order.first_row, _ORDER_FIELD_COLUMN.get(field_name, "order_id")
+    match = _PATH.match(field_name)
+    if match:
+        kind, i, g, attr = match.groups()
+        if kind == "lines":
+            row, column = order.line_rows[int(i)], attr or "sku"
+        else:
+            rows = order.leg_rows[int(i)]
+            row = rows[int(g)] if g is not None else rows[0] if rows else row
+            column = _LEG_FIELD_COLUMN.get(attr or "", "shipment")
+    value = order.values.get(column, "") if column in order.values else ""
+    if column == "order_id":
+        value = order.data.external_id
+    elif match and match.group(1) == "lines":
+        value = getattr(order.data.lines[int(match.group(2))], column, "")
+    elif match and match.group(3) is not None and column in _LEG_FIELD_COLUMN.values():
+        leg = order.data.shipments[int(match.group(2))].legs[int(match.group(3))]
+        attr = next(k for k, v in _LEG_FIELD_COLUMN.items() if v == column)
+        value = getattr(leg, attr, "")
+    return RowError(row, column, str(value if value is not None else ""), reason)
+
+
+def _dedupe(errors: list[RowError]) -> list[RowError]:
+    seen: set[tuple[int, str]] = set()
+    unique = []
+    for error in errors:
+        key = (error.row, error.column)
+        if key not in seen:
+            seen.add(key)
+            unique.append(error)
+    return unique
+
+
+# --- storing
+
+
+CALCULATION_BATCH = 1000
+
+
+def _calculate(
+    orders: list[Order],
+    parsed: dict[str, ParsedOrder] | None,
+    progress: Progress | None,
+) -> None:
+    """Footprints of the imported orders in batches (a bounded number of queries per batch).
+    Any order that cannot be calculated (e.g. the dataset lacks a factor for its category)
+    rejects the whole import, reported on its row."""
+    from carbon import calculation
+
+    try:
+        table = calculation.FactorTable.load(
+            calculation.default_dataset(), calculation.active_grid_dataset()
+        )
+    except calculation.CalculationError as exc:
+        raise ImportRejected([RowError(1, "", "", exc.message)]) from exc
+    by_pk = {o.pk: o for o in orders}
+    errors: list[RowError] = []
+    if progress:
+        progress("calculating", 0, len(orders))
+    for start in range(0, len(orders), CALCULATION_BATCH):
+        ids = [o.pk for o in orders[start : start + CALCULATION_BATCH]]
+        outcome = calculation.calculate_batch(ids, table, strict=False, per_order_events=False)
+        for order_id, message, field_name in outcome.failed:
+            order = by_pk[order_id]
+            where = parsed.get(order.external_id) if parsed else None
+            if where is not None:
+                errors.append(_locate(where, field_name or "external_id", message))
+            else:
+                errors.append(RowError(0, "order_id", order.external_id, message))
+        if progress:
+            progress("calculating", min(start + CALCULATION_BATCH, len(orders)), len(orders))
+    if errors:
+        raise ImportRejected(_dedupe(errors))
+
+
+def store_orders(
+    organisation: Organisation,
+    orders: list[OrderData],
+    *,
+    progress: Progress | None = None,
+    parsed: dict[str, ParsedOrder] | None = None,
+) -> dict[str, int]:
+    """Write validated orders in one transaction (bulk inserts) and calculate their footprints.
+
+    Orders whose data equals what is stored are left alone (no new snapshot), as with
+    upsert_order. Returns counts: created, updated, unchanged. Raises ImportRejected (and
+    stores nothing) when an order cannot be calculated.
+    """
+
+    products, sites = lookups(organisation, orders)
+    by_id = {o.external_id: o for o in orders}
+    existing: dict[str, Order] = {}
+    ids = list(by_id)
+    for start in range(0, len(ids), 5000):
+        for order in Order.objects.filter(
+            organisation=organisation, external_id__in=ids[start : start + 5000]
+        ).select_related("delivery_site"):
+            existing[order.external_id] = order
+    changed: list[tuple[Order, OrderData]] = []
+    stored = list(existing.values())
+    for start in range(0, len(stored), 2000):
+        batch = stored[start : start + 2000]
+        forms = stored_canonical(batch)
+        for order in batch:
+            data = by_id[order.external_id]
+            if forms[order.pk] != canonical(data):
+                order.order_date = data.order_date
+                order.delivery_date = data.delivery_date
+                order.status = data.status
+                order.delivery_site = sites.get(data.site_name) if data.site_name else None
+                changed.append((order, data))
+    new = [
+        (
+            Order(
+                organisation=organisation,
+                external_id=data.external_id,
+                order_date=data.order_date,
+                delivery_date=data.delivery_date,
+                status=data.status,
+                delivery_site=sites.get(data.site_name) if data.site_name else None,
+            ),
+            data,
+        )
+        for data in orders
+        if data.external_id not in existing
+    ]
+    with transaction.atomic():
+        if progress:
+            progress("storing", 0, len(new) + len(changed))
+        Order.objects.bulk_create([o for o, _ in new], batch_size=2000)
+        if changed:
+            now = timezone.now()
+            for order, _ in changed:
+                order.updated_at = now
+            Order.objects.bulk_update(
+                [o for o, _ in changed],
+                ["order_date", "delivery_date", "status", "delivery_site", "updated_at"],
+                batch_size=2000,
+            )
+            write_children(changed, products, replace=True)
+        write_children(new, products, replace=False)
+        todo = [o for o, _ in new] + [o for o, _ in changed]
+        _calculate(todo, parsed, progress)
+        summary = {"created": len(new), "updated": len(changed)}
+        summary["unchanged"] = len(orders) - summary["created"] - summary["updated"]
+        if todo:
+            events.publish(
+                ORDERS_IMPORTED,
+                organisation,
+                f"organisations/{organisation.slug}/orders",
+                {
+                    **summary,
+                    "external_ids": [o.external_id for o in todo[:1000]],
+                    "external_ids_truncated": len(todo) > 1000,
+                },
+            )
+    return summary
+
+
+# --- jobs
+
+
+def count_rows(file) -> int:
+    """Data rows of an uploaded CSV, counted fast (quoted line breaks may overcount slightly)."""
+    file.seek(0)
+    lines = 0
+    last = b"\n"
+    for chunk in iter(lambda: file.read(1 << 20), b""):
+        if isinstance(chunk, str):
+            chunk = chunk.encode()
+        lines += chunk.count(b"\n")
+        last = chunk[-1:]
+    file.seek(0)
+    if last != b"\n":
+        lines += 1
+    return max(lines - 1, 0)
+
+
+def create_job(organisation: Organisation, uploaded_file, *, by) -> ImportJob:
+    """Store the file privately under a random name and record the job (not started)."""
+    job = ImportJob(
+        organisation=organisation,
+        created_by=by if getattr(by, "is_authenticated", False) else None,
+        original_name=(getattr(uploaded_file, "name", "") or "orders.csv").rsplit("/", 1)[-1][:255],
+    )
+    job.rows_total = count_rows(uploaded_file)
+    job.file.save(f"{uuid.uuid4().hex}.csv", File(uploaded_file), save=False)
+    job.save()
+    audit.record(
+        "carbon.import_started",
+        actor=job.created_by,
+        organisation=organisation,
+        obj=job,
+        details={"file": job.original_name, "rows": job.rows_total},
+    )
+    return job
+
+
+def start_import(organisation: Organisation, uploaded_file, *, by) -> ImportJob:
+    """Store the uploaded CSV privately and import it: at once for up to ASYNC_ROWS rows,
+    otherwise as a Celery task after commit (the job shows the progress). The caller has
+    checked the `carbon.import_orders` permission."""
+    job = create_job(organisation, uploaded_file, by=by)
+    if job.rows_total > ASYNC_ROWS:
+        transaction.on_commit(lambda: run_import_task.delay(job.pk))
+    else:
+        run_import(job)
+    return job
+
+
+def _job_progress(job: ImportJob, echo: Progress | None = None) -> Progress:
+    def update(phase: str, done: int, total: int) -> None:
+        job.phase = phase
+        job.rows_done = done if phase == "validating" else job.rows_total
+        if phase == "validating" and total:
+            job.rows_total = max(total, done)
+        ImportJob.objects.filter(pk=job.pk).update(
+            phase=job.phase, rows_done=job.rows_done, rows_total=job.rows_total
+        )
+        if echo:
+            echo(phase, done, total)
+
+    return update
+
+
+def run_import(job: ImportJob, *, progress: Progress | None = None) -> ImportJob:
+    """Validate the job's file and, when every row is valid, store it. Idempotent: a finished
+    job is returned as it is."""
+    if job.is_finished:
+        return job
+    job.status = ImportStatus.RUNNING
+    job.started_at = timezone.now()
+    job.save(update_fields=["status", "started_at"])
+    update = _job_progress(job, progress)
+    try:
+        with job.file.open("rb") as raw:
+            text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+            try:
+                result = validate_csv(job.organisation, text, progress=update, total=job.rows_total)
+            except UnicodeDecodeError:
+                result = ValidationResult(
+                    [], [RowError(1, "", "", "the file is not UTF-8 encoded text")], 0
+                )
+            except csv.Error as exc:
+                result = ValidationResult([], [RowError(1, "", "", f"not a CSV file: {exc}")], 0)
+        job.rows_total = result.rows
+        if result.errors:
+            job.status = ImportStatus.FAILED
+            job.error_report = [e.as_dict() for e in result.errors]
+            job.summary = {"rows": result.rows, "errors": len(result.errors)}
+        else:
+            try:
+                summary = store_orders(
+                    job.organisation, result.orders, progress=update, parsed=result.parsed
+                )
+            except ImportRejected as rejected:
+                job.status = ImportStatus.FAILED
+                job.error_report = [e.as_dict() for e in rejected.errors]
+                job.summary = {"rows": result.rows, "errors": len(rejected.errors)}
+            else:
+                job.status = ImportStatus.SUCCEEDED
+                job.summary = {"rows": result.rows, "orders": len(result.orders), **summary}
+    except Exception:
+        logger.exception("Order import %s failed", job.pk)
+        job.status = ImportStatus.FAILED
+        job.error_report = [
+            {"row": None, "column": "", "value": "", "reason": "internal error; nothing stored"}
+        ]
+        raise
+    finally:
+        job.rows_done = job.rows_total if job.status == ImportStatus.SUCCEEDED else job.rows_done
+        job.phase = ""
+        job.finished_at = timezone.now()
+        job.save()
+        audit.record(
+            f"carbon.import_{job.status}",
+            actor=job.created_by,
+            organisation=job.organisation,
+            obj=job,
+            details={k: v for k, v in job.summary.items() if k != "external_ids"},
+        )
+    return job
+
+
+@shared_task(acks_late=True)
+def run_import_task(job_id: int) -> str:
+    job = ImportJob.objects.select_related("organisation").filter(pk=job_id).first()
+    if job is None:
+        return "missing"
+    return run_import(job).status

@@ -1,0 +1,75 @@
+"""Load the cited reference datasets shipped in fixtures/ as published datasets (idempotent)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from carbon.datasets import (
+    DatasetError,
+    FactorFileError,
+    factor_rows_match,
+    load_dataset_file,
+    read_factor_file,
+)
+from carbon.models import FactorDataset
+
+
+@dataclass(frozen=True)
+class ReferenceFile:
+    path: str  # relative to the project root
+    slug: str
+    version: int
+    default: bool = False
+
+
+REFERENCE_FILES = (
+    ReferenceFile("fixtures/desnz-2025-freight.csv", "desnz-2025", 1, default=True),
+    ReferenceFile("fixtures/grid-electricity.csv", "grid-electricity", 1),
+)
+
+
+def load_reference_data(*, stdout=None) -> list[FactorDataset]:
+    """Load every reference file not loaded yet; refuse a file whose content changed since it
+    was loaded (a published dataset never changes: ship the change as a new version)."""
+    loaded = []
+    for ref in REFERENCE_FILES:
+        path = Path(settings.BASE_DIR) / ref.path
+        existing = FactorDataset.objects.filter(slug=ref.slug, version=ref.version).first()
+        if existing is not None:
+            if not factor_rows_match(existing, read_factor_file(path)):
+                raise CommandError(
+                    f"{ref.path} no longer matches published dataset {existing.label}; "
+                    "publish the change as a new version instead."
+                )
+            if stdout:
+                stdout.write(
+                    f"{existing.label}: already loaded ({existing.factors.count()} factors)"
+                )
+            loaded.append(existing)
+            continue
+        dataset = load_dataset_file(
+            path, slug=ref.slug, version=ref.version, make_default=ref.default
+        )
+        if stdout:
+            stdout.write(
+                f"{dataset.label}: loaded {dataset.factors.count()} factors from {ref.path}"
+            )
+        loaded.append(dataset)
+    return loaded
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the cited emission-factor reference files in fixtures/ as published datasets "
+        "(DESNZ 2025 freight and fuels as the default; grid electricity). Idempotent."
+    )
+
+    def handle(self, *args, **options):
+        try:
+            load_reference_data(stdout=self.stdout)
+        except (FactorFileError, DatasetError) as exc:
+            raise CommandError(str(exc)) from exc
