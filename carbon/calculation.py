@@ -276,12 +276,13 @@ class FactorTable:
         """A grid factor (`kind` location or residual) for a region; generation (TTW) first.
 
         A sub-national region ("CN-East") without factors of its own falls back to its country
-        ("CN"): national factors are what the published sources provide for most countries.
+        ("CN"), and an EU member state without a national factor to the EU-27 average ("EU").
         """
         if not region:
             return None
-        country = region.split("-", 1)[0]
-        for code in dict.fromkeys((region, region.upper(), country.upper())):
+        country = region.split("-", 1)[0].upper()
+        union = ("EU",) if country in categories.EU_MEMBER_STATES else ()
+        for code in dict.fromkeys((region, region.upper(), country, *union)):
             for scope in (EnergyScope.TTW, EnergyScope.WTW):
                 ref = self.get(f"{categories.ELECTRICITY_PREFIX}{code}.{kind}", scope)
                 if ref is not None:

@@ -200,6 +200,19 @@ def test_a_sub_national_grid_region_falls_back_to_its_country(desnz):
     assert result.scope2.market == Decimal("2810.88")
 
 
+def test_an_eu_member_state_without_a_national_factor_uses_the_eu27_average(desnz):
+    # given a plant in Germany (no German factor is loaded, the EU-27 average is)
+    result = estimate(
+        [_leg("road.van.diesel", "1", "1")],
+        dataset=desnz,
+        electricity_kwh=Decimal(1000),
+        region="DE",
+    ).footprint
+    # then EEA's EU-27 figure applies: 1,000 kWh x 0.281 kgCO2e/kWh
+    assert result.scope2.location == Decimal("281.000")
+    assert result.scope2.market is None
+
+
 def test_scope2_without_residual_factor_has_no_market_figure(desnz):
     # given the UK, for which no residual-mix factor is loaded
     result = estimate(

@@ -48,7 +48,7 @@ def test_both_reference_files_load_as_published_datasets(reference_data):
     assert desnz.factors.count() == 56  # 25 freight lines (air twice: with/without RF) + 3 fuels
     assert grid.status == DatasetStatus.PUBLISHED
     assert grid.is_default is False
-    assert grid.factors.count() == 4
+    assert grid.factors.count() == 5  # CN location and residual, GB, US, EU-27
     assert FactorDataset.objects.active() == desnz
     assert FactorDataset.objects.active("grid-electricity") == grid
 
@@ -58,7 +58,7 @@ def test_loading_twice_changes_nothing(reference_data):
     call_command("load_reference_data")
     # then there is still one version of each and one audit record per file
     assert FactorDataset.objects.count() == 2
-    assert EmissionFactor.objects.count() == 60
+    assert EmissionFactor.objects.count() == 61
     assert AuditEvent.objects.filter(action="carbon.dataset.loaded").count() == 2
 
 
@@ -204,6 +204,13 @@ def test_a_grid_factor_published_in_pounds_is_converted_exactly(reference_data):
     assert us.value == Decimal("0.3674098197")
     assert ureg.Unit(us.unit) == ureg.Unit(ELECTRICITY_INTENSITY)
     assert "[published as 0.81 lbCO2/kWh]" in us.description
+
+
+def test_the_eu27_factor_is_converted_from_grams_exactly(reference_data):
+    # EEA IND-353 (2020-12-08): EU-27 total electricity generation 2018, 281 g CO2e/kWh
+    eu = factor("grid-electricity", "electricity.EU.location", "TTW", region="EU")
+    assert eu.value == Decimal("0.281")
+    assert eu.source_id == "EEA-IND-353/EU27-2018"
 
 
 def test_the_fixture_files_cite_their_sources():
