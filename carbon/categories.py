@@ -56,7 +56,36 @@ ELECTRICITY_PREFIX = "electricity."  # grid factors: electricity.<region>.<locat
 def get(code: str) -> Category | None:
     return CATEGORIES.get(code)
 
+
 # ISO 3166-1 alpha-2 codes of the EU-27, whose sites fall back to the EU-27 grid factor.
 EU_MEMBER_STATES = frozenset(
-    "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE".split()
+    {
+        "AT",
+        "BE",
+        "BG",
+        "HR",
+        "CY",
+        "CZ",
+        "DK",
+        "EE",
+        "FI",
+        "FR",
+        "DE",
+        "GR",
+        "HU",
+        "IE",
+        "IT",
+        "LV",
+        "LT",
+        "LU",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SK",
+        "SI",
+        "ES",
+        "SE",
+    }
 )

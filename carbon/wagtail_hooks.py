@@ -495,21 +495,8 @@ class EmissionFactorViewSet(IndexQuerysetMixin, ModelViewSet):
     ]
     list_filter = ["dataset", "category", "energy_scope", "kind", "radiative_forcing", "region"]
     search_fields = ["category", "description", "source_label", "source_id"]
-    list_export = [
-        "dataset",
-        "category",
-        "kind",
-        "energy_scope",
-        "radiative_forcing",
-        "value",
-        "unit",
-        "region",
-        "valid_from",
-        "valid_to",
-        "source_label",
-        "source_id",
-        "description",
-    ]
+    # The export has the columns of a factor file, so it can be edited and imported back.
+    list_export = ["dataset", *datasets.FACTOR_COLUMNS]
     export_filename = "greenloop-emission-factors"
     inspect_view_enabled = True
     copy_view_enabled = False

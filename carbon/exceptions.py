@@ -1,0 +1,26 @@
+"""Domain errors of the carbon app's points ledger and policies."""
+
+from __future__ import annotations
+
+from portal.exceptions import PortalError
+
+
+class PointsError(PortalError):
+    code = "points_error"
+    status = 422
+
+
+class InsufficientPoints(PointsError):  # noqa: N818 - the domain's name for the refusal
+    """A hold larger than the available balance (or any hold while it is negative)."""
+
+    code = "insufficient_points"
+
+
+class IdempotencyConflict(PointsError):  # noqa: N818
+    """The idempotency key was already used for a different request."""
+
+    code = "idempotency_conflict"
+
+
+class PolicyError(PointsError):
+    code = "policy_error"

@@ -1,0 +1,593 @@
+"""Carbon points: policy approval, awards per order and the append-only points ledger.
+
+Invariants (each backed by the database where it can be):
+
+* Every balance is derived: `PointsAccount.pending/available/held` are a cache of the column sums
+  of the account's `LedgerEntry` deltas, written in the same transaction as each entry
+  (`check_ledger` proves it). See `carbon.models.ENTRY_RULES` for the sign convention.
+* Every write locks the account row (`select_for_update`) first, so concurrent writers on
+  PostgreSQL are serialised: a hold can never overdraw, whatever the timing.
+* Every write carries an idempotency key, unique per account. A repeat of the same request
+  returns the first entry unchanged; the same key with a different request raises
+  `IdempotencyConflict`.
+* Pending and held never go below zero (CHECK constraints). Available may go negative only by a
+  reversal of points already spent, and then refuses every hold until it recovers.
+* Expiry is first-in first-out: spending consumes the lots that expire first.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from carbon import points as calc
+from carbon.calculation import FactorTable, dec, default_dataset
+from carbon.exceptions import IdempotencyConflict, InsufficientPoints, PointsError, PolicyError
+from carbon.models import (
+    CalculationSnapshot,
+    EnergyScope,
+    EntryKind,
+    LedgerEntry,
+    Order,
+    OrderStatus,
+    PointsAccount,
+    PointsAward,
+    PointsPolicy,
+    PolicyStatus,
+)
+from portal import audit, events
+from portal.models import Organisation, User
+
+BASELINE_CATEGORY = "road.hgv.average_laden"
+EXPIRING_SOON_DAYS = 90
+FORMULA = (
+    "points = min(floor((max(0, t·km x baseline - WTW kg) + max(0, Scope 2 location kg - "
+    "Scope 2 market kg)) x points per kg), cap)"
+)
+
+POINTS_AWARDED = "greenloop.carbon.points_awarded"
+POINTS_ACTIVATED = "greenloop.carbon.points_activated"
+POINTS_EXPIRED = "greenloop.carbon.points_expired"
+POINTS_REVERSED = "greenloop.carbon.points_reversed"
+
+
+# --- policies
+
+
+def submit_policy(policy: PointsPolicy, by: User) -> PointsPolicy:
+    """Send a draft policy for approval by another staff member."""
+    with transaction.atomic():
+        policy = PointsPolicy.objects.select_for_update().get(pk=policy.pk)
+        if policy.status != PolicyStatus.DRAFT:
+            raise PolicyError("Only a draft policy can be submitted.", code="policy_not_draft")
+        policy.status = PolicyStatus.AWAITING_APPROVAL
+        policy.submitted_by = by
+        policy.save(update_fields=["status", "submitted_by"])
+        audit.record("carbon.points_policy.submitted", actor=by, obj=policy)
+    return policy
+
+
+def approve_policy(policy: PointsPolicy, by: User) -> PointsPolicy:
+    """Activate a submitted policy from its `effective_from`. Four eyes: the approver must be a
+    staff member other than the submitter (a CHECK constraint backs this)."""
+    with transaction.atomic():
+        policy = PointsPolicy.objects.select_for_update().get(pk=policy.pk)
+        if policy.status != PolicyStatus.AWAITING_APPROVAL:
+            raise PolicyError(
+                "Only a submitted policy can be approved.", code="policy_not_submitted"
+            )
+        if not getattr(by, "is_staff", False):
+            raise PolicyError("Only staff can approve a points policy.", code="policy_not_staff")
+        if by.pk == policy.submitted_by_id:
+            raise PolicyError(
+                "A policy must be approved by someone other than its submitter.",
+                code="policy_four_eyes",
+            )
+        policy.status = PolicyStatus.ACTIVE
+        policy.approved_by = by
+        policy.approved_at = timezone.now()
+        policy.save(update_fields=["status", "approved_by", "approved_at"])
+        audit.record(
+            "carbon.points_policy.approved",
+            actor=by,
+            obj=policy,
+            details={"version": policy.version, "effective_from": str(policy.effective_from)},
+        )
+    return policy
+
+
+# --- accounts and entries
+
+
+def account_for(organisation: Organisation) -> PointsAccount:
+    account, _ = PointsAccount.objects.get_or_create(organisation=organisation)
+    return account
+
+
+def _lock(account: PointsAccount) -> PointsAccount:
+    return PointsAccount.objects.select_for_update().get(pk=account.pk)
+
+
+def _fingerprint(kind: str, **request: Any) -> str:
+    payload = json.dumps({"kind": kind, **request}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _require_key(key: str) -> None:
+    if not key or len(key) > 200:
+        raise PointsError("An idempotency key of 1 to 200 characters is required.", field="key")
+
+
+def _repeat(account: PointsAccount, key: str, fingerprint: str) -> LedgerEntry | None:
+    """The entry already written under `key` (same request), or None; a conflict raises."""
+    entry = LedgerEntry.objects.filter(account=account, idempotency_key=key).first()
+    if entry is not None and entry.request_fingerprint != fingerprint:
+        raise IdempotencyConflict(
+            "This idempotency key was already used for a different request.", field="key"
+        )
+    return entry
+
+
+def _append(
+    account: PointsAccount,
+    kind: str,
+    points: int,
+    *,
+    key: str,
+    fingerprint: str,
+    pending: int = 0,
+    available: int = 0,
+    held: int = 0,
+    **fields: Any,
+) -> LedgerEntry:
+    """Write one entry and move the cached balances with it. The caller holds the row lock."""
+    entry = LedgerEntry.objects.create(
+        account=account,
+        kind=kind,
+        points=points,
+        pending_delta=pending,
+        available_delta=available,
+        held_delta=held,
+        idempotency_key=key,
+        request_fingerprint=fingerprint,
+        **fields,
+    )
+    account.pending += pending
+    account.available += available
+    account.held += held
+    account.save(update_fields=["pending", "available", "held", "updated_at"])
+    return entry
+
+
+def _event(type_: str, account: PointsAccount, entry: LedgerEntry, **data: Any) -> None:
+    events.publish(
+        type_,
+        account.organisation,
+        f"points-account/{account.pk}",
+        {
+            "entry_id": entry.pk,
+            "kind": entry.kind,
+            "points": entry.points,
+            "balances": {
+                "pending": account.pending,
+                "available": account.available,
+                "held": account.held,
+            },
+            **data,
+        },
+    )
+
+
+# --- awards
+
+
+def baseline_intensity(policy: PointsPolicy) -> tuple[Decimal, dict[str, Any]]:
+    """The policy's baseline in kgCO2e per t·km, and where it comes from. Without a value of its
+    own: the active dataset's road.hgv.average_laden WTW (its WTW row, else TTW + WTT)."""
+    if policy.baseline_kg_per_tkm is not None:
+        return policy.baseline_kg_per_tkm, {"source": "policy"}
+    dataset = default_dataset()
+    table = FactorTable.load(dataset, categories=[BASELINE_CATEGORY])
+    wtw = table.get(BASELINE_CATEGORY, EnergyScope.WTW)
+    refs = (
+        [wtw]
+        if wtw is not None
+        else [table.get(BASELINE_CATEGORY, EnergyScope.TTW), table.get(BASELINE_CATEGORY, "WTT")]
+    )
+    if any(ref is None for ref in refs):
+        raise PolicyError(
+            f"The dataset {dataset.label} has no {BASELINE_CATEGORY} factors for the baseline.",
+            code="no_baseline",
+        )
+    value = sum((ref.canonical for ref in refs), Decimal(0))
+    return value, {"source": "dataset", "factors": [ref.as_json() for ref in refs]}
+
+
+def award_order(order: Order, *, policy: PointsPolicy | None = None) -> PointsAward:
+    """Award points for a delivered order's current snapshot under the policy in force on its
+    delivery date, as pending points. Idempotent per order and policy: a repeat returns the
+    first award (its entry's key is ``earn:<order>:<policy>``)."""
+    if order.status != OrderStatus.DELIVERED or order.delivery_date is None:
+        raise PointsError("Only delivered orders earn points.", code="order_not_delivered")
+    policy = policy or PointsPolicy.objects.in_force(order.delivery_date)
+    if policy is None or policy.status != PolicyStatus.ACTIVE:
+        raise PolicyError("No active points policy applies to this order.", code="no_policy")
+    snapshot = CalculationSnapshot.objects.filter(order=order, is_current=True).first()
+    if snapshot is None:
+        raise PointsError("The order has no calculated footprint yet.", code="no_footprint")
+    baseline, baseline_source = baseline_intensity(policy)
+    logistics = calc.avoided_logistics_kg(snapshot.tkm, snapshot.wtw_kg, baseline)
+    scope2 = (
+        calc.avoided_scope2_kg(snapshot.scope2_location_kg, snapshot.scope2_market_kg)
+        if policy.include_green_power
+        else Decimal(0)
+    )
+    uncapped = calc.points_for(logistics + scope2, policy.points_per_kg, None)
+    earned = calc.points_for(logistics + scope2, policy.points_per_kg, policy.per_order_cap)
+    account = account_for(order.organisation)
+    key = f"earn:{order.pk}:{policy.pk}"
+    with transaction.atomic():
+        account = _lock(account)
+        existing = PointsAward.objects.filter(order=order, policy=policy).first()
+        if existing is not None:
+            return existing
+        award = PointsAward.objects.create(
+            order=order,
+            policy=policy,
+            snapshot=snapshot,
+            avoided_logistics_kg=logistics,
+            avoided_scope2_kg=scope2,
+            points=earned,
+            breakdown={
+                "policy_version": policy.version,
+                "snapshot_id": snapshot.pk,
+                "inputs": {
+                    "tkm": dec(snapshot.tkm),
+                    "wtw_kg": dec(snapshot.wtw_kg),
+                    "scope2_location_kg": dec(snapshot.scope2_location_kg),
+                    "scope2_market_kg": dec(snapshot.scope2_market_kg),
+                },
+                "baseline": {"kg_per_tkm": dec(baseline), **baseline_source},
+                "include_green_power": policy.include_green_power,
+                "avoided_logistics_kg": dec(logistics),
+                "avoided_scope2_kg": dec(scope2),
+                "points_per_kg": dec(policy.points_per_kg),
+                "uncapped_points": uncapped,
+                "cap": policy.per_order_cap,
+                "points": earned,
+                "formula": FORMULA,
+            },
+        )
+        if earned > 0:
+            entry = _append(
+                account,
+                EntryKind.EARN_PENDING,
+                earned,
+                key=key,
+                fingerprint=_fingerprint("earn", order=order.pk, policy=policy.pk),
+                pending=earned,
+                order=order,
+                award=award,
+            )
+            _event(POINTS_AWARDED, account, entry, order=order.external_id, award_id=award.pk)
+    return award
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day `months` later, or the month's last day when it has no such day."""
+    years, month0 = divmod(day.month - 1 + months, 12)
+    year, month = day.year + years, month0 + 1
+    return day.replace(
+        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
+    )
+
+
+def activate_due(today: dt.date) -> list[LedgerEntry]:
+    """Move each award's pending points to available once `pending_days` after delivery have
+    passed. The lot expires `expiry_months` after its due date (not after the run), so a late
+    run never lengthens a lot's life. Key: ``activate:<award>``."""
+    candidates = (
+        PointsAward.objects.filter(points__gt=0, order__status=OrderStatus.DELIVERED)
+        .exclude(entries__kind__in=[EntryKind.ACTIVATE, EntryKind.REVERSE])
+        .select_related("order", "policy")
+        .order_by("id")
+    )
+    written = []
+    for award in candidates:
+        due = award.order.delivery_date + dt.timedelta(days=award.policy.pending_days)
+        if due > today:
+            continue
+        account = account_for(award.order.organisation)
+        key = f"activate:{award.pk}"
+        with transaction.atomic():
+            account = _lock(account)
+            if LedgerEntry.objects.filter(
+                award=award, kind__in=[EntryKind.ACTIVATE, EntryKind.REVERSE]
+            ).exists():
+                continue  # another run, or a reversal, got there first
+            entry = _append(
+                account,
+                EntryKind.ACTIVATE,
+                award.points,
+                key=key,
+                fingerprint=_fingerprint("activate", award=award.pk),
+                pending=-award.points,
+                available=award.points,
+                order=award.order,
+                award=award,
+                expires_on=add_months(due, award.policy.expiry_months),
+            )
+            _event(POINTS_ACTIVATED, account, entry, expires_on=entry.expires_on)
+        written.append(entry)
+    return written
+
+
+# --- holds for redemptions
+
+
+def hold_points(account: PointsAccount, points: int, key: str, redemption_id: int) -> LedgerEntry:
+    """Set `points` aside for a redemption. Refused with InsufficientPoints when the available
+    balance is smaller (including while it is negative); nothing is written then."""
+    _require_key(key)
+    if points <= 0:
+        raise PointsError("A hold must be for a positive number of points.", field="points")
+    fingerprint = _fingerprint("hold", points=points, redemption=redemption_id)
+    with transaction.atomic():
+        account = _lock(account)
+        if (entry := _repeat(account, key, fingerprint)) is not None:
+            return entry
+        if account.available < points:
+            raise InsufficientPoints(
+                f"{points} points requested, {max(account.available, 0)} available.",
+                field="points",
+            )
+        return _append(
+            account,
+            EntryKind.HOLD,
+            points,
+            key=key,
+            fingerprint=fingerprint,
+            available=-points,
+            held=points,
+            redemption_id=redemption_id,
+        )
+
+
+def _outstanding_hold(account: PointsAccount, redemption_id: int) -> int:
+    total = LedgerEntry.objects.filter(account=account, redemption_id=redemption_id).aggregate(
+        held=Sum("held_delta")
+    )["held"]
+    return total or 0
+
+
+def _settle_hold(account: PointsAccount, redemption_id: int, key: str, kind: str) -> LedgerEntry:
+    _require_key(key)
+    fingerprint = _fingerprint(kind, redemption=redemption_id)
+    with transaction.atomic():
+        account = _lock(account)
+        if (entry := _repeat(account, key, fingerprint)) is not None:
+            return entry
+        held = _outstanding_hold(account, redemption_id)
+        if held <= 0:
+            raise PointsError("No points are held for this redemption.", code="no_hold")
+        back = held if kind == EntryKind.RELEASE else 0
+        return _append(
+            account,
+            kind,
+            held,
+            key=key,
+            fingerprint=fingerprint,
+            held=-held,
+            available=back,
+            redemption_id=redemption_id,
+        )
+
+
+def capture_hold(account: PointsAccount, redemption_id: int, key: str) -> LedgerEntry:
+    """Spend the points held for a fulfilled redemption."""
+    return _settle_hold(account, redemption_id, key, EntryKind.CAPTURE)
+
+
+def release_hold(account: PointsAccount, redemption_id: int, key: str) -> LedgerEntry:
+    """Give the points held for a rejected or cancelled redemption back to available."""
+    return _settle_hold(account, redemption_id, key, EntryKind.RELEASE)
+
+
+# --- expiry (first in, first out)
+
+
+_SPENT_FROM_AVAILABLE = Q(kind__in=[EntryKind.HOLD, EntryKind.RELEASE, EntryKind.EXPIRE]) | Q(
+    kind__in=[EntryKind.REVERSE, EntryKind.ADJUST], available_delta__lt=0
+)
+
+
+def _unconsumed_lots_due(account: PointsAccount, by: dt.date) -> int:
+    """Activated points with `expires_on <= by` not yet spent or expired, FIFO: every debit of
+    available (holds net of releases, reversals, negative adjustments, earlier expiries) eats the
+    lots that expire first. Positive adjustments never expire, so they are spent last. Never more
+    than the available balance, never below zero."""
+    sums = LedgerEntry.objects.filter(account=account).aggregate(
+        due=Sum("available_delta", filter=Q(kind=EntryKind.ACTIVATE, expires_on__lte=by)),
+        spent=Sum("available_delta", filter=_SPENT_FROM_AVAILABLE),
+        available=Sum("available_delta"),
+    )
+    remaining = (sums["due"] or 0) + (sums["spent"] or 0)
+    return max(0, min(remaining, sums["available"] or 0))
+
+
+def expire_due(today: dt.date) -> list[LedgerEntry]:
+    """Expire the unspent points of every lot whose `expires_on` is today or earlier.
+    Key: ``expire:<date>`` (a second run on the same day writes nothing)."""
+    account_ids = (
+        LedgerEntry.objects.filter(kind=EntryKind.ACTIVATE, expires_on__lte=today)
+        .values_list("account_id", flat=True)
+        .distinct()
+        .order_by("account_id")
+    )
+    written = []
+    for account_id in list(account_ids):
+        key = f"expire:{today.isoformat()}"
+        fingerprint = _fingerprint("expire", date=today)
+        with transaction.atomic():
+            account = PointsAccount.objects.select_for_update().get(pk=account_id)
+            if _repeat(account, key, fingerprint) is not None:
+                continue
+            amount = _unconsumed_lots_due(account, today)
+            if amount <= 0:
+                continue
+            entry = _append(
+                account,
+                EntryKind.EXPIRE,
+                amount,
+                key=key,
+                fingerprint=fingerprint,
+                available=-amount,
+            )
+            _event(POINTS_EXPIRED, account, entry)
+        written.append(entry)
+    return written
+
+
+# --- reversals and adjustments
+
+
+def reverse_order(order: Order, key: str) -> list[LedgerEntry]:
+    """Take back a cancelled or returned order's points: its still-pending points first, then
+    the activated ones (the available balance may go negative when they were spent). One entry
+    per award, keyed ``<key>:<award>``; an award is reversed at most once (a unique constraint).
+
+    Known limitation: available points are fungible, so an activated award is reversed in full
+    even when part of it has already expired (FIFO does not track lots individually yet)."""
+    _require_key(key)
+    if order.status not in (OrderStatus.CANCELLED, OrderStatus.RETURNED):
+        raise PointsError("Only cancelled or returned orders are reversed.", code="order_active")
+    account = account_for(order.organisation)
+    fingerprint = _fingerprint("reverse", order=order.pk)
+    entries = []
+    with transaction.atomic():
+        account = _lock(account)
+        used = LedgerEntry.objects.filter(
+            Q(idempotency_key=key) | Q(idempotency_key__startswith=f"{key}:"), account=account
+        )
+        if any(e.request_fingerprint != fingerprint for e in used):
+            raise IdempotencyConflict(
+                "This idempotency key was already used for a different request.", field="key"
+            )
+        for award in order.points_awards.filter(points__gt=0).order_by("id"):
+            done = LedgerEntry.objects.filter(award=award, kind=EntryKind.REVERSE).first()
+            if done is not None:
+                entries.append(done)
+                continue
+            pending = (
+                LedgerEntry.objects.filter(award=award).aggregate(p=Sum("pending_delta"))["p"] or 0
+            )
+            entry = _append(
+                account,
+                EntryKind.REVERSE,
+                award.points,
+                key=f"{key}:{award.pk}",
+                fingerprint=fingerprint,
+                pending=-pending,
+                available=-(award.points - pending),
+                order=order,
+                award=award,
+            )
+            _event(POINTS_REVERSED, account, entry, order=order.external_id, award_id=award.pk)
+            entries.append(entry)
+    return entries
+
+
+def adjust(
+    account: PointsAccount, points: int, reason: str, approved_by: User | None, key: str
+) -> LedgerEntry:
+    """A manual correction of the available balance (+ or -), with a reason and the staff member
+    who approved it, both kept on the entry and in the audit trail."""
+    _require_key(key)
+    if not points:
+        raise PointsError("An adjustment must change the balance.", field="points")
+    if not (reason or "").strip():
+        raise PointsError("An adjustment needs a reason.", field="reason")
+    if approved_by is None or not approved_by.is_staff:
+        raise PointsError("An adjustment needs a staff approver.", field="approved_by")
+    fingerprint = _fingerprint("adjust", points=points, reason=reason, approver=approved_by.pk)
+    with transaction.atomic():
+        account = _lock(account)
+        if (entry := _repeat(account, key, fingerprint)) is not None:
+            return entry
+        entry = _append(
+            account,
+            EntryKind.ADJUST,
+            abs(points),
+            key=key,
+            fingerprint=fingerprint,
+            available=points,
+            reason=reason,
+            approved_by=approved_by,
+        )
+        audit.record(
+            "carbon.points.adjusted",
+            actor=approved_by,
+            organisation=account.organisation,
+            obj=entry,
+            details={"points": points, "reason": reason},
+        )
+    return entry
+
+
+# --- reading balances
+
+
+@dataclass(frozen=True)
+class Balances:
+    pending: int
+    available: int
+    held: int
+    expiring_soon: int  # available points in lots expiring within 90 days (FIFO)
+
+
+def balances(account: PointsAccount, today: dt.date | None = None) -> Balances:
+    """The account's balances summed from its entries (not from the cached columns)."""
+    today = today or timezone.localdate()
+    sums = LedgerEntry.objects.filter(account=account).aggregate(
+        pending=Sum("pending_delta"), available=Sum("available_delta"), held=Sum("held_delta")
+    )
+    return Balances(
+        pending=sums["pending"] or 0,
+        available=sums["available"] or 0,
+        held=sums["held"] or 0,
+        expiring_soon=_unconsumed_lots_due(account, today + dt.timedelta(days=EXPIRING_SOON_DAYS)),
+    )
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    account_id: int
+    organisation: str
+    cached: tuple[int, int, int]
+    summed: tuple[int, int, int]
+
+
+def reconcile() -> list[Mismatch]:
+    """Every account whose cached (pending, available, held) differ from its entries' sums."""
+    sums = {
+        row["account_id"]: (row["p"] or 0, row["a"] or 0, row["h"] or 0)
+        for row in LedgerEntry.objects.values("account_id")
+        .annotate(p=Sum("pending_delta"), a=Sum("available_delta"), h=Sum("held_delta"))
+        .order_by()
+    }
+    mismatches = []
+    for account in PointsAccount.objects.select_related("organisation").order_by("pk"):
+        cached = (account.pending, account.available, account.held)
+        summed = sums.get(account.pk, (0, 0, 0))
+        if cached != summed:
+            mismatches.append(Mismatch(account.pk, str(account.organisation), cached, summed))
+    return mismatches

@@ -1,0 +1,602 @@
+"""Points policies, awards (worked examples from the published DESNZ 2025 table) and the ledger:
+earn pending -> activate -> hold -> capture/release, FIFO expiry, reversals, adjustments,
+idempotency, append-only entries, database constraints and `check_ledger`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import IntegrityError, connection, transaction
+
+from carbon import ledger
+from carbon.calculation import calculate_order
+from carbon.exceptions import IdempotencyConflict, InsufficientPoints, PointsError, PolicyError
+from carbon.models import (
+    AppendOnlyError,
+    CalculationSnapshot,
+    EntryKind,
+    LedgerEntry,
+    OrderStatus,
+    PointsAccount,
+    PointsAward,
+    PointsPolicy,
+    PolicyStatus,
+)
+from portal.models import AuditEvent, OutboxEvent
+from tests.carbon.factories import (
+    GreenPowerDeclarationFactory,
+    OrderFactory,
+    OrderLineFactory,
+    ProductFactory,
+    order_with_legs,
+)
+from tests.factories import OrganisationFactory, SiteFactory, UserFactory
+
+DELIVERED = dt.date(2025, 3, 1)
+
+
+# --- helpers shared with the property and concurrency tests
+
+
+def make_policy(version: int = 1, **fields) -> PointsPolicy:
+    """An active, approved policy: 1 point per kg above a 1 kg/t·km baseline unless told."""
+    submitter = UserFactory(is_staff=True)
+    approver = UserFactory(is_staff=True)
+    values = {
+        "effective_from": dt.date(2025, 1, 1),
+        "baseline_kg_per_tkm": Decimal(1),
+        "points_per_kg": Decimal(1),
+        "include_green_power": True,
+        "pending_days": 14,
+        "expiry_months": 12,
+        "status": PolicyStatus.ACTIVE,
+        "submitted_by": submitter,
+        "approved_by": approver,
+        "approved_at": dt.datetime(2024, 12, 1, tzinfo=dt.UTC),
+        **fields,
+    }
+    return PointsPolicy.objects.create(version=version, **values)
+
+
+def delivered_order(organisation, points: int, delivered: dt.date = DELIVERED):
+    """A delivered order whose current snapshot earns `points` under `make_policy()`'s defaults
+    (t·km = points, WTW = 0), without running the calculation."""
+    order = OrderFactory(
+        organisation=organisation, status=OrderStatus.DELIVERED, delivery_date=delivered
+    )
+    CalculationSnapshot.objects.create(
+        order=order,
+        method_version="test",
+        tkm=Decimal(points),
+        ttw_kg=0,
+        wtt_kg=0,
+        wtw_kg=0,
+        default_share=1,
+    )
+    return order
+
+
+def draft_policy(version: int = 1) -> PointsPolicy:
+    return PointsPolicy.objects.create(
+        version=version,
+        effective_from=dt.date(2026, 1, 1),
+        points_per_kg=Decimal(1),
+        pending_days=1,
+        expiry_months=1,
+    )
+
+
+def account_state(account: PointsAccount) -> tuple[int, int, int, int]:
+    account.refresh_from_db()
+    return account.pending, account.available, account.held, account.entries.count()
+
+
+@pytest.fixture
+def staff(db):
+    return UserFactory(email="sustainability@greenloop.example", is_staff=True)
+
+
+@pytest.fixture
+def policy(db):
+    return make_policy()
+
+
+@pytest.fixture
+def org(db):
+    return OrganisationFactory()
+
+
+@pytest.fixture
+def account(org):
+    return ledger.account_for(org)
+
+
+def funded(account, points: int, key: str = "fund") -> PointsAccount:
+    approver = UserFactory(is_staff=True)
+    ledger.adjust(account, points, "Opening balance", approver, key)
+    account.refresh_from_db()
+    return account
+
+
+# --- policies
+
+
+def test_a_policy_is_approved_by_a_second_staff_member_and_audited(staff):
+    # given a draft written and submitted by one sustainability staff member
+    draft = PointsPolicy.objects.create(
+        version=7,
+        effective_from=dt.date(2026, 1, 1),
+        points_per_kg=Decimal("0.1"),
+        pending_days=30,
+        expiry_months=24,
+        created_by=staff,
+    )
+    ledger.submit_policy(draft, staff)
+    approver = UserFactory(email="approver@greenloop.example", is_staff=True)
+    # when another staff member approves it
+    ledger.approve_policy(draft, approver)
+    # then it is active from its date, with the approval in the audit trail
+    stored = PointsPolicy.objects.get(pk=draft.pk)
+    assert stored.status == PolicyStatus.ACTIVE
+    assert stored.approved_by == approver
+    assert stored.approved_at is not None
+    event = AuditEvent.objects.get(action="carbon.points_policy.approved")
+    assert event.actor == approver
+    assert event.details == {"version": 7, "effective_from": "2026-01-01"}
+    assert PointsPolicy.objects.in_force(dt.date(2025, 12, 31)) is None
+    assert PointsPolicy.objects.in_force(dt.date(2026, 1, 1)) == stored
+
+
+def test_the_submitter_cannot_approve_their_own_policy(staff):
+    draft = draft_policy()
+    ledger.submit_policy(draft, staff)
+    with pytest.raises(PolicyError) as refused:
+        ledger.approve_policy(draft, staff)
+    assert refused.value.code == "policy_four_eyes"
+    assert PointsPolicy.objects.get(pk=draft.pk).status == PolicyStatus.AWAITING_APPROVAL
+    assert not AuditEvent.objects.filter(action="carbon.points_policy.approved").exists()
+
+
+def test_a_draft_cannot_be_approved_without_being_submitted(staff):
+    draft = draft_policy()
+    with pytest.raises(PolicyError):
+        ledger.approve_policy(draft, UserFactory(is_staff=True))
+    assert PointsPolicy.objects.get(pk=draft.pk).status == PolicyStatus.DRAFT
+
+
+def test_the_database_refuses_an_active_policy_approved_by_its_submitter(staff):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_policy(submitted_by=staff, approved_by=staff)
+
+
+def test_the_policy_in_force_is_the_latest_effective_one(db):
+    first = make_policy(1, effective_from=dt.date(2025, 1, 1))
+    second = make_policy(2, effective_from=dt.date(2025, 7, 1))
+    make_policy(3, effective_from=dt.date(2025, 8, 1), status=PolicyStatus.DRAFT)
+    assert PointsPolicy.objects.in_force(dt.date(2025, 6, 30)) == first
+    assert PointsPolicy.objects.in_force(dt.date(2025, 9, 1)) == second
+
+
+# --- awards: worked examples against the published DESNZ 2025 table
+
+
+@pytest.fixture
+def desnz(db):
+    call_command("load_reference_data", stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+
+def test_rail_instead_of_truck_earns_points_for_the_avoided_emissions(desnz, org):
+    # given the policy: baseline = the active dataset's HGV average laden WTW, 0.5 points per kg
+    policy = make_policy(baseline_kg_per_tkm=None, points_per_kg=Decimal("0.5"))
+    # and 20 t carried 350 km by rail (7,000 t·km at 0.02779 + 0.00691 = 0.03470 kg/t·km)
+    order = order_with_legs(
+        org,
+        [{"category": "rail.freight", "mass_t": Decimal(20), "distance_km": Decimal(350)}],
+        status=OrderStatus.DELIVERED,
+        delivery_date=DELIVERED,
+    )
+    snapshot = calculate_order(order)
+    assert snapshot.wtw_kg == Decimal("242.900000")
+    # when the order is awarded
+    award = ledger.award_order(order)
+    # then 7,000 x 0.12522 - 242.9 = 633.64 kg were avoided, floor(633.64 x 0.5) = 316 points
+    assert award.avoided_logistics_kg == Decimal("633.640000")
+    assert award.avoided_scope2_kg == 0
+    assert award.points == 316
+    assert award.policy == policy
+    assert award.snapshot == snapshot
+    assert award.breakdown["baseline"]["kg_per_tkm"] == "0.12522"
+    assert [f["value"] for f in award.breakdown["baseline"]["factors"]] == ["0.10163", "0.02359"]
+    assert award.breakdown["inputs"]["tkm"] == "7000"
+    assert award.breakdown["uncapped_points"] == 316
+    # and the points are pending on the organisation's account, with an event for the CRM
+    account = PointsAccount.objects.get(organisation=org)
+    assert (account.pending, account.available, account.held) == (316, 0, 0)
+    entry = LedgerEntry.objects.get(account=account)
+    assert (entry.kind, entry.points, entry.pending_delta) == (EntryKind.EARN_PENDING, 316, 316)
+    event = OutboxEvent.objects.get(type=ledger.POINTS_AWARDED)
+    assert event.data["points"] == 316
+    assert event.data["award_id"] == award.pk
+
+
+@pytest.fixture
+def cn_order(desnz, org):
+    """12,000 kWh attributed to a Chinese plant with a verified 60 % green ratio, and 2 t carried
+    50 km by rail (100 t·km)."""
+    site = SiteFactory(organisation=org, name="Wuxi plant", country="CN", region="CN")
+    order = order_with_legs(
+        org,
+        [{"category": "rail.freight", "mass_t": Decimal(2), "distance_km": Decimal(50)}],
+        delivery_site=site,
+        order_date=dt.date(2025, 2, 1),
+        status=OrderStatus.DELIVERED,
+        delivery_date=DELIVERED,
+    )
+    inverter = ProductFactory(sku="INV-50K", electricity_kwh_per_unit=Decimal("4000"))
+    OrderLineFactory(order=order, product=inverter, quantity=Decimal(3))
+    GreenPowerDeclarationFactory(organisation=org, site=site, green_ratio=Decimal("0.6"))
+    snapshot = calculate_order(order)
+    assert snapshot.scope2_location_kg == Decimal("6439.200000")  # 12,000 x 0.5366
+    assert snapshot.scope2_market_kg == Decimal("2810.880000")  # 12,000 x 0.4 x 0.5856
+    return order
+
+
+def test_verified_green_power_adds_the_avoided_scope2(cn_order):
+    make_policy(baseline_kg_per_tkm=None, points_per_kg=Decimal("0.1"))
+    award = ledger.award_order(cn_order)
+    # logistics: 100 x 0.12522 - 100 x 0.03470 = 9.052 kg; Scope 2: 6,439.2 - 2,810.88 = 3,628.32
+    assert award.avoided_logistics_kg == Decimal("9.052000")
+    assert award.avoided_scope2_kg == Decimal("3628.320000")
+    # floor((9.052 + 3,628.32) x 0.1) = floor(363.7372) = 363
+    assert award.points == 363
+
+
+def test_the_per_order_cap_limits_the_points(cn_order):
+    make_policy(baseline_kg_per_tkm=None, points_per_kg=Decimal("0.1"), per_order_cap=300)
+    award = ledger.award_order(cn_order)
+    assert award.points == 300
+    assert award.breakdown["uncapped_points"] == 363
+    assert award.breakdown["cap"] == 300
+
+
+def test_without_green_power_only_logistics_counts_and_zero_points_write_no_entry(cn_order, org):
+    make_policy(baseline_kg_per_tkm=None, points_per_kg=Decimal("0.1"), include_green_power=False)
+    award = ledger.award_order(cn_order)
+    assert award.avoided_scope2_kg == 0
+    assert award.points == 0  # floor(9.052 x 0.1)
+    assert not LedgerEntry.objects.exists()
+    assert not OutboxEvent.objects.filter(type=ledger.POINTS_AWARDED).exists()
+
+
+def test_awarding_twice_returns_the_first_award(org, policy):
+    order = delivered_order(org, 40)
+    first = ledger.award_order(order)
+    again = ledger.award_order(order)
+    assert again.pk == first.pk
+    assert PointsAward.objects.count() == 1
+    assert LedgerEntry.objects.count() == 1
+    assert PointsAccount.objects.get(organisation=org).pending == 40
+
+
+@pytest.mark.parametrize("status", [OrderStatus.OPEN, OrderStatus.SHIPPED, OrderStatus.CANCELLED])
+def test_only_delivered_orders_are_awarded(org, policy, status):
+    order = delivered_order(org, 40)
+    order.status = status
+    order.save()
+    with pytest.raises(PointsError):
+        ledger.award_order(order)
+    assert not PointsAward.objects.exists()
+    assert not LedgerEntry.objects.exists()
+
+
+def test_an_order_earns_under_the_policy_in_force_on_its_delivery_date(org):
+    # given version 1 from 2025-01-01 (1 point per kg) and version 2 from 2025-06-01 (2 per kg)
+    first = make_policy(1)
+    second = make_policy(2, effective_from=dt.date(2025, 6, 1), points_per_kg=Decimal(2))
+    # when orders delivered either side of the change are awarded
+    before = ledger.award_order(delivered_order(org, 10, dt.date(2025, 5, 31)))
+    after = ledger.award_order(delivered_order(org, 10, dt.date(2025, 6, 1)))
+    # then each carries its own policy version
+    assert (before.policy, before.points, before.breakdown["policy_version"]) == (first, 10, 1)
+    assert (after.policy, after.points, after.breakdown["policy_version"]) == (second, 20, 2)
+
+
+def test_an_order_without_a_policy_in_force_is_refused(org):
+    make_policy(effective_from=dt.date(2026, 1, 1))
+    with pytest.raises(PolicyError):
+        ledger.award_order(delivered_order(org, 40))
+    assert not PointsAward.objects.exists()
+
+
+# --- activation
+
+
+def test_points_activate_after_the_pending_period_and_expire_a_year_later(org, policy):
+    order = delivered_order(org, 50)
+    ledger.award_order(order)
+    account = PointsAccount.objects.get(organisation=org)
+    # not before delivery + 14 days
+    assert ledger.activate_due(DELIVERED + dt.timedelta(days=13)) == []
+    assert account_state(account) == (50, 0, 0, 1)
+    # then moved to available, expiring 12 months after the due date
+    [entry] = ledger.activate_due(dt.date(2025, 4, 1))
+    assert entry.kind == EntryKind.ACTIVATE
+    assert entry.expires_on == dt.date(2026, 3, 15)
+    assert account_state(account) == (0, 50, 0, 2)
+    assert OutboxEvent.objects.get(type=ledger.POINTS_ACTIVATED).data["expires_on"] == "2026-03-15"
+    # and a second run does nothing
+    assert ledger.activate_due(dt.date(2025, 4, 2)) == []
+    assert account_state(account) == (0, 50, 0, 2)
+
+
+def test_add_months_keeps_the_day_or_takes_the_months_last():
+    assert ledger.add_months(dt.date(2025, 1, 31), 1) == dt.date(2025, 2, 28)
+    assert ledger.add_months(dt.date(2024, 2, 29), 12) == dt.date(2025, 2, 28)
+    assert ledger.add_months(dt.date(2025, 11, 15), 3) == dt.date(2026, 2, 15)
+
+
+# --- holds
+
+
+def test_a_hold_moves_available_points_to_held(account):
+    funded(account, 100)
+    entry = ledger.hold_points(account, 60, "redeem-1", redemption_id=1)
+    assert (entry.kind, entry.available_delta, entry.held_delta) == (EntryKind.HOLD, -60, 60)
+    assert account_state(account) == (0, 40, 60, 2)
+
+
+def test_a_hold_larger_than_the_balance_is_refused_and_changes_nothing(account):
+    funded(account, 100)
+    before = account_state(account)
+    with pytest.raises(InsufficientPoints):
+        ledger.hold_points(account, 101, "redeem-1", redemption_id=1)
+    assert account_state(account) == before
+
+
+def test_a_repeated_hold_returns_the_first_entry_unchanged(account):
+    funded(account, 100)
+    first = ledger.hold_points(account, 60, "redeem-1", redemption_id=1)
+    again = ledger.hold_points(account, 60, "redeem-1", redemption_id=1)
+    assert again.pk == first.pk
+    assert account_state(account) == (0, 40, 60, 2)
+
+
+def test_the_same_key_for_a_different_hold_is_refused(account):
+    funded(account, 100)
+    ledger.hold_points(account, 60, "redeem-1", redemption_id=1)
+    with pytest.raises(IdempotencyConflict):
+        ledger.hold_points(account, 10, "redeem-1", redemption_id=1)
+    with pytest.raises(IdempotencyConflict):
+        ledger.capture_hold(account, 1, "redeem-1")
+    assert account_state(account) == (0, 40, 60, 2)
+
+
+def test_capture_spends_and_release_returns_the_held_points(account):
+    funded(account, 100)
+    ledger.hold_points(account, 30, "h1", redemption_id=1)
+    ledger.hold_points(account, 20, "h2", redemption_id=2)
+    capture = ledger.capture_hold(account, 1, "c1")
+    release = ledger.release_hold(account, 2, "r2")
+    assert (capture.points, capture.held_delta, capture.available_delta) == (30, -30, 0)
+    assert (release.points, release.held_delta, release.available_delta) == (20, -20, 20)
+    assert account_state(account) == (0, 70, 0, 5)
+    # a settled hold cannot be settled again under a new key
+    with pytest.raises(PointsError):
+        ledger.release_hold(account, 1, "r1")
+    assert ledger.capture_hold(account, 1, "c1").pk == capture.pk
+    assert account_state(account) == (0, 70, 0, 5)
+
+
+def test_a_hold_needs_a_key_and_positive_points(account):
+    funded(account, 100)
+    with pytest.raises(PointsError):
+        ledger.hold_points(account, 10, "", redemption_id=1)
+    with pytest.raises(PointsError):
+        ledger.hold_points(account, 0, "k", redemption_id=1)
+    assert account_state(account) == (0, 100, 0, 1)
+
+
+# --- expiry
+
+
+def test_expiry_is_first_in_first_out(org, policy):
+    # given two lots: 100 points expiring 2026-03-15 and 50 expiring 2026-05-15
+    ledger.award_order(delivered_order(org, 100, dt.date(2025, 3, 1)))
+    ledger.award_order(delivered_order(org, 50, dt.date(2025, 5, 1)))
+    ledger.activate_due(dt.date(2025, 6, 1))
+    account = PointsAccount.objects.get(organisation=org)
+    # and 70 points spent, which come out of the older lot
+    ledger.hold_points(account, 70, "h1", redemption_id=1)
+    ledger.capture_hold(account, 1, "c1")
+    assert ledger.balances(account, dt.date(2025, 12, 20)).expiring_soon == 30
+    # when the first lot's date passes, only its unspent 30 expire
+    assert ledger.expire_due(dt.date(2026, 3, 14)) == []
+    [expired] = ledger.expire_due(dt.date(2026, 3, 15))
+    assert (expired.kind, expired.points, expired.available_delta) == (EntryKind.EXPIRE, 30, -30)
+    assert account_state(account)[:3] == (0, 50, 0)
+    assert OutboxEvent.objects.get(type=ledger.POINTS_EXPIRED).data["points"] == 30
+    # a second run the same day and later runs before the next lot's date change nothing
+    assert ledger.expire_due(dt.date(2026, 3, 15)) == []
+    assert ledger.expire_due(dt.date(2026, 4, 1)) == []
+    # then the second lot expires in full
+    [second] = ledger.expire_due(dt.date(2026, 5, 15))
+    assert second.points == 50
+    assert account_state(account)[:3] == (0, 0, 0)
+
+
+def test_held_points_do_not_expire(org, policy):
+    ledger.award_order(delivered_order(org, 100))
+    ledger.activate_due(dt.date(2025, 4, 1))
+    account = PointsAccount.objects.get(organisation=org)
+    ledger.hold_points(account, 100, "h1", redemption_id=1)
+    assert ledger.expire_due(dt.date(2026, 6, 1)) == []
+    # a hold released after the lot's date returns to available and then expires
+    ledger.release_hold(account, 1, "r1")
+    [expired] = ledger.expire_due(dt.date(2026, 6, 2))
+    assert expired.points == 100
+    assert account_state(account)[:3] == (0, 0, 0)
+
+
+# --- reversals
+
+
+def test_a_cancelled_order_reverses_its_pending_points(org, policy):
+    order = delivered_order(org, 80)
+    ledger.award_order(order)
+    order.status = OrderStatus.CANCELLED
+    order.save()
+    [entry] = ledger.reverse_order(order, "cancel-1")
+    assert (entry.pending_delta, entry.available_delta, entry.points) == (-80, 0, 80)
+    account = PointsAccount.objects.get(organisation=org)
+    assert account_state(account)[:3] == (0, 0, 0)
+    assert OutboxEvent.objects.get(type=ledger.POINTS_REVERSED).data["points"] == 80
+    # a repeat returns the same entry; the award never activates afterwards
+    assert [e.pk for e in ledger.reverse_order(order, "cancel-1")] == [entry.pk]
+    assert ledger.activate_due(dt.date(2026, 1, 1)) == []
+    assert account_state(account) == (0, 0, 0, 2)
+
+
+def test_reversing_spent_points_makes_the_balance_negative_and_blocks_holds(org, policy):
+    order = delivered_order(org, 80)
+    other = delivered_order(org, 30)
+    ledger.award_order(order)
+    ledger.activate_due(dt.date(2025, 4, 1))
+    account = PointsAccount.objects.get(organisation=org)
+    ledger.hold_points(account, 80, "h1", redemption_id=1)
+    ledger.capture_hold(account, 1, "c1")
+    order.status = OrderStatus.RETURNED
+    order.save()
+    ledger.reverse_order(order, "return-1")
+    assert account_state(account)[:3] == (0, -80, 0)
+    # a new award is pending; nothing can be held while available is negative
+    ledger.award_order(other)
+    with pytest.raises(InsufficientPoints):
+        ledger.hold_points(account, 1, "h2", redemption_id=2)
+    ledger.activate_due(dt.date(2025, 4, 1))
+    assert account_state(account)[:3] == (0, -50, 0)
+    with pytest.raises(InsufficientPoints):
+        ledger.hold_points(account, 1, "h2", redemption_id=2)
+
+
+def test_only_cancelled_or_returned_orders_are_reversed(org, policy):
+    order = delivered_order(org, 80)
+    ledger.award_order(order)
+    with pytest.raises(PointsError):
+        ledger.reverse_order(order, "cancel-1")
+    assert LedgerEntry.objects.count() == 1
+
+
+def test_a_reversal_key_used_for_another_order_is_refused(org, policy):
+    first, second = delivered_order(org, 10), delivered_order(org, 20)
+    for order in (first, second):
+        ledger.award_order(order)
+        order.status = OrderStatus.CANCELLED
+        order.save()
+    ledger.reverse_order(first, "cancel")
+    with pytest.raises(IdempotencyConflict):
+        ledger.reverse_order(second, "cancel")
+    assert PointsAccount.objects.get(organisation=org).pending == 20
+
+
+# --- adjustments
+
+
+def test_an_adjustment_needs_a_reason_and_a_staff_approver_and_is_audited(account, staff):
+    with pytest.raises(PointsError):
+        ledger.adjust(account, 10, "", staff, "adj-1")
+    with pytest.raises(PointsError):
+        ledger.adjust(account, 10, "Goodwill", None, "adj-1")
+    with pytest.raises(PointsError):
+        ledger.adjust(account, 10, "Goodwill", UserFactory(), "adj-1")
+    assert account_state(account) == (0, 0, 0, 0)
+    entry = ledger.adjust(account, -15, "Correction of ticket 42", staff, "adj-1")
+    assert (entry.points, entry.available_delta, entry.approved_by) == (15, -15, staff)
+    assert account_state(account) == (0, -15, 0, 1)
+    audit = AuditEvent.objects.get(action="carbon.points.adjusted")
+    assert audit.details == {"points": -15, "reason": "Correction of ticket 42"}
+
+
+# --- the ledger's own guards
+
+
+def test_entries_are_append_only(account):
+    entry = funded(account, 10).entries.get()
+    entry.reason = "rewritten"
+    with pytest.raises(AppendOnlyError):
+        entry.save()
+    with pytest.raises(AppendOnlyError):
+        entry.delete()
+    with pytest.raises(AppendOnlyError):
+        LedgerEntry.objects.filter(pk=entry.pk).update(points=1)
+    with pytest.raises(AppendOnlyError):
+        LedgerEntry.objects.all().delete()
+    assert LedgerEntry.objects.get(pk=entry.pk).reason == "Opening balance"
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"kind": "hold", "points": 5, "available_delta": -5, "held_delta": 4, "redemption_id": 1},
+        {"kind": "earn_pending", "points": 5, "pending_delta": -5},
+        {"kind": "capture", "points": 5, "held_delta": -5},  # no redemption
+        {"kind": "adjust", "points": 5, "available_delta": 5},  # no reason nor approver
+        {"kind": "activate", "points": 5, "pending_delta": -5, "available_delta": 5},  # no expiry
+        {"kind": "reverse", "points": 5, "pending_delta": -2, "available_delta": -2},
+        {"kind": "expire", "points": 0, "available_delta": 0},
+        {"kind": "bonus", "points": 5, "available_delta": 5},
+    ],
+    ids=["hold", "earn", "capture", "adjust", "activate", "reverse", "zero", "unknown kind"],
+)
+def test_the_database_refuses_entries_that_break_the_sign_convention(account, fields):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        LedgerEntry.objects.create(
+            account=account, idempotency_key="x", request_fingerprint="x", **fields
+        )
+
+
+def test_the_database_refuses_a_negative_held_or_pending_balance(account):
+    for column in ("held", "pending"):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            PointsAccount.objects.filter(pk=account.pk).update(**{column: -1})
+
+
+def test_balances_are_summed_from_the_entries(org, policy):
+    ledger.award_order(delivered_order(org, 100))
+    ledger.award_order(delivered_order(org, 40, dt.date(2025, 6, 1)))
+    ledger.activate_due(dt.date(2025, 4, 1))
+    account = PointsAccount.objects.get(organisation=org)
+    ledger.hold_points(account, 25, "h1", redemption_id=1)
+    assert ledger.balances(account, dt.date(2025, 4, 1)) == ledger.Balances(
+        pending=40, available=75, held=25, expiring_soon=0
+    )
+    # the 100-point lot expires 2026-03-15: 75 of it are still available
+    assert ledger.balances(account, dt.date(2025, 12, 15)).expiring_soon == 75
+
+
+# --- check_ledger
+
+
+def test_check_ledger_passes_when_every_balance_reconciles(org, policy, capsys):
+    ledger.award_order(delivered_order(org, 100))
+    ledger.activate_due(dt.date(2025, 4, 1))
+    PointsAccount.objects.get_or_create(organisation=OrganisationFactory())
+    call_command("check_ledger")
+    assert "2 points account(s) reconcile." in capsys.readouterr().out
+
+
+def test_check_ledger_fails_when_a_cached_balance_was_tampered_with(org, policy, capsys):
+    ledger.award_order(delivered_order(org, 100))
+    account = PointsAccount.objects.get(organisation=org)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {PointsAccount._meta.db_table} SET available = available + 5 WHERE id = %s",  # noqa: S608
+            [account.pk],
+        )
+    with pytest.raises(CommandError, match="1 points account"):
+        call_command("check_ledger")
+    assert "cached pending/available/held (100, 5, 0) != entries (100, 0, 0)" in (
+        capsys.readouterr().err
+    )
