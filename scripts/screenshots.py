@@ -187,6 +187,12 @@ class Shooter:
         self.visit(page, f"{org}/tokens/", "api-tokens")
         self.visit(page, f"{org}/settings/", "settings")
         self.visit(page, f"{org}/audit/", "audit-trail")
+        self.visit(page, f"{org}/orders/", "carbon-orders")
+        first_order = page.locator("tbody a").first.get_attribute("href")
+        if first_order:
+            self.visit(page, first_order, "carbon-order-detail")
+        self.visit(page, f"{org}/green-power/", "carbon-green-power")
+        self.visit(page, f"{org}/orders/import/", "carbon-import")
         self.visit(page, "/accounts/email/", "account-email")
         self.visit(page, "/accounts/password/change/", "account-password")
         self.visit(page, "/accounts/2fa/", "mfa-index")
@@ -225,6 +231,11 @@ class Shooter:
             ("admin-organisations", "/admin/organisation/"),
             ("admin-audit", "/admin/auditevent/"),
             ("admin-outbox", "/admin/outboxevent/"),
+            ("admin-carbon-datasets", "/admin/carbon_datasets/"),
+            ("admin-carbon-factors", "/admin/carbon_factors/"),
+            ("admin-carbon-declarations", "/admin/carbon_declarations/"),
+            ("admin-carbon-imports", "/admin/carbon_imports/"),
+            ("admin-carbon-orders", "/admin/carbon_orders/"),
         ):
             self.visit(page, path, name)
         page.context.close()
