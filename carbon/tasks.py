@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
 from celery import shared_task
+from django.utils import timezone
 
 from carbon import calculation
 from carbon.models import FactorDataset
@@ -47,3 +49,26 @@ def recalculate_orders(
         ],
         "last_id": result.last_id,
     }
+
+
+@shared_task(acks_late=True)
+def activate_due_points(day: str | None = None) -> int:
+    """Daily (Celery beat): make pending points available once their pending period is over.
+    Idempotent through the ledger's keys (``activate:<award>``); returns entries written."""
+    from carbon import ledger
+
+    return len(ledger.activate_due(_day(day)))
+
+
+@shared_task(acks_late=True)
+def expire_due_points(day: str | None = None) -> int:
+    """Daily (Celery beat): expire unspent points whose lots have run out, first in first out.
+    Idempotent through the ledger's keys (``expire:<date>``); returns entries written."""
+    from carbon import ledger
+
+    return len(ledger.expire_due(_day(day)))
+
+
+def _day(day: str | None) -> dt.date:
+    # Beat passes no argument: "today" in the site's time zone, decided when the task runs.
+    return dt.date.fromisoformat(day) if day else timezone.localdate()

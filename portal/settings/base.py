@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -193,6 +194,18 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+# Periodic work (run `celery -A portal beat`). Tasks are named, not imported: settings never
+# import plugin code.
+CELERY_BEAT_SCHEDULE = {
+    "carbon-activate-due-points": {
+        "task": "carbon.tasks.activate_due_points",
+        "schedule": crontab(hour=1, minute=10),
+    },
+    "carbon-expire-due-points": {
+        "task": "carbon.tasks.expire_due_points",
+        "schedule": crontab(hour=1, minute=40),
+    },
+}
 
 # --- GreenLoop
 GREENLOOP_EVENT_SOURCE = os.environ.get("GREENLOOP_EVENT_SOURCE", "urn:greenloop:portal")

@@ -11,7 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 
-from carbon import ledger
+from carbon import ledger, tasks
 from carbon.calculation import calculate_order
 from carbon.exceptions import IdempotencyConflict, InsufficientPoints, PointsError, PolicyError
 from carbon.models import (
@@ -330,6 +330,23 @@ def test_points_activate_after_the_pending_period_and_expire_a_year_later(org, p
     # and a second run does nothing
     assert ledger.activate_due(dt.date(2025, 4, 2)) == []
     assert account_state(account) == (0, 50, 0, 2)
+
+
+def test_the_daily_tasks_activate_and_expire_through_the_ledger(org, policy, settings):
+    # given points earned on a delivered order
+    ledger.award_order(delivered_order(org, 50))
+    account = PointsAccount.objects.get(organisation=org)
+    # when beat runs the daily activation task after the pending period (eager in tests)
+    assert tasks.activate_due_points.delay("2025-04-01").get() == 1
+    assert account_state(account) == (0, 50, 0, 2)
+    # and again the same day: nothing more
+    assert tasks.activate_due_points.delay("2025-04-01").get() == 0
+    # then the expiry task removes the lot once it has run out
+    assert tasks.expire_due_points.delay("2026-03-15").get() == 1
+    assert account_state(account)[1] == 0
+    # and both are on beat's daily schedule
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {"carbon.tasks.activate_due_points", "carbon.tasks.expire_due_points"} <= scheduled
 
 
 def test_add_months_keeps_the_day_or_takes_the_months_last():
