@@ -20,6 +20,7 @@ from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django.views import View
 from django.views.generic import FormView, TemplateView
 from wagtail import hooks
@@ -119,7 +120,7 @@ def factor_table(factors) -> Table:
     return Table(
         [
             Column("category", label=_("Category")),
-            Column("energy_scope", label=_("Scope")),
+            Column("energy_scope", label=pgettext_lazy("energy scope: TTW, WTT or WTW", "Scope")),
             BooleanColumn("radiative_forcing", label=_("RF")),
             Column("value", label=_("Value")),
             Column("unit", label=_("Unit")),
@@ -135,7 +136,7 @@ def change_table(changes) -> Table:
     return Table(
         [
             Column("category", label=_("Category")),
-            Column("energy_scope", label=_("Scope")),
+            Column("energy_scope", label=pgettext_lazy("energy scope: TTW, WTT or WTW", "Scope")),
             BooleanColumn("radiative_forcing", label=_("RF")),
             Column("region", label=_("Region")),
             Column("old_value", label=_("Old value")),
@@ -795,7 +796,12 @@ class GreenPowerDeclarationViewSet(IndexQuerysetMixin, ModelViewSet):
             sort_key="status",
         ),
         UserColumn("submitted_by", label=_("Submitted by")),
-        DateColumn("submitted_at", label=_("Submitted"), sort_key="submitted_at"),
+        DateColumn(
+            "submitted_at",
+            # Wagtail says "Submitted" of a workflow state (已提交); this column is a time.
+            label=pgettext_lazy("submission time", "Submitted"),
+            sort_key="submitted_at",
+        ),
     ]
     list_filter = ["status", "organisation", "instrument"]
     search_fields = ["site__name", "organisation__name"]
@@ -850,7 +856,11 @@ def error_table(errors) -> Table:
         [
             Column("row", label=_("Row"), accessor=lambda e: e.get("row") or "—"),
             Column("column", label=_("Column"), accessor=lambda e: e.get("column") or "—"),
-            Column("value", label=_("Value"), accessor=lambda e: e.get("value") or ""),
+            Column(
+                "value",
+                label=pgettext_lazy("content of a CSV cell", "Value"),
+                accessor=lambda e: e.get("value") or "",
+            ),
             Column("reason", label=_("Problem"), accessor=lambda e: e.get("reason") or ""),
         ],
         errors,
