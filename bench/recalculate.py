@@ -158,7 +158,8 @@ def clear_previous_results() -> None:
 
     with connection.cursor() as cursor:
         # Benchmark database only: snapshots are immutable evidence everywhere else.
-        cursor.execute("TRUNCATE carbon_calculationsnapshot, portal_outboxevent")
+        # CASCADE: points awards and ledger rows point at snapshots; the bench has none to keep.
+        cursor.execute("TRUNCATE carbon_calculationsnapshot, portal_outboxevent CASCADE")
 
 
 def main() -> None:
