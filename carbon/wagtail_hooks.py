@@ -304,9 +304,10 @@ class ImportForm(forms.Form):
     )
 
 
-class DatasetFormView(DatasetActionMixin, FormView):
+class GenericFormMixin:
+    """Render a FormView with Wagtail's generic form template, posting back to itself."""
+
     template_name = "wagtailadmin/generic/form.html"
-    form_class = ConfirmForm
     submit_button_label = _("Confirm")
 
     def get_context_data(self, **kwargs):
@@ -315,6 +316,10 @@ class DatasetFormView(DatasetActionMixin, FormView):
         context["submit_button_label"] = self.submit_button_label
         context["submit_button_active_label"] = self.submit_button_label
         return context
+
+
+class DatasetFormView(GenericFormMixin, DatasetActionMixin, FormView):
+    form_class = ConfirmForm
 
     def form_valid(self, form):
         try:
@@ -549,19 +554,10 @@ def _dl(rows) -> Html:
     return Html(format_html("<dl>{}</dl>", format_html_join("", "<dt>{}</dt><dd>{}</dd>", rows)))
 
 
-class ActionFormView(WagtailAdminTemplateMixin, FormView):
+class ActionFormView(GenericFormMixin, WagtailAdminTemplateMixin, FormView):
     """A confirmation form on one object, rendered with Wagtail's generic form template."""
 
-    template_name = "wagtailadmin/generic/form.html"
     viewset = None
-    submit_button_label = _("Confirm")
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["action_url"] = self.request.path
-        context["submit_button_label"] = self.submit_button_label
-        context["submit_button_active_label"] = self.submit_button_label
-        return context
 
 
 # --- green-power declarations
