@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import smtplib
 from typing import Any
 
 from celery import shared_task
-from django.utils import timezone
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from carbon import calculation
+from carbon.catalogue import service_name
 from carbon.models import FactorDataset
 from portal.models import Organisation
 
@@ -72,3 +79,48 @@ def expire_due_points(day: str | None = None) -> int:
 def _day(day: str | None) -> dt.date:
     # Beat passes no argument: "today" in the site's time zone, decided when the task runs.
     return dt.date.fromisoformat(day) if day else timezone.localdate()
+
+
+@shared_task(
+    autoretry_for=(smtplib.SMTPException, ConnectionError),
+    retry_backoff=True,
+    max_retries=6,
+    acks_late=True,
+)
+def send_redemption_email(redemption_id: int, what: str) -> bool:
+    """Tell the person who asked for a redemption what happened to it, in their language.
+    Returns False when there is nobody to tell."""
+    from carbon.models import Redemption
+
+    redemption = (
+        Redemption.objects.select_related("service", "organisation", "requested_by", "site")
+        .filter(pk=redemption_id)
+        .first()
+    )
+    if redemption is None or redemption.requested_by is None:
+        return False
+    user = redemption.requested_by
+    language = user.preferred_language or settings.LANGUAGE_CODE
+    with translation.override(language):
+        subjects = {
+            "requested": _("We received your request: %(service)s"),
+            "fulfilled": _("Confirmed: %(service)s"),
+            "rejected": _("Declined: %(service)s"),
+            "cancelled": _("Cancelled: %(service)s"),
+        }
+        subject = subjects[what] % {"service": service_name(redemption.service)}
+        body = render_to_string(
+            "carbon/email/redemption.txt",
+            {
+                "redemption": redemption,
+                "what": what,
+                "service_name": service_name(redemption.service),
+                "url": settings.WAGTAILADMIN_BASE_URL.rstrip("/")
+                + reverse(
+                    "carbon:redemption_detail",
+                    kwargs={"org_slug": redemption.organisation.slug, "pk": redemption.pk},
+                ),
+            },
+        )
+    send_mail(subject, body, None, [user.email])
+    return True

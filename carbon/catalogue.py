@@ -1,0 +1,20 @@
+"""How catalogue services read in the customer's language."""
+
+from __future__ import annotations
+
+from django.utils import translation
+
+from carbon.models import Service
+
+
+def _chinese() -> bool:
+    return (translation.get_language() or "").lower().startswith("zh")
+
+
+def service_name(service: Service) -> str:
+    """The service's name in the active language (Chinese when staff wrote one)."""
+    return service.name_zh if _chinese() and service.name_zh else service.name
+
+
+def service_description(service: Service) -> str:
+    return service.description_zh if _chinese() and service.description_zh else service.description

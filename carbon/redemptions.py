@@ -1,0 +1,413 @@
+"""Redeeming points for services: request (points held), then fulfil (captured), reject or
+cancel (released).
+
+Every action locks the organisation's points account first and, for a request, the service row
+next (always in that order, so two requests cannot deadlock). The capacity count and the balance
+check therefore see every committed request, and concurrent requests on PostgreSQL can neither
+overdraw the balance nor overbook a month.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from carbon import ledger
+from carbon.exceptions import IdempotencyConflict, InsufficientPoints, PointsError
+from carbon.models import (
+    LedgerEntry,
+    PointsAccount,
+    Redemption,
+    RedemptionStatus,
+    Service,
+)
+from portal import audit, events
+from portal.exceptions import PermissionDeniedError
+from portal.models import Organisation, Role, Site, User
+from portal.permissions import has_perm, in_staff_role, register_owner, register_rule
+from portal.staff_roles import StaffRole, grant
+
+PERM_VIEW_POINTS = "carbon.view_points"
+PERM_REDEEM = "carbon.redeem"
+
+register_rule(PERM_VIEW_POINTS, min_role=Role.VIEWER)
+register_rule(PERM_REDEEM, min_role=Role.MEMBER)
+register_owner(Redemption, lambda redemption: redemption.organisation)
+grant(
+    StaffRole.CUSTOMER_SUCCESS,
+    "carbon.view_redemption",
+    "carbon.change_redemption",
+    "carbon.view_service",
+    "carbon.add_service",
+    "carbon.change_service",
+)
+grant(StaffRole.SUSTAINABILITY, "carbon.view_redemption", "carbon.view_service")
+
+REDEMPTION_REQUESTED = "greenloop.carbon.redemption_requested"
+REDEMPTION_FULFILLED = "greenloop.carbon.redemption_fulfilled"
+REDEMPTION_REJECTED = "greenloop.carbon.redemption_rejected"
+REDEMPTION_CANCELLED = "greenloop.carbon.redemption_cancelled"
+
+OPEN_STATUSES = (RedemptionStatus.REQUESTED, RedemptionStatus.FULFILLED)
+MAX_NOTE = 2000
+
+
+class RedemptionError(PointsError):
+    code = "redemption_error"
+
+
+def can_fulfil(user: User | None) -> bool:
+    """Customer success staff deliver the services, so they fulfil and reject requests."""
+    return bool(user) and (user.is_superuser or in_staff_role(user, StaffRole.CUSTOMER_SUCCESS))
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A service as one organisation sees it today: whether it may redeem it, and why not."""
+
+    service: Service
+    eligible: bool
+    reason: str
+    remaining_this_month: int | None  # None: no monthly limit
+
+
+def ineligibility(
+    service: Service, organisation: Organisation, today: dt.date, site: Site | None = None
+) -> tuple[str, str] | None:
+    """(code, message) saying why `organisation` cannot redeem `service` today, or None."""
+    if not service.is_active or (
+        (service.active_from and service.active_from > today)
+        or (service.active_until and service.active_until < today)
+    ):
+        return "service_not_offered", _("This service is not offered at the moment.")
+    if service.eligible_tiers and organisation.tier not in service.eligible_tiers:
+        return "tier_not_eligible", _(
+            "This service is offered to %(tiers)s customers; your organisation's tier is %(tier)s."
+        ) % {
+            "tiers": ", ".join(service.eligible_tiers),
+            "tier": organisation.get_tier_display(),
+        }
+    if service.eligible_countries:
+        places = {organisation.country}
+        if site is not None:
+            places = {site.country}
+        elif service.requires_site:
+            places |= {s.country for s in organisation.sites.all()}
+        if not places & set(service.eligible_countries):
+            return "region_not_eligible", _("This service is offered in %(countries)s only.") % {
+                "countries": ", ".join(service.eligible_countries)
+            }
+    return None
+
+
+def offers(organisation: Organisation, today: dt.date | None = None) -> list[Offer]:
+    """The catalogue for one organisation, with eligibility and what is left this month.
+    Three queries whatever the catalogue's size."""
+    from django.db.models import Count, Q
+
+    today = today or timezone.localdate()
+    services = list(
+        Service.objects.offered_on(today)
+        .select_related("image")
+        .annotate(
+            used=Count(
+                "redemptions",
+                filter=Q(
+                    redemptions__capacity_month=month_start(today),
+                    redemptions__status__in=OPEN_STATUSES,
+                ),
+            )
+        )
+    )
+    organisation_sites = list(organisation.sites.all())
+    result = []
+    for service in services:
+        remaining = (
+            None
+            if service.monthly_capacity is None
+            else max(0, service.monthly_capacity - service.used)
+        )
+        organisation._prefetched_objects_cache = {"sites": organisation_sites}
+        why = ineligibility(service, organisation, today)
+        if why is None and remaining == 0:
+            why = ("capacity_reached", _("This month's places are taken."))
+        result.append(Offer(service, why is None, why[1] if why else "", remaining))
+    return result
+
+
+def _fingerprint(
+    service: Service, by: User | None, site: Site | None, preferred: dt.date | None, note: str
+) -> dict[str, Any]:
+    return {
+        "service": service.pk,
+        "by": by.pk if by else None,
+        "site": site.pk if site else None,
+        "preferred_date": preferred.isoformat() if preferred else None,
+        "note": note,
+    }
+
+
+def _same_request(redemption: Redemption, wanted: dict[str, Any]) -> bool:
+    return wanted == {
+        "service": redemption.service_id,
+        "by": redemption.requested_by_id,
+        "site": redemption.site_id,
+        "preferred_date": (
+            redemption.preferred_date.isoformat() if redemption.preferred_date else None
+        ),
+        "note": redemption.customer_note,
+    }
+
+
+def _event(type_: str, redemption: Redemption, account: PointsAccount | None = None) -> None:
+    data: dict[str, Any] = {
+        "redemption_id": redemption.pk,
+        "service": redemption.service.slug,
+        "service_kind": redemption.service.kind,
+        "points": redemption.points,
+        "status": redemption.status,
+    }
+    if redemption.scheduled_for:
+        data["scheduled_for"] = redemption.scheduled_for.isoformat()
+    if account is not None:
+        data["balances"] = {
+            "pending": account.pending,
+            "available": account.available,
+            "held": account.held,
+        }
+    events.publish(type_, redemption.organisation, f"redemption/{redemption.pk}", data)
+
+
+def _notify(redemption: Redemption, what: str) -> None:
+    from carbon.tasks import send_redemption_email
+
+    transaction.on_commit(lambda: send_redemption_email.delay(redemption.pk, what))
+
+
+def request_redemption(
+    organisation: Organisation,
+    service: Service,
+    by: User | None,
+    *,
+    key: str,
+    site: Site | None = None,
+    preferred_date: dt.date | None = None,
+    note: str = "",
+    today: dt.date | None = None,
+) -> tuple[Redemption, bool]:
+    """Hold the service's points and record the request. Returns (redemption, created): a repeat
+    with the same key and the same request returns the first redemption; the same key with a
+    different request raises IdempotencyConflict. Refusals (ineligible, capacity reached, too few
+    points) raise before anything is written."""
+    today = today or timezone.localdate()
+    note = (note or "").strip()
+    if len(note) > MAX_NOTE:
+        raise RedemptionError(
+            _("The note is %(n)d characters long; at most %(max)d are allowed.")
+            % {"n": len(note), "max": MAX_NOTE},
+            field="note",
+        )
+    if site is not None and site.organisation_id != organisation.pk:
+        raise RedemptionError(_("Choose one of your organisation's sites."), field="site")
+    if service.requires_site and site is None:
+        raise RedemptionError(
+            _("Choose the site where the service should take place."), field="site"
+        )
+    if preferred_date is not None and preferred_date < today:
+        raise RedemptionError(
+            _("The preferred date cannot be in the past."), field="preferred_date"
+        )
+    wanted = _fingerprint(service, by, site, preferred_date, note)
+    hold_key = f"redeem:{key}"
+    account = ledger.account_for(organisation)
+    with transaction.atomic():
+        account = PointsAccount.objects.select_for_update().get(pk=account.pk)
+        earlier = LedgerEntry.objects.filter(account=account, idempotency_key=hold_key).first()
+        if earlier is not None:
+            redemption = Redemption.objects.select_related("service").get(pk=earlier.redemption_id)
+            if not _same_request(redemption, wanted):
+                raise IdempotencyConflict(
+                    _("This idempotency key was already used for a different request."),
+                    field="key",
+                )
+            return redemption, False
+        # The service row serialises capacity across organisations (account first, then service).
+        service = Service.objects.select_for_update().get(pk=service.pk)
+        why = ineligibility(service, organisation, today, site)
+        if why is not None:
+            raise RedemptionError(why[1], code=why[0], field="service")
+        if service.monthly_capacity is not None:
+            used = Redemption.objects.filter(
+                service=service, capacity_month=month_start(today), status__in=OPEN_STATUSES
+            ).count()
+            if used >= service.monthly_capacity:
+                raise RedemptionError(
+                    _(
+                        "All %(capacity)d places for %(service)s this month are taken; "
+                        "places open again on %(next)s."
+                    )
+                    % {
+                        "capacity": service.monthly_capacity,
+                        "service": service.name,
+                        "next": ledger.add_months(month_start(today), 1).isoformat(),
+                    },
+                    code="capacity_reached",
+                    field="service",
+                )
+        if account.available < service.points_cost:
+            raise InsufficientPoints(
+                _("%(service)s costs %(cost)d points; %(available)d are available.")
+                % {
+                    "service": service.name,
+                    "cost": service.points_cost,
+                    "available": max(account.available, 0),
+                },
+                field="points",
+            )
+        redemption = Redemption.objects.create(
+            organisation=organisation,
+            service=service,
+            points=service.points_cost,
+            site=site,
+            preferred_date=preferred_date,
+            customer_note=note,
+            capacity_month=month_start(today),
+            requested_by=by,
+        )
+        ledger.hold_points(account, service.points_cost, hold_key, redemption.pk)
+        account.refresh_from_db()
+        _event(REDEMPTION_REQUESTED, redemption, account)
+        audit.record(
+            "carbon.redemption.requested",
+            actor=by,
+            organisation=organisation,
+            obj=redemption,
+            details={"service": service.slug, "points": redemption.points},
+        )
+        _notify(redemption, "requested")
+    return redemption, True
+
+
+def _locked(redemption: Redemption) -> tuple[PointsAccount, Redemption]:
+    account = ledger.account_for(redemption.organisation)
+    account = PointsAccount.objects.select_for_update().get(pk=account.pk)
+    locked = (
+        Redemption.objects.select_for_update()
+        .select_related("service", "organisation")
+        .get(pk=redemption.pk)
+    )
+    return account, locked
+
+
+def _require_open(redemption: Redemption) -> None:
+    if redemption.status != RedemptionStatus.REQUESTED:
+        raise RedemptionError(
+            _("This redemption is already %(status)s.")
+            % {"status": redemption.get_status_display().lower()},
+            code="redemption_closed",
+            field="status",
+        )
+
+
+def fulfil(
+    redemption: Redemption,
+    by: User,
+    *,
+    scheduled_for: dt.date,
+    assignee: str,
+    note: str = "",
+) -> Redemption:
+    """Staff confirm the service: the held points are spent and the customer is told when and
+    by whom it will be delivered."""
+    if not can_fulfil(by):
+        raise PermissionDeniedError(_("Only customer success staff fulfil redemptions."))
+    if scheduled_for is None:
+        raise RedemptionError(_("Give the date of the service."), field="scheduled_for")
+    if not (assignee or "").strip():
+        raise RedemptionError(_("Name who delivers the service."), field="assignee")
+    with transaction.atomic():
+        account, redemption = _locked(redemption)
+        _require_open(redemption)
+        ledger.capture_hold(account, redemption.pk, f"capture:{redemption.pk}")
+        account.refresh_from_db()
+        redemption.status = RedemptionStatus.FULFILLED
+        redemption.scheduled_for = scheduled_for
+        redemption.assignee = assignee.strip()
+        redemption.staff_note = (note or "").strip()
+        redemption.decided_by = by
+        redemption.decided_at = timezone.now()
+        redemption.save()
+        _event(REDEMPTION_FULFILLED, redemption, account)
+        audit.record(
+            "carbon.redemption.fulfilled",
+            actor=by,
+            organisation=redemption.organisation,
+            obj=redemption,
+            details={"scheduled_for": scheduled_for.isoformat(), "assignee": assignee},
+        )
+        _notify(redemption, "fulfilled")
+    return redemption
+
+
+def reject(redemption: Redemption, by: User, *, reason: str) -> Redemption:
+    """Staff decline the request; its points go back to the available balance."""
+    if not can_fulfil(by):
+        raise PermissionDeniedError(_("Only customer success staff reject redemptions."))
+    if not (reason or "").strip():
+        raise RedemptionError(_("Tell the customer why the request is declined."), field="reason")
+    with transaction.atomic():
+        account, redemption = _locked(redemption)
+        _require_open(redemption)
+        ledger.release_hold(account, redemption.pk, f"release:{redemption.pk}")
+        account.refresh_from_db()
+        redemption.status = RedemptionStatus.REJECTED
+        redemption.staff_note = reason.strip()
+        redemption.decided_by = by
+        redemption.decided_at = timezone.now()
+        redemption.save()
+        _event(REDEMPTION_REJECTED, redemption, account)
+        audit.record(
+            "carbon.redemption.rejected",
+            actor=by,
+            organisation=redemption.organisation,
+            obj=redemption,
+            details={"reason": redemption.staff_note},
+        )
+        _notify(redemption, "rejected")
+    return redemption
+
+
+def cancel(redemption: Redemption, by: User | None) -> Redemption:
+    """The customer withdraws a request before it is fulfilled; its points are released. A
+    repeat on an already cancelled redemption returns it unchanged."""
+    if by is not None and not has_perm(by, PERM_REDEEM, redemption.organisation):
+        raise PermissionDeniedError(_("Only members and admins may cancel redemptions."))
+    with transaction.atomic():
+        account, redemption = _locked(redemption)
+        if redemption.status == RedemptionStatus.CANCELLED:
+            return redemption
+        _require_open(redemption)
+        ledger.release_hold(account, redemption.pk, f"release:{redemption.pk}")
+        account.refresh_from_db()
+        redemption.status = RedemptionStatus.CANCELLED
+        redemption.cancelled_by = by
+        redemption.cancelled_at = timezone.now()
+        redemption.save()
+        _event(REDEMPTION_CANCELLED, redemption, account)
+        audit.record(
+            "carbon.redemption.cancelled",
+            actor=by,
+            organisation=redemption.organisation,
+            obj=redemption,
+        )
+        _notify(redemption, "cancelled")
+    return redemption
