@@ -26,7 +26,10 @@ from carbon.models import (
     Leg,
     Order,
     OrderLine,
+    PointsAccount,
     Product,
+    Service,
+    ServiceKind,
     Shipment,
 )
 from tests.factories import OrganisationFactory, SiteFactory
@@ -211,3 +214,33 @@ def order_with_legs(organisation, legs: list[dict], **order_fields) -> Order:
 
 def current_snapshot(order) -> CalculationSnapshot:
     return CalculationSnapshot.objects.get(order=order, is_current=True)
+
+
+class ServiceFactory(DjangoModelFactory):
+    class Meta:
+        model = Service
+
+    name = factory.Sequence(lambda n: f"Maintenance visit {n}")
+    slug = factory.Sequence(lambda n: f"maintenance-visit-{n}")
+    kind = ServiceKind.MAINTENANCE_VISIT
+    description = "An engineer visits one of your sites for a day of preventive maintenance."
+    points_cost = 500
+
+
+def fund(organisation, points: int, approver=None) -> PointsAccount:
+    """Give an organisation `points` available points through an approved manual adjustment
+    (the ledger's own path, so balances and entries agree)."""
+    from carbon import ledger
+    from tests.factories import UserFactory
+
+    account = ledger.account_for(organisation)
+    approver = approver or UserFactory(is_staff=True)
+    ledger.adjust(
+        account,
+        points,
+        "Test funding",
+        approver,
+        key=f"fund:{organisation.pk}:{points}:{approver.pk}",
+    )
+    account.refresh_from_db()
+    return account
