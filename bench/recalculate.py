@@ -166,11 +166,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--orders", type=int, default=100_000)
     parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument(
+        "--workers", type=int, default=2, help="processes (recalculate_carbon --workers)"
+    )
     args = parser.parse_args()
 
     ensure_database(os.environ["DATABASE_URL"])
     setup_django()
-    from carbon.calculation import recalculate
+    from carbon.calculation import recalculate_parallel
     from carbon.models import CalculationSnapshot, Leg
 
     org = seed(args.orders)
@@ -181,16 +184,21 @@ def main() -> None:
         print(f"\r  {result.processed:,}/{result.total:,} orders", end="", file=sys.stderr)
 
     started = time.perf_counter()
-    result = recalculate(org, batch_size=args.batch_size, progress=progress)
+    result = recalculate_parallel(
+        org, batch_size=args.batch_size, workers=args.workers, progress=progress
+    )
     elapsed = time.perf_counter() - started
     print(file=sys.stderr)
     stored = CalculationSnapshot.objects.filter(order__organisation=org, is_current=True).count()
 
     started = time.perf_counter()
-    again = recalculate(org, batch_size=args.batch_size)
+    again = recalculate_parallel(org, batch_size=args.batch_size, workers=args.workers)
     unchanged_elapsed = time.perf_counter() - started
 
-    print(f"recalculate benchmark: {result.processed:,} orders, {legs:,} legs (PostgreSQL)")
+    print(
+        f"recalculate benchmark: {result.processed:,} orders, {legs:,} legs "
+        f"(PostgreSQL, {args.workers} worker processes)"
+    )
     print(
         f"  recompute and persist: {elapsed:6.1f} s  "
         f"({result.processed / elapsed:,.0f} orders/s, {legs / elapsed:,.0f} legs/s), "

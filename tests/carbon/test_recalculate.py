@@ -209,3 +209,32 @@ def test_command_refuses_unknown_organisation_and_dataset(datasets, var_dir):
         _run("--dataset", "test-freight@9")
     with pytest.raises(CommandError, match="nothing to resume"):
         _run("--resume")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_parallel_recalculation_matches_a_serial_run(org_a, org_b, datasets):
+    # given 9 orders in one organisation and 2 in another, never calculated
+    _orders(org_a, 9)
+    _orders(org_b, 2, distance="50")
+    # when org_a is recalculated by two processes in slices of 2 orders
+    result = calculation.recalculate_parallel(org_a, workers=2, batch_size=2)
+    # then every org_a order has exactly one current snapshot and org_b is untouched
+    assert (result.processed, result.created, result.unchanged, result.total) == (9, 9, 0, 9)
+    current = CalculationSnapshot.objects.filter(is_current=True)
+    assert current.filter(order__organisation=org_a).count() == 9
+    assert not current.filter(order__organisation=org_b).exists()
+    # and the same figures as a serial recalculation, which finds nothing to change
+    serial = calculation.recalculate(org_a)
+    assert (serial.created, serial.unchanged) == (0, 9)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_command_runs_with_workers_but_refuses_resume_with_them(org_a, datasets):
+    _orders(org_a, 3)
+    out = io.StringIO()
+    call_command("recalculate_carbon", "--workers", "2", "--batch-size", "1", stdout=out)
+    assert "3 orders: 3 new snapshots" in out.getvalue()
+    with pytest.raises(CommandError, match="--workers 1"):
+        call_command("recalculate_carbon", "--workers", "2", "--resume")

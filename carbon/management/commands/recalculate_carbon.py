@@ -2,6 +2,7 @@
 
     python manage.py recalculate_carbon [--org SLUG] [--dataset SLUG[@VERSION]]
                                         [--batch-size N] [--resume | --resume-from ID]
+                                        [--workers N]
 
 After each batch (its own transaction) the last order id is written to a checkpoint file under
 VAR_DIR, so an interrupted run continues with `--resume`; `--resume-from ID` starts after ID.
@@ -69,6 +70,12 @@ class Command(BaseCommand):
             "--resume", action="store_true", help="Continue after the last checkpoint."
         )
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=1,
+            help="Processes working at once on id ranges (not resumable when above 1).",
+        )
 
     def handle(self, *args, **options):
         organisation = None
@@ -81,6 +88,20 @@ class Command(BaseCommand):
             dataset = self._dataset(options["dataset"])
             if dataset.slug == calculation.grid_dataset_slug():
                 dataset, grid = None, dataset
+        if options["workers"] < 1:
+            raise CommandError("--workers must be 1 or more.")
+        if options["workers"] > 1:
+            if options["resume"] or options["resume_from"] is not None:
+                raise CommandError("--resume and --resume-from need --workers 1.")
+            result = calculation.recalculate_parallel(
+                organisation,
+                dataset,
+                grid_dataset=grid,
+                workers=options["workers"],
+                batch_size=options["batch_size"],
+            )
+            self._report(result)
+            return
         checkpoint = checkpoint_path(options["org"], options["dataset"])
         start_after = options["resume_from"]
         if options["resume"]:
@@ -120,6 +141,9 @@ class Command(BaseCommand):
         if bar:
             bar.close()
         checkpoint.unlink(missing_ok=True)
+        self._report(result)
+
+    def _report(self, result: calculation.RecalculationResult) -> None:
         for order_id, message, field in result.failed:
             self.stderr.write(f"order {order_id}: {field or ''} {message}".strip())
         self.stdout.write(
