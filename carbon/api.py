@@ -1032,3 +1032,4 @@ def get_order_import(request: HttpRequest, slug: str, job_id: int):
 
 
 api.add_router("/", router)
+from carbon import api_points  # noqa: E402,F401

@@ -24,7 +24,25 @@ class CarbonConfig(AppConfig):
             "carbon.add_importjob",
             "carbon.view_order",
         )
+        # ...and draft and approve points policies and read the points ledger (adjustments are
+        # checked by carbon.admin_points.can_adjust). Customer success staff get the catalogue
+        # and the redemption queue in carbon.redemptions.
+        grant(
+            StaffRole.SUSTAINABILITY,
+            "carbon.view_pointspolicy",
+            "carbon.add_pointspolicy",
+            "carbon.change_pointspolicy",
+            "carbon.view_pointsaccount",
+            "carbon.view_ledgerentry",
+        )
 
         # Portal hooks (permissions, navigation, dashboard panel, demo data) and the Celery
         # tasks of the importer and declarations, so that web and worker processes know them.
-        from carbon import declarations, importer, portal_hooks  # noqa: F401
+        from carbon import (  # noqa: F401
+            declarations,
+            idempotency,
+            importer,
+            portal_hooks,
+            redemptions,
+            subscribers,  # points follow order events (award on delivery, reverse on cancel)
+        )

@@ -12,7 +12,11 @@ Invariants (each backed by the database where it can be):
   `IdempotencyConflict`.
 * Pending and held never go below zero (CHECK constraints). Available may go negative only by a
   reversal of points already spent, and then refuses every hold until it recovers.
-* Expiry is first-in first-out: spending consumes the lots that expire first.
+* Points are tracked per lot (`carbon.lots`, replayed from the entries under the row lock): each
+  activated award is a lot with its own expiry date, spending consumes the lots that expire
+  first, a released hold gives its points back to the lots it took them from, and a reversal
+  takes back what is left of the award's own lot (never its expired part again; its spent part
+  comes out of the other lots, or makes available negative).
 """
 
 from __future__ import annotations
@@ -21,21 +25,24 @@ import calendar
 import datetime as dt
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
+from carbon import lots
 from carbon import points as calc
-from carbon.calculation import FactorTable, dec, default_dataset
+from carbon.calculation import CalculationError, FactorTable, dec, default_dataset
 from carbon.exceptions import IdempotencyConflict, InsufficientPoints, PointsError, PolicyError
 from carbon.models import (
     CalculationSnapshot,
     EnergyScope,
     EntryKind,
+    ExpiryReminder,
     LedgerEntry,
     Order,
     OrderStatus,
@@ -46,6 +53,8 @@ from carbon.models import (
 )
 from portal import audit, events
 from portal.models import Organisation, User
+
+logger = logging.getLogger(__name__)
 
 BASELINE_CATEGORY = "road.hgv.average_laden"
 EXPIRING_SOON_DAYS = 90
@@ -402,33 +411,57 @@ def release_hold(account: PointsAccount, redemption_id: int, key: str) -> Ledger
     return _settle_hold(account, redemption_id, key, EntryKind.RELEASE)
 
 
-# --- expiry (first in, first out)
+# --- lots and expiry (first in, first out)
 
 
-_SPENT_FROM_AVAILABLE = Q(kind__in=[EntryKind.HOLD, EntryKind.RELEASE, EntryKind.EXPIRE]) | Q(
-    kind__in=[EntryKind.REVERSE, EntryKind.ADJUST], available_delta__lt=0
-)
-
-
-def _unconsumed_lots_due(account: PointsAccount, by: dt.date) -> int:
-    """Activated points with `expires_on <= by` not yet spent or expired, FIFO: every debit of
-    available (holds net of releases, reversals, negative adjustments, earlier expiries) eats the
-    lots that expire first. Positive adjustments never expire, so they are spent last. Never more
-    than the available balance, never below zero."""
-    sums = LedgerEntry.objects.filter(account=account).aggregate(
-        due=Sum("available_delta", filter=Q(kind=EntryKind.ACTIVATE, expires_on__lte=by)),
-        spent=Sum("available_delta", filter=_SPENT_FROM_AVAILABLE),
-        available=Sum("available_delta"),
+def _movements(account: PointsAccount) -> list[lots.Movement]:
+    rows = (
+        LedgerEntry.objects.filter(account=account)
+        .order_by("id")
+        .values_list(
+            "id", "kind", "points", "available_delta", "award_id", "redemption_id", "expires_on"
+        )
     )
-    remaining = (sums["due"] or 0) + (sums["spent"] or 0)
-    return max(0, min(remaining, sums["available"] or 0))
+    return [
+        lots.Movement(
+            kind=kind,
+            points=points,
+            available_delta=available,
+            award_id=award_id,
+            redemption_id=redemption_id,
+            expires_on=expires_on,
+            entry_id=entry_id,
+        )
+        for entry_id, kind, points, available, award_id, redemption_id, expires_on in rows
+    ]
+
+
+def allocation(account: PointsAccount) -> lots.Allocation:
+    """The account's lots replayed from its entries (see `carbon.lots`). Writers call it under
+    the account's row lock, so no entry can arrive between the replay and their own write."""
+    return lots.replay(_movements(account))
+
+
+def expiring_lots(
+    account: PointsAccount, within_days: int, today: dt.date | None = None
+) -> list[tuple[dt.date, int]]:
+    """[(expires_on, points)]: the available points that expire within `within_days` of `today`
+    (FIFO, neither spent nor held), one row per date, earliest first. A lot whose date has
+    passed but which the daily expiry has not reached yet is included."""
+    today = today or timezone.localdate()
+    return allocation(account).expiring(today + dt.timedelta(days=within_days))
 
 
 def expire_due(today: dt.date) -> list[LedgerEntry]:
-    """Expire the unspent points of every lot whose `expires_on` is today or earlier.
-    Key: ``expire:<date>`` (a second run on the same day writes nothing)."""
+    """Expire the unspent, unheld points of every lot whose `expires_on` is today or earlier
+    (lots tracked one by one, see `carbon.lots`). Key: ``expire:<date>`` (a second run on the
+    same day writes nothing; points released after the run expire on the next day's run)."""
+    # An account with nothing available has nothing to expire: while available is negative
+    # every lot is empty (the deficit is paid first), and at zero there is nothing in them.
     account_ids = (
-        LedgerEntry.objects.filter(kind=EntryKind.ACTIVATE, expires_on__lte=today)
+        LedgerEntry.objects.filter(
+            kind=EntryKind.ACTIVATE, expires_on__lte=today, account__available__gt=0
+        )
         .values_list("account_id", flat=True)
         .distinct()
         .order_by("account_id")
@@ -441,7 +474,7 @@ def expire_due(today: dt.date) -> list[LedgerEntry]:
             account = PointsAccount.objects.select_for_update().get(pk=account_id)
             if _repeat(account, key, fingerprint) is not None:
                 continue
-            amount = _unconsumed_lots_due(account, today)
+            amount = allocation(account).due(today)
             if amount <= 0:
                 continue
             entry = _append(
@@ -461,12 +494,14 @@ def expire_due(today: dt.date) -> list[LedgerEntry]:
 
 
 def reverse_order(order: Order, key: str) -> list[LedgerEntry]:
-    """Take back a cancelled or returned order's points: its still-pending points first, then
-    the activated ones (the available balance may go negative when they were spent). One entry
-    per award, keyed ``<key>:<award>``; an award is reversed at most once (a unique constraint).
+    """Take back a cancelled or returned order's points. One entry per award, keyed
+    ``<key>:<award>``; an award is reversed at most once (a unique constraint).
 
-    Known limitation: available points are fungible, so an activated award is reversed in full
-    even when part of it has already expired (FIFO does not track lots individually yet)."""
+    Per award: its still-pending points, or, once activated, its lot's amount less the part of
+    the lot that has already expired (expired points are not taken twice). The part still in the
+    lot (unspent or held) is removed from it; the part already spent is taken from the other
+    lots, so the available balance may go negative. An award with nothing left to take (its lot
+    expired in full) writes no entry."""
     _require_key(key)
     if order.status not in (OrderStatus.CANCELLED, OrderStatus.RETURNED):
         raise PointsError("Only cancelled or returned orders are reversed.", code="order_active")
@@ -482,6 +517,7 @@ def reverse_order(order: Order, key: str) -> list[LedgerEntry]:
             raise IdempotencyConflict(
                 "This idempotency key was already used for a different request.", field="key"
             )
+        lots_now: lots.Allocation | None = None
         for award in order.points_awards.filter(points__gt=0).order_by("id"):
             done = LedgerEntry.objects.filter(award=award, kind=EntryKind.REVERSE).first()
             if done is not None:
@@ -490,18 +526,40 @@ def reverse_order(order: Order, key: str) -> list[LedgerEntry]:
             pending = (
                 LedgerEntry.objects.filter(award=award).aggregate(p=Sum("pending_delta"))["p"] or 0
             )
+            if lots_now is None:
+                lots_now = allocation(account)
+            available = lots_now.reversal_amount(award.pk)
+            if pending + available <= 0:
+                continue
             entry = _append(
                 account,
                 EntryKind.REVERSE,
-                award.points,
+                pending + available,
                 key=f"{key}:{award.pk}",
                 fingerprint=fingerprint,
                 pending=-pending,
-                available=-(award.points - pending),
+                available=-available,
                 order=order,
                 award=award,
             )
-            _event(POINTS_REVERSED, account, entry, order=order.external_id, award_id=award.pk)
+            lots_now.apply(
+                lots.Movement(
+                    kind=entry.kind,
+                    points=entry.points,
+                    available_delta=entry.available_delta,
+                    award_id=award.pk,
+                    entry_id=entry.pk,
+                )
+            )
+            expired = award.points - pending - available if available else 0
+            _event(
+                POINTS_REVERSED,
+                account,
+                entry,
+                order=order.external_id,
+                award_id=award.pk,
+                already_expired=max(expired, 0),
+            )
             entries.append(entry)
     return entries
 
@@ -543,6 +601,94 @@ def adjust(
     return entry
 
 
+# --- keeping awards in step with orders
+
+
+def settle_order(order: Order) -> str:
+    """Award a delivered order or reverse a cancelled/returned one, whichever applies; called
+    after every change to an order or its footprint, so it must be safe to call any number of
+    times. Returns what it did: "awarded", "reversed" or why it did nothing ("already_awarded",
+    "no_policy", "no_footprint", ...). A missing policy or footprint is normal (the order is
+    awarded once both exist), so it is logged at info and never raised."""
+    if order.status == OrderStatus.DELIVERED:
+        if order.delivery_date is None:
+            return "no_delivery_date"
+        if order.points_awards.exists():
+            return "already_awarded"
+        try:
+            award_order(order)
+        except (PointsError, CalculationError) as refused:  # no policy, footprint, baseline
+            logger.info("Order %s not awarded: %s (%s)", order.pk, refused.code, refused.message)
+            return refused.code
+        return "awarded"
+    if order.status in (OrderStatus.CANCELLED, OrderStatus.RETURNED):
+        awards = order.points_awards.filter(points__gt=0)
+        if not awards.exists():
+            return "no_award"
+        if not awards.exclude(entries__kind=EntryKind.REVERSE).exists():
+            return "already_reversed"
+        written = reverse_order(order, key=f"reverse:{order.pk}")
+        return "reversed" if written else "nothing_to_reverse"
+    return "not_settled"
+
+
+def unsettled_orders() -> QuerySet[Order]:
+    """Orders `settle_order` would change: delivered ones with a current footprint and no award
+    that delivered on or after the first active policy's date, and cancelled or returned ones
+    with an award not yet reversed."""
+    first = (
+        PointsPolicy.objects.filter(status=PolicyStatus.ACTIVE)
+        .order_by("effective_from")
+        .values_list("effective_from", flat=True)
+        .first()
+    )
+    to_award = (
+        Q(
+            status=OrderStatus.DELIVERED,
+            delivery_date__gte=first,
+            points_awards__isnull=True,
+            snapshots__is_current=True,
+        )
+        if first is not None
+        else Q(pk__in=[])
+    )
+    to_reverse = Q(
+        status__in=[OrderStatus.CANCELLED, OrderStatus.RETURNED],
+        points_awards__points__gt=0,
+    ) & ~Q(points_awards__entries__kind=EntryKind.REVERSE)
+    return Order.objects.filter(to_award | to_reverse).distinct()
+
+
+# --- expiry reminders
+
+
+REMINDER_DAYS = 30
+
+
+def record_expiry_reminders(
+    account: PointsAccount, today: dt.date, within_days: int = REMINDER_DAYS
+) -> list[ExpiryReminder]:
+    """One `ExpiryReminder` per date on which some of the account's available points expire in
+    the next `within_days` days (after today), unless one was already recorded for that date.
+    Runs under the account's row lock; the caller sends the e-mails after its transaction
+    commits, so a reminder is recorded if and only if it is sent."""
+    with transaction.atomic():
+        account = _lock(account)
+        due = allocation(account).expiring(today + dt.timedelta(days=within_days), after=today)
+        if not due:
+            return []
+        known = set(
+            ExpiryReminder.objects.filter(
+                account=account, expires_on__in=[day for day, _ in due]
+            ).values_list("expires_on", flat=True)
+        )
+        return [
+            ExpiryReminder.objects.create(account=account, expires_on=day, points=points)
+            for day, points in due
+            if day not in known
+        ]
+
+
 # --- reading balances
 
 
@@ -555,16 +701,18 @@ class Balances:
 
 
 def balances(account: PointsAccount, today: dt.date | None = None) -> Balances:
-    """The account's balances summed from its entries (not from the cached columns)."""
+    """The account's balances summed from its entries (not from the cached columns);
+    `expiring_soon` is what `expiring_lots(account, 90, today)` adds up to."""
     today = today or timezone.localdate()
     sums = LedgerEntry.objects.filter(account=account).aggregate(
         pending=Sum("pending_delta"), available=Sum("available_delta"), held=Sum("held_delta")
     )
+    soon = allocation(account).due(today + dt.timedelta(days=EXPIRING_SOON_DAYS))
     return Balances(
         pending=sums["pending"] or 0,
         available=sums["available"] or 0,
         held=sums["held"] or 0,
-        expiring_soon=_unconsumed_lots_due(account, today + dt.timedelta(days=EXPIRING_SOON_DAYS)),
+        expiring_soon=soon,
     )
 
 

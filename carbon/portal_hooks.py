@@ -15,6 +15,7 @@ from wagtail import hooks
 
 from carbon.declarations import PERM_SUBMIT, PERM_VERIFY, can_verify
 from carbon.models import GreenPowerDeclaration, ImportJob, Order
+from carbon.redemptions import PERM_VIEW_POINTS
 from portal.dashboard import DashboardPanel
 from portal.models import Role
 from portal.permissions import grant_staff, register_owner, register_rule
@@ -42,6 +43,11 @@ def orders_nav(request, org_slug: str) -> list[dict]:
             "url": reverse("carbon:green_power", kwargs={"org_slug": org_slug}),
         },
     ]
+
+
+@hooks.register("greenloop_nav_items")
+def points_nav(request, org_slug: str) -> list[dict]:
+    return [{"label": _("Points"), "url": reverse("carbon:points", kwargs={"org_slug": org_slug})}]
 
 
 def footprint_summary(organisation, *, days: int = 365) -> dict:
@@ -80,6 +86,25 @@ def carbon_panel() -> DashboardPanel:
         get_context=lambda request, organisation: {"summary": footprint_summary(organisation)},
         order=10,
         permission=PERM_VIEW_ORDERS,
+    )
+
+
+def _points_panel_context(request, organisation) -> dict:
+    # Imported here: the views module pulls in portal.views, too early for AppConfig.ready().
+    from carbon.views_points import balance_summary
+
+    return {"balance": balance_summary(organisation)}
+
+
+@hooks.register("greenloop_dashboard_panels")
+def points_panel() -> DashboardPanel:
+    return DashboardPanel(
+        "carbon-points",
+        _("Carbon points"),
+        "carbon/panels/points.html",
+        get_context=_points_panel_context,
+        order=20,
+        permission=PERM_VIEW_POINTS,
     )
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from carbon import ledger
+from carbon.catalogue import service_name
 from carbon.exceptions import IdempotencyConflict, InsufficientPoints, PointsError
 from carbon.models import (
     LedgerEntry,
@@ -28,7 +29,7 @@ from carbon.models import (
 )
 from portal import audit, events
 from portal.exceptions import PermissionDeniedError
-from portal.models import Organisation, Role, Site, User
+from portal.models import Organisation, Role, Site, Tier, User
 from portal.permissions import has_perm, in_staff_role, register_owner, register_rule
 from portal.staff_roles import StaffRole, grant
 
@@ -93,7 +94,9 @@ def ineligibility(
         return "tier_not_eligible", _(
             "This service is offered to %(tiers)s customers; your organisation's tier is %(tier)s."
         ) % {
-            "tiers": ", ".join(service.eligible_tiers),
+            "tiers": ", ".join(
+                str(Tier(t).label) if t in Tier.values else t for t in service.eligible_tiers
+            ),
             "tier": organisation.get_tier_display(),
         }
     if service.eligible_countries:
@@ -193,6 +196,32 @@ def _notify(redemption: Redemption, what: str) -> None:
     transaction.on_commit(lambda: send_redemption_email.delay(redemption.pk, what))
 
 
+def _check_request(
+    organisation: Organisation,
+    service: Service,
+    site: Site | None,
+    preferred_date: dt.date | None,
+    note: str,
+    today: dt.date,
+) -> None:
+    if len(note) > MAX_NOTE:
+        raise RedemptionError(
+            _("The note is %(n)d characters long; at most %(max)d are allowed.")
+            % {"n": len(note), "max": MAX_NOTE},
+            field="note",
+        )
+    if site is not None and site.organisation_id != organisation.pk:
+        raise RedemptionError(_("Choose one of your organisation's sites."), field="site")
+    if service.requires_site and site is None:
+        raise RedemptionError(
+            _("Choose the site where the service should take place."), field="site"
+        )
+    if preferred_date is not None and preferred_date < today:
+        raise RedemptionError(
+            _("The preferred date cannot be in the past."), field="preferred_date"
+        )
+
+
 def request_redemption(
     organisation: Organisation,
     service: Service,
@@ -210,26 +239,13 @@ def request_redemption(
     points) raise before anything is written."""
     today = today or timezone.localdate()
     note = (note or "").strip()
-    if len(note) > MAX_NOTE:
-        raise RedemptionError(
-            _("The note is %(n)d characters long; at most %(max)d are allowed.")
-            % {"n": len(note), "max": MAX_NOTE},
-            field="note",
-        )
-    if site is not None and site.organisation_id != organisation.pk:
-        raise RedemptionError(_("Choose one of your organisation's sites."), field="site")
-    if service.requires_site and site is None:
-        raise RedemptionError(
-            _("Choose the site where the service should take place."), field="site"
-        )
-    if preferred_date is not None and preferred_date < today:
-        raise RedemptionError(
-            _("The preferred date cannot be in the past."), field="preferred_date"
-        )
+    if not key:
+        raise RedemptionError(_("An idempotency key is required."), field="key")
     wanted = _fingerprint(service, by, site, preferred_date, note)
     hold_key = f"redeem:{key}"
-    account = ledger.account_for(organisation)
     with transaction.atomic():
+        # Created inside the transaction, so a refused first request leaves no account behind.
+        account = ledger.account_for(organisation)
         account = PointsAccount.objects.select_for_update().get(pk=account.pk)
         earlier = LedgerEntry.objects.filter(account=account, idempotency_key=hold_key).first()
         if earlier is not None:
@@ -239,7 +255,10 @@ def request_redemption(
                     _("This idempotency key was already used for a different request."),
                     field="key",
                 )
+            # Checked before the request's own rules: a repeat gets the first answer even when
+            # those rules would now refuse it (e.g. its preferred date has passed).
             return redemption, False
+        _check_request(organisation, service, site, preferred_date, note, today)
         # The service row serialises capacity across organisations (account first, then service).
         service = Service.objects.select_for_update().get(pk=service.pk)
         why = ineligibility(service, organisation, today, site)
@@ -257,7 +276,7 @@ def request_redemption(
                     )
                     % {
                         "capacity": service.monthly_capacity,
-                        "service": service.name,
+                        "service": service_name(service),
                         "next": ledger.add_months(month_start(today), 1).isoformat(),
                     },
                     code="capacity_reached",
@@ -267,7 +286,7 @@ def request_redemption(
             raise InsufficientPoints(
                 _("%(service)s costs %(cost)d points; %(available)d are available.")
                 % {
-                    "service": service.name,
+                    "service": service_name(service),
                     "cost": service.points_cost,
                     "available": max(account.available, 0),
                 },
@@ -352,7 +371,10 @@ def fulfil(
             actor=by,
             organisation=redemption.organisation,
             obj=redemption,
-            details={"scheduled_for": scheduled_for.isoformat(), "assignee": assignee},
+            details={
+                "scheduled_for": scheduled_for.isoformat(),
+                "assignee": redemption.assignee,
+            },
         )
         _notify(redemption, "fulfilled")
     return redemption

@@ -124,3 +124,177 @@ def send_redemption_email(redemption_id: int, what: str) -> bool:
         )
     send_mail(subject, body, None, [user.email])
     return True
+
+
+# --- points follow orders (enqueued by carbon.subscribers after an order or footprint changes)
+
+SETTLE_BATCH = 500
+
+
+@shared_task(acks_late=True)
+def settle_order_points(order_id: int) -> str:
+    """Award a delivered order, or reverse a cancelled or returned one (`ledger.settle_order`).
+    Safe to run any number of times; returns what it did."""
+    from carbon import ledger
+    from carbon.models import Order
+
+    order = Order.objects.select_related("organisation").filter(pk=order_id).first()
+    if order is None:
+        return "missing"
+    return ledger.settle_order(order)
+
+
+@shared_task(acks_late=True)
+def settle_orders_points(order_ids: list[int]) -> dict[str, int]:
+    """`settle_order_points` for a batch of orders (an import or a recalculation). One order
+    that fails is logged and the others are still settled; returns a count per outcome."""
+    from collections import Counter
+
+    from carbon import ledger
+    from carbon.models import Order
+
+    outcomes: Counter[str] = Counter()
+    orders = Order.objects.select_related("organisation").filter(pk__in=order_ids).order_by("pk")
+    for order in orders:
+        try:
+            outcomes[ledger.settle_order(order)] += 1
+        except Exception:
+            logger.exception("Settling the points of order %s failed", order.pk)
+            outcomes["failed"] += 1
+    return dict(outcomes)
+
+
+@shared_task(acks_late=True)
+def award_delivered_orders(batch_size: int = SETTLE_BATCH) -> dict[str, int]:
+    """Daily (Celery beat) safety net behind the event subscribers: award every delivered order
+    that has a footprint and no award yet, and reverse every cancelled or returned order whose
+    award is not reversed (an import event names at most 1,000 orders; a policy approved later
+    can cover deliveries already made). Works through `ledger.unsettled_orders()` in id order,
+    `batch_size` at a time; returns a count per outcome."""
+    from collections import Counter
+
+    from carbon import ledger
+
+    outcomes: Counter[str] = Counter()
+    last_id = 0
+    while True:
+        ids = list(
+            ledger.unsettled_orders()
+            .filter(pk__gt=last_id)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if not ids:
+            break
+        outcomes.update(settle_orders_points(ids))
+        last_id = ids[-1]
+    logger.info("award_delivered_orders: %s", dict(outcomes))
+    return dict(outcomes)
+
+
+# --- expiry reminders
+
+
+def _reminder_recipients(organisation_id: int):
+    """The organisation's admins who can receive e-mail."""
+    from portal.models import Membership, Role
+
+    return (
+        Membership.objects.filter(
+            organisation_id=organisation_id, role=Role.ADMIN, user__is_active=True
+        )
+        .exclude(user__email="")
+        .select_related("user")
+    )
+
+
+@shared_task(acks_late=True)
+def send_expiry_reminders(day: str | None = None) -> int:
+    """Daily (Celery beat): tell each organisation's admins, once per account and date, about
+    the available points (FIFO: neither spent nor held) that expire in the next 30 days. The
+    `ExpiryReminder` row is written in the same transaction that enqueues the e-mails (after
+    commit), so a rolled-back run sends nothing and a repeated run sends nothing twice. Returns
+    the number of reminders recorded."""
+    from functools import partial
+
+    from django.db import transaction
+
+    from carbon import ledger
+    from carbon.models import EntryKind, LedgerEntry, PointsAccount
+
+    today = _day(day)
+    horizon = today + dt.timedelta(days=ledger.REMINDER_DAYS)
+    account_ids = (
+        LedgerEntry.objects.filter(
+            kind=EntryKind.ACTIVATE,
+            expires_on__gt=today,
+            expires_on__lte=horizon,
+            account__available__gt=0,
+            account__organisation__is_active=True,
+        )
+        .values_list("account_id", flat=True)
+        .distinct()
+        .order_by("account_id")
+    )
+    recorded = 0
+    for account in PointsAccount.objects.filter(pk__in=list(account_ids)).order_by("pk"):
+        recipients = list(
+            _reminder_recipients(account.organisation_id).values_list("user_id", flat=True)
+        )
+        if not recipients:
+            continue  # nobody to tell: try again tomorrow, an admin may have joined
+        with transaction.atomic():
+            reminders = ledger.record_expiry_reminders(account, today)
+            for reminder in reminders:
+                for user_id in recipients:
+                    transaction.on_commit(
+                        partial(send_expiry_reminder_email.delay, reminder.pk, user_id)
+                    )
+        recorded += len(reminders)
+    return recorded
+
+
+@shared_task(
+    autoretry_for=(smtplib.SMTPException, ConnectionError),
+    retry_backoff=True,
+    max_retries=6,
+    acks_late=True,
+)
+def send_expiry_reminder_email(reminder_id: int, user_id: int) -> bool:
+    """One expiry reminder to one admin, in their language, with a link to the points
+    statement. Returns False when the reminder is gone or the user is no longer an admin."""
+    from django.utils import formats
+
+    from carbon.models import ExpiryReminder
+
+    reminder = (
+        ExpiryReminder.objects.select_related("account__organisation")
+        .filter(pk=reminder_id)
+        .first()
+    )
+    if reminder is None:
+        return False
+    organisation = reminder.account.organisation
+    membership = _reminder_recipients(organisation.pk).filter(user_id=user_id).first()
+    if membership is None:
+        return False
+    user = membership.user
+    language = user.preferred_language or settings.LANGUAGE_CODE
+    with translation.override(language):
+        date = formats.date_format(reminder.expires_on, "DATE_FORMAT")
+        subject = _("Carbon points expiring on %(date)s: %(points)d") % {
+            "points": reminder.points,
+            "date": date,
+        }
+        body = render_to_string(
+            "carbon/email/expiry_reminder.txt",
+            {
+                "organisation": organisation,
+                "points": reminder.points,
+                "date": date,
+                "url": settings.WAGTAILADMIN_BASE_URL.rstrip("/")
+                + reverse("carbon:points", kwargs={"org_slug": organisation.slug}),
+            },
+        )
+    send_mail(subject, body, None, [user.email])
+    return True

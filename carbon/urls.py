@@ -1,6 +1,6 @@
 from django.urls import path
 
-from carbon import views
+from carbon import views, views_points
 
 app_name = "carbon"
 
@@ -19,5 +19,27 @@ urlpatterns = [
         "o/<slug:org_slug>/green-power/<int:declaration_id>/evidence/",
         views.evidence,
         name="evidence",
+    ),
+    # Carbon points (carbon/views_points.py)
+    path("o/<slug:org_slug>/points/", views_points.statement, name="points"),
+    path("o/<slug:org_slug>/points/statement.csv", views_points.statement_csv, name="points_csv"),
+    path("o/<slug:org_slug>/points/how-it-works/", views_points.policy, name="points_policy"),
+    path("o/<slug:org_slug>/points/catalogue/", views_points.catalogue, name="catalogue"),
+    path(
+        "o/<slug:org_slug>/points/catalogue/<slug:service_slug>/redeem/",
+        views_points.redeem,
+        name="redeem",
+    ),
+    path("o/<slug:org_slug>/points/redemptions/", views_points.redemptions, name="redemptions"),
+    # The redemption e-mails link here (carbon/templates/carbon/email/redemption.txt).
+    path(
+        "o/<slug:org_slug>/points/redemptions/<int:pk>/",
+        views_points.redemption_detail,
+        name="redemption_detail",
+    ),
+    path(
+        "o/<slug:org_slug>/points/redemptions/<int:pk>/cancel/",
+        views_points.redemption_cancel,
+        name="redemption_cancel",
     ),
 ]

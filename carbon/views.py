@@ -33,6 +33,7 @@ from carbon.models import (
     Shipment,
 )
 from carbon.portal_hooks import PERM_IMPORT, PERM_VIEW_ORDERS
+from carbon.views_points import award_explanations
 from portal.exceptions import PortalError
 from portal.models import Organisation
 from portal.permissions import has_perm
@@ -150,6 +151,7 @@ def order_detail(request: HttpRequest, organisation: Organisation, order_id: int
             "declaration": declaration,
             "scope2": (current.results or {}).get("scope2", {}) if current else {},
             "history": snapshots,
+            "awards": award_explanations(order),
         },
     )
 

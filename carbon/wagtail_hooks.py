@@ -1221,3 +1221,7 @@ def seed_reference_data(stdout=None) -> None:
     from carbon.management.commands.load_reference_data import load_reference_data
 
     load_reference_data(stdout=stdout)
+
+
+# The points screens (their own "Points" menu group) register their viewsets when imported.
+from carbon import admin_points  # noqa: E402, F401

@@ -46,7 +46,15 @@ def grant(role: StaffRole, *permissions: str) -> None:
 
 def ensure_staff_groups(**kwargs) -> None:
     """Create the staff groups and give them admin access plus their permissions. Idempotent."""
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
     from django.contrib.auth.models import Group, Permission
+    from django.db import DEFAULT_DB_ALIAS
+
+    # post_migrate reaches the portal before the plugin apps, whose permissions Django creates
+    # only when their own post_migrate runs: create them all now, so one migrate is enough.
+    for app_config in apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, using=kwargs.get("using", DEFAULT_DB_ALIAS))
 
     access_admin = Permission.objects.filter(
         content_type__app_label="wagtailadmin", codename="access_admin"

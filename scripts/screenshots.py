@@ -193,6 +193,7 @@ class Shooter:
             self.visit(page, first_order, "carbon-order-detail")
         self.visit(page, f"{org}/green-power/", "carbon-green-power")
         self.visit(page, f"{org}/orders/import/", "carbon-import")
+        self.points_pages(page, org)
         self.visit(page, "/accounts/email/", "account-email")
         self.visit(page, "/accounts/password/change/", "account-password")
         self.visit(page, "/accounts/2fa/", "mfa-index")
@@ -201,6 +202,23 @@ class Shooter:
         self.shoot(page, "mfa-totp-activate")
         self.visit(page, "/api/v1/docs", "api-docs")
         page.context.close()
+
+    def points_pages(self, page, org: str) -> None:
+        """Statement, how points work, catalogue, the redeem form and its confirmation step (not
+        confirmed, so re-runs leave the demo balance alone), history and one redemption."""
+        self.visit(page, f"{org}/points/", "points-statement")
+        self.visit(page, f"{org}/points/how-it-works/", "points-policy")
+        self.visit(page, f"{org}/points/catalogue/", "points-catalogue")
+        redeem = page.locator("main .offer a.btn").first.get_attribute("href")
+        if redeem:
+            self.visit(page, redeem, "points-redeem")
+            page.locator("main form button[value=review]").click()
+            page.wait_for_load_state("networkidle")
+            self.shoot(page, "points-redeem-confirm")
+        self.visit(page, f"{org}/points/redemptions/", "points-redemptions")
+        detail = page.locator("main tbody a").first.get_attribute("href")
+        if detail:
+            self.visit(page, detail, "points-redemption-detail")
 
     def multi_org_member(self) -> None:
         page = self.new_page()

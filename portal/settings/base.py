@@ -205,6 +205,19 @@ CELERY_BEAT_SCHEDULE = {
         "task": "carbon.tasks.expire_due_points",
         "schedule": crontab(hour=1, minute=40),
     },
+    "carbon-award-delivered-orders": {
+        "task": "carbon.tasks.award_delivered_orders",
+        "schedule": crontab(hour=0, minute=40),
+    },
+    # After the expiry run, so a reminder never names points that expired overnight.
+    "carbon-send-expiry-reminders": {
+        "task": "carbon.tasks.send_expiry_reminders",
+        "schedule": crontab(hour=8, minute=0),
+    },
+    "carbon-purge-idempotency-records": {
+        "task": "carbon.idempotency.purge_idempotency_records",
+        "schedule": crontab(hour=3, minute=20),
+    },
 }
 
 # --- GreenLoop

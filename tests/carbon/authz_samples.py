@@ -27,11 +27,23 @@ def _foreign_import_job(org):
     return ImportJob.objects.create(organisation=org, file="private/imports/x.csv").pk
 
 
+def _walk_service():
+    """Services are the vendor's, not an organisation's: the walk reaches one through the foreign
+    organisation's URL, which must 404 before the service is looked at."""
+    from carbon.models import Service
+    from tests.carbon.factories import ServiceFactory
+
+    return Service.objects.filter(slug="walk-service").first() or ServiceFactory(
+        slug="walk-service"
+    )
+
+
 # Portal pages under /o/<org_slug>/ (carbon/urls.py): objects of the foreign organisation.
 NESTED_PARAM_SAMPLES: dict = {
     "order_id": _foreign_order,
     "declaration_id": _foreign_declaration,
     "job_id": _foreign_import_job,
+    "service_slug": lambda org: _walk_service().slug,
 }
 
 
@@ -53,5 +65,25 @@ API_PARAM_SAMPLES: dict = {
     "external_id": lambda org: _foreign_api_order(org).external_id,
     # GET /organisations/{slug}/order-imports/{job_id}
     "job_id": _foreign_import_job,
+    # GET /redemptions/{redemption_id}, POST /redemptions/{redemption_id}/cancel (api_points.py)
+    "redemption_id": lambda org: _foreign_redemption(org).pk,
 }
+
+
+def _foreign_redemption(org):
+    """A requested redemption of the foreign organisation (no points behind it: the walk must
+    be refused before anything reads or releases them)."""
+    from django.utils import timezone
+
+    from carbon.models import Redemption
+    from tests.carbon.factories import ServiceFactory
+
+    return Redemption.objects.filter(organisation=org).first() or Redemption.objects.create(
+        organisation=org,
+        service=ServiceFactory(),
+        points=500,
+        capacity_month=timezone.localdate().replace(day=1),
+    )
+
+
 PUBLIC_ROUTE_NAMES: set[str] = set()

@@ -1,16 +1,27 @@
-"""Races on PostgreSQL: real threads holding points against one balance at the same moment."""
+"""Races on PostgreSQL: real threads holding points against one balance at the same moment, a
+reversal racing holds, two workers settling one order and concurrent reminder runs."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 
 import pytest
 from django.db import connection
 
-from carbon import ledger
+from carbon import ledger, tasks
 from carbon.exceptions import InsufficientPoints
-from carbon.models import EntryKind, LedgerEntry, PointsAccount
-from tests.factories import OrganisationFactory, UserFactory
+from carbon.models import (
+    EntryKind,
+    ExpiryReminder,
+    LedgerEntry,
+    OrderStatus,
+    PointsAccount,
+    PointsAward,
+)
+from portal.models import Role
+from tests.carbon.test_points_ledger import delivered_order, make_policy
+from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -88,3 +99,62 @@ def test_many_small_holds_from_eight_threads_stop_exactly_at_zero(account):
     assert (stored.available, stored.held) == (2, 98)
     assert LedgerEntry.objects.filter(account=account, kind=EntryKind.HOLD).count() == 14
     assert ledger.reconcile() == []
+
+
+def test_a_reversal_racing_holds_never_overdraws_and_happens_once():
+    # given 100 points in the lot of one order, which the customer then returns
+    make_policy()
+    organisation = OrganisationFactory()
+    order = delivered_order(organisation, 100)
+    ledger.award_order(order)
+    ledger.activate_due(dt.date(2025, 4, 1))
+    order.status = OrderStatus.RETURNED
+    order.save(update_fields=["status"])
+    account = ledger.account_for(organisation)
+
+    # when six threads hold 30 points each while two reverse the order at the same moment
+    def worker(index: int):
+        if index < 2:
+            return ledger.reverse_order(order, "return")
+        return ledger.hold_points(account, 30, f"h{index}", index)
+
+    results = _race(worker)
+    # then the order is reversed exactly once, in full (nothing had expired)
+    reversals = results[:2]
+    assert all(isinstance(r, list) and len(r) == 1 for r in reversals), results
+    assert reversals[0][0].pk == reversals[1][0].pk
+    assert reversals[0][0].points == 100
+    # and the holds that got in before it were covered: at most 3, and every other was refused
+    held = [r for r in results[2:] if isinstance(r, LedgerEntry)]
+    refused = [r for r in results[2:] if isinstance(r, InsufficientPoints)]
+    assert len(held) + len(refused) == 6, results
+    assert len(held) <= 3
+    stored = PointsAccount.objects.get(pk=account.pk)
+    assert (stored.available, stored.held) == (100 - 30 * len(held) - 100, 30 * len(held))
+    assert ledger.reconcile() == []
+
+
+def test_two_workers_settling_one_delivered_order_award_it_once():
+    make_policy()
+    order = delivered_order(OrganisationFactory(), 40)
+    results = _race(lambda i: tasks.settle_order_points(order.pk), count=4)
+    # the order is read before the account lock is taken, so a late worker may still call
+    # award_order; under the lock it finds the first award and writes nothing
+    assert results.count("awarded") >= 1, results
+    assert set(results) <= {"awarded", "already_awarded"}, results
+    assert PointsAward.objects.filter(order=order).count() == 1
+    assert LedgerEntry.objects.filter(award__order=order, kind=EntryKind.EARN_PENDING).count() == 1
+    assert ledger.reconcile() == []
+
+
+def test_concurrent_reminder_runs_send_each_reminder_once(mailoutbox):
+
+    make_policy(pending_days=14, expiry_months=12)
+    organisation = OrganisationFactory()
+    MembershipFactory(user=UserFactory(), organisation=organisation, role=Role.ADMIN)
+    ledger.award_order(delivered_order(organisation, 120))
+    ledger.activate_due(dt.date(2025, 4, 1))
+    results = _race(lambda i: tasks.send_expiry_reminders("2026-02-20"), count=4)
+    assert sorted(results) == [0, 0, 0, 1], results
+    assert ExpiryReminder.objects.get().points == 120
+    assert len(mailoutbox) == 1

@@ -1,0 +1,1318 @@
+"""Staff screens for carbon points in the Wagtail admin, in their own "Points" menu group:
+the redemption queue (fulfil or reject), the service catalogue, balances and the read-only
+ledger with manual adjustments, and the versioned points policy with its four-eyes approval.
+
+Who sees what follows the model permissions of the staff roles: customer success staff run the
+catalogue and the queue, sustainability staff the policies and the ledger (both may read the
+queue and the catalogue). Every state change goes through carbon.ledger or carbon.redemptions;
+these views parse, authorise, call one action and respond, with Wagtail's own templates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import django_filters
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Max, Q
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.html import format_html
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.filters import WagtailFilterSet
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
+from wagtail.admin.ui.tables import (
+    BooleanColumn,
+    Column,
+    DateColumn,
+    StatusTagColumn,
+    Table,
+    UserColumn,
+)
+from wagtail.admin.views.generic import CreateView, EditView, IndexView, InspectView
+from wagtail.admin.views.generic.models import CopyViewMixin
+from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
+from wagtail.admin.widgets import Button, HeaderButton, ListingButton
+from wagtail.permission_policies import ModelPermissionPolicy
+from wagtail.permissions import register_permission_policy
+
+from carbon import ledger, redemptions
+from carbon.exceptions import PolicyError
+from carbon.forms_admin_points import (
+    AdjustmentForm,
+    FulfilForm,
+    PointsPolicyForm,
+    RejectRedemptionForm,
+    ServiceForm,
+    new_adjustment_key,
+)
+from carbon.models import (
+    EntryKind,
+    LedgerEntry,
+    PointsAccount,
+    PointsPolicy,
+    PolicyStatus,
+    Redemption,
+    RedemptionStatus,
+    Service,
+)
+from carbon.wagtail_hooks import ActionFormView, ConfirmForm, _dl, _when, _who
+from portal import audit
+from portal.exceptions import PermissionDeniedError, PortalError
+from portal.models import Organisation, User
+from portal.permissions import in_staff_role
+from portal.staff_roles import StaffRole
+from portal.wagtail_hooks import IndexQuerysetMixin, ReadOnlyPermissionPolicy
+
+FORM_TEMPLATE = "carbon/admin/points/form.html"
+PERM_MANAGE_POLICIES = "carbon.change_pointspolicy"
+
+
+def can_manage_policies(user: User) -> bool:
+    """Draft, submit and approve points policies: staff with the change permission."""
+    return bool(user.is_active and user.is_staff and user.has_perm(PERM_MANAGE_POLICIES))
+
+
+def can_adjust(user: User) -> bool:
+    """The approver of a manual adjustment: sustainability staff (or a superuser)."""
+    return in_staff_role(user, StaffRole.SUSTAINABILITY)
+
+
+# --- permissions
+
+
+class PolicyPermissionPolicy(ModelPermissionPolicy):
+    """A policy is edited only while it is a draft and never deleted: awards cite it."""
+
+    def user_has_permission(self, user, action):
+        return action != "delete" and super().user_has_permission(user, action)
+
+    def user_has_any_permission(self, user, actions):
+        return any(self.user_has_permission(user, action) for action in actions)
+
+    def user_has_permission_for_instance(self, user, action, instance):
+        if action == "change" and instance.status != PolicyStatus.DRAFT:
+            return False
+        return self.user_has_permission(user, action)
+
+
+class ServicePermissionPolicy(ModelPermissionPolicy):
+    """Services are switched off, not deleted: redemptions keep pointing at them."""
+
+    def user_has_permission(self, user, action):
+        return action != "delete" and super().user_has_permission(user, action)
+
+    def user_has_any_permission(self, user, actions):
+        return any(self.user_has_permission(user, action) for action in actions)
+
+
+register_permission_policy(PointsPolicy, PolicyPermissionPolicy(PointsPolicy))
+register_permission_policy(Service, ServicePermissionPolicy(Service))
+# Redemptions change only through fulfil/reject (carbon.redemptions.can_fulfil), the ledger only
+# through its actions: the admin never edits them as forms.
+register_permission_policy(Redemption, ReadOnlyPermissionPolicy(Redemption))
+register_permission_policy(PointsAccount, ReadOnlyPermissionPolicy(PointsAccount))
+register_permission_policy(LedgerEntry, ReadOnlyPermissionPolicy(LedgerEntry))
+
+
+# --- shared pieces
+
+
+def _signed(value: int) -> str:
+    return f"{value:+d}" if value else "0"
+
+
+def _date(value: dt.date | None) -> str:
+    return value.isoformat() if value else "—"
+
+
+def _organisation_balances(organisation: Organisation) -> str:
+    # Read-only: a page view never creates the account (ledger.account_for would).
+    account = PointsAccount.objects.filter(organisation=organisation).first()
+    if account is None:
+        return _("No points yet.")
+    return _balances_text(ledger.balances(account))
+
+
+def _balances_text(balances: ledger.Balances) -> str:
+    return _(
+        "%(available)s available, %(pending)s pending, %(held)s held for redemptions; "
+        "%(expiring)s expiring within 90 days."
+    ) % {
+        "available": balances.available,
+        "pending": balances.pending,
+        "held": balances.held,
+        "expiring": balances.expiring_soon,
+    }
+
+
+class PointsFormView(ActionFormView):
+    """A form on one object (or none) with a summary above it, form-level errors shown and the
+    form's media (date pickers) loaded."""
+
+    template_name = FORM_TEMPLATE
+    index_label = ""
+
+    def back(self):
+        raise NotImplementedError
+
+    def summary(self):
+        return None
+
+    def get_page_subtitle(self):
+        # The generic form template shows the subtitle instead of the title; the summary above
+        # the form names the object, so the heading says what the form does.
+        return ""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["summary"] = self.summary()
+        context["media"] = context["form"].media
+        return context
+
+    def get_breadcrumbs_items(self):
+        return [
+            *self.breadcrumbs_items,
+            {"url": reverse(self.viewset.get_url_name("index")), "label": self.index_label},
+            *self.object_breadcrumbs(),
+            {"url": "", "label": self.get_page_title()},
+        ]
+
+    def object_breadcrumbs(self) -> list[dict[str, str]]:
+        return []
+
+
+# --- points policies
+
+
+POLICY_FIELDS = [
+    "effective_from",
+    "baseline_kg_per_tkm",
+    "points_per_kg",
+    "include_green_power",
+    "pending_days",
+    "expiry_months",
+    "per_order_cap",
+    "explanation",
+    "explanation_zh",
+]
+
+
+def create_draft_policy(policy: PointsPolicy, by: User) -> PointsPolicy:
+    """Store `policy` (its parameters filled in) as a new draft with the next version number.
+    The unique version backs the numbering; a concurrent draft that took the number first makes
+    this one retry with the next."""
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                latest = PointsPolicy.objects.aggregate(v=Max("version"))["v"] or 0
+                policy.version = latest + 1
+                policy.status = PolicyStatus.DRAFT
+                policy.created_by = by
+                policy.submitted_by = policy.approved_by = policy.approved_at = None
+                policy.save()
+                audit.record(
+                    "carbon.points_policy.created",
+                    actor=by,
+                    obj=policy,
+                    details={"version": policy.version},
+                )
+            return policy
+        except IntegrityError:
+            if attempt == 2:
+                raise
+            policy.pk = None
+    return policy  # pragma: no cover - the loop returns or raises
+
+
+def update_draft_policy(policy: PointsPolicy, by: User) -> PointsPolicy:
+    """Save the edited parameters of a draft; refused once it has been submitted (checked under
+    the row lock, so an edit cannot slip in after a submission)."""
+    with transaction.atomic():
+        current = PointsPolicy.objects.select_for_update().get(pk=policy.pk)
+        if current.status != PolicyStatus.DRAFT:
+            raise PolicyError(
+                f"Only a draft policy can be edited; this one is "
+                f"{current.get_status_display().lower()}.",
+                code="policy_not_draft",
+            )
+        policy.save(update_fields=POLICY_FIELDS)
+        audit.record(
+            "carbon.points_policy.updated",
+            actor=by,
+            obj=policy,
+            details={"version": policy.version},
+        )
+    return policy
+
+
+def _rate(policy: PointsPolicy) -> str:
+    return f"{policy.points_per_kg.normalize():f}"
+
+
+def _cap(policy: PointsPolicy) -> str:
+    return str(policy.per_order_cap) if policy.per_order_cap is not None else _("No cap")
+
+
+def baseline_text(policy: PointsPolicy) -> str:
+    """The baseline the policy uses, derived the way awards derive it, and where it is from."""
+    try:
+        value, source = ledger.baseline_intensity(policy)
+    except PortalError as exc:
+        return _("Cannot be derived: %(why)s") % {"why": exc.message}
+    figure = f"{value.normalize():f}"
+    if source.get("source") == "policy":
+        return _("%(value)s kgCO2e per t·km (set in this policy)") % {"value": figure}
+    factors = source.get("factors") or []
+    return _("%(value)s kgCO2e per t·km, from %(dataset)s: %(rows)s") % {
+        "value": figure,
+        "dataset": factors[0].get("dataset") if factors else "?",
+        "rows": "; ".join(
+            f"{f.get('category')} {f.get('energy_scope')} {f.get('value')} {f.get('unit')}"
+            for f in factors
+        ),
+    }
+
+
+def _workflow_text(policy: PointsPolicy) -> str:
+    if policy.status == PolicyStatus.DRAFT:
+        return _("Draft: edit it, then submit it for approval.")
+    if policy.status == PolicyStatus.AWAITING_APPROVAL:
+        return _(
+            "Awaiting approval: submitted by %(who)s; another staff member must approve it."
+        ) % {"who": _who(policy.submitted_by)}
+    return _(
+        "%(status)s: approved by %(who)s on %(when)s; applies to orders delivered from %(from)s."
+    ) % {
+        "status": policy.get_status_display(),
+        "who": _who(policy.approved_by),
+        "when": _when(policy.approved_at),
+        "from": _date(policy.effective_from),
+    }
+
+
+class PolicyIndexView(IndexView):
+    add_item_label = _("New draft")
+
+    def get_edit_url(self, instance):
+        if instance.status != PolicyStatus.DRAFT:
+            return None
+        return super().get_edit_url(instance)
+
+
+class PolicyCreateView(CreateView):
+    viewset = None
+
+    def get_page_subtitle(self):
+        return _("New draft points policy")
+
+    def save_instance(self):
+        return create_draft_policy(self.form.instance, by=self.request.user)
+
+    def get_success_url(self):
+        return self.viewset.url("inspect", self.object)
+
+
+class PolicyCopyView(CopyViewMixin, PolicyCreateView):
+    """A new draft that starts from another version's parameters."""
+
+    def get_initial_form_instance(self):
+        source = self.get_object()
+        return PointsPolicy(**{name: getattr(source, name) for name in POLICY_FIELDS})
+
+    def get_page_subtitle(self):
+        return _("New draft from version %(version)s") % {"version": self.get_object().version}
+
+
+class PolicyEditView(EditView):
+    viewset = None
+
+    def dispatch(self, request, *args, **kwargs):
+        policy = get_object_or_404(PointsPolicy, pk=kwargs.get("pk"))
+        if policy.status != PolicyStatus.DRAFT:
+            messages.error(
+                request,
+                _("Only a draft can be edited. Create a new draft to change the policy."),
+            )
+            return redirect(self.viewset.url("inspect", policy))
+        return super().dispatch(request, *args, **kwargs)
+
+    def save_instance(self):
+        return update_draft_policy(self.form.instance, by=self.request.user)
+
+    def form_valid(self, form):
+        try:
+            return super().form_valid(form)
+        except PolicyError as exc:
+            messages.error(self.request, exc.message)
+            return redirect(self.viewset.url("inspect", form.instance))
+
+    def get_success_url(self):
+        return self.viewset.url("inspect", self.object)
+
+
+class PolicyInspectView(InspectView):
+    """The parameters, the workflow state, the derived baseline and the customer formula."""
+
+    viewset = None
+
+    def get_object(self, queryset=None):
+        return get_object_or_404(
+            PointsPolicy.objects.select_related("created_by", "submitted_by", "approved_by"),
+            pk=self.pk,
+        )
+
+    def get_edit_url(self):
+        if self.object.status == PolicyStatus.DRAFT:
+            return super().get_edit_url()
+        return None
+
+    def get_points_per_kg_display_value(self):
+        return _rate(self.object)
+
+    def get_per_order_cap_display_value(self):
+        return _cap(self.object)
+
+    def get_baseline_kg_per_tkm_display_value(self):
+        return baseline_text(self.object)
+
+    def get_include_green_power_display_value(self):
+        return _("Yes") if self.object.include_green_power else _("No")
+
+    def get_explanation_display_value(self):
+        return self.object.explanation or "—"
+
+    def get_explanation_zh_display_value(self):
+        return self.object.explanation_zh or "—"
+
+    @cached_property
+    def header_buttons(self):
+        buttons = list(super().header_buttons)
+        policy, user, vs = self.object, self.request.user, self.viewset
+        if not can_manage_policies(user):
+            return buttons
+        if policy.status != PolicyStatus.DRAFT:
+            buttons.append(
+                HeaderButton(
+                    _("New draft from this version"), url=vs.url("copy", policy), icon_name="copy"
+                )
+            )
+        if policy.status == PolicyStatus.DRAFT:
+            buttons.append(
+                HeaderButton(
+                    _("Submit for approval"), url=vs.url("submit", policy), icon_name="mail"
+                )
+            )
+        if policy.status == PolicyStatus.AWAITING_APPROVAL and policy.submitted_by_id != user.pk:
+            buttons.append(
+                HeaderButton(_("Approve"), url=vs.url("approve", policy), icon_name="tick")
+            )
+        return buttons
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["fields"] = [
+            {"label": _("Workflow"), "value": _workflow_text(self.object), "component": None},
+            *context["fields"],
+            {"label": _("Formula"), "value": ledger.FORMULA, "component": None},
+        ]
+        return context
+
+
+class PolicyActionView(PointsFormView):
+    """Submit or approve a policy: staff who manage policies only."""
+
+    header_icon = "doc-full"
+    form_class = ConfirmForm
+    index_label = _("Points policies")
+
+    def dispatch(self, request, *args, **kwargs):
+        if not can_manage_policies(request.user):
+            raise PermissionDenied
+        self.policy = get_object_or_404(
+            PointsPolicy.objects.select_related("submitted_by"), pk=kwargs["pk"]
+        )
+        return super().dispatch(request, *args, **kwargs)
+
+    def back(self):
+        return redirect(self.viewset.url("inspect", self.policy))
+
+    def object_breadcrumbs(self):
+        return [{"url": self.viewset.url("inspect", self.policy), "label": str(self.policy)}]
+
+    def summary(self):
+        policy = self.policy
+        return _dl(
+            [
+                (_("Effective from"), _date(policy.effective_from)),
+                (_("Points per kg CO2e avoided"), _rate(policy)),
+                (_("Baseline"), baseline_text(policy)),
+                (
+                    _("Green power (Scope 2) counts"),
+                    _("Yes") if policy.include_green_power else _("No"),
+                ),
+                (_("Pending period"), _("%(n)s days") % {"n": policy.pending_days}),
+                (_("Expiry"), _("%(n)s months") % {"n": policy.expiry_months}),
+                (_("Cap per order"), _cap(policy)),
+                (_("Explanation for customers"), policy.explanation or "—"),
+            ]
+        )
+
+    def form_valid(self, form):
+        try:
+            message = self.perform()
+        except PolicyError as exc:
+            messages.error(self.request, exc.message)
+            return self.back()
+        messages.success(self.request, message)
+        return self.back()
+
+
+class SubmitPolicyView(PolicyActionView):
+    page_title = _("Submit for approval")
+    submit_button_label = _("Submit for approval")
+
+    def perform(self) -> str:
+        ledger.submit_policy(self.policy, self.request.user)
+        return _("Submitted. Another staff member must approve it before it applies.")
+
+
+class ApprovePolicyView(PolicyActionView):
+    page_title = _("Approve points policy")
+    submit_button_label = _("Approve")
+
+    def get(self, request, *args, **kwargs):
+        # Four eyes: say so at once rather than after the submitter confirms.
+        if self.policy.submitted_by_id == request.user.pk:
+            messages.error(
+                request, _("A policy must be approved by someone other than its submitter.")
+            )
+            return self.back()
+        return super().get(request, *args, **kwargs)
+
+    def perform(self) -> str:
+        policy = ledger.approve_policy(self.policy, self.request.user)
+        return _("Approved version %(version)s. It applies to orders delivered from %(from)s.") % {
+            "version": policy.version,
+            "from": _date(policy.effective_from),
+        }
+
+
+class PointsPolicyViewSet(ModelViewSet):
+    model = PointsPolicy
+    name = "points_policies"
+    icon = "doc-full"
+    menu_label = _("Policies")
+    add_to_admin_menu = False
+    edit_handler = ObjectList(
+        [
+            FieldPanel("effective_from"),
+            MultiFieldPanel(
+                [
+                    FieldPanel("points_per_kg"),
+                    FieldPanel("baseline_kg_per_tkm"),
+                    FieldPanel("include_green_power"),
+                    FieldPanel("per_order_cap"),
+                ],
+                heading=_("Award"),
+            ),
+            FieldRowPanel(
+                [FieldPanel("pending_days"), FieldPanel("expiry_months")],
+                heading=_("Pending and expiry"),
+            ),
+            MultiFieldPanel(
+                [FieldPanel("explanation"), FieldPanel("explanation_zh")],
+                heading=_("Explanation for customers"),
+            ),
+        ],
+        base_form_class=PointsPolicyForm,
+    )
+    index_view_class = PolicyIndexView
+    add_view_class = PolicyCreateView
+    copy_view_class = PolicyCopyView
+    edit_view_class = PolicyEditView
+    inspect_view_class = PolicyInspectView
+    list_display = [
+        "version",
+        StatusTagColumn(
+            "status",
+            label=_("Status"),
+            accessor="get_status_display",
+            primary=lambda p: p.status == PolicyStatus.ACTIVE,
+            sort_key="status",
+        ),
+        Column(
+            "effective_from",
+            label=_("Effective from"),
+            accessor=lambda p: _date(p.effective_from),
+            sort_key="effective_from",
+        ),
+        Column("points_per_kg", label=_("Points per kg CO2e"), accessor=_rate),
+        Column("per_order_cap", label=_("Cap per order"), accessor=_cap),
+        UserColumn("approved_by", label=_("Approved by")),
+    ]
+    list_filter = ["status"]
+    inspect_view_enabled = True
+    inspect_view_fields = [
+        "version",
+        "effective_from",
+        "points_per_kg",
+        "baseline_kg_per_tkm",
+        "include_green_power",
+        "pending_days",
+        "expiry_months",
+        "per_order_cap",
+        "explanation",
+        "explanation_zh",
+        "created_by",
+    ]
+    ordering = ["-version"]
+
+    def url(self, view_name: str, policy: PointsPolicy) -> str:
+        return reverse(self.get_url_name(view_name), args=(policy.pk,))
+
+    def get_index_view_kwargs(self, **kwargs):
+        return super().get_index_view_kwargs(
+            queryset=PointsPolicy.objects.select_related("approved_by"), **kwargs
+        )
+
+    def get_add_view_kwargs(self, **kwargs):
+        return super().get_add_view_kwargs(viewset=self, **kwargs)
+
+    def get_edit_view_kwargs(self, **kwargs):
+        return super().get_edit_view_kwargs(viewset=self, **kwargs)
+
+    def get_inspect_view_kwargs(self, **kwargs):
+        return super().get_inspect_view_kwargs(viewset=self, **kwargs)
+
+    def get_urlpatterns(self):
+        return [
+            *super().get_urlpatterns(),
+            path("submit/<int:pk>/", SubmitPolicyView.as_view(viewset=self), name="submit"),
+            path("approve/<int:pk>/", ApprovePolicyView.as_view(viewset=self), name="approve"),
+        ]
+
+
+# --- service catalogue
+
+
+def _offered_today(service: Service) -> bool:
+    today = timezone.localdate()
+    return bool(
+        service.is_active
+        and (service.active_from is None or service.active_from <= today)
+        and (service.active_until is None or service.active_until >= today)
+    )
+
+
+def _capacity(service: Service) -> str:
+    return str(service.monthly_capacity) if service.monthly_capacity is not None else _("No limit")
+
+
+def _window(service: Service) -> str:
+    if not (service.active_from or service.active_until):
+        return _("Always")
+    return f"{_date(service.active_from)} – {_date(service.active_until)}"
+
+
+class ServiceIndexView(IndexView):
+    """The catalogue with this month's use of each service's capacity, in one query."""
+
+    def get_base_queryset(self):
+        month = redemptions.month_start(timezone.localdate())
+        return Service.objects.annotate(
+            used_this_month=Count(
+                "redemptions",
+                filter=Q(
+                    redemptions__capacity_month=month,
+                    redemptions__status__in=redemptions.OPEN_STATUSES,
+                ),
+            )
+        )
+
+
+class ServiceViewSet(ModelViewSet):
+    model = Service
+    name = "points_services"
+    icon = "cogs"
+    menu_label = _("Services")
+    add_to_admin_menu = False
+    edit_handler = ObjectList(
+        [
+            MultiFieldPanel(
+                [
+                    FieldRowPanel([FieldPanel("name"), FieldPanel("name_zh")]),
+                    FieldRowPanel([FieldPanel("slug"), FieldPanel("kind")]),
+                    FieldPanel("description"),
+                    FieldPanel("description_zh"),
+                    FieldPanel("image"),
+                ],
+                heading=_("What customers see"),
+            ),
+            MultiFieldPanel(
+                [
+                    FieldRowPanel([FieldPanel("points_cost"), FieldPanel("monthly_capacity")]),
+                    FieldPanel("requires_site"),
+                ],
+                heading=_("Cost and capacity"),
+            ),
+            MultiFieldPanel(
+                [FieldPanel("eligible_tiers"), FieldPanel("eligible_countries")],
+                heading=_("Who may redeem it"),
+            ),
+            MultiFieldPanel(
+                [
+                    FieldPanel("is_active"),
+                    FieldRowPanel([FieldPanel("active_from"), FieldPanel("active_until")]),
+                    FieldPanel("sort_order"),
+                ],
+                heading=_("When it is offered"),
+            ),
+        ],
+        base_form_class=ServiceForm,
+    )
+    index_view_class = ServiceIndexView
+    list_display = [
+        "name",
+        "kind",
+        Column("points_cost", label=_("Points cost"), sort_key="points_cost"),
+        Column("monthly_capacity", label=_("Monthly capacity"), accessor=_capacity),
+        Column("used_this_month", label=_("Used this month"), sort_key="used_this_month"),
+        Column("window", label=_("Window"), accessor=_window),
+        BooleanColumn("offered", label=_("Offered today"), accessor=_offered_today),
+    ]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name", "name_zh", "slug"]
+    inspect_view_enabled = True
+    copy_view_enabled = False
+    ordering = ["sort_order", "name"]
+
+
+# --- redemption queue
+
+
+class RedemptionFilterSet(WagtailFilterSet):
+    """The queue opens on open requests; "All" shows every status."""
+
+    ALL = "all"
+
+    status = django_filters.ChoiceFilter(
+        label=_("Status"),
+        choices=[*RedemptionStatus.choices, (ALL, _("All"))],
+        empty_label=None,
+        method="filter_status",
+        widget=forms.RadioSelect,
+        initial=RedemptionStatus.REQUESTED,
+    )
+    organisation = django_filters.ModelChoiceFilter(
+        label=_("Organisation"), queryset=Organisation.objects.order_by("name")
+    )
+    service = django_filters.ModelChoiceFilter(
+        label=_("Service"), queryset=Service.objects.order_by("name")
+    )
+
+    class Meta:
+        model = Redemption
+        fields = ["status", "organisation", "service"]
+
+    def __init__(self, data=None, *args, **kwargs):
+        if data is not None and not data.get("status"):
+            data = data.copy()
+            data["status"] = RedemptionStatus.REQUESTED
+        super().__init__(data, *args, **kwargs)
+
+    def filter_status(self, queryset, name, value):
+        return queryset if value == self.ALL else queryset.filter(status=value)
+
+
+def _site(redemption: Redemption) -> str:
+    site = redemption.site
+    return f"{site.name} ({site.country})" if site else "—"
+
+
+def _can_decide(redemption: Redemption, user: User) -> bool:
+    return redemption.status == RedemptionStatus.REQUESTED and redemptions.can_fulfil(user)
+
+
+class RedemptionIndexView(IndexView):
+    viewset = None
+
+    def get_page_title(self):
+        # The queue opens filtered to open requests; the title says so, as the filter is hidden.
+        status = None
+        if self.filters and self.filters.is_valid():
+            status = self.filters.form.cleaned_data.get("status")
+        if status == RedemptionFilterSet.ALL:
+            return _("Redemptions: all")
+        if status:
+            return _("Redemptions: %(status)s") % {"status": RedemptionStatus(status).label.lower()}
+        return super().get_page_title()
+
+    def get_base_queryset(self):
+        return Redemption.objects.select_related("organisation", "service", "site")
+
+    def get_list_more_buttons(self, instance):
+        buttons = list(super().get_list_more_buttons(instance))
+        if _can_decide(instance, self.request.user):
+            # Fulfilling is the common case: a button on the row; rejecting sits in the menu.
+            buttons.append(
+                ListingButton(
+                    _("Fulfil"), url=self.viewset.url("fulfil", instance), icon_name="check"
+                )
+            )
+            buttons.append(
+                Button(
+                    _("Reject"),
+                    url=self.viewset.url("reject", instance),
+                    icon_name="cross",
+                    priority=40,
+                )
+            )
+        return buttons
+
+
+class RedemptionInspectView(InspectView):
+    """The request, the organisation's points and, for customer success, fulfil or reject."""
+
+    viewset = None
+
+    def get_object(self, queryset=None):
+        return get_object_or_404(
+            Redemption.objects.select_related(
+                "organisation", "service", "site", "requested_by", "decided_by", "cancelled_by"
+            ),
+            pk=self.pk,
+        )
+
+    def get_page_subtitle(self):
+        return _("No. %(id)s, %(service)s") % {"id": self.object.pk, "service": self.object.service}
+
+    def get_site_display_value(self):
+        return _site(self.object)
+
+    def get_fields_context(self):
+        # Only what applies to this request's state: no empty decision or cancellation rows.
+        return [
+            self.get_context_for_field(name)
+            for name in self.fields
+            if getattr(self.object, name) not in (None, "")
+        ]
+
+    @cached_property
+    def header_buttons(self):
+        buttons = list(super().header_buttons)
+        if _can_decide(self.object, self.request.user):
+            vs, redemption = self.viewset, self.object
+            buttons.append(
+                HeaderButton(_("Fulfil"), url=vs.url("fulfil", redemption), icon_name="check")
+            )
+            buttons.append(
+                HeaderButton(_("Reject"), url=vs.url("reject", redemption), icon_name="cross")
+            )
+        return buttons
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        redemption = self.object
+        if redemption.status == RedemptionStatus.REQUESTED:
+            step = (
+                _("Open: fulfil it (date and assignee) or reject it with the buttons above.")
+                if redemptions.can_fulfil(self.request.user)
+                else _("Open: customer success fulfils or rejects it.")
+            )
+        else:
+            step = redemption.get_status_display()
+        context["fields"] = [
+            {"label": _("State"), "value": step, "component": None},
+            *context["fields"],
+            {
+                "label": _("Organisation's points"),
+                "value": _organisation_balances(redemption.organisation),
+                "component": None,
+            },
+        ]
+        return context
+
+
+class RedemptionDecisionView(PointsFormView):
+    """Fulfil or reject an open request: customer success staff and superusers only."""
+
+    index_label = _("Redemptions")
+
+    def dispatch(self, request, *args, **kwargs):
+        if not redemptions.can_fulfil(request.user):
+            raise PermissionDenied
+        self.redemption = get_object_or_404(
+            Redemption.objects.select_related("organisation", "service", "site", "requested_by"),
+            pk=kwargs["pk"],
+        )
+        if self.redemption.status != RedemptionStatus.REQUESTED:
+            messages.error(
+                request,
+                _("This redemption is already %(status)s.")
+                % {"status": self.redemption.get_status_display().lower()},
+            )
+            return self.back()
+        return super().dispatch(request, *args, **kwargs)
+
+    def back(self):
+        return redirect(self.viewset.url("inspect", self.redemption))
+
+    def object_breadcrumbs(self):
+        return [
+            {"url": self.viewset.url("inspect", self.redemption), "label": str(self.redemption)}
+        ]
+
+    def summary(self):
+        r = self.redemption
+        return _dl(
+            [
+                (_("Organisation"), r.organisation),
+                (_("Service"), r.service),
+                (_("Points"), r.points),
+                (_("Site"), _site(r)),
+                (_("Preferred date"), _date(r.preferred_date)),
+                (_("Note from the customer"), r.customer_note or "—"),
+                (_("Requested"), f"{_when(r.requested_at)}, {_who(r.requested_by)}"),
+            ]
+        )
+
+    def form_valid(self, form):
+        try:
+            self.perform(form.cleaned_data)
+        except PermissionDeniedError as exc:
+            raise PermissionDenied(exc.message) from exc
+        except redemptions.RedemptionError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            return self.form_invalid(form)
+        label = _("%(service)s for %(organisation)s") % {
+            "service": self.redemption.service,
+            "organisation": self.redemption.organisation,
+        }
+        messages.success(self.request, self.success_message % {"redemption": label})
+        return redirect(reverse(self.viewset.get_url_name("index")))
+
+
+class FulfilRedemptionView(RedemptionDecisionView):
+    page_title = _("Fulfil redemption")
+    header_icon = "check"
+    form_class = FulfilForm
+    submit_button_label = _("Fulfil")
+    success_message = _("Fulfilled: %(redemption)s. The customer is told by e-mail.")
+
+    def get_initial(self):
+        preferred = self.redemption.preferred_date
+        return {
+            "scheduled_for": preferred if preferred and preferred >= timezone.localdate() else None
+        }
+
+    def perform(self, data: dict[str, Any]) -> None:
+        redemptions.fulfil(
+            self.redemption,
+            self.request.user,
+            scheduled_for=data["scheduled_for"],
+            assignee=data["assignee"],
+            note=data["note"],
+        )
+
+
+class RejectRedemptionView(RedemptionDecisionView):
+    page_title = _("Reject redemption")
+    header_icon = "cross"
+    form_class = RejectRedemptionForm
+    submit_button_label = _("Reject")
+    success_message = _("Rejected: %(redemption)s. Its points are available again.")
+
+    def perform(self, data: dict[str, Any]) -> None:
+        redemptions.reject(self.redemption, self.request.user, reason=data["reason"])
+
+
+class RedemptionViewSet(ModelViewSet):
+    model = Redemption
+    # Written for every request and linked from nowhere in the admin.
+    add_to_reference_index = False
+    name = "points_redemptions"
+    icon = "calendar-check"
+    menu_label = _("Redemptions")
+    add_to_admin_menu = False
+    exclude_form_fields: list[str] = []
+    index_view_class = RedemptionIndexView
+    inspect_view_class = RedemptionInspectView
+    filterset_class = RedemptionFilterSet
+    list_display = [
+        "service",
+        "organisation",
+        Column("points", label=_("Points"), sort_key="points"),
+        Column("site", label=_("Site"), accessor=_site),
+        Column(
+            "preferred_date",
+            label=_("Preferred date"),
+            accessor=lambda r: _date(r.preferred_date),
+            sort_key="preferred_date",
+        ),
+        DateColumn("requested_at", label=_("Requested"), sort_key="requested_at"),
+        StatusTagColumn(
+            "status",
+            label=_("Status"),
+            accessor="get_status_display",
+            primary=lambda r: r.status == RedemptionStatus.REQUESTED,
+            sort_key="status",
+        ),
+        Column(
+            "scheduled_for",
+            label=_("Service date"),
+            accessor=lambda r: _date(r.scheduled_for),
+            sort_key="scheduled_for",
+        ),
+    ]
+    search_fields = ["organisation__name", "service__name", "customer_note"]
+    inspect_view_enabled = True
+    inspect_view_fields = [
+        "organisation",
+        "service",
+        "points",
+        "site",
+        "preferred_date",
+        "customer_note",
+        "requested_by",
+        "requested_at",
+        "scheduled_for",
+        "assignee",
+        "staff_note",
+        "decided_by",
+        "decided_at",
+        "cancelled_by",
+        "cancelled_at",
+    ]
+    copy_view_enabled = False
+    # Oldest first: the queue is worked in the order requests came in.
+    ordering = ["requested_at", "id"]
+    list_per_page = 50
+
+    def url(self, view_name: str, redemption: Redemption) -> str:
+        return reverse(self.get_url_name(view_name), args=(redemption.pk,))
+
+    def get_index_view_kwargs(self, **kwargs):
+        return super().get_index_view_kwargs(viewset=self, **kwargs)
+
+    def get_inspect_view_kwargs(self, **kwargs):
+        return super().get_inspect_view_kwargs(viewset=self, **kwargs)
+
+    def get_urlpatterns(self):
+        return [
+            *super().get_urlpatterns(),
+            path("fulfil/<int:pk>/", FulfilRedemptionView.as_view(viewset=self), name="fulfil"),
+            path("reject/<int:pk>/", RejectRedemptionView.as_view(viewset=self), name="reject"),
+        ]
+
+
+# --- balances and ledger
+
+
+def entry_table(entries) -> Table:
+    return Table(
+        [
+            Column("created_at", label=_("When"), accessor=lambda e: _when(e.created_at)),
+            Column("kind", label=_("Kind"), accessor="get_kind_display"),
+            Column("points", label=_("Points")),
+            Column("pending", label=_("Pending ±"), accessor=lambda e: _signed(e.pending_delta)),
+            Column(
+                "available", label=_("Available ±"), accessor=lambda e: _signed(e.available_delta)
+            ),
+            Column("held", label=_("Held ±"), accessor=lambda e: _signed(e.held_delta)),
+            Column("reference", label=_("Reference"), accessor=_reference),
+        ],
+        entries,
+    )
+
+
+def _reference(entry: LedgerEntry) -> str:
+    if entry.kind == EntryKind.ADJUST:
+        return _("%(reason)s (approved by %(who)s)") % {
+            "reason": entry.reason,
+            "who": _who(entry.approved_by),
+        }
+    if entry.order_id:
+        return _("Order %(id)s") % {"id": entry.order.external_id}
+    if entry.redemption_id:
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("points_redemptions:inspect", args=(entry.redemption_id,)),
+            _("Redemption No. %(id)s") % {"id": entry.redemption_id},
+        )
+    if entry.expires_on:
+        return _("Expires %(date)s") % {"date": _date(entry.expires_on)}
+    return ""
+
+
+RECENT_ENTRIES = 20
+
+
+class AccountInspectView(InspectView):
+    """One organisation's balances, summed from its entries, and its latest entries."""
+
+    viewset = None
+
+    def get_object(self, queryset=None):
+        return get_object_or_404(PointsAccount.objects.select_related("organisation"), pk=self.pk)
+
+    @cached_property
+    def header_more_buttons(self):
+        buttons = list(super().header_more_buttons)
+        organisation = self.object.organisation_id
+        buttons.append(
+            HeaderButton(
+                _("All entries"),
+                url=reverse("points_ledger:index")
+                + "?"
+                + urlencode({"organisation": organisation}),
+                icon_name="list-ol",
+            )
+        )
+        if can_adjust(self.request.user):
+            buttons.append(
+                HeaderButton(
+                    _("Manual adjustment"),
+                    url=reverse("points_ledger:adjust")
+                    + "?"
+                    + urlencode({"organisation": organisation}),
+                    icon_name="edit",
+                )
+            )
+        return buttons
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        account = self.object
+        entries = list(
+            LedgerEntry.objects.filter(account=account)
+            .select_related("order", "approved_by")
+            .order_by("-id")[:RECENT_ENTRIES]
+        )
+        context["fields"] = [
+            *context["fields"],
+            {
+                "label": _("Balances (summed from the entries)"),
+                "value": _balances_text(ledger.balances(account)),
+                "component": None,
+            },
+            {
+                "label": _("Latest entries"),
+                "value": _("None yet."),
+                "component": entry_table(entries) if entries else None,
+            },
+        ]
+        return context
+
+
+class AccountIndexView(IndexView):
+    page_title = _("Balances")
+
+
+class PointsAccountViewSet(IndexQuerysetMixin, ModelViewSet):
+    model = PointsAccount
+    add_to_reference_index = False
+    name = "points_accounts"
+    icon = "decimal"
+    menu_label = _("Balances")
+    add_to_admin_menu = False
+    exclude_form_fields: list[str] = []
+    index_view_class = AccountIndexView
+    inspect_view_class = AccountInspectView
+    list_display = [
+        "organisation",
+        Column("available", label=_("Available"), sort_key="available"),
+        Column("pending", label=_("Pending"), sort_key="pending"),
+        Column("held", label=_("Held for redemptions"), sort_key="held"),
+        DateColumn("updated_at", label=_("Last movement"), sort_key="updated_at"),
+    ]
+    search_fields = ["organisation__name"]
+    inspect_view_enabled = True
+    inspect_view_fields = ["organisation", "available", "pending", "held", "updated_at"]
+    copy_view_enabled = False
+    ordering = ["organisation__name"]
+    list_per_page = 50
+
+    def get_queryset(self, request):
+        return PointsAccount.objects.select_related("organisation")
+
+
+class LedgerFilterSet(WagtailFilterSet):
+    organisation = django_filters.ModelChoiceFilter(
+        label=_("Organisation"),
+        field_name="account__organisation",
+        queryset=Organisation.objects.order_by("name"),
+    )
+    kind = django_filters.ChoiceFilter(
+        label=_("Kind"), choices=EntryKind.choices, empty_label=_("All"), widget=forms.RadioSelect
+    )
+
+    class Meta:
+        model = LedgerEntry
+        fields = ["organisation", "kind"]
+
+
+class LedgerIndexView(IndexView):
+    """Every entry, newest first; filtered to one organisation it also shows its balances."""
+
+    page_title = _("Points ledger")
+    results_template_name = "carbon/admin/points/ledger_results.html"
+
+    def get_base_queryset(self):
+        return LedgerEntry.objects.select_related("account__organisation", "order", "approved_by")
+
+    @cached_property
+    def header_buttons(self):
+        buttons = list(super().header_buttons)
+        if can_adjust(self.request.user):
+            url = reverse("points_ledger:adjust")
+            organisation = self.request.GET.get("organisation")
+            if organisation and organisation.isdigit():
+                url += "?" + urlencode({"organisation": organisation})
+            buttons.append(HeaderButton(_("Manual adjustment"), url=url, icon_name="edit"))
+        return buttons
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        organisation = None
+        if self.filters and self.filters.is_valid():
+            organisation = self.filters.form.cleaned_data.get("organisation")
+        if organisation is not None:
+            context["balances_organisation"] = organisation
+            context["balances"] = _organisation_balances(organisation)
+        return context
+
+
+class AdjustmentView(PointsFormView):
+    """A manual adjustment, approved by the signed-in sustainability staff member."""
+
+    page_title = _("Manual adjustment")
+    header_icon = "edit"
+    form_class = AdjustmentForm
+    submit_button_label = _("Adjust the balance")
+    index_label = _("Ledger")
+
+    def dispatch(self, request, *args, **kwargs):
+        if not can_adjust(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_initial(self):
+        initial = {"key": new_adjustment_key()}
+        organisation = self.request.GET.get("organisation", "")
+        if organisation.isdigit():
+            initial["organisation"] = int(organisation)
+        return initial
+
+    def summary(self):
+        return _dl(
+            [
+                (
+                    _("Approver"),
+                    _("%(who)s (you). The entry and the audit trail name you.")
+                    % {"who": _who(self.request.user)},
+                ),
+            ]
+        )
+
+    def form_valid(self, form):
+        organisation = form.cleaned_data["organisation"]
+        account = ledger.account_for(organisation)
+        try:
+            ledger.adjust(
+                account,
+                form.cleaned_data["points"],
+                form.cleaned_data["reason"],
+                self.request.user,
+                key=form.cleaned_data["key"],
+            )
+        except PortalError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            return self.form_invalid(form)
+        account.refresh_from_db()
+        messages.success(
+            self.request,
+            _("Adjusted %(organisation)s by %(points)s points; %(available)s now available.")
+            % {
+                "organisation": organisation,
+                "points": _signed(form.cleaned_data["points"]),
+                "available": account.available,
+            },
+        )
+        return redirect(
+            reverse("points_ledger:index") + "?" + urlencode({"organisation": organisation.pk})
+        )
+
+
+class LedgerEntryViewSet(ModelViewSet):
+    model = LedgerEntry
+    add_to_reference_index = False
+    name = "points_ledger"
+    icon = "list-ol"
+    menu_label = _("Ledger")
+    add_to_admin_menu = False
+    exclude_form_fields: list[str] = []
+    index_view_class = LedgerIndexView
+    filterset_class = LedgerFilterSet
+    list_display = [
+        "kind",
+        Column("organisation", label=_("Organisation"), accessor="account.organisation"),
+        Column("points", label=_("Points")),
+        Column("pending", label=_("Pending ±"), accessor=lambda e: _signed(e.pending_delta)),
+        Column("available", label=_("Available ±"), accessor=lambda e: _signed(e.available_delta)),
+        Column("held", label=_("Held ±"), accessor=lambda e: _signed(e.held_delta)),
+        Column("reference", label=_("Reference"), accessor=_reference),
+        DateColumn("created_at", label=_("When"), sort_key="created_at"),
+    ]
+    inspect_view_enabled = True
+    inspect_view_fields = [
+        "account",
+        "kind",
+        "points",
+        "pending_delta",
+        "available_delta",
+        "held_delta",
+        "order",
+        "award",
+        "redemption_id",
+        "expires_on",
+        "reason",
+        "approved_by",
+        "idempotency_key",
+        "created_at",
+    ]
+    copy_view_enabled = False
+    ordering = ["-id"]
+    list_per_page = 50
+
+    def get_urlpatterns(self):
+        return [
+            *super().get_urlpatterns(),
+            path("adjust/", AdjustmentView.as_view(viewset=self), name="adjust"),
+        ]
+
+
+class PointsGroup(ModelViewSetGroup):
+    menu_label = _("Points")
+    menu_icon = "tasks"
+    menu_order = 211
+    items = (
+        RedemptionViewSet,
+        ServiceViewSet,
+        PointsAccountViewSet,
+        LedgerEntryViewSet,
+        PointsPolicyViewSet,
+    )
+
+
+@hooks.register("register_admin_viewset")
+def register_points_viewsets():
+    return PointsGroup()

@@ -1,0 +1,665 @@
+"""Points endpoints of the REST API: balance, ledger statement, service catalogue, redemptions.
+
+Tenancy as in `carbon.api`: every query is scoped with `caller.organisations()`, so another
+organisation's redemption is 404, never 403. Tokens act for their own organisation and need
+`points:read` to read and `points:write` to redeem or cancel; people need the viewer role to
+read and the member role to redeem or cancel (`PERM_VIEW_POINTS`, `PERM_REDEEM`). Session callers
+who belong to several organisations name one by its slug.
+
+POST /redemptions takes an `Idempotency-Key` header; see `carbon.idempotency` for the contract.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet, prefetch_related_objects
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema, Status
+from wagtail.images.models import SourceImageIOError
+
+from carbon import idempotency, ledger
+from carbon import redemptions as actions
+from carbon.catalogue import service_description, service_name
+from carbon.exceptions import IdempotencyConflict, PointsError
+from carbon.models import (
+    EntryKind,
+    LedgerEntry,
+    PointsAccount,
+    PointsPolicy,
+    Redemption,
+    RedemptionStatus,
+    Service,
+)
+from portal.api import ApiError, Caller, ErrorOut, api, caller
+from portal.api_scopes import register_scope
+from portal.models import Organisation
+from portal.permissions import has_perm
+
+READ = "points:read"
+WRITE = "points:write"
+register_scope(READ, "Read the points balance, ledger, service catalogue and redemptions")
+register_scope(WRITE, "Redeem points for services and cancel redemptions")
+
+MAX_PAGE_SIZE = 200
+IMAGE_SPEC = "fill-480x270"
+
+router = Router(tags=["points"])
+
+_ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+
+IDEMPOTENCY_PARAMETER = {
+    "name": idempotency.HEADER,
+    "in": "header",
+    "required": True,
+    "description": (
+        "A unique key per redemption you mean to make (a UUID), 1 to "
+        f"{idempotency.MAX_KEY_LENGTH} printable ASCII characters, scoped to the organisation "
+        "and kept at least 72 hours. Retry with the same key and the same body to get the "
+        "first response back unchanged."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": idempotency.MAX_KEY_LENGTH},
+    "example": "0f8fad5b-d9cb-469f-a165-70867728950e",
+}
+
+
+# --- who acts for which organisation
+
+
+def _organisation(c: Caller, slug: str | None) -> Organisation:
+    """The organisation the caller acts for: a token's own (another slug is 404); for people
+    the one named, or their only organisation when they name none."""
+    if c.token is not None:
+        organisation = c.token.organisation
+        if slug and slug != organisation.slug:
+            raise Http404
+        return organisation
+    if slug:
+        organisation = c.organisations().filter(slug=slug).first()
+        if organisation is None:
+            raise Http404
+        return organisation
+    mine = list(Organisation.objects.for_member(c.user)[:2])
+    if len(mine) == 1:
+        return mine[0]
+    raise ApiError(
+        422,
+        "organisation_required",
+        "organisation: name the organisation by its slug (see GET /api/v1/me).",
+        "organisation",
+    )
+
+
+def _require(c: Caller, perm: str, organisation: Organisation, message: str) -> None:
+    if c.token is None and not has_perm(c.user, perm, organisation):
+        raise ApiError(403, "permission_denied", message)
+
+
+def _reader(request: HttpRequest, slug: str | None) -> tuple[Caller, Organisation]:
+    c = caller(request)
+    c.require_scope(READ)
+    organisation = _organisation(c, slug)
+    _require(
+        c, actions.PERM_VIEW_POINTS, organisation, "Only members of the organisation see points."
+    )
+    return c, organisation
+
+
+def _chinese() -> bool:
+    return (translation.get_language() or "").lower().startswith("zh")
+
+
+def _page(qs: QuerySet, page: int, page_size: int) -> tuple[int, list]:
+    start = (page - 1) * page_size
+    return qs.count(), list(qs[start : start + page_size])
+
+
+# --- GET /points/balance
+
+
+class ExpiringLotOut(Schema):
+    expires_on: dt.date
+    points: int
+
+
+class PolicyOut(Schema):
+    version: int = Field(..., examples=[3])
+    explanation: str = Field(..., description="One plain sentence, in the request language")
+    formula: str = Field(..., examples=[ledger.FORMULA])
+
+
+class BalanceOut(Schema):
+    organisation: str = Field(..., description="Organisation slug")
+    pending: int = Field(..., description="Earned on delivered orders, not yet available")
+    available: int = Field(
+        ...,
+        description="Spendable now; negative after a reversal of spent "
+        "points, and then no redemption is accepted until it recovers",
+    )
+    held: int = Field(..., description="Set aside for redemptions awaiting fulfilment")
+    expiring_soon: int = Field(
+        ..., description=f"Available points that expire within {ledger.EXPIRING_SOON_DAYS} days"
+    )
+    expiring: list[ExpiringLotOut] | None = Field(
+        None,
+        description="The lots behind expiring_soon, first to expire first (points are spent "
+        "first in, first out). Omitted when the ledger cannot list lots.",
+    )
+    policy: PolicyOut | None = Field(
+        ..., description="The points policy in force today; null when there is none"
+    )
+
+
+def _lot(lot: Any) -> dict[str, Any]:
+    if isinstance(lot, dict):
+        return {"expires_on": lot["expires_on"], "points": lot["points"]}
+    if isinstance(lot, tuple | list):
+        return {"expires_on": lot[0], "points": lot[1]}
+    return {"expires_on": lot.expires_on, "points": lot.points}
+
+
+@router.get(
+    "/points/balance",
+    response={200: BalanceOut, **_ERRORS},
+    exclude_unset=True,
+    summary="The organisation's points balances and the policy that earns them",
+    description=(
+        "Pending, available, held and expiring-soon points, summed from the ledger, and the "
+        "points policy in force today (its version, a one-sentence explanation in the request "
+        "language and the formula). Points are rewards for measured emission reductions. "
+        "Query `organisation` (slug) for people in several organisations. Needs scope "
+        "points:read; people need the viewer role."
+    ),
+)
+def points_balance(request: HttpRequest, organisation: str | None = None):
+    _, org = _reader(request, organisation)
+    today = timezone.localdate()
+    account = PointsAccount.objects.filter(organisation=org).first()
+    if account is None:  # nothing earned yet; a read creates nothing
+        balances = ledger.Balances(pending=0, available=0, held=0, expiring_soon=0)
+    else:
+        balances = ledger.balances(account, today)
+    policy = PointsPolicy.objects.in_force(today)
+    explanation = ""
+    if policy is not None:
+        chinese = _chinese() and policy.explanation_zh
+        explanation = policy.explanation_zh if chinese else policy.explanation
+    data: dict[str, Any] = {
+        "organisation": org.slug,
+        "pending": balances.pending,
+        "available": balances.available,
+        "held": balances.held,
+        "expiring_soon": balances.expiring_soon,
+        "policy": None
+        if policy is None
+        else {
+            "version": policy.version,
+            "explanation": explanation,
+            "formula": ledger.FORMULA,
+        },
+    }
+    expiring_lots = getattr(ledger, "expiring_lots", None)
+    if expiring_lots is not None:
+        lots = []
+        if account is not None and balances.expiring_soon > 0:
+            lots = [_lot(lot) for lot in expiring_lots(account, ledger.EXPIRING_SOON_DAYS)]
+        data["expiring"] = sorted(lots, key=lambda lot: lot["expires_on"])
+    return data
+
+
+# --- GET /points/ledger
+
+
+class EntryOut(Schema):
+    id: int
+    kind: EntryKind
+    kind_label: str = Field(..., examples=["Held for a redemption"])
+    points: int = Field(..., description="Size of the movement, always positive")
+    pending_delta: int = Field(..., description="Signed change of the pending balance")
+    available_delta: int = Field(..., description="Signed change of the available balance")
+    held_delta: int = Field(..., description="Signed change of the held balance")
+    order: str | None = Field(..., description="External id of the order that earned it")
+    redemption_id: int | None
+    expires_on: dt.date | None = Field(..., description="When an activated lot expires")
+    reason: str = Field(..., description="Why a manual adjustment was made; else empty")
+    created_at: dt.datetime
+
+
+class LedgerFilters(Schema):
+    organisation: str | None = Field(None, description="Organisation slug (session callers)")
+    kind: EntryKind | None = None
+    date_from: dt.date | None = Field(None, alias="from", description="Entries on or after")
+    date_to: dt.date | None = Field(None, alias="to", description="Entries on or before")
+    page: int = Field(1, ge=1)
+    page_size: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
+
+
+class LedgerPage(Schema):
+    organisation: str
+    count: int
+    page: int
+    page_size: int
+    items: list[EntryOut]
+
+
+@router.get(
+    "/points/ledger",
+    response={200: LedgerPage, **_ERRORS},
+    summary="The points statement: every ledger entry, newest first",
+    description=(
+        "Append-only entries (earned, activated, held, redeemed, released, expired, reversed, "
+        "adjusted) with the signed change of each balance, so that each balance is the sum of "
+        "its column. Filter by `kind` and by date (`from`, `to`); paginated. Needs scope "
+        "points:read; people need the viewer role."
+    ),
+)
+def points_ledger(request: HttpRequest, filters: Query[LedgerFilters]):
+    _, org = _reader(request, filters.organisation)
+    qs = LedgerEntry.objects.filter(account__organisation=org)
+    if filters.kind:
+        qs = qs.filter(kind=filters.kind)
+    if filters.date_from:
+        qs = qs.filter(created_at__date__gte=filters.date_from)
+    if filters.date_to:
+        qs = qs.filter(created_at__date__lte=filters.date_to)
+    qs = qs.select_related("order").order_by("-created_at", "-id")
+    count, entries = _page(qs, filters.page, filters.page_size)
+    return {
+        "organisation": org.slug,
+        "count": count,
+        "page": filters.page,
+        "page_size": filters.page_size,
+        "items": [
+            {
+                "id": e.pk,
+                "kind": e.kind,
+                "kind_label": e.get_kind_display(),
+                "points": e.points,
+                "pending_delta": e.pending_delta,
+                "available_delta": e.available_delta,
+                "held_delta": e.held_delta,
+                "order": e.order.external_id if e.order_id else None,
+                "redemption_id": e.redemption_id,
+                "expires_on": e.expires_on,
+                "reason": e.reason,
+                "created_at": e.created_at,
+            }
+            for e in entries
+        ],
+    }
+
+
+# --- GET /catalogue
+
+
+class ServiceOut(Schema):
+    slug: str = Field(..., examples=["maintenance-visit"])
+    kind: str = Field(..., examples=["maintenance_visit"])
+    name: str = Field(..., description="In the request language")
+    description: str = Field(..., description="In the request language")
+    image_url: str | None = Field(..., description=f"A {IMAGE_SPEC} rendition, or null")
+    points_cost: int
+    requires_site: bool = Field(..., description="The request must name one of your sites")
+    monthly_capacity: int | None = Field(..., description="Places per month; null: no limit")
+    remaining_this_month: int | None = Field(..., description="null: no monthly limit")
+    eligible: bool = Field(..., description="Your organisation may request it today")
+    reason: str = Field(..., description="Why not, when not eligible")
+    affordable: bool = Field(..., description="The available balance covers the cost")
+
+
+class CatalogueOut(Schema):
+    organisation: str
+    available: int
+    items: list[ServiceOut]
+
+
+def _image_url(request: HttpRequest, service: Service) -> str | None:
+    if service.image is None:
+        return None
+    try:
+        rendition = service.image.get_rendition(IMAGE_SPEC)
+    except (SourceImageIOError, OSError):
+        return None  # a missing original file must not break the catalogue
+    return request.build_absolute_uri(rendition.url)
+
+
+@router.get(
+    "/catalogue",
+    response={200: CatalogueOut, **_ERRORS},
+    summary="Services offered today, with whether your organisation may redeem them",
+    description=(
+        "Every service offered today, in sort order: name and description in the request "
+        "language, an image, the points cost, places left this month, and whether the "
+        "organisation is eligible (tier, country or site region, active window, capacity) "
+        "with the reason when it is not. Needs scope points:read; people need the viewer role."
+    ),
+)
+def catalogue(request: HttpRequest, organisation: str | None = None):
+    _, org = _reader(request, organisation)
+    offers = actions.offers(org, timezone.localdate())
+    images = [o.service.image for o in offers if o.service.image is not None]
+    prefetch_related_objects(images, "renditions")
+    available = (
+        PointsAccount.objects.filter(organisation=org).values_list("available", flat=True).first()
+        or 0
+    )
+    return {
+        "organisation": org.slug,
+        "available": available,
+        "items": [
+            {
+                "slug": o.service.slug,
+                "kind": o.service.kind,
+                "name": service_name(o.service),
+                "description": service_description(o.service),
+                "image_url": _image_url(request, o.service),
+                "points_cost": o.service.points_cost,
+                "requires_site": o.service.requires_site,
+                "monthly_capacity": o.service.monthly_capacity,
+                "remaining_this_month": o.remaining_this_month,
+                "eligible": o.eligible,
+                "reason": o.reason,
+                "affordable": available >= o.service.points_cost,
+            }
+            for o in offers
+        ],
+    }
+
+
+# --- redemptions
+
+
+class BalancesAfterOut(Schema):
+    pending: int
+    available: int
+    held: int
+
+
+class RedemptionOut(Schema):
+    id: int
+    organisation: str = Field(..., description="Organisation slug")
+    status: RedemptionStatus
+    service: str = Field(..., description="Service slug", examples=["maintenance-visit"])
+    service_name: str = Field(..., description="In the request language")
+    points: int
+    site: str | None = Field(..., description="Site name")
+    preferred_date: dt.date | None
+    note: str = Field(..., description="Your note with the request")
+    requested_at: dt.datetime
+    scheduled_for: dt.date | None = Field(..., description="Service date, once fulfilled")
+    assignee: str = Field(..., description="Who delivers the service, once fulfilled")
+    staff_note: str = Field(..., description="Our note (or the reason for a rejection)")
+    decided_at: dt.datetime | None
+    cancelled_at: dt.datetime | None
+
+
+class RedemptionResultOut(RedemptionOut):
+    balances: BalancesAfterOut = Field(..., description="The organisation's balances after it")
+
+
+class RedemptionIn(Schema):
+    service: str = Field(..., description="Service slug (GET /catalogue)", examples=["mv-basic"])
+    site: str | None = Field(
+        None,
+        description="Name of one of the organisation's sites; required by services "
+        "delivered at a site",
+    )
+    preferred_date: dt.date | None = Field(None, description="Today or later")
+    note: str = Field("", max_length=actions.MAX_NOTE)
+    organisation: str | None = Field(
+        None,
+        description="Organisation slug, for people in several organisations; tokens act for "
+        "their own",
+    )
+
+
+class RedemptionPage(Schema):
+    organisation: str
+    count: int
+    page: int
+    page_size: int
+    items: list[RedemptionOut]
+
+
+def _redemption_out(redemption: Redemption, organisation: Organisation) -> dict[str, Any]:
+    return {
+        "id": redemption.pk,
+        "organisation": organisation.slug,
+        "status": redemption.status,
+        "service": redemption.service.slug,
+        "service_name": service_name(redemption.service),
+        "points": redemption.points,
+        "site": redemption.site.name if redemption.site_id else None,
+        "preferred_date": redemption.preferred_date,
+        "note": redemption.customer_note,
+        "requested_at": redemption.requested_at,
+        "scheduled_for": redemption.scheduled_for,
+        "assignee": redemption.assignee,
+        "staff_note": redemption.staff_note,
+        "decided_at": redemption.decided_at,
+        "cancelled_at": redemption.cancelled_at,
+    }
+
+
+def _result(redemption: Redemption, organisation: Organisation) -> dict[str, Any]:
+    account = PointsAccount.objects.get(organisation=organisation)
+    return {
+        **_redemption_out(redemption, organisation),
+        "balances": {
+            "pending": account.pending,
+            "available": account.available,
+            "held": account.held,
+        },
+    }
+
+
+def _error(code: str, message: str, field: str | None) -> dict[str, Any]:
+    return {"code": code, "message": message, "field": field}
+
+
+def _redeem(
+    c: Caller, organisation: Organisation, payload: RedemptionIn, key: str
+) -> tuple[int, dict[str, Any]]:
+    """Run the request and return (status, body): 201 or 200 with the redemption, or 422 with
+    the domain's refusal (which nothing was written for)."""
+    service = Service.objects.filter(slug=payload.service).first()
+    if service is None:
+        return 422, _error(
+            "unknown_service", _("There is no service '%s'.") % payload.service, "service"
+        )
+    site = None
+    if payload.site:
+        site = organisation.sites.filter(name=payload.site).first()
+        if site is None:
+            return 422, _error(
+                "unknown_site", _("Your organisation has no site '%s'.") % payload.site, "site"
+            )
+    try:
+        redemption, created = actions.request_redemption(
+            organisation,
+            service,
+            c.user,
+            key=key,
+            site=site,
+            preferred_date=payload.preferred_date,
+            note=payload.note,
+        )
+    except IdempotencyConflict as exc:
+        # The ledger still knows the key (its records outlive the 72 h of the API's).
+        return 422, _error("idempotency_key_reused", exc.message, idempotency.HEADER)
+    except PointsError as exc:
+        return exc.status, _error(exc.code, exc.message, exc.field)
+    return (201 if created else 200), _result(redemption, organisation)
+
+
+@router.post(
+    "/redemptions",
+    response={
+        200: RedemptionResultOut,
+        201: RedemptionResultOut,
+        400: ErrorOut,
+        409: ErrorOut,
+        **_ERRORS,
+    },
+    summary="Redeem points for a service (Idempotency-Key required)",
+    description=(
+        "Holds the service's points and records the request; staff then fulfil it (the points "
+        "are spent) or reject it (released). 201 with the redemption and the balances after "
+        "it. Eligibility (tier, country or site region, active window), this month's capacity "
+        "and the available balance are checked when the request arrives: a refusal is 422 "
+        "with `code` (tier_not_eligible, region_not_eligible, service_not_offered, "
+        "capacity_reached, insufficient_points, unknown_service, unknown_site) and `field`, "
+        "and holds nothing.\n\n"
+        "The `Idempotency-Key` header is required (400 `idempotency_key_required`). A repeat "
+        "with the same key and the same request returns the first response unchanged, status "
+        "and body, with the header `Idempotent-Replayed: true`; this holds for a first 201 and "
+        "for a first 422 refusal alike (send a new key to try again). The same key with a "
+        "different request is 422 `idempotency_key_reused`; a repeat while the first is still "
+        "running is 409 `idempotency_in_progress`. Keys belong to the organisation and are "
+        "kept at least 72 hours, stored in the same transaction as the ledger hold. 200 only "
+        "when the key's record has been purged but the ledger still knows it: the redemption "
+        "as it is now.\n\n"
+        "Needs scope points:write; people need the member role."
+    ),
+    openapi_extra={"parameters": [IDEMPOTENCY_PARAMETER]},
+)
+def create_redemption(request: HttpRequest, response: HttpResponse, payload: RedemptionIn):
+    c = caller(request)
+    c.require_scope(WRITE)
+    organisation = _organisation(c, payload.organisation)
+    _require(c, actions.PERM_REDEEM, organisation, "Only members and admins may redeem points.")
+    key = request.headers.get(idempotency.HEADER, "")
+    if not key:
+        raise ApiError(
+            400,
+            "idempotency_key_required",
+            "Send an Idempotency-Key header with a unique key (a UUID) for this redemption.",
+            idempotency.HEADER,
+        )
+    if not idempotency.valid_key(key):
+        raise ApiError(
+            400,
+            "idempotency_key_invalid",
+            f"The Idempotency-Key must be 1 to {idempotency.MAX_KEY_LENGTH} printable ASCII "
+            "characters.",
+            idempotency.HEADER,
+        )
+    scope = idempotency.scope_for(organisation.pk)
+    who = f"token:{c.token.pk}" if c.token is not None else f"user:{c.user.pk}"
+    wanted = idempotency.fingerprint(
+        request.method or "POST", request.path, payload.model_dump(mode="json"), who
+    )
+    with transaction.atomic():
+        if not idempotency.try_lock(scope, key):
+            raise ApiError(
+                409,
+                "idempotency_in_progress",
+                "A request with this Idempotency-Key is still being processed; retry shortly.",
+                idempotency.HEADER,
+            )
+        record = idempotency.find(scope, key)
+        if record is not None:
+            if record.request_fingerprint != wanted:
+                raise ApiError(
+                    422,
+                    "idempotency_key_reused",
+                    "This Idempotency-Key was already used for a different request.",
+                    idempotency.HEADER,
+                )
+            response["Idempotent-Replayed"] = "true"
+            return Status(record.response_status, record.response_body)
+        status, body = _redeem(c, organisation, payload, key)
+        body = idempotency.json_body(body)
+        idempotency.remember(scope, key, wanted, status, body)
+    return Status(status, body)
+
+
+class RedemptionFilters(Schema):
+    organisation: str | None = Field(None, description="Organisation slug (session callers)")
+    status: RedemptionStatus | None = None
+    page: int = Field(1, ge=1)
+    page_size: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
+
+
+@router.get(
+    "/redemptions",
+    response={200: RedemptionPage, **_ERRORS},
+    summary="The organisation's redemptions, newest first",
+    description="Filter by `status` (requested, fulfilled, rejected, cancelled); paginated. "
+    "Needs scope points:read; people need the viewer role.",
+)
+def list_redemptions(request: HttpRequest, filters: Query[RedemptionFilters]):
+    _, org = _reader(request, filters.organisation)
+    qs = Redemption.objects.filter(organisation=org)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    qs = qs.select_related("service", "site").order_by("-requested_at", "-id")
+    count, page = _page(qs, filters.page, filters.page_size)
+    return {
+        "organisation": org.slug,
+        "count": count,
+        "page": filters.page,
+        "page_size": filters.page_size,
+        "items": [_redemption_out(r, org) for r in page],
+    }
+
+
+def _get_redemption(c: Caller, redemption_id: int) -> Redemption:
+    redemption = (
+        Redemption.objects.filter(pk=redemption_id, organisation__in=c.organisations())
+        .select_related("service", "site", "organisation")
+        .first()
+    )
+    if redemption is None:
+        raise Http404
+    return redemption
+
+
+@router.get(
+    "/redemptions/{int:redemption_id}",
+    response={200: RedemptionOut, **_ERRORS},
+    summary="One redemption: its status, and when and by whom it is delivered",
+    description="Needs scope points:read; people need the viewer role. Another organisation's "
+    "redemption is 404.",
+)
+def get_redemption(request: HttpRequest, redemption_id: int):
+    c = caller(request)
+    c.require_scope(READ)
+    redemption = _get_redemption(c, redemption_id)
+    _require(
+        c,
+        actions.PERM_VIEW_POINTS,
+        redemption.organisation,
+        "Only members of the organisation see its redemptions.",
+    )
+    return _redemption_out(redemption, redemption.organisation)
+
+
+@router.post(
+    "/redemptions/{int:redemption_id}/cancel",
+    response={200: RedemptionResultOut, **_ERRORS},
+    summary="Cancel a redemption before it is fulfilled; its points are released",
+    description=(
+        "200 with the cancelled redemption and the balances after it. Cancelling again "
+        "returns it unchanged (200); a fulfilled or rejected redemption is 422 "
+        "`redemption_closed`. Needs scope points:write; people need the member role. Another "
+        "organisation's redemption is 404."
+    ),
+)
+def cancel_redemption(request: HttpRequest, redemption_id: int):
+    c = caller(request)
+    c.require_scope(WRITE)
+    redemption = _get_redemption(c, redemption_id)
+    organisation = redemption.organisation
+    _require(
+        c, actions.PERM_REDEEM, organisation, "Only members and admins may cancel redemptions."
+    )
+    redemption = actions.cancel(redemption, c.user)
+    return _result(redemption, organisation)
+
+
+api.add_router("/", router)
