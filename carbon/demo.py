@@ -1,29 +1,47 @@
-"""Demo data for carbon: products, about twelve delivered orders per demo organisation with
-realistic multi-leg shipments, and a verified green-power declaration for one site.
+"""Demo data for carbon: products, twelve delivered orders per demo organisation with realistic
+multi-leg shipments, a verified green-power declaration for one site, an approved points policy
+with the points it awards, a catalogue of services with illustrations, and two redemptions.
 
-Idempotent: products are updated in place, orders go through `upsert_order` (unchanged data
-writes nothing), the declaration is created once. Dates are anchored to the first day of the
-current month, so re-running within a month changes nothing and the dashboard's last-12-months
-window always has data.
+Idempotent: products and services are updated in place, orders go through `upsert_order`
+(unchanged data writes nothing), the declaration, policy and images are created once, and the
+points go through the ledger's own idempotent actions. Dates are anchored to the first day of the
+current month, so the dashboard's last-12-months window always has data; only the latest order
+of each organisation is anchored to the week before the current one, so that some of its points
+are still pending after seeding. Re-running within the same week and month changes nothing.
 """
 
 from __future__ import annotations
 
+import io
+import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
+from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.images import ImageFile
 from django.core.management import call_command
 from django.utils import timezone
+from PIL import Image, ImageChops, ImageDraw
+from wagtail.images import get_image_model
 
+from carbon import ledger, redemptions
 from carbon.declarations import submit_declaration, verify_declaration
+from carbon.exceptions import IdempotencyConflict
 from carbon.models import (
     DeclarationStatus,
     FactorDataset,
     GreenPowerDeclaration,
     Instrument,
+    Order,
+    OrderStatus,
+    PointsPolicy,
+    PolicyStatus,
     Product,
+    RedemptionStatus,
+    Service,
 )
 from carbon.orders import LegData, LineData, OrderData, ShipmentData, upsert_order
 from portal.models import Organisation, User
@@ -125,6 +143,11 @@ def month_back(day: date, months: int) -> date:
     return date(year, month + 1, 1)
 
 
+def last_week(today: date) -> date:
+    """The Sunday before the current (ISO) week: 1 to 7 days ago, the same all week."""
+    return today - timedelta(days=today.weekday() + 1)
+
+
 def ensure_products() -> dict[str, Product]:
     products = {}
     for sku, name, kwh in PRODUCTS:
@@ -142,13 +165,18 @@ def basket_mass(basket) -> Decimal:
 def demo_orders(slug: str, *, today: date | None = None) -> list[OrderData]:
     prefix, sites, routes = PLANS[slug]
     route_set = NORDWIND_ROUTES if slug == "nordwind" else HUADONG_ROUTES
-    start = today or anchor()
+    today = today or timezone.localdate()
+    start = today.replace(day=1)
     orders = []
     for n, route_index in enumerate(routes):
-        order_date = month_back(start, 12 - n) + timedelta(days=(n * 5) % 20 + 2)
         route = route_set[route_index]
         basket = BASKETS[n % len(BASKETS)]
         transit = {"sea": 38, "rail": 21, "air": 4}.get(route.name, 3 + n % 4)
+        order_date = month_back(start, 12 - n) + timedelta(days=(n * 5) % 20 + 2)
+        if n == len(routes) - 1:
+            # Delivered in the week before this one: still inside the points policy's pending
+            # period after seeding, so the demo shows pending points beside available ones.
+            order_date = last_week(today) - timedelta(days=transit)
         mass = basket_mass(basket)
         # Huadong's rail deliveries go to the Hefei plant, everything else to the first site.
         site = sites[-1] if route.name == "rail" else sites[0]
@@ -219,17 +247,315 @@ def ensure_declaration(stdout=None) -> GreenPowerDeclaration | None:
     return declaration
 
 
+# --- points
+
+
+POLICY_SUBMITTER = "sustainability@greenloop.example"
+POLICY_APPROVER = "admin@greenloop.example"
+# Baseline left empty: the active dataset's road.hgv.average_laden WTW. At 0.05 points per kg
+# avoided the demo orders earn tens to hundreds of points each (the air-freight one earns none).
+POLICY = {
+    "points_per_kg": Decimal("0.05"),
+    "include_green_power": True,
+    "pending_days": 14,
+    "expiry_months": 24,
+    "per_order_cap": 5000,
+    "explanation": (
+        "You earn points for the emissions your deliveries avoid compared with an average "
+        "diesel truck, and for the verified green power your sites use."
+    ),
+    "explanation_zh": (
+        "与普通柴油货车相比，您的交付所避免的排放，"
+        "以及您的厂区使用的经核证绿色电力，都会为您赢得积分。"
+    ),
+}
+
+
+def _staff(email: str) -> User | None:
+    return User.objects.filter(email=email, is_staff=True).first()
+
+
+def ensure_policy(stdout=None) -> PointsPolicy | None:
+    """Points policy v1: drafted and submitted by the sustainability team, approved by another
+    staff member (four eyes), in force from before the first demo delivery."""
+    submitter, approver = _staff(POLICY_SUBMITTER), _staff(POLICY_APPROVER)
+    if submitter is None or approver is None:
+        return None
+    policy = PointsPolicy.objects.filter(version=1).first()
+    if policy is None:
+        policy = PointsPolicy.objects.create(
+            version=1, effective_from=month_back(anchor(), 13), created_by=submitter, **POLICY
+        )
+    if policy.status == PolicyStatus.DRAFT:
+        policy = ledger.submit_policy(policy, submitter)
+    if policy.status == PolicyStatus.AWAITING_APPROVAL:
+        policy = ledger.approve_policy(policy, approver)
+        if stdout:
+            stdout.write(f"carbon: points policy v{policy.version} approved")
+    return policy
+
+
+def award_points(slugs, today: date) -> int:
+    """Award every delivered demo order that has no award yet (through the ledger, so a
+    subscriber that awards on its own finds them done), then activate what is due today."""
+    orders = (
+        Order.objects.filter(
+            organisation__slug__in=slugs,
+            status=OrderStatus.DELIVERED,
+            delivery_date__lte=today,
+            snapshots__is_current=True,
+            points_awards__isnull=True,
+        )
+        .select_related("organisation")
+        .order_by("delivery_date", "id")
+    )
+    awarded = 0
+    for order in orders:
+        if PointsPolicy.objects.in_force(order.delivery_date) is not None:
+            ledger.award_order(order)
+            awarded += 1
+    ledger.activate_due(today)
+    return awarded
+
+
+# --- catalogue
+
+SERVICES_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo-services.json"
+ART_SIZE = (800, 500)
+_ART_SCALE = 2  # drawn at twice the size, then reduced, for smooth edges
+_WHITE = (255, 255, 255, 255)
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    colour = colour.lstrip("#")
+    return (int(colour[0:2], 16), int(colour[2:4], 16), int(colour[4:6], 16))
+
+
+def _background(size: tuple[int, int], start: str, end: str) -> Image.Image:
+    # A diagonal gradient (the mean of a vertical and a horizontal ramp) with soft light discs.
+    ramp = Image.linear_gradient("L")
+    mask = ImageChops.add(ramp.resize(size), ramp.rotate(90).resize(size), scale=2)
+    image = Image.composite(
+        Image.new("RGBA", size, _rgb(end)), Image.new("RGBA", size, _rgb(start)), mask
+    )
+    glow = Image.new("RGBA", size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(glow)
+    w, h = size
+    for cx, cy, r, alpha in ((0.88, 0.1, 0.42, 28), (0.08, 0.95, 0.35, 22), (0.7, 0.9, 0.18, 18)):
+        box = (cx * w - r * h, cy * h - r * h, cx * w + r * h, cy * h + r * h)
+        draw.ellipse(box, fill=(255, 255, 255, alpha))
+    return Image.alpha_composite(image, glow)
+
+
+def _scaled(points, s: int) -> list[tuple[int, int]]:
+    return [(x * s, y * s) for x, y in points]
+
+
+def _inverter(draw: ImageDraw.ImageDraw, s: int, ink: tuple[int, int, int]) -> None:
+    # A string inverter: display, status lights, cooling fins; a wrench beside it.
+    draw.rounded_rectangle((300 * s, 110 * s, 500 * s, 390 * s), radius=18 * s, fill=_WHITE)
+    draw.rounded_rectangle((330 * s, 140 * s, 470 * s, 200 * s), radius=8 * s, fill=ink)
+    for i, x in enumerate((345, 365, 385)):
+        draw.ellipse((x * s, 225 * s, (x + 12) * s, 237 * s), fill=ink if i else (80, 200, 120))
+    for y in range(260, 370, 18):
+        draw.rounded_rectangle((330 * s, y * s, 470 * s, (y + 8) * s), radius=4 * s, fill=ink)
+    trace = _scaled(((360, 170), (385, 160), (410, 180), (440, 155)), s)
+    draw.line(trace, fill=_WHITE, width=5 * s, joint="curve")
+    draw.line((520 * s, 380 * s, 610 * s, 290 * s), fill=_WHITE, width=26 * s)
+    draw.ellipse((585 * s, 235 * s, 665 * s, 315 * s), fill=_WHITE)
+    jaw = ((625, 240), (660, 220), (690, 270), (640, 285))
+    draw.polygon(_scaled(jaw, s), fill=(0, 0, 0, 0))
+
+
+def _shield(draw: ImageDraw.ImageDraw, s: int, ink: tuple[int, int, int]) -> None:
+    outer = ((400, 95), (530, 140), (522, 270), (480, 345), (400, 405), (320, 345), (278, 270))
+    draw.polygon(_scaled((*outer, (270, 140)), s), fill=_WHITE)
+    inner = ((400, 125), (500, 160), (494, 265), (460, 325), (400, 372), (340, 325), (306, 265))
+    draw.polygon(_scaled((*inner, (300, 160)), s), fill=ink)
+    tick = _scaled(((345, 250), (385, 292), (460, 200)), s)
+    draw.line(tick, fill=_WHITE, width=22 * s, joint="curve")
+
+
+def _training(draw: ImageDraw.ImageDraw, s: int, ink: tuple[int, int, int]) -> None:
+    # A mortarboard over three course participants.
+    draw.polygon(_scaled(((400, 90), (560, 160), (400, 230), (240, 160)), s), fill=_WHITE)
+    draw.rounded_rectangle((320 * s, 185 * s, 480 * s, 265 * s), radius=20 * s, fill=_WHITE)
+    draw.polygon(_scaled(((400, 120), (500, 160), (400, 200), (300, 160)), s), fill=ink)
+    draw.line((540 * s, 168 * s, 540 * s, 250 * s), fill=_WHITE, width=6 * s)
+    draw.ellipse((528 * s, 245 * s, 552 * s, 275 * s), fill=_WHITE)
+    for cx in (300, 400, 500):
+        draw.ellipse(((cx - 26) * s, 300 * s, (cx + 26) * s, 352 * s), fill=_WHITE)
+        draw.pieslice(((cx - 50) * s, 362 * s, (cx + 50) * s, 462 * s), 180, 360, fill=_WHITE)
+
+
+def _chart(draw: ImageDraw.ImageDraw, s: int, ink: tuple[int, int, int]) -> None:
+    # A yield chart under a magnifying glass.
+    draw.rounded_rectangle((220 * s, 100 * s, 580 * s, 400 * s), radius=18 * s, fill=_WHITE)
+    for i, height in enumerate((70, 110, 95, 150, 190)):
+        x = 260 + i * 60
+        bar = (x * s, (370 - height) * s, (x + 36) * s, 370 * s)
+        draw.rounded_rectangle(bar, radius=6 * s, fill=(*ink, 110))
+    line = ((278, 280), (338, 240), (398, 255), (458, 195), (518, 150))
+    draw.line(_scaled(line, s), fill=ink, width=8 * s, joint="curve")
+    for x, y in line:
+        draw.ellipse(((x - 10) * s, (y - 10) * s, (x + 10) * s, (y + 10) * s), fill=ink)
+    draw.line((603 * s, 353 * s, 660 * s, 410 * s), fill=_WHITE, width=30 * s)
+    draw.line((603 * s, 353 * s, 655 * s, 405 * s), fill=ink, width=16 * s)
+    draw.ellipse((494 * s, 244 * s, 626 * s, 376 * s), outline=_WHITE, width=10 * s)
+    draw.ellipse((502 * s, 252 * s, 618 * s, 368 * s), outline=ink, width=14 * s)
+
+
+MOTIFS = {"inverter": _inverter, "shield": _shield, "training": _training, "chart": _chart}
+
+
+def service_art(motif: str, colours: list[str]) -> bytes:
+    """A flat illustration for a catalogue card, as PNG bytes. No text in it, so no fonts are
+    needed and it suits every language."""
+    layer = Image.new("RGBA", (ART_SIZE[0] * _ART_SCALE, ART_SIZE[1] * _ART_SCALE), (0, 0, 0, 0))
+    MOTIFS[motif](ImageDraw.Draw(layer), _ART_SCALE, _rgb(colours[0]))
+    image = Image.alpha_composite(_background(ART_SIZE, *colours), layer.reduce(_ART_SCALE))
+    out = io.BytesIO()
+    image.convert("RGB").save(out, format="PNG")
+    return out.getvalue()
+
+
+def demo_services() -> list[dict]:
+    return json.loads(SERVICES_FILE.read_text(encoding="utf-8"))["services"]
+
+
+def ensure_catalogue(stdout=None) -> dict[str, Service]:
+    """The demo services, restored to their fixture values; each gets its illustration (a
+    Wagtail image in the default collection) once."""
+    image_model = get_image_model()
+    services = {}
+    for spec in demo_services():
+        spec = dict(spec)
+        art = spec.pop("art")
+        service, _ = Service.objects.update_or_create(
+            slug=spec.pop("slug"), defaults={**spec, "is_active": True}
+        )
+        if service.image_id is None:
+            name = f"service-{service.slug}.png"
+            image = image_model(title=service.name, description=service.name)
+            image.file = ImageFile(io.BytesIO(service_art(**art)), name=name)
+            image.save()
+            service.image = image
+            service.save(update_fields=["image", "updated_at"])
+        services[service.slug] = service
+    if stdout:
+        stdout.write(f"carbon: catalogue of {len(services)} services")
+    return services
+
+
+# --- redemptions
+
+
+@dataclass(frozen=True)
+class DemoRedemption:
+    organisation: str
+    service: str
+    requested_by: str
+    key: str
+    site: str | None
+    note: str
+    preferred_in_days: int | None = None
+    fulfilled_by: tuple[str, str] | None = None  # (assignee, note to the customer)
+
+
+DEMO_REDEMPTIONS = (
+    DemoRedemption(
+        "nordwind",
+        "remote-performance-audit",
+        "jonas.weber@nordwind.example",
+        "demo-nordwind-audit",
+        None,
+        "Roof arrays on halls 2 and 3 seem to underperform since spring.",
+        fulfilled_by=(
+            "Lukas Berg, GreenLoop service",
+            "Monitoring data received; your report follows within a week.",
+        ),
+    ),
+    DemoRedemption(
+        "nordwind",
+        "on-site-maintenance-visit",
+        "jonas.weber@nordwind.example",
+        "demo-nordwind-visit",
+        "Werk Hamburg",
+        "Inverter 7 reports insulation faults after heavy rain; please bring a spare fan kit.",
+        preferred_in_days=14,
+    ),
+)
+FULFILLED_BY = "success@greenloop.example"
+
+
+def ensure_redemptions(services: dict[str, Service], today: date, stdout=None) -> int:
+    """One fulfilled and one open request, so the history and the staff queue are not empty.
+    Each is requested once under a fixed key and fulfilled only while still requested."""
+    staff = _staff(FULFILLED_BY)
+    made = 0
+    for spec in DEMO_REDEMPTIONS:
+        organisation = Organisation.objects.filter(slug=spec.organisation).first()
+        by = User.objects.filter(email=spec.requested_by).first()
+        if organisation is None or by is None:
+            continue
+        site = organisation.sites.filter(name=spec.site).first() if spec.site else None
+        preferred = (
+            today + timedelta(days=spec.preferred_in_days) if spec.preferred_in_days else None
+        )
+        try:
+            redemption, created = redemptions.request_redemption(
+                organisation,
+                services[spec.service],
+                by,
+                key=spec.key,
+                site=site,
+                preferred_date=preferred,
+                note=spec.note,
+                today=today,
+            )
+        except IdempotencyConflict:
+            continue  # requested on an earlier day (another preferred date): leave it as it is
+        made += created
+        if spec.fulfilled_by and staff and redemption.status == RedemptionStatus.REQUESTED:
+            assignee, staff_note = spec.fulfilled_by
+            redemptions.fulfil(
+                redemption,
+                staff,
+                scheduled_for=today + timedelta(days=7),
+                assignee=assignee,
+                note=staff_note,
+            )
+    if stdout and made:
+        stdout.write(f"carbon: {made} demo redemptions")
+    return made
+
+
 def seed(stdout=None) -> None:
-    """Products, demo orders for every demo organisation that exists, and one declaration."""
+    """Products, demo orders for every demo organisation that exists, one declaration, the
+    points policy with its awards, the service catalogue and two redemptions."""
+    today = timezone.localdate()
     if not FactorDataset.objects.published().exists():
         call_command("load_reference_data")
     ensure_products()
     ensure_declaration(stdout)
+    seeded = []
     for slug in PLANS:
         organisation = Organisation.objects.filter(slug=slug).first()
         if organisation is None:
             continue
-        orders = demo_orders(slug)
+        orders = demo_orders(slug, today=today)
         created = sum(upsert_order(organisation, data)[1] for data in orders)
+        seeded.append(organisation)
         if stdout:
             stdout.write(f"carbon: {slug}: {len(orders)} demo orders ({created} new)")
+    if ensure_policy(stdout) is not None:
+        award_points([o.slug for o in seeded], today)
+    services = ensure_catalogue(stdout)
+    ensure_redemptions(services, today, stdout)
+    if stdout:
+        for organisation in seeded:
+            b = ledger.balances(ledger.account_for(organisation), today)
+            stdout.write(
+                f"carbon: {organisation.slug}: points pending {b.pending}, available "
+                f"{b.available}, held {b.held}"
+            )

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -341,6 +341,64 @@ def activate_due(today: dt.date) -> list[LedgerEntry]:
 
 
 # --- holds for redemptions
+
+
+@dataclass(frozen=True)
+class HeldBalances:
+    """An account's cached balances right after a hold, as the UPDATE returned them."""
+
+    account_id: int
+    pending: int
+    available: int
+    held: int
+
+
+def hold_for_redemption(
+    organisation: Organisation, points: int, key: str, redemption_id: int
+) -> HeldBalances:
+    """Set `points` aside for a redemption inside the caller's transaction, locking the account
+    row only now: one UPDATE checks and moves the balance (`available >= points`) and takes the
+    row lock until commit, so the caller does its own checks and inserts before it and holds the
+    lock only for the entry written after it. Refused with InsufficientPoints (its `available`
+    says what there is) when the balance is short or negative. The caller has checked that the
+    key is new; the unique key constraint refuses a racing duplicate with IntegrityError."""
+    _require_key(key)
+    if points <= 0:
+        raise PointsError("A hold must be for a positive number of points.", field="points")
+    if not transaction.get_connection().in_atomic_block:
+        raise PointsError("hold_for_redemption must run inside a transaction.")
+    table = connection.ops.quote_name(PointsAccount._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET available = available - %s, held = held + %s, "  # noqa: S608
+            "updated_at = %s WHERE organisation_id = %s AND available >= %s "
+            "RETURNING id, pending, available, held",
+            [points, points, timezone.now(), organisation.pk, points],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        available = (
+            PointsAccount.objects.filter(organisation=organisation)
+            .values_list("available", flat=True)
+            .first()
+        ) or 0
+        error = InsufficientPoints(
+            f"{points} points requested, {max(available, 0)} available.", field="points"
+        )
+        error.available = available
+        raise error
+    account_id, pending, available, held = row
+    LedgerEntry.objects.create(
+        account_id=account_id,
+        kind=EntryKind.HOLD,
+        points=points,
+        available_delta=-points,
+        held_delta=points,
+        idempotency_key=key,
+        request_fingerprint=_fingerprint("hold", points=points, redemption=redemption_id),
+        redemption_id=redemption_id,
+    )
+    return HeldBalances(account_id, pending, available, held)
 
 
 def hold_points(account: PointsAccount, points: int, key: str, redemption_id: int) -> LedgerEntry:

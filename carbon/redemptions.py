@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -82,9 +82,15 @@ class Offer:
 
 
 def ineligibility(
-    service: Service, organisation: Organisation, today: dt.date, site: Site | None = None
+    service: Service,
+    organisation: Organisation,
+    today: dt.date,
+    site: Site | None = None,
+    *,
+    site_countries: set[str] | None = None,
 ) -> tuple[str, str] | None:
-    """(code, message) saying why `organisation` cannot redeem `service` today, or None."""
+    """(code, message) saying why `organisation` cannot redeem `service` today, or None.
+    `site_countries`: the organisation's sites' countries when the caller has them already."""
     if not service.is_active or (
         (service.active_from and service.active_from > today)
         or (service.active_until and service.active_until < today)
@@ -104,7 +110,9 @@ def ineligibility(
         if site is not None:
             places = {site.country}
         elif service.requires_site:
-            places |= {s.country for s in organisation.sites.all()}
+            if site_countries is None:
+                site_countries = {s.country for s in organisation.sites.all()}
+            places |= site_countries
         if not places & set(service.eligible_countries):
             return "region_not_eligible", _("This service is offered in %(countries)s only.") % {
                 "countries": ", ".join(service.eligible_countries)
@@ -131,7 +139,7 @@ def offers(organisation: Organisation, today: dt.date | None = None) -> list[Off
             )
         )
     )
-    organisation_sites = list(organisation.sites.all())
+    site_countries = set(organisation.sites.values_list("country", flat=True))
     result = []
     for service in services:
         remaining = (
@@ -139,8 +147,7 @@ def offers(organisation: Organisation, today: dt.date | None = None) -> list[Off
             if service.monthly_capacity is None
             else max(0, service.monthly_capacity - service.used)
         )
-        organisation._prefetched_objects_cache = {"sites": organisation_sites}
-        why = ineligibility(service, organisation, today)
+        why = ineligibility(service, organisation, today, site_countries=site_countries)
         if why is None and remaining == 0:
             why = ("capacity_reached", _("This month's places are taken."))
         result.append(Offer(service, why is None, why[1] if why else "", remaining))
@@ -243,77 +250,118 @@ def request_redemption(
         raise RedemptionError(_("An idempotency key is required."), field="key")
     wanted = _fingerprint(service, by, site, preferred_date, note)
     hold_key = f"redeem:{key}"
-    with transaction.atomic():
-        # Created inside the transaction, so a refused first request leaves no account behind.
-        account = ledger.account_for(organisation)
-        account = PointsAccount.objects.select_for_update().get(pk=account.pk)
-        earlier = LedgerEntry.objects.filter(account=account, idempotency_key=hold_key).first()
-        if earlier is not None:
-            redemption = Redemption.objects.select_related("service").get(pk=earlier.redemption_id)
-            if not _same_request(redemption, wanted):
-                raise IdempotencyConflict(
-                    _("This idempotency key was already used for a different request."),
-                    field="key",
-                )
-            # Checked before the request's own rules: a repeat gets the first answer even when
-            # those rules would now refuse it (e.g. its preferred date has passed).
-            return redemption, False
-        _check_request(organisation, service, site, preferred_date, note, today)
-        # The service row serialises capacity across organisations (account first, then service).
-        service = Service.objects.select_for_update().get(pk=service.pk)
-        why = ineligibility(service, organisation, today, site)
-        if why is not None:
-            raise RedemptionError(why[1], code=why[0], field="service")
-        if service.monthly_capacity is not None:
-            used = Redemption.objects.filter(
-                service=service, capacity_month=month_start(today), status__in=OPEN_STATUSES
-            ).count()
-            if used >= service.monthly_capacity:
-                raise RedemptionError(
-                    _(
-                        "All %(capacity)d places for %(service)s this month are taken; "
-                        "places open again on %(next)s."
-                    )
-                    % {
-                        "capacity": service.monthly_capacity,
-                        "service": service_name(service),
-                        "next": ledger.add_months(month_start(today), 1).isoformat(),
-                    },
-                    code="capacity_reached",
-                    field="service",
-                )
-        if account.available < service.points_cost:
-            raise InsufficientPoints(
-                _("%(service)s costs %(cost)d points; %(available)d are available.")
-                % {
-                    "service": service_name(service),
-                    "cost": service.points_cost,
-                    "available": max(account.available, 0),
-                },
-                field="points",
+    # Checked before the request's own rules: a repeat gets the first answer even when those
+    # rules would now refuse it (e.g. its preferred date has passed).
+    if (earlier := _earlier_request(organisation, hold_key, wanted)) is not None:
+        return earlier, False
+    _check_request(organisation, service, site, preferred_date, note, today)
+    try:
+        with transaction.atomic():
+            redemption = _hold_and_record(
+                organisation, service, by, hold_key, site, preferred_date, note, today
             )
-        redemption = Redemption.objects.create(
-            organisation=organisation,
-            service=service,
-            points=service.points_cost,
-            site=site,
-            preferred_date=preferred_date,
-            customer_note=note,
-            capacity_month=month_start(today),
-            requested_by=by,
-        )
-        ledger.hold_points(account, service.points_cost, hold_key, redemption.pk)
-        account.refresh_from_db()
-        _event(REDEMPTION_REQUESTED, redemption, account)
-        audit.record(
-            "carbon.redemption.requested",
-            actor=by,
-            organisation=organisation,
-            obj=redemption,
-            details={"service": service.slug, "points": redemption.points},
-        )
-        _notify(redemption, "requested")
+    except (IntegrityError, InsufficientPoints):
+        # The same key raced in from another caller and committed first (its hold may also
+        # have taken the points this one waited for): answer as a repeat.
+        if (earlier := _earlier_request(organisation, hold_key, wanted)) is not None:
+            return earlier, False
+        raise
     return redemption, True
+
+
+def _earlier_request(
+    organisation: Organisation, hold_key: str, wanted: dict[str, Any]
+) -> Redemption | None:
+    """The redemption first requested under `hold_key`, or None; a different request under the
+    same key raises IdempotencyConflict."""
+    redemption_id = (
+        LedgerEntry.objects.filter(account__organisation=organisation, idempotency_key=hold_key)
+        .values_list("redemption_id", flat=True)
+        .first()
+    )
+    if redemption_id is None:
+        return None
+    redemption = Redemption.objects.select_related("service").get(pk=redemption_id)
+    if not _same_request(redemption, wanted):
+        raise IdempotencyConflict(
+            _("This idempotency key was already used for a different request."), field="key"
+        )
+    return redemption
+
+
+def _hold_and_record(
+    organisation: Organisation,
+    service: Service,
+    by: User | None,
+    hold_key: str,
+    site: Site | None,
+    preferred_date: dt.date | None,
+    note: str,
+    today: dt.date,
+) -> Redemption:
+    """Inside the caller's transaction. Every check and insert that does not need the balance
+    comes first; the account row is locked last, by the one UPDATE that checks and moves the
+    balance (`ledger.hold_for_redemption`), so concurrent requests on one balance wait for each
+    other only for the few statements that follow it."""
+    if service.monthly_capacity is not None:
+        # The service row serialises the month's places across organisations.
+        service = Service.objects.select_for_update().get(pk=service.pk)
+    why = ineligibility(service, organisation, today, site)
+    if why is not None:
+        raise RedemptionError(why[1], code=why[0], field="service")
+    if service.monthly_capacity is not None:
+        used = Redemption.objects.filter(
+            service=service, capacity_month=month_start(today), status__in=OPEN_STATUSES
+        ).count()
+        if used >= service.monthly_capacity:
+            raise RedemptionError(
+                _(
+                    "All %(capacity)d places for %(service)s this month are taken; "
+                    "places open again on %(next)s."
+                )
+                % {
+                    "capacity": service.monthly_capacity,
+                    "service": service_name(service),
+                    "next": ledger.add_months(month_start(today), 1).isoformat(),
+                },
+                code="capacity_reached",
+                field="service",
+            )
+    redemption = Redemption.objects.create(
+        organisation=organisation,
+        service=service,
+        points=service.points_cost,
+        site=site,
+        preferred_date=preferred_date,
+        customer_note=note,
+        capacity_month=month_start(today),
+        requested_by=by,
+    )
+    audit.record(
+        "carbon.redemption.requested",
+        actor=by,
+        organisation=organisation,
+        obj=redemption,
+        details={"service": service.slug, "points": redemption.points},
+    )
+    try:
+        account = ledger.hold_for_redemption(
+            organisation, service.points_cost, hold_key, redemption.pk
+        )
+    except InsufficientPoints as exc:
+        raise InsufficientPoints(
+            _("%(service)s costs %(cost)d points; %(available)d are available.")
+            % {
+                "service": service_name(service),
+                "cost": service.points_cost,
+                "available": max(exc.available, 0),
+            },
+            field="points",
+        ) from exc
+    redemption.balances_after = account
+    _event(REDEMPTION_REQUESTED, redemption, account)
+    _notify(redemption, "requested")
+    return redemption
 
 
 def _locked(redemption: Redemption) -> tuple[PointsAccount, Redemption]:
