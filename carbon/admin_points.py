@@ -16,7 +16,6 @@ from typing import Any
 import django_filters
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q
 from django.shortcuts import get_object_or_404, redirect
@@ -33,18 +32,30 @@ from wagtail.admin.ui.tables import (
     BooleanColumn,
     Column,
     DateColumn,
-    StatusTagColumn,
     Table,
     UserColumn,
 )
-from wagtail.admin.views.generic import CreateView, EditView, IndexView, InspectView
+from wagtail.admin.views.generic import CreateView, IndexView, InspectView
 from wagtail.admin.views.generic.models import CopyViewMixin
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.admin.widgets import Button, HeaderButton, ListingButton
-from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
 from carbon import ledger, redemptions
+from carbon.admin_common import (
+    ActionFormView,
+    ConfirmForm,
+    DraftOnlyEditView,
+    DraftOnlyInspectView,
+    DraftOnlyPermissionPolicy,
+    NoDeletePermissionPolicy,
+    ObjectActionsViewSetMixin,
+    definition_list,
+    format_when,
+    format_who,
+    inspect_field,
+    status_column,
+)
 from carbon.exceptions import PolicyError
 from carbon.forms_admin_points import (
     AdjustmentForm,
@@ -64,9 +75,8 @@ from carbon.models import (
     RedemptionStatus,
     Service,
 )
-from carbon.wagtail_hooks import ActionFormView, ConfirmForm, _dl, _when, _who
 from portal import audit
-from portal.exceptions import PermissionDeniedError, PortalError
+from portal.exceptions import PortalError
 from portal.models import Organisation, User
 from portal.permissions import in_staff_role
 from portal.staff_roles import StaffRole
@@ -89,33 +99,12 @@ def can_adjust(user: User) -> bool:
 # --- permissions
 
 
-class PolicyPermissionPolicy(ModelPermissionPolicy):
-    """A policy is edited only while it is a draft and never deleted: awards cite it."""
-
-    def user_has_permission(self, user, action):
-        return action != "delete" and super().user_has_permission(user, action)
-
-    def user_has_any_permission(self, user, actions):
-        return any(self.user_has_permission(user, action) for action in actions)
-
-    def user_has_permission_for_instance(self, user, action, instance):
-        if action == "change" and instance.status != PolicyStatus.DRAFT:
-            return False
-        return self.user_has_permission(user, action)
-
-
-class ServicePermissionPolicy(ModelPermissionPolicy):
-    """Services are switched off, not deleted: redemptions keep pointing at them."""
-
-    def user_has_permission(self, user, action):
-        return action != "delete" and super().user_has_permission(user, action)
-
-    def user_has_any_permission(self, user, actions):
-        return any(self.user_has_permission(user, action) for action in actions)
-
-
-register_permission_policy(PointsPolicy, PolicyPermissionPolicy(PointsPolicy))
-register_permission_policy(Service, ServicePermissionPolicy(Service))
+# A policy is edited only while it is a draft and never deleted: awards cite it.
+register_permission_policy(
+    PointsPolicy, DraftOnlyPermissionPolicy(PointsPolicy, draft_status=PolicyStatus.DRAFT)
+)
+# Services are switched off, not deleted: redemptions keep pointing at them.
+register_permission_policy(Service, NoDeletePermissionPolicy(Service))
 # Redemptions change only through fulfil/reject (carbon.redemptions.can_fulfil), the ledger only
 # through its actions: the admin never edits them as forms.
 register_permission_policy(Redemption, ReadOnlyPermissionPolicy(Redemption))
@@ -132,6 +121,11 @@ def _signed(value: int) -> str:
 
 def _date(value: dt.date | None) -> str:
     return value.isoformat() if value else "—"
+
+
+def _date_column(name: str, label: str) -> Column:
+    """A sortable column of a date field that may be empty."""
+    return Column(name, label=label, accessor=lambda obj: _date(getattr(obj, name)), sort_key=name)
 
 
 def _organisation_balances(organisation: Organisation) -> str:
@@ -155,39 +149,11 @@ def _balances_text(balances: ledger.Balances) -> str:
 
 
 class PointsFormView(ActionFormView):
-    """A form on one object (or none) with a summary above it, form-level errors shown and the
-    form's media (date pickers) loaded."""
+    """An action form that also shows form-level errors. It has no subtitle: the generic form
+    template shows the subtitle instead of the title, and the summary above the form names the
+    object, so the heading says what the form does."""
 
     template_name = FORM_TEMPLATE
-    index_label = ""
-
-    def back(self):
-        raise NotImplementedError
-
-    def summary(self):
-        return None
-
-    def get_page_subtitle(self):
-        # The generic form template shows the subtitle instead of the title; the summary above
-        # the form names the object, so the heading says what the form does.
-        return ""
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["summary"] = self.summary()
-        context["media"] = context["form"].media
-        return context
-
-    def get_breadcrumbs_items(self):
-        return [
-            *self.breadcrumbs_items,
-            {"url": reverse(self.viewset.get_url_name("index")), "label": self.index_label},
-            *self.object_breadcrumbs(),
-            {"url": "", "label": self.get_page_title()},
-        ]
-
-    def object_breadcrumbs(self) -> list[dict[str, str]]:
-        return []
 
 
 # --- points policies
@@ -288,13 +254,13 @@ def _workflow_text(policy: PointsPolicy) -> str:
     if policy.status == PolicyStatus.AWAITING_APPROVAL:
         return _(
             "Awaiting approval: submitted by %(who)s; another staff member must approve it."
-        ) % {"who": _who(policy.submitted_by)}
+        ) % {"who": format_who(policy.submitted_by)}
     return _(
         "%(status)s: approved by %(who)s on %(when)s; applies to orders delivered from %(from)s."
     ) % {
         "status": policy.get_status_display(),
-        "who": _who(policy.approved_by),
-        "when": _when(policy.approved_at),
+        "who": format_who(policy.approved_by),
+        "when": format_when(policy.approved_at),
         "from": _date(policy.effective_from),
     }
 
@@ -332,18 +298,10 @@ class PolicyCopyView(CopyViewMixin, PolicyCreateView):
         return _("New draft from version %(version)s") % {"version": self.get_object().version}
 
 
-class PolicyEditView(EditView):
+class PolicyEditView(DraftOnlyEditView):
     viewset = None
-
-    def dispatch(self, request, *args, **kwargs):
-        policy = get_object_or_404(PointsPolicy, pk=kwargs.get("pk"))
-        if policy.status != PolicyStatus.DRAFT:
-            messages.error(
-                request,
-                _("Only a draft can be edited. Create a new draft to change the policy."),
-            )
-            return redirect(self.viewset.url("inspect", policy))
-        return super().dispatch(request, *args, **kwargs)
+    draft_status = PolicyStatus.DRAFT
+    not_draft_message = _("Only a draft can be edited. Create a new draft to change the policy.")
 
     def save_instance(self):
         return update_draft_policy(self.form.instance, by=self.request.user)
@@ -359,21 +317,17 @@ class PolicyEditView(EditView):
         return self.viewset.url("inspect", self.object)
 
 
-class PolicyInspectView(InspectView):
+class PolicyInspectView(DraftOnlyInspectView):
     """The parameters, the workflow state, the derived baseline and the customer formula."""
 
     viewset = None
+    draft_status = PolicyStatus.DRAFT
 
     def get_object(self, queryset=None):
         return get_object_or_404(
             PointsPolicy.objects.select_related("created_by", "submitted_by", "approved_by"),
             pk=self.pk,
         )
-
-    def get_edit_url(self):
-        if self.object.status == PolicyStatus.DRAFT:
-            return super().get_edit_url()
-        return None
 
     def get_points_per_kg_display_value(self):
         return _rate(self.object)
@@ -420,9 +374,9 @@ class PolicyInspectView(InspectView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["fields"] = [
-            {"label": _("Workflow"), "value": _workflow_text(self.object), "component": None},
+            inspect_field(_("Workflow"), _workflow_text(self.object)),
             *context["fields"],
-            {"label": _("Formula"), "value": ledger.FORMULA, "component": None},
+            inspect_field(_("Formula"), ledger.FORMULA),
         ]
         return context
 
@@ -433,24 +387,19 @@ class PolicyActionView(PointsFormView):
     header_icon = "doc-full"
     form_class = ConfirmForm
     index_label = _("Points policies")
+    refused = (PolicyError,)
 
-    def dispatch(self, request, *args, **kwargs):
-        if not can_manage_policies(request.user):
-            raise PermissionDenied
-        self.policy = get_object_or_404(
-            PointsPolicy.objects.select_related("submitted_by"), pk=kwargs["pk"]
+    def has_permission(self, user) -> bool:
+        return can_manage_policies(user)
+
+    def get_object(self) -> PointsPolicy:
+        return get_object_or_404(
+            PointsPolicy.objects.select_related("submitted_by"), pk=self.kwargs["pk"]
         )
-        return super().dispatch(request, *args, **kwargs)
-
-    def back(self):
-        return redirect(self.viewset.url("inspect", self.policy))
-
-    def object_breadcrumbs(self):
-        return [{"url": self.viewset.url("inspect", self.policy), "label": str(self.policy)}]
 
     def summary(self):
-        policy = self.policy
-        return _dl(
+        policy = self.object
+        return definition_list(
             [
                 (_("Effective from"), _date(policy.effective_from)),
                 (_("Points per kg CO2e avoided"), _rate(policy)),
@@ -466,22 +415,13 @@ class PolicyActionView(PointsFormView):
             ]
         )
 
-    def form_valid(self, form):
-        try:
-            message = self.perform()
-        except PolicyError as exc:
-            messages.error(self.request, exc.message)
-            return self.back()
-        messages.success(self.request, message)
-        return self.back()
-
 
 class SubmitPolicyView(PolicyActionView):
     page_title = _("Submit for approval")
     submit_button_label = _("Submit for approval")
 
-    def perform(self) -> str:
-        ledger.submit_policy(self.policy, self.request.user)
+    def perform(self, form) -> str:
+        ledger.submit_policy(self.object, self.request.user)
         return _("Submitted. Another staff member must approve it before it applies.")
 
 
@@ -491,22 +431,22 @@ class ApprovePolicyView(PolicyActionView):
 
     def get(self, request, *args, **kwargs):
         # Four eyes: say so at once rather than after the submitter confirms.
-        if self.policy.submitted_by_id == request.user.pk:
+        if self.object.submitted_by_id == request.user.pk:
             messages.error(
                 request, _("A policy must be approved by someone other than its submitter.")
             )
             return self.back()
         return super().get(request, *args, **kwargs)
 
-    def perform(self) -> str:
-        policy = ledger.approve_policy(self.policy, self.request.user)
+    def perform(self, form) -> str:
+        policy = ledger.approve_policy(self.object, self.request.user)
         return _("Approved version %(version)s. It applies to orders delivered from %(from)s.") % {
             "version": policy.version,
             "from": _date(policy.effective_from),
         }
 
 
-class PointsPolicyViewSet(ModelViewSet):
+class PointsPolicyViewSet(ObjectActionsViewSetMixin, IndexQuerysetMixin, ModelViewSet):
     model = PointsPolicy
     name = "points_policies"
     icon = "doc-full"
@@ -542,19 +482,8 @@ class PointsPolicyViewSet(ModelViewSet):
     inspect_view_class = PolicyInspectView
     list_display = [
         "version",
-        StatusTagColumn(
-            "status",
-            label=_("Status"),
-            accessor="get_status_display",
-            primary=lambda p: p.status == PolicyStatus.ACTIVE,
-            sort_key="status",
-        ),
-        Column(
-            "effective_from",
-            label=_("Effective from"),
-            accessor=lambda p: _date(p.effective_from),
-            sort_key="effective_from",
-        ),
+        status_column(lambda p: p.status == PolicyStatus.ACTIVE),
+        _date_column("effective_from", _("Effective from")),
         Column("points_per_kg", label=_("Points per kg CO2e"), accessor=_rate),
         Column("per_order_cap", label=_("Cap per order"), accessor=_cap),
         UserColumn("approved_by", label=_("Approved by")),
@@ -575,30 +504,10 @@ class PointsPolicyViewSet(ModelViewSet):
         "created_by",
     ]
     ordering = ["-version"]
+    object_actions = {"submit": SubmitPolicyView, "approve": ApprovePolicyView}
 
-    def url(self, view_name: str, policy: PointsPolicy) -> str:
-        return reverse(self.get_url_name(view_name), args=(policy.pk,))
-
-    def get_index_view_kwargs(self, **kwargs):
-        return super().get_index_view_kwargs(
-            queryset=PointsPolicy.objects.select_related("approved_by"), **kwargs
-        )
-
-    def get_add_view_kwargs(self, **kwargs):
-        return super().get_add_view_kwargs(viewset=self, **kwargs)
-
-    def get_edit_view_kwargs(self, **kwargs):
-        return super().get_edit_view_kwargs(viewset=self, **kwargs)
-
-    def get_inspect_view_kwargs(self, **kwargs):
-        return super().get_inspect_view_kwargs(viewset=self, **kwargs)
-
-    def get_urlpatterns(self):
-        return [
-            *super().get_urlpatterns(),
-            path("submit/<int:pk>/", SubmitPolicyView.as_view(viewset=self), name="submit"),
-            path("approve/<int:pk>/", ApprovePolicyView.as_view(viewset=self), name="approve"),
-        ]
+    def get_queryset(self, request):
+        return PointsPolicy.objects.select_related("approved_by")
 
 
 # --- service catalogue
@@ -831,13 +740,11 @@ class RedemptionInspectView(InspectView):
         else:
             step = redemption.get_status_display()
         context["fields"] = [
-            {"label": _("State"), "value": step, "component": None},
+            inspect_field(_("State"), step),
             *context["fields"],
-            {
-                "label": _("Organisation's points"),
-                "value": _organisation_balances(redemption.organisation),
-                "component": None,
-            },
+            inspect_field(
+                _("Organisation's points"), _organisation_balances(redemption.organisation)
+            ),
         ]
         return context
 
@@ -846,34 +753,28 @@ class RedemptionDecisionView(PointsFormView):
     """Fulfil or reject an open request: customer success staff and superusers only."""
 
     index_label = _("Redemptions")
+    refused = (redemptions.RedemptionError,)
+    refusals_on_form = True
 
-    def dispatch(self, request, *args, **kwargs):
-        if not redemptions.can_fulfil(request.user):
-            raise PermissionDenied
-        self.redemption = get_object_or_404(
+    def has_permission(self, user) -> bool:
+        return redemptions.can_fulfil(user)
+
+    def get_object(self) -> Redemption:
+        return get_object_or_404(
             Redemption.objects.select_related("organisation", "service", "site", "requested_by"),
-            pk=kwargs["pk"],
+            pk=self.kwargs["pk"],
         )
-        if self.redemption.status != RedemptionStatus.REQUESTED:
-            messages.error(
-                request,
-                _("This redemption is already %(status)s.")
-                % {"status": self.redemption.get_status_display().lower()},
-            )
-            return self.back()
-        return super().dispatch(request, *args, **kwargs)
 
-    def back(self):
-        return redirect(self.viewset.url("inspect", self.redemption))
-
-    def object_breadcrumbs(self):
-        return [
-            {"url": self.viewset.url("inspect", self.redemption), "label": str(self.redemption)}
-        ]
+    def refusal(self) -> str | None:
+        if self.object.status != RedemptionStatus.REQUESTED:
+            return _("This redemption is already %(status)s.") % {
+                "status": self.object.get_status_display().lower()
+            }
+        return None
 
     def summary(self):
-        r = self.redemption
-        return _dl(
+        r = self.object
+        return definition_list(
             [
                 (_("Organisation"), r.organisation),
                 (_("Service"), r.service),
@@ -881,23 +782,19 @@ class RedemptionDecisionView(PointsFormView):
                 (_("Site"), _site(r)),
                 (_("Preferred date"), _date(r.preferred_date)),
                 (_("Note from the customer"), r.customer_note or "—"),
-                (_("Requested"), f"{_when(r.requested_at)}, {_who(r.requested_by)}"),
+                (_("Requested"), f"{format_when(r.requested_at)}, {format_who(r.requested_by)}"),
             ]
         )
 
-    def form_valid(self, form):
-        try:
-            self.perform(form.cleaned_data)
-        except PermissionDeniedError as exc:
-            raise PermissionDenied(exc.message) from exc
-        except redemptions.RedemptionError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-            return self.form_invalid(form)
+    def perform(self, form) -> str:
+        self.decide(form.cleaned_data)
         label = _("%(service)s for %(organisation)s") % {
-            "service": self.redemption.service,
-            "organisation": self.redemption.organisation,
+            "service": self.object.service,
+            "organisation": self.object.organisation,
         }
-        messages.success(self.request, self.success_message % {"redemption": label})
+        return self.success_message % {"redemption": label}
+
+    def done(self):
         return redirect(reverse(self.viewset.get_url_name("index")))
 
 
@@ -909,14 +806,14 @@ class FulfilRedemptionView(RedemptionDecisionView):
     success_message = _("Fulfilled: %(redemption)s. The customer is told by e-mail.")
 
     def get_initial(self):
-        preferred = self.redemption.preferred_date
+        preferred = self.object.preferred_date
         return {
             "scheduled_for": preferred if preferred and preferred >= timezone.localdate() else None
         }
 
-    def perform(self, data: dict[str, Any]) -> None:
+    def decide(self, data: dict[str, Any]) -> None:
         redemptions.fulfil(
-            self.redemption,
+            self.object,
             self.request.user,
             scheduled_for=data["scheduled_for"],
             assignee=data["assignee"],
@@ -931,11 +828,11 @@ class RejectRedemptionView(RedemptionDecisionView):
     submit_button_label = _("Reject")
     success_message = _("Rejected: %(redemption)s. Its points are available again.")
 
-    def perform(self, data: dict[str, Any]) -> None:
-        redemptions.reject(self.redemption, self.request.user, reason=data["reason"])
+    def decide(self, data: dict[str, Any]) -> None:
+        redemptions.reject(self.object, self.request.user, reason=data["reason"])
 
 
-class RedemptionViewSet(ModelViewSet):
+class RedemptionViewSet(ObjectActionsViewSetMixin, ModelViewSet):
     model = Redemption
     # Written for every request and linked from nowhere in the admin.
     add_to_reference_index = False
@@ -952,26 +849,10 @@ class RedemptionViewSet(ModelViewSet):
         "organisation",
         Column("points", label=_("Points"), sort_key="points"),
         Column("site", label=_("Site"), accessor=_site),
-        Column(
-            "preferred_date",
-            label=_("Preferred date"),
-            accessor=lambda r: _date(r.preferred_date),
-            sort_key="preferred_date",
-        ),
+        _date_column("preferred_date", _("Preferred date")),
         DateColumn("requested_at", label=_("Requested"), sort_key="requested_at"),
-        StatusTagColumn(
-            "status",
-            label=_("Status"),
-            accessor="get_status_display",
-            primary=lambda r: r.status == RedemptionStatus.REQUESTED,
-            sort_key="status",
-        ),
-        Column(
-            "scheduled_for",
-            label=_("Service date"),
-            accessor=lambda r: _date(r.scheduled_for),
-            sort_key="scheduled_for",
-        ),
+        status_column(lambda r: r.status == RedemptionStatus.REQUESTED),
+        _date_column("scheduled_for", _("Service date")),
     ]
     search_fields = ["organisation__name", "service__name", "customer_note"]
     inspect_view_enabled = True
@@ -996,49 +877,44 @@ class RedemptionViewSet(ModelViewSet):
     # Oldest first: the queue is worked in the order requests came in.
     ordering = ["requested_at", "id"]
     list_per_page = 50
-
-    def url(self, view_name: str, redemption: Redemption) -> str:
-        return reverse(self.get_url_name(view_name), args=(redemption.pk,))
-
-    def get_index_view_kwargs(self, **kwargs):
-        return super().get_index_view_kwargs(viewset=self, **kwargs)
-
-    def get_inspect_view_kwargs(self, **kwargs):
-        return super().get_inspect_view_kwargs(viewset=self, **kwargs)
-
-    def get_urlpatterns(self):
-        return [
-            *super().get_urlpatterns(),
-            path("fulfil/<int:pk>/", FulfilRedemptionView.as_view(viewset=self), name="fulfil"),
-            path("reject/<int:pk>/", RejectRedemptionView.as_view(viewset=self), name="reject"),
-        ]
+    object_actions = {"fulfil": FulfilRedemptionView, "reject": RejectRedemptionView}
 
 
 # --- balances and ledger
 
 
+def _entry_columns() -> list[Column]:
+    """What a ledger entry moved, balance by balance, and what it refers to."""
+    return [
+        Column("points", label=_("Points")),
+        Column("pending", label=_("Pending ±"), accessor=lambda e: _signed(e.pending_delta)),
+        Column("available", label=_("Available ±"), accessor=lambda e: _signed(e.available_delta)),
+        Column("held", label=_("Held ±"), accessor=lambda e: _signed(e.held_delta)),
+        Column("reference", label=_("Reference"), accessor=_reference),
+    ]
+
+
 def entry_table(entries) -> Table:
     return Table(
         [
-            Column("created_at", label=_("When"), accessor=lambda e: _when(e.created_at)),
+            Column("created_at", label=_("When"), accessor=lambda e: format_when(e.created_at)),
             Column("kind", label=_("Kind"), accessor="get_kind_display"),
-            Column("points", label=_("Points")),
-            Column("pending", label=_("Pending ±"), accessor=lambda e: _signed(e.pending_delta)),
-            Column(
-                "available", label=_("Available ±"), accessor=lambda e: _signed(e.available_delta)
-            ),
-            Column("held", label=_("Held ±"), accessor=lambda e: _signed(e.held_delta)),
-            Column("reference", label=_("Reference"), accessor=_reference),
+            *_entry_columns(),
         ],
         entries,
     )
+
+
+def _for_organisation(url_name: str, organisation_id: int | str) -> str:
+    """A ledger screen's URL narrowed to one organisation."""
+    return reverse(url_name) + "?" + urlencode({"organisation": organisation_id})
 
 
 def _reference(entry: LedgerEntry) -> str:
     if entry.kind == EntryKind.ADJUST:
         return _("%(reason)s (approved by %(who)s)") % {
             "reason": entry.reason,
-            "who": _who(entry.approved_by),
+            "who": format_who(entry.approved_by),
         }
     if entry.order_id:
         return _("Order %(id)s") % {"id": entry.order.external_id}
@@ -1071,9 +947,7 @@ class AccountInspectView(InspectView):
         buttons.append(
             HeaderButton(
                 _("All entries"),
-                url=reverse("points_ledger:index")
-                + "?"
-                + urlencode({"organisation": organisation}),
+                url=_for_organisation("points_ledger:index", organisation),
                 icon_name="list-ol",
             )
         )
@@ -1081,9 +955,7 @@ class AccountInspectView(InspectView):
             buttons.append(
                 HeaderButton(
                     _("Manual adjustment"),
-                    url=reverse("points_ledger:adjust")
-                    + "?"
-                    + urlencode({"organisation": organisation}),
+                    url=_for_organisation("points_ledger:adjust", organisation),
                     icon_name="edit",
                 )
             )
@@ -1099,16 +971,13 @@ class AccountInspectView(InspectView):
         )
         context["fields"] = [
             *context["fields"],
-            {
-                "label": _("Balances (summed from the entries)"),
-                "value": _balances_text(ledger.balances(account)),
-                "component": None,
-            },
-            {
-                "label": _("Latest entries"),
-                "value": _("None yet."),
-                "component": entry_table(entries) if entries else None,
-            },
+            inspect_field(
+                _("Balances (summed from the entries)"),
+                _balances_text(ledger.balances(account)),
+            ),
+            inspect_field(
+                _("Latest entries"), _("None yet."), entry_table(entries) if entries else None
+            ),
         ]
         return context
 
@@ -1173,10 +1042,12 @@ class LedgerIndexView(IndexView):
     def header_buttons(self):
         buttons = list(super().header_buttons)
         if can_adjust(self.request.user):
-            url = reverse("points_ledger:adjust")
             organisation = self.request.GET.get("organisation")
-            if organisation and organisation.isdigit():
-                url += "?" + urlencode({"organisation": organisation})
+            url = (
+                _for_organisation("points_ledger:adjust", organisation)
+                if organisation and organisation.isdigit()
+                else reverse("points_ledger:adjust")
+            )
             buttons.append(HeaderButton(_("Manual adjustment"), url=url, icon_name="edit"))
         return buttons
 
@@ -1199,11 +1070,11 @@ class AdjustmentView(PointsFormView):
     form_class = AdjustmentForm
     submit_button_label = _("Adjust the balance")
     index_label = _("Ledger")
+    refused = (PortalError,)
+    refusals_on_form = True
 
-    def dispatch(self, request, *args, **kwargs):
-        if not can_adjust(request.user):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
+    def has_permission(self, user) -> bool:
+        return can_adjust(user)
 
     def get_initial(self):
         initial = {"key": new_adjustment_key()}
@@ -1213,43 +1084,35 @@ class AdjustmentView(PointsFormView):
         return initial
 
     def summary(self):
-        return _dl(
+        return definition_list(
             [
                 (
                     _("Approver"),
                     _("%(who)s (you). The entry and the audit trail name you.")
-                    % {"who": _who(self.request.user)},
+                    % {"who": format_who(self.request.user)},
                 ),
             ]
         )
 
-    def form_valid(self, form):
-        organisation = form.cleaned_data["organisation"]
-        account = ledger.account_for(organisation)
-        try:
-            ledger.adjust(
-                account,
-                form.cleaned_data["points"],
-                form.cleaned_data["reason"],
-                self.request.user,
-                key=form.cleaned_data["key"],
-            )
-        except PortalError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-            return self.form_invalid(form)
+    def perform(self, form) -> str:
+        self.organisation = form.cleaned_data["organisation"]
+        account = ledger.account_for(self.organisation)
+        ledger.adjust(
+            account,
+            form.cleaned_data["points"],
+            form.cleaned_data["reason"],
+            self.request.user,
+            key=form.cleaned_data["key"],
+        )
         account.refresh_from_db()
-        messages.success(
-            self.request,
-            _("Adjusted %(organisation)s by %(points)s points; %(available)s now available.")
-            % {
-                "organisation": organisation,
-                "points": _signed(form.cleaned_data["points"]),
-                "available": account.available,
-            },
-        )
-        return redirect(
-            reverse("points_ledger:index") + "?" + urlencode({"organisation": organisation.pk})
-        )
+        return _("Adjusted %(organisation)s by %(points)s points; %(available)s now available.") % {
+            "organisation": self.organisation,
+            "points": _signed(form.cleaned_data["points"]),
+            "available": account.available,
+        }
+
+    def done(self):
+        return redirect(_for_organisation("points_ledger:index", self.organisation.pk))
 
 
 class LedgerEntryViewSet(ModelViewSet):
@@ -1265,11 +1128,7 @@ class LedgerEntryViewSet(ModelViewSet):
     list_display = [
         "kind",
         Column("organisation", label=_("Organisation"), accessor="account.organisation"),
-        Column("points", label=_("Points")),
-        Column("pending", label=_("Pending ±"), accessor=lambda e: _signed(e.pending_delta)),
-        Column("available", label=_("Available ±"), accessor=lambda e: _signed(e.available_delta)),
-        Column("held", label=_("Held ±"), accessor=lambda e: _signed(e.held_delta)),
-        Column("reference", label=_("Reference"), accessor=_reference),
+        *_entry_columns(),
         DateColumn("created_at", label=_("When"), sort_key="created_at"),
     ]
     inspect_view_enabled = True

@@ -20,6 +20,14 @@ from pydantic import ConfigDict
 
 from carbon import calculation, categories
 from carbon import orders as order_actions
+from carbon.api_common import (
+    ERRORS,
+    MAX_PAGE_SIZE,
+    PageOut,
+    organisation_named,
+    page_out,
+    require_perm,
+)
 from carbon.engine import FUEL_UNITS, METHOD_VERSION
 from carbon.forms import MAX_IMPORT_BYTES
 from carbon.importer import COLUMNS, start_import
@@ -43,18 +51,14 @@ from carbon.units import DISTANCE, ENERGY, MASS, QuantityError, parse_quantity
 from portal.api import ApiError, Caller, ErrorOut, api, caller
 from portal.api_scopes import register_scope
 from portal.models import Organisation, Role
-from portal.permissions import has_perm, role_in
+from portal.permissions import role_in
 
 READ = "carbon:read"
 WRITE = "carbon:write"
 register_scope(READ, "Read orders, footprints and emission factors; request estimates")
 register_scope(WRITE, "Create and update orders (upsert by external id, CSV import)")
 
-MAX_PAGE_SIZE = 200
-
 router = Router(tags=["carbon"])
-
-_ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 
 # --- shared schemas
@@ -289,7 +293,7 @@ class EstimateOut(Schema):
 
 @router.post(
     "/carbon/estimate",
-    response={200: EstimateOut, **_ERRORS},
+    response={200: EstimateOut, **ERRORS},
     summary="Estimate a shipment's footprint without storing it",
     description=(
         "Per-leg and total tank-to-wheel, well-to-tank and well-to-wheel emissions in kg CO2e "
@@ -355,16 +359,13 @@ class FactorFilters(Schema):
     page_size: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
 
 
-class FactorPage(Schema):
-    count: int
-    page: int
-    page_size: int
+class FactorPage(PageOut):
     items: list[FactorOut]
 
 
 @router.get(
     "/carbon/factors",
-    response={200: FactorPage, **_ERRORS},
+    response={200: FactorPage, **ERRORS},
     summary="Emission factors of the published datasets",
     description="Filter by dataset, category (exact or prefix like 'air.'), energy scope and "
     "kind. Needs scope carbon:read.",
@@ -387,28 +388,22 @@ def factors(request: HttpRequest, filters: Query[FactorFilters]):
     if filters.kind:
         qs = qs.filter(kind=filters.kind)
     qs = qs.order_by("dataset__slug", "-dataset__version", "category", "energy_scope", "id")
-    count = qs.count()
-    start = (filters.page - 1) * filters.page_size
+    return page_out(qs, filters.page, filters.page_size, _factor_row_out)
+
+
+def _factor_row_out(f: EmissionFactor) -> dict[str, Any]:
     return {
-        "count": count,
-        "page": filters.page,
-        "page_size": filters.page_size,
-        "items": [
-            {
-                "id": f.pk,
-                "category": f.category,
-                "kind": f.kind,
-                "energy_scope": f.energy_scope,
-                "radiative_forcing": f.radiative_forcing,
-                "value": calculation.dec(f.value),
-                "unit": f.unit,
-                "region": f.region,
-                "description": f.description,
-                "dataset": f.dataset.label,
-                "source_label": f.source_label,
-            }
-            for f in qs[start : start + filters.page_size]
-        ],
+        "id": f.pk,
+        "category": f.category,
+        "kind": f.kind,
+        "energy_scope": f.energy_scope,
+        "radiative_forcing": f.radiative_forcing,
+        "value": calculation.dec(f.value),
+        "unit": f.unit,
+        "region": f.region,
+        "description": f.description,
+        "dataset": f.dataset.label,
+        "source_label": f.source_label,
     }
 
 
@@ -441,10 +436,7 @@ class OrderOut(Schema):
     footprint: FootprintSummary | None
 
 
-class OrderPage(Schema):
-    count: int
-    page: int
-    page_size: int
+class OrderPage(PageOut):
     items: list[OrderOut]
 
 
@@ -609,7 +601,7 @@ class OrderFilters(Schema):
 
 @router.get(
     "/orders",
-    response={200: OrderPage, **_ERRORS},
+    response={200: OrderPage, **ERRORS},
     summary="Orders with their current footprint totals",
     description="Filter by period (`from`, `to`), transport mode, site and status; sort by "
     "order date, order number, WTW or t·km; paginated. Needs scope carbon:read.",
@@ -636,15 +628,8 @@ def list_orders(request: HttpRequest, filters: Query[OrderFilters]):
                 )
             )
         )
-    count = qs.count()
-    start = (filters.page - 1) * filters.page_size
     page = qs.order_by(*SORTS[filters.sort]).prefetch_related(_LEG_CATEGORIES)
-    return {
-        "count": count,
-        "page": filters.page,
-        "page_size": filters.page_size,
-        "items": [_order_out(o) for o in page[start : start + filters.page_size]],
-    }
+    return page_out(page, filters.page, filters.page_size, _order_out)
 
 
 def _get_order(c: Caller, order_id: int) -> Order:
@@ -656,7 +641,7 @@ def _get_order(c: Caller, order_id: int) -> Order:
 
 @router.get(
     "/orders/{int:order_id}",
-    response={200: OrderDetailOut, **_ERRORS},
+    response={200: OrderDetailOut, **ERRORS},
     summary="One order with its lines, shipments, legs and current footprint totals",
 )
 def get_order(request: HttpRequest, order_id: int):
@@ -687,7 +672,7 @@ class SnapshotOut(Schema):
 
 @router.get(
     "/orders/{int:order_id}/footprint",
-    response={200: SnapshotOut, **_ERRORS},
+    response={200: SnapshotOut, **ERRORS},
     summary="The order's current calculation snapshot with its per-leg breakdown",
     description="Per-leg TTW/WTT/WTW, totals, data quality and Scope 2, the factors used with "
     "their source rows, the dataset versions and the method version. 404 when the order has "
@@ -794,14 +779,6 @@ class UpsertOut(OrderDetailOut):
     created: bool
 
 
-def _organisation(c: Caller, slug: str) -> Organisation:
-    """The organisation named in the path, if the caller reaches it (else 404)."""
-    organisation = c.organisations().filter(slug=slug).first()
-    if organisation is None:
-        raise Http404
-    return organisation
-
-
 def _require_member(c: Caller, organisation: Organisation) -> None:
     """Tokens write with the carbon:write scope; people need the member role or above."""
     if c.token is not None:
@@ -850,7 +827,7 @@ def _order_data(external_id: str, payload: OrderIn) -> order_actions.OrderData:
 
 @router.put(
     "/organisations/{slug}/orders/{external_id}",
-    response={200: UpsertOut, 201: UpsertOut, **_ERRORS},
+    response={200: UpsertOut, 201: UpsertOut, **ERRORS},
     summary="Create or replace an order by its external id (idempotent)",
     description=(
         "The order number in your system is the key, within the organisation `slug`: the same "
@@ -867,7 +844,7 @@ def upsert_order(
 ):
     c = caller(request)
     c.require_scope(WRITE)
-    organisation = _organisation(c, slug)
+    organisation = organisation_named(c, slug)
     _require_member(c, organisation)
     if payload is None:
         raise ApiError(422, "validation_error", "body: the order is required.", "body")
@@ -884,7 +861,7 @@ def upsert_order(
 
 @router.get(
     "/organisations/{slug}/orders/{external_id}",
-    response={200: OrderDetailOut, **_ERRORS},
+    response={200: OrderDetailOut, **ERRORS},
     summary="One order by its external id",
 )
 def get_order_by_external_id(request: HttpRequest, slug: str, external_id: str):
@@ -892,7 +869,7 @@ def get_order_by_external_id(request: HttpRequest, slug: str, external_id: str):
     c.require_scope(READ)
     order = (
         _detail_queryset(c)
-        .filter(organisation=_organisation(c, slug), external_id=external_id)
+        .filter(organisation=organisation_named(c, slug), external_id=external_id)
         .first()
     )
     if order is None:
@@ -973,7 +950,7 @@ def _job_out(job: ImportJob) -> dict[str, Any]:
 
 @router.post(
     "/organisations/{slug}/order-imports",
-    response={202: ImportJobOut, 400: ErrorOut, **_ERRORS},
+    response={202: ImportJobOut, 400: ErrorOut, **ERRORS},
     summary="Import orders from a CSV file (POST /organisations/{slug}/order-imports)",
     description=(
         "Upload a CSV (multipart field `file`, UTF-8, one row per transport leg; columns "
@@ -996,7 +973,7 @@ def import_orders(
 ):
     c = caller(request)
     c.require_scope(WRITE)
-    organisation = _organisation(c, slug)
+    organisation = organisation_named(c, slug)
     _require_member(c, organisation)
     if file is None:
         raise ApiError(422, "validation_error", "file: a CSV file is required.", "file")
@@ -1012,7 +989,7 @@ def import_orders(
 
 @router.get(
     "/organisations/{slug}/order-imports/{int:job_id}",
-    response={200: ImportJobOut, **_ERRORS},
+    response={200: ImportJobOut, **ERRORS},
     summary="An order import: status, progress and the full error report",
     description="Status (pending, running, succeeded, failed), phase, rows done of the total, "
     "the summary and every problem found (row, column, value, reason). Needs scope "
@@ -1021,9 +998,8 @@ def import_orders(
 def get_order_import(request: HttpRequest, slug: str, job_id: int):
     c = caller(request)
     c.require_scope(READ)
-    organisation = _organisation(c, slug)
-    if c.token is None and not has_perm(c.user, PERM_IMPORT, organisation):
-        raise ApiError(403, "permission_denied", "Only members and admins see order imports.")
+    organisation = organisation_named(c, slug)
+    require_perm(c, PERM_IMPORT, organisation, "Only members and admins see order imports.")
     job = ImportJob.objects.filter(organisation=organisation, pk=job_id).first()
     if job is None:
         raise Http404

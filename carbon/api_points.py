@@ -15,7 +15,7 @@ import datetime as dt
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet, prefetch_related_objects
+from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -24,6 +24,14 @@ from wagtail.images.models import SourceImageIOError
 
 from carbon import idempotency, ledger
 from carbon import redemptions as actions
+from carbon.api_common import (
+    ERRORS,
+    MAX_PAGE_SIZE,
+    PageOut,
+    organisation_named,
+    page_out,
+    require_perm,
+)
 from carbon.catalogue import service_description, service_name
 from carbon.exceptions import IdempotencyConflict, PointsError
 from carbon.models import (
@@ -38,19 +46,15 @@ from carbon.models import (
 from portal.api import ApiError, Caller, ErrorOut, api, caller
 from portal.api_scopes import register_scope
 from portal.models import Organisation
-from portal.permissions import has_perm
 
 READ = "points:read"
 WRITE = "points:write"
 register_scope(READ, "Read the points balance, ledger, service catalogue and redemptions")
 register_scope(WRITE, "Redeem points for services and cancel redemptions")
 
-MAX_PAGE_SIZE = 200
 IMAGE_SPEC = "fill-480x270"
 
 router = Router(tags=["points"])
-
-_ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 IDEMPOTENCY_PARAMETER = {
     "name": idempotency.HEADER,
@@ -79,10 +83,7 @@ def _organisation(c: Caller, slug: str | None) -> Organisation:
             raise Http404
         return organisation
     if slug:
-        organisation = c.organisations().filter(slug=slug).first()
-        if organisation is None:
-            raise Http404
-        return organisation
+        return organisation_named(c, slug)
     mine = list(Organisation.objects.for_member(c.user)[:2])
     if len(mine) == 1:
         return mine[0]
@@ -94,28 +95,30 @@ def _organisation(c: Caller, slug: str | None) -> Organisation:
     )
 
 
-def _require(c: Caller, perm: str, organisation: Organisation, message: str) -> None:
-    if c.token is None and not has_perm(c.user, perm, organisation):
-        raise ApiError(403, "permission_denied", message)
+def _acting(
+    request: HttpRequest, slug: str | None, scope: str, perm: str, refusal: str
+) -> tuple[Caller, Organisation]:
+    """The caller, with `scope`, and the organisation they act for, where people need `perm`
+    (else 403 with `refusal`)."""
+    c = caller(request)
+    c.require_scope(scope)
+    organisation = _organisation(c, slug)
+    require_perm(c, perm, organisation, refusal)
+    return c, organisation
 
 
 def _reader(request: HttpRequest, slug: str | None) -> tuple[Caller, Organisation]:
-    c = caller(request)
-    c.require_scope(READ)
-    organisation = _organisation(c, slug)
-    _require(
-        c, actions.PERM_VIEW_POINTS, organisation, "Only members of the organisation see points."
+    return _acting(
+        request,
+        slug,
+        READ,
+        actions.PERM_VIEW_POINTS,
+        "Only members of the organisation see points.",
     )
-    return c, organisation
 
 
 def _chinese() -> bool:
     return (translation.get_language() or "").lower().startswith("zh")
-
-
-def _page(qs: QuerySet, page: int, page_size: int) -> tuple[int, list]:
-    start = (page - 1) * page_size
-    return qs.count(), list(qs[start : start + page_size])
 
 
 # --- GET /points/balance
@@ -164,7 +167,7 @@ def _lot(lot: Any) -> dict[str, Any]:
 
 @router.get(
     "/points/balance",
-    response={200: BalanceOut, **_ERRORS},
+    response={200: BalanceOut, **ERRORS},
     exclude_unset=True,
     summary="The organisation's points balances and the policy that earns them",
     description=(
@@ -238,17 +241,18 @@ class LedgerFilters(Schema):
     page_size: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
 
 
-class LedgerPage(Schema):
+class OrganisationOut(Schema):
     organisation: str
-    count: int
-    page: int
-    page_size: int
+
+
+# Pydantic lists the fields of the last base first: organisation, count, page, page_size, items.
+class LedgerPage(PageOut, OrganisationOut):
     items: list[EntryOut]
 
 
 @router.get(
     "/points/ledger",
-    response={200: LedgerPage, **_ERRORS},
+    response={200: LedgerPage, **ERRORS},
     summary="The points statement: every ledger entry, newest first",
     description=(
         "Append-only entries (earned, activated, held, redeemed, released, expired, reversed, "
@@ -267,29 +271,23 @@ def points_ledger(request: HttpRequest, filters: Query[LedgerFilters]):
     if filters.date_to:
         qs = qs.filter(created_at__date__lte=filters.date_to)
     qs = qs.select_related("order").order_by("-created_at", "-id")
-    count, entries = _page(qs, filters.page, filters.page_size)
+    return {"organisation": org.slug, **page_out(qs, filters.page, filters.page_size, _entry_out)}
+
+
+def _entry_out(e: LedgerEntry) -> dict[str, Any]:
     return {
-        "organisation": org.slug,
-        "count": count,
-        "page": filters.page,
-        "page_size": filters.page_size,
-        "items": [
-            {
-                "id": e.pk,
-                "kind": e.kind,
-                "kind_label": e.get_kind_display(),
-                "points": e.points,
-                "pending_delta": e.pending_delta,
-                "available_delta": e.available_delta,
-                "held_delta": e.held_delta,
-                "order": e.order.external_id if e.order_id else None,
-                "redemption_id": e.redemption_id,
-                "expires_on": e.expires_on,
-                "reason": e.reason,
-                "created_at": e.created_at,
-            }
-            for e in entries
-        ],
+        "id": e.pk,
+        "kind": e.kind,
+        "kind_label": e.get_kind_display(),
+        "points": e.points,
+        "pending_delta": e.pending_delta,
+        "available_delta": e.available_delta,
+        "held_delta": e.held_delta,
+        "order": e.order.external_id if e.order_id else None,
+        "redemption_id": e.redemption_id,
+        "expires_on": e.expires_on,
+        "reason": e.reason,
+        "created_at": e.created_at,
     }
 
 
@@ -329,7 +327,7 @@ def _image_url(request: HttpRequest, service: Service) -> str | None:
 
 @router.get(
     "/catalogue",
-    response={200: CatalogueOut, **_ERRORS},
+    response={200: CatalogueOut, **ERRORS},
     summary="Services offered today, with whether your organisation may redeem them",
     description=(
         "Every service offered today, in sort order: name and description in the request "
@@ -417,11 +415,7 @@ class RedemptionIn(Schema):
     )
 
 
-class RedemptionPage(Schema):
-    organisation: str
-    count: int
-    page: int
-    page_size: int
+class RedemptionPage(PageOut, OrganisationOut):
     items: list[RedemptionOut]
 
 
@@ -446,7 +440,10 @@ def _redemption_out(redemption: Redemption, organisation: Organisation) -> dict[
 
 
 def _result(redemption: Redemption, organisation: Organisation) -> dict[str, Any]:
-    account = PointsAccount.objects.get(organisation=organisation)
+    # A new request carries the balances its hold returned; a repeat reads them.
+    account = getattr(redemption, "balances_after", None) or PointsAccount.objects.get(
+        organisation=organisation
+    )
     return {
         **_redemption_out(redemption, organisation),
         "balances": {
@@ -503,7 +500,7 @@ def _redeem(
         201: RedemptionResultOut,
         400: ErrorOut,
         409: ErrorOut,
-        **_ERRORS,
+        **ERRORS,
     },
     summary="Redeem points for a service (Idempotency-Key required)",
     description=(
@@ -528,10 +525,13 @@ def _redeem(
     openapi_extra={"parameters": [IDEMPOTENCY_PARAMETER]},
 )
 def create_redemption(request: HttpRequest, response: HttpResponse, payload: RedemptionIn):
-    c = caller(request)
-    c.require_scope(WRITE)
-    organisation = _organisation(c, payload.organisation)
-    _require(c, actions.PERM_REDEEM, organisation, "Only members and admins may redeem points.")
+    c, organisation = _acting(
+        request,
+        payload.organisation,
+        WRITE,
+        actions.PERM_REDEEM,
+        "Only members and admins may redeem points.",
+    )
     key = request.headers.get(idempotency.HEADER, "")
     if not key:
         raise ApiError(
@@ -587,7 +587,7 @@ class RedemptionFilters(Schema):
 
 @router.get(
     "/redemptions",
-    response={200: RedemptionPage, **_ERRORS},
+    response={200: RedemptionPage, **ERRORS},
     summary="The organisation's redemptions, newest first",
     description="Filter by `status` (requested, fulfilled, rejected, cancelled); paginated. "
     "Needs scope points:read; people need the viewer role.",
@@ -598,17 +598,19 @@ def list_redemptions(request: HttpRequest, filters: Query[RedemptionFilters]):
     if filters.status:
         qs = qs.filter(status=filters.status)
     qs = qs.select_related("service", "site").order_by("-requested_at", "-id")
-    count, page = _page(qs, filters.page, filters.page_size)
     return {
         "organisation": org.slug,
-        "count": count,
-        "page": filters.page,
-        "page_size": filters.page_size,
-        "items": [_redemption_out(r, org) for r in page],
+        **page_out(qs, filters.page, filters.page_size, lambda r: _redemption_out(r, org)),
     }
 
 
-def _get_redemption(c: Caller, redemption_id: int) -> Redemption:
+def _redemption(
+    request: HttpRequest, redemption_id: int, scope: str, perm: str, refusal: str
+) -> tuple[Caller, Redemption]:
+    """The caller, with `scope`, and one redemption of the organisations they reach (another
+    organisation's is 404), where people need `perm` (else 403 with `refusal`)."""
+    c = caller(request)
+    c.require_scope(scope)
     redemption = (
         Redemption.objects.filter(pk=redemption_id, organisation__in=c.organisations())
         .select_related("service", "site", "organisation")
@@ -616,24 +618,23 @@ def _get_redemption(c: Caller, redemption_id: int) -> Redemption:
     )
     if redemption is None:
         raise Http404
-    return redemption
+    require_perm(c, perm, redemption.organisation, refusal)
+    return c, redemption
 
 
 @router.get(
     "/redemptions/{int:redemption_id}",
-    response={200: RedemptionOut, **_ERRORS},
+    response={200: RedemptionOut, **ERRORS},
     summary="One redemption: its status, and when and by whom it is delivered",
     description="Needs scope points:read; people need the viewer role. Another organisation's "
     "redemption is 404.",
 )
 def get_redemption(request: HttpRequest, redemption_id: int):
-    c = caller(request)
-    c.require_scope(READ)
-    redemption = _get_redemption(c, redemption_id)
-    _require(
-        c,
+    _, redemption = _redemption(
+        request,
+        redemption_id,
+        READ,
         actions.PERM_VIEW_POINTS,
-        redemption.organisation,
         "Only members of the organisation see its redemptions.",
     )
     return _redemption_out(redemption, redemption.organisation)
@@ -641,7 +642,7 @@ def get_redemption(request: HttpRequest, redemption_id: int):
 
 @router.post(
     "/redemptions/{int:redemption_id}/cancel",
-    response={200: RedemptionResultOut, **_ERRORS},
+    response={200: RedemptionResultOut, **ERRORS},
     summary="Cancel a redemption before it is fulfilled; its points are released",
     description=(
         "200 with the cancelled redemption and the balances after it. Cancelling again "
@@ -651,13 +652,14 @@ def get_redemption(request: HttpRequest, redemption_id: int):
     ),
 )
 def cancel_redemption(request: HttpRequest, redemption_id: int):
-    c = caller(request)
-    c.require_scope(WRITE)
-    redemption = _get_redemption(c, redemption_id)
-    organisation = redemption.organisation
-    _require(
-        c, actions.PERM_REDEEM, organisation, "Only members and admins may cancel redemptions."
+    c, redemption = _redemption(
+        request,
+        redemption_id,
+        WRITE,
+        actions.PERM_REDEEM,
+        "Only members and admins may cancel redemptions.",
     )
+    organisation = redemption.organisation
     redemption = actions.cancel(redemption, c.user)
     return _result(redemption, organisation)
 

@@ -16,31 +16,41 @@ from django.db.models import Prefetch
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
-from django.utils.formats import date_format
 from django.utils.functional import cached_property
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django.views import View
-from django.views.generic import FormView, TemplateView
+from django.views.generic import TemplateView
 from wagtail import hooks
-from wagtail.admin.ui.components import Component
 from wagtail.admin.ui.tables import (
     BooleanColumn,
     Column,
     DateColumn,
-    StatusTagColumn,
     Table,
     UserColumn,
 )
-from wagtail.admin.views.generic import CreateView, EditView, IndexView, InspectView
-from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.admin.views.generic import CreateView, IndexView, InspectView
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.admin.widgets import HeaderButton
-from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
 from carbon import datasets, declarations
+from carbon.admin_common import (
+    ActionFormView,
+    ConfirmForm,
+    DraftOnlyEditView,
+    DraftOnlyInspectView,
+    DraftOnlyPermissionPolicy,
+    Html,
+    ObjectActionMixin,
+    ObjectActionsViewSetMixin,
+    definition_list,
+    format_when,
+    format_who,
+    inspect_field,
+    status_column,
+)
 from carbon.forms import ImportForm as OrderImportForm
 from carbon.importer import COLUMNS, start_import
 from carbon.models import (
@@ -59,30 +69,17 @@ from carbon.models import (
     Shipment,
 )
 from portal import audit
-from portal.exceptions import PermissionDeniedError
 from portal.models import Organisation
 from portal.wagtail_hooks import IndexQuerysetMixin, ReadOnlyPermissionPolicy
 
 # --- permissions
 
 
-class DatasetPermissionPolicy(ModelPermissionPolicy):
-    """Datasets are edited only while they are drafts and are never deleted: a published dataset
-    is evidence (the model refuses changes too)."""
-
-    def user_has_permission(self, user, action):
-        return action != "delete" and super().user_has_permission(user, action)
-
-    def user_has_any_permission(self, user, actions):
-        return any(self.user_has_permission(user, action) for action in actions)
-
-    def user_has_permission_for_instance(self, user, action, instance):
-        if action == "change" and instance.status != DatasetStatus.DRAFT:
-            return False
-        return self.user_has_permission(user, action)
-
-
-register_permission_policy(FactorDataset, DatasetPermissionPolicy(FactorDataset))
+# Datasets are edited only while they are drafts and are never deleted: a published dataset is
+# evidence (the model refuses changes too).
+register_permission_policy(
+    FactorDataset, DraftOnlyPermissionPolicy(FactorDataset, draft_status=DatasetStatus.DRAFT)
+)
 register_permission_policy(EmissionFactor, ReadOnlyPermissionPolicy(EmissionFactor))
 # Declarations change only through verify/reject, imports only through an upload, orders only
 # through the import and the API: the admin never edits them as forms.
@@ -93,11 +90,6 @@ register_permission_policy(Order, ReadOnlyPermissionPolicy(Order))
 # Uploading an order file is an `add_importjob` (granted to the sustainability role in
 # CarbonConfig.ready()), checked by the upload view itself since the read-only policy hides "add".
 PERM_UPLOAD_ORDERS = "carbon.add_importjob"
-
-
-def _require_manager(request) -> None:
-    if not datasets.can_manage_datasets(request.user):
-        raise PermissionDenied
 
 
 # --- dataset views
@@ -157,16 +149,11 @@ class DatasetCreateView(CreateView):
         return datasets.create_draft_dataset(by=self.request.user, request=self.request, **fields)
 
 
-class DatasetEditView(EditView):
-    def dispatch(self, request, *args, **kwargs):
-        dataset = get_object_or_404(FactorDataset, pk=kwargs.get("pk"))
-        if dataset.status != DatasetStatus.DRAFT:
-            messages.error(
-                request,
-                _("Only a draft can be edited. Make a new version to correct a published dataset."),
-            )
-            return redirect(reverse(self.inspect_url_name, args=(dataset.pk,)))
-        return super().dispatch(request, *args, **kwargs)
+class DatasetEditView(DraftOnlyEditView):
+    draft_status = DatasetStatus.DRAFT
+    not_draft_message = _(
+        "Only a draft can be edited. Make a new version to correct a published dataset."
+    )
 
     def save_instance(self):
         return datasets.update_draft_dataset(
@@ -174,15 +161,11 @@ class DatasetEditView(EditView):
         )
 
 
-class DatasetInspectView(InspectView):
+class DatasetInspectView(DraftOnlyInspectView):
     """The citation, the workflow state and every factor of a dataset."""
 
     viewset = None  # set by the viewset
-
-    def get_edit_url(self):
-        if self.object.status == DatasetStatus.DRAFT:
-            return super().get_edit_url()
-        return None
+    draft_status = DatasetStatus.DRAFT
 
     @cached_property
     def header_more_buttons(self):
@@ -234,13 +217,9 @@ class DatasetInspectView(InspectView):
             }
         factors = ds.factors.order_by("category", "energy_scope", "radiative_forcing", "region")
         context["fields"] = [
-            {"label": _("Workflow"), "value": state, "component": None},
+            inspect_field(_("Workflow"), state),
             *context["fields"],
-            {
-                "label": _("Factors (%(n)s)") % {"n": factors.count()},
-                "value": "",
-                "component": factor_table(factors),
-            },
+            inspect_field(_("Factors (%(n)s)") % {"n": factors.count()}, "", factor_table(factors)),
         ]
         return context
 
@@ -255,34 +234,20 @@ def previous_version(dataset: FactorDataset) -> FactorDataset | None:
     )
 
 
-class DatasetActionMixin(WagtailAdminTemplateMixin):
+class DatasetActionMixin(ObjectActionMixin):
     """Shared by the workflow screens: load the dataset, require sustainability staff."""
 
-    viewset = None
     header_icon = "table"
+    index_label = _("Datasets")
 
-    def dispatch(self, request, *args, **kwargs):
-        _require_manager(request)
-        self.dataset = get_object_or_404(FactorDataset, pk=kwargs["pk"])
-        return super().dispatch(request, *args, **kwargs)
+    def has_permission(self, user) -> bool:
+        return datasets.can_manage_datasets(user)
+
+    def get_object(self) -> FactorDataset:
+        return get_object_or_404(FactorDataset, pk=self.kwargs["pk"])
 
     def get_page_subtitle(self):
-        return str(self.dataset)
-
-    def get_breadcrumbs_items(self):
-        return [
-            *self.breadcrumbs_items,
-            {"url": reverse(self.viewset.get_url_name("index")), "label": _("Datasets")},
-            {"url": self.viewset.url("inspect", self.dataset), "label": str(self.dataset)},
-            {"url": "", "label": self.get_page_title()},
-        ]
-
-    def back(self):
-        return redirect(self.viewset.url("inspect", self.dataset))
-
-
-class ConfirmForm(forms.Form):
-    pass
+        return str(self.object)
 
 
 class ApproveForm(forms.Form):
@@ -304,56 +269,33 @@ class ImportForm(forms.Form):
     )
 
 
-class GenericFormMixin:
-    """Render a FormView with Wagtail's generic form template, posting back to itself."""
-
-    template_name = "wagtailadmin/generic/form.html"
-    submit_button_label = _("Confirm")
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["action_url"] = self.request.path
-        context["submit_button_label"] = self.submit_button_label
-        context["submit_button_active_label"] = self.submit_button_label
-        return context
-
-
-class DatasetFormView(GenericFormMixin, DatasetActionMixin, FormView):
+class DatasetFormView(DatasetActionMixin, ActionFormView):
     form_class = ConfirmForm
-
-    def form_valid(self, form):
-        try:
-            message = self.perform(form)
-        except datasets.DatasetError as exc:
-            messages.error(self.request, str(exc))
-            return self.back()
-        messages.success(self.request, message)
-        return self.back()
+    refused = (datasets.DatasetError,)
 
 
 class ImportFactorsView(DatasetFormView):
     page_title = _("Import factors CSV")
     form_class = ImportForm
     submit_button_label = _("Import")
+    refused = (datasets.FactorFileError, datasets.DatasetError)
 
-    def form_valid(self, form):
-        try:
-            count = datasets.import_factors_csv(
-                self.dataset, form.cleaned_data["file"], by=self.request.user, request=self.request
-            )
-        except datasets.FactorFileError as exc:
-            for problem in exc.errors[:50]:
-                form.add_error("file", str(problem))
-            messages.error(
-                self.request,
-                _("Nothing was imported: %(n)s problem(s) in the file.") % {"n": len(exc.errors)},
-            )
-            return self.form_invalid(form)
-        except datasets.DatasetError as exc:
-            messages.error(self.request, str(exc))
-            return self.back()
-        messages.success(self.request, _("Imported %(n)s factors.") % {"n": count})
-        return self.back()
+    def perform(self, form):
+        count = datasets.import_factors_csv(
+            self.object, form.cleaned_data["file"], by=self.request.user, request=self.request
+        )
+        return _("Imported %(n)s factors.") % {"n": count}
+
+    def refused_response(self, form, exc):
+        if not isinstance(exc, datasets.FactorFileError):
+            return super().refused_response(form, exc)
+        for problem in exc.errors[:50]:
+            form.add_error("file", str(problem))
+        messages.error(
+            self.request,
+            _("Nothing was imported: %(n)s problem(s) in the file.") % {"n": len(exc.errors)},
+        )
+        return self.form_invalid(form)
 
 
 class SubmitDatasetView(DatasetFormView):
@@ -361,7 +303,7 @@ class SubmitDatasetView(DatasetFormView):
     submit_button_label = _("Submit for approval")
 
     def perform(self, form):
-        datasets.submit_for_approval(self.dataset, self.request.user, request=self.request)
+        datasets.submit_for_approval(self.object, self.request.user, request=self.request)
         return _("Submitted. Another sustainability staff member must approve it.")
 
 
@@ -371,17 +313,17 @@ class ApproveDatasetView(DatasetFormView):
     submit_button_label = _("Approve and publish")
 
     def get_initial(self):
-        previous = self.dataset.supersedes
+        previous = self.object.supersedes
         return {"make_default": bool(previous and previous.is_default)}
 
     def perform(self, form):
         datasets.approve_and_publish(
-            self.dataset,
+            self.object,
             self.request.user,
             make_default=form.cleaned_data["make_default"],
             request=self.request,
         )
-        return _("Published %(label)s.") % {"label": self.dataset.label}
+        return _("Published %(label)s.") % {"label": self.object.label}
 
 
 class NewVersionView(DatasetFormView):
@@ -389,7 +331,7 @@ class NewVersionView(DatasetFormView):
     submit_button_label = _("Create draft version")
 
     def form_valid(self, form):
-        draft = datasets.create_new_version(self.dataset, self.request.user, request=self.request)
+        draft = datasets.create_new_version(self.object, self.request.user, request=self.request)
         messages.success(self.request, _("Draft %(label)s created.") % {"label": draft.label})
         return redirect(self.viewset.url("inspect", draft))
 
@@ -400,20 +342,14 @@ class CompareDatasetView(DatasetActionMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        previous = previous_version(self.dataset)
+        previous = previous_version(self.object)
         if previous is None:
-            context["fields"] = [
-                {"label": _("Previous version"), "value": _("None"), "component": None}
-            ]
+            context["fields"] = [inspect_field(_("Previous version"), _("None"))]
             return context
-        diff = datasets.compare_datasets(previous, self.dataset)
+        diff = datasets.compare_datasets(previous, self.object)
         context["fields"] = [
-            {
-                "label": _("Compared"),
-                "value": f"{previous.label} → {self.dataset.label}",
-                "component": None,
-            },
-            {"label": _("Unchanged factors"), "value": diff.unchanged, "component": None},
+            inspect_field(_("Compared"), f"{previous.label} → {self.object.label}"),
+            inspect_field(_("Unchanged factors"), diff.unchanged),
         ]
         for label, rows in (
             (_("Changed"), diff.changed),
@@ -421,16 +357,12 @@ class CompareDatasetView(DatasetActionMixin, TemplateView):
             (_("Removed"), diff.removed),
         ):
             context["fields"].append(
-                {
-                    "label": f"{label} ({len(rows)})",
-                    "value": "-",
-                    "component": change_table(rows) if rows else None,
-                }
+                inspect_field(f"{label} ({len(rows)})", "-", change_table(rows) if rows else None)
             )
         return context
 
 
-class FactorDatasetViewSet(ModelViewSet):
+class FactorDatasetViewSet(ObjectActionsViewSetMixin, ModelViewSet):
     model = FactorDataset
     name = "carbon_datasets"
     icon = "table"
@@ -460,25 +392,13 @@ class FactorDatasetViewSet(ModelViewSet):
         "created_by",
         "notes",
     ]
-
-    def url(self, view_name: str, dataset: FactorDataset) -> str:
-        return reverse(self.get_url_name(view_name), args=(dataset.pk,))
-
-    def get_inspect_view_kwargs(self, **kwargs):
-        return super().get_inspect_view_kwargs(viewset=self, **kwargs)
-
-    def _action(self, view_class):
-        return view_class.as_view(viewset=self)
-
-    def get_urlpatterns(self):
-        return [
-            *super().get_urlpatterns(),
-            path("import/<int:pk>/", self._action(ImportFactorsView), name="import"),
-            path("submit/<int:pk>/", self._action(SubmitDatasetView), name="submit"),
-            path("approve/<int:pk>/", self._action(ApproveDatasetView), name="approve"),
-            path("new-version/<int:pk>/", self._action(NewVersionView), name="new_version"),
-            path("compare/<int:pk>/", self._action(CompareDatasetView), name="compare"),
-        ]
+    object_actions = {
+        "import": ImportFactorsView,
+        "submit": SubmitDatasetView,
+        "approve": ApproveDatasetView,
+        "new_version": NewVersionView,
+        "compare": CompareDatasetView,
+    }
 
 
 class EmissionFactorViewSet(IndexQuerysetMixin, ModelViewSet):
@@ -526,40 +446,6 @@ class ProductViewSet(ModelViewSet):
     inspect_view_enabled = True
 
 
-# --- shared pieces
-
-
-class Html(Component):
-    """A fragment of already-escaped HTML (format_html) as an inspect-view field value."""
-
-    def __init__(self, html):
-        self.html = html
-
-    def render_html(self, parent_context=None):
-        return self.html
-
-
-def _when(value) -> str:
-    return date_format(value, "DATETIME_FORMAT") if value else "—"
-
-
-def _who(user) -> str:
-    if user is None:
-        return "—"
-    return (user.get_full_name() or "").strip() or str(user)
-
-
-def _dl(rows) -> Html:
-    """A small definition list for a summary above a confirmation form."""
-    return Html(format_html("<dl>{}</dl>", format_html_join("", "<dt>{}</dt><dd>{}</dd>", rows)))
-
-
-class ActionFormView(GenericFormMixin, WagtailAdminTemplateMixin, FormView):
-    """A confirmation form on one object, rendered with Wagtail's generic form template."""
-
-    viewset = None
-
-
 # --- green-power declarations
 
 
@@ -569,8 +455,8 @@ def _decided_text(declaration: GreenPowerDeclaration) -> str:
         "customer submits a new declaration to change it."
     ) % {
         "status": declaration.get_status_display().lower(),
-        "who": _who(declaration.verified_by),
-        "when": _when(declaration.verified_at),
+        "who": format_who(declaration.verified_by),
+        "when": format_when(declaration.verified_at),
     }
 
 
@@ -633,10 +519,7 @@ class DeclarationInspectView(InspectView):
             )
         else:
             decision = _decided_text(decl)
-        context["fields"] = [
-            {"label": _("Decision"), "value": decision, "component": None},
-            *context["fields"],
-        ]
+        context["fields"] = [inspect_field(_("Decision"), decision), *context["fields"]]
         return context
 
 
@@ -662,37 +545,29 @@ class DeclarationDecisionView(ActionFormView):
 
     header_icon = "check"
     template_name = "carbon/admin/declaration_decision.html"
+    index_label = _("Declarations")
+    refused = (declarations.DeclarationError,)
 
-    def dispatch(self, request, *args, **kwargs):
-        if not declarations.can_verify(request.user):
-            raise PermissionDenied
-        self.declaration = get_object_or_404(
+    def has_permission(self, user) -> bool:
+        return declarations.can_verify(user)
+
+    def get_object(self) -> GreenPowerDeclaration:
+        return get_object_or_404(
             GreenPowerDeclaration.objects.select_related("organisation", "site", "verified_by"),
-            pk=kwargs["pk"],
+            pk=self.kwargs["pk"],
         )
-        if self.declaration.status != DeclarationStatus.PENDING:
-            messages.error(request, _decided_text(self.declaration))
-            return self.back()
-        return super().dispatch(request, *args, **kwargs)
 
-    def back(self):
-        return redirect(self.viewset.url("inspect", self.declaration))
+    def refusal(self) -> str | None:
+        if self.object.status != DeclarationStatus.PENDING:
+            return _decided_text(self.object)
+        return None
 
     def get_page_subtitle(self):
-        return str(self.declaration)
+        return str(self.object)
 
-    def get_breadcrumbs_items(self):
-        return [
-            *self.breadcrumbs_items,
-            {"url": reverse(self.viewset.get_url_name("index")), "label": _("Declarations")},
-            {"url": self.viewset.url("inspect", self.declaration), "label": str(self.declaration)},
-            {"url": "", "label": self.get_page_title()},
-        ]
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        decl = self.declaration
-        context["summary"] = _dl(
+    def summary(self):
+        decl = self.object
+        return definition_list(
             [
                 (_("Organisation"), decl.organisation),
                 (_("Site"), decl.site),
@@ -701,18 +576,10 @@ class DeclarationDecisionView(ActionFormView):
                 (_("Instrument"), decl.get_instrument_display()),
             ]
         )
-        return context
 
-    def form_valid(self, form):
-        try:
-            self.perform(form.cleaned_data["note"])
-        except PermissionDeniedError as exc:
-            raise PermissionDenied(exc.message) from exc
-        except declarations.DeclarationError as exc:
-            messages.error(self.request, exc.message)
-            return self.back()
-        messages.success(self.request, self.success_message % {"decl": self.declaration})
-        return self.back()
+    def perform(self, form):
+        self.decide(form.cleaned_data["note"])
+        return self.success_message % {"decl": self.object}
 
 
 class VerifyDeclarationView(DeclarationDecisionView):
@@ -723,9 +590,9 @@ class VerifyDeclarationView(DeclarationDecisionView):
         "Verified %(decl)s. The site's orders in the period are being recalculated with it."
     )
 
-    def perform(self, note):
+    def decide(self, note):
         declarations.verify_declaration(
-            self.declaration, self.request.user, note=note, request=self.request
+            self.object, self.request.user, note=note, request=self.request
         )
 
 
@@ -736,10 +603,8 @@ class RejectDeclarationView(DeclarationDecisionView):
     submit_button_label = _("Reject")
     success_message = _("Rejected %(decl)s. The customer sees your note.")
 
-    def perform(self, note):
-        declarations.reject_declaration(
-            self.declaration, note, self.request.user, request=self.request
-        )
+    def decide(self, note):
+        declarations.reject_declaration(self.object, note, self.request.user, request=self.request)
 
 
 class EvidenceDownloadView(View):
@@ -770,7 +635,7 @@ class EvidenceDownloadView(View):
         return response
 
 
-class GreenPowerDeclarationViewSet(IndexQuerysetMixin, ModelViewSet):
+class GreenPowerDeclarationViewSet(ObjectActionsViewSetMixin, IndexQuerysetMixin, ModelViewSet):
     model = GreenPowerDeclaration
     name = "carbon_declarations"
     icon = "circle-check"
@@ -784,13 +649,7 @@ class GreenPowerDeclarationViewSet(IndexQuerysetMixin, ModelViewSet):
         Column("period", label=_("Period"), accessor=_period, sort_key="period_start"),
         Column("green_ratio", label=_("Green ratio"), accessor=_ratio, sort_key="green_ratio"),
         "instrument",
-        StatusTagColumn(
-            "status",
-            label=_("Status"),
-            accessor="get_status_display",
-            primary=lambda d: d.status == DeclarationStatus.PENDING,
-            sort_key="status",
-        ),
+        status_column(lambda d: d.status == DeclarationStatus.PENDING),
         UserColumn("submitted_by", label=_("Submitted by")),
         DateColumn(
             "submitted_at",
@@ -822,21 +681,14 @@ class GreenPowerDeclarationViewSet(IndexQuerysetMixin, ModelViewSet):
     ]
     copy_view_enabled = False
     ordering = ["-submitted_at"]
+    object_actions = {"verify": VerifyDeclarationView, "reject": RejectDeclarationView}
 
     def get_queryset(self, request):
         return GreenPowerDeclaration.objects.select_related("organisation", "site", "submitted_by")
 
-    def url(self, view_name: str, declaration: GreenPowerDeclaration) -> str:
-        return reverse(self.get_url_name(view_name), args=(declaration.pk,))
-
-    def get_inspect_view_kwargs(self, **kwargs):
-        return super().get_inspect_view_kwargs(viewset=self, **kwargs)
-
     def get_urlpatterns(self):
         return [
             *super().get_urlpatterns(),
-            path("verify/<int:pk>/", VerifyDeclarationView.as_view(viewset=self), name="verify"),
-            path("reject/<int:pk>/", RejectDeclarationView.as_view(viewset=self), name="reject"),
             path("evidence/<int:pk>/", EvidenceDownloadView.as_view(), name="evidence"),
         ]
 
@@ -923,13 +775,13 @@ class ImportJobInspectView(InspectView):
                 "n": len(errors),
             }
         context["fields"] = [
-            {"label": _("Progress"), "value": _progress_text(job), "component": None},
+            inspect_field(_("Progress"), _progress_text(job)),
             *context["fields"],
-            {
-                "label": label,
-                "value": _("No problems found.") if job.is_finished else "—",
-                "component": error_table(shown) if shown else None,
-            },
+            inspect_field(
+                label,
+                _("No problems found.") if job.is_finished else "—",
+                error_table(shown) if shown else None,
+            ),
         ]
         return context
 
@@ -955,18 +807,10 @@ class UploadOrdersView(ActionFormView):
     header_icon = "upload"
     form_class = UploadOrdersForm
     submit_button_label = _("Upload and import")
+    index_label = _("Order imports")
 
-    def dispatch(self, request, *args, **kwargs):
-        if not request.user.has_perm(PERM_UPLOAD_ORDERS):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
-
-    def get_breadcrumbs_items(self):
-        return [
-            *self.breadcrumbs_items,
-            {"url": reverse(self.viewset.get_url_name("index")), "label": _("Order imports")},
-            {"url": "", "label": self.get_page_title()},
-        ]
+    def has_permission(self, user) -> bool:
+        return user.has_perm(PERM_UPLOAD_ORDERS)
 
     def form_valid(self, form):
         organisation = form.cleaned_data["organisation"]
@@ -998,13 +842,7 @@ class ImportJobViewSet(IndexQuerysetMixin, ModelViewSet):
     list_display = [
         "original_name",
         "organisation",
-        StatusTagColumn(
-            "status",
-            label=_("Status"),
-            accessor="get_status_display",
-            primary=lambda j: j.status == ImportStatus.SUCCEEDED,
-            sort_key="status",
-        ),
+        status_column(lambda j: j.status == ImportStatus.SUCCEEDED),
         Column("rows", label=_("Rows done / total"), accessor=_rows),
         UserColumn("created_by", label=_("Created by")),
         DateColumn("created_at", label=_("Created"), sort_key="created_at"),
@@ -1131,7 +969,7 @@ class OrderInspectView(InspectView):
                 "wtt": _kg(snapshot.wtt_kg),
                 "tkm": _kg(snapshot.tkm),
                 "default": f"{snapshot.default_share * 100:.0f}",
-                "when": _when(snapshot.created_at),
+                "when": format_when(snapshot.created_at),
                 "method": snapshot.method_version,
                 "datasets": ", ".join(
                     str(d.get("label")) for d in snapshot.datasets or [] if isinstance(d, dict)
@@ -1142,17 +980,13 @@ class OrderInspectView(InspectView):
         legs = _breakdown(order, snapshot)
         context["fields"] = [
             *context["fields"],
-            {"label": _("Current footprint"), "value": footprint, "component": None},
-            {
-                "label": _("Lines (%(n)s)") % {"n": len(lines)},
-                "value": "—",
-                "component": line_table(lines) if lines else None,
-            },
-            {
-                "label": _("Legs (%(n)s)") % {"n": len(legs)},
-                "value": "—",
-                "component": leg_table(legs) if legs else None,
-            },
+            inspect_field(_("Current footprint"), footprint),
+            inspect_field(
+                _("Lines (%(n)s)") % {"n": len(lines)}, "—", line_table(lines) if lines else None
+            ),
+            inspect_field(
+                _("Legs (%(n)s)") % {"n": len(legs)}, "—", leg_table(legs) if legs else None
+            ),
         ]
         return context
 

@@ -4,10 +4,8 @@ reversal racing holds, two workers settling one order and concurrent reminder ru
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
-from django.db import connection
 
 from carbon import ledger, tasks
 from carbon.exceptions import InsufficientPoints
@@ -21,35 +19,12 @@ from carbon.models import (
 )
 from portal.models import Role
 from tests.carbon.test_points_ledger import delivered_order, make_policy
+from tests.concurrency import race
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 THREADS = 8
-
-
-def _race(worker, count: int = THREADS) -> list:
-    """Run `worker(index)` in `count` threads released together; return what each returned or
-    raised."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = worker(index)
-        except Exception as exc:  # the test inspects what each thread got
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
 
 
 @pytest.fixture
@@ -62,7 +37,7 @@ def account():
 def test_eight_threads_with_repeated_keys_never_overdraw_nor_duplicate(account):
     # given 100 points, and 4 redemptions of 30 points each sent twice (8 threads)
     # when all 8 requests arrive at once
-    results = _race(lambda i: ledger.hold_points(account, 30, f"redeem-{i % 4}", i % 4))
+    results = race(lambda i: ledger.hold_points(account, 30, f"redeem-{i % 4}", i % 4), THREADS)
     # then 3 redemptions are held once each, and the fourth is refused in both its requests
     entries = [r for r in results if isinstance(r, LedgerEntry)]
     refused = [i for i, r in enumerate(results) if isinstance(r, InsufficientPoints)]
@@ -91,7 +66,7 @@ def test_many_small_holds_from_eight_threads_stop_exactly_at_zero(account):
                 outcomes.append(False)
         return outcomes
 
-    results = _race(worker)
+    results = race(worker, THREADS)
     # then exactly floor(100 / 7) = 14 holds succeed and 2 points stay available
     assert all(isinstance(r, list) for r in results), results
     assert sum(sum(r) for r in results) == 14
@@ -118,7 +93,7 @@ def test_a_reversal_racing_holds_never_overdraws_and_happens_once():
             return ledger.reverse_order(order, "return")
         return ledger.hold_points(account, 30, f"h{index}", index)
 
-    results = _race(worker)
+    results = race(worker, THREADS)
     # then the order is reversed exactly once, in full (nothing had expired)
     reversals = results[:2]
     assert all(isinstance(r, list) and len(r) == 1 for r in reversals), results
@@ -137,7 +112,7 @@ def test_a_reversal_racing_holds_never_overdraws_and_happens_once():
 def test_two_workers_settling_one_delivered_order_award_it_once():
     make_policy()
     order = delivered_order(OrganisationFactory(), 40)
-    results = _race(lambda i: tasks.settle_order_points(order.pk), count=4)
+    results = race(lambda i: tasks.settle_order_points(order.pk), 4)
     # the order is read before the account lock is taken, so a late worker may still call
     # award_order; under the lock it finds the first award and writes nothing
     assert results.count("awarded") >= 1, results
@@ -154,7 +129,7 @@ def test_concurrent_reminder_runs_send_each_reminder_once(mailoutbox):
     MembershipFactory(user=UserFactory(), organisation=organisation, role=Role.ADMIN)
     ledger.award_order(delivered_order(organisation, 120))
     ledger.activate_due(dt.date(2025, 4, 1))
-    results = _race(lambda i: tasks.send_expiry_reminders("2026-02-20"), count=4)
+    results = race(lambda i: tasks.send_expiry_reminders("2026-02-20"), 4)
     assert sorted(results) == [0, 0, 0, 1], results
     assert ExpiryReminder.objects.get().points == 120
     assert len(mailoutbox) == 1

@@ -94,6 +94,30 @@ def account_state(account: PointsAccount) -> tuple[int, int, int, int]:
     return account.pending, account.available, account.held, account.entries.count()
 
 
+def two_lots(organisation) -> tuple:
+    """Order A's 100 points (delivered 2025-03-01, expiring 2026-03-15) and order B's 50
+    (delivered 2025-05-01, expiring 2026-05-15), both available: (order A, order B, account)."""
+    order_a = delivered_order(organisation, 100, dt.date(2025, 3, 1))
+    ledger.award_order(order_a)
+    order_b = delivered_order(organisation, 50, dt.date(2025, 5, 1))
+    ledger.award_order(order_b)
+    ledger.activate_due(dt.date(2025, 6, 1))
+    return order_a, order_b, PointsAccount.objects.get(organisation=organisation)
+
+
+def spend(account: PointsAccount, points: int) -> None:
+    """Redemption No. 1 holds `points` and is fulfilled."""
+    ledger.hold_points(account, points, "h1", redemption_id=1)
+    ledger.capture_hold(account, 1, "c1")
+
+
+def take_back(order, status: str, key: str) -> list[LedgerEntry]:
+    """The order is cancelled or returned (`status`) and the ledger reverses its award."""
+    order.status = status
+    order.save()
+    return ledger.reverse_order(order, key)
+
+
 @pytest.fixture
 def staff(db):
     return UserFactory(email="sustainability@greenloop.example", is_staff=True)
@@ -426,8 +450,7 @@ def test_expiry_is_first_in_first_out(org, policy):
     ledger.activate_due(dt.date(2025, 6, 1))
     account = PointsAccount.objects.get(organisation=org)
     # and 70 points spent, which come out of the older lot
-    ledger.hold_points(account, 70, "h1", redemption_id=1)
-    ledger.capture_hold(account, 1, "c1")
+    spend(account, 70)
     assert ledger.balances(account, dt.date(2025, 12, 20)).expiring_soon == 30
     # when the first lot's date passes, only its unspent 30 expire
     assert ledger.expire_due(dt.date(2026, 3, 14)) == []
@@ -463,9 +486,7 @@ def test_held_points_do_not_expire(org, policy):
 def test_a_cancelled_order_reverses_its_pending_points(org, policy):
     order = delivered_order(org, 80)
     ledger.award_order(order)
-    order.status = OrderStatus.CANCELLED
-    order.save()
-    [entry] = ledger.reverse_order(order, "cancel-1")
+    [entry] = take_back(order, OrderStatus.CANCELLED, "cancel-1")
     assert (entry.pending_delta, entry.available_delta, entry.points) == (-80, 0, 80)
     account = PointsAccount.objects.get(organisation=org)
     assert account_state(account)[:3] == (0, 0, 0)
@@ -482,11 +503,8 @@ def test_reversing_spent_points_makes_the_balance_negative_and_blocks_holds(org,
     ledger.award_order(order)
     ledger.activate_due(dt.date(2025, 4, 1))
     account = PointsAccount.objects.get(organisation=org)
-    ledger.hold_points(account, 80, "h1", redemption_id=1)
-    ledger.capture_hold(account, 1, "c1")
-    order.status = OrderStatus.RETURNED
-    order.save()
-    ledger.reverse_order(order, "return-1")
+    spend(account, 80)
+    take_back(order, OrderStatus.RETURNED, "return-1")
     assert account_state(account)[:3] == (0, -80, 0)
     # a new award is pending; nothing can be held while available is negative
     ledger.award_order(other)
@@ -500,22 +518,15 @@ def test_reversing_spent_points_makes_the_balance_negative_and_blocks_holds(org,
 
 def test_a_reversal_after_partial_expiry_takes_back_only_what_did_not_expire(org, policy):
     # given two lots: order A's 100 points expiring 2026-03-15, order B's 50 expiring 2026-05-15
-    order_a = delivered_order(org, 100, dt.date(2025, 3, 1))
-    ledger.award_order(order_a)
-    ledger.award_order(delivered_order(org, 50, dt.date(2025, 5, 1)))
-    ledger.activate_due(dt.date(2025, 6, 1))
-    account = PointsAccount.objects.get(organisation=org)
+    order_a, _, account = two_lots(org)
     # and 70 points spent, which came out of A's lot (it expires first)
-    ledger.hold_points(account, 70, "h1", redemption_id=1)
-    ledger.capture_hold(account, 1, "c1")
+    spend(account, 70)
     # and the other 30 of A's lot expired on its date
     [expired] = ledger.expire_due(dt.date(2026, 3, 15))
     assert expired.points == 30
     assert account_state(account)[:3] == (0, 50, 0)
     # when order A is returned
-    order_a.status = OrderStatus.RETURNED
-    order_a.save()
-    [entry] = ledger.reverse_order(order_a, "return-a")
+    [entry] = take_back(order_a, OrderStatus.RETURNED, "return-a")
     # then 100 - 30 expired = 70 are taken back (the spent 70), not 100: available 50 - 70 = -20
     assert (entry.points, entry.pending_delta, entry.available_delta) == (70, 0, -70)
     assert account_state(account)[:3] == (0, -20, 0)
@@ -529,18 +540,11 @@ def test_a_reversal_after_partial_expiry_takes_back_only_what_did_not_expire(org
 
 def test_a_reversal_after_the_unspent_part_expired_takes_the_rest(org, policy):
     # given A's 100 (2026-03-15) and B's 50 (2026-05-15); 30 spent from A, A's other 70 expired
-    order_a = delivered_order(org, 100, dt.date(2025, 3, 1))
-    ledger.award_order(order_a)
-    ledger.award_order(delivered_order(org, 50, dt.date(2025, 5, 1)))
-    ledger.activate_due(dt.date(2025, 6, 1))
-    account = PointsAccount.objects.get(organisation=org)
-    ledger.hold_points(account, 30, "h1", redemption_id=1)
-    ledger.capture_hold(account, 1, "c1")
+    order_a, _, account = two_lots(org)
+    spend(account, 30)
     assert ledger.expire_due(dt.date(2026, 3, 15))[0].points == 70
     # when A is cancelled, its 30 spent points come out of B's lot
-    order_a.status = OrderStatus.CANCELLED
-    order_a.save()
-    [entry] = ledger.reverse_order(order_a, "cancel-a")
+    [entry] = take_back(order_a, OrderStatus.CANCELLED, "cancel-a")
     assert (entry.points, entry.available_delta) == (30, -30)
     assert account_state(account)[:3] == (0, 20, 0)
     # then B's remaining 20 expire on B's date
@@ -550,15 +554,9 @@ def test_a_reversal_after_the_unspent_part_expired_takes_the_rest(org, policy):
 
 def test_reversing_a_later_lot_leaves_the_earlier_lot_to_expire_in_full(org, policy):
     # given A's 100 expiring 2026-03-15 and B's 50 expiring 2026-05-15, nothing spent
-    ledger.award_order(delivered_order(org, 100, dt.date(2025, 3, 1)))
-    order_b = delivered_order(org, 50, dt.date(2025, 5, 1))
-    ledger.award_order(order_b)
-    ledger.activate_due(dt.date(2025, 6, 1))
-    account = PointsAccount.objects.get(organisation=org)
+    _, order_b, account = two_lots(org)
     # when B is cancelled, its own lot goes (not the first-expiring one)
-    order_b.status = OrderStatus.CANCELLED
-    order_b.save()
-    [entry] = ledger.reverse_order(order_b, "cancel-b")
+    [entry] = take_back(order_b, OrderStatus.CANCELLED, "cancel-b")
     assert (entry.points, entry.available_delta) == (50, -50)
     # then all of A's 100 still expire on A's date
     assert ledger.expiring_lots(account, 90, dt.date(2026, 1, 1)) == [(dt.date(2026, 3, 15), 100)]
@@ -572,25 +570,17 @@ def test_reversing_a_lot_that_expired_in_full_writes_nothing(org, policy):
     ledger.activate_due(dt.date(2025, 4, 1))
     account = PointsAccount.objects.get(organisation=org)
     assert ledger.expire_due(dt.date(2026, 3, 15))[0].points == 100
-    order.status = OrderStatus.CANCELLED
-    order.save()
-    assert ledger.reverse_order(order, "cancel-1") == []
+    assert take_back(order, OrderStatus.CANCELLED, "cancel-1") == []
     assert account_state(account) == (0, 0, 0, 3)
     assert not OutboxEvent.objects.filter(type=ledger.POINTS_REVERSED).exists()
 
 
 def test_points_held_from_a_reversed_lot_are_held_from_the_next_one(org, policy):
     # given A's 100 (2026-03-15) and B's 50 (2026-05-15), and 60 held from A for a redemption
-    order_a = delivered_order(org, 100, dt.date(2025, 3, 1))
-    ledger.award_order(order_a)
-    ledger.award_order(delivered_order(org, 50, dt.date(2025, 5, 1)))
-    ledger.activate_due(dt.date(2025, 6, 1))
-    account = PointsAccount.objects.get(organisation=org)
+    order_a, _, account = two_lots(org)
     ledger.hold_points(account, 60, "h1", redemption_id=1)
     # when A is cancelled: nothing of it expired, so all 100 go (40 unspent + the 60 held)
-    order_a.status = OrderStatus.CANCELLED
-    order_a.save()
-    [entry] = ledger.reverse_order(order_a, "cancel-a")
+    [entry] = take_back(order_a, OrderStatus.CANCELLED, "cancel-a")
     assert (entry.points, entry.available_delta) == (100, -100)
     # then the 60 stay held, now from B's 50 and 10 on credit: available 90 - 100 = -10
     assert account_state(account)[:3] == (0, -10, 60)

@@ -6,10 +6,8 @@ PostgreSQL, threads racing for the last places and the last points."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from carbon import ledger
@@ -26,6 +24,7 @@ from portal.exceptions import PermissionDeniedError
 from portal.models import AuditEvent, OutboxEvent, Tier
 from portal.staff_roles import StaffRole
 from tests.carbon.factories import ServiceFactory, fund
+from tests.concurrency import race
 from tests.factories import OrganisationFactory, SiteFactory, UserFactory
 
 TODAY = dt.date(2025, 6, 10)
@@ -538,28 +537,6 @@ def test_offers_say_what_is_eligible_and_what_is_left(
 THREADS = 8
 
 
-def _race(worker) -> list:
-    barrier = threading.Barrier(THREADS)
-    results: list = [None] * THREADS
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = worker(index)
-        except Exception as exc:  # the test inspects what each thread got
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_eight_organisations_racing_for_the_last_three_places_never_overbook():
@@ -569,10 +546,11 @@ def test_eight_organisations_racing_for_the_last_three_places_never_overbook():
     for organisation in organisations:
         fund(organisation, 500)
     # when all 8 request it at once
-    results = _race(
+    results = race(
         lambda i: actions.request_redemption(
             organisations[i], service, None, key=f"race-{i}", today=TODAY
-        )
+        ),
+        THREADS,
     )
     # then exactly 3 are accepted and 5 refused for capacity
     accepted = [r for r in results if isinstance(r, tuple)]
@@ -593,10 +571,11 @@ def test_eight_requests_racing_for_the_last_points_never_overdraw():
     service = ServiceFactory(points_cost=300)
     fund(organisation, 1000)
     # when all 8 request it at once, the last 4 repeating the first 4's keys
-    results = _race(
+    results = race(
         lambda i: actions.request_redemption(
             organisation, service, None, key=f"race-{i % 4}", today=TODAY
-        )
+        ),
+        THREADS,
     )
     # then 3 redemptions hold 900 points, each repeat got its twin's redemption, and the
     # fourth key is refused in both its requests

@@ -1,0 +1,270 @@
+"""Pieces the carbon and points screens of the Wagtail admin share (carbon/wagtail_hooks.py,
+carbon/admin_points.py): permission policies for draft workflows, a viewset mixin for screens
+that link to each other, the action-form view behind every confirmation screen, table columns
+and the small formatters of inspect views and summaries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import FormView
+from wagtail.admin.ui.components import Component
+from wagtail.admin.ui.tables import StatusTagColumn
+from wagtail.admin.views.generic import EditView, InspectView
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.permission_policies import ModelPermissionPolicy
+
+from portal.exceptions import PermissionDeniedError
+
+# --- permission policies
+
+
+class NoDeletePermissionPolicy(ModelPermissionPolicy):
+    """Rows that other rows or the audit trail point at are never deleted through the admin."""
+
+    def user_has_permission(self, user, action):
+        return action != "delete" and super().user_has_permission(user, action)
+
+    def user_has_any_permission(self, user, actions):
+        return any(self.user_has_permission(user, action) for action in actions)
+
+
+class DraftOnlyPermissionPolicy(NoDeletePermissionPolicy):
+    """A versioned workflow's objects change only while their status is `draft_status`: once
+    submitted or published they are evidence (the actions refuse changes too)."""
+
+    def __init__(self, model, *, draft_status: str, **kwargs: Any) -> None:
+        super().__init__(model, **kwargs)
+        self.draft_status = draft_status
+
+    def user_has_permission_for_instance(self, user, action, instance):
+        if action == "change" and instance.status != self.draft_status:
+            return False
+        return self.user_has_permission(user, action)
+
+
+# --- views of draft workflows
+
+
+class DraftOnlyEditView(EditView):
+    """The edit URL of an object that is no longer a draft leads back to the object, with
+    `not_draft_message` saying how to change it instead."""
+
+    draft_status: str
+    not_draft_message: str = ""
+
+    def dispatch(self, request, *args, **kwargs):
+        instance = get_object_or_404(self.model, pk=kwargs.get("pk"))
+        if instance.status != self.draft_status:
+            messages.error(request, self.not_draft_message)
+            return redirect(reverse(self.inspect_url_name, args=(instance.pk,)))
+        return super().dispatch(request, *args, **kwargs)
+
+
+class DraftOnlyInspectView(InspectView):
+    """No edit button once the object is no longer a draft."""
+
+    draft_status: str
+
+    def get_edit_url(self):
+        if self.object.status == self.draft_status:
+            return super().get_edit_url()
+        return None
+
+
+# --- viewsets
+
+
+class ObjectActionsViewSetMixin:
+    """For a ModelViewSet whose screens link to each other: every view that declares a
+    `viewset` attribute is given the viewset, `url()` reverses one of its per-object URLs, and
+    each view of `object_actions` gets the URL `<name>/<pk>/` (underscores as hyphens)."""
+
+    object_actions: dict[str, type] = {}
+
+    def get_common_view_kwargs(self, **kwargs):
+        # Wagtail passes a common keyword only to the views that have the attribute.
+        return super().get_common_view_kwargs(viewset=self, **kwargs)
+
+    def url(self, view_name: str, obj: Any) -> str:
+        return reverse(self.get_url_name(view_name), args=(obj.pk,))
+
+    def get_urlpatterns(self):
+        return [
+            *super().get_urlpatterns(),
+            *(
+                path(
+                    f"{name.replace('_', '-')}/<int:pk>/",
+                    view_class.as_view(viewset=self),
+                    name=name,
+                )
+                for name, view_class in self.object_actions.items()
+            ),
+        ]
+
+
+def status_column(primary: Callable[[Any], bool]) -> StatusTagColumn:
+    """The `status` column as a tag, highlighted where `primary(obj)` (the state that needs
+    someone, or the one in force)."""
+    return StatusTagColumn(
+        "status",
+        label=_("Status"),
+        accessor="get_status_display",
+        primary=primary,
+        sort_key="status",
+    )
+
+
+# --- formatting
+
+
+class Html(Component):
+    """A fragment of already-escaped HTML (format_html) as an inspect-view field value."""
+
+    def __init__(self, html):
+        self.html = html
+
+    def render_html(self, parent_context=None):
+        return self.html
+
+
+def format_when(value) -> str:
+    return date_format(value, "DATETIME_FORMAT") if value else "—"
+
+
+def format_who(user) -> str:
+    if user is None:
+        return "—"
+    return (user.get_full_name() or "").strip() or str(user)
+
+
+def definition_list(rows) -> Html:
+    """A small definition list for a summary above a confirmation form."""
+    return Html(format_html("<dl>{}</dl>", format_html_join("", "<dt>{}</dt><dd>{}</dd>", rows)))
+
+
+def inspect_field(label, value, component: Component | None = None) -> dict[str, Any]:
+    """One row of an inspect view's `fields`, beside those Wagtail makes from the model."""
+    return {"label": label, "value": value, "component": component}
+
+
+# --- action screens
+
+
+class ConfirmForm(forms.Form):
+    pass
+
+
+class GenericFormMixin:
+    """Render a FormView with Wagtail's generic form template, posting back to itself."""
+
+    template_name = "wagtailadmin/generic/form.html"
+    submit_button_label = _("Confirm")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["action_url"] = self.request.path
+        context["submit_button_label"] = self.submit_button_label
+        context["submit_button_active_label"] = self.submit_button_label
+        return context
+
+
+class ObjectActionMixin(WagtailAdminTemplateMixin):
+    """A screen for one action on one object of a viewset (or on none): who may act is checked
+    and the object loaded before anything else; a state that refuses the action sends the user
+    back to the object with a message; the breadcrumbs lead through the viewset's index and the
+    object."""
+
+    viewset: Any = None
+    index_label = ""
+    object: Any = None
+
+    def has_permission(self, user) -> bool:
+        """Who may act: nobody unless the screen says so."""
+        return False
+
+    def get_object(self) -> Any:
+        """The object acted on, from the URL; None for actions on no object."""
+        return None
+
+    def refusal(self) -> str | None:
+        """Why the object's state refuses the action, checked before the form is shown."""
+        return None
+
+    def dispatch(self, request, *args, **kwargs):
+        if not self.has_permission(request.user):
+            raise PermissionDenied
+        self.object = self.get_object()
+        refusal = self.refusal()
+        if refusal:
+            messages.error(request, refusal)
+            return self.back()
+        return super().dispatch(request, *args, **kwargs)
+
+    def back(self) -> HttpResponse:
+        return redirect(self.viewset.url("inspect", self.object))
+
+    def get_breadcrumbs_items(self):
+        items = [
+            *self.breadcrumbs_items,
+            {"url": reverse(self.viewset.get_url_name("index")), "label": self.index_label},
+        ]
+        if self.object is not None:
+            items.append(
+                {"url": self.viewset.url("inspect", self.object), "label": str(self.object)}
+            )
+        return [*items, {"url": "", "label": self.get_page_title()}]
+
+
+class ActionFormView(GenericFormMixin, ObjectActionMixin, FormView):
+    """The confirmation form of an action, with a summary above it (`summary()`) and the form's
+    media (date pickers) loaded. `perform(form)` runs the action and returns the success
+    message; the domain's refusals (`refused`) are shown as a message and the user goes back to
+    the object, or, with `refusals_on_form`, on the form at the field they name."""
+
+    refused: tuple[type[Exception], ...] = ()
+    refusals_on_form = False
+
+    def summary(self) -> Component | None:
+        return None
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["summary"] = self.summary()
+        context["media"] = context["form"].media
+        return context
+
+    def perform(self, form) -> str:
+        raise NotImplementedError
+
+    def done(self) -> HttpResponse:
+        """Where the user goes after the action succeeded."""
+        return self.back()
+
+    def form_valid(self, form):
+        try:
+            message = self.perform(form)
+        except PermissionDeniedError as exc:
+            raise PermissionDenied(exc.message) from exc
+        except self.refused as exc:
+            return self.refused_response(form, exc)
+        messages.success(self.request, message)
+        return self.done()
+
+    def refused_response(self, form, exc: Exception) -> HttpResponse:
+        if self.refusals_on_form:
+            field = getattr(exc, "field", None)
+            form.add_error(field if field in form.fields else None, str(exc))
+            return self.form_invalid(form)
+        messages.error(self.request, str(exc))
+        return self.back()

@@ -1,0 +1,54 @@
+"""Pieces the carbon and points API routers share (carbon/api.py, carbon/api_points.py): the
+error responses every endpoint documents, page-number paging, and who may act for which
+organisation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+from ninja import Schema
+
+from portal.api import ApiError, Caller, ErrorOut
+from portal.models import Organisation
+from portal.permissions import has_perm
+
+MAX_PAGE_SIZE = 200
+
+ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+
+
+class PageOut(Schema):
+    """The paging fields of a list response; subclasses add `items`."""
+
+    count: int
+    page: int
+    page_size: int
+
+
+def page_out(qs: QuerySet, page: int, page_size: int, item: Callable[[Any], Any]) -> dict:
+    """The total `count` of `qs` and the rows of page `page` (from 1), each through `item`."""
+    start = (page - 1) * page_size
+    return {
+        "count": qs.count(),
+        "page": page,
+        "page_size": page_size,
+        "items": [item(row) for row in qs[start : start + page_size]],
+    }
+
+
+def organisation_named(c: Caller, slug: str) -> Organisation:
+    """The organisation `slug` names, if the caller reaches it; else 404 (never 403, so a slug
+    does not tell whether the organisation exists)."""
+    organisation = c.organisations().filter(slug=slug).first()
+    if organisation is None:
+        raise Http404
+    return organisation
+
+
+def require_perm(c: Caller, perm: str, organisation: Organisation, message: str) -> None:
+    """People need `perm` in the organisation; a token's scopes are checked on their own."""
+    if c.token is None and not has_perm(c.user, perm, organisation):
+        raise ApiError(403, "permission_denied", message)
