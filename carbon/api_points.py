@@ -17,7 +17,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from wagtail.images.models import SourceImageIOError
@@ -32,7 +32,7 @@ from carbon.api_common import (
     page_out,
     require_perm,
 )
-from carbon.catalogue import service_description, service_name
+from carbon.catalogue import policy_explanation, service_description, service_name
 from carbon.exceptions import IdempotencyConflict, PointsError
 from carbon.models import (
     EntryKind,
@@ -117,10 +117,6 @@ def _reader(request: HttpRequest, slug: str | None) -> tuple[Caller, Organisatio
     )
 
 
-def _chinese() -> bool:
-    return (translation.get_language() or "").lower().startswith("zh")
-
-
 # --- GET /points/balance
 
 
@@ -187,10 +183,7 @@ def points_balance(request: HttpRequest, organisation: str | None = None):
     else:
         balances = ledger.balances(account, today)
     policy = PointsPolicy.objects.in_force(today)
-    explanation = ""
-    if policy is not None:
-        chinese = _chinese() and policy.explanation_zh
-        explanation = policy.explanation_zh if chinese else policy.explanation
+    explanation = policy_explanation(policy) if policy is not None else ""
     data: dict[str, Any] = {
         "organisation": org.slug,
         "pending": balances.pending,

@@ -1,10 +1,10 @@
-"""How catalogue services read in the customer's language."""
+"""How catalogue services and the points policy read in the customer's language."""
 
 from __future__ import annotations
 
 from django.utils import translation
 
-from carbon.models import Service
+from carbon.models import PointsPolicy, Service
 
 
 def _chinese() -> bool:
@@ -18,3 +18,8 @@ def service_name(service: Service) -> str:
 
 def service_description(service: Service) -> str:
     return service.description_zh if _chinese() and service.description_zh else service.description
+
+
+def policy_explanation(policy: PointsPolicy) -> str:
+    """The policy's one-sentence explanation in the active language (Chinese when written)."""
+    return policy.explanation_zh if _chinese() and policy.explanation_zh else policy.explanation

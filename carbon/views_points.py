@@ -19,13 +19,13 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from wagtail.images import get_image_model
 
 from carbon import ledger
-from carbon.catalogue import service_description, service_name
+from carbon.catalogue import policy_explanation, service_description, service_name
 from carbon.exceptions import PointsError, PolicyError
 from carbon.forms_points import ConfirmForm, RedeemForm, RedemptionFilterForm, StatementFilterForm
 from carbon.models import (
@@ -68,10 +68,6 @@ CSV_COLUMNS = [
     "expires_on",
     "reason",
 ]
-
-
-def _chinese() -> bool:
-    return (translation.get_language() or "").lower().startswith("zh")
 
 
 # --- balances
@@ -256,11 +252,7 @@ def policy(request: HttpRequest, organisation: Organisation) -> HttpResponse:
         context |= {
             "baseline": baseline,
             "baseline_source": source,
-            "explanation": (
-                current.explanation_zh
-                if _chinese() and current.explanation_zh
-                else current.explanation
-            ),
+            "explanation": policy_explanation(current),
             "formula": _formula(current, baseline),
             "baseline_text": plain(baseline),
             "rate_text": plain(current.points_per_kg),
