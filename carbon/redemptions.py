@@ -401,31 +401,20 @@ def fulfil(
         raise RedemptionError(_("Give the date of the service."), field="scheduled_for")
     if not (assignee or "").strip():
         raise RedemptionError(_("Name who delivers the service."), field="assignee")
-    with transaction.atomic():
-        account, redemption = _locked(redemption)
-        _require_open(redemption)
-        ledger.capture_hold(account, redemption.pk, f"capture:{redemption.pk}")
-        account.refresh_from_db()
-        redemption.status = RedemptionStatus.FULFILLED
-        redemption.scheduled_for = scheduled_for
-        redemption.assignee = assignee.strip()
-        redemption.staff_note = (note or "").strip()
-        redemption.decided_by = by
-        redemption.decided_at = timezone.now()
-        redemption.save()
-        _event(REDEMPTION_FULFILLED, redemption, account)
-        audit.record(
-            "carbon.redemption.fulfilled",
-            actor=by,
-            organisation=redemption.organisation,
-            obj=redemption,
-            details={
-                "scheduled_for": scheduled_for.isoformat(),
-                "assignee": redemption.assignee,
-            },
-        )
-        _notify(redemption, "fulfilled")
-    return redemption
+    assignee = assignee.strip()
+    return _close(
+        redemption,
+        by,
+        RedemptionStatus.FULFILLED,
+        fields={
+            "scheduled_for": scheduled_for,
+            "assignee": assignee,
+            "staff_note": (note or "").strip(),
+            "decided_by": by,
+        },
+        stamp="decided_at",
+        details={"scheduled_for": scheduled_for.isoformat(), "assignee": assignee},
+    )
 
 
 def reject(redemption: Redemption, by: User, *, reason: str) -> Redemption:
@@ -434,26 +423,14 @@ def reject(redemption: Redemption, by: User, *, reason: str) -> Redemption:
         raise PermissionDeniedError(_("Only customer success staff reject redemptions."))
     if not (reason or "").strip():
         raise RedemptionError(_("Tell the customer why the request is declined."), field="reason")
-    with transaction.atomic():
-        account, redemption = _locked(redemption)
-        _require_open(redemption)
-        ledger.release_hold(account, redemption.pk, f"release:{redemption.pk}")
-        account.refresh_from_db()
-        redemption.status = RedemptionStatus.REJECTED
-        redemption.staff_note = reason.strip()
-        redemption.decided_by = by
-        redemption.decided_at = timezone.now()
-        redemption.save()
-        _event(REDEMPTION_REJECTED, redemption, account)
-        audit.record(
-            "carbon.redemption.rejected",
-            actor=by,
-            organisation=redemption.organisation,
-            obj=redemption,
-            details={"reason": redemption.staff_note},
-        )
-        _notify(redemption, "rejected")
-    return redemption
+    return _close(
+        redemption,
+        by,
+        RedemptionStatus.REJECTED,
+        fields={"staff_note": reason.strip(), "decided_by": by},
+        stamp="decided_at",
+        details={"reason": reason.strip()},
+    )
 
 
 def cancel(redemption: Redemption, by: User | None) -> Redemption:
@@ -461,23 +438,59 @@ def cancel(redemption: Redemption, by: User | None) -> Redemption:
     repeat on an already cancelled redemption returns it unchanged."""
     if by is not None and not has_perm(by, PERM_REDEEM, redemption.organisation):
         raise PermissionDeniedError(_("Only members and admins may cancel redemptions."))
+    return _close(
+        redemption,
+        by,
+        RedemptionStatus.CANCELLED,
+        fields={"cancelled_by": by},
+        stamp="cancelled_at",
+        repeat_returns=True,
+    )
+
+
+_CLOSED_EVENTS = {
+    RedemptionStatus.FULFILLED: REDEMPTION_FULFILLED,
+    RedemptionStatus.REJECTED: REDEMPTION_REJECTED,
+    RedemptionStatus.CANCELLED: REDEMPTION_CANCELLED,
+}
+
+
+def _close(
+    redemption: Redemption,
+    by: User | None,
+    status: str,
+    *,
+    fields: dict[str, Any],
+    stamp: str,
+    details: dict[str, Any] | None = None,
+    repeat_returns: bool = False,
+) -> Redemption:
+    """Settle an open request under the account and redemption row locks: a fulfilment captures
+    its held points, a rejection or cancellation releases them; then the new status and `fields`
+    (with `stamp` set to now), the event, the audit record and the e-mail to the requester.
+    `repeat_returns`: a redemption already in `status` is returned unchanged."""
     with transaction.atomic():
         account, redemption = _locked(redemption)
-        if redemption.status == RedemptionStatus.CANCELLED:
+        if repeat_returns and redemption.status == status:
             return redemption
         _require_open(redemption)
-        ledger.release_hold(account, redemption.pk, f"release:{redemption.pk}")
+        if status == RedemptionStatus.FULFILLED:
+            ledger.capture_hold(account, redemption.pk, f"capture:{redemption.pk}")
+        else:
+            ledger.release_hold(account, redemption.pk, f"release:{redemption.pk}")
         account.refresh_from_db()
-        redemption.status = RedemptionStatus.CANCELLED
-        redemption.cancelled_by = by
-        redemption.cancelled_at = timezone.now()
+        redemption.status = status
+        for name, value in fields.items():
+            setattr(redemption, name, value)
+        setattr(redemption, stamp, timezone.now())
         redemption.save()
-        _event(REDEMPTION_CANCELLED, redemption, account)
+        _event(_CLOSED_EVENTS[status], redemption, account)
         audit.record(
-            "carbon.redemption.cancelled",
+            f"carbon.redemption.{status}",
             actor=by,
             organisation=redemption.organisation,
             obj=redemption,
+            details=details,
         )
-        _notify(redemption, "cancelled")
+        _notify(redemption, str(status))
     return redemption
