@@ -42,20 +42,6 @@ from wagtail.admin.widgets import Button, HeaderButton, ListingButton
 from wagtail.permissions import register_permission_policy
 
 from carbon import ledger, redemptions
-from carbon.admin_common import (
-    ActionFormView,
-    ConfirmForm,
-    DraftOnlyEditView,
-    DraftOnlyInspectView,
-    DraftOnlyPermissionPolicy,
-    NoDeletePermissionPolicy,
-    ObjectActionsViewSetMixin,
-    definition_list,
-    format_when,
-    format_who,
-    inspect_field,
-    status_column,
-)
 from carbon.exceptions import PolicyError
 from carbon.forms_admin_points import (
     AdjustmentForm,
@@ -76,6 +62,20 @@ from carbon.models import (
     Service,
 )
 from portal import audit
+from portal.admin_common import (
+    ActionFormView,
+    ConfirmForm,
+    DraftOnlyEditView,
+    DraftOnlyInspectView,
+    DraftOnlyPermissionPolicy,
+    NoDeletePermissionPolicy,
+    ObjectActionsViewSetMixin,
+    definition_list,
+    format_when,
+    format_who,
+    inspect_field,
+    status_column,
+)
 from portal.exceptions import PortalError
 from portal.models import Organisation, User
 from portal.permissions import in_staff_role

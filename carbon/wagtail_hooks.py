@@ -36,21 +36,6 @@ from wagtail.admin.widgets import HeaderButton
 from wagtail.permissions import register_permission_policy
 
 from carbon import datasets, declarations
-from carbon.admin_common import (
-    ActionFormView,
-    ConfirmForm,
-    DraftOnlyEditView,
-    DraftOnlyInspectView,
-    DraftOnlyPermissionPolicy,
-    Html,
-    ObjectActionMixin,
-    ObjectActionsViewSetMixin,
-    definition_list,
-    format_when,
-    format_who,
-    inspect_field,
-    status_column,
-)
 from carbon.forms import ImportForm as OrderImportForm
 from carbon.importer import COLUMNS, start_import
 from carbon.models import (
@@ -69,6 +54,21 @@ from carbon.models import (
     Shipment,
 )
 from portal import audit
+from portal.admin_common import (
+    ActionFormView,
+    ConfirmForm,
+    DraftOnlyEditView,
+    DraftOnlyInspectView,
+    DraftOnlyPermissionPolicy,
+    Html,
+    ObjectActionMixin,
+    ObjectActionsViewSetMixin,
+    definition_list,
+    format_when,
+    format_who,
+    inspect_field,
+    status_column,
+)
 from portal.models import Organisation
 from portal.wagtail_hooks import IndexQuerysetMixin, ReadOnlyPermissionPolicy
 

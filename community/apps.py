@@ -15,5 +15,18 @@ class CommunityConfig(AppConfig):
         space_perms = ("community.view_space", "community.add_space", "community.change_space")
         grant(StaffRole.MODERATOR, *space_perms)
         grant(StaffRole.PRODUCT, *space_perms)
+        # Both also curate tags (a tag nobody used may be deleted: the delete view checks).
+        tag_perms = (
+            "community.view_tag",
+            "community.add_tag",
+            "community.change_tag",
+            "community.delete_tag",
+        )
+        grant(StaffRole.MODERATOR, *tag_perms)
+        grant(StaffRole.PRODUCT, *tag_perms)
+        # Moderators open the review queue and the member list; the admin only reads these
+        # models, their changes go through community.moderation.
+        grant(StaffRole.MODERATOR, "community.view_post", "community.view_member")
 
-        from community import permissions  # noqa: F401  (registers community.post)
+        # community.post, the top-bar link and demo data, and the Celery tasks.
+        from community import permissions, portal_hooks, tasks  # noqa: F401

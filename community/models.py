@@ -8,16 +8,21 @@ A sub-space only narrows its parent's audience: it is visible when both rules ad
 from __future__ import annotations
 
 import operator
+import uuid
 from functools import reduce
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import connections, models
 from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Membership, Organisation, Role, Tier
-from portal.permissions import is_vendor_staff
+from portal.permissions import in_staff_role, is_vendor_staff
+from portal.staff_roles import StaffRole
+from portal.storage import private_storage
 
 # Customer roles that may start topics and reply where a space lets members post.
 POSTING_ROLES = (Role.MEMBER, Role.ADMIN)
@@ -46,6 +51,18 @@ class SpaceQuerySet(models.QuerySet):
             return self._admitting(user, roles=None)
         return self._admitting(user, roles=POSTING_ROLES).filter(who_can_post=WhoCanPost.MEMBERS)
 
+    def visible_to_organisation(self, organisation) -> SpaceQuerySet:
+        """Spaces an organisation's API token may read: audience rules that name the organisation
+        itself (all customers, the organisation, its tier). Group spaces are per person: no."""
+        if organisation is None or not organisation.is_active:
+            return self.none()
+        live = self.filter(is_archived=False).filter(
+            Q(parent__isnull=True) | Q(parent__is_archived=False)
+        )
+        return live.filter(_org_audience_q(organisation, "pk", "", self.db)).filter(
+            Q(parent__isnull=True) | _org_audience_q(organisation, "parent", "parent__", self.db)
+        )
+
     def _admitting(self, user, roles) -> SpaceQuerySet:
         if not (user and user.is_authenticated and user.is_active):
             return self.none()
@@ -60,7 +77,35 @@ class SpaceQuerySet(models.QuerySet):
 
 
 def _is_staff(user) -> bool:
-    return bool(user and user.is_authenticated and is_vendor_staff(user))
+    return is_community_staff(user)
+
+
+def is_community_staff(user) -> bool:
+    """Vendor staff of any role (engineers, moderators, product, success) see every space and
+    may post in it: they answer customers' questions."""
+    if not (user and user.is_authenticated and user.is_active and user.is_staff):
+        return False
+    return is_vendor_staff(user) or in_staff_role(user, *StaffRole.values)
+
+
+def is_moderator(user) -> bool:
+    return bool(user and user.is_authenticated and in_staff_role(user, StaffRole.MODERATOR))
+
+
+def _org_audience_q(organisation, outer: str, prefix: str, db: str) -> Q:
+    audience = f"{prefix}audience"
+    return (
+        Q(**{audience: Audience.CUSTOMERS})
+        | (
+            Q(**{audience: Audience.ORGANISATIONS})
+            & Exists(
+                Space.organisations.through.objects.filter(
+                    space=OuterRef(outer), organisation=organisation
+                )
+            )
+        )
+        | (Q(**{audience: Audience.TIERS}) & _tier_listed(prefix, organisation.tier, db))
+    )
 
 
 def _audience_q(user, roles, *, outer: str, prefix: str, db: str) -> Q:
@@ -212,3 +257,492 @@ class Space(models.Model):
             raise ValidationError(
                 {"parent": _("This space has sub-spaces, so it cannot become a sub-space.")}
             )
+
+    def is_public_to_customers(self) -> bool:
+        """Open to every signed-in customer (its parent too): events may carry its content."""
+        if self.audience != Audience.CUSTOMERS:
+            return False
+        return self.parent is None or self.parent.audience == Audience.CUSTOMERS
+
+
+# --------------------------------------------------------------------------------------------
+# Topics and posts
+# --------------------------------------------------------------------------------------------
+
+
+class Tag(models.Model):
+    name = models.CharField(_("name"), max_length=40, unique=True)
+    slug = models.SlugField(_("slug"), max_length=50, unique=True, allow_unicode=True)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TopicKind(models.TextChoices):
+    QUESTION = "question", _("Question")
+    DISCUSSION = "discussion", _("Discussion")
+
+
+class PostStatus(models.TextChoices):
+    VISIBLE = "visible", _("Visible")
+    # Hidden automatically once flags pass the threshold, until a moderator decides.
+    PENDING_REVIEW = "pending_review", _("Hidden pending review")
+    HIDDEN = "hidden", _("Hidden by a moderator")
+    DELETED = "deleted", _("Deleted")
+
+
+class TopicQuerySet(models.QuerySet):
+    def visible_to(self, user) -> TopicQuerySet:
+        """Live topics in spaces the user may see (merged-away and hidden topics left out)."""
+        return self.filter(
+            space__in=Space.objects.visible_to(user), merged_into__isnull=True, is_hidden=False
+        )
+
+    def visible_to_organisation(self, organisation) -> TopicQuerySet:
+        return self.filter(
+            space__in=Space.objects.visible_to_organisation(organisation),
+            merged_into__isnull=True,
+            is_hidden=False,
+        )
+
+
+class Topic(models.Model):
+    space = models.ForeignKey(
+        Space, on_delete=models.PROTECT, related_name="topics", verbose_name=_("space")
+    )
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=TopicKind.choices, default=TopicKind.QUESTION
+    )
+    title = models.CharField(_("title"), max_length=200)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="community_topics",
+        verbose_name=_("author"),
+    )
+    # The author's organisation when the topic was opened: the CRM files the event there.
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="topics", verbose_name=_("tags"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+    last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now)
+    last_poster = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # Denormalised for lists: replies that readers see, and reactions on the opening post.
+    reply_count = models.PositiveIntegerField(_("replies"), default=0)
+    score = models.PositiveIntegerField(_("reactions"), default=0)
+    accepted_answer = models.ForeignKey(
+        "Post",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("accepted answer"),
+    )
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    is_pinned = models.BooleanField(_("pinned"), default=False)
+    is_locked = models.BooleanField(_("locked"), default=False)
+    # Mirrors the opening post: a hidden or deleted opening post hides the topic from lists.
+    is_hidden = models.BooleanField(_("hidden"), default=False)
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_topics",
+        verbose_name=_("merged into"),
+    )
+
+    objects = TopicQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-is_pinned", "-last_activity_at"]
+        verbose_name = _("topic")
+        verbose_name_plural = _("topics")
+        indexes = [
+            models.Index(fields=["space", "-last_activity_at"], name="community_topic_activity"),
+            models.Index(fields=["-score", "-last_activity_at"], name="community_topic_top"),
+            # The default list order (pinned first, then latest activity): the first page of
+            # 10,000 topics reads 20 index entries instead of sorting them all.
+            models.Index(
+                fields=["-is_pinned", "-last_activity_at", "-id"], name="community_topic_latest"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=TopicKind.values), name="community_topic_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(accepted_answer__isnull=True) | Q(kind=TopicKind.QUESTION),
+                name="community_topic_only_questions_accept",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("community:topic", kwargs={"topic_id": self.pk})
+
+    @property
+    def is_solved(self) -> bool:
+        return self.accepted_answer_id is not None
+
+
+class PostQuerySet(models.QuerySet):
+    def readable_by(self, user) -> PostQuerySet:
+        """Posts of visible topics that the reader may read: visible ones, their own posts
+        while under review, and everything but deleted posts for moderators."""
+        posts = self.filter(topic__in=Topic.objects.visible_to(user))
+        if is_moderator(user):
+            return posts.exclude(status=PostStatus.DELETED)
+        return posts.filter(
+            Q(status=PostStatus.VISIBLE) | Q(status=PostStatus.PENDING_REVIEW, author=user)
+        )
+
+
+class Post(models.Model):
+    topic = models.ForeignKey(
+        Topic, on_delete=models.PROTECT, related_name="posts", verbose_name=_("topic")
+    )
+    # 1 is the opening post; replies count up from 2 within the topic.
+    number = models.PositiveIntegerField(_("number"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="community_posts",
+        verbose_name=_("author"),
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    body = models.TextField(_("text (Markdown)"))
+    # Rendered and sanitised once when written (community.markdown.render): pages print it as is.
+    html = models.TextField(_("rendered text"), editable=False)
+    reply_to = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("in reply to"),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=PostStatus.choices, default=PostStatus.VISIBLE
+    )
+    created_at = models.DateTimeField(_("posted"), default=timezone.now)
+    edited_at = models.DateTimeField(_("edited"), null=True, blank=True)
+    edit_count = models.PositiveIntegerField(default=0)
+    reaction_count = models.PositiveIntegerField(default=0)
+    open_flag_count = models.PositiveIntegerField(default=0)
+    # Searchable text: title (opening post) and body, with Chinese split into overlapping pairs
+    # of characters (community.search.document), so both languages match word by word.
+    search_document = models.TextField(default="", editable=False)
+    search_vector = SearchVectorField(null=True, editable=False)
+
+    objects = PostQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["topic", "number"]
+        verbose_name = _("post")
+        verbose_name_plural = _("posts")
+        constraints = [
+            models.UniqueConstraint(fields=["topic", "number"], name="community_post_number"),
+            models.CheckConstraint(
+                condition=Q(status__in=PostStatus.values), name="community_post_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic} #{self.number}"
+
+    def get_absolute_url(self) -> str:
+        return f"{self.topic.get_absolute_url()}#post-{self.number}"
+
+    @property
+    def is_opening(self) -> bool:
+        return self.number == 1
+
+
+class PostRevision(models.Model):
+    """The text a post had before an edit: the edit history readers can open."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=200, blank=True)
+    body = models.TextField()
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["post", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["post", "number"], name="community_revision_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.post} v{self.number}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    return f"private/community/{timezone.now():%Y/%m}/{uuid.uuid4().hex}/{filename}"
+
+
+class Attachment(models.Model):
+    post = models.ForeignKey(
+        Post, on_delete=models.CASCADE, related_name="attachments", null=True, blank=True
+    )
+    file = models.FileField(upload_to=attachment_path, storage=private_storage, max_length=255)
+    name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=60)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["post", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+
+class ReactionKind(models.TextChoices):
+    UPVOTE = "upvote", _("Helpful")
+    THANKS = "thanks", _("Thanks")
+    INSIGHTFUL = "insightful", _("Insightful")
+
+
+class Reaction(models.Model):
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="reactions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=ReactionKind.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["post", "user", "kind"], name="community_reaction_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=ReactionKind.values), name="community_reaction_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.post}"
+
+
+# --------------------------------------------------------------------------------------------
+# Subscriptions and notifications
+# --------------------------------------------------------------------------------------------
+
+
+class Level(models.TextChoices):
+    WATCHING = "watching", _("Watching")  # every new post: in-app and e-mail
+    TRACKING = "tracking", _("Tracking")  # every new post: in-app only
+    NORMAL = "normal", _("Normal")  # only mentions and replies to you
+    MUTED = "muted", _("Muted")  # nothing, not even in digests
+
+
+class Subscription(models.Model):
+    """A person's notification level for one topic, space or tag (exactly one of the three)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="community_subscriptions"
+    )
+    level = models.CharField(_("level"), max_length=20, choices=Level.choices)
+    topic = models.ForeignKey(
+        Topic, on_delete=models.CASCADE, null=True, blank=True, related_name="subscriptions"
+    )
+    space = models.ForeignKey(
+        Space, on_delete=models.CASCADE, null=True, blank=True, related_name="subscriptions"
+    )
+    tag = models.ForeignKey(
+        Tag, on_delete=models.CASCADE, null=True, blank=True, related_name="subscriptions"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(topic__isnull=False, space__isnull=True, tag__isnull=True)
+                    | Q(topic__isnull=True, space__isnull=False, tag__isnull=True)
+                    | Q(topic__isnull=True, space__isnull=True, tag__isnull=False)
+                ),
+                name="community_subscription_one_target",
+            ),
+            models.CheckConstraint(
+                condition=Q(level__in=Level.values), name="community_subscription_level_valid"
+            ),
+            models.UniqueConstraint(
+                fields=["user", "topic"],
+                condition=Q(topic__isnull=False),
+                name="community_subscription_topic_once",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "space"],
+                condition=Q(space__isnull=False),
+                name="community_subscription_space_once",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "tag"],
+                condition=Q(tag__isnull=False),
+                name="community_subscription_tag_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.level}: {self.topic or self.space or self.tag}"
+
+
+class NotificationKind(models.TextChoices):
+    MENTION = "mention", _("Mentioned you")
+    REPLY = "reply", _("Replied to you")
+    WATCHED = "watched", _("New post in a topic you follow")
+    ACCEPTED = "accepted", _("Your answer was accepted")
+    MODERATION = "moderation", _("A moderator acted on your post")
+
+
+class Notification(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="community_notifications"
+    )
+    kind = models.CharField(max_length=20, choices=NotificationKind.choices)
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, null=True, related_name="+")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, null=True, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    message = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "read_at"], name="community_notification_unread")]
+        constraints = [
+            # One notification per person per post (mention, reply or watched), even if the
+            # fan-out task runs twice at once.
+            models.UniqueConstraint(
+                fields=["user", "post"],
+                condition=Q(kind__in=["mention", "reply", "watched"]),
+                name="community_notification_once_per_post",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.user_id}"
+
+
+class Digest(models.TextChoices):
+    DAILY = "daily", _("Daily")
+    WEEKLY = "weekly", _("Weekly")
+    NEVER = "never", _("Never")
+
+
+class Member(models.Model):
+    """A person's standing in the community: last visit (for digests), digest choice, posting
+    suspension and the counters behind the new-member rate limit."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="community_member",
+    )
+    # What @mentions use: derived from the e-mail's local part, unique; e-mail addresses are
+    # never shown to other customers.
+    handle = models.CharField(_("handle"), max_length=40, unique=True)
+    last_seen_at = models.DateTimeField(_("last visit"), null=True, blank=True)
+    digest = models.CharField(
+        _("digest e-mail"), max_length=10, choices=Digest.choices, default=Digest.WEEKLY
+    )
+    digest_sent_at = models.DateTimeField(null=True, blank=True)
+    post_count = models.PositiveIntegerField(_("posts"), default=0)
+    first_post_at = models.DateTimeField(null=True, blank=True)
+    suspended_until = models.DateTimeField(_("posting suspended until"), null=True, blank=True)
+    suspension_reason = models.CharField(_("reason"), max_length=300, blank=True)
+    warning_count = models.PositiveIntegerField(_("warnings"), default=0)
+
+    class Meta:
+        verbose_name = _("community member")
+        verbose_name_plural = _("community members")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    def is_suspended(self, now=None) -> bool:
+        return self.suspended_until is not None and self.suspended_until > (now or timezone.now())
+
+
+# --------------------------------------------------------------------------------------------
+# Moderation
+# --------------------------------------------------------------------------------------------
+
+
+class FlagReason(models.TextChoices):
+    SPAM = "spam", _("Spam")
+    OFF_TOPIC = "off_topic", _("Off-topic")
+    INAPPROPRIATE = "inappropriate", _("Inappropriate")
+    OTHER = "other", _("Something else")
+
+
+class FlagStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    AGREED = "agreed", _("Moderator agreed")
+    DISAGREED = "disagreed", _("Moderator disagreed")
+
+
+class Flag(models.Model):
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="flags")
+    flagged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    reason = models.CharField(_("reason"), max_length=20, choices=FlagReason.choices)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=FlagStatus.choices, default=FlagStatus.OPEN
+    )
+    created_at = models.DateTimeField(_("flagged"), default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("flag")
+        verbose_name_plural = _("flags")
+        constraints = [
+            models.UniqueConstraint(fields=["post", "flagged_by"], name="community_flag_once"),
+            models.CheckConstraint(
+                condition=Q(reason__in=FlagReason.values), name="community_flag_reason_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reason} on {self.post}"

@@ -57,6 +57,7 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("", include(app_urls)),
     path("", include("carbon.urls")),
+    path("", include("community.urls")),
 ]
 
 if settings.DEBUG:

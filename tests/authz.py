@@ -38,6 +38,10 @@ URL_PARAM_SAMPLES: dict[str, Callable[[Any], Any]] = {
 NESTED_PARAM_SAMPLES: dict[str, Callable[[Any], Any]] = {
     "pk": lambda org: 1,
 }
+# Parameters naming things that belong to no organisation (e.g. a community tag): a route whose
+# parameters are all shared is walked for anonymous access only; the plugin's own tests check
+# that its page shows each person only what they may see.
+SHARED_PARAMS: set[str] = set()
 # API path parameters -> value pointing at the foreign organisation's object.
 API_PARAM_SAMPLES: dict[str, Callable[[Any], Any]] = {
     "slug": lambda org: org.slug,
@@ -57,6 +61,7 @@ def _merge_plugin_samples() -> None:
         NESTED_PARAM_SAMPLES.update(getattr(module, "NESTED_PARAM_SAMPLES", {}))
         API_PARAM_SAMPLES.update(getattr(module, "API_PARAM_SAMPLES", {}))
         PUBLIC_ROUTE_NAMES.update(getattr(module, "PUBLIC_ROUTE_NAMES", set()))
+        SHARED_PARAMS.update(getattr(module, "SHARED_PARAMS", set()))
 
 
 _merge_plugin_samples()

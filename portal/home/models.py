@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.db import models
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.admin.panels import FieldPanel
@@ -37,6 +39,12 @@ class FeaturesBlock(blocks.StructBlock):
         label = _("Feature list")
 
 
+def plugin_blocks() -> list[tuple[str, blocks.Block]]:
+    """The blocks plugins offer for portal pages (settings.GREENLOOP_PAGE_BLOCKS: name, dotted
+    path). Named by path so that the portal never imports a plugin itself."""
+    return [(name, import_string(path)()) for name, path in settings.GREENLOOP_PAGE_BLOCKS]
+
+
 class HomePage(Page):
     """The public landing page; staff compose it from blocks in the Wagtail admin."""
 
@@ -47,6 +55,7 @@ class HomePage(Page):
             ("features", FeaturesBlock()),
             ("paragraph", blocks.RichTextBlock(template="portal/blocks/paragraph.html")),
             ("image", ImageChooserBlock(template="portal/blocks/image.html")),
+            *plugin_blocks(),
         ],
         blank=True,
         use_json_field=True,

@@ -90,6 +90,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.portal",
+                "community.context_processors.community",
             ],
         },
     },
@@ -197,6 +198,16 @@ CELERY_TIMEZONE = TIME_ZONE
 # Periodic work (run `celery -A portal beat`). Tasks are named, not imported: settings never
 # import plugin code.
 CELERY_BEAT_SCHEDULE = {
+    "community-daily-digests": {
+        "task": "community.tasks.send_digests",
+        "schedule": crontab(hour=7, minute=0),
+        "args": ("daily",),
+    },
+    "community-weekly-digests": {
+        "task": "community.tasks.send_digests",
+        "schedule": crontab(hour=7, minute=0, day_of_week="mon"),
+        "args": ("weekly",),
+    },
     "carbon-activate-due-points": {
         "task": "carbon.tasks.activate_due_points",
         "schedule": crontab(hour=1, minute=10),
@@ -242,3 +253,20 @@ ACCOUNT_FORMS = {"signup": "portal.forms.SignupForm"}
 CSRF_FAILURE_VIEW = "portal.views.csrf_failure"
 # No third-party avatars: the portal must work on a closed network.
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
+
+# Community (community/): attachment limits, the new-member rate limit, moderation and digests.
+COMMUNITY_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+COMMUNITY_ATTACHMENTS_PER_POST = 5
+# People whose account is younger than this many days, or who have fewer posts than this,
+# may post only COMMUNITY_NEW_MEMBER_POSTS_PER_HOUR times an hour.
+COMMUNITY_NEW_MEMBER_DAYS = 3
+COMMUNITY_NEW_MEMBER_POSTS = 5
+COMMUNITY_NEW_MEMBER_POSTS_PER_HOUR = 3
+# A post is hidden, pending a moderator's decision, once this many people have flagged it.
+COMMUNITY_FLAG_THRESHOLD = 3
+# StreamField blocks that plugins offer for portal pages: (block name, dotted path). The home
+# page's body accepts them besides its own blocks (portal/home/models.py).
+GREENLOOP_PAGE_BLOCKS = [
+    ("community_latest_topics", "community.blocks.LatestTopicsBlock"),
+    ("community_unanswered", "community.blocks.UnansweredQuestionsBlock"),
+]

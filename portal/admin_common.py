@@ -1,7 +1,8 @@
-"""Pieces the carbon and points screens of the Wagtail admin share (carbon/wagtail_hooks.py,
-carbon/admin_points.py): permission policies for draft workflows, a viewset mixin for screens
-that link to each other, the action-form view behind every confirmation screen, table columns
-and the small formatters of inspect views and summaries."""
+"""Pieces the staff screens of the Wagtail admin share (carbon's and community's
+`wagtail_hooks.py` and `admin_*.py`): permission policies for draft workflows and rows that are
+never deleted, a viewset mixin for screens that link to each other, the action-form view behind
+every confirmation screen, table columns and the small formatters of inspect views and
+summaries."""
 
 from __future__ import annotations
 

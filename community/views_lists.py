@@ -1,0 +1,322 @@
+"""Community list pages: the spaces overview, a space, a tag and a member's profile.
+
+Every list starts from `Topic.objects.visible_to(user)` (or `Post.objects.readable_by(user)`),
+so a private space's topics never reach a page of someone outside its audience. Each page costs
+a fixed number of queries whatever the number of topics on it: related rows are joined or
+prefetched, never loaded per row.
+"""
+
+from __future__ import annotations
+
+from html import unescape
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import render
+from django.utils.html import strip_tags
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
+
+from community import actions
+from community.exceptions import NotVisible
+from community.models import (
+    Level,
+    Member,
+    Post,
+    Space,
+    Subscription,
+    Tag,
+    Topic,
+    TopicKind,
+    is_community_staff,
+)
+from portal.models import Membership, User
+
+PAGE_SIZE = 20
+
+FILTERS = {
+    "unanswered": _("Unanswered"),
+    "solved": _("Solved"),
+    "mine": _("My topics"),
+    "followed": _("Followed"),
+}
+SORTS = {
+    "latest": _("Latest activity"),
+    "top": _("Top"),
+    "newest": _("Newest"),
+}
+ORDERINGS = {
+    "latest": ("-is_pinned", "-last_activity_at", "-pk"),
+    "top": ("-score", "-reply_count", "-last_activity_at", "-pk"),
+    "newest": ("-created_at", "-pk"),
+}
+PERSON_SHOWS = {
+    "topics": _("Topics"),
+    "replies": _("Replies"),
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Shared pieces
+# --------------------------------------------------------------------------------------------
+
+
+def _choice(params: QueryDict, name: str, allowed) -> str:
+    """A GET parameter if it is one of the allowed values, else "" (a bad link shows all)."""
+    value = params.get(name, "")
+    return value if value in allowed else ""
+
+
+def public_name(user: User | None) -> str:
+    """What other members see of a person: their name, else their @handle. Never the e-mail
+    address (User.display_name falls back to it). Needs `community_member` loaded."""
+    if user is None:
+        return str(_("Former member"))
+    name = user.get_full_name()
+    if name:
+        return name
+    # A reverse one-to-one without a row raises AttributeError even when joined.
+    member = getattr(user, "community_member", None)
+    return f"@{member.handle}" if member is not None else str(_("Member"))
+
+
+def _link(params: QueryDict, **changes: str) -> str:
+    """The current query string with some parameters changed (empty: removed), page reset."""
+    query = params.copy()
+    query.pop("page", None)
+    for name, value in changes.items():
+        query.pop(name, None)
+        if value:
+            query[name] = value
+    encoded = query.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+def topic_list(request: HttpRequest, topics: QuerySet, *, fixed_tag: Tag | None = None) -> dict:
+    """Filter, sort and paginate visible topics from the GET parameters `filter`
+    (unanswered/solved/mine/followed), `sort` (latest/top/newest), `kind` (question/discussion),
+    `tag` (a slug; a tag's page passes `fixed_tag` instead) and `page`. Returns the page and the
+    state the filter bar and pagination need."""
+    params = request.GET
+    user = request.user
+    chosen_filter = _choice(params, "filter", FILTERS)
+    sort = _choice(params, "sort", SORTS) or "latest"
+    kind = _choice(params, "kind", TopicKind.values)
+    tag_slug = fixed_tag.slug if fixed_tag is not None else params.get("tag", "").strip()
+
+    if chosen_filter == "unanswered":
+        topics = topics.filter(kind=TopicKind.QUESTION, accepted_answer__isnull=True, reply_count=0)
+    elif chosen_filter == "solved":
+        topics = topics.filter(accepted_answer__isnull=False)
+    elif chosen_filter == "mine":
+        topics = topics.filter(author=user)
+    elif chosen_filter == "followed":
+        topics = topics.filter(
+            Exists(
+                Subscription.objects.filter(
+                    user=user, topic=OuterRef("pk"), level__in=[Level.WATCHING, Level.TRACKING]
+                )
+            )
+        )
+    if kind:
+        topics = topics.filter(kind=kind)
+    if fixed_tag is None and tag_slug:
+        topics = topics.filter(tags__slug=tag_slug)
+
+    topics = (
+        topics.select_related(
+            "space__parent",
+            "author__community_member",
+            "last_poster__community_member",
+        )
+        .prefetch_related("tags")
+        .order_by(*ORDERINGS[sort])
+    )
+    page = Paginator(topics, PAGE_SIZE).get_page(params.get("page"))
+    page.object_list = list(page.object_list)
+    for topic in page.object_list:
+        topic.author_name = public_name(topic.author)
+        author_member = getattr(topic.author, "community_member", None)
+        topic.author_handle = author_member.handle if author_member is not None else ""
+        topic.last_poster_name = public_name(topic.last_poster) if topic.reply_count else ""
+
+    query = params.copy()
+    query.pop("page", None)
+    return {
+        "page": page,
+        "query": query.urlencode(),
+        "current_filter": chosen_filter,
+        "sort": sort,
+        "kind": kind,
+        "tag_slug": tag_slug,
+        "filtered": bool(chosen_filter or kind or (fixed_tag is None and tag_slug)),
+        "filter_tabs": [
+            {"label": label, "url": _link(params, filter=value), "current": value == chosen_filter}
+            for value, label in [("", _("All")), *FILTERS.items()]
+        ],
+        "sorts": list(SORTS.items()),
+        "kinds": TopicKind.choices,
+        "tag_choices": []
+        if fixed_tag is not None
+        else list(Tag.objects.values_list("slug", "name")),
+        "reset_url": request.path,
+    }
+
+
+def _with_topic_counts(spaces: QuerySet) -> QuerySet:
+    """Each space with the number of its live topics, in the same query. The ordering is
+    explicit: Django drops Meta.ordering from aggregating queries."""
+    return spaces.annotate(
+        topic_count=Count(
+            "topics",
+            filter=Q(topics__merged_into__isnull=True, topics__is_hidden=False),
+        )
+    ).order_by("sort_order", "name", "pk")
+
+
+def _level(user: User, **target: Any) -> str:
+    level = Subscription.objects.filter(user=user, **target).values_list("level", flat=True)
+    return level.first() or Level.NORMAL
+
+
+# --------------------------------------------------------------------------------------------
+# Pages
+# --------------------------------------------------------------------------------------------
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    actions.touch(request.user)
+    spaces = list(_with_topic_counts(Space.objects.visible_to(request.user)))
+    top_level = [item for item in spaces if item.parent_id is None]
+    children: dict[int, list[Space]] = {}
+    for item in spaces:
+        if item.parent_id is not None:
+            children.setdefault(item.parent_id, []).append(item)
+    for item in top_level:
+        item.subspaces = children.get(item.pk, [])
+        # The space page lists its sub-spaces' topics too: the count says the same.
+        item.total_topics = item.topic_count + sum(sub.topic_count for sub in item.subspaces)
+    context = topic_list(request, Topic.objects.visible_to(request.user))
+    return render(request, "community/index.html", {"spaces": top_level, **context})
+
+
+@login_required
+def space(request: HttpRequest, space_slug: str) -> HttpResponse:
+    user = request.user
+    actions.touch(user)
+    try:
+        current = actions.visible_space(user, slug=space_slug)
+    except NotVisible as error:
+        raise Http404(error.message) from error
+    parent = current.parent if current.parent_id else None
+    subspaces = list(_with_topic_counts(Space.objects.visible_to(user).filter(parent=current)))
+    topics = Topic.objects.visible_to(user).filter(Q(space=current) | Q(space__parent=current))
+    context = topic_list(request, topics)
+    return render(
+        request,
+        "community/space.html",
+        {
+            "space": current,
+            "parent": parent,
+            "subspaces": subspaces,
+            "posting_refusal": actions.posting_refusal(user, current),
+            "level": _level(user, space=current),
+            "levels": Level.choices,
+            **context,
+        },
+    )
+
+
+@login_required
+def tag(request: HttpRequest, tag_slug: str) -> HttpResponse:
+    user = request.user
+    actions.touch(user)
+    current = Tag.objects.filter(slug=tag_slug).first()
+    if current is None:
+        raise Http404(_("No such tag."))
+    topics = Topic.objects.visible_to(user).filter(tags=current)
+    context = topic_list(request, topics, fixed_tag=current)
+    return render(
+        request,
+        "community/tag.html",
+        {
+            "tag": current,
+            "level": _level(user, tag=current),
+            "levels": Level.choices,
+            **context,
+        },
+    )
+
+
+def _may_see_person(viewer: User, person: User, readable_posts: int) -> bool:
+    """Someone exists for the viewer when the viewer can read something they wrote, is vendor
+    staff, or shares an organisation with them; otherwise their handle is unknown (404), so a
+    private space's members cannot be enumerated."""
+    if viewer.pk == person.pk or is_community_staff(viewer):
+        return True
+    if readable_posts:
+        return True
+    shared = Membership.objects.filter(user=viewer).values("organisation")
+    return Membership.objects.filter(user=person, organisation__in=shared).exists()
+
+
+@login_required
+def person(request: HttpRequest, handle: str) -> HttpResponse:
+    viewer = request.user
+    actions.touch(viewer)
+    member = Member.objects.select_related("user").filter(handle=handle).first()
+    if member is None:
+        raise Http404(_("No such member."))
+    profile_user = member.user
+    readable = Post.objects.readable_by(viewer).filter(author=profile_user)
+    counts = readable.aggregate(posts=Count("pk"), topics=Count("pk", filter=Q(number=1)))
+    if not _may_see_person(viewer, profile_user, counts["posts"]):
+        raise Http404(_("No such member."))
+
+    show = _choice(request.GET, "show", PERSON_SHOWS)
+    posts = readable
+    if show == "topics":
+        posts = posts.filter(number=1)
+    elif show == "replies":
+        posts = posts.filter(number__gt=1)
+    posts = posts.select_related("topic__space__parent").order_by("-created_at", "-pk")
+    page = Paginator(posts, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    for post in page.object_list:
+        # Plain text of the rendered post: Markdown syntax would show in a raw body excerpt.
+        post.excerpt = Truncator(" ".join(unescape(strip_tags(post.html)).split())).chars(240)
+
+    organisations = list(
+        Membership.objects.filter(user=profile_user, organisation__is_active=True)
+        .order_by("organisation__name")
+        .values_list("organisation__name", flat=True)
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "community/person.html",
+        {
+            "person": profile_user,
+            "member": member,
+            "name": public_name(profile_user),
+            "organisations": organisations,
+            # Posts this viewer can read, not the member's total: that would reveal activity in
+            # spaces the viewer cannot see.
+            "post_count": counts["posts"],
+            "topic_count": counts["topics"],
+            "reply_count": counts["posts"] - counts["topics"],
+            "page": page,
+            "query": query.urlencode(),
+            "show": show,
+            "show_tabs": [
+                {"label": label, "url": _link(request.GET, show=value), "current": value == show}
+                for value, label in [("", _("All posts")), *PERSON_SHOWS.items()]
+            ],
+            "is_staff_member": is_community_staff(profile_user),
+        },
+    )

@@ -1,0 +1,48 @@
+"""The community search page: topics and replies the reader may see, best match first."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from community import actions
+from community.search import query_terms, search_posts
+from community.views_lists import public_name
+
+# Longer input is cut; only the first search.MAX_TERMS terms are searched anyway.
+MAX_QUERY_CHARS = 200
+RESULTS = 50
+
+
+@login_required
+def search(request: HttpRequest) -> HttpResponse:
+    """GET `q`: every term must occur (in the title or text); one result per topic. An empty
+    query shows the search box and tips, not an error."""
+    actions.touch(request.user)
+    query = " ".join(request.GET.get("q", "").split())[:MAX_QUERY_CHARS]
+    searchable = bool(query_terms(query))
+    hits = search_posts(request.user, query, limit=RESULTS) if searchable else []
+    results = []
+    for hit in hits:
+        member = getattr(hit.post.author, "community_member", None)
+        results.append(
+            {
+                "hit": hit,
+                "author_name": public_name(hit.post.author),
+                "author_handle": member.handle if member is not None else "",
+            }
+        )
+    return render(
+        request,
+        "community/search.html",
+        {
+            "query": query,
+            "searchable": searchable,
+            # Something was typed, but nothing in it can be searched (punctuation only).
+            "no_terms": bool(query) and not searchable,
+            "results": results,
+            "capped": len(results) >= RESULTS,
+            "max_results": RESULTS,
+        },
+    )

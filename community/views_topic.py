@@ -1,0 +1,617 @@
+"""Reading and writing topics: the topic page and its composer, new topics, edits and their
+history, deletion, reactions, accepted answers, flags, staff tools and attachment downloads.
+
+Views parse and authorise, call one action of `community.actions` (or `community.moderation`)
+and respond. Whatever a person may not see answers 404, whether or not it exists; a refused
+action shows its message on the form with the error's status (400, 403, 429).
+"""
+
+from __future__ import annotations
+
+import html
+from collections import defaultdict
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Prefetch
+from django.forms import Form
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+)
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.html import strip_tags
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from community import actions, markdown, moderation
+from community.exceptions import CommunityError, NotVisible
+from community.forms import (
+    EditPostForm,
+    FlagForm,
+    LevelForm,
+    MergeForm,
+    MoveForm,
+    ReplyForm,
+    TopicForm,
+)
+from community.models import (
+    Attachment,
+    Level,
+    Post,
+    PostStatus,
+    Reaction,
+    ReactionKind,
+    Space,
+    Subscription,
+    Topic,
+    TopicKind,
+    is_community_staff,
+    is_moderator,
+)
+from portal.models import User
+
+
+def _not_visible_is_404(view: Callable) -> Callable:
+    """Lookups of the actions raise NotVisible for what the person may not see: answer 404."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except NotVisible as error:
+            raise Http404(error.message) from error
+
+    return wrapper
+
+
+def _excerpt(post: Post, length: int = 300) -> str:
+    """The post as plain text, shortened (the template escapes it)."""
+    return Truncator(html.unescape(strip_tags(post.html))).chars(length)
+
+
+def _form_error(form: Form, error: CommunityError) -> None:
+    form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+# --------------------------------------------------------------------------------------------
+# The topic page
+# --------------------------------------------------------------------------------------------
+
+
+def _reader_topic(user: User, topic_id: int) -> Topic | None:
+    """The topic as the topic page needs it, including a merged-away one (for its redirect)."""
+    return (
+        Topic.objects.filter(space__in=Space.objects.visible_to(user), is_hidden=False)
+        .select_related("space__parent")
+        .filter(pk=topic_id)
+        .first()
+    )
+
+
+def _decorate_posts(user: User, topic: Topic) -> list[Post]:
+    """The posts this reader may read, in order, with what the template shows beside each: the
+    author's handle, reaction buttons (counts and the reader's own), and what they may do.
+    A fixed number of queries, however many posts there are."""
+    posts = list(
+        Post.objects.readable_by(user)
+        .filter(topic=topic)
+        .select_related("author", "organisation")
+        .prefetch_related(
+            "attachments",
+            Prefetch(
+                "reactions", queryset=Reaction.objects.filter(user=user), to_attr="own_reactions"
+            ),
+        )
+        .order_by("number")
+    )
+    handles = actions.handles_for(post.author for post in posts)
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    for post_id, kind, count in (
+        Reaction.objects.filter(post__in=[post.pk for post in posts])
+        .values("post_id", "kind")
+        .annotate(count=Count("pk"))
+        .values_list("post_id", "kind", "count")
+    ):
+        counts[post_id][kind] = count
+    numbers = {post.pk: post.number for post in posts}
+    moderator = is_moderator(user)
+    accepting = actions.can_accept(user, topic)
+    for post in posts:
+        own = post.author_id == user.pk
+        visible = post.status == PostStatus.VISIBLE
+        mine = {reaction.kind for reaction in post.own_reactions}
+        post.handle = handles.get(post.author_id, "")
+        post.reply_to_number = numbers.get(post.reply_to_id)
+        post.is_accepted = post.pk == topic.accepted_answer_id
+        post.reactions_shown = [
+            {
+                "kind": kind,
+                "label": label,
+                "count": counts[post.pk].get(kind, 0),
+                "on": kind in mine,
+            }
+            for kind, label in ReactionKind.choices
+        ]
+        post.can_react = visible and not own
+        post.can_edit = own or moderator
+        post.can_flag = visible and not own
+        post.can_accept = accepting and visible and not post.is_opening
+    return posts
+
+
+def _render_topic(
+    request: HttpRequest,
+    topic: Topic,
+    *,
+    reply_form: ReplyForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    user = request.user
+    actions.touch(user)
+    posts = _decorate_posts(user, topic)
+    by_id = {post.pk: post for post in posts}
+    if reply_form is None:
+        initial = {}
+        quoted = _quoted_post(request, by_id)
+        if quoted is not None:
+            initial = {
+                "body": markdown.quote(quoted.body, quoted.handle, quoted.number),
+                "reply_to": quoted.pk,
+            }
+        reply_form = ReplyForm(initial=initial)
+    reply_to = by_id.get(_int(reply_form["reply_to"].value()))
+    accepted = by_id.get(topic.accepted_answer_id)
+    if accepted is not None:
+        accepted.excerpt = _excerpt(accepted, 280)
+    level = (
+        Subscription.objects.filter(user=user, topic=topic).values_list("level", flat=True).first()
+    )
+    return render(
+        request,
+        "community/topic.html",
+        {
+            "topic": topic,
+            "space": topic.space,
+            "posts": posts,
+            "accepted": accepted,
+            "tags": list(topic.tags.all()),
+            "is_question": topic.kind == TopicKind.QUESTION,
+            "reply_form": reply_form,
+            "reply_to": reply_to,
+            "refusal": actions.posting_refusal(user, topic.space, topic),
+            "level_form": LevelForm(initial={"level": level or Level.NORMAL}),
+            "is_staff": is_community_staff(user),
+        },
+        status=status,
+    )
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _quoted_post(request: HttpRequest, by_id: dict[int, Post]) -> Post | None:
+    """`?quote=<post id>` names a post of this topic to quote (anything else is ignored)."""
+    post = by_id.get(_int(request.GET.get("quote")))
+    return post if post is not None and post.status == PostStatus.VISIBLE else None
+
+
+@login_required
+@require_GET
+def topic(request: HttpRequest, topic_id: int) -> HttpResponse:
+    found = _reader_topic(request.user, topic_id)
+    if found is None:
+        raise Http404(_("No such topic."))
+    if found.merged_into_id:
+        return HttpResponsePermanentRedirect(
+            reverse("community:topic", kwargs={"topic_id": found.merged_into_id})
+        )
+    return _render_topic(request, found)
+
+
+@login_required
+@require_POST
+@_not_visible_is_404
+def reply(request: HttpRequest, topic_id: int) -> HttpResponse:
+    topic = actions.visible_topic(request.user, topic_id)
+    form = ReplyForm(request.POST, request.FILES)
+    status = 400
+    if form.is_valid():
+        data = form.cleaned_data
+        reply_to = None
+        if data["reply_to"]:
+            reply_to = (
+                Post.objects.readable_by(request.user)
+                .filter(topic=topic, pk=data["reply_to"])
+                .first()
+            )
+        if data["reply_to"] and reply_to is None:
+            form.add_error(None, _("The post you replied to is gone; reply to the topic instead."))
+        else:
+            try:
+                post = actions.reply(
+                    request.user,
+                    topic,
+                    body=data["body"],
+                    reply_to=reply_to,
+                    attachments=data["attachments"],
+                    request=request,
+                )
+            except NotVisible:
+                raise
+            except CommunityError as error:
+                _form_error(form, error)
+                status = error.status
+            else:
+                return redirect(post.get_absolute_url())
+    topic = _reader_topic(request.user, topic_id)
+    return _render_topic(request, topic, reply_form=form, status=status)
+
+
+@login_required
+@require_GET
+@_not_visible_is_404
+def quote(request: HttpRequest, post_id: int) -> HttpResponse:
+    post = actions.visible_post(request.user, post_id)
+    url = reverse("community:topic", kwargs={"topic_id": post.topic_id})
+    return redirect(f"{url}?quote={post.pk}#reply")
+
+
+# --------------------------------------------------------------------------------------------
+# Starting a topic
+# --------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@_not_visible_is_404
+def new_topic(request: HttpRequest, space_slug: str) -> HttpResponse:
+    space = actions.visible_space(request.user, slug=space_slug)
+    refusal = actions.posting_refusal(request.user, space)
+    if refusal:
+        return render(
+            request,
+            "community/new_topic.html",
+            {"space": space, "refusal": refusal},
+            status=403 if request.method == "POST" else 200,
+        )
+    form = TopicForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                topic = actions.create_topic(
+                    request.user,
+                    space,
+                    title=data["title"],
+                    body=data["body"],
+                    kind=data["kind"],
+                    tags=data["tags"],
+                    attachments=data["attachments"],
+                    request=request,
+                )
+            except NotVisible:
+                raise
+            except CommunityError as error:
+                _form_error(form, error)
+                status = error.status
+            else:
+                return redirect(topic.get_absolute_url())
+    return render(
+        request, "community/new_topic.html", {"space": space, "form": form}, status=status
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Editing, history and deletion
+# --------------------------------------------------------------------------------------------
+
+
+def _edit_refusal(user: User, post: Post) -> str | None:
+    if is_moderator(user):
+        return None
+    if post.author_id != user.pk:
+        return _("Only the author or a moderator can change this post.")
+    return actions.posting_refusal(user, post.topic.space, post.topic)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@_not_visible_is_404
+def edit_post(request: HttpRequest, post_id: int) -> HttpResponse:
+    post = actions.visible_post(request.user, post_id)
+    topic = post.topic
+    context = {"post": post, "topic": topic, "mode": "edit"}
+    refusal = _edit_refusal(request.user, post)
+    if refusal:
+        return render(
+            request, "community/edit_post.html", {**context, "refusal": refusal}, status=403
+        )
+    initial = {"body": post.body}
+    if post.is_opening:
+        initial.update(title=topic.title, tags=list(topic.tags.values_list("slug", flat=True)))
+    form = EditPostForm(request.POST or None, initial=initial, opening=post.is_opening)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                actions.edit_post(
+                    request.user,
+                    post,
+                    body=data["body"],
+                    title=data.get("title"),
+                    tags=data.get("tags"),
+                    request=request,
+                )
+            except NotVisible:
+                raise
+            except CommunityError as error:
+                _form_error(form, error)
+                status = error.status
+            else:
+                messages.success(request, _("Your changes are saved."))
+                return redirect(post.get_absolute_url())
+    return render(request, "community/edit_post.html", {**context, "form": form}, status=status)
+
+
+@login_required
+@require_GET
+@_not_visible_is_404
+def history(request: HttpRequest, post_id: int) -> HttpResponse:
+    post = actions.visible_post(request.user, post_id)
+    revisions = list(post.revisions.select_related("edited_by").order_by("-number"))
+    handles = actions.handles_for([post.author, *(r.edited_by for r in revisions)])
+    for revision in revisions:
+        # Stored as Markdown; rendered (and sanitised) like a post, without mention links.
+        revision.html = markdown.render(revision.body)
+        revision.editor_handle = handles.get(revision.edited_by_id, "")
+    return render(
+        request,
+        "community/history.html",
+        {
+            "post": post,
+            "topic": post.topic,
+            "revisions": revisions,
+            "author_handle": handles.get(post.author_id, ""),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@_not_visible_is_404
+def delete_post(request: HttpRequest, post_id: int) -> HttpResponse:
+    post = actions.visible_post(request.user, post_id)
+    topic = post.topic
+    context = {"post": post, "topic": topic, "mode": "delete", "excerpt": _excerpt(post)}
+    if not (post.author_id == request.user.pk or is_moderator(request.user)):
+        refusal = _("Only the author or a moderator can delete this post.")
+        return render(
+            request, "community/edit_post.html", {**context, "refusal": refusal}, status=403
+        )
+    if request.method == "POST":
+        try:
+            actions.delete_post(request.user, post, request=request)
+        except NotVisible:
+            raise
+        except CommunityError as error:
+            messages.error(request, error.message)
+            return redirect(post.get_absolute_url())
+        if post.is_opening:
+            messages.success(request, _("The topic is deleted."))
+            return redirect("community:space", space_slug=topic.space.slug)
+        messages.success(request, _("Your post is deleted."))
+        return redirect(topic.get_absolute_url())
+    return render(request, "community/edit_post.html", context)
+
+
+# --------------------------------------------------------------------------------------------
+# Reactions, answers and flags
+# --------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+@_not_visible_is_404
+def react(request: HttpRequest, post_id: int) -> HttpResponse:
+    post = actions.visible_post(request.user, post_id)
+    kind = request.POST.get("kind", ReactionKind.UPVOTE)
+    try:
+        on = actions.react(request.user, post, kind)
+    except NotVisible:
+        raise
+    except CommunityError as error:
+        if _wants_json(request):
+            return JsonResponse(
+                {"code": error.code, "message": error.message, "field": error.field},
+                status=error.status,
+            )
+        messages.error(request, error.message)
+        return redirect(post.get_absolute_url())
+    if _wants_json(request):
+        count = Reaction.objects.filter(post=post, kind=kind).count()
+        return JsonResponse({"on": on, "count": count})
+    return redirect(post.get_absolute_url())
+
+
+@login_required
+@require_POST
+@_not_visible_is_404
+def accept(request: HttpRequest, post_id: int) -> HttpResponse:
+    post = actions.visible_post(request.user, post_id)
+    try:
+        if request.POST.get("undo") == "1":
+            actions.unaccept_answer(request.user, post.topic)
+            messages.success(request, _("The answer is no longer marked as accepted."))
+        else:
+            actions.accept_answer(request.user, post, request=request)
+            messages.success(request, _("Answer accepted. Thank you for closing the loop."))
+    except NotVisible:
+        raise
+    except CommunityError as error:
+        messages.error(request, error.message)
+    return redirect(post.get_absolute_url())
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@_not_visible_is_404
+def flag(request: HttpRequest, post_id: int) -> HttpResponse:
+    post = actions.visible_post(request.user, post_id)
+    form = FlagForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                moderation.flag_post(
+                    request.user,
+                    post,
+                    reason=form.cleaned_data["reason"],
+                    note=form.cleaned_data["note"],
+                    request=request,
+                )
+            except NotVisible:
+                raise
+            except CommunityError as error:
+                _form_error(form, error)
+                status = error.status
+            else:
+                messages.success(
+                    request, _("Thank you for the flag. The moderators will look at the post.")
+                )
+                return redirect(post.topic.get_absolute_url())
+    handle = actions.handles_for([post.author]).get(post.author_id, "")
+    return render(
+        request,
+        "community/flag.html",
+        {
+            "post": post,
+            "topic": post.topic,
+            "form": form,
+            "handle": handle,
+            "excerpt": _excerpt(post),
+        },
+        status=status,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Staff: pin, lock, move, merge
+# --------------------------------------------------------------------------------------------
+
+STAFF_TOGGLES = {
+    "pin": (actions.set_pinned, True, gettext_lazy("The topic is pinned.")),
+    "unpin": (actions.set_pinned, False, gettext_lazy("The topic is no longer pinned.")),
+    "lock": (actions.set_locked, True, gettext_lazy("The topic is locked.")),
+    "unlock": (actions.set_locked, False, gettext_lazy("The topic is open for replies again.")),
+}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@_not_visible_is_404
+def staff_actions(request: HttpRequest, topic_id: int) -> HttpResponse:
+    user = request.user
+    topic = actions.visible_topic(user, topic_id)
+    context: dict = {"topic": topic}
+    if not is_community_staff(user):
+        refusal = _("Only vendor staff can pin, lock, move or merge topics.")
+        return render(
+            request, "community/staff_actions.html", {**context, "refusal": refusal}, status=403
+        )
+    action = request.POST.get("action", "")
+    post = request.method == "POST"
+    move_form = MoveForm(
+        request.POST if post and action == "move" else None,
+        user=user,
+        initial={"space": topic.space_id},
+    )
+    merge_form = MergeForm(request.POST if post and action == "merge" else None)
+    status = 200
+    try:
+        if action in STAFF_TOGGLES and post:
+            change, value, done = STAFF_TOGGLES[action]
+            change(user, topic, value, request=request)
+            messages.success(request, str(done))
+            return redirect(topic.get_absolute_url())
+        if action == "move" and move_form.is_valid():
+            space = move_form.cleaned_data["space"]
+            actions.move_topic(user, topic, space, request=request)
+            messages.success(request, _("The topic is moved to %(space)s.") % {"space": space})
+            return redirect(topic.get_absolute_url())
+        if action == "merge" and merge_form.is_valid():
+            target = Topic.objects.visible_to(user).filter(pk=merge_form.cleaned_data["target"])
+            if not target.exists():
+                merge_form.add_error(
+                    "target", _("There is no topic with that number; check its address.")
+                )
+            else:
+                merged = actions.merge_topics(user, topic, target.get(), request=request)
+                messages.success(request, _("The topics are merged."))
+                return redirect(merged.get_absolute_url())
+    except NotVisible:
+        raise
+    except CommunityError as error:
+        _form_error(merge_form if action == "merge" else move_form, error)
+        status = error.status
+    if post:
+        status = status if status != 200 else 400
+    return render(
+        request,
+        "community/staff_actions.html",
+        {**context, "move_form": move_form, "merge_form": merge_form},
+        status=status,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Attachments
+# --------------------------------------------------------------------------------------------
+
+ATTACHMENT_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+
+
+@login_required
+@require_GET
+def attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
+    """Serve a file only to someone who may read its post, in a way no browser runs as a page:
+    the stored (checked) type, no sniffing, a sandbox, and no shared caches."""
+    found = (
+        Attachment.objects.filter(post__in=Post.objects.readable_by(request.user))
+        .filter(pk=attachment_id)
+        .first()
+    )
+    if found is None:
+        raise Http404(_("No such attachment."))
+    response = FileResponse(
+        found.file.open("rb"),
+        content_type=found.content_type,
+        as_attachment=not found.is_image,
+        filename=found.name,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = ATTACHMENT_CSP
+    return response
