@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, Literal
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -30,15 +30,14 @@ from ninja import Field, Query, Router, Schema, Status
 from community import actions, search
 from community.exceptions import NotVisible
 from community.models import (
+    TOPIC_ORDERINGS,
     Attachment,
-    Level,
     Member,
     Post,
     PostStatus,
     Reaction,
     ReactionKind,
     Space,
-    Subscription,
     Topic,
     TopicKind,
 )
@@ -473,14 +472,7 @@ def list_spaces(request: HttpRequest):
 # Topics
 # --------------------------------------------------------------------------------------------
 
-# Topics with no reply at all: the questions nobody has taken on yet.
-UNANSWERED = Q(kind=TopicKind.QUESTION, accepted_answer__isnull=True, reply_count=0)
-
-SORTS = {
-    "latest": ("-is_pinned", "-last_activity_at", "-pk"),
-    "top": ("-score", "-reply_count", "-last_activity_at", "-pk"),
-    "newest": ("-created_at", "-pk"),
-}
+SORTS = TOPIC_ORDERINGS
 
 
 class TopicFilters(Schema):
@@ -500,19 +492,6 @@ class TopicFilters(Schema):
     )
     page: int = Field(1, ge=1)
     page_size: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
-
-
-def _personal_filter(user: User, name: str) -> Q:
-    # The same rules as the list pages (community/views_lists.py).
-    if name == "mine":
-        return Q(author=user)
-    return Q(
-        Exists(
-            Subscription.objects.filter(
-                user=user, topic=OuterRef("pk"), level__in=[Level.WATCHING, Level.TRACKING]
-            )
-        )
-    )
 
 
 @router.get(
@@ -537,9 +516,9 @@ def list_topics(request: HttpRequest, filters: Query[TopicFilters]):
     if filters.kind:
         qs = qs.filter(kind=filters.kind)
     if filters.filter == "unanswered":
-        qs = qs.filter(UNANSWERED)
+        qs = qs.unanswered()
     elif filters.filter == "solved":
-        qs = qs.filter(accepted_answer__isnull=False)
+        qs = qs.solved()
     elif filters.filter in ("mine", "followed"):
         if c.user is None:
             raise ApiError(
@@ -551,7 +530,7 @@ def list_topics(request: HttpRequest, filters: Query[TopicFilters]):
                 ),
                 "filter",
             )
-        qs = qs.filter(_personal_filter(c.user, filters.filter))
+        qs = qs.started_by(c.user) if filters.filter == "mine" else qs.followed_by(c.user)
     qs = qs.select_related(*TOPIC_JOINS).prefetch_related("tags").order_by(*SORTS[filters.sort])
     return _page(
         qs, filters.page, filters.page_size, lambda topics: _topic_summaries(request, topics)

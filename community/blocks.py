@@ -16,7 +16,7 @@ from django.shortcuts import resolve_url
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 
-from community.models import Space, Topic, TopicKind
+from community.models import Space, Topic
 
 MAX_TOPICS = 20
 
@@ -133,8 +133,6 @@ class UnansweredQuestionsBlock(blocks.StructBlock):
     def unanswered(user, space, count: int):
         # The same rule as the lists' "Unanswered" filter, less locked topics (no reply is
         # possible there).
-        topics = Topic.objects.visible_to(user).filter(
-            kind=TopicKind.QUESTION, accepted_answer__isnull=True, reply_count=0, is_locked=False
-        )
+        topics = Topic.objects.visible_to(user).unanswered().filter(is_locked=False)
         topics = _in_space(topics, space)
         return topics.select_related("space").order_by("-created_at", "-pk")[:count]

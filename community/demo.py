@@ -44,6 +44,7 @@ WHO = {
     "anna": "anna.schmidt@nordwind.example",
     "jonas": "jonas.weber@nordwind.example",
     "lena": "lena.fischer@nordwind.example",
+    "consultant": "consultant@energyaudit.example",
     "product": "product@greenloop.example",
     "moderator": "moderator@greenloop.example",
     "success": "success@greenloop.example",
@@ -430,6 +431,22 @@ def create_topic(
     return topic
 
 
+SPAM = "Unbeatable prices on guarantees of origin, 90 % off today only: https://cheap-goo.example"
+
+
+def flag_demo_spam(people: dict[str, User]) -> None:
+    """One promotional reply that three customers flagged, so the moderators' review queue has
+    something to decide in the demo."""
+    from community import moderation
+
+    topic = Topic.objects.filter(title__startswith="Scope 2 for our CSRD report").first()
+    if topic is None or Post.objects.filter(topic=topic, body=SPAM).exists():
+        return
+    spam = actions.reply(people["consultant"], topic, body=SPAM)
+    for who, reason in (("li", "spam"), ("anna", "spam"), ("jonas", "off_topic")):
+        moderation.flag_post(people[who], spam, reason=reason)
+
+
 def seed(stdout=None) -> None:
     """Tags, spaces, the beta cohort and the demo topics (those not there yet)."""
     ensure_tags()
@@ -444,6 +461,7 @@ def seed(stdout=None) -> None:
             continue
         create_topic(spec, spaces, people, handles)
         created += 1
+    flag_demo_spam(people)
     if stdout:
         stdout.write(
             f"community: {len(spaces)} spaces, {len(TAGS)} tags, {len(TOPICS)} demo topics "

@@ -18,6 +18,7 @@ from django.db import connections, models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from portal.models import Membership, Organisation, Role, Tier
 from portal.permissions import in_staff_role, is_vendor_staff
@@ -297,7 +298,35 @@ class PostStatus(models.TextChoices):
     DELETED = "deleted", _("Deleted")
 
 
+# List orders shared by the pages, the API and the blocks: pinned first for "latest".
+TOPIC_ORDERINGS = {
+    "latest": ("-is_pinned", "-last_activity_at", "-pk"),
+    "top": ("-score", "-reply_count", "-last_activity_at", "-pk"),
+    "newest": ("-created_at", "-pk"),
+}
+
+
 class TopicQuerySet(models.QuerySet):
+    def unanswered(self) -> TopicQuerySet:
+        """Questions nobody has replied to yet."""
+        return self.filter(kind=TopicKind.QUESTION, accepted_answer__isnull=True, reply_count=0)
+
+    def solved(self) -> TopicQuerySet:
+        return self.filter(accepted_answer__isnull=False)
+
+    def started_by(self, user) -> TopicQuerySet:
+        return self.filter(author=user)
+
+    def followed_by(self, user) -> TopicQuerySet:
+        """Topics the person watches or tracks."""
+        return self.filter(
+            Exists(
+                Subscription.objects.filter(
+                    user=user, topic=OuterRef("pk"), level__in=[Level.WATCHING, Level.TRACKING]
+                )
+            )
+        )
+
     def visible_to(self, user) -> TopicQuerySet:
         """Live topics in spaces the user may see (merged-away and hidden topics left out)."""
         return self.filter(
@@ -712,7 +741,7 @@ class FlagReason(models.TextChoices):
 
 
 class FlagStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("flag status", "Open")
     AGREED = "agreed", _("Moderator agreed")
     DISAGREED = "disagreed", _("Moderator disagreed")
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils.html import strip_tags
@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from community import actions
 from community.exceptions import NotVisible
 from community.models import (
+    TOPIC_ORDERINGS,
     Level,
     Member,
     Post,
@@ -48,11 +49,7 @@ SORTS = {
     "top": _("Top"),
     "newest": _("Newest"),
 }
-ORDERINGS = {
-    "latest": ("-is_pinned", "-last_activity_at", "-pk"),
-    "top": ("-score", "-reply_count", "-last_activity_at", "-pk"),
-    "newest": ("-created_at", "-pk"),
-}
+ORDERINGS = TOPIC_ORDERINGS
 PERSON_SHOWS = {
     "topics": _("Topics"),
     "replies": _("Replies"),
@@ -108,19 +105,13 @@ def topic_list(request: HttpRequest, topics: QuerySet, *, fixed_tag: Tag | None 
     tag_slug = fixed_tag.slug if fixed_tag is not None else params.get("tag", "").strip()
 
     if chosen_filter == "unanswered":
-        topics = topics.filter(kind=TopicKind.QUESTION, accepted_answer__isnull=True, reply_count=0)
+        topics = topics.unanswered()
     elif chosen_filter == "solved":
-        topics = topics.filter(accepted_answer__isnull=False)
+        topics = topics.solved()
     elif chosen_filter == "mine":
-        topics = topics.filter(author=user)
+        topics = topics.started_by(user)
     elif chosen_filter == "followed":
-        topics = topics.filter(
-            Exists(
-                Subscription.objects.filter(
-                    user=user, topic=OuterRef("pk"), level__in=[Level.WATCHING, Level.TRACKING]
-                )
-            )
-        )
+        topics = topics.followed_by(user)
     if kind:
         topics = topics.filter(kind=kind)
     if fixed_tag is None and tag_slug:

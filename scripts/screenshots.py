@@ -220,6 +220,31 @@ class Shooter:
         if detail:
             self.visit(page, detail, "points-redemption-detail")
 
+    def community(self) -> None:
+        """A Huadong member: the community home, a space, a solved topic, a tag, search in both
+        languages, notifications and preferences; a Nordwind member: the same home without
+        Huadong's private board, and its 404."""
+        page = self.new_page()
+        self.sign_in(page, "li.wei@huadong.example")
+        self.visit(page, "/community/", "community-index")
+        self.visit(page, "/community/s/product-qa/", "community-space")
+        self.visit(page, "/community/?filter=solved", "community-solved")
+        solved = page.locator("main .topic-list a, main article a").first.get_attribute("href")
+        if solved:
+            self.visit(page, solved, "community-topic")
+        self.visit(page, "/community/s/product-qa/new/", "community-new-topic")
+        self.visit(page, "/community/tags/firmware/", "community-tag")
+        self.visit(page, "/community/search/?q=firmware", "community-search-en")
+        self.visit(page, "/community/search/?q=碳足迹", "community-search-zh")
+        self.visit(page, "/community/notifications/", "community-notifications")
+        self.visit(page, "/community/preferences/", "community-preferences")
+        page.context.close()
+        page = self.new_page()
+        self.sign_in(page, "jonas.weber@nordwind.example")
+        self.visit(page, "/community/", "community-index-other-org")
+        self.visit(page, "/community/s/huadong-rd/", "community-private-404")
+        page.context.close()
+
     def multi_org_member(self) -> None:
         page = self.new_page()
         self.sign_in(page, "consultant@energyaudit.example")
@@ -254,6 +279,10 @@ class Shooter:
             ("admin-carbon-declarations", "/admin/carbon_declarations/"),
             ("admin-carbon-imports", "/admin/carbon_imports/"),
             ("admin-carbon-orders", "/admin/carbon_orders/"),
+            ("admin-community-review", "/admin/community_review/"),
+            ("admin-community-spaces", "/admin/community_spaces/"),
+            ("admin-community-tags", "/admin/community_tags/"),
+            ("admin-community-members", "/admin/community_members/"),
         ):
             self.visit(page, path, name)
         page.context.close()
@@ -271,7 +300,9 @@ def main() -> int:
         help="interface language; non-English file names get a suffix such as --zh",
     )
     parser.add_argument(
-        "--only", nargs="*", choices=["anonymous", "customer_admin", "multi_org_member", "staff"]
+        "--only",
+        nargs="*",
+        choices=["anonymous", "customer_admin", "community", "multi_org_member", "staff"],
     )
     args = parser.parse_args()
 
@@ -289,6 +320,7 @@ def main() -> int:
         journeys = {
             "anonymous": shooter.anonymous,
             "customer_admin": shooter.customer_admin,
+            "community": shooter.community,
             "multi_org_member": shooter.multi_org_member,
             "staff": shooter.staff_admin,
         }

@@ -13,6 +13,7 @@ from community import actions, demo
 from community.models import (
     Member,
     Post,
+    PostStatus,
     Reaction,
     Space,
     Subscription,
@@ -100,7 +101,11 @@ def test_seed_creates_the_community(seeded):
     ]
     # and every demo topic was written, with its replies and counters
     assert Topic.objects.count() == len(demo.TOPICS)
-    assert Post.objects.count() == len(demo.TOPICS) + sum(len(t.replies) for t in demo.TOPICS)
+    # (plus the one flagged promotional reply waiting in the review queue)
+    replies = sum(len(t.replies) for t in demo.TOPICS)
+    assert Post.objects.count() == len(demo.TOPICS) + replies + 1
+    spam = Post.objects.get(body=demo.SPAM)
+    assert (spam.status, spam.open_flag_count) == (PostStatus.PENDING_REVIEW, 3)
     firmware = Topic.objects.get(title="SUN-110K-G firmware update stops at 80 %")
     assert firmware.reply_count == 2
     assert firmware.accepted_answer.author.email == "product@greenloop.example"
