@@ -433,13 +433,17 @@ class Topic(models.Model):
 
 class PostQuerySet(models.QuerySet):
     def readable_by(self, user) -> PostQuerySet:
-        """Posts of visible topics that the reader may read: visible ones, their own posts
-        while under review, and everything but deleted posts for moderators."""
-        posts = self.filter(topic__in=Topic.objects.visible_to(user))
+        """Posts in spaces the reader may see that they may read: visible posts of live topics,
+        their own posts while under review (an opening post under review hides its topic from
+        everyone else, not from its author), and everything but deleted posts for moderators."""
+        posts = self.filter(
+            topic__space__in=Space.objects.visible_to(user), topic__merged_into__isnull=True
+        )
         if is_moderator(user):
             return posts.exclude(status=PostStatus.DELETED)
         return posts.filter(
-            Q(status=PostStatus.VISIBLE) | Q(status=PostStatus.PENDING_REVIEW, author=user)
+            Q(status=PostStatus.VISIBLE, topic__is_hidden=False)
+            | Q(status=PostStatus.PENDING_REVIEW, author=user)
         )
 
 

@@ -15,7 +15,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.forms import Form
 from django.http import (
     FileResponse,
@@ -93,9 +93,13 @@ def _wants_json(request: HttpRequest) -> bool:
 
 
 def _reader_topic(user: User, topic_id: int) -> Topic | None:
-    """The topic as the topic page needs it, including a merged-away one (for its redirect)."""
+    """The topic as the topic page needs it, including a merged-away one (for its redirect) and
+    a hidden one whose opening post the reader may still read (its author while it is under
+    review, moderators)."""
+    opening_readable = Exists(Post.objects.readable_by(user).filter(topic=OuterRef("pk"), number=1))
     return (
-        Topic.objects.filter(space__in=Space.objects.visible_to(user), is_hidden=False)
+        Topic.objects.filter(space__in=Space.objects.visible_to(user))
+        .filter(Q(is_hidden=False) | opening_readable)
         .select_related("space__parent")
         .filter(pk=topic_id)
         .first()

@@ -835,3 +835,27 @@ def test_json_reaction_on_hidden_post_is_refused(client, public_topic, moderator
     )
     assert response.status_code == 400
     assert json.loads(response.content)["message"] == "This post is hidden."
+
+
+def test_a_question_hidden_by_flags_stays_open_to_its_author_and_moderators(
+    client, member_a, admin_a, moderator, public_space, ask
+):
+    # given a question whose opening post was hidden pending review
+    topic = ask(settled(member_a), public_space, title="Is this allowed here?")
+    actions.set_post_status(topic.posts.get(), PostStatus.PENDING_REVIEW)
+    url = reverse("community:topic", kwargs={"topic_id": topic.pk})
+
+    # when its author opens it / then they see it with the review notice
+    client.force_login(member_a)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "Hidden pending review" in response.content.decode()
+
+    # and a moderator can open it to decide
+    client.force_login(moderator)
+    assert client.get(url).status_code == 200
+
+    # but for everyone else it does not exist, on the page and in lists
+    client.force_login(admin_a)
+    assert client.get(url).status_code == 404
+    assert "Is this allowed here?" not in client.get(reverse("community:index")).content.decode()
