@@ -757,6 +757,14 @@ def set_level(
     return subscription
 
 
+def clear_topic_level(user: User, topic: Topic) -> bool:
+    """Drop the level chosen on a topic, so its space's and tags' levels apply again; True when
+    there was one."""
+    topic = visible_topic(user, topic.pk)
+    deleted, _rows = Subscription.objects.filter(user=user, topic=topic).delete()
+    return bool(deleted)
+
+
 def touch(user: User) -> None:
     """Note a visit (digests skip people who came back since the last one), at most every
     five minutes so page views do not write on every request."""

@@ -166,6 +166,13 @@ def topic_level(request: HttpRequest, topic_id: int) -> HttpResponse:
         topic = actions.visible_topic(request.user, topic_id)
     except NotVisible as error:
         raise Http404(error.message) from error
+    if request.POST.get("level") == "inherit":
+        actions.clear_topic_level(request.user, topic)
+        messages.success(
+            request,
+            _("Notifications for %(name)s now follow its space and tags.") % {"name": topic.title},
+        )
+        return redirect(_next(request, topic.get_absolute_url()))
     return _set_level(request, topic.title, topic.get_absolute_url(), topic=topic)
 
 

@@ -351,6 +351,16 @@ def test_levels_need_a_visible_target(member_b, private_space):
         actions.set_level(member_b, Level.WATCHING, space=private_space)
 
 
+def test_a_topic_level_can_be_cleared(member_a, public_space, ask):
+    # given the asker, who watches their topic, mutes it instead
+    topic = ask(settled(member_a), public_space)
+    actions.set_level(member_a, Level.MUTED, topic=topic)
+    # when they clear the topic's own level / then the space's level applies again
+    assert actions.clear_topic_level(member_a, topic) is True
+    assert not Subscription.objects.filter(user=member_a, topic=topic).exists()
+    assert actions.clear_topic_level(member_a, topic) is False
+
+
 # --- events -----------------------------------------------------------------------------
 
 

@@ -588,6 +588,24 @@ def test_topic_level_form(client, member_b, topic):
     assert Subscription.objects.get(user=member_b, topic=topic).level == Level.WATCHING
 
 
+def test_a_topic_level_can_be_cleared_from_the_preferences(client, member_b, topic):
+    # given a member who muted a topic
+    client.force_login(member_b)
+    url = reverse("community:topic_level", kwargs={"topic_id": topic.pk})
+    client.post(url, {"level": Level.MUTED})
+    preferences = client.get(reverse("community:preferences")).content.decode()
+    assert topic.title in preferences
+    assert "Use the space" in preferences
+    # when they hand the topic back to its space's level
+    response = client.post(url, {"level": "inherit", "next": "/community/preferences/"})
+    # then the topic's own level is gone and the preferences no longer list it
+    assert response["Location"] == "/community/preferences/"
+    assert not Subscription.objects.filter(user=member_b, topic=topic).exists()
+    page = client.get(reverse("community:preferences")).content.decode()
+    assert "now follow its space and tags" in page
+    assert f'href="{topic.get_absolute_url()}"' not in page
+
+
 def test_level_form_ignores_a_foreign_next(client, member_b, topic):
     client.force_login(member_b)
     # when `next` points to another site
