@@ -246,12 +246,11 @@ def _resolve_tags(slugs: Sequence[str]) -> list[Tag]:
 def mentionable(space: Space, handles: Iterable[str]) -> dict[str, User]:
     """handle -> person, for the handles that name someone who can see the space."""
     handles = list(dict.fromkeys(handles))[:MAX_MENTIONS]
-    members = Member.objects.filter(handle__in=handles, user__is_active=True).select_related("user")
-    return {
-        member.handle: member.user
-        for member in members
-        if Space.objects.visible_to(member.user).filter(pk=space.pk).exists()
+    members = {
+        member.user_id: member.handle
+        for member in Member.objects.filter(handle__in=handles, user__is_active=True)
     }
+    return {members[user.pk]: user for user in Space.objects.viewers(space, members)}
 
 
 def _render(space: Space, body: str) -> tuple[str, list[User]]:
@@ -270,9 +269,10 @@ def _index(post: Post, title: str = "") -> None:
         )
 
 
-def _store_attachments(post: Post, user: User, uploads: Sequence) -> None:
-    for upload in uploads:
-        checked = attachment_checks.check(upload)
+def _store_attachments(
+    post: Post, user: User, checked_uploads: Sequence[tuple[object, attachment_checks.CheckedFile]]
+) -> None:
+    for upload, checked in checked_uploads:
         name = upload.name.rsplit("/", 1)[-1][:200]
         attachment = Attachment(
             post=post,
@@ -285,19 +285,18 @@ def _store_attachments(post: Post, user: User, uploads: Sequence) -> None:
         attachment.save()
 
 
-def _check_uploads(uploads: Sequence) -> None:
-    """Refuse bad files before anything is written."""
+def _check_uploads(uploads: Sequence) -> list[tuple[object, attachment_checks.CheckedFile]]:
+    """Refuse bad files before anything is written; each file with what its content is."""
     if len(uploads) > attachment_checks.max_files():
         raise CommunityError(
             _("Attach at most %(max)d files to one post.") % {"max": attachment_checks.max_files()},
             field="attachments",
             code="too_many_attachments",
         )
-    for upload in uploads:
-        attachment_checks.check(upload)
+    return [(upload, attachment_checks.check(upload)) for upload in uploads]
 
 
-def _event_data(topic: Topic, post: Post | None = None, **extra) -> dict:
+def event_data(topic: Topic, post: Post | None = None, **extra) -> dict:
     """CRM payload. Spaces not open to every customer reveal ids only: the CRM's readers may
     not be in the space's audience."""
     data = {
@@ -344,7 +343,7 @@ def create_topic(
             _("A topic is a question or a discussion."), field="kind", code="invalid_kind"
         )
     tag_objects = _resolve_tags(tags)
-    _check_uploads(attachments)
+    checked_uploads = _check_uploads(attachments)
     html, mentioned = _render(space, body)
     with transaction.atomic():
         member = _refuse_if_cannot_post(user, space)
@@ -370,7 +369,7 @@ def create_topic(
             html=html,
             created_at=now,
         )
-        _store_attachments(post, user, attachments)
+        _store_attachments(post, user, checked_uploads)
         _index(post, title)
         _count_post(member, now)
         # The asker follows their own topic.
@@ -378,7 +377,7 @@ def create_topic(
             user=user, topic=topic, defaults={"level": Level.WATCHING}
         )
         events.publish(
-            TOPIC_CREATED, organisation, f"community/topics/{topic.pk}", _event_data(topic, post)
+            TOPIC_CREATED, organisation, f"community/topics/{topic.pk}", event_data(topic, post)
         )
         _after_post(post, mentioned)
     return topic
@@ -405,7 +404,7 @@ def reply(
         raise CommunityError(
             _("You can only reply to a post of this topic."), field="reply_to", code="reply_to"
         )
-    _check_uploads(attachments)
+    checked_uploads = _check_uploads(attachments)
     html, mentioned = _render(topic.space, body)
     with transaction.atomic():
         # Lock the topic: numbers are assigned one at a time, and a lock or move made meanwhile
@@ -427,7 +426,7 @@ def reply(
             reply_to=reply_to,
             created_at=now,
         )
-        _store_attachments(post, user, attachments)
+        _store_attachments(post, user, checked_uploads)
         _index(post)
         _count_post(member, now)
         Topic.objects.filter(pk=topic.pk).update(
@@ -437,7 +436,7 @@ def reply(
             REPLY_POSTED,
             organisation,
             f"community/topics/{topic.pk}",
-            _event_data(topic, post, number=number),
+            event_data(topic, post, number=number),
         )
         _after_post(post, mentioned)
     return post
@@ -601,7 +600,7 @@ def accept_answer(user: User, post: Post, *, request=None) -> Topic:
             ANSWER_ACCEPTED,
             topic.organisation,
             f"community/topics/{topic.pk}",
-            _event_data(
+            event_data(
                 topic,
                 post,
                 accepted_by_id=user.pk,

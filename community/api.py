@@ -40,6 +40,7 @@ from community.models import (
     Space,
     Topic,
     TopicKind,
+    public_name,
 )
 from portal.api import ApiError, Caller, ErrorOut, api, caller
 from portal.api_scopes import register_scope
@@ -324,12 +325,8 @@ def _author(user: User | None) -> dict[str, Any]:
     """What other members see of a person: their name, else their @handle; never the e-mail
     address. Needs `community_member` joined (a reverse one-to-one without a row raises
     AttributeError, hence getattr)."""
-    if user is None:
-        return {"name": _("Former member"), "handle": None}
-    member = getattr(user, "community_member", None)
-    handle = member.handle if member is not None else None
-    name = user.get_full_name() or (f"@{handle}" if handle else _("Member"))
-    return {"name": name, "handle": handle}
+    member = getattr(user, "community_member", None) if user is not None else None
+    return {"name": public_name(user), "handle": member.handle if member is not None else None}
 
 
 def _topic_summary(request: HttpRequest, topic: Topic) -> dict[str, Any]:

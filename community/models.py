@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import operator
 import uuid
+from collections.abc import Iterable
 from functools import reduce
 
 from django.conf import settings
@@ -20,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from portal.models import Membership, Organisation, Role, Tier
+from portal.models import Membership, Organisation, Role, Tier, User
 from portal.permissions import in_staff_role, is_vendor_staff
 from portal.staff_roles import StaffRole
 from portal.storage import private_storage
@@ -64,6 +65,23 @@ class SpaceQuerySet(models.QuerySet):
             Q(parent__isnull=True) | _org_audience_q(organisation, "parent", "parent__", self.db)
         )
 
+    def viewers(self, space: Space, user_ids: Iterable[int]) -> models.QuerySet:
+        """The people among `user_ids` who may see `space` now, in one query: the set-wise twin
+        of `visible_to(user)` (active users; vendor staff see every live space; others through
+        the audience rule of the space and of its parent)."""
+        ids = list(set(user_ids))
+        parent = space.parent if space.parent_id else None
+        if not ids or space.is_archived or (parent is not None and parent.is_archived):
+            return User.objects.none()
+        in_staff_group = User.groups.through.objects.filter(
+            user_id=OuterRef("pk"), group__name__in=StaffRole.values
+        )
+        staff = Q(is_staff=True) & (Q(is_superuser=True) | Exists(in_staff_group))
+        audience = _space_audience(space)
+        if parent is not None:
+            audience &= _space_audience(parent)
+        return User.objects.filter(pk__in=ids, is_active=True).filter(staff | audience)
+
     def _admitting(self, user, roles) -> SpaceQuerySet:
         if not (user and user.is_authenticated and user.is_active):
             return self.none()
@@ -75,6 +93,19 @@ class SpaceQuerySet(models.QuerySet):
         own = _audience_q(user, roles, outer="pk", prefix="", db=self.db)
         parent = _audience_q(user, roles, outer="parent", prefix="parent__", db=self.db)
         return live.filter(own).filter(Q(parent__isnull=True) | parent)
+
+
+def public_name(user) -> str:
+    """What other members see of a person: their name, else their @handle. Never the e-mail
+    address (User.display_name falls back to it). Needs `community_member` loaded."""
+    if user is None:
+        return str(_("Former member"))
+    name = user.get_full_name()
+    if name:
+        return name
+    # A reverse one-to-one without a row raises AttributeError even when joined.
+    member = getattr(user, "community_member", None)
+    return f"@{member.handle}" if member is not None else str(_("Member"))
 
 
 def _is_staff(user) -> bool:
@@ -142,6 +173,24 @@ def _audience_q(user, roles, *, outer: str, prefix: str, db: str) -> Q:
         in_groups = in_groups.filter(Exists(memberships))
     rule |= Q(**{audience: Audience.GROUPS}) & Exists(in_groups)
     return rule
+
+
+def _space_audience(space: Space) -> Q:
+    memberships = Membership.objects.filter(user_id=OuterRef("pk"), organisation__is_active=True)
+    if space.audience == Audience.CUSTOMERS:
+        return Q(Exists(memberships))
+    if space.audience == Audience.ORGANISATIONS:
+        listed = Space.organisations.through.objects.filter(space_id=space.pk)
+        return Q(Exists(memberships.filter(organisation_id__in=listed.values("organisation_id"))))
+    if space.audience == Audience.TIERS:
+        return Q(Exists(memberships.filter(organisation__tier__in=list(space.tiers or []))))
+    if space.audience == Audience.GROUPS:
+        listed = Space.groups.through.objects.filter(space_id=space.pk)
+        in_group = User.groups.through.objects.filter(
+            user_id=OuterRef("pk"), group_id__in=listed.values("group_id")
+        )
+        return Q(Exists(in_group))
+    return Q(pk__in=[])
 
 
 def _tier_listed(prefix: str, tier: str, db: str) -> Q:
@@ -306,10 +355,14 @@ TOPIC_ORDERINGS = {
 }
 
 
+# Questions nobody has replied to yet (lists, digests, page blocks).
+UNANSWERED = Q(kind=TopicKind.QUESTION, accepted_answer__isnull=True, reply_count=0)
+
+
 class TopicQuerySet(models.QuerySet):
     def unanswered(self) -> TopicQuerySet:
         """Questions nobody has replied to yet."""
-        return self.filter(kind=TopicKind.QUESTION, accepted_answer__isnull=True, reply_count=0)
+        return self.filter(UNANSWERED)
 
     def solved(self) -> TopicQuerySet:
         return self.filter(accepted_answer__isnull=False)

@@ -163,7 +163,7 @@ def flag_post(user: User, post: Post, *, reason: str, note: str = "", request=No
             actions.POST_FLAGGED,
             organisation_of(user),
             f"community/topics/{topic.pk}",
-            actions._event_data(topic, post, reason=reason, flag_count=open_flags),
+            actions.event_data(topic, post, reason=reason, flag_count=open_flags),
         )
     return flag
 

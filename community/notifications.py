@@ -7,7 +7,8 @@ only, normal only mentions and replies to you, muted nothing at all (digests inc
 
 Access is checked again when the work runs, not when the post was written: a person who has
 lost access to the space since hears nothing. Recipients are worked out with a fixed number of
-queries whatever the number of followers (`space_viewers` answers for a set of people at once).
+queries whatever the number of followers (`Space.objects.viewers` answers for a set of people
+at once).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from django.utils.translation import gettext as _
 from community.actions import member_for
 from community.exceptions import CommunityError
 from community.models import (
-    Audience,
+    UNANSWERED,
     Digest,
     Level,
     Member,
@@ -42,10 +43,9 @@ from community.models import (
     Space,
     Subscription,
     Topic,
-    TopicKind,
+    public_name,
 )
 from portal.models import Membership, User
-from portal.staff_roles import StaffRole
 
 logger = logging.getLogger(__name__)
 
@@ -120,42 +120,6 @@ def topic_levels(topic: Topic, user_ids: Iterable[int] | None = None) -> dict[in
         )
         for user_id in set(choices) | set(tags)
     }
-
-
-def space_viewers(space: Space, user_ids: Iterable[int]) -> QuerySet[User]:
-    """The people among `user_ids` who may see the space now, in one query: the set-wise twin of
-    `Space.objects.visible_to(user)` (active users; vendor staff see every live space; others
-    through the audience rule of the space and of its parent)."""
-    ids = list(set(user_ids))
-    parent = space.parent if space.parent_id else None
-    if not ids or space.is_archived or (parent is not None and parent.is_archived):
-        return User.objects.none()
-    in_staff_group = User.groups.through.objects.filter(
-        user_id=OuterRef("pk"), group__name__in=StaffRole.values
-    )
-    staff = Q(is_staff=True) & (Q(is_superuser=True) | Exists(in_staff_group))
-    audience = _audience(space)
-    if parent is not None:
-        audience &= _audience(parent)
-    return User.objects.filter(pk__in=ids, is_active=True).filter(staff | audience)
-
-
-def _audience(space: Space) -> Q:
-    memberships = Membership.objects.filter(user_id=OuterRef("pk"), organisation__is_active=True)
-    if space.audience == Audience.CUSTOMERS:
-        return Q(Exists(memberships))
-    if space.audience == Audience.ORGANISATIONS:
-        listed = Space.organisations.through.objects.filter(space_id=space.pk)
-        return Q(Exists(memberships.filter(organisation_id__in=listed.values("organisation_id"))))
-    if space.audience == Audience.TIERS:
-        return Q(Exists(memberships.filter(organisation__tier__in=list(space.tiers or []))))
-    if space.audience == Audience.GROUPS:
-        listed = Space.groups.through.objects.filter(space_id=space.pk)
-        in_group = User.groups.through.objects.filter(
-            user_id=OuterRef("pk"), group_id__in=listed.values("group_id")
-        )
-        return Q(Exists(in_group))
-    return Q(pk__in=[])
 
 
 # --------------------------------------------------------------------------------------------
@@ -245,7 +209,9 @@ def _deliver(
         return 0
     recipients = {
         user.pk: user
-        for user in space_viewers(topic.space, plan).only("pk", "email", "preferred_language")
+        for user in Space.objects.viewers(topic.space, plan).only(
+            "pk", "email", "preferred_language"
+        )
     }
     plan = {user_id: planned for user_id, planned in plan.items() if user_id in recipients}
     if not plan:
@@ -292,15 +258,11 @@ def _deliver(
 
 
 def _public_name(user_id: int | None) -> str:
-    """What other members see of a person (as on the pages): their name, else their @handle,
-    never their e-mail address. "" when unknown."""
+    """The actor's name as the pages show it; "" when unknown."""
     if user_id is None:
         return ""
     user = User.objects.select_related("community_member").filter(pk=user_id).first()
-    if user is None:
-        return ""
-    member = getattr(user, "community_member", None)
-    return user.get_full_name() or (f"@{member.handle}" if member is not None else "")
+    return public_name(user) if user is not None else ""
 
 
 def _absolute(path: str) -> str:
@@ -440,15 +402,14 @@ def digest_for(user: User, since: dt.datetime) -> DigestContent:
     muted = _muted(user)
     if muted is not None:
         topics = topics.exclude(muted)
-    open_question = Q(kind=TopicKind.QUESTION, reply_count=0, accepted_answer__isnull=True)
     unanswered = list(
-        topics.filter(open_question, created_at__gte=since).order_by("-created_at", "-pk")[
-            :DIGEST_SECTION_SIZE
-        ]
+        topics.unanswered()
+        .filter(created_at__gte=since)
+        .order_by("-created_at", "-pk")[:DIGEST_SECTION_SIZE]
     )
     popular = list(
         topics.exclude(pk__in=[topic.pk for topic in unanswered])
-        .exclude(open_question)
+        .exclude(UNANSWERED)
         .annotate(activity=F("reply_count") + F("score"))
         .order_by("-activity", "-last_activity_at", "-pk")[:DIGEST_SECTION_SIZE]
     )

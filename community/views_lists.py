@@ -33,6 +33,7 @@ from community.models import (
     Topic,
     TopicKind,
     is_community_staff,
+    public_name,
 )
 from portal.models import Membership, User
 
@@ -65,19 +66,6 @@ def _choice(params: QueryDict, name: str, allowed) -> str:
     """A GET parameter if it is one of the allowed values, else "" (a bad link shows all)."""
     value = params.get(name, "")
     return value if value in allowed else ""
-
-
-def public_name(user: User | None) -> str:
-    """What other members see of a person: their name, else their @handle. Never the e-mail
-    address (User.display_name falls back to it). Needs `community_member` loaded."""
-    if user is None:
-        return str(_("Former member"))
-    name = user.get_full_name()
-    if name:
-        return name
-    # A reverse one-to-one without a row raises AttributeError even when joined.
-    member = getattr(user, "community_member", None)
-    return f"@{member.handle}" if member is not None else str(_("Member"))
 
 
 def _link(params: QueryDict, **changes: str) -> str:

@@ -23,8 +23,16 @@ from django.views.decorators.http import require_http_methods, require_POST
 from community import actions
 from community import notifications as notices
 from community.exceptions import CommunityError, NotVisible
-from community.models import Digest, Level, Notification, Space, Subscription, Tag, Topic
-from community.views_lists import public_name
+from community.models import (
+    Digest,
+    Level,
+    Notification,
+    Space,
+    Subscription,
+    Tag,
+    Topic,
+    public_name,
+)
 
 PAGE_SIZE = 30
 

@@ -7,8 +7,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from community import actions
+from community.models import public_name
 from community.search import query_terms, search_posts
-from community.views_lists import public_name
 
 # Longer input is cut; only the first search.MAX_TERMS terms are searched anyway.
 MAX_QUERY_CHARS = 200
