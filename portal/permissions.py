@@ -48,15 +48,52 @@ def _groups(user) -> set[str]:
     return cached
 
 
+def is_staff_account(user) -> bool:
+    """A vendor account (staff flag or superuser), whether or not its power is unlocked yet."""
+    return bool(user.is_authenticated and user.is_active and (user.is_staff or user.is_superuser))
+
+
+def has_second_factor(user) -> bool:
+    """The user has enrolled a second factor (TOTP or a security key; recovery codes alone do
+    not count). allauth then demands it at every sign-in, so a session of such a user has passed
+    it. Cached per request on the user object."""
+    cached = getattr(user, "_greenloop_mfa", None)
+    if cached is None:
+        from allauth.mfa.utils import is_mfa_enabled
+
+        cached = bool(user.is_authenticated and is_mfa_enabled(user))
+        user._greenloop_mfa = cached
+    return cached
+
+
+def holds_staff_power(user) -> bool:
+    """Staff power (every organisation, the admin, staff-only actions) needs an enrolled second
+    factor: without one a staff account is treated like an anonymous visitor. Every staff check
+    in the permission layer goes through here."""
+    return bool(
+        user.is_authenticated and user.is_active and user.is_staff and has_second_factor(user)
+    )
+
+
+def act_for_staff(user):
+    """Seed data and other system code that records a staff member's decision outside any request
+    (the demo's verified declaration, its approved policy) vouches for the second factor on this
+    in-memory user object only. Request code never calls this: there the enrolled factor decides.
+    """
+    if user is not None:
+        user._greenloop_mfa = True
+    return user
+
+
 def is_vendor_staff(user) -> bool:
     """Vendor staff who serve customer accounts and so may see every organisation."""
-    if not (user.is_authenticated and user.is_active and user.is_staff):
+    if not holds_staff_power(user):
         return False
     return user.is_superuser or bool(_groups(user) & {r.value for r in ACCOUNT_FACING_ROLES})
 
 
 def in_staff_role(user, *roles: str) -> bool:
-    if not (user.is_authenticated and user.is_active and user.is_staff):
+    if not holds_staff_power(user):
         return False
     return user.is_superuser or bool(_groups(user) & set(roles))
 
@@ -74,7 +111,7 @@ def role_in(user, organisation: Organisation) -> Role | None:
 
 
 def forget_cached_roles(user) -> None:
-    for attr in ("_greenloop_roles", "_greenloop_groups"):
+    for attr in ("_greenloop_roles", "_greenloop_groups", "_greenloop_mfa"):
         if hasattr(user, attr):
             delattr(user, attr)
 
@@ -113,7 +150,7 @@ def has_perm(user, perm: str, obj: Any = None) -> bool:
     if not (user and user.is_authenticated and user.is_active):
         return False
     if perm == Perm.AUDIT_VIEW_ALL:
-        return user.is_superuser or user.has_perm("portal.view_auditevent")
+        return holds_staff_power(user) and user.has_perm("portal.view_auditevent")
     if perm in _rules:
         return _rules[perm](user, obj)
     if perm in _min_role:

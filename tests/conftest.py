@@ -124,6 +124,16 @@ def superuser(db, enable_totp):
 
 
 @pytest.fixture
+def staff_without_2fa(db):
+    """One account per vendor staff role plus a superuser, none with a second factor yet."""
+    from portal.staff_roles import StaffRole
+
+    accounts = [_staff(f"{role.name.lower()}.no2fa@greenloop.example", role) for role in StaffRole]
+    accounts.append(_staff("root.no2fa@greenloop.example", None, is_superuser=True))
+    return accounts
+
+
+@pytest.fixture
 def received_events():
     """Every domain event dispatched (after commit) while the test runs, in order."""
     from portal import events

@@ -45,6 +45,22 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.get_full_name() or self.email
 
+    def has_perm(self, perm: str, obj=None) -> bool:
+        # Django and Wagtail permissions (the admin, snippets, staff actions) are staff power
+        # too: a vendor account without an enrolled second factor holds none of them.
+        from portal.permissions import has_second_factor, is_staff_account
+
+        if is_staff_account(self) and not has_second_factor(self):
+            return False
+        return super().has_perm(perm, obj)
+
+    def has_module_perms(self, app_label: str) -> bool:
+        from portal.permissions import has_second_factor, is_staff_account
+
+        if is_staff_account(self) and not has_second_factor(self):
+            return False
+        return super().has_module_perms(app_label)
+
     @property
     def display_name(self) -> str:
         return self.get_full_name() or self.email

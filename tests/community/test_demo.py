@@ -159,7 +159,7 @@ def test_seeding_twice_duplicates_nothing(db):
     assert _counts() == first
 
 
-def test_the_rd_board_is_invisible_to_nordwind(seeded):
+def test_the_rd_board_is_invisible_to_nordwind(seeded, enable_totp):
     # given the Huadong R&D board's topic
     board = Topic.objects.get(space__slug="huadong-rd")
     # then no Nordwind person can see the board, its topic or find it
@@ -169,7 +169,10 @@ def test_the_rd_board_is_invisible_to_nordwind(seeded):
         assert not Topic.objects.visible_to(nordwind).filter(pk=board.pk).exists()
         assert board.pk not in [hit.topic.pk for hit in search_posts(nordwind, "储能柜")]
         assert board.pk not in [hit.topic.pk for hit in search_posts(nordwind, "BMS")]
-    # while Huadong's people and vendor staff can
+    # while Huadong's people and vendor staff (once they have a second factor) can
+    staff = user("product@greenloop.example")
+    assert [hit.topic.pk for hit in search_posts(staff, "储能柜")] == []
+    enable_totp(staff)
     for email in (
         "li.wei@huadong.example",
         "chen.jing@huadong.example",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 
 from portal import actions
 from portal.api_scopes import SCOPES
@@ -31,11 +31,12 @@ def _is_public(route: str, pattern: URLPattern) -> bool:
     return pattern.callback.__module__.startswith("wagtail.")
 
 
-def _params(pattern: URLPattern) -> list[str]:
-    converters = getattr(pattern.pattern, "converters", None)
-    if converters is not None:
-        return list(converters)
-    return list(re.compile(str(pattern.pattern)).groupindex)
+def _params(route: str) -> list[str]:
+    # From the full route, so that parameters of an include()'s prefix count too: path
+    # converters (<int:pk>) and re_path() named groups.
+    return re.findall(r"<(?:\w+:)?(\w+)>", route.replace("(?P<", "(?P")) + re.findall(
+        r"\(\?P<(\w+)>", route
+    )
 
 
 def protected_routes() -> list[tuple[str, str, list[str]]]:
@@ -45,7 +46,7 @@ def protected_routes() -> list[tuple[str, str, list[str]]]:
             continue
         assert pattern.name, f"Route {route!r} needs a name so the authorisation walk can reach it"
         name = f"{namespace}:{pattern.name}" if namespace else pattern.name
-        routes.append((route, name, _params(pattern)))
+        routes.append((route, name, _params(route)))
     return routes
 
 
@@ -157,6 +158,115 @@ def test_api_session_of_another_organisation_gets_404(client, member_a, org_b):
             continue
         response = getattr(client, method)(_api_url(path, org_b), content_type="application/json")
         assert response.status_code == 404, f"{method.upper()} {path}: {response.status_code}"
+
+
+# --- Vendor staff without a second factor: every route, whatever its prefix, answers with the
+# set-up and nothing else (the review found staff reading customers' data outside /admin/).
+
+ALL_ROUTES = [
+    (route, f"{namespace}:{pattern.name}" if namespace else pattern.name, _params(route))
+    for route, pattern, namespace in _leaves(get_resolver().url_patterns)
+    if pattern.name
+]
+# What a staff member without a second factor may still open: the set-up itself, signing out,
+# re-authenticating (the set-up asks for it) and switching the language.
+STAFF_SETUP_ROUTES = {
+    "account_logout",
+    "account_reauthenticate",
+    "mfa_index",
+    "mfa_activate_totp",
+    "mfa_add_webauthn",
+    "mfa_view_recovery_codes",
+    "mfa_generate_recovery_codes",
+    "mfa_download_recovery_codes",
+    "set_language",
+    "javascript-catalog",
+}
+UNGUARDED_ROUTES = [r for r in ALL_ROUTES if r[1] not in STAFF_SETUP_ROUTES]
+
+
+def _any_url(route: str, name: str, params: list[str], org) -> str:
+    # Staff would see every organisation, so any object will do: the refusal must come first.
+    samples = {**authz.URL_PARAM_SAMPLES, **authz.NESTED_PARAM_SAMPLES}
+    named = {p: samples[p](org) if p in samples else "1" for p in params}
+    by_type = {"uuid": "00000000-0000-4000-8000-000000000001", "int": "1"}
+    typed = {p: by_type.get(t, "x1") for t, p in re.findall(r"<(\w+):(\w+)>", route)}
+    typed = {p: typed.get(p, "1") for p in params}
+    unnamed = re.compile(route.split("^")[-1]).groups - len(params) if "^" in route else 0
+    candidates = ((named, None), (typed, None), (None, ["1"] * unnamed), (None, [""] * unnamed))
+    for kwargs, args in candidates:
+        try:
+            return reverse(name, kwargs=kwargs, args=args)
+        except NoReverseMatch:
+            continue
+    pytest.fail(f"no sample URL for {name} ({route})")
+
+
+def test_walk_sees_routes_outside_the_admin_for_staff():
+    names = {name for _, name, _ in UNGUARDED_ROUTES}
+    assert {"portal:org_dashboard", "portal:members", "wagtailadmin_home", "wagtail_serve"} <= names
+    assert len(UNGUARDED_ROUTES) > 100
+
+
+def test_staff_without_2fa_get_only_the_setup_on_every_route(client, staff_without_2fa, org_b):
+    # given vendor staff accounts of every role, signed in with a password only (the routes are
+    # shared out among them so that each role meets many kinds of route)
+    refused = []
+    for index, (route, name, params) in enumerate(UNGUARDED_ROUTES):
+        staff = staff_without_2fa[index % len(staff_without_2fa)]
+        client.force_login(staff)
+        url = _any_url(route, name, params, org_b)
+        # when they open the route, by GET and by POST
+        for method in ("get", "post"):
+            response = getattr(client, method)(url)
+            # then each page is sent to the 2FA set-up, and each API call refused, whatever the route
+            if url.startswith("/api/"):
+                ok = response.status_code == 403 and response.json()["code"] == "mfa_required"
+            else:
+                ok = (
+                    response.status_code == 302
+                    and response["Location"] == "/accounts/2fa/totp/activate/"
+                )
+            if not ok:
+                refused.append(f"{staff.email} {method.upper()} {url} ({name}): {response}")
+    assert refused == []
+
+
+def test_staff_without_2fa_get_403_on_every_api_operation(client, staff_without_2fa, org_b):
+    operations = list(_api_operations(client))
+    assert len(operations) >= 10
+    for index, (path, method) in enumerate(operations):
+        client.force_login(staff_without_2fa[index % len(staff_without_2fa)])
+        response = getattr(client, method)(_api_url(path, org_b), content_type="application/json")
+        assert response.status_code == 403, f"{method.upper()} {path}"
+        assert response.json()["code"] == "mfa_required", f"{method.upper()} {path}"
+
+
+def test_staff_power_returns_with_the_second_factor(client, staff_without_2fa, org_b, enable_totp):
+    # given the customer-success account of the walk above
+    success = next(u for u in staff_without_2fa if u.email.startswith("customer_success"))
+    client.force_login(success)
+    dashboard = reverse("portal:org_dashboard", kwargs={"org_slug": org_b.slug})
+    assert client.get(dashboard).status_code == 302
+    # when it enrols TOTP
+    enable_totp(success)
+    # then the same pages open (so the refusals above are the 2FA rule, not a broken route)
+    assert client.get(dashboard).status_code == 200
+    assert client.get(f"/api/v1/organisations/{org_b.slug}").status_code == 200
+
+
+def test_the_permission_layer_refuses_staff_without_2fa(staff_without_2fa, org_b):
+    # a view that forgets the middleware still finds nothing: the rule is in the permission layer
+    from portal.models import Organisation
+    from portal.permissions import Perm, has_perm, in_staff_role, is_vendor_staff
+
+    for staff in staff_without_2fa:
+        assert not is_vendor_staff(staff), staff.email
+        assert not in_staff_role(staff, *[g.name for g in staff.groups.all()]), staff.email
+        assert list(Organisation.objects.for_user(staff)) == [], staff.email
+        assert not has_perm(staff, Perm.ORG_VIEW, org_b), staff.email
+        assert not has_perm(staff, Perm.AUDIT_VIEW_ALL), staff.email
+        assert not staff.has_perm("wagtailadmin.access_admin"), staff.email
 
 
 def test_admin_requires_staff_sign_in(client, member_a):
