@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from portal.models import Membership, Organisation, Role, Tier, User
-from portal.permissions import in_staff_role, is_vendor_staff
+from portal.permissions import has_second_factor_q, in_staff_role, is_vendor_staff
 from portal.staff_roles import StaffRole
 from portal.storage import private_storage
 
@@ -76,7 +76,11 @@ class SpaceQuerySet(models.QuerySet):
         in_staff_group = User.groups.through.objects.filter(
             user_id=OuterRef("pk"), group__name__in=StaffRole.values
         )
-        staff = Q(is_staff=True) & (Q(is_superuser=True) | Exists(in_staff_group))
+        staff = (
+            Q(is_staff=True)
+            & has_second_factor_q()
+            & (Q(is_superuser=True) | Exists(in_staff_group))
+        )
         audience = _space_audience(space)
         if parent is not None:
             audience &= _space_audience(parent)

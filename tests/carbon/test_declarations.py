@@ -162,7 +162,7 @@ def test_evidence_is_served_only_to_the_organisation(
 
 
 @pytest.fixture
-def sustainability(db):
+def sustainability(db, enable_totp):
     from django.contrib.auth.models import Group
 
     from portal.staff_roles import ensure_staff_groups
@@ -171,6 +171,7 @@ def sustainability(db):
     ensure_staff_groups()
     user = UserFactory(email="sara@greenloop.example", is_staff=True)
     user.groups.add(Group.objects.get(name="Sustainability"))
+    enable_totp(user)
     return user
 
 

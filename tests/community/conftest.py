@@ -38,9 +38,11 @@ def tags(db):
 
 
 @pytest.fixture
-def engineer(db):
-    """A vendor engineer (Product staff) who answers questions."""
-    return _staff("engineer@greenloop.example", StaffRole.PRODUCT, first_name="Erik")
+def engineer(db, enable_totp):
+    """A vendor engineer (Product staff, TOTP on) who answers questions."""
+    user = _staff("engineer@greenloop.example", StaffRole.PRODUCT, first_name="Erik")
+    enable_totp(user)
+    return user
 
 
 @pytest.fixture

@@ -55,8 +55,10 @@ def beta_tester(member_b, cohort):
 
 
 @pytest.fixture
-def vendor_staff(db):
-    return _staff("cs@greenloop.example", StaffRole.CUSTOMER_SUCCESS)
+def vendor_staff(db, enable_totp):
+    user = _staff("cs@greenloop.example", StaffRole.CUSTOMER_SUCCESS)
+    enable_totp(user)
+    return user
 
 
 def visible(user):

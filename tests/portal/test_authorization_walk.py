@@ -219,7 +219,7 @@ def test_staff_without_2fa_get_only_the_setup_on_every_route(client, staff_witho
         # when they open the route, by GET and by POST
         for method in ("get", "post"):
             response = getattr(client, method)(url)
-            # then each page is sent to the 2FA set-up, and each API call refused, whatever the route
+            # then each page is sent to the 2FA set-up and each API call refused, whatever the route
             if url.startswith("/api/"):
                 ok = response.status_code == 403 and response.json()["code"] == "mfa_required"
             else:
