@@ -77,3 +77,23 @@ def test_export_lists_the_members_own_redemption_requests_only(org_a, member_a, 
         (r["id"], r["service"], r["points"], r["note"]) for r in data["redemption_requests"]
     ] == [(mine.pk, "Maintenance visit", 300, "Call before noon.")]
     assert "Admin's own note." not in str(data)
+
+
+def test_an_erased_requester_is_not_emailed_about_their_request(
+    org_a, member_a, admin_a, mailoutbox, django_capture_on_commit_callbacks
+):
+    # given a request by a member who was erased afterwards
+    service = ServiceFactory(name="Maintenance visit", slug="maintenance-visit", points_cost=300)
+    fund(org_a, 1000)
+    mine, _created = redemptions.request_redemption(
+        org_a, service, member_a, key="k1", today=dt.date(2025, 6, 10)
+    )
+    privacy.erase_personal_data(member_a)
+    mailoutbox.clear()
+    # when their admin cancels it
+    with django_capture_on_commit_callbacks(execute=True):
+        redemptions.cancel(mine, admin_a)
+    # then the request is cancelled for the organisation, and nobody is written to
+    mine.refresh_from_db()
+    assert mine.status == "cancelled"
+    assert mailoutbox == []
