@@ -235,10 +235,22 @@ def erase_personal_data(user: User, *, request: HttpRequest | None = None) -> di
         summary: dict[str, int] = {}
         for eraser in hooks.get_hooks(ERASE_HOOK):
             summary.update(eraser(user) or {})
-        summary.update(_erase_portal_data(user, request=request))
+        revoked = _revoke_tokens(user)
+        summary["api_tokens_revoked"] = len(revoked)
+        summary.update(_erase_portal_data(user))
         _anonymise(user)
-        # The audit rows name the placeholder and English labels, whoever's language is active.
+        # Recorded after the row is anonymised, so no new audit row names the old address; and
+        # with English labels, whoever's language is active.
         with translation.override(settings.LANGUAGE_CODE):
+            for token in revoked:
+                audit.record(
+                    "api_token.revoked",
+                    actor=user,
+                    organisation=token.organisation,
+                    obj=token,
+                    request=request,
+                    details={"reason": "issuer_erased"},
+                )
             for organisation in organisations:
                 audit.record(
                     "privacy.erased",
@@ -264,7 +276,9 @@ def _organisations_or_none(user: User) -> list[Organisation | None]:
     return organisations or [None]
 
 
-def _erase_portal_data(user: User, *, request: HttpRequest | None) -> dict[str, int]:
+def _revoke_tokens(user: User) -> list[ApiToken]:
+    """Revoke the live API tokens the person issued (an integration they set up stops; their
+    organisation's admins issue a new one)."""
     now = timezone.now()
     tokens = list(
         ApiToken.objects.filter(created_by=user, revoked_at__isnull=True).select_related(
@@ -274,14 +288,10 @@ def _erase_portal_data(user: User, *, request: HttpRequest | None) -> dict[str, 
     for token in tokens:
         token.revoked_at = now
         token.save(update_fields=["revoked_at"])
-        audit.record(
-            "api_token.revoked",
-            actor=user,
-            organisation=token.organisation,
-            obj=token,
-            request=request,
-            details={"reason": "issuer_erased"},
-        )
+    return tokens
+
+
+def _erase_portal_data(user: User) -> dict[str, int]:
     memberships = list(Membership.objects.filter(user=user).select_related("organisation"))
     for membership in memberships:
         membership.delete()
@@ -297,7 +307,6 @@ def _erase_portal_data(user: User, *, request: HttpRequest | None) -> dict[str, 
     user.groups.clear()
     _delete_wagtail_profile(user)
     return {
-        "api_tokens_revoked": len(tokens),
         "memberships_removed": len(memberships),
         "invitations_deleted": invitations,
         "email_addresses_deleted": addresses,

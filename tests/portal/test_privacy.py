@@ -203,6 +203,11 @@ def test_erasure_anonymises_the_account_and_revokes_its_access(
     assert erased.object_repr == "Deleted user"
     revoked = AuditEvent.objects.get(action="api_token.revoked")
     assert revoked.details == {"reason": "issuer_erased"}
+    assert revoked.organisation == org_a
+    # and no row written by the erasure names the old address
+    assert not AuditEvent.objects.filter(
+        action__in=["privacy.erased", "api_token.revoked"], actor_label="admin@acme.example"
+    ).exists()
     published = OutboxEvent.objects.filter(
         type__in=["greenloop.account.member_removed", "greenloop.account.personal_data_erased"]
     )
