@@ -28,6 +28,7 @@ import json
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
@@ -35,7 +36,8 @@ from django.utils import timezone
 from carbon.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
-KEEP_FOR = dt.timedelta(hours=72)
+# Set with the other retention periods (settings.GREENLOOP_RETENTION).
+KEEP_FOR = dt.timedelta(hours=settings.GREENLOOP_RETENTION["idempotency_record_hours"])
 # Leaves room for the ledger's own "redeem:" prefix within its 200-character key column.
 MAX_KEY_LENGTH = 150
 

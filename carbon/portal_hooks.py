@@ -114,3 +114,10 @@ def seed_carbon_demo(stdout=None) -> None:
     from carbon.demo import seed
 
     seed(stdout=stdout)
+
+
+@hooks.register("greenloop_personal_data")
+def carbon_personal_data(user) -> dict:
+    from carbon.privacy import personal_data
+
+    return personal_data(user)

@@ -10,6 +10,7 @@ from typing import Any
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -17,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from carbon import calculation
 from carbon.catalogue import service_name
-from carbon.models import FactorDataset
+from carbon.models import FactorDataset, ImportJob
 from portal.models import Organisation
 
 logger = logging.getLogger(__name__)
@@ -97,9 +98,12 @@ def send_redemption_email(redemption_id: int, what: str) -> bool:
         .filter(pk=redemption_id)
         .first()
     )
+    # An erased (or deactivated) requester has no address to write to any more.
     if redemption is None or redemption.requested_by is None:
         return False
     user = redemption.requested_by
+    if not user.is_active:
+        return False
     language = user.preferred_language or settings.LANGUAGE_CODE
     with translation.override(language):
         subjects = {
@@ -298,3 +302,25 @@ def send_expiry_reminder_email(reminder_id: int, user_id: int) -> bool:
         )
     send_mail(subject, body, None, [user.email])
     return True
+
+
+@shared_task(acks_late=True)
+def purge_old_import_files() -> int:
+    """Daily (retention, settings.GREENLOOP_RETENTION["import_file_days"]): delete order imports,
+    their uploaded file and their error report (which quotes the file's cells), once they
+    finished longer ago than the period, or started that long ago and never finished (a lost
+    worker). The audit trail keeps who imported what. Idempotent; returns how many were
+    deleted."""
+    cutoff = timezone.now() - dt.timedelta(days=settings.GREENLOOP_RETENTION["import_file_days"])
+    old = ImportJob.objects.filter(
+        Q(finished_at__lt=cutoff) | Q(finished_at__isnull=True, created_at__lt=cutoff)
+    )
+    deleted = 0
+    for job in old.iterator(chunk_size=200):
+        if job.file:
+            # The file first: a row without its file is harmless, a file without its row is
+            # never found again.
+            job.file.delete(save=False)
+        job.delete()
+        deleted += 1
+    return deleted

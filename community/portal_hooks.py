@@ -19,3 +19,17 @@ def seed_community_demo(stdout=None) -> None:
     from community.demo import seed
 
     seed(stdout=stdout)
+
+
+@hooks.register("greenloop_personal_data")
+def community_personal_data(user) -> dict:
+    from community.privacy import personal_data
+
+    return personal_data(user)
+
+
+@hooks.register("greenloop_erase_personal_data")
+def erase_community_data(user) -> dict[str, int]:
+    from community.privacy import erase_personal_data
+
+    return erase_personal_data(user)

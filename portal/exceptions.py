@@ -33,3 +33,10 @@ class MembershipError(PortalError):
 class TokenError(PortalError):
     code = "token_invalid"
     status = 400
+
+
+class ErasureError(PortalError):
+    """Erasure refused for now (e.g. the person is an organisation's last admin)."""
+
+    code = "erasure_refused"
+    status = 409

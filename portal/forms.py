@@ -81,3 +81,10 @@ class OrganisationSettingsForm(forms.Form):
     require_mfa = forms.BooleanField(
         label=_("Require two-factor authentication for every member"), required=False
     )
+
+
+class ErasureForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_("I understand that my account and personal data will be erased for good."),
+        error_messages={"required": _("Tick the box to confirm the erasure.")},
+    )

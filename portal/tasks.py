@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import smtplib
+from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.core.mail import send_mail
+from django.db.models import Q
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from portal.models import Invitation
@@ -36,3 +39,39 @@ def send_invitation_email(invitation_id: int, accept_url: str, language: str) ->
         )
     send_mail(subject, body, None, [invitation.email])
     return True
+
+
+# --- retention (periods in settings.GREENLOOP_RETENTION; scheduled in CELERY_BEAT_SCHEDULE)
+
+
+@shared_task(acks_late=True)
+def clear_expired_sessions() -> int:
+    """Daily: delete sessions past their expiry, as `manage.py clearsessions` does. Returns how
+    many there were (engines without rows, e.g. signed cookies, expire on their own: 0)."""
+    from importlib import import_module
+
+    from django.contrib.sessions.models import Session
+
+    from portal.privacy import DB_SESSION_ENGINES
+
+    engine = import_module(settings.SESSION_ENGINE)
+    expired = 0
+    if settings.SESSION_ENGINE in DB_SESSION_ENGINES:
+        expired = Session.objects.filter(expire_date__lt=timezone.now()).count()
+    engine.SessionStore.clear_expired()
+    return expired
+
+
+@shared_task(acks_late=True)
+def purge_old_invitations() -> int:
+    """Daily: delete invitations (they hold the invitee's address) accepted, withdrawn or
+    expired longer than the retention period ago. Pending ones are never touched. Returns how
+    many were deleted."""
+    cutoff = timezone.now() - timedelta(days=settings.GREENLOOP_RETENTION["invitation_days"])
+    closed_long_ago = (
+        Q(accepted_at__lt=cutoff)
+        | Q(revoked_at__lt=cutoff)
+        | Q(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__lt=cutoff)
+    )
+    deleted, _by_model = Invitation.objects.filter(closed_long_ago).delete()
+    return deleted

@@ -38,6 +38,10 @@ app_urls = (
         path("o/<slug:org_slug>/tokens/<int:pk>/revoke/", views.revoke_token, name="revoke_token"),
         path("o/<slug:org_slug>/settings/", views.org_settings, name="org_settings"),
         path("o/<slug:org_slug>/audit/", views.audit_log, name="audit_log"),
+        # Beside allauth's account pages (e-mail, password, 2FA), which have no such route.
+        path("accounts/privacy/", views.privacy_page, name="privacy"),
+        path("accounts/privacy/export/", views.export_personal_data, name="export_personal_data"),
+        path("accounts/privacy/erase/", views.erase_personal_data, name="erase_personal_data"),
     ],
     "portal",
 )

@@ -6,20 +6,29 @@ from functools import wraps
 
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from portal import actions, audit
+from portal import actions, audit, privacy
 from portal.adapter import INVITATION_SESSION_KEY
 from portal.context_processors import CURRENT_ORG_SESSION_KEY
 from portal.dashboard import panels_for
 from portal.exceptions import PortalError
-from portal.forms import ApiTokenForm, InvitationForm, OrganisationSettingsForm, RoleForm
+from portal.forms import (
+    ApiTokenForm,
+    ErasureForm,
+    InvitationForm,
+    OrganisationSettingsForm,
+    RoleForm,
+)
 from portal.models import ApiToken, AuditEvent, Invitation, Organisation, User
 from portal.permissions import Perm, has_perm
 
@@ -370,6 +379,53 @@ def switch_organisation(request: HttpRequest) -> HttpResponse:
         raise Http404(_("No such organisation."))
     request.session[CURRENT_ORG_SESSION_KEY] = organisation.slug
     return redirect(reverse("portal:org_dashboard", kwargs={"org_slug": organisation.slug}))
+
+
+def _privacy_page(
+    request: HttpRequest, form: ErasureForm | None = None, status: int = 200
+) -> HttpResponse:
+    context = {
+        "form": form or ErasureForm(),
+        "refusal": privacy.erasure_refusal(request.user),
+    }
+    return render(request, "portal/privacy.html", context, status=status)
+
+
+@login_required
+def privacy_page(request: HttpRequest) -> HttpResponse:
+    """The account's privacy page: download your data, or have it erased."""
+    return _privacy_page(request)
+
+
+@require_POST
+@login_required
+@reauthentication_required
+def export_personal_data(request: HttpRequest) -> HttpResponse:
+    data = privacy.export_personal_data(request.user, request=request)
+    body = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    filename = f"greenloop-personal-data-{timezone.now():%Y-%m-%d}.json"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_POST
+@login_required
+@reauthentication_required
+def erase_personal_data(request: HttpRequest) -> HttpResponse:
+    form = ErasureForm(request.POST)
+    if not form.is_valid():
+        return _privacy_page(request, form, status=400)
+    try:
+        privacy.erase_personal_data(request.user, request=request)
+    except PortalError as error:
+        # The page states the refusal (portal.privacy.erasure_refusal) next to the form.
+        return _privacy_page(request, form, status=error.status)
+    # The session row is gone already; this also forgets the signed-in user in this request.
+    logout(request)
+    messages.success(request, _("Your account and personal data have been erased."))
+    return redirect("account_login")
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

@@ -21,6 +21,8 @@ PUBLIC_ROUTE_PREFIXES: list[str] = [
     "static/",
     "media/",
 ]
+# Signed-in routes under a public prefix (the account's privacy page sits beside allauth's).
+PROTECTED_ROUTE_PREFIXES: list[str] = ["accounts/privacy/"]
 # Named routes that are public although their prefix is not (redirects to sign-in).
 PUBLIC_ROUTE_NAMES: set[str] = {"wagtail_login_redirect"}
 # Routes behind the Wagtail admin's own sign-in check (tested separately).

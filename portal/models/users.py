@@ -1,5 +1,6 @@
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -31,6 +32,9 @@ class User(AbstractUser):
     username = None  # type: ignore[assignment]
     email = models.EmailField(_("e-mail address"), unique=True)
     preferred_language = models.CharField(_("preferred language"), max_length=10, blank=True)
+    # Set when the person's personal data was erased (portal.privacy): the row stays, so that
+    # posts, ledger entries and audit events keep their ids, but it names nobody any more.
+    erased_at = models.DateTimeField(_("erased"), null=True, blank=True, editable=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -60,6 +64,12 @@ class User(AbstractUser):
         if is_staff_account(self) and not has_second_factor(self):
             return False
         return super().has_module_perms(app_label)
+
+    def get_full_name(self) -> str:
+        # Every page that names a person (posts, redemptions, token lists) goes through here.
+        if self.erased_at is not None:
+            return gettext("Deleted user")
+        return super().get_full_name()
 
     @property
     def display_name(self) -> str:

@@ -229,12 +229,38 @@ CELERY_BEAT_SCHEDULE = {
         "task": "carbon.idempotency.purge_idempotency_records",
         "schedule": crontab(hour=3, minute=20),
     },
+    # Retention (GREENLOOP_RETENTION below): each run deletes what is past its period and is
+    # safe to repeat.
+    "portal-clear-expired-sessions": {
+        "task": "portal.tasks.clear_expired_sessions",
+        "schedule": crontab(hour=3, minute=0),
+    },
+    "portal-purge-old-invitations": {
+        "task": "portal.tasks.purge_old_invitations",
+        "schedule": crontab(hour=3, minute=5),
+    },
+    "carbon-purge-old-import-files": {
+        "task": "carbon.tasks.purge_old_import_files",
+        "schedule": crontab(hour=3, minute=10),
+    },
 }
 
 # --- GreenLoop
 GREENLOOP_EVENT_SOURCE = os.environ.get("GREENLOOP_EVENT_SOURCE", "urn:greenloop:portal")
 GREENLOOP_INVITATION_DAYS = 7
 GREENLOOP_API_TOKEN_MAX_DAYS = 365
+# How long personal data and private files are kept (README "Security": privacy and retention).
+# Every period is enforced by a Celery beat task in CELERY_BEAT_SCHEDULE.
+GREENLOOP_RETENTION = {
+    # Invitations carry the invitee's address: deleted this long after they were accepted,
+    # withdrawn or expired (pending ones are never touched).
+    "invitation_days": 90,
+    # Uploaded order CSVs and their error reports (row values): the file and the report are
+    # deleted this long after the import finished; the job row keeps its counts.
+    "import_file_days": 30,
+    # API idempotency records (request fingerprints and first responses).
+    "idempotency_record_hours": 72,
+}
 # Trust X-Forwarded-For only when a proxy we run sets it; otherwise REMOTE_ADDR is the client.
 GREENLOOP_TRUST_X_FORWARDED_FOR = env_bool("GREENLOOP_TRUST_X_FORWARDED_FOR")
 

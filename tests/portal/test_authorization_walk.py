@@ -24,6 +24,8 @@ def _leaves(patterns, prefix="", namespace=None):
 
 
 def _is_public(route: str, pattern: URLPattern) -> bool:
+    if route.lstrip("^").startswith(tuple(authz.PROTECTED_ROUTE_PREFIXES)):
+        return False
     prefixes = authz.PUBLIC_ROUTE_PREFIXES + authz.ADMIN_ROUTE_PREFIXES + authz.API_ROUTE_PREFIXES
     if route.lstrip("^").startswith(tuple(prefixes)) or pattern.name in authz.PUBLIC_ROUTE_NAMES:
         return True
@@ -79,6 +81,11 @@ def test_walk_covers_the_portal_routes():
     # given the portal's own routes / then the walk sees them all (a guard against an empty walk)
     names = {name for _, name, _ in ROUTES}
     assert {"portal:dashboard", "portal:org_dashboard", "portal:members", "portal:tokens"} <= names
+    assert {
+        "portal:privacy",
+        "portal:export_personal_data",
+        "portal:erase_personal_data",
+    } <= names
 
 
 @pytest.mark.parametrize(("route", "name", "params"), ROUTES, ids=[r[1] for r in ROUTES])
