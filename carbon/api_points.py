@@ -43,9 +43,10 @@ from carbon.models import (
     RedemptionStatus,
     Service,
 )
-from portal.api import ApiError, Caller, ErrorOut, api, caller
+from portal.api import ApiError, Caller, ErrorOut, PathParams, api, caller, requires
 from portal.api_scopes import register_scope
 from portal.models import Organisation
+from portal.permissions import has_perm
 
 READ = "points:read"
 WRITE = "points:write"
@@ -105,6 +106,15 @@ def _acting(
     organisation = _organisation(c, slug)
     require_perm(c, perm, organisation, refusal)
     return c, organisation
+
+
+def _may_redeem(c: Caller, params: PathParams) -> None:
+    """`Access.load` of POST /redemptions, before its body names the organisation: a person must
+    be allowed to redeem in at least one organisation they belong to."""
+    if c.token is None and not any(
+        has_perm(c.user, actions.PERM_REDEEM, o) for o in Organisation.objects.for_member(c.user)
+    ):
+        raise ApiError(403, "permission_denied", "Only members and admins may redeem points.")
 
 
 def _reader(request: HttpRequest, slug: str | None) -> tuple[Caller, Organisation]:
@@ -516,6 +526,7 @@ def _redeem(
         "Needs scope points:write; people need the member role."
     ),
     openapi_extra={"parameters": [IDEMPOTENCY_PARAMETER]},
+    auth=requires(WRITE, load=_may_redeem),
 )
 def create_redemption(request: HttpRequest, response: HttpResponse, payload: RedemptionIn):
     c, organisation = _acting(
@@ -604,6 +615,10 @@ def _redemption(
     organisation's is 404), where people need `perm` (else 403 with `refusal`)."""
     c = caller(request)
     c.require_scope(scope)
+    return c, _load_redemption(c, redemption_id, perm, refusal)
+
+
+def _load_redemption(c: Caller, redemption_id: int, perm: str, refusal: str) -> Redemption:
     redemption = (
         Redemption.objects.filter(pk=redemption_id, organisation__in=c.organisations())
         .select_related("service", "site", "organisation")
@@ -612,7 +627,16 @@ def _redemption(
     if redemption is None:
         raise Http404
     require_perm(c, perm, redemption.organisation, refusal)
-    return c, redemption
+    return redemption
+
+
+def _cancellable(c: Caller, params: PathParams) -> Redemption:
+    return _load_redemption(
+        c,
+        params["redemption_id"],
+        actions.PERM_REDEEM,
+        "Only members and admins may cancel redemptions.",
+    )
 
 
 @router.get(
@@ -643,15 +667,11 @@ def get_redemption(request: HttpRequest, redemption_id: int):
         "`redemption_closed`. Needs scope points:write; people need the member role. Another "
         "organisation's redemption is 404."
     ),
+    auth=requires(WRITE, load=_cancellable),
 )
 def cancel_redemption(request: HttpRequest, redemption_id: int):
-    c, redemption = _redemption(
-        request,
-        redemption_id,
-        WRITE,
-        actions.PERM_REDEEM,
-        "Only members and admins may cancel redemptions.",
-    )
+    c = caller(request)
+    redemption = c.target
     organisation = redemption.organisation
     redemption = actions.cancel(redemption, c.user)
     return _result(redemption, organisation)

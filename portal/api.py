@@ -8,8 +8,10 @@ with `caller.organisations()` so a token never reaches another organisation's da
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -24,6 +26,7 @@ from portal.exceptions import PortalError
 from portal.models import ApiToken, Membership, Organisation, User
 from portal.models.tokens import TOKEN_PREFIX, hash_secret
 from portal.permissions import is_vendor_staff, role_in
+from portal.text import text_problem
 
 # Recording every request's time would turn each read into a write; a minute's precision is enough.
 LAST_USED_PRECISION = timedelta(minutes=1)
@@ -36,6 +39,8 @@ class Caller:
     user: User | None = None
     token: ApiToken | None = None
     scopes: frozenset[str] = field(default_factory=frozenset)
+    # What the operation's `Access.load` found (e.g. the organisation named in the path).
+    target: Any = None
 
     def organisations(self) -> QuerySet[Organisation]:
         if self.token is not None:
@@ -69,7 +74,48 @@ def _reject(request: HttpRequest, token: ApiToken | None, reason: str) -> None:
         )
 
 
+PathParams = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Access:
+    """What an operation requires of its caller before its parameters and body are read.
+
+    django-ninja runs the authentication callables before it parses anything else, so checking
+    here means an invalid body never answers before the caller is authorised: a missing scope
+    is 403 and a tenant the caller does not reach is 404, whatever the body (a 422 would tell
+    a stranger that the organisation exists and what its endpoint expects). `load(caller,
+    path_params)` finds the object the path names, raising Http404 when the caller does not
+    reach it and ApiError(403) when they may not act on it; the view reads it from
+    `caller(request).target`.
+    """
+
+    scope: str
+    load: Callable[[Caller, PathParams], Any] | None = None
+
+    def check(self, request: HttpRequest, c: Caller) -> Caller:
+        c.require_scope(self.scope)
+        if self.load is not None:
+            params = dict(request.resolver_match.kwargs) if request.resolver_match else {}
+            # A path segment that is not storable text names nothing that exists.
+            if any(isinstance(v, str) and text_problem(v) for v in params.values()):
+                raise Http404
+            c.target = self.load(c, params)
+        return c
+
+
+def requires(scope: str, load: Callable[[Caller, PathParams], Any] | None = None) -> list:
+    """The `auth=` of an operation that needs `scope` (and, with `load`, an object of the
+    caller's own), checked before the body is read. Same schemes as the API's default."""
+    access = Access(scope, load)
+    return [TokenAuth(access), PortalSessionAuth(access)]
+
+
 class TokenAuth(HttpBearer):
+    def __init__(self, access: Access | None = None) -> None:
+        super().__init__()
+        self.access = access
+
     def authenticate(self, request: HttpRequest, token: str) -> Caller | None:
         if not token.startswith(TOKEN_PREFIX) or token.count("_") < 2:
             return None
@@ -86,13 +132,21 @@ class TokenAuth(HttpBearer):
         now = timezone.now()
         if stored.last_used_at is None or now - stored.last_used_at > LAST_USED_PRECISION:
             ApiToken.objects.filter(pk=stored.pk).update(last_used_at=now)
-        return Caller(token=stored, scopes=frozenset(stored.scopes))
+        c = Caller(token=stored, scopes=frozenset(stored.scopes))
+        return self.access.check(request, c) if self.access else c
 
 
 class PortalSessionAuth(SessionAuth):
+    def __init__(self, access: Access | None = None) -> None:
+        super().__init__()
+        self.access = access
+
     def authenticate(self, request: HttpRequest, key: str | None) -> Caller | None:
         user = super().authenticate(request, key)
-        return Caller(user=user) if user else None
+        if not user:
+            return None
+        c = Caller(user=user)
+        return self.access.check(request, c) if self.access else c
 
 
 api = NinjaAPI(
