@@ -14,6 +14,7 @@ from ninja import Schema
 from portal.api import ApiError, Caller, ErrorOut, PathParams
 from portal.models import Organisation, Role
 from portal.permissions import has_perm, role_in
+from portal.text import text_problem
 
 MAX_PAGE_SIZE = 200
 
@@ -42,7 +43,8 @@ def page_out(qs: QuerySet, page: int, page_size: int, item: Callable[[Any], Any]
 def organisation_named(c: Caller, slug: str) -> Organisation:
     """The organisation `slug` names, if the caller reaches it; else 404 (never 403, so a slug
     does not tell whether the organisation exists)."""
-    organisation = c.organisations().filter(slug=slug).first()
+    # A slug that is not storable text names nothing (and would be a database error).
+    organisation = None if text_problem(slug) else c.organisations().filter(slug=slug).first()
     if organisation is None:
         raise Http404
     return organisation

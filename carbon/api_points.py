@@ -43,10 +43,11 @@ from carbon.models import (
     RedemptionStatus,
     Service,
 )
-from portal.api import ApiError, Caller, ErrorOut, PathParams, api, caller, requires
+from portal.api import ApiError, Caller, ErrorOut, Input, PathParams, api, caller, requires
 from portal.api_scopes import register_scope
 from portal.models import Organisation
 from portal.permissions import has_perm
+from portal.text import Text
 
 READ = "points:read"
 WRITE = "points:write"
@@ -184,7 +185,7 @@ def _lot(lot: Any) -> dict[str, Any]:
         "points:read; people need the viewer role."
     ),
 )
-def points_balance(request: HttpRequest, organisation: str | None = None):
+def points_balance(request: HttpRequest, organisation: Text | None = None):
     _, org = _reader(request, organisation)
     today = timezone.localdate()
     account = PointsAccount.objects.filter(organisation=org).first()
@@ -235,7 +236,7 @@ class EntryOut(Schema):
     created_at: dt.datetime
 
 
-class LedgerFilters(Schema):
+class LedgerFilters(Input):
     organisation: str | None = Field(None, description="Organisation slug (session callers)")
     kind: EntryKind | None = None
     date_from: dt.date | None = Field(None, alias="from", description="Entries on or after")
@@ -339,7 +340,7 @@ def _image_url(request: HttpRequest, service: Service) -> str | None:
         "with the reason when it is not. Needs scope points:read; people need the viewer role."
     ),
 )
-def catalogue(request: HttpRequest, organisation: str | None = None):
+def catalogue(request: HttpRequest, organisation: Text | None = None):
     _, org = _reader(request, organisation)
     offers = actions.offers(org, timezone.localdate())
     images = [o.service.image for o in offers if o.service.image is not None]
@@ -402,7 +403,7 @@ class RedemptionResultOut(RedemptionOut):
     balances: BalancesAfterOut = Field(..., description="The organisation's balances after it")
 
 
-class RedemptionIn(Schema):
+class RedemptionIn(Input):
     service: str = Field(..., description="Service slug (GET /catalogue)", examples=["mv-basic"])
     site: str | None = Field(
         None,
@@ -582,7 +583,7 @@ def create_redemption(request: HttpRequest, response: HttpResponse, payload: Red
     return Status(status, body)
 
 
-class RedemptionFilters(Schema):
+class RedemptionFilters(Input):
     organisation: str | None = Field(None, description="Organisation slug (session callers)")
     status: RedemptionStatus | None = None
     page: int = Field(1, ge=1)

@@ -43,7 +43,7 @@ from community.models import (
     TopicKind,
     public_name,
 )
-from portal.api import ApiError, Caller, ErrorOut, PathParams, api, caller, requires
+from portal.api import ApiError, Caller, ErrorOut, Input, PathParams, api, caller, requires
 from portal.api_scopes import register_scope
 from portal.models import User
 
@@ -275,7 +275,7 @@ class TopicPage(PageOut):
     items: list[TopicSummaryOut]
 
 
-class TopicIn(Schema):
+class TopicIn(Input):
     space: str = Field(..., description="Slug of the space", examples=["inverters"])
     kind: TopicKind = TopicKind.QUESTION
     title: str = Field(
@@ -294,7 +294,7 @@ class TopicIn(Schema):
     )
 
 
-class ReplyIn(Schema):
+class ReplyIn(Input):
     # Optional in the schema so that an invisible topic is 404 before the text is checked; an
     # empty body is refused with 400 `body_empty`.
     body: str = Field(
@@ -305,7 +305,7 @@ class ReplyIn(Schema):
     reply_to: int | None = Field(None, description="Id of a post of this topic being answered")
 
 
-class ReactionIn(Schema):
+class ReactionIn(Input):
     kind: ReactionKind = ReactionKind.UPVOTE
 
 
@@ -487,7 +487,7 @@ def list_spaces(request: HttpRequest):
 SORTS = TOPIC_ORDERINGS
 
 
-class TopicFilters(Schema):
+class TopicFilters(Input):
     space: str | None = Field(None, description="Space slug; includes its sub-spaces")
     tag: str | None = Field(None, description="Tag slug")
     kind: TopicKind | None = None
@@ -689,7 +689,7 @@ def unaccept_answer(request: HttpRequest, topic_id: int):
 # --------------------------------------------------------------------------------------------
 
 
-class SearchParams(Schema):
+class SearchParams(Input):
     q: str = Field(..., min_length=1, max_length=200, description="Words, English or Chinese")
     limit: int = Field(20, ge=1, le=MAX_SEARCH_RESULTS)
 

@@ -13,20 +13,23 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from ninja import NinjaAPI, Router, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
+from pydantic import field_validator
 
 from portal import audit
 from portal.exceptions import PortalError
 from portal.models import ApiToken, Membership, Organisation, User
 from portal.models.tokens import TOKEN_PREFIX, hash_secret
 from portal.permissions import is_vendor_staff, role_in
-from portal.text import text_problem
+from portal.text import Text, check_text
 
 # Recording every request's time would turn each read into a write; a minute's precision is enough.
 LAST_USED_PRECISION = timedelta(minutes=1)
@@ -97,9 +100,6 @@ class Access:
         c.require_scope(self.scope)
         if self.load is not None:
             params = dict(request.resolver_match.kwargs) if request.resolver_match else {}
-            # A path segment that is not storable text names nothing that exists.
-            if any(isinstance(v, str) and text_problem(v) for v in params.values()):
-                raise Http404
             c.target = self.load(c, params)
         return c
 
@@ -166,6 +166,30 @@ def caller(request: HttpRequest) -> Caller:
     return request.auth  # type: ignore[attr-defined,no-any-return]
 
 
+class Input(Schema):
+    """Base of every request schema (body and query): each string in it, also inside lists and
+    dicts, follows the text rule of `portal.text`, so a NUL or a lone surrogate is a 422 naming
+    the field, never a database error. Loose string parameters use `portal.text.Text`."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable_text(cls, value: Any) -> Any:
+        _check_strings(value)
+        return value
+
+
+def _check_strings(value: Any) -> None:
+    if isinstance(value, str):
+        check_text(value)
+    elif isinstance(value, list | tuple | set):
+        for item in value:
+            _check_strings(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_strings(key)
+            _check_strings(item)
+
+
 class ErrorOut(Schema):
     code: str
     message: str
@@ -207,10 +231,18 @@ def _validation_error(request, exc: NinjaValidationError):
     first = exc.errors[0] if exc.errors else {}
     loc = [str(part) for part in first.get("loc", []) if part not in ("body", "query", "path")]
     field_name = ".".join(loc) or None
-    message = first.get("msg", "Invalid request.")
+    message = first.get("msg", "Invalid request.").removeprefix("Value error, ")
     if field_name:
         message = f"{field_name}: {message}"
     return error_response(request, 422, "validation_error", message, field_name)
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request, exc):
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return error_response(
+        request, 413, "request_too_large", f"The request body is larger than {limit} bytes."
+    )
 
 
 @api.exception_handler(Http404)
@@ -221,6 +253,14 @@ def _not_found(request, exc):
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
     return error_response(request, exc.status_code, f"http_{exc.status_code}", exc.message)
+
+
+def unknown_path(request: HttpRequest, path: str = "") -> HttpResponse:
+    """Any path under /api/ that names no endpoint (mounted after the API's URLs, so that it is
+    a JSON 404, not the site's page or a redirect to a trailing slash)."""
+    return JsonResponse(
+        {"code": "not_found", "message": "No such endpoint.", "field": None}, status=404
+    )
 
 
 # --- the portal's own endpoints
@@ -318,7 +358,7 @@ def me(request: HttpRequest):
     response={200: OrganisationOut, 404: ErrorOut, 403: ErrorOut},
     summary="An organisation's profile and sites",
 )
-def organisation_detail(request: HttpRequest, slug: str):
+def organisation_detail(request: HttpRequest, slug: Text):
     c = caller(request)
     c.require_scope("account:read")
     organisation = c.organisations().prefetch_related("sites").filter(slug=slug).first()

@@ -1,8 +1,10 @@
-"""Two-factor enforcement: staff before the admin, members of organisations that require it."""
+"""Two-factor enforcement: staff before the admin, members of organisations that require it;
+the API's error format for answers Django gives under /api/."""
 
 from __future__ import annotations
 
 from allauth.mfa.utils import is_mfa_enabled
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
@@ -63,3 +65,40 @@ class MfaEnforcementMiddleware:
             )
             return HttpResponseRedirect(reverse("mfa_activate_totp"))
         return None
+
+
+# Codes and messages of the errors Django itself answers under /api/ (no such path, a method
+# an endpoint does not take, an unhandled exception); the API's own errors are JSON already.
+_API_ERRORS = {
+    400: ("bad_request", "The request is malformed."),
+    403: ("forbidden", "Forbidden."),
+    404: ("not_found", "Not found."),
+    405: ("method_not_allowed", "This endpoint does not take this method."),
+    413: ("request_too_large", "The request body is too large."),
+    500: ("server_error", "Something went wrong on our side; it has been logged."),
+}
+
+
+class ApiErrorMiddleware:
+    """Every error under /api/ is the API's JSON `{code, message, field}`, also those that
+    Django answers with an HTML page: a path that names no endpoint, a 405, and a 500 from an
+    unhandled exception (logged by Django as always; with DEBUG on the traceback is kept)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            not request.path.startswith(API_PREFIX)
+            or response.status_code < 400
+            or response.get("Content-Type", "").startswith("application/json")
+            or (settings.DEBUG and response.status_code >= 500)
+        ):
+            return response
+        status = response.status_code
+        code, message = _API_ERRORS.get(status, (f"http_{status}", response.reason_phrase))
+        error = JsonResponse({"code": code, "message": message, "field": None}, status=status)
+        if response.has_header("Allow"):
+            error["Allow"] = response["Allow"]
+        return error

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from pydantic import AfterValidator
 
 _NUL = "\x00"
+_ASCII_INTEGER = re.compile(r"[0-9]{1,18}", re.ASCII)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -40,3 +41,15 @@ def check_text(value: str) -> str:
 
 # A string parameter or schema field of the API that follows the rule.
 Text = Annotated[str, AfterValidator(check_text)]
+
+
+def storable(value: str) -> str:
+    """`value` with each NUL and lone surrogate replaced by U+FFFD, to echo refused input back
+    (error reports are stored, and PostgreSQL's jsonb cannot hold a NUL either)."""
+    return _SURROGATE.sub("\ufffd", value.replace(_NUL, "\ufffd"))
+
+
+def ascii_integer(text: str) -> int | None:
+    """The non-negative integer `text` spells in ASCII digits, or None. (str.isdigit() also
+    accepts superscripts such as '²', which int() then refuses with a ValueError.)"""
+    return int(text) if _ASCII_INTEGER.fullmatch(text) else None
