@@ -16,6 +16,8 @@ from decimal import Decimal
 # order page paginates its legs).
 MAX_LEGS_PER_SHIPMENT = 50
 MAX_SHIPMENTS_PER_ORDER = 100
+# Legs per page of the order page's leg table.
+LEGS_PER_PAGE = 50
 
 # Cargo mass of one leg, in tonnes: above the largest ship afloat (~400,000 t deadweight).
 MAX_LEG_MASS_T = Decimal(1_000_000)

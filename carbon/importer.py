@@ -26,7 +26,7 @@ from django.core.files.base import File
 from django.db import transaction
 from django.utils import timezone
 
-from carbon import app_settings, categories
+from carbon import categories
 from carbon.models import DataTier, FuelType, ImportJob, ImportStatus, Order, OrderStatus
 from carbon.orders import (
     LegData,
@@ -456,10 +456,9 @@ def _locate(order: ParsedOrder, field_name: str, reason: str) -> RowError:
     """Map a validation field name (e.g. shipments[0].legs[1].category) to its row and column."""
     row, column = order.first_row, _ORDER_FIELD_COLUMN.get(field_name, "order_id")
     if field_name == "shipments":
-        # The order as a whole (too many shipments, too much freight activity): the first row
-        # of the first shipment over the cap, else of the order's first leg.
-        rows = order.leg_rows[app_settings.MAX_SHIPMENTS_PER_ORDER :] or order.leg_rows
-        return RowError(rows[0][0] if rows else row, "shipment", "", reason)
+        # The order's freight activity as a whole: on the row of its first leg.
+        rows = order.leg_rows[0] if order.leg_rows else [row]
+        return RowError(rows[0], "shipment", "", reason)
     match = _PATH.match(field_name)
     if match:
         kind, i, g, attr = match.groups()
@@ -474,6 +473,8 @@ def _locate(order: ParsedOrder, field_name: str, reason: str) -> RowError:
         value = order.data.external_id
     elif match and match.group(1) == "lines":
         value = getattr(order.data.lines[int(match.group(2))], column, "")
+    elif match and match.group(1) == "shipments" and column == "shipment":
+        value = order.data.shipments[int(match.group(2))].reference
     elif match and match.group(3) is not None and column in _LEG_FIELD_COLUMN.values():
         leg = order.data.shipments[int(match.group(2))].legs[int(match.group(3))]
         attr = next(k for k, v in _LEG_FIELD_COLUMN.items() if v == column)

@@ -162,23 +162,17 @@ def validate_order(
                     f"at most {app_settings.MAX_LINE_QUANTITY:,} units per line",
                 )
             )
-    if len(data.shipments) > app_settings.MAX_SHIPMENTS_PER_ORDER:
-        errors.append(
-            ("shipments", f"at most {app_settings.MAX_SHIPMENTS_PER_ORDER} shipments per order")
-        )
+    cap = app_settings.MAX_SHIPMENTS_PER_ORDER
+    if len(data.shipments) > cap:
+        errors.append((f"shipments[{cap}]", f"at most {cap} shipments per order"))
     tkm = Decimal(0)
     for s, shipment in enumerate(data.shipments):
         if len(shipment.reference or "") > 100:
             errors.append((f"shipments[{s}].reference", "at most 100 characters"))
         if not shipment.legs:
             errors.append((f"shipments[{s}].legs", "a shipment needs at least one leg"))
-        elif len(shipment.legs) > app_settings.MAX_LEGS_PER_SHIPMENT:
-            errors.append(
-                (
-                    f"shipments[{s}].legs",
-                    f"at most {app_settings.MAX_LEGS_PER_SHIPMENT} legs per shipment",
-                )
-            )
+        elif len(shipment.legs) > (cap := app_settings.MAX_LEGS_PER_SHIPMENT):
+            errors.append((f"shipments[{s}].legs[{cap}]", f"at most {cap} legs per shipment"))
         for g, leg in enumerate(shipment.legs):
             problems = validate_leg(leg)
             errors.extend((f"shipments[{s}].legs[{g}].{name}", reason) for name, reason in problems)
