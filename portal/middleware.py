@@ -1,16 +1,24 @@
 """Two-factor enforcement: staff before the admin, members of organisations that require it;
-the API's error format for answers Django gives under /api/."""
+the API's error format for answers Django gives under /api/; page addresses that carry text no
+view could look up."""
 
 from __future__ import annotations
 
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from portal.models import Membership
+from portal.text import text_problem
 
 ADMIN_PREFIXES = ("/admin/",)
 # Paths a user must still reach to set up 2FA, sign out or change language.
@@ -102,3 +110,24 @@ class ApiErrorMiddleware:
         if response.has_header("Allow"):
             error["Allow"] = response["Allow"]
         return error
+
+
+class StorableTextMiddleware:
+    """A page whose path or query string carries text that cannot be stored (a NUL; see
+    `portal.text`) is a 400 before any view looks it up, which would be a database error.
+    Under /api/ the schemas refuse it as a 422 naming the parameter instead. Form fields need
+    no check here: Django's form CharField refuses a NUL itself."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith(API_PREFIX) and (
+            text_problem(request.path)
+            or any(
+                text_problem(key) or any(text_problem(value) for value in values)
+                for key, values in request.GET.lists()
+            )
+        ):
+            return HttpResponseBadRequest(_("The address contains a character it cannot hold."))
+        return self.get_response(request)
