@@ -109,7 +109,6 @@ _ORDER_FIELD_COLUMN = {
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TRUE = {"1", "true", "yes", "y"}
 _FALSE = {"", "0", "false", "no", "n"}
-_FUEL_KIND = {"litre": "volume", "kg": "mass", "kWh": "energy"}
 
 Progress = Callable[[str, int, int], None]
 
