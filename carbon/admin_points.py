@@ -80,6 +80,7 @@ from portal.exceptions import PortalError
 from portal.models import Organisation, User
 from portal.permissions import in_staff_role
 from portal.staff_roles import StaffRole
+from portal.text import ascii_integer
 from portal.wagtail_hooks import IndexQuerysetMixin, ReadOnlyPermissionPolicy
 
 FORM_TEMPLATE = "carbon/admin/points/form.html"
@@ -1045,7 +1046,7 @@ class LedgerIndexView(IndexView):
             organisation = self.request.GET.get("organisation")
             url = (
                 _for_organisation("points_ledger:adjust", organisation)
-                if organisation and organisation.isdigit()
+                if organisation and ascii_integer(organisation) is not None
                 else reverse("points_ledger:adjust")
             )
             buttons.append(HeaderButton(_("Manual adjustment"), url=url, icon_name="edit"))
@@ -1079,8 +1080,9 @@ class AdjustmentView(PointsFormView):
     def get_initial(self):
         initial = {"key": new_adjustment_key()}
         organisation = self.request.GET.get("organisation", "")
-        if organisation.isdigit():
-            initial["organisation"] = int(organisation)
+        organisation_id = ascii_integer(organisation)
+        if organisation_id is not None:
+            initial["organisation"] = organisation_id
         return initial
 
     def summary(self):

@@ -8,8 +8,10 @@ callers act through their role (member or above to write).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import asdict
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Literal
 
 from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
@@ -24,6 +26,7 @@ from carbon.api_common import (
     ERRORS,
     MAX_PAGE_SIZE,
     PageOut,
+    member_organisation,
     organisation_named,
     page_out,
     require_perm,
@@ -47,11 +50,10 @@ from carbon.models import (
     Shipment,
 )
 from carbon.portal_hooks import PERM_IMPORT
-from carbon.units import DISTANCE, ENERGY, MASS, QuantityError, parse_quantity
-from portal.api import ApiError, Caller, ErrorOut, api, caller
+from carbon.units import ENERGY, QuantityError, parse_number, parse_quantity
+from portal.api import ApiError, Caller, ErrorOut, Input, api, caller, requires
 from portal.api_scopes import register_scope
-from portal.models import Organisation, Role
-from portal.permissions import role_in
+from portal.text import Text
 
 READ = "carbon:read"
 WRITE = "carbon:write"
@@ -59,6 +61,9 @@ register_scope(READ, "Read orders, footprints and emission factors; request esti
 register_scope(WRITE, "Create and update orders (upsert by external id, CSV import)")
 
 router = Router(tags=["carbon"])
+# Checked before the body is read (see portal.api.Access).
+ESTIMATE_ACCESS = requires(READ)
+ORDER_WRITE_ACCESS = requires(WRITE, load=member_organisation)
 
 
 # --- shared schemas
@@ -145,16 +150,6 @@ def _factor_out(f: dict[str, Any]) -> dict[str, Any]:
 # --- request parsing helpers
 
 
-def _quantity(text: str | None, field: str, kind: str, to: str, **kw) -> Decimal:
-    try:
-        return parse_quantity(text, field=field, kind=kind, to=to, **kw)
-    except QuantityError as exc:
-        raise ApiError(422, "invalid_quantity", f"{exc.field}: {exc.message}", exc.field) from exc
-
-
-_FUEL_KINDS = {"litre": "volume", "kg": "mass", "kWh": "energy"}
-
-
 def _fuel(fuel_type: str | None, fuel_used: str | None, where: str) -> tuple[str, Decimal | None]:
     if not fuel_type and not fuel_used:
         return "", None
@@ -171,17 +166,26 @@ def _fuel(fuel_type: str | None, fuel_used: str | None, where: str) -> tuple[str
         )
     if not fuel_used:
         return fuel_type, None
-    unit = FUEL_UNITS[fuel_type]
-    return fuel_type, _quantity(fuel_used, f"{where}.fuel_used", _FUEL_KINDS[unit], unit)
+    return fuel_type, _parsed(
+        order_actions.parse_fuel_used, fuel_type, fuel_used, f"{where}.fuel_used"
+    )
+
+
+def _parsed(parse: Callable[..., Decimal], *args: Any) -> Decimal:
+    """`parse(*args)` (one of carbon.orders' field parsers), its QuantityError as a 422."""
+    try:
+        return parse(*args)
+    except QuantityError as exc:
+        raise ApiError(422, "invalid_quantity", f"{exc.field}: {exc.message}", exc.field) from exc
 
 
 def _decimal(value: Any, field: str) -> Decimal | None:
     if value is None or value == "":
         return None
     try:
-        return Decimal(str(value).strip())
-    except InvalidOperation as exc:
-        raise ApiError(422, "validation_error", f"{field}: not a number", field) from exc
+        return parse_number(value, field=field)
+    except QuantityError as exc:
+        raise ApiError(422, "validation_error", f"{field}: {exc.message}", field) from exc
 
 
 def _dataset(ref: str | None) -> FactorDataset:
@@ -191,15 +195,7 @@ def _dataset(ref: str | None) -> FactorDataset:
             return calculation.default_dataset()
         except calculation.CalculationError as exc:
             raise ApiError(422, exc.code, exc.message, "dataset") from exc
-    slug, _, version = ref.partition("@")
-    datasets = FactorDataset.objects.filter(
-        slug=slug, status__in=[DatasetStatus.PUBLISHED, DatasetStatus.RETIRED]
-    )
-    dataset = (
-        datasets.filter(version=int(version)).first()
-        if version.isdigit()
-        else FactorDataset.objects.active(slug)
-    )
+    dataset = FactorDataset.objects.by_reference(ref)
     if dataset is None:
         raise ApiError(422, "unknown_dataset", f"dataset: no published dataset '{ref}'.", "dataset")
     return dataset
@@ -218,7 +214,11 @@ def _api_field(name: str | None) -> str | None:
 # --- POST /carbon/estimate
 
 
-class EstimateLegIn(Schema):
+def _electricity(text: str) -> Decimal:
+    return parse_quantity(text, field="electricity", kind="energy", to=ENERGY)
+
+
+class EstimateLegIn(Input):
     category: str = Field(
         ...,
         description="Transport category code, see GET /api/v1/carbon/factors",
@@ -238,7 +238,7 @@ class EstimateLegIn(Schema):
     data_tier: Literal["primary", "modelled", "default"] = "default"
 
 
-class EstimateIn(Schema):
+class EstimateIn(Input):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -301,30 +301,28 @@ class EstimateOut(Schema):
         "take any sensible unit ('12.5 t', '27,557 lb', '515.7 mi'). Radiative forcing for air "
         "is reported on its own line and never included in WTW. Needs scope carbon:read."
     ),
+    auth=ESTIMATE_ACCESS,
 )
 def estimate(request: HttpRequest, payload: EstimateIn):
-    caller(request).require_scope(READ)
     dataset = _dataset(payload.dataset)
     legs = []
     for i, leg in enumerate(payload.legs):
         where = f"legs[{i}]"
         fuel_type, fuel_amount = _fuel(leg.fuel_type, leg.fuel_used, where)
-        legs.append(
-            {
-                "category": leg.category,
-                "mass_t": _quantity(leg.mass, f"{where}.mass", "mass", MASS),
-                "distance_km": _quantity(leg.distance, f"{where}.distance", "distance", DISTANCE),
-                "radiative_forcing": leg.radiative_forcing,
-                "fuel_type": fuel_type,
-                "fuel_amount": fuel_amount,
-                "data_tier": leg.data_tier,
-            }
+        data = order_actions.LegData(
+            category=leg.category,
+            mass_t=_parsed(order_actions.parse_mass, leg.mass, f"{where}.mass"),
+            distance_km=_parsed(order_actions.parse_distance, leg.distance, f"{where}.distance"),
+            radiative_forcing=leg.radiative_forcing,
+            fuel_type=fuel_type,
+            fuel_amount=fuel_amount,
+            data_tier=leg.data_tier,
         )
-    electricity = (
-        _quantity(payload.electricity, "electricity", "energy", ENERGY)
-        if payload.electricity
-        else None
-    )
+        for name, reason in order_actions.leg_bounds(data):
+            field = _api_field(f"{where}.{name}")
+            raise ApiError(422, "invalid_quantity", f"{field}: {reason}", field)
+        legs.append(asdict(data))
+    electricity = _parsed(_electricity, payload.electricity) if payload.electricity else None
     result = calculation.estimate(
         legs,
         dataset=dataset,
@@ -350,7 +348,7 @@ def estimate(request: HttpRequest, payload: EstimateIn):
 # --- GET /carbon/factors
 
 
-class FactorFilters(Schema):
+class FactorFilters(Input):
     dataset: str | None = Field(None, description="slug or slug@version (default: all published)")
     category: str | None = Field(None, description="Exact code, or a prefix ending in '.'")
     energy_scope: EnergyScope | None = None
@@ -585,7 +583,7 @@ SORTS = {
 }
 
 
-class OrderFilters(Schema):
+class OrderFilters(Input):
     organisation: str | None = Field(None, description="Organisation slug (session callers)")
     date_from: date | None = Field(None, alias="from", description="Order date on or after")
     date_to: date | None = Field(None, alias="to", description="Order date on or before")
@@ -709,12 +707,12 @@ def get_footprint(request: HttpRequest, order_id: int):
 # --- upsert by external id
 
 
-class LineIn(Schema):
+class LineIn(Input):
     sku: str = Field(..., examples=["INV-50K"])
     quantity: Decimal | str = Field(..., examples=["4"])
 
 
-class LegIn(Schema):
+class LegIn(Input):
     category: str = Field(..., examples=["road.hgv.articulated"])
     mass: str = Field(..., examples=["12.5 t"])
     distance: str = Field(..., examples=["830 km"])
@@ -726,12 +724,12 @@ class LegIn(Schema):
     fuel_used: str | None = Field(None, description="Primary data, e.g. '310 l'")
 
 
-class ShipmentIn(Schema):
+class ShipmentIn(Input):
     reference: str = Field("", examples=["SHP-2025-0042"])
     legs: list[LegIn] = Field(..., min_length=1)
 
 
-class OrderIn(Schema):
+class OrderIn(Input):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -779,15 +777,6 @@ class UpsertOut(OrderDetailOut):
     created: bool
 
 
-def _require_member(c: Caller, organisation: Organisation) -> None:
-    """Tokens write with the carbon:write scope; people need the member role or above."""
-    if c.token is not None:
-        return
-    role = role_in(c.user, organisation)
-    if role is None or Role.rank(role) < Role.rank(Role.MEMBER):
-        raise ApiError(403, "permission_denied", "Only members and admins may change orders.")
-
-
 def _order_data(external_id: str, payload: OrderIn) -> order_actions.OrderData:
     shipments = []
     for s, shipment in enumerate(payload.shipments):
@@ -798,8 +787,10 @@ def _order_data(external_id: str, payload: OrderIn) -> order_actions.OrderData:
             legs.append(
                 order_actions.LegData(
                     category=leg.category,
-                    mass_t=_quantity(leg.mass, f"{where}.mass", "mass", MASS),
-                    distance_km=_quantity(leg.distance, f"{where}.distance", "distance", DISTANCE),
+                    mass_t=_parsed(order_actions.parse_mass, leg.mass, f"{where}.mass"),
+                    distance_km=_parsed(
+                        order_actions.parse_distance, leg.distance, f"{where}.distance"
+                    ),
                     origin=leg.origin,
                     destination=leg.destination,
                     data_tier=leg.data_tier,
@@ -817,7 +808,10 @@ def _order_data(external_id: str, payload: OrderIn) -> order_actions.OrderData:
         site_name=payload.site or None,
         lines=[
             order_actions.LineData(
-                sku=line.sku, quantity=_decimal(line.quantity, f"lines[{i}].quantity")
+                sku=line.sku,
+                quantity=_parsed(
+                    order_actions.parse_line_quantity, line.quantity, f"lines[{i}].quantity"
+                ),
             )
             for i, line in enumerate(payload.lines)
         ],
@@ -838,14 +832,13 @@ def _order_data(external_id: str, payload: OrderIn) -> order_actions.OrderData:
         "is required, so another organisation's slug is always 404."
     ),
     openapi_extra={"requestBody": {"required": True}},
+    auth=ORDER_WRITE_ACCESS,
 )
 def upsert_order(
-    request: HttpRequest, slug: str, external_id: str, payload: Body[OrderIn | None] = None
+    request: HttpRequest, slug: Text, external_id: Text, payload: Body[OrderIn | None] = None
 ):
     c = caller(request)
-    c.require_scope(WRITE)
-    organisation = organisation_named(c, slug)
-    _require_member(c, organisation)
+    organisation = c.target
     if payload is None:
         raise ApiError(422, "validation_error", "body: the order is required.", "body")
     data = _order_data(external_id, payload)
@@ -864,7 +857,7 @@ def upsert_order(
     response={200: OrderDetailOut, **ERRORS},
     summary="One order by its external id",
 )
-def get_order_by_external_id(request: HttpRequest, slug: str, external_id: str):
+def get_order_by_external_id(request: HttpRequest, slug: Text, external_id: Text):
     c = caller(request)
     c.require_scope(READ)
     order = (
@@ -964,17 +957,16 @@ def _job_out(job: ImportJob) -> dict[str, Any]:
         "before the file is required, so another organisation's slug is always 404."
     ),
     openapi_extra={"requestBody": {"required": True}},
+    auth=ORDER_WRITE_ACCESS,
 )
 def import_orders(
     request: HttpRequest,
-    slug: str,
+    slug: Text,
     response: HttpResponse,
     file: File[UploadedFile | None] = None,
 ):
     c = caller(request)
-    c.require_scope(WRITE)
-    organisation = organisation_named(c, slug)
-    _require_member(c, organisation)
+    organisation = c.target
     if file is None:
         raise ApiError(422, "validation_error", "file: a CSV file is required.", "file")
     if file.size > MAX_IMPORT_BYTES:
@@ -995,7 +987,7 @@ def import_orders(
     "the summary and every problem found (row, column, value, reason). Needs scope "
     "carbon:read; people need the member role.",
 )
-def get_order_import(request: HttpRequest, slug: str, job_id: int):
+def get_order_import(request: HttpRequest, slug: Text, job_id: int):
     c = caller(request)
     c.require_scope(READ)
     organisation = organisation_named(c, slug)

@@ -11,9 +11,10 @@ from django.db.models import QuerySet
 from django.http import Http404
 from ninja import Schema
 
-from portal.api import ApiError, Caller, ErrorOut
-from portal.models import Organisation
-from portal.permissions import has_perm
+from portal.api import ApiError, Caller, ErrorOut, PathParams
+from portal.models import Organisation, Role
+from portal.permissions import has_perm, role_in
+from portal.text import text_problem
 
 MAX_PAGE_SIZE = 200
 
@@ -42,7 +43,8 @@ def page_out(qs: QuerySet, page: int, page_size: int, item: Callable[[Any], Any]
 def organisation_named(c: Caller, slug: str) -> Organisation:
     """The organisation `slug` names, if the caller reaches it; else 404 (never 403, so a slug
     does not tell whether the organisation exists)."""
-    organisation = c.organisations().filter(slug=slug).first()
+    # A slug that is not storable text names nothing (and would be a database error).
+    organisation = None if text_problem(slug) else c.organisations().filter(slug=slug).first()
     if organisation is None:
         raise Http404
     return organisation
@@ -52,3 +54,20 @@ def require_perm(c: Caller, perm: str, organisation: Organisation, message: str)
     """People need `perm` in the organisation; a token's scopes are checked on their own."""
     if c.token is None and not has_perm(c.user, perm, organisation):
         raise ApiError(403, "permission_denied", message)
+
+
+def require_member(c: Caller, organisation: Organisation) -> None:
+    """Tokens write with their scope; people need the member role or above."""
+    if c.token is not None:
+        return
+    role = role_in(c.user, organisation)
+    if role is None or Role.rank(role) < Role.rank(Role.MEMBER):
+        raise ApiError(403, "permission_denied", "Only members and admins may change orders.")
+
+
+def member_organisation(c: Caller, params: PathParams) -> Organisation:
+    """`Access.load` of the order writes: the organisation `slug` of the path, which the caller
+    reaches (else 404) and may change orders of (else 403)."""
+    organisation = organisation_named(c, params["slug"])
+    require_member(c, organisation)
+    return organisation

@@ -43,9 +43,11 @@ from carbon.models import (
     RedemptionStatus,
     Service,
 )
-from portal.api import ApiError, Caller, ErrorOut, api, caller
+from portal.api import ApiError, Caller, ErrorOut, Input, PathParams, api, caller, requires
 from portal.api_scopes import register_scope
 from portal.models import Organisation
+from portal.permissions import has_perm
+from portal.text import Text
 
 READ = "points:read"
 WRITE = "points:write"
@@ -105,6 +107,15 @@ def _acting(
     organisation = _organisation(c, slug)
     require_perm(c, perm, organisation, refusal)
     return c, organisation
+
+
+def _may_redeem(c: Caller, params: PathParams) -> None:
+    """`Access.load` of POST /redemptions, before its body names the organisation: a person must
+    be allowed to redeem in at least one organisation they belong to."""
+    if c.token is None and not any(
+        has_perm(c.user, actions.PERM_REDEEM, o) for o in Organisation.objects.for_member(c.user)
+    ):
+        raise ApiError(403, "permission_denied", "Only members and admins may redeem points.")
 
 
 def _reader(request: HttpRequest, slug: str | None) -> tuple[Caller, Organisation]:
@@ -174,7 +185,7 @@ def _lot(lot: Any) -> dict[str, Any]:
         "points:read; people need the viewer role."
     ),
 )
-def points_balance(request: HttpRequest, organisation: str | None = None):
+def points_balance(request: HttpRequest, organisation: Text | None = None):
     _, org = _reader(request, organisation)
     today = timezone.localdate()
     account = PointsAccount.objects.filter(organisation=org).first()
@@ -225,7 +236,7 @@ class EntryOut(Schema):
     created_at: dt.datetime
 
 
-class LedgerFilters(Schema):
+class LedgerFilters(Input):
     organisation: str | None = Field(None, description="Organisation slug (session callers)")
     kind: EntryKind | None = None
     date_from: dt.date | None = Field(None, alias="from", description="Entries on or after")
@@ -329,7 +340,7 @@ def _image_url(request: HttpRequest, service: Service) -> str | None:
         "with the reason when it is not. Needs scope points:read; people need the viewer role."
     ),
 )
-def catalogue(request: HttpRequest, organisation: str | None = None):
+def catalogue(request: HttpRequest, organisation: Text | None = None):
     _, org = _reader(request, organisation)
     offers = actions.offers(org, timezone.localdate())
     images = [o.service.image for o in offers if o.service.image is not None]
@@ -392,7 +403,7 @@ class RedemptionResultOut(RedemptionOut):
     balances: BalancesAfterOut = Field(..., description="The organisation's balances after it")
 
 
-class RedemptionIn(Schema):
+class RedemptionIn(Input):
     service: str = Field(..., description="Service slug (GET /catalogue)", examples=["mv-basic"])
     site: str | None = Field(
         None,
@@ -516,6 +527,7 @@ def _redeem(
         "Needs scope points:write; people need the member role."
     ),
     openapi_extra={"parameters": [IDEMPOTENCY_PARAMETER]},
+    auth=requires(WRITE, load=_may_redeem),
 )
 def create_redemption(request: HttpRequest, response: HttpResponse, payload: RedemptionIn):
     c, organisation = _acting(
@@ -571,7 +583,7 @@ def create_redemption(request: HttpRequest, response: HttpResponse, payload: Red
     return Status(status, body)
 
 
-class RedemptionFilters(Schema):
+class RedemptionFilters(Input):
     organisation: str | None = Field(None, description="Organisation slug (session callers)")
     status: RedemptionStatus | None = None
     page: int = Field(1, ge=1)
@@ -604,6 +616,10 @@ def _redemption(
     organisation's is 404), where people need `perm` (else 403 with `refusal`)."""
     c = caller(request)
     c.require_scope(scope)
+    return c, _load_redemption(c, redemption_id, perm, refusal)
+
+
+def _load_redemption(c: Caller, redemption_id: int, perm: str, refusal: str) -> Redemption:
     redemption = (
         Redemption.objects.filter(pk=redemption_id, organisation__in=c.organisations())
         .select_related("service", "site", "organisation")
@@ -612,7 +628,16 @@ def _redemption(
     if redemption is None:
         raise Http404
     require_perm(c, perm, redemption.organisation, refusal)
-    return c, redemption
+    return redemption
+
+
+def _cancellable(c: Caller, params: PathParams) -> Redemption:
+    return _load_redemption(
+        c,
+        params["redemption_id"],
+        actions.PERM_REDEEM,
+        "Only members and admins may cancel redemptions.",
+    )
 
 
 @router.get(
@@ -643,15 +668,11 @@ def get_redemption(request: HttpRequest, redemption_id: int):
         "`redemption_closed`. Needs scope points:write; people need the member role. Another "
         "organisation's redemption is 404."
     ),
+    auth=requires(WRITE, load=_cancellable),
 )
 def cancel_redemption(request: HttpRequest, redemption_id: int):
-    c, redemption = _redemption(
-        request,
-        redemption_id,
-        WRITE,
-        actions.PERM_REDEEM,
-        "Only members and admins may cancel redemptions.",
-    )
+    c = caller(request)
+    redemption = c.target
     organisation = redemption.organisation
     redemption = actions.cancel(redemption, c.user)
     return _result(redemption, organisation)

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from celery import shared_task
@@ -27,7 +27,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from carbon import categories
-from carbon.engine import FUEL_UNITS
 from carbon.models import DataTier, FuelType, ImportJob, ImportStatus, Order, OrderStatus
 from carbon.orders import (
     LegData,
@@ -36,13 +35,18 @@ from carbon.orders import (
     ShipmentData,
     canonical,
     lookups,
+    parse_distance,
+    parse_fuel_used,
+    parse_line_quantity,
+    parse_mass,
     stored_canonical,
     validate_order,
     write_children,
 )
-from carbon.units import _NUMBER, QuantityError, parse_quantity
+from carbon.units import QuantityError
 from portal import audit, events
 from portal.models import Organisation
+from portal.text import storable, text_problem
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +109,6 @@ _ORDER_FIELD_COLUMN = {
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TRUE = {"1", "true", "yes", "y"}
 _FALSE = {"", "0", "false", "no", "n"}
-_FUEL_KIND = {"litre": "volume", "kg": "mass", "kWh": "energy"}
 
 Progress = Callable[[str, int, int], None]
 
@@ -118,7 +121,13 @@ class RowError:
     reason: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "value": self.value, "reason": self.reason}
+        # The report is stored as JSON and shown; refused text is echoed in storable form.
+        return {
+            "row": self.row,
+            "column": storable(self.column),
+            "value": storable(self.value),
+            "reason": storable(self.reason),
+        }
 
 
 @dataclass
@@ -148,34 +157,6 @@ class ImportRejected(Exception):
     def __init__(self, errors: list[RowError]):
         super().__init__(f"{len(errors)} problems")
         self.errors = errors
-
-
-class _QuantityReader:
-    """parse_quantity with a per-unit cache: the unit lookup and its conversion factor are
-    computed once per distinct unit text, the number is parsed per cell. Any cell the fast path
-    is unsure about goes through parse_quantity itself, so errors read the same everywhere."""
-
-    def __init__(self) -> None:
-        self._factors: dict[tuple[str, str, str], Decimal | None] = {}
-
-    def parse(self, text: str, *, column: str, kind: str, to: str) -> Decimal:
-        match = _NUMBER.match(text)
-        if match and match.group(2):
-            number, unit = match.groups()
-            key = (unit, kind, to)
-            factor = self._factors.get(key, False)
-            if factor is False:
-                try:
-                    factor = parse_quantity(f"1 {unit}", field=column, kind=kind, to=to)
-                except QuantityError:
-                    factor = None
-                self._factors[key] = factor
-            if factor is not None and not number.startswith("-"):
-                try:
-                    return Decimal(number.replace(",", "")) * factor
-                except InvalidOperation:  # pragma: no cover - the regex admits only numbers
-                    pass
-        return parse_quantity(text, field=column, kind=kind, to=to)
 
 
 def _read_rows(stream: Iterable[str]):
@@ -223,7 +204,6 @@ def validate_csv(
         return ValidationResult([], errors, 0)
 
     index = {name: i for i, name in enumerate(header)}
-    quantities = _QuantityReader()
     orders: dict[str, ParsedOrder] = {}
     rows = 0
     for row_number, cells in enumerate(reader, start=2):
@@ -246,7 +226,7 @@ def validate_csv(
             )
             continue
         values = {name: cells[i].strip() for name, i in index.items()}
-        _parse_row(row_number, values, orders, quantities, errors)
+        _parse_row(row_number, values, orders, errors)
 
     if progress:
         progress("validating", rows, total or rows)
@@ -268,13 +248,18 @@ def _parse_row(
     row: int,
     values: dict[str, str],
     orders: dict[str, ParsedOrder],
-    quantities: _QuantityReader,
     errors: list[RowError],
 ) -> None:
     def bad(column: str, reason: str) -> None:
         errors.append(RowError(row, column, values.get(column, ""), reason))
 
     start = len(errors)
+    for column, value in values.items():
+        problem = text_problem(value)
+        if problem:
+            bad(column, problem)
+    if len(errors) > start:
+        return
     external_id = values["order_id"]
     if not external_id:
         bad("order_id", "an order number is required")
@@ -324,7 +309,7 @@ def _parse_row(
             return
 
     line = _parse_line(values, bad)
-    leg, shipment_ref, sequence = _parse_leg(values, bad, quantities)
+    leg, shipment_ref, sequence = _parse_leg(values, bad)
     if len(errors) > start:
         return
     if line is not None:
@@ -369,24 +354,18 @@ def _parse_line(values: dict[str, str], bad) -> LineData | None:
     if len(sku) > 64:
         bad("sku", "at most 64 characters")
         return None
-    try:
-        quantity = Decimal(quantity_text.replace(",", "")) if quantity_text else None
-    except InvalidOperation:
-        quantity = None
-        bad("quantity", "not a number")
-        return None
-    if quantity is None or not quantity.is_finite() or quantity <= 0:
+    if not quantity_text:
         bad("quantity", "a quantity greater than zero is required")
         return None
-    if quantity >= Decimal("1e11"):
-        bad("quantity", "too large")
+    try:
+        quantity = parse_line_quantity(quantity_text, "quantity")
+    except QuantityError as exc:
+        bad("quantity", exc.message)
         return None
     return LineData(sku=sku, quantity=quantity)
 
 
-def _parse_leg(
-    values: dict[str, str], bad, quantities: _QuantityReader
-) -> tuple[LegData | None, str, int | None]:
+def _parse_leg(values: dict[str, str], bad) -> tuple[LegData | None, str, int | None]:
     shipment_ref = values.get("shipment", "")
     if not any(values.get(c) for c in LEG_COLUMNS):
         if values.get("leg"):
@@ -417,20 +396,11 @@ def _parse_leg(
             bad(column, "at most 120 characters")
             ok = False
     parsed: dict[str, Decimal] = {}
-    for column, kind, unit, limit in (
-        ("distance", "distance", "km", Decimal("1e8")),
-        ("mass", "mass", "tonne", Decimal("1e7")),
-    ):
+    for column, parse in (("distance", parse_distance), ("mass", parse_mass)):
         try:
-            parsed[column] = quantities.parse(
-                values.get(column, ""), column=column, kind=kind, to=unit
-            )
+            parsed[column] = parse(values.get(column, ""), column)
         except QuantityError as exc:
             bad(column, exc.message)
-            ok = False
-            continue
-        if parsed[column] >= limit:
-            bad(column, "too large")
             ok = False
     tier = (values.get("data_tier") or DataTier.DEFAULT).lower()
     if tier not in DataTier.values:
@@ -454,14 +424,8 @@ def _parse_leg(
             bad("fuel_type", "fuel used needs its fuel type")
             ok = False
         else:
-            unit = FUEL_UNITS[fuel_type]
             try:
-                fuel_amount = quantities.parse(
-                    values["fuel_used"], column="fuel_used", kind=_FUEL_KIND[unit], to=unit
-                )
-                if fuel_amount >= Decimal("1e12"):
-                    bad("fuel_used", "too large")
-                    ok = False
+                fuel_amount = parse_fuel_used(fuel_type, values["fuel_used"], "fuel_used")
             except QuantityError as exc:
                 bad("fuel_used", exc.message)
                 ok = False
@@ -490,6 +454,10 @@ _PATH = re.compile(r"^(lines|shipments)\[(\d+)\](?:\.legs(?:\[(\d+)\])?)?(?:\.(\
 def _locate(order: ParsedOrder, field_name: str, reason: str) -> RowError:
     """Map a validation field name (e.g. shipments[0].legs[1].category) to its row and column."""
     row, column = order.first_row, _ORDER_FIELD_COLUMN.get(field_name, "order_id")
+    if field_name == "shipments":
+        # The order's freight activity as a whole: on the row of its first leg.
+        rows = order.leg_rows[0] if order.leg_rows else [row]
+        return RowError(rows[0], "shipment", "", reason)
     match = _PATH.match(field_name)
     if match:
         kind, i, g, attr = match.groups()
@@ -504,6 +472,8 @@ def _locate(order: ParsedOrder, field_name: str, reason: str) -> RowError:
         value = order.data.external_id
     elif match and match.group(1) == "lines":
         value = getattr(order.data.lines[int(match.group(2))], column, "")
+    elif match and match.group(1) == "shipments" and column == "shipment":
+        value = order.data.shipments[int(match.group(2))].reference
     elif match and match.group(3) is not None and column in _LEG_FIELD_COLUMN.values():
         leg = order.data.shipments[int(match.group(2))].legs[int(match.group(3))]
         attr = next(k for k, v in _LEG_FIELD_COLUMN.items() if v == column)

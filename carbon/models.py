@@ -12,6 +12,7 @@ from django.utils.translation import pgettext_lazy
 
 from carbon.storage import private_storage
 from portal.models import Organisation, Site
+from portal.text import ascii_integer, text_problem
 
 
 class ImmutableError(Exception):
@@ -37,6 +38,21 @@ class DatasetStatus(models.TextChoices):
 class FactorDatasetQuerySet(models.QuerySet):
     def published(self) -> FactorDatasetQuerySet:
         return self.filter(status=DatasetStatus.PUBLISHED)
+
+    def by_reference(self, ref: str) -> FactorDataset | None:
+        """The published (or retired) dataset `ref` names: `slug@version` with an ASCII version
+        number, or `slug` for its newest published version; None when it names none."""
+        slug, at, version = ref.partition("@")
+        if text_problem(ref):
+            return None
+        if not at:
+            return self.active(slug)
+        number = ascii_integer(version)
+        if number is None:
+            return None
+        return self.filter(
+            slug=slug, version=number, status__in=[DatasetStatus.PUBLISHED, DatasetStatus.RETIRED]
+        ).first()
 
     def active(self, slug: str | None = None) -> FactorDataset | None:
         """The dataset new calculations use: the newest published version of `slug`, or the one

@@ -16,7 +16,8 @@ from typing import Any
 
 from django.db import transaction
 
-from carbon import categories
+from carbon import app_settings, categories
+from carbon.engine import FUEL_UNITS
 from carbon.models import (
     DataTier,
     FuelType,
@@ -27,6 +28,7 @@ from carbon.models import (
     Product,
     Shipment,
 )
+from carbon.units import DISTANCE, MASS, parse_number, parse_quantity
 from portal import events
 from portal.exceptions import PortalError
 from portal.models import Organisation, Site
@@ -87,6 +89,33 @@ def _q(value: Decimal | None, name: str) -> Decimal | None:
     return Decimal(value).quantize(Decimal(1).scaleb(-_PLACES[name]))
 
 
+# --- parsing: the one reading of each leg and line field, for the API and the CSV import
+
+# Pint kind of each fuel's canonical unit.
+FUEL_KINDS = {"litre": "volume", "kg": "mass", "kWh": "energy"}
+
+
+def parse_mass(text: str | None, field: str) -> Decimal:
+    """Cargo mass in tonnes from e.g. "12.5 t" or "27,557 lb"; QuantityError names `field`."""
+    return parse_quantity(text, field=field, kind="mass", to=MASS)
+
+
+def parse_distance(text: str | None, field: str) -> Decimal:
+    """Distance in km from e.g. "830 km" or "515.7 mi"; QuantityError names `field`."""
+    return parse_quantity(text, field=field, kind="distance", to=DISTANCE)
+
+
+def parse_fuel_used(fuel_type: str, text: str | None, field: str) -> Decimal:
+    """Fuel in the canonical unit of the known `fuel_type` (litres, kg or kWh)."""
+    unit = FUEL_UNITS[fuel_type]
+    return parse_quantity(text, field=field, kind=FUEL_KINDS[unit], to=unit)
+
+
+def parse_line_quantity(value: object, field: str) -> Decimal:
+    """A line's number of units, e.g. "24" or "1,200"; its bounds are `validate_order`'s."""
+    return parse_number(value, field=field)
+
+
 # --- validation
 
 
@@ -124,29 +153,43 @@ def validate_order(
         elif line.sku in seen_skus:
             errors.append((f"lines[{i}].sku", f"SKU '{line.sku}' appears twice; use one line"))
         seen_skus.add(line.sku)
-        if line.quantity is None or line.quantity <= 0:
+        if line.quantity is None or not line.quantity.is_finite() or line.quantity <= 0:
             errors.append((f"lines[{i}].quantity", "the quantity must be greater than zero"))
+        elif line.quantity > app_settings.MAX_LINE_QUANTITY:
+            errors.append(
+                (
+                    f"lines[{i}].quantity",
+                    f"at most {app_settings.MAX_LINE_QUANTITY:,} units per line",
+                )
+            )
+    cap = app_settings.MAX_SHIPMENTS_PER_ORDER
+    if len(data.shipments) > cap:
+        errors.append((f"shipments[{cap}]", f"at most {cap} shipments per order"))
+    tkm = Decimal(0)
     for s, shipment in enumerate(data.shipments):
         if len(shipment.reference or "") > 100:
             errors.append((f"shipments[{s}].reference", "at most 100 characters"))
         if not shipment.legs:
             errors.append((f"shipments[{s}].legs", "a shipment needs at least one leg"))
+        elif len(shipment.legs) > (cap := app_settings.MAX_LEGS_PER_SHIPMENT):
+            errors.append((f"shipments[{s}].legs[{cap}]", f"at most {cap} legs per shipment"))
         for g, leg in enumerate(shipment.legs):
-            errors.extend(
-                (f"shipments[{s}].legs[{g}].{name}", reason) for name, reason in validate_leg(leg)
-            )
+            problems = validate_leg(leg)
+            errors.extend((f"shipments[{s}].legs[{g}].{name}", reason) for name, reason in problems)
+            if not problems:
+                tkm += leg.mass_t * leg.distance_km
+    if tkm > app_settings.MAX_ORDER_TKM:
+        errors.append(("shipments", f"at most {app_settings.MAX_ORDER_TKM:,} t·km per order"))
     return errors
 
 
 def validate_leg(leg: LegData) -> list[tuple[str, str]]:
+    """The problems of one leg as (field, reason) pairs."""
     errors = []
     category = categories.get(leg.category)
     if category is None:
         errors.append(("category", f"unknown transport category '{leg.category}'"))
-    if leg.mass_t is None or leg.mass_t < 0:
-        errors.append(("mass_t", "the cargo mass must be zero or more"))
-    if leg.distance_km is None or leg.distance_km < 0:
-        errors.append(("distance_km", "the distance must be zero or more"))
+    errors.extend(leg_bounds(leg))
     if leg.data_tier not in DataTier.values:
         errors.append(
             ("data_tier", f"unknown data tier '{leg.data_tier}'; one of {', '.join(DataTier)}")
@@ -157,14 +200,30 @@ def validate_leg(leg: LegData) -> list[tuple[str, str]]:
         errors.append(
             ("fuel_type", f"unknown fuel type '{leg.fuel_type}'; one of {', '.join(FuelType)}")
         )
-    if leg.fuel_amount is not None:
-        if not leg.fuel_type:
-            errors.append(("fuel_type", "a fuel amount needs its fuel type"))
-        if leg.fuel_amount < 0:
-            errors.append(("fuel_amount", "the fuel amount must be zero or more"))
+    if leg.fuel_amount is not None and not leg.fuel_type:
+        errors.append(("fuel_type", "a fuel amount needs its fuel type"))
     for name, limit in (("origin", 120), ("destination", 120)):
         if len(getattr(leg, name) or "") > limit:
             errors.append((name, f"at most {limit} characters"))
+    return errors
+
+
+def leg_bounds(leg: LegData) -> list[tuple[str, str]]:
+    """Mass, distance and fuel of one leg outside zero..`carbon.app_settings`'s bounds, as
+    (field, reason) pairs; the estimate applies them too."""
+    errors = []
+    fuel_unit = FUEL_UNITS.get(leg.fuel_type, "")
+    for name, value, noun, maximum, unit in (
+        ("mass_t", leg.mass_t, "cargo mass", app_settings.MAX_LEG_MASS_T, "t"),
+        ("distance_km", leg.distance_km, "distance", app_settings.MAX_LEG_DISTANCE_KM, "km"),
+        ("fuel_amount", leg.fuel_amount, "fuel amount", app_settings.MAX_LEG_FUEL, fuel_unit),
+    ):
+        if value is None and name == "fuel_amount":
+            continue
+        if value is None or not value.is_finite() or value < 0:
+            errors.append((name, f"the {noun} must be zero or more"))
+        elif value > maximum:
+            errors.append((name, f"at most {maximum:,} {unit} per leg"))
     return errors
 
 

@@ -6,8 +6,9 @@ never lazily per thread, so every quantity in the process shares it and can be c
 
 from __future__ import annotations
 
+import functools
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 import pint
@@ -38,10 +39,78 @@ DIMENSIONS = {
 }
 
 # Thousands separators are accepted ("27,557 lb"); a decimal comma is not, because "1,200 kg"
-# would be ambiguous between 1.2 and 1200.
+# would be ambiguous between 1.2 and 1200. Digits are ASCII only: Python's \\d (and Decimal)
+# would also read Arabic-Indic or Devanagari digits, and str.isdigit() superscripts.
 _NUMBER = re.compile(
-    r"^\s*([+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][+-]?\d+)?)\s*(.*?)\s*$"
+    r"^\s*([+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)\s*(.*?)\s*$",
+    re.ASCII,
 )
+# Full-width forms (U+FF01..U+FF5E, as typed on Chinese keyboards, e.g. "１２．５ ｔ") and the
+# ideographic space read as their ASCII counterparts; nothing else is normalised.
+_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+# No quantity a person types is this large in its canonical unit; refusing beyond it keeps every
+# Decimal operation (conversion, rounding to the stored places) exact and finite. Plausibility
+# bounds per field are tighter (carbon.app_settings, checked in carbon.orders).
+LARGEST = Decimal("1e15")
+
+# The spellings each kind of quantity accepts, and the Pint unit each names. Anything else is
+# refused with the list, so that no unit can be misread (a bare "ton" is a US short ton in Pint,
+# "nm" a nanometre, "Mt" a megatonne).
+UNITS: dict[str, dict[str, str]] = {
+    "mass": {
+        "t": "tonne",
+        "tonne": "tonne",
+        "tonnes": "tonne",
+        "kg": "kilogram",
+        "g": "gram",
+        "lb": "pound",
+        "lbs": "pound",
+        "long_ton": "long_ton",
+        "short_ton": "short_ton",
+    },
+    "distance": {"km": "kilometer", "m": "meter", "mi": "mile", "nmi": "nautical_mile"},
+    "volume": {
+        "l": "liter",
+        "L": "liter",
+        "litre": "liter",
+        "litres": "liter",
+        "liter": "liter",
+        "liters": "liter",
+        "m3": "meter ** 3",
+        "m³": "meter ** 3",
+        "US_gallon": "US_liquid_gallon",
+        "imperial_gallon": "imperial_gallon",
+    },
+    "energy": {
+        "Wh": "watt_hour",
+        "kWh": "kilowatt_hour",
+        "MWh": "megawatt_hour",
+        "GWh": "gigawatt_hour",
+    },
+    "emissions": {"gCO2e": "gCO2e", "kgCO2e": "kgCO2e", "tCO2e": "tCO2e"},
+}
+# The main spellings, as error messages list them.
+_LISTED = {
+    "mass": "t, tonne, kg, g, lb, long_ton, short_ton",
+    "distance": "km, m, mi, nmi",
+    "volume": "l, m3, US_gallon, imperial_gallon",
+    "energy": "Wh, kWh, MWh, GWh",
+    "emissions": "gCO2e, kgCO2e, tCO2e",
+}
+# Spellings that people use and Pint would misread, with what to write instead.
+_MISREAD = {
+    "ton": "'ton' is ambiguous; write t (tonnes), long_ton or short_ton",
+    "tons": "'tons' is ambiguous; write t (tonnes), long_ton or short_ton",
+    "mt": "'mt' is not a unit here; write 't' for tonnes",
+    "MT": "'MT' is not a unit here; write 't' for tonnes",
+    "Mt": "'Mt' is not a unit here; write 't' for tonnes",
+    "nm": "'nm' is a nanometre; nautical miles are 'nmi'",
+    "NM": "'NM' is not a unit here; nautical miles are 'nmi'",
+    "gallon": "'gallon' is ambiguous; write US_gallon or imperial_gallon",
+    "gallons": "'gallons' is ambiguous; write US_gallon or imperial_gallon",
+    "gal": "'gal' is ambiguous; write US_gallon or imperial_gallon",
+}
 
 
 class QuantityError(ValueError):
@@ -61,24 +130,45 @@ def parse_quantity(
     to: str,
     allow_zero: bool = True,
 ) -> Decimal:
-    """Parse e.g. "12.5 t", "27,557 lb", "515.7 mi" and return a Decimal in unit `to`.
+    """Parse e.g. "12.5 t", "27,557 lb", "515.7 mi" and return a finite Decimal in unit `to`.
 
-    `kind` names the expected dimension (mass, distance, energy, emissions, volume). A missing
-    unit, an unknown unit, a wrong dimension or a negative value raises QuantityError naming
-    `field`. The conversion is exact in Decimal for the registry's rational factors.
+    `kind` names the expected dimension (mass, distance, energy, emissions, volume) and with it
+    the accepted units (`UNITS`). A missing, unknown, unlisted or ambiguous unit, a wrong
+    dimension, a negative value, a number that is not finite or one of `LARGEST` or more in
+    unit `to` raises QuantityError naming `field`. The conversion is exact in Decimal for the
+    registry's rational factors.
     """
     if text is None or not str(text).strip():
         raise QuantityError(field, f"a {kind} is required, e.g. {_example(kind)}")
-    match = _NUMBER.match(str(text))
+    text = str(text).translate(_FULL_WIDTH)
+    match = _NUMBER.match(text)
     if not match:
         raise QuantityError(field, f"'{text}' is not a number with a unit, e.g. {_example(kind)}")
     number_text, unit_text = match.groups()
     if not unit_text:
         raise QuantityError(field, f"'{text}' has no unit; write it like {_example(kind)}")
-    try:
-        magnitude = Decimal(number_text.replace(",", ""))
-    except InvalidOperation as exc:  # pragma: no cover - the regex admits only valid numbers
-        raise QuantityError(field, f"'{number_text}' is not a number") from exc
+    magnitude = Decimal(number_text.replace(",", ""))  # the regex admits only finite numbers
+    factor = _factor(unit_text, kind, to, field, text)
+    if magnitude < 0:
+        raise QuantityError(field, f"a {kind} cannot be negative (got '{text}')")
+    if not allow_zero and magnitude == 0:
+        raise QuantityError(field, f"a {kind} must be greater than zero")
+    # Compare exponents first: multiplying '1e999999' would overflow the Decimal context.
+    if magnitude and magnitude.adjusted() + factor.adjusted() > LARGEST.adjusted() + 1:
+        raise QuantityError(field, f"'{text}' is too large")
+    value = magnitude * factor
+    if value >= LARGEST:
+        raise QuantityError(field, f"'{text}' is too large")
+    return value if value else Decimal(0)  # not 0E+400, which no column could round
+
+
+def _factor(unit_text: str, kind: str, to: str, field: str, text: str) -> Decimal:
+    """The factor from the unit `unit_text` names to `to`, or QuantityError saying why not."""
+    accepted = UNITS[kind].get(unit_text)
+    if accepted is not None:
+        return _conversion(accepted, to)
+    if unit_text in _MISREAD:
+        raise QuantityError(field, _MISREAD[unit_text])
     unit = unit_from_text(unit_text)
     if unit is None:
         raise QuantityError(field, f"unknown unit '{unit_text}'")
@@ -88,11 +178,32 @@ def parse_quantity(
             f"'{text}' is not a {kind} (expected a unit like {_example(kind).split()[-1]}, "
             f"got {unit.dimensionality or 'a plain number'})",
         )
-    if magnitude < 0:
-        raise QuantityError(field, f"a {kind} cannot be negative (got '{text}')")
-    if not allow_zero and magnitude == 0:
-        raise QuantityError(field, f"a {kind} must be greater than zero")
-    return convert(magnitude, unit_text, to)
+    raise QuantityError(
+        field, f"'{unit_text}' is not accepted for a {kind}; use one of {_LISTED[kind]}"
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _conversion(from_unit: str, to_unit: str) -> Decimal:
+    # Cached: the importer converts a million cells in a handful of units.
+    return convert(Decimal(1), from_unit, to_unit)
+
+
+_PLAIN_NUMBER = re.compile(
+    r"^\s*([+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)\s*$",
+    re.ASCII,
+)
+
+
+def parse_number(value: object, *, field: str) -> Decimal:
+    """A plain number without a unit (a count, a ratio) from text or a JSON number, as a finite
+    Decimal: the digits and separators `parse_quantity` reads, no NaN, no infinity. Its bounds
+    are the caller's. Raises QuantityError naming `field`."""
+    text = str(value).translate(_FULL_WIDTH)
+    match = _PLAIN_NUMBER.match(text)
+    if not match:
+        raise QuantityError(field, f"'{text}' is not a number")
+    return Decimal(match.group(1).replace(",", ""))
 
 
 _UNIT_TEXT = re.compile(r"^[^\W\d][\w\s*/^.()²³°µ-]*$")

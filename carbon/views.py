@@ -7,14 +7,14 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import Exists, F, OuterRef, Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from carbon import categories
+from carbon import app_settings, categories
 from carbon.declarations import (
     CONTENT_TYPES,
     PERM_SUBMIT,
@@ -30,7 +30,6 @@ from carbon.models import (
     Leg,
     Order,
     OrderLine,
-    Shipment,
 )
 from carbon.portal_hooks import PERM_IMPORT, PERM_VIEW_ORDERS
 from carbon.views_points import award_explanations
@@ -109,17 +108,17 @@ def order_detail(request: HttpRequest, organisation: Organisation, order_id: int
     order = get_object_or_404(
         Order.objects.filter(organisation=organisation)
         .select_related("delivery_site")
-        .prefetch_related(
-            Prefetch("lines", queryset=OrderLine.objects.select_related("product")),
-            Prefetch(
-                "shipments",
-                queryset=Shipment.objects.prefetch_related(
-                    Prefetch("legs", queryset=Leg.objects.order_by("sequence", "id"))
-                ),
-            ),
-        ),
+        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.select_related("product"))),
         pk=order_id,
     )
+    # Legs a page at a time, in the order the snapshot lists them (shipment, then sequence), so
+    # a large order's page costs the same queries and stays fast.
+    legs = Paginator(
+        Leg.objects.filter(shipment__order=order)
+        .select_related("shipment")
+        .order_by("shipment__id", "sequence", "id"),
+        app_settings.LEGS_PER_PAGE,
+    ).get_page(request.GET.get("page"))
     snapshots = list(CalculationSnapshot.objects.filter(order=order).order_by("-created_at", "-id"))
     current = next((s for s in snapshots if s.is_current), None)
     declaration = None
@@ -146,7 +145,8 @@ def order_detail(request: HttpRequest, organisation: Organisation, order_id: int
             if current and current.tkm
             else None,
             "missing": [m.get("reason") for m in quality.get("missing", [])],
-            "breakdown": _breakdown(order, current),
+            "breakdown": _breakdown(legs, current),
+            "legs_page": legs,
             "factors": _factors(current),
             "declaration": declaration,
             "scope2": (current.results or {}).get("scope2", {}) if current else {},
@@ -156,32 +156,30 @@ def order_detail(request: HttpRequest, organisation: Organisation, order_id: int
     )
 
 
-def _breakdown(order: Order, snapshot: CalculationSnapshot | None) -> list[dict]:
-    """Per-leg rows: the stored leg beside the snapshot's result for it. The snapshot lists legs
-    in the same order (shipment, then sequence), which is checked by category."""
+def _breakdown(legs: Page, snapshot: CalculationSnapshot | None) -> list[dict]:
+    """Per-leg rows of one page of legs: the stored leg beside the snapshot's result for it. The
+    snapshot lists legs in the same order (shipment, then sequence), which is checked by
+    category and sequence."""
     results = (snapshot.results or {}).get("legs", []) if snapshot else []
     rows = []
-    position = 0
-    for shipment in order.shipments.all():
-        for leg in shipment.legs.all():
-            result = results[position] if position < len(results) else {}
-            if result.get("category") != leg.category or result.get("sequence") != leg.sequence:
-                result = {}  # the legs changed since; the figures belong to the snapshot only
-            position += 1
-            category = categories.get(leg.category)
-            rows.append(
-                {
-                    "shipment": shipment,
-                    "leg": leg,
-                    "label": category.label if category else leg.category,
-                    "tkm": result.get("tkm"),
-                    "ttw": result.get("ttw_kg"),
-                    "wtt": result.get("wtt_kg"),
-                    "wtw": result.get("wtw_kg"),
-                    "rf": result.get("radiative_forcing_kg"),
-                    "method": result.get("method"),
-                }
-            )
+    for position, leg in enumerate(legs, start=legs.start_index() - 1):
+        result = results[position] if position < len(results) else {}
+        if result.get("category") != leg.category or result.get("sequence") != leg.sequence:
+            result = {}  # the legs changed since; the figures belong to the snapshot only
+        category = categories.get(leg.category)
+        rows.append(
+            {
+                "shipment": leg.shipment,
+                "leg": leg,
+                "label": category.label if category else leg.category,
+                "tkm": result.get("tkm"),
+                "ttw": result.get("ttw_kg"),
+                "wtt": result.get("wtt_kg"),
+                "wtw": result.get("wtw_kg"),
+                "rf": result.get("radiative_forcing_kg"),
+                "method": result.get("method"),
+            }
+        )
     return rows
 
 

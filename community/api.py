@@ -9,8 +9,9 @@ private space's topic exists.
 
 Posts are written by people: a token has no person behind it, so write endpoints resolve the
 object with the token's visibility (404 when it cannot see it) and then refuse with 403
-`person_required`. Domain refusals (`community.exceptions`) are `PortalError`s and reach the
-client through the portal's error handler as `{code, message, field}` with their own status.
+`person_required`, all before the body is read (`portal.api.requires`). Domain refusals
+(`community.exceptions`) are `PortalError`s and reach the client through the portal's error
+handler as `{code, message, field}` with their own status.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from community.models import (
     TopicKind,
     public_name,
 )
-from portal.api import ApiError, Caller, ErrorOut, api, caller
+from portal.api import ApiError, Caller, ErrorOut, Input, PathParams, api, caller, requires
 from portal.api_scopes import register_scope
 from portal.models import User
 
@@ -79,12 +80,6 @@ TOPIC_JOINS = ("space", "author__community_member", "organisation")
 def _reader(request: HttpRequest) -> Caller:
     c = caller(request)
     c.require_scope(READ)
-    return c
-
-
-def _writer(request: HttpRequest) -> Caller:
-    c = caller(request)
-    c.require_scope(WRITE)
     return c
 
 
@@ -140,6 +135,26 @@ def _person(c: Caller) -> User:
             ),
         )
     return c.user
+
+
+# Writes are authorised before their body is read (portal.api.Access): the scope, then the
+# object the path names with the caller's visibility (404), then a person (403).
+
+
+def _person_writing(c: Caller, params: PathParams) -> User:
+    return _person(c)
+
+
+def _topic_writing(c: Caller, params: PathParams) -> Topic:
+    topic = _topic(c, params["topic_id"])
+    _person(c)
+    return topic
+
+
+def _post_writing(c: Caller, params: PathParams) -> Post:
+    post = _post(c, params["post_id"])
+    _person(c)
+    return post
 
 
 # --------------------------------------------------------------------------------------------
@@ -260,7 +275,7 @@ class TopicPage(PageOut):
     items: list[TopicSummaryOut]
 
 
-class TopicIn(Schema):
+class TopicIn(Input):
     space: str = Field(..., description="Slug of the space", examples=["inverters"])
     kind: TopicKind = TopicKind.QUESTION
     title: str = Field(
@@ -279,7 +294,7 @@ class TopicIn(Schema):
     )
 
 
-class ReplyIn(Schema):
+class ReplyIn(Input):
     # Optional in the schema so that an invisible topic is 404 before the text is checked; an
     # empty body is refused with 400 `body_empty`.
     body: str = Field(
@@ -290,7 +305,7 @@ class ReplyIn(Schema):
     reply_to: int | None = Field(None, description="Id of a post of this topic being answered")
 
 
-class ReactionIn(Schema):
+class ReactionIn(Input):
     kind: ReactionKind = ReactionKind.UPVOTE
 
 
@@ -472,7 +487,7 @@ def list_spaces(request: HttpRequest):
 SORTS = TOPIC_ORDERINGS
 
 
-class TopicFilters(Schema):
+class TopicFilters(Input):
     space: str | None = Field(None, description="Space slug; includes its sub-spaces")
     tag: str | None = Field(None, description="Tag slug")
     kind: TopicKind | None = None
@@ -544,14 +559,16 @@ def list_topics(request: HttpRequest, filters: Query[TopicFilters]):
         "`posting_refused` when the space is for staff only or the person's posting is "
         "suspended (the message says why and until when); 429 `rate_limited` while a new "
         "member has used up their posts for the hour; 400 with `field` for an empty or long "
-        "text, a short title or unknown tags. A token is refused with 403 `person_required`. "
+        "text, a short title or unknown tags. A token is refused with 403 `person_required` "
+        "before the body is read. "
         "Needs scope community:write."
     ),
+    auth=requires(WRITE, load=_person_writing),
 )
 def create_topic(request: HttpRequest, payload: TopicIn):
-    c = _writer(request)
+    c = caller(request)
+    user = c.target
     space = _space(c, payload.space)
-    user = _person(c)
     topic = actions.create_topic(
         user,
         space,
@@ -590,11 +607,11 @@ def get_topic(request: HttpRequest, topic_id: int):
         "posts; 400 `body_empty` or `body_too_long` (field `body`). A token is refused with 403 "
         "`person_required` once the topic is found. Needs scope community:write."
     ),
+    auth=requires(WRITE, load=_topic_writing),
 )
 def create_reply(request: HttpRequest, topic_id: int, payload: ReplyIn):
-    c = _writer(request)
-    topic = _topic(c, topic_id)
-    user = _person(c)
+    c = caller(request)
+    topic, user = c.target, c.user
     reply_to = None
     if payload.reply_to is not None:
         reply_to = _posts(c).filter(pk=payload.reply_to, topic=topic).first()
@@ -620,11 +637,11 @@ def create_reply(request: HttpRequest, topic_id: int, payload: ReplyIn):
         "post, `post_hidden` on a post under review. A token is refused with 403 "
         "`person_required` once the post is found. Needs scope community:write."
     ),
+    auth=requires(WRITE, load=_post_writing),
 )
 def react(request: HttpRequest, post_id: int, payload: ReactionIn):
-    c = _writer(request)
-    post = _post(c, post_id)
-    user = _person(c)
+    c = caller(request)
+    post, user = c.target, c.user
     on = actions.react(user, post, payload.kind)
     count = Reaction.objects.filter(post=post, kind=payload.kind).count()
     return {"kind": payload.kind, "on": on, "count": count}
@@ -640,11 +657,11 @@ def react(request: HttpRequest, post_id: int, payload: ReactionIn):
         "`not_a_question`, `not_a_reply` or `post_hidden`. A token is refused with 403 "
         "`person_required` once the post is found. Needs scope community:write."
     ),
+    auth=requires(WRITE, load=_post_writing),
 )
 def accept_answer(request: HttpRequest, post_id: int):
-    c = _writer(request)
-    post = _post(c, post_id)
-    user = _person(c)
+    c = caller(request)
+    post, user = c.target, c.user
     topic = actions.accept_answer(user, post, request=request)
     return _topic_out(request, c, topic.pk)
 
@@ -658,11 +675,11 @@ def accept_answer(request: HttpRequest, post_id: int):
         "solved. 403 `posting_refused` for anyone else. A token is refused with 403 "
         "`person_required` once the topic is found. Needs scope community:write."
     ),
+    auth=requires(WRITE, load=_topic_writing),
 )
 def unaccept_answer(request: HttpRequest, topic_id: int):
-    c = _writer(request)
-    topic = _topic(c, topic_id)
-    user = _person(c)
+    c = caller(request)
+    topic, user = c.target, c.user
     actions.unaccept_answer(user, topic)
     return _topic_out(request, c, topic.pk)
 
@@ -672,7 +689,7 @@ def unaccept_answer(request: HttpRequest, topic_id: int):
 # --------------------------------------------------------------------------------------------
 
 
-class SearchParams(Schema):
+class SearchParams(Input):
     q: str = Field(..., min_length=1, max_length=200, description="Words, English or Chinese")
     limit: int = Field(20, ge=1, le=MAX_SEARCH_RESULTS)
 

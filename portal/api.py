@@ -8,22 +8,28 @@ with `caller.organisations()` so a token never reaches another organisation's da
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from ninja import NinjaAPI, Router, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
+from pydantic import field_validator
 
 from portal import audit
 from portal.exceptions import PortalError
 from portal.models import ApiToken, Membership, Organisation, User
 from portal.models.tokens import TOKEN_PREFIX, hash_secret
 from portal.permissions import is_vendor_staff, role_in
+from portal.text import Text, check_text
 
 # Recording every request's time would turn each read into a write; a minute's precision is enough.
 LAST_USED_PRECISION = timedelta(minutes=1)
@@ -36,6 +42,8 @@ class Caller:
     user: User | None = None
     token: ApiToken | None = None
     scopes: frozenset[str] = field(default_factory=frozenset)
+    # What the operation's `Access.load` found (e.g. the organisation named in the path).
+    target: Any = None
 
     def organisations(self) -> QuerySet[Organisation]:
         if self.token is not None:
@@ -69,7 +77,45 @@ def _reject(request: HttpRequest, token: ApiToken | None, reason: str) -> None:
         )
 
 
+PathParams = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Access:
+    """What an operation requires of its caller before its parameters and body are read.
+
+    django-ninja runs the authentication callables before it parses anything else, so checking
+    here means an invalid body never answers before the caller is authorised: a missing scope
+    is 403 and a tenant the caller does not reach is 404, whatever the body (a 422 would tell
+    a stranger that the organisation exists and what its endpoint expects). `load(caller,
+    path_params)` finds the object the path names, raising Http404 when the caller does not
+    reach it and ApiError(403) when they may not act on it; the view reads it from
+    `caller(request).target`.
+    """
+
+    scope: str
+    load: Callable[[Caller, PathParams], Any] | None = None
+
+    def check(self, request: HttpRequest, c: Caller) -> Caller:
+        c.require_scope(self.scope)
+        if self.load is not None:
+            params = dict(request.resolver_match.kwargs) if request.resolver_match else {}
+            c.target = self.load(c, params)
+        return c
+
+
+def requires(scope: str, load: Callable[[Caller, PathParams], Any] | None = None) -> list:
+    """The `auth=` of an operation that needs `scope` (and, with `load`, an object of the
+    caller's own), checked before the body is read. Same schemes as the API's default."""
+    access = Access(scope, load)
+    return [TokenAuth(access), PortalSessionAuth(access)]
+
+
 class TokenAuth(HttpBearer):
+    def __init__(self, access: Access | None = None) -> None:
+        super().__init__()
+        self.access = access
+
     def authenticate(self, request: HttpRequest, token: str) -> Caller | None:
         if not token.startswith(TOKEN_PREFIX) or token.count("_") < 2:
             return None
@@ -86,13 +132,21 @@ class TokenAuth(HttpBearer):
         now = timezone.now()
         if stored.last_used_at is None or now - stored.last_used_at > LAST_USED_PRECISION:
             ApiToken.objects.filter(pk=stored.pk).update(last_used_at=now)
-        return Caller(token=stored, scopes=frozenset(stored.scopes))
+        c = Caller(token=stored, scopes=frozenset(stored.scopes))
+        return self.access.check(request, c) if self.access else c
 
 
 class PortalSessionAuth(SessionAuth):
+    def __init__(self, access: Access | None = None) -> None:
+        super().__init__()
+        self.access = access
+
     def authenticate(self, request: HttpRequest, key: str | None) -> Caller | None:
         user = super().authenticate(request, key)
-        return Caller(user=user) if user else None
+        if not user:
+            return None
+        c = Caller(user=user)
+        return self.access.check(request, c) if self.access else c
 
 
 api = NinjaAPI(
@@ -110,6 +164,30 @@ api = NinjaAPI(
 
 def caller(request: HttpRequest) -> Caller:
     return request.auth  # type: ignore[attr-defined,no-any-return]
+
+
+class Input(Schema):
+    """Base of every request schema (body and query): each string in it, also inside lists and
+    dicts, follows the text rule of `portal.text`, so a NUL or a lone surrogate is a 422 naming
+    the field, never a database error. Loose string parameters use `portal.text.Text`."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable_text(cls, value: Any) -> Any:
+        _check_strings(value)
+        return value
+
+
+def _check_strings(value: Any) -> None:
+    if isinstance(value, str):
+        check_text(value)
+    elif isinstance(value, list | tuple | set):
+        for item in value:
+            _check_strings(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_strings(key)
+            _check_strings(item)
 
 
 class ErrorOut(Schema):
@@ -153,10 +231,18 @@ def _validation_error(request, exc: NinjaValidationError):
     first = exc.errors[0] if exc.errors else {}
     loc = [str(part) for part in first.get("loc", []) if part not in ("body", "query", "path")]
     field_name = ".".join(loc) or None
-    message = first.get("msg", "Invalid request.")
+    message = first.get("msg", "Invalid request.").removeprefix("Value error, ")
     if field_name:
         message = f"{field_name}: {message}"
     return error_response(request, 422, "validation_error", message, field_name)
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request, exc):
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return error_response(
+        request, 413, "request_too_large", f"The request body is larger than {limit} bytes."
+    )
 
 
 @api.exception_handler(Http404)
@@ -167,6 +253,14 @@ def _not_found(request, exc):
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
     return error_response(request, exc.status_code, f"http_{exc.status_code}", exc.message)
+
+
+def unknown_path(request: HttpRequest, path: str = "") -> HttpResponse:
+    """Any path under /api/ that names no endpoint (mounted after the API's URLs, so that it is
+    a JSON 404, not the site's page or a redirect to a trailing slash)."""
+    return JsonResponse(
+        {"code": "not_found", "message": "No such endpoint.", "field": None}, status=404
+    )
 
 
 # --- the portal's own endpoints
@@ -264,7 +358,7 @@ def me(request: HttpRequest):
     response={200: OrganisationOut, 404: ErrorOut, 403: ErrorOut},
     summary="An organisation's profile and sites",
 )
-def organisation_detail(request: HttpRequest, slug: str):
+def organisation_detail(request: HttpRequest, slug: Text):
     c = caller(request)
     c.require_scope("account:read")
     organisation = c.organisations().prefetch_related("sites").filter(slug=slug).first()

@@ -3,20 +3,31 @@
 Vendor staff see every customer organisation, so a staff account without a verified second factor
 is worth no more than an anonymous visitor: until they enrol one, every page, file and API call
 answers with the set-up (pages) or 403 `mfa_required` (API), whatever the path. The same holds for
-members of an organisation that requires two-factor authentication. The permission layer repeats
+members of an organisation that requires two-factor authentication.
+
+Also here: the API's error format for answers Django gives under /api/, and page addresses
+that carry text no view could look up. The permission layer repeats
 the staff rule (`portal.permissions.holds_staff_power`), so a route this middleware does not see
 (a test client, a future mount point) still grants nothing.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import gettext as _
 
 from portal.models import Membership
 from portal.permissions import has_second_factor, is_staff_account
+from portal.text import text_problem
 
 # The only routes a person who must enrol a second factor may still open: the enrolment pages
 # themselves, signing out, re-authenticating (enrolment asks for it) and the language switch.
@@ -86,3 +97,61 @@ class MfaEnforcementMiddleware:
             )
         messages.warning(request, reason)
         return HttpResponseRedirect(reverse("mfa_activate_totp"))
+
+
+# Codes and messages of the errors Django itself answers under /api/ (no such path, a method
+# an endpoint does not take, an unhandled exception); the API's own errors are JSON already.
+_API_ERRORS = {
+    400: ("bad_request", "The request is malformed."),
+    403: ("forbidden", "Forbidden."),
+    404: ("not_found", "Not found."),
+    405: ("method_not_allowed", "This endpoint does not take this method."),
+    413: ("request_too_large", "The request body is too large."),
+    500: ("server_error", "Something went wrong on our side; it has been logged."),
+}
+
+
+class ApiErrorMiddleware:
+    """Every error under /api/ is the API's JSON `{code, message, field}`, also those that
+    Django answers with an HTML page: a path that names no endpoint, a 405, and a 500 from an
+    unhandled exception (logged by Django as always; with DEBUG on the traceback is kept)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            not request.path.startswith(API_PREFIX)
+            or response.status_code < 400
+            or response.get("Content-Type", "").startswith("application/json")
+            or (settings.DEBUG and response.status_code >= 500)
+        ):
+            return response
+        status = response.status_code
+        code, message = _API_ERRORS.get(status, (f"http_{status}", response.reason_phrase))
+        error = JsonResponse({"code": code, "message": message, "field": None}, status=status)
+        if response.has_header("Allow"):
+            error["Allow"] = response["Allow"]
+        return error
+
+
+class StorableTextMiddleware:
+    """A page whose path or query string carries text that cannot be stored (a NUL; see
+    `portal.text`) is a 400 before any view looks it up, which would be a database error.
+    Under /api/ the schemas refuse it as a 422 naming the parameter instead. Form fields need
+    no check here: Django's form CharField refuses a NUL itself."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith(API_PREFIX) and (
+            text_problem(request.path)
+            or any(
+                text_problem(key) or any(text_problem(value) for value in values)
+                for key, values in request.GET.lists()
+            )
+        ):
+            return HttpResponseBadRequest(_("The address contains a character it cannot hold."))
+        return self.get_response(request)

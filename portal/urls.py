@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.conf.urls.static import static
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.utils.module_loading import autodiscover_modules
 from django.views.generic import RedirectView
 from django.views.i18n import JavaScriptCatalog
@@ -12,7 +12,7 @@ from portal import views
 
 # Plugins attach their API routers in their own api.py; import them before building the URLs.
 autodiscover_modules("api")
-from portal.api import api  # noqa: E402
+from portal.api import api, unknown_path  # noqa: E402
 
 app_urls = (
     [
@@ -51,6 +51,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("api/v1/", api.urls),
+    re_path(r"^api/(?P<path>.*)$", unknown_path, name="api_unknown_path"),
     # Sign-out goes through allauth too, so it is audited like every other sign-out.
     path(
         "admin/logout/",

@@ -23,8 +23,9 @@ PUBLIC_ROUTE_PREFIXES: list[str] = [
 ]
 # Signed-in routes under a public prefix (the account's privacy page sits beside allauth's).
 PROTECTED_ROUTE_PREFIXES: list[str] = ["accounts/privacy/"]
-# Named routes that are public although their prefix is not (redirects to sign-in).
-PUBLIC_ROUTE_NAMES: set[str] = {"wagtail_login_redirect"}
+# Named routes that are public although their prefix is not (redirects to sign-in; the JSON
+# 404 for paths under /api/ that name no endpoint).
+PUBLIC_ROUTE_NAMES: set[str] = {"wagtail_login_redirect", "api_unknown_path"}
 # Routes behind the Wagtail admin's own sign-in check (tested separately).
 ADMIN_ROUTE_PREFIXES: list[str] = ["admin/"]
 # The API is walked separately through its OpenAPI schema.

@@ -302,7 +302,7 @@ def _invalid(column: str, value: str) -> bool:
 )
 def test_garbage_in_one_row_never_stores_anything(setup, row, column, garbage):
     org, member = setup
-    assume("\x00" not in garbage and "\r" not in garbage and "\n" not in garbage)
+    assume("\r" not in garbage and "\n" not in garbage)
     assume(_invalid(column, garbage))
     assume(not (column == "order_date" and row == 3))  # PO-2 has one row: any valid date is fine
     rows = [list(r) for r in GOOD_ROWS]

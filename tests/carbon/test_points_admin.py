@@ -651,3 +651,19 @@ def test_balances_list_and_account_show_the_summed_balances(client, sustainabili
     html = client.get(url("points_ledger", "index"), {"kind": "adjust"}).content.decode()
     assert html.count("Test funding") == 2
     assert ledger.balances(account).available == 250
+
+
+@pytest.mark.parametrize("organisation", ["²", "1²"])
+def test_an_organisation_id_in_other_digits_is_ignored_not_a_500(
+    client, sustainability, organisation
+):
+    # given digits that str.isdigit() accepts but int() does not
+    client.force_login(sustainability)
+    # when the adjustment form and the ledger are opened with them / then nothing breaks
+    assert (
+        client.get(url("points_ledger", "adjust"), {"organisation": organisation}).status_code
+        == 200
+    )
+    assert (
+        client.get(url("points_ledger", "index"), {"organisation": organisation}).status_code == 200
+    )

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from carbon import calculation
-from carbon.models import DatasetStatus, FactorDataset
+from carbon.models import FactorDataset
 from portal.models import Organisation
 
 
@@ -153,17 +153,7 @@ class Command(BaseCommand):
         )
 
     def _dataset(self, ref: str) -> FactorDataset:
-        slug, _, version = ref.partition("@")
-        if version:
-            if not version.isdigit():
-                raise CommandError(f"Bad dataset version in '{ref}'; use SLUG@NUMBER.")
-            dataset = FactorDataset.objects.filter(
-                slug=slug,
-                version=int(version),
-                status__in=[DatasetStatus.PUBLISHED, DatasetStatus.RETIRED],
-            ).first()
-        else:
-            dataset = FactorDataset.objects.active(slug)
+        dataset = FactorDataset.objects.by_reference(ref)
         if dataset is None:
             raise CommandError(f"No published dataset '{ref}'.")
         return dataset
