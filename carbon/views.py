@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from django.conf import settings
@@ -34,6 +33,7 @@ from carbon.models import (
 )
 from carbon.portal_hooks import PERM_IMPORT, PERM_VIEW_ORDERS
 from carbon.views_points import award_explanations
+from portal.csv_export import SafeWriter
 from portal.exceptions import PortalError
 from portal.models import Organisation
 from portal.permissions import has_perm
@@ -247,7 +247,7 @@ def import_job(request: HttpRequest, organisation: Organisation, job_id: int) ->
     if request.GET.get("format") == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
-        writer = csv.writer(response)
+        writer = SafeWriter(response)
         writer.writerow(["row", "column", "value", "reason"])
         for error in job.error_report:
             writer.writerow([error.get(k) for k in ("row", "column", "value", "reason")])

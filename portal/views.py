@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import csv
 import json
 from functools import wraps
 
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from portal import actions, audit
 from portal.adapter import INVITATION_SESSION_KEY
 from portal.context_processors import CURRENT_ORG_SESSION_KEY
+from portal.csv_export import streaming_csv_response
 from portal.dashboard import panels_for
 from portal.exceptions import PortalError
 from portal.forms import ApiTokenForm, InvitationForm, OrganisationSettingsForm, RoleForm
@@ -286,11 +286,6 @@ def audit_log(request: HttpRequest, organisation: Organisation) -> HttpResponse:
     )
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 AUDIT_CSV_COLUMNS = [
     "occurred_at",
     "actor_label",
@@ -305,18 +300,14 @@ AUDIT_CSV_COLUMNS = [
 
 
 def _audit_csv(events, filename: str) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
-
     def rows():
-        yield writer.writerow(AUDIT_CSV_COLUMNS)
+        yield AUDIT_CSV_COLUMNS
         for event in events.iterator(chunk_size=1000):
             row = [getattr(event, c) for c in AUDIT_CSV_COLUMNS]
             row[-1] = json.dumps(event.details, ensure_ascii=False, sort_keys=True)
-            yield writer.writerow(row)
+            yield row
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return streaming_csv_response(rows(), filename)
 
 
 def invitation(request: HttpRequest, key: str) -> HttpResponse:
