@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal import actions, audit
-from portal.adapter import INVITATION_SESSION_KEY
+from portal.adapter import INVITATION_SESSION_KEY, record_rate_limited
 from portal.context_processors import CURRENT_ORG_SESSION_KEY
 from portal.csv_export import streaming_csv_response
 from portal.dashboard import panels_for
@@ -361,6 +361,13 @@ def switch_organisation(request: HttpRequest) -> HttpResponse:
         raise Http404(_("No such organisation."))
     request.session[CURRENT_ORG_SESSION_KEY] = organisation.slug
     return redirect(reverse("portal:org_dashboard", kwargs={"org_slug": organisation.slug}))
+
+
+def rate_limited(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """allauth's answer when a rate limit refuses a whole view (`handler429` in portal.urls):
+    audited, aggregated per client IP and minute."""
+    record_rate_limited(request, "http_429")
+    return render(request, "429.html", status=429)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

@@ -38,6 +38,30 @@ def pytest_runtest_setup(item):
             pytest.skip(f"needs {marker}: {reason}")
 
 
+def clear_cache() -> None:
+    """Delete this run's cache entries: only its own keys on a shared Redis (other runs on the
+    machine keep theirs), everything in process memory."""
+    from django.core.cache import cache
+
+    prefix = getattr(settings, "GREENLOOP_TEST_CACHE_PREFIX", None)
+    if prefix is None:
+        cache.clear()
+        return
+    client = cache._cache.get_client(write=True)
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Rate-limit and audit counters outlive a test's rolled-back transaction: without this, one
+    # test's failed sign-ins would lock the next test out.
+    clear_cache()
+    yield
+    clear_cache()
+
+
 @pytest.fixture
 def org_a(db):
     return OrganisationFactory(slug="acme", name="Acme Solar", country="DE")

@@ -103,6 +103,24 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+
+def redis_caches(url: str, key_prefix: str = "greenloop") -> dict:
+    """CACHES on a Redis server every worker process shares: allauth's rate limits and the audit
+    trail's per-minute counters (portal/audit.py) must count across processes, or each gunicorn
+    worker would grant its own allowance."""
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": key_prefix,
+        }
+    }
+
+
+# Process memory: right only for the one-command demo (one process). Production requires Redis
+# (settings/production.py); tests use Redis whenever they run on PostgreSQL (settings/test.py).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 AUTH_USER_MODEL = "portal.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
