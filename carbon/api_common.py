@@ -8,9 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import Http404
 from ninja import Schema
 
+from portal.access import reachable_or_404
 from portal.api import ApiError, Caller, ErrorOut
 from portal.models import Organisation
 from portal.permissions import has_perm
@@ -42,10 +42,7 @@ def page_out(qs: QuerySet, page: int, page_size: int, item: Callable[[Any], Any]
 def organisation_named(c: Caller, slug: str) -> Organisation:
     """The organisation `slug` names, if the caller reaches it; else 404 (never 403, so a slug
     does not tell whether the organisation exists)."""
-    organisation = c.organisations().filter(slug=slug).first()
-    if organisation is None:
-        raise Http404
-    return organisation
+    return reachable_or_404(c.request, c.organisations(), slug=slug)
 
 
 def require_perm(c: Caller, perm: str, organisation: Organisation, message: str) -> None:

@@ -33,6 +33,7 @@ from carbon.models import (
 )
 from carbon.portal_hooks import PERM_IMPORT, PERM_VIEW_ORDERS
 from carbon.views_points import award_explanations
+from portal.access import reachable_or_404
 from portal.csv_export import SafeWriter
 from portal.exceptions import PortalError
 from portal.models import Organisation
@@ -106,7 +107,8 @@ def orders(request: HttpRequest, organisation: Organisation) -> HttpResponse:
 
 @organisation_view(PERM_VIEW_ORDERS)
 def order_detail(request: HttpRequest, organisation: Organisation, order_id: int) -> HttpResponse:
-    order = get_object_or_404(
+    order = reachable_or_404(
+        request,
         Order.objects.filter(organisation=organisation)
         .select_related("delivery_site")
         .prefetch_related(
@@ -325,8 +327,8 @@ def green_power(request: HttpRequest, organisation: Organisation) -> HttpRespons
 
 @organisation_view(PERM_VIEW_ORDERS)
 def evidence(request: HttpRequest, organisation: Organisation, declaration_id: int):
-    declaration = get_object_or_404(
-        GreenPowerDeclaration.objects.filter(organisation=organisation), pk=declaration_id
+    declaration = reachable_or_404(
+        request, GreenPowerDeclaration.objects.filter(organisation=organisation), pk=declaration_id
     )
     if not declaration.evidence:
         raise Http404(_("No evidence file."))

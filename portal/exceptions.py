@@ -33,3 +33,14 @@ class MembershipError(PortalError):
 class TokenError(PortalError):
     code = "token_invalid"
     status = 400
+
+
+class RateLimitedError(PortalError):
+    """Too many attempts from one client or at one credential; `retry_after` in seconds."""
+
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, message: str, *, retry_after: int = 60, **kwargs):
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal import actions, audit
+from portal.access import reachable_or_404
 from portal.adapter import INVITATION_SESSION_KEY, record_rate_limited
 from portal.context_processors import CURRENT_ORG_SESSION_KEY
 from portal.csv_export import streaming_csv_response
@@ -43,8 +44,8 @@ def organisation_view(perm: str = Perm.ORG_VIEW):
         @login_required
         @wraps(view)
         def wrapper(request: HttpRequest, org_slug: str, *args, **kwargs):
-            organisation = get_object_or_404(
-                Organisation.objects.for_user(request.user), slug=org_slug
+            organisation = reachable_or_404(
+                request, Organisation.objects.for_user(request.user), slug=org_slug
             )
             if not has_perm(request.user, perm, organisation):
                 return forbidden(request, organisation, perm)

@@ -1,3 +1,4 @@
+import datetime as dt
 import functools
 import os
 import socket
@@ -51,6 +52,20 @@ def clear_cache() -> None:
     keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
     if keys:
         client.delete(*keys)
+
+
+@pytest.fixture
+def frozen_minute(monkeypatch):
+    """Pin the audit counters' clock to 2026-03-02 10:10:05 UTC; `move(seconds)` moves it."""
+    from portal import audit
+
+    moment = {"now": dt.datetime(2026, 3, 2, 10, 10, 5, tzinfo=dt.UTC)}
+    monkeypatch.setattr(audit, "_now", lambda: moment["now"])
+
+    def move(seconds: int) -> None:
+        moment["now"] = moment["now"] + dt.timedelta(seconds=seconds)
+
+    return move
 
 
 @pytest.fixture(autouse=True)

