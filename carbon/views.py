@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Exists, F, OuterRef, Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -245,7 +245,7 @@ REPORT_ROWS_SHOWN = 500
 
 @organisation_view(PERM_IMPORT)
 def import_job(request: HttpRequest, organisation: Organisation, job_id: int) -> HttpResponse:
-    job = get_object_or_404(ImportJob.objects.filter(organisation=organisation), pk=job_id)
+    job = reachable_or_404(request, ImportJob.objects.filter(organisation=organisation), pk=job_id)
     if request.GET.get("format") == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'

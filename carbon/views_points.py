@@ -48,6 +48,7 @@ from carbon.redemptions import (
     offers,
     request_redemption,
 )
+from portal.access import reachable_or_404
 from portal.csv_export import streaming_csv_response
 from portal.models import Organisation
 from portal.permissions import has_perm
@@ -470,7 +471,8 @@ def redemptions(request: HttpRequest, organisation: Organisation) -> HttpRespons
 
 @organisation_view(PERM_VIEW_POINTS)
 def redemption_detail(request: HttpRequest, organisation: Organisation, pk: int) -> HttpResponse:
-    redemption = get_object_or_404(
+    redemption = reachable_or_404(
+        request,
         Redemption.objects.filter(organisation=organisation).select_related(
             "service", "site", "requested_by", "cancelled_by"
         ),
@@ -492,7 +494,9 @@ def redemption_detail(request: HttpRequest, organisation: Organisation, pk: int)
 @require_POST
 @organisation_view(PERM_REDEEM)
 def redemption_cancel(request: HttpRequest, organisation: Organisation, pk: int) -> HttpResponse:
-    redemption = get_object_or_404(Redemption.objects.filter(organisation=organisation), pk=pk)
+    redemption = reachable_or_404(
+        request, Redemption.objects.filter(organisation=organisation), pk=pk
+    )
     if redemption.status == RedemptionStatus.CANCELLED:
         messages.info(request, _("This request was already cancelled."))
         return redirect("carbon:redemption_detail", org_slug=organisation.slug, pk=redemption.pk)

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -141,7 +141,7 @@ def invite(request: HttpRequest, organisation: Organisation) -> HttpResponse:
 @require_POST
 @organisation_view(Perm.ORG_MANAGE_MEMBERS)
 def revoke_invitation(request: HttpRequest, organisation: Organisation, pk: int) -> HttpResponse:
-    invitation = get_object_or_404(organisation.invitations, pk=pk)
+    invitation = reachable_or_404(request, organisation.invitations.all(), pk=pk)
     try:
         actions.revoke_invitation(invitation, by=request.user, request=request)
     except PortalError as error:
@@ -154,7 +154,7 @@ def revoke_invitation(request: HttpRequest, organisation: Organisation, pk: int)
 @require_POST
 @organisation_view(Perm.ORG_MANAGE_MEMBERS)
 def change_role(request: HttpRequest, organisation: Organisation, pk: int) -> HttpResponse:
-    membership = get_object_or_404(organisation.memberships.select_related("user"), pk=pk)
+    membership = reachable_or_404(request, organisation.memberships.select_related("user"), pk=pk)
     form = RoleForm(request.POST)
     if form.is_valid():
         try:
@@ -173,7 +173,7 @@ def change_role(request: HttpRequest, organisation: Organisation, pk: int) -> Ht
 @require_POST
 @organisation_view()
 def remove_member(request: HttpRequest, organisation: Organisation, pk: int) -> HttpResponse:
-    membership = get_object_or_404(organisation.memberships.select_related("user"), pk=pk)
+    membership = reachable_or_404(request, organisation.memberships.select_related("user"), pk=pk)
     leaving = membership.user_id == request.user.pk
     if not leaving and not has_perm(request.user, Perm.ORG_MANAGE_MEMBERS, organisation):
         return forbidden(request, organisation, Perm.ORG_MANAGE_MEMBERS)
@@ -243,7 +243,7 @@ def issue_token(request: HttpRequest, organisation: Organisation) -> HttpRespons
 @require_POST
 @organisation_view(Perm.ORG_MANAGE_TOKENS)
 def revoke_token(request: HttpRequest, organisation: Organisation, pk: int) -> HttpResponse:
-    token = get_object_or_404(ApiToken.objects.filter(organisation=organisation), pk=pk)
+    token = reachable_or_404(request, ApiToken.objects.filter(organisation=organisation), pk=pk)
     actions.revoke_api_token(token, by=request.user, request=request)
     messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
     return redirect("portal:tokens", org_slug=organisation.slug)

@@ -193,3 +193,20 @@ def test_an_organisations_own_pages_write_nothing(client, org_a, member_a, froze
         client.get(reverse("portal:org_dashboard", kwargs={"org_slug": "acme"})).status_code == 200
     )
     assert AuditEvent.objects.count() == 0
+
+
+def test_an_admin_changing_another_organisations_membership_is_refused_and_recorded(
+    client, org_a, admin_a, member_b, frozen_minute
+):
+    # given Acme's admin, and a Globex membership
+    membership = member_b.memberships.get()
+    client.force_login(admin_a)
+    # when they post a role change for it under Acme's address
+    response = client.post(f"/o/acme/members/{membership.pk}/role/", {"role": "admin"})
+    # then it is 404, nothing changed, and the attempt is recorded
+    assert response.status_code == 404
+    membership.refresh_from_db()
+    assert membership.role == "member"
+    row = AuditEvent.objects.get()
+    assert (row.action, row.actor) == ("access.cross_tenant", admin_a)
+    assert row.details["target"] == f"portal.membership:pk={membership.pk}"

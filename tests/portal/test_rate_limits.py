@@ -56,6 +56,8 @@ def _fail_in_another_process(email: str, times: int) -> None:
     )
 
 
+# The test settings put the cache in Redis when they run on PostgreSQL (as CI does).
+@pytest.mark.postgres
 @pytest.mark.redis
 def test_two_processes_share_the_failed_sign_in_count(client, member_a):
     # given 3 wrong passwords here and 2 in another worker process (5 allowed per 5 minutes)
