@@ -100,6 +100,8 @@ def server_environment(url: str, broker: str, port: int, var_dir: str) -> dict[s
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "CELERY_BROKER_URL": broker,
+        # Rate limits and audit counters (shared by the workers); production requires it.
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/2"),
         "WAGTAILADMIN_BASE_URL": f"http://127.0.0.1:{port}",
         "GREENLOOP_VAR_DIR": var_dir,
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",

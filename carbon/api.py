@@ -51,6 +51,7 @@ from carbon.models import (
 )
 from carbon.portal_hooks import PERM_IMPORT
 from carbon.units import ENERGY, QuantityError, parse_number, parse_quantity
+from portal.access import reachable_or_404
 from portal.api import ApiError, Caller, ErrorOut, Input, api, caller, requires
 from portal.api_scopes import register_scope
 from portal.text import Text
@@ -631,10 +632,7 @@ def list_orders(request: HttpRequest, filters: Query[OrderFilters]):
 
 
 def _get_order(c: Caller, order_id: int) -> Order:
-    order = _detail_queryset(c).filter(pk=order_id).first()
-    if order is None:
-        raise Http404
-    return order
+    return reachable_or_404(c.request, _detail_queryset(c), pk=order_id)
 
 
 @router.get(
@@ -679,9 +677,9 @@ class SnapshotOut(Schema):
 def get_footprint(request: HttpRequest, order_id: int):
     c = caller(request)
     c.require_scope(READ)
-    order = Order.objects.filter(organisation__in=c.organisations(), pk=order_id).first()
-    if order is None:
-        raise Http404
+    order = reachable_or_404(
+        request, Order.objects.filter(organisation__in=c.organisations()), pk=order_id
+    )
     snapshot = CalculationSnapshot.objects.filter(order=order, is_current=True).first()
     if snapshot is None:
         raise ApiError(404, "not_calculated", "This order has no footprint yet.")

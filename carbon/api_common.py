@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from ninja import Schema
 
+from portal.access import reachable_or_404
 from portal.api import ApiError, Caller, ErrorOut, PathParams
 from portal.models import Organisation, Role
 from portal.permissions import has_perm, role_in
@@ -44,10 +45,9 @@ def organisation_named(c: Caller, slug: str) -> Organisation:
     """The organisation `slug` names, if the caller reaches it; else 404 (never 403, so a slug
     does not tell whether the organisation exists)."""
     # A slug that is not storable text names nothing (and would be a database error).
-    organisation = None if text_problem(slug) else c.organisations().filter(slug=slug).first()
-    if organisation is None:
+    if text_problem(slug):
         raise Http404
-    return organisation
+    return reachable_or_404(c.request, c.organisations(), slug=slug)
 
 
 def require_perm(c: Caller, perm: str, organisation: Organisation, message: str) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import prefetch_related_objects
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
@@ -43,6 +43,7 @@ from carbon.models import (
     RedemptionStatus,
     Service,
 )
+from portal.access import reachable_or_404
 from portal.api import ApiError, Caller, ErrorOut, Input, PathParams, api, caller, requires
 from portal.api_scopes import register_scope
 from portal.models import Organisation
@@ -82,7 +83,8 @@ def _organisation(c: Caller, slug: str | None) -> Organisation:
     if c.token is not None:
         organisation = c.token.organisation
         if slug and slug != organisation.slug:
-            raise Http404
+            # 404, audited when the slug names another organisation.
+            return reachable_or_404(c.request, c.organisations(), slug=slug)
         return organisation
     if slug:
         return organisation_named(c, slug)
@@ -620,13 +622,13 @@ def _redemption(
 
 
 def _load_redemption(c: Caller, redemption_id: int, perm: str, refusal: str) -> Redemption:
-    redemption = (
-        Redemption.objects.filter(pk=redemption_id, organisation__in=c.organisations())
-        .select_related("service", "site", "organisation")
-        .first()
+    redemption = reachable_or_404(
+        c.request,
+        Redemption.objects.filter(organisation__in=c.organisations()).select_related(
+            "service", "site", "organisation"
+        ),
+        pk=redemption_id,
     )
-    if redemption is None:
-        raise Http404
     require_perm(c, perm, redemption.organisation, refusal)
     return redemption
 

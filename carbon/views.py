@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from django.conf import settings
@@ -10,7 +9,7 @@ from django.contrib import messages
 from django.core.paginator import Page, Paginator
 from django.db.models import Exists, F, OuterRef, Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -33,6 +32,8 @@ from carbon.models import (
 )
 from carbon.portal_hooks import PERM_IMPORT, PERM_VIEW_ORDERS
 from carbon.views_points import award_explanations
+from portal.access import reachable_or_404
+from portal.csv_export import SafeWriter
 from portal.exceptions import PortalError
 from portal.models import Organisation
 from portal.permissions import has_perm
@@ -105,7 +106,8 @@ def orders(request: HttpRequest, organisation: Organisation) -> HttpResponse:
 
 @organisation_view(PERM_VIEW_ORDERS)
 def order_detail(request: HttpRequest, organisation: Organisation, order_id: int) -> HttpResponse:
-    order = get_object_or_404(
+    order = reachable_or_404(
+        request,
         Order.objects.filter(organisation=organisation)
         .select_related("delivery_site")
         .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.select_related("product"))),
@@ -241,11 +243,11 @@ REPORT_ROWS_SHOWN = 500
 
 @organisation_view(PERM_IMPORT)
 def import_job(request: HttpRequest, organisation: Organisation, job_id: int) -> HttpResponse:
-    job = get_object_or_404(ImportJob.objects.filter(organisation=organisation), pk=job_id)
+    job = reachable_or_404(request, ImportJob.objects.filter(organisation=organisation), pk=job_id)
     if request.GET.get("format") == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
-        writer = csv.writer(response)
+        writer = SafeWriter(response)
         writer.writerow(["row", "column", "value", "reason"])
         for error in job.error_report:
             writer.writerow([error.get(k) for k in ("row", "column", "value", "reason")])
@@ -323,8 +325,8 @@ def green_power(request: HttpRequest, organisation: Organisation) -> HttpRespons
 
 @organisation_view(PERM_VIEW_ORDERS)
 def evidence(request: HttpRequest, organisation: Organisation, declaration_id: int):
-    declaration = get_object_or_404(
-        GreenPowerDeclaration.objects.filter(organisation=organisation), pk=declaration_id
+    declaration = reachable_or_404(
+        request, GreenPowerDeclaration.objects.filter(organisation=organisation), pk=declaration_id
     )
     if not declaration.evidence:
         raise Http404(_("No evidence file."))

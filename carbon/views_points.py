@@ -7,7 +7,6 @@ account is created by the first ledger write, e.g. the first redemption request)
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -49,6 +48,8 @@ from carbon.redemptions import (
     offers,
     request_redemption,
 )
+from portal.access import reachable_or_404
+from portal.csv_export import streaming_csv_response
 from portal.models import Organisation
 from portal.permissions import has_perm
 from portal.views import organisation_view
@@ -165,21 +166,8 @@ def statement(request: HttpRequest, organisation: Organisation) -> HttpResponse:
     )
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _cell(value: Any) -> Any:
-    # Text a spreadsheet would run as a formula (=, +, -, @) is quoted; numbers stay numbers.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-def _csv_rows(entries: QuerySet) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(CSV_COLUMNS)
+def _csv_rows(entries: QuerySet) -> Iterator[list[Any]]:
+    yield CSV_COLUMNS
     rows = entries.values_list(
         "created_at",
         "kind",
@@ -194,20 +182,15 @@ def _csv_rows(entries: QuerySet) -> Iterator[str]:
     )
     for created_at, *rest in rows.iterator(chunk_size=2000):
         local = timezone.localtime(created_at).replace(microsecond=0)
-        yield writer.writerow(
-            [local.isoformat(), *(_cell(v) if v is not None else "" for v in rest)]
-        )
+        yield [local.isoformat(), *(v if v is not None else "" for v in rest)]
 
 
 @organisation_view(PERM_VIEW_POINTS)
 def statement_csv(request: HttpRequest, organisation: Organisation) -> HttpResponse:
     form = StatementFilterForm(request.GET or None)
     entries = _filtered_entries(organisation, form)
-    response = StreamingHttpResponse(_csv_rows(entries), content_type="text/csv; charset=utf-8")
     today = timezone.localdate().isoformat()
-    response["Content-Disposition"] = (
-        f'attachment; filename="points-{organisation.slug}-{today}.csv"'
-    )
+    response = streaming_csv_response(_csv_rows(entries), f"points-{organisation.slug}-{today}.csv")
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -488,7 +471,8 @@ def redemptions(request: HttpRequest, organisation: Organisation) -> HttpRespons
 
 @organisation_view(PERM_VIEW_POINTS)
 def redemption_detail(request: HttpRequest, organisation: Organisation, pk: int) -> HttpResponse:
-    redemption = get_object_or_404(
+    redemption = reachable_or_404(
+        request,
         Redemption.objects.filter(organisation=organisation).select_related(
             "service", "site", "requested_by", "cancelled_by"
         ),
@@ -510,7 +494,9 @@ def redemption_detail(request: HttpRequest, organisation: Organisation, pk: int)
 @require_POST
 @organisation_view(PERM_REDEEM)
 def redemption_cancel(request: HttpRequest, organisation: Organisation, pk: int) -> HttpResponse:
-    redemption = get_object_or_404(Redemption.objects.filter(organisation=organisation), pk=pk)
+    redemption = reachable_or_404(
+        request, Redemption.objects.filter(organisation=organisation), pk=pk
+    )
     if redemption.status == RedemptionStatus.CANCELLED:
         messages.info(request, _("This request was already cancelled."))
         return redirect("carbon:redemption_detail", org_slug=organisation.slug, pk=redemption.pk)

@@ -69,6 +69,7 @@ from portal.admin_common import (
     inspect_field,
     status_column,
 )
+from portal.csv_export import SafeExportIndexView
 from portal.models import Organisation
 from portal.wagtail_hooks import IndexQuerysetMixin, ReadOnlyPermissionPolicy
 
@@ -424,6 +425,7 @@ class EmissionFactorViewSet(IndexQuerysetMixin, ModelViewSet):
     # The export has the columns of a factor file, so it can be edited and imported back.
     list_export = ["dataset", *datasets.FACTOR_COLUMNS]
     export_filename = "greenloop-emission-factors"
+    index_view_class = SafeExportIndexView
     inspect_view_enabled = True
     copy_view_enabled = False
     list_per_page = 50
@@ -442,6 +444,7 @@ class ProductViewSet(ModelViewSet):
     list_display = ["sku", "name", "electricity_kwh_per_unit"]
     search_fields = ["sku", "name"]
     list_export = ["sku", "name", "electricity_kwh_per_unit"]
+    index_view_class = SafeExportIndexView
     copy_view_enabled = False
     inspect_view_enabled = True
 

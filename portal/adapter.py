@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context
 from django.http import HttpRequest
 from django.urls import reverse
 
 from portal import audit
 from portal.models import Invitation
+from portal.request_meta import client_ip
 
 INVITATION_SESSION_KEY = "greenloop_invitation_key"
+# allauth's error codes when one of its rate limits (ACCOUNT_RATE_LIMITS, MFA codes) refuses.
+RATE_LIMIT_CODES = frozenset({"too_many_login_attempts", "rate_limited"})
+
+
+def record_rate_limited(request: HttpRequest, limit: str) -> None:
+    """Audit a refusal by a rate limit, aggregated per client IP, limit and minute: a password
+    spraying run leaves one row a minute, not one per guess."""
+    audit.record_aggregated(
+        "auth.rate_limited",
+        principal=f"ip:{client_ip(request) or '-'}",
+        variant=limit,
+        request=request,
+        details={"limit": limit, "path": request.path[:200]},
+    )
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -29,6 +45,14 @@ class AccountAdapter(DefaultAccountAdapter):
         # A new account exists only to accept its invitation: go back there, not to an empty
         # dashboard.
         return self.get_login_redirect_url(request)
+
+    def validation_error(self, code: str, *args):
+        # The one place allauth turns its rate-limit refusals of forms (failed sign-ins, login
+        # codes, 2FA codes) into errors; refusals of whole views go through
+        # portal.views.rate_limited.
+        if code in RATE_LIMIT_CODES and context.request is not None:
+            record_rate_limited(context.request, code)
+        return super().validation_error(code, *args)
 
     def post_login(self, request, user, **kwargs):
         response = super().post_login(request, user, **kwargs)

@@ -25,10 +25,12 @@ from ninja.security import HttpBearer, SessionAuth
 from pydantic import field_validator
 
 from portal import audit
-from portal.exceptions import PortalError
+from portal.access import reachable_or_404
+from portal.exceptions import PortalError, RateLimitedError
 from portal.models import ApiToken, Membership, Organisation, User
 from portal.models.tokens import TOKEN_PREFIX, hash_secret
 from portal.permissions import is_vendor_staff, role_in
+from portal.request_meta import client_ip
 from portal.text import Text, check_text
 
 # Recording every request's time would turn each read into a write; a minute's precision is enough.
@@ -44,6 +46,8 @@ class Caller:
     scopes: frozenset[str] = field(default_factory=frozenset)
     # What the operation's `Access.load` found (e.g. the organisation named in the path).
     target: Any = None
+    # The request being served, so loaders can audit what the caller asked for (portal.access).
+    request: HttpRequest | None = field(default=None, repr=False, compare=False)
 
     def organisations(self) -> QuerySet[Organisation]:
         if self.token is not None:
@@ -66,15 +70,39 @@ class ApiError(HttpError):
         self.field = field
 
 
-def _reject(request: HttpRequest, token: ApiToken | None, reason: str) -> None:
+TOO_MANY_FAILURES = "Too many failed authentication attempts. Wait a minute, then try again."
+
+
+def _refuse(request: HttpRequest, reason: str, token: ApiToken | None = None) -> None:
+    """Count and audit a failed token authentication; 429 once the client address, or the known
+    token it names, has failed `GREENLOOP_API_AUTH_FAILURES_PER_MINUTE` times this minute.
+
+    Rows are aggregated (`audit.record_aggregated`): a known token's rejections once per token,
+    reason and minute in its organisation's trail (so its prefix cannot flood that trail);
+    unknown and malformed tokens once per client address, reason and minute (staff trail)."""
+    limit = settings.GREENLOOP_API_AUTH_FAILURES_PER_MINUTE
+    ip = client_ip(request) or "-"
+    client_failures = audit.count_hit(f"api-auth-failed:ip:{ip}")
     if token is not None:
-        audit.record(
+        failures = audit.record_aggregated(
             "api_token.rejected",
+            principal=f"token:{token.lookup}",
+            variant=reason,
             organisation=token.organisation,
             obj=token,
             request=request,
             details={"reason": reason},
         )
+    else:
+        failures = audit.record_aggregated(
+            "api_token.unknown",
+            principal=f"ip:{ip}",
+            variant=reason,
+            request=request,
+            details={"reason": reason},
+        )
+    if client_failures > limit or failures > limit:
+        raise RateLimitedError(TOO_MANY_FAILURES)
 
 
 PathParams = dict[str, Any]
@@ -117,22 +145,31 @@ class TokenAuth(HttpBearer):
         self.access = access
 
     def authenticate(self, request: HttpRequest, token: str) -> Caller | None:
+        ip = client_ip(request) or "-"
+        if audit.hits_so_far(f"api-auth-failed:ip:{ip}") >= (
+            settings.GREENLOOP_API_AUTH_FAILURES_PER_MINUTE
+        ):
+            # Refused before any lookup: a flooding client costs a cache read, not a query.
+            audit.record_aggregated("api_token.throttled", principal=f"ip:{ip}", request=request)
+            raise RateLimitedError(TOO_MANY_FAILURES)
         if not token.startswith(TOKEN_PREFIX) or token.count("_") < 2:
+            _refuse(request, "malformed")
             return None
         lookup = token[len(TOKEN_PREFIX) :].split("_", 1)[0]
         stored = ApiToken.objects.select_related("organisation").filter(lookup=lookup).first()
         if stored is None:
+            _refuse(request, "unknown")
             return None
         if not hmac.compare_digest(stored.token_hash, hash_secret(token)):
-            _reject(request, stored, "wrong_secret")
+            _refuse(request, "wrong_secret", stored)
             return None
         if not stored.is_active or not stored.organisation.is_active:
-            _reject(request, stored, "revoked" if stored.revoked_at else "expired")
+            _refuse(request, "revoked" if stored.revoked_at else "expired", stored)
             return None
         now = timezone.now()
         if stored.last_used_at is None or now - stored.last_used_at > LAST_USED_PRECISION:
             ApiToken.objects.filter(pk=stored.pk).update(last_used_at=now)
-        c = Caller(token=stored, scopes=frozenset(stored.scopes))
+        c = Caller(token=stored, scopes=frozenset(stored.scopes), request=request)
         return self.access.check(request, c) if self.access else c
 
 
@@ -145,7 +182,7 @@ class PortalSessionAuth(SessionAuth):
         user = super().authenticate(request, key)
         if not user:
             return None
-        c = Caller(user=user)
+        c = Caller(user=user, request=request)
         return self.access.check(request, c) if self.access else c
 
 
@@ -207,6 +244,13 @@ def error_response(
 @api.exception_handler(ApiError)
 def _api_error(request, exc: ApiError):
     return error_response(request, exc.status_code, exc.code, exc.message, exc.field)
+
+
+@api.exception_handler(RateLimitedError)
+def _rate_limited(request, exc: RateLimitedError):
+    response = error_response(request, exc.status, exc.code, exc.message, exc.field)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(PortalError)
@@ -361,9 +405,7 @@ def me(request: HttpRequest):
 def organisation_detail(request: HttpRequest, slug: Text):
     c = caller(request)
     c.require_scope("account:read")
-    organisation = c.organisations().prefetch_related("sites").filter(slug=slug).first()
-    if organisation is None:
-        raise Http404
+    organisation = reachable_or_404(request, c.organisations().prefetch_related("sites"), slug=slug)
     return {
         **_ref(c, organisation),
         "crm_external_id": organisation.crm_external_id,

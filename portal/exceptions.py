@@ -40,3 +40,14 @@ class ErasureError(PortalError):
 
     code = "erasure_refused"
     status = 409
+
+
+class RateLimitedError(PortalError):
+    """Too many attempts from one client or at one credential; `retry_after` in seconds."""
+
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, message: str, *, retry_after: int = 60, **kwargs):
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after

@@ -14,6 +14,9 @@ from portal import views
 autodiscover_modules("api")
 from portal.api import api, unknown_path  # noqa: E402
 
+# allauth answers a refusal by one of its rate limits with this view (audited).
+handler429 = views.rate_limited
+
 app_urls = (
     [
         path("dashboard/", views.dashboard_redirect, name="dashboard"),

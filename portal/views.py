@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import csv
 import json
 from functools import wraps
 
@@ -11,15 +10,17 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal import actions, audit, privacy
-from portal.adapter import INVITATION_SESSION_KEY
+from portal.access import reachable_or_404
+from portal.adapter import INVITATION_SESSION_KEY, record_rate_limited
 from portal.context_processors import CURRENT_ORG_SESSION_KEY
+from portal.csv_export import streaming_csv_response
 from portal.dashboard import panels_for
 from portal.exceptions import PortalError
 from portal.forms import (
@@ -52,8 +53,8 @@ def organisation_view(perm: str = Perm.ORG_VIEW):
         @login_required
         @wraps(view)
         def wrapper(request: HttpRequest, org_slug: str, *args, **kwargs):
-            organisation = get_object_or_404(
-                Organisation.objects.for_user(request.user), slug=org_slug
+            organisation = reachable_or_404(
+                request, Organisation.objects.for_user(request.user), slug=org_slug
             )
             if not has_perm(request.user, perm, organisation):
                 return forbidden(request, organisation, perm)
@@ -149,7 +150,7 @@ def invite(request: HttpRequest, organisation: Organisation) -> HttpResponse:
 @require_POST
 @organisation_view(Perm.ORG_MANAGE_MEMBERS)
 def revoke_invitation(request: HttpRequest, organisation: Organisation, pk: int) -> HttpResponse:
-    invitation = get_object_or_404(organisation.invitations, pk=pk)
+    invitation = reachable_or_404(request, organisation.invitations.all(), pk=pk)
     try:
         actions.revoke_invitation(invitation, by=request.user, request=request)
     except PortalError as error:
@@ -162,7 +163,7 @@ def revoke_invitation(request: HttpRequest, organisation: Organisation, pk: int)
 @require_POST
 @organisation_view(Perm.ORG_MANAGE_MEMBERS)
 def change_role(request: HttpRequest, organisation: Organisation, pk: int) -> HttpResponse:
-    membership = get_object_or_404(organisation.memberships.select_related("user"), pk=pk)
+    membership = reachable_or_404(request, organisation.memberships.select_related("user"), pk=pk)
     form = RoleForm(request.POST)
     if form.is_valid():
         try:
@@ -181,7 +182,7 @@ def change_role(request: HttpRequest, organisation: Organisation, pk: int) -> Ht
 @require_POST
 @organisation_view()
 def remove_member(request: HttpRequest, organisation: Organisation, pk: int) -> HttpResponse:
-    membership = get_object_or_404(organisation.memberships.select_related("user"), pk=pk)
+    membership = reachable_or_404(request, organisation.memberships.select_related("user"), pk=pk)
     leaving = membership.user_id == request.user.pk
     if not leaving and not has_perm(request.user, Perm.ORG_MANAGE_MEMBERS, organisation):
         return forbidden(request, organisation, Perm.ORG_MANAGE_MEMBERS)
@@ -251,7 +252,7 @@ def issue_token(request: HttpRequest, organisation: Organisation) -> HttpRespons
 @require_POST
 @organisation_view(Perm.ORG_MANAGE_TOKENS)
 def revoke_token(request: HttpRequest, organisation: Organisation, pk: int) -> HttpResponse:
-    token = get_object_or_404(ApiToken.objects.filter(organisation=organisation), pk=pk)
+    token = reachable_or_404(request, ApiToken.objects.filter(organisation=organisation), pk=pk)
     actions.revoke_api_token(token, by=request.user, request=request)
     messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
     return redirect("portal:tokens", org_slug=organisation.slug)
@@ -295,11 +296,6 @@ def audit_log(request: HttpRequest, organisation: Organisation) -> HttpResponse:
     )
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 AUDIT_CSV_COLUMNS = [
     "occurred_at",
     "actor_label",
@@ -314,18 +310,14 @@ AUDIT_CSV_COLUMNS = [
 
 
 def _audit_csv(events, filename: str) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
-
     def rows():
-        yield writer.writerow(AUDIT_CSV_COLUMNS)
+        yield AUDIT_CSV_COLUMNS
         for event in events.iterator(chunk_size=1000):
             row = [getattr(event, c) for c in AUDIT_CSV_COLUMNS]
             row[-1] = json.dumps(event.details, ensure_ascii=False, sort_keys=True)
-            yield writer.writerow(row)
+            yield row
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return streaming_csv_response(rows(), filename)
 
 
 def invitation(request: HttpRequest, key: str) -> HttpResponse:
@@ -426,6 +418,13 @@ def erase_personal_data(request: HttpRequest) -> HttpResponse:
     logout(request)
     messages.success(request, _("Your account and personal data have been erased."))
     return redirect("account_login")
+
+
+def rate_limited(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """allauth's answer when a rate limit refuses a whole view (`handler429` in portal.urls):
+    audited, aggregated per client IP and minute."""
+    record_rate_limited(request, "http_429")
+    return render(request, "429.html", status=429)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

@@ -7,6 +7,7 @@ from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
+from portal.csv_export import SafeExportIndexView
 from portal.models import AuditEvent, Organisation, OutboxEvent
 
 
@@ -64,6 +65,7 @@ class OrganisationViewSet(ModelViewSet):
     inspect_view_enabled = True
     copy_view_enabled = False
     list_export = ["name", "slug", "tier", "country", "crm_external_id", "created_at"]
+    index_view_class = SafeExportIndexView
     panels = [
         MultiFieldPanel(
             [
@@ -118,6 +120,7 @@ class AuditEventViewSet(IndexQuerysetMixin, ModelViewSet):
         "details",
     ]
     export_filename = "greenloop-audit"
+    index_view_class = SafeExportIndexView
     inspect_view_enabled = True
     copy_view_enabled = False
     list_per_page = 50
@@ -140,6 +143,7 @@ class OutboxEventViewSet(IndexQuerysetMixin, ModelViewSet):
     copy_view_enabled = False
     list_export = ["id", "time", "type", "subject", "organisation", "status", "attempts", "data"]
     export_filename = "greenloop-outbox"
+    index_view_class = SafeExportIndexView
     ordering = ["-time"]
 
     def get_queryset(self, request):

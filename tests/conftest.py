@@ -1,3 +1,4 @@
+import datetime as dt
 import functools
 import os
 import socket
@@ -36,6 +37,44 @@ def pytest_runtest_setup(item):
                 # In CI a service-backed test that cannot run is a failure, never a quiet skip.
                 pytest.fail(f"CI requires {marker} for this test: {reason}", pytrace=False)
             pytest.skip(f"needs {marker}: {reason}")
+
+
+def clear_cache() -> None:
+    """Delete this run's cache entries: only its own keys on a shared Redis (other runs on the
+    machine keep theirs), everything in process memory."""
+    from django.core.cache import cache
+
+    prefix = getattr(settings, "GREENLOOP_TEST_CACHE_PREFIX", None)
+    if prefix is None:
+        cache.clear()
+        return
+    client = cache._cache.get_client(write=True)
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
+@pytest.fixture
+def frozen_minute(monkeypatch):
+    """Pin the audit counters' clock to 2026-03-02 10:10:05 UTC; `move(seconds)` moves it."""
+    from portal import audit
+
+    moment = {"now": dt.datetime(2026, 3, 2, 10, 10, 5, tzinfo=dt.UTC)}
+    monkeypatch.setattr(audit, "_now", lambda: moment["now"])
+
+    def move(seconds: int) -> None:
+        moment["now"] = moment["now"] + dt.timedelta(seconds=seconds)
+
+    return move
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Rate-limit and audit counters outlive a test's rolled-back transaction: without this, one
+    # test's failed sign-ins would lock the next test out.
+    clear_cache()
+    yield
+    clear_cache()
 
 
 @pytest.fixture

@@ -106,6 +106,24 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+
+def redis_caches(url: str, key_prefix: str = "greenloop") -> dict:
+    """CACHES on a Redis server every worker process shares: allauth's rate limits and the audit
+    trail's per-minute counters (portal/audit.py) must count across processes, or each gunicorn
+    worker would grant its own allowance."""
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": key_prefix,
+        }
+    }
+
+
+# Process memory: right only for the one-command demo (one process). Production requires Redis
+# (settings/production.py); tests use Redis whenever they run on PostgreSQL (settings/test.py).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 AUTH_USER_MODEL = "portal.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
@@ -264,6 +282,10 @@ GREENLOOP_RETENTION = {
     # API idempotency records (request fingerprints and first responses).
     "idempotency_record_hours": 72,
 }
+
+# A client address, or a known token, that fails API authentication this many times in a minute
+# gets 429 for the rest of the minute (portal/api.py).
+GREENLOOP_API_AUTH_FAILURES_PER_MINUTE = 20
 # Trust X-Forwarded-For only when a proxy we run sets it; otherwise REMOTE_ADDR is the client.
 GREENLOOP_TRUST_X_FORWARDED_FOR = env_bool("GREENLOOP_TRUST_X_FORWARDED_FOR")
 

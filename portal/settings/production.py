@@ -20,6 +20,18 @@ if not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 DATABASES = {"default": dj_database_url.parse(required("DATABASE_URL"), conn_max_age=60)}
 
+# Rate limits and audit counters must be shared by every worker: a per-process cache would let
+# each gunicorn worker grant its own allowance of password guesses.
+_cache_url = os.environ.get("REDIS_URL") or os.environ.get("CACHE_URL")
+if not _cache_url:
+    raise ImproperlyConfigured(
+        "Set REDIS_URL (or CACHE_URL), e.g. redis://127.0.0.1:6379/2, for production: rate limits "
+        "must be counted in a cache every worker process shares."
+    )
+if not _cache_url.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured("REDIS_URL/CACHE_URL must be a redis://, rediss:// or unix:// URL.")
+CACHES = redis_caches(_cache_url)
+
 CELERY_BROKER_URL = required("CELERY_BROKER_URL")
 CELERY_TASK_ALWAYS_EAGER = False
 

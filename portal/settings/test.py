@@ -4,6 +4,7 @@ Tests marked `postgres` are skipped with the reason on SQLite, and CI treats suc
 """
 
 import socket
+from urllib.parse import urlparse
 
 from .base import *
 
@@ -21,11 +22,11 @@ GREENLOOP_IS_DEMO = True
 ACCOUNT_RATE_LIMITS = {**ACCOUNT_RATE_LIMITS}
 
 
-def _postgres_reachable(url: str) -> bool:
-    parsed = dj_database_url.parse(url)
+def _reachable(url: str, default_port: int) -> bool:
+    parsed = urlparse(url)
     try:
         with socket.create_connection(
-            (parsed.get("HOST") or "127.0.0.1", int(parsed.get("PORT") or 5432)), timeout=1
+            (parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=1
         ):
             return True
     except OSError:
@@ -33,13 +34,22 @@ def _postgres_reachable(url: str) -> bool:
 
 
 _TEST_PG_URL = os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/greenloop")
-if os.environ.get("GREENLOOP_TEST_DB", "auto") != "sqlite" and _postgres_reachable(_TEST_PG_URL):
+if os.environ.get("GREENLOOP_TEST_DB", "auto") != "sqlite" and _reachable(_TEST_PG_URL, 5432):
     DATABASES = {"default": dj_database_url.parse(_TEST_PG_URL)}
     # One test database per run, so that parallel runs on one machine never collide.
     DATABASES["default"]["TEST"] = {
         "NAME": os.environ.get("GREENLOOP_TEST_DB_NAME", f"test_greenloop_{os.getpid()}")
     }
     GREENLOOP_TEST_POSTGRES_REASON = ""
+    # As in production, rate limits and audit counters live in Redis, so tests see what several
+    # worker processes would. The key prefix is per run (like the database name), so parallel runs
+    # never share counters; tests/conftest.py deletes this run's keys before every test.
+    _TEST_CACHE_URL = os.environ.get("TEST_CACHE_URL", "redis://127.0.0.1:6379/14")
+    if _reachable(_TEST_CACHE_URL, 6379):
+        GREENLOOP_TEST_CACHE_PREFIX = os.environ.get(
+            "GREENLOOP_TEST_CACHE_PREFIX", f"test-greenloop-{os.getpid()}"
+        )
+        CACHES = redis_caches(_TEST_CACHE_URL, GREENLOOP_TEST_CACHE_PREFIX)
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
     GREENLOOP_TEST_POSTGRES_REASON = f"no PostgreSQL reachable at {_TEST_PG_URL}"

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -25,9 +24,8 @@ from carbon.models import (
     Order,
 )
 from portal.models import AuditEvent, OutboxEvent
-from portal.staff_roles import StaffRole, ensure_staff_groups
 from tests.carbon.factories import ProductFactory, order_with_legs, published_dataset
-from tests.factories import SiteFactory, UserFactory
+from tests.factories import SiteFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -38,15 +36,6 @@ HOME = "/admin/"
 
 def url(viewset, name, *args):
     return reverse(f"{viewset}:{name}", args=args)
-
-
-@pytest.fixture
-def sustainability(db, enable_totp):
-    ensure_staff_groups()
-    user = UserFactory(email="sus@greenloop.example", is_staff=True)
-    user.groups.add(Group.objects.get(name=StaffRole.SUSTAINABILITY))
-    enable_totp(user)
-    return user
 
 
 @pytest.fixture

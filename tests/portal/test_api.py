@@ -139,7 +139,7 @@ def test_unknown_organisation_is_404_json(client, org_a):
 # --- rejected tokens
 
 
-def test_revoked_token_is_401_and_audited(client, org_a, admin_a):
+def test_revoked_token_is_401_and_audited(client, org_a, admin_a, frozen_minute):
     # given a token that the admin revoked
     token, plaintext = _issue(org_a)
     actions.revoke_api_token(token, by=admin_a)
@@ -150,20 +150,28 @@ def test_revoked_token_is_401_and_audited(client, org_a, admin_a):
     event = AuditEvent.objects.get(action="api_token.rejected")
     assert event.organisation == org_a
     assert event.object_id == str(token.pk)
-    assert event.details == {"reason": "revoked"}
+    assert event.details == {
+        "reason": "revoked",
+        "principal": f"token:{token.lookup}",
+        "minute": "2026-03-02T10:10Z",
+    }
     assert event.ip_address == "127.0.0.1"
     assert event.user_agent == "SAP/1.0"
     assert event.actor is None
 
 
-def test_expired_token_is_401_and_audited(client, org_a):
+def test_expired_token_is_401_and_audited(client, org_a, frozen_minute):
     token, plaintext = _issue(org_a)
     ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     _assert_401(client.get(ME, headers=_bearer(plaintext)))
-    assert AuditEvent.objects.get(action="api_token.rejected").details == {"reason": "expired"}
+    assert AuditEvent.objects.get(action="api_token.rejected").details == {
+        "reason": "expired",
+        "principal": f"token:{token.lookup}",
+        "minute": "2026-03-02T10:10Z",
+    }
 
 
-def test_token_with_a_wrong_secret_is_401_and_audited(client, org_a):
+def test_token_with_a_wrong_secret_is_401_and_audited(client, org_a, frozen_minute):
     # given someone who knows a token's public prefix but not its secret
     token, plaintext = _issue(org_a)
     forged = f"glp_{token.lookup}_{'x' * 43}"
@@ -172,7 +180,11 @@ def test_token_with_a_wrong_secret_is_401_and_audited(client, org_a):
     _assert_401(client.get(ME, headers=_bearer(forged)))
     # then the attempt is recorded against the token, and the forged secret is not stored
     event = AuditEvent.objects.get(action="api_token.rejected")
-    assert event.details == {"reason": "wrong_secret"}
+    assert event.details == {
+        "reason": "wrong_secret",
+        "principal": f"token:{token.lookup}",
+        "minute": "2026-03-02T10:10Z",
+    }
     assert forged not in json.dumps(list(AuditEvent.objects.values()), default=str)
 
 
@@ -183,10 +195,21 @@ def test_token_of_an_inactive_organisation_is_401(client, org_a):
     _assert_401(client.get(ME, headers=_bearer(plaintext)))
 
 
-@pytest.mark.parametrize("header", ["Bearer nonsense", "Bearer glp_unknown_secret", "Token abc"])
-def test_garbage_credentials_are_401_without_audit(client, db, header):
+@pytest.mark.parametrize(
+    ("header", "recorded"),
+    [
+        ("Bearer nonsense", ["malformed"]),
+        ("Bearer glp_unknown_secret", ["unknown"]),
+        # not a bearer token at all: no token was offered
+        ("Token abc", []),
+    ],
+)
+def test_garbage_credentials_are_401_and_audited_as_unknown(client, db, header, recorded):
     _assert_401(client.get(ME, headers={"Authorization": header}))
-    assert AuditEvent.objects.count() == 0
+    assert [
+        e.details["reason"] for e in AuditEvent.objects.filter(action="api_token.unknown")
+    ] == recorded
+    assert AuditEvent.objects.count() == len(recorded)
 
 
 # --- bookkeeping
