@@ -127,7 +127,12 @@ def enable_totp():
     from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
     def enable(user):
-        return TOTP.activate(user, generate_totp_secret()).instance
+        from allauth.mfa.models import Authenticator
+
+        existing = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+        instance = existing or TOTP.activate(user, generate_totp_secret()).instance
+        user._greenloop_mfa = True  # what the next request would find
+        return instance
 
     return enable
 

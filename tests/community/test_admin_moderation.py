@@ -25,7 +25,9 @@ from community.models import (
     Tag,
 )
 from portal.models import AuditEvent
+from portal.staff_roles import StaffRole
 from tests.community.conftest import settled
+from tests.conftest import _staff
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -140,8 +142,9 @@ def test_other_staff_and_customers_are_kept_out(client, product_staff, member_a,
     assert not AuditEvent.objects.filter(action__startswith="community.").exists()
 
 
-def test_staff_without_two_factor_are_sent_to_set_it_up(client, engineer, flagged):
-    client.force_login(engineer)
+def test_staff_without_two_factor_are_sent_to_set_it_up(client, flagged):
+    staff = _staff("product.no2fa@greenloop.example", StaffRole.PRODUCT)
+    client.force_login(staff)
     response = client.get(url("community_review", "index"))
     assert response.status_code == 302
     assert response["Location"] == reverse("mfa_activate_totp")
