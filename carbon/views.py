@@ -113,14 +113,7 @@ def order_detail(request: HttpRequest, organisation: Organisation, order_id: int
         .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.select_related("product"))),
         pk=order_id,
     )
-    # Legs a page at a time, in the order the snapshot lists them (shipment, then sequence), so
-    # a large order's page costs the same queries and stays fast.
-    legs = Paginator(
-        Leg.objects.filter(shipment__order=order)
-        .select_related("shipment")
-        .order_by("shipment__id", "sequence", "id"),
-        app_settings.LEGS_PER_PAGE,
-    ).get_page(request.GET.get("page"))
+    legs = legs_page(order, request.GET.get("page"))
     snapshots = list(CalculationSnapshot.objects.filter(order=order).order_by("-created_at", "-id"))
     current = next((s for s in snapshots if s.is_current), None)
     declaration = None
@@ -156,6 +149,18 @@ def order_detail(request: HttpRequest, organisation: Organisation, order_id: int
             "awards": award_explanations(order),
         },
     )
+
+
+def legs_page(order: Order, number: str | None) -> Page:
+    """One page of an order's legs, in the order the snapshot lists them (shipment, then
+    sequence), so a large order's page costs the same queries and stays fast (customer page and
+    the admin's inspect view alike)."""
+    return Paginator(
+        Leg.objects.filter(shipment__order=order)
+        .select_related("shipment")
+        .order_by("shipment__id", "sequence", "id"),
+        app_settings.LEGS_PER_PAGE,
+    ).get_page(number)
 
 
 def _breakdown(legs: Page, snapshot: CalculationSnapshot | None) -> list[dict]:

@@ -954,7 +954,7 @@ class OrderInspectView(InspectView):
         )
 
     def get_context_data(self, **kwargs):
-        from carbon.views import _breakdown
+        from carbon.views import _breakdown, legs_page
 
         context = super().get_context_data(**kwargs)
         order = self.object
@@ -980,7 +980,8 @@ class OrderInspectView(InspectView):
                 or "—",
             }
         lines = list(order.lines.all())
-        legs = _breakdown(order, snapshot)
+        page = legs_page(order, self.request.GET.get("page"))
+        legs = _breakdown(page, snapshot)
         context["fields"] = [
             *context["fields"],
             inspect_field(_("Current footprint"), footprint),
@@ -988,7 +989,9 @@ class OrderInspectView(InspectView):
                 _("Lines (%(n)s)") % {"n": len(lines)}, "—", line_table(lines) if lines else None
             ),
             inspect_field(
-                _("Legs (%(n)s)") % {"n": len(legs)}, "—", leg_table(legs) if legs else None
+                _("Legs (%(n)s)") % {"n": page.paginator.count},
+                "—",
+                leg_table(legs) if legs else None,
             ),
         ]
         return context
