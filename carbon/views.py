@@ -37,6 +37,7 @@ from carbon.views_points import award_explanations
 from portal.exceptions import PortalError
 from portal.models import Organisation
 from portal.permissions import has_perm
+from portal.security import harden_download
 from portal.views import forbidden, organisation_view
 
 PAGE_SIZE = 25
@@ -337,6 +338,4 @@ def evidence(request: HttpRequest, organisation: Organisation, declaration_id: i
         as_attachment=True,
         filename=f"green-power-{declaration.pk}.{extension}",
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return harden_download(response)

@@ -70,6 +70,7 @@ from portal.admin_common import (
     status_column,
 )
 from portal.models import Organisation
+from portal.security import harden_download
 from portal.wagtail_hooks import IndexQuerysetMixin, ReadOnlyPermissionPolicy
 
 # --- permissions
@@ -623,8 +624,7 @@ class EvidenceDownloadView(View):
             as_attachment=True,
             filename=f"green-power-{declaration.pk}.{extension}",
         )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
+        harden_download(response)
         audit.record(
             "carbon.green_power_evidence_downloaded",
             actor=request.user,
