@@ -175,14 +175,16 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 # The Wagtail admin (/admin/) renders inline scripts (date pickers, inline panels, choosers; jQuery
-# runs those of the modal dialogs), so its script-src needs 'unsafe-inline' (a nonce would switch
-# that off again). Everything else stays as strict as the portal's: styles only from our files,
-# and blob: images only for the previews of the multiple image upload. The page preview frames a
-# same-origin page (portal/security.py allows that for Wagtail's preview requests only).
+# runs those of the modal dialogs), and its rich-text editor (Draftail) adds <style> elements
+# whose text differs per editor (placeholders keyed by random ids), so no hash can admit them. Its
+# script-src and style-src therefore need 'unsafe-inline' (a nonce would switch that off again).
+# Everything else stays as strict as the portal's: blob: images only for the previews of the
+# multiple image upload, and the page preview frames a same-origin page (portal/security.py
+# allows that for Wagtail's preview requests only).
 GREENLOOP_ADMIN_CONTENT_SECURITY_POLICY = {
     "default-src": [SELF],
     "script-src": [SELF, UNSAFE_INLINE],
-    "style-src": [SELF],
+    "style-src": [SELF, UNSAFE_INLINE],
     "img-src": [SELF, "blob:"],
     "object-src": [NONE],
     "base-uri": [NONE],

@@ -138,9 +138,16 @@ def test_portal_and_admin_pages_run_without_csp_violations(live_server, browser,
     watched.get_by_role("button", name="Choose an image").click()
     expect(watched.locator(".modal-content")).to_contain_text("Choose an image")
     violations += [f"image chooser: {v}" for v in watched.violations()]
-    # ... and preview the home page beside its editor
+    # ... write in a new rich-text block of the home page (Draftail adds its own <style>)
     home = Page.objects.get(depth=2)
     violations += _visit(watched, live_server, f"/admin/pages/{home.pk}/edit/")
+    watched.locator("button[title='Insert a block']").first.click()
+    watched.get_by_role("option", name="Paragraph").first.click()
+    watched.locator(".Draftail-Editor [contenteditable=true]").first.click()
+    watched.keyboard.type("Greener deliveries")
+    expect(watched.locator(".Draftail-Editor").first).to_contain_text("Greener deliveries")
+    violations += [f"rich text: {v}" for v in watched.violations()]
+    # ... and preview the home page beside its editor
     watched.get_by_role("button", name="Toggle preview").first.click()
     preview = watched.frame_locator("#w-preview-iframe")
     expect(preview.locator("body")).to_contain_text("What you can do here")
