@@ -37,6 +37,7 @@ from portal.csv_export import SafeWriter
 from portal.exceptions import PortalError
 from portal.models import Organisation
 from portal.permissions import has_perm
+from portal.security import harden_download
 from portal.views import forbidden, organisation_view
 
 PAGE_SIZE = 25
@@ -342,6 +343,4 @@ def evidence(request: HttpRequest, organisation: Organisation, declaration_id: i
         as_attachment=True,
         filename=f"green-power-{declaration.pk}.{extension}",
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return harden_download(response)

@@ -71,6 +71,7 @@ from portal.admin_common import (
 )
 from portal.csv_export import SafeExportIndexView
 from portal.models import Organisation
+from portal.security import harden_download
 from portal.wagtail_hooks import IndexQuerysetMixin, ReadOnlyPermissionPolicy
 
 # --- permissions
@@ -626,8 +627,7 @@ class EvidenceDownloadView(View):
             as_attachment=True,
             filename=f"green-power-{declaration.pk}.{extension}",
         )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
+        harden_download(response)
         audit.record(
             "carbon.green_power_evidence_downloaded",
             actor=request.user,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "ninja",
+    "csp",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -64,12 +66,14 @@ MIDDLEWARE = [
     # Outermost but one: it turns every HTML error answer under /api/ into the API's JSON.
     "portal.middleware.ApiErrorMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "portal.security.PortalCSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "portal.middleware.StorableTextMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.security.SecurityHeadersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -175,6 +179,55 @@ MFA_TOTP_ISSUER = "GreenLoop"
 # should not fail.
 MFA_TOTP_TOLERANCE = 1
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False
+
+# --- Security headers (portal/security.py).
+# Portal pages: only our own files, and inline <script>/<style> elements only with the request's
+# nonce (never 'unsafe-inline', so no style= or on...= attribute applies).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+# The Wagtail admin (/admin/) renders inline scripts (date pickers, inline panels, choosers; jQuery
+# runs those of the modal dialogs), and its rich-text editor (Draftail) adds <style> elements
+# whose text differs per editor (placeholders keyed by random ids), so no hash can admit them. Its
+# script-src and style-src therefore need 'unsafe-inline' (a nonce would switch that off again).
+# Everything else stays as strict as the portal's: blob: images only for the previews of the
+# multiple image upload, and the page preview frames a same-origin page (portal/security.py
+# allows that for Wagtail's preview requests only).
+GREENLOOP_ADMIN_CONTENT_SECURITY_POLICY = {
+    "default-src": [SELF],
+    "script-src": [SELF, UNSAFE_INLINE],
+    "style-src": [SELF, UNSAFE_INLINE],
+    "img-src": [SELF, "blob:"],
+    "object-src": [NONE],
+    "base-uri": [NONE],
+    "frame-ancestors": [SELF],
+    "form-action": [SELF],
+}
+# Sources added for single views (by URL name): allauth shows the authenticator QR code as a
+# data: image.
+GREENLOOP_CSP_UPDATES_BY_URL_NAME = {"mfa_activate_totp": {"img-src": ["data:"]}}
+# Browser features the portal never uses are switched off; WebAuthn (allauth's security keys)
+# stays available to our own origin only.
+GREENLOOP_PERMISSIONS_POLICY = ", ".join(
+    [
+        "camera=()",
+        "microphone=()",
+        "geolocation=()",
+        "payment=()",
+        "usb=()",
+        "publickey-credentials-get=(self)",
+        "publickey-credentials-create=(self)",
+    ]
+)
 
 # --- Wagtail: sign-in and passwords belong to allauth, not to Wagtail's own forms.
 WAGTAIL_SITE_NAME = "GreenLoop"
@@ -304,6 +357,8 @@ ACCOUNT_FORMS = {"signup": "portal.forms.SignupForm"}
 CSRF_FAILURE_VIEW = "portal.views.csrf_failure"
 # No third-party avatars: the portal must work on a closed network.
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
+# Nor a release check from the admin dashboard (it would also break the admin's CSP).
+WAGTAIL_ENABLE_UPDATE_CHECK = False
 
 # Community (community/): attachment limits, the new-member rate limit, moderation and digests.
 COMMUNITY_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024

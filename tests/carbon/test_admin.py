@@ -194,6 +194,8 @@ def test_evidence_streams_the_private_file_to_sustainability_staff(client, susta
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"].startswith("attachment;")
     assert "no-store" in response["Cache-Control"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Security-Policy"] == "default-src 'none'; sandbox"
     assert AuditEvent.objects.filter(action="carbon.green_power_evidence_downloaded").count() == 1
     # the file itself has no public URL
     with pytest.raises(ValueError, match="no public URL"):

@@ -1,0 +1,157 @@
+"""Content-Security-Policy in a real browser: the portal's pages (nonce-based policy) and the
+Wagtail admin (its own policy) work without a single violation, including the admin's date picker,
+image chooser and page preview."""
+
+import io
+from importlib import import_module
+
+import pytest
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.core.management import call_command
+from playwright.sync_api import expect
+from wagtail.models import Page
+
+from carbon.models import Order
+from community.models import Topic
+from portal.demo import DEMO_PASSWORD
+from portal.models import User
+from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.test_journeys import sign_in, totp_code
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+# Records every violation the page reports, from the first script on.
+WATCH_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__cspViolations.push(`${event.violatedDirective} ${event.blockedURI} ${event.sample}`);
+});
+"""
+
+
+def _watched(browser):
+    """A page in a browser context of its own that collects CSP violations (events and console
+    errors); `page.violations()` returns those since the last call and forgets them."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB")
+    context.set_default_timeout(10_000)
+    context.add_init_script(WATCH_VIOLATIONS)
+    page = context.new_page()
+    console = []
+    page.on(
+        "console",
+        lambda message: (
+            console.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+
+    def violations() -> list[str]:
+        page.wait_for_timeout(300)  # violation events are dispatched asynchronously
+        found = page.evaluate("window.__cspViolations.splice(0)") + console
+        console.clear()
+        return found
+
+    page.violations = violations
+    return page
+
+
+def _restore_wagtail_rows() -> None:
+    """Recreate what Wagtail's and portal.home's migrations insert (root collection, root page,
+    home page and site): an earlier transactional test's flush removed them, and seed_demo
+    builds on them."""
+    from django.apps import apps
+    from wagtail.models import Collection, Locale
+
+    if not Collection.objects.exists():
+        Collection.add_root(name="Root")
+    if not Page.objects.exists():
+        if not Locale.objects.exists():
+            Locale.objects.create(language_code="en")
+        Page.add_root(title="Root", slug="root")
+        import_module("portal.home.migrations.0002_create_homepage").create_homepage(apps, None)
+
+
+@pytest.fixture
+def demo(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    _restore_wagtail_rows()
+    call_command("seed_demo", stdout=io.StringIO())
+
+
+def _visit(page, live_server, path: str) -> list[str]:
+    response = page.goto(live_server.url + path, wait_until="networkidle")
+    assert response.status == 200, path
+    # the page is under its policy: the admin's, or the portal's with a nonce for styles
+    expected = "script-src 'self' 'unsafe-inline'" if path.startswith("/admin/") else "'nonce-"
+    assert expected in response.headers.get("content-security-policy", ""), path
+    return [f"{path}: {violation}" for violation in page.violations()]
+
+
+def test_portal_and_admin_pages_run_without_csp_violations(live_server, browser, demo):
+    watched = _watched(browser)
+    # given the demo data and a Huadong member, signed in
+    order = Order.objects.filter(organisation__slug="huadong-pv").order_by("pk").first()
+    topic = Topic.objects.filter(posts__number=2).order_by("pk").first()
+    sign_in(watched, live_server, "zhang.min@huadong.example", DEMO_PASSWORD)
+    watched.wait_for_url(lambda address: "/accounts/login/" not in address)
+    # when they open the dashboard, an order, their points and a community topic
+    violations = []
+    for path in (
+        "/o/huadong-pv/",
+        f"/o/huadong-pv/orders/{order.pk}/",
+        "/o/huadong-pv/points/",
+        f"/community/t/{topic.pk}/",
+    ):
+        violations += _visit(watched, live_server, path)
+    # and the page script still works (the language switcher submits itself on change; she
+    # reads Chinese)
+    watched.locator("#lang-switch").select_option("en")
+    expect(watched.locator("html")).to_have_attribute("lang", "en")
+    violations += [f"language switch: {v}" for v in watched.violations()]
+    # then the browser blocked nothing, and the page styles applied (stylesheet, not inline)
+    assert violations == []
+    assert watched.locator(".post").first.evaluate("e => getComputedStyle(e).borderStyle") == (
+        "solid"
+    )
+
+    # given a vendor superuser with an authenticator, signed in in a browser of their own
+    watched = _watched(browser)
+    admin = User.objects.get(email="admin@greenloop.example")
+    secret = generate_totp_secret()
+    TOTP.activate(admin, secret)
+    sign_in(watched, live_server, admin.email, DEMO_PASSWORD)
+    watched.locator("input[name=code]").fill(totp_code(secret))
+    watched.get_by_role("button", name="Sign In").click()
+    watched.wait_for_url(lambda address: "/accounts/" not in address)
+    # when they open admin listings, forms and the page editor
+    violations = []
+    for path in ("/admin/", "/admin/pages/", "/admin/organisation/", "/admin/carbon_orders/"):
+        violations += _visit(watched, live_server, path)
+    # ... use the date picker of a filter (an inline script of Wagtail's)
+    violations += _visit(watched, live_server, "/admin/auditevent/")
+    watched.get_by_role("button", name="Filter").first.click()
+    watched.get_by_role("button", name="Time").first.click()
+    watched.locator("#id_occurred_at__gte").click()
+    expect(watched.locator(".xdsoft_datetimepicker").first).to_be_visible()
+    violations += [f"date picker: {v}" for v in watched.violations()]
+    # ... choose an image in a modal
+    violations += _visit(watched, live_server, "/admin/points_services/new/")
+    watched.get_by_role("button", name="Choose an image").click()
+    expect(watched.locator(".modal-content")).to_contain_text("Choose an image")
+    violations += [f"image chooser: {v}" for v in watched.violations()]
+    # ... write in a new rich-text block of the home page (Draftail adds its own <style>)
+    home = Page.objects.get(depth=2)
+    violations += _visit(watched, live_server, f"/admin/pages/{home.pk}/edit/")
+    watched.locator("button[title='Insert a block']").first.click()
+    watched.get_by_role("option", name="Paragraph").first.click()
+    watched.locator(".Draftail-Editor [contenteditable=true]").first.click()
+    watched.keyboard.type("Greener deliveries")
+    expect(watched.locator(".Draftail-Editor").first).to_contain_text("Greener deliveries")
+    violations += [f"rich text: {v}" for v in watched.violations()]
+    # ... and preview the home page beside its editor
+    watched.get_by_role("button", name="Toggle preview").first.click()
+    preview = watched.frame_locator("#w-preview-iframe")
+    expect(preview.locator("body")).to_contain_text("What you can do here")
+    watched.screenshot(path=str(ARTIFACTS / "csp-admin-preview.png"))
+    violations += [f"preview: {v}" for v in watched.violations()]
+    # then the browser blocked nothing there either
+    assert violations == []
