@@ -19,8 +19,15 @@ def portal(request: HttpRequest) -> dict:
             return []
         return list(Organisation.objects.for_member(user).only("name", "slug"))
 
+    def current_org_slug():
+        # The organisation of the page being shown, else the one last picked in the switcher.
+        shown = getattr(request, "organisation", None)
+        if shown is not None:
+            return shown.slug
+        return request.session.get(CURRENT_ORG_SESSION_KEY) if hasattr(request, "session") else None
+
     def nav_items():
-        slug = request.session.get(CURRENT_ORG_SESSION_KEY) if hasattr(request, "session") else None
+        slug = current_org_slug()
         if user is None or not user.is_authenticated or not slug:
             return []
         items = []
@@ -31,8 +38,6 @@ def portal(request: HttpRequest) -> dict:
     return {
         "nav_items": SimpleLazyObject(nav_items),
         "my_organisations": SimpleLazyObject(organisations),
-        "current_org_slug": request.session.get(CURRENT_ORG_SESSION_KEY)
-        if hasattr(request, "session")
-        else None,
+        "current_org_slug": current_org_slug(),
         "is_demo": getattr(settings, "GREENLOOP_IS_DEMO", False),
     }
