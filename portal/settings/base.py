@@ -166,6 +166,10 @@ WAGTAILUSERS_PASSWORD_ENABLED = False
 WAGTAIL_I18N_ENABLED = False
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "pdf", "txt", "xlsx"]
+# Image uploads may have at most this many pixels (a 100 KB PNG can declare 30000 x 30000, which
+# is 3.6 GB decoded): community attachments, green-power evidence and Wagtail images alike.
+GREENLOOP_MAX_IMAGE_PIXELS = 40_000_000
+WAGTAILIMAGES_MAX_IMAGE_PIXELS = GREENLOOP_MAX_IMAGE_PIXELS
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
