@@ -171,3 +171,32 @@ def test_the_original_is_served_only_to_readers(client, member_a, member_b, priv
     client.force_login(member_b)
     download = reverse("community:attachment_original", kwargs={"attachment_id": attachment.pk})
     assert client.get(download).status_code == 404
+
+
+def test_images_uploaded_before_thumbnails_get_one(member_a, public_space):
+    # given a 4000 x 3000 image attached before thumbnails existed, and a PDF
+    from importlib import import_module
+
+    from django.apps import apps
+    from django.core.files.base import ContentFile
+
+    from community import actions
+
+    settled(member_a)
+    topic = actions.create_topic(member_a, public_space, title="Old photo", body="From 2025.")
+    old = Attachment(post=topic.posts.get(), name="old.png", content_type="image/png", size=1)
+    old.file.save("old.png", ContentFile(photo(4000, 3000)), save=False)
+    old.save()
+    pdf = Attachment(post=old.post, name="a.pdf", content_type="application/pdf", size=1)
+    pdf.file.save("a.pdf", ContentFile(b"%PDF-1.4\n%%EOF"), save=False)
+    pdf.save()
+    migration = import_module("community.migrations.0004_thumbnails_for_existing_attachments")
+    # when the migration runs
+    migration.make_thumbnails(apps, None)
+    # then the image has a 1600 x 1200 thumbnail beside it and the PDF none
+    old.refresh_from_db()
+    pdf.refresh_from_db()
+    assert old.thumbnail.name == f"{posixpath.dirname(old.file.name)}/thumbnail.png"
+    with old.thumbnail.open("rb") as stored:
+        assert Image.open(stored).size == (1600, 1200)
+    assert pdf.thumbnail.name == ""

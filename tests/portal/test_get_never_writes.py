@@ -170,6 +170,8 @@ def _assert_get_writes_nothing(client, url: str, name: str) -> None:
     assert (response.status_code >= 500) == expected_error, f"{name} GET {url}: {response}"
     writes = _writes(queries.captured_queries)
     assert writes == [], f"{name} GET {url} wrote: {writes}"
+    # the language is a cookie, not a session key: a GET of the language switch must not set it
+    assert settings.LANGUAGE_COOKIE_NAME not in response.cookies, f"{name} GET {url} set language"
     assert client.cookies[settings.SESSION_COOKIE_NAME].value == key, (
         f"{name} GET {url} replaced the session"
     )
