@@ -390,3 +390,15 @@ def test_opening_a_page_of_another_organisation_does_not_switch(client, org_a, o
     assert page.context["current_org_slug"] == "globex"
     assert b'href="/o/globex/members/"' in page.content
     assert client.session["greenloop_current_org"] == "acme"
+
+
+def test_a_member_of_one_organisation_has_its_links_on_every_page(client, org_a, member_a):
+    # given a member of Acme only, who has never used the switcher
+    client.force_login(member_a)
+    # when they open a page outside any organisation (the community)
+    page = client.get(reverse("community:index"))
+    # then the top bar still leads to Acme's dashboard and team, and nothing was stored
+    assert page.status_code == 200
+    assert b'href="/o/acme/"' in page.content
+    assert b'href="/o/acme/members/"' in page.content
+    assert "greenloop_current_org" not in client.session
