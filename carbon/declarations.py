@@ -3,7 +3,8 @@ sustainability staff verify or reject it. A verified ratio drives the market-bas
 figure of that site's orders in the period, so verifying recalculates them (in the background,
 after commit).
 
-Evidence files are checked by their content signature (PDF, PNG, JPEG only, at most 10 MB),
+Evidence files are checked by their content signature (PDF, PNG, JPEG only, at most 10 MB,
+images within the pixel cap of `portal.images`),
 stored in private storage under a random name, and served only through a permission-checked view.
 """
 
@@ -20,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from carbon.models import DeclarationStatus, GreenPowerDeclaration, Instrument, Order
-from portal import audit, events
+from portal import audit, events, images
 from portal.exceptions import PermissionDeniedError, PortalError
 from portal.models import Organisation, Site
 from portal.permissions import has_perm, in_staff_role
@@ -53,7 +54,7 @@ class DeclarationError(PortalError):
 def evidence_kind(upload) -> str:
     """The evidence's real type ("pdf", "png" or "jpg") from its first bytes and its name;
     raises DeclarationError for anything else, for a name that disagrees with the content,
-    or for a file over 10 MB."""
+    for a file over 10 MB, or for an image that does not open or is over the pixel cap."""
     size = getattr(upload, "size", None)
     if size is None:
         upload.seek(0, 2)
@@ -79,6 +80,9 @@ def evidence_kind(upload) -> str:
             f"content is {detected.upper()}; upload the original document.",
             field="evidence",
         )
+    if detected != "pdf":
+        # A PNG of 100 KB can declare billions of pixels: refuse it from its header.
+        images.check_image(upload, name=name, field="evidence", error=DeclarationError)
     return detected
 
 

@@ -38,7 +38,7 @@ from community.models import (
     is_community_staff,
     is_moderator,
 )
-from portal import audit, events
+from portal import audit, events, images
 from portal.models import Membership, Organisation, User
 
 TOPIC_CREATED = "greenloop.community.topic_created"
@@ -282,6 +282,11 @@ def _store_attachments(
             uploaded_by=user,
         )
         attachment.file.save(name, upload, save=False)
+        if checked.content_type.startswith("image/"):
+            # Made once here, so pages never decode a large original to show it.
+            small = images.thumbnail(upload)
+            if small is not None:
+                attachment.thumbnail.save(small.name, small, save=False)
         attachment.save()
 
 

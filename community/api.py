@@ -228,7 +228,12 @@ class AttachmentOut(Schema):
     name: str
     content_type: str
     size: int = Field(..., description="Bytes")
-    url: str = Field(..., description="Served to signed-in people who can see the post")
+    url: str = Field(
+        ...,
+        description="Served to signed-in people who can see the post; for display (an image "
+        "over 1600 px on its long side is served as a thumbnail)",
+    )
+    download_url: str = Field(..., description="The file as uploaded, as a download")
 
 
 class PostOut(Schema):
@@ -408,6 +413,12 @@ def _posts_out(
                     "size": attachment.size,
                     "url": request.build_absolute_uri(
                         reverse("community:attachment", kwargs={"attachment_id": attachment.pk})
+                    ),
+                    "download_url": request.build_absolute_uri(
+                        reverse(
+                            "community:attachment_original",
+                            kwargs={"attachment_id": attachment.pk},
+                        )
                     ),
                 }
                 for attachment in post.attachments.all()

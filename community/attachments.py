@@ -1,7 +1,8 @@
 """Attachment checks: images and PDFs only, by their content, within size limits.
 
 The content decides the type: a file's first bytes must be a PNG, JPEG, GIF, WebP or PDF
-signature that agrees with its name, images must decode (Pillow), and PDFs must end like PDFs.
+signature that agrees with its name, images must open (Pillow) within the pixel cap
+(`portal.images`), and PDFs must end like PDFs.
 A script renamed to .png, or a PNG renamed to .pdf, is refused.
 """
 
@@ -13,6 +14,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from community.exceptions import CommunityError
+from portal import images
 
 # Content signature -> (kind, content type).
 SIGNATURES = (
@@ -97,20 +99,9 @@ def check(upload) -> CheckedFile:
 
 
 def _check_image(upload, name: str) -> None:
-    from PIL import Image, UnidentifiedImageError
-
-    upload.seek(0)
-    try:
-        with Image.open(upload) as image:
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise CommunityError(
-            _("%(name)s could not be read as an image.") % {"name": name},
-            field="attachments",
-            code="attachment_corrupt",
-        ) from exc
-    finally:
-        upload.seek(0)
+    # portal's check reads the size from the header and refuses decompression bombs before
+    # anything decodes them.
+    images.check_image(upload, name=name, field="attachments", error=CommunityError)
 
 
 def _check_pdf(upload, name: str) -> None:

@@ -8,15 +8,18 @@ the caller allows (people who can see the space); other @words stay plain text.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterable
+from urllib.parse import unquote, urljoin, urlsplit
 
 import nh3
+from django.urls import Resolver404, resolve, reverse
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 MENTION = re.compile(r"(?<![\w@/.])@([a-z0-9][a-z0-9._-]{0,38}[a-z0-9]|[a-z0-9])", re.IGNORECASE)
-ATTACHMENT_PREFIX = "/community/attachments/"
+ATTACHMENT_ROUTE = "community:attachment"
 
 ALLOWED_TAGS = {
     "p", "br", "hr", "strong", "em", "del", "s", "code", "pre", "blockquote",
@@ -45,9 +48,42 @@ def _parser() -> MarkdownIt:
 _md = _parser()
 
 
+# A stand-in origin for resolving URLs the way a reader's browser would; it never leaves here.
+_ORIGIN = "https://greenloop.invalid"
+
+
+def is_attachment_src(value: str) -> bool:
+    """True only for the canonical path of one attachment, `/community/attachments/<id>/`.
+
+    A prefix check is not enough: `/community/attachments/../../switch/` starts with the prefix,
+    and the reader's browser fetches `/switch/` with their cookies. So the URL is first resolved
+    as a browser would (backslashes read as slashes, `//host`, scheme in any case, dot segments),
+    then percent-decoded as the server would and resolved against the URL patterns; only the
+    attachment route passes, and only when the value is already that route's canonical spelling
+    (any other spelling is a place where browser and server might disagree).
+    """
+    if not value or any(ch.isspace() or not ch.isprintable() for ch in value):
+        # Browsers drop tabs and newlines inside URLs, which would reassemble a hidden path.
+        return False
+    resolved = urlsplit(urljoin(f"{_ORIGIN}/community/", value.replace("\\", "/")))
+    if f"{resolved.scheme}://{resolved.netloc}" != _ORIGIN or resolved.query or resolved.fragment:
+        return False
+    # Decoding can reveal more dot segments or slashes (%2e%2e, %2f): normalise once more.
+    path = unquote(resolved.path)
+    normalised = posixpath.normpath(path) + ("/" if path.endswith("/") else "")
+    try:
+        match = resolve(normalised)
+    except Resolver404:
+        return False
+    if match.view_name != ATTACHMENT_ROUTE:
+        return False
+    return value == reverse(ATTACHMENT_ROUTE, kwargs=match.kwargs)
+
+
 def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
-    if tag == "img" and attribute == "src" and not value.startswith(ATTACHMENT_PREFIX):
-        # Remote images would let a poster track readers: only our own attachments show.
+    if tag == "img" and attribute == "src" and not is_attachment_src(value):
+        # Remote images would let a poster track readers, and a URL of ours that is not an
+        # attachment would make every reader's browser GET it: only our own attachments show.
         return None
     if attribute == "class" and tag == "a" and value != "mention":
         return None

@@ -8,6 +8,7 @@ A sub-space only narrows its parent's audience: it is visible when both rules ad
 from __future__ import annotations
 
 import operator
+import posixpath
 import uuid
 from collections.abc import Iterable
 from functools import reduce
@@ -594,11 +595,21 @@ def attachment_path(instance: Attachment, filename: str) -> str:
     return f"private/community/{timezone.now():%Y/%m}/{uuid.uuid4().hex}/{filename}"
 
 
+def thumbnail_path(instance: Attachment, filename: str) -> str:
+    """Beside the original, in the same private folder."""
+    return f"{posixpath.dirname(instance.file.name)}/{filename}"
+
+
 class Attachment(models.Model):
     post = models.ForeignKey(
         Post, on_delete=models.CASCADE, related_name="attachments", null=True, blank=True
     )
     file = models.FileField(upload_to=attachment_path, storage=private_storage, max_length=255)
+    # A large image is shown inline as this smaller copy (portal.images.thumbnail); the
+    # original stays available as a download. Empty for PDFs and for images small enough.
+    thumbnail = models.FileField(
+        upload_to=thumbnail_path, storage=private_storage, max_length=255, blank=True
+    )
     name = models.CharField(max_length=200)
     content_type = models.CharField(max_length=60)
     size = models.PositiveIntegerField()

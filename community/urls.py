@@ -31,6 +31,11 @@ urlpatterns = [
         views_topic.attachment,
         name="attachment",
     ),
+    path(
+        "community/attachments/<int:attachment_id>/original/",
+        views_topic.attachment_original,
+        name="attachment_original",
+    ),
     # Notifications, subscriptions and digest settings (community/views_notifications.py)
     path("community/notifications/", views_notifications.notifications, name="notifications"),
     path("community/preferences/", views_notifications.preferences, name="preferences"),

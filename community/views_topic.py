@@ -58,6 +58,7 @@ from community.models import (
     is_community_staff,
     is_moderator,
 )
+from portal import images
 from portal.models import User
 
 
@@ -597,11 +598,7 @@ def staff_actions(request: HttpRequest, topic_id: int) -> HttpResponse:
 ATTACHMENT_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
 
 
-@login_required
-@require_GET
-def attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
-    """Serve a file only to someone who may read its post, in a way no browser runs as a page:
-    the stored (checked) type, no sniffing, a sandbox, and no shared caches."""
+def _readable_attachment(request: HttpRequest, attachment_id: int) -> Attachment:
     found = (
         Attachment.objects.filter(post__in=Post.objects.readable_by(request.user))
         .filter(pk=attachment_id)
@@ -609,12 +606,48 @@ def attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
     )
     if found is None:
         raise Http404(_("No such attachment."))
+    return found
+
+
+@login_required
+@require_GET
+def attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
+    """Serve a file only to someone who may read its post, in a way no browser runs as a page:
+    the stored (checked) type, no sniffing, a sandbox, and no shared caches. Images show inline,
+    a large one as its thumbnail; PDFs download."""
+    found = _readable_attachment(request, attachment_id)
+    if found.thumbnail:
+        kind = found.thumbnail.name.rsplit(".", 1)[-1]
+        response = FileResponse(
+            found.thumbnail.open("rb"),
+            content_type=images.THUMBNAIL_CONTENT_TYPES[kind],
+            filename=f"{found.name.rsplit('.', 1)[0]}.{kind}",
+        )
+    else:
+        response = FileResponse(
+            found.file.open("rb"),
+            content_type=found.content_type,
+            as_attachment=not found.is_image,
+            filename=found.name,
+        )
+    return _protect(response)
+
+
+@login_required
+@require_GET
+def attachment_original(request: HttpRequest, attachment_id: int) -> FileResponse:
+    """The file as uploaded, always as a download (a large image's full size)."""
+    found = _readable_attachment(request, attachment_id)
     response = FileResponse(
         found.file.open("rb"),
         content_type=found.content_type,
-        as_attachment=not found.is_image,
+        as_attachment=True,
         filename=found.name,
     )
+    return _protect(response)
+
+
+def _protect(response: FileResponse) -> FileResponse:
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     response["Content-Security-Policy"] = ATTACHMENT_CSP

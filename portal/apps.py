@@ -12,3 +12,7 @@ class PortalConfig(AppConfig):
         from portal import signals, staff_roles  # noqa: F401 - connects audit receivers
 
         post_migrate.connect(staff_roles.ensure_staff_groups, sender=self)
+
+        from portal.images import limit_pillow
+
+        limit_pillow()

@@ -19,8 +19,26 @@ def portal(request: HttpRequest) -> dict:
             return []
         return list(Organisation.objects.for_member(user).only("name", "slug"))
 
+    my_organisations = SimpleLazyObject(organisations)
+
+    def current_org_slug():
+        # The organisation of the page being shown, else the one last picked in the switcher,
+        # else the person's first (as the dashboard link picks). Opening a page never changes
+        # the session (GET never writes); only the switcher's POST does.
+        shown = getattr(request, "organisation", None)
+        if shown is not None:
+            return shown.slug
+        if user is None or not user.is_authenticated:
+            return None
+        picked = request.session.get(CURRENT_ORG_SESSION_KEY)
+        if picked:
+            return picked
+        return my_organisations[0].slug if my_organisations else None
+
+    current = SimpleLazyObject(current_org_slug)
+
     def nav_items():
-        slug = request.session.get(CURRENT_ORG_SESSION_KEY) if hasattr(request, "session") else None
+        slug = current_org_slug()
         if user is None or not user.is_authenticated or not slug:
             return []
         items = []
@@ -30,9 +48,7 @@ def portal(request: HttpRequest) -> dict:
 
     return {
         "nav_items": SimpleLazyObject(nav_items),
-        "my_organisations": SimpleLazyObject(organisations),
-        "current_org_slug": request.session.get(CURRENT_ORG_SESSION_KEY)
-        if hasattr(request, "session")
-        else None,
+        "my_organisations": my_organisations,
+        "current_org_slug": current,
         "is_demo": getattr(settings, "GREENLOOP_IS_DEMO", False),
     }

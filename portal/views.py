@@ -58,7 +58,9 @@ def organisation_view(perm: str = Perm.ORG_VIEW):
             )
             if not has_perm(request.user, perm, organisation):
                 return forbidden(request, organisation, perm)
-            request.session[CURRENT_ORG_SESSION_KEY] = organisation.slug
+            # The page's organisation leads the top bar (portal.context_processors); the
+            # session's current organisation changes only through the switcher's POST, so that
+            # a GET (an <img> in a post, a prefetch) never changes it.
             request.organisation = organisation
             return view(request, organisation, *args, **kwargs)
 
@@ -363,9 +365,12 @@ def invitation(request: HttpRequest, key: str) -> HttpResponse:
     return render(request, "portal/invitation.html", {"invitation": invitation})
 
 
+@require_POST
 @login_required
 def switch_organisation(request: HttpRequest) -> HttpResponse:
-    slug = request.POST.get("organisation") or request.GET.get("organisation", "")
+    """Make another of the person's organisations the current one. POST only (with CSRF):
+    a GET, e.g. an image URL in a community post, must never switch anyone."""
+    slug = request.POST.get("organisation", "")
     organisation = Organisation.objects.for_member(request.user).filter(slug=slug).first()
     if organisation is None:
         raise Http404(_("No such organisation."))

@@ -118,6 +118,15 @@ def member_b(org_b):
     return _member(org_b, Role.MEMBER, "member@globex.example")
 
 
+@pytest.fixture
+def consultant(org_a, org_b):
+    """A member of both Acme and Globex (like the demo's consultant): the switcher is theirs."""
+    user = UserFactory(email="consultant@audit.example")
+    MembershipFactory(user=user, organisation=org_a, role=Role.MEMBER)
+    MembershipFactory(user=user, organisation=org_b, role=Role.MEMBER)
+    return user
+
+
 # --- Shared by the portal foundation tests (invitations, API, audit, MFA, events).
 
 

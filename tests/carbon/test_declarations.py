@@ -25,7 +25,7 @@ from carbon.orders import LegData, LineData, OrderData, ShipmentData, upsert_ord
 from portal.exceptions import PermissionDeniedError
 from portal.models import AuditEvent, OutboxEvent
 from tests.carbon.factories import ProductFactory, grid_dataset, published_dataset
-from tests.factories import SiteFactory
+from tests.factories import SiteFactory, png_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -222,3 +222,35 @@ def test_rejecting_needs_a_note_and_staff(org_a, site, member_a, admin_a, sustai
     assert OutboxEvent.objects.filter(type=REJECTED).count() == 1
     with pytest.raises(DeclarationError, match="already rejected"):
         verify_declaration(declaration, sustainability)
+
+
+@pytest.mark.parametrize(
+    ("width", "height"), [(30000, 30000), (8000, 6000)], ids=["900-megapixels", "48-megapixels"]
+)
+def test_portal_form_refuses_an_image_over_40_megapixels(
+    client, org_a, site, member_a, width, height
+):
+    # given a small PNG that declares a huge image
+    client.force_login(member_a)
+    bomb = SimpleUploadedFile("meter.png", png_bytes(width, height), content_type="image/png")
+    # when it is submitted as evidence
+    response = client.post(
+        reverse("carbon:green_power", kwargs={"org_slug": org_a.slug}),
+        {"site": site.pk, "period_start": "2025-01-01", "period_end": "2025-12-31",
+         "instrument": "GEC", "green_ratio": "0.5", "evidence": bomb},
+    )  # fmt: skip
+    # then the form says which field and what the limit is, and nothing is stored
+    assert response.status_code == 400
+    assert response.context["form"].errors == {
+        "evidence": ["meter.png is too large: images may have at most 40 megapixels."]
+    }
+    assert GreenPowerDeclaration.objects.count() == 0
+    assert AuditEvent.objects.filter(action="carbon.green_power_submitted").count() == 0
+
+
+def test_a_png_within_the_limit_is_accepted_as_evidence(org_a, site, member_a):
+    # given a scanned certificate of 4000 x 3000 pixels / when submitted / then it is kept
+    scan = SimpleUploadedFile("scan.png", png_bytes(4000, 3000), content_type="image/png")
+    declaration = submit(org_a, site, member_a, evidence=scan)
+    assert declaration.evidence.name.endswith(".png")
+    assert Path(declaration.evidence.path).read_bytes() == png_bytes(4000, 3000)

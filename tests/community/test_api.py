@@ -647,6 +647,7 @@ def test_attachments_are_listed_with_their_private_address(client, asker, public
             "content_type": "application/pdf",
             "size": attachment.size,
             "url": f"http://testserver/community/attachments/{attachment.pk}/",
+            "download_url": f"http://testserver/community/attachments/{attachment.pk}/original/",
         }
     ]
 

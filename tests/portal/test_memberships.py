@@ -349,3 +349,56 @@ def test_removing_a_membership_of_another_organisation_is_404(
     # then it does not exist for them
     assert response.status_code == 404
     assert Membership.objects.filter(pk=pk).exists()
+
+
+# --- the organisation switcher
+
+
+def test_the_switcher_makes_another_organisation_current(client, org_a, org_b, consultant):
+    # given a consultant of Acme and Globex
+    client.force_login(consultant)
+    # when they pick Globex in the switcher
+    response = client.post(reverse("portal:switch_organisation"), {"organisation": "globex"})
+    # then Globex is current: its dashboard, and the dashboard link, lead there
+    assert response.status_code == 302
+    assert response["Location"] == "/o/globex/"
+    assert client.session["greenloop_current_org"] == "globex"
+    assert client.get(reverse("portal:dashboard"))["Location"] == "/o/globex/"
+
+
+@pytest.mark.parametrize("query", ["?organisation=globex", ""])
+def test_a_get_never_switches_the_organisation(client, org_a, org_b, consultant, query):
+    # given a consultant working in Acme
+    client.force_login(consultant)
+    client.post(reverse("portal:switch_organisation"), {"organisation": "acme"})
+    # when something makes their browser GET the switcher (an image in a post, a prefetch)
+    response = client.get(reverse("portal:switch_organisation") + query)
+    # then it is refused and Acme stays current
+    assert response.status_code == 405
+    assert client.session["greenloop_current_org"] == "acme"
+    assert client.get(reverse("portal:dashboard"))["Location"] == "/o/acme/"
+
+
+def test_opening_a_page_of_another_organisation_does_not_switch(client, org_a, org_b, consultant):
+    # given a consultant working in Acme
+    client.force_login(consultant)
+    client.post(reverse("portal:switch_organisation"), {"organisation": "acme"})
+    # when they open a Globex page (a link in an e-mail, or an image URL)
+    page = client.get(reverse("portal:org_dashboard", kwargs={"org_slug": "globex"}))
+    # then the page is Globex's, with Globex's links, but the current organisation is still Acme
+    assert page.status_code == 200
+    assert page.context["current_org_slug"] == "globex"
+    assert b'href="/o/globex/members/"' in page.content
+    assert client.session["greenloop_current_org"] == "acme"
+
+
+def test_a_member_of_one_organisation_has_its_links_on_every_page(client, org_a, member_a):
+    # given a member of Acme only, who has never used the switcher
+    client.force_login(member_a)
+    # when they open a page outside any organisation (the community)
+    page = client.get(reverse("community:index"))
+    # then the top bar still leads to Acme's dashboard and team, and nothing was stored
+    assert page.status_code == 200
+    assert b'href="/o/acme/"' in page.content
+    assert b'href="/o/acme/members/"' in page.content
+    assert "greenloop_current_org" not in client.session

@@ -1,0 +1,234 @@
+"""Walk every URL pattern with GET and prove that no GET changes state.
+
+A page fetched by an <img> tag, a prefetching browser or a link preview must never act for the
+person whose cookies it carries. Signed in as a member of two organisations (and as a vendor
+superuser with two-factor authentication on), each route is fetched with GET, filled with objects
+the caller may see, and every INSERT, UPDATE or DELETE the request sends to the database is
+caught, as is any change to the session. The few writes that are bookkeeping, not a state
+change the caller asked for, are listed below with the reason.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from urllib.parse import urlencode
+
+import pytest
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import NoReverseMatch, URLResolver, get_resolver, reverse
+from django.urls.converters import IntConverter, SlugConverter, UUIDConverter
+from django.urls.resolvers import RoutePattern
+
+from tests import authz
+
+# The writes a GET may make, each with the reason it is bookkeeping rather than a state change
+# the caller asked for. Anything else is a failure.
+ALLOWED_WRITES: dict[re.Pattern[str], str] = {
+    re.compile(r'^INSERT INTO "portal_auditevent" '): (
+        "security logging: refusals (e.g. access.denied for a page the role may not open) are "
+        "recorded in the audit trail for the operator"
+    ),
+    re.compile(r'^UPDATE "community_member" SET "last_seen_at" = [^,]+ WHERE '): (
+        "like last_login: a community visit is noted (at most every five minutes, by "
+        "community.actions.touch) so that e-mail digests skip people who came back"
+    ),
+    re.compile(r'^INSERT INTO "wagtailusers_userprofile" '): (
+        "Wagtail creates a staff member's admin profile (default preferences) on first use"
+    ),
+    re.compile(r'^INSERT INTO "community_member" '): (
+        "the person's community profile (an @handle and default preferences) is created on "
+        "their first community page, by community.actions.member_for"
+    ),
+}
+# The session is compared as data (its row is rewritten whenever anything in it changes).
+# Keys a GET may set or change, and why.
+ALLOWED_SESSION_KEYS: dict[str, str] = {}
+
+WRITE = re.compile(r'^\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
+
+# Routes that fail on purpose: still walked, the 500 expected.
+DELIBERATE_ERRORS: dict[str, str] = {
+    "wagtailadmin_error_test": "Wagtail's /admin/failwhale/ raises to test error reporting",
+}
+# Query strings a route acts on: given as the caller would to make it do something.
+GET_QUERY_SAMPLES: dict[str, object] = {
+    "portal:switch_organisation": lambda org: {"organisation": org.slug},
+    "set_language": lambda org: {"language": "zh-hans", "next": "/community/"},
+    "account_logout": lambda org: {"next": "/"},
+}
+# Parameters the authorisation registry does not know (allauth's e-mailed keys, Wagtail admin
+# objects): a value of the right shape; the view then answers 404 or its own error page.
+DEFAULT_VALUES = {IntConverter: "1", SlugConverter: "x", UUIDConverter: str(uuid.UUID(int=1))}
+
+
+def _leaves(patterns, prefix="", namespace=None, chain=()):
+    """(route, pattern, namespace, the patterns from the root down) for every leaf."""
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            ns = pattern.namespace
+            full_ns = f"{namespace}:{ns}" if namespace and ns else (ns or namespace)
+            yield from _leaves(
+                pattern.url_patterns,
+                prefix + str(pattern.pattern),
+                full_ns,
+                (*chain, pattern.pattern),
+            )
+        else:
+            yield prefix + str(pattern.pattern), pattern, namespace, (*chain, pattern.pattern)
+
+
+def _routes() -> list[tuple[str, str, tuple]]:
+    routes = []
+    for route, pattern, namespace, chain in _leaves(get_resolver().url_patterns):
+        if pattern.name is None:
+            continue
+        name = f"{namespace}:{pattern.name}" if namespace else pattern.name
+        routes.append((route, name, chain))
+    return routes
+
+
+ROUTES = _routes()
+NON_ADMIN_ROUTES = [r for r in ROUTES if not r[0].startswith("admin/")]
+
+
+def _sample(param: str, org):
+    for registry in (
+        authz.URL_PARAM_SAMPLES,
+        authz.NESTED_PARAM_SAMPLES,
+        authz.API_PARAM_SAMPLES,
+    ):
+        if param in registry:
+            return str(registry[param](org))
+    return None
+
+
+def _url(route: str, name: str, chain: tuple, org) -> str:
+    typed: dict[str, str] = {}  # path() parameters: a value of the converter's shape
+    named: list[str] = []  # re_path() named groups
+    positional = 0  # re_path() unnamed groups
+    for part in chain:
+        if isinstance(part, RoutePattern):
+            for param, converter in part.converters.items():
+                value = _sample(param, org)
+                if value is None or not re.fullmatch(converter.regex, value):
+                    value = DEFAULT_VALUES.get(type(converter), "x")
+                typed[param] = value
+        else:
+            regex = re.compile(str(part))
+            named += list(regex.groupindex)
+            positional += regex.groups - len(regex.groupindex)
+    url = None
+    for candidate in ("1", "x", ""):
+        kwargs = {**typed, **{g: _sample(g, org) or candidate for g in named}}
+        try:
+            url = (
+                reverse(name, kwargs=kwargs)
+                if not positional
+                else reverse(name, args=[candidate] * positional)
+            )
+            break
+        except NoReverseMatch:
+            continue
+    assert url is not None, f"{name}: no sample value fits {route!r}"
+    query = GET_QUERY_SAMPLES.get(name)
+    if query is not None:
+        url = f"{url}?{urlencode(query(org))}"
+    return url
+
+
+def _session(client) -> dict:
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return Session.objects.get(session_key=key).get_decoded()
+
+
+def _writes(queries) -> list[str]:
+    found = []
+    for query in queries:
+        sql = query["sql"]
+        match = WRITE.match(sql)
+        if match is None or match.group(2) == "django_session":
+            continue
+        if not any(allowed.match(sql) for allowed in ALLOWED_WRITES):
+            found.append(sql[:300])
+    return found
+
+
+def _assert_get_writes_nothing(client, url: str, name: str) -> None:
+    before = _session(client)
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    client.raise_request_exception = name not in DELIBERATE_ERRORS
+    # when the route is fetched with GET
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    # then nothing was written and the session is unchanged
+    expected_error = name in DELIBERATE_ERRORS
+    assert (response.status_code >= 500) == expected_error, f"{name} GET {url}: {response}"
+    writes = _writes(queries.captured_queries)
+    assert writes == [], f"{name} GET {url} wrote: {writes}"
+    # the language is a cookie, not a session key: a GET of the language switch must not set it
+    assert settings.LANGUAGE_COOKIE_NAME not in response.cookies, f"{name} GET {url} set language"
+    assert client.cookies[settings.SESSION_COOKIE_NAME].value == key, (
+        f"{name} GET {url} replaced the session"
+    )
+    after = _session(client)
+    changed = {
+        k
+        for k in before.keys() | after.keys()
+        if before.get(k) != after.get(k) and k not in ALLOWED_SESSION_KEYS
+    }
+    assert changed == set(), f"{name} GET {url} changed the session: {sorted(changed)}"
+
+
+def _sign_in(client, user, *, mfa_authenticator=None) -> None:
+    client.force_login(user)
+    session = client.session
+    # What allauth records at a real sign-in, so views that check how the person signed in
+    # (and middleware that checks for the second factor) see a complete session.
+    methods = [{"method": "password", "at": time.time(), "email": user.email}]
+    if mfa_authenticator is not None:
+        methods.append(
+            {"method": "mfa", "at": time.time(), "id": mfa_authenticator.pk, "type": "totp"}
+        )
+    session["account_authentication_methods"] = methods
+    session.save()
+
+
+def test_walk_covers_every_kind_of_route():
+    # given every named URL pattern / then the walk reaches portal, plugins, accounts and admin
+    names = {name for _, name, _ in ROUTES}
+    assert {
+        "portal:switch_organisation",
+        "portal:org_dashboard",
+        "carbon:orders",
+        "community:attachment",
+        "account_logout",
+        "set_language",
+        "wagtailadmin_home",
+    } <= names
+    assert len(ROUTES) > 300
+
+
+@pytest.mark.parametrize(
+    ("route", "name", "chain"), NON_ADMIN_ROUTES, ids=[r[1] for r in NON_ADMIN_ROUTES]
+)
+def test_member_get_never_writes(client, org_b, consultant, route, name, chain):
+    # given a member of two organisations, signed in, and the route filled with objects of an
+    # organisation they belong to
+    _sign_in(client, consultant)
+    url = _url(route, name, chain, org_b)
+    _assert_get_writes_nothing(client, url, name)
+
+
+@pytest.mark.parametrize(("route", "name", "chain"), ROUTES, ids=[r[1] for r in ROUTES])
+def test_staff_get_never_writes(client, org_b, superuser, route, name, chain):
+    # given a vendor superuser who signed in with their second factor
+    from allauth.mfa.models import Authenticator
+
+    _sign_in(client, superuser, mfa_authenticator=Authenticator.objects.get(user=superuser))
+    url = _url(route, name, chain, org_b)
+    _assert_get_writes_nothing(client, url, name)
