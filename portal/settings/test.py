@@ -40,6 +40,12 @@ if os.environ.get("GREENLOOP_TEST_DB", "auto") != "sqlite" and _postgres_reachab
         "NAME": os.environ.get("GREENLOOP_TEST_DB_NAME", f"test_greenloop_{os.getpid()}")
     }
     GREENLOOP_TEST_POSTGRES_REASON = ""
+    # The suite runs as the application role, as production does (tests/conftest.py creates
+    # both roles with `create_db_roles` after migrating, then switches every connection).
+    GREENLOOP_TEST_DB_ROLES = {
+        "owner": os.environ.get("GREENLOOP_TEST_DB_OWNER", "greenloop_owner"),
+        "app": os.environ.get("GREENLOOP_TEST_DB_APP", "greenloop_app"),
+    }
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
     GREENLOOP_TEST_POSTGRES_REASON = f"no PostgreSQL reachable at {_TEST_PG_URL}"
