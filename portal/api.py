@@ -19,7 +19,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
 
-from portal import audit
+from portal import audit, tenancy
 from portal.exceptions import PortalError
 from portal.models import ApiToken, Membership, Organisation, User
 from portal.models.tokens import TOKEN_PREFIX, hash_secret
@@ -74,7 +74,9 @@ class TokenAuth(HttpBearer):
         if not token.startswith(TOKEN_PREFIX) or token.count("_") < 2:
             return None
         lookup = token[len(TOKEN_PREFIX) :].split("_", 1)[0]
-        stored = ApiToken.objects.select_related("organisation").filter(lookup=lookup).first()
+        # The token is the capability: it is found before any organisation is known.
+        with tenancy.all_organisations():
+            stored = ApiToken.objects.select_related("organisation").filter(lookup=lookup).first()
         if stored is None:
             return None
         if not hmac.compare_digest(stored.token_hash, hash_secret(token)):
@@ -83,6 +85,8 @@ class TokenAuth(HttpBearer):
         if not stored.is_active or not stored.organisation.is_active:
             _reject(request, stored, "revoked" if stored.revoked_at else "expired")
             return None
+        # The rest of the request sees the token's organisation only (row-level security).
+        tenancy.set_scope([stored.organisation_id])
         now = timezone.now()
         if stored.last_used_at is None or now - stored.last_used_at > LAST_USED_PRECISION:
             ApiToken.objects.filter(pk=stored.pk).update(last_used_at=now)

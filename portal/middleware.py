@@ -1,6 +1,9 @@
-"""Two-factor enforcement: staff before the admin, members of organisations that require it."""
+"""Two-factor enforcement (staff before the admin, members of organisations that require it) and
+the database scope of each request."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import messages
@@ -8,7 +11,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from portal import tenancy
 from portal.models import Membership
+from portal.permissions import is_vendor_staff
 
 ADMIN_PREFIXES = ("/admin/",)
 # Paths a user must still reach to set up 2FA, sign out or change language.
@@ -63,3 +68,35 @@ class MfaEnforcementMiddleware:
             )
             return HttpResponseRedirect(reverse("mfa_activate_totp"))
         return None
+
+
+class TenantScopeMiddleware:
+    """Scope the database to the organisations the request may see (row-level security,
+    portal/tenancy.py): a person's own organisations, every organisation for vendor staff who
+    passed 2FA, nothing for anonymous callers (an API token narrows it to its organisation in
+    `portal.api.TokenAuth`). Restored after the response, streamed content included."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with tenancy.scope(self._organisations(request)):
+            response = self.get_response(request)
+            if response.streaming:
+                # A streamed export reads the database after this returns: keep its scope.
+                response.streaming_content = _scoped(response.streaming_content, tenancy.current())
+        return response
+
+    @staticmethod
+    def _organisations(request: HttpRequest) -> tenancy.Scope:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return []
+        if is_vendor_staff(user) and is_mfa_enabled(user):
+            return tenancy.ALL
+        return Membership.objects.filter(user=user).values_list("organisation_id", flat=True)
+
+
+def _scoped(content: Iterator, value: str) -> Iterator:
+    with tenancy.scope(value):
+        yield from content

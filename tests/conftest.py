@@ -47,6 +47,9 @@ def _as_app_role(sender, connection, **kwargs):
     if connection.vendor == "postgresql" and connection.settings_dict["USER"] == "postgres":
         with connection.cursor() as cursor:
             cursor.execute(f"SET ROLE {settings.GREENLOOP_TEST_DB_ROLES['app']}")
+            # Test code outside a request arranges and inspects every organisation's rows, as a
+            # task or command does; requests narrow it (TenantScopeMiddleware) and restore it.
+            cursor.execute("SELECT set_config('greenloop.org_ids', 'all', false)")
 
 
 @pytest.fixture(scope="session")

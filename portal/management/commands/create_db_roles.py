@@ -34,4 +34,5 @@ class Command(BaseCommand):
         if verbosity > 1:
             for statement in statements:
                 self.stdout.write(statement)
-        self.stdout.write(f"Roles ready: owner {owner}, application {app}.")
+        if verbosity:
+            self.stdout.write(f"Roles ready: owner {owner}, application {app}.")
