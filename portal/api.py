@@ -74,9 +74,7 @@ class TokenAuth(HttpBearer):
         if not token.startswith(TOKEN_PREFIX) or token.count("_") < 2:
             return None
         lookup = token[len(TOKEN_PREFIX) :].split("_", 1)[0]
-        # The token is the capability: it is found before any organisation is known.
-        with tenancy.all_organisations():
-            stored = ApiToken.objects.select_related("organisation").filter(lookup=lookup).first()
+        stored = ApiToken.objects.select_related("organisation").filter(lookup=lookup).first()
         if stored is None:
             return None
         if not hmac.compare_digest(stored.token_hash, hash_secret(token)):

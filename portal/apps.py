@@ -11,7 +11,7 @@ class PortalConfig(AppConfig):
     def ready(self) -> None:
         from celery.signals import task_postrun, task_prerun
 
-        from portal import signals, staff_roles, tenancy  # noqa: F401 - connects audit receivers
+        from portal import checks, signals, staff_roles, tenancy  # noqa: F401 - registers receivers
 
         post_migrate.connect(staff_roles.ensure_staff_groups, sender=self)
         task_prerun.connect(tenancy.task_started, weak=False)

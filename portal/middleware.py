@@ -4,6 +4,7 @@ the database scope of each request."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 
 from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import messages
@@ -80,7 +81,7 @@ class TenantScopeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        with tenancy.scope(self._organisations(request)):
+        with self._scope(request):
             response = self.get_response(request)
             if response.streaming:
                 # A streamed export reads the database after this returns: keep its scope.
@@ -88,13 +89,13 @@ class TenantScopeMiddleware:
         return response
 
     @staticmethod
-    def _organisations(request: HttpRequest) -> tenancy.Scope:
+    def _scope(request: HttpRequest) -> AbstractContextManager[None]:
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
-            return []
+            return tenancy.scope(tenancy.NONE)
         if is_vendor_staff(user) and is_mfa_enabled(user):
-            return tenancy.ALL
-        return Membership.objects.filter(user=user).values_list("organisation_id", flat=True)
+            return tenancy.all_organisations()
+        return tenancy.member_scope(user.pk)
 
 
 def _scoped(content: Iterator, value: str) -> Iterator:

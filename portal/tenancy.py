@@ -40,11 +40,12 @@ def _applies(connection: BaseDatabaseWrapper) -> bool:
     return connection.vendor == "postgresql"
 
 
-def _swap(connection: BaseDatabaseWrapper, value: str) -> str:
-    """Set the session's scope to `value`; return the one it replaces."""
+def _swap(connection: BaseDatabaseWrapper, value: str, *, sql: str = "%s") -> str:
+    """Set the session's scope to `value` (or to what `sql`, given `value` as its parameter,
+    selects); return the one it replaces. One query either way: it runs on every request."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT current_setting(%s, true), set_config(%s, %s, false)",
+            f"SELECT current_setting(%s, true), set_config(%s, {sql}, false)",
             [SETTING, SETTING, value],
         )
         return cursor.fetchone()[0] or NONE
@@ -79,6 +80,25 @@ def scope(organisations: Scope | str, using: str = DEFAULT_DB_ALIAS) -> Iterator
         return
     value = organisations if isinstance(organisations, str) else _value(organisations)
     previous = _swap(connection, value)
+    try:
+        yield
+    finally:
+        _restore(connection, previous)
+
+
+@contextlib.contextmanager
+def member_scope(user_id: int) -> Iterator[None]:
+    """`scope()` of the organisations `user_id` belongs to, looked up in the same query."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    if not _applies(connection):
+        yield
+        return
+    previous = _swap(
+        connection,
+        str(user_id),
+        sql="coalesce((SELECT string_agg(organisation_id::text, ',' ORDER BY organisation_id)"
+        " FROM portal_membership WHERE user_id = %s::bigint), '')",
+    )
     try:
         yield
     finally:

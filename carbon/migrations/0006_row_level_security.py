@@ -1,7 +1,8 @@
 """Row-level security on carbon's organisation-owned tables (see portal/tenancy.py). Rows without
 an organisation column follow their parent row. Not here: datasets, factors, products, policies,
-the catalogue (shared reference data) and idempotency records (keyed by the caller's scope
-string, read only through the ledger work they guard)."""
+the catalogue (shared reference data), idempotency records (keyed by the caller's scope string,
+read only through the ledger work they guard) and calculation snapshots (bulk-written with COPY,
+which PostgreSQL refuses on a table with row-level security; read through their order)."""
 
 from django.db import migrations
 
@@ -21,7 +22,6 @@ class Migration(migrations.Migration):
                 "carbon_orderline": ("order_id", "carbon_order"),
                 "carbon_shipment": ("order_id", "carbon_order"),
                 "carbon_leg": ("shipment_id", "carbon_shipment"),
-                "carbon_calculationsnapshot": ("order_id", "carbon_order"),
                 "carbon_greenpowerdeclaration": None,
                 "carbon_importjob": None,
                 "carbon_pointsaccount": None,

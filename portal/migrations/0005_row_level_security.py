@@ -2,9 +2,9 @@
 
 Not here, on purpose (README, Security): organisations (names appear beside community authors of
 every organisation), memberships (the community decides who may see a space from other people's
-memberships), invitations (found by their secret key before the invitee belongs to the
-organisation), users, and the outbox (written for whichever organisation an event concerns,
-read by the delivery worker only).
+memberships), invitations and API tokens (found by their secret key or hash before any
+organisation is known), users, and the outbox (written for whichever organisation an event
+concerns, read by staff and the delivery worker only).
 """
 
 from django.db import migrations
@@ -17,6 +17,6 @@ class Migration(migrations.Migration):
 
     operations = [
         row_security_operation(
-            {"portal_site": None, "portal_apitoken": None, "portal_auditevent": None}
+            {"portal_site": None, "portal_auditevent": None}
         )
     ]

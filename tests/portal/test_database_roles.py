@@ -133,8 +133,10 @@ def test_the_application_role_cannot_rewrite_or_unguard_history(history, sql, re
     # given committed audit, ledger and outbox history
     before = _snapshot()
     assert [len(rows) for rows in before] == [2, 1, 1]
-    # when the application role tries to change, remove or unguard it
+    # when the application role, seeing every organisation's rows (a task's scope), tries to
+    # change, remove or unguard it
     with _sign_in(APP) as db:
+        db.execute("SELECT set_config('greenloop.org_ids', 'all', false)")
         message = _refused(db, sql)
     # then PostgreSQL refuses and nothing changed
     assert refusal in message
