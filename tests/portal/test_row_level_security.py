@@ -12,7 +12,7 @@ from django.urls import reverse
 from carbon.models import LedgerEntry, Leg, Order, PointsAccount, Shipment
 from portal import actions, audit, tenancy
 from portal.middleware import TenantScopeMiddleware
-from portal.models import ApiToken, AuditEvent, Site
+from portal.models import AuditEvent, Site
 from tests.carbon.factories import fund, order_with_legs
 from tests.factories import UserFactory
 
@@ -26,7 +26,6 @@ TABLES = {
     "carbon_pointsaccount": (PointsAccount, "organisation"),
     "carbon_ledgerentry": (LedgerEntry, "account__organisation"),
     "portal_auditevent": (AuditEvent, "organisation"),
-    "portal_apitoken": (ApiToken, "organisation"),
     "portal_site": (Site, "organisation"),
 }
 
@@ -35,7 +34,6 @@ def _customer_data(organisation, admin):
     order_with_legs(organisation, [{}, {}])
     fund(organisation, 50)
     Site.objects.create(organisation=organisation, name=f"{organisation.slug} plant")
-    actions.issue_api_token(organisation, "erp", ["carbon:read"], by=admin)
     audit.record("test.happened", actor=admin, organisation=organisation)
 
 
@@ -58,7 +56,7 @@ def _expected_counts(organisation) -> dict[str, int]:
 def test_an_unscoped_session_of_the_application_role_sees_no_customer_rows(
     org_a, org_b, admin_a, admin_b
 ):
-    # given two customers' orders, legs, points, sites, tokens and audit events (committed)
+    # given two customers' orders, legs, points, sites and audit events (committed)
     _customer_data(org_a, admin_a)
     _customer_data(org_b, admin_b)
     expected_a = _expected_counts(org_a)
@@ -88,7 +86,6 @@ def test_an_unscoped_session_of_the_application_role_sees_no_customer_rows(
         "carbon_pointsaccount": 1,
         "carbon_ledgerentry": 1,
         "portal_auditevent": expected_a["portal_auditevent"],
-        "portal_apitoken": 1,
         "portal_site": 1,
     }
     assert expected_a["portal_auditevent"] >= 2
