@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 
+from django.db import DatabaseError
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -72,7 +73,12 @@ def ensure_roles(
         statements = _role_sql(cursor, owner, owner_password)
         statements += _role_sql(cursor, app, app_password)
         for statement in statements:
-            cursor.execute(statement)
+            try:
+                cursor.execute(statement)
+            except DatabaseError as error:
+                # Another run (CI jobs share a server) created the role in the meantime.
+                if "already exists" not in str(error):
+                    raise
         ran += statements
         statements = [
             # The application role must not inherit the owner's rights, directly or not.
