@@ -122,7 +122,8 @@ def ineligibility(
 
 def offers(organisation: Organisation, today: dt.date | None = None) -> list[Offer]:
     """The catalogue for one organisation, with eligibility and what is left this month.
-    Three queries whatever the catalogue's size."""
+    Three queries whatever the catalogue's size (two more on PostgreSQL set and restore the
+    row-level scope around the capacity count)."""
     from django.db.models import Count, Q
 
     today = today or timezone.localdate()
