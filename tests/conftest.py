@@ -42,9 +42,13 @@ def pytest_runtest_setup(item):
             pytest.skip(f"needs {marker}: {reason}")
 
 
+# The user the suite signs in as (TEST_DATABASE_URL), noted before any test changes settings.
+_SUPERUSER: list[str | None] = [None]
+
+
 def _as_app_role(sender, connection, **kwargs):
     # Only the superuser's connections switch; a test signing in as another role keeps it.
-    if connection.vendor == "postgresql" and connection.settings_dict["USER"] == "postgres":
+    if connection.vendor == "postgresql" and connection.settings_dict["USER"] == _SUPERUSER[0]:
         with connection.cursor() as cursor:
             cursor.execute(f"SET ROLE {settings.GREENLOOP_TEST_DB_ROLES['app']}")
             # Test code outside a request arranges and inspects every organisation's rows, as a
@@ -66,6 +70,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
         return
     with django_db_blocker.unblock():
         call_command("create_db_roles", owner=roles["owner"], app=roles["app"], verbosity=0)
+    _SUPERUSER[0] = connections["default"].settings_dict["USER"]
     flush = DatabaseOperations.execute_sql_flush
 
     def flush_as_superuser(self, sql_list):
