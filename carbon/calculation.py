@@ -59,7 +59,7 @@ from carbon.units import (
     convert,
     ureg,
 )
-from portal import events
+from portal import events, tenancy
 from portal.exceptions import PortalError
 from portal.models import Organisation
 
@@ -1327,14 +1327,16 @@ def _recalculate_slice(job: tuple[int | None, int, int | None, int | None, int, 
     """One process's share of `recalculate_parallel`: a contiguous id range, own connection."""
     organisation_id, dataset_id, grid_id, after_id, until_id, batch_size = job
     connections.close_all()  # never share the parent's socket after fork
-    result = recalculate(
-        Organisation.objects.get(pk=organisation_id) if organisation_id else None,
-        FactorDataset.objects.get(pk=dataset_id),
-        grid_dataset=FactorDataset.objects.get(pk=grid_id) if grid_id else None,
-        batch_size=batch_size,
-        start_after_id=after_id,
-        until_id=until_id,
-    )
+    # A new connection starts with no row-level scope (portal.tenancy): set the parent's.
+    with tenancy.scope([organisation_id] if organisation_id else tenancy.ALL):
+        result = recalculate(
+            Organisation.objects.get(pk=organisation_id) if organisation_id else None,
+            FactorDataset.objects.get(pk=dataset_id),
+            grid_dataset=FactorDataset.objects.get(pk=grid_id) if grid_id else None,
+            batch_size=batch_size,
+            start_after_id=after_id,
+            until_id=until_id,
+        )
     connections.close_all()
     return result.processed, result.created, result.unchanged, result.failed
 

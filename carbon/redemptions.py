@@ -27,7 +27,7 @@ from carbon.models import (
     RedemptionStatus,
     Service,
 )
-from portal import audit, events
+from portal import audit, events, tenancy
 from portal.exceptions import PermissionDeniedError
 from portal.models import Organisation, Role, Site, Tier, User
 from portal.permissions import has_perm, in_staff_role, register_owner, register_rule
@@ -122,23 +122,27 @@ def ineligibility(
 
 def offers(organisation: Organisation, today: dt.date | None = None) -> list[Offer]:
     """The catalogue for one organisation, with eligibility and what is left this month.
-    Three queries whatever the catalogue's size."""
+    Three queries whatever the catalogue's size (two more on PostgreSQL set and restore the
+    row-level scope around the capacity count)."""
     from django.db.models import Count, Q
 
     today = today or timezone.localdate()
-    services = list(
-        Service.objects.offered_on(today)
-        .select_related("image")
-        .annotate(
-            used=Count(
-                "redemptions",
-                filter=Q(
-                    redemptions__capacity_month=month_start(today),
-                    redemptions__status__in=OPEN_STATUSES,
-                ),
+    # A month's places are shared by every organisation: count all their requests (a number,
+    # never their rows), outside the caller's row-level scope.
+    with tenancy.all_organisations():
+        services = list(
+            Service.objects.offered_on(today)
+            .select_related("image")
+            .annotate(
+                used=Count(
+                    "redemptions",
+                    filter=Q(
+                        redemptions__capacity_month=month_start(today),
+                        redemptions__status__in=OPEN_STATUSES,
+                    ),
+                )
             )
         )
-    )
     site_countries = set(organisation.sites.values_list("country", flat=True))
     result = []
     for service in services:
@@ -310,9 +314,10 @@ def _hold_and_record(
     if why is not None:
         raise RedemptionError(why[1], code=why[0], field="service")
     if service.monthly_capacity is not None:
-        used = Redemption.objects.filter(
-            service=service, capacity_month=month_start(today), status__in=OPEN_STATUSES
-        ).count()
+        with tenancy.all_organisations():  # every organisation's requests use the places
+            used = Redemption.objects.filter(
+                service=service, capacity_month=month_start(today), status__in=OPEN_STATUSES
+            ).count()
         if used >= service.monthly_capacity:
             raise RedemptionError(
                 _(

@@ -24,7 +24,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
 from pydantic import field_validator
 
-from portal import audit
+from portal import audit, tenancy
 from portal.access import reachable_or_404
 from portal.exceptions import PortalError, RateLimitedError
 from portal.models import ApiToken, Membership, Organisation, User
@@ -166,6 +166,8 @@ class TokenAuth(HttpBearer):
         if not stored.is_active or not stored.organisation.is_active:
             _refuse(request, "revoked" if stored.revoked_at else "expired", stored)
             return None
+        # The rest of the request sees the token's organisation only (row-level security).
+        tenancy.set_scope([stored.organisation_id])
         now = timezone.now()
         if stored.last_used_at is None or now - stored.last_used_at > LAST_USED_PRECISION:
             ApiToken.objects.filter(pk=stored.pk).update(last_used_at=now)

@@ -9,10 +9,14 @@ class PortalConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from portal import signals, staff_roles  # noqa: F401 - connects audit receivers
+        from celery.signals import task_postrun, task_prerun
+
+        from portal import checks, signals, staff_roles, tenancy  # noqa: F401 - registers receivers
 
         post_migrate.connect(staff_roles.ensure_staff_groups, sender=self)
 
         from portal.images import limit_pillow
 
         limit_pillow()
+        task_prerun.connect(tenancy.task_started, weak=False)
+        task_postrun.connect(tenancy.task_finished, weak=False)

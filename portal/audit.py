@@ -11,6 +11,7 @@ from django.db import models
 from django.http import HttpRequest
 from django.utils import timezone
 
+from portal import tenancy
 from portal.models import AuditEvent, Organisation
 from portal.request_meta import client_ip, user_agent
 
@@ -30,18 +31,21 @@ def record(
     """
     if actor is None and request is not None and getattr(request, "user", None):
         actor = request.user if request.user.is_authenticated else None
-    return AuditEvent.objects.create(
-        action=action,
-        actor=actor,
-        actor_label=getattr(actor, "email", "") if actor else "",
-        organisation=organisation,
-        object_type=obj._meta.label_lower if obj is not None else "",
-        object_id=str(obj.pk) if obj is not None else "",
-        object_repr=str(obj)[:255] if obj is not None else "",
-        ip_address=client_ip(request),
-        user_agent=user_agent(request),
-        details=details or {},
-    )
+    # Writing the trail is the system's act, whoever's request it is: a rejected token's
+    # organisation or an anonymous sign-in failure is outside the caller's row-level scope.
+    with tenancy.all_organisations():
+        return AuditEvent.objects.create(
+            action=action,
+            actor=actor,
+            actor_label=getattr(actor, "email", "") if actor else "",
+            organisation=organisation,
+            object_type=obj._meta.label_lower if obj is not None else "",
+            object_id=str(obj.pk) if obj is not None else "",
+            object_repr=str(obj)[:255] if obj is not None else "",
+            ip_address=client_ip(request),
+            user_agent=user_agent(request),
+            details=details or {},
+        )
 
 
 # Counters live a day, so the count of a principal's last busy minute can still be reported by

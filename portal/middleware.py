@@ -6,12 +6,16 @@ answers with the set-up (pages) or 403 `mfa_required` (API), whatever the path. 
 members of an organisation that requires two-factor authentication.
 
 Also here: the API's error format for answers Django gives under /api/, and page addresses
-that carry text no view could look up. The permission layer repeats
+that carry text no view could look up; and the database scope of each request
+(row-level security, `TenantScopeMiddleware`). The permission layer repeats
 the staff rule (`portal.permissions.holds_staff_power`), so a route this middleware does not see
 (a test client, a future mount point) still grants nothing.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
 
 from django.conf import settings
 from django.contrib import messages
@@ -25,8 +29,9 @@ from django.http import (
 from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import gettext as _
 
+from portal import tenancy
 from portal.models import Membership
-from portal.permissions import has_second_factor, is_staff_account
+from portal.permissions import has_second_factor, is_staff_account, is_vendor_staff
 from portal.text import text_problem
 
 # The only routes a person who must enrol a second factor may still open: the enrolment pages
@@ -155,3 +160,35 @@ class StorableTextMiddleware:
         ):
             return HttpResponseBadRequest(_("The address contains a character it cannot hold."))
         return self.get_response(request)
+
+
+class TenantScopeMiddleware:
+    """Scope the database to the organisations the request may see (row-level security,
+    portal/tenancy.py): a person's own organisations, every organisation for vendor staff who
+    passed 2FA, nothing for anonymous callers (an API token narrows it to its organisation in
+    `portal.api.TokenAuth`). Restored after the response, streamed content included."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with self._scope(request):
+            response = self.get_response(request)
+            if response.streaming:
+                # A streamed export reads the database after this returns: keep its scope.
+                response.streaming_content = _scoped(response.streaming_content, tenancy.current())
+        return response
+
+    @staticmethod
+    def _scope(request: HttpRequest) -> AbstractContextManager[None]:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return tenancy.scope(tenancy.NONE)
+        if is_vendor_staff(user):  # staff power needs an enrolled second factor
+            return tenancy.all_organisations()
+        return tenancy.member_scope(user.pk)
+
+
+def _scoped(content: Iterator, value: str) -> Iterator:
+    with tenancy.scope(value):
+        yield from content

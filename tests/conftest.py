@@ -6,6 +6,10 @@ from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
+from django.db import connections
+from django.db.backends.postgresql.operations import DatabaseOperations
+from django.db.backends.signals import connection_created
 
 from portal.models import Role
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
@@ -75,6 +79,55 @@ def _fresh_cache():
     clear_cache()
     yield
     clear_cache()
+
+
+# The user the suite signs in as (TEST_DATABASE_URL), noted before any test changes settings.
+_SUPERUSER: list[str | None] = [None]
+
+
+def _as_app_role(sender, connection, **kwargs):
+    # Only the superuser's connections switch; a test signing in as another role keeps it.
+    if connection.vendor == "postgresql" and connection.settings_dict["USER"] == _SUPERUSER[0]:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET ROLE {settings.GREENLOOP_TEST_DB_ROLES['app']}")
+            # Test code outside a request arranges and inspects every organisation's rows, as a
+            # task or command does; requests narrow it (TenantScopeMiddleware) and restore it.
+            cursor.execute("SELECT set_config('greenloop.org_ids', 'all', false)")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """On PostgreSQL, after migrating as the superuser, create the owner and application roles
+    (handing the tables to the owner) and run every test as the application role: the product
+    must work with row privileges only, and the append-only triggers must hold against it.
+
+    Only emptying the tables between transactional tests (TRUNCATE, which the application role
+    may not do) runs as the session's superuser, like any maintenance."""
+    roles = getattr(settings, "GREENLOOP_TEST_DB_ROLES", None)
+    if roles is None:
+        yield
+        return
+    with django_db_blocker.unblock():
+        call_command("create_db_roles", owner=roles["owner"], app=roles["app"], verbosity=0)
+    _SUPERUSER[0] = connections["default"].settings_dict["USER"]
+    flush = DatabaseOperations.execute_sql_flush
+
+    def flush_as_superuser(self, sql_list):
+        with self.connection.cursor() as cursor:
+            cursor.execute("RESET ROLE")
+        try:
+            flush(self, sql_list)
+        finally:
+            _as_app_role(None, self.connection)
+
+    DatabaseOperations.execute_sql_flush = flush_as_superuser
+    connections.close_all()
+    connection_created.connect(_as_app_role)
+    yield
+    # Dropping the test database is the superuser's job again.
+    connection_created.disconnect(_as_app_role)
+    DatabaseOperations.execute_sql_flush = flush
+    connections.close_all()
 
 
 @pytest.fixture

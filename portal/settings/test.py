@@ -50,6 +50,12 @@ if os.environ.get("GREENLOOP_TEST_DB", "auto") != "sqlite" and _reachable(_TEST_
             "GREENLOOP_TEST_CACHE_PREFIX", f"test-greenloop-{os.getpid()}"
         )
         CACHES = redis_caches(_TEST_CACHE_URL, GREENLOOP_TEST_CACHE_PREFIX)
+    # The suite runs as the application role, as production does (tests/conftest.py creates
+    # both roles with `create_db_roles` after migrating, then switches every connection).
+    GREENLOOP_TEST_DB_ROLES = {
+        "owner": os.environ.get("GREENLOOP_TEST_DB_OWNER", "greenloop_owner"),
+        "app": os.environ.get("GREENLOOP_TEST_DB_APP", "greenloop_app"),
+    }
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
     GREENLOOP_TEST_POSTGRES_REASON = f"no PostgreSQL reachable at {_TEST_PG_URL}"

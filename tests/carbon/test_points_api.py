@@ -309,7 +309,8 @@ def test_ledger_query_count_is_bounded(
     for n in range(20):
         actions.request_redemption(org_a, service, None, key=f"r{n}")
     # when a page of 50 is read / then the number of queries does not grow with it
-    with django_assert_max_num_queries(6):
+    # (7 includes the request's row-level scope, portal/tenancy.py)
+    with django_assert_max_num_queries(7):
         response = client.get(LEDGER, headers=token_a)
     assert response.json()["count"] == 41
     assert len(response.json()["items"]) == 41
@@ -385,7 +386,8 @@ def test_catalogue_query_count_is_bounded(
     SiteFactory(organisation=org_a)
     client.get(CATALOGUE, headers=token_a)  # the first read makes the renditions
     # when it is read again / then the queries do not grow with the services
-    with django_assert_max_num_queries(7):
+    # (10 includes the request's row-level scope and counting every organisation's places)
+    with django_assert_max_num_queries(10):
         response = client.get(CATALOGUE, headers=token_a)
     assert len(response.json()["items"]) == 12
     assert all(item["image_url"] for item in response.json()["items"])
@@ -699,7 +701,8 @@ def test_redemption_list_query_count_is_bounded(
     site = SiteFactory(organisation=org_a)
     for n in range(3):
         actions.request_redemption(org_a, service, None, key=f"r{n}", site=site)
-    with django_assert_max_num_queries(6):
+    # (7 includes the request's row-level scope, portal/tenancy.py)
+    with django_assert_max_num_queries(7):
         response = client.get(REDEMPTIONS, headers=token_a)
     assert response.json()["count"] == 3
     assert {r["site"] for r in response.json()["items"]} == {site.name}

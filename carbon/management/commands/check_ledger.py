@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from carbon.ledger import reconcile
 from carbon.models import PointsAccount
+from portal import tenancy
 
 
 class Command(BaseCommand):
@@ -14,6 +15,7 @@ class Command(BaseCommand):
         "sums of its ledger entries; exits non-zero when one does not."
     )
 
+    @tenancy.for_all_organisations
     def handle(self, *args, **options) -> None:
         mismatches = reconcile()
         for m in mismatches:

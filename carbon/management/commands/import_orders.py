@@ -11,6 +11,7 @@ from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
 from carbon.importer import ImportStatus, create_job, run_import
+from portal import tenancy
 from portal.models import Organisation
 
 
@@ -24,6 +25,7 @@ class Command(BaseCommand):
             "--max-errors", type=int, default=200, help="errors to print (all are kept in the job)"
         )
 
+    @tenancy.for_all_organisations
     def handle(self, *args, **options):
         organisation = Organisation.objects.filter(slug=options["org"]).first()
         if organisation is None:

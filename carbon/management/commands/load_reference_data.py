@@ -16,6 +16,7 @@ from carbon.datasets import (
     read_factor_file,
 )
 from carbon.models import FactorDataset
+from portal import tenancy
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class Command(BaseCommand):
         "(DESNZ 2025 freight and fuels as the default; grid electricity). Idempotent."
     )
 
+    @tenancy.for_all_organisations
     def handle(self, *args, **options):
         try:
             load_reference_data(stdout=self.stdout)

@@ -21,6 +21,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from carbon import calculation
 from carbon.models import FactorDataset
+from portal import tenancy
 from portal.models import Organisation
 
 
@@ -77,6 +78,7 @@ class Command(BaseCommand):
             help="Processes working at once on id ranges (not resumable when above 1).",
         )
 
+    @tenancy.for_all_organisations
     def handle(self, *args, **options):
         organisation = None
         if options["org"]:

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from portal import actions
+from portal import actions, tenancy
 from portal.api_scopes import SCOPES
 from portal.exceptions import PortalError
 from portal.models import Organisation
@@ -25,6 +25,7 @@ class Command(BaseCommand):
             help="Days until the token expires (default 90; 0 for no expiry).",
         )
 
+    @tenancy.for_all_organisations
     def handle(self, org_slug, name, scopes, expires_days, **options):
         organisation = Organisation.objects.filter(slug=org_slug).first()
         if organisation is None:

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from wagtail import hooks
 
+from portal import tenancy
 from portal.demo import DEMO_PASSWORD, ORGS, PEOPLE
 from portal.models import Membership, Organisation, Site, User
 from portal.staff_roles import ensure_staff_groups
@@ -15,6 +16,7 @@ SEED_HOOK = "greenloop_seed_demo"
 class Command(BaseCommand):
     help = "Create or refresh the demo organisations and logins (idempotent). Never in production."
 
+    @tenancy.for_all_organisations
     def handle(self, *args, **options):
         if not getattr(settings, "GREENLOOP_IS_DEMO", False):
             raise CommandError(
