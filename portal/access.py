@@ -13,7 +13,7 @@ from typing import TypeVar
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 
-from portal import audit
+from portal import audit, tenancy
 from portal.models import Organisation
 from portal.request_meta import client_ip
 
@@ -54,7 +54,11 @@ def reachable_or_404(request: HttpRequest | None, reachable: QuerySet[M], **look
     if found is not None:
         return found
     model = reachable.model
-    if model._default_manager.filter(**lookup).exists():
+    # Whether it exists elsewhere is the system's question, asked past the caller's row-level
+    # scope (portal.tenancy); the caller learns nothing from it either way.
+    with tenancy.all_organisations():
+        elsewhere = model._default_manager.filter(**lookup).exists()
+    if elsewhere:
         described = ",".join(f"{name}={value}" for name, value in sorted(lookup.items()))
         record_cross_tenant(request, f"{model._meta.label_lower}:{described}")
     raise Http404
