@@ -16,13 +16,14 @@ from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Body, Field, File, Query, Router, Schema, Status, UploadedFile
-from pydantic import ConfigDict
+from pydantic import ConfigDict, StrictBool, StrictFloat
 
 from carbon import calculation, categories
 from carbon import orders as order_actions
 from carbon.api_common import (
     ERRORS,
     MAX_PAGE_SIZE,
+    IsoDate,
     PageOut,
     organisation_named,
     page_out,
@@ -226,7 +227,8 @@ class EstimateLegIn(Schema):
     )
     mass: str = Field(..., description="Cargo mass with its unit", examples=["1.2 t"])
     distance: str = Field(..., description="Distance with its unit", examples=["85 km"])
-    radiative_forcing: bool = Field(
+    # Strict, as every boolean a client sends: pydantic would otherwise read 0, 1 or "yes".
+    radiative_forcing: StrictBool = Field(
         False, description="Air freight: report the radiative-forcing uplift on its own line"
     )
     fuel_type: str | None = Field(
@@ -271,7 +273,8 @@ class EstimateIn(Schema):
     legs: list[EstimateLegIn] = Field(..., min_length=1, max_length=1000)
     electricity: str | None = Field(None, description="Attributed electricity, e.g. '12 MWh'")
     region: str | None = Field(None, description="Grid region of the site, e.g. CN")
-    green_ratio: str | float | None = Field(
+    # Strict: pydantic would otherwise read `false` as a ratio of 0.
+    green_ratio: str | StrictFloat | None = Field(
         None, description="Green-power ratio 0..1 for the market-based Scope 2 figure"
     )
 
@@ -587,8 +590,8 @@ SORTS = {
 
 class OrderFilters(Schema):
     organisation: str | None = Field(None, description="Organisation slug (session callers)")
-    date_from: date | None = Field(None, alias="from", description="Order date on or after")
-    date_to: date | None = Field(None, alias="to", description="Order date on or before")
+    date_from: IsoDate | None = Field(None, alias="from", description="Order date on or after")
+    date_to: IsoDate | None = Field(None, alias="to", description="Order date on or before")
     mode: Literal["road", "rail", "sea", "air"] | None = Field(
         None, description="Orders with at least one leg of this mode"
     )
@@ -721,7 +724,7 @@ class LegIn(Schema):
     origin: str = Field("", examples=["Shenzhen factory"])
     destination: str = Field("", examples=["Yantian port"])
     data_tier: str = Field(DataTier.DEFAULT, description="primary, modelled or default")
-    radiative_forcing: bool = False
+    radiative_forcing: StrictBool = False
     fuel_type: str | None = None
     fuel_used: str | None = Field(None, description="Primary data, e.g. '310 l'")
 
@@ -767,8 +770,8 @@ class OrderIn(Schema):
         }
     )
 
-    order_date: date
-    delivery_date: date | None = None
+    order_date: IsoDate
+    delivery_date: IsoDate | None = None
     status: str = OrderStatus.OPEN
     site: str | None = Field(None, description="Name of one of the organisation's sites")
     lines: list[LineIn] = Field(default_factory=list)

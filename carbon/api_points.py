@@ -27,6 +27,7 @@ from carbon import redemptions as actions
 from carbon.api_common import (
     ERRORS,
     MAX_PAGE_SIZE,
+    IsoDate,
     PageOut,
     organisation_named,
     page_out,
@@ -228,8 +229,8 @@ class EntryOut(Schema):
 class LedgerFilters(Schema):
     organisation: str | None = Field(None, description="Organisation slug (session callers)")
     kind: EntryKind | None = None
-    date_from: dt.date | None = Field(None, alias="from", description="Entries on or after")
-    date_to: dt.date | None = Field(None, alias="to", description="Entries on or before")
+    date_from: IsoDate | None = Field(None, alias="from", description="Entries on or after")
+    date_to: IsoDate | None = Field(None, alias="to", description="Entries on or before")
     page: int = Field(1, ge=1)
     page_size: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
 
@@ -399,7 +400,7 @@ class RedemptionIn(Schema):
         description="Name of one of the organisation's sites; required by services "
         "delivered at a site",
     )
-    preferred_date: dt.date | None = Field(None, description="Today or later")
+    preferred_date: IsoDate | None = Field(None, description="Today or later")
     note: str = Field("", max_length=actions.MAX_NOTE)
     organisation: str | None = Field(
         None,

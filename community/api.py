@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import StrictInt
 
 from community import actions, search
 from community.exceptions import NotVisible
@@ -287,7 +288,10 @@ class ReplyIn(Schema):
         description=f"Required. Markdown, up to {actions.MAX_BODY} characters",
         examples=["Update to 3.2.1: it fixes the night-time reading."],
     )
-    reply_to: int | None = Field(None, description="Id of a post of this topic being answered")
+    # Strict: pydantic would otherwise read the string "12" as the id 12.
+    reply_to: StrictInt | None = Field(
+        None, description="Id of a post of this topic being answered"
+    )
 
 
 class ReactionIn(Schema):

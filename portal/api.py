@@ -20,6 +20,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
 
 from portal import audit
+from portal.api_contract import document_common_responses
 from portal.exceptions import PortalError
 from portal.models import ApiToken, Membership, Organisation, User
 from portal.models.tokens import TOKEN_PREFIX, hash_secret
@@ -95,7 +96,13 @@ class PortalSessionAuth(SessionAuth):
         return Caller(user=user) if user else None
 
 
-api = NinjaAPI(
+class PortalApi(NinjaAPI):
+    def get_openapi_schema(self, **kwargs) -> dict:
+        # The framework's own refusals (401, 400, 422) belong in every operation's document.
+        return document_common_responses(super().get_openapi_schema(**kwargs))
+
+
+api = PortalApi(
     title="GreenLoop API",
     version="1",
     description=(

@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.conf.urls.static import static
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.utils.module_loading import autodiscover_modules
 from django.views.generic import RedirectView
 from django.views.i18n import JavaScriptCatalog
@@ -9,6 +9,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from portal import views
+from portal.api_contract import unknown_endpoint
 
 # Plugins attach their API routers in their own api.py; import them before building the URLs.
 autodiscover_modules("api")
@@ -47,6 +48,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("api/v1/", api.urls),
+    re_path(r"^api/v1/(?P<rest>.*)$", unknown_endpoint, name="api_unknown_endpoint"),
     # Sign-out goes through allauth too, so it is audited like every other sign-out.
     path(
         "admin/logout/",
