@@ -367,8 +367,9 @@ def test_upsert_errors_name_the_field_and_store_nothing(
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        ({"order_date": 20250314}, "payload.order_date"),
-        ({"delivery_date": "20250420"}, "payload.delivery_date"),
+        # 2025-03-14 and 2025-04-20 at midnight UTC as Unix timestamps
+        ({"order_date": 1741910400}, "payload.order_date"),
+        ({"delivery_date": "1745107200"}, "payload.delivery_date"),
     ],
 )
 def test_upsert_dates_are_iso_dates(client, datasets, catalogue, token_a, change, field):

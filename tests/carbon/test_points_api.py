@@ -606,17 +606,19 @@ def test_unknown_service_or_site_and_bad_fields_are_refused(
     assert _written() == {**before, "records": before["records"] + 3}
 
 
-def test_dates_are_iso_dates_not_numbers(client, service, funded, token_a):
+def test_a_preferred_date_is_an_iso_date_not_a_number(client, service, funded, token_a):
     # given a funded organisation's token
     before = _written()
-    # when a date is sent as a number (which could be read as a Unix timestamp)
-    response = _redeem(
-        client, {"service": "maintenance-visit", "preferred_date": 20991231}, token_a
-    )
+    # when the preferred date is a Unix timestamp (2099-12-31 at midnight UTC)
+    body = {"service": "maintenance-visit", "preferred_date": 4102358400}
+    response = _redeem(client, body, token_a)
     # then it is refused as the schema says (YYYY-MM-DD), and nothing is written
     _error(response, 422, "validation_error", "payload.preferred_date")
     assert _written() == before
-    # and the statement's filters refuse it too, instead of filtering from 1970
+
+
+def test_statement_filters_refuse_dates_that_are_not_iso_dates(client, token_a):
+    # a number would otherwise be read as a Unix timestamp and filter from 1970
     _error(client.get(LEDGER, {"from": "0"}, headers=token_a), 422, "validation_error", "from")
     _error(client.get(LEDGER, {"to": "2025-3-1"}, headers=token_a), 422, "validation_error", "to")
 
