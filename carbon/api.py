@@ -50,6 +50,7 @@ from carbon.models import (
 from carbon.portal_hooks import PERM_IMPORT
 from carbon.units import DISTANCE, ENERGY, MASS, QuantityError, parse_quantity
 from portal.api import ApiError, Caller, ErrorOut, api, caller
+from portal.api_contract import MAX_PAGE
 from portal.api_scopes import register_scope
 from portal.models import Organisation, Role
 from portal.permissions import role_in
@@ -358,7 +359,7 @@ class FactorFilters(Schema):
     category: str | None = Field(None, description="Exact code, or a prefix ending in '.'")
     energy_scope: EnergyScope | None = None
     kind: FactorKind | None = None
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=MAX_PAGE)
     page_size: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
 
 
@@ -598,7 +599,7 @@ class OrderFilters(Schema):
     site: str | None = Field(None, description="Delivery site name")
     status: OrderStatus | None = None
     sort: Literal[tuple(SORTS)] = "-order_date"  # type: ignore[valid-type]
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=MAX_PAGE)
     page_size: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
 
 

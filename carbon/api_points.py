@@ -45,6 +45,7 @@ from carbon.models import (
     Service,
 )
 from portal.api import ApiError, Caller, ErrorOut, api, caller
+from portal.api_contract import MAX_PAGE
 from portal.api_scopes import register_scope
 from portal.models import Organisation
 
@@ -231,7 +232,7 @@ class LedgerFilters(Schema):
     kind: EntryKind | None = None
     date_from: IsoDate | None = Field(None, alias="from", description="Entries on or after")
     date_to: IsoDate | None = Field(None, alias="to", description="Entries on or before")
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=MAX_PAGE)
     page_size: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
 
 
@@ -575,7 +576,7 @@ def create_redemption(request: HttpRequest, response: HttpResponse, payload: Red
 class RedemptionFilters(Schema):
     organisation: str | None = Field(None, description="Organisation slug (session callers)")
     status: RedemptionStatus | None = None
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=MAX_PAGE)
     page_size: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
 
 

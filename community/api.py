@@ -44,6 +44,7 @@ from community.models import (
     public_name,
 )
 from portal.api import ApiError, Caller, ErrorOut, api, caller
+from portal.api_contract import MAX_PAGE
 from portal.api_scopes import register_scope
 from portal.models import User
 
@@ -491,7 +492,7 @@ class TopicFilters(Schema):
         description="latest: pinned first, then latest activity; top: most reactions on the "
         "opening post; newest: newest first",
     )
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=MAX_PAGE)
     page_size: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
 
 

@@ -14,6 +14,10 @@ from django.views.decorators.csrf import csrf_exempt
 
 ERROR_REF = "#/components/schemas/ErrorOut"
 
+# The highest page number a list accepts: beyond it the row offset would overflow the
+# database's integer (a 500), and no list is that long.
+MAX_PAGE = 100_000
+
 COMMON_RESPONSES: dict[int, str] = {
     400: "The request body could not be parsed (not JSON, or not the declared media type)",
     401: "Missing, invalid, expired or revoked credentials",

@@ -623,6 +623,14 @@ def test_statement_filters_refuse_dates_that_are_not_iso_dates(client, token_a):
     _error(client.get(LEDGER, {"to": "2025-3-1"}, headers=token_a), 422, "validation_error", "to")
 
 
+def test_a_page_beyond_any_list_is_refused(client, token_a):
+    # a page number whose row offset would overflow the database's integer is a 422, not a 500
+    response = client.get(LEDGER, {"page": "2466408758503394794723220652032"}, headers=token_a)
+    _error(response, 422, "validation_error", "page")
+    _error(client.get(LEDGER, {"page": "100001"}, headers=token_a), 422, "validation_error", "page")
+    assert client.get(LEDGER, {"page": "100000"}, headers=token_a).status_code == 200
+
+
 def test_a_viewer_cannot_redeem(client, viewer_a, service, funded):
     client.force_login(viewer_a)
     before = _written()
