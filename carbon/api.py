@@ -18,13 +18,14 @@ from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Body, Field, File, Query, Router, Schema, Status, UploadedFile
-from pydantic import ConfigDict
+from pydantic import ConfigDict, StrictBool, StrictFloat
 
 from carbon import calculation, categories
 from carbon import orders as order_actions
 from carbon.api_common import (
     ERRORS,
     MAX_PAGE_SIZE,
+    IsoDate,
     PageOut,
     member_organisation,
     organisation_named,
@@ -53,6 +54,7 @@ from carbon.portal_hooks import PERM_IMPORT
 from carbon.units import ENERGY, QuantityError, parse_number, parse_quantity
 from portal.access import reachable_or_404
 from portal.api import ApiError, Caller, ErrorOut, Input, api, caller, requires
+from portal.api_contract import MAX_PAGE
 from portal.api_scopes import register_scope
 from portal.text import Text
 
@@ -227,7 +229,8 @@ class EstimateLegIn(Input):
     )
     mass: str = Field(..., description="Cargo mass with its unit", examples=["1.2 t"])
     distance: str = Field(..., description="Distance with its unit", examples=["85 km"])
-    radiative_forcing: bool = Field(
+    # Strict, as every boolean a client sends: pydantic would otherwise read 0, 1 or "yes".
+    radiative_forcing: StrictBool = Field(
         False, description="Air freight: report the radiative-forcing uplift on its own line"
     )
     fuel_type: str | None = Field(
@@ -272,7 +275,8 @@ class EstimateIn(Input):
     legs: list[EstimateLegIn] = Field(..., min_length=1, max_length=1000)
     electricity: str | None = Field(None, description="Attributed electricity, e.g. '12 MWh'")
     region: str | None = Field(None, description="Grid region of the site, e.g. CN")
-    green_ratio: str | float | None = Field(
+    # Strict: pydantic would otherwise read `false` as a ratio of 0.
+    green_ratio: str | StrictFloat | None = Field(
         None, description="Green-power ratio 0..1 for the market-based Scope 2 figure"
     )
 
@@ -354,7 +358,7 @@ class FactorFilters(Input):
     category: str | None = Field(None, description="Exact code, or a prefix ending in '.'")
     energy_scope: EnergyScope | None = None
     kind: FactorKind | None = None
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=MAX_PAGE)
     page_size: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
 
 
@@ -586,15 +590,15 @@ SORTS = {
 
 class OrderFilters(Input):
     organisation: str | None = Field(None, description="Organisation slug (session callers)")
-    date_from: date | None = Field(None, alias="from", description="Order date on or after")
-    date_to: date | None = Field(None, alias="to", description="Order date on or before")
+    date_from: IsoDate | None = Field(None, alias="from", description="Order date on or after")
+    date_to: IsoDate | None = Field(None, alias="to", description="Order date on or before")
     mode: Literal["road", "rail", "sea", "air"] | None = Field(
         None, description="Orders with at least one leg of this mode"
     )
     site: str | None = Field(None, description="Delivery site name")
     status: OrderStatus | None = None
     sort: Literal[tuple(SORTS)] = "-order_date"  # type: ignore[valid-type]
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=MAX_PAGE)
     page_size: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
 
 
@@ -717,7 +721,7 @@ class LegIn(Input):
     origin: str = Field("", examples=["Shenzhen factory"])
     destination: str = Field("", examples=["Yantian port"])
     data_tier: str = Field(DataTier.DEFAULT, description="primary, modelled or default")
-    radiative_forcing: bool = False
+    radiative_forcing: StrictBool = False
     fuel_type: str | None = None
     fuel_used: str | None = Field(None, description="Primary data, e.g. '310 l'")
 
@@ -763,8 +767,8 @@ class OrderIn(Input):
         }
     )
 
-    order_date: date
-    delivery_date: date | None = None
+    order_date: IsoDate
+    delivery_date: IsoDate | None = None
     status: str = OrderStatus.OPEN
     site: str | None = Field(None, description="Name of one of the organisation's sites")
     lines: list[LineIn] = Field(default_factory=list)

@@ -4,12 +4,15 @@ organisation."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from typing import Any
+from datetime import date
+from typing import Annotated, Any
 
 from django.db.models import QuerySet
 from django.http import Http404
 from ninja import Schema
+from pydantic import BeforeValidator
 
 from portal.access import reachable_or_404
 from portal.api import ApiError, Caller, ErrorOut, PathParams
@@ -20,6 +23,20 @@ from portal.text import text_problem
 MAX_PAGE_SIZE = 200
 
 ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date(value: Any) -> Any:
+    # The schema says `format: date`; on its own pydantic would also read a number as a Unix
+    # timestamp (`to=0` as 1970-01-01), so a wrong value would filter instead of being refused.
+    if isinstance(value, date) or (isinstance(value, str) and _ISO_DATE.fullmatch(value)):
+        return value
+    raise ValueError("Input should be a date in the format YYYY-MM-DD")
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+"""A calendar date in ISO 8601 form (YYYY-MM-DD), for every date an API client sends."""
 
 
 class PageOut(Schema):

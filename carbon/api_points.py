@@ -27,6 +27,7 @@ from carbon import redemptions as actions
 from carbon.api_common import (
     ERRORS,
     MAX_PAGE_SIZE,
+    IsoDate,
     PageOut,
     organisation_named,
     page_out,
@@ -45,6 +46,7 @@ from carbon.models import (
 )
 from portal.access import reachable_or_404
 from portal.api import ApiError, Caller, ErrorOut, Input, PathParams, api, caller, requires
+from portal.api_contract import MAX_PAGE
 from portal.api_scopes import register_scope
 from portal.models import Organisation
 from portal.permissions import has_perm
@@ -241,9 +243,9 @@ class EntryOut(Schema):
 class LedgerFilters(Input):
     organisation: str | None = Field(None, description="Organisation slug (session callers)")
     kind: EntryKind | None = None
-    date_from: dt.date | None = Field(None, alias="from", description="Entries on or after")
-    date_to: dt.date | None = Field(None, alias="to", description="Entries on or before")
-    page: int = Field(1, ge=1)
+    date_from: IsoDate | None = Field(None, alias="from", description="Entries on or after")
+    date_to: IsoDate | None = Field(None, alias="to", description="Entries on or before")
+    page: int = Field(1, ge=1, le=MAX_PAGE)
     page_size: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
 
 
@@ -412,7 +414,7 @@ class RedemptionIn(Input):
         description="Name of one of the organisation's sites; required by services "
         "delivered at a site",
     )
-    preferred_date: dt.date | None = Field(None, description="Today or later")
+    preferred_date: IsoDate | None = Field(None, description="Today or later")
     note: str = Field("", max_length=actions.MAX_NOTE)
     organisation: str | None = Field(
         None,
@@ -588,7 +590,7 @@ def create_redemption(request: HttpRequest, response: HttpResponse, payload: Red
 class RedemptionFilters(Input):
     organisation: str | None = Field(None, description="Organisation slug (session callers)")
     status: RedemptionStatus | None = None
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=MAX_PAGE)
     page_size: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
 
 

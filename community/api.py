@@ -27,6 +27,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import StrictInt
 
 from community import actions, search
 from community.exceptions import NotVisible
@@ -44,6 +45,7 @@ from community.models import (
     public_name,
 )
 from portal.api import ApiError, Caller, ErrorOut, Input, PathParams, api, caller, requires
+from portal.api_contract import MAX_PAGE
 from portal.api_scopes import register_scope
 from portal.models import User
 
@@ -307,7 +309,10 @@ class ReplyIn(Input):
         description=f"Required. Markdown, up to {actions.MAX_BODY} characters",
         examples=["Update to 3.2.1: it fixes the night-time reading."],
     )
-    reply_to: int | None = Field(None, description="Id of a post of this topic being answered")
+    # Strict: pydantic would otherwise read the string "12" as the id 12.
+    reply_to: StrictInt | None = Field(
+        None, description="Id of a post of this topic being answered"
+    )
 
 
 class ReactionIn(Input):
@@ -513,7 +518,7 @@ class TopicFilters(Input):
         description="latest: pinned first, then latest activity; top: most reactions on the "
         "opening post; newest: newest first",
     )
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=MAX_PAGE)
     page_size: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
 
 

@@ -26,6 +26,7 @@ from pydantic import field_validator
 
 from portal import audit, tenancy
 from portal.access import reachable_or_404
+from portal.api_contract import document_common_responses
 from portal.exceptions import PortalError, RateLimitedError
 from portal.models import ApiToken, Membership, Organisation, User
 from portal.models.tokens import TOKEN_PREFIX, hash_secret
@@ -188,7 +189,13 @@ class PortalSessionAuth(SessionAuth):
         return self.access.check(request, c) if self.access else c
 
 
-api = NinjaAPI(
+class PortalApi(NinjaAPI):
+    def get_openapi_schema(self, **kwargs) -> dict:
+        # The framework's own refusals (401, 400, 422) belong in every operation's document.
+        return document_common_responses(super().get_openapi_schema(**kwargs))
+
+
+api = PortalApi(
     title="GreenLoop API",
     version="1",
     description=(

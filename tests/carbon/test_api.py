@@ -25,6 +25,7 @@ pytestmark = pytest.mark.django_db
 ESTIMATE = "/api/v1/carbon/estimate"
 FACTORS = "/api/v1/carbon/factors"
 ORDERS = "/api/v1/orders"
+VAN_LEG = {"category": "road.van.diesel", "mass": "1 t", "distance": "1 km"}
 
 
 def _upsert_url(external_id, slug="acme"):
@@ -149,6 +150,30 @@ def test_estimate_errors_name_the_field(client, datasets, token_a, leg, code, fi
     body = {"legs": [{"category": "road.van.diesel", "mass": "1 t", "distance": "1 km", **leg}]}
     response = client.post(ESTIMATE, body, content_type="application/json", headers=token_a)
     assert message in _error(response, 422, code, field)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"green_ratio": False}, "payload.green_ratio"),
+        ({"legs": [{**VAN_LEG, "radiative_forcing": 0}]}, "payload.legs.0.radiative_forcing"),
+    ],
+)
+def test_estimate_refuses_values_of_the_wrong_type(client, datasets, token_a, change, field):
+    # when a boolean stands where a ratio belongs, or a number where a boolean belongs
+    body = {"legs": [VAN_LEG], "electricity": "1 MWh", "region": "CN", **change}
+    response = client.post(ESTIMATE, body, content_type="application/json", headers=token_a)
+    # then it is refused as the schema says, rather than read as 0 or false (a union's error
+    # names the field and then the member it tried, e.g. `payload.green_ratio.str`)
+    assert response.status_code == 422, response.content
+    body = response.json()
+    assert body["code"] == "validation_error"
+    assert body["field"].startswith(field)
+
+
+def test_order_filters_refuse_a_number_as_a_date(client, datasets, token_a):
+    response = client.get(ORDERS, {"to": "0"}, headers=token_a)
+    _error(response, 422, "validation_error", "to")
 
 
 def test_estimate_refuses_an_unknown_dataset_and_a_bad_region(client, datasets, token_a):
@@ -336,6 +361,30 @@ def test_upsert_errors_name_the_field_and_store_nothing(
     )
     assert response.status_code == 422
     assert response.json()["field"] == field
+    assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        # 2025-03-14 and 2025-04-20 at midnight UTC as Unix timestamps
+        ({"order_date": 1741910400}, "payload.order_date"),
+        ({"delivery_date": "1745107200"}, "payload.delivery_date"),
+    ],
+)
+def test_upsert_dates_are_iso_dates(client, datasets, catalogue, token_a, change, field):
+    # when an order date is a number (which pydantic alone reads as a Unix timestamp)
+    response = _put(client, "PO-1", _order_body(**change), token_a)
+    # then it is refused as the schema says (YYYY-MM-DD), and nothing is stored
+    _error(response, 422, "validation_error", field)
+    assert not Order.objects.exists()
+
+
+def test_upsert_refuses_a_number_as_radiative_forcing(client, datasets, catalogue, token_a):
+    body = _order_body()
+    body["shipments"][0]["legs"][0]["radiative_forcing"] = 1
+    response = _put(client, "PO-1", body, token_a)
+    _error(response, 422, "validation_error", "payload.shipments.0.legs.0.radiative_forcing")
     assert not Order.objects.exists()
 
 

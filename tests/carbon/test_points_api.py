@@ -608,6 +608,31 @@ def test_unknown_service_or_site_and_bad_fields_are_refused(
     assert _written() == {**before, "records": before["records"] + 3}
 
 
+def test_a_preferred_date_is_an_iso_date_not_a_number(client, service, funded, token_a):
+    # given a funded organisation's token
+    before = _written()
+    # when the preferred date is a Unix timestamp (2099-12-31 at midnight UTC)
+    body = {"service": "maintenance-visit", "preferred_date": 4102358400}
+    response = _redeem(client, body, token_a)
+    # then it is refused as the schema says (YYYY-MM-DD), and nothing is written
+    _error(response, 422, "validation_error", "payload.preferred_date")
+    assert _written() == before
+
+
+def test_statement_filters_refuse_dates_that_are_not_iso_dates(client, token_a):
+    # a number would otherwise be read as a Unix timestamp and filter from 1970
+    _error(client.get(LEDGER, {"from": "0"}, headers=token_a), 422, "validation_error", "from")
+    _error(client.get(LEDGER, {"to": "2025-3-1"}, headers=token_a), 422, "validation_error", "to")
+
+
+def test_a_page_beyond_any_list_is_refused(client, token_a):
+    # a page number whose row offset would overflow the database's integer is a 422, not a 500
+    response = client.get(LEDGER, {"page": "2466408758503394794723220652032"}, headers=token_a)
+    _error(response, 422, "validation_error", "page")
+    _error(client.get(LEDGER, {"page": "100001"}, headers=token_a), 422, "validation_error", "page")
+    assert client.get(LEDGER, {"page": "100000"}, headers=token_a).status_code == 200
+
+
 def test_a_viewer_cannot_redeem(client, viewer_a, service, funded):
     client.force_login(viewer_a)
     before = _written()

@@ -781,6 +781,19 @@ def test_reply_text_and_target_are_checked(client, asker, public_topic, private_
     assert Post.objects.filter(topic=private_topic).count() == 1
 
 
+def test_a_reply_target_must_be_a_number_not_a_string(client, asker, private_topic):
+    # given the asker and the opening post of their topic
+    client.force_login(asker)
+    opening = private_topic.posts.get(number=1)
+    # when the reply names its target as a string of digits
+    response = _post_json(
+        client, replies_url(private_topic), {"body": "Hi", "reply_to": str(opening.pk)}
+    )
+    # then it is refused as the schema says (an integer), and nothing is posted
+    _error(response, 422, "validation_error", "payload.reply_to")
+    assert Post.objects.filter(topic=private_topic).count() == 1
+
+
 def test_tokens_cannot_reply(client, org_a, org_b, private_topic):
     response = _post_json(client, replies_url(private_topic), {"body": "Bot"}, _token(org_a))
     assert _error(response, 403, "person_required") == PERSON_REQUIRED

@@ -319,3 +319,41 @@ def test_errors_from_actions_keep_their_code_and_field(db):
         "message": "Choose at least one scope.",
         "field": "scopes",
     }
+
+
+# --- what the framework answers, as the schema documents it
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/api/v1/orders/not-a-number"),
+        ("get", "/api/v1/no-such-endpoint"),
+        ("post", "/api/v1/redemptions/1.5/cancel"),
+    ],
+)
+def test_an_api_url_that_names_no_operation_is_a_json_404(client, org_a, method, path):
+    # given a token (which sends no CSRF cookie)
+    _, plaintext = _issue(org_a)
+    # when it calls a URL under /api/v1/ that matches no operation
+    response = getattr(client, method)(path, headers=_bearer(plaintext))
+    # then the answer is the documented JSON error, not the portal's HTML page
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"code": "not_found", "message": "Not found.", "field": None}
+
+
+def test_the_schema_documents_the_refusals_every_operation_can_give(client, db):
+    # when the schema is read
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    # then every operation documents 401; those with a body also 400 and 422 (as ErrorOut)
+    for path_item in paths.values():
+        for operation in path_item.values():
+            assert "401" in operation["responses"]
+            if "requestBody" in operation:
+                assert {"400", "422"} <= set(operation["responses"])
+    assert set(paths["/api/v1/me"]["get"]["responses"]) == {"200", "401"}
+    put = paths["/api/v1/organisations/{slug}/orders/{external_id}"]["put"]
+    assert put["responses"]["400"]["content"] == {
+        "application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}
+    }
