@@ -1,6 +1,7 @@
 """Keeps what the API answers and what `/api/v1/openapi.json` promises in step, for the answers
 that come from the framework rather than from one endpoint: every operation can refuse missing
-credentials (401), an unparseable body (400) and invalid parameters (422). (A URL under `/api/`
+credentials (401), an unparseable body (400), invalid parameters (422) and a client that keeps
+failing to authenticate (429). (A URL under `/api/`
 that names no operation is a JSON 404 from `portal.api.unknown_path`.)
 `tests/portal/test_api_fuzz.py` holds the API to this document.
 """
@@ -19,6 +20,8 @@ COMMON_RESPONSES: dict[int, str] = {
     400: "The request body could not be parsed (not JSON, or not the declared media type)",
     401: "Missing, invalid, expired or revoked credentials",
     422: "A parameter or a body field is invalid; `field` names it",
+    429: "Too many failed authentications from this client or at this token this minute "
+    "(`Retry-After` says when to try again)",
 }
 
 
@@ -37,7 +40,7 @@ def document_common_responses(schema: dict[str, Any]) -> dict[str, Any]:
         for operation in path_item.values():
             responses = operation.setdefault("responses", {})
             has_body = "requestBody" in operation
-            wanted = [401]
+            wanted = [401, 429]
             if has_body:
                 wanted.append(400)
             if has_body or operation.get("parameters"):

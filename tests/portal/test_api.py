@@ -133,7 +133,7 @@ def test_unknown_organisation_is_404_json(client, org_a):
     _, plaintext = _issue(org_a)
     response = client.get("/api/v1/organisations/nowhere", headers=_bearer(plaintext))
     assert response.status_code == 404
-    assert response.json() == {"code": "not_found", "message": "Not found.", "field": None}
+    assert response.json() == {"code": "not_found", "message": "No such endpoint.", "field": None}
 
 
 # --- rejected tokens
@@ -340,19 +340,19 @@ def test_an_api_url_that_names_no_operation_is_a_json_404(client, org_a, method,
     # then the answer is the documented JSON error, not the portal's HTML page
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
-    assert response.json() == {"code": "not_found", "message": "Not found.", "field": None}
+    assert response.json() == {"code": "not_found", "message": "No such endpoint.", "field": None}
 
 
 def test_the_schema_documents_the_refusals_every_operation_can_give(client, db):
     # when the schema is read
     paths = client.get("/api/v1/openapi.json").json()["paths"]
-    # then every operation documents 401; those with a body also 400 and 422 (as ErrorOut)
+    # then every operation documents 401 and 429; those with a body also 400 and 422 (ErrorOut)
     for path_item in paths.values():
         for operation in path_item.values():
-            assert "401" in operation["responses"]
+            assert {"401", "429"} <= set(operation["responses"])
             if "requestBody" in operation:
                 assert {"400", "422"} <= set(operation["responses"])
-    assert set(paths["/api/v1/me"]["get"]["responses"]) == {"200", "401"}
+    assert set(paths["/api/v1/me"]["get"]["responses"]) == {"200", "401", "429"}
     put = paths["/api/v1/organisations/{slug}/orders/{external_id}"]["put"]
     assert put["responses"]["400"]["content"] == {
         "application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}

@@ -366,6 +366,14 @@ def _schemathesis_on_pytest_9_2(request):
     request.node._nodeid = request.node.nodeid
 
 
+@pytest.fixture(autouse=True)
+def _no_auth_failure_throttle(settings):
+    # The "ignored auth" probes send invalid credentials to every operation from one address, far
+    # past the per-minute failure limit; the throttle (429) has its own tests
+    # (tests/portal/test_audit_aggregation.py), here it would only hide the answers under test.
+    settings.GREENLOOP_API_AUTH_FAILURES_PER_MINUTE = 1_000_000
+
+
 @pytest.fixture
 def ignored_auth_once():
     """schemathesis' "ignored auth" check, probing each operation once per caller (as its own
