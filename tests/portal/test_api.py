@@ -133,7 +133,7 @@ def test_unknown_organisation_is_404_json(client, org_a):
     _, plaintext = _issue(org_a)
     response = client.get("/api/v1/organisations/nowhere", headers=_bearer(plaintext))
     assert response.status_code == 404
-    assert response.json() == {"code": "not_found", "message": "No such endpoint.", "field": None}
+    assert response.json() == {"code": "not_found", "message": "Not found.", "field": None}
 
 
 # --- rejected tokens
