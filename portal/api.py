@@ -8,7 +8,7 @@ with `caller.organisations()` so a token never reaches another organisation's da
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,7 +22,7 @@ from ninja import NinjaAPI, Router, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 
 from portal import audit, tenancy
 from portal.access import reachable_or_404
@@ -216,6 +216,16 @@ class Input(Schema):
     """Base of every request schema (body and query): each string in it, also inside lists and
     dicts, follows the text rule of `portal.text`, so a NUL or a lone surrogate is a 422 naming
     the field, never a database error. Loose string parameters use `portal.text.Text`."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _an_object(cls, value: Any) -> Any:
+        # django-ninja reads a schema's fields by attribute from whatever it is given, so a body
+        # of `5` or `"x"` would pass as "every field at its default"; a request schema is a JSON
+        # object or nothing.
+        if not isinstance(getattr(value, "_obj", value), Mapping):  # unwrap ninja's DjangoGetter
+            raise ValueError("Expected a JSON object.")
+        return value
 
     @field_validator("*", mode="after")
     @classmethod

@@ -825,6 +825,18 @@ def test_reactions_toggle(client, asker, outsider, public_topic):
     }
 
 
+@pytest.mark.parametrize("body", ["5.02e16", '"thanks"', '["upvote"]', "true"])
+def test_a_body_that_is_not_an_object_is_refused(client, outsider, public_topic, body):
+    # given a reader of a public post
+    post = public_topic.posts.get()
+    client.force_login(outsider)
+    # when the body is JSON but not an object (every field of the schema has a default)
+    response = client.post(reactions_url(post), body, content_type="application/json")
+    # then it is a 422 naming the body, not a reaction at the defaults
+    _error(response, 422, "validation_error", "payload")
+    assert Reaction.objects.count() == 0
+
+
 def test_reactions_on_private_posts_and_own_posts(client, asker, outsider, private_reply):
     client.force_login(outsider)
     _error(_post_json(client, reactions_url(private_reply), {"kind": "upvote"}), 404, "not_found")
