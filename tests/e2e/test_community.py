@@ -3,6 +3,7 @@ customer accepts the answer, a customer of another organisation finds it through
 customer of an organisation without access to a private space cannot see that it exists."""
 
 import pytest
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from playwright.sync_api import expect
 
 from community.models import Audience, Space, Tag, Topic
@@ -11,7 +12,7 @@ from portal.staff_roles import StaffRole
 from tests.community.conftest import settled
 from tests.conftest import _staff
 from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.test_journeys import sign_in, url
+from tests.e2e.test_journeys import sign_in, totp_code, url
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -38,6 +39,8 @@ def test_question_answered_accepted_and_found_by_another_customer(live_server, b
     asker = _customer("li.wei@huadong.example", huadong)
     finder = _customer("anna.schmidt@nordwind.example", nordwind)
     engineer = _staff("product@greenloop.example", StaffRole.PRODUCT, first_name="Erik")
+    engineer_secret = generate_totp_secret()  # staff power needs the second factor
+    TOTP.activate(engineer, engineer_secret)
 
     # when: the Huadong customer asks a question in the Q&A space
     sign_in(page, live_server, asker.email)
@@ -65,6 +68,8 @@ def test_question_answered_accepted_and_found_by_another_customer(live_server, b
     vendor.set_default_timeout(10_000)
     engineer_page = vendor.new_page()
     sign_in(engineer_page, live_server, engineer.email)
+    engineer_page.locator("input[name=code]").fill(totp_code(engineer_secret))
+    engineer_page.get_by_role("button", name="Sign In").click()
     engineer_page.goto(live_server.url + f"/community/t/{topic.pk}/")
     engineer_page.get_by_role("textbox", name="Your reply").fill(
         "E-42 is the DC insulation check. Firmware **4.1.3** raises the dawn threshold; "
