@@ -158,10 +158,10 @@ class BalanceOut(Schema):
     expiring_soon: int = Field(
         ..., description=f"Available points that expire within {ledger.EXPIRING_SOON_DAYS} days"
     )
-    expiring: list[ExpiringLotOut] | None = Field(
-        None,
+    expiring: list[ExpiringLotOut] = Field(
+        ...,
         description="The lots behind expiring_soon, first to expire first (points are spent "
-        "first in, first out). Omitted when the ledger cannot list lots.",
+        "first in, first out); empty when nothing expires soon.",
     )
     policy: PolicyOut | None = Field(
         ..., description="The points policy in force today; null when there is none"
@@ -213,12 +213,10 @@ def points_balance(request: HttpRequest, organisation: Text | None = None):
             "formula": ledger.FORMULA,
         },
     }
-    expiring_lots = getattr(ledger, "expiring_lots", None)
-    if expiring_lots is not None:
-        lots = []
-        if account is not None and balances.expiring_soon > 0:
-            lots = [_lot(lot) for lot in expiring_lots(account, ledger.EXPIRING_SOON_DAYS)]
-        data["expiring"] = sorted(lots, key=lambda lot: lot["expires_on"])
+    lots = []
+    if account is not None and balances.expiring_soon > 0:
+        lots = [_lot(lot) for lot in ledger.expiring_lots(account, ledger.EXPIRING_SOON_DAYS)]
+    data["expiring"] = sorted(lots, key=lambda lot: lot["expires_on"])
     return data
 
 

@@ -110,7 +110,7 @@ def test_balance_with_the_policy_and_its_expiring_lots(
         assert (account.organisation_id, within_days) == (org_a.pk, 90)
         return [(soon, 50), (later, 70)]
 
-    monkeypatch.setattr(ledger, "expiring_lots", lots, raising=False)
+    monkeypatch.setattr(ledger, "expiring_lots", lots)
     monkeypatch.setattr(
         ledger, "balances", lambda account, today: ledger.Balances(0, 700, 300, 120)
     )
@@ -140,8 +140,6 @@ def test_balance_with_the_policy_and_its_expiring_lots(
 
 
 def test_balance_lists_the_lots_the_ledger_tracks(client, org_a, token_a):
-    if not hasattr(ledger, "expiring_lots"):
-        pytest.skip("this ledger cannot list lots; the balance omits them")
     # given 120 points activated 6 days ago that expire a month after activation
     today = timezone.localdate()
     policy = make_policy(pending_days=14, expiry_months=1)
@@ -156,12 +154,10 @@ def test_balance_lists_the_lots_the_ledger_tracks(client, org_a, token_a):
     assert body["expiring"] == [{"expires_on": activation.expires_on.isoformat(), "points": 120}]
 
 
-def test_balance_from_the_ledger_without_lots_omits_them(
-    client, org_a, funded, token_a, monkeypatch
-):
-    # given a ledger that cannot list lots and no policy in force
-    monkeypatch.delattr(ledger, "expiring_lots", raising=False)
+def test_balance_without_expiring_points_lists_no_lots(client, org_a, funded, token_a):
+    # given an adjusted balance (no lot expires soon) and no policy in force
     response = client.get(BALANCE, headers=token_a)
+    # then the lots are an empty list, never left out
     assert response.status_code == 200, response.content
     assert response.json() == {
         "organisation": "acme",
@@ -169,6 +165,7 @@ def test_balance_from_the_ledger_without_lots_omits_them(
         "available": 1000,
         "held": 0,
         "expiring_soon": 0,
+        "expiring": [],
         "policy": None,
     }
 

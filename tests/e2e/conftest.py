@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.ci import in_ci
+
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make around
 # it are ordinary synchronous calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -24,7 +26,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
-IN_CI = os.environ.get("CI", "").lower() == "true"
+IN_CI = in_ci()
 
 
 @pytest.fixture(scope="session")
