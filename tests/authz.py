@@ -45,6 +45,11 @@ NESTED_PARAM_SAMPLES: dict[str, Callable[[Any], Any]] = {
 # parameters are all shared is walked for anonymous access only; the plugin's own tests check
 # that its page shows each person only what they may see.
 SHARED_PARAMS: set[str] = set()
+# For the walk's second mode (the caller's OWN organisation's URL, a FOREIGN object): route name
+# -> {parameter: (foreign organisation) -> an id of one of its objects}, for parameters whose
+# meaning depends on the route (a `pk` is a membership on one page, a token on another). Other
+# parameters come from NESTED_PARAM_SAMPLES, which already create foreign objects.
+ROUTE_PARAM_SAMPLES: dict[str, dict[str, Callable[[Any], Any]]] = {}
 # API path parameters -> value pointing at the foreign organisation's object.
 API_PARAM_SAMPLES: dict[str, Callable[[Any], Any]] = {
     "slug": lambda org: org.slug,
@@ -65,6 +70,35 @@ def _merge_plugin_samples() -> None:
         API_PARAM_SAMPLES.update(getattr(module, "API_PARAM_SAMPLES", {}))
         PUBLIC_ROUTE_NAMES.update(getattr(module, "PUBLIC_ROUTE_NAMES", set()))
         SHARED_PARAMS.update(getattr(module, "SHARED_PARAMS", set()))
+        ROUTE_PARAM_SAMPLES.update(getattr(module, "ROUTE_PARAM_SAMPLES", {}))
 
+
+def _foreign_membership(org):
+    from tests.factories import MembershipFactory
+
+    return MembershipFactory(organisation=org).pk
+
+
+def _foreign_invitation(org):
+    from tests.factories import InvitationFactory
+
+    return InvitationFactory(organisation=org).pk
+
+
+def _foreign_token(org):
+    from portal import actions
+
+    token, _ = actions.issue_api_token(org, "foreign", ["account:read"], by=None)
+    return token.pk
+
+
+ROUTE_PARAM_SAMPLES.update(
+    {
+        "portal:change_role": {"pk": _foreign_membership},
+        "portal:remove_member": {"pk": _foreign_membership},
+        "portal:revoke_invitation": {"pk": _foreign_invitation},
+        "portal:revoke_token": {"pk": _foreign_token},
+    }
+)
 
 _merge_plugin_samples()

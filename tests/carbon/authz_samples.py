@@ -16,9 +16,14 @@ def _foreign_order(org):
 
 
 def _foreign_declaration(org):
+    # With an evidence file, so that a download missing its organisation filter would succeed.
+    from django.core.files.base import ContentFile
+
     from tests.carbon.factories import GreenPowerDeclarationFactory
 
-    return GreenPowerDeclarationFactory(organisation=org).pk
+    declaration = GreenPowerDeclarationFactory(organisation=org)
+    declaration.evidence.save("walk-evidence.pdf", ContentFile(b"%PDF-1.4 walk"), save=True)
+    return declaration.pk
 
 
 def _foreign_import_job(org):
@@ -87,3 +92,13 @@ def _foreign_redemption(org):
 
 
 PUBLIC_ROUTE_NAMES: set[str] = set()
+# Catalogue services are the vendor's, the same for every organisation.
+SHARED_PARAMS: set[str] = {"service_slug"}
+
+
+# The walk's second mode: a redemption's page and cancel action under the caller's own
+# organisation, pointing at another organisation's redemption.
+ROUTE_PARAM_SAMPLES: dict = {
+    "carbon:redemption_detail": {"pk": lambda org: _foreign_redemption(org).pk},
+    "carbon:redemption_cancel": {"pk": lambda org: _foreign_redemption(org).pk},
+}

@@ -111,6 +111,87 @@ def test_member_of_another_organisation_gets_404(client, member_a, org_b, route,
     assert response.status_code == 404, f"{name}: {response.status_code}"
 
 
+# --- Second mode: the caller's OWN organisation's URL with ANOTHER organisation's object. The
+# organisation in the path is the caller's, so only the object lookup's organisation filter stands
+# between them and the foreign object: removing that filter must make this walk fail.
+
+OBJECT_ROUTES = [
+    r
+    for r in SCOPED_ROUTES
+    if "org_slug" in r[2] and not set(r[2]) - {"org_slug"} <= authz.SHARED_PARAMS
+]
+# Writes a refused request may still make: the audit trail records the refusal.
+REFUSAL_WRITES = ('INSERT INTO "portal_auditevent"', 'UPDATE "django_session"')
+
+
+def _foreign_object_url(name: str, params: list[str], own, foreign) -> str:
+    kwargs = {"org_slug": own.slug}
+    per_route = authz.ROUTE_PARAM_SAMPLES.get(name, {})
+    for param in params:
+        if param == "org_slug":
+            continue
+        sample = per_route.get(param) or authz.NESTED_PARAM_SAMPLES.get(param)
+        if sample is None or (param == "pk" and param not in per_route):
+            pytest.fail(
+                f"Route {name} has parameter {param!r} without a foreign-object sample; add one "
+                "to ROUTE_PARAM_SAMPLES in tests/authz.py or the plugin's authz_samples.py."
+            )
+        kwargs[param] = sample(foreign)
+    return reverse(name, kwargs=kwargs)
+
+
+def test_the_second_mode_covers_every_object_route():
+    names = {name for _, name, _ in OBJECT_ROUTES}
+    assert {
+        "portal:change_role",
+        "portal:revoke_token",
+        "carbon:order_detail",
+        "carbon:evidence",
+        "carbon:import_job",
+        "carbon:redemption_cancel",
+    } <= names
+
+
+@pytest.mark.parametrize(
+    ("route", "name", "params"), OBJECT_ROUTES, ids=[r[1] for r in OBJECT_ROUTES]
+)
+def test_own_url_with_a_foreign_object_is_404_and_changes_nothing(
+    client, admin_a, org_a, org_b, route, name, params, monkeypatch
+):
+    # given an admin of Acme (every role check passes) and, in Acme's URL, an object of Globex
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from portal import tenancy
+    from portal.middleware import TenantScopeMiddleware
+
+    # The database's row-level security would hide Globex's rows anyway (it has its own tests,
+    # tests/portal/test_row_level_security.py); it is lifted here so that this walk tests the
+    # application's own organisation filters, and fails when one is removed.
+    monkeypatch.setattr(
+        TenantScopeMiddleware, "_scope", staticmethod(lambda request: tenancy.all_organisations())
+    )
+
+    url = _foreign_object_url(name, params, org_a, org_b)
+    client.force_login(admin_a)
+    for method in ("get", "post"):
+        # when they open it, and post to it
+        with CaptureQueriesContext(connection) as queries:
+            response = getattr(client, method)(url)
+        # then it does not exist for them, whichever method (405 only where the route takes
+        # no such method), and nothing but the audit of the refusal was written
+        assert response.status_code in {404, 405}, f"{method.upper()} {url}: {response}"
+        writes = [
+            q["sql"][:120]
+            for q in queries.captured_queries
+            if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+            and not q["sql"].lstrip().startswith(REFUSAL_WRITES)
+        ]
+        assert writes == [], f"{method.upper()} {url} wrote {writes}"
+    statuses = {client.get(url).status_code, client.post(url).status_code}
+    assert 404 in statuses, f"{url}: never looked the object up ({statuses})"
+
+
 def _api_operations(client):
     schema = client.get("/api/v1/openapi.json").json()
     for path, methods in schema["paths"].items():
