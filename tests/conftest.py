@@ -34,6 +34,16 @@ def _redis_unreachable() -> str:
         return f"no Redis reachable at {REDIS_URL}"
 
 
+def pytest_generate_tests(metafunc):
+    # A race that happened to interleave harmlessly once may not the next time: tests marked
+    # `race` run once per repeat, each with fresh fixtures and database (the parameter only
+    # names the round in the test id).
+    repeats = settings.GREENLOOP_RACE_REPEATS
+    if repeats > 1 and metafunc.definition.get_closest_marker("race"):
+        metafunc.fixturenames.append("race_round")
+        metafunc.parametrize("race_round", range(1, repeats + 1), ids=lambda n: f"round{n}")
+
+
 def pytest_runtest_setup(item):
     missing = {
         "postgres": getattr(settings, "GREENLOOP_TEST_POSTGRES_REASON", ""),

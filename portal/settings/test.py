@@ -20,6 +20,9 @@ MEDIA_ROOT = VAR_DIR / "test-media"
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
 GREENLOOP_IS_DEMO = True
 ACCOUNT_RATE_LIMITS = {**ACCOUNT_RATE_LIMITS}
+# How many times each test marked `race` runs (tests/conftest.py): once per CI run keeps the
+# suite's time; a nightly run sets GREENLOOP_RACE_REPEATS=20 to catch a rare interleaving.
+GREENLOOP_RACE_REPEATS = int(os.environ.get("GREENLOOP_RACE_REPEATS", "1"))
 
 
 def _reachable(url: str, default_port: int) -> bool:

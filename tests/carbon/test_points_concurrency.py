@@ -22,7 +22,7 @@ from tests.carbon.test_points_ledger import delivered_order, make_policy
 from tests.concurrency import race
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.race, pytest.mark.django_db(transaction=True)]
 
 THREADS = 8
 
@@ -38,6 +38,7 @@ def test_eight_threads_with_repeated_keys_never_overdraw_nor_duplicate(account):
     # given 100 points, and 4 redemptions of 30 points each sent twice (8 threads)
     # when all 8 requests arrive at once
     results = race(lambda i: ledger.hold_points(account, 30, f"redeem-{i % 4}", i % 4), THREADS)
+    assert results.overlapped, results.intervals
     # then 3 redemptions are held once each, and the fourth is refused in both its requests
     entries = [r for r in results if isinstance(r, LedgerEntry)]
     refused = [i for i, r in enumerate(results) if isinstance(r, InsufficientPoints)]
@@ -67,6 +68,7 @@ def test_many_small_holds_from_eight_threads_stop_exactly_at_zero(account):
         return outcomes
 
     results = race(worker, THREADS)
+    assert results.overlapped, results.intervals
     # then exactly floor(100 / 7) = 14 holds succeed and 2 points stay available
     assert all(isinstance(r, list) for r in results), results
     assert sum(sum(r) for r in results) == 14
@@ -94,6 +96,7 @@ def test_a_reversal_racing_holds_never_overdraws_and_happens_once():
         return ledger.hold_points(account, 30, f"h{index}", index)
 
     results = race(worker, THREADS)
+    assert results.overlapped, results.intervals
     # then the order is reversed exactly once, in full (nothing had expired)
     reversals = results[:2]
     assert all(isinstance(r, list) and len(r) == 1 for r in reversals), results
@@ -113,6 +116,7 @@ def test_two_workers_settling_one_delivered_order_award_it_once():
     make_policy()
     order = delivered_order(OrganisationFactory(), 40)
     results = race(lambda i: tasks.settle_order_points(order.pk), 4)
+    assert results.overlapped, results.intervals
     # the order is read before the account lock is taken, so a late worker may still call
     # award_order; under the lock it finds the first award and writes nothing
     assert results.count("awarded") >= 1, results
@@ -130,6 +134,7 @@ def test_concurrent_reminder_runs_send_each_reminder_once(mailoutbox):
     ledger.award_order(delivered_order(organisation, 120))
     ledger.activate_due(dt.date(2025, 4, 1))
     results = race(lambda i: tasks.send_expiry_reminders("2026-02-20"), 4)
+    assert results.overlapped, results.intervals
     assert sorted(results) == [0, 0, 0, 1], results
     assert ExpiryReminder.objects.get().points == 120
     assert len(mailoutbox) == 1

@@ -538,6 +538,7 @@ def test_offers_say_what_is_eligible_and_what_is_left(
 THREADS = 8
 
 
+@pytest.mark.race
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_eight_organisations_racing_for_the_last_three_places_never_overbook():
@@ -553,6 +554,7 @@ def test_eight_organisations_racing_for_the_last_three_places_never_overbook():
         ),
         THREADS,
     )
+    assert results.overlapped, results.intervals
     # then exactly 3 are accepted and 5 refused for capacity
     accepted = [r for r in results if isinstance(r, tuple)]
     refused = [r for r in results if isinstance(r, actions.RedemptionError)]
@@ -564,6 +566,7 @@ def test_eight_organisations_racing_for_the_last_three_places_never_overbook():
     assert ledger.reconcile() == []
 
 
+@pytest.mark.race
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_eight_requests_racing_for_the_last_points_never_overdraw():
@@ -578,6 +581,7 @@ def test_eight_requests_racing_for_the_last_points_never_overdraw():
         ),
         THREADS,
     )
+    assert results.overlapped, results.intervals
     # then 3 redemptions hold 900 points, each repeat got its twin's redemption, and the
     # fourth key is refused in both its requests
     accepted = [r for r in results if isinstance(r, tuple)]

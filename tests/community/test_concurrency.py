@@ -13,7 +13,7 @@ from tests.community.conftest import settled
 from tests.concurrency import race
 from tests.factories import MembershipFactory, UserFactory
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.race, pytest.mark.django_db(transaction=True)]
 
 THREADS = 8
 
@@ -33,6 +33,7 @@ def test_simultaneous_replies_get_distinct_numbers(member_a, public_space, ask, 
     topic = ask(settled(member_a), public_space)
     # when eight people reply at the same moment
     results = race(lambda i: actions.reply(repliers[i], topic, body=f"Reply {i}"), THREADS)
+    assert results.overlapped, results.intervals
     # then every reply got its own number, with no gap, and the counter agrees
     assert not [r for r in results if isinstance(r, Exception)]
     numbers = sorted(Post.objects.filter(topic=topic).values_list("number", flat=True))
@@ -48,6 +49,7 @@ def test_a_new_member_cannot_beat_the_rate_limit_with_parallel_posts(
     topic = ask(member_a, public_space)
     # when they fire eight replies at once
     results = race(lambda i: actions.reply(member_a, topic, body=f"Again {i}"), THREADS)
+    assert results.overlapped, results.intervals
     # then exactly two more got through and the rest were told to wait
     accepted = [r for r in results if isinstance(r, Post)]
     refused = [r for r in results if isinstance(r, RateLimited)]

@@ -407,6 +407,7 @@ def test_only_moderators_suspend(member_a, engineer):
 THREADS = 6
 
 
+@pytest.mark.race
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_simultaneous_flags_hide_the_post_once_and_count_exactly(
@@ -425,6 +426,7 @@ def test_simultaneous_flags_hide_the_post_once_and_count_exactly(
     results = race(
         lambda i: moderation.flag_post(readers[i], post, reason=FlagReason.SPAM), THREADS
     )
+    assert results.overlapped, results.intervals
     # then every flag that got in is counted (late ones found the post already hidden) ...
     stored = [r for r in results if isinstance(r, Flag)]
     assert all(isinstance(r, Flag | NotVisible) for r in results)
