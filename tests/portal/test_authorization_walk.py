@@ -239,6 +239,37 @@ def test_api_token_of_another_organisation_gets_404(client, org_a, org_b):
     assert checked >= 1
 
 
+# Operations that create the object when their own organisation lacks it (an upsert by the
+# organisation's external id): Globex's external id names nothing of Globex's for Acme.
+UPSERTS = {("put", "/api/v1/organisations/{slug}/orders/{external_id}")}
+
+
+def test_api_own_slug_with_foreign_objects_gets_404(client, org_a, org_b, monkeypatch):
+    # given a token of Acme holding every scope, and row-level security lifted so that the API's
+    # own organisation filters are what is tested (the database layer has its own tests)
+    from portal import tenancy
+    from portal.middleware import TenantScopeMiddleware
+
+    monkeypatch.setattr(
+        TenantScopeMiddleware, "_scope", staticmethod(lambda request: tenancy.all_organisations())
+    )
+    monkeypatch.setattr(tenancy, "set_scope", lambda *args, **kwargs: None)
+    _, token = actions.issue_api_token(org_a, "walk", list(SCOPES), by=None)
+    checked = 0
+    for path, method in _api_operations(client):
+        if "{slug}" not in path or path.count("{") < 2 or (method, path) in UPSERTS:
+            continue
+        # when it names its own organisation and one of Globex's objects
+        url = _api_url(path.replace("{slug}", org_a.slug), org_b)
+        response = getattr(client, method)(
+            url, content_type="application/json", headers={"Authorization": f"Bearer {token}"}
+        )
+        # then the object does not exist for it
+        assert response.status_code == 404, f"{method.upper()} {url}: {response.status_code}"
+        checked += 1
+    assert checked >= 2
+
+
 def test_api_session_of_another_organisation_gets_404(client, member_a, org_b):
     client.force_login(member_a)
     for path, method in _api_operations(client):
