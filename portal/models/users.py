@@ -49,21 +49,18 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.get_full_name() or self.email
 
-    def has_perm(self, perm: str, obj=None) -> bool:
+    def _staff_power_locked(self) -> bool:
         # Django and Wagtail permissions (the admin, snippets, staff actions) are staff power
         # too: a vendor account without an enrolled second factor holds none of them.
         from portal.permissions import has_second_factor, is_staff_account
 
-        if is_staff_account(self) and not has_second_factor(self):
-            return False
-        return super().has_perm(perm, obj)
+        return is_staff_account(self) and not has_second_factor(self)
+
+    def has_perm(self, perm: str, obj=None) -> bool:
+        return not self._staff_power_locked() and super().has_perm(perm, obj)
 
     def has_module_perms(self, app_label: str) -> bool:
-        from portal.permissions import has_second_factor, is_staff_account
-
-        if is_staff_account(self) and not has_second_factor(self):
-            return False
-        return super().has_module_perms(app_label)
+        return not self._staff_power_locked() and super().has_module_perms(app_label)
 
     def get_full_name(self) -> str:
         # Every page that names a person (posts, redemptions, token lists) goes through here.
