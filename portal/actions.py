@@ -244,7 +244,7 @@ def remove_member(membership: Membership, *, by: User, request: HttpRequest | No
             "greenloop.account.member_removed",
             organisation,
             f"user/{user.pk}",
-            {"user_id": user.pk, "left": leaving},
+            {"user_id": user.pk, "left": leaving, "erased": False},
         )
     forget_cached_roles(user)
 

@@ -95,6 +95,41 @@ def _fresh_cache():
     clear_cache()
 
 
+@pytest.fixture(autouse=True)
+def _events_keep_their_contract(request):
+    """Every outbox row any test writes must match tests/event_contracts.py.
+
+    Checked on the row itself (post_save), whichever module published it; a violation is raised
+    where the event is written and also failed at teardown, in case a caller swallowed it. Tests of
+    the event bus itself publish made-up types and are marked `synthetic_events`."""
+    if request.node.get_closest_marker("synthetic_events"):
+        yield
+        return
+    from django.db.models.signals import post_save
+
+    from portal.models import OutboxEvent
+    from tests.event_contracts import contract_violation
+
+    violations: list[str] = []
+    # A test of the check itself clears this after asserting the refusal.
+    request.node.event_contract_violations = violations
+
+    def check(sender, instance, created, **kwargs):
+        if created:
+            problem = contract_violation(instance.type, instance.subject, instance.data)
+            if problem:
+                violations.append(problem)
+                raise AssertionError(f"Event contract: {problem}")
+
+    post_save.connect(check, sender=OutboxEvent, weak=False, dispatch_uid="event-contract")
+    try:
+        yield
+    finally:
+        post_save.disconnect(sender=OutboxEvent, dispatch_uid="event-contract")
+    if violations:
+        pytest.fail("Event contract: " + "; ".join(violations), pytrace=False)
+
+
 # The user the suite signs in as (TEST_DATABASE_URL), noted before any test changes settings.
 _SUPERUSER: list[str | None] = [None]
 

@@ -19,7 +19,12 @@ from portal import audit
 from portal.models import AuditEvent, OutboxEvent
 from tests.carbon.factories import fund
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+# The history fixture writes outbox rows of made-up types to test the append-only triggers.
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.synthetic_events,
+]
 
 APP = "greenloop_app"
 OWNER = "greenloop_owner"

@@ -15,6 +15,9 @@ from portal.events import EventError, publish
 from portal.models import Membership, OutboxEvent, Role
 from tests.factories import UserFactory
 
+# These tests exercise the bus with made-up types and payloads, not the product's events.
+pytestmark = pytest.mark.synthetic_events
+
 
 class Boom(Exception):
     pass

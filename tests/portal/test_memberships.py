@@ -140,7 +140,7 @@ def test_admin_removes_a_member(
     assert event.details == {"user": "member@acme.example"}
     outbox = OutboxEvent.objects.get()
     assert outbox.type == "greenloop.account.member_removed"
-    assert outbox.data == {"user_id": member_a.pk, "left": False}
+    assert outbox.data == {"user_id": member_a.pk, "left": False, "erased": False}
     assert [e.type for e in received_events] == ["greenloop.account.member_removed"]
 
 
@@ -151,7 +151,7 @@ def test_member_leaves(org_a, admin_a, member_a):
     assert Membership.objects.filter(organisation=org_a).count() == 1
     event = AuditEvent.objects.get(action="membership.left")
     assert event.actor == member_a
-    assert OutboxEvent.objects.get().data == {"user_id": member_a.pk, "left": True}
+    assert OutboxEvent.objects.get().data == {"user_id": member_a.pk, "left": True, "erased": False}
 
 
 def test_member_cannot_remove_a_colleague(org_a, admin_a, member_a, viewer_a):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import re
+from pathlib import Path
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -137,3 +139,69 @@ def test_seed_demo_refuses_outside_the_demo(settings, db):
 def test_demo_definition_matches_the_brief():
     assert len(ORGS) == 2
     assert any(any("\u4e00" <= ch <= "\u9fff" for ch in org.name) for org in ORGS)
+
+
+def _readme_logins() -> list[tuple[str, str]]:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Demo logins", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"^\| `([^`]+)` \| (.+?) \|$", section, flags=re.M)
+
+
+def test_the_readme_lists_the_demo_logins_as_seeded(db):
+    # given the README a newcomer reads (its table written out here, so the demo, the README and
+    # this contract change together)
+    logins = _readme_logins()
+    assert logins == [
+        (
+            "li.wei@huadong.example",
+            "admin of 华东光伏科技有限公司 (Chinese PV plant operator; prefers 简体中文)",
+        ),
+        ("zhang.min@huadong.example", "member of 华东光伏科技有限公司"),
+        ("chen.jing@huadong.example", "viewer of 华东光伏科技有限公司"),
+        ("anna.schmidt@nordwind.example", "admin of Nordwind Energietechnik GmbH (Germany)"),
+        ("jonas.weber@nordwind.example", "member of Nordwind Energietechnik GmbH"),
+        ("lena.fischer@nordwind.example", "viewer of Nordwind Energietechnik GmbH"),
+        (
+            "consultant@energyaudit.example",
+            "member of both organisations (try the organisation switcher)",
+        ),
+        ("sustainability@greenloop.example", "vendor staff: Sustainability"),
+        ("product@greenloop.example", "vendor staff: Product"),
+        ("moderator@greenloop.example", "vendor staff: Moderator"),
+        ("success@greenloop.example", "vendor staff: Customer success"),
+        ("integration@greenloop.example", "vendor staff: Integration admin"),
+        ("admin@greenloop.example", "vendor superuser"),
+    ]
+    assert "Every demo account's password is **`greenloop-demo`**." in Path(
+        Path(__file__).resolve().parents[2] / "README.md"
+    ).read_text(encoding="utf-8")
+    # when the demo is seeded
+    _seed()
+    # then exactly those people exist, each as the README says, with the published password
+    assert sorted(User.objects.values_list("email", flat=True)) == sorted(e for e, _ in logins)
+    for email, who in logins:
+        user = User.objects.get(email=email)
+        assert user.check_password("greenloop-demo"), email
+        if "prefers 简体中文" in who:
+            assert user.preferred_language == "zh-hans", email
+        memberships = sorted(user.memberships.values_list("role", "organisation__name"))
+        groups = list(user.groups.values_list("name", flat=True))
+        if who.startswith("vendor staff: "):
+            assert (user.is_staff, user.is_superuser, groups, memberships) == (
+                True,
+                False,
+                [who.removeprefix("vendor staff: ")],
+                [],
+            ), email
+        elif who == "vendor superuser":
+            assert (user.is_staff, user.is_superuser, memberships) == (True, True, []), email
+        elif who.startswith("member of both organisations"):
+            assert memberships == [
+                ("member", "Nordwind Energietechnik GmbH"),
+                ("member", "华东光伏科技有限公司"),
+            ]
+        else:
+            role, organisation = re.match(r"(\w+) of ([^(]+?)(?: \(|$)", who).groups()
+            assert (user.is_staff, memberships) == (False, [(role, organisation)]), email
+    # and the README's API example names an organisation that exists
+    assert Organisation.objects.filter(slug="nordwind").exists()
