@@ -3,6 +3,8 @@
 # PostgreSQL (127.0.0.1:5432, user postgres) and Redis (127.0.0.1:6379) are used when reachable;
 # without them the tests that need them are skipped with the reason (and fail under CI=true).
 # Extra arguments go to pytest, e.g. scripts/test.sh tests/portal -k invitation
+# scripts/test.sh --deep: only the property and race tests, searching harder (random seeds, at
+# least 500 examples per property, longer ledger histories, races repeated; tests/properties.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh --dev
@@ -10,5 +12,10 @@ if [ ! -x /usr/bin/chromium ]; then
   # Browser tests drive Debian's Chromium; no browser is downloaded from elsewhere.
   source scripts/lib.sh
   apt_install chromium fonts-noto-cjk >/dev/null || echo "Chromium could not be installed; browser tests will be skipped." >&2
+fi
+if [ "${1:-}" = "--deep" ]; then
+  shift
+  export GREENLOOP_DEEP=1 GREENLOOP_RACE_REPEATS="${GREENLOOP_RACE_REPEATS:-20}"
+  set -- -m "hypothesis or race" "$@"
 fi
 exec .venv/bin/python -m pytest "$@"

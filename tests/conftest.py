@@ -14,11 +14,14 @@ from django.db.backends.signals import connection_created
 from portal.models import Role
 from tests.ci import in_ci
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
+from tests.properties import load_profile
 
 # In CI every skip or xfail outside tests/ci.py ALLOWED_CI_SKIPS fails the run.
 pytest_plugins = ["tests.ci_plugin"]
 
 IN_CI = in_ci()
+# Before any test module is imported, so every @settings inherits the profile.
+HYPOTHESIS_PROFILE = load_profile()
 
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

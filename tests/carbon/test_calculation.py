@@ -33,6 +33,7 @@ from tests.carbon.factories import (
     published_dataset,
 )
 from tests.factories import SiteFactory
+from tests.properties import examples
 
 # --- DESNZ 2025 values, as published (fixtures/desnz-2025-freight.csv cites each row)
 # Freighting goods > Vans > Average (up to 3.5 tonnes) > Diesel > tonne.km (27_303_3102_14_1)
@@ -480,14 +481,14 @@ WRONG_FOR_MASS = ["km", "mi", "kWh", "MWh", "l", "kgCO2e", "tCO2e", "tkm", "s"]
 amounts = st.decimals(min_value=0, max_value=10**6, places=3, allow_nan=False)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60))
 @given(value=amounts, unit=st.sampled_from(sorted(MASS_UNITS)))
 def test_masses_in_metric_units_convert_exactly(value, unit):
     parsed = parse_quantity(f"{value} {unit}", field="mass", kind="mass", to="tonne")
     assert parsed == value * MASS_UNITS[unit]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60))
 @given(value=amounts, unit=st.sampled_from(["lb", "kg", "t", "g"]))
 def test_masses_round_trip_through_tonnes(value, unit):
     tonnes = parse_quantity(f"{value} {unit}", field="mass", kind="mass", to="tonne")
@@ -495,7 +496,7 @@ def test_masses_round_trip_through_tonnes(value, unit):
     assert abs(back - value) <= value * Decimal("1e-12")
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60))
 @given(
     value=amounts,
     unit=st.sampled_from(WRONG_FOR_MASS),
@@ -508,7 +509,7 @@ def test_a_wrong_dimension_is_always_refused_naming_the_field(value, unit, field
     assert "is not a mass" in error.value.message
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60))
 @given(
     value=st.decimals(min_value=Decimal("0.001"), max_value=10**6, places=3, allow_nan=False),
     kind_unit=st.sampled_from([("mass", "t"), ("distance", "km"), ("distance", "mi")]),
@@ -547,7 +548,7 @@ def _run(mass, distance, ttw, wtt):
     )
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=examples(80))
 @given(
     legs=st.lists(st.tuples(masses, distances, intensities, intensities), min_size=1, max_size=8)
 )
@@ -559,7 +560,7 @@ def test_doubling_the_mass_doubles_the_emissions_exactly(legs):
     assert list(double.wtt) == [2 * v for v in single.wtt]
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=examples(80))
 @given(
     legs=st.lists(st.tuples(masses, distances, intensities, intensities), min_size=1, max_size=8)
 )

@@ -18,6 +18,7 @@ from carbon.models import DatasetStatus, EmissionFactor, FactorDataset, Immutabl
 from portal.models import AuditEvent, OutboxEvent
 from portal.staff_roles import StaffRole, ensure_staff_groups
 from tests.factories import UserFactory
+from tests.properties import examples
 
 pytestmark = pytest.mark.django_db
 
@@ -181,7 +182,7 @@ def test_a_bad_reference_file_stores_no_dataset(tmp_path):
     assert FactorDataset.objects.count() == 0
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50))
 @given(
     st.decimals(min_value=0, max_value=Decimal("9999999999"), places=5, allow_nan=False),
 )
@@ -190,7 +191,7 @@ def test_any_published_decimal_is_read_exactly(value):
     assert parsed.rows[0].value == value
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30))
 @given(st.text(min_size=1, max_size=12).filter(lambda t: "," not in t and "\n" not in t))
 def test_unknown_units_are_row_errors_never_crashes(unit):
     content = csv_bytes(GOOD_ROW.replace("kgCO2e/(tonne*km)", unit.strip() or "?"))

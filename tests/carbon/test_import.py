@@ -22,6 +22,7 @@ from carbon.units import QuantityError, parse_quantity
 from portal.models import OutboxEvent
 from tests.carbon.factories import ProductFactory, published_dataset
 from tests.factories import SiteFactory
+from tests.properties import examples
 
 pytestmark = pytest.mark.django_db
 
@@ -297,9 +298,7 @@ def _invalid(column: str, value: str) -> bool:
     column=st.sampled_from(["distance", "mass", "category", "order_date", "sku"]),
     garbage=st.text(min_size=1, max_size=20),
 )
-@hsettings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@hsettings(max_examples=examples(40), suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_garbage_in_one_row_never_stores_anything(setup, row, column, garbage):
     org, member = setup
     assume("\r" not in garbage and "\n" not in garbage)

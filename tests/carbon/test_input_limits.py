@@ -21,6 +21,7 @@ from carbon.models import ImportStatus, Leg, Order, OrderLine, Shipment
 from carbon.units import QuantityError, parse_quantity
 from tests.api_client import api_error, token_headers
 from tests.carbon.factories import ProductFactory, grid_dataset, published_dataset
+from tests.properties import examples
 
 pytestmark = pytest.mark.django_db
 
@@ -230,7 +231,7 @@ def test_the_api_and_the_import_refuse_a_bad_leg_with_the_same_reason(
 KINDS = [("mass", "tonne"), ("distance", "km"), ("volume", "litre"), ("energy", "kWh")]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300))
 @given(text=st.text(max_size=40), kind=st.sampled_from(KINDS))
 def test_any_text_is_a_finite_bounded_quantity_or_a_quantity_error(text, kind):
     try:
@@ -241,7 +242,7 @@ def test_any_text_is_a_finite_bounded_quantity_or_a_quantity_error(text, kind):
     assert 0 <= value < Decimal("1e15")
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200))
 @given(
     mantissa=st.decimals(allow_nan=True, allow_infinity=True),
     exponent=st.integers(min_value=-500, max_value=500),
@@ -257,7 +258,7 @@ def test_numbers_of_any_size_are_parsed_or_refused_never_crash(mantissa, exponen
     assert value < Decimal("1e15")
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50))
 @given(value=st.decimals(min_value=0, max_value=10**6, places=3, allow_nan=False))
 def test_full_width_digits_read_like_ascii_digits(value):
     full_width = str(value).translate(str.maketrans("0123456789.", "０１２３４５６７８９．"))

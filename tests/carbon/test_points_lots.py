@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from carbon.lots import Movement, replay
+from tests.properties import examples
 
 MAR = dt.date(2026, 3, 15)
 MAY = dt.date(2026, 5, 15)
@@ -119,7 +120,7 @@ HISTORIES = st.lists(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300))
 @given(HISTORIES)
 def test_random_histories_keep_the_balance_identities(steps):
     lots = replay([])

@@ -25,6 +25,8 @@ from carbon.models import EntryKind, LedgerEntry, OrderStatus, PointsAccount, Re
 from tests.carbon.factories import ServiceFactory
 from tests.carbon.test_points_ledger import delivered_order, make_policy
 from tests.factories import OrganisationFactory, UserFactory
+from tests.properties import histories
+from tests.properties import steps as history_steps
 
 
 class PointsLedgerMachine(RuleBasedStateMachine):
@@ -284,6 +286,8 @@ class PointsLedgerMachine(RuleBasedStateMachine):
                 assert -entry.available_delta + lot.expired == entry.award.points
 
 
+# Marked like the @given tests (Hypothesis marks those itself) so `scripts/test.sh --deep` runs it.
+@pytest.mark.hypothesis
 @pytest.mark.django_db
 def test_random_ledger_histories_keep_the_invariants():
     PointsLedgerMachine.policy = make_policy(pending_days=14, expiry_months=3)
@@ -291,7 +295,7 @@ def test_random_ledger_histories_keep_the_invariants():
     PointsLedgerMachine.fulfiller = UserFactory(is_staff=True, is_superuser=True)
     run_state_machine_as_test(
         PointsLedgerMachine,
-        settings=settings(max_examples=16, stateful_step_count=40, deadline=None),
+        settings=settings(max_examples=histories(16), stateful_step_count=history_steps(40)),
     )
     assert ledger.reconcile() == []
     assert PointsAccount.objects.count() >= 1

@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 
 import pytest
 from django.urls import reverse
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from community import actions
@@ -87,7 +87,6 @@ URL_PIECES = st.sampled_from(
 
 
 # The first example loads the URL patterns, which takes longer than hypothesis' deadline.
-@settings(deadline=None)
 @given(st.lists(URL_PIECES, max_size=8).map("".join))
 def test_only_the_canonical_attachment_path_passes(url):
     # given any URL assembled from the pieces escapes are made of
@@ -97,7 +96,6 @@ def test_only_the_canonical_attachment_path_passes(url):
     assert accepted == bool(CANONICAL.fullmatch(url)), url
 
 
-@settings(deadline=None)
 @given(st.text(max_size=40).map(lambda tail: f"/community/attachments/{tail}"))
 def test_any_text_after_the_prefix_passes_only_as_the_canonical_path(url):
     # given the attachment prefix followed by any text / then only an attachment's path passes

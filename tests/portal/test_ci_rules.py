@@ -98,3 +98,18 @@ def test_outside_ci_a_skip_stays_a_skip(tmp_path):
     result = _run_probe(tmp_path, "")
     assert result.returncode == 0, result.stdout
     assert "1 passed, 1 skipped, 1 xfailed" in result.stdout
+
+
+def test_property_profiles_fast_is_reproducible_and_deep_searches_harder(monkeypatch):
+    from hypothesis import settings
+
+    from tests import properties
+
+    fast, deep = settings.get_profile("fast"), settings.get_profile("deep")
+    assert (fast.derandomize, fast.deadline) == (True, None)
+    assert (deep.derandomize, deep.deadline, deep.max_examples) == (False, None, 500)
+    monkeypatch.setattr(properties, "DEEP", False)
+    assert (properties.examples(60), properties.steps(40), properties.histories(16)) == (60, 40, 16)
+    monkeypatch.setattr(properties, "DEEP", True)
+    assert (properties.examples(60), properties.examples(800)) == (500, 800)
+    assert (properties.steps(40), properties.histories(16)) == (200, 64)
