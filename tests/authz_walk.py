@@ -141,6 +141,26 @@ def own_url_failures(user, own, foreign, routes: list[authz.Route]) -> list[str]
     return failures
 
 
+def foreign_org_failures(user, foreign, routes: list[authz.Route]) -> list[str]:
+    """The first mode: `user` (a member of another organisation) opens each route of `foreign`
+    (its slug, its objects) by GET, and by POST where GET answers 405: 404 every time."""
+    client = Client(raise_request_exception=False)
+    client.force_login(user)
+    failures: list[str] = []
+    for route in routes:
+        try:
+            url = authz.fill_route(route, foreign, strict=True)
+        except authz.NoSample as missing:
+            failures.append(str(missing))
+            continue
+        response = client.get(url)
+        if response.status_code == 405:
+            response = client.post(url)
+        if response.status_code != 404:
+            failures.append(f"{route.name} {url}: {response.status_code}, expected 404")
+    return failures
+
+
 def personal_failures(user, own, other, routes: list[authz.Route]) -> list[str]:
     """`user` (a plain member of `own`) opens each route naming `other`'s object (a person of the
     same organisation) where ownership is personal; the documented answer is 403."""
@@ -271,6 +291,30 @@ def api_own_failures(token: str, own, foreign, only: set[tuple[str, str]] | None
             failures.append(f"{where} changed {foreign.slug}'s orders")
     if checked == 0:
         failures.append("no API operation names an object")
+    return failures
+
+
+def api_foreign_failures(token: str, foreign, only: set[tuple[str, str]] | None = None) -> list:
+    """The first mode for the API: a token of another organisation, holding every scope, calls
+    every operation that names `foreign` or its objects: 404 every time."""
+    client = Client(raise_request_exception=False)
+    headers = {"Authorization": f"Bearer {token}"}
+    failures: list[str] = []
+    checked = 0
+    for path, method, _ in api_operations(client):
+        if "{" not in path or (only is not None and (method, path) not in only):
+            continue
+        checked += 1
+        try:
+            url = _api_url(path, foreign, foreign)
+        except authz.NoSample as missing:
+            failures.append(str(missing))
+            continue
+        response = getattr(client, method)(url, content_type="application/json", headers=headers)
+        if response.status_code != 404:
+            failures.append(f"{method.upper()} {url}: {response.status_code}, expected 404")
+    if checked == 0:
+        failures.append("no API operation names an organisation or an object")
     return failures
 
 

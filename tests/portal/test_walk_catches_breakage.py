@@ -45,13 +45,23 @@ class Loader:
     breaks: Callable[[pytest.MonkeyPatch, dict], None]
     routes: tuple[str, ...] = ()  # page routes it serves (second mode)
     operations: tuple[tuple[str, str], ...] = field(default=())  # API (method, path)
+    # Organisation loaders: routes and operations walked in the first mode (another
+    # organisation's slug), since under the caller's own slug the organisation is theirs.
+    foreign_routes: tuple[str, ...] = ()
+    foreign_operations: tuple[tuple[str, str], ...] = field(default=())
+    # Personal ownership rules: walked as a plain member on another member's objects.
+    personal: bool = False
 
 
-def _reachable_from(caller: str) -> Callable[[pytest.MonkeyPatch, dict], None]:
+def _reachable_from(
+    caller: str, frame: str | None = None
+) -> Callable[[pytest.MonkeyPatch, dict], None]:
     """Remove the filter from `module.function`'s call of portal.access.reachable_or_404: that
     one call looks the object up among all organisations' rows; other callers in the same module
-    keep theirs, so each loader is broken alone."""
+    keep theirs, so each loader is broken alone. `frame`: the calling function's code name when
+    it differs (a decorator's inner `wrapper`)."""
     module_name, function = caller.rsplit(".", 1)
+    function = frame or function
 
     def breaks(monkeypatch: pytest.MonkeyPatch, hits: dict) -> None:
         module = import_module(module_name)
@@ -148,6 +158,21 @@ LOADERS = [
     Loader("carbon.api_points._load_redemption",
            _reachable_from("carbon.api_points._load_redemption"),
            operations=(REDEMPTION, CANCEL)),
+    # Organisation loaders: the slug in the path among the caller's organisations
+    Loader("portal.views.organisation_view",
+           _reachable_from("portal.views.organisation_view", frame="wrapper"),
+           foreign_routes=("portal:org_dashboard", "portal:members", "carbon:orders")),
+    Loader("portal.api.organisation_detail", _reachable_from("portal.api.organisation_detail"),
+           foreign_operations=(("get", "/api/v1/organisations/{slug}"),)),
+    Loader("carbon.api_common.organisation_named",
+           _reachable_from("carbon.api_common.organisation_named"),
+           foreign_operations=(IMPORT_JOB, ORDER_BY_EXTERNAL_ID)),
+    # Personal ownership within the organisation (not organisation filters, but the same walk)
+    Loader("community.views_topic._edit_refusal",
+           _replaced("community.views_topic._edit_refusal", lambda user, post: None),
+           personal=True),
+    Loader("community.actions.can_accept",
+           _replaced("community.actions.can_accept", lambda user, topic: True), personal=True),
 ]  # fmt: skip
 
 
@@ -160,7 +185,7 @@ def test_every_object_route_and_operation_has_a_loader_case():
         if "org_slug" in r.params and set(r.params) - {"org_slug"} - authz.SHARED_PARAMS
     }
     covered = {route for loader in LOADERS for route in loader.routes}
-    assert covered <= routes
+    assert covered | {r for loader in LOADERS for r in loader.foreign_routes} <= routes
     assert object_routes <= covered, f"no breakage case for {sorted(object_routes - covered)}"
     operations = {op for loader in LOADERS for op in loader.operations}
     assert {ORDER, FOOTPRINT, ORDER_BY_EXTERNAL_ID, UPSERT, IMPORT_JOB, CANCEL} <= operations
@@ -168,7 +193,7 @@ def test_every_object_route_and_operation_has_a_loader_case():
 
 @pytest.mark.parametrize("loader", LOADERS, ids=[loader.name for loader in LOADERS])
 def test_the_walk_fails_when_a_loader_drops_its_organisation_filter(
-    loader, admin_a, org_a, org_b, monkeypatch
+    loader, admin_a, member_a, org_a, org_b, monkeypatch
 ):
     # given one loader without its organisation filter
     hits: dict = {}
@@ -184,6 +209,17 @@ def test_the_walk_fails_when_a_loader_drops_its_organisation_filter(
             failures += authz_walk.api_own_failures(
                 token, org_a, org_b, only=set(loader.operations)
             )
+        if loader.foreign_routes:
+            routes = [r for r in authz.routes() if r.name in loader.foreign_routes]
+            failures += authz_walk.foreign_org_failures(member_a, org_b, routes)
+        if loader.foreign_operations:
+            _, token = actions.issue_api_token(org_a, "walk", list(SCOPES), by=None)
+            failures += authz_walk.api_foreign_failures(
+                token, org_b, only=set(loader.foreign_operations)
+            )
+        if loader.personal:
+            failures += authz_walk.personal_failures(member_a, org_a, admin_a, authz.routes())
+            failures += authz_walk.api_personal_failures(member_a, org_a, admin_a)
     # then the broken loader was used, and the walk reports the leak
     assert hits.get(loader.name), f"{loader.name} was never called: the case breaks nothing"
     assert failures, f"the walk did not notice {loader.name} without its organisation filter"
