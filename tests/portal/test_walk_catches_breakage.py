@@ -191,35 +191,56 @@ def test_every_object_route_and_operation_has_a_loader_case():
     assert {ORDER, FOOTPRINT, ORDER_BY_EXTERNAL_ID, UPSERT, IMPORT_JOB, CANCEL} <= operations
 
 
+def _walk(loader: Loader, admin, member, own, foreign) -> list[str]:
+    """The walk's checks (tests/authz_walk.py) for what `loader` serves; the failures found."""
+    failures: list[str] = []
+    with authz_walk.rls_lifted():
+        if loader.routes:
+            routes = [r for r in authz.routes() if r.name in loader.routes]
+            failures += authz_walk.own_url_failures(admin, own, foreign, routes)
+        if loader.operations:
+            _, token = actions.issue_api_token(own, "walk", list(SCOPES), by=None)
+            failures += authz_walk.api_own_failures(
+                token, own, foreign, only=set(loader.operations)
+            )
+        if loader.foreign_routes:
+            routes = [r for r in authz.routes() if r.name in loader.foreign_routes]
+            failures += authz_walk.foreign_org_failures(member, foreign, routes)
+        if loader.foreign_operations:
+            _, token = actions.issue_api_token(own, "walk", list(SCOPES), by=None)
+            failures += authz_walk.api_foreign_failures(
+                token, foreign, only=set(loader.foreign_operations)
+            )
+        if loader.personal:
+            failures += authz_walk.personal_failures(member, own, admin, authz.routes())
+            failures += authz_walk.api_personal_failures(member, own, admin)
+    return failures
+
+
+def test_with_nothing_broken_the_same_walk_finds_nothing(admin_a, member_a, org_a, org_b):
+    # given every case's routes and operations, and no loader broken / when the walk checks them
+    everything = Loader(
+        "nothing broken",
+        breaks=lambda monkeypatch, hits: None,
+        routes=tuple(r for loader in LOADERS for r in loader.routes),
+        operations=tuple(op for loader in LOADERS for op in loader.operations),
+        foreign_routes=tuple(r for loader in LOADERS for r in loader.foreign_routes),
+        foreign_operations=tuple(op for loader in LOADERS for op in loader.foreign_operations),
+        personal=True,
+    )
+    # then it finds nothing: each failure below is the broken loader's doing
+    assert _walk(everything, admin_a, member_a, org_a, org_b) == []
+
+
 @pytest.mark.parametrize("loader", LOADERS, ids=[loader.name for loader in LOADERS])
 def test_the_walk_fails_when_a_loader_drops_its_organisation_filter(
     loader, admin_a, member_a, org_a, org_b, monkeypatch
 ):
-    # given one loader without its organisation filter
+    # given one loader without its organisation filter (or ownership rule)
     hits: dict = {}
     loader.breaks(monkeypatch, hits)
-    failures = []
     # when the walk checks the routes and operations it serves
-    with authz_walk.rls_lifted():
-        if loader.routes:
-            routes = [r for r in authz.routes() if r.name in loader.routes]
-            failures += authz_walk.own_url_failures(admin_a, org_a, org_b, routes)
-        if loader.operations:
-            _, token = actions.issue_api_token(org_a, "walk", list(SCOPES), by=None)
-            failures += authz_walk.api_own_failures(
-                token, org_a, org_b, only=set(loader.operations)
-            )
-        if loader.foreign_routes:
-            routes = [r for r in authz.routes() if r.name in loader.foreign_routes]
-            failures += authz_walk.foreign_org_failures(member_a, org_b, routes)
-        if loader.foreign_operations:
-            _, token = actions.issue_api_token(org_a, "walk", list(SCOPES), by=None)
-            failures += authz_walk.api_foreign_failures(
-                token, org_b, only=set(loader.foreign_operations)
-            )
-        if loader.personal:
-            failures += authz_walk.personal_failures(member_a, org_a, admin_a, authz.routes())
-            failures += authz_walk.api_personal_failures(member_a, org_a, admin_a)
+    failures = _walk(loader, admin_a, member_a, org_a, org_b)
     # then the broken loader was used, and the walk reports the leak
     assert hits.get(loader.name), f"{loader.name} was never called: the case breaks nothing"
     assert failures, f"the walk did not notice {loader.name} without its organisation filter"
