@@ -1,5 +1,9 @@
-"""Walk every route and API endpoint: anonymous callers are sent to sign-in (or get 401), and a
-member of another organisation gets 404 for anything that belongs to an organisation."""
+"""Walk every route and API endpoint: anonymous callers are sent to sign-in (or get 401), a member
+of another organisation gets 404 for anything that belongs to an organisation, and (second mode)
+the caller's own organisation's URL with another organisation's object, or another person's where
+ownership is personal, is refused and changes nothing. The checks are plain functions in
+tests/authz_walk.py; tests/portal/test_walk_catches_breakage.py proves they catch a removed
+organisation filter."""
 
 from __future__ import annotations
 
