@@ -56,6 +56,7 @@ from portal.access import reachable_or_404
 from portal.api import ApiError, Caller, ErrorOut, Input, api, caller, requires
 from portal.api_contract import MAX_PAGE
 from portal.api_scopes import register_scope
+from portal.models import Organisation
 from portal.text import Text
 
 READ = "carbon:read"
@@ -862,14 +863,15 @@ def upsert_order(
 def get_order_by_external_id(request: HttpRequest, slug: Text, external_id: Text):
     c = caller(request)
     c.require_scope(READ)
-    order = (
-        _detail_queryset(c)
-        .filter(organisation=organisation_named(c, slug), external_id=external_id)
-        .first()
-    )
+    return _order_detail(_order_by_external_id(c, organisation_named(c, slug), external_id))
+
+
+def _order_by_external_id(c: Caller, organisation: Organisation, external_id: str) -> Order:
+    """`organisation`'s order `external_id` among the caller's (404 otherwise)."""
+    order = _detail_queryset(c).filter(organisation=organisation, external_id=external_id).first()
     if order is None:
         raise Http404
-    return _order_detail(order)
+    return order
 
 
 # --- CSV import
@@ -994,11 +996,17 @@ def get_order_import(request: HttpRequest, slug: Text, job_id: int):
     c.require_scope(READ)
     organisation = organisation_named(c, slug)
     require_perm(c, PERM_IMPORT, organisation, "Only members and admins see order imports.")
+    job = _import_job(organisation, job_id)
+    job.organisation = organisation
+    return _job_out(job)
+
+
+def _import_job(organisation: Organisation, job_id: int) -> ImportJob:
+    """`organisation`'s import job `job_id` (404 otherwise)."""
     job = ImportJob.objects.filter(organisation=organisation, pk=job_id).first()
     if job is None:
         raise Http404
-    job.organisation = organisation
-    return _job_out(job)
+    return job
 
 
 api.add_router("/", router)

@@ -405,6 +405,16 @@ def event_data(order: Order, *, created: bool, by=None) -> dict[str, Any]:
     }
 
 
+def _locked_order(organisation: Organisation, external_id: str) -> Order | None:
+    """`organisation`'s order `external_id`, locked for the rest of the transaction, or None."""
+    return (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("delivery_site")
+        .filter(organisation=organisation, external_id=external_id)
+        .first()
+    )
+
+
 def upsert_order(organisation: Organisation, data: OrderData, *, by=None) -> tuple[Order, bool]:
     """Create or replace the order `data.external_id` of `organisation`; returns (order, created).
 
@@ -421,12 +431,7 @@ def upsert_order(organisation: Organisation, data: OrderData, *, by=None) -> tup
     from carbon import calculation  # H-calc's module; imported late to keep import order simple
 
     with transaction.atomic():
-        order = (
-            Order.objects.select_for_update(of=("self",))
-            .select_related("delivery_site")
-            .filter(organisation=organisation, external_id=data.external_id)
-            .first()
-        )
+        order = _locked_order(organisation, data.external_id)
         created = order is None
         if not created and stored_canonical([order])[order.pk] == canonical(data):
             return order, False

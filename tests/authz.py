@@ -7,7 +7,10 @@ A route that is neither public nor fillable fails the walk, so nothing new goes 
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 # Routes anyone may open: sign-in pages, language switch, static assets, the public Wagtail site,
@@ -71,6 +74,11 @@ def _merge_plugin_samples() -> None:
         PUBLIC_ROUTE_NAMES.update(getattr(module, "PUBLIC_ROUTE_NAMES", set()))
         SHARED_PARAMS.update(getattr(module, "SHARED_PARAMS", set()))
         ROUTE_PARAM_SAMPLES.update(getattr(module, "ROUTE_PARAM_SAMPLES", {}))
+        WRITE_BODIES.update(getattr(module, "WRITE_BODIES", {}))
+        READ_ONLY_ROUTES.update(getattr(module, "READ_ONLY_ROUTES", set()))
+        API_BODIES.update(getattr(module, "API_BODIES", {}))
+        PERSONAL_ROUTE_SAMPLES.update(getattr(module, "PERSONAL_ROUTE_SAMPLES", {}))
+        PERSONAL_API_SAMPLES.update(getattr(module, "PERSONAL_API_SAMPLES", {}))
 
 
 def _foreign_membership(org):
@@ -101,4 +109,158 @@ ROUTE_PARAM_SAMPLES.update(
     }
 )
 
+# --- Write routes: the real write method needs a VALID body, or form validation may refuse the
+# request before the object is ever looked up (and a missing organisation filter would not show).
+# Route name -> (own organisation, foreign organisation) -> the form fields of a valid submission.
+# An object route that accepts POST and has no entry here (and is not in READ_ONLY_ROUTES) fails
+# the walk. Routes whose form has no fields are listed with an empty body on purpose.
+WRITE_BODIES: dict[str, Callable[[Any, Any], dict[str, Any]]] = {
+    "portal:change_role": lambda own, foreign: {"role": "viewer"},
+    "portal:remove_member": lambda own, foreign: {},
+    "portal:revoke_invitation": lambda own, foreign: {},
+    "portal:revoke_token": lambda own, foreign: {},
+}
+# Object routes whose view serves every method alike and writes nothing (a POST is answered as a
+# GET would be): they are still POSTed to, without a body, and must answer 404.
+READ_ONLY_ROUTES: set[str] = set()
+# API operations that take a request body: (method, OpenAPI path) -> (own, foreign) -> a valid
+# JSON body, so that a 404 comes from the object lookup and not from validation.
+API_BODIES: dict[tuple[str, str], Callable[[Any, Any], Any]] = {}
+
+# --- "And by another person where ownership is personal": routes where an object belongs to a
+# person within the organisation and others of the same organisation may not touch it. Route name
+# -> (caller's organisation, caller, another member of that organisation) -> URL kwargs naming
+# the other person's object. The caller is a plain member (role "member"); the walk expects the
+# documented answer (403: these views explain the refusal) and no change in the database.
+PERSONAL_ROUTE_SAMPLES: dict[str, Callable[[Any, Any, Any], dict[str, Any]]] = {}
+# The same for the API: (method, OpenAPI path) -> (organisation, caller, other) -> path parameters.
+PERSONAL_API_SAMPLES: dict[tuple[str, str], Callable[[Any, Any, Any], dict[str, Any]]] = {}
+
+
+def _other_membership(org, caller, other):
+    from portal.models import Membership
+
+    return {"org_slug": org.slug, "pk": Membership.objects.get(organisation=org, user=other).pk}
+
+
+# A member may leave (remove their own membership) but not remove anyone else.
+PERSONAL_ROUTE_SAMPLES["portal:remove_member"] = _other_membership
+
 _merge_plugin_samples()
+
+
+# --- One sampler for every route (the walks and tests/portal/test_get_never_writes.py).
+
+
+@dataclass(frozen=True)
+class Route:
+    """A named URL pattern: its full route text, its name, the module of its view, and the
+    patterns from the root down (to read each parameter's converter)."""
+
+    route: str
+    name: str
+    module: str
+    chain: tuple
+
+    @property
+    def params(self) -> list[str]:
+        # From the full route, so that parameters of an include()'s prefix count too: path
+        # converters (<int:pk>) and re_path() named groups.
+        return re.findall(r"<(?:\w+:)?(\w+)>", self.route.replace("(?P<", "(?P")) + re.findall(
+            r"\(\?P<(\w+)>", self.route
+        )
+
+
+def routes() -> list[Route]:
+    """Every named URL pattern of the project."""
+    from django.urls import URLResolver, get_resolver
+
+    def leaves(patterns, prefix="", namespace=None, chain=()):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                ns = pattern.namespace
+                full_ns = f"{namespace}:{ns}" if namespace and ns else (ns or namespace)
+                yield from leaves(
+                    pattern.url_patterns,
+                    prefix + str(pattern.pattern),
+                    full_ns,
+                    (*chain, pattern.pattern),
+                )
+            elif pattern.name:
+                name = f"{namespace}:{pattern.name}" if namespace else pattern.name
+                module = getattr(pattern.callback, "__module__", "")
+                yield Route(prefix + str(pattern.pattern), name, module, (*chain, pattern.pattern))
+
+    return list(leaves(get_resolver().url_patterns))
+
+
+# Parameters no registry knows (allauth's e-mailed keys, Wagtail admin objects): a value of the
+# right shape; the view then answers 404 or its own error page.
+_DEFAULT_BY_CONVERTER = {
+    "IntConverter": "1",
+    "SlugConverter": "x",
+    "UUIDConverter": str(uuid.UUID(int=1)),
+}
+
+
+class NoSample(LookupError):
+    """A route parameter the registry has no sample for (the walk reports it as a failure)."""
+
+
+def _sample(route: Route, param: str, org, own) -> Any:
+    if own is not None and param == "org_slug":
+        return own.slug
+    factory = ROUTE_PARAM_SAMPLES.get(route.name, {}).get(param)
+    # Under the caller's own organisation a bare `pk` means a different object on each route: only
+    # a per-route sample says which (a foreign membership, token, redemption...).
+    if factory is None and not (own is not None and param == "pk"):
+        for registry in (URL_PARAM_SAMPLES, NESTED_PARAM_SAMPLES, API_PARAM_SAMPLES):
+            if param in registry:
+                factory = registry[param]
+                break
+    return None if factory is None else factory(org)
+
+
+def fill_route(route: Route, org, *, own=None, strict: bool = False) -> str:
+    """The URL of `route` with its parameters pointing at `org`'s objects.
+
+    `own`: the caller's organisation, put in `org_slug` (the second mode: the caller's own URL with
+    `org`'s objects). `strict`: every parameter must have a registered sample (NoSample otherwise);
+    else a value of the converter's shape stands in (for walks that only need some URL)."""
+    from django.urls import NoReverseMatch, reverse
+    from django.urls.resolvers import RoutePattern
+
+    kwargs: dict[str, Any] = {}
+    named: list[str] = []  # re_path() named groups
+    positional = 0  # re_path() unnamed groups
+    for part in route.chain:
+        if isinstance(part, RoutePattern):
+            for param, converter in part.converters.items():
+                value = _sample(route, param, org, own)
+                if value is None and strict:
+                    raise NoSample(
+                        f"Route {route.name} has parameter {param!r} without a sample; register "
+                        "one in tests/authz.py (ROUTE_PARAM_SAMPLES for a route-specific `pk`) "
+                        "or in the plugin's authz_samples.py."
+                    )
+                if value is None or not re.fullmatch(converter.regex, str(value)):
+                    value = _DEFAULT_BY_CONVERTER.get(type(converter).__name__, "x")
+                kwargs[param] = value
+        else:
+            regex = re.compile(str(part))
+            named += list(regex.groupindex)
+            positional += regex.groups - len(regex.groupindex)
+    for candidate in ("1", "x", ""):
+        named_values = {}
+        for group in named:
+            value = _sample(route, group, org, own)
+            if value is None and strict:
+                raise NoSample(f"Route {route.name} has parameter {group!r} without a sample")
+            named_values[group] = candidate if value is None else value
+        try:
+            if positional:
+                return reverse(route.name, args=[candidate] * positional)
+            return reverse(route.name, kwargs={**kwargs, **named_values})
+        except NoReverseMatch:
+            continue
+    raise NoSample(f"{route.name}: no sample value fits {route.route!r}")

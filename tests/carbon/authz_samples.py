@@ -102,3 +102,29 @@ ROUTE_PARAM_SAMPLES: dict = {
     "carbon:redemption_detail": {"pk": lambda org: _foreign_redemption(org).pk},
     "carbon:redemption_cancel": {"pk": lambda org: _foreign_redemption(org).pk},
 }
+
+
+# Write routes and their valid bodies (cancelling takes no fields); read-only object pages.
+WRITE_BODIES: dict = {"carbon:redemption_cancel": lambda own, foreign: {}}
+# These views answer POST as GET (no method restriction) and write nothing.
+READ_ONLY_ROUTES: set[str] = {
+    "carbon:order_detail",
+    "carbon:import_job",
+    "carbon:evidence",
+    "carbon:redemption_detail",
+}
+
+
+def _valid_order(own, foreign):
+    """A valid order for the upsert under the caller's own slug: no lines or legs, so only the
+    published reference data it is calculated against must exist."""
+    from carbon.models import FactorDataset
+    from tests.carbon.factories import grid_dataset, published_dataset
+
+    if not FactorDataset.objects.exists():
+        published_dataset()
+        grid_dataset()
+    return {"order_date": "2025-03-14"}
+
+
+API_BODIES: dict = {("put", "/api/v1/organisations/{slug}/orders/{external_id}"): _valid_order}

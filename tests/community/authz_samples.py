@@ -88,3 +88,59 @@ API_PARAM_SAMPLES: dict = {
     "topic_id": lambda org: _foreign_topic(org).pk,
     "post_id": lambda org: _foreign_post(org).pk,
 }
+
+
+# --- Personal ownership within one organisation: a question and its answer written by another
+# member, in a space of the caller's own organisation. Only the author (or a moderator) may edit
+# or delete a post, only the asker (or vendor staff) may accept an answer: 403, nothing changes.
+
+
+def _personal_question(org, other):
+    from community.models import Audience, Post, Space, Topic, TopicKind
+
+    slug = f"walk-own-{org.slug}"
+    space = Space.objects.filter(slug=slug).first()
+    if space is None:
+        space = Space.objects.create(
+            name=f"Board of {org.name}", slug=slug, audience=Audience.ORGANISATIONS
+        )
+        space.organisations.set([org])
+    topic = Topic.objects.filter(space=space, author=other).first()
+    if topic is None:
+        topic = Topic.objects.create(
+            space=space, title="Whose answer?", author=other, kind=TopicKind.QUESTION
+        )
+        Post.objects.create(topic=topic, number=1, author=other, body="q", html="<p>q</p>")
+        Post.objects.create(topic=topic, number=2, author=other, body="a", html="<p>a</p>")
+    return topic
+
+
+def _others_reply(org, caller, other):
+    return {"post_id": _personal_question(org, other).posts.get(number=2).pk}
+
+
+def _others_question(org, caller, other):
+    return {"topic_id": _personal_question(org, other).pk}
+
+
+PERSONAL_ROUTE_SAMPLES: dict = {
+    "community:edit_post": _others_reply,
+    "community:delete_post": _others_reply,
+}
+PERSONAL_API_SAMPLES: dict = {
+    ("post", "/api/v1/community/posts/{post_id}/accept"): _others_reply,
+    ("delete", "/api/v1/community/topics/{topic_id}/accepted-answer"): _others_question,
+}
+# Valid submissions, so that a refusal comes from the ownership rule and not from the form.
+WRITE_BODIES: dict = {
+    "community:edit_post": lambda own, foreign: {"body": "Changed by someone else"},
+    "community:delete_post": lambda own, foreign: {},
+}
+API_BODIES: dict = {
+    ("post", "/api/v1/community/topics/{topic_id}/replies"): lambda own, foreign: {
+        "body": "A reply from the walk"
+    },
+    ("post", "/api/v1/community/posts/{post_id}/reactions"): lambda own, foreign: {
+        "kind": "upvote"
+    },
+}

@@ -12,16 +12,12 @@ from __future__ import annotations
 
 import re
 import time
-import uuid
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import NoReverseMatch, URLResolver, get_resolver, reverse
-from django.urls.converters import IntConverter, SlugConverter, UUIDConverter
-from django.urls.resolvers import RoutePattern
 
 from tests import authz
 
@@ -60,81 +56,14 @@ GET_QUERY_SAMPLES: dict[str, object] = {
     "set_language": lambda org: {"language": "zh-hans", "next": "/community/"},
     "account_logout": lambda org: {"next": "/"},
 }
-# Parameters the authorisation registry does not know (allauth's e-mailed keys, Wagtail admin
-# objects): a value of the right shape; the view then answers 404 or its own error page.
-DEFAULT_VALUES = {IntConverter: "1", SlugConverter: "x", UUIDConverter: str(uuid.UUID(int=1))}
+ROUTES = authz.routes()
+NON_ADMIN_ROUTES = [r for r in ROUTES if not r.route.startswith("admin/")]
 
 
-def _leaves(patterns, prefix="", namespace=None, chain=()):
-    """(route, pattern, namespace, the patterns from the root down) for every leaf."""
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            ns = pattern.namespace
-            full_ns = f"{namespace}:{ns}" if namespace and ns else (ns or namespace)
-            yield from _leaves(
-                pattern.url_patterns,
-                prefix + str(pattern.pattern),
-                full_ns,
-                (*chain, pattern.pattern),
-            )
-        else:
-            yield prefix + str(pattern.pattern), pattern, namespace, (*chain, pattern.pattern)
-
-
-def _routes() -> list[tuple[str, str, tuple]]:
-    routes = []
-    for route, pattern, namespace, chain in _leaves(get_resolver().url_patterns):
-        if pattern.name is None:
-            continue
-        name = f"{namespace}:{pattern.name}" if namespace else pattern.name
-        routes.append((route, name, chain))
-    return routes
-
-
-ROUTES = _routes()
-NON_ADMIN_ROUTES = [r for r in ROUTES if not r[0].startswith("admin/")]
-
-
-def _sample(param: str, org):
-    for registry in (
-        authz.URL_PARAM_SAMPLES,
-        authz.NESTED_PARAM_SAMPLES,
-        authz.API_PARAM_SAMPLES,
-    ):
-        if param in registry:
-            return str(registry[param](org))
-    return None
-
-
-def _url(route: str, name: str, chain: tuple, org) -> str:
-    typed: dict[str, str] = {}  # path() parameters: a value of the converter's shape
-    named: list[str] = []  # re_path() named groups
-    positional = 0  # re_path() unnamed groups
-    for part in chain:
-        if isinstance(part, RoutePattern):
-            for param, converter in part.converters.items():
-                value = _sample(param, org)
-                if value is None or not re.fullmatch(converter.regex, value):
-                    value = DEFAULT_VALUES.get(type(converter), "x")
-                typed[param] = value
-        else:
-            regex = re.compile(str(part))
-            named += list(regex.groupindex)
-            positional += regex.groups - len(regex.groupindex)
-    url = None
-    for candidate in ("1", "x", ""):
-        kwargs = {**typed, **{g: _sample(g, org) or candidate for g in named}}
-        try:
-            url = (
-                reverse(name, kwargs=kwargs)
-                if not positional
-                else reverse(name, args=[candidate] * positional)
-            )
-            break
-        except NoReverseMatch:
-            continue
-    assert url is not None, f"{name}: no sample value fits {route!r}"
-    query = GET_QUERY_SAMPLES.get(name)
+def _url(route: authz.Route, org) -> str:
+    # The walk's one sampler (tests/authz.py), with objects of `org`, which the caller belongs to.
+    url = authz.fill_route(route, org)
+    query = GET_QUERY_SAMPLES.get(route.name)
     if query is not None:
         url = f"{url}?{urlencode(query(org))}"
     return url
@@ -199,7 +128,7 @@ def _sign_in(client, user, *, mfa_authenticator=None) -> None:
 
 def test_walk_covers_every_kind_of_route():
     # given every named URL pattern / then the walk reaches portal, plugins, accounts and admin
-    names = {name for _, name, _ in ROUTES}
+    names = {r.name for r in ROUTES}
     assert {
         "portal:switch_organisation",
         "portal:org_dashboard",
@@ -216,10 +145,10 @@ def _walk(client, routes, org) -> list[str]:
     # One signed-in client walks every route (a fixture per route cost minutes): each failure is
     # collected with its route, so one broken route does not hide the others.
     failures = []
-    for route, name, chain in routes:
-        url = _url(route, name, chain, org)
+    for route in routes:
+        url = _url(route, org)
         try:
-            _assert_get_writes_nothing(client, url, name)
+            _assert_get_writes_nothing(client, url, route.name)
         except AssertionError as error:
             failures.append(str(error).splitlines()[0])
     return failures

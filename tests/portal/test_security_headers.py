@@ -160,7 +160,7 @@ def _own_samples(organisation, user) -> dict:
     samples["pk"] = (redemption or authz_carbon._foreign_redemption(organisation)).pk
     samples["topic_id"] = Post.objects.get(pk=samples["post_id"]).topic_id
     registry = {**authz.NESTED_PARAM_SAMPLES, **authz.URL_PARAM_SAMPLES}
-    params = {param for _, _, route_params in ROUTES for param in route_params}
+    params = {param for route in ROUTES for param in route.params}
     return {
         param: samples[param] if param in samples else registry[param](organisation)
         for param in params
@@ -175,7 +175,7 @@ def test_every_portal_page_has_a_nonce_policy_and_no_inline_code(client, demo):
     # when they open every page of the portal
     problems, rendered = [], set()
     pages = [
-        (name, reverse(name, kwargs={p: samples[p] for p in params})) for _, name, params in ROUTES
+        (r.name, reverse(r.name, kwargs={p: samples[p] for p in r.params})) for r in ROUTES
     ] + [(url, url) for url in EXTRA_PAGES]
     for name, url in pages:
         response = client.get(url)

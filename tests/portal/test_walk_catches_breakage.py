@@ -1,0 +1,246 @@
+"""The authorisation walk is proven by the breakage it catches (issue #11, item 1).
+
+Each case removes the organisation filter from ONE object loader (the helper or query that looks
+an object up within the caller's organisation), runs the walk's own check (tests/authz_walk.py,
+the functions tests/portal/test_authorization_walk.py asserts on) for the routes and API
+operations that loader serves, and asserts that the walk now reports a leak. A loader whose
+broken filter no walk case notices fails here: the walk would let that cross-tenant leak land.
+
+The filter is removed the way a careless edit would: the loader looks the object up by its id
+among every organisation's rows (portal.tenancy.all_organisations()), without the organisation
+condition. Row-level security is lifted as in the walk, so only the application's filter is
+tested.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import import_module
+
+import pytest
+from django.http import Http404
+
+from portal import actions, tenancy
+from portal.api_scopes import SCOPES
+from tests import authz, authz_walk
+
+
+def _unscoped(model, **lookup):
+    """What a loader without its organisation filter finds: the object of any organisation."""
+    with tenancy.all_organisations():
+        found = model._default_manager.filter(**lookup).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+@dataclass(frozen=True)
+class Loader:
+    """One object loader: where it lives, how to remove its organisation filter, and what the
+    walk must then report."""
+
+    name: str  # module.function, as it reads in the code
+    breaks: Callable[[pytest.MonkeyPatch, dict], None]
+    routes: tuple[str, ...] = ()  # page routes it serves (second mode)
+    operations: tuple[tuple[str, str], ...] = field(default=())  # API (method, path)
+    # Organisation loaders: routes and operations walked in the first mode (another
+    # organisation's slug), since under the caller's own slug the organisation is theirs.
+    foreign_routes: tuple[str, ...] = ()
+    foreign_operations: tuple[tuple[str, str], ...] = field(default=())
+    # Personal ownership rules: walked as a plain member on another member's objects.
+    personal: bool = False
+
+
+def _reachable_from(
+    caller: str, frame: str | None = None
+) -> Callable[[pytest.MonkeyPatch, dict], None]:
+    """Remove the filter from `module.function`'s call of portal.access.reachable_or_404: that
+    one call looks the object up among all organisations' rows; other callers in the same module
+    keep theirs, so each loader is broken alone. `frame`: the calling function's code name when
+    it differs (a decorator's inner `wrapper`)."""
+    module_name, function = caller.rsplit(".", 1)
+    function = frame or function
+
+    def breaks(monkeypatch: pytest.MonkeyPatch, hits: dict) -> None:
+        module = import_module(module_name)
+        original = module.reachable_or_404
+
+        def reachable_or_404(request, reachable, **lookup):
+            if sys._getframe(1).f_code.co_name != function:
+                return original(request, reachable, **lookup)
+            hits[caller] = hits.get(caller, 0) + 1
+            return _unscoped(reachable.model, **lookup)
+
+        monkeypatch.setattr(module, "reachable_or_404", reachable_or_404)
+
+    return breaks
+
+
+def _replaced(target: str, by: Callable) -> Callable[[pytest.MonkeyPatch, dict], None]:
+    """Replace a named loader by one without its organisation filter."""
+    module_name, function = target.rsplit(".", 1)
+
+    def breaks(monkeypatch: pytest.MonkeyPatch, hits: dict) -> None:
+        def counted(*args, **kwargs):
+            hits[target] = hits.get(target, 0) + 1
+            return by(*args, **kwargs)
+
+        monkeypatch.setattr(import_module(module_name), function, counted)
+
+    return breaks
+
+
+def _any_order_by_external_id(c, organisation, external_id):
+    from carbon.models import Order
+
+    return _unscoped(Order, external_id=external_id)
+
+
+def _any_import_job(organisation, job_id):
+    from carbon.models import ImportJob
+
+    return _unscoped(ImportJob, pk=job_id)
+
+
+def _any_locked_order(organisation, external_id):
+    from carbon.models import Order
+
+    with tenancy.all_organisations():
+        return Order.objects.select_for_update().filter(external_id=external_id).first()
+
+
+ORDER = ("get", "/api/v1/orders/{order_id}")
+FOOTPRINT = ("get", "/api/v1/orders/{order_id}/footprint")
+ORDER_BY_EXTERNAL_ID = ("get", "/api/v1/organisations/{slug}/orders/{external_id}")
+UPSERT = ("put", "/api/v1/organisations/{slug}/orders/{external_id}")
+IMPORT_JOB = ("get", "/api/v1/organisations/{slug}/order-imports/{job_id}")
+REDEMPTION = ("get", "/api/v1/redemptions/{redemption_id}")
+CANCEL = ("post", "/api/v1/redemptions/{redemption_id}/cancel")
+
+LOADERS = [
+    # Portal pages (portal/views.py)
+    Loader("portal.views.change_role", _reachable_from("portal.views.change_role"),
+           routes=("portal:change_role",)),
+    Loader("portal.views.remove_member", _reachable_from("portal.views.remove_member"),
+           routes=("portal:remove_member",)),
+    Loader("portal.views.revoke_invitation", _reachable_from("portal.views.revoke_invitation"),
+           routes=("portal:revoke_invitation",)),
+    Loader("portal.views.revoke_token", _reachable_from("portal.views.revoke_token"),
+           routes=("portal:revoke_token",)),
+    # Carbon pages (carbon/views.py, carbon/views_points.py)
+    Loader("carbon.views.order_detail", _reachable_from("carbon.views.order_detail"),
+           routes=("carbon:order_detail",)),
+    Loader("carbon.views.import_job", _reachable_from("carbon.views.import_job"),
+           routes=("carbon:import_job",)),
+    Loader("carbon.views.evidence", _reachable_from("carbon.views.evidence"),
+           routes=("carbon:evidence",)),
+    Loader("carbon.views_points.redemption_detail",
+           _reachable_from("carbon.views_points.redemption_detail"),
+           routes=("carbon:redemption_detail",)),
+    Loader("carbon.views_points.redemption_cancel",
+           _reachable_from("carbon.views_points.redemption_cancel"),
+           routes=("carbon:redemption_cancel",)),
+    # The API (carbon/api.py, carbon/api_points.py, carbon/orders.py)
+    Loader("carbon.api._get_order", _reachable_from("carbon.api._get_order"),
+           operations=(ORDER,)),
+    Loader("carbon.api.get_footprint", _reachable_from("carbon.api.get_footprint"),
+           operations=(FOOTPRINT,)),
+    Loader("carbon.api._order_by_external_id",
+           _replaced("carbon.api._order_by_external_id", _any_order_by_external_id),
+           operations=(ORDER_BY_EXTERNAL_ID,)),
+    Loader("carbon.api._import_job", _replaced("carbon.api._import_job", _any_import_job),
+           operations=(IMPORT_JOB,)),
+    Loader("carbon.orders._locked_order",
+           _replaced("carbon.orders._locked_order", _any_locked_order),
+           operations=(UPSERT,)),
+    Loader("carbon.api_points._load_redemption",
+           _reachable_from("carbon.api_points._load_redemption"),
+           operations=(REDEMPTION, CANCEL)),
+    # Organisation loaders: the slug in the path among the caller's organisations
+    Loader("portal.views.organisation_view",
+           _reachable_from("portal.views.organisation_view", frame="wrapper"),
+           foreign_routes=("portal:org_dashboard", "portal:members", "carbon:orders")),
+    Loader("portal.api.organisation_detail", _reachable_from("portal.api.organisation_detail"),
+           foreign_operations=(("get", "/api/v1/organisations/{slug}"),)),
+    Loader("carbon.api_common.organisation_named",
+           _reachable_from("carbon.api_common.organisation_named"),
+           foreign_operations=(IMPORT_JOB, ORDER_BY_EXTERNAL_ID)),
+    # Personal ownership within the organisation (not organisation filters, but the same walk)
+    Loader("community.views_topic._edit_refusal",
+           _replaced("community.views_topic._edit_refusal", lambda user, post: None),
+           personal=True),
+    Loader("community.actions.can_accept",
+           _replaced("community.actions.can_accept", lambda user, topic: True), personal=True),
+]  # fmt: skip
+
+
+def test_every_object_route_and_operation_has_a_loader_case():
+    # given the routes the walk's second mode covers / then each one's loader is broken here once
+    routes = {r.name for r in authz.routes()}
+    object_routes = {
+        r.name
+        for r in authz.routes()
+        if "org_slug" in r.params and set(r.params) - {"org_slug"} - authz.SHARED_PARAMS
+    }
+    covered = {route for loader in LOADERS for route in loader.routes}
+    assert covered | {r for loader in LOADERS for r in loader.foreign_routes} <= routes
+    assert object_routes <= covered, f"no breakage case for {sorted(object_routes - covered)}"
+    operations = {op for loader in LOADERS for op in loader.operations}
+    assert {ORDER, FOOTPRINT, ORDER_BY_EXTERNAL_ID, UPSERT, IMPORT_JOB, CANCEL} <= operations
+
+
+def _walk(loader: Loader, admin, member, own, foreign) -> list[str]:
+    """The walk's checks (tests/authz_walk.py) for what `loader` serves; the failures found."""
+    failures: list[str] = []
+    with authz_walk.rls_lifted():
+        if loader.routes:
+            routes = [r for r in authz.routes() if r.name in loader.routes]
+            failures += authz_walk.own_url_failures(admin, own, foreign, routes)
+        if loader.operations:
+            _, token = actions.issue_api_token(own, "walk", list(SCOPES), by=None)
+            failures += authz_walk.api_own_failures(
+                token, own, foreign, only=set(loader.operations)
+            )
+        if loader.foreign_routes:
+            routes = [r for r in authz.routes() if r.name in loader.foreign_routes]
+            failures += authz_walk.foreign_org_failures(member, foreign, routes)
+        if loader.foreign_operations:
+            _, token = actions.issue_api_token(own, "walk", list(SCOPES), by=None)
+            failures += authz_walk.api_foreign_failures(
+                token, foreign, only=set(loader.foreign_operations)
+            )
+        if loader.personal:
+            failures += authz_walk.personal_failures(member, own, admin, authz.routes())
+            failures += authz_walk.api_personal_failures(member, own, admin)
+    return failures
+
+
+def test_with_nothing_broken_the_same_walk_finds_nothing(admin_a, member_a, org_a, org_b):
+    # given every case's routes and operations, and no loader broken / when the walk checks them
+    everything = Loader(
+        "nothing broken",
+        breaks=lambda monkeypatch, hits: None,
+        routes=tuple(r for loader in LOADERS for r in loader.routes),
+        operations=tuple(op for loader in LOADERS for op in loader.operations),
+        foreign_routes=tuple(r for loader in LOADERS for r in loader.foreign_routes),
+        foreign_operations=tuple(op for loader in LOADERS for op in loader.foreign_operations),
+        personal=True,
+    )
+    # then it finds nothing: each failure below is the broken loader's doing
+    assert _walk(everything, admin_a, member_a, org_a, org_b) == []
+
+
+@pytest.mark.parametrize("loader", LOADERS, ids=[loader.name for loader in LOADERS])
+def test_the_walk_fails_when_a_loader_drops_its_organisation_filter(
+    loader, admin_a, member_a, org_a, org_b, monkeypatch
+):
+    # given one loader without its organisation filter (or ownership rule)
+    hits: dict = {}
+    loader.breaks(monkeypatch, hits)
+    # when the walk checks the routes and operations it serves
+    failures = _walk(loader, admin_a, member_a, org_a, org_b)
+    # then the broken loader was used, and the walk reports the leak
+    assert hits.get(loader.name), f"{loader.name} was never called: the case breaks nothing"
+    assert failures, f"the walk did not notice {loader.name} without its organisation filter"
