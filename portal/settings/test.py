@@ -4,6 +4,7 @@ Tests marked `postgres` are skipped with the reason on SQLite, and CI treats suc
 """
 
 import socket
+import tempfile
 from urllib.parse import urlparse
 
 from .base import *
@@ -16,7 +17,10 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_BROKER_URL = "memory://"
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
-MEDIA_ROOT = VAR_DIR / "test-media"
+# Uploads (and the private files beside them, portal/storage.py) go to a directory of this run's
+# own, so runs never see each other's files; tests/conftest.py deletes it when the run ends.
+GREENLOOP_TEST_FILES_DIR = Path(tempfile.mkdtemp(prefix="greenloop-test-files-"))
+MEDIA_ROOT = GREENLOOP_TEST_FILES_DIR / "media"
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
 GREENLOOP_IS_DEMO = True
 ACCOUNT_RATE_LIMITS = {**ACCOUNT_RATE_LIMITS}
