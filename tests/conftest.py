@@ -6,6 +6,10 @@ import shutil
 import socket
 from urllib.parse import urlparse
 
+# Imported here, before any test starts a thread: imported lazily (by st.from_regex) while
+# another thread also parses source, CPython 3.11.7's ast.parse fails with "SystemError: AST
+# constructor recursion depth mismatch" (python/cpython#106905), as one whole-suite run did.
+import hypothesis.strategies._internal.regex  # noqa: F401
 import pytest
 from django.conf import settings
 from django.core.management import call_command
