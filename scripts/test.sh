@@ -11,4 +11,10 @@ if [ ! -x /usr/bin/chromium ]; then
   source scripts/lib.sh
   apt_install chromium fonts-noto-cjk >/dev/null || echo "Chromium could not be installed; browser tests will be skipped." >&2
 fi
-exec .venv/bin/python -m pytest "$@"
+# The whole suite (no arguments) runs on two worker processes (pytest-xdist), each with its own
+# database, Redis key prefix and upload directory; GREENLOOP_TEST_WORKERS=0 runs one process.
+workers=()
+if [ $# -eq 0 ] && [ "${GREENLOOP_TEST_WORKERS:-2}" != "0" ]; then
+  workers=(-n "${GREENLOOP_TEST_WORKERS:-2}")
+fi
+exec .venv/bin/python -m pytest "${workers[@]}" "$@"

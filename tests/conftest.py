@@ -16,6 +16,7 @@ from django.core.management import call_command
 from django.db import connections, transaction
 from django.db.backends.postgresql.operations import DatabaseOperations
 from django.db.backends.signals import connection_created
+from django.utils import translation
 
 from portal.models import Role
 from tests.ci import in_ci
@@ -97,6 +98,14 @@ def frozen_minute(monkeypatch):
         moment["now"] = moment["now"] + dt.timedelta(seconds=seconds)
 
     return move
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    # A request in another language (LocaleMiddleware) or translation.activate() leaves that
+    # language on the thread; without this the next test's messages depend on which test ran
+    # before it, which differs under pytest-xdist.
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
