@@ -2,7 +2,6 @@ import datetime as dt
 import functools
 import io
 import os
-import shutil
 import socket
 from urllib.parse import urlparse
 
@@ -62,13 +61,6 @@ def pytest_runtest_setup(item):
                 # In CI a service-backed test that cannot run is a failure, never a quiet skip.
                 pytest.fail(f"CI requires {marker} for this test: {reason}", pytrace=False)
             pytest.skip(f"needs {marker}: {reason}")
-
-
-def pytest_sessionfinish(session, exitstatus):
-    # The run's upload directory (settings/test.py) is temporary: nothing of it outlives the run.
-    files_dir = getattr(settings, "GREENLOOP_TEST_FILES_DIR", None)
-    if files_dir is not None:
-        shutil.rmtree(files_dir, ignore_errors=True)
 
 
 def clear_cache() -> None:
