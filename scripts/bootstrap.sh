@@ -24,5 +24,9 @@ fi
 
 groups=(--no-dev)
 [ "${1:-}" = "--dev" ] && groups=()
+# --frozen installs uv.lock as it is; CI sets GREENLOOP_UV_LOCKED=1 for --locked, which also
+# fails when uv.lock no longer matches pyproject.toml (a dependency added without `uv lock`).
+lock_mode=--frozen
+[ "${GREENLOOP_UV_LOCKED:-0}" = "1" ] && lock_mode=--locked
 # --inexact keeps uv itself, which lives in the same environment.
-UV_PROJECT_ENVIRONMENT=.venv .venv/bin/python -m uv sync --frozen --inexact --quiet "${groups[@]}"
+UV_PROJECT_ENVIRONMENT=.venv .venv/bin/python -m uv sync "$lock_mode" --inexact --quiet "${groups[@]}"

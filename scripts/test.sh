@@ -18,4 +18,10 @@ if [ "${1:-}" = "--deep" ]; then
   export GREENLOOP_DEEP=1 GREENLOOP_RACE_REPEATS="${GREENLOOP_RACE_REPEATS:-20}"
   set -- -m "hypothesis or race" "$@"
 fi
-exec .venv/bin/python -m pytest "$@"
+# The whole suite (no arguments) runs on two worker processes (pytest-xdist), each with its own
+# database, Redis key prefix and upload directory; GREENLOOP_TEST_WORKERS=0 runs one process.
+workers=()
+if [ $# -eq 0 ] && [ "${GREENLOOP_TEST_WORKERS:-2}" != "0" ]; then
+  workers=(-n "${GREENLOOP_TEST_WORKERS:-2}")
+fi
+exec .venv/bin/python -m pytest "${workers[@]}" "$@"

@@ -1,15 +1,21 @@
 import datetime as dt
 import functools
+import io
 import os
 import socket
 from urllib.parse import urlparse
 
+# Imported here, before any test starts a thread: imported lazily (by st.from_regex) while
+# another thread also parses source, CPython 3.11.7's ast.parse fails with "SystemError: AST
+# constructor recursion depth mismatch" (python/cpython#106905), as one whole-suite run did.
+import hypothesis.strategies._internal.regex  # noqa: F401
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connections
+from django.db import connections, transaction
 from django.db.backends.postgresql.operations import DatabaseOperations
 from django.db.backends.signals import connection_created
+from django.utils import translation
 
 from portal.models import Role
 from tests.ci import in_ci
@@ -90,6 +96,14 @@ def frozen_minute(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    # A request in another language (LocaleMiddleware) or translation.activate() leaves that
+    # language on the thread; without this the next test's messages depend on which test ran
+    # before it, which differs under pytest-xdist.
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     # Rate-limit and audit counters outlive a test's rolled-back transaction: without this, one
     # test's failed sign-ins would lock the next test out.
@@ -131,6 +145,49 @@ def _events_keep_their_contract(request):
         post_save.disconnect(sender=OutboxEvent, dispatch_uid="event-contract")
     if violations:
         pytest.fail("Event contract: " + "; ".join(violations), pytrace=False)
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    # The demo seed below is shared by a module's tests that ask for it (`demo_seed`) and stays
+    # in the database until the module's last test; so within each module those tests run last,
+    # and the others still start from an empty database. Otherwise the order is kept (after
+    # pytest-django's own grouping).
+    start = 0
+    while start < len(items):
+        end = start
+        while end < len(items) and items[end].module is items[start].module:
+            end += 1
+        run = items[start:end]
+        items[start:end] = sorted(run, key=lambda item: "demo_seed" in item.fixturenames)
+        start = end
+
+
+@pytest.fixture(scope="module")
+def _demo_seed_for_module(django_db_setup, django_db_blocker):
+    # Seeded inside a transaction that stays open: each test's own transaction nests in it (a
+    # savepoint, rolled back after the test), and the seed is rolled back after the module.
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        out = io.StringIO()
+        try:
+            call_command("seed_demo", stdout=out)
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            raise
+    yield out.getvalue()
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        outer.__exit__(None, None, None)
+
+
+@pytest.fixture
+def demo_seed(_demo_seed_for_module, db) -> str:
+    """The whole demo (`seed_demo`) is in the database; the value is the command's output.
+
+    The seed takes seconds, so it runs once per test module, not once per test: every test starts
+    from the freshly seeded data whatever the module's earlier tests changed."""
+    return _demo_seed_for_module
 
 
 # The user the suite signs in as (TEST_DATABASE_URL), noted before any test changes settings.

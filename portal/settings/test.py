@@ -3,7 +3,10 @@
 Tests marked `postgres` are skipped with the reason on SQLite, and CI treats such skips as failures.
 """
 
+import atexit
+import shutil
 import socket
+import tempfile
 from urllib.parse import urlparse
 
 from .base import *
@@ -16,7 +19,19 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_BROKER_URL = "memory://"
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
-MEDIA_ROOT = VAR_DIR / "test-media"
+# Uploads (and the private files beside them, portal/storage.py) go to a directory of this
+# process's own, so runs (and xdist workers) never see each other's files. It is deleted when the
+# process that made it exits: pytest, or a subprocess a test starts with these settings.
+GREENLOOP_TEST_FILES_DIR = Path(tempfile.mkdtemp(prefix="greenloop-test-files-"))
+MEDIA_ROOT = GREENLOOP_TEST_FILES_DIR / "media"
+
+
+def _remove_test_files(path: Path = GREENLOOP_TEST_FILES_DIR, owner: int = os.getpid()) -> None:
+    if os.getpid() == owner:  # not in a forked child that exits through atexit
+        shutil.rmtree(path, ignore_errors=True)
+
+
+atexit.register(_remove_test_files)
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
 GREENLOOP_IS_DEMO = True
 ACCOUNT_RATE_LIMITS = {**ACCOUNT_RATE_LIMITS}

@@ -5,6 +5,7 @@ with a record of what changed), and property tests for parsing and the engine's 
 from __future__ import annotations
 
 import datetime as dt
+import io
 from decimal import Decimal
 
 import numpy as np
@@ -62,7 +63,7 @@ CN_RESIDUAL = Decimal("0.5856")
 
 @pytest.fixture
 def desnz(db):
-    call_command("load_reference_data", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("load_reference_data", stdout=io.StringIO())
     return FactorDataset.objects.get(slug="desnz-2025")
 
 

@@ -29,11 +29,6 @@ from portal.models import AuditEvent, Organisation, OutboxEvent, Site, User
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 def _seed() -> str:
     out = io.StringIO()
     call_command("seed_demo", stdout=out)
@@ -54,9 +49,9 @@ def _counts() -> dict[str, int]:
     }
 
 
-def test_seed_demo_gives_points_a_catalogue_and_redemptions():
+def test_seed_demo_gives_points_a_catalogue_and_redemptions(demo_seed):
     # when the demo is seeded into an empty database
-    output = _seed()
+    output = demo_seed
     # then policy v1 is active, drafted by sustainability and approved by someone else
     policy = PointsPolicy.objects.get()
     assert (policy.version, policy.status) == (1, PolicyStatus.ACTIVE)
@@ -144,9 +139,8 @@ def test_seed_demo_gives_points_a_catalogue_and_redemptions():
     assert ledger.reconcile() == []
 
 
-def test_seed_demo_twice_changes_no_points_and_restores_the_catalogue():
+def test_seed_demo_twice_changes_no_points_and_restores_the_catalogue(demo_seed):
     # given a seeded demo whose maintenance visit a staff member changed
-    _seed()
     first = _counts()
     balances = {
         org.slug: ledger.balances(ledger.account_for(org)) for org in Organisation.objects.all()

@@ -21,9 +21,7 @@ from community.models import (
     Topic,
     TopicKind,
 )
-from community.portal_hooks import seed_community_demo
 from community.search import search_posts
-from portal.management.commands import seed_demo
 from portal.models import AuditEvent, OutboxEvent, User
 
 pytestmark = pytest.mark.django_db
@@ -35,12 +33,6 @@ NORDWIND = (
 )
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    # carbon's part of the demo writes service illustrations
-    settings.MEDIA_ROOT = tmp_path
-
-
 def _seed() -> str:
     out = io.StringIO()
     call_command("seed_demo", stdout=out)
@@ -48,17 +40,9 @@ def _seed() -> str:
 
 
 @pytest.fixture
-def seeded(db, monkeypatch) -> str:
-    """The portal's demo organisations and people, then the community's seed. Carbon's part
-    (orders, points) is left out here because it takes long and the community does not use it;
-    test_seeding_twice_duplicates_nothing runs the whole command."""
-    get_hooks = seed_demo.hooks.get_hooks
-
-    def only_community(name):
-        return [seed_community_demo] if name == seed_demo.SEED_HOOK else get_hooks(name)
-
-    monkeypatch.setattr(seed_demo.hooks, "get_hooks", only_community)
-    return _seed()
+def seeded(demo_seed) -> str:
+    """The whole demo (portal, carbon, then the community), seeded once for the module."""
+    return demo_seed
 
 
 def user(email: str) -> User:
@@ -147,9 +131,9 @@ def test_demo_customers_are_established_members(seeded):
     assert topic.posts.count() == 1
 
 
-def test_seeding_twice_duplicates_nothing(db):
+def test_seeding_twice_duplicates_nothing(demo_seed):
     # given the whole demo seeded, the community after the portal and carbon
-    first_run = _seed()
+    first_run = demo_seed
     assert first_run.index("carbon:") < first_run.index("community:")
     first = _counts()
     # when it is seeded again

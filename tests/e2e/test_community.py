@@ -2,6 +2,8 @@
 customer accepts the answer, a customer of another organisation finds it through search, and a
 customer of an organisation without access to a private space cannot see that it exists."""
 
+import re
+
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from playwright.sync_api import expect
@@ -58,6 +60,8 @@ def test_question_answered_accepted_and_found_by_another_customer(live_server, b
     page.get_by_label("Firmware").check()
     snap("community-ask")
     page.get_by_role("button", name="Post topic").click()
+    # the topic's page has loaded, so the request that created it has finished
+    expect(page).to_have_url(re.compile(r"/community/t/\d+/$"))
     topic = Topic.objects.get(title=TITLE)
     expect(page).to_have_url(url(live_server, f"/community/t/{topic.pk}/"))
     expect(page.locator("body")).to_contain_text("<script>alert('x')</script>")
@@ -70,6 +74,7 @@ def test_question_answered_accepted_and_found_by_another_customer(live_server, b
     sign_in(engineer_page, live_server, engineer.email)
     engineer_page.locator("input[name=code]").fill(totp_code(engineer_secret))
     engineer_page.get_by_role("button", name="Sign In").click()
+    engineer_page.wait_for_url(lambda address: "/accounts/2fa/authenticate/" not in address)
     engineer_page.goto(live_server.url + f"/community/t/{topic.pk}/")
     engineer_page.get_by_role("textbox", name="Your reply").fill(
         "E-42 is the DC insulation check. Firmware **4.1.3** raises the dawn threshold; "

@@ -37,6 +37,9 @@ def sign_in(page, live_server, email: str, password: str = TEST_PASSWORD) -> Non
     page.get_by_label("Email", exact=True).fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
+    # Wait for the answer before the caller reads the database or opens the next page: a goto
+    # right after the click would cancel the sign-in request.
+    page.wait_for_url(lambda address: "/accounts/login/" not in address)
 
 
 def test_sign_in_with_email_verification_then_totp(live_server, page, snap, mailoutbox, settings):

@@ -3,6 +3,7 @@ and why, redeems a maintenance visit; a customer-success staff member fulfils it
 the customer sees the confirmed visit and the ledger reconciles."""
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -138,6 +139,8 @@ def test_customer_redeems_a_maintenance_visit_and_staff_fulfil_it(live_server, b
     expect(confirm).to_be_visible()
     snap("confirm")
     confirm.click()
+    # the redemption's page has loaded, so the request that recorded it has finished
+    expect(page).to_have_url(re.compile(r"/o/huadong-pv/points/redemptions/\d+/"))
 
     # then: the request is recorded with its points held, once
     redemption = Redemption.objects.get(organisation=organisation)
@@ -157,6 +160,7 @@ def test_customer_redeems_a_maintenance_visit_and_staff_fulfil_it(live_server, b
     sign_in(admin, live_server, staff.email)
     admin.locator("input[name=code]").fill(totp_code(secret))
     admin.get_by_role("button", name="Sign In").click()
+    admin.wait_for_url(lambda address: "/accounts/2fa/authenticate/" not in address)
     admin.goto(live_server.url + reverse("points_redemptions:index"))
     expect(admin.locator("body")).to_contain_text("Huadong PV")
     admin.goto(live_server.url + reverse("points_redemptions:fulfil", args=[redemption.pk]))

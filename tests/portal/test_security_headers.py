@@ -8,12 +8,10 @@ each URL with the signed-in person's own objects from the demo data.
 
 from __future__ import annotations
 
-import io
 import re
 from html.parser import HTMLParser
 
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 
 from carbon.models import GreenPowerDeclaration, Order, Redemption
@@ -136,9 +134,7 @@ def _page_problems(response, nonce_required: bool = True) -> list[str]:
 
 
 @pytest.fixture
-def demo(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    call_command("seed_demo", stdout=io.StringIO())
+def demo(demo_seed):
     return Organisation.objects.get(slug="huadong-pv"), User.objects.get(
         email="li.wei@huadong.example"
     )

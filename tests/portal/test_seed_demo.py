@@ -38,9 +38,9 @@ def _counts() -> dict[str, int]:
     }
 
 
-def test_seed_demo_creates_the_demo(db):
+def test_seed_demo_creates_the_demo(demo_seed):
     # when the demo is seeded into an empty database
-    output = _seed()
+    output = demo_seed
     # then both organisations exist, one with its Chinese name
     assert "Demo data ready: 2 organisations, 13 logins" in output
     assert sorted(Organisation.objects.values_list("slug", "name", "country")) == [
@@ -78,8 +78,7 @@ def test_seed_demo_creates_the_demo(db):
             assert list(user.groups.values_list("name", flat=True)) == [person.staff_role]
 
 
-def test_staff_groups_carry_their_permissions(db):
-    _seed()
+def test_staff_groups_carry_their_permissions(demo_seed):
     for role, permissions in ROLE_PERMISSIONS.items():
         group = Group.objects.get(name=role)
         held = {
@@ -92,9 +91,8 @@ def test_staff_groups_carry_their_permissions(db):
         assert "wagtailadmin.access_admin" in held
 
 
-def test_seed_demo_twice_gives_the_same_data(db):
+def test_seed_demo_twice_gives_the_same_data(demo_seed):
     # given a seeded demo
-    _seed()
     first = _counts()
     memberships = sorted(
         Membership.objects.values_list("user__email", "organisation__slug", "role")
@@ -109,9 +107,8 @@ def test_seed_demo_twice_gives_the_same_data(db):
     )
 
 
-def test_seed_demo_restores_edited_demo_data(db):
+def test_seed_demo_restores_edited_demo_data(demo_seed):
     # given a demo whose admin was demoted and whose password changed
-    _seed()
     Membership.objects.filter(user__email="li.wei@huadong.example").update(role=Role.VIEWER)
     user = User.objects.get(email="li.wei@huadong.example")
     user.set_password("something-else-entirely")
