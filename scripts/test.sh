@@ -11,4 +11,20 @@ if [ ! -x /usr/bin/chromium ]; then
   source scripts/lib.sh
   apt_install chromium fonts-noto-cjk >/dev/null || echo "Chromium could not be installed; browser tests will be skipped." >&2
 fi
-exec .venv/bin/python -m pytest "$@"
+# The whole suite (no arguments, or only xdist's -n/--numprocesses) also measures branch coverage
+# and enforces the floors in scripts/coverage_floor.py; pytest-cov combines xdist workers' data.
+whole=1
+for arg in "$@"; do
+  case "$arg" in -n|-n[0-9]*|--numprocesses=*|[0-9]*|auto|logical) ;; *) whole=0 ;; esac
+done
+if [ $whole -eq 0 ]; then
+  exec .venv/bin/python -m pytest "$@"
+fi
+rm -f .coverage .coverage.*
+rc=0
+.venv/bin/python -m pytest --cov --cov-report=term-missing:skip-covered --cov-report=html "$@" || rc=$?
+floor=0
+.venv/bin/python scripts/coverage_floor.py || floor=$?
+echo "HTML coverage report: var/coverage-html/index.html"
+[ $rc -ne 0 ] && exit $rc
+exit $floor
