@@ -15,7 +15,7 @@ fi
 # and enforces the floors in scripts/coverage_floor.py; pytest-cov combines xdist workers' data.
 whole=1
 for arg in "$@"; do
-  case "$arg" in -n|-n[0-9]*|--numprocesses=*|[0-9]*|auto|logical) ;; *) whole=0 ;; esac
+  case "$arg" in -n|-n[0-9]*|--numprocesses|--numprocesses=*|[0-9]*|auto|logical) ;; *) whole=0 ;; esac
 done
 if [ $whole -eq 0 ]; then
   exec .venv/bin/python -m pytest "$@"
