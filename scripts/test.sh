@@ -18,10 +18,26 @@ if [ "${1:-}" = "--deep" ]; then
   export GREENLOOP_DEEP=1 GREENLOOP_RACE_REPEATS="${GREENLOOP_RACE_REPEATS:-20}"
   set -- -m "hypothesis or race" "$@"
 fi
+# The whole suite (no arguments, or only xdist's -n/--numprocesses) also measures branch coverage
+# and enforces the floors in scripts/coverage_floor.py; pytest-cov combines xdist workers' data.
+whole=1
+for arg in "$@"; do
+  case "$arg" in -n|-n[0-9]*|--numprocesses|--numprocesses=*|[0-9]*|auto|logical) ;; *) whole=0 ;; esac
+done
 # The whole suite (no arguments) runs on two worker processes (pytest-xdist), each with its own
 # database, Redis key prefix and upload directory; GREENLOOP_TEST_WORKERS=0 runs one process.
 workers=()
 if [ $# -eq 0 ] && [ "${GREENLOOP_TEST_WORKERS:-2}" != "0" ]; then
   workers=(-n "${GREENLOOP_TEST_WORKERS:-2}")
 fi
-exec .venv/bin/python -m pytest "${workers[@]}" "$@"
+if [ $whole -eq 0 ]; then
+  exec .venv/bin/python -m pytest "$@"
+fi
+rm -f .coverage .coverage.*
+rc=0
+.venv/bin/python -m pytest "${workers[@]}" --cov --cov-report=term-missing:skip-covered --cov-report=html "$@" || rc=$?
+floor=0
+.venv/bin/python scripts/coverage_floor.py || floor=$?
+echo "HTML coverage report: var/coverage-html/index.html"
+[ $rc -ne 0 ] && exit $rc
+exit $floor

@@ -1,0 +1,156 @@
+"""The audit rows written by `portal.signals` for what allauth and Django announce only as
+signals: 2FA removed and reset, a rejected 2FA code, password and e-mail changes. Each test drives
+the real allauth page, so a receiver that stops listening (or a signal allauth stops sending where
+we expect it) fails here."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from django.urls import reverse
+
+from portal.models import AuditEvent
+from tests.factories import TEST_PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64) GreenLoopSignals/1.0"
+
+
+def _reauthenticate(client) -> None:
+    response = client.post(reverse("account_reauthenticate"), {"password": TEST_PASSWORD})
+    assert response.status_code == 302
+
+
+def _actions() -> list[str]:
+    return list(AuditEvent.objects.order_by("pk").values_list("action", flat=True))
+
+
+def _wrong_code(secret: str) -> str:
+    # A code from a window far outside the tolerance (one step), so it is always wrong.
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30 + 1000))
+
+
+def test_removing_totp_is_recorded_with_the_dangling_recovery_codes(
+    client, member_a, enable_totp, django_capture_on_commit_callbacks
+):
+    # given a member with TOTP and recovery codes, recently re-authenticated
+    totp = enable_totp(member_a)
+    RecoveryCodes.activate(member_a)
+    client.force_login(member_a)
+    _reauthenticate(client)
+    before = AuditEvent.objects.count()
+    # when they turn TOTP off
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("mfa_deactivate_totp"), REMOTE_ADDR="192.0.2.30", HTTP_USER_AGENT=BROWSER
+        )
+    # then both removals are on the trail, with who, from where and which kind of factor
+    assert response.status_code == 302
+    assert not Authenticator.objects.filter(pk=totp.pk).exists()
+    removed = AuditEvent.objects.filter(action="mfa.authenticator_removed").order_by("pk")
+    assert [e.details for e in removed] == [{"type": "totp"}, {"type": "recovery_codes"}]
+    for event in removed:
+        assert event.actor == member_a
+        assert event.ip_address == "192.0.2.30"
+        assert event.user_agent == BROWSER
+    assert AuditEvent.objects.count() == before + 2
+
+
+def test_regenerating_recovery_codes_is_recorded_as_a_reset(
+    client, member_a, enable_totp, django_capture_on_commit_callbacks
+):
+    enable_totp(member_a)
+    RecoveryCodes.activate(member_a)
+    client.force_login(member_a)
+    _reauthenticate(client)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("mfa_generate_recovery_codes"), REMOTE_ADDR="192.0.2.31")
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(action="mfa.authenticator_reset")
+    assert event.actor == member_a
+    assert event.details == {"type": "recovery_codes"}
+    assert event.ip_address == "192.0.2.31"
+
+
+def test_a_rejected_second_factor_code_is_recorded(client, member_a, enable_totp):
+    # given a member with TOTP who got past the password step
+    totp = enable_totp(member_a)
+    response = client.post(
+        reverse("account_login"), {"login": "member@acme.example", "password": TEST_PASSWORD}
+    )
+    assert response["Location"] == reverse("mfa_authenticate")
+    # when they enter a wrong code
+    response = client.post(
+        reverse("mfa_authenticate"),
+        {"code": _wrong_code(totp.wrap().instance.data["secret"])},
+        REMOTE_ADDR="192.0.2.32",
+        HTTP_USER_AGENT=BROWSER,
+    )
+    # then they stay out, and the rejected code is on the trail against the account
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
+    event = AuditEvent.objects.get(action="mfa.code_rejected")
+    assert event.actor == member_a
+    assert event.ip_address == "192.0.2.32"
+    assert event.user_agent == BROWSER
+    assert "auth.signed_in" not in _actions()
+
+
+def test_changing_the_password_is_recorded(client, member_a):
+    client.force_login(member_a)
+    new_password = "N3w-and-l0nger-passphrase"
+    response = client.post(
+        reverse("account_change_password"),
+        {"oldpassword": TEST_PASSWORD, "password1": new_password, "password2": new_password},
+        REMOTE_ADDR="192.0.2.33",
+    )
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(action="auth.password_changed")
+    assert event.actor == member_a
+    assert event.ip_address == "192.0.2.33"
+    # the trail never holds a password, old or new
+    stored = str(list(AuditEvent.objects.values()))
+    assert new_password not in stored
+    assert TEST_PASSWORD not in stored
+
+
+def test_resetting_the_password_by_e_mail_is_recorded(client, member_a, mailoutbox):
+    client.post(reverse("account_reset_password"), {"email": "member@acme.example"})
+    assert len(mailoutbox) == 1
+    link = next(w for w in mailoutbox[0].body.split() if "/password/reset/key/" in w)
+    form_url = client.get(link)["Location"]
+    new_password = "An0ther-l0nger-passphrase"
+    response = client.post(
+        form_url,
+        {"password1": new_password, "password2": new_password},
+        REMOTE_ADDR="192.0.2.34",
+    )
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(action="auth.password_reset")
+    assert event.actor == member_a
+    assert event.ip_address == "192.0.2.34"
+
+
+def test_making_another_address_primary_is_recorded_as_an_e_mail_change(client, member_a):
+    # given a member with a second, verified address, recently re-authenticated
+    EmailAddress.objects.create(user=member_a, email="new@acme.example", verified=True)
+    client.force_login(member_a)
+    _reauthenticate(client)
+    # when they make it their primary address
+    response = client.post(
+        reverse("account_email"),
+        {"action_primary": "", "email": "new@acme.example"},
+        REMOTE_ADDR="192.0.2.35",
+    )
+    # then the change names both addresses
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(action="auth.email_changed")
+    assert event.actor == member_a
+    assert event.details == {"from": "member@acme.example", "to": "new@acme.example"}
+    assert event.ip_address == "192.0.2.35"
