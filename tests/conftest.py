@@ -145,6 +145,8 @@ def _events_keep_their_contract(request):
         post_save.disconnect(sender=OutboxEvent, dispatch_uid="event-contract")
     if violations:
         pytest.fail("Event contract: " + "; ".join(violations), pytrace=False)
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items):
     # The demo seed below is shared by a module's tests that ask for it (`demo_seed`) and stays
