@@ -274,9 +274,13 @@ def test_owner_of(org_a, clean_registry):
     assert isinstance(permissions.owner_of(org_a), Organisation)
 
 
-def test_a_registered_rule_decides(org_a, member_a, viewer_a, clean_registry):
-    permissions.register_rule("thing.poke", lambda user, obj: user.email == "member@acme.example")
+def test_a_registered_rule_decides(org_a, org_b, member_a, viewer_a, clean_registry):
+    # the rule is given both the user and the object
+    permissions.register_rule(
+        "thing.poke", lambda user, obj: user.email == "member@acme.example" and obj == org_a
+    )
     assert has_perm(_fresh(member_a), "thing.poke", org_a) is True
+    assert has_perm(_fresh(member_a), "thing.poke", org_b) is False
     assert has_perm(_fresh(viewer_a), "thing.poke", org_a) is False
     assert "thing.poke" not in permissions._min_role
 
