@@ -74,6 +74,7 @@ MODULES = [
         [
             "tests/portal/test_scoped_querysets.py",
             "tests/carbon/test_scoped_querysets.py",
+            "tests/community/test_scoped_querysets.py",
             "tests/carbon/test_cross_tenant_audit.py",
             "tests/community/test_spaces.py",
         ],
