@@ -83,13 +83,21 @@ MODULES = [
         "points-ledger",
         ["carbon/ledger.py"],
         ["carbon.ledger.*"],
-        ["tests/carbon/test_points_ledger.py", "tests/carbon/test_points_lots.py"],
+        [
+            "tests/carbon/test_points_ledger.py",
+            "tests/carbon/test_points_lots.py",
+            "tests/carbon/test_points_refusals.py",
+        ],
     ),
     Module(
         "redemptions",
         ["carbon/redemptions.py"],
         ["carbon.redemptions.*"],
-        ["tests/carbon/test_redemptions.py", "tests/carbon/test_redemption_offers.py"],
+        [
+            "tests/carbon/test_redemptions.py",
+            "tests/carbon/test_redemption_offers.py",
+            "tests/carbon/test_points_refusals.py",
+        ],
     ),
     Module(
         "idempotency",
