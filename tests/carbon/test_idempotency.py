@@ -89,40 +89,45 @@ def test_remember_and_find():
     assert json.loads(json.dumps(IdempotencyRecord.objects.get().response_body)) == {"id": 5}
 
 
-@pytest.mark.django_db(transaction=True)
-def test_try_lock_needs_a_transaction():
-    # (outside the test's own transaction: a transactional test runs in autocommit)
+@pytest.mark.django_db
+def test_try_lock_needs_a_transaction(monkeypatch):
+    # (the test itself runs in a transaction: pretend the connection is in autocommit)
+    from django.db import connections
+
+    monkeypatch.setattr(connections["default"], "in_atomic_block", False)
     with pytest.raises(RuntimeError, match=r"try_lock\(\) must run inside transaction.atomic\(\)"):
         idempotency.try_lock("organisation:1", "k1")
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 @pytest.mark.postgres
 def test_try_lock_claims_the_key_for_the_transaction():
-    import threading
-
+    # A second session asks for the same advisory lock while this transaction holds it. (Not a
+    # transactional test: those empty the tables that the reused mutation-test database keeps.)
+    import psycopg
     from django.db import connection
 
-    answers: list[bool] = []
+    settings = connection.settings_dict
+    other = psycopg.connect(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        password=settings["PASSWORD"] or None,
+        host=settings["HOST"] or None,
+        port=settings["PORT"] or None,
+    )
 
-    def other_transaction():
+    def other_session_gets(key: str) -> bool:
+        with other.transaction(), other.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s))", [key])
+            return cursor.fetchone()[0]
+
+    try:
         with transaction.atomic():
-            answers.append(idempotency.try_lock("organisation:1", "k1"))
-            answers.append(idempotency.try_lock("organisation:1", "k2"))
-        connection.close()
-
-    with transaction.atomic():
-        assert idempotency.try_lock("organisation:1", "k1") is True
-        thread = threading.Thread(target=other_transaction)
-        thread.start()
-        thread.join()
-    assert answers == [False, True]
-    # the lock ended with the transaction
-    thread = threading.Thread(target=other_transaction)
-    answers.clear()
-    thread.start()
-    thread.join()
-    assert answers == [True, True]
+            assert idempotency.try_lock("organisation:1", "k1") is True
+            assert other_session_gets("organisation:1:k1") is False
+            assert other_session_gets("organisation:1:k2") is True
+    finally:
+        other.close()
 
 
 @pytest.mark.django_db
