@@ -95,8 +95,19 @@ def test_try_lock_needs_a_transaction(monkeypatch):
     from django.db import connections
 
     monkeypatch.setattr(connections["default"], "in_atomic_block", False)
-    with pytest.raises(RuntimeError, match=r"try_lock\(\) must run inside transaction.atomic\(\)"):
+    with pytest.raises(RuntimeError) as refused:
         idempotency.try_lock("organisation:1", "k1")
+    assert str(refused.value) == "try_lock() must run inside transaction.atomic()."
+
+
+@pytest.mark.django_db
+def test_try_lock_on_sqlite_always_claims_without_a_query(monkeypatch, django_assert_num_queries):
+    # SQLite serialises writers: there is no concurrent first request to detect.
+    from django.db import connections
+
+    monkeypatch.setattr(connections["default"], "vendor", "sqlite")
+    with transaction.atomic(), django_assert_num_queries(0):
+        assert idempotency.try_lock("organisation:1", "k1") is True
 
 
 @pytest.mark.django_db
