@@ -4,7 +4,7 @@
 # handling. Each module is judged by its own fixed test selection (scripts/mutation.py).
 #   scripts/mutation.sh                  every mutant of every module (long; see README)
 #   scripts/mutation.sh permissions      every mutant of the named module(s)
-#   scripts/mutation.sh --sample         a fixed sample per module, for CI (about two minutes)
+#   scripts/mutation.sh --sample         a fixed sample per module, for CI (about three minutes here)
 # Prints killed/total per module and PASS/FAIL; exits 1 when a mutant outside
 # scripts/mutation_equivalent.txt survives. Needs PostgreSQL and Redis like the test suite.
 # One mutant at a time (--max-children 1): the machine is shared.
