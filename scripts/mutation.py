@@ -7,7 +7,8 @@ working directory, so each work directory gets the project's pyproject.toml plus
 section written here, and symlinks to the code and tests (mutmut copies them into mutants/).
 
 --sample runs a fixed, deterministic sample (SAMPLE_SIZE mutants per module, spread evenly over
-its mutants in a fixed order) and fails when one of them survives. Equivalent mutants (no test can
+its mutants in a fixed order) in one mutmut run over the union of the modules' test selections
+(one database set-up), and fails when one of them survives. Equivalent mutants (no test can
 tell them from the original) are listed with a reason in scripts/mutation_equivalent.txt.
 """
 
@@ -42,8 +43,7 @@ class Module:
     # mutmut mutant names (fnmatch): only the functions that guard tenants or money.
     patterns: list[str]
     tests: list[str]
-    # --sample: a narrower choice where the full one is slow (default: the same).
-    sample_patterns: list[str] | None = None
+    # --sample: a narrower test selection where the full one is slow (default: the same).
     sample_tests: list[str] | None = None
 
 
@@ -275,12 +275,7 @@ def run_sample(modules: list[Module], equivalent: dict[str, str]) -> bool:
     tests = list(dict.fromkeys(t for m in modules for t in (m.sample_tests or m.tests)))
     work = prepare("sample", files, tests)
     generate(work)
-    chosen = {}
-    for m in modules:
-        names = all_mutants(work, m)
-        if m.sample_patterns:
-            names = [n for n in names if any(fnmatch.fnmatch(n, p) for p in m.sample_patterns)]
-        chosen[m.name] = sample_of(list(names), equivalent)
+    chosen = {m.name: sample_of(list(all_mutants(work, m)), equivalent) for m in modules}
     mutmut(work, "run", "--max-children", "1", *[n for names in chosen.values() for n in names])
     results = []
     for module in modules:
