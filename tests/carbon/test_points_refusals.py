@@ -1,5 +1,5 @@
-"""Refusals of the points ledger and redemptions with their literal codes, messages and limits
-(found missing by the mutation sample, scripts/mutation.sh --sample)."""
+"""Refusals and repeats of the points ledger and redemptions with their literal codes, messages
+and limits (found missing by the mutation runs, scripts/mutation.sh)."""
 
 from __future__ import annotations
 
@@ -57,3 +57,15 @@ def test_a_note_of_2000_characters_is_accepted_and_one_more_is_not(org_a, member
     )
     assert created is True
     assert len(redemption.customer_note) == 2000
+
+
+def test_a_repeat_without_a_preferred_date_returns_the_first(org_a, member_a):
+    service = ServiceFactory(points_cost=100)
+    fund(org_a, 1000)
+    first, created = actions.request_redemption(org_a, service, member_a, key="k1", today=TODAY)
+    again, created_again = actions.request_redemption(
+        org_a, service, member_a, key="k1", today=TODAY
+    )
+    assert (created, created_again) == (True, False)
+    assert again.pk == first.pk
+    assert again.preferred_date is None
