@@ -98,6 +98,7 @@ MODULES = [
         [
             "tests/carbon/test_redemptions.py",
             "tests/carbon/test_redemption_offers.py",
+            "tests/carbon/test_redemption_decisions.py",
             "tests/carbon/test_points_refusals.py",
         ],
     ),
