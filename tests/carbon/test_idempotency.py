@@ -1,0 +1,156 @@
+"""carbon.idempotency asked directly, with literal expectations (the API contract itself is in
+test_points_api.py); part of the mutation module "idempotency" (scripts/mutation.sh)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from carbon import idempotency
+from carbon.models import IdempotencyRecord
+
+
+def test_the_header_and_limits_are_the_documented_ones():
+    assert idempotency.HEADER == "Idempotency-Key"
+    assert idempotency.MAX_KEY_LENGTH == 150
+    assert dt.timedelta(hours=72) == idempotency.KEEP_FOR
+    assert idempotency.scope_for(42) == "organisation:42"
+
+
+@pytest.mark.parametrize(
+    ("key", "valid"),
+    [
+        ("", False),
+        ("a", True),
+        ("k" * 150, True),
+        ("k" * 151, False),
+        ("3f1c2a9e-5b7d-4e0a-9c1f-2b6d8e4a7c10", True),
+        (" ~", True),  # the first and last printable ASCII characters
+        ("tab\tkey", False),
+        ("del\x7f", False),
+        ("schlüssel", False),
+        ("line\nbreak", False),
+    ],
+)
+def test_valid_key(key, valid):
+    assert idempotency.valid_key(key) is valid
+
+
+def test_the_fingerprint_is_sha256_of_the_canonical_request():
+    expected = hashlib.sha256(
+        b'{"body": {"a": 1, "b": "2.5"}, "caller": "user:7", "method": "POST", "path": "/x"}'
+    ).hexdigest()
+    assert idempotency.fingerprint("post", "/x", {"b": Decimal("2.5"), "a": 1}, "user:7") == (
+        expected
+    )
+    base = idempotency.fingerprint("POST", "/x", {"a": 1}, "user:7")
+    assert idempotency.fingerprint("POST", "/x", {"a": 1}, "user:7") == base
+    others = {
+        idempotency.fingerprint("PUT", "/x", {"a": 1}, "user:7"),
+        idempotency.fingerprint("POST", "/y", {"a": 1}, "user:7"),
+        idempotency.fingerprint("POST", "/x", {"a": 2}, "user:7"),
+        idempotency.fingerprint("POST", "/x", {"a": 1}, "token:7"),
+    }
+    assert base not in others
+    assert len(others) == 4
+
+
+def test_json_body_is_the_json_the_api_renders():
+    body = {
+        "when": dt.date(2026, 3, 2),
+        "points": Decimal("10"),
+        "at": dt.datetime(2026, 3, 2, 10, tzinfo=dt.UTC),
+    }
+    assert idempotency.json_body(body) == {
+        "when": "2026-03-02",
+        "points": "10",
+        "at": "2026-03-02T10:00:00Z",
+    }
+
+
+@pytest.mark.django_db
+def test_remember_and_find():
+    record = idempotency.remember("organisation:1", "k1", "f" * 64, 201, {"id": 5})
+    assert (record.scope, record.key, record.request_fingerprint) == (
+        "organisation:1",
+        "k1",
+        "f" * 64,
+    )
+    assert (record.response_status, record.response_body) == (201, {"id": 5})
+    assert idempotency.find("organisation:1", "k1") == record
+    assert idempotency.find("organisation:2", "k1") is None
+    assert idempotency.find("organisation:1", "k2") is None
+    assert json.loads(json.dumps(IdempotencyRecord.objects.get().response_body)) == {"id": 5}
+
+
+@pytest.mark.django_db
+def test_try_lock_needs_a_transaction(monkeypatch):
+    # (the test itself runs in a transaction: pretend the connection is in autocommit)
+    from django.db import connections
+
+    monkeypatch.setattr(connections["default"], "in_atomic_block", False)
+    with pytest.raises(RuntimeError) as refused:
+        idempotency.try_lock("organisation:1", "k1")
+    assert str(refused.value) == "try_lock() must run inside transaction.atomic()."
+
+
+@pytest.mark.django_db
+def test_try_lock_on_sqlite_always_claims_without_a_query(monkeypatch, django_assert_num_queries):
+    # SQLite serialises writers: there is no concurrent first request to detect.
+    from django.db import connections
+
+    monkeypatch.setattr(connections["default"], "vendor", "sqlite")
+    with transaction.atomic(), django_assert_num_queries(0):
+        assert idempotency.try_lock("organisation:1", "k1") is True
+
+
+@pytest.mark.django_db
+@pytest.mark.postgres
+def test_try_lock_claims_the_key_for_the_transaction():
+    # A second session asks for the same advisory lock while this transaction holds it. (Not a
+    # transactional test: those empty the tables that the reused mutation-test database keeps.)
+    import psycopg
+    from django.db import connection
+
+    settings = connection.settings_dict
+    other = psycopg.connect(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        password=settings["PASSWORD"] or None,
+        host=settings["HOST"] or None,
+        port=settings["PORT"] or None,
+    )
+
+    def other_session_gets(key: str) -> bool:
+        with other.transaction(), other.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s))", [key])
+            return cursor.fetchone()[0]
+
+    try:
+        with transaction.atomic():
+            assert idempotency.try_lock("organisation:1", "k1") is True
+            assert other_session_gets("organisation:1:k1") is False
+            assert other_session_gets("organisation:1:k2") is True
+    finally:
+        other.close()
+
+
+@pytest.mark.django_db
+def test_purge_keeps_72_hours_by_default():
+    now = timezone.now()
+    for key, age in [("old", 73), ("edge", 71), ("new", 1)]:
+        record = idempotency.remember("organisation:1", key, "f" * 64, 201, {})
+        IdempotencyRecord.objects.filter(pk=record.pk).update(
+            created_at=now - dt.timedelta(hours=age)
+        )
+    assert idempotency.purge_idempotency_records() == 1
+    assert sorted(IdempotencyRecord.objects.values_list("key", flat=True)) == ["edge", "new"]
+    assert idempotency.purge_idempotency_records(hours=2) == 1
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
+    assert idempotency.purge_idempotency_records(hours=2) == 0
