@@ -99,6 +99,7 @@ MODULES = [
             "tests/carbon/test_redemptions.py",
             "tests/carbon/test_redemption_offers.py",
             "tests/carbon/test_redemption_decisions.py",
+            "tests/carbon/test_redemption_survivors.py",
             "tests/carbon/test_points_refusals.py",
         ],
     ),
