@@ -3,7 +3,8 @@
 Compares three ways of doing the same arithmetic (t·km = mass x distance; TTW and WTT = t·km x
 intensity of the leg's category; WTW = TTW + WTT; per-order sums):
 
-1. `carbon.engine` on float64 arrays wrapped in Pint quantities (units checked once per batch);
+1. `carbon.footprint.engine` on float64 arrays wrapped in Pint quantities (units checked once per
+batch);
 2. the same arithmetic in bare numpy (the floor);
 3. a per-leg scalar Pint loop (one Quantity per value), run on a sample and extrapolated.
 
@@ -33,8 +34,8 @@ import django  # noqa: E402
 
 django.setup()
 
-from carbon import engine  # noqa: E402
-from carbon.units import FREIGHT_INTENSITY, Q_  # noqa: E402
+from carbon.footprint import engine  # noqa: E402
+from carbon.footprint.units import FREIGHT_INTENSITY, Q_  # noqa: E402
 
 LEGS_PER_ORDER = 3
 # Round DESNZ-like intensities (kgCO2e per t·km) for 20 categories: TTW, WTT.
@@ -119,7 +120,10 @@ def main() -> None:
     ratio_numpy = t_engine / t_numpy
     ratio_scalar = t_scalar / t_engine
     print(f"engine benchmark: {args.legs:,} legs, {args.legs // LEGS_PER_ORDER:,} orders")
-    print(f"  carbon.engine (Pint + numpy float64): {t_engine:8.3f} s   (best of {args.repeat})")
+    print(
+        f"  carbon.footprint.engine (Pint + numpy float64): {t_engine:8.3f} s"
+        f"   (best of {args.repeat})"
+    )
     print(f"  bare numpy, same arithmetic:          {t_numpy:8.3f} s   (best of {args.repeat})")
     print(
         f"  scalar Pint loop:                     {t_scalar:8.1f} s   "

@@ -4,7 +4,8 @@
 
 Creates a throwaway test database (PostgreSQL when reachable, as in the test settings; it says
 which), generates a CSV of 3-leg orders (HGV to port, container ship, HGV; quantities with
-mixed units), then times the three phases of `carbon.importer`: read + validate every row and
+mixed units), then times the three phases of `carbon.footprint.importer`: read + validate every row
+and
 field, store (bulk inserts, one transaction), and calculate the footprints (snapshots).
 Target (BRIEF.md): <= 60 s for 100,000 rows with full validation.
 """
@@ -88,8 +89,8 @@ def main() -> None:
 
 
 def run(rows: int) -> None:
-    from carbon import importer
     from carbon.demo import ensure_products
+    from carbon.footprint import importer
     from carbon.models import CalculationSnapshot, Leg, Order
     from portal.models import Organisation, Site
 

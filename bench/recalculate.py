@@ -2,7 +2,8 @@
 
 Creates (once) an organisation with 100,000 orders of one shipment with three legs each (HGV,
 container ship, HGV) and one order line with attributed electricity at a Chinese site with a
-verified green-power declaration, then times `carbon.calculation.recalculate()` for all of them:
+verified green-power declaration, then times `carbon.footprint.calculation.recalculate()` for all
+of them:
 loading, Decimal arithmetic through the engine, 100,000 immutable snapshots bulk-inserted and
 100,000 `footprint_calculated` outbox events. Target: <= 60 s.
 
@@ -176,7 +177,7 @@ def main() -> None:
 
     ensure_database(os.environ["DATABASE_URL"])
     setup_django()
-    from carbon.calculation import recalculate_parallel
+    from carbon.footprint.calculation import recalculate_parallel
     from carbon.models import CalculationSnapshot, Leg
 
     org = seed(args.orders)

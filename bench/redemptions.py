@@ -16,7 +16,7 @@ insufficient_points.
 Targets (BRIEF.md): zero overdraft, zero duplicates, >= 200 redemptions/s. Redemptions per
 second are the 201s divided by the wall-clock time from the first request to the last 201 (the
 time the balance lasted); the rate over the whole run, refusals included, is printed too. The
-ledger must reconcile afterwards (`carbon.ledger.reconcile()` and `manage.py check_ledger`).
+ledger must reconcile afterwards (`carbon.points.ledger.reconcile()` and `manage.py check_ledger`).
 
     .venv/bin/python bench/redemptions.py [--clients 50] [--requests 3000] [--cost 10]
         [--workers 4] [--threads 8] [--max-seconds 600] [--database-url URL]
@@ -121,9 +121,9 @@ def seed(cost: int, funded: int) -> tuple[str, int]:
     """Organisation, token, service and funding; returns (token plaintext, organisation id)."""
     from django.core.management import call_command
 
-    import carbon.api_points  # noqa: F401 - registers the points scopes
-    from carbon import ledger
+    import carbon.points.api  # noqa: F401 - registers the points scopes
     from carbon.models import Service, ServiceKind
+    from carbon.points import ledger
     from portal.actions import issue_api_token
     from portal.models import Organisation, User
 
@@ -446,8 +446,8 @@ def main() -> int:
     else:
         shutil.rmtree(var_dir, ignore_errors=True)
 
-    from carbon import ledger
     from carbon.models import EntryKind, LedgerEntry, Redemption
+    from carbon.points import ledger
     from portal.models import Organisation
 
     organisation = Organisation.objects.get(pk=organisation_id)

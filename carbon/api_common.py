@@ -1,4 +1,4 @@
-"""Pieces the carbon and points API routers share (carbon/api.py, carbon/api_points.py): the
+"""Pieces the carbon and points API routers share (carbon/api.py, carbon/points/api.py): the
 error responses every endpoint documents, page-number paging, and who may act for which
 organisation."""
 

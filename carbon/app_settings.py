@@ -1,11 +1,12 @@
 """The carbon app's knobs: how big one order may be, and the plausibility bounds of its values.
 
-Both write paths (the API upsert and the CSV import, through `carbon.orders.validate_order`)
-and the estimate apply these same numbers. The bounds are far above any real shipment and
-keep every stored value and every footprint total inside its database column: a leg's mass
-(Leg.mass_t, 14 digits, 6 places) and distance (Leg.distance_km, 14 digits, 3 places), its fuel
-(Leg.fuel_amount, 16 digits, 4 places), a line's quantity (OrderLine.quantity, 14 digits, 3
-places), and an order's t·km and kg CO2e totals (CalculationSnapshot, 20 digits, 6 places).
+Both write paths (the API upsert and the CSV import, through
+`carbon.footprint.orders.validate_order`) and the estimate apply these same numbers. The bounds are
+far above any real shipment and keep every stored value and every footprint total inside its
+database column: a leg's mass (Leg.mass_t, 14 digits, 6 places) and distance (Leg.distance_km, 14
+digits, 3 places), its fuel (Leg.fuel_amount, 16 digits, 4 places), a line's quantity
+(OrderLine.quantity, 14 digits, 3 places), and an order's t·km and kg CO2e totals
+(CalculationSnapshot, 20 digits, 6 places).
 """
 
 from __future__ import annotations

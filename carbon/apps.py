@@ -8,41 +8,18 @@ class CarbonConfig(AppConfig):
 
     def ready(self) -> None:
         # Build the Pint registry once at start-up, not lazily inside a request thread.
-        from carbon import units  # noqa: F401
-
-        # Sustainability staff maintain emission-factor datasets and products in the admin.
-        from carbon.datasets import STAFF_PERMISSIONS
-        from portal.staff_roles import StaffRole, grant
-
-        grant(StaffRole.SUSTAINABILITY, *STAFF_PERMISSIONS)
-        # ...and review green-power declarations, follow and upload order imports and read
-        # orders there (verify/reject itself is checked by carbon.declarations.can_verify).
-        grant(
-            StaffRole.SUSTAINABILITY,
-            "carbon.view_greenpowerdeclaration",
-            "carbon.view_importjob",
-            "carbon.add_importjob",
-            "carbon.view_order",
+        from carbon import portal_hooks  # noqa: F401 - navigation, dashboard, demo, privacy hooks
+        from carbon.footprint import permissions as footprint_permissions
+        from carbon.footprint import tasks as footprint_tasks  # noqa: F401 - workers know them
+        from carbon.footprint import units  # noqa: F401
+        from carbon.points import (
+            idempotency,  # noqa: F401 - its purge task
+            subscribers,
         )
-        # ...and draft and approve points policies and read the points ledger (adjustments are
-        # checked by carbon.admin_points.can_adjust). Customer success staff get the catalogue
-        # and the redemption queue in carbon.redemptions.
-        grant(
-            StaffRole.SUSTAINABILITY,
-            "carbon.view_pointspolicy",
-            "carbon.add_pointspolicy",
-            "carbon.change_pointspolicy",
-            "carbon.view_pointsaccount",
-            "carbon.view_ledgerentry",
-        )
+        from carbon.points import permissions as points_permissions
+        from carbon.points import tasks as points_tasks  # noqa: F401
 
-        # Portal hooks (permissions, navigation, dashboard panel, demo data) and the Celery
-        # tasks of the importer and declarations, so that web and worker processes know them.
-        from carbon import (  # noqa: F401
-            declarations,
-            idempotency,
-            importer,
-            portal_hooks,
-            redemptions,
-            subscribers,  # points follow order events (award on delivery, reverse on cancel)
-        )
+        footprint_permissions.register()
+        points_permissions.register()
+        # Points follow order events (award on delivery, reverse on cancel).
+        subscribers.register()

@@ -27,9 +27,9 @@ from django.utils import timezone
 from PIL import Image, ImageChops, ImageDraw
 from wagtail.images import get_image_model
 
-from carbon import ledger, redemptions
-from carbon.declarations import submit_declaration, verify_declaration
 from carbon.exceptions import IdempotencyConflict
+from carbon.footprint.declarations import submit_declaration, verify_declaration
+from carbon.footprint.orders import LegData, LineData, OrderData, ShipmentData, upsert_order
 from carbon.models import (
     DeclarationStatus,
     FactorDataset,
@@ -43,7 +43,7 @@ from carbon.models import (
     RedemptionStatus,
     Service,
 )
-from carbon.orders import LegData, LineData, OrderData, ShipmentData, upsert_order
+from carbon.points import ledger, redemptions
 from portal.models import Organisation, User
 from portal.permissions import act_for_staff
 

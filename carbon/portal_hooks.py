@@ -13,25 +13,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 
-from carbon.declarations import PERM_SUBMIT, PERM_VERIFY, can_verify
-from carbon.models import GreenPowerDeclaration, ImportJob, Order
-from carbon.redemptions import PERM_VIEW_POINTS
+from carbon.footprint.permissions import PERM_VIEW_ORDERS
+from carbon.models import Order
+from carbon.points.permissions import PERM_VIEW_POINTS
 from portal.dashboard import DashboardPanel
-from portal.models import Role
-from portal.permissions import grant_staff, register_owner, register_rule
-
-PERM_VIEW_ORDERS = "carbon.view_orders"
-PERM_IMPORT = "carbon.import_orders"
-
-register_rule(PERM_VIEW_ORDERS, min_role=Role.VIEWER)
-register_rule(PERM_IMPORT, min_role=Role.MEMBER)
-register_rule(PERM_SUBMIT, min_role=Role.MEMBER)
-register_rule(PERM_VERIFY, lambda user, obj: can_verify(user))
-# Account-facing staff can read a customer's orders, as they can the organisation.
-grant_staff(PERM_VIEW_ORDERS)
-register_owner(Order, lambda order: order.organisation)
-register_owner(GreenPowerDeclaration, lambda declaration: declaration.organisation)
-register_owner(ImportJob, lambda job: job.organisation)
 
 
 @hooks.register("greenloop_nav_items")
@@ -91,7 +76,7 @@ def carbon_panel() -> DashboardPanel:
 
 def _points_panel_context(request, organisation) -> dict:
     # Imported here: the views module pulls in portal.views, too early for AppConfig.ready().
-    from carbon.views_points import balance_summary
+    from carbon.points.views import balance_summary
 
     return {"balance": balance_summary(organisation)}
 

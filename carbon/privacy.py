@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from carbon.catalogue import service_name
 from carbon.models import GreenPowerDeclaration, ImportJob, Redemption
+from carbon.points.catalogue import service_name
 from portal.models import User
 
 

@@ -1,6 +1,8 @@
 from django.urls import path
 
-from carbon import views, views_points
+from carbon import views as pages
+from carbon.footprint import views
+from carbon.points import views as views_points
 
 app_name = "carbon"
 
@@ -13,14 +15,14 @@ urlpatterns = [
         name="import_example",
     ),
     path("o/<slug:org_slug>/orders/import/<int:job_id>/", views.import_job, name="import_job"),
-    path("o/<slug:org_slug>/orders/<int:order_id>/", views.order_detail, name="order_detail"),
+    path("o/<slug:org_slug>/orders/<int:order_id>/", pages.order_detail, name="order_detail"),
     path("o/<slug:org_slug>/green-power/", views.green_power, name="green_power"),
     path(
         "o/<slug:org_slug>/green-power/<int:declaration_id>/evidence/",
         views.evidence,
         name="evidence",
     ),
-    # Carbon points (carbon/views_points.py)
+    # Carbon points (carbon/points/views.py)
     path("o/<slug:org_slug>/points/", views_points.statement, name="points"),
     path("o/<slug:org_slug>/points/statement.csv", views_points.statement_csv, name="points_csv"),
     path("o/<slug:org_slug>/points/how-it-works/", views_points.policy, name="points_policy"),

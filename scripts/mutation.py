@@ -83,8 +83,8 @@ MODULES = [
     ),
     Module(
         "points-ledger",
-        ["carbon/ledger.py"],
-        ["carbon.ledger.*"],
+        ["carbon/points/ledger.py"],
+        ["carbon.points.ledger.*"],
         [
             "tests/carbon/test_points_ledger.py",
             "tests/carbon/test_points_lots.py",
@@ -93,8 +93,8 @@ MODULES = [
     ),
     Module(
         "redemptions",
-        ["carbon/redemptions.py"],
-        ["carbon.redemptions.*"],
+        ["carbon/points/redemptions.py"],
+        ["carbon.points.redemptions.*"],
         [
             "tests/carbon/test_redemptions.py",
             "tests/carbon/test_redemption_offers.py",
@@ -105,10 +105,10 @@ MODULES = [
     ),
     Module(
         "idempotency",
-        # The key handling. The API operation that applies it (carbon/api_points.py) is a
+        # The key handling. The API operation that applies it (carbon/points/api.py) is a
         # decorated function, which mutmut does not mutate; test_points_api.py pins its contract.
-        ["carbon/idempotency.py"],
-        ["carbon.idempotency.*"],
+        ["carbon/points/idempotency.py"],
+        ["carbon.points.idempotency.*"],
         ["tests/carbon/test_idempotency.py", "tests/carbon/test_points_api.py"],
         sample_tests=["tests/carbon/test_idempotency.py"],
     ),

@@ -230,7 +230,7 @@ class ServiceFactory(DjangoModelFactory):
 def fund(organisation, points: int, approver=None) -> PointsAccount:
     """Give an organisation `points` available points through an approved manual adjustment
     (the ledger's own path, so balances and entries agree)."""
-    from carbon import ledger
+    from carbon.points import ledger
     from tests.factories import UserFactory
 
     account = ledger.account_for(organisation)

@@ -14,8 +14,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from carbon.declarations import REJECTED, VERIFIED, submit_declaration
-from carbon.importer import start_import
+from carbon.footprint.declarations import REJECTED, VERIFIED, submit_declaration
+from carbon.footprint.importer import start_import
 from carbon.models import (
     DeclarationStatus,
     GreenPowerDeclaration,
@@ -295,7 +295,7 @@ def test_import_jobs_are_read_only(client, superuser, org_a, member_a):
 
 @pytest.fixture
 def calculated_orders(org_a):
-    from carbon.calculation import calculate_order
+    from carbon.footprint.calculation import calculate_order
 
     published_dataset()
     ProductFactory(sku="SUN-110K-G")

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from carbon import api as carbon_api  # noqa: F401 - registers the carbon scopes
-from carbon.calculation import calculate_order
+from carbon.footprint import api as carbon_api  # noqa: F401 - registers the carbon scopes
+from carbon.footprint.calculation import calculate_order
 from carbon.models import CalculationSnapshot, Order
 from portal import actions
 from portal.models import Role

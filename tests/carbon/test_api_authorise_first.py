@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from carbon import api as carbon_api  # noqa: F401 - registers the carbon and points scopes
+from carbon.footprint import api as carbon_api  # noqa: F401 - registers the carbon and points scopes
 from carbon.models import ImportJob, Order, Redemption
 from tests.api_client import api_error, token_headers
 

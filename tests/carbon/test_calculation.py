@@ -14,8 +14,9 @@ from django.core.management import call_command
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from carbon import calculation, engine
-from carbon.calculation import CalculationError, FactorError, calculate_order, estimate
+from carbon.footprint import calculation, engine
+from carbon.footprint.calculation import CalculationError, FactorError, calculate_order, estimate
+from carbon.footprint.units import Q_, QuantityError, parse_quantity
 from carbon.models import (
     CalculationSnapshot,
     DataTier,
@@ -23,7 +24,6 @@ from carbon.models import (
     FactorDataset,
     ImmutableError,
 )
-from carbon.units import Q_, QuantityError, parse_quantity
 from portal.models import OutboxEvent
 from tests.carbon.factories import (
     GreenPowerDeclarationFactory,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from carbon import api as carbon_api  # noqa: F401 - registers the carbon scopes
+from carbon.footprint import api as carbon_api  # noqa: F401 - registers the carbon scopes
 from portal import actions
 from portal.models import AuditEvent
 from tests.carbon.factories import OrderFactory

@@ -9,8 +9,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from carbon import ledger
 from carbon.models import DatasetStatus, ImportJob, Order
+from carbon.points import ledger
 from tests.carbon.factories import EmissionFactorFactory, ProductFactory, fund, published_dataset
 from tests.factories import UserFactory
 

@@ -12,8 +12,8 @@ from django.urls import reverse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from carbon import datasets
-from carbon.datasets import DatasetError, FactorFileError
+from carbon.footprint import datasets
+from carbon.footprint.datasets import DatasetError, FactorFileError
 from carbon.models import DatasetStatus, EmissionFactor, FactorDataset, ImmutableError
 from portal.models import AuditEvent, OutboxEvent
 from portal.staff_roles import StaffRole, ensure_staff_groups
@@ -113,7 +113,8 @@ def test_bad_rows_are_reported_by_row_and_column_and_nothing_is_stored(draft, al
     # then every problem names its row and column
     assert [str(e) for e in caught.value.errors] == [
         "row 3, column category: unknown category 'road.hovercraft' (a code from "
-        "carbon/categories.py, fuel.<fuel type> or electricity.<region>.<location|residual>)",
+        "carbon/footprint/categories.py, fuel.<fuel type> or "
+        "electricity.<region>.<location|residual>)",
         "row 4, column value: an emission factor cannot be negative",
         "row 5, column unit: 'kgCO2e/kWh' is not a freight factor unit like kgCO2e / (tonne * km)",
         "row 6, column radiative_forcing: only air freight factors can include radiative forcing",

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from carbon.declarations import (
+from carbon.footprint.declarations import (
     REJECTED,
     VERIFIED,
     DeclarationError,
@@ -20,8 +20,8 @@ from carbon.declarations import (
     submit_declaration,
     verify_declaration,
 )
+from carbon.footprint.orders import LegData, LineData, OrderData, ShipmentData, upsert_order
 from carbon.models import CalculationSnapshot, DeclarationStatus, GreenPowerDeclaration
-from carbon.orders import LegData, LineData, OrderData, ShipmentData, upsert_order
 from portal.exceptions import PermissionDeniedError
 from portal.models import AuditEvent, OutboxEvent
 from tests.carbon.factories import ProductFactory, grid_dataset, published_dataset

@@ -8,8 +8,8 @@ import datetime as dt
 
 import pytest
 
-from carbon import ledger, tasks
 from carbon.models import ExpiryReminder
+from carbon.points import ledger, tasks
 from portal.models import Role
 from tests.carbon.test_points_ledger import delivered_order, make_policy
 from tests.factories import MembershipFactory, UserFactory

@@ -1,4 +1,5 @@
-"""carbon.idempotency asked directly, with literal expectations (the API contract itself is in
+"""carbon.points.idempotency asked directly, with literal expectations (the API contract itself is
+in
 test_points_api.py); part of the mutation module "idempotency" (scripts/mutation.sh)."""
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from carbon import idempotency
 from carbon.models import IdempotencyRecord
+from carbon.points import idempotency
 
 
 def test_the_header_and_limits_are_the_documented_ones():

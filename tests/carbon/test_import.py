@@ -15,10 +15,10 @@ from hypothesis import HealthCheck, assume, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from carbon import categories, importer
-from carbon.importer import COLUMNS, start_import
+from carbon.footprint import categories, importer
+from carbon.footprint.importer import COLUMNS, start_import
+from carbon.footprint.units import QuantityError, parse_quantity
 from carbon.models import CalculationSnapshot, ImportJob, ImportStatus, Leg, Order, OrderLine
-from carbon.units import QuantityError, parse_quantity
 from portal.models import OutboxEvent
 from tests.carbon.factories import ProductFactory, published_dataset
 from tests.factories import SiteFactory

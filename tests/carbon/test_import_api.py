@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
-from carbon import api as carbon_api  # noqa: F401 - registers the carbon scopes
+from carbon.footprint import api as carbon_api  # noqa: F401 - registers the carbon scopes
 from carbon.models import CalculationSnapshot, ImportJob, ImportStatus, Leg, Order
 from portal import actions
 from portal.models import Role

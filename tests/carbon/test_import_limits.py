@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from carbon import importer
-from carbon.importer import validate_csv
+from carbon.footprint import importer
+from carbon.footprint.importer import validate_csv
 from tests.carbon.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,6 +9,15 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
+from carbon.footprint.orders import (
+    ORDER_UPSERTED,
+    LegData,
+    LineData,
+    OrderData,
+    OrderDataError,
+    ShipmentData,
+    upsert_order,
+)
 from carbon.models import (
     CalculationSnapshot,
     DeclarationStatus,
@@ -17,15 +26,6 @@ from carbon.models import (
     Order,
     OrderLine,
     Shipment,
-)
-from carbon.orders import (
-    ORDER_UPSERTED,
-    LegData,
-    LineData,
-    OrderData,
-    OrderDataError,
-    ShipmentData,
-    upsert_order,
 )
 from portal.models import OutboxEvent
 from tests.carbon.factories import ProductFactory, published_dataset
@@ -188,7 +188,7 @@ def test_a_leg_without_a_factor_in_the_dataset_rolls_everything_back(
     data.shipments[0].legs[1] = LegData("sea.bulk.average", Decimal("2.4"), Decimal("100"))
     before = _counts()
     # when / then: the calculation error names the leg and nothing is stored
-    from carbon.calculation import CalculationError
+    from carbon.footprint.calculation import CalculationError
 
     with pytest.raises(CalculationError) as error:
         upsert_order(org_a, data)

@@ -16,9 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-import carbon.admin_points  # noqa: F401 - its staff grants must exist before the groups are made
-from carbon import ledger
-from carbon.forms_admin_points import new_adjustment_key
+import carbon.points.admin  # noqa: F401 - its staff grants must exist before the groups are made
 from carbon.models import (
     EntryKind,
     LedgerEntry,
@@ -29,7 +27,9 @@ from carbon.models import (
     RedemptionStatus,
     Service,
 )
-from carbon.redemptions import request_redemption
+from carbon.points import ledger
+from carbon.points.forms_admin import new_adjustment_key
+from carbon.points.redemptions import request_redemption
 from portal.models import AuditEvent
 from portal.staff_roles import StaffRole, ensure_staff_groups
 from tests.carbon.factories import ServiceFactory, fund, published_dataset
@@ -535,7 +535,7 @@ def test_the_queue_shows_open_requests_oldest_first_and_filters(
     older, _ = request_redemption(org_a, first, member_a, key="1")
     newer, _ = request_redemption(org_b, second, member_b, key="2")
     closed, _ = request_redemption(org_a, second, member_a, key="3")
-    from carbon.redemptions import cancel
+    from carbon.points.redemptions import cancel
 
     cancel(closed, member_a)
     client.force_login(success)

@@ -1,4 +1,4 @@
-"""Points API (carbon/api_points.py): balance, ledger, catalogue and redemptions — scopes and
+"""Points API (carbon/points/api.py): balance, ledger, catalogue and redemptions — scopes and
 roles (403), tenancy (404), field-named refusals (422), the Idempotency-Key contract (400, 409,
 422, replays) and bounded query counts."""
 
@@ -13,9 +13,7 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from carbon import api as carbon_api  # noqa: F401 - registers the points scopes and routes
-from carbon import idempotency, ledger
-from carbon import redemptions as actions
+from carbon.footprint import api as carbon_api  # noqa: F401 - registers the points scopes and routes
 from carbon.models import (
     EntryKind,
     IdempotencyRecord,
@@ -24,6 +22,8 @@ from carbon.models import (
     Redemption,
     RedemptionStatus,
 )
+from carbon.points import idempotency, ledger
+from carbon.points import redemptions as actions
 from portal import actions as portal_actions
 from portal.models import OutboxEvent, Role, Tier
 from tests.carbon.factories import ServiceFactory, fund

@@ -7,7 +7,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from carbon.points import avoided_logistics_kg, avoided_scope2_kg, points_for
+from carbon.points.formulas import avoided_logistics_kg, avoided_scope2_kg, points_for
 
 # DESNZ 2025, Freighting goods > HGV (all diesel) > All HGVs > Average laden > tonne.km:
 # TTW 0.10163 (27_304_3140_14_1) + WTT 0.02359 (28_907_3140_14_1) = 0.12522 kgCO2e per t·km.

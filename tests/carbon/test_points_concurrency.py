@@ -7,7 +7,6 @@ import datetime as dt
 
 import pytest
 
-from carbon import ledger, tasks
 from carbon.exceptions import InsufficientPoints
 from carbon.models import (
     EntryKind,
@@ -17,6 +16,7 @@ from carbon.models import (
     PointsAccount,
     PointsAward,
 )
+from carbon.points import ledger, tasks
 from portal.models import Role
 from tests.carbon.test_points_ledger import delivered_order, make_policy
 from tests.concurrency import race

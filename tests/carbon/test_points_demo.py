@@ -11,7 +11,6 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from wagtail.images import get_image_model
 
-from carbon import ledger, redemptions
 from carbon.demo import POLICY, demo_services, last_week
 from carbon.models import (
     EntryKind,
@@ -24,6 +23,7 @@ from carbon.models import (
     RedemptionStatus,
     Service,
 )
+from carbon.points import ledger, redemptions
 from portal.models import AuditEvent, Organisation, OutboxEvent, Site, User
 
 pytestmark = pytest.mark.django_db

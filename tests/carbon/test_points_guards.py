@@ -8,11 +8,11 @@ import datetime as dt
 
 import pytest
 
-from carbon import ledger, lots
-from carbon import redemptions as actions
 from carbon.exceptions import PointsError, PolicyError
-from carbon.lots import Movement
 from carbon.models import EntryKind, LedgerEntry, OrderStatus, PointsAccount, PointsPolicy
+from carbon.points import ledger, lots
+from carbon.points import redemptions as actions
+from carbon.points.lots import Movement
 from tests.carbon.factories import OrderFactory, ServiceFactory, fund
 from tests.carbon.test_points_ledger import delivered_order, draft_policy, make_policy
 from tests.factories import SiteFactory, UserFactory

@@ -12,9 +12,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 
-from carbon import ledger, tasks
-from carbon.calculation import calculate_order
 from carbon.exceptions import IdempotencyConflict, InsufficientPoints, PointsError, PolicyError
+from carbon.footprint.calculation import calculate_order
 from carbon.models import (
     AppendOnlyError,
     CalculationSnapshot,
@@ -26,6 +25,7 @@ from carbon.models import (
     PointsPolicy,
     PolicyStatus,
 )
+from carbon.points import ledger, tasks
 from portal.models import AuditEvent, OutboxEvent
 from tests.carbon.factories import (
     GreenPowerDeclarationFactory,

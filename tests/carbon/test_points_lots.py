@@ -1,4 +1,4 @@
-"""Per-lot FIFO tracking (`carbon.lots`), without a database: worked examples in the ledger's
+"""Per-lot FIFO tracking (`carbon.points.lots`), without a database: worked examples in the ledger's
 words, and random histories that keep the balance identities."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import datetime as dt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from carbon.lots import Movement, replay
+from carbon.points.lots import Movement, replay
 from tests.properties import examples
 
 MAR = dt.date(2026, 3, 15)

@@ -19,9 +19,9 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from carbon import ledger, redemptions
 from carbon.exceptions import InsufficientPoints
 from carbon.models import EntryKind, LedgerEntry, OrderStatus, PointsAccount, Redemption
+from carbon.points import ledger, redemptions
 from tests.carbon.factories import ServiceFactory
 from tests.carbon.test_points_ledger import delivered_order, make_policy
 from tests.factories import OrganisationFactory, UserFactory

@@ -9,10 +9,10 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 
-from carbon import ledger
-from carbon import redemptions as actions
 from carbon.exceptions import InsufficientPoints, PolicyError
 from carbon.models import PointsPolicy, PolicyStatus
+from carbon.points import ledger
+from carbon.points import redemptions as actions
 from tests.carbon.factories import ServiceFactory, fund
 from tests.factories import UserFactory
 

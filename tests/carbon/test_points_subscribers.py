@@ -10,10 +10,11 @@ from decimal import Decimal
 
 import pytest
 
-from carbon import calculation, ledger, tasks
-from carbon.importer import store_orders
+from carbon.footprint import calculation
+from carbon.footprint.importer import store_orders
+from carbon.footprint.orders import LegData, OrderData, ShipmentData, upsert_order
 from carbon.models import EntryKind, LedgerEntry, Order, OrderStatus, PointsAccount, PointsAward
-from carbon.orders import LegData, OrderData, ShipmentData, upsert_order
+from carbon.points import ledger, tasks
 from tests.carbon.factories import published_dataset
 from tests.carbon.test_points_ledger import delivered_order, make_policy
 
@@ -117,7 +118,7 @@ def test_without_a_policy_the_upsert_succeeds_and_nothing_is_awarded(
     make_policy(effective_from=dt.date(2026, 1, 1))
     # when a delivered order is upserted
     with (
-        caplog.at_level(logging.INFO, logger="carbon.ledger"),
+        caplog.at_level(logging.INFO, logger="carbon.points.ledger"),
         django_capture_on_commit_callbacks(execute=True),
     ):
         order, created = upsert_order(org_a, rail_order())

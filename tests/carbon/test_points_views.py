@@ -18,7 +18,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from carbon import ledger
 from carbon.models import (
     EntryKind,
     LedgerEntry,
@@ -26,7 +25,8 @@ from carbon.models import (
     Redemption,
     RedemptionStatus,
 )
-from carbon.redemptions import request_redemption
+from carbon.points import ledger
+from carbon.points.redemptions import request_redemption
 from portal.models import Tier
 from tests.carbon.factories import ServiceFactory, fund
 from tests.carbon.test_points_ledger import delivered_order, make_policy
@@ -489,7 +489,7 @@ def test_an_unknown_or_withdrawn_service_is_404(client, org_a, member_a):
 
 def test_the_history_filters_by_status(client, org_a, member_a, redemption, visit, site):
     other, _ = request_redemption(org_a, visit, member_a, key="second", site=site)
-    from carbon.redemptions import cancel
+    from carbon.points.redemptions import cancel
 
     cancel(other, member_a)
     client.force_login(member_a)
@@ -502,7 +502,7 @@ def test_the_history_filters_by_status(client, org_a, member_a, redemption, visi
 def test_the_detail_shows_the_timeline_of_a_fulfilled_redemption(
     client, org_a, viewer_a, redemption, staff_success
 ):
-    from carbon.redemptions import fulfil
+    from carbon.points.redemptions import fulfil
 
     fulfil(redemption, staff_success, scheduled_for=dt.date(2030, 5, 6), assignee="Li Wei")
     client.force_login(viewer_a)

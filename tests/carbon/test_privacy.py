@@ -12,8 +12,9 @@ import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from carbon import redemptions, tasks
+from carbon.footprint import tasks
 from carbon.models import ImportJob, ImportStatus
+from carbon.points import redemptions
 from portal import privacy
 from tests.carbon.factories import ServiceFactory, fund
 

@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from carbon import calculation, tasks
+from carbon.footprint import calculation, tasks
 from carbon.management.commands.recalculate_carbon import checkpoint_path
 from carbon.models import CalculationSnapshot, FactorDataset
 from portal.models import OutboxEvent

@@ -1,4 +1,4 @@
-"""The redemption catalogue as one organisation sees it (carbon.redemptions.offers): literal
+"""The redemption catalogue as one organisation sees it (carbon.points.redemptions.offers): literal
 expectations that the mutation run of the "redemptions" module showed missing."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from carbon import redemptions as actions
+from carbon.points import redemptions as actions
 from tests.carbon.factories import ServiceFactory, fund
 from tests.factories import SiteFactory
 

@@ -1,6 +1,6 @@
-"""Redemptions (carbon/redemptions.py): request holds the points, fulfil spends them, reject and
-cancel release them; balances, events, audit and e-mail after each; capacity per month and
-eligibility by tier, country, site and active window; refusals write nothing; and, on
+"""Redemptions (carbon/points/redemptions.py): request holds the points, fulfil spends them,
+reject and cancel release them; balances, events, audit and e-mail after each; capacity per month
+and eligibility by tier, country, site and active window; refusals write nothing; and, on
 PostgreSQL, threads racing for the last places and the last points."""
 
 from __future__ import annotations
@@ -10,8 +10,6 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from carbon import ledger
-from carbon import redemptions as actions
 from carbon.exceptions import IdempotencyConflict, InsufficientPoints
 from carbon.models import (
     EntryKind,
@@ -20,6 +18,9 @@ from carbon.models import (
     Redemption,
     RedemptionStatus,
 )
+from carbon.points import ledger
+from carbon.points import permissions as points_permissions
+from carbon.points import redemptions as actions
 from portal.exceptions import PermissionDeniedError
 from portal.models import AuditEvent, OutboxEvent, Tier
 from portal.staff_roles import StaffRole
@@ -307,7 +308,7 @@ def test_only_customer_success_fulfil_or_reject(org_a, member_a, admin_a, servic
     before = _written()
     # when either tries to fulfil or reject it / then they are refused and nothing changes
     for user in (admin_a, sustainability):
-        assert actions.can_fulfil(user) is False
+        assert points_permissions.can_fulfil(user) is False
         with pytest.raises(PermissionDeniedError):
             actions.fulfil(redemption, user, scheduled_for=TODAY, assignee="Li")
         with pytest.raises(PermissionDeniedError):

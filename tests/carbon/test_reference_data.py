@@ -9,10 +9,10 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 
-from carbon import categories
-from carbon.datasets import read_factor_file
+from carbon.footprint import categories
+from carbon.footprint.datasets import read_factor_file
+from carbon.footprint.units import ELECTRICITY_INTENSITY, FREIGHT_INTENSITY, ureg
 from carbon.models import DatasetStatus, EmissionFactor, FactorDataset
-from carbon.units import ELECTRICITY_INTENSITY, FREIGHT_INTENSITY, ureg
 from portal.models import AuditEvent
 
 pytestmark = pytest.mark.django_db

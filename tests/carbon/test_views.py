@@ -9,8 +9,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from carbon.footprint.orders import LegData, LineData, OrderData, ShipmentData, upsert_order
 from carbon.models import ImportJob, Order
-from carbon.orders import LegData, LineData, OrderData, ShipmentData, upsert_order
 from tests.carbon.factories import OrderFactory, ProductFactory, published_dataset
 from tests.factories import SiteFactory
 

@@ -13,8 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from carbon import ledger
-from carbon.calculation import calculate_order
+from carbon.footprint.calculation import calculate_order
 from carbon.models import (
     EntryKind,
     LedgerEntry,
@@ -26,6 +25,7 @@ from carbon.models import (
     RedemptionStatus,
     ServiceKind,
 )
+from carbon.points import ledger
 from portal.models import Role
 from portal.staff_roles import StaffRole, ensure_staff_groups
 from tests.carbon.factories import ServiceFactory, order_with_legs

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from carbon import api as carbon_api
+from carbon.footprint import api as carbon_api
 from tests.api_client import api_error, token_headers
 from tests.carbon.factories import published_dataset
 

@@ -28,10 +28,10 @@ from django.test import Client
 from schemathesis.specs.openapi.checks import ignored_auth
 
 import portal.urls  # noqa: F401 - builds the API: every app's routers and token scopes
-from carbon import ledger
-from carbon.calculation import calculate_order
+from carbon.footprint.calculation import calculate_order
 from carbon.models import ImportJob
-from carbon.redemptions import request_redemption
+from carbon.points import ledger
+from carbon.points.redemptions import request_redemption
 from community import actions as community_actions
 from community.models import Audience, Space, Tag
 from portal import actions

@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 import portal.urls  # noqa: F401 - builds the API, which registers every app's scopes
-from carbon import ledger
+from carbon.points import ledger
 from portal import actions
 from portal.api_scopes import SCOPES
 from portal.models import ApiToken

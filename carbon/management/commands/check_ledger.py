@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from carbon.ledger import reconcile
 from carbon.models import PointsAccount
+from carbon.points.ledger import reconcile
 from portal import tenancy
 
 

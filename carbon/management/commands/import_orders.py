@@ -10,7 +10,7 @@ from pathlib import Path
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
-from carbon.importer import ImportStatus, create_job, run_import
+from carbon.footprint.importer import ImportStatus, create_job, run_import
 from portal import tenancy
 from portal.models import Organisation
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from carbon.datasets import (
+from carbon.footprint.datasets import (
     DatasetError,
     FactorFileError,
     factor_rows_match,

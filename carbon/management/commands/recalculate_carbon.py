@@ -19,7 +19,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from carbon import calculation
+from carbon.footprint import calculation
 from carbon.models import FactorDataset
 from portal import tenancy
 from portal.models import Organisation

@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from carbon import categories
+from carbon.footprint import categories
 from carbon.models import Instrument
 
 MODES = [

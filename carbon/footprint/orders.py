@@ -16,8 +16,10 @@ from typing import Any
 
 from django.db import transaction
 
-from carbon import app_settings, categories
-from carbon.engine import FUEL_UNITS
+from carbon import app_settings
+from carbon.footprint import categories
+from carbon.footprint.engine import FUEL_UNITS
+from carbon.footprint.units import DISTANCE, MASS, parse_number, parse_quantity
 from carbon.models import (
     DataTier,
     FuelType,
@@ -28,7 +30,6 @@ from carbon.models import (
     Product,
     Shipment,
 )
-from carbon.units import DISTANCE, MASS, parse_number, parse_quantity
 from portal import events
 from portal.exceptions import PortalError
 from portal.models import Organisation, Site
@@ -428,7 +429,9 @@ def upsert_order(organisation: Organisation, data: OrderData, *, by=None) -> tup
     if errors:
         field_name, reason = errors[0]
         raise OrderDataError(reason, field=field_name)
-    from carbon import calculation  # H-calc's module; imported late to keep import order simple
+    from carbon.footprint import (
+        calculation,  # H-calc's module; imported late to keep import order simple
+    )
 
     with transaction.atomic():
         order = _locked_order(organisation, data.external_id)

@@ -15,17 +15,16 @@ import uuid
 from datetime import date
 from decimal import Decimal
 
-from celery import shared_task
 from django.core.files.base import File
 from django.db import transaction
 from django.utils import timezone
 
+from carbon.footprint.permissions import PERM_SUBMIT, can_verify
 from carbon.models import DeclarationStatus, GreenPowerDeclaration, Instrument, Order
 from portal import audit, events, images
 from portal.exceptions import PermissionDeniedError, PortalError
 from portal.models import Organisation, Site
-from portal.permissions import has_perm, in_staff_role
-from portal.staff_roles import StaffRole
+from portal.permissions import has_perm
 
 logger = logging.getLogger(__name__)
 
@@ -39,8 +38,6 @@ SIGNATURES = (
 EXTENSIONS = {"pdf": "pdf", "png": "png", "jpg": "jpg", "jpeg": "jpg"}
 CONTENT_TYPES = {ext: ctype for _, ext, ctype in SIGNATURES}
 
-PERM_SUBMIT = "carbon.submit_declaration"
-PERM_VERIFY = "carbon.verify_declaration"
 VERIFIED = "greenloop.carbon.green_power_verified"
 REJECTED = "greenloop.carbon.green_power_rejected"
 SUBMITTED = "greenloop.carbon.green_power_submitted"
@@ -188,10 +185,6 @@ def _data(declaration: GreenPowerDeclaration) -> dict:
     }
 
 
-def can_verify(user) -> bool:
-    return in_staff_role(user, StaffRole.SUSTAINABILITY)
-
-
 def _review(declaration: GreenPowerDeclaration, status: str, by, note: str, request):
     if not can_verify(by):
         raise PermissionDeniedError("Only sustainability staff verify green-power declarations.")
@@ -222,6 +215,9 @@ def _review(declaration: GreenPowerDeclaration, status: str, by, note: str, requ
             {**_data(declaration), "note": note},
         )
         if status == DeclarationStatus.VERIFIED:
+            # The task module imports this one (orders_covered), hence the late import.
+            from carbon.footprint.tasks import recalculate_declaration_orders
+
             transaction.on_commit(lambda: recalculate_declaration_orders.delay(declaration.pk))
     return declaration
 
@@ -250,20 +246,3 @@ def orders_covered(declaration: GreenPowerDeclaration):
         order_date__gte=declaration.period_start,
         order_date__lte=declaration.period_end,
     )
-
-
-@shared_task(acks_late=True)
-def recalculate_declaration_orders(declaration_id: int) -> int:
-    """Recalculate the orders a declaration covers; returns how many. Safe to run twice: an
-    unchanged calculation records no new snapshot."""
-    from carbon import calculation  # H-calc's module
-
-    declaration = GreenPowerDeclaration.objects.filter(pk=declaration_id).first()
-    if declaration is None:
-        return 0
-    count = 0
-    for order in orders_covered(declaration).iterator(chunk_size=500):
-        with transaction.atomic():
-            calculation.calculate_order(order)
-        count += 1
-    return count

@@ -1,12 +1,14 @@
 """Points endpoints of the REST API: balance, ledger statement, service catalogue, redemptions.
 
-Tenancy as in `carbon.api`: every query is scoped with `caller.organisations()`, so another
+Tenancy as in `carbon.footprint.api`: every query is scoped with `caller.organisations()`, so
+another
 organisation's redemption is 404, never 403. Tokens act for their own organisation and need
 `points:read` to read and `points:write` to redeem or cancel; people need the viewer role to
 read and the member role to redeem or cancel (`PERM_VIEW_POINTS`, `PERM_REDEEM`). Session callers
 who belong to several organisations name one by its slug.
 
-POST /redemptions takes an `Idempotency-Key` header; see `carbon.idempotency` for the contract.
+POST /redemptions takes an `Idempotency-Key` header; see `carbon.points.idempotency` for the
+contract.
 """
 
 from __future__ import annotations
@@ -22,8 +24,6 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from wagtail.images.models import SourceImageIOError
 
-from carbon import idempotency, ledger
-from carbon import redemptions as actions
 from carbon.api_common import (
     ERRORS,
     MAX_PAGE_SIZE,
@@ -33,7 +33,6 @@ from carbon.api_common import (
     page_out,
     require_perm,
 )
-from carbon.catalogue import policy_explanation, service_description, service_name
 from carbon.exceptions import IdempotencyConflict, PointsError
 from carbon.models import (
     EntryKind,
@@ -44,8 +43,11 @@ from carbon.models import (
     RedemptionStatus,
     Service,
 )
+from carbon.points import idempotency, ledger, permissions
+from carbon.points import redemptions as actions
+from carbon.points.catalogue import policy_explanation, service_description, service_name
 from portal.access import reachable_or_404
-from portal.api import ApiError, Caller, ErrorOut, Input, PathParams, api, caller, requires
+from portal.api import ApiError, Caller, ErrorOut, Input, PathParams, caller, requires
 from portal.api_contract import MAX_PAGE
 from portal.api_scopes import register_scope
 from portal.models import Organisation
@@ -117,7 +119,8 @@ def _may_redeem(c: Caller, params: PathParams) -> None:
     """`Access.load` of POST /redemptions, before its body names the organisation: a person must
     be allowed to redeem in at least one organisation they belong to."""
     if c.token is None and not any(
-        has_perm(c.user, actions.PERM_REDEEM, o) for o in Organisation.objects.for_member(c.user)
+        has_perm(c.user, permissions.PERM_REDEEM, o)
+        for o in Organisation.objects.for_member(c.user)
     ):
         raise ApiError(403, "permission_denied", "Only members and admins may redeem points.")
 
@@ -127,7 +130,7 @@ def _reader(request: HttpRequest, slug: str | None) -> tuple[Caller, Organisatio
         request,
         slug,
         READ,
-        actions.PERM_VIEW_POINTS,
+        permissions.PERM_VIEW_POINTS,
         "Only members of the organisation see points.",
     )
 
@@ -536,7 +539,7 @@ def create_redemption(request: HttpRequest, response: HttpResponse, payload: Red
         request,
         payload.organisation,
         WRITE,
-        actions.PERM_REDEEM,
+        permissions.PERM_REDEEM,
         "Only members and admins may redeem points.",
     )
     key = request.headers.get(idempotency.HEADER, "")
@@ -637,7 +640,7 @@ def _cancellable(c: Caller, params: PathParams) -> Redemption:
     return _load_redemption(
         c,
         params["redemption_id"],
-        actions.PERM_REDEEM,
+        permissions.PERM_REDEEM,
         "Only members and admins may cancel redemptions.",
     )
 
@@ -654,7 +657,7 @@ def get_redemption(request: HttpRequest, redemption_id: int):
         request,
         redemption_id,
         READ,
-        actions.PERM_VIEW_POINTS,
+        permissions.PERM_VIEW_POINTS,
         "Only members of the organisation see its redemptions.",
     )
     return _redemption_out(redemption, redemption.organisation)
@@ -678,6 +681,3 @@ def cancel_redemption(request: HttpRequest, redemption_id: int):
     organisation = redemption.organisation
     redemption = actions.cancel(redemption, c.user)
     return _result(redemption, organisation)
-
-
-api.add_router("/", router)

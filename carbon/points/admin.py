@@ -4,7 +4,8 @@ ledger with manual adjustments, and the versioned points policy with its four-ey
 
 Who sees what follows the model permissions of the staff roles: customer success staff run the
 catalogue and the queue, sustainability staff the policies and the ledger (both may read the
-queue and the catalogue). Every state change goes through carbon.ledger or carbon.redemptions;
+queue and the catalogue). Every state change goes through carbon.points.ledger or
+carbon.points.redemptions;
 these views parse, authorise, call one action and respond, with Wagtail's own templates.
 """
 
@@ -25,7 +26,6 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
-from wagtail import hooks
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
 from wagtail.admin.ui.tables import (
@@ -39,18 +39,8 @@ from wagtail.admin.views.generic import CreateView, IndexView, InspectView
 from wagtail.admin.views.generic.models import CopyViewMixin
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.admin.widgets import Button, HeaderButton, ListingButton
-from wagtail.permissions import register_permission_policy
 
-from carbon import ledger, redemptions
 from carbon.exceptions import PolicyError
-from carbon.forms_admin_points import (
-    AdjustmentForm,
-    FulfilForm,
-    PointsPolicyForm,
-    RejectRedemptionForm,
-    ServiceForm,
-    new_adjustment_key,
-)
 from carbon.models import (
     EntryKind,
     LedgerEntry,
@@ -61,14 +51,22 @@ from carbon.models import (
     RedemptionStatus,
     Service,
 )
+from carbon.points import ledger, permissions, redemptions
+from carbon.points.forms_admin import (
+    AdjustmentForm,
+    FulfilForm,
+    PointsPolicyForm,
+    RejectRedemptionForm,
+    ServiceForm,
+    new_adjustment_key,
+)
+from carbon.points.permissions import can_adjust, can_manage_policies
 from portal import audit
 from portal.admin_common import (
     ActionFormView,
     ConfirmForm,
     DraftOnlyEditView,
     DraftOnlyInspectView,
-    DraftOnlyPermissionPolicy,
-    NoDeletePermissionPolicy,
     ObjectActionsViewSetMixin,
     definition_list,
     format_when,
@@ -78,41 +76,10 @@ from portal.admin_common import (
 )
 from portal.exceptions import PortalError
 from portal.models import Organisation, User
-from portal.permissions import in_staff_role
-from portal.staff_roles import StaffRole
 from portal.text import ascii_integer
-from portal.wagtail_hooks import IndexQuerysetMixin, ReadOnlyPermissionPolicy
+from portal.wagtail_hooks import IndexQuerysetMixin
 
 FORM_TEMPLATE = "carbon/admin/points/form.html"
-PERM_MANAGE_POLICIES = "carbon.change_pointspolicy"
-
-
-def can_manage_policies(user: User) -> bool:
-    """Draft, submit and approve points policies: staff with the change permission."""
-    return bool(user.is_active and user.is_staff and user.has_perm(PERM_MANAGE_POLICIES))
-
-
-def can_adjust(user: User) -> bool:
-    """The approver of a manual adjustment: sustainability staff (or a superuser)."""
-    return in_staff_role(user, StaffRole.SUSTAINABILITY)
-
-
-# --- permissions
-
-
-# A policy is edited only while it is a draft and never deleted: awards cite it.
-register_permission_policy(
-    PointsPolicy, DraftOnlyPermissionPolicy(PointsPolicy, draft_status=PolicyStatus.DRAFT)
-)
-# Services are switched off, not deleted: redemptions keep pointing at them.
-register_permission_policy(Service, NoDeletePermissionPolicy(Service))
-# Redemptions change only through fulfil/reject (carbon.redemptions.can_fulfil), the ledger only
-# through its actions: the admin never edits them as forms.
-register_permission_policy(Redemption, ReadOnlyPermissionPolicy(Redemption))
-register_permission_policy(PointsAccount, ReadOnlyPermissionPolicy(PointsAccount))
-register_permission_policy(LedgerEntry, ReadOnlyPermissionPolicy(LedgerEntry))
-
-
 # --- shared pieces
 
 
@@ -649,7 +616,7 @@ def _site(redemption: Redemption) -> str:
 
 
 def _can_decide(redemption: Redemption, user: User) -> bool:
-    return redemption.status == RedemptionStatus.REQUESTED and redemptions.can_fulfil(user)
+    return redemption.status == RedemptionStatus.REQUESTED and permissions.can_fulfil(user)
 
 
 class RedemptionIndexView(IndexView):
@@ -735,7 +702,7 @@ class RedemptionInspectView(InspectView):
         if redemption.status == RedemptionStatus.REQUESTED:
             step = (
                 _("Open: fulfil it (date and assignee) or reject it with the buttons above.")
-                if redemptions.can_fulfil(self.request.user)
+                if permissions.can_fulfil(self.request.user)
                 else _("Open: customer success fulfils or rejects it.")
             )
         else:
@@ -758,7 +725,7 @@ class RedemptionDecisionView(PointsFormView):
     refusals_on_form = True
 
     def has_permission(self, user) -> bool:
-        return redemptions.can_fulfil(user)
+        return permissions.can_fulfil(user)
 
     def get_object(self) -> Redemption:
         return get_object_or_404(
@@ -1172,8 +1139,3 @@ class PointsGroup(ModelViewSetGroup):
         LedgerEntryViewSet,
         PointsPolicyViewSet,
     )
-
-
-@hooks.register("register_admin_viewset")
-def register_points_viewsets():
-    return PointsGroup()

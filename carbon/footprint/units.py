@@ -51,7 +51,7 @@ _FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000:
 
 # No quantity a person types is this large in its canonical unit; refusing beyond it keeps every
 # Decimal operation (conversion, rounding to the stored places) exact and finite. Plausibility
-# bounds per field are tighter (carbon.app_settings, checked in carbon.orders).
+# bounds per field are tighter (carbon.app_settings, checked in carbon.footprint.orders).
 LARGEST = Decimal("1e15")
 
 # The spellings each kind of quantity accepts, and the Pint unit each names. Anything else is

@@ -1,79 +1,42 @@
-"""Background work of the carbon plugin. Tasks take ids, reload rows and are safe to run twice."""
+"""Background work of the points wing. Tasks take ids, reload rows and are safe to run twice.
+Task names are fixed (beat schedules and queued messages name them), not derived from modules."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import smtplib
-from typing import Any
+from collections import Counter
+from functools import partial
 
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db.models import Q
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from carbon import calculation
-from carbon.catalogue import service_name
-from carbon.models import FactorDataset, ImportJob
-from portal.models import Organisation
+from carbon.models import EntryKind, ExpiryReminder, LedgerEntry, Order, PointsAccount, Redemption
+from carbon.points import ledger
+from carbon.points.catalogue import service_name
+from portal.models import Membership, Role
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(acks_late=True)
-def recalculate_orders(
-    organisation_id: int | None = None,
-    dataset_id: int | None = None,
-    start_after_id: int | None = None,
-) -> dict[str, Any]:
-    """Recalculate the footprints of one organisation's orders (or all) with a dataset (or the
-    default one), in batches. Idempotent: orders whose inputs and factors are unchanged keep
-    their snapshot, so a retried or repeated run writes nothing new."""
-    organisation = Organisation.objects.get(pk=organisation_id) if organisation_id else None
-    dataset = FactorDataset.objects.get(pk=dataset_id) if dataset_id else None
-
-    def progress(result: calculation.RecalculationResult) -> None:
-        logger.info(
-            "recalculate_orders: %s/%s orders, last id %s",
-            result.processed,
-            result.total,
-            result.last_id,
-        )
-
-    result = calculation.recalculate(
-        organisation, dataset, start_after_id=start_after_id, progress=progress
-    )
-    return {
-        "processed": result.processed,
-        "created": result.created,
-        "unchanged": result.unchanged,
-        "failed": [
-            {"order_id": order_id, "message": message, "field": field}
-            for order_id, message, field in result.failed
-        ],
-        "last_id": result.last_id,
-    }
-
-
-@shared_task(acks_late=True)
+@shared_task(name="carbon.tasks.activate_due_points", acks_late=True)
 def activate_due_points(day: str | None = None) -> int:
     """Daily (Celery beat): make pending points available once their pending period is over.
     Idempotent through the ledger's keys (``activate:<award>``); returns entries written."""
-    from carbon import ledger
-
     return len(ledger.activate_due(_day(day)))
 
 
-@shared_task(acks_late=True)
+@shared_task(name="carbon.tasks.expire_due_points", acks_late=True)
 def expire_due_points(day: str | None = None) -> int:
     """Daily (Celery beat): expire unspent points whose lots have run out, first in first out.
     Idempotent through the ledger's keys (``expire:<date>``); returns entries written."""
-    from carbon import ledger
-
     return len(ledger.expire_due(_day(day)))
 
 
@@ -83,6 +46,7 @@ def _day(day: str | None) -> dt.date:
 
 
 @shared_task(
+    name="carbon.tasks.send_redemption_email",
     autoretry_for=(smtplib.SMTPException, ConnectionError),
     retry_backoff=True,
     max_retries=6,
@@ -91,8 +55,6 @@ def _day(day: str | None) -> dt.date:
 def send_redemption_email(redemption_id: int, what: str) -> bool:
     """Tell the person who asked for a redemption what happened to it, in their language.
     Returns False when there is nobody to tell."""
-    from carbon.models import Redemption
-
     redemption = (
         Redemption.objects.select_related("service", "organisation", "requested_by", "site")
         .filter(pk=redemption_id)
@@ -130,33 +92,26 @@ def send_redemption_email(redemption_id: int, what: str) -> bool:
     return True
 
 
-# --- points follow orders (enqueued by carbon.subscribers after an order or footprint changes)
+# --- points follow orders (enqueued by carbon.points.subscribers after an order or footprint
+# changes)
 
 SETTLE_BATCH = 500
 
 
-@shared_task(acks_late=True)
+@shared_task(name="carbon.tasks.settle_order_points", acks_late=True)
 def settle_order_points(order_id: int) -> str:
     """Award a delivered order, or reverse a cancelled or returned one (`ledger.settle_order`).
     Safe to run any number of times; returns what it did."""
-    from carbon import ledger
-    from carbon.models import Order
-
     order = Order.objects.select_related("organisation").filter(pk=order_id).first()
     if order is None:
         return "missing"
     return ledger.settle_order(order)
 
 
-@shared_task(acks_late=True)
+@shared_task(name="carbon.tasks.settle_orders_points", acks_late=True)
 def settle_orders_points(order_ids: list[int]) -> dict[str, int]:
     """`settle_order_points` for a batch of orders (an import or a recalculation). One order
     that fails is logged and the others are still settled; returns a count per outcome."""
-    from collections import Counter
-
-    from carbon import ledger
-    from carbon.models import Order
-
     outcomes: Counter[str] = Counter()
     orders = Order.objects.select_related("organisation").filter(pk__in=order_ids).order_by("pk")
     for order in orders:
@@ -168,17 +123,13 @@ def settle_orders_points(order_ids: list[int]) -> dict[str, int]:
     return dict(outcomes)
 
 
-@shared_task(acks_late=True)
+@shared_task(name="carbon.tasks.award_delivered_orders", acks_late=True)
 def award_delivered_orders(batch_size: int = SETTLE_BATCH) -> dict[str, int]:
     """Daily (Celery beat) safety net behind the event subscribers: award every delivered order
     that has a footprint and no award yet, and reverse every cancelled or returned order whose
     award is not reversed (an import event names at most 1,000 orders; a policy approved later
     can cover deliveries already made). Works through `ledger.unsettled_orders()` in id order,
     `batch_size` at a time; returns a count per outcome."""
-    from collections import Counter
-
-    from carbon import ledger
-
     outcomes: Counter[str] = Counter()
     last_id = 0
     while True:
@@ -201,8 +152,6 @@ def award_delivered_orders(batch_size: int = SETTLE_BATCH) -> dict[str, int]:
 
 def _reminder_recipients(organisation_id: int):
     """The organisation's admins who can receive e-mail."""
-    from portal.models import Membership, Role
-
     return (
         Membership.objects.filter(
             organisation_id=organisation_id, role=Role.ADMIN, user__is_active=True
@@ -212,20 +161,13 @@ def _reminder_recipients(organisation_id: int):
     )
 
 
-@shared_task(acks_late=True)
+@shared_task(name="carbon.tasks.send_expiry_reminders", acks_late=True)
 def send_expiry_reminders(day: str | None = None) -> int:
     """Daily (Celery beat): tell each organisation's admins, once per account and date, about
     the available points (FIFO: neither spent nor held) that expire in the next 30 days. The
     `ExpiryReminder` row is written in the same transaction that enqueues the e-mails (after
     commit), so a rolled-back run sends nothing and a repeated run sends nothing twice. Returns
     the number of reminders recorded."""
-    from functools import partial
-
-    from django.db import transaction
-
-    from carbon import ledger
-    from carbon.models import EntryKind, LedgerEntry, PointsAccount
-
     today = _day(day)
     horizon = today + dt.timedelta(days=ledger.REMINDER_DAYS)
     account_ids = (
@@ -259,6 +201,7 @@ def send_expiry_reminders(day: str | None = None) -> int:
 
 
 @shared_task(
+    name="carbon.tasks.send_expiry_reminder_email",
     autoretry_for=(smtplib.SMTPException, ConnectionError),
     retry_backoff=True,
     max_retries=6,
@@ -267,10 +210,6 @@ def send_expiry_reminders(day: str | None = None) -> int:
 def send_expiry_reminder_email(reminder_id: int, user_id: int) -> bool:
     """One expiry reminder to one admin, in their language, with a link to the points
     statement. Returns False when the reminder is gone or the user is no longer an admin."""
-    from django.utils import formats
-
-    from carbon.models import ExpiryReminder
-
     reminder = (
         ExpiryReminder.objects.select_related("account__organisation")
         .filter(pk=reminder_id)
@@ -302,25 +241,3 @@ def send_expiry_reminder_email(reminder_id: int, user_id: int) -> bool:
         )
     send_mail(subject, body, None, [user.email])
     return True
-
-
-@shared_task(acks_late=True)
-def purge_old_import_files() -> int:
-    """Daily (retention, settings.GREENLOOP_RETENTION["import_file_days"]): delete order imports,
-    their uploaded file and their error report (which quotes the file's cells), once they
-    finished longer ago than the period, or started that long ago and never finished (a lost
-    worker). The audit trail keeps who imported what. Idempotent; returns how many were
-    deleted."""
-    cutoff = timezone.now() - dt.timedelta(days=settings.GREENLOOP_RETENTION["import_file_days"])
-    old = ImportJob.objects.filter(
-        Q(finished_at__lt=cutoff) | Q(finished_at__isnull=True, created_at__lt=cutoff)
-    )
-    deleted = 0
-    for job in old.iterator(chunk_size=200):
-        if job.file:
-            # The file first: a row without its file is harmless, a file without its row is
-            # never found again.
-            job.file.delete(save=False)
-        job.delete()
-        deleted += 1
-    return deleted

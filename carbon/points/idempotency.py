@@ -97,7 +97,7 @@ def remember(
     )
 
 
-@shared_task(acks_late=True)
+@shared_task(name="carbon.idempotency.purge_idempotency_records", acks_late=True)
 def purge_idempotency_records(hours: int | None = None) -> int:
     """Daily (Celery beat): delete records older than KEEP_FOR (or `hours`). Idempotent;
     returns how many were deleted. The ledger keeps its own keys forever, so a retry after the

@@ -9,9 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from carbon.forms import DateInput
+from carbon.footprint.forms import DateInput
 from carbon.models import EntryKind, RedemptionStatus, Service
-from carbon.redemptions import MAX_NOTE
+from carbon.points.redemptions import MAX_NOTE
 
 
 class StatementFilterForm(forms.Form):

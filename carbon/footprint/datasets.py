@@ -28,7 +28,15 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from carbon import categories
+from carbon.footprint import categories
+from carbon.footprint.permissions import can_manage_datasets
+from carbon.footprint.units import (
+    ELECTRICITY_INTENSITY,
+    FREIGHT_INTENSITY,
+    convert,
+    unit_from_text,
+    ureg,
+)
 from carbon.models import (
     DatasetStatus,
     EmissionFactor,
@@ -38,7 +46,6 @@ from carbon.models import (
     FuelType,
     GwpBasis,
 )
-from carbon.units import ELECTRICITY_INTENSITY, FREIGHT_INTENSITY, convert, unit_from_text, ureg
 from portal import audit, events
 
 FACTOR_COLUMNS = (
@@ -78,16 +85,6 @@ _VALUE_PLACES = EmissionFactor._meta.get_field("value").decimal_places
 _VALUE_DIGITS = EmissionFactor._meta.get_field("value").max_digits
 
 EVENT_DATASET_PUBLISHED = "greenloop.carbon.dataset_published"
-# Model permissions the sustainability staff role holds (granted in CarbonConfig.ready).
-STAFF_PERMISSIONS = (
-    "carbon.view_factordataset",
-    "carbon.add_factordataset",
-    "carbon.change_factordataset",
-    "carbon.view_emissionfactor",
-    "carbon.view_product",
-    "carbon.add_product",
-    "carbon.change_product",
-)
 
 
 class DatasetError(Exception):
@@ -261,7 +258,7 @@ def _parse_row(number: int, r: dict[str, str], errors: list[RowError]) -> Factor
     if expected_kind is None:
         error(
             "category",
-            f"unknown category '{category}' (a code from carbon/categories.py, "
+            f"unknown category '{category}' (a code from carbon/footprint/categories.py, "
             "fuel.<fuel type> or electricity.<region>.<location|residual>)",
         )
     if kind not in FactorKind.values:
@@ -428,17 +425,6 @@ def _metadata_fields(metadata: dict[str, str]) -> dict[str, Any]:
 
 
 # --- permissions
-
-
-def can_manage_datasets(user) -> bool:
-    """Sustainability staff (and superusers) maintain datasets: the model permission says so."""
-    return bool(
-        user is not None
-        and user.is_authenticated
-        and user.is_active
-        and user.is_staff
-        and user.has_perm("carbon.change_factordataset")
-    )
 
 
 def _require_manager(user) -> None:

@@ -21,14 +21,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from celery import shared_task
 from django.core.files.base import File
 from django.db import transaction
 from django.utils import timezone
 
-from carbon import categories
-from carbon.models import DataTier, FuelType, ImportJob, ImportStatus, Order, OrderStatus
-from carbon.orders import (
+from carbon.footprint import categories
+from carbon.footprint.orders import (
     LegData,
     LineData,
     OrderData,
@@ -43,7 +41,8 @@ from carbon.orders import (
     validate_order,
     write_children,
 )
-from carbon.units import QuantityError
+from carbon.footprint.units import QuantityError
+from carbon.models import DataTier, FuelType, ImportJob, ImportStatus, Order, OrderStatus
 from portal import audit, events
 from portal.models import Organisation
 from portal.text import storable, text_problem
@@ -88,7 +87,7 @@ LEG_COLUMNS = [
     "fuel_used",
     "radiative_forcing",
 ]
-# Field names of carbon.orders validation -> CSV column.
+# Field names of carbon.footprint.orders validation -> CSV column.
 _LEG_FIELD_COLUMN = {
     "category": "category",
     "mass_t": "mass",
@@ -506,7 +505,7 @@ def _calculate(
     """Footprints of the imported orders in batches (a bounded number of queries per batch).
     Any order that cannot be calculated (e.g. the dataset lacks a factor for its category)
     rejects the whole import, reported on its row."""
-    from carbon import calculation
+    from carbon.footprint import calculation
 
     try:
         table = calculation.FactorTable.load(
@@ -663,6 +662,9 @@ def start_import(organisation: Organisation, uploaded_file, *, by) -> ImportJob:
     checked the `carbon.import_orders` permission."""
     job = create_job(organisation, uploaded_file, by=by)
     if job.rows_total > ASYNC_ROWS:
+        # The task module imports this one (run_import), hence the late import.
+        from carbon.footprint.tasks import run_import_task
+
         transaction.on_commit(lambda: run_import_task.delay(job.pk))
     else:
         run_import(job)
@@ -741,11 +743,3 @@ def run_import(job: ImportJob, *, progress: Progress | None = None) -> ImportJob
             details={k: v for k, v in job.summary.items() if k != "external_ids"},
         )
     return job
-
-
-@shared_task(acks_late=True)
-def run_import_task(job_id: int) -> str:
-    job = ImportJob.objects.select_related("organisation").filter(pk=job_id).first()
-    if job is None:
-        return "missing"
-    return run_import(job).status

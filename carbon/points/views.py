@@ -23,10 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from wagtail.images import get_image_model
 
-from carbon import ledger
-from carbon.catalogue import policy_explanation, service_description, service_name
 from carbon.exceptions import PointsError, PolicyError
-from carbon.forms_points import ConfirmForm, RedeemForm, RedemptionFilterForm, StatementFilterForm
 from carbon.models import (
     EntryKind,
     LedgerEntry,
@@ -39,15 +36,11 @@ from carbon.models import (
     RedemptionStatus,
     Service,
 )
-from carbon.redemptions import (
-    PERM_REDEEM,
-    PERM_VIEW_POINTS,
-    Offer,
-    cancel,
-    ineligibility,
-    offers,
-    request_redemption,
-)
+from carbon.points import ledger
+from carbon.points.catalogue import policy_explanation, service_description, service_name
+from carbon.points.forms import ConfirmForm, RedeemForm, RedemptionFilterForm, StatementFilterForm
+from carbon.points.permissions import PERM_REDEEM, PERM_VIEW_POINTS
+from carbon.points.redemptions import Offer, cancel, ineligibility, offers, request_redemption
 from portal.access import reachable_or_404
 from portal.csv_export import streaming_csv_response
 from portal.models import Organisation

@@ -1,4 +1,4 @@
-"""Footprint calculation: the ORM glue around the pure engine (`carbon.engine`).
+"""Footprint calculation: the ORM glue around the pure engine (`carbon.footprint.engine`).
 
 Reads orders and emission factors in batches (a bounded number of queries whatever the number of
 legs), hands plain Decimal arrays to the engine, and stores the result as an immutable
@@ -36,8 +36,18 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 
-from carbon import categories, engine
-from carbon.engine import FUEL_UNITS, METHOD_VERSION, fuel_intensity_unit
+from carbon.footprint import categories, engine
+from carbon.footprint.engine import FUEL_UNITS, METHOD_VERSION, fuel_intensity_unit
+from carbon.footprint.units import (
+    DISTANCE,
+    ELECTRICITY_INTENSITY,
+    ENERGY,
+    FREIGHT_INTENSITY,
+    MASS,
+    Q_,
+    convert,
+    ureg,
+)
 from carbon.models import (
     CalculationSnapshot,
     DataTier,
@@ -48,16 +58,6 @@ from carbon.models import (
     Leg,
     Order,
     OrderLine,
-)
-from carbon.units import (
-    DISTANCE,
-    ELECTRICITY_INTENSITY,
-    ENERGY,
-    FREIGHT_INTENSITY,
-    MASS,
-    Q_,
-    convert,
-    ureg,
 )
 from portal import events, tenancy
 from portal.exceptions import PortalError

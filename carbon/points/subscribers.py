@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import logging
 
-from carbon.calculation import FOOTPRINT_CALCULATED, FOOTPRINTS_RECALCULATED
-from carbon.importer import ORDERS_IMPORTED
-from carbon.orders import ORDER_UPSERTED
+from carbon.footprint.calculation import FOOTPRINT_CALCULATED, FOOTPRINTS_RECALCULATED
+from carbon.footprint.importer import ORDERS_IMPORTED
+from carbon.footprint.orders import ORDER_UPSERTED
 from portal import events
 from portal.models import OutboxEvent
 
@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 
 
 def _enqueue(order_ids: list[int]) -> None:
-    from carbon.tasks import SETTLE_BATCH, settle_orders_points
+    from carbon.points.tasks import SETTLE_BATCH, settle_orders_points
 
     ids = sorted(set(order_ids))
     for start in range(0, len(ids), SETTLE_BATCH):
@@ -32,7 +32,7 @@ def _enqueue(order_ids: list[int]) -> None:
 
 def on_order_changed(event: OutboxEvent) -> None:
     """greenloop.carbon.order_upserted / footprint_calculated: one order, by id."""
-    from carbon.tasks import settle_order_points
+    from carbon.points.tasks import settle_order_points
 
     order_id = event.data.get("order_id")
     if isinstance(order_id, int):
@@ -66,7 +66,8 @@ def on_orders_imported(event: OutboxEvent) -> None:
     )
 
 
-events.subscribe(ORDER_UPSERTED, on_order_changed)
-events.subscribe(FOOTPRINT_CALCULATED, on_order_changed)
-events.subscribe(FOOTPRINTS_RECALCULATED, on_footprints_recalculated)
-events.subscribe(ORDERS_IMPORTED, on_orders_imported)
+def register() -> None:
+    events.subscribe(ORDER_UPSERTED, on_order_changed)
+    events.subscribe(FOOTPRINT_CALCULATED, on_order_changed)
+    events.subscribe(FOOTPRINTS_RECALCULATED, on_footprints_recalculated)
+    events.subscribe(ORDERS_IMPORTED, on_orders_imported)

@@ -12,7 +12,8 @@ Invariants (each backed by the database where it can be):
   `IdempotencyConflict`.
 * Pending and held never go below zero (CHECK constraints). Available may go negative only by a
   reversal of points already spent, and then refuses every hold until it recovers.
-* Points are tracked per lot (`carbon.lots`, replayed from the entries under the row lock): each
+* Points are tracked per lot (`carbon.points.lots`, replayed from the entries under the row lock):
+each
   activated award is a lot with its own expiry date, spending consumes the lots that expire
   first, a released hold gives its points back to the lots it took them from, and a reversal
   takes back what is left of the award's own lot (never its expired part again; its spent part
@@ -34,10 +35,8 @@ from django.db import connection, transaction
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
-from carbon import lots
-from carbon import points as calc
-from carbon.calculation import CalculationError, FactorTable, dec, default_dataset
 from carbon.exceptions import IdempotencyConflict, InsufficientPoints, PointsError, PolicyError
+from carbon.footprint.calculation import CalculationError, FactorTable, dec, default_dataset
 from carbon.models import (
     CalculationSnapshot,
     EnergyScope,
@@ -51,6 +50,8 @@ from carbon.models import (
     PointsPolicy,
     PolicyStatus,
 )
+from carbon.points import formulas as calc
+from carbon.points import lots
 from portal import audit, events
 from portal.models import Organisation, User
 
@@ -495,7 +496,8 @@ def _movements(account: PointsAccount) -> list[lots.Movement]:
 
 
 def allocation(account: PointsAccount) -> lots.Allocation:
-    """The account's lots replayed from its entries (see `carbon.lots`). Writers call it under
+    """The account's lots replayed from its entries (see `carbon.points.lots`). Writers call it
+    under
     the account's row lock, so no entry can arrive between the replay and their own write."""
     return lots.replay(_movements(account))
 
@@ -512,7 +514,7 @@ def expiring_lots(
 
 def expire_due(today: dt.date) -> list[LedgerEntry]:
     """Expire the unspent, unheld points of every lot whose `expires_on` is today or earlier
-    (lots tracked one by one, see `carbon.lots`). Key: ``expire:<date>`` (a second run on the
+    (lots tracked one by one, see `carbon.points.lots`). Key: ``expire:<date>`` (a second run on the
     same day writes nothing; points released after the run expire on the next day's run)."""
     # An account with nothing available has nothing to expire: while available is negative
     # every lot is empty (the deficit is paid first), and at zero there is nothing in them.

@@ -17,8 +17,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from carbon import ledger
-from carbon.catalogue import service_name
 from carbon.exceptions import IdempotencyConflict, InsufficientPoints, PointsError
 from carbon.models import (
     LedgerEntry,
@@ -27,27 +25,13 @@ from carbon.models import (
     RedemptionStatus,
     Service,
 )
+from carbon.points import ledger
+from carbon.points.catalogue import service_name
+from carbon.points.permissions import PERM_REDEEM, can_fulfil
 from portal import audit, events, tenancy
 from portal.exceptions import PermissionDeniedError
-from portal.models import Organisation, Role, Site, Tier, User
-from portal.permissions import has_perm, in_staff_role, register_owner, register_rule
-from portal.staff_roles import StaffRole, grant
-
-PERM_VIEW_POINTS = "carbon.view_points"
-PERM_REDEEM = "carbon.redeem"
-
-register_rule(PERM_VIEW_POINTS, min_role=Role.VIEWER)
-register_rule(PERM_REDEEM, min_role=Role.MEMBER)
-register_owner(Redemption, lambda redemption: redemption.organisation)
-grant(
-    StaffRole.CUSTOMER_SUCCESS,
-    "carbon.view_redemption",
-    "carbon.change_redemption",
-    "carbon.view_service",
-    "carbon.add_service",
-    "carbon.change_service",
-)
-grant(StaffRole.SUSTAINABILITY, "carbon.view_redemption", "carbon.view_service")
+from portal.models import Organisation, Site, Tier, User
+from portal.permissions import has_perm
 
 REDEMPTION_REQUESTED = "greenloop.carbon.redemption_requested"
 REDEMPTION_FULFILLED = "greenloop.carbon.redemption_fulfilled"
@@ -60,11 +44,6 @@ MAX_NOTE = 2000
 
 class RedemptionError(PointsError):
     code = "redemption_error"
-
-
-def can_fulfil(user: User | None) -> bool:
-    """Customer success staff deliver the services, so they fulfil and reject requests."""
-    return bool(user) and (user.is_superuser or in_staff_role(user, StaffRole.CUSTOMER_SUCCESS))
 
 
 def month_start(day: dt.date) -> dt.date:
@@ -202,7 +181,7 @@ def _event(type_: str, redemption: Redemption, account: PointsAccount | None = N
 
 
 def _notify(redemption: Redemption, what: str) -> None:
-    from carbon.tasks import send_redemption_email
+    from carbon.points.tasks import send_redemption_email
 
     transaction.on_commit(lambda: send_redemption_email.delay(redemption.pk, what))
 

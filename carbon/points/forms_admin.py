@@ -1,4 +1,4 @@
-"""Forms of the points screens in the Wagtail admin (carbon/admin_points.py): the policy draft,
+"""Forms of the points screens in the Wagtail admin (carbon/points/admin.py): the policy draft,
 the service catalogue entry, fulfilling or rejecting a redemption and a manual adjustment."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.widgets import AdminDateInput
 
-from carbon.redemptions import MAX_NOTE
+from carbon.points.redemptions import MAX_NOTE
 from portal.models import Organisation, Tier
 
 COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pint
 
-from carbon.units import (
+from carbon.footprint.units import (
     ACTIVITY,
     DISTANCE,
     ELECTRICITY_INTENSITY,

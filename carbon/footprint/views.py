@@ -1,0 +1,338 @@
+"""Customer portal pages: orders with their footprints, order import, green-power declarations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Page, Paginator
+from django.db.models import Exists, F, OuterRef, Prefetch
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from carbon import app_settings
+from carbon.footprint import categories
+from carbon.footprint.declarations import CONTENT_TYPES, DeclarationError, submit_declaration
+from carbon.footprint.forms import DeclarationForm, ImportForm, OrderFilterForm
+from carbon.footprint.importer import COLUMNS, start_import
+from carbon.footprint.permissions import PERM_IMPORT, PERM_SUBMIT, PERM_VIEW_ORDERS
+from carbon.models import (
+    CalculationSnapshot,
+    GreenPowerDeclaration,
+    ImportJob,
+    Leg,
+    Order,
+    OrderLine,
+)
+from portal.access import reachable_or_404
+from portal.csv_export import SafeWriter
+from portal.exceptions import PortalError
+from portal.models import Organisation
+from portal.permissions import has_perm
+from portal.security import harden_download
+from portal.views import forbidden, organisation_view
+
+PAGE_SIZE = 25
+# ?sort= value -> ordering; a leading "-" in the parameter reverses it.
+SORTS = {
+    "date": ["order_date", "id"],
+    "order": ["external_id"],
+    "wtw": ["fp_wtw_kg", "id"],
+    "tkm": ["fp_tkm", "id"],
+    "intensity": ["fp_intensity_g", "id"],
+    "quality": ["fp_default_share", "id"],
+}
+DEMO_CSV = Path(settings.BASE_DIR) / "fixtures" / "demo-orders.csv"
+
+
+def _ordering(sort: str) -> list:
+    key = sort.lstrip("-")
+    fields = SORTS.get(key, SORTS["date"])
+    descending = sort.startswith("-") if key in SORTS else True
+    # Orders without a calculation go last either way.
+    return [F(f).desc(nulls_last=True) if descending else F(f).asc(nulls_last=True) for f in fields]
+
+
+@organisation_view(PERM_VIEW_ORDERS)
+def orders(request: HttpRequest, organisation: Organisation) -> HttpResponse:
+    sites = list(organisation.sites.all())
+    form = OrderFilterForm(request.GET or None, sites=sites)
+    qs = Order.objects.filter(organisation=organisation).with_footprint()
+    qs = qs.select_related("delivery_site")
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["date_from"]:
+            qs = qs.filter(order_date__gte=data["date_from"])
+        if data["date_to"]:
+            qs = qs.filter(order_date__lte=data["date_to"])
+        if data["site"]:
+            qs = qs.filter(delivery_site_id=data["site"])
+        if data["mode"]:
+            qs = qs.filter(
+                Exists(
+                    Leg.objects.filter(
+                        shipment__order=OuterRef("pk"), category__startswith=f"{data['mode']}."
+                    )
+                )
+            )
+    sort = request.GET.get("sort", "-date")
+    qs = qs.order_by(*_ordering(sort))
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    sort_query = query.copy()
+    sort_query.pop("sort", None)
+    return render(
+        request,
+        "carbon/orders.html",
+        {
+            "organisation": organisation,
+            "page": page,
+            "form": form,
+            "sort": sort,
+            "query": query.urlencode(),
+            "sort_query": sort_query.urlencode(),
+            "can_import": has_perm(request.user, PERM_IMPORT, organisation),
+        },
+    )
+
+
+def order_page_context(
+    request: HttpRequest, organisation: Organisation, order_id: int
+) -> dict[str, Any]:
+    """What the order page shows of the order and its footprint; the page itself is composed in
+    `carbon.views` (it also shows the order's points awards, from the points wing)."""
+    order = reachable_or_404(
+        request,
+        Order.objects.filter(organisation=organisation)
+        .select_related("delivery_site")
+        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.select_related("product"))),
+        pk=order_id,
+    )
+    legs = legs_page(order, request.GET.get("page"))
+    snapshots = list(CalculationSnapshot.objects.filter(order=order).order_by("-created_at", "-id"))
+    current = next((s for s in snapshots if s.is_current), None)
+    declaration = None
+    if current is not None and (current.inputs or {}).get("green_power"):
+        declaration = (
+            GreenPowerDeclaration.objects.filter(
+                organisation=organisation, pk=current.inputs["green_power"].get("declaration_id")
+            )
+            .select_related("site")
+            .first()
+        )
+    for snapshot in snapshots:
+        snapshot.dataset_labels = [d.get("label") for d in snapshot.datasets or []]
+        snapshot.change_text = _change_text(snapshot)
+    quality = (current.results or {}).get("data_quality", {}) if current else {}
+    return {
+        "organisation": organisation,
+        "order": order,
+        "snapshot": current,
+        "intensity_g": (current.wtw_kg * 1000 / current.tkm) if current and current.tkm else None,
+        "missing": [m.get("reason") for m in quality.get("missing", [])],
+        "breakdown": _breakdown(legs, current),
+        "legs_page": legs,
+        "factors": _factors(current),
+        "declaration": declaration,
+        "scope2": (current.results or {}).get("scope2", {}) if current else {},
+        "history": snapshots,
+    }
+
+
+def legs_page(order: Order, number: str | None) -> Page:
+    """One page of an order's legs, in the order the snapshot lists them (shipment, then
+    sequence), so a large order's page costs the same queries and stays fast (customer page and
+    the admin's inspect view alike)."""
+    return Paginator(
+        Leg.objects.filter(shipment__order=order)
+        .select_related("shipment")
+        .order_by("shipment__id", "sequence", "id"),
+        app_settings.LEGS_PER_PAGE,
+    ).get_page(number)
+
+
+def _breakdown(legs: Page, snapshot: CalculationSnapshot | None) -> list[dict]:
+    """Per-leg rows of one page of legs: the stored leg beside the snapshot's result for it. The
+    snapshot lists legs in the same order (shipment, then sequence), which is checked by
+    category and sequence."""
+    results = (snapshot.results or {}).get("legs", []) if snapshot else []
+    rows = []
+    for position, leg in enumerate(legs, start=legs.start_index() - 1):
+        result = results[position] if position < len(results) else {}
+        if result.get("category") != leg.category or result.get("sequence") != leg.sequence:
+            result = {}  # the legs changed since; the figures belong to the snapshot only
+        category = categories.get(leg.category)
+        rows.append(
+            {
+                "shipment": leg.shipment,
+                "leg": leg,
+                "label": category.label if category else leg.category,
+                "tkm": result.get("tkm"),
+                "ttw": result.get("ttw_kg"),
+                "wtt": result.get("wtt_kg"),
+                "wtw": result.get("wtw_kg"),
+                "rf": result.get("radiative_forcing_kg"),
+                "method": result.get("method"),
+            }
+        )
+    return rows
+
+
+def _factors(snapshot: CalculationSnapshot | None) -> list[dict]:
+    """The factors a snapshot used, each with its dataset's title, version and source URL."""
+    if snapshot is None:
+        return []
+    datasets = {d.get("label"): d for d in snapshot.datasets or [] if isinstance(d, dict)}
+    return [
+        {**f, "dataset_info": datasets.get(f.get("dataset"), {})}
+        for f in snapshot.factors or []
+        if isinstance(f, dict)
+    ]
+
+
+def _change_text(snapshot: CalculationSnapshot) -> str:
+    changes = snapshot.changes or {}
+    if not changes:
+        return _("first calculation") if snapshot.supersedes_id is None else ""
+    parts = []
+    names = {
+        "method_version": _("method version"),
+        "datasets": _("dataset version"),
+        "factors": _("emission factors"),
+        "inputs": _("order data"),
+    }
+    parts = [str(names.get(r, r)) for r in changes.get("reasons", [])]
+    wtw = (changes.get("totals") or {}).get("wtw_kg") or {}
+    text = ", ".join(parts)
+    if wtw.get("old") is not None:
+        text += _(" (WTW %(old)s → %(new)s kg)") % {"old": wtw.get("old"), "new": wtw.get("new")}
+    return text
+
+
+@require_http_methods(["GET", "POST"])
+@organisation_view(PERM_IMPORT)
+def import_orders(request: HttpRequest, organisation: Organisation) -> HttpResponse:
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        job = start_import(organisation, form.cleaned_data["file"], by=request.user)
+        if job.status == "succeeded":
+            messages.success(
+                request,
+                _("Imported %(orders)s orders from %(rows)s rows.")
+                % {"orders": job.summary.get("orders", 0), "rows": job.rows_total},
+            )
+        return redirect("carbon:import_job", org_slug=organisation.slug, job_id=job.pk)
+    jobs = ImportJob.objects.filter(organisation=organisation).select_related("created_by")[:10]
+    return render(
+        request,
+        "carbon/import.html",
+        {"organisation": organisation, "form": form, "jobs": jobs, "columns": COLUMNS},
+        status=400 if form.errors else 200,
+    )
+
+
+REPORT_ROWS_SHOWN = 500
+
+
+@organisation_view(PERM_IMPORT)
+def import_job(request: HttpRequest, organisation: Organisation, job_id: int) -> HttpResponse:
+    job = reachable_or_404(request, ImportJob.objects.filter(organisation=organisation), pk=job_id)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
+        writer = SafeWriter(response)
+        writer.writerow(["row", "column", "value", "reason"])
+        for error in job.error_report:
+            writer.writerow([error.get(k) for k in ("row", "column", "value", "reason")])
+        return response
+    return render(
+        request,
+        "carbon/import_job.html",
+        {
+            "organisation": organisation,
+            "job": job,
+            "errors": job.error_report[:REPORT_ROWS_SHOWN],
+            "more_errors": max(len(job.error_report) - REPORT_ROWS_SHOWN, 0),
+        },
+    )
+
+
+@organisation_view(PERM_VIEW_ORDERS)
+def import_example(request: HttpRequest, organisation: Organisation) -> HttpResponse:
+    return FileResponse(
+        DEMO_CSV.open("rb"), as_attachment=True, filename="greenloop-orders-example.csv"
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@organisation_view(PERM_VIEW_ORDERS)
+def green_power(request: HttpRequest, organisation: Organisation) -> HttpResponse:
+    can_submit = has_perm(request.user, PERM_SUBMIT, organisation)
+    sites = organisation.sites.all()
+    form = DeclarationForm(request.POST or None, request.FILES or None, sites=sites)
+    status = 200
+    if request.method == "POST":
+        if not can_submit:
+            return forbidden(request, organisation, PERM_SUBMIT)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                submit_declaration(
+                    organisation,
+                    data["site"],
+                    data["period_start"],
+                    data["period_end"],
+                    instrument=data["instrument"],
+                    evidence=data["evidence"],
+                    by=request.user,
+                    green_ratio_value=data["green_ratio"],
+                    green_kwh=data["green_kwh"],
+                    total_kwh=data["total_kwh"],
+                    request=request,
+                )
+            except DeclarationError as error:
+                form.add_error(error.field if error.field in form.fields else None, error.message)
+            except PortalError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(
+                    request, _("Declaration submitted. Our sustainability team will verify it.")
+                )
+                return redirect("carbon:green_power", org_slug=organisation.slug)
+        status = 400
+    declarations = GreenPowerDeclaration.objects.filter(organisation=organisation).select_related(
+        "site", "submitted_by", "verified_by"
+    )
+    return render(
+        request,
+        "carbon/green_power.html",
+        {
+            "organisation": organisation,
+            "declarations": declarations,
+            "form": form,
+            "can_submit": can_submit,
+        },
+        status=status,
+    )
+
+
+@organisation_view(PERM_VIEW_ORDERS)
+def evidence(request: HttpRequest, organisation: Organisation, declaration_id: int):
+    declaration = reachable_or_404(
+        request, GreenPowerDeclaration.objects.filter(organisation=organisation), pk=declaration_id
+    )
+    if not declaration.evidence:
+        raise Http404(_("No evidence file."))
+    extension = declaration.evidence.name.rsplit(".", 1)[-1].lower()
+    response = FileResponse(
+        declaration.evidence.open("rb"),
+        content_type=CONTENT_TYPES.get(extension, "application/octet-stream"),
+        as_attachment=True,
+        filename=f"green-power-{declaration.pk}.{extension}",
+    )
+    return harden_download(response)
