@@ -62,7 +62,12 @@ MODULES = [
         [
             "portal/models/organisations.py",
             "portal/models/audit.py",
-            "carbon/models.py",
+            "carbon/models/datasets.py",
+            "carbon/models/orders.py",
+            "carbon/models/declarations.py",
+            "carbon/models/imports.py",
+            "carbon/models/points.py",
+            "carbon/models/redemptions.py",
             "community/models.py",
             "portal/access.py",
         ],

@@ -36,7 +36,14 @@ from carbon.footprint.engine import FUEL_UNITS, METHOD_VERSION
 from carbon.footprint.forms import MAX_IMPORT_BYTES
 from carbon.footprint.importer import COLUMNS, start_import
 from carbon.footprint.permissions import PERM_IMPORT
-from carbon.footprint.units import ENERGY, QuantityError, parse_number, parse_quantity
+from carbon.footprint.units import (
+    ENERGY,
+    QuantityError,
+    parse_number,
+    parse_quantity,
+    plain_decimal,
+    stored_text,
+)
 from carbon.models import (
     CalculationSnapshot,
     DatasetStatus,
@@ -403,7 +410,7 @@ def _factor_row_out(f: EmissionFactor) -> dict[str, Any]:
         "kind": f.kind,
         "energy_scope": f.energy_scope,
         "radiative_forcing": f.radiative_forcing,
-        "value": calculation.dec(f.value),
+        "value": plain_decimal(f.value),
         "unit": f.unit,
         "region": f.region,
         "description": f.description,
@@ -496,7 +503,7 @@ def _orders_for(c: Caller) -> QuerySet[Order]:
 def _summary(order: Order) -> dict[str, Any] | None:
     if order.fp_snapshot_id is None:
         return None
-    s = calculation.dec_or_none
+    s = stored_text
     return {
         "snapshot_id": order.fp_snapshot_id,
         "calculated_at": order.fp_created_at,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 
 import pint
@@ -240,3 +240,34 @@ def _example(kind: str) -> str:
         "emissions": "42 kgCO2e",
         "volume": "350 l",
     }[kind]
+
+
+# --- Decimal figures as they are stored and written out
+
+STORED_PLACES = Decimal("0.000001")  # 6 decimal places for stored kg, t·km and shares
+INTENSITY_PLACES = Decimal("1E-9")  # kgCO2e per t·km needs more places to stay meaningful
+
+
+def round_stored(value: Decimal | int) -> Decimal:
+    """Round a figure to the 6 decimal places it is stored with, half to even."""
+    return Decimal(value).quantize(STORED_PLACES, rounding=ROUND_HALF_EVEN)
+
+
+def plain_decimal(value: Decimal | int | None) -> str | None:
+    """A Decimal as its shortest plain string ("85", "1.2"), so equal values compare equal."""
+    if value is None:
+        return None
+    return _plain(Decimal(value))
+
+
+@functools.lru_cache(maxsize=65536)
+def _plain(value: Decimal) -> str:
+    # Equal Decimals hash alike ("1.0" and "1"), and both give "1": caching by value is safe.
+    if value == 0:
+        return "0"
+    return format(value.normalize(), "f")
+
+
+def stored_text(value: Decimal | int | None) -> str | None:
+    """A figure as its stored 6-decimal string, e.g. "63.750000"."""
+    return None if value is None else str(round_stored(value))

@@ -36,7 +36,9 @@ from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from carbon.exceptions import IdempotencyConflict, InsufficientPoints, PointsError, PolicyError
-from carbon.footprint.calculation import CalculationError, FactorTable, dec, default_dataset
+from carbon.footprint.exceptions import CalculationError
+from carbon.footprint.factors import FactorTable, default_dataset
+from carbon.footprint.units import plain_decimal
 from carbon.models import (
     CalculationSnapshot,
     EnergyScope,
@@ -261,16 +263,16 @@ def award_order(order: Order, *, policy: PointsPolicy | None = None) -> PointsAw
                 "policy_version": policy.version,
                 "snapshot_id": snapshot.pk,
                 "inputs": {
-                    "tkm": dec(snapshot.tkm),
-                    "wtw_kg": dec(snapshot.wtw_kg),
-                    "scope2_location_kg": dec(snapshot.scope2_location_kg),
-                    "scope2_market_kg": dec(snapshot.scope2_market_kg),
+                    "tkm": plain_decimal(snapshot.tkm),
+                    "wtw_kg": plain_decimal(snapshot.wtw_kg),
+                    "scope2_location_kg": plain_decimal(snapshot.scope2_location_kg),
+                    "scope2_market_kg": plain_decimal(snapshot.scope2_market_kg),
                 },
-                "baseline": {"kg_per_tkm": dec(baseline), **baseline_source},
+                "baseline": {"kg_per_tkm": plain_decimal(baseline), **baseline_source},
                 "include_green_power": policy.include_green_power,
-                "avoided_logistics_kg": dec(logistics),
-                "avoided_scope2_kg": dec(scope2),
-                "points_per_kg": dec(policy.points_per_kg),
+                "avoided_logistics_kg": plain_decimal(logistics),
+                "avoided_scope2_kg": plain_decimal(scope2),
+                "points_per_kg": plain_decimal(policy.points_per_kg),
                 "uncapped_points": uncapped,
                 "cap": policy.per_order_cap,
                 "points": earned,

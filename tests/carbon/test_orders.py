@@ -188,7 +188,7 @@ def test_a_leg_without_a_factor_in_the_dataset_rolls_everything_back(
     data.shipments[0].legs[1] = LegData("sea.bulk.average", Decimal("2.4"), Decimal("100"))
     before = _counts()
     # when / then: the calculation error names the leg and nothing is stored
-    from carbon.footprint.calculation import CalculationError
+    from carbon.footprint.exceptions import CalculationError
 
     with pytest.raises(CalculationError) as error:
         upsert_order(org_a, data)

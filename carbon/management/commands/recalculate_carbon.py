@@ -19,7 +19,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from carbon.footprint import calculation
+from carbon.footprint import calculation, factors
 from carbon.models import FactorDataset
 from portal import tenancy
 from portal.models import Organisation
@@ -88,7 +88,7 @@ class Command(BaseCommand):
         dataset = grid = None
         if options["dataset"]:
             dataset = self._dataset(options["dataset"])
-            if dataset.slug == calculation.grid_dataset_slug():
+            if dataset.slug == factors.grid_dataset_slug():
                 dataset, grid = None, dataset
         if options["workers"] < 1:
             raise CommandError("--workers must be 1 or more.")

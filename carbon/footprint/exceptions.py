@@ -1,0 +1,18 @@
+"""Domain errors of the footprint wing: calculations, factors, datasets and declarations."""
+
+from __future__ import annotations
+
+from portal.exceptions import PortalError
+
+
+class CalculationError(PortalError):
+    """Inputs that cannot be calculated; `field` names the leg or field at fault."""
+
+    code = "calculation_error"
+    status = 422
+
+
+class FactorError(CalculationError):
+    """No usable emission factor for a leg (unknown category, or missing from the dataset)."""
+
+    code = "missing_factor"

@@ -1,0 +1,451 @@
+"""The footprint model: pure value objects and arithmetic, no Django (worked examples in
+tests/carbon/test_footprint_model.py run without a database).
+
+A calculation takes each order's legs (LegInput) and the emission factors resolved for them
+(LegFactors of FactorRef, in canonical units), runs the engine over all legs at once, and returns
+exact Decimal results: per leg t·km, TTW, WTT and the radiative-forcing uplift of air legs, per
+order the totals, the share of t·km on default factors, the data gaps found, and Scope 2
+location- and market-based from the attributed electricity and the verified green ratio."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+import numpy as np
+
+from carbon.footprint import engine
+from carbon.footprint.units import (
+    DISTANCE,
+    ELECTRICITY_INTENSITY,
+    ENERGY,
+    FREIGHT_INTENSITY,
+    INTENSITY_PLACES,
+    MASS,
+    Q_,
+    plain_decimal,
+    stored_text,
+)
+
+ZERO = Decimal(0)
+# carbon.models.DataTier.DEFAULT, spelled out: this module imports no Django.
+DEFAULT_TIER = "default"
+
+
+@dataclass(frozen=True)
+class FactorRef:
+    """One emission-factor row as used by a calculation, with its value in canonical units."""
+
+    id: int
+    dataset_id: int
+    dataset: str  # label, e.g. "desnz-2025@1"
+    category: str
+    kind: str
+    energy_scope: str
+    radiative_forcing: bool
+    value: Decimal  # as published, in `unit`
+    unit: str
+    region: str
+    description: str
+    source_label: str
+    canonical: Decimal  # `value` in the engine's canonical unit for the category
+
+    def as_json(self, *, full: bool = True) -> dict[str, Any]:
+        """The factor as a snapshot keeps it: id and value with what the value means, and (`full`)
+        the source's row label, so that a snapshot traces its figures on its own."""
+        data = {
+            "id": self.id,
+            "dataset": self.dataset,
+            "category": self.category,
+            "energy_scope": self.energy_scope,
+            "radiative_forcing": self.radiative_forcing,
+            "value": plain_decimal(self.value),
+            "unit": self.unit,
+        }
+        if full:
+            data |= {
+                "kind": self.kind,
+                "region": self.region,
+                "description": self.description,
+                "source_label": self.source_label,
+            }
+        return data
+
+
+@dataclass(frozen=True)
+class LegFactors:
+    """The factors one leg uses."""
+
+    ttw: FactorRef
+    wtt: FactorRef
+    ttw_rf: FactorRef | None = None  # the "with radiative forcing" TTW row, when requested
+    fuel_ttw: FactorRef | None = None
+    fuel_wtt: FactorRef | None = None
+
+    def refs(self) -> list[FactorRef]:
+        return [r for r in (self.ttw, self.wtt, self.ttw_rf, self.fuel_ttw, self.fuel_wtt) if r]
+
+    def ids(self) -> dict[str, int | None]:
+        return {
+            "ttw": self.ttw.id,
+            "wtt": self.wtt.id,
+            "ttw_rf": self.ttw_rf.id if self.ttw_rf else None,
+            "fuel_ttw": self.fuel_ttw.id if self.fuel_ttw else None,
+            "fuel_wtt": self.fuel_wtt.id if self.fuel_wtt else None,
+        }
+
+
+def unique_refs(refs: Iterable[FactorRef]) -> list[FactorRef]:
+    return sorted({r.id: r for r in refs}.values(), key=lambda r: r.id)
+
+
+@dataclass(frozen=True)
+class GridFactors:
+    """The grid factors for one order's Scope 2: location-based average and residual mix."""
+
+    location: FactorRef | None = None
+    residual: FactorRef | None = None
+
+
+@dataclass(frozen=True)
+class LegInput:
+    category: str
+    mass_t: Decimal
+    distance_km: Decimal
+    data_tier: str = DEFAULT_TIER
+    radiative_forcing: bool = False
+    fuel_type: str = ""
+    fuel_amount: Decimal | None = None
+    shipment: str = ""
+    sequence: int = 1
+    origin: str = ""
+    destination: str = ""
+    where: str = "legs[0]"  # how errors name this leg
+
+    @property
+    def has_fuel(self) -> bool:
+        return bool(self.fuel_type) and self.fuel_amount is not None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "shipment": self.shipment,
+            "sequence": self.sequence,
+            "category": self.category,
+            "origin": self.origin,
+            "destination": self.destination,
+            "mass_t": plain_decimal(self.mass_t),
+            "distance_km": plain_decimal(self.distance_km),
+            "data_tier": self.data_tier,
+            "radiative_forcing": self.radiative_forcing,
+            "fuel_type": self.fuel_type,
+            "fuel_amount": plain_decimal(self.fuel_amount),
+        }
+
+
+@dataclass
+class FootprintInput:
+    legs: list[LegInput]
+    electricity_kwh: Decimal = ZERO
+    region: str | None = None
+    green_ratio: Decimal | None = None
+    notes: list[dict[str, str]] = field(default_factory=list)  # missing data found on loading
+
+
+@dataclass
+class LegFootprint:
+    input: LegInput
+    factors: LegFactors
+    tkm: Decimal
+    ttw: Decimal
+    wtt: Decimal
+    radiative_forcing: Decimal | None  # the RF uplift, None when not requested
+
+    @property
+    def wtw(self) -> Decimal:
+        return self.ttw + self.wtt
+
+    @property
+    def method(self) -> str:
+        return "fuel" if self.input.has_fuel else "distance"
+
+
+@dataclass
+class Scope2Footprint:
+    electricity_kwh: Decimal
+    region: str | None
+    location: Decimal | None
+    market: Decimal | None
+    green_ratio: Decimal | None
+    location_factor: FactorRef | None
+    residual_factor: FactorRef | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "electricity_kwh": stored_text(self.electricity_kwh),
+            "region": self.region,
+            "location_kg": stored_text(self.location),
+            "market_kg": stored_text(self.market),
+            "green_ratio": plain_decimal(self.green_ratio),
+            "location_factor": self.location_factor.id if self.location_factor else None,
+            "residual_factor": self.residual_factor.id if self.residual_factor else None,
+            "method": "market = r x 0 + (1 - r) x residual-mix factor; location = grid average",
+        }
+
+
+@dataclass
+class Footprint:
+    """One calculation's results in exact Decimals (kgCO2e, tonne-km)."""
+
+    legs: list[LegFootprint]
+    tkm: Decimal
+    ttw: Decimal
+    wtt: Decimal
+    radiative_forcing: Decimal
+    intensity: Decimal | None
+    default_share: Decimal | None
+    scope2: Scope2Footprint
+    missing: list[dict[str, str]]
+
+    @property
+    def wtw(self) -> Decimal:
+        return self.ttw + self.wtt
+
+    @property
+    def factors(self) -> list[FactorRef]:
+        refs = [r for leg in self.legs for r in leg.factors.refs()]
+        refs += [r for r in (self.scope2.location_factor, self.scope2.residual_factor) if r]
+        return unique_refs(refs)
+
+    def totals_json(self) -> dict[str, Any]:
+        return {
+            "tkm": stored_text(self.tkm),
+            "ttw_kg": stored_text(self.ttw),
+            "wtt_kg": stored_text(self.wtt),
+            "wtw_kg": stored_text(self.wtw),
+            "radiative_forcing_kg": stored_text(self.radiative_forcing),
+            "wtw_incl_radiative_forcing_kg": stored_text(self.wtw + self.radiative_forcing),
+            "intensity_kg_per_tkm": (
+                str(self.intensity.quantize(INTENSITY_PLACES, rounding=ROUND_HALF_EVEN))
+                if self.intensity is not None
+                else None
+            ),
+        }
+
+    def legs_json(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "shipment": leg.input.shipment,
+                "sequence": leg.input.sequence,
+                "category": leg.input.category,
+                "method": leg.method,
+                "tkm": stored_text(leg.tkm),
+                "ttw_kg": stored_text(leg.ttw),
+                "wtt_kg": stored_text(leg.wtt),
+                "wtw_kg": stored_text(leg.wtw),
+                "radiative_forcing_kg": stored_text(leg.radiative_forcing),
+                "factors": leg.factors.ids(),
+            }
+            for leg in self.legs
+        ]
+
+    def data_quality_json(self) -> dict[str, Any]:
+        default_tkm = sum(
+            (leg.tkm for leg in self.legs if leg.input.data_tier == DEFAULT_TIER), ZERO
+        )
+        return {
+            "default_share": stored_text(self.default_share),
+            "default_tkm": stored_text(default_tkm),
+            "legs": len(self.legs),
+            "legs_with_missing_data": len(
+                {m["field"].rsplit(".", 1)[0] for m in self.missing if ".legs[" in m["field"]}
+            ),
+            "missing": self.missing,
+        }
+
+    def results_json(self) -> dict[str, Any]:
+        return {
+            "legs": self.legs_json(),
+            "totals": self.totals_json(),
+            "data_quality": self.data_quality_json(),
+            "scope2": self.scope2.as_json(),
+        }
+
+
+def radiative_forcing_uplift(
+    tkm: np.ndarray,
+    ttw: np.ndarray,
+    ttw_intensity: np.ndarray,
+    rf_intensity: np.ndarray,
+    fuel_based: np.ndarray,
+) -> np.ndarray:
+    """Per-leg RF uplift in kgCO2e: TTW with radiative forcing minus TTW without (pure).
+
+    Distance-based legs: t·km x (intensity with RF - intensity without). Fuel-based legs scale
+    their fuel TTW by the dataset's with/without-RF ratio. `rf_intensity` equals
+    `ttw_intensity` on legs without RF, so their uplift is exactly zero.
+    """
+    uplift = tkm * (rf_intensity - ttw_intensity)
+    for i in np.flatnonzero(fuel_based):
+        if ttw_intensity[i]:
+            uplift[i] = ttw[i] * rf_intensity[i] / ttw_intensity[i] - ttw[i]
+    return uplift
+
+
+def _scope2_all(plans: list[Scope2Footprint]) -> None:
+    """Location- and market-based Scope 2 of many orders in one engine call (Decimal arrays).
+
+    Orders without a location factor get no figures; orders without a verified ratio or without a
+    residual-mix factor get no market figure (never the grid average instead).
+    """
+    if not plans:
+        return
+    kwh = engine.decimal_array([p.electricity_kwh for p in plans])
+    location, market = engine.scope2(
+        Q_(kwh, ENERGY),
+        Q_(
+            engine.decimal_array(
+                [p.location_factor.canonical if p.location_factor else ZERO for p in plans]
+            ),
+            ELECTRICITY_INTENSITY,
+        ),
+        Q_(
+            engine.decimal_array(
+                [p.residual_factor.canonical if p.residual_factor else ZERO for p in plans]
+            ),
+            ELECTRICITY_INTENSITY,
+        ),
+        engine.decimal_array([p.green_ratio if p.green_ratio is not None else ZERO for p in plans]),
+    )
+    for i, plan in enumerate(plans):
+        has_location = plan.location_factor is not None or not plan.electricity_kwh
+        plan.location = Decimal(location[i]) if has_location else None
+        has_market = plan.green_ratio is not None and (
+            plan.residual_factor is not None or not plan.electricity_kwh
+        )
+        plan.market = Decimal(market[i]) if has_location and has_market else None
+
+
+def compute(
+    inputs: Sequence[FootprintInput],
+    resolved: Sequence[list[LegFactors] | Exception],
+    grid: Sequence[GridFactors],
+) -> list[Footprint | Exception]:
+    """Footprints of many orders with ONE engine call over all their legs (Decimal arrays).
+
+    `resolved[i]` holds the factors of each leg of order i, or the error that kept them from
+    being resolved (it then takes that order's place in the result); `grid[i]` the grid factors
+    for its Scope 2.
+    """
+    legs = [
+        leg
+        for item, lf in zip(inputs, resolved, strict=True)
+        if not isinstance(lf, Exception)
+        for leg in item.legs
+    ]
+    factors = [f for lf in resolved if not isinstance(lf, Exception) for f in lf]
+    fuel_based = np.array([leg.has_fuel for leg in legs], dtype=bool)
+    ttw_i = engine.decimal_array([f.ttw.canonical for f in factors])
+    rf_i = engine.decimal_array(
+        [f.ttw_rf.canonical if f.ttw_rf else f.ttw.canonical for f in factors]
+    )
+    results = engine.leg_emissions(
+        Q_(engine.decimal_array([leg.mass_t for leg in legs]), MASS),
+        Q_(engine.decimal_array([leg.distance_km for leg in legs]), DISTANCE),
+        Q_(ttw_i, FREIGHT_INTENSITY),
+        Q_(engine.decimal_array([f.wtt.canonical for f in factors]), FREIGHT_INTENSITY),
+        fuel_used=(
+            np.array([leg.fuel_amount if leg.has_fuel else None for leg in legs], dtype=object)
+            if fuel_based.any()
+            else None
+        ),
+        fuel_ttw=np.array(
+            [f.fuel_ttw.canonical if f.fuel_ttw else None for f in factors], dtype=object
+        ),
+        fuel_wtt=np.array(
+            [f.fuel_wtt.canonical if f.fuel_wtt else None for f in factors], dtype=object
+        ),
+    )
+    uplift = radiative_forcing_uplift(results.tkm, results.ttw, ttw_i, rf_i, fuel_based)
+    is_default = np.array([leg.data_tier == DEFAULT_TIER for leg in legs], dtype=bool)
+
+    footprints: list[Footprint | Exception] = []
+    plans: list[Scope2Footprint] = []
+    start = 0
+    for item, lf, g in zip(inputs, resolved, grid, strict=True):
+        if isinstance(lf, Exception):
+            footprints.append(lf)
+            continue
+        end = start + len(item.legs)
+        part = engine.LegResults(
+            tkm=results.tkm[start:end], ttw=results.ttw[start:end], wtt=results.wtt[start:end]
+        )
+        totals = engine.order_totals(part, is_default[start:end])
+        leg_footprints = [
+            LegFootprint(
+                input=leg,
+                factors=f,
+                tkm=Decimal(part.tkm[i]),
+                ttw=Decimal(part.ttw[i]),
+                wtt=Decimal(part.wtt[i]),
+                radiative_forcing=Decimal(uplift[start + i]) if leg.radiative_forcing else None,
+            )
+            for i, (leg, f) in enumerate(zip(item.legs, lf, strict=True))
+        ]
+        missing = list(item.notes)
+        for leg in item.legs:
+            for name, value in (("mass", leg.mass_t), ("distance", leg.distance_km)):
+                if not value and not leg.has_fuel:
+                    missing.append({"field": f"{leg.where}.{name}", "reason": f"{name} is zero"})
+        if not item.legs:
+            missing.append({"field": "shipments", "reason": "no transport legs"})
+        scope2 = scope2_plan(item, g, missing)
+        plans.append(scope2)
+        footprints.append(
+            Footprint(
+                legs=leg_footprints,
+                tkm=Decimal(totals.tkm),
+                ttw=Decimal(totals.ttw),
+                wtt=Decimal(totals.wtt),
+                radiative_forcing=sum(
+                    (lf.radiative_forcing or ZERO for lf in leg_footprints), ZERO
+                ),
+                intensity=totals.intensity,
+                default_share=totals.default_share,
+                scope2=scope2,
+                missing=missing,
+            )
+        )
+        start = end
+    _scope2_all(plans)
+    return footprints
+
+
+def scope2_plan(item: FootprintInput, grid: GridFactors, missing: list) -> Scope2Footprint:
+    """The factors and ratio one order's Scope 2 will use (figures filled in by `_scope2_all`)."""
+    kwh = item.electricity_kwh or ZERO
+    location_factor, residual_factor = grid.location, grid.residual
+    if kwh and not item.region:
+        missing.append({"field": "site.region", "reason": "no grid region for Scope 2"})
+    elif kwh and location_factor is None:
+        missing.append(
+            {"field": "site.region", "reason": f"no grid factor for region '{item.region}'"}
+        )
+    elif kwh and item.green_ratio is not None and residual_factor is None:
+        missing.append(
+            {
+                "field": "site.region",
+                "reason": f"no residual-mix factor for region '{item.region}': "
+                "no market-based figure",
+            }
+        )
+    return Scope2Footprint(
+        electricity_kwh=kwh,
+        region=item.region,
+        location=None,
+        market=None,
+        green_ratio=item.green_ratio,
+        location_factor=location_factor if kwh else None,
+        residual_factor=residual_factor if (kwh and item.green_ratio is not None) else None,
+    )
