@@ -3,7 +3,9 @@ imports every app's `api` module)."""
 
 from carbon.footprint.api import router as footprint_router
 from carbon.points.api import router as points_router
+from carbon.points.api_redemptions import router as redemptions_router
 from portal.api import api
 
 api.add_router("/", footprint_router)
 api.add_router("/", points_router)
+api.add_router("/", redemptions_router)

@@ -27,7 +27,6 @@ from django.utils import timezone
 from PIL import Image, ImageChops, ImageDraw
 from wagtail.images import get_image_model
 
-from carbon.exceptions import IdempotencyConflict
 from carbon.footprint.declarations import submit_declaration, verify_declaration
 from carbon.footprint.orders import LegData, LineData, OrderData, ShipmentData, upsert_order
 from carbon.models import (
@@ -43,7 +42,8 @@ from carbon.models import (
     RedemptionStatus,
     Service,
 )
-from carbon.points import ledger, redemptions
+from carbon.points import awards, ledger, policies, redemptions
+from carbon.points.exceptions import IdempotencyConflict
 from portal.models import Organisation, User
 from portal.permissions import act_for_staff
 
@@ -288,9 +288,9 @@ def ensure_policy(stdout=None) -> PointsPolicy | None:
             version=1, effective_from=month_back(anchor(), 13), created_by=submitter, **POLICY
         )
     if policy.status == PolicyStatus.DRAFT:
-        policy = ledger.submit_policy(policy, submitter)
+        policy = policies.submit_policy(policy, submitter)
     if policy.status == PolicyStatus.AWAITING_APPROVAL:
-        policy = ledger.approve_policy(policy, approver)
+        policy = policies.approve_policy(policy, approver)
         if stdout:
             stdout.write(f"carbon: points policy v{policy.version} approved")
     return policy
@@ -313,9 +313,9 @@ def award_points(slugs, today: date) -> int:
     awarded = 0
     for order in orders:
         if PointsPolicy.objects.in_force(order.delivery_date) is not None:
-            ledger.award_order(order)
+            awards.award_order(order)
             awarded += 1
-    ledger.activate_due(today)
+    awards.activate_due(today)
     return awarded
 
 

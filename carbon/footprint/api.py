@@ -20,19 +20,11 @@ from django.urls import reverse
 from ninja import Body, Field, File, Query, Router, Schema, Status, UploadedFile
 from pydantic import ConfigDict, StrictBool, StrictFloat
 
-from carbon.api_common import (
-    ERRORS,
-    MAX_PAGE_SIZE,
-    IsoDate,
-    PageOut,
-    member_organisation,
-    organisation_named,
-    page_out,
-    require_perm,
-)
 from carbon.footprint import calculation, categories
 from carbon.footprint import orders as order_actions
+from carbon.footprint.api_access import member_organisation
 from carbon.footprint.engine import FUEL_UNITS, METHOD_VERSION
+from carbon.footprint.estimate import estimate as estimate_footprint
 from carbon.footprint.forms import MAX_IMPORT_BYTES
 from carbon.footprint.importer import COLUMNS, start_import
 from carbon.footprint.permissions import PERM_IMPORT
@@ -61,6 +53,15 @@ from carbon.models import (
 )
 from portal.access import reachable_or_404
 from portal.api import ApiError, Caller, ErrorOut, Input, caller, requires
+from portal.api_common import (
+    ERRORS,
+    MAX_PAGE_SIZE,
+    IsoDate,
+    PageOut,
+    organisation_named,
+    page_out,
+    require_perm,
+)
 from portal.api_contract import MAX_PAGE
 from portal.api_scopes import register_scope
 from portal.models import Organisation
@@ -337,7 +338,7 @@ def estimate(request: HttpRequest, payload: EstimateIn):
             raise ApiError(422, "invalid_quantity", f"{field}: {reason}", field)
         legs.append(asdict(data))
     electricity = _parsed(_electricity, payload.electricity) if payload.electricity else None
-    result = calculation.estimate(
+    result = estimate_footprint(
         legs,
         dataset=dataset,
         electricity_kwh=electricity,

@@ -33,8 +33,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 
-from carbon.footprint.engine import METHOD_VERSION
-from carbon.footprint.exceptions import CalculationError, FactorError
+from carbon.footprint.exceptions import CalculationError
 from carbon.footprint.factors import (
     FactorTable,
     active_grid_dataset,
@@ -43,14 +42,13 @@ from carbon.footprint.factors import (
 )
 from carbon.footprint.model import (
     ZERO,
-    Footprint,
     FootprintInput,
     LegInput,
 )
-from carbon.footprint.units import plain_decimal, round_stored, stored_text
+from carbon.footprint.snapshots import _new_snapshot, _same_calculation, describe_changes
+from carbon.footprint.units import plain_decimal
 from carbon.models import (
     CalculationSnapshot,
-    DataTier,
     DeclarationStatus,
     FactorDataset,
     GreenPowerDeclaration,
@@ -66,58 +64,6 @@ FOOTPRINTS_RECALCULATED = "greenloop.carbon.footprints_recalculated"
 
 
 # --- estimate (nothing stored)
-
-
-@dataclass
-class Estimate:
-    footprint: Footprint
-    table: FactorTable
-
-
-def estimate(
-    legs: list[dict[str, Any]],
-    *,
-    dataset: FactorDataset | None = None,
-    electricity_kwh: Decimal | None = None,
-    region: str | None = None,
-    green_ratio: Decimal | None = None,
-) -> Estimate:
-    """Footprint of legs given as plain dicts, without storing anything.
-
-    Each leg: category, mass_t (tonnes), distance_km, optional radiative_forcing, fuel_type,
-    fuel_amount (canonical fuel unit) and data_tier. Scope 2 is computed when `electricity_kwh`
-    is given, for `region`'s grid factors, market-based only with a `green_ratio`.
-    """
-    dataset = dataset or default_dataset()
-    if electricity_kwh and not region:
-        raise CalculationError("A grid region is needed to compute Scope 2.", field="region")
-    if green_ratio is not None and not (0 <= green_ratio <= 1):
-        raise CalculationError("The green ratio must be between 0 and 1.", field="green_ratio")
-    table = FactorTable.load(dataset, active_grid_dataset())
-    inputs = FootprintInput(
-        legs=[
-            LegInput(
-                category=leg["category"],
-                mass_t=Decimal(leg["mass_t"]),
-                distance_km=Decimal(leg["distance_km"]),
-                data_tier=leg.get("data_tier") or DataTier.DEFAULT,
-                radiative_forcing=bool(leg.get("radiative_forcing")),
-                fuel_type=leg.get("fuel_type") or "",
-                fuel_amount=leg.get("fuel_amount"),
-                sequence=i + 1,
-                where=f"legs[{i}]",
-            )
-            for i, leg in enumerate(legs)
-        ],
-        electricity_kwh=electricity_kwh or ZERO,
-        region=region,
-        green_ratio=green_ratio,
-    )
-    if electricity_kwh and table.electricity(region, "location") is None:
-        raise FactorError(f"No grid electricity factor for region '{region}'.", field="region")
-    (footprint,) = compute_many([inputs], table, strict=True)
-    assert isinstance(footprint, Footprint)  # noqa: S101 - strict mode raises instead
-    return Estimate(footprint=footprint, table=table)
 
 
 # --- orders: loading, snapshots, recalculation
@@ -281,112 +227,6 @@ def _declarations(orders: list[_OrderRow]) -> dict[int, dict[str, Any]]:
                 }
                 break
     return chosen
-
-
-def _new_snapshot(
-    order_id: int, inputs_json: dict, footprint: Footprint, table: FactorTable
-) -> CalculationSnapshot:
-    return CalculationSnapshot(
-        order_id=order_id,
-        method_version=METHOD_VERSION,
-        datasets=table.datasets_json(footprint.factors),
-        inputs=inputs_json,
-        factors=[f.as_json() for f in footprint.factors],
-        results=footprint.results_json(),
-        is_current=True,
-        tkm=round_stored(footprint.tkm),
-        ttw_kg=round_stored(footprint.ttw),
-        wtt_kg=round_stored(footprint.wtt),
-        wtw_kg=round_stored(footprint.wtw),
-        default_share=round_stored(footprint.default_share or ZERO),
-        electricity_kwh=round_stored(footprint.scope2.electricity_kwh),
-        scope2_location_kg=round_stored(footprint.scope2.location or ZERO),
-        scope2_market_kg=(
-            round_stored(footprint.scope2.market) if footprint.scope2.market is not None else None
-        ),
-    )
-
-
-def _same_calculation(old: CalculationSnapshot, new: CalculationSnapshot) -> bool:
-    return (
-        old.method_version == new.method_version
-        and old.inputs == new.inputs
-        and old.factors == new.factors
-        and [d["label"] for d in old.datasets] == [d["label"] for d in new.datasets]
-    )
-
-
-_TOTAL_FIELDS = (
-    "tkm",
-    "ttw_kg",
-    "wtt_kg",
-    "wtw_kg",
-    "scope2_location_kg",
-    "scope2_market_kg",
-)
-
-
-def describe_changes(old: CalculationSnapshot, new: CalculationSnapshot) -> dict[str, Any]:
-    """What differs between two snapshots of one order: method, datasets, factors, inputs,
-    and the totals before and after."""
-    reasons = []
-    changes: dict[str, Any] = {"supersedes": old.pk}
-    if old.method_version != new.method_version:
-        reasons.append("method_version")
-        changes["method_version"] = {"old": old.method_version, "new": new.method_version}
-    old_labels = [d["label"] for d in old.datasets]
-    new_labels = [d["label"] for d in new.datasets]
-    if old_labels != new_labels:
-        reasons.append("datasets")
-        changes["datasets"] = {"old": old_labels, "new": new_labels}
-
-    def key(f):
-        return (f["category"], f["energy_scope"], f["radiative_forcing"])
-
-    old_f = {key(f): f for f in old.factors}
-    new_f = {key(f): f for f in new.factors}
-    factor_changes = {
-        "added": [new_f[k] for k in new_f.keys() - old_f.keys()],
-        "removed": [old_f[k] for k in old_f.keys() - new_f.keys()],
-        "changed": [
-            {
-                "category": k[0],
-                "energy_scope": k[1],
-                "radiative_forcing": k[2],
-                "old": {
-                    "id": old_f[k]["id"],
-                    "value": old_f[k]["value"],
-                    "unit": old_f[k]["unit"],
-                    "dataset": old_f[k]["dataset"],
-                },
-                "new": {
-                    "id": new_f[k]["id"],
-                    "value": new_f[k]["value"],
-                    "unit": new_f[k]["unit"],
-                    "dataset": new_f[k]["dataset"],
-                },
-            }
-            for k in sorted(old_f.keys() & new_f.keys())
-            if old_f[k] != new_f[k]
-        ],
-    }
-    for name in ("added", "removed"):
-        factor_changes[name].sort(key=lambda f: (f["category"], f["energy_scope"]))
-    if any(factor_changes.values()):
-        reasons.append("factors")
-        changes["factors"] = factor_changes
-    changed_inputs = sorted(
-        k for k in old.inputs.keys() | new.inputs.keys() if old.inputs.get(k) != new.inputs.get(k)
-    )
-    if changed_inputs:
-        reasons.append("inputs")
-        changes["inputs"] = changed_inputs
-    changes["totals"] = {
-        name: {"old": stored_text(getattr(old, name)), "new": stored_text(getattr(new, name))}
-        for name in _TOTAL_FIELDS
-    }
-    changes["reasons"] = reasons
-    return changes
 
 
 @dataclass

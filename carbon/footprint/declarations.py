@@ -19,10 +19,11 @@ from django.core.files.base import File
 from django.db import transaction
 from django.utils import timezone
 
+from carbon.footprint.exceptions import DeclarationError
 from carbon.footprint.permissions import PERM_SUBMIT, can_verify
 from carbon.models import DeclarationStatus, GreenPowerDeclaration, Instrument, Order
 from portal import audit, events, images
-from portal.exceptions import PermissionDeniedError, PortalError
+from portal.exceptions import PermissionDeniedError
 from portal.models import Organisation, Site
 from portal.permissions import has_perm
 
@@ -41,11 +42,6 @@ CONTENT_TYPES = {ext: ctype for _, ext, ctype in SIGNATURES}
 VERIFIED = "greenloop.carbon.green_power_verified"
 REJECTED = "greenloop.carbon.green_power_rejected"
 SUBMITTED = "greenloop.carbon.green_power_submitted"
-
-
-class DeclarationError(PortalError):
-    code = "invalid_declaration"
-    status = 400
 
 
 def evidence_kind(upload) -> str:

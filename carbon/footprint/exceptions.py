@@ -16,3 +16,12 @@ class FactorError(CalculationError):
     """No usable emission factor for a leg (unknown category, or missing from the dataset)."""
 
     code = "missing_factor"
+
+
+class DatasetError(Exception):
+    """A dataset action that is not allowed in the dataset's state or for this person."""
+
+
+class DeclarationError(PortalError):
+    code = "invalid_declaration"
+    status = 400

@@ -4,7 +4,6 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from carbon.footprint import categories
 from carbon.models import Instrument
 
 MODES = [
@@ -95,7 +94,3 @@ class DeclarationForm(forms.Form):
     def __init__(self, *args, sites=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["site"].queryset = sites
-
-
-def category_choices():
-    return [(code, f"{code} — {c.label}") for code, c in categories.CATEGORIES.items()]

@@ -16,7 +16,8 @@ from django.views.decorators.http import require_http_methods
 
 from carbon import app_settings
 from carbon.footprint import categories
-from carbon.footprint.declarations import CONTENT_TYPES, DeclarationError, submit_declaration
+from carbon.footprint.declarations import CONTENT_TYPES, submit_declaration
+from carbon.footprint.exceptions import DeclarationError
 from carbon.footprint.forms import DeclarationForm, ImportForm, OrderFilterForm
 from carbon.footprint.importer import COLUMNS, start_import
 from carbon.footprint.permissions import PERM_IMPORT, PERM_SUBMIT, PERM_VIEW_ORDERS

@@ -17,7 +17,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from carbon.exceptions import IdempotencyConflict, InsufficientPoints, PointsError
 from carbon.models import (
     LedgerEntry,
     PointsAccount,
@@ -27,6 +26,7 @@ from carbon.models import (
 )
 from carbon.points import ledger
 from carbon.points.catalogue import service_name
+from carbon.points.exceptions import IdempotencyConflict, InsufficientPoints, RedemptionError
 from carbon.points.permissions import PERM_REDEEM, can_fulfil
 from portal import audit, events, tenancy
 from portal.exceptions import PermissionDeniedError
@@ -40,10 +40,6 @@ REDEMPTION_CANCELLED = "greenloop.carbon.redemption_cancelled"
 
 OPEN_STATUSES = (RedemptionStatus.REQUESTED, RedemptionStatus.FULFILLED)
 MAX_NOTE = 2000
-
-
-class RedemptionError(PointsError):
-    code = "redemption_error"
 
 
 def month_start(day: dt.date) -> dt.date:

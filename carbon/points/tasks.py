@@ -19,7 +19,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from carbon.models import EntryKind, ExpiryReminder, LedgerEntry, Order, PointsAccount, Redemption
-from carbon.points import ledger
+from carbon.points import awards, ledger
 from carbon.points.catalogue import service_name
 from portal.models import Membership, Role
 
@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 def activate_due_points(day: str | None = None) -> int:
     """Daily (Celery beat): make pending points available once their pending period is over.
     Idempotent through the ledger's keys (``activate:<award>``); returns entries written."""
-    return len(ledger.activate_due(_day(day)))
+    return len(awards.activate_due(_day(day)))
 
 
 @shared_task(name="carbon.tasks.expire_due_points", acks_late=True)
@@ -100,12 +100,12 @@ SETTLE_BATCH = 500
 
 @shared_task(name="carbon.tasks.settle_order_points", acks_late=True)
 def settle_order_points(order_id: int) -> str:
-    """Award a delivered order, or reverse a cancelled or returned one (`ledger.settle_order`).
+    """Award a delivered order, or reverse a cancelled or returned one (`awards.settle_order`).
     Safe to run any number of times; returns what it did."""
     order = Order.objects.select_related("organisation").filter(pk=order_id).first()
     if order is None:
         return "missing"
-    return ledger.settle_order(order)
+    return awards.settle_order(order)
 
 
 @shared_task(name="carbon.tasks.settle_orders_points", acks_late=True)
@@ -116,7 +116,7 @@ def settle_orders_points(order_ids: list[int]) -> dict[str, int]:
     orders = Order.objects.select_related("organisation").filter(pk__in=order_ids).order_by("pk")
     for order in orders:
         try:
-            outcomes[ledger.settle_order(order)] += 1
+            outcomes[awards.settle_order(order)] += 1
         except Exception:
             logger.exception("Settling the points of order %s failed", order.pk)
             outcomes["failed"] += 1
@@ -128,13 +128,13 @@ def award_delivered_orders(batch_size: int = SETTLE_BATCH) -> dict[str, int]:
     """Daily (Celery beat) safety net behind the event subscribers: award every delivered order
     that has a footprint and no award yet, and reverse every cancelled or returned order whose
     award is not reversed (an import event names at most 1,000 orders; a policy approved later
-    can cover deliveries already made). Works through `ledger.unsettled_orders()` in id order,
+    can cover deliveries already made). Works through `awards.unsettled_orders()` in id order,
     `batch_size` at a time; returns a count per outcome."""
     outcomes: Counter[str] = Counter()
     last_id = 0
     while True:
         ids = list(
-            ledger.unsettled_orders()
+            awards.unsettled_orders()
             .filter(pk__gt=last_id)
             .order_by("pk")
             .values_list("pk", flat=True)[:batch_size]

@@ -23,7 +23,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from wagtail.images import get_image_model
 
-from carbon.exceptions import PointsError, PolicyError
 from carbon.models import (
     EntryKind,
     LedgerEntry,
@@ -36,8 +35,9 @@ from carbon.models import (
     RedemptionStatus,
     Service,
 )
-from carbon.points import ledger
+from carbon.points import awards, ledger
 from carbon.points.catalogue import policy_explanation, service_description, service_name
+from carbon.points.exceptions import PointsError, PolicyError
 from carbon.points.forms import ConfirmForm, RedeemForm, RedemptionFilterForm, StatementFilterForm
 from carbon.points.permissions import PERM_REDEEM, PERM_VIEW_POINTS
 from carbon.points.redemptions import Offer, cancel, ineligibility, offers, request_redemption
@@ -222,7 +222,7 @@ def policy(request: HttpRequest, organisation: Organisation) -> HttpResponse:
     context: dict[str, Any] = {"organisation": organisation, "policy": current}
     if current is not None:
         try:
-            baseline, source = ledger.baseline_intensity(current)
+            baseline, source = awards.baseline_intensity(current)
         except PolicyError:
             baseline, source = None, {"source": "missing"}
         context |= {

@@ -15,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from carbon.footprint import calculation, engine, factors
-from carbon.footprint.calculation import calculate_order, estimate
+from carbon.footprint.calculation import calculate_order
+from carbon.footprint.estimate import estimate
 from carbon.footprint.exceptions import CalculationError, FactorError
 from carbon.footprint.units import Q_, QuantityError, parse_quantity, round_stored
 from carbon.models import (

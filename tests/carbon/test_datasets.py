@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from carbon.footprint import datasets
-from carbon.footprint.datasets import DatasetError, FactorFileError
+from carbon.footprint.exceptions import DatasetError
+from carbon.footprint.factor_files import FactorFileError, read_factor_file
 from carbon.models import DatasetStatus, EmissionFactor, FactorDataset, ImmutableError
 from portal.models import AuditEvent, OutboxEvent
 from portal.staff_roles import StaffRole, ensure_staff_groups
@@ -188,7 +189,7 @@ def test_a_bad_reference_file_stores_no_dataset(tmp_path):
     st.decimals(min_value=0, max_value=Decimal("9999999999"), places=5, allow_nan=False),
 )
 def test_any_published_decimal_is_read_exactly(value):
-    parsed = datasets.read_factor_file(csv_bytes(GOOD_ROW.replace("0.10163", str(value))))
+    parsed = read_factor_file(csv_bytes(GOOD_ROW.replace("0.10163", str(value))))
     assert parsed.rows[0].value == value
 
 
@@ -197,7 +198,7 @@ def test_any_published_decimal_is_read_exactly(value):
 def test_unknown_units_are_row_errors_never_crashes(unit):
     content = csv_bytes(GOOD_ROW.replace("kgCO2e/(tonne*km)", unit.strip() or "?"))
     try:
-        datasets.read_factor_file(content)
+        read_factor_file(content)
         columns = set()
     except FactorFileError as exc:
         columns = {e.column for e in exc.errors}

@@ -15,11 +15,11 @@ from django.urls import reverse
 from carbon.footprint.declarations import (
     REJECTED,
     VERIFIED,
-    DeclarationError,
     reject_declaration,
     submit_declaration,
     verify_declaration,
 )
+from carbon.footprint.exceptions import DeclarationError
 from carbon.footprint.orders import LegData, LineData, OrderData, ShipmentData, upsert_order
 from carbon.models import CalculationSnapshot, DeclarationStatus, GreenPowerDeclaration
 from portal.exceptions import PermissionDeniedError

@@ -8,10 +8,10 @@ import datetime as dt
 
 import pytest
 
-from carbon.exceptions import PointsError, PolicyError
 from carbon.models import EntryKind, LedgerEntry, OrderStatus, PointsAccount, PointsPolicy
-from carbon.points import ledger, lots
+from carbon.points import awards, ledger, lots, policies
 from carbon.points import redemptions as actions
+from carbon.points.exceptions import PointsError, PolicyError
 from carbon.points.lots import Movement
 from tests.carbon.factories import OrderFactory, ServiceFactory, fund
 from tests.carbon.test_points_ledger import delivered_order, draft_policy, make_policy
@@ -32,15 +32,15 @@ def _entries() -> int:
 def test_only_a_draft_policy_can_be_submitted():
     policy = make_policy()
     with pytest.raises(PolicyError) as refused:
-        ledger.submit_policy(policy, UserFactory(is_staff=True))
+        policies.submit_policy(policy, UserFactory(is_staff=True))
     assert refused.value.code == "policy_not_draft"
 
 
 @pytest.mark.django_db
 def test_a_customer_cannot_approve_a_policy():
-    policy = ledger.submit_policy(draft_policy(), UserFactory(is_staff=True))
+    policy = policies.submit_policy(draft_policy(), UserFactory(is_staff=True))
     with pytest.raises(PolicyError) as refused:
-        ledger.approve_policy(policy, UserFactory(email="customer@acme.example"))
+        policies.approve_policy(policy, UserFactory(email="customer@acme.example"))
     assert refused.value.code == "policy_not_staff"
     assert PointsPolicy.objects.get(pk=policy.pk).status == "awaiting_approval"
 
@@ -52,7 +52,7 @@ def test_a_dataset_without_the_baseline_category_cannot_give_a_baseline():
     published_dataset(freight={"rail.freight": ("0.02779", "0.00641", None)})
     policy = make_policy(baseline_kg_per_tkm=None)
     with pytest.raises(PolicyError) as refused:
-        ledger.baseline_intensity(policy)
+        awards.baseline_intensity(policy)
     assert refused.value.code == "no_baseline"
     assert "road.hgv.average_laden" in refused.value.message
 
@@ -67,16 +67,16 @@ def test_an_order_without_a_footprint_is_not_awarded(org_a):
         organisation=org_a, status=OrderStatus.DELIVERED, delivery_date=dt.date(2025, 3, 1)
     )
     with pytest.raises(PointsError) as refused:
-        ledger.award_order(order)
+        awards.award_order(order)
     assert refused.value.code == "no_footprint"
-    assert ledger.settle_order(order) == "no_footprint"
+    assert awards.settle_order(order) == "no_footprint"
     assert _entries() == 0
 
 
 @pytest.mark.django_db
 def test_a_cancelled_order_that_earned_nothing_has_nothing_to_reverse(org_a):
     order = OrderFactory(organisation=org_a, status=OrderStatus.CANCELLED)
-    assert ledger.settle_order(order) == "no_award"
+    assert awards.settle_order(order) == "no_award"
     assert _entries() == 0
 
 
@@ -84,19 +84,19 @@ def test_a_cancelled_order_that_earned_nothing_has_nothing_to_reverse(org_a):
 def test_activation_skips_an_award_another_run_activated_first(org_a, monkeypatch):
     # given an award due for activation
     make_policy()
-    ledger.award_order(delivered_order(org_a, 100))
+    awards.award_order(delivered_order(org_a, 100))
     # when another run activates it between this run's listing and its row lock
-    real_account_for = ledger.account_for
+    real_account_for = awards.account_for
     other_run = []
 
     def account_for(organisation):
         if not other_run:
-            monkeypatch.setattr(ledger, "account_for", real_account_for)
-            other_run.extend(ledger.activate_due(dt.date(2025, 6, 1)))
+            monkeypatch.setattr(awards, "account_for", real_account_for)
+            other_run.extend(awards.activate_due(dt.date(2025, 6, 1)))
         return real_account_for(organisation)
 
-    monkeypatch.setattr(ledger, "account_for", account_for)
-    written = ledger.activate_due(dt.date(2025, 6, 1))
+    monkeypatch.setattr(awards, "account_for", account_for)
+    written = awards.activate_due(dt.date(2025, 6, 1))
     # then the points are activated once, by the other run
     assert [e.kind for e in other_run] == [EntryKind.ACTIVATE]
     assert written == []

@@ -12,7 +12,6 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 
-from carbon.exceptions import IdempotencyConflict, InsufficientPoints, PointsError, PolicyError
 from carbon.footprint.calculation import calculate_order
 from carbon.models import (
     AppendOnlyError,
@@ -25,7 +24,13 @@ from carbon.models import (
     PointsPolicy,
     PolicyStatus,
 )
-from carbon.points import ledger, tasks
+from carbon.points import awards, ledger, policies, tasks
+from carbon.points.exceptions import (
+    IdempotencyConflict,
+    InsufficientPoints,
+    PointsError,
+    PolicyError,
+)
 from portal.models import AuditEvent, OutboxEvent
 from tests.carbon.factories import (
     GreenPowerDeclarationFactory,
@@ -99,10 +104,10 @@ def two_lots(organisation) -> tuple:
     """Order A's 100 points (delivered 2025-03-01, expiring 2026-03-15) and order B's 50
     (delivered 2025-05-01, expiring 2026-05-15), both available: (order A, order B, account)."""
     order_a = delivered_order(organisation, 100, dt.date(2025, 3, 1))
-    ledger.award_order(order_a)
+    awards.award_order(order_a)
     order_b = delivered_order(organisation, 50, dt.date(2025, 5, 1))
-    ledger.award_order(order_b)
-    ledger.activate_due(dt.date(2025, 6, 1))
+    awards.award_order(order_b)
+    awards.activate_due(dt.date(2025, 6, 1))
     return order_a, order_b, PointsAccount.objects.get(organisation=organisation)
 
 
@@ -159,10 +164,10 @@ def test_a_policy_is_approved_by_a_second_staff_member_and_audited(staff):
         expiry_months=24,
         created_by=staff,
     )
-    ledger.submit_policy(draft, staff)
+    policies.submit_policy(draft, staff)
     approver = UserFactory(email="approver@greenloop.example", is_staff=True)
     # when another staff member approves it
-    ledger.approve_policy(draft, approver)
+    policies.approve_policy(draft, approver)
     # then it is active from its date, with the approval in the audit trail
     stored = PointsPolicy.objects.get(pk=draft.pk)
     assert stored.status == PolicyStatus.ACTIVE
@@ -177,9 +182,9 @@ def test_a_policy_is_approved_by_a_second_staff_member_and_audited(staff):
 
 def test_the_submitter_cannot_approve_their_own_policy(staff):
     draft = draft_policy()
-    ledger.submit_policy(draft, staff)
+    policies.submit_policy(draft, staff)
     with pytest.raises(PolicyError) as refused:
-        ledger.approve_policy(draft, staff)
+        policies.approve_policy(draft, staff)
     assert refused.value.code == "policy_four_eyes"
     assert PointsPolicy.objects.get(pk=draft.pk).status == PolicyStatus.AWAITING_APPROVAL
     assert not AuditEvent.objects.filter(action="carbon.points_policy.approved").exists()
@@ -188,7 +193,7 @@ def test_the_submitter_cannot_approve_their_own_policy(staff):
 def test_a_draft_cannot_be_approved_without_being_submitted(staff):
     draft = draft_policy()
     with pytest.raises(PolicyError):
-        ledger.approve_policy(draft, UserFactory(is_staff=True))
+        policies.approve_policy(draft, UserFactory(is_staff=True))
     assert PointsPolicy.objects.get(pk=draft.pk).status == PolicyStatus.DRAFT
 
 
@@ -226,7 +231,7 @@ def test_rail_instead_of_truck_earns_points_for_the_avoided_emissions(desnz, org
     snapshot = calculate_order(order)
     assert snapshot.wtw_kg == Decimal("242.900000")
     # when the order is awarded
-    award = ledger.award_order(order)
+    award = awards.award_order(order)
     # then 7,000 x 0.12522 - 242.9 = 633.64 kg were avoided, floor(633.64 x 0.5) = 316 points
     assert award.avoided_logistics_kg == Decimal("633.640000")
     assert award.avoided_scope2_kg == 0
@@ -271,7 +276,7 @@ def cn_order(desnz, org):
 
 def test_verified_green_power_adds_the_avoided_scope2(cn_order):
     make_policy(baseline_kg_per_tkm=None, points_per_kg=Decimal("0.1"))
-    award = ledger.award_order(cn_order)
+    award = awards.award_order(cn_order)
     # logistics: 100 x 0.12522 - 100 x 0.03470 = 9.052 kg; Scope 2: 6,439.2 - 2,810.88 = 3,628.32
     assert award.avoided_logistics_kg == Decimal("9.052000")
     assert award.avoided_scope2_kg == Decimal("3628.320000")
@@ -281,7 +286,7 @@ def test_verified_green_power_adds_the_avoided_scope2(cn_order):
 
 def test_the_per_order_cap_limits_the_points(cn_order):
     make_policy(baseline_kg_per_tkm=None, points_per_kg=Decimal("0.1"), per_order_cap=300)
-    award = ledger.award_order(cn_order)
+    award = awards.award_order(cn_order)
     assert award.points == 300
     assert award.breakdown["uncapped_points"] == 363
     assert award.breakdown["cap"] == 300
@@ -289,7 +294,7 @@ def test_the_per_order_cap_limits_the_points(cn_order):
 
 def test_without_green_power_only_logistics_counts_and_zero_points_write_no_entry(cn_order, org):
     make_policy(baseline_kg_per_tkm=None, points_per_kg=Decimal("0.1"), include_green_power=False)
-    award = ledger.award_order(cn_order)
+    award = awards.award_order(cn_order)
     assert award.avoided_scope2_kg == 0
     assert award.points == 0  # floor(9.052 x 0.1)
     assert not LedgerEntry.objects.exists()
@@ -298,8 +303,8 @@ def test_without_green_power_only_logistics_counts_and_zero_points_write_no_entr
 
 def test_awarding_twice_returns_the_first_award(org, policy):
     order = delivered_order(org, 40)
-    first = ledger.award_order(order)
-    again = ledger.award_order(order)
+    first = awards.award_order(order)
+    again = awards.award_order(order)
     assert again.pk == first.pk
     assert PointsAward.objects.count() == 1
     assert LedgerEntry.objects.count() == 1
@@ -312,7 +317,7 @@ def test_only_delivered_orders_are_awarded(org, policy, status):
     order.status = status
     order.save()
     with pytest.raises(PointsError):
-        ledger.award_order(order)
+        awards.award_order(order)
     assert not PointsAward.objects.exists()
     assert not LedgerEntry.objects.exists()
 
@@ -322,8 +327,8 @@ def test_an_order_earns_under_the_policy_in_force_on_its_delivery_date(org):
     first = make_policy(1)
     second = make_policy(2, effective_from=dt.date(2025, 6, 1), points_per_kg=Decimal(2))
     # when orders delivered either side of the change are awarded
-    before = ledger.award_order(delivered_order(org, 10, dt.date(2025, 5, 31)))
-    after = ledger.award_order(delivered_order(org, 10, dt.date(2025, 6, 1)))
+    before = awards.award_order(delivered_order(org, 10, dt.date(2025, 5, 31)))
+    after = awards.award_order(delivered_order(org, 10, dt.date(2025, 6, 1)))
     # then each carries its own policy version
     assert (before.policy, before.points, before.breakdown["policy_version"]) == (first, 10, 1)
     assert (after.policy, after.points, after.breakdown["policy_version"]) == (second, 20, 2)
@@ -332,7 +337,7 @@ def test_an_order_earns_under_the_policy_in_force_on_its_delivery_date(org):
 def test_an_order_without_a_policy_in_force_is_refused(org):
     make_policy(effective_from=dt.date(2026, 1, 1))
     with pytest.raises(PolicyError):
-        ledger.award_order(delivered_order(org, 40))
+        awards.award_order(delivered_order(org, 40))
     assert not PointsAward.objects.exists()
 
 
@@ -341,25 +346,25 @@ def test_an_order_without_a_policy_in_force_is_refused(org):
 
 def test_points_activate_after_the_pending_period_and_expire_a_year_later(org, policy):
     order = delivered_order(org, 50)
-    ledger.award_order(order)
+    awards.award_order(order)
     account = PointsAccount.objects.get(organisation=org)
     # not before delivery + 14 days
-    assert ledger.activate_due(DELIVERED + dt.timedelta(days=13)) == []
+    assert awards.activate_due(DELIVERED + dt.timedelta(days=13)) == []
     assert account_state(account) == (50, 0, 0, 1)
     # then moved to available, expiring 12 months after the due date
-    [entry] = ledger.activate_due(dt.date(2025, 4, 1))
+    [entry] = awards.activate_due(dt.date(2025, 4, 1))
     assert entry.kind == EntryKind.ACTIVATE
     assert entry.expires_on == dt.date(2026, 3, 15)
     assert account_state(account) == (0, 50, 0, 2)
     assert OutboxEvent.objects.get(type=ledger.POINTS_ACTIVATED).data["expires_on"] == "2026-03-15"
     # and a second run does nothing
-    assert ledger.activate_due(dt.date(2025, 4, 2)) == []
+    assert awards.activate_due(dt.date(2025, 4, 2)) == []
     assert account_state(account) == (0, 50, 0, 2)
 
 
 def test_the_daily_tasks_activate_and_expire_through_the_ledger(org, policy, settings):
     # given points earned on a delivered order
-    ledger.award_order(delivered_order(org, 50))
+    awards.award_order(delivered_order(org, 50))
     account = PointsAccount.objects.get(organisation=org)
     # when beat runs the daily activation task after the pending period (eager in tests)
     assert tasks.activate_due_points.delay("2025-04-01").get() == 1
@@ -446,9 +451,9 @@ def test_a_hold_needs_a_key_and_positive_points(account):
 
 def test_expiry_is_first_in_first_out(org, policy):
     # given two lots: 100 points expiring 2026-03-15 and 50 expiring 2026-05-15
-    ledger.award_order(delivered_order(org, 100, dt.date(2025, 3, 1)))
-    ledger.award_order(delivered_order(org, 50, dt.date(2025, 5, 1)))
-    ledger.activate_due(dt.date(2025, 6, 1))
+    awards.award_order(delivered_order(org, 100, dt.date(2025, 3, 1)))
+    awards.award_order(delivered_order(org, 50, dt.date(2025, 5, 1)))
+    awards.activate_due(dt.date(2025, 6, 1))
     account = PointsAccount.objects.get(organisation=org)
     # and 70 points spent, which come out of the older lot
     spend(account, 70)
@@ -469,8 +474,8 @@ def test_expiry_is_first_in_first_out(org, policy):
 
 
 def test_held_points_do_not_expire(org, policy):
-    ledger.award_order(delivered_order(org, 100))
-    ledger.activate_due(dt.date(2025, 4, 1))
+    awards.award_order(delivered_order(org, 100))
+    awards.activate_due(dt.date(2025, 4, 1))
     account = PointsAccount.objects.get(organisation=org)
     ledger.hold_points(account, 100, "h1", redemption_id=1)
     assert ledger.expire_due(dt.date(2026, 6, 1)) == []
@@ -486,7 +491,7 @@ def test_held_points_do_not_expire(org, policy):
 
 def test_a_cancelled_order_reverses_its_pending_points(org, policy):
     order = delivered_order(org, 80)
-    ledger.award_order(order)
+    awards.award_order(order)
     [entry] = take_back(order, OrderStatus.CANCELLED, "cancel-1")
     assert (entry.pending_delta, entry.available_delta, entry.points) == (-80, 0, 80)
     account = PointsAccount.objects.get(organisation=org)
@@ -494,24 +499,24 @@ def test_a_cancelled_order_reverses_its_pending_points(org, policy):
     assert OutboxEvent.objects.get(type=ledger.POINTS_REVERSED).data["points"] == 80
     # a repeat returns the same entry; the award never activates afterwards
     assert [e.pk for e in ledger.reverse_order(order, "cancel-1")] == [entry.pk]
-    assert ledger.activate_due(dt.date(2026, 1, 1)) == []
+    assert awards.activate_due(dt.date(2026, 1, 1)) == []
     assert account_state(account) == (0, 0, 0, 2)
 
 
 def test_reversing_spent_points_makes_the_balance_negative_and_blocks_holds(org, policy):
     order = delivered_order(org, 80)
     other = delivered_order(org, 30)
-    ledger.award_order(order)
-    ledger.activate_due(dt.date(2025, 4, 1))
+    awards.award_order(order)
+    awards.activate_due(dt.date(2025, 4, 1))
     account = PointsAccount.objects.get(organisation=org)
     spend(account, 80)
     take_back(order, OrderStatus.RETURNED, "return-1")
     assert account_state(account)[:3] == (0, -80, 0)
     # a new award is pending; nothing can be held while available is negative
-    ledger.award_order(other)
+    awards.award_order(other)
     with pytest.raises(InsufficientPoints):
         ledger.hold_points(account, 1, "h2", redemption_id=2)
-    ledger.activate_due(dt.date(2025, 4, 1))
+    awards.activate_due(dt.date(2025, 4, 1))
     assert account_state(account)[:3] == (0, -50, 0)
     with pytest.raises(InsufficientPoints):
         ledger.hold_points(account, 1, "h2", redemption_id=2)
@@ -567,8 +572,8 @@ def test_reversing_a_later_lot_leaves_the_earlier_lot_to_expire_in_full(org, pol
 
 def test_reversing_a_lot_that_expired_in_full_writes_nothing(org, policy):
     order = delivered_order(org, 100)
-    ledger.award_order(order)
-    ledger.activate_due(dt.date(2025, 4, 1))
+    awards.award_order(order)
+    awards.activate_due(dt.date(2025, 4, 1))
     account = PointsAccount.objects.get(organisation=org)
     assert ledger.expire_due(dt.date(2026, 3, 15))[0].points == 100
     assert take_back(order, OrderStatus.CANCELLED, "cancel-1") == []
@@ -594,7 +599,7 @@ def test_points_held_from_a_reversed_lot_are_held_from_the_next_one(org, policy)
 
 def test_only_cancelled_or_returned_orders_are_reversed(org, policy):
     order = delivered_order(org, 80)
-    ledger.award_order(order)
+    awards.award_order(order)
     with pytest.raises(PointsError):
         ledger.reverse_order(order, "cancel-1")
     assert LedgerEntry.objects.count() == 1
@@ -603,7 +608,7 @@ def test_only_cancelled_or_returned_orders_are_reversed(org, policy):
 def test_a_reversal_key_used_for_another_order_is_refused(org, policy):
     first, second = delivered_order(org, 10), delivered_order(org, 20)
     for order in (first, second):
-        ledger.award_order(order)
+        awards.award_order(order)
         order.status = OrderStatus.CANCELLED
         order.save()
     ledger.reverse_order(first, "cancel")
@@ -675,9 +680,9 @@ def test_the_database_refuses_a_negative_held_or_pending_balance(account):
 
 
 def test_balances_are_summed_from_the_entries(org, policy):
-    ledger.award_order(delivered_order(org, 100))
-    ledger.award_order(delivered_order(org, 40, dt.date(2025, 6, 1)))
-    ledger.activate_due(dt.date(2025, 4, 1))
+    awards.award_order(delivered_order(org, 100))
+    awards.award_order(delivered_order(org, 40, dt.date(2025, 6, 1)))
+    awards.activate_due(dt.date(2025, 4, 1))
     account = PointsAccount.objects.get(organisation=org)
     ledger.hold_points(account, 25, "h1", redemption_id=1)
     assert ledger.balances(account, dt.date(2025, 4, 1)) == ledger.Balances(
@@ -691,15 +696,15 @@ def test_balances_are_summed_from_the_entries(org, policy):
 
 
 def test_check_ledger_passes_when_every_balance_reconciles(org, policy, capsys):
-    ledger.award_order(delivered_order(org, 100))
-    ledger.activate_due(dt.date(2025, 4, 1))
+    awards.award_order(delivered_order(org, 100))
+    awards.activate_due(dt.date(2025, 4, 1))
     PointsAccount.objects.get_or_create(organisation=OrganisationFactory())
     call_command("check_ledger")
     assert "2 points account(s) reconcile." in capsys.readouterr().out
 
 
 def test_check_ledger_fails_when_a_cached_balance_was_tampered_with(org, policy, capsys):
-    ledger.award_order(delivered_order(org, 100))
+    awards.award_order(delivered_order(org, 100))
     account = PointsAccount.objects.get(organisation=org)
     with connection.cursor() as cursor:
         cursor.execute(

@@ -19,9 +19,9 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from carbon.exceptions import InsufficientPoints
 from carbon.models import EntryKind, LedgerEntry, OrderStatus, PointsAccount, Redemption
-from carbon.points import ledger, redemptions
+from carbon.points import awards, ledger, redemptions
+from carbon.points.exceptions import InsufficientPoints
 from tests.carbon.factories import ServiceFactory
 from tests.carbon.test_points_ledger import delivered_order, make_policy
 from tests.factories import OrganisationFactory, UserFactory
@@ -48,9 +48,9 @@ class PointsLedgerMachine(RuleBasedStateMachine):
             for points in (first, second)
         ]
         for order in self.orders:
-            ledger.award_order(order)
+            awards.award_order(order)
         self.today += dt.timedelta(days=14)
-        ledger.activate_due(self.today)
+        awards.activate_due(self.today)
         self.holds = {}  # redemption id -> points still held (ledger holds)
         self.requests = {}  # Redemption pk -> points still held (redemption flow)
         self.next_id = 10**6  # ledger-only redemption ids, clear of Redemption pks
@@ -82,14 +82,14 @@ class PointsLedgerMachine(RuleBasedStateMachine):
     def earn(self, points):
         self._step(did="earn")
         order = delivered_order(self.account.organisation, points, self.today)
-        ledger.award_order(order)
+        awards.award_order(order)
         self.orders.append(order)
 
     @rule(days=st.integers(min_value=0, max_value=60))
     def activate(self, days):
         self._step()
         self.today += dt.timedelta(days=days)
-        if ledger.activate_due(self.today):
+        if awards.activate_due(self.today):
             self.ran["activate"] += 1
 
     @rule(points=st.integers(min_value=1, max_value=200))

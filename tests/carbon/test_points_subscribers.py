@@ -14,7 +14,7 @@ from carbon.footprint import calculation
 from carbon.footprint.importer import store_orders
 from carbon.footprint.orders import LegData, OrderData, ShipmentData, upsert_order
 from carbon.models import EntryKind, LedgerEntry, Order, OrderStatus, PointsAccount, PointsAward
-from carbon.points import ledger, tasks
+from carbon.points import awards, tasks
 from tests.carbon.factories import published_dataset
 from tests.carbon.test_points_ledger import delivered_order, make_policy
 
@@ -83,7 +83,7 @@ def test_a_cancelled_order_is_reversed_when_it_is_upserted_again(
     # given a delivered order awarded through its upsert, whose points have activated
     with django_capture_on_commit_callbacks(execute=True):
         order, _ = upsert_order(org_a, rail_order())
-    ledger.activate_due(dt.date(2025, 5, 1))
+    awards.activate_due(dt.date(2025, 5, 1))
     assert account_state(org_a) == (0, 88, 0, 2)
     # when the CRM sends it again as cancelled (only its status changes: no new footprint)
     with django_capture_on_commit_callbacks(execute=True):
@@ -186,12 +186,12 @@ def test_the_daily_sweep_settles_what_the_events_missed(org_a, settings):
     make_policy(points_per_kg=Decimal(1))
     missed = delivered_order(org_a, 40)
     cancelled = delivered_order(org_a, 30)
-    ledger.award_order(cancelled)
+    awards.award_order(cancelled)
     Order.objects.filter(pk=cancelled.pk).update(status=OrderStatus.CANCELLED)
     too_early = delivered_order(org_a, 20, dt.date(2024, 12, 31))
     done = delivered_order(org_a, 10)
-    ledger.award_order(done)
-    assert set(ledger.unsettled_orders()) == {missed, cancelled}
+    awards.award_order(done)
+    assert set(awards.unsettled_orders()) == {missed, cancelled}
     # when the daily task runs (eager in tests), in batches of one
     outcome = tasks.award_delivered_orders.delay(batch_size=1).get()
     # then the missed one is awarded and the cancelled one reversed; the others are untouched
@@ -201,7 +201,7 @@ def test_the_daily_sweep_settles_what_the_events_missed(org_a, settings):
     assert LedgerEntry.objects.get(kind=EntryKind.REVERSE).order == cancelled
     assert account_state(org_a) == (50, 0, 0, 4)
     # and a second run finds nothing to do
-    assert list(ledger.unsettled_orders()) == []
+    assert list(awards.unsettled_orders()) == []
     assert tasks.award_delivered_orders.delay().get() == {}
     # and it is on beat's daily schedule
     scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}

@@ -25,7 +25,7 @@ from carbon.models import (
     Redemption,
     RedemptionStatus,
 )
-from carbon.points import ledger
+from carbon.points import awards, ledger
 from carbon.points.redemptions import request_redemption
 from portal.models import Tier
 from tests.carbon.factories import ServiceFactory, fund
@@ -167,7 +167,7 @@ def test_the_statement_filters_by_kind_date_and_order(client, org_a, member_a, f
     # given a delivered order's award beside the funding
     make_policy()
     order = delivered_order(org_a, 132)
-    ledger.award_order(order)
+    awards.award_order(order)
     client.force_login(member_a)
     # when filtering by kind / order number / a period with no entries
     by_kind = client.get(url("points", org_a), {"kind": "earn_pending"}).context["page"]
@@ -201,8 +201,8 @@ def test_a_negative_balance_is_explained(client, org_a, viewer_a):
 def test_the_balance_card_names_the_next_expiry(client, org_a, viewer_a):
     # given 132 points activated on 2025-03-15 that expire a month later
     make_policy(expiry_months=1)
-    ledger.award_order(delivered_order(org_a, 132))
-    ledger.activate_due(dt.date(2025, 3, 15))
+    awards.award_order(delivered_order(org_a, 132))
+    awards.activate_due(dt.date(2025, 3, 15))
     client.force_login(viewer_a)
     # when / then the statement and the dashboard say how many expire, and when
     statement = client.get(url("points", org_a))
@@ -298,7 +298,7 @@ def test_the_order_page_explains_the_award(client, org_a, viewer_a):
     make_policy(pending_days=14)
     order = delivered_order(org_a, 200)
     order.snapshots.update(wtw_kg=Decimal(68), ttw_kg=Decimal(60), wtt_kg=Decimal(8))
-    award = ledger.award_order(order)
+    award = awards.award_order(order)
     client.force_login(viewer_a)
     # when
     page = client.get(url("order_detail", org_a, order_id=order.pk)).content.decode()
@@ -311,7 +311,7 @@ def test_the_order_page_explains_the_award(client, org_a, viewer_a):
     assert "Pending until 2025-03-15" in page
     assert "version 1" in page
     # and once activated, the status follows the ledger
-    ledger.activate_due(dt.date(2025, 3, 15))
+    awards.activate_due(dt.date(2025, 3, 15))
     page = client.get(url("order_detail", org_a, order_id=order.pk)).content.decode()
     assert "Available since" in page
     assert "expire on 2026-03-15" in page
@@ -320,7 +320,7 @@ def test_the_order_page_explains_the_award(client, org_a, viewer_a):
 def test_the_order_page_shows_an_applied_cap_and_a_reversal(client, org_a, viewer_a):
     make_policy(per_order_cap=100)
     order = delivered_order(org_a, 250)
-    ledger.award_order(order)
+    awards.award_order(order)
     order.status = "returned"
     order.save(update_fields=["status"])
     ledger.reverse_order(order, key="return-1")

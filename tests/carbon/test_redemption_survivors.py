@@ -7,9 +7,9 @@ import datetime as dt
 
 import pytest
 
-from carbon.exceptions import IdempotencyConflict
 from carbon.models import Redemption, RedemptionStatus, Service
 from carbon.points import redemptions as actions
+from carbon.points.exceptions import IdempotencyConflict
 from portal.exceptions import PermissionDeniedError
 from portal.models import AuditEvent
 from tests.carbon.factories import ServiceFactory, fund

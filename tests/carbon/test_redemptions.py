@@ -10,7 +10,6 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from carbon.exceptions import IdempotencyConflict, InsufficientPoints
 from carbon.models import (
     EntryKind,
     LedgerEntry,
@@ -21,6 +20,7 @@ from carbon.models import (
 from carbon.points import ledger
 from carbon.points import permissions as points_permissions
 from carbon.points import redemptions as actions
+from carbon.points.exceptions import IdempotencyConflict, InsufficientPoints
 from portal.exceptions import PermissionDeniedError
 from portal.models import AuditEvent, OutboxEvent, Tier
 from portal.staff_roles import StaffRole

@@ -10,7 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from carbon.footprint import categories
-from carbon.footprint.datasets import read_factor_file
+from carbon.footprint.factor_files import read_factor_file
 from carbon.footprint.units import ELECTRICITY_INTENSITY, FREIGHT_INTENSITY, ureg
 from carbon.models import DatasetStatus, EmissionFactor, FactorDataset
 from portal.models import AuditEvent

@@ -52,7 +52,7 @@ def test_an_unhandled_exception_is_500_json(db, org_a, headers, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(carbon_api.calculation, "estimate", broken)
+    monkeypatch.setattr(carbon_api, "estimate_footprint", broken)
     client = Client(raise_request_exception=False)
     body = {"legs": [{"category": "road.van.diesel", "mass": "1 t", "distance": "1 km"}]}
     # when it is called

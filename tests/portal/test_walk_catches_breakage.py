@@ -161,8 +161,8 @@ LOADERS = [
     Loader("carbon.footprint.orders._locked_order",
            _replaced("carbon.footprint.orders._locked_order", _any_locked_order),
            operations=(UPSERT,)),
-    Loader("carbon.points.api._load_redemption",
-           _reachable_from("carbon.points.api._load_redemption"),
+    Loader("carbon.points.api_redemptions._load_redemption",
+           _reachable_from("carbon.points.api_redemptions._load_redemption"),
            operations=(REDEMPTION, CANCEL)),
     # Organisation loaders: the slug in the path among the caller's organisations
     Loader("portal.views.organisation_view",
@@ -170,8 +170,8 @@ LOADERS = [
            foreign_routes=("portal:org_dashboard", "portal:members", "carbon:orders")),
     Loader("portal.api.organisation_detail", _reachable_from("portal.api.organisation_detail"),
            foreign_operations=(("get", "/api/v1/organisations/{slug}"),)),
-    Loader("carbon.api_common.organisation_named",
-           _reachable_from("carbon.api_common.organisation_named"),
+    Loader("portal.api_common.organisation_named",
+           _reachable_from("portal.api_common.organisation_named"),
            foreign_operations=(IMPORT_JOB, ORDER_BY_EXTERNAL_ID)),
     # Personal ownership within the organisation (not organisation filters, but the same walk)
     Loader("community.views_topic._edit_refusal",

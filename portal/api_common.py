@@ -1,6 +1,5 @@
-"""Pieces the carbon and points API routers share (carbon/api.py, carbon/points/api.py): the
-error responses every endpoint documents, page-number paging, and who may act for which
-organisation."""
+"""Pieces every plugin's API router shares: the error responses every endpoint documents,
+page-number paging with one page-size limit, ISO dates, and the organisation a path names."""
 
 from __future__ import annotations
 
@@ -15,9 +14,9 @@ from ninja import Schema
 from pydantic import BeforeValidator
 
 from portal.access import reachable_or_404
-from portal.api import ApiError, Caller, ErrorOut, PathParams
-from portal.models import Organisation, Role
-from portal.permissions import has_perm, role_in
+from portal.api import ApiError, Caller, ErrorOut
+from portal.models import Organisation
+from portal.permissions import has_perm
 from portal.text import text_problem
 
 MAX_PAGE_SIZE = 200
@@ -71,20 +70,3 @@ def require_perm(c: Caller, perm: str, organisation: Organisation, message: str)
     """People need `perm` in the organisation; a token's scopes are checked on their own."""
     if c.token is None and not has_perm(c.user, perm, organisation):
         raise ApiError(403, "permission_denied", message)
-
-
-def require_member(c: Caller, organisation: Organisation) -> None:
-    """Tokens write with their scope; people need the member role or above."""
-    if c.token is not None:
-        return
-    role = role_in(c.user, organisation)
-    if role is None or Role.rank(role) < Role.rank(Role.MEMBER):
-        raise ApiError(403, "permission_denied", "Only members and admins may change orders.")
-
-
-def member_organisation(c: Caller, params: PathParams) -> Organisation:
-    """`Access.load` of the order writes: the organisation `slug` of the path, which the caller
-    reaches (else 404) and may change orders of (else 403)."""
-    organisation = organisation_named(c, params["slug"])
-    require_member(c, organisation)
-    return organisation

@@ -1,4 +1,4 @@
-"""Domain errors of the carbon app's points ledger and policies."""
+"""Domain errors of the points wing: the ledger, policies, redemptions and idempotency keys."""
 
 from __future__ import annotations
 
@@ -24,3 +24,7 @@ class IdempotencyConflict(PointsError):  # noqa: N818
 
 class PolicyError(PointsError):
     code = "policy_error"
+
+
+class RedemptionError(PointsError):
+    code = "redemption_error"

@@ -1,0 +1,412 @@
+"""The service catalogue and the redemption queue in the Wagtail admin: services with their capacity
+and eligibility, and requests fulfilled or rejected by customer success staff."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django import forms
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.filters import WagtailFilterSet
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
+from wagtail.admin.ui.tables import (
+    BooleanColumn,
+    Column,
+    DateColumn,
+)
+from wagtail.admin.views.generic import IndexView, InspectView
+from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.admin.widgets import Button, HeaderButton, ListingButton
+
+from carbon.models import (
+    Redemption,
+    RedemptionStatus,
+    Service,
+)
+from carbon.points import permissions, redemptions
+from carbon.points.admin_base import PointsFormView, _date, _date_column, _organisation_balances
+from carbon.points.exceptions import RedemptionError
+from carbon.points.forms_admin import (
+    FulfilForm,
+    RejectRedemptionForm,
+    ServiceForm,
+)
+from portal.admin_common import (
+    ObjectActionsViewSetMixin,
+    definition_list,
+    format_when,
+    format_who,
+    inspect_field,
+    status_column,
+)
+from portal.models import Organisation, User
+
+
+def _offered_today(service: Service) -> bool:
+    today = timezone.localdate()
+    return bool(
+        service.is_active
+        and (service.active_from is None or service.active_from <= today)
+        and (service.active_until is None or service.active_until >= today)
+    )
+
+
+def _capacity(service: Service) -> str:
+    return str(service.monthly_capacity) if service.monthly_capacity is not None else _("No limit")
+
+
+def _window(service: Service) -> str:
+    if not (service.active_from or service.active_until):
+        return _("Always")
+    return f"{_date(service.active_from)} – {_date(service.active_until)}"
+
+
+class ServiceIndexView(IndexView):
+    """The catalogue with this month's use of each service's capacity, in one query."""
+
+    def get_base_queryset(self):
+        month = redemptions.month_start(timezone.localdate())
+        return Service.objects.annotate(
+            used_this_month=Count(
+                "redemptions",
+                filter=Q(
+                    redemptions__capacity_month=month,
+                    redemptions__status__in=redemptions.OPEN_STATUSES,
+                ),
+            )
+        )
+
+
+class ServiceViewSet(ModelViewSet):
+    model = Service
+    name = "points_services"
+    icon = "cogs"
+    menu_label = _("Services")
+    add_to_admin_menu = False
+    edit_handler = ObjectList(
+        [
+            MultiFieldPanel(
+                [
+                    FieldRowPanel([FieldPanel("name"), FieldPanel("name_zh")]),
+                    FieldRowPanel([FieldPanel("slug"), FieldPanel("kind")]),
+                    FieldPanel("description"),
+                    FieldPanel("description_zh"),
+                    FieldPanel("image"),
+                ],
+                heading=_("What customers see"),
+            ),
+            MultiFieldPanel(
+                [
+                    FieldRowPanel([FieldPanel("points_cost"), FieldPanel("monthly_capacity")]),
+                    FieldPanel("requires_site"),
+                ],
+                heading=_("Cost and capacity"),
+            ),
+            MultiFieldPanel(
+                [FieldPanel("eligible_tiers"), FieldPanel("eligible_countries")],
+                heading=_("Who may redeem it"),
+            ),
+            MultiFieldPanel(
+                [
+                    FieldPanel("is_active"),
+                    FieldRowPanel([FieldPanel("active_from"), FieldPanel("active_until")]),
+                    FieldPanel("sort_order"),
+                ],
+                heading=_("When it is offered"),
+            ),
+        ],
+        base_form_class=ServiceForm,
+    )
+    index_view_class = ServiceIndexView
+    list_display = [
+        "name",
+        "kind",
+        Column("points_cost", label=_("Points cost"), sort_key="points_cost"),
+        Column("monthly_capacity", label=_("Monthly capacity"), accessor=_capacity),
+        Column("used_this_month", label=_("Used this month"), sort_key="used_this_month"),
+        Column("window", label=_("Window"), accessor=_window),
+        BooleanColumn("offered", label=_("Offered today"), accessor=_offered_today),
+    ]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name", "name_zh", "slug"]
+    inspect_view_enabled = True
+    copy_view_enabled = False
+    ordering = ["sort_order", "name"]
+
+
+class RedemptionFilterSet(WagtailFilterSet):
+    """The queue opens on open requests; "All" shows every status."""
+
+    ALL = "all"
+
+    status = django_filters.ChoiceFilter(
+        label=_("Status"),
+        choices=[*RedemptionStatus.choices, (ALL, _("All"))],
+        empty_label=None,
+        method="filter_status",
+        widget=forms.RadioSelect,
+        initial=RedemptionStatus.REQUESTED,
+    )
+    organisation = django_filters.ModelChoiceFilter(
+        label=_("Organisation"), queryset=Organisation.objects.order_by("name")
+    )
+    service = django_filters.ModelChoiceFilter(
+        label=_("Service"), queryset=Service.objects.order_by("name")
+    )
+
+    class Meta:
+        model = Redemption
+        fields = ["status", "organisation", "service"]
+
+    def __init__(self, data=None, *args, **kwargs):
+        if data is not None and not data.get("status"):
+            data = data.copy()
+            data["status"] = RedemptionStatus.REQUESTED
+        super().__init__(data, *args, **kwargs)
+
+    def filter_status(self, queryset, name, value):
+        return queryset if value == self.ALL else queryset.filter(status=value)
+
+
+def _site(redemption: Redemption) -> str:
+    site = redemption.site
+    return f"{site.name} ({site.country})" if site else "—"
+
+
+def _can_decide(redemption: Redemption, user: User) -> bool:
+    return redemption.status == RedemptionStatus.REQUESTED and permissions.can_fulfil(user)
+
+
+class RedemptionIndexView(IndexView):
+    viewset = None
+
+    def get_page_title(self):
+        # The queue opens filtered to open requests; the title says so, as the filter is hidden.
+        status = None
+        if self.filters and self.filters.is_valid():
+            status = self.filters.form.cleaned_data.get("status")
+        if status == RedemptionFilterSet.ALL:
+            return _("Redemptions: all")
+        if status:
+            return _("Redemptions: %(status)s") % {"status": RedemptionStatus(status).label.lower()}
+        return super().get_page_title()
+
+    def get_base_queryset(self):
+        return Redemption.objects.select_related("organisation", "service", "site")
+
+    def get_list_more_buttons(self, instance):
+        buttons = list(super().get_list_more_buttons(instance))
+        if _can_decide(instance, self.request.user):
+            # Fulfilling is the common case: a button on the row; rejecting sits in the menu.
+            buttons.append(
+                ListingButton(
+                    _("Fulfil"), url=self.viewset.url("fulfil", instance), icon_name="check"
+                )
+            )
+            buttons.append(
+                Button(
+                    _("Reject"),
+                    url=self.viewset.url("reject", instance),
+                    icon_name="cross",
+                    priority=40,
+                )
+            )
+        return buttons
+
+
+class RedemptionInspectView(InspectView):
+    """The request, the organisation's points and, for customer success, fulfil or reject."""
+
+    viewset = None
+
+    def get_object(self, queryset=None):
+        return get_object_or_404(
+            Redemption.objects.select_related(
+                "organisation", "service", "site", "requested_by", "decided_by", "cancelled_by"
+            ),
+            pk=self.pk,
+        )
+
+    def get_page_subtitle(self):
+        return _("No. %(id)s, %(service)s") % {"id": self.object.pk, "service": self.object.service}
+
+    def get_site_display_value(self):
+        return _site(self.object)
+
+    def get_fields_context(self):
+        # Only what applies to this request's state: no empty decision or cancellation rows.
+        return [
+            self.get_context_for_field(name)
+            for name in self.fields
+            if getattr(self.object, name) not in (None, "")
+        ]
+
+    @cached_property
+    def header_buttons(self):
+        buttons = list(super().header_buttons)
+        if _can_decide(self.object, self.request.user):
+            vs, redemption = self.viewset, self.object
+            buttons.append(
+                HeaderButton(_("Fulfil"), url=vs.url("fulfil", redemption), icon_name="check")
+            )
+            buttons.append(
+                HeaderButton(_("Reject"), url=vs.url("reject", redemption), icon_name="cross")
+            )
+        return buttons
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        redemption = self.object
+        if redemption.status == RedemptionStatus.REQUESTED:
+            step = (
+                _("Open: fulfil it (date and assignee) or reject it with the buttons above.")
+                if permissions.can_fulfil(self.request.user)
+                else _("Open: customer success fulfils or rejects it.")
+            )
+        else:
+            step = redemption.get_status_display()
+        context["fields"] = [
+            inspect_field(_("State"), step),
+            *context["fields"],
+            inspect_field(
+                _("Organisation's points"), _organisation_balances(redemption.organisation)
+            ),
+        ]
+        return context
+
+
+class RedemptionDecisionView(PointsFormView):
+    """Fulfil or reject an open request: customer success staff and superusers only."""
+
+    index_label = _("Redemptions")
+    refused = (RedemptionError,)
+    refusals_on_form = True
+
+    def has_permission(self, user) -> bool:
+        return permissions.can_fulfil(user)
+
+    def get_object(self) -> Redemption:
+        return get_object_or_404(
+            Redemption.objects.select_related("organisation", "service", "site", "requested_by"),
+            pk=self.kwargs["pk"],
+        )
+
+    def refusal(self) -> str | None:
+        if self.object.status != RedemptionStatus.REQUESTED:
+            return _("This redemption is already %(status)s.") % {
+                "status": self.object.get_status_display().lower()
+            }
+        return None
+
+    def summary(self):
+        r = self.object
+        return definition_list(
+            [
+                (_("Organisation"), r.organisation),
+                (_("Service"), r.service),
+                (_("Points"), r.points),
+                (_("Site"), _site(r)),
+                (_("Preferred date"), _date(r.preferred_date)),
+                (_("Note from the customer"), r.customer_note or "—"),
+                (_("Requested"), f"{format_when(r.requested_at)}, {format_who(r.requested_by)}"),
+            ]
+        )
+
+    def perform(self, form) -> str:
+        self.decide(form.cleaned_data)
+        label = _("%(service)s for %(organisation)s") % {
+            "service": self.object.service,
+            "organisation": self.object.organisation,
+        }
+        return self.success_message % {"redemption": label}
+
+    def done(self):
+        return redirect(reverse(self.viewset.get_url_name("index")))
+
+
+class FulfilRedemptionView(RedemptionDecisionView):
+    page_title = _("Fulfil redemption")
+    header_icon = "check"
+    form_class = FulfilForm
+    submit_button_label = _("Fulfil")
+    success_message = _("Fulfilled: %(redemption)s. The customer is told by e-mail.")
+
+    def get_initial(self):
+        preferred = self.object.preferred_date
+        return {
+            "scheduled_for": preferred if preferred and preferred >= timezone.localdate() else None
+        }
+
+    def decide(self, data: dict[str, Any]) -> None:
+        redemptions.fulfil(
+            self.object,
+            self.request.user,
+            scheduled_for=data["scheduled_for"],
+            assignee=data["assignee"],
+            note=data["note"],
+        )
+
+
+class RejectRedemptionView(RedemptionDecisionView):
+    page_title = _("Reject redemption")
+    header_icon = "cross"
+    form_class = RejectRedemptionForm
+    submit_button_label = _("Reject")
+    success_message = _("Rejected: %(redemption)s. Its points are available again.")
+
+    def decide(self, data: dict[str, Any]) -> None:
+        redemptions.reject(self.object, self.request.user, reason=data["reason"])
+
+
+class RedemptionViewSet(ObjectActionsViewSetMixin, ModelViewSet):
+    model = Redemption
+    # Written for every request and linked from nowhere in the admin.
+    add_to_reference_index = False
+    name = "points_redemptions"
+    icon = "calendar-check"
+    menu_label = _("Redemptions")
+    add_to_admin_menu = False
+    exclude_form_fields: list[str] = []
+    index_view_class = RedemptionIndexView
+    inspect_view_class = RedemptionInspectView
+    filterset_class = RedemptionFilterSet
+    list_display = [
+        "service",
+        "organisation",
+        Column("points", label=_("Points"), sort_key="points"),
+        Column("site", label=_("Site"), accessor=_site),
+        _date_column("preferred_date", _("Preferred date")),
+        DateColumn("requested_at", label=_("Requested"), sort_key="requested_at"),
+        status_column(lambda r: r.status == RedemptionStatus.REQUESTED),
+        _date_column("scheduled_for", _("Service date")),
+    ]
+    search_fields = ["organisation__name", "service__name", "customer_note"]
+    inspect_view_enabled = True
+    inspect_view_fields = [
+        "organisation",
+        "service",
+        "points",
+        "site",
+        "preferred_date",
+        "customer_note",
+        "requested_by",
+        "requested_at",
+        "scheduled_for",
+        "assignee",
+        "staff_note",
+        "decided_by",
+        "decided_at",
+        "cancelled_by",
+        "cancelled_at",
+    ]
+    copy_view_enabled = False
+    # Oldest first: the queue is worked in the order requests came in.
+    ordering = ["requested_at", "id"]
+    list_per_page = 50
+    object_actions = {"fulfil": FulfilRedemptionView, "reject": RejectRedemptionView}
