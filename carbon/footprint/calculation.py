@@ -33,6 +33,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 
+from carbon.footprint.events import FOOTPRINT_CALCULATED, FOOTPRINTS_RECALCULATED
 from carbon.footprint.exceptions import CalculationError
 from carbon.footprint.factors import (
     FactorTable,
@@ -58,10 +59,6 @@ from carbon.models import (
 )
 from portal import events, tenancy
 from portal.models import Organisation
-
-FOOTPRINT_CALCULATED = "greenloop.carbon.footprint_calculated"
-FOOTPRINTS_RECALCULATED = "greenloop.carbon.footprints_recalculated"
-
 
 # --- estimate (nothing stored)
 

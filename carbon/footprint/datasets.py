@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from carbon.footprint.events import DATASET_PUBLISHED
 from carbon.footprint.exceptions import DatasetError
 from carbon.footprint.factor_files import (
     FactorFile,
@@ -38,9 +39,6 @@ from carbon.models import (
     FactorDataset,
 )
 from portal import audit, events
-
-EVENT_DATASET_PUBLISHED = "greenloop.carbon.dataset_published"
-
 
 # --- parsing
 
@@ -273,7 +271,7 @@ def _make_default(dataset: FactorDataset) -> None:
 
 def _publish_event(dataset: FactorDataset) -> None:
     events.publish(
-        EVENT_DATASET_PUBLISHED,
+        DATASET_PUBLISHED,
         None,
         subject=dataset.label,
         data={

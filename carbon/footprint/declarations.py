@@ -19,6 +19,11 @@ from django.core.files.base import File
 from django.db import transaction
 from django.utils import timezone
 
+from carbon.footprint.events import (
+    GREEN_POWER_REJECTED,
+    GREEN_POWER_SUBMITTED,
+    GREEN_POWER_VERIFIED,
+)
 from carbon.footprint.exceptions import DeclarationError
 from carbon.footprint.permissions import PERM_SUBMIT, can_verify
 from carbon.models import DeclarationStatus, GreenPowerDeclaration, Instrument, Order
@@ -38,10 +43,6 @@ SIGNATURES = (
 )
 EXTENSIONS = {"pdf": "pdf", "png": "png", "jpg": "jpg", "jpeg": "jpg"}
 CONTENT_TYPES = {ext: ctype for _, ext, ctype in SIGNATURES}
-
-VERIFIED = "greenloop.carbon.green_power_verified"
-REJECTED = "greenloop.carbon.green_power_rejected"
-SUBMITTED = "greenloop.carbon.green_power_submitted"
 
 
 def evidence_kind(upload) -> str:
@@ -164,7 +165,9 @@ def submit_declaration(
             request=request,
             details={"site": site.name, "ratio": str(ratio), "instrument": instrument},
         )
-        events.publish(SUBMITTED, organisation, f"green-power/{declaration.pk}", _data(declaration))
+        events.publish(
+            GREEN_POWER_SUBMITTED, organisation, f"green-power/{declaration.pk}", _data(declaration)
+        )
     return declaration
 
 
@@ -205,7 +208,7 @@ def _review(declaration: GreenPowerDeclaration, status: str, by, note: str, requ
             details={"note": note[:500]} if note else {},
         )
         events.publish(
-            VERIFIED if status == DeclarationStatus.VERIFIED else REJECTED,
+            GREEN_POWER_VERIFIED if status == DeclarationStatus.VERIFIED else GREEN_POWER_REJECTED,
             declaration.organisation,
             f"green-power/{declaration.pk}",
             {**_data(declaration), "note": note},

@@ -27,11 +27,10 @@ from carbon.models import (
     PolicyStatus,
 )
 from carbon.points import formulas as calc
+from carbon.points.events import POINTS_ACTIVATED, POINTS_AWARDED
 from carbon.points.exceptions import PointsError, PolicyError
 from carbon.points.ledger import (
     FORMULA,
-    POINTS_ACTIVATED,
-    POINTS_AWARDED,
     _append,
     _event,
     _fingerprint,

@@ -42,6 +42,7 @@ from carbon.models import (
     PointsAccount,
 )
 from carbon.points import lots
+from carbon.points.events import POINTS_EXPIRED, POINTS_REVERSED
 from carbon.points.exceptions import IdempotencyConflict, InsufficientPoints, PointsError
 from portal import audit, events
 from portal.models import Organisation, User
@@ -51,11 +52,6 @@ FORMULA = (
     "points = min(floor((max(0, t·km x baseline - WTW kg) + max(0, Scope 2 location kg - "
     "Scope 2 market kg)) x points per kg), cap)"
 )
-
-POINTS_AWARDED = "greenloop.carbon.points_awarded"
-POINTS_ACTIVATED = "greenloop.carbon.points_activated"
-POINTS_EXPIRED = "greenloop.carbon.points_expired"
-POINTS_REVERSED = "greenloop.carbon.points_reversed"
 
 
 # --- policies

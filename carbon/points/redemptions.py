@@ -26,17 +26,18 @@ from carbon.models import (
 )
 from carbon.points import ledger
 from carbon.points.catalogue import service_name
+from carbon.points.events import (
+    REDEMPTION_CANCELLED,
+    REDEMPTION_FULFILLED,
+    REDEMPTION_REJECTED,
+    REDEMPTION_REQUESTED,
+)
 from carbon.points.exceptions import IdempotencyConflict, InsufficientPoints, RedemptionError
 from carbon.points.permissions import PERM_REDEEM, can_fulfil
 from portal import audit, events, tenancy
 from portal.exceptions import PermissionDeniedError
 from portal.models import Organisation, Site, Tier, User
 from portal.permissions import has_perm
-
-REDEMPTION_REQUESTED = "greenloop.carbon.redemption_requested"
-REDEMPTION_FULFILLED = "greenloop.carbon.redemption_fulfilled"
-REDEMPTION_REJECTED = "greenloop.carbon.redemption_rejected"
-REDEMPTION_CANCELLED = "greenloop.carbon.redemption_cancelled"
 
 OPEN_STATUSES = (RedemptionStatus.REQUESTED, RedemptionStatus.FULFILLED)
 MAX_NOTE = 2000

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 
-from carbon.footprint.calculation import FOOTPRINT_CALCULATED, FOOTPRINTS_RECALCULATED
+from carbon.footprint.events import FOOTPRINT_CALCULATED, FOOTPRINTS_RECALCULATED
 from carbon.footprint.importer import ORDERS_IMPORTED
 from carbon.footprint.orders import ORDER_UPSERTED
 from portal import events

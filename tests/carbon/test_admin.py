@@ -14,7 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from carbon.footprint.declarations import REJECTED, VERIFIED, submit_declaration
+from carbon.footprint.declarations import submit_declaration
 from carbon.footprint.importer import start_import
 from carbon.models import (
     DeclarationStatus,
@@ -104,7 +104,7 @@ def test_verify_changes_status_with_audit_and_event(
         "GO cancelled",
     )
     assert AuditEvent.objects.filter(action="carbon.green_power_verified").count() == 1
-    assert OutboxEvent.objects.filter(type=VERIFIED).count() == 1
+    assert OutboxEvent.objects.filter(type="greenloop.carbon.green_power_verified").count() == 1
     # the inspect view now says why it cannot be decided again, and offers no buttons
     html = client.get(response["Location"]).content.decode()
     assert "Verified" in html
@@ -129,7 +129,7 @@ def test_reject_needs_a_note_and_records_it(client, sustainability, pending):
         "Certificate is for 2024",
     )
     assert AuditEvent.objects.filter(action="carbon.green_power_rejected").count() == 1
-    assert OutboxEvent.objects.filter(type=REJECTED).count() == 1
+    assert OutboxEvent.objects.filter(type="greenloop.carbon.green_power_rejected").count() == 1
 
 
 def test_a_decided_declaration_cannot_be_decided_again(client, sustainability, pending):

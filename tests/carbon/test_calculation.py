@@ -14,7 +14,7 @@ from django.core.management import call_command
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from carbon.footprint import calculation, engine, factors
+from carbon.footprint import engine, factors
 from carbon.footprint.calculation import calculate_order
 from carbon.footprint.estimate import estimate
 from carbon.footprint.exceptions import CalculationError, FactorError
@@ -312,7 +312,7 @@ def test_calculate_order_stores_a_snapshot_with_inputs_factors_and_results(
     assert snapshot.inputs["legs"][0]["mass_t"] == "2"
     assert snapshot.inputs["site"] == {"id": site.pk, "name": "Suzhou plant", "region": "CN"}
     # and the event went out with the order's figure
-    event = OutboxEvent.objects.get(type=calculation.FOOTPRINT_CALCULATED)
+    event = OutboxEvent.objects.get(type="greenloop.carbon.footprint_calculated")
     assert event.subject == f"order/{order.pk}"
     assert event.organisation_id == org_a.pk
     assert event.data["order"] == order.external_id
@@ -393,7 +393,7 @@ def test_a_failing_order_leaves_nothing_behind(org_a, datasets):
         calculate_order(order)
     assert error.value.field == "shipments[0].legs[1].category"
     assert not CalculationSnapshot.objects.exists()
-    assert not OutboxEvent.objects.filter(type=calculation.FOOTPRINT_CALCULATED).exists()
+    assert not OutboxEvent.objects.filter(type="greenloop.carbon.footprint_calculated").exists()
 
 
 def test_data_quality_share_of_default_tkm_and_missing_data(org_a, datasets):

@@ -13,8 +13,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from carbon.footprint.declarations import (
-    REJECTED,
-    VERIFIED,
     reject_declaration,
     submit_declaration,
     verify_declaration,
@@ -205,7 +203,7 @@ def test_verifying_recalculates_the_sites_orders_in_the_period(
     after = CalculationSnapshot.objects.get(order=order, is_current=True)
     assert after.supersedes == before
     assert after.scope2_market_kg == Decimal("1668.960000")
-    assert OutboxEvent.objects.filter(type=VERIFIED).count() == 1
+    assert OutboxEvent.objects.filter(type="greenloop.carbon.green_power_verified").count() == 1
     assert AuditEvent.objects.filter(action="carbon.green_power_verified").count() == 1
 
 
@@ -219,7 +217,7 @@ def test_rejecting_needs_a_note_and_staff(org_a, site, member_a, admin_a, sustai
     declaration.refresh_from_db()
     assert declaration.status == DeclarationStatus.REJECTED
     assert declaration.review_note == "The certificate is for another site."
-    assert OutboxEvent.objects.filter(type=REJECTED).count() == 1
+    assert OutboxEvent.objects.filter(type="greenloop.carbon.green_power_rejected").count() == 1
     with pytest.raises(DeclarationError, match="already rejected"):
         verify_declaration(declaration, sustainability)
 

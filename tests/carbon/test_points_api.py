@@ -442,7 +442,7 @@ def test_a_token_redeems_and_gets_the_redemption_with_the_balances_after(
         201,
     )
     assert record.response_body == body
-    assert OutboxEvent.objects.filter(type=actions.REDEMPTION_REQUESTED).count() == 1
+    assert OutboxEvent.objects.filter(type="greenloop.carbon.redemption_requested").count() == 1
 
 
 def test_a_member_redeems_by_session(client, member_a, service, funded):

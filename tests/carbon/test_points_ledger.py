@@ -247,7 +247,7 @@ def test_rail_instead_of_truck_earns_points_for_the_avoided_emissions(desnz, org
     assert (account.pending, account.available, account.held) == (316, 0, 0)
     entry = LedgerEntry.objects.get(account=account)
     assert (entry.kind, entry.points, entry.pending_delta) == (EntryKind.EARN_PENDING, 316, 316)
-    event = OutboxEvent.objects.get(type=ledger.POINTS_AWARDED)
+    event = OutboxEvent.objects.get(type="greenloop.carbon.points_awarded")
     assert event.data["points"] == 316
     assert event.data["award_id"] == award.pk
 
@@ -298,7 +298,7 @@ def test_without_green_power_only_logistics_counts_and_zero_points_write_no_entr
     assert award.avoided_scope2_kg == 0
     assert award.points == 0  # floor(9.052 x 0.1)
     assert not LedgerEntry.objects.exists()
-    assert not OutboxEvent.objects.filter(type=ledger.POINTS_AWARDED).exists()
+    assert not OutboxEvent.objects.filter(type="greenloop.carbon.points_awarded").exists()
 
 
 def test_awarding_twice_returns_the_first_award(org, policy):
@@ -356,7 +356,8 @@ def test_points_activate_after_the_pending_period_and_expire_a_year_later(org, p
     assert entry.kind == EntryKind.ACTIVATE
     assert entry.expires_on == dt.date(2026, 3, 15)
     assert account_state(account) == (0, 50, 0, 2)
-    assert OutboxEvent.objects.get(type=ledger.POINTS_ACTIVATED).data["expires_on"] == "2026-03-15"
+    activated = OutboxEvent.objects.get(type="greenloop.carbon.points_activated")
+    assert activated.data["expires_on"] == "2026-03-15"
     # and a second run does nothing
     assert awards.activate_due(dt.date(2025, 4, 2)) == []
     assert account_state(account) == (0, 50, 0, 2)
@@ -463,7 +464,7 @@ def test_expiry_is_first_in_first_out(org, policy):
     [expired] = ledger.expire_due(dt.date(2026, 3, 15))
     assert (expired.kind, expired.points, expired.available_delta) == (EntryKind.EXPIRE, 30, -30)
     assert account_state(account)[:3] == (0, 50, 0)
-    assert OutboxEvent.objects.get(type=ledger.POINTS_EXPIRED).data["points"] == 30
+    assert OutboxEvent.objects.get(type="greenloop.carbon.points_expired").data["points"] == 30
     # a second run the same day and later runs before the next lot's date change nothing
     assert ledger.expire_due(dt.date(2026, 3, 15)) == []
     assert ledger.expire_due(dt.date(2026, 4, 1)) == []
@@ -496,7 +497,7 @@ def test_a_cancelled_order_reverses_its_pending_points(org, policy):
     assert (entry.pending_delta, entry.available_delta, entry.points) == (-80, 0, 80)
     account = PointsAccount.objects.get(organisation=org)
     assert account_state(account)[:3] == (0, 0, 0)
-    assert OutboxEvent.objects.get(type=ledger.POINTS_REVERSED).data["points"] == 80
+    assert OutboxEvent.objects.get(type="greenloop.carbon.points_reversed").data["points"] == 80
     # a repeat returns the same entry; the award never activates afterwards
     assert [e.pk for e in ledger.reverse_order(order, "cancel-1")] == [entry.pk]
     assert awards.activate_due(dt.date(2026, 1, 1)) == []
@@ -536,7 +537,7 @@ def test_a_reversal_after_partial_expiry_takes_back_only_what_did_not_expire(org
     # then 100 - 30 expired = 70 are taken back (the spent 70), not 100: available 50 - 70 = -20
     assert (entry.points, entry.pending_delta, entry.available_delta) == (70, 0, -70)
     assert account_state(account)[:3] == (0, -20, 0)
-    event = OutboxEvent.objects.get(type=ledger.POINTS_REVERSED)
+    event = OutboxEvent.objects.get(type="greenloop.carbon.points_reversed")
     assert (event.data["points"], event.data["already_expired"]) == (70, 30)
     # and B's 50 went towards the spent points, so nothing is left to expire on its date
     assert ledger.balances(account, dt.date(2026, 4, 1)).expiring_soon == 0
@@ -578,7 +579,7 @@ def test_reversing_a_lot_that_expired_in_full_writes_nothing(org, policy):
     assert ledger.expire_due(dt.date(2026, 3, 15))[0].points == 100
     assert take_back(order, OrderStatus.CANCELLED, "cancel-1") == []
     assert account_state(account) == (0, 0, 0, 3)
-    assert not OutboxEvent.objects.filter(type=ledger.POINTS_REVERSED).exists()
+    assert not OutboxEvent.objects.filter(type="greenloop.carbon.points_reversed").exists()
 
 
 def test_points_held_from_a_reversed_lot_are_held_from_the_next_one(org, policy):

@@ -50,7 +50,7 @@ def test_recalculate_stores_one_current_snapshot_per_order(org_a, org_b, dataset
         Decimal("66.200000")
     }
     # one event per organisation and batch, listing the orders' new figures
-    batches = OutboxEvent.objects.filter(type=calculation.FOOTPRINTS_RECALCULATED)
+    batches = OutboxEvent.objects.filter(type="greenloop.carbon.footprints_recalculated")
     assert sorted((e.organisation.slug, e.data["count"]) for e in batches) == [
         ("acme", 2),
         ("acme", 3),
@@ -64,7 +64,7 @@ def test_recalculate_stores_one_current_snapshot_per_order(org_a, org_b, dataset
         "snapshot_id": CalculationSnapshot.objects.get(order=orders[0]).pk,
         "wtw_kg": "66.200000",
     }
-    assert not OutboxEvent.objects.filter(type=calculation.FOOTPRINT_CALCULATED).exists()
+    assert not OutboxEvent.objects.filter(type="greenloop.carbon.footprint_calculated").exists()
 
 
 def test_recalculate_runs_a_bounded_number_of_queries_per_batch(org_a, datasets):

@@ -97,7 +97,7 @@ def test_request_holds_the_points_and_tells_everyone(
     hold = LedgerEntry.objects.get(kind=EntryKind.HOLD)
     assert (hold.points, hold.redemption_id, hold.idempotency_key) == (300, stored.pk, "redeem:k1")
     # and the CRM event, the audit trail and an e-mail with a link record it
-    event = OutboxEvent.objects.get(type=actions.REDEMPTION_REQUESTED)
+    event = OutboxEvent.objects.get(type="greenloop.carbon.redemption_requested")
     assert event.organisation == org_a
     assert event.subject == f"redemption/{stored.pk}"
     assert event.data == {
@@ -186,7 +186,7 @@ def test_fulfil_spends_the_held_points(
     assert _balances(org_a) == (0, 700, 0)
     capture = LedgerEntry.objects.get(kind=EntryKind.CAPTURE)
     assert (capture.points, capture.redemption_id) == (300, redemption.pk)
-    event = OutboxEvent.objects.get(type=actions.REDEMPTION_FULFILLED)
+    event = OutboxEvent.objects.get(type="greenloop.carbon.redemption_fulfilled")
     assert event.data["scheduled_for"] == "2025-07-01"
     assert event.data["balances"] == {"pending": 0, "available": 700, "held": 0}
     audit = AuditEvent.objects.get(action="carbon.redemption.fulfilled")
@@ -224,7 +224,7 @@ def test_reject_releases_the_points(
     assert _balances(org_a) == (0, 1000, 0)
     release = LedgerEntry.objects.get(kind=EntryKind.RELEASE)
     assert (release.points, release.redemption_id) == (300, redemption.pk)
-    event = OutboxEvent.objects.get(type=actions.REDEMPTION_REJECTED)
+    event = OutboxEvent.objects.get(type="greenloop.carbon.redemption_rejected")
     assert event.data["status"] == "rejected"
     assert AuditEvent.objects.get(action="carbon.redemption.rejected").details == {
         "reason": "No engineer in the region in June."
@@ -259,7 +259,7 @@ def test_cancel_releases_the_points_and_a_repeat_changes_nothing(
     assert stored.status == RedemptionStatus.CANCELLED
     assert (stored.cancelled_by, stored.cancelled_at is not None) == (member_a, True)
     assert _balances(org_a) == (0, 1000, 0)
-    assert OutboxEvent.objects.filter(type=actions.REDEMPTION_CANCELLED).count() == 1
+    assert OutboxEvent.objects.filter(type="greenloop.carbon.redemption_cancelled").count() == 1
     assert AuditEvent.objects.filter(action="carbon.redemption.cancelled").count() == 1
     [mail] = mailoutbox
     assert mail.subject == "Cancelled: Maintenance visit"
