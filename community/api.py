@@ -29,7 +29,7 @@ from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import StrictInt
 
-from community import actions, search
+from community import access, actions, search
 from community.exceptions import NotVisible
 from community.models import (
     TOPIC_ORDERINGS,
@@ -446,8 +446,8 @@ def _topic_out(request: HttpRequest, c: Caller, topic_id: int) -> dict[str, Any]
     refusal = None
     can_accept = False
     if c.user is not None:
-        refusal = actions.posting_refusal(c.user, topic.space, topic)
-        can_accept = actions.can_accept(c.user, topic)
+        refusal = access.posting_refusal(c.user, topic.space, topic)
+        can_accept = access.can_accept(c.user, topic)
     return {
         **summary,
         "accepted_answer_id": topic.accepted_answer_id,
@@ -500,8 +500,6 @@ def list_spaces(request: HttpRequest):
 # Topics
 # --------------------------------------------------------------------------------------------
 
-SORTS = TOPIC_ORDERINGS
-
 
 class TopicFilters(Input):
     space: str | None = Field(None, description="Space slug; includes its sub-spaces")
@@ -543,23 +541,16 @@ def list_topics(request: HttpRequest, filters: Query[TopicFilters]):
         qs = qs.filter(tags__slug=filters.tag)
     if filters.kind:
         qs = qs.filter(kind=filters.kind)
-    if filters.filter == "unanswered":
-        qs = qs.unanswered()
-    elif filters.filter == "solved":
-        qs = qs.solved()
-    elif filters.filter in ("mine", "followed"):
-        if c.user is None:
-            raise ApiError(
-                403,
-                "person_required",
-                _(
-                    "The mine and followed filters describe a person; call with a signed-in "
-                    "session."
-                ),
-                "filter",
-            )
-        qs = qs.started_by(c.user) if filters.filter == "mine" else qs.followed_by(c.user)
-    qs = qs.select_related(*TOPIC_JOINS).prefetch_related("tags").order_by(*SORTS[filters.sort])
+    if filters.filter in ("mine", "followed") and c.user is None:
+        raise ApiError(
+            403,
+            "person_required",
+            _("The mine and followed filters describe a person; call with a signed-in session."),
+            "filter",
+        )
+    qs = qs.filtered(filters.filter, c.user)
+    qs = qs.select_related(*TOPIC_JOINS).prefetch_related("tags")
+    qs = qs.order_by(*TOPIC_ORDERINGS[filters.sort])
     return _page(
         qs, filters.page, filters.page_size, lambda topics: _topic_summaries(request, topics)
     )

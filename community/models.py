@@ -18,6 +18,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import connections, models
 from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -50,7 +51,7 @@ class SpaceQuerySet(models.QuerySet):
 
     def postable_by(self, user) -> SpaceQuerySet:
         """Non-archived spaces the user may start topics and reply in."""
-        if _is_staff(user):
+        if is_community_staff(user):
             return self._admitting(user, roles=None)
         return self._admitting(user, roles=POSTING_ROLES).filter(who_can_post=WhoCanPost.MEMBERS)
 
@@ -93,7 +94,7 @@ class SpaceQuerySet(models.QuerySet):
         live = self.filter(is_archived=False).filter(
             Q(parent__isnull=True) | Q(parent__is_archived=False)
         )
-        if _is_staff(user):
+        if is_community_staff(user):
             return live
         own = _audience_q(user, roles, outer="pk", prefix="", db=self.db)
         parent = _audience_q(user, roles, outer="parent", prefix="parent__", db=self.db)
@@ -111,10 +112,6 @@ def public_name(user) -> str:
     # A reverse one-to-one without a row raises AttributeError even when joined.
     member = getattr(user, "community_member", None)
     return f"@{member.handle}" if member is not None else str(_("Member"))
-
-
-def _is_staff(user) -> bool:
-    return is_community_staff(user)
 
 
 def is_community_staff(user) -> bool:
@@ -364,7 +361,27 @@ TOPIC_ORDERINGS = {
 UNANSWERED = Q(kind=TopicKind.QUESTION, accepted_answer__isnull=True, reply_count=0)
 
 
+# The named list filters a reader can choose, on the pages (`?filter=`) and in the API.
+TOPIC_FILTERS = ("unanswered", "solved", "mine", "followed")
+
+
 class TopicQuerySet(models.QuerySet):
+    def filtered(self, name: str | None, user) -> TopicQuerySet:
+        """The topics that the list filter `name` keeps (one of TOPIC_FILTERS; empty: all).
+        `mine` and `followed` are about `user`, a person; callers without one must refuse those
+        filters before asking."""
+        if not name:
+            return self
+        if name == "unanswered":
+            return self.unanswered()
+        if name == "solved":
+            return self.solved()
+        if name == "mine":
+            return self.started_by(user)
+        if name == "followed":
+            return self.followed_by(user)
+        raise ValueError(f"Unknown topic filter {name!r}; choose one of {TOPIC_FILTERS}.")
+
     def unanswered(self) -> TopicQuerySet:
         """Questions nobody has replied to yet."""
         return self.filter(UNANSWERED)
@@ -480,8 +497,6 @@ class Topic(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
         return reverse("community:topic", kwargs={"topic_id": self.pk})
 
     @property

@@ -1,9 +1,9 @@
 """Moderation: members flag posts, moderators decide on them and warn or suspend members.
 
-A post is hidden (pending review) as soon as its open flags reach
-`settings.COMMUNITY_FLAG_THRESHOLD`, until a moderator approves, hides or deletes it. Every
-moderator action writes the audit trail; the people acted on are told in the community's
-notification list (and a warning also by e-mail).
+A post is hidden (pending review) as soon as its open flags reach the flag threshold
+(`community.app_settings`), until a moderator approves, hides or deletes it. Every moderator
+action writes the audit trail; the people acted on are told in the community's notification
+list (and a warning also by e-mail).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from community import actions
+from community import access, actions, app_settings
 from community.exceptions import CommunityError, PostingRefused
 from community.models import (
     Flag,
@@ -90,13 +90,6 @@ def suspended_q(now: dt.datetime | None = None) -> Q:
     return Q(suspended_until__gt=now or timezone.now())
 
 
-def flag_threshold() -> int:
-    return getattr(settings, "COMMUNITY_FLAG_THRESHOLD", 3)
-
-
-organisation_of = actions.organisation_of
-
-
 def _text(value: str, *, field: str, limit: int, empty: str | None = None) -> str:
     """Stripped text within `limit` characters; `empty` is the message when it is required."""
     value = (value or "").strip()
@@ -129,7 +122,7 @@ def _language(user: User) -> str:
 def flag_post(user: User, post: Post, *, reason: str, note: str = "", request=None) -> Flag:
     """Flag a post the person can read (once per person, never their own). When the open flags
     reach the threshold the post is hidden pending review; an opening post hides its topic."""
-    post = actions.visible_post(user, post.pk)
+    post = access.visible_post(user, post.pk)
     if post.author_id == user.pk:
         raise CommunityError(
             _("You cannot flag your own post; edit or delete it instead."), code="own_post"
@@ -157,11 +150,11 @@ def flag_post(user: User, post: Post, *, reason: str, note: str = "", request=No
         open_flags = Flag.objects.filter(post=post, status=FlagStatus.OPEN).count()
         Post.objects.filter(pk=post.pk).update(open_flag_count=open_flags)
         post.open_flag_count = open_flags
-        if open_flags >= flag_threshold() and post.status == PostStatus.VISIBLE:
+        if open_flags >= app_settings.flag_threshold() and post.status == PostStatus.VISIBLE:
             actions.set_post_status(post, PostStatus.PENDING_REVIEW)
         events.publish(
             actions.POST_FLAGGED,
-            organisation_of(user),
+            access.organisation_of(user),
             f"community/topics/{topic.pk}",
             actions.event_data(topic, post, reason=reason, flag_count=open_flags),
         )
@@ -266,7 +259,7 @@ def warn(
     if user.pk == moderator.pk:
         raise CommunityError(_("You cannot warn yourself."), code="own_account")
     with transaction.atomic():
-        member = actions.member_for(user)
+        member = access.member_for(user)
         Member.objects.filter(pk=member.pk).update(warning_count=F("warning_count") + 1)
         member.refresh_from_db(fields=["warning_count"])
         notification = Notification.objects.create(
@@ -280,7 +273,7 @@ def warn(
         audit.record(
             "community.member_warned",
             actor=moderator,
-            organisation=post.organisation if post else organisation_of(user),
+            organisation=post.organisation if post else access.organisation_of(user),
             obj=member,
             request=request,
             details={
@@ -350,7 +343,7 @@ def suspend(
             code="staff_member",
         )
     with transaction.atomic():
-        member = Member.objects.select_for_update().get(pk=actions.member_for(user).pk)
+        member = Member.objects.select_for_update().get(pk=access.member_for(user).pk)
         previous = member.suspended_until
         member.suspended_until = until
         member.suspension_reason = reason
@@ -369,7 +362,7 @@ def suspend(
         audit.record(
             "community.member_suspended",
             actor=moderator,
-            organisation=organisation_of(user),
+            organisation=access.organisation_of(user),
             obj=member,
             request=request,
             details={
@@ -396,7 +389,7 @@ def unsuspend(moderator: User, user: User, *, request=None) -> Member:
         audit.record(
             "community.member_unsuspended",
             actor=moderator,
-            organisation=organisation_of(user),
+            organisation=access.organisation_of(user),
             obj=member,
             request=request,
             details={

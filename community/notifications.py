@@ -29,7 +29,7 @@ from django.utils import timezone, translation
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
-from community.actions import member_for
+from community.access import member_for
 from community.exceptions import CommunityError
 from community.models import (
     UNANSWERED,

@@ -20,9 +20,10 @@ from django.utils.html import strip_tags
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
-from community import actions
+from community import access, actions
 from community.exceptions import NotVisible
 from community.models import (
+    TOPIC_FILTERS,
     TOPIC_ORDERINGS,
     Level,
     Member,
@@ -39,18 +40,18 @@ from portal.models import Membership, User
 
 PAGE_SIZE = 20
 
-FILTERS = {
+# The filter bar's tabs and the sort menu: labels for TOPIC_FILTERS and TOPIC_ORDERINGS.
+FILTER_LABELS = {
     "unanswered": _("Unanswered"),
     "solved": _("Solved"),
     "mine": _("My topics"),
     "followed": _("Followed"),
 }
-SORTS = {
+SORT_LABELS = {
     "latest": _("Latest activity"),
     "top": _("Top"),
     "newest": _("Newest"),
 }
-ORDERINGS = TOPIC_ORDERINGS
 PERSON_SHOWS = {
     "topics": _("Topics"),
     "replies": _("Replies"),
@@ -87,19 +88,12 @@ def topic_list(request: HttpRequest, topics: QuerySet, *, fixed_tag: Tag | None 
     state the filter bar and pagination need."""
     params = request.GET
     user = request.user
-    chosen_filter = _choice(params, "filter", FILTERS)
-    sort = _choice(params, "sort", SORTS) or "latest"
+    chosen_filter = _choice(params, "filter", TOPIC_FILTERS)
+    sort = _choice(params, "sort", TOPIC_ORDERINGS) or "latest"
     kind = _choice(params, "kind", TopicKind.values)
     tag_slug = fixed_tag.slug if fixed_tag is not None else params.get("tag", "").strip()
 
-    if chosen_filter == "unanswered":
-        topics = topics.unanswered()
-    elif chosen_filter == "solved":
-        topics = topics.solved()
-    elif chosen_filter == "mine":
-        topics = topics.started_by(user)
-    elif chosen_filter == "followed":
-        topics = topics.followed_by(user)
+    topics = topics.filtered(chosen_filter, user)
     if kind:
         topics = topics.filter(kind=kind)
     if fixed_tag is None and tag_slug:
@@ -112,7 +106,7 @@ def topic_list(request: HttpRequest, topics: QuerySet, *, fixed_tag: Tag | None 
             "last_poster__community_member",
         )
         .prefetch_related("tags")
-        .order_by(*ORDERINGS[sort])
+        .order_by(*TOPIC_ORDERINGS[sort])
     )
     page = Paginator(topics, PAGE_SIZE).get_page(params.get("page"))
     page.object_list = list(page.object_list)
@@ -134,9 +128,9 @@ def topic_list(request: HttpRequest, topics: QuerySet, *, fixed_tag: Tag | None 
         "filtered": bool(chosen_filter or kind or (fixed_tag is None and tag_slug)),
         "filter_tabs": [
             {"label": label, "url": _link(params, filter=value), "current": value == chosen_filter}
-            for value, label in [("", _("All")), *FILTERS.items()]
+            for value, label in [("", _("All")), *FILTER_LABELS.items()]
         ],
-        "sorts": list(SORTS.items()),
+        "sorts": list(SORT_LABELS.items()),
         "kinds": TopicKind.choices,
         "tag_choices": []
         if fixed_tag is not None
@@ -188,7 +182,7 @@ def space(request: HttpRequest, space_slug: str) -> HttpResponse:
     user = request.user
     actions.touch(user)
     try:
-        current = actions.visible_space(user, slug=space_slug)
+        current = access.visible_space(user, slug=space_slug)
     except NotVisible as error:
         raise Http404(error.message) from error
     parent = current.parent if current.parent_id else None
@@ -202,7 +196,7 @@ def space(request: HttpRequest, space_slug: str) -> HttpResponse:
             "space": current,
             "parent": parent,
             "subspaces": subspaces,
-            "posting_refusal": actions.posting_refusal(user, current),
+            "posting_refusal": access.posting_refusal(user, current),
             "level": _level(user, space=current),
             "levels": Level.choices,
             **context,

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from community import actions
+from community import access, actions
 from community import notifications as notices
 from community.exceptions import CommunityError, NotVisible
 from community.models import (
@@ -121,7 +121,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
     """Digest frequency, and the person's space, tag and topic subscriptions with their levels
     (only those whose topic or space they can still see)."""
     user = request.user
-    member = actions.member_for(user)
+    member = access.member_for(user)
     if request.method == "POST":
         form = DigestForm(request.POST)
         if form.is_valid():
@@ -171,7 +171,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
 @login_required
 def topic_level(request: HttpRequest, topic_id: int) -> HttpResponse:
     try:
-        topic = actions.visible_topic(request.user, topic_id)
+        topic = access.visible_topic(request.user, topic_id)
     except NotVisible as error:
         raise Http404(error.message) from error
     if request.POST.get("level") == "inherit":
@@ -188,7 +188,7 @@ def topic_level(request: HttpRequest, topic_id: int) -> HttpResponse:
 @login_required
 def space_level(request: HttpRequest, space_slug: str) -> HttpResponse:
     try:
-        space = actions.visible_space(request.user, slug=space_slug)
+        space = access.visible_space(request.user, slug=space_slug)
     except NotVisible as error:
         raise Http404(error.message) from error
     url = reverse("community:space", kwargs={"space_slug": space.slug})

@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from community import actions, markdown, moderation
+from community import access, actions, markdown, moderation
 from community.exceptions import CommunityError, NotVisible
 from community.forms import (
     EditPostForm,
@@ -123,7 +123,7 @@ def _decorate_posts(user: User, topic: Topic) -> list[Post]:
         )
         .order_by("number")
     )
-    handles = actions.handles_for(post.author for post in posts)
+    handles = access.handles_for(post.author for post in posts)
     counts: dict[int, dict[str, int]] = defaultdict(dict)
     for post_id, kind, count in (
         Reaction.objects.filter(post__in=[post.pk for post in posts])
@@ -134,7 +134,7 @@ def _decorate_posts(user: User, topic: Topic) -> list[Post]:
         counts[post_id][kind] = count
     numbers = {post.pk: post.number for post in posts}
     moderator = is_moderator(user)
-    accepting = actions.can_accept(user, topic)
+    accepting = access.can_accept(user, topic)
     for post in posts:
         own = post.author_id == user.pk
         visible = post.status == PostStatus.VISIBLE
@@ -197,7 +197,7 @@ def _render_topic(
             "is_question": topic.kind == TopicKind.QUESTION,
             "reply_form": reply_form,
             "reply_to": reply_to,
-            "refusal": actions.posting_refusal(user, topic.space, topic),
+            "refusal": access.posting_refusal(user, topic.space, topic),
             "level_form": LevelForm(initial={"level": level or Level.NORMAL}),
             "is_staff": is_community_staff(user),
         },
@@ -235,7 +235,7 @@ def topic(request: HttpRequest, topic_id: int) -> HttpResponse:
 @require_POST
 @_not_visible_is_404
 def reply(request: HttpRequest, topic_id: int) -> HttpResponse:
-    topic = actions.visible_topic(request.user, topic_id)
+    topic = access.visible_topic(request.user, topic_id)
     form = ReplyForm(request.POST, request.FILES)
     status = 400
     if form.is_valid():
@@ -274,7 +274,7 @@ def reply(request: HttpRequest, topic_id: int) -> HttpResponse:
 @require_GET
 @_not_visible_is_404
 def quote(request: HttpRequest, post_id: int) -> HttpResponse:
-    post = actions.visible_post(request.user, post_id)
+    post = access.visible_post(request.user, post_id)
     url = reverse("community:topic", kwargs={"topic_id": post.topic_id})
     return redirect(f"{url}?quote={post.pk}#reply")
 
@@ -288,8 +288,8 @@ def quote(request: HttpRequest, post_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @_not_visible_is_404
 def new_topic(request: HttpRequest, space_slug: str) -> HttpResponse:
-    space = actions.visible_space(request.user, slug=space_slug)
-    refusal = actions.posting_refusal(request.user, space)
+    space = access.visible_space(request.user, slug=space_slug)
+    refusal = access.posting_refusal(request.user, space)
     if refusal:
         return render(
             request,
@@ -336,14 +336,14 @@ def _edit_refusal(user: User, post: Post) -> str | None:
         return None
     if post.author_id != user.pk:
         return _("Only the author or a moderator can change this post.")
-    return actions.posting_refusal(user, post.topic.space, post.topic)
+    return access.posting_refusal(user, post.topic.space, post.topic)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 @_not_visible_is_404
 def edit_post(request: HttpRequest, post_id: int) -> HttpResponse:
-    post = actions.visible_post(request.user, post_id)
+    post = access.visible_post(request.user, post_id)
     topic = post.topic
     context = {"post": post, "topic": topic, "mode": "edit"}
     refusal = _edit_refusal(request.user, post)
@@ -384,9 +384,9 @@ def edit_post(request: HttpRequest, post_id: int) -> HttpResponse:
 @require_GET
 @_not_visible_is_404
 def history(request: HttpRequest, post_id: int) -> HttpResponse:
-    post = actions.visible_post(request.user, post_id)
+    post = access.visible_post(request.user, post_id)
     revisions = list(post.revisions.select_related("edited_by").order_by("-number"))
-    handles = actions.handles_for([post.author, *(r.edited_by for r in revisions)])
+    handles = access.handles_for([post.author, *(r.edited_by for r in revisions)])
     for revision in revisions:
         # Stored as Markdown; rendered (and sanitised) like a post, without mention links.
         revision.html = markdown.render(revision.body)
@@ -407,7 +407,7 @@ def history(request: HttpRequest, post_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @_not_visible_is_404
 def delete_post(request: HttpRequest, post_id: int) -> HttpResponse:
-    post = actions.visible_post(request.user, post_id)
+    post = access.visible_post(request.user, post_id)
     topic = post.topic
     context = {"post": post, "topic": topic, "mode": "delete", "excerpt": _excerpt(post)}
     if not (post.author_id == request.user.pk or is_moderator(request.user)):
@@ -440,7 +440,7 @@ def delete_post(request: HttpRequest, post_id: int) -> HttpResponse:
 @require_POST
 @_not_visible_is_404
 def react(request: HttpRequest, post_id: int) -> HttpResponse:
-    post = actions.visible_post(request.user, post_id)
+    post = access.visible_post(request.user, post_id)
     kind = request.POST.get("kind", ReactionKind.UPVOTE)
     try:
         on = actions.react(request.user, post, kind)
@@ -464,7 +464,7 @@ def react(request: HttpRequest, post_id: int) -> HttpResponse:
 @require_POST
 @_not_visible_is_404
 def accept(request: HttpRequest, post_id: int) -> HttpResponse:
-    post = actions.visible_post(request.user, post_id)
+    post = access.visible_post(request.user, post_id)
     try:
         if request.POST.get("undo") == "1":
             actions.unaccept_answer(request.user, post.topic)
@@ -483,7 +483,7 @@ def accept(request: HttpRequest, post_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @_not_visible_is_404
 def flag(request: HttpRequest, post_id: int) -> HttpResponse:
-    post = actions.visible_post(request.user, post_id)
+    post = access.visible_post(request.user, post_id)
     form = FlagForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -507,7 +507,7 @@ def flag(request: HttpRequest, post_id: int) -> HttpResponse:
                     request, _("Thank you for the flag. The moderators will look at the post.")
                 )
                 return redirect(post.topic.get_absolute_url())
-    handle = actions.handles_for([post.author]).get(post.author_id, "")
+    handle = access.handles_for([post.author]).get(post.author_id, "")
     return render(
         request,
         "community/flag.html",
@@ -539,7 +539,7 @@ STAFF_TOGGLES = {
 @_not_visible_is_404
 def staff_actions(request: HttpRequest, topic_id: int) -> HttpResponse:
     user = request.user
-    topic = actions.visible_topic(user, topic_id)
+    topic = access.visible_topic(user, topic_id)
     context: dict = {"topic": topic}
     if not is_community_staff(user):
         refusal = _("Only vendor staff can pin, lock, move or merge topics.")
