@@ -73,7 +73,11 @@ def organisation_of(user: User) -> Organisation | None:
 
 def visible_space(user: User, space_id: int | None = None, *, slug: str | None = None) -> Space:
     spaces = Space.objects.visible_to(user)
-    space = spaces.filter(slug=slug).first() if slug else spaces.filter(pk=space_id).first()
+    space = None
+    if slug:
+        space = spaces.filter(slug=slug).first()
+    elif space_id is not None:
+        space = spaces.filter(pk=space_id).first()
     if space is None:
         raise NotVisible(_("No such space."))
     return space

@@ -36,12 +36,15 @@ from community.models import (
     Attachment,
     Member,
     Post,
+    PostQuerySet,
     PostStatus,
     Reaction,
     ReactionKind,
     Space,
+    SpaceQuerySet,
     Topic,
     TopicKind,
+    TopicQuerySet,
     public_name,
 )
 from portal.api import ApiError, Caller, ErrorOut, Input, PathParams, api, caller, requires
@@ -85,19 +88,19 @@ def _reader(request: HttpRequest) -> Caller:
     return c
 
 
-def _spaces(c: Caller) -> QuerySet[Space]:
+def _spaces(c: Caller) -> SpaceQuerySet:
     if c.token is not None:
         return Space.objects.visible_to_organisation(c.token.organisation)
     return Space.objects.visible_to(c.user)
 
 
-def _topics(c: Caller) -> QuerySet[Topic]:
+def _topics(c: Caller) -> TopicQuerySet:
     if c.token is not None:
         return Topic.objects.visible_to_organisation(c.token.organisation)
     return Topic.objects.visible_to(c.user)
 
 
-def _posts(c: Caller) -> QuerySet[Post]:
+def _posts(c: Caller) -> PostQuerySet:
     if c.token is not None:
         return Post.objects.filter(topic__in=_topics(c), status=PostStatus.VISIBLE)
     return Post.objects.readable_by(c.user)
@@ -618,7 +621,7 @@ def get_topic(request: HttpRequest, topic_id: int):
 )
 def create_reply(request: HttpRequest, topic_id: int, payload: ReplyIn):
     c = caller(request)
-    topic, user = c.target, c.user
+    topic, user = c.target, _person(c)
     reply_to = None
     if payload.reply_to is not None:
         reply_to = _posts(c).filter(pk=payload.reply_to, topic=topic).first()
@@ -648,7 +651,7 @@ def create_reply(request: HttpRequest, topic_id: int, payload: ReplyIn):
 )
 def react(request: HttpRequest, post_id: int, payload: ReactionIn):
     c = caller(request)
-    post, user = c.target, c.user
+    post, user = c.target, _person(c)
     on = actions.react(user, post, payload.kind)
     count = Reaction.objects.filter(post=post, kind=payload.kind).count()
     return {"kind": payload.kind, "on": on, "count": count}
@@ -668,7 +671,7 @@ def react(request: HttpRequest, post_id: int, payload: ReactionIn):
 )
 def accept_answer(request: HttpRequest, post_id: int):
     c = caller(request)
-    post, user = c.target, c.user
+    post, user = c.target, _person(c)
     topic = actions.accept_answer(user, post, request=request)
     return _topic_out(request, c, topic.pk)
 
@@ -686,7 +689,7 @@ def accept_answer(request: HttpRequest, post_id: int):
 )
 def unaccept_answer(request: HttpRequest, topic_id: int):
     c = caller(request)
-    topic, user = c.target, c.user
+    topic, user = c.target, _person(c)
     actions.unaccept_answer(user, topic)
     return _topic_out(request, c, topic.pk)
 

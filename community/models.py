@@ -44,7 +44,7 @@ class WhoCanPost(models.TextChoices):
     STAFF = "staff", _("Vendor staff only (customers read)")
 
 
-class SpaceQuerySet(models.QuerySet):
+class SpaceQuerySet(models.QuerySet["Space"]):
     def visible_to(self, user) -> SpaceQuerySet:
         """Non-archived spaces the user may see (and whose parent they may see), in one query."""
         return self._admitting(user, roles=None)
@@ -149,19 +149,19 @@ def _audience_q(user, roles, *, outer: str, prefix: str, db: str) -> Q:
         memberships = memberships.filter(role__in=roles)
     audience = f"{prefix}audience"
 
-    rule = Q(**{audience: Audience.CUSTOMERS}) & Exists(memberships)
+    rule = Q(**{audience: Audience.CUSTOMERS}) & Q(Exists(memberships))
 
     allowed_orgs = Space.organisations.through.objects.filter(
         space=OuterRef(outer),
         organisation__in=memberships.values("organisation"),
     )
-    rule |= Q(**{audience: Audience.ORGANISATIONS}) & Exists(allowed_orgs)
+    rule |= Q(**{audience: Audience.ORGANISATIONS}) & Q(Exists(allowed_orgs))
 
     # Tier values are a short fixed list: one EXISTS per tier keeps this a single query.
-    tier_rule = reduce(
+    tier_rule: Q = reduce(
         operator.or_,
         (
-            _tier_listed(prefix, tier, db) & Exists(memberships.filter(organisation__tier=tier))
+            _tier_listed(prefix, tier, db) & Q(Exists(memberships.filter(organisation__tier=tier)))
             for tier in Tier.values
         ),
     )
@@ -173,7 +173,7 @@ def _audience_q(user, roles, *, outer: str, prefix: str, db: str) -> Q:
     if roles is not None:
         # Posting in a group space still needs a posting role in an active organisation.
         in_groups = in_groups.filter(Exists(memberships))
-    rule |= Q(**{audience: Audience.GROUPS}) & Exists(in_groups)
+    rule |= Q(**{audience: Audience.GROUPS}) & Q(Exists(in_groups))
     return rule
 
 
@@ -182,14 +182,16 @@ def _space_audience(space: Space) -> Q:
     if space.audience == Audience.CUSTOMERS:
         return Q(Exists(memberships))
     if space.audience == Audience.ORGANISATIONS:
-        listed = Space.organisations.through.objects.filter(space_id=space.pk)
-        return Q(Exists(memberships.filter(organisation_id__in=listed.values("organisation_id"))))
+        listed_orgs = Space.organisations.through.objects.filter(space_id=space.pk)
+        return Q(
+            Exists(memberships.filter(organisation_id__in=listed_orgs.values("organisation_id")))
+        )
     if space.audience == Audience.TIERS:
         return Q(Exists(memberships.filter(organisation__tier__in=list(space.tiers or []))))
     if space.audience == Audience.GROUPS:
-        listed = Space.groups.through.objects.filter(space_id=space.pk)
+        listed_groups = Space.groups.through.objects.filter(space_id=space.pk)
         in_group = User.groups.through.objects.filter(
-            user_id=OuterRef("pk"), group_id__in=listed.values("group_id")
+            user_id=OuterRef("pk"), group_id__in=listed_groups.values("group_id")
         )
         return Q(Exists(in_group))
     return Q(pk__in=[])
@@ -365,7 +367,7 @@ UNANSWERED = Q(kind=TopicKind.QUESTION, accepted_answer__isnull=True, reply_coun
 TOPIC_FILTERS = ("unanswered", "solved", "mine", "followed")
 
 
-class TopicQuerySet(models.QuerySet):
+class TopicQuerySet(models.QuerySet["Topic"]):
     def filtered(self, name: str | None, user) -> TopicQuerySet:
         """The topics that the list filter `name` keeps (one of TOPIC_FILTERS; empty: all).
         `mine` and `followed` are about `user`, a person; callers without one must refuse those
@@ -470,6 +472,12 @@ class Topic(models.Model):
 
     objects = TopicQuerySet.as_manager()
 
+    # Not stored: what the topic lists show beside a topic, set on the page's rows by
+    # community.views_lists.topic_list.
+    author_name: str
+    author_handle: str
+    last_poster_name: str
+
     class Meta:
         ordering = ["-is_pinned", "-last_activity_at"]
         verbose_name = _("topic")
@@ -504,7 +512,7 @@ class Topic(models.Model):
         return self.accepted_answer_id is not None
 
 
-class PostQuerySet(models.QuerySet):
+class PostQuerySet(models.QuerySet["Post"]):
     def readable_by(self, user) -> PostQuerySet:
         """Posts in spaces the reader may see that they may read: visible posts of live topics,
         their own posts while under review (an opening post under review hides its topic from
@@ -562,6 +570,20 @@ class Post(models.Model):
 
     objects = PostQuerySet.as_manager()
 
+    # Not stored: what a page shows beside a post, set on the rows it lists (community.views_*:
+    # the author's handle, the reader's reactions and what the reader may do; an excerpt) and
+    # by the review queue (its open flags, prefetched).
+    handle: str
+    excerpt: str
+    reply_to_number: int | None
+    is_accepted: bool
+    reactions_shown: list[dict[str, object]]
+    can_react: bool
+    can_edit: bool
+    can_flag: bool
+    can_accept: bool
+    open_flags: list[Flag]
+
     class Meta:
         ordering = ["topic", "number"]
         verbose_name = _("post")
@@ -595,6 +617,10 @@ class PostRevision(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+
+    # Not stored: set by the history page (community.views_topic.history) for display.
+    html: str
+    editor_handle: str
 
     class Meta:
         ordering = ["post", "number"]

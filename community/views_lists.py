@@ -14,7 +14,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
@@ -33,9 +33,11 @@ from community.models import (
     Tag,
     Topic,
     TopicKind,
+    TopicQuerySet,
     is_community_staff,
     public_name,
 )
+from portal.http import SignedInRequest
 from portal.models import Membership, User
 
 PAGE_SIZE = 20
@@ -81,7 +83,9 @@ def _link(params: QueryDict, **changes: str) -> str:
     return f"?{encoded}" if encoded else "?"
 
 
-def topic_list(request: HttpRequest, topics: QuerySet, *, fixed_tag: Tag | None = None) -> dict:
+def topic_list(
+    request: SignedInRequest, topics: TopicQuerySet, *, fixed_tag: Tag | None = None
+) -> dict:
     """Filter, sort and paginate visible topics from the GET parameters `filter`
     (unanswered/solved/mine/followed), `sort` (latest/top/newest), `kind` (question/discussion),
     `tag` (a slug; a tag's page passes `fixed_tag` instead) and `page`. Returns the page and the
@@ -161,7 +165,7 @@ def _level(user: User, **target: Any) -> str:
 
 
 @login_required
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: SignedInRequest) -> HttpResponse:
     actions.touch(request.user)
     spaces = list(_with_topic_counts(Space.objects.visible_to(request.user)))
     top_level = [item for item in spaces if item.parent_id is None]
@@ -178,7 +182,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def space(request: HttpRequest, space_slug: str) -> HttpResponse:
+def space(request: SignedInRequest, space_slug: str) -> HttpResponse:
     user = request.user
     actions.touch(user)
     try:
@@ -205,7 +209,7 @@ def space(request: HttpRequest, space_slug: str) -> HttpResponse:
 
 
 @login_required
-def tag(request: HttpRequest, tag_slug: str) -> HttpResponse:
+def tag(request: SignedInRequest, tag_slug: str) -> HttpResponse:
     user = request.user
     actions.touch(user)
     current = Tag.objects.filter(slug=tag_slug).first()
@@ -238,7 +242,7 @@ def _may_see_person(viewer: User, person: User, readable_posts: int) -> bool:
 
 
 @login_required
-def person(request: HttpRequest, handle: str) -> HttpResponse:
+def person(request: SignedInRequest, handle: str) -> HttpResponse:
     viewer = request.user
     actions.touch(viewer)
     member = Member.objects.select_related("user").filter(handle=handle).first()

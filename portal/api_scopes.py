@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from portal.exceptions import TokenError
 
-SCOPES: dict[str, object] = {
+# name -> what it allows, in words (a lazy translation: shown in the reader's language).
+SCOPES: dict[str, str | Promise] = {
     "account:read": _("Read the organisation's profile, sites and members"),
 }
 
 
-def register_scope(name: str, description: str) -> None:
+def register_scope(name: str, description: str | Promise) -> None:
     SCOPES[name] = description
 
 
