@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 
 from django.contrib.postgres.search import SearchVector
+from django.core.files import File
 from django.db import connection, transaction
 from django.db.models import F, Max, Q, Value
 from django.utils import timezone
@@ -140,10 +141,10 @@ def _index(post: Post, title: str = "") -> None:
 
 
 def _store_attachments(
-    post: Post, user: User, checked_uploads: Sequence[tuple[object, attachment_checks.CheckedFile]]
+    post: Post, user: User, checked_uploads: Sequence[tuple[File, attachment_checks.CheckedFile]]
 ) -> None:
     for upload, checked in checked_uploads:
-        name = upload.name.rsplit("/", 1)[-1][:200]
+        name = (upload.name or "file").rsplit("/", 1)[-1][:200]
         attachment = Attachment(
             post=post,
             name=name,
@@ -160,7 +161,7 @@ def _store_attachments(
         attachment.save()
 
 
-def _check_uploads(uploads: Sequence) -> list[tuple[object, attachment_checks.CheckedFile]]:
+def _check_uploads(uploads: Sequence[File]) -> list[tuple[File, attachment_checks.CheckedFile]]:
     """Refuse bad files before anything is written; each file with what its content is."""
     if len(uploads) > app_settings.attachments_per_post():
         raise CommunityError(

@@ -197,7 +197,7 @@ def decide(moderator: User, post: Post, decision: str, *, note: str = "", reques
         Post.objects.filter(pk=post.pk).update(open_flag_count=0)
         post.open_flag_count = 0
         if decision != Decision.APPROVE and post.author is not None:
-            _tell_author(moderator, post, decision, note)
+            _tell_author(moderator, post.author, post, decision, note)
         audit.record(
             DECISION_AUDIT[decision],
             actor=moderator,
@@ -217,8 +217,10 @@ def decide(moderator: User, post: Post, decision: str, *, note: str = "", reques
     return post
 
 
-def _tell_author(moderator: User, post: Post, decision: Decision, note: str) -> Notification:
-    with translation.override(_language(post.author)):
+def _tell_author(
+    moderator: User, author: User, post: Post, decision: Decision, note: str
+) -> Notification:
+    with translation.override(_language(author)):
         if decision == Decision.HIDE:
             message = _("A moderator hid your post in “%(topic)s”.")
         else:
@@ -227,7 +229,7 @@ def _tell_author(moderator: User, post: Post, decision: Decision, note: str) -> 
         if note:
             message = _("%(message)s Reason: %(note)s") % {"message": message, "note": note}
     return Notification.objects.create(
-        user=post.author,
+        user=author,
         kind=NotificationKind.MODERATION,
         topic=post.topic,
         post=post,
@@ -380,9 +382,10 @@ def unsuspend(moderator: User, user: User, *, request=None) -> Member:
     _require_moderator(moderator)
     with transaction.atomic():
         member = Member.objects.select_for_update().filter(pk=user.pk).first()
-        if member is None or not member.is_suspended():
+        previous_until = member.suspended_until if member is not None else None
+        if member is None or previous_until is None or not member.is_suspended():
             raise CommunityError(_("This member's posting is not suspended."), code="not_suspended")
-        previous_until, previous_reason = member.suspended_until, member.suspension_reason
+        previous_reason = member.suspension_reason
         member.suspended_until = None
         member.suspension_reason = ""
         member.save(update_fields=["suspended_until", "suspension_reason"])

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -132,7 +133,7 @@ def invite(request: OrganisationRequest, organisation: Organisation) -> HttpResp
             messages.error(
                 request,
                 _("%(field)s: %(errors)s")
-                % {"field": form.fields[field].label, "errors": " ".join(errors)},
+                % {"field": form.fields[field].label, "errors": " ".join(str(e) for e in errors)},
             )
         return redirect("portal:members", org_slug=organisation.slug)
     try:
@@ -288,7 +289,7 @@ AUDIT_PAGE_SIZE = 50
 
 
 @organisation_view(Perm.ORG_VIEW_AUDIT)
-def audit_log(request: OrganisationRequest, organisation: Organisation) -> HttpResponse:
+def audit_log(request: OrganisationRequest, organisation: Organisation) -> HttpResponseBase:
     events = AuditEvent.objects.filter(organisation=organisation).select_related("actor")
     action = request.GET.get("action", "").strip()
     if action:
@@ -384,7 +385,7 @@ def switch_organisation(request: SignedInRequest) -> HttpResponse:
 
 
 def _privacy_page(
-    request: HttpRequest, form: ErasureForm | None = None, status: int = 200
+    request: SignedInRequest, form: ErasureForm | None = None, status: int = 200
 ) -> HttpResponse:
     context = {
         "form": form or ErasureForm(),
