@@ -15,6 +15,7 @@ from django.contrib.postgres.search import SearchVector
 from django.core.files import File
 from django.db import connection, transaction
 from django.db.models import F, Max, Q, Value
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -208,7 +209,7 @@ def create_topic(
     kind: str = TopicKind.QUESTION,
     tags: Sequence[str] = (),
     attachments: Sequence = (),
-    request=None,
+    request: HttpRequest | None = None,
 ) -> Topic:
     space = access.visible_space(user, space.pk)
     title = _clean_title(title)
@@ -258,7 +259,7 @@ def create_topic(
     return topic
 
 
-def _count_post(member: Member, now) -> None:
+def _count_post(member: Member, now: dt.datetime) -> None:
     Member.objects.filter(pk=member.pk).update(
         post_count=F("post_count") + 1, first_post_at=member.first_post_at or now
     )
@@ -271,7 +272,7 @@ def reply(
     body: str,
     reply_to: Post | None = None,
     attachments: Sequence = (),
-    request=None,
+    request: HttpRequest | None = None,
 ) -> Post:
     topic = access.visible_topic(user, topic.pk)
     body = _clean_body(body)
@@ -324,7 +325,7 @@ def edit_post(
     body: str,
     title: str | None = None,
     tags: Sequence[str] | None = None,
-    request=None,
+    request: HttpRequest | None = None,
 ) -> Post:
     """Change a post's text (and, for an opening post, the title and tags). The previous text is
     kept as a revision that readers can open."""
@@ -377,7 +378,7 @@ def edit_post(
     return post
 
 
-def delete_post(user: User, post: Post, *, request=None) -> Post:
+def delete_post(user: User, post: Post, *, request: HttpRequest | None = None) -> Post:
     """The author withdraws their post (or a moderator deletes it). An opening post takes its
     topic with it."""
     post = access.visible_post(user, post.pk)
@@ -444,7 +445,7 @@ def react(user: User, post: Post, kind: str = ReactionKind.UPVOTE) -> bool:
     return not deleted
 
 
-def accept_answer(user: User, post: Post, *, request=None) -> Topic:
+def accept_answer(user: User, post: Post, *, request: HttpRequest | None = None) -> Topic:
     """Mark a reply as the answer to its question (replacing any earlier choice)."""
     post = access.visible_post(user, post.pk)
     topic = post.topic
@@ -501,15 +502,21 @@ def _require_staff(user: User) -> None:
         raise PostingRefused(_("Only vendor staff can do this."))
 
 
-def set_pinned(user: User, topic: Topic, pinned: bool, *, request=None) -> Topic:
+def set_pinned(
+    user: User, topic: Topic, pinned: bool, *, request: HttpRequest | None = None
+) -> Topic:
     return _staff_flag(user, topic, "is_pinned", pinned, "community.topic_pinned", request)
 
 
-def set_locked(user: User, topic: Topic, locked: bool, *, request=None) -> Topic:
+def set_locked(
+    user: User, topic: Topic, locked: bool, *, request: HttpRequest | None = None
+) -> Topic:
     return _staff_flag(user, topic, "is_locked", locked, "community.topic_locked", request)
 
 
-def _staff_flag(user, topic, field, value, action, request) -> Topic:
+def _staff_flag(
+    user: User, topic: Topic, field: str, value: bool, action: str, request: HttpRequest | None
+) -> Topic:
     topic = access.visible_topic(user, topic.pk)
     _require_staff(user)
     with transaction.atomic():
@@ -526,7 +533,9 @@ def _staff_flag(user, topic, field, value, action, request) -> Topic:
     return topic
 
 
-def move_topic(user: User, topic: Topic, space: Space, *, request=None) -> Topic:
+def move_topic(
+    user: User, topic: Topic, space: Space, *, request: HttpRequest | None = None
+) -> Topic:
     topic = access.visible_topic(user, topic.pk)
     _require_staff(user)
     space = access.visible_space(user, space.pk)
@@ -545,7 +554,9 @@ def move_topic(user: User, topic: Topic, space: Space, *, request=None) -> Topic
     return topic
 
 
-def merge_topics(user: User, source: Topic, target: Topic, *, request=None) -> Topic:
+def merge_topics(
+    user: User, source: Topic, target: Topic, *, request: HttpRequest | None = None
+) -> Topic:
     """Append the source topic's posts to the target (in their order) and leave the source as a
     pointer to it. Followers of the source follow the target."""
     source = access.visible_topic(user, source.pk)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.files import File
 from django.utils.translation import gettext as _
 
 from community import app_settings
@@ -41,7 +42,7 @@ class CheckedFile:
     size: int
 
 
-def check(upload) -> CheckedFile:
+def check(upload: File) -> CheckedFile:
     """The file's real kind, or CommunityError naming the file and what was expected."""
     name = getattr(upload, "name", "") or "file"
     size = getattr(upload, "size", None)

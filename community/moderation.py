@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import models, transaction
 from django.db.models import F, Min, Q, QuerySet
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -119,7 +120,9 @@ def _language(user: User) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def flag_post(user: User, post: Post, *, reason: str, note: str = "", request=None) -> Flag:
+def flag_post(
+    user: User, post: Post, *, reason: str, note: str = "", request: HttpRequest | None = None
+) -> Flag:
     """Flag a post the person can read (once per person, never their own). When the open flags
     reach the threshold the post is hidden pending review; an opening post hides its topic."""
     post = access.visible_post(user, post.pk)
@@ -166,7 +169,14 @@ def flag_post(user: User, post: Post, *, reason: str, note: str = "", request=No
 # --------------------------------------------------------------------------------------------
 
 
-def decide(moderator: User, post: Post, decision: str, *, note: str = "", request=None) -> Post:
+def decide(
+    moderator: User,
+    post: Post,
+    decision: str,
+    *,
+    note: str = "",
+    request: HttpRequest | None = None,
+) -> Post:
     """Approve (visible again, its flags disagreed with), hide or delete a post (flags agreed
     with). The author is told when their post is hidden or deleted."""
     _require_moderator(moderator)
@@ -248,7 +258,12 @@ def _shorten(text: str) -> str:
 
 
 def warn(
-    moderator: User, user: User, message: str, *, post: Post | None = None, request=None
+    moderator: User,
+    user: User,
+    message: str,
+    *,
+    post: Post | None = None,
+    request: HttpRequest | None = None,
 ) -> Notification:
     """Send a member a moderator's warning (in-app and by e-mail) and count it."""
     _require_moderator(moderator)
@@ -325,7 +340,12 @@ def send_warning_email(notification_id: int) -> bool:
 
 
 def suspend(
-    moderator: User, user: User, *, until: dt.datetime, reason: str, request=None
+    moderator: User,
+    user: User,
+    *,
+    until: dt.datetime,
+    reason: str,
+    request: HttpRequest | None = None,
 ) -> Member:
     """Stop a member from posting until `until` (topics, replies and edits are refused with the
     date and the reason)."""
@@ -377,7 +397,7 @@ def suspend(
     return member
 
 
-def unsuspend(moderator: User, user: User, *, request=None) -> Member:
+def unsuspend(moderator: User, user: User, *, request: HttpRequest | None = None) -> Member:
     """Lift a member's posting suspension before it ends."""
     _require_moderator(moderator)
     with transaction.atomic():
