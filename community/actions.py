@@ -2,7 +2,8 @@
 
 Views and the API call these and nothing else writes the models, so the visibility and posting
 rules, the audit trail, search indexing, notifications and CRM events hold on every path. Each
-action checks what the person may see first (NotVisible, answered as 404), then what they may do.
+action checks what the person may see first (NotVisible, answered as 404), then what they may do;
+both checks live in `community.access`, which the pages and the API read from too.
 """
 
 from __future__ import annotations
@@ -10,17 +11,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
-from django.conf import settings
 from django.contrib.postgres.search import SearchVector
+from django.core.files import File
 from django.db import connection, transaction
 from django.db.models import F, Max, Q, Value
+from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from community import access, app_settings, markdown, search, tasks
 from community import attachments as attachment_checks
-from community import markdown, search
-from community.exceptions import CommunityError, NotVisible, PostingRefused, RateLimited
+from community.exceptions import CommunityError, PostingRefused
 from community.models import (
     Attachment,
     Level,
@@ -39,7 +40,7 @@ from community.models import (
     is_moderator,
 )
 from portal import audit, events, images
-from portal.models import Membership, Organisation, User
+from portal.models import User
 
 TOPIC_CREATED = "greenloop.community.topic_created"
 REPLY_POSTED = "greenloop.community.reply_posted"
@@ -51,147 +52,18 @@ MAX_MENTIONS = 20
 MAX_BODY = 30_000
 
 
-# --------------------------------------------------------------------------------------------
-# Members
-# --------------------------------------------------------------------------------------------
-
-
-def member_for(user: User) -> Member:
-    """The person's community record, created on first use with a unique @handle."""
-    member = Member.objects.filter(user=user).first()
-    if member is not None:
-        return member
-    base = slugify(user.email.split("@", 1)[0].replace(".", "-")).replace("-", ".")[:34] or "member"
-    handle = base
-    suffix = 1
-    while Member.objects.filter(handle=handle).exists():
-        suffix += 1
-        handle = f"{base}{suffix}"
-    member, _created = Member.objects.get_or_create(user=user, defaults={"handle": handle})
-    return member
-
-
-def handles_for(users: Iterable[User]) -> dict[int, str]:
-    """user id -> handle for several people in one query (creating none)."""
-    ids = [user.pk for user in users if user is not None]
-    return dict(Member.objects.filter(user_id__in=ids).values_list("user_id", "handle"))
-
-
-# --------------------------------------------------------------------------------------------
-# Lookups with visibility
-# --------------------------------------------------------------------------------------------
-
-
-def visible_space(user: User, space_id: int | None = None, *, slug: str | None = None) -> Space:
-    spaces = Space.objects.visible_to(user)
-    space = spaces.filter(slug=slug).first() if slug else spaces.filter(pk=space_id).first()
-    if space is None:
-        raise NotVisible(_("No such space."))
-    return space
-
-
-def visible_topic(user: User, topic_id: int) -> Topic:
-    topic = Topic.objects.visible_to(user).select_related("space").filter(pk=topic_id).first()
-    if topic is None:
-        raise NotVisible(_("No such topic."))
-    return topic
-
-
-def visible_post(user: User, post_id: int) -> Post:
-    post = Post.objects.readable_by(user).select_related("topic__space").filter(pk=post_id).first()
-    if post is None:
-        raise NotVisible(_("No such post."))
-    return post
-
-
-# --------------------------------------------------------------------------------------------
-# Posting rules
-# --------------------------------------------------------------------------------------------
-
-
-def posting_refusal(user: User, space: Space, topic: Topic | None = None) -> str | None:
-    """Why this person may not post here right now (None: they may). Checks suspension, the
-    space's posting rule and a locked topic; the new-member rate limit is checked on write."""
-    suspended = suspension_message(user)
-    if suspended:
-        return suspended
-    if not Space.objects.postable_by(user).filter(pk=space.pk).exists():
-        return _("You can read this space, but only people it invites can post in it.")
-    if topic is not None and topic.is_locked and not is_community_staff(user):
-        return _("This topic is locked: it takes no new replies.")
-    return None
-
-
-def suspension_message(user: User) -> str | None:
-    member = Member.objects.filter(user=user).first()
-    if member is None or not member.is_suspended():
-        return None
-    until = timezone.localtime(member.suspended_until)
-    return _("Your posting is suspended until %(until)s. Reason: %(reason)s") % {
-        "until": until.strftime("%Y-%m-%d %H:%M"),
-        "reason": member.suspension_reason or _("none given"),
-    }
-
-
-def _refuse_if_suspended(user: User) -> None:
-    """Suspension stops every write, reactions and accepting answers included."""
-    suspended = suspension_message(user)
-    if suspended:
-        raise PostingRefused(suspended)
-
-
 def _refuse_if_cannot_post(user: User, space: Space, topic: Topic | None = None) -> Member:
-    refusal = posting_refusal(user, space, topic)
+    refusal = access.posting_refusal(user, space, topic)
     if refusal:
         raise PostingRefused(refusal)
-    member = member_for(user)
+    member = access.member_for(user)
     # Lock the member row: concurrent posts by one person queue here, so the hourly count and
     # the post counter stay exact.
     member = Member.objects.select_for_update().get(pk=member.pk)
     if member.is_suspended():
         raise PostingRefused(_("Your posting is suspended."))
-    _check_rate(user, member)
+    access.refuse_if_over_new_member_rate(user, member)
     return member
-
-
-def is_new_member(user: User, member: Member) -> bool:
-    days = getattr(settings, "COMMUNITY_NEW_MEMBER_DAYS", 3)
-    posts = getattr(settings, "COMMUNITY_NEW_MEMBER_POSTS", 5)
-    joined_recently = user.date_joined > timezone.now() - dt.timedelta(days=days)
-    return joined_recently or member.post_count < posts
-
-
-def _check_rate(user: User, member: Member) -> None:
-    if is_community_staff(user) or not is_new_member(user, member):
-        return
-    limit = getattr(settings, "COMMUNITY_NEW_MEMBER_POSTS_PER_HOUR", 3)
-    since = timezone.now() - dt.timedelta(hours=1)
-    recent = list(
-        Post.objects.filter(author=user, created_at__gte=since)
-        .order_by("created_at")
-        .values_list("created_at", flat=True)[:limit]
-    )
-    if len(recent) >= limit:
-        retry = timezone.localtime(recent[0] + dt.timedelta(hours=1))
-        raise RateLimited(
-            _(
-                "New members can post %(limit)d times an hour while they get started; "
-                "you can post again at %(time)s."
-            )
-            % {"limit": limit, "time": retry.strftime("%H:%M")}
-        )
-
-
-def organisation_of(user: User) -> Organisation | None:
-    """The organisation a person speaks for here: their first active membership (the CRM files
-    their posts, flags and events there); None for vendor staff without one."""
-    membership = (
-        Membership.objects.filter(user=user, organisation__is_active=True)
-        .select_related("organisation")
-        .order_by("pk")
-        .first()
-    )
-    return membership.organisation if membership else None
 
 
 # --------------------------------------------------------------------------------------------
@@ -270,10 +142,10 @@ def _index(post: Post, title: str = "") -> None:
 
 
 def _store_attachments(
-    post: Post, user: User, checked_uploads: Sequence[tuple[object, attachment_checks.CheckedFile]]
+    post: Post, user: User, checked_uploads: Sequence[tuple[File, attachment_checks.CheckedFile]]
 ) -> None:
     for upload, checked in checked_uploads:
-        name = upload.name.rsplit("/", 1)[-1][:200]
+        name = (upload.name or "file").rsplit("/", 1)[-1][:200]
         attachment = Attachment(
             post=post,
             name=name,
@@ -290,11 +162,12 @@ def _store_attachments(
         attachment.save()
 
 
-def _check_uploads(uploads: Sequence) -> list[tuple[object, attachment_checks.CheckedFile]]:
+def _check_uploads(uploads: Sequence[File]) -> list[tuple[File, attachment_checks.CheckedFile]]:
     """Refuse bad files before anything is written; each file with what its content is."""
-    if len(uploads) > attachment_checks.max_files():
+    if len(uploads) > app_settings.attachments_per_post():
         raise CommunityError(
-            _("Attach at most %(max)d files to one post.") % {"max": attachment_checks.max_files()},
+            _("Attach at most %(max)d files to one post.")
+            % {"max": app_settings.attachments_per_post()},
             field="attachments",
             code="too_many_attachments",
         )
@@ -322,8 +195,6 @@ def event_data(topic: Topic, post: Post | None = None, **extra) -> dict:
 
 
 def _after_post(post: Post, mentioned: list[User]) -> None:
-    from community import tasks
-
     post_id = post.pk
     mentioned_ids = [user.pk for user in mentioned]
     transaction.on_commit(lambda: tasks.notify_post.delay(post_id, mentioned_ids))
@@ -338,9 +209,9 @@ def create_topic(
     kind: str = TopicKind.QUESTION,
     tags: Sequence[str] = (),
     attachments: Sequence = (),
-    request=None,
+    request: HttpRequest | None = None,
 ) -> Topic:
-    space = visible_space(user, space.pk)
+    space = access.visible_space(user, space.pk)
     title = _clean_title(title)
     body = _clean_body(body)
     if kind not in TopicKind.values:
@@ -353,7 +224,7 @@ def create_topic(
     with transaction.atomic():
         member = _refuse_if_cannot_post(user, space)
         now = timezone.now()
-        organisation = organisation_of(user)
+        organisation = access.organisation_of(user)
         topic = Topic.objects.create(
             space=space,
             kind=kind,
@@ -388,7 +259,7 @@ def create_topic(
     return topic
 
 
-def _count_post(member: Member, now) -> None:
+def _count_post(member: Member, now: dt.datetime) -> None:
     Member.objects.filter(pk=member.pk).update(
         post_count=F("post_count") + 1, first_post_at=member.first_post_at or now
     )
@@ -401,9 +272,9 @@ def reply(
     body: str,
     reply_to: Post | None = None,
     attachments: Sequence = (),
-    request=None,
+    request: HttpRequest | None = None,
 ) -> Post:
-    topic = visible_topic(user, topic.pk)
+    topic = access.visible_topic(user, topic.pk)
     body = _clean_body(body)
     if reply_to is not None and reply_to.topic_id != topic.pk:
         raise CommunityError(
@@ -420,7 +291,7 @@ def reply(
         member = _refuse_if_cannot_post(user, topic.space, topic)
         now = timezone.now()
         number = (topic.posts.aggregate(last=Max("number"))["last"] or 0) + 1
-        organisation = organisation_of(user)
+        organisation = access.organisation_of(user)
         post = Post.objects.create(
             topic=topic,
             number=number,
@@ -454,17 +325,17 @@ def edit_post(
     body: str,
     title: str | None = None,
     tags: Sequence[str] | None = None,
-    request=None,
+    request: HttpRequest | None = None,
 ) -> Post:
     """Change a post's text (and, for an opening post, the title and tags). The previous text is
     kept as a revision that readers can open."""
-    post = visible_post(user, post.pk)
+    post = access.visible_post(user, post.pk)
     topic = post.topic
     own = post.author_id == user.pk
     if not (own or is_moderator(user)):
         raise PostingRefused(_("Only the author or a moderator can edit this post."))
     if own and not is_moderator(user):
-        refusal = posting_refusal(user, topic.space, topic)
+        refusal = access.posting_refusal(user, topic.space, topic)
         if refusal:
             raise PostingRefused(refusal)
     body = _clean_body(body)
@@ -507,10 +378,10 @@ def edit_post(
     return post
 
 
-def delete_post(user: User, post: Post, *, request=None) -> Post:
+def delete_post(user: User, post: Post, *, request: HttpRequest | None = None) -> Post:
     """The author withdraws their post (or a moderator deletes it). An opening post takes its
     topic with it."""
-    post = visible_post(user, post.pk)
+    post = access.visible_post(user, post.pk)
     if not (post.author_id == user.pk or is_moderator(user)):
         raise PostingRefused(_("Only the author or a moderator can delete this post."))
     with transaction.atomic():
@@ -550,7 +421,7 @@ def set_post_status(post: Post, status: str) -> None:
 
 def react(user: User, post: Post, kind: str = ReactionKind.UPVOTE) -> bool:
     """Toggle a reaction; True when it is now on."""
-    post = visible_post(user, post.pk)
+    post = access.visible_post(user, post.pk)
     if kind not in ReactionKind.values:
         raise CommunityError(
             _("Unknown reaction %(kind)s; use one of %(kinds)s.")
@@ -558,7 +429,7 @@ def react(user: User, post: Post, kind: str = ReactionKind.UPVOTE) -> bool:
             field="kind",
             code="invalid_reaction",
         )
-    _refuse_if_suspended(user)
+    access.refuse_if_suspended(user)
     if post.author_id == user.pk:
         raise CommunityError(_("You cannot react to your own post."), code="own_post")
     if post.status != PostStatus.VISIBLE:
@@ -574,21 +445,15 @@ def react(user: User, post: Post, kind: str = ReactionKind.UPVOTE) -> bool:
     return not deleted
 
 
-def can_accept(user: User, topic: Topic) -> bool:
-    return topic.kind == TopicKind.QUESTION and (
-        topic.author_id == user.pk or is_community_staff(user)
-    )
-
-
-def accept_answer(user: User, post: Post, *, request=None) -> Topic:
+def accept_answer(user: User, post: Post, *, request: HttpRequest | None = None) -> Topic:
     """Mark a reply as the answer to its question (replacing any earlier choice)."""
-    post = visible_post(user, post.pk)
+    post = access.visible_post(user, post.pk)
     topic = post.topic
     if topic.kind != TopicKind.QUESTION:
         raise CommunityError(_("Only questions have accepted answers."), code="not_a_question")
-    if not can_accept(user, topic):
+    if not access.can_accept(user, topic):
         raise PostingRefused(_("Only the person who asked or vendor staff can accept an answer."))
-    _refuse_if_suspended(user)
+    access.refuse_if_suspended(user)
     if post.is_opening:
         raise CommunityError(_("Accept a reply, not the question itself."), code="not_a_reply")
     if post.status != PostStatus.VISIBLE:
@@ -612,16 +477,14 @@ def accept_answer(user: User, post: Post, *, request=None) -> Topic:
                 answer_organisation_id=post.organisation_id,
             ),
         )
-        from community import tasks
-
         topic_id = topic.pk
         transaction.on_commit(lambda: tasks.notify_accepted.delay(topic_id))
     return topic
 
 
 def unaccept_answer(user: User, topic: Topic) -> Topic:
-    topic = visible_topic(user, topic.pk)
-    if not can_accept(user, topic):
+    topic = access.visible_topic(user, topic.pk)
+    if not access.can_accept(user, topic):
         raise PostingRefused(_("Only the person who asked or vendor staff can change the answer."))
     Topic.objects.filter(pk=topic.pk).update(accepted_answer=None, accepted_by=None)
     topic.accepted_answer = None
@@ -639,16 +502,22 @@ def _require_staff(user: User) -> None:
         raise PostingRefused(_("Only vendor staff can do this."))
 
 
-def set_pinned(user: User, topic: Topic, pinned: bool, *, request=None) -> Topic:
+def set_pinned(
+    user: User, topic: Topic, pinned: bool, *, request: HttpRequest | None = None
+) -> Topic:
     return _staff_flag(user, topic, "is_pinned", pinned, "community.topic_pinned", request)
 
 
-def set_locked(user: User, topic: Topic, locked: bool, *, request=None) -> Topic:
+def set_locked(
+    user: User, topic: Topic, locked: bool, *, request: HttpRequest | None = None
+) -> Topic:
     return _staff_flag(user, topic, "is_locked", locked, "community.topic_locked", request)
 
 
-def _staff_flag(user, topic, field, value, action, request) -> Topic:
-    topic = visible_topic(user, topic.pk)
+def _staff_flag(
+    user: User, topic: Topic, field: str, value: bool, action: str, request: HttpRequest | None
+) -> Topic:
+    topic = access.visible_topic(user, topic.pk)
     _require_staff(user)
     with transaction.atomic():
         Topic.objects.filter(pk=topic.pk).update(**{field: value})
@@ -664,10 +533,12 @@ def _staff_flag(user, topic, field, value, action, request) -> Topic:
     return topic
 
 
-def move_topic(user: User, topic: Topic, space: Space, *, request=None) -> Topic:
-    topic = visible_topic(user, topic.pk)
+def move_topic(
+    user: User, topic: Topic, space: Space, *, request: HttpRequest | None = None
+) -> Topic:
+    topic = access.visible_topic(user, topic.pk)
     _require_staff(user)
-    space = visible_space(user, space.pk)
+    space = access.visible_space(user, space.pk)
     with transaction.atomic():
         previous = topic.space_id
         Topic.objects.filter(pk=topic.pk).update(space=space)
@@ -683,11 +554,13 @@ def move_topic(user: User, topic: Topic, space: Space, *, request=None) -> Topic
     return topic
 
 
-def merge_topics(user: User, source: Topic, target: Topic, *, request=None) -> Topic:
+def merge_topics(
+    user: User, source: Topic, target: Topic, *, request: HttpRequest | None = None
+) -> Topic:
     """Append the source topic's posts to the target (in their order) and leave the source as a
     pointer to it. Followers of the source follow the target."""
-    source = visible_topic(user, source.pk)
-    target = visible_topic(user, target.pk)
+    source = access.visible_topic(user, source.pk)
+    target = access.visible_topic(user, target.pk)
     _require_staff(user)
     if source.pk == target.pk:
         raise CommunityError(_("Choose another topic to merge into."), field="target")
@@ -748,9 +621,9 @@ def set_level(
     if [topic, space, tag].count(None) != 2:
         raise CommunityError(_("Choose one topic, space or tag."), code="invalid_target")
     if topic is not None:
-        topic = visible_topic(user, topic.pk)
+        topic = access.visible_topic(user, topic.pk)
     if space is not None:
-        space = visible_space(user, space.pk)
+        space = access.visible_space(user, space.pk)
     target = Q(topic=topic) if topic else Q(space=space) if space else Q(tag=tag)
     if level == Level.NORMAL and topic is None:
         Subscription.objects.filter(target, user=user).delete()
@@ -764,7 +637,7 @@ def set_level(
 def clear_topic_level(user: User, topic: Topic) -> bool:
     """Drop the level chosen on a topic, so its space's and tags' levels apply again; True when
     there was one."""
-    topic = visible_topic(user, topic.pk)
+    topic = access.visible_topic(user, topic.pk)
     deleted, _rows = Subscription.objects.filter(user=user, topic=topic).delete()
     return bool(deleted)
 
@@ -775,6 +648,6 @@ def touch(user: User) -> None:
     if not (user and user.is_authenticated):
         return
     now = timezone.now()
-    member = member_for(user)
+    member = access.member_for(user)
     if member.last_seen_at is None or member.last_seen_at < now - dt.timedelta(minutes=5):
         Member.objects.filter(pk=member.pk).update(last_seen_at=now)

@@ -10,9 +10,9 @@ authorise, call one action and respond, with Wagtail's own templates and compone
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import django_filters
+import django_filters  # type: ignore[import-untyped]  # ships no types; stubs not a dependency
 from django import forms
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect
@@ -47,6 +47,11 @@ from portal.admin_common import (
 from portal.models import User
 from portal.wagtail_hooks import ReadOnlyPermissionPolicy
 
+if TYPE_CHECKING:
+    # Typing helper of django-stubs (a development dependency): read only by the type checker.
+    from django_stubs_ext import StrOrPromise
+
+
 FORM_TEMPLATE = "community/admin/form.html"
 EXCERPT_CHARS = 160
 
@@ -74,7 +79,7 @@ def _member_of(user: User | None) -> Member | None:
         return None
 
 
-def author_text(post: Post) -> str:
+def author_text(post: Post) -> StrOrPromise:
     """Who wrote the post, their @handle and their standing (warnings, suspension)."""
     author = post.author
     if author is None:
@@ -157,7 +162,8 @@ class ModerationFormView(ActionFormView):
 class ReviewQueueIndexView(IndexView):
     """Posts waiting for a moderator, the longest-waiting first, in a fixed number of queries."""
 
-    viewset = None
+    # Set by the viewset: Wagtail passes it to the views that declare the attribute.
+    viewset: Any = None
     page_title = _("Review queue")
 
     def get_base_queryset(self):
@@ -204,7 +210,8 @@ class ReviewQueueIndexView(IndexView):
 class FlaggedPostInspectView(InspectView):
     """The whole post, every flag it ever had and its author's standing, with the actions."""
 
-    viewset = None
+    # Set by the viewset: Wagtail passes it to the views that declare the attribute.
+    viewset: Any = None
 
     def get_object(self, queryset=None):
         return get_object_or_404(
@@ -349,11 +356,11 @@ class DecisionView(PostActionView):
     form_class = DecisionForm
     decision: moderation.Decision
     refusals_on_form = False
-    success_message = ""
+    success_message: StrOrPromise = ""
 
     def perform(self, form) -> str:
         moderation.decide(
-            self.request.user,
+            self.acting_user,
             self.object,
             self.decision,
             note=form.cleaned_data["note"],
@@ -372,7 +379,7 @@ class ApproveView(DecisionView):
     decision = moderation.Decision.APPROVE
     success_message = _("Approved %(post)s: it is visible again and its flags are closed.")
 
-    def refusal(self) -> str | None:
+    def refusal(self) -> StrOrPromise | None:
         if self.object.status == PostStatus.DELETED:
             return _("This post was deleted, so it cannot be approved.")
         return None
@@ -399,14 +406,14 @@ class WarnAuthorView(PostActionView):
     form_class = WarnForm
     submit_button_label = _("Send the warning")
 
-    def refusal(self) -> str | None:
+    def refusal(self) -> StrOrPromise | None:
         if self.object.author is None:
             return _("The author's account was removed; there is nobody to warn.")
         return None
 
     def perform(self, form) -> str:
         moderation.warn(
-            self.request.user,
+            self.acting_user,
             self.object.author,
             form.cleaned_data["message"],
             post=self.object,
@@ -421,7 +428,7 @@ class SuspendAuthorView(PostActionView):
     form_class = SuspendForm
     submit_button_label = _("Suspend posting")
 
-    def refusal(self) -> str | None:
+    def refusal(self) -> StrOrPromise | None:
         if self.object.author is None:
             return _("The author's account was removed; there is nobody to suspend.")
         return None
@@ -431,7 +438,7 @@ class SuspendAuthorView(PostActionView):
 
     def perform(self, form) -> str:
         member = moderation.suspend(
-            self.request.user,
+            self.acting_user,
             self.object.author,
             until=form.cleaned_data["until"],
             reason=form.cleaned_data["reason"],
@@ -511,7 +518,8 @@ def _suspended_until(member: Member) -> str:
 
 
 class MemberIndexView(IndexView):
-    viewset = None
+    # Set by the viewset: Wagtail passes it to the views that declare the attribute.
+    viewset: Any = None
 
     def get_base_queryset(self):
         return Member.objects.select_related("user")
@@ -544,7 +552,8 @@ def _member_buttons(viewset, member: Member, button_class) -> list:
 
 
 class MemberInspectView(InspectView):
-    viewset = None
+    # Set by the viewset: Wagtail passes it to the views that declare the attribute.
+    viewset: Any = None
 
     def get_object(self, queryset=None):
         return get_object_or_404(Member.objects.select_related("user"), pk=self.pk)
@@ -594,7 +603,7 @@ class WarnMemberView(MemberActionView):
 
     def perform(self, form) -> str:
         moderation.warn(
-            self.request.user, self.object.user, form.cleaned_data["message"], request=self.request
+            self.acting_user, self.object.user, form.cleaned_data["message"], request=self.request
         )
         return _("Warning sent to %(who)s.") % {"who": format_who(self.object.user)}
 
@@ -613,7 +622,7 @@ class SuspendMemberView(MemberActionView):
 
     def perform(self, form) -> str:
         member = moderation.suspend(
-            self.request.user,
+            self.acting_user,
             self.object.user,
             until=form.cleaned_data["until"],
             reason=form.cleaned_data["reason"],
@@ -632,13 +641,13 @@ class UnsuspendMemberView(MemberActionView):
     submit_button_label = _("Lift the suspension")
     refusals_on_form = False
 
-    def refusal(self) -> str | None:
+    def refusal(self) -> StrOrPromise | None:
         if not self.object.is_suspended():
             return _("This member's posting is not suspended.")
         return None
 
     def perform(self, form) -> str:
-        moderation.unsuspend(self.request.user, self.object.user, request=self.request)
+        moderation.unsuspend(self.acting_user, self.object.user, request=self.request)
         return _("%(who)s can post again.") % {"who": format_who(self.object.user)}
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import Count
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -28,7 +29,12 @@ from portal.models import Tier
 
 def _audit_details(instance: Space | Tag, fields: list[str]) -> dict:
     # Foreign keys by id (`parent` -> its id): the audit row must not hold a live reference.
-    return {name: getattr(instance, instance._meta.get_field(name).attname) for name in fields}
+    details = {}
+    for name in fields:
+        field = instance._meta.get_field(name)
+        attname = field.attname if isinstance(field, models.Field) else name
+        details[name] = getattr(instance, attname)
+    return details
 
 
 class AuditedCreateView(CreateView):

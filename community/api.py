@@ -29,19 +29,22 @@ from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import StrictInt
 
-from community import actions, search
+from community import access, actions, search
 from community.exceptions import NotVisible
 from community.models import (
     TOPIC_ORDERINGS,
     Attachment,
     Member,
     Post,
+    PostQuerySet,
     PostStatus,
     Reaction,
     ReactionKind,
     Space,
+    SpaceQuerySet,
     Topic,
     TopicKind,
+    TopicQuerySet,
     public_name,
 )
 from portal.api import ApiError, Caller, ErrorOut, Input, PathParams, api, caller, requires
@@ -85,19 +88,19 @@ def _reader(request: HttpRequest) -> Caller:
     return c
 
 
-def _spaces(c: Caller) -> QuerySet[Space]:
+def _spaces(c: Caller) -> SpaceQuerySet:
     if c.token is not None:
         return Space.objects.visible_to_organisation(c.token.organisation)
     return Space.objects.visible_to(c.user)
 
 
-def _topics(c: Caller) -> QuerySet[Topic]:
+def _topics(c: Caller) -> TopicQuerySet:
     if c.token is not None:
         return Topic.objects.visible_to_organisation(c.token.organisation)
     return Topic.objects.visible_to(c.user)
 
 
-def _posts(c: Caller) -> QuerySet[Post]:
+def _posts(c: Caller) -> PostQuerySet:
     if c.token is not None:
         return Post.objects.filter(topic__in=_topics(c), status=PostStatus.VISIBLE)
     return Post.objects.readable_by(c.user)
@@ -446,8 +449,8 @@ def _topic_out(request: HttpRequest, c: Caller, topic_id: int) -> dict[str, Any]
     refusal = None
     can_accept = False
     if c.user is not None:
-        refusal = actions.posting_refusal(c.user, topic.space, topic)
-        can_accept = actions.can_accept(c.user, topic)
+        refusal = access.posting_refusal(c.user, topic.space, topic)
+        can_accept = access.can_accept(c.user, topic)
     return {
         **summary,
         "accepted_answer_id": topic.accepted_answer_id,
@@ -500,8 +503,6 @@ def list_spaces(request: HttpRequest):
 # Topics
 # --------------------------------------------------------------------------------------------
 
-SORTS = TOPIC_ORDERINGS
-
 
 class TopicFilters(Input):
     space: str | None = Field(None, description="Space slug; includes its sub-spaces")
@@ -543,23 +544,16 @@ def list_topics(request: HttpRequest, filters: Query[TopicFilters]):
         qs = qs.filter(tags__slug=filters.tag)
     if filters.kind:
         qs = qs.filter(kind=filters.kind)
-    if filters.filter == "unanswered":
-        qs = qs.unanswered()
-    elif filters.filter == "solved":
-        qs = qs.solved()
-    elif filters.filter in ("mine", "followed"):
-        if c.user is None:
-            raise ApiError(
-                403,
-                "person_required",
-                _(
-                    "The mine and followed filters describe a person; call with a signed-in "
-                    "session."
-                ),
-                "filter",
-            )
-        qs = qs.started_by(c.user) if filters.filter == "mine" else qs.followed_by(c.user)
-    qs = qs.select_related(*TOPIC_JOINS).prefetch_related("tags").order_by(*SORTS[filters.sort])
+    if filters.filter in ("mine", "followed") and c.user is None:
+        raise ApiError(
+            403,
+            "person_required",
+            _("The mine and followed filters describe a person; call with a signed-in session."),
+            "filter",
+        )
+    qs = qs.filtered(filters.filter, c.user)
+    qs = qs.select_related(*TOPIC_JOINS).prefetch_related("tags")
+    qs = qs.order_by(*TOPIC_ORDERINGS[filters.sort])
     return _page(
         qs, filters.page, filters.page_size, lambda topics: _topic_summaries(request, topics)
     )
@@ -627,7 +621,7 @@ def get_topic(request: HttpRequest, topic_id: int):
 )
 def create_reply(request: HttpRequest, topic_id: int, payload: ReplyIn):
     c = caller(request)
-    topic, user = c.target, c.user
+    topic, user = c.target, _person(c)
     reply_to = None
     if payload.reply_to is not None:
         reply_to = _posts(c).filter(pk=payload.reply_to, topic=topic).first()
@@ -657,7 +651,7 @@ def create_reply(request: HttpRequest, topic_id: int, payload: ReplyIn):
 )
 def react(request: HttpRequest, post_id: int, payload: ReactionIn):
     c = caller(request)
-    post, user = c.target, c.user
+    post, user = c.target, _person(c)
     on = actions.react(user, post, payload.kind)
     count = Reaction.objects.filter(post=post, kind=payload.kind).count()
     return {"kind": payload.kind, "on": on, "count": count}
@@ -677,7 +671,7 @@ def react(request: HttpRequest, post_id: int, payload: ReactionIn):
 )
 def accept_answer(request: HttpRequest, post_id: int):
     c = caller(request)
-    post, user = c.target, c.user
+    post, user = c.target, _person(c)
     topic = actions.accept_answer(user, post, request=request)
     return _topic_out(request, c, topic.pk)
 
@@ -695,7 +689,7 @@ def accept_answer(request: HttpRequest, post_id: int):
 )
 def unaccept_answer(request: HttpRequest, topic_id: int):
     c = caller(request)
-    topic, user = c.target, c.user
+    topic, user = c.target, _person(c)
     actions.unaccept_answer(user, topic)
     return _topic_out(request, c, topic.pk)
 

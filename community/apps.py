@@ -30,3 +30,8 @@ class CommunityConfig(AppConfig):
 
         # community.post, the top-bar link and demo data, and the Celery tasks.
         from community import permissions, portal_hooks, tasks  # noqa: F401
+        from community.blocks import SPACE_CHOICES, space_choices
+        from portal.home.block_choices import register_choices
+
+        # The home page's space drop-downs (their migration names only the key).
+        register_choices(SPACE_CHOICES.key, space_choices)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.conf import settings
+from django.core.files import File
 from django.utils.translation import gettext as _
 
+from community import app_settings
 from community.exceptions import CommunityError
 from portal import images
 
@@ -41,22 +42,14 @@ class CheckedFile:
     size: int
 
 
-def max_bytes() -> int:
-    return getattr(settings, "COMMUNITY_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)
-
-
-def max_files() -> int:
-    return getattr(settings, "COMMUNITY_ATTACHMENTS_PER_POST", 5)
-
-
-def check(upload) -> CheckedFile:
+def check(upload: File) -> CheckedFile:
     """The file's real kind, or CommunityError naming the file and what was expected."""
     name = getattr(upload, "name", "") or "file"
     size = getattr(upload, "size", None)
     if size is None:
         upload.seek(0, 2)
         size = upload.tell()
-    limit = max_bytes()
+    limit = app_settings.attachment_max_bytes()
     if size > limit:
         raise CommunityError(
             _("%(name)s is %(size).1f MB; attachments may be at most %(limit)d MB.")

@@ -17,8 +17,13 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 
 from community.models import Space, Topic
+from portal.home.block_choices import RegisteredChoices
 
 MAX_TOPICS = 20
+
+
+# The key under which CommunityConfig.ready() registers `space_choices` for the editor.
+SPACE_CHOICES = RegisteredChoices("community.spaces")
 
 
 def space_choices() -> list[tuple[str, str]]:
@@ -29,7 +34,8 @@ def space_choices() -> list[tuple[str, str]]:
 
 
 class SpaceChoiceBlock(blocks.ChoiceBlock):
-    """A space's slug, chosen from `space_choices` in the editor."""
+    """A space's slug, chosen from `space_choices` (registered as SPACE_CHOICES) in the
+    editor."""
 
     def to_python(self, value):
         # ChoiceBlock maps a stored value back to its choice, which runs the choices query on
@@ -75,7 +81,7 @@ class LatestTopicsBlock(blocks.StructBlock):
         max_length=120,
         help_text=_("Leave empty to use “Latest in <space name>”."),
     )
-    space = SpaceChoiceBlock(choices=space_choices, label=_("Space"))
+    space = SpaceChoiceBlock(choices=SPACE_CHOICES, label=_("Space"))
     count = blocks.IntegerBlock(
         label=_("Number of topics"), min_value=1, max_value=MAX_TOPICS, default=5
     )
@@ -107,7 +113,7 @@ class UnansweredQuestionsBlock(blocks.StructBlock):
         help_text=_("Leave empty to use “Unanswered questions”."),
     )
     space = SpaceChoiceBlock(
-        choices=space_choices,
+        choices=SPACE_CHOICES,
         label=_("Space"),
         required=False,
         help_text=_("Leave empty for every space the visitor can see."),

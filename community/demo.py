@@ -14,11 +14,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from community import actions
+from community import access, actions, app_settings, moderation
 from community.models import (
     Audience,
     Member,
@@ -386,9 +385,9 @@ def establish_customers() -> None:
     customers = [person.email for person in PEOPLE if person.memberships]
     joined = timezone.now() - dt.timedelta(days=180)
     User.objects.filter(email__in=customers, date_joined__gt=joined).update(date_joined=joined)
-    established = getattr(settings, "COMMUNITY_NEW_MEMBER_POSTS", 5)
+    established = app_settings.new_member_posts()
     for user in User.objects.filter(email__in=customers):
-        actions.member_for(user)
+        access.member_for(user)
     Member.objects.filter(user__email__in=customers, post_count__lt=established).update(
         post_count=established
     )
@@ -442,8 +441,6 @@ SPAM = "Unbeatable prices on guarantees of origin, 90 % off today only: https://
 def flag_demo_spam(people: dict[str, User]) -> None:
     """One promotional reply that three customers flagged, so the moderators' review queue has
     something to decide in the demo."""
-    from community import moderation
-
     topic = Topic.objects.filter(title__startswith="Scope 2 for our CSRD report").first()
     if topic is None or Post.objects.filter(topic=topic, body=SPAM).exists():
         return
@@ -459,7 +456,7 @@ def seed(stdout=None) -> None:
     ensure_beta_cohort()
     establish_customers()
     people = _users()
-    handles = {short: actions.member_for(user).handle for short, user in people.items()}
+    handles = {short: access.member_for(user).handle for short, user in people.items()}
     created = 0
     for spec in TOPICS:
         if Topic.objects.filter(title=spec.title).exists():

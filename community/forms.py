@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -73,7 +75,8 @@ class TopicForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["tags"].choices = _tag_choices()
+        # The declared field: cast for the type checker, whose `fields` holds plain Fields.
+        cast(forms.MultipleChoiceField, self.fields["tags"]).choices = _tag_choices()
 
 
 class ReplyForm(forms.Form):
@@ -94,7 +97,7 @@ class EditPostForm(forms.Form):
     def __init__(self, *args, opening: bool, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if opening:
-            self.fields["tags"].choices = _tag_choices()
+            cast(forms.MultipleChoiceField, self.fields["tags"]).choices = _tag_choices()
         else:
             del self.fields["title"]
             del self.fields["tags"]
@@ -124,7 +127,9 @@ class MoveForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["space"].queryset = Space.objects.visible_to(user).select_related("parent")
+        cast(forms.ModelChoiceField, self.fields["space"]).queryset = Space.objects.visible_to(
+            user
+        ).select_related("parent")
 
 
 class MergeForm(forms.Form):

@@ -18,6 +18,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import connections, models
 from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -43,14 +44,14 @@ class WhoCanPost(models.TextChoices):
     STAFF = "staff", _("Vendor staff only (customers read)")
 
 
-class SpaceQuerySet(models.QuerySet):
+class SpaceQuerySet(models.QuerySet["Space"]):
     def visible_to(self, user) -> SpaceQuerySet:
         """Non-archived spaces the user may see (and whose parent they may see), in one query."""
         return self._admitting(user, roles=None)
 
     def postable_by(self, user) -> SpaceQuerySet:
         """Non-archived spaces the user may start topics and reply in."""
-        if _is_staff(user):
+        if is_community_staff(user):
             return self._admitting(user, roles=None)
         return self._admitting(user, roles=POSTING_ROLES).filter(who_can_post=WhoCanPost.MEMBERS)
 
@@ -93,7 +94,7 @@ class SpaceQuerySet(models.QuerySet):
         live = self.filter(is_archived=False).filter(
             Q(parent__isnull=True) | Q(parent__is_archived=False)
         )
-        if _is_staff(user):
+        if is_community_staff(user):
             return live
         own = _audience_q(user, roles, outer="pk", prefix="", db=self.db)
         parent = _audience_q(user, roles, outer="parent", prefix="parent__", db=self.db)
@@ -111,10 +112,6 @@ def public_name(user) -> str:
     # A reverse one-to-one without a row raises AttributeError even when joined.
     member = getattr(user, "community_member", None)
     return f"@{member.handle}" if member is not None else str(_("Member"))
-
-
-def _is_staff(user) -> bool:
-    return is_community_staff(user)
 
 
 def is_community_staff(user) -> bool:
@@ -152,19 +149,19 @@ def _audience_q(user, roles, *, outer: str, prefix: str, db: str) -> Q:
         memberships = memberships.filter(role__in=roles)
     audience = f"{prefix}audience"
 
-    rule = Q(**{audience: Audience.CUSTOMERS}) & Exists(memberships)
+    rule = Q(**{audience: Audience.CUSTOMERS}) & Q(Exists(memberships))
 
     allowed_orgs = Space.organisations.through.objects.filter(
         space=OuterRef(outer),
         organisation__in=memberships.values("organisation"),
     )
-    rule |= Q(**{audience: Audience.ORGANISATIONS}) & Exists(allowed_orgs)
+    rule |= Q(**{audience: Audience.ORGANISATIONS}) & Q(Exists(allowed_orgs))
 
     # Tier values are a short fixed list: one EXISTS per tier keeps this a single query.
-    tier_rule = reduce(
+    tier_rule: Q = reduce(
         operator.or_,
         (
-            _tier_listed(prefix, tier, db) & Exists(memberships.filter(organisation__tier=tier))
+            _tier_listed(prefix, tier, db) & Q(Exists(memberships.filter(organisation__tier=tier)))
             for tier in Tier.values
         ),
     )
@@ -176,7 +173,7 @@ def _audience_q(user, roles, *, outer: str, prefix: str, db: str) -> Q:
     if roles is not None:
         # Posting in a group space still needs a posting role in an active organisation.
         in_groups = in_groups.filter(Exists(memberships))
-    rule |= Q(**{audience: Audience.GROUPS}) & Exists(in_groups)
+    rule |= Q(**{audience: Audience.GROUPS}) & Q(Exists(in_groups))
     return rule
 
 
@@ -185,14 +182,16 @@ def _space_audience(space: Space) -> Q:
     if space.audience == Audience.CUSTOMERS:
         return Q(Exists(memberships))
     if space.audience == Audience.ORGANISATIONS:
-        listed = Space.organisations.through.objects.filter(space_id=space.pk)
-        return Q(Exists(memberships.filter(organisation_id__in=listed.values("organisation_id"))))
+        listed_orgs = Space.organisations.through.objects.filter(space_id=space.pk)
+        return Q(
+            Exists(memberships.filter(organisation_id__in=listed_orgs.values("organisation_id")))
+        )
     if space.audience == Audience.TIERS:
         return Q(Exists(memberships.filter(organisation__tier__in=list(space.tiers or []))))
     if space.audience == Audience.GROUPS:
-        listed = Space.groups.through.objects.filter(space_id=space.pk)
+        listed_groups = Space.groups.through.objects.filter(space_id=space.pk)
         in_group = User.groups.through.objects.filter(
-            user_id=OuterRef("pk"), group_id__in=listed.values("group_id")
+            user_id=OuterRef("pk"), group_id__in=listed_groups.values("group_id")
         )
         return Q(Exists(in_group))
     return Q(pk__in=[])
@@ -364,7 +363,27 @@ TOPIC_ORDERINGS = {
 UNANSWERED = Q(kind=TopicKind.QUESTION, accepted_answer__isnull=True, reply_count=0)
 
 
-class TopicQuerySet(models.QuerySet):
+# The named list filters a reader can choose, on the pages (`?filter=`) and in the API.
+TOPIC_FILTERS = ("unanswered", "solved", "mine", "followed")
+
+
+class TopicQuerySet(models.QuerySet["Topic"]):
+    def filtered(self, name: str | None, user) -> TopicQuerySet:
+        """The topics that the list filter `name` keeps (one of TOPIC_FILTERS; empty: all).
+        `mine` and `followed` are about `user`, a person; callers without one must refuse those
+        filters before asking."""
+        if not name:
+            return self
+        if name == "unanswered":
+            return self.unanswered()
+        if name == "solved":
+            return self.solved()
+        if name == "mine":
+            return self.started_by(user)
+        if name == "followed":
+            return self.followed_by(user)
+        raise ValueError(f"Unknown topic filter {name!r}; choose one of {TOPIC_FILTERS}.")
+
     def unanswered(self) -> TopicQuerySet:
         """Questions nobody has replied to yet."""
         return self.filter(UNANSWERED)
@@ -453,6 +472,12 @@ class Topic(models.Model):
 
     objects = TopicQuerySet.as_manager()
 
+    # Not stored: what the topic lists show beside a topic, set on the page's rows by
+    # community.views_lists.topic_list.
+    author_name: str
+    author_handle: str
+    last_poster_name: str
+
     class Meta:
         ordering = ["-is_pinned", "-last_activity_at"]
         verbose_name = _("topic")
@@ -480,8 +505,6 @@ class Topic(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
         return reverse("community:topic", kwargs={"topic_id": self.pk})
 
     @property
@@ -489,7 +512,7 @@ class Topic(models.Model):
         return self.accepted_answer_id is not None
 
 
-class PostQuerySet(models.QuerySet):
+class PostQuerySet(models.QuerySet["Post"]):
     def readable_by(self, user) -> PostQuerySet:
         """Posts in spaces the reader may see that they may read: visible posts of live topics,
         their own posts while under review (an opening post under review hides its topic from
@@ -547,6 +570,20 @@ class Post(models.Model):
 
     objects = PostQuerySet.as_manager()
 
+    # Not stored: what a page shows beside a post, set on the rows it lists (community.views_*:
+    # the author's handle, the reader's reactions and what the reader may do; an excerpt) and
+    # by the review queue (its open flags, prefetched).
+    handle: str
+    excerpt: str
+    reply_to_number: int | None
+    is_accepted: bool
+    reactions_shown: list[dict[str, object]]
+    can_react: bool
+    can_edit: bool
+    can_flag: bool
+    can_accept: bool
+    open_flags: list[Flag]
+
     class Meta:
         ordering = ["topic", "number"]
         verbose_name = _("post")
@@ -580,6 +617,10 @@ class PostRevision(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+
+    # Not stored: set by the history page (community.views_topic.history) for display.
+    html: str
+    editor_handle: str
 
     class Meta:
         ordering = ["post", "number"]

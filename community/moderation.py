@@ -1,9 +1,9 @@
 """Moderation: members flag posts, moderators decide on them and warn or suspend members.
 
-A post is hidden (pending review) as soon as its open flags reach
-`settings.COMMUNITY_FLAG_THRESHOLD`, until a moderator approves, hides or deletes it. Every
-moderator action writes the audit trail; the people acted on are told in the community's
-notification list (and a warning also by e-mail).
+A post is hidden (pending review) as soon as its open flags reach the flag threshold
+(`community.app_settings`), until a moderator approves, hides or deletes it. Every moderator
+action writes the audit trail; the people acted on are told in the community's notification
+list (and a warning also by e-mail).
 """
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import models, transaction
 from django.db.models import F, Min, Q, QuerySet
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from community import actions
+from community import access, actions, app_settings
 from community.exceptions import CommunityError, PostingRefused
 from community.models import (
     Flag,
@@ -90,13 +91,6 @@ def suspended_q(now: dt.datetime | None = None) -> Q:
     return Q(suspended_until__gt=now or timezone.now())
 
 
-def flag_threshold() -> int:
-    return getattr(settings, "COMMUNITY_FLAG_THRESHOLD", 3)
-
-
-organisation_of = actions.organisation_of
-
-
 def _text(value: str, *, field: str, limit: int, empty: str | None = None) -> str:
     """Stripped text within `limit` characters; `empty` is the message when it is required."""
     value = (value or "").strip()
@@ -126,10 +120,12 @@ def _language(user: User) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def flag_post(user: User, post: Post, *, reason: str, note: str = "", request=None) -> Flag:
+def flag_post(
+    user: User, post: Post, *, reason: str, note: str = "", request: HttpRequest | None = None
+) -> Flag:
     """Flag a post the person can read (once per person, never their own). When the open flags
     reach the threshold the post is hidden pending review; an opening post hides its topic."""
-    post = actions.visible_post(user, post.pk)
+    post = access.visible_post(user, post.pk)
     if post.author_id == user.pk:
         raise CommunityError(
             _("You cannot flag your own post; edit or delete it instead."), code="own_post"
@@ -157,11 +153,11 @@ def flag_post(user: User, post: Post, *, reason: str, note: str = "", request=No
         open_flags = Flag.objects.filter(post=post, status=FlagStatus.OPEN).count()
         Post.objects.filter(pk=post.pk).update(open_flag_count=open_flags)
         post.open_flag_count = open_flags
-        if open_flags >= flag_threshold() and post.status == PostStatus.VISIBLE:
+        if open_flags >= app_settings.flag_threshold() and post.status == PostStatus.VISIBLE:
             actions.set_post_status(post, PostStatus.PENDING_REVIEW)
         events.publish(
             actions.POST_FLAGGED,
-            organisation_of(user),
+            access.organisation_of(user),
             f"community/topics/{topic.pk}",
             actions.event_data(topic, post, reason=reason, flag_count=open_flags),
         )
@@ -173,7 +169,14 @@ def flag_post(user: User, post: Post, *, reason: str, note: str = "", request=No
 # --------------------------------------------------------------------------------------------
 
 
-def decide(moderator: User, post: Post, decision: str, *, note: str = "", request=None) -> Post:
+def decide(
+    moderator: User,
+    post: Post,
+    decision: str,
+    *,
+    note: str = "",
+    request: HttpRequest | None = None,
+) -> Post:
     """Approve (visible again, its flags disagreed with), hide or delete a post (flags agreed
     with). The author is told when their post is hidden or deleted."""
     _require_moderator(moderator)
@@ -204,7 +207,7 @@ def decide(moderator: User, post: Post, decision: str, *, note: str = "", reques
         Post.objects.filter(pk=post.pk).update(open_flag_count=0)
         post.open_flag_count = 0
         if decision != Decision.APPROVE and post.author is not None:
-            _tell_author(moderator, post, decision, note)
+            _tell_author(moderator, post.author, post, decision, note)
         audit.record(
             DECISION_AUDIT[decision],
             actor=moderator,
@@ -224,8 +227,10 @@ def decide(moderator: User, post: Post, decision: str, *, note: str = "", reques
     return post
 
 
-def _tell_author(moderator: User, post: Post, decision: Decision, note: str) -> Notification:
-    with translation.override(_language(post.author)):
+def _tell_author(
+    moderator: User, author: User, post: Post, decision: Decision, note: str
+) -> Notification:
+    with translation.override(_language(author)):
         if decision == Decision.HIDE:
             message = _("A moderator hid your post in “%(topic)s”.")
         else:
@@ -234,7 +239,7 @@ def _tell_author(moderator: User, post: Post, decision: Decision, note: str) -> 
         if note:
             message = _("%(message)s Reason: %(note)s") % {"message": message, "note": note}
     return Notification.objects.create(
-        user=post.author,
+        user=author,
         kind=NotificationKind.MODERATION,
         topic=post.topic,
         post=post,
@@ -253,7 +258,12 @@ def _shorten(text: str) -> str:
 
 
 def warn(
-    moderator: User, user: User, message: str, *, post: Post | None = None, request=None
+    moderator: User,
+    user: User,
+    message: str,
+    *,
+    post: Post | None = None,
+    request: HttpRequest | None = None,
 ) -> Notification:
     """Send a member a moderator's warning (in-app and by e-mail) and count it."""
     _require_moderator(moderator)
@@ -266,7 +276,7 @@ def warn(
     if user.pk == moderator.pk:
         raise CommunityError(_("You cannot warn yourself."), code="own_account")
     with transaction.atomic():
-        member = actions.member_for(user)
+        member = access.member_for(user)
         Member.objects.filter(pk=member.pk).update(warning_count=F("warning_count") + 1)
         member.refresh_from_db(fields=["warning_count"])
         notification = Notification.objects.create(
@@ -280,7 +290,7 @@ def warn(
         audit.record(
             "community.member_warned",
             actor=moderator,
-            organisation=post.organisation if post else organisation_of(user),
+            organisation=post.organisation if post else access.organisation_of(user),
             obj=member,
             request=request,
             details={
@@ -330,7 +340,12 @@ def send_warning_email(notification_id: int) -> bool:
 
 
 def suspend(
-    moderator: User, user: User, *, until: dt.datetime, reason: str, request=None
+    moderator: User,
+    user: User,
+    *,
+    until: dt.datetime,
+    reason: str,
+    request: HttpRequest | None = None,
 ) -> Member:
     """Stop a member from posting until `until` (topics, replies and edits are refused with the
     date and the reason)."""
@@ -350,7 +365,7 @@ def suspend(
             code="staff_member",
         )
     with transaction.atomic():
-        member = Member.objects.select_for_update().get(pk=actions.member_for(user).pk)
+        member = Member.objects.select_for_update().get(pk=access.member_for(user).pk)
         previous = member.suspended_until
         member.suspended_until = until
         member.suspension_reason = reason
@@ -369,7 +384,7 @@ def suspend(
         audit.record(
             "community.member_suspended",
             actor=moderator,
-            organisation=organisation_of(user),
+            organisation=access.organisation_of(user),
             obj=member,
             request=request,
             details={
@@ -382,21 +397,22 @@ def suspend(
     return member
 
 
-def unsuspend(moderator: User, user: User, *, request=None) -> Member:
+def unsuspend(moderator: User, user: User, *, request: HttpRequest | None = None) -> Member:
     """Lift a member's posting suspension before it ends."""
     _require_moderator(moderator)
     with transaction.atomic():
         member = Member.objects.select_for_update().filter(pk=user.pk).first()
-        if member is None or not member.is_suspended():
+        previous_until = member.suspended_until if member is not None else None
+        if member is None or previous_until is None or not member.is_suspended():
             raise CommunityError(_("This member's posting is not suspended."), code="not_suspended")
-        previous_until, previous_reason = member.suspended_until, member.suspension_reason
+        previous_reason = member.suspension_reason
         member.suspended_until = None
         member.suspension_reason = ""
         member.save(update_fields=["suspended_until", "suspension_reason"])
         audit.record(
             "community.member_unsuspended",
             actor=moderator,
-            organisation=organisation_of(user),
+            organisation=access.organisation_of(user),
             obj=member,
             request=request,
             details={

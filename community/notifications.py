@@ -29,7 +29,7 @@ from django.utils import timezone, translation
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
-from community.actions import member_for
+from community.access import member_for
 from community.exceptions import CommunityError
 from community.models import (
     UNANSWERED,
@@ -55,11 +55,14 @@ MAX_MENTIONS = 20
 EXCERPT_CHARS = 400
 
 # Watching outranks tracking outranks normal when a space and tags disagree (and none mutes).
-_ATTENTION = {Level.NORMAL: 0, Level.TRACKING: 1, Level.WATCHING: 2}
+_ATTENTION: dict[str, int] = {Level.NORMAL: 0, Level.TRACKING: 1, Level.WATCHING: 2}
 
 POST_KINDS = (NotificationKind.MENTION, NotificationKind.REPLY, NotificationKind.WATCHED)
 
-DIGEST_PERIODS = {Digest.DAILY: dt.timedelta(days=1), Digest.WEEKLY: dt.timedelta(days=7)}
+DIGEST_PERIODS: dict[str, dt.timedelta] = {
+    Digest.DAILY: dt.timedelta(days=1),
+    Digest.WEEKLY: dt.timedelta(days=7),
+}
 # Beat starts each run a little late or early: a digest sent up to this long before the period
 # began still counts as the previous period's, so the next scheduled run is not skipped.
 DIGEST_SLACK = dt.timedelta(hours=1)
@@ -177,8 +180,10 @@ def answer_accepted(topic_id: int) -> int:
     topic = (
         Topic.objects.select_related("space__parent", "accepted_answer").filter(pk=topic_id).first()
     )
-    answer = topic.accepted_answer if topic is not None else None
-    if answer is None or answer.author_id is None or answer.author_id == topic.accepted_by_id:
+    if topic is None or topic.accepted_answer is None:
+        return 0
+    answer = topic.accepted_answer
+    if answer.author_id is None or answer.author_id == topic.accepted_by_id:
         return 0
     if not _is_live(topic, answer):
         return 0
@@ -274,7 +279,7 @@ def _notification_email(
 ) -> EmailMultiAlternatives:
     with translation.override(user.preferred_language or settings.LANGUAGE_CODE):
         someone = actor or _("Someone")
-        subjects = {
+        subjects: dict[str, str] = {
             NotificationKind.MENTION: _("%(actor)s mentioned you in “%(title)s”"),
             NotificationKind.REPLY: _("%(actor)s replied to you in “%(title)s”"),
             NotificationKind.WATCHED: _("New post in “%(title)s”")

@@ -7,6 +7,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 
+from community import demo, privacy
+
 
 @hooks.register("greenloop_nav_items")
 def community_nav(request, org_slug: str) -> list[dict]:
@@ -16,20 +18,14 @@ def community_nav(request, org_slug: str) -> list[dict]:
 # After carbon's demo data: the demo topics mention demo orders' customers.
 @hooks.register("greenloop_seed_demo", order=200)
 def seed_community_demo(stdout=None) -> None:
-    from community.demo import seed
-
-    seed(stdout=stdout)
+    demo.seed(stdout=stdout)
 
 
 @hooks.register("greenloop_personal_data")
 def community_personal_data(user) -> dict:
-    from community.privacy import personal_data
-
-    return personal_data(user)
+    return privacy.personal_data(user)
 
 
 @hooks.register("greenloop_erase_personal_data")
 def erase_community_data(user) -> dict[str, int]:
-    from community.privacy import erase_personal_data
-
-    return erase_personal_data(user)
+    return privacy.erase_personal_data(user)

@@ -109,8 +109,8 @@ def personal_data(user: User) -> dict[str, Any]:
                 {
                     "level": s.level,
                     "topic_id": s.topic_id,
-                    "space": s.space.name if s.space_id else None,
-                    "tag": s.tag.name if s.tag_id else None,
+                    "space": s.space.name if s.space is not None else None,
+                    "tag": s.tag.name if s.tag is not None else None,
                 }
                 for s in Subscription.objects.filter(user=user)
                 .select_related("space", "tag")

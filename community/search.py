@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from functools import reduce
 from html import unescape
+from typing import TYPE_CHECKING, TypedDict
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connections
@@ -38,6 +39,15 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from community.models import Post, PostStatus, Topic
+
+if TYPE_CHECKING:
+    # Typing helper of django-stubs (a development dependency): read only by the type checker.
+    from django_stubs_ext import WithAnnotations
+
+
+class _Rank(TypedDict):
+    rank: float
+
 
 # Han ideographs (CJK Unified, Extension A, Compatibility) form runs; everything else that is a
 # letter or digit forms words.
@@ -154,14 +164,20 @@ def _search_fallback(posts: QuerySet[Post], words: list[str], limit: int) -> lis
     return _best_per_topic(ranked, words, limit)
 
 
-def _best_per_topic(ranked: QuerySet[Post], words: list[str], limit: int) -> list[SearchHit]:
+def _best_per_topic(
+    ranked: QuerySet[WithAnnotations[Post, _Rank]], words: list[str], limit: int
+) -> list[SearchHit]:
     """One row per topic (its best post, the earliest among equals), topics with more matching
     posts first among equal ranks, then the most recently active. One query."""
-    by_topic = {"partition_by": [F("topic_id")]}
+    by_topic = [F("topic_id")]
     best = (
         ranked.annotate(
-            place=Window(RowNumber(), order_by=[F("rank").desc(), F("number").asc()], **by_topic),
-            matches=Window(Count("pk"), **by_topic),
+            place=Window(
+                RowNumber(),
+                partition_by=by_topic,
+                order_by=[F("rank").desc(), F("number").asc()],
+            ),
+            matches=Window(Count("pk"), partition_by=by_topic),
         )
         .filter(place=1)
         .select_related("topic__space__parent", "author__community_member")

@@ -8,6 +8,8 @@ import smtplib
 
 from celery import shared_task
 
+from community import notifications
+
 # A failed e-mail makes the fan-out raise after the rest are sent; the retry creates no second
 # notification and e-mails only the people not yet e-mailed.
 _EMAIL_RETRY = {
@@ -21,16 +23,12 @@ _EMAIL_RETRY = {
 @shared_task(**_EMAIL_RETRY)
 def notify_post(post_id: int, mentioned_user_ids: list[int]) -> int:
     """Notify mentioned people, the person replied to and followers of a new post."""
-    from community import notifications
-
     return notifications.post_created(post_id, mentioned_user_ids)
 
 
 @shared_task(**_EMAIL_RETRY)
 def notify_accepted(topic_id: int) -> int:
     """Tell the answer's author their reply was accepted."""
-    from community import notifications
-
     return notifications.answer_accepted(topic_id)
 
 
@@ -39,6 +37,4 @@ def send_digests(frequency: str) -> int:
     """Celery beat, daily and weekly: the community digest for members who chose this frequency
     and have not visited since the period began. A repeated run in the same period sends
     nothing; returns the number of digests sent."""
-    from community import notifications
-
     return notifications.send_digests(frequency)

@@ -14,15 +14,16 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
-from community import actions
+from community import access, actions
 from community.exceptions import NotVisible
 from community.models import (
+    TOPIC_FILTERS,
     TOPIC_ORDERINGS,
     Level,
     Member,
@@ -32,25 +33,27 @@ from community.models import (
     Tag,
     Topic,
     TopicKind,
+    TopicQuerySet,
     is_community_staff,
     public_name,
 )
+from portal.http import SignedInRequest
 from portal.models import Membership, User
 
 PAGE_SIZE = 20
 
-FILTERS = {
+# The filter bar's tabs and the sort menu: labels for TOPIC_FILTERS and TOPIC_ORDERINGS.
+FILTER_LABELS = {
     "unanswered": _("Unanswered"),
     "solved": _("Solved"),
     "mine": _("My topics"),
     "followed": _("Followed"),
 }
-SORTS = {
+SORT_LABELS = {
     "latest": _("Latest activity"),
     "top": _("Top"),
     "newest": _("Newest"),
 }
-ORDERINGS = TOPIC_ORDERINGS
 PERSON_SHOWS = {
     "topics": _("Topics"),
     "replies": _("Replies"),
@@ -80,26 +83,21 @@ def _link(params: QueryDict, **changes: str) -> str:
     return f"?{encoded}" if encoded else "?"
 
 
-def topic_list(request: HttpRequest, topics: QuerySet, *, fixed_tag: Tag | None = None) -> dict:
+def topic_list(
+    request: SignedInRequest, topics: TopicQuerySet, *, fixed_tag: Tag | None = None
+) -> dict:
     """Filter, sort and paginate visible topics from the GET parameters `filter`
     (unanswered/solved/mine/followed), `sort` (latest/top/newest), `kind` (question/discussion),
     `tag` (a slug; a tag's page passes `fixed_tag` instead) and `page`. Returns the page and the
     state the filter bar and pagination need."""
     params = request.GET
     user = request.user
-    chosen_filter = _choice(params, "filter", FILTERS)
-    sort = _choice(params, "sort", SORTS) or "latest"
+    chosen_filter = _choice(params, "filter", TOPIC_FILTERS)
+    sort = _choice(params, "sort", TOPIC_ORDERINGS) or "latest"
     kind = _choice(params, "kind", TopicKind.values)
     tag_slug = fixed_tag.slug if fixed_tag is not None else params.get("tag", "").strip()
 
-    if chosen_filter == "unanswered":
-        topics = topics.unanswered()
-    elif chosen_filter == "solved":
-        topics = topics.solved()
-    elif chosen_filter == "mine":
-        topics = topics.started_by(user)
-    elif chosen_filter == "followed":
-        topics = topics.followed_by(user)
+    topics = topics.filtered(chosen_filter, user)
     if kind:
         topics = topics.filter(kind=kind)
     if fixed_tag is None and tag_slug:
@@ -112,7 +110,7 @@ def topic_list(request: HttpRequest, topics: QuerySet, *, fixed_tag: Tag | None 
             "last_poster__community_member",
         )
         .prefetch_related("tags")
-        .order_by(*ORDERINGS[sort])
+        .order_by(*TOPIC_ORDERINGS[sort])
     )
     page = Paginator(topics, PAGE_SIZE).get_page(params.get("page"))
     page.object_list = list(page.object_list)
@@ -134,9 +132,9 @@ def topic_list(request: HttpRequest, topics: QuerySet, *, fixed_tag: Tag | None 
         "filtered": bool(chosen_filter or kind or (fixed_tag is None and tag_slug)),
         "filter_tabs": [
             {"label": label, "url": _link(params, filter=value), "current": value == chosen_filter}
-            for value, label in [("", _("All")), *FILTERS.items()]
+            for value, label in [("", _("All")), *FILTER_LABELS.items()]
         ],
-        "sorts": list(SORTS.items()),
+        "sorts": list(SORT_LABELS.items()),
         "kinds": TopicKind.choices,
         "tag_choices": []
         if fixed_tag is not None
@@ -167,7 +165,7 @@ def _level(user: User, **target: Any) -> str:
 
 
 @login_required
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: SignedInRequest) -> HttpResponse:
     actions.touch(request.user)
     spaces = list(_with_topic_counts(Space.objects.visible_to(request.user)))
     top_level = [item for item in spaces if item.parent_id is None]
@@ -184,11 +182,11 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def space(request: HttpRequest, space_slug: str) -> HttpResponse:
+def space(request: SignedInRequest, space_slug: str) -> HttpResponse:
     user = request.user
     actions.touch(user)
     try:
-        current = actions.visible_space(user, slug=space_slug)
+        current = access.visible_space(user, slug=space_slug)
     except NotVisible as error:
         raise Http404(error.message) from error
     parent = current.parent if current.parent_id else None
@@ -202,7 +200,7 @@ def space(request: HttpRequest, space_slug: str) -> HttpResponse:
             "space": current,
             "parent": parent,
             "subspaces": subspaces,
-            "posting_refusal": actions.posting_refusal(user, current),
+            "posting_refusal": access.posting_refusal(user, current),
             "level": _level(user, space=current),
             "levels": Level.choices,
             **context,
@@ -211,7 +209,7 @@ def space(request: HttpRequest, space_slug: str) -> HttpResponse:
 
 
 @login_required
-def tag(request: HttpRequest, tag_slug: str) -> HttpResponse:
+def tag(request: SignedInRequest, tag_slug: str) -> HttpResponse:
     user = request.user
     actions.touch(user)
     current = Tag.objects.filter(slug=tag_slug).first()
@@ -244,7 +242,7 @@ def _may_see_person(viewer: User, person: User, readable_posts: int) -> bool:
 
 
 @login_required
-def person(request: HttpRequest, handle: str) -> HttpResponse:
+def person(request: SignedInRequest, handle: str) -> HttpResponse:
     viewer = request.user
     actions.touch(viewer)
     member = Member.objects.select_related("user").filter(handle=handle).first()

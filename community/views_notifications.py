@@ -7,6 +7,8 @@ move and are hidden); the level forms answer 404 for a topic or space the person
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from community import actions
+from community import access, actions
 from community import notifications as notices
 from community.exceptions import CommunityError, NotVisible
 from community.models import (
@@ -33,6 +35,7 @@ from community.models import (
     Topic,
     public_name,
 )
+from portal.http import SignedInRequest
 
 PAGE_SIZE = 30
 
@@ -61,7 +64,7 @@ class DigestForm(forms.Form):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def notifications(request: HttpRequest) -> HttpResponse:
+def notifications(request: SignedInRequest) -> HttpResponse:
     """The person's notifications, newest first; opening a page marks what it shows as read
     (still highlighted this once). POST marks them all read."""
     user = request.user
@@ -117,11 +120,11 @@ def _row(notification: Notification) -> dict:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def preferences(request: HttpRequest) -> HttpResponse:
+def preferences(request: SignedInRequest) -> HttpResponse:
     """Digest frequency, and the person's space, tag and topic subscriptions with their levels
     (only those whose topic or space they can still see)."""
     user = request.user
-    member = actions.member_for(user)
+    member = access.member_for(user)
     if request.method == "POST":
         form = DigestForm(request.POST)
         if form.is_valid():
@@ -137,17 +140,21 @@ def preferences(request: HttpRequest) -> HttpResponse:
         .filter(Q(space__isnull=True) | Q(space__in=Space.objects.visible_to(user)))
         .select_related("topic", "space__parent", "tag")
     )
-    spaces, tags, topics = [], [], []
+    # Each subscription has exactly one target (a check constraint): spaces and tags by name,
+    # topics by latest activity first.
+    by_space: list[tuple[str, Subscription]] = []
+    by_tag: list[tuple[str, Subscription]] = []
+    by_topic: list[tuple[dt.datetime, Subscription]] = []
     for subscription in subscriptions:
-        if subscription.space_id:
-            spaces.append(subscription)
-        elif subscription.tag_id:
-            tags.append(subscription)
-        else:
-            topics.append(subscription)
-    spaces.sort(key=lambda s: str(s.space).lower())
-    tags.sort(key=lambda s: s.tag.name.lower())
-    topics.sort(key=lambda s: s.topic.last_activity_at, reverse=True)
+        if subscription.space is not None:
+            by_space.append((str(subscription.space).lower(), subscription))
+        elif subscription.tag is not None:
+            by_tag.append((subscription.tag.name.lower(), subscription))
+        elif subscription.topic is not None:
+            by_topic.append((subscription.topic.last_activity_at, subscription))
+    spaces = [item for _key, item in sorted(by_space, key=lambda pair: pair[0])]
+    tags = [item for _key, item in sorted(by_tag, key=lambda pair: pair[0])]
+    topics = [item for _key, item in sorted(by_topic, key=lambda pair: pair[0], reverse=True)]
     return render(
         request,
         "community/preferences.html",
@@ -169,9 +176,9 @@ def preferences(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def topic_level(request: HttpRequest, topic_id: int) -> HttpResponse:
+def topic_level(request: SignedInRequest, topic_id: int) -> HttpResponse:
     try:
-        topic = actions.visible_topic(request.user, topic_id)
+        topic = access.visible_topic(request.user, topic_id)
     except NotVisible as error:
         raise Http404(error.message) from error
     if request.POST.get("level") == "inherit":
@@ -186,9 +193,9 @@ def topic_level(request: HttpRequest, topic_id: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def space_level(request: HttpRequest, space_slug: str) -> HttpResponse:
+def space_level(request: SignedInRequest, space_slug: str) -> HttpResponse:
     try:
-        space = actions.visible_space(request.user, slug=space_slug)
+        space = access.visible_space(request.user, slug=space_slug)
     except NotVisible as error:
         raise Http404(error.message) from error
     url = reverse("community:space", kwargs={"space_slug": space.slug})
@@ -197,13 +204,13 @@ def space_level(request: HttpRequest, space_slug: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def tag_level(request: HttpRequest, tag_slug: str) -> HttpResponse:
+def tag_level(request: SignedInRequest, tag_slug: str) -> HttpResponse:
     tag = get_object_or_404(Tag, slug=tag_slug)
     url = reverse("community:tag", kwargs={"tag_slug": tag.slug})
     return _set_level(request, f"#{tag.name}", url, tag=tag)
 
 
-def _set_level(request: HttpRequest, name: str, fallback: str, **target) -> HttpResponse:
+def _set_level(request: SignedInRequest, name: str, fallback: str, **target) -> HttpResponse:
     level = request.POST.get("level", "")
     try:
         actions.set_level(request.user, level, **target)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from community import actions
 from community.models import public_name
 from community.search import query_terms, search_posts
+from portal.http import SignedInRequest
 
 # Longer input is cut; only the first search.MAX_TERMS terms are searched anyway.
 MAX_QUERY_CHARS = 200
@@ -16,7 +17,7 @@ RESULTS = 50
 
 
 @login_required
-def search(request: HttpRequest) -> HttpResponse:
+def search(request: SignedInRequest) -> HttpResponse:
     """GET `q`: every term must occur (in the title or text); one result per topic. An empty
     query shows the search box and tips, not an error."""
     actions.touch(request.user)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import html
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
+from typing import TypeVar
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.forms import Form
 from django.http import (
     FileResponse,
@@ -33,7 +34,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from community import actions, markdown, moderation
+from community import access, actions, markdown, moderation
 from community.exceptions import CommunityError, NotVisible
 from community.forms import (
     EditPostForm,
@@ -59,7 +60,10 @@ from community.models import (
     is_moderator,
 )
 from portal import images
+from portal.http import SignedInRequest
 from portal.models import User
+
+V = TypeVar("V")
 
 
 def _not_visible_is_404(view: Callable) -> Callable:
@@ -107,6 +111,13 @@ def _reader_topic(user: User, topic_id: int) -> Topic | None:
     )
 
 
+def _reader_topic_or_404(user: User, topic_id: int) -> Topic:
+    found = _reader_topic(user, topic_id)
+    if found is None:
+        raise Http404(_("No such topic."))
+    return found
+
+
 def _decorate_posts(user: User, topic: Topic) -> list[Post]:
     """The posts this reader may read, in order, with what the template shows beside each: the
     author's handle, reaction buttons (counts and the reader's own), and what they may do.
@@ -115,39 +126,39 @@ def _decorate_posts(user: User, topic: Topic) -> list[Post]:
         Post.objects.readable_by(user)
         .filter(topic=topic)
         .select_related("author", "organisation")
-        .prefetch_related(
-            "attachments",
-            Prefetch(
-                "reactions", queryset=Reaction.objects.filter(user=user), to_attr="own_reactions"
-            ),
-        )
+        .prefetch_related("attachments")
         .order_by("number")
     )
-    handles = actions.handles_for(post.author for post in posts)
+    ids = [post.pk for post in posts]
+    handles = access.handles_for(post.author for post in posts)
     counts: dict[int, dict[str, int]] = defaultdict(dict)
     for post_id, kind, count in (
-        Reaction.objects.filter(post__in=[post.pk for post in posts])
+        Reaction.objects.filter(post__in=ids)
         .values("post_id", "kind")
         .annotate(count=Count("pk"))
         .values_list("post_id", "kind", "count")
     ):
         counts[post_id][kind] = count
+    mine: dict[int, set[str]] = defaultdict(set)
+    for post_id, kind in Reaction.objects.filter(post__in=ids, user=user).values_list(
+        "post_id", "kind"
+    ):
+        mine[post_id].add(kind)
     numbers = {post.pk: post.number for post in posts}
     moderator = is_moderator(user)
-    accepting = actions.can_accept(user, topic)
+    accepting = access.can_accept(user, topic)
     for post in posts:
         own = post.author_id == user.pk
         visible = post.status == PostStatus.VISIBLE
-        mine = {reaction.kind for reaction in post.own_reactions}
-        post.handle = handles.get(post.author_id, "")
-        post.reply_to_number = numbers.get(post.reply_to_id)
+        post.handle = _by_key(handles, post.author_id) or ""
+        post.reply_to_number = _by_key(numbers, post.reply_to_id)
         post.is_accepted = post.pk == topic.accepted_answer_id
         post.reactions_shown = [
             {
                 "kind": kind,
                 "label": label,
                 "count": counts[post.pk].get(kind, 0),
-                "on": kind in mine,
+                "on": kind in mine[post.pk],
             }
             for kind, label in ReactionKind.choices
         ]
@@ -159,7 +170,7 @@ def _decorate_posts(user: User, topic: Topic) -> list[Post]:
 
 
 def _render_topic(
-    request: HttpRequest,
+    request: SignedInRequest,
     topic: Topic,
     *,
     reply_form: ReplyForm | None = None,
@@ -178,8 +189,8 @@ def _render_topic(
                 "reply_to": quoted.pk,
             }
         reply_form = ReplyForm(initial=initial)
-    reply_to = by_id.get(_int(reply_form["reply_to"].value()))
-    accepted = by_id.get(topic.accepted_answer_id)
+    reply_to = _by_key(by_id, _int(reply_form["reply_to"].value()))
+    accepted = _by_key(by_id, topic.accepted_answer_id)
     if accepted is not None:
         accepted.excerpt = _excerpt(accepted, 280)
     level = (
@@ -197,7 +208,7 @@ def _render_topic(
             "is_question": topic.kind == TopicKind.QUESTION,
             "reply_form": reply_form,
             "reply_to": reply_to,
-            "refusal": actions.posting_refusal(user, topic.space, topic),
+            "refusal": access.posting_refusal(user, topic.space, topic),
             "level_form": LevelForm(initial={"level": level or Level.NORMAL}),
             "is_staff": is_community_staff(user),
         },
@@ -205,25 +216,31 @@ def _render_topic(
     )
 
 
-def _int(value) -> int | None:
+def _by_key(mapping: Mapping[int, V], key: int | None) -> V | None:
+    """`mapping[key]`, or None when the key is missing or there is none (an empty foreign key,
+    a query parameter that is not a number)."""
+    return mapping.get(key) if key is not None else None
+
+
+def _int(value: str | None) -> int | None:
+    if value is None:
+        return None
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except ValueError:
         return None
 
 
 def _quoted_post(request: HttpRequest, by_id: dict[int, Post]) -> Post | None:
     """`?quote=<post id>` names a post of this topic to quote (anything else is ignored)."""
-    post = by_id.get(_int(request.GET.get("quote")))
+    post = _by_key(by_id, _int(request.GET.get("quote")))
     return post if post is not None and post.status == PostStatus.VISIBLE else None
 
 
 @login_required
 @require_GET
-def topic(request: HttpRequest, topic_id: int) -> HttpResponse:
-    found = _reader_topic(request.user, topic_id)
-    if found is None:
-        raise Http404(_("No such topic."))
+def topic(request: SignedInRequest, topic_id: int) -> HttpResponse:
+    found = _reader_topic_or_404(request.user, topic_id)
     if found.merged_into_id:
         return HttpResponsePermanentRedirect(
             reverse("community:topic", kwargs={"topic_id": found.merged_into_id})
@@ -234,8 +251,8 @@ def topic(request: HttpRequest, topic_id: int) -> HttpResponse:
 @login_required
 @require_POST
 @_not_visible_is_404
-def reply(request: HttpRequest, topic_id: int) -> HttpResponse:
-    topic = actions.visible_topic(request.user, topic_id)
+def reply(request: SignedInRequest, topic_id: int) -> HttpResponse:
+    topic = access.visible_topic(request.user, topic_id)
     form = ReplyForm(request.POST, request.FILES)
     status = 400
     if form.is_valid():
@@ -266,15 +283,16 @@ def reply(request: HttpRequest, topic_id: int) -> HttpResponse:
                 status = error.status
             else:
                 return redirect(post.get_absolute_url())
-    topic = _reader_topic(request.user, topic_id)
+    # Read again: the refused reply may have met a topic that was hidden or moved meanwhile.
+    topic = _reader_topic_or_404(request.user, topic_id)
     return _render_topic(request, topic, reply_form=form, status=status)
 
 
 @login_required
 @require_GET
 @_not_visible_is_404
-def quote(request: HttpRequest, post_id: int) -> HttpResponse:
-    post = actions.visible_post(request.user, post_id)
+def quote(request: SignedInRequest, post_id: int) -> HttpResponse:
+    post = access.visible_post(request.user, post_id)
     url = reverse("community:topic", kwargs={"topic_id": post.topic_id})
     return redirect(f"{url}?quote={post.pk}#reply")
 
@@ -287,9 +305,9 @@ def quote(request: HttpRequest, post_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 @_not_visible_is_404
-def new_topic(request: HttpRequest, space_slug: str) -> HttpResponse:
-    space = actions.visible_space(request.user, slug=space_slug)
-    refusal = actions.posting_refusal(request.user, space)
+def new_topic(request: SignedInRequest, space_slug: str) -> HttpResponse:
+    space = access.visible_space(request.user, slug=space_slug)
+    refusal = access.posting_refusal(request.user, space)
     if refusal:
         return render(
             request,
@@ -336,14 +354,14 @@ def _edit_refusal(user: User, post: Post) -> str | None:
         return None
     if post.author_id != user.pk:
         return _("Only the author or a moderator can change this post.")
-    return actions.posting_refusal(user, post.topic.space, post.topic)
+    return access.posting_refusal(user, post.topic.space, post.topic)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 @_not_visible_is_404
-def edit_post(request: HttpRequest, post_id: int) -> HttpResponse:
-    post = actions.visible_post(request.user, post_id)
+def edit_post(request: SignedInRequest, post_id: int) -> HttpResponse:
+    post = access.visible_post(request.user, post_id)
     topic = post.topic
     context = {"post": post, "topic": topic, "mode": "edit"}
     refusal = _edit_refusal(request.user, post)
@@ -351,7 +369,7 @@ def edit_post(request: HttpRequest, post_id: int) -> HttpResponse:
         return render(
             request, "community/edit_post.html", {**context, "refusal": refusal}, status=403
         )
-    initial = {"body": post.body}
+    initial: dict[str, object] = {"body": post.body}
     if post.is_opening:
         initial.update(title=topic.title, tags=list(topic.tags.values_list("slug", flat=True)))
     form = EditPostForm(request.POST or None, initial=initial, opening=post.is_opening)
@@ -383,14 +401,14 @@ def edit_post(request: HttpRequest, post_id: int) -> HttpResponse:
 @login_required
 @require_GET
 @_not_visible_is_404
-def history(request: HttpRequest, post_id: int) -> HttpResponse:
-    post = actions.visible_post(request.user, post_id)
+def history(request: SignedInRequest, post_id: int) -> HttpResponse:
+    post = access.visible_post(request.user, post_id)
     revisions = list(post.revisions.select_related("edited_by").order_by("-number"))
-    handles = actions.handles_for([post.author, *(r.edited_by for r in revisions)])
+    handles = access.handles_for([post.author, *(r.edited_by for r in revisions)])
     for revision in revisions:
         # Stored as Markdown; rendered (and sanitised) like a post, without mention links.
         revision.html = markdown.render(revision.body)
-        revision.editor_handle = handles.get(revision.edited_by_id, "")
+        revision.editor_handle = _by_key(handles, revision.edited_by_id) or ""
     return render(
         request,
         "community/history.html",
@@ -398,7 +416,7 @@ def history(request: HttpRequest, post_id: int) -> HttpResponse:
             "post": post,
             "topic": post.topic,
             "revisions": revisions,
-            "author_handle": handles.get(post.author_id, ""),
+            "author_handle": _by_key(handles, post.author_id) or "",
         },
     )
 
@@ -406,8 +424,8 @@ def history(request: HttpRequest, post_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 @_not_visible_is_404
-def delete_post(request: HttpRequest, post_id: int) -> HttpResponse:
-    post = actions.visible_post(request.user, post_id)
+def delete_post(request: SignedInRequest, post_id: int) -> HttpResponse:
+    post = access.visible_post(request.user, post_id)
     topic = post.topic
     context = {"post": post, "topic": topic, "mode": "delete", "excerpt": _excerpt(post)}
     if not (post.author_id == request.user.pk or is_moderator(request.user)):
@@ -439,8 +457,8 @@ def delete_post(request: HttpRequest, post_id: int) -> HttpResponse:
 @login_required
 @require_POST
 @_not_visible_is_404
-def react(request: HttpRequest, post_id: int) -> HttpResponse:
-    post = actions.visible_post(request.user, post_id)
+def react(request: SignedInRequest, post_id: int) -> HttpResponse:
+    post = access.visible_post(request.user, post_id)
     kind = request.POST.get("kind", ReactionKind.UPVOTE)
     try:
         on = actions.react(request.user, post, kind)
@@ -463,8 +481,8 @@ def react(request: HttpRequest, post_id: int) -> HttpResponse:
 @login_required
 @require_POST
 @_not_visible_is_404
-def accept(request: HttpRequest, post_id: int) -> HttpResponse:
-    post = actions.visible_post(request.user, post_id)
+def accept(request: SignedInRequest, post_id: int) -> HttpResponse:
+    post = access.visible_post(request.user, post_id)
     try:
         if request.POST.get("undo") == "1":
             actions.unaccept_answer(request.user, post.topic)
@@ -482,8 +500,8 @@ def accept(request: HttpRequest, post_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 @_not_visible_is_404
-def flag(request: HttpRequest, post_id: int) -> HttpResponse:
-    post = actions.visible_post(request.user, post_id)
+def flag(request: SignedInRequest, post_id: int) -> HttpResponse:
+    post = access.visible_post(request.user, post_id)
     form = FlagForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -507,7 +525,7 @@ def flag(request: HttpRequest, post_id: int) -> HttpResponse:
                     request, _("Thank you for the flag. The moderators will look at the post.")
                 )
                 return redirect(post.topic.get_absolute_url())
-    handle = actions.handles_for([post.author]).get(post.author_id, "")
+    handle = _by_key(access.handles_for([post.author]), post.author_id) or ""
     return render(
         request,
         "community/flag.html",
@@ -537,9 +555,9 @@ STAFF_TOGGLES = {
 @login_required
 @require_http_methods(["GET", "POST"])
 @_not_visible_is_404
-def staff_actions(request: HttpRequest, topic_id: int) -> HttpResponse:
+def staff_actions(request: SignedInRequest, topic_id: int) -> HttpResponse:
     user = request.user
-    topic = actions.visible_topic(user, topic_id)
+    topic = access.visible_topic(user, topic_id)
     context: dict = {"topic": topic}
     if not is_community_staff(user):
         refusal = _("Only vendor staff can pin, lock, move or merge topics.")
@@ -611,7 +629,7 @@ def _readable_attachment(request: HttpRequest, attachment_id: int) -> Attachment
 
 @login_required
 @require_GET
-def attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
+def attachment(request: SignedInRequest, attachment_id: int) -> FileResponse:
     """Serve a file only to someone who may read its post, in a way no browser runs as a page:
     the stored (checked) type, no sniffing, a sandbox, and no shared caches. Images show inline,
     a large one as its thumbnail; PDFs download."""
@@ -635,7 +653,7 @@ def attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
 
 @login_required
 @require_GET
-def attachment_original(request: HttpRequest, attachment_id: int) -> FileResponse:
+def attachment_original(request: SignedInRequest, attachment_id: int) -> FileResponse:
     """The file as uploaded, always as a download (a large image's full size)."""
     found = _readable_attachment(request, attachment_id)
     response = FileResponse(

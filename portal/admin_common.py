@@ -7,7 +7,7 @@ summaries."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
@@ -18,7 +18,7 @@ from django.urls import path, reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
-from django.views.generic import FormView
+from django.views.generic import FormView, View
 from wagtail.admin.ui.components import Component
 from wagtail.admin.ui.tables import StatusTagColumn
 from wagtail.admin.views.generic import EditView, InspectView
@@ -26,6 +26,17 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.permission_policies import ModelPermissionPolicy
 
 from portal.exceptions import PermissionDeniedError
+from portal.models import User
+
+# The mixins below extend a Wagtail viewset and a Django form view: the type checker reads them
+# as such (Wagtail ships no types, so its classes are Any), while at run time they stay plain
+# mixins that the concrete classes combine with the real base.
+if TYPE_CHECKING:
+    from django.views.generic import FormView as _FormView
+    from django_stubs_ext import StrOrPromise
+    from wagtail.admin.viewsets.model import ModelViewSet as _ModelViewSet
+else:
+    _ModelViewSet = _FormView = object
 
 # --- permission policies
 
@@ -86,12 +97,12 @@ class DraftOnlyInspectView(InspectView):
 # --- viewsets
 
 
-class ObjectActionsViewSetMixin:
+class ObjectActionsViewSetMixin(_ModelViewSet):
     """For a ModelViewSet whose screens link to each other: every view that declares a
     `viewset` attribute is given the viewset, `url()` reverses one of its per-object URLs, and
     each view of `object_actions` gets the URL `<name>/<pk>/` (underscores as hyphens)."""
 
-    object_actions: dict[str, type] = {}
+    object_actions: dict[str, type[View]] = {}
 
     def get_common_view_kwargs(self, **kwargs):
         # Wagtail passes a common keyword only to the views that have the attribute.
@@ -166,7 +177,7 @@ class ConfirmForm(forms.Form):
     pass
 
 
-class GenericFormMixin:
+class GenericFormMixin(_FormView):
     """Render a FormView with Wagtail's generic form template, posting back to itself."""
 
     template_name = "wagtailadmin/generic/form.html"
@@ -187,7 +198,7 @@ class ObjectActionMixin(WagtailAdminTemplateMixin):
     object."""
 
     viewset: Any = None
-    index_label = ""
+    index_label: StrOrPromise = ""
     object: Any = None
 
     def has_permission(self, user) -> bool:
@@ -198,7 +209,7 @@ class ObjectActionMixin(WagtailAdminTemplateMixin):
         """The object acted on, from the URL; None for actions on no object."""
         return None
 
-    def refusal(self) -> str | None:
+    def refusal(self) -> StrOrPromise | None:
         """Why the object's state refuses the action, checked before the form is shown."""
         return None
 
@@ -214,6 +225,15 @@ class ObjectActionMixin(WagtailAdminTemplateMixin):
 
     def back(self) -> HttpResponse:
         return redirect(self.viewset.url("inspect", self.object))
+
+    @property
+    def acting_user(self) -> User:
+        """The staff member acting. Wagtail lets only signed-in staff reach its views, and
+        dispatch() has checked `has_permission`; an anonymous request is refused all the same."""
+        user = self.request.user
+        if not user.is_authenticated:
+            raise PermissionDenied
+        return user
 
     def get_breadcrumbs_items(self):
         items = [

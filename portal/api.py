@@ -21,6 +21,7 @@ from django.utils import timezone
 from ninja import NinjaAPI, Router, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.openapi.schema import OpenAPISchema
 from ninja.security import HttpBearer, SessionAuth
 from pydantic import field_validator, model_validator
 
@@ -190,9 +191,12 @@ class PortalSessionAuth(SessionAuth):
 
 
 class PortalApi(NinjaAPI):
-    def get_openapi_schema(self, **kwargs) -> dict:
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
         # The framework's own refusals (401, 400, 422) belong in every operation's document.
-        return document_common_responses(super().get_openapi_schema(**kwargs))
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        return document_common_responses(schema)
 
 
 api = PortalApi(
@@ -209,7 +213,7 @@ api = PortalApi(
 
 
 def caller(request: HttpRequest) -> Caller:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
+    return request.auth  # type: ignore[attr-defined]
 
 
 class Input(Schema):
@@ -407,6 +411,9 @@ def me(request: HttpRequest):
             "organisations": [_ref(c, c.token.organisation)],
         }
     user = c.user
+    if user is None:
+        # Authentication gives every caller a token or a person; none is a 401 like any other.
+        raise AuthenticationError
     organisations = Organisation.objects.for_member(user)
     return {
         "kind": "user",

@@ -8,7 +8,7 @@ that names no operation is a JSON 404 from `portal.api.unknown_path`.)
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 ERROR_REF = "#/components/schemas/ErrorOut"
 
@@ -32,7 +32,10 @@ def _error_response(description: str) -> dict[str, Any]:
     }
 
 
-def document_common_responses(schema: dict[str, Any]) -> dict[str, Any]:
+SchemaT = TypeVar("SchemaT", bound=dict[str, Any])
+
+
+def document_common_responses(schema: SchemaT) -> SchemaT:
     """Add the framework's own refusals to every operation that can give them: 401 everywhere
     (no operation is public), 400 where there is a body to parse, 422 where there is anything
     to validate. An operation's own description of a status wins."""

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.utils.translation import gettext_lazy as _
 
 from portal.exceptions import TokenError
 
-SCOPES: dict[str, object] = {
+if TYPE_CHECKING:
+    # Typing helper of django-stubs (a development dependency): read only by the type checker.
+    from django_stubs_ext import StrOrPromise
+
+
+# name -> what it allows, in words (a lazy translation: shown in the reader's language).
+SCOPES: dict[str, StrOrPromise] = {
     "account:read": _("Read the organisation's profile, sites and members"),
 }
 
 
-def register_scope(name: str, description: str) -> None:
+def register_scope(name: str, description: StrOrPromise) -> None:
     SCOPES[name] = description
 
 

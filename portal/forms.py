@@ -1,3 +1,5 @@
+from typing import cast
+
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from allauth.core import context
 from django import forms
@@ -74,7 +76,10 @@ class ApiTokenForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["scopes"].choices = [(k, f"{k} — {v}") for k, v in sorted(SCOPES.items())]
+        # The declared field: cast for the type checker, whose `fields` holds plain Fields.
+        cast(forms.MultipleChoiceField, self.fields["scopes"]).choices = [
+            (k, f"{k} — {v}") for k, v in sorted(SCOPES.items())
+        ]
 
 
 class OrganisationSettingsForm(forms.Form):

@@ -27,6 +27,7 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.db.models import Q
@@ -344,7 +345,8 @@ def _end_sessions(user: User) -> int:
     password hash on every request."""
     if settings.SESSION_ENGINE not in DB_SESSION_ENGINES:
         return 0
-    store = Session.get_session_store_class()
+    # What Session.get_session_store_class() returns, named so its type is known.
+    store = DatabaseSessionStore
     ended = 0
     live = Session.objects.filter(expire_date__gt=timezone.now())
     for session in live.iterator(chunk_size=500):

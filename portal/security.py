@@ -44,7 +44,8 @@ class PortalCSPMiddleware(CSPMiddleware):
             # own (path "/"), shown in a frame of the admin's page editor.
             parts.replace = {**(parts.replace or {}), "frame-ancestors": [SELF]}
         match = getattr(request, "resolver_match", None)
-        extra = settings.GREENLOOP_CSP_UPDATES_BY_URL_NAME.get(match.url_name if match else None)
+        url_name = match.url_name if match else None
+        extra = settings.GREENLOOP_CSP_UPDATES_BY_URL_NAME.get(url_name) if url_name else None
         if extra and parts.update is None:
             parts.update = extra
         return parts

@@ -31,9 +31,10 @@ Scope = Iterable[int] | Literal["all"]
 
 
 def _value(organisations: Scope) -> str:
-    if organisations == ALL:
+    if isinstance(organisations, str):
+        # The one string a scope can be: ALL.
         return ALL
-    return ",".join(str(int(pk)) for pk in sorted(set(organisations)))  # type: ignore[arg-type]
+    return ",".join(str(int(pk)) for pk in sorted(set(organisations)))
 
 
 def _applies(connection: BaseDatabaseWrapper) -> bool:

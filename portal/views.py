@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -30,6 +31,7 @@ from portal.forms import (
     OrganisationSettingsForm,
     RoleForm,
 )
+from portal.http import OrganisationRequest, SignedInRequest
 from portal.models import ApiToken, AuditEvent, Invitation, Organisation, User
 from portal.permissions import Perm, has_perm
 
@@ -52,7 +54,7 @@ def organisation_view(perm: str = Perm.ORG_VIEW):
     def decorator(view):
         @login_required
         @wraps(view)
-        def wrapper(request: HttpRequest, org_slug: str, *args, **kwargs):
+        def wrapper(request: OrganisationRequest, org_slug: str, *args, **kwargs):
             organisation = reachable_or_404(
                 request, Organisation.objects.for_user(request.user), slug=org_slug
             )
@@ -70,7 +72,7 @@ def organisation_view(perm: str = Perm.ORG_VIEW):
 
 
 @login_required
-def dashboard_redirect(request: HttpRequest) -> HttpResponse:
+def dashboard_redirect(request: SignedInRequest) -> HttpResponse:
     """Send the user to the organisation they used last, or their first one."""
     orgs = Organisation.objects.for_member(request.user)
     slug = request.session.get(CURRENT_ORG_SESSION_KEY)
@@ -84,7 +86,7 @@ def dashboard_redirect(request: HttpRequest) -> HttpResponse:
 
 
 @organisation_view()
-def org_dashboard(request: HttpRequest, organisation: Organisation) -> HttpResponse:
+def org_dashboard(request: OrganisationRequest, organisation: Organisation) -> HttpResponse:
     panels = [(p, p.render(request, organisation)) for p in panels_for(request, organisation)]
     return render(
         request,
@@ -98,7 +100,7 @@ def org_dashboard(request: HttpRequest, organisation: Organisation) -> HttpRespo
 
 
 @organisation_view()
-def members(request: HttpRequest, organisation: Organisation) -> HttpResponse:
+def members(request: OrganisationRequest, organisation: Organisation) -> HttpResponse:
     memberships = organisation.memberships.select_related("user").order_by("user__email")
     can_manage = has_perm(request.user, Perm.ORG_MANAGE_MEMBERS, organisation)
     invitations = (
@@ -124,14 +126,14 @@ def _fail(request: HttpRequest, error: PortalError) -> None:
 
 @require_POST
 @organisation_view(Perm.ORG_MANAGE_MEMBERS)
-def invite(request: HttpRequest, organisation: Organisation) -> HttpResponse:
+def invite(request: OrganisationRequest, organisation: Organisation) -> HttpResponse:
     form = InvitationForm(request.POST)
     if not form.is_valid():
         for field, errors in form.errors.items():
             messages.error(
                 request,
                 _("%(field)s: %(errors)s")
-                % {"field": form.fields[field].label, "errors": " ".join(errors)},
+                % {"field": form.fields[field].label, "errors": " ".join(str(e) for e in errors)},
             )
         return redirect("portal:members", org_slug=organisation.slug)
     try:
@@ -151,7 +153,9 @@ def invite(request: HttpRequest, organisation: Organisation) -> HttpResponse:
 
 @require_POST
 @organisation_view(Perm.ORG_MANAGE_MEMBERS)
-def revoke_invitation(request: HttpRequest, organisation: Organisation, pk: int) -> HttpResponse:
+def revoke_invitation(
+    request: OrganisationRequest, organisation: Organisation, pk: int
+) -> HttpResponse:
     invitation = reachable_or_404(request, organisation.invitations.all(), pk=pk)
     try:
         actions.revoke_invitation(invitation, by=request.user, request=request)
@@ -164,7 +168,7 @@ def revoke_invitation(request: HttpRequest, organisation: Organisation, pk: int)
 
 @require_POST
 @organisation_view(Perm.ORG_MANAGE_MEMBERS)
-def change_role(request: HttpRequest, organisation: Organisation, pk: int) -> HttpResponse:
+def change_role(request: OrganisationRequest, organisation: Organisation, pk: int) -> HttpResponse:
     membership = reachable_or_404(request, organisation.memberships.select_related("user"), pk=pk)
     form = RoleForm(request.POST)
     if form.is_valid():
@@ -183,7 +187,9 @@ def change_role(request: HttpRequest, organisation: Organisation, pk: int) -> Ht
 
 @require_POST
 @organisation_view()
-def remove_member(request: HttpRequest, organisation: Organisation, pk: int) -> HttpResponse:
+def remove_member(
+    request: OrganisationRequest, organisation: Organisation, pk: int
+) -> HttpResponse:
     membership = reachable_or_404(request, organisation.memberships.select_related("user"), pk=pk)
     leaving = membership.user_id == request.user.pk
     if not leaving and not has_perm(request.user, Perm.ORG_MANAGE_MEMBERS, organisation):
@@ -202,7 +208,7 @@ def remove_member(request: HttpRequest, organisation: Organisation, pk: int) -> 
 
 
 @organisation_view(Perm.ORG_MANAGE_TOKENS)
-def tokens(request: HttpRequest, organisation: Organisation) -> HttpResponse:
+def tokens(request: OrganisationRequest, organisation: Organisation) -> HttpResponse:
     return render(
         request,
         "portal/tokens.html",
@@ -217,7 +223,7 @@ def tokens(request: HttpRequest, organisation: Organisation) -> HttpResponse:
 @require_POST
 @organisation_view(Perm.ORG_MANAGE_TOKENS)
 @reauthentication_required
-def issue_token(request: HttpRequest, organisation: Organisation) -> HttpResponse:
+def issue_token(request: OrganisationRequest, organisation: Organisation) -> HttpResponse:
     form = ApiTokenForm(request.POST)
     if not form.is_valid():
         return render(
@@ -253,7 +259,7 @@ def issue_token(request: HttpRequest, organisation: Organisation) -> HttpRespons
 
 @require_POST
 @organisation_view(Perm.ORG_MANAGE_TOKENS)
-def revoke_token(request: HttpRequest, organisation: Organisation, pk: int) -> HttpResponse:
+def revoke_token(request: OrganisationRequest, organisation: Organisation, pk: int) -> HttpResponse:
     token = reachable_or_404(request, ApiToken.objects.filter(organisation=organisation), pk=pk)
     actions.revoke_api_token(token, by=request.user, request=request)
     messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
@@ -262,7 +268,7 @@ def revoke_token(request: HttpRequest, organisation: Organisation, pk: int) -> H
 
 @require_http_methods(["GET", "POST"])
 @organisation_view(Perm.ORG_EDIT_SETTINGS)
-def org_settings(request: HttpRequest, organisation: Organisation) -> HttpResponse:
+def org_settings(request: OrganisationRequest, organisation: Organisation) -> HttpResponse:
     form = OrganisationSettingsForm(
         request.POST or None, initial={"require_mfa": organisation.require_mfa}
     )
@@ -283,7 +289,7 @@ AUDIT_PAGE_SIZE = 50
 
 
 @organisation_view(Perm.ORG_VIEW_AUDIT)
-def audit_log(request: HttpRequest, organisation: Organisation) -> HttpResponse:
+def audit_log(request: OrganisationRequest, organisation: Organisation) -> HttpResponseBase:
     events = AuditEvent.objects.filter(organisation=organisation).select_related("actor")
     action = request.GET.get("action", "").strip()
     if action:
@@ -367,7 +373,7 @@ def invitation(request: HttpRequest, key: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def switch_organisation(request: HttpRequest) -> HttpResponse:
+def switch_organisation(request: SignedInRequest) -> HttpResponse:
     """Make another of the person's organisations the current one. POST only (with CSRF):
     a GET, e.g. an image URL in a community post, must never switch anyone."""
     slug = request.POST.get("organisation", "")
@@ -379,7 +385,7 @@ def switch_organisation(request: HttpRequest) -> HttpResponse:
 
 
 def _privacy_page(
-    request: HttpRequest, form: ErasureForm | None = None, status: int = 200
+    request: SignedInRequest, form: ErasureForm | None = None, status: int = 200
 ) -> HttpResponse:
     context = {
         "form": form or ErasureForm(),
@@ -389,7 +395,7 @@ def _privacy_page(
 
 
 @login_required
-def privacy_page(request: HttpRequest) -> HttpResponse:
+def privacy_page(request: SignedInRequest) -> HttpResponse:
     """The account's privacy page: download your data, or have it erased."""
     return _privacy_page(request)
 
@@ -397,7 +403,7 @@ def privacy_page(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 @reauthentication_required
-def export_personal_data(request: HttpRequest) -> HttpResponse:
+def export_personal_data(request: SignedInRequest) -> HttpResponse:
     data = privacy.export_personal_data(request.user, request=request)
     body = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
@@ -410,7 +416,7 @@ def export_personal_data(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 @reauthentication_required
-def erase_personal_data(request: HttpRequest) -> HttpResponse:
+def erase_personal_data(request: SignedInRequest) -> HttpResponse:
     form = ErasureForm(request.POST)
     if not form.is_valid():
         return _privacy_page(request, form, status=400)

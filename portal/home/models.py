@@ -48,7 +48,8 @@ def plugin_blocks() -> list[tuple[str, blocks.Block]]:
 class HomePage(Page):
     """The public landing page; staff compose it from blocks in the Wagtail admin."""
 
-    intro = models.CharField(_("intro"), max_length=255, blank=True)
+    # Typed by hand: Wagtail's Page ships no types, so the Django plugin cannot see a model here.
+    intro: models.CharField = models.CharField(_("intro"), max_length=255, blank=True)
     body = StreamField(
         [
             ("hero", HeroBlock()),

@@ -6,6 +6,7 @@ Nothing secret lives here: production reads secrets from the environment.
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from celery.schedules import crontab
@@ -260,7 +261,7 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
@@ -367,16 +368,9 @@ WAGTAIL_GRAVATAR_PROVIDER_URL = None
 # Nor a release check from the admin dashboard (it would also break the admin's CSP).
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 
-# Community (community/): attachment limits, the new-member rate limit, moderation and digests.
-COMMUNITY_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
-COMMUNITY_ATTACHMENTS_PER_POST = 5
-# People whose account is younger than this many days, or who have fewer posts than this,
-# may post only COMMUNITY_NEW_MEMBER_POSTS_PER_HOUR times an hour.
-COMMUNITY_NEW_MEMBER_DAYS = 3
-COMMUNITY_NEW_MEMBER_POSTS = 5
-COMMUNITY_NEW_MEMBER_POSTS_PER_HOUR = 3
-# A post is hidden, pending a moderator's decision, once this many people have flagged it.
-COMMUNITY_FLAG_THRESHOLD = 3
+# Community (community/): attachment limits, the new-member rate limit and the flag threshold
+# are COMMUNITY_* settings whose names, meanings and defaults are in community/app_settings.py;
+# set one here only to change it.
 # StreamField blocks that plugins offer for portal pages: (block name, dotted path). The home
 # page's body accepts them besides its own blocks (portal/home/models.py).
 GREENLOOP_PAGE_BLOCKS = [

@@ -57,7 +57,7 @@ def _foreign_tag(org):
 def _foreign_handle(org):
     """The handle of someone who shares no space with the walker: a foreign organisation's
     member with no public posts. Their profile shows only what the walker may see."""
-    from community.actions import member_for
+    from community.access import member_for
     from portal.models import Membership
 
     membership = Membership.objects.filter(organisation=org).select_related("user").first()

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from community import actions
+from community import access, actions
 from community.models import Audience, Space, Tag
 from portal.staff_roles import StaffRole
 from tests.conftest import _staff
@@ -56,7 +56,7 @@ def settled(user):
     """Make a person an established member (outside the new-member rate limit)."""
     user.date_joined = timezone.now() - dt.timedelta(days=90)
     user.save(update_fields=["date_joined"])
-    member = actions.member_for(user)
+    member = access.member_for(user)
     member.post_count = 50
     member.save(update_fields=["post_count"])
     return user

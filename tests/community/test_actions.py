@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
-from community import actions
+from community import access, actions
 from community.exceptions import CommunityError, NotVisible, PostingRefused, RateLimited
 from community.models import (
     Attachment,
@@ -147,8 +147,8 @@ def test_mentions_link_only_people_who_can_see_the_space(
     member_a, admin_a, member_b, private_space, ask
 ):
     # given handles for an Acme colleague and a Globex member
-    colleague = actions.member_for(admin_a).handle
-    outsider = actions.member_for(member_b).handle
+    colleague = access.member_for(admin_a).handle
+    outsider = access.member_for(member_b).handle
     # when an Acme member mentions both in Acme's private board
     topic = ask(settled(member_a), private_space, body=f"@{colleague} and @{outsider}, look")
     html = topic.posts.get().html
@@ -161,8 +161,8 @@ def test_mentions_link_only_people_who_can_see_the_space(
 def test_handles_are_unique(db):
     from tests.factories import UserFactory
 
-    first = actions.member_for(UserFactory(email="li.wei@huadong.example"))
-    second = actions.member_for(UserFactory(email="li.wei@other.example"))
+    first = access.member_for(UserFactory(email="li.wei@huadong.example"))
+    second = access.member_for(UserFactory(email="li.wei@other.example"))
     assert first.handle == "li.wei"
     assert second.handle == "li.wei2"
 

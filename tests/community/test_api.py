@@ -11,7 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from community import actions
+from community import access, actions
 from community import api as community_api  # noqa: F401 - registers the community scopes
 from community.models import (
     Attachment,
@@ -80,7 +80,7 @@ def _written() -> dict[str, int]:
 
 
 def suspend(user, reason="Repeated off-topic posts"):
-    member = actions.member_for(user)
+    member = access.member_for(user)
     member.suspended_until = timezone.now() + dt.timedelta(days=7)
     member.suspension_reason = reason
     member.save(update_fields=["suspended_until", "suspension_reason"])

@@ -12,6 +12,7 @@ from wagtail.blocks import StructBlockValidationError
 from community import actions
 from community.blocks import LatestTopicsBlock, UnansweredQuestionsBlock, space_choices
 from community.models import Space, TopicKind
+from portal.home.block_choices import RegisteredChoices
 from portal.home.models import HomePage
 from tests.community.conftest import settled
 
@@ -203,6 +204,13 @@ def test_editors_choose_from_live_spaces(public_space, private_space):
         ("acme-board", "Acme private board"),
         ("inverters", "Solar inverters"),
     ]
+
+
+def test_the_blocks_drop_down_asks_the_portal_registry_for_the_spaces(public_space):
+    # given the key the home page's migration records for the space drop-down
+    choices = RegisteredChoices("community.spaces")
+    # then CommunityConfig.ready() has registered the live spaces under it
+    assert choices() == [("inverters", "Solar inverters")]
 
 
 def test_count_is_limited_to_twenty(public_space):

@@ -9,7 +9,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from community import actions, notifications, tasks
+from community import access, actions, notifications, tasks
 from community.models import Digest, Level, Member, Space, Subscription, Topic
 from portal.models import Role
 from tests.community.conftest import settled
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 def reader(user, digest=Digest.DAILY, last_seen=None, sent=None):
     """A member who chose a digest, last seen and last sent a digest at the given times."""
-    member = actions.member_for(user)
+    member = access.member_for(user)
     Member.objects.filter(pk=member.pk).update(
         digest=digest, last_seen_at=last_seen, digest_sent_at=sent
     )

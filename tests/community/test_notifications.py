@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from community import actions, notifications
+from community import access, actions, notifications
 from community.context_processors import community as community_context
 from community.models import (
     Audience,
@@ -33,7 +33,7 @@ pytestmark = pytest.mark.django_db
 def person(org, email, role=Role.MEMBER, **extra):
     user = UserFactory(email=email, **extra)
     MembershipFactory(user=user, organisation=org, role=role)
-    actions.member_for(user)
+    access.member_for(user)
     return user
 
 
@@ -170,7 +170,7 @@ def test_muting_the_topic_silences_its_own_author(asker, topic, member_b, post_r
     actions.set_level(asker, Level.MUTED, topic=topic)
     # when someone replies to them directly and mentions them
     opening = topic.posts.get(number=1)
-    handle = actions.member_for(asker).handle
+    handle = access.member_for(asker).handle
     post = post_reply(member_b, topic, body=f"@{handle} see above", reply_to=opening)
     # then they hear nothing
     assert notified(post) == {}
@@ -206,7 +206,7 @@ def test_reply_to_a_post_notifies_its_author_once(
     Notification.objects.all().delete()
     mailoutbox.clear()
     # when a customer replies to the answer and mentions the engineer
-    handle = actions.member_for(engineer).handle
+    handle = access.member_for(engineer).handle
     post = post_reply(member_b, topic, body=f"Thanks @{handle}, that worked", reply_to=answer)
     # then the engineer gets one notification: the mention wins over the reply
     assert notified(post) == {
@@ -243,9 +243,9 @@ def test_mention_of_someone_who_cannot_see_the_space_reaches_nobody(
     org_a, member_b, private_space, ask, django_capture_on_commit_callbacks, mailoutbox
 ):
     # given a member of another organisation with a handle
-    outsider = actions.member_for(member_b).handle
+    outsider = access.member_for(member_b).handle
     colleague = person(org_a, "colleague@acme.example")
-    colleague_handle = actions.member_for(colleague).handle
+    colleague_handle = access.member_for(colleague).handle
     author = settled(person(org_a, "author@acme.example"))
     # when an Acme member mentions both in Acme's private space
     with django_capture_on_commit_callbacks(execute=True):
@@ -286,7 +286,7 @@ def test_authors_are_never_notified_of_their_own_posts(
 ):
     # given the asker watches the space too
     follow(asker, Level.WATCHING, space=public_space)
-    handle = actions.member_for(asker).handle
+    handle = access.member_for(asker).handle
     # when they reply to their own topic, to their own post, mentioning themselves
     post = post_reply(asker, topic, body=f"Note to self @{handle}", reply_to=topic.posts.get())
     # then nothing is created
@@ -711,11 +711,11 @@ def test_preferences_list_visible_subscriptions_and_save_the_digest(
     response = client.post(reverse("community:preferences"), {"digest": "daily"})
     # then it is saved
     assert response.status_code == 302
-    assert actions.member_for(member_b).digest == "daily"
+    assert access.member_for(member_b).digest == "daily"
     # and an unknown choice is refused without a change
     response = client.post(reverse("community:preferences"), {"digest": "hourly"})
     assert response.status_code == 200
-    assert actions.member_for(member_b).digest == "daily"
+    assert access.member_for(member_b).digest == "daily"
 
 
 def test_pages_need_sign_in(client):

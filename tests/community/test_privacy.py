@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from community import actions
+from community import access, actions
 from community.models import Level, Member, Notification, Post, Subscription
 from portal import privacy
 from portal.models import Role
@@ -31,8 +31,8 @@ def conversation(
 ):
     """member_a asks; the colleague answers, mentioning member_a and admin_a; member_a thanks."""
     settled(member_a)
-    handle = actions.member_for(member_a).handle
-    admin_handle = actions.member_for(admin_a).handle
+    handle = access.member_for(member_a).handle
+    admin_handle = access.member_for(admin_a).handle
     with django_capture_on_commit_callbacks(execute=True):
         topic = ask(member_a, public_space, title="Inverter fan noise", body="My own question.")
         answer = actions.reply(

@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from community import actions
+from community import access, actions
 from community.models import (
     Audience,
     Level,
@@ -138,7 +138,7 @@ def test_member_of_another_organisation_cannot_find_the_private_space(client, bo
     overview = client.get(reverse("community:index"))
     space = client.get(reverse("community:space", kwargs={"space_slug": "acme-board"}))
     tag = client.get(reverse("community:tag", kwargs={"tag_slug": "firmware"}))
-    handle = actions.member_for(board["private"].author).handle
+    handle = access.member_for(board["private"].author).handle
     person = client.get(reverse("community:person", kwargs={"handle": handle}))
     # then the private space is a 404 and its topic appears nowhere
     assert space.status_code == 404
@@ -158,7 +158,7 @@ def test_suspended_member_still_reads_but_is_told_why_they_cannot_post(
     client, board, member_a, public_space
 ):
     # given Acme's member, suspended from posting
-    member = actions.member_for(member_a)
+    member = access.member_for(member_a)
     member.suspended_until = timezone.now() + dt.timedelta(days=3)
     member.suspension_reason = "Repeated spam"
     member.save(update_fields=["suspended_until", "suspension_reason"])
@@ -172,7 +172,7 @@ def test_suspended_member_still_reads_but_is_told_why_they_cannot_post(
     html = space.content.decode()
     assert "Repeated spam" in html
     assert reverse("community:new_topic", kwargs={"space_slug": "inverters"}) not in html
-    assert space.context["posting_refusal"] == actions.posting_refusal(member_a, public_space)
+    assert space.context["posting_refusal"] == access.posting_refusal(member_a, public_space)
 
 
 def test_space_offers_new_topic_to_those_who_may_post(client, public_space, member_a, viewer_a):
@@ -395,7 +395,7 @@ def test_rows_show_markers_tags_and_names_but_never_e_mail(
     # given a pinned, locked topic by someone with no name on file
     nameless = UserFactory(email="nameless@globex.example", first_name="", last_name="")
     MembershipFactory(user=nameless, organisation=org_b)
-    handle = actions.member_for(nameless).handle
+    handle = access.member_for(nameless).handle
     topic = make_topic(
         public_space,
         nameless,
@@ -463,7 +463,7 @@ def test_space_level_form_shows_the_current_level(client, public_space, member_a
 
 
 def person_url(user) -> str:
-    return reverse("community:person", kwargs={"handle": actions.member_for(user).handle})
+    return reverse("community:person", kwargs={"handle": access.member_for(user).handle})
 
 
 def test_unknown_handle_is_404(client, member_a):
@@ -511,7 +511,7 @@ def test_person_page_shows_name_organisation_and_readable_posts_only(
     # then it shows their name, handle, organisation and the two public posts, no e-mail
     html = response.content.decode()
     assert member_a.get_full_name() in html
-    assert f"@{actions.member_for(member_a).handle}" in html
+    assert f"@{access.member_for(member_a).handle}" in html
     assert "Acme Solar" in html
     assert (response.context["post_count"], response.context["topic_count"]) == (2, 1)
     assert [post.topic.title for post in response.context["page"].object_list] == [
@@ -534,7 +534,7 @@ def test_person_page_shows_name_organisation_and_readable_posts_only(
 def _many_topics(count, space, sub, tags, engineer):
     authors = [MembershipFactory(organisation__slug="bulk").user for _ in range(3)]
     for author in authors:
-        actions.member_for(author)
+        access.member_for(author)
     for number in range(count):
         make_topic(
             sub if number % 2 else space,

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from community import actions
+from community import access, actions
 from community.models import (
     Attachment,
     Flag,
@@ -283,7 +283,7 @@ def test_suspended_member_reads_but_cannot_post(client, public_topic, member_b, 
     # given a suspended member
     topic, _answer = public_topic
     settled(member_b)
-    member = actions.member_for(member_b)
+    member = access.member_for(member_b)
     member.suspended_until = timezone.now() + dt.timedelta(days=3)
     member.suspension_reason = "Repeated spam"
     member.save()
@@ -786,7 +786,7 @@ def _topic_with_replies(asker, space, people, count: int) -> Topic:
         post = actions.reply(
             author,
             topic,
-            body=f"Reply {index} for @{actions.member_for(asker).handle}",
+            body=f"Reply {index} for @{access.member_for(asker).handle}",
             attachments=[SimpleUploadedFile(f"r{index}.png", png(), content_type="image/png")],
         )
         actions.react(asker, post, ReactionKind.UPVOTE)

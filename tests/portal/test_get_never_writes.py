@@ -37,7 +37,7 @@ ALLOWED_WRITES: dict[re.Pattern[str], str] = {
     ),
     re.compile(r'^INSERT INTO "community_member" '): (
         "the person's community profile (an @handle and default preferences) is created on "
-        "their first community page, by community.actions.member_for"
+        "their first community page, by community.access.member_for"
     ),
 }
 # The session is compared as data (its row is rewritten whenever anything in it changes).

@@ -15,7 +15,7 @@ import pytest
 from django.urls import reverse
 
 from carbon.models import GreenPowerDeclaration, Order, Redemption
-from community.actions import member_for
+from community.access import member_for
 from community.models import Post
 from portal.models import Organisation, User
 from tests import authz

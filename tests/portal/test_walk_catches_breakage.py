@@ -177,8 +177,8 @@ LOADERS = [
     Loader("community.views_topic._edit_refusal",
            _replaced("community.views_topic._edit_refusal", lambda user, post: None),
            personal=True),
-    Loader("community.actions.can_accept",
-           _replaced("community.actions.can_accept", lambda user, topic: True), personal=True),
+    Loader("community.access.can_accept",
+           _replaced("community.access.can_accept", lambda user, topic: True), personal=True),
 ]  # fmt: skip
 
 
