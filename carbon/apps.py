@@ -40,6 +40,7 @@ class CarbonConfig(AppConfig):
         # tasks of the importer and declarations, so that web and worker processes know them.
         from carbon import (  # noqa: F401
             declarations,
+            events,  # event types and schemas in portal.event_catalogue
             idempotency,
             importer,
             portal_hooks,

@@ -171,7 +171,7 @@ def submit_declaration(
             request=request,
             details={"site": site.name, "ratio": str(ratio), "instrument": instrument},
         )
-        events.publish(SUBMITTED, organisation, f"green-power/{declaration.pk}", _data(declaration))
+        events.publish(SUBMITTED, organisation, f"green-power-declarations/{declaration.pk}", _data(declaration))
     return declaration
 
 
@@ -218,7 +218,7 @@ def _review(declaration: GreenPowerDeclaration, status: str, by, note: str, requ
         events.publish(
             VERIFIED if status == DeclarationStatus.VERIFIED else REJECTED,
             declaration.organisation,
-            f"green-power/{declaration.pk}",
+            f"green-power-declarations/{declaration.pk}",
             {**_data(declaration), "note": note},
         )
         if status == DeclarationStatus.VERIFIED:

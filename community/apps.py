@@ -28,5 +28,5 @@ class CommunityConfig(AppConfig):
         # models, their changes go through community.moderation.
         grant(StaffRole.MODERATOR, "community.view_post", "community.view_member")
 
-        # community.post, the top-bar link and demo data, and the Celery tasks.
-        from community import permissions, portal_hooks, tasks  # noqa: F401
+        # Event types, community.post, the top-bar link and demo data, and the Celery tasks.
+        from community import events, permissions, portal_hooks, tasks  # noqa: F401

@@ -12,6 +12,7 @@ class PortalConfig(AppConfig):
         from celery.signals import task_postrun, task_prerun
 
         from portal import checks, signals, staff_roles, tenancy  # noqa: F401 - registers receivers
+        from portal import event_types  # noqa: F401 - the portal's event types
 
         post_migrate.connect(staff_roles.ensure_staff_groups, sender=self)
 

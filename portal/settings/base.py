@@ -328,6 +328,9 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- GreenLoop
 GREENLOOP_EVENT_SOURCE = os.environ.get("GREENLOOP_EVENT_SOURCE", "urn:greenloop:portal")
+# publish() checks each event against its JSON Schema (portal/event_catalogue.py): on in the
+# demo (dev settings) and the tests, off in production, where the tests have already proven it.
+GREENLOOP_VALIDATE_EVENTS = False
 GREENLOOP_INVITATION_DAYS = 7
 GREENLOOP_API_TOKEN_MAX_DAYS = 365
 # How long personal data and private files are kept (README "Security": privacy and retention).
