@@ -39,6 +39,7 @@ class CarbonConfig(AppConfig):
         # Portal hooks (permissions, navigation, dashboard panel, demo data) and the Celery
         # tasks of the importer and declarations, so that web and worker processes know them.
         from carbon import (  # noqa: F401
+            account_signals,  # health score components (portal.account_signals)
             declarations,
             events,  # event types and schemas in portal.event_catalogue
             idempotency,

@@ -171,7 +171,12 @@ def submit_declaration(
             request=request,
             details={"site": site.name, "ratio": str(ratio), "instrument": instrument},
         )
-        events.publish(SUBMITTED, organisation, f"green-power-declarations/{declaration.pk}", _data(declaration))
+        events.publish(
+            SUBMITTED,
+            organisation,
+            f"green-power-declarations/{declaration.pk}",
+            _data(declaration),
+        )
     return declaration
 
 

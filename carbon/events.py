@@ -3,6 +3,14 @@ green power, points and redemptions. Imported from CarbonConfig.ready()."""
 
 from __future__ import annotations
 
+from carbon.models import (
+    DeclarationStatus,
+    EntryKind,
+    Instrument,
+    OrderStatus,
+    RedemptionStatus,
+    ServiceKind,
+)
 from portal.event_catalogue import (
     BOOLEAN,
     DATE,
@@ -14,15 +22,6 @@ from portal.event_catalogue import (
     nullable,
     register,
     string,
-)
-
-from carbon.models import (
-    DeclarationStatus,
-    EntryKind,
-    Instrument,
-    OrderStatus,
-    RedemptionStatus,
-    ServiceKind,
 )
 
 OWNER = "carbon"

@@ -29,4 +29,10 @@ class CommunityConfig(AppConfig):
         grant(StaffRole.MODERATOR, "community.view_post", "community.view_member")
 
         # Event types, community.post, the top-bar link and demo data, and the Celery tasks.
-        from community import events, permissions, portal_hooks, tasks  # noqa: F401
+        from community import (  # noqa: F401
+            account_signals,
+            events,
+            permissions,
+            portal_hooks,
+            tasks,
+        )

@@ -7,9 +7,8 @@ URL), all four or none."""
 
 from __future__ import annotations
 
-from portal.event_catalogue import choice, identifier, integer, nullable, register, string
-
 from community.models import FlagReason, TopicKind
+from portal.event_catalogue import choice, identifier, integer, nullable, register, string
 
 OWNER = "community"
 SUBJECT = r"community/topics/\d+"
@@ -75,7 +74,9 @@ register(
     properties={
         **_IDS,
         "accepted_by_id": identifier("person who accepted it"),
-        "answer_organisation_id": nullable(identifier("answer author's organisation (null: staff)")),
+        "answer_organisation_id": nullable(
+            identifier("answer author's organisation (null: staff)")
+        ),
         **_PUBLIC,
     },
     optional=_OPTIONAL,

@@ -1,9 +1,9 @@
 """The event catalogue: every domain event type with a JSON Schema (draft 2020-12) for its `data`.
 
 Each app registers its own types at start-up (portal in `portal.event_types`, plugins in their
-`events.py`, imported from their AppConfig.ready()); `portal.events.publish()` stamps the CloudEvents
-`dataschema` attribute from here and, when `GREENLOOP_VALIDATE_EVENTS` is on (DEBUG and the
-tests), refuses data that does not match the schema. The catalogue is served at
+`events.py`, imported from their AppConfig.ready()); `portal.events.publish()` stamps the
+CloudEvents `dataschema` attribute from here and, when `GREENLOOP_VALIDATE_EVENTS` is on (DEBUG
+and the tests), refuses data that does not match the schema. The catalogue is served at
 GET /api/v1/events/schema and written into the README by `manage.py event_catalogue --readme`.
 
 Personal data minimisation: event data carries ids, not e-mail addresses or free text. A property

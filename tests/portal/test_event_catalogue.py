@@ -149,9 +149,11 @@ def test_publish_refuses_an_email_address_anywhere_in_the_data(org_a):
         "space": "q-and-a",
         "url": "/community/t/1/",
     }
-    with pytest.raises(EventError, match="title: looks like an e-mail address"):
-        with transaction.atomic():
-            publish("greenloop.community.reply_posted", org_a, "community/topics/1", data)
+    with (
+        pytest.raises(EventError, match="title: looks like an e-mail address"),
+        transaction.atomic(),
+    ):
+        publish("greenloop.community.reply_posted", org_a, "community/topics/1", data)
 
 
 @pytest.mark.django_db
