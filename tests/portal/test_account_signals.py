@@ -181,10 +181,12 @@ def test_customer_success_sees_every_account_with_score_components_and_sparkline
     response = client.get(_url("index"))
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Acme Solar" in html and "Globex" in html
+    assert "Acme Solar" in html
+    assert "Globex" in html
     assert "<strong>71</strong>" in html
     assert html.count('<svg class="health-sparkline"') == 2
-    assert "Active users" in html and "Points use" in html
+    assert "Active users" in html
+    assert "Points use" in html
     assert _url("detail", org_a.pk) in html
 
 
