@@ -9,7 +9,7 @@ GET /api/v1/events/schema and written into the README by `manage.py event_catalo
 Personal data minimisation: event data carries ids, not e-mail addresses or free text. A property
 that does carry free text (a topic title in a public space, a staff note the customer sees) is
 named in the type's `free_text`, shown in the catalogue, and the validator refuses an e-mail
-address anywhere in the data.
+address anywhere else in the data.
 """
 
 from __future__ import annotations
@@ -93,7 +93,14 @@ class EventType:
         for error in self.validator.iter_errors(data):
             where = "/".join(str(part) for part in error.instance_path) or "(data)"
             found.append(f"{where}: {error.message}")
-        found.extend(f"{path}: looks like an e-mail address" for path in _emails(data))
+        # Declared free text is what a person typed (a topic's title): it may hold anything, and
+        # refusing it here would fail their request. Everything else is ids and codes.
+        undeclared = (
+            {k: v for k, v in data.items() if k not in self.free_text}
+            if isinstance(data, dict)
+            else data
+        )
+        found.extend(f"{path}: looks like an e-mail address" for path in _emails(undeclared))
         return found
 
     def as_document(self) -> dict[str, Any]:

@@ -128,6 +128,7 @@ def test_the_daily_run_costs_the_same_queries_for_more_organisations(
 def test_the_beat_schedule_runs_it_daily(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["portal-record-account-signals"]
     assert entry["task"] == "portal.account_signals.record_account_signals"
+    assert account_signals.record_account_signals.name == entry["task"]
     assert (entry["schedule"].hour, entry["schedule"].minute) == ({4}, {0})
 
 
