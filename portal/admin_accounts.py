@@ -16,7 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -51,32 +51,32 @@ def component_label(key: str) -> str:
 def sparkline_svg(
     scores: Sequence[int | None], *, width: int = 120, height: int = 28, title: str = ""
 ) -> SafeString:
-    """An inline SVG line of 0-100 scores, oldest first; a day without a score breaks the line.
-    Rendered on the server, so the admin needs no chart script."""
+    """An inline SVG line through the 0-100 scores of consecutive days, oldest first, with a dot
+    on the latest; a day without a score (no run that day) is skipped, so the line joins the
+    days around it. Rendered on the server, so the admin needs no chart script."""
     count = len(scores)
     step = width / (count - 1) if count > 1 else 0
-    runs: list[list[str]] = []
-    current: list[str] = []
-    for index, value in enumerate(scores):
-        if value is None:
-            if current:
-                runs.append(current)
-            current = []
-            continue
-        x = index * step if count > 1 else width / 2
-        y = (height - 2) - (height - 4) * value / 100
-        current.append(f"{x:.1f},{y:.1f}")
-    if current:
-        runs.append(current)
-    lines = format_html_join(
-        "",
-        '<polyline points="{}" fill="none" stroke="currentColor" stroke-width="1.5"/>',
-        ((" ".join(points),) for points in runs if len(points) > 1),
+    points = [
+        (index * step if count > 1 else width / 2, (height - 2) - (height - 4) * value / 100)
+        for index, value in enumerate(scores)
+        if value is not None
+    ]
+    line = (
+        format_html(
+            '<polyline points="{}" fill="none" stroke="currentColor" stroke-width="1.5"/>',
+            " ".join(f"{x:.1f},{y:.1f}" for x, y in points),
+        )
+        if len(points) > 1
+        else ""
     )
-    dots = format_html_join(
-        "",
-        '<circle cx="{}" cy="{}" r="1.5" fill="currentColor"/>',
-        (tuple(points[0].split(",")) for points in runs if len(points) == 1),
+    dot = (
+        format_html(
+            '<circle cx="{}" cy="{}" r="2" fill="currentColor"/>',
+            f"{points[-1][0]:.1f}",
+            f"{points[-1][1]:.1f}",
+        )
+        if points
+        else ""
     )
     return format_html(
         '<svg class="health-sparkline" xmlns="http://www.w3.org/2000/svg" width="{}" '
@@ -87,8 +87,8 @@ def sparkline_svg(
         height,
         title,
         title,
-        lines,
-        dots,
+        line,
+        dot,
     )
 
 

@@ -142,14 +142,19 @@ def test_trend_score(current, previous, expected):
     assert trend_score(current, previous, full_at=0.2) == expected
 
 
-def test_sparkline_draws_runs_and_breaks_at_missing_days():
+def test_sparkline_joins_the_scored_days_and_marks_the_latest():
     svg = sparkline_svg([None, 0, 100, None, 50], width=120, height=28, title="Acme <score>")
-    # x steps 30 per day; y = 26 - 24 x score / 100
-    assert '<polyline points="30.0,26.0 60.0,2.0"' in svg
-    # a lone day after a gap is a dot
-    assert '<circle cx="120.0" cy="14.0" r="1.5"' in svg
+    # x steps 30 per day; y = 26 - 24 x score / 100; the day without a score is skipped
+    assert '<polyline points="30.0,26.0 60.0,2.0 120.0,14.0"' in svg
+    assert '<circle cx="120.0" cy="14.0" r="2"' in svg
     assert "<title>Acme &lt;score&gt;</title>" in svg
     assert svg.startswith('<svg class="health-sparkline"')
+
+
+def test_sparkline_of_one_day_is_a_dot():
+    svg = sparkline_svg([None, None, 80], width=120, height=28)
+    assert "<polyline" not in svg
+    assert '<circle cx="120.0" cy="6.8" r="2"' in svg
 
 
 def test_sparkline_without_scores_is_an_empty_frame():
