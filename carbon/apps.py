@@ -8,10 +8,15 @@ class CarbonConfig(AppConfig):
 
     def ready(self) -> None:
         # Build the Pint registry once at start-up, not lazily inside a request thread.
-        from carbon import portal_hooks  # noqa: F401 - navigation, dashboard, demo, privacy hooks
+        from carbon import (
+            account_signals,  # noqa: F401 - health score components
+            portal_hooks,  # noqa: F401 - navigation, dashboard, demo, privacy hooks
+        )
+        from carbon.footprint import events as footprint_events  # noqa: F401 - event schemas
         from carbon.footprint import permissions as footprint_permissions
         from carbon.footprint import tasks as footprint_tasks  # noqa: F401 - workers know them
         from carbon.footprint import units  # noqa: F401
+        from carbon.points import events as points_events  # noqa: F401
         from carbon.points import (
             idempotency,  # noqa: F401 - its purge task
             subscribers,

@@ -28,8 +28,15 @@ class CommunityConfig(AppConfig):
         # models, their changes go through community.moderation.
         grant(StaffRole.MODERATOR, "community.view_post", "community.view_member")
 
-        # community.post, the top-bar link and demo data, and the Celery tasks.
-        from community import permissions, portal_hooks, tasks  # noqa: F401
+        # Event types, community.post, the top-bar link, demo data, health-score components and the
+        # Celery tasks.
+        from community import (  # noqa: F401
+            account_signals,
+            events,
+            permissions,
+            portal_hooks,
+            tasks,
+        )
         from community.blocks import SPACE_CHOICES, space_choices
         from portal.home.block_choices import register_choices
 

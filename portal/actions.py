@@ -72,8 +72,8 @@ def invite_member(
             publish(
                 "greenloop.account.member_invited",
                 organisation,
-                f"invitation/{invitation.pk}",
-                {"email": email, "role": role},
+                f"invitations/{invitation.pk}",
+                {"invitation_id": invitation.pk, "role": role},
             )
     except IntegrityError as exc:
         raise InvitationError(
@@ -171,8 +171,8 @@ def accept_invitation(key: str, user: User, *, request: HttpRequest | None = Non
             publish(
                 "greenloop.account.member_joined",
                 invitation.organisation,
-                f"user/{user.pk}",
-                {"user_id": user.pk, "email": user.email, "role": membership.role},
+                f"users/{user.pk}",
+                {"user_id": user.pk, "role": membership.role},
             )
     forget_cached_roles(user)
     return membership
@@ -210,7 +210,7 @@ def change_role(
         publish(
             "greenloop.account.member_role_changed",
             membership.organisation,
-            f"user/{membership.user_id}",
+            f"users/{membership.user_id}",
             {"user_id": membership.user_id, "from": old, "to": role},
         )
     forget_cached_roles(membership.user)
@@ -243,7 +243,7 @@ def remove_member(membership: Membership, *, by: User, request: HttpRequest | No
         publish(
             "greenloop.account.member_removed",
             organisation,
-            f"user/{user.pk}",
+            f"users/{user.pk}",
             {"user_id": user.pk, "left": leaving, "erased": False},
         )
     forget_cached_roles(user)

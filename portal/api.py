@@ -441,4 +441,21 @@ def organisation_detail(request: HttpRequest, slug: Text):
     }
 
 
+@router.get(
+    "/events/schema",
+    response=dict[str, Any],
+    tags=["events"],
+    summary="The catalogue of event types and the JSON Schema of each one's data",
+)
+def event_schema(request: HttpRequest):
+    """Every CloudEvent type the portal publishes to the CRM bridge, with its version, subject
+    pattern, description and the JSON Schema (draft 2020-12) of its `data`; an event's
+    `dataschema` attribute is the `$id` of its schema here. Any authenticated caller may read it
+    (any token scope, or a browser session): it describes payloads and holds no customer data,
+    but it is not published to anonymous visitors."""
+    from portal import event_catalogue
+
+    return event_catalogue.document()
+
+
 api.add_router("/", router)

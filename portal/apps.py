@@ -11,7 +11,8 @@ class PortalConfig(AppConfig):
     def ready(self) -> None:
         from celery.signals import task_postrun, task_prerun
 
-        from portal import checks, signals, staff_roles, tenancy  # noqa: F401 - registers receivers
+        # The portal's event types, and its account signals (hook and daily Celery task).
+        from portal import account_signals, checks, event_types, signals, staff_roles, tenancy  # noqa: F401 - registers receivers  # noqa: F401
 
         post_migrate.connect(staff_roles.ensure_staff_groups, sender=self)
 

@@ -2,6 +2,7 @@
 
 Plugins publish with `publish()` and react to each other's events with `subscribe()`; handlers run
 only after the transaction commits, so a rolled-back change neither stores nor dispatches an event.
+Every type is registered in `portal.event_catalogue` with the JSON Schema of its data.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
+from portal import event_catalogue
 from portal.models import Organisation, OutboxEvent
 
 logger = logging.getLogger(__name__)
@@ -49,12 +51,25 @@ def publish(
         raise EventError(f"Event type {type!r} must look like 'greenloop.<area>.<what_happened>'.")
     if not transaction.get_connection().in_atomic_block:
         raise EventError("publish() must be called inside transaction.atomic() with the change.")
+    data = _json_safe(data)
+    event_type = event_catalogue.get(type)
+    if settings.GREENLOOP_VALIDATE_EVENTS:
+        # DEBUG and the tests: a payload that drifts from its published schema fails where it is
+        # written. Production trusts the tests rather than validate every write.
+        if event_type is None:
+            raise EventError(f"Event type {type!r} is not registered in portal.event_catalogue.")
+        problems = event_type.problems(subject, data)
+        if problems:
+            raise EventError(f"{type} does not match its schema: " + "; ".join(problems))
+    elif event_type is None:
+        logger.error("Event type %s is not registered in portal.event_catalogue", type)
     event = OutboxEvent.objects.create(
         source=settings.GREENLOOP_EVENT_SOURCE,
         type=type,
         time=timezone.now(),
         subject=subject,
-        data=_json_safe(data),
+        dataschema=event_type.dataschema if event_type else "",
+        data=data,
         organisation=organisation,
     )
     transaction.on_commit(lambda: _dispatch(event))

@@ -89,7 +89,7 @@ def export_personal_data(user: User, *, request: HttpRequest | None = None) -> d
             publish(
                 "greenloop.account.personal_data_exported",
                 organisation,
-                f"user/{user.pk}",
+                f"users/{user.pk}",
                 {"user_id": user.pk},
             )
     return data
@@ -264,7 +264,7 @@ def erase_personal_data(user: User, *, request: HttpRequest | None = None) -> di
                 publish(
                     "greenloop.account.personal_data_erased",
                     organisation,
-                    f"user/{user.pk}",
+                    f"users/{user.pk}",
                     {"user_id": user.pk},
                 )
     forget_cached_roles(user)
@@ -299,7 +299,7 @@ def _erase_portal_data(user: User) -> dict[str, int]:
         publish(
             "greenloop.account.member_removed",
             membership.organisation,
-            f"user/{user.pk}",
+            f"users/{user.pk}",
             {"user_id": user.pk, "left": True, "erased": True},
         )
     invitations = Invitation.objects.filter(email__iexact=user.email).delete()[0]

@@ -30,6 +30,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "portal.view_organisation",
         "portal.change_organisation",
         "portal.view_auditevent",
+        # The account overview (health score and signals); "add" recalculates it on demand.
+        "portal.view_accounthealth",
+        "portal.add_accounthealth",
     },
     StaffRole.INTEGRATION_ADMIN: {
         "portal.view_organisation",

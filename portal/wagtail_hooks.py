@@ -1,4 +1,5 @@
-"""Staff screens in the Wagtail admin: organisations, the audit trail and the event outbox."""
+"""Staff screens in the Wagtail admin: organisations, the audit trail, the event outbox and the
+account overview (portal/admin_accounts.py)."""
 
 from typing import TYPE_CHECKING
 
@@ -9,6 +10,7 @@ from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
+from portal.admin_accounts import AccountHealthViewSet
 from portal.csv_export import SafeExportIndexView
 from portal.models import AuditEvent, Organisation, OutboxEvent
 
@@ -163,7 +165,7 @@ class CustomersGroup(ModelViewSetGroup):
     menu_label = _("Customers")
     menu_icon = "group"
     menu_order = 200
-    items = (OrganisationViewSet, AuditEventViewSet, OutboxEventViewSet)
+    items = (OrganisationViewSet, AuditEventViewSet, OutboxEventViewSet, AccountHealthViewSet)
 
 
 @hooks.register("register_admin_viewset")

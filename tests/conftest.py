@@ -118,9 +118,13 @@ def _events_keep_their_contract(request):
 
     Checked on the row itself (post_save), whichever module published it; a violation is raised
     where the event is written and also failed at teardown, in case a caller swallowed it. Tests of
-    the event bus itself publish made-up types and are marked `synthetic_events`."""
+    the event bus itself publish made-up types and are marked `synthetic_events`: for them
+    publish() does not check the data against the catalogue's schemas either."""
     if request.node.get_closest_marker("synthetic_events"):
-        yield
+        from django.test import override_settings
+
+        with override_settings(GREENLOOP_VALIDATE_EVENTS=False):
+            yield
         return
     from django.db.models.signals import post_save
 

@@ -30,14 +30,17 @@ _BALANCES = frozenset({"pending", "available", "held"})
 _COMMUNITY_PUBLIC = "title kind space url"
 
 EVENT_SHAPES: dict[str, Shape] = {
-    "greenloop.account.member_invited": _shape(r"invitation/\d+", "email role"),
-    "greenloop.account.member_joined": _shape(r"user/\d+", "user_id email role"),
-    "greenloop.account.member_removed": _shape(r"user/\d+", "user_id left erased"),
-    "greenloop.account.member_role_changed": _shape(r"user/\d+", "user_id from to"),
-    "greenloop.account.personal_data_exported": _shape(r"user/\d+", "user_id"),
-    "greenloop.account.personal_data_erased": _shape(r"user/\d+", "user_id"),
+    "greenloop.account.member_invited": _shape(r"invitations/\d+", "invitation_id role"),
+    "greenloop.account.member_joined": _shape(r"users/\d+", "user_id role"),
+    "greenloop.account.member_removed": _shape(r"users/\d+", "user_id left erased"),
+    "greenloop.account.member_role_changed": _shape(r"users/\d+", "user_id from to"),
+    "greenloop.account.personal_data_exported": _shape(r"users/\d+", "user_id"),
+    "greenloop.account.personal_data_erased": _shape(r"users/\d+", "user_id"),
+    "greenloop.account.signals": _shape(
+        r"organisations/[a-z0-9-]+", "day computed_at score components"
+    ),
     "greenloop.carbon.dataset_published": _shape(
-        r"[a-z0-9-]+@\d+",
+        r"datasets/[a-z0-9-]+@\d+",
         "dataset_id slug version title publisher source_url is_default supersedes factors "
         "published_at",
     ),
@@ -49,48 +52,48 @@ EVENT_SHAPES: dict[str, Shape] = {
         "created updated unchanged external_ids external_ids_truncated",
     ),
     "greenloop.carbon.footprint_calculated": _shape(
-        r"order/\d+", "order order_id snapshot_id wtw_kg datasets"
+        r"orders/\d+", "order order_id snapshot_id wtw_kg datasets"
     ),
     "greenloop.carbon.footprints_recalculated": _shape(
-        r"organisation/[a-z0-9-]+", "datasets count orders"
+        r"organisations/[a-z0-9-]+/orders", "datasets count orders"
     ),
     "greenloop.carbon.green_power_submitted": _shape(
-        r"green-power/\d+",
+        r"green-power-declarations/\d+",
         "declaration_id site site_id period_start period_end green_ratio instrument status",
     ),
     "greenloop.carbon.green_power_verified": _shape(
-        r"green-power/\d+",
+        r"green-power-declarations/\d+",
         "declaration_id site site_id period_start period_end green_ratio instrument status note",
     ),
     "greenloop.carbon.green_power_rejected": _shape(
-        r"green-power/\d+",
+        r"green-power-declarations/\d+",
         "declaration_id site site_id period_start period_end green_ratio instrument status note",
     ),
     "greenloop.carbon.points_awarded": _shape(
-        r"points-account/\d+", "entry_id kind points balances order award_id"
+        r"points-accounts/\d+", "entry_id kind points balances order award_id"
     ),
     "greenloop.carbon.points_activated": _shape(
-        r"points-account/\d+", "entry_id kind points balances expires_on"
+        r"points-accounts/\d+", "entry_id kind points balances expires_on"
     ),
     "greenloop.carbon.points_expired": _shape(
-        r"points-account/\d+", "entry_id kind points balances"
+        r"points-accounts/\d+", "entry_id kind points balances"
     ),
     "greenloop.carbon.points_reversed": _shape(
-        r"points-account/\d+",
+        r"points-accounts/\d+",
         "entry_id kind points balances order award_id already_expired",
     ),
     "greenloop.carbon.redemption_requested": _shape(
-        r"redemption/\d+", "redemption_id service service_kind points status balances"
+        r"redemptions/\d+", "redemption_id service service_kind points status balances"
     ),
     "greenloop.carbon.redemption_fulfilled": _shape(
-        r"redemption/\d+",
+        r"redemptions/\d+",
         "redemption_id service service_kind points status balances scheduled_for",
     ),
     "greenloop.carbon.redemption_rejected": _shape(
-        r"redemption/\d+", "redemption_id service service_kind points status balances"
+        r"redemptions/\d+", "redemption_id service service_kind points status balances"
     ),
     "greenloop.carbon.redemption_cancelled": _shape(
-        r"redemption/\d+", "redemption_id service service_kind points status balances"
+        r"redemptions/\d+", "redemption_id service service_kind points status balances"
     ),
     "greenloop.community.topic_created": _shape(
         r"community/topics/\d+", "topic_id space_id post_id author_id", _COMMUNITY_PUBLIC

@@ -314,7 +314,7 @@ def calculate_batch(
             events.publish(
                 FOOTPRINT_CALCULATED,
                 organisations[order.organisation_id],
-                f"order/{order.id}",
+                f"orders/{order.id}",
                 {
                     "order": order.external_id,
                     "order_id": order.id,
@@ -334,7 +334,7 @@ def calculate_batch(
             events.publish(
                 FOOTPRINTS_RECALCULATED,
                 organisation,
-                f"organisation/{organisation.slug}",
+                f"organisations/{organisation.slug}/orders",
                 {
                     "datasets": sorted({d["label"] for _, s in changed for d in s.datasets}),
                     "count": len(changed),

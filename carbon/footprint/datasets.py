@@ -273,7 +273,7 @@ def _publish_event(dataset: FactorDataset) -> None:
     events.publish(
         DATASET_PUBLISHED,
         None,
-        subject=dataset.label,
+        subject=f"datasets/{dataset.label}",
         data={
             "dataset_id": dataset.pk,
             "slug": dataset.slug,

@@ -166,7 +166,10 @@ def submit_declaration(
             details={"site": site.name, "ratio": str(ratio), "instrument": instrument},
         )
         events.publish(
-            GREEN_POWER_SUBMITTED, organisation, f"green-power/{declaration.pk}", _data(declaration)
+            GREEN_POWER_SUBMITTED,
+            organisation,
+            f"green-power-declarations/{declaration.pk}",
+            _data(declaration),
         )
     return declaration
 
@@ -210,7 +213,7 @@ def _review(declaration: GreenPowerDeclaration, status: str, by, note: str, requ
         events.publish(
             GREEN_POWER_VERIFIED if status == DeclarationStatus.VERIFIED else GREEN_POWER_REJECTED,
             declaration.organisation,
-            f"green-power/{declaration.pk}",
+            f"green-power-declarations/{declaration.pk}",
             {**_data(declaration), "note": note},
         )
         if status == DeclarationStatus.VERIFIED:

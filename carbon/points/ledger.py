@@ -124,7 +124,7 @@ def _event(type_: str, account: PointsAccount, entry: LedgerEntry, **data: Any) 
     events.publish(
         type_,
         account.organisation,
-        f"points-account/{account.pk}",
+        f"points-accounts/{account.pk}",
         {
             "entry_id": entry.pk,
             "kind": entry.kind,

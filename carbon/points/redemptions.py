@@ -174,7 +174,7 @@ def _event(type_: str, redemption: Redemption, account: PointsAccount | None = N
             "available": account.available,
             "held": account.held,
         }
-    events.publish(type_, redemption.organisation, f"redemption/{redemption.pk}", data)
+    events.publish(type_, redemption.organisation, f"redemptions/{redemption.pk}", data)
 
 
 def _notify(redemption: Redemption, what: str) -> None:

@@ -28,6 +28,9 @@ class OutboxEvent(models.Model):
     datacontenttype = models.CharField(
         _("data content type"), max_length=100, default="application/json"
     )
+    # CloudEvents `dataschema`: the catalogue's URN of the JSON Schema `data` follows
+    # (portal.event_catalogue); empty for a type published without a registration.
+    dataschema = models.CharField(_("data schema"), max_length=300, blank=True)
     data = models.JSONField(_("data"), default=dict)
     organisation = models.ForeignKey(
         Organisation,
@@ -64,6 +67,8 @@ class OutboxEvent(models.Model):
         }
         if self.subject:
             event["subject"] = self.subject
+        if self.dataschema:
+            event["dataschema"] = self.dataschema
         if self.organisation_id:
             # CloudEvents extension attribute: lowercase alphanumerics only.
             event["greenloopaccount"] = str(self.organisation_id)

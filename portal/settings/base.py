@@ -325,10 +325,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "carbon.tasks.purge_old_import_files",
         "schedule": crontab(hour=3, minute=10),
     },
+    # After the night's points runs, so the day's figures include them.
+    "portal-record-account-signals": {
+        "task": "portal.account_signals.record_account_signals",
+        "schedule": crontab(hour=4, minute=0),
+    },
 }
 
 # --- GreenLoop
 GREENLOOP_EVENT_SOURCE = os.environ.get("GREENLOOP_EVENT_SOURCE", "urn:greenloop:portal")
+# publish() checks each event against its JSON Schema (portal/event_catalogue.py): on in the
+# demo (dev settings) and the tests, off in production, where the tests have already proven it.
+GREENLOOP_VALIDATE_EVENTS = False
 GREENLOOP_INVITATION_DAYS = 7
 GREENLOOP_API_TOKEN_MAX_DAYS = 365
 # How long personal data and private files are kept (README "Security": privacy and retention).
@@ -342,6 +350,17 @@ GREENLOOP_RETENTION = {
     "import_file_days": 30,
     # API idempotency records (request fingerprints and first responses).
     "idempotency_record_hours": 72,
+}
+
+# Account health score (portal/health.py, README "Account signals and health score"): weight of
+# each component. A component without a weight is shown but not scored; one that has nothing to
+# score for an organisation is left out and the others carry its weight.
+GREENLOOP_HEALTH_WEIGHTS = {
+    "active_users": 25,
+    "sign_in_recency": 15,
+    "carbon_intensity": 15,
+    "points_use": 20,
+    "community": 25,
 }
 
 # A client address, or a known token, that fails API authentication this many times in a minute

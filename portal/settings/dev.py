@@ -10,3 +10,4 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 # WebAuthn needs a secure origin; the demo runs on plain http://127.0.0.1.
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
 GREENLOOP_IS_DEMO = True
+GREENLOOP_VALIDATE_EVENTS = True

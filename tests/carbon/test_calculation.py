@@ -313,7 +313,7 @@ def test_calculate_order_stores_a_snapshot_with_inputs_factors_and_results(
     assert snapshot.inputs["site"] == {"id": site.pk, "name": "Suzhou plant", "region": "CN"}
     # and the event went out with the order's figure
     event = OutboxEvent.objects.get(type="greenloop.carbon.footprint_calculated")
-    assert event.subject == f"order/{order.pk}"
+    assert event.subject == f"orders/{order.pk}"
     assert event.organisation_id == org_a.pk
     assert event.data["order"] == order.external_id
     assert event.data["wtw_kg"] == "395.000000"

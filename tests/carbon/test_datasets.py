@@ -267,7 +267,7 @@ def test_a_second_sustainability_staff_member_approves(
     assert event.details["submitted_by"] == "alice@greenloop.example"
     assert event.details["approved_by"] == "bob@greenloop.example"
     assert [e.type for e in received_events] == ["greenloop.carbon.dataset_published"]
-    assert OutboxEvent.objects.get().subject == "test-factors@1"
+    assert OutboxEvent.objects.get().subject == "datasets/test-factors@1"
 
 
 def test_customers_and_other_staff_cannot_manage_datasets(draft, member_a, staff_success):

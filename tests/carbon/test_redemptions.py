@@ -99,7 +99,7 @@ def test_request_holds_the_points_and_tells_everyone(
     # and the CRM event, the audit trail and an e-mail with a link record it
     event = OutboxEvent.objects.get(type="greenloop.carbon.redemption_requested")
     assert event.organisation == org_a
-    assert event.subject == f"redemption/{stored.pk}"
+    assert event.subject == f"redemptions/{stored.pk}"
     assert event.data == {
         "redemption_id": stored.pk,
         "service": "maintenance-visit",

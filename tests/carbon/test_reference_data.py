@@ -79,7 +79,10 @@ def test_loading_announces_each_dataset(db, received_events, django_capture_on_c
     with django_capture_on_commit_callbacks(execute=True):
         call_command("load_reference_data")
     published = [e for e in received_events if e.type == "greenloop.carbon.dataset_published"]
-    assert [e.subject for e in published] == ["desnz-2025@1", "grid-electricity@1"]
+    assert [e.subject for e in published] == [
+        "datasets/desnz-2025@1",
+        "datasets/grid-electricity@1",
+    ]
     assert published[0].data["is_default"] is True
 
 

@@ -74,8 +74,9 @@ HOSTILE_STRINGS = [
 ]
 
 
-READS = {
-    "GET /api/v1/me",
+# Any authenticated caller, whatever its scopes: who it is, and the event catalogue.
+ANY_CALLER = {"GET /api/v1/me", "GET /api/v1/events/schema"}
+READS = ANY_CALLER | {
     "GET /api/v1/organisations/{slug}",
     "POST /api/v1/carbon/estimate",
     "GET /api/v1/carbon/factors",
@@ -110,7 +111,7 @@ PERSON_WRITES = {
 # reaches real objects, and no scope lets a token past what it grants.
 SUCCEEDS = {
     "read-token": READS,
-    "write-token": {"GET /api/v1/me"} | TOKEN_WRITES,
+    "write-token": ANY_CALLER | TOKEN_WRITES,
     "all-scopes-token": READS | TOKEN_WRITES,
     "session": READS | TOKEN_WRITES | PERSON_WRITES,
 }

@@ -87,6 +87,8 @@ def test_as_cloudevent_has_the_required_attributes(org_a):
         "datacontenttype": "application/json",
         "data": {"score": 71},
         "greenloopaccount": str(org_a.pk),
+        # a registered type names the JSON Schema of its data (portal.event_catalogue)
+        "dataschema": "urn:greenloop:event-schema:greenloop.account.signals:1",
     }
     assert cloudevent["time"].endswith("Z")
     assert uuid.UUID(cloudevent["id"]).version == 4
@@ -99,6 +101,8 @@ def test_an_event_without_subject_or_organisation_omits_them(db):
     cloudevent = event.as_cloudevent()
     assert "subject" not in cloudevent
     assert "greenloopaccount" not in cloudevent
+    # a type the catalogue does not know (only these synthetic tests publish one) has no schema
+    assert "dataschema" not in cloudevent
 
 
 @pytest.mark.django_db

@@ -69,8 +69,9 @@ def test_admin_invites_a_colleague(org_a, admin_a, django_capture_on_commit_call
     outbox = OutboxEvent.objects.get()
     assert outbox.type == "greenloop.account.member_invited"
     assert outbox.organisation == org_a
-    assert outbox.subject == f"invitation/{stored.pk}"
-    assert outbox.data == {"email": "new.person@example.com", "role": "viewer"}
+    assert outbox.subject == f"invitations/{stored.pk}"
+    # the address stays in the portal: the event names the invitation (data minimisation)
+    assert outbox.data == {"invitation_id": stored.pk, "role": "viewer"}
 
 
 def test_the_email_is_sent_only_after_commit(org_a, admin_a, django_capture_on_commit_callbacks):
@@ -205,8 +206,8 @@ def test_accept_creates_the_membership_with_the_invited_role(
     assert event.organisation == org_a
     assert event.details == {"role": "viewer", "new_member": True}
     joined = OutboxEvent.objects.get(type="greenloop.account.member_joined")
-    assert joined.subject == f"user/{joiner.pk}"
-    assert joined.data == {"user_id": joiner.pk, "email": "joiner@example.com", "role": "viewer"}
+    assert joined.subject == f"users/{joiner.pk}"
+    assert joined.data == {"user_id": joiner.pk, "role": "viewer"}
     assert [e.type for e in received_events] == ["greenloop.account.member_joined"]
 
 

@@ -50,7 +50,7 @@ def test_admin_changes_a_role(
     assert event.details == {"user": "member@acme.example", "from": "member", "to": "admin"}
     outbox = OutboxEvent.objects.get()
     assert outbox.type == "greenloop.account.member_role_changed"
-    assert outbox.subject == f"user/{member_a.pk}"
+    assert outbox.subject == f"users/{member_a.pk}"
     assert outbox.data == {"user_id": member_a.pk, "from": "member", "to": "admin"}
     assert [e.type for e in received_events] == ["greenloop.account.member_role_changed"]
 

@@ -142,7 +142,7 @@ def test_export_downloads_json_and_is_audited_and_published(client, org_a, membe
         (
             "greenloop.account.personal_data_exported",
             org_a.pk,
-            f"user/{member_a.pk}",
+            f"users/{member_a.pk}",
             {"user_id": member_a.pk},
         )
     ]
