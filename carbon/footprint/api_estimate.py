@@ -114,7 +114,7 @@ class EstimateLegIn(Input):
         None, description="Primary data: diesel, hfo, jet or electricity", examples=[None]
     )
     fuel_used: str | None = Field(
-        None, description="Primary data: the leg's fuel, e.g. '31 l' or '2.1 t'", examples=[None]
+        None, description="Primary data: the leg's fuel, e.g. '31 l' or '2100 kg'", examples=[None]
     )
     data_tier: Literal["primary", "modelled", "default"] = "default"
 
@@ -180,7 +180,9 @@ class EstimateOut(Schema):
     description=(
         "Per-leg and total tank-to-wheel, well-to-tank and well-to-wheel emissions in kg CO2e "
         "(decimal strings), t·km, and the emission factors used with their sources. Quantities "
-        "take any sensible unit ('12.5 t', '27,557 lb', '515.7 mi'). Radiative forcing for air "
+        "take the listed units of their field (mass t, tonne, kg, g, lb, long_ton, short_ton; "
+        "distance km, m, mi, nmi; fuel l, m3, US_gallon, imperial_gallon, kg or kWh as the fuel "
+        "is measured), e.g. '12.5 t', '27,557 lb', '515.7 mi'. Radiative forcing for air "
         "is reported on its own line and never included in WTW. Needs scope carbon:read."
     ),
     auth=ESTIMATE_ACCESS,

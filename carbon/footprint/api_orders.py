@@ -365,15 +365,35 @@ class LineIn(Input):
 
 
 class LegIn(Input):
+    """A transport leg: the fields of a CSV leg row, read by the same parser
+    (`carbon.footprint.legs.parse_leg`)."""
+
     category: str = Field(..., examples=["road.hgv.articulated"])
-    mass: str = Field(..., examples=["12.5 t"])
-    distance: str = Field(..., examples=["830 km"])
+    mass: str = Field(
+        ...,
+        description="Cargo mass in t, tonne, kg, g, lb, long_ton or short_ton ('ton', 'mt' "
+        "and 'Mt' are refused as ambiguous)",
+        examples=["12.5 t"],
+    )
+    distance: str = Field(
+        ...,
+        description="Distance in km, m, mi or nmi ('nm' is refused: it is a nanometre)",
+        examples=["830 km"],
+    )
     origin: str = Field("", examples=["Shenzhen factory"])
     destination: str = Field("", examples=["Yantian port"])
     data_tier: str = Field(DataTier.DEFAULT, description="primary, modelled or default")
-    radiative_forcing: StrictBool = False
-    fuel_type: str | None = None
-    fuel_used: str | None = Field(None, description="Primary data, e.g. '310 l'")
+    radiative_forcing: StrictBool = Field(False, description="Air legs only")
+    fuel_type: str | None = Field(
+        None,
+        description="Primary data: diesel (road, rail, sea), hfo (sea), jet (air) or "
+        "electricity (road, rail); needs fuel_used",
+    )
+    fuel_used: str | None = Field(
+        None,
+        description="Primary data: diesel and jet in l, m3, US_gallon or imperial_gallon, hfo "
+        "in kg, electricity in kWh; e.g. '310 l'",
+    )
 
 
 class ShipmentIn(Input):
