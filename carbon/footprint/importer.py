@@ -2,7 +2,8 @@
 
 The whole file is read and validated first; every problem goes into an error report (row,
 column, value, reason) and nothing is stored unless the whole file is valid. A valid file is
-then written in one transaction with bulk inserts, and the footprints are calculated.
+then written by `carbon.footprint.orders.store_orders` (the write path of the API upsert too) in
+one transaction with bulk inserts, and the footprints are calculated.
 Files above `ASYNC_ROWS` rows run as a Celery task; the job row carries the progress.
 
 The column reference is in README.md, section "CSV import".
@@ -25,7 +26,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from carbon.footprint.calculation import CalculationError
-from carbon.footprint.legs import INPUT_FIELD, LegData, parse_leg, parse_line_quantity
+from carbon.footprint.legs import (
+    INPUT_FIELD,
+    LEG_FIELDS,
+    LegData,
+    parse_leg,
+    parse_line_quantity,
+)
 from carbon.footprint.orders import (
     ORDERS_IMPORTED,  # noqa: F401 - its name here is what the points wing subscribes to
     LineData,
@@ -48,6 +55,7 @@ ASYNC_ROWS = 2000  # files with more data rows than this run in the background
 MAX_ROWS = 1_000_000
 PROGRESS_EVERY = 5000
 
+# A leg's columns are its input fields, named and ordered as the API body names them.
 COLUMNS = [
     "order_id",
     "order_date",
@@ -58,29 +66,11 @@ COLUMNS = [
     "quantity",
     "shipment",
     "leg",
-    "category",
-    "origin",
-    "destination",
-    "distance",
-    "mass",
-    "data_tier",
-    "fuel_type",
-    "fuel_used",
-    "radiative_forcing",
+    *LEG_FIELDS,
 ]
 REQUIRED_COLUMNS = ["order_id", "order_date"]
 ORDER_COLUMNS = ["order_date", "delivery_date", "status", "site"]
-LEG_COLUMNS = [
-    "category",
-    "origin",
-    "destination",
-    "distance",
-    "mass",
-    "data_tier",
-    "fuel_type",
-    "fuel_used",
-    "radiative_forcing",
-]
+LEG_COLUMNS = list(LEG_FIELDS)
 # Field names of carbon.footprint.orders validation -> CSV column: a leg's columns are named as
 # its input fields (carbon.footprint.legs.LEG_FIELDS), whatever LegData calls them.
 _LEG_FIELD_COLUMN = {f.name: INPUT_FIELD.get(f.name, f.name) for f in fields(LegData)}
