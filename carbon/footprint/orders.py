@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from django.db import transaction
 from django.utils import timezone
@@ -26,6 +26,9 @@ from carbon.models import Leg, Order, OrderLine, OrderStatus, Product, Shipment
 from portal import events
 from portal.exceptions import PortalError
 from portal.models import Organisation, Site
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
 
 ORDER_UPSERTED = "greenloop.carbon.order_upserted"
 ORDERS_IMPORTED = "greenloop.carbon.orders_imported"
@@ -380,7 +383,7 @@ def _existing_orders(organisation: Organisation, external_ids: list[str]) -> dic
 def store_orders(
     organisation: Organisation,
     orders: list[OrderData],
-    by=None,
+    by: AbstractBaseUser | None = None,
     *,
     announce: Literal["each", "batch"] = "batch",
     progress: Progress | None = None,
@@ -505,7 +508,7 @@ def _announce(
     todo: list[Order],
     *,
     announce: Literal["each", "batch"],
-    by,
+    by: AbstractBaseUser | None,
 ) -> None:
     if announce == "each":
         created = set(result.created)
@@ -529,7 +532,9 @@ def _announce(
     )
 
 
-def upsert_order(organisation: Organisation, data: OrderData, *, by=None) -> tuple[Order, bool]:
+def upsert_order(
+    organisation: Organisation, data: OrderData, *, by: AbstractBaseUser | None = None
+) -> tuple[Order, bool]:
     """Create or replace the one order `data.external_id` of `organisation` through
     `store_orders`, announced on its own; returns (order, created). Invalid data raises
     OrdersRejected (an OrderDataError) naming the first field at fault; a footprint that cannot
