@@ -26,9 +26,9 @@ from carbon.footprint.api_schemas import (
     LegResultOut,
     Scope2Out,
     TotalsOut,
-    _api_field,
-    _factor_out,
-    _parsed,
+    api_field,
+    factor_out,
+    parsed_or_422,
 )
 from carbon.footprint.engine import FUEL_UNITS, METHOD_VERSION
 from carbon.footprint.units import ENERGY, QuantityError, parse_number, parse_quantity
@@ -64,7 +64,7 @@ def _fuel(fuel_type: str | None, fuel_used: str | None, where: str) -> tuple[str
         )
     if not fuel_used:
         return fuel_type, None
-    return fuel_type, _parsed(
+    return fuel_type, parsed_or_422(
         legs_parser.parse_fuel_used, fuel_type, fuel_used, f"{where}.fuel_used"
     )
 
@@ -196,18 +196,20 @@ def estimate(request: HttpRequest, payload: EstimateIn):
         fuel_type, fuel_amount = _fuel(leg.fuel_type, leg.fuel_used, where)
         data = legs_parser.LegData(
             category=leg.category,
-            mass_t=_parsed(legs_parser.parse_mass, leg.mass, f"{where}.mass"),
-            distance_km=_parsed(legs_parser.parse_distance, leg.distance, f"{where}.distance"),
+            mass_t=parsed_or_422(legs_parser.parse_mass, leg.mass, f"{where}.mass"),
+            distance_km=parsed_or_422(
+                legs_parser.parse_distance, leg.distance, f"{where}.distance"
+            ),
             radiative_forcing=leg.radiative_forcing,
             fuel_type=fuel_type,
             fuel_amount=fuel_amount,
             data_tier=leg.data_tier,
         )
         for name, reason in legs_parser.leg_bounds(data):
-            field = _api_field(f"{where}.{name}")
+            field = api_field(f"{where}.{name}")
             raise ApiError(422, "invalid_quantity", f"{field}: {reason}", field)
         legs.append(asdict(data))
-    electricity = _parsed(_electricity, payload.electricity) if payload.electricity else None
+    electricity = parsed_or_422(_electricity, payload.electricity) if payload.electricity else None
     result = calculation.estimate(
         legs,
         dataset=dataset,
@@ -226,7 +228,7 @@ def estimate(request: HttpRequest, payload: EstimateIn):
         ],
         "totals": footprint.totals_json(),
         "scope2": footprint.scope2.as_json() if electricity else None,
-        "factors": [_factor_out(f.as_json(full=True)) for f in footprint.factors],
+        "factors": [factor_out(f.as_json(full=True)) for f in footprint.factors],
     }
 
 

@@ -35,9 +35,9 @@ from carbon.footprint.api_schemas import (
     LegResultOut,
     Scope2Out,
     TotalsOut,
-    _api_field,
-    _factor_out,
-    _parsed,
+    api_field,
+    factor_out,
+    parsed_or_422,
 )
 from carbon.models import (
     CalculationSnapshot,
@@ -346,7 +346,7 @@ def get_footprint(request: HttpRequest, order_id: int):
         "supersedes": snapshot.supersedes_id,
         "method_version": snapshot.method_version,
         "datasets": snapshot.datasets,
-        "factors": [_factor_out(f) for f in snapshot.factors],
+        "factors": [factor_out(f) for f in snapshot.factors],
         "legs": snapshot.results["legs"],
         "totals": snapshot.results["totals"],
         "data_quality": snapshot.results["data_quality"],
@@ -472,7 +472,7 @@ def _order_data(external_id: str, payload: OrderIn) -> order_actions.OrderData:
         lines=[
             order_actions.LineData(
                 sku=line.sku,
-                quantity=_parsed(
+                quantity=parsed_or_422(
                     legs_parser.parse_line_quantity, line.quantity, f"lines[{i}].quantity"
                 ),
             )
@@ -509,7 +509,7 @@ def upsert_order(
     try:
         stored = order_actions.store_orders(organisation, [data], c.user, announce="each")
     except (order_actions.OrderDataError, calculation.CalculationError) as exc:
-        field = _api_field(exc.field)
+        field = api_field(exc.field)
         message = f"{field}: {exc.message}" if field else exc.message
         raise ApiError(422, exc.code, message, field) from exc
     created = external_id in stored.created

@@ -16,9 +16,7 @@ from typing import Any
 
 from ninja import Field, Schema
 
-from carbon.api_common import (
-    member_organisation,
-)
+from carbon.api_common import member_organisation
 from carbon.footprint.units import QuantityError
 from portal.api import ApiError, requires
 from portal.api_scopes import register_scope
@@ -28,7 +26,6 @@ WRITE = "carbon:write"
 register_scope(READ, "Read orders, footprints and emission factors; request estimates")
 register_scope(WRITE, "Create and update orders (upsert by external id, CSV import)")
 
-# Checked before the body is read (see portal.api.Access).
 # Checked before the body is read (see portal.api.Access).
 ESTIMATE_ACCESS = requires(READ)
 ORDER_WRITE_ACCESS = requires(WRITE, load=member_organisation)
@@ -111,23 +108,24 @@ class Scope2Out(Schema):
     residual_factor: int | None
 
 
-def _factor_out(f: dict[str, Any]) -> dict[str, Any]:
+def factor_out(f: dict[str, Any]) -> dict[str, Any]:
+    """A factor as a snapshot or FactorRef.as_json records it, cut to FactorOut's fields."""
     return {k: f[k] for k in FactorOut.model_fields}
 
 
 # --- request parsing helpers
 
 
-def _parsed(parse: Callable[..., Decimal], *args: Any) -> Decimal:
-    """`parse(*args)` (one of carbon.footprint.orders' field parsers), its QuantityError as a
-    422."""
+def parsed_or_422(parse: Callable[..., Decimal], *args: Any) -> Decimal:
+    """`parse(*args)` (one of carbon.footprint.legs' quantity parsers), its QuantityError as a
+    422 naming the field."""
     try:
         return parse(*args)
     except QuantityError as exc:
         raise ApiError(422, "invalid_quantity", f"{exc.field}: {exc.message}", exc.field) from exc
 
 
-def _api_field(name: str | None) -> str | None:
+def api_field(name: str | None) -> str | None:
     """Field names of the write path in the API's own words (mass, distance, fuel_used, site)."""
     if name is None:
         return None
