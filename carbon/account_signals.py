@@ -12,7 +12,6 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from wagtail import hooks
 
-from carbon.points import lots
 from carbon.models import (
     EntryKind,
     LedgerEntry,
@@ -21,6 +20,7 @@ from carbon.models import (
     Redemption,
     RedemptionStatus,
 )
+from carbon.points import lots
 from portal.account_signals import HOOK_NAME
 from portal.health import Component, share_score, trend_score
 
@@ -67,8 +67,8 @@ def _footprints(organisation_ids: list[int], today: dt.date) -> dict[int, dict]:
 
 
 def _expiring(accounts: dict[int, PointsAccount], by: dt.date) -> dict[int, int]:
-    """Available points expiring by `by`, per organisation: every account's ledger replayed
-    from one query (carbon.points.lots), as carbon.points.ledger.expiring_lots does for one account."""
+    """Available points expiring by `by`, per organisation: every account's ledger replayed from
+    one query (carbon.points.lots), as carbon.points.ledger.expiring_lots does for one account."""
     movements: dict[int, list[lots.Movement]] = defaultdict(list)
     organisation_of = {account.pk: pk for pk, account in accounts.items()}
     entries = (

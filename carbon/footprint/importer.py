@@ -2,7 +2,8 @@
 
 The whole file is read and validated first; every problem goes into an error report (row,
 column, value, reason) and nothing is stored unless the whole file is valid. A valid file is
-then written in one transaction with bulk inserts, and the footprints are calculated.
+then written by `carbon.footprint.orders.store_orders` (the write path of the API upsert too) in
+one transaction with bulk inserts, and the footprints are calculated.
 Files above `ASYNC_ROWS` rows run as a Celery task; the job row carries the progress.
 
 The column reference is in README.md, section "CSV import".
@@ -16,34 +17,34 @@ import logging
 import re
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from django.core.files.base import File
 from django.db import transaction
 from django.utils import timezone
 
-from carbon.footprint import categories
-from carbon.footprint.orders import (
+from carbon.footprint.calculation import CalculationError
+from carbon.footprint.legs import (
+    INPUT_FIELD,
+    LEG_FIELDS,
     LegData,
+    parse_leg,
+    parse_line_quantity,
+)
+from carbon.footprint.orders import (
     LineData,
     OrderData,
+    OrdersRejected,
     ShipmentData,
-    canonical,
     lookups,
-    parse_distance,
-    parse_fuel_used,
-    parse_line_quantity,
-    parse_mass,
-    stored_canonical,
+    store_orders,
     validate_order,
-    write_children,
 )
 from carbon.footprint.units import QuantityError
-from carbon.models import DataTier, FuelType, ImportJob, ImportStatus, Order, OrderStatus
-from portal import audit, events
+from carbon.models import ImportJob, ImportStatus, OrderStatus
+from portal import audit
 from portal.models import Organisation
 from portal.text import storable, text_problem
 
@@ -52,8 +53,8 @@ logger = logging.getLogger(__name__)
 ASYNC_ROWS = 2000  # files with more data rows than this run in the background
 MAX_ROWS = 1_000_000
 PROGRESS_EVERY = 5000
-ORDERS_IMPORTED = "greenloop.carbon.orders_imported"
 
+# A leg's columns are its input fields, named and ordered as the API body names them.
 COLUMNS = [
     "order_id",
     "order_date",
@@ -64,41 +65,14 @@ COLUMNS = [
     "quantity",
     "shipment",
     "leg",
-    "category",
-    "origin",
-    "destination",
-    "distance",
-    "mass",
-    "data_tier",
-    "fuel_type",
-    "fuel_used",
-    "radiative_forcing",
+    *LEG_FIELDS,
 ]
 REQUIRED_COLUMNS = ["order_id", "order_date"]
 ORDER_COLUMNS = ["order_date", "delivery_date", "status", "site"]
-LEG_COLUMNS = [
-    "category",
-    "origin",
-    "destination",
-    "distance",
-    "mass",
-    "data_tier",
-    "fuel_type",
-    "fuel_used",
-    "radiative_forcing",
-]
-# Field names of carbon.footprint.orders validation -> CSV column.
-_LEG_FIELD_COLUMN = {
-    "category": "category",
-    "mass_t": "mass",
-    "distance_km": "distance",
-    "data_tier": "data_tier",
-    "radiative_forcing": "radiative_forcing",
-    "fuel_type": "fuel_type",
-    "fuel_amount": "fuel_used",
-    "origin": "origin",
-    "destination": "destination",
-}
+LEG_COLUMNS = list(LEG_FIELDS)
+# Field names of carbon.footprint.orders validation -> CSV column: a leg's columns are named as
+# its input fields (carbon.footprint.legs.LEG_FIELDS), whatever LegData calls them.
+_LEG_FIELD_COLUMN = {f.name: INPUT_FIELD.get(f.name, f.name) for f in fields(LegData)}
 _ORDER_FIELD_COLUMN = {
     "external_id": "order_id",
     "status": "status",
@@ -106,8 +80,6 @@ _ORDER_FIELD_COLUMN = {
     "site_name": "site",
 }
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_TRUE = {"1", "true", "yes", "y"}
-_FALSE = {"", "0", "false", "no", "n"}
 
 Progress = Callable[[str, int, int], None]
 
@@ -148,14 +120,6 @@ class ValidationResult:
     errors: list[RowError]
     rows: int
     parsed: dict[str, ParsedOrder] = field(default_factory=dict)
-
-
-class ImportRejected(Exception):
-    """Raised inside the store transaction to roll it back, with the rows at fault."""
-
-    def __init__(self, errors: list[RowError]):
-        super().__init__(f"{len(errors)} problems")
-        self.errors = errors
 
 
 def _read_rows(stream: Iterable[str]):
@@ -365,19 +329,14 @@ def _parse_line(values: dict[str, str], bad) -> LineData | None:
 
 
 def _parse_leg(values: dict[str, str], bad) -> tuple[LegData | None, str, int | None]:
+    """The row's leg, read by the parser the API uses too (carbon.footprint.legs.parse_leg),
+    with the shipment and the leg number, which only a file has."""
     shipment_ref = values.get("shipment", "")
     if not any(values.get(c) for c in LEG_COLUMNS):
         if values.get("leg"):
             bad("category", "a leg needs its transport category")
         return None, shipment_ref, None
     ok = True
-    category = values.get("category", "")
-    if not category:
-        bad("category", "a transport category is required for a leg")
-        ok = False
-    elif categories.get(category) is None:
-        bad("category", "unknown transport category; see the category list in the README")
-        ok = False
     sequence = None
     if values.get("leg"):
         try:
@@ -390,61 +349,10 @@ def _parse_leg(values: dict[str, str], bad) -> tuple[LegData | None, str, int | 
     if len(shipment_ref) > 100:
         bad("shipment", "at most 100 characters")
         ok = False
-    for column in ("origin", "destination"):
-        if len(values.get(column, "")) > 120:
-            bad(column, "at most 120 characters")
-            ok = False
-    parsed: dict[str, Decimal] = {}
-    for column, parse in (("distance", parse_distance), ("mass", parse_mass)):
-        try:
-            parsed[column] = parse(values.get(column, ""), column)
-        except QuantityError as exc:
-            bad(column, exc.message)
-            ok = False
-    tier = (values.get("data_tier") or DataTier.DEFAULT).lower()
-    if tier not in DataTier.values:
-        bad("data_tier", f"unknown data tier; one of {', '.join(DataTier.values)}")
-        ok = False
-    rf_text = values.get("radiative_forcing", "").lower()
-    if rf_text not in _TRUE | _FALSE:
-        bad("radiative_forcing", "yes or no")
-        ok = False
-    rf = rf_text in _TRUE
-    if rf and ok and not categories.get(category).supports_radiative_forcing:
-        bad("radiative_forcing", "radiative forcing applies to air freight only")
-        ok = False
-    fuel_type = values.get("fuel_type", "").lower()
-    fuel_amount = None
-    if fuel_type and fuel_type not in FuelType.values:
-        bad("fuel_type", f"unknown fuel type; one of {', '.join(FuelType.values)}")
-        ok = False
-    elif values.get("fuel_used"):
-        if not fuel_type:
-            bad("fuel_type", "fuel used needs its fuel type")
-            ok = False
-        else:
-            try:
-                fuel_amount = parse_fuel_used(fuel_type, values["fuel_used"], "fuel_used")
-            except QuantityError as exc:
-                bad("fuel_used", exc.message)
-                ok = False
-    elif fuel_type:
-        bad("fuel_used", "a fuel type needs the fuel used, e.g. 350 l")
-        ok = False
-    if not ok:
-        return None, shipment_ref, sequence
-    leg = LegData(
-        category=category,
-        mass_t=parsed["mass"],
-        distance_km=parsed["distance"],
-        origin=values.get("origin", ""),
-        destination=values.get("destination", ""),
-        data_tier=tier,
-        radiative_forcing=rf,
-        fuel_type=fuel_type,
-        fuel_amount=fuel_amount,
-    )
-    return leg, shipment_ref, sequence
+    leg, problems = parse_leg({c: values.get(c, "") for c in LEG_COLUMNS})
+    for problem in problems:
+        bad(problem.field, problem.reason)
+    return (leg if ok else None), shipment_ref, sequence
 
 
 _PATH = re.compile(r"^(lines|shipments)\[(\d+)\](?:\.legs(?:\[(\d+)\])?)?(?:\.(\w+))?$")
@@ -494,127 +402,19 @@ def _dedupe(errors: list[RowError]) -> list[RowError]:
 # --- storing
 
 
-CALCULATION_BATCH = 1000
-
-
-def _calculate(
-    orders: list[Order],
-    parsed: dict[str, ParsedOrder] | None,
-    progress: Progress | None,
-) -> None:
-    """Footprints of the imported orders in batches (a bounded number of queries per batch).
-    Any order that cannot be calculated (e.g. the dataset lacks a factor for its category)
-    rejects the whole import, reported on its row."""
-    from carbon.footprint import calculation
-
-    try:
-        table = calculation.FactorTable.load(
-            calculation.default_dataset(), calculation.active_grid_dataset()
-        )
-    except calculation.CalculationError as exc:
-        raise ImportRejected([RowError(1, "", "", exc.message)]) from exc
-    by_pk = {o.pk: o for o in orders}
-    errors: list[RowError] = []
-    if progress:
-        progress("calculating", 0, len(orders))
-    for start in range(0, len(orders), CALCULATION_BATCH):
-        ids = [o.pk for o in orders[start : start + CALCULATION_BATCH]]
-        outcome = calculation.calculate_batch(ids, table, strict=False, per_order_events=False)
-        for order_id, message, field_name in outcome.failed:
-            order = by_pk[order_id]
-            where = parsed.get(order.external_id) if parsed else None
-            if where is not None:
-                errors.append(_locate(where, field_name or "external_id", message))
-            else:
-                errors.append(RowError(0, "order_id", order.external_id, message))
-        if progress:
-            progress("calculating", min(start + CALCULATION_BATCH, len(orders)), len(orders))
-    if errors:
-        raise ImportRejected(_dedupe(errors))
-
-
-def store_orders(
-    organisation: Organisation,
-    orders: list[OrderData],
-    *,
-    progress: Progress | None = None,
-    parsed: dict[str, ParsedOrder] | None = None,
-) -> dict[str, int]:
-    """Write validated orders in one transaction (bulk inserts) and calculate their footprints.
-
-    Orders whose data equals what is stored are left alone (no new snapshot), as with
-    upsert_order. Returns counts: created, updated, unchanged. Raises ImportRejected (and
-    stores nothing) when an order cannot be calculated.
-    """
-
-    products, sites = lookups(organisation, orders)
-    by_id = {o.external_id: o for o in orders}
-    existing: dict[str, Order] = {}
-    ids = list(by_id)
-    for start in range(0, len(ids), 5000):
-        for order in Order.objects.filter(
-            organisation=organisation, external_id__in=ids[start : start + 5000]
-        ).select_related("delivery_site"):
-            existing[order.external_id] = order
-    changed: list[tuple[Order, OrderData]] = []
-    stored = list(existing.values())
-    for start in range(0, len(stored), 2000):
-        batch = stored[start : start + 2000]
-        forms = stored_canonical(batch)
-        for order in batch:
-            data = by_id[order.external_id]
-            if forms[order.pk] != canonical(data):
-                order.order_date = data.order_date
-                order.delivery_date = data.delivery_date
-                order.status = data.status
-                order.delivery_site = sites.get(data.site_name) if data.site_name else None
-                changed.append((order, data))
-    new = [
-        (
-            Order(
-                organisation=organisation,
-                external_id=data.external_id,
-                order_date=data.order_date,
-                delivery_date=data.delivery_date,
-                status=data.status,
-                delivery_site=sites.get(data.site_name) if data.site_name else None,
-            ),
-            data,
-        )
-        for data in orders
-        if data.external_id not in existing
-    ]
-    with transaction.atomic():
-        if progress:
-            progress("storing", 0, len(new) + len(changed))
-        Order.objects.bulk_create([o for o, _ in new], batch_size=2000)
-        if changed:
-            now = timezone.now()
-            for order, _ in changed:
-                order.updated_at = now
-            Order.objects.bulk_update(
-                [o for o, _ in changed],
-                ["order_date", "delivery_date", "status", "delivery_site", "updated_at"],
-                batch_size=2000,
-            )
-            write_children(changed, products, replace=True)
-        write_children(new, products, replace=False)
-        todo = [o for o, _ in new] + [o for o, _ in changed]
-        _calculate(todo, parsed, progress)
-        summary = {"created": len(new), "updated": len(changed)}
-        summary["unchanged"] = len(orders) - summary["created"] - summary["updated"]
-        if todo:
-            events.publish(
-                ORDERS_IMPORTED,
-                organisation,
-                f"organisations/{organisation.slug}/orders",
-                {
-                    **summary,
-                    "external_ids": [o.external_id for o in todo[:1000]],
-                    "external_ids_truncated": len(todo) > 1000,
-                },
-            )
-    return summary
+def store_rejections(
+    rejected: OrdersRejected, orders: list[OrderData], parsed: dict[str, ParsedOrder]
+) -> list[RowError]:
+    """The problems `store_orders` found, on the rows and columns they came from."""
+    errors = []
+    for problem in rejected.problems:
+        external_id = orders[problem.index].external_id
+        where = parsed.get(external_id)
+        if where is None:
+            errors.append(RowError(0, "order_id", external_id, problem.reason))
+        else:
+            errors.append(_locate(where, problem.field or "external_id", problem.reason))
+    return _dedupe(errors)
 
 
 # --- jobs
@@ -713,16 +513,21 @@ def run_import(job: ImportJob, *, progress: Progress | None = None) -> ImportJob
             job.summary = {"rows": result.rows, "errors": len(result.errors)}
         else:
             try:
-                summary = store_orders(
-                    job.organisation, result.orders, progress=update, parsed=result.parsed
+                stored = store_orders(
+                    job.organisation, result.orders, job.created_by, progress=update
                 )
-            except ImportRejected as rejected:
+            except OrdersRejected as rejected:
+                errors = store_rejections(rejected, result.orders, result.parsed)
                 job.status = ImportStatus.FAILED
-                job.error_report = [e.as_dict() for e in rejected.errors]
-                job.summary = {"rows": result.rows, "errors": len(rejected.errors)}
+                job.error_report = [e.as_dict() for e in errors]
+                job.summary = {"rows": result.rows, "errors": len(errors)}
+            except CalculationError as exc:  # no default dataset to calculate with
+                job.status = ImportStatus.FAILED
+                job.error_report = [RowError(1, "", "", exc.message).as_dict()]
+                job.summary = {"rows": result.rows, "errors": 1}
             else:
                 job.status = ImportStatus.SUCCEEDED
-                job.summary = {"rows": result.rows, "orders": len(result.orders), **summary}
+                job.summary = {"rows": result.rows, "orders": len(result.orders), **stored.summary}
     except Exception:
         logger.exception("Order import %s failed", job.pk)
         job.status = ImportStatus.FAILED

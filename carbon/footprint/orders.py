@@ -1,40 +1,37 @@
-"""The write path for orders: validate plain order data, then create or replace an order with its
-lines, shipments and legs, and recalculate its footprint.
+"""The one write path for orders: validate plain order data, then create or replace orders with
+their lines, shipments and legs, and recalculate their footprints.
 
-`upsert_order` is idempotent by (organisation, external_id): the same data twice changes nothing
-(no rows, no snapshot, no event). The API, the CSV importer and the demo data all go through the
-validation here, so every error names the field at fault in one notation, e.g.
-``shipments[0].legs[1].category``.
+`store_orders` is what the API upsert (one order) and the CSV import (many) both call, with the
+same validation (`validate_order`, which applies the leg rules of `carbon.footprint.legs` and the
+bounds of `carbon.app_settings`). It is idempotent by (organisation, external_id): the same data
+twice changes nothing (no rows, no snapshot, no event). Every error names the field at fault in
+one notation, e.g. ``shipments[0].legs[1].category``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from django.db import transaction
+from django.utils import timezone
 
 from carbon import app_settings
-from carbon.footprint import categories
-from carbon.footprint.engine import FUEL_UNITS
-from carbon.footprint.units import DISTANCE, MASS, parse_number, parse_quantity
-from carbon.models import (
-    DataTier,
-    FuelType,
-    Leg,
-    Order,
-    OrderLine,
-    OrderStatus,
-    Product,
-    Shipment,
-)
+from carbon.footprint import calculation
+from carbon.footprint.events import ORDER_UPSERTED, ORDERS_IMPORTED
+from carbon.footprint.factors import FactorTable, active_grid_dataset, default_dataset
+from carbon.footprint.legs import LegData, validate_leg
+from carbon.models import Leg, Order, OrderLine, OrderStatus, Product, Shipment
 from portal import events
 from portal.exceptions import PortalError
 from portal.models import Organisation, Site
 
-ORDER_UPSERTED = "greenloop.carbon.order_upserted"
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
 
 # Decimal places of the stored columns: values are compared after rounding to them, so that
 # "12.5" and "12.500000" are the same data.
@@ -46,19 +43,6 @@ class OrderDataError(PortalError):
 
     code = "invalid_order"
     status = 400
-
-
-@dataclass
-class LegData:
-    category: str
-    mass_t: Decimal
-    distance_km: Decimal
-    origin: str = ""
-    destination: str = ""
-    data_tier: str = DataTier.DEFAULT
-    radiative_forcing: bool = False
-    fuel_type: str = ""
-    fuel_amount: Decimal | None = None
 
 
 @dataclass
@@ -88,33 +72,6 @@ def _q(value: Decimal | None, name: str) -> Decimal | None:
     if value is None:
         return None
     return Decimal(value).quantize(Decimal(1).scaleb(-_PLACES[name]))
-
-
-# --- parsing: the one reading of each leg and line field, for the API and the CSV import
-
-# Pint kind of each fuel's canonical unit.
-FUEL_KINDS = {"litre": "volume", "kg": "mass", "kWh": "energy"}
-
-
-def parse_mass(text: str | None, field: str) -> Decimal:
-    """Cargo mass in tonnes from e.g. "12.5 t" or "27,557 lb"; QuantityError names `field`."""
-    return parse_quantity(text, field=field, kind="mass", to=MASS)
-
-
-def parse_distance(text: str | None, field: str) -> Decimal:
-    """Distance in km from e.g. "830 km" or "515.7 mi"; QuantityError names `field`."""
-    return parse_quantity(text, field=field, kind="distance", to=DISTANCE)
-
-
-def parse_fuel_used(fuel_type: str, text: str | None, field: str) -> Decimal:
-    """Fuel in the canonical unit of the known `fuel_type` (litres, kg or kWh)."""
-    unit = FUEL_UNITS[fuel_type]
-    return parse_quantity(text, field=field, kind=FUEL_KINDS[unit], to=unit)
-
-
-def parse_line_quantity(value: object, field: str) -> Decimal:
-    """A line's number of units, e.g. "24" or "1,200"; its bounds are `validate_order`'s."""
-    return parse_number(value, field=field)
 
 
 # --- validation
@@ -181,50 +138,6 @@ def validate_order(
                 tkm += leg.mass_t * leg.distance_km
     if tkm > app_settings.MAX_ORDER_TKM:
         errors.append(("shipments", f"at most {app_settings.MAX_ORDER_TKM:,} t·km per order"))
-    return errors
-
-
-def validate_leg(leg: LegData) -> list[tuple[str, str]]:
-    """The problems of one leg as (field, reason) pairs."""
-    errors = []
-    category = categories.get(leg.category)
-    if category is None:
-        errors.append(("category", f"unknown transport category '{leg.category}'"))
-    errors.extend(leg_bounds(leg))
-    if leg.data_tier not in DataTier.values:
-        errors.append(
-            ("data_tier", f"unknown data tier '{leg.data_tier}'; one of {', '.join(DataTier)}")
-        )
-    if leg.radiative_forcing and category is not None and not category.supports_radiative_forcing:
-        errors.append(("radiative_forcing", "radiative forcing applies to air freight only"))
-    if leg.fuel_type and leg.fuel_type not in FuelType.values:
-        errors.append(
-            ("fuel_type", f"unknown fuel type '{leg.fuel_type}'; one of {', '.join(FuelType)}")
-        )
-    if leg.fuel_amount is not None and not leg.fuel_type:
-        errors.append(("fuel_type", "a fuel amount needs its fuel type"))
-    for name, limit in (("origin", 120), ("destination", 120)):
-        if len(getattr(leg, name) or "") > limit:
-            errors.append((name, f"at most {limit} characters"))
-    return errors
-
-
-def leg_bounds(leg: LegData) -> list[tuple[str, str]]:
-    """Mass, distance and fuel of one leg outside zero..`carbon.app_settings`'s bounds, as
-    (field, reason) pairs; the estimate applies them too."""
-    errors = []
-    fuel_unit = FUEL_UNITS.get(leg.fuel_type, "")
-    for name, value, noun, maximum, unit in (
-        ("mass_t", leg.mass_t, "cargo mass", app_settings.MAX_LEG_MASS_T, "t"),
-        ("distance_km", leg.distance_km, "distance", app_settings.MAX_LEG_DISTANCE_KM, "km"),
-        ("fuel_amount", leg.fuel_amount, "fuel amount", app_settings.MAX_LEG_FUEL, fuel_unit),
-    ):
-        if value is None and name == "fuel_amount":
-            continue
-        if value is None or not value.is_finite() or value < 0:
-            errors.append((name, f"the {noun} must be zero or more"))
-        elif value > maximum:
-            errors.append((name, f"at most {maximum:,} {unit} per leg"))
     return errors
 
 
@@ -406,60 +319,223 @@ def event_data(order: Order, *, created: bool, by=None) -> dict[str, Any]:
     }
 
 
-def _locked_order(organisation: Organisation, external_id: str) -> Order | None:
-    """`organisation`'s order `external_id`, locked for the rest of the transaction, or None."""
-    return (
-        Order.objects.select_for_update(of=("self",))
-        .select_related("delivery_site")
-        .filter(organisation=organisation, external_id=external_id)
-        .first()
-    )
+# Orders per query when the stored ones are read and locked.
+_READ_BATCH = 5000
+# Orders per footprint calculation (a bounded number of queries each).
+CALCULATION_BATCH = 1000
+
+Progress = Callable[[str, int, int], None]
 
 
-def upsert_order(organisation: Organisation, data: OrderData, *, by=None) -> tuple[Order, bool]:
-    """Create or replace the order `data.external_id` of `organisation`; returns (order, created).
+@dataclass(frozen=True)
+class Problem:
+    """Why one of the orders given to `store_orders` cannot be stored: its position in the list,
+    the field at fault (None for the order as a whole) and the reason."""
 
-    Same data as stored: nothing is written (no rows, no snapshot, no event). Changed data: the
-    order's lines, shipments and legs are replaced in one transaction, the footprint is
-    recalculated (a new snapshot records what changed) and `greenloop.carbon.order_upserted`
-    is published. Invalid data raises OrderDataError naming the first field at fault.
+    index: int
+    field: str | None
+    reason: str
+
+
+class OrdersRejected(OrderDataError):
+    """Orders that cannot be stored, every problem listed; the first is the error's own field
+    and message. Nothing was written."""
+
+    def __init__(self, problems: list[Problem], *, code: str | None = None):
+        super().__init__(problems[0].reason, field=problems[0].field, code=code)
+        self.problems = problems
+
+
+@dataclass
+class StoredOrders:
+    """What `store_orders` did: every order given, stored, by external id, and the counts."""
+
+    orders: dict[str, Order]
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+
+    @property
+    def summary(self) -> dict[str, int]:
+        done = len(self.created) + len(self.updated)
+        return {
+            "created": len(self.created),
+            "updated": len(self.updated),
+            "unchanged": len(self.orders) - done,
+        }
+
+
+def _existing_orders(organisation: Organisation, external_ids: list[str]) -> dict[str, Order]:
+    """`organisation`'s orders among `external_ids`, locked for the rest of the transaction: a
+    concurrent write of the same order waits, so that its children are never replaced twice."""
+    found: dict[str, Order] = {}
+    for start in range(0, len(external_ids), _READ_BATCH):
+        chunk = external_ids[start : start + _READ_BATCH]
+        for order in (
+            Order.objects.select_for_update(of=("self",))
+            .select_related("delivery_site")
+            .filter(organisation=organisation, external_id__in=chunk)
+            .order_by("pk")  # one lock order for every writer: no deadlock between two imports
+        ):
+            found[order.external_id] = order
+    return found
+
+
+def store_orders(
+    organisation: Organisation,
+    orders: list[OrderData],
+    by: AbstractBaseUser | None = None,
+    *,
+    announce: Literal["each", "batch"] = "batch",
+    progress: Progress | None = None,
+) -> StoredOrders:
+    """Create or replace `organisation`'s `orders` (by external id) in one transaction, with
+    bulk inserts, and calculate their footprints. `by` is the person or token user writing.
+
+    Invalid data raises OrdersRejected listing every problem, before anything is written.
+    Orders whose data equals what is stored are left alone (no rows, no snapshot, no event).
+    With `announce="each"` (the API's upsert of one order) every changed order publishes
+    `greenloop.carbon.order_upserted` and its own `footprint_calculated`, and a footprint that
+    cannot be calculated raises its CalculationError naming the leg. With "batch" (an import)
+    one `greenloop.carbon.orders_imported` event covers them all, footprints are announced per
+    organisation, and every order that cannot be calculated is listed in OrdersRejected. A
+    missing default dataset raises CalculationError in both cases.
     """
-    products, sites = lookups(organisation, [data])
-    errors = validate_order(data, products=products, sites=sites)
-    if errors:
-        field_name, reason = errors[0]
-        raise OrderDataError(reason, field=field_name)
-    from carbon.footprint import (
-        calculation,  # H-calc's module; imported late to keep import order simple
+    products, sites = lookups(organisation, orders)
+    problems = _problems(orders, products, sites)
+    if problems:
+        raise OrdersRejected(problems)
+    by_id = {data.external_id: data for data in orders}
+    with transaction.atomic():
+        existing = _existing_orders(organisation, list(by_id))
+        result = StoredOrders(orders={})
+        changed: list[tuple[Order, OrderData]] = []
+        stored = list(existing.values())
+        for start in range(0, len(stored), 2000):
+            batch = stored[start : start + 2000]
+            forms = stored_canonical(batch)
+            for order in batch:
+                data = by_id[order.external_id]
+                result.orders[order.external_id] = order
+                if forms[order.pk] != canonical(data):
+                    _set_order_fields(order, data, sites)
+                    changed.append((order, data))
+        new = []
+        for data in orders:
+            if data.external_id not in existing:
+                order = Order(organisation=organisation, external_id=data.external_id)
+                _set_order_fields(order, data, sites)
+                new.append((order, data))
+                result.orders[data.external_id] = order
+        if progress:
+            progress("storing", 0, len(new) + len(changed))
+        Order.objects.bulk_create([o for o, _ in new], batch_size=2000)
+        if changed:
+            now = timezone.now()
+            for order, _ in changed:
+                order.updated_at = now
+            Order.objects.bulk_update(
+                [o for o, _ in changed],
+                ["order_date", "delivery_date", "status", "delivery_site", "updated_at"],
+                batch_size=2000,
+            )
+            write_children(changed, products, replace=True)
+        write_children(new, products, replace=False)
+        result.created = [o.external_id for o, _ in new]
+        result.updated = [o.external_id for o, _ in changed]
+        todo = [o for o, _ in new] + [o for o, _ in changed]
+        if todo:
+            _calculate(todo, orders, announce=announce, progress=progress)
+            _announce(organisation, result, todo, announce=announce, by=by)
+    return result
+
+
+def _problems(
+    orders: list[OrderData], products: dict[str, Product], sites: dict[str, Site]
+) -> list[Problem]:
+    problems = []
+    seen: set[str] = set()
+    for i, data in enumerate(orders):
+        if data.external_id in seen:
+            problems.append(Problem(i, "external_id", "the same order number appears twice"))
+        seen.add(data.external_id)
+        problems.extend(
+            Problem(i, name, reason)
+            for name, reason in validate_order(data, products=products, sites=sites)
+        )
+    return problems
+
+
+def _set_order_fields(order: Order, data: OrderData, sites: dict[str, Site]) -> None:
+    order.order_date = data.order_date
+    order.delivery_date = data.delivery_date
+    order.status = data.status
+    order.delivery_site = sites.get(data.site_name) if data.site_name else None
+
+
+def _calculate(
+    todo: list[Order],
+    orders: list[OrderData],
+    *,
+    announce: Literal["each", "batch"],
+    progress: Progress | None,
+) -> None:
+    """Footprints of the written orders in batches; see `store_orders` for the errors."""
+    table = FactorTable.load(default_dataset(), active_grid_dataset())
+    each = announce == "each"
+    index = {data.external_id: i for i, data in enumerate(orders)}
+    failed: list[Problem] = []
+    if progress:
+        progress("calculating", 0, len(todo))
+    for start in range(0, len(todo), CALCULATION_BATCH):
+        batch = todo[start : start + CALCULATION_BATCH]
+        by_pk = {o.pk: o for o in batch}
+        outcome = calculation.calculate_batch(
+            list(by_pk), table, strict=each, per_order_events=each
+        )
+        for order_id, message, field_name in outcome.failed:
+            failed.append(Problem(index[by_pk[order_id].external_id], field_name, message))
+        if progress:
+            progress("calculating", min(start + CALCULATION_BATCH, len(todo)), len(todo))
+    if failed:
+        raise OrdersRejected(failed, code="calculation_error")
+
+
+def _announce(
+    organisation: Organisation,
+    result: StoredOrders,
+    todo: list[Order],
+    *,
+    announce: Literal["each", "batch"],
+    by: AbstractBaseUser | None,
+) -> None:
+    if announce == "each":
+        created = set(result.created)
+        for order in todo:
+            events.publish(
+                ORDER_UPSERTED,
+                organisation,
+                f"orders/{order.pk}",
+                event_data(order, created=order.external_id in created, by=by),
+            )
+        return
+    events.publish(
+        ORDERS_IMPORTED,
+        organisation,
+        f"organisations/{organisation.slug}/orders",
+        {
+            **result.summary,
+            "external_ids": [o.external_id for o in todo[:1000]],
+            "external_ids_truncated": len(todo) > 1000,
+        },
     )
 
-    with transaction.atomic():
-        order = _locked_order(organisation, data.external_id)
-        created = order is None
-        if not created and stored_canonical([order])[order.pk] == canonical(data):
-            return order, False
-        site = sites.get(data.site_name) if data.site_name else None
-        if created:
-            order = Order.objects.create(
-                organisation=organisation,
-                external_id=data.external_id,
-                order_date=data.order_date,
-                delivery_date=data.delivery_date,
-                status=data.status,
-                delivery_site=site,
-            )
-        else:
-            order.order_date = data.order_date
-            order.delivery_date = data.delivery_date
-            order.status = data.status
-            order.delivery_site = site
-            order.save()
-        write_children([(order, data)], products, replace=not created)
-        calculation.calculate_order(order)
-        events.publish(
-            ORDER_UPSERTED,
-            organisation,
-            f"orders/{order.pk}",
-            event_data(order, created=created, by=by),
-        )
-    return order, created
+
+def upsert_order(
+    organisation: Organisation, data: OrderData, *, by: AbstractBaseUser | None = None
+) -> tuple[Order, bool]:
+    """Create or replace the one order `data.external_id` of `organisation` through
+    `store_orders`, announced on its own; returns (order, created). Invalid data raises
+    OrdersRejected (an OrderDataError) naming the first field at fault; a footprint that cannot
+    be calculated raises CalculationError naming the leg."""
+    result = store_orders(organisation, [data], by, announce="each")
+    return result.orders[data.external_id], data.external_id in result.created

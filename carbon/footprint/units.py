@@ -90,6 +90,14 @@ UNITS: dict[str, dict[str, str]] = {
     },
     "emissions": {"gCO2e": "gCO2e", "kgCO2e": "kgCO2e", "tCO2e": "tCO2e"},
 }
+# A leg's fuel is measured in l, kg or kWh (as its fuel type is; `FUEL_UNITS` of the engine), or
+# in m3 or spelled-out gallons for a liquid: a shorter list than cargo mass or grid electricity,
+# since nobody reports a truck's diesel in short tons or a train's power in GWh.
+UNITS_OF_FUEL: dict[str, dict[str, str]] = {
+    "volume": UNITS["volume"],
+    "mass": {"kg": "kilogram"},
+    "energy": {"kWh": "kilowatt_hour"},
+}
 # The main spellings, as error messages list them.
 _LISTED = {
     "mass": "t, tonne, kg, g, lb, long_ton, short_ton",
@@ -97,6 +105,11 @@ _LISTED = {
     "volume": "l, m3, US_gallon, imperial_gallon",
     "energy": "Wh, kWh, MWh, GWh",
     "emissions": "gCO2e, kgCO2e, tCO2e",
+}
+_LISTED_FUEL = {
+    "volume": "l, m3, US_gallon, imperial_gallon",
+    "mass": "kg",
+    "energy": "kWh",
 }
 # Spellings that people use and Pint would misread, with what to write instead.
 _MISREAD = {
@@ -129,13 +142,15 @@ def parse_quantity(
     kind: str,
     to: str,
     allow_zero: bool = True,
+    fuel: bool = False,
 ) -> Decimal:
     """Parse e.g. "12.5 t", "27,557 lb", "515.7 mi" and return a finite Decimal in unit `to`.
 
     `kind` names the expected dimension (mass, distance, energy, emissions, volume) and with it
     the accepted units (`UNITS`). A missing, unknown, unlisted or ambiguous unit, a wrong
     dimension, a negative value, a number that is not finite or one of `LARGEST` or more in
-    unit `to` raises QuantityError naming `field`. The conversion is exact in Decimal for the
+    unit `to` raises QuantityError naming `field`. With `fuel`, the accepted units are the
+    shorter list of a leg's fuel (`UNITS_OF_FUEL`). The conversion is exact in Decimal for the
     registry's rational factors.
     """
     if text is None or not str(text).strip():
@@ -148,7 +163,7 @@ def parse_quantity(
     if not unit_text:
         raise QuantityError(field, f"'{text}' has no unit; write it like {_example(kind)}")
     magnitude = Decimal(number_text.replace(",", ""))  # the regex admits only finite numbers
-    factor = _factor(unit_text, kind, to, field, text)
+    factor = _factor(unit_text, kind, to, field, text, fuel)
     if magnitude < 0:
         raise QuantityError(field, f"a {kind} cannot be negative (got '{text}')")
     if not allow_zero and magnitude == 0:
@@ -162,9 +177,9 @@ def parse_quantity(
     return value if value else Decimal(0)  # not 0E+400, which no column could round
 
 
-def _factor(unit_text: str, kind: str, to: str, field: str, text: str) -> Decimal:
+def _factor(unit_text: str, kind: str, to: str, field: str, text: str, fuel: bool) -> Decimal:
     """The factor from the unit `unit_text` names to `to`, or QuantityError saying why not."""
-    accepted = UNITS[kind].get(unit_text)
+    accepted = (UNITS_OF_FUEL if fuel else UNITS)[kind].get(unit_text)
     if accepted is not None:
         return _conversion(accepted, to)
     if unit_text in _MISREAD:
@@ -177,6 +192,10 @@ def _factor(unit_text: str, kind: str, to: str, field: str, text: str) -> Decima
             field,
             f"'{text}' is not a {kind} (expected a unit like {_example(kind).split()[-1]}, "
             f"got {unit.dimensionality or 'a plain number'})",
+        )
+    if fuel:
+        raise QuantityError(
+            field, f"'{unit_text}' is not accepted for fuel; use one of {_LISTED_FUEL[kind]}"
         )
     raise QuantityError(
         field, f"'{unit_text}' is not accepted for a {kind}; use one of {_LISTED[kind]}"

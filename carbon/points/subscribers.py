@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import logging
 
-from carbon.footprint.events import FOOTPRINT_CALCULATED, FOOTPRINTS_RECALCULATED
-from carbon.footprint.importer import ORDERS_IMPORTED
-from carbon.footprint.orders import ORDER_UPSERTED
+from carbon.footprint.events import (
+    FOOTPRINT_CALCULATED,
+    FOOTPRINTS_RECALCULATED,
+    ORDER_UPSERTED,
+    ORDERS_IMPORTED,
+)
 from portal import events
 from portal.models import OutboxEvent
 

@@ -94,7 +94,7 @@ def test_a_valid_file_is_imported_with_footprints(setup):
     assert po2.delivery_site is None
     assert Leg.objects.get(shipment__order=po2).radiative_forcing is True
     assert CalculationSnapshot.objects.filter(is_current=True).count() == 2
-    assert OutboxEvent.objects.filter(type=importer.ORDERS_IMPORTED).count() == 1
+    assert OutboxEvent.objects.filter(type="greenloop.carbon.orders_imported").count() == 1
 
 
 def test_importing_the_same_file_again_changes_nothing(setup):

@@ -226,6 +226,84 @@ def test_the_api_and_the_import_refuse_a_bad_leg_with_the_same_reason(
     assert message == f"{LEG}.mass: {job.error_report[0]['reason']}"
 
 
+# The same bad leg through both doors: (column, the API's value, the CSV cell, other cells of
+# the leg as both send them, the reason). The CSV cell is the API's value unless the two media
+# spell it differently (a JSON boolean, a yes/no cell).
+SAME_BAD_LEGS = [
+    ("mass", "200000000 t", None, {}, "at most 1,000,000 t per leg"),
+    ("mass", "1e400 t", None, {}, "'1e400 t' is too large"),
+    ("mass", "1e20 t", None, {}, "'1e20 t' is too large"),
+    ("mass", "NaN t", None, {}, "'NaN t' is not a number with a unit, e.g. 12.5 t"),
+    ("mass", "Infinity t", None, {}, "'Infinity t' is not a number with a unit, e.g. 12.5 t"),
+    ("mass", "١٢ t", None, {}, "'١٢ t' is not a number with a unit, e.g. 12.5 t"),
+    ("mass", "3 ton", None, {}, "'ton' is ambiguous; write t (tonnes), long_ton or short_ton"),
+    ("mass", "3 Mt", None, {}, "'Mt' is not a unit here; write 't' for tonnes"),
+    ("mass", "3 mt", None, {}, "'mt' is not a unit here; write 't' for tonnes"),
+    ("mass", "3 km", None, {}, "'3 km' is not a mass (expected a unit like t, got [length])"),
+    ("distance", "12.5 parsecs", None, {},
+     "'parsecs' is not accepted for a distance; use one of km, m, mi, nmi"),
+    ("distance", "5 nm", None, {}, "'nm' is a nanometre; nautical miles are 'nmi'"),
+    ("distance", "60000 km", None, {}, "at most 50,000 km per leg"),
+    ("distance", "-5 km", None, {}, "a distance cannot be negative (got '-5 km')"),
+    ("fuel_used", "1e300 l", None, {"fuel_type": "diesel"}, "'1e300 l' is too large"),
+    ("fuel_used", "2000000000 l", None, {"fuel_type": "diesel"},
+     "at most 1,000,000,000 litre per leg"),
+    ("fuel_used", "3 gallon", None, {"fuel_type": "diesel"},
+     "'gallon' is ambiguous; write US_gallon or imperial_gallon"),
+    ("fuel_used", "3 t", None, {"fuel_type": "hfo", "category": "sea.container.average"},
+     "'t' is not accepted for fuel; use one of kg"),
+    ("fuel_used", None, "", {"fuel_type": "diesel"}, "a fuel type needs the fuel used, e.g. 350 l"),
+    ("fuel_type", "coal", None, {"fuel_used": "3 l"},
+     "unknown fuel type 'coal'; one of diesel, hfo, jet, electricity"),
+    ("fuel_type", None, "", {"fuel_used": "3 l"}, "a fuel amount needs its fuel type"),
+    ("fuel_type", "jet", None, {"fuel_used": "3 l"},
+     "jet is not a fuel of road freight; one of diesel, electricity"),
+    ("fuel_type", "diesel", None, {"fuel_used": "3 l", "category": "air.long_haul"},
+     "diesel is not a fuel of air freight; one of jet"),
+    ("radiative_forcing", True, "yes", {}, "radiative forcing applies to air freight only"),
+    ("category", "road.rocket", None, {}, "unknown transport category 'road.rocket'"),
+    ("data_tier", "guessed", None, {},
+     "unknown data tier 'guessed'; one of primary, modelled, default"),
+    ("origin", "x" * 121, None, {}, "at most 120 characters"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("column", "api_value", "csv_value", "others", "reason"), SAME_BAD_LEGS)
+def test_the_api_and_the_import_refuse_the_same_bad_leg_with_the_same_message(
+    client, setup, org_a, member_a, column, api_value, csv_value, others, reason
+):
+    # when the same bad leg is put through the API and imported in a CSV file
+    leg = _leg(**others, **({} if api_value is None else {column: api_value}))
+    response = _put(client, _order(leg), setup)
+    cell = csv_value if csv_value is not None else api_value
+    job = start_import(org_a, _csv(**others, **{column: cell}), by=member_a)
+    # then both name the same field with the same reason, literally, and store nothing
+    body = response.json()
+    assert (response.status_code, body["field"]) == (422, f"{LEG}.{column}")
+    assert body["message"] == f"{LEG}.{column}: {reason}"
+    assert [(e["row"], e["column"], e["reason"]) for e in job.error_report] == [(2, column, reason)]
+    assert _nothing_stored()
+
+
+def test_a_leg_within_every_rule_is_stored_alike_through_both_doors(client, setup, org_a, member_a):
+    # when the same leg with fuel data is put and imported (as two orders)
+    leg = {"fuel_type": "diesel", "fuel_used": "１２ US_gallon", "mass": "27,557 lb"}
+    response = _put(client, _order(_leg(**leg)), setup)
+    job = start_import(org_a, _csv(order_id="PO-2", **leg), by=member_a)
+    # then both store the same converted values (27,557 lb x 0.45359237 kg/lb = 12.499645 t;
+    # 12 US gallons x 3.785411784 l = 45.4249 l)
+    assert response.status_code == 201, response.content
+    assert job.status == ImportStatus.SUCCEEDED, job.error_report
+    stored = {
+        leg.shipment.order.external_id: (leg.mass_t, leg.distance_km, leg.fuel_amount)
+        for leg in Leg.objects.select_related("shipment__order")
+    }
+    assert stored == {
+        "PO-1": (Decimal("12.499645"), Decimal("100.000"), Decimal("45.4249")),
+        "PO-2": (Decimal("12.499645"), Decimal("100.000"), Decimal("45.4249")),
+    }
+
+
 # --- the quantity parser: properties
 
 KINDS = [("mass", "tonne"), ("distance", "km"), ("volume", "litre"), ("energy", "kWh")]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from carbon.footprint import api as carbon_api
+from carbon.footprint import api_estimate
 from tests.api_client import api_error, token_headers
 from tests.carbon.factories import published_dataset
 
@@ -52,7 +52,7 @@ def test_an_unhandled_exception_is_500_json(db, org_a, headers, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(carbon_api, "estimate_footprint", broken)
+    monkeypatch.setattr(api_estimate, "estimate_footprint", broken)
     client = Client(raise_request_exception=False)
     body = {"legs": [{"category": "road.van.diesel", "mass": "1 t", "distance": "1 km"}]}
     # when it is called

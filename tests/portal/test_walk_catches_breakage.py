@@ -104,11 +104,12 @@ def _any_import_job(organisation, job_id):
     return _unscoped(ImportJob, pk=job_id)
 
 
-def _any_locked_order(organisation, external_id):
+def _any_existing_orders(organisation, external_ids):
     from carbon.models import Order
 
     with tenancy.all_organisations():
-        return Order.objects.select_for_update().filter(external_id=external_id).first()
+        found = Order.objects.select_for_update().filter(external_id__in=external_ids)
+        return {order.external_id: order for order in found}
 
 
 ORDER = ("get", "/api/v1/orders/{order_id}")
@@ -145,21 +146,22 @@ LOADERS = [
     Loader("carbon.points.views.redemption_cancel",
            _reachable_from("carbon.points.views.redemption_cancel"),
            routes=("carbon:redemption_cancel",)),
-    # The API (carbon/footprint/api.py, carbon/points/api.py, carbon/footprint/orders.py)
-    Loader("carbon.footprint.api._get_order",
-           _reachable_from("carbon.footprint.api._get_order"),
+    # The API (carbon/footprint/api_*.py, carbon/points/api.py, carbon/footprint/orders.py)
+    Loader("carbon.footprint.api_orders._get_order",
+           _reachable_from("carbon.footprint.api_orders._get_order"),
            operations=(ORDER,)),
-    Loader("carbon.footprint.api.get_footprint",
-           _reachable_from("carbon.footprint.api.get_footprint"),
+    Loader("carbon.footprint.api_orders.get_footprint",
+           _reachable_from("carbon.footprint.api_orders.get_footprint"),
            operations=(FOOTPRINT,)),
-    Loader("carbon.footprint.api._order_by_external_id",
-           _replaced("carbon.footprint.api._order_by_external_id", _any_order_by_external_id),
+    Loader("carbon.footprint.api_orders._order_by_external_id",
+           _replaced("carbon.footprint.api_orders._order_by_external_id",
+                     _any_order_by_external_id),
            operations=(ORDER_BY_EXTERNAL_ID,)),
-    Loader("carbon.footprint.api._import_job",
-           _replaced("carbon.footprint.api._import_job", _any_import_job),
+    Loader("carbon.footprint.api_imports._import_job",
+           _replaced("carbon.footprint.api_imports._import_job", _any_import_job),
            operations=(IMPORT_JOB,)),
-    Loader("carbon.footprint.orders._locked_order",
-           _replaced("carbon.footprint.orders._locked_order", _any_locked_order),
+    Loader("carbon.footprint.orders._existing_orders",
+           _replaced("carbon.footprint.orders._existing_orders", _any_existing_orders),
            operations=(UPSERT,)),
     Loader("carbon.points.api_redemptions._load_redemption",
            _reachable_from("carbon.points.api_redemptions._load_redemption"),

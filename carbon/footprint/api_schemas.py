@@ -1,0 +1,135 @@
+"""What the footprint wing's API endpoints share: the carbon scopes and access checks, the
+output schemas of factors, datasets and footprints, and the reading of a field error.
+
+Operation ids stay those of the endpoints' first home, `carbon.footprint.api`, whichever module of
+the wing now holds them (`api_estimate`, `api_orders`, `api_imports`): clients generated from the
+OpenAPI document keep their method names.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from ninja import Field, Schema
+
+from carbon.footprint.api_access import member_organisation
+from carbon.footprint.units import QuantityError
+from portal.api import ApiError, requires
+from portal.api_scopes import register_scope
+
+READ = "carbon:read"
+WRITE = "carbon:write"
+register_scope(READ, "Read orders, footprints and emission factors; request estimates")
+register_scope(WRITE, "Create and update orders (upsert by external id, CSV import)")
+
+# Checked before the body is read (see portal.api.Access).
+ESTIMATE_ACCESS = requires(READ)
+ORDER_WRITE_ACCESS = requires(WRITE, load=member_organisation)
+
+
+# --- shared schemas
+
+
+class FactorOut(Schema):
+    id: int = Field(..., examples=[1021])
+    category: str = Field(..., examples=["road.van.diesel"])
+    kind: str = Field(..., examples=["freight"])
+    energy_scope: str = Field(..., description="TTW, WTT or WTW", examples=["TTW"])
+    radiative_forcing: bool = Field(..., description="Air freight: includes non-CO2 effects")
+    value: str = Field(..., description="As published (decimal string)", examples=["0.60539"])
+    unit: str = Field(..., examples=["kgCO2e / (tonne * km)"])
+    region: str = Field(..., examples=["GLO"])
+    description: str
+    dataset: str = Field(..., description="Dataset label slug@version", examples=["desnz-2025@1"])
+    source_label: str = Field(..., description="The row as the source names it")
+
+
+class DatasetOut(Schema):
+    label: str = Field(..., examples=["desnz-2025@1"])
+    slug: str
+    version: int
+    title: str
+    publisher: str
+    publication_date: date
+    licence: str
+    source_url: str
+    gwp_basis: str
+    distance_basis: str
+
+
+class LegFactorIds(Schema):
+    ttw: int
+    wtt: int
+    ttw_rf: int | None = Field(None, description="TTW row with radiative forcing, when asked")
+    fuel_ttw: int | None = None
+    fuel_wtt: int | None = None
+
+
+class LegResultOut(Schema):
+    shipment: str = ""
+    sequence: int
+    category: str
+    method: str = Field(..., description="distance (t·km x intensity) or fuel (primary data)")
+    tkm: str = Field(..., examples=["102.000000"])
+    ttw_kg: str = Field(..., examples=["..."])
+    wtt_kg: str
+    wtw_kg: str = Field(..., description="TTW + WTT, without radiative forcing")
+    radiative_forcing_kg: str | None = Field(
+        None, description="Radiative-forcing uplift, reported on its own line (air, on request)"
+    )
+    factors: LegFactorIds
+
+
+class TotalsOut(Schema):
+    tkm: str
+    ttw_kg: str
+    wtt_kg: str
+    wtw_kg: str = Field(..., description="Well-to-wheel, excluding radiative forcing (ISO 14083)")
+    radiative_forcing_kg: str = Field(..., description="Sum of the radiative-forcing uplifts")
+    wtw_incl_radiative_forcing_kg: str
+    intensity_kg_per_tkm: str | None
+
+
+class Scope2Out(Schema):
+    electricity_kwh: str
+    region: str | None
+    location_kg: str | None = Field(..., description="Grid-average (location-based) Scope 2")
+    market_kg: str | None = Field(
+        ...,
+        description="Market-based: r x 0 + (1 - r) x residual-mix factor; null without a "
+        "(verified) green ratio or without a residual-mix factor",
+    )
+    green_ratio: str | None
+    location_factor: int | None
+    residual_factor: int | None
+
+
+def factor_out(f: dict[str, Any]) -> dict[str, Any]:
+    """A factor as a snapshot or FactorRef.as_json records it, cut to FactorOut's fields."""
+    return {k: f[k] for k in FactorOut.model_fields}
+
+
+# --- request parsing helpers
+
+
+def parsed_or_422(parse: Callable[..., Decimal], *args: Any) -> Decimal:
+    """`parse(*args)` (one of carbon.footprint.legs' quantity parsers), its QuantityError as a
+    422 naming the field."""
+    try:
+        return parse(*args)
+    except QuantityError as exc:
+        raise ApiError(422, "invalid_quantity", f"{exc.field}: {exc.message}", exc.field) from exc
+
+
+def api_field(name: str | None) -> str | None:
+    """Field names of the write path in the API's own words (mass, distance, fuel_used, site)."""
+    if name is None:
+        return None
+    name = re.sub(r"\.mass_t$", ".mass", name)
+    name = re.sub(r"\.distance_km$", ".distance", name)
+    name = re.sub(r"\.fuel_amount$", ".fuel_used", name)
+    return "site" if name == "site_name" else name
