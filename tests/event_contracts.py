@@ -54,6 +54,9 @@ EVENT_SHAPES: dict[str, Shape] = {
     "greenloop.carbon.footprint_calculated": _shape(
         r"orders/\d+", "order order_id snapshot_id wtw_kg datasets"
     ),
+    "greenloop.carbon.orders_changed": _shape(
+        r"organisations/[a-z0-9-]+/orders", "order_ids reason"
+    ),
     "greenloop.carbon.footprints_recalculated": _shape(
         r"organisations/[a-z0-9-]+/orders", "datasets count orders"
     ),

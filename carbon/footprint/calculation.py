@@ -33,7 +33,12 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 
-from carbon.footprint.events import FOOTPRINT_CALCULATED, FOOTPRINTS_RECALCULATED
+from carbon.footprint.events import (
+    FOOTPRINT_CALCULATED,
+    FOOTPRINTS_RECALCULATED,
+    ORDERS_CHANGED,
+    ORDERS_CHANGED_CHUNK,
+)
 from carbon.footprint.exceptions import CalculationError
 from carbon.footprint.factors import (
     FactorTable,
@@ -270,7 +275,12 @@ def _bulk_insert(snapshots: list[CalculationSnapshot]) -> None:
 
 
 def calculate_batch(
-    ids: list[int], table: FactorTable, *, strict: bool, per_order_events: bool = True
+    ids: list[int],
+    table: FactorTable,
+    *,
+    strict: bool,
+    per_order_events: bool = True,
+    announce_changed: bool = True,
 ) -> BatchOutcome:
     """Calculate and store the orders `ids` inside the caller's transaction.
 
@@ -349,6 +359,23 @@ def calculate_batch(
                     ],
                 },
             )
+    if announce_changed:
+        # The order write path announces its own changes (data and footprint together).
+        changed_by_org: dict[int, list[int]] = {}
+        for order, _ in new:
+            changed_by_org.setdefault(order.organisation_id, []).append(order.id)
+        for organisation_id, order_ids in changed_by_org.items():
+            for start in range(0, len(order_ids), ORDERS_CHANGED_CHUNK):
+                organisation = organisations[organisation_id]
+                events.publish(
+                    ORDERS_CHANGED,
+                    organisation,
+                    f"organisations/{organisation.slug}/orders",
+                    {
+                        "order_ids": order_ids[start : start + ORDERS_CHANGED_CHUNK],
+                        "reason": "recalculated",
+                    },
+                )
     outcome.snapshots.update({order.id: snapshot for order, snapshot in new})
     outcome.created = len(new)
     return outcome

@@ -30,6 +30,9 @@ FOOTPRINT_CALCULATED = "greenloop.carbon.footprint_calculated"
 FOOTPRINTS_RECALCULATED = "greenloop.carbon.footprints_recalculated"
 ORDER_UPSERTED = "greenloop.carbon.order_upserted"
 ORDERS_IMPORTED = "greenloop.carbon.orders_imported"
+ORDERS_CHANGED = "greenloop.carbon.orders_changed"
+# Order ids per `orders_changed` event: a large import or recalculation is announced in chunks.
+ORDERS_CHANGED_CHUNK = 500
 
 OWNER = "carbon"
 DATASET_LABEL = string("a dataset version, slug@version", pattern=r"^[a-z0-9-]+@\d+$")
@@ -159,3 +162,23 @@ for _what in ("verified", "rejected"):
         properties={**_DECLARATION, "note": string("the staff member's note to the customer")},
         free_text=["site", "note"],
     )
+register(
+    ORDERS_CHANGED,
+    version=1,
+    subject=r"organisations/[a-z0-9-]+/orders",
+    description=(
+        "Orders whose data or footprint changed, by id, in chunks of at most 500: one event per "
+        "write (an API upsert, a CSV import) or recalculation. The points wing settles these "
+        "orders once per change."
+    ),
+    owner=OWNER,
+    properties={
+        "order_ids": {
+            "type": "array",
+            "items": identifier("order"),
+            "minItems": 1,
+            "maxItems": 500,
+        },
+        "reason": choice(["stored", "recalculated"]),
+    },
+)

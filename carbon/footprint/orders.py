@@ -21,7 +21,12 @@ from django.utils import timezone
 
 from carbon import app_settings
 from carbon.footprint import calculation
-from carbon.footprint.events import ORDER_UPSERTED, ORDERS_IMPORTED
+from carbon.footprint.events import (
+    ORDER_UPSERTED,
+    ORDERS_CHANGED,
+    ORDERS_CHANGED_CHUNK,
+    ORDERS_IMPORTED,
+)
 from carbon.footprint.factors import FactorTable, active_grid_dataset, default_dataset
 from carbon.footprint.legs import LegData, validate_leg
 from carbon.models import Leg, Order, OrderLine, OrderStatus, Product, Shipment
@@ -490,7 +495,7 @@ def _calculate(
         batch = todo[start : start + CALCULATION_BATCH]
         by_pk = {o.pk: o for o in batch}
         outcome = calculation.calculate_batch(
-            list(by_pk), table, strict=each, per_order_events=each
+            list(by_pk), table, strict=each, per_order_events=each, announce_changed=False
         )
         for order_id, message, field_name in outcome.failed:
             failed.append(Problem(index[by_pk[order_id].external_id], field_name, message))
@@ -508,6 +513,7 @@ def _announce(
     announce: Literal["each", "batch"],
     by: AbstractBaseUser | None,
 ) -> None:
+    announce_changed(organisation, [o.pk for o in todo], "stored")
     if announce == "each":
         created = set(result.created)
         for order in todo:
@@ -528,6 +534,17 @@ def _announce(
             "external_ids_truncated": len(todo) > 1000,
         },
     )
+
+
+def announce_changed(organisation: Organisation, order_ids: list[int], reason: str) -> None:
+    """One `orders_changed` event per chunk of changed orders, in the caller's transaction."""
+    for start in range(0, len(order_ids), ORDERS_CHANGED_CHUNK):
+        events.publish(
+            ORDERS_CHANGED,
+            organisation,
+            f"organisations/{organisation.slug}/orders",
+            {"order_ids": order_ids[start : start + ORDERS_CHANGED_CHUNK], "reason": reason},
+        )
 
 
 def upsert_order(

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from carbon.account_signals import carbon_signals
-from carbon.calculation import calculate_order
+from carbon.footprint.calculation import calculate_order
 from tests.carbon.factories import fund, order_with_legs, published_dataset
 from tests.factories import OrganisationFactory
 
