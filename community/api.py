@@ -17,7 +17,7 @@ handler as `{code, message, field}` with their own status.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Literal
 
@@ -48,6 +48,7 @@ from community.models import (
     public_name,
 )
 from portal.api import ApiError, Caller, ErrorOut, Input, PathParams, api, caller, requires
+from portal.api_common import ERRORS, MAX_PAGE_SIZE, PageOut, page_out
 from portal.api_contract import MAX_PAGE
 from portal.api_scopes import register_scope
 from portal.models import User
@@ -65,10 +66,9 @@ register_scope(
     ),
 )
 
-MAX_PAGE_SIZE = 100
 MAX_SEARCH_RESULTS = 50
 
-READ_ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+READ_ERRORS = ERRORS
 WRITE_ERRORS: dict[int, Any] = {400: ErrorOut, **READ_ERRORS}
 POST_ERRORS: dict[int, Any] = {**WRITE_ERRORS, 429: ErrorOut}
 
@@ -165,22 +165,6 @@ def _post_writing(c: Caller, params: PathParams) -> Post:
 # --------------------------------------------------------------------------------------------
 # Schemas
 # --------------------------------------------------------------------------------------------
-
-
-class PageOut(Schema):
-    count: int = Field(..., description="Matching items over all pages")
-    page: int
-    page_size: int
-
-
-def _page(qs: QuerySet, page: int, page_size: int, items: Callable[[list], list]) -> dict:
-    start = (page - 1) * page_size
-    return {
-        "count": qs.count(),
-        "page": page,
-        "page_size": page_size,
-        "items": items(list(qs[start : start + page_size])),
-    }
 
 
 class SpaceOut(Schema):
@@ -554,8 +538,11 @@ def list_topics(request: HttpRequest, filters: Query[TopicFilters]):
     qs = qs.filtered(filters.filter, c.user)
     qs = qs.select_related(*TOPIC_JOINS).prefetch_related("tags")
     qs = qs.order_by(*TOPIC_ORDERINGS[filters.sort])
-    return _page(
-        qs, filters.page, filters.page_size, lambda topics: _topic_summaries(request, topics)
+    return page_out(
+        qs,
+        filters.page,
+        filters.page_size,
+        items=lambda topics: _topic_summaries(request, topics),
     )
 
 

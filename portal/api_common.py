@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from django.db.models import QuerySet
 from django.http import Http404
-from ninja import Schema
+from ninja import Field, Schema
 from pydantic import BeforeValidator
 
 from portal.access import reachable_or_404
@@ -41,20 +41,30 @@ IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 class PageOut(Schema):
     """The paging fields of a list response; subclasses add `items`."""
 
-    count: int
+    count: int = Field(..., description="Matching items over all pages")
     page: int
     page_size: int
 
 
-def page_out(qs: QuerySet, page: int, page_size: int, item: Callable[[Any], Any]) -> dict:
-    """The total `count` of `qs` and the rows of page `page` (from 1), each through `item`."""
+def page_out(
+    qs: QuerySet,
+    page: int,
+    page_size: int,
+    item: Callable[[Any], Any] | None = None,
+    *,
+    items: Callable[[list], list] | None = None,
+) -> dict:
+    """The total `count` of `qs` and the rows of page `page` (from 1): each through `item`, or
+    all of them at once through `items` (for lists that load related rows in one query)."""
     start = (page - 1) * page_size
-    return {
-        "count": qs.count(),
-        "page": page,
-        "page_size": page_size,
-        "items": [item(row) for row in qs[start : start + page_size]],
-    }
+    rows = list(qs[start : start + page_size])
+    if items is None:
+        if item is None:
+            raise TypeError("page_out() needs `item` or `items`.")
+        out = [item(row) for row in rows]
+    else:
+        out = items(rows)
+    return {"count": qs.count(), "page": page, "page_size": page_size, "items": out}
 
 
 def organisation_named(c: Caller, slug: str) -> Organisation:

@@ -403,8 +403,8 @@ def test_topic_list_pages(client, asker, public_space, ask):
     body = client.get(TOPICS, {"page": 2, "page_size": 2}).json()
     assert (body["count"], body["page"], body["page_size"]) == (5, 2, 2)
     assert [item["title"] for item in body["items"]] == ["Question number 2", "Question number 1"]
-    # and a page size over 100 is refused with the field named
-    _error(client.get(TOPICS, {"page_size": 101}), 422, "validation_error", "page_size")
+    # and a page size over 200 (every list's limit, portal.api_common) is refused, field named
+    _error(client.get(TOPICS, {"page_size": 201}), 422, "validation_error", "page_size")
     _error(client.get(TOPICS, {"sort": "oldest"}), 422, "validation_error", "sort")
 
 

@@ -46,6 +46,7 @@ def test_the_published_event_types():
         "greenloop.carbon.green_power_submitted",
         "greenloop.carbon.green_power_verified",
         "greenloop.carbon.order_upserted",
+        "greenloop.carbon.orders_changed",
         "greenloop.carbon.orders_imported",
         "greenloop.carbon.points_activated",
         "greenloop.carbon.points_awarded",
