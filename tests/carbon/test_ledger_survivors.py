@@ -1,0 +1,719 @@
+"""The points ledger (carbon/ledger.py): the literal refusals, audit rows, event payloads,
+breakdowns, boundaries and lot states that the full mutation run of the "points-ledger" module
+(scripts/mutation.sh) found unpinned. Values are written out, never taken from the ledger's own
+constants, so that a changed message, key or payload fails here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+
+from carbon import ledger
+from carbon.exceptions import InsufficientPoints, PointsError
+from carbon.models import (
+    CalculationSnapshot,
+    EnergyScope,
+    LedgerEntry,
+    OrderStatus,
+    PointsAccount,
+    PointsAward,
+    PointsPolicy,
+)
+from portal.models import AuditEvent, OutboxEvent
+from tests.carbon.factories import (
+    EmissionFactorFactory,
+    FactorDatasetFactory,
+    OrderFactory,
+    fund,
+    published_dataset,
+)
+from tests.carbon.test_points_ledger import delivered_order, draft_policy, make_policy
+from tests.factories import OrganisationFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+FORMULA = (
+    "points = min(floor((max(0, t·km x baseline - WTW kg) + max(0, Scope 2 location kg - "
+    "Scope 2 market kg)) x points per kg), cap)"
+)
+
+
+def _refusal(call) -> tuple:
+    with pytest.raises(PointsError) as refused:
+        call()
+    return type(refused.value).__name__, refused.value.code, refused.value.field, str(refused.value)
+
+
+def _fingerprint(payload: str) -> str:
+    """The SHA-256 of the request as the ledger serialises it (sorted keys, default str)."""
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _state(account: PointsAccount) -> tuple[int, int, int]:
+    account.refresh_from_db()
+    return account.pending, account.available, account.held
+
+
+def _audit(action: str) -> tuple:
+    event = AuditEvent.objects.get(action=action)
+    return (
+        event.actor,
+        event.organisation,
+        event.object_type,
+        event.object_id,
+        event.details,
+    )
+
+
+def _events(type_: str) -> list[tuple[str, str, dict]]:
+    return [
+        (e.subject, e.organisation_id, e.data)
+        for e in OutboxEvent.objects.filter(type=type_).order_by("time", "created_at")
+    ]
+
+
+# --- policies
+
+
+def test_submitting_a_policy_stores_and_audits_the_submitter():
+    staff = UserFactory(is_staff=True)
+    draft = draft_policy()
+    returned = ledger.submit_policy(draft, staff)
+    stored = PointsPolicy.objects.get(pk=draft.pk)
+    assert (stored.status, stored.submitted_by) == ("awaiting_approval", staff)
+    assert (returned.status, returned.submitted_by) == ("awaiting_approval", staff)
+    assert _audit("carbon.points_policy.submitted") == (
+        staff,
+        None,
+        "carbon.pointspolicy",
+        str(draft.pk),
+        {},
+    )
+
+
+def test_submitting_saves_only_the_status_and_the_submitter():
+    # given a draft whose in-memory copy has an unsaved change to its rate
+    staff = UserFactory(is_staff=True)
+    draft = draft_policy()
+    PointsPolicy.objects.filter(pk=draft.pk).update(points_per_kg=Decimal("0.5"))
+    # when it is submitted (the ledger re-reads it under a row lock)
+    ledger.submit_policy(draft, staff)
+    # then the stored rate is untouched
+    assert PointsPolicy.objects.get(pk=draft.pk).points_per_kg == Decimal("0.5")
+
+
+def test_policy_refusals_give_their_code_and_message():
+    staff = UserFactory(is_staff=True)
+    active = make_policy()
+    assert _refusal(lambda: ledger.submit_policy(active, staff)) == (
+        "PolicyError",
+        "policy_not_draft",
+        None,
+        "Only a draft policy can be submitted.",
+    )
+    draft = draft_policy(version=2)
+    assert _refusal(lambda: ledger.approve_policy(draft, staff)) == (
+        "PolicyError",
+        "policy_not_submitted",
+        None,
+        "Only a submitted policy can be approved.",
+    )
+    ledger.submit_policy(draft, staff)
+    customer = UserFactory(is_staff=False)
+    assert _refusal(lambda: ledger.approve_policy(draft, customer)) == (
+        "PolicyError",
+        "policy_not_staff",
+        None,
+        "Only staff can approve a points policy.",
+    )
+    assert _refusal(lambda: ledger.approve_policy(draft, staff)) == (
+        "PolicyError",
+        "policy_four_eyes",
+        None,
+        "A policy must be approved by someone other than its submitter.",
+    )
+    assert PointsPolicy.objects.get(pk=draft.pk).status == "awaiting_approval"
+
+
+def test_an_approver_without_a_staff_flag_is_refused():
+    # a principal that is not a user account (no is_staff at all) is not staff either
+    draft = draft_policy()
+    ledger.submit_policy(draft, UserFactory(is_staff=True))
+    service = SimpleNamespace(pk=10**6)
+    assert _refusal(lambda: ledger.approve_policy(draft, service))[1] == "policy_not_staff"
+
+
+def test_approving_stores_the_approver_and_the_time_and_audits_them():
+    submitter = UserFactory(is_staff=True)
+    approver = UserFactory(is_staff=True)
+    draft = draft_policy(version=3)
+    ledger.submit_policy(draft, submitter)
+    PointsPolicy.objects.filter(pk=draft.pk).update(points_per_kg=Decimal("0.5"))
+    returned = ledger.approve_policy(draft, approver)
+    stored = PointsPolicy.objects.get(pk=draft.pk)
+    assert (stored.status, stored.approved_by, stored.submitted_by) == (
+        "active",
+        approver,
+        submitter,
+    )
+    assert stored.approved_at is not None
+    assert stored.approved_at == returned.approved_at
+    # only the approval's fields were saved
+    assert stored.points_per_kg == Decimal("0.5")
+    assert _audit("carbon.points_policy.approved") == (
+        approver,
+        None,
+        "carbon.pointspolicy",
+        str(draft.pk),
+        {"version": 3, "effective_from": "2026-01-01"},
+    )
+
+
+# --- idempotency keys
+
+
+def test_a_key_of_1_to_200_characters_is_accepted_and_others_refused():
+    account = ledger.account_for(OrganisationFactory())
+    staff = UserFactory(is_staff=True)
+    message = "An idempotency key of 1 to 200 characters is required."
+    for key in ("", "k" * 201):
+        assert _refusal(lambda key=key: ledger.adjust(account, 5, "Goodwill", staff, key)) == (
+            "PointsError",
+            "points_error",
+            "key",
+            message,
+        )
+    assert ledger.adjust(account, 5, "Goodwill", staff, "k" * 200).idempotency_key == "k" * 200
+    assert ledger.adjust(account, 5, "Goodwill", staff, "k").idempotency_key == "k"
+    assert _state(account) == (0, 10, 0)
+
+
+def test_a_key_reused_for_another_request_is_refused_word_for_word():
+    account = ledger.account_for(OrganisationFactory())
+    staff = UserFactory(is_staff=True)
+    ledger.adjust(account, 5, "Goodwill", staff, "adj")
+    assert _refusal(lambda: ledger.adjust(account, 6, "Goodwill", staff, "adj")) == (
+        "IdempotencyConflict",
+        "idempotency_conflict",
+        "key",
+        "This idempotency key was already used for a different request.",
+    )
+
+
+def test_the_same_key_on_another_account_is_a_new_request():
+    staff = UserFactory(is_staff=True)
+    first = ledger.account_for(OrganisationFactory())
+    second = ledger.account_for(OrganisationFactory())
+    ledger.adjust(first, 5, "Goodwill", staff, "adj")
+    entry = ledger.adjust(second, 7, "Welcome", staff, "adj")
+    assert (entry.account_id, entry.points) == (second.pk, 7)
+    assert (_state(first), _state(second)) == ((0, 5, 0), (0, 7, 0))
+
+
+# --- awards
+
+
+@pytest.fixture
+def wtw_dataset(db):
+    """A published dataset with a WTW row for the baseline category (0.2 kg/t·km) beside its
+    TTW (0.1) and WTT (0.025) rows: the WTW row alone is the baseline."""
+    dataset = FactorDatasetFactory(slug="with-wtw", version=1, is_default=True)
+    rows = {EnergyScope.TTW: "0.1", EnergyScope.WTT: "0.025", EnergyScope.WTW: "0.2"}
+    for scope, value in rows.items():
+        EmissionFactorFactory(
+            dataset=dataset,
+            category="road.hgv.average_laden",
+            energy_scope=scope,
+            value=Decimal(value),
+        )
+    type(dataset).objects.filter(pk=dataset.pk).update(status="published")
+    dataset.refresh_from_db()
+    return dataset
+
+
+def test_the_baseline_is_the_policy_s_own_value_when_it_has_one():
+    policy = make_policy(baseline_kg_per_tkm=Decimal("0.75"))
+    assert ledger.baseline_intensity(policy) == (Decimal("0.75"), {"source": "policy"})
+
+
+def test_the_baseline_is_the_dataset_s_wtw_row_when_there_is_one(wtw_dataset):
+    policy = make_policy(baseline_kg_per_tkm=None)
+    value, source = ledger.baseline_intensity(policy)
+    assert value == Decimal("0.2")
+    assert source["source"] == "dataset"
+    assert [(f["energy_scope"], f["value"]) for f in source["factors"]] == [("WTW", "0.2")]
+
+
+def test_without_a_wtw_row_the_baseline_is_ttw_plus_wtt(db):
+    published_dataset()
+    policy = make_policy(baseline_kg_per_tkm=None)
+    value, source = ledger.baseline_intensity(policy)
+    assert value == Decimal("0.125")
+    assert source["source"] == "dataset"
+    assert [(f["category"], f["energy_scope"], f["value"]) for f in source["factors"]] == [
+        ("road.hgv.average_laden", "TTW", "0.1"),
+        ("road.hgv.average_laden", "WTT", "0.025"),
+    ]
+
+
+@pytest.mark.parametrize("missing", ["TTW", "WTT"])
+def test_a_dataset_missing_ttw_or_wtt_gives_no_baseline(missing):
+    dataset = FactorDatasetFactory(slug="partial", version=1, is_default=True)
+    for scope in {"TTW", "WTT"} - {missing}:
+        EmissionFactorFactory(
+            dataset=dataset, category="road.hgv.average_laden", energy_scope=scope
+        )
+    type(dataset).objects.filter(pk=dataset.pk).update(status="published")
+    policy = make_policy(baseline_kg_per_tkm=None)
+    kind, code, field, message = _refusal(lambda: ledger.baseline_intensity(policy))
+    assert (kind, code, field) == ("PolicyError", "no_baseline", None)
+    assert message.endswith("has no road.hgv.average_laden factors for the baseline.")
+
+
+def _snapshot(order, **figures) -> CalculationSnapshot:
+    values = {"tkm": 0, "ttw_kg": 0, "wtt_kg": 0, "wtw_kg": 0, **figures}
+    return CalculationSnapshot.objects.create(
+        order=order, method_version="test", default_share=1, **values
+    )
+
+
+def test_an_award_keeps_its_full_breakdown_and_writes_a_pending_entry(wtw_dataset):
+    # given 1,000 t·km at 120 kg WTW against the dataset's 0.2 kg/t·km (80 kg avoided), and
+    # Scope 2 of 50 kg location / 20 kg market (30 kg avoided), at 0.5 point per kg, cap 1,000
+    organisation = OrganisationFactory()
+    policy = make_policy(
+        version=4,
+        baseline_kg_per_tkm=None,
+        points_per_kg=Decimal("0.5"),
+        per_order_cap=1000,
+    )
+    order = OrderFactory(
+        organisation=organisation,
+        external_id="PO-7001",
+        status=OrderStatus.DELIVERED,
+        delivery_date=dt.date(2025, 3, 1),
+    )
+    snapshot = _snapshot(
+        order,
+        tkm=Decimal(1000),
+        wtw_kg=Decimal(120),
+        scope2_location_kg=Decimal(50),
+        scope2_market_kg=Decimal(20),
+    )
+    # an older, superseded snapshot is not the one awarded
+    _snapshot(order, tkm=Decimal(5000), is_current=False)
+    # when the order is awarded
+    award = ledger.award_order(order)
+    # then (80 + 30) x 0.5 = 55 points, with every input and step kept
+    award.refresh_from_db()
+    assert (award.order, award.policy, award.snapshot, award.points) == (
+        order,
+        policy,
+        snapshot,
+        55,
+    )
+    assert (award.avoided_logistics_kg, award.avoided_scope2_kg) == (Decimal(80), Decimal(30))
+    factor = award.breakdown["baseline"].pop("factors")
+    assert [(f["energy_scope"], f["value"]) for f in factor] == [("WTW", "0.2")]
+    assert award.breakdown == {
+        "policy_version": 4,
+        "snapshot_id": snapshot.pk,
+        "inputs": {
+            "tkm": "1000",
+            "wtw_kg": "120",
+            "scope2_location_kg": "50",
+            "scope2_market_kg": "20",
+        },
+        "baseline": {"kg_per_tkm": "0.2", "source": "dataset"},
+        "include_green_power": True,
+        "avoided_logistics_kg": "80",
+        "avoided_scope2_kg": "30",
+        "points_per_kg": "0.5",
+        "uncapped_points": 55,
+        "cap": 1000,
+        "points": 55,
+        "formula": FORMULA,
+    }
+    # and one pending entry keyed by order and policy
+    account = PointsAccount.objects.get(organisation=organisation)
+    entry = LedgerEntry.objects.get(account=account)
+    assert (
+        entry.kind,
+        entry.points,
+        entry.pending_delta,
+        entry.available_delta,
+        entry.held_delta,
+        entry.order,
+        entry.award,
+    ) == ("earn_pending", 55, 55, 0, 0, order, award)
+    assert entry.idempotency_key == f"earn:{order.pk}:{policy.pk}"
+    assert entry.request_fingerprint == _fingerprint(
+        f'{{"kind": "earn", "order": {order.pk}, "policy": {policy.pk}}}'
+    )
+    assert _state(account) == (55, 0, 0)
+    # and one event with the balances after it
+    assert _events("greenloop.carbon.points_awarded") == [
+        (
+            f"points-account/{account.pk}",
+            organisation.pk,
+            {
+                "entry_id": entry.pk,
+                "kind": "earn_pending",
+                "points": 55,
+                "balances": {"pending": 55, "available": 0, "held": 0},
+                "order": "PO-7001",
+                "award_id": award.pk,
+            },
+        )
+    ]
+
+
+def test_the_cap_limits_the_points_but_not_the_uncapped_figure():
+    organisation = OrganisationFactory()
+    make_policy(points_per_kg=Decimal(2), per_order_cap=30, include_green_power=False)
+    # the snapshot: 20 t·km against a 1 kg/t·km baseline at 0 kg WTW: 20 kg avoided
+    order = delivered_order(organisation, 20)
+    CalculationSnapshot.objects.filter(order=order).update(
+        scope2_location_kg=Decimal(50), scope2_market_kg=Decimal(0)
+    )
+    award = ledger.award_order(order)
+    # 20 kg x 2 = 40 points, capped at 30; green power is left out by the policy
+    assert (award.points, award.avoided_scope2_kg) == (30, Decimal(0))
+    assert (award.breakdown["uncapped_points"], award.breakdown["cap"]) == (40, 30)
+    assert award.breakdown["points"] == 30
+    assert award.breakdown["include_green_power"] is False
+    assert award.breakdown["baseline"] == {"kg_per_tkm": "1", "source": "policy"}
+    assert LedgerEntry.objects.get().points == 30
+
+
+def test_green_power_adds_location_less_market_scope2():
+    organisation = OrganisationFactory()
+    make_policy(points_per_kg=Decimal(1))
+    order = delivered_order(organisation, 10)
+    CalculationSnapshot.objects.filter(order=order).update(
+        scope2_location_kg=Decimal(50), scope2_market_kg=Decimal(20)
+    )
+    award = ledger.award_order(order)
+    assert (award.points, award.avoided_logistics_kg, award.avoided_scope2_kg) == (
+        40,
+        Decimal(10),
+        Decimal(30),
+    )
+
+
+def test_one_point_is_enough_for_an_entry():
+    organisation = OrganisationFactory()
+    make_policy()
+    award = ledger.award_order(delivered_order(organisation, 1))
+    assert award.points == 1
+    assert LedgerEntry.objects.get().points == 1
+    assert _state(PointsAccount.objects.get(organisation=organisation)) == (1, 0, 0)
+
+
+def test_award_refusals_give_their_code_and_message():
+    organisation = OrganisationFactory()
+    open_order = OrderFactory(organisation=organisation, status=OrderStatus.SHIPPED)
+    assert _refusal(lambda: ledger.award_order(open_order)) == (
+        "PointsError",
+        "order_not_delivered",
+        None,
+        "Only delivered orders earn points.",
+    )
+    undated = OrderFactory(
+        organisation=organisation, status=OrderStatus.DELIVERED, delivery_date=None
+    )
+    assert _refusal(lambda: ledger.award_order(undated))[1] == "order_not_delivered"
+    order = OrderFactory(
+        organisation=organisation,
+        status=OrderStatus.DELIVERED,
+        delivery_date=dt.date(2025, 3, 1),
+    )
+    assert _refusal(lambda: ledger.award_order(order)) == (
+        "PolicyError",
+        "no_policy",
+        None,
+        "No active points policy applies to this order.",
+    )
+    make_policy()
+    assert _refusal(lambda: ledger.award_order(order)) == (
+        "PointsError",
+        "no_footprint",
+        None,
+        "The order has no calculated footprint yet.",
+    )
+    # only a superseded snapshot is no footprint either
+    _snapshot(order, tkm=Decimal(10), is_current=False)
+    assert _refusal(lambda: ledger.award_order(order))[1] == "no_footprint"
+    assert LedgerEntry.objects.count() == 0
+
+
+def test_a_policy_that_is_not_active_is_refused_even_when_given():
+    organisation = OrganisationFactory()
+    order = delivered_order(organisation, 10)
+    draft = draft_policy()
+    assert _refusal(lambda: ledger.award_order(order, policy=draft))[1] == "no_policy"
+
+
+def test_a_given_policy_is_used_instead_of_the_one_in_force():
+    organisation = OrganisationFactory()
+    in_force = make_policy(version=1)
+    other = make_policy(version=2, effective_from=dt.date(2030, 1, 1), points_per_kg=Decimal(3))
+    order = delivered_order(organisation, 10)
+    award = ledger.award_order(order, policy=other)
+    assert (award.policy, award.points) == (other, 30)
+    # and the repeat for the policy in force is a separate award
+    assert ledger.award_order(order).policy == in_force
+    assert LedgerEntry.objects.get(award__policy=other).idempotency_key == (
+        f"earn:{order.pk}:{other.pk}"
+    )
+
+
+def test_a_repeat_award_returns_the_first_for_the_same_order_only():
+    organisation = OrganisationFactory()
+    make_policy()
+    first_order = delivered_order(organisation, 10)
+    second_order = delivered_order(organisation, 20)
+    first = ledger.award_order(first_order)
+    second = ledger.award_order(second_order)
+    assert (second.order, second.points) == (second_order, 20)
+    assert ledger.award_order(first_order).pk == first.pk
+    assert _state(PointsAccount.objects.get(organisation=organisation)) == (30, 0, 0)
+    assert PointsAward.objects.count() == 2
+
+
+# --- holds for redemptions (the API's single-UPDATE hold)
+
+
+def test_hold_for_redemption_moves_the_points_and_returns_the_new_balances():
+    organisation = OrganisationFactory()
+    account = fund(organisation, 1000)
+    held = ledger.hold_for_redemption(organisation, 300, "redeem-7", redemption_id=7)
+    assert (held.account_id, held.pending, held.available, held.held) == (account.pk, 0, 700, 300)
+    entry = LedgerEntry.objects.get(account=account, kind="hold")
+    assert (
+        entry.points,
+        entry.available_delta,
+        entry.held_delta,
+        entry.pending_delta,
+        entry.redemption_id,
+        entry.idempotency_key,
+    ) == (300, -300, 300, 0, 7, "redeem-7")
+    assert entry.request_fingerprint == _fingerprint(
+        '{"kind": "hold", "points": 300, "redemption": 7}'
+    )
+    assert _state(account) == (0, 700, 300)
+
+
+def test_hold_for_redemption_takes_one_point_and_refuses_zero():
+    organisation = OrganisationFactory()
+    fund(organisation, 10)
+    assert ledger.hold_for_redemption(organisation, 1, "one", redemption_id=1).held == 1
+    for points in (0, -5):
+        assert _refusal(
+            lambda points=points: ledger.hold_for_redemption(organisation, points, "x", 2)
+        ) == (
+            "PointsError",
+            "points_error",
+            "points",
+            "A hold must be for a positive number of points.",
+        )
+
+
+def test_hold_for_redemption_refuses_to_run_outside_a_transaction(monkeypatch):
+    organisation = OrganisationFactory()
+    fund(organisation, 10)
+    # the test itself runs in a transaction: pretend the caller did not open one
+    monkeypatch.setattr(
+        ledger.transaction, "get_connection", lambda: SimpleNamespace(in_atomic_block=False)
+    )
+    refusal = _refusal(lambda: ledger.hold_for_redemption(organisation, 5, "k", 1))
+    monkeypatch.undo()
+    assert refusal == (
+        "PointsError",
+        "points_error",
+        None,
+        "hold_for_redemption must run inside a transaction.",
+    )
+    assert LedgerEntry.objects.filter(kind="hold").count() == 0
+
+
+def _short(call) -> tuple[str, int]:
+    with pytest.raises(InsufficientPoints) as refused:
+        call()
+    assert (refused.value.code, refused.value.field) == ("insufficient_points", "points")
+    return str(refused.value), refused.value.available
+
+
+def test_a_short_hold_for_redemption_says_what_is_available():
+    organisation = OrganisationFactory()
+    # no account yet, then an empty one, then a short one, then a negative one
+    assert _short(lambda: ledger.hold_for_redemption(organisation, 5, "a", 1)) == (
+        "5 points requested, 0 available.",
+        0,
+    )
+    ledger.account_for(organisation)
+    assert _short(lambda: ledger.hold_for_redemption(organisation, 5, "a", 1)) == (
+        "5 points requested, 0 available.",
+        0,
+    )
+    account = fund(organisation, 4)
+    assert _short(lambda: ledger.hold_for_redemption(organisation, 5, "a", 1)) == (
+        "5 points requested, 4 available.",
+        4,
+    )
+    ledger.adjust(account, -24, "Correction", UserFactory(is_staff=True), "neg")
+    assert _short(lambda: ledger.hold_for_redemption(organisation, 5, "a", 1)) == (
+        "5 points requested, 0 available.",
+        -20,
+    )
+    assert _state(account) == (0, -20, 0)
+
+
+def test_hold_points_refusals_give_their_field_and_message():
+    account = fund(OrganisationFactory(), 10)
+    assert _refusal(lambda: ledger.hold_points(account, 0, "k", 1)) == (
+        "PointsError",
+        "points_error",
+        "points",
+        "A hold must be for a positive number of points.",
+    )
+    assert _refusal(lambda: ledger.hold_points(account, 11, "k", 1)) == (
+        "InsufficientPoints",
+        "insufficient_points",
+        "points",
+        "11 points requested, 10 available.",
+    )
+    assert _refusal(lambda: ledger.hold_points(account, 1, "", 1))[2] == "key"
+
+
+# --- adjustments
+
+
+def test_adjustment_refusals_give_their_field_and_message():
+    account = ledger.account_for(OrganisationFactory())
+    staff = UserFactory(is_staff=True)
+    assert _refusal(lambda: ledger.adjust(account, 0, "Goodwill", staff, "a")) == (
+        "PointsError",
+        "points_error",
+        "points",
+        "An adjustment must change the balance.",
+    )
+    for reason in ("", "   ", None):
+        assert _refusal(lambda reason=reason: ledger.adjust(account, 5, reason, staff, "a")) == (
+            "PointsError",
+            "points_error",
+            "reason",
+            "An adjustment needs a reason.",
+        )
+    for approver in (None, UserFactory(is_staff=False)):
+        assert _refusal(
+            lambda approver=approver: ledger.adjust(account, 5, "Goodwill", approver, "a")
+        ) == ("PointsError", "points_error", "approved_by", "An adjustment needs a staff approver.")
+    assert _state(account) == (0, 0, 0)
+    assert LedgerEntry.objects.count() == 0
+
+
+def test_an_adjustment_is_kept_on_its_entry_and_audited():
+    organisation = OrganisationFactory()
+    account = ledger.account_for(organisation)
+    staff = UserFactory(is_staff=True)
+    entry = ledger.adjust(account, 40, "Goodwill for ticket 7", staff, "adj-7")
+    entry.refresh_from_db()
+    assert (
+        entry.kind,
+        entry.points,
+        entry.available_delta,
+        entry.pending_delta,
+        entry.held_delta,
+        entry.reason,
+        entry.approved_by,
+        entry.idempotency_key,
+    ) == ("adjust", 40, 40, 0, 0, "Goodwill for ticket 7", staff, "adj-7")
+    assert entry.request_fingerprint == _fingerprint(
+        f'{{"approver": {staff.pk}, "kind": "adjust", "points": 40, '
+        f'"reason": "Goodwill for ticket 7"}}'
+    )
+    assert _audit("carbon.points.adjusted") == (
+        staff,
+        organisation,
+        "carbon.ledgerentry",
+        str(entry.pk),
+        {"points": 40, "reason": "Goodwill for ticket 7"},
+    )
+    # a repeat returns the entry and writes no second audit row
+    assert ledger.adjust(account, 40, "Goodwill for ticket 7", staff, "adj-7").pk == entry.pk
+    assert AuditEvent.objects.filter(action="carbon.points.adjusted").count() == 1
+    # a negative adjustment keeps its size as points and its sign in the delta
+    minus = ledger.adjust(account, -15, "Correction", staff, "adj-8")
+    assert (minus.points, minus.available_delta) == (15, -15)
+    assert _state(account) == (0, 25, 0)
+
+
+# --- keeping awards in step with orders: the daily sweep's selection
+
+
+def test_without_an_active_policy_no_delivered_order_is_unsettled():
+    organisation = OrganisationFactory()
+    delivered_order(organisation, 10)
+    draft_policy()
+    assert list(ledger.unsettled_orders()) == []
+
+
+def test_unsettled_orders_are_delivered_calculated_and_not_yet_awarded():
+    organisation = OrganisationFactory()
+    make_policy(effective_from=dt.date(2025, 3, 1))
+    on_the_day = delivered_order(organisation, 10, dt.date(2025, 3, 1))
+    delivered_order(organisation, 10, dt.date(2025, 2, 28))  # before the policy
+    # delivered without a current footprint
+    uncalculated = OrderFactory(
+        organisation=organisation,
+        status=OrderStatus.DELIVERED,
+        delivery_date=dt.date(2025, 4, 1),
+    )
+    _snapshot(uncalculated, tkm=Decimal(5), is_current=False)
+    # returned with a footprint but never awarded: nothing to award or reverse
+    returned = delivered_order(organisation, 10, dt.date(2025, 4, 1))
+    type(returned).objects.filter(pk=returned.pk).update(status=OrderStatus.RETURNED)
+    assert list(ledger.unsettled_orders()) == [on_the_day]
+
+
+def test_cancelled_orders_with_points_not_yet_reversed_are_unsettled():
+    organisation = OrganisationFactory()
+    make_policy()
+    one_point = delivered_order(organisation, 1)
+    ledger.award_order(one_point)
+    nothing = delivered_order(organisation, 0)
+    assert ledger.award_order(nothing).points == 0
+    reversed_ = delivered_order(organisation, 5)
+    ledger.award_order(reversed_)
+    Order = type(one_point)
+    Order.objects.filter(pk__in=[one_point.pk, nothing.pk, reversed_.pk]).update(
+        status=OrderStatus.CANCELLED
+    )
+    reversed_.refresh_from_db()
+    ledger.reverse_order(reversed_, "rev")
+    assert list(ledger.unsettled_orders()) == [one_point]
+
+
+# --- reconciliation
+
+
+def test_reconcile_names_the_account_its_organisation_and_both_figures():
+    organisation = OrganisationFactory(name="Tampered Ltd")
+    account = fund(organisation, 100)
+    ledger.hold_points(account, 60, "h", redemption_id=1)
+    healthy = fund(OrganisationFactory(), 50)
+    ledger.hold_points(healthy, 20, "h", redemption_id=2)
+    assert ledger.reconcile() == []
+    PointsAccount.objects.filter(pk=account.pk).update(available=99)
+    [mismatch] = ledger.reconcile()
+    assert (mismatch.account_id, mismatch.organisation, mismatch.cached, mismatch.summed) == (
+        account.pk,
+        "Tampered Ltd",
+        (0, 99, 60),
+        (0, 40, 60),
+    )
