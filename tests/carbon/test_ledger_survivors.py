@@ -17,6 +17,7 @@ from carbon.exceptions import InsufficientPoints, PointsError
 from carbon.models import (
     CalculationSnapshot,
     EnergyScope,
+    ExpiryReminder,
     LedgerEntry,
     OrderStatus,
     PointsAccount,
@@ -717,3 +718,408 @@ def test_reconcile_names_the_account_its_organisation_and_both_figures():
         (0, 99, 60),
         (0, 40, 60),
     )
+
+
+# --- activation
+
+
+def _earned(organisation, points: int, delivered: dt.date = dt.date(2025, 3, 1)):
+    """An awarded, still pending order under make_policy() (14 days pending, 12 months)."""
+    order = delivered_order(organisation, points, delivered)
+    return order, ledger.award_order(order)
+
+
+def test_points_activate_on_the_due_day_itself_with_their_key_and_event():
+    organisation = OrganisationFactory()
+    make_policy()
+    order, award = _earned(organisation, 50)
+    # due 2025-03-01 + 14 days = 2025-03-15: not the day before, but on the day
+    assert ledger.activate_due(dt.date(2025, 3, 14)) == []
+    [entry] = ledger.activate_due(dt.date(2025, 3, 15))
+    entry.refresh_from_db()
+    assert (
+        entry.kind,
+        entry.points,
+        entry.pending_delta,
+        entry.available_delta,
+        entry.order,
+        entry.award,
+        entry.expires_on,
+        entry.idempotency_key,
+    ) == ("activate", 50, -50, 50, order, award, dt.date(2026, 3, 15), f"activate:{award.pk}")
+    assert entry.request_fingerprint == _fingerprint(f'{{"award": {award.pk}, "kind": "activate"}}')
+    account = PointsAccount.objects.get(organisation=organisation)
+    assert _state(account) == (0, 50, 0)
+    assert _events("greenloop.carbon.points_activated") == [
+        (
+            f"points-account/{account.pk}",
+            organisation.pk,
+            {
+                "entry_id": entry.pk,
+                "kind": "activate",
+                "points": 50,
+                "balances": {"pending": 0, "available": 50, "held": 0},
+                "expires_on": "2026-03-15",
+            },
+        )
+    ]
+
+
+def test_activation_takes_one_point_awards_in_order_and_skips_cancelled_orders():
+    organisation = OrganisationFactory()
+    make_policy()
+    _, first = _earned(organisation, 1)
+    _, second = _earned(organisation, 7)
+    cancelled, _ = _earned(organisation, 5)
+    # cancelled without its reversal yet (the sweep reverses it later): not activated
+    type(cancelled).objects.filter(pk=cancelled.pk).update(status=OrderStatus.CANCELLED)
+    written = ledger.activate_due(dt.date(2025, 4, 1))
+    assert [(e.award_id, e.points) for e in written] == [(first.pk, 1), (second.pk, 7)]
+    assert _state(PointsAccount.objects.get(organisation=organisation)) == (5, 8, 0)
+
+
+def test_activation_goes_on_past_an_award_reversed_after_the_listing(monkeypatch):
+    # given two awards due, the first of which is reversed between this run's listing of the
+    # due awards and its row lock on the account
+    organisation = OrganisationFactory()
+    make_policy()
+    first_order, _ = _earned(organisation, 10)
+    _, second = _earned(organisation, 20)
+    real_account_for = ledger.account_for
+
+    def account_for(org):
+        monkeypatch.setattr(ledger, "account_for", real_account_for)
+        first_order.status = OrderStatus.CANCELLED
+        first_order.save()
+        ledger.reverse_order(first_order, "rev")
+        return real_account_for(org)
+
+    monkeypatch.setattr(ledger, "account_for", account_for)
+    written = ledger.activate_due(dt.date(2025, 4, 1))
+    # then the reversed one is skipped and the next one still activated
+    assert [(e.award_id, e.points) for e in written] == [(second.pk, 20)]
+    assert _state(PointsAccount.objects.get(organisation=organisation)) == (0, 20, 0)
+
+
+# --- expiry
+
+
+def test_expiry_writes_its_key_and_event_and_takes_a_single_point():
+    organisation = OrganisationFactory()
+    make_policy()
+    _earned(organisation, 1)
+    ledger.activate_due(dt.date(2025, 4, 1))
+    account = PointsAccount.objects.get(organisation=organisation)
+    assert ledger.expire_due(dt.date(2026, 3, 14)) == []
+    [entry] = ledger.expire_due(dt.date(2026, 3, 15))
+    entry.refresh_from_db()
+    assert (
+        entry.kind,
+        entry.points,
+        entry.available_delta,
+        entry.pending_delta,
+        entry.idempotency_key,
+    ) == ("expire", 1, -1, 0, "expire:2026-03-15")
+    assert entry.request_fingerprint == _fingerprint('{"date": "2026-03-15", "kind": "expire"}')
+    assert _state(account) == (0, 0, 0)
+    assert _events("greenloop.carbon.points_expired") == [
+        (
+            f"points-account/{account.pk}",
+            organisation.pk,
+            {
+                "entry_id": entry.pk,
+                "kind": "expire",
+                "points": 1,
+                "balances": {"pending": 0, "available": 0, "held": 0},
+            },
+        )
+    ]
+
+
+def test_points_released_after_the_day_s_expiry_run_wait_for_the_next_day():
+    # given a lot of 100 expiring 2026-03-15, 60 of them held for a redemption
+    organisation = OrganisationFactory()
+    make_policy()
+    _earned(organisation, 100)
+    ledger.activate_due(dt.date(2025, 4, 1))
+    account = PointsAccount.objects.get(organisation=organisation)
+    ledger.hold_points(account, 60, "h", redemption_id=3)
+    # when the day's run expires the 40 unheld and the hold is released afterwards
+    assert [e.points for e in ledger.expire_due(dt.date(2026, 3, 15))] == [40]
+    ledger.release_hold(account, 3, "r")
+    # then a second run that day writes nothing; the next day's run expires the 60
+    assert ledger.expire_due(dt.date(2026, 3, 15)) == []
+    assert _state(account) == (0, 60, 0)
+    [entry] = ledger.expire_due(dt.date(2026, 3, 16))
+    assert (entry.points, entry.idempotency_key) == (60, "expire:2026-03-16")
+    assert _state(account) == (0, 0, 0)
+
+
+def test_expiry_runs_account_by_account_in_order():
+    make_policy()
+    organisations = [OrganisationFactory(), OrganisationFactory()]
+    for points, organisation in zip((30, 20), organisations, strict=True):
+        _earned(organisation, points)
+    ledger.activate_due(dt.date(2025, 4, 1))
+    written = ledger.expire_due(dt.date(2026, 3, 15))
+    accounts = [PointsAccount.objects.get(organisation=o).pk for o in organisations]
+    expected = sorted(zip(accounts, (30, 20), strict=True))
+    assert [(e.account_id, e.points) for e in written] == expected
+
+
+# --- reversals
+
+
+def test_reversal_refusals_give_their_code_and_message():
+    organisation = OrganisationFactory()
+    make_policy()
+    order, _ = _earned(organisation, 10)
+    assert _refusal(lambda: ledger.reverse_order(order, "rev")) == (
+        "PointsError",
+        "order_active",
+        None,
+        "Only cancelled or returned orders are reversed.",
+    )
+    order.status = OrderStatus.RETURNED
+    order.save()
+    assert _refusal(lambda: ledger.reverse_order(order, ""))[2] == "key"
+    assert LedgerEntry.objects.filter(kind="reverse").count() == 0
+
+
+def test_reversing_pending_points_writes_its_key_and_event():
+    organisation = OrganisationFactory()
+    make_policy()
+    order, award = _earned(organisation, 1)
+    type(order).objects.filter(pk=order.pk).update(external_id="PO-9001")
+    order.refresh_from_db()
+    order.status = OrderStatus.CANCELLED
+    order.save()
+    [entry] = ledger.reverse_order(order, "cancel-1")
+    entry.refresh_from_db()
+    assert (
+        entry.kind,
+        entry.points,
+        entry.pending_delta,
+        entry.available_delta,
+        entry.order,
+        entry.award,
+        entry.idempotency_key,
+    ) == ("reverse", 1, -1, 0, order, award, f"cancel-1:{award.pk}")
+    assert entry.request_fingerprint == _fingerprint(f'{{"kind": "reverse", "order": {order.pk}}}')
+    account = PointsAccount.objects.get(organisation=organisation)
+    assert _state(account) == (0, 0, 0)
+    assert _events("greenloop.carbon.points_reversed") == [
+        (
+            f"points-account/{account.pk}",
+            organisation.pk,
+            {
+                "entry_id": entry.pk,
+                "kind": "reverse",
+                "points": 1,
+                "balances": {"pending": 0, "available": 0, "held": 0},
+                "order": "PO-9001",
+                "award_id": award.pk,
+                "already_expired": 0,
+            },
+        )
+    ]
+    # and a repeat returns the same entry
+    assert ledger.reverse_order(order, "cancel-1") == [entry]
+
+
+def test_a_reversal_after_partial_expiry_reports_what_had_expired():
+    # given a lot of 100 of which 70 are held when the other 30 expire
+    organisation = OrganisationFactory()
+    make_policy()
+    order, award = _earned(organisation, 100)
+    ledger.activate_due(dt.date(2025, 4, 1))
+    account = PointsAccount.objects.get(organisation=organisation)
+    ledger.hold_points(account, 70, "h", redemption_id=4)
+    ledger.expire_due(dt.date(2026, 3, 15))
+    # when the order is returned
+    order.status = OrderStatus.RETURNED
+    order.save()
+    [entry] = ledger.reverse_order(order, "ret")
+    # then the 70 not expired are taken back from available (held stays until settled)
+    assert (entry.points, entry.pending_delta, entry.available_delta) == (70, 0, -70)
+    assert _state(account) == (0, -70, 70)
+    [event] = _events("greenloop.carbon.points_reversed")
+    assert event[2]["already_expired"] == 30
+    assert event[2]["balances"] == {"pending": 0, "available": -70, "held": 70}
+
+
+def test_an_order_with_two_awards_reverses_each_in_award_order():
+    # given an order awarded under two policies: the first award's lot expired in full
+    # (nothing left to take), the second still pending
+    organisation = OrganisationFactory()
+    make_policy(version=1)
+    later = make_policy(version=2, effective_from=dt.date(2030, 1, 1))
+    order, first = _earned(organisation, 10)
+    ledger.activate_due(dt.date(2025, 4, 1))
+    ledger.expire_due(dt.date(2026, 3, 15))
+    second = ledger.award_order(order, policy=later)
+    third_order, third = _earned(organisation, 5)
+    # when the order is cancelled
+    order.status = OrderStatus.CANCELLED
+    order.save()
+    entries = ledger.reverse_order(order, "rev")
+    # then the expired award writes nothing and the pending one is reversed
+    assert [(e.award_id, e.points, e.idempotency_key) for e in entries] == [
+        (second.pk, 10, f"rev:{second.pk}")
+    ]
+    assert first.pk < second.pk
+    # and another order's reversal is not mistaken for this one's
+    third_order.status = OrderStatus.CANCELLED
+    third_order.save()
+    assert [e.award_id for e in ledger.reverse_order(third_order, "rev-3")] == [third.pk]
+
+
+def test_a_reversal_key_is_scoped_to_its_account_and_request():
+    make_policy()
+    staff = UserFactory(is_staff=True)
+    first_org, second_org = OrganisationFactory(), OrganisationFactory()
+    first, _ = _earned(first_org, 10)
+    second, _ = _earned(second_org, 20)
+    third, _ = _earned(first_org, 30)
+    for order in (first, second, third):
+        order.status = OrderStatus.CANCELLED
+        order.save()
+    # the same key on another account is another request
+    assert [e.points for e in ledger.reverse_order(first, "rev")] == [10]
+    assert [e.points for e in ledger.reverse_order(second, "rev")] == [20]
+    # on the same account, for another order, it is refused
+    assert _refusal(lambda: ledger.reverse_order(third, "rev")) == (
+        "IdempotencyConflict",
+        "idempotency_conflict",
+        "key",
+        "This idempotency key was already used for a different request.",
+    )
+    # and so is a key another kind of request used as it is
+    ledger.adjust(ledger.account_for(first_org), 5, "Goodwill", staff, "adj-key")
+    assert _refusal(lambda: ledger.reverse_order(third, "adj-key"))[1] == "idempotency_conflict"
+
+
+# --- capture and release
+
+
+def test_capture_and_release_write_their_keys_and_refuse_without_a_hold():
+    account = fund(OrganisationFactory(), 100)
+    ledger.hold_points(account, 1, "h1", redemption_id=1)
+    ledger.hold_points(account, 30, "h2", redemption_id=2)
+    captured = ledger.capture_hold(account, 1, "c1")
+    captured.refresh_from_db()
+    assert (
+        captured.kind,
+        captured.points,
+        captured.held_delta,
+        captured.available_delta,
+        captured.redemption_id,
+        captured.idempotency_key,
+    ) == ("capture", 1, -1, 0, 1, "c1")
+    assert captured.request_fingerprint == _fingerprint('{"kind": "capture", "redemption": 1}')
+    assert _state(account) == (0, 69, 30)
+    released = ledger.release_hold(account, 2, "r2")
+    assert (released.points, released.held_delta, released.available_delta) == (30, -30, 30)
+    assert released.request_fingerprint == _fingerprint('{"kind": "release", "redemption": 2}')
+    assert _state(account) == (0, 99, 0)
+    # a repeat returns the entry; settling again under a new key finds nothing held
+    assert ledger.capture_hold(account, 1, "c1").pk == captured.pk
+    assert _refusal(lambda: ledger.release_hold(account, 1, "r1")) == (
+        "PointsError",
+        "no_hold",
+        None,
+        "No points are held for this redemption.",
+    )
+    assert _refusal(lambda: ledger.capture_hold(account, 9, ""))[2] == "key"
+
+
+def test_a_hold_is_settled_from_its_own_account_only():
+    first = fund(OrganisationFactory(), 100)
+    second = fund(OrganisationFactory(), 100)
+    ledger.hold_points(first, 10, "h", redemption_id=5)
+    ledger.hold_points(second, 40, "h", redemption_id=5)
+    assert ledger.release_hold(first, 5, "r").points == 10
+    assert (_state(first), _state(second)) == ((0, 100, 0), (0, 60, 40))
+
+
+# --- settling orders (the event subscriber's and the sweep's one call)
+
+
+def test_settle_order_says_what_it_did_each_time(caplog):
+    organisation = OrganisationFactory()
+    undated = OrderFactory(
+        organisation=organisation, status=OrderStatus.DELIVERED, delivery_date=None
+    )
+    assert ledger.settle_order(undated) == "no_delivery_date"
+    order = delivered_order(organisation, 1)
+    type(order).objects.filter(pk=order.pk).update(external_id="PO-5")
+    caplog.set_level("INFO", logger="carbon.ledger")
+    assert ledger.settle_order(order) == "no_policy"
+    assert caplog.messages == [
+        f"Order {order.pk} not awarded: no_policy (No active points policy applies to this order.)"
+    ]
+    make_policy()
+    assert ledger.settle_order(order) == "awarded"
+    assert ledger.settle_order(order) == "already_awarded"
+    assert PointsAward.objects.get(order=order).points == 1
+    shipped = OrderFactory(organisation=organisation, status=OrderStatus.SHIPPED)
+    assert ledger.settle_order(shipped) == "not_settled"
+    order.status = OrderStatus.CANCELLED
+    order.save()
+    assert ledger.settle_order(order) == "reversed"
+    assert LedgerEntry.objects.get(kind="reverse").idempotency_key.startswith(
+        f"reverse:{order.pk}:"
+    )
+    assert ledger.settle_order(order) == "already_reversed"
+
+
+def test_settle_order_reports_a_fully_expired_award_as_nothing_to_reverse():
+    organisation = OrganisationFactory()
+    make_policy()
+    order, _ = _earned(organisation, 10)
+    ledger.activate_due(dt.date(2025, 4, 1))
+    ledger.expire_due(dt.date(2026, 3, 15))
+    order.status = OrderStatus.RETURNED
+    order.save()
+    assert ledger.settle_order(order) == "nothing_to_reverse"
+    assert LedgerEntry.objects.filter(kind="reverse").count() == 0
+
+
+# --- expiry reminders
+
+
+def test_reminders_cover_the_next_30_days_after_today_once_per_date():
+    organisation = OrganisationFactory()
+    make_policy()
+    # lots expiring 2026-03-15 (10), 2026-03-16 (20) and 2026-03-17 (40)
+    for points, day in ((10, 1), (20, 2), (40, 3)):
+        _earned(organisation, points, dt.date(2025, 3, day))
+    ledger.activate_due(dt.date(2025, 4, 1))
+    account = PointsAccount.objects.get(organisation=organisation)
+    # another account's reminder for a date does not count for this one
+    other = fund(OrganisationFactory(), 5)
+    ExpiryReminder.objects.create(account=other, expires_on=dt.date(2026, 3, 15), points=5)
+    # on 2026-02-14 the next 30 days end on 2026-03-16: the 17th is not yet due
+    reminders = ledger.record_expiry_reminders(account, dt.date(2026, 2, 14))
+    assert [(r.account_id, r.expires_on, r.points) for r in reminders] == [
+        (account.pk, dt.date(2026, 3, 15), 10),
+        (account.pk, dt.date(2026, 3, 16), 20),
+    ]
+    # the next day only the new date; the day of a lot's expiry is left to the expiry run
+    reminders = ledger.record_expiry_reminders(account, dt.date(2026, 2, 15))
+    assert [(r.expires_on, r.points) for r in reminders] == [(dt.date(2026, 3, 17), 40)]
+    assert ledger.record_expiry_reminders(account, dt.date(2026, 3, 15)) == []
+    assert ExpiryReminder.objects.filter(account=account).count() == 3
+    stored = ExpiryReminder.objects.get(account=account, expires_on=dt.date(2026, 3, 16))
+    assert stored.points == 20
+
+
+def test_reminders_for_a_shorter_window_when_asked():
+    organisation = OrganisationFactory()
+    make_policy()
+    _earned(organisation, 10, dt.date(2025, 3, 1))
+    ledger.activate_due(dt.date(2025, 4, 1))
+    account = PointsAccount.objects.get(organisation=organisation)
+    assert ledger.record_expiry_reminders(account, dt.date(2026, 3, 5), within_days=9) == []
+    [reminder] = ledger.record_expiry_reminders(account, dt.date(2026, 3, 5), within_days=10)
+    assert (reminder.expires_on, reminder.points) == (dt.date(2026, 3, 15), 10)
