@@ -94,6 +94,7 @@ MODULES = [
             # reused database cannot take a transactional test).
             "tests/carbon/test_points_subscribers.py",
             "tests/carbon/test_expiry_reminders.py",
+            "tests/carbon/test_ledger_survivors.py",
         ],
     ),
     Module(

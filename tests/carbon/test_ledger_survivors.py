@@ -1071,6 +1071,14 @@ def test_settle_order_says_what_it_did_each_time(caplog):
         f"reverse:{order.pk}:"
     )
     assert ledger.settle_order(order) == "already_reversed"
+    # a cancelled order that earned nothing (no award, or an award of 0 points)
+    never = OrderFactory(organisation=organisation, status=OrderStatus.CANCELLED)
+    assert ledger.settle_order(never) == "no_award"
+    zero = delivered_order(organisation, 0)
+    assert ledger.settle_order(zero) == "awarded"
+    zero.status = OrderStatus.CANCELLED
+    zero.save()
+    assert ledger.settle_order(zero) == "no_award"
 
 
 def test_settle_order_reports_a_fully_expired_award_as_nothing_to_reverse():
@@ -1123,3 +1131,41 @@ def test_reminders_for_a_shorter_window_when_asked():
     assert ledger.record_expiry_reminders(account, dt.date(2026, 3, 5), within_days=9) == []
     [reminder] = ledger.record_expiry_reminders(account, dt.date(2026, 3, 5), within_days=10)
     assert (reminder.expires_on, reminder.points) == (dt.date(2026, 3, 15), 10)
+
+
+def test_a_second_expiry_run_on_a_day_still_expires_other_accounts_points():
+    # given two accounts with lots expiring 2026-03-15; the first also has points that never
+    # expire, the second has its whole lot held during the day's first run
+    make_policy()
+    staff = UserFactory(is_staff=True)
+    first_org, second_org = OrganisationFactory(), OrganisationFactory()
+    _earned(first_org, 10)
+    _earned(second_org, 20)
+    ledger.activate_due(dt.date(2025, 4, 1))
+    first = PointsAccount.objects.get(organisation=first_org)
+    second = PointsAccount.objects.get(organisation=second_org)
+    assert first.pk < second.pk
+    ledger.adjust(first, 5, "Never expires", staff, "keep")
+    ledger.hold_points(second, 20, "h", redemption_id=8)
+    assert [(e.account_id, e.points) for e in ledger.expire_due(dt.date(2026, 3, 15))] == [
+        (first.pk, 10)
+    ]
+    # when the second account's hold is released and the expiry runs again that day
+    ledger.release_hold(second, 8, "r")
+    written = ledger.expire_due(dt.date(2026, 3, 15))
+    # then the first account (already run today) is passed over and the second expires
+    assert [(e.account_id, e.points) for e in written] == [(second.pk, 20)]
+    # and the next day the first account, with nothing due, is passed over for a third one
+    third_org = OrganisationFactory()
+    _earned(third_org, 30, dt.date(2025, 3, 2))
+    ledger.activate_due(dt.date(2025, 4, 1))
+    third = PointsAccount.objects.get(organisation=third_org)
+    assert [(e.account_id, e.points) for e in ledger.expire_due(dt.date(2026, 3, 16))] == [
+        (third.pk, 30)
+    ]
+    assert (_state(first), _state(second), _state(third)) == ((0, 5, 0), (0, 0, 0), (0, 0, 0))
+
+
+def test_balances_of_an_account_without_entries_are_zero():
+    account = ledger.account_for(OrganisationFactory())
+    assert ledger.balances(account, dt.date(2026, 1, 1)) == ledger.Balances(0, 0, 0, 0)
