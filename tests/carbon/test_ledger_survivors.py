@@ -1169,3 +1169,29 @@ def test_a_second_expiry_run_on_a_day_still_expires_other_accounts_points():
 def test_balances_of_an_account_without_entries_are_zero():
     account = ledger.account_for(OrganisationFactory())
     assert ledger.balances(account, dt.date(2026, 1, 1)) == ledger.Balances(0, 0, 0, 0)
+
+
+def test_hold_points_may_take_all_that_is_available_and_keys_its_entry():
+    account = fund(OrganisationFactory(), 100)
+    entry = ledger.hold_points(account, 100, "all", redemption_id=6)
+    entry.refresh_from_db()
+    assert (
+        entry.kind,
+        entry.points,
+        entry.available_delta,
+        entry.held_delta,
+        entry.redemption_id,
+        entry.idempotency_key,
+    ) == ("hold", 100, -100, 100, 6, "all")
+    assert entry.request_fingerprint == _fingerprint(
+        '{"kind": "hold", "points": 100, "redemption": 6}'
+    )
+    assert _state(account) == (0, 0, 100)
+    # and while available is negative a hold is refused, saying 0 are available
+    ledger.adjust(account, -10, "Correction", UserFactory(is_staff=True), "neg")
+    assert _refusal(lambda: ledger.hold_points(account, 1, "more", 7)) == (
+        "InsufficientPoints",
+        "insufficient_points",
+        "points",
+        "1 points requested, 0 available.",
+    )
