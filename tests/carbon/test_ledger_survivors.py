@@ -1181,3 +1181,27 @@ def test_hold_points_may_take_all_that_is_available_and_keys_its_entry():
         "points",
         "1 points requested, 0 available.",
     )
+
+
+def test_a_second_reversal_returns_the_first_award_s_entry_and_reverses_a_newer_award():
+    # given an order reversed once, then delivered again and awarded under a second policy
+    organisation = OrganisationFactory()
+    make_policy(version=1)
+    later = make_policy(version=2, effective_from=dt.date(2030, 1, 1))
+    order, first = _earned(organisation, 10)
+    order.status = OrderStatus.CANCELLED
+    order.save()
+    [first_reversal] = ledger.reverse_order(order, "rev-1")
+    order.status = OrderStatus.DELIVERED
+    order.save()
+    second = ledger.award_order(order, policy=later)
+    # when it is cancelled again and reversed under a new key
+    order.status = OrderStatus.CANCELLED
+    order.save()
+    entries = ledger.reverse_order(order, "rev-2")
+    # then the first award's reversal is returned as it was and the second award is reversed
+    assert [(e.pk, e.award_id) for e in entries[:1]] == [(first_reversal.pk, first.pk)]
+    assert [(e.award_id, e.points, e.idempotency_key) for e in entries[1:]] == [
+        (second.pk, 10, f"rev-2:{second.pk}")
+    ]
+    assert _state(PointsAccount.objects.get(organisation=organisation)) == (0, 0, 0)
