@@ -1205,3 +1205,58 @@ def test_a_second_reversal_returns_the_first_award_s_entry_and_reverses_a_newer_
         (second.pk, 10, f"rev-2:{second.pk}")
     ]
     assert _state(PointsAccount.objects.get(organisation=organisation)) == (0, 0, 0)
+
+
+def test_no_reminder_for_points_expiring_today_or_earlier():
+    # given a lot expiring 2026-03-15 that no reminder announced (the account had none)
+    organisation = OrganisationFactory()
+    make_policy()
+    _earned(organisation, 10)
+    ledger.activate_due(dt.date(2025, 4, 1))
+    account = PointsAccount.objects.get(organisation=organisation)
+    # on its expiry day, and after it while the expiry run has not reached it, nothing is
+    # recorded: those points are the expiry run's, not a reminder's
+    assert ledger.record_expiry_reminders(account, dt.date(2026, 3, 15)) == []
+    assert ledger.record_expiry_reminders(account, dt.date(2026, 3, 20)) == []
+    assert not ExpiryReminder.objects.filter(account=account).exists()
+    # while the day before, it is announced
+    [reminder] = ledger.record_expiry_reminders(account, dt.date(2026, 3, 14))
+    assert (reminder.expires_on, reminder.points) == (dt.date(2026, 3, 15), 10)
+
+
+def test_activation_skips_awards_of_0_points_and_goes_on_past_one_not_yet_due():
+    # given, in award order: an order delivered on 2025-03-20 (due 2025-04-03), one that
+    # earned 0 points, and one delivered on 2025-03-01 (due 2025-03-15)
+    organisation = OrganisationFactory()
+    make_policy()
+    _, late = _earned(organisation, 30, dt.date(2025, 3, 20))
+    _, nothing = _earned(organisation, 0)
+    _, early = _earned(organisation, 20, dt.date(2025, 3, 1))
+    assert late.pk < nothing.pk < early.pk
+    # when the activation runs on 2025-03-20
+    written = ledger.activate_due(dt.date(2025, 3, 20))
+    # then only the due one is activated; the others write nothing
+    assert [(e.award_id, e.points) for e in written] == [(early.pk, 20)]
+    assert LedgerEntry.objects.filter(award=nothing).count() == 0
+    assert _state(PointsAccount.objects.get(organisation=organisation)) == (30, 20, 0)
+
+
+def test_the_lots_know_which_redemption_holds_what_and_which_entry_opened_them():
+    # given lot A (100, expiring 2026-03-15), lot B (100, expiring 2026-05-15) and 40 points
+    # that never expire, with redemption 1 holding all of A and redemption 2 50 of B
+    organisation = OrganisationFactory()
+    make_policy()
+    _earned(organisation, 100, dt.date(2025, 3, 1))
+    _earned(organisation, 100, dt.date(2025, 5, 1))
+    ledger.activate_due(dt.date(2025, 6, 1))
+    account = PointsAccount.objects.get(organisation=organisation)
+    kept = ledger.adjust(account, 40, "Welcome", UserFactory(is_staff=True), "welcome")
+    ledger.hold_points(account, 100, "h1", redemption_id=1)
+    ledger.hold_points(account, 50, "h2", redemption_id=2)
+    # when redemption 2 is released
+    ledger.release_hold(account, 2, "r2")
+    # then its 50 go back to lot B only: A stays held by redemption 1
+    assert ledger.expiring_lots(account, 400, dt.date(2026, 1, 1)) == [(dt.date(2026, 5, 15), 100)]
+    # and the lot that never expires names the adjustment that opened it
+    [never] = [lot for lot in ledger.allocation(account).lots if lot.expires_on is None]
+    assert (never.entry_id, never.award_id, never.remaining) == (kept.pk, None, 40)
