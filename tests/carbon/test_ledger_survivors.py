@@ -54,6 +54,12 @@ def _fingerprint(payload: str) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+def _fields(obj, names: str) -> tuple:
+    """The fields of a row as stored, named in one space-separated string."""
+    obj.refresh_from_db()
+    return tuple(getattr(obj, name) for name in names.split())
+
+
 def _state(account: PointsAccount) -> tuple[int, int, int]:
     account.refresh_from_db()
     return account.pending, account.available, account.held
@@ -75,6 +81,13 @@ def _events(type_: str) -> list[tuple[str, str, dict]]:
         (e.subject, e.organisation_id, e.data)
         for e in OutboxEvent.objects.filter(type=type_).order_by("time", "created_at")
     ]
+
+
+def _only_event(type_: str, account: PointsAccount) -> dict:
+    """The data of the one event of `type_`, published about `account` to its organisation."""
+    [(subject, organisation_id, data)] = _events(type_)
+    assert (subject, organisation_id) == (f"points-account/{account.pk}", account.organisation_id)
+    return data
 
 
 # --- policies
@@ -328,35 +341,29 @@ def test_an_award_keeps_its_full_breakdown_and_writes_a_pending_entry(wtw_datase
     # and one pending entry keyed by order and policy
     account = PointsAccount.objects.get(organisation=organisation)
     entry = LedgerEntry.objects.get(account=account)
-    assert (
-        entry.kind,
-        entry.points,
-        entry.pending_delta,
-        entry.available_delta,
-        entry.held_delta,
-        entry.order,
-        entry.award,
-    ) == ("earn_pending", 55, 55, 0, 0, order, award)
+    assert _fields(entry, "kind points pending_delta available_delta held_delta order award") == (
+        "earn_pending",
+        55,
+        55,
+        0,
+        0,
+        order,
+        award,
+    )
     assert entry.idempotency_key == f"earn:{order.pk}:{policy.pk}"
     assert entry.request_fingerprint == _fingerprint(
         f'{{"kind": "earn", "order": {order.pk}, "policy": {policy.pk}}}'
     )
     assert _state(account) == (55, 0, 0)
     # and one event with the balances after it
-    assert _events("greenloop.carbon.points_awarded") == [
-        (
-            f"points-account/{account.pk}",
-            organisation.pk,
-            {
-                "entry_id": entry.pk,
-                "kind": "earn_pending",
-                "points": 55,
-                "balances": {"pending": 55, "available": 0, "held": 0},
-                "order": "PO-7001",
-                "award_id": award.pk,
-            },
-        )
-    ]
+    assert _only_event("greenloop.carbon.points_awarded", account) == {
+        "entry_id": entry.pk,
+        "kind": "earn_pending",
+        "points": 55,
+        "balances": {"pending": 55, "available": 0, "held": 0},
+        "order": "PO-7001",
+        "award_id": award.pk,
+    }
 
 
 def test_the_cap_limits_the_points_but_not_the_uncapped_figure():
@@ -481,13 +488,8 @@ def test_hold_for_redemption_moves_the_points_and_returns_the_new_balances():
     held = ledger.hold_for_redemption(organisation, 300, "redeem-7", redemption_id=7)
     assert (held.account_id, held.pending, held.available, held.held) == (account.pk, 0, 700, 300)
     entry = LedgerEntry.objects.get(account=account, kind="hold")
-    assert (
-        entry.points,
-        entry.available_delta,
-        entry.held_delta,
-        entry.pending_delta,
-        entry.redemption_id,
-        entry.idempotency_key,
+    assert _fields(
+        entry, "points available_delta held_delta pending_delta redemption_id idempotency_key"
     ) == (300, -300, 300, 0, 7, "redeem-7")
     assert entry.request_fingerprint == _fingerprint(
         '{"kind": "hold", "points": 300, "redemption": 7}'
@@ -609,16 +611,9 @@ def test_an_adjustment_is_kept_on_its_entry_and_audited():
     account = ledger.account_for(organisation)
     staff = UserFactory(is_staff=True)
     entry = ledger.adjust(account, 40, "Goodwill for ticket 7", staff, "adj-7")
-    entry.refresh_from_db()
-    assert (
-        entry.kind,
-        entry.points,
-        entry.available_delta,
-        entry.pending_delta,
-        entry.held_delta,
-        entry.reason,
-        entry.approved_by,
-        entry.idempotency_key,
+    assert _fields(
+        entry,
+        "kind points available_delta pending_delta held_delta reason approved_by idempotency_key",
     ) == ("adjust", 40, 40, 0, 0, "Goodwill for ticket 7", staff, "adj-7")
     assert entry.request_fingerprint == _fingerprint(
         f'{{"approver": {staff.pk}, "kind": "adjust", "points": 40, '
@@ -715,6 +710,14 @@ def _earned(organisation, points: int, delivered: dt.date = dt.date(2025, 3, 1))
     return order, ledger.award_order(order)
 
 
+def _activated(organisation, points: int, delivered: dt.date = dt.date(2025, 3, 1)):
+    """An awarded order whose points are available (activated on 2025-04-01):
+    (order, award, account)."""
+    order, award = _earned(organisation, points, delivered)
+    ledger.activate_due(dt.date(2025, 4, 1))
+    return order, award, PointsAccount.objects.get(organisation=organisation)
+
+
 def test_points_activate_on_the_due_day_itself_with_their_key_and_event():
     organisation = OrganisationFactory()
     make_policy()
@@ -722,33 +725,19 @@ def test_points_activate_on_the_due_day_itself_with_their_key_and_event():
     # due 2025-03-01 + 14 days = 2025-03-15: not the day before, but on the day
     assert ledger.activate_due(dt.date(2025, 3, 14)) == []
     [entry] = ledger.activate_due(dt.date(2025, 3, 15))
-    entry.refresh_from_db()
-    assert (
-        entry.kind,
-        entry.points,
-        entry.pending_delta,
-        entry.available_delta,
-        entry.order,
-        entry.award,
-        entry.expires_on,
-        entry.idempotency_key,
+    assert _fields(
+        entry, "kind points pending_delta available_delta order award expires_on idempotency_key"
     ) == ("activate", 50, -50, 50, order, award, dt.date(2026, 3, 15), f"activate:{award.pk}")
     assert entry.request_fingerprint == _fingerprint(f'{{"award": {award.pk}, "kind": "activate"}}')
     account = PointsAccount.objects.get(organisation=organisation)
     assert _state(account) == (0, 50, 0)
-    assert _events("greenloop.carbon.points_activated") == [
-        (
-            f"points-account/{account.pk}",
-            organisation.pk,
-            {
-                "entry_id": entry.pk,
-                "kind": "activate",
-                "points": 50,
-                "balances": {"pending": 0, "available": 50, "held": 0},
-                "expires_on": "2026-03-15",
-            },
-        )
-    ]
+    assert _only_event("greenloop.carbon.points_activated", account) == {
+        "entry_id": entry.pk,
+        "kind": "activate",
+        "points": 50,
+        "balances": {"pending": 0, "available": 50, "held": 0},
+        "expires_on": "2026-03-15",
+    }
 
 
 def test_activation_takes_one_point_awards_in_order_and_skips_cancelled_orders():
@@ -793,42 +782,31 @@ def test_activation_goes_on_past_an_award_reversed_after_the_listing(monkeypatch
 def test_expiry_writes_its_key_and_event_and_takes_a_single_point():
     organisation = OrganisationFactory()
     make_policy()
-    _earned(organisation, 1)
-    ledger.activate_due(dt.date(2025, 4, 1))
-    account = PointsAccount.objects.get(organisation=organisation)
+    _, _, account = _activated(organisation, 1)
     assert ledger.expire_due(dt.date(2026, 3, 14)) == []
     [entry] = ledger.expire_due(dt.date(2026, 3, 15))
-    entry.refresh_from_db()
-    assert (
-        entry.kind,
-        entry.points,
-        entry.available_delta,
-        entry.pending_delta,
-        entry.idempotency_key,
-    ) == ("expire", 1, -1, 0, "expire:2026-03-15")
+    assert _fields(entry, "kind points available_delta pending_delta idempotency_key") == (
+        "expire",
+        1,
+        -1,
+        0,
+        "expire:2026-03-15",
+    )
     assert entry.request_fingerprint == _fingerprint('{"date": "2026-03-15", "kind": "expire"}')
     assert _state(account) == (0, 0, 0)
-    assert _events("greenloop.carbon.points_expired") == [
-        (
-            f"points-account/{account.pk}",
-            organisation.pk,
-            {
-                "entry_id": entry.pk,
-                "kind": "expire",
-                "points": 1,
-                "balances": {"pending": 0, "available": 0, "held": 0},
-            },
-        )
-    ]
+    assert _only_event("greenloop.carbon.points_expired", account) == {
+        "entry_id": entry.pk,
+        "kind": "expire",
+        "points": 1,
+        "balances": {"pending": 0, "available": 0, "held": 0},
+    }
 
 
 def test_points_released_after_the_day_s_expiry_run_wait_for_the_next_day():
     # given a lot of 100 expiring 2026-03-15, 60 of them held for a redemption
     organisation = OrganisationFactory()
     make_policy()
-    _earned(organisation, 100)
-    ledger.activate_due(dt.date(2025, 4, 1))
-    account = PointsAccount.objects.get(organisation=organisation)
+    _, _, account = _activated(organisation, 100)
     ledger.hold_points(account, 60, "h", redemption_id=3)
     # when the day's run expires the 40 unheld and the hold is released afterwards
     assert [e.points for e in ledger.expire_due(dt.date(2026, 3, 15))] == [40]
@@ -881,34 +859,21 @@ def test_reversing_pending_points_writes_its_key_and_event():
     order.status = OrderStatus.CANCELLED
     order.save()
     [entry] = ledger.reverse_order(order, "cancel-1")
-    entry.refresh_from_db()
-    assert (
-        entry.kind,
-        entry.points,
-        entry.pending_delta,
-        entry.available_delta,
-        entry.order,
-        entry.award,
-        entry.idempotency_key,
+    assert _fields(
+        entry, "kind points pending_delta available_delta order award idempotency_key"
     ) == ("reverse", 1, -1, 0, order, award, f"cancel-1:{award.pk}")
     assert entry.request_fingerprint == _fingerprint(f'{{"kind": "reverse", "order": {order.pk}}}')
     account = PointsAccount.objects.get(organisation=organisation)
     assert _state(account) == (0, 0, 0)
-    assert _events("greenloop.carbon.points_reversed") == [
-        (
-            f"points-account/{account.pk}",
-            organisation.pk,
-            {
-                "entry_id": entry.pk,
-                "kind": "reverse",
-                "points": 1,
-                "balances": {"pending": 0, "available": 0, "held": 0},
-                "order": "PO-9001",
-                "award_id": award.pk,
-                "already_expired": 0,
-            },
-        )
-    ]
+    assert _only_event("greenloop.carbon.points_reversed", account) == {
+        "entry_id": entry.pk,
+        "kind": "reverse",
+        "points": 1,
+        "balances": {"pending": 0, "available": 0, "held": 0},
+        "order": "PO-9001",
+        "award_id": award.pk,
+        "already_expired": 0,
+    }
     # and a repeat returns the same entry
     assert ledger.reverse_order(order, "cancel-1") == [entry]
 
@@ -917,9 +882,7 @@ def test_a_reversal_after_partial_expiry_reports_what_had_expired():
     # given a lot of 100 of which 70 are held when the other 30 expire
     organisation = OrganisationFactory()
     make_policy()
-    order, award = _earned(organisation, 100)
-    ledger.activate_due(dt.date(2025, 4, 1))
-    account = PointsAccount.objects.get(organisation=organisation)
+    order, award, account = _activated(organisation, 100)
     ledger.hold_points(account, 70, "h", redemption_id=4)
     ledger.expire_due(dt.date(2026, 3, 15))
     # when the order is returned
@@ -993,14 +956,8 @@ def test_capture_and_release_write_their_keys_and_refuse_without_a_hold():
     ledger.hold_points(account, 1, "h1", redemption_id=1)
     ledger.hold_points(account, 30, "h2", redemption_id=2)
     captured = ledger.capture_hold(account, 1, "c1")
-    captured.refresh_from_db()
-    assert (
-        captured.kind,
-        captured.points,
-        captured.held_delta,
-        captured.available_delta,
-        captured.redemption_id,
-        captured.idempotency_key,
+    assert _fields(
+        captured, "kind points held_delta available_delta redemption_id idempotency_key"
     ) == ("capture", 1, -1, 0, 1, "c1")
     assert captured.request_fingerprint == _fingerprint('{"kind": "capture", "redemption": 1}')
     assert _state(account) == (0, 69, 30)
@@ -1111,9 +1068,7 @@ def test_reminders_cover_the_next_30_days_after_today_once_per_date():
 def test_reminders_for_a_shorter_window_when_asked():
     organisation = OrganisationFactory()
     make_policy()
-    _earned(organisation, 10, dt.date(2025, 3, 1))
-    ledger.activate_due(dt.date(2025, 4, 1))
-    account = PointsAccount.objects.get(organisation=organisation)
+    _, _, account = _activated(organisation, 10, dt.date(2025, 3, 1))
     assert ledger.record_expiry_reminders(account, dt.date(2026, 3, 5), within_days=9) == []
     [reminder] = ledger.record_expiry_reminders(account, dt.date(2026, 3, 5), within_days=10)
     assert (reminder.expires_on, reminder.points) == (dt.date(2026, 3, 15), 10)
@@ -1160,14 +1115,8 @@ def test_balances_of_an_account_without_entries_are_zero():
 def test_hold_points_may_take_all_that_is_available_and_keys_its_entry():
     account = fund(OrganisationFactory(), 100)
     entry = ledger.hold_points(account, 100, "all", redemption_id=6)
-    entry.refresh_from_db()
-    assert (
-        entry.kind,
-        entry.points,
-        entry.available_delta,
-        entry.held_delta,
-        entry.redemption_id,
-        entry.idempotency_key,
+    assert _fields(
+        entry, "kind points available_delta held_delta redemption_id idempotency_key"
     ) == ("hold", 100, -100, 100, 6, "all")
     assert entry.request_fingerprint == _fingerprint(
         '{"kind": "hold", "points": 100, "redemption": 6}'
@@ -1211,9 +1160,7 @@ def test_no_reminder_for_points_expiring_today_or_earlier():
     # given a lot expiring 2026-03-15 that no reminder announced (the account had none)
     organisation = OrganisationFactory()
     make_policy()
-    _earned(organisation, 10)
-    ledger.activate_due(dt.date(2025, 4, 1))
-    account = PointsAccount.objects.get(organisation=organisation)
+    _, _, account = _activated(organisation, 10)
     # on its expiry day, and after it while the expiry run has not reached it, nothing is
     # recorded: those points are the expiry run's, not a reminder's
     assert ledger.record_expiry_reminders(account, dt.date(2026, 3, 15)) == []
