@@ -76,7 +76,7 @@ def _audit(action: str) -> tuple:
     )
 
 
-def _events(type_: str) -> list[tuple[str, str, dict]]:
+def _events(type_: str) -> list[tuple[str, int | None, dict]]:
     return [
         (e.subject, e.organisation_id, e.data)
         for e in OutboxEvent.objects.filter(type=type_).order_by("time", "created_at")
