@@ -31,6 +31,8 @@ FULL_LINE_COVERAGE = (
     "portal/permissions.py",
     "portal/signals.py",
     "carbon/points/ledger.py",
+    "carbon/points/awards.py",
+    "carbon/points/policies.py",
     "carbon/points/lots.py",
     "carbon/points/redemptions.py",
 )

@@ -33,7 +33,8 @@ LINKED = ["portal", "carbon", "community", "beta_program", "tests", "fixtures", 
 # Mutants per module in --sample mode (CI): about three minutes in all on the shared 2-core
 # machine, most of it migrating the test database and mapping tests to functions.
 SAMPLE_SIZE = 3
-DB_NAME = "test_greenloop_mutation"
+# Another clone on the same PostgreSQL (each helper's) sets its own, since a run drops the database.
+DB_NAME = os.environ.get("GREENLOOP_MUTATION_DB_NAME", "test_greenloop_mutation")
 
 
 @dataclass(frozen=True)
@@ -88,12 +89,17 @@ MODULES = [
     ),
     Module(
         "points-ledger",
-        ["carbon/points/ledger.py"],
-        ["carbon.points.ledger.*"],
+        ["carbon/points/ledger.py", "carbon/points/awards.py", "carbon/points/policies.py"],
+        ["carbon.points.ledger.*", "carbon.points.awards.*", "carbon.points.policies.*"],
         [
             "tests/carbon/test_points_ledger.py",
             "tests/carbon/test_points_lots.py",
             "tests/carbon/test_points_refusals.py",
+            # settle_order, unsettled_orders and record_expiry_reminders (no race tests: the
+            # reused database cannot take a transactional test).
+            "tests/carbon/test_points_subscribers.py",
+            "tests/carbon/test_expiry_reminders.py",
+            "tests/carbon/test_ledger_survivors.py",
         ],
     ),
     Module(
@@ -208,7 +214,7 @@ def mutmut(work: Path, *args: str) -> None:
         **os.environ,
         # Every mutant of every module reuses one test database and Redis prefix of its own.
         "GREENLOOP_TEST_DB_NAME": DB_NAME,
-        "GREENLOOP_TEST_CACHE_PREFIX": "test-greenloop-mutation",
+        "GREENLOOP_TEST_CACHE_PREFIX": DB_NAME.replace("_", "-"),
         "CI": "",
     }
     log = work / "mutmut.log"
