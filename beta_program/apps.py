@@ -1,6 +1,24 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class BetaProgramConfig(AppConfig):
     name = "beta_program"
+    verbose_name = _("Beta programmes")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from portal.staff_roles import StaffRole, grant
+
+        # Product staff run programmes; a programme is closed, never deleted. Applications are
+        # read in the admin and change only through the review actions.
+        grant(
+            StaffRole.PRODUCT,
+            "beta_program.view_programme",
+            "beta_program.add_programme",
+            "beta_program.change_programme",
+            "beta_program.view_application",
+        )
+
+        # Permission rules, the top-bar link, demo data and the Celery tasks.
+        from beta_program.programmes import permissions, portal_hooks, tasks  # noqa: F401

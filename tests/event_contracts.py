@@ -108,6 +108,17 @@ EVENT_SHAPES: dict[str, Shape] = {
         "topic_id space_id post_id author_id accepted_by_id answer_organisation_id",
         _COMMUNITY_PUBLIC,
     ),
+    # Beta programmes: ids only (a programme may be under NDA and the CRM's readers outside it).
+    "greenloop.beta.application_submitted": _shape(
+        r"beta/applications/\d+", "application_id programme_id applicant_id status"
+    ),
+    "greenloop.beta.application_accepted": _shape(
+        r"beta/applications/\d+", "application_id programme_id applicant_id"
+    ),
+    "greenloop.beta.application_rejected": _shape(
+        r"beta/applications/\d+", "application_id programme_id applicant_id"
+    ),
+    "greenloop.beta.programme_graduated": _shape(r"beta/programmes/\d+", "programme_id"),
 }
 
 

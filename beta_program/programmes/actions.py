@@ -1,0 +1,279 @@
+"""The only writers of beta-programme state. Each action runs in one transaction, records the
+audit trail and publishes its domain events there (ids only: no programme name, answer or reason
+reaches the CRM), and e-mails people after commit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from beta_program.programmes import eligibility
+from beta_program.programmes.access import can_manage, owned_skus
+from beta_program.programmes.exceptions import (
+    ApplicationRefused,
+    CapacityFull,
+    NotEligible,
+    TransitionRefused,
+)
+from beta_program.programmes.models import (
+    OPEN_APPLICATION_STATUSES,
+    TRANSITIONS,
+    Application,
+    ApplicationStatus,
+    Programme,
+    ProgrammeStatus,
+    StatusChange,
+)
+from beta_program.programmes.screening import clean_answers
+from portal import audit, events
+from portal.exceptions import PermissionDeniedError
+from portal.models import Organisation, User
+from portal.permissions import role_in
+
+
+def _require_manager(user: User) -> None:
+    if not can_manage(user):
+        raise PermissionDeniedError(_("Only product staff run beta programmes."))
+
+
+# --- programmes
+
+
+@transaction.atomic
+def change_status(
+    programme: Programme,
+    to_status: str,
+    by: User,
+    *,
+    note: str = "",
+    request: HttpRequest | None = None,
+) -> Programme:
+    """Move the programme to `to_status` if TRANSITIONS allows it from its current status
+    (read under a row lock, so two staff members cannot both move it from the same state)."""
+    _require_manager(by)
+    locked = Programme.objects.select_for_update().get(pk=programme.pk)
+    if to_status not in TRANSITIONS[locked.status]:
+        raise TransitionRefused(
+            _("A programme that is %(from)s cannot become %(to)s.")
+            % {
+                "from": locked.get_status_display().lower(),
+                "to": ProgrammeStatus(to_status).label.lower(),
+            },
+            field="status",
+        )
+    from_status = locked.status
+    now = timezone.now()
+    locked.status = to_status
+    locked.status_changed_at = now
+    locked.save(update_fields=["status", "status_changed_at"])
+    StatusChange.objects.create(
+        programme=locked,
+        from_status=from_status,
+        to_status=to_status,
+        note=note,
+        changed_by=by,
+        changed_at=now,
+    )
+    audit.record(
+        "beta.programme_status_changed",
+        actor=by,
+        obj=locked,
+        request=request,
+        details={"from": from_status, "to": to_status, "note": note},
+    )
+    if to_status == ProgrammeStatus.GRADUATED:
+        events.publish(
+            "greenloop.beta.programme_graduated",
+            None,
+            f"beta/programmes/{locked.pk}",
+            {"programme_id": locked.pk},
+        )
+    programme.status, programme.status_changed_at = locked.status, now
+    return locked
+
+
+# --- applications
+
+
+def candidate_for(user: User, organisation: Organisation) -> eligibility.Candidate:
+    role = role_in(user, organisation)
+    return eligibility.Candidate(
+        tier=organisation.tier,
+        country=organisation.country,
+        skus=frozenset(owned_skus(organisation)),
+        role=role.value if role else None,
+    )
+
+
+def rules_for(programme: Programme) -> eligibility.Rules:
+    return eligibility.rules_of(
+        programme.eligible_tiers,
+        programme.eligible_countries,
+        programme.required_skus,
+        programme.applicant_min_role,
+    )
+
+
+UNMET_MESSAGES = {
+    "tier": gettext_lazy("Your organisation's tier is not part of this programme."),
+    "country": gettext_lazy("This programme is not open in your organisation's country or region."),
+    "product": gettext_lazy("This programme is for organisations that use the product it tests."),
+    "role": gettext_lazy("Your role in the organisation does not allow applying; ask an admin."),
+}
+
+
+def unmet_reasons(programme: Programme, user: User, organisation: Organisation) -> list[str]:
+    """Messages for the rules the person and organisation fail (empty: they may apply)."""
+    failed = eligibility.unmet(rules_for(programme), candidate_for(user, organisation))
+    return [str(UNMET_MESSAGES[code]) for code in failed]
+
+
+def capacity_of(programme: Programme, organisation: Organisation) -> eligibility.Capacity:
+    accepted = Application.objects.filter(
+        programme=programme, status=ApplicationStatus.ACCEPTED
+    )
+    return eligibility.Capacity(
+        total=programme.capacity_total,
+        per_organisation=programme.capacity_per_organisation,
+        accepted_total=accepted.count(),
+        accepted_in_organisation=accepted.filter(organisation=organisation).count(),
+    )
+
+
+def submit_application(
+    programme: Programme,
+    organisation: Organisation,
+    user: User,
+    answers: dict[str, Any],
+    *,
+    request: HttpRequest | None = None,
+) -> Application:
+    """Apply for `organisation`. The programme row is locked first, so concurrent applications
+    are decided one after another and capacity is never exceeded; an eligible application is
+    accepted at once when the programme accepts automatically and a place is free, otherwise it
+    waits for review."""
+    with transaction.atomic():
+        locked = Programme.objects.select_for_update().get(pk=programme.pk)
+        if locked.status != ProgrammeStatus.RECRUITING:
+            raise ApplicationRefused(_("This programme is not taking applications."))
+        reasons = unmet_reasons(locked, user, organisation)
+        if reasons:
+            raise NotEligible(reasons[0])
+        if Application.objects.filter(
+            programme=locked, applicant=user, status__in=OPEN_APPLICATION_STATUSES
+        ).exists():
+            raise ApplicationRefused(_("You have already applied to this programme."))
+        cleaned = clean_answers(list(locked.questions.all()), answers)
+        status = eligibility.initial_status(
+            auto_accept=locked.auto_accept, capacity=capacity_of(locked, organisation)
+        )
+        now = timezone.now()
+        application = Application.objects.create(
+            programme=locked,
+            organisation=organisation,
+            applicant=user,
+            answers=cleaned,
+            status=status,
+            submitted_at=now,
+            decided_at=now if status == ApplicationStatus.ACCEPTED else None,
+            auto_decided=status == ApplicationStatus.ACCEPTED,
+        )
+        audit.record(
+            "beta.application_submitted",
+            actor=user,
+            organisation=organisation,
+            obj=application,
+            request=request,
+            details={"programme_id": locked.pk, "status": status},
+        )
+        _publish(application, "application_submitted", status=status)
+        if status == ApplicationStatus.ACCEPTED:
+            _publish(application, "application_accepted")
+        transaction.on_commit(lambda: _email(application))
+    return application
+
+
+def decide_application(
+    application: Application,
+    decision: str,
+    by: User,
+    *,
+    reason: str = "",
+    request: HttpRequest | None = None,
+) -> Application:
+    """A reviewer accepts, waitlists or rejects an application that waits (pending or
+    waitlisted). Accepting needs a free place; rejecting needs a reason, which the applicant
+    reads."""
+    _require_manager(by)
+    if decision not in (
+        ApplicationStatus.ACCEPTED,
+        ApplicationStatus.WAITLISTED,
+        ApplicationStatus.REJECTED,
+    ):
+        raise ApplicationRefused(_("Unknown decision."), field="decision")
+    reason = reason.strip()
+    if decision == ApplicationStatus.REJECTED and not reason:
+        raise ApplicationRefused(_("Say why the application is rejected."), field="reason")
+    with transaction.atomic():
+        programme = Programme.objects.select_for_update().get(pk=application.programme_id)
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        if locked.status not in (ApplicationStatus.PENDING, ApplicationStatus.WAITLISTED):
+            raise ApplicationRefused(
+                _("This application is already %(status)s.")
+                % {"status": locked.get_status_display().lower()}
+            )
+        if decision == locked.status:
+            raise ApplicationRefused(_("The application is already in that state."))
+        if decision == ApplicationStatus.ACCEPTED and not eligibility.has_room(
+            capacity_of(programme, locked.organisation)
+        ):
+            raise CapacityFull(
+                _("The programme has no free place for this organisation; raise its capacity.")
+            )
+        locked.status = decision
+        locked.reason = reason
+        locked.decided_at = timezone.now()
+        locked.decided_by = by
+        locked.auto_decided = False
+        locked.save(update_fields=["status", "reason", "decided_at", "decided_by", "auto_decided"])
+        audit.record(
+            "beta.application_decided",
+            actor=by,
+            organisation=locked.organisation,
+            obj=locked,
+            request=request,
+            details={"programme_id": programme.pk, "decision": decision, "reason": reason},
+        )
+        if decision == ApplicationStatus.ACCEPTED:
+            _publish(locked, "application_accepted")
+        elif decision == ApplicationStatus.REJECTED:
+            _publish(locked, "application_rejected")
+        transaction.on_commit(lambda: _email(locked))
+    application.refresh_from_db()
+    return application
+
+
+def _publish(application: Application, what: str, **extra: Any) -> None:
+    # Ids only: the programme may be confidential and the CRM's readers outside its NDA.
+    events.publish(
+        f"greenloop.beta.{what}",
+        application.organisation,
+        f"beta/applications/{application.pk}",
+        {
+            "application_id": application.pk,
+            "programme_id": application.programme_id,
+            "applicant_id": application.applicant_id,
+            **extra,
+        },
+    )
+
+
+def _email(application: Application) -> None:
+    from beta_program.programmes.tasks import send_application_email
+
+    send_application_email.delay(application.pk, application.status)

@@ -1,0 +1,388 @@
+"""Beta programmes: what product teams recruit customers into, and the applications to them.
+
+A programme is shared reference data run by vendor staff; an application belongs to one customer
+organisation. Who may see a programme is answered by `Programme.objects.visible_to(user, org)`,
+who may apply by `beta_program.programmes.eligibility`.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connections, models
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from modelcluster.fields import ParentalKey
+from modelcluster.models import ClusterableModel
+from wagtail.models import Orderable
+
+from portal.models import Organisation, Role, Tier
+
+
+def chinese() -> bool:
+    from django.utils import translation
+
+    return (translation.get_language() or "").lower().startswith("zh")
+
+
+class ProgrammeStatus(models.TextChoices):
+    PLANNING = "planning", _("Planning")
+    RECRUITING = "recruiting", _("Recruiting")
+    RUNNING = "running", _("Running")
+    CLOSED = "closed", _("Closed")
+    GRADUATED = "graduated", _("Graduated")
+
+
+# Which status may follow which. Running goes back to recruiting for a further wave; graduation
+# (general availability) is final and comes only after the programme has closed.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    ProgrammeStatus.PLANNING: frozenset({ProgrammeStatus.RECRUITING, ProgrammeStatus.RUNNING}),
+    ProgrammeStatus.RECRUITING: frozenset({ProgrammeStatus.RUNNING, ProgrammeStatus.CLOSED}),
+    ProgrammeStatus.RUNNING: frozenset({ProgrammeStatus.RECRUITING, ProgrammeStatus.CLOSED}),
+    ProgrammeStatus.CLOSED: frozenset({ProgrammeStatus.GRADUATED}),
+    ProgrammeStatus.GRADUATED: frozenset(),
+}
+
+
+class Confidentiality(models.TextChoices):
+    OPEN = "open", _("Open")
+    NDA = "nda", _("Under NDA")
+
+
+class ApplicationStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for review")
+    ACCEPTED = "accepted", _("Accepted")
+    WAITLISTED = "waitlisted", _("Waitlisted")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+# Applications that hold a place or are still open: an organisation has at most one of these per
+# programme, and accepted ones count against capacity.
+OPEN_APPLICATION_STATUSES = (
+    ApplicationStatus.PENDING,
+    ApplicationStatus.ACCEPTED,
+    ApplicationStatus.WAITLISTED,
+)
+
+
+class ProgrammeQuerySet(models.QuerySet):
+    def visible_to(self, user, organisation: Organisation | None) -> ProgrammeQuerySet:
+        """Programmes the user may see while acting for `organisation`, in one query: vendor
+        staff see all, customers what `for_organisation` admits."""
+        from beta_program.programmes.access import is_beta_staff
+
+        if not (user and user.is_authenticated and user.is_active):
+            return self.none()
+        if is_beta_staff(user):
+            return self.all()
+        return self.for_organisation(organisation)
+
+    def for_organisation(self, organisation: Organisation | None) -> ProgrammeQuerySet:
+        """What a customer organisation (its people, its API token) may see: programmes that
+        are recruiting and whose tier and country rules admit it (the SKU rule is added by
+        `access.programmes_for`), and those it has an application to that is not withdrawn.
+        Nothing in planning."""
+        if organisation is None or not organisation.is_active:
+            return self.none()
+        recruiting = Q(status=ProgrammeStatus.RECRUITING) & self._rules_admit(organisation)
+        applied = Exists(
+            Application.objects.filter(
+                programme=OuterRef("pk"), organisation=organisation
+            ).exclude(status=ApplicationStatus.WITHDRAWN)
+        )
+        return self.exclude(status=ProgrammeStatus.PLANNING).filter(recruiting | applied)
+
+    def participating(self, organisation: Organisation) -> ProgrammeQuerySet:
+        """Programmes in which the organisation holds an accepted place."""
+        return self.filter(
+            Exists(
+                Application.objects.filter(
+                    programme=OuterRef("pk"),
+                    organisation=organisation,
+                    status=ApplicationStatus.ACCEPTED,
+                )
+            )
+        )
+
+    def _rules_admit(self, organisation: Organisation) -> Q:
+        # Empty lists mean "any".
+        return (Q(eligible_tiers=[]) | _listed("eligible_tiers", organisation.tier, self.db)) & (
+            Q(eligible_countries=[]) | _listed("eligible_countries", organisation.country, self.db)
+        )
+
+
+def _listed(field: str, value: str, db: str) -> Q:
+    if connections[db].vendor == "postgresql":
+        return Q(**{f"{field}__contains": [value]})
+    # SQLite has no JSON containment lookup; tiers and country codes are plain identifiers, so
+    # matching the quoted value in the stored JSON text is exact.
+    return Q(**{f"{field}__icontains": f'"{value}"'})
+
+
+class Programme(ClusterableModel):
+    name = models.CharField(_("name"), max_length=120)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=120, blank=True)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    product_line = models.CharField(_("product line"), max_length=120)
+    summary = models.TextField(
+        _("public summary"),
+        max_length=600,
+        help_text=_(
+            "Shown to eligible customers before they join. Nothing confidential: for a "
+            "programme under NDA this is all an applicant sees."
+        ),
+    )
+    summary_zh = models.TextField(_("public summary (Chinese)"), max_length=600, blank=True)
+    goals = models.TextField(_("goals"), blank=True)
+    exit_criteria = models.TextField(_("exit criteria"), blank=True)
+    confidentiality = models.CharField(
+        _("confidentiality"),
+        max_length=10,
+        choices=Confidentiality.choices,
+        default=Confidentiality.OPEN,
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=12,
+        choices=ProgrammeStatus.choices,
+        default=ProgrammeStatus.PLANNING,
+        editable=False,
+    )
+    status_changed_at = models.DateTimeField(_("status changed"), default=timezone.now)
+    capacity_total = models.PositiveIntegerField(
+        _("places in total"), null=True, blank=True, help_text=_("Empty: no limit.")
+    )
+    capacity_per_organisation = models.PositiveIntegerField(
+        _("places per organisation"),
+        null=True,
+        blank=True,
+        help_text=_("Accepted applicants per organisation. Empty: no limit."),
+    )
+    auto_accept = models.BooleanField(
+        _("accept automatically"),
+        default=True,
+        help_text=_(
+            "Accept an eligible application at once while places are free; otherwise every "
+            "application waits in the review queue."
+        ),
+    )
+    # Eligibility rules (empty: anyone).
+    eligible_tiers = models.JSONField(_("eligible tiers"), default=list, blank=True)
+    eligible_countries = models.JSONField(
+        _("eligible countries/regions"),
+        default=list,
+        blank=True,
+        help_text=_("ISO 3166-1 alpha-2 codes, e.g. CN, DE. Empty: any."),
+    )
+    required_skus = models.JSONField(
+        _("products owned (SKUs)"),
+        default=list,
+        blank=True,
+        help_text=_("The organisation must have ordered at least one of these. Empty: any."),
+    )
+    applicant_min_role = models.CharField(
+        _("applicant's minimum role"),
+        max_length=10,
+        choices=Role.choices,
+        default=Role.MEMBER,
+    )
+    owners = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owning product staff"),
+        related_name="owned_beta_programmes",
+        blank=True,
+        limit_choices_to={"is_staff": True},
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+
+    objects = ProgrammeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("beta programme")
+        verbose_name_plural = _("beta programmes")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def display_name(self) -> str:
+        return self.name_zh if chinese() and self.name_zh else self.name
+
+    @property
+    def display_summary(self) -> str:
+        return self.summary_zh if chinese() and self.summary_zh else self.summary
+
+    @property
+    def is_confidential(self) -> bool:
+        return self.confidentiality == Confidentiality.NDA
+
+    def clean(self) -> None:
+        super().clean()
+        unknown = sorted(set(self.eligible_tiers or []) - set(Tier.values))
+        if unknown:
+            raise ValidationError({"eligible_tiers": _("Unknown tier(s): %s") % ", ".join(unknown)})
+        codes = [str(c).strip().upper() for c in self.eligible_countries or []]
+        if any(len(c) != 2 or not c.isascii() or not c.isalpha() for c in codes):
+            raise ValidationError(
+                {"eligible_countries": _("Use two-letter ISO codes such as CN or DE.")}
+            )
+        self.eligible_countries = codes
+        self.required_skus = [str(s).strip() for s in self.required_skus or [] if str(s).strip()]
+
+
+class Phase(Orderable):
+    programme = ParentalKey(Programme, on_delete=models.CASCADE, related_name="phases")
+    name = models.CharField(_("name"), max_length=80)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=80, blank=True)
+    starts_on = models.DateField(_("starts"))
+    ends_on = models.DateField(_("ends"))
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("phase")
+        verbose_name_plural = _("phases")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")), name="beta_phase_ends_after_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def display_name(self) -> str:
+        return self.name_zh if chinese() and self.name_zh else self.name
+
+    def clean(self) -> None:
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": _("A phase cannot end before it starts.")})
+
+
+class StatusChange(models.Model):
+    """The programme's status history (the audit trail has the same with IP and user agent);
+    written only by `actions.change_status`."""
+
+    programme = models.ForeignKey(
+        Programme, on_delete=models.CASCADE, related_name="status_changes"
+    )
+    from_status = models.CharField(max_length=12, choices=ProgrammeStatus.choices)
+    to_status = models.CharField(max_length=12, choices=ProgrammeStatus.choices)
+    note = models.TextField(blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+
+
+class QuestionKind(models.TextChoices):
+    CHOICE = "choice", _("One choice")
+    MULTIPLE = "multiple", _("Several choices")
+    TEXT = "text", _("Text")
+    NUMBER = "number", _("Number")
+
+
+class ScreeningQuestion(Orderable):
+    programme = ParentalKey(Programme, on_delete=models.CASCADE, related_name="questions")
+    text = models.CharField(_("question"), max_length=300)
+    text_zh = models.CharField(_("question (Chinese)"), max_length=300, blank=True)
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=QuestionKind.choices, default=QuestionKind.TEXT
+    )
+    choices = models.TextField(
+        _("choices"),
+        blank=True,
+        help_text=_("One per line, for choice questions. Chinese after a “|”: Yes|是"),
+    )
+    required = models.BooleanField(_("required"), default=True)
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("screening question")
+        verbose_name_plural = _("screening questions")
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def display_text(self) -> str:
+        return self.text_zh if chinese() and self.text_zh else self.text
+
+    def options(self) -> list[tuple[str, str]]:
+        """(stored value, label in the reader's language) per line of `choices`."""
+        result = []
+        for line in self.choices.splitlines():
+            value, _sep, zh = line.partition("|")
+            value = value.strip()
+            if value:
+                result.append((value, zh.strip() if chinese() and zh.strip() else value))
+        return result
+
+    def clean(self) -> None:
+        if self.kind in (QuestionKind.CHOICE, QuestionKind.MULTIPLE) and not self.options():
+            raise ValidationError({"choices": _("A choice question needs at least one choice.")})
+
+
+class Application(models.Model):
+    """One organisation's application to a programme, made by one of its people."""
+
+    programme = models.ForeignKey(
+        Programme, on_delete=models.PROTECT, related_name="applications"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="beta_applications"
+    )
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="beta_applications",
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=12,
+        choices=ApplicationStatus.choices,
+        default=ApplicationStatus.PENDING,
+    )
+    # {question id (str): answer (str, number or list of str)}, as the applicant gave them.
+    answers = models.JSONField(_("answers"), default=dict, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    submitted_at = models.DateTimeField(_("submitted"), default=timezone.now)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Accepted automatically (rules and capacity allowed) rather than by a reviewer.
+    auto_decided = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+        constraints = [
+            # A person applies once per programme while an application is open or accepted.
+            models.UniqueConstraint(
+                fields=["programme", "applicant"],
+                condition=Q(status__in=["pending", "accepted", "waitlisted"]),
+                name="beta_one_open_application_per_person",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.programme} · {self.organisation}"

@@ -1,0 +1,143 @@
+"""Customer pages of beta programmes, under the organisation the person acts for
+(/o/<slug>/beta/): the programmes they may see, one programme, applying, and the organisation's
+applications. A programme the organisation may not see answers 404, as if it did not exist."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from beta_program.programmes import actions
+from beta_program.programmes.access import (
+    is_beta_staff,
+    may_see_confidential,
+    programme_or_404,
+    programmes_for,
+)
+from beta_program.programmes.exceptions import BetaError
+from beta_program.programmes.forms import ApplicationForm
+from beta_program.programmes.models import (
+    OPEN_APPLICATION_STATUSES,
+    Application,
+    ApplicationStatus,
+    Programme,
+    ProgrammeStatus,
+)
+from portal.models import Organisation
+from portal.views import organisation_view
+
+
+def _applications_by_programme(organisation: Organisation, programme_ids) -> dict[int, Application]:
+    """The organisation's latest application to each programme (one query)."""
+    latest: dict[int, Application] = {}
+    rows = Application.objects.filter(
+        organisation=organisation, programme_id__in=programme_ids
+    ).order_by("programme_id", "-submitted_at", "-id")
+    for application in rows:
+        latest.setdefault(application.programme_id, application)
+    return latest
+
+
+@organisation_view()
+def index(request: HttpRequest, organisation: Organisation) -> HttpResponse:
+    programmes = list(programmes_for(request.user, organisation).order_by("name"))
+    applied = _applications_by_programme(organisation, [p.pk for p in programmes])
+    mine, open_ = [], []
+    for programme in programmes:
+        programme.application = applied.get(programme.pk)
+        has_place = programme.application is not None and programme.application.status in (
+            OPEN_APPLICATION_STATUSES
+        )
+        (mine if has_place else open_).append(programme)
+    # Staff see every programme here; the "open" list keeps to recruiting ones for them too.
+    open_ = [p for p in open_ if p.status == ProgrammeStatus.RECRUITING]
+    return render(
+        request,
+        "beta_program/programmes/index.html",
+        {"organisation": organisation, "mine": mine, "open": open_},
+    )
+
+
+def _detail_context(request, organisation: Organisation, programme: Programme) -> dict:
+    application = _applications_by_programme(organisation, [programme.pk]).get(programme.pk)
+    own = (
+        Application.objects.filter(
+            programme=programme, applicant=request.user, status__in=OPEN_APPLICATION_STATUSES
+        ).first()
+        if request.user.is_authenticated
+        else None
+    )
+    reasons = actions.unmet_reasons(programme, request.user, organisation)
+    confidential = may_see_confidential(request.user, programme)
+    # A reverse one-to-one without a row raises an AttributeError subclass.
+    page = getattr(programme, "landing_page", None)
+    return {
+        "organisation": organisation,
+        "programme": programme,
+        "application": own or application,
+        "own_application": own,
+        "reasons": reasons,
+        "can_apply": programme.status == ProgrammeStatus.RECRUITING
+        and own is None
+        and not reasons,
+        "confidential": confidential,
+        "phases": list(programme.phases.all()) if confidential else [],
+        "landing_page": page if page is not None and page.live else None,
+        "is_staff": is_beta_staff(request.user),
+    }
+
+
+@organisation_view()
+def programme(request: HttpRequest, organisation: Organisation, programme_slug: str):
+    found = programme_or_404(request.user, organisation, programme_slug)
+    return render(
+        request,
+        "beta_program/programmes/programme.html",
+        _detail_context(request, organisation, found),
+    )
+
+
+@organisation_view()
+@require_http_methods(["GET", "POST"])
+def apply(request: HttpRequest, organisation: Organisation, programme_slug: str):
+    found = programme_or_404(request.user, organisation, programme_slug)
+    context = _detail_context(request, organisation, found)
+    questions = list(found.questions.all())
+    form = ApplicationForm(request.POST or None, questions=questions)
+    if request.method == "POST" and form.is_valid():
+        try:
+            application = actions.submit_application(
+                found, organisation, request.user, form.answers(), request=request
+            )
+        except BetaError as exc:
+            field = (exc.field or "").removeprefix("answers.")
+            form.add_error(f"q{field}" if field and f"q{field}" in form.fields else None, exc.message)
+        else:
+            if application.status == ApplicationStatus.ACCEPTED:
+                messages.success(request, _("You are in. Welcome to the programme!"))
+            else:
+                messages.success(
+                    request, _("Thank you. The product team reviews your application.")
+                )
+            return redirect(
+                "beta:programme", org_slug=organisation.slug, programme_slug=found.slug
+            )
+    context["form"] = form
+    return render(request, "beta_program/programmes/apply.html", context)
+
+
+@organisation_view()
+def applications(request: HttpRequest, organisation: Organisation) -> HttpResponse:
+    rows = list(
+        Application.objects.filter(organisation=organisation)
+        .select_related("programme", "applicant")
+        .order_by("-submitted_at", "-id")[:200]
+    )
+    return render(
+        request,
+        "beta_program/programmes/applications.html",
+        {"organisation": organisation, "applications": rows},
+    )
