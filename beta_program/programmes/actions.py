@@ -134,9 +134,7 @@ def unmet_reasons(programme: Programme, user: User, organisation: Organisation) 
 
 
 def capacity_of(programme: Programme, organisation: Organisation) -> eligibility.Capacity:
-    accepted = Application.objects.filter(
-        programme=programme, status=ApplicationStatus.ACCEPTED
-    )
+    accepted = Application.objects.filter(programme=programme, status=ApplicationStatus.ACCEPTED)
     return eligibility.Capacity(
         total=programme.capacity_total,
         per_organisation=programme.capacity_per_organisation,

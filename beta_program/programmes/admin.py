@@ -8,9 +8,9 @@ from __future__ import annotations
 from django import forms
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
-from django.utils.functional import cached_property
 from wagtail.admin.panels import (
     FieldPanel,
     FieldRowPanel,
@@ -21,8 +21,8 @@ from wagtail.admin.panels import (
 )
 from wagtail.admin.ui.tables import Column, DateColumn
 from wagtail.admin.views.generic import CreateView, EditView, IndexView, InspectView
-from wagtail.admin.widgets import Button, HeaderButton, ListingButton
 from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.admin.widgets import Button, HeaderButton, ListingButton
 from wagtail.permissions import register_permission_policy
 
 from beta_program.programmes import actions
@@ -248,7 +248,9 @@ class ProgrammeViewSet(ObjectActionsViewSetMixin, IndexQuerysetMixin, ModelViewS
     list_display = [
         "name",
         "product_line",
-        Column("confidentiality", label=_("Confidentiality"), accessor="get_confidentiality_display"),
+        Column(
+            "confidentiality", label=_("Confidentiality"), accessor="get_confidentiality_display"
+        ),
         status_column(lambda p: p.status == ProgrammeStatus.RECRUITING),
         Column("capacity_total", label=_("Places")),
     ]
@@ -358,8 +360,11 @@ class DecideView(ActionFormView):
         return definition_list(
             [
                 (_("Programme"), a.programme),
-                (_("Organisation"), f"{a.organisation} ({a.organisation.get_tier_display()}, "
-                 f"{a.organisation.country})"),
+                (
+                    _("Organisation"),
+                    f"{a.organisation} ({a.organisation.get_tier_display()}, "
+                    f"{a.organisation.country})",
+                ),
                 (_("Applicant"), format_who(a.applicant)),
                 (_("Submitted"), format_when(a.submitted_at)),
                 *answers,

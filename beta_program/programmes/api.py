@@ -33,7 +33,9 @@ from portal.text import Text, text_problem
 
 READ = "beta:read"
 WRITE = "beta:write"
-register_scope(READ, gettext_lazy("Read the beta programmes the organisation may see and its applications"))
+register_scope(
+    READ, gettext_lazy("Read the beta programmes the organisation may see and its applications")
+)
 register_scope(
     WRITE,
     gettext_lazy("Apply to beta programmes (needs a signed-in person, so a token is refused)"),

@@ -177,11 +177,16 @@ def seed(stdout=None) -> None:
             actions.change_status(firmware, ProgrammeStatus.RECRUITING, owner, note="Demo")
             tester = User.objects.filter(email=NDA_TESTER).first()
             nordwind = Organisation.objects.filter(slug="nordwind").first()
-            if tester is not None and nordwind is not None and not Application.objects.filter(
-                programme=firmware, organisation=nordwind
-            ).exists() and tester.memberships.filter(
-                organisation=nordwind, role__in=[Role.MEMBER, Role.ADMIN]
-            ).exists():
+            if (
+                tester is not None
+                and nordwind is not None
+                and not Application.objects.filter(
+                    programme=firmware, organisation=nordwind
+                ).exists()
+                and tester.memberships.filter(
+                    organisation=nordwind, role__in=[Role.MEMBER, Role.ADMIN]
+                ).exists()
+            ):
                 actions.submit_application(firmware, nordwind, tester, {})
             actions.change_status(firmware, ProgrammeStatus.RUNNING, owner, note="Demo: wave 1")
     _page(
@@ -193,7 +198,11 @@ def seed(stdout=None) -> None:
             "everyone else and a direct line to the product team.",
             "The offline plant overview (switch to flight mode and open it) and alarm rules "
             "on string current.",
-            [("Week 1-2", "Recruiting"), ("Week 3-8", "Closed beta"), ("Week 9-12", "Release candidate")],
+            [
+                ("Week 1-2", "Recruiting"),
+                ("Week 3-8", "Closed beta"),
+                ("Week 9-12", "Release candidate"),
+            ],
             [
                 ("Does the beta replace my current app?", "No: it installs beside it."),
                 ("Can I leave the beta?", "Yes, at any time; tell the product team."),

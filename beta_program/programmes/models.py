@@ -88,9 +88,9 @@ class ProgrammeQuerySet(models.QuerySet):
             return self.none()
         recruiting = Q(status=ProgrammeStatus.RECRUITING) & self._rules_admit(organisation)
         applied = Exists(
-            Application.objects.filter(
-                programme=OuterRef("pk"), organisation=organisation
-            ).exclude(status=ApplicationStatus.WITHDRAWN)
+            Application.objects.filter(programme=OuterRef("pk"), organisation=organisation).exclude(
+                status=ApplicationStatus.WITHDRAWN
+            )
         )
         return self.exclude(status=ProgrammeStatus.PLANNING).filter(recruiting | applied)
 
@@ -287,6 +287,9 @@ class StatusChange(models.Model):
     class Meta:
         ordering = ["changed_at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.from_status} → {self.to_status}"
+
 
 class QuestionKind(models.TextChoices):
     CHOICE = "choice", _("One choice")
@@ -338,9 +341,7 @@ class ScreeningQuestion(Orderable):
 class Application(models.Model):
     """One organisation's application to a programme, made by one of its people."""
 
-    programme = models.ForeignKey(
-        Programme, on_delete=models.PROTECT, related_name="applications"
-    )
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="applications")
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="beta_applications"
     )

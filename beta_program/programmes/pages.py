@@ -27,7 +27,9 @@ class TimelineEntry(blocks.StructBlock):
 
 class FaqEntry(blocks.StructBlock):
     question = blocks.CharBlock(label=_("Question"), max_length=200)
-    answer = blocks.RichTextBlock(label=_("Answer"), features=["bold", "italic", "link", "ol", "ul"])
+    answer = blocks.RichTextBlock(
+        label=_("Answer"), features=["bold", "italic", "link", "ol", "ul"]
+    )
 
 
 BODY_BLOCKS = [

@@ -11,12 +11,13 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 SUBJECTS = {
-    "accepted": "You are in: %(programme)s",
-    "pending": "Application received: %(programme)s",
-    "waitlisted": "You are on the waiting list: %(programme)s",
-    "rejected": "Your application to %(programme)s",
+    "accepted": gettext_noop("You are in: %(programme)s"),
+    "pending": gettext_noop("Application received: %(programme)s"),
+    "waitlisted": gettext_noop("You are on the waiting list: %(programme)s"),
+    "rejected": gettext_noop("Your application to %(programme)s"),
 }
 
 

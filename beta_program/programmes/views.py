@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from beta_program.programmes import actions
 from beta_program.programmes.access import (
@@ -42,6 +42,7 @@ def _applications_by_programme(organisation: Organisation, programme_ids) -> dic
 
 
 @organisation_view()
+@require_GET
 def index(request: HttpRequest, organisation: Organisation) -> HttpResponse:
     programmes = list(programmes_for(request.user, organisation).order_by("name"))
     applied = _applications_by_programme(organisation, [p.pk for p in programmes])
@@ -80,9 +81,7 @@ def _detail_context(request, organisation: Organisation, programme: Programme) -
         "application": own or application,
         "own_application": own,
         "reasons": reasons,
-        "can_apply": programme.status == ProgrammeStatus.RECRUITING
-        and own is None
-        and not reasons,
+        "can_apply": programme.status == ProgrammeStatus.RECRUITING and own is None and not reasons,
         "confidential": confidential,
         "phases": list(programme.phases.all()) if confidential else [],
         "landing_page": page if page is not None and page.live else None,
@@ -91,6 +90,7 @@ def _detail_context(request, organisation: Organisation, programme: Programme) -
 
 
 @organisation_view()
+@require_GET
 def programme(request: HttpRequest, organisation: Organisation, programme_slug: str):
     found = programme_or_404(request.user, organisation, programme_slug)
     return render(
@@ -106,7 +106,7 @@ def apply(request: HttpRequest, organisation: Organisation, programme_slug: str)
     found = programme_or_404(request.user, organisation, programme_slug)
     context = _detail_context(request, organisation, found)
     questions = list(found.questions.all())
-    form = ApplicationForm(request.POST or None, questions=questions)
+    form = ApplicationForm(request.POST if request.method == "POST" else None, questions=questions)
     if request.method == "POST" and form.is_valid():
         try:
             application = actions.submit_application(
@@ -114,7 +114,9 @@ def apply(request: HttpRequest, organisation: Organisation, programme_slug: str)
             )
         except BetaError as exc:
             field = (exc.field or "").removeprefix("answers.")
-            form.add_error(f"q{field}" if field and f"q{field}" in form.fields else None, exc.message)
+            form.add_error(
+                f"q{field}" if field and f"q{field}" in form.fields else None, exc.message
+            )
         else:
             if application.status == ApplicationStatus.ACCEPTED:
                 messages.success(request, _("You are in. Welcome to the programme!"))
@@ -122,14 +124,13 @@ def apply(request: HttpRequest, organisation: Organisation, programme_slug: str)
                 messages.success(
                     request, _("Thank you. The product team reviews your application.")
                 )
-            return redirect(
-                "beta:programme", org_slug=organisation.slug, programme_slug=found.slug
-            )
+            return redirect("beta:programme", org_slug=organisation.slug, programme_slug=found.slug)
     context["form"] = form
     return render(request, "beta_program/programmes/apply.html", context)
 
 
 @organisation_view()
+@require_GET
 def applications(request: HttpRequest, organisation: Organisation) -> HttpResponse:
     rows = list(
         Application.objects.filter(organisation=organisation)

@@ -58,12 +58,32 @@ def test_eligibility_matrix(rules, candidate, failed):
 @pytest.mark.parametrize(
     ("capacity", "room"),
     [
-        (Capacity(total=None, per_organisation=None, accepted_total=500, accepted_in_organisation=9), True),
-        (Capacity(total=5, per_organisation=None, accepted_total=4, accepted_in_organisation=4), True),
-        (Capacity(total=5, per_organisation=None, accepted_total=5, accepted_in_organisation=0), False),
-        (Capacity(total=None, per_organisation=2, accepted_total=7, accepted_in_organisation=1), True),
-        (Capacity(total=None, per_organisation=2, accepted_total=7, accepted_in_organisation=2), False),
-        (Capacity(total=10, per_organisation=0, accepted_total=0, accepted_in_organisation=0), False),
+        (
+            Capacity(
+                total=None, per_organisation=None, accepted_total=500, accepted_in_organisation=9
+            ),
+            True,
+        ),
+        (
+            Capacity(total=5, per_organisation=None, accepted_total=4, accepted_in_organisation=4),
+            True,
+        ),
+        (
+            Capacity(total=5, per_organisation=None, accepted_total=5, accepted_in_organisation=0),
+            False,
+        ),
+        (
+            Capacity(total=None, per_organisation=2, accepted_total=7, accepted_in_organisation=1),
+            True,
+        ),
+        (
+            Capacity(total=None, per_organisation=2, accepted_total=7, accepted_in_organisation=2),
+            False,
+        ),
+        (
+            Capacity(total=10, per_organisation=0, accepted_total=0, accepted_in_organisation=0),
+            False,
+        ),
     ],
 )
 def test_capacity_counts_per_organisation_and_in_total(capacity, room):

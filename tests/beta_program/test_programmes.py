@@ -176,8 +176,12 @@ def test_the_index_runs_a_bounded_number_of_queries(
     assert len(response.context["mine"]) == 12
 
 
-def test_programme_names_are_shown_in_chinese_to_chinese_readers(client, make_programme, org_a, admin_a):
-    make_programme("monitor", name="Monitor app", name_zh="监控应用", summary="New", summary_zh="新版")
+def test_programme_names_are_shown_in_chinese_to_chinese_readers(
+    client, make_programme, org_a, admin_a
+):
+    make_programme(
+        "monitor", name="Monitor app", name_zh="监控应用", summary="New", summary_zh="新版"
+    )
     client.force_login(admin_a)
     client.cookies["django_language"] = "zh-hans"
     response = _index(client, org_a)
@@ -204,7 +208,9 @@ def landing(confidential):
     return page
 
 
-def test_the_landing_page_is_404_to_anyone_outside_the_programme(client, landing, org_a, admin_a, admin_b, org_b):
+def test_the_landing_page_is_404_to_anyone_outside_the_programme(
+    client, landing, org_a, admin_a, admin_b, org_b
+):
     # given the confidential programme stops recruiting and only Globex holds a place
     Application.objects.create(
         programme=landing.programme, organisation=org_b, applicant=admin_b, status="accepted"
@@ -258,7 +264,10 @@ def test_an_open_programmes_participant_sees_what_to_test(client, make_programme
     client.force_login(admin_b)
     assert "Try offline mode" not in client.get(page.url).content.decode()
     Application.objects.create(
-        programme=programme, organisation=org_b, applicant=admin_b, status=ApplicationStatus.ACCEPTED
+        programme=programme,
+        organisation=org_b,
+        applicant=admin_b,
+        status=ApplicationStatus.ACCEPTED,
     )
     assert "Try offline mode" in client.get(page.url).content.decode()
 
