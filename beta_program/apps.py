@@ -18,6 +18,10 @@ class BetaProgramConfig(AppConfig):
             "beta_program.add_programme",
             "beta_program.change_programme",
             "beta_program.view_application",
+            "beta_program.view_ndaversion",
+            "beta_program.add_ndaversion",
+            "beta_program.change_ndaversion",
+            "beta_program.view_ndaacceptance",
         )
 
         # Permission rules, the top-bar link, demo data and the Celery tasks.

@@ -3,6 +3,8 @@ beta_program/programmes/models.py (the R&D boards wing will add its own)."""
 
 from beta_program.programmes.models import (  # noqa: F401
     Application,
+    NdaAcceptance,
+    NdaVersion,
     Phase,
     Programme,
     ProgrammeStatus,

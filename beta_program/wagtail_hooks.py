@@ -7,14 +7,19 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.viewsets.model import ModelViewSetGroup
 
-from beta_program.programmes.admin import ApplicationViewSet, ProgrammeViewSet
+from beta_program.programmes.admin import (
+    ApplicationViewSet,
+    NdaAcceptanceViewSet,
+    NdaVersionViewSet,
+    ProgrammeViewSet,
+)
 
 
 class BetaGroup(ModelViewSetGroup):
     menu_label = _("Beta programmes")
     menu_icon = "rocket"
     menu_order = 230
-    items = (ProgrammeViewSet, ApplicationViewSet)
+    items = (ProgrammeViewSet, ApplicationViewSet, NdaVersionViewSet, NdaAcceptanceViewSet)
 
 
 @hooks.register("register_admin_viewset")

@@ -119,6 +119,9 @@ EVENT_SHAPES: dict[str, Shape] = {
         r"beta/applications/\d+", "application_id programme_id applicant_id"
     ),
     "greenloop.beta.programme_graduated": _shape(r"beta/programmes/\d+", "programme_id"),
+    "greenloop.beta.nda_accepted": _shape(
+        r"beta/nda-acceptances/\d+", "acceptance_id programme_id nda_version user_id"
+    ),
 }
 
 

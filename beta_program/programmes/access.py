@@ -92,15 +92,33 @@ def is_participant(user, programme: Programme, organisation: Organisation | None
     return accepted.filter(organisation__is_active=True).exists()
 
 
+def current_nda(programme: Programme):
+    """The newest published NDA version of the programme, or None."""
+    from beta_program.programmes.models import NdaVersion
+
+    return NdaVersion.objects.published().filter(programme=programme).order_by("-version").first()
+
+
+def has_accepted_current_nda(user, programme: Programme) -> bool:
+    """The person accepted the programme's newest published NDA version. A programme under NDA
+    without a published version admits nobody (fail closed); a new version needs a new
+    acceptance, so publishing one blocks everyone until they accept it."""
+    from beta_program.programmes.models import NdaAcceptance
+
+    nda = current_nda(programme)
+    if nda is None or not (user and user.is_authenticated):
+        return False
+    return NdaAcceptance.objects.filter(nda=nda, user=user).exists()
+
+
 def may_see_confidential(user, programme: Programme) -> bool:
-    """What to test, builds and other programme content: staff, and participants. Under NDA
-    the participant must also have accepted the current NDA version, which no one can yet
-    (NDA versions are not built), so only staff see a confidential programme's content."""
+    """What to test, phases, builds and other programme content: staff, and participants; under
+    NDA only participants who accepted its current version."""
     if is_beta_staff(user):
         return True
-    if programme.is_confidential:
+    if not is_participant(user, programme):
         return False
-    return is_participant(user, programme)
+    return not programme.is_confidential or has_accepted_current_nda(user, programme)
 
 
 def may_apply_role(user, organisation: Organisation, programme: Programme) -> bool:

@@ -16,6 +16,7 @@ from beta_program.programmes import eligibility
 from beta_program.programmes.access import can_manage, owned_skus
 from beta_program.programmes.exceptions import (
     ApplicationRefused,
+    BetaError,
     CapacityFull,
     NotEligible,
     TransitionRefused,
@@ -25,6 +26,9 @@ from beta_program.programmes.models import (
     TRANSITIONS,
     Application,
     ApplicationStatus,
+    NdaAcceptance,
+    NdaStatus,
+    NdaVersion,
     Programme,
     ProgrammeStatus,
     StatusChange,
@@ -275,3 +279,111 @@ def _email(application: Application) -> None:
     from beta_program.programmes.tasks import send_application_email
 
     send_application_email.delay(application.pk, application.status)
+
+
+# --- NDA
+
+
+@transaction.atomic
+def publish_nda(nda: NdaVersion, by: User, *, request: HttpRequest | None = None) -> NdaVersion:
+    """Number the draft (previous version + 1), fix its content hash and publish it. From now on
+    participants must accept it (again) before they see confidential content."""
+    _require_manager(by)
+    Programme.objects.select_for_update().get(pk=nda.programme_id)
+    locked = NdaVersion.objects.select_for_update().get(pk=nda.pk)
+    if locked.status != NdaStatus.DRAFT:
+        raise BetaError(_("This NDA version is already published."))
+    if not locked.body.strip():
+        raise BetaError(_("An NDA needs its text before it is published."), field="body")
+    latest = (
+        NdaVersion.objects.filter(programme_id=locked.programme_id, version__isnull=False)
+        .order_by("-version")
+        .values_list("version", flat=True)
+        .first()
+    )
+    locked.version = (latest or 0) + 1
+    locked.content_hash = locked.compute_hash()
+    locked.published_at = timezone.now()
+    locked.published_by = by
+    locked.status = NdaStatus.PUBLISHED
+    # Bypass the immutability guard of save() once: this is the write that makes it immutable.
+    NdaVersion.objects.filter(pk=locked.pk).update(
+        version=locked.version,
+        content_hash=locked.content_hash,
+        published_at=locked.published_at,
+        published_by=by,
+        status=NdaStatus.PUBLISHED,
+    )
+    audit.record(
+        "beta.nda_published",
+        actor=by,
+        obj=locked,
+        request=request,
+        details={
+            "programme_id": locked.programme_id,
+            "version": locked.version,
+            "sha256": locked.content_hash,
+        },
+    )
+    nda.refresh_from_db()
+    return nda
+
+
+def accept_nda(
+    programme: Programme,
+    organisation: Organisation,
+    user: User,
+    *,
+    version: int,
+    request: HttpRequest | None = None,
+) -> NdaAcceptance:
+    """Record that a participant accepted the programme's current NDA `version` (the one they
+    read: a version published meanwhile is refused, so nobody accepts a text they did not see),
+    with the content hash, IP address and user agent. Accepting again is a no-op."""
+    from beta_program.programmes.access import current_nda, is_participant
+    from portal.request_meta import client_ip
+
+    with transaction.atomic():
+        nda = current_nda(programme)
+        if nda is None:
+            raise BetaError(_("This programme has no agreement to accept yet."))
+        if nda.version != version:
+            raise ApplicationRefused(
+                _("A newer version of the agreement was published; read it and accept that one."),
+                field="version",
+            )
+        if not is_participant(user, programme, organisation):
+            raise PermissionDeniedError(_("Only participants accept the programme's agreement."))
+        existing = NdaAcceptance.objects.filter(nda=nda, user=user).first()
+        if existing is not None:
+            return existing
+        acceptance = NdaAcceptance.objects.create(
+            nda=nda,
+            programme=programme,
+            user=user,
+            organisation=organisation,
+            version=nda.version,
+            content_hash=nda.content_hash,
+            ip_address=client_ip(request) if request is not None else None,
+            user_agent=(request.headers.get("User-Agent", "") if request is not None else "")[:400],
+        )
+        audit.record(
+            "beta.nda_accepted",
+            actor=user,
+            organisation=organisation,
+            obj=acceptance,
+            request=request,
+            details={"programme_id": programme.pk, "version": nda.version},
+        )
+        events.publish(
+            "greenloop.beta.nda_accepted",
+            organisation,
+            f"beta/nda-acceptances/{acceptance.pk}",
+            {
+                "acceptance_id": acceptance.pk,
+                "programme_id": programme.pk,
+                "nda_version": nda.version,
+                "user_id": user.pk,
+            },
+        )
+    return acceptance

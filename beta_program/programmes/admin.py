@@ -33,12 +33,19 @@ from beta_program.programmes.models import (
     TRANSITIONS,
     Application,
     ApplicationStatus,
+    NdaAcceptance,
+    NdaStatus,
+    NdaVersion,
     Programme,
     ProgrammeStatus,
 )
 from portal import audit
 from portal.admin_common import (
     ActionFormView,
+    ConfirmForm,
+    DraftOnlyEditView,
+    DraftOnlyInspectView,
+    DraftOnlyPermissionPolicy,
     NoDeletePermissionPolicy,
     ObjectActionsViewSetMixin,
     definition_list,
@@ -491,3 +498,146 @@ class ApplicationViewSet(ObjectActionsViewSetMixin, IndexQuerysetMixin, ModelVie
 
     def get_queryset(self, request):
         return Application.objects.select_related("programme", "organisation", "applicant")
+
+
+# --- NDA versions
+
+register_permission_policy(NdaVersion, DraftOnlyPermissionPolicy(NdaVersion, draft_status="draft"))
+register_permission_policy(NdaAcceptance, ReadOnlyPermissionPolicy(NdaAcceptance))
+
+
+class NdaEditView(DraftOnlyEditView):
+    draft_status = NdaStatus.DRAFT
+    not_draft_message = _(
+        "A published NDA version cannot change. Add a new version: participants then accept it."
+    )
+
+
+class NdaInspectView(DraftOnlyInspectView):
+    viewset = None
+    draft_status = NdaStatus.DRAFT
+
+    @cached_property
+    def header_buttons(self):
+        buttons = list(super().header_buttons)
+        if can_manage(self.request.user) and self.object.status == NdaStatus.DRAFT:
+            buttons.append(
+                HeaderButton(
+                    _("Publish"), url=self.viewset.url("publish", self.object), icon_name="upload"
+                )
+            )
+        return buttons
+
+
+class PublishNdaView(ActionFormView):
+    page_title = _("Publish NDA version")
+    header_icon = "upload"
+    index_label = _("NDA versions")
+    form_class = ConfirmForm
+    submit_button_label = _("Publish")
+    refused = (BetaError,)
+
+    def has_permission(self, user) -> bool:
+        return can_manage(user)
+
+    def get_object(self) -> NdaVersion:
+        return get_object_or_404(
+            NdaVersion.objects.select_related("programme"), pk=self.kwargs["pk"]
+        )
+
+    def refusal(self) -> str | None:
+        if self.object.status != NdaStatus.DRAFT:
+            return _("This NDA version is already published.")
+        return None
+
+    def summary(self):
+        return definition_list(
+            [
+                (_("Programme"), self.object.programme),
+                (_("Title"), self.object.title),
+                (
+                    _("What happens"),
+                    _(
+                        "The text becomes immutable and every participant must accept it before "
+                        "they see the programme's confidential content again."
+                    ),
+                ),
+            ]
+        )
+
+    def perform(self, form) -> str:
+        actions.publish_nda(self.object, self.request.user, request=self.request)
+        return _("Published version %(version)s of %(title)s.") % {
+            "version": self.object.version,
+            "title": self.object.title,
+        }
+
+
+class NdaVersionViewSet(ObjectActionsViewSetMixin, IndexQuerysetMixin, ModelViewSet):
+    model = NdaVersion
+    name = "beta_ndas"
+    icon = "doc-full"
+    menu_label = _("NDA versions")
+    add_to_admin_menu = False
+    edit_view_class = NdaEditView
+    inspect_view_class = NdaInspectView
+    inspect_view_enabled = True
+    copy_view_enabled = False
+    form_fields = ["programme", "title", "body", "body_zh"]
+    list_display = [
+        "title",
+        "programme",
+        Column("version", label=_("Version")),
+        status_column(lambda n: n.status == NdaStatus.PUBLISHED),
+        DateColumn("published_at", label=_("Published"), sort_key="published_at"),
+    ]
+    list_filter = ["status", "programme"]
+    inspect_view_fields = [
+        "programme",
+        "title",
+        "body",
+        "body_zh",
+        "status",
+        "version",
+        "content_hash",
+        "published_at",
+        "published_by",
+    ]
+    ordering = ["programme__name", "-version"]
+    object_actions = {"publish": PublishNdaView}
+
+    def get_queryset(self, request):
+        return NdaVersion.objects.select_related("programme")
+
+
+class NdaAcceptanceViewSet(IndexQuerysetMixin, ModelViewSet):
+    model = NdaAcceptance
+    name = "beta_nda_acceptances"
+    icon = "tick"
+    menu_label = _("NDA acceptances")
+    add_to_admin_menu = False
+    add_to_reference_index = False
+    exclude_form_fields: list[str] = []
+    list_display = [
+        Column("user", label=_("Person"), accessor=lambda a: format_who(a.user)),
+        "organisation",
+        "programme",
+        Column("version", label=_("Version")),
+        DateColumn("accepted_at", label=_("Accepted"), sort_key="accepted_at"),
+    ]
+    list_filter = ["programme"]
+    inspect_view_enabled = True
+    inspect_view_fields = [
+        "user",
+        "organisation",
+        "programme",
+        "version",
+        "content_hash",
+        "accepted_at",
+        "ip_address",
+        "user_agent",
+    ]
+    ordering = ["-accepted_at"]
+
+    def get_queryset(self, request):
+        return NdaAcceptance.objects.select_related("user", "organisation", "programme")

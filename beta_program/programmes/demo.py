@@ -15,6 +15,7 @@ from beta_program.programmes import actions
 from beta_program.programmes.models import (
     Application,
     Confidentiality,
+    NdaVersion,
     Phase,
     Programme,
     ProgrammeStatus,
@@ -64,6 +65,19 @@ FIRMWARE = {
     "auto_accept": True,
     "eligible_tiers": ["silver", "gold", "strategic"],
 }
+NDA_TEXT = (
+    "1. Everything you receive in this programme (builds, release notes, test instructions, "
+    "results) is confidential until GreenLoop announces general availability.\n\n"
+    "2. You use pre-release firmware only on the sites you named, and only for testing.\n\n"
+    "3. You share nothing of it outside your organisation's participants, and you tell us "
+    "at once if something was disclosed by mistake."
+)
+NDA_TEXT_ZH = (
+    "1. 您在本计划中获得的一切（固件版本、发布说明、测试说明、测试结果）"
+    "在 GreenLoop 宣布正式发布前均属保密信息。\n\n"
+    "2. 预发布固件仅可用于您指定的站点，且仅用于测试。\n\n"
+    "3. 您不得向本组织参与者以外的任何人透露相关内容；如有误泄露，请立即告知我们。"
+)
 QUESTIONS = [
     (
         "How many plants would you monitor with the beta?",
@@ -189,6 +203,14 @@ def seed(stdout=None) -> None:
             ):
                 actions.submit_application(firmware, nordwind, tester, {})
             actions.change_status(firmware, ProgrammeStatus.RUNNING, owner, note="Demo: wave 1")
+        if not NdaVersion.objects.filter(programme=firmware).exists():
+            nda = NdaVersion.objects.create(
+                programme=firmware,
+                title="Storage controller firmware 4.0: non-disclosure agreement",
+                body=NDA_TEXT,
+                body_zh=NDA_TEXT_ZH,
+            )
+            actions.publish_nda(nda, owner)
     _page(
         monitor,
         "GreenLoop Monitor app 3.0 beta",

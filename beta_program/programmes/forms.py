@@ -75,3 +75,10 @@ class StatusForm(forms.Form):
     def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = choices
+
+
+class NdaForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=10**6)
+    accept = forms.BooleanField(
+        label=_("I have read the agreement and accept it for myself."), required=True
+    )

@@ -387,3 +387,130 @@ class Application(models.Model):
 
     def __str__(self) -> str:
         return f"{self.programme} · {self.organisation}"
+
+
+class NdaStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+
+
+class ImmutableError(Exception):
+    """A published NDA version or a recorded acceptance cannot change."""
+
+
+class NdaVersionQuerySet(models.QuerySet):
+    def published(self) -> NdaVersionQuerySet:
+        return self.filter(status=NdaStatus.PUBLISHED)
+
+
+class NdaVersion(models.Model):
+    """One version of a programme's non-disclosure agreement. A draft is edited freely; publishing
+    numbers it, fixes its SHA-256 content hash and makes it immutable. The newest published
+    version is the one participants must have accepted to see confidential content."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="nda_versions")
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(
+        _("text"), help_text=_("The agreement as participants read and accept it.")
+    )
+    body_zh = models.TextField(
+        _("text (Chinese)"),
+        blank=True,
+        help_text=_("A Chinese rendering shown beside the binding text, if any."),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=NdaStatus.choices, default=NdaStatus.DRAFT
+    )
+    version = models.PositiveIntegerField(_("version"), null=True, blank=True, editable=False)
+    content_hash = models.CharField(_("SHA-256"), max_length=64, blank=True, editable=False)
+    published_at = models.DateTimeField(_("published"), null=True, blank=True, editable=False)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = NdaVersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["programme", "-version", "-id"]
+        verbose_name = _("NDA version")
+        verbose_name_plural = _("NDA versions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "version"], name="beta_one_number_per_nda_version"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft")
+                | (Q(version__isnull=False) & ~Q(content_hash="") & Q(published_at__isnull=False)),
+                name="beta_published_nda_is_numbered_and_hashed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.version:
+            return f"{self.title} (v{self.version})"
+        return f"{self.title} ({self.get_status_display()})"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            stored = NdaVersion.objects.filter(pk=self.pk).values_list("status", flat=True).first()
+            if stored == NdaStatus.PUBLISHED:
+                raise ImmutableError("A published NDA version cannot change; publish a new one.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.status == NdaStatus.PUBLISHED:
+            raise ImmutableError("A published NDA version is kept for the record.")
+        return super().delete(*args, **kwargs)
+
+    @property
+    def display_body(self) -> str:
+        return self.body_zh if chinese() and self.body_zh else self.body
+
+    def compute_hash(self) -> str:
+        import hashlib
+
+        text = f"{self.title}\n\n{self.body}\n\n{self.body_zh}"
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class NdaAcceptance(models.Model):
+    """Who accepted which NDA version, when, from where: append-only evidence."""
+
+    nda = models.ForeignKey(NdaVersion, on_delete=models.PROTECT, related_name="acceptances")
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="beta_nda_acceptances"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="beta_nda_acceptances"
+    )
+    version = models.PositiveIntegerField()
+    content_hash = models.CharField(max_length=64)
+    accepted_at = models.DateTimeField(default=timezone.now)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=400, blank=True)
+
+    class Meta:
+        ordering = ["-accepted_at", "-id"]
+        verbose_name = _("NDA acceptance")
+        verbose_name_plural = _("NDA acceptances")
+        constraints = [
+            models.UniqueConstraint(fields=["nda", "user"], name="beta_accept_an_nda_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} accepted {self.nda_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise ImmutableError("NDA acceptances are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableError("NDA acceptances are append-only.")

@@ -9,4 +9,6 @@ urlpatterns = [
     path("o/<slug:org_slug>/beta/applications/", views.applications, name="applications"),
     path("o/<slug:org_slug>/beta/p/<slug:programme_slug>/", views.programme, name="programme"),
     path("o/<slug:org_slug>/beta/p/<slug:programme_slug>/apply/", views.apply, name="apply"),
+    path("o/<slug:org_slug>/beta/p/<slug:programme_slug>/nda/", views.nda, name="nda"),
+    path("o/<slug:org_slug>/beta/agreements/", views.nda_acceptances, name="nda_acceptances"),
 ]

@@ -5,29 +5,42 @@ applications. A programme the organisation may not see answers 404, as if it did
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from beta_program.programmes import actions
 from beta_program.programmes.access import (
+    current_nda,
+    has_accepted_current_nda,
     is_beta_staff,
+    is_participant,
     may_see_confidential,
     programme_or_404,
     programmes_for,
 )
 from beta_program.programmes.exceptions import BetaError
-from beta_program.programmes.forms import ApplicationForm
+from beta_program.programmes.forms import ApplicationForm, NdaForm
 from beta_program.programmes.models import (
     OPEN_APPLICATION_STATUSES,
     Application,
     ApplicationStatus,
+    NdaAcceptance,
     Programme,
     ProgrammeStatus,
 )
 from portal.models import Organisation
+from portal.permissions import Perm, has_perm
 from portal.views import organisation_view
+
+
+def _render(request: HttpRequest, template: str, context: dict) -> HttpResponse:
+    # The sub-navigation links the organisation's NDA record for its admins.
+    context["can_see_agreements"] = has_perm(
+        request.user, Perm.ORG_MANAGE_MEMBERS, context["organisation"]
+    )
+    return render(request, template, context)
 
 
 def _applications_by_programme(organisation: Organisation, programme_ids) -> dict[int, Application]:
@@ -55,7 +68,7 @@ def index(request: HttpRequest, organisation: Organisation) -> HttpResponse:
         (mine if has_place else open_).append(programme)
     # Staff see every programme here; the "open" list keeps to recruiting ones for them too.
     open_ = [p for p in open_ if p.status == ProgrammeStatus.RECRUITING]
-    return render(
+    return _render(
         request,
         "beta_program/programmes/index.html",
         {"organisation": organisation, "mine": mine, "open": open_},
@@ -86,6 +99,14 @@ def _detail_context(request, organisation: Organisation, programme: Programme) -
         "phases": list(programme.phases.all()) if confidential else [],
         "landing_page": page if page is not None and page.live else None,
         "is_staff": is_beta_staff(request.user),
+        # A participant of a programme under NDA who has not accepted its current version.
+        "nda_needed": programme.is_confidential
+        and not confidential
+        and own is not None
+        and own.status == ApplicationStatus.ACCEPTED
+        and own.organisation_id == organisation.pk
+        and current_nda(programme) is not None
+        and not has_accepted_current_nda(request.user, programme),
     }
 
 
@@ -93,7 +114,7 @@ def _detail_context(request, organisation: Organisation, programme: Programme) -
 @require_GET
 def programme(request: HttpRequest, organisation: Organisation, programme_slug: str):
     found = programme_or_404(request.user, organisation, programme_slug)
-    return render(
+    return _render(
         request,
         "beta_program/programmes/programme.html",
         _detail_context(request, organisation, found),
@@ -126,7 +147,7 @@ def apply(request: HttpRequest, organisation: Organisation, programme_slug: str)
                 )
             return redirect("beta:programme", org_slug=organisation.slug, programme_slug=found.slug)
     context["form"] = form
-    return render(request, "beta_program/programmes/apply.html", context)
+    return _render(request, "beta_program/programmes/apply.html", context)
 
 
 @organisation_view()
@@ -137,8 +158,66 @@ def applications(request: HttpRequest, organisation: Organisation) -> HttpRespon
         .select_related("programme", "applicant")
         .order_by("-submitted_at", "-id")[:200]
     )
-    return render(
+    return _render(
         request,
         "beta_program/programmes/applications.html",
         {"organisation": organisation, "applications": rows},
+    )
+
+
+@organisation_view()
+@require_http_methods(["GET", "POST"])
+def nda(request: HttpRequest, organisation: Organisation, programme_slug: str):
+    """The programme's current NDA for a participant to read and accept."""
+    found = programme_or_404(request.user, organisation, programme_slug)
+    if not is_participant(request.user, found, organisation):
+        raise Http404("Only participants read the agreement.")
+    agreement = current_nda(found)
+    if agreement is None:
+        raise Http404("No agreement yet.")
+    accepted = NdaAcceptance.objects.filter(nda=agreement, user=request.user).first()
+    form = NdaForm(
+        request.POST if request.method == "POST" else None,
+        initial={"version": agreement.version},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.accept_nda(
+                found,
+                organisation,
+                request.user,
+                version=form.cleaned_data["version"],
+                request=request,
+            )
+        except BetaError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Thank you. The programme's content is open to you now."))
+            return redirect("beta:programme", org_slug=organisation.slug, programme_slug=found.slug)
+    return _render(
+        request,
+        "beta_program/programmes/nda.html",
+        {
+            "organisation": organisation,
+            "programme": found,
+            "agreement": agreement,
+            "accepted": accepted,
+            "form": form,
+        },
+    )
+
+
+@organisation_view(Perm.ORG_MANAGE_MEMBERS)
+@require_GET
+def nda_acceptances(request: HttpRequest, organisation: Organisation) -> HttpResponse:
+    """For the organisation's admins: who in the organisation accepted which agreement."""
+    rows = list(
+        NdaAcceptance.objects.filter(organisation=organisation)
+        .select_related("programme", "user")
+        .order_by("-accepted_at", "-id")[:500]
+    )
+    return _render(
+        request,
+        "beta_program/programmes/nda_acceptances.html",
+        {"organisation": organisation, "acceptances": rows},
     )

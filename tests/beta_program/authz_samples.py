@@ -9,10 +9,13 @@ from __future__ import annotations
 
 
 def _foreign_programme(org):
+    from django.utils import timezone
+
     from beta_program.programmes.models import (
         Application,
         ApplicationStatus,
         Confidentiality,
+        NdaVersion,
         Programme,
         ProgrammeStatus,
     )
@@ -31,12 +34,19 @@ def _foreign_programme(org):
         Application.objects.create(
             programme=programme, organisation=org, status=ApplicationStatus.ACCEPTED
         )
+        nda = NdaVersion.objects.create(programme=programme, title="NDA", body="Keep quiet.")
+        NdaVersion.objects.filter(pk=nda.pk).update(
+            status="published", version=1, content_hash="0" * 64, published_at=timezone.now()
+        )
     return programme
 
 
 NESTED_PARAM_SAMPLES: dict = {"programme_slug": lambda org: _foreign_programme(org).slug}
 API_PARAM_SAMPLES: dict = {"programme_slug": lambda org: _foreign_programme(org).slug}
-WRITE_BODIES: dict = {"beta:apply": lambda own, foreign: {}}
+WRITE_BODIES: dict = {
+    "beta:apply": lambda own, foreign: {},
+    "beta:nda": lambda own, foreign: {"version": 1, "accept": "on"},
+}
 API_BODIES: dict = {
     (
         "post",

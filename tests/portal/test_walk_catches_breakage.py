@@ -111,6 +111,12 @@ def _any_locked_order(organisation, external_id):
         return Order.objects.select_for_update().filter(external_id=external_id).first()
 
 
+def _any_programme(*args):
+    from beta_program.programmes.models import Programme
+
+    return _unscoped(Programme, slug=args[-1])
+
+
 ORDER = ("get", "/api/v1/orders/{order_id}")
 FOOTPRINT = ("get", "/api/v1/orders/{order_id}/footprint")
 ORDER_BY_EXTERNAL_ID = ("get", "/api/v1/organisations/{slug}/orders/{external_id}")
@@ -118,6 +124,9 @@ UPSERT = ("put", "/api/v1/organisations/{slug}/orders/{external_id}")
 IMPORT_JOB = ("get", "/api/v1/organisations/{slug}/order-imports/{job_id}")
 REDEMPTION = ("get", "/api/v1/redemptions/{redemption_id}")
 CANCEL = ("post", "/api/v1/redemptions/{redemption_id}/cancel")
+BETA_PROGRAMME = ("get", "/api/v1/organisations/{slug}/beta/programmes/{programme_slug}")
+BETA_APPLY = ("post", "/api/v1/organisations/{slug}/beta/programmes/{programme_slug}/applications")
+BETA_PROGRAMMES = ("get", "/api/v1/organisations/{slug}/beta/programmes")
 
 LOADERS = [
     # Portal pages (portal/views.py)
@@ -167,6 +176,17 @@ LOADERS = [
     Loader("carbon.api_common.organisation_named",
            _reachable_from("carbon.api_common.organisation_named"),
            foreign_operations=(IMPORT_JOB, ORDER_BY_EXTERNAL_ID)),
+    # Beta programmes (beta_program/programmes/views.py, api.py): a programme the caller's
+    # organisation may not see, named under its own slug
+    Loader("beta_program.programmes.views.programme_or_404",
+           _replaced("beta_program.programmes.views.programme_or_404", _any_programme),
+           routes=("beta:programme", "beta:apply", "beta:nda")),
+    Loader("beta_program.programmes.api._programme",
+           _replaced("beta_program.programmes.api._programme", _any_programme),
+           operations=(BETA_PROGRAMME, BETA_APPLY)),
+    Loader("beta_program.programmes.api._organisation",
+           _reachable_from("beta_program.programmes.api._organisation"),
+           foreign_operations=(BETA_PROGRAMMES,)),
     # Personal ownership within the organisation (not organisation filters, but the same walk)
     Loader("community.views_topic._edit_refusal",
            _replaced("community.views_topic._edit_refusal", lambda user, post: None),
