@@ -21,3 +21,10 @@ def seed_beta_demo(stdout=None) -> None:
     from beta_program.programmes.demo import seed
 
     seed(stdout=stdout)
+
+
+@hooks.register("greenloop_personal_data")
+def beta_personal_data(user) -> dict:
+    from beta_program.programmes.privacy import personal_data
+
+    return personal_data(user)

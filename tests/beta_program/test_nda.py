@@ -195,3 +195,19 @@ def test_a_customer_admin_sees_who_in_their_organisation_accepted_what(
     assert [(a.user, a.version) for a in response.context["acceptances"]] == [(participant, 1)]
     client.force_login(member_a)
     assert client.get(url).status_code == 403
+
+
+def test_the_personal_data_export_holds_applications_and_acceptances(
+    confidential, product, participant, org_a
+):
+    from portal.privacy import personal_data
+
+    _nda(confidential, product)
+    actions.accept_nda(confidential, org_a, participant, version=1)
+    data = personal_data(participant)["beta_programmes"]
+    assert [(a["programme"], a["status"]) for a in data["applications"]] == [
+        ("firmware-beta", "accepted")
+    ]
+    assert [(n["programme"], n["version"]) for n in data["nda_acceptances"]] == [
+        ("firmware-beta", 1)
+    ]
