@@ -22,6 +22,12 @@ class BetaProgramConfig(AppConfig):
             "beta_program.add_ndaversion",
             "beta_program.change_ndaversion",
             "beta_program.view_ndaacceptance",
+            "beta_program.view_cohort",
+            "beta_program.add_cohort",
+            "beta_program.change_cohort",
+            "beta_program.view_build",
+            "beta_program.add_build",
+            "beta_program.change_build",
         )
 
         # Permission rules, the top-bar link, demo data and the Celery tasks.

@@ -3,6 +3,9 @@ beta_program/programmes/models.py (the R&D boards wing will add its own)."""
 
 from beta_program.programmes.models import (  # noqa: F401
     Application,
+    Build,
+    BuildDownload,
+    Cohort,
     NdaAcceptance,
     NdaVersion,
     Phase,

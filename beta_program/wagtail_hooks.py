@@ -9,6 +9,8 @@ from wagtail.admin.viewsets.model import ModelViewSetGroup
 
 from beta_program.programmes.admin import (
     ApplicationViewSet,
+    BuildViewSet,
+    CohortViewSet,
     NdaAcceptanceViewSet,
     NdaVersionViewSet,
     ProgrammeViewSet,
@@ -19,7 +21,14 @@ class BetaGroup(ModelViewSetGroup):
     menu_label = _("Beta programmes")
     menu_icon = "rocket"
     menu_order = 230
-    items = (ProgrammeViewSet, ApplicationViewSet, NdaVersionViewSet, NdaAcceptanceViewSet)
+    items = (
+        ProgrammeViewSet,
+        ApplicationViewSet,
+        NdaVersionViewSet,
+        NdaAcceptanceViewSet,
+        CohortViewSet,
+        BuildViewSet,
+    )
 
 
 @hooks.register("register_admin_viewset")

@@ -140,3 +140,52 @@ def visible_anywhere(user, programme: Programme) -> bool:
         programmes_for(user, organisation).filter(pk=programme.pk).exists()
         for organisation in organisations
     )
+
+
+def accepted_nda_version(user, programme: Programme) -> int | None:
+    """The newest NDA version of the programme the person accepted, or None."""
+    from beta_program.programmes.models import NdaAcceptance
+
+    return (
+        NdaAcceptance.objects.filter(programme=programme, user=user)
+        .order_by("-version")
+        .values_list("version", flat=True)
+        .first()
+    )
+
+
+def builds_for(user, programme: Programme, organisation: Organisation | None = None):
+    """The builds of the programme the person may see (expired ones included, so the page can
+    say they expired): staff see all; a participant who may see the confidential content sees
+    builds for every participant and those of the cohorts they are in."""
+    from beta_program.programmes.models import Build
+
+    builds = Build.objects.filter(programme=programme)
+    if is_beta_staff(user):
+        return builds
+    if not may_see_confidential(user, programme) or not is_participant(
+        user, programme, organisation
+    ):
+        return builds.none()
+    in_cohort = Q(cohorts__group__user=user)
+    return builds.filter(Q(cohorts__isnull=True) | in_cohort).distinct()
+
+
+def download_refusal(user, build) -> str | None:
+    """Why the person may not download this build now (expired, or an NDA version it needs that
+    they have not accepted), or None. Visibility is checked before (404)."""
+    from django.utils.formats import date_format
+    from django.utils.translation import gettext as _
+
+    if build.is_expired:
+        return _(
+            "This build expired on %(date)s and can no longer be downloaded. Use the current "
+            "build of the programme."
+        ) % {"date": date_format(build.expires_on)}
+    if build.min_nda_version and not is_beta_staff(user):
+        accepted = accepted_nda_version(user, build.programme) or 0
+        if accepted < build.min_nda_version:
+            return _("This build needs version %(v)s of the programme's agreement.") % {
+                "v": build.min_nda_version
+            }
+    return None

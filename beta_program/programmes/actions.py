@@ -26,6 +26,9 @@ from beta_program.programmes.models import (
     TRANSITIONS,
     Application,
     ApplicationStatus,
+    Build,
+    BuildDownload,
+    Cohort,
     NdaAcceptance,
     NdaStatus,
     NdaVersion,
@@ -387,3 +390,97 @@ def accept_nda(
             },
         )
     return acceptance
+
+
+# --- cohorts and builds
+
+
+@transaction.atomic
+def create_cohort(
+    programme: Programme,
+    name: str,
+    by: User,
+    *,
+    name_zh: str = "",
+    request: HttpRequest | None = None,
+) -> Cohort:
+    """A cohort and the Django group behind it (named after the programme and the cohort, so
+    staff recognise it wherever groups are chosen). Publishes `cohort_created`, to which other
+    plugins may react (the community can offer the cohort a private space)."""
+    from django.contrib.auth.models import Group
+
+    _require_manager(by)
+    name = name.strip()
+    if not name:
+        raise BetaError(_("Name the cohort."), field="name")
+    if Cohort.objects.filter(programme=programme, name=name).exists():
+        raise BetaError(_("The programme already has a cohort of that name."), field="name")
+    group_name = f"Beta {programme.slug}: {name}"[:150]
+    if Group.objects.filter(name=group_name).exists():
+        raise BetaError(_("A group of that name exists already."), field="name")
+    group = Group.objects.create(name=group_name)
+    cohort = Cohort.objects.create(programme=programme, name=name, name_zh=name_zh, group=group)
+    audit.record(
+        "beta.cohort_created",
+        actor=by,
+        obj=cohort,
+        request=request,
+        details={"programme_id": programme.pk, "group_id": group.pk},
+    )
+    events.publish(
+        "greenloop.beta.cohort_created",
+        None,
+        f"beta/cohorts/{cohort.pk}",
+        {"cohort_id": cohort.pk, "programme_id": programme.pk, "group_id": group.pk},
+    )
+    return cohort
+
+
+@transaction.atomic
+def set_cohort_members(
+    cohort: Cohort, users: list[User], by: User, *, request: HttpRequest | None = None
+) -> None:
+    """Make `users` the cohort's members; only people with an accepted place may be in it."""
+    _require_manager(by)
+    accepted = set(
+        Application.objects.filter(
+            programme_id=cohort.programme_id, status=ApplicationStatus.ACCEPTED
+        ).values_list("applicant_id", flat=True)
+    )
+    outsiders = [u for u in users if u.pk not in accepted]
+    if outsiders:
+        raise BetaError(
+            _("Only participants can be in a cohort: %(who)s is not.")
+            % {"who": outsiders[0].email},
+            field="members",
+        )
+    before = set(cohort.group.user_set.values_list("pk", flat=True))
+    cohort.group.user_set.set(users)
+    after = {u.pk for u in users}
+    audit.record(
+        "beta.cohort_members_changed",
+        actor=by,
+        obj=cohort,
+        request=request,
+        details={"added": sorted(after - before), "removed": sorted(before - after)},
+    )
+
+
+def record_download(
+    build: Build, user: User, organisation: Organisation, *, request: HttpRequest | None = None
+) -> BuildDownload:
+    """Record who downloaded which build and tell the CRM (ids only)."""
+    with transaction.atomic():
+        download = BuildDownload.objects.create(build=build, user=user, organisation=organisation)
+        events.publish(
+            "greenloop.beta.build_downloaded",
+            organisation,
+            f"beta/builds/{build.pk}",
+            {
+                "download_id": download.pk,
+                "build_id": build.pk,
+                "programme_id": build.programme_id,
+                "user_id": user.pk,
+            },
+        )
+    return download

@@ -33,6 +33,8 @@ from beta_program.programmes.models import (
     TRANSITIONS,
     Application,
     ApplicationStatus,
+    Build,
+    Cohort,
     NdaAcceptance,
     NdaStatus,
     NdaVersion,
@@ -54,7 +56,7 @@ from portal.admin_common import (
     inspect_field,
     status_column,
 )
-from portal.models import Tier
+from portal.models import Tier, User
 from portal.wagtail_hooks import IndexQuerysetMixin, ReadOnlyPermissionPolicy
 
 # Applications, status history and the audit trail point at a programme: it is closed, never
@@ -641,3 +643,151 @@ class NdaAcceptanceViewSet(IndexQuerysetMixin, ModelViewSet):
 
     def get_queryset(self, request):
         return NdaAcceptance.objects.select_related("user", "organisation", "programme")
+
+
+# --- cohorts and builds
+
+register_permission_policy(Cohort, NoDeletePermissionPolicy(Cohort))
+register_permission_policy(Build, NoDeletePermissionPolicy(Build))
+
+
+class CohortForm(WagtailAdminModelForm):
+    members = forms.ModelMultipleChoiceField(
+        label=_("Members"),
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("People with an accepted place in the programme."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        accepted = Application.objects.filter(status=ApplicationStatus.ACCEPTED)
+        if self.instance.pk:
+            accepted = accepted.filter(programme_id=self.instance.programme_id)
+            self.fields["members"].initial = list(self.instance.group.user_set.all())
+        self.fields["members"].queryset = User.objects.filter(
+            pk__in=accepted.values("applicant_id")
+        ).order_by("email")
+
+
+class CohortCreateView(CreateView):
+    def save_instance(self):
+        data = self.form.cleaned_data
+        cohort = actions.create_cohort(
+            data["programme"],
+            data["name"],
+            self.request.user,
+            name_zh=data["name_zh"],
+            request=self.request,
+        )
+        actions.set_cohort_members(
+            cohort, list(data["members"]), self.request.user, request=self.request
+        )
+        return cohort
+
+    def form_valid(self, form):
+        try:
+            return super().form_valid(form)
+        except BetaError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            return self.form_invalid(form)
+
+
+class CohortEditView(EditView):
+    def save_instance(self):
+        instance = super().save_instance()
+        actions.set_cohort_members(
+            instance,
+            list(self.form.cleaned_data["members"]),
+            self.request.user,
+            request=self.request,
+        )
+        return instance
+
+    def form_valid(self, form):
+        try:
+            return super().form_valid(form)
+        except BetaError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            return self.form_invalid(form)
+
+
+class CohortViewSet(IndexQuerysetMixin, ModelViewSet):
+    model = Cohort
+    name = "beta_cohorts"
+    icon = "group"
+    menu_label = _("Cohorts")
+    add_to_admin_menu = False
+    add_view_class = CohortCreateView
+    edit_view_class = CohortEditView
+    copy_view_enabled = False
+    list_display = ["name", "programme", "group"]
+    list_filter = ["programme"]
+    edit_handler = ObjectList(
+        [
+            FieldPanel("programme"),
+            FieldRowPanel([FieldPanel("name"), FieldPanel("name_zh")]),
+            FieldPanel("members"),
+        ],
+        base_form_class=CohortForm,
+    )
+
+    def get_queryset(self, request):
+        return Cohort.objects.select_related("programme", "group")
+
+
+class BuildForm(WagtailAdminModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        has_file = bool(cleaned.get("file"))
+        if has_file == bool(cleaned.get("external_url")):
+            raise forms.ValidationError(_("Give either a file or an external link."))
+        return cleaned
+
+    def save(self, commit=True):
+        upload = self.cleaned_data.get("file")
+        if upload and hasattr(upload, "chunks") and "file" in self.changed_data:
+            import hashlib
+
+            digest = hashlib.sha256()
+            for chunk in upload.chunks():
+                digest.update(chunk)
+            upload.seek(0)
+            self.instance.sha256 = digest.hexdigest()
+            self.instance.size = upload.size
+        elif not upload:
+            self.instance.sha256, self.instance.size = "", None
+        return super().save(commit=commit)
+
+
+class BuildViewSet(IndexQuerysetMixin, ModelViewSet):
+    model = Build
+    name = "beta_builds"
+    icon = "download"
+    menu_label = _("Builds")
+    add_to_admin_menu = False
+    copy_view_enabled = False
+    inspect_view_enabled = True
+    list_display = [
+        "version",
+        "programme",
+        DateColumn("published_at", label=_("Published"), sort_key="published_at"),
+        Column("expires_on", label=_("Expires"), sort_key="expires_on"),
+    ]
+    list_filter = ["programme"]
+    edit_handler = ObjectList(
+        [
+            FieldRowPanel([FieldPanel("programme"), FieldPanel("version")]),
+            FieldPanel("release_notes"),
+            FieldPanel("what_to_test"),
+            FieldPanel("file"),
+            FieldPanel("external_url"),
+            FieldRowPanel([FieldPanel("expires_on"), FieldPanel("min_nda_version")]),
+            FieldPanel("cohorts", widget=forms.CheckboxSelectMultiple),
+        ],
+        base_form_class=BuildForm,
+    )
+
+    def get_queryset(self, request):
+        return Build.objects.select_related("programme")

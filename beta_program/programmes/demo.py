@@ -14,6 +14,8 @@ from wagtail.models import Page
 from beta_program.programmes import actions
 from beta_program.programmes.models import (
     Application,
+    Build,
+    Cohort,
     Confidentiality,
     NdaVersion,
     Phase,
@@ -153,6 +155,48 @@ def _body(overview: str, what: str, timeline: list[tuple[str, str]], faq: list[t
     ]
 
 
+BETA_GROUP = "Beta cohort"  # community's demo group: its private space is this cohort's
+
+
+def _cohort_and_builds(firmware: Programme) -> None:
+    """Wave 1 is backed by the existing "Beta cohort" group (the community's storage-controller
+    beta space is restricted to it), with two builds: one expired, one current."""
+    import hashlib
+
+    from django.contrib.auth.models import Group
+    from django.core.files.base import ContentFile
+
+    group, _created = Group.objects.get_or_create(name=BETA_GROUP)
+    cohort = Cohort.objects.filter(programme=firmware).first()
+    if cohort is None:
+        cohort = Cohort.objects.create(
+            programme=firmware, name="Wave 1", name_zh="第一批", group=group
+        )
+    today = timezone.localdate()
+    specs = [
+        ("4.0.0-beta.1", -100, -10, "First beta: grid-forming mode behind a feature switch."),
+        ("4.0.0-beta.3", -5, 85, "Faster state-of-charge balancing; fixes the schedule editor."),
+    ]
+    for version, published, expires, notes in specs:
+        if Build.objects.filter(programme=firmware, version=version).exists():
+            continue
+        content = f"GreenLoop BAT-LFP controller firmware {version} (demo)\n".encode()
+        build = Build(
+            programme=firmware,
+            version=version,
+            release_notes=notes,
+            what_to_test="Cut the grid feed for 10 minutes; check the cabinet keeps the site up.",
+            published_at=timezone.now() + dt.timedelta(days=published),
+            expires_on=today + dt.timedelta(days=expires),
+            min_nda_version=1,
+            sha256=hashlib.sha256(content).hexdigest(),
+            size=len(content),
+        )
+        build.file.save(f"bat-lfp-fw-{version}.bin", ContentFile(content), save=False)
+        build.save()
+        build.cohorts.set([cohort])
+
+
 def seed(stdout=None) -> None:
     owner = act_for_staff(User.objects.filter(email=PRODUCT_STAFF).first())
     today = timezone.localdate()
@@ -211,6 +255,7 @@ def seed(stdout=None) -> None:
                 body_zh=NDA_TEXT_ZH,
             )
             actions.publish_nda(nda, owner)
+        _cohort_and_builds(firmware)
     _page(
         monitor,
         "GreenLoop Monitor app 3.0 beta",

@@ -18,6 +18,7 @@ from modelcluster.models import ClusterableModel
 from wagtail.models import Orderable
 
 from portal.models import Organisation, Role, Tier
+from portal.storage import private_storage
 
 
 def chinese() -> bool:
@@ -514,3 +515,123 @@ class NdaAcceptance(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ImmutableError("NDA acceptances are append-only.")
+
+
+# --- cohorts and the release channel
+
+
+class Cohort(models.Model):
+    """A wave of participants, backed by a Django group so that community spaces, pages and
+    downloads can be restricted to it. Created only by `actions.create_cohort`."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="cohorts")
+    name = models.CharField(_("name"), max_length=80)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=80, blank=True)
+    group = models.OneToOneField(
+        "auth.Group", on_delete=models.PROTECT, related_name="beta_cohort", editable=False
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["programme", "created_at", "id"]
+        verbose_name = _("cohort")
+        verbose_name_plural = _("cohorts")
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "name"], name="beta_cohort_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.programme} · {self.name}"
+
+
+def default_build_expiry():
+    import datetime as dt
+
+    return timezone.localdate() + dt.timedelta(days=90)
+
+
+def build_upload_to(instance: Build, filename: str) -> str:
+    import uuid
+
+    # A random directory: the stored name never reveals another build's file.
+    return f"beta/builds/{instance.programme_id}/{uuid.uuid4().hex}/{filename}"
+
+
+class BuildQuerySet(models.QuerySet):
+    def current(self) -> BuildQuerySet:
+        return self.filter(expires_on__gte=timezone.localdate())
+
+
+class Build(models.Model):
+    """A pre-release build: a file in private storage or an external link, with what to test.
+    Downloads go through an access-checked view; after `expires_on` it is refused."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="builds")
+    version = models.CharField(_("version"), max_length=40)
+    release_notes = models.TextField(_("release notes"), blank=True)
+    what_to_test = models.TextField(_("what to test"), blank=True)
+    file = models.FileField(
+        _("file"),
+        upload_to=build_upload_to,
+        storage=private_storage,
+        blank=True,
+        max_length=300,
+    )
+    external_url = models.URLField(_("external link"), blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True, editable=False)
+    size = models.PositiveBigIntegerField(_("size (bytes)"), null=True, editable=False)
+    published_at = models.DateTimeField(_("published"), default=timezone.now)
+    expires_on = models.DateField(_("expires"), default=default_build_expiry)
+    min_nda_version = models.PositiveIntegerField(
+        _("minimum NDA version"),
+        null=True,
+        blank=True,
+        help_text=_("Under NDA: participants must have accepted this version or a later one."),
+    )
+    cohorts = models.ManyToManyField(
+        Cohort,
+        blank=True,
+        related_name="builds",
+        verbose_name=_("cohorts"),
+        help_text=_("None chosen: every participant."),
+    )
+
+    objects = BuildQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["programme", "-published_at", "-id"]
+        verbose_name = _("build")
+        verbose_name_plural = _("builds")
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "version"], name="beta_build_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.programme} {self.version}"
+
+    def clean(self) -> None:
+        if bool(self.file) == bool(self.external_url):
+            raise ValidationError(_("Give either a file or an external link."))
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_on < timezone.localdate()
+
+
+class BuildDownload(models.Model):
+    """Who downloaded which build, when: written by the download view, never changed."""
+
+    build = models.ForeignKey(Build, on_delete=models.PROTECT, related_name="downloads")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="beta_downloads"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="beta_downloads"
+    )
+    downloaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-downloaded_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} downloaded {self.build_id}"

@@ -10,5 +10,10 @@ urlpatterns = [
     path("o/<slug:org_slug>/beta/p/<slug:programme_slug>/", views.programme, name="programme"),
     path("o/<slug:org_slug>/beta/p/<slug:programme_slug>/apply/", views.apply, name="apply"),
     path("o/<slug:org_slug>/beta/p/<slug:programme_slug>/nda/", views.nda, name="nda"),
+    path(
+        "o/<slug:org_slug>/beta/p/<slug:programme_slug>/builds/<int:build_id>/download/",
+        views.download_build,
+        name="download_build",
+    ),
     path("o/<slug:org_slug>/beta/agreements/", views.nda_acceptances, name="nda_acceptances"),
 ]

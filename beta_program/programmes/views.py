@@ -5,14 +5,16 @@ applications. A programme the organisation may not see answers 404, as if it did
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from beta_program.programmes import actions
 from beta_program.programmes.access import (
+    builds_for,
     current_nda,
+    download_refusal,
     has_accepted_current_nda,
     is_beta_staff,
     is_participant,
@@ -32,15 +34,16 @@ from beta_program.programmes.models import (
 )
 from portal.models import Organisation
 from portal.permissions import Perm, has_perm
+from portal.security import harden_download
 from portal.views import organisation_view
 
 
-def _render(request: HttpRequest, template: str, context: dict) -> HttpResponse:
+def _render(request: HttpRequest, template: str, context: dict, status: int = 200) -> HttpResponse:
     # The sub-navigation links the organisation's NDA record for its admins.
     context["can_see_agreements"] = has_perm(
         request.user, Perm.ORG_MANAGE_MEMBERS, context["organisation"]
     )
-    return render(request, template, context)
+    return render(request, template, context, status=status)
 
 
 def _applications_by_programme(organisation: Organisation, programme_ids) -> dict[int, Application]:
@@ -97,6 +100,7 @@ def _detail_context(request, organisation: Organisation, programme: Programme) -
         "can_apply": programme.status == ProgrammeStatus.RECRUITING and own is None and not reasons,
         "confidential": confidential,
         "phases": list(programme.phases.all()) if confidential else [],
+        "builds": list(builds_for(request.user, programme, organisation)) if confidential else [],
         "landing_page": page if page is not None and page.live else None,
         "is_staff": is_beta_staff(request.user),
         # A participant of a programme under NDA who has not accepted its current version.
@@ -221,3 +225,36 @@ def nda_acceptances(request: HttpRequest, organisation: Organisation) -> HttpRes
         "beta_program/programmes/nda_acceptances.html",
         {"organisation": organisation, "acceptances": rows},
     )
+
+
+@organisation_view()
+@require_GET
+def download_build(
+    request: HttpRequest, organisation: Organisation, programme_slug: str, build_id: int
+) -> HttpResponse:
+    """A build's file (or its external link) for a participant who may have it: 404 when the
+    build is not theirs to see, 410 with the reason once it expired, 403 when it needs a newer
+    agreement. Each download is recorded."""
+    found = programme_or_404(request.user, organisation, programme_slug)
+    build = builds_for(request.user, found, organisation).filter(pk=build_id).first()
+    if build is None:
+        raise Http404("No such build.")
+    refusal = download_refusal(request.user, build)
+    if refusal:
+        status = 410 if build.is_expired else 403
+        return _render(
+            request,
+            "beta_program/programmes/build_refused.html",
+            {"organisation": organisation, "programme": found, "build": build, "reason": refusal},
+            status=status,
+        )
+    actions.record_download(build, request.user, organisation, request=request)
+    if build.external_url:
+        return redirect(build.external_url)
+    response = FileResponse(
+        build.file.open("rb"),
+        as_attachment=True,
+        filename=build.file.name.rsplit("/", 1)[-1],
+        content_type="application/octet-stream",
+    )
+    return harden_download(response)

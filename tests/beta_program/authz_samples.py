@@ -41,7 +41,22 @@ def _foreign_programme(org):
     return programme
 
 
-NESTED_PARAM_SAMPLES: dict = {"programme_slug": lambda org: _foreign_programme(org).slug}
+def _foreign_build(org):
+    from beta_program.programmes.models import Build
+
+    programme = _foreign_programme(org)
+    build = Build.objects.filter(programme=programme).first()
+    if build is None:
+        build = Build.objects.create(
+            programme=programme, version="1.0-beta", external_url="https://example.com/fw.bin"
+        )
+    return build
+
+
+NESTED_PARAM_SAMPLES: dict = {
+    "programme_slug": lambda org: _foreign_programme(org).slug,
+    "build_id": lambda org: _foreign_build(org).pk,
+}
 API_PARAM_SAMPLES: dict = {"programme_slug": lambda org: _foreign_programme(org).slug}
 WRITE_BODIES: dict = {
     "beta:apply": lambda own, foreign: {},

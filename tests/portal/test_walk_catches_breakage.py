@@ -180,7 +180,7 @@ LOADERS = [
     # organisation may not see, named under its own slug
     Loader("beta_program.programmes.views.programme_or_404",
            _replaced("beta_program.programmes.views.programme_or_404", _any_programme),
-           routes=("beta:programme", "beta:apply", "beta:nda")),
+           routes=("beta:programme", "beta:apply", "beta:nda", "beta:download_build")),
     Loader("beta_program.programmes.api._programme",
            _replaced("beta_program.programmes.api._programme", _any_programme),
            operations=(BETA_PROGRAMME, BETA_APPLY)),
