@@ -7,13 +7,12 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.viewsets.model import ModelViewSetGroup
 
-from beta_program.programmes.admin import (
-    ApplicationViewSet,
+from beta_program.programmes.admin import ApplicationViewSet, ProgrammeViewSet
+from beta_program.programmes.admin_release import (
     BuildViewSet,
     CohortViewSet,
     NdaAcceptanceViewSet,
     NdaVersionViewSet,
-    ProgrammeViewSet,
 )
 
 

@@ -10,15 +10,16 @@ with 403 `person_required` before the body is read.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.http import Http404, HttpRequest
+from django.urls import reverse
 from django.utils.translation import gettext_lazy
 from ninja import Field, Router, Schema
 
 from beta_program.programmes import actions
-from beta_program.programmes.access import programmes_for
+from beta_program.programmes.access import builds_for, programmes_for
 from beta_program.programmes.models import (
     OPEN_APPLICATION_STATUSES,
     Application,
@@ -75,6 +76,18 @@ def _load_for_applying(c: Caller, params: PathParams) -> tuple[Organisation, Pro
             403,
             "person_required",
             "Applications are made by people: sign in, an organisation token cannot apply.",
+        )
+    return organisation, programme
+
+
+def _load_for_builds(c: Caller, params: PathParams) -> tuple[Organisation, Programme]:
+    organisation = _organisation(c, params)
+    programme = _programme(c, organisation, str(params.get("programme_slug", "")))
+    if c.token is not None:
+        raise ApiError(
+            403,
+            "person_required",
+            "Builds are released to people: sign in, an organisation token cannot read them.",
         )
     return organisation, programme
 
@@ -229,6 +242,59 @@ def apply(request: HttpRequest, slug: Text, programme_slug: Text, payload: Apply
         programme, organisation, c.user, payload.answers, request=request
     )
     return 201, _application_out(application)
+
+
+class BuildOut(Schema):
+    id: int
+    version: str
+    release_notes: str
+    what_to_test: str
+    published_at: datetime
+    expires_on: date
+    expired: bool
+    sha256: str
+    size: int | None
+    download_url: str | None = Field(
+        ..., description="The access-checked download (records it); null once expired"
+    )
+
+
+@router.get(
+    "/organisations/{slug}/beta/programmes/{programme_slug}/builds",
+    response={200: list[BuildOut], **READ_ERRORS},
+    auth=requires(READ, load=_load_for_builds),
+    summary="The programme's builds released to the caller (people only)",
+)
+def list_builds(request: HttpRequest, slug: Text, programme_slug: Text):
+    c = caller(request)
+    organisation, programme = c.target
+    builds = builds_for(c.user, programme, organisation).order_by("-published_at", "-id")[:100]
+    return [
+        {
+            "id": b.pk,
+            "version": b.version,
+            "release_notes": b.release_notes,
+            "what_to_test": b.what_to_test,
+            "published_at": b.published_at,
+            "expires_on": b.expires_on,
+            "expired": b.is_expired,
+            "sha256": b.sha256,
+            "size": b.size,
+            "download_url": None
+            if b.is_expired
+            else request.build_absolute_uri(
+                reverse(
+                    "beta:download_build",
+                    kwargs={
+                        "org_slug": organisation.slug,
+                        "programme_slug": programme.slug,
+                        "build_id": b.pk,
+                    },
+                )
+            ),
+        }
+        for b in builds
+    ]
 
 
 @router.get(

@@ -15,6 +15,7 @@ from beta_program.programmes import actions
 from beta_program.programmes.exceptions import BetaError
 from beta_program.programmes.models import Build, BuildDownload, Cohort, NdaVersion
 from portal.models import OutboxEvent
+from tests.api_client import api_error, token_headers
 
 
 @pytest.fixture
@@ -174,3 +175,25 @@ def test_the_programme_page_lists_builds_with_a_bounded_number_of_queries(
 def test_a_build_default_expiry_is_ninety_days(recruiting):
     build = Build.objects.create(programme=recruiting, version="x", external_url="https://e.x/y")
     assert build.expires_on == timezone.localdate() + dt.timedelta(days=90)
+
+
+def test_the_api_lists_a_participants_builds_with_download_urls(
+    client, recruiting, participant, org_a, member_a
+):
+    current = _build(recruiting, "2.0")
+    _build(recruiting, "1.0", days_left=-1)
+    url = f"/api/v1/organisations/{org_a.slug}/beta/programmes/{recruiting.slug}/builds"
+    client.force_login(participant)
+    body = client.get(url).json()
+    assert sorted((b["version"], b["expired"]) for b in body) == [("1.0", True), ("2.0", False)]
+    by_version = {b["version"]: b for b in body}
+    assert by_version["1.0"]["download_url"] is None
+    assert by_version["2.0"]["download_url"] == (
+        f"http://testserver/o/{org_a.slug}/beta/p/{recruiting.slug}/builds/{current.pk}/download/"
+    )
+    # a member without a place sees none; a token is refused before anything is read
+    client.force_login(member_a)
+    assert client.get(url).json() == []
+    headers = token_headers(org_a, ["beta:read"])
+    client.logout()
+    api_error(client.get(url, headers=headers), 403, "person_required")

@@ -127,6 +127,7 @@ CANCEL = ("post", "/api/v1/redemptions/{redemption_id}/cancel")
 BETA_PROGRAMME = ("get", "/api/v1/organisations/{slug}/beta/programmes/{programme_slug}")
 BETA_APPLY = ("post", "/api/v1/organisations/{slug}/beta/programmes/{programme_slug}/applications")
 BETA_PROGRAMMES = ("get", "/api/v1/organisations/{slug}/beta/programmes")
+BETA_BUILDS = ("get", "/api/v1/organisations/{slug}/beta/programmes/{programme_slug}/builds")
 
 LOADERS = [
     # Portal pages (portal/views.py)
@@ -183,7 +184,7 @@ LOADERS = [
            routes=("beta:programme", "beta:apply", "beta:nda", "beta:download_build")),
     Loader("beta_program.programmes.api._programme",
            _replaced("beta_program.programmes.api._programme", _any_programme),
-           operations=(BETA_PROGRAMME, BETA_APPLY)),
+           operations=(BETA_PROGRAMME, BETA_APPLY, BETA_BUILDS)),
     Loader("beta_program.programmes.api._organisation",
            _reachable_from("beta_program.programmes.api._organisation"),
            foreign_operations=(BETA_PROGRAMMES,)),
