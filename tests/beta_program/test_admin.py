@@ -120,3 +120,49 @@ def test_the_review_queue_accepts_and_rejects_with_a_reason(
         ("accepted", ""),
         ("rejected", "Full"),
     ]
+
+
+def test_product_staff_create_a_cohort_with_participants_and_a_build(
+    client, product, make_programme, org_a, admin_a, member_a
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from beta_program.programmes.models import Build, Cohort
+
+    programme = make_programme()
+    actions.submit_application(programme, org_a, admin_a, {})
+    client.force_login(product)
+    # a cohort: its group is created, and only participants may be members
+    refused = client.post(
+        reverse("beta_cohorts:add"),
+        {"programme": programme.pk, "name": "Wave 1", "name_zh": "", "members": [member_a.pk]},
+    )
+    assert refused.status_code == 200
+    assert Cohort.objects.count() == 0
+    response = client.post(
+        reverse("beta_cohorts:add"),
+        {"programme": programme.pk, "name": "Wave 1", "name_zh": "第一批", "members": [admin_a.pk]},
+    )
+    assert response.status_code == 302
+    cohort = Cohort.objects.get()
+    assert list(cohort.group.user_set.all()) == [admin_a]
+    # a build: its SHA-256 and size are computed from the upload
+    response = client.post(
+        reverse("beta_builds:add"),
+        {
+            "programme": programme.pk,
+            "version": "3.0-beta.1",
+            "release_notes": "First",
+            "what_to_test": "Offline mode",
+            "file": SimpleUploadedFile("app.apk", b"apk-bytes"),
+            "external_url": "",
+            "expires_on": "2027-03-01",
+            "min_nda_version": "",
+            "cohorts": [cohort.pk],
+        },
+    )
+    assert response.status_code == 302
+    build = Build.objects.get()
+    assert build.size == 9
+    # sha256(b"apk-bytes")
+    assert build.sha256 == "1e10ba560383b17472b4cf72fef8f9e76c66815a3e6ae8c5a9b0c5e696b0bdf8"
