@@ -212,7 +212,18 @@ class CohortForm(WagtailAdminModelForm):
         ).order_by("email")
 
 
-class CohortCreateView(CreateView):
+class RefusalsOnFormMixin:
+    """The action's refusal (BetaError) is shown on the form, at the field it names."""
+
+    def form_valid(self, form):
+        try:
+            return super().form_valid(form)
+        except BetaError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            return self.form_invalid(form)
+
+
+class CohortCreateView(RefusalsOnFormMixin, CreateView):
     def save_instance(self):
         data = self.form.cleaned_data
         cohort = actions.create_cohort(
@@ -227,15 +238,8 @@ class CohortCreateView(CreateView):
         )
         return cohort
 
-    def form_valid(self, form):
-        try:
-            return super().form_valid(form)
-        except BetaError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-            return self.form_invalid(form)
 
-
-class CohortEditView(EditView):
+class CohortEditView(RefusalsOnFormMixin, EditView):
     def save_instance(self):
         instance = super().save_instance()
         actions.set_cohort_members(
@@ -245,13 +249,6 @@ class CohortEditView(EditView):
             request=self.request,
         )
         return instance
-
-    def form_valid(self, form):
-        try:
-            return super().form_valid(form)
-        except BetaError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-            return self.form_invalid(form)
 
 
 class CohortViewSet(IndexQuerysetMixin, ModelViewSet):
