@@ -196,9 +196,9 @@ def submit_application(
             request=request,
             details={"programme_id": locked.pk, "status": status},
         )
-        _publish(application, "application_submitted", status=status)
+        _publish(application, "greenloop.beta.application_submitted", status=status)
         if status == ApplicationStatus.ACCEPTED:
-            _publish(application, "application_accepted")
+            _publish(application, "greenloop.beta.application_accepted")
         transaction.on_commit(lambda: _email(application))
     return application
 
@@ -255,18 +255,18 @@ def decide_application(
             details={"programme_id": programme.pk, "decision": decision, "reason": reason},
         )
         if decision == ApplicationStatus.ACCEPTED:
-            _publish(locked, "application_accepted")
+            _publish(locked, "greenloop.beta.application_accepted")
         elif decision == ApplicationStatus.REJECTED:
-            _publish(locked, "application_rejected")
+            _publish(locked, "greenloop.beta.application_rejected")
         transaction.on_commit(lambda: _email(locked))
     application.refresh_from_db()
     return application
 
 
-def _publish(application: Application, what: str, **extra: Any) -> None:
+def _publish(application: Application, event_type: str, **extra: Any) -> None:
     # Ids only: the programme may be confidential and the CRM's readers outside its NDA.
     events.publish(
-        f"greenloop.beta.{what}",
+        event_type,
         application.organisation,
         f"beta/applications/{application.pk}",
         {

@@ -278,7 +278,8 @@ class ProgrammeViewSet(ObjectActionsViewSetMixin, IndexQuerysetMixin, ModelViewS
             ObjectList(
                 [
                     FieldRowPanel([FieldPanel("name"), FieldPanel("name_zh")]),
-                    FieldRowPanel([FieldPanel("slug"), FieldPanel("product_line")]),
+                    FieldPanel("slug"),
+                    FieldRowPanel([FieldPanel("product_line"), FieldPanel("product_line_zh")]),
                     FieldPanel("summary"),
                     FieldPanel("summary_zh"),
                     FieldPanel("goals"),

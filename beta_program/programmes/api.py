@@ -103,6 +103,7 @@ class ProgrammeOut(Schema):
     name: str
     name_zh: str
     product_line: str
+    product_line_zh: str
     summary: str
     summary_zh: str
     confidential: bool = Field(..., description="Under NDA: content only for participants")
@@ -158,6 +159,7 @@ def _programme_out(programme: Programme, application: Application | None) -> dic
         "name": programme.name,
         "name_zh": programme.name_zh,
         "product_line": programme.product_line,
+        "product_line_zh": programme.product_line_zh,
         "summary": programme.summary,
         "summary_zh": programme.summary_zh,
         "confidential": programme.is_confidential,

@@ -36,6 +36,7 @@ MONITOR = {
     "name": "GreenLoop Monitor app 3.0",
     "name_zh": "GreenLoop 监控应用 3.0",
     "product_line": "Monitoring",
+    "product_line_zh": "监控",
     "summary": (
         "The next version of the monitoring app: live string-level yields, alarm rules you "
         "define yourself and a plant overview that works offline. Open to every customer with "
@@ -57,6 +58,7 @@ FIRMWARE = {
     "name": "Storage controller firmware 4.0",
     "name_zh": "储能控制器固件 4.0",
     "product_line": "Energy storage",
+    "product_line_zh": "储能",
     "summary": "Pre-release firmware for battery storage cabinets. Confidential: under NDA.",
     "summary_zh": "储能柜预发布固件。保密项目：须签署保密协议。",
     "goals": "Grid-forming mode and faster state-of-charge balancing in the field.",

@@ -127,6 +127,7 @@ class Programme(ClusterableModel):
     name_zh = models.CharField(_("name (Chinese)"), max_length=120, blank=True)
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     product_line = models.CharField(_("product line"), max_length=120)
+    product_line_zh = models.CharField(_("product line (Chinese)"), max_length=120, blank=True)
     summary = models.TextField(
         _("public summary"),
         max_length=600,
@@ -219,6 +220,10 @@ class Programme(ClusterableModel):
     @property
     def display_name(self) -> str:
         return self.name_zh if chinese() and self.name_zh else self.name
+
+    @property
+    def display_product_line(self) -> str:
+        return self.product_line_zh if chinese() and self.product_line_zh else self.product_line
 
     @property
     def display_summary(self) -> str:
