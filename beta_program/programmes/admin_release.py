@@ -318,7 +318,9 @@ class BuildViewSet(IndexQuerysetMixin, ModelViewSet):
         [
             FieldRowPanel([FieldPanel("programme"), FieldPanel("version")]),
             FieldPanel("release_notes"),
+            FieldPanel("release_notes_zh"),
             FieldPanel("what_to_test"),
+            FieldPanel("what_to_test_zh"),
             FieldPanel("file"),
             FieldPanel("external_url"),
             FieldRowPanel([FieldPanel("expires_on"), FieldPanel("min_nda_version")]),

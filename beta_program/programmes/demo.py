@@ -47,7 +47,9 @@ MONITOR = {
         "面向所有使用监控网关的客户开放。"
     ),
     "goals": "Validate the offline overview and custom alarm rules on at least 10 plants.",
+    "goals_zh": "在至少 10 个电站上验证离线总览和自定义告警规则。",
     "exit_criteria": "No open critical bug; NPS 30 or above; 80% of participants active weekly.",
+    "exit_criteria_zh": "无未解决的严重缺陷；NPS 不低于 30；80% 的参与者每周活跃。",
     "confidentiality": Confidentiality.OPEN,
     "capacity_total": 20,
     "capacity_per_organisation": 3,
@@ -62,7 +64,9 @@ FIRMWARE = {
     "summary": "Pre-release firmware for battery storage cabinets. Confidential: under NDA.",
     "summary_zh": "储能柜预发布固件。保密项目：须签署保密协议。",
     "goals": "Grid-forming mode and faster state-of-charge balancing in the field.",
+    "goals_zh": "在现场验证构网模式和更快的荷电状态均衡。",
     "exit_criteria": "Four weeks without a confirmed critical bug on every cohort site.",
+    "exit_criteria_zh": "所有测试站点连续四周无已确认的严重缺陷。",
     "confidentiality": Confidentiality.NDA,
     "capacity_total": 5,
     "capacity_per_organisation": 1,
@@ -176,10 +180,22 @@ def _cohort_and_builds(firmware: Programme) -> None:
         )
     today = timezone.localdate()
     specs = [
-        ("4.0.0-beta.1", -100, -10, "First beta: grid-forming mode behind a feature switch."),
-        ("4.0.0-beta.3", -5, 85, "Faster state-of-charge balancing; fixes the schedule editor."),
+        (
+            "4.0.0-beta.1",
+            -100,
+            -10,
+            "First beta: grid-forming mode behind a feature switch.",
+            "首个测试版：构网模式（需通过功能开关启用）。",
+        ),
+        (
+            "4.0.0-beta.3",
+            -5,
+            85,
+            "Faster state-of-charge balancing; fixes the schedule editor.",
+            "更快的荷电状态均衡；修复了计划编辑器的问题。",
+        ),
     ]
-    for version, published, expires, notes in specs:
+    for version, published, expires, notes, notes_zh in specs:
         if Build.objects.filter(programme=firmware, version=version).exists():
             continue
         content = f"GreenLoop BAT-LFP controller firmware {version} (demo)\n".encode()
@@ -187,7 +203,9 @@ def _cohort_and_builds(firmware: Programme) -> None:
             programme=firmware,
             version=version,
             release_notes=notes,
+            release_notes_zh=notes_zh,
             what_to_test="Cut the grid feed for 10 minutes; check the cabinet keeps the site up.",
+            what_to_test_zh="断开电网供电 10 分钟，检查储能柜能否维持站点运行。",
             published_at=timezone.now() + dt.timedelta(days=published),
             expires_on=today + dt.timedelta(days=expires),
             min_nda_version=1,

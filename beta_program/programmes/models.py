@@ -13,6 +13,7 @@ from django.db import connections, models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 from wagtail.models import Orderable
@@ -30,7 +31,7 @@ def chinese() -> bool:
 class ProgrammeStatus(models.TextChoices):
     PLANNING = "planning", _("Planning")
     RECRUITING = "recruiting", _("Recruiting")
-    RUNNING = "running", _("Running")
+    RUNNING = "running", pgettext_lazy("beta programme status", "Running")
     CLOSED = "closed", _("Closed")
     GRADUATED = "graduated", _("Graduated")
 
@@ -138,7 +139,9 @@ class Programme(ClusterableModel):
     )
     summary_zh = models.TextField(_("public summary (Chinese)"), max_length=600, blank=True)
     goals = models.TextField(_("goals"), blank=True)
+    goals_zh = models.TextField(_("goals (Chinese)"), blank=True)
     exit_criteria = models.TextField(_("exit criteria"), blank=True)
+    exit_criteria_zh = models.TextField(_("exit criteria (Chinese)"), blank=True)
     confidentiality = models.CharField(
         _("confidentiality"),
         max_length=10,
@@ -224,6 +227,14 @@ class Programme(ClusterableModel):
     @property
     def display_product_line(self) -> str:
         return self.product_line_zh if chinese() and self.product_line_zh else self.product_line
+
+    @property
+    def display_goals(self) -> str:
+        return self.goals_zh if chinese() and self.goals_zh else self.goals
+
+    @property
+    def display_exit_criteria(self) -> str:
+        return self.exit_criteria_zh if chinese() and self.exit_criteria_zh else self.exit_criteria
 
     @property
     def display_summary(self) -> str:
@@ -574,7 +585,9 @@ class Build(models.Model):
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="builds")
     version = models.CharField(_("version"), max_length=40)
     release_notes = models.TextField(_("release notes"), blank=True)
+    release_notes_zh = models.TextField(_("release notes (Chinese)"), blank=True)
     what_to_test = models.TextField(_("what to test"), blank=True)
+    what_to_test_zh = models.TextField(_("what to test (Chinese)"), blank=True)
     file = models.FileField(
         _("file"),
         upload_to=build_upload_to,
@@ -617,6 +630,14 @@ class Build(models.Model):
     def clean(self) -> None:
         if bool(self.file) == bool(self.external_url):
             raise ValidationError(_("Give either a file or an external link."))
+
+    @property
+    def display_release_notes(self) -> str:
+        return self.release_notes_zh if chinese() and self.release_notes_zh else self.release_notes
+
+    @property
+    def display_what_to_test(self) -> str:
+        return self.what_to_test_zh if chinese() and self.what_to_test_zh else self.what_to_test
 
     @property
     def is_expired(self) -> bool:
