@@ -28,6 +28,13 @@ def chinese() -> bool:
     return (translation.get_language() or "").lower().startswith("zh")
 
 
+def localised(obj, field: str) -> str:
+    """`field` in the reader's language: its `<field>_zh` twin for Chinese readers when staff
+    filled it in, else the English text."""
+    zh = getattr(obj, f"{field}_zh", "")
+    return zh if chinese() and zh else getattr(obj, field)
+
+
 class ProgrammeStatus(models.TextChoices):
     PLANNING = "planning", _("Planning")
     RECRUITING = "recruiting", _("Recruiting")
@@ -220,25 +227,15 @@ class Programme(ClusterableModel):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def display_name(self) -> str:
-        return self.name_zh if chinese() and self.name_zh else self.name
+    display_name = property(lambda self: localised(self, "name"))
 
-    @property
-    def display_product_line(self) -> str:
-        return self.product_line_zh if chinese() and self.product_line_zh else self.product_line
+    display_product_line = property(lambda self: localised(self, "product_line"))
 
-    @property
-    def display_goals(self) -> str:
-        return self.goals_zh if chinese() and self.goals_zh else self.goals
+    display_goals = property(lambda self: localised(self, "goals"))
 
-    @property
-    def display_exit_criteria(self) -> str:
-        return self.exit_criteria_zh if chinese() and self.exit_criteria_zh else self.exit_criteria
+    display_exit_criteria = property(lambda self: localised(self, "exit_criteria"))
 
-    @property
-    def display_summary(self) -> str:
-        return self.summary_zh if chinese() and self.summary_zh else self.summary
+    display_summary = property(lambda self: localised(self, "summary"))
 
     @property
     def is_confidential(self) -> bool:
@@ -277,9 +274,7 @@ class Phase(Orderable):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def display_name(self) -> str:
-        return self.name_zh if chinese() and self.name_zh else self.name
+    display_name = property(lambda self: localised(self, "name"))
 
     def clean(self) -> None:
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
@@ -336,9 +331,7 @@ class ScreeningQuestion(Orderable):
     def __str__(self) -> str:
         return self.text
 
-    @property
-    def display_text(self) -> str:
-        return self.text_zh if chinese() and self.text_zh else self.text
+    display_text = property(lambda self: localised(self, "text"))
 
     def options(self) -> list[tuple[str, str]]:
         """(stored value, label in the reader's language) per line of `choices`."""
@@ -485,9 +478,7 @@ class NdaVersion(models.Model):
             raise ImmutableError("A published NDA version is kept for the record.")
         return super().delete(*args, **kwargs)
 
-    @property
-    def display_body(self) -> str:
-        return self.body_zh if chinese() and self.body_zh else self.body
+    display_body = property(lambda self: localised(self, "body"))
 
     def compute_hash(self) -> str:
         import hashlib
@@ -631,13 +622,9 @@ class Build(models.Model):
         if bool(self.file) == bool(self.external_url):
             raise ValidationError(_("Give either a file or an external link."))
 
-    @property
-    def display_release_notes(self) -> str:
-        return self.release_notes_zh if chinese() and self.release_notes_zh else self.release_notes
+    display_release_notes = property(lambda self: localised(self, "release_notes"))
 
-    @property
-    def display_what_to_test(self) -> str:
-        return self.what_to_test_zh if chinese() and self.what_to_test_zh else self.what_to_test
+    display_what_to_test = property(lambda self: localised(self, "what_to_test"))
 
     @property
     def is_expired(self) -> bool:
