@@ -1,6 +1,34 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class BetaProgramConfig(AppConfig):
     name = "beta_program"
+    verbose_name = _("Beta programmes")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from portal.staff_roles import StaffRole, grant
+
+        # Product staff run programmes; a programme is closed, never deleted. Applications are
+        # read in the admin and change only through the review actions.
+        grant(
+            StaffRole.PRODUCT,
+            "beta_program.view_programme",
+            "beta_program.add_programme",
+            "beta_program.change_programme",
+            "beta_program.view_application",
+            "beta_program.view_ndaversion",
+            "beta_program.add_ndaversion",
+            "beta_program.change_ndaversion",
+            "beta_program.view_ndaacceptance",
+            "beta_program.view_cohort",
+            "beta_program.add_cohort",
+            "beta_program.change_cohort",
+            "beta_program.view_build",
+            "beta_program.add_build",
+            "beta_program.change_build",
+        )
+
+        # Permission rules, the top-bar link, demo data and the Celery tasks.
+        from beta_program.programmes import events, permissions, portal_hooks, tasks  # noqa: F401

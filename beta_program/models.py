@@ -1,1 +1,17 @@
+"""Django finds an app's models in `<app>.models`: the programmes wing's live in
+beta_program/programmes/models.py (the R&D boards wing will add its own)."""
 
+from beta_program.programmes.models import (  # noqa: F401
+    Application,
+    Build,
+    BuildDownload,
+    Cohort,
+    NdaAcceptance,
+    NdaVersion,
+    Phase,
+    Programme,
+    ProgrammeStatus,
+    ScreeningQuestion,
+    StatusChange,
+)
+from beta_program.programmes.pages import ProgrammePage  # noqa: F401

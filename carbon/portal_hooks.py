@@ -106,3 +106,16 @@ def carbon_personal_data(user) -> dict:
     from carbon.privacy import personal_data
 
     return personal_data(user)
+
+
+@hooks.register("greenloop_organisation_skus")
+def organisation_skus(organisation) -> set[str]:
+    """What the organisation has ordered, by SKU: beta programmes' eligibility rule asks
+    through this portal hook rather than importing carbon."""
+    from carbon.models import OrderLine
+
+    return set(
+        OrderLine.objects.filter(order__organisation=organisation)
+        .values_list("product__sku", flat=True)
+        .distinct()
+    )

@@ -66,6 +66,7 @@ urlpatterns = [
     path("", include(app_urls)),
     path("", include("carbon.urls")),
     path("", include("community.urls")),
+    path("", include("beta_program.urls")),
 ]
 
 if settings.DEBUG:

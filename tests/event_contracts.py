@@ -114,6 +114,24 @@ EVENT_SHAPES: dict[str, Shape] = {
         "topic_id space_id post_id author_id accepted_by_id answer_organisation_id",
         _COMMUNITY_PUBLIC,
     ),
+    # Beta programmes: ids only (a programme may be under NDA and the CRM's readers outside it).
+    "greenloop.beta.application_submitted": _shape(
+        r"beta/applications/\d+", "application_id programme_id applicant_id status"
+    ),
+    "greenloop.beta.application_accepted": _shape(
+        r"beta/applications/\d+", "application_id programme_id applicant_id"
+    ),
+    "greenloop.beta.application_rejected": _shape(
+        r"beta/applications/\d+", "application_id programme_id applicant_id"
+    ),
+    "greenloop.beta.programme_graduated": _shape(r"beta/programmes/\d+", "programme_id"),
+    "greenloop.beta.cohort_created": _shape(r"beta/cohorts/\d+", "cohort_id programme_id group_id"),
+    "greenloop.beta.build_downloaded": _shape(
+        r"beta/builds/\d+", "download_id build_id programme_id user_id"
+    ),
+    "greenloop.beta.nda_accepted": _shape(
+        r"beta/nda-acceptances/\d+", "acceptance_id programme_id nda_version user_id"
+    ),
 }
 
 

@@ -107,13 +107,19 @@ PERSON_WRITES = {
     "POST /api/v1/community/posts/{post_id}/accept",
     "DELETE /api/v1/community/topics/{topic_id}/accepted-answer",
 }
+# Beta programmes a person reads (the fuzz data has no programme, so the lists answer empty;
+# the read tokens here carry no beta scope).
+PERSON_READS = {
+    "GET /api/v1/organisations/{slug}/beta/programmes",
+    "GET /api/v1/organisations/{slug}/beta/applications",
+}
 # The operations each caller must see succeed (2xx) at least once, and no others: the data
 # reaches real objects, and no scope lets a token past what it grants.
 SUCCEEDS = {
     "read-token": READS,
     "write-token": ANY_CALLER | TOKEN_WRITES,
     "all-scopes-token": READS | TOKEN_WRITES,
-    "session": READS | TOKEN_WRITES | PERSON_WRITES,
+    "session": READS | TOKEN_WRITES | PERSON_WRITES | PERSON_READS,
 }
 
 

@@ -39,6 +39,13 @@ ALLOWED_WRITES: dict[re.Pattern[str], str] = {
         "the person's community profile (an @handle and default preferences) is created on "
         "their first community page, by community.access.member_for"
     ),
+    re.compile(r'^INSERT INTO "beta_program_builddownload" '): (
+        "like an access log: a beta build's download (a plain link, so a GET) records who "
+        "downloaded which build, by beta_program.programmes.actions.record_download"
+    ),
+    re.compile(
+        r"^INSERT INTO \"portal_outboxevent\" .*'greenloop\.beta\.build_downloaded'", re.S
+    ): ("the same download told to the CRM (ids only), in the same transaction"),
 }
 # The session is compared as data (its row is rewritten whenever anything in it changes).
 # Keys a GET may set or change, and why.

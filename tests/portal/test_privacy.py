@@ -130,7 +130,15 @@ def test_export_downloads_json_and_is_audited_and_published(client, org_a, membe
     assert response["Cache-Control"] == "private, no-store"
     data = json.loads(response.content)
     assert data["portal"]["profile"]["email"] == "member@acme.example"
-    assert set(data) == {"format", "generated_at", "user_id", "portal", "carbon", "community"}
+    assert set(data) == {
+        "format",
+        "generated_at",
+        "user_id",
+        "portal",
+        "carbon",
+        "community",
+        "beta_programmes",
+    }
     # and it is audited for the member's organisation and published for the CRM
     event = AuditEvent.objects.get(action="privacy.data_exported")
     assert event.actor == member_a

@@ -112,6 +112,12 @@ def _any_existing_orders(organisation, external_ids):
         return {order.external_id: order for order in found}
 
 
+def _any_programme(*args):
+    from beta_program.programmes.models import Programme
+
+    return _unscoped(Programme, slug=args[-1])
+
+
 ORDER = ("get", "/api/v1/orders/{order_id}")
 FOOTPRINT = ("get", "/api/v1/orders/{order_id}/footprint")
 ORDER_BY_EXTERNAL_ID = ("get", "/api/v1/organisations/{slug}/orders/{external_id}")
@@ -119,6 +125,10 @@ UPSERT = ("put", "/api/v1/organisations/{slug}/orders/{external_id}")
 IMPORT_JOB = ("get", "/api/v1/organisations/{slug}/order-imports/{job_id}")
 REDEMPTION = ("get", "/api/v1/redemptions/{redemption_id}")
 CANCEL = ("post", "/api/v1/redemptions/{redemption_id}/cancel")
+BETA_PROGRAMME = ("get", "/api/v1/organisations/{slug}/beta/programmes/{programme_slug}")
+BETA_APPLY = ("post", "/api/v1/organisations/{slug}/beta/programmes/{programme_slug}/applications")
+BETA_PROGRAMMES = ("get", "/api/v1/organisations/{slug}/beta/programmes")
+BETA_BUILDS = ("get", "/api/v1/organisations/{slug}/beta/programmes/{programme_slug}/builds")
 
 LOADERS = [
     # Portal pages (portal/views.py)
@@ -175,6 +185,17 @@ LOADERS = [
     Loader("portal.api_common.organisation_named",
            _reachable_from("portal.api_common.organisation_named"),
            foreign_operations=(IMPORT_JOB, ORDER_BY_EXTERNAL_ID)),
+    # Beta programmes (beta_program/programmes/views.py, api.py): a programme the caller's
+    # organisation may not see, named under its own slug
+    Loader("beta_program.programmes.views.programme_or_404",
+           _replaced("beta_program.programmes.views.programme_or_404", _any_programme),
+           routes=("beta:programme", "beta:apply", "beta:nda", "beta:download_build")),
+    Loader("beta_program.programmes.api._programme",
+           _replaced("beta_program.programmes.api._programme", _any_programme),
+           operations=(BETA_PROGRAMME, BETA_APPLY, BETA_BUILDS)),
+    Loader("beta_program.programmes.api._organisation",
+           _reachable_from("beta_program.programmes.api._organisation"),
+           foreign_operations=(BETA_PROGRAMMES,)),
     # Personal ownership within the organisation (not organisation filters, but the same walk)
     Loader("community.views_topic._edit_refusal",
            _replaced("community.views_topic._edit_refusal", lambda user, post: None),

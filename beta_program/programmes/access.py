@@ -1,0 +1,191 @@
+"""Who may see what of a beta programme: permission-checked loaders and the checks views, the
+API and the landing pages share. Actions write; this module only reads."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django.http import Http404
+from wagtail import hooks
+
+from beta_program.programmes.models import (
+    Application,
+    ApplicationStatus,
+    Programme,
+    _listed,
+)
+from portal.models import Organisation
+from portal.permissions import in_staff_role, is_vendor_staff, role_in
+from portal.staff_roles import StaffRole
+
+# Plugins that know what an organisation bought answer this hook with its SKUs (carbon reads
+# its order lines); beta programmes never import them.
+OWNED_SKUS_HOOK = "greenloop_organisation_skus"
+
+
+def is_beta_staff(user) -> bool:
+    """Product staff run programmes; account-facing staff and superusers may look at them too.
+    Both need their second factor (the portal's staff checks demand it)."""
+    return bool(
+        user
+        and user.is_authenticated
+        and (in_staff_role(user, StaffRole.PRODUCT) or is_vendor_staff(user))
+    )
+
+
+def can_manage(user) -> bool:
+    """Create programmes, change their status and decide applications: Product staff."""
+    return bool(user and user.is_authenticated and in_staff_role(user, StaffRole.PRODUCT))
+
+
+def owned_skus(organisation: Organisation) -> set[str]:
+    """The SKUs the organisation has ordered, from every plugin that knows (one query each)."""
+    skus: set[str] = set()
+    for provider in hooks.get_hooks(OWNED_SKUS_HOOK):
+        skus.update(provider(organisation))
+    return skus
+
+
+def sku_rule(organisation: Organisation, db: str = "default") -> Q:
+    """Programmes whose SKU rule the organisation meets (no rule, or one SKU it owns)."""
+    rule = Q(required_skus=[])
+    for sku in sorted(owned_skus(organisation)):
+        rule |= _listed("required_skus", sku, db)
+    return rule
+
+
+def programmes_for(user, organisation: Organisation | None):
+    """Every programme the user may see while acting for `organisation` (tier, country and SKU
+    rules for recruiting ones; the organisation's own applications for the rest). `user` None:
+    the organisation's API token, which sees what its people see, without staff power."""
+    if user is None:
+        visible = Programme.objects.for_organisation(organisation)
+    else:
+        visible = Programme.objects.visible_to(user, organisation)
+        if is_beta_staff(user):
+            return visible
+    if organisation is None:
+        return visible
+    applied = Q(
+        pk__in=Application.objects.filter(organisation=organisation)
+        .exclude(status=ApplicationStatus.WITHDRAWN)
+        .values("programme_id")
+    )
+    return visible.filter(sku_rule(organisation) | applied)
+
+
+def programme_or_404(user, organisation: Organisation | None, slug: str) -> Programme:
+    programme = programmes_for(user, organisation).filter(slug=slug).first()
+    if programme is None:
+        raise Http404("No such programme.")
+    return programme
+
+
+def is_participant(user, programme: Programme, organisation: Organisation | None = None) -> bool:
+    """The person holds an accepted place in the programme (for `organisation` if given)."""
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    accepted = Application.objects.filter(
+        programme=programme, applicant=user, status=ApplicationStatus.ACCEPTED
+    )
+    if organisation is not None:
+        accepted = accepted.filter(organisation=organisation)
+    return accepted.filter(organisation__is_active=True).exists()
+
+
+def current_nda(programme: Programme):
+    """The newest published NDA version of the programme, or None."""
+    from beta_program.programmes.models import NdaVersion
+
+    return NdaVersion.objects.published().filter(programme=programme).order_by("-version").first()
+
+
+def has_accepted_current_nda(user, programme: Programme) -> bool:
+    """The person accepted the programme's newest published NDA version. A programme under NDA
+    without a published version admits nobody (fail closed); a new version needs a new
+    acceptance, so publishing one blocks everyone until they accept it."""
+    from beta_program.programmes.models import NdaAcceptance
+
+    nda = current_nda(programme)
+    if nda is None or not (user and user.is_authenticated):
+        return False
+    return NdaAcceptance.objects.filter(nda=nda, user=user).exists()
+
+
+def may_see_confidential(user, programme: Programme) -> bool:
+    """What to test, phases, builds and other programme content: staff, and participants; under
+    NDA only participants who accepted its current version."""
+    if is_beta_staff(user):
+        return True
+    if not is_participant(user, programme):
+        return False
+    return not programme.is_confidential or has_accepted_current_nda(user, programme)
+
+
+def may_apply_role(user, organisation: Organisation, programme: Programme) -> bool:
+    from portal.models import Role
+
+    role = role_in(user, organisation)
+    return role is not None and Role.rank(role) >= Role.rank(programme.applicant_min_role)
+
+
+def visible_anywhere(user, programme: Programme) -> bool:
+    """May the user see the programme acting for any organisation they belong to? (Pages
+    outside /o/<slug>/, such as the programme's landing page.)"""
+    if is_beta_staff(user):
+        return True
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    organisations = Organisation.objects.for_member(user)
+    return any(
+        programmes_for(user, organisation).filter(pk=programme.pk).exists()
+        for organisation in organisations
+    )
+
+
+def accepted_nda_version(user, programme: Programme) -> int | None:
+    """The newest NDA version of the programme the person accepted, or None."""
+    from beta_program.programmes.models import NdaAcceptance
+
+    return (
+        NdaAcceptance.objects.filter(programme=programme, user=user)
+        .order_by("-version")
+        .values_list("version", flat=True)
+        .first()
+    )
+
+
+def builds_for(user, programme: Programme, organisation: Organisation | None = None):
+    """The builds of the programme the person may see (expired ones included, so the page can
+    say they expired): staff see all; a participant who may see the confidential content sees
+    builds for every participant and those of the cohorts they are in."""
+    from beta_program.programmes.models import Build
+
+    builds = Build.objects.filter(programme=programme)
+    if is_beta_staff(user):
+        return builds
+    if not may_see_confidential(user, programme) or not is_participant(
+        user, programme, organisation
+    ):
+        return builds.none()
+    in_cohort = Q(cohorts__group__user=user)
+    return builds.filter(Q(cohorts__isnull=True) | in_cohort).distinct()
+
+
+def download_refusal(user, build) -> str | None:
+    """Why the person may not download this build now (expired, or an NDA version it needs that
+    they have not accepted), or None. Visibility is checked before (404)."""
+    from django.utils.formats import date_format
+    from django.utils.translation import gettext as _
+
+    if build.is_expired:
+        return _(
+            "This build expired on %(date)s and can no longer be downloaded. Use the current "
+            "build of the programme."
+        ) % {"date": date_format(build.expires_on)}
+    if build.min_nda_version and not is_beta_staff(user):
+        accepted = accepted_nda_version(user, build.programme) or 0
+        if accepted < build.min_nda_version:
+            return _("This build needs version %(v)s of the programme's agreement.") % {
+                "v": build.min_nda_version
+            }
+    return None

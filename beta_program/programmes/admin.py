@@ -1,0 +1,496 @@
+"""Staff screens for beta programmes in the Wagtail admin ("Beta programmes" menu): programmes
+with their phases and screening questions, status changes through a confirmation screen (never
+the edit form), and the application review queue (accept, waitlist, reject with a reason).
+Creating and changing a programme is audited like every decision."""
+
+from __future__ import annotations
+
+from django import forms
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.panels import (
+    FieldPanel,
+    FieldRowPanel,
+    InlinePanel,
+    MultiFieldPanel,
+    ObjectList,
+    TabbedInterface,
+)
+from wagtail.admin.ui.tables import Column, DateColumn
+from wagtail.admin.views.generic import CreateView, EditView, IndexView, InspectView
+from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.admin.widgets import Button, HeaderButton, ListingButton
+from wagtail.permissions import register_permission_policy
+
+from beta_program.programmes import actions
+from beta_program.programmes.access import can_manage
+from beta_program.programmes.exceptions import BetaError
+from beta_program.programmes.forms import DecisionForm, StatusForm
+from beta_program.programmes.models import (
+    TRANSITIONS,
+    Application,
+    ApplicationStatus,
+    Programme,
+    ProgrammeStatus,
+)
+from portal import audit
+from portal.admin_common import (
+    ActionFormView,
+    NoDeletePermissionPolicy,
+    ObjectActionsViewSetMixin,
+    definition_list,
+    format_when,
+    format_who,
+    inspect_field,
+    status_column,
+)
+from portal.models import Tier
+from portal.wagtail_hooks import IndexQuerysetMixin, ReadOnlyPermissionPolicy
+
+# Applications, status history and the audit trail point at a programme: it is closed, never
+# deleted. Applications change only through the review actions.
+register_permission_policy(Programme, NoDeletePermissionPolicy(Programme))
+register_permission_policy(Application, ReadOnlyPermissionPolicy(Application))
+
+AUDIT_FIELDS = [
+    "name",
+    "slug",
+    "product_line",
+    "confidentiality",
+    "capacity_total",
+    "capacity_per_organisation",
+    "auto_accept",
+    "eligible_tiers",
+    "eligible_countries",
+    "required_skus",
+    "applicant_min_role",
+]
+
+
+def _lines(value) -> str:
+    return "\n".join(value or [])
+
+
+class ListField(forms.CharField):
+    """A list of short values, one per line or separated by commas."""
+
+    def prepare_value(self, value):
+        return _lines(value) if isinstance(value, list) else value
+
+    def to_python(self, value):
+        text = super().to_python(value) or ""
+        return [part.strip() for part in text.replace(",", "\n").splitlines() if part.strip()]
+
+
+class ProgrammeForm(WagtailAdminModelForm):
+    eligible_tiers = forms.MultipleChoiceField(
+        label=_("Eligible tiers"),
+        choices=Tier.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: every tier."),
+    )
+    eligible_countries = ListField(
+        label=_("Eligible countries/regions"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Two-letter ISO codes, one per line or separated by commas. Empty: any."),
+    )
+    required_skus = ListField(
+        label=_("Products owned (SKUs)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("The organisation must have ordered one of these. Empty: any."),
+    )
+
+    def save(self, commit=True):
+        if self.instance.pk is None and self.for_user is not None:
+            self.instance.created_by = self.for_user
+        return super().save(commit=commit)
+
+
+def _details(instance: Programme, names: list[str]) -> dict:
+    return {name: getattr(instance, name) for name in names}
+
+
+class ProgrammeCreateView(CreateView):
+    def save_instance(self):
+        instance = super().save_instance()
+        audit.record(
+            "beta.programme_created",
+            actor=self.request.user,
+            obj=instance,
+            request=self.request,
+            details=_details(instance, AUDIT_FIELDS),
+        )
+        return instance
+
+
+class ProgrammeEditView(EditView):
+    def save_instance(self):
+        instance = super().save_instance()
+        changed = list(self.form.changed_data)
+        audit.record(
+            "beta.programme_changed",
+            actor=self.request.user,
+            obj=instance,
+            request=self.request,
+            details={
+                "changed": changed,
+                **_details(instance, [f for f in AUDIT_FIELDS if f in changed]),
+            },
+        )
+        return instance
+
+
+class ProgrammeInspectView(InspectView):
+    viewset = None
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        programme = self.object
+        history = programme.status_changes.select_related("changed_by")
+        context["fields"] = [
+            inspect_field(_("Status"), programme.get_status_display()),
+            inspect_field(
+                _("Status history"),
+                None,
+                definition_list(
+                    [
+                        (
+                            format_when(change.changed_at),
+                            f"{change.get_from_status_display()} → "
+                            f"{change.get_to_status_display()} ({format_who(change.changed_by)})"
+                            + (f": {change.note}" if change.note else ""),
+                        )
+                        for change in history
+                    ]
+                    or [("—", _("No change yet"))]
+                ),
+            ),
+            *context["fields"],
+        ]
+        return context
+
+    @cached_property
+    def header_buttons(self):
+        buttons = list(super().header_buttons)
+        if can_manage(self.request.user) and TRANSITIONS[self.object.status]:
+            buttons.append(
+                HeaderButton(
+                    _("Change status"),
+                    url=self.viewset.url("change_status", self.object),
+                    icon_name="resubmit",
+                )
+            )
+        return buttons
+
+
+class ChangeStatusView(ActionFormView):
+    page_title = _("Change programme status")
+    header_icon = "resubmit"
+    index_label = _("Programmes")
+    form_class = StatusForm
+    submit_button_label = _("Change status")
+    refused = (BetaError,)
+    refusals_on_form = True
+
+    def has_permission(self, user) -> bool:
+        return can_manage(user)
+
+    def get_object(self) -> Programme:
+        return get_object_or_404(Programme, pk=self.kwargs["pk"])
+
+    def refusal(self) -> str | None:
+        if not TRANSITIONS[self.object.status]:
+            return _("A graduated programme keeps its status.")
+        return None
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        allowed = TRANSITIONS[self.object.status]
+        kwargs["choices"] = [(s.value, s.label) for s in ProgrammeStatus if s in allowed]
+        return kwargs
+
+    def summary(self):
+        return definition_list(
+            [(_("Programme"), self.object), (_("Status now"), self.object.get_status_display())]
+        )
+
+    def perform(self, form) -> str:
+        actions.change_status(
+            self.object,
+            form.cleaned_data["status"],
+            self.request.user,
+            note=form.cleaned_data["note"],
+            request=self.request,
+        )
+        return _("%(programme)s is now %(status)s.") % {
+            "programme": self.object,
+            "status": self.object.get_status_display().lower(),
+        }
+
+
+class ProgrammeViewSet(ObjectActionsViewSetMixin, IndexQuerysetMixin, ModelViewSet):
+    model = Programme
+    name = "beta_programmes"
+    icon = "rocket"
+    menu_label = _("Programmes")
+    add_to_admin_menu = False
+    add_view_class = ProgrammeCreateView
+    edit_view_class = ProgrammeEditView
+    inspect_view_class = ProgrammeInspectView
+    inspect_view_enabled = True
+    copy_view_enabled = False
+    list_display = [
+        "name",
+        "product_line",
+        Column(
+            "confidentiality", label=_("Confidentiality"), accessor="get_confidentiality_display"
+        ),
+        status_column(lambda p: p.status == ProgrammeStatus.RECRUITING),
+        Column("capacity_total", label=_("Places")),
+    ]
+    list_filter = ["status", "confidentiality"]
+    search_fields = ["name", "name_zh", "slug", "product_line"]
+    ordering = ["name"]
+    inspect_view_fields = [
+        "name",
+        "name_zh",
+        "slug",
+        "product_line",
+        "summary",
+        "goals",
+        "exit_criteria",
+        "confidentiality",
+        "capacity_total",
+        "capacity_per_organisation",
+        "auto_accept",
+        "applicant_min_role",
+        "created_at",
+    ]
+    object_actions = {"change_status": ChangeStatusView}
+    edit_handler = TabbedInterface(
+        [
+            ObjectList(
+                [
+                    FieldRowPanel([FieldPanel("name"), FieldPanel("name_zh")]),
+                    FieldPanel("slug"),
+                    FieldRowPanel([FieldPanel("product_line"), FieldPanel("product_line_zh")]),
+                    FieldPanel("summary"),
+                    FieldPanel("summary_zh"),
+                    FieldPanel("goals"),
+                    FieldPanel("goals_zh"),
+                    FieldPanel("exit_criteria"),
+                    FieldPanel("exit_criteria_zh"),
+                    FieldPanel("confidentiality"),
+                    FieldPanel("owners", widget=forms.CheckboxSelectMultiple),
+                ],
+                heading=_("Programme"),
+            ),
+            ObjectList(
+                [InlinePanel("phases", label=_("Phases"), heading=_("Phases"))],
+                heading=_("Phases"),
+            ),
+            ObjectList(
+                [
+                    MultiFieldPanel(
+                        [
+                            FieldPanel("eligible_tiers"),
+                            FieldPanel("eligible_countries"),
+                            FieldPanel("required_skus"),
+                            FieldPanel("applicant_min_role"),
+                        ],
+                        heading=_("Who may apply"),
+                    ),
+                    MultiFieldPanel(
+                        [
+                            FieldRowPanel(
+                                [
+                                    FieldPanel("capacity_total"),
+                                    FieldPanel("capacity_per_organisation"),
+                                ]
+                            ),
+                            FieldPanel("auto_accept"),
+                        ],
+                        heading=_("Places"),
+                    ),
+                    InlinePanel("questions", label=_("Screening questions")),
+                ],
+                heading=_("Recruiting"),
+            ),
+        ],
+        base_form_class=ProgrammeForm,
+    )
+
+
+# --- the review queue
+
+
+class DecideView(ActionFormView):
+    index_label = _("Applications")
+    form_class = DecisionForm
+    refused = (BetaError,)
+    refusals_on_form = True
+    decision = ""
+
+    def has_permission(self, user) -> bool:
+        return can_manage(user)
+
+    def get_object(self) -> Application:
+        return get_object_or_404(
+            Application.objects.select_related("programme", "organisation", "applicant"),
+            pk=self.kwargs["pk"],
+        )
+
+    def refusal(self) -> str | None:
+        if self.object.status not in (ApplicationStatus.PENDING, ApplicationStatus.WAITLISTED):
+            return _("This application is already %(status)s.") % {
+                "status": self.object.get_status_display().lower()
+            }
+        return None
+
+    def summary(self):
+        a = self.object
+        questions = {str(q.pk): q.text for q in a.programme.questions.all()}
+        answers = [
+            (questions.get(key, key), ", ".join(v) if isinstance(v, list) else v)
+            for key, v in a.answers.items()
+        ]
+        return definition_list(
+            [
+                (_("Programme"), a.programme),
+                (
+                    _("Organisation"),
+                    f"{a.organisation} ({a.organisation.get_tier_display()}, "
+                    f"{a.organisation.country})",
+                ),
+                (_("Applicant"), format_who(a.applicant)),
+                (_("Submitted"), format_when(a.submitted_at)),
+                *answers,
+            ]
+        )
+
+    def perform(self, form) -> str:
+        actions.decide_application(
+            self.object,
+            self.decision,
+            self.request.user,
+            reason=form.cleaned_data["reason"],
+            request=self.request,
+        )
+        return self.success_message % {"organisation": self.object.organisation}
+
+    def done(self):
+        return redirect(reverse(self.viewset.get_url_name("index")))
+
+
+class AcceptView(DecideView):
+    page_title = _("Accept application")
+    header_icon = "check"
+    submit_button_label = _("Accept")
+    decision = ApplicationStatus.ACCEPTED
+    success_message = _("Accepted %(organisation)s. The applicant is told by e-mail.")
+
+
+class WaitlistView(DecideView):
+    page_title = _("Waitlist application")
+    header_icon = "time"
+    submit_button_label = _("Waitlist")
+    decision = ApplicationStatus.WAITLISTED
+    success_message = _("Waitlisted %(organisation)s. The applicant is told by e-mail.")
+
+
+class RejectView(DecideView):
+    page_title = _("Reject application")
+    header_icon = "cross"
+    submit_button_label = _("Reject")
+    decision = ApplicationStatus.REJECTED
+    success_message = _("Rejected %(organisation)s. The applicant is told by e-mail.")
+
+
+def _can_decide(application: Application, user) -> bool:
+    return can_manage(user) and application.status in (
+        ApplicationStatus.PENDING,
+        ApplicationStatus.WAITLISTED,
+    )
+
+
+class ApplicationInspectView(InspectView):
+    viewset = None
+
+    @cached_property
+    def header_buttons(self):
+        buttons = list(super().header_buttons)
+        if _can_decide(self.object, self.request.user):
+            vs, application = self.viewset, self.object
+            for name, label, icon in (
+                ("accept", _("Accept"), "check"),
+                ("waitlist", _("Waitlist"), "time"),
+                ("reject", _("Reject"), "cross"),
+            ):
+                if application.status != name.replace("waitlist", "waitlisted"):
+                    buttons.append(
+                        HeaderButton(label, url=vs.url(name, application), icon_name=icon)
+                    )
+        return buttons
+
+
+class ApplicationIndexView(IndexView):
+    viewset = None
+
+    def get_list_more_buttons(self, instance):
+        buttons = list(super().get_list_more_buttons(instance))
+        if _can_decide(instance, self.request.user):
+            buttons.append(
+                ListingButton(
+                    _("Accept"), url=self.viewset.url("accept", instance), icon_name="check"
+                )
+            )
+            buttons.append(
+                Button(_("Reject"), url=self.viewset.url("reject", instance), icon_name="cross")
+            )
+        return buttons
+
+
+class ApplicationViewSet(ObjectActionsViewSetMixin, IndexQuerysetMixin, ModelViewSet):
+    model = Application
+    name = "beta_applications"
+    icon = "form"
+    menu_label = _("Applications")
+    add_to_admin_menu = False
+    exclude_form_fields: list[str] = []
+    list_display = [
+        "programme",
+        "organisation",
+        Column("applicant", label=_("Applicant"), accessor=lambda a: format_who(a.applicant)),
+        DateColumn("submitted_at", label=_("Submitted"), sort_key="submitted_at"),
+        status_column(lambda a: a.status == ApplicationStatus.PENDING),
+    ]
+    index_view_class = ApplicationIndexView
+    inspect_view_class = ApplicationInspectView
+    list_filter = ["status", "programme"]
+    search_fields = ["organisation__name", "programme__name"]
+    inspect_view_enabled = True
+    inspect_view_fields = [
+        "programme",
+        "organisation",
+        "applicant",
+        "status",
+        "answers",
+        "reason",
+        "submitted_at",
+        "decided_at",
+        "decided_by",
+        "auto_decided",
+    ]
+    copy_view_enabled = False
+    # Oldest first: the queue is worked in the order applications came in.
+    ordering = ["submitted_at", "id"]
+    object_actions = {"accept": AcceptView, "waitlist": WaitlistView, "reject": RejectView}
+
+    def get_queryset(self, request):
+        return Application.objects.select_related("programme", "organisation", "applicant")

@@ -1,0 +1,83 @@
+"""The beta wing's event types in the portal's catalogue (portal.event_catalogue). Imported from
+BetaProgramConfig.ready().
+
+Ids only: a programme may be confidential, and the CRM's readers are outside its NDA."""
+
+from __future__ import annotations
+
+from beta_program.programmes.models import ApplicationStatus
+from portal.event_catalogue import choice, identifier, integer, register
+
+OWNER = "beta_program"
+_APPLICATION = {
+    "application_id": identifier("application"),
+    "programme_id": identifier("programme"),
+    "applicant_id": identifier("applicant (portal user)"),
+}
+
+register(
+    "greenloop.beta.application_submitted",
+    version=1,
+    subject=r"beta/applications/\d+",
+    description="A customer applied to a beta programme (accepted at once while places are free).",
+    owner=OWNER,
+    properties={**_APPLICATION, "status": choice(ApplicationStatus.values)},
+)
+for _what, _description in (
+    ("accepted", "An application was accepted: the applicant's organisation takes part."),
+    ("rejected", "Product staff rejected an application (the reason stays in the portal)."),
+):
+    register(
+        f"greenloop.beta.application_{_what}",
+        version=1,
+        subject=r"beta/applications/\d+",
+        description=_description,
+        owner=OWNER,
+        properties=_APPLICATION,
+    )
+register(
+    "greenloop.beta.programme_graduated",
+    version=1,
+    subject=r"beta/programmes/\d+",
+    description="A programme graduated: its product is generally available.",
+    owner=OWNER,
+    properties={"programme_id": identifier("programme")},
+)
+register(
+    "greenloop.beta.cohort_created",
+    version=1,
+    subject=r"beta/cohorts/\d+",
+    description="Product staff created a cohort (a Django group the community can restrict to).",
+    owner=OWNER,
+    properties={
+        "cohort_id": identifier("cohort"),
+        "programme_id": identifier("programme"),
+        "group_id": identifier("Django group"),
+    },
+)
+register(
+    "greenloop.beta.build_downloaded",
+    version=1,
+    subject=r"beta/builds/\d+",
+    description="A participant downloaded a pre-release build.",
+    owner=OWNER,
+    properties={
+        "download_id": identifier("download record"),
+        "build_id": identifier("build"),
+        "programme_id": identifier("programme"),
+        "user_id": identifier("person who downloaded it"),
+    },
+)
+register(
+    "greenloop.beta.nda_accepted",
+    version=1,
+    subject=r"beta/nda-acceptances/\d+",
+    description="A participant accepted a version of a programme's NDA.",
+    owner=OWNER,
+    properties={
+        "acceptance_id": identifier("acceptance"),
+        "programme_id": identifier("programme"),
+        "nda_version": integer("the NDA's version number", minimum=1),
+        "user_id": identifier("person who accepted"),
+    },
+)

@@ -1,0 +1,54 @@
+"""Beta-programme background work: e-mails about applications. Tasks take ids, reload rows and
+send nothing when the row has moved on (a repeated run after a later decision is a no-op)."""
+
+from __future__ import annotations
+
+import smtplib
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+SUBJECTS = {
+    "accepted": gettext_noop("You are in: %(programme)s"),
+    "pending": gettext_noop("Application received: %(programme)s"),
+    "waitlisted": gettext_noop("You are on the waiting list: %(programme)s"),
+    "rejected": gettext_noop("Your application to %(programme)s"),
+}
+
+
+@shared_task(
+    autoretry_for=(smtplib.SMTPException, ConnectionError),
+    retry_backoff=True,
+    max_retries=6,
+    acks_late=True,
+)
+def send_application_email(application_id: int, status: str) -> bool:
+    """Tell the applicant, in their own language, that their application is `status`."""
+    from beta_program.programmes.models import Application
+
+    application = (
+        Application.objects.select_related("programme", "organisation", "applicant")
+        .filter(pk=application_id, status=status)
+        .first()
+    )
+    person = application.applicant if application else None
+    if person is None or not person.is_active or person.erased_at or status not in SUBJECTS:
+        return False
+    language = person.preferred_language or settings.LANGUAGE_CODE
+    with translation.override(language):
+        subject = _(SUBJECTS[status]) % {"programme": application.programme.display_name}
+        body = render_to_string(
+            "beta_program/programmes/email/application.txt",
+            {
+                "application": application,
+                "programme": application.programme,
+                "base_url": settings.WAGTAILADMIN_BASE_URL.rstrip("/"),
+            },
+        )
+    send_mail(subject, body, None, [person.email])
+    return True

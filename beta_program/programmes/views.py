@@ -1,0 +1,260 @@
+"""Customer pages of beta programmes, under the organisation the person acts for
+(/o/<slug>/beta/): the programmes they may see, one programme, applying, and the organisation's
+applications. A programme the organisation may not see answers 404, as if it did not exist."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from beta_program.programmes import actions
+from beta_program.programmes.access import (
+    builds_for,
+    current_nda,
+    download_refusal,
+    has_accepted_current_nda,
+    is_beta_staff,
+    is_participant,
+    may_see_confidential,
+    programme_or_404,
+    programmes_for,
+)
+from beta_program.programmes.exceptions import BetaError
+from beta_program.programmes.forms import ApplicationForm, NdaForm
+from beta_program.programmes.models import (
+    OPEN_APPLICATION_STATUSES,
+    Application,
+    ApplicationStatus,
+    NdaAcceptance,
+    Programme,
+    ProgrammeStatus,
+)
+from portal.models import Organisation
+from portal.permissions import Perm, has_perm
+from portal.security import harden_download
+from portal.views import organisation_view
+
+
+def _render(request: HttpRequest, template: str, context: dict, status: int = 200) -> HttpResponse:
+    # The sub-navigation links the organisation's NDA record for its admins.
+    context["can_see_agreements"] = has_perm(
+        request.user, Perm.ORG_MANAGE_MEMBERS, context["organisation"]
+    )
+    return render(request, template, context, status=status)
+
+
+def _applications_by_programme(organisation: Organisation, programme_ids) -> dict[int, Application]:
+    """The organisation's latest application to each programme (one query)."""
+    latest: dict[int, Application] = {}
+    rows = Application.objects.filter(
+        organisation=organisation, programme_id__in=programme_ids
+    ).order_by("programme_id", "-submitted_at", "-id")
+    for application in rows:
+        latest.setdefault(application.programme_id, application)
+    return latest
+
+
+@organisation_view()
+@require_GET
+def index(request: HttpRequest, organisation: Organisation) -> HttpResponse:
+    programmes = list(programmes_for(request.user, organisation).order_by("name"))
+    applied = _applications_by_programme(organisation, [p.pk for p in programmes])
+    mine, open_ = [], []
+    for programme in programmes:
+        programme.application = applied.get(programme.pk)
+        has_place = programme.application is not None and programme.application.status in (
+            OPEN_APPLICATION_STATUSES
+        )
+        (mine if has_place else open_).append(programme)
+    # Staff see every programme here; the "open" list keeps to recruiting ones for them too.
+    open_ = [p for p in open_ if p.status == ProgrammeStatus.RECRUITING]
+    return _render(
+        request,
+        "beta_program/programmes/index.html",
+        {"organisation": organisation, "mine": mine, "open": open_},
+    )
+
+
+def _detail_context(request, organisation: Organisation, programme: Programme) -> dict:
+    application = _applications_by_programme(organisation, [programme.pk]).get(programme.pk)
+    own = (
+        Application.objects.filter(
+            programme=programme, applicant=request.user, status__in=OPEN_APPLICATION_STATUSES
+        ).first()
+        if request.user.is_authenticated
+        else None
+    )
+    reasons = actions.unmet_reasons(programme, request.user, organisation)
+    confidential = may_see_confidential(request.user, programme)
+    # A reverse one-to-one without a row raises an AttributeError subclass.
+    page = getattr(programme, "landing_page", None)
+    return {
+        "organisation": organisation,
+        "programme": programme,
+        "application": own or application,
+        "own_application": own,
+        "reasons": reasons,
+        "can_apply": programme.status == ProgrammeStatus.RECRUITING and own is None and not reasons,
+        "confidential": confidential,
+        "phases": list(programme.phases.all()) if confidential else [],
+        "builds": list(builds_for(request.user, programme, organisation)) if confidential else [],
+        "landing_page": page if page is not None and page.live else None,
+        "is_staff": is_beta_staff(request.user),
+        # A participant of a programme under NDA who has not accepted its current version.
+        "nda_needed": programme.is_confidential
+        and not confidential
+        and own is not None
+        and own.status == ApplicationStatus.ACCEPTED
+        and own.organisation_id == organisation.pk
+        and current_nda(programme) is not None
+        and not has_accepted_current_nda(request.user, programme),
+    }
+
+
+@organisation_view()
+@require_GET
+def programme(request: HttpRequest, organisation: Organisation, programme_slug: str):
+    found = programme_or_404(request.user, organisation, programme_slug)
+    return _render(
+        request,
+        "beta_program/programmes/programme.html",
+        _detail_context(request, organisation, found),
+    )
+
+
+@organisation_view()
+@require_http_methods(["GET", "POST"])
+def apply(request: HttpRequest, organisation: Organisation, programme_slug: str):
+    found = programme_or_404(request.user, organisation, programme_slug)
+    context = _detail_context(request, organisation, found)
+    questions = list(found.questions.all())
+    form = ApplicationForm(request.POST if request.method == "POST" else None, questions=questions)
+    if request.method == "POST" and form.is_valid():
+        try:
+            application = actions.submit_application(
+                found, organisation, request.user, form.answers(), request=request
+            )
+        except BetaError as exc:
+            field = (exc.field or "").removeprefix("answers.")
+            form.add_error(
+                f"q{field}" if field and f"q{field}" in form.fields else None, exc.message
+            )
+        else:
+            if application.status == ApplicationStatus.ACCEPTED:
+                messages.success(request, _("You are in. Welcome to the programme!"))
+            else:
+                messages.success(
+                    request, _("Thank you. The product team reviews your application.")
+                )
+            return redirect("beta:programme", org_slug=organisation.slug, programme_slug=found.slug)
+    context["form"] = form
+    return _render(request, "beta_program/programmes/apply.html", context)
+
+
+@organisation_view()
+@require_GET
+def applications(request: HttpRequest, organisation: Organisation) -> HttpResponse:
+    rows = list(
+        Application.objects.filter(organisation=organisation)
+        .select_related("programme", "applicant")
+        .order_by("-submitted_at", "-id")[:200]
+    )
+    return _render(
+        request,
+        "beta_program/programmes/applications.html",
+        {"organisation": organisation, "applications": rows},
+    )
+
+
+@organisation_view()
+@require_http_methods(["GET", "POST"])
+def nda(request: HttpRequest, organisation: Organisation, programme_slug: str):
+    """The programme's current NDA for a participant to read and accept."""
+    found = programme_or_404(request.user, organisation, programme_slug)
+    if not is_participant(request.user, found, organisation):
+        raise Http404("Only participants read the agreement.")
+    agreement = current_nda(found)
+    if agreement is None:
+        raise Http404("No agreement yet.")
+    accepted = NdaAcceptance.objects.filter(nda=agreement, user=request.user).first()
+    form = NdaForm(
+        request.POST if request.method == "POST" else None,
+        initial={"version": agreement.version},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.accept_nda(
+                found,
+                organisation,
+                request.user,
+                version=form.cleaned_data["version"],
+                request=request,
+            )
+        except BetaError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Thank you. The programme's content is open to you now."))
+            return redirect("beta:programme", org_slug=organisation.slug, programme_slug=found.slug)
+    return _render(
+        request,
+        "beta_program/programmes/nda.html",
+        {
+            "organisation": organisation,
+            "programme": found,
+            "agreement": agreement,
+            "accepted": accepted,
+            "form": form,
+        },
+    )
+
+
+@organisation_view(Perm.ORG_MANAGE_MEMBERS)
+@require_GET
+def nda_acceptances(request: HttpRequest, organisation: Organisation) -> HttpResponse:
+    """For the organisation's admins: who in the organisation accepted which agreement."""
+    rows = list(
+        NdaAcceptance.objects.filter(organisation=organisation)
+        .select_related("programme", "user")
+        .order_by("-accepted_at", "-id")[:500]
+    )
+    return _render(
+        request,
+        "beta_program/programmes/nda_acceptances.html",
+        {"organisation": organisation, "acceptances": rows},
+    )
+
+
+@organisation_view()
+@require_GET
+def download_build(
+    request: HttpRequest, organisation: Organisation, programme_slug: str, build_id: int
+) -> HttpResponse:
+    """A build's file (or its external link) for a participant who may have it: 404 when the
+    build is not theirs to see, 410 with the reason once it expired, 403 when it needs a newer
+    agreement. Each download is recorded."""
+    found = programme_or_404(request.user, organisation, programme_slug)
+    build = builds_for(request.user, found, organisation).filter(pk=build_id).first()
+    if build is None:
+        raise Http404("No such build.")
+    refusal = download_refusal(request.user, build)
+    if refusal:
+        status = 410 if build.is_expired else 403
+        return _render(
+            request,
+            "beta_program/programmes/build_refused.html",
+            {"organisation": organisation, "programme": found, "build": build, "reason": refusal},
+            status=status,
+        )
+    actions.record_download(build, request.user, organisation, request=request)
+    if build.external_url:
+        return redirect(build.external_url)
+    response = FileResponse(
+        build.file.open("rb"),
+        as_attachment=True,
+        filename=build.file.name.rsplit("/", 1)[-1],
+        content_type="application/octet-stream",
+    )
+    return harden_download(response)

@@ -1,0 +1,70 @@
+"""Beta programmes' entries for the authorisation walk (tests/authz.py imports this module).
+
+The walk's foreign organisation holds an accepted place in a running confidential programme:
+nobody else's organisation can see it (it is not recruiting and they never applied), so its
+slug under the caller's own /o/<slug>/beta/ URL, and in the API, must answer 404.
+"""
+
+from __future__ import annotations
+
+
+def _foreign_programme(org):
+    from django.utils import timezone
+
+    from beta_program.programmes.models import (
+        Application,
+        ApplicationStatus,
+        Confidentiality,
+        NdaVersion,
+        Programme,
+        ProgrammeStatus,
+    )
+
+    slug = f"walk-beta-{org.slug}"
+    programme = Programme.objects.filter(slug=slug).first()
+    if programme is None:
+        programme = Programme.objects.create(
+            slug=slug,
+            name=f"Confidential beta of {org.name}",
+            product_line="Storage",
+            summary="Secret firmware",
+            confidentiality=Confidentiality.NDA,
+            status=ProgrammeStatus.RUNNING,
+        )
+        Application.objects.create(
+            programme=programme, organisation=org, status=ApplicationStatus.ACCEPTED
+        )
+        nda = NdaVersion.objects.create(programme=programme, title="NDA", body="Keep quiet.")
+        NdaVersion.objects.filter(pk=nda.pk).update(
+            status="published", version=1, content_hash="0" * 64, published_at=timezone.now()
+        )
+    return programme
+
+
+def _foreign_build(org):
+    from beta_program.programmes.models import Build
+
+    programme = _foreign_programme(org)
+    build = Build.objects.filter(programme=programme).first()
+    if build is None:
+        build = Build.objects.create(
+            programme=programme, version="1.0-beta", external_url="https://example.com/fw.bin"
+        )
+    return build
+
+
+NESTED_PARAM_SAMPLES: dict = {
+    "programme_slug": lambda org: _foreign_programme(org).slug,
+    "build_id": lambda org: _foreign_build(org).pk,
+}
+API_PARAM_SAMPLES: dict = {"programme_slug": lambda org: _foreign_programme(org).slug}
+WRITE_BODIES: dict = {
+    "beta:apply": lambda own, foreign: {},
+    "beta:nda": lambda own, foreign: {"version": 1, "accept": "on"},
+}
+API_BODIES: dict = {
+    (
+        "post",
+        "/api/v1/organisations/{slug}/beta/programmes/{programme_slug}/applications",
+    ): lambda own, foreign: {"answers": {}},
+}
