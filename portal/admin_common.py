@@ -73,7 +73,7 @@ class DraftOnlyEditView(EditView):
     `not_draft_message` saying how to change it instead."""
 
     draft_status: str
-    not_draft_message: str = ""
+    not_draft_message: StrOrPromise = ""
 
     def dispatch(self, request, *args, **kwargs):
         instance = get_object_or_404(self.model, pk=kwargs.get("pk"))
