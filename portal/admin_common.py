@@ -265,7 +265,7 @@ class ActionFormView(GenericFormMixin, ObjectActionMixin, FormView):
         context["media"] = context["form"].media
         return context
 
-    def perform(self, form) -> str:
+    def perform(self, form) -> StrOrPromise:
         raise NotImplementedError
 
     def done(self) -> HttpResponse:
