@@ -216,7 +216,9 @@ def demo_orders(slug: str, *, today: date | None = None) -> list[OrderData]:
 def ensure_declaration(stdout=None) -> GreenPowerDeclaration | None:
     slug, site_name = GREEN_SITE
     organisation = Organisation.objects.filter(slug=slug).first()
-    site = organisation.sites.filter(name=site_name).first() if organisation else None
+    if organisation is None:
+        return None
+    site = organisation.sites.filter(name=site_name).first()
     if site is None:
         return None
     start = month_back(anchor(), 13)

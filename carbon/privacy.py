@@ -36,7 +36,7 @@ def personal_data(user: User) -> dict[str, Any]:
                     "service": service_name(r.service),
                     "points": r.points,
                     "status": r.status,
-                    "site": r.site.name if r.site_id else None,
+                    "site": r.site.name if r.site else None,
                     "preferred_date": r.preferred_date,
                     "note": r.customer_note,
                     "requested_at": r.requested_at,

@@ -73,7 +73,7 @@ class DraftOnlyEditView(EditView):
     `not_draft_message` saying how to change it instead."""
 
     draft_status: str
-    not_draft_message: str = ""
+    not_draft_message: StrOrPromise = ""
 
     def dispatch(self, request, *args, **kwargs):
         instance = get_object_or_404(self.model, pk=kwargs.get("pk"))
@@ -265,7 +265,7 @@ class ActionFormView(GenericFormMixin, ObjectActionMixin, FormView):
         context["media"] = context["form"].media
         return context
 
-    def perform(self, form) -> str:
+    def perform(self, form) -> StrOrPromise:
         raise NotImplementedError
 
     def done(self) -> HttpResponse:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest
 from django.template.loader import render_to_string
@@ -20,13 +20,16 @@ from wagtail import hooks
 
 from portal.models import Organisation
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 HOOK_NAME = "greenloop_dashboard_panels"
 
 
 @dataclass(frozen=True)
 class DashboardPanel:
     key: str
-    title: str
+    title: StrOrPromise  # gettext_lazy: translated when the dashboard renders
     template: str
     get_context: Callable[[HttpRequest, Organisation], dict[str, Any]] = field(
         default=lambda request, organisation: {}

@@ -82,7 +82,8 @@ def health_score(components: Sequence[Component], weights: Mapping[str, float]) 
         parts.append(Part(component, weight, contribution))
     if not counted:
         return HealthScore(None, tuple(parts))
-    weighted = sum(Decimal(str(weights[c.key])) * c.score for c in counted)  # type: ignore[misc]
+    # `counted` holds only components with a score; `or 0` tells the type checker so.
+    weighted = sum(Decimal(str(weights[c.key])) * (c.score or 0) for c in counted)
     return HealthScore(round_half_up(weighted / Decimal(str(total_weight))), tuple(parts))
 
 

@@ -3,6 +3,8 @@ file, submit, approve and publish, new version, compare versions."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
@@ -109,7 +111,8 @@ class DatasetEditView(DraftOnlyEditView):
 class DatasetInspectView(DraftOnlyInspectView):
     """The citation, the workflow state and every factor of a dataset."""
 
-    viewset = None  # set by the viewset
+    # Set by the viewset: Wagtail passes it to the views that declare the attribute.
+    viewset: Any = None
     draft_status = DatasetStatus.DRAFT
 
     @cached_property
@@ -215,8 +218,8 @@ class ImportForm(forms.Form):
 
 
 class DatasetFormView(DatasetActionMixin, ActionFormView):
-    form_class = ConfirmForm
-    refused = (DatasetError,)
+    form_class: type[forms.Form] = ConfirmForm
+    refused: tuple[type[Exception], ...] = (DatasetError,)
 
 
 class ImportFactorsView(DatasetFormView):

@@ -3,6 +3,8 @@ and the evidence download."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django import forms
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
@@ -42,6 +44,9 @@ from portal.admin_common import (
 from portal.security import harden_download
 from portal.wagtail_hooks import IndexQuerysetMixin
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 def _decided_text(declaration: GreenPowerDeclaration) -> str:
     return _(
@@ -65,7 +70,8 @@ def _period(declaration: GreenPowerDeclaration) -> str:
 class DeclarationInspectView(InspectView):
     """Every field of a declaration, a link to its evidence and the verify/reject actions."""
 
-    viewset = None  # set by the viewset
+    # Set by the viewset: Wagtail passes it to the views that declare the attribute.
+    viewset: Any = None
 
     def get_object(self, queryset=None):
         return get_object_or_404(
@@ -106,7 +112,7 @@ class DeclarationInspectView(InspectView):
         context = super().get_context_data(**kwargs)
         decl = self.object
         if decl.status == DeclarationStatus.PENDING:
-            decision = (
+            decision: StrOrPromise = (
                 _("Pending: verify or reject it with the buttons above.")
                 if permissions.can_verify(self.request.user)
                 else _("Pending: a member of the sustainability team verifies or rejects it.")

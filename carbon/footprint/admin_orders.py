@@ -3,6 +3,8 @@ its row errors, and read orders with their legs and footprint."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.contrib import messages
 from django.db.models import Prefetch
@@ -41,6 +43,9 @@ from portal.admin_common import (
 )
 from portal.models import Organisation
 from portal.wagtail_hooks import IndexQuerysetMixin
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 REPORT_ROWS_SHOWN = 1000
 
@@ -300,7 +305,7 @@ class OrderInspectView(InspectView):
         order = self.object
         snapshot = CalculationSnapshot.objects.filter(order=order, is_current=True).first()
         if snapshot is None:
-            footprint = _("Not calculated yet.")
+            footprint: StrOrPromise = _("Not calculated yet.")
         else:
             footprint = _(
                 "WTW %(wtw)s kg CO2e (TTW %(ttw)s, WTT %(wtt)s) over %(tkm)s t·km; "

@@ -232,7 +232,8 @@ def estimate(request: HttpRequest, payload: EstimateIn):
         "datasets": result.table.datasets_json(footprint.factors, full=True),
         "method_version": METHOD_VERSION,
         "legs": [
-            {**leg, "index": i, "mode": categories.get(leg["category"]).mode}
+            # estimate_footprint() has refused unknown categories.
+            {**leg, "index": i, "mode": categories.CATEGORIES[leg["category"]].mode}
             for i, leg in enumerate(footprint.legs_json())
         ],
         "totals": footprint.totals_json(),

@@ -131,7 +131,7 @@ def import_orders(
     organisation = c.target
     if file is None:
         raise ApiError(422, "validation_error", "file: a CSV file is required.", "file")
-    if file.size > MAX_IMPORT_BYTES:
+    if (file.size or 0) > MAX_IMPORT_BYTES:
         raise ApiError(
             422, "file_too_large", "file: the file is larger than 100 MB; split it.", "file"
         )

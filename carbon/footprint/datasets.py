@@ -282,7 +282,7 @@ def _publish_event(dataset: FactorDataset) -> None:
             "publisher": dataset.publisher,
             "source_url": dataset.source_url,
             "is_default": dataset.is_default,
-            "supersedes": dataset.supersedes.label if dataset.supersedes_id else None,
+            "supersedes": dataset.supersedes.label if dataset.supersedes else None,
             "factors": dataset.factors.count(),
             "published_at": dataset.published_at,
         },
@@ -335,7 +335,7 @@ def compare_datasets(a: FactorDataset, b: FactorDataset) -> DatasetComparison:
     """What changes from dataset `a` (older) to `b` (newer): factors added, removed, and changed
     (value, unit, validity or source row), matched by category, scope, RF and region."""
 
-    def keyed(ds: FactorDataset) -> dict[tuple, EmissionFactor]:
+    def keyed(ds: FactorDataset) -> dict[tuple[str, str, bool, str], EmissionFactor]:
         return {
             (f.category, f.energy_scope, f.radiative_forcing, f.region): f
             for f in ds.factors.order_by("category", "energy_scope", "radiative_forcing")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import pint
@@ -56,7 +56,11 @@ def magnitude(quantity: pint.Quantity, unit: str) -> np.ndarray:
     target = ureg.Unit(unit)
     if quantity.dimensionality != target.dimensionality:
         raise UnitMismatchError(
-            quantity.units, target, quantity.dimensionality, target.dimensionality
+            quantity.units,
+            target,
+            # Pint raises its own error with the dimensionalities too; it annotates them str.
+            quantity.dimensionality,  # type: ignore[arg-type]
+            target.dimensionality,  # type: ignore[arg-type]
         )
     if quantity.units == target:
         return np.asarray(quantity.magnitude)
@@ -117,15 +121,31 @@ def _fill(values: np.ndarray | None, mask: np.ndarray) -> np.ndarray:
     # Legs without fuel data get 0 here; np.where then keeps their distance-based result.
     if values is None:
         raise ValueError("fuel factors are required where fuel use is given")
-    zero = Decimal(0) if values.dtype == object else 0.0
-    return (
-        np.where(mask, values, zero)
-        if values.dtype != object
-        else np.array(
-            [v if (ok and v is not None) else zero for v, ok in zip(values, mask, strict=True)],
-            dtype=object,
-        )
+    if values.dtype != object:
+        return np.where(mask, values, 0.0)
+    zero = Decimal(0)
+    return np.array(
+        [v if (ok and v is not None) else zero for v, ok in zip(values, mask, strict=True)],
+        dtype=object,
     )
+
+
+@overload
+def scope2(
+    electricity: pint.Quantity,
+    location_factor: pint.Quantity,
+    residual_factor: pint.Quantity,
+    green_ratio: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+@overload
+def scope2(
+    electricity: pint.Quantity,
+    location_factor: pint.Quantity,
+    residual_factor: pint.Quantity,
+    green_ratio: None,
+) -> tuple[np.ndarray, None]: ...
 
 
 def scope2(

@@ -207,12 +207,12 @@ def _leg_factors(
     ttw = table.get(category, EnergyScope.TTW)
     # DESNZ publishes the WTT of freight flights with and without RF alike; prefer "without".
     wtt = table.get(category, EnergyScope.WTT) or table.get(category, EnergyScope.WTT, True)
-    for scope, ref in ((EnergyScope.TTW, ttw), (EnergyScope.WTT, wtt)):
-        if ref is None:
-            raise FactorError(
-                f"Dataset {label} has no {scope} factor for '{category}'.",
-                field=f"{where}.category",
-            )
+    if ttw is None or wtt is None:
+        scope = EnergyScope.TTW if ttw is None else EnergyScope.WTT
+        raise FactorError(
+            f"Dataset {label} has no {scope} factor for '{category}'.",
+            field=f"{where}.category",
+        )
     ttw_rf = None
     if radiative_forcing:
         ttw_rf = table.get(category, EnergyScope.TTW, True)

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from carbon.models import Instrument
+from portal.models import Site
 
 MODES = [
     ("", pgettext_lazy("transport mode", "All modes")),
@@ -37,7 +40,7 @@ class OrderFilterForm(forms.Form):
 
     def __init__(self, *args, sites=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["site"].choices = [
+        cast(forms.TypedChoiceField, self.fields["site"]).choices = [
             ("", pgettext_lazy("the organisation's sites", "All sites"))
         ] + [(s.pk, s.name) for s in sites]
 
@@ -57,7 +60,7 @@ class ImportForm(forms.Form):
 
 
 class DeclarationForm(forms.Form):
-    site = forms.ModelChoiceField(label=_("Site"), queryset=None)
+    site: forms.ModelChoiceField[Site] = forms.ModelChoiceField(label=_("Site"), queryset=None)
     period_start = forms.DateField(label=_("Period start"), widget=DateInput())
     period_end = forms.DateField(label=_("Period end"), widget=DateInput())
     instrument = forms.ChoiceField(label=_("Instrument"), choices=Instrument.choices)
@@ -93,4 +96,4 @@ class DeclarationForm(forms.Form):
 
     def __init__(self, *args, sites=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["site"].queryset = sites
+        cast(forms.ModelChoiceField, self.fields["site"]).queryset = sites

@@ -246,7 +246,7 @@ def _parse_row(
         status = (values.get("status") or OrderStatus.DELIVERED).lower()
         if status not in OrderStatus.values:
             bad("status", f"unknown status; one of {', '.join(OrderStatus.values)}")
-        if len(errors) > start:
+        if len(errors) > start or order_date is None:
             return  # the order's own columns are wrong; its lines and legs are not read
         order = ParsedOrder(
             first_row=row,

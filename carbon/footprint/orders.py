@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from django.db import transaction
 from django.utils import timezone
@@ -71,6 +71,14 @@ class OrderData:
     site_name: str | None
     lines: list[LineData] = field(default_factory=list)
     shipments: list[ShipmentData] = field(default_factory=list)
+
+
+@overload
+def _q(value: Decimal, name: str) -> Decimal: ...
+
+
+@overload
+def _q(value: None, name: str) -> None: ...
 
 
 def _q(value: Decimal | None, name: str) -> Decimal | None:
@@ -247,7 +255,7 @@ def stored_canonical(orders: list[Order]) -> dict[int, dict[str, Any]]:
             "order_date": o.order_date,
             "delivery_date": o.delivery_date,
             "status": o.status,
-            "site": o.delivery_site.name if o.delivery_site_id else None,
+            "site": o.delivery_site.name if o.delivery_site else None,
             "lines": lines[o.pk],
             "shipments": shipments[o.pk],
         }

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pint
 
-ureg = pint.UnitRegistry(
+ureg: pint.UnitRegistry = pint.UnitRegistry(
     autoconvert_offset_to_baseunit=False,
     non_int_type=float,
     on_redefinition="raise",

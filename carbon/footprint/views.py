@@ -264,7 +264,7 @@ def import_job(request: HttpRequest, organisation: Organisation, job_id: int) ->
 
 
 @organisation_view(PERM_VIEW_ORDERS)
-def import_example(request: HttpRequest, organisation: Organisation) -> HttpResponse:
+def import_example(request: HttpRequest, organisation: Organisation) -> FileResponse:
     return FileResponse(
         DEMO_CSV.open("rb"), as_attachment=True, filename="greenloop-orders-example.csv"
     )

@@ -36,7 +36,7 @@ class OrderStatus(models.TextChoices):
     RETURNED = "returned", _("Returned")
 
 
-class OrderQuerySet(models.QuerySet):
+class OrderQuerySet(models.QuerySet["Order"]):
     def for_user(self, user) -> OrderQuerySet:
         return self.filter(organisation__in=Organisation.objects.for_user(user))
 
@@ -99,7 +99,7 @@ class Order(models.Model):
         return self.external_id
 
     def clean(self):
-        if self.delivery_site_id and self.delivery_site.organisation_id != self.organisation_id:
+        if self.delivery_site and self.delivery_site.organisation_id != self.organisation_id:
             raise ValidationError({"delivery_site": _("The site belongs to another organisation.")})
 
 

@@ -3,12 +3,17 @@ Idempotency-Key request."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Organisation, Site
+
+if TYPE_CHECKING:
+    from carbon.points.ledger import HeldBalances
 
 
 class ServiceKind(models.TextChoices):
@@ -108,6 +113,10 @@ class Redemption(models.Model):
     """A customer's request to spend points on a service. Its points are held in the ledger
     (entries carry `redemption_id`) until staff fulfil it (captured) or it is rejected or
     cancelled (released)."""
+
+    # Not a column: the new request that request_redemption() returns carries the balances its
+    # hold left, which the API answers with.
+    balances_after: HeldBalances
 
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="redemptions"

@@ -13,6 +13,10 @@ class CalculationSnapshot(models.Model):
     """Everything needed to reissue an order's footprint unchanged years later: the inputs, the
     factors (ids and values) and dataset versions used, the method version, and the results."""
 
+    # Not columns: the order page (carbon.footprint.views) sets them for its history table.
+    dataset_labels: list[str | None]
+    change_text: str
+
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="snapshots")
     created_at = models.DateTimeField(auto_now_add=True)
     method_version = models.CharField(max_length=40)

@@ -4,6 +4,7 @@ view every points action uses."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.ui.tables import (
@@ -19,6 +20,9 @@ from portal.admin_common import (
 )
 from portal.models import Organisation
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 FORM_TEMPLATE = "carbon/admin/points/form.html"
 
 
@@ -30,12 +34,12 @@ def _date(value: dt.date | None) -> str:
     return value.isoformat() if value else "—"
 
 
-def _date_column(name: str, label: str) -> Column:
+def _date_column(name: str, label: StrOrPromise) -> Column:
     """A sortable column of a date field that may be empty."""
     return Column(name, label=label, accessor=lambda obj: _date(getattr(obj, name)), sort_key=name)
 
 
-def _organisation_balances(organisation: Organisation) -> str:
+def _organisation_balances(organisation: Organisation) -> StrOrPromise:
     # Read-only: a page view never creates the account (ledger.account_for would).
     account = PointsAccount.objects.filter(organisation=organisation).first()
     if account is None:

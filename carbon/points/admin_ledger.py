@@ -3,7 +3,9 @@ their references, and manual adjustments approved by sustainability staff."""
 
 from __future__ import annotations
 
-import django_filters
+from typing import Any
+
+import django_filters  # type: ignore[import-untyped]  # ships no types; stubs not a dependency
 from django import forms
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
@@ -84,7 +86,7 @@ def _reference(entry: LedgerEntry) -> str:
             "reason": entry.reason,
             "who": format_who(entry.approved_by),
         }
-    if entry.order_id:
+    if entry.order is not None:
         return _("Order %(id)s") % {"id": entry.order.external_id}
     if entry.redemption_id:
         return format_html(
@@ -103,7 +105,8 @@ RECENT_ENTRIES = 20
 class AccountInspectView(InspectView):
     """One organisation's balances, summed from its entries, and its latest entries."""
 
-    viewset = None
+    # Set by the viewset: Wagtail passes it to the views that declare the attribute.
+    viewset: Any = None
 
     def get_object(self, queryset=None):
         return get_object_or_404(PointsAccount.objects.select_related("organisation"), pk=self.pk)
@@ -245,7 +248,7 @@ class AdjustmentView(PointsFormView):
         return can_adjust(user)
 
     def get_initial(self):
-        initial = {"key": new_adjustment_key()}
+        initial: dict[str, Any] = {"key": new_adjustment_key()}
         organisation = self.request.GET.get("organisation", "")
         organisation_id = ascii_integer(organisation)
         if organisation_id is not None:
@@ -270,7 +273,7 @@ class AdjustmentView(PointsFormView):
             account,
             form.cleaned_data["points"],
             form.cleaned_data["reason"],
-            self.request.user,
+            self.acting_user,
             key=form.cleaned_data["key"],
         )
         account.refresh_from_db()

@@ -3,6 +3,8 @@ second person."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.functional import cached_property
@@ -43,12 +45,15 @@ from portal.admin_common import (
 from portal.exceptions import PortalError
 from portal.wagtail_hooks import IndexQuerysetMixin
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 def _rate(policy: PointsPolicy) -> str:
     return f"{policy.points_per_kg.normalize():f}"
 
 
-def _cap(policy: PointsPolicy) -> str:
+def _cap(policy: PointsPolicy) -> StrOrPromise:
     return str(policy.per_order_cap) if policy.per_order_cap is not None else _("No cap")
 
 
@@ -72,7 +77,7 @@ def baseline_text(policy: PointsPolicy) -> str:
     }
 
 
-def _workflow_text(policy: PointsPolicy) -> str:
+def _workflow_text(policy: PointsPolicy) -> StrOrPromise:
     if policy.status == PolicyStatus.DRAFT:
         return _("Draft: edit it, then submit it for approval.")
     if policy.status == PolicyStatus.AWAITING_APPROVAL:
@@ -99,7 +104,8 @@ class PolicyIndexView(IndexView):
 
 
 class PolicyCreateView(CreateView):
-    viewset = None
+    # Set by the viewset: Wagtail passes it to the views that declare the attribute.
+    viewset: Any = None
 
     def get_page_subtitle(self):
         return _("New draft points policy")
@@ -123,7 +129,8 @@ class PolicyCopyView(CopyViewMixin, PolicyCreateView):
 
 
 class PolicyEditView(DraftOnlyEditView):
-    viewset = None
+    # Set by the viewset: Wagtail passes it to the views that declare the attribute.
+    viewset: Any = None
     draft_status = PolicyStatus.DRAFT
     not_draft_message = _("Only a draft can be edited. Create a new draft to change the policy.")
 
@@ -144,7 +151,8 @@ class PolicyEditView(DraftOnlyEditView):
 class PolicyInspectView(DraftOnlyInspectView):
     """The parameters, the workflow state, the derived baseline and the customer formula."""
 
-    viewset = None
+    # Set by the viewset: Wagtail passes it to the views that declare the attribute.
+    viewset: Any = None
     draft_status = PolicyStatus.DRAFT
 
     def get_object(self, queryset=None):
@@ -244,8 +252,8 @@ class SubmitPolicyView(PolicyActionView):
     page_title = _("Submit for approval")
     submit_button_label = _("Submit for approval")
 
-    def perform(self, form) -> str:
-        policies.submit_policy(self.object, self.request.user)
+    def perform(self, form) -> StrOrPromise:
+        policies.submit_policy(self.object, self.acting_user)
         return _("Submitted. Another staff member must approve it before it applies.")
 
 
@@ -263,7 +271,7 @@ class ApprovePolicyView(PolicyActionView):
         return super().get(request, *args, **kwargs)
 
     def perform(self, form) -> str:
-        policy = policies.approve_policy(self.object, self.request.user)
+        policy = policies.approve_policy(self.object, self.acting_user)
         return _("Approved version %(version)s. It applies to orders delivered from %(from)s.") % {
             "version": policy.version,
             "from": _date(policy.effective_from),

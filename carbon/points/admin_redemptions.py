@@ -3,9 +3,9 @@ and eligibility, and requests fulfilled or rejected by customer success staff.""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import django_filters
+import django_filters  # type: ignore[import-untyped]  # ships no types; stubs not a dependency
 from django import forms
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect
@@ -47,6 +47,9 @@ from portal.admin_common import (
 )
 from portal.models import Organisation, User
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 def _offered_today(service: Service) -> bool:
     today = timezone.localdate()
@@ -57,11 +60,11 @@ def _offered_today(service: Service) -> bool:
     )
 
 
-def _capacity(service: Service) -> str:
+def _capacity(service: Service) -> StrOrPromise:
     return str(service.monthly_capacity) if service.monthly_capacity is not None else _("No limit")
 
 
-def _window(service: Service) -> str:
+def _window(service: Service) -> StrOrPromise:
     if not (service.active_from or service.active_until):
         return _("Always")
     return f"{_date(service.active_from)} – {_date(service.active_until)}"
@@ -184,7 +187,8 @@ def _can_decide(redemption: Redemption, user: User) -> bool:
 
 
 class RedemptionIndexView(IndexView):
-    viewset = None
+    # Set by the viewset: Wagtail passes it to the views that declare the attribute.
+    viewset: Any = None
 
     def get_page_title(self):
         # The queue opens filtered to open requests; the title says so, as the filter is hidden.
@@ -223,7 +227,8 @@ class RedemptionIndexView(IndexView):
 class RedemptionInspectView(InspectView):
     """The request, the organisation's points and, for customer success, fulfil or reject."""
 
-    viewset = None
+    # Set by the viewset: Wagtail passes it to the views that declare the attribute.
+    viewset: Any = None
 
     def get_object(self, queryset=None):
         return get_object_or_404(
@@ -346,7 +351,7 @@ class FulfilRedemptionView(RedemptionDecisionView):
     def decide(self, data: dict[str, Any]) -> None:
         redemptions.fulfil(
             self.object,
-            self.request.user,
+            self.acting_user,
             scheduled_for=data["scheduled_for"],
             assignee=data["assignee"],
             note=data["note"],
@@ -361,7 +366,7 @@ class RejectRedemptionView(RedemptionDecisionView):
     success_message = _("Rejected: %(redemption)s. Its points are available again.")
 
     def decide(self, data: dict[str, Any]) -> None:
-        redemptions.reject(self.object, self.request.user, reason=data["reason"])
+        redemptions.reject(self.object, self.acting_user, reason=data["reason"])
 
 
 class RedemptionViewSet(ObjectActionsViewSetMixin, ModelViewSet):

@@ -273,7 +273,7 @@ def _entry_out(e: LedgerEntry) -> dict[str, Any]:
         "pending_delta": e.pending_delta,
         "available_delta": e.available_delta,
         "held_delta": e.held_delta,
-        "order": e.order.external_id if e.order_id else None,
+        "order": e.order.external_id if e.order else None,
         "redemption_id": e.redemption_id,
         "expires_on": e.expires_on,
         "reason": e.reason,

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
+from ninja.errors import AuthenticationError
 
 from carbon.models import (
     PointsAccount,
@@ -108,7 +109,7 @@ def _redemption_out(redemption: Redemption, organisation: Organisation) -> dict[
         "service": redemption.service.slug,
         "service_name": service_name(redemption.service),
         "points": redemption.points,
-        "site": redemption.site.name if redemption.site_id else None,
+        "site": redemption.site.name if redemption.site else None,
         "preferred_date": redemption.preferred_date,
         "note": redemption.customer_note,
         "requested_at": redemption.requested_at,
@@ -231,7 +232,13 @@ def create_redemption(request: HttpRequest, response: HttpResponse, payload: Red
             idempotency.HEADER,
         )
     scope = idempotency.scope_for(organisation.pk)
-    who = f"token:{c.token.pk}" if c.token is not None else f"user:{c.user.pk}"
+    if c.token is not None:
+        who = f"token:{c.token.pk}"
+    elif c.user is not None:
+        who = f"user:{c.user.pk}"
+    else:
+        # Authentication gives every caller a token or a person; none is a 401 like any other.
+        raise AuthenticationError
     wanted = idempotency.fingerprint(
         request.method or "POST", request.path, payload.model_dump(mode="json"), who
     )

@@ -53,12 +53,10 @@ def baseline_intensity(policy: PointsPolicy) -> tuple[Decimal, dict[str, Any]]:
     dataset = default_dataset()
     table = FactorTable.load(dataset, categories=[BASELINE_CATEGORY])
     wtw = table.get(BASELINE_CATEGORY, EnergyScope.WTW)
-    refs = (
-        [wtw]
-        if wtw is not None
-        else [table.get(BASELINE_CATEGORY, EnergyScope.TTW), table.get(BASELINE_CATEGORY, "WTT")]
-    )
-    if any(ref is None for ref in refs):
+    ttw = table.get(BASELINE_CATEGORY, EnergyScope.TTW)
+    wtt = table.get(BASELINE_CATEGORY, "WTT")
+    refs = [wtw] if wtw is not None else [ttw, wtt] if ttw is not None and wtt is not None else []
+    if not refs:
         raise PolicyError(
             f"The dataset {dataset.label} has no {BASELINE_CATEGORY} factors for the baseline.",
             code="no_baseline",
@@ -149,7 +147,12 @@ def activate_due(today: dt.date) -> list[LedgerEntry]:
     )
     written = []
     for award in candidates:
-        due = award.order.delivery_date + dt.timedelta(days=award.policy.pending_days)
+        delivered_on = award.order.delivery_date
+        if delivered_on is None:
+            # Stored again without a delivery date since the award: it waits for one, and the
+            # other awards of the run go on.
+            continue
+        due = delivered_on + dt.timedelta(days=award.policy.pending_days)
         if due > today:
             continue
         account = account_for(award.order.organisation)

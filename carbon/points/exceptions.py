@@ -14,6 +14,8 @@ class InsufficientPoints(PointsError):  # noqa: N818 - the domain's name for the
     """A hold larger than the available balance (or any hold while it is negative)."""
 
     code = "insufficient_points"
+    # Set by the ledger when it refuses: the balance that was available (may be negative).
+    available: int
 
 
 class IdempotencyConflict(PointsError):  # noqa: N818

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -12,6 +13,7 @@ from django.utils.translation import pgettext_lazy
 from carbon.footprint.forms import DateInput
 from carbon.models import EntryKind, RedemptionStatus, Service
 from carbon.points.redemptions import MAX_NOTE
+from portal.models import Site
 
 
 class StatementFilterForm(forms.Form):
@@ -33,8 +35,9 @@ class StatementFilterForm(forms.Form):
         widget=forms.TextInput(attrs={"type": "search"}),
     )
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             self.add_error("date_to", _("The end date is before the start date."))
         return data
@@ -51,11 +54,18 @@ class RedemptionFilterForm(forms.Form):
     )
 
 
+class _SiteChoiceField(forms.ModelChoiceField[Site]):
+    """Sites offered by their name alone."""
+
+    def label_from_instance(self, obj: Site) -> str:
+        return obj.name
+
+
 class RedeemForm(forms.Form):
     """What the customer asks for. The site field exists only when the service is delivered at
     a site, and offers the organisation's own sites only."""
 
-    site = forms.ModelChoiceField(label=_("Site"), queryset=None, empty_label=None)
+    site = _SiteChoiceField(label=_("Site"), queryset=None, empty_label=None)
     preferred_date = forms.DateField(
         label=_("Preferred date"),
         required=False,
@@ -73,8 +83,7 @@ class RedeemForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["preferred_date"].widget.attrs["min"] = timezone.localdate().isoformat()
         if service.requires_site:
-            self.fields["site"].queryset = sites
-            self.fields["site"].label_from_instance = lambda site: site.name
+            cast(_SiteChoiceField, self.fields["site"]).queryset = sites
         else:
             del self.fields["site"]
 

@@ -34,7 +34,9 @@ class CountryCodesField(forms.CharField):
             return ", ".join(value)
         return value
 
-    def to_python(self, value: Any) -> list[str]:
+    # The typed text cleans to a list, as Django's own SimpleArrayField does; the stubs fix a
+    # CharField's cleaned value to str.
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
         if isinstance(value, list | tuple):
             value = ",".join(value)
         text = super().to_python(value) or ""

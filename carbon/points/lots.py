@@ -170,15 +170,28 @@ class Allocation:
             for lot, n in self._take(-delta):
                 lot.expired += n
         elif m.kind == REVERSE and delta < 0:
-            lot = self._by_award.get(m.award_id) if m.award_id is not None else None
-            if lot is None or lot.closed:
+            own = self._by_award.get(m.award_id) if m.award_id is not None else None
+            if own is None or own.closed:
                 self._spend(-delta)  # nothing of its own left to close
             else:
-                self._reverse(lot, -delta)
+                self._reverse(own, -delta)
         # EARN_PENDING and the pending share of a reversal do not touch available.
 
-    def _open_lot(self, amount: int, expires_on: dt.date | None, **ref: int | None) -> Lot:
-        lot = Lot(amount=amount, expires_on=expires_on, seq=len(self.lots), **ref)
+    def _open_lot(
+        self,
+        amount: int,
+        expires_on: dt.date | None,
+        *,
+        award_id: int | None = None,
+        entry_id: int | None = None,
+    ) -> Lot:
+        lot = Lot(
+            amount=amount,
+            expires_on=expires_on,
+            seq=len(self.lots),
+            award_id=award_id,
+            entry_id=entry_id,
+        )
         self.lots.append(lot)
         self._refilled(lot)
         return lot
@@ -271,10 +284,10 @@ class Allocation:
             self._give_back(-clawback)
             return
         for payer, n in self._spend(clawback):
-            share = min(n, repaid)
-            if share:
-                self.payers.append(Payment(payer, share))
-                repaid -= share
+            paid = min(n, repaid)
+            if paid:
+                self.payers.append(Payment(payer, paid))
+                repaid -= paid
 
     def _pay_deficit(self) -> None:
         if self.deficit <= 0:

@@ -48,7 +48,9 @@ SUSTAINABILITY_PERMISSIONS = (
 
 def can_fulfil(user: User | None) -> bool:
     """Customer success staff deliver the services, so they fulfil and reject requests."""
-    return bool(user) and (user.is_superuser or in_staff_role(user, StaffRole.CUSTOMER_SUCCESS))
+    return user is not None and (
+        user.is_superuser or in_staff_role(user, StaffRole.CUSTOMER_SUCCESS)
+    )
 
 
 def can_manage_policies(user: User) -> bool:

@@ -158,7 +158,9 @@ def _same_request(redemption: Redemption, wanted: dict[str, Any]) -> bool:
     }
 
 
-def _event(type_: str, redemption: Redemption, account: PointsAccount | None = None) -> None:
+def _event(
+    type_: str, redemption: Redemption, account: PointsAccount | ledger.HeldBalances | None = None
+) -> None:
     data: dict[str, Any] = {
         "redemption_id": redemption.pk,
         "service": redemption.service.slug,
@@ -429,7 +431,7 @@ def cancel(redemption: Redemption, by: User | None) -> Redemption:
     )
 
 
-_CLOSED_EVENTS = {
+_CLOSED_EVENTS: dict[str, str] = {
     RedemptionStatus.FULFILLED: REDEMPTION_FULFILLED,
     RedemptionStatus.REJECTED: REDEMPTION_REJECTED,
     RedemptionStatus.CANCELLED: REDEMPTION_CANCELLED,

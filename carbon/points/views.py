@@ -16,7 +16,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -43,6 +43,7 @@ from carbon.points.permissions import PERM_REDEEM, PERM_VIEW_POINTS
 from carbon.points.redemptions import Offer, cancel, ineligibility, offers, request_redemption
 from portal.access import reachable_or_404
 from portal.csv_export import streaming_csv_response
+from portal.http import OrganisationRequest
 from portal.models import Organisation
 from portal.permissions import has_perm
 from portal.views import organisation_view
@@ -179,7 +180,7 @@ def _csv_rows(entries: QuerySet) -> Iterator[list[Any]]:
 
 
 @organisation_view(PERM_VIEW_POINTS)
-def statement_csv(request: HttpRequest, organisation: Organisation) -> HttpResponse:
+def statement_csv(request: HttpRequest, organisation: Organisation) -> StreamingHttpResponse:
     form = StatementFilterForm(request.GET or None)
     entries = _filtered_entries(organisation, form)
     today = timezone.localdate().isoformat()
@@ -300,7 +301,7 @@ def _award_status(award: PointsAward, entries: dict[str, LedgerEntry]) -> dict[s
 def _with_renditions(services: list[Service]) -> None:
     """Fetch the catalogue images' existing renditions in one query (Wagtail reads them from
     `prefetched_renditions`); missing ones are generated on first view."""
-    images = [s.image for s in services if s.image_id]
+    images = [s.image for s in services if s.image is not None]
     if images:
         rendition_model = get_image_model().get_rendition_model()
         prefetch_related_objects(
@@ -362,7 +363,9 @@ def _field_for(error: PointsError, form: RedeemForm) -> str | None:
 
 @require_http_methods(["GET", "POST"])
 @organisation_view(PERM_REDEEM)
-def redeem(request: HttpRequest, organisation: Organisation, service_slug: str) -> HttpResponse:
+def redeem(
+    request: OrganisationRequest, organisation: Organisation, service_slug: str
+) -> HttpResponse:
     """Three steps: the request form; a POST shows a summary to confirm, carrying a fresh
     idempotency key; the confirmation POST holds the points. Repeating the confirmation (a
     double click, a reload) repeats the same key and returns the first redemption."""
@@ -486,7 +489,9 @@ def redemption_detail(request: HttpRequest, organisation: Organisation, pk: int)
 
 @require_POST
 @organisation_view(PERM_REDEEM)
-def redemption_cancel(request: HttpRequest, organisation: Organisation, pk: int) -> HttpResponse:
+def redemption_cancel(
+    request: OrganisationRequest, organisation: Organisation, pk: int
+) -> HttpResponse:
     redemption = reachable_or_404(
         request, Redemption.objects.filter(organisation=organisation), pk=pk
     )

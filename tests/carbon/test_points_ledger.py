@@ -18,6 +18,7 @@ from carbon.models import (
     CalculationSnapshot,
     EntryKind,
     LedgerEntry,
+    Order,
     OrderStatus,
     PointsAccount,
     PointsAward,
@@ -361,6 +362,19 @@ def test_points_activate_after_the_pending_period_and_expire_a_year_later(org, p
     # and a second run does nothing
     assert awards.activate_due(dt.date(2025, 4, 2)) == []
     assert account_state(account) == (0, 50, 0, 2)
+
+
+def test_an_order_that_lost_its_delivery_date_waits_and_others_still_activate(org, policy):
+    # given two awarded orders, one of which was later stored again without a delivery date
+    # (an upsert may omit it while the status stays delivered)
+    undated = delivered_order(org, 30)
+    awards.award_order(undated)
+    awards.award_order(delivered_order(org, 50))
+    Order.objects.filter(pk=undated.pk).update(delivery_date=None)
+    # when the daily activation runs, then the dated order's points activate, the other's wait
+    [entry] = awards.activate_due(dt.date(2025, 4, 1))
+    assert entry.points == 50
+    assert account_state(PointsAccount.objects.get(organisation=org)) == (30, 50, 0, 3)
 
 
 def test_the_daily_tasks_activate_and_expire_through_the_ledger(org, policy, settings):
