@@ -86,7 +86,7 @@ def _events(type_: str) -> list[tuple[str, int | None, dict]]:
 def _only_event(type_: str, account: PointsAccount) -> dict:
     """The data of the one event of `type_`, published about `account` to its organisation."""
     [(subject, organisation_id, data)] = _events(type_)
-    assert (subject, organisation_id) == (f"points-account/{account.pk}", account.organisation_id)
+    assert (subject, organisation_id) == (f"points-accounts/{account.pk}", account.organisation_id)
     return data
 
 
