@@ -1,4 +1,5 @@
 from .audit import AuditEvent
+from .crm import ConnectorKind, CrmEndpoint, Delivery, DeliveryAttempt, DeliveryState
 from .events import OutboxEvent
 from .organisations import Invitation, Membership, Organisation, Role, Site, Tier
 from .tokens import ApiToken
@@ -7,6 +8,11 @@ from .users import User
 __all__ = [
     "ApiToken",
     "AuditEvent",
+    "ConnectorKind",
+    "CrmEndpoint",
+    "Delivery",
+    "DeliveryAttempt",
+    "DeliveryState",
     "Invitation",
     "Membership",
     "Organisation",

@@ -10,3 +10,5 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 # WebAuthn needs a secure origin; the demo runs on plain http://127.0.0.1.
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
 GREENLOOP_IS_DEMO = True
+# The demo's CRM receiver (`manage.py crm_receiver`) listens on this machine.
+GREENLOOP_CRM = {**GREENLOOP_CRM, "allowed_private_networks": ["127.0.0.0/8", "::1/128"]}
