@@ -53,12 +53,16 @@ def make_handler(state: ReceiverState, rand: random.Random | None = None) -> typ
             return  # quiet: the demo command prints what arrives itself
 
         def _answer(self, status: int, body: bytes = b"", headers: dict | None = None) -> None:
-            self.send_response(status)
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                # The sender gave up (its read timeout) or died; it will send the event again.
+                self.close_connection = True
 
         def do_POST(self) -> None:  # noqa: N802 - http.server's naming
             length = int(self.headers.get("content-length") or 0)
