@@ -1,4 +1,5 @@
-"""Staff screens in the Wagtail admin: organisations, the audit trail and the event outbox."""
+"""Staff screens in the Wagtail admin: organisations, the audit trail, the event outbox and the
+CRM bridge (portal/crm/admin.py)."""
 
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
@@ -7,8 +8,9 @@ from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
+from portal.crm.admin import CrmEndpointViewSet, DeliveryViewSet
 from portal.csv_export import SafeExportIndexView
-from portal.models import AuditEvent, Organisation, OutboxEvent
+from portal.models import AuditEvent, Delivery, Organisation, OutboxEvent
 
 
 class ReadOnlyPermissionPolicy(ModelPermissionPolicy):
@@ -52,6 +54,8 @@ class IndexQuerysetMixin:
 
 register_permission_policy(AuditEvent, ReadOnlyPermissionPolicy(AuditEvent))
 register_permission_policy(OutboxEvent, ReadOnlyPermissionPolicy(OutboxEvent))
+# Deliveries change only through the engine and the replay actions (portal/crm/admin.py).
+register_permission_policy(Delivery, ReadOnlyPermissionPolicy(Delivery))
 
 
 class OrganisationViewSet(ModelViewSet):
@@ -154,7 +158,13 @@ class CustomersGroup(ModelViewSetGroup):
     menu_label = _("Customers")
     menu_icon = "group"
     menu_order = 200
-    items = (OrganisationViewSet, AuditEventViewSet, OutboxEventViewSet)
+    items = (
+        OrganisationViewSet,
+        AuditEventViewSet,
+        OutboxEventViewSet,
+        CrmEndpointViewSet,
+        DeliveryViewSet,
+    )
 
 
 @hooks.register("register_admin_viewset")
