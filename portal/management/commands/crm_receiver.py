@@ -6,6 +6,12 @@ from portal.crm.receiver import Receiver, describe
 from portal.models import CrmEndpoint
 
 
+def wait_until_interrupted() -> None:
+    """Serve until Ctrl+C (KeyboardInterrupt); the receiver runs in its own thread."""
+    while True:
+        time.sleep(1)
+
+
 class Command(BaseCommand):
     help = (
         "Run a local CRM webhook receiver that verifies each request's Standard Webhooks "
@@ -39,8 +45,7 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot listen on 127.0.0.1:{port}: {error}") from error
         self.stdout.write(f"Listening on {receiver.url} (Ctrl+C stops).")
         try:
-            while True:
-                time.sleep(1)
+            wait_until_interrupted()
         except KeyboardInterrupt:
             pass
         finally:
