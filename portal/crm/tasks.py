@@ -6,8 +6,34 @@ import time
 
 from celery import shared_task
 from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Min
+from django.utils import timezone
 
 from portal.crm.delivery import run_pass
+from portal.models import Delivery, DeliveryState
+
+WAKE_KEY = "greenloop:crm:wake-up"
+
+
+def _schedule_wake_up() -> None:
+    """When retries are due before beat's next sweep, queue one pass for then. One wake-up at a
+    time (a cache key lives until it is due), however many tasks end together."""
+    if deliver_outbox.app.conf.task_always_eager:
+        return  # eager (the demo): a countdown would run at once; beat or the next kick does
+    due = Delivery.objects.filter(
+        state=DeliveryState.PENDING,
+        endpoint__is_active=True,
+        endpoint__paused=False,
+        next_attempt_at__isnull=False,
+    ).aggregate(first=Min("next_attempt_at"))["first"]
+    if due is None:
+        return
+    wait = max(0.0, (due - timezone.now()).total_seconds())
+    if wait > settings.GREENLOOP_CRM["wake_up_within_seconds"]:
+        return  # beat's sweep comes first
+    if cache.add(WAKE_KEY, 1, timeout=max(1, int(wait) + 1)):
+        deliver_outbox.apply_async(countdown=wait)
 
 
 @shared_task(name="portal.crm.deliver_outbox", acks_late=True, ignore_result=True)
@@ -21,6 +47,7 @@ def deliver_outbox() -> int:
         result = run_pass()
         attempts += result.attempts
         if not result.worked:
+            _schedule_wake_up()
             return attempts
         if time.monotonic() - started > budget:
             deliver_outbox.delay()

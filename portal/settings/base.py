@@ -366,9 +366,12 @@ GREENLOOP_CRM = {
     "pass_budget_seconds": 20,
     # Retries: base x 2^(n-1) seconds, capped, jittered to 75-100 %; dead-lettered after
     # max_attempts (5 s, 10 s, ... about 23 h: 16 attempts over about two days).
-    "retry_base_seconds": 5,
+    "retry_base_seconds": float(os.environ.get("GREENLOOP_CRM_RETRY_BASE_SECONDS", "5")),
     "retry_max_seconds": 86400,
     "max_attempts": 16,
+    # A delivery task that ends with retries due sooner than this queues a pass for then
+    # (later ones are beat's sweep's, every 15 s).
+    "wake_up_within_seconds": 20,
     "timeout_seconds": {"connect": 3.0, "read": 10.0},
     # Webhook destinations in these networks are allowed although they are private, loopback or
     # link-local (refused otherwise: a URL typed in the admin must not reach internal services).
