@@ -11,8 +11,9 @@ signature with the `standardwebhooks` library and de-duplicates on `webhook-id`)
    workers (`celery worker -P solo`, Redis broker) are kicked, and the run ends when the receiver
    has every event. Events per second = events / (last receipt - kick).
 2. The same again with the receiver failing --fail-ratio of the requests at random (500): the
-   retries use GREENLOOP_CRM_RETRY_BASE_SECONDS=--retry-base (production's 5 s would make the
-   run last hours; the schedule's shape is the same).
+   retries wait --retry-base seconds doubling up to --retry-max (GREENLOOP_CRM_RETRY_*_SECONDS;
+   production's 5 s to 24 h would make the run last hours: with strict per-organisation order
+   a lane waits out each of its failures, so the schedule, not the engine, sets the pace).
 3. Latency: with the workers idle-waiting, --latency-samples single events are published one
    at a time through `portal.events.publish()` (the after-commit kick included); commit-to-
    receipt p50/p95/p99.
@@ -60,7 +61,9 @@ TARGET_P95_SECONDS = 1.0
 SECRET = "whsec_" + "YmVuY2gtYmVuY2gtYmVuY2gtYmVuY2gtYmVuY2gtMDE="
 
 
-def environment(url: str, broker: str, var_dir: str, retry_base: float) -> dict[str, str]:
+def environment(
+    url: str, broker: str, var_dir: str, retry_base: float, retry_max: float
+) -> dict[str, str]:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "portal.settings.production",
@@ -73,6 +76,7 @@ def environment(url: str, broker: str, var_dir: str, retry_base: float) -> dict[
         "GREENLOOP_VAR_DIR": var_dir,
         "GREENLOOP_CRM_ALLOWED_NETWORKS": "127.0.0.0/8",
         "GREENLOOP_CRM_RETRY_BASE_SECONDS": str(retry_base),
+        "GREENLOOP_CRM_RETRY_MAX_SECONDS": str(retry_max),
         "LOG_LEVEL": "WARNING",
     }
     env.pop("CELERY_TASK_ALWAYS_EAGER", None)
@@ -109,6 +113,17 @@ def start_workers(env: dict[str, str], count: int, log_dir: str) -> list[subproc
             )
         )
     return workers
+
+
+def wait_for_workers(count: int, timeout: float = 120) -> None:
+    """Until `count` workers answer a ping (they start slowly on a busy machine)."""
+    from portal.celery import app
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if len(app.control.ping(timeout=1.0)) >= count:
+            return
+    raise SystemExit(f"{count} workers did not start within {timeout:.0f} s")
 
 
 def stop_workers(workers: list[subprocess.Popen]) -> None:
@@ -214,7 +229,7 @@ def run_phase(label, receiver, endpoint, orgs, count, workers_env, log_dir, max_
     print(f"[{label}] wrote {count} events in {time.perf_counter() - t0:.1f} s", flush=True)
     workers = start_workers(workers_env, 2, log_dir)
     try:
-        time.sleep(4)  # both workers connected to the broker
+        wait_for_workers(2)
         kicked = time.time()
         for _ in range(2):
             deliver_outbox.delay()
@@ -251,25 +266,32 @@ def latency(receiver, orgs, samples: int, workers_env, log_dir) -> list[float]:
     workers = start_workers(workers_env, 2, log_dir)
     delays = []
     try:
-        time.sleep(4)
+        wait_for_workers(2)
         for n in range(samples):
-            before = len(receiver.state.received)
+            stamps: list[float] = []
             with transaction.atomic():
+                # Registered before the event's own kick, so it runs first, right after COMMIT.
+                transaction.on_commit(lambda stamps=stamps: stamps.append(time.time()))
                 event = publish(
                     "greenloop.carbon.points_awarded",
                     orgs[n % len(orgs)],
                     f"order/latency-{n}",
                     {"order_id": n, "points": 1},
                 )
-            committed = time.time()
+            committed = stamps[0]
+            wanted = str(event.id)
             deadline = time.monotonic() + 10
-            while len(receiver.state.received) == before and time.monotonic() < deadline:
+            arrived = None
+            while arrived is None and time.monotonic() < deadline:
                 time.sleep(0.001)
-            item = receiver.state.received[-1] if len(receiver.state.received) > before else None
-            if item is None or item.id != str(event.id):
-                delays.append(float("inf"))
-            else:
-                delays.append(item.received_at - committed)
+                with receiver.state.lock:
+                    if wanted in receiver.state.seen:
+                        arrived = next(
+                            r.received_at
+                            for r in reversed(receiver.state.received)
+                            if r.id == wanted
+                        )
+            delays.append(float("inf") if arrived is None else arrived - committed)
             time.sleep(0.05)  # the workers go back to idle-waiting
     finally:
         stop_workers(workers)
@@ -283,6 +305,7 @@ def main() -> int:
     parser.add_argument("--orgs", type=int, default=50)
     parser.add_argument("--fail-ratio", type=float, default=0.5)
     parser.add_argument("--retry-base", type=float, default=0.05, help="seconds (phase 2)")
+    parser.add_argument("--retry-max", type=float, default=1.0, help="seconds (phase 2)")
     parser.add_argument("--latency-samples", type=int, default=200)
     parser.add_argument("--max-seconds", type=float, default=1800, help="per phase")
     parser.add_argument("--broker", default=DEFAULT_BROKER)
@@ -291,7 +314,7 @@ def main() -> int:
         raise SystemExit("The benchmark needs Redis at 127.0.0.1:6379 (the workers' broker).")
 
     var_dir = tempfile.mkdtemp(prefix="greenloop-bench-outbox-")
-    env = environment(args.database_url, args.broker, var_dir, args.retry_base)
+    env = environment(args.database_url, args.broker, var_dir, args.retry_base, args.retry_max)
     os.environ.update(env)
     # This process writes events and publishes the latency samples: it kicks the workers.
     os.environ["GREENLOOP_CRM_KICK"] = "1"

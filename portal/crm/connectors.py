@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import socket
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -96,20 +98,36 @@ def check_destination(url: str) -> None:
             raise DestinationRefused(f"{parsed.hostname} resolves to non-public {address}")
 
 
+_clients: dict[tuple, httpx.Client] = {}
+_clients_lock = threading.Lock()
+
+
+def shared_client() -> httpx.Client:
+    """One HTTP client per process and timeout setting: its pool keeps connections to the
+    endpoints alive from one batch to the next (httpx clients are thread-safe)."""
+    timeouts = settings.GREENLOOP_CRM["timeout_seconds"]
+    key = (os.getpid(), timeouts["connect"], timeouts["read"])
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            client = _clients[key] = httpx.Client(
+                timeout=httpx.Timeout(
+                    timeouts["read"], connect=timeouts["connect"], pool=timeouts["connect"]
+                ),
+                follow_redirects=False,
+                headers={"user-agent": "GreenLoop-CRM-bridge/1"},
+                limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+            )
+        return client
+
+
 class WebhookConnector:
     """Standard Webhooks 1.0 over HTTP: signed with every current secret, never redirected."""
 
     def __init__(self, endpoint: CrmEndpoint, client: httpx.Client | None = None) -> None:
         self.endpoint = endpoint
         self.signers = [Webhook(secret) for secret in endpoint.signing_secrets()]
-        timeouts = settings.GREENLOOP_CRM["timeout_seconds"]
-        self.client = client or httpx.Client(
-            timeout=httpx.Timeout(
-                timeouts["read"], connect=timeouts["connect"], pool=timeouts["connect"]
-            ),
-            follow_redirects=False,
-            headers={"user-agent": "GreenLoop-CRM-bridge/1"},
-        )
+        self.client = client or shared_client()
         self.refused: str = ""
         try:
             check_destination(endpoint.url)
@@ -161,7 +179,7 @@ class WebhookConnector:
         )
 
     def close(self) -> None:
-        self.client.close()
+        pass  # the shared client stays open for the next batch
 
 
 class RabbitMQConnector:

@@ -33,13 +33,15 @@ def _schedule_wake_up() -> None:
     if wait > settings.GREENLOOP_CRM["wake_up_within_seconds"]:
         return  # beat's sweep comes first
     if cache.add(WAKE_KEY, 1, timeout=max(1, int(wait) + 1)):
-        deliver_outbox.apply_async(countdown=wait)
+        deliver_outbox.apply_async(kwargs={"wake_up": True}, countdown=wait)
 
 
 @shared_task(name="portal.crm.deliver_outbox", acks_late=True, ignore_result=True)
-def deliver_outbox() -> int:
+def deliver_outbox(wake_up: bool = False) -> int:
     """Run passes until one finds nothing to do, or for at most `pass_budget_seconds` (then
     queue a follow-up, so one task never holds a worker for long). Returns attempts made."""
+    if wake_up:
+        cache.delete(WAKE_KEY)  # the next wake-up may be queued as soon as this one runs
     budget = settings.GREENLOOP_CRM["pass_budget_seconds"]
     started = time.monotonic()
     attempts = 0

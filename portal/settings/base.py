@@ -367,7 +367,7 @@ GREENLOOP_CRM = {
     # Retries: base x 2^(n-1) seconds, capped, jittered to 75-100 %; dead-lettered after
     # max_attempts (5 s, 10 s, ... about 23 h: 16 attempts over about two days).
     "retry_base_seconds": float(os.environ.get("GREENLOOP_CRM_RETRY_BASE_SECONDS", "5")),
-    "retry_max_seconds": 86400,
+    "retry_max_seconds": float(os.environ.get("GREENLOOP_CRM_RETRY_MAX_SECONDS", "86400")),
     "max_attempts": 16,
     # A delivery task that ends with retries due sooner than this queues a pass for then
     # (later ones are beat's sweep's, every 15 s).
