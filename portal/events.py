@@ -63,19 +63,20 @@ def publish(
 
 
 def _kick_delivery() -> None:
-    if settings.GREENLOOP_CRM["kick_after_commit"]:
-        from portal.crm.tasks import deliver_outbox
+    from portal.crm.tasks import deliver_outbox
 
-        try:
-            deliver_outbox.delay()
-        except Exception:
-            # The change is committed and its event is in the outbox: beat's sweep sends it.
-            logger.exception("Could not queue the outbox delivery; the sweep will send it")
+    try:
+        deliver_outbox.delay()
+    except Exception:
+        # The change is committed and its event is in the outbox: beat's sweep sends it.
+        logger.exception("Could not queue the outbox delivery; the sweep will send it")
 
 
 def _kick_delivery_after_commit() -> None:
     """Queue one delivery task per transaction, however many events it writes. A kick
     registered in a savepoint that rolled back is gone from the list, so it is added again."""
+    if not settings.GREENLOOP_CRM["kick_after_commit"]:
+        return
     connection = transaction.get_connection()
     if not any(func is _kick_delivery for _sids, func, _robust in connection.run_on_commit):
         transaction.on_commit(_kick_delivery)

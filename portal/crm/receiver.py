@@ -28,6 +28,8 @@ class ReceiverState:
     secret: str
     # Answer with this status (e.g. 500, 410) instead of accepting; None: accept.
     fail_with: int | None = None
+    # Answer the next this-many requests with 500, then accept again.
+    fail_times: int = 0
     # Fail this share of requests at random with 500 (the benchmark's flaky receiver).
     fail_ratio: float = 0.0
     # Sleep this long before answering (a slow receiver: the sender's read timeout).
@@ -70,6 +72,9 @@ def make_handler(state: ReceiverState, rand: random.Random | None = None) -> typ
             with state.lock:
                 state.requests += 1
                 fail = state.fail_with
+                if fail is None and state.fail_times > 0:
+                    state.fail_times -= 1
+                    fail = 500
                 if fail is None and state.fail_ratio and rand.random() < state.fail_ratio:
                     fail = 500
             if state.delay:

@@ -16,20 +16,25 @@ from portal.models import Delivery, DeliveryState
 WAKE_KEY = "greenloop:crm:wake-up"
 
 
-def _schedule_wake_up() -> None:
-    """When retries are due before beat's next sweep, queue one pass for then. One wake-up at a
-    time (a cache key lives until it is due), however many tasks end together."""
-    if deliver_outbox.app.conf.task_always_eager:
-        return  # eager (the demo): a countdown would run at once; beat or the next kick does
+# A retry due sooner than this is waited for inside the running task (no wake-up round trip).
+WAIT_IN_TASK_SECONDS = 1.0
+
+
+def _seconds_to_next_retry() -> float | None:
     due = Delivery.objects.filter(
         state=DeliveryState.PENDING,
         endpoint__is_active=True,
         endpoint__paused=False,
         next_attempt_at__isnull=False,
     ).aggregate(first=Min("next_attempt_at"))["first"]
-    if due is None:
-        return
-    wait = max(0.0, (due - timezone.now()).total_seconds())
+    return None if due is None else max(0.0, (due - timezone.now()).total_seconds())
+
+
+def _schedule_wake_up(wait: float | None) -> None:
+    """When retries are due before beat's next sweep, queue one pass for then. One wake-up at a
+    time (a cache key lives until it is due), however many tasks end together."""
+    if wait is None or deliver_outbox.app.conf.task_always_eager:
+        return  # eager (the demo): a countdown would run at once; beat or the next kick does
     if wait > settings.GREENLOOP_CRM["wake_up_within_seconds"]:
         return  # beat's sweep comes first
     if cache.add(WAKE_KEY, 1, timeout=max(1, int(wait) + 1)):
@@ -49,7 +54,16 @@ def deliver_outbox(wake_up: bool = False) -> int:
         result = run_pass()
         attempts += result.attempts
         if not result.worked:
-            _schedule_wake_up()
+            wait = _seconds_to_next_retry()
+            if (
+                wait is not None
+                and wait <= WAIT_IN_TASK_SECONDS
+                and time.monotonic() - started + wait <= budget
+                and not deliver_outbox.app.conf.task_always_eager  # never sleep in a request
+            ):
+                time.sleep(wait)
+                continue
+            _schedule_wake_up(wait)
             return attempts
         if time.monotonic() - started > budget:
             deliver_outbox.delay()

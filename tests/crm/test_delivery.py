@@ -314,3 +314,61 @@ def test_a_pass_runs_a_bounded_number_of_queries(
     with django_assert_max_num_queries(20):
         result = delivery.run_pass()
     assert result.delivered == 40
+
+
+def test_one_kick_per_transaction_and_a_rolled_back_savepoint_loses_none(
+    org_a, settings, django_capture_on_commit_callbacks, monkeypatch
+):
+    from portal.crm import tasks
+
+    settings.GREENLOOP_CRM = {**settings.GREENLOOP_CRM, "kick_after_commit": True}
+    kicks = []
+    monkeypatch.setattr(tasks.deliver_outbox, "delay", lambda: kicks.append(1))
+
+    def savepoint_that_fails():
+        with transaction.atomic():
+            publish("greenloop.test.happened", org_a, "thing/0", {})
+            raise RuntimeError  # the savepoint's kick goes with it
+
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        with pytest.raises(RuntimeError):
+            savepoint_that_fails()
+        for i in range(1, 4):
+            publish("greenloop.test.happened", org_a, f"thing/{i}", {})
+    assert kicks == [1]
+
+
+@pytest.fixture
+def not_eager():
+    from portal.celery import app
+
+    app.conf.task_always_eager = False
+    yield
+    app.conf.task_always_eager = True
+
+
+def test_the_task_waits_out_a_short_retry_and_queues_a_wake_up_for_a_longer_one(
+    endpoint, receiver, org_a, settings, monkeypatch, not_eager
+):
+    from portal.crm import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks.deliver_outbox, "apply_async", lambda **kwargs: queued.append(kwargs))
+    # a retry due within a second is waited for in the task itself
+    settings.GREENLOOP_CRM = {**settings.GREENLOOP_CRM, "retry_base_seconds": 0.05}
+    ids = emit(org_a, 2)
+    receiver.state.fail_times = 1
+    assert tasks.deliver_outbox.run() == 3
+    assert receiver.ids() == ids
+    assert queued == []
+    # a longer one (within the wake-up window) is queued for when it is due
+    settings.GREENLOOP_CRM = {**settings.GREENLOOP_CRM, "retry_base_seconds": 5}
+    emit(org_a, 1)
+    receiver.state.fail_times = 1
+    assert tasks.deliver_outbox.run() == 1
+    assert len(queued) == 1
+    assert queued[0]["kwargs"] == {"wake_up": True}
+    assert 3.5 <= queued[0]["countdown"] <= 5
+    # one wake-up at a time
+    tasks._schedule_wake_up(4.0)
+    assert len(queued) == 1
