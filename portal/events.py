@@ -63,10 +63,10 @@ def publish(
 
 
 def _kick_delivery() -> None:
-    from portal.crm.tasks import deliver_outbox
+    from portal.crm.tasks import enqueue
 
     try:
-        deliver_outbox.delay()
+        enqueue()
     except Exception:
         # The change is committed and its event is in the outbox: beat's sweep sends it.
         logger.exception("Could not queue the outbox delivery; the sweep will send it")

@@ -16,6 +16,13 @@ from portal.models import Delivery, DeliveryState
 WAKE_KEY = "greenloop:crm:wake-up"
 
 
+def enqueue(**options) -> None:
+    """Queue a delivery task, on GREENLOOP_CRM["queue"] when one is set (a dedicated queue, e.g.
+    per test run, whose workers then consume it with `-Q`); the default queue otherwise."""
+    queue = settings.GREENLOOP_CRM.get("queue")
+    deliver_outbox.apply_async(**({"queue": queue} if queue else {}), **options)
+
+
 # A retry due sooner than this is waited for inside the running task (no wake-up round trip).
 WAIT_IN_TASK_SECONDS = 1.0
 
@@ -38,7 +45,7 @@ def _schedule_wake_up(wait: float | None) -> None:
     if wait > settings.GREENLOOP_CRM["wake_up_within_seconds"]:
         return  # beat's sweep comes first
     if cache.add(WAKE_KEY, 1, timeout=max(1, int(wait) + 1)):
-        deliver_outbox.apply_async(kwargs={"wake_up": True}, countdown=wait)
+        enqueue(kwargs={"wake_up": True}, countdown=wait)
 
 
 @shared_task(name="portal.crm.deliver_outbox", acks_late=True, ignore_result=True)
@@ -66,5 +73,5 @@ def deliver_outbox(wake_up: bool = False) -> int:
             _schedule_wake_up(wait)
             return attempts
         if time.monotonic() - started > budget:
-            deliver_outbox.delay()
+            enqueue()
             return attempts

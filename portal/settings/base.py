@@ -358,6 +358,8 @@ GREENLOOP_TRUST_X_FORWARDED_FOR = env_bool("GREENLOOP_TRUST_X_FORWARDED_FOR")
 GREENLOOP_CRM = {
     # Queue a delivery task right after each transaction that writes events (beat also sweeps).
     "kick_after_commit": env_bool("GREENLOOP_CRM_KICK", default=True),
+    # The Celery queue of the delivery tasks (None: the default queue).
+    "queue": os.environ.get("GREENLOOP_CRM_QUEUE") or None,
     # Events routed and deliveries claimed per pass.
     "batch_size": 200,
     # Webhook lanes (endpoint x organisation) sent side by side within a batch.

@@ -10,9 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.crm import delivery
-from portal.crm.receiver import Receiver
 from portal.models import AuditEvent, CrmEndpoint, Delivery, DeliveryAttempt
-from tests.crm.test_delivery import SECRET, emit
+from tests.crm.conftest import SECRET, emit
 
 pytestmark = [pytest.mark.synthetic_events, pytest.mark.django_db]
 
@@ -29,17 +28,6 @@ def integration_admin(db, enable_totp):
     user.groups.add(Group.objects.get(name=StaffRole.INTEGRATION_ADMIN))
     enable_totp(user)
     return user
-
-
-@pytest.fixture
-def receiver():
-    with Receiver(SECRET) as r:
-        yield r
-
-
-@pytest.fixture
-def endpoint(receiver):
-    return CrmEndpoint.objects.create(name="CRM", url=receiver.url, secret=SECRET)
 
 
 def url(name: str, *args) -> str:

@@ -18,30 +18,11 @@ from portal.crm.connectors import DestinationRefused, check_destination, retry_a
 from portal.crm.receiver import Receiver
 from portal.events import publish
 from portal.models import CrmEndpoint, Delivery, DeliveryAttempt, OutboxEvent
+from tests.crm.conftest import SECRET, emit
 
 pytestmark = [pytest.mark.synthetic_events, pytest.mark.django_db]
 
-SECRET = "whsec_" + base64.b64encode(b"k" * 32).decode()
 OLD_SECRET = "whsec_" + base64.b64encode(b"o" * 32).decode()
-
-
-@pytest.fixture
-def receiver():
-    with Receiver(SECRET) as r:
-        yield r
-
-
-@pytest.fixture
-def endpoint(receiver):
-    return CrmEndpoint.objects.create(name="CRM", url=receiver.url, secret=SECRET)
-
-
-def emit(org, n: int, type_: str = "greenloop.test.happened") -> list[str]:
-    ids = []
-    with transaction.atomic():
-        for i in range(n):
-            ids.append(str(publish(type_, org, f"thing/{i}", {"n": i}).id))
-    return ids
 
 
 def drain(limit: int = 200) -> None:
@@ -323,7 +304,7 @@ def test_one_kick_per_transaction_and_a_rolled_back_savepoint_loses_none(
 
     settings.GREENLOOP_CRM = {**settings.GREENLOOP_CRM, "kick_after_commit": True}
     kicks = []
-    monkeypatch.setattr(tasks.deliver_outbox, "delay", lambda: kicks.append(1))
+    monkeypatch.setattr(tasks.deliver_outbox, "apply_async", lambda **kw: kicks.append(1))
 
     def savepoint_that_fails():
         with transaction.atomic():

@@ -11,7 +11,7 @@ from django.core.management import call_command
 
 from portal.crm import delivery
 from portal.models import CrmEndpoint
-from tests.crm.test_delivery import emit
+from tests.crm.conftest import emit
 from tests.factories import OrganisationFactory
 
 pytestmark = pytest.mark.django_db

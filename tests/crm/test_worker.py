@@ -16,67 +16,44 @@ from pathlib import Path
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 
 from portal.celery import app
 from portal.crm import delivery
-from portal.crm.receiver import Receiver
-from portal.crm.tasks import deliver_outbox
-from portal.events import publish
+from portal.crm.tasks import enqueue
 from portal.models import CrmEndpoint, Delivery, DeliveryAttempt
 from tests.conftest import RABBITMQ_URL, REDIS_URL
-from tests.crm.test_delivery import SECRET
+from tests.crm.conftest import emit
+from tests.portal.test_celery_worker import _forget_broker_and_backend
 
 pytestmark = [pytest.mark.synthetic_events, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _forget_broker_and_backend() -> None:
-    # As in tests/portal/test_celery_worker.py: Celery caches the broker pool on first use.
-    app._backend_cache = None
-    app._local.__dict__.pop("backend", None)
-    app._pool = None
-    if "amqp" in app.__dict__:
-        app.amqp._producer_pool = None
+def _in_process_worker(queue: str):
+    return start_worker(
+        app, pool="solo", perform_ping_check=False, shutdown_timeout=10, queues=[queue]
+    )
 
 
 @pytest.fixture
 def broker(settings):
-    """Tasks go to Redis (not eager) and publishing kicks the delivery task after commit."""
+    """Tasks go to Redis (not eager) and publishing kicks the delivery task after commit, on a
+    queue of this test's own: other runs on the machine share the Redis database, and their
+    workers must not take these tasks (nor these workers theirs)."""
     saved = {k: app.conf[k] for k in ("broker_url", "task_always_eager")}
     app.conf.update(broker_url=REDIS_URL, task_always_eager=False)
     _forget_broker_and_backend()
-    settings.GREENLOOP_CRM = {**settings.GREENLOOP_CRM, "kick_after_commit": True}
-    # Another run's leftover kicks must not reach this run's workers (and the reverse).
-    with app.connection_for_write() as conn:
-        conn.default_channel.queue_purge("celery")
+    queue = f"greenloop-crm-test-{uuid.uuid4().hex[:12]}"
+    settings.GREENLOOP_CRM = {**settings.GREENLOOP_CRM, "kick_after_commit": True, "queue": queue}
     try:
-        yield
+        yield queue
     finally:
         with app.connection_for_write() as conn:
-            conn.default_channel.queue_purge("celery")
+            conn.default_channel.queue_purge(queue)
         app.conf.update(saved)
         _forget_broker_and_backend()
-
-
-@pytest.fixture
-def receiver():
-    with Receiver(SECRET) as r:
-        yield r
-
-
-@pytest.fixture
-def endpoint(receiver):
-    return CrmEndpoint.objects.create(name="CRM", url=receiver.url, secret=SECRET)
-
-
-def emit(org, n: int, start: int = 0) -> list[str]:
-    with transaction.atomic():
-        return [
-            str(publish("greenloop.test.happened", org, f"thing/{i}", {"n": i}).id)
-            for i in range(start, start + n)
-        ]
 
 
 def in_lane_order(received, lanes: dict[str, list[str]]) -> bool:
@@ -88,7 +65,9 @@ def in_lane_order(received, lanes: dict[str, list[str]]) -> bool:
 
 @pytest.mark.redis
 def test_a_worker_delivers_right_after_commit(broker, endpoint, receiver, org_a):
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, shutdown_timeout=10, queues=[broker]
+    ):
         # the worker is idle-waiting; the commit kicks it
         committed = time.time()
         ids = emit(org_a, 3)
@@ -99,7 +78,7 @@ def test_a_worker_delivers_right_after_commit(broker, endpoint, receiver, org_a)
     assert receiver.state.duplicates == 0
 
 
-def _worker_process(name: str) -> subprocess.Popen:
+def _worker_process(name: str, queue: str) -> subprocess.Popen:
     """A Celery worker in its own process, on this test's database and Redis."""
     db = settings.DATABASES["default"]
     env = {
@@ -127,6 +106,8 @@ def _worker_process(name: str) -> subprocess.Popen:
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",
+            "-Q",
+            queue,
             "-l",
             "WARNING",
         ],
@@ -153,7 +134,7 @@ def test_a_worker_killed_mid_batch_leaves_nothing_lost_or_doubled(
     broker, endpoint, receiver, org_a
 ):
     receiver.state.delay = 0.15  # a slow receiver: the batch is still being sent when it dies
-    worker = _worker_process("doomed")
+    worker = _worker_process("doomed", broker)
     try:
         ids = emit(org_a, 12)
         receiver.wait_for(3, timeout=30)
@@ -168,8 +149,10 @@ def test_a_worker_killed_mid_batch_leaves_nothing_lost_or_doubled(
     assert Delivery.objects.filter(state="delivered").count() == 0
     receiver.state.delay = 0
     # the next pass (the beat's sweep, or the task redelivered to another worker) sends all
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
-        deliver_outbox.delay()
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, shutdown_timeout=10, queues=[broker]
+    ):
+        enqueue()
         got = receiver.wait_for(12, timeout=30)
     assert [r.id for r in got] == ids  # each once, in order
     assert receiver.state.duplicates == sent_before  # re-sent, recognised by webhook-id
@@ -183,14 +166,14 @@ def test_two_workers_racing_never_double_send(broker, endpoint, receiver, settin
 
     settings.GREENLOOP_CRM = {**settings.GREENLOOP_CRM, "batch_size": 20}
     orgs = [OrganisationFactory() for _ in range(6)]
-    workers = [_worker_process("racer1"), _worker_process("racer2")]
+    workers = [_worker_process("racer1", broker), _worker_process("racer2", broker)]
     try:
         lanes = {str(org.pk): [] for org in orgs}
         for round_ in range(5):
             for org in orgs:
                 lanes[str(org.pk)] += emit(org, 10, start=round_ * 10)
         for _ in range(6):
-            deliver_outbox.delay()
+            enqueue()
         got = receiver.wait_for(300, timeout=60)
     finally:
         for worker in workers:
