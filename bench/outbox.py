@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -51,6 +50,7 @@ from redemptions import (  # noqa: E402 - after the path is set
     percentile,
     reachable,
     reset_database,
+    server_environment,
     verdict,
 )
 
@@ -64,23 +64,15 @@ SECRET = "whsec_" + "YmVuY2gtYmVuY2gtYmVuY2gtYmVuY2gtYmVuY2gtMDE="
 def environment(
     url: str, broker: str, var_dir: str, retry_base: float, retry_max: float
 ) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "portal.settings.production",
-        "DATABASE_URL": url,
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "CELERY_BROKER_URL": broker,
+    """bench/redemptions.py's production settings, plus the CRM bridge's: the receiver is on
+    loopback, and phase 2's shortened retry schedule."""
+    return {
+        **server_environment(url, broker, 8000, var_dir),
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/12"),
-        "WAGTAILADMIN_BASE_URL": "http://127.0.0.1:8000",
-        "GREENLOOP_VAR_DIR": var_dir,
         "GREENLOOP_CRM_ALLOWED_NETWORKS": "127.0.0.0/8",
         "GREENLOOP_CRM_RETRY_BASE_SECONDS": str(retry_base),
         "GREENLOOP_CRM_RETRY_MAX_SECONDS": str(retry_max),
-        "LOG_LEVEL": "WARNING",
     }
-    env.pop("CELERY_TASK_ALWAYS_EAGER", None)
-    return env
 
 
 def start_workers(env: dict[str, str], count: int, log_dir: str) -> list[subprocess.Popen]:
@@ -251,7 +243,8 @@ def run_phase(label, receiver, endpoint, orgs, count, workers_env, log_dir, max_
     print(
         f"[{label}] {len(received)}/{count} events in {seconds:.1f} s = {rate:,.0f} events/s; "
         f"attempts {attempts:,} ({attempts / max(1, count):.2f} per event); duplicates seen by "
-        f"the receiver {receiver.state.duplicates}; missing {missing}; per-organisation order "
+        f"the receiver {receiver.state.duplicates}; not arrived when the phase ended {missing}; "
+        f"per-organisation order "
         f"{'kept' if ordered else 'BROKEN'}",
         flush=True,
     )
