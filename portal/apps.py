@@ -21,3 +21,5 @@ class PortalConfig(AppConfig):
         limit_pillow()
         task_prerun.connect(tenancy.task_started, weak=False)
         task_postrun.connect(tenancy.task_finished, weak=False)
+        # The CRM bridge's tasks live outside portal/tasks.py (autodiscovery finds only that).
+        from portal.crm import tasks as crm_tasks  # noqa: F401

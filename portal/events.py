@@ -73,7 +73,28 @@ def publish(
         organisation=organisation,
     )
     transaction.on_commit(lambda: _dispatch(event))
+    _kick_delivery_after_commit()
     return event
+
+
+def _kick_delivery() -> None:
+    from portal.crm.tasks import enqueue
+
+    try:
+        enqueue()
+    except Exception:
+        # The change is committed and its event is in the outbox: beat's sweep sends it.
+        logger.exception("Could not queue the outbox delivery; the sweep will send it")
+
+
+def _kick_delivery_after_commit() -> None:
+    """Queue one delivery task per transaction, however many events it writes. A kick
+    registered in a savepoint that rolled back is gone from the list, so it is added again."""
+    if not settings.GREENLOOP_CRM["kick_after_commit"]:
+        return
+    connection = transaction.get_connection()
+    if not any(func is _kick_delivery for _sids, func, _robust in connection.run_on_commit):
+        transaction.on_commit(_kick_delivery)
 
 
 def subscribe(pattern: str, handler: EventHandler) -> None:

@@ -38,6 +38,12 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "portal.view_organisation",
         "portal.view_auditevent",
         "portal.view_outboxevent",
+        # The CRM bridge: endpoints (no deleting: deactivate), deliveries (read; replay is a
+        # change of the endpoint's).
+        "portal.view_crmendpoint",
+        "portal.add_crmendpoint",
+        "portal.change_crmendpoint",
+        "portal.view_delivery",
     },
 }
 

@@ -1,5 +1,5 @@
 """Staff screens in the Wagtail admin: organisations, the audit trail, the event outbox and the
-account overview (portal/admin_accounts.py)."""
+account overview (portal/admin_accounts.py), the CRM bridge (portal/crm/admin.py)."""
 
 from typing import TYPE_CHECKING
 
@@ -11,8 +11,9 @@ from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
 from portal.admin_accounts import AccountHealthViewSet
+from portal.crm.admin import CrmEndpointViewSet, DeliveryViewSet
 from portal.csv_export import SafeExportIndexView
-from portal.models import AuditEvent, Organisation, OutboxEvent
+from portal.models import AuditEvent, Delivery, Organisation, OutboxEvent
 
 
 class ReadOnlyPermissionPolicy(ModelPermissionPolicy):
@@ -63,6 +64,8 @@ class IndexQuerysetMixin(_ModelViewSet):
 
 register_permission_policy(AuditEvent, ReadOnlyPermissionPolicy(AuditEvent))
 register_permission_policy(OutboxEvent, ReadOnlyPermissionPolicy(OutboxEvent))
+# Deliveries change only through the engine and the replay actions (portal/crm/admin.py).
+register_permission_policy(Delivery, ReadOnlyPermissionPolicy(Delivery))
 
 
 class OrganisationViewSet(ModelViewSet):
@@ -165,7 +168,14 @@ class CustomersGroup(ModelViewSetGroup):
     menu_label = _("Customers")
     menu_icon = "group"
     menu_order = 200
-    items = (OrganisationViewSet, AuditEventViewSet, OutboxEventViewSet, AccountHealthViewSet)
+    items = (
+        OrganisationViewSet,
+        AuditEventViewSet,
+        OutboxEventViewSet,
+        CrmEndpointViewSet,
+        DeliveryViewSet,
+        AccountHealthViewSet,
+    )
 
 
 @hooks.register("register_admin_viewset")

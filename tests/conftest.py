@@ -31,6 +31,7 @@ HYPOTHESIS_PROFILE = load_profile()
 
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+RABBITMQ_URL = os.environ.get("TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
 
 
 @functools.cache
@@ -41,6 +42,16 @@ def _redis_unreachable() -> str:
             return ""
     except OSError:
         return f"no Redis reachable at {REDIS_URL}"
+
+
+@functools.cache
+def _rabbitmq_unreachable() -> str:
+    parsed = urlparse(RABBITMQ_URL)
+    try:
+        with socket.create_connection((parsed.hostname, parsed.port or 5672), timeout=1):
+            return ""
+    except OSError:
+        return f"no RabbitMQ reachable at {parsed.hostname}:{parsed.port or 5672}"
 
 
 def pytest_generate_tests(metafunc):
@@ -57,6 +68,7 @@ def pytest_runtest_setup(item):
     missing = {
         "postgres": getattr(settings, "GREENLOOP_TEST_POSTGRES_REASON", ""),
         "redis": _redis_unreachable() if item.get_closest_marker("redis") else "",
+        "rabbitmq": _rabbitmq_unreachable() if item.get_closest_marker("rabbitmq") else "",
     }
     for marker, reason in missing.items():
         if reason and item.get_closest_marker(marker):

@@ -98,6 +98,8 @@ EVENT_SHAPES: dict[str, Shape] = {
     "greenloop.carbon.redemption_cancelled": _shape(
         r"redemptions/\d+", "redemption_id service service_kind points status balances"
     ),
+    # Sent straight to one CRM endpoint by the admin's "send test event" (never in the outbox).
+    "greenloop.crm.endpoint_tested": _shape(r"crm-endpoint/\d+", "endpoint"),
     "greenloop.community.topic_created": _shape(
         r"community/topics/\d+", "topic_id space_id post_id author_id", _COMMUNITY_PUBLIC
     ),

@@ -1,4 +1,5 @@
 from .audit import AuditEvent
+from .crm import ConnectorKind, CrmEndpoint, Delivery, DeliveryAttempt, DeliveryState
 from .events import OutboxEvent
 from .health import AccountHealth
 from .organisations import Invitation, Membership, Organisation, Role, Site, Tier
@@ -9,6 +10,11 @@ __all__ = [
     "AccountHealth",
     "ApiToken",
     "AuditEvent",
+    "ConnectorKind",
+    "CrmEndpoint",
+    "Delivery",
+    "DeliveryAttempt",
+    "DeliveryState",
     "Invitation",
     "Membership",
     "Organisation",

@@ -44,13 +44,22 @@ class OutboxEvent(models.Model):
         _("status"), max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
     )
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    # When the CRM bridge gave the event its deliveries (portal/crm/delivery.py); null until then.
+    routed_at = models.DateTimeField(_("routed"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         ordering = ["time", "id"]
         verbose_name = _("outbox event")
         verbose_name_plural = _("outbox events")
-        indexes = [models.Index(fields=["status", "time"], name="outbox_status_time")]
+        indexes = [
+            models.Index(fields=["status", "time"], name="outbox_status_time"),
+            models.Index(
+                fields=["time"],
+                name="outbox_unrouted",
+                condition=models.Q(routed_at__isnull=True),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} {self.subject}"

@@ -321,6 +321,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.tasks.purge_old_invitations",
         "schedule": crontab(hour=3, minute=5),
     },
+    # The CRM bridge's safety net: events whose after-commit kick was lost, and retries due.
+    "portal-crm-deliver-outbox": {
+        "task": "portal.crm.deliver_outbox",
+        "schedule": 15.0,
+    },
     "carbon-purge-old-import-files": {
         "task": "carbon.tasks.purge_old_import_files",
         "schedule": crontab(hour=3, minute=10),
@@ -369,6 +374,32 @@ GREENLOOP_API_AUTH_FAILURES_PER_MINUTE = 20
 # Trust X-Forwarded-For only when a proxy we run sets it; otherwise REMOTE_ADDR is the client.
 GREENLOOP_TRUST_X_FORWARDED_FOR = env_bool("GREENLOOP_TRUST_X_FORWARDED_FOR")
 
+# The CRM bridge (portal/crm/, README "CRM bridge").
+GREENLOOP_CRM = {
+    # Queue a delivery task right after each transaction that writes events (beat also sweeps).
+    "kick_after_commit": env_bool("GREENLOOP_CRM_KICK", default=True),
+    # The Celery queue of the delivery tasks (None: the default queue).
+    "queue": os.environ.get("GREENLOOP_CRM_QUEUE") or None,
+    # Events routed and deliveries claimed per pass.
+    "batch_size": 200,
+    # Webhook lanes (endpoint x organisation) sent side by side within a batch.
+    "parallel_lanes": 8,
+    # A delivery task runs passes for at most this long, then queues a follow-up.
+    "pass_budget_seconds": 20,
+    # Retries: base x 2^(n-1) seconds, capped, jittered to 75-100 %; dead-lettered after
+    # max_attempts (5 s, 10 s, ... about 23 h: 16 attempts over about two days).
+    "retry_base_seconds": float(os.environ.get("GREENLOOP_CRM_RETRY_BASE_SECONDS", "5")),
+    "retry_max_seconds": float(os.environ.get("GREENLOOP_CRM_RETRY_MAX_SECONDS", "86400")),
+    "max_attempts": 16,
+    # A delivery task that ends with retries due sooner than this queues a pass for then
+    # (later ones are beat's sweep's, every 15 s).
+    "wake_up_within_seconds": 20,
+    "timeout_seconds": {"connect": 3.0, "read": 10.0},
+    # Webhook destinations in these networks are allowed although they are private, loopback or
+    # link-local (refused otherwise: a URL typed in the admin must not reach internal services).
+    "allowed_private_networks": env_list("GREENLOOP_CRM_ALLOWED_NETWORKS"),
+}
+
 NINJA_PAGINATION_PER_PAGE = 50
 
 LOGGING = {
@@ -377,7 +408,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # Wagtail's background tasks log every run at INFO; that drowns the console in the demo.
-    "loggers": {"django_tasks": {"level": "WARNING"}, "django.tasks": {"level": "WARNING"}},
+    # httpx logs every request of the CRM bridge at INFO.
+    "loggers": {
+        "django_tasks": {"level": "WARNING"},
+        "django.tasks": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+    },
 }
 
 ACCOUNT_FORMS = {"signup": "portal.forms.SignupForm"}

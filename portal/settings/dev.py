@@ -11,3 +11,5 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
 GREENLOOP_IS_DEMO = True
 GREENLOOP_VALIDATE_EVENTS = True
+# The demo's CRM receiver (`manage.py crm_receiver`) listens on this machine.
+GREENLOOP_CRM = {**GREENLOOP_CRM, "allowed_private_networks": ["127.0.0.0/8", "::1/128"]}

@@ -35,6 +35,12 @@ atexit.register(_remove_test_files)
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
 GREENLOOP_IS_DEMO = True
 GREENLOOP_VALIDATE_EVENTS = True
+# Tests run the CRM bridge themselves (or start a worker); receivers listen on loopback.
+GREENLOOP_CRM = {
+    **GREENLOOP_CRM,
+    "kick_after_commit": False,
+    "allowed_private_networks": ["127.0.0.0/8", "::1/128"],
+}
 ACCOUNT_RATE_LIMITS = {**ACCOUNT_RATE_LIMITS}
 # How many times each test marked `race` runs (tests/conftest.py): once per CI run keeps the
 # suite's time; a nightly run sets GREENLOOP_RACE_REPEATS=20 to catch a rare interleaving.

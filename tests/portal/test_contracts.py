@@ -74,7 +74,11 @@ STAFF_MATRIX = {
         "wagtailadmin.access_admin",
     },
     "Integration admin": {
+        "portal.add_crmendpoint",
+        "portal.change_crmendpoint",
         "portal.view_auditevent",
+        "portal.view_crmendpoint",
+        "portal.view_delivery",
         "portal.view_organisation",
         "portal.view_outboxevent",
         "wagtailadmin.access_admin",

@@ -67,6 +67,7 @@ def test_the_published_event_types():
         "greenloop.community.post_flagged",
         "greenloop.community.reply_posted",
         "greenloop.community.topic_created",
+        "greenloop.crm.endpoint_tested",
     ]
 
 

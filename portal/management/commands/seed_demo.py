@@ -7,10 +7,12 @@ from wagtail import hooks
 
 from portal import tenancy
 from portal.demo import DEMO_PASSWORD, ORGS, PEOPLE
-from portal.models import Membership, Organisation, Site, User
+from portal.models import CrmEndpoint, Membership, Organisation, Site, User
 from portal.staff_roles import ensure_staff_groups
 
 SEED_HOOK = "greenloop_seed_demo"
+DEMO_CRM_ENDPOINT = "Demo CRM receiver"
+DEMO_CRM_URL = "http://127.0.0.1:9000/hook"
 
 
 class Command(BaseCommand):
@@ -65,6 +67,13 @@ class Command(BaseCommand):
                     )
                 if person.staff_role:
                     user.groups.add(Group.objects.get(name=person.staff_role))
+            # A CRM webhook endpoint for `scripts/crm_receiver.sh` (manage.py crm_receiver),
+            # disabled until someone starts the receiver and ticks "active" in the admin. The
+            # secret is made once and kept, so a running receiver stays in step.
+            CrmEndpoint.objects.get_or_create(
+                name=DEMO_CRM_ENDPOINT,
+                defaults={"url": DEMO_CRM_URL, "is_active": False},
+            )
             # Plugins add their demo data (orders, spaces, programmes) through this hook.
             for seed in hooks.get_hooks(SEED_HOOK):
                 seed(stdout=self.stdout)

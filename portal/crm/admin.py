@@ -1,0 +1,501 @@
+"""Staff screens of the CRM bridge in the Wagtail admin: endpoints (with a test event, pause and
+replay), and deliveries with their attempts. Every change and action goes to the audit trail.
+
+Who may act: staff with `portal.change_crmendpoint` (integration admins, superusers); staff
+with the view permissions see the screens only."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django import forms
+from django.db import transaction
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel, ObjectList
+from wagtail.admin.ui.tables import Column, TitleColumn
+from wagtail.admin.views.generic import CreateView, EditView, InspectView
+from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.admin.widgets import HeaderButton
+from wagtail.permissions import register_permission_policy
+
+from portal import audit
+from portal.admin_common import (
+    ActionFormView,
+    ConfirmForm,
+    Html,
+    NoDeletePermissionPolicy,
+    ObjectActionsViewSetMixin,
+    definition_list,
+    format_when,
+    inspect_field,
+)
+from portal.crm import delivery
+from portal.crm.connectors import open_connector
+from portal.models import CrmEndpoint, Delivery, DeliveryState, OutboxEvent
+
+# Endpoints keep their delivery history: deactivate one instead of deleting it.
+register_permission_policy(CrmEndpoint, NoDeletePermissionPolicy(CrmEndpoint))
+
+ENDPOINT_AUDIT_FIELDS = [
+    "name",
+    "kind",
+    "url",
+    "exchange",
+    "event_types",
+    "organisation",
+    "is_active",
+    "paused",
+]
+RECENT_PROBLEMS = 50
+
+
+def can_operate(user) -> bool:
+    return user.has_perm("portal.change_crmendpoint")
+
+
+def _endpoint_details(endpoint: CrmEndpoint, fields: list[str]) -> dict:
+    # Secrets never reach the trail, only that they changed (listed in `changed`).
+    return {name: getattr(endpoint, endpoint._meta.get_field(name).attname) for name in fields}
+
+
+class EndpointCreateView(CreateView):
+    def save_instance(self):
+        with transaction.atomic():
+            endpoint = super().save_instance()
+            audit.record(
+                "crm.endpoint.created",
+                actor=self.request.user,
+                obj=endpoint,
+                request=self.request,
+                details=_endpoint_details(endpoint, ENDPOINT_AUDIT_FIELDS),
+            )
+        return endpoint
+
+
+class EndpointEditView(EditView):
+    def save_instance(self):
+        with transaction.atomic():
+            endpoint = super().save_instance()
+            changed = list(self.form.changed_data)
+            audit.record(
+                "crm.endpoint.updated",
+                actor=self.request.user,
+                obj=endpoint,
+                request=self.request,
+                details={
+                    "changed": changed,
+                    **_endpoint_details(
+                        endpoint, [f for f in ENDPOINT_AUDIT_FIELDS if f in changed]
+                    ),
+                },
+            )
+        return endpoint
+
+
+def _deliveries_table(rows) -> Html:
+    """Deliveries with their latest attempts (status, latency, error)."""
+    if not rows:
+        return Html(format_html("<p>{}</p>", _("None.")))
+    body = format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        (
+            (
+                d.event.type,
+                d.event.organisation_id or "—",
+                d.get_state_display(),
+                d.attempts,
+                format_when(d.next_attempt_at),
+                d.last_error or "—",
+            )
+            for d in rows
+        ),
+    )
+    return Html(
+        format_html(
+            '<table class="listing"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th>'
+            "<th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>",
+            _("Event type"),
+            _("Organisation id"),
+            _("State"),
+            _("Attempts"),
+            _("Next attempt"),
+            _("Last error"),
+            body,
+        )
+    )
+
+
+class EndpointInspectView(InspectView):
+    """The endpoint, its counts per state, and the deliveries that need attention."""
+
+    viewset = None
+
+    @cached_property
+    def header_buttons(self):
+        buttons = list(super().header_buttons)
+        if not can_operate(self.request.user):
+            return buttons
+        endpoint, vs = self.object, self.viewset
+        buttons += [
+            HeaderButton(_("Send test event"), url=vs.url("send_test", endpoint), icon_name="mail"),
+            HeaderButton(
+                _("Resume") if endpoint.paused else _("Pause"),
+                url=vs.url("pause", endpoint),
+                icon_name="resubmit" if endpoint.paused else "pick",
+            ),
+            HeaderButton(
+                _("Replay dead-lettered"), url=vs.url("replay_dead", endpoint), icon_name="redirect"
+            ),
+            HeaderButton(
+                _("Replay a time range"), url=vs.url("replay_range", endpoint), icon_name="date"
+            ),
+        ]
+        return buttons
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        endpoint = self.object
+        counts = dict(
+            Delivery.objects.filter(endpoint=endpoint)
+            .values_list("state")
+            .annotate(n=Count("id"))
+            .values_list("state", "n")
+        )
+        problems = list(
+            Delivery.objects.filter(endpoint=endpoint)
+            .filter(Q(state=DeliveryState.DEAD) | Q(state=DeliveryState.PENDING, attempts__gt=0))
+            .select_related("event")
+            .order_by("id")[:RECENT_PROBLEMS]
+        )
+        context["fields"] = [
+            *context["fields"],
+            inspect_field(
+                _("Deliveries"),
+                ", ".join(
+                    f"{label}: {counts.get(value, 0)}" for value, label in DeliveryState.choices
+                ),
+            ),
+            inspect_field(_("Failing and dead-lettered"), "", _deliveries_table(problems)),
+        ]
+        return context
+
+
+class EndpointActionView(ActionFormView):
+    header_icon = "resubmit"
+    form_class = ConfirmForm
+    index_label = _("CRM endpoints")
+
+    def has_permission(self, user) -> bool:
+        return can_operate(user)
+
+    def get_object(self) -> CrmEndpoint:
+        return get_object_or_404(CrmEndpoint, pk=self.kwargs["pk"])
+
+    def summary(self):
+        endpoint = self.object
+        return definition_list(
+            [
+                (_("Name"), endpoint.name),
+                (_("Connector"), endpoint.get_kind_display()),
+                (_("URL"), endpoint.url),
+            ]
+        )
+
+
+class SendTestView(EndpointActionView):
+    """Send one made-up event straight to the endpoint (not through the outbox) and show the
+    answer, so a new endpoint can be checked before real events flow."""
+
+    page_title = _("Send test event")
+    submit_button_label = _("Send")
+
+    def perform(self, form) -> str:
+        endpoint = self.object
+        event = OutboxEvent(
+            source="urn:greenloop:portal",
+            type="greenloop.crm.endpoint_tested",
+            time=timezone.now(),
+            subject=f"crm-endpoint/{endpoint.pk}",
+            data={"endpoint": endpoint.name},
+        )
+        connector = open_connector(endpoint)
+        try:
+            outcome = connector.send(event)
+        finally:
+            connector.close()
+        audit.record(
+            "crm.endpoint.tested",
+            actor=self.request.user,
+            obj=endpoint,
+            request=self.request,
+            details={"ok": outcome.ok, "status": outcome.status_code, "error": outcome.error},
+        )
+        if outcome.ok:
+            return _("Test event %(id)s delivered in %(ms)s ms.") % {
+                "id": event.id,
+                "ms": outcome.latency_ms,
+            }
+        return _("The test event was not delivered: %(error)s") % {"error": outcome.error}
+
+
+class PauseView(EndpointActionView):
+    submit_button_label = _("Confirm")
+
+    def get_page_title(self):
+        return _("Resume endpoint") if self.object.paused else _("Pause endpoint")
+
+    def perform(self, form) -> str:
+        endpoint = self.object
+        endpoint.paused = not endpoint.paused
+        with transaction.atomic():
+            endpoint.save(update_fields=["paused"])
+            audit.record(
+                "crm.endpoint.paused" if endpoint.paused else "crm.endpoint.resumed",
+                actor=self.request.user,
+                obj=endpoint,
+                request=self.request,
+            )
+        if endpoint.paused:
+            return _("Paused: events are kept and sent once the endpoint is resumed.")
+        return _("Resumed: waiting events are sent in order.")
+
+
+class ReplayDeadView(EndpointActionView):
+    page_title = _("Replay dead-lettered deliveries")
+    submit_button_label = _("Replay")
+
+    def perform(self, form) -> str:
+        with transaction.atomic():
+            count = delivery.replay(
+                Delivery.objects.filter(endpoint=self.object, state=DeliveryState.DEAD)
+            )
+            audit.record(
+                "crm.endpoint.dead_replayed",
+                actor=self.request.user,
+                obj=self.object,
+                request=self.request,
+                details={"count": count},
+            )
+        return _("%(n)s deliveries are due again.") % {"n": count}
+
+
+class ReplayRangeForm(forms.Form):
+    since = forms.DateTimeField(label=_("Events from"))
+    until = forms.DateTimeField(label=_("Events until"))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["since"] >= data["until"]:
+            raise forms.ValidationError(_("The start must be before the end."))
+        return data
+
+
+class ReplayRangeView(EndpointActionView):
+    """Send again every event of a time range that this endpoint was given, delivered or not
+    (e.g. after the CRM restored a backup). Receivers recognise repeats by their webhook-id."""
+
+    page_title = _("Replay a time range")
+    submit_button_label = _("Replay")
+    form_class = ReplayRangeForm
+
+    def get_initial(self):
+        now = timezone.now().replace(second=0, microsecond=0)
+        return {"since": now - timedelta(hours=1), "until": now}
+
+    def perform(self, form) -> str:
+        since, until = form.cleaned_data["since"], form.cleaned_data["until"]
+        rows = Delivery.objects.filter(
+            endpoint=self.object, event__time__gte=since, event__time__lt=until
+        )
+        with transaction.atomic():
+            count = delivery.resend(rows)
+            audit.record(
+                "crm.endpoint.range_replayed",
+                actor=self.request.user,
+                obj=self.object,
+                request=self.request,
+                details={"since": since.isoformat(), "until": until.isoformat(), "count": count},
+            )
+        return _("%(n)s events will be sent again.") % {"n": count}
+
+
+class CrmEndpointViewSet(ObjectActionsViewSetMixin, ModelViewSet):
+    model = CrmEndpoint
+    name = "crm_endpoints"
+    icon = "link-external"
+    menu_label = _("CRM endpoints")
+    add_to_admin_menu = False
+    copy_view_enabled = False
+    inspect_view_enabled = True
+    list_display = ["name", "kind", "url", "is_active", "paused", "pending", "dead"]
+    list_filter = ["kind", "is_active", "paused"]
+    add_view_class = EndpointCreateView
+    edit_view_class = EndpointEditView
+    inspect_view_class = EndpointInspectView
+    # Signing secrets are shown in the edit form only, to those who may change the endpoint.
+    inspect_view_fields_exclude = ["secret", "previous_secrets"]
+    object_actions = {
+        "send_test": SendTestView,
+        "pause": PauseView,
+        "replay_dead": ReplayDeadView,
+        "replay_range": ReplayRangeView,
+    }
+    edit_handler = ObjectList(
+        [
+            MultiFieldPanel(
+                [FieldPanel("name"), FieldPanel("kind"), FieldPanel("url"), FieldPanel("exchange")],
+                heading=_("Destination"),
+            ),
+            MultiFieldPanel(
+                [FieldPanel("secret"), FieldPanel("previous_secrets")],
+                heading=_("Signing"),
+            ),
+            MultiFieldPanel(
+                [FieldPanel("event_types"), FieldPanel("organisation")],
+                heading=_("Which events"),
+            ),
+            FieldPanel("is_active"),
+            FieldPanel("paused"),
+        ]
+    )
+
+    def get_queryset(self, request):
+        return CrmEndpoint.objects.annotate(
+            pending=Count("deliveries", filter=Q(deliveries__state=DeliveryState.PENDING)),
+            dead=Count("deliveries", filter=Q(deliveries__state=DeliveryState.DEAD)),
+        )
+
+    def get_index_view_kwargs(self, **kwargs):
+        return super().get_index_view_kwargs(
+            queryset=self.get_queryset(None),
+            columns=[
+                TitleColumn("name", label=_("Name"), url_name=self.get_url_name("inspect")),
+                Column("kind", label=_("Connector"), accessor="get_kind_display"),
+                Column("url", label=_("URL")),
+                Column("is_active", label=_("Active")),
+                Column("paused", label=_("Paused")),
+                Column("pending", label=_("Pending")),
+                Column("dead", label=_("Dead-lettered")),
+            ],
+            **kwargs,
+        )
+
+
+class DeliveryInspectView(InspectView):
+    viewset = None
+
+    def get_object(self, queryset=None):
+        return get_object_or_404(Delivery.objects.select_related("endpoint", "event"), pk=self.pk)
+
+    @cached_property
+    def header_buttons(self):
+        buttons = list(super().header_buttons)
+        if can_operate(self.request.user) and self.object.state != DeliveryState.DELIVERED:
+            buttons.append(
+                HeaderButton(
+                    _("Replay"), url=self.viewset.url("replay", self.object), icon_name="redirect"
+                )
+            )
+        return buttons
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        attempts = list(self.object.attempt_log.all()[:100])
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (format_when(a.started_at), a.status_code or "—", a.latency_ms, a.error or "—")
+                for a in attempts
+            ),
+        )
+        table = Html(
+            format_html(
+                '<table class="listing"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th>'
+                "</tr></thead><tbody>{}</tbody></table>",
+                _("Started"),
+                _("Status code"),
+                _("Latency (ms)"),
+                _("Error"),
+                rows,
+            )
+        )
+        context["fields"] = [
+            *context["fields"],
+            inspect_field(_("Event type"), self.object.event.type),
+            inspect_field(_("Attempts"), "", table),
+        ]
+        return context
+
+
+class ReplayDeliveryView(ActionFormView):
+    header_icon = "redirect"
+    form_class = ConfirmForm
+    index_label = _("CRM deliveries")
+    page_title = _("Replay delivery")
+    submit_button_label = _("Replay")
+
+    def has_permission(self, user) -> bool:
+        return can_operate(user)
+
+    def get_object(self) -> Delivery:
+        return get_object_or_404(Delivery.objects.select_related("event"), pk=self.kwargs["pk"])
+
+    def refusal(self):
+        if self.object.state == DeliveryState.DELIVERED:
+            return _("This delivery was delivered; replay a time range to send it again.")
+        return None
+
+    def perform(self, form) -> str:
+        with transaction.atomic():
+            delivery.replay(Delivery.objects.filter(pk=self.object.pk))
+            audit.record(
+                "crm.delivery.replayed",
+                actor=self.request.user,
+                obj=self.object,
+                request=self.request,
+                details={"endpoint": self.object.endpoint_id, "event": str(self.object.event_id)},
+            )
+        return _("The delivery is due again.")
+
+
+class DeliveryViewSet(ObjectActionsViewSetMixin, ModelViewSet):
+    model = Delivery
+    name = "crm_deliveries"
+    icon = "resubmit"
+    menu_label = _("CRM deliveries")
+    add_to_admin_menu = False
+    add_to_reference_index = False
+    exclude_form_fields: list[str] = []
+    copy_view_enabled = False
+    inspect_view_enabled = True
+    inspect_view_class = DeliveryInspectView
+    list_filter = ["state", "endpoint"]
+    list_per_page = 50
+    ordering = ["-id"]
+    object_actions = {"replay": ReplayDeliveryView}
+
+    def get_queryset(self, request):
+        return Delivery.objects.select_related("endpoint", "event")
+
+    def get_index_view_kwargs(self, **kwargs):
+        return super().get_index_view_kwargs(
+            queryset=self.get_queryset(None),
+            columns=[
+                TitleColumn("id", label=_("Delivery"), url_name=self.get_url_name("inspect")),
+                Column("endpoint", label=_("Endpoint")),
+                Column("event_type", label=_("Event type"), accessor="event.type"),
+                Column("lane", label=_("Organisation id")),
+                Column("state", label=_("State"), accessor="get_state_display"),
+                Column("attempts", label=_("Attempts")),
+                Column("next_attempt_at", label=_("Next attempt")),
+                Column("last_error", label=_("Last error")),
+            ],
+            **kwargs,
+        )

@@ -1,0 +1,238 @@
+"""Connectors: how one event reaches one kind of destination.
+
+The engine (delivery.py) only knows `open_connector(endpoint)`, which returns an object with
+`send(event) -> Outcome` and `close()`; another CRM is another class registered in CONNECTORS.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Protocol
+from urllib.parse import urlparse
+
+import httpx
+from django.conf import settings
+from standardwebhooks.webhooks import Webhook
+
+from portal.models import ConnectorKind, CrmEndpoint, OutboxEvent
+
+CLOUDEVENTS_JSON = "application/cloudevents+json"
+ERROR_EXCERPT = 500
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ok: bool
+    latency_ms: int
+    status_code: int | None = None
+    error: str = ""
+    # Seconds the destination asked us to wait (Retry-After), if it did.
+    retry_after: float | None = None
+    # The destination said it is gone for good (HTTP 410): stop sending to it.
+    gone: bool = False
+
+
+class Connector(Protocol):
+    def send(self, event: OutboxEvent) -> Outcome: ...
+
+    def close(self) -> None: ...
+
+
+class DestinationRefused(Exception):
+    """The endpoint's address may not be contacted (scheme, or a private network not allowed)."""
+
+
+def body_of(event: OutboxEvent) -> str:
+    # Structured mode: the whole CloudEvent is the body. Compact and key-ordered, so the bytes
+    # signed are the bytes sent and the same event always has the same body.
+    return json.dumps(event.as_cloudevent(), separators=(",", ":"), sort_keys=True)
+
+
+def _elapsed_ms(started: float) -> int:
+    return max(0, round((time.monotonic() - started) * 1000))
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """Retry-After as seconds: either delta-seconds or an HTTP date (RFC 9110 10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - (now or datetime.now(UTC))).total_seconds())
+
+
+def check_destination(url: str) -> None:
+    """Refuse URLs that are not http(s) or whose host resolves to a private, loopback,
+    link-local or otherwise internal address, unless that network is allow-listed in
+    settings.GREENLOOP_CRM["allowed_private_networks"] (the tests allow loopback)."""
+    parsed = urlparse(url)
+    if parsed.scheme not in {"http", "https"} or not parsed.hostname:
+        raise DestinationRefused(f"not an http(s) URL: {url[:100]}")
+    allowed = [
+        ipaddress.ip_network(net) for net in settings.GREENLOOP_CRM["allowed_private_networks"]
+    ]
+    try:
+        infos = socket.getaddrinfo(parsed.hostname, parsed.port or 443, proto=socket.IPPROTO_TCP)
+    except OSError as error:
+        raise DestinationRefused(f"cannot resolve {parsed.hostname}: {error}") from error
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if any(address in net for net in allowed):
+            continue
+        if not address.is_global or address.is_multicast:
+            raise DestinationRefused(f"{parsed.hostname} resolves to non-public {address}")
+
+
+_clients: dict[tuple, httpx.Client] = {}
+_clients_lock = threading.Lock()
+
+
+def shared_client() -> httpx.Client:
+    """One HTTP client per process and timeout setting: its pool keeps connections to the
+    endpoints alive from one batch to the next (httpx clients are thread-safe)."""
+    timeouts = settings.GREENLOOP_CRM["timeout_seconds"]
+    key = (os.getpid(), timeouts["connect"], timeouts["read"])
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            client = _clients[key] = httpx.Client(
+                timeout=httpx.Timeout(
+                    timeouts["read"], connect=timeouts["connect"], pool=timeouts["connect"]
+                ),
+                follow_redirects=False,
+                headers={"user-agent": "GreenLoop-CRM-bridge/1"},
+                limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+            )
+        return client
+
+
+class WebhookConnector:
+    """Standard Webhooks 1.0 over HTTP: signed with every current secret, never redirected."""
+
+    def __init__(self, endpoint: CrmEndpoint, client: httpx.Client | None = None) -> None:
+        self.endpoint = endpoint
+        self.signers = [Webhook(secret) for secret in endpoint.signing_secrets()]
+        self.client = client or shared_client()
+        self.refused: str = ""
+        try:
+            check_destination(endpoint.url)
+        except DestinationRefused as error:
+            self.refused = str(error)
+
+    def headers(self, event: OutboxEvent, body: str, now: datetime) -> dict[str, str]:
+        msg_id = str(event.id)
+        signatures = " ".join(s.sign(msg_id=msg_id, timestamp=now, data=body) for s in self.signers)
+        return {
+            "content-type": CLOUDEVENTS_JSON,
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": signatures,
+        }
+
+    def send(self, event: OutboxEvent) -> Outcome:
+        if self.refused:
+            return Outcome(ok=False, latency_ms=0, error=f"refused: {self.refused}"[:ERROR_EXCERPT])
+        body = body_of(event)
+        started = time.monotonic()
+        try:
+            response = self.client.post(
+                self.endpoint.url,
+                content=body.encode(),
+                headers=self.headers(event, body, datetime.now(UTC)),
+            )
+        except httpx.HTTPError as error:
+            kind = type(error).__name__
+            return Outcome(
+                ok=False, latency_ms=_elapsed_ms(started), error=f"{kind}: {error}"[:ERROR_EXCERPT]
+            )
+        latency = _elapsed_ms(started)
+        code = response.status_code
+        if 200 <= code < 300:
+            return Outcome(ok=True, latency_ms=latency, status_code=code)
+        excerpt = response.text[:200] if code < 300 or code >= 400 else ""
+        if 300 <= code < 400:
+            excerpt = f"redirect to {response.headers.get('location', '?')[:150]} not followed"
+        return Outcome(
+            ok=False,
+            latency_ms=latency,
+            status_code=code,
+            error=f"HTTP {code}: {excerpt}"[:ERROR_EXCERPT],
+            retry_after=retry_after_seconds(response.headers.get("retry-after"))
+            if code == 429 or code >= 500
+            else None,
+            gone=code == 410,
+        )
+
+    def close(self) -> None:
+        pass  # the shared client stays open for the next batch
+
+
+class RabbitMQConnector:
+    """CloudEvents AMQP binding, structured mode, on a durable topic exchange: routing key = event
+    type, persistent messages, publisher confirms (a publish returns once the broker has it)."""
+
+    def __init__(self, endpoint: CrmEndpoint) -> None:
+        from kombu import Connection, Exchange
+
+        self.endpoint = endpoint
+        timeouts = settings.GREENLOOP_CRM["timeout_seconds"]
+        self.connection = Connection(
+            endpoint.url,
+            connect_timeout=timeouts["connect"],
+            transport_options={"confirm_publish": True},
+        )
+        self.exchange = Exchange(endpoint.exchange, type="topic", durable=True)
+        self.producer = None
+
+    def send(self, event: OutboxEvent) -> Outcome:
+        started = time.monotonic()
+        try:
+            if self.producer is None:
+                self.producer = self.connection.Producer(exchange=self.exchange)
+                self.exchange(self.producer.channel).declare()
+            self.producer.publish(
+                body_of(event).encode(),
+                routing_key=event.type,
+                content_type=CLOUDEVENTS_JSON,
+                content_encoding="utf-8",
+                delivery_mode=2,
+                message_id=str(event.id),
+                timestamp=int(event.time.timestamp()),
+                retry=False,
+            )
+        except Exception as error:  # noqa: BLE001 - kombu and amqp raise many types; all retry
+            self.producer = None
+            return Outcome(
+                ok=False,
+                latency_ms=_elapsed_ms(started),
+                error=f"{type(error).__name__}: {error}"[:ERROR_EXCERPT],
+            )
+        return Outcome(ok=True, latency_ms=_elapsed_ms(started))
+
+    def close(self) -> None:
+        self.connection.release()
+
+
+CONNECTORS: dict[str, type] = {
+    ConnectorKind.WEBHOOK: WebhookConnector,
+    ConnectorKind.RABBITMQ: RabbitMQConnector,
+}
+
+
+def open_connector(endpoint: CrmEndpoint) -> Connector:
+    return CONNECTORS[endpoint.kind](endpoint)

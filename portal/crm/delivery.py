@@ -1,0 +1,310 @@
+"""The delivery engine: outbox events to every endpoint that wants them, in order per
+organisation, at least once.
+
+A pass has two steps, each in its own transaction:
+
+1. Routing: events not yet routed get one `Delivery` per active endpoint that wants them, in
+   the order they are found (about commit order). Only one process routes at a time (a
+   PostgreSQL advisory lock), so delivery ids follow that order everywhere.
+2. Sending: the head of each lane (endpoint x organisation: its earliest delivery not yet
+   delivered) is claimed with `FOR UPDATE SKIP LOCKED` if it is due, then it and the lane's
+   following due deliveries are sent in id order until one fails. The row locks are held
+   while sending, so several workers on several machines never send the same lane at once;
+   a worker that dies mid-batch leaves its rows pending (the transaction rolls back) and the
+   next pass sends them again, which receivers recognise by the event id (`webhook-id`).
+
+A failed delivery blocks its own lane only, and is retried on a jittered exponential schedule;
+after the last attempt it is dead-lettered and still blocks its lane (so order is never broken)
+until staff replay it (portal/crm/admin.py) or the endpoint is reconfigured.
+
+On SQLite (the demo) there is no row locking: run a single worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from portal.crm.connectors import Outcome, WebhookConnector, open_connector
+from portal.models import (
+    CrmEndpoint,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryState,
+    OutboxEvent,
+)
+from portal.models.events import DeliveryStatus
+
+logger = logging.getLogger(__name__)
+
+# pg_try_advisory_xact_lock key of the routing step ("GLCRMRT" in ASCII).
+ROUTING_LOCK = 0x474C43524D5254
+
+
+def conf(key: str):
+    return settings.GREENLOOP_CRM[key]
+
+
+def retry_delay(attempts: int, rand: random.Random | None = None) -> float:
+    """Seconds to wait after the `attempts`-th failed attempt: base x 2^(attempts-1), capped,
+    then jittered to between 75 % and 100 % of that (so a crowd of failures spreads out and the
+    cap is never exceeded)."""
+    base = conf("retry_base_seconds")
+    cap = conf("retry_max_seconds")
+    delay = min(cap, base * 2 ** max(0, attempts - 1))
+    return delay * (0.75 + 0.25 * (rand or random).random())
+
+
+@dataclass
+class PassResult:
+    routed: int = 0
+    delivered: int = 0
+    failed: int = 0
+    dead: int = 0
+    attempts: int = 0
+    endpoints_disabled: list[int] = field(default_factory=list)
+
+    @property
+    def worked(self) -> bool:
+        return bool(self.routed or self.attempts)
+
+
+def _is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def route_events(limit: int | None = None) -> int:
+    """Give unrouted events their deliveries; events nobody wants are delivered at once.
+    Returns how many events were routed (0 when another process is routing)."""
+    limit = limit or conf("batch_size")
+    with transaction.atomic():
+        if _is_postgres():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [ROUTING_LOCK])
+                if not cursor.fetchone()[0]:
+                    return 0
+        events = list(
+            OutboxEvent.objects.filter(routed_at__isnull=True)
+            .order_by("time", "id")
+            .only("id", "type", "organisation_id", "time")[:limit]
+        )
+        if not events:
+            return 0
+        endpoints = list(CrmEndpoint.objects.filter(is_active=True))
+        now = timezone.now()
+        deliveries = []
+        unwanted = []
+        for event in events:
+            wanted = [e for e in endpoints if e.wants(event)]
+            if not wanted:
+                unwanted.append(event.id)
+            deliveries += [
+                Delivery(
+                    endpoint=endpoint,
+                    event_id=event.id,
+                    lane=event.organisation_id or 0,
+                    next_attempt_at=now,
+                )
+                for endpoint in wanted
+            ]
+        Delivery.objects.bulk_create(deliveries, batch_size=1000, ignore_conflicts=True)
+        OutboxEvent.objects.filter(id__in=[e.id for e in events]).update(routed_at=now)
+        if unwanted:
+            OutboxEvent.objects.filter(id__in=unwanted).update(status=DeliveryStatus.DELIVERED)
+    return len(events)
+
+
+def _claim(limit: int, now: datetime) -> list[Delivery]:
+    """Lock the due heads of lanes and their following due deliveries; returns them in id order.
+    Must run inside a transaction."""
+    lock = " FOR UPDATE OF d SKIP LOCKED" if _is_postgres() else ""
+    # The earliest not-yet-delivered row of every lane; it is sent only if it is due. The state
+    # is re-checked when the row is locked, so a head another worker just delivered is skipped.
+    head_ids = [
+        row.id
+        for row in Delivery.objects.raw(
+            "SELECT d.id FROM portal_delivery d"  # noqa: S608 - no input in the SQL
+            " JOIN portal_crmendpoint e ON e.id = d.endpoint_id"
+            " WHERE d.id IN (SELECT MIN(id) FROM portal_delivery WHERE state <> %s"
+            "   GROUP BY endpoint_id, lane)"
+            " AND d.state = %s AND d.next_attempt_at <= %s AND e.is_active AND NOT e.paused"
+            f" ORDER BY d.id LIMIT %s{lock}",
+            [DeliveryState.DELIVERED, DeliveryState.PENDING, now, limit],
+        )
+    ]
+    if not head_ids:
+        return []
+    heads = list(Delivery.objects.filter(id__in=head_ids).only("id", "endpoint_id", "lane"))
+    # Nobody else can claim a lane whose head we hold, so its followers are ours: plain locks,
+    # exactly those lanes (a wider lock could leave a gap in another worker's lane).
+    lanes = {(h.endpoint_id, h.lane): h.id for h in heads}
+    conditions = " OR ".join(["(endpoint_id = %s AND lane = %s AND id > %s)"] * len(lanes))
+    params: list = []
+    for (endpoint_id, lane), head_id in lanes.items():
+        params += [endpoint_id, lane, head_id]
+    follow_lock = " FOR UPDATE" if _is_postgres() else ""
+    followers = list(
+        Delivery.objects.raw(
+            f"SELECT id, endpoint_id, lane FROM portal_delivery WHERE state = %s AND ({conditions})"  # noqa: S608
+            f" ORDER BY id LIMIT %s{follow_lock}",
+            [DeliveryState.PENDING, *params, limit * 4],
+        )
+    )
+    claimed = {d.id for d in heads} | {d.id for d in followers}
+    return list(Delivery.objects.filter(id__in=claimed).select_related("event").order_by("id"))
+
+
+def _send_lane(
+    connector, deliveries: list[Delivery], now: datetime
+) -> list[tuple[Delivery, Outcome]]:
+    """Send one lane's deliveries in order; stop at the first failure (the rest wait)."""
+    results = []
+    for delivery in deliveries:
+        if delivery.next_attempt_at and delivery.next_attempt_at > now:
+            break  # a later row not yet due: the lane waits for it
+        outcome = connector.send(delivery.event)
+        results.append((delivery, outcome))
+        if not outcome.ok:
+            break
+    return results
+
+
+def deliver_batch(limit: int | None = None) -> PassResult:
+    """Claim and send one batch. Returns what happened."""
+    limit = limit or conf("batch_size")
+    result = PassResult()
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = _claim(limit, now)
+        if not claimed:
+            return result
+        by_endpoint: dict[int, dict[int, list[Delivery]]] = defaultdict(lambda: defaultdict(list))
+        for delivery in claimed:
+            by_endpoint[delivery.endpoint_id][delivery.lane].append(delivery)
+        endpoints = CrmEndpoint.objects.in_bulk(list(by_endpoint))
+        sent: list[tuple[Delivery, Outcome]] = []
+        for endpoint_id, lanes in by_endpoint.items():
+            endpoint = endpoints[endpoint_id]
+            connector = open_connector(endpoint)
+            try:
+                # HTTP lanes are independent and the client is thread-safe: send them side by
+                # side; a broker channel is not, so its lanes go one after another.
+                workers = conf("parallel_lanes") if isinstance(connector, WebhookConnector) else 1
+                with ThreadPoolExecutor(max_workers=max(1, min(workers, len(lanes)))) as pool:
+                    for lane_results in pool.map(
+                        _send_lane,
+                        [connector] * len(lanes),
+                        lanes.values(),
+                        [now] * len(lanes),
+                    ):
+                        sent += lane_results
+            finally:
+                connector.close()
+        _record(sent, endpoints, result)
+    return result
+
+
+def _record(sent, endpoints: dict[int, CrmEndpoint], result: PassResult) -> None:
+    now = timezone.now()
+    DeliveryAttempt.objects.bulk_create(
+        [
+            DeliveryAttempt(
+                delivery=delivery,
+                started_at=now - timedelta(milliseconds=outcome.latency_ms),
+                status_code=outcome.status_code,
+                latency_ms=outcome.latency_ms,
+                ok=outcome.ok,
+                error=outcome.error,
+            )
+            for delivery, outcome in sent
+        ],
+        batch_size=1000,
+    )
+    result.attempts += len(sent)
+    ok_ids = [d.id for d, o in sent if o.ok]
+    if ok_ids:
+        Delivery.objects.filter(id__in=ok_ids).update(
+            state=DeliveryState.DELIVERED,
+            attempts=F("attempts") + 1,
+            delivered_at=now,
+            last_error="",
+            next_attempt_at=None,
+        )
+        result.delivered += len(ok_ids)
+    dead_events = []
+    for delivery, outcome in sent:
+        if outcome.ok:
+            continue
+        result.failed += 1
+        attempts = delivery.attempts + 1
+        delay = retry_delay(attempts)
+        if outcome.retry_after is not None:
+            delay = max(delay, min(outcome.retry_after, conf("retry_max_seconds")))
+        dead = attempts >= conf("max_attempts")
+        Delivery.objects.filter(id=delivery.id).update(
+            attempts=attempts,
+            last_error=outcome.error,
+            state=DeliveryState.DEAD if dead else DeliveryState.PENDING,
+            next_attempt_at=None if dead else now + timedelta(seconds=delay),
+        )
+        if dead:
+            result.dead += 1
+            dead_events.append(delivery.event_id)
+        if outcome.gone:
+            endpoint = endpoints[delivery.endpoint_id]
+            CrmEndpoint.objects.filter(id=endpoint.id).update(
+                is_active=False, disabled_reason=f"HTTP 410 at {now.isoformat()}"
+            )
+            result.endpoints_disabled.append(endpoint.id)
+            logger.warning("CRM endpoint %s answered 410 Gone: disabled", endpoint.name)
+    if dead_events:
+        OutboxEvent.objects.filter(id__in=dead_events).update(status=DeliveryStatus.DEAD)
+    event_ids = {d.event_id for d, o in sent if o.ok}
+    if event_ids:
+        # An event is delivered once every endpoint has it (then it becomes append-only).
+        OutboxEvent.objects.filter(id__in=event_ids, status=DeliveryStatus.PENDING).exclude(
+            deliveries__state__in=[DeliveryState.PENDING, DeliveryState.DEAD]
+        ).update(status=DeliveryStatus.DELIVERED)
+
+
+def run_pass(limit: int | None = None) -> PassResult:
+    """Route what is new, then send one batch."""
+    routed = route_events(limit)
+    result = deliver_batch(limit)
+    result.routed = routed
+    return result
+
+
+def replay(deliveries) -> int:
+    """Put dead-lettered (or failing) deliveries back in line, due now. Returns how many.
+    Their events go back to pending too."""
+    rows = deliveries.exclude(state=DeliveryState.DELIVERED)
+    event_ids = list(rows.values_list("event_id", flat=True))
+    # A replay starts the retry schedule afresh; the attempt log keeps the earlier tries.
+    count = rows.update(state=DeliveryState.PENDING, attempts=0, next_attempt_at=timezone.now())
+    OutboxEvent.objects.filter(id__in=event_ids, status=DeliveryStatus.DEAD).update(
+        status=DeliveryStatus.PENDING
+    )
+    return count
+
+
+def resend(deliveries) -> int:
+    """Send deliveries again whatever their state (a replayed time range). They take their old
+    place in their lanes (ids keep the order), ahead of anything newer. Returns how many."""
+    event_ids = list(deliveries.filter(state=DeliveryState.DEAD).values_list("event_id", flat=True))
+    count = deliveries.update(
+        state=DeliveryState.PENDING, attempts=0, next_attempt_at=timezone.now()
+    )
+    OutboxEvent.objects.filter(id__in=event_ids, status=DeliveryStatus.DEAD).update(
+        status=DeliveryStatus.PENDING
+    )
+    return count

@@ -1,0 +1,77 @@
+"""Celery tasks of the CRM bridge: a kick right after commit, and beat's sweep as a safety net."""
+
+from __future__ import annotations
+
+import time
+
+from celery import shared_task
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Min
+from django.utils import timezone
+
+from portal.crm.delivery import run_pass
+from portal.models import Delivery, DeliveryState
+
+WAKE_KEY = "greenloop:crm:wake-up"
+
+
+def enqueue(**options) -> None:
+    """Queue a delivery task, on GREENLOOP_CRM["queue"] when one is set (a dedicated queue, e.g.
+    per test run, whose workers then consume it with `-Q`); the default queue otherwise."""
+    queue = settings.GREENLOOP_CRM.get("queue")
+    deliver_outbox.apply_async(**({"queue": queue} if queue else {}), **options)
+
+
+# A retry due sooner than this is waited for inside the running task (no wake-up round trip).
+WAIT_IN_TASK_SECONDS = 1.0
+
+
+def _seconds_to_next_retry() -> float | None:
+    due = Delivery.objects.filter(
+        state=DeliveryState.PENDING,
+        endpoint__is_active=True,
+        endpoint__paused=False,
+        next_attempt_at__isnull=False,
+    ).aggregate(first=Min("next_attempt_at"))["first"]
+    return None if due is None else max(0.0, (due - timezone.now()).total_seconds())
+
+
+def _schedule_wake_up(wait: float | None) -> None:
+    """When retries are due before beat's next sweep, queue one pass for then. One wake-up at a
+    time (a cache key lives until it is due), however many tasks end together."""
+    if wait is None or deliver_outbox.app.conf.task_always_eager:
+        return  # eager (the demo): a countdown would run at once; beat or the next kick does
+    if wait > settings.GREENLOOP_CRM["wake_up_within_seconds"]:
+        return  # beat's sweep comes first
+    if cache.add(WAKE_KEY, 1, timeout=max(1, int(wait) + 1)):
+        enqueue(kwargs={"wake_up": True}, countdown=wait)
+
+
+@shared_task(name="portal.crm.deliver_outbox", acks_late=True, ignore_result=True)
+def deliver_outbox(wake_up: bool = False) -> int:
+    """Run passes until one finds nothing to do, or for at most `pass_budget_seconds` (then
+    queue a follow-up, so one task never holds a worker for long). Returns attempts made."""
+    if wake_up:
+        cache.delete(WAKE_KEY)  # the next wake-up may be queued as soon as this one runs
+    budget = settings.GREENLOOP_CRM["pass_budget_seconds"]
+    started = time.monotonic()
+    attempts = 0
+    while True:
+        result = run_pass()
+        attempts += result.attempts
+        if not result.worked:
+            wait = _seconds_to_next_retry()
+            if (
+                wait is not None
+                and wait <= WAIT_IN_TASK_SECONDS
+                and time.monotonic() - started + wait <= budget
+                and not deliver_outbox.app.conf.task_always_eager  # never sleep in a request
+            ):
+                time.sleep(wait)
+                continue
+            _schedule_wake_up(wait)
+            return attempts
+        if time.monotonic() - started > budget:
+            enqueue()
+            return attempts
