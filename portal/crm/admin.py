@@ -7,9 +7,11 @@ with the view permissions see the screens only."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from django import forms
-from django.db import transaction
+from django.contrib.auth.models import AnonymousUser
+from django.db import models, transaction
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -36,7 +38,10 @@ from portal.admin_common import (
 )
 from portal.crm import delivery
 from portal.crm.connectors import open_connector
-from portal.models import CrmEndpoint, Delivery, DeliveryState, OutboxEvent
+from portal.models import CrmEndpoint, Delivery, DeliveryState, OutboxEvent, User
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # Endpoints keep their delivery history: deactivate one instead of deleting it.
 register_permission_policy(CrmEndpoint, NoDeletePermissionPolicy(CrmEndpoint))
@@ -54,13 +59,19 @@ ENDPOINT_AUDIT_FIELDS = [
 RECENT_PROBLEMS = 50
 
 
-def can_operate(user) -> bool:
+def can_operate(user: User | AnonymousUser) -> bool:
     return user.has_perm("portal.change_crmendpoint")
 
 
-def _endpoint_details(endpoint: CrmEndpoint, fields: list[str]) -> dict:
-    # Secrets never reach the trail, only that they changed (listed in `changed`).
-    return {name: getattr(endpoint, endpoint._meta.get_field(name).attname) for name in fields}
+def _endpoint_details(endpoint: CrmEndpoint, fields: list[str]) -> dict[str, Any]:
+    # Secrets never reach the trail, only that they changed (listed in `changed`). Foreign keys
+    # by id (`organisation` -> its id): the audit row must not hold a live reference.
+    details = {}
+    for name in fields:
+        field = endpoint._meta.get_field(name)
+        attname = field.attname if isinstance(field, models.Field) else name
+        details[name] = getattr(endpoint, attname)
+    return details
 
 
 class EndpointCreateView(CreateView):
@@ -97,7 +108,7 @@ class EndpointEditView(EditView):
         return endpoint
 
 
-def _deliveries_table(rows) -> Html:
+def _deliveries_table(rows: list[Delivery]) -> Html:
     """Deliveries with their latest attempts (status, latency, error)."""
     if not rows:
         return Html(format_html("<p>{}</p>", _("None.")))
@@ -134,7 +145,8 @@ def _deliveries_table(rows) -> Html:
 class EndpointInspectView(InspectView):
     """The endpoint, its counts per state, and the deliveries that need attention."""
 
-    viewset = None
+    # Set by the viewset: Wagtail passes it to the views that declare the attribute.
+    viewset: Any = None
 
     @cached_property
     def header_buttons(self):
@@ -188,7 +200,7 @@ class EndpointInspectView(InspectView):
 
 class EndpointActionView(ActionFormView):
     header_icon = "resubmit"
-    form_class = ConfirmForm
+    form_class: type[forms.Form] = ConfirmForm
     index_label = _("CRM endpoints")
 
     def has_permission(self, user) -> bool:
@@ -231,7 +243,7 @@ class SendTestView(EndpointActionView):
             connector.close()
         audit.record(
             "crm.endpoint.tested",
-            actor=self.request.user,
+            actor=self.acting_user,
             obj=endpoint,
             request=self.request,
             details={"ok": outcome.ok, "status": outcome.status_code, "error": outcome.error},
@@ -250,14 +262,14 @@ class PauseView(EndpointActionView):
     def get_page_title(self):
         return _("Resume endpoint") if self.object.paused else _("Pause endpoint")
 
-    def perform(self, form) -> str:
+    def perform(self, form) -> StrOrPromise:
         endpoint = self.object
         endpoint.paused = not endpoint.paused
         with transaction.atomic():
             endpoint.save(update_fields=["paused"])
             audit.record(
                 "crm.endpoint.paused" if endpoint.paused else "crm.endpoint.resumed",
-                actor=self.request.user,
+                actor=self.acting_user,
                 obj=endpoint,
                 request=self.request,
             )
@@ -277,7 +289,7 @@ class ReplayDeadView(EndpointActionView):
             )
             audit.record(
                 "crm.endpoint.dead_replayed",
-                actor=self.request.user,
+                actor=self.acting_user,
                 obj=self.object,
                 request=self.request,
                 details={"count": count},
@@ -289,8 +301,9 @@ class ReplayRangeForm(forms.Form):
     since = forms.DateTimeField(label=_("Events from"))
     until = forms.DateTimeField(label=_("Events until"))
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("since") and data.get("until") and data["since"] >= data["until"]:
             raise forms.ValidationError(_("The start must be before the end."))
         return data
@@ -317,7 +330,7 @@ class ReplayRangeView(EndpointActionView):
             count = delivery.resend(rows)
             audit.record(
                 "crm.endpoint.range_replayed",
-                actor=self.request.user,
+                actor=self.acting_user,
                 obj=self.object,
                 request=self.request,
                 details={"since": since.isoformat(), "until": until.isoformat(), "count": count},
@@ -388,7 +401,8 @@ class CrmEndpointViewSet(ObjectActionsViewSetMixin, ModelViewSet):
 
 
 class DeliveryInspectView(InspectView):
-    viewset = None
+    # Set by the viewset: Wagtail passes it to the views that declare the attribute.
+    viewset: Any = None
 
     def get_object(self, queryset=None):
         return get_object_or_404(Delivery.objects.select_related("endpoint", "event"), pk=self.pk)
@@ -447,17 +461,17 @@ class ReplayDeliveryView(ActionFormView):
     def get_object(self) -> Delivery:
         return get_object_or_404(Delivery.objects.select_related("event"), pk=self.kwargs["pk"])
 
-    def refusal(self):
+    def refusal(self) -> StrOrPromise | None:
         if self.object.state == DeliveryState.DELIVERED:
             return _("This delivery was delivered; replay a time range to send it again.")
         return None
 
-    def perform(self, form) -> str:
+    def perform(self, form) -> StrOrPromise:
         with transaction.atomic():
             delivery.replay(Delivery.objects.filter(pk=self.object.pk))
             audit.record(
                 "crm.delivery.replayed",
-                actor=self.request.user,
+                actor=self.acting_user,
                 obj=self.object,
                 request=self.request,
                 details={"endpoint": self.object.endpoint_id, "event": str(self.object.event_id)},

@@ -15,14 +15,17 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlparse
 
 import httpx
-from django.conf import settings
 from standardwebhooks.webhooks import Webhook
 
+from portal.crm.config import crm_settings
 from portal.models import ConnectorKind, CrmEndpoint, OutboxEvent
+
+if TYPE_CHECKING:
+    from kombu import Producer
 
 CLOUDEVENTS_JSON = "application/cloudevents+json"
 ERROR_EXCERPT = 500
@@ -83,9 +86,7 @@ def check_destination(url: str) -> None:
     parsed = urlparse(url)
     if parsed.scheme not in {"http", "https"} or not parsed.hostname:
         raise DestinationRefused(f"not an http(s) URL: {url[:100]}")
-    allowed = [
-        ipaddress.ip_network(net) for net in settings.GREENLOOP_CRM["allowed_private_networks"]
-    ]
+    allowed = [ipaddress.ip_network(net) for net in crm_settings()["allowed_private_networks"]]
     try:
         infos = socket.getaddrinfo(parsed.hostname, parsed.port or 443, proto=socket.IPPROTO_TCP)
     except OSError as error:
@@ -98,14 +99,14 @@ def check_destination(url: str) -> None:
             raise DestinationRefused(f"{parsed.hostname} resolves to non-public {address}")
 
 
-_clients: dict[tuple, httpx.Client] = {}
+_clients: dict[tuple[int, float, float], httpx.Client] = {}
 _clients_lock = threading.Lock()
 
 
 def shared_client() -> httpx.Client:
     """One HTTP client per process and timeout setting: its pool keeps connections to the
     endpoints alive from one batch to the next (httpx clients are thread-safe)."""
-    timeouts = settings.GREENLOOP_CRM["timeout_seconds"]
+    timeouts = crm_settings()["timeout_seconds"]
     key = (os.getpid(), timeouts["connect"], timeouts["read"])
     with _clients_lock:
         client = _clients.get(key)
@@ -190,14 +191,14 @@ class RabbitMQConnector:
         from kombu import Connection, Exchange
 
         self.endpoint = endpoint
-        timeouts = settings.GREENLOOP_CRM["timeout_seconds"]
+        timeouts = crm_settings()["timeout_seconds"]
         self.connection = Connection(
             endpoint.url,
             connect_timeout=timeouts["connect"],
             transport_options={"confirm_publish": True},
         )
         self.exchange = Exchange(endpoint.exchange, type="topic", durable=True)
-        self.producer = None
+        self.producer: Producer | None = None
 
     def send(self, event: OutboxEvent) -> Outcome:
         started = time.monotonic()

@@ -29,11 +29,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from portal.crm.config import crm_settings
 from portal.crm.connectors import Outcome, WebhookConnector, open_connector
 from portal.models import (
     CrmEndpoint,
@@ -50,16 +50,12 @@ logger = logging.getLogger(__name__)
 ROUTING_LOCK = 0x474C43524D5254
 
 
-def conf(key: str):
-    return settings.GREENLOOP_CRM[key]
-
-
 def retry_delay(attempts: int, rand: random.Random | None = None) -> float:
     """Seconds to wait after the `attempts`-th failed attempt: base x 2^(attempts-1), capped,
     then jittered to between 75 % and 100 % of that (so a crowd of failures spreads out and the
     cap is never exceeded)."""
-    base = conf("retry_base_seconds")
-    cap = conf("retry_max_seconds")
+    base = crm_settings()["retry_base_seconds"]
+    cap = crm_settings()["retry_max_seconds"]
     delay = min(cap, base * 2 ** max(0, attempts - 1))
     return delay * (0.75 + 0.25 * (rand or random).random())
 
@@ -85,7 +81,7 @@ def _is_postgres() -> bool:
 def route_events(limit: int | None = None) -> int:
     """Give unrouted events their deliveries; events nobody wants are delivered at once.
     Returns how many events were routed (0 when another process is routing)."""
-    limit = limit or conf("batch_size")
+    limit = limit or crm_settings()["batch_size"]
     with transaction.atomic():
         if _is_postgres():
             with connection.cursor() as cursor:
@@ -180,7 +176,7 @@ def _send_lane(
 
 def deliver_batch(limit: int | None = None) -> PassResult:
     """Claim and send one batch. Returns what happened."""
-    limit = limit or conf("batch_size")
+    limit = limit or crm_settings()["batch_size"]
     result = PassResult()
     now = timezone.now()
     with transaction.atomic():
@@ -198,7 +194,11 @@ def deliver_batch(limit: int | None = None) -> PassResult:
             try:
                 # HTTP lanes are independent and the client is thread-safe: send them side by
                 # side; a broker channel is not, so its lanes go one after another.
-                workers = conf("parallel_lanes") if isinstance(connector, WebhookConnector) else 1
+                workers = (
+                    crm_settings()["parallel_lanes"]
+                    if isinstance(connector, WebhookConnector)
+                    else 1
+                )
                 with ThreadPoolExecutor(max_workers=max(1, min(workers, len(lanes)))) as pool:
                     for lane_results in pool.map(
                         _send_lane,
@@ -248,8 +248,8 @@ def _record(sent, endpoints: dict[int, CrmEndpoint], result: PassResult) -> None
         attempts = delivery.attempts + 1
         delay = retry_delay(attempts)
         if outcome.retry_after is not None:
-            delay = max(delay, min(outcome.retry_after, conf("retry_max_seconds")))
-        dead = attempts >= conf("max_attempts")
+            delay = max(delay, min(outcome.retry_after, crm_settings()["retry_max_seconds"]))
+        dead = attempts >= crm_settings()["max_attempts"]
         Delivery.objects.filter(id=delivery.id).update(
             attempts=attempts,
             last_error=outcome.error,

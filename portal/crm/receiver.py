@@ -46,7 +46,7 @@ class ReceiverState:
 
 def make_handler(state: ReceiverState, rand: random.Random | None = None) -> type:
     verifier = Webhook(state.secret)
-    rand = rand or random.Random()  # noqa: S311 - only picks which requests fail
+    picker = rand or random.Random()  # noqa: S311 - only picks which requests fail
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as a real receiver would
@@ -75,7 +75,7 @@ def make_handler(state: ReceiverState, rand: random.Random | None = None) -> typ
                 if fail is None and state.fail_times > 0:
                     state.fail_times -= 1
                     fail = 500
-                if fail is None and state.fail_ratio and rand.random() < state.fail_ratio:
+                if fail is None and state.fail_ratio and picker.random() < state.fail_ratio:
                     fail = 500
             if state.delay:
                 time.sleep(state.delay)
@@ -93,13 +93,13 @@ def make_handler(state: ReceiverState, rand: random.Random | None = None) -> typ
             msg_id = self.headers["webhook-id"]
             item = Received(id=msg_id, event=event, received_at=time.time())
             with state.lock:
-                if msg_id in state.seen:
+                duplicate = msg_id in state.seen
+                if duplicate:
                     state.duplicates += 1
-                    item = None
                 else:
                     state.seen.add(msg_id)
                     state.received.append(item)
-            if item is not None and state.on_event:
+            if not duplicate and state.on_event:
                 state.on_event(item)
             self._answer(204)
 

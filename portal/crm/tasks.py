@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 
 from celery import shared_task
-from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Min
 from django.utils import timezone
 
+from portal.crm.config import crm_settings
 from portal.crm.delivery import run_pass
 from portal.models import Delivery, DeliveryState
 
@@ -19,7 +19,7 @@ WAKE_KEY = "greenloop:crm:wake-up"
 def enqueue(**options) -> None:
     """Queue a delivery task, on GREENLOOP_CRM["queue"] when one is set (a dedicated queue, e.g.
     per test run, whose workers then consume it with `-Q`); the default queue otherwise."""
-    queue = settings.GREENLOOP_CRM.get("queue")
+    queue = crm_settings().get("queue")
     deliver_outbox.apply_async(**({"queue": queue} if queue else {}), **options)
 
 
@@ -42,7 +42,7 @@ def _schedule_wake_up(wait: float | None) -> None:
     time (a cache key lives until it is due), however many tasks end together."""
     if wait is None or deliver_outbox.app.conf.task_always_eager:
         return  # eager (the demo): a countdown would run at once; beat or the next kick does
-    if wait > settings.GREENLOOP_CRM["wake_up_within_seconds"]:
+    if wait > crm_settings()["wake_up_within_seconds"]:
         return  # beat's sweep comes first
     if cache.add(WAKE_KEY, 1, timeout=max(1, int(wait) + 1)):
         enqueue(kwargs={"wake_up": True}, countdown=wait)
@@ -54,7 +54,7 @@ def deliver_outbox(wake_up: bool = False) -> int:
     queue a follow-up, so one task never holds a worker for long). Returns attempts made."""
     if wake_up:
         cache.delete(WAKE_KEY)  # the next wake-up may be queued as soon as this one runs
-    budget = settings.GREENLOOP_CRM["pass_budget_seconds"]
+    budget = crm_settings()["pass_budget_seconds"]
     started = time.monotonic()
     attempts = 0
     while True:
