@@ -113,3 +113,15 @@ register(
         "components": {"type": "array", "items": _COMPONENT},
     },
 )
+register(
+    "greenloop.crm.endpoint_tested",
+    version=1,
+    subject=r"crm-endpoints/\d+",
+    description=(
+        "The made-up event an integration admin sends from the admin to check an endpoint; sent "
+        "straight to that endpoint, never written to the outbox."
+    ),
+    owner="portal",
+    properties={"endpoint": string("the endpoint's name, as staff wrote it")},
+    free_text=["endpoint"],
+)

@@ -99,7 +99,7 @@ EVENT_SHAPES: dict[str, Shape] = {
         r"redemptions/\d+", "redemption_id service service_kind points status balances"
     ),
     # Sent straight to one CRM endpoint by the admin's "send test event" (never in the outbox).
-    "greenloop.crm.endpoint_tested": _shape(r"crm-endpoint/\d+", "endpoint"),
+    "greenloop.crm.endpoint_tested": _shape(r"crm-endpoints/\d+", "endpoint"),
     "greenloop.community.topic_created": _shape(
         r"community/topics/\d+", "topic_id space_id post_id author_id", _COMMUNITY_PUBLIC
     ),

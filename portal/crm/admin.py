@@ -25,7 +25,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets import HeaderButton
 from wagtail.permissions import register_permission_policy
 
-from portal import audit
+from portal import audit, event_catalogue
 from portal.admin_common import (
     ActionFormView,
     ConfirmForm,
@@ -229,12 +229,15 @@ class SendTestView(EndpointActionView):
 
     def perform(self, form) -> str:
         endpoint = self.object
+        # Registered in portal/event_types.py like every other type, so it has its schema too.
+        test_type = event_catalogue.get("greenloop.crm.endpoint_tested")
         event = OutboxEvent(
             source="urn:greenloop:portal",
             type="greenloop.crm.endpoint_tested",
             time=timezone.now(),
-            subject=f"crm-endpoint/{endpoint.pk}",
+            subject=f"crm-endpoints/{endpoint.pk}",
             data={"endpoint": endpoint.name},
+            dataschema=test_type.dataschema if test_type else "",
         )
         connector = open_connector(endpoint)
         try:
