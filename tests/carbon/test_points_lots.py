@@ -170,3 +170,28 @@ def test_random_histories_keep_the_balance_identities(steps):
             assert sum(parts) == lot.amount, lot
             assert lot.expired + lot.spent + lot.reversed <= lot.amount
             assert not lot.closed or lot.remaining == lot.held == 0
+
+
+def test_reversing_a_lot_that_paid_a_deficit_takes_that_payment_from_the_next_lot():
+    # given a deficit of 30 (50 points, 80 adjusted away) paid by award 2's lot of 40, and a
+    # later lot of 100
+    later = dt.date(2026, 9, 15)
+    lots = replay(
+        [
+            activate(1, 50, MAR),
+            adjust(-80, entry=7),
+            activate(2, 40, MAY),
+            activate(3, 100, later),
+        ]
+    )
+    assert (lots.lot_for_award(2).remaining, lots.available) == (10, 110)
+    # when award 2 is reversed in full
+    lots.apply(reverse(2, 40))
+    # then its 10 left are reversed and the 30 it paid are paid again by the lot of 100
+    second, third = lots.lot_for_award(2), lots.lot_for_award(3)
+    assert (second.reversed, second.closed) == (10, True)
+    assert (third.remaining, third.spent) == (70, 30)
+    assert lots.available == 70
+    # and reversing award 3 later gives that payment back to the deficit, not to nowhere
+    lots.apply(reverse(3, 100))
+    assert lots.available == -30

@@ -1,6 +1,7 @@
 """A real Celery worker against Redis picks up work enqueued after commit."""
 
 import time
+import uuid
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -23,15 +24,29 @@ def _forget_broker_and_backend() -> None:
     app._pool = None
     if "amqp" in app.__dict__:
         app.amqp._producer_pool = None
+        # The default queue and the router are cached too; a test may have changed the queue.
+        for cached in ("default_queue", "queues", "router"):
+            app.amqp.__dict__.pop(cached, None)
 
 
 @pytest.fixture
 def redis_worker():
-    saved = {k: app.conf[k] for k in ("broker_url", "result_backend", "task_always_eager")}
-    app.conf.update(broker_url=REDIS_URL, result_backend=REDIS_URL, task_always_eager=False)
+    # A queue of this test's own: other test processes and runs on the machine share the Redis
+    # database, and a worker of theirs must not take these tasks (nor this one theirs).
+    queue = f"greenloop-test-{uuid.uuid4().hex[:12]}"
+    keys = ("broker_url", "result_backend", "task_always_eager", "task_default_queue")
+    saved = {k: app.conf[k] for k in keys}
+    app.conf.update(
+        broker_url=REDIS_URL,
+        result_backend=REDIS_URL,
+        task_always_eager=False,
+        task_default_queue=queue,
+    )
     _forget_broker_and_backend()
     try:
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        with start_worker(
+            app, pool="solo", perform_ping_check=False, shutdown_timeout=10, queues=[queue]
+        ):
             yield
     finally:
         app.conf.update(saved)

@@ -63,6 +63,7 @@ def test_the_types_that_may_carry_free_text_are_these():
         ("greenloop.community.reply_posted", "title"),
         ("greenloop.community.post_flagged", "title"),
         ("greenloop.community.answer_accepted", "title"),
+        ("greenloop.crm.endpoint_tested", "endpoint"),
     }
 
 
