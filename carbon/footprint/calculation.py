@@ -274,6 +274,17 @@ def _bulk_insert(snapshots: list[CalculationSnapshot]) -> None:
         snapshot._state.db = connection.alias
 
 
+def publish_orders_changed(organisation: Organisation, order_ids: list[int], reason: str) -> None:
+    """One `orders_changed` event per chunk of changed orders, in the caller's transaction."""
+    for start in range(0, len(order_ids), ORDERS_CHANGED_CHUNK):
+        events.publish(
+            ORDERS_CHANGED,
+            organisation,
+            f"organisations/{organisation.slug}/orders",
+            {"order_ids": order_ids[start : start + ORDERS_CHANGED_CHUNK], "reason": reason},
+        )
+
+
 def calculate_batch(
     ids: list[int],
     table: FactorTable,
@@ -365,17 +376,7 @@ def calculate_batch(
         for order, _ in new:
             changed_by_org.setdefault(order.organisation_id, []).append(order.id)
         for organisation_id, order_ids in changed_by_org.items():
-            for start in range(0, len(order_ids), ORDERS_CHANGED_CHUNK):
-                organisation = organisations[organisation_id]
-                events.publish(
-                    ORDERS_CHANGED,
-                    organisation,
-                    f"organisations/{organisation.slug}/orders",
-                    {
-                        "order_ids": order_ids[start : start + ORDERS_CHANGED_CHUNK],
-                        "reason": "recalculated",
-                    },
-                )
+            publish_orders_changed(organisations[organisation_id], order_ids, "recalculated")
     outcome.snapshots.update({order.id: snapshot for order, snapshot in new})
     outcome.created = len(new)
     return outcome

@@ -23,8 +23,6 @@ from carbon import app_settings
 from carbon.footprint import calculation
 from carbon.footprint.events import (
     ORDER_UPSERTED,
-    ORDERS_CHANGED,
-    ORDERS_CHANGED_CHUNK,
     ORDERS_IMPORTED,
 )
 from carbon.footprint.factors import FactorTable, active_grid_dataset, default_dataset
@@ -521,7 +519,7 @@ def _announce(
     announce: Literal["each", "batch"],
     by: AbstractBaseUser | None,
 ) -> None:
-    announce_changed(organisation, [o.pk for o in todo], "stored")
+    calculation.publish_orders_changed(organisation, [o.pk for o in todo], "stored")
     if announce == "each":
         created = set(result.created)
         for order in todo:
@@ -542,17 +540,6 @@ def _announce(
             "external_ids_truncated": len(todo) > 1000,
         },
     )
-
-
-def announce_changed(organisation: Organisation, order_ids: list[int], reason: str) -> None:
-    """One `orders_changed` event per chunk of changed orders, in the caller's transaction."""
-    for start in range(0, len(order_ids), ORDERS_CHANGED_CHUNK):
-        events.publish(
-            ORDERS_CHANGED,
-            organisation,
-            f"organisations/{organisation.slug}/orders",
-            {"order_ids": order_ids[start : start + ORDERS_CHANGED_CHUNK], "reason": reason},
-        )
 
 
 def upsert_order(
