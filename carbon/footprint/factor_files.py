@@ -18,6 +18,7 @@ from carbon.footprint import categories
 from carbon.footprint.units import (
     ELECTRICITY_INTENSITY,
     FREIGHT_INTENSITY,
+    co2_only_unit,
     convert,
     unit_from_text,
     ureg,
@@ -66,7 +67,22 @@ CANONICAL_UNITS = {
 }
 
 
-_FUEL_DIMENSIONS = [(ureg.kgCO2e / ureg.Unit(per)).dimensionality for per in ("litre", "kg", "kWh")]
+# A factor may count CO2e or, where its source publishes no more, CO2 alone ("kgCO2/kWh"); a
+# CO2-only factor is stored as CO2 and says so wherever it is shown.
+_FUEL_DIMENSIONS = [
+    (ureg.Unit(gas) / ureg.Unit(per)).dimensionality
+    for gas in ("kgCO2e", "kgCO2")
+    for per in ("litre", "kg", "kWh")
+]
+
+
+def canonical_factor_unit(kind: str, unit: pint.Unit) -> str:
+    """The unit a freight or electricity factor is stored in: the engine's CO2e unit, or its
+    CO2-only counterpart for a factor that counts CO2 alone."""
+    canonical = CANONICAL_UNITS[FactorKind(kind)]
+    if unit.dimensionality == ureg.Unit(canonical).dimensionality:
+        return canonical
+    return co2_only_unit(canonical)
 
 
 _ELECTRICITY_CODE = re.compile(r"^electricity\.[A-Za-z0-9_-]{2,20}\.(location|residual)$")
@@ -270,7 +286,7 @@ def _parse_row(number: int, r: dict[str, str], errors: list[RowError]) -> Factor
     unit = r["unit"]
     unit_obj = _parse_unit(unit, kind, error)
     if value is not None and unit_obj is not None and kind in CANONICAL_UNITS:
-        canonical = CANONICAL_UNITS[FactorKind(kind)]
+        canonical = canonical_factor_unit(kind, unit_obj)
         if unit_obj != ureg.Unit(canonical):
             published = f"{r['value']} {unit}"
             value = convert(value, unit, canonical)
@@ -363,12 +379,17 @@ def _parse_unit(text: str, kind: str, error) -> pint.Unit | None:
         return None
     if kind == FactorKind.FUEL:
         if unit.dimensionality not in _FUEL_DIMENSIONS:
-            error("unit", f"'{text}' is not CO2e per litre, per kg or per kWh of fuel")
+            error("unit", f"'{text}' is not CO2e (or CO2) per litre, per kg or per kWh of fuel")
             return None
     elif kind in CANONICAL_UNITS:
         canonical = CANONICAL_UNITS[FactorKind(kind)]
-        if unit.dimensionality != ureg.Unit(canonical).dimensionality:
-            error("unit", f"'{text}' is not a {kind} factor unit like {canonical}")
+        co2_only = co2_only_unit(canonical)
+        if unit.dimensionality not in [ureg.Unit(u).dimensionality for u in (canonical, co2_only)]:
+            error(
+                "unit",
+                f"'{text}' is not a {kind} factor unit like {canonical} "
+                f"(or {co2_only} for a factor that counts CO2 alone)",
+            )
             return None
     return unit
 

@@ -26,7 +26,9 @@ from carbon.footprint.model import (
 from carbon.footprint.units import (
     ELECTRICITY_INTENSITY,
     FREIGHT_INTENSITY,
+    co2_only_unit,
     convert,
+    counts_co2_only,
     ureg,
 )
 from carbon.models import (
@@ -68,11 +70,19 @@ def canonical_unit(category: str) -> str:
 
 @functools.lru_cache(maxsize=256)
 def _conversion(unit: str, target: str) -> Decimal:
-    """Exact Decimal factor from a factor's published unit to the canonical one."""
+    """Exact Decimal factor from a factor's published unit to the canonical one.
+
+    A CO2-only factor ("kgCO2 / kWh") converts to the CO2-only counterpart of the canonical unit
+    and its value then stands in for CO2e: the only CO2e figure its source publishes, and a lower
+    bound of it. This is the one place that crossing is made; the factor keeps its CO2 unit, so
+    every page, snapshot and report that shows it says "CO2 only".
+    """
     try:
         source = ureg.Unit(unit)
     except Exception as exc:  # Pint raises several error types for unparsable units
         raise FactorError(f"Unknown unit '{unit}' on an emission factor.") from exc
+    if counts_co2_only(unit):
+        target = co2_only_unit(target)
     if source.dimensionality != ureg.Unit(target).dimensionality:
         raise FactorError(f"An emission factor in '{unit}' cannot be used as '{target}'.")
     return convert(Decimal(1), unit, target)

@@ -251,6 +251,26 @@ def convert(value: Decimal, from_unit: str, to_unit: str) -> Decimal:
     return value * exact
 
 
+_CO2 = ureg.kgCO2.dimensionality
+
+
+def counts_co2_only(unit: str | None) -> bool:
+    """Whether a factor unit counts carbon dioxide alone ("kgCO2 / kWh"), not CO2e."""
+    parsed = unit_from_text(unit) if unit else None
+    return parsed is not None and "[co2]" in parsed.dimensionality
+
+
+def co2_only_unit(co2e_unit: str) -> str:
+    """The CO2-only counterpart of a CO2e unit: "kgCO2e / kWh" -> "kgCO2 / kWh"."""
+    counterpart = co2e_unit.replace("CO2e", "CO2")
+    if (
+        ureg.Unit(counterpart).dimensionality
+        != ureg.Unit(co2e_unit).dimensionality / (ureg.kgCO2e.dimensionality) * _CO2
+    ):
+        raise ValueError(f"'{co2e_unit}' has no CO2-only counterpart")
+    return counterpart
+
+
 def _example(kind: str) -> str:
     return {
         "mass": "12.5 t",

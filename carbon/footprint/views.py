@@ -21,6 +21,7 @@ from carbon.footprint.exceptions import DeclarationError
 from carbon.footprint.forms import DeclarationForm, ImportForm, OrderFilterForm
 from carbon.footprint.importer import COLUMNS, start_import
 from carbon.footprint.permissions import PERM_IMPORT, PERM_SUBMIT, PERM_VIEW_ORDERS
+from carbon.footprint.units import counts_co2_only
 from carbon.models import (
     CalculationSnapshot,
     GreenPowerDeclaration,
@@ -130,6 +131,9 @@ def order_page_context(
         snapshot.dataset_labels = [d.get("label") for d in snapshot.datasets or []]
         snapshot.change_text = _change_text(snapshot)
     quality = (current.results or {}).get("data_quality", {}) if current else {}
+    factors = _factors(current)
+    scope2 = (current.results or {}).get("scope2", {}) if current else {}
+    scope2_ids = {scope2.get("location_factor"), scope2.get("residual_factor")} - {None}
     return {
         "organisation": organisation,
         "order": order,
@@ -138,9 +142,10 @@ def order_page_context(
         "missing": [m.get("reason") for m in quality.get("missing", [])],
         "breakdown": _breakdown(legs, current),
         "legs_page": legs,
-        "factors": _factors(current),
+        "factors": factors,
         "declaration": declaration,
-        "scope2": (current.results or {}).get("scope2", {}) if current else {},
+        "scope2": scope2,
+        "scope2_co2_only": any(f["co2_only"] for f in factors if f.get("id") in scope2_ids),
         "history": snapshots,
     }
 
@@ -190,7 +195,11 @@ def _factors(snapshot: CalculationSnapshot | None) -> list[dict]:
         return []
     datasets = {d.get("label"): d for d in snapshot.datasets or [] if isinstance(d, dict)}
     return [
-        {**f, "dataset_info": datasets.get(f.get("dataset"), {})}
+        {
+            **f,
+            "dataset_info": datasets.get(f.get("dataset"), {}),
+            "co2_only": counts_co2_only(f.get("unit")),
+        }
         for f in snapshot.factors or []
         if isinstance(f, dict)
     ]

@@ -81,8 +81,9 @@ TEST_FREIGHT = {
 }
 # Made-up fuel factors: kgCO2e per litre of diesel (TTW, WTT).
 TEST_FUEL = {"diesel": ("2.5", "0.6")}
-# Grid factors (kgCO2e/kWh): region -> (location, residual or None).
+# Grid factors per kWh: region -> (location, residual or None). China's MEE publishes CO2 only.
 TEST_GRID = {"CN": ("0.5366", "0.5856"), "DE": ("0.38", None)}
+TEST_GRID_UNITS = {"CN": "kgCO2 / kWh"}
 
 
 def published_dataset(
@@ -132,7 +133,7 @@ def grid_dataset(
                     category=f"electricity.{region}.{kind}",
                     kind=FactorKind.ELECTRICITY,
                     value=Decimal(value),
-                    unit="kgCO2e / kWh",
+                    unit=TEST_GRID_UNITS.get(region, "kgCO2e / kWh"),
                     region=region,
                 )
     FactorDataset.objects.filter(pk=dataset.pk).update(status=DatasetStatus.PUBLISHED)

@@ -11,8 +11,10 @@ from decimal import Decimal
 import numpy as np
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pint import DimensionalityError
 
 from carbon.footprint import engine, factors
 from carbon.footprint.calculation import calculate_order
@@ -440,6 +442,42 @@ def test_scope2_with_a_verified_declaration_is_market_based(cn_order):
     assert snapshot.scope2_market_kg == Decimal("2810.880000")  # 12,000 x 0.4 x 0.5856
     assert snapshot.inputs["green_power"]["green_ratio"] == "0.6"
     assert [d["label"] for d in snapshot.datasets] == ["test-freight@1", "grid-electricity@1"]
+
+
+def test_a_co2_only_grid_factor_stands_in_for_co2e_and_keeps_its_co2_unit(cn_order):
+    snapshot = calculate_order(cn_order)
+    # MEE's factor counts CO2 alone; it is the CO2e figure Scope 2 uses, and stays labelled CO2
+    assert snapshot.scope2_location_kg == Decimal("6439.200000")  # 12,000 x 0.5366
+    location = snapshot.results["scope2"]["location_factor"]
+    (used,) = [f for f in snapshot.factors if f["id"] == location]
+    assert (used["category"], used["unit"], used["value"]) == (
+        "electricity.CN.location",
+        "kgCO2 / kWh",
+        "0.5366",
+    )
+
+
+def test_co2_and_co2e_never_convert_into_each_other():
+    with pytest.raises(DimensionalityError):
+        Q_(1, "kgCO2").to("kgCO2e")
+    with pytest.raises(DimensionalityError):
+        Q_(1, "lbCO2e / kWh").to("kgCO2 / kWh")
+    assert Q_(1, "lbCO2 / MWh").to("kgCO2 / kWh").magnitude == pytest.approx(0.00045359237)
+
+
+def test_the_order_page_labels_a_co2_only_grid_factor(client, cn_order, member_a):
+    calculate_order(cn_order)
+    client.force_login(member_a)
+    page = client.get(
+        reverse(
+            "carbon:order_detail",
+            kwargs={"org_slug": cn_order.organisation.slug, "order_id": cn_order.pk},
+        )
+    ).content.decode()
+    # once beside the location-based figure, once in the factor table's CN location row; the
+    # residual factor is in the table too but no declaration uses it here
+    assert page.count(">CO₂ only</span>") == 2
+    assert "kgCO2 / kWh" in page
 
 
 @pytest.mark.parametrize(

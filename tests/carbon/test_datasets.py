@@ -117,7 +117,8 @@ def test_bad_rows_are_reported_by_row_and_column_and_nothing_is_stored(draft, al
         "carbon/footprint/categories.py, fuel.<fuel type> or "
         "electricity.<region>.<location|residual>)",
         "row 4, column value: an emission factor cannot be negative",
-        "row 5, column unit: 'kgCO2e/kWh' is not a freight factor unit like kgCO2e / (tonne * km)",
+        "row 5, column unit: 'kgCO2e/kWh' is not a freight factor unit like kgCO2e / (tonne * km) "
+        "(or kgCO2 / (tonne * km) for a factor that counts CO2 alone)",
         "row 6, column radiative_forcing: only air freight factors can include radiative forcing",
         "row 7, column valid_from: '01/01/2025' is not a date (YYYY-MM-DD)",
     ]
@@ -144,7 +145,8 @@ def test_comment_lines_count_in_the_row_numbers(draft, alice):
         datasets.import_factors_csv(draft, content, by=alice)
     assert [str(e) for e in caught.value.errors] == [
         "row 4, column kind: category 'road.hgv.average_laden' needs kind 'freight', not 'fuel'",
-        "row 4, column unit: 'kgCO2e/(tonne*km)' is not CO2e per litre, per kg or per kWh of fuel",
+        "row 4, column unit: 'kgCO2e/(tonne*km)' is not CO2e (or CO2) per litre, per kg "
+        "or per kWh of fuel",
     ]
 
 

@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 
 from carbon.footprint import categories
 from carbon.footprint.factor_files import read_factor_file
-from carbon.footprint.units import ELECTRICITY_INTENSITY, FREIGHT_INTENSITY, ureg
+from carbon.footprint.units import FREIGHT_INTENSITY, ureg
 from carbon.models import DatasetStatus, EmissionFactor, FactorDataset
 from portal.models import AuditEvent
 
@@ -205,8 +205,21 @@ def test_a_grid_factor_published_in_pounds_is_converted_exactly(reference_data):
     us = factor("grid-electricity", "electricity.US.location", "TTW", region="US")
     assert us.value == Decimal("0.81") * Decimal("0.45359237")
     assert us.value == Decimal("0.3674098197")
-    assert ureg.Unit(us.unit) == ureg.Unit(ELECTRICITY_INTENSITY)
+    # EIA counts CO2 alone: stored as CO2, never relabelled as CO2e
+    assert us.unit == "kgCO2 / kWh"
     assert "[published as 0.81 lbCO2/kWh]" in us.description
+
+
+def test_co2_only_grid_factors_are_stored_as_co2(reference_data):
+    # MEE/NBS publish "二氧化碳排放因子": CO2 only, published in kgCO2/kWh (no conversion)
+    for category in ("electricity.CN.location", "electricity.CN.residual"):
+        cn = factor("grid-electricity", category, "TTW", region="CN")
+        assert cn.unit == "kgCO2 / kWh"
+        assert "[published as" not in cn.description
+    # DESNZ and the EEA publish CO2e
+    assert factor("grid-electricity", "electricity.GB.location", "TTW", region="GB").unit == (
+        "kgCO2e / kWh"
+    )
 
 
 def test_the_eu27_factor_is_converted_from_grams_exactly(reference_data):
