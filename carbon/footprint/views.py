@@ -133,7 +133,7 @@ def order_page_context(
     quality = (current.results or {}).get("data_quality", {}) if current else {}
     factors = _factors(current)
     scope2 = (current.results or {}).get("scope2", {}) if current else {}
-    scope2_ids = {scope2.get("location_factor"), scope2.get("residual_factor")} - {None}
+    co2_only_ids = {f.get("id") for f in factors if f["co2_only"]}
     return {
         "organisation": organisation,
         "order": order,
@@ -145,7 +145,8 @@ def order_page_context(
         "factors": factors,
         "declaration": declaration,
         "scope2": scope2,
-        "scope2_co2_only": any(f["co2_only"] for f in factors if f.get("id") in scope2_ids),
+        "location_co2_only": scope2.get("location_factor") in co2_only_ids,
+        "market_co2_only": scope2.get("residual_factor") in co2_only_ids,
         "history": snapshots,
     }
 

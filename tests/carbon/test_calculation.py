@@ -474,10 +474,28 @@ def test_the_order_page_labels_a_co2_only_grid_factor(client, cn_order, member_a
             kwargs={"org_slug": cn_order.organisation.slug, "order_id": cn_order.pk},
         )
     ).content.decode()
-    # once beside the location-based figure, once in the factor table's CN location row; the
-    # residual factor is in the table too but no declaration uses it here
+    # beside the location-based figure and in the factor table's CN location row; there is no
+    # market-based figure without a verified declaration
     assert page.count(">CO₂ only</span>") == 2
     assert "kgCO2 / kWh" in page
+
+
+def test_a_market_figure_from_a_co2_only_residual_factor_is_labelled_too(
+    client, cn_order, member_a
+):
+    GreenPowerDeclarationFactory(
+        organisation=cn_order.organisation, site=cn_order.delivery_site, green_ratio=Decimal("0.6")
+    )
+    calculate_order(cn_order)
+    client.force_login(member_a)
+    page = client.get(
+        reverse(
+            "carbon:order_detail",
+            kwargs={"org_slug": cn_order.organisation.slug, "order_id": cn_order.pk},
+        )
+    ).content.decode()
+    # both Scope 2 figures, and the CN location and residual rows of the factor table
+    assert page.count(">CO₂ only</span>") == 4
 
 
 @pytest.mark.parametrize(
