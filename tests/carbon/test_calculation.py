@@ -465,15 +465,17 @@ def test_co2_and_co2e_never_convert_into_each_other():
     assert Q_(1, "lbCO2 / MWh").to("kgCO2 / kWh").magnitude == pytest.approx(0.00045359237)
 
 
+def _order_page(client, order, user) -> str:
+    client.force_login(user)
+    url = reverse(
+        "carbon:order_detail", kwargs={"org_slug": order.organisation.slug, "order_id": order.pk}
+    )
+    return client.get(url).content.decode()
+
+
 def test_the_order_page_labels_a_co2_only_grid_factor(client, cn_order, member_a):
     calculate_order(cn_order)
-    client.force_login(member_a)
-    page = client.get(
-        reverse(
-            "carbon:order_detail",
-            kwargs={"org_slug": cn_order.organisation.slug, "order_id": cn_order.pk},
-        )
-    ).content.decode()
+    page = _order_page(client, cn_order, member_a)
     # beside the location-based figure and in the factor table's CN location row; there is no
     # market-based figure without a verified declaration
     assert page.count(">CO₂ only</span>") == 2
@@ -487,13 +489,7 @@ def test_a_market_figure_from_a_co2_only_residual_factor_is_labelled_too(
         organisation=cn_order.organisation, site=cn_order.delivery_site, green_ratio=Decimal("0.6")
     )
     calculate_order(cn_order)
-    client.force_login(member_a)
-    page = client.get(
-        reverse(
-            "carbon:order_detail",
-            kwargs={"org_slug": cn_order.organisation.slug, "order_id": cn_order.pk},
-        )
-    ).content.decode()
+    page = _order_page(client, cn_order, member_a)
     # both Scope 2 figures, and the CN location and residual rows of the factor table
     assert page.count(">CO₂ only</span>") == 4
 
