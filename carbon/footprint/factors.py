@@ -29,10 +29,7 @@ from carbon.footprint.units import (
     convert,
     ureg,
 )
-from carbon.models import (
-    EnergyScope,
-    FactorDataset,
-)
+from carbon.models import EmissionFactor, EnergyScope, FactorDataset
 
 
 def grid_dataset_slug() -> str:
@@ -144,8 +141,6 @@ class FactorTable:
         *,
         categories: Iterable[str] | None = None,
     ) -> FactorTable:
-        from carbon.models import EmissionFactor
-
         rows = EmissionFactor.objects.filter(
             dataset_id__in=[dataset.pk] + ([grid.pk] if grid is not None else [])
         )
