@@ -90,7 +90,7 @@ def main() -> None:
 
 def run(rows: int) -> None:
     from carbon.demo import ensure_products
-    from carbon.footprint import importer, orders
+    from carbon.footprint import actions, importer
     from carbon.models import CalculationSnapshot, Leg, Order
     from portal.models import Organisation, Site
 
@@ -110,7 +110,7 @@ def run(rows: int) -> None:
     def progress(phase: str, done: int, total: int) -> None:
         marks.setdefault(phase, time.perf_counter())
 
-    summary = orders.store_orders(org, result.orders, progress=progress).summary
+    summary = actions.store_orders(org, result.orders, progress=progress).summary
     t2 = time.perf_counter()
     check(summary["created"] == len(result.orders), "all orders created")
     check(Leg.objects.count() == rows, "one leg per row")

@@ -1,9 +1,9 @@
 """The carbon app's knobs: how big one order may be, and the plausibility bounds of its values.
 
 Both doors for orders (the API upsert and the CSV import) read legs with
-`carbon.footprint.legs.parse_leg` and store through `carbon.footprint.orders.store_orders`, whose
-`validate_order` applies these numbers (the leg bounds in `carbon.footprint.legs.leg_bounds`,
-which the estimate applies too). The bounds are
+`carbon.footprint.legs.parse_leg` and store through `carbon.footprint.actions.store_orders`, whose
+validation (`carbon.footprint.orders.validate_order`) applies these numbers (the leg bounds in
+`carbon.footprint.legs.leg_bounds`, which the estimate applies too). The bounds are
 far above any real shipment and keep every stored value and every footprint total inside its
 database column: a leg's mass (Leg.mass_t, 14 digits, 6 places) and distance (Leg.distance_km, 14
 digits, 3 places), its fuel (Leg.fuel_amount, 16 digits, 4 places), a line's quantity

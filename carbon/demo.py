@@ -27,8 +27,8 @@ from django.utils import timezone
 from PIL import Image, ImageChops, ImageDraw
 from wagtail.images import get_image_model
 
-from carbon.footprint.declarations import submit_declaration, verify_declaration
-from carbon.footprint.orders import LegData, LineData, OrderData, ShipmentData, upsert_order
+from carbon.footprint.actions import submit_declaration, upsert_order, verify_declaration
+from carbon.footprint.orders import LegData, LineData, OrderData, ShipmentData
 from carbon.models import (
     DeclarationStatus,
     FactorDataset,

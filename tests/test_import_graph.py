@@ -9,6 +9,7 @@ to RULES.
 from __future__ import annotations
 
 import ast
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -187,3 +188,122 @@ def test_no_carbon_module_is_over_600_lines():
     }
     # then none has grown past 600 lines
     assert {path: n for path, n in sizes.items() if n > 600} == {}
+
+
+# The footprint wing's writes: every caller reaches them in carbon.footprint.actions, their one
+# home (issue #12, item 5), never in the domain module that holds their rules and steps.
+FOOTPRINT_ACTIONS = "carbon.footprint.actions"
+FOOTPRINT_WRITES = frozenset(
+    {
+        "store_orders",
+        "upsert_order",
+        "create_job",
+        "start_import",
+        "run_import",
+        "purge_old_import_files",
+        "load_dataset_file",
+        "create_draft_dataset",
+        "update_draft_dataset",
+        "import_factors_csv",
+        "create_new_version",
+        "submit_for_approval",
+        "approve_and_publish",
+        "submit_declaration",
+        "verify_declaration",
+        "reject_declaration",
+        "recalculate_declaration_orders",
+    }
+)
+
+
+def _footprint_callers() -> list[Path]:
+    """The modules that write through the footprint wing: its views, API, admin and tasks, the
+    composers and demo data at the app's root, and the management commands."""
+    wing = ROOT / "carbon" / "footprint"
+    return sorted(
+        [
+            *(
+                path
+                for path in wing.glob("*.py")
+                if path.stem in ("views", "tasks") or path.stem.startswith(("api", "admin"))
+            ),
+            ROOT / "carbon" / "views.py",
+            ROOT / "carbon" / "demo.py",
+            *(ROOT / "carbon" / "management" / "commands").glob("*.py"),
+        ]
+    )
+
+
+def _dotted(node: ast.expr) -> str | None:
+    """`a.b.c` of a name or attribute chain; None for anything else (a call, `self.x`, ...)."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        owner = _dotted(node.value)
+        return f"{owner}.{node.attr}" if owner else None
+    return None
+
+
+def writes_reached_elsewhere(path: Path, writes: frozenset[str] = FOOTPRINT_WRITES) -> list[str]:
+    """Where `path` imports a write by name from another module than the actions, or calls one
+    as an attribute of another imported module (`orders.store_orders(...)`)."""
+    module = _module_name(path)
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    where = path.relative_to(ROOT)
+    bound: dict[str, str] = {}  # local name -> the module or name it was imported as
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                local = alias.asname or alias.name.split(".")[0]
+                bound[local] = alias.name if alias.asname else local
+        elif isinstance(node, ast.ImportFrom):
+            base = _resolve(module, path.name == "__init__.py", node.level, node.module)
+            for alias in node.names:
+                bound[alias.asname or alias.name] = f"{base}.{alias.name}"
+                if alias.name in writes and base != FOOTPRINT_ACTIONS:
+                    found.append(f"{where}:{node.lineno}: imports {alias.name} from {base}")
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Attribute) and node.attr in writes):
+            continue
+        owner = _dotted(node.value)
+        if owner is None or owner.split(".")[0] not in bound:
+            continue
+        head, _, rest = owner.partition(".")
+        target = ".".join(filter(None, (bound[head], rest)))
+        if _within(target, "carbon") and target != FOOTPRINT_ACTIONS:
+            found.append(f"{where}:{node.lineno}: calls {node.attr} of {target}")
+    return found
+
+
+def test_footprint_writes_are_reached_only_through_the_actions():
+    # given the footprint wing's views, API, admin and tasks, carbon's composers, demo data and
+    # management commands
+    callers = _footprint_callers()
+    assert ROOT / "carbon" / "footprint" / "api_orders.py" in callers
+
+    # then none reaches a write of the wing elsewhere than in carbon.footprint.actions
+    assert [found for path in callers for found in writes_reached_elsewhere(path)] == []
+
+
+def test_a_write_reached_outside_the_actions_is_reported(tmp_path, monkeypatch):
+    # given a module that imports one write from its domain module, calls another through that
+    # module, and a third through the actions
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    path = tmp_path / "carbon" / "footprint" / "views.py"
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        "from carbon.footprint import actions, datasets\n"
+        "from carbon.footprint.importer import start_import\n"
+        "from carbon.footprint.actions import store_orders\n"
+        "datasets.approve_and_publish(dataset, user)\n"
+        "actions.submit_for_approval(dataset, user)\n"
+        "self.verify_declaration()\n",
+        encoding="utf-8",
+    )
+
+    # then the import and the call outside the actions are reported with their place
+    assert writes_reached_elsewhere(path) == [
+        "carbon/footprint/views.py:2: imports start_import from carbon.footprint.importer",
+        "carbon/footprint/views.py:4: calls approve_and_publish of carbon.footprint.datasets",
+    ]

@@ -2,9 +2,8 @@
 approval workflow, a read-only factor listing, products, green-power declarations (verify or
 reject, evidence download), order imports (upload a CSV, follow the job) and read-only orders.
 
-Every state change goes through an action in carbon/footprint/datasets.py,
-carbon/footprint/declarations.py or carbon/footprint/importer.py; these views parse, authorise, call
-one action and respond, using Wagtail's own templates and components.
+Every state change goes through an action in carbon/footprint/actions.py; these views parse,
+authorise, call one action and respond, using Wagtail's own templates and components.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from wagtail.admin.views.generic import CreateView
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets import HeaderButton
 
-from carbon.footprint import datasets, permissions
+from carbon.footprint import actions, datasets, permissions
 from carbon.footprint.exceptions import DatasetError
 from carbon.footprint.factor_files import FACTOR_COLUMNS, FactorFileError
 from carbon.models import (
@@ -93,7 +93,7 @@ def change_table(changes) -> Table:
 class DatasetCreateView(CreateView):
     def save_instance(self):
         fields = {name: self.form.cleaned_data[name] for name in DATASET_FIELDS}
-        return datasets.create_draft_dataset(by=self.request.user, request=self.request, **fields)
+        return actions.create_draft_dataset(by=self.request.user, request=self.request, **fields)
 
 
 class DatasetEditView(DraftOnlyEditView):
@@ -103,7 +103,7 @@ class DatasetEditView(DraftOnlyEditView):
     )
 
     def save_instance(self):
-        return datasets.update_draft_dataset(
+        return actions.update_draft_dataset(
             self.form.instance, by=self.request.user, request=self.request
         )
 
@@ -229,7 +229,7 @@ class ImportFactorsView(DatasetFormView):
     refused = (FactorFileError, DatasetError)
 
     def perform(self, form):
-        count = datasets.import_factors_csv(
+        count = actions.import_factors_csv(
             self.object, form.cleaned_data["file"], by=self.request.user, request=self.request
         )
         return _("Imported %(n)s factors.") % {"n": count}
@@ -251,7 +251,7 @@ class SubmitDatasetView(DatasetFormView):
     submit_button_label = _("Submit for approval")
 
     def perform(self, form):
-        datasets.submit_for_approval(self.object, self.request.user, request=self.request)
+        actions.submit_for_approval(self.object, self.request.user, request=self.request)
         return _("Submitted. Another sustainability staff member must approve it.")
 
 
@@ -265,7 +265,7 @@ class ApproveDatasetView(DatasetFormView):
         return {"make_default": bool(previous and previous.is_default)}
 
     def perform(self, form):
-        datasets.approve_and_publish(
+        actions.approve_and_publish(
             self.object,
             self.request.user,
             make_default=form.cleaned_data["make_default"],
@@ -279,7 +279,7 @@ class NewVersionView(DatasetFormView):
     submit_button_label = _("Create draft version")
 
     def form_valid(self, form):
-        draft = datasets.create_new_version(self.object, self.request.user, request=self.request)
+        draft = actions.create_new_version(self.object, self.request.user, request=self.request)
         messages.success(self.request, _("Draft %(label)s created.") % {"label": draft.label})
         return redirect(self.viewset.url("inspect", draft))
 

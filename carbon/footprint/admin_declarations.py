@@ -24,7 +24,7 @@ from wagtail.admin.views.generic import InspectView
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets import HeaderButton
 
-from carbon.footprint import declarations, permissions
+from carbon.footprint import actions, declarations, permissions
 from carbon.footprint.exceptions import DeclarationError
 from carbon.models import (
     DeclarationStatus,
@@ -191,9 +191,7 @@ class VerifyDeclarationView(DeclarationDecisionView):
     )
 
     def decide(self, note):
-        declarations.verify_declaration(
-            self.object, self.request.user, note=note, request=self.request
-        )
+        actions.verify_declaration(self.object, self.request.user, note=note, request=self.request)
 
 
 class RejectDeclarationView(DeclarationDecisionView):
@@ -204,7 +202,7 @@ class RejectDeclarationView(DeclarationDecisionView):
     success_message = _("Rejected %(decl)s. The customer sees your note.")
 
     def decide(self, note):
-        declarations.reject_declaration(self.object, note, self.request.user, request=self.request)
+        actions.reject_declaration(self.object, note, self.request.user, request=self.request)
 
 
 class EvidenceDownloadView(View):

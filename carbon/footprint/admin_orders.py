@@ -23,9 +23,11 @@ from wagtail.admin.views.generic import IndexView, InspectView
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets import HeaderButton
 
+from carbon.footprint import actions
 from carbon.footprint.forms import ImportForm as OrderImportForm
-from carbon.footprint.importer import COLUMNS, start_import
+from carbon.footprint.importer import COLUMNS
 from carbon.footprint.permissions import PERM_UPLOAD_ORDERS
+from carbon.footprint.views import leg_rows, legs_page
 from carbon.models import (
     CalculationSnapshot,
     ImportJob,
@@ -165,7 +167,7 @@ class UploadOrdersView(ActionFormView):
 
     def form_valid(self, form):
         organisation = form.cleaned_data["organisation"]
-        job = start_import(organisation, form.cleaned_data["file"], by=self.request.user)
+        job = actions.start_import(organisation, form.cleaned_data["file"], by=self.request.user)
         if job.status == ImportStatus.SUCCEEDED:
             messages.success(self.request, _progress_text(job))
         elif job.status == ImportStatus.FAILED:
@@ -299,8 +301,6 @@ class OrderInspectView(InspectView):
         )
 
     def get_context_data(self, **kwargs):
-        from carbon.footprint.views import _breakdown, legs_page
-
         context = super().get_context_data(**kwargs)
         order = self.object
         snapshot = CalculationSnapshot.objects.filter(order=order, is_current=True).first()
@@ -326,7 +326,7 @@ class OrderInspectView(InspectView):
             }
         lines = list(order.lines.all())
         page = legs_page(order, self.request.GET.get("page"))
-        legs = _breakdown(page, snapshot)
+        legs = leg_rows(page, snapshot)
         context["fields"] = [
             *context["fields"],
             inspect_field(_("Current footprint"), footprint),

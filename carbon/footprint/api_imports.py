@@ -9,12 +9,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Field, File, Router, Schema, Status, UploadedFile
 
+from carbon.footprint import actions
 from carbon.footprint.api_schemas import (
     ORDER_WRITE_ACCESS,
     READ,
 )
 from carbon.footprint.forms import MAX_IMPORT_BYTES
-from carbon.footprint.importer import COLUMNS, start_import
+from carbon.footprint.importer import COLUMNS
 from carbon.footprint.permissions import PERM_IMPORT
 from carbon.models import (
     ImportJob,
@@ -135,7 +136,7 @@ def import_orders(
         raise ApiError(
             422, "file_too_large", "file: the file is larger than 100 MB; split it.", "file"
         )
-    job = start_import(organisation, file, by=c.user)
+    job = actions.start_import(organisation, file, by=c.user)
     job.organisation = organisation
     response["Location"] = _job_url(job)
     return Status(202, _job_out(job))

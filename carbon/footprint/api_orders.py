@@ -17,9 +17,8 @@ from django.http import Http404, HttpRequest
 from ninja import Body, Field, Query, Router, Schema, Status
 from pydantic import ConfigDict, StrictBool
 
-from carbon.footprint import categories
+from carbon.footprint import actions, categories
 from carbon.footprint import legs as legs_parser
-from carbon.footprint import orders as order_actions
 from carbon.footprint.api_schemas import (
     ORDER_WRITE_ACCESS,
     READ,
@@ -33,6 +32,7 @@ from carbon.footprint.api_schemas import (
     parsed_or_422,
 )
 from carbon.footprint.exceptions import CalculationError
+from carbon.footprint.orders import LineData, OrderData, OrderDataError, ShipmentData
 from carbon.footprint.units import stored_text
 from carbon.models import (
     CalculationSnapshot,
@@ -478,7 +478,7 @@ class UpsertOut(OrderDetailOut):
     created: bool
 
 
-def _order_data(external_id: str, payload: OrderIn) -> order_actions.OrderData:
+def _order_data(external_id: str, payload: OrderIn) -> OrderData:
     """The order the body describes, its legs read as a CSV import reads them
     (`carbon.footprint.legs.parse_leg`): the first problem is a 422 naming the field."""
     shipments = []
@@ -491,15 +491,15 @@ def _order_data(external_id: str, payload: OrderIn) -> order_actions.OrderData:
                 field = f"shipments[{s}].legs[{g}].{first.field}"
                 raise ApiError(422, first.code, f"{field}: {first.reason}", field)
             legs.append(leg)
-        shipments.append(order_actions.ShipmentData(reference=shipment.reference, legs=legs))
-    return order_actions.OrderData(
+        shipments.append(ShipmentData(reference=shipment.reference, legs=legs))
+    return OrderData(
         external_id=external_id,
         order_date=payload.order_date,
         delivery_date=payload.delivery_date,
         status=payload.status,
         site_name=payload.site or None,
         lines=[
-            order_actions.LineData(
+            LineData(
                 sku=line.sku,
                 quantity=parsed_or_422(
                     legs_parser.parse_line_quantity, line.quantity, f"lines[{i}].quantity"
@@ -536,8 +536,8 @@ def upsert_order(
         raise ApiError(422, "validation_error", "body: the order is required.", "body")
     data = _order_data(external_id, payload)
     try:
-        stored = order_actions.store_orders(organisation, [data], c.user, announce="each")
-    except (order_actions.OrderDataError, CalculationError) as exc:
+        stored = actions.store_orders(organisation, [data], c.user, announce="each")
+    except (OrderDataError, CalculationError) as exc:
         field = api_field(exc.field)
         message = f"{field}: {exc.message}" if field else exc.message
         raise ApiError(422, exc.code, message, field) from exc

@@ -25,6 +25,7 @@ Conventions
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -496,8 +497,6 @@ def recalculate_parallel(
     only lets the database and the arithmetic use different cores at the same time, which is
     what a large recalculation on a 2-core server needs. Not resumable (use `recalculate`).
     """
-    import multiprocessing
-
     dataset = dataset or default_dataset()
     grid = grid_dataset or active_grid_dataset()
     orders = Order.objects.all()

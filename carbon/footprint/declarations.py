@@ -1,7 +1,8 @@
 """Green-power declarations: customers submit a site's green share for a period with evidence;
 sustainability staff verify or reject it. A verified ratio drives the market-based Scope 2
 figure of that site's orders in the period, so verifying recalculates them (in the background,
-after commit).
+after commit). Submitting and reviewing are actions (`carbon.footprint.actions`); this module
+holds the checks of what is submitted.
 
 Evidence files are checked by their content signature (PDF, PNG, JPEG only, at most 10 MB,
 images within the pixel cap of `portal.images`),
@@ -10,29 +11,11 @@ stored in private storage under a random name, and served only through a permiss
 
 from __future__ import annotations
 
-import logging
-import uuid
-from datetime import date
 from decimal import Decimal
 
-from django.core.files.base import File
-from django.db import transaction
-from django.utils import timezone
-
-from carbon.footprint.events import (
-    GREEN_POWER_REJECTED,
-    GREEN_POWER_SUBMITTED,
-    GREEN_POWER_VERIFIED,
-)
 from carbon.footprint.exceptions import DeclarationError
-from carbon.footprint.permissions import PERM_SUBMIT, can_verify
-from carbon.models import DeclarationStatus, GreenPowerDeclaration, Instrument, Order
-from portal import audit, events, images
-from portal.exceptions import PermissionDeniedError
-from portal.models import Organisation, Site
-from portal.permissions import has_perm
-
-logger = logging.getLogger(__name__)
+from carbon.models import GreenPowerDeclaration, Order
+from portal import images
 
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
 # Content signature -> (extension, content type). The extension of the upload must agree.
@@ -111,70 +94,8 @@ def green_ratio(
     return ratio.quantize(Decimal("0.000001"))
 
 
-def submit_declaration(
-    organisation: Organisation,
-    site: Site,
-    period_start: date,
-    period_end: date,
-    *,
-    instrument: str,
-    evidence,
-    by,
-    green_ratio_value: Decimal | None = None,
-    green_kwh: Decimal | None = None,
-    total_kwh: Decimal | None = None,
-    request=None,
-) -> GreenPowerDeclaration:
-    """Record a pending declaration of `site`'s green-power share for the period, with evidence.
-
-    Members and admins of the organisation only. Audited; publishes
-    greenloop.carbon.green_power_submitted.
-    """
-    if not has_perm(by, PERM_SUBMIT, organisation):
-        raise PermissionDeniedError("Only members of the organisation can submit declarations.")
-    if site.organisation_id != organisation.pk:
-        raise DeclarationError("The site belongs to another organisation.", field="site")
-    if period_end < period_start:
-        raise DeclarationError("The period ends before it starts.", field="period_end")
-    if instrument not in Instrument.values:
-        raise DeclarationError("Unknown instrument.", field="instrument")
-    ratio = green_ratio(green_ratio_value, green_kwh, total_kwh)
-    if evidence is None:
-        raise DeclarationError("Evidence is required.", field="evidence")
-    kind = evidence_kind(evidence)
-    with transaction.atomic():
-        declaration = GreenPowerDeclaration(
-            organisation=organisation,
-            site=site,
-            period_start=period_start,
-            period_end=period_end,
-            green_kwh=green_kwh,
-            total_kwh=total_kwh,
-            green_ratio=ratio,
-            instrument=instrument,
-            submitted_by=by,
-        )
-        # A random name: the customer's file name never reaches the file system.
-        declaration.evidence.save(f"{uuid.uuid4().hex}.{kind}", File(evidence), save=False)
-        declaration.save()
-        audit.record(
-            "carbon.green_power_submitted",
-            actor=by,
-            organisation=organisation,
-            obj=declaration,
-            request=request,
-            details={"site": site.name, "ratio": str(ratio), "instrument": instrument},
-        )
-        events.publish(
-            GREEN_POWER_SUBMITTED,
-            organisation,
-            f"green-power-declarations/{declaration.pk}",
-            _data(declaration),
-        )
-    return declaration
-
-
-def _data(declaration: GreenPowerDeclaration) -> dict:
+def event_data(declaration: GreenPowerDeclaration) -> dict:
+    """The payload of the declaration's events (submitted, verified, rejected)."""
     return {
         "declaration_id": declaration.pk,
         "site": declaration.site.name,
@@ -187,61 +108,8 @@ def _data(declaration: GreenPowerDeclaration) -> dict:
     }
 
 
-def _review(declaration: GreenPowerDeclaration, status: str, by, note: str, request):
-    if not can_verify(by):
-        raise PermissionDeniedError("Only sustainability staff verify green-power declarations.")
-    with transaction.atomic():
-        locked = GreenPowerDeclaration.objects.select_for_update().get(pk=declaration.pk)
-        if locked.status != DeclarationStatus.PENDING:
-            raise DeclarationError(
-                f"The declaration is already {locked.get_status_display().lower()}.",
-                field="status",
-            )
-        declaration.status = status
-        declaration.verified_by = by
-        declaration.verified_at = timezone.now()
-        declaration.review_note = note
-        declaration.save(update_fields=["status", "verified_by", "verified_at", "review_note"])
-        audit.record(
-            f"carbon.green_power_{status}",
-            actor=by,
-            organisation=declaration.organisation,
-            obj=declaration,
-            request=request,
-            details={"note": note[:500]} if note else {},
-        )
-        events.publish(
-            GREEN_POWER_VERIFIED if status == DeclarationStatus.VERIFIED else GREEN_POWER_REJECTED,
-            declaration.organisation,
-            f"green-power-declarations/{declaration.pk}",
-            {**_data(declaration), "note": note},
-        )
-        if status == DeclarationStatus.VERIFIED:
-            # The task module imports this one (orders_covered), hence the late import.
-            from carbon.footprint.tasks import recalculate_declaration_orders
-
-            transaction.on_commit(lambda: recalculate_declaration_orders.delay(declaration.pk))
-    return declaration
-
-
-def verify_declaration(
-    declaration: GreenPowerDeclaration, by, *, note: str = "", request=None
-) -> GreenPowerDeclaration:
-    """Mark a pending declaration verified (sustainability staff only); the site's orders in the
-    period are recalculated after commit so their market-based Scope 2 uses the ratio."""
-    return _review(declaration, DeclarationStatus.VERIFIED, by, note, request)
-
-
-def reject_declaration(
-    declaration: GreenPowerDeclaration, note: str, by, *, request=None
-) -> GreenPowerDeclaration:
-    """Reject a pending declaration with a note the customer sees."""
-    if not (note or "").strip():
-        raise DeclarationError("Say why the declaration is rejected.", field="review_note")
-    return _review(declaration, DeclarationStatus.REJECTED, by, note.strip(), request)
-
-
 def orders_covered(declaration: GreenPowerDeclaration):
+    """The orders of the declaration's site in its period: those its ratio applies to."""
     return Order.objects.filter(
         organisation_id=declaration.organisation_id,
         delivery_site_id=declaration.site_id,

@@ -406,7 +406,7 @@ def _parse_date(text: str, column: str, error, *, required: bool) -> date | None
         return None
 
 
-def _metadata_fields(metadata: dict[str, str]) -> dict[str, Any]:
+def metadata_fields(metadata: dict[str, str]) -> dict[str, Any]:
     errors = [
         RowError(1, f"# {key}", "", "metadata line missing from the file header")
         for key in METADATA_KEYS

@@ -31,10 +31,7 @@ from carbon.footprint.units import (
     counts_co2_only,
     ureg,
 )
-from carbon.models import (
-    EnergyScope,
-    FactorDataset,
-)
+from carbon.models import EmissionFactor, EnergyScope, FactorDataset
 
 
 def grid_dataset_slug() -> str:
@@ -154,8 +151,6 @@ class FactorTable:
         *,
         categories: Iterable[str] | None = None,
     ) -> FactorTable:
-        from carbon.models import EmissionFactor
-
         rows = EmissionFactor.objects.filter(
             dataset_id__in=[dataset.pk] + ([grid.pk] if grid is not None else [])
         )

@@ -2,9 +2,11 @@
 
 The whole file is read and validated first; every problem goes into an error report (row,
 column, value, reason) and nothing is stored unless the whole file is valid. A valid file is
-then written by `carbon.footprint.orders.store_orders` (the write path of the API upsert too) in
-one transaction with bulk inserts, and the footprints are calculated.
-Files above `ASYNC_ROWS` rows run as a Celery task; the job row carries the progress.
+then written by `carbon.footprint.actions.store_orders` (the write path of the API upsert too)
+in one transaction with bulk inserts, and the footprints are calculated. The import itself
+(`start_import`, `run_import`) is an action of `carbon.footprint.actions`; this module reads
+and checks the file. Files above `ASYNC_ROWS` rows run as a Celery task; the job row carries
+the progress.
 
 The column reference is in README.md, section "CSV import".
 """
@@ -13,19 +15,12 @@ from __future__ import annotations
 
 import csv
 import io
-import logging
 import re
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any
 
-from django.core.files.base import File
-from django.db import transaction
-from django.utils import timezone
-
-from carbon.footprint.calculation import CalculationError
 from carbon.footprint.legs import (
     INPUT_FIELD,
     LEG_FIELDS,
@@ -39,16 +34,12 @@ from carbon.footprint.orders import (
     OrdersRejected,
     ShipmentData,
     lookups,
-    store_orders,
     validate_order,
 )
 from carbon.footprint.units import QuantityError
-from carbon.models import ImportJob, ImportStatus, OrderStatus
-from portal import audit
+from carbon.models import ImportJob, OrderStatus
 from portal.models import Organisation
 from portal.text import storable, text_problem
-
-logger = logging.getLogger(__name__)
 
 ASYNC_ROWS = 2000  # files with more data rows than this run in the background
 MAX_ROWS = 1_000_000
@@ -402,7 +393,7 @@ def _dedupe(errors: list[RowError]) -> list[RowError]:
 # --- storing
 
 
-def store_rejections(
+def rejected_rows(
     rejected: OrdersRejected, orders: list[OrderData], parsed: dict[str, ParsedOrder]
 ) -> list[RowError]:
     """The problems `store_orders` found, on the rows and columns they came from."""
@@ -436,42 +427,10 @@ def count_rows(file) -> int:
     return max(lines - 1, 0)
 
 
-def create_job(organisation: Organisation, uploaded_file, *, by) -> ImportJob:
-    """Store the file privately under a random name and record the job (not started)."""
-    job = ImportJob(
-        organisation=organisation,
-        created_by=by if getattr(by, "is_authenticated", False) else None,
-        original_name=(getattr(uploaded_file, "name", "") or "orders.csv").rsplit("/", 1)[-1][:255],
-    )
-    job.rows_total = count_rows(uploaded_file)
-    job.file.save(f"{uuid.uuid4().hex}.csv", File(uploaded_file), save=False)
-    job.save()
-    audit.record(
-        "carbon.import_started",
-        actor=job.created_by,
-        organisation=organisation,
-        obj=job,
-        details={"file": job.original_name, "rows": job.rows_total},
-    )
-    return job
+def job_progress(job: ImportJob, echo: Progress | None = None) -> Progress:
+    """A progress callback that records the phase and the rows done on the job's row (and
+    passes them on to `echo`)."""
 
-
-def start_import(organisation: Organisation, uploaded_file, *, by) -> ImportJob:
-    """Store the uploaded CSV privately and import it: at once for up to ASYNC_ROWS rows,
-    otherwise as a Celery task after commit (the job shows the progress). The caller has
-    checked the `carbon.import_orders` permission."""
-    job = create_job(organisation, uploaded_file, by=by)
-    if job.rows_total > ASYNC_ROWS:
-        # The task module imports this one (run_import), hence the late import.
-        from carbon.footprint.tasks import run_import_task
-
-        transaction.on_commit(lambda: run_import_task.delay(job.pk))
-    else:
-        run_import(job)
-    return job
-
-
-def _job_progress(job: ImportJob, echo: Progress | None = None) -> Progress:
     def update(phase: str, done: int, total: int) -> None:
         job.phase = phase
         job.rows_done = done if phase == "validating" else job.rows_total
@@ -486,65 +445,16 @@ def _job_progress(job: ImportJob, echo: Progress | None = None) -> Progress:
     return update
 
 
-def run_import(job: ImportJob, *, progress: Progress | None = None) -> ImportJob:
-    """Validate the job's file and, when every row is valid, store it. Idempotent: a finished
-    job is returned as it is."""
-    if job.is_finished:
-        return job
-    job.status = ImportStatus.RUNNING
-    job.started_at = timezone.now()
-    job.save(update_fields=["status", "started_at"])
-    update = _job_progress(job, progress)
-    try:
-        with job.file.open("rb") as raw:
-            text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-            try:
-                result = validate_csv(job.organisation, text, progress=update, total=job.rows_total)
-            except UnicodeDecodeError:
-                result = ValidationResult(
-                    [], [RowError(1, "", "", "the file is not UTF-8 encoded text")], 0
-                )
-            except csv.Error as exc:
-                result = ValidationResult([], [RowError(1, "", "", f"not a CSV file: {exc}")], 0)
-        job.rows_total = result.rows
-        if result.errors:
-            job.status = ImportStatus.FAILED
-            job.error_report = [e.as_dict() for e in result.errors]
-            job.summary = {"rows": result.rows, "errors": len(result.errors)}
-        else:
-            try:
-                stored = store_orders(
-                    job.organisation, result.orders, job.created_by, progress=update
-                )
-            except OrdersRejected as rejected:
-                errors = store_rejections(rejected, result.orders, result.parsed)
-                job.status = ImportStatus.FAILED
-                job.error_report = [e.as_dict() for e in errors]
-                job.summary = {"rows": result.rows, "errors": len(errors)}
-            except CalculationError as exc:  # no default dataset to calculate with
-                job.status = ImportStatus.FAILED
-                job.error_report = [RowError(1, "", "", exc.message).as_dict()]
-                job.summary = {"rows": result.rows, "errors": 1}
-            else:
-                job.status = ImportStatus.SUCCEEDED
-                job.summary = {"rows": result.rows, "orders": len(result.orders), **stored.summary}
-    except Exception:
-        logger.exception("Order import %s failed", job.pk)
-        job.status = ImportStatus.FAILED
-        job.error_report = [
-            {"row": None, "column": "", "value": "", "reason": "internal error; nothing stored"}
-        ]
-        raise
-    finally:
-        job.rows_done = job.rows_total if job.status == ImportStatus.SUCCEEDED else job.rows_done
-        job.phase = ""
-        job.finished_at = timezone.now()
-        job.save()
-        audit.record(
-            f"carbon.import_{job.status}",
-            actor=job.created_by,
-            organisation=job.organisation,
-            obj=job,
-            details={k: v for k, v in job.summary.items() if k != "external_ids"},
-        )
-    return job
+def validate_job_file(job: ImportJob, progress: Progress) -> ValidationResult:
+    """`validate_csv` over the job's stored file; a file that is not UTF-8 CSV text is one
+    error on row 1."""
+    with job.file.open("rb") as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+        try:
+            return validate_csv(job.organisation, text, progress=progress, total=job.rows_total)
+        except UnicodeDecodeError:
+            return ValidationResult(
+                [], [RowError(1, "", "", "the file is not UTF-8 encoded text")], 0
+            )
+        except csv.Error as exc:
+            return ValidationResult([], [RowError(1, "", "", f"not a CSV file: {exc}")], 0)

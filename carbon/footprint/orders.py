@@ -1,11 +1,12 @@
-"""The one write path for orders: validate plain order data, then create or replace orders with
-their lines, shipments and legs, and recalculate their footprints.
+"""Orders as plain data, and the steps of their one write path: validate, compare with what is
+stored, write lines, shipments and legs in bulk, and calculate the footprints.
 
-`store_orders` is what the API upsert (one order) and the CSV import (many) both call, with the
-same validation (`validate_order`, which applies the leg rules of `carbon.footprint.legs` and the
-bounds of `carbon.app_settings`). It is idempotent by (organisation, external_id): the same data
-twice changes nothing (no rows, no snapshot, no event). Every error names the field at fault in
-one notation, e.g. ``shipments[0].legs[1].category``.
+The entry point is `carbon.footprint.actions.store_orders`, which the API upsert (one order)
+and the CSV import (many) both call, with the same validation (`validate_order`, which applies
+the leg rules of `carbon.footprint.legs` and the bounds of `carbon.app_settings`). It is
+idempotent by (organisation, external_id): the same data twice changes nothing (no rows, no
+snapshot, no event). Every error names the field at fault in one notation, e.g.
+``shipments[0].legs[1].category``.
 """
 
 from __future__ import annotations
@@ -14,27 +15,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import Any, overload
 
-from django.db import transaction
 from django.utils import timezone
 
 from carbon import app_settings
 from carbon.footprint import calculation
-from carbon.footprint.events import (
-    ORDER_UPSERTED,
-    ORDERS_IMPORTED,
-)
 from carbon.footprint.factors import FactorTable, active_grid_dataset, default_dataset
 from carbon.footprint.legs import LegData, validate_leg
 from carbon.models import Leg, Order, OrderLine, OrderStatus, Product, Shipment
-from portal import events
 from portal.exceptions import PortalError
 from portal.models import Organisation, Site
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
-
 
 # Decimal places of the stored columns: values are compared after rounding to them, so that
 # "12.5" and "12.500000" are the same data.
@@ -320,6 +311,7 @@ def write_children(
 
 
 def event_data(order: Order, *, created: bool, by=None) -> dict[str, Any]:
+    """The payload of `greenloop.carbon.order_upserted`."""
     return {
         "order_id": order.pk,
         "external_id": order.external_id,
@@ -375,7 +367,25 @@ class StoredOrders:
         }
 
 
-def _existing_orders(organisation: Organisation, external_ids: list[str]) -> dict[str, Order]:
+def order_problems(
+    orders: list[OrderData], products: dict[str, Product], sites: dict[str, Site]
+) -> list[Problem]:
+    """Every problem of `orders` (each validated, and no order number twice); empty when all of
+    them can be stored."""
+    problems = []
+    seen: set[str] = set()
+    for i, data in enumerate(orders):
+        if data.external_id in seen:
+            problems.append(Problem(i, "external_id", "the same order number appears twice"))
+        seen.add(data.external_id)
+        problems.extend(
+            Problem(i, name, reason)
+            for name, reason in validate_order(data, products=products, sites=sites)
+        )
+    return problems
+
+
+def locked_orders(organisation: Organisation, external_ids: list[str]) -> dict[str, Order]:
     """`organisation`'s orders among `external_ids`, locked for the rest of the transaction: a
     concurrent write of the same order waits, so that its children are never replaced twice."""
     found: dict[str, Order] = {}
@@ -391,89 +401,55 @@ def _existing_orders(organisation: Organisation, external_ids: list[str]) -> dic
     return found
 
 
-def store_orders(
+def write_orders(
     organisation: Organisation,
     orders: list[OrderData],
-    by: AbstractBaseUser | None = None,
+    products: dict[str, Product],
+    sites: dict[str, Site],
     *,
-    announce: Literal["each", "batch"] = "batch",
     progress: Progress | None = None,
-) -> StoredOrders:
-    """Create or replace `organisation`'s `orders` (by external id) in one transaction, with
-    bulk inserts, and calculate their footprints. `by` is the person or token user writing.
-
-    Invalid data raises OrdersRejected listing every problem, before anything is written.
-    Orders whose data equals what is stored are left alone (no rows, no snapshot, no event).
-    With `announce="each"` (the API's upsert of one order) every changed order publishes
-    `greenloop.carbon.order_upserted` and its own `footprint_calculated`, and a footprint that
-    cannot be calculated raises its CalculationError naming the leg. With "batch" (an import)
-    one `greenloop.carbon.orders_imported` event covers them all, footprints are announced per
-    organisation, and every order that cannot be calculated is listed in OrdersRejected. A
-    missing default dataset raises CalculationError in both cases.
-    """
-    products, sites = lookups(organisation, orders)
-    problems = _problems(orders, products, sites)
-    if problems:
-        raise OrdersRejected(problems)
+) -> tuple[StoredOrders, list[Order]]:
+    """Create or replace validated `orders` with bulk inserts, leaving alone those whose data
+    equals what is stored; returns what was done and the orders written (new, then changed).
+    Inside the caller's transaction, which holds the orders' locks until it ends."""
     by_id = {data.external_id: data for data in orders}
-    with transaction.atomic():
-        existing = _existing_orders(organisation, list(by_id))
-        result = StoredOrders(orders={})
-        changed: list[tuple[Order, OrderData]] = []
-        stored = list(existing.values())
-        for start in range(0, len(stored), 2000):
-            batch = stored[start : start + 2000]
-            forms = stored_canonical(batch)
-            for order in batch:
-                data = by_id[order.external_id]
-                result.orders[order.external_id] = order
-                if forms[order.pk] != canonical(data):
-                    _set_order_fields(order, data, sites)
-                    changed.append((order, data))
-        new = []
-        for data in orders:
-            if data.external_id not in existing:
-                order = Order(organisation=organisation, external_id=data.external_id)
+    existing = locked_orders(organisation, list(by_id))
+    result = StoredOrders(orders={})
+    changed: list[tuple[Order, OrderData]] = []
+    stored = list(existing.values())
+    for start in range(0, len(stored), 2000):
+        batch = stored[start : start + 2000]
+        forms = stored_canonical(batch)
+        for order in batch:
+            data = by_id[order.external_id]
+            result.orders[order.external_id] = order
+            if forms[order.pk] != canonical(data):
                 _set_order_fields(order, data, sites)
-                new.append((order, data))
-                result.orders[data.external_id] = order
-        if progress:
-            progress("storing", 0, len(new) + len(changed))
-        Order.objects.bulk_create([o for o, _ in new], batch_size=2000)
-        if changed:
-            now = timezone.now()
-            for order, _ in changed:
-                order.updated_at = now
-            Order.objects.bulk_update(
-                [o for o, _ in changed],
-                ["order_date", "delivery_date", "status", "delivery_site", "updated_at"],
-                batch_size=2000,
-            )
-            write_children(changed, products, replace=True)
-        write_children(new, products, replace=False)
-        result.created = [o.external_id for o, _ in new]
-        result.updated = [o.external_id for o, _ in changed]
-        todo = [o for o, _ in new] + [o for o, _ in changed]
-        if todo:
-            _calculate(todo, orders, announce=announce, progress=progress)
-            _announce(organisation, result, todo, announce=announce, by=by)
-    return result
-
-
-def _problems(
-    orders: list[OrderData], products: dict[str, Product], sites: dict[str, Site]
-) -> list[Problem]:
-    problems = []
-    seen: set[str] = set()
-    for i, data in enumerate(orders):
-        if data.external_id in seen:
-            problems.append(Problem(i, "external_id", "the same order number appears twice"))
-        seen.add(data.external_id)
-        problems.extend(
-            Problem(i, name, reason)
-            for name, reason in validate_order(data, products=products, sites=sites)
+                changed.append((order, data))
+    new = []
+    for data in orders:
+        if data.external_id not in existing:
+            order = Order(organisation=organisation, external_id=data.external_id)
+            _set_order_fields(order, data, sites)
+            new.append((order, data))
+            result.orders[data.external_id] = order
+    if progress:
+        progress("storing", 0, len(new) + len(changed))
+    Order.objects.bulk_create([o for o, _ in new], batch_size=2000)
+    if changed:
+        now = timezone.now()
+        for order, _ in changed:
+            order.updated_at = now
+        Order.objects.bulk_update(
+            [o for o, _ in changed],
+            ["order_date", "delivery_date", "status", "delivery_site", "updated_at"],
+            batch_size=2000,
         )
-    return problems
+        write_children(changed, products, replace=True)
+    write_children(new, products, replace=False)
+    result.created = [o.external_id for o, _ in new]
+    result.updated = [o.external_id for o, _ in changed]
+    return result, [o for o, _ in new] + [o for o, _ in changed]
 
 
 def _set_order_fields(order: Order, data: OrderData, sites: dict[str, Site]) -> None:
@@ -483,16 +459,19 @@ def _set_order_fields(order: Order, data: OrderData, sites: dict[str, Site]) -> 
     order.delivery_site = sites.get(data.site_name) if data.site_name else None
 
 
-def _calculate(
+def calculate_written(
     todo: list[Order],
     orders: list[OrderData],
     *,
-    announce: Literal["each", "batch"],
-    progress: Progress | None,
+    each: bool,
+    progress: Progress | None = None,
 ) -> None:
-    """Footprints of the written orders in batches; see `store_orders` for the errors."""
+    """Footprints of the written orders `todo` in batches. With `each` (one order announced on
+    its own) a footprint that cannot be calculated raises its CalculationError naming the leg
+    and each order publishes its own `footprint_calculated`; otherwise every order that cannot
+    be calculated is listed in OrdersRejected (by its position in `orders`). A missing default
+    dataset raises CalculationError either way."""
     table = FactorTable.load(default_dataset(), active_grid_dataset())
-    each = announce == "each"
     index = {data.external_id: i for i, data in enumerate(orders)}
     failed: list[Problem] = []
     if progress:
@@ -509,45 +488,3 @@ def _calculate(
             progress("calculating", min(start + CALCULATION_BATCH, len(todo)), len(todo))
     if failed:
         raise OrdersRejected(failed, code="calculation_error")
-
-
-def _announce(
-    organisation: Organisation,
-    result: StoredOrders,
-    todo: list[Order],
-    *,
-    announce: Literal["each", "batch"],
-    by: AbstractBaseUser | None,
-) -> None:
-    calculation.publish_orders_changed(organisation, [o.pk for o in todo], "stored")
-    if announce == "each":
-        created = set(result.created)
-        for order in todo:
-            events.publish(
-                ORDER_UPSERTED,
-                organisation,
-                f"orders/{order.pk}",
-                event_data(order, created=order.external_id in created, by=by),
-            )
-        return
-    events.publish(
-        ORDERS_IMPORTED,
-        organisation,
-        f"organisations/{organisation.slug}/orders",
-        {
-            **result.summary,
-            "external_ids": [o.external_id for o in todo[:1000]],
-            "external_ids_truncated": len(todo) > 1000,
-        },
-    )
-
-
-def upsert_order(
-    organisation: Organisation, data: OrderData, *, by: AbstractBaseUser | None = None
-) -> tuple[Order, bool]:
-    """Create or replace the one order `data.external_id` of `organisation` through
-    `store_orders`, announced on its own; returns (order, created). Invalid data raises
-    OrdersRejected (an OrderDataError) naming the first field at fault; a footprint that cannot
-    be calculated raises CalculationError naming the leg."""
-    result = store_orders(organisation, [data], by, announce="each")
-    return result.orders[data.external_id], data.external_id in result.created

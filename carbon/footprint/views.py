@@ -15,11 +15,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from carbon import app_settings
-from carbon.footprint import categories
-from carbon.footprint.declarations import CONTENT_TYPES, submit_declaration
+from carbon.footprint import actions, categories
+from carbon.footprint.declarations import CONTENT_TYPES
 from carbon.footprint.exceptions import DeclarationError
 from carbon.footprint.forms import DeclarationForm, ImportForm, OrderFilterForm
-from carbon.footprint.importer import COLUMNS, start_import
+from carbon.footprint.importer import COLUMNS
 from carbon.footprint.permissions import PERM_IMPORT, PERM_SUBMIT, PERM_VIEW_ORDERS
 from carbon.footprint.units import counts_co2_only
 from carbon.models import (
@@ -140,7 +140,7 @@ def order_page_context(
         "snapshot": current,
         "intensity_g": (current.wtw_kg * 1000 / current.tkm) if current and current.tkm else None,
         "missing": [m.get("reason") for m in quality.get("missing", [])],
-        "breakdown": _breakdown(legs, current),
+        "breakdown": leg_rows(legs, current),
         "legs_page": legs,
         "factors": factors,
         "declaration": declaration,
@@ -163,7 +163,7 @@ def legs_page(order: Order, number: str | None) -> Page:
     ).get_page(number)
 
 
-def _breakdown(legs: Page, snapshot: CalculationSnapshot | None) -> list[dict]:
+def leg_rows(legs: Page, snapshot: CalculationSnapshot | None) -> list[dict]:
     """Per-leg rows of one page of legs: the stored leg beside the snapshot's result for it. The
     snapshot lists legs in the same order (shipment, then sequence), which is checked by
     category and sequence."""
@@ -230,7 +230,7 @@ def _change_text(snapshot: CalculationSnapshot) -> str:
 def import_orders(request: HttpRequest, organisation: Organisation) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        job = start_import(organisation, form.cleaned_data["file"], by=request.user)
+        job = actions.start_import(organisation, form.cleaned_data["file"], by=request.user)
         if job.status == "succeeded":
             messages.success(
                 request,
@@ -293,7 +293,7 @@ def green_power(request: HttpRequest, organisation: Organisation) -> HttpRespons
         if form.is_valid():
             data = form.cleaned_data
             try:
-                submit_declaration(
+                actions.submit_declaration(
                     organisation,
                     data["site"],
                     data["period_start"],

@@ -14,8 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from carbon.footprint.declarations import submit_declaration
-from carbon.footprint.importer import start_import
+from carbon.footprint.actions import start_import, submit_declaration
 from carbon.models import (
     DeclarationStatus,
     GreenPowerDeclaration,

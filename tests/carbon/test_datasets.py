@@ -12,7 +12,7 @@ from django.urls import reverse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from carbon.footprint import datasets
+from carbon.footprint import actions, datasets
 from carbon.footprint.exceptions import DatasetError
 from carbon.footprint.factor_files import FactorFileError, read_factor_file
 from carbon.models import DatasetStatus, EmissionFactor, FactorDataset, ImmutableError
@@ -62,7 +62,7 @@ def bob(db, enable_totp):
 
 @pytest.fixture
 def draft(alice):
-    return datasets.create_draft_dataset(
+    return actions.create_draft_dataset(
         by=alice,
         slug="test-factors",
         title="Test factors",
@@ -77,20 +77,20 @@ def draft(alice):
 
 @pytest.fixture
 def submitted(draft, alice):
-    datasets.import_factors_csv(draft, csv_bytes(GOOD_ROW, WTT_ROW), by=alice)
-    return datasets.submit_for_approval(draft, alice)
+    actions.import_factors_csv(draft, csv_bytes(GOOD_ROW, WTT_ROW), by=alice)
+    return actions.submit_for_approval(draft, alice)
 
 
 @pytest.fixture
 def published(submitted, bob):
-    return datasets.approve_and_publish(submitted, bob)
+    return actions.approve_and_publish(submitted, bob)
 
 
 # --- parsing and validation
 
 
 def test_a_valid_file_is_imported_into_a_draft(draft, alice):
-    count = datasets.import_factors_csv(draft, csv_bytes(GOOD_ROW, WTT_ROW), by=alice)
+    count = actions.import_factors_csv(draft, csv_bytes(GOOD_ROW, WTT_ROW), by=alice)
     assert count == 2
     f = draft.factors.get(energy_scope="TTW")
     assert f.value == Decimal("0.10163")
@@ -110,7 +110,7 @@ def test_bad_rows_are_reported_by_row_and_column_and_nothing_is_stored(draft, al
     )
     # when it is imported
     with pytest.raises(FactorFileError) as caught:
-        datasets.import_factors_csv(draft, content, by=alice)
+        actions.import_factors_csv(draft, content, by=alice)
     # then every problem names its row and column
     assert [str(e) for e in caught.value.errors] == [
         "row 3, column category: unknown category 'road.hovercraft' (a code from "
@@ -131,7 +131,7 @@ def test_an_unterminated_quote_refuses_the_file_instead_of_reading_part_of_it(dr
     content = csv_bytes(GOOD_ROW, WTT_ROW.replace(",WTT,", ',"WTT,'))
     # when it is imported
     with pytest.raises(FactorFileError) as caught:
-        datasets.import_factors_csv(draft, content, by=alice)
+        actions.import_factors_csv(draft, content, by=alice)
     # then the file is refused and the good row was not kept
     assert any("row" in str(e) for e in caught.value.errors)
     assert EmissionFactor.objects.count() == 0
@@ -142,7 +142,7 @@ def test_comment_lines_count_in_the_row_numbers(draft, alice):
         GOOD_ROW.replace("freight", "fuel")
     )
     with pytest.raises(FactorFileError) as caught:
-        datasets.import_factors_csv(draft, content, by=alice)
+        actions.import_factors_csv(draft, content, by=alice)
     assert [str(e) for e in caught.value.errors] == [
         "row 4, column kind: category 'road.hgv.average_laden' needs kind 'freight', not 'fuel'",
         "row 4, column unit: 'kgCO2e/(tonne*km)' is not CO2e (or CO2) per litre, per kg "
@@ -152,7 +152,7 @@ def test_comment_lines_count_in_the_row_numbers(draft, alice):
 
 def test_missing_columns_and_duplicate_rows_are_errors(draft, alice):
     with pytest.raises(FactorFileError) as caught:
-        datasets.import_factors_csv(
+        actions.import_factors_csv(
             draft, b"category,kind,value\nrail.freight,freight,1\n", by=alice
         )
     assert {e.column for e in caught.value.errors} == {
@@ -167,7 +167,7 @@ def test_missing_columns_and_duplicate_rows_are_errors(draft, alice):
         "description",
     }
     with pytest.raises(FactorFileError) as caught:
-        datasets.import_factors_csv(draft, csv_bytes(GOOD_ROW, GOOD_ROW), by=alice)
+        actions.import_factors_csv(draft, csv_bytes(GOOD_ROW, GOOD_ROW), by=alice)
     assert [str(e) for e in caught.value.errors] == [
         "row 3, column category: duplicates row 2 (same category, energy scope, radiative "
         "forcing and region)"
@@ -179,7 +179,7 @@ def test_a_bad_reference_file_stores_no_dataset(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_bytes(csv_bytes(GOOD_ROW))  # no citation metadata in the header
     with pytest.raises(FactorFileError) as caught:
-        datasets.load_dataset_file(path, slug="bad", version=1)
+        actions.load_dataset_file(path, slug="bad", version=1)
     assert "row 1, column # title: metadata line missing from the file header" in [
         str(e) for e in caught.value.errors
     ]
@@ -236,7 +236,7 @@ def test_a_published_dataset_keeps_its_citation(published):
 
 def test_factors_cannot_be_imported_into_a_published_dataset(published, alice):
     with pytest.raises(DatasetError):
-        datasets.import_factors_csv(published, csv_bytes(GOOD_ROW), by=alice)
+        actions.import_factors_csv(published, csv_bytes(GOOD_ROW), by=alice)
     assert published.factors.count() == 2
 
 
@@ -245,7 +245,7 @@ def test_factors_cannot_be_imported_into_a_published_dataset(published, alice):
 
 def test_the_submitter_cannot_approve(submitted, alice):
     with pytest.raises(DatasetError, match="four-eyes"):
-        datasets.approve_and_publish(submitted, alice)
+        actions.approve_and_publish(submitted, alice)
     stored = FactorDataset.objects.get(pk=submitted.pk)
     assert stored.status == DatasetStatus.AWAITING_APPROVAL
     assert stored.approved_by is None
@@ -257,7 +257,7 @@ def test_a_second_sustainability_staff_member_approves(
     submitted, alice, bob, received_events, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        datasets.approve_and_publish(submitted, bob, make_default=True)
+        actions.approve_and_publish(submitted, bob, make_default=True)
     stored = FactorDataset.objects.get(pk=submitted.pk)
     assert stored.status == DatasetStatus.PUBLISHED
     assert stored.submitted_by == alice
@@ -275,15 +275,15 @@ def test_a_second_sustainability_staff_member_approves(
 def test_customers_and_other_staff_cannot_manage_datasets(draft, member_a, staff_success):
     for user in (member_a, staff_success):
         with pytest.raises(DatasetError):
-            datasets.import_factors_csv(draft, csv_bytes(GOOD_ROW), by=user)
+            actions.import_factors_csv(draft, csv_bytes(GOOD_ROW), by=user)
         with pytest.raises(DatasetError):
-            datasets.submit_for_approval(draft, user)
+            actions.submit_for_approval(draft, user)
     assert draft.factors.count() == 0
 
 
 def test_an_empty_draft_cannot_be_submitted(draft, alice):
     with pytest.raises(DatasetError, match="no factors"):
-        datasets.submit_for_approval(draft, alice)
+        actions.submit_for_approval(draft, alice)
     assert FactorDataset.objects.get(pk=draft.pk).status == DatasetStatus.DRAFT
 
 
@@ -291,7 +291,7 @@ def test_an_empty_draft_cannot_be_submitted(draft, alice):
 
 
 def test_a_new_version_copies_the_factors_and_supersedes(published, alice):
-    draft = datasets.create_new_version(published, alice)
+    draft = actions.create_new_version(published, alice)
     assert (draft.slug, draft.version, draft.status) == ("test-factors", 2, DatasetStatus.DRAFT)
     assert draft.supersedes == published
     assert sorted(draft.factors.values_list("value", flat=True)) == [
@@ -302,12 +302,12 @@ def test_a_new_version_copies_the_factors_and_supersedes(published, alice):
 
 def test_compare_shows_changed_added_and_removed_factors(published, alice, bob):
     # given a new version with one value corrected, one factor removed and one added
-    draft = datasets.create_new_version(published, alice)
+    draft = actions.create_new_version(published, alice)
     ttw = draft.factors.get(energy_scope="TTW")
     ttw.value = Decimal("0.10200")
     ttw.save()
     draft.factors.get(energy_scope="WTT").delete()
-    datasets.import_factors_csv(
+    actions.import_factors_csv(
         draft, csv_bytes(GOOD_ROW.replace("road.hgv.average_laden", "rail.freight")), by=alice
     )
     # when compared with the published version
@@ -326,10 +326,10 @@ def test_compare_shows_changed_added_and_removed_factors(published, alice, bob):
 
 def test_publishing_a_new_default_version_moves_the_default(published, alice, bob):
     published.refresh_from_db()
-    datasets._make_default(published)
-    v2 = datasets.create_new_version(published, alice)
-    datasets.submit_for_approval(v2, alice)
-    datasets.approve_and_publish(v2, bob)  # inherits the default flag of what it supersedes
+    datasets.make_default(published)
+    v2 = actions.create_new_version(published, alice)
+    actions.submit_for_approval(v2, alice)
+    actions.approve_and_publish(v2, bob)  # inherits the default flag of what it supersedes
     assert FactorDataset.objects.get(pk=v2.pk).is_default is True
     assert FactorDataset.objects.get(pk=published.pk).is_default is False
     assert FactorDataset.objects.active() == FactorDataset.objects.get(pk=v2.pk)

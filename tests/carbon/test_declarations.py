@@ -12,13 +12,14 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from carbon.footprint.declarations import (
+from carbon.footprint.actions import (
     reject_declaration,
     submit_declaration,
+    upsert_order,
     verify_declaration,
 )
 from carbon.footprint.exceptions import DeclarationError
-from carbon.footprint.orders import LegData, LineData, OrderData, ShipmentData, upsert_order
+from carbon.footprint.orders import LegData, LineData, OrderData, ShipmentData
 from carbon.models import CalculationSnapshot, DeclarationStatus, GreenPowerDeclaration
 from portal.exceptions import PermissionDeniedError
 from portal.models import AuditEvent, OutboxEvent

@@ -16,7 +16,8 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from carbon.footprint import categories, importer
-from carbon.footprint.importer import COLUMNS, start_import
+from carbon.footprint.actions import start_import
+from carbon.footprint.importer import COLUMNS
 from carbon.footprint.units import QuantityError, parse_quantity
 from carbon.models import CalculationSnapshot, ImportJob, ImportStatus, Leg, Order, OrderLine
 from portal.models import OutboxEvent
@@ -197,12 +198,12 @@ def test_large_files_run_as_a_task_with_progress(
     monkeypatch.setattr(importer, "ASYNC_ROWS", 2)
     monkeypatch.setattr(importer, "PROGRESS_EVERY", 1)
     seen = []
-    real = importer._job_progress
+    real = importer.job_progress
 
     def spy(job, echo=None):
         return real(job, lambda *args: seen.append(args))
 
-    monkeypatch.setattr(importer, "_job_progress", spy)
+    monkeypatch.setattr(importer, "job_progress", spy)
     # when
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         job = start_import(org, upload(csv_text(GOOD_ROWS)), by=member)

@@ -13,8 +13,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from carbon.footprint import api as carbon_api  # noqa: F401 - registers the carbon scopes
+from carbon.footprint.actions import start_import
 from carbon.footprint.calculation import calculate_order
-from carbon.footprint.importer import COLUMNS, start_import
+from carbon.footprint.importer import COLUMNS
 from carbon.models import ImportStatus, Leg, Order, Shipment
 from tests.api_client import api_error, token_headers
 from tests.carbon.factories import order_with_legs, published_dataset

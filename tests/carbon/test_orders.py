@@ -9,14 +9,14 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
+from carbon.footprint.actions import upsert_order
+from carbon.footprint.events import ORDER_UPSERTED
 from carbon.footprint.orders import (
-    ORDER_UPSERTED,
     LegData,
     LineData,
     OrderData,
     OrderDataError,
     ShipmentData,
-    upsert_order,
 )
 from carbon.models import (
     CalculationSnapshot,

@@ -11,7 +11,8 @@ from decimal import Decimal
 import pytest
 
 from carbon.footprint import calculation
-from carbon.footprint.orders import LegData, OrderData, ShipmentData, store_orders, upsert_order
+from carbon.footprint.actions import store_orders, upsert_order
+from carbon.footprint.orders import LegData, OrderData, ShipmentData
 from carbon.models import EntryKind, LedgerEntry, Order, OrderStatus, PointsAccount, PointsAward
 from carbon.points import awards, tasks
 from tests.carbon.factories import published_dataset

@@ -9,7 +9,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from carbon.footprint.orders import LegData, LineData, OrderData, ShipmentData, upsert_order
+from carbon.footprint.actions import upsert_order
+from carbon.footprint.orders import LegData, LineData, OrderData, ShipmentData
 from carbon.models import ImportJob, Order
 from tests.carbon.factories import OrderFactory, ProductFactory, published_dataset
 from tests.factories import SiteFactory

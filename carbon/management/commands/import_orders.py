@@ -10,7 +10,8 @@ from pathlib import Path
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
-from carbon.footprint.importer import ImportStatus, create_job, run_import
+from carbon.footprint.actions import create_job, run_import
+from carbon.models import ImportStatus
 from portal import tenancy
 from portal.models import Organisation
 
