@@ -13,9 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 
+from carbon.demo import seed
 from carbon.footprint.permissions import PERM_VIEW_ORDERS
-from carbon.models import Order
+from carbon.models import Order, OrderLine
 from carbon.points.permissions import PERM_VIEW_POINTS
+from carbon.privacy import personal_data
 from portal.dashboard import DashboardPanel
 
 
@@ -96,15 +98,11 @@ def points_panel() -> DashboardPanel:
 # Late in the sequence, after the reference data is loaded by other hooks.
 @hooks.register("greenloop_seed_demo", order=100)
 def seed_carbon_demo(stdout=None) -> None:
-    from carbon.demo import seed
-
     seed(stdout=stdout)
 
 
 @hooks.register("greenloop_personal_data")
 def carbon_personal_data(user) -> dict:
-    from carbon.privacy import personal_data
-
     return personal_data(user)
 
 
@@ -112,8 +110,6 @@ def carbon_personal_data(user) -> dict:
 def organisation_skus(organisation) -> set[str]:
     """What the organisation has ordered, by SKU: beta programmes' eligibility rule asks
     through this portal hook rather than importing carbon."""
-    from carbon.models import OrderLine
-
     return set(
         OrderLine.objects.filter(order__organisation=organisation)
         .values_list("product__sku", flat=True)
