@@ -27,9 +27,8 @@ from carbon.models import (
     RedemptionStatus,
     Service,
 )
-from carbon.points import ledger
+from carbon.points import actions, ledger
 from carbon.points.forms_admin import new_adjustment_key
-from carbon.points.redemptions import request_redemption
 from portal.models import AuditEvent
 from portal.staff_roles import StaffRole, ensure_staff_groups
 from tests.carbon.factories import ServiceFactory, fund, published_dataset
@@ -92,7 +91,7 @@ def service():
 @pytest.fixture
 def requested(org_a, member_a, service):
     fund(org_a, 2000)
-    redemption, _created = request_redemption(
+    redemption, _created = actions.request_redemption(
         org_a,
         service,
         member_a,
@@ -523,7 +522,9 @@ def test_sustainability_staff_cannot_fulfil(client, sustainability, requested):
 
 def _redeem(organisation, service, by, n):
     for i in range(n):
-        request_redemption(organisation, service, by, key=f"{organisation.pk}-{service.pk}-{i}")
+        actions.request_redemption(
+            organisation, service, by, key=f"{organisation.pk}-{service.pk}-{i}"
+        )
 
 
 def test_the_queue_shows_open_requests_oldest_first_and_filters(
@@ -532,12 +533,10 @@ def test_the_queue_shows_open_requests_oldest_first_and_filters(
     first, second = ServiceFactory(name="Visit A"), ServiceFactory(name="Visit B")
     fund(org_a, 5000)
     fund(org_b, 5000)
-    older, _ = request_redemption(org_a, first, member_a, key="1")
-    newer, _ = request_redemption(org_b, second, member_b, key="2")
-    closed, _ = request_redemption(org_a, second, member_a, key="3")
-    from carbon.points.redemptions import cancel
-
-    cancel(closed, member_a)
+    older, _ = actions.request_redemption(org_a, first, member_a, key="1")
+    newer, _ = actions.request_redemption(org_b, second, member_b, key="2")
+    closed, _ = actions.request_redemption(org_a, second, member_a, key="3")
+    actions.cancel(closed, member_a)
     client.force_login(success)
     html = client.get(url("points_redemptions", "index")).content.decode()
     inspect = [url("points_redemptions", "inspect", r.pk) for r in (older, newer, closed)]
