@@ -38,6 +38,8 @@ from carbon.points.forms_admin import (
     ServiceForm,
 )
 from portal.admin_common import (
+    AuditedCreateView,
+    AuditedEditView,
     ObjectActionsViewSetMixin,
     definition_list,
     format_when,
@@ -127,6 +129,9 @@ class ServiceViewSet(ModelViewSet):
         base_form_class=ServiceForm,
     )
     index_view_class = ServiceIndexView
+    # Creating and editing a service goes to the audit trail (carbon.service_created/_changed).
+    add_view_class = AuditedCreateView
+    edit_view_class = AuditedEditView
     list_display = [
         "name",
         "kind",

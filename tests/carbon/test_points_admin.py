@@ -384,6 +384,32 @@ def test_customer_success_create_a_service_with_an_image(client, success, image)
     assert 'value="AT, CH, DE"' in html
 
 
+def test_creating_and_changing_a_service_goes_to_the_audit_trail(client, success):
+    client.force_login(success)
+    # when customer success add a service to the catalogue
+    assert client.post(url("points_services", "add"), SERVICE_DATA).status_code == 302
+    service = Service.objects.get()
+    # and then raise its cost and limit it to 5 places a month
+    changes = {"slug": service.slug, "points_cost": "900", "monthly_capacity": "5"}
+    response = client.post(url("points_services", "edit", service.pk), {**SERVICE_DATA, **changes})
+    assert response.status_code == 302
+    # then both steps are on the audit trail, by whom and with what changed
+    trail = AuditEvent.objects.filter(action__startswith="carbon.service_").order_by("pk")
+    created, changed = trail
+    assert (created.action, created.actor, created.object_id) == (
+        "carbon.service_created",
+        success,
+        str(service.pk),
+    )
+    assert created.details["slug"] == "extended-warranty"
+    assert created.details["points_cost"] == 800
+    assert created.details["eligible_countries"] == ["AT", "CH", "DE"]
+    assert created.details["image"] is None
+    assert (changed.action, changed.actor) == ("carbon.service_changed", success)
+    assert sorted(changed.details["changed"]) == ["monthly_capacity", "points_cost"]
+    assert (changed.details["points_cost"], changed.details["monthly_capacity"]) == (900, 5)
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
