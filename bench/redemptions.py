@@ -123,7 +123,7 @@ def seed(cost: int, funded: int) -> tuple[str, int]:
 
     import carbon.points.api  # noqa: F401 - registers the points scopes
     from carbon.models import Service, ServiceKind
-    from carbon.points import ledger
+    from carbon.points import actions, ledger
     from portal.actions import issue_api_token
     from portal.models import Organisation, User
 
@@ -141,7 +141,7 @@ def seed(cost: int, funded: int) -> tuple[str, int]:
     approver = User.objects.create(
         email="bench-approver@greenloop.example", first_name="Bench", is_staff=True
     )
-    ledger.adjust(
+    actions.adjust(
         ledger.account_for(organisation),
         funded,
         "Benchmark funding",
@@ -447,7 +447,7 @@ def main() -> int:
         shutil.rmtree(var_dir, ignore_errors=True)
 
     from carbon.models import EntryKind, LedgerEntry, Redemption
-    from carbon.points import ledger
+    from carbon.points import actions, ledger
     from portal.models import Organisation
 
     organisation = Organisation.objects.get(pk=organisation_id)
@@ -520,7 +520,7 @@ def main() -> int:
     # Funded separately so the figures above stay as the run left them.
     from portal.models import User
 
-    ledger.adjust(
+    actions.adjust(
         account,
         100 * args.cost,
         "Benchmark: cost per request",

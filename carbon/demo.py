@@ -42,7 +42,7 @@ from carbon.models import (
     RedemptionStatus,
     Service,
 )
-from carbon.points import awards, ledger, policies, redemptions
+from carbon.points import actions, ledger
 from carbon.points.exceptions import IdempotencyConflict
 from portal.models import Organisation, User
 from portal.permissions import act_for_staff
@@ -286,13 +286,12 @@ def ensure_policy(stdout=None) -> PointsPolicy | None:
         return None
     policy = PointsPolicy.objects.filter(version=1).first()
     if policy is None:
-        policy = PointsPolicy.objects.create(
-            version=1, effective_from=month_back(anchor(), 13), created_by=submitter, **POLICY
-        )
+        draft = PointsPolicy(effective_from=month_back(anchor(), 13), **POLICY)
+        policy = actions.create_draft_policy(draft, by=submitter)
     if policy.status == PolicyStatus.DRAFT:
-        policy = policies.submit_policy(policy, submitter)
+        policy = actions.submit_policy(policy, submitter)
     if policy.status == PolicyStatus.AWAITING_APPROVAL:
-        policy = policies.approve_policy(policy, approver)
+        policy = actions.approve_policy(policy, approver)
         if stdout:
             stdout.write(f"carbon: points policy v{policy.version} approved")
     return policy
@@ -315,9 +314,9 @@ def award_points(slugs, today: date) -> int:
     awarded = 0
     for order in orders:
         if PointsPolicy.objects.in_force(order.delivery_date) is not None:
-            awards.award_order(order)
+            actions.award_order(order)
             awarded += 1
-    awards.activate_due(today)
+    actions.activate_due(today)
     return awarded
 
 
@@ -506,7 +505,7 @@ def ensure_redemptions(services: dict[str, Service], today: date, stdout=None) -
             today + timedelta(days=spec.preferred_in_days) if spec.preferred_in_days else None
         )
         try:
-            redemption, created = redemptions.request_redemption(
+            redemption, created = actions.request_redemption(
                 organisation,
                 services[spec.service],
                 by,
@@ -521,7 +520,7 @@ def ensure_redemptions(services: dict[str, Service], today: date, stdout=None) -
         made += created
         if spec.fulfilled_by and staff and redemption.status == RedemptionStatus.REQUESTED:
             assignee, staff_note = spec.fulfilled_by
-            redemptions.fulfil(
+            actions.fulfil(
                 redemption,
                 staff,
                 scheduled_for=today + timedelta(days=7),

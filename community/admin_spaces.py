@@ -7,7 +7,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import models
 from django.db.models import Count
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -15,67 +14,19 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
 from wagtail.admin.ui.tables import Column
-from wagtail.admin.views.generic import CreateView, DeleteView, EditView, IndexView
+from wagtail.admin.views.generic import DeleteView, IndexView
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permissions import register_permission_policy
 
 from community.models import Space, Tag
 from portal import audit
-from portal.admin_common import NoDeletePermissionPolicy
+from portal.admin_common import (
+    AuditedCreateView,
+    AuditedEditView,
+    NoDeletePermissionPolicy,
+    audit_details,
+)
 from portal.models import Tier
-
-# --- audit trail of the admin's forms
-
-
-def _audit_details(instance: Space | Tag, fields: list[str]) -> dict:
-    # Foreign keys by id (`parent` -> its id): the audit row must not hold a live reference.
-    details = {}
-    for name in fields:
-        field = instance._meta.get_field(name)
-        attname = field.attname if isinstance(field, models.Field) else name
-        details[name] = getattr(instance, attname)
-    return details
-
-
-class AuditedCreateView(CreateView):
-    """Records `audit_action` with the new object's `audit_fields` in the same transaction."""
-
-    audit_action = ""
-    audit_fields: list[str] = []
-
-    def save_instance(self):
-        instance = super().save_instance()
-        audit.record(
-            self.audit_action,
-            actor=self.request.user,
-            obj=instance,
-            request=self.request,
-            details=_audit_details(instance, self.audit_fields),
-        )
-        return instance
-
-
-class AuditedEditView(EditView):
-    """Records `audit_action` with the names of the changed fields and their new values."""
-
-    audit_action = ""
-    audit_fields: list[str] = []
-
-    def save_instance(self):
-        instance = super().save_instance()
-        changed = list(self.form.changed_data)
-        audit.record(
-            self.audit_action,
-            actor=self.request.user,
-            obj=instance,
-            request=self.request,
-            details={
-                "changed": changed,
-                **_audit_details(instance, [f for f in self.audit_fields if f in changed]),
-            },
-        )
-        return instance
-
 
 # --- spaces
 
@@ -221,7 +172,7 @@ class TagDeleteView(DeleteView):
             actor=self.request.user,
             obj=self.object,
             request=self.request,
-            details=_audit_details(self.object, TAG_AUDIT_FIELDS),
+            details=audit_details(self.object, TAG_AUDIT_FIELDS),
         )
         super().delete_action()
 

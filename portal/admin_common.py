@@ -1,17 +1,20 @@
 """Pieces the staff screens of the Wagtail admin share (carbon's and community's
 `wagtail_hooks.py` and `admin_*.py`): permission policies for draft workflows and rows that are
-never deleted, a viewset mixin for screens that link to each other, the action-form view behind
-every confirmation screen, table columns and the small formatters of inspect views and
-summaries."""
+never deleted, add and edit views that write to the audit trail, a viewset mixin for screens
+that link to each other, the action-form view behind every confirmation screen, table columns
+and the small formatters of inspect views and summaries."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
@@ -21,10 +24,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView, View
 from wagtail.admin.ui.components import Component
 from wagtail.admin.ui.tables import StatusTagColumn
-from wagtail.admin.views.generic import EditView, InspectView
+from wagtail.admin.views.generic import CreateView, EditView, InspectView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.permission_policies import ModelPermissionPolicy
 
+from portal import audit
 from portal.exceptions import PermissionDeniedError
 from portal.models import User
 
@@ -92,6 +96,75 @@ class DraftOnlyInspectView(InspectView):
         if self.object.status == self.draft_status:
             return super().get_edit_url()
         return None
+
+
+# --- audited create and edit views
+
+
+def audit_details(instance: models.Model, fields: list[str]) -> dict[str, Any]:
+    """The values of `fields` on `instance` as JSON: foreign keys by id (the audit row must not
+    hold a live reference), decimals and dates as text."""
+    details = {}
+    for name in fields:
+        field = instance._meta.get_field(name)
+        attname = field.attname if isinstance(field, models.Field) else name
+        details[name] = getattr(instance, attname)
+    return json.loads(json.dumps(details, cls=DjangoJSONEncoder))
+
+
+class _AuditedSave:
+    """Writes an audit record with every object the form saves, in the view's transaction:
+    `audit_action` (default ``<app_label>.<model>_<audit_verb>``, e.g. ``carbon.product_created``)
+    by the signed-in user, with the values of `audit_fields` (default: the form's fields that
+    are columns)."""
+
+    audit_action = ""
+    audit_verb = ""
+    audit_fields: list[str] | None = None
+    # Set by the Wagtail view this mixes into.
+    form: Any
+    model: Any
+    request: Any
+
+    def audited_fields(self) -> list[str]:
+        if self.audit_fields is not None:
+            return self.audit_fields
+        columns = {field.name for field in self.model._meta.concrete_fields}
+        return [name for name in self.form.fields if name in columns]
+
+    def audit(self, instance: models.Model, details: dict[str, Any]) -> None:
+        audit.record(
+            self.audit_action or f"{instance._meta.label_lower}_{self.audit_verb}",
+            actor=self.request.user,
+            obj=instance,
+            request=self.request,
+            details=details,
+        )
+
+
+class AuditedCreateView(_AuditedSave, CreateView):
+    """A ModelViewSet's add view whose new object goes to the audit trail with its fields."""
+
+    audit_verb = "created"
+
+    def save_instance(self):
+        instance = super().save_instance()
+        self.audit(instance, audit_details(instance, self.audited_fields()))
+        return instance
+
+
+class AuditedEditView(_AuditedSave, EditView):
+    """A ModelViewSet's edit view whose changes go to the audit trail: the names of the changed
+    fields and the new values of those among `audit_fields`."""
+
+    audit_verb = "changed"
+
+    def save_instance(self):
+        instance = super().save_instance()
+        changed = list(self.form.changed_data)
+        audited = [name for name in self.audited_fields() if name in changed]
+        self.audit(instance, {"changed": changed, **audit_details(instance, audited)})
+        return instance
 
 
 # --- viewsets

@@ -9,7 +9,8 @@ figure and PASS or FAIL, and exits 1 when any floor fails.
   all (lines + branch destinations), the figure `coverage report` prints on its TOTAL line.
   Pure branch coverage is printed beside it for information.
 - 100% line coverage for the rules that guard tenants and money: the permission layer, the audit
-  signal receivers, the points ledger (entries and lots) and the redemption actions.
+  signal receivers, the points ledger (entries and lots), its policies and redemptions, and the
+  points wing's actions.
 
 Usage: scripts/coverage_floor.py [DATA_FILE]   (default: .coverage in the repository root)
 """
@@ -35,6 +36,7 @@ FULL_LINE_COVERAGE = (
     "carbon/points/policies.py",
     "carbon/points/lots.py",
     "carbon/points/redemptions.py",
+    "carbon/points/actions.py",
 )
 
 

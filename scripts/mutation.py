@@ -89,8 +89,18 @@ MODULES = [
     ),
     Module(
         "points-ledger",
-        ["carbon/points/ledger.py", "carbon/points/awards.py", "carbon/points/policies.py"],
-        ["carbon.points.ledger.*", "carbon.points.awards.*", "carbon.points.policies.*"],
+        [
+            "carbon/points/ledger.py",
+            "carbon/points/awards.py",
+            "carbon/points/policies.py",
+            "carbon/points/actions.py",
+        ],
+        [
+            "carbon.points.ledger.*",
+            "carbon.points.awards.*",
+            "carbon.points.policies.*",
+            "carbon.points.actions.*",
+        ],
         [
             "tests/carbon/test_points_ledger.py",
             "tests/carbon/test_points_lots.py",
@@ -100,6 +110,10 @@ MODULES = [
             "tests/carbon/test_points_subscribers.py",
             "tests/carbon/test_expiry_reminders.py",
             "tests/carbon/test_ledger_survivors.py",
+            # The redemption actions (carbon/points/actions.py) are pinned by these.
+            "tests/carbon/test_redemptions.py",
+            "tests/carbon/test_redemption_decisions.py",
+            "tests/carbon/test_redemption_survivors.py",
         ],
         # CI's sample: the two files that pin the ledger's contract, not the slower neighbours.
         sample_tests=[

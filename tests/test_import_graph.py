@@ -307,3 +307,93 @@ def test_a_write_reached_outside_the_actions_is_reported(tmp_path, monkeypatch):
         "carbon/footprint/views.py:2: imports start_import from carbon.footprint.importer",
         "carbon/footprint/views.py:4: calls approve_and_publish of carbon.footprint.datasets",
     ]
+
+
+# --- the points wing's writes go through its actions
+
+ACTIONS = ROOT / "carbon" / "points" / "actions.py"
+# The modules that face callers (screens, API, admin, tasks) and the composers that use points.
+WRITE_CALLERS = (
+    "carbon/points/views.py",
+    "carbon/points/api*.py",
+    "carbon/points/admin*.py",
+    "carbon/points/tasks.py",
+    "carbon/views.py",
+    "carbon/demo.py",
+)
+
+
+def public_functions(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return {
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef) and not node.name.startswith("_")
+    }
+
+
+def writes_not_from_actions(path: Path, writes: set[str]) -> list[str]:
+    """Each place in `path` that takes one of the points `writes` from a module other than
+    carbon.points.actions: `from carbon.points.<m> import <write>`, or `<m>.<write>` where
+    `<m>` is a points module imported by name (`from carbon.points import <m> [as <alias>]`)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    where = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+    found, aliases = [], {}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ImportFrom) or node.level or not node.module:
+            continue
+        for alias in node.names:
+            if node.module == "carbon.points":
+                aliases[alias.asname or alias.name] = alias.name
+            elif (
+                _within(node.module, "carbon.points")
+                and node.module != "carbon.points.actions"
+                and alias.name in writes
+            ):
+                found.append(f"{where}:{node.lineno}: {alias.name} from {node.module}")
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and aliases.get(node.value.id, "actions") != "actions"
+            and node.attr in writes
+        ):
+            module = f"carbon.points.{aliases[node.value.id]}"
+            found.append(f"{where}:{node.lineno}: {node.attr} from {module}")
+    return found
+
+
+def test_the_points_writes_are_taken_from_the_actions_only():
+    # given the public functions of carbon.points.actions, the wing's writes
+    writes = public_functions(ACTIONS)
+    assert {"request_redemption", "fulfil", "adjust", "create_draft_policy", "settle_order"} <= (
+        writes
+    )
+    # then the screens, API, admin, tasks, views and demo take each of them from there,
+    callers = sorted({path for pattern in WRITE_CALLERS for path in ROOT.glob(pattern)})
+    assert len(callers) >= 10
+    assert [place for path in callers for place in writes_not_from_actions(path, writes)] == []
+    # and no other module of the wing defines one of them (no second way in)
+    others = {
+        str(path.relative_to(ROOT)): sorted(public_functions(path) & writes)
+        for path in (ROOT / "carbon" / "points").glob("*.py")
+        if path != ACTIONS
+    }
+    assert {path: names for path, names in others.items() if names} == {}
+
+
+def test_a_write_taken_from_another_points_module_is_reported(tmp_path):
+    # given a module that imports a write from the ledger and calls one through redemptions
+    source = tmp_path / "caller.py"
+    source.write_text(
+        "from carbon.points import actions\n"
+        "from carbon.points import redemptions as r\n"
+        "from carbon.points.ledger import adjust\n"
+        "r.fulfil()\nactions.cancel()\nr.offers()\n"
+    )
+    # then both are reported with their line, the action and the read not
+    found = writes_not_from_actions(source, {"adjust", "fulfil", "cancel"})
+    assert [place.split(": ", 1)[1] for place in found] == [
+        "adjust from carbon.points.ledger",
+        "fulfil from carbon.points.redemptions",
+    ]

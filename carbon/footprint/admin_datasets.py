@@ -32,6 +32,8 @@ from carbon.models import (
 )
 from portal.admin_common import (
     ActionFormView,
+    AuditedCreateView,
+    AuditedEditView,
     ConfirmForm,
     DraftOnlyEditView,
     DraftOnlyInspectView,
@@ -392,5 +394,8 @@ class ProductViewSet(ModelViewSet):
     search_fields = ["sku", "name"]
     list_export = ["sku", "name", "electricity_kwh_per_unit"]
     index_view_class = SafeExportIndexView
+    # Creating and editing a product goes to the audit trail (carbon.product_created/_changed).
+    add_view_class = AuditedCreateView
+    edit_view_class = AuditedEditView
     copy_view_enabled = False
     inspect_view_enabled = True

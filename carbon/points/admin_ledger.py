@@ -28,7 +28,7 @@ from carbon.models import (
     LedgerEntry,
     PointsAccount,
 )
-from carbon.points import ledger
+from carbon.points import actions, ledger
 from carbon.points.admin_base import (
     PointsFormView,
     _balances_text,
@@ -269,7 +269,7 @@ class AdjustmentView(PointsFormView):
     def perform(self, form) -> str:
         self.organisation = form.cleaned_data["organisation"]
         account = ledger.account_for(self.organisation)
-        ledger.adjust(
+        actions.adjust(
             account,
             form.cleaned_data["points"],
             form.cleaned_data["reason"],

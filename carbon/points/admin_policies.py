@@ -23,14 +23,14 @@ from carbon.models import (
     PointsPolicy,
     PolicyStatus,
 )
-from carbon.points import awards, ledger, policies
+from carbon.points import actions, awards, ledger
 from carbon.points.admin_base import PointsFormView, _date, _date_column
 from carbon.points.exceptions import PolicyError
 from carbon.points.forms_admin import (
     PointsPolicyForm,
 )
 from carbon.points.permissions import can_manage_policies
-from carbon.points.policies import POLICY_FIELDS, create_draft_policy, update_draft_policy
+from carbon.points.policies import POLICY_FIELDS
 from portal.admin_common import (
     ConfirmForm,
     DraftOnlyEditView,
@@ -111,7 +111,7 @@ class PolicyCreateView(CreateView):
         return _("New draft points policy")
 
     def save_instance(self):
-        return create_draft_policy(self.form.instance, by=self.request.user)
+        return actions.create_draft_policy(self.form.instance, by=self.request.user)
 
     def get_success_url(self):
         return self.viewset.url("inspect", self.object)
@@ -135,7 +135,7 @@ class PolicyEditView(DraftOnlyEditView):
     not_draft_message = _("Only a draft can be edited. Create a new draft to change the policy.")
 
     def save_instance(self):
-        return update_draft_policy(self.form.instance, by=self.request.user)
+        return actions.update_draft_policy(self.form.instance, by=self.request.user)
 
     def form_valid(self, form):
         try:
@@ -253,7 +253,7 @@ class SubmitPolicyView(PolicyActionView):
     submit_button_label = _("Submit for approval")
 
     def perform(self, form) -> StrOrPromise:
-        policies.submit_policy(self.object, self.acting_user)
+        actions.submit_policy(self.object, self.acting_user)
         return _("Submitted. Another staff member must approve it before it applies.")
 
 
@@ -271,7 +271,7 @@ class ApprovePolicyView(PolicyActionView):
         return super().get(request, *args, **kwargs)
 
     def perform(self, form) -> str:
-        policy = policies.approve_policy(self.object, self.acting_user)
+        policy = actions.approve_policy(self.object, self.acting_user)
         return _("Approved version %(version)s. It applies to orders delivered from %(from)s.") % {
             "version": policy.version,
             "from": _date(policy.effective_from),

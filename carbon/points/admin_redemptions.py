@@ -29,7 +29,7 @@ from carbon.models import (
     RedemptionStatus,
     Service,
 )
-from carbon.points import permissions, redemptions
+from carbon.points import actions, permissions, redemptions
 from carbon.points.admin_base import PointsFormView, _date, _date_column, _organisation_balances
 from carbon.points.exceptions import RedemptionError
 from carbon.points.forms_admin import (
@@ -38,6 +38,8 @@ from carbon.points.forms_admin import (
     ServiceForm,
 )
 from portal.admin_common import (
+    AuditedCreateView,
+    AuditedEditView,
     ObjectActionsViewSetMixin,
     definition_list,
     format_when,
@@ -127,6 +129,9 @@ class ServiceViewSet(ModelViewSet):
         base_form_class=ServiceForm,
     )
     index_view_class = ServiceIndexView
+    # Creating and editing a service goes to the audit trail (carbon.service_created/_changed).
+    add_view_class = AuditedCreateView
+    edit_view_class = AuditedEditView
     list_display = [
         "name",
         "kind",
@@ -349,7 +354,7 @@ class FulfilRedemptionView(RedemptionDecisionView):
         }
 
     def decide(self, data: dict[str, Any]) -> None:
-        redemptions.fulfil(
+        actions.fulfil(
             self.object,
             self.acting_user,
             scheduled_for=data["scheduled_for"],
@@ -366,7 +371,7 @@ class RejectRedemptionView(RedemptionDecisionView):
     success_message = _("Rejected: %(redemption)s. Its points are available again.")
 
     def decide(self, data: dict[str, Any]) -> None:
-        redemptions.reject(self.object, self.acting_user, reason=data["reason"])
+        actions.reject(self.object, self.acting_user, reason=data["reason"])
 
 
 class RedemptionViewSet(ObjectActionsViewSetMixin, ModelViewSet):

@@ -18,8 +18,7 @@ from carbon.models import (
     RedemptionStatus,
     Service,
 )
-from carbon.points import idempotency, permissions
-from carbon.points import redemptions as actions
+from carbon.points import actions, idempotency, permissions, redemptions
 from carbon.points.api import READ, WRITE, OrganisationOut, _acting, _may_redeem, _reader
 from carbon.points.catalogue import service_name
 from carbon.points.exceptions import IdempotencyConflict, PointsError
@@ -89,7 +88,7 @@ class RedemptionIn(Input):
         "delivered at a site",
     )
     preferred_date: IsoDate | None = Field(None, description="Today or later")
-    note: str = Field("", max_length=actions.MAX_NOTE)
+    note: str = Field("", max_length=redemptions.MAX_NOTE)
     organisation: str | None = Field(
         None,
         description="Organisation slug, for people in several organisations; tokens act for "

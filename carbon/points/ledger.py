@@ -1,4 +1,5 @@
-"""Carbon points: policy approval, awards per order and the append-only points ledger.
+"""The append-only points ledger: accounts, entries, holds, lots and reversals. These are the
+primitives of the wing's writes; callers outside the wing write through `carbon.points.actions`.
 
 Invariants (each backed by the database where it can be):
 
@@ -12,12 +13,11 @@ Invariants (each backed by the database where it can be):
   `IdempotencyConflict`.
 * Pending and held never go below zero (CHECK constraints). Available may go negative only by a
   reversal of points already spent, and then refuses every hold until it recovers.
-* Points are tracked per lot (`carbon.points.lots`, replayed from the entries under the row lock):
-each
-  activated award is a lot with its own expiry date, spending consumes the lots that expire
-  first, a released hold gives its points back to the lots it took them from, and a reversal
-  takes back what is left of the award's own lot (never its expired part again; its spent part
-  comes out of the other lots, or makes available negative).
+* Points are tracked per lot (`carbon.points.lots`, replayed from the entries under the row
+  lock): each activated award is a lot with its own expiry date, spending consumes the lots
+  that expire first, a released hold gives its points back to the lots it took them from, and
+  a reversal takes back what is left of the award's own lot (never its expired part again; its
+  spent part comes out of the other lots, or makes available negative).
 """
 
 from __future__ import annotations
@@ -35,26 +35,23 @@ from django.utils import timezone
 
 from carbon.models import (
     EntryKind,
-    ExpiryReminder,
     LedgerEntry,
     Order,
     OrderStatus,
     PointsAccount,
 )
 from carbon.points import lots
-from carbon.points.events import POINTS_EXPIRED, POINTS_REVERSED
+from carbon.points.events import POINTS_REVERSED
 from carbon.points.exceptions import IdempotencyConflict, InsufficientPoints, PointsError
-from portal import audit, events
-from portal.models import Organisation, User
+from portal import events
+from portal.models import Organisation
 
 EXPIRING_SOON_DAYS = 90
+REMINDER_DAYS = 30  # the expiry reminder's horizon (carbon.points.actions.record_expiry_reminders)
 FORMULA = (
     "points = min(floor((max(0, t·km x baseline - WTW kg) + max(0, Scope 2 location kg - "
     "Scope 2 market kg)) x points per kg), cap)"
 )
-
-
-# --- policies
 
 
 # --- accounts and entries
@@ -65,21 +62,21 @@ def account_for(organisation: Organisation) -> PointsAccount:
     return account
 
 
-def _lock(account: PointsAccount) -> PointsAccount:
+def lock_account(account: PointsAccount) -> PointsAccount:
     return PointsAccount.objects.select_for_update().get(pk=account.pk)
 
 
-def _fingerprint(kind: str, **request: Any) -> str:
+def request_fingerprint(kind: str, **request: Any) -> str:
     payload = json.dumps({"kind": kind, **request}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def _require_key(key: str) -> None:
+def require_key(key: str) -> None:
     if not key or len(key) > 200:
         raise PointsError("An idempotency key of 1 to 200 characters is required.", field="key")
 
 
-def _repeat(account: PointsAccount, key: str, fingerprint: str) -> LedgerEntry | None:
+def earlier_entry(account: PointsAccount, key: str, fingerprint: str) -> LedgerEntry | None:
     """The entry already written under `key` (same request), or None; a conflict raises."""
     entry = LedgerEntry.objects.filter(account=account, idempotency_key=key).first()
     if entry is not None and entry.request_fingerprint != fingerprint:
@@ -89,7 +86,7 @@ def _repeat(account: PointsAccount, key: str, fingerprint: str) -> LedgerEntry |
     return entry
 
 
-def _append(
+def append_entry(
     account: PointsAccount,
     kind: str,
     points: int,
@@ -120,7 +117,7 @@ def _append(
     return entry
 
 
-def _event(type_: str, account: PointsAccount, entry: LedgerEntry, **data: Any) -> None:
+def publish_entry(type_: str, account: PointsAccount, entry: LedgerEntry, **data: Any) -> None:
     events.publish(
         type_,
         account.organisation,
@@ -139,7 +136,7 @@ def _event(type_: str, account: PointsAccount, entry: LedgerEntry, **data: Any) 
     )
 
 
-# --- awards
+# --- dates
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -173,7 +170,7 @@ def hold_for_redemption(
     lock only for the entry written after it. Refused with InsufficientPoints (its `available`
     says what there is) when the balance is short or negative. The caller has checked that the
     key is new; the unique key constraint refuses a racing duplicate with IntegrityError."""
-    _require_key(key)
+    require_key(key)
     if points <= 0:
         raise PointsError("A hold must be for a positive number of points.", field="points")
     if not transaction.get_connection().in_atomic_block:
@@ -206,7 +203,7 @@ def hold_for_redemption(
         available_delta=-points,
         held_delta=points,
         idempotency_key=key,
-        request_fingerprint=_fingerprint("hold", points=points, redemption=redemption_id),
+        request_fingerprint=request_fingerprint("hold", points=points, redemption=redemption_id),
         redemption_id=redemption_id,
     )
     return HeldBalances(account_id, pending, available, held)
@@ -215,20 +212,20 @@ def hold_for_redemption(
 def hold_points(account: PointsAccount, points: int, key: str, redemption_id: int) -> LedgerEntry:
     """Set `points` aside for a redemption. Refused with InsufficientPoints when the available
     balance is smaller (including while it is negative); nothing is written then."""
-    _require_key(key)
+    require_key(key)
     if points <= 0:
         raise PointsError("A hold must be for a positive number of points.", field="points")
-    fingerprint = _fingerprint("hold", points=points, redemption=redemption_id)
+    fingerprint = request_fingerprint("hold", points=points, redemption=redemption_id)
     with transaction.atomic():
-        account = _lock(account)
-        if (entry := _repeat(account, key, fingerprint)) is not None:
+        account = lock_account(account)
+        if (entry := earlier_entry(account, key, fingerprint)) is not None:
             return entry
         if account.available < points:
             raise InsufficientPoints(
                 f"{points} points requested, {max(account.available, 0)} available.",
                 field="points",
             )
-        return _append(
+        return append_entry(
             account,
             EntryKind.HOLD,
             points,
@@ -248,17 +245,17 @@ def _outstanding_hold(account: PointsAccount, redemption_id: int) -> int:
 
 
 def _settle_hold(account: PointsAccount, redemption_id: int, key: str, kind: str) -> LedgerEntry:
-    _require_key(key)
-    fingerprint = _fingerprint(kind, redemption=redemption_id)
+    require_key(key)
+    fingerprint = request_fingerprint(kind, redemption=redemption_id)
     with transaction.atomic():
-        account = _lock(account)
-        if (entry := _repeat(account, key, fingerprint)) is not None:
+        account = lock_account(account)
+        if (entry := earlier_entry(account, key, fingerprint)) is not None:
             return entry
         held = _outstanding_hold(account, redemption_id)
         if held <= 0:
             raise PointsError("No points are held for this redemption.", code="no_hold")
         back = held if kind == EntryKind.RELEASE else 0
-        return _append(
+        return append_entry(
             account,
             kind,
             held,
@@ -322,45 +319,7 @@ def expiring_lots(
     return allocation(account).expiring(today + dt.timedelta(days=within_days))
 
 
-def expire_due(today: dt.date) -> list[LedgerEntry]:
-    """Expire the unspent, unheld points of every lot whose `expires_on` is today or earlier
-    (lots tracked one by one, see `carbon.points.lots`). Key: ``expire:<date>`` (a second run on the
-    same day writes nothing; points released after the run expire on the next day's run)."""
-    # An account with nothing available has nothing to expire: while available is negative
-    # every lot is empty (the deficit is paid first), and at zero there is nothing in them.
-    account_ids = (
-        LedgerEntry.objects.filter(
-            kind=EntryKind.ACTIVATE, expires_on__lte=today, account__available__gt=0
-        )
-        .values_list("account_id", flat=True)
-        .distinct()
-        .order_by("account_id")
-    )
-    written = []
-    for account_id in list(account_ids):
-        key = f"expire:{today.isoformat()}"
-        fingerprint = _fingerprint("expire", date=today)
-        with transaction.atomic():
-            account = PointsAccount.objects.select_for_update().get(pk=account_id)
-            if _repeat(account, key, fingerprint) is not None:
-                continue
-            amount = allocation(account).due(today)
-            if amount <= 0:
-                continue
-            entry = _append(
-                account,
-                EntryKind.EXPIRE,
-                amount,
-                key=key,
-                fingerprint=fingerprint,
-                available=-amount,
-            )
-            _event(POINTS_EXPIRED, account, entry)
-        written.append(entry)
-    return written
-
-
-# --- reversals and adjustments
+# --- reversals
 
 
 def reverse_order(order: Order, key: str) -> list[LedgerEntry]:
@@ -372,14 +331,14 @@ def reverse_order(order: Order, key: str) -> list[LedgerEntry]:
     lot (unspent or held) is removed from it; the part already spent is taken from the other
     lots, so the available balance may go negative. An award with nothing left to take (its lot
     expired in full) writes no entry."""
-    _require_key(key)
+    require_key(key)
     if order.status not in (OrderStatus.CANCELLED, OrderStatus.RETURNED):
         raise PointsError("Only cancelled or returned orders are reversed.", code="order_active")
     account = account_for(order.organisation)
-    fingerprint = _fingerprint("reverse", order=order.pk)
+    fingerprint = request_fingerprint("reverse", order=order.pk)
     entries = []
     with transaction.atomic():
-        account = _lock(account)
+        account = lock_account(account)
         used = LedgerEntry.objects.filter(
             Q(idempotency_key=key) | Q(idempotency_key__startswith=f"{key}:"), account=account
         )
@@ -401,7 +360,7 @@ def reverse_order(order: Order, key: str) -> list[LedgerEntry]:
             available = lots_now.reversal_amount(award.pk)
             if pending + available <= 0:
                 continue
-            entry = _append(
+            entry = append_entry(
                 account,
                 EntryKind.REVERSE,
                 pending + available,
@@ -422,7 +381,7 @@ def reverse_order(order: Order, key: str) -> list[LedgerEntry]:
                 )
             )
             expired = award.points - pending - available if available else 0
-            _event(
+            publish_entry(
                 POINTS_REVERSED,
                 account,
                 entry,
@@ -432,76 +391,6 @@ def reverse_order(order: Order, key: str) -> list[LedgerEntry]:
             )
             entries.append(entry)
     return entries
-
-
-def adjust(
-    account: PointsAccount, points: int, reason: str, approved_by: User | None, key: str
-) -> LedgerEntry:
-    """A manual correction of the available balance (+ or -), with a reason and the staff member
-    who approved it, both kept on the entry and in the audit trail."""
-    _require_key(key)
-    if not points:
-        raise PointsError("An adjustment must change the balance.", field="points")
-    if not (reason or "").strip():
-        raise PointsError("An adjustment needs a reason.", field="reason")
-    if approved_by is None or not approved_by.is_staff:
-        raise PointsError("An adjustment needs a staff approver.", field="approved_by")
-    fingerprint = _fingerprint("adjust", points=points, reason=reason, approver=approved_by.pk)
-    with transaction.atomic():
-        account = _lock(account)
-        if (entry := _repeat(account, key, fingerprint)) is not None:
-            return entry
-        entry = _append(
-            account,
-            EntryKind.ADJUST,
-            abs(points),
-            key=key,
-            fingerprint=fingerprint,
-            available=points,
-            reason=reason,
-            approved_by=approved_by,
-        )
-        audit.record(
-            "carbon.points.adjusted",
-            actor=approved_by,
-            organisation=account.organisation,
-            obj=entry,
-            details={"points": points, "reason": reason},
-        )
-    return entry
-
-
-# --- keeping awards in step with orders
-
-
-# --- expiry reminders
-
-
-REMINDER_DAYS = 30
-
-
-def record_expiry_reminders(
-    account: PointsAccount, today: dt.date, within_days: int = REMINDER_DAYS
-) -> list[ExpiryReminder]:
-    """One `ExpiryReminder` per date on which some of the account's available points expire in
-    the next `within_days` days (after today), unless one was already recorded for that date.
-    Runs under the account's row lock; the caller sends the e-mails after its transaction
-    commits, so a reminder is recorded if and only if it is sent."""
-    with transaction.atomic():
-        account = _lock(account)
-        due = allocation(account).expiring(today + dt.timedelta(days=within_days), after=today)
-        if not due:
-            return []
-        known = set(
-            ExpiryReminder.objects.filter(
-                account=account, expires_on__in=[day for day, _ in due]
-            ).values_list("expires_on", flat=True)
-        )
-        return [
-            ExpiryReminder.objects.create(account=account, expires_on=day, points=points)
-            for day, points in due
-            if day not in known
-        ]
 
 
 # --- reading balances

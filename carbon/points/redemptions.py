@@ -1,5 +1,6 @@
-"""Redeeming points for services: request (points held), then fulfil (captured), reject or
-cancel (released).
+"""Redeeming points for services: the catalogue as one organisation sees it (eligibility and
+places left this month) and the rules a request and a decision must meet. The writes (request,
+fulfil, reject, cancel) are in carbon.points.actions.
 
 Every action locks the organisation's points account first and, for a request, the service row
 next (always in that order, so two requests cannot deadlock). The capacity count and the balance
@@ -13,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,18 +27,9 @@ from carbon.models import (
 )
 from carbon.points import ledger
 from carbon.points.catalogue import service_name
-from carbon.points.events import (
-    REDEMPTION_CANCELLED,
-    REDEMPTION_FULFILLED,
-    REDEMPTION_REJECTED,
-    REDEMPTION_REQUESTED,
-)
-from carbon.points.exceptions import IdempotencyConflict, InsufficientPoints, RedemptionError
-from carbon.points.permissions import PERM_REDEEM, can_fulfil
-from portal import audit, events, tenancy
-from portal.exceptions import PermissionDeniedError
+from carbon.points.exceptions import IdempotencyConflict, RedemptionError
+from portal import events, tenancy
 from portal.models import Organisation, Site, Tier, User
-from portal.permissions import has_perm
 
 OPEN_STATUSES = (RedemptionStatus.REQUESTED, RedemptionStatus.FULFILLED)
 MAX_NOTE = 2000
@@ -100,8 +92,6 @@ def offers(organisation: Organisation, today: dt.date | None = None) -> list[Off
     """The catalogue for one organisation, with eligibility and what is left this month.
     Three queries whatever the catalogue's size (two more on PostgreSQL set and restore the
     row-level scope around the capacity count)."""
-    from django.db.models import Count, Q
-
     today = today or timezone.localdate()
     # A month's places are shared by every organisation: count all their requests (a number,
     # never their rows), outside the caller's row-level scope.
@@ -134,9 +124,10 @@ def offers(organisation: Organisation, today: dt.date | None = None) -> list[Off
     return result
 
 
-def _fingerprint(
+def request_fingerprint(
     service: Service, by: User | None, site: Site | None, preferred: dt.date | None, note: str
 ) -> dict[str, Any]:
+    """What makes two requests under one idempotency key the same request."""
     return {
         "service": service.pk,
         "by": by.pk if by else None,
@@ -158,34 +149,7 @@ def _same_request(redemption: Redemption, wanted: dict[str, Any]) -> bool:
     }
 
 
-def _event(
-    type_: str, redemption: Redemption, account: PointsAccount | ledger.HeldBalances | None = None
-) -> None:
-    data: dict[str, Any] = {
-        "redemption_id": redemption.pk,
-        "service": redemption.service.slug,
-        "service_kind": redemption.service.kind,
-        "points": redemption.points,
-        "status": redemption.status,
-    }
-    if redemption.scheduled_for:
-        data["scheduled_for"] = redemption.scheduled_for.isoformat()
-    if account is not None:
-        data["balances"] = {
-            "pending": account.pending,
-            "available": account.available,
-            "held": account.held,
-        }
-    events.publish(type_, redemption.organisation, f"redemptions/{redemption.pk}", data)
-
-
-def _notify(redemption: Redemption, what: str) -> None:
-    from carbon.points.tasks import send_redemption_email
-
-    transaction.on_commit(lambda: send_redemption_email.delay(redemption.pk, what))
-
-
-def _check_request(
+def check_request(
     organisation: Organisation,
     service: Service,
     site: Site | None,
@@ -193,6 +157,7 @@ def _check_request(
     note: str,
     today: dt.date,
 ) -> None:
+    """Refuse a request whose own fields are wrong (before any row is locked)."""
     if len(note) > MAX_NOTE:
         raise RedemptionError(
             _("The note is %(n)d characters long; at most %(max)d are allowed.")
@@ -211,47 +176,7 @@ def _check_request(
         )
 
 
-def request_redemption(
-    organisation: Organisation,
-    service: Service,
-    by: User | None,
-    *,
-    key: str,
-    site: Site | None = None,
-    preferred_date: dt.date | None = None,
-    note: str = "",
-    today: dt.date | None = None,
-) -> tuple[Redemption, bool]:
-    """Hold the service's points and record the request. Returns (redemption, created): a repeat
-    with the same key and the same request returns the first redemption; the same key with a
-    different request raises IdempotencyConflict. Refusals (ineligible, capacity reached, too few
-    points) raise before anything is written."""
-    today = today or timezone.localdate()
-    note = (note or "").strip()
-    if not key:
-        raise RedemptionError(_("An idempotency key is required."), field="key")
-    wanted = _fingerprint(service, by, site, preferred_date, note)
-    hold_key = f"redeem:{key}"
-    # Checked before the request's own rules: a repeat gets the first answer even when those
-    # rules would now refuse it (e.g. its preferred date has passed).
-    if (earlier := _earlier_request(organisation, hold_key, wanted)) is not None:
-        return earlier, False
-    _check_request(organisation, service, site, preferred_date, note, today)
-    try:
-        with transaction.atomic():
-            redemption = _hold_and_record(
-                organisation, service, by, hold_key, site, preferred_date, note, today
-            )
-    except (IntegrityError, InsufficientPoints):
-        # The same key raced in from another caller and committed first (its hold may also
-        # have taken the points this one waited for): answer as a repeat.
-        if (earlier := _earlier_request(organisation, hold_key, wanted)) is not None:
-            return earlier, False
-        raise
-    return redemption, True
-
-
-def _earlier_request(
+def earlier_request(
     organisation: Organisation, hold_key: str, wanted: dict[str, Any]
 ) -> Redemption | None:
     """The redemption first requested under `hold_key`, or None; a different request under the
@@ -271,83 +196,44 @@ def _earlier_request(
     return redemption
 
 
-def _hold_and_record(
-    organisation: Organisation,
-    service: Service,
-    by: User | None,
-    hold_key: str,
-    site: Site | None,
-    preferred_date: dt.date | None,
-    note: str,
-    today: dt.date,
-) -> Redemption:
-    """Inside the caller's transaction. Every check and insert that does not need the balance
-    comes first; the account row is locked last, by the one UPDATE that checks and moves the
-    balance (`ledger.hold_for_redemption`), so concurrent requests on one balance wait for each
-    other only for the few statements that follow it."""
-    if service.monthly_capacity is not None:
-        # The service row serialises the month's places across organisations.
-        service = Service.objects.select_for_update().get(pk=service.pk)
-    why = ineligibility(service, organisation, today, site)
-    if why is not None:
-        raise RedemptionError(why[1], code=why[0], field="service")
-    if service.monthly_capacity is not None:
-        with tenancy.all_organisations():  # every organisation's requests use the places
-            used = Redemption.objects.filter(
-                service=service, capacity_month=month_start(today), status__in=OPEN_STATUSES
-            ).count()
-        if used >= service.monthly_capacity:
-            raise RedemptionError(
-                _(
-                    "All %(capacity)d places for %(service)s this month are taken; "
-                    "places open again on %(next)s."
-                )
-                % {
-                    "capacity": service.monthly_capacity,
-                    "service": service_name(service),
-                    "next": ledger.add_months(month_start(today), 1).isoformat(),
-                },
-                code="capacity_reached",
-                field="service",
-            )
-    redemption = Redemption.objects.create(
-        organisation=organisation,
-        service=service,
-        points=service.points_cost,
-        site=site,
-        preferred_date=preferred_date,
-        customer_note=note,
-        capacity_month=month_start(today),
-        requested_by=by,
-    )
-    audit.record(
-        "carbon.redemption.requested",
-        actor=by,
-        organisation=organisation,
-        obj=redemption,
-        details={"service": service.slug, "points": redemption.points},
-    )
-    try:
-        account = ledger.hold_for_redemption(
-            organisation, service.points_cost, hold_key, redemption.pk
+def require_open(redemption: Redemption) -> None:
+    if redemption.status != RedemptionStatus.REQUESTED:
+        raise RedemptionError(
+            _("This redemption is already %(status)s.")
+            % {"status": redemption.get_status_display().lower()},
+            code="redemption_closed",
+            field="status",
         )
-    except InsufficientPoints as exc:
-        raise InsufficientPoints(
-            _("%(service)s costs %(cost)d points; %(available)d are available.")
+
+
+def check_capacity(service: Service, today: dt.date) -> None:
+    """Refuse a request when this month's places of `service` are all taken (every
+    organisation's open requests count). The caller holds the service row's lock."""
+    if service.monthly_capacity is None:
+        return
+    with tenancy.all_organisations():  # every organisation's requests use the places
+        used = Redemption.objects.filter(
+            service=service, capacity_month=month_start(today), status__in=OPEN_STATUSES
+        ).count()
+    if used >= service.monthly_capacity:
+        raise RedemptionError(
+            _(
+                "All %(capacity)d places for %(service)s this month are taken; "
+                "places open again on %(next)s."
+            )
             % {
+                "capacity": service.monthly_capacity,
                 "service": service_name(service),
-                "cost": service.points_cost,
-                "available": max(exc.available, 0),
+                "next": ledger.add_months(month_start(today), 1).isoformat(),
             },
-            field="points",
-        ) from exc
-    redemption.balances_after = account
-    _event(REDEMPTION_REQUESTED, redemption, account)
-    _notify(redemption, "requested")
-    return redemption
+            code="capacity_reached",
+            field="service",
+        )
 
 
-def _locked(redemption: Redemption) -> tuple[PointsAccount, Redemption]:
+def lock_for_decision(redemption: Redemption) -> tuple[PointsAccount, Redemption]:
+    """The organisation's points account and the redemption, both locked, account first (the
+    order every points write takes its locks in). Inside the caller's transaction."""
     account = ledger.account_for(redemption.organisation)
     account = PointsAccount.objects.select_for_update().get(pk=account.pk)
     locked = (
@@ -358,122 +244,24 @@ def _locked(redemption: Redemption) -> tuple[PointsAccount, Redemption]:
     return account, locked
 
 
-def _require_open(redemption: Redemption) -> None:
-    if redemption.status != RedemptionStatus.REQUESTED:
-        raise RedemptionError(
-            _("This redemption is already %(status)s.")
-            % {"status": redemption.get_status_display().lower()},
-            code="redemption_closed",
-            field="status",
-        )
-
-
-def fulfil(
-    redemption: Redemption,
-    by: User,
-    *,
-    scheduled_for: dt.date,
-    assignee: str,
-    note: str = "",
-) -> Redemption:
-    """Staff confirm the service: the held points are spent and the customer is told when and
-    by whom it will be delivered."""
-    if not can_fulfil(by):
-        raise PermissionDeniedError(_("Only customer success staff fulfil redemptions."))
-    if scheduled_for is None:
-        raise RedemptionError(_("Give the date of the service."), field="scheduled_for")
-    if not (assignee or "").strip():
-        raise RedemptionError(_("Name who delivers the service."), field="assignee")
-    assignee = assignee.strip()
-    return _close(
-        redemption,
-        by,
-        RedemptionStatus.FULFILLED,
-        fields={
-            "scheduled_for": scheduled_for,
-            "assignee": assignee,
-            "staff_note": (note or "").strip(),
-            "decided_by": by,
-        },
-        stamp="decided_at",
-        details={"scheduled_for": scheduled_for.isoformat(), "assignee": assignee},
-    )
-
-
-def reject(redemption: Redemption, by: User, *, reason: str) -> Redemption:
-    """Staff decline the request; its points go back to the available balance."""
-    if not can_fulfil(by):
-        raise PermissionDeniedError(_("Only customer success staff reject redemptions."))
-    if not (reason or "").strip():
-        raise RedemptionError(_("Tell the customer why the request is declined."), field="reason")
-    return _close(
-        redemption,
-        by,
-        RedemptionStatus.REJECTED,
-        fields={"staff_note": reason.strip(), "decided_by": by},
-        stamp="decided_at",
-        details={"reason": reason.strip()},
-    )
-
-
-def cancel(redemption: Redemption, by: User | None) -> Redemption:
-    """The customer withdraws a request before it is fulfilled; its points are released. A
-    repeat on an already cancelled redemption returns it unchanged."""
-    if by is not None and not has_perm(by, PERM_REDEEM, redemption.organisation):
-        raise PermissionDeniedError(_("Only members and admins may cancel redemptions."))
-    return _close(
-        redemption,
-        by,
-        RedemptionStatus.CANCELLED,
-        fields={"cancelled_by": by},
-        stamp="cancelled_at",
-        repeat_returns=True,
-    )
-
-
-_CLOSED_EVENTS: dict[str, str] = {
-    RedemptionStatus.FULFILLED: REDEMPTION_FULFILLED,
-    RedemptionStatus.REJECTED: REDEMPTION_REJECTED,
-    RedemptionStatus.CANCELLED: REDEMPTION_CANCELLED,
-}
-
-
-def _close(
-    redemption: Redemption,
-    by: User | None,
-    status: str,
-    *,
-    fields: dict[str, Any],
-    stamp: str,
-    details: dict[str, Any] | None = None,
-    repeat_returns: bool = False,
-) -> Redemption:
-    """Settle an open request under the account and redemption row locks: a fulfilment captures
-    its held points, a rejection or cancellation releases them; then the new status and `fields`
-    (with `stamp` set to now), the event, the audit record and the e-mail to the requester.
-    `repeat_returns`: a redemption already in `status` is returned unchanged."""
-    with transaction.atomic():
-        account, redemption = _locked(redemption)
-        if repeat_returns and redemption.status == status:
-            return redemption
-        _require_open(redemption)
-        if status == RedemptionStatus.FULFILLED:
-            ledger.capture_hold(account, redemption.pk, f"capture:{redemption.pk}")
-        else:
-            ledger.release_hold(account, redemption.pk, f"release:{redemption.pk}")
-        account.refresh_from_db()
-        redemption.status = status
-        for name, value in fields.items():
-            setattr(redemption, name, value)
-        setattr(redemption, stamp, timezone.now())
-        redemption.save()
-        _event(_CLOSED_EVENTS[status], redemption, account)
-        audit.record(
-            f"carbon.redemption.{status}",
-            actor=by,
-            organisation=redemption.organisation,
-            obj=redemption,
-            details=details,
-        )
-        _notify(redemption, str(status))
-    return redemption
+def publish_event(
+    type_: str, redemption: Redemption, account: PointsAccount | ledger.HeldBalances | None = None
+) -> None:
+    """Publish one of the redemption events (carbon.points.events) about `redemption`, with the
+    account's balances after it when given."""
+    data: dict[str, Any] = {
+        "redemption_id": redemption.pk,
+        "service": redemption.service.slug,
+        "service_kind": redemption.service.kind,
+        "points": redemption.points,
+        "status": redemption.status,
+    }
+    if redemption.scheduled_for:
+        data["scheduled_for"] = redemption.scheduled_for.isoformat()
+    if account is not None:
+        data["balances"] = {
+            "pending": account.pending,
+            "available": account.available,
+            "held": account.held,
+        }
+    events.publish(type_, redemption.organisation, f"redemptions/{redemption.pk}", data)

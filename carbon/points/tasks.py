@@ -19,7 +19,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from carbon.models import EntryKind, ExpiryReminder, LedgerEntry, Order, PointsAccount, Redemption
-from carbon.points import awards, ledger
+from carbon.points import actions, awards, ledger
 from carbon.points.catalogue import service_name
 from portal.models import Membership, Role
 
@@ -30,14 +30,14 @@ logger = logging.getLogger(__name__)
 def activate_due_points(day: str | None = None) -> int:
     """Daily (Celery beat): make pending points available once their pending period is over.
     Idempotent through the ledger's keys (``activate:<award>``); returns entries written."""
-    return len(awards.activate_due(_day(day)))
+    return len(actions.activate_due(_day(day)))
 
 
 @shared_task(name="carbon.tasks.expire_due_points", acks_late=True)
 def expire_due_points(day: str | None = None) -> int:
     """Daily (Celery beat): expire unspent points whose lots have run out, first in first out.
     Idempotent through the ledger's keys (``expire:<date>``); returns entries written."""
-    return len(ledger.expire_due(_day(day)))
+    return len(actions.expire_due(_day(day)))
 
 
 def _day(day: str | None) -> dt.date:
@@ -100,12 +100,12 @@ SETTLE_BATCH = 500
 
 @shared_task(name="carbon.tasks.settle_order_points", acks_late=True)
 def settle_order_points(order_id: int) -> str:
-    """Award a delivered order, or reverse a cancelled or returned one (`awards.settle_order`).
+    """Award a delivered order, or reverse a cancelled or returned one (`actions.settle_order`).
     Safe to run any number of times; returns what it did."""
     order = Order.objects.select_related("organisation").filter(pk=order_id).first()
     if order is None:
         return "missing"
-    return awards.settle_order(order)
+    return actions.settle_order(order)
 
 
 @shared_task(name="carbon.tasks.settle_orders_points", acks_late=True)
@@ -116,7 +116,7 @@ def settle_orders_points(order_ids: list[int]) -> dict[str, int]:
     orders = Order.objects.select_related("organisation").filter(pk__in=order_ids).order_by("pk")
     for order in orders:
         try:
-            outcomes[awards.settle_order(order)] += 1
+            outcomes[actions.settle_order(order)] += 1
         except Exception:
             logger.exception("Settling the points of order %s failed", order.pk)
             outcomes["failed"] += 1
@@ -190,7 +190,7 @@ def send_expiry_reminders(day: str | None = None) -> int:
         if not recipients:
             continue  # nobody to tell: try again tomorrow, an admin may have joined
         with transaction.atomic():
-            reminders = ledger.record_expiry_reminders(account, today)
+            reminders = actions.record_expiry_reminders(account, today)
             for reminder in reminders:
                 for user_id in recipients:
                     transaction.on_commit(

@@ -35,12 +35,12 @@ from carbon.models import (
     RedemptionStatus,
     Service,
 )
-from carbon.points import awards, ledger
+from carbon.points import actions, awards, ledger
 from carbon.points.catalogue import policy_explanation, service_description, service_name
 from carbon.points.exceptions import PointsError, PolicyError
 from carbon.points.forms import ConfirmForm, RedeemForm, RedemptionFilterForm, StatementFilterForm
 from carbon.points.permissions import PERM_REDEEM, PERM_VIEW_POINTS
-from carbon.points.redemptions import Offer, cancel, ineligibility, offers, request_redemption
+from carbon.points.redemptions import Offer, ineligibility, offers
 from portal.access import reachable_or_404
 from portal.csv_export import streaming_csv_response
 from portal.http import OrganisationRequest
@@ -405,7 +405,7 @@ def redeem(
             form.add_error(None, _("The confirmation expired; please review and confirm again."))
             return render(request, "carbon/points/redeem.html", context, status=400)
         try:
-            redemption, created = request_redemption(
+            redemption, created = actions.request_redemption(
                 organisation, service, request.user, key=str(confirm.cleaned_data["key"]), **data
             )
         except PointsError as error:
@@ -499,7 +499,7 @@ def redemption_cancel(
         messages.info(request, _("This request was already cancelled."))
         return redirect("carbon:redemption_detail", org_slug=organisation.slug, pk=redemption.pk)
     try:
-        redemption = cancel(redemption, request.user)
+        redemption = actions.cancel(redemption, request.user)
     except PointsError as error:
         messages.error(request, error.message)
     else:

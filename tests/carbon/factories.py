@@ -32,6 +32,7 @@ from carbon.models import (
     ServiceKind,
     Shipment,
 )
+from carbon.points import actions, ledger
 from tests.factories import OrganisationFactory, SiteFactory
 
 FREIGHT_UNIT = "kgCO2e / (tonne * km)"
@@ -231,12 +232,11 @@ class ServiceFactory(DjangoModelFactory):
 def fund(organisation, points: int, approver=None) -> PointsAccount:
     """Give an organisation `points` available points through an approved manual adjustment
     (the ledger's own path, so balances and entries agree)."""
-    from carbon.points import ledger
     from tests.factories import UserFactory
 
     account = ledger.account_for(organisation)
     approver = approver or UserFactory(is_staff=True)
-    ledger.adjust(
+    actions.adjust(
         account,
         points,
         "Test funding",

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from carbon.models import DatasetStatus, ImportJob, Order
-from carbon.points import ledger
+from carbon.points import actions
 from tests.carbon.factories import EmissionFactorFactory, ProductFactory, fund, published_dataset
 from tests.factories import UserFactory
 
@@ -25,8 +25,8 @@ def test_the_points_statement_quotes_formulas_and_keeps_negative_numbers(client,
     # given a funded account, then a manual deduction whose reason is a formula
     account = fund(org_a, 10)
     staff = UserFactory(is_staff=True)
-    ledger.adjust(account, -4, '=HYPERLINK("https://evil.example")', staff, key="formula")
-    ledger.adjust(account, 1, "-1 point, see @note", staff, key="dash")
+    actions.adjust(account, -4, '=HYPERLINK("https://evil.example")', staff, key="formula")
+    actions.adjust(account, 1, "-1 point, see @note", staff, key="dash")
     client.force_login(member_a)
     # when the member downloads the statement
     response = client.get(reverse("carbon:points_csv", kwargs={"org_slug": org_a.slug}))

@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 
 from carbon.models import ExpiryReminder
-from carbon.points import awards, ledger, tasks
+from carbon.points import actions, ledger, tasks
 from portal.models import Role
 from tests.carbon.test_points_ledger import delivered_order, make_policy
 from tests.factories import MembershipFactory, UserFactory
@@ -30,8 +30,8 @@ def policy(db):
 def earn(organisation, points: int, delivered: dt.date = DELIVERED):
     """`points` available to `organisation`, in a lot expiring 12 months after activation."""
     order = delivered_order(organisation, points, delivered)
-    awards.award_order(order)
-    awards.activate_due(delivered + dt.timedelta(days=14))
+    actions.award_order(order)
+    actions.activate_due(delivered + dt.timedelta(days=14))
     return ledger.account_for(organisation)
 
 

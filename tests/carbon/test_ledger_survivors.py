@@ -22,7 +22,7 @@ from carbon.models import (
     PointsAward,
     PointsPolicy,
 )
-from carbon.points import awards, ledger, policies
+from carbon.points import actions, awards, ledger
 from carbon.points.exceptions import InsufficientPoints, PointsError
 from portal.models import AuditEvent, OutboxEvent
 from tests.carbon.factories import (
@@ -96,7 +96,7 @@ def _only_event(type_: str, account: PointsAccount) -> dict:
 def test_submitting_a_policy_stores_and_audits_the_submitter():
     staff = UserFactory(is_staff=True)
     draft = draft_policy()
-    returned = policies.submit_policy(draft, staff)
+    returned = actions.submit_policy(draft, staff)
     stored = PointsPolicy.objects.get(pk=draft.pk)
     assert (stored.status, stored.submitted_by) == ("awaiting_approval", staff)
     assert (returned.status, returned.submitted_by) == ("awaiting_approval", staff)
@@ -112,28 +112,28 @@ def test_submitting_a_policy_stores_and_audits_the_submitter():
 def test_policy_refusals_give_their_code_and_message():
     staff = UserFactory(is_staff=True)
     active = make_policy()
-    assert _refusal(lambda: policies.submit_policy(active, staff)) == (
+    assert _refusal(lambda: actions.submit_policy(active, staff)) == (
         "PolicyError",
         "policy_not_draft",
         None,
         "Only a draft policy can be submitted.",
     )
     draft = draft_policy(version=2)
-    assert _refusal(lambda: policies.approve_policy(draft, staff)) == (
+    assert _refusal(lambda: actions.approve_policy(draft, staff)) == (
         "PolicyError",
         "policy_not_submitted",
         None,
         "Only a submitted policy can be approved.",
     )
-    policies.submit_policy(draft, staff)
+    actions.submit_policy(draft, staff)
     customer = UserFactory(is_staff=False)
-    assert _refusal(lambda: policies.approve_policy(draft, customer)) == (
+    assert _refusal(lambda: actions.approve_policy(draft, customer)) == (
         "PolicyError",
         "policy_not_staff",
         None,
         "Only staff can approve a points policy.",
     )
-    assert _refusal(lambda: policies.approve_policy(draft, staff)) == (
+    assert _refusal(lambda: actions.approve_policy(draft, staff)) == (
         "PolicyError",
         "policy_four_eyes",
         None,
@@ -145,17 +145,17 @@ def test_policy_refusals_give_their_code_and_message():
 def test_an_approver_without_a_staff_flag_is_refused():
     # a principal that is not a user account (no is_staff at all) is not staff either
     draft = draft_policy()
-    policies.submit_policy(draft, UserFactory(is_staff=True))
+    actions.submit_policy(draft, UserFactory(is_staff=True))
     service = SimpleNamespace(pk=10**6)
-    assert _refusal(lambda: policies.approve_policy(draft, service))[1] == "policy_not_staff"
+    assert _refusal(lambda: actions.approve_policy(draft, service))[1] == "policy_not_staff"
 
 
 def test_approving_stores_the_approver_and_the_time_and_audits_them():
     submitter = UserFactory(is_staff=True)
     approver = UserFactory(is_staff=True)
     draft = draft_policy(version=3)
-    policies.submit_policy(draft, submitter)
-    returned = policies.approve_policy(draft, approver)
+    actions.submit_policy(draft, submitter)
+    returned = actions.approve_policy(draft, approver)
     stored = PointsPolicy.objects.get(pk=draft.pk)
     assert (stored.status, stored.approved_by, stored.submitted_by) == (
         "active",
@@ -181,22 +181,22 @@ def test_a_key_of_1_to_200_characters_is_accepted_and_others_refused():
     staff = UserFactory(is_staff=True)
     message = "An idempotency key of 1 to 200 characters is required."
     for key in ("", "k" * 201):
-        assert _refusal(lambda key=key: ledger.adjust(account, 5, "Goodwill", staff, key)) == (
+        assert _refusal(lambda key=key: actions.adjust(account, 5, "Goodwill", staff, key)) == (
             "PointsError",
             "points_error",
             "key",
             message,
         )
-    assert ledger.adjust(account, 5, "Goodwill", staff, "k" * 200).idempotency_key == "k" * 200
-    assert ledger.adjust(account, 5, "Goodwill", staff, "k").idempotency_key == "k"
+    assert actions.adjust(account, 5, "Goodwill", staff, "k" * 200).idempotency_key == "k" * 200
+    assert actions.adjust(account, 5, "Goodwill", staff, "k").idempotency_key == "k"
     assert _state(account) == (0, 10, 0)
 
 
 def test_a_key_reused_for_another_request_is_refused_word_for_word():
     account = ledger.account_for(OrganisationFactory())
     staff = UserFactory(is_staff=True)
-    ledger.adjust(account, 5, "Goodwill", staff, "adj")
-    assert _refusal(lambda: ledger.adjust(account, 6, "Goodwill", staff, "adj")) == (
+    actions.adjust(account, 5, "Goodwill", staff, "adj")
+    assert _refusal(lambda: actions.adjust(account, 6, "Goodwill", staff, "adj")) == (
         "IdempotencyConflict",
         "idempotency_conflict",
         "key",
@@ -208,8 +208,8 @@ def test_the_same_key_on_another_account_is_a_new_request():
     staff = UserFactory(is_staff=True)
     first = ledger.account_for(OrganisationFactory())
     second = ledger.account_for(OrganisationFactory())
-    ledger.adjust(first, 5, "Goodwill", staff, "adj")
-    entry = ledger.adjust(second, 7, "Welcome", staff, "adj")
+    actions.adjust(first, 5, "Goodwill", staff, "adj")
+    entry = actions.adjust(second, 7, "Welcome", staff, "adj")
     assert (entry.account_id, entry.points) == (second.pk, 7)
     assert (_state(first), _state(second)) == ((0, 5, 0), (0, 7, 0))
 
@@ -307,7 +307,7 @@ def test_an_award_keeps_its_full_breakdown_and_writes_a_pending_entry(wtw_datase
     # an older, superseded snapshot is not the one awarded
     _snapshot(order, tkm=Decimal(5000), is_current=False)
     # when the order is awarded
-    award = awards.award_order(order)
+    award = actions.award_order(order)
     # then (80 + 30) x 0.5 = 55 points, with every input and step kept
     award.refresh_from_db()
     assert (award.order, award.policy, award.snapshot, award.points) == (
@@ -374,7 +374,7 @@ def test_the_cap_limits_the_points_but_not_the_uncapped_figure():
     CalculationSnapshot.objects.filter(order=order).update(
         scope2_location_kg=Decimal(50), scope2_market_kg=Decimal(0)
     )
-    award = awards.award_order(order)
+    award = actions.award_order(order)
     # 20 kg x 2 = 40 points, capped at 30; green power is left out by the policy
     assert (award.points, award.avoided_scope2_kg) == (30, Decimal(0))
     assert (award.breakdown["uncapped_points"], award.breakdown["cap"]) == (40, 30)
@@ -391,7 +391,7 @@ def test_green_power_adds_location_less_market_scope2():
     CalculationSnapshot.objects.filter(order=order).update(
         scope2_location_kg=Decimal(50), scope2_market_kg=Decimal(20)
     )
-    award = awards.award_order(order)
+    award = actions.award_order(order)
     assert (award.points, award.avoided_logistics_kg, award.avoided_scope2_kg) == (
         40,
         Decimal(10),
@@ -402,7 +402,7 @@ def test_green_power_adds_location_less_market_scope2():
 def test_one_point_is_enough_for_an_entry():
     organisation = OrganisationFactory()
     make_policy()
-    award = awards.award_order(delivered_order(organisation, 1))
+    award = actions.award_order(delivered_order(organisation, 1))
     assert award.points == 1
     assert LedgerEntry.objects.get().points == 1
     assert _state(PointsAccount.objects.get(organisation=organisation)) == (1, 0, 0)
@@ -411,7 +411,7 @@ def test_one_point_is_enough_for_an_entry():
 def test_award_refusals_give_their_code_and_message():
     organisation = OrganisationFactory()
     open_order = OrderFactory(organisation=organisation, status=OrderStatus.SHIPPED)
-    assert _refusal(lambda: awards.award_order(open_order)) == (
+    assert _refusal(lambda: actions.award_order(open_order)) == (
         "PointsError",
         "order_not_delivered",
         None,
@@ -420,20 +420,20 @@ def test_award_refusals_give_their_code_and_message():
     undated = OrderFactory(
         organisation=organisation, status=OrderStatus.DELIVERED, delivery_date=None
     )
-    assert _refusal(lambda: awards.award_order(undated))[1] == "order_not_delivered"
+    assert _refusal(lambda: actions.award_order(undated))[1] == "order_not_delivered"
     order = OrderFactory(
         organisation=organisation,
         status=OrderStatus.DELIVERED,
         delivery_date=dt.date(2025, 3, 1),
     )
-    assert _refusal(lambda: awards.award_order(order)) == (
+    assert _refusal(lambda: actions.award_order(order)) == (
         "PolicyError",
         "no_policy",
         None,
         "No active points policy applies to this order.",
     )
     make_policy()
-    assert _refusal(lambda: awards.award_order(order)) == (
+    assert _refusal(lambda: actions.award_order(order)) == (
         "PointsError",
         "no_footprint",
         None,
@@ -441,7 +441,7 @@ def test_award_refusals_give_their_code_and_message():
     )
     # only a superseded snapshot is no footprint either
     _snapshot(order, tkm=Decimal(10), is_current=False)
-    assert _refusal(lambda: awards.award_order(order))[1] == "no_footprint"
+    assert _refusal(lambda: actions.award_order(order))[1] == "no_footprint"
     assert LedgerEntry.objects.count() == 0
 
 
@@ -449,7 +449,7 @@ def test_a_policy_that_is_not_active_is_refused_even_when_given():
     organisation = OrganisationFactory()
     order = delivered_order(organisation, 10)
     draft = draft_policy()
-    assert _refusal(lambda: awards.award_order(order, policy=draft))[1] == "no_policy"
+    assert _refusal(lambda: actions.award_order(order, policy=draft))[1] == "no_policy"
 
 
 def test_a_given_policy_is_used_instead_of_the_one_in_force():
@@ -457,10 +457,10 @@ def test_a_given_policy_is_used_instead_of_the_one_in_force():
     in_force = make_policy(version=1)
     other = make_policy(version=2, effective_from=dt.date(2030, 1, 1), points_per_kg=Decimal(3))
     order = delivered_order(organisation, 10)
-    award = awards.award_order(order, policy=other)
+    award = actions.award_order(order, policy=other)
     assert (award.policy, award.points) == (other, 30)
     # and the repeat for the policy in force is a separate award
-    assert awards.award_order(order).policy == in_force
+    assert actions.award_order(order).policy == in_force
     assert LedgerEntry.objects.get(award__policy=other).idempotency_key == (
         f"earn:{order.pk}:{other.pk}"
     )
@@ -471,10 +471,10 @@ def test_a_repeat_award_returns_the_first_for_the_same_order_only():
     make_policy()
     first_order = delivered_order(organisation, 10)
     second_order = delivered_order(organisation, 20)
-    first = awards.award_order(first_order)
-    second = awards.award_order(second_order)
+    first = actions.award_order(first_order)
+    second = actions.award_order(second_order)
     assert (second.order, second.points) == (second_order, 20)
-    assert awards.award_order(first_order).pk == first.pk
+    assert actions.award_order(first_order).pk == first.pk
     assert _state(PointsAccount.objects.get(organisation=organisation)) == (30, 0, 0)
     assert PointsAward.objects.count() == 2
 
@@ -554,7 +554,7 @@ def test_a_short_hold_for_redemption_says_what_is_available():
         "5 points requested, 4 available.",
         4,
     )
-    ledger.adjust(account, -24, "Correction", UserFactory(is_staff=True), "neg")
+    actions.adjust(account, -24, "Correction", UserFactory(is_staff=True), "neg")
     assert _short(lambda: ledger.hold_for_redemption(organisation, 5, "a", 1)) == (
         "5 points requested, 0 available.",
         -20,
@@ -585,14 +585,14 @@ def test_hold_points_refusals_give_their_field_and_message():
 def test_adjustment_refusals_give_their_field_and_message():
     account = ledger.account_for(OrganisationFactory())
     staff = UserFactory(is_staff=True)
-    assert _refusal(lambda: ledger.adjust(account, 0, "Goodwill", staff, "a")) == (
+    assert _refusal(lambda: actions.adjust(account, 0, "Goodwill", staff, "a")) == (
         "PointsError",
         "points_error",
         "points",
         "An adjustment must change the balance.",
     )
     for reason in ("", "   ", None):
-        assert _refusal(lambda reason=reason: ledger.adjust(account, 5, reason, staff, "a")) == (
+        assert _refusal(lambda reason=reason: actions.adjust(account, 5, reason, staff, "a")) == (
             "PointsError",
             "points_error",
             "reason",
@@ -600,7 +600,7 @@ def test_adjustment_refusals_give_their_field_and_message():
         )
     for approver in (None, UserFactory(is_staff=False)):
         assert _refusal(
-            lambda approver=approver: ledger.adjust(account, 5, "Goodwill", approver, "a")
+            lambda approver=approver: actions.adjust(account, 5, "Goodwill", approver, "a")
         ) == ("PointsError", "points_error", "approved_by", "An adjustment needs a staff approver.")
     assert _state(account) == (0, 0, 0)
     assert LedgerEntry.objects.count() == 0
@@ -610,7 +610,7 @@ def test_an_adjustment_is_kept_on_its_entry_and_audited():
     organisation = OrganisationFactory()
     account = ledger.account_for(organisation)
     staff = UserFactory(is_staff=True)
-    entry = ledger.adjust(account, 40, "Goodwill for ticket 7", staff, "adj-7")
+    entry = actions.adjust(account, 40, "Goodwill for ticket 7", staff, "adj-7")
     assert _fields(
         entry,
         "kind points available_delta pending_delta held_delta reason approved_by idempotency_key",
@@ -627,10 +627,10 @@ def test_an_adjustment_is_kept_on_its_entry_and_audited():
         {"points": 40, "reason": "Goodwill for ticket 7"},
     )
     # a repeat returns the entry and writes no second audit row
-    assert ledger.adjust(account, 40, "Goodwill for ticket 7", staff, "adj-7").pk == entry.pk
+    assert actions.adjust(account, 40, "Goodwill for ticket 7", staff, "adj-7").pk == entry.pk
     assert AuditEvent.objects.filter(action="carbon.points.adjusted").count() == 1
     # a negative adjustment keeps its size as points and its sign in the delta
-    minus = ledger.adjust(account, -15, "Correction", staff, "adj-8")
+    minus = actions.adjust(account, -15, "Correction", staff, "adj-8")
     assert (minus.points, minus.available_delta) == (15, -15)
     assert _state(account) == (0, 25, 0)
 
@@ -667,11 +667,11 @@ def test_cancelled_orders_with_points_not_yet_reversed_are_unsettled():
     organisation = OrganisationFactory()
     make_policy()
     one_point = delivered_order(organisation, 1)
-    awards.award_order(one_point)
+    actions.award_order(one_point)
     nothing = delivered_order(organisation, 0)
-    assert awards.award_order(nothing).points == 0
+    assert actions.award_order(nothing).points == 0
     reversed_ = delivered_order(organisation, 5)
-    awards.award_order(reversed_)
+    actions.award_order(reversed_)
     Order = type(one_point)
     Order.objects.filter(pk__in=[one_point.pk, nothing.pk, reversed_.pk]).update(
         status=OrderStatus.CANCELLED
@@ -707,14 +707,14 @@ def test_reconcile_names_the_account_its_organisation_and_both_figures():
 def _earned(organisation, points: int, delivered: dt.date = dt.date(2025, 3, 1)):
     """An awarded, still pending order under make_policy() (14 days pending, 12 months)."""
     order = delivered_order(organisation, points, delivered)
-    return order, awards.award_order(order)
+    return order, actions.award_order(order)
 
 
 def _activated(organisation, points: int, delivered: dt.date = dt.date(2025, 3, 1)):
     """An awarded order whose points are available (activated on 2025-04-01):
     (order, award, account)."""
     order, award = _earned(organisation, points, delivered)
-    awards.activate_due(dt.date(2025, 4, 1))
+    actions.activate_due(dt.date(2025, 4, 1))
     return order, award, PointsAccount.objects.get(organisation=organisation)
 
 
@@ -723,8 +723,8 @@ def test_points_activate_on_the_due_day_itself_with_their_key_and_event():
     make_policy()
     order, award = _earned(organisation, 50)
     # due 2025-03-01 + 14 days = 2025-03-15: not the day before, but on the day
-    assert awards.activate_due(dt.date(2025, 3, 14)) == []
-    [entry] = awards.activate_due(dt.date(2025, 3, 15))
+    assert actions.activate_due(dt.date(2025, 3, 14)) == []
+    [entry] = actions.activate_due(dt.date(2025, 3, 15))
     assert _fields(
         entry, "kind points pending_delta available_delta order award expires_on idempotency_key"
     ) == ("activate", 50, -50, 50, order, award, dt.date(2026, 3, 15), f"activate:{award.pk}")
@@ -748,7 +748,7 @@ def test_activation_takes_one_point_awards_in_order_and_skips_cancelled_orders()
     cancelled, _ = _earned(organisation, 5)
     # cancelled without its reversal yet (the sweep reverses it later): not activated
     type(cancelled).objects.filter(pk=cancelled.pk).update(status=OrderStatus.CANCELLED)
-    written = awards.activate_due(dt.date(2025, 4, 1))
+    written = actions.activate_due(dt.date(2025, 4, 1))
     assert [(e.award_id, e.points) for e in written] == [(first.pk, 1), (second.pk, 7)]
     assert _state(PointsAccount.objects.get(organisation=organisation)) == (5, 8, 0)
 
@@ -760,17 +760,17 @@ def test_activation_goes_on_past_an_award_reversed_after_the_listing(monkeypatch
     make_policy()
     first_order, _ = _earned(organisation, 10)
     _, second = _earned(organisation, 20)
-    real_account_for = awards.account_for
+    real_account_for = ledger.account_for
 
     def account_for(org):
-        monkeypatch.setattr(awards, "account_for", real_account_for)
+        monkeypatch.setattr(ledger, "account_for", real_account_for)
         first_order.status = OrderStatus.CANCELLED
         first_order.save()
         ledger.reverse_order(first_order, "rev")
         return real_account_for(org)
 
-    monkeypatch.setattr(awards, "account_for", account_for)
-    written = awards.activate_due(dt.date(2025, 4, 1))
+    monkeypatch.setattr(ledger, "account_for", account_for)
+    written = actions.activate_due(dt.date(2025, 4, 1))
     # then the reversed one is skipped and the next one still activated
     assert [(e.award_id, e.points) for e in written] == [(second.pk, 20)]
     assert _state(PointsAccount.objects.get(organisation=organisation)) == (0, 20, 0)
@@ -783,8 +783,8 @@ def test_expiry_writes_its_key_and_event_and_takes_a_single_point():
     organisation = OrganisationFactory()
     make_policy()
     _, _, account = _activated(organisation, 1)
-    assert ledger.expire_due(dt.date(2026, 3, 14)) == []
-    [entry] = ledger.expire_due(dt.date(2026, 3, 15))
+    assert actions.expire_due(dt.date(2026, 3, 14)) == []
+    [entry] = actions.expire_due(dt.date(2026, 3, 15))
     assert _fields(entry, "kind points available_delta pending_delta idempotency_key") == (
         "expire",
         1,
@@ -809,12 +809,12 @@ def test_points_released_after_the_day_s_expiry_run_wait_for_the_next_day():
     _, _, account = _activated(organisation, 100)
     ledger.hold_points(account, 60, "h", redemption_id=3)
     # when the day's run expires the 40 unheld and the hold is released afterwards
-    assert [e.points for e in ledger.expire_due(dt.date(2026, 3, 15))] == [40]
+    assert [e.points for e in actions.expire_due(dt.date(2026, 3, 15))] == [40]
     ledger.release_hold(account, 3, "r")
     # then a second run that day writes nothing; the next day's run expires the 60
-    assert ledger.expire_due(dt.date(2026, 3, 15)) == []
+    assert actions.expire_due(dt.date(2026, 3, 15)) == []
     assert _state(account) == (0, 60, 0)
-    [entry] = ledger.expire_due(dt.date(2026, 3, 16))
+    [entry] = actions.expire_due(dt.date(2026, 3, 16))
     assert (entry.points, entry.idempotency_key) == (60, "expire:2026-03-16")
     assert _state(account) == (0, 0, 0)
 
@@ -824,8 +824,8 @@ def test_expiry_runs_account_by_account_in_order():
     organisations = [OrganisationFactory(), OrganisationFactory()]
     for points, organisation in zip((30, 20), organisations, strict=True):
         _earned(organisation, points)
-    awards.activate_due(dt.date(2025, 4, 1))
-    written = ledger.expire_due(dt.date(2026, 3, 15))
+    actions.activate_due(dt.date(2025, 4, 1))
+    written = actions.expire_due(dt.date(2026, 3, 15))
     accounts = [PointsAccount.objects.get(organisation=o).pk for o in organisations]
     expected = sorted(zip(accounts, (30, 20), strict=True))
     assert [(e.account_id, e.points) for e in written] == expected
@@ -884,7 +884,7 @@ def test_a_reversal_after_partial_expiry_reports_what_had_expired():
     make_policy()
     order, award, account = _activated(organisation, 100)
     ledger.hold_points(account, 70, "h", redemption_id=4)
-    ledger.expire_due(dt.date(2026, 3, 15))
+    actions.expire_due(dt.date(2026, 3, 15))
     # when the order is returned
     order.status = OrderStatus.RETURNED
     order.save()
@@ -904,9 +904,9 @@ def test_an_order_with_two_awards_reverses_each_in_award_order():
     make_policy(version=1)
     later = make_policy(version=2, effective_from=dt.date(2030, 1, 1))
     order, first = _earned(organisation, 10)
-    awards.activate_due(dt.date(2025, 4, 1))
-    ledger.expire_due(dt.date(2026, 3, 15))
-    second = awards.award_order(order, policy=later)
+    actions.activate_due(dt.date(2025, 4, 1))
+    actions.expire_due(dt.date(2026, 3, 15))
+    second = actions.award_order(order, policy=later)
     third_order, third = _earned(organisation, 5)
     # when the order is cancelled
     order.status = OrderStatus.CANCELLED
@@ -944,7 +944,7 @@ def test_a_reversal_key_is_scoped_to_its_account_and_request():
         "This idempotency key was already used for a different request.",
     )
     # and so is a key another kind of request used as it is
-    ledger.adjust(ledger.account_for(first_org), 5, "Goodwill", staff, "adj-key")
+    actions.adjust(ledger.account_for(first_org), 5, "Goodwill", staff, "adj-key")
     assert _refusal(lambda: ledger.reverse_order(third, "adj-key"))[1] == "idempotency_conflict"
 
 
@@ -993,46 +993,46 @@ def test_settle_order_says_what_it_did_each_time(caplog):
     undated = OrderFactory(
         organisation=organisation, status=OrderStatus.DELIVERED, delivery_date=None
     )
-    assert awards.settle_order(undated) == "no_delivery_date"
+    assert actions.settle_order(undated) == "no_delivery_date"
     order = delivered_order(organisation, 1)
     type(order).objects.filter(pk=order.pk).update(external_id="PO-5")
     caplog.set_level("INFO", logger="carbon.points.awards")
-    assert awards.settle_order(order) == "no_policy"
+    assert actions.settle_order(order) == "no_policy"
     assert caplog.messages == [
         f"Order {order.pk} not awarded: no_policy (No active points policy applies to this order.)"
     ]
     make_policy()
-    assert awards.settle_order(order) == "awarded"
-    assert awards.settle_order(order) == "already_awarded"
+    assert actions.settle_order(order) == "awarded"
+    assert actions.settle_order(order) == "already_awarded"
     assert PointsAward.objects.get(order=order).points == 1
     shipped = OrderFactory(organisation=organisation, status=OrderStatus.SHIPPED)
-    assert awards.settle_order(shipped) == "not_settled"
+    assert actions.settle_order(shipped) == "not_settled"
     order.status = OrderStatus.CANCELLED
     order.save()
-    assert awards.settle_order(order) == "reversed"
+    assert actions.settle_order(order) == "reversed"
     assert LedgerEntry.objects.get(kind="reverse").idempotency_key.startswith(
         f"reverse:{order.pk}:"
     )
-    assert awards.settle_order(order) == "already_reversed"
+    assert actions.settle_order(order) == "already_reversed"
     # a cancelled order that earned nothing (no award, or an award of 0 points)
     never = OrderFactory(organisation=organisation, status=OrderStatus.CANCELLED)
-    assert awards.settle_order(never) == "no_award"
+    assert actions.settle_order(never) == "no_award"
     zero = delivered_order(organisation, 0)
-    assert awards.settle_order(zero) == "awarded"
+    assert actions.settle_order(zero) == "awarded"
     zero.status = OrderStatus.CANCELLED
     zero.save()
-    assert awards.settle_order(zero) == "no_award"
+    assert actions.settle_order(zero) == "no_award"
 
 
 def test_settle_order_reports_a_fully_expired_award_as_nothing_to_reverse():
     organisation = OrganisationFactory()
     make_policy()
     order, _ = _earned(organisation, 10)
-    awards.activate_due(dt.date(2025, 4, 1))
-    ledger.expire_due(dt.date(2026, 3, 15))
+    actions.activate_due(dt.date(2025, 4, 1))
+    actions.expire_due(dt.date(2026, 3, 15))
     order.status = OrderStatus.RETURNED
     order.save()
-    assert awards.settle_order(order) == "nothing_to_reverse"
+    assert actions.settle_order(order) == "nothing_to_reverse"
     assert LedgerEntry.objects.filter(kind="reverse").count() == 0
 
 
@@ -1045,21 +1045,21 @@ def test_reminders_cover_the_next_30_days_after_today_once_per_date():
     # lots expiring 2026-03-15 (10), 2026-03-16 (20) and 2026-03-17 (40)
     for points, day in ((10, 1), (20, 2), (40, 3)):
         _earned(organisation, points, dt.date(2025, 3, day))
-    awards.activate_due(dt.date(2025, 4, 1))
+    actions.activate_due(dt.date(2025, 4, 1))
     account = PointsAccount.objects.get(organisation=organisation)
     # another account's reminder for a date does not count for this one
     other = fund(OrganisationFactory(), 5)
     ExpiryReminder.objects.create(account=other, expires_on=dt.date(2026, 3, 15), points=5)
     # on 2026-02-14 the next 30 days end on 2026-03-16: the 17th is not yet due
-    reminders = ledger.record_expiry_reminders(account, dt.date(2026, 2, 14))
+    reminders = actions.record_expiry_reminders(account, dt.date(2026, 2, 14))
     assert [(r.account_id, r.expires_on, r.points) for r in reminders] == [
         (account.pk, dt.date(2026, 3, 15), 10),
         (account.pk, dt.date(2026, 3, 16), 20),
     ]
     # the next day only the new date; the day of a lot's expiry is left to the expiry run
-    reminders = ledger.record_expiry_reminders(account, dt.date(2026, 2, 15))
+    reminders = actions.record_expiry_reminders(account, dt.date(2026, 2, 15))
     assert [(r.expires_on, r.points) for r in reminders] == [(dt.date(2026, 3, 17), 40)]
-    assert ledger.record_expiry_reminders(account, dt.date(2026, 3, 15)) == []
+    assert actions.record_expiry_reminders(account, dt.date(2026, 3, 15)) == []
     assert ExpiryReminder.objects.filter(account=account).count() == 3
     stored = ExpiryReminder.objects.get(account=account, expires_on=dt.date(2026, 3, 16))
     assert stored.points == 20
@@ -1069,8 +1069,8 @@ def test_reminders_for_a_shorter_window_when_asked():
     organisation = OrganisationFactory()
     make_policy()
     _, _, account = _activated(organisation, 10, dt.date(2025, 3, 1))
-    assert ledger.record_expiry_reminders(account, dt.date(2026, 3, 5), within_days=9) == []
-    [reminder] = ledger.record_expiry_reminders(account, dt.date(2026, 3, 5), within_days=10)
+    assert actions.record_expiry_reminders(account, dt.date(2026, 3, 5), within_days=9) == []
+    [reminder] = actions.record_expiry_reminders(account, dt.date(2026, 3, 5), within_days=10)
     assert (reminder.expires_on, reminder.points) == (dt.date(2026, 3, 15), 10)
 
 
@@ -1082,26 +1082,26 @@ def test_a_second_expiry_run_on_a_day_still_expires_other_accounts_points():
     first_org, second_org = OrganisationFactory(), OrganisationFactory()
     _earned(first_org, 10)
     _earned(second_org, 20)
-    awards.activate_due(dt.date(2025, 4, 1))
+    actions.activate_due(dt.date(2025, 4, 1))
     first = PointsAccount.objects.get(organisation=first_org)
     second = PointsAccount.objects.get(organisation=second_org)
     assert first.pk < second.pk
-    ledger.adjust(first, 5, "Never expires", staff, "keep")
+    actions.adjust(first, 5, "Never expires", staff, "keep")
     ledger.hold_points(second, 20, "h", redemption_id=8)
-    assert [(e.account_id, e.points) for e in ledger.expire_due(dt.date(2026, 3, 15))] == [
+    assert [(e.account_id, e.points) for e in actions.expire_due(dt.date(2026, 3, 15))] == [
         (first.pk, 10)
     ]
     # when the second account's hold is released and the expiry runs again that day
     ledger.release_hold(second, 8, "r")
-    written = ledger.expire_due(dt.date(2026, 3, 15))
+    written = actions.expire_due(dt.date(2026, 3, 15))
     # then the first account (already run today) is passed over and the second expires
     assert [(e.account_id, e.points) for e in written] == [(second.pk, 20)]
     # and the next day the first account, with nothing due, is passed over for a third one
     third_org = OrganisationFactory()
     _earned(third_org, 30, dt.date(2025, 3, 2))
-    awards.activate_due(dt.date(2025, 4, 1))
+    actions.activate_due(dt.date(2025, 4, 1))
     third = PointsAccount.objects.get(organisation=third_org)
-    assert [(e.account_id, e.points) for e in ledger.expire_due(dt.date(2026, 3, 16))] == [
+    assert [(e.account_id, e.points) for e in actions.expire_due(dt.date(2026, 3, 16))] == [
         (third.pk, 30)
     ]
     assert (_state(first), _state(second), _state(third)) == ((0, 5, 0), (0, 0, 0), (0, 0, 0))
@@ -1123,7 +1123,7 @@ def test_hold_points_may_take_all_that_is_available_and_keys_its_entry():
     )
     assert _state(account) == (0, 0, 100)
     # and while available is negative a hold is refused, saying 0 are available
-    ledger.adjust(account, -10, "Correction", UserFactory(is_staff=True), "neg")
+    actions.adjust(account, -10, "Correction", UserFactory(is_staff=True), "neg")
     assert _refusal(lambda: ledger.hold_points(account, 1, "more", 7)) == (
         "InsufficientPoints",
         "insufficient_points",
@@ -1143,7 +1143,7 @@ def test_a_second_reversal_returns_the_first_award_s_entry_and_reverses_a_newer_
     [first_reversal] = ledger.reverse_order(order, "rev-1")
     order.status = OrderStatus.DELIVERED
     order.save()
-    second = awards.award_order(order, policy=later)
+    second = actions.award_order(order, policy=later)
     # when it is cancelled again and reversed under a new key
     order.status = OrderStatus.CANCELLED
     order.save()
@@ -1163,11 +1163,11 @@ def test_no_reminder_for_points_expiring_today_or_earlier():
     _, _, account = _activated(organisation, 10)
     # on its expiry day, and after it while the expiry run has not reached it, nothing is
     # recorded: those points are the expiry run's, not a reminder's
-    assert ledger.record_expiry_reminders(account, dt.date(2026, 3, 15)) == []
-    assert ledger.record_expiry_reminders(account, dt.date(2026, 3, 20)) == []
+    assert actions.record_expiry_reminders(account, dt.date(2026, 3, 15)) == []
+    assert actions.record_expiry_reminders(account, dt.date(2026, 3, 20)) == []
     assert not ExpiryReminder.objects.filter(account=account).exists()
     # while the day before, it is announced
-    [reminder] = ledger.record_expiry_reminders(account, dt.date(2026, 3, 14))
+    [reminder] = actions.record_expiry_reminders(account, dt.date(2026, 3, 14))
     assert (reminder.expires_on, reminder.points) == (dt.date(2026, 3, 15), 10)
 
 
@@ -1181,7 +1181,7 @@ def test_activation_skips_awards_of_0_points_and_goes_on_past_one_not_yet_due():
     _, early = _earned(organisation, 20, dt.date(2025, 3, 1))
     assert late.pk < nothing.pk < early.pk
     # when the activation runs on 2025-03-20
-    written = awards.activate_due(dt.date(2025, 3, 20))
+    written = actions.activate_due(dt.date(2025, 3, 20))
     # then only the due one is activated; the others write nothing
     assert [(e.award_id, e.points) for e in written] == [(early.pk, 20)]
     assert LedgerEntry.objects.filter(award=nothing).count() == 0
@@ -1195,9 +1195,9 @@ def test_the_lots_know_which_redemption_holds_what_and_which_entry_opened_them()
     make_policy()
     _earned(organisation, 100, dt.date(2025, 3, 1))
     _earned(organisation, 100, dt.date(2025, 5, 1))
-    awards.activate_due(dt.date(2025, 6, 1))
+    actions.activate_due(dt.date(2025, 6, 1))
     account = PointsAccount.objects.get(organisation=organisation)
-    kept = ledger.adjust(account, 40, "Welcome", UserFactory(is_staff=True), "welcome")
+    kept = actions.adjust(account, 40, "Welcome", UserFactory(is_staff=True), "welcome")
     ledger.hold_points(account, 100, "h1", redemption_id=1)
     ledger.hold_points(account, 50, "h2", redemption_id=2)
     # when redemption 2 is released

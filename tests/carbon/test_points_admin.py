@@ -27,9 +27,8 @@ from carbon.models import (
     RedemptionStatus,
     Service,
 )
-from carbon.points import ledger
+from carbon.points import actions, ledger
 from carbon.points.forms_admin import new_adjustment_key
-from carbon.points.redemptions import request_redemption
 from portal.models import AuditEvent
 from portal.staff_roles import StaffRole, ensure_staff_groups
 from tests.carbon.factories import ServiceFactory, fund, published_dataset
@@ -92,7 +91,7 @@ def service():
 @pytest.fixture
 def requested(org_a, member_a, service):
     fund(org_a, 2000)
-    redemption, _created = request_redemption(
+    redemption, _created = actions.request_redemption(
         org_a,
         service,
         member_a,
@@ -385,6 +384,32 @@ def test_customer_success_create_a_service_with_an_image(client, success, image)
     assert 'value="AT, CH, DE"' in html
 
 
+def test_creating_and_changing_a_service_goes_to_the_audit_trail(client, success):
+    client.force_login(success)
+    # when customer success add a service to the catalogue
+    assert client.post(url("points_services", "add"), SERVICE_DATA).status_code == 302
+    service = Service.objects.get()
+    # and then raise its cost and limit it to 5 places a month
+    changes = {"slug": service.slug, "points_cost": "900", "monthly_capacity": "5"}
+    response = client.post(url("points_services", "edit", service.pk), {**SERVICE_DATA, **changes})
+    assert response.status_code == 302
+    # then both steps are on the audit trail, by whom and with what changed
+    trail = AuditEvent.objects.filter(action__startswith="carbon.service_").order_by("pk")
+    created, changed = trail
+    assert (created.action, created.actor, created.object_id) == (
+        "carbon.service_created",
+        success,
+        str(service.pk),
+    )
+    assert created.details["slug"] == "extended-warranty"
+    assert created.details["points_cost"] == 800
+    assert created.details["eligible_countries"] == ["AT", "CH", "DE"]
+    assert created.details["image"] is None
+    assert (changed.action, changed.actor) == ("carbon.service_changed", success)
+    assert sorted(changed.details["changed"]) == ["monthly_capacity", "points_cost"]
+    assert (changed.details["points_cost"], changed.details["monthly_capacity"]) == (900, 5)
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
@@ -523,7 +548,9 @@ def test_sustainability_staff_cannot_fulfil(client, sustainability, requested):
 
 def _redeem(organisation, service, by, n):
     for i in range(n):
-        request_redemption(organisation, service, by, key=f"{organisation.pk}-{service.pk}-{i}")
+        actions.request_redemption(
+            organisation, service, by, key=f"{organisation.pk}-{service.pk}-{i}"
+        )
 
 
 def test_the_queue_shows_open_requests_oldest_first_and_filters(
@@ -532,12 +559,10 @@ def test_the_queue_shows_open_requests_oldest_first_and_filters(
     first, second = ServiceFactory(name="Visit A"), ServiceFactory(name="Visit B")
     fund(org_a, 5000)
     fund(org_b, 5000)
-    older, _ = request_redemption(org_a, first, member_a, key="1")
-    newer, _ = request_redemption(org_b, second, member_b, key="2")
-    closed, _ = request_redemption(org_a, second, member_a, key="3")
-    from carbon.points.redemptions import cancel
-
-    cancel(closed, member_a)
+    older, _ = actions.request_redemption(org_a, first, member_a, key="1")
+    newer, _ = actions.request_redemption(org_b, second, member_b, key="2")
+    closed, _ = actions.request_redemption(org_a, second, member_a, key="3")
+    actions.cancel(closed, member_a)
     client.force_login(success)
     html = client.get(url("points_redemptions", "index")).content.decode()
     inspect = [url("points_redemptions", "inspect", r.pk) for r in (older, newer, closed)]

@@ -22,8 +22,7 @@ from carbon.models import (
     Redemption,
     RedemptionStatus,
 )
-from carbon.points import awards, idempotency, ledger
-from carbon.points import redemptions as actions
+from carbon.points import actions, idempotency, ledger
 from portal import actions as portal_actions
 from portal.models import OutboxEvent, Role, Tier
 from tests.carbon.factories import ServiceFactory, fund
@@ -143,10 +142,10 @@ def test_balance_lists_the_lots_the_ledger_tracks(client, org_a, token_a):
     # given 120 points activated 6 days ago that expire a month after activation
     today = timezone.localdate()
     policy = make_policy(pending_days=14, expiry_months=1)
-    award = awards.award_order(
+    award = actions.award_order(
         delivered_order(org_a, 120, delivered=today - dt.timedelta(days=20)), policy=policy
     )
-    [activation] = awards.activate_due(today)
+    [activation] = actions.activate_due(today)
     assert activation.award == award
     # when the balance is read / then the lot is listed with its date
     body = client.get(BALANCE, headers=token_a).json()
@@ -235,7 +234,7 @@ def statement(org_a, service):
     """An earned order (pending), a funding adjustment and a held redemption."""
     policy = make_policy()
     order = delivered_order(org_a, 120)
-    awards.award_order(order, policy=policy)
+    actions.award_order(order, policy=policy)
     fund(org_a, 1000)
     redemption, _ = actions.request_redemption(org_a, service, None, key="r1")
     return order, redemption
@@ -301,7 +300,7 @@ def test_ledger_query_count_is_bounded(
     # given a long statement with orders and redemptions
     policy = make_policy()
     for points in range(1, 21):
-        awards.award_order(delivered_order(org_a, points), policy=policy)
+        actions.award_order(delivered_order(org_a, points), policy=policy)
     fund(org_a, 100_000)
     for n in range(20):
         actions.request_redemption(org_a, service, None, key=f"r{n}")

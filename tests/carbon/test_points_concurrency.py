@@ -15,7 +15,7 @@ from carbon.models import (
     PointsAccount,
     PointsAward,
 )
-from carbon.points import awards, ledger, tasks
+from carbon.points import actions, ledger, tasks
 from carbon.points.exceptions import InsufficientPoints
 from portal.models import Role
 from tests.carbon.test_points_ledger import delivered_order, make_policy
@@ -30,7 +30,7 @@ THREADS = 8
 @pytest.fixture
 def account():
     account = ledger.account_for(OrganisationFactory())
-    ledger.adjust(account, 100, "Opening balance", UserFactory(is_staff=True), "fund")
+    actions.adjust(account, 100, "Opening balance", UserFactory(is_staff=True), "fund")
     return account
 
 
@@ -83,8 +83,8 @@ def test_a_reversal_racing_holds_never_overdraws_and_happens_once():
     make_policy()
     organisation = OrganisationFactory()
     order = delivered_order(organisation, 100)
-    awards.award_order(order)
-    awards.activate_due(dt.date(2025, 4, 1))
+    actions.award_order(order)
+    actions.activate_due(dt.date(2025, 4, 1))
     order.status = OrderStatus.RETURNED
     order.save(update_fields=["status"])
     account = ledger.account_for(organisation)
@@ -131,8 +131,8 @@ def test_concurrent_reminder_runs_send_each_reminder_once(mailoutbox):
     make_policy(pending_days=14, expiry_months=12)
     organisation = OrganisationFactory()
     MembershipFactory(user=UserFactory(), organisation=organisation, role=Role.ADMIN)
-    awards.award_order(delivered_order(organisation, 120))
-    awards.activate_due(dt.date(2025, 4, 1))
+    actions.award_order(delivered_order(organisation, 120))
+    actions.activate_due(dt.date(2025, 4, 1))
     results = race(lambda i: tasks.send_expiry_reminders("2026-02-20"), 4)
     assert results.overlapped, results.intervals
     assert sorted(results) == [0, 0, 0, 1], results

@@ -23,7 +23,7 @@ from carbon.models import (
     RedemptionStatus,
     Service,
 )
-from carbon.points import ledger, redemptions
+from carbon.points import actions, ledger, redemptions
 from portal.models import AuditEvent, Organisation, OutboxEvent, Site, User
 
 pytestmark = pytest.mark.django_db
@@ -128,7 +128,7 @@ def test_seed_demo_gives_points_a_catalogue_and_redemptions(demo_seed):
 
     # when a Huadong member requests a visit to the Suzhou plant
     member = User.objects.get(email="zhang.min@huadong.example")
-    redemption, created = redemptions.request_redemption(
+    redemption, created = actions.request_redemption(
         huadong, visit, member, key="browser-1", site=Site.objects.get(name="苏州工厂")
     )
     # then its points are held and the ledger still reconciles

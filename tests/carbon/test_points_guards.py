@@ -9,8 +9,7 @@ import datetime as dt
 import pytest
 
 from carbon.models import EntryKind, LedgerEntry, OrderStatus, PointsAccount, PointsPolicy
-from carbon.points import awards, ledger, lots, policies
-from carbon.points import redemptions as actions
+from carbon.points import actions, awards, ledger, lots, redemptions
 from carbon.points.exceptions import PointsError, PolicyError
 from carbon.points.lots import Movement
 from tests.carbon.factories import OrderFactory, ServiceFactory, fund
@@ -32,15 +31,15 @@ def _entries() -> int:
 def test_only_a_draft_policy_can_be_submitted():
     policy = make_policy()
     with pytest.raises(PolicyError) as refused:
-        policies.submit_policy(policy, UserFactory(is_staff=True))
+        actions.submit_policy(policy, UserFactory(is_staff=True))
     assert refused.value.code == "policy_not_draft"
 
 
 @pytest.mark.django_db
 def test_a_customer_cannot_approve_a_policy():
-    policy = policies.submit_policy(draft_policy(), UserFactory(is_staff=True))
+    policy = actions.submit_policy(draft_policy(), UserFactory(is_staff=True))
     with pytest.raises(PolicyError) as refused:
-        policies.approve_policy(policy, UserFactory(email="customer@acme.example"))
+        actions.approve_policy(policy, UserFactory(email="customer@acme.example"))
     assert refused.value.code == "policy_not_staff"
     assert PointsPolicy.objects.get(pk=policy.pk).status == "awaiting_approval"
 
@@ -67,16 +66,16 @@ def test_an_order_without_a_footprint_is_not_awarded(org_a):
         organisation=org_a, status=OrderStatus.DELIVERED, delivery_date=dt.date(2025, 3, 1)
     )
     with pytest.raises(PointsError) as refused:
-        awards.award_order(order)
+        actions.award_order(order)
     assert refused.value.code == "no_footprint"
-    assert awards.settle_order(order) == "no_footprint"
+    assert actions.settle_order(order) == "no_footprint"
     assert _entries() == 0
 
 
 @pytest.mark.django_db
 def test_a_cancelled_order_that_earned_nothing_has_nothing_to_reverse(org_a):
     order = OrderFactory(organisation=org_a, status=OrderStatus.CANCELLED)
-    assert awards.settle_order(order) == "no_award"
+    assert actions.settle_order(order) == "no_award"
     assert _entries() == 0
 
 
@@ -84,19 +83,19 @@ def test_a_cancelled_order_that_earned_nothing_has_nothing_to_reverse(org_a):
 def test_activation_skips_an_award_another_run_activated_first(org_a, monkeypatch):
     # given an award due for activation
     make_policy()
-    awards.award_order(delivered_order(org_a, 100))
+    actions.award_order(delivered_order(org_a, 100))
     # when another run activates it between this run's listing and its row lock
-    real_account_for = awards.account_for
+    real_account_for = ledger.account_for
     other_run = []
 
     def account_for(organisation):
         if not other_run:
-            monkeypatch.setattr(awards, "account_for", real_account_for)
-            other_run.extend(awards.activate_due(dt.date(2025, 6, 1)))
+            monkeypatch.setattr(ledger, "account_for", real_account_for)
+            other_run.extend(actions.activate_due(dt.date(2025, 6, 1)))
         return real_account_for(organisation)
 
-    monkeypatch.setattr(awards, "account_for", account_for)
-    written = awards.activate_due(dt.date(2025, 6, 1))
+    monkeypatch.setattr(ledger, "account_for", account_for)
+    written = actions.activate_due(dt.date(2025, 6, 1))
     # then the points are activated once, by the other run
     assert [e.kind for e in other_run] == [EntryKind.ACTIVATE]
     assert written == []
@@ -108,7 +107,7 @@ def test_activation_skips_an_award_another_run_activated_first(org_a, monkeypatc
 @pytest.mark.django_db
 def test_no_expiry_reminder_when_nothing_expires_soon(org_a):
     account = fund(org_a, 500)
-    assert ledger.record_expiry_reminders(account, TODAY) == []
+    assert actions.record_expiry_reminders(account, TODAY) == []
 
 
 # --- holds and adjustments
@@ -131,7 +130,7 @@ def test_an_adjustment_of_zero_points_is_refused(org_a):
     account = fund(org_a, 500)
     before = _entries()
     with pytest.raises(PointsError, match="must change the balance") as refused:
-        ledger.adjust(account, 0, "typo", approved_by=None, key="adj-0")
+        actions.adjust(account, 0, "typo", approved_by=None, key="adj-0")
     assert refused.value.field == "points"
     assert _entries() == before
 
@@ -152,12 +151,12 @@ def test_a_request_needs_an_idempotency_key(org_a, member_a):
 def test_a_site_service_counts_the_countries_of_the_organisations_sites(org_a):
     # a German customer with a plant in China may redeem a China-only on-site service
     service = ServiceFactory(eligible_countries=["CN"], requires_site=True)
-    assert actions.ineligibility(service, org_a, TODAY) == (
+    assert redemptions.ineligibility(service, org_a, TODAY) == (
         "region_not_eligible",
         "This service is offered in CN only.",
     )
     SiteFactory(organisation=org_a, country="CN")
-    assert actions.ineligibility(service, org_a, TODAY) is None
+    assert redemptions.ineligibility(service, org_a, TODAY) is None
 
 
 @pytest.mark.django_db

@@ -11,7 +11,7 @@ import pytest
 from django.db import IntegrityError
 
 from carbon.models import PointsPolicy, PolicyStatus
-from carbon.points import policies
+from carbon.points import actions
 from carbon.points.exceptions import PolicyError
 from portal.models import AuditEvent
 from tests.carbon.test_points_ledger import draft_policy
@@ -45,7 +45,7 @@ def test_a_draft_that_lost_its_number_to_a_concurrent_draft_tries_again(monkeypa
 
     monkeypatch.setattr(PointsPolicy, "save", save)
     # when this draft is stored
-    policy = policies.create_draft_policy(_unsaved(), staff)
+    policy = actions.create_draft_policy(_unsaved(), staff)
     # then it counted again and saved as a new row, once, and the audit names its number
     assert tries == [(None, 2), (None, 2)]
     assert (policy.version, policy.status) == (2, PolicyStatus.DRAFT)
@@ -65,7 +65,7 @@ def test_a_draft_gives_up_after_three_lost_races(monkeypatch):
 
     monkeypatch.setattr(PointsPolicy, "save", save)
     with pytest.raises(IntegrityError):
-        policies.create_draft_policy(_unsaved(), staff)
+        actions.create_draft_policy(_unsaved(), staff)
     assert not AuditEvent.objects.filter(action="carbon.points_policy.created").exists()
 
 
@@ -73,11 +73,11 @@ def test_a_submitted_policy_can_no_longer_be_edited():
     # given a draft that was submitted
     staff = UserFactory(is_staff=True)
     draft = draft_policy()
-    policies.submit_policy(draft, staff)
+    actions.submit_policy(draft, staff)
     # when someone saves an edit made on the screen they opened before
     draft.points_per_kg = Decimal(5)
     with pytest.raises(PolicyError) as refused:
-        policies.update_draft_policy(draft, staff)
+        actions.update_draft_policy(draft, staff)
     # then it is refused with what the policy is now, and nothing changed
     assert refused.value.code == "policy_not_draft"
     assert (

@@ -20,7 +20,7 @@ from hypothesis.stateful import (
 )
 
 from carbon.models import EntryKind, LedgerEntry, OrderStatus, PointsAccount, Redemption
-from carbon.points import awards, ledger, redemptions
+from carbon.points import actions, ledger
 from carbon.points.exceptions import InsufficientPoints
 from tests.carbon.factories import ServiceFactory
 from tests.carbon.test_points_ledger import delivered_order, make_policy
@@ -48,9 +48,9 @@ class PointsLedgerMachine(RuleBasedStateMachine):
             for points in (first, second)
         ]
         for order in self.orders:
-            awards.award_order(order)
+            actions.award_order(order)
         self.today += dt.timedelta(days=14)
-        awards.activate_due(self.today)
+        actions.activate_due(self.today)
         self.holds = {}  # redemption id -> points still held (ledger holds)
         self.requests = {}  # Redemption pk -> points still held (redemption flow)
         self.next_id = 10**6  # ledger-only redemption ids, clear of Redemption pks
@@ -82,23 +82,23 @@ class PointsLedgerMachine(RuleBasedStateMachine):
     def earn(self, points):
         self._step(did="earn")
         order = delivered_order(self.account.organisation, points, self.today)
-        awards.award_order(order)
+        actions.award_order(order)
         self.orders.append(order)
 
     @rule(days=st.integers(min_value=0, max_value=60))
     def activate(self, days):
         self._step()
         self.today += dt.timedelta(days=days)
-        if awards.activate_due(self.today):
+        if actions.activate_due(self.today):
             self.ran["activate"] += 1
 
     @rule(points=st.integers(min_value=1, max_value=200))
     def adjust_up(self, points):
         self._step(did="adjust")
         key = f"adjust-{self._id()}"
-        entry = ledger.adjust(self.account, points, "Goodwill", self.approver, key)
+        entry = actions.adjust(self.account, points, "Goodwill", self.approver, key)
         self.calls.append(
-            (lambda: ledger.adjust(self.account, points, "Goodwill", self.approver, key), entry.pk)
+            (lambda: actions.adjust(self.account, points, "Goodwill", self.approver, key), entry.pk)
         )
 
     # --- redeeming
@@ -131,22 +131,20 @@ class PointsLedgerMachine(RuleBasedStateMachine):
         key = f"request-{self._id()}"
         if before[1] < cost:
             with pytest.raises(InsufficientPoints):
-                redemptions.request_redemption(
-                    organisation, service, None, key=key, today=self.today
-                )
+                actions.request_redemption(organisation, service, None, key=key, today=self.today)
             assert self._state() == before
             assert Redemption.objects.filter(organisation=organisation).count() == requests_before
             self.ran["request refused"] += 1
             return
         self.ran["request"] += 1
-        redemption, created = redemptions.request_redemption(
+        redemption, created = actions.request_redemption(
             organisation, service, None, key=key, today=self.today
         )
         assert created
         self.requests[redemption.pk] = cost
 
         def again():
-            return redemptions.request_redemption(
+            return actions.request_redemption(
                 organisation, service, None, key=key, today=self.today
             )[0]
 
@@ -171,15 +169,15 @@ class PointsLedgerMachine(RuleBasedStateMachine):
         pk = data.draw(st.sampled_from(sorted(self.requests)))
         redemption = Redemption.objects.get(pk=pk)
         if outcome == "fulfil":
-            redemptions.fulfil(
+            actions.fulfil(
                 redemption, self.fulfiller, scheduled_for=self.today, assignee="Field team"
             )
             kind = EntryKind.CAPTURE
         elif outcome == "reject":
-            redemptions.reject(redemption, self.fulfiller, reason="No engineer free")
+            actions.reject(redemption, self.fulfiller, reason="No engineer free")
             kind = EntryKind.RELEASE
         else:
-            redemptions.cancel(redemption, None)
+            actions.cancel(redemption, None)
             kind = EntryKind.RELEASE
         entry = LedgerEntry.objects.get(account=self.account, redemption_id=pk, kind=kind)
         assert entry.points == self.requests.pop(pk)
@@ -194,7 +192,7 @@ class PointsLedgerMachine(RuleBasedStateMachine):
         before = self._state()[1]
         ran_today = self.account.entries.filter(idempotency_key=f"expire:{self.today}").exists()
         due = 0 if ran_today else ledger.allocation(self.account).due(self.today)
-        written = ledger.expire_due(self.today)
+        written = actions.expire_due(self.today)
         mine = [e for e in written if e.account_id == self.account.pk]
         # exactly the unspent, unheld points of the lots that have run out expire
         assert sum(e.points for e in mine) == due

@@ -10,8 +10,7 @@ import pytest
 from django.db import transaction
 
 from carbon.models import PointsPolicy, PolicyStatus
-from carbon.points import ledger, policies
-from carbon.points import redemptions as actions
+from carbon.points import actions, ledger
 from carbon.points.exceptions import InsufficientPoints, PolicyError
 from tests.carbon.factories import ServiceFactory, fund
 from tests.factories import UserFactory
@@ -30,9 +29,9 @@ def test_only_staff_approve_a_points_policy():
         pending_days=1,
         expiry_months=1,
     )
-    policies.submit_policy(draft, submitter)
+    actions.submit_policy(draft, submitter)
     with pytest.raises(PolicyError) as refused:
-        policies.approve_policy(draft, UserFactory(email="customer@acme.example"))
+        actions.approve_policy(draft, UserFactory(email="customer@acme.example"))
     assert refused.value.code == "policy_not_staff"
     assert refused.value.message == "Only staff can approve a points policy."
     assert PointsPolicy.objects.get(pk=draft.pk).status == PolicyStatus.AWAITING_APPROVAL

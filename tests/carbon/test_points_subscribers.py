@@ -14,7 +14,7 @@ from carbon.footprint import calculation
 from carbon.footprint.actions import store_orders, upsert_order
 from carbon.footprint.orders import LegData, OrderData, ShipmentData
 from carbon.models import EntryKind, LedgerEntry, Order, OrderStatus, PointsAccount, PointsAward
-from carbon.points import awards, tasks
+from carbon.points import actions, awards, tasks
 from tests.carbon.factories import published_dataset
 from tests.carbon.test_points_ledger import delivered_order, make_policy
 
@@ -83,7 +83,7 @@ def test_a_cancelled_order_is_reversed_when_it_is_upserted_again(
     # given a delivered order awarded through its upsert, whose points have activated
     with django_capture_on_commit_callbacks(execute=True):
         order, _ = upsert_order(org_a, rail_order())
-    awards.activate_due(dt.date(2025, 5, 1))
+    actions.activate_due(dt.date(2025, 5, 1))
     assert account_state(org_a) == (0, 88, 0, 2)
     # when the CRM sends it again as cancelled (only its status changes: no new footprint)
     with django_capture_on_commit_callbacks(execute=True):
@@ -186,11 +186,11 @@ def test_the_daily_sweep_settles_what_the_events_missed(org_a, settings):
     make_policy(points_per_kg=Decimal(1))
     missed = delivered_order(org_a, 40)
     cancelled = delivered_order(org_a, 30)
-    awards.award_order(cancelled)
+    actions.award_order(cancelled)
     Order.objects.filter(pk=cancelled.pk).update(status=OrderStatus.CANCELLED)
     too_early = delivered_order(org_a, 20, dt.date(2024, 12, 31))
     done = delivered_order(org_a, 10)
-    awards.award_order(done)
+    actions.award_order(done)
     assert set(awards.unsettled_orders()) == {missed, cancelled}
     # when the daily task runs (eager in tests), in batches of one
     outcome = tasks.award_delivered_orders.delay(batch_size=1).get()

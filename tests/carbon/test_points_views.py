@@ -25,8 +25,7 @@ from carbon.models import (
     Redemption,
     RedemptionStatus,
 )
-from carbon.points import awards, ledger
-from carbon.points.redemptions import request_redemption
+from carbon.points import actions, ledger
 from portal.models import Tier
 from tests.carbon.factories import ServiceFactory, fund
 from tests.carbon.test_points_ledger import delivered_order, make_policy
@@ -71,7 +70,7 @@ def funded(org_a):
 
 @pytest.fixture
 def redemption(org_a, member_a, visit, site, funded):
-    redemption, _ = request_redemption(org_a, visit, member_a, key="fixture", site=site)
+    redemption, _ = actions.request_redemption(org_a, visit, member_a, key="fixture", site=site)
     return redemption
 
 
@@ -167,7 +166,7 @@ def test_the_statement_filters_by_kind_date_and_order(client, org_a, member_a, f
     # given a delivered order's award beside the funding
     make_policy()
     order = delivered_order(org_a, 132)
-    awards.award_order(order)
+    actions.award_order(order)
     client.force_login(member_a)
     # when filtering by kind / order number / a period with no entries
     by_kind = client.get(url("points", org_a), {"kind": "earn_pending"}).context["page"]
@@ -184,7 +183,7 @@ def test_the_statement_filters_by_kind_date_and_order(client, org_a, member_a, f
 
 def test_a_negative_balance_is_explained(client, org_a, viewer_a):
     account = fund(org_a, 100)
-    ledger.adjust(
+    actions.adjust(
         account,
         -250,
         "Order returned after its points were spent",
@@ -201,8 +200,8 @@ def test_a_negative_balance_is_explained(client, org_a, viewer_a):
 def test_the_balance_card_names_the_next_expiry(client, org_a, viewer_a):
     # given 132 points activated on 2025-03-15 that expire a month later
     make_policy(expiry_months=1)
-    awards.award_order(delivered_order(org_a, 132))
-    awards.activate_due(dt.date(2025, 3, 15))
+    actions.award_order(delivered_order(org_a, 132))
+    actions.activate_due(dt.date(2025, 3, 15))
     client.force_login(viewer_a)
     # when / then the statement and the dashboard say how many expire, and when
     statement = client.get(url("points", org_a))
@@ -244,7 +243,7 @@ def test_the_csv_export_streams_the_filtered_entries(client, org_a, member_a, re
 
 def test_the_csv_export_quotes_text_a_spreadsheet_would_run(client, org_a, member_a):
     account = fund(org_a, 10)
-    ledger.adjust(account, 5, '=HYPERLINK("x")', UserFactory(is_staff=True), key="formula")
+    actions.adjust(account, 5, '=HYPERLINK("x")', UserFactory(is_staff=True), key="formula")
     client.force_login(member_a)
     body = b"".join(client.get(url("points_csv", org_a)).streaming_content).decode()
     assert "'=HYPERLINK" in body
@@ -298,7 +297,7 @@ def test_the_order_page_explains_the_award(client, org_a, viewer_a):
     make_policy(pending_days=14)
     order = delivered_order(org_a, 200)
     order.snapshots.update(wtw_kg=Decimal(68), ttw_kg=Decimal(60), wtt_kg=Decimal(8))
-    award = awards.award_order(order)
+    award = actions.award_order(order)
     client.force_login(viewer_a)
     # when
     page = client.get(url("order_detail", org_a, order_id=order.pk)).content.decode()
@@ -311,7 +310,7 @@ def test_the_order_page_explains_the_award(client, org_a, viewer_a):
     assert "Pending until 2025-03-15" in page
     assert "version 1" in page
     # and once activated, the status follows the ledger
-    awards.activate_due(dt.date(2025, 3, 15))
+    actions.activate_due(dt.date(2025, 3, 15))
     page = client.get(url("order_detail", org_a, order_id=order.pk)).content.decode()
     assert "Available since" in page
     assert "expire on 2026-03-15" in page
@@ -320,7 +319,7 @@ def test_the_order_page_explains_the_award(client, org_a, viewer_a):
 def test_the_order_page_shows_an_applied_cap_and_a_reversal(client, org_a, viewer_a):
     make_policy(per_order_cap=100)
     order = delivered_order(org_a, 250)
-    awards.award_order(order)
+    actions.award_order(order)
     order.status = "returned"
     order.save(update_fields=["status"])
     ledger.reverse_order(order, key="return-1")
@@ -454,7 +453,7 @@ def test_a_refusal_highlights_its_field(client, org_a, member_a, funded):
 def test_full_capacity_is_refused_at_confirmation(client, org_a, org_b, member_a, site, funded):
     one_place = ServiceFactory(monthly_capacity=1)
     fund(org_b, 1000)
-    request_redemption(org_b, one_place, None, key="first")
+    actions.request_redemption(org_b, one_place, None, key="first")
     client.force_login(member_a)
     before = state(org_a)
     response = client.post(
@@ -488,10 +487,8 @@ def test_an_unknown_or_withdrawn_service_is_404(client, org_a, member_a):
 
 
 def test_the_history_filters_by_status(client, org_a, member_a, redemption, visit, site):
-    other, _ = request_redemption(org_a, visit, member_a, key="second", site=site)
-    from carbon.points.redemptions import cancel
-
-    cancel(other, member_a)
+    other, _ = actions.request_redemption(org_a, visit, member_a, key="second", site=site)
+    actions.cancel(other, member_a)
     client.force_login(member_a)
     everything = client.get(url("redemptions", org_a)).context["page"]
     cancelled = client.get(url("redemptions", org_a), {"status": "cancelled"}).context["page"]
@@ -502,9 +499,7 @@ def test_the_history_filters_by_status(client, org_a, member_a, redemption, visi
 def test_the_detail_shows_the_timeline_of_a_fulfilled_redemption(
     client, org_a, viewer_a, redemption, staff_success
 ):
-    from carbon.points.redemptions import fulfil
-
-    fulfil(redemption, staff_success, scheduled_for=dt.date(2030, 5, 6), assignee="Li Wei")
+    actions.fulfil(redemption, staff_success, scheduled_for=dt.date(2030, 5, 6), assignee="Li Wei")
     client.force_login(viewer_a)
     response = client.get(url("redemption_detail", org_a, pk=redemption.pk))
     page = response.content.decode()
@@ -561,7 +556,7 @@ def test_the_statement_and_history_queries_do_not_grow_with_rows(
 
     def add(n: int, start: int) -> None:
         for i in range(start, start + n):
-            request_redemption(org_a, cheap, member_a, key=f"bulk-{i}")
+            actions.request_redemption(org_a, cheap, member_a, key=f"bulk-{i}")
 
     add(3, 0)
     statement_few = _count(client, url("points", org_a))

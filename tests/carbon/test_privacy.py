@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from carbon.footprint import tasks
 from carbon.models import ImportJob, ImportStatus
-from carbon.points import redemptions
+from carbon.points import actions
 from portal import privacy
 from tests.carbon.factories import ServiceFactory, fund
 
@@ -65,10 +65,10 @@ def test_export_lists_the_members_own_redemption_requests_only(org_a, member_a, 
     service = ServiceFactory(name="Maintenance visit", slug="maintenance-visit", points_cost=300)
     fund(org_a, 1000)
     today = dt.date(2025, 6, 10)
-    mine, _created = redemptions.request_redemption(
+    mine, _created = actions.request_redemption(
         org_a, service, member_a, key="k1", today=today, note="Call before noon."
     )
-    redemptions.request_redemption(
+    actions.request_redemption(
         org_a, service, admin_a, key="k2", today=today, note="Admin's own note."
     )
     # when the member's data is collected
@@ -86,14 +86,14 @@ def test_an_erased_requester_is_not_emailed_about_their_request(
     # given a request by a member who was erased afterwards
     service = ServiceFactory(name="Maintenance visit", slug="maintenance-visit", points_cost=300)
     fund(org_a, 1000)
-    mine, _created = redemptions.request_redemption(
+    mine, _created = actions.request_redemption(
         org_a, service, member_a, key="k1", today=dt.date(2025, 6, 10)
     )
     privacy.erase_personal_data(member_a)
     mailoutbox.clear()
     # when their admin cancels it
     with django_capture_on_commit_callbacks(execute=True):
-        redemptions.cancel(mine, admin_a)
+        actions.cancel(mine, admin_a)
     # then the request is cancelled for the organisation, and nobody is written to
     mine.refresh_from_db()
     assert mine.status == "cancelled"

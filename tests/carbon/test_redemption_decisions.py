@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from carbon.points import redemptions as actions
+from carbon.points import actions
 from portal.exceptions import PermissionDeniedError
 from portal.models import AuditEvent
 from tests.carbon.factories import ServiceFactory, fund

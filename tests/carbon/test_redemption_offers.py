@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from carbon.points import redemptions as actions
+from carbon.points import actions, redemptions
 from tests.carbon.factories import ServiceFactory, fund
 from tests.factories import SiteFactory
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _offer(org, service, today=TODAY):
-    return next(o for o in actions.offers(org, today) if o.service == service)
+    return next(o for o in redemptions.offers(org, today) if o.service == service)
 
 
 def test_closed_requests_give_their_place_back_in_the_catalogue(org_a, member_a, staff_success):
@@ -51,10 +51,10 @@ def test_the_catalogue_costs_the_same_queries_whatever_its_size(org_a):
     SiteFactory(organisation=org_a, country="CN")
     ServiceFactory(name="Visit CN 1", eligible_countries=["CN"], requires_site=True)
     with CaptureQueriesContext(connection) as one:
-        actions.offers(org_a, TODAY)
+        redemptions.offers(org_a, TODAY)
     for n in range(2, 5):
         ServiceFactory(name=f"Visit CN {n}", eligible_countries=["CN"], requires_site=True)
     with CaptureQueriesContext(connection) as four:
-        offers = actions.offers(org_a, TODAY)
+        offers = redemptions.offers(org_a, TODAY)
     assert [o.eligible for o in offers] == [True, True, True, True]
     assert len(four.captured_queries) == len(one.captured_queries)

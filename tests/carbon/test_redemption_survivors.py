@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from carbon.models import Redemption, RedemptionStatus, Service
-from carbon.points import redemptions as actions
+from carbon.points import actions, redemptions
 from carbon.points.exceptions import IdempotencyConflict
 from portal.exceptions import PermissionDeniedError
 from portal.models import AuditEvent
@@ -152,13 +152,13 @@ def test_a_key_committed_by_another_caller_after_the_check_answers_as_a_repeat(
     service = ServiceFactory(points_cost=100)
     first, _ = _request(org_a, service, member_a, note="first")
     looks = []
-    real = actions._earlier_request
+    real = redemptions.earlier_request
 
     def committed_just_after_the_first_look(*args):
         looks.append(args)
         return None if len(looks) == 1 else real(*args)
 
-    monkeypatch.setattr(actions, "_earlier_request", committed_just_after_the_first_look)
+    monkeypatch.setattr(redemptions, "earlier_request", committed_just_after_the_first_look)
     if same:
         again, created = _request(org_a, service, member_a, note="first")
         assert (again.pk, created) == (first.pk, False)
@@ -196,7 +196,7 @@ def test_a_limited_service_is_read_afresh_from_the_database(org_a, member_a, fun
 
 def test_a_tier_unknown_to_the_portal_is_named_as_stored(org_a):
     service = ServiceFactory(eligible_tiers=["gold", "legacy"])
-    code, message = actions.ineligibility(service, org_a, TODAY)
+    code, message = redemptions.ineligibility(service, org_a, TODAY)
     assert code == "tier_not_eligible"
     assert message == (
         "This service is offered to Gold, legacy customers; your organisation's tier is Standard."
@@ -208,10 +208,10 @@ def test_a_site_service_counts_the_organisations_country_and_its_sites(org_a):
     SiteFactory(organisation=org_a, country="FR")
     german_only = ServiceFactory(eligible_countries=["DE"], requires_site=True)
     french_only = ServiceFactory(eligible_countries=["FR"], requires_site=True)
-    assert actions.ineligibility(german_only, org_a, TODAY) is None
-    assert actions.ineligibility(french_only, org_a, TODAY) is None
+    assert redemptions.ineligibility(german_only, org_a, TODAY) is None
+    assert redemptions.ineligibility(french_only, org_a, TODAY) is None
     elsewhere = ServiceFactory(eligible_countries=["CN", "JP"], requires_site=True)
-    assert actions.ineligibility(elsewhere, org_a, TODAY) == (
+    assert redemptions.ineligibility(elsewhere, org_a, TODAY) == (
         "region_not_eligible",
         "This service is offered in CN, JP only.",
     )

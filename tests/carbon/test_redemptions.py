@@ -17,9 +17,8 @@ from carbon.models import (
     Redemption,
     RedemptionStatus,
 )
-from carbon.points import ledger
+from carbon.points import actions, ledger, redemptions
 from carbon.points import permissions as points_permissions
-from carbon.points import redemptions as actions
 from carbon.points.exceptions import IdempotencyConflict, InsufficientPoints
 from portal.exceptions import PermissionDeniedError
 from portal.models import AuditEvent, OutboxEvent, Tier
@@ -347,7 +346,7 @@ def test_too_few_points_are_refused_and_nothing_is_written(org_a, member_a, serv
 @pytest.mark.django_db
 def test_a_negative_balance_blocks_redemptions(org_a, member_a, service):
     account = fund(org_a, 1000)
-    ledger.adjust(account, -1200, "Reversal of a returned order", UserFactory(is_staff=True), "n")
+    actions.adjust(account, -1200, "Reversal of a returned order", UserFactory(is_staff=True), "n")
     before = _written()
     with pytest.raises(InsufficientPoints) as refused:
         _request(org_a, service, member_a)
@@ -358,7 +357,7 @@ def test_a_negative_balance_blocks_redemptions(org_a, member_a, service):
 @pytest.mark.parametrize(
     ("changes", "code", "field"),
     [
-        ({"note": "x" * (actions.MAX_NOTE + 1)}, "redemption_error", "note"),
+        ({"note": "x" * (redemptions.MAX_NOTE + 1)}, "redemption_error", "note"),
         ({"preferred_date": TODAY - dt.timedelta(days=1)}, "redemption_error", "preferred_date"),
     ],
 )
@@ -487,7 +486,7 @@ def test_capacity_counts_requested_and_fulfilled_but_not_cancelled_or_rejected(
         f"All 2 places for {service.name} this month are taken; places open again on 2025-07-01."
     )
     assert _written() == before
-    offer = next(o for o in actions.offers(org_a, TODAY) if o.service == service)
+    offer = next(o for o in redemptions.offers(org_a, TODAY) if o.service == service)
     assert (offer.eligible, offer.remaining_this_month) == (False, 0)
     assert offer.reason == "This month's places are taken."
     # when the requested one is cancelled and the next one rejected, places free up again
@@ -495,10 +494,10 @@ def test_capacity_counts_requested_and_fulfilled_but_not_cancelled_or_rejected(
     second, _ = _request(org_a, service, member_a, key="a3")
     actions.reject(second, staff_success, reason="Engineer ill.")
     _request(org_a, service, member_a, key="a4")
-    assert Redemption.objects.filter(status__in=actions.OPEN_STATUSES).count() == 2
+    assert Redemption.objects.filter(status__in=redemptions.OPEN_STATUSES).count() == 2
     # and the next month starts with both places free
     next_month = dt.date(2025, 7, 1)
-    offer = next(o for o in actions.offers(org_a, next_month) if o.service == service)
+    offer = next(o for o in redemptions.offers(org_a, next_month) if o.service == service)
     assert offer.remaining_this_month == 2
     actions.request_redemption(org_b, service, member_b, key="b2", today=next_month)
 
@@ -523,7 +522,7 @@ def test_offers_say_what_is_eligible_and_what_is_left(
     # when the catalogue is read
     # + 2: counting every organisation's places outside the row-level scope (portal/tenancy.py)
     with django_assert_max_num_queries(5):
-        offers = actions.offers(org_a, TODAY)
+        offers = redemptions.offers(org_a, TODAY)
     # then each service says whether the organisation may redeem it, and why not
     assert [(o.service, o.eligible, o.remaining_this_month) for o in offers] == [
         (open_service, True, None),

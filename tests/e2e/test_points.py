@@ -25,7 +25,7 @@ from carbon.models import (
     RedemptionStatus,
     ServiceKind,
 )
-from carbon.points import awards, ledger
+from carbon.points import actions, ledger
 from portal.models import Role
 from portal.staff_roles import StaffRole, ensure_staff_groups
 from tests.carbon.factories import ServiceFactory, order_with_legs
@@ -91,8 +91,8 @@ def test_customer_redeems_a_maintenance_visit_and_staff_fulfil_it(live_server, b
         delivery_site=site,
     )
     calculate_order(order)
-    award = awards.award_order(order)
-    awards.activate_due(timezone.localdate())
+    award = actions.award_order(order)
+    actions.activate_due(timezone.localdate())
     earned = PointsAward.objects.get(pk=award.pk).points
     assert earned > 300, "the worked order must earn enough for the visit"
     service = ServiceFactory(

@@ -31,7 +31,7 @@ import portal.urls  # noqa: F401 - builds the API: every app's routers and token
 from carbon.footprint.calculation import calculate_order
 from carbon.models import ImportJob
 from carbon.points import ledger
-from carbon.points.redemptions import request_redemption
+from carbon.points.actions import request_redemption
 from community import actions as community_actions
 from community.models import Audience, Space, Tag
 from portal import actions
