@@ -21,7 +21,9 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from carbon.footprint import calculation, datasets, declarations, importer
+# tasks import this module too; both sides import the module, never its names, so the cycle
+# resolves at call time.
+from carbon.footprint import calculation, datasets, declarations, importer, tasks
 from carbon.footprint.events import (
     DATASET_PUBLISHED,
     GREEN_POWER_REJECTED,
@@ -196,8 +198,6 @@ def start_import(organisation: Organisation, uploaded_file, *, by) -> ImportJob:
     checked the `carbon.import_orders` permission."""
     job = create_job(organisation, uploaded_file, by=by)
     if job.rows_total > importer.ASYNC_ROWS:
-        from carbon.footprint import tasks  # cycle: tasks import this module to call actions
-
         transaction.on_commit(lambda: tasks.run_import_task.delay(job.pk))
     else:
         run_import(job)
@@ -583,8 +583,6 @@ def _review(declaration: GreenPowerDeclaration, status: str, by, note: str, requ
             {**declarations.event_data(declaration), "note": note},
         )
         if status == DeclarationStatus.VERIFIED:
-            from carbon.footprint import tasks  # cycle: tasks import this module to call actions
-
             transaction.on_commit(
                 lambda: tasks.recalculate_declaration_orders.delay(declaration.pk)
             )
