@@ -212,34 +212,6 @@ def hold_for_redemption(
     return HeldBalances(account_id, pending, available, held)
 
 
-def hold_points(account: PointsAccount, points: int, key: str, redemption_id: int) -> LedgerEntry:
-    """Set `points` aside for a redemption. Refused with InsufficientPoints when the available
-    balance is smaller (including while it is negative); nothing is written then."""
-    _require_key(key)
-    if points <= 0:
-        raise PointsError("A hold must be for a positive number of points.", field="points")
-    fingerprint = _fingerprint("hold", points=points, redemption=redemption_id)
-    with transaction.atomic():
-        account = _lock(account)
-        if (entry := _repeat(account, key, fingerprint)) is not None:
-            return entry
-        if account.available < points:
-            raise InsufficientPoints(
-                f"{points} points requested, {max(account.available, 0)} available.",
-                field="points",
-            )
-        return _append(
-            account,
-            EntryKind.HOLD,
-            points,
-            key=key,
-            fingerprint=fingerprint,
-            available=-points,
-            held=points,
-            redemption_id=redemption_id,
-        )
-
-
 def _outstanding_hold(account: PointsAccount, redemption_id: int) -> int:
     total = LedgerEntry.objects.filter(account=account, redemption_id=redemption_id).aggregate(
         held=Sum("held_delta")
