@@ -299,7 +299,7 @@ class OrderInspectView(InspectView):
         )
 
     def get_context_data(self, **kwargs):
-        from carbon.footprint.views import _breakdown, legs_page
+        from carbon.footprint.views import leg_breakdown, legs_page
 
         context = super().get_context_data(**kwargs)
         order = self.object
@@ -326,7 +326,7 @@ class OrderInspectView(InspectView):
             }
         lines = list(order.lines.all())
         page = legs_page(order, self.request.GET.get("page"))
-        legs = _breakdown(page, snapshot)
+        legs = leg_breakdown(page, snapshot)
         context["fields"] = [
             *context["fields"],
             inspect_field(_("Current footprint"), footprint),

@@ -32,7 +32,7 @@ from carbon.footprint.api_schemas import (
     factor_out,
     parsed_or_422,
 )
-from carbon.footprint.exceptions import CalculationError
+from carbon.footprint.exceptions import CalculationError, OrderDataError
 from carbon.footprint.units import stored_text
 from carbon.models import (
     CalculationSnapshot,
@@ -537,7 +537,7 @@ def upsert_order(
     data = _order_data(external_id, payload)
     try:
         stored = order_actions.store_orders(organisation, [data], c.user, announce="each")
-    except (order_actions.OrderDataError, CalculationError) as exc:
+    except (OrderDataError, CalculationError) as exc:
         field = api_field(exc.field)
         message = f"{field}: {exc.message}" if field else exc.message
         raise ApiError(422, exc.code, message, field) from exc

@@ -24,14 +24,9 @@ from django.db.models import Max
 from django.utils import timezone
 
 from carbon.footprint.events import DATASET_PUBLISHED
-from carbon.footprint.exceptions import DatasetError
-from carbon.footprint.factor_files import (
-    FactorFile,
-    FactorFileError,
-    RowError,
-    _metadata_fields,
-    read_factor_file,
-)
+from carbon.footprint.exceptions import DatasetError, FactorFileError
+from carbon.footprint.factor_files import FactorFile, RowError, read_factor_file
+from carbon.footprint.factor_files import metadata_fields as _metadata_fields
 from carbon.footprint.permissions import can_manage_datasets
 from carbon.models import (
     DatasetStatus,

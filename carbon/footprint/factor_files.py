@@ -15,6 +15,7 @@ from typing import IO, Any
 import pint
 
 from carbon.footprint import categories
+from carbon.footprint.exceptions import FactorFileError
 from carbon.footprint.units import (
     ELECTRICITY_INTENSITY,
     FREIGHT_INTENSITY,
@@ -93,16 +94,6 @@ class RowError:
 
     def __str__(self) -> str:
         return f"row {self.row}, column {self.column}: {self.message}"
-
-
-class FactorFileError(ValueError):
-    """A factor file with problems; `errors` lists every one of them, by row and column."""
-
-    def __init__(self, errors: list[RowError]):
-        self.errors = errors
-        shown = "; ".join(str(e) for e in errors[:5])
-        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
-        super().__init__(f"{len(errors)} problem(s) in the factor file: {shown}{more}")
 
 
 @dataclass(frozen=True)
@@ -385,7 +376,9 @@ def _parse_date(text: str, column: str, error, *, required: bool) -> date | None
         return None
 
 
-def _metadata_fields(metadata: dict[str, str]) -> dict[str, Any]:
+def metadata_fields(metadata: dict[str, str]) -> dict[str, Any]:
+    """The FactorDataset fields read from a factor file's header lines (`# key: value`);
+    FactorFileError names every missing or malformed one."""
     errors = [
         RowError(1, f"# {key}", "", "metadata line missing from the file header")
         for key in METADATA_KEYS

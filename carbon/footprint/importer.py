@@ -25,7 +25,7 @@ from django.core.files.base import File
 from django.db import transaction
 from django.utils import timezone
 
-from carbon.footprint.calculation import CalculationError
+from carbon.footprint.exceptions import CalculationError, OrdersRejected, QuantityError
 from carbon.footprint.legs import (
     INPUT_FIELD,
     LEG_FIELDS,
@@ -36,13 +36,11 @@ from carbon.footprint.legs import (
 from carbon.footprint.orders import (
     LineData,
     OrderData,
-    OrdersRejected,
     ShipmentData,
     lookups,
     store_orders,
     validate_order,
 )
-from carbon.footprint.units import QuantityError
 from carbon.models import ImportJob, ImportStatus, OrderStatus
 from portal import audit
 from portal.models import Organisation

@@ -16,13 +16,8 @@ from decimal import Decimal
 from carbon import app_settings
 from carbon.footprint import categories
 from carbon.footprint.engine import FUEL_UNITS
-from carbon.footprint.units import (
-    DISTANCE,
-    MASS,
-    QuantityError,
-    parse_number,
-    parse_quantity,
-)
+from carbon.footprint.exceptions import QuantityError
+from carbon.footprint.units import DISTANCE, MASS, parse_number, parse_quantity
 from carbon.models import DataTier, FuelType
 
 # The input fields of a leg, in the order their problems are reported.

@@ -136,7 +136,7 @@ def order_page_context(
         "snapshot": current,
         "intensity_g": (current.wtw_kg * 1000 / current.tkm) if current and current.tkm else None,
         "missing": [m.get("reason") for m in quality.get("missing", [])],
-        "breakdown": _breakdown(legs, current),
+        "breakdown": leg_breakdown(legs, current),
         "legs_page": legs,
         "factors": _factors(current),
         "declaration": declaration,
@@ -157,7 +157,7 @@ def legs_page(order: Order, number: str | None) -> Page:
     ).get_page(number)
 
 
-def _breakdown(legs: Page, snapshot: CalculationSnapshot | None) -> list[dict]:
+def leg_breakdown(legs: Page, snapshot: CalculationSnapshot | None) -> list[dict]:
     """Per-leg rows of one page of legs: the stored leg beside the snapshot's result for it. The
     snapshot lists legs in the same order (shipment, then sequence), which is checked by
     category and sequence."""

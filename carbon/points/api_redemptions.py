@@ -20,7 +20,14 @@ from carbon.models import (
 )
 from carbon.points import idempotency, permissions
 from carbon.points import redemptions as actions
-from carbon.points.api import READ, WRITE, OrganisationOut, _acting, _may_redeem, _reader
+from carbon.points.api import (
+    READ,
+    WRITE,
+    OrganisationOut,
+    acting_organisation,
+    may_redeem_somewhere,
+    reading_organisation,
+)
 from carbon.points.catalogue import service_name
 from carbon.points.exceptions import IdempotencyConflict, PointsError
 from portal.access import reachable_or_404
@@ -205,10 +212,10 @@ def _redeem(
         "Needs scope points:write; people need the member role."
     ),
     openapi_extra={"parameters": [IDEMPOTENCY_PARAMETER]},
-    auth=requires(WRITE, load=_may_redeem),
+    auth=requires(WRITE, load=may_redeem_somewhere),
 )
 def create_redemption(request: HttpRequest, response: HttpResponse, payload: RedemptionIn):
-    c, organisation = _acting(
+    c, organisation = acting_organisation(
         request,
         payload.organisation,
         WRITE,
@@ -282,7 +289,7 @@ class RedemptionFilters(Input):
     "Needs scope points:read; people need the viewer role.",
 )
 def list_redemptions(request: HttpRequest, filters: Query[RedemptionFilters]):
-    _, org = _reader(request, filters.organisation)
+    _, org = reading_organisation(request, filters.organisation)
     qs = Redemption.objects.filter(organisation=org)
     if filters.status:
         qs = qs.filter(status=filters.status)

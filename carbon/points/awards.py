@@ -31,12 +31,12 @@ from carbon.points.events import POINTS_ACTIVATED, POINTS_AWARDED
 from carbon.points.exceptions import PointsError, PolicyError
 from carbon.points.ledger import (
     FORMULA,
-    _append,
-    _event,
-    _fingerprint,
-    _lock,
     account_for,
     add_months,
+    append_entry,
+    lock_account,
+    publish_entry_event,
+    request_fingerprint,
     reverse_order,
 )
 
@@ -89,7 +89,7 @@ def award_order(order: Order, *, policy: PointsPolicy | None = None) -> PointsAw
     account = account_for(order.organisation)
     key = f"earn:{order.pk}:{policy.pk}"
     with transaction.atomic():
-        account = _lock(account)
+        account = lock_account(account)
         existing = PointsAward.objects.filter(order=order, policy=policy).first()
         if existing is not None:
             return existing
@@ -121,17 +121,19 @@ def award_order(order: Order, *, policy: PointsPolicy | None = None) -> PointsAw
             },
         )
         if earned > 0:
-            entry = _append(
+            entry = append_entry(
                 account,
                 EntryKind.EARN_PENDING,
                 earned,
                 key=key,
-                fingerprint=_fingerprint("earn", order=order.pk, policy=policy.pk),
+                fingerprint=request_fingerprint("earn", order=order.pk, policy=policy.pk),
                 pending=earned,
                 order=order,
                 award=award,
             )
-            _event(POINTS_AWARDED, account, entry, order=order.external_id, award_id=award.pk)
+            publish_entry_event(
+                POINTS_AWARDED, account, entry, order=order.external_id, award_id=award.pk
+            )
     return award
 
 
@@ -158,24 +160,24 @@ def activate_due(today: dt.date) -> list[LedgerEntry]:
         account = account_for(award.order.organisation)
         key = f"activate:{award.pk}"
         with transaction.atomic():
-            account = _lock(account)
+            account = lock_account(account)
             if LedgerEntry.objects.filter(
                 award=award, kind__in=[EntryKind.ACTIVATE, EntryKind.REVERSE]
             ).exists():
                 continue  # another run, or a reversal, got there first
-            entry = _append(
+            entry = append_entry(
                 account,
                 EntryKind.ACTIVATE,
                 award.points,
                 key=key,
-                fingerprint=_fingerprint("activate", award=award.pk),
+                fingerprint=request_fingerprint("activate", award=award.pk),
                 pending=-award.points,
                 available=award.points,
                 order=award.order,
                 award=award,
                 expires_on=add_months(due, award.policy.expiry_months),
             )
-            _event(POINTS_ACTIVATED, account, entry, expires_on=entry.expires_on)
+            publish_entry_event(POINTS_ACTIVATED, account, entry, expires_on=entry.expires_on)
         written.append(entry)
     return written
 

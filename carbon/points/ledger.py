@@ -65,11 +65,16 @@ def account_for(organisation: Organisation) -> PointsAccount:
     return account
 
 
-def _lock(account: PointsAccount) -> PointsAccount:
+def lock_account(account: PointsAccount) -> PointsAccount:
+    """The account read again with its row locked (`select_for_update`) until the caller's
+    transaction ends. Every ledger write takes this lock first, so writers on one account are
+    serialised; use the returned object, not the one passed in (its balances may be stale)."""
     return PointsAccount.objects.select_for_update().get(pk=account.pk)
 
 
-def _fingerprint(kind: str, **request: Any) -> str:
+def request_fingerprint(kind: str, **request: Any) -> str:
+    """The SHA-256 of a write request (its kind and arguments, as sorted JSON), stored on the
+    entry so that a repeat under the same idempotency key can be told from a different request."""
     payload = json.dumps({"kind": kind, **request}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()
 
@@ -89,7 +94,7 @@ def _repeat(account: PointsAccount, key: str, fingerprint: str) -> LedgerEntry |
     return entry
 
 
-def _append(
+def append_entry(
     account: PointsAccount,
     kind: str,
     points: int,
@@ -101,7 +106,10 @@ def _append(
     held: int = 0,
     **fields: Any,
 ) -> LedgerEntry:
-    """Write one entry and move the cached balances with it. The caller holds the row lock."""
+    """Write one entry under idempotency key `key` and move the account's cached balances by its
+    deltas (`pending`, `available`, `held`; see `carbon.models.ENTRY_RULES`). `fields` are more
+    LedgerEntry columns (order, award, expires_on, ...). The caller holds the row lock
+    (`lock_account`) and has checked that the key is new, in the same transaction."""
     entry = LedgerEntry.objects.create(
         account=account,
         kind=kind,
@@ -120,7 +128,11 @@ def _append(
     return entry
 
 
-def _event(type_: str, account: PointsAccount, entry: LedgerEntry, **data: Any) -> None:
+def publish_entry_event(
+    type_: str, account: PointsAccount, entry: LedgerEntry, **data: Any
+) -> None:
+    """Publish event `type_` (see `carbon.points.events`) for a new entry: the entry's id, kind
+    and points, the account's balances after it, and `data`."""
     events.publish(
         type_,
         account.organisation,
@@ -206,7 +218,7 @@ def hold_for_redemption(
         available_delta=-points,
         held_delta=points,
         idempotency_key=key,
-        request_fingerprint=_fingerprint("hold", points=points, redemption=redemption_id),
+        request_fingerprint=request_fingerprint("hold", points=points, redemption=redemption_id),
         redemption_id=redemption_id,
     )
     return HeldBalances(account_id, pending, available, held)
@@ -221,16 +233,16 @@ def _outstanding_hold(account: PointsAccount, redemption_id: int) -> int:
 
 def _settle_hold(account: PointsAccount, redemption_id: int, key: str, kind: str) -> LedgerEntry:
     _require_key(key)
-    fingerprint = _fingerprint(kind, redemption=redemption_id)
+    fingerprint = request_fingerprint(kind, redemption=redemption_id)
     with transaction.atomic():
-        account = _lock(account)
+        account = lock_account(account)
         if (entry := _repeat(account, key, fingerprint)) is not None:
             return entry
         held = _outstanding_hold(account, redemption_id)
         if held <= 0:
             raise PointsError("No points are held for this redemption.", code="no_hold")
         back = held if kind == EntryKind.RELEASE else 0
-        return _append(
+        return append_entry(
             account,
             kind,
             held,
@@ -311,7 +323,7 @@ def expire_due(today: dt.date) -> list[LedgerEntry]:
     written = []
     for account_id in list(account_ids):
         key = f"expire:{today.isoformat()}"
-        fingerprint = _fingerprint("expire", date=today)
+        fingerprint = request_fingerprint("expire", date=today)
         with transaction.atomic():
             account = PointsAccount.objects.select_for_update().get(pk=account_id)
             if _repeat(account, key, fingerprint) is not None:
@@ -319,7 +331,7 @@ def expire_due(today: dt.date) -> list[LedgerEntry]:
             amount = allocation(account).due(today)
             if amount <= 0:
                 continue
-            entry = _append(
+            entry = append_entry(
                 account,
                 EntryKind.EXPIRE,
                 amount,
@@ -327,7 +339,7 @@ def expire_due(today: dt.date) -> list[LedgerEntry]:
                 fingerprint=fingerprint,
                 available=-amount,
             )
-            _event(POINTS_EXPIRED, account, entry)
+            publish_entry_event(POINTS_EXPIRED, account, entry)
         written.append(entry)
     return written
 
@@ -348,10 +360,10 @@ def reverse_order(order: Order, key: str) -> list[LedgerEntry]:
     if order.status not in (OrderStatus.CANCELLED, OrderStatus.RETURNED):
         raise PointsError("Only cancelled or returned orders are reversed.", code="order_active")
     account = account_for(order.organisation)
-    fingerprint = _fingerprint("reverse", order=order.pk)
+    fingerprint = request_fingerprint("reverse", order=order.pk)
     entries = []
     with transaction.atomic():
-        account = _lock(account)
+        account = lock_account(account)
         used = LedgerEntry.objects.filter(
             Q(idempotency_key=key) | Q(idempotency_key__startswith=f"{key}:"), account=account
         )
@@ -373,7 +385,7 @@ def reverse_order(order: Order, key: str) -> list[LedgerEntry]:
             available = lots_now.reversal_amount(award.pk)
             if pending + available <= 0:
                 continue
-            entry = _append(
+            entry = append_entry(
                 account,
                 EntryKind.REVERSE,
                 pending + available,
@@ -394,7 +406,7 @@ def reverse_order(order: Order, key: str) -> list[LedgerEntry]:
                 )
             )
             expired = award.points - pending - available if available else 0
-            _event(
+            publish_entry_event(
                 POINTS_REVERSED,
                 account,
                 entry,
@@ -418,12 +430,14 @@ def adjust(
         raise PointsError("An adjustment needs a reason.", field="reason")
     if approved_by is None or not approved_by.is_staff:
         raise PointsError("An adjustment needs a staff approver.", field="approved_by")
-    fingerprint = _fingerprint("adjust", points=points, reason=reason, approver=approved_by.pk)
+    fingerprint = request_fingerprint(
+        "adjust", points=points, reason=reason, approver=approved_by.pk
+    )
     with transaction.atomic():
-        account = _lock(account)
+        account = lock_account(account)
         if (entry := _repeat(account, key, fingerprint)) is not None:
             return entry
-        entry = _append(
+        entry = append_entry(
             account,
             EntryKind.ADJUST,
             abs(points),
@@ -460,7 +474,7 @@ def record_expiry_reminders(
     Runs under the account's row lock; the caller sends the e-mails after its transaction
     commits, so a reminder is recorded if and only if it is sent."""
     with transaction.atomic():
-        account = _lock(account)
+        account = lock_account(account)
         due = allocation(account).expiring(today + dt.timedelta(days=within_days), after=today)
         if not due:
             return []

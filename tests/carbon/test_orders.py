@@ -9,12 +9,12 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
+from carbon.footprint.exceptions import OrderDataError
 from carbon.footprint.orders import (
     ORDER_UPSERTED,
     LegData,
     LineData,
     OrderData,
-    OrderDataError,
     ShipmentData,
     upsert_order,
 )
