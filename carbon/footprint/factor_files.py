@@ -16,6 +16,7 @@ import pint
 
 from carbon.footprint import categories
 from carbon.footprint.exceptions import FactorFileError
+from carbon.footprint.legs import NO_SPELLINGS, YES_SPELLINGS
 from carbon.footprint.units import (
     ELECTRICITY_INTENSITY,
     FREIGHT_INTENSITY,
@@ -71,12 +72,6 @@ _FUEL_DIMENSIONS = [(ureg.kgCO2e / ureg.Unit(per)).dimensionality for per in ("l
 
 
 _ELECTRICITY_CODE = re.compile(r"^electricity\.[A-Za-z0-9_-]{2,20}\.(location|residual)$")
-
-
-_TRUE = {"true", "yes", "1", "y"}
-
-
-_FALSE = {"false", "no", "0", "n", ""}
 
 
 _VALUE_PLACES = EmissionFactor._meta.get_field("value").decimal_places
@@ -250,8 +245,8 @@ def _parse_row(number: int, r: dict[str, str], errors: list[RowError]) -> Factor
     if scope not in EnergyScope.values:
         error("energy_scope", f"'{scope}' is not one of {', '.join(EnergyScope.values)}")
     rf_text = r["radiative_forcing"].lower()
-    rf = rf_text in _TRUE
-    if rf_text not in _TRUE | _FALSE:
+    rf = rf_text in YES_SPELLINGS
+    if rf_text not in YES_SPELLINGS | NO_SPELLINGS:
         error("radiative_forcing", f"'{r['radiative_forcing']}' is not true or false")
     elif rf:
         cat = categories.get(category)
