@@ -11,7 +11,7 @@ from beta_program.programmes.models import (
     Application,
     ApplicationStatus,
     Programme,
-    _listed,
+    json_list_contains,
 )
 from portal.models import Organisation
 from portal.permissions import in_staff_role, is_vendor_staff, role_in
@@ -49,7 +49,7 @@ def sku_rule(organisation: Organisation, db: str = "default") -> Q:
     """Programmes whose SKU rule the organisation meets (no rule, or one SKU it owns)."""
     rule = Q(required_skus=[])
     for sku in sorted(owned_skus(organisation)):
-        rule |= _listed("required_skus", sku, db)
+        rule |= json_list_contains("required_skus", sku, db)
     return rule
 
 

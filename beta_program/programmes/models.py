@@ -117,12 +117,13 @@ class ProgrammeQuerySet(models.QuerySet):
 
     def _rules_admit(self, organisation: Organisation) -> Q:
         # Empty lists mean "any".
-        return (Q(eligible_tiers=[]) | _listed("eligible_tiers", organisation.tier, self.db)) & (
-            Q(eligible_countries=[]) | _listed("eligible_countries", organisation.country, self.db)
-        )
+        tiers = json_list_contains("eligible_tiers", organisation.tier, self.db)
+        countries = json_list_contains("eligible_countries", organisation.country, self.db)
+        return (Q(eligible_tiers=[]) | tiers) & (Q(eligible_countries=[]) | countries)
 
 
-def _listed(field: str, value: str, db: str) -> Q:
+def json_list_contains(field: str, value: str, db: str) -> Q:
+    """The rows whose JSON list `field` holds the string `value`, on database `db`'s vendor."""
     if connections[db].vendor == "postgresql":
         return Q(**{f"{field}__contains": [value]})
     # SQLite has no JSON containment lookup; tiers and country codes are plain identifiers, so

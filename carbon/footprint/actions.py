@@ -32,12 +32,17 @@ from carbon.footprint.events import (
     ORDER_UPSERTED,
     ORDERS_IMPORTED,
 )
-from carbon.footprint.exceptions import CalculationError, DatasetError, DeclarationError
-from carbon.footprint.factor_files import FactorFileError, metadata_fields, read_factor_file
+from carbon.footprint.exceptions import (
+    CalculationError,
+    DatasetError,
+    DeclarationError,
+    FactorFileError,
+    OrdersRejected,
+)
+from carbon.footprint.factor_files import metadata_fields, read_factor_file
 from carbon.footprint.importer import RowError
 from carbon.footprint.orders import (
     OrderData,
-    OrdersRejected,
     Progress,
     StoredOrders,
     calculate_written,

@@ -22,8 +22,8 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets import HeaderButton
 
 from carbon.footprint import actions, datasets, permissions
-from carbon.footprint.exceptions import DatasetError
-from carbon.footprint.factor_files import FACTOR_COLUMNS, FactorFileError
+from carbon.footprint.exceptions import DatasetError, FactorFileError
+from carbon.footprint.factor_files import FACTOR_COLUMNS
 from carbon.models import (
     DatasetStatus,
     EmissionFactor,

@@ -26,15 +26,9 @@ from carbon.footprint.api_schemas import (
 )
 from carbon.footprint.engine import FUEL_UNITS, METHOD_VERSION
 from carbon.footprint.estimate import estimate as estimate_footprint
-from carbon.footprint.exceptions import CalculationError
+from carbon.footprint.exceptions import CalculationError, QuantityError
 from carbon.footprint.factors import default_dataset
-from carbon.footprint.units import (
-    ENERGY,
-    QuantityError,
-    parse_number,
-    parse_quantity,
-    plain_decimal,
-)
+from carbon.footprint.units import ENERGY, parse_number, parse_quantity, plain_decimal
 from carbon.models import (
     DatasetStatus,
     EmissionFactor,

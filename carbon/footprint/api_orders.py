@@ -12,7 +12,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypedDict, cast
 
 from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
-from django.db.models.expressions import OrderBy
 from django.http import Http404, HttpRequest
 from ninja import Body, Field, Query, Router, Schema, Status
 from pydantic import ConfigDict, StrictBool
@@ -31,8 +30,8 @@ from carbon.footprint.api_schemas import (
     factor_out,
     parsed_or_422,
 )
-from carbon.footprint.exceptions import CalculationError
-from carbon.footprint.orders import LineData, OrderData, OrderDataError, ShipmentData
+from carbon.footprint.exceptions import CalculationError, OrderDataError
+from carbon.footprint.orders import LineData, OrderData, ShipmentData
 from carbon.footprint.units import stored_text
 from carbon.models import (
     CalculationSnapshot,
@@ -43,6 +42,7 @@ from carbon.models import (
     OrderQuerySet,
     OrderStatus,
     Shipment,
+    order_sort,
 )
 from portal.access import reachable_or_404
 from portal.api import ApiError, Caller, Input, caller
@@ -252,16 +252,9 @@ def _detail_queryset(c: Caller) -> QuerySet[FootprintOrder]:
     )
 
 
-SORTS: dict[str, tuple[str | OrderBy, str]] = {
-    "order_date": ("order_date", "id"),
-    "-order_date": ("-order_date", "-id"),
-    "external_id": ("external_id", "id"),
-    "-external_id": ("-external_id", "-id"),
-    "wtw_kg": (F("fp_wtw_kg").asc(nulls_last=True), "id"),
-    "-wtw_kg": (F("fp_wtw_kg").desc(nulls_last=True), "-id"),
-    "tkm": (F("fp_tkm").asc(nulls_last=True), "id"),
-    "-tkm": (F("fp_tkm").desc(nulls_last=True), "-id"),
-}
+# The API's names of the order list's sorts (carbon.models.ORDER_SORTS); "-" reverses one.
+API_SORT_KEYS = {"order_date": "date", "external_id": "order", "wtw_kg": "wtw", "tkm": "tkm"}
+API_SORTS = tuple(f"{sign}{name}" for name in API_SORT_KEYS for sign in ("", "-"))
 
 
 class OrderFilters(Input):
@@ -273,7 +266,7 @@ class OrderFilters(Input):
     )
     site: str | None = Field(None, description="Delivery site name")
     status: OrderStatus | None = None
-    sort: Literal[tuple(SORTS)] = "-order_date"  # type: ignore[valid-type]
+    sort: Literal[API_SORTS] = "-order_date"  # type: ignore[valid-type]
     page: int = Field(1, ge=1, le=MAX_PAGE)
     page_size: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
 
@@ -308,7 +301,8 @@ def list_orders(request: HttpRequest, filters: Query[OrderFilters]):
                 )
             )
         )
-    page = qs.order_by(*SORTS[filters.sort]).prefetch_related(_LEG_CATEGORIES)
+    sort = order_sort(API_SORT_KEYS[filters.sort.lstrip("-")], descending=filters.sort[0] == "-")
+    page = qs.order_by(*sort).prefetch_related(_LEG_CATEGORIES)
     return page_out(page, filters.page, filters.page_size, _order_out)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from ninja import Field, Schema
 
 from carbon.footprint.api_access import member_organisation
-from carbon.footprint.units import QuantityError
+from carbon.footprint.exceptions import QuantityError
 from portal.api import ApiError, requires
 from portal.api_scopes import register_scope
 

@@ -52,7 +52,7 @@ from carbon.footprint.model import (
     FootprintInput,
     LegInput,
 )
-from carbon.footprint.snapshots import _new_snapshot, _same_calculation, describe_changes
+from carbon.footprint.snapshots import describe_changes, same_calculation, snapshot_of
 from carbon.footprint.units import plain_decimal
 from carbon.models import (
     CalculationSnapshot,
@@ -312,9 +312,9 @@ def calculate_batch(
         if isinstance(footprint, CalculationError):
             outcome.failed.append((order.id, footprint.message, footprint.field))
             continue
-        snapshot = _new_snapshot(order.id, inputs_json, footprint, table)
+        snapshot = snapshot_of(order.id, inputs_json, footprint, table)
         old = current.get(order.id)
-        if old is not None and _same_calculation(old, snapshot):
+        if old is not None and same_calculation(old, snapshot):
             outcome.unchanged += 1
             outcome.snapshots[order.id] = old
             continue

@@ -15,6 +15,8 @@ from typing import IO, Any
 import pint
 
 from carbon.footprint import categories
+from carbon.footprint.exceptions import FactorFileError
+from carbon.footprint.legs import NO_SPELLINGS, YES_SPELLINGS
 from carbon.footprint.units import (
     ELECTRICITY_INTENSITY,
     FREIGHT_INTENSITY,
@@ -88,12 +90,6 @@ def canonical_factor_unit(kind: str, unit: pint.Unit) -> str:
 _ELECTRICITY_CODE = re.compile(r"^electricity\.[A-Za-z0-9_-]{2,20}\.(location|residual)$")
 
 
-_TRUE = {"true", "yes", "1", "y"}
-
-
-_FALSE = {"false", "no", "0", "n", ""}
-
-
 _VALUE_PLACES = EmissionFactor._meta.get_field("value").decimal_places
 
 
@@ -109,16 +105,6 @@ class RowError:
 
     def __str__(self) -> str:
         return f"row {self.row}, column {self.column}: {self.message}"
-
-
-class FactorFileError(ValueError):
-    """A factor file with problems; `errors` lists every one of them, by row and column."""
-
-    def __init__(self, errors: list[RowError]):
-        self.errors = errors
-        shown = "; ".join(str(e) for e in errors[:5])
-        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
-        super().__init__(f"{len(errors)} problem(s) in the factor file: {shown}{more}")
 
 
 @dataclass(frozen=True)
@@ -275,8 +261,8 @@ def _parse_row(number: int, r: dict[str, str], errors: list[RowError]) -> Factor
     if scope not in EnergyScope.values:
         error("energy_scope", f"'{scope}' is not one of {', '.join(EnergyScope.values)}")
     rf_text = r["radiative_forcing"].lower()
-    rf = rf_text in _TRUE
-    if rf_text not in _TRUE | _FALSE:
+    rf = rf_text in YES_SPELLINGS
+    if rf_text not in YES_SPELLINGS | NO_SPELLINGS:
         error("radiative_forcing", f"'{r['radiative_forcing']}' is not true or false")
     elif rf:
         cat = categories.get(category)
@@ -407,6 +393,8 @@ def _parse_date(text: str, column: str, error, *, required: bool) -> date | None
 
 
 def metadata_fields(metadata: dict[str, str]) -> dict[str, Any]:
+    """The FactorDataset fields read from a factor file's header lines (`# key: value`);
+    FactorFileError names every missing or malformed one."""
     errors = [
         RowError(1, f"# {key}", "", "metadata line missing from the file header")
         for key in METADATA_KEYS

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any
 
+from carbon.footprint.exceptions import OrdersRejected, QuantityError
 from carbon.footprint.legs import (
     INPUT_FIELD,
     LEG_FIELDS,
@@ -31,12 +32,10 @@ from carbon.footprint.legs import (
 from carbon.footprint.orders import (
     LineData,
     OrderData,
-    OrdersRejected,
     ShipmentData,
     lookups,
     validate_order,
 )
-from carbon.footprint.units import QuantityError
 from carbon.models import ImportJob, OrderStatus
 from portal.models import Organisation
 from portal.text import storable, text_problem

@@ -16,13 +16,8 @@ from decimal import Decimal
 from carbon import app_settings
 from carbon.footprint import categories
 from carbon.footprint.engine import FUEL_UNITS
-from carbon.footprint.units import (
-    DISTANCE,
-    MASS,
-    QuantityError,
-    parse_number,
-    parse_quantity,
-)
+from carbon.footprint.exceptions import QuantityError
+from carbon.footprint.units import DISTANCE, MASS, parse_number, parse_quantity
 from carbon.models import DataTier, FuelType
 
 # The input fields of a leg, in the order their problems are reported.
@@ -40,8 +35,8 @@ LEG_FIELDS = (
 # LegData attributes that the API body and the CSV header name differently.
 INPUT_FIELD = {"mass_t": "mass", "distance_km": "distance", "fuel_amount": "fuel_used"}
 
-# Pint kind of each fuel's canonical unit.
-FUEL_KINDS = {"litre": "volume", "kg": "mass", "kWh": "energy"}
+# The kind of quantity (parse_quantity's `kind`) each fuel unit is.
+FUEL_UNIT_KINDS = {"litre": "volume", "kg": "mass", "kWh": "energy"}
 # The transport modes each fuel drives: a leg's fuel data must be fuel its vehicle burns, or the
 # fuel-based footprint replaces the distance-based one with a figure for another vehicle.
 FUEL_MODES = {
@@ -50,9 +45,9 @@ FUEL_MODES = {
     "jet": ("air",),
     "electricity": ("road", "rail"),
 }
-# Spellings of a yes/no cell; JSON bodies send true or false.
-_TRUE = frozenset({"1", "true", "yes", "y"})
-_FALSE = frozenset({"", "0", "false", "no", "n"})
+# A yes/no cell of a CSV file (orders and factor files); JSON bodies send true or false.
+YES_SPELLINGS = frozenset({"1", "true", "yes", "y"})
+NO_SPELLINGS = frozenset({"", "0", "false", "no", "n"})
 
 INVALID_QUANTITY = "invalid_quantity"
 INVALID_LEG = "invalid_order"
@@ -97,7 +92,7 @@ def parse_distance(text: str | None, field: str) -> Decimal:
 def parse_fuel_used(fuel_type: str, text: str | None, field: str) -> Decimal:
     """Fuel in the canonical unit of the known `fuel_type` (litres, kg or kWh)."""
     unit = FUEL_UNITS[fuel_type]
-    return parse_quantity(text, field=field, kind=FUEL_KINDS[unit], to=unit, fuel=True)
+    return parse_quantity(text, field=field, kind=FUEL_UNIT_KINDS[unit], to=unit, fuel=True)
 
 
 def parse_line_quantity(value: object, field: str) -> Decimal:
@@ -138,9 +133,9 @@ def parse_leg(fields: Mapping[str, object]) -> tuple[LegData | None, list[LegPro
     radiative_forcing = fields.get("radiative_forcing")
     if not isinstance(radiative_forcing, bool):
         answer = text("radiative_forcing").strip().lower()
-        if answer not in _TRUE | _FALSE:
+        if answer not in YES_SPELLINGS | NO_SPELLINGS:
             problems["radiative_forcing"] = LegProblem("radiative_forcing", "yes or no")
-        radiative_forcing = answer in _TRUE
+        radiative_forcing = answer in YES_SPELLINGS
     leg = LegData(
         category=text("category"),
         mass_t=mass,

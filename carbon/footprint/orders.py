@@ -21,22 +21,15 @@ from django.utils import timezone
 
 from carbon import app_settings
 from carbon.footprint import calculation
+from carbon.footprint.exceptions import OrdersRejected, Problem
 from carbon.footprint.factors import FactorTable, active_grid_dataset, default_dataset
 from carbon.footprint.legs import LegData, validate_leg
 from carbon.models import Leg, Order, OrderLine, OrderStatus, Product, Shipment
-from portal.exceptions import PortalError
 from portal.models import Organisation, Site
 
 # Decimal places of the stored columns: values are compared after rounding to them, so that
 # "12.5" and "12.500000" are the same data.
 _PLACES = {"quantity": 3, "distance_km": 3, "mass_t": 6, "fuel_amount": 4}
-
-
-class OrderDataError(PortalError):
-    """Order data that cannot be stored; `field` names the offending value."""
-
-    code = "invalid_order"
-    status = 400
 
 
 @dataclass
@@ -328,25 +321,6 @@ _READ_BATCH = 5000
 CALCULATION_BATCH = 1000
 
 Progress = Callable[[str, int, int], None]
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Why one of the orders given to `store_orders` cannot be stored: its position in the list,
-    the field at fault (None for the order as a whole) and the reason."""
-
-    index: int
-    field: str | None
-    reason: str
-
-
-class OrdersRejected(OrderDataError):
-    """Orders that cannot be stored, every problem listed; the first is the error's own field
-    and message. Nothing was written."""
-
-    def __init__(self, problems: list[Problem], *, code: str | None = None):
-        super().__init__(problems[0].reason, field=problems[0].field, code=code)
-        self.problems = problems
 
 
 @dataclass

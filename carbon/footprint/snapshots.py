@@ -19,9 +19,11 @@ from carbon.models import (
 )
 
 
-def _new_snapshot(
+def snapshot_of(
     order_id: int, inputs_json: dict, footprint: Footprint, table: FactorTable
 ) -> CalculationSnapshot:
+    """An unsaved current snapshot of order `order_id`'s `footprint`: its inputs, the factors
+    and datasets used (from `table`), the results and the rounded stored totals."""
     return CalculationSnapshot(
         order_id=order_id,
         method_version=METHOD_VERSION,
@@ -43,7 +45,9 @@ def _new_snapshot(
     )
 
 
-def _same_calculation(old: CalculationSnapshot, new: CalculationSnapshot) -> bool:
+def same_calculation(old: CalculationSnapshot, new: CalculationSnapshot) -> bool:
+    """Whether `new` repeats `old`: the same method version, inputs, factors and datasets (then
+    no new snapshot is stored)."""
     return (
         old.method_version == new.method_version
         and old.inputs == new.inputs

@@ -41,23 +41,23 @@ DIMENSIONS = {
 # Thousands separators are accepted ("27,557 lb"); a decimal comma is not, because "1,200 kg"
 # would be ambiguous between 1.2 and 1200. Digits are ASCII only: Python's \\d (and Decimal)
 # would also read Arabic-Indic or Devanagari digits, and str.isdigit() superscripts.
-_NUMBER = re.compile(
+_NUMBER_THEN_UNIT = re.compile(
     r"^\s*([+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)\s*(.*?)\s*$",
     re.ASCII,
 )
 # Full-width forms (U+FF01..U+FF5E, as typed on Chinese keyboards, e.g. "１２．５ ｔ") and the
 # ideographic space read as their ASCII counterparts; nothing else is normalised.
-_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+_FULL_WIDTH_TO_ASCII = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 
 # No quantity a person types is this large in its canonical unit; refusing beyond it keeps every
 # Decimal operation (conversion, rounding to the stored places) exact and finite. Plausibility
 # bounds per field are tighter (carbon.app_settings, checked in carbon.footprint.orders).
-LARGEST = Decimal("1e15")
+LARGEST_MAGNITUDE = Decimal("1e15")
 
 # The spellings each kind of quantity accepts, and the Pint unit each names. Anything else is
 # refused with the list, so that no unit can be misread (a bare "ton" is a US short ton in Pint,
 # "nm" a nanometre, "Mt" a megatonne).
-UNITS: dict[str, dict[str, str]] = {
+ACCEPTED_UNITS: dict[str, dict[str, str]] = {
     "mass": {
         "t": "tonne",
         "tonne": "tonne",
@@ -93,8 +93,8 @@ UNITS: dict[str, dict[str, str]] = {
 # A leg's fuel is measured in l, kg or kWh (as its fuel type is; `FUEL_UNITS` of the engine), or
 # in m3 or spelled-out gallons for a liquid: a shorter list than cargo mass or grid electricity,
 # since nobody reports a truck's diesel in short tons or a train's power in GWh.
-UNITS_OF_FUEL: dict[str, dict[str, str]] = {
-    "volume": UNITS["volume"],
+ACCEPTED_FUEL_UNITS: dict[str, dict[str, str]] = {
+    "volume": ACCEPTED_UNITS["volume"],
     "mass": {"kg": "kilogram"},
     "energy": {"kWh": "kilowatt_hour"},
 }
@@ -147,16 +147,16 @@ def parse_quantity(
     """Parse e.g. "12.5 t", "27,557 lb", "515.7 mi" and return a finite Decimal in unit `to`.
 
     `kind` names the expected dimension (mass, distance, energy, emissions, volume) and with it
-    the accepted units (`UNITS`). A missing, unknown, unlisted or ambiguous unit, a wrong
-    dimension, a negative value, a number that is not finite or one of `LARGEST` or more in
-    unit `to` raises QuantityError naming `field`. With `fuel`, the accepted units are the
-    shorter list of a leg's fuel (`UNITS_OF_FUEL`). The conversion is exact in Decimal for the
-    registry's rational factors.
+    the accepted units (`ACCEPTED_UNITS`). A missing, unknown, unlisted or ambiguous unit, a
+    wrong dimension, a negative value, a number that is not finite or one of `LARGEST_MAGNITUDE`
+    or more in unit `to` raises QuantityError naming `field`. With `fuel`, the accepted units are
+    the shorter list of a leg's fuel (`ACCEPTED_FUEL_UNITS`). The conversion is exact in Decimal
+    for the registry's rational factors.
     """
     if text is None or not str(text).strip():
         raise QuantityError(field, f"a {kind} is required, e.g. {_example(kind)}")
-    text = str(text).translate(_FULL_WIDTH)
-    match = _NUMBER.match(text)
+    text = str(text).translate(_FULL_WIDTH_TO_ASCII)
+    match = _NUMBER_THEN_UNIT.match(text)
     if not match:
         raise QuantityError(field, f"'{text}' is not a number with a unit, e.g. {_example(kind)}")
     number_text, unit_text = match.groups()
@@ -169,17 +169,17 @@ def parse_quantity(
     if not allow_zero and magnitude == 0:
         raise QuantityError(field, f"a {kind} must be greater than zero")
     # Compare exponents first: multiplying '1e999999' would overflow the Decimal context.
-    if magnitude and magnitude.adjusted() + factor.adjusted() > LARGEST.adjusted() + 1:
+    if magnitude and magnitude.adjusted() + factor.adjusted() > LARGEST_MAGNITUDE.adjusted() + 1:
         raise QuantityError(field, f"'{text}' is too large")
     value = magnitude * factor
-    if value >= LARGEST:
+    if value >= LARGEST_MAGNITUDE:
         raise QuantityError(field, f"'{text}' is too large")
     return value if value else Decimal(0)  # not 0E+400, which no column could round
 
 
 def _factor(unit_text: str, kind: str, to: str, field: str, text: str, fuel: bool) -> Decimal:
     """The factor from the unit `unit_text` names to `to`, or QuantityError saying why not."""
-    accepted = (UNITS_OF_FUEL if fuel else UNITS)[kind].get(unit_text)
+    accepted = (ACCEPTED_FUEL_UNITS if fuel else ACCEPTED_UNITS)[kind].get(unit_text)
     if accepted is not None:
         return _conversion(accepted, to)
     if unit_text in _MISREAD:
@@ -218,7 +218,7 @@ def parse_number(value: object, *, field: str) -> Decimal:
     """A plain number without a unit (a count, a ratio) from text or a JSON number, as a finite
     Decimal: the digits and separators `parse_quantity` reads, no NaN, no infinity. Its bounds
     are the caller's. Raises QuantityError naming `field`."""
-    text = str(value).translate(_FULL_WIDTH)
+    text = str(value).translate(_FULL_WIDTH_TO_ASCII)
     match = _PLAIN_NUMBER.match(text)
     if not match:
         raise QuantityError(field, f"'{text}' is not a number")

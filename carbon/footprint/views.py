@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, F, OuterRef, Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -23,12 +23,14 @@ from carbon.footprint.importer import COLUMNS
 from carbon.footprint.permissions import PERM_IMPORT, PERM_SUBMIT, PERM_VIEW_ORDERS
 from carbon.footprint.units import counts_co2_only
 from carbon.models import (
+    ORDER_SORTS,
     CalculationSnapshot,
     GreenPowerDeclaration,
     ImportJob,
     Leg,
     Order,
     OrderLine,
+    order_sort,
 )
 from portal.access import reachable_or_404
 from portal.csv_export import SafeWriter
@@ -39,24 +41,7 @@ from portal.security import harden_download
 from portal.views import forbidden, organisation_view
 
 PAGE_SIZE = 25
-# ?sort= value -> ordering; a leading "-" in the parameter reverses it.
-SORTS = {
-    "date": ["order_date", "id"],
-    "order": ["external_id"],
-    "wtw": ["fp_wtw_kg", "id"],
-    "tkm": ["fp_tkm", "id"],
-    "intensity": ["fp_intensity_g", "id"],
-    "quality": ["fp_default_share", "id"],
-}
 DEMO_CSV = Path(settings.BASE_DIR) / "fixtures" / "demo-orders.csv"
-
-
-def _ordering(sort: str) -> list:
-    key = sort.lstrip("-")
-    fields = SORTS.get(key, SORTS["date"])
-    descending = sort.startswith("-") if key in SORTS else True
-    # Orders without a calculation go last either way.
-    return [F(f).desc(nulls_last=True) if descending else F(f).asc(nulls_last=True) for f in fields]
 
 
 @organisation_view(PERM_VIEW_ORDERS)
@@ -82,7 +67,10 @@ def orders(request: HttpRequest, organisation: Organisation) -> HttpResponse:
                 )
             )
     sort = request.GET.get("sort", "-date")
-    qs = qs.order_by(*_ordering(sort))
+    if sort.lstrip("-") in ORDER_SORTS:
+        qs = qs.order_by(*order_sort(sort.lstrip("-"), descending=sort.startswith("-")))
+    else:
+        qs = qs.order_by(*order_sort("date", descending=True))
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

@@ -24,6 +24,7 @@ from carbon.models.imports import (
     import_path,
 )
 from carbon.models.orders import (
+    ORDER_SORTS,
     DataTier,
     FuelType,
     Leg,
@@ -33,6 +34,7 @@ from carbon.models.orders import (
     OrderStatus,
     Product,
     Shipment,
+    order_sort,
 )
 from carbon.models.points import (
     ENTRY_RULES,
@@ -74,6 +76,8 @@ __all__ = [
     "Order",
     "OrderLine",
     "Shipment",
+    "ORDER_SORTS",
+    "order_sort",
     "DataTier",
     "FuelType",
     "Leg",

@@ -36,6 +36,32 @@ class OrderStatus(models.TextChoices):
     RETURNED = "returned", _("Returned")
 
 
+# The sorts of the order list, on the page (`?sort=`) and in the API (`sort`, which names them
+# differently): key -> the columns they order by, after `with_footprint()`; the order id last, so
+# that ties keep one order.
+ORDER_SORTS: dict[str, tuple[str, ...]] = {
+    "date": ("order_date", "id"),
+    "order": ("external_id", "id"),
+    "wtw": ("fp_wtw_kg", "id"),
+    "tkm": ("fp_tkm", "id"),
+    "intensity": ("fp_intensity_g", "id"),
+    "quality": ("fp_default_share", "id"),
+}
+
+
+def order_sort(key: str, *, descending: bool) -> list[models.OrderBy | str]:
+    """`order_by` arguments for the sort `key` of ORDER_SORTS, all ascending or all descending;
+    orders not calculated yet (no footprint columns) come last either way."""
+
+    def column(name: str) -> models.OrderBy | str:
+        if not name.startswith("fp_"):
+            return f"-{name}" if descending else name
+        field = models.F(name)
+        return field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
+
+    return [column(name) for name in ORDER_SORTS[key]]
+
+
 class OrderQuerySet(models.QuerySet["Order"]):
     def for_user(self, user) -> OrderQuerySet:
         return self.filter(organisation__in=Organisation.objects.for_user(user))

@@ -26,28 +26,34 @@ if TYPE_CHECKING:
 FORM_TEMPLATE = "carbon/admin/points/form.html"
 
 
-def _signed(value: int) -> str:
+def signed_points(value: int) -> str:
+    """A change of points with its sign (+5, -3), or 0."""
     return f"{value:+d}" if value else "0"
 
 
-def _date(value: dt.date | None) -> str:
+def date_or_dash(value: dt.date | None) -> str:
+    """An ISO date, or a dash when there is none."""
     return value.isoformat() if value else "—"
 
 
-def _date_column(name: str, label: StrOrPromise) -> Column:
+def date_column(name: str, label: StrOrPromise) -> Column:
     """A sortable column of a date field that may be empty."""
-    return Column(name, label=label, accessor=lambda obj: _date(getattr(obj, name)), sort_key=name)
+    return Column(
+        name, label=label, accessor=lambda obj: date_or_dash(getattr(obj, name)), sort_key=name
+    )
 
 
-def _organisation_balances(organisation: Organisation) -> StrOrPromise:
+def organisation_balances_text(organisation: Organisation) -> StrOrPromise:
+    """The organisation's balances in one sentence (`balances_text`), or that it has none."""
     # Read-only: a page view never creates the account (ledger.account_for would).
     account = PointsAccount.objects.filter(organisation=organisation).first()
     if account is None:
         return _("No points yet.")
-    return _balances_text(ledger.balances(account))
+    return balances_text(ledger.balances(account))
 
 
-def _balances_text(balances: ledger.Balances) -> str:
+def balances_text(balances: ledger.Balances) -> str:
+    """Available, pending, held and expiring-soon points in one sentence."""
     return _(
         "%(available)s available, %(pending)s pending, %(held)s held for redemptions; "
         "%(expiring)s expiring within 90 days."
@@ -68,3 +74,10 @@ class PointsFormView(ActionFormView):
 
 
 # --- points policies
+
+
+# The names admin_redemptions.py imports: it is being reworked on another branch and keeps them
+# until that is merged (tests/test_import_graph.py allows exactly these three imports).
+_date = date_or_dash
+_date_column = date_column
+_organisation_balances = organisation_balances_text

@@ -31,10 +31,10 @@ from carbon.models import (
 from carbon.points import actions, ledger
 from carbon.points.admin_base import (
     PointsFormView,
-    _balances_text,
-    _date,
-    _organisation_balances,
-    _signed,
+    balances_text,
+    date_or_dash,
+    organisation_balances_text,
+    signed_points,
 )
 from carbon.points.forms_admin import (
     AdjustmentForm,
@@ -57,9 +57,11 @@ def _entry_columns() -> list[Column]:
     """What a ledger entry moved, balance by balance, and what it refers to."""
     return [
         Column("points", label=_("Points")),
-        Column("pending", label=_("Pending ±"), accessor=lambda e: _signed(e.pending_delta)),
-        Column("available", label=_("Available ±"), accessor=lambda e: _signed(e.available_delta)),
-        Column("held", label=_("Held ±"), accessor=lambda e: _signed(e.held_delta)),
+        Column("pending", label=_("Pending ±"), accessor=lambda e: signed_points(e.pending_delta)),
+        Column(
+            "available", label=_("Available ±"), accessor=lambda e: signed_points(e.available_delta)
+        ),
+        Column("held", label=_("Held ±"), accessor=lambda e: signed_points(e.held_delta)),
         Column("reference", label=_("Reference"), accessor=_reference),
     ]
 
@@ -95,7 +97,7 @@ def _reference(entry: LedgerEntry) -> str:
             _("Redemption No. %(id)s") % {"id": entry.redemption_id},
         )
     if entry.expires_on:
-        return _("Expires %(date)s") % {"date": _date(entry.expires_on)}
+        return _("Expires %(date)s") % {"date": date_or_dash(entry.expires_on)}
     return ""
 
 
@@ -144,7 +146,7 @@ class AccountInspectView(InspectView):
             *context["fields"],
             inspect_field(
                 _("Balances (summed from the entries)"),
-                _balances_text(ledger.balances(account)),
+                balances_text(ledger.balances(account)),
             ),
             inspect_field(
                 _("Latest entries"), _("None yet."), entry_table(entries) if entries else None
@@ -229,7 +231,7 @@ class LedgerIndexView(IndexView):
             organisation = self.filters.form.cleaned_data.get("organisation")
         if organisation is not None:
             context["balances_organisation"] = organisation
-            context["balances"] = _organisation_balances(organisation)
+            context["balances"] = organisation_balances_text(organisation)
         return context
 
 
@@ -279,7 +281,7 @@ class AdjustmentView(PointsFormView):
         account.refresh_from_db()
         return _("Adjusted %(organisation)s by %(points)s points; %(available)s now available.") % {
             "organisation": self.organisation,
-            "points": _signed(form.cleaned_data["points"]),
+            "points": signed_points(form.cleaned_data["points"]),
             "available": account.available,
         }
 

@@ -24,7 +24,7 @@ from carbon.models import (
     PolicyStatus,
 )
 from carbon.points import actions, awards, ledger
-from carbon.points.admin_base import PointsFormView, _date, _date_column
+from carbon.points.admin_base import PointsFormView, date_column, date_or_dash
 from carbon.points.exceptions import PolicyError
 from carbon.points.forms_admin import (
     PointsPolicyForm,
@@ -90,7 +90,7 @@ def _workflow_text(policy: PointsPolicy) -> StrOrPromise:
         "status": policy.get_status_display(),
         "who": format_who(policy.approved_by),
         "when": format_when(policy.approved_at),
-        "from": _date(policy.effective_from),
+        "from": date_or_dash(policy.effective_from),
     }
 
 
@@ -233,7 +233,7 @@ class PolicyActionView(PointsFormView):
         policy = self.object
         return definition_list(
             [
-                (_("Effective from"), _date(policy.effective_from)),
+                (_("Effective from"), date_or_dash(policy.effective_from)),
                 (_("Points per kg CO2e avoided"), _rate(policy)),
                 (_("Baseline"), baseline_text(policy)),
                 (
@@ -274,7 +274,7 @@ class ApprovePolicyView(PolicyActionView):
         policy = actions.approve_policy(self.object, self.acting_user)
         return _("Approved version %(version)s. It applies to orders delivered from %(from)s.") % {
             "version": policy.version,
-            "from": _date(policy.effective_from),
+            "from": date_or_dash(policy.effective_from),
         }
 
 
@@ -315,7 +315,7 @@ class PointsPolicyViewSet(ObjectActionsViewSetMixin, IndexQuerysetMixin, ModelVi
     list_display = [
         "version",
         status_column(lambda p: p.status == PolicyStatus.ACTIVE),
-        _date_column("effective_from", _("Effective from")),
+        date_column("effective_from", _("Effective from")),
         Column("points_per_kg", label=_("Points per kg CO2e"), accessor=_rate),
         Column("per_order_cap", label=_("Cap per order"), accessor=_cap),
         UserColumn("approved_by", label=_("Approved by")),

@@ -84,7 +84,7 @@ def _organisation(c: Caller, slug: str | None) -> Organisation:
     )
 
 
-def _acting(
+def acting_organisation(
     request: HttpRequest, slug: str | None, scope: str, perm: str, refusal: str
 ) -> tuple[Caller, Organisation]:
     """The caller, with `scope`, and the organisation they act for, where people need `perm`
@@ -96,7 +96,7 @@ def _acting(
     return c, organisation
 
 
-def _may_redeem(c: Caller, params: PathParams) -> None:
+def may_redeem_somewhere(c: Caller, params: PathParams) -> None:
     """`Access.load` of POST /redemptions, before its body names the organisation: a person must
     be allowed to redeem in at least one organisation they belong to."""
     if c.token is None and not any(
@@ -106,8 +106,9 @@ def _may_redeem(c: Caller, params: PathParams) -> None:
         raise ApiError(403, "permission_denied", "Only members and admins may redeem points.")
 
 
-def _reader(request: HttpRequest, slug: str | None) -> tuple[Caller, Organisation]:
-    return _acting(
+def reading_organisation(request: HttpRequest, slug: str | None) -> tuple[Caller, Organisation]:
+    """The caller, with scope carbon:read, and the organisation whose points they read."""
+    return acting_organisation(
         request,
         slug,
         READ,
@@ -174,7 +175,7 @@ def _lot(lot: Any) -> dict[str, Any]:
     ),
 )
 def points_balance(request: HttpRequest, organisation: Text | None = None):
-    _, org = _reader(request, organisation)
+    _, org = reading_organisation(request, organisation)
     today = timezone.localdate()
     account = PointsAccount.objects.filter(organisation=org).first()
     if account is None:  # nothing earned yet; a read creates nothing
@@ -252,7 +253,7 @@ class LedgerPage(PageOut, OrganisationOut):
     ),
 )
 def points_ledger(request: HttpRequest, filters: Query[LedgerFilters]):
-    _, org = _reader(request, filters.organisation)
+    _, org = reading_organisation(request, filters.organisation)
     qs = LedgerEntry.objects.filter(account__organisation=org)
     if filters.kind:
         qs = qs.filter(kind=filters.kind)
@@ -327,7 +328,7 @@ def _image_url(request: HttpRequest, service: Service) -> str | None:
     ),
 )
 def catalogue(request: HttpRequest, organisation: Text | None = None):
-    _, org = _reader(request, organisation)
+    _, org = reading_organisation(request, organisation)
     offers = actions.offers(org, timezone.localdate())
     images = [o.service.image for o in offers if o.service.image is not None]
     prefetch_related_objects(images, "renditions")

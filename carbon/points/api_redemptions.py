@@ -19,7 +19,14 @@ from carbon.models import (
     Service,
 )
 from carbon.points import actions, idempotency, permissions, redemptions
-from carbon.points.api import READ, WRITE, OrganisationOut, _acting, _may_redeem, _reader
+from carbon.points.api import (
+    READ,
+    WRITE,
+    OrganisationOut,
+    acting_organisation,
+    may_redeem_somewhere,
+    reading_organisation,
+)
 from carbon.points.catalogue import service_name
 from carbon.points.exceptions import IdempotencyConflict, PointsError
 from portal.access import reachable_or_404
@@ -204,10 +211,10 @@ def _redeem(
         "Needs scope points:write; people need the member role."
     ),
     openapi_extra={"parameters": [IDEMPOTENCY_PARAMETER]},
-    auth=requires(WRITE, load=_may_redeem),
+    auth=requires(WRITE, load=may_redeem_somewhere),
 )
 def create_redemption(request: HttpRequest, response: HttpResponse, payload: RedemptionIn):
-    c, organisation = _acting(
+    c, organisation = acting_organisation(
         request,
         payload.organisation,
         WRITE,
@@ -281,7 +288,7 @@ class RedemptionFilters(Input):
     "Needs scope points:read; people need the viewer role.",
 )
 def list_redemptions(request: HttpRequest, filters: Query[RedemptionFilters]):
-    _, org = _reader(request, filters.organisation)
+    _, org = reading_organisation(request, filters.organisation)
     qs = Redemption.objects.filter(organisation=org)
     if filters.status:
         qs = qs.filter(status=filters.status)

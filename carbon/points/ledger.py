@@ -63,10 +63,15 @@ def account_for(organisation: Organisation) -> PointsAccount:
 
 
 def lock_account(account: PointsAccount) -> PointsAccount:
+    """The account read again with its row locked (`select_for_update`) until the caller's
+    transaction ends. Every ledger write takes this lock first, so writers on one account are
+    serialised; use the returned object, not the one passed in (its balances may be stale)."""
     return PointsAccount.objects.select_for_update().get(pk=account.pk)
 
 
 def request_fingerprint(kind: str, **request: Any) -> str:
+    """The SHA-256 of a write request (its kind and arguments, as sorted JSON), stored on the
+    entry so that a repeat under the same idempotency key can be told from a different request."""
     payload = json.dumps({"kind": kind, **request}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()
 
@@ -98,7 +103,10 @@ def append_entry(
     held: int = 0,
     **fields: Any,
 ) -> LedgerEntry:
-    """Write one entry and move the cached balances with it. The caller holds the row lock."""
+    """Write one entry under idempotency key `key` and move the account's cached balances by its
+    deltas (`pending`, `available`, `held`; see `carbon.models.ENTRY_RULES`). `fields` are more
+    LedgerEntry columns (order, award, expires_on, ...). The caller holds the row lock
+    (`lock_account`) and has checked that the key is new, in the same transaction."""
     entry = LedgerEntry.objects.create(
         account=account,
         kind=kind,
@@ -118,6 +126,8 @@ def append_entry(
 
 
 def publish_entry(type_: str, account: PointsAccount, entry: LedgerEntry, **data: Any) -> None:
+    """Publish event `type_` (see `carbon.points.events`) for a new entry: the entry's id, kind
+    and points, the account's balances after it, and `data`."""
     events.publish(
         type_,
         account.organisation,
@@ -207,34 +217,6 @@ def hold_for_redemption(
         redemption_id=redemption_id,
     )
     return HeldBalances(account_id, pending, available, held)
-
-
-def hold_points(account: PointsAccount, points: int, key: str, redemption_id: int) -> LedgerEntry:
-    """Set `points` aside for a redemption. Refused with InsufficientPoints when the available
-    balance is smaller (including while it is negative); nothing is written then."""
-    require_key(key)
-    if points <= 0:
-        raise PointsError("A hold must be for a positive number of points.", field="points")
-    fingerprint = request_fingerprint("hold", points=points, redemption=redemption_id)
-    with transaction.atomic():
-        account = lock_account(account)
-        if (entry := earlier_entry(account, key, fingerprint)) is not None:
-            return entry
-        if account.available < points:
-            raise InsufficientPoints(
-                f"{points} points requested, {max(account.available, 0)} available.",
-                field="points",
-            )
-        return append_entry(
-            account,
-            EntryKind.HOLD,
-            points,
-            key=key,
-            fingerprint=fingerprint,
-            available=-points,
-            held=points,
-            redemption_id=redemption_id,
-        )
 
 
 def _outstanding_hold(account: PointsAccount, redemption_id: int) -> int:

@@ -11,6 +11,7 @@ import datetime as dt
 from decimal import Decimal
 
 import factory
+from django.db import transaction
 from factory.django import DjangoModelFactory
 
 from carbon.models import (
@@ -23,6 +24,7 @@ from carbon.models import (
     FactorKind,
     GreenPowerDeclaration,
     Instrument,
+    LedgerEntry,
     Leg,
     Order,
     OrderLine,
@@ -245,3 +247,14 @@ def fund(organisation, points: int, approver=None) -> PointsAccount:
     )
     account.refresh_from_db()
     return account
+
+
+def hold(account: PointsAccount, points: int, key: str, redemption_id: int) -> LedgerEntry:
+    """Hold `points` for redemption `redemption_id` the way a redemption request does
+    (`ledger.hold_for_redemption`, in a transaction of its own here) and return the hold's
+    ledger entry."""
+    from carbon.points import ledger
+
+    with transaction.atomic():
+        ledger.hold_for_redemption(account.organisation, points, key, redemption_id)
+    return LedgerEntry.objects.get(account_id=account.pk, idempotency_key=key)

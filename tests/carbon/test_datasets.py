@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from carbon.footprint import actions, datasets
-from carbon.footprint.exceptions import DatasetError
-from carbon.footprint.factor_files import FactorFileError, read_factor_file
+from carbon.footprint.exceptions import DatasetError, FactorFileError
+from carbon.footprint.factor_files import read_factor_file
 from carbon.models import DatasetStatus, EmissionFactor, FactorDataset, ImmutableError
 from portal.models import AuditEvent, OutboxEvent
 from portal.staff_roles import StaffRole, ensure_staff_groups

@@ -11,6 +11,7 @@ import pytest
 from carbon.models import ExpiryReminder
 from carbon.points import actions, ledger, tasks
 from portal.models import Role
+from tests.carbon.factories import hold
 from tests.carbon.test_points_ledger import delivered_order, make_policy
 from tests.factories import MembershipFactory, UserFactory
 
@@ -87,9 +88,9 @@ def test_spent_and_held_points_are_not_in_the_reminder(
     account = earn(org_a, 100)
     earn(org_a, 50, dt.date(2025, 5, 1))
     # and 70 spent and 20 held, which come out of the older lot first
-    ledger.hold_points(account, 70, "h1", redemption_id=1)
+    hold(account, 70, "h1", redemption_id=1)
     ledger.capture_hold(account, 1, "c1")
-    ledger.hold_points(account, 20, "h2", redemption_id=2)
+    hold(account, 20, "h2", redemption_id=2)
     # when the reminders run 23 days before the first date
     assert remind(REMINDER_DAY, django_capture_on_commit_callbacks) == 1
     # then the admin is told about the 10 points that will really expire
@@ -102,7 +103,7 @@ def test_no_reminder_when_every_expiring_point_is_spent(
     org_a, admin_a, policy, mailoutbox, django_capture_on_commit_callbacks
 ):
     account = earn(org_a, 100)
-    ledger.hold_points(account, 100, "h1", redemption_id=1)
+    hold(account, 100, "h1", redemption_id=1)
     ledger.capture_hold(account, 1, "c1")
     assert remind(REMINDER_DAY, django_capture_on_commit_callbacks) == 0
     assert mailoutbox == []
@@ -164,7 +165,7 @@ def test_expiring_lots_lists_the_unspent_points_per_date(org_a, policy):
     account = earn(org_a, 100)
     earn(org_a, 50, dt.date(2025, 5, 1))
     earn(org_a, 30, dt.date(2025, 8, 1))
-    ledger.hold_points(account, 70, "h1", redemption_id=1)
+    hold(account, 70, "h1", redemption_id=1)
     today = dt.date(2026, 2, 20)
     assert ledger.expiring_lots(account, 90, today) == [
         (dt.date(2026, 3, 15), 30),

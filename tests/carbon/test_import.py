@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 
 from carbon.footprint import categories, importer
 from carbon.footprint.actions import start_import
+from carbon.footprint.exceptions import QuantityError
 from carbon.footprint.importer import COLUMNS
-from carbon.footprint.units import QuantityError, parse_quantity
+from carbon.footprint.units import parse_quantity
 from carbon.models import CalculationSnapshot, ImportJob, ImportStatus, Leg, Order, OrderLine
 from portal.models import OutboxEvent
 from tests.carbon.factories import ProductFactory, published_dataset

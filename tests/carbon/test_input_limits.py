@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 
 from carbon.footprint import api as carbon_api  # noqa: F401 - registers the carbon scopes
 from carbon.footprint.actions import start_import
+from carbon.footprint.exceptions import QuantityError
 from carbon.footprint.importer import COLUMNS
-from carbon.footprint.units import QuantityError, parse_quantity
+from carbon.footprint.units import parse_quantity
 from carbon.models import ImportStatus, Leg, Order, OrderLine, Shipment
 from tests.api_client import api_error, token_headers
 from tests.carbon.factories import ProductFactory, grid_dataset, published_dataset

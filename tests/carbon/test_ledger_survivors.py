@@ -30,6 +30,7 @@ from tests.carbon.factories import (
     FactorDatasetFactory,
     OrderFactory,
     fund,
+    hold,
     published_dataset,
 )
 from tests.carbon.test_points_ledger import delivered_order, draft_policy, make_policy
@@ -562,21 +563,21 @@ def test_a_short_hold_for_redemption_says_what_is_available():
     assert _state(account) == (0, -20, 0)
 
 
-def test_hold_points_refusals_give_their_field_and_message():
+def test_a_hold_s_refusals_give_their_field_and_message():
     account = fund(OrganisationFactory(), 10)
-    assert _refusal(lambda: ledger.hold_points(account, 0, "k", 1)) == (
+    assert _refusal(lambda: hold(account, 0, "k", 1)) == (
         "PointsError",
         "points_error",
         "points",
         "A hold must be for a positive number of points.",
     )
-    assert _refusal(lambda: ledger.hold_points(account, 11, "k", 1)) == (
+    assert _refusal(lambda: hold(account, 11, "k", 1)) == (
         "InsufficientPoints",
         "insufficient_points",
         "points",
         "11 points requested, 10 available.",
     )
-    assert _refusal(lambda: ledger.hold_points(account, 1, "", 1))[2] == "key"
+    assert _refusal(lambda: hold(account, 1, "", 1))[2] == "key"
 
 
 # --- adjustments
@@ -687,9 +688,9 @@ def test_cancelled_orders_with_points_not_yet_reversed_are_unsettled():
 def test_reconcile_names_the_account_its_organisation_and_both_figures():
     organisation = OrganisationFactory(name="Tampered Ltd")
     account = fund(organisation, 100)
-    ledger.hold_points(account, 60, "h", redemption_id=1)
+    hold(account, 60, "h", redemption_id=1)
     healthy = fund(OrganisationFactory(), 50)
-    ledger.hold_points(healthy, 20, "h", redemption_id=2)
+    hold(healthy, 20, "h", redemption_id=2)
     assert ledger.reconcile() == []
     PointsAccount.objects.filter(pk=account.pk).update(available=99)
     [mismatch] = ledger.reconcile()
@@ -807,7 +808,7 @@ def test_points_released_after_the_day_s_expiry_run_wait_for_the_next_day():
     organisation = OrganisationFactory()
     make_policy()
     _, _, account = _activated(organisation, 100)
-    ledger.hold_points(account, 60, "h", redemption_id=3)
+    hold(account, 60, "h", redemption_id=3)
     # when the day's run expires the 40 unheld and the hold is released afterwards
     assert [e.points for e in actions.expire_due(dt.date(2026, 3, 15))] == [40]
     ledger.release_hold(account, 3, "r")
@@ -883,7 +884,7 @@ def test_a_reversal_after_partial_expiry_reports_what_had_expired():
     organisation = OrganisationFactory()
     make_policy()
     order, award, account = _activated(organisation, 100)
-    ledger.hold_points(account, 70, "h", redemption_id=4)
+    hold(account, 70, "h", redemption_id=4)
     actions.expire_due(dt.date(2026, 3, 15))
     # when the order is returned
     order.status = OrderStatus.RETURNED
@@ -953,8 +954,8 @@ def test_a_reversal_key_is_scoped_to_its_account_and_request():
 
 def test_capture_and_release_write_their_keys_and_refuse_without_a_hold():
     account = fund(OrganisationFactory(), 100)
-    ledger.hold_points(account, 1, "h1", redemption_id=1)
-    ledger.hold_points(account, 30, "h2", redemption_id=2)
+    hold(account, 1, "h1", redemption_id=1)
+    hold(account, 30, "h2", redemption_id=2)
     captured = ledger.capture_hold(account, 1, "c1")
     assert _fields(
         captured, "kind points held_delta available_delta redemption_id idempotency_key"
@@ -979,8 +980,8 @@ def test_capture_and_release_write_their_keys_and_refuse_without_a_hold():
 def test_a_hold_is_settled_from_its_own_account_only():
     first = fund(OrganisationFactory(), 100)
     second = fund(OrganisationFactory(), 100)
-    ledger.hold_points(first, 10, "h", redemption_id=5)
-    ledger.hold_points(second, 40, "h", redemption_id=5)
+    hold(first, 10, "h", redemption_id=5)
+    hold(second, 40, "h", redemption_id=5)
     assert ledger.release_hold(first, 5, "r").points == 10
     assert (_state(first), _state(second)) == ((0, 100, 0), (0, 60, 40))
 
@@ -1087,7 +1088,7 @@ def test_a_second_expiry_run_on_a_day_still_expires_other_accounts_points():
     second = PointsAccount.objects.get(organisation=second_org)
     assert first.pk < second.pk
     actions.adjust(first, 5, "Never expires", staff, "keep")
-    ledger.hold_points(second, 20, "h", redemption_id=8)
+    hold(second, 20, "h", redemption_id=8)
     assert [(e.account_id, e.points) for e in actions.expire_due(dt.date(2026, 3, 15))] == [
         (first.pk, 10)
     ]
@@ -1112,9 +1113,9 @@ def test_balances_of_an_account_without_entries_are_zero():
     assert ledger.balances(account, dt.date(2026, 1, 1)) == ledger.Balances(0, 0, 0, 0)
 
 
-def test_hold_points_may_take_all_that_is_available_and_keys_its_entry():
+def test_a_hold_may_take_all_that_is_available_and_keys_its_entry():
     account = fund(OrganisationFactory(), 100)
-    entry = ledger.hold_points(account, 100, "all", redemption_id=6)
+    entry = hold(account, 100, "all", redemption_id=6)
     assert _fields(
         entry, "kind points available_delta held_delta redemption_id idempotency_key"
     ) == ("hold", 100, -100, 100, 6, "all")
@@ -1124,7 +1125,7 @@ def test_hold_points_may_take_all_that_is_available_and_keys_its_entry():
     assert _state(account) == (0, 0, 100)
     # and while available is negative a hold is refused, saying 0 are available
     actions.adjust(account, -10, "Correction", UserFactory(is_staff=True), "neg")
-    assert _refusal(lambda: ledger.hold_points(account, 1, "more", 7)) == (
+    assert _refusal(lambda: hold(account, 1, "more", 7)) == (
         "InsufficientPoints",
         "insufficient_points",
         "points",
@@ -1198,8 +1199,8 @@ def test_the_lots_know_which_redemption_holds_what_and_which_entry_opened_them()
     actions.activate_due(dt.date(2025, 6, 1))
     account = PointsAccount.objects.get(organisation=organisation)
     kept = actions.adjust(account, 40, "Welcome", UserFactory(is_staff=True), "welcome")
-    ledger.hold_points(account, 100, "h1", redemption_id=1)
-    ledger.hold_points(account, 50, "h2", redemption_id=2)
+    hold(account, 100, "h1", redemption_id=1)
+    hold(account, 50, "h2", redemption_id=2)
     # when redemption 2 is released
     ledger.release_hold(account, 2, "r2")
     # then its 50 go back to lot B only: A stays held by redemption 1

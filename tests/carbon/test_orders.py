@@ -11,11 +11,11 @@ from django.core.management import call_command
 
 from carbon.footprint.actions import upsert_order
 from carbon.footprint.events import ORDER_UPSERTED
+from carbon.footprint.exceptions import OrderDataError
 from carbon.footprint.orders import (
     LegData,
     LineData,
     OrderData,
-    OrderDataError,
     ShipmentData,
 )
 from carbon.models import (

@@ -38,6 +38,7 @@ from tests.carbon.factories import (
     OrderFactory,
     OrderLineFactory,
     ProductFactory,
+    hold,
     order_with_legs,
 )
 from tests.factories import OrganisationFactory, SiteFactory, UserFactory
@@ -114,7 +115,7 @@ def two_lots(organisation) -> tuple:
 
 def spend(account: PointsAccount, points: int) -> None:
     """Redemption No. 1 holds `points` and is fulfilled."""
-    ledger.hold_points(account, points, "h1", redemption_id=1)
+    hold(account, points, "h1", redemption_id=1)
     ledger.capture_hold(account, 1, "c1")
 
 
@@ -405,7 +406,7 @@ def test_add_months_keeps_the_day_or_takes_the_months_last():
 
 def test_a_hold_moves_available_points_to_held(account):
     funded(account, 100)
-    entry = ledger.hold_points(account, 60, "redeem-1", redemption_id=1)
+    entry = hold(account, 60, "redeem-1", redemption_id=1)
     assert (entry.kind, entry.available_delta, entry.held_delta) == (EntryKind.HOLD, -60, 60)
     assert account_state(account) == (0, 40, 60, 2)
 
@@ -414,23 +415,27 @@ def test_a_hold_larger_than_the_balance_is_refused_and_changes_nothing(account):
     funded(account, 100)
     before = account_state(account)
     with pytest.raises(InsufficientPoints):
-        ledger.hold_points(account, 101, "redeem-1", redemption_id=1)
+        hold(account, 101, "redeem-1", redemption_id=1)
     assert account_state(account) == before
 
 
-def test_a_repeated_hold_returns_the_first_entry_unchanged(account):
+def test_a_repeated_hold_writes_nothing_and_its_key_keeps_the_first_entry(account):
+    # (a repeated redemption request gets the first redemption back before it reaches the
+    # ledger: tests/carbon/test_redemptions.py; the ledger's unique key is the last guard)
     funded(account, 100)
-    first = ledger.hold_points(account, 60, "redeem-1", redemption_id=1)
-    again = ledger.hold_points(account, 60, "redeem-1", redemption_id=1)
-    assert again.pk == first.pk
-    assert account_state(account) == (0, 40, 60, 2)
+    first = hold(account, 50, "redeem-1", redemption_id=1)
+    # (the balance still covers the repeat: the key alone refuses it)
+    with pytest.raises(IntegrityError):
+        hold(account, 50, "redeem-1", redemption_id=1)
+    assert LedgerEntry.objects.get(account=account, idempotency_key="redeem-1").pk == first.pk
+    assert account_state(account) == (0, 50, 50, 2)
 
 
 def test_the_same_key_for_a_different_hold_is_refused(account):
     funded(account, 100)
-    ledger.hold_points(account, 60, "redeem-1", redemption_id=1)
-    with pytest.raises(IdempotencyConflict):
-        ledger.hold_points(account, 10, "redeem-1", redemption_id=1)
+    hold(account, 60, "redeem-1", redemption_id=1)
+    with pytest.raises(IntegrityError):
+        hold(account, 10, "redeem-1", redemption_id=1)
     with pytest.raises(IdempotencyConflict):
         ledger.capture_hold(account, 1, "redeem-1")
     assert account_state(account) == (0, 40, 60, 2)
@@ -438,8 +443,8 @@ def test_the_same_key_for_a_different_hold_is_refused(account):
 
 def test_capture_spends_and_release_returns_the_held_points(account):
     funded(account, 100)
-    ledger.hold_points(account, 30, "h1", redemption_id=1)
-    ledger.hold_points(account, 20, "h2", redemption_id=2)
+    hold(account, 30, "h1", redemption_id=1)
+    hold(account, 20, "h2", redemption_id=2)
     capture = ledger.capture_hold(account, 1, "c1")
     release = ledger.release_hold(account, 2, "r2")
     assert (capture.points, capture.held_delta, capture.available_delta) == (30, -30, 0)
@@ -455,9 +460,9 @@ def test_capture_spends_and_release_returns_the_held_points(account):
 def test_a_hold_needs_a_key_and_positive_points(account):
     funded(account, 100)
     with pytest.raises(PointsError):
-        ledger.hold_points(account, 10, "", redemption_id=1)
+        hold(account, 10, "", redemption_id=1)
     with pytest.raises(PointsError):
-        ledger.hold_points(account, 0, "k", redemption_id=1)
+        hold(account, 0, "k", redemption_id=1)
     assert account_state(account) == (0, 100, 0, 1)
 
 
@@ -492,7 +497,7 @@ def test_held_points_do_not_expire(org, policy):
     actions.award_order(delivered_order(org, 100))
     actions.activate_due(dt.date(2025, 4, 1))
     account = PointsAccount.objects.get(organisation=org)
-    ledger.hold_points(account, 100, "h1", redemption_id=1)
+    hold(account, 100, "h1", redemption_id=1)
     assert actions.expire_due(dt.date(2026, 6, 1)) == []
     # a hold released after the lot's date returns to available and then expires
     ledger.release_hold(account, 1, "r1")
@@ -530,11 +535,11 @@ def test_reversing_spent_points_makes_the_balance_negative_and_blocks_holds(org,
     # a new award is pending; nothing can be held while available is negative
     actions.award_order(other)
     with pytest.raises(InsufficientPoints):
-        ledger.hold_points(account, 1, "h2", redemption_id=2)
+        hold(account, 1, "h2", redemption_id=2)
     actions.activate_due(dt.date(2025, 4, 1))
     assert account_state(account)[:3] == (0, -50, 0)
     with pytest.raises(InsufficientPoints):
-        ledger.hold_points(account, 1, "h2", redemption_id=2)
+        hold(account, 1, "h2", redemption_id=2)
 
 
 def test_a_reversal_after_partial_expiry_takes_back_only_what_did_not_expire(org, policy):
@@ -599,7 +604,7 @@ def test_reversing_a_lot_that_expired_in_full_writes_nothing(org, policy):
 def test_points_held_from_a_reversed_lot_are_held_from_the_next_one(org, policy):
     # given A's 100 (2026-03-15) and B's 50 (2026-05-15), and 60 held from A for a redemption
     order_a, _, account = two_lots(org)
-    ledger.hold_points(account, 60, "h1", redemption_id=1)
+    hold(account, 60, "h1", redemption_id=1)
     # when A is cancelled: nothing of it expired, so all 100 go (40 unspent + the 60 held)
     [entry] = take_back(order_a, OrderStatus.CANCELLED, "cancel-a")
     assert (entry.points, entry.available_delta) == (100, -100)
@@ -699,7 +704,7 @@ def test_balances_are_summed_from_the_entries(org, policy):
     actions.award_order(delivered_order(org, 40, dt.date(2025, 6, 1)))
     actions.activate_due(dt.date(2025, 4, 1))
     account = PointsAccount.objects.get(organisation=org)
-    ledger.hold_points(account, 25, "h1", redemption_id=1)
+    hold(account, 25, "h1", redemption_id=1)
     assert ledger.balances(account, dt.date(2025, 4, 1)) == ledger.Balances(
         pending=40, available=75, held=25, expiring_soon=0
     )

@@ -13,8 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from carbon.footprint.exceptions import QuantityError
 from carbon.footprint.legs import LEG_FIELDS, parse_leg, validate_leg
-from carbon.footprint.units import QuantityError, parse_quantity, ureg
+from carbon.footprint.units import parse_quantity, ureg
 from tests.properties import examples
 
 # Each field's accepted spellings and the Pint unit each means, written out here rather than read

@@ -10,8 +10,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from carbon.footprint.actions import load_dataset_file
 from carbon.footprint.datasets import factor_rows_match
-from carbon.footprint.exceptions import DatasetError
-from carbon.footprint.factor_files import FactorFileError, read_factor_file
+from carbon.footprint.exceptions import DatasetError, FactorFileError
+from carbon.footprint.factor_files import read_factor_file
 from carbon.models import FactorDataset
 from portal import tenancy
 
