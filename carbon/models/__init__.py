@@ -48,7 +48,6 @@ from carbon.models.points import (
     PolicyStatus,
 )
 from carbon.models.redemptions import (
-    IdempotencyRecord,
     Redemption,
     RedemptionStatus,
     Service,
@@ -102,5 +101,4 @@ __all__ = [
     "Service",
     "RedemptionStatus",
     "Redemption",
-    "IdempotencyRecord",
 ]

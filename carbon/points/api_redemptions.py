@@ -18,11 +18,12 @@ from carbon.models import (
     RedemptionStatus,
     Service,
 )
-from carbon.points import idempotency, permissions
+from carbon.points import permissions
 from carbon.points import redemptions as actions
 from carbon.points.api import READ, WRITE, OrganisationOut, _acting, _may_redeem, _reader
 from carbon.points.catalogue import service_name
 from carbon.points.exceptions import IdempotencyConflict, PointsError
+from portal import idempotency
 from portal.access import reachable_or_404
 from portal.api import ApiError, Caller, ErrorOut, Input, PathParams, caller, requires
 from portal.api_common import (
