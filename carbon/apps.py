@@ -17,11 +17,8 @@ class CarbonConfig(AppConfig):
         from carbon.footprint import tasks as footprint_tasks  # noqa: F401 - workers know them
         from carbon.footprint import units  # noqa: F401
         from carbon.points import events as points_events  # noqa: F401
-        from carbon.points import (
-            idempotency,  # noqa: F401 - its purge task
-            subscribers,
-        )
         from carbon.points import permissions as points_permissions
+        from carbon.points import subscribers
         from carbon.points import tasks as points_tasks  # noqa: F401
 
         footprint_permissions.register()

@@ -10,12 +10,13 @@ authorise, call one action and respond, with Wagtail's own templates and compone
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import django_filters  # type: ignore[import-untyped]  # ships no types; stubs not a dependency
 from django import forms
 from django.db.models import Prefetch
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join, strip_tags
@@ -31,7 +32,7 @@ from wagtail.permissions import register_permission_policy
 
 from community import moderation
 from community.exceptions import CommunityError
-from community.forms_admin import DecisionForm, SuspendForm, WarnForm
+from community.forms_admin import SuspendForm, WarnForm
 from community.models import Flag, FlagStatus, Member, Post, PostStatus, is_moderator
 from portal.admin_common import (
     ActionFormView,
@@ -44,6 +45,7 @@ from portal.admin_common import (
     inspect_field,
     status_column,
 )
+from portal.admin_decisions import Act, Decision, DecisionScreen, DecisionsViewSetMixin, Reason
 from portal.models import User
 from portal.wagtail_hooks import ReadOnlyPermissionPolicy
 
@@ -184,11 +186,8 @@ class ReviewQueueIndexView(IndexView):
         if not is_moderator(self.request.user):
             return buttons
         vs = self.viewset
-        buttons += [
-            ListingButton(_("Approve"), url=vs.url("approve", instance), icon_name="check"),
-            ListingButton(_("Hide"), url=vs.url("hide", instance), icon_name="no-view"),
-            Button(_("Delete"), url=vs.url("delete_post", instance), icon_name="bin", priority=40),
-        ]
+        buttons += DECISIONS.buttons(vs, instance, ["approve", "hide"], ListingButton)
+        buttons += DECISIONS.buttons(vs, instance, ["delete_post"], Button, priority=40)
         if instance.author_id:
             buttons += [
                 Button(
@@ -239,13 +238,7 @@ class FlaggedPostInspectView(InspectView):
         if not is_moderator(self.request.user):
             return buttons
         if post.status != PostStatus.DELETED:
-            buttons.append(
-                HeaderButton(_("Approve"), url=vs.url("approve", post), icon_name="check")
-            )
-            buttons.append(HeaderButton(_("Hide"), url=vs.url("hide", post), icon_name="no-view"))
-            buttons.append(
-                HeaderButton(_("Delete"), url=vs.url("delete_post", post), icon_name="bin")
-            )
+            buttons += DECISIONS.buttons(vs, post)
         if post.author_id:
             buttons.append(
                 HeaderButton(
@@ -329,76 +322,104 @@ class PostActionView(ModerationFormView):
     header_icon = "warning"
 
     def get_object(self) -> Post:
-        return get_object_or_404(
-            _with_open_flags(
-                Post.objects.select_related(
-                    "topic__space__parent", "author__community_member", "organisation"
-                )
-            ),
-            pk=self.kwargs["pk"],
-        )
+        return _post_for_action(self.kwargs["pk"])
 
     def summary(self):
         post = self.object
-        return definition_list(
-            [
-                (_("Post"), excerpt(post, 400)),
-                (_("Topic"), f"{post.topic.title} ({post.topic.space})"),
-                (_("Author"), author_text(post)),
-                (_("Organisation"), post.organisation or "—"),
-                (_("Status"), post.get_status_display()),
-                (_("Open flags"), flag_lines(post)),
-            ]
-        )
+        return definition_list([(_("Status"), post.get_status_display()), *_post_rows(post)])
 
 
-class DecisionView(PostActionView):
-    form_class = DecisionForm
-    decision: moderation.Decision
-    refusals_on_form = False
-    success_message: StrOrPromise = ""
-
-    def perform(self, form) -> str:
-        moderation.decide(
-            self.acting_user,
-            self.object,
-            self.decision,
-            note=form.cleaned_data["note"],
-            request=self.request,
-        )
-        return self.success_message % {"post": self.object}
-
-    def done(self):
-        return redirect(reverse(self.viewset.get_url_name("index")))
+def _post_for_action(pk: int) -> Post:
+    return get_object_or_404(
+        _with_open_flags(
+            Post.objects.select_related(
+                "topic__space__parent", "author__community_member", "organisation"
+            )
+        ),
+        pk=pk,
+    )
 
 
-class ApproveView(DecisionView):
-    page_title = _("Approve post")
-    header_icon = "check"
-    submit_button_label = _("Approve")
-    decision = moderation.Decision.APPROVE
-    success_message = _("Approved %(post)s: it is visible again and its flags are closed.")
-
-    def refusal(self) -> StrOrPromise | None:
-        if self.object.status == PostStatus.DELETED:
-            return _("This post was deleted, so it cannot be approved.")
-        return None
+def _post_rows(post: Post) -> list[tuple[Any, Any]]:
+    return [
+        (_("Post"), excerpt(post, 400)),
+        (_("Topic"), f"{post.topic.title} ({post.topic.space})"),
+        (_("Author"), author_text(post)),
+        (_("Organisation"), post.organisation or "—"),
+        (_("Open flags"), flag_lines(post)),
+    ]
 
 
-class HideView(DecisionView):
-    page_title = _("Hide post")
-    header_icon = "view"
-    submit_button_label = _("Hide")
-    decision = moderation.Decision.HIDE
-    success_message = _("Hid %(post)s. Its author is told.")
+class PostDecisions(DecisionScreen):
+    """Approve, hide or delete a post of the queue: moderators only. Refusals of
+    community.moderation are a message on the post's page."""
+
+    def has_permission(self, user) -> bool:
+        return is_moderator(user)
+
+    def get_object(self, pk: int) -> Post:
+        return _post_for_action(pk)
+
+    def summary_rows(self, obj: Post) -> list[tuple[Any, Any]]:
+        return _post_rows(obj)
+
+    def message_values(self, obj: Post) -> dict[str, Any]:
+        return {"post": obj}
 
 
-class DeletePostView(DecisionView):
-    page_title = _("Delete post")
-    header_icon = "bin"
-    submit_button_label = _("Delete")
-    decision = moderation.Decision.DELETE
-    success_message = _("Deleted %(post)s. Its author is told.")
+def _not_deleted(post: Post) -> StrOrPromise | None:
+    if post.status == PostStatus.DELETED:
+        return _("This post was deleted, so it cannot be approved.")
+    return None
+
+
+def _decide(decision: moderation.Decision) -> Callable[[Act], object]:
+    return lambda act: moderation.decide(
+        act.user, act.obj, decision, note=act.reason, request=act.request
+    )
+
+
+NOTE = Reason(
+    "note",
+    _("Note (optional)"),
+    max_length=moderation.MAX_NOTE,
+    help_text=_(
+        "Kept in the audit trail. When the post is hidden or deleted, the author reads it too."
+    ),
+)
+
+DECISIONS = PostDecisions(
+    index_label=_("Review queue"),
+    refused=(CommunityError,),
+    reason=NOTE,
+    decisions=[
+        Decision(
+            name="approve",
+            label=_("Approve"),
+            title=_("Approve post"),
+            icon="check",
+            refusal=_not_deleted,
+            perform=_decide(moderation.Decision.APPROVE),
+            message=_("Approved %(post)s: it is visible again and its flags are closed."),
+        ),
+        Decision(
+            name="hide",
+            label=_("Hide"),
+            title=_("Hide post"),
+            icon="no-view",
+            perform=_decide(moderation.Decision.HIDE),
+            message=_("Hid %(post)s. Its author is told."),
+        ),
+        Decision(
+            name="delete_post",
+            label=_("Delete"),
+            title=_("Delete post"),
+            icon="bin",
+            perform=_decide(moderation.Decision.DELETE),
+            message=_("Deleted %(post)s. Its author is told."),
+        ),
+    ],
+)
 
 
 class WarnAuthorView(PostActionView):
@@ -450,7 +471,7 @@ class SuspendAuthorView(PostActionView):
         }
 
 
-class ReviewQueueViewSet(ObjectActionsViewSetMixin, ModelViewSet):
+class ReviewQueueViewSet(DecisionsViewSetMixin, ModelViewSet):
     model = Post
     # Posts are written on every reply; nothing in the admin links to them by reference.
     add_to_reference_index = False
@@ -482,13 +503,8 @@ class ReviewQueueViewSet(ObjectActionsViewSetMixin, ModelViewSet):
     # Oldest first: the queue is worked in the order the flags came in.
     ordering = ["first_flagged_at", "pk"]
     list_per_page = 50
-    object_actions = {
-        "approve": ApproveView,
-        "hide": HideView,
-        "delete_post": DeletePostView,
-        "warn_author": WarnAuthorView,
-        "suspend_author": SuspendAuthorView,
-    }
+    decisions = DECISIONS
+    object_actions = {"warn_author": WarnAuthorView, "suspend_author": SuspendAuthorView}
 
 
 # --- members

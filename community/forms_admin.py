@@ -1,5 +1,5 @@
 """Forms of the community moderation screens in the Wagtail admin (community/admin_moderation.py):
-a decision on a flagged post, a warning and a posting suspension."""
+a warning and a posting suspension (decisions on a flagged post take a note: admin_moderation)."""
 
 from __future__ import annotations
 
@@ -11,22 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.widgets import AdminDateTimeInput
 
-from community.moderation import MAX_MESSAGE, MAX_NOTE
+from community.moderation import MAX_MESSAGE
 
 # Suggested suspension lengths, in days; the date can be set to anything in the future.
 DEFAULT_SUSPENSION_DAYS = 7
-
-
-class DecisionForm(forms.Form):
-    note = forms.CharField(
-        label=_("Note (optional)"),
-        required=False,
-        max_length=MAX_NOTE,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_(
-            "Kept in the audit trail. When the post is hidden or deleted, the author reads it too."
-        ),
-    )
 
 
 class WarnForm(forms.Form):

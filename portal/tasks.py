@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from portal import idempotency
 from portal.models import Invitation
 
 
@@ -75,3 +76,11 @@ def purge_old_invitations() -> int:
     )
     deleted, _by_model = Invitation.objects.filter(closed_long_ago).delete()
     return deleted
+
+
+# The name it had in carbon, so the beat schedule and any message already queued still find it.
+@shared_task(name="carbon.idempotency.purge_idempotency_records", acks_late=True)
+def purge_idempotency_records(hours: int | None = None) -> int:
+    """Daily: delete the API's idempotency records older than their retention period (or
+    `hours`). Returns how many were deleted; safe to repeat."""
+    return idempotency.purge(hours)

@@ -135,12 +135,13 @@ MODULES = [
     ),
     Module(
         "idempotency",
-        # The key handling. The API operation that applies it (carbon/points/api.py) is a
-        # decorated function, which mutmut does not mutate; test_points_api.py pins its contract.
-        ["carbon/points/idempotency.py"],
-        ["carbon.points.idempotency.*"],
-        ["tests/carbon/test_idempotency.py", "tests/carbon/test_points_api.py"],
-        sample_tests=["tests/carbon/test_idempotency.py"],
+        # The key handling. The API operation that applies it (carbon/points/api_redemptions.py)
+        # is a decorated function, which mutmut does not mutate; test_points_api.py pins its
+        # contract.
+        ["portal/idempotency.py"],
+        ["portal.idempotency.*"],
+        ["tests/portal/test_idempotency.py", "tests/carbon/test_points_api.py"],
+        sample_tests=["tests/portal/test_idempotency.py"],
     ),
 ]
 

@@ -400,14 +400,7 @@ def test_a_write_taken_from_another_points_module_is_reported(tmp_path):
 
 
 # Imports of a `_`-prefixed name from another module that are allowed for now, each with why.
-PRIVATE_IMPORTS_ALLOWED: dict[tuple[str, str], str] = {
-    (
-        "carbon.points.admin_redemptions",
-        f"carbon.points.admin_base.{name}",
-    ): "admin_redemptions.py is reworked on another branch; it takes the public names "
-    "(date_or_dash, date_column, organisation_balances_text) when that is merged"
-    for name in ("_date", "_date_column", "_organisation_balances")
-}
+PRIVATE_IMPORTS_ALLOWED: dict[tuple[str, str], str] = {}
 
 
 def _is_private(part: str) -> bool:

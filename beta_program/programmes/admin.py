@@ -5,9 +5,11 @@ Creating and changing a programme is audited like every decision."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django import forms
-from django.shortcuts import get_object_or_404, redirect
-from django.urls import reverse
+from django.shortcuts import get_object_or_404
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
@@ -28,7 +30,7 @@ from wagtail.permissions import register_permission_policy
 from beta_program.programmes import actions
 from beta_program.programmes.access import can_manage
 from beta_program.programmes.exceptions import BetaError
-from beta_program.programmes.forms import DecisionForm, StatusForm
+from beta_program.programmes.forms import StatusForm
 from beta_program.programmes.models import (
     TRANSITIONS,
     Application,
@@ -47,6 +49,7 @@ from portal.admin_common import (
     inspect_field,
     status_column,
 )
+from portal.admin_decisions import Act, Decision, DecisionScreen, DecisionsViewSetMixin, Reason
 from portal.models import Tier
 from portal.wagtail_hooks import IndexQuerysetMixin, ReadOnlyPermissionPolicy
 
@@ -330,93 +333,95 @@ class ProgrammeViewSet(ObjectActionsViewSetMixin, IndexQuerysetMixin, ModelViewS
 # --- the review queue
 
 
-class DecideView(ActionFormView):
-    index_label = _("Applications")
-    form_class = DecisionForm
-    refused = (BetaError,)
-    refusals_on_form = True
-    decision = ""
+OPEN_STATUSES = (ApplicationStatus.PENDING, ApplicationStatus.WAITLISTED)
+
+
+class ApplicationDecisions(DecisionScreen):
+    """Accept, waitlist or reject an open application: programme managers only."""
 
     def has_permission(self, user) -> bool:
         return can_manage(user)
 
-    def get_object(self) -> Application:
+    def get_object(self, pk: int) -> Application:
         return get_object_or_404(
-            Application.objects.select_related("programme", "organisation", "applicant"),
-            pk=self.kwargs["pk"],
+            Application.objects.select_related("programme", "organisation", "applicant"), pk=pk
         )
 
-    def refusal(self) -> str | None:
-        if self.object.status not in (ApplicationStatus.PENDING, ApplicationStatus.WAITLISTED):
+    def refusal(self, obj: Application) -> str | None:
+        if obj.status not in OPEN_STATUSES:
             return _("This application is already %(status)s.") % {
-                "status": self.object.get_status_display().lower()
+                "status": obj.get_status_display().lower()
             }
         return None
 
-    def summary(self):
-        a = self.object
-        questions = {str(q.pk): q.text for q in a.programme.questions.all()}
+    def summary_rows(self, obj: Application) -> list[tuple[Any, Any]]:
+        questions = {str(q.pk): q.text for q in obj.programme.questions.all()}
         answers = [
             (questions.get(key, key), ", ".join(v) if isinstance(v, list) else v)
-            for key, v in a.answers.items()
+            for key, v in obj.answers.items()
         ]
-        return definition_list(
-            [
-                (_("Programme"), a.programme),
-                (
-                    _("Organisation"),
-                    f"{a.organisation} ({a.organisation.get_tier_display()}, "
-                    f"{a.organisation.country})",
-                ),
-                (_("Applicant"), format_who(a.applicant)),
-                (_("Submitted"), format_when(a.submitted_at)),
-                *answers,
-            ]
-        )
+        return [
+            (_("Programme"), obj.programme),
+            (
+                _("Organisation"),
+                f"{obj.organisation} ({obj.organisation.get_tier_display()}, "
+                f"{obj.organisation.country})",
+            ),
+            (_("Applicant"), format_who(obj.applicant)),
+            (_("Submitted"), format_when(obj.submitted_at)),
+            *answers,
+        ]
 
-    def perform(self, form) -> str:
-        actions.decide_application(
-            self.object,
-            self.decision,
-            self.request.user,
-            reason=form.cleaned_data["reason"],
-            request=self.request,
-        )
-        return self.success_message % {"organisation": self.object.organisation}
-
-    def done(self):
-        return redirect(reverse(self.viewset.get_url_name("index")))
+    def message_values(self, obj: Application) -> dict[str, Any]:
+        return {"organisation": obj.organisation}
 
 
-class AcceptView(DecideView):
-    page_title = _("Accept application")
-    header_icon = "check"
-    submit_button_label = _("Accept")
-    decision = ApplicationStatus.ACCEPTED
-    success_message = _("Accepted %(organisation)s. The applicant is told by e-mail.")
+# The action refuses a rejection without a reason, on the form.
+REASON = Reason("reason", _("Reason (the applicant reads it)"), max_length=1000)
 
 
-class WaitlistView(DecideView):
-    page_title = _("Waitlist application")
-    header_icon = "time"
-    submit_button_label = _("Waitlist")
-    decision = ApplicationStatus.WAITLISTED
-    success_message = _("Waitlisted %(organisation)s. The applicant is told by e-mail.")
+def _decide(status: str) -> Callable[[Act], object]:
+    return lambda act: actions.decide_application(
+        act.obj, status, act.user, reason=act.reason, request=act.request
+    )
 
 
-class RejectView(DecideView):
-    page_title = _("Reject application")
-    header_icon = "cross"
-    submit_button_label = _("Reject")
-    decision = ApplicationStatus.REJECTED
-    success_message = _("Rejected %(organisation)s. The applicant is told by e-mail.")
+DECISIONS = ApplicationDecisions(
+    index_label=_("Applications"),
+    refused=(BetaError,),
+    refusals_on_form=True,
+    reason=REASON,
+    decisions=[
+        Decision(
+            name="accept",
+            label=_("Accept"),
+            title=_("Accept application"),
+            icon="check",
+            perform=_decide(ApplicationStatus.ACCEPTED),
+            message=_("Accepted %(organisation)s. The applicant is told by e-mail."),
+        ),
+        Decision(
+            name="waitlist",
+            label=_("Waitlist"),
+            title=_("Waitlist application"),
+            icon="time",
+            perform=_decide(ApplicationStatus.WAITLISTED),
+            message=_("Waitlisted %(organisation)s. The applicant is told by e-mail."),
+        ),
+        Decision(
+            name="reject",
+            label=_("Reject"),
+            title=_("Reject application"),
+            icon="cross",
+            perform=_decide(ApplicationStatus.REJECTED),
+            message=_("Rejected %(organisation)s. The applicant is told by e-mail."),
+        ),
+    ],
+)
 
 
 def _can_decide(application: Application, user) -> bool:
-    return can_manage(user) and application.status in (
-        ApplicationStatus.PENDING,
-        ApplicationStatus.WAITLISTED,
-    )
+    return can_manage(user) and application.status in OPEN_STATUSES
 
 
 class ApplicationInspectView(InspectView):
@@ -425,17 +430,13 @@ class ApplicationInspectView(InspectView):
     @cached_property
     def header_buttons(self):
         buttons = list(super().header_buttons)
-        if _can_decide(self.object, self.request.user):
-            vs, application = self.viewset, self.object
-            for name, label, icon in (
-                ("accept", _("Accept"), "check"),
-                ("waitlist", _("Waitlist"), "time"),
-                ("reject", _("Reject"), "cross"),
-            ):
-                if application.status != name.replace("waitlist", "waitlisted"):
-                    buttons.append(
-                        HeaderButton(label, url=vs.url(name, application), icon_name=icon)
-                    )
+        application = self.object
+        if _can_decide(application, self.request.user):
+            # A waitlisted application is not offered the waitlist again.
+            names = ["accept", "reject"]
+            if application.status != ApplicationStatus.WAITLISTED:
+                names.insert(1, "waitlist")
+            buttons += DECISIONS.buttons(self.viewset, application, names)
         return buttons
 
 
@@ -445,18 +446,12 @@ class ApplicationIndexView(IndexView):
     def get_list_more_buttons(self, instance):
         buttons = list(super().get_list_more_buttons(instance))
         if _can_decide(instance, self.request.user):
-            buttons.append(
-                ListingButton(
-                    _("Accept"), url=self.viewset.url("accept", instance), icon_name="check"
-                )
-            )
-            buttons.append(
-                Button(_("Reject"), url=self.viewset.url("reject", instance), icon_name="cross")
-            )
+            buttons += DECISIONS.buttons(self.viewset, instance, ["accept"], ListingButton)
+            buttons += DECISIONS.buttons(self.viewset, instance, ["reject"], Button)
         return buttons
 
 
-class ApplicationViewSet(ObjectActionsViewSetMixin, IndexQuerysetMixin, ModelViewSet):
+class ApplicationViewSet(DecisionsViewSetMixin, IndexQuerysetMixin, ModelViewSet):
     model = Application
     name = "beta_applications"
     icon = "form"
@@ -490,7 +485,7 @@ class ApplicationViewSet(ObjectActionsViewSetMixin, IndexQuerysetMixin, ModelVie
     copy_view_enabled = False
     # Oldest first: the queue is worked in the order applications came in.
     ordering = ["submitted_at", "id"]
-    object_actions = {"accept": AcceptView, "waitlist": WaitlistView, "reject": RejectView}
+    decisions = DECISIONS
 
     def get_queryset(self, request):
         return Application.objects.select_related("programme", "organisation", "applicant")

@@ -54,15 +54,6 @@ class ApplicationForm(forms.Form):
         return result
 
 
-class DecisionForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Reason (the applicant reads it)"),
-        required=False,
-        max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-
-
 class StatusForm(forms.Form):
     status = forms.ChoiceField(label=_("New status"), choices=())
     note = forms.CharField(

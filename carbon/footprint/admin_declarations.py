@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django import forms
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
@@ -22,7 +21,6 @@ from wagtail.admin.ui.tables import (
 )
 from wagtail.admin.views.generic import InspectView
 from wagtail.admin.viewsets.model import ModelViewSet
-from wagtail.admin.widgets import HeaderButton
 
 from carbon.footprint import actions, declarations, permissions
 from carbon.footprint.exceptions import DeclarationError
@@ -32,15 +30,13 @@ from carbon.models import (
 )
 from portal import audit
 from portal.admin_common import (
-    ActionFormView,
     Html,
-    ObjectActionsViewSetMixin,
-    definition_list,
     format_when,
     format_who,
     inspect_field,
     status_column,
 )
+from portal.admin_decisions import Decision, DecisionScreen, DecisionsViewSetMixin, Reason
 from portal.security import harden_download
 from portal.wagtail_hooks import IndexQuerysetMixin
 
@@ -104,8 +100,7 @@ class DeclarationInspectView(InspectView):
         buttons = list(super().header_more_buttons)
         decl, vs = self.object, self.viewset
         if decl.status == DeclarationStatus.PENDING and permissions.can_verify(self.request.user):
-            buttons.append(HeaderButton(_("Verify"), url=vs.url("verify", decl), icon_name="check"))
-            buttons.append(HeaderButton(_("Reject"), url=vs.url("reject", decl), icon_name="cross"))
+            buttons += DECISIONS.buttons(vs, decl)
         return buttons
 
     def get_context_data(self, **kwargs):
@@ -123,86 +118,78 @@ class DeclarationInspectView(InspectView):
         return context
 
 
-class VerifyForm(forms.Form):
-    note = forms.CharField(
-        label=_("Note (optional)"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Kept with the decision and shown to the customer."),
-    )
-
-
-class RejectForm(forms.Form):
-    note = forms.CharField(
-        label=_("Why is it rejected?"),
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("The customer sees this note; say what they need to correct."),
-    )
-
-
-class DeclarationDecisionView(ActionFormView):
+class DeclarationDecisions(DecisionScreen):
     """Verify or reject a pending declaration: sustainability staff and superusers only."""
-
-    header_icon = "check"
-    template_name = "carbon/admin/declaration_decision.html"
-    index_label = _("Declarations")
-    refused = (DeclarationError,)
 
     def has_permission(self, user) -> bool:
         return permissions.can_verify(user)
 
-    def get_object(self) -> GreenPowerDeclaration:
+    def get_object(self, pk: int) -> GreenPowerDeclaration:
         return get_object_or_404(
             GreenPowerDeclaration.objects.select_related("organisation", "site", "verified_by"),
-            pk=self.kwargs["pk"],
+            pk=pk,
         )
 
-    def refusal(self) -> str | None:
-        if self.object.status != DeclarationStatus.PENDING:
-            return _decided_text(self.object)
+    def refusal(self, obj: GreenPowerDeclaration) -> str | None:
+        if obj.status != DeclarationStatus.PENDING:
+            return _decided_text(obj)
         return None
 
-    def get_page_subtitle(self):
-        return str(self.object)
+    def summary_rows(self, obj: GreenPowerDeclaration) -> list[tuple[Any, Any]]:
+        return [
+            (_("Organisation"), obj.organisation),
+            (_("Site"), obj.site),
+            (_("Period"), _period(obj)),
+            (_("Green ratio"), _ratio(obj)),
+            (_("Instrument"), obj.get_instrument_display()),
+        ]
 
-    def summary(self):
-        decl = self.object
-        return definition_list(
-            [
-                (_("Organisation"), decl.organisation),
-                (_("Site"), decl.site),
-                (_("Period"), _period(decl)),
-                (_("Green ratio"), _ratio(decl)),
-                (_("Instrument"), decl.get_instrument_display()),
-            ]
-        )
-
-    def perform(self, form):
-        self.decide(form.cleaned_data["note"])
-        return self.success_message % {"decl": self.object}
+    def message_values(self, obj: GreenPowerDeclaration) -> dict[str, Any]:
+        return {"decl": obj}
 
 
-class VerifyDeclarationView(DeclarationDecisionView):
-    page_title = _("Verify declaration")
-    form_class = VerifyForm
-    submit_button_label = _("Verify")
-    success_message = _(
-        "Verified %(decl)s. The site's orders in the period are being recalculated with it."
-    )
-
-    def decide(self, note):
-        actions.verify_declaration(self.object, self.request.user, note=note, request=self.request)
-
-
-class RejectDeclarationView(DeclarationDecisionView):
-    page_title = _("Reject declaration")
-    header_icon = "cross"
-    form_class = RejectForm
-    submit_button_label = _("Reject")
-    success_message = _("Rejected %(decl)s. The customer sees your note.")
-
-    def decide(self, note):
-        actions.reject_declaration(self.object, note, self.request.user, request=self.request)
+DECISIONS = DeclarationDecisions(
+    index_label=_("Declarations"),
+    refused=(DeclarationError,),
+    # A decision is final: the declaration's page says so.
+    back_to_index=False,
+    decisions=[
+        Decision(
+            name="verify",
+            label=_("Verify"),
+            title=_("Verify declaration"),
+            icon="check",
+            reason=Reason(
+                "note",
+                _("Note (optional)"),
+                help_text=_("Kept with the decision and shown to the customer."),
+            ),
+            perform=lambda act: actions.verify_declaration(
+                act.obj, act.user, note=act.reason, request=act.request
+            ),
+            message=_(
+                "Verified %(decl)s. The site's orders in the period are being recalculated with it."
+            ),
+        ),
+        Decision(
+            name="reject",
+            label=_("Reject"),
+            title=_("Reject declaration"),
+            icon="cross",
+            reason=Reason(
+                "note",
+                _("Why is it rejected?"),
+                required=True,
+                rows=4,
+                help_text=_("The customer sees this note; say what they need to correct."),
+            ),
+            perform=lambda act: actions.reject_declaration(
+                act.obj, act.reason, act.user, request=act.request
+            ),
+            message=_("Rejected %(decl)s. The customer sees your note."),
+        ),
+    ],
+)
 
 
 class EvidenceDownloadView(View):
@@ -232,7 +219,7 @@ class EvidenceDownloadView(View):
         return response
 
 
-class GreenPowerDeclarationViewSet(ObjectActionsViewSetMixin, IndexQuerysetMixin, ModelViewSet):
+class GreenPowerDeclarationViewSet(DecisionsViewSetMixin, IndexQuerysetMixin, ModelViewSet):
     model = GreenPowerDeclaration
     name = "carbon_declarations"
     icon = "circle-check"
@@ -278,7 +265,7 @@ class GreenPowerDeclarationViewSet(ObjectActionsViewSetMixin, IndexQuerysetMixin
     ]
     copy_view_enabled = False
     ordering = ["-submitted_at"]
-    object_actions = {"verify": VerifyDeclarationView, "reject": RejectDeclarationView}
+    decisions = DECISIONS
 
     def get_queryset(self, request):
         return GreenPowerDeclaration.objects.select_related("organisation", "site", "submitted_by")

@@ -50,7 +50,6 @@ from carbon.models.points import (
     PolicyStatus,
 )
 from carbon.models.redemptions import (
-    IdempotencyRecord,
     Redemption,
     RedemptionStatus,
     Service,
@@ -106,5 +105,4 @@ __all__ = [
     "Service",
     "RedemptionStatus",
     "Redemption",
-    "IdempotencyRecord",
 ]

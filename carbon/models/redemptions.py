@@ -1,5 +1,4 @@
-"""Redemptions: the service catalogue, the requests made from it, and the first response to each
-Idempotency-Key request."""
+"""Redemptions: the service catalogue and the requests made from it."""
 
 from __future__ import annotations
 
@@ -209,23 +208,3 @@ class Redemption(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service} for {self.organisation} ({self.get_status_display()})"
-
-
-class IdempotencyRecord(models.Model):
-    """The first response to an API request sent with an `Idempotency-Key`, kept so a repeat
-    gets it back unchanged. Written in the same transaction as the work it describes."""
-
-    scope = models.CharField(max_length=100)
-    key = models.CharField(max_length=200)
-    request_fingerprint = models.CharField(max_length=64)
-    response_status = models.PositiveSmallIntegerField()
-    response_body = models.JSONField()
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["scope", "key"], name="idempotency_key_once_per_scope")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.scope} {self.key}"

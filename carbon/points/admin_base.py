@@ -74,10 +74,3 @@ class PointsFormView(ActionFormView):
 
 
 # --- points policies
-
-
-# The names admin_redemptions.py imports: it is being reworked on another branch and keeps them
-# until that is merged (tests/test_import_graph.py allows exactly these three imports).
-_date = date_or_dash
-_date_column = date_column
-_organisation_balances = organisation_balances_text

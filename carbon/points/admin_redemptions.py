@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING, Any
 import django_filters  # type: ignore[import-untyped]  # ships no types; stubs not a dependency
 from django import forms
 from django.db.models import Count, Q
-from django.shortcuts import get_object_or_404, redirect
-from django.urls import reverse
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -22,7 +21,7 @@ from wagtail.admin.ui.tables import (
 )
 from wagtail.admin.views.generic import IndexView, InspectView
 from wagtail.admin.viewsets.model import ModelViewSet
-from wagtail.admin.widgets import Button, HeaderButton, ListingButton
+from wagtail.admin.widgets import Button, ListingButton
 
 from carbon.models import (
     Redemption,
@@ -30,23 +29,18 @@ from carbon.models import (
     Service,
 )
 from carbon.points import actions, permissions, redemptions
-from carbon.points.admin_base import PointsFormView, _date, _date_column, _organisation_balances
+from carbon.points.admin_base import date_column, date_or_dash, organisation_balances_text
 from carbon.points.exceptions import RedemptionError
-from carbon.points.forms_admin import (
-    FulfilForm,
-    RejectRedemptionForm,
-    ServiceForm,
-)
+from carbon.points.forms_admin import FulfilForm, ServiceForm
 from portal.admin_common import (
     AuditedCreateView,
     AuditedEditView,
-    ObjectActionsViewSetMixin,
-    definition_list,
     format_when,
     format_who,
     inspect_field,
     status_column,
 )
+from portal.admin_decisions import Decision, DecisionScreen, DecisionsViewSetMixin, Reason
 from portal.models import Organisation, User
 
 if TYPE_CHECKING:
@@ -69,7 +63,7 @@ def _capacity(service: Service) -> StrOrPromise:
 def _window(service: Service) -> StrOrPromise:
     if not (service.active_from or service.active_until):
         return _("Always")
-    return f"{_date(service.active_from)} – {_date(service.active_until)}"
+    return f"{date_or_dash(service.active_from)} – {date_or_dash(service.active_until)}"
 
 
 class ServiceIndexView(IndexView):
@@ -213,19 +207,9 @@ class RedemptionIndexView(IndexView):
         buttons = list(super().get_list_more_buttons(instance))
         if _can_decide(instance, self.request.user):
             # Fulfilling is the common case: a button on the row; rejecting sits in the menu.
-            buttons.append(
-                ListingButton(
-                    _("Fulfil"), url=self.viewset.url("fulfil", instance), icon_name="check"
-                )
-            )
-            buttons.append(
-                Button(
-                    _("Reject"),
-                    url=self.viewset.url("reject", instance),
-                    icon_name="cross",
-                    priority=40,
-                )
-            )
+            vs = self.viewset
+            buttons += DECISIONS.buttons(vs, instance, ["fulfil"], ListingButton)
+            buttons += DECISIONS.buttons(vs, instance, ["reject"], Button, priority=40)
         return buttons
 
 
@@ -261,13 +245,7 @@ class RedemptionInspectView(InspectView):
     def header_buttons(self):
         buttons = list(super().header_buttons)
         if _can_decide(self.object, self.request.user):
-            vs, redemption = self.viewset, self.object
-            buttons.append(
-                HeaderButton(_("Fulfil"), url=vs.url("fulfil", redemption), icon_name="check")
-            )
-            buttons.append(
-                HeaderButton(_("Reject"), url=vs.url("reject", redemption), icon_name="cross")
-            )
+            buttons += DECISIONS.buttons(self.viewset, self.object)
         return buttons
 
     def get_context_data(self, **kwargs):
@@ -285,96 +263,99 @@ class RedemptionInspectView(InspectView):
             inspect_field(_("State"), step),
             *context["fields"],
             inspect_field(
-                _("Organisation's points"), _organisation_balances(redemption.organisation)
+                _("Organisation's points"), organisation_balances_text(redemption.organisation)
             ),
         ]
         return context
 
 
-class RedemptionDecisionView(PointsFormView):
+class RedemptionDecisions(DecisionScreen):
     """Fulfil or reject an open request: customer success staff and superusers only."""
-
-    index_label = _("Redemptions")
-    refused = (RedemptionError,)
-    refusals_on_form = True
 
     def has_permission(self, user) -> bool:
         return permissions.can_fulfil(user)
 
-    def get_object(self) -> Redemption:
+    def get_object(self, pk: int) -> Redemption:
         return get_object_or_404(
             Redemption.objects.select_related("organisation", "service", "site", "requested_by"),
-            pk=self.kwargs["pk"],
+            pk=pk,
         )
 
-    def refusal(self) -> str | None:
-        if self.object.status != RedemptionStatus.REQUESTED:
+    def refusal(self, obj: Redemption) -> str | None:
+        if obj.status != RedemptionStatus.REQUESTED:
             return _("This redemption is already %(status)s.") % {
-                "status": self.object.get_status_display().lower()
+                "status": obj.get_status_display().lower()
             }
         return None
 
-    def summary(self):
-        r = self.object
-        return definition_list(
-            [
-                (_("Organisation"), r.organisation),
-                (_("Service"), r.service),
-                (_("Points"), r.points),
-                (_("Site"), _site(r)),
-                (_("Preferred date"), _date(r.preferred_date)),
-                (_("Note from the customer"), r.customer_note or "—"),
-                (_("Requested"), f"{format_when(r.requested_at)}, {format_who(r.requested_by)}"),
-            ]
-        )
+    def summary_rows(self, obj: Redemption) -> list[tuple[Any, Any]]:
+        return [
+            (_("Organisation"), obj.organisation),
+            (_("Service"), obj.service),
+            (_("Points"), obj.points),
+            (_("Site"), _site(obj)),
+            (_("Preferred date"), date_or_dash(obj.preferred_date)),
+            (_("Note from the customer"), obj.customer_note or "—"),
+            (_("Requested"), f"{format_when(obj.requested_at)}, {format_who(obj.requested_by)}"),
+        ]
 
-    def perform(self, form) -> str:
-        self.decide(form.cleaned_data)
+    def message_values(self, obj: Redemption) -> dict[str, Any]:
         label = _("%(service)s for %(organisation)s") % {
-            "service": self.object.service,
-            "organisation": self.object.organisation,
+            "service": obj.service,
+            "organisation": obj.organisation,
         }
-        return self.success_message % {"redemption": label}
-
-    def done(self):
-        return redirect(reverse(self.viewset.get_url_name("index")))
+        return {"redemption": label}
 
 
-class FulfilRedemptionView(RedemptionDecisionView):
-    page_title = _("Fulfil redemption")
-    header_icon = "check"
-    form_class = FulfilForm
-    submit_button_label = _("Fulfil")
-    success_message = _("Fulfilled: %(redemption)s. The customer is told by e-mail.")
-
-    def get_initial(self):
-        preferred = self.object.preferred_date
-        return {
-            "scheduled_for": preferred if preferred and preferred >= timezone.localdate() else None
-        }
-
-    def decide(self, data: dict[str, Any]) -> None:
-        actions.fulfil(
-            self.object,
-            self.acting_user,
-            scheduled_for=data["scheduled_for"],
-            assignee=data["assignee"],
-            note=data["note"],
-        )
+def _fulfil_initial(redemption: Redemption) -> dict[str, Any]:
+    preferred = redemption.preferred_date
+    return {"scheduled_for": preferred if preferred and preferred >= timezone.localdate() else None}
 
 
-class RejectRedemptionView(RedemptionDecisionView):
-    page_title = _("Reject redemption")
-    header_icon = "cross"
-    form_class = RejectRedemptionForm
-    submit_button_label = _("Reject")
-    success_message = _("Rejected: %(redemption)s. Its points are available again.")
+DECISIONS = RedemptionDecisions(
+    index_label=_("Redemptions"),
+    refused=(RedemptionError,),
+    refusals_on_form=True,
+    decisions=[
+        Decision(
+            name="fulfil",
+            label=_("Fulfil"),
+            title=_("Fulfil redemption"),
+            icon="check",
+            form_class=FulfilForm,
+            initial=_fulfil_initial,
+            perform=lambda act: actions.fulfil(
+                act.obj,
+                act.user,
+                scheduled_for=act.data["scheduled_for"],
+                assignee=act.data["assignee"],
+                note=act.data["note"],
+            ),
+            message=_("Fulfilled: %(redemption)s. The customer is told by e-mail."),
+        ),
+        Decision(
+            name="reject",
+            label=_("Reject"),
+            title=_("Reject redemption"),
+            icon="cross",
+            reason=Reason(
+                "reason",
+                _("Why is the request declined?"),
+                required=True,
+                max_length=redemptions.MAX_NOTE,
+                rows=4,
+                help_text=_(
+                    "The customer sees this reason. The held points go back to their balance."
+                ),
+            ),
+            perform=lambda act: actions.reject(act.obj, act.user, reason=act.reason),
+            message=_("Rejected: %(redemption)s. Its points are available again."),
+        ),
+    ],
+)
 
-    def decide(self, data: dict[str, Any]) -> None:
-        actions.reject(self.object, self.acting_user, reason=data["reason"])
 
-
-class RedemptionViewSet(ObjectActionsViewSetMixin, ModelViewSet):
+class RedemptionViewSet(DecisionsViewSetMixin, ModelViewSet):
     model = Redemption
     # Written for every request and linked from nowhere in the admin.
     add_to_reference_index = False
@@ -391,10 +372,10 @@ class RedemptionViewSet(ObjectActionsViewSetMixin, ModelViewSet):
         "organisation",
         Column("points", label=_("Points"), sort_key="points"),
         Column("site", label=_("Site"), accessor=_site),
-        _date_column("preferred_date", _("Preferred date")),
+        date_column("preferred_date", _("Preferred date")),
         DateColumn("requested_at", label=_("Requested"), sort_key="requested_at"),
         status_column(lambda r: r.status == RedemptionStatus.REQUESTED),
-        _date_column("scheduled_for", _("Service date")),
+        date_column("scheduled_for", _("Service date")),
     ]
     search_fields = ["organisation__name", "service__name", "customer_note"]
     inspect_view_enabled = True
@@ -419,4 +400,4 @@ class RedemptionViewSet(ObjectActionsViewSetMixin, ModelViewSet):
     # Oldest first: the queue is worked in the order requests came in.
     ordering = ["requested_at", "id"]
     list_per_page = 50
-    object_actions = {"fulfil": FulfilRedemptionView, "reject": RejectRedemptionView}
+    decisions = DECISIONS

@@ -7,7 +7,7 @@ organisation's redemption is 404, never 403. Tokens act for their own organisati
 read and the member role to redeem or cancel (`PERM_VIEW_POINTS`, `PERM_REDEEM`). Session callers
 who belong to several organisations name one by its slug.
 
-POST /redemptions takes an `Idempotency-Key` header; see `carbon.points.idempotency` for the
+POST /redemptions takes an `Idempotency-Key` header; see `portal.idempotency` for the
 contract.
 """
 

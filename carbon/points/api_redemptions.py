@@ -18,7 +18,7 @@ from carbon.models import (
     RedemptionStatus,
     Service,
 )
-from carbon.points import actions, idempotency, permissions, redemptions
+from carbon.points import actions, permissions, redemptions
 from carbon.points.api import (
     READ,
     WRITE,
@@ -29,6 +29,7 @@ from carbon.points.api import (
 )
 from carbon.points.catalogue import service_name
 from carbon.points.exceptions import IdempotencyConflict, PointsError
+from portal import idempotency
 from portal.access import reachable_or_404
 from portal.api import ApiError, Caller, ErrorOut, Input, PathParams, caller, requires
 from portal.api_common import (

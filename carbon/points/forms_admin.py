@@ -146,15 +146,6 @@ class FulfilForm(forms.Form):
     )
 
 
-class RejectRedemptionForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Why is the request declined?"),
-        max_length=MAX_NOTE,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("The customer sees this reason. The held points go back to their balance."),
-    )
-
-
 def new_adjustment_key() -> str:
     """A fresh idempotency key for one rendering of the adjustment form, signed so that only
     keys this server issued are accepted back."""

@@ -2,6 +2,7 @@ from .audit import AuditEvent
 from .crm import ConnectorKind, CrmEndpoint, Delivery, DeliveryAttempt, DeliveryState
 from .events import OutboxEvent
 from .health import AccountHealth
+from .idempotency import IdempotencyRecord
 from .organisations import Invitation, Membership, Organisation, Role, Site, Tier
 from .tokens import ApiToken
 from .users import User
@@ -15,6 +16,7 @@ __all__ = [
     "Delivery",
     "DeliveryAttempt",
     "DeliveryState",
+    "IdempotencyRecord",
     "Invitation",
     "Membership",
     "Organisation",

@@ -307,7 +307,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "carbon.tasks.send_expiry_reminders",
         "schedule": crontab(hour=8, minute=0),
     },
-    "carbon-purge-idempotency-records": {
+    "portal-purge-idempotency-records": {
         "task": "carbon.idempotency.purge_idempotency_records",
         "schedule": crontab(hour=3, minute=20),
     },

@@ -13,18 +13,18 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from carbon.footprint import api as carbon_api  # noqa: F401 - registers the points scopes and routes
+from carbon import api as carbon_api  # noqa: F401 - registers the points scopes and routes
 from carbon.models import (
     EntryKind,
-    IdempotencyRecord,
     LedgerEntry,
     PointsAccount,
     Redemption,
     RedemptionStatus,
 )
-from carbon.points import actions, idempotency, ledger
+from carbon.points import actions, ledger
 from portal import actions as portal_actions
-from portal.models import OutboxEvent, Role, Tier
+from portal import idempotency
+from portal.models import IdempotencyRecord, OutboxEvent, Role, Tier
 from tests.carbon.factories import ServiceFactory, fund
 from tests.carbon.test_points_ledger import delivered_order, make_policy
 from tests.factories import MembershipFactory, OrganisationFactory, SiteFactory, UserFactory
@@ -827,18 +827,3 @@ def test_openapi_documents_the_points_endpoints(client, db):
     assert {"201", "400", "403", "404", "409", "422"} <= set(post["responses"])
     assert post["summary"]
     assert "idempotency_key_reused" in post["description"]
-
-
-def test_records_are_kept_72_hours_then_purged(db):
-    # given records of 71 h and 73 h ago
-    now = timezone.now()
-    for key, age in (("young", 71), ("old", 73)):
-        record = idempotency.remember("organisation:1", key, "f", 201, {})
-        IdempotencyRecord.objects.filter(pk=record.pk).update(
-            created_at=now - dt.timedelta(hours=age)
-        )
-    # when the daily task runs (twice)
-    assert idempotency.purge_idempotency_records.delay().get() == 1
-    assert idempotency.purge_idempotency_records() == 0
-    # then only the young one is left
-    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["young"]

@@ -1,6 +1,6 @@
-"""carbon.points.idempotency asked directly, with literal expectations (the API contract itself is
-in
-test_points_api.py); part of the mutation module "idempotency" (scripts/mutation.sh)."""
+"""portal.idempotency asked directly, with literal expectations (the API contract that applies it
+is in tests/carbon/test_points_api.py); part of the mutation module "idempotency"
+(scripts/mutation.sh)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from carbon.models import IdempotencyRecord
-from carbon.points import idempotency
+from portal import idempotency, tasks
+from portal.models import IdempotencyRecord
 
 
 def test_the_header_and_limits_are_the_documented_ones():
@@ -150,8 +150,23 @@ def test_purge_keeps_72_hours_by_default():
         IdempotencyRecord.objects.filter(pk=record.pk).update(
             created_at=now - dt.timedelta(hours=age)
         )
-    assert idempotency.purge_idempotency_records() == 1
+    assert idempotency.purge() == 1
     assert sorted(IdempotencyRecord.objects.values_list("key", flat=True)) == ["edge", "new"]
-    assert idempotency.purge_idempotency_records(hours=2) == 1
+    assert idempotency.purge(hours=2) == 1
     assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
-    assert idempotency.purge_idempotency_records(hours=2) == 0
+    assert idempotency.purge(hours=2) == 0
+
+
+def test_records_are_kept_72_hours_then_purged(db):
+    # given records of 71 h and 73 h ago
+    now = timezone.now()
+    for key, age in (("young", 71), ("old", 73)):
+        record = idempotency.remember("organisation:1", key, "f", 201, {})
+        IdempotencyRecord.objects.filter(pk=record.pk).update(
+            created_at=now - dt.timedelta(hours=age)
+        )
+    # when the daily task runs (twice)
+    assert tasks.purge_idempotency_records.delay().get() == 1
+    assert tasks.purge_idempotency_records() == 0
+    # then only the young one is left
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["young"]

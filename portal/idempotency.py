@@ -6,8 +6,9 @@ Contract (used by POST /api/v1/redemptions):
 * Keys are scoped to one organisation. The record's fingerprint covers the method, the path, the
   canonical body and the caller (user or token), so the same key sent with anything else is
   refused with 422 ``idempotency_key_reused``.
-* The record is written in the same transaction as the work (the ledger hold), so either both
-  exist or neither does; a crash or a 5xx leaves nothing behind and the retry does the work.
+* The record is written in the same transaction as the work (for a redemption, the ledger
+  hold), so either both exist or neither does; a crash or a 5xx leaves nothing behind and the
+  retry does the work.
 * Only final answers are kept: 201 (done) and the 422 refusals of the domain (ineligible,
   capacity reached, too few points, an unknown service or site). A repeat of a refused request
   gets the same refusal, even if the balance has grown since; send a new key to try again.
@@ -17,7 +18,8 @@ Contract (used by POST /api/v1/redemptions):
   PostgreSQL a transaction-scoped advisory lock on hashtext(scope:key), taken with
   ``pg_try_advisory_xact_lock`` so it never waits. (A hash collision between two live keys can
   only cause a spurious 409.) SQLite serialises writers, so there is nothing to detect.
-* Records are kept at least `KEEP_FOR` (72 h); `purge_idempotency_records` runs daily.
+* Records are kept at least `KEEP_FOR` (72 h); `portal.tasks.purge_idempotency_records` runs
+  daily and calls `purge`.
 """
 
 from __future__ import annotations
@@ -27,18 +29,18 @@ import hashlib
 import json
 from typing import Any
 
-from celery import shared_task
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
-from carbon.models import IdempotencyRecord
+from portal.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 # Set with the other retention periods (settings.GREENLOOP_RETENTION).
 KEEP_FOR = dt.timedelta(hours=settings.GREENLOOP_RETENTION["idempotency_record_hours"])
-# Leaves room for the ledger's own "redeem:" prefix within its 200-character key column.
+# Leaves room for a caller's own prefix (the points ledger's "redeem:") within a
+# 200-character key column.
 MAX_KEY_LENGTH = 150
 
 
@@ -97,11 +99,10 @@ def remember(
     )
 
 
-@shared_task(name="carbon.idempotency.purge_idempotency_records", acks_late=True)
-def purge_idempotency_records(hours: int | None = None) -> int:
-    """Daily (Celery beat): delete records older than KEEP_FOR (or `hours`). Idempotent;
-    returns how many were deleted. The ledger keeps its own keys forever, so a retry after the
-    purge still never holds points twice."""
+def purge(hours: int | None = None) -> int:
+    """Delete records older than KEEP_FOR (or `hours`). Idempotent; returns how many were
+    deleted. Work that must never be done twice keeps its own key as well (the points ledger
+    keeps its keys forever), so a retry after the purge still does it once."""
     keep = dt.timedelta(hours=hours) if hours is not None else KEEP_FOR
     deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=timezone.now() - keep).delete()
     return deleted
