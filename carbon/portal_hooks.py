@@ -16,6 +16,7 @@ from wagtail import hooks
 from carbon.demo import seed
 from carbon.footprint.permissions import PERM_VIEW_ORDERS
 from carbon.models import Order, OrderLine
+from carbon.points.ledger import balance_summary
 from carbon.points.permissions import PERM_VIEW_POINTS
 from carbon.privacy import personal_data
 from portal.dashboard import DashboardPanel
@@ -77,9 +78,6 @@ def carbon_panel() -> DashboardPanel:
 
 
 def _points_panel_context(request, organisation) -> dict:
-    # Imported here: the views module pulls in portal.views, too early for AppConfig.ready().
-    from carbon.points.views import balance_summary
-
     return {"balance": balance_summary(organisation)}
 
 

@@ -425,3 +425,43 @@ def reconcile() -> list[Mismatch]:
         if cached != summed:
             mismatches.append(Mismatch(account.pk, str(account.organisation), cached, summed))
     return mismatches
+
+
+# --- balances as the customer's pages and the dashboard panel show them
+
+
+@dataclass(frozen=True)
+class Expiry:
+    expires_on: dt.date
+    points: int
+
+
+@dataclass(frozen=True)
+class BalanceSummary:
+    pending: int
+    available: int
+    held: int
+    expiring_soon: int
+    next_expiry: Expiry | None
+
+    @property
+    def negative(self) -> bool:
+        return self.available < 0
+
+
+def balance_summary(organisation: Organisation, today: dt.date | None = None) -> BalanceSummary:
+    """The organisation's balances from its ledger entries, and the next lot to expire within
+    90 days. Zeros when it has no account yet (nothing is created)."""
+    account = PointsAccount.objects.filter(organisation=organisation).first()
+    if account is None:
+        return BalanceSummary(0, 0, 0, 0, None)
+    today = today or timezone.localdate()
+    now = balances(account, today)
+    lots = expiring_lots(account, EXPIRING_SOON_DAYS, today) if now.expiring_soon > 0 else []
+    return BalanceSummary(
+        pending=now.pending,
+        available=now.available,
+        held=now.held,
+        expiring_soon=now.expiring_soon,
+        next_expiry=Expiry(*lots[0]) if lots else None,
+    )

@@ -27,7 +27,6 @@ from carbon.models import (
     EntryKind,
     LedgerEntry,
     Order,
-    PointsAccount,
     PointsAward,
     PointsPolicy,
     PolicyStatus,
@@ -63,50 +62,6 @@ CSV_COLUMNS = [
     "expires_on",
     "reason",
 ]
-
-
-# --- balances
-
-
-@dataclass(frozen=True)
-class Expiry:
-    expires_on: dt.date
-    points: int
-
-
-@dataclass(frozen=True)
-class BalanceSummary:
-    pending: int
-    available: int
-    held: int
-    expiring_soon: int
-    next_expiry: Expiry | None
-
-    @property
-    def negative(self) -> bool:
-        return self.available < 0
-
-
-def balance_summary(organisation: Organisation, today: dt.date | None = None) -> BalanceSummary:
-    """The organisation's balances from its ledger entries, and the next lot to expire within
-    90 days. Zeros when it has no account yet (nothing is created)."""
-    account = PointsAccount.objects.filter(organisation=organisation).first()
-    if account is None:
-        return BalanceSummary(0, 0, 0, 0, None)
-    today = today or timezone.localdate()
-    balances = ledger.balances(account, today)
-    lots = (
-        ledger.expiring_lots(account, ledger.EXPIRING_SOON_DAYS, today)
-        if balances.expiring_soon > 0
-        else []
-    )
-    return BalanceSummary(
-        pending=balances.pending,
-        available=balances.available,
-        held=balances.held,
-        expiring_soon=balances.expiring_soon,
-        next_expiry=Expiry(*lots[0]) if lots else None,
-    )
 
 
 # --- statement
@@ -151,7 +106,7 @@ def statement(request: HttpRequest, organisation: Organisation) -> HttpResponse:
         "carbon/points/statement.html",
         {
             "organisation": organisation,
-            "balance": balance_summary(organisation),
+            "balance": ledger.balance_summary(organisation),
             "form": form,
             "page": page,
             "query": query.urlencode(),
@@ -324,7 +279,7 @@ class Card:
 
 @organisation_view(PERM_VIEW_POINTS)
 def catalogue(request: HttpRequest, organisation: Organisation) -> HttpResponse:
-    balance = balance_summary(organisation)
+    balance = ledger.balance_summary(organisation)
     catalogue_offers = offers(organisation)
     _with_renditions([o.service for o in catalogue_offers])
     cards = [
@@ -349,7 +304,7 @@ def catalogue(request: HttpRequest, organisation: Organisation) -> HttpResponse:
     )
 
 
-def _too_few(service: Service, balance: BalanceSummary) -> str:
+def _too_few(service: Service, balance: ledger.BalanceSummary) -> str:
     return _("%(service)s costs %(cost)s points; %(available)s are available.") % {
         "service": service_name(service),
         "cost": service.points_cost,
@@ -374,7 +329,7 @@ def redeem(
     sites = organisation.sites.order_by("name")
     form = RedeemForm(request.POST or None, service=service, sites=sites)
     step = request.POST.get("step", "form") if request.method == "POST" else "form"
-    balance = balance_summary(organisation, today)
+    balance = ledger.balance_summary(organisation, today)
     context: dict[str, Any] = {
         "organisation": organisation,
         "service": service,
