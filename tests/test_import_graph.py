@@ -399,10 +399,6 @@ def test_a_write_taken_from_another_points_module_is_reported(tmp_path):
     ]
 
 
-# Imports of a `_`-prefixed name from another module that are allowed for now, each with why.
-PRIVATE_IMPORTS_ALLOWED: dict[tuple[str, str], str] = {}
-
-
 def _is_private(part: str) -> bool:
     return part.startswith("_") and not (part.startswith("__") and part.endswith("__"))
 
@@ -415,7 +411,6 @@ def private_imports(imports: list[Import]) -> list[str]:
         for found in imports
         if "migrations" not in found.module.split(".")
         and any(_is_private(part) for part in found.target.split("."))
-        and (found.module, found.target) not in PRIVATE_IMPORTS_ALLOWED
     ]
 
 
@@ -424,14 +419,13 @@ def test_no_module_imports_another_module_s_private_names():
     assert private_imports(application_imports()) == []
 
 
-def test_a_private_import_is_reported_unless_allowed():
-    # given imports of private names and modules, dunders, a migration's and an allowed one
+def test_a_private_import_is_reported_with_its_place():
+    # given imports of private names and modules, dunders and a migration's
     imports = [
         Import("carbon.points.awards", "carbon.points.ledger._append", "a.py:1"),
         Import("portal.x", "portal._internal.helper", "b.py:2"),
         Import("portal.y", "__future__.annotations", "c.py:3"),
         Import("carbon.migrations.0009_x", "carbon.models._old", "d.py:4"),
-        Import("carbon.points.admin_redemptions", "carbon.points.admin_base._date", "e.py:5"),
     ]
 
     # then only the first two are reported, with their place
@@ -439,9 +433,3 @@ def test_a_private_import_is_reported_unless_allowed():
         "a.py:1: carbon.points.awards imports carbon.points.ledger._append",
         "b.py:2: portal.x imports portal._internal.helper",
     ]
-
-
-def test_every_allowed_private_import_is_still_made():
-    # given the allowed private imports / then each is still in the source (else drop its row)
-    made = {(found.module, found.target) for found in application_imports()}
-    assert set(PRIVATE_IMPORTS_ALLOWED) <= made
