@@ -1,5 +1,13 @@
 from .audit import AuditEvent
-from .crm import ConnectorKind, CrmEndpoint, Delivery, DeliveryAttempt, DeliveryState
+from .crm import (
+    ConnectorKind,
+    CrmContact,
+    CrmEndpoint,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryState,
+    InboundWebhook,
+)
 from .events import OutboxEvent
 from .health import AccountHealth
 from .organisations import Invitation, Membership, Organisation, Role, Site, Tier
@@ -11,10 +19,12 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "ConnectorKind",
+    "CrmContact",
     "CrmEndpoint",
     "Delivery",
     "DeliveryAttempt",
     "DeliveryState",
+    "InboundWebhook",
     "Invitation",
     "Membership",
     "Organisation",
