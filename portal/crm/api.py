@@ -28,7 +28,7 @@ INTEGRATION_ACCESS = requires(CRM_WRITE, load=inbound.require_integration)
 
 router = Router(tags=["crm"])
 
-_IDEMPOTENT = (
+IDEMPOTENT = (
     "Idempotent by the CRM's key: the same body twice changes nothing (no row, no audit "
     "record, no event). 201 when created, 200 otherwise. Only the vendor's integration token "
     "(scope crm:write) may call it; a customer's token or a person gets 403."
@@ -46,7 +46,7 @@ def put_answer(kind: str, key: tuple[str, ...], payload, request: HttpRequest) -
     "/organisations/{external_id}",
     response={200: OrganisationUpsertOut, 201: OrganisationUpsertOut, **ERRORS},
     summary="Create or update an organisation from a CRM account (by its CRM id)",
-    description=_IDEMPOTENT,
+    description=IDEMPOTENT,
     openapi_extra={"requestBody": {"required": True}},
     auth=INTEGRATION_ACCESS,
 )
@@ -60,7 +60,7 @@ def put_organisation(
     "/contacts/{external_id}",
     response={200: ContactUpsertOut, 201: ContactUpsertOut, 409: ErrorOut, **ERRORS},
     summary="Invite a CRM contact to their organisation (by the contact's CRM id)",
-    description=_IDEMPOTENT + " A contact becomes an invitation, sent once; the person decides "
+    description=IDEMPOTENT + " A contact becomes an invitation, sent once; the person decides "
     "whether to accept. A changed address withdraws the pending invitation and invites the new "
     "one. No account is created.",
     openapi_extra={"requestBody": {"required": True}},
