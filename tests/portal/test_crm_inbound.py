@@ -4,19 +4,27 @@ API (integration tokens, scope crm:write) and the signed webhook carrying the sa
 from __future__ import annotations
 
 import json
+import time
+import uuid
 
 import pytest
+from django.conf import settings
+from standardwebhooks.webhooks import Webhook
 
 from carbon.models import Order, Product
 from portal import actions
 from portal.models import (
     AuditEvent,
+    CrmContact,
+    InboundWebhook,
+    Invitation,
     Organisation,
     OutboxEvent,
+    User,
 )
 from tests.api_client import api_error, token_headers
 from tests.carbon.factories import ProductFactory, grid_dataset, published_dataset
-from tests.factories import OrganisationFactory
+from tests.factories import MembershipFactory, OrganisationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -296,3 +304,242 @@ def test_bad_order_fields_are_422_naming_the_field(client, crm, account):
     response = _put(client, "organisations/ACC-1/orders/PO-1", body, crm)
     assert response.status_code == 422
     assert response.json()["field"] == "lines[0].sku"
+
+
+# --- contacts
+
+
+def test_a_contact_becomes_one_invitation_never_an_account(
+    client, crm, account, mailoutbox, django_capture_on_commit_callbacks
+):
+    body = {"organisation_external_id": "ACC-1", "email": "Li.Wei@Nordwind.example"}
+    users = User.objects.count()
+    # when the CRM pushes a contact
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _put(client, "contacts/C-1", body, crm)
+    # then the address is invited (one e-mail, one event), and nobody got an account
+    assert response.status_code == 201, response.content
+    created = response.json()
+    assert created["invitation_status"] == "pending"
+    assert created["email"] == "li.wei@nordwind.example"
+    invitation = Invitation.objects.get(organisation=account)
+    assert (invitation.email, invitation.role, invitation.invited_by) == (
+        "li.wei@nordwind.example",
+        "member",
+        None,
+    )
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].body.startswith("You are invited to join Customer")
+    assert User.objects.count() == users
+    invited = OutboxEvent.objects.filter(type="greenloop.account.member_invited")
+    assert invited.count() == 1
+    # when the same contact comes again / then no second invitation is sent
+    with django_capture_on_commit_callbacks(execute=True):
+        again = _put(client, "contacts/C-1", body, crm)
+    assert again.status_code == 200
+    assert again.json() == {**created, "created": False}
+    assert Invitation.objects.count() == 1
+    assert len(mailoutbox) == 1
+    assert invited.count() == 1
+    assert CrmContact.objects.get().invitation == invitation
+
+
+def test_a_contact_whose_address_changes_is_invited_anew(client, crm, account):
+    body = {"organisation_external_id": "ACC-1", "email": "old@nordwind.example"}
+    _put(client, "contacts/C-1", body, crm)
+    response = _put(client, "contacts/C-1", {**body, "email": "new@nordwind.example"}, crm)
+    assert response.status_code == 200
+    old, new = Invitation.objects.order_by("pk")
+    assert (old.status, new.status, new.email) == ("revoked", "pending", "new@nordwind.example")
+
+
+def test_a_contact_who_is_a_member_already_is_not_invited(client, crm, account):
+    member = MembershipFactory(organisation=account).user
+    body = {"organisation_external_id": "ACC-1", "email": member.email}
+    response = _put(client, "contacts/C-1", body, crm)
+    assert response.status_code == 201
+    assert (response.json()["member"], response.json()["invitation_id"]) == (True, None)
+    assert not Invitation.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code", "field"),
+    [
+        ({"email": "a@b.example"}, 422, "validation_error", "payload.organisation_external_id"),
+        ({"organisation_external_id": "ACC-1"}, 422, "validation_error", "payload.email"),
+        (
+            {"organisation_external_id": "ACC-1", "email": "not-an-address"},
+            422,
+            "validation_error",
+            "payload.email",
+        ),
+        (
+            {"organisation_external_id": "ACC-1", "email": "a@b.example", "role": "owner"},
+            422,
+            "validation_error",
+            "payload.role",
+        ),
+        (
+            {"organisation_external_id": "ACC-9", "email": "a@b.example"},
+            422,
+            "unknown_organisation",
+            "payload.organisation_external_id",
+        ),
+    ],
+)
+def test_bad_contact_fields_are_refused_naming_the_field(
+    client, crm, account, body, status, code, field
+):
+    api_error(_put(client, "contacts/C-1", body, crm), status, code, field)
+    assert not Invitation.objects.exists()
+    assert not CrmContact.objects.exists()
+
+
+# --- the signed webhook
+
+WEBHOOK = "/api/v1/crm/webhook"
+
+
+def _event(type_, data, event_id=None):
+    return {
+        "specversion": "1.0",
+        "id": event_id or f"evt_{uuid.uuid4().hex}",
+        "source": "crm://test",
+        "type": type_,
+        "datacontenttype": "application/json",
+        "data": data,
+    }
+
+
+def _signed(event, *, secret=None, timestamp=None, webhook_id=None):
+    body = json.dumps(event)
+    moment = timestamp if timestamp is not None else int(time.time())
+    from datetime import UTC, datetime
+
+    signature = Webhook(secret or settings.GREENLOOP_CRM_INBOUND_SECRET).sign(
+        webhook_id or event["id"], datetime.fromtimestamp(moment, tz=UTC), body
+    )
+    return body, {
+        "webhook-id": webhook_id or event["id"],
+        "webhook-timestamp": str(moment),
+        "webhook-signature": signature,
+    }
+
+
+def _post(client, body, headers):
+    return client.post(WEBHOOK, body, content_type="application/cloudevents+json", headers=headers)
+
+
+def test_a_signed_account_event_runs_the_same_upsert(client):
+    event = _event("crm.account.upserted", {"external_id": "ACC-7", **ACCOUNT})
+    response = _post(client, *_signed(event))
+    assert response.status_code == 200, response.content
+    answer = response.json()
+    assert (answer["type"], answer["created"]) == ("crm.account.upserted", True)
+    assert answer["result"]["slug"] == "nordwind-energie-gmbh"
+    assert Organisation.objects.get(crm_external_id="ACC-7").account_owner == "Mei Chen"
+    # a new event with the same data changes nothing
+    again = _post(client, *_signed(_event("crm.account.upserted", event["data"])))
+    assert (again.status_code, again.json()["created"]) == (200, False)
+    assert InboundWebhook.objects.count() == 2
+
+
+def test_signed_contact_product_and_order_events(client, account):
+    contact = _event(
+        "crm.contact.upserted",
+        {"external_id": "C-1", "organisation_external_id": "ACC-1", "email": "x@y.example"},
+    )
+    assert _post(client, *_signed(contact)).status_code == 200
+    assert Invitation.objects.filter(organisation=account).count() == 1
+    product = _event("crm.product.upserted", {"sku": "PV-1", "name": "Panel"})
+    assert _post(client, *_signed(product)).status_code == 200
+    assert Product.objects.filter(sku="PV-1").exists()
+    order = _event(
+        "crm.order.upserted",
+        {"organisation_external_id": "ACC-1", "external_id": "PO-9", **ORDER},
+    )
+    response = _post(client, *_signed(order))
+    assert response.status_code == 200, response.content
+    assert Order.objects.filter(organisation=account, external_id="PO-9").exists()
+
+
+def test_a_bad_signature_is_401(client):
+    event = _event("crm.account.upserted", {"external_id": "ACC-7", **ACCOUNT})
+    other = "whsec_" + "b3RoZXItc2VjcmV0LW9mLWF0LWxlYXN0LTI0LWJ5dGVz"
+    body, headers = _signed(event, secret=other)
+    api_error(_post(client, body, headers), 401, "invalid_signature", "webhook-signature")
+    # a body changed after signing, and a malformed signature, likewise
+    body, headers = _signed(event)
+    tampered = body.replace("Nordwind", "Evil")
+    api_error(_post(client, tampered, headers), 401, "invalid_signature", "webhook-signature")
+    api_error(
+        _post(client, body, {**headers, "webhook-signature": "garbage"}),
+        401,
+        "invalid_signature",
+        "webhook-signature",
+    )
+    assert not Organisation.objects.filter(crm_external_id="ACC-7").exists()
+    assert not InboundWebhook.objects.exists()
+
+
+def test_no_signature_at_all_is_401(client):
+    event = _event("crm.account.upserted", {"external_id": "ACC-7", **ACCOUNT})
+    api_error(_post(client, json.dumps(event), {}), 401, "not_authenticated")
+
+
+def test_a_timestamp_older_than_five_minutes_or_ahead_is_401(client):
+    event = _event("crm.account.upserted", {"external_id": "ACC-7", **ACCOUNT})
+    old = _post(client, *_signed(event, timestamp=int(time.time()) - 6 * 60))
+    message = api_error(old, 401, "webhook_timestamp_too_old", "webhook-timestamp")
+    assert "5 minutes" in message
+    ahead = _post(client, *_signed(event, timestamp=int(time.time()) + 6 * 60))
+    api_error(ahead, 401, "webhook_timestamp_too_new", "webhook-timestamp")
+    # four minutes old is fine
+    assert _post(client, *_signed(event, timestamp=int(time.time()) - 4 * 60)).status_code == 200
+
+
+def test_a_replayed_webhook_id_is_409_and_changes_nothing(client):
+    event = _event("crm.account.upserted", {"external_id": "ACC-7", **ACCOUNT})
+    assert _post(client, *_signed(event)).status_code == 200
+    # the same id again, freshly signed and with other data / then refused, nothing changes
+    replay = {**event, "data": {**event["data"], "name": "Replayed"}}
+    response = _post(client, *_signed(replay))
+    api_error(response, 409, "webhook_replayed", "webhook-id")
+    assert Organisation.objects.get(crm_external_id="ACC-7").name == ACCOUNT["name"]
+
+
+def test_a_refused_event_is_not_remembered(client):
+    # given an event whose data is invalid / then 422 naming the data's field
+    event = _event("crm.account.upserted", {"external_id": "ACC-7", **ACCOUNT, "tier": "x"})
+    api_error(_post(client, *_signed(event)), 422, "validation_error", "data.tier")
+    # and its id may be used again once corrected
+    fixed = {**event, "data": {**event["data"], "tier": "gold"}}
+    assert _post(client, *_signed(fixed)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("change", "code", "field"),
+    [
+        ({"type": "crm.unknown.upserted"}, "unknown_event_type", "type"),
+        ({"data": {**ACCOUNT}}, "validation_error", "data.external_id"),
+        ({"data": "text"}, "validation_error", "event.data"),
+        ({"specversion": None}, "validation_error", "event.specversion"),
+    ],
+)
+def test_bad_events_are_422_naming_the_field(client, change, code, field):
+    event = {**_event("crm.account.upserted", {"external_id": "ACC-7", **ACCOUNT}), **change}
+    api_error(_post(client, *_signed(event)), 422, code, field)
+
+
+def test_a_mismatched_event_id_is_422(client):
+    event = _event("crm.account.upserted", {"external_id": "ACC-7", **ACCOUNT})
+    body, headers = _signed(event, webhook_id="msg_other")
+    api_error(_post(client, body, headers), 422, "validation_error", "id")
+
+
+def test_a_body_that_is_not_json_is_refused_not_500(client):
+    body, headers = _signed({"id": "x"}, webhook_id="msg_1")
+    response = _post(client, "\xff{not json", headers)
+    assert response.status_code == 401
+    response = _post(client, body, headers)
+    assert response.status_code == 422
