@@ -543,3 +543,24 @@ def test_a_body_that_is_not_json_is_refused_not_500(client):
     assert response.status_code == 401
     response = _post(client, body, headers)
     assert response.status_code == 422
+
+
+def test_an_integration_token_gets_nothing_from_the_customer_api(client, crm, org_b):
+    # given the vendor's integration token / when it calls every customer operation, with
+    # another organisation's objects in the path
+    from tests import authz, authz_walk
+
+    refused = []
+    for path, method, _ in authz_walk.api_operations(client):
+        if path.startswith(authz.INTEGRATION_API_PREFIX):
+            continue
+        url = authz_walk._api_url(path, org_b, org_b)
+        response = getattr(client, method)(url, content_type="application/json", headers=crm)
+        # then only "who am I" and the event catalogue answer; everything else is refused
+        if path in {"/api/v1/me", "/api/v1/events/schema"}:
+            ok = response.status_code == 200
+        else:
+            ok = response.status_code in {403, 404, 422}
+        if not ok:
+            refused.append(f"{method.upper()} {path}: {response.status_code}")
+    assert refused == []
