@@ -26,6 +26,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.text import slugify
 from ninja import Field, Schema
+from ninja.security import APIKeyHeader
 from pydantic import StringConstraints
 from pydantic import ValidationError as PydanticValidationError
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
@@ -411,14 +412,15 @@ class WebhookOut(Schema):
     result: dict[str, Any]
 
 
-class WebhookAuth:
+class WebhookAuth(APIKeyHeader):
     """The webhook's authentication: a Standard Webhooks signature with
-    `GREENLOOP_CRM_INBOUND_SECRET`, checked before the body is read. No signature headers at
-    all is a plain 401 like any unauthenticated call; a wrong one says what was wrong."""
+    `GREENLOOP_CRM_INBOUND_SECRET` (headers webhook-id, webhook-timestamp, webhook-signature),
+    checked before the body is read. No signature headers at all is a plain 401 like any
+    unauthenticated call; a wrong one says what was wrong."""
 
-    openapi_type = "apiKey"
+    param_name = "webhook-signature"
 
-    def __call__(self, request: HttpRequest) -> str | None:
+    def authenticate(self, request: HttpRequest, key: str | None) -> str | None:
         names = ("webhook-id", "webhook-timestamp", "webhook-signature")
         if not any(request.headers.get(name) for name in names):
             return None
