@@ -578,3 +578,24 @@ def test_an_integration_token_gets_nothing_from_the_customer_api(client, crm, or
         if not ok:
             refused.append(f"{method.upper()} {path}: {response.status_code}")
     assert refused == []
+
+
+def test_the_integration_token_is_issued_on_the_server(client, capsys):
+    from django.core.management import CommandError, call_command
+
+    from portal.models import ApiToken
+
+    # when the operator issues the CRM's token / then it belongs to no organisation and works
+    call_command("issue_api_token", "--integration", "--name", "CRM", "--scopes", "crm:write")
+    plaintext = capsys.readouterr().out.strip()
+    token = ApiToken.objects.get(name="CRM")
+    assert (token.organisation, token.scopes) == (None, ["crm:write"])
+    headers = {"Authorization": f"Bearer {plaintext}"}
+    assert _put(client, "organisations/ACC-1", ACCOUNT, headers).status_code == 201
+    # a customer scope on it, or an organisation and --integration together, are refused
+    with pytest.raises(CommandError):
+        call_command("issue_api_token", "--integration", "--name", "X", "--scopes", "carbon:write")
+    with pytest.raises(CommandError):
+        call_command(
+            "issue_api_token", "acme", "--integration", "--name", "X", "--scopes", "crm:write"
+        )
