@@ -36,6 +36,7 @@ from portal.api import ApiError, Caller, Input
 from portal.exceptions import InvitationError
 from portal.models import CrmContact, InboundWebhook, Invitation, Membership, Organisation, Role
 from portal.models.organisations import Tier
+from portal.text import text_problem
 
 CRM_WRITE = "crm:write"
 
@@ -111,8 +112,6 @@ def validated(schema: type[S], data: Mapping[str, Any], prefix: str = "payload")
 
 def key_text(value: str, field: str, max_length: int = 100) -> str:
     """A key from the URL or the data: storable text of at most `max_length` characters."""
-    from portal.text import text_problem
-
     problem = text_problem(value) if isinstance(value, str) else "must be a string"
     if not problem and not value.strip():
         problem = "must not be empty"
