@@ -12,6 +12,7 @@ class CarbonConfig(AppConfig):
             account_signals,  # noqa: F401 - health score components
             portal_hooks,  # noqa: F401 - navigation, dashboard, demo, privacy hooks
         )
+        from carbon.footprint import crm as footprint_crm
         from carbon.footprint import events as footprint_events  # noqa: F401 - event schemas
         from carbon.footprint import permissions as footprint_permissions
         from carbon.footprint import tasks as footprint_tasks  # noqa: F401 - workers know them
@@ -22,6 +23,8 @@ class CarbonConfig(AppConfig):
         from carbon.points import tasks as points_tasks  # noqa: F401
 
         footprint_permissions.register()
+        # The CRM's inbound products and orders (portal.crm.inbound runs them).
+        footprint_crm.register()
         points_permissions.register()
         # Points follow order events (award on delivery, reverse on cancel).
         subscribers.register()

@@ -39,6 +39,20 @@ def invite_member(
 ) -> Invitation:
     """Invite an address and e-mail the link. At most one open invitation per address."""
     _require(by, Perm.ORG_MANAGE_MEMBERS, organisation)
+    return send_invitation(organisation, email, role, by=by, request=request)
+
+
+def send_invitation(
+    organisation: Organisation,
+    email: str,
+    role: str,
+    *,
+    by: User | None,
+    request: HttpRequest | None = None,
+    details: dict | None = None,
+) -> Invitation:
+    """`invite_member` once permission is settled; `by=None` is the CRM's push of a contact
+    (portal.crm.inbound), audited with `details` saying so."""
     email = email.strip().lower()
     if role not in Role.values:
         raise InvitationError(_("Unknown role."), field="role")
@@ -67,7 +81,7 @@ def invite_member(
                 organisation=organisation,
                 obj=invitation,
                 request=request,
-                details={"email": email, "role": role},
+                details={"email": email, "role": role, **(details or {})},
             )
             publish(
                 "greenloop.account.member_invited",
@@ -250,7 +264,7 @@ def remove_member(membership: Membership, *, by: User, request: HttpRequest | No
 
 
 def issue_api_token(
-    organisation: Organisation,
+    organisation: Organisation | None,
     name: str,
     scopes: list[str],
     *,
@@ -260,14 +274,18 @@ def issue_api_token(
 ) -> tuple[ApiToken, str]:
     """Create a token and return it with its plaintext, which is never stored or shown again.
 
-    `by=None` is for the management command run by an operator on the server.
+    `by=None` is for the management command run by an operator on the server, the only way to
+    issue an integration token (`organisation=None`, integration scopes only).
     """
-    if by is not None:
+    if organisation is None:
+        if by is not None:
+            raise PermissionDeniedError(_("Integration tokens are issued on the server."))
+    elif by is not None:
         _require(by, Perm.ORG_MANAGE_TOKENS, organisation)
     name = name.strip()
     if not name:
         raise TokenError(_("Give the token a name."), field="name")
-    validate_scopes(scopes)
+    validate_scopes(scopes, integration=organisation is None)
     max_days = settings.GREENLOOP_API_TOKEN_MAX_DAYS
     if expires_in_days is not None and not 1 <= expires_in_days <= max_days:
         raise TokenError(

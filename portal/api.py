@@ -53,6 +53,8 @@ class Caller:
 
     def organisations(self) -> QuerySet[Organisation]:
         if self.token is not None:
+            if self.token.organisation_id is None:  # the vendor's integration token
+                return Organisation.objects.none()
             return Organisation.objects.filter(pk=self.token.organisation_id, is_active=True)
         return Organisation.objects.for_user(self.user)
 
@@ -165,11 +167,12 @@ class TokenAuth(HttpBearer):
         if not hmac.compare_digest(stored.token_hash, hash_secret(token)):
             _refuse(request, "wrong_secret", stored)
             return None
-        if not stored.is_active or not stored.organisation.is_active:
+        if not stored.is_active or (stored.organisation and not stored.organisation.is_active):
             _refuse(request, "revoked" if stored.revoked_at else "expired", stored)
             return None
-        # The rest of the request sees the token's organisation only (row-level security).
-        tenancy.set_scope([stored.organisation_id])
+        # The rest of the request sees the token's organisation only (row-level security); an
+        # integration token none (the CRM's upserts lift the scope for their own work).
+        tenancy.set_scope([stored.organisation_id] if stored.organisation_id else [])
         now = timezone.now()
         if stored.last_used_at is None or now - stored.last_used_at > LAST_USED_PRECISION:
             ApiToken.objects.filter(pk=stored.pk).update(last_used_at=now)
@@ -408,7 +411,7 @@ def me(request: HttpRequest):
                 "scopes": c.token.scopes,
                 "expires_at": c.token.expires_at,
             },
-            "organisations": [_ref(c, c.token.organisation)],
+            "organisations": [_ref(c, c.token.organisation)] if c.token.organisation else [],
         }
     user = c.user
     if user is None:

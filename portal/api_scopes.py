@@ -1,4 +1,7 @@
-"""API token scopes. Plugins register theirs; a token can only carry registered scopes."""
+"""API token scopes. Plugins register theirs; a token can only carry registered scopes.
+
+Customer tokens carry `SCOPES`; the vendor's integration tokens (no organisation) carry
+`INTEGRATION_SCOPES` only, and neither kind can be given the other's."""
 
 from __future__ import annotations
 
@@ -19,16 +22,23 @@ SCOPES: dict[str, StrOrPromise] = {
 }
 
 
+# Scopes of the vendor's integration tokens (`manage.py issue_api_token --integration`).
+INTEGRATION_SCOPES: dict[str, StrOrPromise] = {
+    "crm:write": _("Push CRM accounts, contacts, products and orders (integration tokens only)"),
+}
+
+
 def register_scope(name: str, description: StrOrPromise) -> None:
     SCOPES[name] = description
 
 
-def validate_scopes(scopes: list[str]) -> None:
+def validate_scopes(scopes: list[str], *, integration: bool = False) -> None:
     if not scopes:
         raise TokenError("Choose at least one scope.", field="scopes")
-    unknown = sorted(set(scopes) - set(SCOPES))
+    known = INTEGRATION_SCOPES if integration else SCOPES
+    unknown = sorted(set(scopes) - set(known))
     if unknown:
         raise TokenError(
-            f"Unknown scope(s): {', '.join(unknown)}. Known: {', '.join(sorted(SCOPES))}.",
+            f"Unknown scope(s): {', '.join(unknown)}. Known: {', '.join(sorted(known))}.",
             field="scopes",
         )

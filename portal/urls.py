@@ -13,6 +13,9 @@ from portal import views
 # Plugins attach their API routers in their own api.py; import them before building the URLs.
 autodiscover_modules("api")
 from portal.api import api, unknown_path  # noqa: E402
+from portal.crm import api as crm_api  # noqa: E402
+
+api.add_router("/crm/", crm_api.router)
 
 # allauth answers a refusal by one of its rate limits with this view (audited).
 handler429 = views.rate_limited

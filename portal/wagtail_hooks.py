@@ -74,7 +74,7 @@ class OrganisationViewSet(ModelViewSet):
     menu_label = _("Organisations")
     add_to_admin_menu = False
     list_display = ["name", "slug", "tier", "country", "crm_external_id", "require_mfa"]
-    list_filter = ["tier", "country", "require_mfa", "is_active"]
+    list_filter = ["tier", "country", "region", "require_mfa", "is_active"]
     search_fields = ["name", "slug", "crm_external_id"]
     inspect_view_enabled = True
     copy_view_enabled = False
@@ -90,6 +90,15 @@ class OrganisationViewSet(ModelViewSet):
                 FieldPanel("country"),
             ],
             heading=_("Profile"),
+        ),
+        MultiFieldPanel(
+            [
+                FieldPanel("region"),
+                FieldPanel("account_owner"),
+                FieldPanel("contract_value"),
+                FieldPanel("contract_currency"),
+            ],
+            heading=_("CRM account"),
         ),
         FieldPanel("require_mfa"),
         FieldPanel("is_active"),

@@ -53,10 +53,27 @@ SHARED_PARAMS: set[str] = set()
 # meaning depends on the route (a `pk` is a membership on one page, a token on another). Other
 # parameters come from NESTED_PARAM_SAMPLES, which already create foreign objects.
 ROUTE_PARAM_SAMPLES: dict[str, dict[str, Callable[[Any], Any]]] = {}
+
+
+def _crm_external_id(org):
+    """The foreign organisation's CRM id (given one when it has none)."""
+    if not org.crm_external_id:
+        org.crm_external_id = f"WALK-{org.slug}"
+        org.save(update_fields=["crm_external_id"])
+    return org.crm_external_id
+
+
 # API path parameters -> value pointing at the foreign organisation's object.
 API_PARAM_SAMPLES: dict[str, Callable[[Any], Any]] = {
     "slug": lambda org: org.slug,
+    # the CRM's inbound upserts (/api/v1/crm/...): the account's CRM id
+    "organisation_external_id": _crm_external_id,
 }
+# The CRM's inbound API: only the vendor's integration token may call it, so every customer
+# caller (a token with every customer scope, a person of any role) is refused with 403 and one
+# of these codes, before the body is read and whatever the path names, and nothing is written.
+INTEGRATION_API_PREFIX = "/api/v1/crm/"
+INTEGRATION_REFUSALS = {"insufficient_scope", "integration_only"}
 
 
 def _merge_plugin_samples() -> None:
@@ -125,7 +142,16 @@ WRITE_BODIES: dict[str, Callable[[Any, Any], dict[str, Any]]] = {
 READ_ONLY_ROUTES: set[str] = set()
 # API operations that take a request body: (method, OpenAPI path) -> (own, foreign) -> a valid
 # JSON body, so that a 404 comes from the object lookup and not from validation.
-API_BODIES: dict[tuple[str, str], Callable[[Any, Any], Any]] = {}
+API_BODIES: dict[tuple[str, str], Callable[[Any, Any], Any]] = {
+    ("put", "/api/v1/crm/organisations/{external_id}"): lambda own, foreign: {
+        "name": "Walk account",
+        "country": "DE",
+    },
+    ("put", "/api/v1/crm/contacts/{external_id}"): lambda own, foreign: {
+        "organisation_external_id": _crm_external_id(foreign),
+        "email": "walk@example.com",
+    },
+}
 
 # --- "And by another person where ownership is personal": routes where an object belongs to a
 # person within the organisation and others of the same organisation may not touch it. Route name

@@ -274,7 +274,9 @@ def api_own_failures(token: str, own, foreign, only: set[tuple[str, str]] | None
         response, writes = _api_call(client, method, url, body, call_headers)
         where = f"{method.upper()} {url}"
         checked += 1
-        if (method, path) in UPSERTS:
+        if path.startswith(authz.INTEGRATION_API_PREFIX):
+            failures.extend(_integration_refusal(where, response, writes))
+        elif (method, path) in UPSERTS:
             if response.status_code not in {200, 201}:
                 failures.append(
                     f"{where}: {response.status_code} {response.content[:200]!r} (the body "
@@ -294,21 +296,41 @@ def api_own_failures(token: str, own, foreign, only: set[tuple[str, str]] | None
     return failures
 
 
+def _integration_refusal(where: str, response, writes: list[str]) -> list[str]:
+    """A customer's call of the CRM's inbound API: 403 with an integration refusal, no write."""
+    failures = []
+    if response.status_code != 403 or _api_code(response) not in authz.INTEGRATION_REFUSALS:
+        failures.append(
+            f"{where}: {response.status_code} {_api_code(response)!r}, expected 403 "
+            f"{sorted(authz.INTEGRATION_REFUSALS)} (vendor-only)"
+        )
+    if writes:
+        failures.append(f"{where} wrote {writes}")
+    return failures
+
+
 def api_foreign_failures(token: str, foreign, only: set[tuple[str, str]] | None = None) -> list:
     """The first mode for the API: a token of another organisation, holding every scope, calls
-    every operation that names `foreign` or its objects: 404 every time."""
+    every operation that names `foreign` or its objects: 404 every time (the CRM's inbound API,
+    which no customer may call: 403 and no write, with a valid body)."""
     client = Client(raise_request_exception=False)
     headers = {"Authorization": f"Bearer {token}"}
     failures: list[str] = []
     checked = 0
-    for path, method, _ in api_operations(client):
+    for path, method, operation in api_operations(client):
         if "{" not in path or (only is not None and (method, path) not in only):
             continue
         checked += 1
+        integration = path.startswith(authz.INTEGRATION_API_PREFIX)
         try:
             url = _api_url(path, foreign, foreign)
+            body = _api_body(path, method, operation, foreign, foreign) if integration else None
         except authz.NoSample as missing:
             failures.append(str(missing))
+            continue
+        if integration:
+            response, writes = _api_call(client, method, url, body, headers)
+            failures.extend(_integration_refusal(f"{method.upper()} {url}", response, writes))
             continue
         response = getattr(client, method)(url, content_type="application/json", headers=headers)
         if response.status_code != 404:

@@ -31,7 +31,7 @@ from carbon.footprint.api_schemas import (
     parsed_or_422,
 )
 from carbon.footprint.exceptions import CalculationError, OrderDataError
-from carbon.footprint.orders import LineData, OrderData, ShipmentData
+from carbon.footprint.orders import LineData, OrderData, ShipmentData, StoredOrders
 from carbon.footprint.units import stored_text
 from carbon.models import (
     CalculationSnapshot,
@@ -505,6 +505,18 @@ def _order_data(external_id: str, payload: OrderIn) -> OrderData:
     )
 
 
+def store_order(organisation: Organisation, external_id: str, payload: OrderIn, by) -> StoredOrders:
+    """The order `payload` describes, stored through the one write path (also the CRM's,
+    `carbon.footprint.crm`); every refusal is a 422 naming the field."""
+    data = _order_data(external_id, payload)
+    try:
+        return actions.store_orders(organisation, [data], by, announce="each")
+    except (OrderDataError, CalculationError) as exc:
+        field = api_field(exc.field)
+        message = f"{field}: {exc.message}" if field else exc.message
+        raise ApiError(422, exc.code, message, field) from exc
+
+
 @router.put(
     "/organisations/{slug}/orders/{external_id}",
     response={200: UpsertOut, 201: UpsertOut, **ERRORS},
@@ -528,13 +540,7 @@ def upsert_order(
     organisation = c.target
     if payload is None:
         raise ApiError(422, "validation_error", "body: the order is required.", "body")
-    data = _order_data(external_id, payload)
-    try:
-        stored = actions.store_orders(organisation, [data], c.user, announce="each")
-    except (OrderDataError, CalculationError) as exc:
-        field = api_field(exc.field)
-        message = f"{field}: {exc.message}" if field else exc.message
-        raise ApiError(422, exc.code, message, field) from exc
+    stored = store_order(organisation, external_id, payload, c.user)
     created = external_id in stored.created
     detail = _order_detail(_detail_queryset(c).get(pk=stored.orders[external_id].pk))
     return Status(201 if created else 200, {**detail, "created": created})

@@ -67,6 +67,9 @@ def _organisation(c: Caller, slug: str | None) -> Organisation:
     the one named, or their only organisation when they name none."""
     if c.token is not None:
         organisation = c.token.organisation
+        if organisation is None:
+            # The vendor's integration token acts for no organisation (it has no points scope).
+            raise ApiError(403, "integration_token", "An integration token has no points.")
         if slug and slug != organisation.slug:
             # 404, audited when the slug names another organisation.
             return reachable_or_404(c.request, c.organisations(), slug=slug)

@@ -1,5 +1,13 @@
 from .audit import AuditEvent
-from .crm import ConnectorKind, CrmEndpoint, Delivery, DeliveryAttempt, DeliveryState
+from .crm import (
+    ConnectorKind,
+    CrmContact,
+    CrmEndpoint,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryState,
+    InboundWebhook,
+)
 from .events import OutboxEvent
 from .health import AccountHealth
 from .idempotency import IdempotencyRecord
@@ -12,11 +20,13 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "ConnectorKind",
+    "CrmContact",
     "CrmEndpoint",
     "Delivery",
     "DeliveryAttempt",
     "DeliveryState",
     "IdempotencyRecord",
+    "InboundWebhook",
     "Invitation",
     "Membership",
     "Organisation",

@@ -198,3 +198,51 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delivery_id} {self.status_code or self.error[:40]}"
+
+
+class CrmContact(models.Model):
+    """A CRM contact pushed through the inbound API (portal.crm.inbound): the CRM's key, and the
+    invitation it became. A contact never becomes an account: the person accepts the invitation
+    or nothing happens."""
+
+    external_id = models.CharField(_("CRM external id"), max_length=100, unique=True)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="+", verbose_name=_("organisation")
+    )
+    email = models.EmailField(_("e-mail address"))
+    role = models.CharField(_("role"), max_length=20)
+    invitation = models.ForeignKey(
+        "portal.Invitation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("invitation"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["organisation", "email"]
+        verbose_name = _("CRM contact")
+        verbose_name_plural = _("CRM contacts")
+
+    def __str__(self) -> str:
+        return self.external_id
+
+
+class InboundWebhook(models.Model):
+    """A `webhook-id` the inbound CRM webhook accepted: a second request with the same id is a
+    replay and is refused (409), whatever its signature."""
+
+    webhook_id = models.CharField(_("webhook id"), max_length=200, unique=True)
+    event_type = models.CharField(_("event type"), max_length=200)
+    received_at = models.DateTimeField(_("received"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = _("inbound CRM webhook")
+        verbose_name_plural = _("inbound CRM webhooks")
+
+    def __str__(self) -> str:
+        return self.webhook_id

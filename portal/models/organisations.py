@@ -59,6 +59,22 @@ class Organisation(ClusterableModel):
     country = models.CharField(
         _("country/region"), max_length=2, help_text=_("ISO 3166-1 alpha-2 code, e.g. CN, DE.")
     )
+    # From the CRM account (portal.crm.inbound): the vendor's view of the customer.
+    region = models.CharField(
+        _("sales region"), max_length=50, blank=True, help_text=_("As the CRM names it, e.g. EMEA.")
+    )
+    account_owner = models.CharField(
+        _("account owner"),
+        max_length=200,
+        blank=True,
+        help_text=_("The vendor's account manager, as the CRM names them."),
+    )
+    contract_value = models.DecimalField(
+        _("contract value"), max_digits=16, decimal_places=2, null=True, blank=True
+    )
+    contract_currency = models.CharField(
+        _("contract currency"), max_length=3, blank=True, help_text=_("ISO 4217, e.g. EUR.")
+    )
     require_mfa = models.BooleanField(
         _("require two-factor authentication"),
         default=False,

@@ -35,9 +35,15 @@ class ApiTokenQuerySet(models.QuerySet):
 
 
 class ApiToken(models.Model):
+    """A customer organisation's token, or (no organisation) the vendor's integration token,
+    which carries only integration scopes (`portal.api_scopes.INTEGRATION_SCOPES`) and reaches
+    no customer's data through the customer endpoints."""
+
     organisation = models.ForeignKey(
         Organisation,
         on_delete=models.CASCADE,
+        null=True,
+        blank=True,
         related_name="api_tokens",
         verbose_name=_("organisation"),
     )
@@ -70,6 +76,10 @@ class ApiToken(models.Model):
     @property
     def display_prefix(self) -> str:
         return f"{TOKEN_PREFIX}{self.lookup}_…"
+
+    @property
+    def is_integration(self) -> bool:
+        return self.organisation_id is None
 
     @property
     def is_active(self) -> bool:

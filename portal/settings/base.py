@@ -399,6 +399,9 @@ GREENLOOP_CRM = {
     # link-local (refused otherwise: a URL typed in the admin must not reach internal services).
     "allowed_private_networks": env_list("GREENLOOP_CRM_ALLOWED_NETWORKS"),
 }
+# The inbound CRM webhook's Standard Webhooks secret (whsec_…; README "CRM bridge" > "Inbound").
+# Empty: the webhook refuses everything (503).
+GREENLOOP_CRM_INBOUND_SECRET = os.environ.get("GREENLOOP_CRM_INBOUND_SECRET", "")
 
 NINJA_PAGINATION_PER_PAGE = 50
 

@@ -13,3 +13,7 @@ GREENLOOP_IS_DEMO = True
 GREENLOOP_VALIDATE_EVENTS = True
 # The demo's CRM receiver (`manage.py crm_receiver`) listens on this machine.
 GREENLOOP_CRM = {**GREENLOOP_CRM, "allowed_private_networks": ["127.0.0.0/8", "::1/128"]}
+# The inbound CRM webhook's demo secret (a well-known value: never use it in production).
+GREENLOOP_CRM_INBOUND_SECRET = os.environ.get(
+    "GREENLOOP_CRM_INBOUND_SECRET", "whsec_ZGVtby1vbmx5LWNybS1pbmJvdW5kLXNlY3JldC0wMDE="
+)

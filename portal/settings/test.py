@@ -41,6 +41,10 @@ GREENLOOP_CRM = {
     "kick_after_commit": False,
     "allowed_private_networks": ["127.0.0.0/8", "::1/128"],
 }
+# The inbound CRM webhook's demo secret (a well-known value: never use it in production).
+GREENLOOP_CRM_INBOUND_SECRET = os.environ.get(
+    "GREENLOOP_CRM_INBOUND_SECRET", "whsec_ZGVtby1vbmx5LWNybS1pbmJvdW5kLXNlY3JldC0wMDE="
+)
 ACCOUNT_RATE_LIMITS = {**ACCOUNT_RATE_LIMITS}
 # How many times each test marked `race` runs (tests/conftest.py): once per CI run keeps the
 # suite's time; a nightly run sets GREENLOOP_RACE_REPEATS=20 to catch a rare interleaving.

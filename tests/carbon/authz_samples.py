@@ -127,4 +127,24 @@ def _valid_order(own, foreign):
     return {"order_date": "2025-03-14"}
 
 
-API_BODIES: dict = {("put", "/api/v1/organisations/{slug}/orders/{external_id}"): _valid_order}
+API_BODIES: dict = {
+    ("put", "/api/v1/organisations/{slug}/orders/{external_id}"): _valid_order,
+    # The CRM's inbound upserts (vendor-only: customers are refused before the body is read).
+    ("put", "/api/v1/crm/products/{sku}"): lambda own, foreign: {"name": "Walk product"},
+    (
+        "put",
+        "/api/v1/crm/organisations/{organisation_external_id}/orders/{external_id}",
+    ): _valid_order,
+}
+
+
+def _walk_product(org):
+    """Products are the vendor's: the CRM's PUT of one must refuse every customer caller."""
+    from carbon.models import Product
+    from tests.carbon.factories import ProductFactory
+
+    return Product.objects.filter(sku="WALK-SKU").first() or ProductFactory(sku="WALK-SKU")
+
+
+# PUT /crm/products/{sku}
+API_PARAM_SAMPLES["sku"] = lambda org: _walk_product(org).sku
