@@ -39,7 +39,16 @@ from wagtail import hooks
 from portal import audit
 from portal.events import publish
 from portal.exceptions import ErasureError
-from portal.models import ApiToken, AuditEvent, Invitation, Membership, Organisation, Role, User
+from portal.models import (
+    ApiToken,
+    AuditEvent,
+    CrmContact,
+    Invitation,
+    Membership,
+    Organisation,
+    Role,
+    User,
+)
 from portal.permissions import forget_cached_roles
 
 PERSONAL_DATA_HOOK = "greenloop_personal_data"
@@ -138,10 +147,23 @@ def _portal_data(user: User) -> dict[str, Any]:
                 "organisation"
             )
         ],
+        # What the vendor's CRM pushed about this address (portal.crm.inbound): kept to invite.
+        "crm_contacts": [
+            {
+                "organisation": c.organisation.name,
+                "external_id": c.external_id,
+                "role": c.role,
+                "received_at": c.created_at,
+                "updated_at": c.updated_at,
+            }
+            for c in CrmContact.objects.filter(email__iexact=user.email).select_related(
+                "organisation"
+            )
+        ],
         # Name and public prefix only: the secret was shown once and only its hash is stored.
         "api_tokens_issued": [
             {
-                "organisation": t.organisation.slug,
+                "organisation": t.organisation.slug if t.organisation else None,
                 "name": t.name,
                 "prefix": t.display_prefix,
                 "scopes": t.scopes,
@@ -303,6 +325,7 @@ def _erase_portal_data(user: User) -> dict[str, int]:
             {"user_id": user.pk, "left": True, "erased": True},
         )
     invitations = Invitation.objects.filter(email__iexact=user.email).delete()[0]
+    crm_contacts = CrmContact.objects.filter(email__iexact=user.email).delete()[0]
     addresses = EmailAddress.objects.filter(user=user).delete()[0]
     factors = Authenticator.objects.filter(user=user).delete()[0]
     user.groups.clear()
@@ -310,6 +333,7 @@ def _erase_portal_data(user: User) -> dict[str, int]:
     return {
         "memberships_removed": len(memberships),
         "invitations_deleted": invitations,
+        "crm_contacts_deleted": crm_contacts,
         "email_addresses_deleted": addresses,
         "two_factor_deleted": factors,
         "sessions_ended": _end_sessions(user),

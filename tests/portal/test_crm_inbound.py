@@ -12,7 +12,7 @@ from django.conf import settings
 from standardwebhooks.webhooks import Webhook
 
 from carbon.models import Order, Product
-from portal import actions
+from portal import actions, privacy
 from portal.models import (
     AuditEvent,
     CrmContact,
@@ -24,7 +24,7 @@ from portal.models import (
 )
 from tests.api_client import api_error, token_headers
 from tests.carbon.factories import ProductFactory, grid_dataset, published_dataset
-from tests.factories import MembershipFactory, OrganisationFactory
+from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -599,3 +599,18 @@ def test_the_integration_token_is_issued_on_the_server(client, capsys):
         call_command(
             "issue_api_token", "acme", "--integration", "--name", "X", "--scopes", "crm:write"
         )
+
+
+def test_a_pushed_contact_is_in_the_person_s_export_and_goes_with_erasure(client, crm, account):
+    person = UserFactory(email="jonas.weber@nordwind.example")
+    body = {"organisation_external_id": "ACC-1", "email": "Jonas.Weber@nordwind.example"}
+    assert _put(client, "contacts/C-9", body, crm).status_code == 201
+    # then the person's export lists what the CRM pushed about their address
+    exported = privacy.personal_data(person)["portal"]["crm_contacts"]
+    assert [(c["external_id"], c["organisation"], c["role"]) for c in exported] == [
+        ("C-9", account.name, "member")
+    ]
+    # and erasure deletes it with the invitation it became
+    summary = privacy.erase_personal_data(person)
+    assert (summary["crm_contacts_deleted"], summary["invitations_deleted"]) == (1, 1)
+    assert not CrmContact.objects.filter(external_id="C-9").exists()
