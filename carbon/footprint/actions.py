@@ -198,11 +198,11 @@ def create_job(organisation: Organisation, uploaded_file, *, by) -> ImportJob:
 
 
 def start_import(organisation: Organisation, uploaded_file, *, by) -> ImportJob:
-    """Store the uploaded CSV privately and import it: at once for up to ASYNC_ROWS rows,
+    """Store the uploaded CSV privately and import it: at once for up to BACKGROUND_ABOVE_ROWS rows,
     otherwise as a Celery task after commit (the job shows the progress). The caller has
     checked the `carbon.import_orders` permission."""
     job = create_job(organisation, uploaded_file, by=by)
-    if job.rows_total > importer.ASYNC_ROWS:
+    if job.rows_total > importer.BACKGROUND_ABOVE_ROWS:
         transaction.on_commit(lambda: tasks.run_import_task.delay(job.pk))
     else:
         run_import(job)

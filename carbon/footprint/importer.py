@@ -5,8 +5,8 @@ column, value, reason) and nothing is stored unless the whole file is valid. A v
 then written by `carbon.footprint.actions.store_orders` (the write path of the API upsert too)
 in one transaction with bulk inserts, and the footprints are calculated. The import itself
 (`start_import`, `run_import`) is an action of `carbon.footprint.actions`; this module reads
-and checks the file. Files above `ASYNC_ROWS` rows run as a Celery task; the job row carries
-the progress.
+and checks the file. Files above `BACKGROUND_ABOVE_ROWS` rows run as a Celery task; the job
+row carries the progress.
 
 The column reference is in README.md, section "CSV import".
 """
@@ -40,7 +40,7 @@ from carbon.models import ImportJob, OrderStatus
 from portal.models import Organisation
 from portal.text import storable, text_problem
 
-ASYNC_ROWS = 2000  # files with more data rows than this run in the background
+BACKGROUND_ABOVE_ROWS = 2000
 MAX_ROWS = 1_000_000
 PROGRESS_EVERY = 5000
 

@@ -29,7 +29,7 @@ from portal.models import Organisation, Site
 
 # Decimal places of the stored columns: values are compared after rounding to them, so that
 # "12.5" and "12.500000" are the same data.
-_PLACES = {"quantity": 3, "distance_km": 3, "mass_t": 6, "fuel_amount": 4}
+STORED_COLUMN_PLACES = {"quantity": 3, "distance_km": 3, "mass_t": 6, "fuel_amount": 4}
 
 
 @dataclass
@@ -56,17 +56,17 @@ class OrderData:
 
 
 @overload
-def _q(value: Decimal, name: str) -> Decimal: ...
+def _as_stored(value: Decimal, name: str) -> Decimal: ...
 
 
 @overload
-def _q(value: None, name: str) -> None: ...
+def _as_stored(value: None, name: str) -> None: ...
 
 
-def _q(value: Decimal | None, name: str) -> Decimal | None:
+def _as_stored(value: Decimal | None, name: str) -> Decimal | None:
     if value is None:
         return None
-    return Decimal(value).quantize(Decimal(1).scaleb(-_PLACES[name]))
+    return Decimal(value).quantize(Decimal(1).scaleb(-STORED_COLUMN_PLACES[name]))
 
 
 # --- validation
@@ -159,7 +159,7 @@ def canonical(data: OrderData) -> dict[str, Any]:
         "delivery_date": data.delivery_date,
         "status": data.status,
         "site": data.site_name or None,
-        "lines": [(line.sku, _q(line.quantity, "quantity")) for line in data.lines],
+        "lines": [(line.sku, _as_stored(line.quantity, "quantity")) for line in data.lines],
         "shipments": [
             (
                 s.reference or "",
@@ -168,12 +168,12 @@ def canonical(data: OrderData) -> dict[str, Any]:
                         leg.category,
                         leg.origin or "",
                         leg.destination or "",
-                        _q(leg.distance_km, "distance_km"),
-                        _q(leg.mass_t, "mass_t"),
+                        _as_stored(leg.distance_km, "distance_km"),
+                        _as_stored(leg.mass_t, "mass_t"),
                         leg.data_tier,
                         bool(leg.radiative_forcing),
                         leg.fuel_type or "",
-                        _q(leg.fuel_amount, "fuel_amount"),
+                        _as_stored(leg.fuel_amount, "fuel_amount"),
                     )
                     for leg in s.legs
                 ],
@@ -192,7 +192,7 @@ def stored_canonical(orders: list[Order]) -> dict[int, dict[str, Any]]:
         .order_by("order_id", "id")
         .values_list("order_id", "product__sku", "quantity")
     ):
-        lines[order_id].append((sku, _q(quantity, "quantity")))
+        lines[order_id].append((sku, _as_stored(quantity, "quantity")))
     shipments: dict[int, list] = {i: [] for i in ids}
     by_shipment: dict[int, list] = {}
     for sid, order_id, reference in (
@@ -224,12 +224,12 @@ def stored_canonical(orders: list[Order]) -> dict[int, dict[str, Any]]:
                 leg[1],
                 leg[2],
                 leg[3],
-                _q(leg[4], "distance_km"),
-                _q(leg[5], "mass_t"),
+                _as_stored(leg[4], "distance_km"),
+                _as_stored(leg[5], "mass_t"),
                 leg[6],
                 leg[7],
                 leg[8],
-                _q(leg[9], "fuel_amount"),
+                _as_stored(leg[9], "fuel_amount"),
             )
         )
     return {
@@ -252,7 +252,9 @@ def build_children(
     order: Order, data: OrderData, products: dict[str, Product]
 ) -> tuple[list[OrderLine], list[tuple[Shipment, list[Leg]]]]:
     lines = [
-        OrderLine(order=order, product=products[line.sku], quantity=_q(line.quantity, "quantity"))
+        OrderLine(
+            order=order, product=products[line.sku], quantity=_as_stored(line.quantity, "quantity")
+        )
         for line in data.lines
     ]
     shipments = []
@@ -265,12 +267,12 @@ def build_children(
                 category=leg.category,
                 origin=leg.origin or "",
                 destination=leg.destination or "",
-                distance_km=_q(leg.distance_km, "distance_km"),
-                mass_t=_q(leg.mass_t, "mass_t"),
+                distance_km=_as_stored(leg.distance_km, "distance_km"),
+                mass_t=_as_stored(leg.mass_t, "mass_t"),
                 data_tier=leg.data_tier,
                 radiative_forcing=bool(leg.radiative_forcing),
                 fuel_type=leg.fuel_type or "",
-                fuel_amount=_q(leg.fuel_amount, "fuel_amount"),
+                fuel_amount=_as_stored(leg.fuel_amount, "fuel_amount"),
             )
             for n, leg in enumerate(s.legs, start=1)
         ]

@@ -196,7 +196,7 @@ def test_large_files_run_as_a_task_with_progress(
 ):
     # given a threshold of 2 rows, so that this 4-row file counts as large
     org, member = setup
-    monkeypatch.setattr(importer, "ASYNC_ROWS", 2)
+    monkeypatch.setattr(importer, "BACKGROUND_ABOVE_ROWS", 2)
     monkeypatch.setattr(importer, "PROGRESS_EVERY", 1)
     seen = []
     real = importer.job_progress
