@@ -30,5 +30,12 @@ class BetaProgramConfig(AppConfig):
             "beta_program.change_build",
         )
 
-        # Permission rules, the top-bar link, demo data and the Celery tasks.
-        from beta_program.programmes import events, permissions, portal_hooks, tasks  # noqa: F401
+        # Permission rules, the top-bar link, demo data, the health score component and the
+        # Celery tasks.
+        from beta_program.programmes import (  # noqa: F401
+            account_signals,
+            events,
+            permissions,
+            portal_hooks,
+            tasks,
+        )

@@ -41,6 +41,7 @@ COMPONENT_LABELS = {
     "carbon_intensity": gettext_lazy("Carbon intensity trend"),
     "points_use": gettext_lazy("Points use"),
     "community": gettext_lazy("Community activity"),
+    "beta": gettext_lazy("Beta programmes"),
 }
 
 

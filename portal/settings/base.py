@@ -366,6 +366,7 @@ GREENLOOP_HEALTH_WEIGHTS = {
     "carbon_intensity": 15,
     "points_use": 20,
     "community": 25,
+    "beta": 10,
 }
 
 # A client address, or a known token, that fails API authentication this many times in a minute

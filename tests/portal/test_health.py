@@ -22,6 +22,7 @@ WEIGHTS = {
     "carbon_intensity": 15,
     "points_use": 20,
     "community": 25,
+    "beta": 10,
 }
 
 
@@ -60,15 +61,36 @@ def test_worked_example_halves_round_up():
     assert result.score == 63
 
 
-def test_all_components_scored():
+def test_all_components_but_beta_scored():
     result = health_score(
         _components(
-            active_users=80, sign_in_recency=100, carbon_intensity=66, points_use=60, community=40
+            active_users=80,
+            sign_in_recency=100,
+            carbon_intensity=66,
+            points_use=60,
+            community=40,
+            beta=None,
         ),
         WEIGHTS,
     )
     # (2000 + 1500 + 990 + 1200 + 1000) / 100 = 66.9
     assert result.score == 67
+
+
+def test_all_components_scored():
+    result = health_score(
+        _components(
+            active_users=80,
+            sign_in_recency=100,
+            carbon_intensity=66,
+            points_use=60,
+            community=40,
+            beta=80,
+        ),
+        WEIGHTS,
+    )
+    # README example 4: (6690 + 10 x 80) / 110 = 68.09
+    assert result.score == 68
 
 
 def test_nothing_to_score_is_none_not_zero():
