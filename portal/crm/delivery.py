@@ -267,7 +267,10 @@ def _record(sent, endpoints: dict[int, CrmEndpoint], result: PassResult) -> None
             result.endpoints_disabled.append(endpoint.id)
             logger.warning("CRM endpoint %s answered 410 Gone: disabled", endpoint.name)
     if dead_events:
-        OutboxEvent.objects.filter(id__in=dead_events).update(status=DeliveryStatus.DEAD)
+        # Only pending events: one already delivered (a range resent from the admin) is frozen.
+        OutboxEvent.objects.filter(id__in=dead_events, status=DeliveryStatus.PENDING).update(
+            status=DeliveryStatus.DEAD
+        )
     event_ids = {d.event_id for d, o in sent if o.ok}
     if event_ids:
         # An event is delivered once every endpoint has it (then it becomes append-only).

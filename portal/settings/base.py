@@ -326,6 +326,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.crm.deliver_outbox",
         "schedule": 15.0,
     },
+    "portal-crm-prune-outbox": {
+        "task": "portal.crm.prune_outbox",
+        "schedule": crontab(hour=3, minute=30),
+    },
     "carbon-purge-old-import-files": {
         "task": "carbon.tasks.purge_old_import_files",
         "schedule": crontab(hour=3, minute=10),
@@ -355,6 +359,9 @@ GREENLOOP_RETENTION = {
     "import_file_days": 30,
     # API idempotency records (request fingerprints and first responses).
     "idempotency_record_hours": 72,
+    # Outbox events (and their CRM deliveries and attempts): deleted this long after their last
+    # delivery, and never while an active CRM endpoint still lacks them (portal/crm/pruning.py).
+    "outbox_days": float(os.environ.get("GREENLOOP_OUTBOX_RETENTION_DAYS", "30")),
 }
 
 # Account health score (portal/health.py, README "Account signals and health score"): weight of
