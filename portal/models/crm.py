@@ -177,6 +177,12 @@ class Delivery(models.Model):
         ]
         indexes = [
             models.Index(fields=["endpoint", "lane", "state", "id"], name="crm_delivery_lane"),
+            # Lanes with work and their heads, found lane by lane (portal/crm/delivery.py).
+            models.Index(
+                fields=["endpoint", "lane", "id"],
+                name="crm_delivery_open",
+                condition=~models.Q(state="delivered"),
+            ),
             models.Index(fields=["state", "next_attempt_at"], name="crm_delivery_due"),
         ]
 

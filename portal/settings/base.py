@@ -387,10 +387,15 @@ GREENLOOP_CRM = {
     "kick_after_commit": env_bool("GREENLOOP_CRM_KICK", default=True),
     # The Celery queue of the delivery tasks (None: the default queue).
     "queue": os.environ.get("GREENLOOP_CRM_QUEUE") or None,
-    # Events routed and deliveries claimed per pass.
+    # Deliveries claimed per pass: up to 4 x this many, over at most lanes_per_pass lanes.
     "batch_size": 200,
+    # Events routed per pass (by one process at a time; it must keep ahead of every sender).
+    "route_batch_size": 2000,
     # Webhook lanes (endpoint x organisation) sent side by side within a batch.
     "parallel_lanes": 8,
+    # Lanes one pass claims (each with up to 4 x batch_size / lanes deliveries): a few at a time,
+    # so that several workers share the lanes instead of one holding them all.
+    "lanes_per_pass": 16,
     # A delivery task runs passes for at most this long, then queues a follow-up.
     "pass_budget_seconds": 20,
     # Retries: base x 2^(n-1) seconds, capped, jittered to 75-100 %; dead-lettered after

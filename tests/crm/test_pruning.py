@@ -204,7 +204,7 @@ def test_the_database_lets_the_pruning_transaction_delete_only_past_the_retentio
     delivered_days_ago(ids, 31)
     sql = "DELETE FROM portal_outboxevent WHERE id = %s"
     # when it is deleted without announcing a retention, or with a longer one, it is refused
-    for retention in (None, "", "32"):
+    for retention in (None, "", "32", "-1"):
         with pytest.raises(DatabaseError, match="append-only"):
             _delete(sql, ids, retention)
     # then with a retention it is past, the delete goes through and the deliveries and their
