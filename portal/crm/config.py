@@ -20,7 +20,9 @@ class CrmSettings(TypedDict):
     kick_after_commit: bool
     queue: str | None
     batch_size: int
+    route_batch_size: int
     parallel_lanes: int
+    lanes_per_pass: int
     pass_budget_seconds: float
     retry_base_seconds: float
     retry_max_seconds: float

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from portal.crm.config import crm_settings
@@ -81,7 +81,7 @@ def _is_postgres() -> bool:
 def route_events(limit: int | None = None) -> int:
     """Give unrouted events their deliveries; events nobody wants are delivered at once.
     Returns how many events were routed (0 when another process is routing)."""
-    limit = limit or crm_settings()["batch_size"]
+    limit = limit or crm_settings()["route_batch_size"]
     with transaction.atomic():
         if _is_postgres():
             with connection.cursor() as cursor:
@@ -119,43 +119,110 @@ def route_events(limit: int | None = None) -> int:
     return len(events)
 
 
-def _claim(limit: int, now: datetime) -> list[Delivery]:
-    """Lock the due heads of lanes and their following due deliveries; returns them in id order.
-    Must run inside a transaction."""
-    lock = " FOR UPDATE OF d SKIP LOCKED" if _is_postgres() else ""
-    # The earliest not-yet-delivered row of every lane; it is sent only if it is due. The state
-    # is re-checked when the row is locked, so a head another worker just delivered is skipped.
-    head_ids = [
-        row.id
-        for row in Delivery.objects.raw(
-            "SELECT d.id FROM portal_delivery d"  # noqa: S608 - no input in the SQL
-            " JOIN portal_crmendpoint e ON e.id = d.endpoint_id"
-            " WHERE d.id IN (SELECT MIN(id) FROM portal_delivery WHERE state <> %s"
-            "   GROUP BY endpoint_id, lane)"
-            " AND d.state = %s AND d.next_attempt_at <= %s AND e.is_active AND NOT e.paused"
-            f" ORDER BY d.id LIMIT %s{lock}",
-            [DeliveryState.DELIVERED, DeliveryState.PENDING, now, limit],
+# The earliest not-yet-delivered delivery of every lane of the given endpoints, found lane by
+# lane through the partial index crm_delivery_open (a loose index scan: two index probes per
+# lane, however long the backlog), then locked if it is pending and due. The state is re-checked
+# when the row is locked, so a head another worker just delivered is skipped.
+HEADS_SQL = """
+WITH RECURSIVE lanes (endpoint_id, lane) AS (
+    SELECT e.id, (SELECT min(lane) FROM portal_delivery
+                  WHERE state <> %(delivered)s AND endpoint_id = e.id)
+    FROM unnest(%(endpoints)s::bigint[]) AS e(id)
+    UNION ALL
+    SELECT l.endpoint_id, (SELECT min(lane) FROM portal_delivery
+                           WHERE state <> %(delivered)s AND endpoint_id = l.endpoint_id
+                             AND lane > l.lane)
+    FROM lanes l WHERE l.lane IS NOT NULL
+)
+SELECT d.id, d.endpoint_id, d.lane FROM lanes l
+CROSS JOIN LATERAL (
+    SELECT id FROM portal_delivery
+    WHERE state <> %(delivered)s AND endpoint_id = l.endpoint_id AND lane = l.lane
+    ORDER BY id LIMIT 1) h
+JOIN portal_delivery d ON d.id = h.id
+WHERE d.state = %(pending)s AND d.next_attempt_at <= %(now)s
+ORDER BY d.id LIMIT %(limit)s FOR UPDATE OF d SKIP LOCKED
+"""
+
+# SQLite (the demo, one worker): the same heads by grouping the open deliveries.
+HEADS_SQL_PLAIN = """
+SELECT d.id, d.endpoint_id, d.lane FROM portal_delivery d
+JOIN portal_crmendpoint e ON e.id = d.endpoint_id
+WHERE d.id IN (SELECT MIN(id) FROM portal_delivery WHERE state <> %(delivered)s
+               GROUP BY endpoint_id, lane)
+  AND d.state = %(pending)s AND d.next_attempt_at <= %(now)s
+  AND e.is_active AND NOT e.paused
+ORDER BY d.id LIMIT %(limit)s
+"""
+
+# The next undelivered deliveries of each claimed lane (crm_delivery_open), locked. A dead one
+# among them (a range resent ahead of it) stops the lane where it is (_send_lane).
+FOLLOWERS_SQL = """
+SELECT f.id FROM unnest(%(endpoints)s::bigint[], %(lanes)s::bigint[], %(heads)s::bigint[])
+    AS l(endpoint_id, lane, head)
+CROSS JOIN LATERAL (
+    SELECT id FROM portal_delivery
+    WHERE endpoint_id = l.endpoint_id AND lane = l.lane AND state <> %(delivered)s AND id > l.head
+    ORDER BY id LIMIT %(per_lane)s FOR UPDATE) f
+"""
+
+
+def _follower_ids(lanes: dict[tuple[int, int], int], per_lane: int) -> list[int]:
+    if _is_postgres():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                FOLLOWERS_SQL,
+                {
+                    "endpoints": [endpoint_id for endpoint_id, _lane in lanes],
+                    "lanes": [lane for _endpoint_id, lane in lanes],
+                    "heads": list(lanes.values()),
+                    "delivered": DeliveryState.DELIVERED,
+                    "per_lane": per_lane,
+                },
+            )
+            return [row[0] for row in cursor.fetchall()]
+    ids: list[int] = []
+    for (endpoint_id, lane), head_id in lanes.items():
+        ids += (
+            Delivery.objects.filter(endpoint_id=endpoint_id, lane=lane, id__gt=head_id)
+            .exclude(state=DeliveryState.DELIVERED)
+            .order_by("id")
+            .values_list("id", flat=True)[:per_lane]
         )
-    ]
-    if not head_ids:
+    return ids
+
+
+def _claim(limit: int, now: datetime) -> list[Delivery]:
+    """Lock the due heads of at most `lanes_per_pass` lanes and their following undelivered
+    deliveries (up to 4 x `limit` in all); returns them in id order. Must run inside a
+    transaction.
+
+    Claiming a few lanes at a time leaves the others to the other workers: they all send side by
+    side instead of one worker holding every lane while the rest find nothing."""
+    endpoint_ids = list(
+        CrmEndpoint.objects.filter(is_active=True, paused=False).values_list("id", flat=True)
+    )
+    if not endpoint_ids:
         return []
-    heads = list(Delivery.objects.filter(id__in=head_ids).only("id", "endpoint_id", "lane"))
+    params: dict = {
+        "delivered": DeliveryState.DELIVERED,
+        "pending": DeliveryState.PENDING,
+        "now": now,
+        "limit": max(1, min(limit, crm_settings()["lanes_per_pass"])),
+    }
+    with connection.cursor() as cursor:
+        if _is_postgres():
+            cursor.execute(HEADS_SQL, {**params, "endpoints": endpoint_ids})
+        else:
+            cursor.execute(HEADS_SQL_PLAIN, params)
+        heads = cursor.fetchall()
+    if not heads:
+        return []
     # Nobody else can claim a lane whose head we hold, so its followers are ours: plain locks,
     # exactly those lanes (a wider lock could leave a gap in another worker's lane).
-    lanes = {(h.endpoint_id, h.lane): h.id for h in heads}
-    conditions = " OR ".join(["(endpoint_id = %s AND lane = %s AND id > %s)"] * len(lanes))
-    params: list = []
-    for (endpoint_id, lane), head_id in lanes.items():
-        params += [endpoint_id, lane, head_id]
-    follow_lock = " FOR UPDATE" if _is_postgres() else ""
-    followers = list(
-        Delivery.objects.raw(
-            f"SELECT id, endpoint_id, lane FROM portal_delivery WHERE state = %s AND ({conditions})"  # noqa: S608
-            f" ORDER BY id LIMIT %s{follow_lock}",
-            [DeliveryState.PENDING, *params, limit * 4],
-        )
-    )
-    claimed = {d.id for d in heads} | {d.id for d in followers}
+    lanes = {(endpoint_id, lane): head_id for head_id, endpoint_id, lane in heads}
+    per_lane = max(1, limit * 4 // len(lanes))
+    claimed = [head_id for head_id, _e, _l in heads] + _follower_ids(lanes, per_lane)
     return list(Delivery.objects.filter(id__in=claimed).select_related("event").order_by("id"))
 
 
@@ -165,6 +232,8 @@ def _send_lane(
     """Send one lane's deliveries in order; stop at the first failure (the rest wait)."""
     results = []
     for delivery in deliveries:
+        if delivery.state != DeliveryState.PENDING:
+            break  # dead-lettered: it blocks the rest of its lane until replayed
         if delivery.next_attempt_at and delivery.next_attempt_at > now:
             break  # a later row not yet due: the lane waits for it
         outcome = connector.send(delivery.event)
@@ -267,18 +336,27 @@ def _record(sent, endpoints: dict[int, CrmEndpoint], result: PassResult) -> None
             result.endpoints_disabled.append(endpoint.id)
             logger.warning("CRM endpoint %s answered 410 Gone: disabled", endpoint.name)
     if dead_events:
-        OutboxEvent.objects.filter(id__in=dead_events).update(status=DeliveryStatus.DEAD)
+        # Only pending events: one already delivered (a range resent from the admin) is frozen.
+        OutboxEvent.objects.filter(id__in=dead_events, status=DeliveryStatus.PENDING).update(
+            status=DeliveryStatus.DEAD
+        )
     event_ids = {d.event_id for d, o in sent if o.ok}
     if event_ids:
         # An event is delivered once every endpoint has it (then it becomes append-only).
+        # NOT EXISTS per event (index on event_id), not a scan of every undelivered delivery.
+        undelivered = Delivery.objects.filter(event=OuterRef("pk")).exclude(
+            state=DeliveryState.DELIVERED
+        )
         OutboxEvent.objects.filter(id__in=event_ids, status=DeliveryStatus.PENDING).exclude(
-            deliveries__state__in=[DeliveryState.PENDING, DeliveryState.DEAD]
+            Exists(undelivered)
         ).update(status=DeliveryStatus.DELIVERED)
 
 
 def run_pass(limit: int | None = None) -> PassResult:
-    """Route what is new, then send one batch."""
-    routed = route_events(limit)
+    """Route what is new, then send one batch. Routing takes more per pass than a batch sends
+    (route_batch_size): one process routes at a time while every worker sends, and a lane can
+    only be sent as far as it is routed."""
+    routed = route_events()
     result = deliver_batch(limit)
     result.routed = routed
     return result

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from portal.crm.config import crm_settings
 from portal.crm.delivery import run_pass
+from portal.crm.pruning import prune_outbox as prune
 from portal.models import Delivery, DeliveryState
 
 WAKE_KEY = "greenloop:crm:wake-up"
@@ -75,3 +76,10 @@ def deliver_outbox(wake_up: bool = False) -> int:
         if time.monotonic() - started > budget:
             enqueue()
             return attempts
+
+
+@shared_task(name="portal.crm.prune_outbox", acks_late=True, ignore_result=True)
+def prune_outbox() -> int:
+    """Daily: delete outbox events past GREENLOOP_RETENTION["outbox_days"] that every active
+    endpoint has (portal/crm/pruning.py). Returns how many events went."""
+    return prune().events

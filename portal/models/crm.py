@@ -150,8 +150,11 @@ class Delivery(models.Model):
     endpoint = models.ForeignKey(
         CrmEndpoint, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("endpoint")
     )
+    # DO_NOTHING here, ON DELETE CASCADE in the database (migration 0009): on PostgreSQL the
+    # outbox's trigger must see an event's deliveries when it is asked to delete the event
+    # (portal/crm/pruning.py; SQLite deletes them itself).
     event = models.ForeignKey(
-        OutboxEvent, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("event")
+        OutboxEvent, on_delete=models.DO_NOTHING, related_name="deliveries", verbose_name=_("event")
     )
     # Copied from the event (ids only, no constraint): the ordering lane; 0 for events that
     # concern no organisation (they form one lane of their own).
@@ -174,6 +177,12 @@ class Delivery(models.Model):
         ]
         indexes = [
             models.Index(fields=["endpoint", "lane", "state", "id"], name="crm_delivery_lane"),
+            # Lanes with work and their heads, found lane by lane (portal/crm/delivery.py).
+            models.Index(
+                fields=["endpoint", "lane", "id"],
+                name="crm_delivery_open",
+                condition=~models.Q(state="delivered"),
+            ),
             models.Index(fields=["state", "next_attempt_at"], name="crm_delivery_due"),
         ]
 

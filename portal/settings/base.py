@@ -326,6 +326,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.crm.deliver_outbox",
         "schedule": 15.0,
     },
+    "portal-crm-prune-outbox": {
+        "task": "portal.crm.prune_outbox",
+        "schedule": crontab(hour=3, minute=30),
+    },
     "carbon-purge-old-import-files": {
         "task": "carbon.tasks.purge_old_import_files",
         "schedule": crontab(hour=3, minute=10),
@@ -355,6 +359,9 @@ GREENLOOP_RETENTION = {
     "import_file_days": 30,
     # API idempotency records (request fingerprints and first responses).
     "idempotency_record_hours": 72,
+    # Outbox events (and their CRM deliveries and attempts): deleted this long after their last
+    # delivery, and never while an active CRM endpoint still lacks them (portal/crm/pruning.py).
+    "outbox_days": float(os.environ.get("GREENLOOP_OUTBOX_RETENTION_DAYS", "30")),
 }
 
 # Account health score (portal/health.py, README "Account signals and health score"): weight of
@@ -381,10 +388,15 @@ GREENLOOP_CRM = {
     "kick_after_commit": env_bool("GREENLOOP_CRM_KICK", default=True),
     # The Celery queue of the delivery tasks (None: the default queue).
     "queue": os.environ.get("GREENLOOP_CRM_QUEUE") or None,
-    # Events routed and deliveries claimed per pass.
+    # Deliveries claimed per pass: up to 4 x this many, over at most lanes_per_pass lanes.
     "batch_size": 200,
+    # Events routed per pass (by one process at a time; it must keep ahead of every sender).
+    "route_batch_size": 2000,
     # Webhook lanes (endpoint x organisation) sent side by side within a batch.
     "parallel_lanes": 8,
+    # Lanes one pass claims (each with up to 4 x batch_size / lanes deliveries): a few at a time,
+    # so that several workers share the lanes instead of one holding them all.
+    "lanes_per_pass": 16,
     # A delivery task runs passes for at most this long, then queues a follow-up.
     "pass_budget_seconds": 20,
     # Retries: base x 2^(n-1) seconds, capped, jittered to 75-100 %; dead-lettered after
