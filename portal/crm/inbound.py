@@ -15,6 +15,7 @@ Same data twice changes nothing: no row, no audit record, no event.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -503,3 +504,13 @@ def _as_data_fields(run: Callable[[], Upserted]) -> Upserted:
             message = str(exc.message).replace(exc.field, field, 1)
             raise ApiError(exc.status_code, exc.code, message, field) from exc
         raise
+
+
+def purge_inbound_webhook_ids(hours: float | None = None) -> int:
+    """Delete the ids of inbound webhooks accepted more than `hours` (default: the retention
+    setting) ago; a replay that old is refused by its timestamp. Returns how many went."""
+    if hours is None:
+        hours = settings.GREENLOOP_RETENTION["inbound_webhook_hours"]
+    cutoff = timezone.now() - dt.timedelta(hours=hours)
+    deleted, _by_model = InboundWebhook.objects.filter(received_at__lt=cutoff).delete()
+    return deleted

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from portal.crm.config import crm_settings
 from portal.crm.delivery import run_pass
+from portal.crm.inbound import purge_inbound_webhook_ids as purge_ids
 from portal.crm.pruning import prune_outbox as prune
 from portal.models import Delivery, DeliveryState
 
@@ -83,3 +84,9 @@ def prune_outbox() -> int:
     """Daily: delete outbox events past GREENLOOP_RETENTION["outbox_days"] that every active
     endpoint has (portal/crm/pruning.py). Returns how many events went."""
     return prune().events
+
+
+@shared_task(name="portal.crm.purge_inbound_webhook_ids", acks_late=True, ignore_result=True)
+def purge_inbound_webhook_ids() -> int:
+    """Daily: forget inbound webhook ids past their retention (safe to repeat)."""
+    return purge_ids()

@@ -330,6 +330,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.crm.prune_outbox",
         "schedule": crontab(hour=3, minute=30),
     },
+    "portal-crm-purge-inbound-webhook-ids": {
+        "task": "portal.crm.purge_inbound_webhook_ids",
+        "schedule": crontab(hour=3, minute=35),
+    },
     "carbon-purge-old-import-files": {
         "task": "carbon.tasks.purge_old_import_files",
         "schedule": crontab(hour=3, minute=10),
@@ -362,6 +366,9 @@ GREENLOOP_RETENTION = {
     # Outbox events (and their CRM deliveries and attempts): deleted this long after their last
     # delivery, and never while an active CRM endpoint still lacks them (portal/crm/pruning.py).
     "outbox_days": float(os.environ.get("GREENLOOP_OUTBOX_RETENTION_DAYS", "30")),
+    # Ids of accepted inbound CRM webhooks, kept to refuse a replay. A request older than five
+    # minutes is refused by its timestamp anyway, so a day is ample.
+    "inbound_webhook_hours": 24,
 }
 
 # Account health score (portal/health.py, README "Account signals and health score"): weight of

@@ -3,16 +3,19 @@ API (integration tokens, scope crm:write) and the signed webhook carrying the sa
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 import uuid
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
 from carbon.models import Order, Product
 from portal import actions, privacy
+from portal.crm.inbound import purge_inbound_webhook_ids
 from portal.models import (
     AuditEvent,
     CrmContact,
@@ -614,3 +617,17 @@ def test_a_pushed_contact_is_in_the_person_s_export_and_goes_with_erasure(client
     summary = privacy.erase_personal_data(person)
     assert (summary["crm_contacts_deleted"], summary["invitations_deleted"]) == (1, 1)
     assert not CrmContact.objects.filter(external_id="C-9").exists()
+
+
+def test_accepted_webhook_ids_are_forgotten_after_their_retention(settings):
+    old = InboundWebhook.objects.create(webhook_id="msg_old", event_type="crm.account.upserted")
+    young = InboundWebhook.objects.create(webhook_id="msg_new", event_type="crm.account.upserted")
+    InboundWebhook.objects.filter(pk=old.pk).update(
+        received_at=timezone.now() - dt.timedelta(hours=25)
+    )
+    assert settings.GREENLOOP_RETENTION["inbound_webhook_hours"] == 24
+    assert purge_inbound_webhook_ids() == 1
+    assert list(InboundWebhook.objects.values_list("webhook_id", flat=True)) == [young.webhook_id]
+    assert settings.CELERY_BEAT_SCHEDULE["portal-crm-purge-inbound-webhook-ids"]["task"] == (
+        "portal.crm.purge_inbound_webhook_ids"
+    )
