@@ -47,7 +47,9 @@ def browser():
 @pytest.fixture
 def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB")
-    context.set_default_timeout(10_000)
+    # Generous: CI runs these beside the rest of the suite on two shared cores, where a Wagtail
+    # editor page can take more than 10 s to settle; a journey that hangs still fails.
+    context.set_default_timeout(30_000)
     page = context.new_page()
     yield page
     context.close()

@@ -69,7 +69,7 @@ def test_question_answered_accepted_and_found_by_another_customer(live_server, b
 
     # when: a vendor engineer answers it
     vendor = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
-    vendor.set_default_timeout(10_000)
+    vendor.set_default_timeout(30_000)
     engineer_page = vendor.new_page()
     sign_in(engineer_page, live_server, engineer.email)
     engineer_page.locator("input[name=code]").fill(totp_code(engineer_secret))
@@ -97,7 +97,7 @@ def test_question_answered_accepted_and_found_by_another_customer(live_server, b
 
     # when: a Nordwind customer searches for the error code
     other = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
-    other.set_default_timeout(10_000)
+    other.set_default_timeout(30_000)
     finder_page = other.new_page()
     sign_in(finder_page, live_server, finder.email)
     finder_page.goto(live_server.url + "/community/search/?q=E-42+firmware")

@@ -33,7 +33,7 @@ def _watched(browser):
     """A page in a browser context of its own that collects CSP violations (events and console
     errors); `page.violations()` returns those since the last call and forgets them."""
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB")
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)
     context.add_init_script(WATCH_VIOLATIONS)
     page = context.new_page()
     console = []

@@ -155,7 +155,7 @@ def test_customer_redeems_a_maintenance_visit_and_staff_fulfil_it(live_server, b
 
     # when: a customer-success staff member signs in with their authenticator and fulfils it
     vendor = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
-    vendor.set_default_timeout(10_000)
+    vendor.set_default_timeout(30_000)
     admin = vendor.new_page()
     sign_in(admin, live_server, staff.email)
     admin.locator("input[name=code]").fill(totp_code(secret))
