@@ -107,6 +107,8 @@ def test_the_inventory_is_the_sum_of_the_current_snapshots(setting):
         (later.pk, Exclusion.DELIVERED_OUTSIDE_PERIOD),
     }
     assert inventory.points.balance.available == 250
+    # read again, the same figures give the same data hash
+    assert load_inventory(organisation, period()).data_hash == inventory.data_hash
 
 
 def test_an_order_without_a_calculation_is_excluded_and_all_customers_are_read(setting):
