@@ -39,9 +39,15 @@ RULES: list[Rule] = [
     # Carbon's two wings: points may import footprint, never the reverse; what shows both is
     # composed at the app's root (carbon/api.py, urls.py, views.py, wagtail_hooks.py, ...).
     Rule("carbon.footprint", "carbon.points", "points may import footprint, not back"),
+    # Reports read both wings and sit beside them: reports may import footprint and points,
+    # neither of them imports reports.
+    *(
+        Rule(wing, "carbon.reports", "reports read the wings; no wing imports reports")
+        for wing in ("carbon.footprint", "carbon.points")
+    ),
     *(
         Rule(wing, f"carbon.{composer}", "a wing never imports the composers above it")
-        for wing in ("carbon.footprint", "carbon.points")
+        for wing in ("carbon.footprint", "carbon.points", "carbon.reports")
         for composer in ("api", "urls", "views", "wagtail_hooks", "portal_hooks", "demo", "apps")
     ),
 ]
@@ -176,6 +182,25 @@ def test_a_rule_between_two_parts_of_one_package_is_one_row():
     assert violations(imports, [rule]) == [
         "a.py:1: carbon.footprint.orders imports carbon.points.ledger "
         "(points may import footprint, not back)"
+    ]
+
+
+def test_reports_may_read_both_wings_and_no_wing_reads_reports():
+    # given reports reading both wings, and each wing reading reports
+    pairs = [
+        ("carbon.reports.loader", "carbon.footprint.units"),
+        ("carbon.reports.loader", "carbon.points.ledger"),
+        ("carbon.footprint.views", "carbon.reports.inventory"),
+        ("carbon.points.api", "carbon.reports.loader.load_inventory"),
+    ]
+    imports = [Import(module, target, f"x.py:{n}") for n, (module, target) in enumerate(pairs)]
+
+    # then only the wings' imports of reports are reported
+    assert violations(imports, RULES) == [
+        "x.py:2: carbon.footprint.views imports carbon.reports.inventory "
+        "(reports read the wings; no wing imports reports)",
+        "x.py:3: carbon.points.api imports carbon.reports.loader.load_inventory "
+        "(reports read the wings; no wing imports reports)",
     ]
 
 

@@ -1,0 +1,413 @@
+"""The period inventory: the figures behind every report format, aggregated by a pure function.
+
+`build_inventory` takes plain rows (one per order, with its current calculation snapshot's stored
+figures, and the points ledger's movements; `carbon.reports.loader` reads them from the database)
+and returns a frozen `Inventory`. No Django, no database, no recalculation: every figure is a sum
+of figures already stored in the snapshots, in Decimal.
+
+The counting rule (printed by every report, COUNTING_RULE): delivered orders only, each counted
+in the period that holds its delivery date, with its current calculation snapshot. Other orders
+offered are listed as excluded with the reason.
+
+`data_hash` is the SHA-256 of a canonical JSON of the inventory (sorted keys, decimals as strings,
+no spaces), so that a reissued report can be compared figure for figure.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
+from enum import StrEnum
+from typing import Any
+
+from carbon.reports.period import ReportingPeriod
+
+ZERO = Decimal(0)
+KG_PLACES = Decimal("0.000001")  # as stored in the snapshots
+SHARE_PLACES = Decimal("0.000001")
+INTENSITY_PLACES = Decimal("0.001")  # g CO2e per t·km
+
+DELIVERED = "delivered"  # carbon.models.OrderStatus.DELIVERED, without importing Django
+PRIMARY_TIER = "primary"
+DEFAULT_TIER = "default"
+
+COUNTING_RULE = (
+    "Only delivered orders count. Each order is counted in the reporting period that contains "
+    "its delivery date, with the figures of its current calculation snapshot (stored when it "
+    "was calculated, not recalculated for the report). Orders not delivered, delivered outside "
+    "the period, or without a calculation are excluded and listed with the reason."
+)
+
+
+class Exclusion(StrEnum):
+    NOT_DELIVERED = "not_delivered"
+    DELIVERED_OUTSIDE_PERIOD = "delivered_outside_period"
+    NO_CURRENT_SNAPSHOT = "no_current_snapshot"
+
+
+class PointsKind(StrEnum):
+    """The ledger kinds the inventory names (carbon.models.EntryKind's values)."""
+
+    EARNED = "earn_pending"
+    ACTIVATED = "activate"
+    REDEEMED = "capture"
+    EXPIRED = "expire"
+
+
+# --- input rows
+
+
+@dataclass(frozen=True)
+class LegRow:
+    category: str  # vehicle category, e.g. "road.hgv.average_laden"; mode = first part
+    tkm: Decimal
+    ttw_kg: Decimal
+    wtt_kg: Decimal
+    radiative_forcing_kg: Decimal = ZERO
+    data_tier: str = DEFAULT_TIER  # primary, modelled or default
+
+    @property
+    def mode(self) -> str:
+        return self.category.split(".", 1)[0]
+
+    @property
+    def wtw_kg(self) -> Decimal:
+        return self.ttw_kg + self.wtt_kg
+
+
+@dataclass(frozen=True)
+class DeclarationUsed:
+    """The green-power declaration a snapshot's market-based Scope 2 used."""
+
+    declaration_id: int
+    instrument: str
+    green_ratio: Decimal
+    period_start: dt.date
+    period_end: dt.date
+
+
+@dataclass(frozen=True)
+class SnapshotFigures:
+    """One order's current calculation snapshot, as stored."""
+
+    snapshot_id: int
+    method_version: str
+    tkm: Decimal
+    ttw_kg: Decimal
+    wtt_kg: Decimal
+    radiative_forcing_kg: Decimal = ZERO
+    electricity_kwh: Decimal = ZERO
+    scope2_location_kg: Decimal = ZERO
+    scope2_market_kg: Decimal | None = None  # None: no market-based figure (no declaration)
+    declaration: DeclarationUsed | None = None
+    legs: tuple[LegRow, ...] = ()
+    legs_without_data: int = 0
+    datasets: tuple[str, ...] = ()  # dataset labels
+
+    @property
+    def wtw_kg(self) -> Decimal:
+        return self.ttw_kg + self.wtt_kg
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    order_id: int
+    external_id: str
+    organisation_id: int
+    status: str
+    delivery_date: dt.date | None
+    snapshot: SnapshotFigures | None
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    """One points movement in the period (see carbon.models.points.ENTRY_RULES)."""
+
+    kind: str
+    points: int
+    pending_delta: int = 0
+    available_delta: int = 0
+    held_delta: int = 0
+
+
+@dataclass(frozen=True)
+class Balance:
+    pending: int = 0
+    available: int = 0
+    held: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.pending + self.available + self.held
+
+    def plus(self, row: LedgerRow) -> Balance:
+        return Balance(
+            self.pending + row.pending_delta,
+            self.available + row.available_delta,
+            self.held + row.held_delta,
+        )
+
+
+# --- output
+
+
+@dataclass(frozen=True)
+class IntensityLine:
+    """The GLEC reporting view of one transport mode or vehicle category."""
+
+    key: str
+    legs: int
+    tkm: Decimal
+    wtw_kg: Decimal
+    intensity_g_per_tkm: Decimal | None  # WTW g CO2e per t·km; None without t·km
+
+
+@dataclass(frozen=True)
+class Scope2:
+    electricity_kwh: Decimal
+    location_kg: Decimal
+    market_kg: Decimal  # over the orders that have a market-based figure
+    orders_with_market: int
+    orders_without_market: int
+    declarations: tuple[DeclarationUsed, ...]
+
+
+@dataclass(frozen=True)
+class Points:
+    earned: int
+    activated: int
+    redeemed: int
+    expired: int
+    balance: Balance  # at the period's end
+
+
+@dataclass(frozen=True)
+class ExcludedOrder:
+    order_id: int
+    external_id: str
+    reason: Exclusion
+    delivery_date: dt.date | None
+
+
+@dataclass(frozen=True)
+class DataQuality:
+    legs: int
+    legs_without_data: int
+    tkm_by_tier: dict[str, Decimal]
+    wtw_by_tier: dict[str, Decimal]
+    primary_tkm_share: Decimal | None
+    default_tkm_share: Decimal | None
+    primary_wtw_share: Decimal | None
+    default_wtw_share: Decimal | None
+    excluded: tuple[ExcludedOrder, ...]
+    excluded_by_reason: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Inventory:
+    period: ReportingPeriod
+    counting_rule: str
+    orders: int
+    order_ids: tuple[int, ...]
+    tkm: Decimal
+    ttw_kg: Decimal
+    wtt_kg: Decimal
+    wtw_kg: Decimal
+    intensity_g_per_tkm: Decimal | None
+    radiative_forcing_kg: Decimal  # its own line: never included in wtw_kg
+    by_mode: tuple[IntensityLine, ...]
+    by_vehicle_category: tuple[IntensityLine, ...]
+    scope2: Scope2
+    points: Points
+    data_quality: DataQuality
+    method_versions: tuple[str, ...]
+    datasets: tuple[str, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        """The inventory as JSON-ready data: decimals and dates as strings."""
+        return _jsonable(self)
+
+    @property
+    def data_hash(self) -> str:
+        """SHA-256 (hex) of the canonical JSON of the inventory."""
+        return data_hash(self)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, ReportingPeriod):
+        return value.as_json()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        data = {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        if isinstance(value, Balance):
+            data["total"] = value.total
+        return data
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, StrEnum):
+        return str(value)
+    return value
+
+
+def canonical_json(inventory: Inventory) -> str:
+    return json.dumps(
+        inventory.as_json(), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+
+
+def data_hash(inventory: Inventory) -> str:
+    return hashlib.sha256(canonical_json(inventory).encode("utf-8")).hexdigest()
+
+
+# --- the aggregation
+
+
+def _kg(value: Decimal) -> Decimal:
+    return value.quantize(KG_PLACES, rounding=ROUND_HALF_EVEN)
+
+
+def _share(part: Decimal, whole: Decimal) -> Decimal | None:
+    if not whole:
+        return None
+    return (part / whole).quantize(SHARE_PLACES, rounding=ROUND_HALF_EVEN)
+
+
+def _intensity(wtw_kg: Decimal, tkm: Decimal) -> Decimal | None:
+    if not tkm:
+        return None
+    return (wtw_kg * 1000 / tkm).quantize(INTENSITY_PLACES, rounding=ROUND_HALF_EVEN)
+
+
+def _lines(legs: list[LegRow], key) -> tuple[IntensityLine, ...]:
+    groups: dict[str, list[LegRow]] = {}
+    for leg in legs:
+        groups.setdefault(key(leg), []).append(leg)
+    lines = []
+    for name in sorted(groups):
+        tkm = sum((leg.tkm for leg in groups[name]), ZERO)
+        wtw = sum((leg.wtw_kg for leg in groups[name]), ZERO)
+        lines.append(
+            IntensityLine(name, len(groups[name]), _kg(tkm), _kg(wtw), _intensity(wtw, tkm))
+        )
+    return tuple(lines)
+
+
+def exclusion(order: OrderRow, period: ReportingPeriod) -> Exclusion | None:
+    """Why `order` does not count in `period` (COUNTING_RULE), or None when it counts."""
+    if order.status != DELIVERED:
+        return Exclusion.NOT_DELIVERED
+    if order.delivery_date is None or order.delivery_date not in period:
+        return Exclusion.DELIVERED_OUTSIDE_PERIOD
+    if order.snapshot is None:
+        return Exclusion.NO_CURRENT_SNAPSHOT
+    return None
+
+
+def _points(entries: list[LedgerRow], opening: Balance) -> Points:
+    def moved(kind: PointsKind) -> int:
+        return sum(e.points for e in entries if e.kind == kind.value)
+
+    balance = opening
+    for entry in entries:
+        balance = balance.plus(entry)
+    return Points(
+        earned=moved(PointsKind.EARNED),
+        activated=moved(PointsKind.ACTIVATED),
+        redeemed=moved(PointsKind.REDEEMED),
+        expired=moved(PointsKind.EXPIRED),
+        balance=balance,
+    )
+
+
+def _scope2(snapshots: list[SnapshotFigures]) -> Scope2:
+    with_market = [s for s in snapshots if s.scope2_market_kg is not None]
+    declarations = {s.declaration.declaration_id: s.declaration for s in snapshots if s.declaration}
+    return Scope2(
+        electricity_kwh=_kg(sum((s.electricity_kwh for s in snapshots), ZERO)),
+        location_kg=_kg(sum((s.scope2_location_kg for s in snapshots), ZERO)),
+        market_kg=_kg(sum((s.scope2_market_kg or ZERO for s in with_market), ZERO)),
+        orders_with_market=len(with_market),
+        orders_without_market=len(snapshots) - len(with_market),
+        declarations=tuple(declarations[k] for k in sorted(declarations)),
+    )
+
+
+def _data_quality(
+    snapshots: list[SnapshotFigures], legs: list[LegRow], excluded: list[ExcludedOrder]
+) -> DataQuality:
+    tkm_by_tier: dict[str, Decimal] = {}
+    wtw_by_tier: dict[str, Decimal] = {}
+    for leg in legs:
+        tkm_by_tier[leg.data_tier] = tkm_by_tier.get(leg.data_tier, ZERO) + leg.tkm
+        wtw_by_tier[leg.data_tier] = wtw_by_tier.get(leg.data_tier, ZERO) + leg.wtw_kg
+    tkm = sum(tkm_by_tier.values(), ZERO)
+    wtw = sum(wtw_by_tier.values(), ZERO)
+    by_reason: dict[str, int] = {}
+    for order in excluded:
+        by_reason[order.reason.value] = by_reason.get(order.reason.value, 0) + 1
+    return DataQuality(
+        legs=len(legs),
+        legs_without_data=sum(s.legs_without_data for s in snapshots),
+        tkm_by_tier={k: _kg(v) for k, v in sorted(tkm_by_tier.items())},
+        wtw_by_tier={k: _kg(v) for k, v in sorted(wtw_by_tier.items())},
+        primary_tkm_share=_share(tkm_by_tier.get(PRIMARY_TIER, ZERO), tkm),
+        default_tkm_share=_share(tkm_by_tier.get(DEFAULT_TIER, ZERO), tkm),
+        primary_wtw_share=_share(wtw_by_tier.get(PRIMARY_TIER, ZERO), wtw),
+        default_wtw_share=_share(wtw_by_tier.get(DEFAULT_TIER, ZERO), wtw),
+        excluded=tuple(excluded),
+        excluded_by_reason=dict(sorted(by_reason.items())),
+    )
+
+
+def build_inventory(
+    period: ReportingPeriod,
+    orders: list[OrderRow],
+    ledger: list[LedgerRow],
+    opening: Balance | None = None,
+) -> Inventory:
+    """The inventory of `period` over `orders` (any order offered; COUNTING_RULE picks those
+    that count) and the points `ledger` movements of the period, starting from the `opening`
+    balance (the balance at the end of the day before the period starts)."""
+    counted: list[OrderRow] = []
+    excluded: list[ExcludedOrder] = []
+    for order in sorted(orders, key=lambda o: o.order_id):
+        reason = exclusion(order, period)
+        if reason is None:
+            counted.append(order)
+        else:
+            excluded.append(
+                ExcludedOrder(order.order_id, order.external_id, reason, order.delivery_date)
+            )
+    snapshots = [o.snapshot for o in counted if o.snapshot is not None]
+    legs = [leg for s in snapshots for leg in s.legs]
+    tkm = sum((s.tkm for s in snapshots), ZERO)
+    ttw = sum((s.ttw_kg for s in snapshots), ZERO)
+    wtt = sum((s.wtt_kg for s in snapshots), ZERO)
+    return Inventory(
+        period=period,
+        counting_rule=COUNTING_RULE,
+        orders=len(counted),
+        order_ids=tuple(o.order_id for o in counted),
+        tkm=_kg(tkm),
+        ttw_kg=_kg(ttw),
+        wtt_kg=_kg(wtt),
+        wtw_kg=_kg(ttw + wtt),
+        intensity_g_per_tkm=_intensity(ttw + wtt, tkm),
+        radiative_forcing_kg=_kg(sum((s.radiative_forcing_kg for s in snapshots), ZERO)),
+        by_mode=_lines(legs, lambda leg: leg.mode),
+        by_vehicle_category=_lines(legs, lambda leg: leg.category),
+        scope2=_scope2(snapshots),
+        points=_points(ledger, opening or Balance()),
+        data_quality=_data_quality(snapshots, legs, excluded),
+        method_versions=tuple(sorted({s.method_version for s in snapshots})),
+        datasets=tuple(sorted({d for s in snapshots for d in s.datasets})),
+    )

@@ -1,0 +1,143 @@
+"""The period inventory read from the database (carbon.reports.loader): the figures are the sums
+of the orders' stored snapshots, and the number of queries does not grow with the orders."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from carbon.footprint.calculation import calculate_order
+from carbon.models import CalculationSnapshot, OrderStatus
+from carbon.reports.inventory import Exclusion
+from carbon.reports.loader import load_inventory
+from carbon.reports.period import ReportingPeriod
+from tests.carbon.factories import (
+    GreenPowerDeclarationFactory,
+    OrderLineFactory,
+    ProductFactory,
+    fund,
+    grid_dataset,
+    order_with_legs,
+    published_dataset,
+)
+from tests.factories import OrganisationFactory, SiteFactory
+
+pytestmark = pytest.mark.django_db
+
+DELIVERED_ON = dt.date(2026, 2, 10)
+LEGS = [
+    {"category": "road.hgv.average_laden", "data_tier": "primary"},
+    {"category": "air.long_haul", "radiative_forcing": True, "data_tier": "primary"},
+    {"category": "road.van.diesel", "data_tier": "default"},
+]
+
+
+@pytest.fixture
+def setting():
+    published_dataset()
+    grid_dataset()
+    organisation = OrganisationFactory()
+    site = SiteFactory(organisation=organisation, country="CN")
+    declaration = GreenPowerDeclarationFactory(
+        organisation=organisation,
+        site=site,
+        period_start=dt.date(2026, 1, 1),
+        period_end=dt.date(2026, 12, 31),
+    )
+    product = ProductFactory(electricity_kwh_per_unit=Decimal("10"))
+    return organisation, site, declaration, product
+
+
+def make_orders(organisation, site, product, count: int, **fields) -> list:
+    orders = []
+    for _ in range(count):
+        order = order_with_legs(
+            organisation,
+            LEGS,
+            order_date=dt.date(2026, 1, 20),
+            delivery_site=site,
+            **({"status": OrderStatus.DELIVERED, "delivery_date": DELIVERED_ON} | fields),
+        )
+        OrderLineFactory(order=order, product=product, quantity=Decimal("3"))
+        calculate_order(order)
+        orders.append(order)
+    return orders
+
+
+def period() -> ReportingPeriod:
+    # from the start of 2026 to today, so that the ledger entries written now fall inside
+    return ReportingPeriod.custom(dt.date(2026, 1, 1), max(timezone.localdate(), DELIVERED_ON))
+
+
+def test_the_inventory_is_the_sum_of_the_current_snapshots(setting):
+    organisation, site, declaration, product = setting
+    counted = make_orders(organisation, site, product, 3)
+    cancelled = make_orders(organisation, site, product, 1, status=OrderStatus.CANCELLED)[0]
+    later = make_orders(organisation, site, product, 1, delivery_date=dt.date(2025, 12, 31))[0]
+    # another organisation's order never shows
+    make_orders(OrganisationFactory(), None, product, 1)
+    fund(organisation, 250)
+
+    inventory = load_inventory(organisation, period())
+
+    snapshots = list(CalculationSnapshot.objects.filter(order__in=counted, is_current=True))
+    assert inventory.order_ids == tuple(sorted(o.pk for o in counted))
+    for name in ("tkm", "ttw_kg", "wtt_kg", "wtw_kg"):
+        assert getattr(inventory, name) == sum(getattr(s, name) for s in snapshots), name
+    assert inventory.scope2.location_kg == sum(s.scope2_location_kg for s in snapshots)
+    assert inventory.scope2.market_kg == sum(s.scope2_market_kg or 0 for s in snapshots)
+    assert inventory.scope2.market_kg > 0
+    assert inventory.wtw_kg == inventory.ttw_kg + inventory.wtt_kg
+    assert inventory.radiative_forcing_kg == sum(
+        Decimal(s.results["totals"]["radiative_forcing_kg"]) for s in snapshots
+    )
+    assert inventory.radiative_forcing_kg > 0
+    assert [m.key for m in inventory.by_mode] == ["air", "road"]
+    assert sum(m.tkm for m in inventory.by_mode) == inventory.tkm
+    # every order: 3 legs of 200 t·km (100 km x 2 t), the van leg on default factors
+    assert inventory.data_quality.default_tkm_share == Decimal("0.333333")
+    assert inventory.data_quality.primary_tkm_share == Decimal("0.666667")
+    assert [d.declaration_id for d in inventory.scope2.declarations] == [declaration.pk]
+    assert inventory.scope2.orders_without_market == 0
+    assert {(o.order_id, o.reason) for o in inventory.data_quality.excluded} == {
+        (cancelled.pk, Exclusion.NOT_DELIVERED),
+        (later.pk, Exclusion.DELIVERED_OUTSIDE_PERIOD),
+    }
+    assert inventory.points.balance.available == 250
+    # read again, the same figures give the same data hash
+    assert load_inventory(organisation, period()).data_hash == inventory.data_hash
+
+
+def test_an_order_without_a_calculation_is_excluded_and_all_customers_are_read(setting):
+    organisation, site, _, product = setting
+    never_calculated = order_with_legs(
+        organisation,
+        LEGS[:1],
+        order_date=dt.date(2026, 1, 20),
+        status=OrderStatus.DELIVERED,
+        delivery_date=DELIVERED_ON,
+    )
+    other = make_orders(OrganisationFactory(), None, product, 1)[0]
+
+    inventory = load_inventory(None, period())
+
+    assert inventory.order_ids == (other.pk,)
+    assert [(o.order_id, o.reason) for o in inventory.data_quality.excluded] == [
+        (never_calculated.pk, Exclusion.NO_CURRENT_SNAPSHOT)
+    ]
+
+
+def test_the_number_of_queries_does_not_grow_with_the_orders(
+    setting, django_assert_max_num_queries
+):
+    organisation, site, _, product = setting
+    make_orders(organisation, site, product, 3)
+    with django_assert_max_num_queries(3):
+        assert load_inventory(organisation, period()).orders == 3
+
+    make_orders(organisation, site, product, 27)
+    with django_assert_max_num_queries(3):
+        assert load_inventory(organisation, period()).orders == 30
