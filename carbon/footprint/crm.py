@@ -21,9 +21,11 @@ from portal import audit
 from portal.api import Input
 from portal.crm.inbound import (
     Upserted,
+    audit_values,
     key_text,
     organisation_by_external_id,
     register_upsert,
+    save_changes,
     validated,
 )
 
@@ -80,25 +82,18 @@ def _write_product(sku: str, fields: dict[str, Any], request: HttpRequest | None
                 "crm.product_created",
                 obj=product,
                 request=request,
-                details={"sku": sku, **_plain(fields)},
+                details={"sku": sku, **audit_values(fields)},
             )
             return Upserted(True, _product_out(product, True))
-        changed = {k: v for k, v in fields.items() if getattr(product, k) != v}
+        changed = save_changes(product, fields)
         if changed:
-            for name, value in changed.items():
-                setattr(product, name, value)
-            product.save(update_fields=list(changed))
             audit.record(
                 "crm.product_updated",
                 obj=product,
                 request=request,
-                details={"sku": sku, **_plain(changed)},
+                details={"sku": sku, **audit_values(changed)},
             )
     return Upserted(False, _product_out(product, False))
-
-
-def _plain(fields: dict[str, Any]) -> dict[str, Any]:
-    return {k: str(v) if isinstance(v, Decimal) else v for k, v in fields.items()}
 
 
 class OrderUpsertOut(Schema):

@@ -241,27 +241,34 @@ def _write_organisation(
                 organisation=organisation,
                 obj=organisation,
                 request=request,
-                details={"external_id": external_id, **_audit_values(fields)},
+                details={"external_id": external_id, **audit_values(fields)},
             )
             return Upserted(True, _organisation_out(organisation, True))
-        changed = {
-            name: value for name, value in fields.items() if getattr(organisation, name) != value
-        }
+        changed = save_changes(organisation, fields)
         if changed:
-            for name, value in changed.items():
-                setattr(organisation, name, value)
-            organisation.save(update_fields=list(changed))
             audit.record(
                 "crm.organisation_updated",
                 organisation=organisation,
                 obj=organisation,
                 request=request,
-                details={"external_id": external_id, **_audit_values(changed)},
+                details={"external_id": external_id, **audit_values(changed)},
             )
     return Upserted(False, _organisation_out(organisation, False))
 
 
-def _audit_values(fields: Mapping[str, Any]) -> dict[str, Any]:
+def save_changes(obj: Any, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Set on `obj` the `fields` whose value differs and save only those; returns what changed
+    (empty: nothing was written, so a repeated push leaves no trace)."""
+    changed = {name: value for name, value in fields.items() if getattr(obj, name) != value}
+    if changed:
+        for name, value in changed.items():
+            setattr(obj, name, value)
+        obj.save(update_fields=list(changed))
+    return changed
+
+
+def audit_values(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Upserted values as an audit record keeps them: decimals as text."""
     return {k: str(v) if isinstance(v, Decimal) else v for k, v in fields.items()}
 
 
