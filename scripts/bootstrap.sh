@@ -30,3 +30,11 @@ lock_mode=--frozen
 [ "${GREENLOOP_UV_LOCKED:-0}" = "1" ] && lock_mode=--locked
 # --inexact keeps uv itself, which lives in the same environment.
 UV_PROJECT_ENVIRONMENT=.venv .venv/bin/python -m uv sync "$lock_mode" --inexact --quiet "${groups[@]}"
+
+# PDF reports: WeasyPrint needs Pango (with HarfBuzz's subsetter, so that fonts are embedded as
+# subsets) and the Chinese report needs a CJK font on disk (loaded through @font-face, never fetched).
+if ! .venv/bin/python -c "import weasyprint" 2>/dev/null || ! fc-list 2>/dev/null | grep -q "Noto Sans CJK"; then
+  echo "Installing Pango and the Noto CJK fonts with apt (PDF reports) ..." >&2
+  apt_install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk fontconfig >/dev/null ||
+    echo "Could not install Pango or fonts-noto-cjk; PDF reports will fail to render." >&2
+fi
