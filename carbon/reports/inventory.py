@@ -69,6 +69,16 @@ class LegRow:
     wtt_kg: Decimal
     radiative_forcing_kg: Decimal = ZERO
     data_tier: str = DEFAULT_TIER  # primary, modelled or default
+    # What the orders table, the CSV and the iLEAP JSON print of each leg (from the snapshot's
+    # inputs and results; none of it enters the sums above).
+    shipment: str = ""
+    sequence: int = 0
+    origin: str = ""
+    destination: str = ""
+    mass_t: Decimal | None = None
+    distance_km: Decimal | None = None
+    method: str = ""  # "distance" or "fuel"
+    factor_ids: tuple[tuple[str, int], ...] = ()  # (role, EmissionFactor id): ttw, wtt, ttw_rf...
 
     @property
     def mode(self) -> str:
@@ -107,6 +117,7 @@ class SnapshotFigures:
     legs: tuple[LegRow, ...] = ()
     legs_without_data: int = 0
     datasets: tuple[str, ...] = ()  # dataset labels
+    site: str = ""  # the delivery site's name when the order has one
 
     @property
     def wtw_kg(self) -> Decimal:
@@ -121,6 +132,7 @@ class OrderRow:
     status: str
     delivery_date: dt.date | None
     snapshot: SnapshotFigures | None
+    organisation_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -132,6 +144,7 @@ class LedgerRow:
     pending_delta: int = 0
     available_delta: int = 0
     held_delta: int = 0
+    month: str = ""  # "YYYY-MM" of the day it was written, for the monthly trend
 
 
 @dataclass(frozen=True)
@@ -164,6 +177,55 @@ class IntensityLine:
     tkm: Decimal
     wtw_kg: Decimal
     intensity_g_per_tkm: Decimal | None  # WTW g CO2e per t·km; None without t·km
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    """One counted order: the orders table of the report, one row per order with its legs."""
+
+    order_id: int
+    external_id: str
+    organisation_id: int
+    organisation_name: str
+    delivery_date: dt.date
+    site: str
+    snapshot_id: int
+    method_version: str
+    tkm: Decimal
+    ttw_kg: Decimal
+    wtt_kg: Decimal
+    wtw_kg: Decimal
+    radiative_forcing_kg: Decimal
+    electricity_kwh: Decimal
+    scope2_location_kg: Decimal
+    scope2_market_kg: Decimal | None
+    legs: tuple[LegRow, ...]
+
+
+@dataclass(frozen=True)
+class MonthLine:
+    """One calendar month of the period (every month, empty ones too, so a trend has no gaps)."""
+
+    month: str  # "YYYY-MM"
+    orders: int
+    tkm: Decimal
+    wtw_kg: Decimal
+    intensity_g_per_tkm: Decimal | None
+    points_earned: int
+    points_redeemed: int
+
+
+@dataclass(frozen=True)
+class SiteLine:
+    """The delivered orders of one delivery site ("" for orders without a site)."""
+
+    site: str
+    orders: int
+    tkm: Decimal
+    wtw_kg: Decimal
+    electricity_kwh: Decimal
+    scope2_location_kg: Decimal
+    scope2_market_kg: Decimal
 
 
 @dataclass(frozen=True)
@@ -221,6 +283,9 @@ class Inventory:
     radiative_forcing_kg: Decimal  # its own line: never included in wtw_kg
     by_mode: tuple[IntensityLine, ...]
     by_vehicle_category: tuple[IntensityLine, ...]
+    by_month: tuple[MonthLine, ...]
+    by_site: tuple[SiteLine, ...]
+    lines: tuple[OrderLine, ...]
     scope2: Scope2
     points: Points
     data_quality: DataQuality
@@ -299,6 +364,86 @@ def _lines(legs: list[LegRow], key) -> tuple[IntensityLine, ...]:
             IntensityLine(name, len(groups[name]), _kg(tkm), _kg(wtw), _intensity(wtw, tkm))
         )
     return tuple(lines)
+
+
+def months(period: ReportingPeriod) -> list[str]:
+    """Every calendar month ("YYYY-MM") the period touches, in order."""
+    result = []
+    year, month = period.start.year, period.start.month
+    while (year, month) <= (period.end.year, period.end.month):
+        result.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return result
+
+
+def _by_month(
+    period: ReportingPeriod, counted: list[OrderRow], ledger: list[LedgerRow]
+) -> tuple[MonthLine, ...]:
+    lines = []
+    for month in months(period):
+        orders = [
+            o for o in counted if o.delivery_date and o.delivery_date.strftime("%Y-%m") == month
+        ]
+        snapshots = [o.snapshot for o in orders if o.snapshot is not None]
+        tkm = sum((s.tkm for s in snapshots), ZERO)
+        wtw = sum((s.wtw_kg for s in snapshots), ZERO)
+        in_month = [e for e in ledger if e.month == month]
+        lines.append(
+            MonthLine(
+                month=month,
+                orders=len(orders),
+                tkm=_kg(tkm),
+                wtw_kg=_kg(wtw),
+                intensity_g_per_tkm=_intensity(wtw, tkm),
+                points_earned=sum(e.points for e in in_month if e.kind == PointsKind.EARNED),
+                points_redeemed=sum(e.points for e in in_month if e.kind == PointsKind.REDEEMED),
+            )
+        )
+    return tuple(lines)
+
+
+def _by_site(snapshots: list[SnapshotFigures]) -> tuple[SiteLine, ...]:
+    groups: dict[str, list[SnapshotFigures]] = {}
+    for snapshot in snapshots:
+        groups.setdefault(snapshot.site, []).append(snapshot)
+    return tuple(
+        SiteLine(
+            site=site,
+            orders=len(group),
+            tkm=_kg(sum((s.tkm for s in group), ZERO)),
+            wtw_kg=_kg(sum((s.wtw_kg for s in group), ZERO)),
+            electricity_kwh=_kg(sum((s.electricity_kwh for s in group), ZERO)),
+            scope2_location_kg=_kg(sum((s.scope2_location_kg for s in group), ZERO)),
+            scope2_market_kg=_kg(sum((s.scope2_market_kg or ZERO for s in group), ZERO)),
+        )
+        for site, group in sorted(groups.items())
+    )
+
+
+def _line(order: OrderRow, snapshot: SnapshotFigures) -> OrderLine:
+    if order.delivery_date is None:  # exclusion() keeps such orders out
+        raise ValueError(f"order {order.order_id} counts without a delivery date")
+    return OrderLine(
+        order_id=order.order_id,
+        external_id=order.external_id,
+        organisation_id=order.organisation_id,
+        organisation_name=order.organisation_name,
+        delivery_date=order.delivery_date,
+        site=snapshot.site,
+        snapshot_id=snapshot.snapshot_id,
+        method_version=snapshot.method_version,
+        tkm=_kg(snapshot.tkm),
+        ttw_kg=_kg(snapshot.ttw_kg),
+        wtt_kg=_kg(snapshot.wtt_kg),
+        wtw_kg=_kg(snapshot.wtw_kg),
+        radiative_forcing_kg=_kg(snapshot.radiative_forcing_kg),
+        electricity_kwh=_kg(snapshot.electricity_kwh),
+        scope2_location_kg=_kg(snapshot.scope2_location_kg),
+        scope2_market_kg=(
+            _kg(snapshot.scope2_market_kg) if snapshot.scope2_market_kg is not None else None
+        ),
+        legs=snapshot.legs,
+    )
 
 
 def exclusion(order: OrderRow, period: ReportingPeriod) -> Exclusion | None:
@@ -405,6 +550,9 @@ def build_inventory(
         radiative_forcing_kg=_kg(sum((s.radiative_forcing_kg for s in snapshots), ZERO)),
         by_mode=_lines(legs, lambda leg: leg.mode),
         by_vehicle_category=_lines(legs, lambda leg: leg.category),
+        by_month=_by_month(period, counted, ledger),
+        by_site=_by_site(snapshots),
+        lines=tuple(_line(o, o.snapshot) for o in counted if o.snapshot is not None),
         scope2=_scope2(snapshots),
         points=_points(ledger, opening or Balance()),
         data_quality=_data_quality(snapshots, legs, excluded),

@@ -15,9 +15,11 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import FilteredRelation, Q, Sum
+from django.db.models import Exists, FilteredRelation, OuterRef, Q, QuerySet, Sum
+from django.utils import timezone
 
-from carbon.models import LedgerEntry, Order
+from carbon.models import CalculationSnapshot, FactorDataset, LedgerEntry, Order
+from carbon.reports.document import DatasetSource
 from carbon.reports.inventory import (
     ZERO,
     Balance,
@@ -38,6 +40,9 @@ _ORDER_FIELDS = (
     "organisation_id",
     "status",
     "delivery_date",
+    "organisation__name",
+)
+_SNAPSHOT_FIELDS = (
     "current__id",
     "current__method_version",
     "current__tkm",
@@ -69,21 +74,42 @@ def _declaration(inputs: dict[str, Any]) -> DeclarationUsed | None:
     )
 
 
+def _optional_decimal(text: Any) -> Decimal | None:
+    return Decimal(str(text)) if text not in (None, "") else None
+
+
+def _leg(result: dict[str, Any], given: dict[str, Any]) -> LegRow:
+    """One leg from the snapshot's `results` leg and the `inputs` leg in the same position."""
+    return LegRow(
+        category=result["category"],
+        tkm=_decimal(result["tkm"]),
+        ttw_kg=_decimal(result["ttw_kg"]),
+        wtt_kg=_decimal(result["wtt_kg"]),
+        radiative_forcing_kg=_decimal(result.get("radiative_forcing_kg")),
+        data_tier=given.get("data_tier") or "default",
+        shipment=str(result.get("shipment") or given.get("shipment") or ""),
+        sequence=int(result.get("sequence") or given.get("sequence") or 0),
+        origin=str(given.get("origin") or ""),
+        destination=str(given.get("destination") or ""),
+        mass_t=_optional_decimal(given.get("mass_t")),
+        distance_km=_optional_decimal(given.get("distance_km")),
+        method=str(result.get("method") or ""),
+        factor_ids=tuple(
+            (role, int(factor))
+            for role, factor in sorted((result.get("factors") or {}).items())
+            if factor is not None
+        ),
+    )
+
+
 def snapshot_figures(row: dict[str, Any]) -> SnapshotFigures:
     """A snapshot's figures from its columns and JSON (legs of `results` in the order of the
     `inputs` legs, which carry the data tier)."""
     results = row["current__results"] or {}
     inputs = row["current__inputs"] or {}
-    tiers = [leg.get("data_tier") for leg in inputs.get("legs", [])]
+    given = inputs.get("legs", [])
     legs = tuple(
-        LegRow(
-            category=leg["category"],
-            tkm=_decimal(leg["tkm"]),
-            ttw_kg=_decimal(leg["ttw_kg"]),
-            wtt_kg=_decimal(leg["wtt_kg"]),
-            radiative_forcing_kg=_decimal(leg.get("radiative_forcing_kg")),
-            data_tier=(tiers[i] if i < len(tiers) and tiers[i] else "default"),
-        )
+        _leg(leg, given[i] if i < len(given) else {})
         for i, leg in enumerate(results.get("legs", []))
     )
     totals = results.get("totals", {})
@@ -103,23 +129,55 @@ def snapshot_figures(row: dict[str, Any]) -> SnapshotFigures:
         legs=legs,
         legs_without_data=int(quality.get("legs_with_missing_data") or 0),
         datasets=tuple(sorted({d["label"] for d in row["current__datasets"] or []})),
+        site=str((inputs.get("site") or {}).get("name") or ""),
     )
 
 
-def order_rows(organisation: Organisation | None, period: ReportingPeriod) -> list[OrderRow]:
+def _pinned_snapshots(orders: QuerySet[Order], as_of: dt.datetime) -> dict[int, dict[str, Any]]:
+    """Each order's snapshot that was current at `as_of` (the latest written by then), keyed by
+    order id, with the same keys as the current-snapshot columns. One query.
+
+    Pinning a report to the moment its figures were first read makes a reissue give the same
+    figures after new factor datasets are published and the orders recalculated."""
+    later = CalculationSnapshot.objects.filter(
+        order=OuterRef("order"), created_at__lte=as_of, created_at__gt=OuterRef("created_at")
+    )
+    fields = [name.removeprefix("current__") for name in _SNAPSHOT_FIELDS]
+    pinned = (
+        CalculationSnapshot.objects.filter(order__in=orders.values("pk"), created_at__lte=as_of)
+        .exclude(Exists(later))
+        .values("order_id", *fields)
+    )
+    return {row["order_id"]: {f"current__{name}": row[name] for name in fields} for row in pinned}
+
+
+def order_rows(
+    organisation: Organisation | None,
+    period: ReportingPeriod,
+    as_of: dt.datetime | None = None,
+) -> list[OrderRow]:
     """The orders offered to the inventory: delivered in the period, or ordered in it (so that
-    those that do not count are listed with the reason). One query."""
+    those that do not count are listed with the reason), each with its current snapshot (one
+    query) or the one current at `as_of` (two queries)."""
     days = (period.start, period.end)
     orders = Order.objects.filter(Q(delivery_date__range=days) | Q(order_date__range=days))
     if organisation is not None:
         orders = orders.filter(organisation=organisation)
-    rows = (
-        orders.annotate(
-            current=FilteredRelation("snapshots", condition=Q(snapshots__is_current=True))
+    if as_of is None:
+        rows = list(
+            orders.annotate(
+                current=FilteredRelation("snapshots", condition=Q(snapshots__is_current=True))
+            )
+            .order_by("pk")
+            .values(*_ORDER_FIELDS, *_SNAPSHOT_FIELDS)
         )
-        .order_by("pk")
-        .values(*_ORDER_FIELDS)
-    )
+    else:
+        pinned = _pinned_snapshots(orders, as_of)
+        empty = dict.fromkeys(_SNAPSHOT_FIELDS)
+        rows = [
+            row | pinned.get(row["pk"], empty)
+            for row in orders.order_by("pk").values(*_ORDER_FIELDS)
+        ]
     return [
         OrderRow(
             order_id=row["pk"],
@@ -128,6 +186,7 @@ def order_rows(organisation: Organisation | None, period: ReportingPeriod) -> li
             status=row["status"],
             delivery_date=row["delivery_date"],
             snapshot=snapshot_figures(row) if row["current__id"] is not None else None,
+            organisation_name=row["organisation__name"],
         )
         for row in rows
     ]
@@ -142,12 +201,16 @@ def ledger_rows(
     if organisation is not None:
         entries = entries.filter(account__organisation=organisation)
     movements = [
-        LedgerRow(kind, points, pending, available, held)
-        for kind, points, pending, available, held in entries.filter(
+        LedgerRow(
+            kind, points, pending, available, held, timezone.localtime(written).strftime("%Y-%m")
+        )
+        for kind, points, pending, available, held, written in entries.filter(
             created_at__date__range=(period.start, period.end)
         )
         .order_by("pk")
-        .values_list("kind", "points", "pending_delta", "available_delta", "held_delta")
+        .values_list(
+            "kind", "points", "pending_delta", "available_delta", "held_delta", "created_at"
+        )
     ]
     before = entries.filter(created_at__date__lt=period.start).aggregate(
         pending=Sum("pending_delta"), available=Sum("available_delta"), held=Sum("held_delta")
@@ -156,7 +219,39 @@ def ledger_rows(
     return movements, opening
 
 
-def load_inventory(organisation: Organisation | None, period: ReportingPeriod) -> Inventory:
-    """The inventory of `organisation` (None: every customer) for `period`, in three queries."""
+def load_inventory(
+    organisation: Organisation | None,
+    period: ReportingPeriod,
+    as_of: dt.datetime | None = None,
+) -> Inventory:
+    """The inventory of `organisation` (None: every customer) for `period`, in three queries,
+    from the current snapshots or from those current at `as_of` (see _snapshot_condition)."""
     movements, opening = ledger_rows(organisation, period)
-    return build_inventory(period, order_rows(organisation, period), movements, opening)
+    return build_inventory(period, order_rows(organisation, period, as_of), movements, opening)
+
+
+def dataset_sources(labels: tuple[str, ...]) -> tuple[DatasetSource, ...]:
+    """The datasets named by `labels` ("slug@version"), as the sources appendix cites them, in
+    the order of `labels`. One query."""
+    wanted: list[tuple[str, int]] = []
+    for label in labels:
+        slug, _, number = label.rpartition("@")
+        if slug and number.isdigit():
+            wanted.append((slug, int(number)))
+    query = Q(pk__in=[])
+    for slug, version in wanted:
+        query |= Q(slug=slug, version=version)
+    found = {
+        (d.slug, d.version): DatasetSource(
+            label=d.label,
+            title=d.title,
+            publisher=d.publisher,
+            version=d.version,
+            publication_date=d.publication_date,
+            licence=d.licence,
+            url=d.source_url,
+            gwp_basis=d.gwp_basis,
+        )
+        for d in FactorDataset.objects.filter(query)
+    }
+    return tuple(found[key] for key in wanted if key in found)

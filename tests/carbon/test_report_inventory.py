@@ -280,3 +280,74 @@ def test_a_period_that_makes_no_sense_is_refused(text):
 def test_a_period_built_directly_cannot_end_before_it_starts():
     with pytest.raises(PeriodError):
         ReportingPeriod.custom(dt.date(2026, 2, 1), dt.date(2026, 1, 31))
+
+
+def test_worked_example_months_sites_and_the_orders_table():
+    hgv = dataclasses.replace(
+        HGV,
+        shipment="SH-1",
+        sequence=1,
+        origin="Suzhou",
+        destination="Shanghai",
+        mass_t=D("2"),
+        distance_km=D("100"),
+        method="distance",
+        factor_ids=(("ttw", 5), ("wtt", 6)),
+    )
+    orders = worked_orders(hgv)
+    orders[0] = dataclasses.replace(
+        orders[0], snapshot=dataclasses.replace(orders[0].snapshot, site="Plant A")
+    )
+    ledger = [
+        dataclasses.replace(LEDGER[0], month="2026-01"),
+        dataclasses.replace(LEDGER[1], month="2026-02"),
+        dataclasses.replace(LEDGER[3], month="2026-03"),
+    ]
+    inventory = build_inventory(Q1_2026, orders, ledger, OPENING)
+
+    # every month of the quarter, the empty January too; order 1 in February (25 + 125 kg over
+    # 400 t·km = 375 g), order 2 in March (148 kg over 200 t·km = 740 g)
+    assert [
+        (m.month, m.orders, m.tkm, m.wtw_kg, m.intensity_g_per_tkm, m.points_earned)
+        for m in inventory.by_month
+    ] == [
+        ("2026-01", 0, D("0"), D("0"), None, 300),
+        ("2026-02", 1, D("400"), D("150"), D("375"), 0),
+        ("2026-03", 1, D("200"), D("148"), D("740"), 0),
+    ]
+    assert [m.points_redeemed for m in inventory.by_month] == [0, 0, 40]
+    # order 2 has no site: its own line, named ""; sites sorted by name
+    assert [
+        (s.site, s.orders, s.tkm, s.wtw_kg, s.scope2_location_kg, s.scope2_market_kg)
+        for s in inventory.by_site
+    ] == [
+        ("", 1, D("200"), D("148"), D("5.366"), D("0")),
+        ("Plant A", 1, D("400"), D("150"), D("53.66"), D("23.424")),
+    ]
+    first, second = inventory.lines
+    assert (first.order_id, first.external_id, first.delivery_date, first.site) == (
+        1,
+        "PO-1",
+        dt.date(2026, 2, 10),
+        "Plant A",
+    )
+    assert (first.snapshot_id, first.wtw_kg, first.scope2_market_kg) == (11, D("150"), D("23.424"))
+    assert second.scope2_market_kg is None
+    assert second.radiative_forcing_kg == D("84")
+    assert first.legs[0].factor_ids == (("ttw", 5), ("wtt", 6))
+    assert first.legs[0].origin == "Suzhou"
+    # the orders table is part of the hashed data: a leg's factor id changes the hash
+    other = list(orders)
+    other[0] = dataclasses.replace(
+        orders[0],
+        snapshot=dataclasses.replace(
+            orders[0].snapshot,
+            legs=(dataclasses.replace(hgv, factor_ids=(("ttw", 9), ("wtt", 6))), VAN),
+        ),
+    )
+    assert build_inventory(Q1_2026, other, ledger, OPENING).data_hash != inventory.data_hash
+
+
+def test_a_period_in_one_month_has_one_month_line():
+    inventory = build_inventory(ReportingPeriod.month(2026, 2), worked_orders(), [], OPENING)
+    assert [(m.month, m.orders) for m in inventory.by_month] == [("2026-02", 1)]

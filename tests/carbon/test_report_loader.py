@@ -10,11 +10,12 @@ import pytest
 from django.utils import timezone
 
 from carbon.footprint.calculation import calculate_order
-from carbon.models import CalculationSnapshot, OrderStatus
+from carbon.models import CalculationSnapshot, FactorDataset, OrderStatus
 from carbon.reports.inventory import Exclusion
-from carbon.reports.loader import load_inventory
+from carbon.reports.loader import dataset_sources, load_inventory
 from carbon.reports.period import ReportingPeriod
 from tests.carbon.factories import (
+    TEST_FREIGHT,
     GreenPowerDeclarationFactory,
     OrderLineFactory,
     ProductFactory,
@@ -141,3 +142,82 @@ def test_the_number_of_queries_does_not_grow_with_the_orders(
     make_orders(organisation, site, product, 27)
     with django_assert_max_num_queries(3):
         assert load_inventory(organisation, period()).orders == 30
+    # figures as of a moment: one more query (the pinned snapshots)
+    with django_assert_max_num_queries(4):
+        assert load_inventory(organisation, period(), as_of=timezone.now()).orders == 30
+
+
+def test_the_orders_table_carries_each_leg_with_its_factors_and_the_site(setting):
+    organisation, site, _, product = setting
+    order = make_orders(organisation, site, product, 1)[0]
+    snapshot = CalculationSnapshot.objects.get(order=order, is_current=True)
+
+    inventory = load_inventory(organisation, period())
+
+    (line,) = inventory.lines
+    assert (line.order_id, line.snapshot_id, line.site) == (order.pk, snapshot.pk, site.name)
+    assert line.organisation_name == organisation.name
+    assert line.delivery_date == DELIVERED_ON
+    assert [leg.category for leg in line.legs] == [
+        "road.hgv.average_laden",
+        "air.long_haul",
+        "road.van.diesel",
+    ]
+    hgv = line.legs[0]
+    stored = snapshot.results["legs"][0]
+    assert dict(hgv.factor_ids) == {k: v for k, v in stored["factors"].items() if v is not None}
+    assert {role for role, _ in hgv.factor_ids} >= {"ttw", "wtt"}
+    assert (hgv.mass_t, hgv.distance_km, hgv.method) == (Decimal("2"), Decimal("100"), "distance")
+    assert [s.site for s in inventory.by_site] == [site.name]
+    # the ledger entry written today falls in this month's line
+    fund(organisation, 40)
+    month = timezone.localdate().strftime("%Y-%m")
+    by_month = {m.month: m for m in load_inventory(organisation, period()).by_month}
+    assert by_month["2026-02"].orders == 1
+    assert month in by_month
+
+
+def test_figures_read_as_of_a_moment_ignore_later_recalculations(setting):
+    organisation, site, _, product = setting
+    orders = make_orders(organisation, site, product, 2)
+    first = load_inventory(organisation, period())
+    as_of = timezone.now()
+
+    # a new default freight dataset with every factor doubled, and the orders recalculated
+    FactorDataset.objects.filter(slug="test-freight").update(is_default=False)
+    doubled = {
+        category: tuple(str(Decimal(v) * 2) if v else None for v in values)
+        for category, values in TEST_FREIGHT.items()
+    }
+    published_dataset(version=2, freight=doubled)
+    for order in orders:
+        calculate_order(order)
+
+    current = load_inventory(organisation, period())
+    pinned = load_inventory(organisation, period(), as_of=as_of)
+
+    assert current.wtw_kg == first.wtw_kg * 2
+    assert current.data_hash != first.data_hash
+    assert pinned.wtw_kg == first.wtw_kg
+    assert [line.snapshot_id for line in pinned.lines] == [line.snapshot_id for line in first.lines]
+    assert pinned.data_hash == first.data_hash
+
+
+def test_the_sources_are_the_datasets_the_figures_used(setting, django_assert_max_num_queries):
+    organisation, site, _, product = setting
+    make_orders(organisation, site, product, 1)
+    inventory = load_inventory(organisation, period())
+
+    assert inventory.datasets == ("grid-electricity@1", "test-freight@1")
+    with django_assert_max_num_queries(1):
+        sources = dataset_sources(inventory.datasets + ("unknown@3", "no-version"))
+    assert [(s.label, s.version) for s in sources] == [
+        ("grid-electricity@1", 1),
+        ("test-freight@1", 1),
+    ]
+    freight = FactorDataset.objects.get(slug="test-freight")
+    assert (sources[1].publisher, sources[1].url, sources[1].licence) == (
+        freight.publisher,
+        freight.source_url,
+        freight.licence,
+    )
