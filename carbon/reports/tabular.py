@@ -123,6 +123,21 @@ def _leg(read: Callable[[LegRow], Any]) -> Callable[[LegTableRow], Any]:
     return lambda row: read(row[1]) if row[1] is not None else None
 
 
+# t·km and emissions: legs, orders and the lines by mode all name them alike.
+TKM_COLUMN = Column(pgettext_lazy(CONTEXT, "Transport activity (t·km)"), lambda x: x.tkm, TKM)
+WTW_COLUMN = Column(pgettext_lazy(CONTEXT, "WTW emissions (kg CO2e)"), lambda x: x.wtw_kg, KG)
+EMISSION_COLUMNS = (
+    TKM_COLUMN,
+    Column(pgettext_lazy(CONTEXT, "TTW emissions (kg CO2e)"), lambda x: x.ttw_kg, KG),
+    Column(pgettext_lazy(CONTEXT, "WTT emissions (kg CO2e)"), lambda x: x.wtt_kg, KG),
+    WTW_COLUMN,
+    Column(
+        pgettext_lazy(CONTEXT, "Radiative forcing uplift, not in WTW (kg CO2e)"),
+        lambda x: x.radiative_forcing_kg,
+        KG,
+    ),
+)
+
 ORDER_KEY_COLUMNS = (
     Column(pgettext_lazy(CONTEXT, "Organisation"), lambda o: o.organisation_name),
     Column(pgettext_lazy(CONTEXT, "Order number"), lambda o: o.external_id),
@@ -147,15 +162,7 @@ LEG_COLUMNS = (
     Column(pgettext_lazy(CONTEXT, "Data tier"), lambda leg: named(TIER_NAMES, leg.data_tier)),
     Column(pgettext_lazy(CONTEXT, "Cargo mass (t)"), lambda leg: leg.mass_t, TKM),
     Column(pgettext_lazy(CONTEXT, "Distance (km)"), lambda leg: leg.distance_km, TKM),
-    Column(pgettext_lazy(CONTEXT, "Transport activity (t·km)"), lambda leg: leg.tkm, TKM),
-    Column(pgettext_lazy(CONTEXT, "TTW emissions (kg CO2e)"), lambda leg: leg.ttw_kg, KG),
-    Column(pgettext_lazy(CONTEXT, "WTT emissions (kg CO2e)"), lambda leg: leg.wtt_kg, KG),
-    Column(pgettext_lazy(CONTEXT, "WTW emissions (kg CO2e)"), lambda leg: leg.wtw_kg, KG),
-    Column(
-        pgettext_lazy(CONTEXT, "Radiative forcing uplift, not in WTW (kg CO2e)"),
-        lambda leg: leg.radiative_forcing_kg,
-        KG,
-    ),
+    *EMISSION_COLUMNS,
 )
 
 FACTOR_COLUMNS = (
@@ -183,15 +190,7 @@ ORDER_ONLY_COLUMNS = (
 
 ORDER_FIGURE_COLUMNS = (
     Column(pgettext_lazy(CONTEXT, "Legs"), lambda o: len(o.legs), INTEGER),
-    Column(pgettext_lazy(CONTEXT, "Transport activity (t·km)"), lambda o: o.tkm, TKM),
-    Column(pgettext_lazy(CONTEXT, "TTW emissions (kg CO2e)"), lambda o: o.ttw_kg, KG),
-    Column(pgettext_lazy(CONTEXT, "WTT emissions (kg CO2e)"), lambda o: o.wtt_kg, KG),
-    Column(pgettext_lazy(CONTEXT, "WTW emissions (kg CO2e)"), lambda o: o.wtw_kg, KG),
-    Column(
-        pgettext_lazy(CONTEXT, "Radiative forcing uplift, not in WTW (kg CO2e)"),
-        lambda o: o.radiative_forcing_kg,
-        KG,
-    ),
+    *EMISSION_COLUMNS,
     *ORDER_ONLY_COLUMNS,
 )
 
@@ -335,19 +334,11 @@ def _summary(sheet: Sheet, document: ReportDocument) -> None:
     scope2 = inventory.scope2
     first = document.as_issued
 
-    def figures(inv: Inventory) -> list[tuple[Any, Any, str]]:
+    def figures(inv: Inventory) -> list[tuple[Any, Any, str | None]]:
         return [
             (pgettext(CONTEXT, "Orders counted"), inv.orders, INTEGER),
-            (pgettext(CONTEXT, "Transport activity (t·km)"), inv.tkm, TKM),
-            (pgettext(CONTEXT, "TTW emissions (kg CO2e)"), inv.ttw_kg, KG),
-            (pgettext(CONTEXT, "WTT emissions (kg CO2e)"), inv.wtt_kg, KG),
-            (pgettext(CONTEXT, "WTW emissions (kg CO2e)"), inv.wtw_kg, KG),
+            *((str(c.header), c.value(inv), c.number_format) for c in EMISSION_COLUMNS),
             (pgettext(CONTEXT, "WTW intensity (g CO2e/t·km)"), inv.intensity_g_per_tkm, INTENSITY),
-            (
-                pgettext(CONTEXT, "Radiative forcing uplift, not in WTW (kg CO2e)"),
-                inv.radiative_forcing_kg,
-                KG,
-            ),
             (pgettext(CONTEXT, "Electricity (kWh)"), inv.scope2.electricity_kwh, KG),
             (
                 pgettext(CONTEXT, "Scope 2, location-based (kg CO2e)"),
@@ -411,8 +402,8 @@ def _by_mode(sheet: Sheet, document: ReportDocument) -> None:
     before = {line.key: line for line in document.previous.by_mode} if document.previous else {}
     figures = (
         Column(pgettext_lazy(CONTEXT, "Legs"), lambda m: m.legs, INTEGER),
-        Column(pgettext_lazy(CONTEXT, "Transport activity (t·km)"), lambda m: m.tkm, TKM),
-        Column(pgettext_lazy(CONTEXT, "WTW emissions (kg CO2e)"), lambda m: m.wtw_kg, KG),
+        TKM_COLUMN,
+        WTW_COLUMN,
         Column(
             pgettext_lazy(CONTEXT, "WTW intensity (g CO2e/t·km)"),
             lambda m: m.intensity_g_per_tkm,

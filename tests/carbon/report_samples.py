@@ -1,4 +1,5 @@
-"""A report document built from literal rows with build_inventory, for the renderer tests.
+"""A report document built from literal rows with build_inventory, for the renderer tests
+(snapshots as tests/carbon/test_report_inventory.py builds them).
 
 Made-up factors (tests/carbon/factories.py TEST_FREIGHT), kgCO2e per t·km: road.hgv.average_laden
 TTW 0.1, WTT 0.025; road.van.diesel TTW 0.5, WTT 0.125; air.long_haul TTW 0.6, WTT 0.14, TTW with
@@ -12,8 +13,9 @@ import datetime as dt
 from decimal import Decimal
 
 from carbon.reports.document import ReportDocument
-from carbon.reports.inventory import LegRow, OrderRow, SnapshotFigures, build_inventory
+from carbon.reports.inventory import LegRow, OrderRow, build_inventory
 from carbon.reports.period import ReportingPeriod
+from tests.carbon.test_report_inventory import snapshot
 
 D = Decimal
 Q1_2026 = ReportingPeriod.quarter(2026, 1)
@@ -68,20 +70,6 @@ AIR = LegRow(
     method="distance",
     factor_ids=(("ttw", 105), ("ttw_rf", 107), ("wtt", 106)),
 )
-
-
-def snapshot(snapshot_id: int, legs: tuple[LegRow, ...], **fields) -> SnapshotFigures:
-    return SnapshotFigures(
-        snapshot_id=snapshot_id,
-        method_version="1",
-        tkm=sum((leg.tkm for leg in legs), D(0)),
-        ttw_kg=sum((leg.ttw_kg for leg in legs), D(0)),
-        wtt_kg=sum((leg.wtt_kg for leg in legs), D(0)),
-        radiative_forcing_kg=sum((leg.radiative_forcing_kg for leg in legs), D(0)),
-        legs=legs,
-        datasets=("test-freight@1",),
-        **fields,
-    )
 
 
 def orders() -> list[OrderRow]:
