@@ -42,7 +42,7 @@ from typing import Any
 from django.utils import translation
 from django.utils.translation import gettext, pgettext, pgettext_lazy
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -289,24 +289,31 @@ class Sheet:
     def __init__(self, sheet: Worksheet) -> None:
         self.sheet = sheet
         self.widths: dict[int, int] = {}
+        self.rows = 0
 
     def row(
         self, values: Sequence[Any], formats: Sequence[str | None] = (), bold: bool = False
     ) -> None:
-        self.sheet.append([_cell_value(v) for v in values])
-        row = self.sheet.max_row
-        for index, value in enumerate(values, start=1):
-            cell = self.sheet.cell(row=row, column=index)
-            fmt = formats[index - 1] if index - 1 < len(formats) else None
+        cells = []
+        for index, value in enumerate(values):
+            # Cells made here and appended: reading back a sheet's rows (max_row) per row
+            # would make a 3,000-leg report quadratic.
+            cell = Cell(self.sheet, value=_cell_value(value))
+            fmt = formats[index] if index < len(formats) else None
             if fmt and value is not None:
                 cell.number_format = fmt
             if bold:
                 cell.font = BOLD
+            cells.append(cell)
             width = len(str(value)) if value is not None else 0
-            self.widths[index] = max(self.widths.get(index, 0), width)
+            if width > self.widths.get(index + 1, 0):
+                self.widths[index + 1] = width
+        self.sheet.append(cells)
+        self.rows += 1
 
     def blank(self) -> None:
         self.sheet.append([])
+        self.rows += 1
 
     def table(self, columns: Sequence[Column], rows: Iterable[Any], freeze: bool = False) -> None:
         """A header row and one row per item; `freeze` (for a table on the sheet's first row)
@@ -317,9 +324,7 @@ class Sheet:
             self.row([c.value(item) for c in columns], formats)
         if freeze:  # a sheet that starts with its table: keep the header in view, filter it
             self.sheet.freeze_panes = "A2"
-            self.sheet.auto_filter.ref = (
-                f"A1:{get_column_letter(len(columns))}{max(self.sheet.max_row, 2)}"
-            )
+            self.sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(self.rows, 2)}"
 
     def finish(self) -> None:
         for index, width in self.widths.items():
