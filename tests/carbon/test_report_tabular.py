@@ -458,3 +458,11 @@ def test_two_renders_of_one_csv_are_byte_identical():
 def test_the_sample_legs_are_the_ones_documented():
     # guards the literals above: the legs of the sample document
     assert (HGV.wtw_kg, VAN.wtw_kg, AIR.wtw_kg, AIR.radiative_forcing_kg) == (25, 125, 148, 84)
+
+
+def test_a_report_of_every_customer_says_so():
+    book = workbook(render_xlsx(document(organisation_name=None)))
+
+    assert labelled(book["Summary"])["Organisation"] == ("All customers",)
+    chinese = workbook(render_xlsx(document("zh-hans", organisation_name=None)))
+    assert labelled(chinese["摘要"])["组织"] == ("全部客户",)
