@@ -1,0 +1,38 @@
+"""Stand-in renderers for the report tests (the real PDF, CSV and iLEAP renderers are tested in
+their own modules): pure functions of the document, as the contract requires."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+from carbon.reports import formats
+from carbon.reports.document import ReportDocument
+
+
+def render_fake(document: ReportDocument) -> bytes:
+    """A deterministic rendering: what the document says, as JSON."""
+    return json.dumps(
+        {
+            "report_id": document.report_id,
+            "language": document.language,
+            "issued_at": document.issued_at.isoformat(),
+            "organisation": document.organisation_name,
+            "data_hash": document.inventory.data_hash,
+            "wtw_kg": str(document.inventory.wtw_kg),
+            "previous": document.previous.data_hash if document.previous else None,
+            "as_issued": document.as_issued.data_hash if document.as_issued else None,
+            "sources": [source.label for source in document.sources],
+        },
+        sort_keys=True,
+    ).encode()
+
+
+def render_broken(document: ReportDocument) -> bytes:
+    raise RuntimeError("the renderer broke")
+
+
+def use_renderer(monkeypatch, dotted: str = "tests.carbon.report_fakes.render_fake") -> None:
+    """Every format renders with `dotted` for the test."""
+    for key, entry in list(formats.FORMATS.items()):
+        monkeypatch.setitem(formats.FORMATS, key, dataclasses.replace(entry, renderer=dotted))
