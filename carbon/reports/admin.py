@@ -64,7 +64,7 @@ class GenerateReportsForm(ReportForm):
         super().clean()
         data = self.cleaned_data
         if not (data.get("organisations") or data.get("tier") or data.get("all_customers")):
-            raise forms.ValidationError(_("Pick customers, a tier, or every customer."))
+            self.add_error("organisations", _("Pick customers, a tier, or every customer."))
         return data
 
     def targets(self) -> list[Organisation | None]:

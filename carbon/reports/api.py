@@ -132,7 +132,7 @@ class ReportFilters(Input):
 
 def _report_out(report: Report) -> dict[str, Any]:
     period = report.period
-    url = reverse("api-v1:carbon_reports_api_get_report", kwargs={"report_id": report.public_id})
+    url = reverse("api-v1:carbon_report", kwargs={"report_id": report.public_id})
     return {
         "id": report.public_id,
         "organisation": report.organisation.slug if report.organisation else None,
@@ -161,7 +161,7 @@ def _report_out(report: Report) -> dict[str, Any]:
         "error": report.error,
         "url": url,
         "download_url": (
-            reverse("api-v1:carbon_reports_api_report_file", kwargs={"report_id": report.public_id})
+            reverse("api-v1:carbon_report_file", kwargs={"report_id": report.public_id})
             if report.downloadable
             else None
         ),
@@ -331,6 +331,7 @@ def list_reports(request: HttpRequest, filters: Query[ReportFilters]):
     description="Needs scope carbon:read; people need the viewer role. Another organisation's "
     "report is 404.",
     operation_id="carbon_reports_api_get_report",
+    url_name="carbon_report",
 )
 def get_report(request: HttpRequest, report_id: uuid.UUID):
     c = caller(request)
@@ -347,6 +348,7 @@ def get_report(request: HttpRequest, report_id: uuid.UUID):
     "its file was deleted (the record and data hash stay). Needs scope carbon:read; people "
     "need the viewer role. Every download is in the audit trail.",
     operation_id="carbon_reports_api_report_file",
+    url_name="carbon_report_file",
 )
 def report_file(request: HttpRequest, report_id: uuid.UUID):
     c = caller(request)
