@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from carbon.models import Report, ReportBasis, ReportLanguage, ReportStatus, ReportStep, report_path
 from carbon.reports import tasks
@@ -270,10 +271,13 @@ def generate_report(report: Report) -> Report:
         report.status = ReportStatus.FAILED
         report.step = ReportStep.WAITING
         report.finished_at = timezone.now()
+        # Stored untranslated: the pages and the e-mail translate it for their reader.
         report.error = (
             exc.message
             if isinstance(exc, ReportError)
-            else _("The report could not be generated; nothing was stored. Try again later.")
+            else gettext_noop(
+                "The report could not be generated; nothing was stored. Try again later."
+            )
         )
         report.save()
         audit.record(

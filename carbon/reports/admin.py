@@ -19,7 +19,7 @@ from django.urls import path, reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.ui.tables import Column, DateColumn, UserColumn
+from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn, UserColumn
 from wagtail.admin.views.generic import IndexView, InspectView
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets import HeaderButton
@@ -192,7 +192,12 @@ class ReportViewSet(IndexQuerysetMixin, ModelViewSet):
     index_view_class = ReportIndexView
     inspect_view_class = ReportInspectView
     list_display = [
-        Column("customer", label=_("Customer"), accessor=_scope),
+        TitleColumn(
+            "customer",
+            label=_("Customer"),
+            accessor=_scope,
+            get_url=lambda r: reverse("carbon_reports:inspect", args=(r.pk,)),
+        ),
         Column("period", label=_("Period"), accessor=lambda r: str(r.period)),
         Column("format", label=_("Format"), accessor=lambda r: r.format.upper()),
         "language",

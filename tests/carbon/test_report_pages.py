@@ -184,6 +184,17 @@ def test_the_list_is_bounded_in_queries(
         assert client.get(REPORTS).status_code == 200
 
 
+def test_a_failed_report_says_so_in_the_readers_language(client, org_a, admin_a, monkeypatch):
+    use_renderer(monkeypatch, "tests.carbon.report_fakes.render_broken")
+    report = actions.request_report(
+        org_a, ReportingPeriod.year(2025), language="en", format="pdf", by=admin_a
+    )
+    actions.generate_report(report)
+    client.force_login(admin_a)
+    html = client.get(_detail(report), headers={"accept-language": "zh-hans"}).content.decode()
+    assert "报告未能生成，未保存任何内容。请稍后重试。" in html
+
+
 def test_the_page_is_in_chinese(client, member_a):
     client.force_login(member_a)
     html = client.get(REPORTS, headers={"accept-language": "zh-hans"}).content.decode()
@@ -230,6 +241,8 @@ def test_staff_generate_reports_for_picked_customers_a_tier_and_every_customer(
     assert all(r.requested_by == sustainability for r in Report.objects.all())
 
     every = Report.objects.get(organisation=None)
+    listed = client.get(reverse("carbon_reports:index")).content.decode()
+    assert reverse("carbon_reports:inspect", args=(every.pk,)) in listed
     inspect = client.get(reverse("carbon_reports:inspect", args=(every.pk,)))
     assert "All customers" in inspect.content.decode()
     download = client.get(reverse("carbon_reports:download", args=(every.pk,)))
