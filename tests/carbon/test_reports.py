@@ -10,6 +10,7 @@ import json
 from decimal import Decimal
 
 import pytest
+from celery import current_app
 from django.core import mail
 from django.utils import timezone
 
@@ -307,3 +308,10 @@ def test_the_retention_comes_from_the_setting(org_a, admin_a, orders, settings):
     settings.GREENLOOP_REPORT_RETENTION_DAYS = 2
     report = _request(org_a, admin_a)
     assert report.expires_at == report.finished_at + dt.timedelta(days=2)
+
+
+def test_the_expiry_runs_every_night(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["carbon-expire-reports"]
+    assert entry["task"] == "carbon.tasks.expire_reports"
+    assert "carbon.tasks.expire_reports" in current_app.tasks
+    assert "carbon.tasks.generate_report" in current_app.tasks
