@@ -306,11 +306,21 @@ def record_download(report: Report, *, by: User | None, request: Any = None) -> 
 
 # --- retention
 
+# A report still queued or running this long after it was asked for lost its worker: the nightly
+# run marks it failed, so its page stops waiting and it can be asked for again.
+ABANDONED_AFTER = dt.timedelta(hours=24)
+ABANDONED = gettext_noop("The report was not generated in time; nothing was stored. Ask again.")
+
 
 def expire_reports(now: dt.datetime | None = None) -> int:
     """Delete the files of finished reports past their `expires_at`; the record keeps its figures
-    summary and data hash (status expired). Idempotent; returns how many expired."""
+    summary and data hash (status expired). Reports abandoned by their worker are marked failed.
+    Idempotent; returns how many expired."""
     now = now or timezone.now()
+    Report.objects.filter(
+        status__in=(ReportStatus.QUEUED, ReportStatus.RUNNING),
+        created_at__lt=now - ABANDONED_AFTER,
+    ).update(status=ReportStatus.FAILED, step=ReportStep.WAITING, error=ABANDONED, finished_at=now)
     expired = 0
     for report in Report.objects.filter(status=ReportStatus.DONE, expires_at__lte=now).iterator(
         chunk_size=200

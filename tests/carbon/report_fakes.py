@@ -4,10 +4,14 @@ their own modules): pure functions of the document, as the contract requires."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 
+from carbon.footprint.calculation import calculate_order
+from carbon.models import Order, OrderStatus
 from carbon.reports import formats
 from carbon.reports.document import ReportDocument
+from tests.carbon.factories import grid_dataset, order_with_legs, published_dataset
 
 
 def render_fake(document: ReportDocument) -> bytes:
@@ -36,3 +40,19 @@ def use_renderer(monkeypatch, dotted: str = "tests.carbon.report_fakes.render_fa
     """Every format renders with `dotted` for the test."""
     for key, entry in list(formats.FORMATS.items()):
         monkeypatch.setitem(formats.FORMATS, key, dataclasses.replace(entry, renderer=dotted))
+
+
+def delivered_order(organisation) -> Order:
+    """The reference datasets and one order of `organisation` delivered on 2025-05-06, with its
+    footprint."""
+    published_dataset()
+    grid_dataset()
+    order = order_with_legs(
+        organisation,
+        [{"category": "road.hgv.average_laden", "data_tier": "primary"}],
+        order_date=dt.date(2025, 5, 2),
+        status=OrderStatus.DELIVERED,
+        delivery_date=dt.date(2025, 5, 6),
+    )
+    calculate_order(order)
+    return order

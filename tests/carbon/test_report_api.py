@@ -11,13 +11,11 @@ import pytest
 from django.utils import timezone
 
 from carbon.footprint import api as carbon_api  # noqa: F401 - registers the carbon scopes
-from carbon.footprint.calculation import calculate_order
-from carbon.models import OrderStatus, Report, ReportStatus
+from carbon.models import Report, ReportStatus
 from carbon.reports import actions
 from portal.models import AuditEvent
 from tests.api_client import api_error, token_headers
-from tests.carbon.factories import grid_dataset, order_with_legs, published_dataset
-from tests.carbon.report_fakes import use_renderer
+from tests.carbon.report_fakes import delivered_order, use_renderer
 
 pytestmark = pytest.mark.django_db
 
@@ -31,17 +29,7 @@ def fake_renderer(monkeypatch):
 
 @pytest.fixture
 def orders(org_a):
-    published_dataset()
-    grid_dataset()
-    order = order_with_legs(
-        org_a,
-        [{"category": "road.hgv.average_laden", "data_tier": "primary"}],
-        order_date=dt.date(2025, 5, 2),
-        status=OrderStatus.DELIVERED,
-        delivery_date=dt.date(2025, 5, 6),
-    )
-    calculate_order(order)
-    return [order]
+    return [delivered_order(org_a)]
 
 
 @pytest.fixture

@@ -3,18 +3,14 @@ download) and in the Wagtail admin (the list and the bulk "Generate reports" for
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from django.urls import reverse
 
-from carbon.footprint.calculation import calculate_order
-from carbon.models import OrderStatus, Report, ReportStatus
+from carbon.models import Report, ReportStatus
 from carbon.reports import actions
 from carbon.reports.period import ReportingPeriod
 from portal.models import AuditEvent, Tier
-from tests.carbon.factories import grid_dataset, order_with_legs, published_dataset
-from tests.carbon.report_fakes import use_renderer
+from tests.carbon.report_fakes import delivered_order, use_renderer
 from tests.factories import OrganisationFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,17 +26,7 @@ def fake_renderer(monkeypatch):
 
 @pytest.fixture
 def orders(org_a):
-    published_dataset()
-    grid_dataset()
-    order = order_with_legs(
-        org_a,
-        [{"category": "road.hgv.average_laden", "data_tier": "primary"}],
-        order_date=dt.date(2025, 5, 2),
-        status=OrderStatus.DELIVERED,
-        delivery_date=dt.date(2025, 5, 6),
-    )
-    calculate_order(order)
-    return [order]
+    return [delivered_order(org_a)]
 
 
 def _detail(report) -> str:

@@ -315,3 +315,15 @@ def test_the_expiry_runs_every_night(settings):
     assert entry["task"] == "carbon.tasks.expire_reports"
     assert "carbon.tasks.expire_reports" in current_app.tasks
     assert "carbon.tasks.generate_report" in current_app.tasks
+
+
+def test_a_report_abandoned_by_its_worker_is_failed_the_next_night(org_a, admin_a):
+    # queued, but its task never ran (a lost worker)
+    report = actions.request_report(org_a, YEAR_2025, language="en", format="pdf", by=admin_a)
+    actions.expire_reports(report.created_at + dt.timedelta(hours=23))
+    report.refresh_from_db()
+    assert report.status == ReportStatus.QUEUED
+    actions.expire_reports(report.created_at + dt.timedelta(hours=25))
+    report.refresh_from_db()
+    assert report.status == ReportStatus.FAILED
+    assert report.error == "The report was not generated in time; nothing was stored. Ask again."
