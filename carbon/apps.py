@@ -21,10 +21,14 @@ class CarbonConfig(AppConfig):
         from carbon.points import permissions as points_permissions
         from carbon.points import subscribers
         from carbon.points import tasks as points_tasks  # noqa: F401
+        from carbon.reports import events as report_events  # noqa: F401 - event schema
+        from carbon.reports import permissions as report_permissions
+        from carbon.reports import tasks as report_tasks  # noqa: F401 - workers know them
 
         footprint_permissions.register()
         # The CRM's inbound products and orders (portal.crm.inbound runs them).
         footprint_crm.register()
         points_permissions.register()
+        report_permissions.register()
         # Points follow order events (award on delivery, reverse on cancel).
         subscribers.register()

@@ -38,6 +38,13 @@ def points_nav(request, org_slug: str) -> list[dict]:
     return [{"label": _("Points"), "url": reverse("carbon:points", kwargs={"org_slug": org_slug})}]
 
 
+@hooks.register("greenloop_nav_items")
+def reports_nav(request, org_slug: str) -> list[dict]:
+    return [
+        {"label": _("Reports"), "url": reverse("carbon:reports", kwargs={"org_slug": org_slug})}
+    ]
+
+
 def footprint_summary(organisation, *, days: int = 365) -> dict:
     """Last 12 months: WTW kg, t·km, orders, and the share of t·km on default factors. One
     query, summing the current snapshots' columns."""

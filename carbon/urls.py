@@ -3,6 +3,7 @@ from django.urls import path
 from carbon import views as pages
 from carbon.footprint import views
 from carbon.points import views as views_points
+from carbon.reports import views as views_reports
 
 app_name = "carbon"
 
@@ -43,5 +44,17 @@ urlpatterns = [
         "o/<slug:org_slug>/points/redemptions/<int:pk>/cancel/",
         views_points.redemption_cancel,
         name="redemption_cancel",
+    ),
+    # Carbon reports (carbon/reports/views.py); the report e-mail links to report_detail.
+    path("o/<slug:org_slug>/reports/", views_reports.reports, name="reports"),
+    path(
+        "o/<slug:org_slug>/reports/<uuid:report_id>/",
+        views_reports.report_detail,
+        name="report_detail",
+    ),
+    path(
+        "o/<slug:org_slug>/reports/<uuid:report_id>/download/",
+        views_reports.report_download,
+        name="report_download",
     ),
 ]

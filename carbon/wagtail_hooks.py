@@ -6,6 +6,7 @@ from wagtail import hooks
 from carbon.footprint.admin import CarbonGroup
 from carbon.management.commands.load_reference_data import load_reference_data
 from carbon.points.admin import PointsGroup
+from carbon.reports.admin import ReportViewSet
 
 
 @hooks.register("register_admin_viewset")
@@ -16,6 +17,11 @@ def register_carbon_viewsets() -> CarbonGroup:
 @hooks.register("register_admin_viewset")
 def register_points_viewsets() -> PointsGroup:
     return PointsGroup()
+
+
+@hooks.register("register_admin_viewset")
+def register_report_viewset() -> ReportViewSet:
+    return ReportViewSet()
 
 
 @hooks.register("greenloop_seed_demo", order=0)

@@ -98,6 +98,11 @@ EVENT_SHAPES: dict[str, Shape] = {
     "greenloop.carbon.redemption_cancelled": _shape(
         r"redemptions/\d+", "redemption_id service service_kind points status balances"
     ),
+    "greenloop.carbon.report_generated": _shape(
+        r"reports/[0-9a-f-]{36}",
+        "report_id organisation_id requested_by_id period period_kind period_start period_end "
+        "format language basis figures_as_of data_hash file_sha256 size",
+    ),
     # Sent straight to one CRM endpoint by the admin's "send test event" (never in the outbox).
     "greenloop.crm.endpoint_tested": _shape(r"crm-endpoints/\d+", "endpoint"),
     "greenloop.community.topic_created": _shape(

@@ -56,6 +56,14 @@ from carbon.models.redemptions import (
     ServiceKind,
     ServiceQuerySet,
 )
+from carbon.models.reports import (
+    Report,
+    ReportBasis,
+    ReportLanguage,
+    ReportStatus,
+    ReportStep,
+    report_path,
+)
 from carbon.models.snapshots import (
     CalculationSnapshot,
 )
@@ -105,4 +113,10 @@ __all__ = [
     "Service",
     "RedemptionStatus",
     "Redemption",
+    "Report",
+    "ReportBasis",
+    "ReportLanguage",
+    "ReportStatus",
+    "ReportStep",
+    "report_path",
 ]

@@ -334,6 +334,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.crm.purge_inbound_webhook_ids",
         "schedule": crontab(hour=3, minute=35),
     },
+    "carbon-expire-reports": {
+        "task": "carbon.tasks.expire_reports",
+        "schedule": crontab(hour=3, minute=15),
+    },
     "carbon-purge-old-import-files": {
         "task": "carbon.tasks.purge_old_import_files",
         "schedule": crontab(hour=3, minute=10),
@@ -354,6 +358,9 @@ GREENLOOP_INVITATION_DAYS = 7
 GREENLOOP_API_TOKEN_MAX_DAYS = 365
 # How long personal data and private files are kept (README "Security": privacy and retention).
 # Every period is enforced by a Celery beat task in CELERY_BEAT_SCHEDULE.
+# Generated carbon reports' files are deleted this many days after they were finished (the record,
+# its figures summary and data hash stay; the report can be generated again).
+GREENLOOP_REPORT_RETENTION_DAYS = float(os.environ.get("GREENLOOP_REPORT_RETENTION_DAYS", "30"))
 GREENLOOP_RETENTION = {
     # Invitations carry the invitee's address: deleted this long after they were accepted,
     # withdrawn or expired (pending ones are never touched).

@@ -43,8 +43,34 @@ def _walk_service():
     )
 
 
+def _foreign_report(org):
+    """A finished report of the foreign organisation with its file, so that a download missing
+    its organisation filter would succeed. The same one for every route of a walk."""
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from carbon.models import Report, ReportStatus
+
+    report = Report.objects.filter(organisation=org).first()
+    if report is None:
+        report = Report.objects.create(
+            organisation=org,
+            period_kind="year",
+            period_start="2025-01-01",
+            period_end="2025-12-31",
+            language="en",
+            format="csv",
+            figures_as_of=timezone.now(),
+            status=ReportStatus.DONE,
+            progress=100,
+        )
+        report.file.save("walk-report.csv", ContentFile(b"walk"), save=True)
+    return report.public_id
+
+
 # Portal pages under /o/<org_slug>/ (carbon/urls.py): objects of the foreign organisation.
 NESTED_PARAM_SAMPLES: dict = {
+    "report_id": _foreign_report,
     "order_id": _foreign_order,
     "declaration_id": _foreign_declaration,
     "job_id": _foreign_import_job,
@@ -70,6 +96,8 @@ API_PARAM_SAMPLES: dict = {
     "external_id": lambda org: _foreign_api_order(org).external_id,
     # GET /organisations/{slug}/order-imports/{job_id}
     "job_id": _foreign_import_job,
+    # GET /reports/{report_id}, /reports/{report_id}/file (carbon/reports/api.py)
+    "report_id": _foreign_report,
     # GET /redemptions/{redemption_id}, POST /redemptions/{redemption_id}/cancel (api_points.py)
     "redemption_id": lambda org: _foreign_redemption(org).pk,
 }
@@ -112,6 +140,8 @@ READ_ONLY_ROUTES: set[str] = {
     "carbon:import_job",
     "carbon:evidence",
     "carbon:redemption_detail",
+    "carbon:report_detail",
+    "carbon:report_download",
 }
 
 

@@ -21,15 +21,17 @@ from dataclasses import dataclass
 import pytest
 import schemathesis
 from django.core import signals
+from django.core.files.base import ContentFile
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections, transaction
 from django.middleware.csrf import _get_new_csrf_string
 from django.test import Client
+from django.utils import timezone
 from schemathesis.specs.openapi.checks import ignored_auth
 
 import portal.urls  # noqa: F401 - builds the API: every app's routers and token scopes
 from carbon.footprint.calculation import calculate_order
-from carbon.models import ImportJob
+from carbon.models import ImportJob, Report, ReportStatus
 from carbon.points import ledger
 from carbon.points.actions import request_redemption
 from community import actions as community_actions
@@ -90,6 +92,9 @@ READS = ANY_CALLER | {
     "GET /api/v1/catalogue",
     "GET /api/v1/redemptions",
     "GET /api/v1/redemptions/{redemption_id}",
+    "GET /api/v1/reports",
+    "GET /api/v1/reports/{report_id}",
+    "GET /api/v1/reports/{report_id}/file",
     "GET /api/v1/community/spaces",
     "GET /api/v1/community/topics",
     "GET /api/v1/community/topics/{topic_id}",
@@ -99,6 +104,7 @@ TOKEN_WRITES = {
     "PUT /api/v1/organisations/{slug}/orders/{external_id}",
     "POST /api/v1/redemptions",
     "POST /api/v1/redemptions/{redemption_id}/cancel",
+    "POST /api/v1/reports",
 }
 PERSON_WRITES = {
     "POST /api/v1/community/topics",
@@ -130,6 +136,7 @@ class Demo:
     external_ids: list[str]
     job_ids: list[int]
     redemption_ids: list[int]
+    report_ids: list[str]
     topic_ids: list[int]
     post_ids: list[int]
     space_slugs: list[str]
@@ -148,6 +155,23 @@ def _order(organisation, external_id, site=None, **fields):
     LegFactory(shipment=shipment, sequence=2, category="sea.container.average")
     calculate_order(order)
     return order
+
+
+def _report(organisation) -> Report:
+    """A finished carbon report with its file (the renderers have their own tests)."""
+    report = Report.objects.create(
+        organisation=organisation,
+        period_kind="year",
+        period_start=dt.date(2025, 1, 1),
+        period_end=dt.date(2025, 12, 31),
+        language="en",
+        format="csv",
+        figures_as_of=timezone.now(),
+        status=ReportStatus.DONE,
+        progress=100,
+    )
+    report.file.save("fuzz-report.csv", ContentFile(b"report"), save=True)
+    return report
 
 
 @pytest.fixture
@@ -217,6 +241,7 @@ def demo(db) -> Demo:
         external_ids=[o.external_id for o in orders],
         job_ids=[j.pk for j in jobs],
         redemption_ids=[r.pk for r in redemptions],
+        report_ids=[str(_report(own).public_id), str(_report(foreign).public_id)],
         topic_ids=[t.pk for t in topics],
         post_ids=[t.posts.order_by("pk").first().pk for t in topics] + [r.pk for r in replies],
         space_slugs=[open_space.slug, own_board.slug, foreign_board.slug],
@@ -297,6 +322,7 @@ def _config(demo: Demo) -> schemathesis.Config:
         "external_ids": demo.external_ids,
         "job_ids": demo.job_ids,
         "redemption_ids": demo.redemption_ids,
+        "report_ids": demo.report_ids,
         "topic_ids": demo.topic_ids,
         "post_ids": demo.post_ids,
         "space_slugs": demo.space_slugs,
@@ -332,6 +358,7 @@ def _config(demo: Demo) -> schemathesis.Config:
                 "path.external_id": pick("external_ids"),
                 "path.job_id": pick("job_ids"),
                 "path.redemption_id": pick("redemption_ids"),
+                "path.report_id": pick("report_ids"),
                 "path.topic_id": pick("topic_ids"),
                 "path.post_id": pick("post_ids"),
                 "query.space": pick("space_slugs"),

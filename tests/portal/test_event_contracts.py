@@ -63,6 +63,7 @@ def test_the_published_event_types():
         "greenloop.carbon.redemption_fulfilled",
         "greenloop.carbon.redemption_rejected",
         "greenloop.carbon.redemption_requested",
+        "greenloop.carbon.report_generated",
         "greenloop.community.answer_accepted",
         "greenloop.community.post_flagged",
         "greenloop.community.reply_posted",

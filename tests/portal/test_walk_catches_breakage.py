@@ -125,6 +125,8 @@ UPSERT = ("put", "/api/v1/organisations/{slug}/orders/{external_id}")
 IMPORT_JOB = ("get", "/api/v1/organisations/{slug}/order-imports/{job_id}")
 REDEMPTION = ("get", "/api/v1/redemptions/{redemption_id}")
 CANCEL = ("post", "/api/v1/redemptions/{redemption_id}/cancel")
+REPORT = ("get", "/api/v1/reports/{report_id}")
+REPORT_FILE = ("get", "/api/v1/reports/{report_id}/file")
 BETA_PROGRAMME = ("get", "/api/v1/organisations/{slug}/beta/programmes/{programme_slug}")
 BETA_APPLY = ("post", "/api/v1/organisations/{slug}/beta/programmes/{programme_slug}/applications")
 BETA_PROGRAMMES = ("get", "/api/v1/organisations/{slug}/beta/programmes")
@@ -156,6 +158,8 @@ LOADERS = [
     Loader("carbon.points.views.redemption_cancel",
            _reachable_from("carbon.points.views.redemption_cancel"),
            routes=("carbon:redemption_cancel",)),
+    Loader("carbon.reports.views._report", _reachable_from("carbon.reports.views._report"),
+           routes=("carbon:report_detail", "carbon:report_download")),
     # The API (carbon/footprint/api_*.py, carbon/points/api.py, carbon/footprint/orders.py)
     Loader("carbon.footprint.api_orders._get_order",
            _reachable_from("carbon.footprint.api_orders._get_order"),
@@ -176,6 +180,8 @@ LOADERS = [
     Loader("carbon.points.api_redemptions._load_redemption",
            _reachable_from("carbon.points.api_redemptions._load_redemption"),
            operations=(REDEMPTION, CANCEL)),
+    Loader("carbon.reports.api._report", _reachable_from("carbon.reports.api._report"),
+           operations=(REPORT, REPORT_FILE)),
     # Organisation loaders: the slug in the path among the caller's organisations
     Loader("portal.views.organisation_view",
            _reachable_from("portal.views.organisation_view", frame="wrapper"),
@@ -218,6 +224,7 @@ def test_every_object_route_and_operation_has_a_loader_case():
     assert object_routes <= covered, f"no breakage case for {sorted(object_routes - covered)}"
     operations = {op for loader in LOADERS for op in loader.operations}
     assert {ORDER, FOOTPRINT, ORDER_BY_EXTERNAL_ID, UPSERT, IMPORT_JOB, CANCEL} <= operations
+    assert {REPORT, REPORT_FILE} <= operations
 
 
 def _walk(loader: Loader, admin, member, own, foreign) -> list[str]:
