@@ -1,14 +1,18 @@
 """Staff screens of the CRM bridge in the Wagtail admin: endpoints (with a test event, pause and
-replay), and deliveries with their attempts. Every change and action goes to the audit trail.
+replay), and deliveries with their attempts; the inbound side: the contacts the CRM pushed (with
+the invitation each became) and the inbound webhook ids accepted. Every change and action goes
+to the audit trail.
 
 Who may act: staff with `portal.change_crmendpoint` (integration admins, superusers); staff
-with the view permissions see the screens only."""
+with the view permissions see the screens only. Contacts and webhook ids are read-only: the CRM
+owns them (portal/wagtail_hooks.py gives them the read-only permission policy)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+import django_filters  # type: ignore[import-untyped]  # ships no types; stubs not a dependency
 from django import forms
 from django.contrib.auth.models import AnonymousUser
 from django.db import models, transaction
@@ -18,6 +22,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel, ObjectList
 from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.admin.views.generic import CreateView, EditView, InspectView
@@ -34,11 +39,23 @@ from portal.admin_common import (
     ObjectActionsViewSetMixin,
     definition_list,
     format_when,
+    format_who,
     inspect_field,
 )
 from portal.crm import delivery
 from portal.crm.connectors import open_connector
-from portal.models import CrmEndpoint, Delivery, DeliveryState, OutboxEvent, User
+from portal.crm.inbound import EVENT_TYPES
+from portal.models import (
+    CrmContact,
+    CrmEndpoint,
+    Delivery,
+    DeliveryState,
+    InboundWebhook,
+    Invitation,
+    OutboxEvent,
+    Role,
+    User,
+)
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -482,19 +499,26 @@ class ReplayDeliveryView(ActionFormView):
         return _("The delivery is due again.")
 
 
-class DeliveryViewSet(ObjectActionsViewSetMixin, ModelViewSet):
+class ReadOnlyViewSet(ModelViewSet):
+    """Rows the admin shows and never writes (the read-only permission policy is registered in
+    portal/wagtail_hooks.py): deliveries, CRM contacts, inbound webhook ids."""
+
+    add_to_admin_menu = False
+    add_to_reference_index = False
+    # Required by ModelViewSet; the read-only policy never lets anyone reach the form.
+    exclude_form_fields: list[str] = []
+    copy_view_enabled = False
+    list_per_page = 50
+
+
+class DeliveryViewSet(ObjectActionsViewSetMixin, ReadOnlyViewSet):
     model = Delivery
     name = "crm_deliveries"
     icon = "resubmit"
     menu_label = _("CRM deliveries")
-    add_to_admin_menu = False
-    add_to_reference_index = False
-    exclude_form_fields: list[str] = []
-    copy_view_enabled = False
     inspect_view_enabled = True
     inspect_view_class = DeliveryInspectView
     list_filter = ["state", "endpoint"]
-    list_per_page = 50
     ordering = ["-id"]
     object_actions = {"replay": ReplayDeliveryView}
 
@@ -513,6 +537,168 @@ class DeliveryViewSet(ObjectActionsViewSetMixin, ModelViewSet):
                 Column("attempts", label=_("Attempts")),
                 Column("next_attempt_at", label=_("Next attempt")),
                 Column("last_error", label=_("Last error")),
+            ],
+            **kwargs,
+        )
+
+
+# --- the inbound side: contacts (each became an invitation) and accepted webhook ids
+
+INVITATION_STATES = {
+    "pending": _("Pending"),
+    "accepted": _("Accepted"),
+    "revoked": _("Withdrawn"),
+    "expired": _("Expired"),
+    # No invitation: the address was a member already when the CRM pushed it.
+    "none": _("None (already a member)"),
+}
+
+
+def role_label(contact: CrmContact) -> StrOrPromise:
+    return dict(Role.choices).get(contact.role, contact.role)
+
+
+def invitation_state(contact: CrmContact) -> StrOrPromise:
+    invitation = contact.invitation
+    return INVITATION_STATES[invitation.status if invitation else "none"]
+
+
+class CrmContactFilterSet(WagtailFilterSet):
+    role = django_filters.ChoiceFilter(label=_("Role"), choices=Role.choices)
+    invitation = django_filters.ChoiceFilter(
+        label=_("Invitation"),
+        choices=list(INVITATION_STATES.items()),
+        method="filter_invitation",
+    )
+
+    class Meta:
+        model = CrmContact
+        fields = ["organisation", "role"]
+
+    def filter_invitation(self, queryset, name, value):
+        now = timezone.now()
+        open_ = Q(invitation__accepted_at__isnull=True, invitation__revoked_at__isnull=True)
+        rules = {
+            "pending": open_ & Q(invitation__expires_at__gt=now),
+            "accepted": Q(invitation__accepted_at__isnull=False),
+            "revoked": Q(
+                invitation__accepted_at__isnull=True, invitation__revoked_at__isnull=False
+            ),
+            "expired": open_ & Q(invitation__expires_at__lte=now),
+            "none": Q(invitation__isnull=True),
+        }
+        # "open_" alone also matches contacts without an invitation (both lookups are NULL).
+        wanted = rules[value] if value == "none" else rules[value] & Q(invitation__isnull=False)
+        return queryset.filter(wanted)
+
+
+def _invitation_details(invitation: Invitation | None) -> Html:
+    if invitation is None:
+        return Html(
+            format_html(
+                "<p>{}</p>",
+                _(
+                    "No invitation: the address was already a member of the organisation when "
+                    "the CRM pushed the contact."
+                ),
+            )
+        )
+    return definition_list(
+        [
+            (_("Status"), INVITATION_STATES[invitation.status]),
+            (_("Invitation id"), invitation.pk),
+            (_("E-mail address"), invitation.email),
+            (_("Role"), invitation.get_role_display()),
+            (_("Sent"), format_when(invitation.created_at)),
+            (_("Expires"), format_when(invitation.expires_at)),
+            (_("Accepted"), format_when(invitation.accepted_at)),
+            (_("Accepted by"), format_who(invitation.accepted_by)),
+            (_("Withdrawn"), format_when(invitation.revoked_at)),
+        ]
+    )
+
+
+class CrmContactInspectView(InspectView):
+    """The contact as the CRM last pushed it, and the invitation it became."""
+
+    def get_object(self, queryset=None):
+        return get_object_or_404(
+            CrmContact.objects.select_related(
+                "organisation", "invitation", "invitation__accepted_by"
+            ),
+            pk=self.pk,
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["fields"] = [
+            *context["fields"],
+            inspect_field(_("Role"), role_label(self.object)),
+            inspect_field(_("Invitation"), "", _invitation_details(self.object.invitation)),
+        ]
+        return context
+
+
+class CrmContactViewSet(ReadOnlyViewSet):
+    model = CrmContact
+    name = "crm_contacts"
+    icon = "user"
+    menu_label = _("CRM contacts")
+    inspect_view_enabled = True
+    inspect_view_class = CrmContactInspectView
+    inspect_view_fields = ["external_id", "organisation", "email", "created_at", "updated_at"]
+    search_fields = ["external_id", "email", "organisation__name"]
+    filterset_class = CrmContactFilterSet
+    ordering = ["-updated_at"]
+
+    def get_queryset(self, request):
+        return CrmContact.objects.select_related("organisation", "invitation")
+
+    def get_index_view_kwargs(self, **kwargs):
+        return super().get_index_view_kwargs(
+            queryset=self.get_queryset(None),
+            columns=[
+                TitleColumn(
+                    "external_id", label=_("CRM id"), url_name=self.get_url_name("inspect")
+                ),
+                Column("email", label=_("E-mail address")),
+                Column("organisation", label=_("Organisation")),
+                Column("role", label=_("Role"), accessor=role_label),
+                Column("invitation", label=_("Invitation"), accessor=invitation_state),
+                Column("updated_at", label=_("Updated")),
+            ],
+            **kwargs,
+        )
+
+
+class InboundWebhookFilterSet(WagtailFilterSet):
+    event_type = django_filters.ChoiceFilter(
+        label=_("Event type"), choices=[(t, t) for t in sorted(EVENT_TYPES)]
+    )
+
+    class Meta:
+        model = InboundWebhook
+        fields = ["event_type"]
+
+
+class InboundWebhookViewSet(ReadOnlyViewSet):
+    """The `webhook-id`s the inbound CRM webhook accepted (a repeat is refused as a replay);
+    kept for `GREENLOOP_RETENTION["inbound_webhook_hours"]`, then purged."""
+
+    model = InboundWebhook
+    name = "crm_inbound_webhooks"
+    icon = "download"
+    menu_label = _("Inbound CRM webhooks")
+    filterset_class = InboundWebhookFilterSet
+    search_fields = ["webhook_id"]
+    ordering = ["-received_at"]
+
+    def get_index_view_kwargs(self, **kwargs):
+        return super().get_index_view_kwargs(
+            columns=[
+                Column("webhook_id", label=_("Webhook id")),
+                Column("event_type", label=_("Event type")),
+                Column("received_at", label=_("Received")),
             ],
             **kwargs,
         )
