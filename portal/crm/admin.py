@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
 
 import django_filters  # type: ignore[import-untyped]  # ships no types; stubs not a dependency
 from django import forms
@@ -18,19 +19,21 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import models, transaction
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel, ObjectList
-from wagtail.admin.ui.tables import Column, TitleColumn
+from wagtail.admin.ui.tables import BooleanColumn, Column, TitleColumn
 from wagtail.admin.views.generic import CreateView, EditView, InspectView
 from wagtail.admin.viewsets.model import ModelViewSet
-from wagtail.admin.widgets import HeaderButton
+from wagtail.admin.widgets import Button, HeaderButton
 from wagtail.permissions import register_permission_policy
 
-from portal import audit, event_catalogue
+from portal import audit, event_catalogue, events
 from portal.admin_common import (
     ActionFormView,
     ConfirmForm,
@@ -80,6 +83,16 @@ def can_operate(user: User | AnonymousUser) -> bool:
     return user.has_perm("portal.change_crmendpoint")
 
 
+def url_without_password(url: str) -> str:
+    """The endpoint's URL as screens and the audit trail show it: a password in it (RabbitMQ's
+    amqp://user:password@host) is a secret like the signing secret, so it is masked."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+
+
 def _endpoint_details(endpoint: CrmEndpoint, fields: list[str]) -> dict[str, Any]:
     # Secrets never reach the trail, only that they changed (listed in `changed`). Foreign keys
     # by id (`organisation` -> its id): the audit row must not hold a live reference.
@@ -88,6 +101,8 @@ def _endpoint_details(endpoint: CrmEndpoint, fields: list[str]) -> dict[str, Any
         field = endpoint._meta.get_field(name)
         attname = field.attname if isinstance(field, models.Field) else name
         details[name] = getattr(endpoint, attname)
+    if "url" in details:
+        details["url"] = url_without_password(details["url"])
     return details
 
 
@@ -178,14 +193,48 @@ class EndpointInspectView(InspectView):
                 url=vs.url("pause", endpoint),
                 icon_name="resubmit" if endpoint.paused else "pick",
             ),
-            HeaderButton(
-                _("Replay dead-lettered"), url=vs.url("replay_dead", endpoint), icon_name="redirect"
-            ),
-            HeaderButton(
-                _("Replay a time range"), url=vs.url("replay_range", endpoint), icon_name="date"
-            ),
         ]
         return buttons
+
+    @cached_property
+    def header_more_buttons(self):
+        # Edit first, beside the replays (four header buttons left no room for the title).
+        buttons = list(super().header_more_buttons)
+        if not can_operate(self.request.user):
+            return buttons
+        endpoint, vs = self.object, self.viewset
+        return [
+            *buttons,
+            Button(
+                _("Replay dead-lettered"),
+                url=vs.url("replay_dead", endpoint),
+                icon_name="redirect",
+                priority=30,
+            ),
+            Button(
+                _("Replay a time range"),
+                url=vs.url("replay_range", endpoint),
+                icon_name="date",
+                priority=40,
+            ),
+        ]
+
+    def get_url_display_value(self) -> str:
+        return url_without_password(self.object.url)
+
+    def get_event_types_display_value(self) -> StrOrPromise:
+        return self.object.event_types or _("Every event")
+
+    def get_organisation_display_value(self) -> StrOrPromise:
+        return (
+            str(self.object.organisation) if self.object.organisation else _("Every organisation")
+        )
+
+    def get_is_active_display_value(self) -> StrOrPromise:
+        return _("Yes") if self.object.is_active else _("No")
+
+    def get_paused_display_value(self) -> StrOrPromise:
+        return _("Yes") if self.object.paused else _("No")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -206,8 +255,18 @@ class EndpointInspectView(InspectView):
             *context["fields"],
             inspect_field(
                 _("Deliveries"),
-                ", ".join(
-                    f"{label}: {counts.get(value, 0)}" for value, label in DeliveryState.choices
+                "",
+                Html(
+                    format_html(
+                        '<p>{}</p><p><a href="{}?endpoint={}">{}</a></p>',
+                        ", ".join(
+                            f"{label}: {counts.get(value, 0)}"
+                            for value, label in DeliveryState.choices
+                        ),
+                        reverse("crm_deliveries:index"),
+                        endpoint.pk,
+                        _("Delivery log of this endpoint"),
+                    )
                 ),
             ),
             inspect_field(_("Failing and dead-lettered"), "", _deliveries_table(problems)),
@@ -232,7 +291,7 @@ class EndpointActionView(ActionFormView):
             [
                 (_("Name"), endpoint.name),
                 (_("Connector"), endpoint.get_kind_display()),
-                (_("URL"), endpoint.url),
+                (_("URL"), url_without_password(endpoint.url)),
             ]
         )
 
@@ -287,6 +346,8 @@ class PauseView(EndpointActionView):
         endpoint.paused = not endpoint.paused
         with transaction.atomic():
             endpoint.save(update_fields=["paused"])
+            if not endpoint.paused:
+                events.deliver_after_commit()
             audit.record(
                 "crm.endpoint.paused" if endpoint.paused else "crm.endpoint.resumed",
                 actor=self.acting_user,
@@ -307,6 +368,7 @@ class ReplayDeadView(EndpointActionView):
             count = delivery.replay(
                 Delivery.objects.filter(endpoint=self.object, state=DeliveryState.DEAD)
             )
+            events.deliver_after_commit()
             audit.record(
                 "crm.endpoint.dead_replayed",
                 actor=self.acting_user,
@@ -314,7 +376,9 @@ class ReplayDeadView(EndpointActionView):
                 request=self.request,
                 details={"count": count},
             )
-        return _("%(n)s deliveries are due again.") % {"n": count}
+        return ngettext(
+            "%(n)s delivery is due again.", "%(n)s deliveries are due again.", count
+        ) % {"n": count}
 
 
 class ReplayRangeForm(forms.Form):
@@ -348,6 +412,7 @@ class ReplayRangeView(EndpointActionView):
         )
         with transaction.atomic():
             count = delivery.resend(rows)
+            events.deliver_after_commit()
             audit.record(
                 "crm.endpoint.range_replayed",
                 actor=self.acting_user,
@@ -355,7 +420,9 @@ class ReplayRangeView(EndpointActionView):
                 request=self.request,
                 details={"since": since.isoformat(), "until": until.isoformat(), "count": count},
             )
-        return _("%(n)s events will be sent again.") % {"n": count}
+        return ngettext(
+            "%(n)s event will be sent again.", "%(n)s events will be sent again.", count
+        ) % {"n": count}
 
 
 class CrmEndpointViewSet(ObjectActionsViewSetMixin, ModelViewSet):
@@ -410,9 +477,9 @@ class CrmEndpointViewSet(ObjectActionsViewSetMixin, ModelViewSet):
             columns=[
                 TitleColumn("name", label=_("Name"), url_name=self.get_url_name("inspect")),
                 Column("kind", label=_("Connector"), accessor="get_kind_display"),
-                Column("url", label=_("URL")),
-                Column("is_active", label=_("Active")),
-                Column("paused", label=_("Paused")),
+                Column("url", label=_("URL"), accessor=lambda e: url_without_password(e.url)),
+                BooleanColumn("is_active", label=_("Active")),
+                BooleanColumn("paused", label=_("Paused")),
                 Column("pending", label=_("Pending")),
                 Column("dead", label=_("Dead-lettered")),
             ],
@@ -489,6 +556,7 @@ class ReplayDeliveryView(ActionFormView):
     def perform(self, form) -> StrOrPromise:
         with transaction.atomic():
             delivery.replay(Delivery.objects.filter(pk=self.object.pk))
+            events.deliver_after_commit()
             audit.record(
                 "crm.delivery.replayed",
                 actor=self.acting_user,
