@@ -16,7 +16,7 @@ from portal.crm.receiver import Receiver
 from portal.models import CrmEndpoint, Delivery, Role
 from portal.staff_roles import StaffRole, ensure_staff_groups
 from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.test_journeys import sign_in, totp_code
+from tests.e2e.test_journeys import sign_in, staff_page
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -54,13 +54,7 @@ def test_events_reach_the_crm_and_a_dead_letter_is_replayed_from_the_admin(
     staff.groups.add(Group.objects.get(name=StaffRole.INTEGRATION_ADMIN))
     secret = generate_totp_secret()
     TOTP.activate(staff, secret)
-    vendor = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
-    vendor.set_default_timeout(30_000)
-    admin = vendor.new_page()
-    sign_in(admin, live_server, staff.email)
-    admin.locator("input[name=code]").fill(totp_code(secret))
-    admin.get_by_role("button", name="Sign In").click()
-    admin.wait_for_url(lambda address: "/accounts/2fa/authenticate/" not in address)
+    admin = staff_page(browser, live_server, staff.email, secret)
 
     # when: the integration admin activates the endpoint through "…" > Edit
     inspect = live_server.url + reverse("crm_endpoints:inspect", args=[endpoint.pk])
@@ -113,7 +107,7 @@ def test_events_reach_the_crm_and_a_dead_letter_is_replayed_from_the_admin(
     assert receiver.state.duplicates == 0
     dead.refresh_from_db()
     assert dead.state == "delivered"
-    vendor.close()
+    admin.context.close()
 
 
 def _artifact(name: str) -> Path:
