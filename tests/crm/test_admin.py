@@ -266,3 +266,17 @@ def test_a_replay_from_the_admin_is_sent_at_once(
     assert "1 delivery is due again." in response.content.decode()
     assert receiver.ids() == ids
     assert Delivery.objects.get().state == "delivered"
+
+
+def test_a_time_range_that_ends_before_it_starts_is_refused_on_the_form(
+    client, integration_admin, endpoint
+):
+    client.force_login(integration_admin)
+    response = client.post(
+        url("replay_range", endpoint.pk),
+        {"since": "2026-12-04 12:00", "until": "2026-12-04 11:00"},
+    )
+    # the form comes back saying why (an error of no single field, shown above the form)
+    assert response.status_code == 200
+    assert "The start must be before the end." in response.content.decode()
+    assert not AuditEvent.objects.filter(action="crm.endpoint.range_replayed").exists()
