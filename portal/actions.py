@@ -106,9 +106,23 @@ def send_invitation(
 
 def revoke_invitation(invitation: Invitation, *, by: User, request: HttpRequest | None = None):
     _require(by, Perm.ORG_MANAGE_MEMBERS, invitation.organisation)
-    if invitation.status != "pending":
-        raise InvitationError(_("Only pending invitations can be revoked."))
+    withdraw_invitation(invitation, by=by, request=request)
+
+
+def withdraw_invitation(
+    invitation: Invitation,
+    *,
+    by: User | None,
+    request: HttpRequest | None = None,
+    details: dict | None = None,
+) -> None:
+    """`revoke_invitation` once permission is settled; `by=None` is the CRM's push of a contact
+    whose address or organisation changed (portal.crm.inbound), audited with `details`."""
     with transaction.atomic():
+        # Checked under the row lock: an acceptance at the same moment is history, kept.
+        locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if locked.status != "pending":
+            raise InvitationError(_("Only pending invitations can be revoked."))
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at"])
         audit.record(
@@ -117,7 +131,41 @@ def revoke_invitation(invitation: Invitation, *, by: User, request: HttpRequest 
             organisation=invitation.organisation,
             obj=invitation,
             request=request,
+            details=details or {},
         )
+
+
+def change_invitation_role(
+    invitation: Invitation,
+    role: str,
+    *,
+    by: User | None,
+    request: HttpRequest | None = None,
+    details: dict | None = None,
+) -> bool:
+    """Give a pending invitation another role (the CRM changed its contact's role, `by=None`):
+    the person joins with it when they accept. An accepted, withdrawn or expired invitation is
+    history and never changes (InvitationError). Returns whether anything changed."""
+    if role not in Role.values:
+        raise InvitationError(_("Unknown role."), field="role")
+    with transaction.atomic():
+        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if invitation.status != "pending":
+            raise InvitationError(_("Only pending invitations can be changed."))
+        if invitation.role == role:
+            return False
+        previous = invitation.role
+        invitation.role = role
+        invitation.save(update_fields=["role"])
+        audit.record(
+            "invitation.role_changed",
+            actor=by,
+            organisation=invitation.organisation,
+            obj=invitation,
+            request=request,
+            details={"from": previous, "to": role, **(details or {})},
+        )
+    return True
 
 
 def check_invitation(key: str, *, lock: bool = False) -> Invitation:

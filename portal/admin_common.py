@@ -326,6 +326,8 @@ class ActionFormView(GenericFormMixin, ObjectActionMixin, FormView):
     message; the domain's refusals (`refused`) are shown as a message and the user goes back to
     the object, or, with `refusals_on_form`, on the form at the field they name."""
 
+    # Wagtail's generic form with the summary (and the errors that name no field) above it.
+    template_name = "portal/admin/decision.html"
     refused: tuple[type[Exception], ...] = ()
     refusals_on_form = False
 

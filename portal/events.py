@@ -87,6 +87,13 @@ def _kick_delivery() -> None:
         logger.exception("Could not queue the outbox delivery; the sweep will send it")
 
 
+def deliver_after_commit() -> None:
+    """Queue a delivery task once the current transaction commits, for a write that makes
+    deliveries due without publishing an event (a replay, an endpoint resumed): they go out
+    now rather than at beat's next sweep (or, in the demo, the next customer action)."""
+    _kick_delivery_after_commit()
+
+
 def _kick_delivery_after_commit() -> None:
     """Queue one delivery task per transaction, however many events it writes. A kick
     registered in a savepoint that rolled back is gone from the list, so it is added again."""

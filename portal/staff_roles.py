@@ -44,6 +44,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "portal.add_crmendpoint",
         "portal.change_crmendpoint",
         "portal.view_delivery",
+        # The inbound side (read-only): contacts the CRM pushed, webhook ids it sent.
+        "portal.view_crmcontact",
+        "portal.view_inboundwebhook",
     },
 }
 

@@ -11,9 +11,21 @@ from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
 from portal.admin_accounts import AccountHealthViewSet
-from portal.crm.admin import CrmEndpointViewSet, DeliveryViewSet
+from portal.crm.admin import (
+    CrmContactViewSet,
+    CrmEndpointViewSet,
+    DeliveryViewSet,
+    InboundWebhookViewSet,
+)
 from portal.csv_export import SafeExportIndexView
-from portal.models import AuditEvent, Delivery, Organisation, OutboxEvent
+from portal.models import (
+    AuditEvent,
+    CrmContact,
+    Delivery,
+    InboundWebhook,
+    Organisation,
+    OutboxEvent,
+)
 
 
 class ReadOnlyPermissionPolicy(ModelPermissionPolicy):
@@ -66,6 +78,9 @@ register_permission_policy(AuditEvent, ReadOnlyPermissionPolicy(AuditEvent))
 register_permission_policy(OutboxEvent, ReadOnlyPermissionPolicy(OutboxEvent))
 # Deliveries change only through the engine and the replay actions (portal/crm/admin.py).
 register_permission_policy(Delivery, ReadOnlyPermissionPolicy(Delivery))
+# The CRM owns its contacts (an upsert changes them) and the webhook ids are replay evidence.
+register_permission_policy(CrmContact, ReadOnlyPermissionPolicy(CrmContact))
+register_permission_policy(InboundWebhook, ReadOnlyPermissionPolicy(InboundWebhook))
 
 
 class OrganisationViewSet(ModelViewSet):
@@ -183,6 +198,8 @@ class CustomersGroup(ModelViewSetGroup):
         OutboxEventViewSet,
         CrmEndpointViewSet,
         DeliveryViewSet,
+        CrmContactViewSet,
+        InboundWebhookViewSet,
         AccountHealthViewSet,
     )
 

@@ -172,6 +172,59 @@ def _other_membership(org, caller, other):
 # A member may leave (remove their own membership) but not remove anyone else.
 PERSONAL_ROUTE_SAMPLES["portal:remove_member"] = _other_membership
 
+
+# --- Staff-only admin screens, walked by role (tests/portal/test_authorization_walk.py): every
+# route of each viewset named here is opened, by GET and POST, by a customer (sent to sign-in),
+# by staff of every other role and by the role itself without a second factor (refused), and by
+# the role with 2FA (only the `readable` routes open; the others, e.g. a read-only screen's
+# add/edit/delete, are refused). A route of the viewset the walk has no sample for fails it.
+
+
+@dataclass(frozen=True)
+class AdminScreens:
+    namespace: str  # the viewset's URL namespace
+    role: str  # the staff role that may read it (portal.staff_roles.StaffRole value)
+    readable: frozenset[str]  # route names (without the namespace) the role may open
+    sample: Callable[[Any], int]  # (organisation) -> pk of an object of the screen
+
+
+def _crm_contact(org) -> int:
+    from portal.models import CrmContact
+    from tests.factories import InvitationFactory
+
+    invitation = InvitationFactory(organisation=org)
+    return CrmContact.objects.create(
+        external_id=f"WALK-C-{invitation.pk}",
+        organisation=org,
+        email=invitation.email,
+        role=invitation.role,
+        invitation=invitation,
+    ).pk
+
+
+def _inbound_webhook(org) -> int:
+    from portal.models import InboundWebhook
+
+    return InboundWebhook.objects.create(
+        webhook_id=f"walk-{uuid.uuid4()}", event_type="crm.account.upserted"
+    ).pk
+
+
+ADMIN_SCREENS: list[AdminScreens] = [
+    AdminScreens(
+        "crm_contacts",
+        "Integration admin",
+        frozenset({"index", "index_results", "inspect"}),
+        _crm_contact,
+    ),
+    AdminScreens(
+        "crm_inbound_webhooks",
+        "Integration admin",
+        frozenset({"index", "index_results"}),
+        _inbound_webhook,
+    ),
+]
+
 _merge_plugin_samples()
 
 

@@ -1,31 +1,39 @@
 """Staff screens of the CRM bridge in the Wagtail admin: endpoints (with a test event, pause and
-replay), and deliveries with their attempts. Every change and action goes to the audit trail.
+replay), and deliveries with their attempts; the inbound side: the contacts the CRM pushed (with
+the invitation each became) and the inbound webhook ids accepted. Every change and action goes
+to the audit trail.
 
 Who may act: staff with `portal.change_crmendpoint` (integration admins, superusers); staff
-with the view permissions see the screens only."""
+with the view permissions see the screens only. Contacts and webhook ids are read-only: the CRM
+owns them (portal/wagtail_hooks.py gives them the read-only permission policy)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
 
+import django_filters  # type: ignore[import-untyped]  # ships no types; stubs not a dependency
 from django import forms
 from django.contrib.auth.models import AnonymousUser
 from django.db import models, transaction
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel, ObjectList
-from wagtail.admin.ui.tables import Column, TitleColumn
+from wagtail.admin.ui.tables import BooleanColumn, Column, TitleColumn
 from wagtail.admin.views.generic import CreateView, EditView, InspectView
 from wagtail.admin.viewsets.model import ModelViewSet
-from wagtail.admin.widgets import HeaderButton
+from wagtail.admin.widgets import Button, HeaderButton
 from wagtail.permissions import register_permission_policy
 
-from portal import audit, event_catalogue
+from portal import audit, event_catalogue, events
 from portal.admin_common import (
     ActionFormView,
     ConfirmForm,
@@ -34,11 +42,23 @@ from portal.admin_common import (
     ObjectActionsViewSetMixin,
     definition_list,
     format_when,
+    format_who,
     inspect_field,
 )
 from portal.crm import delivery
 from portal.crm.connectors import open_connector
-from portal.models import CrmEndpoint, Delivery, DeliveryState, OutboxEvent, User
+from portal.crm.inbound import EVENT_TYPES
+from portal.models import (
+    CrmContact,
+    CrmEndpoint,
+    Delivery,
+    DeliveryState,
+    InboundWebhook,
+    Invitation,
+    OutboxEvent,
+    Role,
+    User,
+)
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -63,6 +83,16 @@ def can_operate(user: User | AnonymousUser) -> bool:
     return user.has_perm("portal.change_crmendpoint")
 
 
+def url_without_password(url: str) -> str:
+    """The endpoint's URL as screens and the audit trail show it: a password in it (RabbitMQ's
+    amqp://user:password@host) is a secret like the signing secret, so it is masked."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+
+
 def _endpoint_details(endpoint: CrmEndpoint, fields: list[str]) -> dict[str, Any]:
     # Secrets never reach the trail, only that they changed (listed in `changed`). Foreign keys
     # by id (`organisation` -> its id): the audit row must not hold a live reference.
@@ -71,6 +101,8 @@ def _endpoint_details(endpoint: CrmEndpoint, fields: list[str]) -> dict[str, Any
         field = endpoint._meta.get_field(name)
         attname = field.attname if isinstance(field, models.Field) else name
         details[name] = getattr(endpoint, attname)
+    if "url" in details:
+        details["url"] = url_without_password(details["url"])
     return details
 
 
@@ -161,14 +193,48 @@ class EndpointInspectView(InspectView):
                 url=vs.url("pause", endpoint),
                 icon_name="resubmit" if endpoint.paused else "pick",
             ),
-            HeaderButton(
-                _("Replay dead-lettered"), url=vs.url("replay_dead", endpoint), icon_name="redirect"
-            ),
-            HeaderButton(
-                _("Replay a time range"), url=vs.url("replay_range", endpoint), icon_name="date"
-            ),
         ]
         return buttons
+
+    @cached_property
+    def header_more_buttons(self):
+        # Edit first, beside the replays (four header buttons left no room for the title).
+        buttons = list(super().header_more_buttons)
+        if not can_operate(self.request.user):
+            return buttons
+        endpoint, vs = self.object, self.viewset
+        return [
+            *buttons,
+            Button(
+                _("Replay dead-lettered"),
+                url=vs.url("replay_dead", endpoint),
+                icon_name="redirect",
+                priority=30,
+            ),
+            Button(
+                _("Replay a time range"),
+                url=vs.url("replay_range", endpoint),
+                icon_name="date",
+                priority=40,
+            ),
+        ]
+
+    def get_url_display_value(self) -> str:
+        return url_without_password(self.object.url)
+
+    def get_event_types_display_value(self) -> StrOrPromise:
+        return self.object.event_types or _("Every event")
+
+    def get_organisation_display_value(self) -> StrOrPromise:
+        return (
+            str(self.object.organisation) if self.object.organisation else _("Every organisation")
+        )
+
+    def get_is_active_display_value(self) -> StrOrPromise:
+        return _("Yes") if self.object.is_active else _("No")
+
+    def get_paused_display_value(self) -> StrOrPromise:
+        return _("Yes") if self.object.paused else _("No")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -189,8 +255,18 @@ class EndpointInspectView(InspectView):
             *context["fields"],
             inspect_field(
                 _("Deliveries"),
-                ", ".join(
-                    f"{label}: {counts.get(value, 0)}" for value, label in DeliveryState.choices
+                "",
+                Html(
+                    format_html(
+                        '<p>{}</p><p><a href="{}?endpoint={}">{}</a></p>',
+                        ", ".join(
+                            f"{label}: {counts.get(value, 0)}"
+                            for value, label in DeliveryState.choices
+                        ),
+                        reverse("crm_deliveries:index"),
+                        endpoint.pk,
+                        _("Delivery log of this endpoint"),
+                    )
                 ),
             ),
             inspect_field(_("Failing and dead-lettered"), "", _deliveries_table(problems)),
@@ -215,7 +291,7 @@ class EndpointActionView(ActionFormView):
             [
                 (_("Name"), endpoint.name),
                 (_("Connector"), endpoint.get_kind_display()),
-                (_("URL"), endpoint.url),
+                (_("URL"), url_without_password(endpoint.url)),
             ]
         )
 
@@ -270,6 +346,8 @@ class PauseView(EndpointActionView):
         endpoint.paused = not endpoint.paused
         with transaction.atomic():
             endpoint.save(update_fields=["paused"])
+            if not endpoint.paused:
+                events.deliver_after_commit()
             audit.record(
                 "crm.endpoint.paused" if endpoint.paused else "crm.endpoint.resumed",
                 actor=self.acting_user,
@@ -290,6 +368,7 @@ class ReplayDeadView(EndpointActionView):
             count = delivery.replay(
                 Delivery.objects.filter(endpoint=self.object, state=DeliveryState.DEAD)
             )
+            events.deliver_after_commit()
             audit.record(
                 "crm.endpoint.dead_replayed",
                 actor=self.acting_user,
@@ -297,7 +376,9 @@ class ReplayDeadView(EndpointActionView):
                 request=self.request,
                 details={"count": count},
             )
-        return _("%(n)s deliveries are due again.") % {"n": count}
+        return ngettext(
+            "%(n)s delivery is due again.", "%(n)s deliveries are due again.", count
+        ) % {"n": count}
 
 
 class ReplayRangeForm(forms.Form):
@@ -331,6 +412,7 @@ class ReplayRangeView(EndpointActionView):
         )
         with transaction.atomic():
             count = delivery.resend(rows)
+            events.deliver_after_commit()
             audit.record(
                 "crm.endpoint.range_replayed",
                 actor=self.acting_user,
@@ -338,7 +420,9 @@ class ReplayRangeView(EndpointActionView):
                 request=self.request,
                 details={"since": since.isoformat(), "until": until.isoformat(), "count": count},
             )
-        return _("%(n)s events will be sent again.") % {"n": count}
+        return ngettext(
+            "%(n)s event will be sent again.", "%(n)s events will be sent again.", count
+        ) % {"n": count}
 
 
 class CrmEndpointViewSet(ObjectActionsViewSetMixin, ModelViewSet):
@@ -393,9 +477,9 @@ class CrmEndpointViewSet(ObjectActionsViewSetMixin, ModelViewSet):
             columns=[
                 TitleColumn("name", label=_("Name"), url_name=self.get_url_name("inspect")),
                 Column("kind", label=_("Connector"), accessor="get_kind_display"),
-                Column("url", label=_("URL")),
-                Column("is_active", label=_("Active")),
-                Column("paused", label=_("Paused")),
+                Column("url", label=_("URL"), accessor=lambda e: url_without_password(e.url)),
+                BooleanColumn("is_active", label=_("Active")),
+                BooleanColumn("paused", label=_("Paused")),
                 Column("pending", label=_("Pending")),
                 Column("dead", label=_("Dead-lettered")),
             ],
@@ -472,6 +556,7 @@ class ReplayDeliveryView(ActionFormView):
     def perform(self, form) -> StrOrPromise:
         with transaction.atomic():
             delivery.replay(Delivery.objects.filter(pk=self.object.pk))
+            events.deliver_after_commit()
             audit.record(
                 "crm.delivery.replayed",
                 actor=self.acting_user,
@@ -482,19 +567,26 @@ class ReplayDeliveryView(ActionFormView):
         return _("The delivery is due again.")
 
 
-class DeliveryViewSet(ObjectActionsViewSetMixin, ModelViewSet):
+class ReadOnlyViewSet(ModelViewSet):
+    """Rows the admin shows and never writes (the read-only permission policy is registered in
+    portal/wagtail_hooks.py): deliveries, CRM contacts, inbound webhook ids."""
+
+    add_to_admin_menu = False
+    add_to_reference_index = False
+    # Required by ModelViewSet; the read-only policy never lets anyone reach the form.
+    exclude_form_fields: list[str] = []
+    copy_view_enabled = False
+    list_per_page = 50
+
+
+class DeliveryViewSet(ObjectActionsViewSetMixin, ReadOnlyViewSet):
     model = Delivery
     name = "crm_deliveries"
     icon = "resubmit"
     menu_label = _("CRM deliveries")
-    add_to_admin_menu = False
-    add_to_reference_index = False
-    exclude_form_fields: list[str] = []
-    copy_view_enabled = False
     inspect_view_enabled = True
     inspect_view_class = DeliveryInspectView
     list_filter = ["state", "endpoint"]
-    list_per_page = 50
     ordering = ["-id"]
     object_actions = {"replay": ReplayDeliveryView}
 
@@ -513,6 +605,168 @@ class DeliveryViewSet(ObjectActionsViewSetMixin, ModelViewSet):
                 Column("attempts", label=_("Attempts")),
                 Column("next_attempt_at", label=_("Next attempt")),
                 Column("last_error", label=_("Last error")),
+            ],
+            **kwargs,
+        )
+
+
+# --- the inbound side: contacts (each became an invitation) and accepted webhook ids
+
+INVITATION_STATES = {
+    "pending": _("Pending"),
+    "accepted": _("Accepted"),
+    "revoked": _("Withdrawn"),
+    "expired": _("Expired"),
+    # No invitation: the address was a member already when the CRM pushed it.
+    "none": _("None (already a member)"),
+}
+
+
+def role_label(contact: CrmContact) -> StrOrPromise:
+    return dict(Role.choices).get(contact.role, contact.role)
+
+
+def invitation_state(contact: CrmContact) -> StrOrPromise:
+    invitation = contact.invitation
+    return INVITATION_STATES[invitation.status if invitation else "none"]
+
+
+class CrmContactFilterSet(WagtailFilterSet):
+    role = django_filters.ChoiceFilter(label=_("Role"), choices=Role.choices)
+    invitation = django_filters.ChoiceFilter(
+        label=_("Invitation"),
+        choices=list(INVITATION_STATES.items()),
+        method="filter_invitation",
+    )
+
+    class Meta:
+        model = CrmContact
+        fields = ["organisation", "role"]
+
+    def filter_invitation(self, queryset, name, value):
+        now = timezone.now()
+        open_ = Q(invitation__accepted_at__isnull=True, invitation__revoked_at__isnull=True)
+        rules = {
+            "pending": open_ & Q(invitation__expires_at__gt=now),
+            "accepted": Q(invitation__accepted_at__isnull=False),
+            "revoked": Q(
+                invitation__accepted_at__isnull=True, invitation__revoked_at__isnull=False
+            ),
+            "expired": open_ & Q(invitation__expires_at__lte=now),
+            "none": Q(invitation__isnull=True),
+        }
+        # "open_" alone also matches contacts without an invitation (both lookups are NULL).
+        wanted = rules[value] if value == "none" else rules[value] & Q(invitation__isnull=False)
+        return queryset.filter(wanted)
+
+
+def _invitation_details(invitation: Invitation | None) -> Html:
+    if invitation is None:
+        return Html(
+            format_html(
+                "<p>{}</p>",
+                _(
+                    "No invitation: the address was already a member of the organisation when "
+                    "the CRM pushed the contact."
+                ),
+            )
+        )
+    return definition_list(
+        [
+            (_("Status"), INVITATION_STATES[invitation.status]),
+            (_("Invitation id"), invitation.pk),
+            (_("E-mail address"), invitation.email),
+            (_("Role"), invitation.get_role_display()),
+            (_("Sent"), format_when(invitation.created_at)),
+            (_("Expires"), format_when(invitation.expires_at)),
+            (_("Accepted"), format_when(invitation.accepted_at)),
+            (_("Accepted by"), format_who(invitation.accepted_by)),
+            (_("Withdrawn"), format_when(invitation.revoked_at)),
+        ]
+    )
+
+
+class CrmContactInspectView(InspectView):
+    """The contact as the CRM last pushed it, and the invitation it became."""
+
+    def get_object(self, queryset=None):
+        return get_object_or_404(
+            CrmContact.objects.select_related(
+                "organisation", "invitation", "invitation__accepted_by"
+            ),
+            pk=self.pk,
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["fields"] = [
+            *context["fields"],
+            inspect_field(_("Role"), role_label(self.object)),
+            inspect_field(_("Invitation"), "", _invitation_details(self.object.invitation)),
+        ]
+        return context
+
+
+class CrmContactViewSet(ReadOnlyViewSet):
+    model = CrmContact
+    name = "crm_contacts"
+    icon = "user"
+    menu_label = _("CRM contacts")
+    inspect_view_enabled = True
+    inspect_view_class = CrmContactInspectView
+    inspect_view_fields = ["external_id", "organisation", "email", "created_at", "updated_at"]
+    search_fields = ["external_id", "email", "organisation__name"]
+    filterset_class = CrmContactFilterSet
+    ordering = ["-updated_at"]
+
+    def get_queryset(self, request):
+        return CrmContact.objects.select_related("organisation", "invitation")
+
+    def get_index_view_kwargs(self, **kwargs):
+        return super().get_index_view_kwargs(
+            queryset=self.get_queryset(None),
+            columns=[
+                TitleColumn(
+                    "external_id", label=_("CRM id"), url_name=self.get_url_name("inspect")
+                ),
+                Column("email", label=_("E-mail address")),
+                Column("organisation", label=_("Organisation")),
+                Column("role", label=_("Role"), accessor=role_label),
+                Column("invitation", label=_("Invitation"), accessor=invitation_state),
+                Column("updated_at", label=_("Updated")),
+            ],
+            **kwargs,
+        )
+
+
+class InboundWebhookFilterSet(WagtailFilterSet):
+    event_type = django_filters.ChoiceFilter(
+        label=_("Event type"), choices=[(t, t) for t in sorted(EVENT_TYPES)]
+    )
+
+    class Meta:
+        model = InboundWebhook
+        fields = ["event_type"]
+
+
+class InboundWebhookViewSet(ReadOnlyViewSet):
+    """The `webhook-id`s the inbound CRM webhook accepted (a repeat is refused as a replay);
+    kept for `GREENLOOP_RETENTION["inbound_webhook_hours"]`, then purged."""
+
+    model = InboundWebhook
+    name = "crm_inbound_webhooks"
+    icon = "download"
+    menu_label = _("Inbound CRM webhooks")
+    filterset_class = InboundWebhookFilterSet
+    search_fields = ["webhook_id"]
+    ordering = ["-received_at"]
+
+    def get_index_view_kwargs(self, **kwargs):
+        return super().get_index_view_kwargs(
+            columns=[
+                Column("webhook_id", label=_("Webhook id")),
+                Column("event_type", label=_("Event type")),
+                Column("received_at", label=_("Received")),
             ],
             **kwargs,
         )

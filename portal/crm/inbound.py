@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -295,9 +298,6 @@ class ContactUpsertOut(Schema):
 
 
 def _valid_email(email: str) -> str:
-    from django.core.exceptions import ValidationError
-    from django.core.validators import validate_email
-
     email = email.strip().lower()
     try:
         validate_email(email)
@@ -313,7 +313,9 @@ def upsert_contact(
 ) -> Upserted:
     """A contact becomes an invitation to its organisation, sent once: the same contact again
     sends nothing; a changed address or organisation withdraws the pending invitation and
-    invites the new one. The person decides whether to accept; no account is ever created."""
+    invites the new one; a changed role changes the pending invitation's role (an accepted one
+    is history: the member's role is the organisation's admins' to change). The person decides
+    whether to accept; no account is ever created."""
     (external_id,) = key
     key_text(external_id, "external_id")
     data = validated(ContactIn, raw)
@@ -329,14 +331,25 @@ def upsert_contact(
         moved = created or (contact.organisation_id, contact.email) != (organisation.pk, email)
         if not moved and contact.role == data.role.value:
             return Upserted(False, _contact_out(contact, data.organisation_external_id, False))
-        if moved and contact.invitation is not None and contact.invitation.status == "pending":
-            contact.invitation.revoked_at = timezone.now()
-            contact.invitation.save(update_fields=["revoked_at"])
+        pending = contact.invitation
+        if pending is not None and pending.status != "pending":
+            pending = None
+        crm = {"source": "crm", "contact": external_id}
+        # An invitation accepted meanwhile is history and stays as it is (InvitationError).
+        if moved and pending is not None:
+            with suppress(InvitationError):
+                actions.withdraw_invitation(pending, by=None, request=request, details=crm)
         contact.organisation = organisation
         contact.email = email
         contact.role = data.role.value
         if moved:
             contact.invitation = _invite(organisation, email, data.role.value, external_id, request)
+        elif pending is not None:
+            with suppress(InvitationError):
+                actions.change_invitation_role(
+                    pending, data.role.value, by=None, request=request, details=crm
+                )
+            pending.refresh_from_db()
         contact.save()
         audit.record(
             "crm.contact_created" if created else "crm.contact_updated",

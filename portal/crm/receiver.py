@@ -154,15 +154,16 @@ class Receiver:
             return list(self.state.received)
 
 
+def event_summary(event: dict[str, Any]) -> dict[str, Any]:
+    """What the demo's watchers print of a CloudEvent (`crm_receiver`, `crm_queue`)."""
+    return {
+        "id": event.get("id"),
+        "type": event.get("type"),
+        "subject": event.get("subject"),
+        "account": event.get("greenloopaccount"),
+        "data": event.get("data"),
+    }
+
+
 def describe(item: Received) -> str:
-    event = item.event
-    return json.dumps(
-        {
-            "id": event.get("id"),
-            "type": event.get("type"),
-            "subject": event.get("subject"),
-            "account": event.get("greenloopaccount"),
-            "data": event.get("data"),
-        },
-        ensure_ascii=False,
-    )
+    return json.dumps(event_summary(item.event), ensure_ascii=False)

@@ -417,7 +417,7 @@ GREENLOOP_CRM = {
     # max_attempts (5 s, 10 s, ... about 23 h: 16 attempts over about two days).
     "retry_base_seconds": float(os.environ.get("GREENLOOP_CRM_RETRY_BASE_SECONDS", "5")),
     "retry_max_seconds": float(os.environ.get("GREENLOOP_CRM_RETRY_MAX_SECONDS", "86400")),
-    "max_attempts": 16,
+    "max_attempts": int(os.environ.get("GREENLOOP_CRM_MAX_ATTEMPTS", "16")),
     # A delivery task that ends with retries due sooner than this queues a pass for then
     # (later ones are beat's sweep's, every 15 s).
     "wake_up_within_seconds": 20,

@@ -14,7 +14,7 @@ from portal.staff_roles import StaffRole
 from tests.community.conftest import settled
 from tests.conftest import _staff
 from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.test_journeys import sign_in, totp_code, url
+from tests.e2e.test_journeys import sign_in, staff_page, url
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -68,13 +68,7 @@ def test_question_answered_accepted_and_found_by_another_customer(live_server, b
     assert page.locator(".post script").count() == 0
 
     # when: a vendor engineer answers it
-    vendor = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
-    vendor.set_default_timeout(30_000)
-    engineer_page = vendor.new_page()
-    sign_in(engineer_page, live_server, engineer.email)
-    engineer_page.locator("input[name=code]").fill(totp_code(engineer_secret))
-    engineer_page.get_by_role("button", name="Sign In").click()
-    engineer_page.wait_for_url(lambda address: "/accounts/2fa/authenticate/" not in address)
+    engineer_page = staff_page(browser, live_server, engineer.email, engineer_secret)
     engineer_page.goto(live_server.url + f"/community/t/{topic.pk}/")
     engineer_page.get_by_role("textbox", name="Your reply").fill(
         "E-42 is the DC insulation check. Firmware **4.1.3** raises the dawn threshold; "
@@ -83,7 +77,7 @@ def test_question_answered_accepted_and_found_by_another_customer(live_server, b
     engineer_page.get_by_role("button", name="Post reply").click()
     expect(engineer_page.locator("body")).to_contain_text("Firmware 4.1.3 raises")
     engineer_page.screenshot(path=str(ARTIFACTS / "community-answered.png"), full_page=True)
-    vendor.close()
+    engineer_page.context.close()
 
     # then: the asker accepts the answer and the topic is marked solved
     page.reload()

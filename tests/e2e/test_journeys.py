@@ -42,6 +42,19 @@ def sign_in(page, live_server, email: str, password: str = TEST_PASSWORD) -> Non
     page.wait_for_url(lambda address: "/accounts/login/" not in address)
 
 
+def staff_page(browser, live_server, email: str, totp_secret: str):
+    """A second browser window (the vendor's), signed in as a staff member with their
+    authenticator code; close it with `page.context.close()`."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    sign_in(page, live_server, email)
+    page.locator("input[name=code]").fill(totp_code(totp_secret))
+    page.get_by_role("button", name="Sign In").click()
+    page.wait_for_url(lambda address: "/accounts/2fa/authenticate/" not in address)
+    return page
+
+
 def test_sign_in_with_email_verification_then_totp(live_server, page, snap, mailoutbox, settings):
     # given: a member whose address was never confirmed
     # (one step of clock tolerance, so a code computed at the end of a 30 s window still counts)

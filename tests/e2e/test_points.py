@@ -30,7 +30,7 @@ from portal.models import Role
 from portal.staff_roles import StaffRole, ensure_staff_groups
 from tests.carbon.factories import ServiceFactory, order_with_legs
 from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.test_journeys import sign_in, totp_code, url
+from tests.e2e.test_journeys import sign_in, staff_page, url
 from tests.factories import MembershipFactory, OrganisationFactory, SiteFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -154,13 +154,7 @@ def test_customer_redeems_a_maintenance_visit_and_staff_fulfil_it(live_server, b
     assert (account.available, account.held) == (earned - 300, 300)
 
     # when: a customer-success staff member signs in with their authenticator and fulfils it
-    vendor = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
-    vendor.set_default_timeout(30_000)
-    admin = vendor.new_page()
-    sign_in(admin, live_server, staff.email)
-    admin.locator("input[name=code]").fill(totp_code(secret))
-    admin.get_by_role("button", name="Sign In").click()
-    admin.wait_for_url(lambda address: "/accounts/2fa/authenticate/" not in address)
+    admin = staff_page(browser, live_server, staff.email, secret)
     admin.goto(live_server.url + reverse("points_redemptions:index"))
     expect(admin.locator("body")).to_contain_text("Huadong PV")
     admin.goto(live_server.url + reverse("points_redemptions:fulfil", args=[redemption.pk]))
@@ -185,4 +179,4 @@ def test_customer_redeems_a_maintenance_visit_and_staff_fulfil_it(live_server, b
     )
     assert ledger.reconcile() == []
     assert service.redemptions.count() == 1
-    vendor.close()
+    admin.context.close()

@@ -298,3 +298,85 @@ def test_admin_requires_staff_sign_in(client, member_a):
     response = client.get(reverse("wagtailadmin_home"))
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+# --- Staff-only admin screens by role (tests/authz.py, ADMIN_SCREENS)
+
+
+def _screen_routes(screen: authz.AdminScreens) -> list[authz.Route]:
+    return [r for r in ALL_ROUTES if r.name.startswith(f"{screen.namespace}:")]
+
+
+def _screen_url(route: authz.Route, pk: int) -> str:
+    kwargs = {"pk": pk} if "pk" in route.params else {}
+    return reverse(route.name, kwargs=kwargs)
+
+
+@pytest.fixture
+def staff_by_role(db, enable_totp):
+    """One staff account per role, each with TOTP on, plus each role's twin without 2FA."""
+    from portal.staff_roles import StaffRole
+    from tests.conftest import _staff
+
+    with_2fa, without_2fa = {}, {}
+    for role in StaffRole:
+        with_2fa[role.value] = _staff(f"{role.name.lower()}.walk@greenloop.example", role)
+        enable_totp(with_2fa[role.value])
+        without_2fa[role.value] = _staff(f"{role.name.lower()}.bare@greenloop.example", role)
+    return with_2fa, without_2fa
+
+
+def test_admin_screens_walk_knows_every_route_of_its_viewsets():
+    # a new view of a walked viewset is walked too; the guard keeps the walk from being empty
+    names = {r.name for s in authz.ADMIN_SCREENS for r in _screen_routes(s)}
+    assert {
+        "crm_contacts:index",
+        "crm_contacts:inspect",
+        "crm_contacts:edit",
+        "crm_inbound_webhooks:index",
+        "crm_inbound_webhooks:delete",
+    } <= names
+    for screen in authz.ADMIN_SCREENS:
+        for route in _screen_routes(screen):
+            assert set(route.params) <= {"pk"}, f"{route.name}: no sample for {route.params}"
+
+
+@pytest.mark.parametrize("screen", authz.ADMIN_SCREENS, ids=lambda s: s.namespace)
+def test_admin_screens_open_for_their_role_only(client, screen, staff_by_role, admin_a, org_b):
+    from portal.models import AuditEvent, CrmContact, InboundWebhook
+
+    with_2fa, without_2fa = staff_by_role
+    pk = screen.sample(org_b)
+    rows = (CrmContact.objects.count(), InboundWebhook.objects.count())
+    failures = []
+    for route in _screen_routes(screen):
+        url = _screen_url(route, pk)
+        name = route.name.split(":", 1)[1]
+        callers = [("customer admin", admin_a, "/accounts/login/")]
+        callers += [
+            (f"{role} staff", user, reverse("wagtailadmin_home"))
+            for role, user in with_2fa.items()
+            if role != screen.role
+        ]
+        callers.append(
+            (f"{screen.role} without 2FA", without_2fa[screen.role], "/accounts/2fa/totp/activate/")
+        )
+        if name not in screen.readable:
+            # read-only screens: even the role is refused their add, edit and delete views
+            callers.append((screen.role, with_2fa[screen.role], reverse("wagtailadmin_home")))
+        for label, user, refused_to in callers:
+            client.force_login(user)
+            for method in ("get", "post"):
+                response = getattr(client, method)(url)
+                location = response.get("Location", "")
+                if response.status_code != 302 or not location.startswith(refused_to):
+                    failures.append(f"{label} {method.upper()} {url}: {response.status_code}")
+        if name in screen.readable:
+            client.force_login(with_2fa[screen.role])
+            response = client.get(url)
+            if response.status_code != 200:
+                failures.append(f"{screen.role} GET {url}: {response.status_code}")
+    assert failures == []
+    # and nobody's POST changed or removed anything
+    assert (CrmContact.objects.count(), InboundWebhook.objects.count()) == rows
+    assert not AuditEvent.objects.filter(action__startswith="crm.").exists()

@@ -368,6 +368,98 @@ def test_a_contact_whose_address_changes_is_invited_anew(client, crm, account):
     assert response.status_code == 200
     old, new = Invitation.objects.order_by("pk")
     assert (old.status, new.status, new.email) == ("revoked", "pending", "new@nordwind.example")
+    # the withdrawal is in the trail, by nobody (the CRM), saying which contact caused it
+    withdrawn = AuditEvent.objects.get(action="invitation.revoked")
+    assert (withdrawn.actor, withdrawn.object_id) == (None, str(old.pk))
+    assert withdrawn.details == {"source": "crm", "contact": "C-1"}
+
+
+def test_a_changed_role_changes_the_pending_invitation(
+    client, crm, account, mailoutbox, django_capture_on_commit_callbacks
+):
+    body = {"organisation_external_id": "ACC-1", "email": "li.wei@nordwind.example"}
+    with django_capture_on_commit_callbacks(execute=True):
+        first = _put(client, "contacts/C-1", body, crm).json()
+    assert (first["role"], first["invitation_status"]) == ("member", "pending")
+    # when the CRM makes the contact an admin while the invitation is still pending
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _put(client, "contacts/C-1", {**body, "role": "admin"}, crm)
+    # then the same invitation now says admin (no second invitation, no second e-mail)
+    assert response.status_code == 200, response.content
+    assert response.json() == {**first, "role": "admin", "created": False}
+    invitation = Invitation.objects.get()
+    assert (invitation.pk, invitation.role, invitation.status) == (
+        first["invitation_id"],
+        "admin",
+        "pending",
+    )
+    assert len(mailoutbox) == 1
+    assert OutboxEvent.objects.filter(type="greenloop.account.member_invited").count() == 1
+    # and the change is audited on the invitation, by the CRM
+    changed = AuditEvent.objects.get(action="invitation.role_changed")
+    assert (changed.actor, changed.organisation, changed.object_id) == (
+        None,
+        account,
+        str(invitation.pk),
+    )
+    assert changed.details == {"from": "member", "to": "admin", "source": "crm", "contact": "C-1"}
+    assert AuditEvent.objects.get(action="crm.contact_updated").details == {
+        "external_id": "C-1",
+        "invitation": invitation.pk,
+        "role": "admin",
+    }
+    # when the same body comes again / then nothing more is written
+    audits = AuditEvent.objects.count()
+    again = _put(client, "contacts/C-1", {**body, "role": "admin"}, crm)
+    assert again.status_code == 200
+    assert AuditEvent.objects.count() == audits
+    # and the person joins with the new role
+    person = UserFactory(email="li.wei@nordwind.example")
+    assert actions.accept_invitation(invitation.key, person).role == "admin"
+
+
+def test_a_changed_role_never_changes_an_accepted_invitation(client, crm, account):
+    body = {"organisation_external_id": "ACC-1", "email": "li.wei@nordwind.example"}
+    _put(client, "contacts/C-1", body, crm)
+    invitation = Invitation.objects.get()
+    membership = actions.accept_invitation(invitation.key, UserFactory(email=body["email"]))
+    # when the CRM changes the role of a contact who has joined
+    response = _put(client, "contacts/C-1", {**body, "role": "admin"}, crm)
+    # then the contact records it, but the accepted invitation and the membership stay as they
+    # were: a member's role is the organisation's admins' to change
+    assert response.status_code == 200
+    assert (response.json()["role"], response.json()["invitation_status"]) == (
+        "admin",
+        "accepted",
+    )
+    invitation.refresh_from_db()
+    membership.refresh_from_db()
+    assert (invitation.role, membership.role) == ("member", "member")
+    assert not AuditEvent.objects.filter(action="invitation.role_changed").exists()
+
+
+def test_a_changed_role_leaves_an_expired_or_withdrawn_invitation_alone(client, crm, account):
+    body = {"organisation_external_id": "ACC-1", "email": "li.wei@nordwind.example"}
+    _put(client, "contacts/C-1", body, crm)
+    _put(client, "contacts/C-2", {**body, "email": "jonas@nordwind.example"}, crm)
+    expired = Invitation.objects.get(email="li.wei@nordwind.example")
+    expired.expires_at = timezone.now() - dt.timedelta(days=1)
+    expired.save(update_fields=["expires_at"])
+    withdrawn = Invitation.objects.get(email="jonas@nordwind.example")
+    withdrawn.revoked_at = timezone.now()
+    withdrawn.save(update_fields=["revoked_at"])
+    # when the CRM changes both contacts' roles
+    assert (
+        _put(client, "contacts/C-1", {**body, "role": "viewer"}, crm).json()["invitation_status"]
+        == "expired"
+    )
+    response = _put(
+        client, "contacts/C-2", {**body, "email": "jonas@nordwind.example", "role": "viewer"}, crm
+    )
+    assert response.json()["invitation_status"] == "revoked"
+    # then neither invitation changed
+    assert sorted(Invitation.objects.values_list("role", flat=True)) == ["member", "member"]
+    assert not AuditEvent.objects.filter(action="invitation.role_changed").exists()
 
 
 def test_a_contact_who_is_a_member_already_is_not_invited(client, crm, account):
