@@ -63,8 +63,8 @@ FONTS = {
 # One CJK face only, for both weights: each Noto CJK collection is ~20 MB to load and subset,
 # and the bold one would double the memory of a Chinese report for its headings alone.
 # Rows of the orders table per page: single-line rows of fixed height fill an A4 page.
-ORDER_ROWS_PER_PAGE = 44
-EXCLUDED_ROWS_PER_PAGE = 44
+ORDER_ROWS_PER_PAGE = 52
+EXCLUDED_ROWS_PER_PAGE = 52
 
 
 class ReportFontMissing(RuntimeError):

@@ -1,10 +1,10 @@
 """A synthetic report document (no database): for the benchmark, the tests and layout checks.
 
-`specimen_document(orders=1000)` builds, through the real `build_inventory`, a year of delivered
-orders of three legs each (road, sea or air, road) over a few sites, some orders not delivered
-(listed as excluded), points movements every month, two datasets and the previous year for the
-intensity comparison. The figures follow a fixed arithmetic pattern, so the same arguments give
-the same document.
+`specimen_document(orders=1000)` builds, through the real `build_inventory`, a year of `orders`
+delivered orders of three legs each (road, sea or air, road) over a few sites, one cancelled
+order more per hundred (listed as excluded), points movements every month, two datasets and
+the previous year for the intensity comparison. The figures follow a fixed arithmetic pattern,
+so the same arguments give the same document.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def _leg(kind: int, tkm: Decimal, shipment: str, sequence: int, tier: str) -> Le
     )
 
 
-def _order(number: int, year: int) -> OrderRow:
+def _order(number: int, year: int, status: str = "delivered") -> OrderRow:
     day = dt.date(year, 1, 1) + dt.timedelta(days=(number * 7) % 365)
     shipment = f"SH-{number:05d}"
     main = 2 if number % 10 == 0 else 1  # one order in ten flies
@@ -108,13 +108,16 @@ def _order(number: int, year: int) -> OrderRow:
         datasets=tuple(s.label for s in SOURCES),
         site=SITES[number % len(SITES)],
     )
-    status = "cancelled" if number % 97 == 0 else "delivered"
     return OrderRow(number, f"PO-{year}-{number:05d}", 1, status, day, snapshot, "Acme Ltd")
 
 
 def specimen_inventory(orders: int = 1000, year: int = 2026) -> Inventory:
     period = ReportingPeriod.year(year)
     rows = [_order(number, year) for number in range(1, orders + 1)]
+    # and one cancelled order per hundred, which the report lists as excluded
+    rows += [
+        _order(number, year, "cancelled") for number in range(orders + 1, orders * 101 // 100 + 1)
+    ]
     ledger = [
         row
         for month in range(1, 13)
