@@ -21,11 +21,11 @@ from decimal import Decimal
 import pygal
 from django.template.defaultfilters import floatformat
 from django.utils.translation import gettext as _
-from django.utils.translation import override, pgettext
+from django.utils.translation import override
 from pygal.style import Style
 
-from carbon.footprint.forms import MODES
 from carbon.reports.inventory import IntensityLine, MonthLine
+from carbon.reports.labels import mode_label, month_label
 
 # The PDF registers "Report Latin"/"Report CJK" (carbon.reports.pdf); a browser skips them.
 LATIN_FONT = "'Report Latin', 'DejaVu Sans', sans-serif"
@@ -103,32 +103,6 @@ def _formatter(places: int) -> Callable[[object], str]:
         return _number(Decimal(str(value)), places)
 
     return format_value
-
-
-def mode_label(mode: str) -> str:
-    """The translated name of a transport mode ("road" -> "Road" / "公路")."""
-    labels = {key: str(label) for key, label in MODES if key}
-    return labels.get(mode, mode)
-
-
-def month_label(month: str) -> str:
-    """ "2026-02" -> "Feb 2026" in English, "2026年2月" in Chinese (the active language)."""
-    year, number = month.split("-")
-    names = {
-        1: pgettext("report month", "Jan"),
-        2: pgettext("report month", "Feb"),
-        3: pgettext("report month", "Mar"),
-        4: pgettext("report month", "Apr"),
-        5: pgettext("report month", "May"),
-        6: pgettext("report month", "Jun"),
-        7: pgettext("report month", "Jul"),
-        8: pgettext("report month", "Aug"),
-        9: pgettext("report month", "Sep"),
-        10: pgettext("report month", "Oct"),
-        11: pgettext("report month", "Nov"),
-        12: pgettext("report month", "Dec"),
-    }
-    return _("%(month)s %(year)s") % {"month": names[int(number)], "year": year}
 
 
 def _float(value: Decimal | int | None) -> float | None:

@@ -44,11 +44,10 @@ from carbon.reports.inventory import (
     DEFAULT_TIER,
     PRIMARY_TIER,
     Exclusion,
-    IntensityLine,
     Inventory,
     OrderLine,
 )
-from carbon.reports.period import PeriodKind, ReportingPeriod
+from carbon.reports.labels import intensity_rows, mode_label, month_label, period_label
 
 STYLESHEET = (
     Path(__file__).resolve().parent.parent / "static" / "carbon" / "css" / "report_print.css"
@@ -142,22 +141,6 @@ def _page_counter() -> str:
     return " ".join(parts)
 
 
-def period_label(period: ReportingPeriod) -> str:
-    """The period's name in the active language ("Q1 2026" / "2026年第1季度")."""
-    year = period.start.year
-    if period.kind == PeriodKind.YEAR:
-        return _("Year %(year)s") % {"year": year}
-    if period.kind == PeriodKind.QUARTER:
-        quarter = (period.start.month + 2) // 3
-        return _("Q%(quarter)s %(year)s") % {"quarter": quarter, "year": year}
-    if period.kind == PeriodKind.MONTH:
-        return charts.month_label(f"{year:04d}-{period.start.month:02d}")
-    return _("%(start)s to %(end)s") % {
-        "start": period.start.isoformat(),
-        "end": period.end.isoformat(),
-    }
-
-
 def _exclusion_label(reason: str) -> str:
     labels = {
         Exclusion.NOT_DELIVERED.value: _("Not delivered"),
@@ -192,21 +175,6 @@ def _change(now: Decimal | None, before: Decimal | None) -> Decimal | None:
     return (now - before) * 100 / before
 
 
-@dataclass(frozen=True)
-class ModeRow:
-    key: str
-    label: str
-    line: IntensityLine
-    previous_intensity: Decimal | None
-
-
-def _intensity_rows(
-    lines: Sequence[IntensityLine], previous: Sequence[IntensityLine] | None, label
-) -> list[ModeRow]:
-    before = {line.key: line.intensity_g_per_tkm for line in previous or ()}
-    return [ModeRow(line.key, label(line.key), line, before.get(line.key)) for line in lines]
-
-
 def fit(text: str, width: int) -> str:
     """`text` cut to `width` columns (a Chinese character takes two) with an ellipsis: the long
     tables' cells neither wrap nor clip (see the stylesheet), so their texts must fit."""
@@ -229,7 +197,7 @@ class OrderRowView:
 def _order_rows(lines: Sequence[OrderLine]) -> Iterator[OrderRowView]:
     for line in lines:
         legs = sorted(line.legs, key=lambda leg: (leg.shipment, leg.sequence))
-        modes = " › ".join(charts.mode_label(leg.mode) for leg in legs)
+        modes = " › ".join(mode_label(leg.mode) for leg in legs)
         yield OrderRowView(line, fit(line.external_id, 24), fit(line.site, 20), fit(modes, 24))
 
 
@@ -321,15 +289,15 @@ def _context(document: ReportDocument) -> dict[str, Any]:
             ),
             "points": _svg_uri(charts.points_over_time(inventory.by_month, language)),
         },
-        "modes": _intensity_rows(
-            inventory.by_mode, previous.by_mode if previous else None, charts.mode_label
+        "modes": intensity_rows(
+            inventory.by_mode, previous.by_mode if previous else None, mode_label
         ),
-        "categories": _intensity_rows(
+        "categories": intensity_rows(
             inventory.by_vehicle_category,
             previous.by_vehicle_category if previous else None,
             _category_label,
         ),
-        "months": [(charts.month_label(line.month), line) for line in inventory.by_month],
+        "months": [(month_label(line.month), line) for line in inventory.by_month],
         "shares": {
             "primary_tkm": _percent(quality.primary_tkm_share),
             "default_tkm": _percent(quality.default_tkm_share),
