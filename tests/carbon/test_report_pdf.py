@@ -260,6 +260,7 @@ def test_charts_are_deterministic_svg_without_script():
     assert first.startswith("<svg")
     assert "<script" not in first
     assert "<!--" not in first
+    assert "style=" not in first  # no inline style attribute: the portal's CSP refuses them
     assert 'id="chart-monthly-trend"' in first
     assert "Feb 2026" in first
 
