@@ -77,6 +77,7 @@ def _chart(kind: Callable[..., pygal.graph.graph.Graph], language: str, **config
         legend_at_bottom_columns=3,
         show_y_guides=True,
         margin=12,
+        margin_bottom=30,  # pygal underestimates the legend's height below the axis labels
         truncate_legend=-1,
         truncate_label=-1,
         **config,
