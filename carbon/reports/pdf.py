@@ -30,6 +30,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from django.template.defaultfilters import floatformat
 from django.template.loader import render_to_string
 from django.utils import formats
 from django.utils.translation import gettext as _
@@ -168,11 +169,13 @@ def _percent(share: Decimal | None) -> Decimal | None:
     return None if share is None else share * 100
 
 
-def _change(now: Decimal | None, before: Decimal | None) -> Decimal | None:
-    """Relative change in percent, None when there is nothing to compare with."""
+def _change(now: Decimal | None, before: Decimal | None) -> str | None:
+    """Relative change in percent with its sign ("+12.5", "-3.0"), None when there is nothing
+    to compare with."""
     if now is None or not before:
         return None
-    return (now - before) * 100 / before
+    change = (now - before) * 100 / before
+    return ("+" if change > 0 else "") + floatformat(change, "1g")
 
 
 def fit(text: str, width: int) -> str:
@@ -211,6 +214,11 @@ class Comparison:
     as_issued: Decimal | int | None
     restated: Decimal | int | None
     places: int
+
+    @property
+    def format(self) -> str:
+        """The floatformat argument: `places` decimals, digits grouped."""
+        return f"{self.places}g"
 
     @property
     def difference(self) -> Decimal | int | None:
