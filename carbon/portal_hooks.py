@@ -30,6 +30,10 @@ def orders_nav(request, org_slug: str) -> list[dict]:
             "label": _("Green power"),
             "url": reverse("carbon:green_power", kwargs={"org_slug": org_slug}),
         },
+        {
+            "label": _("Reports and trends"),
+            "url": reverse("carbon:trends", kwargs={"org_slug": org_slug}),
+        },
     ]
 
 

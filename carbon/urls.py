@@ -18,6 +18,7 @@ urlpatterns = [
     path("o/<slug:org_slug>/orders/import/<int:job_id>/", views.import_job, name="import_job"),
     path("o/<slug:org_slug>/orders/<int:order_id>/", pages.order_detail, name="order_detail"),
     path("o/<slug:org_slug>/green-power/", views.green_power, name="green_power"),
+    path("o/<slug:org_slug>/trends/", pages.trends, name="trends"),
     path(
         "o/<slug:org_slug>/green-power/<int:declaration_id>/evidence/",
         views.evidence,

@@ -1,13 +1,21 @@
-"""Pages that show both wings: the order page (its footprint, and the points it earned)."""
+"""Pages that show both wings: the order page (its footprint, and the points it earned), and
+"Reports and trends" (the period inventory's monthly emissions, intensity and points)."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import get_language
 
 from carbon.footprint.permissions import PERM_VIEW_ORDERS
 from carbon.footprint.views import order_page_context
 from carbon.points.views import award_explanations
+from carbon.reports import charts
+from carbon.reports.forms import PeriodForm
+from carbon.reports.labels import intensity_rows, month_label, period_label
+from carbon.reports.loader import load_inventory
+from carbon.reports.period import ReportingPeriod
 from portal.models import Organisation
 from portal.views import organisation_view
 
@@ -17,3 +25,40 @@ def order_detail(request: HttpRequest, organisation: Organisation, order_id: int
     context = order_page_context(request, organisation, order_id)
     context["awards"] = award_explanations(context["order"])
     return render(request, "carbon/order_detail.html", context)
+
+
+def _with_nonce(svg: str, nonce: str) -> str:
+    # pygal's chart carries its own <style>; the portal's CSP admits inline styles by nonce only
+    return svg.replace("<style", f'<style nonce="{nonce}"', 1)
+
+
+@organisation_view(PERM_VIEW_ORDERS)
+def trends(request: HttpRequest, organisation: Organisation) -> HttpResponse:
+    """The figures of a period, from the same inventory as the PDF report: monthly emissions,
+    intensity by mode against the period before, points earned and redeemed by month."""
+    this_year = str(ReportingPeriod.year(timezone.localdate().year))
+    form = PeriodForm(request.GET if "period" in request.GET else {"period": this_year})
+    context: dict = {"organisation": organisation, "form": form}
+    if form.is_valid():
+        period: ReportingPeriod = form.cleaned_data["period"]
+        inventory = load_inventory(organisation, period)
+        previous = load_inventory(organisation, period.previous())
+        language = get_language() or "en"
+        nonce = str(getattr(request, "csp_nonce", ""))
+        context |= {
+            "period": period,
+            "period_label": period_label(period),
+            "previous_label": period_label(previous.period),
+            "inventory": inventory,
+            "previous": previous,
+            "months": [(month_label(line.month), line) for line in inventory.by_month],
+            "modes": intensity_rows(inventory.by_mode, previous.by_mode),
+            "charts": [
+                _with_nonce(charts.monthly_trend(inventory.by_month, language), nonce),
+                _with_nonce(
+                    charts.intensity_by_mode(inventory.by_mode, previous.by_mode, language), nonce
+                ),
+                _with_nonce(charts.points_over_time(inventory.by_month, language), nonce),
+            ],
+        }
+    return render(request, "carbon/trends.html", context, status=200 if form.is_valid() else 400)

@@ -32,9 +32,11 @@ lock_mode=--frozen
 UV_PROJECT_ENVIRONMENT=.venv .venv/bin/python -m uv sync "$lock_mode" --inexact --quiet "${groups[@]}"
 
 # PDF reports: WeasyPrint needs Pango (with HarfBuzz's subsetter, so that fonts are embedded as
-# subsets) and the Chinese report needs a CJK font on disk (loaded through @font-face, never fetched).
-if ! .venv/bin/python -c "import weasyprint" 2>/dev/null || ! fc-list 2>/dev/null | grep -q "Noto Sans CJK"; then
-  echo "Installing Pango and the Noto CJK fonts with apt (PDF reports) ..." >&2
-  apt_install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk fontconfig >/dev/null ||
-    echo "Could not install Pango or fonts-noto-cjk; PDF reports will fail to render." >&2
+# subsets), and the report's fonts must be on disk (DejaVu Sans; Noto Sans CJK for Chinese), loaded
+# through @font-face from local files, never fetched.
+if ! .venv/bin/python -c "import weasyprint" 2>/dev/null ||
+   [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || ! fc-list 2>/dev/null | grep -q "Noto Sans CJK"; then
+  echo "Installing Pango and the DejaVu and Noto CJK fonts with apt (PDF reports) ..." >&2
+  apt_install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig fonts-dejavu-core \
+    fonts-noto-cjk >/dev/null || echo "Could not install Pango or the fonts; PDF reports will fail to render." >&2
 fi
