@@ -118,6 +118,23 @@ def _any_programme(*args):
     return _unscoped(Programme, slug=args[-1])
 
 
+def _any_participant_programme(request, organisation, slug):
+    return _any_programme(slug)
+
+
+def _any_participant_build(request, organisation, slug, build_id):
+    from beta_program.programmes.models import Build
+
+    build = _unscoped(Build, pk=build_id)
+    return build.programme, build
+
+
+def _any_feedback(user, organisation, feedback_id):
+    from beta_program.programmes.feedback_models import Feedback
+
+    return _unscoped(Feedback, pk=feedback_id)
+
+
 ORDER = ("get", "/api/v1/orders/{order_id}")
 FOOTPRINT = ("get", "/api/v1/orders/{order_id}/footprint")
 ORDER_BY_EXTERNAL_ID = ("get", "/api/v1/organisations/{slug}/orders/{external_id}")
@@ -190,6 +207,17 @@ LOADERS = [
     Loader("beta_program.programmes.views.programme_or_404",
            _replaced("beta_program.programmes.views.programme_or_404", _any_programme),
            routes=("beta:programme", "beta:apply", "beta:nda", "beta:download_build")),
+    Loader("beta_program.programmes.feedback_views._participant_programme",
+           _replaced("beta_program.programmes.feedback_views._participant_programme",
+                     _any_participant_programme),
+           routes=("beta:feedback_new", "beta:feedback_similar")),
+    Loader("beta_program.programmes.feedback_views._participant_build",
+           _replaced("beta_program.programmes.feedback_views._participant_build",
+                     _any_participant_build),
+           routes=("beta:survey",)),
+    Loader("beta_program.programmes.feedback_views.feedback_or_404",
+           _replaced("beta_program.programmes.feedback_views.feedback_or_404", _any_feedback),
+           routes=("beta:feedback_detail", "beta:feedback_attachment")),
     Loader("beta_program.programmes.api._programme",
            _replaced("beta_program.programmes.api._programme", _any_programme),
            operations=(BETA_PROGRAMME, BETA_APPLY, BETA_BUILDS)),
