@@ -23,7 +23,7 @@ from beta_program.programmes.feedback_access import (
     may_file,
 )
 from beta_program.programmes.feedback_forms import CommentForm, FeedbackForm, SurveyForm
-from beta_program.programmes.feedback_models import SurveyResponse
+from beta_program.programmes.feedback_models import FeedbackAttachment, SurveyResponse
 from beta_program.programmes.feedback_search import similar
 from beta_program.programmes.models import Build, Programme
 from beta_program.programmes.views import render_page
@@ -193,6 +193,12 @@ def feedback_attachment(
     attachment = report.attachments.filter(pk=attachment_id).first()
     if attachment is None:
         raise Http404("No such attachment.")
+    return attachment_download(attachment)
+
+
+def attachment_download(attachment: FeedbackAttachment) -> HttpResponse:
+    """The file as a download under its uploaded name, never rendered inline (the admin's
+    attachment view uses it too)."""
     response = FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,

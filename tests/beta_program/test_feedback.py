@@ -31,17 +31,6 @@ from tests.factories import png_bytes
 PNG = png_bytes(4, 3)
 
 
-@pytest.fixture
-def tester(recruiting, org_a, member_a):
-    actions.submit_application(recruiting, org_a, member_a, {})
-    return member_a
-
-
-@pytest.fixture
-def build(recruiting):
-    return make_build(recruiting, "3.0.0-beta.1")
-
-
 def bug(**fields) -> Report:
     values = {
         "kind": "bug",

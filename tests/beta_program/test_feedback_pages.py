@@ -5,7 +5,6 @@ through the caller's own URLs."""
 
 from __future__ import annotations
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -15,17 +14,6 @@ from beta_program.programmes.feedback_models import Feedback, SurveyResponse
 from beta_program.programmes.models import NdaVersion
 from tests.beta_program.builds import make_build
 from tests.factories import png_bytes
-
-
-@pytest.fixture
-def tester(recruiting, org_a, member_a):
-    actions.submit_application(recruiting, org_a, member_a, {})
-    return member_a
-
-
-@pytest.fixture
-def build(recruiting):
-    return make_build(recruiting, "3.0.0-beta.1")
 
 
 def _bug(title="Dashboard freezes on export") -> Report:
