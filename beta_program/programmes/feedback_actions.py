@@ -53,6 +53,11 @@ class FeedbackRefused(BetaError):
     status = 422
 
 
+class AlreadyAnswered(BetaError):
+    code = "already_answered"
+    status = 409
+
+
 @dataclass
 class Report:
     """What a participant files: the same shape from the page form and the API."""
@@ -428,7 +433,7 @@ def answer_survey(
     text = _text(comment_text, "comment", limit=5000)
     with transaction.atomic():
         if SurveyResponse.objects.filter(build=build, respondent=user).exists():
-            raise BetaError(_("You have already answered the survey of this build."))
+            raise AlreadyAnswered(_("You have already answered the survey of this build."))
         response = SurveyResponse.objects.create(
             programme=build.programme,
             build=build,

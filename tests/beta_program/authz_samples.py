@@ -86,7 +86,11 @@ NESTED_PARAM_SAMPLES: dict = {
     "feedback_id": lambda org: _foreign_feedback(org).pk,
     "attachment_id": lambda org: _foreign_feedback(org).attachments.get().pk,
 }
-API_PARAM_SAMPLES: dict = {"programme_slug": lambda org: _foreign_programme(org).slug}
+API_PARAM_SAMPLES: dict = {
+    "programme_slug": lambda org: _foreign_programme(org).slug,
+    "build_id": lambda org: _foreign_build(org).pk,
+    "feedback_id": lambda org: _foreign_feedback(org).pk,
+}
 WRITE_BODIES: dict = {
     "beta:apply": lambda own, foreign: {},
     "beta:nda": lambda own, foreign: {"version": 1, "accept": "on"},
@@ -104,4 +108,17 @@ API_BODIES: dict = {
         "post",
         "/api/v1/organisations/{slug}/beta/programmes/{programme_slug}/applications",
     ): lambda own, foreign: {"answers": {}},
+    (
+        "post",
+        "/api/v1/organisations/{slug}/beta/programmes/{programme_slug}/feedback",
+    ): lambda own, foreign: {
+        "build_id": _foreign_build(foreign).pk,
+        "kind": "feature",
+        "title": "Walk",
+        "description": "Walk",
+    },
+    (
+        "post",
+        "/api/v1/organisations/{slug}/beta/programmes/{programme_slug}/builds/{build_id}/survey",
+    ): lambda own, foreign: {"nps": 5, "csat": 3},
 }
