@@ -28,6 +28,8 @@ class BetaProgramConfig(AppConfig):
             "beta_program.view_build",
             "beta_program.add_build",
             "beta_program.change_build",
+            # Feedback is read in the triage queue and changes only through its actions.
+            "beta_program.view_feedback",
         )
 
         # Permission rules, the top-bar link, demo data, the health score component and the

@@ -1,6 +1,14 @@
 """Django finds an app's models in `<app>.models`: the programmes wing's live in
 beta_program/programmes/models.py (the R&D boards wing will add its own)."""
 
+from beta_program.programmes.feedback_models import (  # noqa: F401
+    EnvironmentField,
+    Feedback,
+    FeedbackAttachment,
+    FeedbackComment,
+    SurveyResponse,
+    TriageChange,
+)
 from beta_program.programmes.models import (  # noqa: F401
     Application,
     Build,

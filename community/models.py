@@ -564,7 +564,7 @@ class Post(models.Model):
     reaction_count = models.PositiveIntegerField(default=0)
     open_flag_count = models.PositiveIntegerField(default=0)
     # Searchable text: title (opening post) and body, with Chinese split into overlapping pairs
-    # of characters (community.search.document), so both languages match word by word.
+    # of characters (portal.search_text.document), so both languages match word by word.
     search_document = models.TextField(default="", editable=False)
     search_vector = SearchVectorField(null=True, editable=False)
 

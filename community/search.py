@@ -39,6 +39,10 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from community.models import Post, PostStatus, Topic
+from portal.search_text import HAN as _HAN
+from portal.search_text import IS_HAN as _IS_HAN
+from portal.search_text import document as document  # re-exported: actions and bench index with it
+from portal.search_text import terms
 
 if TYPE_CHECKING:
     # Typing helper of django-stubs (a development dependency): read only by the type checker.
@@ -47,32 +51,6 @@ if TYPE_CHECKING:
 
 class _Rank(TypedDict):
     rank: float
-
-
-# Han ideographs (CJK Unified, Extension A, Compatibility) form runs; everything else that is a
-# letter or digit forms words.
-_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_TOKEN = re.compile(rf"[{_HAN}]+|[^\W_{_HAN}]+", re.UNICODE)
-_IS_HAN = re.compile(rf"[{_HAN}]")
-
-
-def terms(text: str) -> list[str]:
-    """Index terms of `text` in order: lower-cased words and Han character pairs."""
-    result: list[str] = []
-    for token in _TOKEN.findall(text or ""):
-        if _IS_HAN.match(token):
-            if len(token) == 1:
-                result.append(token)
-            else:
-                result.extend(token[i : i + 2] for i in range(len(token) - 1))
-        else:
-            result.append(token.lower())
-    return result
-
-
-def document(*texts: str) -> str:
-    """The stored search document: the terms of all texts, space-separated."""
-    return " ".join(term for text in texts for term in terms(text))
 
 
 # --------------------------------------------------------------------------------------------
@@ -134,7 +112,7 @@ def _search(posts: QuerySet[Post], query: str, limit: int) -> list[SearchHit]:
 def _search_postgres(posts: QuerySet[Post], words: list[str], limit: int) -> list[SearchHit]:
     """Full-text match on the GIN-indexed `search_vector`; every term is a prefix, so
     "inverter" also finds "inverters" (the "simple" configuration does not stem)."""
-    # Terms are letters, digits or Han characters only (see _TOKEN), so quoting cannot break.
+    # Terms are letters, digits or Han characters only (portal.search_text), so quoting is safe.
     raw = " & ".join(f"'{word}':*" for word in words)
     tsquery = SearchQuery(raw, search_type="raw", config="simple")
     ranked = posts.filter(search_vector=tsquery).annotate(

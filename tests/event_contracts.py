@@ -139,6 +139,12 @@ EVENT_SHAPES: dict[str, Shape] = {
     "greenloop.beta.nda_accepted": _shape(
         r"beta/nda-acceptances/\d+", "acceptance_id programme_id nda_version user_id"
     ),
+    "greenloop.beta.feedback_submitted": _shape(
+        r"beta/feedback/\d+", "feedback_id programme_id build_id kind severity"
+    ),
+    "greenloop.beta.bug_confirmed": _shape(
+        r"beta/feedback/\d+", "feedback_id programme_id build_id severity"
+    ),
 }
 
 

@@ -325,6 +325,10 @@ class ProgrammeViewSet(ObjectActionsViewSetMixin, IndexQuerysetMixin, ModelViewS
                 ],
                 heading=_("Recruiting"),
             ),
+            ObjectList(
+                [InlinePanel("environment_fields", label=_("Environment fields"))],
+                heading=_("Feedback"),
+            ),
         ],
         base_form_class=ProgrammeForm,
     )

@@ -5,6 +5,7 @@ Ids only: a programme may be confidential, and the CRM's readers are outside its
 
 from __future__ import annotations
 
+from beta_program.programmes.feedback_models import FeedbackKind, Severity
 from beta_program.programmes.models import ApplicationStatus
 from portal.event_catalogue import choice, identifier, integer, register
 
@@ -79,5 +80,32 @@ register(
         "programme_id": identifier("programme"),
         "nda_version": integer("the NDA's version number", minimum=1),
         "user_id": identifier("person who accepted"),
+    },
+)
+register(
+    "greenloop.beta.feedback_submitted",
+    version=1,
+    subject=r"beta/feedback/\d+",
+    description="A participant filed a bug report or feature feedback on a build.",
+    owner=OWNER,
+    properties={
+        "feedback_id": identifier("report"),
+        "programme_id": identifier("programme"),
+        "build_id": identifier("build"),
+        "kind": choice(FeedbackKind.values),
+        "severity": {"type": ["string", "null"], "enum": [*Severity.values, None]},
+    },
+)
+register(
+    "greenloop.beta.bug_confirmed",
+    version=1,
+    subject=r"beta/feedback/\d+",
+    description="Product staff confirmed a bug report for the first time.",
+    owner=OWNER,
+    properties={
+        "feedback_id": identifier("report"),
+        "programme_id": identifier("programme"),
+        "build_id": identifier("build"),
+        "severity": choice(Severity.values),
     },
 )

@@ -52,3 +52,41 @@ def send_application_email(application_id: int, status: str) -> bool:
         )
     send_mail(subject, body, None, [person.email])
     return True
+
+
+@shared_task(
+    autoretry_for=(smtplib.SMTPException, ConnectionError),
+    retry_backoff=True,
+    max_retries=6,
+    acks_late=True,
+)
+def send_feedback_status_email(feedback_id: int, status: str) -> bool:
+    """Tell the reporter, in their own language, that their report is now `status`. The
+    message names the report by number only: the programme may be under NDA, and e-mail leaves
+    the portal."""
+    from beta_program.programmes.feedback_models import Feedback
+
+    feedback = (
+        Feedback.objects.select_related("reporter", "organisation", "fixed_in_build")
+        .filter(pk=feedback_id, status=status)
+        .first()
+    )
+    person = feedback.reporter if feedback else None
+    if person is None or not person.is_active or person.erased_at:
+        return False
+    language = person.preferred_language or settings.LANGUAGE_CODE
+    with translation.override(language):
+        subject = _("Your beta report #%(id)s: %(status)s") % {
+            "id": feedback.pk,
+            "status": feedback.status_label(),
+        }
+        body = render_to_string(
+            "beta_program/programmes/email/feedback_status.txt",
+            {
+                "feedback": feedback,
+                "person": person,
+                "base_url": settings.WAGTAILADMIN_BASE_URL.rstrip("/"),
+            },
+        )
+    send_mail(subject, body, None, [person.email])
+    return True

@@ -23,6 +23,7 @@ from beta_program.programmes.access import (
     programmes_for,
 )
 from beta_program.programmes.exceptions import BetaError
+from beta_program.programmes.feedback_access import may_file
 from beta_program.programmes.forms import ApplicationForm, NdaForm
 from beta_program.programmes.models import (
     OPEN_APPLICATION_STATUSES,
@@ -38,7 +39,9 @@ from portal.security import harden_download
 from portal.views import organisation_view
 
 
-def _render(request: HttpRequest, template: str, context: dict, status: int = 200) -> HttpResponse:
+def render_page(
+    request: HttpRequest, template: str, context: dict, status: int = 200
+) -> HttpResponse:
     # The sub-navigation links the organisation's NDA record for its admins.
     context["can_see_agreements"] = has_perm(
         request.user, Perm.ORG_MANAGE_MEMBERS, context["organisation"]
@@ -71,7 +74,7 @@ def index(request: HttpRequest, organisation: Organisation) -> HttpResponse:
         (mine if has_place else open_).append(programme)
     # Staff see every programme here; the "open" list keeps to recruiting ones for them too.
     open_ = [p for p in open_ if p.status == ProgrammeStatus.RECRUITING]
-    return _render(
+    return render_page(
         request,
         "beta_program/programmes/index.html",
         {"organisation": organisation, "mine": mine, "open": open_},
@@ -103,6 +106,7 @@ def _detail_context(request, organisation: Organisation, programme: Programme) -
         "builds": list(builds_for(request.user, programme, organisation)) if confidential else [],
         "landing_page": page if page is not None and page.live else None,
         "is_staff": is_beta_staff(request.user),
+        "can_file": confidential and may_file(request.user, programme, organisation),
         # A participant of a programme under NDA who has not accepted its current version.
         "nda_needed": programme.is_confidential
         and not confidential
@@ -118,7 +122,7 @@ def _detail_context(request, organisation: Organisation, programme: Programme) -
 @require_GET
 def programme(request: HttpRequest, organisation: Organisation, programme_slug: str):
     found = programme_or_404(request.user, organisation, programme_slug)
-    return _render(
+    return render_page(
         request,
         "beta_program/programmes/programme.html",
         _detail_context(request, organisation, found),
@@ -151,7 +155,7 @@ def apply(request: HttpRequest, organisation: Organisation, programme_slug: str)
                 )
             return redirect("beta:programme", org_slug=organisation.slug, programme_slug=found.slug)
     context["form"] = form
-    return _render(request, "beta_program/programmes/apply.html", context)
+    return render_page(request, "beta_program/programmes/apply.html", context)
 
 
 @organisation_view()
@@ -162,7 +166,7 @@ def applications(request: HttpRequest, organisation: Organisation) -> HttpRespon
         .select_related("programme", "applicant")
         .order_by("-submitted_at", "-id")[:200]
     )
-    return _render(
+    return render_page(
         request,
         "beta_program/programmes/applications.html",
         {"organisation": organisation, "applications": rows},
@@ -198,7 +202,7 @@ def nda(request: HttpRequest, organisation: Organisation, programme_slug: str):
         else:
             messages.success(request, _("Thank you. The programme's content is open to you now."))
             return redirect("beta:programme", org_slug=organisation.slug, programme_slug=found.slug)
-    return _render(
+    return render_page(
         request,
         "beta_program/programmes/nda.html",
         {
@@ -220,7 +224,7 @@ def nda_acceptances(request: HttpRequest, organisation: Organisation) -> HttpRes
         .select_related("programme", "user")
         .order_by("-accepted_at", "-id")[:500]
     )
-    return _render(
+    return render_page(
         request,
         "beta_program/programmes/nda_acceptances.html",
         {"organisation": organisation, "acceptances": rows},
@@ -242,7 +246,7 @@ def download_build(
     refusal = download_refusal(request.user, build)
     if refusal:
         status = 410 if build.is_expired else 403
-        return _render(
+        return render_page(
             request,
             "beta_program/programmes/build_refused.html",
             {"organisation": organisation, "programme": found, "build": build, "reason": refusal},

@@ -53,18 +53,72 @@ def _foreign_build(org):
     return build
 
 
+def _foreign_feedback(org):
+    """A bug report filed by the foreign organisation on its confidential build, with a
+    screenshot."""
+    from django.core.files.base import ContentFile
+
+    from beta_program.programmes.feedback_models import Feedback, FeedbackAttachment
+
+    build = _foreign_build(org)
+    report = Feedback.objects.filter(build=build).first()
+    if report is None:
+        report = Feedback.objects.create(
+            programme=build.programme,
+            build=build,
+            organisation=org,
+            title="Secret firmware crashes",
+            steps="Boot",
+            actual="Crash",
+            severity="high",
+        )
+        attachment = FeedbackAttachment(
+            feedback=report, name="shot.png", content_type="image/png", size=4
+        )
+        attachment.file.save("shot.png", ContentFile(b"\x89PNG"), save=False)
+        attachment.save()
+    return report
+
+
 NESTED_PARAM_SAMPLES: dict = {
     "programme_slug": lambda org: _foreign_programme(org).slug,
     "build_id": lambda org: _foreign_build(org).pk,
+    "feedback_id": lambda org: _foreign_feedback(org).pk,
+    "attachment_id": lambda org: _foreign_feedback(org).attachments.get().pk,
 }
-API_PARAM_SAMPLES: dict = {"programme_slug": lambda org: _foreign_programme(org).slug}
+API_PARAM_SAMPLES: dict = {
+    "programme_slug": lambda org: _foreign_programme(org).slug,
+    "build_id": lambda org: _foreign_build(org).pk,
+    "feedback_id": lambda org: _foreign_feedback(org).pk,
+}
 WRITE_BODIES: dict = {
     "beta:apply": lambda own, foreign: {},
     "beta:nda": lambda own, foreign: {"version": 1, "accept": "on"},
+    "beta:feedback_new": lambda own, foreign: {
+        "build": _foreign_build(foreign).pk,
+        "kind": "feature",
+        "title": "Walk",
+        "description": "Walk",
+    },
+    "beta:feedback_detail": lambda own, foreign: {"body": "Walk"},
+    "beta:survey": lambda own, foreign: {"nps": "5", "csat": "3"},
 }
 API_BODIES: dict = {
     (
         "post",
         "/api/v1/organisations/{slug}/beta/programmes/{programme_slug}/applications",
     ): lambda own, foreign: {"answers": {}},
+    (
+        "post",
+        "/api/v1/organisations/{slug}/beta/programmes/{programme_slug}/feedback",
+    ): lambda own, foreign: {
+        "build_id": _foreign_build(foreign).pk,
+        "kind": "feature",
+        "title": "Walk",
+        "description": "Walk",
+    },
+    (
+        "post",
+        "/api/v1/organisations/{slug}/beta/programmes/{programme_slug}/builds/{build_id}/survey",
+    ): lambda own, foreign: {"nps": 5, "csat": 3},
 }

@@ -14,6 +14,7 @@ from beta_program.programmes.models import (
     ScreeningQuestion,
 )
 from portal.staff_roles import StaffRole
+from tests.beta_program.builds import make_build
 from tests.conftest import _staff
 
 
@@ -76,3 +77,15 @@ def questions(recruiting):
         programme=recruiting, text="Anything else?", required=False, sort_order=2
     )
     return plants, devices, wish
+
+
+@pytest.fixture
+def tester(recruiting, org_a, member_a):
+    """A member of Acme with an accepted place in the recruiting programme."""
+    actions.submit_application(recruiting, org_a, member_a, {})
+    return member_a
+
+
+@pytest.fixture
+def build(recruiting):
+    return make_build(recruiting, "3.0.0-beta.1")

@@ -46,6 +46,16 @@ def test_product_staff_create_a_confidential_programme_in_the_admin(client, prod
             "questions-INITIAL_FORMS": "0",
             "questions-MIN_NUM_FORMS": "0",
             "questions-MAX_NUM_FORMS": "1000",
+            "environment_fields-TOTAL_FORMS": "1",
+            "environment_fields-INITIAL_FORMS": "0",
+            "environment_fields-MIN_NUM_FORMS": "0",
+            "environment_fields-MAX_NUM_FORMS": "1000",
+            "environment_fields-0-label": "Firmware version",
+            "environment_fields-0-label_zh": "固件版本",
+            "environment_fields-0-required": "on",
+            "environment_fields-0-ORDER": "1",
+            "environment_fields-0-id": "",
+            "environment_fields-0-DELETE": "",
         },
     )
     assert response.status_code == 302, response.context["form"].errors if response.context else ""
@@ -59,6 +69,9 @@ def test_product_staff_create_a_confidential_programme_in_the_admin(client, prod
     assert programme.eligible_countries == ["DE", "CN"]
     assert programme.required_skus == ["BAT-LFP-215"]
     assert [p.name for p in programme.phases.all()] == ["Wave 1"]
+    assert [(f.label, f.required) for f in programme.environment_fields.all()] == [
+        ("Firmware version", True)
+    ]
     created = AuditEvent.objects.get(action="beta.programme_created")
     assert created.details["confidentiality"] == "nda"
 

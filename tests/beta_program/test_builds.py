@@ -7,7 +7,6 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth.models import Group
-from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,25 +15,13 @@ from beta_program.programmes.exceptions import BetaError
 from beta_program.programmes.models import Build, BuildDownload, Cohort, NdaVersion
 from portal.models import OutboxEvent
 from tests.api_client import api_error, token_headers
+from tests.beta_program.builds import make_build as _build
 
 
 @pytest.fixture
 def participant(recruiting, org_a, admin_a):
     actions.submit_application(recruiting, org_a, admin_a, {})
     return admin_a
-
-
-def _build(programme, version="1.0-beta", days_left=90, **fields):
-    build = Build(
-        programme=programme,
-        version=version,
-        expires_on=timezone.localdate() + dt.timedelta(days=days_left),
-        **fields,
-    )
-    if not build.external_url:
-        build.file.save(f"{version}.bin", ContentFile(b"firmware-bytes"), save=False)
-    build.save()
-    return build
 
 
 def _download(client, org, build):

@@ -118,6 +118,62 @@ def _any_programme(*args):
     return _unscoped(Programme, slug=args[-1])
 
 
+def _any_participant_programme(request, organisation, slug):
+    return _any_programme(slug)
+
+
+def _any_participant_build(request, organisation, slug, build_id):
+    from beta_program.programmes.models import Build
+
+    build = _unscoped(Build, pk=build_id)
+    return build.programme, build
+
+
+def _any_feedback(user, organisation, feedback_id):
+    from beta_program.programmes.feedback_models import Feedback
+
+    return _unscoped(Feedback, pk=feedback_id)
+
+
+def _any_api_participant_programme(c, params):
+    from portal.models import Organisation
+
+    organisation = _unscoped(Organisation, slug=params["slug"])
+    return organisation, _any_programme(params["programme_slug"])
+
+
+def _any_build_of(user, organisation, programme, build_id):
+    from beta_program.programmes.models import Build
+
+    return _unscoped(Build, pk=build_id)
+
+
+def _together(*cases: Callable[[pytest.MonkeyPatch, dict], None]):
+    """Break several lookups at once: where a route checks an object twice (the programme from
+    the path, then the build from the body), removing one filter alone leaks nothing."""
+
+    def breaks(monkeypatch: pytest.MonkeyPatch, hits: dict) -> None:
+        for case in cases:
+            case(monkeypatch, hits)
+
+    return breaks
+
+
+def _any_api_survey_build(c, params):
+    from beta_program.programmes.models import Build
+    from portal.models import Organisation
+
+    return _unscoped(Organisation, slug=params["slug"]), _unscoped(Build, pk=params["build_id"])
+
+
+def _any_api_feedback(c, params):
+    from beta_program.programmes.feedback_models import Feedback
+    from portal.models import Organisation
+
+    organisation = _unscoped(Organisation, slug=params["slug"])
+    return organisation, _unscoped(Feedback, pk=params["feedback_id"])
+
+
 ORDER = ("get", "/api/v1/orders/{order_id}")
 FOOTPRINT = ("get", "/api/v1/orders/{order_id}/footprint")
 ORDER_BY_EXTERNAL_ID = ("get", "/api/v1/organisations/{slug}/orders/{external_id}")
@@ -130,6 +186,12 @@ REPORT_FILE = ("get", "/api/v1/reports/{report_id}/file")
 BETA_PROGRAMME = ("get", "/api/v1/organisations/{slug}/beta/programmes/{programme_slug}")
 BETA_APPLY = ("post", "/api/v1/organisations/{slug}/beta/programmes/{programme_slug}/applications")
 BETA_PROGRAMMES = ("get", "/api/v1/organisations/{slug}/beta/programmes")
+BETA_FILE = ("post", "/api/v1/organisations/{slug}/beta/programmes/{programme_slug}/feedback")
+BETA_SURVEY = (
+    "post",
+    "/api/v1/organisations/{slug}/beta/programmes/{programme_slug}/builds/{build_id}/survey",
+)
+BETA_FEEDBACK = ("get", "/api/v1/organisations/{slug}/beta/feedback/{feedback_id}")
 BETA_BUILDS = ("get", "/api/v1/organisations/{slug}/beta/programmes/{programme_slug}/builds")
 
 LOADERS = [
@@ -196,9 +258,34 @@ LOADERS = [
     Loader("beta_program.programmes.views.programme_or_404",
            _replaced("beta_program.programmes.views.programme_or_404", _any_programme),
            routes=("beta:programme", "beta:apply", "beta:nda", "beta:download_build")),
+    Loader("beta_program.programmes.feedback_views._participant_programme",
+           _replaced("beta_program.programmes.feedback_views._participant_programme",
+                     _any_participant_programme),
+           routes=("beta:feedback_new", "beta:feedback_similar")),
+    Loader("beta_program.programmes.feedback_views._participant_build",
+           _replaced("beta_program.programmes.feedback_views._participant_build",
+                     _any_participant_build),
+           routes=("beta:survey",)),
+    Loader("beta_program.programmes.feedback_views.feedback_or_404",
+           _replaced("beta_program.programmes.feedback_views.feedback_or_404", _any_feedback),
+           routes=("beta:feedback_detail", "beta:feedback_attachment")),
     Loader("beta_program.programmes.api._programme",
            _replaced("beta_program.programmes.api._programme", _any_programme),
            operations=(BETA_PROGRAMME, BETA_APPLY, BETA_BUILDS)),
+    Loader("beta_program.programmes.feedback_api._participant_programme",
+           _together(
+               _replaced("beta_program.programmes.feedback_api._participant_programme",
+                         _any_api_participant_programme),
+               _replaced("beta_program.programmes.feedback_api.build_for_feedback_or_404",
+                         _any_build_of)),
+           operations=(BETA_FILE,)),
+    Loader("beta_program.programmes.feedback_api._survey_build",
+           _replaced("beta_program.programmes.feedback_api._survey_build",
+                     _any_api_survey_build),
+           operations=(BETA_SURVEY,)),
+    Loader("beta_program.programmes.feedback_api._own_feedback",
+           _replaced("beta_program.programmes.feedback_api._own_feedback", _any_api_feedback),
+           operations=(BETA_FEEDBACK,)),
     Loader("beta_program.programmes.api._organisation",
            _reachable_from("beta_program.programmes.api._organisation"),
            foreign_operations=(BETA_PROGRAMMES,)),
