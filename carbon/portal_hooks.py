@@ -4,21 +4,24 @@ only auto-imports `wagtail_hooks` modules (that one holds the admin screens)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from decimal import Decimal
+import datetime as dt
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 
 from carbon.demo import seed
 from carbon.footprint.permissions import PERM_VIEW_ORDERS
-from carbon.models import Order, OrderLine
+from carbon.models import OrderLine
 from carbon.points.ledger import balance_summary
 from carbon.points.permissions import PERM_VIEW_POINTS
 from carbon.privacy import personal_data
+from carbon.reports import charts
+from carbon.reports.labels import period_label
+from carbon.reports.loader import load_inventory
+from carbon.reports.period import ReportingPeriod
 from portal.dashboard import DashboardPanel
 
 
@@ -49,31 +52,38 @@ def reports_nav(request, org_slug: str) -> list[dict]:
     ]
 
 
-def footprint_summary(organisation, *, days: int = 365) -> dict:
-    """Last 12 months: WTW kg, t·km, orders, and the share of t·km on default factors. One
-    query, summing the current snapshots' columns."""
-    since = timezone.localdate() - timedelta(days=days)
-    totals = Order.objects.filter(organisation=organisation, order_date__gte=since).aggregate(
-        orders=Count("id", distinct=True),
-        wtw=Sum("snapshots__wtw_kg", filter=Q(snapshots__is_current=True)),
-        tkm=Sum("snapshots__tkm", filter=Q(snapshots__is_current=True)),
-        default_tkm=Sum(
-            ExpressionWrapper(
-                F("snapshots__tkm") * F("snapshots__default_share"),
-                output_field=DecimalField(max_digits=30, decimal_places=12),
-            ),
-            filter=Q(snapshots__is_current=True),
-        ),
+def last_twelve_months() -> ReportingPeriod:
+    """The dashboard's period: the eleven calendar months before this one, and this one to today."""
+    today = timezone.localdate()
+    year, month = (
+        (today.year, today.month - 11) if today.month > 11 else (today.year - 1, today.month + 1)
     )
-    tkm = totals["tkm"] or Decimal(0)
+    return ReportingPeriod.custom(dt.date(year, month, 1), today)
+
+
+def footprint_summary(organisation) -> dict:
+    """The last twelve months by the reports' counting rule (delivered orders, by delivery date,
+    from their stored snapshots): the same inventory as the PDF report and the trends page, so
+    the card never counts an order the report leaves out. Three queries."""
+    period = last_twelve_months()
+    inventory = load_inventory(organisation, period)
     return {
-        "since": since,
-        "orders": totals["orders"],
-        "wtw_kg": totals["wtw"] or Decimal(0),
-        "tkm": tkm,
-        "default_share": (totals["default_tkm"] or 0) / tkm if tkm else None,
-        "intensity_g": (totals["wtw"] or 0) * 1000 / tkm if tkm else None,
+        "period": period,
+        "period_label": period_label(period),
+        "orders": inventory.orders,
+        "excluded": len(inventory.data_quality.excluded),
+        "wtw_kg": inventory.wtw_kg,
+        "tkm": inventory.tkm,
+        "default_share": inventory.data_quality.default_tkm_share,
+        "intensity_g": inventory.intensity_g_per_tkm,
+        "months": inventory.by_month,
     }
+
+
+def _footprint_panel_context(request, organisation) -> dict:
+    summary = footprint_summary(organisation)
+    chart = charts.monthly_trend(summary["months"], get_language() or "en")
+    return {"summary": summary, "chart": charts.with_nonce(chart, request)}
 
 
 @hooks.register("greenloop_dashboard_panels")
@@ -82,7 +92,7 @@ def carbon_panel() -> DashboardPanel:
         "carbon-footprint",
         _("Carbon footprint"),
         "carbon/panels/footprint.html",
-        get_context=lambda request, organisation: {"summary": footprint_summary(organisation)},
+        get_context=_footprint_panel_context,
         order=10,
         permission=PERM_VIEW_ORDERS,
     )

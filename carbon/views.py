@@ -27,11 +27,6 @@ def order_detail(request: HttpRequest, organisation: Organisation, order_id: int
     return render(request, "carbon/order_detail.html", context)
 
 
-def _with_nonce(svg: str, nonce: str) -> str:
-    # pygal's chart carries its own <style>; the portal's CSP admits inline styles by nonce only
-    return svg.replace("<style", f'<style nonce="{nonce}"', 1)
-
-
 @organisation_view(PERM_VIEW_ORDERS)
 def trends(request: HttpRequest, organisation: Organisation) -> HttpResponse:
     """The figures of a period, from the same inventory as the PDF report: monthly emissions,
@@ -44,7 +39,6 @@ def trends(request: HttpRequest, organisation: Organisation) -> HttpResponse:
         inventory = load_inventory(organisation, period)
         previous = load_inventory(organisation, period.previous())
         language = get_language() or "en"
-        nonce = str(getattr(request, "csp_nonce", ""))
         context |= {
             "period": period,
             "period_label": period_label(period),
@@ -54,11 +48,11 @@ def trends(request: HttpRequest, organisation: Organisation) -> HttpResponse:
             "months": [(month_label(line.month), line) for line in inventory.by_month],
             "modes": intensity_rows(inventory.by_mode, previous.by_mode),
             "charts": [
-                _with_nonce(charts.monthly_trend(inventory.by_month, language), nonce),
-                _with_nonce(
-                    charts.intensity_by_mode(inventory.by_mode, previous.by_mode, language), nonce
+                charts.with_nonce(charts.monthly_trend(inventory.by_month, language), request),
+                charts.with_nonce(
+                    charts.intensity_by_mode(inventory.by_mode, previous.by_mode, language), request
                 ),
-                _with_nonce(charts.points_over_time(inventory.by_month, language), nonce),
+                charts.with_nonce(charts.points_over_time(inventory.by_month, language), request),
             ],
         }
     return render(request, "carbon/trends.html", context, status=200 if form.is_valid() else 400)

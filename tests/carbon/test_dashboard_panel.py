@@ -1,0 +1,66 @@
+"""The dashboard's carbon card counts as the reports count (delivered orders by delivery date,
+from their stored snapshots, over the last twelve months) and draws the monthly trend."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from carbon import portal_hooks
+from carbon.footprint.calculation import calculate_order
+from carbon.models import CalculationSnapshot, OrderStatus
+from carbon.portal_hooks import last_twelve_months
+from tests.carbon.factories import grid_dataset, order_with_legs, published_dataset
+
+pytestmark = pytest.mark.django_db
+
+LEG = [{"category": "road.hgv.average_laden", "data_tier": "primary"}]
+
+
+@pytest.mark.parametrize(
+    ("today", "start"),
+    [
+        (dt.date(2026, 12, 4), dt.date(2026, 1, 1)),
+        (dt.date(2026, 11, 30), dt.date(2025, 12, 1)),
+        (dt.date(2026, 3, 15), dt.date(2025, 4, 1)),
+        (dt.date(2026, 1, 1), dt.date(2025, 2, 1)),
+    ],
+)
+def test_the_last_twelve_months_are_eleven_whole_months_and_this_one_to_today(
+    monkeypatch, today, start
+):
+    monkeypatch.setattr(portal_hooks.timezone, "localdate", lambda: today)
+    period = last_twelve_months()
+    assert (period.start, period.end) == (start, today)
+
+
+def test_the_card_counts_delivered_orders_only_and_shows_the_trend(
+    client, org_a, member_a, django_assert_max_num_queries
+):
+    published_dataset()
+    grid_dataset()
+    today = timezone.localdate()
+    delivered = order_with_legs(
+        org_a, LEG, order_date=today, status=OrderStatus.DELIVERED, delivery_date=today
+    )
+    cancelled = order_with_legs(org_a, LEG, order_date=today, status=OrderStatus.CANCELLED)
+    for order in (delivered, cancelled):
+        calculate_order(order)
+    wtw = CalculationSnapshot.objects.get(order=delivered, is_current=True).wtw_kg
+
+    client.force_login(member_a)
+    page = client.get(reverse("portal:org_dashboard", kwargs={"org_slug": org_a.slug}))
+    html = page.content.decode()
+
+    assert page.status_code == 200
+    # 2 t x 100 km x 0.125 kg/t·km WTW = 25 kg; the cancelled order's 25 kg is not counted
+    assert wtw == 25
+    assert '<p class="stat">25 <span class="small muted">kg CO₂e WTW</span></p>' in html
+    assert "<dt>Delivered orders</dt><dd>1</dd>" in html
+    assert "1 order not counted (not delivered, or no calculation)." in html
+    assert 'id="chart-monthly-trend"' in html
+    assert '<style nonce="' in html
+    assert f'href="/o/{org_a.slug}/trends/"' in html
