@@ -10,7 +10,7 @@ from typing import Any
 from carbon.models import Report
 from carbon.reports.document import ReportDocument
 from carbon.reports.inventory import Inventory
-from carbon.reports.loader import dataset_sources, load_inventory
+from carbon.reports.loader import dataset_sources, load_inventory, points_policies
 from carbon.reports.period import PeriodError
 
 # The figures the API and the portal show of a finished report (decimal strings).
@@ -51,6 +51,7 @@ def build_document(report: Report) -> ReportDocument:
         sources=dataset_sources(tuple(labels)),
         previous=previous,
         as_issued=as_issued,
+        points_policies=points_policies(period),
     )
 
 

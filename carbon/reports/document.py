@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
 from carbon.reports.inventory import Inventory
 
@@ -29,6 +30,29 @@ class DatasetSource:
 
 
 @dataclass(frozen=True)
+class PointsPolicyUsed:
+    """A points policy version in force during the period, as the methodology prints it."""
+
+    version: int
+    effective_from: dt.date
+    baseline_kg_per_tkm: Decimal | None  # None: the dataset's average-laden HGV WTW factor
+    points_per_kg: Decimal
+    include_green_power: bool
+    pending_days: int
+    expiry_months: int
+    per_order_cap: int | None
+    explanation: str
+    explanation_zh: str
+
+    def explanation_in(self, language: str) -> str:
+        return (
+            self.explanation_zh
+            if language == "zh-hans" and self.explanation_zh
+            else self.explanation
+        )
+
+
+@dataclass(frozen=True)
 class ReportDocument:
     report_id: str  # the public id printed on the cover and in every footer
     language: str  # "en" or "zh-hans"
@@ -40,6 +64,7 @@ class ReportDocument:
     # A "restated with current factors" report: `inventory` holds the figures with the current
     # snapshots and `as_issued` the figures as first issued, shown side by side.
     as_issued: Inventory | None = None
+    points_policies: tuple[PointsPolicyUsed, ...] = ()  # in force during the period, oldest first
 
     @property
     def restated(self) -> bool:

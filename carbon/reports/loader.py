@@ -18,8 +18,15 @@ from typing import Any
 from django.db.models import Exists, FilteredRelation, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
-from carbon.models import CalculationSnapshot, FactorDataset, LedgerEntry, Order
-from carbon.reports.document import DatasetSource
+from carbon.models import (
+    CalculationSnapshot,
+    FactorDataset,
+    LedgerEntry,
+    Order,
+    PointsPolicy,
+    PolicyStatus,
+)
+from carbon.reports.document import DatasetSource, PointsPolicyUsed
 from carbon.reports.inventory import (
     ZERO,
     Balance,
@@ -255,3 +262,31 @@ def dataset_sources(labels: tuple[str, ...]) -> tuple[DatasetSource, ...]:
         for d in FactorDataset.objects.filter(query)
     }
     return tuple(found[key] for key in wanted if key in found)
+
+
+def points_policies(period: ReportingPeriod) -> tuple[PointsPolicyUsed, ...]:
+    """The points policy versions in force during `period`, oldest first: the one in force on
+    its first day and every one that took effect within it (approved versions only: active, or
+    retired since). One query."""
+    policies = list(
+        PointsPolicy.objects.filter(
+            status__in=(PolicyStatus.ACTIVE, PolicyStatus.RETIRED), effective_from__lte=period.end
+        ).order_by("effective_from", "version")
+    )
+    before = [p for p in policies if p.effective_from <= period.start]
+    used = before[-1:] + [p for p in policies if p.effective_from > period.start]
+    return tuple(
+        PointsPolicyUsed(
+            version=p.version,
+            effective_from=p.effective_from,
+            baseline_kg_per_tkm=p.baseline_kg_per_tkm,
+            points_per_kg=p.points_per_kg,
+            include_green_power=p.include_green_power,
+            pending_days=p.pending_days,
+            expiry_months=p.expiry_months,
+            per_order_cap=p.per_order_cap,
+            explanation=p.explanation,
+            explanation_zh=p.explanation_zh,
+        )
+        for p in used
+    )

@@ -306,6 +306,9 @@ def _context(document: ReportDocument) -> dict[str, Any]:
             _category_label,
         ),
         "months": [(month_label(line.month), line) for line in inventory.by_month],
+        "policies": [
+            (policy, policy.explanation_in(language)) for policy in document.points_policies
+        ],
         "shares": {
             "primary_tkm": _percent(quality.primary_tkm_share),
             "default_tkm": _percent(quality.default_tkm_share),

@@ -12,17 +12,29 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from pypdf import PdfReader
 
 from carbon.footprint import api as carbon_api  # noqa: F401 - registers the carbon scopes
 from carbon.footprint.calculation import calculate_order
-from carbon.models import OrderStatus, Report
+from carbon.models import OrderStatus, PointsPolicy, PolicyStatus, Report
 from carbon.reports.builder import build_document
 from carbon.reports.pdf import render_pdf
 from tests.api_client import token_headers
 from tests.carbon.factories import grid_dataset, order_with_legs, published_dataset
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
+
+
+def approved() -> dict:
+    """What an approved policy records: submitted by one staff member, approved by another."""
+    return {
+        "submitted_by": UserFactory(is_staff=True),
+        "approved_by": UserFactory(is_staff=True),
+        "approved_at": timezone.now(),
+    }
+
 
 LEGS = [
     {"category": "road.hgv.average_laden", "data_tier": "primary"},
@@ -32,6 +44,16 @@ LEGS = [
 
 @pytest.fixture
 def orders(org_a):
+    PointsPolicy.objects.create(
+        version=1, effective_from=dt.date(2024, 1, 1), points_per_kg=1, pending_days=14,
+        expiry_months=12, explanation="One point per kg avoided, pending 14 days.",
+        status=PolicyStatus.ACTIVE, **approved(),
+    )  # fmt: skip
+    PointsPolicy.objects.create(
+        version=2, effective_from=dt.date(2026, 1, 1), points_per_kg=2, pending_days=14,
+        expiry_months=12, explanation="Not yet in force in 2025.", status=PolicyStatus.ACTIVE,
+        **approved(),
+    )  # fmt: skip
     published_dataset()
     grid_dataset()
     made = []
@@ -92,6 +114,10 @@ def test_the_pdf_holds_the_apis_figures_and_regenerates_to_the_same_bytes(
         assert order.external_id in text
     for label in summary["datasets"]:
         assert label.split("@")[0] in text
+    # the points policy in force, with its explanation
+    assert "Points policy versions in force during the period" in text
+    assert "One point per kg avoided, pending 14 days." in text
+    assert "Not yet in force in 2025." not in text
     assert status["data_hash"] in text
     assert status["id"] in text
 

@@ -10,9 +10,15 @@ import pytest
 from django.utils import timezone
 
 from carbon.footprint.calculation import calculate_order
-from carbon.models import CalculationSnapshot, FactorDataset, OrderStatus
+from carbon.models import (
+    CalculationSnapshot,
+    FactorDataset,
+    OrderStatus,
+    PointsPolicy,
+    PolicyStatus,
+)
 from carbon.reports.inventory import Exclusion
-from carbon.reports.loader import dataset_sources, load_inventory
+from carbon.reports.loader import dataset_sources, load_inventory, points_policies
 from carbon.reports.period import ReportingPeriod
 from tests.carbon.factories import (
     TEST_FREIGHT,
@@ -24,9 +30,19 @@ from tests.carbon.factories import (
     order_with_legs,
     published_dataset,
 )
-from tests.factories import OrganisationFactory, SiteFactory
+from tests.factories import OrganisationFactory, SiteFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
+
+
+def approved() -> dict:
+    """What an approved policy records: submitted by one staff member, approved by another."""
+    return {
+        "submitted_by": UserFactory(is_staff=True),
+        "approved_by": UserFactory(is_staff=True),
+        "approved_at": timezone.now(),
+    }
+
 
 DELIVERED_ON = dt.date(2026, 2, 10)
 LEGS = [
@@ -221,3 +237,24 @@ def test_the_sources_are_the_datasets_the_figures_used(setting, django_assert_ma
         freight.source_url,
         freight.licence,
     )
+
+
+def test_the_points_policies_in_force_during_a_period(django_assert_max_num_queries):
+    def policy(version, effective, status=PolicyStatus.ACTIVE):
+        PointsPolicy.objects.create(
+            version=version, effective_from=effective, points_per_kg=version, pending_days=14,
+            expiry_months=12, status=status, explanation=f"v{version}",
+            **(approved() if status != PolicyStatus.DRAFT else {}),
+        )  # fmt: skip
+
+    policy(1, dt.date(2024, 1, 1), PolicyStatus.RETIRED)
+    policy(2, dt.date(2025, 3, 1))  # in force on 2026-01-01
+    policy(3, dt.date(2026, 6, 1))  # takes effect within 2026
+    policy(4, dt.date(2026, 9, 1), PolicyStatus.DRAFT)  # never approved
+    policy(5, dt.date(2027, 1, 1))  # after the period
+
+    with django_assert_max_num_queries(1):
+        used = points_policies(ReportingPeriod.year(2026))
+    assert [(p.version, p.explanation) for p in used] == [(2, "v2"), (3, "v3")]
+    assert [p.version for p in points_policies(ReportingPeriod.year(2024))] == [1]
+    assert points_policies(ReportingPeriod.year(2023)) == ()
