@@ -29,7 +29,12 @@ from wagtail.permissions import register_permission_policy
 
 from beta_program.programmes import actions
 from beta_program.programmes.access import can_manage
-from beta_program.programmes.admin_participation import CloseOutCsvView, CloseOutView, GraduateView
+from beta_program.programmes.admin_participation import (
+    CloseOutCsvView,
+    CloseOutView,
+    GraduateView,
+    ProgrammeActionView,
+)
 from beta_program.programmes.exceptions import BetaError
 from beta_program.programmes.forms import StatusForm
 from beta_program.programmes.models import (
@@ -41,7 +46,6 @@ from beta_program.programmes.models import (
 )
 from portal import audit
 from portal.admin_common import (
-    ActionFormView,
     NoDeletePermissionPolicy,
     ObjectActionsViewSetMixin,
     definition_list,
@@ -211,20 +215,11 @@ class ProgrammeInspectView(InspectView):
         return buttons
 
 
-class ChangeStatusView(ActionFormView):
+class ChangeStatusView(ProgrammeActionView):
     page_title = _("Change programme status")
     header_icon = "resubmit"
-    index_label = _("Programmes")
     form_class = StatusForm
     submit_button_label = _("Change status")
-    refused = (BetaError,)
-    refusals_on_form = True
-
-    def has_permission(self, user) -> bool:
-        return can_manage(user)
-
-    def get_object(self) -> Programme:
-        return get_object_or_404(Programme, pk=self.kwargs["pk"])
 
     def refusal(self) -> str | None:
         if not TRANSITIONS[self.object.status]:

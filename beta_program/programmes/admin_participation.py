@@ -15,6 +15,7 @@ from beta_program.programmes import participation_actions
 from beta_program.programmes.access import can_manage, is_beta_staff
 from beta_program.programmes.closeout import closeout_summary, csv_rows
 from beta_program.programmes.exceptions import BetaError
+from beta_program.programmes.forms import AuditNoteForm
 from beta_program.programmes.models import Programme, ProgrammeStatus
 from beta_program.programmes.participation import weights
 from portal.admin_common import ActionFormView, ObjectActionMixin, definition_list
@@ -64,7 +65,7 @@ class CloseOutCsvView(ObjectActionMixin, View):
         )
 
 
-class GraduateForm(forms.Form):
+class GraduateForm(AuditNoteForm):
     points_per_organisation = forms.IntegerField(
         label=_("Thank-you points per organisation"),
         min_value=0,
@@ -78,20 +79,12 @@ class GraduateForm(forms.Form):
         max_value=1000000,
         initial=1,
     )
-    note = forms.CharField(
-        label=_("Note (for the audit trail)"),
-        required=False,
-        max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
 
 
-class GraduateView(ActionFormView):
-    page_title = _("Graduate to general availability")
-    header_icon = "tick"
+class ProgrammeActionView(ActionFormView):
+    """A product staff decision on one programme, on a confirmation form."""
+
     index_label = _("Programmes")
-    form_class = GraduateForm
-    submit_button_label = _("Graduate")
     refused = (BetaError,)
     refusals_on_form = True
 
@@ -100,6 +93,13 @@ class GraduateView(ActionFormView):
 
     def get_object(self) -> Programme:
         return get_object_or_404(Programme, pk=self.kwargs["pk"])
+
+
+class GraduateView(ProgrammeActionView):
+    page_title = _("Graduate to general availability")
+    header_icon = "tick"
+    form_class = GraduateForm
+    submit_button_label = _("Graduate")
 
     def refusal(self) -> str | None:
         if self.object.status != ProgrammeStatus.CLOSED:
