@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from wagtail.models import Page
 
-from beta_program.programmes import actions
+from beta_program.programmes import actions, feedback_demo
 from beta_program.programmes.models import (
     Application,
     Build,
@@ -276,6 +276,7 @@ def seed(stdout=None) -> None:
             )
             actions.publish_nda(nda, owner)
         _cohort_and_builds(firmware)
+        feedback_demo.seed(firmware, owner)
     _page(
         monitor,
         "GreenLoop Monitor app 3.0 beta",

@@ -176,7 +176,7 @@ def file_feedback(
             status_changed_at=now,
             triage_due_at=sla.triage_due(cleaned.severity, now),
         )
-        _index(feedback)
+        index(feedback)
         for upload, info in zip(files, checked, strict=True):
             FeedbackAttachment.objects.create(
                 feedback=feedback,
@@ -209,7 +209,7 @@ def file_feedback(
     return feedback
 
 
-def _index(feedback: Feedback) -> None:
+def index(feedback: Feedback) -> None:
     """Search terms for duplicate suggestions: title (weight A) and the text (B)."""
     body = " ".join([feedback.description, feedback.steps, feedback.actual])
     document = search_text.document(feedback.title, body)

@@ -4,17 +4,15 @@ programme that look alike, best first.
 Suggestions come from the reports of the person's own organisation on builds they may see
 (never another organisation's reports: their titles are that customer's words). On PostgreSQL
 any query term may match the GIN-indexed `search_vector` (title above text, every term a
-prefix); elsewhere any term must start a term of the plain `search_document`.
+prefix); elsewhere any term must start a term of the plain `search_document`, and reports
+sharing more terms (title terms count twice) come first.
 """
 
 from __future__ import annotations
 
-import operator
-from functools import reduce
-
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connections
-from django.db.models import F, Q, QuerySet, TextField, Value
+from django.db.models import Case, F, IntegerField, QuerySet, TextField, Value, When
 from django.db.models.functions import Concat
 
 from beta_program.programmes.access import builds_for
@@ -22,10 +20,11 @@ from beta_program.programmes.feedback_access import may_file
 from beta_program.programmes.feedback_models import Feedback
 from beta_program.programmes.models import Programme
 from portal.models import Organisation
-from portal.search_text import terms
+from portal.search_text import IS_HAN, terms
 
 MAX_TERMS = 12
 MAX_SUGGESTIONS = 10
+MIN_WORD = 3
 
 
 def suggestable(user, organisation: Organisation, programme: Programme) -> QuerySet[Feedback]:
@@ -39,17 +38,26 @@ def suggestable(user, organisation: Organisation, programme: Programme) -> Query
     )
 
 
+def query_words(query: str) -> list[str]:
+    """The distinct terms worth matching: Han pairs and characters, and Latin words of three
+    letters or more (so "a", "on" or "is" do not suggest every report)."""
+    kept = [t for t in terms(query) if IS_HAN.match(t) or len(t) >= MIN_WORD]
+    return list(dict.fromkeys(kept))[:MAX_TERMS]
+
+
 def similar(
     user, organisation: Organisation, programme: Programme, query: str, *, limit: int = 5
 ) -> list[Feedback]:
-    words = list(dict.fromkeys(terms(query)))[:MAX_TERMS]
+    """Reports that share terms with `query`, those sharing the most (in the title first)
+    first. Any term may match: a title being typed is not yet the whole title."""
+    words = query_words(query)
     if not words:
         return []
     limit = max(1, min(limit, MAX_SUGGESTIONS))
     reports = suggestable(user, organisation, programme)
     if connections[reports.db].vendor == "postgresql":
         # Terms are letters, digits or Han characters only (portal.search_text), so quoting is
-        # safe. Any term may match: a title being typed is not yet the whole title.
+        # safe.
         raw = " | ".join(f"'{word}':*" for word in words)
         tsquery = SearchQuery(raw, search_type="raw", config="simple")
         ranked = reports.filter(search_vector=tsquery).annotate(
@@ -59,7 +67,18 @@ def similar(
     padded = reports.annotate(
         search_padded=Concat(Value(" "), F("search_document"), output_field=TextField())
     )
-    matching = padded.filter(
-        reduce(operator.or_, (Q(search_padded__contains=f" {word}") for word in words))
+    # A term in the title counts twice, one elsewhere once.
+    score = sum(
+        (
+            Case(
+                When(title__icontains=word, then=Value(2)),
+                When(search_padded__contains=f" {word}", then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            )
+            for word in words
+        ),
+        Value(0),
     )
-    return list(matching.order_by("-submitted_at", "-id")[:limit])
+    matching = padded.annotate(score=score).filter(score__gt=0)
+    return list(matching.order_by("-score", "-submitted_at", "-id")[:limit])

@@ -1,16 +1,19 @@
 """Beta programmes' part of a person's personal data (portal.privacy): their applications (with
-their screening answers) and the NDA versions they accepted (when, from which address and
-browser). Registered as Wagtail hooks in beta_program.programmes.portal_hooks.
+their screening answers), the NDA versions they accepted (when, from which address and
+browser), the bug reports and feedback they filed, their comments and survey answers.
+Registered as Wagtail hooks in beta_program.programmes.portal_hooks.
 
 Erasure deletes nothing here: an application is the organisation's record of its place, and an
-NDA acceptance is evidence of a legal agreement (append-only in the database). The portal
-anonymises the user row, so both then point at nobody.
+NDA acceptance is evidence of a legal agreement (append-only in the database), and reports are
+the product team's record of a defect. The portal anonymises the user row, so all of them then
+point at nobody.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from beta_program.programmes.feedback_models import Feedback, FeedbackComment, SurveyResponse
 from beta_program.programmes.models import Application, NdaAcceptance
 from portal.models import User
 
@@ -48,6 +51,38 @@ def personal_data(user: User) -> dict[str, Any]:
                     "user_agent": n.user_agent,
                 }
                 for n in acceptances
+            ],
+            "feedback": [
+                {
+                    "id": f.pk,
+                    "programme": f.programme.slug,
+                    "build": f.build.version,
+                    "kind": f.kind,
+                    "title": f.title,
+                    "description": f.description,
+                    "steps": f.steps,
+                    "expected": f.expected,
+                    "actual": f.actual,
+                    "environment": f.environment,
+                    "status": f.status,
+                    "submitted_at": f.submitted_at,
+                }
+                for f in Feedback.objects.filter(reporter=user).select_related("programme", "build")
+            ],
+            # Public comments only: staff's internal notes are not the person's data.
+            "feedback_comments": [
+                {"feedback_id": c.feedback_id, "body": c.body, "created_at": c.created_at}
+                for c in FeedbackComment.objects.filter(author=user, internal=False)
+            ],
+            "survey_answers": [
+                {
+                    "build": r.build.version,
+                    "nps": r.nps,
+                    "csat": r.csat,
+                    "comment": r.comment,
+                    "submitted_at": r.submitted_at,
+                }
+                for r in SurveyResponse.objects.filter(respondent=user).select_related("build")
             ],
         }
     }

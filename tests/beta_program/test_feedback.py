@@ -25,6 +25,7 @@ from beta_program.programmes.feedback_models import (
 from beta_program.programmes.models import NdaVersion
 from portal.exceptions import PermissionDeniedError
 from portal.models import AuditEvent, OutboxEvent
+from portal.privacy import personal_data
 from tests.beta_program.builds import make_build
 from tests.factories import png_bytes
 
@@ -312,3 +313,19 @@ def test_overdue_filter_matches_the_sla_rule(tester, org_a, build):
     later = timezone.now() + dt.timedelta(days=1, minutes=1)
     assert list(Feedback.objects.filter(sla.overdue_q(later))) == [report]
     assert not Feedback.objects.filter(sla.overdue_q()).exists()
+
+
+def test_the_personal_data_export_holds_reports_public_comments_and_surveys(
+    tester, org_a, build, product
+):
+    report = feedback_actions.file_feedback(build, org_a, tester, bug())
+    feedback_actions.comment(report, tester, "More detail", organisation=org_a)
+    feedback_actions.comment(report, product, "Staff only", internal=True)
+    feedback_actions.answer_survey(build, org_a, tester, nps=7, csat=4)
+    data = personal_data(tester)["beta_programmes"]
+    assert [(f["title"], f["build"]) for f in data["feedback"]] == [
+        ("Dashboard freezes on export", "3.0.0-beta.1")
+    ]
+    assert [c["body"] for c in data["feedback_comments"]] == ["More detail"]
+    assert [(s["nps"], s["csat"]) for s in data["survey_answers"]] == [(7, 4)]
+    assert "Staff only" not in str(personal_data(product))

@@ -222,3 +222,15 @@ def test_the_build_survey(client, tester, org_a, build, recruiting):
         client.get(reverse("beta:survey", args=["acme", recruiting.slug, expired.pk])).status_code
         == 404
     )
+
+
+def test_suggestions_rank_shared_title_words_first_and_skip_short_words(
+    client, tester, org_a, build, recruiting
+):
+    other = feedback_actions.file_feedback(build, org_a, tester, _bug("Cabinet fan is loud"))
+    best = feedback_actions.file_feedback(build, org_a, tester, _bug("Cabinet drops the site"))
+    client.force_login(tester)
+    url = reverse("beta:feedback_similar", args=["acme", recruiting.slug])
+    ids = [r["id"] for r in client.get(url, {"q": "cabinet drops site"}).json()["results"]]
+    assert ids == [best.pk, other.pk]
+    assert client.get(url, {"q": "is a on"}).json() == {"results": []}
