@@ -31,6 +31,7 @@ from beta_program.programmes import actions
 from beta_program.programmes.access import can_manage
 from beta_program.programmes.admin_participation import (
     CloseOutCsvView,
+    CloseOutPdfView,
     CloseOutView,
     GraduateView,
     ProgrammeActionView,
@@ -297,6 +298,7 @@ class ProgrammeViewSet(ObjectActionsViewSetMixin, IndexQuerysetMixin, ModelViewS
         "graduate": GraduateView,
         "closeout": CloseOutView,
         "closeout_csv": CloseOutCsvView,
+        "closeout_pdf": CloseOutPdfView,
     }
     edit_handler = TabbedInterface(
         [

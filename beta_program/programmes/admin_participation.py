@@ -7,9 +7,11 @@ from __future__ import annotations
 from django import forms
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView, View
+from weasyprint import HTML
 
 from beta_program.programmes import participation_actions
 from beta_program.programmes.access import can_manage, is_beta_staff
@@ -43,6 +45,7 @@ class CloseOutView(ObjectActionMixin, TemplateView):
             summary=closeout_summary(self.object),
             weights=weights(),
             csv_url=self.viewset.url("closeout_csv", self.object),
+            pdf_url=self.viewset.url("closeout_pdf", self.object),
         )
         return context
 
@@ -63,6 +66,34 @@ class CloseOutCsvView(ObjectActionMixin, View):
         return streaming_csv_response(
             csv_rows(summary), f"beta-closeout-{self.object.slug}-{day}.csv"
         )
+
+
+class CloseOutPdfView(CloseOutCsvView):
+    """The close-out summary as a PDF for the product team (WeasyPrint; Chinese through the
+    Noto CJK fonts), in the staff member's admin language."""
+
+    def get(self, request, *args, **kwargs) -> HttpResponse:
+        summary = closeout_summary(self.object)
+        today = timezone.localdate()
+        html = render_to_string(
+            "beta_program/programmes/admin/closeout_pdf.html",
+            {
+                "programme": self.object,
+                "summary": summary,
+                "today": today,
+                "sections": [
+                    (_("Reports by kind"), summary.by_kind),
+                    (_("Reports by status"), summary.by_status),
+                    (_("Bug reports by severity"), summary.by_severity),
+                ],
+            },
+            request=request,
+        )
+        response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
+        response["Content-Disposition"] = (
+            f'attachment; filename="beta-closeout-{self.object.slug}-{today.isoformat()}.pdf"'
+        )
+        return response
 
 
 class GraduateForm(AuditNoteForm):

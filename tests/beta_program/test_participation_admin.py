@@ -12,6 +12,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
+from pypdf import PdfReader
 
 from beta_program.programmes import actions, participation_actions
 from beta_program.programmes.models import BuildDownload, Phase, Programme, ProgrammeStatus
@@ -234,3 +235,19 @@ def test_customers_do_not_reach_the_close_out(client, closed, member_a):
         assert response.status_code == 302
         assert response["Location"].startswith("/accounts/login/")
     assert Programme.objects.get(pk=closed.pk).status == "closed"
+
+
+def test_close_out_pdf_in_the_staff_members_language(client, closed, staff_success, tester):
+    tester.first_name, tester.last_name = "Mia", "Tester"
+    tester.save(update_fields=["first_name", "last_name"])
+    client.force_login(staff_success)
+    url = reverse("beta_programmes:closeout_pdf", args=[closed.pk])
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
+    assert "Close-out summary: Monitor app beta" in text
+    assert "Mia Tester" in text
+    chinese = client.get(url, headers={"accept-language": "zh-hans"})
+    text = PdfReader(io.BytesIO(chinese.content)).pages[0].extract_text()
+    assert "结项总结" in text
