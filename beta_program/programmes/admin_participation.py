@@ -36,7 +36,7 @@ class CloseOutView(ObjectActionMixin, TemplateView):
         return get_object_or_404(Programme, pk=self.kwargs["pk"])
 
     def get_page_title(self) -> str:
-        return str(_("Close-out summary"))
+        return str(_("Close-out summary: %(programme)s") % {"programme": self.object})
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -110,6 +110,7 @@ class GraduateForm(AuditNoteForm):
         max_value=1000000,
         initial=1,
     )
+    field_order = ["points_per_organisation", "min_score", "note"]
 
 
 class ProgrammeActionView(ActionFormView):

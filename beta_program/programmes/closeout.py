@@ -145,7 +145,7 @@ def csv_rows(summary: CloseOut) -> Iterator[list[Any]]:
     yield [_("Reports"), summary.reports]
     yield [_("Survey answers"), summary.surveys]
     yield [_("NPS"), "" if summary.nps is None else summary.nps]
-    yield [_("CSAT (% satisfied)"), "" if summary.csat is None else summary.csat]
+    yield [_("CSAT (share satisfied)"), "" if summary.csat is None else summary.csat]
     yield []
     yield [
         _("Participant"),

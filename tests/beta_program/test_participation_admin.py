@@ -230,7 +230,7 @@ def test_close_out_summary_page_and_csv(
 
 def test_customers_do_not_reach_the_close_out(client, closed, member_a):
     client.force_login(member_a)
-    for name in ("closeout", "closeout_csv", "graduate"):
+    for name in ("closeout", "closeout_csv", "closeout_pdf", "graduate"):
         response = client.get(reverse(f"beta_programmes:{name}", args=[closed.pk]))
         assert response.status_code == 302
         assert response["Location"].startswith("/accounts/login/")
