@@ -18,6 +18,7 @@ from beta_program.programmes import actions, participation_actions
 from beta_program.programmes.models import BuildDownload, Phase, Programme, ProgrammeStatus
 from beta_program.programmes.participation_models import ParticipationReminder
 from beta_program.programmes.participation_tasks import remind_silent_participants
+from beta_program.programmes.privacy import personal_data
 from carbon.models import LedgerEntry, PointsAccount
 from carbon.points.tasks import grant_graduation_points
 from portal.models import AuditEvent, OutboxEvent
@@ -64,6 +65,9 @@ def test_silent_participants_are_reminded_once_per_phase_in_their_language(
         assert remind_silent_participants(tomorrow) == 0
     assert len(mail.outbox) == 2
     assert ParticipationReminder.objects.count() == 2
+    # the person's data export lists the reminder
+    exported = personal_data(admin_b)["beta_programmes"]["participation_reminders"]
+    assert [(r["programme"], r["phase"]) for r in exported] == [("monitor-beta", "Wave 1")]
 
 
 def test_no_reminder_early_in_a_phase_or_outside_running_programmes(
