@@ -79,8 +79,11 @@ class FeedbackFilterSet(WagtailFilterSet):
     status = django_filters.ChoiceFilter(label=_("Status"), choices=TriageStatus.choices)
     severity = django_filters.ChoiceFilter(label=_("Severity"), choices=Severity.choices)
     assignee = django_filters.ModelChoiceFilter(label=_("Assignee"), queryset=staff_users())
-    overdue = django_filters.BooleanFilter(
-        label=_("Overdue for triage"), method="filter_overdue", widget=forms.CheckboxInput
+    # A choice rather than a boolean: an unticked box would filter (and show) "False".
+    overdue = django_filters.ChoiceFilter(
+        label=_("Triage SLA"),
+        choices=[("1", _("Overdue for triage"))],
+        method="filter_overdue",
     )
 
     class Meta:
@@ -88,7 +91,7 @@ class FeedbackFilterSet(WagtailFilterSet):
         fields = ["programme", "status", "severity", "assignee", "overdue"]
 
     def filter_overdue(self, queryset, name, value):
-        return queryset.filter(sla.overdue_q()) if value else queryset
+        return queryset.filter(sla.overdue_q()) if value == "1" else queryset
 
 
 class FeedbackIndexView(SafeExportIndexView):

@@ -64,6 +64,16 @@ def _programme(c: Caller, organisation: Organisation, slug: str) -> Programme:
     return programme
 
 
+def organisation_in_path(c: Caller, params: PathParams) -> Organisation:
+    """The organisation the caller acts for (for the wing's other endpoint modules)."""
+    return _organisation(c, params)
+
+
+def programme_for_caller(c: Caller, organisation: Organisation, slug: str) -> Programme:
+    """A programme the caller sees while acting for `organisation`, or 404."""
+    return _programme(c, organisation, slug)
+
+
 def _load_organisation(c: Caller, params: PathParams) -> Organisation:
     return _organisation(c, params)
 

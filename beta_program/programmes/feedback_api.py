@@ -22,8 +22,8 @@ from beta_program.programmes.api import (
     READ_ERRORS,
     WRITE,
     WRITE_ERRORS,
-    _organisation,
-    _programme,
+    organisation_in_path,
+    programme_for_caller,
     router,
 )
 from beta_program.programmes.feedback_access import (
@@ -52,8 +52,8 @@ def _person(c: Caller) -> None:
 
 
 def _participant_programme(c: Caller, params: PathParams) -> tuple[Organisation, Programme]:
-    organisation = _organisation(c, params)
-    programme = _programme(c, organisation, str(params.get("programme_slug", "")))
+    organisation = organisation_in_path(c, params)
+    programme = programme_for_caller(c, organisation, str(params.get("programme_slug", "")))
     _person(c)
     if not may_file(c.user, programme, organisation):
         raise Http404
@@ -69,7 +69,7 @@ def _survey_build(c: Caller, params: PathParams) -> tuple[Organisation, Build]:
 
 
 def _own_feedback(c: Caller, params: PathParams) -> tuple[Organisation, Feedback]:
-    organisation = _organisation(c, params)
+    organisation = organisation_in_path(c, params)
     feedback_id = ascii_integer(str(params.get("feedback_id", "")))
     if feedback_id is None:
         raise Http404
@@ -96,7 +96,7 @@ def _load_feedback(c: Caller, params: PathParams) -> tuple[Organisation, Feedbac
 
 
 def _load_person(c: Caller, params: PathParams) -> Organisation:
-    organisation = _organisation(c, params)
+    organisation = organisation_in_path(c, params)
     _person(c)
     return organisation
 

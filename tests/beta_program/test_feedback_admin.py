@@ -40,7 +40,7 @@ def test_the_queue_filters_and_highlights_overdue_reports(
     body = response.content.decode()
     assert "Overdue since" in body
     assert body.count("Glitch") == 6
-    overdue = client.get(url, {"overdue": "on"}).content.decode()
+    overdue = client.get(url, {"overdue": "1"}).content.decode()
     assert "Old crash" in overdue
     assert "Glitch" not in overdue
     low = client.get(url, {"severity": "low"}).content.decode()
