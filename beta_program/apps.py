@@ -37,6 +37,7 @@ class BetaProgramConfig(AppConfig):
         from beta_program.programmes import (  # noqa: F401
             account_signals,
             events,
+            participation_tasks,
             permissions,
             portal_hooks,
             tasks,

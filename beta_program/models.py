@@ -23,3 +23,4 @@ from beta_program.programmes.models import (  # noqa: F401
     StatusChange,
 )
 from beta_program.programmes.pages import ProgrammePage  # noqa: F401
+from beta_program.programmes.participation_models import ParticipationReminder  # noqa: F401

@@ -131,7 +131,9 @@ EVENT_SHAPES: dict[str, Shape] = {
     "greenloop.beta.application_rejected": _shape(
         r"beta/applications/\d+", "application_id programme_id applicant_id"
     ),
-    "greenloop.beta.programme_graduated": _shape(r"beta/programmes/\d+", "programme_id"),
+    "greenloop.beta.programme_graduated": _shape(
+        r"beta/programmes/\d+", "programme_id graduated_by grants"
+    ),
     "greenloop.beta.cohort_created": _shape(r"beta/cohorts/\d+", "cohort_id programme_id group_id"),
     "greenloop.beta.build_downloaded": _shape(
         r"beta/builds/\d+", "download_id build_id programme_id user_id"

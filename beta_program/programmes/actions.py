@@ -58,10 +58,12 @@ def change_status(
     by: User,
     *,
     note: str = "",
+    grants: list[dict[str, int]] | None = None,
     request: HttpRequest | None = None,
 ) -> Programme:
     """Move the programme to `to_status` if TRANSITIONS allows it from its current status
-    (read under a row lock, so two staff members cannot both move it from the same state)."""
+    (read under a row lock, so two staff members cannot both move it from the same state).
+    `grants` ({organisation_id, points} each) travel with the graduation event."""
     _require_manager(by)
     locked = Programme.objects.select_for_update().get(pk=programme.pk)
     if to_status not in TRANSITIONS[locked.status]:
@@ -98,7 +100,7 @@ def change_status(
             "greenloop.beta.programme_graduated",
             None,
             f"beta/programmes/{locked.pk}",
-            {"programme_id": locked.pk},
+            {"programme_id": locked.pk, "graduated_by": by.pk, "grants": grants or []},
         )
     programme.status, programme.status_changed_at = locked.status, now
     return locked

@@ -29,6 +29,13 @@ from wagtail.permissions import register_permission_policy
 
 from beta_program.programmes import actions
 from beta_program.programmes.access import can_manage
+from beta_program.programmes.admin_participation import (
+    CloseOutCsvView,
+    CloseOutPdfView,
+    CloseOutView,
+    GraduateView,
+    ProgrammeActionView,
+)
 from beta_program.programmes.exceptions import BetaError
 from beta_program.programmes.forms import StatusForm
 from beta_program.programmes.models import (
@@ -40,7 +47,6 @@ from beta_program.programmes.models import (
 )
 from portal import audit
 from portal.admin_common import (
-    ActionFormView,
     NoDeletePermissionPolicy,
     ObjectActionsViewSetMixin,
     definition_list,
@@ -181,7 +187,10 @@ class ProgrammeInspectView(InspectView):
     @cached_property
     def header_buttons(self):
         buttons = list(super().header_buttons)
-        if can_manage(self.request.user) and TRANSITIONS[self.object.status]:
+        if can_manage(self.request.user) and self.object.status not in (
+            ProgrammeStatus.CLOSED,
+            ProgrammeStatus.GRADUATED,
+        ):
             buttons.append(
                 HeaderButton(
                     _("Change status"),
@@ -189,32 +198,41 @@ class ProgrammeInspectView(InspectView):
                     icon_name="resubmit",
                 )
             )
+        if can_manage(self.request.user) and self.object.status == ProgrammeStatus.CLOSED:
+            buttons.append(
+                HeaderButton(
+                    _("Graduate to general availability"),
+                    url=self.viewset.url("graduate", self.object),
+                    icon_name="tick",
+                )
+            )
+        buttons.append(
+            HeaderButton(
+                _("Close-out summary"),
+                url=self.viewset.url("closeout", self.object),
+                icon_name="doc-full",
+            )
+        )
         return buttons
 
 
-class ChangeStatusView(ActionFormView):
+class ChangeStatusView(ProgrammeActionView):
     page_title = _("Change programme status")
     header_icon = "resubmit"
-    index_label = _("Programmes")
     form_class = StatusForm
     submit_button_label = _("Change status")
-    refused = (BetaError,)
-    refusals_on_form = True
-
-    def has_permission(self, user) -> bool:
-        return can_manage(user)
-
-    def get_object(self) -> Programme:
-        return get_object_or_404(Programme, pk=self.kwargs["pk"])
 
     def refusal(self) -> str | None:
         if not TRANSITIONS[self.object.status]:
             return _("A graduated programme keeps its status.")
+        if self.object.status == ProgrammeStatus.CLOSED:
+            return _("A closed programme only graduates: use “Graduate to general availability”.")
         return None
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
-        allowed = TRANSITIONS[self.object.status]
+        # Graduation thanks the participants and may grant points: it has its own screen.
+        allowed = TRANSITIONS[self.object.status] - {ProgrammeStatus.GRADUATED}
         kwargs["choices"] = [(s.value, s.label) for s in ProgrammeStatus if s in allowed]
         return kwargs
 
@@ -275,7 +293,13 @@ class ProgrammeViewSet(ObjectActionsViewSetMixin, IndexQuerysetMixin, ModelViewS
         "applicant_min_role",
         "created_at",
     ]
-    object_actions = {"change_status": ChangeStatusView}
+    object_actions = {
+        "change_status": ChangeStatusView,
+        "graduate": GraduateView,
+        "closeout": CloseOutView,
+        "closeout_csv": CloseOutCsvView,
+        "closeout_pdf": CloseOutPdfView,
+    }
     edit_handler = TabbedInterface(
         [
             ObjectList(

@@ -38,11 +38,30 @@ for _what, _description in (
     )
 register(
     "greenloop.beta.programme_graduated",
-    version=1,
+    version=2,
     subject=r"beta/programmes/\d+",
-    description="A programme graduated: its product is generally available.",
+    description=(
+        "A programme graduated: its product is generally available. `grants` lists the points "
+        "product staff grant each participating organisation for its part (empty: none); a "
+        "points plugin may credit them."
+    ),
     owner=OWNER,
-    properties={"programme_id": identifier("programme")},
+    properties={
+        "programme_id": identifier("programme"),
+        "graduated_by": identifier("staff member who graduated it (portal user)"),
+        "grants": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "organisation_id": identifier("organisation"),
+                    "points": integer("points granted", minimum=1),
+                },
+                "required": ["organisation_id", "points"],
+                "additionalProperties": False,
+            },
+        },
+    },
 )
 register(
     "greenloop.beta.cohort_created",

@@ -54,14 +54,20 @@ class ApplicationForm(forms.Form):
         return result
 
 
-class StatusForm(forms.Form):
-    status = forms.ChoiceField(label=_("New status"), choices=())
+class AuditNoteForm(forms.Form):
+    """A staff decision's optional note, kept in the audit trail."""
+
     note = forms.CharField(
         label=_("Note (for the audit trail)"),
         required=False,
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class StatusForm(AuditNoteForm):
+    status = forms.ChoiceField(label=_("New status"), choices=())
+    field_order = ["status", "note"]
 
     def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -1,6 +1,7 @@
 """Beta programmes' part of a person's personal data (portal.privacy): their applications (with
 their screening answers), the NDA versions they accepted (when, from which address and
-browser), the bug reports and feedback they filed, their comments and survey answers.
+browser), the bug reports and feedback they filed, their comments and survey answers, and the
+reminders they were sent.
 Registered as Wagtail hooks in beta_program.programmes.portal_hooks.
 
 Erasure deletes nothing here: an application is the organisation's record of its place, and an
@@ -15,6 +16,7 @@ from typing import Any
 
 from beta_program.programmes.feedback_models import Feedback, FeedbackComment, SurveyResponse
 from beta_program.programmes.models import Application, NdaAcceptance
+from beta_program.programmes.participation_models import ParticipationReminder
 from portal.models import User
 
 
@@ -83,6 +85,16 @@ def personal_data(user: User) -> dict[str, Any]:
                     "submitted_at": r.submitted_at,
                 }
                 for r in SurveyResponse.objects.filter(respondent=user).select_related("build")
+            ],
+            "participation_reminders": [
+                {
+                    "programme": r.phase.programme.slug,
+                    "phase": r.phase.name,
+                    "sent_at": r.sent_at,
+                }
+                for r in ParticipationReminder.objects.filter(user=user).select_related(
+                    "phase__programme"
+                )
             ],
         }
     }

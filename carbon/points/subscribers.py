@@ -7,12 +7,16 @@ current footprint and a policy in force earns its award, a cancelled or returned
 awards reversed. Handlers run after the change has committed (`portal.events`), so a failure here
 never undoes the write. The daily `carbon.tasks.award_delivered_orders` sweep settles whatever
 was missed.
+
+Beta programmes may grant points when a programme graduates: `greenloop.beta.programme_graduated`
+names each organisation and its points (carbon reads the event's data and never imports the beta
+plugin); `carbon.tasks.grant_graduation_points` credits them as an approved adjustment.
 """
 
 from __future__ import annotations
 
 from carbon.footprint.events import ORDERS_CHANGED
-from carbon.points.tasks import settle_orders_points
+from carbon.points.tasks import grant_graduation_points, settle_orders_points
 from portal import events
 from portal.models import OutboxEvent
 
@@ -23,5 +27,21 @@ def on_orders_changed(event: OutboxEvent) -> None:
         settle_orders_points.delay(sorted(set(order_ids)))
 
 
+# The beta plugin's event type, by name: the contract is the event catalogue, not its code.
+PROGRAMME_GRADUATED = "greenloop.beta.programme_graduated"
+
+
+def on_programme_graduated(event: OutboxEvent) -> None:
+    data = event.data
+    grants = [
+        {"organisation_id": g["organisation_id"], "points": g["points"]}
+        for g in data.get("grants") or []
+        if isinstance(g.get("organisation_id"), int) and isinstance(g.get("points"), int)
+    ]
+    if grants and isinstance(data.get("graduated_by"), int):
+        grant_graduation_points.delay(data["programme_id"], data["graduated_by"], grants)
+
+
 def register() -> None:
     events.subscribe(ORDERS_CHANGED, on_orders_changed)
+    events.subscribe(PROGRAMME_GRADUATED, on_programme_graduated)

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from carbon.models import EntryKind, ExpiryReminder, LedgerEntry, Order, PointsAccount, Redemption
 from carbon.points import actions, awards, ledger
 from carbon.points.catalogue import service_name
-from portal.models import Membership, Role
+from portal.models import Membership, Organisation, Role, User
 
 logger = logging.getLogger(__name__)
 
@@ -241,3 +241,38 @@ def send_expiry_reminder_email(reminder_id: int, user_id: int) -> bool:
         )
     send_mail(subject, body, None, [user.email])
     return True
+
+
+# --- points granted by other plugins' events (carbon.points.subscribers)
+
+# Stored on the ledger entry as its reason; the event carries no text of its own (ids only).
+GRADUATION_REASON = "Beta programme graduation: thank-you points (programme {programme_id})"
+
+
+@shared_task(name="carbon.tasks.grant_graduation_points", acks_late=True)
+def grant_graduation_points(
+    programme_id: int, approved_by_id: int, grants: list[dict[str, int]]
+) -> int:
+    """Credit each organisation the points a beta programme's graduation granted it, as a manual
+    adjustment approved by the staff member who graduated the programme. Idempotent per
+    programme and organisation (key ``beta-graduation:<programme>:<organisation>``), so a
+    repeated event or task credits nothing twice. Returns the entries written or found."""
+    approver = User.objects.filter(pk=approved_by_id, is_staff=True, is_active=True).first()
+    if approver is None:
+        logger.warning(
+            "Graduation points of programme %s: approver %s is gone", programme_id, approved_by_id
+        )
+        return 0
+    wanted = {g["organisation_id"]: g["points"] for g in grants if g.get("points", 0) > 0}
+    organisations = Organisation.objects.filter(pk__in=wanted, is_active=True).order_by("pk")
+    done = 0
+    for organisation in organisations:
+        actions.adjust(
+            ledger.account_for(organisation),
+            wanted[organisation.pk],
+            GRADUATION_REASON.format(programme_id=programme_id),
+            approver,
+            key=f"beta-graduation:{programme_id}:{organisation.pk}",
+        )
+        done += 1
+    return done

@@ -342,6 +342,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "carbon.tasks.purge_old_import_files",
         "schedule": crontab(hour=3, minute=10),
     },
+    # Once a day in working hours: each silent participant hears at most once per phase.
+    "beta-remind-silent-participants": {
+        "task": "beta_program.tasks.remind_silent_participants",
+        "schedule": crontab(hour=9, minute=0),
+    },
     # After the night's points runs, so the day's figures include them.
     "portal-record-account-signals": {
         "task": "portal.account_signals.record_account_signals",

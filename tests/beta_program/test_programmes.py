@@ -82,7 +82,7 @@ def test_graduation_after_closing_publishes_an_event_with_ids_only(make_programm
     programme = make_programme(status=ProgrammeStatus.CLOSED)
     actions.change_status(programme, ProgrammeStatus.GRADUATED, product)
     event = OutboxEvent.objects.get(type="greenloop.beta.programme_graduated")
-    assert event.data == {"programme_id": programme.pk}
+    assert event.data == {"programme_id": programme.pk, "graduated_by": product.pk, "grants": []}
     assert event.organisation is None
 
 
