@@ -4,8 +4,9 @@ workers, on PostgreSQL with production settings.
 Drops and recreates a PostgreSQL database (--database-url, default
 postgres://postgres@127.0.0.1:5432/greenloop_bench_outbox; its name must contain "bench", so that
 no other database is ever dropped), migrates it, creates --orgs organisations and one webhook
-endpoint pointing at a receiver in this process (portal/crm/receiver.py: it verifies every
-signature with the `standardwebhooks` library and de-duplicates on `webhook-id`). Then:
+endpoint pointing at a receiver in a process of its own (portal/crm/receiver.py: it verifies
+every signature with the `standardwebhooks` library and de-duplicates on `webhook-id`; it reports
+what arrived to this process, which checks counts and order). Then:
 
 1. Throughput: --events events (spread over the organisations) are written to the outbox, two
    workers (`celery worker -P solo`, Redis broker) are kicked, and the run ends when the receiver
@@ -14,13 +15,16 @@ signature with the `standardwebhooks` library and de-duplicates on `webhook-id`)
    retries wait --retry-base seconds doubling up to --retry-max (GREENLOOP_CRM_RETRY_*_SECONDS;
    production's 5 s to 24 h would make the run last hours: with strict per-organisation order
    a lane waits out each of its failures, so the schedule, not the engine, sets the pace).
-3. Latency: with the workers idle-waiting, --latency-samples single events are published one
-   at a time through `portal.events.publish()` (the after-commit kick included); commit-to-
-   receipt p50/p95/p99.
+3. Latency: once what phase 2 left (cut short by --max-seconds) is delivered, with the workers
+   idle-waiting, --latency-samples single events are published one at a time through
+   `portal.events.publish()` (the after-commit kick included); commit-to-receipt p50/p95/p99.
 
 For each phase it prints events/s, attempts, duplicates the receiver saw, whether every event
-arrived in per-organisation order, and the floor measured in the same run: signed POSTs per second
-that two threads reach against the same receiver with no database at all (what this machine's
+arrived in per-organisation order, and the CPU time each event cost the workers, the receiver and
+the PostgreSQL backends (what the machine's load cannot change: with C microseconds per event,
+N idle cores deliver at most N x 10^6 / C events/s). And the floor measured in the same run:
+signed POSTs per second that two processes (as many threads each as a worker sends lanes side by
+side) reach against the same receiver process with no database at all (what this machine's
 Python HTTP stack allows; the engine cannot beat it). Targets (BRIEF.md): >= 1,000 events/s,
 p95 <= 1 s. Exits non-zero when a target is missed.
 
@@ -31,6 +35,7 @@ p95 <= 1 s. Exits non-zero when a target is missed.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -39,8 +44,11 @@ import threading
 import time
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -155,7 +163,7 @@ def write_events(orgs: list, count: int) -> None:
             OutboxEvent.objects.bulk_create(rows)
 
 
-def in_order(received, endpoint, after_id: int) -> tuple[bool, int]:
+def in_order(received: list[Arrival], endpoint, after_id: int) -> tuple[bool, int]:
     """Did every organisation's events (deliveries after `after_id`) arrive in their lane's
     order? And how many never arrived."""
     from portal.models import Delivery
@@ -166,77 +174,281 @@ def in_order(received, endpoint, after_id: int) -> tuple[bool, int]:
         expected[str(lane)].append(str(event_id))
     got = defaultdict(list)
     for item in received:
-        got[item.event.get("greenloopaccount", "0")].append(item.id)
+        got[item.account].append(item.id)
     missing = sum(len(ids) for ids in expected.values()) - sum(len(ids) for ids in got.values())
     # What arrived of each lane must be the start of that lane, in order (a phase cut short by
     # --max-seconds leaves the rest out, which `missing` counts).
     return all(got[lane] == ids[: len(got[lane])] for lane, ids in expected.items()), missing
 
 
-def transport_floor(receiver_url: str, seconds: float = 5.0) -> float:
-    """Signed POSTs per second that two threads reach against the receiver, no database."""
+@dataclass
+class Arrival:
+    id: str
+    account: str  # the CloudEvent's greenloopaccount ("0": no organisation)
+    received_at: float  # time.time() in the receiver process
+
+
+def serve_receiver(secret: str, channel: Connection) -> None:
+    """The receiver process: portal/crm/receiver.py's Receiver (it verifies and de-duplicates),
+    reporting what arrives in batches every few milliseconds; commands come on the same pipe."""
+    from portal.crm.receiver import Receiver
+
+    lock = threading.Lock()
+    pending: list[tuple[str, str, float]] = []
+
+    def on_event(item: Any) -> None:
+        with lock:
+            pending.append((item.id, item.event.get("greenloopaccount", "0"), item.received_at))
+
+    receiver = Receiver(secret, on_event=on_event).start()
+    channel.send(receiver.port)
+
+    def report() -> None:
+        while True:
+            time.sleep(0.005)
+            with lock:
+                batch = pending[:]
+                pending.clear()
+            if batch:
+                channel.send(("events", batch, receiver.state.duplicates))
+
+    threading.Thread(target=report, daemon=True).start()
+    while True:
+        command, value = channel.recv()
+        if command == "fail_ratio":
+            receiver.state.fail_ratio = value
+        elif command == "stop":
+            receiver.stop()
+            return
+
+
+class ReceiverProcess:
+    """The receiver in its own process (so it does not share a GIL with anything it measures),
+    mirrored here: what arrived, in order of receipt, and how many duplicates it refused."""
+
+    def __init__(self, secret: str) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.channel, child = context.Pipe()
+        self.process = context.Process(target=serve_receiver, args=(secret, child), daemon=True)
+        self.process.start()
+        self.url = f"http://127.0.0.1:{self.channel.recv()}/hook"
+        self.lock = threading.Lock()
+        self.received: list[Arrival] = []
+        self.arrived: dict[str, float] = {}
+        self.duplicates_total = 0
+        self.duplicates_before = 0
+        threading.Thread(target=self._listen, daemon=True).start()
+
+    def _listen(self) -> None:
+        while True:
+            try:
+                _kind, batch, duplicates = self.channel.recv()
+            except (EOFError, OSError):
+                return
+            with self.lock:
+                for event_id, account, at in batch:
+                    self.received.append(Arrival(event_id, account, at))
+                    self.arrived[event_id] = at
+                self.duplicates_total = duplicates
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid or 0
+
+    @property
+    def duplicates(self) -> int:
+        return self.duplicates_total - self.duplicates_before
+
+    def count(self) -> int:
+        with self.lock:
+            return len(self.received)
+
+    def reset(self) -> None:
+        with self.lock:
+            self.received.clear()
+            self.duplicates_before = self.duplicates_total
+
+    def set_fail_ratio(self, ratio: float) -> None:
+        self.channel.send(("fail_ratio", ratio))
+
+    def stop(self) -> None:
+        self.channel.send(("stop", None))
+        self.process.join(timeout=10)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def backend_pids() -> list[int]:
+    """The PostgreSQL backends serving the workers (every connection to the benchmark's database
+    but this process's own)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+class CpuMeter:
+    """CPU time the workers, the receiver and the PostgreSQL backends use between start() and
+    stop(). The workers' connections come and go (one per task), so the backends are sampled
+    with every sample() call and each counts from its first sight (from zero if it connected
+    after start())."""
+
+    def __init__(self, receiver: ReceiverProcess, workers: list[subprocess.Popen]) -> None:
+        self.groups = {"workers": [w.pid for w in workers], "receiver": [receiver.pid]}
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.backends: set[int] = set()
+
+    def _read(self, pids: list[int], new_from_zero: bool) -> None:
+        for pid in pids:
+            used = cpu_seconds(pid)
+            if pid not in self.first:
+                self.first[pid] = 0.0 if new_from_zero else used
+            if used:
+                self.last[pid] = used
+
+    def start(self) -> None:
+        backends = backend_pids()
+        self.backends.update(backends)
+        self._read([pid for pids in self.groups.values() for pid in pids] + backends, False)
+
+    def sample(self) -> None:
+        backends = backend_pids()
+        self.backends.update(backends)
+        self._read(backends, True)
+
+    def stop(self) -> None:
+        self.sample()
+        self._read([pid for pids in self.groups.values() for pid in pids], False)
+
+    def describe(self, events: int) -> str:
+        groups = {**self.groups, "PostgreSQL": sorted(self.backends)}
+        per_event = {
+            group: sum(self.last.get(pid, 0.0) - self.first.get(pid, 0.0) for pid in pids)
+            / max(1, events)
+            * 1e6
+            for group, pids in groups.items()
+        }
+        total = sum(per_event.values())
+        parts = ", ".join(f"{group} {us:,.0f}" for group, us in per_event.items())
+        cores = os.cpu_count() or 1
+        return (
+            f"CPU per event: {parts} = {total:,.0f} us (at most "
+            f"{cores * 1e6 / max(1.0, total):,.0f} events/s on {cores} idle cores)"
+        )
+
+
+def floor_sender(url: str, threads: int, ready, go, seconds: float, counts) -> None:
+    """One floor process: `threads` threads sending signed POSTs, no database."""
+    import django
+
+    django.setup()
     from django.utils import timezone
 
     from portal.crm.connectors import WebhookConnector
     from portal.models import CrmEndpoint, OutboxEvent
 
-    endpoint = CrmEndpoint(name="floor", url=receiver_url, secret=SECRET)
-    counts = [0, 0]
-    deadline = time.monotonic() + seconds
+    endpoint = CrmEndpoint(name="floor", url=url, secret=SECRET)
+    sent = [0] * threads
 
     def loop(slot: int) -> None:
         connector = WebhookConnector(endpoint)
+        deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             event = OutboxEvent(
                 id=uuid.uuid4(),
                 source="urn:bench",
                 type="greenloop.bench.floor",
                 time=timezone.now(),
-                data={"n": counts[slot]},
+                data={"n": sent[slot]},
             )
-            connector.send(event)
-            counts[slot] += 1
+            if connector.send(event).ok:
+                sent[slot] += 1
         connector.close()
 
-    threads = [threading.Thread(target=loop, args=(n,)) for n in range(2)]
-    started = time.monotonic()
-    for thread in threads:
+    ready.release()
+    go.wait()
+    workers = [threading.Thread(target=loop, args=(n,)) for n in range(threads)]
+    for thread in workers:
         thread.start()
-    for thread in threads:
+    for thread in workers:
         thread.join()
-    return sum(counts) / (time.monotonic() - started)
+    counts.put(sum(sent))
 
 
-def run_phase(label, receiver, endpoint, orgs, count, workers_env, log_dir, max_seconds):
+def transport_floor(receiver_url: str, seconds: float = 5.0) -> float:
+    """Signed POSTs per second that two processes reach against the receiver, no database: each
+    with as many threads as a worker sends lanes side by side (GREENLOOP_CRM parallel_lanes)."""
+    from portal.crm.config import crm_settings
+
+    context = multiprocessing.get_context("spawn")
+    ready, go, counts = context.Semaphore(0), context.Event(), context.Queue()
+    threads = crm_settings()["parallel_lanes"]
+    senders = [
+        context.Process(
+            target=floor_sender, args=(receiver_url, threads, ready, go, seconds, counts)
+        )
+        for _ in range(2)
+    ]
+    for sender in senders:
+        sender.start()
+    for _ in senders:
+        ready.acquire()
+    started = time.monotonic()
+    go.set()
+    total = sum(counts.get() for _ in senders)
+    elapsed = time.monotonic() - started
+    for sender in senders:
+        sender.join()
+    return total / elapsed
+
+
+def run_phase(
+    label, receiver: ReceiverProcess, endpoint, orgs, count, workers_env, log_dir, max_seconds
+):
     from django.db.models import Max
 
     from portal.crm.tasks import deliver_outbox
     from portal.models import Delivery, DeliveryAttempt
 
-    receiver.state.received.clear()
-    receiver.state.seen.clear()
-    receiver.state.duplicates = 0
+    receiver.reset()
     attempts_before = DeliveryAttempt.objects.count()
     after_id = Delivery.objects.aggregate(m=Max("id"))["m"] or 0
     t0 = time.perf_counter()
     write_events(orgs, count)
     print(f"[{label}] wrote {count} events in {time.perf_counter() - t0:.1f} s", flush=True)
     workers = start_workers(workers_env, 2, log_dir)
+    meter = CpuMeter(receiver, workers)
     try:
         wait_for_workers(2)
+        meter.start()
         kicked = time.time()
         for _ in range(2):
             deliver_outbox.delay()
         deadline = time.monotonic() + max_seconds
         last_report = time.monotonic()
-        while len(receiver.state.received) < count and time.monotonic() < deadline:
+        while receiver.count() < count and time.monotonic() < deadline:
             time.sleep(0.2)
+            meter.sample()
             if time.monotonic() - last_report > 15:
-                print(f"[{label}] {len(receiver.state.received)} received", flush=True)
+                print(f"[{label}] {receiver.count()} received", flush=True)
                 last_report = time.monotonic()
+        meter.stop()
     finally:
         stop_workers(workers)
-    received = list(receiver.state.received)
+    with receiver.lock:
+        received = list(receiver.received)
     last = max((r.received_at for r in received), default=kicked)
     seconds = max(1e-9, last - kicked)
     ordered, missing = in_order(received, endpoint, after_id)
@@ -245,23 +457,37 @@ def run_phase(label, receiver, endpoint, orgs, count, workers_env, log_dir, max_
     print(
         f"[{label}] {len(received)}/{count} events in {seconds:.1f} s = {rate:,.0f} events/s; "
         f"attempts {attempts:,} ({attempts / max(1, count):.2f} per event); duplicates seen by "
-        f"the receiver {receiver.state.duplicates}; not arrived when the phase ended {missing}; "
+        f"the receiver {receiver.duplicates}; not arrived when the phase ended {missing}; "
         f"per-organisation order "
         f"{'kept' if ordered else 'BROKEN'}",
         flush=True,
     )
+    print(f"[{label}] {meter.describe(len(received))}", flush=True)
     return rate, ordered, missing
 
 
-def latency(receiver, orgs, samples: int, workers_env, log_dir) -> list[float]:
+def latency(receiver: ReceiverProcess, orgs, samples: int, workers_env, log_dir) -> list[float]:
     from django.db import transaction
 
+    from portal.crm.tasks import deliver_outbox
     from portal.events import publish
+    from portal.models import Delivery, DeliveryState, OutboxEvent
 
     workers = start_workers(workers_env, 2, log_dir)
     delays = []
     try:
         wait_for_workers(2)
+        # What a phase cut short by --max-seconds left is delivered first (the receiver accepts
+        # everything again): the samples measure idle workers, not that backlog.
+        for _ in range(2):
+            deliver_outbox.delay()
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline and (
+            Delivery.objects.exclude(state=DeliveryState.DELIVERED).exists()
+            or OutboxEvent.objects.filter(routed_at__isnull=True).exists()
+        ):
+            time.sleep(0.5)
+        time.sleep(1)  # the workers' last passes end
         for n in range(samples):
             stamps: list[float] = []
             with transaction.atomic():
@@ -279,13 +505,8 @@ def latency(receiver, orgs, samples: int, workers_env, log_dir) -> list[float]:
             arrived = None
             while arrived is None and time.monotonic() < deadline:
                 time.sleep(0.001)
-                with receiver.state.lock:
-                    if wanted in receiver.state.seen:
-                        arrived = next(
-                            r.received_at
-                            for r in reversed(receiver.state.received)
-                            if r.id == wanted
-                        )
+                with receiver.lock:
+                    arrived = receiver.arrived.get(wanted)
             delays.append(float("inf") if arrived is None else arrived - committed)
             time.sleep(0.05)  # the workers go back to idle-waiting
     finally:
@@ -321,7 +542,6 @@ def main() -> int:
     from django.core.management import call_command
 
     from portal.celery import app
-    from portal.crm.receiver import Receiver
     from portal.models import CrmEndpoint, Organisation
 
     call_command("migrate", verbosity=0)
@@ -331,19 +551,20 @@ def main() -> int:
         Organisation.objects.create(slug=f"bench-{n}", name=f"Bench {n}", country="DE")
         for n in range(args.orgs)
     ]
-    receiver = Receiver(SECRET).start()
+    receiver = ReceiverProcess(SECRET)
     endpoint = CrmEndpoint.objects.create(name="Bench CRM", url=receiver.url, secret=SECRET)
     print(f"started {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; load {os.getloadavg()[0]:.1f}")
 
     floor = transport_floor(receiver.url)
-    receiver.state.received.clear()
-    receiver.state.seen.clear()
-    print(f"floor: {floor:,.0f} signed POSTs/s from two threads, no database", flush=True)
+    print(
+        f"floor: {floor:,.0f} signed POSTs/s from two processes to the receiver's, no database",
+        flush=True,
+    )
 
     rate, ordered, missing = run_phase(
         "healthy receiver", receiver, endpoint, orgs, args.events, env, var_dir, args.max_seconds
     )
-    receiver.state.fail_ratio = args.fail_ratio
+    receiver.set_fail_ratio(args.fail_ratio)
     flaky_rate, flaky_ordered, flaky_missing = run_phase(
         f"receiver failing {args.fail_ratio:.0%}",
         receiver,
@@ -354,7 +575,7 @@ def main() -> int:
         var_dir,
         args.max_seconds,
     )
-    receiver.state.fail_ratio = 0.0
+    receiver.set_fail_ratio(0.0)
     delays = latency(receiver, orgs, args.latency_samples, env, var_dir)
     p50, p95, p99 = (percentile(delays, q) for q in (0.5, 0.95, 0.99))
     print(

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import random
+import uuid
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -78,6 +79,23 @@ def _is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
+# Routing on PostgreSQL: the deliveries in one INSERT from arrays, in the order given (their ids
+# follow it), then the events marked routed. Arrays rather than a row of parameters per delivery:
+# building and binding thousands of ORM rows cost more CPU than sending the events.
+ROUTE_SQL = """
+WITH deliveries AS (
+    INSERT INTO portal_delivery (endpoint_id, event_id, lane, state, attempts, next_attempt_at,
+                                 last_error, created_at)
+    SELECT d.endpoint_id, d.event_id, d.lane, %(pending)s, 0, %(now)s, '', %(now)s
+    FROM unnest(%(endpoints)s::bigint[], %(deliveries)s::uuid[], %(lanes)s::bigint[])
+        WITH ORDINALITY AS d(endpoint_id, event_id, lane, n)
+    ORDER BY d.n
+    ON CONFLICT DO NOTHING
+)
+UPDATE portal_outboxevent SET routed_at = %(now)s WHERE id = ANY(%(events)s::uuid[])
+"""
+
+
 def route_events(limit: int | None = None) -> int:
     """Give unrouted events their deliveries; events nobody wants are delivered at once.
     Returns how many events were routed (0 when another process is routing)."""
@@ -91,29 +109,52 @@ def route_events(limit: int | None = None) -> int:
         events = list(
             OutboxEvent.objects.filter(routed_at__isnull=True)
             .order_by("time", "id")
-            .only("id", "type", "organisation_id", "time")[:limit]
+            .values_list("id", "type", "organisation_id")[:limit]
         )
         if not events:
             return 0
         endpoints = list(CrmEndpoint.objects.filter(is_active=True))
         now = timezone.now()
-        deliveries = []
+        # (endpoint, event, lane) in routing order; a pass sees few types and organisations.
+        routes: list[tuple[int, uuid.UUID, int]] = []
         unwanted = []
-        for event in events:
-            wanted = [e for e in endpoints if e.wants(event)]
-            if not wanted:
-                unwanted.append(event.id)
-            deliveries += [
-                Delivery(
-                    endpoint=endpoint,
-                    event_id=event.id,
-                    lane=event.organisation_id or 0,
-                    next_attempt_at=now,
-                )
-                for endpoint in wanted
+        wanted_by: dict[tuple[str, int | None], list[int]] = {}
+        for event_id, event_type, organisation_id in events:
+            key = (event_type, organisation_id)
+            if key not in wanted_by:
+                wanted_by[key] = [
+                    e.id for e in endpoints if e.wants_type(event_type, organisation_id)
+                ]
+            if not wanted_by[key]:
+                unwanted.append(event_id)
+            routes += [
+                (endpoint_id, event_id, organisation_id or 0) for endpoint_id in wanted_by[key]
             ]
-        Delivery.objects.bulk_create(deliveries, batch_size=1000, ignore_conflicts=True)
-        OutboxEvent.objects.filter(id__in=[e.id for e in events]).update(routed_at=now)
+        if _is_postgres():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    ROUTE_SQL,
+                    {
+                        "pending": DeliveryState.PENDING,
+                        "now": now,
+                        "endpoints": [endpoint_id for endpoint_id, _e, _l in routes],
+                        "deliveries": [event_id for _d, event_id, _l in routes],
+                        "lanes": [lane for _d, _e, lane in routes],
+                        "events": [event_id for event_id, _t, _o in events],
+                    },
+                )
+        else:
+            Delivery.objects.bulk_create(
+                [
+                    Delivery(
+                        endpoint_id=endpoint_id, event_id=event_id, lane=lane, next_attempt_at=now
+                    )
+                    for endpoint_id, event_id, lane in routes
+                ],
+                batch_size=1000,
+                ignore_conflicts=True,
+            )
+            OutboxEvent.objects.filter(id__in=[e[0] for e in events]).update(routed_at=now)
         if unwanted:
             OutboxEvent.objects.filter(id__in=unwanted).update(status=DeliveryStatus.DELIVERED)
     return len(events)
@@ -282,33 +323,66 @@ def deliver_batch(limit: int | None = None) -> PassResult:
     return result
 
 
+# Recording a batch on PostgreSQL: its attempts in one INSERT from arrays and its delivered rows
+# in one UPDATE (what the ORM does with a row of parameters per attempt, for less CPU).
+ATTEMPTS_SQL = """
+INSERT INTO portal_deliveryattempt (delivery_id, started_at, status_code, latency_ms, ok, error)
+SELECT * FROM unnest(%(deliveries)s::bigint[], %(started)s::timestamptz[], %(codes)s::int[],
+                     %(latencies)s::int[], %(oks)s::boolean[], %(errors)s::text[])
+"""
+DELIVERED_SQL = """
+UPDATE portal_delivery SET state = %(delivered)s, attempts = attempts + 1, delivered_at = %(now)s,
+    last_error = '', next_attempt_at = NULL
+WHERE id = ANY(%(ids)s::bigint[])
+"""
+
+
 def _record(sent, endpoints: dict[int, CrmEndpoint], result: PassResult) -> None:
     now = timezone.now()
-    DeliveryAttempt.objects.bulk_create(
-        [
-            DeliveryAttempt(
-                delivery=delivery,
-                started_at=now - timedelta(milliseconds=outcome.latency_ms),
-                status_code=outcome.status_code,
-                latency_ms=outcome.latency_ms,
-                ok=outcome.ok,
-                error=outcome.error,
-            )
-            for delivery, outcome in sent
-        ],
-        batch_size=1000,
-    )
-    result.attempts += len(sent)
     ok_ids = [d.id for d, o in sent if o.ok]
-    if ok_ids:
-        Delivery.objects.filter(id__in=ok_ids).update(
-            state=DeliveryState.DELIVERED,
-            attempts=F("attempts") + 1,
-            delivered_at=now,
-            last_error="",
-            next_attempt_at=None,
+    if _is_postgres():
+        with connection.cursor() as cursor:
+            if sent:
+                cursor.execute(
+                    ATTEMPTS_SQL,
+                    {
+                        "deliveries": [d.id for d, _o in sent],
+                        "started": [now - timedelta(milliseconds=o.latency_ms) for _d, o in sent],
+                        "codes": [o.status_code for _d, o in sent],
+                        "latencies": [o.latency_ms for _d, o in sent],
+                        "oks": [o.ok for _d, o in sent],
+                        "errors": [o.error for _d, o in sent],
+                    },
+                )
+            if ok_ids:
+                cursor.execute(
+                    DELIVERED_SQL, {"delivered": DeliveryState.DELIVERED, "now": now, "ids": ok_ids}
+                )
+    else:
+        DeliveryAttempt.objects.bulk_create(
+            [
+                DeliveryAttempt(
+                    delivery=delivery,
+                    started_at=now - timedelta(milliseconds=outcome.latency_ms),
+                    status_code=outcome.status_code,
+                    latency_ms=outcome.latency_ms,
+                    ok=outcome.ok,
+                    error=outcome.error,
+                )
+                for delivery, outcome in sent
+            ],
+            batch_size=1000,
         )
-        result.delivered += len(ok_ids)
+        if ok_ids:
+            Delivery.objects.filter(id__in=ok_ids).update(
+                state=DeliveryState.DELIVERED,
+                attempts=F("attempts") + 1,
+                delivered_at=now,
+                last_error="",
+                next_attempt_at=None,
+            )
+    result.attempts += len(sent)
+    result.delivered += len(ok_ids)
     dead_events = []
     for delivery, outcome in sent:
         if outcome.ok:

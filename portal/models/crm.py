@@ -128,10 +128,14 @@ class CrmEndpoint(models.Model):
         return [p.strip() for p in self.event_types.splitlines() if p.strip()]
 
     def wants(self, event: OutboxEvent) -> bool:
-        if self.organisation_id is not None and event.organisation_id != self.organisation_id:
+        return self.wants_type(event.type, event.organisation_id)
+
+    def wants_type(self, event_type: str, organisation_id: int | None) -> bool:
+        """`wants` on an event's type and organisation alone (routing reads no more)."""
+        if self.organisation_id is not None and organisation_id != self.organisation_id:
             return False
         patterns = self.type_patterns()
-        return not patterns or any(fnmatch.fnmatchcase(event.type, p) for p in patterns)
+        return not patterns or any(fnmatch.fnmatchcase(event_type, p) for p in patterns)
 
 
 class DeliveryState(models.TextChoices):

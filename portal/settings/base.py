@@ -443,11 +443,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # Wagtail's background tasks log every run at INFO; that drowns the console in the demo.
-    # httpx logs every request of the CRM bridge at INFO.
     "loggers": {
         "django_tasks": {"level": "WARNING"},
         "django.tasks": {"level": "WARNING"},
-        "httpx": {"level": "WARNING"},
     },
 }
 
