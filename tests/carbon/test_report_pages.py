@@ -220,6 +220,21 @@ def test_the_nav_links_the_reports(client, member_a):
     assert f'href="{REPORTS}"' in client.get("/o/acme/").content.decode()
 
 
+def test_the_reports_and_the_trends_page_link_each_other(client, member_a):
+    client.force_login(member_a)
+    # the top bar links both pages too: look for the links in the pages' own text
+    reports = client.get(REPORTS).content.decode()
+    assert (
+        '<a href="/o/acme/trends/">Reports and trends: the figures of a period on screen</a>'
+        in reports
+    )
+    trends = client.get("/o/acme/trends/").content.decode()
+    assert (
+        f'<a href="{REPORTS}">Carbon reports with these figures (PDF, CSV, XLSX, iLEAP JSON)</a>'
+        in trends
+    )
+
+
 # --- admin
 
 
