@@ -309,3 +309,10 @@ def test_the_chinese_data_tiers_name_the_tier_not_a_share():
     chinese = pdf.render_html(worked_document("zh-hans"))
     assert "<td>默认因子</td>" in chinese
     assert "所用方法版本：" in chinese
+
+
+def test_chart_guides_are_light_solid_lines_behind_the_printed_values():
+    svg = charts.monthly_trend(worked_document().inventory.by_month, "en")
+    assert ".axis .guide.line{stroke-dasharray:none;stroke:#d4d4d4}" in svg
+    assert ".axis .major.guide.line{stroke-dasharray:none;stroke:#d4d4d4}" in svg
+    assert "stroke:black" not in svg
