@@ -16,7 +16,9 @@ from carbon.reports.forms import PeriodForm
 from carbon.reports.labels import intensity_rows, month_label, period_label
 from carbon.reports.loader import load_inventory
 from carbon.reports.period import ReportingPeriod
+from carbon.reports.permissions import PERM_VIEW_REPORTS
 from portal.models import Organisation
+from portal.permissions import has_perm
 from portal.views import organisation_view
 
 
@@ -33,7 +35,11 @@ def trends(request: HttpRequest, organisation: Organisation) -> HttpResponse:
     intensity by mode against the period before, points earned and redeemed by month."""
     this_year = str(ReportingPeriod.year(timezone.localdate().year))
     form = PeriodForm(request.GET if "period" in request.GET else {"period": this_year})
-    context: dict = {"organisation": organisation, "form": form}
+    context: dict = {
+        "organisation": organisation,
+        "form": form,
+        "can_see_reports": has_perm(request.user, PERM_VIEW_REPORTS, organisation),
+    }
     if form.is_valid():
         period: ReportingPeriod = form.cleaned_data["period"]
         inventory = load_inventory(organisation, period)

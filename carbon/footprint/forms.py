@@ -27,6 +27,14 @@ class DateInput(forms.DateInput):
 
 
 class OrderFilterForm(forms.Form):
+    # Reports and the API name orders by number: with hundreds of orders, this is how a reader
+    # finds the one a report lists (as the points statement does).
+    order = forms.CharField(
+        label=_("Order number"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
     date_from = forms.DateField(
         label=pgettext_lazy("date range start", "From"), required=False, widget=DateInput()
     )

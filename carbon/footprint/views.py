@@ -52,6 +52,8 @@ def orders(request: HttpRequest, organisation: Organisation) -> HttpResponse:
     qs = qs.select_related("delivery_site")
     if form.is_valid():
         data = form.cleaned_data
+        if data["order"].strip():
+            qs = qs.filter(external_id__icontains=data["order"].strip())
         if data["date_from"]:
             qs = qs.filter(order_date__gte=data["date_from"])
         if data["date_to"]:

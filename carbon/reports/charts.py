@@ -62,6 +62,12 @@ def _style(language: str) -> Style:
         title_font_size=15,
         legend_font_size=12,
         no_data_font_size=16,
+        # pygal's default guides are black dashes, every major one darker: they strike through
+        # the value printed on a bar. Light solid lines stay behind the figures, in print too.
+        guide_stroke_color="#d4d4d4",
+        major_guide_stroke_color="#d4d4d4",
+        guide_stroke_dasharray="none",
+        major_guide_stroke_dasharray="none",
     )
 
 

@@ -34,7 +34,7 @@ from django.template.defaultfilters import floatformat
 from django.template.loader import render_to_string
 from django.utils import formats
 from django.utils.translation import gettext as _
-from django.utils.translation import override
+from django.utils.translation import override, pgettext
 from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -155,7 +155,8 @@ def _tier_label(tier: str) -> str:
     labels = {
         PRIMARY_TIER: _("Primary data"),
         "modelled": _("Modelled"),
-        DEFAULT_TIER: _("Default factors"),
+        # Not the orders list's "Default factors" column, which is a share.
+        DEFAULT_TIER: pgettext("data tier", "Default factors"),
     }
     return labels.get(tier, tier)
 

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods
 
+from carbon.footprint.permissions import PERM_VIEW_ORDERS
 from carbon.models import Report, ReportLanguage
 from carbon.reports import actions
 from carbon.reports.exceptions import ReportError
@@ -88,6 +89,7 @@ def reports(request: OrganisationRequest, organisation: Organisation) -> HttpRes
             "page": page,
             "form": form,
             "can_request": can_request,
+            "can_see_trends": has_perm(request.user, PERM_VIEW_ORDERS, organisation),
             "formats": FORMATS,
         },
         status=status,

@@ -138,6 +138,33 @@ def test_a_running_report_shows_its_progress_and_refreshes(client, org_a, admin_
     assert client.get(f"{_detail(report)}download/").status_code == 404
 
 
+def test_the_figures_are_rounded_as_in_the_pdf(client, org_a, admin_a):
+    """The stored summary keeps every decimal (API); the page prints them as the PDF does."""
+    report = actions.request_report(
+        org_a, ReportingPeriod.year(2025), language="en", format="pdf", by=admin_a
+    )
+    summary = {
+        "orders": 1234,
+        "tkm": "90204.216000",
+        "wtw_kg": "4433.774499",
+        "ttw_kg": "3598.788007",
+        "wtt_kg": "834.986492",
+        "intensity_g_per_tkm": "49.153",
+        "radiative_forcing_kg": "0.000000",
+        "scope2_location_kg": "99936.384000",
+        "scope2_market_kg": "20979.705600",
+    }
+    Report.objects.filter(pk=report.pk).update(status=ReportStatus.DONE, summary=summary)
+    client.force_login(admin_a)
+    html = client.get(_detail(report)).content.decode()
+    for shown in ("1,234", "90,204.2", "4,433.8", "3,598.8", "835.0", "49.2", "99,936.4"):
+        assert shown in html
+    assert "4433.774499" not in html
+    zh = client.get(_detail(report), headers={"accept-language": "zh-hans"}).content.decode()
+    assert "<dd>4433.8 (" in zh
+    assert "<dd>20979.7</dd>" in zh
+
+
 def test_another_organisations_report_is_404_through_my_own_urls(
     client, org_b, admin_a, admin_b, orders, django_capture_on_commit_callbacks
 ):
@@ -191,6 +218,21 @@ def test_the_page_is_in_chinese(client, member_a):
 def test_the_nav_links_the_reports(client, member_a):
     client.force_login(member_a)
     assert f'href="{REPORTS}"' in client.get("/o/acme/").content.decode()
+
+
+def test_the_reports_and_the_trends_page_link_each_other(client, member_a):
+    client.force_login(member_a)
+    # the top bar links both pages too: look for the links in the pages' own text
+    reports = client.get(REPORTS).content.decode()
+    assert (
+        '<a href="/o/acme/trends/">Reports and trends: the figures of a period on screen</a>'
+        in reports
+    )
+    trends = client.get("/o/acme/trends/").content.decode()
+    assert (
+        f'<a href="{REPORTS}">Carbon reports with these figures (PDF, CSV, XLSX, iLEAP JSON)</a>'
+        in trends
+    )
 
 
 # --- admin

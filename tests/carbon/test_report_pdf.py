@@ -282,3 +282,37 @@ def test_fit_counts_chinese_characters_as_two_columns():
     assert pdf.fit("PO-12345", 8) == "PO-12345"
     assert pdf.fit("PO-123456", 8) == "PO-1234…"
     assert pdf.fit("上海绿环物流", 8) == "上海绿…"
+
+
+def _previous(*orders: OrderRow):
+    return build_inventory(ReportingPeriod.year(2025), list(orders), [], Balance())
+
+
+def test_the_comparison_is_one_sentence_punctuated_in_each_language():
+    before = OrderRow(9, "PO-9", 1, "delivered", dt.date(2025, 5, 1), _snapshot(19, (HGV,)))
+    english = pdf.render_html(worked_document(previous=_previous(before)))
+    # WTW 298,000 against 25,000 kg; intensity 496.7 against 125.0 g/t·km
+    assert "Compared with Year 2025: WTW emissions +1,092.0 %; intensity +297.3 %." in english
+    chinese = pdf.render_html(worked_document("zh-hans", previous=_previous(before)))
+    assert "与2025 年度相比：WTW 排放量 +1092.0 %；排放强度 +297.3 %。" in chinese
+
+
+def test_an_empty_previous_period_says_there_is_nothing_to_compare():
+    english = pdf.render_html(worked_document(previous=_previous()))
+    assert "Year 2025 has no emissions to compare with." in english
+    assert "Year 2025: ." not in english
+    chinese = pdf.render_html(worked_document("zh-hans", previous=_previous()))
+    assert "2025 年度没有可比较的排放量。" in chinese
+
+
+def test_the_chinese_data_tiers_name_the_tier_not_a_share():
+    chinese = pdf.render_html(worked_document("zh-hans"))
+    assert "<td>默认因子</td>" in chinese
+    assert "所用方法版本：" in chinese
+
+
+def test_chart_guides_are_light_solid_lines_behind_the_printed_values():
+    svg = charts.monthly_trend(worked_document().inventory.by_month, "en")
+    assert ".axis .guide.line{stroke-dasharray:none;stroke:#d4d4d4}" in svg
+    assert ".axis .major.guide.line{stroke-dasharray:none;stroke:#d4d4d4}" in svg
+    assert "stroke:black" not in svg

@@ -90,6 +90,20 @@ def test_order_list_filters_by_period_mode_and_site(client, world, member_a):
     }  # fmt: skip
 
 
+def test_order_list_finds_an_order_by_its_number(client, world, member_a):
+    """A report lists orders by number; the list finds one by (part of) it."""
+    make_orders(world, 3)
+    make_orders(world, 1, prefix="RAIL", mode="rail")
+    client.force_login(member_a)
+    response = client.get(url("orders", world), {"order": " po-0002 "})
+    assert [o.external_id for o in response.context["page"]] == ["PO-0002"]
+    response = client.get(url("orders", world), {"order": "rail"})
+    assert [o.external_id for o in response.context["page"]] == ["RAIL-0000"]
+    page = client.get(url("orders", world), {"order": "nothing-like-it"}).content.decode()
+    assert "PO-0000" not in page
+    assert 'name="order"' in page
+
+
 def test_order_list_sorts_by_footprint(client, world, member_a):
     make_orders(world, 3)
     client.force_login(member_a)
