@@ -19,8 +19,8 @@ from beta_program.programmes.access import (
     is_beta_staff,
     is_participant,
     may_see_confidential,
+    my_and_open_programmes,
     programme_or_404,
-    programmes_for,
 )
 from beta_program.programmes.exceptions import BetaError
 from beta_program.programmes.feedback_access import may_file
@@ -65,17 +65,7 @@ def _applications_by_programme(organisation: Organisation, programme_ids) -> dic
 @organisation_view()
 @require_GET
 def index(request: HttpRequest, organisation: Organisation) -> HttpResponse:
-    programmes = list(programmes_for(request.user, organisation).order_by("name"))
-    applied = _applications_by_programme(organisation, [p.pk for p in programmes])
-    mine, open_ = [], []
-    for programme in programmes:
-        programme.application = applied.get(programme.pk)
-        has_place = programme.application is not None and programme.application.status in (
-            OPEN_APPLICATION_STATUSES
-        )
-        (mine if has_place else open_).append(programme)
-    # Staff see every programme here; the "open" list keeps to recruiting ones for them too.
-    open_ = [p for p in open_ if p.status == ProgrammeStatus.RECRUITING]
+    mine, open_ = my_and_open_programmes(request.user, organisation)
     return render_page(
         request,
         "beta_program/programmes/index.html",
