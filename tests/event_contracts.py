@@ -131,6 +131,9 @@ EVENT_SHAPES: dict[str, Shape] = {
     "greenloop.beta.application_rejected": _shape(
         r"beta/applications/\d+", "application_id programme_id applicant_id"
     ),
+    "greenloop.beta.application_withdrawn": _shape(
+        r"beta/applications/\d+", "application_id programme_id applicant_id withdrawn_by was"
+    ),
     "greenloop.beta.programme_graduated": _shape(
         r"beta/programmes/\d+", "programme_id graduated_by grants"
     ),

@@ -8,9 +8,11 @@ from django.http import Http404
 from wagtail import hooks
 
 from beta_program.programmes.models import (
+    OPEN_APPLICATION_STATUSES,
     Application,
     ApplicationStatus,
     Programme,
+    ProgrammeStatus,
     json_list_contains,
 )
 from portal.models import Organisation
@@ -71,6 +73,28 @@ def programmes_for(user, organisation: Organisation | None):
         .values("programme_id")
     )
     return visible.filter(sku_rule(organisation) | applied)
+
+
+def my_and_open_programmes(user, organisation: Organisation) -> tuple[list, list]:
+    """The programmes of the Beta page, as (mine, open): those the organisation holds an open or
+    accepted application to, and the recruiting ones it may still apply to, by name. Each
+    carries `application`, the organisation's latest application (or None). Two queries plus
+    the SKU hook. The page and the page blocks both list through here."""
+    programmes = list(programmes_for(user, organisation).order_by("name"))
+    latest: dict[int, Application] = {}
+    for application in Application.objects.filter(
+        organisation=organisation, programme_id__in=[p.pk for p in programmes]
+    ).order_by("programme_id", "-submitted_at", "-id"):
+        latest.setdefault(application.programme_id, application)
+    mine, open_ = [], []
+    for programme in programmes:
+        programme.application = latest.get(programme.pk)
+        has_place = programme.application is not None and programme.application.status in (
+            OPEN_APPLICATION_STATUSES
+        )
+        (mine if has_place else open_).append(programme)
+    # Staff see every programme; the "open" list keeps to recruiting ones for them too.
+    return mine, [p for p in open_ if p.status == ProgrammeStatus.RECRUITING]
 
 
 def programme_or_404(user, organisation: Organisation | None, slug: str) -> Programme:

@@ -24,6 +24,7 @@ from beta_program.programmes.exceptions import (
 from beta_program.programmes.models import (
     OPEN_APPLICATION_STATUSES,
     TRANSITIONS,
+    WITHDRAWABLE,
     Application,
     ApplicationStatus,
     Build,
@@ -40,7 +41,7 @@ from beta_program.programmes.screening import clean_answers
 from portal import audit, events
 from portal.exceptions import PermissionDeniedError
 from portal.models import Organisation, User
-from portal.permissions import role_in
+from portal.permissions import Perm, has_perm, role_in
 
 
 def _require_manager(user: User) -> None:
@@ -261,6 +262,67 @@ def decide_application(
         elif decision == ApplicationStatus.REJECTED:
             _publish(locked, "greenloop.beta.application_rejected")
         transaction.on_commit(lambda: _email(locked))
+    application.refresh_from_db()
+    return application
+
+
+def may_withdraw(user: User, application: Application) -> bool:
+    """The applicant, or an admin of the organisation the application is for, while it is open
+    (pending, waitlisted or accepted)."""
+    if application.status not in WITHDRAWABLE or not user.is_authenticated:
+        return False
+    return application.applicant_id == user.pk or has_perm(
+        user, Perm.ORG_MANAGE_MEMBERS, application.organisation
+    )
+
+
+def withdraw_application(
+    application: Application, by: User, *, request: HttpRequest | None = None
+) -> Application:
+    """Withdraw an open application, or leave the programme when it was accepted: the place is
+    free again (capacity counts accepted applications only) and the applicant leaves the
+    programme's cohorts, so cohort-restricted builds, spaces and pages close to them at once."""
+    with transaction.atomic():
+        # The programme row first, as every capacity decision does, so a reviewer accepting
+        # someone else sees the freed place only once this commits.
+        Programme.objects.select_for_update().get(pk=application.programme_id)
+        locked = (
+            Application.objects.select_for_update()
+            .select_related("organisation")
+            .get(pk=application.pk)
+        )
+        if not may_withdraw(by, locked):
+            if locked.status not in WITHDRAWABLE:
+                raise ApplicationRefused(
+                    _("This application is already %(status)s.")
+                    % {"status": locked.get_status_display().lower()}
+                )
+            raise PermissionDeniedError(
+                _("Only the applicant or an admin of the organisation can withdraw it.")
+            )
+        was = locked.status
+        locked.status = ApplicationStatus.WITHDRAWN
+        locked.decided_at = timezone.now()
+        locked.save(update_fields=["status", "decided_at"])
+        removed: list[int] = []
+        if locked.applicant_id is not None:
+            cohorts = list(
+                Cohort.objects.filter(
+                    programme_id=locked.programme_id, group__user=locked.applicant_id
+                ).select_related("group")
+            )
+            for cohort in cohorts:
+                cohort.group.user_set.remove(locked.applicant_id)
+            removed = [c.pk for c in cohorts]
+        audit.record(
+            "beta.application_withdrawn",
+            actor=by,
+            organisation=locked.organisation,
+            obj=locked,
+            request=request,
+            details={"programme_id": locked.programme_id, "was": was, "cohorts_left": removed},
+        )
+        _publish(locked, "greenloop.beta.application_withdrawn", withdrawn_by=by.pk, was=was)
     application.refresh_from_db()
     return application
 

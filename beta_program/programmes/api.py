@@ -30,7 +30,8 @@ from portal.access import reachable_or_404
 from portal.api import ApiError, Caller, ErrorOut, Input, PathParams, api, caller, requires
 from portal.api_scopes import register_scope
 from portal.models import Organisation
-from portal.text import Text, text_problem
+from portal.permissions import Perm, has_perm
+from portal.text import Text, ascii_integer, text_problem
 
 READ = "beta:read"
 WRITE = "beta:write"
@@ -100,6 +101,34 @@ def _load_for_builds(c: Caller, params: PathParams) -> tuple[Organisation, Progr
             "Builds are released to people: sign in, an organisation token cannot read them.",
         )
     return organisation, programme
+
+
+def _load_for_withdrawing(c: Caller, params: PathParams) -> Application:
+    """The organisation's application named in the path (another organisation's is 404, for a
+    token too), for a person who may withdraw it: the applicant or an organisation admin."""
+    organisation = _organisation(c, params)
+    application_id = ascii_integer(str(params.get("application_id", "")))
+    application = (
+        Application.objects.filter(organisation=organisation, pk=application_id)
+        .select_related("programme", "organisation")
+        .first()
+        if application_id is not None
+        else None
+    )
+    if application is None:
+        raise Http404
+    if c.token is not None:
+        raise ApiError(
+            403,
+            "person_required",
+            "Applications are withdrawn by people: sign in, an organisation token cannot.",
+        )
+    if not (
+        application.applicant_id == c.user.pk
+        or has_perm(c.user, Perm.ORG_MANAGE_MEMBERS, organisation)
+    ):
+        raise Http404
+    return application
 
 
 class ApplicationRef(Schema):
@@ -323,6 +352,23 @@ def list_applications(request: HttpRequest, slug: Text):
         .order_by("-submitted_at", "-id")[:200]
     )
     return [_application_out(a) for a in rows]
+
+
+@router.post(
+    "/organisations/{slug}/beta/applications/{application_id}/withdraw",
+    response={200: ApplicationOut, **WRITE_ERRORS},
+    auth=requires(WRITE, load=_load_for_withdrawing),
+    summary="Withdraw an open application or leave the programme (the applicant or an admin)",
+    description=(
+        "The applicant, or an admin of the organisation, withdraws a pending or waitlisted "
+        "application, or gives up an accepted place (the applicant leaves the programme's "
+        "cohorts). Someone else's application, for a member who is not an admin, is 404; one "
+        "that is no longer open is 409 `application_refused`."
+    ),
+)
+def withdraw_application(request: HttpRequest, slug: Text, application_id: int):
+    c = caller(request)
+    return _application_out(actions.withdraw_application(c.target, c.user, request=request))
 
 
 api.add_router("/", router)

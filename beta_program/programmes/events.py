@@ -6,7 +6,7 @@ Ids only: a programme may be confidential, and the CRM's readers are outside its
 from __future__ import annotations
 
 from beta_program.programmes.feedback_models import FeedbackKind, Severity
-from beta_program.programmes.models import ApplicationStatus
+from beta_program.programmes.models import WITHDRAWABLE, ApplicationStatus
 from portal.event_catalogue import choice, identifier, integer, register
 
 OWNER = "beta_program"
@@ -36,6 +36,21 @@ for _what, _description in (
         owner=OWNER,
         properties=_APPLICATION,
     )
+register(
+    "greenloop.beta.application_withdrawn",
+    version=1,
+    subject=r"beta/applications/\d+",
+    description=(
+        "The applicant or their organisation's admin withdrew an open application or left the "
+        "programme (`was` accepted: a place is free again)."
+    ),
+    owner=OWNER,
+    properties={
+        **_APPLICATION,
+        "withdrawn_by": identifier("person who withdrew it (portal user)"),
+        "was": choice([s.value for s in WITHDRAWABLE]),
+    },
+)
 register(
     "greenloop.beta.programme_graduated",
     version=2,

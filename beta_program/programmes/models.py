@@ -74,6 +74,9 @@ OPEN_APPLICATION_STATUSES = (
     ApplicationStatus.ACCEPTED,
     ApplicationStatus.WAITLISTED,
 )
+# What the applicant (or their organisation's admin) may withdraw: every open application; an
+# accepted one means leaving the programme.
+WITHDRAWABLE = OPEN_APPLICATION_STATUSES
 
 
 class ProgrammeQuerySet(models.QuerySet):

@@ -7,6 +7,11 @@ from beta_program.programmes import feedback_views, views
 urlpatterns = [
     path("o/<slug:org_slug>/beta/", views.index, name="index"),
     path("o/<slug:org_slug>/beta/applications/", views.applications, name="applications"),
+    path(
+        "o/<slug:org_slug>/beta/applications/<int:application_id>/withdraw/",
+        views.withdraw,
+        name="withdraw",
+    ),
     path("o/<slug:org_slug>/beta/p/<slug:programme_slug>/", views.programme, name="programme"),
     path("o/<slug:org_slug>/beta/p/<slug:programme_slug>/apply/", views.apply, name="apply"),
     path("o/<slug:org_slug>/beta/p/<slug:programme_slug>/nda/", views.nda, name="nda"),

@@ -19,20 +19,22 @@ from beta_program.programmes.access import (
     is_beta_staff,
     is_participant,
     may_see_confidential,
+    my_and_open_programmes,
     programme_or_404,
-    programmes_for,
 )
 from beta_program.programmes.exceptions import BetaError
 from beta_program.programmes.feedback_access import may_file
 from beta_program.programmes.forms import ApplicationForm, NdaForm
 from beta_program.programmes.models import (
     OPEN_APPLICATION_STATUSES,
+    WITHDRAWABLE,
     Application,
     ApplicationStatus,
     NdaAcceptance,
     Programme,
     ProgrammeStatus,
 )
+from portal.exceptions import PortalError
 from portal.models import Organisation
 from portal.permissions import Perm, has_perm
 from portal.security import harden_download
@@ -63,17 +65,7 @@ def _applications_by_programme(organisation: Organisation, programme_ids) -> dic
 @organisation_view()
 @require_GET
 def index(request: HttpRequest, organisation: Organisation) -> HttpResponse:
-    programmes = list(programmes_for(request.user, organisation).order_by("name"))
-    applied = _applications_by_programme(organisation, [p.pk for p in programmes])
-    mine, open_ = [], []
-    for programme in programmes:
-        programme.application = applied.get(programme.pk)
-        has_place = programme.application is not None and programme.application.status in (
-            OPEN_APPLICATION_STATUSES
-        )
-        (mine if has_place else open_).append(programme)
-    # Staff see every programme here; the "open" list keeps to recruiting ones for them too.
-    open_ = [p for p in open_ if p.status == ProgrammeStatus.RECRUITING]
+    mine, open_ = my_and_open_programmes(request.user, organisation)
     return render_page(
         request,
         "beta_program/programmes/index.html",
@@ -101,6 +93,7 @@ def _detail_context(request, organisation: Organisation, programme: Programme) -
         "own_application": own,
         "reasons": reasons,
         "can_apply": programme.status == ProgrammeStatus.RECRUITING and own is None and not reasons,
+        "can_withdraw": own is not None and own.organisation_id == organisation.pk,
         "confidential": confidential,
         "phases": list(programme.phases.all()) if confidential else [],
         "builds": list(builds_for(request.user, programme, organisation)) if confidential else [],
@@ -166,10 +159,59 @@ def applications(request: HttpRequest, organisation: Organisation) -> HttpRespon
         .select_related("programme", "applicant")
         .order_by("-submitted_at", "-id")[:200]
     )
+    is_admin = has_perm(request.user, Perm.ORG_MANAGE_MEMBERS, organisation)
+    for row in rows:
+        # actions.may_withdraw, without a permission lookup per row.
+        row.can_withdraw = row.status in WITHDRAWABLE and (
+            is_admin or row.applicant_id == request.user.pk
+        )
     return render_page(
         request,
         "beta_program/programmes/applications.html",
         {"organisation": organisation, "applications": rows},
+    )
+
+
+@organisation_view()
+@require_http_methods(["GET", "POST"])
+def withdraw(request: HttpRequest, organisation: Organisation, application_id: int):
+    """Confirm, then withdraw an open application of the organisation (or leave the programme
+    when it was accepted): the applicant and the organisation's admins only; anyone else, and
+    another organisation's application, gets 404."""
+    application = (
+        Application.objects.filter(organisation=organisation, pk=application_id)
+        .select_related("programme", "applicant", "organisation")
+        .first()
+    )
+    if application is None or not (
+        application.applicant_id == request.user.pk
+        or has_perm(request.user, Perm.ORG_MANAGE_MEMBERS, organisation)
+    ):
+        raise Http404("No such application.")
+    back = redirect("beta:applications", org_slug=organisation.slug)
+    if application.status not in WITHDRAWABLE:
+        messages.info(
+            request,
+            _("This application is already %(status)s.")
+            % {"status": application.get_status_display().lower()},
+        )
+        return back
+    if request.method == "POST":
+        leaving = application.status == ApplicationStatus.ACCEPTED
+        try:
+            actions.withdraw_application(application, request.user, request=request)
+        except PortalError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                _("You left the programme.") if leaving else _("The application is withdrawn."),
+            )
+        return back
+    return render_page(
+        request,
+        "beta_program/programmes/withdraw.html",
+        {"organisation": organisation, "application": application},
     )
 
 

@@ -464,4 +464,6 @@ WAGTAIL_ENABLE_UPDATE_CHECK = False
 GREENLOOP_PAGE_BLOCKS = [
     ("community_latest_topics", "community.blocks.LatestTopicsBlock"),
     ("community_unanswered", "community.blocks.UnansweredQuestionsBlock"),
+    ("beta_open_programmes", "beta_program.programmes.blocks.OpenProgrammesBlock"),
+    ("beta_my_betas", "beta_program.programmes.blocks.MyBetasBlock"),
 ]

@@ -80,14 +80,21 @@ def _foreign_feedback(org):
     return report
 
 
+def _foreign_application(org):
+    """The foreign organisation's accepted place (withdrawing it must be 404 to everyone else)."""
+    return _foreign_programme(org).applications.get(organisation=org).pk
+
+
 NESTED_PARAM_SAMPLES: dict = {
     "programme_slug": lambda org: _foreign_programme(org).slug,
+    "application_id": _foreign_application,
     "build_id": lambda org: _foreign_build(org).pk,
     "feedback_id": lambda org: _foreign_feedback(org).pk,
     "attachment_id": lambda org: _foreign_feedback(org).attachments.get().pk,
 }
 API_PARAM_SAMPLES: dict = {
     "programme_slug": lambda org: _foreign_programme(org).slug,
+    "application_id": _foreign_application,
     "build_id": lambda org: _foreign_build(org).pk,
     "feedback_id": lambda org: _foreign_feedback(org).pk,
 }
@@ -102,6 +109,7 @@ WRITE_BODIES: dict = {
     },
     "beta:feedback_detail": lambda own, foreign: {"body": "Walk"},
     "beta:survey": lambda own, foreign: {"nps": "5", "csat": "3"},
+    "beta:withdraw": lambda own, foreign: {},
 }
 API_BODIES: dict = {
     (

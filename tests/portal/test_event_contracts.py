@@ -42,6 +42,7 @@ def test_the_published_event_types():
         "greenloop.beta.application_accepted",
         "greenloop.beta.application_rejected",
         "greenloop.beta.application_submitted",
+        "greenloop.beta.application_withdrawn",
         "greenloop.beta.bug_confirmed",
         "greenloop.beta.build_downloaded",
         "greenloop.beta.cohort_created",
