@@ -110,6 +110,7 @@ STAFF_MATRIX = {
         "beta_program.view_application",
         "beta_program.view_build",
         "beta_program.view_cohort",
+        "beta_program.view_feedback",
         "beta_program.view_ndaacceptance",
         "beta_program.view_ndaversion",
         "beta_program.view_programme",
