@@ -79,7 +79,9 @@ class ReportForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         today = timezone.localdate()
-        self.fields["year"].initial = today.year - 1
+        # Last year until its figures are in (the first quarter), then the year so far: a report
+        # for the default year always has the bulk of a year's deliveries to show.
+        self.fields["year"].initial = today.year if today.month > 3 else today.year - 1
         self.fields["quarter"].initial = (today.month + 2) // 3
         self.fields["month"].initial = today.month
 

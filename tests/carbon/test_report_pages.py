@@ -3,11 +3,15 @@ download) and in the Wagtail admin (the list and the bulk "Generate reports" for
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
 
 from carbon.models import Report, ReportStatus
 from carbon.reports import actions
+from carbon.reports import forms as report_forms
+from carbon.reports.forms import ReportForm
 from carbon.reports.period import ReportingPeriod
 from portal.models import AuditEvent, Tier
 from tests.carbon.report_fakes import delivered_order, use_renderer
@@ -302,3 +306,12 @@ def test_other_staff_may_not_generate_or_download(client, staff_success, org_a, 
         302,
         403,
     )
+
+
+@pytest.mark.parametrize(
+    ("today", "year"),
+    [(dt.date(2026, 12, 4), 2026), (dt.date(2026, 4, 1), 2026), (dt.date(2026, 3, 31), 2025)],
+)
+def test_the_form_proposes_the_year_with_the_bulk_of_the_deliveries(monkeypatch, today, year):
+    monkeypatch.setattr(report_forms.timezone, "localdate", lambda: today)
+    assert ReportForm().fields["year"].initial == year
