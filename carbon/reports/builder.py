@@ -59,7 +59,10 @@ def _figures(inventory: Inventory) -> dict[str, Any]:
     data = inventory.as_json()
     figures: dict[str, Any] = {key: data[key] for key in SUMMARY_FIGURES}
     figures["scope2_location_kg"] = data["scope2"]["location_kg"]
-    figures["scope2_market_kg"] = data["scope2"]["market_kg"]
+    # no order with a market-based figure: none, rather than a 0 that reads as zero emissions
+    figures["scope2_market_kg"] = (
+        data["scope2"]["market_kg"] if data["scope2"]["orders_with_market"] else None
+    )
     figures["points_earned"] = data["points"]["earned"]
     figures["points_redeemed"] = data["points"]["redeemed"]
     figures["excluded_orders"] = len(data["data_quality"]["excluded"])

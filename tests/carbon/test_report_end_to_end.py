@@ -102,6 +102,8 @@ def test_the_pdf_holds_the_apis_figures_and_regenerates_to_the_same_bytes(
     assert status["status"] == "done", status
     summary = status["summary"]
     assert summary["orders"] == 2
+    # no green-power declaration: no market-based figure at all, not a zero
+    assert summary["scope2_market_kg"] is None
     file = client.get(status["download_url"], headers=headers)
     assert file["Content-Type"] == "application/pdf"
     data = b"".join(file.streaming_content) if file.streaming else file.content
@@ -118,6 +120,7 @@ def test_the_pdf_holds_the_apis_figures_and_regenerates_to_the_same_bytes(
     assert "Points policy versions in force during the period" in text
     assert "One point per kg avoided, pending 14 days." in text
     assert "Not yet in force in 2025." not in text
+    assert "Market-based – over 0 orders with a market-based figure" in text
     assert status["data_hash"] in text
     assert status["id"] in text
 
