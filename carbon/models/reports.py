@@ -8,6 +8,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from carbon.reports.period import PeriodKind, ReportingPeriod
@@ -111,7 +112,9 @@ class Report(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.period} {self.format} {self.language} ({self.public_id})"
+        # the admin's titles and audit lines: who, which period, which file
+        who = self.organisation.name if self.organisation_id else gettext("All customers")
+        return f"{who} · {self.period} · {self.format.upper()} · {self.get_language_display()}"
 
     @property
     def period(self) -> ReportingPeriod:

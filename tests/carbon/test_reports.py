@@ -327,3 +327,18 @@ def test_a_report_abandoned_by_its_worker_is_failed_the_next_night(org_a, admin_
     report.refresh_from_db()
     assert report.status == ReportStatus.FAILED
     assert report.error == "The report was not generated in time; nothing was stored. Ask again."
+
+
+def test_a_report_is_named_by_who_which_period_and_which_file(org_a):
+    report = Report(
+        organisation=org_a,
+        period_kind="year",
+        period_start=dt.date(2025, 1, 1),
+        period_end=dt.date(2025, 12, 31),
+        language="zh-hans",
+        format="pdf",
+    )
+    assert str(report) == "Acme Solar · 2025 · PDF · 简体中文"
+    report.organisation = None
+    report.language = "en"
+    assert str(report) == "All customers · 2025 · PDF · English"
