@@ -172,22 +172,28 @@ def applications(request: HttpRequest, organisation: Organisation) -> HttpRespon
     )
 
 
-@organisation_view()
-@require_http_methods(["GET", "POST"])
-def withdraw(request: HttpRequest, organisation: Organisation, application_id: int):
-    """Confirm, then withdraw an open application of the organisation (or leave the programme
-    when it was accepted): the applicant and the organisation's admins only; anyone else, and
-    another organisation's application, gets 404."""
+def withdrawable_or_404(user, organisation: Organisation, application_id: int) -> Application:
+    """The organisation's application `application_id`, for its applicant or an organisation
+    admin; 404 for anyone else and for another organisation's application."""
     application = (
         Application.objects.filter(organisation=organisation, pk=application_id)
         .select_related("programme", "applicant", "organisation")
         .first()
     )
     if application is None or not (
-        application.applicant_id == request.user.pk
-        or has_perm(request.user, Perm.ORG_MANAGE_MEMBERS, organisation)
+        application.applicant_id == user.pk or has_perm(user, Perm.ORG_MANAGE_MEMBERS, organisation)
     ):
         raise Http404("No such application.")
+    return application
+
+
+@organisation_view()
+@require_http_methods(["GET", "POST"])
+def withdraw(request: HttpRequest, organisation: Organisation, application_id: int):
+    """Confirm, then withdraw an open application of the organisation (or leave the programme
+    when it was accepted): the applicant and the organisation's admins only; anyone else, and
+    another organisation's application, gets 404."""
+    application = withdrawable_or_404(request.user, organisation, application_id)
     back = redirect("beta:applications", org_slug=organisation.slug)
     if application.status not in WITHDRAWABLE:
         messages.info(

@@ -113,7 +113,7 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         # the admin's titles and audit lines: who, which period, which file
-        who = self.organisation.name if self.organisation_id else gettext("All customers")
+        who = self.organisation.name if self.organisation is not None else gettext("All customers")
         return f"{who} · {self.period} · {self.format.upper()} · {self.get_language_display()}"
 
     @property

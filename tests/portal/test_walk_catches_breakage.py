@@ -135,6 +135,12 @@ def _any_feedback(user, organisation, feedback_id):
     return _unscoped(Feedback, pk=feedback_id)
 
 
+def _any_application(user, organisation, application_id):
+    from beta_program.programmes.models import Application
+
+    return _unscoped(Application, pk=application_id)
+
+
 def _any_api_participant_programme(c, params):
     from portal.models import Organisation
 
@@ -269,6 +275,9 @@ LOADERS = [
     Loader("beta_program.programmes.feedback_views.feedback_or_404",
            _replaced("beta_program.programmes.feedback_views.feedback_or_404", _any_feedback),
            routes=("beta:feedback_detail", "beta:feedback_attachment")),
+    Loader("beta_program.programmes.views.withdrawable_or_404",
+           _replaced("beta_program.programmes.views.withdrawable_or_404", _any_application),
+           routes=("beta:withdraw",)),
     Loader("beta_program.programmes.api._programme",
            _replaced("beta_program.programmes.api._programme", _any_programme),
            operations=(BETA_PROGRAMME, BETA_APPLY, BETA_BUILDS)),
