@@ -61,6 +61,7 @@ def test_the_card_counts_delivered_orders_only_and_shows_the_trend(
     assert '<p class="stat">25 <span class="small muted">kg CO₂e WTW</span></p>' in html
     assert "<dt>Delivered orders</dt><dd>1</dd>" in html
     assert "1 order not counted (not delivered, or no calculation)." in html
+    assert 'class="panel-chart"' in html
     assert 'id="chart-monthly-trend"' in html
     assert '<style nonce="' in html
     assert f'href="/o/{org_a.slug}/trends/"' in html
