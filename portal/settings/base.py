@@ -446,6 +446,9 @@ LOGGING = {
     "loggers": {
         "django_tasks": {"level": "WARNING"},
         "django.tasks": {"level": "WARNING"},
+        # WeasyPrint logs each layout step at INFO ("Step 2 - Fetching and parsing CSS")
+        "weasyprint": {"level": "WARNING"},
+        "weasyprint.progress": {"level": "WARNING"},
     },
 }
 
