@@ -155,8 +155,27 @@ class ProgrammeEditView(EditView):
         return instance
 
 
+def yes_no(value: bool) -> str:
+    """A yes/no field as staff read it, never Python's True/False."""
+    return str(_("Yes") if value else _("No"))
+
+
+def _places(capacity: int | None) -> str:
+    return str(_("No limit") if capacity is None else capacity)
+
+
 class ProgrammeInspectView(InspectView):
     viewset = None
+
+    def get_auto_accept_display_value(self) -> str:
+        return yes_no(self.object.auto_accept)
+
+    # An empty capacity means no limit (the form's help text says so), never "None".
+    def get_capacity_total_display_value(self) -> str:
+        return _places(self.object.capacity_total)
+
+    def get_capacity_per_organisation_display_value(self) -> str:
+        return _places(self.object.capacity_per_organisation)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -319,7 +338,7 @@ class ProgrammeViewSet(ObjectActionsViewSetMixin, IndexQuerysetMixin, ModelViewS
                 heading=_("Programme"),
             ),
             ObjectList(
-                [InlinePanel("phases", label=_("Phases"), heading=_("Phases"))],
+                [InlinePanel("phases", label=_("Phase"), heading=_("Phases"))],
                 heading=_("Phases"),
             ),
             ObjectList(
@@ -345,12 +364,20 @@ class ProgrammeViewSet(ObjectActionsViewSetMixin, IndexQuerysetMixin, ModelViewS
                         ],
                         heading=_("Places"),
                     ),
-                    InlinePanel("questions", label=_("Screening questions")),
+                    InlinePanel(
+                        "questions", label=_("Screening question"), heading=_("Screening questions")
+                    ),
                 ],
                 heading=_("Recruiting"),
             ),
             ObjectList(
-                [InlinePanel("environment_fields", label=_("Environment fields"))],
+                [
+                    InlinePanel(
+                        "environment_fields",
+                        label=_("Environment field"),
+                        heading=_("Environment fields"),
+                    )
+                ],
                 heading=_("Feedback"),
             ),
         ],
@@ -362,6 +389,15 @@ class ProgrammeViewSet(ObjectActionsViewSetMixin, IndexQuerysetMixin, ModelViewS
 
 
 OPEN_STATUSES = (ApplicationStatus.PENDING, ApplicationStatus.WAITLISTED)
+
+
+def _answer_rows(application: Application) -> list[tuple[str, Any]]:
+    """(question text, answer) for each screening answer, lists joined with commas."""
+    questions = {str(q.pk): q.text for q in application.programme.questions.all()}
+    return [
+        (questions.get(key, key), ", ".join(v) if isinstance(v, list) else v)
+        for key, v in application.answers.items()
+    ]
 
 
 class ApplicationDecisions(DecisionScreen):
@@ -383,11 +419,7 @@ class ApplicationDecisions(DecisionScreen):
         return None
 
     def summary_rows(self, obj: Application) -> list[tuple[Any, Any]]:
-        questions = {str(q.pk): q.text for q in obj.programme.questions.all()}
-        answers = [
-            (questions.get(key, key), ", ".join(v) if isinstance(v, list) else v)
-            for key, v in obj.answers.items()
-        ]
+        answers = _answer_rows(obj)
         return [
             (_("Programme"), obj.programme),
             (
@@ -454,6 +486,16 @@ def _can_decide(application: Application, user) -> bool:
 
 class ApplicationInspectView(InspectView):
     viewset = None
+
+    def get_auto_decided_display_value(self) -> str:
+        return yes_no(self.object.auto_decided)
+
+    def get_decided_by_display_value(self) -> str:
+        return format_who(self.object.decided_by)
+
+    def get_answers_display_value(self) -> str:
+        # Answers are stored by question id; staff read them by question text.
+        return "; ".join(f"{q}: {a}" for q, a in _answer_rows(self.object)) or "—"
 
     @cached_property
     def header_buttons(self):

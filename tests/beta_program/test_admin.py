@@ -6,7 +6,12 @@ from __future__ import annotations
 from django.urls import reverse
 
 from beta_program.programmes import actions
-from beta_program.programmes.models import Application, Programme
+from beta_program.programmes.models import (
+    Application,
+    Programme,
+    QuestionKind,
+    ScreeningQuestion,
+)
 from portal.models import AuditEvent
 
 
@@ -179,3 +184,44 @@ def test_product_staff_create_a_cohort_with_participants_and_a_build(
     assert build.size == 9
     # sha256(b"apk-bytes")
     assert build.sha256 == "1e10ba560383b17472b4cf72fef8f9e76c66815a3e6ae8c5a9b0c5e696b0bdf8"
+
+
+def test_inspect_screens_show_readable_values_never_python_ones(
+    client, product, make_programme, org_a, admin_a
+):
+    # given an auto-accepting programme and an application it accepted by itself
+    programme = make_programme(auto_accept=True)
+    question = ScreeningQuestion.objects.create(
+        programme=programme, text="How many plants?", kind=QuestionKind.NUMBER
+    )
+    application = actions.submit_application(programme, org_a, admin_a, {str(question.pk): 3})
+    client.force_login(product)
+    # when staff inspect them
+    programme_page, application_page = (
+        " ".join(client.get(reverse(name, args=(pk,))).content.decode().split())
+        for name, pk in (
+            ("beta_programmes:inspect", programme.pk),
+            ("beta_applications:inspect", application.pk),
+        )
+    )
+    # then yes/no reads "Yes", nobody reads "—", answers read by question: no True, None or dict
+    assert "<dt>Accept automatically</dt> <dd> Yes </dd>" in programme_page
+    assert "<dt>Places in total</dt> <dd> No limit </dd>" in programme_page
+    assert "<dt>Auto decided</dt> <dd> Yes </dd>" in application_page
+    assert "<dt>Decided by</dt> <dd> — </dd>" in application_page
+    assert "<dt>Answers</dt> <dd> How many plants?: 3 </dd>" in application_page
+    for page in (programme_page, application_page):
+        assert "<dd> True </dd>" not in page
+        assert "<dd> None </dd>" not in page
+        assert "{&#x27;" not in page
+
+
+def test_the_programme_form_names_one_phase_and_one_question_at_a_time(client, product):
+    # when product staff open the new-programme form
+    client.force_login(product)
+    page = client.get(reverse("beta_programmes:add")).content.decode()
+    # then each inline row is called in the singular ("Phase 1", "Add phase")
+    assert "Phases 1" not in page
+    assert "Add Screening questions" not in page
+    assert "Add Phase\n" in page
+    assert "Add Screening question\n" in page
