@@ -15,7 +15,6 @@ from beta_program.programmes.access import (
     builds_for,
     current_nda,
     download_refusal,
-    has_accepted_current_nda,
     is_beta_staff,
     is_participant,
     may_see_confidential,
@@ -84,6 +83,13 @@ def _detail_context(request, organisation: Organisation, programme: Programme) -
     )
     reasons = actions.unmet_reasons(programme, request.user, organisation)
     confidential = may_see_confidential(request.user, programme)
+    holds_place = (
+        programme.is_confidential
+        and own is not None
+        and own.status == ApplicationStatus.ACCEPTED
+        and own.organisation_id == organisation.pk
+    )
+    nda = current_nda(programme) if holds_place else None
     # A reverse one-to-one without a row raises an AttributeError subclass.
     page = getattr(programme, "landing_page", None)
     return {
@@ -100,14 +106,10 @@ def _detail_context(request, organisation: Organisation, programme: Programme) -
         "landing_page": page if page is not None and page.live else None,
         "is_staff": is_beta_staff(request.user),
         "can_file": confidential and may_file(request.user, programme, organisation),
-        # A participant of a programme under NDA who has not accepted its current version.
-        "nda_needed": programme.is_confidential
-        and not confidential
-        and own is not None
-        and own.status == ApplicationStatus.ACCEPTED
-        and own.organisation_id == organisation.pk
-        and current_nda(programme) is not None
-        and not has_accepted_current_nda(request.user, programme),
+        # A participant of a programme under NDA who has not accepted its current version, or
+        # who waits for its first one; a colleague who holds no place is told neither.
+        "nda_needed": holds_place and nda is not None and not confidential,
+        "nda_unpublished": holds_place and nda is None and not confidential,
     }
 
 
