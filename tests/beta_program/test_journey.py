@@ -7,12 +7,20 @@ through their own URLs, search or API token."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from beta_program.programmes import actions
-from beta_program.programmes.models import NdaVersion, Programme
+from beta_program.programmes.feedback_models import Feedback
+from beta_program.programmes.models import Application, NdaVersion, Programme
+from portal.models import OutboxEvent
+from tests.api_client import token_headers
 from tests.beta_program.builds import make_build
+from tests.factories import png_bytes
 
 SECRETS = (
     "SECRET-GOAL",
@@ -55,6 +63,158 @@ def _url(name: str, org, programme=None, **kwargs) -> str:
 
 def _leaks(text: str) -> list[str]:
     return [secret for secret in SECRETS if secret in text]
+
+
+def test_apply_nda_download_bug_confirmed_fixed_and_outsiders_see_nothing(
+    client,
+    beta,
+    product,
+    org_a,
+    admin_a,
+    member_a,
+    org_b,
+    admin_b,
+    django_capture_on_commit_callbacks,
+):
+    first = beta.builds.get()
+    # when the customer applies
+    client.force_login(admin_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(_url("apply", org_a, beta), {})
+    # then they are accepted at once and told by e-mail, but see nothing confidential yet
+    assert response.status_code == 302
+    application = Application.objects.get(programme=beta)
+    assert (application.status, application.auto_decided) == ("accepted", True)
+    assert [m.to for m in mail.outbox] == [[admin_a.email]]
+    page = client.get(_url("programme", org_a, beta)).content.decode()
+    assert _leaks(page) == []
+    assert "Read and accept the agreement" in page
+    assert client.get(_url("download_build", org_a, beta, build_id=first.pk)).status_code == 404
+
+    # when they accept the NDA and download the build
+    nda = client.post(_url("nda", org_a, beta), {"version": "1", "accept": "on"})
+    assert nda.status_code == 302
+    page = client.get(_url("programme", org_a, beta)).content.decode()
+    assert "SECRET-GOAL: grid-forming" in page
+    assert "SECRET-TEST islanding" in page
+    download = client.get(_url("download_build", org_a, beta, build_id=first.pk))
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == b"firmware-bytes"
+
+    # and file a bug with a screenshot
+    with django_capture_on_commit_callbacks(execute=True):
+        filed = client.post(
+            _url("feedback_new", org_a, beta),
+            {
+                "build": first.pk,
+                "kind": "bug",
+                "title": "SECRET-BUG cabinet-4 drops the site",
+                "severity": "high",
+                "frequency": "always",
+                "steps": "Pull the grid feed",
+                "actual": "The site goes dark",
+                "attachments": [SimpleUploadedFile("shot.png", png_bytes(8, 8))],
+            },
+        )
+    report = Feedback.objects.get()
+    attachment = report.attachments.get()
+    assert filed["Location"] == f"/o/acme/beta/feedback/{report.pk}/"
+    detail_url = _url("feedback_detail", org_a, feedback_id=report.pk)
+    attachment_url = _url(
+        "feedback_attachment", org_a, feedback_id=report.pk, attachment_id=attachment.pk
+    )
+    assert client.get(attachment_url).status_code == 200
+
+    # when product staff confirm it, then mark it fixed in the next build
+    client.force_login(product)
+    triage = reverse("beta_feedback:triage", args=(report.pk,))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(triage, {"status": "confirmed"}).status_code == 302
+    second = make_build(beta, "4.0.0-beta.2", release_notes="SECRET-NOTES two")
+    with django_capture_on_commit_callbacks(execute=True):
+        fixed = client.post(triage, {"status": "fixed", "fixed_in_build": second.pk})
+    assert fixed.status_code == 302
+
+    # then the reporter sees the status on the page and was told of both changes by e-mail
+    client.force_login(admin_a)
+    detail = client.get(detail_url).content.decode()
+    assert "Fixed in build 4.0.0-beta.2" in detail
+    status_mails = [m for m in mail.outbox if f"/beta/feedback/{report.pk}/" in m.body]
+    assert [m.to for m in status_mails] == [[admin_a.email], [admin_a.email]]
+    assert "Confirmed" in status_mails[0].body
+    assert "Fixed in build 4.0.0-beta.2" in status_mails[1].body
+    assert [_leaks(m.subject + m.body) for m in mail.outbox] == [[]] * len(mail.outbox)
+
+    # and the CRM outbox holds the journey's events with ids only
+    events = OutboxEvent.objects.filter(type__startswith="greenloop.beta.").order_by("created_at")
+    types = [event.type for event in events]
+    for expected in (
+        "greenloop.beta.application_submitted",
+        "greenloop.beta.application_accepted",
+        "greenloop.beta.cohort_created",
+        "greenloop.beta.nda_accepted",
+        "greenloop.beta.build_downloaded",
+        "greenloop.beta.feedback_submitted",
+        "greenloop.beta.bug_confirmed",
+    ):
+        assert types.count(expected) == 1, types
+    bug_confirmed = events.get(type="greenloop.beta.bug_confirmed")
+    assert bug_confirmed.data == {
+        "feedback_id": report.pk,
+        "programme_id": beta.pk,
+        "build_id": first.pk,
+        "severity": "high",
+    }
+    for event in events:
+        payload = json.dumps([event.subject, event.data])
+        assert _leaks(payload) == [], event.type
+        assert "Firmware" not in payload
+        assert "4.0.0-beta" not in payload
+
+    # and a customer of another organisation finds nothing through their own URLs
+    own_urls = [
+        _url("programme", org_b, beta),
+        _url("nda", org_b, beta),
+        _url("apply", org_b, beta),
+        _url("download_build", org_b, beta, build_id=first.pk),
+        _url("download_build", org_b, beta, build_id=second.pk),
+        _url("feedback_new", org_b, beta),
+        _url("feedback_detail", org_b, feedback_id=report.pk),
+        _url("feedback_attachment", org_b, feedback_id=report.pk, attachment_id=attachment.pk),
+    ]
+    actions.change_status(beta, "running", product)
+    client.force_login(admin_b)
+    assert [client.get(url).status_code for url in own_urls] == [404] * len(own_urls)
+    assert [client.get(url).status_code for url in (detail_url, attachment_url)] == [404, 404]
+    for url in (
+        _url("index", org_b),
+        _url("applications", org_b),
+        _url("feedback", org_b),
+        f"/o/{org_b.slug}/",
+        "/community/search/?q=drops+the+site",
+    ):
+        body = client.get(url).content.decode()
+        assert _leaks(body) == [], url
+        assert beta.name not in body, url
+    api = f"/api/v1/organisations/{org_b.slug}/beta"
+    headers = token_headers(org_b, ["beta:read"])
+    assert client.get(f"{api}/programmes", headers=headers).json() == []
+    assert client.get(f"{api}/programmes/{beta.slug}", headers=headers).status_code == 404
+    assert client.get(f"{api}/applications", headers=headers).json() == []
+
+    # and a colleague without a place sees no confidential content, build, report or file
+    client.force_login(member_a)
+    colleague_urls = [
+        _url("nda", org_a, beta),
+        _url("download_build", org_a, beta, build_id=first.pk),
+        _url("download_build", org_a, beta, build_id=second.pk),
+        _url("feedback_new", org_a, beta),
+        detail_url,
+        attachment_url,
+    ]
+    assert [client.get(url).status_code for url in colleague_urls] == [404] * len(colleague_urls)
+    for url in (_url("programme", org_a, beta), _url("feedback", org_a), _url("index", org_a)):
+        assert _leaks(client.get(url).content.decode()) == [], url
 
 
 def test_a_colleague_is_shown_the_organisations_application_not_as_their_own(
