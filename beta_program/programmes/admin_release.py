@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django import forms
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
@@ -54,6 +55,20 @@ class NdaEditView(DraftOnlyEditView):
     not_draft_message = _(
         "A published NDA version cannot change. Add a new version: participants then accept it."
     )
+
+    @cached_property
+    def header_buttons(self):
+        # Staff finish a draft here: publishing must not need a detour through the inspect view.
+        buttons = list(super().header_buttons)
+        if can_manage(self.request.user):
+            buttons.append(
+                HeaderButton(
+                    _("Publish"),
+                    url=reverse("beta_ndas:publish", args=(self.object.pk,)),
+                    icon_name="upload",
+                )
+            )
+        return buttons
 
 
 class NdaInspectView(DraftOnlyInspectView):

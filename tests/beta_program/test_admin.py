@@ -8,6 +8,7 @@ from django.urls import reverse
 from beta_program.programmes import actions
 from beta_program.programmes.models import (
     Application,
+    NdaVersion,
     Programme,
     QuestionKind,
     ScreeningQuestion,
@@ -225,3 +226,15 @@ def test_the_programme_form_names_one_phase_and_one_question_at_a_time(client, p
     assert "Add Screening questions" not in page
     assert "Add Phase\n" in page
     assert "Add Screening question\n" in page
+
+
+def test_a_draft_nda_is_published_from_its_edit_screen(client, product, make_programme):
+    # given a draft NDA version of a programme
+    programme = make_programme()
+    draft = NdaVersion.objects.create(programme=programme, title="Beta NDA", body="Keep quiet.")
+    client.force_login(product)
+    # when product staff edit it
+    page = client.get(f"/admin/beta_ndas/edit/{draft.pk}/").content.decode()
+    # then the screen offers to publish it, on the confirmation screen
+    assert f'href="/admin/beta_ndas/publish/{draft.pk}/"' in page
+    assert client.get(f"/admin/beta_ndas/publish/{draft.pk}/").status_code == 200
