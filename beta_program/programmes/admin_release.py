@@ -207,8 +207,15 @@ register_permission_policy(Cohort, NoDeletePermissionPolicy(Cohort))
 register_permission_policy(Build, NoDeletePermissionPolicy(Build))
 
 
+class PeopleField(forms.ModelMultipleChoiceField):
+    """People by name and e-mail: two participants may share a name."""
+
+    def label_from_instance(self, obj) -> str:
+        return f"{format_who(obj)} ({obj.email})"
+
+
 class CohortForm(WagtailAdminModelForm):
-    members = forms.ModelMultipleChoiceField(
+    members = PeopleField(
         label=_("Members"),
         queryset=User.objects.none(),
         required=False,

@@ -238,3 +238,19 @@ def test_a_draft_nda_is_published_from_its_edit_screen(client, product, make_pro
     # then the screen offers to publish it, on the confirmation screen
     assert f'href="/admin/beta_ndas/publish/{draft.pk}/"' in page
     assert client.get(f"/admin/beta_ndas/publish/{draft.pk}/").status_code == 200
+
+
+def test_cohort_members_are_offered_by_name_and_e_mail(
+    client, product, make_programme, org_a, admin_a
+):
+    # given a participant of a programme
+    programme = make_programme()
+    actions.submit_application(programme, org_a, admin_a, {})
+    admin_a.first_name, admin_a.last_name = "Wei", "Li"
+    admin_a.save()
+    client.force_login(product)
+    # when product staff add a cohort
+    form = client.get(reverse("beta_cohorts:add")).context["form"]
+    # then each person reads with their e-mail, so two of the same name can be told apart
+    labels = [label for _value, label in form.fields["members"].choices]
+    assert labels == ["Wei Li (admin@acme.example)"]
