@@ -573,3 +573,18 @@ def test_a_png_within_the_limit_is_accepted_as_proof(org_a, site, member_a):
     item = declaration.instruments.get()
     assert item.proof.name.endswith(".png")
     assert Path(item.proof.path).read_bytes() == png_bytes(4000, 3000)
+
+
+def test_market_based_scope2_counts_a_ppas_factor_for_the_covered_share():
+    from carbon.footprint import engine
+
+    # 1,000 kWh, half covered by a PPA at 0.1 kg/kWh, the rest at the 0.5856 residual factor:
+    # 500 x 0.1 + 500 x 0.5856 = 342.8 kg; certificates alone (factor 0) give 292.8 kg
+    location, market = engine.scope2(
+        Q_(engine.decimal_array([Decimal(1000)]), "kWh"),
+        Q_(engine.decimal_array([Decimal("0.5366")]), "kgCO2e / kWh"),
+        Q_(engine.decimal_array([Decimal("0.5856")]), "kgCO2e / kWh"),
+        engine.decimal_array([Decimal("0.5")]),
+        instrument_factor=Q_(engine.decimal_array([Decimal("0.1")]), "kgCO2e / kWh"),
+    )
+    assert (location[0], market[0]) == (Decimal("536.6000"), Decimal("342.80000"))
