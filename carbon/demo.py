@@ -27,10 +27,10 @@ from django.utils import timezone
 from PIL import Image, ImageChops, ImageDraw
 from wagtail.images import get_image_model
 
-from carbon.footprint.actions import upsert_order
-from carbon.footprint.declaration_actions import (
+from carbon.footprint.actions import (
     check_declaration,
     submit_declaration,
+    upsert_order,
     verify_declaration,
 )
 from carbon.footprint.declarations import InstrumentData
@@ -251,7 +251,7 @@ def ensure_declaration(stdout=None) -> GreenPowerDeclaration | None:
             instruments=[
                 InstrumentData(
                     kind=Instrument.GEC,
-                    registry="China Green Certificate Trading Platform (NEA)",
+                    registry="中国绿色电力证书交易平台（国家能源局）",
                     serial_from="GEC-DEMO-320500-0000001",
                     serial_to="GEC-DEMO-320500-0003150",
                     mwh=Q_(Decimal("3150"), "MWh"),
@@ -266,10 +266,10 @@ def ensure_declaration(stdout=None) -> GreenPowerDeclaration | None:
         )
     if declaration.status == DeclarationStatus.PENDING and checker is not None:
         check_declaration(
-            declaration, checker, note="Demo: GEC serial range and retirement checked."
+            declaration, checker, note="演示：已核对绿证编号段及注销记录。"
         )
     if declaration.status == DeclarationStatus.CHECKED and verifier is not None:
-        verify_declaration(declaration, verifier, note="Demo: second review of the GEC retirement.")
+        verify_declaration(declaration, verifier, note="演示：已复核绿证注销证明。")
     if stdout:
         status = DeclarationStatus(declaration.status).label
         stdout.write(f"carbon: green-power declaration for {site_name} ({status})")

@@ -23,7 +23,7 @@ from wagtail.admin.ui.tables import (
 from wagtail.admin.views.generic import InspectView
 from wagtail.admin.viewsets.model import ModelViewSet
 
-from carbon.footprint import declaration_actions, declarations, permissions
+from carbon.footprint import actions, declarations, permissions
 from carbon.footprint.exceptions import DeclarationError
 from carbon.models import (
     DeclarationInstrument,
@@ -286,7 +286,7 @@ DECISIONS = DeclarationDecisions(
                 help_text=_("What you checked: registry entries, serial numbers, retirement."),
             ),
             refusal=_not_in(DeclarationStatus.PENDING),
-            perform=lambda act: declaration_actions.check_declaration(
+            perform=lambda act: actions.check_declaration(
                 act.obj, act.user, note=act.reason, request=act.request
             ),
             message=_("Checked %(decl)s. Another member of the team verifies it."),
@@ -302,7 +302,7 @@ DECISIONS = DeclarationDecisions(
                 help_text=_("Kept with the decision and shown to the customer."),
             ),
             refusal=_not_in(DeclarationStatus.CHECKED),
-            perform=lambda act: declaration_actions.verify_declaration(
+            perform=lambda act: actions.verify_declaration(
                 act.obj, act.user, note=act.reason, request=act.request
             ),
             message=_(
@@ -322,7 +322,7 @@ DECISIONS = DeclarationDecisions(
                 help_text=_("The customer sees this note; say what they need to correct."),
             ),
             refusal=_not_in(DeclarationStatus.PENDING, DeclarationStatus.CHECKED),
-            perform=lambda act: declaration_actions.reject_declaration(
+            perform=lambda act: actions.reject_declaration(
                 act.obj, act.reason, act.user, request=act.request
             ),
             message=_("Rejected %(decl)s. The customer sees your note."),
@@ -343,7 +343,7 @@ DECISIONS = DeclarationDecisions(
                 ),
             ),
             refusal=_not_in(DeclarationStatus.VERIFIED),
-            perform=lambda act: declaration_actions.revoke_declaration(
+            perform=lambda act: actions.revoke_declaration(
                 act.obj, act.reason, act.user, request=act.request
             ),
             message=_("Revoked %(decl)s. Its orders are being restated and their reward reversed."),

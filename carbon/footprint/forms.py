@@ -159,5 +159,5 @@ class InstrumentForm(forms.Form):
 
 
 InstrumentFormSet = forms.formset_factory(
-    InstrumentForm, extra=2, min_num=1, validate_min=True, max_num=20, validate_max=True
+    InstrumentForm, extra=1, min_num=1, validate_min=True, max_num=20, validate_max=True
 )

@@ -8,7 +8,7 @@ from typing import Any
 
 from celery import shared_task
 
-from carbon.footprint import actions, declaration_actions
+from carbon.footprint import actions
 from carbon.models import FactorDataset, GreenPowerDeclaration, ImportJob
 from portal.models import Organisation
 
@@ -49,7 +49,7 @@ def recalculate_declaration_orders(declaration_id: int) -> int:
     declaration = GreenPowerDeclaration.objects.filter(pk=declaration_id).first()
     if declaration is None:
         return 0
-    return declaration_actions.recalculate_declaration_orders(declaration)
+    return actions.recalculate_declaration_orders(declaration)
 
 
 @shared_task(name="carbon.importer.run_import_task", acks_late=True)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from carbon import app_settings
-from carbon.footprint import actions, categories, declaration_actions
+from carbon.footprint import actions, categories
 from carbon.footprint.declarations import CONTENT_TYPES, InstrumentData
 from carbon.footprint.exceptions import DeclarationError
 from carbon.footprint.forms import DeclarationForm, ImportForm, InstrumentFormSet, OrderFilterForm
@@ -285,7 +285,7 @@ def green_power(request: HttpRequest, organisation: Organisation) -> HttpRespons
         if form.is_valid() and formset.is_valid():
             data = form.cleaned_data
             try:
-                declaration_actions.submit_declaration(
+                actions.submit_declaration(
                     organisation,
                     data["site"],
                     data["period_start"],

@@ -16,7 +16,7 @@ import logging
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Sum
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -38,7 +38,7 @@ from carbon.models import (
 
 # tasks import this module too; both sides import the module, never its names, so the cycle
 # resolves at call time.
-from carbon.points import awards, formulas, ledger, policies, redemptions, tasks
+from carbon.points import awards, ledger, policies, redemptions, tasks
 from carbon.points.catalogue import service_name
 from carbon.points.events import (
     POINTS_ACTIVATED,
@@ -206,11 +206,8 @@ def activate_due(today: dt.date) -> list[LedgerEntry]:
                 award=award, kind__in=[EntryKind.ACTIVATE, EntryKind.REVERSE]
             ).exists():
                 continue  # another run, or a reversal, got there first
-            # What is still pending: all of it, less a green-power reward taken back while
-            # pending (its declaration was revoked).
-            remaining = (
-                LedgerEntry.objects.filter(award=award).aggregate(p=Sum("pending_delta"))["p"] or 0
-            )
+            # All of it, less a green-power reward taken back while pending (declaration revoked).
+            remaining = ledger.pending_of(award)
             if remaining <= 0:
                 continue
             entry = ledger.append_entry(
@@ -260,32 +257,17 @@ def settle_order(order: Order) -> str:
 
 def reverse_green_power_rewards(declaration_id: int, revoked_by: User) -> list[LedgerEntry]:
     """Take back the green-power reward of every award whose footprint used the revoked
-    declaration `declaration_id`: the award's points less what its logistics part alone earns
-    under the same policy and cap. One entry per award, keyed
-    ``green-power-revoked:<declaration>:<award>``; a repeat (the event delivered twice, the task
-    retried) writes nothing more."""
-    written = []
-    affected = (
-        PointsAward.objects.filter(
-            points__gt=0, snapshot__inputs__green_power__declaration_id=declaration_id
-        )
-        .select_related("order__organisation", "policy")
-        .order_by("id")
-    )
+    declaration: one entry per award, keyed ``green-power-revoked:<declaration>:<award>``; a
+    repeat (the event delivered twice, the task retried) writes nothing more."""
     reason = _("Green-power declaration #%(id)s was revoked.") % {"id": declaration_id}
-    for award in affected:
-        logistics_only = formulas.points_for(
-            award.avoided_logistics_kg, award.policy.points_per_kg, award.policy.per_order_cap
-        )
+    written = []
+    for award in awards.awards_using_declaration(declaration_id):
+        key = f"green-power-revoked:{declaration_id}:{award.pk}"
+        points = awards.green_power_reward(award)
         entry = ledger.reverse_green_reward(
-            award,
-            award.points - logistics_only,
-            key=f"green-power-revoked:{declaration_id}:{award.pk}",
-            reason=reason,
-            approved_by=revoked_by,
+            award, points, key=key, reason=reason, approved_by=revoked_by
         )
-        if entry is not None:
-            written.append(entry)
+        written += [entry] if entry is not None else []
     return written
 
 

@@ -383,6 +383,11 @@ def reverse_order(order: Order, key: str) -> list[LedgerEntry]:
     return entries
 
 
+def pending_of(award: PointsAward) -> int:
+    """The award's points still pending (the sum of its entries' pending deltas)."""
+    return LedgerEntry.objects.filter(award=award).aggregate(p=Sum("pending_delta"))["p"] or 0
+
+
 def reverse_green_reward(
     award: PointsAward, points: int, *, key: str, reason: str, approved_by: Any
 ) -> LedgerEntry | None:
@@ -402,10 +407,7 @@ def reverse_green_reward(
             return done if done.kind == EntryKind.REVERSE_GREEN else None
         if points <= 0:
             return None
-        pending = (
-            LedgerEntry.objects.filter(award=award).aggregate(p=Sum("pending_delta"))["p"] or 0
-        )
-        from_pending = min(pending, points)
+        from_pending = min(pending_of(award), points)
         entry = append_entry(
             account,
             EntryKind.REVERSE_GREEN,

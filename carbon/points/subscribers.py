@@ -22,7 +22,7 @@ from __future__ import annotations
 from carbon.footprint.events import GREEN_POWER_REVOKED, ORDERS_CHANGED
 from carbon.points.tasks import (
     grant_graduation_points,
-    reverse_green_power_rewards,
+    reverse_revoked_green_power,
     settle_orders_points,
 )
 from portal import events
@@ -38,7 +38,7 @@ def on_orders_changed(event: OutboxEvent) -> None:
 def on_green_power_revoked(event: OutboxEvent) -> None:
     data = event.data
     if isinstance(data.get("declaration_id"), int) and isinstance(data.get("revoked_by"), int):
-        reverse_green_power_rewards.delay(data["declaration_id"], data["revoked_by"])
+        reverse_revoked_green_power.delay(data["declaration_id"], data["revoked_by"])
 
 
 # The beta plugin's event type, by name: the contract is the event catalogue, not its code.

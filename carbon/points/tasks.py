@@ -124,7 +124,7 @@ def settle_orders_points(order_ids: list[int]) -> dict[str, int]:
 
 
 @shared_task(name="carbon.tasks.reverse_green_power_rewards", acks_late=True)
-def reverse_green_power_rewards(declaration_id: int, revoked_by_id: int) -> int:
+def reverse_revoked_green_power(declaration_id: int, revoked_by_id: int) -> int:
     """Reverse the green-power reward of the awards that used a revoked declaration; safe to
     run twice (one ledger entry per award). Returns the entries written or found."""
     revoked_by = User.objects.filter(pk=revoked_by_id).first()

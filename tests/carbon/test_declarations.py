@@ -425,7 +425,7 @@ def _form(site, **extra):
         "period_start": "2025-01-01",
         "period_end": "2025-12-31",
         "consumption": "4,500 MWh",
-        "instruments-TOTAL_FORMS": "3",
+        "instruments-TOTAL_FORMS": "2",
         "instruments-INITIAL_FORMS": "0",
         "instruments-MIN_NUM_FORMS": "1",
         "instruments-MAX_NUM_FORMS": "20",

@@ -113,8 +113,8 @@ def test_revoking_restates_the_orders_and_reverses_the_reward_once(
     assert entry.idempotency_key == f"green-power-revoked:{declaration.pk}:{award.pk}"
     assert _balances(org) == (9, 0)
     # a second delivery of the event, or the task run again, writes nothing more
-    assert tasks.reverse_green_power_rewards(declaration.pk, sustainability.pk) == 1
-    assert tasks.reverse_green_power_rewards(declaration.pk, sustainability.pk) == 1
+    assert tasks.reverse_revoked_green_power(declaration.pk, sustainability.pk) == 1
+    assert tasks.reverse_revoked_green_power(declaration.pk, sustainability.pk) == 1
     assert LedgerEntry.objects.filter(kind=EntryKind.REVERSE_GREEN).count() == 1
     assert _balances(org) == (9, 0)
     assert OutboxEvent.objects.filter(type="greenloop.carbon.green_power_revoked").count() == 1

@@ -58,6 +58,7 @@ def test_the_types_that_may_carry_free_text_are_these():
         ("greenloop.carbon.green_power_verified", "site"),
         ("greenloop.carbon.green_power_verified", "note"),
         ("greenloop.carbon.green_power_rejected", "site"),
+        ("greenloop.carbon.green_power_revoked", "site"),
         ("greenloop.carbon.green_power_rejected", "note"),
         ("greenloop.community.topic_created", "title"),
         ("greenloop.community.reply_posted", "title"),
