@@ -265,9 +265,7 @@ def ensure_declaration(stdout=None) -> GreenPowerDeclaration | None:
             by=customer,
         )
     if declaration.status == DeclarationStatus.PENDING and checker is not None:
-        check_declaration(
-            declaration, checker, note="演示：已核对绿证编号段及注销记录。"
-        )
+        check_declaration(declaration, checker, note="演示：已核对绿证编号段及注销记录。")
     if declaration.status == DeclarationStatus.CHECKED and verifier is not None:
         verify_declaration(declaration, verifier, note="演示：已复核绿证注销证明。")
     if stdout:
