@@ -24,6 +24,11 @@ urlpatterns = [
         views.evidence,
         name="evidence",
     ),
+    path(
+        "o/<slug:org_slug>/green-power/<int:declaration_id>/proofs/<int:instrument_id>/",
+        views.proof,
+        name="green_power_proof",
+    ),
     # Carbon points (carbon/points/views.py)
     path("o/<slug:org_slug>/points/", views_points.statement, name="points"),
     path("o/<slug:org_slug>/points/statement.csv", views_points.statement_csv, name="points_csv"),

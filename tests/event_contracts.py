@@ -72,6 +72,11 @@ EVENT_SHAPES: dict[str, Shape] = {
         r"green-power-declarations/\d+",
         "declaration_id site site_id period_start period_end green_ratio instrument status note",
     ),
+    "greenloop.carbon.green_power_revoked": _shape(
+        r"green-power-declarations/\d+",
+        "declaration_id site site_id period_start period_end green_ratio instrument status "
+        "revoked_by",
+    ),
     "greenloop.carbon.points_awarded": _shape(
         r"points-accounts/\d+", "entry_id kind points balances order award_id"
     ),

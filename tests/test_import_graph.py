@@ -234,8 +234,10 @@ FOOTPRINT_WRITES = frozenset(
         "submit_for_approval",
         "approve_and_publish",
         "submit_declaration",
+        "check_declaration",
         "verify_declaration",
         "reject_declaration",
+        "revoke_declaration",
         "recalculate_declaration_orders",
     }
 )

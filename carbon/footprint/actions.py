@@ -10,8 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal
 
@@ -23,19 +21,25 @@ from django.utils import timezone
 
 # tasks import this module too; both sides import the module, never its names, so the cycle
 # resolves at call time.
-from carbon.footprint import calculation, datasets, declarations, importer, tasks
+from carbon.footprint import calculation, datasets, importer, tasks
+
+# Green-power declarations are written in their own module; they are reached through this one.
+from carbon.footprint.declaration_actions import check_declaration as check_declaration
+from carbon.footprint.declaration_actions import (
+    recalculate_declaration_orders as recalculate_declaration_orders,
+)
+from carbon.footprint.declaration_actions import reject_declaration as reject_declaration
+from carbon.footprint.declaration_actions import revoke_declaration as revoke_declaration
+from carbon.footprint.declaration_actions import submit_declaration as submit_declaration
+from carbon.footprint.declaration_actions import verify_declaration as verify_declaration
 from carbon.footprint.events import (
     DATASET_PUBLISHED,
-    GREEN_POWER_REJECTED,
-    GREEN_POWER_SUBMITTED,
-    GREEN_POWER_VERIFIED,
     ORDER_UPSERTED,
     ORDERS_IMPORTED,
 )
 from carbon.footprint.exceptions import (
     CalculationError,
     DatasetError,
-    DeclarationError,
     FactorFileError,
     OrdersRejected,
 )
@@ -51,22 +55,16 @@ from carbon.footprint.orders import (
     order_problems,
     write_orders,
 )
-from carbon.footprint.permissions import PERM_SUBMIT, can_verify
 from carbon.models import (
     DatasetStatus,
-    DeclarationStatus,
     EmissionFactor,
     FactorDataset,
-    GreenPowerDeclaration,
     ImportJob,
     ImportStatus,
-    Instrument,
     Order,
 )
 from portal import audit, events
-from portal.exceptions import PermissionDeniedError
-from portal.models import Organisation, Site
-from portal.permissions import has_perm
+from portal.models import Organisation
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -462,133 +460,3 @@ def _publish_dataset(dataset: FactorDataset) -> None:
     events.publish(
         DATASET_PUBLISHED, None, f"datasets/{dataset.label}", datasets.event_data(dataset)
     )
-
-
-# --- green-power declarations
-
-
-def submit_declaration(
-    organisation: Organisation,
-    site: Site,
-    period_start: date,
-    period_end: date,
-    *,
-    instrument: str,
-    evidence,
-    by,
-    green_ratio_value: Decimal | None = None,
-    green_kwh: Decimal | None = None,
-    total_kwh: Decimal | None = None,
-    request=None,
-) -> GreenPowerDeclaration:
-    """Record a pending declaration of `site`'s green-power share for the period, with evidence.
-
-    Members and admins of the organisation only. Audited; publishes
-    greenloop.carbon.green_power_submitted.
-    """
-    if not has_perm(by, PERM_SUBMIT, organisation):
-        raise PermissionDeniedError("Only members of the organisation can submit declarations.")
-    if site.organisation_id != organisation.pk:
-        raise DeclarationError("The site belongs to another organisation.", field="site")
-    if period_end < period_start:
-        raise DeclarationError("The period ends before it starts.", field="period_end")
-    if instrument not in Instrument.values:
-        raise DeclarationError("Unknown instrument.", field="instrument")
-    ratio = declarations.green_ratio(green_ratio_value, green_kwh, total_kwh)
-    if evidence is None:
-        raise DeclarationError("Evidence is required.", field="evidence")
-    kind = declarations.evidence_kind(evidence)
-    with transaction.atomic():
-        declaration = GreenPowerDeclaration(
-            organisation=organisation,
-            site=site,
-            period_start=period_start,
-            period_end=period_end,
-            green_kwh=green_kwh,
-            total_kwh=total_kwh,
-            green_ratio=ratio,
-            instrument=instrument,
-            submitted_by=by,
-        )
-        # A random name: the customer's file name never reaches the file system.
-        declaration.evidence.save(f"{uuid.uuid4().hex}.{kind}", File(evidence), save=False)
-        declaration.save()
-        audit.record(
-            "carbon.green_power_submitted",
-            actor=by,
-            organisation=organisation,
-            obj=declaration,
-            request=request,
-            details={"site": site.name, "ratio": str(ratio), "instrument": instrument},
-        )
-        events.publish(
-            GREEN_POWER_SUBMITTED,
-            organisation,
-            f"green-power-declarations/{declaration.pk}",
-            declarations.event_data(declaration),
-        )
-    return declaration
-
-
-def verify_declaration(
-    declaration: GreenPowerDeclaration, by, *, note: str = "", request=None
-) -> GreenPowerDeclaration:
-    """Mark a pending declaration verified (sustainability staff only); the site's orders in the
-    period are recalculated after commit so their market-based Scope 2 uses the ratio."""
-    return _review(declaration, DeclarationStatus.VERIFIED, by, note, request)
-
-
-def reject_declaration(
-    declaration: GreenPowerDeclaration, note: str, by, *, request=None
-) -> GreenPowerDeclaration:
-    """Reject a pending declaration with a note the customer sees."""
-    if not (note or "").strip():
-        raise DeclarationError("Say why the declaration is rejected.", field="review_note")
-    return _review(declaration, DeclarationStatus.REJECTED, by, note.strip(), request)
-
-
-def recalculate_declaration_orders(declaration: GreenPowerDeclaration) -> int:
-    """Recalculate the orders a declaration covers, each in its own transaction; returns how
-    many. Safe to run twice: an unchanged calculation records no new snapshot."""
-    count = 0
-    for order in declarations.orders_covered(declaration).iterator(chunk_size=500):
-        with transaction.atomic():
-            calculation.calculate_order(order)
-        count += 1
-    return count
-
-
-def _review(declaration: GreenPowerDeclaration, status: str, by, note: str, request):
-    if not can_verify(by):
-        raise PermissionDeniedError("Only sustainability staff verify green-power declarations.")
-    with transaction.atomic():
-        locked = GreenPowerDeclaration.objects.select_for_update().get(pk=declaration.pk)
-        if locked.status != DeclarationStatus.PENDING:
-            raise DeclarationError(
-                f"The declaration is already {locked.get_status_display().lower()}.",
-                field="status",
-            )
-        declaration.status = status
-        declaration.verified_by = by
-        declaration.verified_at = timezone.now()
-        declaration.review_note = note
-        declaration.save(update_fields=["status", "verified_by", "verified_at", "review_note"])
-        audit.record(
-            f"carbon.green_power_{status}",
-            actor=by,
-            organisation=declaration.organisation,
-            obj=declaration,
-            request=request,
-            details={"note": note[:500]} if note else {},
-        )
-        events.publish(
-            GREEN_POWER_VERIFIED if status == DeclarationStatus.VERIFIED else GREEN_POWER_REJECTED,
-            declaration.organisation,
-            f"green-power-declarations/{declaration.pk}",
-            {**declarations.event_data(declaration), "note": note},
-        )
-        if status == DeclarationStatus.VERIFIED:
-            transaction.on_commit(
-                lambda: tasks.recalculate_declaration_orders.delay(declaration.pk)
-            )
-    return declaration

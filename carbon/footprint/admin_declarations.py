@@ -1,5 +1,6 @@
-"""Green-power declarations in the Wagtail admin: the review queue, verify or reject with a reason,
-and the evidence download."""
+"""Green-power declarations in the Wagtail admin: the review queue with the instruments and the
+reconciliation of each, the two reviews (a first check, then verification by another staff
+member), reject, revoke with a reason, and the evidence and retirement-proof downloads."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from carbon.footprint import actions, declarations, permissions
 from carbon.footprint.exceptions import DeclarationError
 from carbon.models import (
+    DeclarationInstrument,
     DeclarationStatus,
     GreenPowerDeclaration,
 )
@@ -45,6 +47,12 @@ if TYPE_CHECKING:
 
 
 def _decided_text(declaration: GreenPowerDeclaration) -> str:
+    if declaration.status == DeclarationStatus.REVOKED:
+        return _("This declaration was revoked by %(who)s on %(when)s: %(reason)s") % {
+            "who": format_who(declaration.revoked_by),
+            "when": format_when(declaration.revoked_at),
+            "reason": declaration.revocation_reason,
+        }
     return _(
         "This declaration was %(status)s by %(who)s on %(when)s. A decision is final: the "
         "customer submits a new declaration to change it."
@@ -52,6 +60,77 @@ def _decided_text(declaration: GreenPowerDeclaration) -> str:
         "status": declaration.get_status_display().lower(),
         "who": format_who(declaration.verified_by),
         "when": format_when(declaration.verified_at),
+    }
+
+
+# Which decisions each status offers: a first check, then a second person verifies; a verified
+# declaration can only be revoked.
+NEXT_DECISIONS = {
+    DeclarationStatus.PENDING: ("check", "reject"),
+    DeclarationStatus.CHECKED: ("verify", "reject"),
+    DeclarationStatus.VERIFIED: ("revoke",),
+}
+
+
+def _instruments_html(declaration: GreenPowerDeclaration, viewset: Any, can_download: bool):
+    rows = []
+    for item in declaration.instruments.all():
+        ids = (
+            f"{item.serial_from} – {item.serial_to}"
+            if item.serial_from
+            else item.certificate_ids.replace("\n", ", ")
+        )
+        contract = (
+            format_html(
+                "<br>{}: {} ({} kg CO₂e/kWh)", _("Supplier"), item.supplier, item.emission_factor
+            )
+            if item.supplier
+            else ""
+        )
+        proof = (
+            format_html(
+                '<a href="{}" download>{}</a>',
+                viewset.url("proof", item),
+                _("Retirement proof"),
+            )
+            if can_download
+            else _("Retirement proof on file")
+        )
+        rows.append(
+            format_html(
+                "<li><strong>{kind}</strong> {mwh} MWh · {registry} · {ids} · {gen} · "
+                "{country} {region}{contract} · {proof}</li>",
+                kind=item.get_kind_display(),
+                mwh=f"{item.mwh:,.3f}",
+                registry=item.registry,
+                ids=ids,
+                gen=f"{item.generation_start:%Y-%m-%d} – {item.generation_end:%Y-%m-%d}",
+                country=item.country,
+                region=item.grid_region,
+                contract=contract,
+                proof=proof,
+            )
+        )
+    if not rows:
+        return _(
+            "None: a typed ratio from before certificates were tracked; it cannot be verified."
+        )
+    return Html(format_html("<ul>{}</ul>", format_html("".join(str(r) for r in rows))))
+
+
+def _reconciliation_text(declaration: GreenPowerDeclaration) -> str:
+    r = declarations.reconcile(declaration)
+    return _(
+        "Metered %(consumed)s kWh; certified %(certified)s kWh; attributed to orders "
+        "%(attributed)s kWh, of which %(green)s kWh green (ratio applied %(ratio)s); "
+        "%(unused)s certified kWh not attributed."
+    ) % {
+        "consumed": f"{r.consumed_kwh:,.0f}",
+        "certified": f"{r.certified_kwh:,.0f}",
+        "attributed": f"{r.attributed_kwh:,.0f}",
+        "green": f"{r.green_attributed_kwh:,.0f}",
+        "ratio": f"{r.effective_ratio * 100:.1f} %",
+        "unused": f"{r.unused_certified_kwh:,.0f}",
     }
 
 
@@ -72,10 +151,23 @@ class DeclarationInspectView(InspectView):
     def get_object(self, queryset=None):
         return get_object_or_404(
             GreenPowerDeclaration.objects.select_related(
-                "organisation", "site", "submitted_by", "verified_by"
-            ),
+                "organisation", "site", "submitted_by", "checked_by", "verified_by", "revoked_by"
+            ).prefetch_related("instruments"),
             pk=self.pk,
         )
+
+    def get_field_label(self, field_name, field):
+        # Two rows are not model fields: they are worked out from the instruments and orders.
+        extra = {"instruments": _("Instruments"), "reconciliation": _("Reconciliation")}
+        return extra.get(field_name) or super().get_field_label(field_name, field)
+
+    def get_instruments_display_value(self):
+        return _instruments_html(
+            self.object, self.viewset, permissions.can_verify(self.request.user)
+        )
+
+    def get_reconciliation_display_value(self):
+        return _reconciliation_text(self.object)
 
     def get_green_ratio_display_value(self):
         return _ratio(self.object)
@@ -99,19 +191,36 @@ class DeclarationInspectView(InspectView):
     def header_more_buttons(self):
         buttons = list(super().header_more_buttons)
         decl, vs = self.object, self.viewset
-        if decl.status == DeclarationStatus.PENDING and permissions.can_verify(self.request.user):
-            buttons += DECISIONS.buttons(vs, decl)
+        names = NEXT_DECISIONS.get(decl.status)
+        if names and permissions.can_verify(self.request.user):
+            buttons += DECISIONS.buttons(vs, decl, names)
         return buttons
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         decl = self.object
+        can = permissions.can_verify(self.request.user)
+        decision: StrOrPromise
         if decl.status == DeclarationStatus.PENDING:
-            decision: StrOrPromise = (
-                _("Pending: verify or reject it with the buttons above.")
-                if permissions.can_verify(self.request.user)
-                else _("Pending: a member of the sustainability team verifies or rejects it.")
+            decision = (
+                _("Pending: record the first check or reject it with the buttons above.")
+                if can
+                else _("Pending: two members of the sustainability team review it.")
             )
+        elif decl.status == DeclarationStatus.CHECKED:
+            decision = _(
+                "Checked by %(who)s on %(when)s: another member of the sustainability team "
+                "verifies or rejects it (four eyes)."
+            ) % {"who": format_who(decl.checked_by), "when": format_when(decl.checked_at)}
+        elif decl.status == DeclarationStatus.VERIFIED:
+            decision = _(
+                "Checked by %(checker)s, verified by %(who)s on %(when)s. Revoking it restates "
+                "the site's orders in the period and reverses their green-power reward."
+            ) % {
+                "checker": format_who(decl.checked_by),
+                "who": format_who(decl.verified_by),
+                "when": format_when(decl.verified_at),
+            }
         else:
             decision = _decided_text(decl)
         context["fields"] = [inspect_field(_("Decision"), decision), *context["fields"]]
@@ -131,7 +240,7 @@ class DeclarationDecisions(DecisionScreen):
         )
 
     def refusal(self, obj: GreenPowerDeclaration) -> str | None:
-        if obj.status != DeclarationStatus.PENDING:
+        if obj.status in (DeclarationStatus.REJECTED, DeclarationStatus.REVOKED):
             return _decided_text(obj)
         return None
 
@@ -142,10 +251,22 @@ class DeclarationDecisions(DecisionScreen):
             (_("Period"), _period(obj)),
             (_("Green ratio"), _ratio(obj)),
             (_("Instrument"), obj.get_instrument_display()),
+            (_("Reconciliation"), _reconciliation_text(obj)),
         ]
 
     def message_values(self, obj: GreenPowerDeclaration) -> dict[str, Any]:
         return {"decl": obj}
+
+
+def _not_in(*statuses: str):
+    """A decision's refusal: the declaration is not in one of `statuses`."""
+
+    def refusal(obj: GreenPowerDeclaration) -> str | None:
+        if obj.status in statuses:
+            return None
+        return _("The declaration is %(status)s.") % {"status": obj.get_status_display().lower()}
+
+    return refusal
 
 
 DECISIONS = DeclarationDecisions(
@@ -154,6 +275,22 @@ DECISIONS = DeclarationDecisions(
     # A decision is final: the declaration's page says so.
     back_to_index=False,
     decisions=[
+        Decision(
+            name="check",
+            label=_("Record first check"),
+            title=_("First check of the declaration"),
+            icon="tick",
+            reason=Reason(
+                "note",
+                _("Note (optional)"),
+                help_text=_("What you checked: registry entries, serial numbers, retirement."),
+            ),
+            refusal=_not_in(DeclarationStatus.PENDING),
+            perform=lambda act: actions.check_declaration(
+                act.obj, act.user, note=act.reason, request=act.request
+            ),
+            message=_("Checked %(decl)s. Another member of the team verifies it."),
+        ),
         Decision(
             name="verify",
             label=_("Verify"),
@@ -164,6 +301,7 @@ DECISIONS = DeclarationDecisions(
                 _("Note (optional)"),
                 help_text=_("Kept with the decision and shown to the customer."),
             ),
+            refusal=_not_in(DeclarationStatus.CHECKED),
             perform=lambda act: actions.verify_declaration(
                 act.obj, act.user, note=act.reason, request=act.request
             ),
@@ -183,10 +321,32 @@ DECISIONS = DeclarationDecisions(
                 rows=4,
                 help_text=_("The customer sees this note; say what they need to correct."),
             ),
+            refusal=_not_in(DeclarationStatus.PENDING, DeclarationStatus.CHECKED),
             perform=lambda act: actions.reject_declaration(
                 act.obj, act.reason, act.user, request=act.request
             ),
             message=_("Rejected %(decl)s. The customer sees your note."),
+        ),
+        Decision(
+            name="revoke",
+            label=_("Revoke"),
+            title=_("Revoke a verified declaration"),
+            icon="warning",
+            reason=Reason(
+                "reason",
+                _("Why is it revoked?"),
+                required=True,
+                rows=4,
+                help_text=_(
+                    "The customer sees this. The site's orders in the period are restated "
+                    "without it and the green-power reward they earned is reversed."
+                ),
+            ),
+            refusal=_not_in(DeclarationStatus.VERIFIED),
+            perform=lambda act: actions.revoke_declaration(
+                act.obj, act.reason, act.user, request=act.request
+            ),
+            message=_("Revoked %(decl)s. Its orders are being restated and their reward reversed."),
         ),
     ],
 )
@@ -215,6 +375,34 @@ class EvidenceDownloadView(View):
             organisation=declaration.organisation,
             obj=declaration,
             request=request,
+        )
+        return response
+
+
+class ProofDownloadView(View):
+    """Stream an instrument's retirement proof to sustainability staff; audited."""
+
+    def get(self, request, pk):
+        if not permissions.can_verify(request.user):
+            raise PermissionDenied
+        item = get_object_or_404(
+            DeclarationInstrument.objects.select_related("declaration__organisation"), pk=pk
+        )
+        extension = item.proof.name.rsplit(".", 1)[-1].lower()
+        response = FileResponse(
+            item.proof.open("rb"),
+            content_type=declarations.CONTENT_TYPES.get(extension, "application/octet-stream"),
+            as_attachment=True,
+            filename=f"green-power-{item.declaration_id}-proof-{item.pk}.{extension}",
+        )
+        harden_download(response)
+        audit.record(
+            "carbon.green_power_proof_downloaded",
+            actor=request.user,
+            organisation=item.declaration.organisation,
+            obj=item.declaration,
+            request=request,
+            details={"instrument_id": item.pk},
         )
         return response
 
@@ -254,14 +442,22 @@ class GreenPowerDeclarationViewSet(DecisionsViewSetMixin, IndexQuerysetMixin, Mo
         "green_ratio",
         "green_kwh",
         "total_kwh",
+        "instrument_factor",
         "instrument",
+        "instruments",
+        "reconciliation",
         "evidence",
         "status",
         "submitted_by",
         "submitted_at",
+        "checked_by",
+        "checked_at",
         "verified_by",
         "verified_at",
         "review_note",
+        "revoked_by",
+        "revoked_at",
+        "revocation_reason",
     ]
     copy_view_enabled = False
     ordering = ["-submitted_at"]
@@ -274,4 +470,5 @@ class GreenPowerDeclarationViewSet(DecisionsViewSetMixin, IndexQuerysetMixin, Mo
         return [
             *super().get_urlpatterns(),
             path("evidence/<int:pk>/", EvidenceDownloadView.as_view(), name="evidence"),
+            path("proof/<int:pk>/", ProofDownloadView.as_view(), name="proof"),
         ]

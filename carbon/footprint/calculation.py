@@ -34,6 +34,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 
+from carbon.footprint import declarations as declaration_rules
 from carbon.footprint.events import (
     FOOTPRINT_CALCULATED,
     FOOTPRINTS_RECALCULATED,
@@ -189,6 +190,9 @@ def _load_inputs(ids: list[int]) -> list[tuple[_OrderRow, FootprintInput, dict[s
                     electricity_kwh=kwh,
                     region=o.region,
                     green_ratio=Decimal(declaration["green_ratio"]) if declaration else None,
+                    instrument_factor=(
+                        Decimal(declaration["instrument_factor"]) if declaration else None
+                    ),
                     notes=notes,
                 ),
                 inputs_json,
@@ -198,11 +202,14 @@ def _load_inputs(ids: list[int]) -> list[tuple[_OrderRow, FootprintInput, dict[s
 
 
 def _declarations(orders: list[_OrderRow]) -> dict[int, dict[str, Any]]:
-    """The verified green-power declaration covering each order's date at its site, in one query.
+    """The verified green-power declaration covering each order's date at its site, with the
+    ratio its orders get, in one query plus one per declaration found (the reconciliation).
 
     Same choice as `GreenPowerDeclaration.objects.verified_covering(site, day)`: verified only,
-    period covering the order date, the latest-starting (then newest) one wins; pending or
-    rejected declarations are ignored.
+    period covering the order date, the latest-starting (then newest) one wins; pending, checked,
+    rejected and revoked declarations are ignored. The ratio is the declared one unless the
+    period's orders are attributed more kWh than the certificates cover; then it is scaled down
+    so the green kWh credited to orders never exceed the certified MWh.
     """
     with_site = [o for o in orders if o.site_id]
     if not with_site:
@@ -213,20 +220,29 @@ def _declarations(orders: list[_OrderRow]) -> dict[int, dict[str, Any]]:
             status=DeclarationStatus.VERIFIED,
             period_start__lte=max(o.order_date for o in with_site),
             period_end__gte=min(o.order_date for o in with_site),
-        )
-        .order_by("-period_start", "-id")
-        .values_list("id", "site_id", "period_start", "period_end", "green_ratio", "instrument")
+        ).order_by("-period_start", "-id")
     )
+    attributed = declaration_rules.attributed_kwh(rows)
     chosen = {}
     for o in with_site:
-        for pk, site_id, start, end, ratio, instrument in rows:
-            if site_id == o.site_id and start <= o.order_date <= end:
+        for d in rows:
+            if d.site_id == o.site_id and d.period_start <= o.order_date <= d.period_end:
+                certified = d.green_kwh or Decimal(0)
                 chosen[o.id] = {
-                    "declaration_id": pk,
-                    "green_ratio": plain_decimal(ratio),
-                    "instrument": instrument,
-                    "period_start": start.isoformat(),
-                    "period_end": end.isoformat(),
+                    "declaration_id": d.pk,
+                    "green_ratio": plain_decimal(
+                        declaration_rules.effective_ratio(
+                            d.green_ratio, certified, attributed[d.pk]
+                        )
+                    ),
+                    "declared_ratio": plain_decimal(d.green_ratio),
+                    "instrument": d.instrument,
+                    "instrument_factor": plain_decimal(d.instrument_factor),
+                    "certified_kwh": plain_decimal(certified),
+                    "consumed_kwh": plain_decimal(d.total_kwh),
+                    "attributed_kwh": plain_decimal(attributed[d.pk]),
+                    "period_start": d.period_start.isoformat(),
+                    "period_end": d.period_end.isoformat(),
                 }
                 break
     return chosen

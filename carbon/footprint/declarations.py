@@ -1,8 +1,15 @@
-"""Green-power declarations: customers submit a site's green share for a period with evidence;
-sustainability staff verify or reject it. A verified ratio drives the market-based Scope 2
-figure of that site's orders in the period, so verifying recalculates them (in the background,
-after commit). Submitting and reviewing are actions (`carbon.footprint.actions`); this module
-holds the checks of what is submitted.
+"""Green-power declarations: customers submit a site's metered consumption for a period and the
+instruments backing its green share (certificates with their ids and retirement proof, or PPAs
+and green tariffs with their supplier's emission factor). The ratio is derived, certified MWh /
+metered MWh at most 1, never typed. Which certificate types count for a site is data: the cited
+table in fixtures/green-power-instruments.csv (a GO cannot back a Chinese site).
+
+Two sustainability staff review it (a first check, then a different person verifies); a verified
+ratio drives the market-based Scope 2 figure of the site's orders in the period, scaled down when
+those orders are attributed more kWh than the certificates cover. A verified declaration can be
+revoked with a reason: the orders are restated and the green-power reward they earned is
+reversed (`carbon.points`). Submitting and reviewing are actions (`carbon.footprint.actions`);
+this module holds the rules.
 
 Evidence files are checked by their content signature (PDF, PNG, JPEG only, at most 10 MB,
 images within the pixel cap of `portal.images`),
@@ -11,11 +18,33 @@ stored in private storage under a random name, and served only through a permiss
 
 from __future__ import annotations
 
-from decimal import Decimal
+import csv
+import datetime as dt
+import functools
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
+from pathlib import Path
+from typing import Any
+
+import pint
+from django.conf import settings
+from django.db.models import F, Sum
 
 from carbon.footprint.exceptions import DeclarationError
-from carbon.models import GreenPowerDeclaration, Order
+from carbon.footprint.units import DIMENSIONS, convert
+from carbon.models import (
+    CONTRACT_INSTRUMENTS,
+    GreenPowerDeclaration,
+    Instrument,
+    Order,
+    OrderLine,
+)
 from portal import images
+
+RULES_FILE = Path(settings.BASE_DIR) / "fixtures" / "green-power-instruments.csv"
+RATIO_PLACES = Decimal("0.000001")
+MWH_PLACES = Decimal("0.000001")
+ENERGY_DIMENSION = DIMENSIONS["energy"]
 
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
 # Content signature -> (extension, content type). The extension of the upload must agree.
@@ -63,35 +92,229 @@ def evidence_kind(upload) -> str:
     return detected
 
 
-def green_ratio(
-    ratio: Decimal | None, green_kwh: Decimal | None, total_kwh: Decimal | None
-) -> Decimal:
-    """The covered share 0..1: given directly, or green_kwh / total_kwh (6 decimal places)."""
-    if green_kwh is not None or total_kwh is not None:
-        if green_kwh is None or total_kwh is None:
-            raise DeclarationError(
-                "Give both the green and the total electricity, or the ratio.", field="green_kwh"
-            )
-        if total_kwh <= 0:
-            raise DeclarationError("The total electricity must be above zero.", field="total_kwh")
-        if green_kwh < 0 or green_kwh > total_kwh:
-            raise DeclarationError(
-                "Green electricity must be between zero and the total.", field="green_kwh"
-            )
-        computed = (green_kwh / total_kwh).quantize(Decimal("0.000001"))
-        if ratio is not None and abs(ratio - computed) > Decimal("0.0005"):
-            raise DeclarationError(
-                f"The ratio {ratio} disagrees with the kWh given ({computed}).",
-                field="green_ratio",
-            )
-        return computed
-    if ratio is None:
-        raise DeclarationError(
-            "Give the green ratio or the green and total electricity.", field="green_ratio"
+@dataclass(frozen=True)
+class InstrumentData:
+    """One instrument as submitted: `mwh` is a Pint quantity of energy (any energy unit; stored in
+    MWh), `emission_factor` the supplier's kgCO2e/kWh for a PPA or green tariff."""
+
+    kind: str
+    registry: str
+    mwh: pint.Quantity
+    generation_start: dt.date
+    generation_end: dt.date
+    country: str
+    proof: Any
+    certificate_ids: str = ""
+    serial_from: str = ""
+    serial_to: str = ""
+    grid_region: str = ""
+    supplier: str = ""
+    emission_factor: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class CertificateRule:
+    """One row of fixtures/green-power-instruments.csv."""
+
+    instrument: str
+    countries: frozenset[str]
+    generation_from: dt.date
+    generation_to: dt.date | None
+    issuing_body: str
+    registry: str
+    source_url: str
+
+    def covers(self, country: str, start: dt.date, end: dt.date) -> bool:
+        return (
+            country in self.countries
+            and start >= self.generation_from
+            and (self.generation_to is None or end <= self.generation_to)
         )
-    if not Decimal(0) <= ratio <= Decimal(1):
-        raise DeclarationError("The green ratio must be between 0 and 1.", field="green_ratio")
-    return ratio.quantize(Decimal("0.000001"))
+
+
+@functools.cache
+def certificate_rules() -> tuple[CertificateRule, ...]:
+    """The cited table of certificate types per country and generation date."""
+    with RULES_FILE.open(encoding="utf-8") as handle:
+        rows = csv.DictReader(line for line in handle if not line.startswith("#"))
+        return tuple(
+            CertificateRule(
+                instrument=row["instrument"],
+                countries=frozenset(row["countries"].split()),
+                generation_from=dt.date.fromisoformat(row["generation_from"]),
+                generation_to=(
+                    dt.date.fromisoformat(row["generation_to"]) if row["generation_to"] else None
+                ),
+                issuing_body=row["issuing_body"],
+                registry=row["registry"],
+                source_url=row["source_url"],
+            )
+            for row in rows
+        )
+
+
+def check_instrument(
+    item: InstrumentData, index: int, site_country: str, start: dt.date, end: dt.date
+) -> Decimal:
+    """Refuse an instrument that cannot back the site's consumption (DeclarationError naming
+    `instruments[index].<field>`); return its energy in MWh."""
+    where = f"instruments[{index}]"
+    if item.kind not in Instrument.values:
+        raise DeclarationError(f"{where}: unknown instrument type '{item.kind}'.", field="kind")
+    if not isinstance(item.mwh, pint.Quantity) or item.mwh.dimensionality != ENERGY_DIMENSION:
+        raise DeclarationError(
+            f"{where}: the certified energy must be an energy such as '500 MWh' "
+            f"(got {item.mwh!r}).",
+            field="mwh",
+        )
+    mwh = convert(Decimal(str(item.mwh.magnitude)), str(item.mwh.units), "MWh")
+    mwh = mwh.quantize(MWH_PLACES)
+    if mwh <= 0:
+        raise DeclarationError(f"{where}: the certified energy must be above zero.", field="mwh")
+    if item.generation_end < item.generation_start:
+        raise DeclarationError(
+            f"{where}: the generation period ends before it starts.", field="generation_end"
+        )
+    if item.generation_start < start or item.generation_end > end:
+        raise DeclarationError(
+            f"{where}: generated {item.generation_start} to {item.generation_end}, outside the "
+            f"declared period {start} to {end}; only electricity generated in the period can "
+            "back its consumption.",
+            field="generation_start",
+        )
+    if not (item.registry or "").strip():
+        raise DeclarationError(f"{where}: name the registry.", field="registry")
+    if item.proof is None:
+        raise DeclarationError(
+            f"{where}: the retirement or cancellation statement is required.", field="proof"
+        )
+    country = (item.country or "").upper()
+    if item.kind in CONTRACT_INSTRUMENTS:
+        if not (item.supplier or "").strip() or item.emission_factor is None:
+            raise DeclarationError(
+                f"{where}: a {Instrument(item.kind).label} names its supplier or generator and "
+                "that supply's emission factor (kg CO2e/kWh); it is not assumed zero.",
+                field="supplier",
+            )
+        if item.emission_factor < 0:
+            raise DeclarationError(
+                f"{where}: the emission factor cannot be negative.", field="emission_factor"
+            )
+        if country != site_country:
+            raise DeclarationError(
+                f"{where}: the supply is in {country}, the site in {site_country}; a contract "
+                "counts only within the site's market.",
+                field="country",
+            )
+        return mwh
+    if not (item.certificate_ids or "").strip() and not (
+        (item.serial_from or "").strip() and (item.serial_to or "").strip()
+    ):
+        raise DeclarationError(
+            f"{where}: give the certificate ids or the first and last serial number.",
+            field="certificate_ids",
+        )
+    site_rules = [r for r in certificate_rules() if site_country in r.countries]
+    accepted = sorted({r.instrument for r in site_rules})
+    rule = next((r for r in site_rules if r.instrument == item.kind), None)
+    if rule is None:
+        raise DeclarationError(
+            f"{where}: a {item.kind} cannot back a site in {site_country}; accepted there: "
+            + (", ".join(accepted) if accepted else "no certificate type on file")
+            + ".",
+            field="kind",
+        )
+    if not rule.covers(country, item.generation_start, item.generation_end):
+        if country not in rule.countries:
+            raise DeclarationError(
+                f"{where}: the certificates were issued for generation in {country}, outside the "
+                f"market of a site in {site_country}.",
+                field="country",
+            )
+        until = f" to {rule.generation_to}" if rule.generation_to else ""
+        raise DeclarationError(
+            f"{where}: {item.kind} for {site_country} covers generation from "
+            f"{rule.generation_from}{until} ({rule.issuing_body}); these were generated "
+            f"{item.generation_start} to {item.generation_end}.",
+            field="generation_start",
+        )
+    return mwh
+
+
+@dataclass(frozen=True)
+class Derived:
+    certified_kwh: Decimal
+    ratio: Decimal
+    instrument_factor: Decimal
+
+
+def derive(mwh: list[Decimal], factors: list[Decimal | None], consumed_kwh: Decimal) -> Derived:
+    """The green ratio = certified kWh / metered kWh, at most 1 (6 places, rounded down so it
+    never claims more than is certified), and the kgCO2e/kWh of the covered share: the
+    MWh-weighted factor of the instruments, certificates counting 0."""
+    if consumed_kwh <= 0:
+        raise DeclarationError(
+            "The site's metered consumption for the period must be above zero.", field="total_kwh"
+        )
+    certified = sum(mwh, Decimal(0)) * 1000
+    ratio = min(Decimal(1), (certified / consumed_kwh).quantize(RATIO_PLACES, ROUND_DOWN))
+    weighted = sum((m * (f or 0) for m, f in zip(mwh, factors, strict=True)), Decimal(0))
+    factor = (weighted / sum(mwh, Decimal(0))).quantize(RATIO_PLACES) if mwh else Decimal(0)
+    return Derived(certified, ratio, factor)
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """kWh of a declaration's period: metered, certified, attributed to orders, and the green
+    kWh those orders are credited with (never more than certified)."""
+
+    consumed_kwh: Decimal
+    certified_kwh: Decimal
+    attributed_kwh: Decimal
+    effective_ratio: Decimal
+
+    @property
+    def green_attributed_kwh(self) -> Decimal:
+        return self.attributed_kwh * self.effective_ratio
+
+    @property
+    def unused_certified_kwh(self) -> Decimal:
+        return self.certified_kwh - self.green_attributed_kwh
+
+
+def effective_ratio(ratio: Decimal, certified_kwh: Decimal, attributed_kwh: Decimal) -> Decimal:
+    """The ratio the orders of the period get: the declared one, scaled down (6 places, rounded
+    down) when the orders together are attributed more kWh than the certificates cover."""
+    if attributed_kwh <= 0 or attributed_kwh * ratio <= certified_kwh:
+        return ratio
+    return (certified_kwh / attributed_kwh).quantize(RATIO_PLACES, ROUND_DOWN)
+
+
+def attributed_kwh(declarations: list[GreenPowerDeclaration]) -> dict[int, Decimal]:
+    """kWh attributed to the orders each declaration covers (order lines x kWh per unit), one
+    query per declaration (a batch touches a handful)."""
+    out = {}
+    for d in declarations:
+        total = OrderLine.objects.filter(
+            order__organisation_id=d.organisation_id,
+            order__delivery_site_id=d.site_id,
+            order__order_date__gte=d.period_start,
+            order__order_date__lte=d.period_end,
+            product__electricity_kwh_per_unit__isnull=False,
+        ).aggregate(kwh=Sum(F("quantity") * F("product__electricity_kwh_per_unit")))["kwh"]
+        out[d.pk] = total or Decimal(0)
+    return out
+
+
+def reconcile(declaration: GreenPowerDeclaration) -> Reconciliation:
+    attributed = attributed_kwh([declaration])[declaration.pk]
+    certified = declaration.green_kwh or Decimal(0)
+    return Reconciliation(
+        consumed_kwh=declaration.total_kwh or Decimal(0),
+        certified_kwh=certified,
+        attributed_kwh=attributed,
+        effective_ratio=effective_ratio(declaration.green_ratio, certified, attributed),
+    )
 
 
 def event_data(declaration: GreenPowerDeclaration) -> dict:

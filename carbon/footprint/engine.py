@@ -136,6 +136,7 @@ def scope2(
     location_factor: pint.Quantity,
     residual_factor: pint.Quantity,
     green_ratio: np.ndarray,
+    instrument_factor: pint.Quantity | None = None,
 ) -> tuple[np.ndarray, np.ndarray]: ...
 
 
@@ -145,6 +146,7 @@ def scope2(
     location_factor: pint.Quantity,
     residual_factor: pint.Quantity,
     green_ratio: None,
+    instrument_factor: pint.Quantity | None = None,
 ) -> tuple[np.ndarray, None]: ...
 
 
@@ -153,21 +155,24 @@ def scope2(
     location_factor: pint.Quantity,
     residual_factor: pint.Quantity,
     green_ratio: np.ndarray | None,
+    instrument_factor: pint.Quantity | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Scope 2 of attributed electricity, location- and market-based (GHG Protocol Scope 2).
 
     Market-based for a verified green ratio r: r x EF_instrument + (1 - r) x EF_residual, with
-    EF_instrument = 0 for renewable instruments; the uncovered share uses the residual-like
-    factor, never the grid average. Where no ratio is known (None), there is no market figure.
+    EF_instrument = 0 for certificates and the supplier's own factor for PPAs and green tariffs
+    (`instrument_factor`, absent = 0); the uncovered share uses the residual-like factor, never
+    the grid average. Where no ratio is known (None), there is no market figure.
     """
     kwh = magnitude(electricity, ENERGY)
     location = kwh * magnitude(location_factor, ELECTRICITY_INTENSITY)
     if green_ratio is None:
         return location, None
     one = Decimal(1) if np.asarray(green_ratio).dtype == object else 1.0
-    market = (
-        kwh * (one - np.asarray(green_ratio)) * magnitude(residual_factor, ELECTRICITY_INTENSITY)
-    )
+    ratio = np.asarray(green_ratio)
+    market = kwh * (one - ratio) * magnitude(residual_factor, ELECTRICITY_INTENSITY)
+    if instrument_factor is not None:
+        market = market + kwh * ratio * magnitude(instrument_factor, ELECTRICITY_INTENSITY)
     return location, market
 
 

@@ -26,6 +26,7 @@ DATASET_PUBLISHED = "greenloop.carbon.dataset_published"
 GREEN_POWER_VERIFIED = "greenloop.carbon.green_power_verified"
 GREEN_POWER_REJECTED = "greenloop.carbon.green_power_rejected"
 GREEN_POWER_SUBMITTED = "greenloop.carbon.green_power_submitted"
+GREEN_POWER_REVOKED = "greenloop.carbon.green_power_revoked"
 FOOTPRINT_CALCULATED = "greenloop.carbon.footprint_calculated"
 FOOTPRINTS_RECALCULATED = "greenloop.carbon.footprints_recalculated"
 ORDER_UPSERTED = "greenloop.carbon.order_upserted"
@@ -162,6 +163,18 @@ for _what in ("verified", "rejected"):
         properties={**_DECLARATION, "note": string("the staff member's note to the customer")},
         free_text=["site", "note"],
     )
+register(
+    GREEN_POWER_REVOKED,
+    version=1,
+    subject=r"green-power-declarations/\d+",
+    description=(
+        "Sustainability staff revoked a verified green-power declaration: the site's orders in "
+        "the period are restated without it and the green-power reward they earned is reversed."
+    ),
+    owner=OWNER,
+    properties={**_DECLARATION, "revoked_by": identifier("staff user who revoked it")},
+    free_text=["site"],
+)
 register(
     ORDERS_CHANGED,
     version=1,

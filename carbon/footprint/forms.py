@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from carbon.footprint.units import Q_, QuantityError, parse_quantity
 from carbon.models import Instrument
 from portal.models import Site
 
@@ -67,41 +68,96 @@ class ImportForm(forms.Form):
         return upload
 
 
+def _energy(value: str, field: str):
+    """Text such as "4,500 MWh" as a Pint quantity in MWh; a clear error otherwise."""
+    try:
+        mwh = parse_quantity(value, field=field, kind="energy", to="MWh", allow_zero=False)
+    except QuantityError as error:
+        raise forms.ValidationError(error.message) from error
+    return Q_(mwh, "MWh")
+
+
 class DeclarationForm(forms.Form):
     site: forms.ModelChoiceField[Site] = forms.ModelChoiceField(label=_("Site"), queryset=None)
     period_start = forms.DateField(label=_("Period start"), widget=DateInput())
     period_end = forms.DateField(label=_("Period end"), widget=DateInput())
-    instrument = forms.ChoiceField(label=_("Instrument"), choices=Instrument.choices)
-    green_ratio = forms.DecimalField(
-        label=_("Green ratio"),
-        required=False,
-        min_value=0,
-        max_value=1,
-        max_digits=7,
-        decimal_places=6,
-        help_text=_("Share of the site's electricity covered, 0 to 1 (e.g. 0.65)."),
-    )
-    green_kwh = forms.DecimalField(
-        label=_("Green electricity (kWh)"),
-        required=False,
-        min_value=0,
-        max_digits=18,
-        decimal_places=3,
-    )
-    total_kwh = forms.DecimalField(
-        label=_("Total electricity (kWh)"),
-        required=False,
-        min_value=0,
-        max_digits=18,
-        decimal_places=3,
-        help_text=_("Give the kWh instead of the ratio and we compute the ratio."),
+    consumption = forms.CharField(
+        label=_("Metered consumption"),
+        max_length=40,
+        help_text=_(
+            "The site's metered electricity in the period, with its unit, e.g. 4,500 MWh. The "
+            "green share is worked out from it and the certified MWh below."
+        ),
     )
     evidence = forms.FileField(
-        label=_("Evidence"),
-        help_text=_("Certificate, contract or invoice: PDF, PNG or JPEG, at most 10 MB."),
+        label=_("Meter statement"),
+        required=False,
+        help_text=_("Utility bill or meter reading for the period: PDF, PNG or JPEG, 10 MB."),
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.png,.jpg,.jpeg"}),
     )
 
     def __init__(self, *args, sites=None, **kwargs):
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["site"]).queryset = sites
+
+    def clean_consumption(self):
+        return _energy(self.cleaned_data["consumption"], "consumption")
+
+
+class InstrumentForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Instrument type"), choices=Instrument.choices)
+    registry = forms.CharField(
+        label=_("Registry"),
+        max_length=200,
+        help_text=_(
+            "Where the certificates were retired, e.g. China Green Certificate Trading Platform."
+        ),
+    )
+    serial_from = forms.CharField(label=_("First serial number"), max_length=100, required=False)
+    serial_to = forms.CharField(label=_("Last serial number"), max_length=100, required=False)
+    certificate_ids = forms.CharField(
+        label=_("Certificate ids"),
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("One per line, when they are not one serial range."),
+    )
+    mwh = forms.CharField(
+        label=_("Certified energy"), max_length=40, help_text=_("With its unit, e.g. 3,150 MWh.")
+    )
+    generation_start = forms.DateField(label=_("Generated from"), widget=DateInput())
+    generation_end = forms.DateField(label=_("Generated to"), widget=DateInput())
+    country = forms.CharField(
+        label=_("Country of generation"),
+        max_length=2,
+        min_length=2,
+        help_text=_("ISO code, e.g. CN."),
+    )
+    grid_region = forms.CharField(label=_("Grid region"), max_length=50, required=False)
+    supplier = forms.CharField(
+        label=_("Supplier or generator"),
+        max_length=200,
+        required=False,
+        help_text=_("PPAs and green tariffs only."),
+    )
+    emission_factor = forms.DecimalField(
+        label=_("Supplier emission factor (kg CO₂e/kWh)"),
+        required=False,
+        min_value=0,
+        max_digits=10,
+        decimal_places=6,
+        help_text=_("PPAs and green tariffs only: the supply's own factor, 0 only if it is."),
+    )
+    proof = forms.FileField(
+        label=_("Retirement or cancellation statement"),
+        help_text=_("From the registry: PDF, PNG or JPEG, at most 10 MB."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.png,.jpg,.jpeg"}),
+    )
+
+    def clean_mwh(self):
+        return _energy(self.cleaned_data["mwh"], "mwh")
+
+
+InstrumentFormSet = forms.formset_factory(
+    InstrumentForm, extra=1, min_num=1, validate_min=True, max_num=20, validate_max=True
+)

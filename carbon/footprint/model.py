@@ -150,6 +150,8 @@ class FootprintInput:
     electricity_kwh: Decimal = ZERO
     region: str | None = None
     green_ratio: Decimal | None = None
+    # kgCO2e/kWh of the covered share (certificates 0, PPAs and tariffs their supplier's factor)
+    instrument_factor: Decimal | None = None
     notes: list[dict[str, str]] = field(default_factory=list)  # missing data found on loading
 
 
@@ -180,6 +182,7 @@ class Scope2Footprint:
     green_ratio: Decimal | None
     location_factor: FactorRef | None
     residual_factor: FactorRef | None
+    instrument_factor: Decimal | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -190,7 +193,9 @@ class Scope2Footprint:
             "green_ratio": plain_decimal(self.green_ratio),
             "location_factor": self.location_factor.id if self.location_factor else None,
             "residual_factor": self.residual_factor.id if self.residual_factor else None,
-            "method": "market = r x 0 + (1 - r) x residual-mix factor; location = grid average",
+            "instrument_factor": plain_decimal(self.instrument_factor),
+            "method": "market = r x instrument factor + (1 - r) x residual-mix factor; "
+            "location = grid average",
         }
 
 
@@ -317,6 +322,10 @@ def _scope2_all(plans: list[Scope2Footprint]) -> None:
             ELECTRICITY_INTENSITY,
         ),
         engine.decimal_array([p.green_ratio if p.green_ratio is not None else ZERO for p in plans]),
+        instrument_factor=Q_(
+            engine.decimal_array([p.instrument_factor or ZERO for p in plans]),
+            ELECTRICITY_INTENSITY,
+        ),
     )
     for i, plan in enumerate(plans):
         has_location = plan.location_factor is not None or not plan.electricity_kwh
@@ -446,6 +455,7 @@ def scope2_plan(item: FootprintInput, grid: GridFactors, missing: list) -> Scope
         location=None,
         market=None,
         green_ratio=item.green_ratio,
+        instrument_factor=item.instrument_factor if item.green_ratio is not None else None,
         location_factor=location_factor if kwh else None,
         residual_factor=residual_factor if (kwh and item.green_ratio is not None) else None,
     )

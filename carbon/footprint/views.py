@@ -16,15 +16,16 @@ from django.views.decorators.http import require_http_methods
 
 from carbon import app_settings
 from carbon.footprint import actions, categories
-from carbon.footprint.declarations import CONTENT_TYPES
+from carbon.footprint.declarations import CONTENT_TYPES, InstrumentData
 from carbon.footprint.exceptions import DeclarationError
-from carbon.footprint.forms import DeclarationForm, ImportForm, OrderFilterForm
+from carbon.footprint.forms import DeclarationForm, ImportForm, InstrumentFormSet, OrderFilterForm
 from carbon.footprint.importer import COLUMNS
 from carbon.footprint.permissions import PERM_IMPORT, PERM_SUBMIT, PERM_VIEW_ORDERS
 from carbon.footprint.units import counts_co2_only
 from carbon.models import (
     ORDER_SORTS,
     CalculationSnapshot,
+    DeclarationInstrument,
     GreenPowerDeclaration,
     ImportJob,
     Leg,
@@ -276,11 +277,12 @@ def green_power(request: HttpRequest, organisation: Organisation) -> HttpRespons
     can_submit = has_perm(request.user, PERM_SUBMIT, organisation)
     sites = organisation.sites.all()
     form = DeclarationForm(request.POST or None, request.FILES or None, sites=sites)
+    formset = InstrumentFormSet(request.POST or None, request.FILES or None, prefix="instruments")
     status = 200
     if request.method == "POST":
         if not can_submit:
             return forbidden(request, organisation, PERM_SUBMIT)
-        if form.is_valid():
+        if form.is_valid() and formset.is_valid():
             data = form.cleaned_data
             try:
                 actions.submit_declaration(
@@ -288,26 +290,32 @@ def green_power(request: HttpRequest, organisation: Organisation) -> HttpRespons
                     data["site"],
                     data["period_start"],
                     data["period_end"],
-                    instrument=data["instrument"],
+                    consumption=data["consumption"],
+                    instruments=[
+                        InstrumentData(**row)
+                        for row in formset.cleaned_data
+                        if row and not row.get("DELETE")
+                    ],
                     evidence=data["evidence"],
                     by=request.user,
-                    green_ratio_value=data["green_ratio"],
-                    green_kwh=data["green_kwh"],
-                    total_kwh=data["total_kwh"],
                     request=request,
                 )
             except DeclarationError as error:
-                form.add_error(error.field if error.field in form.fields else None, error.message)
+                target = error.field if error.field in form.fields else None
+                form.add_error(target, error.message)
             except PortalError as error:
                 form.add_error(None, error.message)
             else:
                 messages.success(
-                    request, _("Declaration submitted. Our sustainability team will verify it.")
+                    request,
+                    _("Declaration submitted. Two members of our sustainability team verify it."),
                 )
                 return redirect("carbon:green_power", org_slug=organisation.slug)
         status = 400
-    declarations = GreenPowerDeclaration.objects.filter(organisation=organisation).select_related(
-        "site", "submitted_by", "verified_by"
+    declarations = (
+        GreenPowerDeclaration.objects.filter(organisation=organisation)
+        .select_related("site")
+        .prefetch_related("instruments")
     )
     return render(
         request,
@@ -316,10 +324,33 @@ def green_power(request: HttpRequest, organisation: Organisation) -> HttpRespons
             "organisation": organisation,
             "declarations": declarations,
             "form": form,
+            "formset": formset,
             "can_submit": can_submit,
         },
         status=status,
     )
+
+
+@organisation_view(PERM_VIEW_ORDERS)
+def proof(
+    request: HttpRequest, organisation: Organisation, declaration_id: int, instrument_id: int
+):
+    """An instrument's retirement proof, to the organisation that submitted it."""
+    item = reachable_or_404(
+        request,
+        DeclarationInstrument.objects.filter(
+            declaration__organisation=organisation, declaration_id=declaration_id
+        ),
+        pk=instrument_id,
+    )
+    extension = item.proof.name.rsplit(".", 1)[-1].lower()
+    response = FileResponse(
+        item.proof.open("rb"),
+        content_type=CONTENT_TYPES.get(extension, "application/octet-stream"),
+        as_attachment=True,
+        filename=f"green-power-{declaration_id}-proof-{item.pk}.{extension}",
+    )
+    return harden_download(response)
 
 
 @organisation_view(PERM_VIEW_ORDERS)

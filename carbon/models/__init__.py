@@ -12,11 +12,15 @@ from carbon.models.datasets import (
     ImmutableError,
 )
 from carbon.models.declarations import (
+    CONTRACT_INSTRUMENTS,
+    OPEN_STATUSES,
+    DeclarationInstrument,
     DeclarationStatus,
     GreenPowerDeclaration,
     GreenPowerDeclarationQuerySet,
     Instrument,
     evidence_path,
+    proof_path,
 )
 from carbon.models.imports import (
     ImportJob,
@@ -89,9 +93,13 @@ __all__ = [
     "FuelType",
     "Leg",
     "Instrument",
+    "CONTRACT_INSTRUMENTS",
+    "OPEN_STATUSES",
+    "DeclarationInstrument",
     "DeclarationStatus",
     "GreenPowerDeclarationQuerySet",
     "evidence_path",
+    "proof_path",
     "GreenPowerDeclaration",
     "CalculationSnapshot",
     "ImportStatus",

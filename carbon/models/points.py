@@ -173,6 +173,8 @@ class EntryKind(models.TextChoices):
     RELEASE = "release", _("Released")
     EXPIRE = "expire", _("Expired")
     REVERSE = "reverse", _("Reversed")
+    # The green-power reward of an award whose green-power declaration was revoked.
+    REVERSE_GREEN = "reverse_green", _("Green-power reward reversed")
     ADJUST = "adjust", _("Adjusted")
 
 
@@ -216,6 +218,7 @@ def _deltas(pending: str, available: str, held: str) -> Q:
 #   hold          available -p, held +p           capture   held -p (the points are spent)
 #   release       held -p, available +p           expire    available -p
 #   reverse       pending -a, available -b, a + b = p (pending first; available may go negative)
+#   reverse_green as reverse, for the green-power part of one award (reason and approver required)
 #   adjust        available +p or -p (reason and approver required)
 ENTRY_RULES = {
     EntryKind.EARN_PENDING: _deltas("+", "0", "0"),
@@ -225,6 +228,8 @@ ENTRY_RULES = {
     EntryKind.RELEASE: _deltas("0", "+", "-"),
     EntryKind.EXPIRE: _deltas("0", "-", "0"),
     EntryKind.REVERSE: _deltas("<=0", "<=0", "0")
+    & Q(points=-(models.F("pending_delta") + models.F("available_delta"))),
+    EntryKind.REVERSE_GREEN: _deltas("<=0", "<=0", "0")
     & Q(points=-(models.F("pending_delta") + models.F("available_delta"))),
     EntryKind.ADJUST: _deltas("0", "+-", "0"),
 }
@@ -273,7 +278,7 @@ class LedgerEntry(models.Model):
                     condition=Q(kind=kind, award__isnull=False),
                     name=f"ledger_one_{kind}_per_award",
                 )
-                for kind in ("earn_pending", "activate", "reverse")
+                for kind in ("earn_pending", "activate", "reverse", "reverse_green")
             ),
             models.CheckConstraint(condition=Q(points__gt=0), name="ledger_points_positive"),
             models.CheckConstraint(
@@ -288,6 +293,11 @@ class LedgerEntry(models.Model):
             models.CheckConstraint(
                 condition=~Q(kind="adjust") | (Q(approved_by__isnull=False) & ~Q(reason="")),
                 name="ledger_adjust_has_reason_and_approver",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="reverse_green")
+                | (Q(award__isnull=False) & Q(approved_by__isnull=False) & ~Q(reason="")),
+                name="ledger_reverse_green_has_award_reason_approver",
             ),
             models.CheckConstraint(
                 condition=~Q(kind="activate") | Q(expires_on__isnull=False),

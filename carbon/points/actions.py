@@ -206,14 +206,18 @@ def activate_due(today: dt.date) -> list[LedgerEntry]:
                 award=award, kind__in=[EntryKind.ACTIVATE, EntryKind.REVERSE]
             ).exists():
                 continue  # another run, or a reversal, got there first
+            # All of it, less a green-power reward taken back while pending (declaration revoked).
+            remaining = ledger.pending_of(award)
+            if remaining <= 0:
+                continue
             entry = ledger.append_entry(
                 account,
                 EntryKind.ACTIVATE,
-                award.points,
+                remaining,
                 key=key,
                 fingerprint=ledger.request_fingerprint("activate", award=award.pk),
-                pending=-award.points,
-                available=award.points,
+                pending=-remaining,
+                available=remaining,
                 order=award.order,
                 award=award,
                 expires_on=ledger.add_months(due, award.policy.expiry_months),
@@ -249,6 +253,22 @@ def settle_order(order: Order) -> str:
         written = ledger.reverse_order(order, key=f"reverse:{order.pk}")
         return "reversed" if written else "nothing_to_reverse"
     return "not_settled"
+
+
+def reverse_green_power_rewards(declaration_id: int, revoked_by: User) -> list[LedgerEntry]:
+    """Take back the green-power reward of every award whose footprint used the revoked
+    declaration: one entry per award, keyed ``green-power-revoked:<declaration>:<award>``; a
+    repeat (the event delivered twice, the task retried) writes nothing more."""
+    reason = _("Green-power declaration #%(id)s was revoked.") % {"id": declaration_id}
+    written = []
+    for award in awards.awards_using_declaration(declaration_id):
+        key = f"green-power-revoked:{declaration_id}:{award.pk}"
+        points = awards.green_power_reward(award)
+        entry = ledger.reverse_green_reward(
+            award, points, key=key, reason=reason, approved_by=revoked_by
+        )
+        written += [entry] if entry is not None else []
+    return written
 
 
 # --- the ledger

@@ -18,6 +18,7 @@ from carbon.models import (
     EntryKind,
     Order,
     OrderStatus,
+    PointsAward,
     PointsPolicy,
     PolicyStatus,
 )
@@ -135,3 +136,23 @@ def unsettled_orders() -> QuerySet[Order]:
         points_awards__points__gt=0,
     ) & ~Q(points_awards__entries__kind=EntryKind.REVERSE)
     return Order.objects.filter(to_award | to_reverse).distinct()
+
+
+def awards_using_declaration(declaration_id: int) -> QuerySet[PointsAward]:
+    """Awards with points whose footprint snapshot used the green-power declaration."""
+    return (
+        PointsAward.objects.filter(
+            points__gt=0, snapshot__inputs__green_power__declaration_id=declaration_id
+        )
+        .select_related("order__organisation", "policy")
+        .order_by("id")
+    )
+
+
+def green_power_reward(award: PointsAward) -> int:
+    """The part of an award its green power earned: its points less what its logistics part
+    alone earns under the same policy rate and cap."""
+    logistics_only = calc.points_for(
+        award.avoided_logistics_kg, award.policy.points_per_kg, award.policy.per_order_cap
+    )
+    return max(0, award.points - logistics_only)

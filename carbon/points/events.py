@@ -71,7 +71,10 @@ register(
     "greenloop.carbon.points_reversed",
     version=1,
     subject=_POINTS_SUBJECT,
-    description="An award was reversed (the order was cancelled or returned).",
+    description=(
+        "An award was reversed (the order was cancelled or returned; kind `reverse`), or its "
+        "green-power reward was (its green-power declaration was revoked; kind `reverse_green`)."
+    ),
     owner=OWNER,
     properties={
         **_ENTRY,

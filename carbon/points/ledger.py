@@ -39,6 +39,7 @@ from carbon.models import (
     Order,
     OrderStatus,
     PointsAccount,
+    PointsAward,
 )
 from carbon.points import lots
 from carbon.points.events import POINTS_REVERSED
@@ -339,7 +340,14 @@ def reverse_order(order: Order, key: str) -> list[LedgerEntry]:
             )
             if lots_now is None:
                 lots_now = allocation(account)
-            available = lots_now.reversal_amount(award.pk)
+            # A green-power reward already taken back from available is not taken twice.
+            taken_green = -(
+                LedgerEntry.objects.filter(award=award, kind=EntryKind.REVERSE_GREEN).aggregate(
+                    a=Sum("available_delta")
+                )["a"]
+                or 0
+            )
+            available = max(0, lots_now.reversal_amount(award.pk) - taken_green)
             if pending + available <= 0:
                 continue
             entry = append_entry(
@@ -373,6 +381,55 @@ def reverse_order(order: Order, key: str) -> list[LedgerEntry]:
             )
             entries.append(entry)
     return entries
+
+
+def pending_of(award: PointsAward) -> int:
+    """The award's points still pending (the sum of its entries' pending deltas)."""
+    return LedgerEntry.objects.filter(award=award).aggregate(p=Sum("pending_delta"))["p"] or 0
+
+
+def reverse_green_reward(
+    award: PointsAward, points: int, *, key: str, reason: str, approved_by: Any
+) -> LedgerEntry | None:
+    """Take back `points` of `award` (its green-power reward, whose declaration was revoked):
+    from its still-pending points first, the rest from available (which may go negative). At
+    most once per award (a unique constraint; a repeat returns the first entry); nothing when
+    the award was reversed in full already or `points` is 0."""
+    require_key(key)
+    account = account_for(award.order.organisation)
+    fingerprint = request_fingerprint("reverse_green", award=award.pk, points=points)
+    with transaction.atomic():
+        account = lock_account(account)
+        done = LedgerEntry.objects.filter(
+            award=award, kind__in=[EntryKind.REVERSE_GREEN, EntryKind.REVERSE]
+        ).first()
+        if done is not None:
+            return done if done.kind == EntryKind.REVERSE_GREEN else None
+        if points <= 0:
+            return None
+        from_pending = min(pending_of(award), points)
+        entry = append_entry(
+            account,
+            EntryKind.REVERSE_GREEN,
+            points,
+            key=key,
+            fingerprint=fingerprint,
+            pending=-from_pending,
+            available=-(points - from_pending),
+            order=award.order,
+            award=award,
+            reason=reason,
+            approved_by=approved_by,
+        )
+        publish_entry(
+            POINTS_REVERSED,
+            account,
+            entry,
+            order=award.order.external_id,
+            award_id=award.pk,
+            already_expired=0,
+        )
+    return entry
 
 
 # --- reading balances

@@ -6,10 +6,10 @@ A lot is a batch of available points with one expiry date:
 * each ACTIVATE opens the lot of its award (its `expires_on`);
 * a positive ADJUST opens a lot that never expires, so it is spent last.
 
-Debits of available (HOLD, negative ADJUST, EXPIRE) consume the open lots first in, first out:
-the earliest `expires_on` first, lots opened earlier first on the same day. A RELEASE gives the
-points back to the lots its hold consumed (they can then still expire). A CAPTURE makes the held
-points spent.
+Debits of available (HOLD, negative ADJUST, REVERSE_GREEN, EXPIRE) consume the open lots first
+in, first out: the earliest `expires_on` first, lots opened earlier first on the same day. A
+RELEASE gives the points back to the lots its hold consumed (they can then still expire). A
+CAPTURE makes the held points spent.
 
 A REVERSE of an award closes that award's own lot: what is left of it (unspent and held) is
 removed; its expired part is not taken again; its spent part is taken from the other lots, FIFO,
@@ -37,6 +37,7 @@ CAPTURE = "capture"
 RELEASE = "release"
 EXPIRE = "expire"
 REVERSE = "reverse"
+REVERSE_GREEN = "reverse_green"
 ADJUST = "adjust"
 
 
@@ -158,7 +159,9 @@ class Allocation:
         elif m.kind == ADJUST and delta > 0:
             self._open_lot(delta, None, entry_id=m.entry_id)
             self._pay_deficit()
-        elif m.kind == ADJUST and delta < 0:
+        elif m.kind in (ADJUST, REVERSE_GREEN) and delta < 0:
+            # A green-power reward taken back from an activated award: its points may already
+            # be spent or held, so it is taken like a debit, first in first out.
             self._spend(-delta)
         elif m.kind == HOLD:
             self._hold(m.redemption_id, -delta)

@@ -8,6 +8,10 @@ awards reversed. Handlers run after the change has committed (`portal.events`), 
 never undoes the write. The daily `carbon.tasks.award_delivered_orders` sweep settles whatever
 was missed.
 
+A revoked green-power declaration (`greenloop.carbon.green_power_revoked`) takes back the
+green-power reward of every award whose footprint used it
+(`carbon.tasks.reverse_green_power_rewards`, one ledger entry per award, exactly once).
+
 Beta programmes may grant points when a programme graduates: `greenloop.beta.programme_graduated`
 names each organisation and its points (carbon reads the event's data and never imports the beta
 plugin); `carbon.tasks.grant_graduation_points` credits them as an approved adjustment.
@@ -15,8 +19,12 @@ plugin); `carbon.tasks.grant_graduation_points` credits them as an approved adju
 
 from __future__ import annotations
 
-from carbon.footprint.events import ORDERS_CHANGED
-from carbon.points.tasks import grant_graduation_points, settle_orders_points
+from carbon.footprint.events import GREEN_POWER_REVOKED, ORDERS_CHANGED
+from carbon.points.tasks import (
+    grant_graduation_points,
+    reverse_revoked_green_power,
+    settle_orders_points,
+)
 from portal import events
 from portal.models import OutboxEvent
 
@@ -25,6 +33,12 @@ def on_orders_changed(event: OutboxEvent) -> None:
     order_ids = [i for i in event.data.get("order_ids") or [] if isinstance(i, int)]
     if order_ids:
         settle_orders_points.delay(sorted(set(order_ids)))
+
+
+def on_green_power_revoked(event: OutboxEvent) -> None:
+    data = event.data
+    if isinstance(data.get("declaration_id"), int) and isinstance(data.get("revoked_by"), int):
+        reverse_revoked_green_power.delay(data["declaration_id"], data["revoked_by"])
 
 
 # The beta plugin's event type, by name: the contract is the event catalogue, not its code.
@@ -44,4 +58,5 @@ def on_programme_graduated(event: OutboxEvent) -> None:
 
 def register() -> None:
     events.subscribe(ORDERS_CHANGED, on_orders_changed)
+    events.subscribe(GREEN_POWER_REVOKED, on_green_power_revoked)
     events.subscribe(PROGRAMME_GRADUATED, on_programme_graduated)

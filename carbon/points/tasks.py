@@ -123,6 +123,17 @@ def settle_orders_points(order_ids: list[int]) -> dict[str, int]:
     return dict(outcomes)
 
 
+@shared_task(name="carbon.tasks.reverse_green_power_rewards", acks_late=True)
+def reverse_revoked_green_power(declaration_id: int, revoked_by_id: int) -> int:
+    """Reverse the green-power reward of the awards that used a revoked declaration; safe to
+    run twice (one ledger entry per award). Returns the entries written or found."""
+    revoked_by = User.objects.filter(pk=revoked_by_id).first()
+    if revoked_by is None:
+        logger.warning("Revoker %s of declaration %s is gone", revoked_by_id, declaration_id)
+        return 0
+    return len(actions.reverse_green_power_rewards(declaration_id, revoked_by))
+
+
 @shared_task(name="carbon.tasks.award_delivered_orders", acks_late=True)
 def award_delivered_orders(batch_size: int = SETTLE_BATCH) -> dict[str, int]:
     """Daily (Celery beat) safety net behind the event subscribers: award every delivered order

@@ -159,7 +159,8 @@ def _formula(policy: PointsPolicy, baseline: Decimal | None) -> str:
     }
     if policy.include_green_power:
         avoided = _(
-            "%(logistics)s + max(0, Scope 2 location-based kg − Scope 2 market-based kg)"
+            "%(logistics)s + green-power reward basis max(0, Scope 2 location-based kg − "
+            "Scope 2 market-based kg)"
         ) % {"logistics": avoided}
     rate = plain(policy.points_per_kg)
     formula = _("floor((%(avoided)s) × %(rate)s points per kg)") % {

@@ -16,14 +16,37 @@ def _foreign_order(org):
 
 
 def _foreign_declaration(org):
-    # With an evidence file, so that a download missing its organisation filter would succeed.
+    """The foreign organisation's declaration, with an evidence file and one instrument with its
+    retirement proof, so that a download missing its organisation filter would succeed. The same
+    one for every route of a walk (the proof route takes both ids)."""
     from django.core.files.base import ContentFile
 
+    from carbon.models import DeclarationInstrument
     from tests.carbon.factories import GreenPowerDeclarationFactory
 
+    item = DeclarationInstrument.objects.filter(declaration__organisation=org).first()
+    if item is not None:
+        return item.declaration_id
     declaration = GreenPowerDeclarationFactory(organisation=org)
     declaration.evidence.save("walk-evidence.pdf", ContentFile(b"%PDF-1.4 walk"), save=True)
+    item = DeclarationInstrument(
+        declaration=declaration,
+        kind="GEC",
+        registry="walk registry",
+        certificate_ids="WALK-1",
+        mwh=1,
+        generation_start=declaration.period_start,
+        generation_end=declaration.period_end,
+        country="CN",
+    )
+    item.proof.save("walk-proof.pdf", ContentFile(b"%PDF-1.4 walk proof"), save=True)
     return declaration.pk
+
+
+def _foreign_instrument(org):
+    from carbon.models import DeclarationInstrument
+
+    return DeclarationInstrument.objects.get(declaration_id=_foreign_declaration(org)).pk
 
 
 def _foreign_import_job(org):
@@ -73,6 +96,7 @@ NESTED_PARAM_SAMPLES: dict = {
     "report_id": _foreign_report,
     "order_id": _foreign_order,
     "declaration_id": _foreign_declaration,
+    "instrument_id": _foreign_instrument,
     "job_id": _foreign_import_job,
     "service_slug": lambda org: _walk_service().slug,
 }
@@ -139,6 +163,7 @@ READ_ONLY_ROUTES: set[str] = {
     "carbon:order_detail",
     "carbon:import_job",
     "carbon:evidence",
+    "carbon:green_power_proof",
     "carbon:redemption_detail",
     "carbon:report_detail",
     "carbon:report_download",

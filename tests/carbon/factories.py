@@ -35,7 +35,7 @@ from carbon.models import (
     Shipment,
 )
 from carbon.points import actions, ledger
-from tests.factories import OrganisationFactory, SiteFactory
+from tests.factories import OrganisationFactory, SiteFactory, UserFactory
 
 FREIGHT_UNIT = "kgCO2e / (tonne * km)"
 
@@ -203,8 +203,14 @@ class GreenPowerDeclarationFactory(DjangoModelFactory):
     period_start = dt.date(2025, 1, 1)
     period_end = dt.date(2025, 12, 31)
     green_ratio = Decimal("0.6")
+    # Metered and certified kWh agreeing with the ratio (certified = ratio x metered).
+    total_kwh = Decimal("1000000")
+    green_kwh = factory.LazyAttribute(lambda d: d.green_ratio * d.total_kwh)
     instrument = Instrument.GEC
     status = DeclarationStatus.VERIFIED
+    # Four eyes: two different reviewers (a database constraint for verified declarations).
+    checked_by = factory.SubFactory(UserFactory)
+    verified_by = factory.SubFactory(UserFactory)
 
 
 def order_with_legs(organisation, legs: list[dict], **order_fields) -> Order:

@@ -14,7 +14,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from carbon.footprint.actions import start_import, submit_declaration
+from carbon.footprint.actions import start_import
+from carbon.footprint.declaration_actions import submit_declaration
+from carbon.footprint.declarations import InstrumentData
+from carbon.footprint.units import Q_
 from carbon.models import (
     DeclarationStatus,
     GreenPowerDeclaration,
@@ -44,15 +47,27 @@ def site(org_a):
 
 @pytest.fixture
 def pending(org_a, site, member_a):
+    # 650 MWh of Norwegian GOs for 1,000 MWh metered at a German plant: 65 %
     return submit_declaration(
         org_a,
         site,
         date(2025, 1, 1),
         date(2025, 12, 31),
-        instrument="GO",
-        evidence=SimpleUploadedFile("certificate.pdf", PDF, content_type="application/pdf"),
+        consumption=Q_(Decimal("1000"), "MWh"),
+        instruments=[
+            InstrumentData(
+                kind="GO",
+                registry="Statnett GO registry",
+                certificate_ids="643002406000000001\n643002406000000002",
+                mwh=Q_(Decimal("650"), "MWh"),
+                generation_start=date(2025, 1, 1),
+                generation_end=date(2025, 6, 30),
+                country="NO",
+                proof=SimpleUploadedFile("cancel.pdf", PDF, content_type="application/pdf"),
+            )
+        ],
+        evidence=SimpleUploadedFile("meter.pdf", PDF, content_type="application/pdf"),
         by=member_a,
-        green_ratio_value=Decimal("0.65"),
     )
 
 
@@ -76,20 +91,36 @@ def test_sustainability_staff_see_the_declaration_screens(client, sustainability
     response = client.get(url("carbon_declarations", "inspect", pending.pk))
     assert response.status_code == 200
     html = response.content.decode()
-    evidence_url = url("carbon_declarations", "evidence", pending.pk)
-    assert evidence_url in html
-    assert url("carbon_declarations", "verify", pending.pk) in html
+    assert url("carbon_declarations", "evidence", pending.pk) in html
+    item = pending.instruments.get()
+    assert url("carbon_declarations", "proof", item.pk) in html
+    assert "Statnett GO registry" in html
+    assert "Metered 1,000,000 kWh; certified 650,000 kWh; attributed to orders 0 kWh" in html
+    # pending: the first check or a rejection; verification comes from a second person later
+    assert url("carbon_declarations", "check", pending.pk) in html
     assert url("carbon_declarations", "reject", pending.pk) in html
-    # the private file's storage path is never put in the page
+    assert url("carbon_declarations", "verify", pending.pk) not in html
+    # the private files' storage paths are never put in the page
     assert pending.evidence.name not in html
-    for name in ("verify", "reject"):
+    assert item.proof.name not in html
+    for name in ("check", "reject"):
         assert client.get(url("carbon_declarations", name, pending.pk)).status_code == 200
 
 
-def test_verify_changes_status_with_audit_and_event(
-    client, sustainability, pending, django_capture_on_commit_callbacks
+def test_check_then_verify_by_another_with_audit_and_event(
+    client, sustainability, superuser, pending, django_capture_on_commit_callbacks
 ):
+    # the first check
     client.force_login(sustainability)
+    response = client.post(url("carbon_declarations", "check", pending.pk), {"note": "Found"})
+    assert response.status_code == 302
+    assert _status(pending) == DeclarationStatus.CHECKED
+    # the same person cannot verify it: the four-eyes refusal, nothing changes
+    response = client.post(url("carbon_declarations", "verify", pending.pk), {}, follow=True)
+    assert "four-eyes rule" in response.content.decode()
+    assert _status(pending) == DeclarationStatus.CHECKED
+    # another reviewer verifies it
+    client.force_login(superuser)
     with django_capture_on_commit_callbacks(execute=False):
         response = client.post(
             url("carbon_declarations", "verify", pending.pk), {"note": "GO cancelled"}
@@ -97,18 +128,45 @@ def test_verify_changes_status_with_audit_and_event(
     assert response.status_code == 302
     assert response["Location"] == url("carbon_declarations", "inspect", pending.pk)
     stored = GreenPowerDeclaration.objects.get(pk=pending.pk)
-    assert (stored.status, stored.verified_by, stored.review_note) == (
+    assert (stored.status, stored.checked_by, stored.verified_by, stored.review_note) == (
         DeclarationStatus.VERIFIED,
         sustainability,
+        superuser,
         "GO cancelled",
     )
+    assert AuditEvent.objects.filter(action="carbon.green_power_checked").count() == 1
     assert AuditEvent.objects.filter(action="carbon.green_power_verified").count() == 1
     assert OutboxEvent.objects.filter(type="greenloop.carbon.green_power_verified").count() == 1
-    # the inspect view now says why it cannot be decided again, and offers no buttons
+    # a verified declaration offers only revocation
     html = client.get(response["Location"]).content.decode()
-    assert "Verified" in html
-    assert "A decision is final" in html
+    assert url("carbon_declarations", "revoke", pending.pk) in html
     assert url("carbon_declarations", "reject", pending.pk) not in html
+
+
+def test_revoke_needs_a_reason_and_records_it(
+    client, sustainability, superuser, pending, django_capture_on_commit_callbacks
+):
+    client.force_login(sustainability)
+    client.post(url("carbon_declarations", "check", pending.pk), {"note": ""})
+    client.force_login(superuser)
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(url("carbon_declarations", "verify", pending.pk), {"note": ""})
+    client.force_login(sustainability)
+    response = client.post(url("carbon_declarations", "revoke", pending.pk), {"reason": " "})
+    assert response.status_code == 200
+    assert _status(pending) == DeclarationStatus.VERIFIED
+    with django_capture_on_commit_callbacks(execute=False):
+        response = client.post(
+            url("carbon_declarations", "revoke", pending.pk), {"reason": "GOs cancelled twice"}
+        )
+    assert response.status_code == 302
+    stored = GreenPowerDeclaration.objects.get(pk=pending.pk)
+    assert (stored.status, stored.revoked_by, stored.revocation_reason) == (
+        DeclarationStatus.REVOKED,
+        sustainability,
+        "GOs cancelled twice",
+    )
+    assert OutboxEvent.objects.filter(type="greenloop.carbon.green_power_revoked").count() == 1
 
 
 def test_reject_needs_a_note_and_records_it(client, sustainability, pending):
@@ -134,29 +192,27 @@ def test_reject_needs_a_note_and_records_it(client, sustainability, pending):
 def test_a_decided_declaration_cannot_be_decided_again(client, sustainability, pending):
     client.force_login(sustainability)
     client.post(url("carbon_declarations", "reject", pending.pk), {"note": "Wrong site"})
-    for name, data in (("verify", {}), ("reject", {"note": "again"})):
+    for name, data in (("check", {}), ("reject", {"note": "again"}), ("revoke", {"reason": "x"})):
         response = client.post(url("carbon_declarations", name, pending.pk), data, follow=True)
         assert response.status_code == 200
-        assert "already" in response.content.decode() or "A decision is final" in (
-            response.content.decode()
-        )
+        assert "A decision is final" in response.content.decode()
     stored = GreenPowerDeclaration.objects.get(pk=pending.pk)
     assert (stored.status, stored.review_note) == (DeclarationStatus.REJECTED, "Wrong site")
     assert AuditEvent.objects.filter(action__startswith="carbon.green_power_").count() == 2
 
 
-def test_superusers_may_verify(client, superuser, pending, django_capture_on_commit_callbacks):
-    client.force_login(superuser)
-    with django_capture_on_commit_callbacks(execute=False):
-        response = client.post(url("carbon_declarations", "verify", pending.pk), {"note": ""})
-    assert response.status_code == 302
-    assert _status(pending) == DeclarationStatus.VERIFIED
-
-
-def test_other_staff_cannot_verify_reject_or_download(client, staff_success, pending):
+def test_other_staff_cannot_review_or_download(client, staff_success, pending):
     client.force_login(staff_success)
-    for name, data in (("verify", {}), ("reject", {"note": "no"}), ("evidence", None)):
-        target = url("carbon_declarations", name, pending.pk)
+    item = pending.instruments.get()
+    for name, pk, data in (
+        ("check", pending.pk, {}),
+        ("verify", pending.pk, {}),
+        ("reject", pending.pk, {"note": "no"}),
+        ("revoke", pending.pk, {"reason": "no"}),
+        ("evidence", pending.pk, None),
+        ("proof", item.pk, None),
+    ):
+        target = url("carbon_declarations", name, pk)
         response = client.post(target, data) if data is not None else client.get(target)
         # refused: Wagtail sends them to the dashboard
         assert response.status_code == 302, name
@@ -164,7 +220,7 @@ def test_other_staff_cannot_verify_reject_or_download(client, staff_success, pen
     assert client.get(url("carbon_declarations", "index")).status_code == 302
     assert _status(pending) == DeclarationStatus.PENDING
     assert not AuditEvent.objects.filter(
-        action__in=["carbon.green_power_verified", "carbon.green_power_rejected"]
+        action__in=["carbon.green_power_checked", "carbon.green_power_rejected"]
     ).exists()
 
 
@@ -174,6 +230,7 @@ def test_customers_cannot_reach_the_admin_screens(client, admin_a, pending):
         url("carbon_declarations", "index"),
         url("carbon_declarations", "inspect", pending.pk),
         url("carbon_declarations", "verify", pending.pk),
+        url("carbon_declarations", "revoke", pending.pk),
         url("carbon_declarations", "evidence", pending.pk),
         url("carbon_imports", "index"),
         url("carbon_imports", "upload"),
@@ -196,6 +253,11 @@ def test_evidence_streams_the_private_file_to_sustainability_staff(client, susta
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Security-Policy"] == "default-src 'none'; sandbox"
     assert AuditEvent.objects.filter(action="carbon.green_power_evidence_downloaded").count() == 1
+    response = client.get(url("carbon_declarations", "proof", pending.instruments.get().pk))
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == PDF
+    assert response["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    assert AuditEvent.objects.filter(action="carbon.green_power_proof_downloaded").count() == 1
     # the file itself has no public URL
     with pytest.raises(ValueError, match="no public URL"):
         pending.evidence.url  # noqa: B018

@@ -269,8 +269,8 @@ def test_the_policy_page_writes_out_the_formula_with_the_policy_parameters(clien
     assert "You earn points for the emissions your deliveries avoid." in page
     assert (
         "points = min(floor((max(0, t·km × 0.0815 kg CO₂e/t·km − actual WTW kg CO₂e) + "
-        "max(0, Scope 2 location-based kg − Scope 2 market-based kg)) × 0.5 points per kg), "
-        "1000)"
+        "green-power reward basis max(0, Scope 2 location-based kg − Scope 2 market-based kg)) "
+        "× 0.5 points per kg), 1000)"
     ) in page
     assert "30 days after delivery" in page
     assert "24 months after the points become available" in page

@@ -104,6 +104,7 @@ def test_the_second_mode_covers_every_object_route():
         "portal:revoke_token",
         "carbon:order_detail",
         "carbon:evidence",
+        "carbon:green_power_proof",
         "carbon:import_job",
         "carbon:redemption_detail",
         "carbon:redemption_cancel",

@@ -53,6 +53,7 @@ def test_the_published_event_types():
         "greenloop.carbon.footprint_calculated",
         "greenloop.carbon.footprints_recalculated",
         "greenloop.carbon.green_power_rejected",
+        "greenloop.carbon.green_power_revoked",
         "greenloop.carbon.green_power_submitted",
         "greenloop.carbon.green_power_verified",
         "greenloop.carbon.order_upserted",
