@@ -249,3 +249,18 @@ def test_the_operations_are_documented(client, db, method, path):
     if method == "post":
         body = operation["requestBody"]["content"]["multipart/form-data"]["schema"]
         assert "files" in body["properties"] or "$ref" in str(body)
+
+
+def test_the_limit_is_explained_in_chinese(client, tester, org_a, build):
+    report = _report(build, org_a, tester)
+    feedback_actions.add_attachments(report, tester, [_png() for _ in range(5)])
+    client.force_login(tester)
+    message = api_error(
+        client.post(
+            _upload_url("acme", report), {"files": [_png()]}, HTTP_ACCEPT_LANGUAGE="zh-hans"
+        ),
+        422,
+        "too_many_attachments",
+        "files",
+    )
+    assert message == "每份报告最多可有 5 个文件；这份报告已有 5 个。"
