@@ -28,15 +28,19 @@ class CommunityConfig(AppConfig):
         # models, their changes go through community.moderation.
         grant(StaffRole.MODERATOR, "community.view_post", "community.view_member")
 
-        # Event types, community.post, the top-bar link, demo data, health-score components and the
-        # Celery tasks.
+        # Event types, community.post, the top-bar link, demo data, health-score components, event
+        # subscribers and the Celery tasks.
         from community import (  # noqa: F401
             account_signals,
             events,
             permissions,
             portal_hooks,
+            subscribers,
             tasks,
         )
+
+        # The space a beta cohort asks for through its event.
+        subscribers.register()
         from community.blocks import SPACE_CHOICES, space_choices
         from portal.home.block_choices import register_choices
 

@@ -8,7 +8,7 @@ import smtplib
 
 from celery import shared_task
 
-from community import notifications
+from community import notifications, space_actions
 
 # A failed e-mail makes the fan-out raise after the rest are sent; the retry creates no second
 # notification and e-mails only the people not yet e-mailed.
@@ -38,3 +38,11 @@ def send_digests(frequency: str) -> int:
     and have not visited since the period began. A repeated run in the same period sends
     nothing; returns the number of digests sent."""
     return notifications.send_digests(frequency)
+
+
+@shared_task(acks_late=True)
+def create_cohort_space(group_id: int, cohort_id: int, created_by_id: int | None) -> int | None:
+    """A beta cohort's private discussion space (community.space_actions); nothing when the
+    group has one already. Returns the new space's id, or None."""
+    space = space_actions.create_cohort_space(group_id, cohort_id, created_by_id)
+    return space.pk if space else None

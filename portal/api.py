@@ -300,6 +300,9 @@ def _auth_error(request, exc):
 def _validation_error(request, exc: NinjaValidationError):
     first = exc.errors[0] if exc.errors else {}
     loc = [str(part) for part in first.get("loc", []) if part not in ("body", "query", "path")]
+    # A multipart part's location starts with "file" or "form", which names no field.
+    if loc[:1] in (["file"], ["form"]):
+        loc = loc[1:]
     field_name = ".".join(loc) or None
     message = first.get("msg", "Invalid request.").removeprefix("Value error, ")
     if field_name:

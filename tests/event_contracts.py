@@ -142,7 +142,12 @@ EVENT_SHAPES: dict[str, Shape] = {
     "greenloop.beta.programme_graduated": _shape(
         r"beta/programmes/\d+", "programme_id graduated_by grants"
     ),
-    "greenloop.beta.cohort_created": _shape(r"beta/cohorts/\d+", "cohort_id programme_id group_id"),
+    "greenloop.beta.cohort_created": _shape(
+        r"beta/cohorts/\d+", "cohort_id programme_id group_id created_by create_space"
+    ),
+    "greenloop.beta.participant_reminded": _shape(
+        r"beta/reminders/\d+", "reminder_id programme_id phase_id user_id"
+    ),
     "greenloop.beta.build_downloaded": _shape(
         r"beta/builds/\d+", "download_id build_id programme_id user_id"
     ),

@@ -466,11 +466,14 @@ def create_cohort(
     by: User,
     *,
     name_zh: str = "",
+    create_space: bool = True,
     request: HttpRequest | None = None,
 ) -> Cohort:
     """A cohort and the Django group behind it (named after the programme and the cohort, so
     staff recognise it wherever groups are chosen). Publishes `cohort_created`, to which other
-    plugins may react (the community can offer the cohort a private space)."""
+    plugins may react: with `create_space` the event asks the community for a private discussion
+    space restricted to the group. The event carries ids and that flag only, never the names,
+    which may be confidential."""
     from django.contrib.auth.models import Group
 
     _require_manager(by)
@@ -489,13 +492,23 @@ def create_cohort(
         actor=by,
         obj=cohort,
         request=request,
-        details={"programme_id": programme.pk, "group_id": group.pk},
+        details={
+            "programme_id": programme.pk,
+            "group_id": group.pk,
+            "create_space": create_space,
+        },
     )
     events.publish(
         "greenloop.beta.cohort_created",
         None,
         f"beta/cohorts/{cohort.pk}",
-        {"cohort_id": cohort.pk, "programme_id": programme.pk, "group_id": group.pk},
+        {
+            "cohort_id": cohort.pk,
+            "programme_id": programme.pk,
+            "group_id": group.pk,
+            "created_by": by.pk,
+            "create_space": create_space,
+        },
     )
     return cohort
 

@@ -222,11 +222,22 @@ class CohortForm(WagtailAdminModelForm):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("People with an accepted place in the programme."),
     )
+    create_space = forms.BooleanField(
+        label=_("Create a private discussion space"),
+        required=False,
+        initial=True,
+        help_text=_(
+            "The community creates a space only the cohort's members see, under a neutral "
+            "name (rename it in the community's spaces)."
+        ),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         accepted = Application.objects.filter(status=ApplicationStatus.ACCEPTED)
         if self.instance.pk:
+            # Offered when the cohort is created; later, staff add a space in the community.
+            del self.fields["create_space"]
             accepted = accepted.filter(programme_id=self.instance.programme_id)
             self.fields["members"].initial = list(self.instance.group.user_set.all())
         self.fields["members"].queryset = User.objects.filter(
@@ -253,6 +264,7 @@ class CohortCreateView(RefusalsOnFormMixin, CreateView):
             data["name"],
             self.request.user,
             name_zh=data["name_zh"],
+            create_space=data["create_space"],
             request=self.request,
         )
         actions.set_cohort_members(
@@ -289,6 +301,7 @@ class CohortViewSet(IndexQuerysetMixin, ModelViewSet):
             FieldPanel("programme"),
             FieldRowPanel([FieldPanel("name"), FieldPanel("name_zh")]),
             FieldPanel("members"),
+            FieldPanel("create_space"),
         ],
         base_form_class=CohortForm,
     )

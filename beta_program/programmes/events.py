@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from beta_program.programmes.feedback_models import FeedbackKind, Severity
 from beta_program.programmes.models import WITHDRAWABLE, ApplicationStatus
-from portal.event_catalogue import choice, identifier, integer, register
+from portal.event_catalogue import BOOLEAN, choice, identifier, integer, register
 
 OWNER = "beta_program"
 _APPLICATION = {
@@ -80,14 +80,36 @@ register(
 )
 register(
     "greenloop.beta.cohort_created",
-    version=1,
+    version=2,
     subject=r"beta/cohorts/\d+",
-    description="Product staff created a cohort (a Django group the community can restrict to).",
+    description=(
+        "Product staff created a cohort (a Django group the community can restrict to). "
+        "`create_space`: staff asked for a private discussion space for the cohort's group; "
+        "a community plugin may create it."
+    ),
     owner=OWNER,
     properties={
         "cohort_id": identifier("cohort"),
         "programme_id": identifier("programme"),
         "group_id": identifier("Django group"),
+        "created_by": identifier("staff member who created it (portal user)"),
+        "create_space": BOOLEAN,
+    },
+)
+register(
+    "greenloop.beta.participant_reminded",
+    version=1,
+    subject=r"beta/reminders/\d+",
+    description=(
+        "A participant who had been silent in a running phase was reminded (by e-mail) to try "
+        "the current build and give feedback; once per phase and person."
+    ),
+    owner=OWNER,
+    properties={
+        "reminder_id": identifier("reminder"),
+        "programme_id": identifier("programme"),
+        "phase_id": identifier("phase"),
+        "user_id": identifier("person reminded"),
     },
 )
 register(

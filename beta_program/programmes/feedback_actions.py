@@ -127,13 +127,19 @@ def clean_report(report: Report, environment_fields: list[EnvironmentField]) -> 
     return cleaned
 
 
-def check_attachments(files: list[File]) -> list[attachment_checks.CheckedFile]:
+def check_attachments(
+    files: list[File], *, field: str = "attachments"
+) -> list[attachment_checks.CheckedFile]:
     if len(files) > ATTACHMENTS_PER_REPORT:
         raise FeedbackRefused(
-            _("Attach at most %(n)d files.") % {"n": ATTACHMENTS_PER_REPORT}, field="attachments"
+            _("Attach at most %(n)d files.") % {"n": ATTACHMENTS_PER_REPORT},
+            field=field,
+            code="too_many_attachments",
         )
     return [
-        attachment_checks.check(f, max_bytes=attachment_max_bytes(), error=FeedbackRefused)
+        attachment_checks.check(
+            f, max_bytes=attachment_max_bytes(), error=FeedbackRefused, field=field
+        )
         for f in files
     ]
 
@@ -177,15 +183,7 @@ def file_feedback(
             triage_due_at=sla.triage_due(cleaned.severity, now),
         )
         index(feedback)
-        for upload, info in zip(files, checked, strict=True):
-            FeedbackAttachment.objects.create(
-                feedback=feedback,
-                file=upload,
-                name=(getattr(upload, "name", "") or "file")[-200:],
-                content_type=info.content_type,
-                size=info.size,
-                uploaded_by=user,
-            )
+        _store_attachments(feedback, user, files, checked)
         audit.record(
             "beta.feedback_submitted",
             actor=user,
@@ -207,6 +205,64 @@ def file_feedback(
             },
         )
     return feedback
+
+
+def _store_attachments(
+    feedback: Feedback,
+    user: User,
+    files: list[File],
+    checked: list[attachment_checks.CheckedFile],
+) -> list[FeedbackAttachment]:
+    return [
+        FeedbackAttachment.objects.create(
+            feedback=feedback,
+            file=upload,
+            name=(getattr(upload, "name", "") or "file")[-200:],
+            content_type=info.content_type,
+            size=info.size,
+            uploaded_by=user,
+        )
+        for upload, info in zip(files, checked, strict=True)
+    ]
+
+
+def add_attachments(
+    feedback: Feedback,
+    user: User,
+    files: list[File],
+    *,
+    request: HttpRequest | None = None,
+) -> list[FeedbackAttachment]:
+    """Attach more screenshots or PDFs to a report already filed. Only its reporter, while they
+    may still see the programme's content, and never beyond `ATTACHMENTS_PER_REPORT` files per
+    report in all (counted under a lock on the report, so two uploads cannot both fit)."""
+    if feedback.reporter_id != user.pk or not may_file(
+        user, feedback.programme, feedback.organisation
+    ):
+        raise PermissionDeniedError(_("Only the reporter can add attachments to a report."))
+    if not files:
+        raise FeedbackRefused(_("Choose at least one file to attach."), field="files")
+    checked = check_attachments(files, field="files")
+    with transaction.atomic():
+        Feedback.objects.select_for_update().filter(pk=feedback.pk).first()
+        already = feedback.attachments.count()
+        if already + len(files) > ATTACHMENTS_PER_REPORT:
+            raise FeedbackRefused(
+                _("A report holds at most %(n)d files; this one has %(already)d.")
+                % {"n": ATTACHMENTS_PER_REPORT, "already": already},
+                field="files",
+                code="too_many_attachments",
+            )
+        stored = _store_attachments(feedback, user, files, checked)
+        audit.record(
+            "beta.feedback_attachments_added",
+            actor=user,
+            organisation=feedback.organisation,
+            obj=feedback,
+            request=request,
+            details={"attachment_ids": [a.pk for a in stored]},
+        )
+    return stored
 
 
 def index(feedback: Feedback) -> None:

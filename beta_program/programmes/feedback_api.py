@@ -1,6 +1,7 @@
 """Feedback endpoints of the REST API, beside the programme endpoints (same tag and scopes):
-file a bug report or feature feedback on a build, list and read one's own reports (status and
-public comments), answer a build's survey.
+file a bug report or feature feedback on a build, list and read one's own reports (status,
+public comments and attachments), add screenshots or PDFs to one's own report and download
+them, answer a build's survey.
 
 Feedback is personal: a participant files it and reads their own, so an organisation token gets
 403 `person_required` before the body is read. Visibility is the pages' (`feedback_access`):
@@ -14,7 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from django.http import Http404, HttpRequest
-from ninja import Field, Schema
+from django.urls import reverse
+from ninja import Field, File, Schema, UploadedFile
 
 from beta_program.programmes import feedback_actions
 from beta_program.programmes.api import (
@@ -33,7 +35,14 @@ from beta_program.programmes.feedback_access import (
     may_file,
 )
 from beta_program.programmes.feedback_actions import Report
-from beta_program.programmes.feedback_models import Feedback, FeedbackKind, Frequency, Severity
+from beta_program.programmes.feedback_models import (
+    Feedback,
+    FeedbackAttachment,
+    FeedbackKind,
+    Frequency,
+    Severity,
+)
+from beta_program.programmes.feedback_views import attachment_download
 from beta_program.programmes.models import Build, Programme
 from portal.api import ApiError, Caller, Input, PathParams, caller, requires
 from portal.models import Organisation
@@ -95,6 +104,23 @@ def _load_feedback(c: Caller, params: PathParams) -> tuple[Organisation, Feedbac
     return _own_feedback(c, params)
 
 
+def _own_attachment(c: Caller, params: PathParams) -> FeedbackAttachment:
+    """An attachment of one of the caller's own reports (the report found as by
+    `_own_feedback`); any other id is 404."""
+    _organisation_, report = _own_feedback(c, params)
+    attachment_id = ascii_integer(str(params.get("attachment_id", "")))
+    attachment = (
+        report.attachments.filter(pk=attachment_id).first() if attachment_id is not None else None
+    )
+    if attachment is None:
+        raise Http404
+    return attachment
+
+
+def _load_attachment(c: Caller, params: PathParams) -> FeedbackAttachment:
+    return _own_attachment(c, params)
+
+
 def _load_person(c: Caller, params: PathParams) -> Organisation:
     organisation = organisation_in_path(c, params)
     _person(c)
@@ -123,6 +149,17 @@ class CommentOut(Schema):
     created_at: datetime
 
 
+class AttachmentOut(Schema):
+    id: int
+    name: str = Field(..., examples=["screenshot.png"])
+    content_type: str = Field(..., examples=["image/png"])
+    size: int = Field(..., description="Bytes")
+    uploaded_at: datetime
+    download_url: str = Field(
+        ..., description="The file, for the reporter's own session (never rendered inline)"
+    )
+
+
 class FeedbackOut(Schema):
     id: int
     programme: str
@@ -146,6 +183,7 @@ class FeedbackDetailOut(FeedbackOut):
     actual: str
     environment: dict[str, str]
     comments: list[CommentOut] = Field(..., description="Public comments; internal notes never")
+    attachments: list[AttachmentOut] = Field(..., description="Screenshots and PDFs, oldest first")
 
 
 class SurveyIn(Input):
@@ -181,7 +219,25 @@ def _out(report: Feedback) -> dict[str, Any]:
     }
 
 
-def _detail(report: Feedback) -> dict[str, Any]:
+def _attachment_out(attachment: FeedbackAttachment, organisation_slug: str) -> dict[str, Any]:
+    return {
+        "id": attachment.pk,
+        "name": attachment.name,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "uploaded_at": attachment.uploaded_at,
+        "download_url": reverse(
+            "api-v1:beta_feedback_attachment",
+            kwargs={
+                "slug": organisation_slug,
+                "feedback_id": attachment.feedback_id,
+                "attachment_id": attachment.pk,
+            },
+        ),
+    }
+
+
+def _detail(report: Feedback, slug: str) -> dict[str, Any]:
     comments = report.comments.filter(internal=False).select_related("author")
     return {
         **_out(report),
@@ -199,6 +255,7 @@ def _detail(report: Feedback) -> dict[str, Any]:
             }
             for c in comments
         ],
+        "attachments": [_attachment_out(a, slug) for a in report.attachments.all()],
     }
 
 
@@ -229,7 +286,7 @@ def file_feedback(request: HttpRequest, slug: Text, programme_slug: Text, payloa
         ),
         request=request,
     )
-    return 201, _detail(report)
+    return 201, _detail(report, organisation.slug)
 
 
 @router.get(
@@ -255,8 +312,52 @@ def list_feedback(request: HttpRequest, slug: Text):
     summary="One of the caller's reports with its status and public comments",
 )
 def feedback_detail(request: HttpRequest, slug: Text, feedback_id: int):
-    _organisation_, report = caller(request).target
-    return _detail(report)
+    organisation, report = caller(request).target
+    return _detail(report, organisation.slug)
+
+
+ATTACHMENT_RULES = (
+    "Screenshots and PDFs only (PNG, JPEG, GIF, WebP, PDF), judged by their content: a file whose "
+    "content is not its name's kind is refused. At most 5 MB each and 5 files per report in "
+    "all. Refusals are 422 `validation_error`, `attachment_type`, `attachment_disguised`, "
+    "`attachment_corrupt`, `attachment_empty`, `attachment_too_large` or `too_many_attachments`, "
+    "naming the field `files`."
+)
+
+
+@router.post(
+    "/organisations/{slug}/beta/feedback/{feedback_id}/attachments",
+    response={201: list[AttachmentOut], **WRITE_ERRORS},
+    auth=requires(WRITE, load=_load_feedback),
+    summary="Add screenshots or PDFs to one of the caller's own reports (multipart)",
+    description="A `multipart/form-data` body with one or more parts named `files`. "
+    + ATTACHMENT_RULES
+    + " Answers the attachments added.",
+)
+def add_attachments(
+    request: HttpRequest,
+    slug: Text,
+    feedback_id: int,
+    files: list[UploadedFile] = File(..., description="One or more files"),  # noqa: B008
+):
+    c = caller(request)
+    organisation, report = c.target
+    added = feedback_actions.add_attachments(report, c.user, list(files), request=request)
+    return 201, [_attachment_out(a, organisation.slug) for a in added]
+
+
+@router.get(
+    "/organisations/{slug}/beta/feedback/{feedback_id}/attachments/{attachment_id}",
+    response={200: None, **READ_ERRORS},
+    auth=requires(READ, load=_load_attachment),
+    summary="Download an attachment of one of the caller's own reports",
+    description="The file as an attachment under its uploaded name, never rendered inline. "
+    "404 for any report that is not the caller's, or whose programme they may no longer see "
+    "(a new NDA version to accept, a place withdrawn).",
+    url_name="beta_feedback_attachment",
+)
+def download_attachment(request: HttpRequest, slug: Text, feedback_id: int, attachment_id: int):
+    return attachment_download(caller(request).target)
 
 
 @router.post(

@@ -16,8 +16,8 @@ from beta_program.programmes import actions, participation_tasks
 from beta_program.programmes.models import Phase, Programme, ProgrammeStatus
 from beta_program.programmes.participation import Participation, load_participation
 from beta_program.programmes.participation_models import ParticipationReminder
-from portal import audit
-from portal.models import User
+from portal import audit, events
+from portal.models import Organisation, User
 
 DEFAULT_REMINDER_AFTER_DAYS = 7
 
@@ -49,7 +49,11 @@ def remind_silent_participants(today: dt.date | None = None) -> list[Participati
     today = today or timezone.localdate()
     sent = []
     for phase in phases_due_for_reminders(today):
-        silent = {p.user_id for p in load_participation(phase.programme, phase).silent()}
+        # A person placed for two organisations is reminded once, on the first one's account.
+        organisation_of: dict[int, int] = {}
+        for p in load_participation(phase.programme, phase).silent():
+            organisation_of.setdefault(p.user_id, p.organisation_id)
+        silent = set(organisation_of)
         if not silent:
             continue
         silent -= set(
@@ -57,12 +61,14 @@ def remind_silent_participants(today: dt.date | None = None) -> list[Participati
                 "user_id", flat=True
             )
         )
+        organisations = Organisation.objects.in_bulk({organisation_of[u] for u in silent})
         for user_id in sorted(silent):
             with transaction.atomic():
                 reminder, created = ParticipationReminder.objects.get_or_create(
                     phase=phase, user_id=user_id
                 )
                 if created:
+                    _publish_reminded(reminder, organisations[organisation_of[user_id]])
                     transaction.on_commit(
                         lambda pk=reminder.pk: (
                             participation_tasks.send_participation_reminder.delay(pk)
@@ -70,6 +76,21 @@ def remind_silent_participants(today: dt.date | None = None) -> list[Participati
                     )
                     sent.append(reminder)
     return sent
+
+
+def _publish_reminded(reminder: ParticipationReminder, organisation: Organisation) -> None:
+    # Ids only, like every beta event: the programme and phase names may be under NDA.
+    events.publish(
+        "greenloop.beta.participant_reminded",
+        organisation,
+        f"beta/reminders/{reminder.pk}",
+        {
+            "reminder_id": reminder.pk,
+            "programme_id": reminder.phase.programme_id,
+            "phase_id": reminder.phase_id,
+            "user_id": reminder.user_id,
+        },
+    )
 
 
 # --- graduation

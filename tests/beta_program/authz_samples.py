@@ -97,6 +97,7 @@ API_PARAM_SAMPLES: dict = {
     "application_id": _foreign_application,
     "build_id": lambda org: _foreign_build(org).pk,
     "feedback_id": lambda org: _foreign_feedback(org).pk,
+    "attachment_id": lambda org: _foreign_feedback(org).attachments.get().pk,
 }
 WRITE_BODIES: dict = {
     "beta:apply": lambda own, foreign: {},
@@ -129,4 +130,10 @@ API_BODIES: dict = {
         "post",
         "/api/v1/organisations/{slug}/beta/programmes/{programme_slug}/builds/{build_id}/survey",
     ): lambda own, foreign: {"nps": 5, "csat": 3},
+    # A multipart operation: the walk sends this as JSON, and the report's lookup must answer
+    # 404 before the body (its files) is read.
+    (
+        "post",
+        "/api/v1/organisations/{slug}/beta/feedback/{feedback_id}/attachments",
+    ): lambda own, foreign: {"files": []},
 }

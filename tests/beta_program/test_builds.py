@@ -45,7 +45,10 @@ def test_creating_a_cohort_creates_its_group_and_tells_other_plugins(recruiting,
         "cohort_id": cohort.pk,
         "programme_id": recruiting.pk,
         "group_id": cohort.group.pk,
+        "created_by": product.pk,
+        "create_space": True,
     }
+    assert event.dataschema == "urn:greenloop:event-schema:greenloop.beta.cohort_created:2"
     with pytest.raises(BetaError):
         actions.create_cohort(recruiting, "Wave 1", product)
     assert Cohort.objects.count() == 1

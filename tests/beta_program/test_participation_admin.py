@@ -70,6 +70,38 @@ def test_silent_participants_are_reminded_once_per_phase_in_their_language(
     assert [(r["programme"], r["phase"]) for r in exported] == [("monitor-beta", "Wave 1")]
 
 
+def test_each_reminder_publishes_an_event_with_ids_only(
+    running, tester, member_b, admin_b, org_a, org_b, django_capture_on_commit_callbacks
+):
+    # given two silent participants of Globex (Acme's tester downloaded a build)
+    build = make_build(running, "3.0.0-beta.1")
+    BuildDownload.objects.create(build=build, user=tester, organisation=org_a)
+    # when the daily run reminds them, and runs again
+    with django_capture_on_commit_callbacks(execute=True):
+        remind_silent_participants()
+        remind_silent_participants()
+    # then one event per reminder, on Globex's account, carrying ids only
+    phase = Phase.objects.get()
+    events = OutboxEvent.objects.filter(type="greenloop.beta.participant_reminded").order_by("id")
+    reminders = {r.user_id: r for r in ParticipationReminder.objects.all()}
+    assert [(e.organisation_id, e.subject, e.data) for e in events] == [
+        (
+            org_b.pk,
+            f"beta/reminders/{reminders[user.pk].pk}",
+            {
+                "reminder_id": reminders[user.pk].pk,
+                "programme_id": running.pk,
+                "phase_id": phase.pk,
+                "user_id": user.pk,
+            },
+        )
+        for user in sorted([member_b, admin_b], key=lambda u: u.pk)
+    ]
+    assert (
+        events[0].dataschema == "urn:greenloop:event-schema:greenloop.beta.participant_reminded:1"
+    )
+
+
 def test_no_reminder_early_in_a_phase_or_outside_running_programmes(
     running, product, settings, django_capture_on_commit_callbacks
 ):
@@ -81,6 +113,7 @@ def test_no_reminder_early_in_a_phase_or_outside_running_programmes(
     with django_capture_on_commit_callbacks(execute=True):
         assert remind_silent_participants() == 0
     assert mail.outbox == []
+    assert not OutboxEvent.objects.filter(type="greenloop.beta.participant_reminded").exists()
 
 
 @pytest.fixture

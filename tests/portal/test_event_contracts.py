@@ -48,6 +48,7 @@ def test_the_published_event_types():
         "greenloop.beta.cohort_created",
         "greenloop.beta.feedback_submitted",
         "greenloop.beta.nda_accepted",
+        "greenloop.beta.participant_reminded",
         "greenloop.beta.programme_graduated",
         "greenloop.carbon.dataset_published",
         "greenloop.carbon.footprint_calculated",

@@ -180,6 +180,12 @@ def _any_api_feedback(c, params):
     return organisation, _unscoped(Feedback, pk=params["feedback_id"])
 
 
+def _any_api_attachment(c, params):
+    from beta_program.programmes.feedback_models import FeedbackAttachment
+
+    return _unscoped(FeedbackAttachment, pk=params["attachment_id"])
+
+
 ORDER = ("get", "/api/v1/orders/{order_id}")
 FOOTPRINT = ("get", "/api/v1/orders/{order_id}/footprint")
 ORDER_BY_EXTERNAL_ID = ("get", "/api/v1/organisations/{slug}/orders/{external_id}")
@@ -198,6 +204,11 @@ BETA_SURVEY = (
     "/api/v1/organisations/{slug}/beta/programmes/{programme_slug}/builds/{build_id}/survey",
 )
 BETA_FEEDBACK = ("get", "/api/v1/organisations/{slug}/beta/feedback/{feedback_id}")
+BETA_ATTACH = ("post", "/api/v1/organisations/{slug}/beta/feedback/{feedback_id}/attachments")
+BETA_ATTACHMENT = (
+    "get",
+    "/api/v1/organisations/{slug}/beta/feedback/{feedback_id}/attachments/{attachment_id}",
+)
 BETA_BUILDS = ("get", "/api/v1/organisations/{slug}/beta/programmes/{programme_slug}/builds")
 
 LOADERS = [
@@ -297,7 +308,11 @@ LOADERS = [
            operations=(BETA_SURVEY,)),
     Loader("beta_program.programmes.feedback_api._own_feedback",
            _replaced("beta_program.programmes.feedback_api._own_feedback", _any_api_feedback),
-           operations=(BETA_FEEDBACK,)),
+           operations=(BETA_FEEDBACK, BETA_ATTACH)),
+    Loader("beta_program.programmes.feedback_api._own_attachment",
+           _replaced("beta_program.programmes.feedback_api._own_attachment",
+                     _any_api_attachment),
+           operations=(BETA_ATTACHMENT,)),
     Loader("beta_program.programmes.api._organisation",
            _reachable_from("beta_program.programmes.api._organisation"),
            foreign_operations=(BETA_PROGRAMMES,)),
