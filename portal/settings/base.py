@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Country names in every language, for the ISO codes organisations and sites store.
+    "django_countries",
 ]
 
 MIDDLEWARE = [
@@ -257,6 +259,11 @@ WAGTAILIMAGES_MAX_IMAGE_PIXELS = GREENLOOP_MAX_IMAGE_PIXELS
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
+# Figures are grouped by thousands in every language (portal/formats/zh_Hans). Grouping is asked
+# for where figures are shown (the `quantity` and `amount` filters, floatformat's "g",
+# intcomma), not with USE_THOUSAND_SEPARATOR: that would also group every id a template puts
+# into a link or a form value ("/community/t/1,024/").
+FORMAT_MODULE_PATH = ["portal.formats"]
 LOCALE_PATHS = [BASE_DIR / "portal" / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
