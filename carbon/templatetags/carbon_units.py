@@ -2,7 +2,7 @@
 
 `{{ value|quantity:"kgCO2e" }}` reads `value` in the Pint unit named (the unit it is stored in)
 and writes it in the unit a reader expects at that size, with a precision that suits it:
-"842.5 kg CO₂e", "78.7 t CO₂e", "61.3 g CO₂e/t·km", "94,086 t·km", "3,150.0 MWh". The figure
+"842 kg CO₂e", "78.7 t CO₂e", "61.3 g CO₂e/t·km", "94,086 t·km", "3,150 MWh". The figure
 is converted by Pint, so a wrong stored unit is an error, never a silent relabelling.
 `{{ value|amount:"kgCO2e" }}` writes the number alone in the stored unit (for a table column whose
 header names the unit). `{{ "kgCO2e / (tonne * km)"|unit_symbol }}` writes a Pint unit as
@@ -51,7 +51,8 @@ NARROW_SPACE = "\u00a0"  # a number never wraps away from its unit
 @dataclass(frozen=True)
 class Display:
     """How one kind of quantity is written: in `unit`, with `places` decimals, and from
-    `switch_at` (in `unit`) upwards in `large_unit` with `large_places` decimals."""
+    `switch_at` (in `unit`) upwards in `large_unit` with `large_places` decimals, one more
+    below 10 and none from `whole_from` (in `large_unit`) upwards."""
 
     unit: str
     places: int
@@ -59,11 +60,12 @@ class Display:
     large_unit: str | None = None
     switch_at: float | None = None
     large_places: int = 1
+    whole_from: float | None = None
 
 
 # Keyed by dimensionality; kg CO₂e: 1 decimal below 100 kg, none above, tonnes from 1,000 kg
 # (2 decimals below 10 t); intensities in grams with 1 decimal; t·km whole from 100; kWh whole,
-# MWh from 10,000 kWh with 1 decimal.
+# MWh from 10,000 kWh with 1 decimal, whole from 100 MWh.
 DISPLAYS: dict[Any, Display] = {
     ureg.kgCO2e.dimensionality: Display(
         "kgCO2e", 0, small_places=1, large_unit="tCO2e", switch_at=1000, large_places=1
@@ -74,7 +76,9 @@ DISPLAYS: dict[Any, Display] = {
     (ureg.kgCO2e / ureg.tonne / ureg.km).dimensionality: Display("gCO2e / (tonne * km)", 1),
     (ureg.kgCO2e / ureg.kWh).dimensionality: Display("gCO2e / kWh", 1),
     (ureg.tonne * ureg.km).dimensionality: Display("tonne * km", 0, small_places=1),
-    ureg.kWh.dimensionality: Display("kWh", 0, large_unit="MWh", switch_at=10_000, large_places=1),
+    ureg.kWh.dimensionality: Display(
+        "kWh", 0, large_unit="MWh", switch_at=10_000, large_places=1, whole_from=100
+    ),
     ureg.tonne.dimensionality: Display("tonne", 2),
     ureg.km.dimensionality: Display("km", 0, small_places=1),
 }
@@ -127,6 +131,8 @@ def quantity(value: Decimal | float | int | None, unit: str) -> str:
     if display.large_unit and display.switch_at and abs(magnitude) >= display.switch_at:
         large = ureg.Quantity(magnitude, display.unit).to(display.large_unit).magnitude
         places = display.large_places + (1 if abs(large) < 10 else 0)
+        if display.whole_from is not None and abs(large) >= display.whole_from:
+            places = 0
         return f"{_number(large, places)}{NARROW_SPACE}{unit_text(display.large_unit)}"
     return (
         f"{_number(magnitude, _places(display, magnitude))}{NARROW_SPACE}{unit_text(display.unit)}"

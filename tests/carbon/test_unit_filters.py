@@ -36,7 +36,8 @@ def language(request):
         (Decimal("94086.2"), "tonne * km", "94,086 t·km"),
         (Decimal("42.75"), "tonne * km", "42.8 t·km"),
         (Decimal("4500"), "kWh", "4,500 kWh"),
-        (Decimal("3150000"), "kWh", "3,150.0 MWh"),
+        (Decimal("3150000"), "kWh", "3,150 MWh"),
+        (Decimal("45500"), "kWh", "45.5 MWh"),
         (Decimal("0.581"), "kgCO2e / kWh", "581.0 g CO₂e/kWh"),
         (Decimal("12.5"), "tonne", "12.50 t"),
         (Decimal("830.4"), "km", "830 km"),
@@ -97,7 +98,7 @@ def test_filters_in_a_chinese_template():
     )
     with translation.override("zh-hans"):
         text = template.render(Context({"tkm": Decimal("94086"), "kwh": Decimal("3150000")}))
-    assert text == f"94,086{NBSP}t·km · 3,150.0{NBSP}MWh"
+    assert text == f"94,086{NBSP}t·km · 3,150{NBSP}MWh"
 
 
 def test_no_stylesheet_upper_cases_table_headers_or_units():
