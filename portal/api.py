@@ -20,7 +20,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from ninja import NinjaAPI, Router, Schema
-from ninja.errors import AuthenticationError, HttpError, _default_exception
+from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.schema import OpenAPISchema
 from ninja.security import HttpBearer, SessionAuth
@@ -319,9 +319,10 @@ def _too_big(request, exc):
 @api.exception_handler(OperationalError)
 def _database_error(request, exc: OperationalError):
     # Without this, django-ninja answers every exception itself when DEBUG is on (the demo).
+    # Any other database error is Django's 500 (JSON under /api/, ApiErrorMiddleware).
     if db_busy.is_transient(exc):
         return db_busy.busy_response(request, exc)
-    return _default_exception(request, exc, api)
+    raise exc
 
 
 @api.exception_handler(Http404)
