@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.db import OperationalError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
@@ -25,7 +26,7 @@ from ninja.openapi.schema import OpenAPISchema
 from ninja.security import HttpBearer, SessionAuth
 from pydantic import field_validator, model_validator
 
-from portal import audit, tenancy
+from portal import audit, db_busy, tenancy
 from portal.access import reachable_or_404
 from portal.api_contract import document_common_responses
 from portal.exceptions import PortalError, RateLimitedError
@@ -316,6 +317,15 @@ def _too_big(request, exc):
     return error_response(
         request, 413, "request_too_large", f"The request body is larger than {limit} bytes."
     )
+
+
+@api.exception_handler(OperationalError)
+def _database_error(request, exc: OperationalError):
+    # Without this, django-ninja answers every exception itself when DEBUG is on (the demo).
+    # Any other database error is Django's 500 (JSON under /api/, ApiErrorMiddleware).
+    if db_busy.is_transient(exc):
+        return db_busy.busy_response(request, exc)
+    raise exc
 
 
 @api.exception_handler(Http404)

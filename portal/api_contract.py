@@ -1,7 +1,8 @@
 """Keeps what the API answers and what `/api/v1/openapi.json` promises in step, for the answers
 that come from the framework rather than from one endpoint: every operation can refuse missing
 credentials (401), an unparseable body (400), invalid parameters (422) and a client that keeps
-failing to authenticate (429). (A URL under `/api/`
+failing to authenticate (429), and every write can meet a database busy for a moment (503,
+`portal.db_busy`). (A URL under `/api/`
 that names no operation is a JSON 404 from `portal.api.unknown_path`.)
 `tests/portal/test_api_fuzz.py` holds the API to this document.
 """
@@ -22,6 +23,8 @@ COMMON_RESPONSES: dict[int, str] = {
     422: "A parameter or a body field is invalid; `field` names it",
     429: "Too many failed authentications from this client or at this token this minute "
     "(`Retry-After` says when to try again)",
+    503: "The database was busy for a moment and nothing was saved; send the request again "
+    "(`Retry-After` says when)",
 }
 
 
@@ -40,7 +43,7 @@ def document_common_responses(schema: SchemaT) -> SchemaT:
     (no operation is public), 400 where there is a body to parse, 422 where there is anything
     to validate. An operation's own description of a status wins."""
     for path_item in schema.get("paths", {}).values():
-        for operation in path_item.values():
+        for method, operation in path_item.items():
             responses = operation.setdefault("responses", {})
             has_body = "requestBody" in operation
             wanted = [401, 429]
@@ -48,6 +51,8 @@ def document_common_responses(schema: SchemaT) -> SchemaT:
                 wanted.append(400)
             if has_body or operation.get("parameters"):
                 wanted.append(422)
+            if method.lower() != "get":
+                wanted.append(503)
             for status in wanted:
                 if status not in responses and str(status) not in responses:
                     responses[status] = _error_response(COMMON_RESPONSES[status])

@@ -29,7 +29,7 @@ from django.http import (
 from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import gettext as _
 
-from portal import tenancy
+from portal import db_busy, tenancy
 from portal.models import Membership
 from portal.permissions import has_second_factor, is_staff_account, is_vendor_staff
 from portal.text import text_problem
@@ -139,6 +139,23 @@ class ApiErrorMiddleware:
         if response.has_header("Allow"):
             error["Allow"] = response["Allow"]
         return error
+
+
+class DatabaseBusyMiddleware:
+    """A transient database error (see `portal.db_busy`) is a 503 "try again" that keeps what
+    the person sent (JSON under /api/), not a 500. Innermost, so it sees the view's exception
+    before any other middleware turns it into an error page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not db_busy.is_transient(exception):
+            return None
+        return db_busy.busy_response(request, exception)
 
 
 class StorableTextMiddleware:

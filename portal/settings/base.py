@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "wagtail.contrib.settings",
     "wagtail.embeds",
     "wagtail.sites",
+    "wagtail.locales",
     "wagtail.users",
     "wagtail.snippets",
     "wagtail.documents",
@@ -60,6 +61,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Country names in every language, for the ISO codes organisations and sites store.
+    "django_countries",
 ]
 
 MIDDLEWARE = [
@@ -81,6 +84,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "portal.middleware.MfaEnforcementMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    "portal.middleware.DatabaseBusyMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -241,7 +245,10 @@ WAGTAIL_FRONTEND_LOGIN_URL = "/accounts/login/"
 WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = False
 WAGTAIL_PASSWORD_RESET_ENABLED = False
 WAGTAILUSERS_PASSWORD_ENABLED = False
-WAGTAIL_I18N_ENABLED = False
+# The landing page exists once per language, as translations of one page (same translation key):
+# Wagtail serves the one in the visitor's language (LocaleMiddleware's choice). Staff edit each
+# in the admin's page explorer, which then shows a language switcher.
+WAGTAIL_I18N_ENABLED = True
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "pdf", "txt", "xlsx"]
 # Image uploads may have at most this many pixels (a 100 KB PNG can declare 30000 x 30000, which
@@ -251,6 +258,12 @@ WAGTAILIMAGES_MAX_IMAGE_PIXELS = GREENLOOP_MAX_IMAGE_PIXELS
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
+WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
+# Figures are grouped by thousands in every language (portal/formats/zh_Hans). Grouping is asked
+# for where figures are shown (the `quantity` and `amount` filters, floatformat's "g",
+# intcomma), not with USE_THOUSAND_SEPARATOR: that would also group every id a template puts
+# into a link or a form value ("/community/t/1,024/").
+FORMAT_MODULE_PATH = ["portal.formats"]
 LOCALE_PATHS = [BASE_DIR / "portal" / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True

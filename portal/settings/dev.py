@@ -10,6 +10,21 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 # WebAuthn needs a secure origin; the demo runs on plain http://127.0.0.1.
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
 GREENLOOP_IS_DEMO = True
+# Several people use the demo at once, on one SQLite file. Write-ahead logging lets pages read
+# while someone writes; IMMEDIATE transactions take the write lock when they begin, so a
+# transaction that read first never has to upgrade its lock (SQLite answers that upgrade with
+# "database is locked" at once, without waiting); the timeout (seconds) is how long a writer
+# queues behind another before giving up.
+SQLITE_CONCURRENCY_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        **DATABASES["default"].get("OPTIONS", {}),
+        **SQLITE_CONCURRENCY_OPTIONS,
+    }
 GREENLOOP_VALIDATE_EVENTS = True
 # The demo's CRM receiver (`manage.py crm_receiver`) listens on this machine.
 GREENLOOP_CRM = {**GREENLOOP_CRM, "allowed_private_networks": ["127.0.0.0/8", "::1/128"]}

@@ -66,7 +66,7 @@ def test_a_participant_sees_confidential_content_only_after_accepting_the_curren
     Phase.objects.create(
         programme=confidential, name="Wave 1", starts_on="2027-01-04", ends_on="2027-02-01"
     )
-    page = Page.objects.get(depth=2).add_child(
+    page = Page.objects.get(depth=2, slug="home").add_child(
         instance=ProgrammePage(
             title="Firmware",
             slug="fw",

@@ -194,7 +194,7 @@ def test_programme_names_are_shown_in_chinese_to_chinese_readers(
 
 @pytest.fixture
 def landing(confidential):
-    home = Page.objects.get(depth=2)
+    home = Page.objects.get(depth=2, slug="home")
     page = ProgrammePage(
         title="Firmware beta",
         slug="firmware-beta",
@@ -252,7 +252,7 @@ def test_programme_pages_are_not_in_the_search_index():
 
 def test_an_open_programmes_participant_sees_what_to_test(client, make_programme, org_b, admin_b):
     programme = make_programme("open-beta", name="Open beta")
-    home = Page.objects.get(depth=2)
+    home = Page.objects.get(depth=2, slug="home")
     page = home.add_child(
         instance=ProgrammePage(
             title="Open beta",

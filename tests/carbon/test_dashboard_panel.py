@@ -58,7 +58,7 @@ def test_the_card_counts_delivered_orders_only_and_shows_the_trend(
     assert page.status_code == 200
     # 2 t x 100 km x 0.125 kg/t·km WTW = 25 kg; the cancelled order's 25 kg is not counted
     assert wtw == 25
-    assert '<p class="stat">25 <span class="small muted">kg CO₂e WTW</span></p>' in html
+    assert '<p class="stat">25.0\u00a0kg\u00a0CO₂e <span class="small muted">WTW</span></p>' in html
     assert "<dt>Delivered orders</dt><dd>1</dd>" in html
     assert "1 order not counted (not delivered, or no calculation)." in html
     assert 'class="panel-chart"' in html

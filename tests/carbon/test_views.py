@@ -69,7 +69,9 @@ def test_order_list_shows_footprints(client, world, member_a):
     page = response.content.decode()
     assert "PO-0000" in page
     snapshot = order.snapshots.get(is_current=True)
-    assert f"{snapshot.wtw_kg:,.1f}" in page
+    assert snapshot.wtw_kg == 817
+    # kg CO₂e in the table: whole kilograms from 100 kg (carbon_units.amount)
+    assert 'class="num">817</td>' in page
     assert url("order_detail", world, order_id=order.pk) in page
 
 

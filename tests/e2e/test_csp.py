@@ -139,7 +139,7 @@ def test_portal_and_admin_pages_run_without_csp_violations(live_server, browser,
     expect(watched.locator(".modal-content")).to_contain_text("Choose an image")
     violations += [f"image chooser: {v}" for v in watched.violations()]
     # ... write in a new rich-text block of the home page (Draftail adds its own <style>)
-    home = Page.objects.get(depth=2)
+    home = Page.objects.get(depth=2, slug="home")
     violations += _visit(watched, live_server, f"/admin/pages/{home.pk}/edit/")
     watched.locator("button[title='Insert a block']").first.click()
     watched.get_by_role("option", name="Paragraph").first.click()
