@@ -8,6 +8,10 @@ awards reversed. Handlers run after the change has committed (`portal.events`), 
 never undoes the write. The daily `carbon.tasks.award_delivered_orders` sweep settles whatever
 was missed.
 
+The e-mail confirming a redemption request is queued by the outbox worker when it routes the
+`greenloop.carbon.redemption_requested` event (`portal.events.subscribe_in_worker`), so the
+request itself ends at its COMMIT.
+
 Beta programmes may grant points when a programme graduates: `greenloop.beta.programme_graduated`
 names each organisation and its points (carbon reads the event's data and never imports the beta
 plugin); `carbon.tasks.grant_graduation_points` credits them as an approved adjustment.
@@ -16,7 +20,12 @@ plugin); `carbon.tasks.grant_graduation_points` credits them as an approved adju
 from __future__ import annotations
 
 from carbon.footprint.events import ORDERS_CHANGED
-from carbon.points.tasks import grant_graduation_points, settle_orders_points
+from carbon.points.events import REDEMPTION_REQUESTED
+from carbon.points.tasks import (
+    grant_graduation_points,
+    send_redemption_email,
+    settle_orders_points,
+)
 from portal import events
 from portal.models import OutboxEvent
 
@@ -42,6 +51,15 @@ def on_programme_graduated(event: OutboxEvent) -> None:
         grant_graduation_points.delay(data["programme_id"], data["graduated_by"], grants)
 
 
+def on_redemption_requested(event: OutboxEvent) -> None:
+    redemption_id = event.data.get("redemption_id")
+    if isinstance(redemption_id, int):
+        send_redemption_email.delay(redemption_id, "requested")
+
+
 def register() -> None:
     events.subscribe(ORDERS_CHANGED, on_orders_changed)
     events.subscribe(PROGRAMME_GRADUATED, on_programme_graduated)
+    # Queued by the outbox worker, not by the request: a redemption request's transaction
+    # ends at its COMMIT, with no message to the broker after it.
+    events.subscribe_in_worker(REDEMPTION_REQUESTED, on_redemption_requested)
