@@ -328,6 +328,7 @@ class Run:
     created_times: list[float] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    differing: list[str] = field(default_factory=list)  # repeats answered otherwise
     reconnects: int = 0
 
 
@@ -365,6 +366,11 @@ def client_loop(run: Run, port: int, token: str, seed: int, started: threading.E
             if first is not None:
                 run.repeats += 1
                 run.repeats_identical += (status, payload) == (first[1], first[2])
+                if (status, payload) != (first[1], first[2]) and len(run.differing) < 3:
+                    run.differing.append(
+                        f"key {key}: first {first[1]} {first[2][:300]!r}, "
+                        f"repeat {status} {payload[:300]!r}"
+                    )
                 run.repeats_replayed_header += headers.get("Idempotent-Replayed") == "true"
                 continue
             run.statuses[status] += 1
@@ -393,9 +399,12 @@ class Cost:
 
 
 def locks_account(sql: str) -> bool:
-    """SELECT ... FOR UPDATE of the points account, or an UPDATE of it (a guarded debit)."""
+    """SELECT ... FOR UPDATE of the points account, or an UPDATE of it (a guarded debit, also
+    inside WITH)."""
     return "carbon_pointsaccount" in sql and (
-        "FOR UPDATE" in sql or sql.lstrip().upper().startswith("UPDATE")
+        "FOR UPDATE" in sql
+        or sql.lstrip().upper().startswith("UPDATE")
+        or 'UPDATE "carbon_pointsaccount"' in sql
     )
 
 
@@ -403,7 +412,7 @@ def cost_per_request(token: str, samples: int = 30) -> Cost:
     """One redemption at a time in this process (Django's test client, same settings and
     database), to read the throughput against its two ceilings: CPU per request over the
     machine's cores, and the time each request holds the account's row lock (serial)."""
-    from django.db import connection, transaction
+    from django.db import connection
     from django.test import Client as DjangoClient
 
     client = DjangoClient(
@@ -413,13 +422,22 @@ def cost_per_request(token: str, samples: int = 30) -> Cost:
     statements: list[str] = []
     marks: dict[str, float] = {}
 
+    committed_after: list[int] = []  # statements run before each COMMIT
+
     def watch(execute, sql, params, many, context):
         statements.append(sql)
         if "lock" not in marks and locks_account(sql):
             marks["lock"] = time.perf_counter()
-            # Registered first, so it runs first after COMMIT.
-            transaction.on_commit(lambda: marks.setdefault("commit", time.perf_counter()))
         return execute(sql, params, many, context)
+
+    real_commit = connection._commit
+
+    def timed_commit() -> None:
+        # The moment COMMIT returns, before any after-commit callback runs.
+        real_commit()
+        if "lock" in marks:
+            marks.setdefault("commit", time.perf_counter())
+            committed_after.append(len(statements))
 
     def post() -> None:
         response = client.post(
@@ -437,19 +455,25 @@ def cost_per_request(token: str, samples: int = 30) -> Cost:
         post()
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     held = []
-    with connection.execute_wrapper(watch):
-        for _ in range(samples):
-            statements.clear()
-            marks.clear()
-            post()
-            held.append(marks["commit"] - marks["lock"])
+    connection._commit = timed_commit  # type: ignore[method-assign]
+    try:
+        with connection.execute_wrapper(watch):
+            for _ in range(samples):
+                statements.clear()
+                marks.clear()
+                committed_after.clear()
+                post()
+                held.append(marks["commit"] - marks["lock"])
+    finally:
+        del connection._commit  # back to the class's method
     locked = next(i for i, sql in enumerate(statements) if locks_account(sql))
     held.sort()
     return Cost(
         cpu_ms=cpu / samples * 1000,
         wall_ms=wall / samples * 1000,
         statements=len(statements) + 1,  # COMMIT is not a cursor statement
-        locked_statements=len(statements) - locked + 1,
+        # From the locking statement to COMMIT, both included.
+        locked_statements=committed_after[0] - locked + 1,
         locked_ms=held[len(held) // 2] * 1000,
     )
 
@@ -591,6 +615,8 @@ def main() -> int:
     print(f"  reconcile(): {len(mismatches)} mismatches; check_ledger exit {check_exit}")
     for error in run.errors[:5]:
         print(f"  error: {error}")
+    for difference in run.differing:
+        print(f"  repeat answered otherwise: {difference}")
     load = os.getloadavg()[0]
     print(
         f"  machine: {os.cpu_count()} cores, load average {load_before:.1f} at the start, "

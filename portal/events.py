@@ -95,10 +95,10 @@ def prepare(
 
 
 def _kick_delivery() -> None:
-    from portal.crm.tasks import enqueue
+    from portal.crm.tasks import kick
 
     try:
-        enqueue()
+        kick()
     except Exception:
         # The change is committed and its event is in the outbox: beat's sweep sends it.
         logger.exception("Could not queue the outbox delivery; the sweep will send it")

@@ -319,6 +319,28 @@ def test_one_kick_per_transaction_and_a_rolled_back_savepoint_loses_none(
     assert kicks == [1]
 
 
+def test_commits_while_a_delivery_task_waits_in_the_queue_queue_no_other(
+    org_a, settings, django_capture_on_commit_callbacks, monkeypatch
+):
+    from portal.crm import tasks
+
+    settings.GREENLOOP_CRM = {**settings.GREENLOOP_CRM, "kick_after_commit": True}
+    kicks = []
+    monkeypatch.setattr(tasks.deliver_outbox, "apply_async", lambda **kw: kicks.append(1))
+    # given three transactions that each write an event before any delivery task has started
+    for i in range(3):
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            publish("greenloop.test.happened", org_a, f"thing/{i}", {})
+    # then one task was queued: it will route all three when it starts
+    assert kicks == [1]
+    # when that task has started, the next commit queues another
+    tasks.deliver_outbox.run()
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        publish("greenloop.test.happened", org_a, "thing/3", {})
+    assert kicks == [1, 1]
+    assert OutboxEvent.objects.filter(routed_at__isnull=False).count() == 3
+
+
 @pytest.fixture
 def not_eager():
     from portal.celery import app
