@@ -274,14 +274,18 @@ def create_redemption(request: HttpRequest, response: HttpResponse, payload: Red
         request.method or "POST", request.path, payload.model_dump(mode="json"), who
     )
     with transaction.atomic():
-        if not idempotency.try_lock(scope, key):
+        locked = idempotency.try_lock(scope, key)
+        # Read after the lock attempt, so a first request that has just committed is seen. A key
+        # whose record exists is answered from it even while another repeat holds the lock (a
+        # replay writes nothing); only a key still without an answer is in progress.
+        record = idempotency.find(scope, key)
+        if record is None and not locked:
             raise ApiError(
                 409,
                 "idempotency_in_progress",
                 "A request with this Idempotency-Key is still being processed; retry shortly.",
                 idempotency.HEADER,
             )
-        record = idempotency.find(scope, key)
         if record is not None:
             if record.request_fingerprint != wanted:
                 raise ApiError(

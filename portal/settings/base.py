@@ -119,7 +119,8 @@ def redis_caches(url: str, key_prefix: str = "greenloop") -> dict:
     worker would grant its own allowance."""
     return {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache, reusing one client per connection pool (portal/cache.py).
+            "BACKEND": "portal.cache.SharedClientRedisCache",
             "LOCATION": url,
             "KEY_PREFIX": key_prefix,
         }

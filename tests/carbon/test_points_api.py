@@ -686,6 +686,43 @@ def test_a_repeat_while_the_first_is_running_gets_409(client, org_a, service, fu
     assert _redeem(client, {"service": "maintenance-visit"}, token_a).status_code == 201
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_repeat_while_another_repeat_is_running_gets_the_first_answer(
+    client, org_a, service, funded, token_a
+):
+    # given a redemption answered 201, and another connection replaying it right now (it holds
+    # the key's lock)
+    first = _redeem(client, {"service": "maintenance-visit"}, token_a)
+    assert first.status_code == 201
+    scope = idempotency.scope_for(org_a.pk)
+    holding, done = threading.Event(), threading.Event()
+
+    def other_repeat() -> None:
+        try:
+            with transaction.atomic():
+                assert idempotency.try_lock(scope, "key-1")
+                holding.set()
+                done.wait(timeout=20)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other_repeat)
+    thread.start()
+    try:
+        assert holding.wait(timeout=10)
+        before = _written()
+        # when this repeat arrives
+        response = _redeem(client, {"service": "maintenance-visit"}, token_a)
+        # then it gets the first answer, not 409, and nothing is written
+        assert (response.status_code, response.content) == (201, first.content)
+        assert response["Idempotent-Replayed"] == "true"
+        assert _written() == before
+    finally:
+        done.set()
+        thread.join(timeout=20)
+
+
 # --- GET /redemptions, GET /redemptions/{id}, POST /redemptions/{id}/cancel
 
 
