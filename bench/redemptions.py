@@ -21,6 +21,12 @@ ledger must reconcile afterwards (`carbon.points.ledger.reconcile()` and `manage
     .venv/bin/python bench/redemptions.py [--clients 50] [--requests 3000] [--cost 10]
         [--workers 4] [--threads 8] [--max-seconds 600] [--database-url URL]
 
+Floor, measured in the same run on the same database after the API run: the bare statements a
+redemption cannot do without, `UPDATE ... RETURNING` of one balance row (guarded, as the real
+hold is) + one INSERT + COMMIT, in a loop on scratch tables (created and dropped in the bench
+database) by 1, 8 and workers x threads connections (psycopg, no Django); the best of the three
+is the floor. Target: the API's redemptions/s >= 50% of it (and >= 200/s).
+
 After the run it also times single redemptions in process, to set the figures against two
 ceilings: CPU per request over the machine's cores, and how long each request holds the
 account's row lock (every redemption on one balance passes through it one at a time). Exits
@@ -53,6 +59,8 @@ DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/greenloop_bench_redeem"
 DEFAULT_BROKER = "redis://127.0.0.1:6379/14"
 SERVICE = "bench-redemption"
 TARGET_PER_SECOND = 200
+TARGET_FLOOR_SHARE = 0.5
+FLOOR_SECONDS = 5.0
 
 
 def free_port() -> int:
@@ -77,18 +85,90 @@ def reset_database(url: str) -> None:
     config = dj_database_url.parse(url)
     if "postgresql" not in config["ENGINE"]:
         raise SystemExit(f"This benchmark needs PostgreSQL, not {config['ENGINE']}.")
-    params = {
-        "host": config.get("HOST") or "127.0.0.1",
-        "port": config.get("PORT") or 5432,
-        "user": config.get("USER") or "postgres",
-        "password": config.get("PASSWORD") or None,
-    }
+    params = _connection_params(url)
+    del params["dbname"]
     if "bench" not in config["NAME"]:
         raise SystemExit(f"Refusing to drop {config['NAME']!r}: the name must contain 'bench'.")
     name = sql.Identifier(config["NAME"])
     with psycopg.connect(dbname="postgres", autocommit=True, **params) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
         conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
+
+
+def _connection_params(url: str) -> dict:
+    import dj_database_url
+
+    config = dj_database_url.parse(url)
+    return {
+        "host": config.get("HOST") or "127.0.0.1",
+        "port": config.get("PORT") or 5432,
+        "user": config.get("USER") or "postgres",
+        "password": config.get("PASSWORD") or None,
+        "dbname": config["NAME"],
+    }
+
+
+FLOOR_TABLES = """
+CREATE TABLE bench_floor_account (
+    id integer PRIMARY KEY, available bigint NOT NULL, held bigint NOT NULL,
+    updated_at timestamptz NOT NULL);
+CREATE TABLE bench_floor_entry (
+    id bigserial PRIMARY KEY,
+    account_id integer NOT NULL REFERENCES bench_floor_account (id),
+    points integer NOT NULL, idempotency_key varchar(200) NOT NULL UNIQUE,
+    created_at timestamptz NOT NULL);
+INSERT INTO bench_floor_account VALUES (1, 9000000000000, 0, now());
+"""
+
+
+def floor_rate(url: str, connections: int, seconds: float = FLOOR_SECONDS) -> float:
+    """Guarded balance UPDATE ... RETURNING + INSERT of an entry + COMMIT per iteration, by
+    `connections` connections at once on one row for `seconds`: iterations per second."""
+    import psycopg
+
+    params = _connection_params(url)
+    with psycopg.connect(autocommit=True, **params) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_floor_entry, bench_floor_account")
+        conn.execute(FLOOR_TABLES)
+    done = [0]
+    lock = threading.Lock()
+    go = threading.Event()
+    stop_at = [0.0]
+
+    def loop() -> None:
+        n = 0
+        with psycopg.connect(**params) as conn:
+            go.wait()
+            while time.perf_counter() < stop_at[0]:
+                with conn.cursor() as cursor:
+                    cursor.execute(
+                        "UPDATE bench_floor_account SET available = available - %s, "
+                        "held = held + %s, updated_at = now() WHERE id = 1 AND available >= %s "
+                        "RETURNING available, held",
+                        (10, 10, 10),
+                    )
+                    cursor.fetchone()
+                    cursor.execute(
+                        "INSERT INTO bench_floor_entry (account_id, points, idempotency_key, "
+                        "created_at) VALUES (1, %s, %s, now())",
+                        (10, uuid.uuid4().hex),
+                    )
+                conn.commit()
+                n += 1
+        with lock:
+            done[0] += n
+
+    threads = [threading.Thread(target=loop) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.5)  # every connection open before the clock starts
+    stop_at[0] = time.perf_counter() + seconds
+    go.set()
+    for thread in threads:
+        thread.join()
+    with psycopg.connect(autocommit=True, **params) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_floor_entry, bench_floor_account")
+    return done[0] / seconds
 
 
 def server_environment(url: str, broker: str, port: int, var_dir: str) -> dict[str, str]:
@@ -248,6 +328,7 @@ class Run:
     created_times: list[float] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    differing: list[str] = field(default_factory=list)  # repeats answered otherwise
     reconnects: int = 0
 
 
@@ -285,6 +366,11 @@ def client_loop(run: Run, port: int, token: str, seed: int, started: threading.E
             if first is not None:
                 run.repeats += 1
                 run.repeats_identical += (status, payload) == (first[1], first[2])
+                if (status, payload) != (first[1], first[2]) and len(run.differing) < 3:
+                    run.differing.append(
+                        f"key {key}: first {first[1]} {first[2][:300]!r}, "
+                        f"repeat {status} {payload[:300]!r}"
+                    )
                 run.repeats_replayed_header += headers.get("Idempotent-Replayed") == "true"
                 continue
             run.statuses[status] += 1
@@ -313,9 +399,12 @@ class Cost:
 
 
 def locks_account(sql: str) -> bool:
-    """SELECT ... FOR UPDATE of the points account, or an UPDATE of it (a guarded debit)."""
+    """SELECT ... FOR UPDATE of the points account, or an UPDATE of it (a guarded debit, also
+    inside WITH)."""
     return "carbon_pointsaccount" in sql and (
-        "FOR UPDATE" in sql or sql.lstrip().upper().startswith("UPDATE")
+        "FOR UPDATE" in sql
+        or sql.lstrip().upper().startswith("UPDATE")
+        or 'UPDATE "carbon_pointsaccount"' in sql
     )
 
 
@@ -323,7 +412,7 @@ def cost_per_request(token: str, samples: int = 30) -> Cost:
     """One redemption at a time in this process (Django's test client, same settings and
     database), to read the throughput against its two ceilings: CPU per request over the
     machine's cores, and the time each request holds the account's row lock (serial)."""
-    from django.db import connection, transaction
+    from django.db import connection
     from django.test import Client as DjangoClient
 
     client = DjangoClient(
@@ -333,13 +422,22 @@ def cost_per_request(token: str, samples: int = 30) -> Cost:
     statements: list[str] = []
     marks: dict[str, float] = {}
 
+    committed_after: list[int] = []  # statements run before each COMMIT
+
     def watch(execute, sql, params, many, context):
         statements.append(sql)
         if "lock" not in marks and locks_account(sql):
             marks["lock"] = time.perf_counter()
-            # Registered first, so it runs first after COMMIT.
-            transaction.on_commit(lambda: marks.setdefault("commit", time.perf_counter()))
         return execute(sql, params, many, context)
+
+    real_commit = connection._commit
+
+    def timed_commit() -> None:
+        # The moment COMMIT returns, before any after-commit callback runs.
+        real_commit()
+        if "lock" in marks:
+            marks.setdefault("commit", time.perf_counter())
+            committed_after.append(len(statements))
 
     def post() -> None:
         response = client.post(
@@ -357,19 +455,25 @@ def cost_per_request(token: str, samples: int = 30) -> Cost:
         post()
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     held = []
-    with connection.execute_wrapper(watch):
-        for _ in range(samples):
-            statements.clear()
-            marks.clear()
-            post()
-            held.append(marks["commit"] - marks["lock"])
+    connection._commit = timed_commit  # type: ignore[method-assign]
+    try:
+        with connection.execute_wrapper(watch):
+            for _ in range(samples):
+                statements.clear()
+                marks.clear()
+                committed_after.clear()
+                post()
+                held.append(marks["commit"] - marks["lock"])
+    finally:
+        del connection._commit  # back to the class's method
     locked = next(i for i, sql in enumerate(statements) if locks_account(sql))
     held.sort()
     return Cost(
         cpu_ms=cpu / samples * 1000,
         wall_ms=wall / samples * 1000,
         statements=len(statements) + 1,  # COMMIT is not a cursor statement
-        locked_statements=len(statements) - locked + 1,
+        # From the locking statement to COMMIT, both included.
+        locked_statements=committed_after[0] - locked + 1,
         locked_ms=held[len(held) // 2] * 1000,
     )
 
@@ -511,10 +615,22 @@ def main() -> int:
     print(f"  reconcile(): {len(mismatches)} mismatches; check_ledger exit {check_exit}")
     for error in run.errors[:5]:
         print(f"  error: {error}")
+    for difference in run.differing:
+        print(f"  repeat answered otherwise: {difference}")
     load = os.getloadavg()[0]
     print(
         f"  machine: {os.cpu_count()} cores, load average {load_before:.1f} at the start, "
         f"{load:.1f} at the end"
+    )
+    floor_load = os.getloadavg()[0]
+    floors = {n: floor_rate(url, n) for n in sorted({1, 8, args.workers * args.threads})}
+    floor = max(floors.values())
+    share = per_second / floor if floor else 0.0
+    print(
+        "  floor (bare UPDATE ... RETURNING + INSERT + COMMIT on one row, same database, "
+        f"load {floor_load:.1f}): "
+        + ", ".join(f"{rate:,.0f}/s with {n}" for n, rate in floors.items())
+        + f" connections; floor {floor:,.0f}/s; API {per_second:,.0f}/s = {share:.0%} of it"
     )
 
     # Funded separately so the figures above stay as the run left them.
@@ -553,6 +669,7 @@ def main() -> int:
     )
     reconciles = not mismatches and check_exit == 0
     fast = per_second >= TARGET_PER_SECOND
+    near_floor = share >= TARGET_FLOOR_SHARE
     clean = other == 0 and insufficient == run.sent_new - n_created
     print(
         "target: zero overdraft (balance spent exactly, never below zero)   "
@@ -564,8 +681,13 @@ def main() -> int:
     )
     print(f"target: ledger reconciles   {verdict(reconciles)}")
     print(f"target: >= {TARGET_PER_SECOND} redemptions/s   {verdict(fast)}")
+    print(
+        f"target: >= {TARGET_FLOOR_SHARE:.0%} of the floor's rate ({share:.0%})   "
+        f"{verdict(near_floor)}"
+    )
     print(f"check: every other request refused with insufficient_points   {verdict(clean)}")
-    return 0 if no_overdraft and no_duplicates and reconciles and fast and clean else 1
+    passed = no_overdraft and no_duplicates and reconciles and fast and near_floor and clean
+    return 0 if passed else 1
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ with `caller.organisations()` so a token never reaches another organisation's da
 from __future__ import annotations
 
 import hmac
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,6 +18,8 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import OperationalError
 from django.db.models import QuerySet
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from ninja import NinjaAPI, Router, Schema
@@ -38,6 +41,42 @@ from portal.text import Text, check_text
 
 # Recording every request's time would turn each read into a write; a minute's precision is enough.
 LAST_USED_PRECISION = timedelta(minutes=1)
+# A token read from the database is reused by its process for this long: a revocation (or an
+# expiry date moved, or its organisation deactivated) in another process takes effect within
+# it; the process that revokes forgets the token at once (`forget_token`). The secret is
+# checked against the stored hash and the expiry against the clock on every request.
+TOKEN_CACHE_SECONDS = 5.0
+TOKEN_CACHE_SIZE = 1000
+_tokens: dict[str, tuple[float, ApiToken]] = {}
+
+
+def _clock() -> float:
+    return time.monotonic()
+
+
+def _stored_token(lookup: str) -> ApiToken | None:
+    now = _clock()
+    cached = _tokens.get(lookup)
+    if cached is not None and now - cached[0] < TOKEN_CACHE_SECONDS:
+        return cached[1]
+    stored = ApiToken.objects.select_related("organisation").filter(lookup=lookup).first()
+    if stored is not None:
+        if len(_tokens) >= TOKEN_CACHE_SIZE:
+            _tokens.clear()  # a burst of distinct tokens: start again rather than track ages
+        _tokens[lookup] = (now, stored)
+    return stored
+
+
+def forget_token(lookup: str) -> None:
+    """Read the token from the database on its next use in this process (after a revocation)."""
+    _tokens.pop(lookup, None)
+
+
+@receiver([post_save, post_delete], sender=ApiToken, dispatch_uid="portal.api.forget_token")
+def _forget_changed_token(sender: type[ApiToken], instance: ApiToken, **kwargs: Any) -> None:
+    # Every write of a token (a revocation by an admin, by erasure, in the admin) goes through
+    # save(): the writing process never answers from its stale copy.
+    forget_token(instance.lookup)
 
 
 @dataclass
@@ -161,7 +200,7 @@ class TokenAuth(HttpBearer):
             _refuse(request, "malformed")
             return None
         lookup = token[len(TOKEN_PREFIX) :].split("_", 1)[0]
-        stored = ApiToken.objects.select_related("organisation").filter(lookup=lookup).first()
+        stored = _stored_token(lookup)
         if stored is None:
             _refuse(request, "unknown")
             return None
@@ -177,6 +216,7 @@ class TokenAuth(HttpBearer):
         now = timezone.now()
         if stored.last_used_at is None or now - stored.last_used_at > LAST_USED_PRECISION:
             ApiToken.objects.filter(pk=stored.pk).update(last_used_at=now)
+            stored.last_used_at = now  # the cached copy too: one write a minute, not a request
         c = Caller(token=stored, scopes=frozenset(stored.scopes), request=request)
         return self.access.check(request, c) if self.access else c
 

@@ -12,7 +12,15 @@ class PortalConfig(AppConfig):
         from celery.signals import task_postrun, task_prerun
 
         # The portal's event types, and its account signals (hook and daily Celery task).
-        from portal import account_signals, checks, event_types, signals, staff_roles, tenancy  # noqa: F401 - registers receivers  # noqa: F401
+        from portal import (  # noqa: F401 - registers receivers
+            account_signals,
+            checks,
+            event_types,
+            person_cache,
+            signals,
+            staff_roles,
+            tenancy,
+        )
 
         post_migrate.connect(staff_roles.ensure_staff_groups, sender=self)
 

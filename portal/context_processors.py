@@ -3,7 +3,7 @@ from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 from wagtail import hooks
 
-from portal.models import Organisation
+from portal import person_cache
 
 CURRENT_ORG_SESSION_KEY = "greenloop_current_org"
 # Plugins add top-bar links: a function (request, org_slug) -> [{"label": ..., "url": ...}].
@@ -17,7 +17,9 @@ def portal(request: HttpRequest) -> dict:
     def organisations():
         if user is None or not user.is_authenticated:
             return []
-        return list(Organisation.objects.for_member(user).only("name", "slug"))
+        # Kept per person in the shared cache, forgotten when a membership or one of the
+        # organisations changes (portal.person_cache).
+        return person_cache.switcher_organisations(user.pk)
 
     my_organisations = SimpleLazyObject(organisations)
 

@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 EventHandler = Callable[[OutboxEvent], None]
 _subscribers: list[tuple[str, EventHandler]] = []
+_worker_subscribers: list[tuple[str, EventHandler]] = []
 
 
 class EventError(Exception):
@@ -47,6 +48,22 @@ def publish(
 
     Event types are dotted and start with ``greenloop.``, e.g. ``greenloop.carbon.points_awarded``.
     """
+    event = prepare(type, organisation, subject, data)
+    event.save(force_insert=True)
+    return event
+
+
+def prepare(
+    type: str,  # noqa: A002 - CloudEvents names the attribute "type"
+    organisation: Organisation | None,
+    subject: str,
+    data: dict[str, Any],
+) -> OutboxEvent:
+    """The event `publish()` writes, checked but not saved, for a caller that writes the row
+    itself in a statement with its change (`carbon.points.ledger.hold_for_redemption`, which
+    holds a lock until commit and so takes no extra round trip for it). The caller must write
+    the row in the current transaction or raise; its subscribers are called after commit as
+    for `publish()`. Must run inside `transaction.atomic()`."""
     if not type.startswith("greenloop.") or type.count(".") < 2:
         raise EventError(f"Event type {type!r} must look like 'greenloop.<area>.<what_happened>'.")
     if not transaction.get_connection().in_atomic_block:
@@ -63,7 +80,7 @@ def publish(
             raise EventError(f"{type} does not match its schema: " + "; ".join(problems))
     elif event_type is None:
         logger.error("Event type %s is not registered in portal.event_catalogue", type)
-    event = OutboxEvent.objects.create(
+    event = OutboxEvent(
         source=settings.GREENLOOP_EVENT_SOURCE,
         type=type,
         time=timezone.now(),
@@ -78,10 +95,10 @@ def publish(
 
 
 def _kick_delivery() -> None:
-    from portal.crm.tasks import enqueue
+    from portal.crm.tasks import kick
 
     try:
-        enqueue()
+        kick()
     except Exception:
         # The change is committed and its event is in the outbox: beat's sweep sends it.
         logger.exception("Could not queue the outbox delivery; the sweep will send it")
@@ -111,6 +128,42 @@ def subscribe(pattern: str, handler: EventHandler) -> None:
 
 def unsubscribe(pattern: str, handler: EventHandler) -> None:
     _subscribers.remove((pattern, handler))
+
+
+def subscribe_in_worker(pattern: str, handler: EventHandler) -> None:
+    """Call `handler(event)` from the outbox worker for every event whose type matches the glob
+    `pattern`, once the CRM bridge's routing step that takes the event has committed (one
+    process routes at a time and each event once: `portal.crm.delivery.route_events`). For
+    reactions a request should not wait for, such as queueing an e-mail; like `subscribe()`'s
+    handlers they run at most once per event (a worker that dies between its commit and the
+    call loses it)."""
+    _worker_subscribers.append((pattern, handler))
+
+
+def unsubscribe_in_worker(pattern: str, handler: EventHandler) -> None:
+    _worker_subscribers.remove((pattern, handler))
+
+
+def routing(events: list[tuple[Any, str]]) -> None:
+    """Called by the routing step inside its transaction with the (id, type) of the events it
+    routes: the worker subscribers of those events are called after it commits."""
+    wanted = [
+        event_id
+        for event_id, type_ in events
+        if any(fnmatch.fnmatchcase(type_, pattern) for pattern, _ in _worker_subscribers)
+    ]
+    if wanted:
+        transaction.on_commit(lambda: _dispatch_routed(wanted))
+
+
+def _dispatch_routed(event_ids: list[Any]) -> None:
+    for event in OutboxEvent.objects.filter(id__in=event_ids).order_by("time", "id"):
+        for pattern, handler in list(_worker_subscribers):
+            if fnmatch.fnmatchcase(event.type, pattern):
+                try:
+                    handler(event)
+                except Exception:
+                    logger.exception("Worker handler %r failed for %s", handler, event.id)
 
 
 def _dispatch(event: OutboxEvent) -> None:

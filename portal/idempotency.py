@@ -86,17 +86,27 @@ def json_body(data: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
-def remember(
+def record(
     scope: str, key: str, request_fingerprint: str, status: int, body: dict[str, Any]
 ) -> IdempotencyRecord:
-    """Store the final response under the key, in the caller's transaction."""
-    return IdempotencyRecord.objects.create(
+    """The record `remember` stores, unsaved: for work that writes it in a statement of its own
+    in the same transaction (a redemption's hold writes it with the balances it returns)."""
+    return IdempotencyRecord(
         scope=scope,
         key=key,
         request_fingerprint=request_fingerprint,
         response_status=status,
         response_body=body,
     )
+
+
+def remember(
+    scope: str, key: str, request_fingerprint: str, status: int, body: dict[str, Any]
+) -> IdempotencyRecord:
+    """Store the final response under the key, in the caller's transaction."""
+    stored = record(scope, key, request_fingerprint, status, body)
+    stored.save(force_insert=True)
+    return stored
 
 
 def purge(hours: int | None = None) -> int:

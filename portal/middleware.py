@@ -29,8 +29,7 @@ from django.http import (
 from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import gettext as _
 
-from portal import db_busy, tenancy
-from portal.models import Membership
+from portal import db_busy, person_cache, tenancy
 from portal.permissions import has_second_factor, is_staff_account, is_vendor_staff
 from portal.text import text_problem
 
@@ -81,11 +80,9 @@ class MfaEnforcementMiddleware:
             allowed = SETUP_ROUTE_NAMES
             reason = _("Staff must turn on two-factor authentication before anything else.")
         else:
-            required_by = (
-                Membership.objects.filter(user=user, organisation__require_mfa=True)
-                .values_list("organisation__name", flat=True)
-                .first()
-            )
+            # Cached per person, forgotten when their memberships or an organisation's policy
+            # change (portal.person_cache).
+            required_by = person_cache.mfa_required_by(user.pk)
             if not required_by or has_second_factor(user):
                 return None
             allowed = SETUP_ROUTE_NAMES | OWN_ACCOUNT_ROUTE_NAMES

@@ -21,13 +21,13 @@ agent, as security records (legitimate interest). New rows name only the placeho
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Any
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.db.models import Q
@@ -369,8 +369,9 @@ def _end_sessions(user: User) -> int:
     password hash on every request."""
     if settings.SESSION_ENGINE not in DB_SESSION_ENGINES:
         return 0
-    # What Session.get_session_store_class() returns, named so its type is known.
-    store = DatabaseSessionStore
+    # The configured engine's store: with cached_db, deleting through it also drops the
+    # cached copy, which would otherwise keep the session alive until it expires.
+    store = import_module(settings.SESSION_ENGINE).SessionStore
     ended = 0
     live = Session.objects.filter(expire_date__gt=timezone.now())
     for session in live.iterator(chunk_size=500):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -394,30 +395,32 @@ def request_redemption(
     preferred_date: dt.date | None = None,
     note: str = "",
     today: dt.date | None = None,
+    remember: Callable[[Redemption], ledger.BalanceRow] | None = None,
 ) -> tuple[Redemption, bool]:
     """Hold the service's points and record the request. Returns (redemption, created): a repeat
     with the same key and the same request returns the first redemption; the same key with a
     different request raises IdempotencyConflict. Refusals (ineligible, capacity reached, too few
-    points) raise before anything is written."""
+    points) raise before anything is written. `remember(redemption)` gives one more row for the
+    hold to write with the balances after it (the API's record of its response).
+
+    The ledger's key is looked up only when the request is refused or its hold's key is taken:
+    a repeat gets the first answer even when the request's own rules would now refuse it (e.g.
+    its preferred date has passed), and a new request costs no lookup."""
     today = today or timezone.localdate()
     note = (note or "").strip()
     if not key:
         raise RedemptionError(_("An idempotency key is required."), field="key")
-    wanted = redemptions.request_fingerprint(service, by, site, preferred_date, note)
     hold_key = f"redeem:{key}"
-    # Checked before the request's own rules: a repeat gets the first answer even when those
-    # rules would now refuse it (e.g. its preferred date has passed).
-    if (earlier := redemptions.earlier_request(organisation, hold_key, wanted)) is not None:
-        return earlier, False
-    redemptions.check_request(organisation, service, site, preferred_date, note, today)
     try:
+        redemptions.check_request(organisation, service, site, preferred_date, note, today)
         with transaction.atomic():
             redemption = _hold_and_record(
-                organisation, service, by, hold_key, site, preferred_date, note, today
+                organisation, service, by, hold_key, site, preferred_date, note, today, remember
             )
-    except (IntegrityError, InsufficientPoints):
-        # The same key raced in from another caller and committed first (its hold may also
-        # have taken the points this one waited for): answer as a repeat.
+    except (IntegrityError, PointsError):
+        # A repeat (the key is the ledger's already, perhaps raced in from another caller that
+        # committed first) gets the first answer; anything else is this request's refusal.
+        wanted = redemptions.request_fingerprint(service, by, site, preferred_date, note)
         if (earlier := redemptions.earlier_request(organisation, hold_key, wanted)) is not None:
             return earlier, False
         raise
@@ -433,11 +436,14 @@ def _hold_and_record(
     preferred_date: dt.date | None,
     note: str,
     today: dt.date,
+    remember: Callable[[Redemption], ledger.BalanceRow] | None,
 ) -> Redemption:
     """Inside the caller's transaction. Every check and insert that does not need the balance
-    comes first; the account row is locked last, by the one UPDATE that checks and moves the
-    balance (`ledger.hold_for_redemption`), so concurrent requests on one balance wait for each
-    other only for the few statements that follow it."""
+    comes first; the account row is locked last, by the one statement that checks and moves
+    the balance and writes the hold's entry, the event and `remember`'s row
+    (`ledger.hold_for_redemption`), so concurrent requests on one balance wait for each other
+    only for that statement and the COMMIT. The e-mail to the requester goes out from the
+    outbox worker (`carbon.points.subscribers`), not from this request."""
     if service.monthly_capacity is not None:
         # The service row serialises the month's places across organisations.
         service = Service.objects.select_for_update().get(pk=service.pk)
@@ -462,9 +468,14 @@ def _hold_and_record(
         obj=redemption,
         details={"service": service.slug, "points": redemption.points},
     )
+    rows: list[ledger.BalanceRow] = [
+        (redemptions.prepare_event(REDEMPTION_REQUESTED, redemption), "data")
+    ]
+    if remember is not None:
+        rows.append(remember(redemption))
     try:
         account = ledger.hold_for_redemption(
-            organisation, service.points_cost, hold_key, redemption.pk
+            organisation, service.points_cost, hold_key, redemption.pk, rows=rows
         )
     except InsufficientPoints as exc:
         raise InsufficientPoints(
@@ -477,8 +488,6 @@ def _hold_and_record(
             field="points",
         ) from exc
     redemption.balances_after = account
-    redemptions.publish_event(REDEMPTION_REQUESTED, redemption, account)
-    _notify(redemption, "requested")
     return redemption
 
 

@@ -4,6 +4,7 @@ cancel. Tenancy as in the rest of the API: another organisation's redemption is 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -41,7 +42,7 @@ from portal.api_common import (
     require_perm,
 )
 from portal.api_contract import MAX_PAGE
-from portal.models import Organisation
+from portal.models import IdempotencyRecord, Organisation
 
 IDEMPOTENCY_PARAMETER = {
     "name": idempotency.HEADER,
@@ -148,22 +149,42 @@ def _error(code: str, message: str, field: str | None) -> dict[str, Any]:
 
 
 def _redeem(
-    c: Caller, organisation: Organisation, payload: RedemptionIn, key: str
-) -> tuple[int, dict[str, Any]]:
-    """Run the request and return (status, body): 201 or 200 with the redemption, or 422 with
-    the domain's refusal (which nothing was written for)."""
+    c: Caller,
+    organisation: Organisation,
+    payload: RedemptionIn,
+    key: str,
+    remember: Callable[[int, dict[str, Any]], IdempotencyRecord],
+) -> tuple[int, dict[str, Any], bool]:
+    """Run the request and return (status, body, remembered): 201 or 200 with the redemption,
+    or 422 with the domain's refusal (which nothing was written for). A 201's response is
+    kept (`remember`) by the statement that holds the points, with the balances it returns;
+    `remembered` says so."""
     service = Service.objects.filter(slug=payload.service).first()
     if service is None:
-        return 422, _error(
-            "unknown_service", _("There is no service '%s'.") % payload.service, "service"
+        return (
+            422,
+            _error("unknown_service", _("There is no service '%s'.") % payload.service, "service"),
+            False,
         )
     site = None
     if payload.site:
         site = organisation.sites.filter(name=payload.site).first()
         if site is None:
-            return 422, _error(
-                "unknown_site", _("Your organisation has no site '%s'.") % payload.site, "site"
+            return (
+                422,
+                _error(
+                    "unknown_site", _("Your organisation has no site '%s'.") % payload.site, "site"
+                ),
+                False,
             )
+    record: IdempotencyRecord | None = None
+
+    def remember_created(redemption: Redemption) -> tuple[IdempotencyRecord, str]:
+        nonlocal record
+        # The balances are the hold's, written into the body by the same statement.
+        record = remember(201, idempotency.json_body(_redemption_out(redemption, organisation)))
+        return record, "response_body"
+
     try:
         redemption, created = actions.request_redemption(
             organisation,
@@ -173,13 +194,16 @@ def _redeem(
             site=site,
             preferred_date=payload.preferred_date,
             note=payload.note,
+            remember=remember_created,
         )
     except IdempotencyConflict as exc:
         # The ledger still knows the key (its records outlive the 72 h of the API's).
-        return 422, _error("idempotency_key_reused", exc.message, idempotency.HEADER)
+        return 422, _error("idempotency_key_reused", exc.message, idempotency.HEADER), False
     except PointsError as exc:
-        return exc.status, _error(exc.code, exc.message, exc.field)
-    return (201 if created else 200), _result(redemption, organisation)
+        return exc.status, _error(exc.code, exc.message, exc.field), False
+    if created and record is not None:
+        return 201, record.response_body, True
+    return 200, _result(redemption, organisation), False
 
 
 @router.post(
@@ -250,14 +274,18 @@ def create_redemption(request: HttpRequest, response: HttpResponse, payload: Red
         request.method or "POST", request.path, payload.model_dump(mode="json"), who
     )
     with transaction.atomic():
-        if not idempotency.try_lock(scope, key):
+        locked = idempotency.try_lock(scope, key)
+        # Read after the lock attempt, so a first request that has just committed is seen. A key
+        # whose record exists is answered from it even while another repeat holds the lock (a
+        # replay writes nothing); only a key still without an answer is in progress.
+        record = idempotency.find(scope, key)
+        if record is None and not locked:
             raise ApiError(
                 409,
                 "idempotency_in_progress",
                 "A request with this Idempotency-Key is still being processed; retry shortly.",
                 idempotency.HEADER,
             )
-        record = idempotency.find(scope, key)
         if record is not None:
             if record.request_fingerprint != wanted:
                 raise ApiError(
@@ -268,9 +296,16 @@ def create_redemption(request: HttpRequest, response: HttpResponse, payload: Red
                 )
             response["Idempotent-Replayed"] = "true"
             return Status(record.response_status, record.response_body)
-        status, body = _redeem(c, organisation, payload, key)
-        body = idempotency.json_body(body)
-        idempotency.remember(scope, key, wanted, status, body)
+        status, body, remembered = _redeem(
+            c,
+            organisation,
+            payload,
+            key,
+            lambda status, body: idempotency.record(scope, key, wanted, status, body),
+        )
+        if not remembered:
+            body = idempotency.json_body(body)
+            idempotency.remember(scope, key, wanted, status, body)
     return Status(status, body)
 
 

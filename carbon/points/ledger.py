@@ -26,11 +26,13 @@ import calendar
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Q, Sum
+from django.db.models.signals import post_save
 from django.utils import timezone
 
 from carbon.models import (
@@ -172,29 +174,56 @@ class HeldBalances:
     held: int
 
 
+# An unsaved row to write with a hold, and the name of its JSON field that receives the balances
+# after the hold under "balances" (an outbox event's data, an API response kept for replays).
+BalanceRow = tuple[models.Model, str]
+
+
 def hold_for_redemption(
-    organisation: Organisation, points: int, key: str, redemption_id: int
+    organisation: Organisation,
+    points: int,
+    key: str,
+    redemption_id: int,
+    *,
+    rows: Sequence[BalanceRow] = (),
 ) -> HeldBalances:
     """Set `points` aside for a redemption inside the caller's transaction, locking the account
-    row only now: one UPDATE checks and moves the balance (`available >= points`) and takes the
-    row lock until commit, so the caller does its own checks and inserts before it and holds the
-    lock only for the entry written after it. Refused with InsufficientPoints (its `available`
-    says what there is) when the balance is short or negative. The caller has checked that the
-    key is new; the unique key constraint refuses a racing duplicate with IntegrityError."""
+    row only now: one statement checks and moves the balance (`available >= points`), taking
+    the row lock until commit, and writes the hold's entry and `rows` (each with the balances
+    after the hold), so that only COMMIT follows it while the lock is held and concurrent
+    requests on one balance wait for nothing else. Refused with InsufficientPoints (its
+    `available` says what there is) when the balance is short or negative; then nothing is
+    written. The unique key constraint refuses a duplicate key with IntegrityError."""
     require_key(key)
     if points <= 0:
         raise PointsError("A hold must be for a positive number of points.", field="points")
     if not transaction.get_connection().in_atomic_block:
         raise PointsError("hold_for_redemption must run inside a transaction.")
-    table = connection.ops.quote_name(PointsAccount._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET available = available - %s, held = held + %s, "  # noqa: S608
-            "updated_at = %s WHERE organisation_id = %s AND available >= %s "
-            "RETURNING id, pending, available, held",
-            [points, points, timezone.now(), organisation.pk, points],
-        )
-        row = cursor.fetchone()
+    entry = LedgerEntry(
+        kind=EntryKind.HOLD,
+        points=points,
+        available_delta=-points,
+        held_delta=points,
+        idempotency_key=key,
+        request_fingerprint=request_fingerprint("hold", points=points, redemption=redemption_id),
+        redemption_id=redemption_id,
+    )
+    update = (
+        f"UPDATE {_quoted(PointsAccount)} SET available = available - %s, "  # noqa: S608
+        "held = held + %s, updated_at = %s WHERE organisation_id = %s AND available >= %s "
+        "RETURNING id, pending, available, held"
+    )
+    update_params: list[Any] = [points, points, timezone.now(), organisation.pk, points]
+    if connection.vendor == "postgresql":
+        row = _hold_in_one_statement(update, update_params, entry, rows)
+    else:
+        # SQLite (the demo) has no data-modifying WITH; it serialises writers anyway.
+        with connection.cursor() as cursor:
+            cursor.execute(update, update_params)
+            row = cursor.fetchone()
+        if row is not None:
+            entry.account_id = row[0]
+            entry.save(force_insert=True)
     if row is None:
         available = (
             PointsAccount.objects.filter(organisation=organisation)
@@ -206,18 +235,77 @@ def hold_for_redemption(
         )
         error.available = available
         raise error
-    account_id, pending, available, held = row
-    LedgerEntry.objects.create(
-        account_id=account_id,
-        kind=EntryKind.HOLD,
-        points=points,
-        available_delta=-points,
-        held_delta=points,
-        idempotency_key=key,
-        request_fingerprint=request_fingerprint("hold", points=points, redemption=redemption_id),
-        redemption_id=redemption_id,
+    held = HeldBalances(*row)
+    balances = {"pending": held.pending, "available": held.available, "held": held.held}
+    for obj, field in rows:
+        getattr(obj, field)["balances"] = dict(balances)
+        if connection.vendor != "postgresql":
+            obj.save(force_insert=True)
+    return held
+
+
+def _quoted(model: type[models.Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _hold_in_one_statement(
+    update: str, update_params: list[Any], entry: LedgerEntry, rows: Sequence[BalanceRow]
+) -> tuple[int, int, int, int] | None:
+    """The guarded UPDATE and every insert in one statement (PostgreSQL): the inserts select
+    from the UPDATE's RETURNING, so they write nothing when it changed no row."""
+    sql = [
+        f"WITH held AS ({update}, jsonb_build_object('pending', pending, 'available', "
+        "available, 'held', held) AS balances)"
+    ]
+    params = list(update_params)
+    inserts: list[tuple[models.Model, dict[str, str]]] = [(entry, {"account_id": "held.id"})]
+    for obj, name in rows:
+        column = str(obj._meta.get_field(name).column)  # type: ignore[union-attr]
+        inserts.append((obj, {column: "jsonb_set(%s::jsonb, '{balances}', held.balances)"}))
+    for n, (obj, expressions) in enumerate(inserts):
+        insert, insert_params = _insert_from_held(obj, expressions)
+        sql.append(f", write{n} AS ({insert})")
+        params += insert_params
+    sql.append(" SELECT id, pending, available, held FROM held")
+    with connection.cursor() as cursor:
+        cursor.execute("".join(sql), params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    entry.account_id = row[0]
+    for obj, _ in inserts:
+        # As the ORM leaves a saved row; receivers of post_save (checks, caches) see it too.
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    for obj, _ in inserts:
+        post_save.send(
+            sender=type(obj),
+            instance=obj,
+            created=True,
+            update_fields=None,
+            raw=False,
+            using=connection.alias,
+        )
+    return row
+
+
+def _insert_from_held(obj: models.Model, expressions: dict[str, str]) -> tuple[str, list[Any]]:
+    """INSERT ... SELECT of `obj`'s column values FROM held, with `expressions` (column: SQL;
+    a `%s` in it takes the field's own value) in place of plain values."""
+    columns, values, params = [], [], []
+    for field in obj._meta.concrete_fields:
+        if field.primary_key and getattr(obj, field.attname) is None:
+            continue  # a serial id
+        columns.append(connection.ops.quote_name(field.column))
+        expression = expressions.get(field.column, "%s")
+        values.append(expression)
+        if "%s" in expression:
+            params.append(field.get_db_prep_save(field.pre_save(obj, add=True), connection))
+    return (
+        f"INSERT INTO {_quoted(type(obj))} ({', '.join(columns)}) "  # noqa: S608
+        f"SELECT {', '.join(values)} FROM held",
+        params,
     )
-    return HeldBalances(account_id, pending, available, held)
 
 
 def _outstanding_hold(account: PointsAccount, redemption_id: int) -> int:

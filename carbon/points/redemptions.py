@@ -29,7 +29,7 @@ from carbon.points import ledger
 from carbon.points.catalogue import service_name
 from carbon.points.exceptions import IdempotencyConflict, RedemptionError
 from portal import events, tenancy
-from portal.models import Organisation, Site, Tier, User
+from portal.models import Organisation, OutboxEvent, Site, Tier, User
 
 OPEN_STATUSES = (RedemptionStatus.REQUESTED, RedemptionStatus.FULFILLED)
 MAX_NOTE = 2000
@@ -249,6 +249,24 @@ def publish_event(
 ) -> None:
     """Publish one of the redemption events (carbon.points.events) about `redemption`, with the
     account's balances after it when given."""
+    data = _event_data(redemption)
+    if account is not None:
+        data["balances"] = {
+            "pending": account.pending,
+            "available": account.available,
+            "held": account.held,
+        }
+    events.publish(type_, redemption.organisation, f"redemptions/{redemption.pk}", data)
+
+
+def prepare_event(type_: str, redemption: Redemption) -> OutboxEvent:
+    """The event `publish_event` would write, unsaved, for `ledger.hold_for_redemption` to write
+    with the hold, which puts the balances after it into its data (zeros until then)."""
+    data = {**_event_data(redemption), "balances": {"pending": 0, "available": 0, "held": 0}}
+    return events.prepare(type_, redemption.organisation, f"redemptions/{redemption.pk}", data)
+
+
+def _event_data(redemption: Redemption) -> dict[str, Any]:
     data: dict[str, Any] = {
         "redemption_id": redemption.pk,
         "service": redemption.service.slug,
@@ -258,10 +276,4 @@ def publish_event(
     }
     if redemption.scheduled_for:
         data["scheduled_for"] = redemption.scheduled_for.isoformat()
-    if account is not None:
-        data["balances"] = {
-            "pending": account.pending,
-            "available": account.available,
-            "held": account.held,
-        }
-    events.publish(type_, redemption.organisation, f"redemptions/{redemption.pk}", data)
+    return data

@@ -12,6 +12,10 @@ A revoked green-power declaration (`greenloop.carbon.green_power_revoked`) takes
 green-power reward of every award whose footprint used it
 (`carbon.tasks.reverse_green_power_rewards`, one ledger entry per award, exactly once).
 
+The e-mail confirming a redemption request is queued by the outbox worker when it routes the
+`greenloop.carbon.redemption_requested` event (`portal.events.subscribe_in_worker`), so the
+request itself ends at its COMMIT.
+
 Beta programmes may grant points when a programme graduates: `greenloop.beta.programme_graduated`
 names each organisation and its points (carbon reads the event's data and never imports the beta
 plugin); `carbon.tasks.grant_graduation_points` credits them as an approved adjustment.
@@ -20,9 +24,11 @@ plugin); `carbon.tasks.grant_graduation_points` credits them as an approved adju
 from __future__ import annotations
 
 from carbon.footprint.events import GREEN_POWER_REVOKED, ORDERS_CHANGED
+from carbon.points.events import REDEMPTION_REQUESTED
 from carbon.points.tasks import (
     grant_graduation_points,
     reverse_revoked_green_power,
+    send_redemption_email,
     settle_orders_points,
 )
 from portal import events
@@ -56,7 +62,16 @@ def on_programme_graduated(event: OutboxEvent) -> None:
         grant_graduation_points.delay(data["programme_id"], data["graduated_by"], grants)
 
 
+def on_redemption_requested(event: OutboxEvent) -> None:
+    redemption_id = event.data.get("redemption_id")
+    if isinstance(redemption_id, int):
+        send_redemption_email.delay(redemption_id, "requested")
+
+
 def register() -> None:
     events.subscribe(ORDERS_CHANGED, on_orders_changed)
     events.subscribe(GREEN_POWER_REVOKED, on_green_power_revoked)
     events.subscribe(PROGRAMME_GRADUATED, on_programme_graduated)
+    # Queued by the outbox worker, not by the request: a redemption request's transaction
+    # ends at its COMMIT, with no message to the broker after it.
+    events.subscribe_in_worker(REDEMPTION_REQUESTED, on_redemption_requested)

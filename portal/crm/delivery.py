@@ -34,6 +34,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
+from portal import events as publish_events
 from portal.crm.config import crm_settings
 from portal.crm.connectors import Outcome, WebhookConnector, open_connector
 from portal.models import (
@@ -113,6 +114,7 @@ def route_events(limit: int | None = None) -> int:
         )
         if not events:
             return 0
+        publish_events.routing([(event_id, event_type) for event_id, event_type, _o in events])
         endpoints = list(CrmEndpoint.objects.filter(is_active=True))
         now = timezone.now()
         # (endpoint, event, lane) in routing order; a pass sees few types and organisations.

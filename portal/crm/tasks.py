@@ -25,6 +25,26 @@ def enqueue(**options) -> None:
     deliver_outbox.apply_async(**({"queue": queue} if queue else {}), **options)
 
 
+KICK_KEY = "greenloop:crm:kick-queued"
+# A delivery task that is queued and not yet started will route every event committed before it
+# starts, so a kick while one waits adds nothing. The mark outlives a lost task by at most this
+# long (beat's sweep runs every 15 s as well).
+KICK_PENDING_SECONDS = 10
+
+
+def kick() -> None:
+    """Queue a delivery task after a commit that wrote events, unless one is already queued
+    and has not started yet: under a burst of writes (a redemption every few milliseconds) most
+    commits then cost a cache write instead of a message to the broker."""
+    if not cache.add(KICK_KEY, 1, timeout=KICK_PENDING_SECONDS):
+        return
+    try:
+        enqueue()
+    except Exception:
+        cache.delete(KICK_KEY)  # nothing is queued: the next commit tries again
+        raise
+
+
 # A retry due sooner than this is waited for inside the running task (no wake-up round trip).
 WAIT_IN_TASK_SECONDS = 1.0
 
@@ -54,6 +74,9 @@ def _schedule_wake_up(wait: float | None) -> None:
 def deliver_outbox(wake_up: bool = False) -> int:
     """Run passes until one finds nothing to do, or for at most `pass_budget_seconds` (then
     queue a follow-up, so one task never holds a worker for long). Returns attempts made."""
+    # Events committed from now on may not be seen by this task's passes: their kicks queue
+    # another one.
+    cache.delete(KICK_KEY)
     if wake_up:
         cache.delete(WAKE_KEY)  # the next wake-up may be queued as soon as this one runs
     budget = crm_settings()["pass_budget_seconds"]

@@ -123,7 +123,8 @@ def redis_caches(url: str, key_prefix: str = "greenloop") -> dict:
     worker would grant its own allowance."""
     return {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache, reusing one client per connection pool (portal/cache.py).
+            "BACKEND": "portal.cache.SharedClientRedisCache",
             "LOCATION": url,
             "KEY_PREFIX": key_prefix,
         }
@@ -133,6 +134,11 @@ def redis_caches(url: str, key_prefix: str = "greenloop") -> dict:
 # Process memory: right only for the one-command demo (one process). Production requires Redis
 # (settings/production.py); tests use Redis whenever they run on PostgreSQL (settings/test.py).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Sessions are read from the cache and written through to the database, where a person's
+# sessions can still be found and ended (portal.privacy) and outlive a cache restart. Django
+# writes a session only when a request changed it (SESSION_SAVE_EVERY_REQUEST stays off;
+# tests/portal/test_get_never_writes.py checks that a GET changes nothing).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 AUTH_USER_MODEL = "portal.User"
 AUTHENTICATION_BACKENDS = [

@@ -70,14 +70,17 @@ if os.environ.get("GREENLOOP_TEST_DB", "auto") != "sqlite" and _reachable(_TEST_
         "NAME": os.environ.get("GREENLOOP_TEST_DB_NAME", f"test_greenloop_{os.getpid()}")
     }
     GREENLOOP_TEST_POSTGRES_REASON = ""
-    # As in production, rate limits and audit counters live in Redis, so tests see what several
-    # worker processes would. The key prefix is per run (like the database name), so parallel runs
-    # never share counters; tests/conftest.py deletes this run's keys before every test.
+    # As in production, the cache (rate limits, audit counters, sessions, per-person entries)
+    # lives in Redis, so tests see what several worker processes would. The key prefix is per
+    # process and per xdist worker (like the database name), so parallel runs and workers never
+    # share entries; tests/conftest.py deletes this process's keys before every test.
     _TEST_CACHE_URL = os.environ.get("TEST_CACHE_URL", "redis://127.0.0.1:6379/14")
     if _reachable(_TEST_CACHE_URL, 6379):
         GREENLOOP_TEST_CACHE_PREFIX = os.environ.get(
             "GREENLOOP_TEST_CACHE_PREFIX", f"test-greenloop-{os.getpid()}"
         )
+        if os.environ.get("PYTEST_XDIST_WORKER"):
+            GREENLOOP_TEST_CACHE_PREFIX += f"-{os.environ['PYTEST_XDIST_WORKER']}"
         CACHES = redis_caches(_TEST_CACHE_URL, GREENLOOP_TEST_CACHE_PREFIX)
     # The suite runs as the application role, as production does (tests/conftest.py creates
     # both roles with `create_db_roles` after migrating, then switches every connection).

@@ -4,6 +4,7 @@ roles (403), tenancy (404), field-named refusals (422), the Idempotency-Key cont
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import threading
@@ -654,36 +655,61 @@ def test_redeeming_for_another_organisation_is_404(client, org_b, member_a, serv
     assert _written() == before
 
 
-@pytest.mark.postgres
-def test_a_repeat_while_the_first_is_running_gets_409(client, org_a, service, funded, token_a):
-    # given another connection that holds the key (the first request, still running)
-    scope = idempotency.scope_for(org_a.pk)
+@contextlib.contextmanager
+def _key_held_by_another_connection(scope: str, key: str):
+    """Another connection holds the key's lock (a request with it, still running) in the block."""
     holding, done = threading.Event(), threading.Event()
 
-    def first_request() -> None:
+    def hold() -> None:
         try:
             with transaction.atomic():
-                assert idempotency.try_lock(scope, "key-1")
+                assert idempotency.try_lock(scope, key)
                 holding.set()
                 done.wait(timeout=20)
         finally:
             connection.close()
 
-    thread = threading.Thread(target=first_request)
+    thread = threading.Thread(target=hold)
     thread.start()
     try:
         assert holding.wait(timeout=10)
+        yield
+    finally:
+        done.set()
+        thread.join(timeout=20)
+
+
+@pytest.mark.postgres
+def test_a_repeat_while_the_first_is_running_gets_409(client, org_a, service, funded, token_a):
+    # given another connection that holds the key (the first request, still running)
+    with _key_held_by_another_connection(idempotency.scope_for(org_a.pk), "key-1"):
         before = _written()
         # when the repeat arrives
         response = _redeem(client, {"service": "maintenance-visit"}, token_a)
         # then it is told at once to retry later, and nothing is written
         _error(response, 409, "idempotency_in_progress", "Idempotency-Key")
         assert _written() == before
-    finally:
-        done.set()
-        thread.join(timeout=20)
     # and once the first has finished the key is free again
     assert _redeem(client, {"service": "maintenance-visit"}, token_a).status_code == 201
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_repeat_while_another_repeat_is_running_gets_the_first_answer(
+    client, org_a, service, funded, token_a
+):
+    # given a redemption answered 201, and another connection replaying it right now (it holds
+    # the key's lock)
+    first = _redeem(client, {"service": "maintenance-visit"}, token_a)
+    assert first.status_code == 201
+    with _key_held_by_another_connection(idempotency.scope_for(org_a.pk), "key-1"):
+        before = _written()
+        # when this repeat arrives
+        response = _redeem(client, {"service": "maintenance-visit"}, token_a)
+        # then it gets the first answer, not 409, and nothing is written
+        assert (response.status_code, response.content) == (201, first.content)
+        assert response["Idempotent-Replayed"] == "true"
+        assert _written() == before
 
 
 # --- GET /redemptions, GET /redemptions/{id}, POST /redemptions/{id}/cancel

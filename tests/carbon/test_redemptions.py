@@ -20,6 +20,7 @@ from carbon.models import (
 from carbon.points import actions, ledger, redemptions
 from carbon.points import permissions as points_permissions
 from carbon.points.exceptions import IdempotencyConflict, InsufficientPoints
+from portal.crm.delivery import run_pass
 from portal.exceptions import PermissionDeniedError
 from portal.models import AuditEvent, OutboxEvent, Tier
 from portal.staff_roles import StaffRole
@@ -109,6 +110,10 @@ def test_request_holds_the_points_and_tells_everyone(
     }
     audit = AuditEvent.objects.get(action="carbon.redemption.requested")
     assert (audit.actor, audit.organisation, audit.object_id) == (member_a, org_a, str(stored.pk))
+    # and the e-mail goes out from the outbox worker, not from the request
+    assert mailoutbox == []
+    with django_capture_on_commit_callbacks(execute=True):
+        run_pass()
     assert len(mailoutbox) == 1
     mail = mailoutbox[0]
     assert mail.to == [member_a.email]

@@ -319,6 +319,41 @@ def test_one_kick_per_transaction_and_a_rolled_back_savepoint_loses_none(
     assert kicks == [1]
 
 
+def test_kicks_while_a_delivery_task_waits_in_the_queue_queue_no_other(monkeypatch):
+    from portal.crm import tasks
+
+    kicks = []
+    monkeypatch.setattr(tasks.deliver_outbox, "apply_async", lambda **kw: kicks.append(1))
+    # given three commits that kick before any delivery task has started
+    tasks.kick()
+    tasks.kick()
+    tasks.kick()
+    # then one task was queued: it will route every event committed before it starts
+    assert kicks == [1]
+    # when that task has started, the next kick queues another
+    tasks.deliver_outbox.run()
+    tasks.kick()
+    assert kicks == [1, 1]
+
+
+def test_a_kick_the_broker_refused_is_tried_again_by_the_next_commit(monkeypatch):
+    from portal.crm import tasks
+
+    def refused(**kwargs):
+        raise ConnectionError("broker down")
+
+    # given a kick that the broker refused
+    monkeypatch.setattr(tasks.deliver_outbox, "apply_async", refused)
+    with pytest.raises(ConnectionError):
+        tasks.kick()
+    # when the next commit kicks, with the broker back
+    kicks = []
+    monkeypatch.setattr(tasks.deliver_outbox, "apply_async", lambda **kw: kicks.append(1))
+    tasks.kick()
+    # then it queues the task
+    assert kicks == [1]
+
+
 @pytest.fixture
 def not_eager():
     from portal.celery import app

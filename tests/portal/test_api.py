@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from ninja.errors import ValidationError as NinjaValidationError
 
@@ -160,6 +163,46 @@ def test_revoked_token_is_401_and_audited(client, org_a, admin_a, frozen_minute)
     assert event.actor is None
 
 
+def test_a_token_revoked_by_its_admin_is_refused_at_once(client, org_a, admin_a):
+    # given a token that has just been used (so its process keeps it for a few seconds)
+    token, plaintext = _issue(org_a)
+    assert client.get(ME, headers=_bearer(plaintext)).status_code == 200
+    # when the admin revokes it
+    actions.revoke_api_token(token, by=admin_a)
+    # then the very next call is refused
+    _assert_401(client.get(ME, headers=_bearer(plaintext)))
+
+
+def test_a_token_revoked_in_another_process_is_refused_within_five_seconds(
+    client, org_a, monkeypatch
+):
+    # given a token just used here, at second 100 of this process's clock
+    clock = {"now": 100.0}
+    monkeypatch.setattr("portal.api._clock", lambda: clock["now"])
+    token, plaintext = _issue(org_a)
+    assert client.get(ME, headers=_bearer(plaintext)).status_code == 200
+    # when another process revokes it (a database write this process hears nothing about)
+    ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
+    # then this process may answer from its copy for under 5 seconds
+    clock["now"] = 104.9
+    assert client.get(ME, headers=_bearer(plaintext)).status_code == 200
+    # and refuses it from 5 seconds on
+    clock["now"] = 105.0
+    _assert_401(client.get(ME, headers=_bearer(plaintext)))
+
+
+def test_a_token_used_again_within_seconds_is_not_read_again(client, org_a):
+    # given a token used once
+    _token, plaintext = _issue(org_a)
+    assert client.get(ME, headers=_bearer(plaintext)).status_code == 200
+    # when it is used again at once
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(ME, headers=_bearer(plaintext))
+    # then it answers without reading the token table
+    assert response.status_code == 200
+    assert [q["sql"] for q in queries if 'FROM "portal_apitoken"' in q["sql"]] == []
+
+
 def test_expired_token_is_401_and_audited(client, org_a, frozen_minute):
     token, plaintext = _issue(org_a)
     ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
@@ -215,7 +258,7 @@ def test_garbage_credentials_are_401_and_audited_as_unknown(client, db, header, 
 # --- bookkeeping
 
 
-def test_last_used_is_recorded_at_most_once_a_minute(client, org_a):
+def test_last_used_is_recorded_at_most_once_a_minute(client, org_a, monkeypatch):
     # given a fresh token
     token, plaintext = _issue(org_a)
     assert token.last_used_at is None
@@ -228,9 +271,12 @@ def test_last_used_is_recorded_at_most_once_a_minute(client, org_a):
     # and a second call within the minute does not write again
     client.get(ME, headers=_bearer(plaintext))
     assert ApiToken.objects.get(pk=token.pk).last_used_at == first
-    # but one after the precision window does
+    # but one after the precision window does (the minute passes: the stored time ages, and so
+    # does this process's copy of the token)
     stale = timezone.now() - LAST_USED_PRECISION - timedelta(seconds=5)
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=stale)
+    later = time.monotonic() + LAST_USED_PRECISION.total_seconds() + 5
+    monkeypatch.setattr("portal.api._clock", lambda: later)
     client.get(ME, headers=_bearer(plaintext))
     assert ApiToken.objects.get(pk=token.pk).last_used_at > stale
 

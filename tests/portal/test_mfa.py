@@ -21,7 +21,9 @@ ACTIVATE_TOTP = reverse("mfa_activate_totp")
 
 
 def _require_mfa(org) -> None:
-    Organisation.objects.filter(pk=org.pk).update(require_mfa=True)
+    # Saved as the settings page saves it (a bulk update would bypass portal.person_cache).
+    org.require_mfa = True
+    org.save(update_fields=["require_mfa"])
 
 
 def _dashboard(org) -> str:
