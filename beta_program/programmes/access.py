@@ -11,11 +11,12 @@ from beta_program.programmes.models import (
     OPEN_APPLICATION_STATUSES,
     Application,
     ApplicationStatus,
+    Confidentiality,
     Programme,
     ProgrammeStatus,
     json_list_contains,
 )
-from portal.models import Organisation
+from portal.models import Organisation, Role
 from portal.permissions import in_staff_role, is_vendor_staff, role_in
 from portal.staff_roles import StaffRole
 
@@ -67,12 +68,18 @@ def programmes_for(user, organisation: Organisation | None):
             return visible
     if organisation is None:
         return visible
-    applied = Q(
-        pk__in=Application.objects.filter(organisation=organisation)
-        .exclude(status=ApplicationStatus.WITHDRAWN)
-        .values("programme_id")
+    applications = Application.objects.filter(organisation=organisation).exclude(
+        status=ApplicationStatus.WITHDRAWN
     )
-    return visible.filter(sku_rule(organisation) | applied)
+    visible = visible.filter(sku_rule(organisation) | Q(pk__in=applications.values("programme_id")))
+    if user is None or role_in(user, organisation) == Role.ADMIN:
+        return visible
+    # Once recruiting ends, a programme under NDA is known only to the people who applied (and
+    # the organisation's admins, who answer for its agreements): a colleague without a place
+    # has no reason to learn its name.
+    past_recruiting = Q(confidentiality=Confidentiality.NDA) & ~Q(status=ProgrammeStatus.RECRUITING)
+    own = Q(pk__in=applications.filter(applicant=user).values("programme_id"))
+    return visible.filter(~past_recruiting | own)
 
 
 def my_and_open_programmes(user, organisation: Organisation) -> tuple[list, list]:

@@ -16,7 +16,13 @@ from django.urls import reverse
 
 from beta_program.programmes import actions
 from beta_program.programmes.feedback_models import Feedback
-from beta_program.programmes.models import Application, NdaVersion, Programme
+from beta_program.programmes.models import (
+    Application,
+    Confidentiality,
+    NdaVersion,
+    Programme,
+    ProgrammeStatus,
+)
 from portal.models import OutboxEvent
 from tests.api_client import token_headers
 from tests.beta_program.builds import make_build
@@ -255,3 +261,34 @@ def test_chinese_readers_are_asked_to_apply_not_to_use_an_app(client, recruiting
     # then the call to action reads 申请 (apply for), never 应用 (application software)
     assert '/apply/">申请</a>' in page
     assert "应用</a>" not in page
+
+
+@pytest.mark.parametrize("secret", [True, False], ids=["under NDA", "open"])
+def test_past_recruiting_a_programme_under_nda_is_known_only_to_its_applicants(
+    client, make_programme, org_a, admin_a, member_a, viewer_a, product, secret
+):
+    # given Acme's admin holds a place in a programme that has stopped recruiting
+    programme = make_programme(
+        "gateway-beta",
+        name="Gateway 2.0 beta",
+        confidentiality=Confidentiality.NDA if secret else Confidentiality.OPEN,
+    )
+    actions.submit_application(programme, org_a, member_a, {})
+    actions.change_status(programme, ProgrammeStatus.RUNNING, product)
+    page = _url("programme", org_a, programme)
+    listing = _url("index", org_a)
+    # when a colleague without an application opens the Beta page and the programme's URL
+    client.force_login(viewer_a)
+    colleague = (client.get(listing).content.decode(), client.get(page).status_code)
+    # then under NDA they find neither its name nor its page; an open programme stays listed
+    if secret:
+        assert "Gateway 2.0 beta" not in colleague[0]
+        assert colleague[1] == 404
+    else:
+        assert "Gateway 2.0 beta" in colleague[0]
+        assert colleague[1] == 200
+    # and the applicant and the organisation's admin still find it
+    for person in (member_a, admin_a):
+        client.force_login(person)
+        assert "Gateway 2.0 beta" in client.get(listing).content.decode()
+        assert client.get(page).status_code == 200
