@@ -137,6 +137,9 @@ EVENT_SHAPES: dict[str, Shape] = {
     "greenloop.beta.programme_graduated": _shape(
         r"beta/programmes/\d+", "programme_id graduated_by grants"
     ),
+    "greenloop.beta.announcement_published": _shape(
+        r"beta/announcements/\d+", "announcement_id programme_id published_by cohort_ids"
+    ),
     "greenloop.beta.cohort_created": _shape(r"beta/cohorts/\d+", "cohort_id programme_id group_id"),
     "greenloop.beta.build_downloaded": _shape(
         r"beta/builds/\d+", "download_id build_id programme_id user_id"

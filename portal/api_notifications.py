@@ -1,0 +1,125 @@
+"""The caller's in-app notifications: `GET /api/v1/notifications` and marking them read.
+
+Notifications belong to people, so only a signed-in person (browser session) reads them; an
+organisation's API token has no person behind it and is refused with 403 `person_required`
+before anything is read. A notification id that is not the caller's is 404.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.http import Http404, HttpRequest
+from ninja import Field, Router, Schema
+
+from portal import notifications
+from portal.api import ApiError, Caller, ErrorOut, Input, PathParams, caller, requires
+from portal.models import Notification
+
+ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+
+router = Router(tags=["notifications"])
+
+
+def _person(c: Caller, params: PathParams) -> None:
+    if c.user is None:
+        raise ApiError(
+            403,
+            "person_required",
+            "Notifications belong to a person: sign in; an organisation's token has none.",
+        )
+
+
+class NotificationOut(Schema):
+    id: int
+    kind: str
+    message: str = Field(description="In the caller's language (Accept-Language).")
+    link: str = Field(description="A path of the portal, or empty.")
+    created_at: datetime
+    read_at: datetime | None
+
+
+class ElsewhereOut(Schema):
+    label: str
+    url: str
+    count: int
+
+
+class InboxOut(Schema):
+    unread: int = Field(description="Unread portal notifications (not counting `elsewhere`).")
+    elsewhere: list[ElsewhereOut] = Field(
+        description="Apps that keep their own notifications (the community), with unread counts."
+    )
+    page: int
+    pages: int
+    items: list[NotificationOut]
+
+
+class MarkReadIn(Input):
+    ids: list[int] | None = Field(
+        default=None, description="The notifications to mark read; omitted: all of them."
+    )
+
+
+class MarkedOut(Schema):
+    marked: int
+
+
+def _out(n: Notification) -> dict:
+    return {
+        "id": n.pk,
+        "kind": n.kind,
+        "message": n.message,
+        "link": n.link,
+        "created_at": n.created_at,
+        "read_at": n.read_at,
+    }
+
+
+@router.get(
+    "/notifications",
+    response={200: InboxOut, **ERRORS},
+    auth=requires("account:read", load=_person),
+    summary="The caller's notifications, newest first, 25 a page",
+)
+def inbox(request: HttpRequest, page: int = 1):
+    user = caller(request).user
+    found = notifications.inbox_page(user, page)
+    return {
+        "unread": notifications.unread_count(user),
+        "elsewhere": [vars(e) for e in notifications.elsewhere(user)],
+        "page": found.number,
+        "pages": found.paginator.num_pages,
+        "items": [_out(n) for n in found.object_list],
+    }
+
+
+@router.post(
+    "/notifications/read",
+    response={200: MarkedOut, **ERRORS},
+    auth=requires("account:read", load=_person),
+    summary="Mark the caller's notifications read (those listed, or all)",
+    description="Ids that are not the caller's are ignored. Answers how many changed.",
+)
+def mark_read(request: HttpRequest, body: MarkReadIn):
+    user = caller(request).user
+    return {"marked": notifications.mark_read(user, body.ids)}
+
+
+@router.post(
+    "/notifications/{notification_id}/read",
+    response={200: NotificationOut, **ERRORS},
+    auth=requires("account:read", load=_person),
+    summary="Mark one of the caller's notifications read",
+    description="A notification that is not the caller's is 404.",
+)
+def mark_one_read(request: HttpRequest, notification_id: int):
+    user = caller(request).user
+    notification = notifications.own_or_none(user, notification_id)
+    if notification is None:
+        raise Http404
+    notifications.mark_read(user, [notification.pk])
+    notification.refresh_from_db()
+    notification.message = notifications.message(notification)
+    return _out(notification)
