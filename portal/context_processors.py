@@ -4,7 +4,6 @@ from django.utils.functional import SimpleLazyObject
 from wagtail import hooks
 
 from portal.models import Organisation
-from portal.notifications import unread_total
 
 CURRENT_ORG_SESSION_KEY = "greenloop_current_org"
 # Plugins add top-bar links: a function (request, org_slug) -> [{"label": ..., "url": ...}].
@@ -47,13 +46,8 @@ def portal(request: HttpRequest) -> dict:
             items.extend(provider(request, slug))
         return items
 
-    def notifications_unread() -> int:
-        # The portal's own unread notifications plus every app's (community's) in one number.
-        return unread_total(user)
-
     return {
         "nav_items": SimpleLazyObject(nav_items),
-        "notifications_unread": SimpleLazyObject(notifications_unread),
         "my_organisations": my_organisations,
         "current_org_slug": current,
         "is_demo": getattr(settings, "GREENLOOP_IS_DEMO", False),

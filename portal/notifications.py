@@ -156,13 +156,6 @@ def elsewhere(user: User) -> list[Elsewhere]:
     return found
 
 
-def unread_total(user: User) -> int:
-    """The header's number: the portal's unread notifications plus every app's own."""
-    if not (user and user.is_authenticated):
-        return 0
-    return unread_count(user) + sum(e.count for e in elsewhere(user))
-
-
 def mark_read(user: User, notification_ids: Iterable[int] | None = None) -> int:
     """Mark the person's unread notifications read (all, or those listed; others' ids are
     ignored). Returns how many changed."""

@@ -53,6 +53,7 @@ app_urls = (
         # The person's own inbox: no organisation in the path, notifications are personal.
         path("notifications/", views_notifications.inbox, name="notifications"),
         path("notifications/read/", views_notifications.read_all, name="notifications_read_all"),
+        path("notifications/unread/", views_notifications.unread, name="notifications_unread"),
         path(
             "notifications/<int:notification_id>/read/",
             views_notifications.read,

@@ -4,7 +4,7 @@ that is not theirs is 404), a link to the apps that keep their own, and marking 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
@@ -48,3 +48,21 @@ def read(request: SignedInRequest, notification_id: int) -> HttpResponse:
     if request.POST.get("open") and link and url_has_allowed_host_and_scheme(link, None):
         return redirect(link)
     return redirect("portal:notifications")
+
+
+@login_required
+@require_GET
+def unread(request: SignedInRequest) -> JsonResponse:
+    """The header's number (portal.js asks after the page loaded): the portal's unread
+    notifications plus those every app keeps itself (`greenloop_unread_elsewhere`)."""
+    own = notifications.unread_count(request.user)
+    others = notifications.elsewhere(request.user)
+    response = JsonResponse(
+        {
+            "unread": own + sum(e.count for e in others),
+            "portal": own,
+            "elsewhere": [{"label": e.label, "url": e.url, "count": e.count} for e in others],
+        }
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
