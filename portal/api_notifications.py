@@ -16,6 +16,7 @@ from ninja import Field, Router, Schema
 from portal import notifications
 from portal.api import ApiError, Caller, ErrorOut, Input, PathParams, caller, requires
 from portal.models import Notification
+from portal.text import ascii_integer
 
 ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
@@ -29,6 +30,25 @@ def _person(c: Caller, params: PathParams) -> None:
             "person_required",
             "Notifications belong to a person: sign in; an organisation's token has none.",
         )
+
+
+def _own_notification(c: Caller, params: PathParams) -> Notification:
+    """The caller's notification named in the path; 404 for anyone else's, and for a token,
+    which has no person and so no notification (checked before the token's refusal, so an id
+    tells a token nothing either)."""
+    notification_id = ascii_integer(str(params.get("notification_id", "")))
+    found = (
+        notifications.own_or_none(c.user, notification_id)
+        if c.user is not None and notification_id is not None
+        else None
+    )
+    if found is None:
+        raise Http404
+    return found
+
+
+def _load_notification(c: Caller, params: PathParams) -> Notification:
+    return _own_notification(c, params)
 
 
 class NotificationOut(Schema):
@@ -110,16 +130,14 @@ def mark_read(request: HttpRequest, body: MarkReadIn):
 @router.post(
     "/notifications/{notification_id}/read",
     response={200: NotificationOut, **ERRORS},
-    auth=requires("account:read", load=_person),
+    auth=requires("account:read", load=_load_notification),
     summary="Mark one of the caller's notifications read",
-    description="A notification that is not the caller's is 404.",
+    description="A notification that is not the caller's is 404 (for a token, every one).",
 )
 def mark_one_read(request: HttpRequest, notification_id: int):
-    user = caller(request).user
-    notification = notifications.own_or_none(user, notification_id)
-    if notification is None:
-        raise Http404
-    notifications.mark_read(user, [notification.pk])
+    c = caller(request)
+    notification = c.target
+    notifications.mark_read(c.user, [notification.pk])
     notification.refresh_from_db()
     notification.message = notifications.message(notification)
     return _out(notification)

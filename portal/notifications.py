@@ -166,5 +166,8 @@ def mark_read(user: User, notification_ids: Iterable[int] | None = None) -> int:
 
 
 def own_or_none(user: User, notification_id: int) -> Notification | None:
-    """The person's notification `notification_id`; None for anyone else's."""
+    """The person's notification `notification_id`; None for anyone else's (and for an id no
+    row can have: the database would refuse a number past its bigint range with an error)."""
+    if not 0 < notification_id < 2**63:
+        return None
     return Notification.objects.for_recipient(user).filter(pk=notification_id).first()
