@@ -15,7 +15,7 @@ from ninja import Field, Router, Schema
 
 from portal import notifications
 from portal.api import ApiError, Caller, ErrorOut, Input, PathParams, caller, requires
-from portal.models import Notification
+from portal.models import Notification, User
 from portal.text import ascii_integer
 
 ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
@@ -24,12 +24,17 @@ router = Router(tags=["notifications"])
 
 
 def _person(c: Caller, params: PathParams) -> None:
+    _me(c)
+
+
+def _me(c: Caller) -> User:
     if c.user is None:
         raise ApiError(
             403,
             "person_required",
             "Notifications belong to a person: sign in; an organisation's token has none.",
         )
+    return c.user
 
 
 def _own_notification(c: Caller, params: PathParams) -> Notification:
@@ -104,7 +109,7 @@ def _out(n: Notification) -> dict:
     summary="The caller's notifications, newest first, 25 a page",
 )
 def inbox(request: HttpRequest, page: int = 1):
-    user = caller(request).user
+    user = _me(caller(request))
     found = notifications.inbox_page(user, page)
     return {
         "unread": notifications.unread_count(user),
@@ -123,8 +128,7 @@ def inbox(request: HttpRequest, page: int = 1):
     description="Ids that are not the caller's are ignored. Answers how many changed.",
 )
 def mark_read(request: HttpRequest, body: MarkReadIn):
-    user = caller(request).user
-    return {"marked": notifications.mark_read(user, body.ids)}
+    return {"marked": notifications.mark_read(_me(caller(request)), body.ids)}
 
 
 @router.post(
@@ -137,7 +141,7 @@ def mark_read(request: HttpRequest, body: MarkReadIn):
 def mark_one_read(request: HttpRequest, notification_id: int):
     c = caller(request)
     notification = c.target
-    notifications.mark_read(c.user, [notification.pk])
+    notifications.mark_read(_me(c), [notification.pk])
     notification.refresh_from_db()
     notification.message = notifications.message(notification)
     return _out(notification)

@@ -38,6 +38,9 @@ class Notification(models.Model):
 
     objects = NotificationQuerySet.as_manager()
 
+    # Worded for the reader when listed (portal.notifications.inbox_page); never stored.
+    message: str = ""
+
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("notification")
