@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail.admin.ui.tables import DateColumn
@@ -106,9 +107,12 @@ class PublishAnnouncementView(ActionFormView):
                     _("What happens"),
                     format_html(
                         "{} {}",
-                        _(
+                        ngettext(
+                            "The text becomes final and %(count)s person is notified in the "
+                            "portal and by e-mail, in their language.",
                             "The text becomes final and %(count)s people are notified in the "
-                            "portal and by e-mail, each in their language."
+                            "portal and by e-mail, each in their language.",
+                            people,
                         )
                         % {"count": people},
                         _(

@@ -300,3 +300,50 @@ def test_announcement_list_queries_do_not_grow(
         )
     assert page.text.count('href="/o/acme/beta/announcements/') == 20
     assert len(api.json()) == 24
+
+
+def test_product_staff_write_and_publish_in_the_admin(
+    client,
+    confidential,
+    product,
+    people,
+    admin_a,
+    make_programme,
+    django_capture_on_commit_callbacks,
+):
+    # given product staff in the admin, and a cohort of another programme
+    other = make_programme("other-beta", name="Other beta")
+    foreign_cohort = actions.create_cohort(other, "Elsewhere", product)
+    client.force_login(product)
+    fields = {
+        "programme": confidential.pk,
+        "title": "Beta 3 is out",
+        "title_zh": "测试版 3 已发布",
+        "body": "Please **repeat** the test.",
+        "body_zh": "",
+    }
+    # when they choose a cohort of another programme / then the form refuses it
+    refused = client.post(
+        reverse("beta_announcements:add"), {**fields, "cohorts": [foreign_cohort.pk]}
+    )
+    assert refused.status_code == 200
+    assert "belong to another programme" in refused.text
+    assert Announcement.objects.count() == 0
+    # when they save a draft for Wave 1 and publish it through the confirmation screen
+    saved = client.post(reverse("beta_announcements:add"), {**fields, "cohorts": [people.pk]})
+    assert saved.status_code == 302
+    draft = Announcement.objects.get()
+    confirm = client.get(reverse("beta_announcements:publish", args=[draft.pk]))
+    assert confirm.status_code == 200
+    assert "1 person is notified" in confirm.text
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(
+            reverse("beta_announcements:publish", args=[draft.pk]), {"confirm": "on"}
+        )
+    # then it is published, its member notified, and it no longer changes
+    assert done.status_code == 302
+    draft.refresh_from_db()
+    assert draft.is_published
+    assert list(Notification.objects.values_list("recipient_id", flat=True)) == [admin_a.pk]
+    edit = client.get(reverse("beta_announcements:edit", args=[draft.pk]))
+    assert edit.status_code == 302
