@@ -196,3 +196,22 @@ def test_api_is_documented(client):
     assert set(paths["/api/v1/notifications"]) == {"get"}
     assert set(paths["/api/v1/notifications/read"]) == {"post"}
     assert set(paths["/api/v1/notifications/{notification_id}/read"]) == {"post"}
+
+
+def test_the_persons_notifications_are_in_their_export_and_go_with_erasure(member_a, member_b):
+    from portal import privacy
+
+    # given a notification for each of two people
+    _notify([member_a], parcel_id=1, link="/o/acme/")
+    _notify([member_b], parcel_id=2)
+    # when member_a's data is exported / then it holds theirs only, as stored (no text)
+    [exported] = privacy.personal_data(member_a)["portal"]["notifications"]
+    assert (exported["kind"], exported["params"], exported["link"]) == (
+        KIND,
+        {"parcel_id": 1},
+        "/o/acme/",
+    )
+    # and erasure deletes theirs, and nobody else's
+    summary = privacy.erase_personal_data(member_a)
+    assert summary["notifications_deleted"] == 1
+    assert list(Notification.objects.values_list("recipient_id", flat=True)) == [member_b.pk]
