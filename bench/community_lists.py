@@ -204,7 +204,8 @@ class Community:
 
 def make_bodies(rng: random.Random, count: int = 40) -> list[tuple[str, str, str]]:
     """Short Markdown bodies, each rendered and reduced to search terms once and then reused."""
-    from community import markdown, search
+    from community import search
+    from community.markdown import POSTS
 
     bodies = []
     for index in range(count):
@@ -224,7 +225,7 @@ def make_bodies(rng: random.Random, count: int = 40) -> list[tuple[str, str, str
             body = "\n\n".join(
                 f"**{s}**" if i == 0 and index % 2 else s for i, s in enumerate(sentences)
             )
-        bodies.append((body, markdown.render(body), search.document(body)))
+        bodies.append((body, POSTS.render(body), search.document(body)))
     return bodies
 
 

@@ -28,6 +28,9 @@ class BetaProgramConfig(AppConfig):
             "beta_program.view_build",
             "beta_program.add_build",
             "beta_program.change_build",
+            "beta_program.view_announcement",
+            "beta_program.add_announcement",
+            "beta_program.change_announcement",
             # Feedback is read in the triage queue and changes only through its actions.
             "beta_program.view_feedback",
         )

@@ -8,6 +8,7 @@ from wagtail import hooks
 from wagtail.admin.viewsets.model import ModelViewSetGroup
 
 from beta_program.programmes.admin import ApplicationViewSet, ProgrammeViewSet
+from beta_program.programmes.admin_announcements import AnnouncementViewSet
 from beta_program.programmes.admin_feedback import FeedbackViewSet
 from beta_program.programmes.admin_release import (
     BuildViewSet,
@@ -28,6 +29,7 @@ class BetaGroup(ModelViewSetGroup):
         NdaAcceptanceViewSet,
         CohortViewSet,
         BuildViewSet,
+        AnnouncementViewSet,
         FeedbackViewSet,
     )
 

@@ -19,9 +19,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from community import access, app_settings, markdown, search, tasks
+from community import access, app_settings, search, tasks
 from community import attachments as attachment_checks
 from community.exceptions import CommunityError, PostingRefused
+from community.markdown import POSTS
 from community.models import (
     Attachment,
     Level,
@@ -40,6 +41,7 @@ from community.models import (
     is_moderator,
 )
 from portal import audit, events, images
+from portal.markdown import mentioned_handles
 from portal.models import User
 
 TOPIC_CREATED = "greenloop.community.topic_created"
@@ -126,8 +128,8 @@ def mentionable(space: Space, handles: Iterable[str]) -> dict[str, User]:
 
 
 def _render(space: Space, body: str) -> tuple[str, list[User]]:
-    people = mentionable(space, markdown.mentioned_handles(body))
-    return markdown.render(body, mentions=people.keys()), list(people.values())
+    people = mentionable(space, mentioned_handles(body))
+    return POSTS.render(body, mentions=people.keys()), list(people.values())
 
 
 def _index(post: Post, title: str = "") -> None:

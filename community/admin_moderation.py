@@ -284,7 +284,7 @@ class FlaggedPostInspectView(InspectView):
 
 
 def _safe(rendered: str) -> Any:
-    # Post.html is sanitised when the post is written (community.markdown.render).
+    # Post.html is sanitised when the post is written (community.markdown.POSTS, portal.markdown).
     return mark_safe(rendered)  # noqa: S308
 
 

@@ -7,7 +7,7 @@ from django.core.files import File
 
 from community import app_settings
 from community.exceptions import CommunityError
-from portal.attachments import CheckedFile
+from portal.attachments import CheckedFile, is_route_path
 from portal.attachments import check as check_content
 
 
@@ -16,3 +16,11 @@ def check(upload: File) -> CheckedFile:
     return check_content(
         upload, max_bytes=app_settings.attachment_max_bytes(), error=CommunityError
     )
+
+
+ATTACHMENT_ROUTE = "community:attachment"
+
+
+def is_attachment_src(value: str) -> bool:
+    """An image in a post loads only from one community attachment's canonical path."""
+    return is_route_path(value, ATTACHMENT_ROUTE)

@@ -545,7 +545,7 @@ class Post(models.Model):
         Organisation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     body = models.TextField(_("text (Markdown)"))
-    # Rendered and sanitised once when written (community.markdown.render): pages print it as is.
+    # Rendered and sanitised once when written (community.markdown.POSTS): pages print it as is.
     html = models.TextField(_("rendered text"), editable=False)
     reply_to = models.ForeignKey(
         "self",

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 
 from community import demo, privacy
+from portal.notifications import Elsewhere
 
 
 @hooks.register("greenloop_nav_items")
@@ -29,3 +30,18 @@ def community_personal_data(user) -> dict:
 @hooks.register("greenloop_erase_personal_data")
 def erase_community_data(user) -> dict[str, int]:
     return privacy.erase_personal_data(user)
+
+
+@hooks.register("greenloop_unread_elsewhere")
+def community_unread(user) -> list[Elsewhere]:
+    """The community keeps its own notifications (and page); the portal's header counts them
+    with its own so people see one number. One query."""
+    from community.notifications import unread_count
+
+    return [
+        Elsewhere(
+            label=str(_("Community")),
+            url=reverse("community:notifications"),
+            count=unread_count(user),
+        )
+    ]

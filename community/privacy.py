@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from community import markdown
+from community.markdown import POSTS
 from community.models import (
     Attachment,
     Flag,
@@ -29,7 +29,7 @@ from community.models import (
 )
 from portal.models import User
 
-# A mention link exactly as community.markdown.render writes it.
+# A mention link exactly as community.markdown.POSTS renders it.
 _MENTION_LINK = re.compile(r'href="/community/people/([^/"]+)/" class="mention"')
 
 
@@ -140,7 +140,7 @@ def erase_personal_data(user: User) -> dict[str, int]:
         link = f'href="/community/people/{member.handle}/" class="mention"'
         for post in Post.objects.filter(html__contains=link).select_for_update():
             keep = set(_MENTION_LINK.findall(post.html)) - {member.handle}
-            post.html = markdown.render(post.body, mentions=keep)
+            post.html = POSTS.render(post.body, mentions=keep)
             post.save(update_fields=["html"])
             unlinked += 1
         member.delete()

@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from community import access, actions, markdown, moderation
+from community import access, actions, moderation
 from community.exceptions import CommunityError, NotVisible
 from community.forms import (
     EditPostForm,
@@ -45,6 +45,7 @@ from community.forms import (
     ReplyForm,
     TopicForm,
 )
+from community.markdown import POSTS
 from community.models import (
     Attachment,
     Level,
@@ -60,6 +61,7 @@ from community.models import (
     is_moderator,
 )
 from portal import images
+from portal import markdown as portal_markdown
 from portal.http import SignedInRequest
 from portal.models import User
 
@@ -185,7 +187,7 @@ def _render_topic(
         quoted = _quoted_post(request, by_id)
         if quoted is not None:
             initial = {
-                "body": markdown.quote(quoted.body, quoted.handle, quoted.number),
+                "body": portal_markdown.quote(quoted.body, quoted.handle, quoted.number),
                 "reply_to": quoted.pk,
             }
         reply_form = ReplyForm(initial=initial)
@@ -407,7 +409,7 @@ def history(request: SignedInRequest, post_id: int) -> HttpResponse:
     handles = access.handles_for([post.author, *(r.edited_by for r in revisions)])
     for revision in revisions:
         # Stored as Markdown; rendered (and sanitised) like a post, without mention links.
-        revision.html = markdown.render(revision.body)
+        revision.html = POSTS.render(revision.body)
         revision.editor_handle = _by_key(handles, revision.edited_by_id) or ""
     return render(
         request,

@@ -4,14 +4,18 @@ limit.
 The content decides the type: a file's first bytes must be a PNG, JPEG, GIF, WebP or PDF
 signature that agrees with its name, images must open (Pillow) within the pixel cap
 (`portal.images`), and PDFs must end like PDFs.
-A script renamed to .png, or a PNG renamed to .pdf, is refused.
+A script renamed to .png, or a PNG renamed to .pdf, is refused. An attachment shown as an image
+in Markdown must be named by its canonical path (`is_route_path`).
 """
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass
+from urllib.parse import unquote, urljoin, urlsplit
 
 from django.core.files import File
+from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import gettext as _
 
 from portal import images
@@ -109,3 +113,36 @@ def _check_pdf(upload, name: str, field: str, error: type[PortalError]) -> None:
             field=field,
             code="attachment_corrupt",
         )
+
+
+# A stand-in origin for resolving URLs the way a reader's browser would; it never leaves here.
+_ORIGIN = "https://greenloop.invalid"
+
+
+def is_route_path(value: str, route: str) -> bool:
+    """True only for the canonical path of one object of the URL pattern named `route` (an
+    app's attachment view, e.g. `/community/attachments/<id>/`), as an <img src> in Markdown.
+
+    A prefix check is not enough: `/community/attachments/../../switch/` starts with the prefix,
+    and the reader's browser fetches `/switch/` with their cookies. So the URL is first resolved
+    as a browser would (backslashes read as slashes, `//host`, scheme in any case, dot segments),
+    then percent-decoded as the server would and resolved against the URL patterns; only the
+    named route passes, and only when the value is already that route's canonical spelling
+    (any other spelling is a place where browser and server might disagree).
+    """
+    if not value or any(ch.isspace() or not ch.isprintable() for ch in value):
+        # Browsers drop tabs and newlines inside URLs, which would reassemble a hidden path.
+        return False
+    resolved = urlsplit(urljoin(f"{_ORIGIN}/", value.replace("\\", "/")))
+    if f"{resolved.scheme}://{resolved.netloc}" != _ORIGIN or resolved.query or resolved.fragment:
+        return False
+    # Decoding can reveal more dot segments or slashes (%2e%2e, %2f): normalise once more.
+    path = unquote(resolved.path)
+    normalised = posixpath.normpath(path) + ("/" if path.endswith("/") else "")
+    try:
+        match = resolve(normalised)
+    except Resolver404:
+        return False
+    if match.view_name != route:
+        return False
+    return value == reverse(route, kwargs=match.kwargs)

@@ -45,6 +45,7 @@ from portal.models import (
     CrmContact,
     Invitation,
     Membership,
+    Notification,
     Organisation,
     Role,
     User,
@@ -174,6 +175,17 @@ def _portal_data(user: User) -> dict[str, Any]:
             }
             for t in tokens
         ],
+        # The in-app notifications (kind and parameters; the text is worded when shown).
+        "notifications": [
+            {
+                "kind": n.kind,
+                "params": n.params,
+                "link": n.link,
+                "created_at": n.created_at,
+                "read_at": n.read_at,
+            }
+            for n in Notification.objects.filter(recipient=user).order_by("pk")
+        ],
         # No terms, NDA or marketing consent is recorded by the portal yet.
         "consents": [],
         "audit_entries": _audit_entries(user),
@@ -246,7 +258,8 @@ def erase_personal_data(user: User, *, request: HttpRequest | None = None) -> di
 
     Kept, without personal data: the user row and its id, their posts (shown as by "Deleted
     user"), ledger entries, redemptions and audit events. Removed: memberships, e-mail
-    addresses, second factors, invitations to their address, group memberships and sessions.
+    addresses, second factors, invitations to their address, group memberships, in-app
+    notifications and sessions.
     Revoked: the API tokens they issued. Plugins erase their part through ERASE_HOOK.
     """
     with transaction.atomic():
@@ -336,6 +349,7 @@ def _erase_portal_data(user: User) -> dict[str, int]:
         "crm_contacts_deleted": crm_contacts,
         "email_addresses_deleted": addresses,
         "two_factor_deleted": factors,
+        "notifications_deleted": Notification.objects.filter(recipient=user).delete()[0],
         "sessions_ended": _end_sessions(user),
     }
 

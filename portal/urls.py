@@ -8,14 +8,16 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
-from portal import views
+from portal import views, views_notifications
 
 # Plugins attach their API routers in their own api.py; import them before building the URLs.
 autodiscover_modules("api")
 from portal.api import api, unknown_path  # noqa: E402
+from portal.api_notifications import router as notifications_router  # noqa: E402
 from portal.crm import api as crm_api  # noqa: E402
 
 api.add_router("/crm/", crm_api.router)
+api.add_router("/", notifications_router)
 
 # allauth answers a refusal by one of its rate limits with this view (audited).
 handler429 = views.rate_limited
@@ -48,6 +50,15 @@ app_urls = (
         path("accounts/privacy/", views.privacy_page, name="privacy"),
         path("accounts/privacy/export/", views.export_personal_data, name="export_personal_data"),
         path("accounts/privacy/erase/", views.erase_personal_data, name="erase_personal_data"),
+        # The person's own inbox: no organisation in the path, notifications are personal.
+        path("notifications/", views_notifications.inbox, name="notifications"),
+        path("notifications/read/", views_notifications.read_all, name="notifications_read_all"),
+        path("notifications/unread/", views_notifications.unread, name="notifications_unread"),
+        path(
+            "notifications/<int:notification_id>/read/",
+            views_notifications.read,
+            name="notification_read",
+        ),
     ],
     "portal",
 )

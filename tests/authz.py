@@ -110,12 +110,27 @@ def _foreign_invitation(org):
     return InvitationFactory(organisation=org).pk
 
 
+def _foreign_notification(org):
+    """A notification of a member of the foreign organisation (notifications are personal: the
+    inbox's URL with someone else's id must be 404)."""
+    from portal.models import Notification
+    from tests.factories import MembershipFactory
+
+    person = MembershipFactory(organisation=org).user
+    return Notification.objects.create(
+        recipient=person, kind="walk", params={}, dedupe_key=f"walk:{uuid.uuid4()}"
+    ).pk
+
+
 def _foreign_token(org):
     from portal import actions
 
     token, _ = actions.issue_api_token(org, "foreign", ["account:read"], by=None)
     return token.pk
 
+
+NESTED_PARAM_SAMPLES["notification_id"] = _foreign_notification
+API_PARAM_SAMPLES["notification_id"] = _foreign_notification
 
 ROUTE_PARAM_SAMPLES.update(
     {

@@ -148,6 +148,9 @@ EVENT_SHAPES: dict[str, Shape] = {
     "greenloop.beta.participant_reminded": _shape(
         r"beta/reminders/\d+", "reminder_id programme_id phase_id user_id"
     ),
+    "greenloop.beta.announcement_published": _shape(
+        r"beta/announcements/\d+", "announcement_id programme_id published_by cohort_ids"
+    ),
     "greenloop.beta.build_downloaded": _shape(
         r"beta/builds/\d+", "download_id build_id programme_id user_id"
     ),

@@ -191,15 +191,53 @@ def builds_for(user, programme: Programme, organisation: Organisation | None = N
     builds for every participant and those of the cohorts they are in."""
     from beta_program.programmes.models import Build
 
-    builds = Build.objects.filter(programme=programme)
+    return released_to(user, programme, organisation, Build.objects.filter(programme=programme))
+
+
+def released_to(user, programme: Programme, organisation: Organisation | None, rows):
+    """`rows` of the programme released to the person (builds, announcements: anything with
+    `cohorts`): staff see all; a participant who may see the confidential content (under NDA:
+    who accepted its current version) sees those for every participant (no cohort chosen) and
+    those of the cohorts they are in; anyone else nothing."""
     if is_beta_staff(user):
-        return builds
+        return rows
     if not may_see_confidential(user, programme) or not is_participant(
         user, programme, organisation
     ):
-        return builds.none()
+        return rows.none()
     in_cohort = Q(cohorts__group__user=user)
-    return builds.filter(Q(cohorts__isnull=True) | in_cohort).distinct()
+    return rows.filter(Q(cohorts__isnull=True) | in_cohort).distinct()
+
+
+def announcements_for(user, programme: Programme, organisation: Organisation | None = None):
+    """The programme's published announcements the person may read, newest first (the same
+    rule as builds: `released_to`)."""
+    from beta_program.programmes.announcement_models import Announcement, AnnouncementStatus
+
+    published = Announcement.objects.filter(
+        programme=programme, status=AnnouncementStatus.PUBLISHED
+    ).order_by("-published_at", "-id")
+    return released_to(user, programme, organisation, published)
+
+
+def announcement_or_404(user, organisation: Organisation, announcement_id: int):
+    """A published announcement of a programme the person sees while acting for `organisation`,
+    released to them; 404 otherwise (another organisation's, another cohort's, before the NDA
+    is accepted), so an id tells nothing about what it announces."""
+    from beta_program.programmes.announcement_models import Announcement
+
+    found = (
+        Announcement.objects.filter(
+            pk=announcement_id, programme__in=programmes_for(user, organisation)
+        )
+        .select_related("programme")
+        .first()
+    )
+    if found is None or not (
+        announcements_for(user, found.programme, organisation).filter(pk=found.pk).exists()
+    ):
+        raise Http404("No such announcement.")
+    return found
 
 
 def download_refusal(user, build) -> str | None:

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from ninja import Field, Router, Schema
 
 from beta_program.programmes import actions
-from beta_program.programmes.access import builds_for, programmes_for
+from beta_program.programmes.access import announcements_for, builds_for, programmes_for
 from beta_program.programmes.models import (
     OPEN_APPLICATION_STATUSES,
     Application,
@@ -98,7 +98,8 @@ def _load_for_builds(c: Caller, params: PathParams) -> tuple[Organisation, Progr
         raise ApiError(
             403,
             "person_required",
-            "Builds are released to people: sign in, an organisation token cannot read them.",
+            "Builds and announcements are released to people: sign in, an organisation token "
+            "cannot read them.",
         )
     return organisation, programme
 
@@ -369,6 +370,53 @@ def list_applications(request: HttpRequest, slug: Text):
 def withdraw_application(request: HttpRequest, slug: Text, application_id: int):
     c = caller(request)
     return _application_out(actions.withdraw_application(c.target, c.user, request=request))
+
+
+class AnnouncementOut(Schema):
+    id: int
+    title: str
+    title_zh: str
+    body: str = Field(..., description="Markdown")
+    body_zh: str = Field(..., description="Markdown (Chinese), or empty")
+    html: str = Field(..., description="Sanitised HTML in the caller's language")
+    published_at: datetime
+    url: str = Field(..., description="The announcement's page")
+
+
+@router.get(
+    "/organisations/{slug}/beta/programmes/{programme_slug}/announcements",
+    response={200: list[AnnouncementOut], **READ_ERRORS},
+    auth=requires(READ, load=_load_for_builds),
+    summary="The programme's announcements released to the caller (people only), newest first",
+    description=(
+        "The same rule as builds: participants who may see the programme's content (under NDA, "
+        "after accepting its current agreement), announcements for every participant and for "
+        "the cohorts they are in. Anyone else gets an empty list; a token is refused with 403 "
+        "`person_required`."
+    ),
+)
+def list_announcements(request: HttpRequest, slug: Text, programme_slug: Text):
+    c = caller(request)
+    organisation, programme = c.target
+    rows = announcements_for(c.user, programme, organisation)[:100]
+    return [
+        {
+            "id": a.pk,
+            "title": a.title,
+            "title_zh": a.title_zh,
+            "body": a.body,
+            "body_zh": a.body_zh,
+            "html": a.display_html,
+            "published_at": a.published_at,
+            "url": request.build_absolute_uri(
+                reverse(
+                    "beta:announcement",
+                    kwargs={"org_slug": organisation.slug, "announcement_id": a.pk},
+                )
+            ),
+        }
+        for a in rows
+    ]
 
 
 api.add_router("/", router)

@@ -217,6 +217,37 @@ def _cohort_and_builds(firmware: Programme) -> None:
         build.cohorts.set([cohort])
 
 
+def _announcement(firmware: Programme, owner: User) -> None:
+    """A published announcement to Wave 1 (its member is notified in the portal and by e-mail,
+    which the demo prints to the console)."""
+    from beta_program.programmes.announcement_actions import publish_announcement
+    from beta_program.programmes.announcement_models import Announcement
+
+    if Announcement.objects.filter(programme=firmware).exists():
+        return
+    draft = Announcement.objects.create(
+        programme=firmware,
+        title="Beta 3 is out: please repeat the islanding test",
+        title_zh="测试版 3 已发布：请重新进行孤岛测试",
+        body=(
+            "Beta 3 balances the state of charge **twice as fast**. Before you update:\n\n"
+            "1. Note the cabinet's current schedule.\n"
+            "2. Update, then cut the grid feed for 10 minutes.\n"
+            "3. File a bug report if the site drops, with the controller log attached.\n\n"
+            "Thank you for the reports on beta 1: three of them are fixed in this build."
+        ),
+        body_zh=(
+            "测试版 3 的荷电状态均衡速度**提升一倍**。更新前请：\n\n"
+            "1. 记录储能柜当前的运行计划。\n"
+            "2. 更新后断开电网供电 10 分钟。\n"
+            "3. 如站点掉电，请提交缺陷报告并附上控制器日志。\n\n"
+            "感谢大家对测试版 1 的反馈：其中三个问题已在本版本中修复。"
+        ),
+    )
+    draft.cohorts.set(Cohort.objects.filter(programme=firmware))
+    publish_announcement(draft, owner)
+
+
 def seed(stdout=None) -> None:
     owner = act_for_staff(User.objects.filter(email=PRODUCT_STAFF).first())
     today = timezone.localdate()
@@ -276,6 +307,7 @@ def seed(stdout=None) -> None:
             )
             actions.publish_nda(nda, owner)
         _cohort_and_builds(firmware)
+        _announcement(firmware, owner)
         feedback_demo.seed(firmware, owner)
     _page(
         monitor,

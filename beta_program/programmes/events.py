@@ -165,3 +165,19 @@ register(
         "severity": choice(Severity.values),
     },
 )
+register(
+    "greenloop.beta.announcement_published",
+    version=1,
+    subject=r"beta/announcements/\d+",
+    description=(
+        "Product staff published an announcement to a programme's cohorts (`cohort_ids`; empty: "
+        "every participant). Its title and text stay in the portal."
+    ),
+    owner=OWNER,
+    properties={
+        "announcement_id": identifier("announcement"),
+        "programme_id": identifier("programme"),
+        "published_by": identifier("staff member who published it (portal user)"),
+        "cohort_ids": {"type": "array", "items": identifier("cohort")},
+    },
+)

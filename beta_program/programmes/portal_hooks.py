@@ -28,3 +28,13 @@ def beta_personal_data(user) -> dict:
     from beta_program.programmes.privacy import personal_data
 
     return personal_data(user)
+
+
+@hooks.register("greenloop_notification_kinds")
+def beta_notification_kinds() -> dict:
+    from beta_program.programmes.announcement_actions import (
+        NOTIFICATION_KIND,
+        notification_message,
+    )
+
+    return {NOTIFICATION_KIND: notification_message}

@@ -90,3 +90,44 @@ def send_feedback_status_email(feedback_id: int, status: str) -> bool:
         )
     send_mail(subject, body, None, [person.email])
     return True
+
+
+@shared_task(
+    autoretry_for=(smtplib.SMTPException, ConnectionError),
+    retry_backoff=True,
+    max_retries=6,
+    acks_late=True,
+)
+def send_announcement_email(announcement_id: int, user_id: int, org_slug: str) -> bool:
+    """Tell one recipient, in their own language, that the programme has a new announcement.
+    Under NDA the e-mail says only that (e-mail leaves the portal): the title and text are read
+    on the page, behind the agreement."""
+    from django.urls import reverse
+
+    from beta_program.programmes.announcement_models import Announcement, AnnouncementStatus
+    from portal.models import User
+
+    announcement = (
+        Announcement.objects.select_related("programme")
+        .filter(pk=announcement_id, status=AnnouncementStatus.PUBLISHED)
+        .first()
+    )
+    person = User.objects.filter(pk=user_id, is_active=True, erased_at__isnull=True).first()
+    if announcement is None or person is None:
+        return False
+    programme = announcement.programme
+    language = person.preferred_language or settings.LANGUAGE_CODE
+    url = settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse(
+        "beta:announcement", kwargs={"org_slug": org_slug, "announcement_id": announcement.pk}
+    )
+    with translation.override(language):
+        if programme.is_confidential:
+            subject = _("New announcement in a beta programme you take part in")
+        else:
+            subject = _("New announcement in %(programme)s") % {"programme": programme.display_name}
+        body = render_to_string(
+            "beta_program/programmes/email/announcement.txt",
+            {"person": person, "announcement": announcement, "programme": programme, "url": url},
+        )
+    send_mail(subject, body, None, [person.email])
+    return True

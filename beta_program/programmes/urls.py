@@ -20,6 +20,11 @@ urlpatterns = [
         views.download_build,
         name="download_build",
     ),
+    path(
+        "o/<slug:org_slug>/beta/announcements/<int:announcement_id>/",
+        views.announcement,
+        name="announcement",
+    ),
     path("o/<slug:org_slug>/beta/agreements/", views.nda_acceptances, name="nda_acceptances"),
     path(
         "o/<slug:org_slug>/beta/p/<slug:programme_slug>/feedback/new/",

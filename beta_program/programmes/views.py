@@ -12,6 +12,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from beta_program.programmes import actions
 from beta_program.programmes.access import (
+    announcement_or_404,
+    announcements_for,
     builds_for,
     current_nda,
     download_refusal,
@@ -38,6 +40,9 @@ from portal.models import Organisation
 from portal.permissions import Perm, has_perm
 from portal.security import harden_download
 from portal.views import organisation_view
+
+# The newest announcements on the programme's page; older ones stay reachable by their links.
+ANNOUNCEMENTS_SHOWN = 20
 
 
 def render_page(
@@ -103,6 +108,11 @@ def _detail_context(request, organisation: Organisation, programme: Programme) -
         "confidential": confidential,
         "phases": list(programme.phases.all()) if confidential else [],
         "builds": list(builds_for(request.user, programme, organisation)) if confidential else [],
+        "announcements": list(
+            announcements_for(request.user, programme, organisation)[:ANNOUNCEMENTS_SHOWN]
+        )
+        if confidential
+        else [],
         "landing_page": page if page is not None and page.live else None,
         "is_staff": is_beta_staff(request.user),
         "can_file": confidential and may_file(request.user, programme, organisation),
@@ -312,3 +322,15 @@ def download_build(
         content_type="application/octet-stream",
     )
     return harden_download(response)
+
+
+@organisation_view()
+@require_GET
+def announcement(request: HttpRequest, organisation: Organisation, announcement_id: int):
+    """One announcement, for the people it was released to (`access.announcement_or_404`)."""
+    found = announcement_or_404(request.user, organisation, announcement_id)
+    return render_page(
+        request,
+        "beta_program/programmes/announcement.html",
+        {"organisation": organisation, "programme": found.programme, "announcement": found},
+    )

@@ -11,6 +11,7 @@ from .crm import (
 from .events import OutboxEvent
 from .health import AccountHealth
 from .idempotency import IdempotencyRecord
+from .notifications import Notification
 from .organisations import Invitation, Membership, Organisation, Role, Site, Tier
 from .tokens import ApiToken
 from .users import User
@@ -29,6 +30,7 @@ __all__ = [
     "InboundWebhook",
     "Invitation",
     "Membership",
+    "Notification",
     "Organisation",
     "OutboxEvent",
     "Role",

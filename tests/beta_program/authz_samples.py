@@ -80,6 +80,25 @@ def _foreign_feedback(org):
     return report
 
 
+def _foreign_announcement(org):
+    """A published announcement to every participant of the foreign organisation's programme."""
+    from django.utils import timezone
+
+    from beta_program.programmes.announcement_models import Announcement
+
+    programme = _foreign_programme(org)
+    announcement = Announcement.objects.filter(programme=programme).first()
+    if announcement is None:
+        announcement = Announcement.objects.create(
+            programme=programme,
+            title="Secret firmware ships Friday",
+            body="Flash it.",
+            status="published",
+            published_at=timezone.now(),
+        )
+    return announcement
+
+
 def _foreign_application(org):
     """The foreign organisation's accepted place (withdrawing it must be 404 to everyone else)."""
     return _foreign_programme(org).applications.get(organisation=org).pk
@@ -91,6 +110,7 @@ NESTED_PARAM_SAMPLES: dict = {
     "build_id": lambda org: _foreign_build(org).pk,
     "feedback_id": lambda org: _foreign_feedback(org).pk,
     "attachment_id": lambda org: _foreign_feedback(org).attachments.get().pk,
+    "announcement_id": lambda org: _foreign_announcement(org).pk,
 }
 API_PARAM_SAMPLES: dict = {
     "programme_slug": lambda org: _foreign_programme(org).slug,

@@ -39,6 +39,7 @@ def test_the_published_event_types():
         "greenloop.account.personal_data_erased",
         "greenloop.account.personal_data_exported",
         "greenloop.account.signals",
+        "greenloop.beta.announcement_published",
         "greenloop.beta.application_accepted",
         "greenloop.beta.application_rejected",
         "greenloop.beta.application_submitted",

@@ -154,6 +154,24 @@ def _any_build_of(user, organisation, programme, build_id):
     return _unscoped(Build, pk=build_id)
 
 
+def _any_announcement(user, organisation, announcement_id):
+    from beta_program.programmes.announcement_models import Announcement
+
+    return _unscoped(Announcement, pk=announcement_id)
+
+
+def _any_notification(user, notification_id):
+    from portal.models import Notification
+
+    return Notification.objects.filter(pk=notification_id).first()
+
+
+def _any_api_notification(c, params):
+    from portal.models import Notification
+
+    return _unscoped(Notification, pk=params["notification_id"])
+
+
 def _together(*cases: Callable[[pytest.MonkeyPatch, dict], None]):
     """Break several lookups at once: where a route checks an object twice (the programme from
     the path, then the build from the body), removing one filter alone leaks nothing."""
@@ -209,6 +227,11 @@ BETA_ATTACHMENT = (
     "get",
     "/api/v1/organisations/{slug}/beta/feedback/{feedback_id}/attachments/{attachment_id}",
 )
+BETA_ANNOUNCEMENTS = (
+    "get",
+    "/api/v1/organisations/{slug}/beta/programmes/{programme_slug}/announcements",
+)
+NOTIFICATION_READ = ("post", "/api/v1/notifications/{notification_id}/read")
 BETA_BUILDS = ("get", "/api/v1/organisations/{slug}/beta/programmes/{programme_slug}/builds")
 
 LOADERS = [
@@ -294,7 +317,10 @@ LOADERS = [
            routes=("beta:withdraw",)),
     Loader("beta_program.programmes.api._programme",
            _replaced("beta_program.programmes.api._programme", _any_programme),
-           operations=(BETA_PROGRAMME, BETA_APPLY, BETA_BUILDS)),
+           operations=(BETA_PROGRAMME, BETA_APPLY, BETA_BUILDS, BETA_ANNOUNCEMENTS)),
+    Loader("beta_program.programmes.views.announcement_or_404",
+           _replaced("beta_program.programmes.views.announcement_or_404", _any_announcement),
+           routes=("beta:announcement",)),
     Loader("beta_program.programmes.feedback_api._participant_programme",
            _together(
                _replaced("beta_program.programmes.feedback_api._participant_programme",
@@ -316,6 +342,13 @@ LOADERS = [
     Loader("beta_program.programmes.api._organisation",
            _reachable_from("beta_program.programmes.api._organisation"),
            foreign_operations=(BETA_PROGRAMMES,)),
+    # Notifications are personal: the inbox's URL with someone else's id (page and API)
+    Loader("portal.notifications.own_or_none",
+           _replaced("portal.notifications.own_or_none", _any_notification),
+           foreign_routes=("portal:notification_read",)),
+    Loader("portal.api_notifications._own_notification",
+           _replaced("portal.api_notifications._own_notification", _any_api_notification),
+           operations=(NOTIFICATION_READ,)),
     # Personal ownership within the organisation (not organisation filters, but the same walk)
     Loader("community.views_topic._edit_refusal",
            _replaced("community.views_topic._edit_refusal", lambda user, post: None),
