@@ -23,7 +23,7 @@ from django.utils import timezone
 
 # tasks import this module too; both sides import the module, never its names, so the cycle
 # resolves at call time.
-from carbon.footprint import calculation, datasets, declarations, importer, tasks
+from carbon.footprint import calculation, datasets, declarations, importer, provenance, tasks
 from carbon.footprint.events import (
     DATASET_PUBLISHED,
     GREEN_POWER_REJECTED,
@@ -37,6 +37,7 @@ from carbon.footprint.exceptions import (
     DatasetError,
     DeclarationError,
     FactorFileError,
+    OrderDataError,
     OrdersRejected,
 )
 from carbon.footprint.factor_files import metadata_fields, read_factor_file
@@ -61,6 +62,8 @@ from carbon.models import (
     ImportJob,
     ImportStatus,
     Instrument,
+    Leg,
+    LegSource,
     Order,
 )
 from portal import audit, events
@@ -84,9 +87,15 @@ def store_orders(
     *,
     announce: Literal["each", "batch"] = "batch",
     progress: Progress | None = None,
+    source: str | None = None,
 ) -> StoredOrders:
     """Create or replace `organisation`'s `orders` (by external id) in one transaction, with
     bulk inserts, and calculate their footprints. `by` is the person or token user writing.
+
+    `source` is the channel writing (carbon.models.LegSource), stamped on each written leg;
+    None: `by`'s own entry (staff, or the customer when `by` is None or not staff). Callers
+    that are the vendor's systems (the CRM inbound, a carrier's integration token, the demo,
+    the import command) say so; nothing the client sends can.
 
     Invalid data raises OrdersRejected listing every problem, before anything is written.
     Orders whose data equals what is stored are left alone (no rows, no snapshot, no event).
@@ -97,12 +106,15 @@ def store_orders(
     organisation, and every order that cannot be calculated is listed in OrdersRejected. A
     missing default dataset raises CalculationError in both cases.
     """
+    source = source or provenance.source_for_user(by)
     products, sites = lookups(organisation, orders)
-    problems = order_problems(orders, products, sites)
+    problems = order_problems(orders, products, sites, source)
     if problems:
         raise OrdersRejected(problems)
     with transaction.atomic():
-        result, todo = write_orders(organisation, orders, products, sites, progress=progress)
+        result, todo = write_orders(
+            organisation, orders, products, sites, source=source, progress=progress
+        )
         if todo:
             calculate_written(todo, orders, each=announce == "each", progress=progress)
             _announce_orders(organisation, result, todo, announce=announce, by=by)
@@ -110,13 +122,17 @@ def store_orders(
 
 
 def upsert_order(
-    organisation: Organisation, data: OrderData, *, by: AbstractBaseUser | None = None
+    organisation: Organisation,
+    data: OrderData,
+    *,
+    by: AbstractBaseUser | None = None,
+    source: str | None = None,
 ) -> tuple[Order, bool]:
     """Create or replace the one order `data.external_id` of `organisation` through
     `store_orders`, announced on its own; returns (order, created). Invalid data raises
     OrdersRejected (an OrderDataError) naming the first field at fault; a footprint that cannot
     be calculated raises CalculationError naming the leg."""
-    result = store_orders(organisation, [data], by, announce="each")
+    result = store_orders(organisation, [data], by, announce="each", source=source)
     return result.orders[data.external_id], data.external_id in result.created
 
 
@@ -151,6 +167,36 @@ def _announce_orders(
     )
 
 
+def verify_order_data(order: Order, by, *, request=None) -> int:
+    """Sustainability staff vouch for the customer-entered legs of `order` (they checked them
+    against the customer's documents), so the order may earn points; its points are settled
+    after commit. Audited; returns how many legs were verified. An order with nothing left to
+    verify is refused (OrderDataError on `legs`)."""
+    if not can_verify(by):
+        raise PermissionDeniedError("Only sustainability staff verify order data.")
+    with transaction.atomic():
+        order = Order.objects.select_for_update().select_related("organisation").get(pk=order.pk)
+        waiting = Leg.objects.filter(
+            shipment__order=order, source=LegSource.CUSTOMER, verified_at__isnull=True
+        )
+        legs = list(waiting.values_list("pk", flat=True))
+        if not legs:
+            raise OrderDataError(
+                "The order has no customer-entered data waiting for verification.", field="legs"
+            )
+        Leg.objects.filter(pk__in=legs).update(verified_by=by, verified_at=timezone.now())
+        audit.record(
+            "carbon.order_data_verified",
+            actor=by,
+            organisation=order.organisation,
+            obj=order,
+            request=request,
+            details={"external_id": order.external_id, "legs": len(legs)},
+        )
+        calculation.publish_orders_changed(order.organisation, [order.pk], "verified")
+    return len(legs)
+
+
 def recalculate_orders(
     organisation: Organisation | None,
     dataset: FactorDataset | None,
@@ -177,10 +223,14 @@ def recalculate_orders(
 # --- imports
 
 
-def create_job(organisation: Organisation, uploaded_file, *, by) -> ImportJob:
-    """Store the file privately under a random name and record the job (not started)."""
+def create_job(
+    organisation: Organisation, uploaded_file, *, by, source: str | None = None
+) -> ImportJob:
+    """Store the file privately under a random name and record the job (not started). Its legs
+    will carry `source` (default: `by`'s own entry, see `store_orders`)."""
     job = ImportJob(
         organisation=organisation,
+        source=source or provenance.source_for_user(by),
         created_by=by if getattr(by, "is_authenticated", False) else None,
         original_name=(getattr(uploaded_file, "name", "") or "orders.csv").rsplit("/", 1)[-1][:255],
     )
@@ -197,11 +247,13 @@ def create_job(organisation: Organisation, uploaded_file, *, by) -> ImportJob:
     return job
 
 
-def start_import(organisation: Organisation, uploaded_file, *, by) -> ImportJob:
+def start_import(
+    organisation: Organisation, uploaded_file, *, by, source: str | None = None
+) -> ImportJob:
     """Store the uploaded CSV privately and import it: at once for up to BACKGROUND_ABOVE_ROWS rows,
     otherwise as a Celery task after commit (the job shows the progress). The caller has
     checked the `carbon.import_orders` permission."""
-    job = create_job(organisation, uploaded_file, by=by)
+    job = create_job(organisation, uploaded_file, by=by, source=source)
     if job.rows_total > importer.BACKGROUND_ABOVE_ROWS:
         transaction.on_commit(lambda: tasks.run_import_task.delay(job.pk))
     else:
@@ -225,7 +277,11 @@ def run_import(job: ImportJob, *, progress: Progress | None = None) -> ImportJob
         if not errors:
             try:
                 stored = store_orders(
-                    job.organisation, result.orders, job.created_by, progress=update
+                    job.organisation,
+                    result.orders,
+                    job.created_by,
+                    progress=update,
+                    source=job.source,
                 )
             except OrdersRejected as rejected:
                 errors = importer.rejected_rows(rejected, result.orders, result.parsed)

@@ -16,7 +16,7 @@ from django.http import Http404, HttpRequest
 from ninja import Body, Field, Query, Router, Schema, Status
 from pydantic import ConfigDict, StrictBool
 
-from carbon.footprint import actions, categories
+from carbon.footprint import actions, categories, provenance
 from carbon.footprint import legs as legs_parser
 from carbon.footprint.api_schemas import (
     ORDER_WRITE_ACCESS,
@@ -505,12 +505,15 @@ def _order_data(external_id: str, payload: OrderIn) -> OrderData:
     )
 
 
-def store_order(organisation: Organisation, external_id: str, payload: OrderIn, by) -> StoredOrders:
+def store_order(
+    organisation: Organisation, external_id: str, payload: OrderIn, by, *, source: str
+) -> StoredOrders:
     """The order `payload` describes, stored through the one write path (also the CRM's,
-    `carbon.footprint.crm`); every refusal is a 422 naming the field."""
+    `carbon.footprint.crm`) as written by `source` (the caller's channel, see
+    `carbon.footprint.provenance`); every refusal is a 422 naming the field."""
     data = _order_data(external_id, payload)
     try:
-        return actions.store_orders(organisation, [data], by, announce="each")
+        return actions.store_orders(organisation, [data], by, announce="each", source=source)
     except (OrderDataError, CalculationError) as exc:
         field = api_field(exc.field)
         message = f"{field}: {exc.message}" if field else exc.message
@@ -540,7 +543,9 @@ def upsert_order(
     organisation = c.target
     if payload is None:
         raise ApiError(422, "validation_error", "body: the order is required.", "body")
-    stored = store_order(organisation, external_id, payload, c.user)
+    stored = store_order(
+        organisation, external_id, payload, c.user, source=provenance.source_for_caller(c)
+    )
     created = external_id in stored.created
     detail = _order_detail(_detail_queryset(c).get(pk=stored.orders[external_id].pk))
     return Status(201 if created else 200, {**detail, "created": created})

@@ -24,7 +24,17 @@ from carbon.footprint import calculation
 from carbon.footprint.exceptions import OrdersRejected, Problem
 from carbon.footprint.factors import FactorTable, active_grid_dataset, default_dataset
 from carbon.footprint.legs import LegData, validate_leg
-from carbon.models import Leg, Order, OrderLine, OrderStatus, Product, Shipment
+from carbon.footprint.provenance import data_type_of
+from carbon.models import (
+    ATTESTED_SOURCES,
+    Leg,
+    LegSource,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Product,
+    Shipment,
+)
 from portal.models import Organisation, Site
 
 # Decimal places of the stored columns: values are compared after rounding to them, so that
@@ -77,11 +87,14 @@ def validate_order(
     *,
     products: dict[str, Product],
     sites: dict[str, Site],
+    source: str = LegSource.CUSTOMER,
 ) -> list[tuple[str, str]]:
     """All problems of one order as (field, reason) pairs; empty when it can be stored.
 
     `products` maps SKU -> Product and `sites` maps site name -> Site of the organisation; the
     caller loads them in batch so that validating many orders costs no query per order.
+    `source` is the channel writing it (carbon.models.LegSource): the laden rows of
+    `app_settings.ATTESTED_ONLY_CATEGORIES` need an attested one.
     """
     errors: list[tuple[str, str]] = []
     if not (data.external_id or "").strip():
@@ -128,6 +141,18 @@ def validate_order(
             errors.append((f"shipments[{s}].legs[{cap}]", f"at most {cap} legs per shipment"))
         for g, leg in enumerate(shipment.legs):
             problems = validate_leg(leg)
+            if (
+                leg.category in app_settings.ATTESTED_ONLY_CATEGORIES
+                and source not in ATTESTED_SOURCES
+            ):
+                problems.append(
+                    (
+                        "category",
+                        f"the {leg.category} row needs attested data (a carrier system, the "
+                        "CRM or GreenLoop staff); customer-entered legs use "
+                        "road.hgv.average_laden",
+                    )
+                )
             errors.extend((f"shipments[{s}].legs[{g}].{name}", reason) for name, reason in problems)
             if not problems:
                 tkm += leg.mass_t * leg.distance_km
@@ -161,26 +186,24 @@ def canonical(data: OrderData) -> dict[str, Any]:
         "site": data.site_name or None,
         "lines": [(line.sku, _as_stored(line.quantity, "quantity")) for line in data.lines],
         "shipments": [
-            (
-                s.reference or "",
-                [
-                    (
-                        leg.category,
-                        leg.origin or "",
-                        leg.destination or "",
-                        _as_stored(leg.distance_km, "distance_km"),
-                        _as_stored(leg.mass_t, "mass_t"),
-                        leg.data_tier,
-                        bool(leg.radiative_forcing),
-                        leg.fuel_type or "",
-                        _as_stored(leg.fuel_amount, "fuel_amount"),
-                    )
-                    for leg in s.legs
-                ],
-            )
-            for s in data.shipments
+            (s.reference or "", [leg_form(leg) for leg in s.legs]) for s in data.shipments
         ],
     }
+
+
+def leg_form(leg: LegData) -> tuple:
+    """One leg as comparable plain values, rounded as stored (`stored_canonical`'s leg tuple)."""
+    return (
+        leg.category,
+        leg.origin or "",
+        leg.destination or "",
+        _as_stored(leg.distance_km, "distance_km"),
+        _as_stored(leg.mass_t, "mass_t"),
+        leg.data_tier,
+        bool(leg.radiative_forcing),
+        leg.fuel_type or "",
+        _as_stored(leg.fuel_amount, "fuel_amount"),
+    )
 
 
 def stored_canonical(orders: list[Order]) -> dict[int, dict[str, Any]]:
@@ -248,8 +271,85 @@ def stored_canonical(orders: list[Order]) -> dict[int, dict[str, Any]]:
 # --- writing
 
 
+# What a stored leg's provenance was, by its position (shipment index, leg index) in its order.
+Provenance = dict[tuple[int, int], tuple[tuple, dict[str, Any]]]
+PROVENANCE_FIELDS = ("source", "data_type", "verified_by_id", "verified_at")
+
+
+def stored_provenance(order_ids: list[int]) -> dict[int, Provenance]:
+    """The provenance of the stored legs of `order_ids`, with each leg's canonical form, read in
+    one query: an order written again keeps it for every leg it sends unchanged."""
+    found: dict[int, Provenance] = {i: {} for i in order_ids}
+    shipment_index: dict[int, int] = {}
+    per_order: dict[int, int] = {}
+    rows = (
+        Leg.objects.filter(shipment__order_id__in=order_ids)
+        .order_by("shipment__order_id", "shipment_id", "sequence", "id")
+        .values_list(
+            "shipment__order_id",
+            "shipment_id",
+            "category",
+            "origin",
+            "destination",
+            "distance_km",
+            "mass_t",
+            "data_tier",
+            "radiative_forcing",
+            "fuel_type",
+            "fuel_amount",
+            *PROVENANCE_FIELDS,
+        )
+    )
+    legs_seen: dict[int, int] = {}
+    for row in rows:
+        order_id, shipment_id = row[0], row[1]
+        if shipment_id not in shipment_index:
+            shipment_index[shipment_id] = per_order.get(order_id, 0)
+            per_order[order_id] = shipment_index[shipment_id] + 1
+        g = legs_seen.get(shipment_id, 0)
+        legs_seen[shipment_id] = g + 1
+        form = (
+            row[2],
+            row[3],
+            row[4],
+            _as_stored(row[5], "distance_km"),
+            _as_stored(row[6], "mass_t"),
+            row[7],
+            row[8],
+            row[9],
+            _as_stored(row[10], "fuel_amount"),
+        )
+        found[order_id][(shipment_index[shipment_id], g)] = (
+            form,
+            dict(zip(PROVENANCE_FIELDS, row[11:], strict=True)),
+        )
+    return found
+
+
+def leg_provenance(
+    leg: LegData, position: tuple[int, int], source: str, before: Provenance
+) -> dict[str, Any]:
+    """The provenance of a leg written by `source`: an attested source's own; otherwise, for a
+    leg sent unchanged at the same place, what the stored leg had (a status update by the
+    customer keeps the carrier's attestation or the staff's verification); else unverified."""
+    if source not in ATTESTED_SOURCES:
+        stored = before.get(position)
+        if stored is not None and stored[0] == leg_form(leg):
+            return stored[1]
+    return {
+        "source": source,
+        "data_type": data_type_of(leg, source),
+        "verified_by_id": None,
+        "verified_at": None,
+    }
+
+
 def build_children(
-    order: Order, data: OrderData, products: dict[str, Product]
+    order: Order,
+    data: OrderData,
+    products: dict[str, Product],
+    source: str = LegSource.CUSTOMER,
+    before: Provenance | None = None,
 ) -> tuple[list[OrderLine], list[tuple[Shipment, list[Leg]]]]:
     lines = [
         OrderLine(
@@ -258,7 +358,7 @@ def build_children(
         for line in data.lines
     ]
     shipments = []
-    for s in data.shipments:
+    for i, s in enumerate(data.shipments):
         shipment = Shipment(order=order, reference=s.reference or "")
         legs = [
             Leg(
@@ -273,6 +373,7 @@ def build_children(
                 radiative_forcing=bool(leg.radiative_forcing),
                 fuel_type=leg.fuel_type or "",
                 fuel_amount=_as_stored(leg.fuel_amount, "fuel_amount"),
+                **leg_provenance(leg, (i, n - 1), source, before or {}),
             )
             for n, leg in enumerate(s.legs, start=1)
         ]
@@ -281,11 +382,18 @@ def build_children(
 
 
 def write_children(
-    orders_data: list[tuple[Order, OrderData]], products: dict[str, Product], *, replace: bool
+    orders_data: list[tuple[Order, OrderData]],
+    products: dict[str, Product],
+    *,
+    replace: bool,
+    source: str = LegSource.CUSTOMER,
 ) -> None:
-    """Bulk-insert lines, shipments and legs of many orders (replacing the old ones)."""
+    """Bulk-insert lines, shipments and legs of many orders (replacing the old ones), the legs
+    marked as written by `source` (see `leg_provenance`)."""
+    before: dict[int, Provenance] = {}
     if replace:
         ids = [o.pk for o, _ in orders_data]
+        before = stored_provenance(ids)
         # Legs go with their shipments (CASCADE); lines and shipments in one query each.
         Shipment.objects.filter(order_id__in=ids).delete()
         OrderLine.objects.filter(order_id__in=ids).delete()
@@ -293,7 +401,7 @@ def write_children(
     all_shipments: list[Shipment] = []
     all_legs: list[Leg] = []
     for order, data in orders_data:
-        lines, shipments = build_children(order, data, products)
+        lines, shipments = build_children(order, data, products, source, before.get(order.pk))
         all_lines.extend(lines)
         for shipment, legs in shipments:
             all_shipments.append(shipment)
@@ -344,7 +452,10 @@ class StoredOrders:
 
 
 def order_problems(
-    orders: list[OrderData], products: dict[str, Product], sites: dict[str, Site]
+    orders: list[OrderData],
+    products: dict[str, Product],
+    sites: dict[str, Site],
+    source: str = LegSource.CUSTOMER,
 ) -> list[Problem]:
     """Every problem of `orders` (each validated, and no order number twice); empty when all of
     them can be stored."""
@@ -356,7 +467,7 @@ def order_problems(
         seen.add(data.external_id)
         problems.extend(
             Problem(i, name, reason)
-            for name, reason in validate_order(data, products=products, sites=sites)
+            for name, reason in validate_order(data, products=products, sites=sites, source=source)
         )
     return problems
 
@@ -383,6 +494,7 @@ def write_orders(
     products: dict[str, Product],
     sites: dict[str, Site],
     *,
+    source: str = LegSource.CUSTOMER,
     progress: Progress | None = None,
 ) -> tuple[StoredOrders, list[Order]]:
     """Create or replace validated `orders` with bulk inserts, leaving alone those whose data
@@ -421,8 +533,8 @@ def write_orders(
             ["order_date", "delivery_date", "status", "delivery_site", "updated_at"],
             batch_size=2000,
         )
-        write_children(changed, products, replace=True)
-    write_children(new, products, replace=False)
+        write_children(changed, products, replace=True, source=source)
+    write_children(new, products, replace=False, source=source)
     result.created = [o.external_id for o, _ in new]
     result.updated = [o.external_id for o, _ in changed]
     return result, [o for o, _ in new] + [o for o, _ in changed]

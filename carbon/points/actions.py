@@ -141,41 +141,97 @@ def approve_policy(policy: PointsPolicy, by: User) -> PointsPolicy:
 def award_order(order: Order, *, policy: PointsPolicy | None = None) -> PointsAward:
     """Award points for a delivered order's current snapshot under the policy in force on its
     delivery date, as pending points. Idempotent per order and policy: a repeat returns the
-    first award (its entry's key is ``earn:<order>:<policy>``)."""
+    live award (its entry's key is ``earn:<order>:<policy>``, and ``earn:<order>:<policy>:r<n>``
+    for the n-th award after re-settlements superseded earlier ones)."""
     terms = awards.award_terms(order, policy)
     account = ledger.account_for(order.organisation)
-    key = f"earn:{order.pk}:{terms.policy.pk}"
     with transaction.atomic():
         account = ledger.lock_account(account)
-        existing = PointsAward.objects.filter(order=order, policy=terms.policy).first()
+        existing = awards.live_awards().filter(order=order, policy=terms.policy).first()
         if existing is not None:
             return existing
-        award = PointsAward.objects.create(
+        return _write_award(account, order, terms)
+
+
+def _write_award(account: PointsAccount, order: Order, terms: awards.AwardTerms) -> PointsAward:
+    """The award of `terms` and its pending points, under the account's row lock."""
+    earlier = PointsAward.objects.filter(order=order, policy=terms.policy).count()
+    key = f"earn:{order.pk}:{terms.policy.pk}" + (f":r{earlier}" if earlier else "")
+    award = PointsAward.objects.create(
+        order=order,
+        policy=terms.policy,
+        snapshot=terms.snapshot,
+        avoided_logistics_kg=terms.avoided_logistics_kg,
+        avoided_scope2_kg=terms.avoided_scope2_kg,
+        points=terms.points,
+        breakdown=terms.breakdown,
+    )
+    if terms.points > 0:
+        entry = ledger.append_entry(
+            account,
+            EntryKind.EARN_PENDING,
+            terms.points,
+            key=key,
+            fingerprint=ledger.request_fingerprint(
+                "earn", order=order.pk, policy=terms.policy.pk, revision=earlier
+            )
+            if earlier
+            else ledger.request_fingerprint("earn", order=order.pk, policy=terms.policy.pk),
+            pending=terms.points,
             order=order,
-            policy=terms.policy,
-            snapshot=terms.snapshot,
-            avoided_logistics_kg=terms.avoided_logistics_kg,
-            avoided_scope2_kg=terms.avoided_scope2_kg,
-            points=terms.points,
-            breakdown=terms.breakdown,
+            award=award,
         )
-        if terms.points > 0:
-            entry = ledger.append_entry(
-                account,
-                EntryKind.EARN_PENDING,
-                terms.points,
-                key=key,
-                fingerprint=ledger.request_fingerprint(
-                    "earn", order=order.pk, policy=terms.policy.pk
-                ),
-                pending=terms.points,
-                order=order,
-                award=award,
-            )
-            ledger.publish_entry(
-                POINTS_AWARDED, account, entry, order=order.external_id, award_id=award.pk
-            )
+        ledger.publish_entry(
+            POINTS_AWARDED, account, entry, order=order.external_id, award_id=award.pk
+        )
     return award
+
+
+def _supersede(account: PointsAccount, award: PointsAward) -> None:
+    """Reverse a live award's points (key ``resettle:<award>``) and mark it superseded, under
+    the account's row lock."""
+    if award.points > 0:
+        ledger.reverse_award(account, award, f"resettle:{award.pk}")
+    award.superseded_at = timezone.now()
+    award.save(update_fields=["superseded_at"])
+
+
+def resettle_order(order: Order, live: PointsAward) -> str:
+    """Bring a delivered order's award in line with the order as it is now: unchanged ("already
+    awarded"), replaced by a new award when its footprint or policy changed ("resettled": the
+    old points reversed and the new ones earned, both on the ledger), or taken back when its
+    data no longer earns points ("reversed", e.g. a leg is now unverified customer data). Under
+    the account's row lock, re-reading the live award, so retries and concurrent workers write
+    each entry exactly once."""
+    try:
+        terms = awards.award_terms(order)
+    except (PointsError, CalculationError) as refused:
+        if refused.code != awards.UNATTESTED:
+            logger.info("Order %s not re-settled: %s (%s)", order.pk, refused.code, refused.message)
+            return refused.code
+        terms = None
+    if terms is not None and (live.snapshot_id, live.policy_id) == (
+        terms.snapshot.pk,
+        terms.policy.pk,
+    ):
+        return "already_awarded"
+    with transaction.atomic():
+        account = ledger.lock_account(ledger.account_for(order.organisation))
+        live_now = awards.live_awards().filter(order=order).order_by("id").first()
+        if live_now is None:
+            if terms is None:
+                return "already_reversed"
+        elif terms is not None and (live_now.snapshot_id, live_now.policy_id) == (
+            terms.snapshot.pk,
+            terms.policy.pk,
+        ):
+            return "already_awarded"
+        else:
+            _supersede(account, live_now)
+        if terms is None:
+            return "reversed"
+        _write_award(account, order, terms)
+    return "resettled"
 
 
 def activate_due(today: dt.date) -> list[LedgerEntry]:
@@ -183,7 +239,8 @@ def activate_due(today: dt.date) -> list[LedgerEntry]:
     passed. The lot expires `expiry_months` after its due date (not after the run), so a late
     run never lengthens a lot's life. Key: ``activate:<award>``."""
     candidates = (
-        PointsAward.objects.filter(points__gt=0, order__status=OrderStatus.DELIVERED)
+        awards.live_awards()
+        .filter(points__gt=0, order__status=OrderStatus.DELIVERED)
         .exclude(entries__kind__in=[EntryKind.ACTIVATE, EntryKind.REVERSE])
         .select_related("order", "policy")
         .order_by("id")
@@ -224,16 +281,18 @@ def activate_due(today: dt.date) -> list[LedgerEntry]:
 
 
 def settle_order(order: Order) -> str:
-    """Award a delivered order or reverse a cancelled/returned one, whichever applies; called
-    after every change to an order or its footprint, so it must be safe to call any number of
-    times. Returns what it did: "awarded", "reversed" or why it did nothing ("already_awarded",
-    "no_policy", "no_footprint", ...). A missing policy or footprint is normal (the order is
+    """Award a delivered order, re-settle an awarded one that changed (`resettle_order`) or
+    reverse a cancelled/returned one, whichever applies; called after every change to an order
+    or its footprint, so it must be safe to call any number of times. Returns what it did:
+    "awarded", "resettled", "reversed" or why it did nothing ("already_awarded", "no_policy",
+    "no_footprint", "unattested_data", ...). A missing policy or footprint is normal (the order is
     awarded once both exist), so it is logged at info and never raised."""
     if order.status == OrderStatus.DELIVERED:
         if order.delivery_date is None:
             return "no_delivery_date"
-        if order.points_awards.exists():
-            return "already_awarded"
+        live = awards.live_awards().filter(order=order).order_by("id").first()
+        if live is not None:
+            return resettle_order(order, live)
         try:
             award_order(order)
         except (PointsError, CalculationError) as refused:  # no policy, footprint, baseline

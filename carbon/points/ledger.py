@@ -39,6 +39,7 @@ from carbon.models import (
     Order,
     OrderStatus,
     PointsAccount,
+    PointsAward,
 )
 from carbon.points import lots
 from carbon.points.events import POINTS_REVERSED
@@ -334,45 +335,72 @@ def reverse_order(order: Order, key: str) -> list[LedgerEntry]:
             if done is not None:
                 entries.append(done)
                 continue
-            pending = (
-                LedgerEntry.objects.filter(award=award).aggregate(p=Sum("pending_delta"))["p"] or 0
-            )
             if lots_now is None:
                 lots_now = allocation(account)
-            available = lots_now.reversal_amount(award.pk)
-            if pending + available <= 0:
-                continue
-            entry = append_entry(
-                account,
-                EntryKind.REVERSE,
-                pending + available,
-                key=f"{key}:{award.pk}",
-                fingerprint=fingerprint,
-                pending=-pending,
-                available=-available,
-                order=order,
-                award=award,
-            )
-            lots_now.apply(
-                lots.Movement(
-                    kind=entry.kind,
-                    points=entry.points,
-                    available_delta=entry.available_delta,
-                    award_id=award.pk,
-                    entry_id=entry.pk,
-                )
-            )
-            expired = award.points - pending - available if available else 0
-            publish_entry(
-                POINTS_REVERSED,
-                account,
-                entry,
-                order=order.external_id,
-                award_id=award.pk,
-                already_expired=max(expired, 0),
-            )
-            entries.append(entry)
+            entry = _reverse_award(account, award, f"{key}:{award.pk}", fingerprint, lots_now)
+            if entry is not None:
+                entries.append(entry)
     return entries
+
+
+def reverse_award(account: PointsAccount, award: PointsAward, key: str) -> LedgerEntry | None:
+    """Take back one award's points (an order re-settled after an edit), as `reverse_order`
+    does per award: its pending points, or what is left of its lot once activated. Inside the
+    caller's transaction, which holds the account's row lock (`lock_account`). Exactly once:
+    an award already reversed returns its entry, and a unique constraint backs it."""
+    require_key(key)
+    done = LedgerEntry.objects.filter(award=award, kind=EntryKind.REVERSE).first()
+    if done is not None:
+        return done
+    fingerprint = request_fingerprint("resettle", award=award.pk)
+    if (entry := earlier_entry(account, key, fingerprint)) is not None:
+        return entry
+    return _reverse_award(account, award, key, fingerprint, allocation(account))
+
+
+def _reverse_award(
+    account: PointsAccount,
+    award: PointsAward,
+    key: str,
+    fingerprint: str,
+    lots_now: lots.Allocation,
+) -> LedgerEntry | None:
+    """Write the reversal of one award not reversed yet (None when nothing is left to take),
+    keeping `lots_now` in step; publishes greenloop.carbon.points_reversed."""
+    pending = LedgerEntry.objects.filter(award=award).aggregate(p=Sum("pending_delta"))["p"] or 0
+    available = lots_now.reversal_amount(award.pk)
+    if pending + available <= 0:
+        return None
+    entry = append_entry(
+        account,
+        EntryKind.REVERSE,
+        pending + available,
+        key=key,
+        fingerprint=fingerprint,
+        pending=-pending,
+        available=-available,
+        order=award.order,
+        award=award,
+    )
+    lots_now.apply(
+        lots.Movement(
+            kind=entry.kind,
+            points=entry.points,
+            available_delta=entry.available_delta,
+            award_id=award.pk,
+            entry_id=entry.pk,
+        )
+    )
+    expired = award.points - pending - available if available else 0
+    publish_entry(
+        POINTS_REVERSED,
+        account,
+        entry,
+        order=award.order.external_id,
+        award_id=award.pk,
+        already_expired=max(expired, 0),
+    )
+    return entry
 
 
 # --- reading balances
