@@ -63,7 +63,6 @@ from carbon.models import (
     ImportStatus,
     Instrument,
     Leg,
-    LegSource,
     Order,
 )
 from portal import audit, events
@@ -176,9 +175,7 @@ def verify_order_data(order: Order, by, *, request=None) -> int:
         raise PermissionDeniedError("Only sustainability staff verify order data.")
     with transaction.atomic():
         order = Order.objects.select_for_update().select_related("organisation").get(pk=order.pk)
-        waiting = Leg.objects.filter(
-            shipment__order=order, source=LegSource.CUSTOMER, verified_at__isnull=True
-        )
+        waiting = provenance.unverified_legs().filter(shipment__order=order)
         legs = list(waiting.values_list("pk", flat=True))
         if not legs:
             raise OrderDataError(

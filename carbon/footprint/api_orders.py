@@ -118,6 +118,25 @@ class LegOut(Schema):
     radiative_forcing: bool
     fuel_type: str
     fuel_amount: str | None
+    source: str = Field(
+        ...,
+        description="Who wrote the leg's data, from the channel that stored it: carrier (a "
+        "carrier or vendor system's integration token with carbon:attest), crm, staff or "
+        "customer",
+    )
+    data_type: str = Field(..., description="primary_fuel, carrier_intensity or modelled_default")
+    attested: bool = Field(
+        ...,
+        description="Whether the leg's data may earn points: an attested source, or customer "
+        "data verified by GreenLoop staff",
+    )
+
+
+class PointsHoldOut(Schema):
+    code: str = Field(..., examples=["customer_data_unverified"])
+    message: str = Field(
+        ..., examples=["Customer-entered data awaits verification by GreenLoop staff."]
+    )
 
 
 class ShipmentOut(Schema):
@@ -128,6 +147,11 @@ class ShipmentOut(Schema):
 class OrderDetailOut(OrderOut):
     lines: list[LineOut]
     shipments: list[ShipmentOut]
+    points_holds: list[PointsHoldOut] = Field(
+        ...,
+        description="Why the order earns no points yet (empty when nothing holds it back), in "
+        "the language of the request: e.g. not_delivered, customer_data_unverified",
+    )
 
 
 class _Footprint(TypedDict):
@@ -215,6 +239,7 @@ def _order_out(order: FootprintOrder) -> dict[str, Any]:
 
 
 def _order_detail(order: FootprintOrder) -> dict[str, Any]:
+    legs = [leg for shipment in order.shipments.all() for leg in shipment.legs.all()]
     return {
         **_order_out(order),
         "lines": [
@@ -236,12 +261,16 @@ def _order_detail(order: FootprintOrder) -> dict[str, Any]:
                         "radiative_forcing": leg.radiative_forcing,
                         "fuel_type": leg.fuel_type,
                         "fuel_amount": None if leg.fuel_amount is None else str(leg.fuel_amount),
+                        "source": leg.source,
+                        "data_type": leg.data_type,
+                        "attested": leg.attested,
                     }
                     for leg in shipment.legs.all()
                 ],
             }
             for shipment in order.shipments.all()
         ],
+        "points_holds": [hold.as_json() for hold in provenance.points_holds(order, legs)],
     }
 
 

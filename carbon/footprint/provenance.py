@@ -12,15 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from carbon.models import ATTESTED_SOURCES, DataTier, LegDataType, LegSource, OrderStatus
+from carbon.models import ATTESTED_SOURCES, DataTier, Leg, LegDataType, LegSource, OrderStatus
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
     from carbon.footprint.legs import LegData
-    from carbon.models import Leg, Order
+    from carbon.models import Order
     from portal.api import Caller
 
 # The integration-token scope of a carrier's or the vendor's logistics system: legs it writes
@@ -73,21 +74,30 @@ UNVERIFIED = PointsHold(
     _("Customer-entered data awaits verification by GreenLoop staff."),
 )
 NOT_DELIVERED = PointsHold("not_delivered", _("Only delivered orders earn points."))
-NO_LEGS = PointsHold("no_legs", _("The order has no transport legs."))
 
 
-def legs_attested(legs: list[Leg]) -> bool:
-    return bool(legs) and all(leg.attested for leg in legs)
+def unverified_legs() -> QuerySet[Leg]:
+    """Legs whose data may not earn points (yet): customer entries no staff member verified."""
+    return Leg.objects.exclude(source__in=ATTESTED_SOURCES).filter(verified_at__isnull=True)
 
 
 def points_holds(order: Order, legs: list[Leg]) -> list[PointsHold]:
-    """Why `order` (with all its `legs`) earns nothing yet; empty when provenance and status
-    let it earn (the policy and the footprint decide the amount)."""
+    """`order_points_holds` over legs already loaded (all of the order's)."""
     holds = []
     if order.status != OrderStatus.DELIVERED:
         holds.append(NOT_DELIVERED)
-    if not legs:
-        holds.append(NO_LEGS)
-    elif any(leg.source not in ATTESTED_SOURCES and leg.verified_at is None for leg in legs):
+    if not all(leg.attested for leg in legs):
+        holds.append(UNVERIFIED)
+    return holds
+
+
+def order_points_holds(order: Order) -> list[PointsHold]:
+    """Why `order` earns nothing yet, as far as its status and the provenance of its data say
+    (the policy and the footprint decide the amount); empty when nothing holds it back. One
+    query."""
+    holds = []
+    if order.status != OrderStatus.DELIVERED:
+        holds.append(NOT_DELIVERED)
+    if unverified_legs().filter(shipment__order=order).exists():
         holds.append(UNVERIFIED)
     return holds

@@ -11,14 +11,12 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from carbon.footprint.factors import FactorTable, default_dataset
-from carbon.footprint.provenance import UNVERIFIED
+from carbon.footprint.provenance import UNVERIFIED, unverified_legs
 from carbon.footprint.units import plain_decimal
 from carbon.models import (
     CalculationSnapshot,
     EnergyScope,
     EntryKind,
-    Leg,
-    LegSource,
     Order,
     OrderStatus,
     PointsAward,
@@ -32,11 +30,6 @@ from carbon.points.ledger import FORMULA
 BASELINE_CATEGORY = "road.hgv.average_laden"
 # The refusal of an order with customer-entered legs that no staff member has verified.
 UNATTESTED = "unattested_data"
-
-
-def _unverified_legs() -> QuerySet[Leg]:
-    """Legs whose data may not earn points (yet): customer entries no staff member verified."""
-    return Leg.objects.filter(source=LegSource.CUSTOMER, verified_at__isnull=True)
 
 
 def live_awards() -> QuerySet[PointsAward]:
@@ -83,7 +76,7 @@ def award_terms(order: Order, policy: PointsPolicy | None = None) -> AwardTerms:
     delivered, no active policy applies or the order has no footprint yet."""
     if order.status != OrderStatus.DELIVERED or order.delivery_date is None:
         raise PointsError("Only delivered orders earn points.", code="order_not_delivered")
-    if _unverified_legs().filter(shipment__order=order).exists():
+    if unverified_legs().filter(shipment__order=order).exists():
         raise PointsError(str(UNVERIFIED.message), code=UNATTESTED)
     policy = policy or PointsPolicy.objects.in_force(order.delivery_date)
     if policy is None or policy.status != PolicyStatus.ACTIVE:
@@ -141,7 +134,7 @@ def unsettled_orders() -> QuerySet[Order]:
         .first()
     )
     live = live_awards().filter(order=OuterRef("pk"))
-    unverified = Exists(_unverified_legs().filter(shipment__order=OuterRef("pk")))
+    unverified = Exists(unverified_legs().filter(shipment__order=OuterRef("pk")))
     current = Exists(CalculationSnapshot.objects.filter(order=OuterRef("pk"), is_current=True))
     to_award = (
         Q(status=OrderStatus.DELIVERED, delivery_date__gte=first)
