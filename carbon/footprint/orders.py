@@ -191,6 +191,28 @@ def canonical(data: OrderData) -> dict[str, Any]:
     }
 
 
+# The stored columns of a leg's canonical form, in `leg_form`'s order.
+LEG_FORM_COLUMNS = (
+    "category",
+    "origin",
+    "destination",
+    "distance_km",
+    "mass_t",
+    "data_tier",
+    "radiative_forcing",
+    "fuel_type",
+    "fuel_amount",
+)
+
+
+def _stored_leg_form(values) -> tuple:
+    """`leg_form` of a stored leg, from its LEG_FORM_COLUMNS values."""
+    return tuple(
+        _as_stored(value, name) if name in STORED_COLUMN_PLACES else value
+        for name, value in zip(LEG_FORM_COLUMNS, values, strict=True)
+    )
+
+
 def leg_form(leg: LegData) -> tuple:
     """One leg as comparable plain values, rounded as stored (`stored_canonical`'s leg tuple)."""
     return (
@@ -226,35 +248,12 @@ def stored_canonical(orders: list[Order]) -> dict[int, dict[str, Any]]:
         legs: list = []
         by_shipment[sid] = legs
         shipments[order_id].append((reference, legs))
-    for leg in (
+    for shipment_id, *values in (
         Leg.objects.filter(shipment__order_id__in=ids)
         .order_by("shipment_id", "sequence", "id")
-        .values_list(
-            "shipment_id",
-            "category",
-            "origin",
-            "destination",
-            "distance_km",
-            "mass_t",
-            "data_tier",
-            "radiative_forcing",
-            "fuel_type",
-            "fuel_amount",
-        )
+        .values_list("shipment_id", *LEG_FORM_COLUMNS)
     ):
-        by_shipment[leg[0]].append(
-            (
-                leg[1],
-                leg[2],
-                leg[3],
-                _as_stored(leg[4], "distance_km"),
-                _as_stored(leg[5], "mass_t"),
-                leg[6],
-                leg[7],
-                leg[8],
-                _as_stored(leg[9], "fuel_amount"),
-            )
-        )
+        by_shipment[shipment_id].append(_stored_leg_form(values))
     return {
         o.pk: {
             "order_date": o.order_date,
@@ -285,22 +284,10 @@ def stored_provenance(order_ids: list[int]) -> dict[int, Provenance]:
     rows = (
         Leg.objects.filter(shipment__order_id__in=order_ids)
         .order_by("shipment__order_id", "shipment_id", "sequence", "id")
-        .values_list(
-            "shipment__order_id",
-            "shipment_id",
-            "category",
-            "origin",
-            "destination",
-            "distance_km",
-            "mass_t",
-            "data_tier",
-            "radiative_forcing",
-            "fuel_type",
-            "fuel_amount",
-            *PROVENANCE_FIELDS,
-        )
+        .values_list("shipment__order_id", "shipment_id", *LEG_FORM_COLUMNS, *PROVENANCE_FIELDS)
     )
     legs_seen: dict[int, int] = {}
+    split = 2 + len(LEG_FORM_COLUMNS)
     for row in rows:
         order_id, shipment_id = row[0], row[1]
         if shipment_id not in shipment_index:
@@ -308,20 +295,10 @@ def stored_provenance(order_ids: list[int]) -> dict[int, Provenance]:
             per_order[order_id] = shipment_index[shipment_id] + 1
         g = legs_seen.get(shipment_id, 0)
         legs_seen[shipment_id] = g + 1
-        form = (
-            row[2],
-            row[3],
-            row[4],
-            _as_stored(row[5], "distance_km"),
-            _as_stored(row[6], "mass_t"),
-            row[7],
-            row[8],
-            row[9],
-            _as_stored(row[10], "fuel_amount"),
-        )
+        form = _stored_leg_form(row[2:split])
         found[order_id][(shipment_index[shipment_id], g)] = (
             form,
-            dict(zip(PROVENANCE_FIELDS, row[11:], strict=True)),
+            dict(zip(PROVENANCE_FIELDS, row[split:], strict=True)),
         )
     return found
 
