@@ -107,7 +107,7 @@ def store_orders(
     """
     source = source or provenance.source_for_user(by)
     products, sites = lookups(organisation, orders)
-    problems = order_problems(orders, products, sites, source)
+    problems = order_problems(orders, products, sites)
     if problems:
         raise OrdersRejected(problems)
     with transaction.atomic():

@@ -36,7 +36,7 @@ from carbon.footprint.orders import (
     lookups,
     validate_order,
 )
-from carbon.models import ImportJob, LegSource, OrderStatus
+from carbon.models import ImportJob, OrderStatus
 from portal.models import Organisation
 from portal.text import storable, text_problem
 
@@ -136,10 +136,8 @@ def validate_csv(
     *,
     progress: Progress | None = None,
     total: int = 0,
-    source: str = LegSource.CUSTOMER,
 ) -> ValidationResult:
-    """Read and check every row and field of an order CSV, as written by `source` (who
-    uploaded it, carbon.models.LegSource); nothing is written.
+    """Read and check every row and field of an order CSV; nothing is written.
 
     Row numbers are those a spreadsheet shows: the header is row 1, the first order row is 2.
     """
@@ -192,9 +190,7 @@ def validate_csv(
     parsed = list(orders.values())
     products, sites = lookups(organisation, [p.data for p in parsed])
     for order in parsed:
-        for field_name, reason in validate_order(
-            order.data, products=products, sites=sites, source=source
-        ):
+        for field_name, reason in validate_order(order.data, products=products, sites=sites):
             errors.append(_locate(order, field_name, reason))
     errors = _dedupe(errors)
     errors.sort(key=lambda e: (e.row, COLUMNS.index(e.column) if e.column in COLUMNS else -1))
@@ -454,9 +450,7 @@ def validate_job_file(job: ImportJob, progress: Progress) -> ValidationResult:
     with job.file.open("rb") as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
         try:
-            return validate_csv(
-                job.organisation, text, progress=progress, total=job.rows_total, source=job.source
-            )
+            return validate_csv(job.organisation, text, progress=progress, total=job.rows_total)
         except UnicodeDecodeError:
             return ValidationResult(
                 [], [RowError(1, "", "", "the file is not UTF-8 encoded text")], 0

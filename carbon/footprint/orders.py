@@ -87,14 +87,13 @@ def validate_order(
     *,
     products: dict[str, Product],
     sites: dict[str, Site],
-    source: str = LegSource.CUSTOMER,
 ) -> list[tuple[str, str]]:
     """All problems of one order as (field, reason) pairs; empty when it can be stored.
 
     `products` maps SKU -> Product and `sites` maps site name -> Site of the organisation; the
     caller loads them in batch so that validating many orders costs no query per order.
-    `source` is the channel writing it (carbon.models.LegSource): the laden rows of
-    `app_settings.ATTESTED_ONLY_CATEGORIES` need an attested one.
+    (Rules that depend on who writes, and on what was stored, apply as the legs are written:
+    `unattested_problems`.)
     """
     errors: list[tuple[str, str]] = []
     if not (data.external_id or "").strip():
@@ -141,18 +140,6 @@ def validate_order(
             errors.append((f"shipments[{s}].legs[{cap}]", f"at most {cap} legs per shipment"))
         for g, leg in enumerate(shipment.legs):
             problems = validate_leg(leg)
-            if (
-                leg.category in app_settings.ATTESTED_ONLY_CATEGORIES
-                and source not in ATTESTED_SOURCES
-            ):
-                problems.append(
-                    (
-                        "category",
-                        f"the {leg.category} row needs attested data (a carrier system, the "
-                        "CRM or GreenLoop staff); customer-entered legs use "
-                        "road.hgv.average_laden",
-                    )
-                )
             errors.extend((f"shipments[{s}].legs[{g}].{name}", reason) for name, reason in problems)
             if not problems:
                 tkm += leg.mass_t * leg.distance_km
@@ -358,15 +345,34 @@ def build_children(
     return lines, shipments
 
 
+def unattested_problems(shipments: list[tuple[Shipment, list[Leg]]]) -> list[tuple[str, str]]:
+    """Legs about to be stored whose category needs attested data
+    (`app_settings.ATTESTED_ONLY_CATEGORIES`) while theirs is not: a customer may send again
+    the carrier's 100%-laden leg unchanged (it keeps the carrier's attestation), not write one."""
+    return [
+        (
+            f"shipments[{s}].legs[{g}].category",
+            f"the {leg.category} row needs attested data (a carrier system, the CRM or "
+            "GreenLoop staff); customer-entered legs use road.hgv.average_laden",
+        )
+        for s, (_, legs) in enumerate(shipments)
+        for g, leg in enumerate(legs)
+        if leg.category in app_settings.ATTESTED_ONLY_CATEGORIES and not leg.attested
+    ]
+
+
 def write_children(
     orders_data: list[tuple[Order, OrderData]],
     products: dict[str, Product],
     *,
     replace: bool,
     source: str = LegSource.CUSTOMER,
+    index: dict[str, int] | None = None,
 ) -> None:
     """Bulk-insert lines, shipments and legs of many orders (replacing the old ones), the legs
-    marked as written by `source` (see `leg_provenance`)."""
+    marked as written by `source` (see `leg_provenance`). A leg that needs attested data and
+    would be stored without it raises OrdersRejected (`index`: each order's position in the
+    caller's list), inside the caller's transaction."""
     before: dict[int, Provenance] = {}
     if replace:
         ids = [o.pk for o, _ in orders_data]
@@ -377,12 +383,19 @@ def write_children(
     all_lines: list[OrderLine] = []
     all_shipments: list[Shipment] = []
     all_legs: list[Leg] = []
+    problems: list[Problem] = []
     for order, data in orders_data:
         lines, shipments = build_children(order, data, products, source, before.get(order.pk))
+        position = (index or {}).get(data.external_id, 0)
+        problems.extend(
+            Problem(position, name, reason) for name, reason in unattested_problems(shipments)
+        )
         all_lines.extend(lines)
         for shipment, legs in shipments:
             all_shipments.append(shipment)
             all_legs.extend(legs)
+    if problems:
+        raise OrdersRejected(problems)
     OrderLine.objects.bulk_create(all_lines, batch_size=2000)
     Shipment.objects.bulk_create(all_shipments, batch_size=2000)
     for leg in all_legs:
@@ -429,10 +442,7 @@ class StoredOrders:
 
 
 def order_problems(
-    orders: list[OrderData],
-    products: dict[str, Product],
-    sites: dict[str, Site],
-    source: str = LegSource.CUSTOMER,
+    orders: list[OrderData], products: dict[str, Product], sites: dict[str, Site]
 ) -> list[Problem]:
     """Every problem of `orders` (each validated, and no order number twice); empty when all of
     them can be stored."""
@@ -444,7 +454,7 @@ def order_problems(
         seen.add(data.external_id)
         problems.extend(
             Problem(i, name, reason)
-            for name, reason in validate_order(data, products=products, sites=sites, source=source)
+            for name, reason in validate_order(data, products=products, sites=sites)
         )
     return problems
 
@@ -510,8 +520,10 @@ def write_orders(
             ["order_date", "delivery_date", "status", "delivery_site", "updated_at"],
             batch_size=2000,
         )
-        write_children(changed, products, replace=True, source=source)
-    write_children(new, products, replace=False, source=source)
+    index = {data.external_id: i for i, data in enumerate(orders)}
+    if changed:
+        write_children(changed, products, replace=True, source=source, index=index)
+    write_children(new, products, replace=False, source=source, index=index)
     result.created = [o.external_id for o, _ in new]
     result.updated = [o.external_id for o, _ in changed]
     return result, [o for o, _ in new] + [o for o, _ in changed]

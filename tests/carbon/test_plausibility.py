@@ -166,17 +166,62 @@ def test_csv_errors_name_the_row(org_a, member_a, headers):
         ["PO-1", "2025-03-03", "2025-04-10", "delivered", "", "", "", "S1", "1",
          "road.hgv.average_laden", "Suzhou", "Shanghai", "1000 km", "10 t", "", "diesel", "1 l",
          ""],
-        ["PO-1", "2025-03-03", "2025-04-10", "delivered", "", "", "", "S1", "2",
-         "road.hgv.laden_100", "Shanghai", "Ningbo", "200 km", "10 t", "", "", "", ""],
+        ["PO-2", "2025-03-03", "2025-04-10", "delivered", "", "", "", "S1", "1",
+         "air.long_haul", "PVG", "FRA", "8900 km", "1 t", "", "diesel", "900 l", ""],
     ]  # fmt: skip
     job = start_import(org_a, SimpleUploadedFile("o.csv", csv_text(rows).encode()), by=member_a)
     assert job.status == ImportStatus.FAILED
     assert [(e["row"], e["column"]) for e in job.error_report] == [
         (2, "fuel_used"),
-        (3, "category"),
+        (3, "fuel_type"),
     ]
     assert job.error_report[0]["reason"].startswith("1 litre over 10,000 t·km is 0.0001 litre")
     assert nothing_stored()
+
+
+def test_a_customer_csv_with_the_fully_laden_row_names_the_row(org_a, member_a, headers):
+    rows = [
+        ["PO-1", "2025-03-03", "2025-04-10", "delivered", "", "", "", "S1", "1",
+         "road.hgv.average_laden", "Suzhou", "Shanghai", "100 km", "10 t", "", "", "", ""],
+        ["PO-1", "2025-03-03", "2025-04-10", "delivered", "", "", "", "S1", "2",
+         "road.hgv.laden_100", "Shanghai", "Ningbo", "200 km", "10 t", "", "", "", ""],
+    ]  # fmt: skip
+    job = start_import(org_a, SimpleUploadedFile("o.csv", csv_text(rows).encode()), by=member_a)
+    assert job.status == ImportStatus.FAILED
+    assert [(e["row"], e["column"], e["reason"]) for e in job.error_report] == [
+        (
+            3,
+            "category",
+            "the road.hgv.laden_100 row needs attested data (a carrier system, the CRM or "
+            "GreenLoop staff); customer-entered legs use road.hgv.average_laden",
+        )
+    ]
+    assert nothing_stored()
+
+
+def test_a_customer_may_resend_the_carriers_laden_leg_but_not_change_it(client, headers, org_a):
+    # given the carrier's system stored a 100%-laden leg
+    type(org_a).objects.filter(pk=org_a.pk).update(crm_external_id="ACC-1")
+    _, plaintext = portal_actions.issue_api_token(
+        None, "Carrier", ["crm:write", "carbon:attest"], by=None
+    )
+    laden = order(category="road.hgv.laden_100", mass="10 t", distance="1,000 km")
+    carrier = {"Authorization": f"Bearer {plaintext}"}
+    stored = put(client, laden, carrier, "/api/v1/crm/organisations/ACC-1/orders/PO-1")
+    assert stored.status_code == 201, stored.content
+    # when the customer sends it again with a new delivery date, the leg stays the carrier's
+    response = put(client, {**laden, "delivery_date": "2025-04-02"}, headers)
+    assert response.status_code == 200, response.content
+    assert list(Leg.objects.values_list("source", "distance_km")) == [
+        ("carrier", Decimal("1000.000"))
+    ]
+    # when the customer changes the leg itself, it is refused and nothing changes
+    changed = order(category="road.hgv.laden_100", mass="10 t", distance="900 km")
+    message = api_error(put(client, changed, headers), 422, "invalid_order", f"{LEG}.category")
+    assert message.startswith(f"{LEG}.category: the road.hgv.laden_100 row needs attested data")
+    assert list(Leg.objects.values_list("source", "distance_km")) == [
+        ("carrier", Decimal("1000.000"))
+    ]
 
 
 @pytest.mark.parametrize(
