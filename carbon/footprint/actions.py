@@ -18,7 +18,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal
 from django.conf import settings
 from django.core.files.base import File
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.utils import timezone
 
 # tasks import this module too; both sides import the module, never its names, so the cycle
@@ -37,7 +37,6 @@ from carbon.footprint.exceptions import (
     DatasetError,
     DeclarationError,
     FactorFileError,
-    OrderDataError,
     OrdersRejected,
 )
 from carbon.footprint.factor_files import metadata_fields, read_factor_file
@@ -53,6 +52,7 @@ from carbon.footprint.orders import (
     write_orders,
 )
 from carbon.footprint.permissions import PERM_SUBMIT, can_verify
+from carbon.footprint.verification import verify_order_data as verify_order_data
 from carbon.models import (
     DatasetStatus,
     DeclarationStatus,
@@ -62,7 +62,6 @@ from carbon.models import (
     ImportJob,
     ImportStatus,
     Instrument,
-    Leg,
     Order,
 )
 from portal import audit, events
@@ -91,10 +90,8 @@ def store_orders(
     """Create or replace `organisation`'s `orders` (by external id) in one transaction, with
     bulk inserts, and calculate their footprints. `by` is the person or token user writing.
 
-    `source` is the channel writing (carbon.models.LegSource), stamped on each written leg;
-    None: `by`'s own entry (staff, or the customer when `by` is None or not staff). Callers
-    that are the vendor's systems (the CRM inbound, a carrier's integration token, the demo,
-    the import command) say so; nothing the client sends can.
+    `source` (carbon.models.LegSource) is the writing channel, stamped on the legs; None:
+    `by`'s own entry (`provenance.source_for_user`). Nothing the client sends can set it.
 
     Invalid data raises OrdersRejected listing every problem, before anything is written.
     Orders whose data equals what is stored are left alone (no rows, no snapshot, no event).
@@ -166,34 +163,6 @@ def _announce_orders(
     )
 
 
-def verify_order_data(order: Order, by, *, request=None) -> int:
-    """Sustainability staff vouch for the customer-entered legs of `order` (they checked them
-    against the customer's documents), so the order may earn points; its points are settled
-    after commit. Audited; returns how many legs were verified. An order with nothing left to
-    verify is refused (OrderDataError on `legs`)."""
-    if not can_verify(by):
-        raise PermissionDeniedError("Only sustainability staff verify order data.")
-    with transaction.atomic():
-        order = Order.objects.select_for_update().select_related("organisation").get(pk=order.pk)
-        waiting = provenance.unverified_legs().filter(shipment__order=order)
-        legs = list(waiting.values_list("pk", flat=True))
-        if not legs:
-            raise OrderDataError(
-                "The order has no customer-entered data waiting for verification.", field="legs"
-            )
-        Leg.objects.filter(pk__in=legs).update(verified_by=by, verified_at=timezone.now())
-        audit.record(
-            "carbon.order_data_verified",
-            actor=by,
-            organisation=order.organisation,
-            obj=order,
-            request=request,
-            details={"external_id": order.external_id, "legs": len(legs)},
-        )
-        calculation.publish_orders_changed(order.organisation, [order.pk], "verified")
-    return len(legs)
-
-
 def recalculate_orders(
     organisation: Organisation | None,
     dataset: FactorDataset | None,
@@ -223,8 +192,8 @@ def recalculate_orders(
 def create_job(
     organisation: Organisation, uploaded_file, *, by, source: str | None = None
 ) -> ImportJob:
-    """Store the file privately under a random name and record the job (not started). Its legs
-    will carry `source` (default: `by`'s own entry, see `store_orders`)."""
+    """Store the file privately under a random name and record the job (not started); its
+    legs will carry `source` (see `store_orders`)."""
     job = ImportJob(
         organisation=organisation,
         source=source or provenance.source_for_user(by),
@@ -273,13 +242,8 @@ def run_import(job: ImportJob, *, progress: Progress | None = None) -> ImportJob
         errors = result.errors
         if not errors:
             try:
-                stored = store_orders(
-                    job.organisation,
-                    result.orders,
-                    job.created_by,
-                    progress=update,
-                    source=job.source,
-                )
+                args = (job.organisation, result.orders, job.created_by)
+                stored = store_orders(*args, progress=update, source=job.source)
             except OrdersRejected as rejected:
                 errors = importer.rejected_rows(rejected, result.orders, result.parsed)
             except CalculationError as exc:  # no default dataset to calculate with
@@ -320,18 +284,7 @@ def purge_old_import_files() -> int:
     finished (a lost worker). The audit trail keeps who imported what. Idempotent; returns how
     many were deleted."""
     cutoff = timezone.now() - dt.timedelta(days=settings.GREENLOOP_RETENTION["import_file_days"])
-    old = ImportJob.objects.filter(
-        Q(finished_at__lt=cutoff) | Q(finished_at__isnull=True, created_at__lt=cutoff)
-    )
-    deleted = 0
-    for job in old.iterator(chunk_size=200):
-        if job.file:
-            # The file first: a row without its file is harmless, a file without its row is
-            # never found again.
-            job.file.delete(save=False)
-        job.delete()
-        deleted += 1
-    return deleted
+    return importer.purge_jobs(cutoff)
 
 
 # --- emission-factor datasets

@@ -118,18 +118,9 @@ class LegOut(Schema):
     radiative_forcing: bool
     fuel_type: str
     fuel_amount: str | None
-    source: str = Field(
-        ...,
-        description="Who wrote the leg's data, from the channel that stored it: carrier (a "
-        "carrier or vendor system's integration token with carbon:attest), crm, staff or "
-        "customer",
-    )
+    source: str = Field(..., description="Who wrote the data: carrier, crm, staff or customer")
     data_type: str = Field(..., description="primary_fuel, carrier_intensity or modelled_default")
-    attested: bool = Field(
-        ...,
-        description="Whether the leg's data may earn points: an attested source, or customer "
-        "data verified by GreenLoop staff",
-    )
+    attested: bool = Field(..., description="May earn points (attested source or staff-verified)")
 
 
 class PointsHoldOut(Schema):

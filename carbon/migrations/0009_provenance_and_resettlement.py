@@ -57,7 +57,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='leg',
             name='data_type',
-            field=models.CharField(choices=[('primary_fuel', 'Primary: measured fuel or energy'), ('carrier_intensity', 'Carrier-specific intensity'), ('modelled_default', 'Modelled with default factors')], default='modelled_default', max_length=20, verbose_name='data type'),
+            field=models.CharField(choices=[('primary_fuel', 'Measured fuel or energy'), ('carrier_intensity', 'Carrier-specific intensity'), ('modelled_default', 'Modelled, default factors')], default='modelled_default', max_length=20, verbose_name='data type'),
         ),
         migrations.AddField(
             model_name='leg',

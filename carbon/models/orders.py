@@ -187,9 +187,9 @@ ATTESTED_SOURCES = frozenset({LegSource.CARRIER, LegSource.CRM, LegSource.STAFF}
 class LegDataType(models.TextChoices):
     """What kind of activity data a leg carries (ISO 14083 / GLEC data types)."""
 
-    PRIMARY_FUEL = "primary_fuel", _("Primary: measured fuel or energy")
+    PRIMARY_FUEL = "primary_fuel", _("Measured fuel or energy")
     CARRIER_INTENSITY = "carrier_intensity", _("Carrier-specific intensity")
-    MODELLED_DEFAULT = "modelled_default", _("Modelled with default factors")
+    MODELLED_DEFAULT = "modelled_default", _("Modelled, default factors")
 
 
 class Leg(models.Model):

@@ -42,7 +42,6 @@ from carbon.points import awards, ledger, policies, redemptions, tasks
 from carbon.points.catalogue import service_name
 from carbon.points.events import (
     POINTS_ACTIVATED,
-    POINTS_AWARDED,
     POINTS_EXPIRED,
     REDEMPTION_CANCELLED,
     REDEMPTION_FULFILLED,
@@ -150,50 +149,7 @@ def award_order(order: Order, *, policy: PointsPolicy | None = None) -> PointsAw
         existing = awards.live_awards().filter(order=order, policy=terms.policy).first()
         if existing is not None:
             return existing
-        return _write_award(account, order, terms)
-
-
-def _write_award(account: PointsAccount, order: Order, terms: awards.AwardTerms) -> PointsAward:
-    """The award of `terms` and its pending points, under the account's row lock."""
-    earlier = PointsAward.objects.filter(order=order, policy=terms.policy).count()
-    key = f"earn:{order.pk}:{terms.policy.pk}" + (f":r{earlier}" if earlier else "")
-    award = PointsAward.objects.create(
-        order=order,
-        policy=terms.policy,
-        snapshot=terms.snapshot,
-        avoided_logistics_kg=terms.avoided_logistics_kg,
-        avoided_scope2_kg=terms.avoided_scope2_kg,
-        points=terms.points,
-        breakdown=terms.breakdown,
-    )
-    if terms.points > 0:
-        entry = ledger.append_entry(
-            account,
-            EntryKind.EARN_PENDING,
-            terms.points,
-            key=key,
-            fingerprint=ledger.request_fingerprint(
-                "earn", order=order.pk, policy=terms.policy.pk, revision=earlier
-            )
-            if earlier
-            else ledger.request_fingerprint("earn", order=order.pk, policy=terms.policy.pk),
-            pending=terms.points,
-            order=order,
-            award=award,
-        )
-        ledger.publish_entry(
-            POINTS_AWARDED, account, entry, order=order.external_id, award_id=award.pk
-        )
-    return award
-
-
-def _supersede(account: PointsAccount, award: PointsAward) -> None:
-    """Reverse a live award's points (key ``resettle:<award>``) and mark it superseded, under
-    the account's row lock."""
-    if award.points > 0:
-        ledger.reverse_award(account, award, f"resettle:{award.pk}")
-    award.superseded_at = timezone.now()
-    award.save(update_fields=["superseded_at"])
+        return ledger.write_award(account, order, terms)
 
 
 def resettle_order(order: Order, live: PointsAward) -> str:
@@ -227,10 +183,10 @@ def resettle_order(order: Order, live: PointsAward) -> str:
         ):
             return "already_awarded"
         else:
-            _supersede(account, live_now)
+            ledger.supersede_award(account, live_now)
         if terms is None:
             return "reversed"
-        _write_award(account, order, terms)
+        ledger.write_award(account, order, terms)
     return "resettled"
 
 

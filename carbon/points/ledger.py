@@ -27,7 +27,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 from django.db.models import Q, Sum
@@ -42,10 +42,13 @@ from carbon.models import (
     PointsAward,
 )
 from carbon.points import lots
-from carbon.points.events import POINTS_REVERSED
+from carbon.points.events import POINTS_AWARDED, POINTS_REVERSED
 from carbon.points.exceptions import IdempotencyConflict, InsufficientPoints, PointsError
 from portal import events
 from portal.models import Organisation
+
+if TYPE_CHECKING:
+    from carbon.points.awards import AwardTerms
 
 EXPIRING_SOON_DAYS = 90
 REMINDER_DAYS = 30  # the expiry reminder's horizon (carbon.points.actions.record_expiry_reminders)
@@ -401,6 +404,52 @@ def _reverse_award(
         already_expired=max(expired, 0),
     )
     return entry
+
+
+# --- awards
+
+
+def write_award(account: PointsAccount, order: Order, terms: AwardTerms) -> PointsAward:
+    """The award of `terms` and its pending points (``earn:<order>:<policy>``, then
+    ``:r<n>`` after re-settlements), inside the caller's transaction under the account's row
+    lock (`lock_account`)."""
+    earlier = PointsAward.objects.filter(order=order, policy=terms.policy).count()
+    key = f"earn:{order.pk}:{terms.policy.pk}" + (f":r{earlier}" if earlier else "")
+    award = PointsAward.objects.create(
+        order=order,
+        policy=terms.policy,
+        snapshot=terms.snapshot,
+        avoided_logistics_kg=terms.avoided_logistics_kg,
+        avoided_scope2_kg=terms.avoided_scope2_kg,
+        points=terms.points,
+        breakdown=terms.breakdown,
+    )
+    if terms.points > 0:
+        entry = append_entry(
+            account,
+            EntryKind.EARN_PENDING,
+            terms.points,
+            key=key,
+            fingerprint=request_fingerprint(
+                "earn", order=order.pk, policy=terms.policy.pk, revision=earlier
+            )
+            if earlier
+            else request_fingerprint("earn", order=order.pk, policy=terms.policy.pk),
+            pending=terms.points,
+            order=order,
+            award=award,
+        )
+        publish_entry(POINTS_AWARDED, account, entry, order=order.external_id, award_id=award.pk)
+    return award
+
+
+def supersede_award(account: PointsAccount, award: PointsAward) -> None:
+    """Reverse a live award's points (key ``resettle:<award>``) and mark it superseded, under
+    the account's row lock."""
+    if award.points > 0:
+        reverse_award(account, award, f"resettle:{award.pk}")
+    award.superseded_at = timezone.now()
+    award.save(update_fields=["superseded_at"])
 
 
 # --- reading balances
