@@ -41,6 +41,7 @@ from carbon.models import (
     FactorDataset,
     GreenPowerDeclaration,
     Instrument,
+    LegSource,
     Order,
     OrderStatus,
     PointsPolicy,
@@ -570,7 +571,8 @@ def seed(stdout=None) -> None:
         if organisation is None:
             continue
         orders = demo_orders(slug, today=today)
-        created = sum(upsert_order(organisation, data)[1] for data in orders)
+        # The demo's orders stand for what the vendor's CRM sends in: attested data.
+        created = sum(upsert_order(organisation, data, source=LegSource.CRM)[1] for data in orders)
         seeded.append(organisation)
         if stdout:
             stdout.write(f"carbon: {slug}: {len(orders)} demo orders ({created} new)")

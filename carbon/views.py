@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 
 from carbon.footprint.permissions import PERM_VIEW_ORDERS
+from carbon.footprint.provenance import order_points_holds
 from carbon.footprint.views import order_page_context
 from carbon.points.views import award_explanations
 from carbon.reports import charts
@@ -26,6 +27,7 @@ from portal.views import organisation_view
 def order_detail(request: HttpRequest, organisation: Organisation, order_id: int) -> HttpResponse:
     context = order_page_context(request, organisation, order_id)
     context["awards"] = award_explanations(context["order"])
+    context["points_holds"] = order_points_holds(context["order"])
     return render(request, "carbon/order_detail.html", context)
 
 

@@ -32,6 +32,11 @@ def register_scope(name: str, description: StrOrPromise) -> None:
     SCOPES[name] = description
 
 
+def register_integration_scope(name: str, description: StrOrPromise) -> None:
+    """A scope only the vendor's integration tokens may carry (e.g. carbon's `carbon:attest`)."""
+    INTEGRATION_SCOPES[name] = description
+
+
 def validate_scopes(scopes: list[str], *, integration: bool = False) -> None:
     if not scopes:
         raise TokenError("Choose at least one scope.", field="scopes")

@@ -226,6 +226,7 @@ FOOTPRINT_WRITES = frozenset(
         "start_import",
         "run_import",
         "purge_old_import_files",
+        "verify_order_data",
         "load_dataset_file",
         "create_draft_dataset",
         "update_draft_dataset",

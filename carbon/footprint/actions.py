@@ -16,12 +16,12 @@ from typing import IO, TYPE_CHECKING, Any, Literal
 from django.conf import settings
 from django.core.files.base import File
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.utils import timezone
 
 # tasks import this module too; both sides import the module, never its names, so the cycle
 # resolves at call time.
-from carbon.footprint import calculation, datasets, importer, tasks
+from carbon.footprint import calculation, datasets, importer, provenance, tasks
 
 # Green-power declarations are written in their own module; they are reached through this one.
 from carbon.footprint.declaration_actions import check_declaration as check_declaration
@@ -55,6 +55,7 @@ from carbon.footprint.orders import (
     order_problems,
     write_orders,
 )
+from carbon.footprint.verification import verify_order_data as verify_order_data
 from carbon.models import (
     DatasetStatus,
     EmissionFactor,
@@ -82,9 +83,13 @@ def store_orders(
     *,
     announce: Literal["each", "batch"] = "batch",
     progress: Progress | None = None,
+    source: str | None = None,
 ) -> StoredOrders:
     """Create or replace `organisation`'s `orders` (by external id) in one transaction, with
     bulk inserts, and calculate their footprints. `by` is the person or token user writing.
+
+    `source` (carbon.models.LegSource) is the writing channel, stamped on the legs; None:
+    `by`'s own entry (`provenance.source_for_user`). Nothing the client sends can set it.
 
     Invalid data raises OrdersRejected listing every problem, before anything is written.
     Orders whose data equals what is stored are left alone (no rows, no snapshot, no event).
@@ -95,12 +100,15 @@ def store_orders(
     organisation, and every order that cannot be calculated is listed in OrdersRejected. A
     missing default dataset raises CalculationError in both cases.
     """
+    source = source or provenance.source_for_user(by)
     products, sites = lookups(organisation, orders)
     problems = order_problems(orders, products, sites)
     if problems:
         raise OrdersRejected(problems)
     with transaction.atomic():
-        result, todo = write_orders(organisation, orders, products, sites, progress=progress)
+        result, todo = write_orders(
+            organisation, orders, products, sites, source=source, progress=progress
+        )
         if todo:
             calculate_written(todo, orders, each=announce == "each", progress=progress)
             _announce_orders(organisation, result, todo, announce=announce, by=by)
@@ -108,13 +116,17 @@ def store_orders(
 
 
 def upsert_order(
-    organisation: Organisation, data: OrderData, *, by: AbstractBaseUser | None = None
+    organisation: Organisation,
+    data: OrderData,
+    *,
+    by: AbstractBaseUser | None = None,
+    source: str | None = None,
 ) -> tuple[Order, bool]:
     """Create or replace the one order `data.external_id` of `organisation` through
     `store_orders`, announced on its own; returns (order, created). Invalid data raises
     OrdersRejected (an OrderDataError) naming the first field at fault; a footprint that cannot
     be calculated raises CalculationError naming the leg."""
-    result = store_orders(organisation, [data], by, announce="each")
+    result = store_orders(organisation, [data], by, announce="each", source=source)
     return result.orders[data.external_id], data.external_id in result.created
 
 
@@ -175,10 +187,14 @@ def recalculate_orders(
 # --- imports
 
 
-def create_job(organisation: Organisation, uploaded_file, *, by) -> ImportJob:
-    """Store the file privately under a random name and record the job (not started)."""
+def create_job(
+    organisation: Organisation, uploaded_file, *, by, source: str | None = None
+) -> ImportJob:
+    """Store the file privately under a random name and record the job (not started); its
+    legs will carry `source` (see `store_orders`)."""
     job = ImportJob(
         organisation=organisation,
+        source=source or provenance.source_for_user(by),
         created_by=by if getattr(by, "is_authenticated", False) else None,
         original_name=(getattr(uploaded_file, "name", "") or "orders.csv").rsplit("/", 1)[-1][:255],
     )
@@ -195,11 +211,13 @@ def create_job(organisation: Organisation, uploaded_file, *, by) -> ImportJob:
     return job
 
 
-def start_import(organisation: Organisation, uploaded_file, *, by) -> ImportJob:
+def start_import(
+    organisation: Organisation, uploaded_file, *, by, source: str | None = None
+) -> ImportJob:
     """Store the uploaded CSV privately and import it: at once for up to BACKGROUND_ABOVE_ROWS rows,
     otherwise as a Celery task after commit (the job shows the progress). The caller has
     checked the `carbon.import_orders` permission."""
-    job = create_job(organisation, uploaded_file, by=by)
+    job = create_job(organisation, uploaded_file, by=by, source=source)
     if job.rows_total > importer.BACKGROUND_ABOVE_ROWS:
         transaction.on_commit(lambda: tasks.run_import_task.delay(job.pk))
     else:
@@ -222,9 +240,8 @@ def run_import(job: ImportJob, *, progress: Progress | None = None) -> ImportJob
         errors = result.errors
         if not errors:
             try:
-                stored = store_orders(
-                    job.organisation, result.orders, job.created_by, progress=update
-                )
+                args = (job.organisation, result.orders, job.created_by)
+                stored = store_orders(*args, progress=update, source=job.source)
             except OrdersRejected as rejected:
                 errors = importer.rejected_rows(rejected, result.orders, result.parsed)
             except CalculationError as exc:  # no default dataset to calculate with
@@ -265,18 +282,7 @@ def purge_old_import_files() -> int:
     finished (a lost worker). The audit trail keeps who imported what. Idempotent; returns how
     many were deleted."""
     cutoff = timezone.now() - dt.timedelta(days=settings.GREENLOOP_RETENTION["import_file_days"])
-    old = ImportJob.objects.filter(
-        Q(finished_at__lt=cutoff) | Q(finished_at__isnull=True, created_at__lt=cutoff)
-    )
-    deleted = 0
-    for job in old.iterator(chunk_size=200):
-        if job.file:
-            # The file first: a row without its file is harmless, a file without its row is
-            # never found again.
-            job.file.delete(save=False)
-        job.delete()
-        deleted += 1
-    return deleted
+    return importer.purge_jobs(cutoff)
 
 
 # --- emission-factor datasets

@@ -3,7 +3,7 @@ its row errors, and read orders with their legs and footprint."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
@@ -23,7 +23,8 @@ from wagtail.admin.views.generic import IndexView, InspectView
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets import HeaderButton
 
-from carbon.footprint import actions
+from carbon.footprint import actions, permissions, provenance
+from carbon.footprint.exceptions import OrderDataError
 from carbon.footprint.forms import ImportForm as OrderImportForm
 from carbon.footprint.importer import COLUMNS
 from carbon.footprint.permissions import PERM_UPLOAD_ORDERS
@@ -43,6 +44,7 @@ from portal.admin_common import (
     inspect_field,
     status_column,
 )
+from portal.admin_decisions import Decision, DecisionScreen, DecisionsViewSetMixin
 from portal.models import Organisation
 from portal.wagtail_hooks import IndexQuerysetMixin
 
@@ -265,6 +267,14 @@ def leg_table(rows) -> Table:
                     else "—"
                 ),
             ),
+            Column(
+                "source",
+                label=_("Data source"),
+                accessor=lambda r: (
+                    f"{r['leg'].get_source_display()}, {r['leg'].get_data_type_display()}"
+                    + ("" if r["leg"].attested else f" ({_('awaits verification')})")
+                ),
+            ),
             Column("tkm", label=_("t·km"), accessor=lambda r: r["tkm"] or "—"),
             Column("wtw", label=_("WTW kg CO2e"), accessor=lambda r: r["wtw"] or "—"),
         ],
@@ -283,8 +293,68 @@ def line_table(lines) -> Table:
     )
 
 
+class OrderDataDecisions(DecisionScreen):
+    """Verify an order's customer-entered data so that it may earn points: sustainability
+    staff, one person (no four-eyes: the verification is audited and reversible by an edit)."""
+
+    def has_permission(self, user) -> bool:
+        return permissions.can_verify(user)
+
+    def get_object(self, pk: int) -> Order:
+        return get_object_or_404(Order.objects.select_related("organisation"), pk=pk)
+
+    def refusal(self, obj: Order) -> str | None:
+        if not provenance.unverified_legs().filter(shipment__order=obj).exists():
+            return str(_("The order has no customer-entered data waiting for verification."))
+        return None
+
+    def summary_rows(self, obj: Order) -> list[tuple[Any, Any]]:
+        waiting = provenance.unverified_legs().filter(shipment__order=obj).count()
+        return [
+            (_("Organisation"), obj.organisation),
+            (_("Order"), obj.external_id),
+            (_("Legs awaiting verification"), waiting),
+        ]
+
+    def message_values(self, obj: Order) -> dict[str, Any]:
+        return {"order": obj.external_id}
+
+
+ORDER_DATA = OrderDataDecisions(
+    index_label=_("Orders"),
+    refused=(OrderDataError,),
+    back_to_index=False,
+    decisions=[
+        Decision(
+            name="verify_data",
+            label=_("Verify order data"),
+            title=_("Verify order data"),
+            icon="check",
+            perform=lambda act: actions.verify_order_data(act.obj, act.user, request=act.request),
+            message=_(
+                "Verified the data of order %(order)s: it earns points once delivered, under "
+                "the policy in force."
+            ),
+        ),
+    ],
+)
+
+
 class OrderInspectView(InspectView):
-    """An order with its lines, legs and the current footprint per leg."""
+    """An order with its lines, legs and the current footprint per leg; sustainability staff
+    verify its customer-entered data from here."""
+
+    viewset: Any = None  # given by the viewset (ObjectActionsViewSetMixin)
+
+    @cached_property
+    def header_more_buttons(self):
+        buttons = list(super().header_more_buttons)
+        if (
+            permissions.can_verify(self.request.user)
+            and provenance.unverified_legs().filter(shipment__order=self.object).exists()
+        ):
+            buttons += ORDER_DATA.buttons(self.viewset, self.object)
+        return buttons
 
     def get_object(self, queryset=None):
         return get_object_or_404(
@@ -342,7 +412,7 @@ class OrderInspectView(InspectView):
         return context
 
 
-class OrderViewSet(IndexQuerysetMixin, ModelViewSet):
+class OrderViewSet(DecisionsViewSetMixin, IndexQuerysetMixin, ModelViewSet):
     model = Order
     # High volume (imports write thousands at once) and linked from nowhere.
     add_to_reference_index = False
@@ -375,6 +445,7 @@ class OrderViewSet(IndexQuerysetMixin, ModelViewSet):
     copy_view_enabled = False
     ordering = ["-order_date", "-id"]
     list_per_page = 50
+    decisions = ORDER_DATA
 
     def get_queryset(self, request):
         # The current snapshot's totals come in the same query (no query per row).

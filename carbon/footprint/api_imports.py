@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Field, File, Router, Schema, Status, UploadedFile
 
-from carbon.footprint import actions
+from carbon.footprint import actions, provenance
 from carbon.footprint.api_schemas import (
     ORDER_WRITE_ACCESS,
     READ,
@@ -136,7 +136,9 @@ def import_orders(
         raise ApiError(
             422, "file_too_large", "file: the file is larger than 100 MB; split it.", "file"
         )
-    job = actions.start_import(organisation, file, by=c.user)
+    job = actions.start_import(
+        organisation, file, by=c.user, source=provenance.source_for_caller(c)
+    )
     job.organisation = organisation
     response["Location"] = _job_url(job)
     return Status(202, _job_out(job))

@@ -16,7 +16,7 @@ from django.http import Http404, HttpRequest
 from ninja import Body, Field, Query, Router, Schema, Status
 from pydantic import ConfigDict, StrictBool
 
-from carbon.footprint import actions, categories
+from carbon.footprint import actions, categories, provenance
 from carbon.footprint import legs as legs_parser
 from carbon.footprint.api_schemas import (
     ORDER_WRITE_ACCESS,
@@ -118,6 +118,16 @@ class LegOut(Schema):
     radiative_forcing: bool
     fuel_type: str
     fuel_amount: str | None
+    source: str = Field(..., description="Who wrote the data: carrier, crm, staff or customer")
+    data_type: str = Field(..., description="primary_fuel, carrier_intensity or modelled_default")
+    attested: bool = Field(..., description="May earn points (attested source or staff-verified)")
+
+
+class PointsHoldOut(Schema):
+    code: str = Field(..., examples=["customer_data_unverified"])
+    message: str = Field(
+        ..., examples=["Customer-entered data awaits verification by GreenLoop staff."]
+    )
 
 
 class ShipmentOut(Schema):
@@ -128,6 +138,11 @@ class ShipmentOut(Schema):
 class OrderDetailOut(OrderOut):
     lines: list[LineOut]
     shipments: list[ShipmentOut]
+    points_holds: list[PointsHoldOut] = Field(
+        ...,
+        description="Why the order earns no points yet (empty when nothing holds it back), in "
+        "the language of the request: e.g. not_delivered, customer_data_unverified",
+    )
 
 
 class _Footprint(TypedDict):
@@ -215,6 +230,7 @@ def _order_out(order: FootprintOrder) -> dict[str, Any]:
 
 
 def _order_detail(order: FootprintOrder) -> dict[str, Any]:
+    legs = [leg for shipment in order.shipments.all() for leg in shipment.legs.all()]
     return {
         **_order_out(order),
         "lines": [
@@ -236,12 +252,16 @@ def _order_detail(order: FootprintOrder) -> dict[str, Any]:
                         "radiative_forcing": leg.radiative_forcing,
                         "fuel_type": leg.fuel_type,
                         "fuel_amount": None if leg.fuel_amount is None else str(leg.fuel_amount),
+                        "source": leg.source,
+                        "data_type": leg.data_type,
+                        "attested": leg.attested,
                     }
                     for leg in shipment.legs.all()
                 ],
             }
             for shipment in order.shipments.all()
         ],
+        "points_holds": [hold.as_json() for hold in provenance.points_holds(order, legs)],
     }
 
 
@@ -505,12 +525,15 @@ def _order_data(external_id: str, payload: OrderIn) -> OrderData:
     )
 
 
-def store_order(organisation: Organisation, external_id: str, payload: OrderIn, by) -> StoredOrders:
+def store_order(
+    organisation: Organisation, external_id: str, payload: OrderIn, by, *, source: str
+) -> StoredOrders:
     """The order `payload` describes, stored through the one write path (also the CRM's,
-    `carbon.footprint.crm`); every refusal is a 422 naming the field."""
+    `carbon.footprint.crm`) as written by `source` (the caller's channel, see
+    `carbon.footprint.provenance`); every refusal is a 422 naming the field."""
     data = _order_data(external_id, payload)
     try:
-        return actions.store_orders(organisation, [data], by, announce="each")
+        return actions.store_orders(organisation, [data], by, announce="each", source=source)
     except (OrderDataError, CalculationError) as exc:
         field = api_field(exc.field)
         message = f"{field}: {exc.message}" if field else exc.message
@@ -540,7 +563,9 @@ def upsert_order(
     organisation = c.target
     if payload is None:
         raise ApiError(422, "validation_error", "body: the order is required.", "body")
-    stored = store_order(organisation, external_id, payload, c.user)
+    stored = store_order(
+        organisation, external_id, payload, c.user, source=provenance.source_for_caller(c)
+    )
     created = external_id in stored.created
     detail = _order_detail(_detail_queryset(c).get(pk=stored.orders[external_id].pk))
     return Status(201 if created else 200, {**detail, "created": created})

@@ -14,17 +14,25 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from ninja import Field, Schema
 
 from carbon.footprint.api_access import member_organisation
 from carbon.footprint.exceptions import QuantityError
+from carbon.footprint.provenance import ATTEST_SCOPE
 from portal.api import ApiError, requires
-from portal.api_scopes import register_scope
+from portal.api_scopes import register_integration_scope, register_scope
 
 READ = "carbon:read"
 WRITE = "carbon:write"
 register_scope(READ, "Read orders, footprints and emission factors; request estimates")
 register_scope(WRITE, "Create and update orders (upsert by external id, CSV import)")
+# A carrier's or the vendor's logistics system pushing orders through the CRM endpoints: its
+# legs are recorded as the carrier's attested data (carbon.footprint.provenance).
+register_integration_scope(
+    ATTEST_SCOPE,
+    _("Attest order legs as a carrier or vendor system's data (integration tokens only)"),
+)
 
 # Checked before the body is read (see portal.api.Access).
 ESTIMATE_ACCESS = requires(READ)

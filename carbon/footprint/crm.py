@@ -16,9 +16,9 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from ninja import Field, Schema
 
-from carbon.models import Product
+from carbon.models import LegSource, Product
 from portal import audit
-from portal.api import Input
+from portal.api import Caller, Input
 from portal.crm.inbound import (
     Upserted,
     audit_values,
@@ -113,6 +113,7 @@ def upsert_order(
     customer API's reading and `store_orders` (which publishes `greenloop.carbon.order_upserted`
     for a changed order and nothing for the same data)."""
     from carbon.footprint.api_orders import OrderIn, store_order
+    from carbon.footprint.provenance import source_for_caller
 
     organisation_external_id, external_id = key
     key_text(organisation_external_id, "organisation_external_id")
@@ -120,7 +121,11 @@ def upsert_order(
     organisation = organisation_by_external_id(organisation_external_id, "organisation_external_id")
     payload = validated(OrderIn, raw)
     with transaction.atomic():
-        stored = store_order(organisation, external_id, payload, None)
+        # The PUT endpoint's integration token (a carrier system with carbon:attest, else the
+        # CRM); the signed webhook has no token and is the CRM.
+        caller = getattr(request, "auth", None)
+        source = source_for_caller(caller) if isinstance(caller, Caller) else LegSource.CRM
+        stored = store_order(organisation, external_id, payload, None, source=source)
         order = stored.orders[external_id]
         created = external_id in stored.created
         changed = created or external_id in stored.updated

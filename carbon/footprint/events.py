@@ -181,8 +181,8 @@ register(
     subject=r"organisations/[a-z0-9-]+/orders",
     description=(
         "Orders whose data or footprint changed, by id, in chunks of at most 500: one event per "
-        "write (an API upsert, a CSV import) or recalculation. The points wing settles these "
-        "orders once per change."
+        "write (an API upsert, a CSV import), recalculation or staff verification of "
+        "customer-entered data. The points wing settles these orders once per change."
     ),
     owner=OWNER,
     properties={
@@ -192,6 +192,6 @@ register(
             "minItems": 1,
             "maxItems": 500,
         },
-        "reason": choice(["stored", "recalculated"]),
+        "reason": choice(["stored", "recalculated", "verified"]),
     },
 )

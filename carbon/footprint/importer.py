@@ -18,8 +18,10 @@ import io
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+
+from django.db.models import Q
 
 from carbon.footprint.exceptions import OrdersRejected, QuantityError
 from carbon.footprint.legs import (
@@ -457,3 +459,21 @@ def validate_job_file(job: ImportJob, progress: Progress) -> ValidationResult:
             )
         except csv.Error as exc:
             return ValidationResult([], [RowError(1, "", "", f"not a CSV file: {exc}")], 0)
+
+
+def purge_jobs(cutoff: datetime) -> int:
+    """Delete the import jobs that finished before `cutoff`, or started before it and never
+    finished, with their files; returns how many (the action
+    `carbon.footprint.actions.purge_old_import_files` sets the cutoff)."""
+    old = ImportJob.objects.filter(
+        Q(finished_at__lt=cutoff) | Q(finished_at__isnull=True, created_at__lt=cutoff)
+    )
+    deleted = 0
+    for job in old.iterator(chunk_size=200):
+        if job.file:
+            # The file first: a row without its file is harmless, a file without its row is
+            # never found again.
+            job.file.delete(save=False)
+        job.delete()
+        deleted += 1
+    return deleted

@@ -171,7 +171,15 @@ def validate_leg(leg: LegData) -> list[tuple[str, str]]:
         errors.append(("category", "a transport category is required for a leg"))
     elif category is None:
         errors.append(("category", f"unknown transport category '{leg.category}'"))
-    errors.extend(leg_bounds(leg))
+    bounds = leg_bounds(leg)
+    errors.extend(bounds)
+    if category is not None:
+        out_of_bounds = {name for name, _ in bounds}
+        errors.extend(
+            (name, reason)
+            for name, reason in plausibility_problems(leg, category.mode)
+            if name not in out_of_bounds
+        )
     if leg.data_tier not in DataTier.values:
         errors.append(
             ("data_tier", f"unknown data tier '{leg.data_tier}'; one of {', '.join(DataTier)}")
@@ -202,6 +210,57 @@ def _fuel_problems(leg: LegData, category: categories.Category | None) -> list[t
             )
         ]
     return []
+
+
+def _figure(value: Decimal) -> str:
+    """A quantity for a message: thousands separated, at most 6 significant digits, no
+    trailing zeros (0.0001, 10,000, 1,000,000,000)."""
+    rounded = Decimal(f"{value:.6g}")
+    text = f"{rounded:,f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def plausibility_problems(leg: LegData, mode: str) -> list[tuple[str, str]]:
+    """The leg's mass, distance and fuel per t·km against the limits of its transport `mode`
+    (`carbon.app_settings.LEG_LIMITS_BY_MODE` and `FUEL_PER_TKM_LIMITS`, which cite where each
+    number comes from), as (LegData attribute, reason) pairs with the figures in the reason."""
+    errors = []
+    max_mass, max_distance = app_settings.LEG_LIMITS_BY_MODE[mode]
+    if leg.mass_t.is_finite() and leg.mass_t > max_mass:
+        errors.append(
+            (
+                "mass_t",
+                f"{_figure(leg.mass_t)} t is more than one {mode} vehicle carries: at most "
+                f"{_figure(max_mass)} t per {mode} leg (record one leg per vehicle)",
+            )
+        )
+    if leg.distance_km.is_finite() and leg.distance_km > max_distance:
+        errors.append(
+            (
+                "distance_km",
+                f"{_figure(leg.distance_km)} km is longer than any {mode} route: at most "
+                f"{_figure(max_distance)} km per {mode} leg",
+            )
+        )
+    limits = app_settings.FUEL_PER_TKM_LIMITS.get((mode, leg.fuel_type))
+    tkm = leg.mass_t * leg.distance_km if not errors else Decimal(0)
+    if limits is None or leg.fuel_amount is None or not leg.fuel_amount.is_finite() or tkm <= 0:
+        return errors
+    floor, ceiling = limits
+    per_tkm = leg.fuel_amount / tkm
+    if floor <= per_tkm <= ceiling:
+        return errors
+    unit = FUEL_UNITS[leg.fuel_type]
+    errors.append(
+        (
+            "fuel_amount",
+            f"{_figure(leg.fuel_amount)} {unit} over {_figure(tkm)} t·km is "
+            f"{_figure(per_tkm)} {unit} per t·km; {mode} {leg.fuel_type} takes "
+            f"{_figure(floor)} to {_figure(ceiling)} {unit} per t·km "
+            f"({'below what any vehicle burns' if per_tkm < floor else 'above any vehicle'})",
+        )
+    )
+    return errors
 
 
 def leg_bounds(leg: LegData) -> list[tuple[str, str]]:

@@ -24,7 +24,17 @@ from carbon.footprint import calculation
 from carbon.footprint.exceptions import OrdersRejected, Problem
 from carbon.footprint.factors import FactorTable, active_grid_dataset, default_dataset
 from carbon.footprint.legs import LegData, validate_leg
-from carbon.models import Leg, Order, OrderLine, OrderStatus, Product, Shipment
+from carbon.footprint.provenance import data_type_of
+from carbon.models import (
+    ATTESTED_SOURCES,
+    Leg,
+    LegSource,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Product,
+    Shipment,
+)
 from portal.models import Organisation, Site
 
 # Decimal places of the stored columns: values are compared after rounding to them, so that
@@ -82,6 +92,8 @@ def validate_order(
 
     `products` maps SKU -> Product and `sites` maps site name -> Site of the organisation; the
     caller loads them in batch so that validating many orders costs no query per order.
+    (Rules that depend on who writes, and on what was stored, apply as the legs are written:
+    `unattested_problems`.)
     """
     errors: list[tuple[str, str]] = []
     if not (data.external_id or "").strip():
@@ -161,26 +173,46 @@ def canonical(data: OrderData) -> dict[str, Any]:
         "site": data.site_name or None,
         "lines": [(line.sku, _as_stored(line.quantity, "quantity")) for line in data.lines],
         "shipments": [
-            (
-                s.reference or "",
-                [
-                    (
-                        leg.category,
-                        leg.origin or "",
-                        leg.destination or "",
-                        _as_stored(leg.distance_km, "distance_km"),
-                        _as_stored(leg.mass_t, "mass_t"),
-                        leg.data_tier,
-                        bool(leg.radiative_forcing),
-                        leg.fuel_type or "",
-                        _as_stored(leg.fuel_amount, "fuel_amount"),
-                    )
-                    for leg in s.legs
-                ],
-            )
-            for s in data.shipments
+            (s.reference or "", [leg_form(leg) for leg in s.legs]) for s in data.shipments
         ],
     }
+
+
+# The stored columns of a leg's canonical form, in `leg_form`'s order.
+LEG_FORM_COLUMNS = (
+    "category",
+    "origin",
+    "destination",
+    "distance_km",
+    "mass_t",
+    "data_tier",
+    "radiative_forcing",
+    "fuel_type",
+    "fuel_amount",
+)
+
+
+def _stored_leg_form(values) -> tuple:
+    """`leg_form` of a stored leg, from its LEG_FORM_COLUMNS values."""
+    return tuple(
+        _as_stored(value, name) if name in STORED_COLUMN_PLACES else value
+        for name, value in zip(LEG_FORM_COLUMNS, values, strict=True)
+    )
+
+
+def leg_form(leg: LegData) -> tuple:
+    """One leg as comparable plain values, rounded as stored (`stored_canonical`'s leg tuple)."""
+    return (
+        leg.category,
+        leg.origin or "",
+        leg.destination or "",
+        _as_stored(leg.distance_km, "distance_km"),
+        _as_stored(leg.mass_t, "mass_t"),
+        leg.data_tier,
+        bool(leg.radiative_forcing),
+        leg.fuel_type or "",
+        _as_stored(leg.fuel_amount, "fuel_amount"),
+    )
 
 
 def stored_canonical(orders: list[Order]) -> dict[int, dict[str, Any]]:
@@ -203,35 +235,12 @@ def stored_canonical(orders: list[Order]) -> dict[int, dict[str, Any]]:
         legs: list = []
         by_shipment[sid] = legs
         shipments[order_id].append((reference, legs))
-    for leg in (
+    for shipment_id, *values in (
         Leg.objects.filter(shipment__order_id__in=ids)
         .order_by("shipment_id", "sequence", "id")
-        .values_list(
-            "shipment_id",
-            "category",
-            "origin",
-            "destination",
-            "distance_km",
-            "mass_t",
-            "data_tier",
-            "radiative_forcing",
-            "fuel_type",
-            "fuel_amount",
-        )
+        .values_list("shipment_id", *LEG_FORM_COLUMNS)
     ):
-        by_shipment[leg[0]].append(
-            (
-                leg[1],
-                leg[2],
-                leg[3],
-                _as_stored(leg[4], "distance_km"),
-                _as_stored(leg[5], "mass_t"),
-                leg[6],
-                leg[7],
-                leg[8],
-                _as_stored(leg[9], "fuel_amount"),
-            )
-        )
+        by_shipment[shipment_id].append(_stored_leg_form(values))
     return {
         o.pk: {
             "order_date": o.order_date,
@@ -248,8 +257,63 @@ def stored_canonical(orders: list[Order]) -> dict[int, dict[str, Any]]:
 # --- writing
 
 
+# What a stored leg's provenance was, by its position (shipment index, leg index) in its order.
+Provenance = dict[tuple[int, int], tuple[tuple, dict[str, Any]]]
+PROVENANCE_FIELDS = ("source", "data_type", "verified_by_id", "verified_at")
+
+
+def stored_provenance(order_ids: list[int]) -> dict[int, Provenance]:
+    """The provenance of the stored legs of `order_ids`, with each leg's canonical form, read in
+    one query: an order written again keeps it for every leg it sends unchanged."""
+    found: dict[int, Provenance] = {i: {} for i in order_ids}
+    shipment_index: dict[int, int] = {}
+    per_order: dict[int, int] = {}
+    rows = (
+        Leg.objects.filter(shipment__order_id__in=order_ids)
+        .order_by("shipment__order_id", "shipment_id", "sequence", "id")
+        .values_list("shipment__order_id", "shipment_id", *LEG_FORM_COLUMNS, *PROVENANCE_FIELDS)
+    )
+    legs_seen: dict[int, int] = {}
+    split = 2 + len(LEG_FORM_COLUMNS)
+    for row in rows:
+        order_id, shipment_id = row[0], row[1]
+        if shipment_id not in shipment_index:
+            shipment_index[shipment_id] = per_order.get(order_id, 0)
+            per_order[order_id] = shipment_index[shipment_id] + 1
+        g = legs_seen.get(shipment_id, 0)
+        legs_seen[shipment_id] = g + 1
+        form = _stored_leg_form(row[2:split])
+        found[order_id][(shipment_index[shipment_id], g)] = (
+            form,
+            dict(zip(PROVENANCE_FIELDS, row[split:], strict=True)),
+        )
+    return found
+
+
+def leg_provenance(
+    leg: LegData, position: tuple[int, int], source: str, before: Provenance
+) -> dict[str, Any]:
+    """The provenance of a leg written by `source`: an attested source's own; otherwise, for a
+    leg sent unchanged at the same place, what the stored leg had (a status update by the
+    customer keeps the carrier's attestation or the staff's verification); else unverified."""
+    if source not in ATTESTED_SOURCES:
+        stored = before.get(position)
+        if stored is not None and stored[0] == leg_form(leg):
+            return stored[1]
+    return {
+        "source": source,
+        "data_type": data_type_of(leg, source),
+        "verified_by_id": None,
+        "verified_at": None,
+    }
+
+
 def build_children(
-    order: Order, data: OrderData, products: dict[str, Product]
+    order: Order,
+    data: OrderData,
+    products: dict[str, Product],
+    source: str = LegSource.CUSTOMER,
+    before: Provenance | None = None,
 ) -> tuple[list[OrderLine], list[tuple[Shipment, list[Leg]]]]:
     lines = [
         OrderLine(
@@ -258,7 +322,7 @@ def build_children(
         for line in data.lines
     ]
     shipments = []
-    for s in data.shipments:
+    for i, s in enumerate(data.shipments):
         shipment = Shipment(order=order, reference=s.reference or "")
         legs = [
             Leg(
@@ -273,6 +337,7 @@ def build_children(
                 radiative_forcing=bool(leg.radiative_forcing),
                 fuel_type=leg.fuel_type or "",
                 fuel_amount=_as_stored(leg.fuel_amount, "fuel_amount"),
+                **leg_provenance(leg, (i, n - 1), source, before or {}),
             )
             for n, leg in enumerate(s.legs, start=1)
         ]
@@ -280,24 +345,57 @@ def build_children(
     return lines, shipments
 
 
+def unattested_problems(shipments: list[tuple[Shipment, list[Leg]]]) -> list[tuple[str, str]]:
+    """Legs about to be stored whose category needs attested data
+    (`app_settings.ATTESTED_ONLY_CATEGORIES`) while theirs is not: a customer may send again
+    the carrier's 100%-laden leg unchanged (it keeps the carrier's attestation), not write one."""
+    return [
+        (
+            f"shipments[{s}].legs[{g}].category",
+            f"the {leg.category} row needs attested data (a carrier system, the CRM or "
+            "GreenLoop staff); customer-entered legs use road.hgv.average_laden",
+        )
+        for s, (_, legs) in enumerate(shipments)
+        for g, leg in enumerate(legs)
+        if leg.category in app_settings.ATTESTED_ONLY_CATEGORIES and not leg.attested
+    ]
+
+
 def write_children(
-    orders_data: list[tuple[Order, OrderData]], products: dict[str, Product], *, replace: bool
+    orders_data: list[tuple[Order, OrderData]],
+    products: dict[str, Product],
+    *,
+    replace: bool,
+    source: str = LegSource.CUSTOMER,
+    index: dict[str, int] | None = None,
 ) -> None:
-    """Bulk-insert lines, shipments and legs of many orders (replacing the old ones)."""
+    """Bulk-insert lines, shipments and legs of many orders (replacing the old ones), the legs
+    marked as written by `source` (see `leg_provenance`). A leg that needs attested data and
+    would be stored without it raises OrdersRejected (`index`: each order's position in the
+    caller's list), inside the caller's transaction."""
+    before: dict[int, Provenance] = {}
     if replace:
         ids = [o.pk for o, _ in orders_data]
+        before = stored_provenance(ids)
         # Legs go with their shipments (CASCADE); lines and shipments in one query each.
         Shipment.objects.filter(order_id__in=ids).delete()
         OrderLine.objects.filter(order_id__in=ids).delete()
     all_lines: list[OrderLine] = []
     all_shipments: list[Shipment] = []
     all_legs: list[Leg] = []
+    problems: list[Problem] = []
     for order, data in orders_data:
-        lines, shipments = build_children(order, data, products)
+        lines, shipments = build_children(order, data, products, source, before.get(order.pk))
+        position = (index or {}).get(data.external_id, 0)
+        problems.extend(
+            Problem(position, name, reason) for name, reason in unattested_problems(shipments)
+        )
         all_lines.extend(lines)
         for shipment, legs in shipments:
             all_shipments.append(shipment)
             all_legs.extend(legs)
+    if problems:
+        raise OrdersRejected(problems)
     OrderLine.objects.bulk_create(all_lines, batch_size=2000)
     Shipment.objects.bulk_create(all_shipments, batch_size=2000)
     for leg in all_legs:
@@ -383,6 +481,7 @@ def write_orders(
     products: dict[str, Product],
     sites: dict[str, Site],
     *,
+    source: str = LegSource.CUSTOMER,
     progress: Progress | None = None,
 ) -> tuple[StoredOrders, list[Order]]:
     """Create or replace validated `orders` with bulk inserts, leaving alone those whose data
@@ -421,8 +520,10 @@ def write_orders(
             ["order_date", "delivery_date", "status", "delivery_site", "updated_at"],
             batch_size=2000,
         )
-        write_children(changed, products, replace=True)
-    write_children(new, products, replace=False)
+    index = {data.external_id: i for i, data in enumerate(orders)}
+    if changed:
+        write_children(changed, products, replace=True, source=source, index=index)
+    write_children(new, products, replace=False, source=source, index=index)
     result.created = [o.external_id for o, _ in new]
     result.updated = [o.external_id for o, _ in changed]
     return result, [o for o, _ in new] + [o for o, _ in changed]

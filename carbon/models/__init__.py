@@ -28,10 +28,13 @@ from carbon.models.imports import (
     import_path,
 )
 from carbon.models.orders import (
+    ATTESTED_SOURCES,
     ORDER_SORTS,
     DataTier,
     FuelType,
     Leg,
+    LegDataType,
+    LegSource,
     Order,
     OrderLine,
     OrderQuerySet,
@@ -73,6 +76,9 @@ from carbon.models.snapshots import (
 )
 
 __all__ = [
+    "ATTESTED_SOURCES",
+    "LegDataType",
+    "LegSource",
     "ImmutableError",
     "GwpBasis",
     "DatasetStatus",

@@ -45,6 +45,9 @@ class ImportJob(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The channel the file came through (carbon.models.LegSource), stamped on every leg it
+    # stores: who uploaded it decides, never a column of the file.
+    source = models.CharField(_("data source"), max_length=10, default="customer")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -168,6 +169,29 @@ class FuelType(models.TextChoices):
     ELECTRICITY = "electricity", _("Electricity")
 
 
+class LegSource(models.TextChoices):
+    """Who wrote a leg's data, set from the channel that stored it (the token's scopes, who ran
+    the import, the admin, the CRM inbound), never from a field of the data itself."""
+
+    CARRIER = "carrier", _("Carrier or vendor system (attested)")
+    CRM = "crm", _("CRM import")
+    STAFF = "staff", _("Staff entry")
+    CUSTOMER = "customer", _("Customer entry")
+
+
+# Sources whose data earns points as it is: the vendor's own systems and people. Customer
+# entries earn once a staff member has verified them (Leg.verified_at).
+ATTESTED_SOURCES = frozenset({LegSource.CARRIER, LegSource.CRM, LegSource.STAFF})
+
+
+class LegDataType(models.TextChoices):
+    """What kind of activity data a leg carries (ISO 14083 / GLEC data types)."""
+
+    PRIMARY_FUEL = "primary_fuel", _("Measured fuel or energy")
+    CARRIER_INTENSITY = "carrier_intensity", _("Carrier-specific intensity")
+    MODELLED_DEFAULT = "modelled_default", _("Modelled, default factors")
+
+
 class Leg(models.Model):
     shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="legs")
     sequence = models.PositiveSmallIntegerField(_("sequence"), default=1)
@@ -191,6 +215,24 @@ class Leg(models.Model):
         blank=True,
         help_text=_("Litres for liquid fuels, kWh for electricity: the leg's share of the fuel."),
     )
+    source = models.CharField(
+        _("data source"), max_length=10, choices=LegSource.choices, default=LegSource.CUSTOMER
+    )
+    data_type = models.CharField(
+        _("data type"),
+        max_length=20,
+        choices=LegDataType.choices,
+        default=LegDataType.MODELLED_DEFAULT,
+    )
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("data verified by"),
+    )
+    verified_at = models.DateTimeField(_("data verified"), null=True, blank=True)
 
     class Meta:
         ordering = ["shipment", "sequence", "id"]
@@ -205,3 +247,8 @@ class Leg(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sequence}. {self.category} {self.origin}→{self.destination}"
+
+    @property
+    def attested(self) -> bool:
+        """Whether the leg's data may earn points: from an attested source, or verified by staff."""
+        return self.source in ATTESTED_SOURCES or self.verified_at is not None

@@ -148,13 +148,21 @@ class PointsAward(models.Model):
     points = models.PositiveIntegerField()
     breakdown = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when the order was re-settled after an edit: the award's points were reversed and a
+    # new award (from the new footprint) replaced it.
+    superseded_at = models.DateTimeField(_("superseded"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("points award")
         verbose_name_plural = _("points awards")
         constraints = [
-            models.UniqueConstraint(fields=["order", "policy"], name="points_award_once"),
+            # One live award per order and policy; superseded ones stay as the ledger's evidence.
+            models.UniqueConstraint(
+                fields=["order", "policy"],
+                condition=Q(superseded_at__isnull=True),
+                name="points_award_once",
+            ),
             models.CheckConstraint(
                 condition=Q(avoided_logistics_kg__gte=0) & Q(avoided_scope2_kg__gte=0),
                 name="points_award_avoided_not_negative",

@@ -39,11 +39,10 @@ from carbon.models import (
 
 # tasks import this module too; both sides import the module, never its names, so the cycle
 # resolves at call time.
-from carbon.points import awards, ledger, policies, redemptions, tasks
+from carbon.points import awards, ledger, policies, redemptions, settlement, tasks
 from carbon.points.catalogue import service_name
 from carbon.points.events import (
     POINTS_ACTIVATED,
-    POINTS_AWARDED,
     POINTS_EXPIRED,
     REDEMPTION_CANCELLED,
     REDEMPTION_FULFILLED,
@@ -142,41 +141,38 @@ def approve_policy(policy: PointsPolicy, by: User) -> PointsPolicy:
 def award_order(order: Order, *, policy: PointsPolicy | None = None) -> PointsAward:
     """Award points for a delivered order's current snapshot under the policy in force on its
     delivery date, as pending points. Idempotent per order and policy: a repeat returns the
-    first award (its entry's key is ``earn:<order>:<policy>``)."""
+    live award (its entry's key is ``earn:<order>:<policy>``, and ``earn:<order>:<policy>:r<n>``
+    for the n-th award after re-settlements superseded earlier ones)."""
     terms = awards.award_terms(order, policy)
     account = ledger.account_for(order.organisation)
-    key = f"earn:{order.pk}:{terms.policy.pk}"
     with transaction.atomic():
         account = ledger.lock_account(account)
-        existing = PointsAward.objects.filter(order=order, policy=terms.policy).first()
+        existing = awards.live_awards().filter(order=order, policy=terms.policy).first()
         if existing is not None:
             return existing
-        award = PointsAward.objects.create(
-            order=order,
-            policy=terms.policy,
-            snapshot=terms.snapshot,
-            avoided_logistics_kg=terms.avoided_logistics_kg,
-            avoided_scope2_kg=terms.avoided_scope2_kg,
-            points=terms.points,
-            breakdown=terms.breakdown,
-        )
-        if terms.points > 0:
-            entry = ledger.append_entry(
-                account,
-                EntryKind.EARN_PENDING,
-                terms.points,
-                key=key,
-                fingerprint=ledger.request_fingerprint(
-                    "earn", order=order.pk, policy=terms.policy.pk
-                ),
-                pending=terms.points,
-                order=order,
-                award=award,
-            )
-            ledger.publish_entry(
-                POINTS_AWARDED, account, entry, order=order.external_id, award_id=award.pk
-            )
-    return award
+        return settlement.write_award(account, order, terms)
+
+
+def resettle_order(order: Order, live: PointsAward) -> str:
+    """Bring a delivered order's award in line with the order as it is now: unchanged ("already
+    awarded"), replaced by a new award when its footprint or policy changed ("resettled": the
+    old points reversed and the new ones earned, both on the ledger), or taken back when its
+    data no longer earns points ("reversed", e.g. a leg is now unverified customer data). Under
+    the account's row lock, re-reading the live award, so retries and concurrent workers write
+    each entry exactly once."""
+    try:
+        terms = awards.award_terms(order)
+    except (PointsError, CalculationError) as refused:
+        if refused.code != awards.UNATTESTED:
+            logger.info("Order %s not re-settled: %s (%s)", order.pk, refused.code, refused.message)
+            return refused.code
+        terms = None
+    if terms is not None and (live.snapshot_id, live.policy_id) == (
+        terms.snapshot.pk,
+        terms.policy.pk,
+    ):
+        return "already_awarded"
+    return settlement.replace_award(order, terms)
 
 
 def activate_due(today: dt.date) -> list[LedgerEntry]:
@@ -184,7 +180,8 @@ def activate_due(today: dt.date) -> list[LedgerEntry]:
     passed. The lot expires `expiry_months` after its due date (not after the run), so a late
     run never lengthens a lot's life. Key: ``activate:<award>``."""
     candidates = (
-        PointsAward.objects.filter(points__gt=0, order__status=OrderStatus.DELIVERED)
+        awards.live_awards()
+        .filter(points__gt=0, order__status=OrderStatus.DELIVERED)
         .exclude(entries__kind__in=[EntryKind.ACTIVATE, EntryKind.REVERSE])
         .select_related("order", "policy")
         .order_by("id")
@@ -208,7 +205,7 @@ def activate_due(today: dt.date) -> list[LedgerEntry]:
             ).exists():
                 continue  # another run, or a reversal, got there first
             # All of it, less a green-power reward taken back while pending (declaration revoked).
-            remaining = ledger.pending_of(award)
+            remaining = settlement.pending_of(award)
             if remaining <= 0:
                 continue
             entry = ledger.append_entry(
@@ -229,16 +226,18 @@ def activate_due(today: dt.date) -> list[LedgerEntry]:
 
 
 def settle_order(order: Order) -> str:
-    """Award a delivered order or reverse a cancelled/returned one, whichever applies; called
-    after every change to an order or its footprint, so it must be safe to call any number of
-    times. Returns what it did: "awarded", "reversed" or why it did nothing ("already_awarded",
-    "no_policy", "no_footprint", ...). A missing policy or footprint is normal (the order is
+    """Award a delivered order, re-settle an awarded one that changed (`resettle_order`) or
+    reverse a cancelled/returned one, whichever applies; called after every change to an order
+    or its footprint, so it must be safe to call any number of times. Returns what it did:
+    "awarded", "resettled", "reversed" or why it did nothing ("already_awarded", "no_policy",
+    "no_footprint", "unattested_data", ...). A missing policy or footprint is normal (the order is
     awarded once both exist), so it is logged at info and never raised."""
     if order.status == OrderStatus.DELIVERED:
         if order.delivery_date is None:
             return "no_delivery_date"
-        if order.points_awards.exists():
-            return "already_awarded"
+        live = awards.live_awards().filter(order=order).order_by("id").first()
+        if live is not None:
+            return resettle_order(order, live)
         try:
             award_order(order)
         except (PointsError, CalculationError) as refused:  # no policy, footprint, baseline
@@ -251,7 +250,7 @@ def settle_order(order: Order) -> str:
             return "no_award"
         if not earned.exclude(entries__kind=EntryKind.REVERSE).exists():
             return "already_reversed"
-        written = ledger.reverse_order(order, key=f"reverse:{order.pk}")
+        written = settlement.reverse_order(order, key=f"reverse:{order.pk}")
         return "reversed" if written else "nothing_to_reverse"
     return "not_settled"
 
@@ -261,15 +260,7 @@ def reverse_green_power_rewards(declaration_id: int, revoked_by: User) -> list[L
     declaration: one entry per award, keyed ``green-power-revoked:<declaration>:<award>``; a
     repeat (the event delivered twice, the task retried) writes nothing more."""
     reason = _("Green-power declaration #%(id)s was revoked.") % {"id": declaration_id}
-    written = []
-    for award in awards.awards_using_declaration(declaration_id):
-        key = f"green-power-revoked:{declaration_id}:{award.pk}"
-        points = awards.green_power_reward(award)
-        entry = ledger.reverse_green_reward(
-            award, points, key=key, reason=reason, approved_by=revoked_by
-        )
-        written += [entry] if entry is not None else []
-    return written
+    return settlement.reverse_green_rewards(declaration_id, reason, revoked_by)
 
 
 # --- the ledger

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from carbon.footprint.factors import FactorTable, default_dataset
+from carbon.footprint.provenance import UNVERIFIED, unverified_legs
 from carbon.footprint.units import plain_decimal
 from carbon.models import (
     CalculationSnapshot,
@@ -27,6 +28,13 @@ from carbon.points.exceptions import PointsError, PolicyError
 from carbon.points.ledger import FORMULA
 
 BASELINE_CATEGORY = "road.hgv.average_laden"
+# The refusal of an order with customer-entered legs that no staff member has verified.
+UNATTESTED = "unattested_data"
+
+
+def live_awards() -> QuerySet[PointsAward]:
+    """Awards in force: not superseded by a re-settlement."""
+    return PointsAward.objects.filter(superseded_at__isnull=True)
 
 
 def baseline_intensity(policy: PointsPolicy) -> tuple[Decimal, dict[str, Any]]:
@@ -68,6 +76,8 @@ def award_terms(order: Order, policy: PointsPolicy | None = None) -> AwardTerms:
     delivered, no active policy applies or the order has no footprint yet."""
     if order.status != OrderStatus.DELIVERED or order.delivery_date is None:
         raise PointsError("Only delivered orders earn points.", code="order_not_delivered")
+    if unverified_legs().filter(shipment__order=order).exists():
+        raise PointsError(str(UNVERIFIED.message), code=UNATTESTED)
     policy = policy or PointsPolicy.objects.in_force(order.delivery_date)
     if policy is None or policy.status != PolicyStatus.ACTIVE:
         raise PolicyError("No active points policy applies to this order.", code="no_policy")
@@ -113,37 +123,45 @@ def award_terms(order: Order, policy: PointsPolicy | None = None) -> AwardTerms:
 
 def unsettled_orders() -> QuerySet[Order]:
     """Orders `carbon.points.actions.settle_order` would change: delivered ones with a current
-    footprint and no award that delivered on or after the first active policy's date, and
-    cancelled or returned ones with an award not yet reversed."""
+    footprint, attested legs and no award that delivered on or after the first active policy's
+    date; delivered ones whose award is stale (its snapshot is no longer current, or a leg is
+    now unverified customer data); and cancelled or returned ones with an award not yet
+    reversed."""
     first = (
         PointsPolicy.objects.filter(status=PolicyStatus.ACTIVE)
         .order_by("effective_from")
         .values_list("effective_from", flat=True)
         .first()
     )
+    live = live_awards().filter(order=OuterRef("pk"))
+    unverified = Exists(unverified_legs().filter(shipment__order=OuterRef("pk")))
+    current = Exists(CalculationSnapshot.objects.filter(order=OuterRef("pk"), is_current=True))
     to_award = (
-        Q(
-            status=OrderStatus.DELIVERED,
-            delivery_date__gte=first,
-            points_awards__isnull=True,
-            snapshots__is_current=True,
-        )
+        Q(status=OrderStatus.DELIVERED, delivery_date__gte=first)
+        & ~Exists(live)
+        & current
+        & ~unverified
         if first is not None
         else Q(pk__in=[])
     )
-    to_reverse = Q(
-        status__in=[OrderStatus.CANCELLED, OrderStatus.RETURNED],
-        points_awards__points__gt=0,
-    ) & ~Q(points_awards__entries__kind=EntryKind.REVERSE)
-    return Order.objects.filter(to_award | to_reverse).distinct()
+    to_resettle = (
+        Q(status=OrderStatus.DELIVERED)
+        & Exists(live)
+        & (~Exists(live.filter(snapshot__is_current=True)) | unverified)
+    )
+    to_reverse = Q(status__in=[OrderStatus.CANCELLED, OrderStatus.RETURNED]) & Exists(
+        PointsAward.objects.filter(order=OuterRef("pk"), points__gt=0).exclude(
+            entries__kind=EntryKind.REVERSE
+        )
+    )
+    return Order.objects.filter(to_award | to_resettle | to_reverse)
 
 
 def awards_using_declaration(declaration_id: int) -> QuerySet[PointsAward]:
     """Awards with points whose footprint snapshot used the green-power declaration."""
     return (
-        PointsAward.objects.filter(
-            points__gt=0, snapshot__inputs__green_power__declaration_id=declaration_id
-        )
+        live_awards()
+        .filter(points__gt=0, snapshot__inputs__green_power__declaration_id=declaration_id)
         .select_related("order__organisation", "policy")
         .order_by("id")
     )

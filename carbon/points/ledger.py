@@ -1,4 +1,5 @@
-"""The append-only points ledger: accounts, entries, holds, lots and reversals. These are the
+"""The append-only points ledger: accounts, entries, holds, lots and balances (awards and their
+reversals are written in `carbon.points.settlement`, on these primitives). These are the
 primitives of the wing's writes; callers outside the wing write through `carbon.points.actions`.
 
 Invariants (each backed by the database where it can be):
@@ -28,26 +29,25 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, models, transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.db.models.signals import post_save
 from django.utils import timezone
 
 from carbon.models import (
     EntryKind,
     LedgerEntry,
-    Order,
-    OrderStatus,
     PointsAccount,
-    PointsAward,
 )
 from carbon.points import lots
-from carbon.points.events import POINTS_REVERSED
 from carbon.points.exceptions import IdempotencyConflict, InsufficientPoints, PointsError
 from portal import events
 from portal.models import Organisation
+
+if TYPE_CHECKING:
+    pass
 
 EXPIRING_SOON_DAYS = 90
 REMINDER_DAYS = 30  # the expiry reminder's horizon (carbon.points.actions.record_expiry_reminders)
@@ -388,136 +388,6 @@ def expiring_lots(
     passed but which the daily expiry has not reached yet is included."""
     today = today or timezone.localdate()
     return allocation(account).expiring(today + dt.timedelta(days=within_days))
-
-
-# --- reversals
-
-
-def reverse_order(order: Order, key: str) -> list[LedgerEntry]:
-    """Take back a cancelled or returned order's points. One entry per award, keyed
-    ``<key>:<award>``; an award is reversed at most once (a unique constraint).
-
-    Per award: its still-pending points, or, once activated, its lot's amount less the part of
-    the lot that has already expired (expired points are not taken twice). The part still in the
-    lot (unspent or held) is removed from it; the part already spent is taken from the other
-    lots, so the available balance may go negative. An award with nothing left to take (its lot
-    expired in full) writes no entry."""
-    require_key(key)
-    if order.status not in (OrderStatus.CANCELLED, OrderStatus.RETURNED):
-        raise PointsError("Only cancelled or returned orders are reversed.", code="order_active")
-    account = account_for(order.organisation)
-    fingerprint = request_fingerprint("reverse", order=order.pk)
-    entries = []
-    with transaction.atomic():
-        account = lock_account(account)
-        used = LedgerEntry.objects.filter(
-            Q(idempotency_key=key) | Q(idempotency_key__startswith=f"{key}:"), account=account
-        )
-        if any(e.request_fingerprint != fingerprint for e in used):
-            raise IdempotencyConflict(
-                "This idempotency key was already used for a different request.", field="key"
-            )
-        lots_now: lots.Allocation | None = None
-        for award in order.points_awards.filter(points__gt=0).order_by("id"):
-            done = LedgerEntry.objects.filter(award=award, kind=EntryKind.REVERSE).first()
-            if done is not None:
-                entries.append(done)
-                continue
-            pending = (
-                LedgerEntry.objects.filter(award=award).aggregate(p=Sum("pending_delta"))["p"] or 0
-            )
-            if lots_now is None:
-                lots_now = allocation(account)
-            # A green-power reward already taken back from available is not taken twice.
-            taken_green = -(
-                LedgerEntry.objects.filter(award=award, kind=EntryKind.REVERSE_GREEN).aggregate(
-                    a=Sum("available_delta")
-                )["a"]
-                or 0
-            )
-            available = max(0, lots_now.reversal_amount(award.pk) - taken_green)
-            if pending + available <= 0:
-                continue
-            entry = append_entry(
-                account,
-                EntryKind.REVERSE,
-                pending + available,
-                key=f"{key}:{award.pk}",
-                fingerprint=fingerprint,
-                pending=-pending,
-                available=-available,
-                order=order,
-                award=award,
-            )
-            lots_now.apply(
-                lots.Movement(
-                    kind=entry.kind,
-                    points=entry.points,
-                    available_delta=entry.available_delta,
-                    award_id=award.pk,
-                    entry_id=entry.pk,
-                )
-            )
-            expired = award.points - pending - available if available else 0
-            publish_entry(
-                POINTS_REVERSED,
-                account,
-                entry,
-                order=order.external_id,
-                award_id=award.pk,
-                already_expired=max(expired, 0),
-            )
-            entries.append(entry)
-    return entries
-
-
-def pending_of(award: PointsAward) -> int:
-    """The award's points still pending (the sum of its entries' pending deltas)."""
-    return LedgerEntry.objects.filter(award=award).aggregate(p=Sum("pending_delta"))["p"] or 0
-
-
-def reverse_green_reward(
-    award: PointsAward, points: int, *, key: str, reason: str, approved_by: Any
-) -> LedgerEntry | None:
-    """Take back `points` of `award` (its green-power reward, whose declaration was revoked):
-    from its still-pending points first, the rest from available (which may go negative). At
-    most once per award (a unique constraint; a repeat returns the first entry); nothing when
-    the award was reversed in full already or `points` is 0."""
-    require_key(key)
-    account = account_for(award.order.organisation)
-    fingerprint = request_fingerprint("reverse_green", award=award.pk, points=points)
-    with transaction.atomic():
-        account = lock_account(account)
-        done = LedgerEntry.objects.filter(
-            award=award, kind__in=[EntryKind.REVERSE_GREEN, EntryKind.REVERSE]
-        ).first()
-        if done is not None:
-            return done if done.kind == EntryKind.REVERSE_GREEN else None
-        if points <= 0:
-            return None
-        from_pending = min(pending_of(award), points)
-        entry = append_entry(
-            account,
-            EntryKind.REVERSE_GREEN,
-            points,
-            key=key,
-            fingerprint=fingerprint,
-            pending=-from_pending,
-            available=-(points - from_pending),
-            order=award.order,
-            award=award,
-            reason=reason,
-            approved_by=approved_by,
-        )
-        publish_entry(
-            POINTS_REVERSED,
-            account,
-            entry,
-            order=award.order.external_id,
-            award_id=award.pk,
-            already_expired=0,
-        )
-    return entry
 
 
 # --- reading balances

@@ -239,6 +239,8 @@ def _decimal(value: Any) -> Decimal | None:
 
 
 def _award_status(award: PointsAward, entries: dict[str, LedgerEntry]) -> dict[str, Any]:
+    if award.superseded_at is not None:
+        return {"code": "superseded", "on": award.superseded_at}
     if EntryKind.REVERSE in entries:
         return {"code": "reversed", "on": entries[EntryKind.REVERSE].created_at}
     if EntryKind.ACTIVATE in entries:

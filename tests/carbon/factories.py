@@ -26,6 +26,7 @@ from carbon.models import (
     Instrument,
     LedgerEntry,
     Leg,
+    LegSource,
     Order,
     OrderLine,
     PointsAccount,
@@ -192,6 +193,9 @@ class LegFactory(DjangoModelFactory):
     destination = "Yantian"
     distance_km = Decimal("100")
     mass_t = Decimal("2")
+    # Test orders stand for the CRM's data (attested), as the demo's do; tests of customer
+    # entries say source=LegSource.CUSTOMER.
+    source = LegSource.CRM
 
 
 class GreenPowerDeclarationFactory(DjangoModelFactory):

@@ -159,9 +159,13 @@ def test_estimate_applies_the_leg_bounds(client, setup):
 
 
 def test_an_order_beyond_the_freight_activity_bound_is_422(client, setup):
-    # given 50 legs of 1,000,000 t over 50,000 km: each within bounds, 2.5e12 t·km in all
-    legs = [_leg(mass="1000000 t", distance="50000 km") for _ in range(50)]
-    body = {**_order(), "shipments": [{"reference": "S1", "legs": legs}]}
+    # given 2 x 50 bulk-carrier legs of 400,000 t over 27,000 km: each within the bounds of its
+    # mode, 1.08e12 t·km in all
+    legs = [
+        _leg(category="sea.bulk.average", mass="400000 t", distance="27000 km") for _ in range(50)
+    ]
+    shipments = [{"reference": f"S{n}", "legs": legs} for n in (1, 2)]
+    body = {**_order(), "shipments": shipments}
     # when / then
     message = api_error(_put(client, body, setup), 422, "invalid_order", "shipments")
     assert message == "shipments: at most 1,000,000,000,000 t·km per order"

@@ -22,7 +22,7 @@ from carbon.models import (
     PointsAward,
     PointsPolicy,
 )
-from carbon.points import actions, awards, ledger
+from carbon.points import actions, awards, ledger, settlement
 from carbon.points.exceptions import InsufficientPoints, PointsError
 from portal.models import AuditEvent, OutboxEvent
 from tests.carbon.factories import (
@@ -678,7 +678,7 @@ def test_cancelled_orders_with_points_not_yet_reversed_are_unsettled():
         status=OrderStatus.CANCELLED
     )
     reversed_.refresh_from_db()
-    ledger.reverse_order(reversed_, "rev")
+    settlement.reverse_order(reversed_, "rev")
     assert list(awards.unsettled_orders()) == [one_point]
 
 
@@ -767,7 +767,7 @@ def test_activation_goes_on_past_an_award_reversed_after_the_listing(monkeypatch
         monkeypatch.setattr(ledger, "account_for", real_account_for)
         first_order.status = OrderStatus.CANCELLED
         first_order.save()
-        ledger.reverse_order(first_order, "rev")
+        settlement.reverse_order(first_order, "rev")
         return real_account_for(org)
 
     monkeypatch.setattr(ledger, "account_for", account_for)
@@ -839,7 +839,7 @@ def test_reversal_refusals_give_their_code_and_message():
     organisation = OrganisationFactory()
     make_policy()
     order, _ = _earned(organisation, 10)
-    assert _refusal(lambda: ledger.reverse_order(order, "rev")) == (
+    assert _refusal(lambda: settlement.reverse_order(order, "rev")) == (
         "PointsError",
         "order_active",
         None,
@@ -847,7 +847,7 @@ def test_reversal_refusals_give_their_code_and_message():
     )
     order.status = OrderStatus.RETURNED
     order.save()
-    assert _refusal(lambda: ledger.reverse_order(order, ""))[2] == "key"
+    assert _refusal(lambda: settlement.reverse_order(order, ""))[2] == "key"
     assert LedgerEntry.objects.filter(kind="reverse").count() == 0
 
 
@@ -859,7 +859,7 @@ def test_reversing_pending_points_writes_its_key_and_event():
     order.refresh_from_db()
     order.status = OrderStatus.CANCELLED
     order.save()
-    [entry] = ledger.reverse_order(order, "cancel-1")
+    [entry] = settlement.reverse_order(order, "cancel-1")
     assert _fields(
         entry, "kind points pending_delta available_delta order award idempotency_key"
     ) == ("reverse", 1, -1, 0, order, award, f"cancel-1:{award.pk}")
@@ -876,7 +876,7 @@ def test_reversing_pending_points_writes_its_key_and_event():
         "already_expired": 0,
     }
     # and a repeat returns the same entry
-    assert ledger.reverse_order(order, "cancel-1") == [entry]
+    assert settlement.reverse_order(order, "cancel-1") == [entry]
 
 
 def test_a_reversal_after_partial_expiry_reports_what_had_expired():
@@ -889,7 +889,7 @@ def test_a_reversal_after_partial_expiry_reports_what_had_expired():
     # when the order is returned
     order.status = OrderStatus.RETURNED
     order.save()
-    [entry] = ledger.reverse_order(order, "ret")
+    [entry] = settlement.reverse_order(order, "ret")
     # then the 70 not expired are taken back from available (held stays until settled)
     assert (entry.points, entry.pending_delta, entry.available_delta) == (70, 0, -70)
     assert _state(account) == (0, -70, 70)
@@ -912,7 +912,7 @@ def test_an_order_with_two_awards_reverses_each_in_award_order():
     # when the order is cancelled
     order.status = OrderStatus.CANCELLED
     order.save()
-    entries = ledger.reverse_order(order, "rev")
+    entries = settlement.reverse_order(order, "rev")
     # then the expired award writes nothing and the pending one is reversed
     assert [(e.award_id, e.points, e.idempotency_key) for e in entries] == [
         (second.pk, 10, f"rev:{second.pk}")
@@ -921,7 +921,7 @@ def test_an_order_with_two_awards_reverses_each_in_award_order():
     # and another order's reversal is not mistaken for this one's
     third_order.status = OrderStatus.CANCELLED
     third_order.save()
-    assert [e.award_id for e in ledger.reverse_order(third_order, "rev-3")] == [third.pk]
+    assert [e.award_id for e in settlement.reverse_order(third_order, "rev-3")] == [third.pk]
 
 
 def test_a_reversal_key_is_scoped_to_its_account_and_request():
@@ -935,10 +935,10 @@ def test_a_reversal_key_is_scoped_to_its_account_and_request():
         order.status = OrderStatus.CANCELLED
         order.save()
     # the same key on another account is another request
-    assert [e.points for e in ledger.reverse_order(first, "rev")] == [10]
-    assert [e.points for e in ledger.reverse_order(second, "rev")] == [20]
+    assert [e.points for e in settlement.reverse_order(first, "rev")] == [10]
+    assert [e.points for e in settlement.reverse_order(second, "rev")] == [20]
     # on the same account, for another order, it is refused
-    assert _refusal(lambda: ledger.reverse_order(third, "rev")) == (
+    assert _refusal(lambda: settlement.reverse_order(third, "rev")) == (
         "IdempotencyConflict",
         "idempotency_conflict",
         "key",
@@ -946,7 +946,7 @@ def test_a_reversal_key_is_scoped_to_its_account_and_request():
     )
     # and so is a key another kind of request used as it is
     actions.adjust(ledger.account_for(first_org), 5, "Goodwill", staff, "adj-key")
-    assert _refusal(lambda: ledger.reverse_order(third, "adj-key"))[1] == "idempotency_conflict"
+    assert _refusal(lambda: settlement.reverse_order(third, "adj-key"))[1] == "idempotency_conflict"
 
 
 # --- capture and release
@@ -1141,14 +1141,14 @@ def test_a_second_reversal_returns_the_first_award_s_entry_and_reverses_a_newer_
     order, first = _earned(organisation, 10)
     order.status = OrderStatus.CANCELLED
     order.save()
-    [first_reversal] = ledger.reverse_order(order, "rev-1")
+    [first_reversal] = settlement.reverse_order(order, "rev-1")
     order.status = OrderStatus.DELIVERED
     order.save()
     second = actions.award_order(order, policy=later)
     # when it is cancelled again and reversed under a new key
     order.status = OrderStatus.CANCELLED
     order.save()
-    entries = ledger.reverse_order(order, "rev-2")
+    entries = settlement.reverse_order(order, "rev-2")
     # then the first award's reversal is returned as it was and the second award is reversed
     assert [(e.pk, e.award_id) for e in entries[:1]] == [(first_reversal.pk, first.pk)]
     assert [(e.award_id, e.points, e.idempotency_key) for e in entries[1:]] == [

@@ -17,7 +17,7 @@ from carbon.models import (
     PointsAccount,
     PointsAward,
 )
-from carbon.points import actions, ledger, tasks
+from carbon.points import actions, ledger, settlement, tasks
 from carbon.points.exceptions import InsufficientPoints
 from portal.models import Role
 from tests.carbon.factories import hold
@@ -103,7 +103,7 @@ def test_a_reversal_racing_holds_never_overdraws_and_happens_once():
     # when six threads hold 30 points each while two reverse the order at the same moment
     def worker(index: int):
         if index < 2:
-            return ledger.reverse_order(order, "return")
+            return settlement.reverse_order(order, "return")
         return hold(account, 30, f"h{index}", index)
 
     results = race(worker, THREADS)

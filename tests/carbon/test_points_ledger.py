@@ -25,7 +25,7 @@ from carbon.models import (
     PointsPolicy,
     PolicyStatus,
 )
-from carbon.points import actions, ledger, tasks
+from carbon.points import actions, ledger, settlement, tasks
 from carbon.points.exceptions import (
     IdempotencyConflict,
     InsufficientPoints,
@@ -123,7 +123,7 @@ def take_back(order, status: str, key: str) -> list[LedgerEntry]:
     """The order is cancelled or returned (`status`) and the ledger reverses its award."""
     order.status = status
     order.save()
-    return ledger.reverse_order(order, key)
+    return settlement.reverse_order(order, key)
 
 
 @pytest.fixture
@@ -518,7 +518,7 @@ def test_a_cancelled_order_reverses_its_pending_points(org, policy):
     assert account_state(account)[:3] == (0, 0, 0)
     assert OutboxEvent.objects.get(type="greenloop.carbon.points_reversed").data["points"] == 80
     # a repeat returns the same entry; the award never activates afterwards
-    assert [e.pk for e in ledger.reverse_order(order, "cancel-1")] == [entry.pk]
+    assert [e.pk for e in settlement.reverse_order(order, "cancel-1")] == [entry.pk]
     assert actions.activate_due(dt.date(2026, 1, 1)) == []
     assert account_state(account) == (0, 0, 0, 2)
 
@@ -621,7 +621,7 @@ def test_only_cancelled_or_returned_orders_are_reversed(org, policy):
     order = delivered_order(org, 80)
     actions.award_order(order)
     with pytest.raises(PointsError):
-        ledger.reverse_order(order, "cancel-1")
+        settlement.reverse_order(order, "cancel-1")
     assert LedgerEntry.objects.count() == 1
 
 
@@ -631,9 +631,9 @@ def test_a_reversal_key_used_for_another_order_is_refused(org, policy):
         actions.award_order(order)
         order.status = OrderStatus.CANCELLED
         order.save()
-    ledger.reverse_order(first, "cancel")
+    settlement.reverse_order(first, "cancel")
     with pytest.raises(IdempotencyConflict):
-        ledger.reverse_order(second, "cancel")
+        settlement.reverse_order(second, "cancel")
     assert PointsAccount.objects.get(organisation=org).pending == 20
 
 

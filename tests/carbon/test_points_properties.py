@@ -22,7 +22,7 @@ from hypothesis.stateful import (
 )
 
 from carbon.models import EntryKind, LedgerEntry, OrderStatus, PointsAccount, Redemption
-from carbon.points import actions, ledger
+from carbon.points import actions, ledger, settlement
 from carbon.points.exceptions import InsufficientPoints
 from tests.carbon.factories import ServiceFactory, hold
 from tests.carbon.test_points_ledger import delivered_order, make_policy
@@ -219,7 +219,7 @@ class PointsLedgerMachine(RuleBasedStateMachine):
         [award] = order.points_awards.all()
         lot = ledger.allocation(self.account).lot_for_award(award.pk)
         fully_expired = lot is not None and lot.expired == lot.amount
-        entries = ledger.reverse_order(order, key)
+        entries = settlement.reverse_order(order, key)
         if fully_expired:
             assert entries == []  # nothing left to take back
             self.ran["reverse expired lot"] += 1
@@ -233,7 +233,7 @@ class PointsLedgerMachine(RuleBasedStateMachine):
             self.ran["reverse spent lot"] += 1
         else:
             self.ran["reverse unspent lot"] += 1
-        self.calls.append((lambda: ledger.reverse_order(order, key)[0], entry.pk))
+        self.calls.append((lambda: settlement.reverse_order(order, key)[0], entry.pk))
 
     @precondition(lambda self: self.calls)
     @rule(data=st.data())

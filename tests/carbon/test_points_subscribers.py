@@ -13,10 +13,21 @@ import pytest
 from carbon.footprint import calculation
 from carbon.footprint.actions import store_orders, upsert_order
 from carbon.footprint.orders import LegData, OrderData, ShipmentData
-from carbon.models import EntryKind, LedgerEntry, Order, OrderStatus, PointsAccount, PointsAward
+from carbon.models import (
+    EntryKind,
+    LedgerEntry,
+    LegSource,
+    Order,
+    OrderStatus,
+    PointsAccount,
+    PointsAward,
+)
 from carbon.points import actions, awards, tasks
 from tests.carbon.factories import published_dataset
 from tests.carbon.test_points_ledger import delivered_order, make_policy
+
+# These orders stand for the CRM's data (attested), so they earn points as they are.
+CRM = LegSource.CRM
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +76,7 @@ def test_a_delivered_order_is_awarded_after_its_upsert_commits(
     # given an approved policy in force on the delivery date
     # when a delivered order is upserted (as the API and the CRM sync do)
     with django_capture_on_commit_callbacks(execute=True):
-        order, created = upsert_order(org_a, rail_order())
+        order, created = upsert_order(org_a, rail_order(), source=CRM)
     # then it earns 10,000 x 0.125 - 370 = 880 kg avoided x 0.1 = 88 points, pending
     assert created
     award = PointsAward.objects.get(order=order)
@@ -82,12 +93,12 @@ def test_a_cancelled_order_is_reversed_when_it_is_upserted_again(
 ):
     # given a delivered order awarded through its upsert, whose points have activated
     with django_capture_on_commit_callbacks(execute=True):
-        order, _ = upsert_order(org_a, rail_order())
+        order, _ = upsert_order(org_a, rail_order(), source=CRM)
     actions.activate_due(dt.date(2025, 5, 1))
     assert account_state(org_a) == (0, 88, 0, 2)
     # when the CRM sends it again as cancelled (only its status changes: no new footprint)
     with django_capture_on_commit_callbacks(execute=True):
-        upsert_order(org_a, rail_order(status="cancelled"))
+        upsert_order(org_a, rail_order(status="cancelled"), source=CRM)
     # then its points are reversed once, under the key reverse:<order>
     entry = LedgerEntry.objects.get(kind=EntryKind.REVERSE)
     assert (entry.points, entry.available_delta, entry.pending_delta) == (88, -88, 0)
@@ -95,7 +106,7 @@ def test_a_cancelled_order_is_reversed_when_it_is_upserted_again(
     assert account_state(org_a) == (0, 0, 0, 3)
     # and a later change to the cancelled order reverses nothing more
     with django_capture_on_commit_callbacks(execute=True):
-        upsert_order(org_a, rail_order(status="returned"))
+        upsert_order(org_a, rail_order(status="returned"), source=CRM)
     assert account_state(org_a) == (0, 0, 0, 3)
 
 
@@ -103,10 +114,10 @@ def test_an_order_delivered_later_is_awarded_on_the_upsert_that_delivers_it(
     org_a, dataset, policy, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        upsert_order(org_a, rail_order(status="shipped", delivery_date=None))
+        upsert_order(org_a, rail_order(status="shipped", delivery_date=None), source=CRM)
     assert not PointsAward.objects.exists()
     with django_capture_on_commit_callbacks(execute=True):
-        order, _ = upsert_order(org_a, rail_order())
+        order, _ = upsert_order(org_a, rail_order(), source=CRM)
     assert PointsAward.objects.get().order == order
     assert account_state(org_a) == (88, 0, 0, 1)
 
@@ -121,7 +132,7 @@ def test_without_a_policy_the_upsert_succeeds_and_nothing_is_awarded(
         caplog.at_level(logging.INFO, logger="carbon.points.ledger"),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        order, created = upsert_order(org_a, rail_order())
+        order, created = upsert_order(org_a, rail_order(), source=CRM)
     # then the order is stored, nothing is awarded, and the skip is logged at info
     assert created
     assert Order.objects.get(pk=order.pk).status == OrderStatus.DELIVERED
@@ -135,7 +146,7 @@ def test_without_a_policy_the_upsert_succeeds_and_nothing_is_awarded(
 
 def test_nothing_is_awarded_before_the_transaction_commits(org_a, dataset, policy):
     # the test's own transaction never commits, so the after-commit handlers never run
-    upsert_order(org_a, rail_order())
+    upsert_order(org_a, rail_order(), source=CRM)
     assert not PointsAward.objects.exists()
 
 
@@ -144,12 +155,16 @@ def test_an_import_awards_its_delivered_orders_and_reverses_its_cancelled_ones(
 ):
     # given an import of two delivered orders
     with django_capture_on_commit_callbacks(execute=True):
-        store_orders(org_a, [rail_order(), rail_order(external_id="PO-2002")])
+        store_orders(org_a, [rail_order(), rail_order(external_id="PO-2002")], source=CRM)
     assert PointsAward.objects.count() == 2
     assert account_state(org_a) == (176, 0, 0, 2)
     # when the next import cancels one of them (its footprint is unchanged)
     with django_capture_on_commit_callbacks(execute=True):
-        store_orders(org_a, [rail_order(), rail_order(status="cancelled", external_id="PO-2002")])
+        store_orders(
+            org_a,
+            [rail_order(), rail_order(status="cancelled", external_id="PO-2002")],
+            source=CRM,
+        )
     # then that one's pending points are reversed
     reversal = LedgerEntry.objects.get(kind=EntryKind.REVERSE)
     assert reversal.order.external_id == "PO-2002"
@@ -169,7 +184,11 @@ def test_a_recalculation_awards_orders_delivered_before_a_footprint_existed(
     )
     shipment = order.shipments.create(reference="SHP-1")
     shipment.legs.create(
-        sequence=1, category="rail.freight", mass_t=Decimal(20), distance_km=Decimal(500)
+        sequence=1,
+        category="rail.freight",
+        mass_t=Decimal(20),
+        distance_km=Decimal(500),
+        source=CRM,
     )
     # when the footprints are recalculated in bulk (one event per organisation)
     with django_capture_on_commit_callbacks(execute=True):

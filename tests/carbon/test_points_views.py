@@ -25,7 +25,7 @@ from carbon.models import (
     Redemption,
     RedemptionStatus,
 )
-from carbon.points import actions, ledger
+from carbon.points import actions, settlement
 from portal.models import Tier
 from tests.carbon.factories import ServiceFactory, fund
 from tests.carbon.test_points_ledger import delivered_order, make_policy
@@ -322,7 +322,7 @@ def test_the_order_page_shows_an_applied_cap_and_a_reversal(client, org_a, viewe
     actions.award_order(order)
     order.status = "returned"
     order.save(update_fields=["status"])
-    ledger.reverse_order(order, key="return-1")
+    settlement.reverse_order(order, key="return-1")
     client.force_login(viewer_a)
     page = client.get(url("order_detail", org_a, order_id=order.pk)).content.decode()
     assert "Why did this order earn 100 points?" in page

@@ -1,7 +1,11 @@
 """python manage.py import_orders FILE.csv --org SLUG
 
 Validates every row first; prints the full error report and stores nothing when any row is
-wrong (exit status 1). Progress goes to stderr. The column reference is in the README."""
+wrong (exit status 1). Progress goes to stderr. The column reference is in the README.
+
+Only the vendor's operators run commands on the server, so the file is recorded as the CRM's
+export by default (attested); `--source customer` records a file a customer sent in, whose
+points then wait for staff verification."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
 from carbon.footprint.actions import create_job, run_import
-from carbon.models import ImportStatus
+from carbon.models import ImportStatus, LegSource
 from portal import tenancy
 from portal.models import Organisation
 
@@ -22,6 +26,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
         parser.add_argument("--org", required=True, help="slug of the customer organisation")
+        parser.add_argument(
+            "--source",
+            choices=LegSource.values,
+            default=LegSource.CRM,
+            help="where the file's data comes from (default: crm)",
+        )
         parser.add_argument(
             "--max-errors", type=int, default=200, help="errors to print (all are kept in the job)"
         )
@@ -35,7 +45,9 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"No such file: {path}")
         with path.open("rb") as handle:
-            job = create_job(organisation, File(handle, name=path.name), by=None)
+            job = create_job(
+                organisation, File(handle, name=path.name), by=None, source=options["source"]
+            )
         job = run_import(job, progress=self._progress)
         self.stderr.write("")
         if job.status == ImportStatus.SUCCEEDED:
