@@ -22,6 +22,7 @@ from carbon.models import (
     GreenPowerDeclaration,
     LedgerEntry,
     OrderStatus,
+    PointsAward,
 )
 from carbon.points import actions, ledger, tasks
 from portal.exceptions import PermissionDeniedError
@@ -88,7 +89,7 @@ def test_revoking_restates_the_orders_and_reverses_the_reward_once(
 ):
     order, declaration, award = awarded
     before = CalculationSnapshot.objects.get(order=order, is_current=True)
-    # when sustainability staff revoke it (the event's subscriber runs after commit)
+    # when sustainability staff revoke it (the subscribers run after commit)
     with django_capture_on_commit_callbacks(execute=True):
         revoke_declaration(
             declaration, "Certificates were also sold to another buyer.", sustainability
@@ -101,47 +102,61 @@ def test_revoking_restates_the_orders_and_reverses_the_reward_once(
     assert after.supersedes == before
     assert after.scope2_market_kg is None
     assert after.inputs["green_power"] is None
-    # and the green-power reward (372 - 9 = 363 points) is taken back from pending
-    entry = LedgerEntry.objects.get(kind=EntryKind.REVERSE_GREEN)
-    assert (entry.points, entry.pending_delta, entry.available_delta, entry.award) == (
-        363,
-        -363,
-        0,
-        award,
-    )
-    assert entry.approved_by == sustainability
-    assert entry.idempotency_key == f"green-power-revoked:{declaration.pk}:{award.pk}"
+    # and the 372-point award is taken back once in all (by the green-power subscriber, 363,
+    # and the re-settlement, the rest; or by the re-settlement alone, whichever ran first),
+    # and a new award holds the 9 points its logistics alone earn, on the restated snapshot
+    award.refresh_from_db()
+    assert award.superseded_at is not None
+    taken = LedgerEntry.objects.filter(award=award).exclude(kind=EntryKind.EARN_PENDING)
+    assert {e.kind for e in taken} <= {EntryKind.REVERSE_GREEN, EntryKind.REVERSE}
+    assert sum(e.points for e in taken) == 372
+    live = PointsAward.objects.get(order=order, superseded_at__isnull=True)
+    assert (live.points, live.snapshot) == (9, after)
     assert _balances(org) == (9, 0)
-    # a second delivery of the event, or the task run again, writes nothing more
-    assert tasks.reverse_revoked_green_power(declaration.pk, sustainability.pk) == 1
-    assert tasks.reverse_revoked_green_power(declaration.pk, sustainability.pk) == 1
-    assert LedgerEntry.objects.filter(kind=EntryKind.REVERSE_GREEN).count() == 1
+    # a second delivery of the event, or the tasks run again, writes nothing more
+    entries = LedgerEntry.objects.count()
+    tasks.reverse_revoked_green_power(declaration.pk, sustainability.pk)
+    tasks.reverse_revoked_green_power(declaration.pk, sustainability.pk)
+    assert actions.settle_order(order) == "already_awarded"
+    assert LedgerEntry.objects.count() == entries
     assert _balances(org) == (9, 0)
     assert OutboxEvent.objects.filter(type="greenloop.carbon.green_power_revoked").count() == 1
     assert AuditEvent.objects.filter(action="carbon.green_power_revoked").count() == 1
-    # activation later moves only what is left: 9 points
+    # activation later moves the 9 points
     (activated,) = actions.activate_due(DELIVERED + dt.timedelta(days=14))
     assert (activated.points, activated.pending_delta, activated.available_delta) == (9, -9, 9)
     assert _balances(org) == (0, 9)
+    assert ledger.reconcile() == []
 
 
-def test_an_available_reward_is_taken_from_available_and_a_cancellation_takes_only_the_rest(
-    awarded, org, sustainability, django_capture_on_commit_callbacks
+def test_when_the_reward_is_taken_back_before_the_re_settlement_nothing_is_taken_twice(
+    awarded, org, sustainability, django_capture_on_commit_callbacks, monkeypatch
 ):
+    # given the reward was activated, and the declaration is revoked and its orders restated
+    # while the re-settlement of the order has not run yet
     order, declaration, award = awarded
     actions.activate_due(DELIVERED + dt.timedelta(days=14))
     assert _balances(org) == (0, 372)
-    with django_capture_on_commit_callbacks(execute=True):
-        revoke_declaration(declaration, "Retirement statement was forged.", sustainability)
+    with monkeypatch.context() as later:
+        later.setattr(actions, "resettle_order", lambda order, live: "not yet")
+        with django_capture_on_commit_callbacks(execute=True):
+            revoke_declaration(declaration, "Retirement statement was forged.", sustainability)
+    # then the green-power subscriber took the reward back (a repeat writes nothing more)
+    assert tasks.reverse_revoked_green_power(declaration.pk, sustainability.pk) == 1
     entry = LedgerEntry.objects.get(kind=EntryKind.REVERSE_GREEN)
     assert (entry.points, entry.pending_delta, entry.available_delta) == (363, 0, -363)
+    assert entry.approved_by == sustainability
+    assert entry.idempotency_key == f"green-power-revoked:{declaration.pk}:{award.pk}"
     assert _balances(org) == (0, 9)
-    # when the order is then cancelled, its reversal takes the remaining 9, not 372 again
+    # then the re-settlement takes only the 9 left and awards the 9 logistics points anew
+    assert actions.settle_order(order) == "resettled"
+    reverse = LedgerEntry.objects.get(kind=EntryKind.REVERSE)
+    assert (reverse.award, reverse.points, reverse.available_delta) == (award, 9, -9)
+    assert _balances(org) == (9, 0)
+    # and a cancellation takes back only the new award's 9
     order.status = OrderStatus.CANCELLED
     order.save()
     assert actions.settle_order(order) == "reversed"
-    reverse = LedgerEntry.objects.get(kind=EntryKind.REVERSE)
-    assert (reverse.points, reverse.pending_delta, reverse.available_delta) == (9, 0, -9)
     assert _balances(org) == (0, 0)
     assert ledger.reconcile() == []
 

@@ -362,7 +362,7 @@ def test_the_backfill_trusts_crm_and_awarded_orders_only(org_a):
         points=0,
     )
     # when the migration's backfill runs
-    migration = importlib.import_module("carbon.migrations.0009_provenance_and_resettlement")
+    migration = importlib.import_module("carbon.migrations.0011_provenance_and_resettlement")
     migration.backfill_provenance(apps, None)
     # then the CRM's and the awarded order's legs are attested, the rest customer data
     assert legs_of("CRM") == [("crm", "modelled_default", None)]
