@@ -33,10 +33,15 @@ class CommunityConfig(AppConfig):
         from community import (  # noqa: F401
             account_signals,
             events,
+            notifications,
             permissions,
             portal_hooks,
             tasks,
+            topic_counts,
+            visibility,
         )
+
+        visibility.connect()
         from community.blocks import SPACE_CHOICES, space_choices
         from portal.home.block_choices import register_choices
 

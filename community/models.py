@@ -46,7 +46,14 @@ class WhoCanPost(models.TextChoices):
 
 class SpaceQuerySet(models.QuerySet["Space"]):
     def visible_to(self, user) -> SpaceQuerySet:
-        """Non-archived spaces the user may see (and whose parent they may see), in one query."""
+        """Non-archived spaces the user may see (and whose parent they may see): the rule below,
+        answered once per person and cached as ids (community.visibility)."""
+        from community.visibility import visible_space_ids
+
+        return self.filter(pk__in=visible_space_ids(user))
+
+    def visible_to_uncached(self, user) -> SpaceQuerySet:
+        """The visibility rule itself, in one query."""
         return self._admitting(user, roles=None)
 
     def postable_by(self, user) -> SpaceQuerySet:
@@ -406,8 +413,10 @@ class TopicQuerySet(models.QuerySet["Topic"]):
 
     def visible_to(self, user) -> TopicQuerySet:
         """Live topics in spaces the user may see (merged-away and hidden topics left out)."""
+        from community.visibility import visible_space_ids
+
         return self.filter(
-            space__in=Space.objects.visible_to(user), merged_into__isnull=True, is_hidden=False
+            space_id__in=visible_space_ids(user), merged_into__isnull=True, is_hidden=False
         )
 
     def visible_to_organisation(self, organisation) -> TopicQuerySet:
@@ -517,8 +526,10 @@ class PostQuerySet(models.QuerySet["Post"]):
         """Posts in spaces the reader may see that they may read: visible posts of live topics,
         their own posts while under review (an opening post under review hides its topic from
         everyone else, not from its author), and everything but deleted posts for moderators."""
+        from community.visibility import visible_space_ids
+
         posts = self.filter(
-            topic__space__in=Space.objects.visible_to(user), topic__merged_into__isnull=True
+            topic__space_id__in=visible_space_ids(user), topic__merged_into__isnull=True
         )
         if is_moderator(user):
             return posts.exclude(status=PostStatus.DELETED)
