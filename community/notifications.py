@@ -32,6 +32,7 @@ from django.utils import timezone, translation
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
+from community import visibility
 from community.access import member_for
 from community.exceptions import CommunityError
 from community.models import (
@@ -48,7 +49,7 @@ from community.models import (
     Topic,
     public_name,
 )
-from community.visibility import cache_namespace, visible_space_ids
+from community.visibility import cache_namespace
 from portal.models import Membership, User
 
 logger = logging.getLogger(__name__)
@@ -349,16 +350,16 @@ def _unread_key(user_id: int) -> str:
 
 def unread_count(user: User) -> int:
     """How many of `listed_for(user)` are unread. Every community page shows it, so it is kept
-    in the cache with the visible space ids it was counted under: a new notification or marking
-    read forgets it (forget_unread), a change of what the person may see makes it stale, and a
-    topic hidden or merged since shows within UNREAD_TIMEOUT."""
+    in the cache with the visibility generation it was counted under: a new notification or
+    marking read forgets it (forget_unread), a change of what the person may see makes it stale,
+    and a topic hidden or merged since shows within UNREAD_TIMEOUT."""
     key = _unread_key(user.pk)
-    spaces = visible_space_ids(user)
+    current = visibility.version(user)
     kept = cache.get(key)
-    if kept is not None and kept[0] == spaces:
+    if kept is not None and kept[0] == current:
         return kept[1]
     count = listed_for(user).filter(read_at__isnull=True).count()
-    cache.set(key, (spaces, count), UNREAD_TIMEOUT)
+    cache.set(key, (current, count), UNREAD_TIMEOUT)
     return count
 
 

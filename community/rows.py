@@ -13,51 +13,37 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from urllib.parse import quote
 
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.core.cache import cache
 from django.template.loader import render_to_string
-from django.urls import get_script_prefix, reverse
+from django.urls import get_script_prefix
 from django.utils import timezone, translation
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
 from community.models import Topic
+from portal.row_links import RowLinks
 
 ROW_TIMEOUT = 24 * 60 * 60
 # Stands in for the relative time in the cached HTML; replaced on every page.
 _WHEN = "\x00when\x00"
-# What reverse() keeps unquoted in a path (django.urls.resolvers): the same for substitutes.
-_PATH_SAFE = "!$&'()*+,;=/~:@"
-_TOPIC_ID = 987654321
-_SLUG = "slug-placeholder"
 
 
-class _Links:
-    """URL templates for the row set: one reverse() per kind of link."""
-
-    def __init__(self) -> None:
-        self.topic = reverse("community:topic", kwargs={"topic_id": _TOPIC_ID})
-        self.space = reverse("community:space", kwargs={"space_slug": _SLUG})
-        self.tag = reverse("community:tag", kwargs={"tag_slug": _SLUG})
-        self.person = reverse("community:person", kwargs={"handle": _SLUG})
-
-    @staticmethod
-    def _put(template: str, placeholder: str, value: object) -> str:
-        return template.replace(placeholder, quote(str(value), safe=_PATH_SAFE), 1)
+class Links(RowLinks):
+    """The community's row links."""
 
     def for_topic(self, pk: int) -> str:
-        return self._put(self.topic, str(_TOPIC_ID), pk)
+        return self.url("community:topic", topic_id=pk)
 
     def for_space(self, slug: str) -> str:
-        return self._put(self.space, _SLUG, slug)
+        return self.url("community:space", space_slug=slug)
 
     def for_tag(self, slug: str) -> str:
-        return self._put(self.tag, _SLUG, slug)
+        return self.url("community:tag", tag_slug=slug)
 
     def for_person(self, handle: str) -> str:
-        return self._put(self.person, _SLUG, handle)
+        return self.url("community:person", handle=handle)
 
 
 def _shown(topic: Topic, tags: Sequence) -> tuple:
@@ -106,7 +92,7 @@ def topic_rows(topics: Sequence[Topic]) -> list[SafeString]:
     found = cache.get_many(list(keys.values()))
     missing = [topic for topic in topics if keys[topic.pk] not in found]
     if missing:
-        links = _Links()
+        links = Links()
         rendered = {}
         for topic in missing:
             html = render_to_string(

@@ -20,7 +20,7 @@ from django.utils.html import strip_tags
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
-from community import access, actions, topic_counts
+from community import access, actions, topic_counts, visibility
 from community.exceptions import NotVisible
 from community.models import (
     TOPIC_FILTERS,
@@ -123,7 +123,7 @@ def topic_list(
     paginator = Paginator(topics, PAGE_SIZE)
     if total is not None and not filtered:
         # Paginator.count is a cached property: the known total spares the COUNT(*).
-        paginator.count = total  # type: ignore[misc]
+        paginator.count = total
     page = paginator.get_page(params.get("page"))
     page.object_list = list(page.object_list)
     for topic in page.object_list:
@@ -178,6 +178,8 @@ def _level(user: User, **target: Any) -> str:
 @login_required
 def index(request: SignedInRequest) -> HttpResponse:
     actions.touch(request.user)
+    # The visible space ids, worked out once: every list below filters by them.
+    visibility.visible_space_ids(request.user)
     spaces = _with_topic_counts(Space.objects.visible_to(request.user))
     top_level = [item for item in spaces if item.parent_id is None]
     children: dict[int, list[Space]] = {}
@@ -200,6 +202,8 @@ def index(request: SignedInRequest) -> HttpResponse:
 def space(request: SignedInRequest, space_slug: str) -> HttpResponse:
     user = request.user
     actions.touch(user)
+    # The visible space ids, worked out once: every list below filters by them.
+    visibility.visible_space_ids(user)
     try:
         current = access.visible_space(user, slug=space_slug)
     except NotVisible as error:
@@ -229,6 +233,8 @@ def space(request: SignedInRequest, space_slug: str) -> HttpResponse:
 def tag(request: SignedInRequest, tag_slug: str) -> HttpResponse:
     user = request.user
     actions.touch(user)
+    # The visible space ids, worked out once: every list below filters by them.
+    visibility.visible_space_ids(user)
     current = Tag.objects.filter(slug=tag_slug).first()
     if current is None:
         raise Http404(_("No such tag."))

@@ -76,39 +76,65 @@ def generations(user_id: int) -> tuple[str, str]:
     return tokens[0], tokens[1]
 
 
-def space_ids(user, kind: str = VISIBLE) -> frozenset[int]:
-    """Ids of the live spaces `user` may see (kind VISIBLE) or post in (POSTABLE)."""
+def version(user) -> tuple[bool, str, str]:
+    """(is staff, everyone's token, the person's token): what cached answers about `user` are
+    filed under. Read once per request."""
+    memo = _memo(user)
+    request = _request.get()
+    known = memo.get("version")
+    if known is not None and request is not None and known[0] is request:
+        return known[1]
+    current = (is_community_staff(user), *generations(user.pk))
+    memo["version"] = (request, current)
+    return current
+
+
+def _memo(user) -> dict:
+    memo: dict | None = getattr(user, _MEMO, None)
+    if memo is None:
+        memo = {}
+        setattr(user, _MEMO, memo)
+    return memo
+
+
+def _key(user, kind: str, current: tuple[bool, str, str]) -> str:
+    # Staff answers do not depend on the person: one entry serves every staff member.
+    who = "staff" if current[0] else str(user.pk)
+    return f"{cache_namespace()}:spaces:{kind}:{who}:{current[1]}:{current[2]}"
+
+
+def known_space_ids(user, kind: str = VISIBLE) -> frozenset[int] | None:
+    """The ids if they are already worked out (this request or the cache), else None: callers
+    then put the rule itself into their query, which costs no extra statement."""
     if not (user and user.is_authenticated and user.is_active):
         return frozenset()
-    memo: dict = getattr(user, _MEMO, None) or {}
+    memo = _memo(user)
     remembered = memo.get(kind)
     request = _request.get()
     if remembered is not None and request is not None and remembered[0] is request:
         return remembered[2]
-    staff = is_community_staff(user)
-    version = (staff, *generations(user.pk))
-    if remembered is not None and remembered[1] == version:
-        memo[kind] = (request, version, remembered[2])
+    current = version(user)
+    if remembered is not None and remembered[1] == current:
+        memo[kind] = (request, current, remembered[2])
         return remembered[2]
-    # Staff answers do not depend on the person: one entry serves every staff member.
-    who = "staff" if staff else str(user.pk)
-    key = f"{cache_namespace()}:spaces:{kind}:{who}:{version[1]}:{version[2]}"
-    ids = cache.get(key)
-    if ids is None:
-        rule = Space.objects.visible_to_uncached if kind == VISIBLE else Space.objects.postable_by
-        ids = frozenset(rule(user).values_list("pk", flat=True))
-        cache.set(key, ids, TIMEOUT)
-    memo[kind] = (request, version, ids)
-    setattr(user, _MEMO, memo)
+    ids = cache.get(_key(user, kind, current))
+    if ids is not None:
+        memo[kind] = (request, current, ids)
     return ids
 
 
-def _request_started(**_kwargs) -> None:
-    _request.set(object())
-
-
-def _request_finished(**_kwargs) -> None:
-    _request.set(None)
+def space_ids(user, kind: str = VISIBLE) -> frozenset[int]:
+    """Ids of the live spaces `user` may see (kind VISIBLE) or post in (POSTABLE), worked out
+    (one query) and cached when not known yet."""
+    ids = known_space_ids(user, kind)
+    if ids is not None:
+        return ids
+    current = version(user)
+    rule = Space.objects.visible_to_uncached if kind == VISIBLE else Space.objects.postable_by
+    ids = frozenset(rule(user).values_list("pk", flat=True))
+    cache.set(_key(user, kind, current), ids, TIMEOUT)
+    _memo(user)[kind] = (_request.get(), current, ids)
+    return ids
 
 
 def visible_space_ids(user) -> frozenset[int]:
@@ -117,6 +143,14 @@ def visible_space_ids(user) -> frozenset[int]:
 
 def postable_space_ids(user) -> frozenset[int]:
     return space_ids(user, POSTABLE)
+
+
+def _request_started(**_kwargs) -> None:
+    _request.set(object())
+
+
+def _request_finished(**_kwargs) -> None:
+    _request.set(None)
 
 
 # --------------------------------------------------------------------------------------------
