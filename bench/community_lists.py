@@ -880,7 +880,7 @@ def client_loop(
 
 
 def wait_until_serving(
-    port: int, session_key: str, server: subprocess.Popen, timeout: float = 120
+    port: int, session_key: str, server: subprocess.Popen, timeout: float = 600
 ) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -18,15 +18,14 @@ _TEXT = "row-link-placeholder"
 
 
 class RowLinks:
-    """`links.url("carbon:order_detail", order_id=order.pk, org_slug=slug)` for each row: the
-    argument named by `row` (default: the only one, or the last one given) changes per row, the
-    others are the same for the whole list."""
+    """`links.url("carbon:order_detail", org_slug=slug, order_id=order.pk)` for each row: the
+    last argument given changes from row to row, the others are the same for the whole list."""
 
     def __init__(self) -> None:
         self._templates: dict[tuple, tuple[str, str]] = {}
 
-    def url(self, name: str, *, row: str | None = None, **kwargs: object) -> str:
-        varying = row or list(kwargs)[-1]
+    def url(self, name: str, **kwargs: object) -> str:
+        varying = list(kwargs)[-1]
         value = kwargs[varying]
         fixed = tuple(sorted((k, str(v)) for k, v in kwargs.items() if k != varying))
         key = (name, varying, fixed)
