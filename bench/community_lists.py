@@ -21,9 +21,13 @@ unanswered), a space (first page and page 50), a tag, a topic with 5-30 replies 
 an English or a Chinese word. Every response must be 200, and no page shown to a member of
 another organisation may link to a topic of the private space, which answers them 404.
 
-Targets (BRIEF.md, community lists): bounded query count whatever the data size; p95 <= 150 ms
-under 20 concurrent clients (gunicorn + PostgreSQL). Exits non-zero when a target or a check is
-missed.
+The floor is measured in the same process and run, through the same settings and middleware:
+a trivial view and the bare base template (bench/community_floor.py); each page's Django CPU is
+printed beside it with the ratios.
+
+Targets (BRIEF.md, community lists; issue #18): bounded query count whatever the data size;
+Django CPU per page <= 10x the trivial view; p95 <= 150 ms under 20 concurrent clients
+(gunicorn + PostgreSQL). Exits non-zero when a target or a check is missed.
 
     .venv/bin/python bench/community_lists.py [--clients 20] [--requests 3000]
         [--topics 10000] [--small-topics 500] [--workers 4] [--threads 4] [--database-url URL]

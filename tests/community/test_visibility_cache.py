@@ -111,8 +111,10 @@ def test_the_unread_count_follows_notify_and_mark_read(member_a, org_a, ask, eng
     space = Space.objects.create(name="Inverters", slug="inverters")
     topic = ask(member_a, space)
     assert notifications.unread_count(member_a) == 0
-    # when someone replies (the reply notification is delivered) / then it counts one
-    actions.reply(engineer, topic, body="Try the 3.2.1 firmware.")
+    # when an engineer's reply mentioning them is delivered (what the task runs after commit)
+    reply = actions.reply(engineer, topic, body="@member, try the 3.2.1 firmware.")
+    assert notifications.post_created(reply.pk, [member_a.pk]) == 1
+    # then it counts one
     assert notifications.unread_count(User.objects.get(pk=member_a.pk)) == 1
     # when the member marks everything read / then it counts none
     notifications.mark_read(member_a)
