@@ -26,6 +26,7 @@ from community.models import (
     TopicKind,
     is_community_staff,
 )
+from community.visibility import postable_space_ids
 from portal.models import Membership, Organisation, User
 
 # --------------------------------------------------------------------------------------------
@@ -108,7 +109,7 @@ def posting_refusal(user: User, space: Space, topic: Topic | None = None) -> str
     suspended = suspension_message(user)
     if suspended:
         return suspended
-    if not Space.objects.postable_by(user).filter(pk=space.pk).exists():
+    if space.pk not in postable_space_ids(user):
         return _("You can read this space, but only people it invites can post in it.")
     if topic is not None and topic.is_locked and not is_community_staff(user):
         return _("This topic is locked: it takes no new replies.")

@@ -19,7 +19,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from community import access, app_settings, search, tasks
+from community import access, app_settings, search, tasks, topic_counts
 from community import attachments as attachment_checks
 from community.exceptions import CommunityError, PostingRefused
 from community.markdown import POSTS
@@ -407,6 +407,7 @@ def set_post_status(post: Post, status: str) -> None:
     now_visible = status == PostStatus.VISIBLE
     if post.is_opening:
         Topic.objects.filter(pk=post.topic_id).update(is_hidden=not now_visible)
+        topic_counts.forget()
     elif was_visible != now_visible:
         delta = 1 if now_visible else -1
         Topic.objects.filter(pk=post.topic_id).update(reply_count=F("reply_count") + delta)
@@ -544,6 +545,7 @@ def move_topic(
     with transaction.atomic():
         previous = topic.space_id
         Topic.objects.filter(pk=topic.pk).update(space=space)
+        topic_counts.forget()
         topic.space = space
         audit.record(
             "community.topic_moved",
@@ -585,6 +587,7 @@ def merge_topics(
         Topic.objects.filter(pk=source.pk).update(
             merged_into=target, reply_count=0, accepted_answer=None, is_locked=True
         )
+        topic_counts.forget()
         followers = Subscription.objects.filter(topic=source).exclude(
             user__in=Subscription.objects.filter(topic=target).values("user")
         )

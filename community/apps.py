@@ -33,14 +33,18 @@ class CommunityConfig(AppConfig):
         from community import (  # noqa: F401
             account_signals,
             events,
+            notifications,
             permissions,
             portal_hooks,
             subscribers,
             tasks,
+            topic_counts,
+            visibility,
         )
 
         # The space a beta cohort asks for through its event.
         subscribers.register()
+        visibility.connect()
         from community.blocks import SPACE_CHOICES, space_choices
         from portal.home.block_choices import register_choices
 

@@ -46,8 +46,24 @@ class WhoCanPost(models.TextChoices):
 
 class SpaceQuerySet(models.QuerySet["Space"]):
     def visible_to(self, user) -> SpaceQuerySet:
-        """Non-archived spaces the user may see (and whose parent they may see), in one query."""
+        """Non-archived spaces the user may see (and whose parent they may see): the rule below,
+        answered once per person and cached as ids (community.visibility)."""
+        from community.visibility import known_space_ids
+
+        ids = known_space_ids(user)
+        return self._admitting(user, roles=None) if ids is None else self.filter(pk__in=ids)
+
+    def visible_to_uncached(self, user) -> SpaceQuerySet:
+        """The visibility rule itself, in one query."""
         return self._admitting(user, roles=None)
+
+    def update(self, **kwargs) -> int:
+        # A bulk update sends no signal: the cached visibility answers are dropped here.
+        from community.visibility import everyone_changed
+
+        changed = super().update(**kwargs)
+        everyone_changed()
+        return changed
 
     def postable_by(self, user) -> SpaceQuerySet:
         """Non-archived spaces the user may start topics and reply in."""
@@ -265,6 +281,11 @@ class Space(models.Model):
 
     objects = SpaceQuerySet.as_manager()
 
+    # Not stored: set on the spaces the list pages show (community.views_lists).
+    topic_count: int
+    total_topics: int
+    subspaces: list[Space]
+
     class Meta:
         ordering = ["sort_order", "name"]
         verbose_name = _("space")
@@ -367,6 +388,17 @@ UNANSWERED = Q(kind=TopicKind.QUESTION, accepted_answer__isnull=True, reply_coun
 TOPIC_FILTERS = ("unanswered", "solved", "mine", "followed")
 
 
+def _in_visible_spaces(user, field: str) -> Q:
+    """`field` (a path to a space) is a space the user may see: by the cached ids when they are
+    known, else by the rule as a subquery (community.visibility)."""
+    from community.visibility import known_space_ids
+
+    ids = known_space_ids(user)
+    if ids is None:
+        return Q(**{f"{field}__in": Space.objects.visible_to_uncached(user)})
+    return Q(**{f"{field}_id__in": ids})
+
+
 class TopicQuerySet(models.QuerySet["Topic"]):
     def filtered(self, name: str | None, user) -> TopicQuerySet:
         """The topics that the list filter `name` keeps (one of TOPIC_FILTERS; empty: all).
@@ -407,7 +439,7 @@ class TopicQuerySet(models.QuerySet["Topic"]):
     def visible_to(self, user) -> TopicQuerySet:
         """Live topics in spaces the user may see (merged-away and hidden topics left out)."""
         return self.filter(
-            space__in=Space.objects.visible_to(user), merged_into__isnull=True, is_hidden=False
+            _in_visible_spaces(user, "space"), merged_into__isnull=True, is_hidden=False
         )
 
     def visible_to_organisation(self, organisation) -> TopicQuerySet:
@@ -518,7 +550,7 @@ class PostQuerySet(models.QuerySet["Post"]):
         their own posts while under review (an opening post under review hides its topic from
         everyone else, not from its author), and everything but deleted posts for moderators."""
         posts = self.filter(
-            topic__space__in=Space.objects.visible_to(user), topic__merged_into__isnull=True
+            _in_visible_spaces(user, "topic__space"), topic__merged_into__isnull=True
         )
         if is_moderator(user):
             return posts.exclude(status=PostStatus.DELETED)
@@ -574,6 +606,7 @@ class Post(models.Model):
     # the author's handle, the reader's reactions and what the reader may do; an excerpt) and
     # by the review queue (its open flags, prefetched).
     handle: str
+    links: dict[str, str]
     excerpt: str
     reply_to_number: int | None
     is_accepted: bool
@@ -658,6 +691,10 @@ class Attachment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+
+    # Not stored: links set by the topic page (community.views_topic) for the template.
+    url: str
+    original_url: str
 
     class Meta:
         ordering = ["post", "pk"]

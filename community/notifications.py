@@ -21,14 +21,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models.signals import post_delete, post_save
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
+from community import visibility
 from community.access import member_for
 from community.exceptions import CommunityError
 from community.models import (
@@ -45,6 +49,7 @@ from community.models import (
     Topic,
     public_name,
 )
+from community.visibility import cache_namespace
 from portal.models import Membership, User
 
 logger = logging.getLogger(__name__)
@@ -53,6 +58,8 @@ logger = logging.getLogger(__name__)
 # so a hand-queued task cannot fan out further.
 MAX_MENTIONS = 20
 EXCERPT_CHARS = 400
+# The unread count on every page is kept this long at most (seconds).
+UNREAD_TIMEOUT = 60
 
 # Watching outranks tracking outranks normal when a space and tags disagree (and none mutes).
 _ATTENTION: dict[str, int] = {Level.NORMAL: 0, Level.TRACKING: 1, Level.WATCHING: 2}
@@ -240,6 +247,7 @@ def _deliver(
         if user_id not in existing
     ]
     Notification.objects.bulk_create(created, ignore_conflicts=True)
+    forget_unread(n.user_id for n in created)
     to_email = [
         (recipients[user_id], planned.kind)
         for user_id, planned in plan.items()
@@ -336,8 +344,33 @@ def listed_for(user: User) -> QuerySet[Notification]:
     )
 
 
+def _unread_key(user_id: int) -> str:
+    return f"{cache_namespace()}:unread:{user_id}"
+
+
 def unread_count(user: User) -> int:
-    return listed_for(user).filter(read_at__isnull=True).count()
+    """How many of `listed_for(user)` are unread. Every community page shows it, so it is kept
+    in the cache with the visibility generation it was counted under: a new notification or
+    marking read forgets it (forget_unread), a change of what the person may see makes it stale,
+    and a topic hidden or merged since shows within UNREAD_TIMEOUT."""
+    key = _unread_key(user.pk)
+    current = visibility.version(user)
+    kept = cache.get(key)
+    if kept is not None and kept[0] == current:
+        return kept[1]
+    count = listed_for(user).filter(read_at__isnull=True).count()
+    cache.set(key, (current, count), UNREAD_TIMEOUT)
+    return count
+
+
+def forget_unread(user_ids: Iterable[int]) -> None:
+    """Drop the kept unread counts of these people, now and again when the transaction commits
+    (a page counted in between would otherwise keep the count from before the change)."""
+    keys = [_unread_key(pk) for pk in set(user_ids)]
+    if not keys:
+        return
+    cache.delete_many(keys)
+    transaction.on_commit(lambda: cache.delete_many(keys))
 
 
 def mark_read(user: User, notification_ids: Iterable[int] | None = None) -> int:
@@ -346,7 +379,19 @@ def mark_read(user: User, notification_ids: Iterable[int] | None = None) -> int:
     unread = Notification.objects.filter(user=user, read_at__isnull=True)
     if notification_ids is not None:
         unread = unread.filter(pk__in=list(notification_ids))
-    return unread.update(read_at=timezone.now())
+    changed = unread.update(read_at=timezone.now())
+    forget_unread([user.pk])
+    return changed
+
+
+def _notification_changed(instance: Notification, **_kwargs) -> None:
+    forget_unread([instance.user_id])
+
+
+# Single notifications (moderation's) are saved one by one; the fan-out above uses bulk_create
+# and forgets the counts itself.
+post_save.connect(_notification_changed, sender=Notification, dispatch_uid="unread-saved")
+post_delete.connect(_notification_changed, sender=Notification, dispatch_uid="unread-deleted")
 
 
 def set_digest(user: User, digest: str) -> Member:

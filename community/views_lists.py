@@ -20,7 +20,7 @@ from django.utils.html import strip_tags
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
-from community import access, actions
+from community import access, actions, topic_counts, visibility
 from community.exceptions import NotVisible
 from community.models import (
     TOPIC_FILTERS,
@@ -37,6 +37,7 @@ from community.models import (
     is_community_staff,
     public_name,
 )
+from community.rows import topic_rows
 from portal.http import SignedInRequest
 from portal.models import Membership, User
 
@@ -84,12 +85,18 @@ def _link(params: QueryDict, **changes: str) -> str:
 
 
 def topic_list(
-    request: SignedInRequest, topics: TopicQuerySet, *, fixed_tag: Tag | None = None
+    request: SignedInRequest,
+    topics: TopicQuerySet,
+    *,
+    fixed_tag: Tag | None = None,
+    total: int | None = None,
 ) -> dict:
     """Filter, sort and paginate visible topics from the GET parameters `filter`
     (unanswered/solved/mine/followed), `sort` (latest/top/newest), `kind` (question/discussion),
-    `tag` (a slug; a tag's page passes `fixed_tag` instead) and `page`. Returns the page and the
-    state the filter bar and pagination need."""
+    `tag` (a slug; a tag's page passes `fixed_tag` instead) and `page`. Returns the page, its
+    rendered rows and the state the filter bar and pagination need. `total`: the number of
+    `topics` when the caller knows it (community.topic_counts); used only while no filter
+    narrows the list, which is counted instead."""
     params = request.GET
     user = request.user
     chosen_filter = _choice(params, "filter", TOPIC_FILTERS)
@@ -112,7 +119,12 @@ def topic_list(
         .prefetch_related("tags")
         .order_by(*TOPIC_ORDERINGS[sort])
     )
-    page = Paginator(topics, PAGE_SIZE).get_page(params.get("page"))
+    filtered = bool(chosen_filter or kind or (fixed_tag is None and tag_slug))
+    paginator = Paginator(topics, PAGE_SIZE)
+    if total is not None and not filtered:
+        # Paginator.count is a cached property: the known total spares the COUNT(*).
+        paginator.count = total
+    page = paginator.get_page(params.get("page"))
     page.object_list = list(page.object_list)
     for topic in page.object_list:
         topic.author_name = public_name(topic.author)
@@ -124,12 +136,13 @@ def topic_list(
     query.pop("page", None)
     return {
         "page": page,
+        "rows": topic_rows(page.object_list),
         "query": query.urlencode(),
         "current_filter": chosen_filter,
         "sort": sort,
         "kind": kind,
         "tag_slug": tag_slug,
-        "filtered": bool(chosen_filter or kind or (fixed_tag is None and tag_slug)),
+        "filtered": filtered,
         "filter_tabs": [
             {"label": label, "url": _link(params, filter=value), "current": value == chosen_filter}
             for value, label in [("", _("All")), *FILTER_LABELS.items()]
@@ -143,15 +156,13 @@ def topic_list(
     }
 
 
-def _with_topic_counts(spaces: QuerySet) -> QuerySet:
-    """Each space with the number of its live topics, in the same query. The ordering is
-    explicit: Django drops Meta.ordering from aggregating queries."""
-    return spaces.annotate(
-        topic_count=Count(
-            "topics",
-            filter=Q(topics__merged_into__isnull=True, topics__is_hidden=False),
-        )
-    ).order_by("sort_order", "name", "pk")
+def _with_topic_counts(spaces: QuerySet) -> list[Space]:
+    """The spaces, each with `topic_count`, the number of its live topics (kept counts)."""
+    counts = topic_counts.per_space()
+    listed = list(spaces.order_by("sort_order", "name", "pk"))
+    for item in listed:
+        item.topic_count = counts.get(item.pk, 0)
+    return listed
 
 
 def _level(user: User, **target: Any) -> str:
@@ -167,7 +178,9 @@ def _level(user: User, **target: Any) -> str:
 @login_required
 def index(request: SignedInRequest) -> HttpResponse:
     actions.touch(request.user)
-    spaces = list(_with_topic_counts(Space.objects.visible_to(request.user)))
+    # The visible space ids, worked out once: every list below filters by them.
+    visibility.visible_space_ids(request.user)
+    spaces = _with_topic_counts(Space.objects.visible_to(request.user))
     top_level = [item for item in spaces if item.parent_id is None]
     children: dict[int, list[Space]] = {}
     for item in spaces:
@@ -177,7 +190,11 @@ def index(request: SignedInRequest) -> HttpResponse:
         item.subspaces = children.get(item.pk, [])
         # The space page lists its sub-spaces' topics too: the count says the same.
         item.total_topics = item.topic_count + sum(sub.topic_count for sub in item.subspaces)
-    context = topic_list(request, Topic.objects.visible_to(request.user))
+    context = topic_list(
+        request,
+        Topic.objects.visible_to(request.user),
+        total=sum(item.topic_count for item in spaces),
+    )
     return render(request, "community/index.html", {"spaces": top_level, **context})
 
 
@@ -185,14 +202,18 @@ def index(request: SignedInRequest) -> HttpResponse:
 def space(request: SignedInRequest, space_slug: str) -> HttpResponse:
     user = request.user
     actions.touch(user)
+    # The visible space ids, worked out once: every list below filters by them.
+    visibility.visible_space_ids(user)
     try:
         current = access.visible_space(user, slug=space_slug)
     except NotVisible as error:
         raise Http404(error.message) from error
     parent = current.parent if current.parent_id else None
-    subspaces = list(_with_topic_counts(Space.objects.visible_to(user).filter(parent=current)))
-    topics = Topic.objects.visible_to(user).filter(Q(space=current) | Q(space__parent=current))
-    context = topic_list(request, topics)
+    subspaces = _with_topic_counts(Space.objects.visible_to(user).filter(parent=current))
+    # The visible sub-spaces are exactly the ones listed: filter by their ids, no join.
+    shown = [current.pk, *(sub.pk for sub in subspaces)]
+    topics = Topic.objects.visible_to(user).filter(space_id__in=shown)
+    context = topic_list(request, topics, total=topic_counts.total(shown))
     return render(
         request,
         "community/space.html",
@@ -212,6 +233,8 @@ def space(request: SignedInRequest, space_slug: str) -> HttpResponse:
 def tag(request: SignedInRequest, tag_slug: str) -> HttpResponse:
     user = request.user
     actions.touch(user)
+    # The visible space ids, worked out once: every list below filters by them.
+    visibility.visible_space_ids(user)
     current = Tag.objects.filter(slug=tag_slug).first()
     if current is None:
         raise Http404(_("No such tag."))

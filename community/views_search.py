@@ -6,8 +6,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
 
-from community import actions
+from community import actions, visibility
 from community.models import public_name
+from community.rows import Links
 from community.search import query_terms, search_posts
 from portal.http import SignedInRequest
 
@@ -21,17 +22,23 @@ def search(request: SignedInRequest) -> HttpResponse:
     """GET `q`: every term must occur (in the title or text); one result per topic. An empty
     query shows the search box and tips, not an error."""
     actions.touch(request.user)
+    # The visible space ids, worked out once: every list below filters by them.
+    visibility.visible_space_ids(request.user)
     query = " ".join(request.GET.get("q", "").split())[:MAX_QUERY_CHARS]
     searchable = bool(query_terms(query))
     hits = search_posts(request.user, query, limit=RESULTS) if searchable else []
     results = []
+    links = Links()
     for hit in hits:
         member = getattr(hit.post.author, "community_member", None)
+        handle = member.handle if member is not None else ""
         results.append(
             {
                 "hit": hit,
                 "author_name": public_name(hit.post.author),
-                "author_handle": member.handle if member is not None else "",
+                "author_url": links.for_person(handle) if handle else "",
+                "url": f"{links.for_topic(hit.topic.pk)}#post-{hit.post.number}",
+                "space_url": links.for_space(hit.topic.space.slug),
             }
         )
     return render(

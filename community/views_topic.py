@@ -60,6 +60,7 @@ from community.models import (
     is_community_staff,
     is_moderator,
 )
+from community.rows import Links
 from portal import images
 from portal import markdown as portal_markdown
 from portal.http import SignedInRequest
@@ -120,6 +121,10 @@ def _reader_topic_or_404(user: User, topic_id: int) -> Topic:
     return found
 
 
+# The per-post actions linked from includes/post.html.
+_POST_LINKS = ("history", "react", "accept", "quote", "flag", "edit_post", "delete_post")
+
+
 def _decorate_posts(user: User, topic: Topic) -> list[Post]:
     """The posts this reader may read, in order, with what the template shows beside each: the
     author's handle, reaction buttons (counts and the reader's own), and what they may do.
@@ -149,10 +154,17 @@ def _decorate_posts(user: User, topic: Topic) -> list[Post]:
     numbers = {post.pk: post.number for post in posts}
     moderator = is_moderator(user)
     accepting = access.can_accept(user, topic)
+    links = Links()
     for post in posts:
         own = post.author_id == user.pk
         visible = post.status == PostStatus.VISIBLE
         post.handle = _by_key(handles, post.author_id) or ""
+        post.links = {name: links.url(f"community:{name}", post_id=post.pk) for name in _POST_LINKS}
+        if post.handle:
+            post.links["person"] = links.for_person(post.handle)
+        for file in post.attachments.all():
+            file.url = links.url("community:attachment", attachment_id=file.pk)
+            file.original_url = links.url("community:attachment_original", attachment_id=file.pk)
         post.reply_to_number = _by_key(numbers, post.reply_to_id)
         post.is_accepted = post.pk == topic.accepted_answer_id
         post.reactions_shown = [
