@@ -12,6 +12,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest
 from ninja import Field, Router, Schema
+from pydantic import StrictInt
 
 from portal import notifications
 from portal.api import ApiError, Caller, ErrorOut, Input, PathParams, caller, requires
@@ -82,7 +83,8 @@ class InboxOut(Schema):
 
 
 class MarkReadIn(Input):
-    ids: list[int] | None = Field(
+    # Strict: "1" or 1.5 is a client's mistake, not an id.
+    ids: list[StrictInt] | None = Field(
         default=None, description="The notifications to mark read; omitted: all of them."
     )
 

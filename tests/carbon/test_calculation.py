@@ -484,7 +484,8 @@ def test_the_order_page_labels_a_co2_only_grid_factor(client, cn_order, member_a
     # beside the location-based figure and in the factor table's CN location row; there is no
     # market-based figure without a verified declaration
     assert page.count(">CO₂ only</span>") == 2
-    assert "kgCO2 / kWh" in page
+    assert "kg\xa0CO₂/kWh" in page  # the factor's unit, written for people
+    assert "kgCO2 / kWh" not in page
 
 
 def test_a_market_figure_from_a_co2_only_residual_factor_is_labelled_too(

@@ -24,7 +24,7 @@ from carbon.models import (
     OrderStatus,
     PointsAward,
 )
-from carbon.points import actions, ledger, tasks
+from carbon.points import actions, ledger, settlement, tasks
 from portal.exceptions import PermissionDeniedError
 from portal.models import AuditEvent, OutboxEvent
 from tests.carbon.factories import (
@@ -187,3 +187,16 @@ def test_revocation_needs_a_reason_staff_and_a_verified_declaration(
     with pytest.raises(DeclarationError, match="The declaration is revoked."):
         revoke_declaration(declaration, "Again.", sustainability)
     assert OutboxEvent.objects.filter(type="greenloop.carbon.green_power_revoked").count() == 1
+
+
+def test_an_award_whose_whole_pending_was_taken_back_is_not_activated(awarded, org, sustainability):
+    # given the green-power part took back every pending point of the award
+    _order, _declaration, award = awarded
+    entry = settlement.reverse_green_reward(
+        award, 372, key="green-all", reason="Test: all of it.", approved_by=sustainability
+    )
+    assert (entry.points, entry.pending_delta) == (372, -372)
+    # when activation comes due, nothing is left to move
+    assert actions.activate_due(DELIVERED + dt.timedelta(days=14)) == []
+    assert not LedgerEntry.objects.filter(kind=EntryKind.ACTIVATE).exists()
+    assert _balances(org) == (0, 0)

@@ -368,3 +368,20 @@ def test_the_backfill_trusts_crm_and_awarded_orders_only(org_a):
     assert legs_of("CRM") == [("crm", "modelled_default", None)]
     assert legs_of("AWARDED") == [("crm", "modelled_default", None)]
     assert legs_of("CUSTOMER") == [("customer", "primary_fuel", None)]
+
+
+def test_a_re_settlement_no_policy_covers_keeps_the_award_and_says_why(
+    org_a, policy, django_capture_on_commit_callbacks
+):
+    # given an attested order awarded 88 points
+    with django_capture_on_commit_callbacks(execute=True):
+        store_orders(org_a, [crm_order()], source=LegSource.CRM)
+    order = Order.objects.get(external_id="PO-7")
+    before = ledger_of(order)
+    # when its delivery date moves to a day no points policy covers
+    Order.objects.filter(pk=order.pk).update(delivery_date=dt.date(2001, 1, 1))
+    order.refresh_from_db()
+    # then re-settling it says why and writes nothing: the award stands until a policy decides
+    assert points_actions.settle_order(order) == "no_policy"
+    assert ledger_of(order) == before
+    assert PointsAward.objects.filter(order=order, superseded_at__isnull=True).count() == 1

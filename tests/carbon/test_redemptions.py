@@ -599,3 +599,33 @@ def test_eight_requests_racing_for_the_last_points_never_overdraw():
     assert Redemption.objects.count() == 3
     assert _balances(organisation) == (0, 100, 900)
     assert ledger.reconcile() == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("vendor", ["postgresql", "sqlite"])
+def test_the_hold_writes_the_same_rows_in_one_statement_or_in_several(
+    org_a, member_a, service, funded, monkeypatch, vendor
+):
+    # given the database is PostgreSQL (one data-modifying statement) or, as the SQLite demo
+    # does it, the balance update followed by each insert (run here on the test database)
+    from django.db import connection
+
+    if vendor != connection.vendor:
+        monkeypatch.setattr(connection, "vendor", vendor)
+    # when a member requests a 300-point service from 1,000 points
+    redemption, created = _request(org_a, service, member_a, key="same-either-way")
+    monkeypatch.undo()
+    # then the hold, the event and the balances after it are the same either way
+    assert created is True
+    hold = LedgerEntry.objects.get(kind="hold")
+    assert (hold.points, hold.available_delta, hold.held_delta, hold.redemption_id) == (
+        300,
+        -300,
+        300,
+        redemption.pk,
+    )
+    event = OutboxEvent.objects.get(type="greenloop.carbon.redemption_requested")
+    assert event.data["balances"] == {"pending": 0, "available": 700, "held": 300}
+    account = PointsAccount.objects.get(organisation=org_a)
+    assert (account.available, account.held) == (700, 300)
+    assert ledger.reconcile() == []

@@ -161,7 +161,7 @@ def test_chinese_report_is_in_chinese_with_an_embedded_cjk_font(chinese):
     for label in ("碳排放报告", "执行摘要", "数据质量", "方法说明", "数据来源", "订单"):
         assert label in text, label
     assert "2026年2月" in text  # the monthly table
-    assert "600000.0" in text  # Chinese number format: no thousands separator
+    assert "600,000.0" in text  # Chinese pages group thousands too (portal/formats/zh_Hans)
     assert "第 1 页，共" in pages[0]
     assert "Executive summary" not in text
     fonts = set()
@@ -294,7 +294,7 @@ def test_the_comparison_is_one_sentence_punctuated_in_each_language():
     # WTW 298,000 against 25,000 kg; intensity 496.7 against 125.0 g/t·km
     assert "Compared with Year 2025: WTW emissions +1,092.0 %; intensity +297.3 %." in english
     chinese = pdf.render_html(worked_document("zh-hans", previous=_previous(before)))
-    assert "与2025 年度相比：WTW 排放量 +1092.0 %；排放强度 +297.3 %。" in chinese
+    assert "与2025 年度相比：WTW 排放量 +1,092.0 %；排放强度 +297.3 %。" in chinese
 
 
 def test_an_empty_previous_period_says_there_is_nothing_to_compare():

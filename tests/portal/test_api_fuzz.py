@@ -120,6 +120,8 @@ PERSON_READS = {
     "GET /api/v1/organisations/{slug}/beta/applications",
     # the person's own reports (none, an empty list); a token gets 403 person_required
     "GET /api/v1/organisations/{slug}/beta/feedback",
+    # the person's own portal notifications (a token: 403 person_required)
+    "GET /api/v1/notifications",
 }
 # The operations each caller must see succeed (2xx) at least once, and no others: the data
 # reaches real objects, and no scope lets a token past what it grants.

@@ -45,8 +45,10 @@ def _fail_in_another_process(email: str, times: int) -> None:
                 )
         """
     )
+    # The prefix passed on is this worker's whole prefix: the child must not add the xdist
+    # worker's suffix to it a second time.
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "PYTEST_XDIST_WORKER"},
         "DJANGO_SETTINGS_MODULE": "portal.settings.test",
         "GREENLOOP_TEST_CACHE_PREFIX": getattr(settings, "GREENLOOP_TEST_CACHE_PREFIX", ""),
         "PYTHONPATH": str(settings.BASE_DIR),
@@ -167,4 +169,4 @@ def test_production_refuses_to_start_without_a_shared_cache():
 @pytest.mark.parametrize("name", ["REDIS_URL", "CACHE_URL"])
 def test_production_caches_in_the_named_redis(name):
     result = _production_cache(**{name: "redis://cache:6379/3"})
-    assert result.stdout == "django.core.cache.backends.redis.RedisCache redis://cache:6379/3\n"
+    assert result.stdout == "portal.cache.SharedClientRedisCache redis://cache:6379/3\n"
