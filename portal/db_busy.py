@@ -25,6 +25,14 @@ RETRY_AFTER_SECONDS = 5
 # choices, hidden fields) travel hidden.
 SHOWN_TEXT_LENGTH = 60
 NOT_KEPT_FIELDS = frozenset({"csrfmiddlewaretoken"})
+# Secrets are never written back into a page (passwords, one-time codes, tokens): the person
+# types them again.
+SECRET_FIELD_PARTS = ("password", "secret", "token", "code", "otp")
+
+
+def _kept(name: str) -> bool:
+    lowered = name.lower()
+    return name not in NOT_KEPT_FIELDS and not any(p in lowered for p in SECRET_FIELD_PARTS)
 
 
 def is_transient(error: BaseException) -> bool:
@@ -56,7 +64,7 @@ def busy_page(request: HttpRequest) -> HttpResponse:
     hidden: list[tuple[str, str]] = []
     if request.method == "POST":
         for name, values in request.POST.lists():
-            if name in NOT_KEPT_FIELDS:
+            if not _kept(name):
                 continue
             for value in values:
                 long_text = "\n" in value or len(value) > SHOWN_TEXT_LENGTH

@@ -54,6 +54,23 @@ def test_busy_database_keeps_the_reply_for_sending_again(client, topic, member_b
     assert Post.objects.filter(topic=topic).count() == 1
 
 
+def test_busy_page_never_writes_a_secret_back_into_the_page(client, topic, member_b, locked):
+    # given a post that carries a password and a one-time code beside the text
+    settled(member_b)
+    client.force_login(member_b)
+    response = client.post(
+        reverse("community:reply", kwargs={"topic_id": topic.pk}),
+        {"body": TYPED, "password": "hunter2-secret", "otp_code": "123456"},
+        headers={"accept-language": "en"},
+    )
+    # then the text is kept and the secrets are not in the page
+    page = response.content.decode()
+    assert response.status_code == 503
+    assert "Firmware 3.2.1" in page
+    assert "hunter2-secret" not in page
+    assert "123456" not in page
+
+
 def test_busy_page_in_chinese(client, topic, member_b, locked):
     settled(member_b)
     client.force_login(member_b)
