@@ -112,6 +112,8 @@ PERSON_WRITES = {
     "POST /api/v1/community/posts/{post_id}/reactions",
     "POST /api/v1/community/posts/{post_id}/accept",
     "DELETE /api/v1/community/topics/{topic_id}/accepted-answer",
+    # the person's own portal notifications, all marked read (a token: 403 person_required)
+    "POST /api/v1/notifications/read",
 }
 # Beta programmes a person reads (the fuzz data has no programme, so the lists answer empty;
 # the read tokens here carry no beta scope).
