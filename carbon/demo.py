@@ -106,21 +106,21 @@ NORDWIND_ROUTES = (
 HUADONG_ROUTES = (
     Route(
         "road",
-        (("road.hgv.articulated", "Shenzhen plant", "苏州工厂", "1420"),),
+        (("road.hgv.articulated", "深圳工厂", "苏州工厂", "1420"),),
     ),
     Route(
         "coastal",
         (
-            ("road.hgv.rigid", "Shenzhen plant", "Yantian port", "35"),
-            ("sea.container.average", "Yantian port", "Shanghai Waigaoqiao port", "1530"),
-            ("road.hgv.articulated", "Shanghai Waigaoqiao port", "苏州工厂", "120"),
+            ("road.hgv.rigid", "深圳工厂", "盐田港", "35"),
+            ("sea.container.average", "盐田港", "上海外高桥港", "1530"),
+            ("road.hgv.articulated", "上海外高桥港", "苏州工厂", "120"),
         ),
     ),
     Route(
         "rail",
         (
-            ("rail.freight", "Shenzhen plant", "Hefei North freight yard", "1290"),
-            ("road.hgv.rigid", "Hefei North freight yard", "合肥工厂", "32"),
+            ("rail.freight", "深圳工厂", "合肥北货场", "1290"),
+            ("road.hgv.rigid", "合肥北货场", "合肥工厂", "32"),
         ),
     ),
 )
