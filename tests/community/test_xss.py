@@ -13,35 +13,13 @@ from django.urls import reverse
 
 from community import actions
 from tests.community.conftest import settled
+from tests.xss_payloads import PAYLOADS, URL_ATTRIBUTES
 
 pytestmark = pytest.mark.django_db
 
-PAYLOADS = [
-    "<script>alert(1)</script>",
-    '<iframe src="https://evil.example/frame"></iframe>',
-    "<img src=x onerror=alert(1)>",
-    "[plain](javascript:alert(1))",
-    "[mixed case](JaVaScRiPt:alert(1))",
-    "[spaced](  javascript:alert(1))",
-    "[encoded](java&#x09;script:alert(1))",
-    "[entity](&#106;avascript:alert(1))",
-    "<javascript:alert(1)>",
-    '<a href="javascript:alert(1)">raw link</a>',
-    "<svg onload=alert(1)>",
-    "<svg><script>alert(1)</script></svg>",
-    "[data link](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
-    "![data image](data:image/png;base64,iVBORw0KGgo=)",
-    "![svg data](data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+)",
-    "![tracker](https://evil.example/pixel.png)",
-    "[vb](vbscript:msgbox(1))",
-    '<div style="background:url(javascript:alert(1))">styled</div>',
-    '<a href="#" onclick="alert(1)">click</a>',
-    "```html\n<script>alert('in code')</script>\n```",
-]
 TITLE = "<script>alert('title')</script> inverter & <b>bold</b>"
 # Elements that run script or load another document, anywhere on a page.
 RUNNABLE_ELEMENTS = {"script", "iframe", "frame", "svg", "object", "embed", "math", "base"}
-URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "srcset", "poster"}
 BAD_SCHEMES = ("javascript:", "data:", "vbscript:")
 
 
