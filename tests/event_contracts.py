@@ -148,6 +148,12 @@ EVENT_SHAPES: dict[str, Shape] = {
     "greenloop.beta.participant_reminded": _shape(
         r"beta/reminders/\d+", "reminder_id programme_id phase_id user_id"
     ),
+    "greenloop.boards.idea_created": _shape(
+        r"boards/ideas/\d+", "idea_id board_id author_id private_board"
+    ),
+    "greenloop.boards.idea_voted": _shape(
+        r"boards/ideas/\d+", "idea_id vote_id voter_id importance changed on_behalf"
+    ),
     "greenloop.beta.announcement_published": _shape(
         r"beta/announcements/\d+", "announcement_id programme_id published_by cohort_ids"
     ),
