@@ -1,7 +1,10 @@
-"""Beta programme URLs, one wing each (programmes today; R&D boards next)."""
+"""Beta programme URLs, one wing each: programmes and the R&D boards."""
 
 from django.urls import include, path
 
 app_name = "beta"
 
-urlpatterns = [path("", include("beta_program.programmes.urls"))]
+urlpatterns = [
+    path("", include("beta_program.programmes.urls")),
+    path("", include("beta_program.boards.urls")),
+]

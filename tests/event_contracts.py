@@ -154,6 +154,12 @@ EVENT_SHAPES: dict[str, Shape] = {
     "greenloop.boards.idea_voted": _shape(
         r"boards/ideas/\d+", "idea_id vote_id voter_id importance changed on_behalf"
     ),
+    "greenloop.boards.idea_status_changed": _shape(
+        r"boards/ideas/\d+", "idea_id board_id from to kind changed_by"
+    ),
+    "greenloop.boards.idea_shipped": _shape(
+        r"boards/ideas/\d+", "idea_id board_id changelog_page_id organisation_ids"
+    ),
     "greenloop.beta.announcement_published": _shape(
         r"beta/announcements/\d+", "announcement_id programme_id published_by cohort_ids"
     ),

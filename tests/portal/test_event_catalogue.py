@@ -207,7 +207,7 @@ def test_the_catalogue_is_served_to_any_token(client, org_a):
     assert response.status_code == 200
     body = response.json()
     assert body["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert len(body["types"]) == 45
+    assert len(body["types"]) == 47
     by_type = {t["type"]: t for t in body["types"]}
     joined = by_type["greenloop.account.member_joined"]
     assert joined["version"] == 2

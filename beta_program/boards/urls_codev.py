@@ -1,0 +1,5 @@
+"""R&D board pages (codev), under the organisation the person acts for (/o/<slug>/ideas/)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
