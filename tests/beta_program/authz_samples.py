@@ -157,3 +157,15 @@ API_BODIES: dict = {
         "/api/v1/organisations/{slug}/beta/feedback/{feedback_id}/attachments",
     ): lambda own, foreign: {"files": []},
 }
+
+
+def _merge_boards() -> None:
+    # The boards wing keeps its samples beside its tests; the walk reads this module only.
+    from tests.beta_program.boards import authz_samples as boards
+
+    for name in ("NESTED_PARAM_SAMPLES", "API_PARAM_SAMPLES", "WRITE_BODIES", "API_BODIES"):
+        globals()[name].update(getattr(boards, name))
+    globals().setdefault("URL_PARAM_SAMPLES", {}).update(boards.URL_PARAM_SAMPLES)
+
+
+_merge_boards()
