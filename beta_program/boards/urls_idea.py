@@ -1,5 +1,9 @@
-"""R&D board pages (idea), under the organisation the person acts for (/o/<slug>/ideas/)."""
+"""The idea page and what people do on it, under /o/<slug>/ideas/<id>/."""
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from beta_program.boards import views_idea
+
+urlpatterns = [
+    path("o/<slug:org_slug>/ideas/<int:idea_id>/", views_idea.idea, name="idea"),
+]

@@ -1,5 +1,9 @@
-"""R&D board pages (lists), under the organisation the person acts for (/o/<slug>/ideas/)."""
+"""R&D board lists (the boards, one board's ideas, proposing), under /o/<slug>/ideas/."""
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from beta_program.boards import views_lists
+
+urlpatterns = [
+    path("o/<slug:org_slug>/ideas/", views_lists.index, name="ideas"),
+]
