@@ -118,6 +118,12 @@ def _any_programme(*args):
     return _unscoped(Programme, slug=args[-1])
 
 
+def _any_idea(user, organisation, idea_id):
+    from beta_program.boards.models import Idea
+
+    return _unscoped(Idea, pk=idea_id)
+
+
 def _any_participant_programme(request, organisation, slug):
     return _any_programme(slug)
 
@@ -342,6 +348,15 @@ LOADERS = [
     Loader("beta_program.programmes.api._organisation",
            _reachable_from("beta_program.programmes.api._organisation"),
            foreign_operations=(BETA_PROGRAMMES,)),
+    # R&D boards: the idea loader each page module calls (a private board's idea, its
+    # co-development, milestones and documents)
+    Loader("beta_program.boards.views_idea.idea_or_404",
+           _replaced("beta_program.boards.views_idea.idea_or_404", _any_idea),
+           routes=("beta:idea",)),
+    Loader("beta_program.boards.views_codev.idea_or_404",
+           _replaced("beta_program.boards.views_codev.idea_or_404", _any_idea),
+           routes=("beta:idea_codev", "beta:idea_milestone_add", "beta:idea_milestone_update",
+                   "beta:idea_document_share", "beta:idea_document", "beta:idea_co_owners")),
     # Notifications are personal: the inbox's URL with someone else's id (page and API)
     Loader("portal.notifications.own_or_none",
            _replaced("portal.notifications.own_or_none", _any_notification),

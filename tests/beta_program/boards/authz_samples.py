@@ -25,9 +25,18 @@ def foreign_board(org):
 
 
 def foreign_idea(org):
+    import datetime
+
     from django.core.files.base import ContentFile
 
-    from beta_program.boards.models import Comment, Idea, IdeaAttachment, IdeaStatus
+    from beta_program.boards.models import (
+        Comment,
+        Idea,
+        IdeaAttachment,
+        IdeaStatus,
+        Milestone,
+        SharedDocument,
+    )
 
     board = foreign_board(org)
     idea = Idea.objects.filter(board=board).first()
@@ -40,6 +49,20 @@ def foreign_idea(org):
             status=IdeaStatus.objects.initial(),
         )
         Comment.objects.create(idea=idea, organisation=org, body="Secret comment")
+        Milestone.objects.create(
+            idea=idea, title="Secret prototype", due_on=datetime.date(2027, 1, 1)
+        )
+        document = SharedDocument(
+            idea=idea,
+            title="Secret spec",
+            name="spec.pdf",
+            content_type="application/pdf",
+            size=5,
+            sha256="0" * 64,
+            organisation=org,
+        )
+        document.file.save("spec.pdf", ContentFile(b"%PDF-"), save=False)
+        document.save()
         attachment = IdeaAttachment(idea=idea, name="plan.png", content_type="image/png", size=4)
         attachment.file.save("plan.png", ContentFile(b"\x89PNG"), save=False)
         attachment.save()
@@ -51,10 +74,20 @@ NESTED_PARAM_SAMPLES: dict = {
     "idea_id": lambda org: foreign_idea(org).pk,
     "idea_attachment_id": lambda org: foreign_idea(org).attachments.get().pk,
     "comment_id": lambda org: foreign_idea(org).comments.first().pk,
+    "milestone_id": lambda org: foreign_idea(org).milestones.first().pk,
+    "document_id": lambda org: foreign_idea(org).documents.first().pk,
 }
 API_PARAM_SAMPLES: dict = dict(NESTED_PARAM_SAMPLES)
 # /ideas/<idea_id>/ (the notification link) has no organisation in its path: it is walked with
 # the foreign idea's id and must answer 404 to everyone outside the board.
 URL_PARAM_SAMPLES: dict = {"idea_id": lambda org: foreign_idea(org).pk}
-WRITE_BODIES: dict = {}
+WRITE_BODIES: dict = {
+    "beta:idea_milestone_add": lambda own, foreign: {"title": "Walk", "due_on": "2027-01-01"},
+    "beta:idea_milestone_update": lambda own, foreign: {
+        f"m{foreign_idea(foreign).milestones.first().pk}-status": "done",
+        f"m{foreign_idea(foreign).milestones.first().pk}-due_on": "2027-01-01",
+    },
+    "beta:idea_document_share": lambda own, foreign: {"title": "Walk"},
+    "beta:idea_co_owners": lambda own, foreign: {},
+}
 API_BODIES: dict = {}
