@@ -28,27 +28,43 @@ from portal.dashboard import DashboardPanel
 @hooks.register("greenloop_nav_items")
 def orders_nav(request, org_slug: str) -> list[dict]:
     return [
-        {"label": _("Orders"), "url": reverse("carbon:orders", kwargs={"org_slug": org_slug})},
+        {
+            "label": _("Orders"),
+            "url": reverse("carbon:orders", kwargs={"org_slug": org_slug}),
+            "group": "carbon",
+        },
         {
             "label": _("Green power"),
             "url": reverse("carbon:green_power", kwargs={"org_slug": org_slug}),
+            "group": "carbon",
         },
         {
             "label": _("Reports and trends"),
             "url": reverse("carbon:trends", kwargs={"org_slug": org_slug}),
+            "group": "carbon",
         },
     ]
 
 
 @hooks.register("greenloop_nav_items")
 def points_nav(request, org_slug: str) -> list[dict]:
-    return [{"label": _("Points"), "url": reverse("carbon:points", kwargs={"org_slug": org_slug})}]
+    return [
+        {
+            "label": _("Points"),
+            "url": reverse("carbon:points", kwargs={"org_slug": org_slug}),
+            "group": "carbon",
+        }
+    ]
 
 
 @hooks.register("greenloop_nav_items")
 def reports_nav(request, org_slug: str) -> list[dict]:
     return [
-        {"label": _("Reports"), "url": reverse("carbon:reports", kwargs={"org_slug": org_slug})}
+        {
+            "label": _("Reports"),
+            "url": reverse("carbon:reports", kwargs={"org_slug": org_slug}),
+            "group": "carbon",
+        }
     ]
 
 

@@ -25,14 +25,14 @@ class MilestoneForm(forms.Form):
     title = forms.CharField(label=gettext_lazy("Milestone"), max_length=160)
     title_zh = forms.CharField(label=gettext_lazy("In Chinese"), max_length=160, required=False)
     due_on = forms.DateField(
-        label=gettext_lazy("Due"), widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("Due"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
 
 
 class MilestoneUpdateForm(forms.Form):
     status = forms.ChoiceField(label=gettext_lazy("Status"), choices=MilestoneStatus.choices)
     due_on = forms.DateField(
-        label=gettext_lazy("Due"), widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("Due"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
 
 

@@ -12,7 +12,13 @@ from wagtail import hooks
 def beta_nav(request, org_slug: str) -> list[dict]:
     if not org_slug:
         return []
-    return [{"label": _("Beta"), "url": reverse("beta:index", kwargs={"org_slug": org_slug})}]
+    return [
+        {
+            "label": _("Beta"),
+            "url": reverse("beta:index", kwargs={"org_slug": org_slug}),
+            "group": "cocreation",
+        }
+    ]
 
 
 # After community's demo data: the confidential beta's cohort is community's "Beta cohort" group.

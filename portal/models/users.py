@@ -68,8 +68,28 @@ class User(AbstractUser):
         # Every page that names a person (posts, redemptions, token lists) goes through here.
         if self.erased_at is not None:
             return gettext("Deleted user")
-        return super().get_full_name()
+        return full_name(self.first_name, self.last_name)
 
     @property
     def display_name(self) -> str:
         return self.get_full_name() or self.email
+
+
+def _has_han(text: str) -> bool:
+    return any("\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" for ch in text)
+
+
+def full_name(given: str, family: str) -> str:
+    """A person's name as readers of the page expect it: family name first for Chinese readers
+    and for names written in Chinese characters (王芳, not 芳 王; "Li Wei" on a Chinese page),
+    given name first otherwise. Han names are written without a space."""
+    from django.utils import translation
+
+    given, family = given.strip(), family.strip()
+    if not (given and family):
+        return given or family
+    if _has_han(given) and _has_han(family):
+        return f"{family}{given}"
+    if _has_han(given + family) or (translation.get_language() or "").startswith("zh"):
+        return f"{family} {given}"
+    return f"{given} {family}"

@@ -104,6 +104,7 @@ def test_portal_and_admin_pages_run_without_csp_violations(live_server, browser,
         violations += _visit(watched, live_server, path)
     # and the page script still works (the language switcher submits itself on change; she
     # reads Chinese)
+    watched.locator(".usermenu summary").click()
     watched.locator("#lang-switch").select_option("en")
     expect(watched.locator("html")).to_have_attribute("lang", "en")
     violations += [f"language switch: {v}" for v in watched.violations()]

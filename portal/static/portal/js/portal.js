@@ -3,6 +3,30 @@ document.documentElement.classList.add("js");
 document.querySelectorAll("select[data-autosubmit]").forEach((select) => {
   select.addEventListener("change", () => select.form.submit());
 });
+// Phones: the menu button shows and hides the navigation.
+document.querySelectorAll("[data-menu-toggle]").forEach((button) => {
+  const menu = document.getElementById(button.getAttribute("aria-controls"));
+  button.addEventListener("click", () => {
+    const open = menu.classList.toggle("is-open");
+    button.setAttribute("aria-expanded", String(open));
+  });
+});
+// Menus made of <details> close when one clicks elsewhere or presses Escape.
+const closable = document.querySelectorAll("details[data-closes-outside], details.usermenu");
+document.addEventListener("click", (event) => {
+  closable.forEach((menu) => {
+    if (menu.open && !menu.contains(event.target)) menu.open = false;
+  });
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  closable.forEach((menu) => {
+    if (menu.open) {
+      menu.open = false;
+      menu.querySelector("summary").focus();
+    }
+  });
+});
 document.querySelectorAll("[data-copy]").forEach((button) => {
   button.addEventListener("click", async () => {
     const target = document.getElementById(button.dataset.copy);
