@@ -1,6 +1,11 @@
 """Django finds an app's models in `<app>.models`: the programmes wing's live in
 beta_program/programmes/models.py (the R&D boards wing will add its own)."""
 
+from beta_program.boards.changelog import (  # noqa: F401
+    ChangelogEntryPage,
+    ChangelogIdea,
+    ChangelogIndexPage,
+)
 from beta_program.boards.models import (  # noqa: F401, E402
     Board,
     Category,

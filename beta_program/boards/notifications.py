@@ -49,9 +49,11 @@ def notify_about(
     dedupe_key: str,
     params: Mapping[str, Any] | None = None,
     exclude: Iterable[int] = (),
+    link: str = "",
 ) -> int:
     """Notify those of `recipients` who may see `idea` (never those in `exclude`, typically the
-    person who acted). Returns how many notifications were added."""
+    person who acted), linking to the idea or to `link` (a portal path, e.g. the changelog
+    entry that shipped it). Returns how many notifications were added."""
     allowed = who_may_see(idea, set(recipients) - set(exclude))
     if not allowed:
         return 0
@@ -60,7 +62,7 @@ def notify_about(
         kind,
         dedupe_key=dedupe_key,
         params={**idea_params(idea), **(params or {})},
-        link=reverse("beta:idea_go", kwargs={"idea_id": idea.pk}),
+        link=link or reverse("beta:idea_go", kwargs={"idea_id": idea.pk}),
     )
 
 

@@ -4,6 +4,8 @@ subscribers' notifications land in one transaction."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
@@ -38,6 +40,11 @@ def asking_organisation_ids(idea: Idea) -> list[int]:
     if idea.organisation_id:
         ids.add(idea.organisation_id)
     return sorted(ids)
+
+
+def page_path(page) -> str:
+    """The path of a Wagtail page on its site (a notification links to a portal path)."""
+    return urlsplit(page.get_url() or "").path
 
 
 def change_status(
@@ -145,6 +152,7 @@ def change_status(
             dedupe_key=f"boards.status.{change.pk}",
             params=params,
             exclude={by.pk},
+            link=page_path(changelog_page) if changelog_page else "",
         )
     idea.status, idea.status_changed_at = to_status, now
     return change

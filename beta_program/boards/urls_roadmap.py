@@ -1,5 +1,9 @@
 """R&D board pages (roadmap), under the organisation the person acts for (/o/<slug>/ideas/)."""
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from beta_program.boards import views_roadmap
+
+urlpatterns = [
+    path("o/<slug:org_slug>/ideas/roadmap/", views_roadmap.roadmap, name="ideas_roadmap"),
+]

@@ -488,4 +488,6 @@ GREENLOOP_PAGE_BLOCKS = [
     ("community_unanswered", "community.blocks.UnansweredQuestionsBlock"),
     ("beta_open_programmes", "beta_program.programmes.blocks.OpenProgrammesBlock"),
     ("beta_my_betas", "beta_program.programmes.blocks.MyBetasBlock"),
+    ("ideas_top", "beta_program.boards.blocks.TopIdeasBlock"),
+    ("ideas_recently_shipped", "beta_program.boards.blocks.RecentlyShippedBlock"),
 ]
