@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Count, Prefetch, ProtectedError, Q
 from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, ObjectList
 from wagtail.admin.ui.tables import BooleanColumn, Column
@@ -90,10 +91,15 @@ class BoardDeleteView(RefusingDeleteView):
         return None
 
 
+def joined(names) -> str:
+    """Names as a list in the admin's language (Chinese lists take the enumeration comma)."""
+    return str(pgettext("list separator", ", ")).join(names)
+
+
 def organisations_label(board: Board) -> str:
     if not board.is_private:
         return str(_("Every customer"))
-    return ", ".join(o.name for o in board.organisations.all()) or "—"
+    return joined(o.name for o in board.organisations.all()) or "—"
 
 
 class BoardViewSet(IndexQuerysetMixin, ModelViewSet):
@@ -244,7 +250,7 @@ class IdeaStatusDeleteView(RefusingDeleteView):
 
 def following_label(status: IdeaStatus) -> str:
     names = [s.display_name for s in status.allowed_next.all()]
-    return ", ".join(names) if names else str(_("Any other status"))
+    return joined(names) if names else str(_("Any other status"))
 
 
 class IdeaStatusViewSet(IndexQuerysetMixin, ModelViewSet):

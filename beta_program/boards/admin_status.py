@@ -26,6 +26,7 @@ from wagtail.permissions import register_permission_policy
 
 from beta_program.boards import status_actions
 from beta_program.boards.access import can_manage
+from beta_program.boards.admin import joined
 from beta_program.boards.exceptions import BoardError
 from beta_program.boards.models import (
     Board,
@@ -110,7 +111,7 @@ class IdeaInspectView(InspectView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         idea: Idea = self.object
-        tags = ", ".join(t.display_name for t in idea.tags.all()) or "—"
+        tags = joined(t.display_name for t in idea.tags.all()) or "—"
         context["fields"] = [
             inspect_field(_("Title"), idea.title),
             inspect_field(_("Board"), idea.board.display_name),
