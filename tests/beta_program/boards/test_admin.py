@@ -433,3 +433,26 @@ def test_product_staff_see_the_menu_group(client, product):
     page = client.get(reverse("wagtailadmin_home")).content.decode()
     # the sidebar menu is JSON in the page
     assert "R\\u0026D boards" in page
+
+
+def test_configuration_lists_run_a_bounded_number_of_queries(
+    client, product, org_a, org_b, django_assert_max_num_queries
+):
+    for n in range(12):
+        board = Board.objects.create(name=f"Board {n:02}", slug=f"board-{n}", visibility="private")
+        board.organisations.set([org_a, org_b])
+        board.save()
+        Tag.objects.create(name=f"Tag {n:02}", slug=f"tag-{n}")
+        IdeaStatus.objects.create(key=f"extra-{n}", name=f"Extra {n}", kind="open", position=70 + n)
+    client.force_login(product)
+    for name, rows in (
+        ("idea_boards:index", 12),
+        ("idea_tags:index", 12),
+        ("idea_statuses:index", 19),
+    ):
+        with django_assert_max_num_queries(40):
+            response = client.get(reverse(name))
+        assert response.status_code == 200
+        assert len(response.context["object_list"]) == rows, name
+    page = client.get(reverse("idea_boards:index")).content.decode()
+    assert f"{org_a.name}, {org_b.name}" in page or f"{org_b.name}, {org_a.name}" in page
