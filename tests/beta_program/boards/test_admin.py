@@ -456,3 +456,22 @@ def test_configuration_lists_run_a_bounded_number_of_queries(
         assert len(response.context["object_list"]) == rows, name
     page = client.get(reverse("idea_boards:index")).content.decode()
     assert f"{org_a.name}, {org_b.name}" in page or f"{org_b.name}, {org_a.name}" in page
+
+
+def test_a_merged_duplicate_is_moved_through_its_primary(
+    client, product, public_board, org_a, admin_a, propose
+):
+    primary = propose(public_board, org_a, admin_a, title="Export as CSV")
+    duplicate = propose(public_board, org_a, admin_a, title="CSV download")
+    Idea.objects.filter(pk=duplicate.pk).update(merged_into=primary)
+    client.force_login(product)
+    inspect = client.get(reverse("idea_admin:inspect", args=(duplicate.pk,))).content.decode()
+    assert reverse("idea_admin:change_status", args=(duplicate.pk,)) not in inspect
+    response = client.post(
+        reverse("idea_admin:change_status", args=(duplicate.pk,)),
+        {"status": _status("planned").pk},
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == f"/admin/idea_admin/inspect/{duplicate.pk}/"
+    assert _messages(response) == [f"This idea was merged into #{primary.pk}; change that one."]
+    assert not IdeaStatusChange.objects.exists()
