@@ -33,6 +33,30 @@ class BetaProgramConfig(AppConfig):
             "beta_program.change_announcement",
             # Feedback is read in the triage queue and changes only through its actions.
             "beta_program.view_feedback",
+            # R&D boards: boards, tags and the status workflow are configured in the admin (a
+            # board with ideas and a status in use refuse deletion on their screens); ideas are
+            # read there and change only through the boards' actions and the two staff forms.
+            "beta_program.view_board",
+            "beta_program.add_board",
+            "beta_program.change_board",
+            "beta_program.delete_board",
+            "beta_program.view_tag",
+            "beta_program.add_tag",
+            "beta_program.change_tag",
+            "beta_program.view_ideastatus",
+            "beta_program.add_ideastatus",
+            "beta_program.change_ideastatus",
+            "beta_program.delete_ideastatus",
+            "beta_program.view_idea",
+        )
+        # Customer success looks at the boards (is_board_staff) to answer accounts' questions,
+        # but changes nothing there.
+        grant(
+            StaffRole.CUSTOMER_SUCCESS,
+            "beta_program.view_board",
+            "beta_program.view_tag",
+            "beta_program.view_ideastatus",
+            "beta_program.view_idea",
         )
 
         # Permission rules, the top-bar link, demo data, the health score component and the

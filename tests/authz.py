@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 # Routes anyone may open: sign-in pages, language switch, static assets, the public Wagtail site,
@@ -201,6 +201,11 @@ class AdminScreens:
     role: str  # the staff role that may read it (portal.staff_roles.StaffRole value)
     readable: frozenset[str]  # route names (without the namespace) the role may open
     sample: Callable[[Any], int]  # (organisation) -> pk of an object of the screen
+    # Other staff roles that may open some of the screen's routes (to read), and which: they are
+    # refused the others like any other role.
+    readers: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Counts of the rows the screen shows: nobody's refused GET or POST may change them.
+    rows: Callable[[], tuple] = tuple
 
 
 def _crm_contact(org) -> int:
@@ -215,6 +220,30 @@ def _crm_contact(org) -> int:
         role=invitation.role,
         invitation=invitation,
     ).pk
+
+
+_BOARD_SCREENS_READABLE = frozenset(
+    {"index", "index_results", "add", "edit", "delete", "history", "history_results", "usage"}
+)
+
+
+def _boards():
+    from tests.beta_program.boards import authz_samples
+
+    return authz_samples
+
+
+def _board_screen(namespace, readable, sample, also_read=()) -> AdminScreens:
+    """A boards screen: Product staff open `readable`; Customer success reads the list (and
+    `also_read`); nobody's refused request changes the boards' rows."""
+    return AdminScreens(
+        namespace,
+        "Product",
+        frozenset(readable),
+        sample,
+        readers={"Customer success": frozenset({"index", "index_results", *also_read})},
+        rows=lambda: _boards().row_counts(),
+    )
 
 
 def _inbound_webhook(org) -> int:
@@ -237,6 +266,23 @@ ADMIN_SCREENS: list[AdminScreens] = [
         "Integration admin",
         frozenset({"index", "index_results"}),
         _inbound_webhook,
+    ),
+    # The R&D boards (beta_program/boards/admin.py, admin_status.py): Product staff configure
+    # boards, tags and the status workflow and move ideas; Customer success reads them.
+    _board_screen(
+        "idea_boards", _BOARD_SCREENS_READABLE, lambda org: _boards().foreign_board(org).pk
+    ),
+    _board_screen(
+        "idea_tags",
+        _BOARD_SCREENS_READABLE - {"delete"},
+        lambda org: _boards().walk_tag().pk,
+    ),
+    _board_screen("idea_statuses", _BOARD_SCREENS_READABLE, lambda org: _boards().walk_status().pk),
+    _board_screen(
+        "idea_admin",
+        frozenset({"index", "index_results", "inspect", "change_status", "classify"}),
+        lambda org: _boards().foreign_idea(org).pk,
+        also_read={"inspect"},
     ),
 ]
 

@@ -91,3 +91,30 @@ WRITE_BODIES: dict = {
     "beta:idea_co_owners": lambda own, foreign: {},
 }
 API_BODIES: dict = {}
+
+
+# --- the staff screens (tests/authz.py, ADMIN_SCREENS)
+
+
+def walk_tag():
+    from beta_program.boards.models import Tag
+
+    return Tag.objects.get_or_create(slug="walk-tag", defaults={"name": "Walk tag"})[0]
+
+
+def walk_status():
+    """A status nothing uses yet, so its delete screen opens (one in use refuses deletion)."""
+    from beta_program.boards.models import IdeaStatus
+
+    return IdeaStatus.objects.get_or_create(
+        key="walk-status", defaults={"name": "Walk status", "kind": "open", "position": 90}
+    )[0]
+
+
+def row_counts() -> tuple:
+    from beta_program.boards.models import Board, Category, Idea, IdeaStatus, IdeaStatusChange, Tag
+
+    return tuple(
+        model.objects.count()
+        for model in (Board, Category, Tag, IdeaStatus, Idea, IdeaStatusChange)
+    ) + (Idea.tags.through.objects.count(),)
