@@ -175,11 +175,11 @@ class StatusKind(models.TextChoices):
     the counters do); staff name statuses freely within these."""
 
     OPEN = "open", pgettext_lazy("idea status kind", "Open")
-    PLANNED = "planned", _("Planned")
-    ACTIVE = "active", _("In progress")
-    SHIPPED = "shipped", _("Shipped")
-    DECLINED = "declined", _("Declined")
-    DUPLICATE = "duplicate", _("Duplicate")
+    PLANNED = "planned", pgettext_lazy("idea status kind", "Planned")
+    ACTIVE = "active", pgettext_lazy("idea status kind", "In progress")
+    SHIPPED = "shipped", pgettext_lazy("idea status kind", "Shipped")
+    DECLINED = "declined", pgettext_lazy("idea status kind", "Declined")
+    DUPLICATE = "duplicate", pgettext_lazy("idea status kind", "Duplicate")
 
 
 # Ideas in these kinds take no new votes (the decision is made).
