@@ -56,5 +56,7 @@ API_PARAM_SAMPLES: dict = dict(NESTED_PARAM_SAMPLES)
 # /ideas/<idea_id>/ (the notification link) has no organisation in its path: it is walked with
 # the foreign idea's id and must answer 404 to everyone outside the board.
 URL_PARAM_SAMPLES: dict = {"idea_id": lambda org: foreign_idea(org).pk}
-WRITE_BODIES: dict = {}
+WRITE_BODIES: dict = {
+    "beta:ideas_propose": lambda own, foreign: {"title": "Walk", "problem": "Walk"},
+}
 API_BODIES: dict = {}
