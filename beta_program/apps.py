@@ -64,6 +64,7 @@ class BetaProgramConfig(AppConfig):
         from beta_program.boards import demo as board_demo  # noqa: F401
         from beta_program.boards import events as board_events  # noqa: F401
         from beta_program.boards import notifications as board_notifications  # noqa: F401
+        from beta_program.boards import portal_hooks as board_hooks  # noqa: F401
         from beta_program.programmes import (  # noqa: F401
             account_signals,
             events,

@@ -36,7 +36,7 @@ from beta_program.programmes.feedback_models import (
 from beta_program.programmes.models import Build
 from portal import attachments as attachment_checks
 from portal import audit, events, search_text
-from portal.exceptions import PermissionDeniedError
+from portal.exceptions import PermissionDeniedError, PortalError
 from portal.models import Organisation, User
 from portal.text import check_text
 
@@ -128,18 +128,22 @@ def clean_report(report: Report, environment_fields: list[EnvironmentField]) -> 
 
 
 def check_attachments(
-    files: list[File], *, field: str = "attachments"
+    files: list[File],
+    *,
+    field: str = "attachments",
+    error: type[PortalError] = FeedbackRefused,
 ) -> list[attachment_checks.CheckedFile]:
+    """Each file's checked kind, or `error` naming `field` (more than
+    `ATTACHMENTS_PER_REPORT` files, too large, or not the image or PDF its name says). The
+    R&D boards' ideas pass their own error class: the same rule for every beta upload."""
     if len(files) > ATTACHMENTS_PER_REPORT:
-        raise FeedbackRefused(
+        raise error(
             _("Attach at most %(n)d files.") % {"n": ATTACHMENTS_PER_REPORT},
             field=field,
             code="too_many_attachments",
         )
     return [
-        attachment_checks.check(
-            f, max_bytes=attachment_max_bytes(), error=FeedbackRefused, field=field
-        )
+        attachment_checks.check(f, max_bytes=attachment_max_bytes(), error=error, field=field)
         for f in files
     ]
 

@@ -56,18 +56,29 @@ def similar(
     limit = max(1, min(limit, MAX_SUGGESTIONS))
     reports = suggestable(user, organisation, programme)
     if connections[reports.db].vendor == "postgresql":
-        # Terms are letters, digits or Han characters only (portal.search_text), so quoting is
-        # safe.
-        raw = " | ".join(f"'{word}':*" for word in words)
-        tsquery = SearchQuery(raw, search_type="raw", config="simple")
+        tsquery = any_term_query(words)
         ranked = reports.filter(search_vector=tsquery).annotate(
             rank=SearchRank(F("search_vector"), tsquery)
         )
         return list(ranked.order_by("-rank", "-submitted_at", "-id")[:limit])
-    padded = reports.annotate(
+    scored = sharing_terms(reports, words)
+    return list(scored.order_by("-score", "-submitted_at", "-id")[:limit])
+
+
+def any_term_query(words: list[str]) -> SearchQuery:
+    """A tsquery matching any of `words` as a prefix (from `query_words`)."""
+    # Terms are letters, digits or Han characters only (portal.search_text), so quoting is safe.
+    raw = " | ".join(f"'{word}':*" for word in words)
+    return SearchQuery(raw, search_type="raw", config="simple")
+
+
+def sharing_terms(rows: QuerySet, words: list[str]) -> QuerySet:
+    """Without PostgreSQL: the rows (with `title` and `search_document`) where one of `words`
+    starts a term, annotated with `score`: a term in the title counts twice, one elsewhere
+    once. Shared with the R&D boards' similar ideas."""
+    padded = rows.annotate(
         search_padded=Concat(Value(" "), F("search_document"), output_field=TextField())
     )
-    # A term in the title counts twice, one elsewhere once.
     score = sum(
         (
             Case(
@@ -80,5 +91,4 @@ def similar(
         ),
         Value(0),
     )
-    matching = padded.annotate(score=score).filter(score__gt=0)
-    return list(matching.order_by("-score", "-submitted_at", "-id")[:limit])
+    return padded.annotate(score=score).filter(score__gt=0)

@@ -124,6 +124,12 @@ def _any_idea(user, organisation, idea_id):
     return _unscoped(Idea, pk=idea_id)
 
 
+def _any_board(user, organisation, slug):
+    from beta_program.boards.models import Board
+
+    return _unscoped(Board, slug=slug)
+
+
 def _any_participant_programme(request, organisation, slug):
     return _any_programme(slug)
 
@@ -307,6 +313,11 @@ LOADERS = [
     Loader("beta_program.programmes.views.programme_or_404",
            _replaced("beta_program.programmes.views.programme_or_404", _any_programme),
            routes=("beta:programme", "beta:apply", "beta:nda", "beta:download_build")),
+    # R&D boards' lists (beta_program/boards/views_lists.py): a private board of another
+    # organisation, named under the caller's own slug
+    Loader("beta_program.boards.views_lists.board_or_404",
+           _replaced("beta_program.boards.views_lists.board_or_404", _any_board),
+           routes=("beta:ideas_board", "beta:ideas_propose", "beta:ideas_similar")),
     Loader("beta_program.programmes.feedback_views._participant_programme",
            _replaced("beta_program.programmes.feedback_views._participant_programme",
                      _any_participant_programme),

@@ -89,6 +89,7 @@ WRITE_BODIES: dict = {
     },
     "beta:idea_document_share": lambda own, foreign: {"title": "Walk"},
     "beta:idea_co_owners": lambda own, foreign: {},
+    "beta:ideas_propose": lambda own, foreign: {"title": "Walk", "problem": "Walk"},
 }
 API_BODIES: dict = {}
 

@@ -6,8 +6,6 @@
   const title = form.querySelector("[data-similar]");
   const box = form.querySelector(".beta-similar");
   const list = form.querySelector("[data-similar-list]");
-  let timer = null;
-  let asked = "";
   const show = (results) => {
     list.replaceChildren();
     results.forEach((r) => {
@@ -25,22 +23,7 @@
     });
     box.hidden = results.length === 0;
   };
-  title.addEventListener("input", () => {
-    clearTimeout(timer);
-    timer = setTimeout(async () => {
-      const q = title.value.trim();
-      if (q === asked) return;
-      asked = q;
-      if (q.length < 2) return show([]);
-      try {
-        const url = `${form.dataset.similarUrl}?q=${encodeURIComponent(q)}`;
-        const response = await fetch(url, { headers: { Accept: "application/json" } });
-        if (response.ok) show((await response.json()).results);
-      } catch (e) {
-        show([]);
-      }
-    }, 300);
-  });
+  if (window.betaSuggest) window.betaSuggest(form, title, "results", show);
   const bugOnly = ["severity", "frequency", "steps", "expected", "actual"]
     .map((name) => form.querySelector(`[name="${name}"]`))
     .concat([...form.querySelectorAll('[name^="env_"]')])
