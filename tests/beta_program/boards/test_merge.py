@@ -464,3 +464,17 @@ def test_unknown_ids_are_404_for_product_staff(client, product):
     client.force_login(product)
     assert client.get("/admin/idea-merges/idea/999999/").status_code == 404
     assert client.get("/admin/idea-merges/999999/undo/").status_code == 404
+
+
+def test_the_notice_goes_only_to_people_who_may_see_the_primary(pair, product, org_b):
+    duplicate, primary = pair
+    # given Globex's account closed since member_b voted on the duplicate
+    org_b.is_active = False
+    org_b.save(update_fields=["is_active"])
+    # when the ideas are merged
+    merge(duplicate, primary, product)
+    # then only Acme's people hear of it
+    assert {n.recipient.email for n in Notification.objects.filter(kind="boards.merged")} == {
+        "admin@acme.example",
+        "member@acme.example",
+    }
