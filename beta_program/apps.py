@@ -62,6 +62,7 @@ class BetaProgramConfig(AppConfig):
         # Permission rules, the top-bar link, demo data, the health score component and the
         # Celery tasks.
         from beta_program.boards import demo as board_demo  # noqa: F401
+        from beta_program.boards import admin_merge, merge  # noqa: F401
         from beta_program.boards import events as board_events  # noqa: F401
         from beta_program.boards import notifications as board_notifications  # noqa: F401
         from beta_program.boards import portal_hooks as board_hooks  # noqa: F401

@@ -178,8 +178,15 @@ def recount(idea_id: int) -> None:
     )
 
 
-def _lock(idea: Idea) -> Idea:
-    return Idea.objects.select_for_update().select_related("status", "board").get(pk=idea.pk)
+def lock_idea(idea: Idea | int) -> Idea:
+    """The idea row locked, then read afresh with its status and board (every writer of an
+    idea's votes, status or merge locks it this way first). Only the idea row is locked, and
+    without the join: a joined SELECT ... FOR UPDATE also locks the status and board rows every
+    idea shares, and PostgreSQL drops the row from its answer when, while it waited, a merge or
+    status change gave the idea another status (it re-checks the join on the new version)."""
+    pk = getattr(idea, "pk", idea)
+    Idea.objects.select_for_update().filter(pk=pk).values_list("pk", flat=True).get()
+    return Idea.objects.select_related("status", "board").get(pk=pk)
 
 
 def vote(
@@ -207,7 +214,7 @@ def vote(
     reason = clean_text(reason, "reason", limit=2000)
     now = timezone.now()
     with transaction.atomic():
-        locked = _lock(idea)
+        locked = lock_idea(idea)
         _open_for_votes(locked)
         existing = Vote.objects.filter(
             idea=locked, voter=user, on_behalf=False, suppressed_by__isnull=True
@@ -249,7 +256,7 @@ def vote(
 def withdraw_vote(idea: Idea, user: User, *, request: HttpRequest | None = None) -> bool:
     """Take back the person's vote (subscriptions stay). False if there was none."""
     with transaction.atomic():
-        locked = _lock(idea)
+        locked = lock_idea(idea)
         deleted, _rows = Vote.objects.filter(
             idea=locked, voter=user, on_behalf=False, suppressed_by__isnull=True
         ).delete()

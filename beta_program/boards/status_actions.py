@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from beta_program.boards import notifications
 from beta_program.boards.access import can_manage
-from beta_program.boards.actions import clean_text, subscriber_ids, voter_ids
+from beta_program.boards.actions import clean_text, lock_idea, subscriber_ids, voter_ids
 from beta_program.boards.exceptions import IdeaRefused, TransitionRefused
 from beta_program.boards.models import Idea, IdeaStatus, IdeaStatusChange, StatusKind, Vote
 from portal import audit, events
@@ -75,7 +75,7 @@ def change_status(
         )
     now = timezone.now()
     with transaction.atomic():
-        locked = Idea.objects.select_for_update().select_related("status", "board").get(pk=idea.pk)
+        locked = lock_idea(idea)
         if locked.merged_into_id is not None:
             raise TransitionRefused(
                 _("This idea was merged into #%(id)s; change that one.")

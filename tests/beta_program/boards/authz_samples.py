@@ -69,6 +69,28 @@ def foreign_idea(org):
     return idea
 
 
+def foreign_merge(org):
+    """A merge of a second idea of the foreign board into its first (the admin's undo screen
+    names merges by id; only product staff open it, whatever the merge)."""
+    from beta_program.boards.models import Idea, IdeaMerge
+
+    primary = foreign_idea(org)
+    record = IdeaMerge.objects.filter(primary=primary).first()
+    if record is None:
+        duplicate = Idea.objects.create(
+            board=primary.board,
+            organisation=org,
+            title="Secret pump controller, again",
+            problem="Confidential plans",
+            status=primary.status,
+            merged_into=primary,
+        )
+        record = IdeaMerge.objects.create(
+            duplicate=duplicate, primary=primary, previous_status=primary.status
+        )
+    return record
+
+
 NESTED_PARAM_SAMPLES: dict = {
     "board_slug": lambda org: foreign_board(org).slug,
     "idea_id": lambda org: foreign_idea(org).pk,
@@ -76,6 +98,7 @@ NESTED_PARAM_SAMPLES: dict = {
     "comment_id": lambda org: foreign_idea(org).comments.first().pk,
     "milestone_id": lambda org: foreign_idea(org).milestones.first().pk,
     "document_id": lambda org: foreign_idea(org).documents.first().pk,
+    "merge_id": lambda org: foreign_merge(org).pk,
 }
 API_PARAM_SAMPLES: dict = dict(NESTED_PARAM_SAMPLES)
 # /ideas/<idea_id>/ (the notification link) has no organisation in its path: it is walked with
