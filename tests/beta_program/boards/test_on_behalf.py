@@ -174,3 +174,14 @@ def test_admin_form_refuses_non_product_staff_and_customers(
             assert response.status_code == 302
             assert response["Location"].startswith(refused_to)
     assert list(Vote.objects.values_list("organisation_id", "importance")) == [(org_b.pk, 2)]
+
+
+def test_merged_idea_takes_no_vote_on_behalf(public_board, org_a, org_b, admin_a, product, propose):
+    from beta_program.boards.exceptions import VotingClosed
+
+    primary = propose(public_board, org_a, admin_a)
+    duplicate = propose(public_board, org_a, admin_a, title="CSV export")
+    Idea.objects.filter(pk=duplicate.pk).update(merged_into=primary)
+    with pytest.raises(VotingClosed):
+        accounts.vote_on_behalf(duplicate, org_b, product, 3, NOTE)
+    assert not Vote.objects.exists()
