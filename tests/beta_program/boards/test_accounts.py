@@ -12,8 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from beta_program.boards import accounts, actions
-from beta_program.boards.models import Idea, IdeaMerge, IdeaStatus, Vote
+from beta_program.boards.models import Board, Idea, IdeaMerge, IdeaStatus, Vote
 from beta_program.boards.value_models import ReportingRate
+from portal.models import AuditEvent
 from tests.factories import MembershipFactory, OrganisationFactory
 
 
@@ -203,6 +204,12 @@ def test_admin_screens_open_for_board_staff_and_not_for_customers(
         assert "Acme Solar" in page
         assert "100,000.00 EUR" in page
     assert client.get("/admin/ideas-by-account/999999/").status_code == 404
+    other = Board.objects.create(name="Hardware", slug="hardware")
+    assert "Carbon per SKU" not in client.get(f"{index}?board=hardware").content.decode()
+    assert "Carbon per SKU" in client.get(f"{index}?board=product-ideas").content.decode()
+    other.archived = True
+    other.save()
+    assert "Hardware" not in client.get(index).content.decode()
     client.force_login(admin_a)
     for url in (index, detail, "/admin/reporting-rates/"):
         response = client.get(url)
@@ -233,6 +240,16 @@ def test_product_and_success_staff_keep_the_rates(client, product, staff_success
         rate = ReportingRate.objects.get(currency=currency)
         assert rate.set_by == staff
     assert str(ReportingRate.objects.get(currency="CNY")) == "1 CNY = 0.13 EUR"
+    cny = ReportingRate.objects.get(currency="CNY")
+    response = client.post(
+        f"/admin/reporting-rates/edit/{cny.pk}/", {"currency": "CNY", "rate": "0.128"}
+    )
+    assert response.status_code == 302
+    cny.refresh_from_db()
+    assert (cny.rate, cny.set_by) == (Decimal("0.128"), staff_success)
+    assert AuditEvent.objects.filter(action="boards.reporting_rate_set").count() == 3
+    assert client.post(f"/admin/reporting-rates/delete/{cny.pk}/").status_code == 302
+    assert ReportingRate.objects.filter(pk=cny.pk).exists()
     response = client.post("/admin/reporting-rates/new/", {"currency": "EUR", "rate": "1"})
     assert response.status_code == 200
     assert not ReportingRate.objects.filter(currency="EUR").exists()
