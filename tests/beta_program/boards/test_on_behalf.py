@@ -185,3 +185,23 @@ def test_merged_idea_takes_no_vote_on_behalf(public_board, org_a, org_b, admin_a
     with pytest.raises(VotingClosed):
         accounts.vote_on_behalf(duplicate, org_b, product, 3, NOTE)
     assert not Vote.objects.exists()
+
+
+def test_form_choices_agree_with_the_board_rule(
+    public_board, private_board, org_a, org_b, admin_a, propose
+):
+    from beta_program.boards.models import Board
+    from tests.factories import OrganisationFactory
+
+    closed = OrganisationFactory(slug="closed", is_active=False)
+    for board in (public_board, private_board):
+        idea = propose(board, org_a, admin_a)
+        offered = set(accounts.organisations_seeing(idea))
+        for org in (org_a, org_b, closed):
+            sees = Board.objects.for_organisation(org).filter(pk=board.pk).exists()
+            assert (org in offered) == sees, (board.slug, org.slug)
+    assert {o.slug for o in accounts.organisations_seeing(idea)} == {"acme"}
+    private_board.archived = True
+    private_board.save()
+    idea.board.refresh_from_db()
+    assert not accounts.organisations_seeing(idea).exists()
