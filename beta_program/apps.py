@@ -63,6 +63,7 @@ class BetaProgramConfig(AppConfig):
         # Celery tasks.
         from beta_program.boards import demo as board_demo  # noqa: F401
         from beta_program.boards import admin_merge, merge  # noqa: F401
+        from beta_program.boards import admin_accounts as board_accounts  # noqa: F401
         from beta_program.boards import events as board_events  # noqa: F401
         from beta_program.boards import notifications as board_notifications  # noqa: F401
         from beta_program.boards import portal_hooks as board_hooks  # noqa: F401

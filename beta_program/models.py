@@ -21,6 +21,7 @@ from beta_program.boards.models import (  # noqa: F401, E402
     Tag,
     Vote,
 )
+from beta_program.boards.value_models import ReportingRate  # noqa: F401
 from beta_program.programmes.announcement_models import Announcement  # noqa: F401
 from beta_program.programmes.feedback_models import (  # noqa: F401
     EnvironmentField,

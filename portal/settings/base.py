@@ -379,6 +379,8 @@ GREENLOOP_EVENT_SOURCE = os.environ.get("GREENLOOP_EVENT_SOURCE", "urn:greenloop
 # demo (dev settings) and the tests, off in production, where the tests have already proven it.
 GREENLOOP_VALIDATE_EVENTS = False
 GREENLOOP_INVITATION_DAYS = 7
+# The currency the R&D boards' weighted value is reported in (staff keep the rates to it).
+GREENLOOP_REPORTING_CURRENCY = os.environ.get("GREENLOOP_REPORTING_CURRENCY", "EUR")
 GREENLOOP_API_TOKEN_MAX_DAYS = 365
 # How long personal data and private files are kept (README "Security": privacy and retention).
 # Every period is enforced by a Celery beat task in CELERY_BEAT_SCHEDULE.
