@@ -61,9 +61,17 @@ class BetaProgramConfig(AppConfig):
 
         # Permission rules, the top-bar link, demo data, the health score component and the
         # Celery tasks.
+        from django.db.models.signals import post_migrate
+
+        from beta_program.boards import default_workflow
         from beta_program.boards import demo as board_demo  # noqa: F401
-        from beta_program.boards import admin_merge, merge  # noqa: F401
+
+        # After a flush (a transactional test's teardown) the seeded workflow is written again.
+        post_migrate.connect(
+            default_workflow.after_migrate, sender=self, dispatch_uid="boards-default-workflow"
+        )
         from beta_program.boards import admin_accounts as board_accounts  # noqa: F401
+        from beta_program.boards import admin_merge, merge  # noqa: F401
         from beta_program.boards import events as board_events  # noqa: F401
         from beta_program.boards import notifications as board_notifications  # noqa: F401
         from beta_program.boards import portal_hooks as board_hooks  # noqa: F401

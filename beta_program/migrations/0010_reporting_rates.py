@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('beta_program', '0008_default_idea_statuses'),
+        ('beta_program', '0009_changelog_pages'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
