@@ -13,6 +13,7 @@ import django_filters
 from django import forms
 from django.db import transaction
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -25,7 +26,7 @@ from wagtail.admin.widgets import AdminDateInput, HeaderButton
 from wagtail.permissions import register_permission_policy
 
 from beta_program.boards import status_actions
-from beta_program.boards.access import can_manage
+from beta_program.boards.access import can_manage, is_board_staff
 from beta_program.boards.admin import joined
 from beta_program.boards.exceptions import BoardError
 from beta_program.boards.models import (
@@ -158,6 +159,23 @@ class IdeaInspectView(InspectView):
                     _("Tags, category and quarter"),
                     url=self.viewset.url("classify", self.object),
                     icon_name="tag",
+                )
+            )
+            # Merging (admin_merge) and the roll-up by account (admin_accounts) have their own
+            # screens; the idea's page is where staff look for them.
+            buttons.append(
+                HeaderButton(
+                    _("Merge into…"),
+                    url=reverse("boards_idea_merge", kwargs={"idea_id": self.object.pk}),
+                    icon_name="link",
+                )
+            )
+        if is_board_staff(self.request.user):
+            buttons.append(
+                HeaderButton(
+                    _("Accounts"),
+                    url=reverse("idea_accounts:idea", kwargs={"idea_id": self.object.pk}),
+                    icon_name="group",
                 )
             )
         return buttons
