@@ -37,6 +37,7 @@ class BetaProgramConfig(AppConfig):
 
         # Permission rules, the top-bar link, demo data, the health score component and the
         # Celery tasks.
+        from beta_program.boards import comment_actions  # noqa: F401  (its notification kinds)
         from beta_program.boards import events as board_events  # noqa: F401
         from beta_program.programmes import (  # noqa: F401
             account_signals,

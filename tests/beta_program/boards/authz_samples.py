@@ -56,5 +56,11 @@ API_PARAM_SAMPLES: dict = dict(NESTED_PARAM_SAMPLES)
 # /ideas/<idea_id>/ (the notification link) has no organisation in its path: it is walked with
 # the foreign idea's id and must answer 404 to everyone outside the board.
 URL_PARAM_SAMPLES: dict = {"idea_id": lambda org: foreign_idea(org).pk}
-WRITE_BODIES: dict = {}
+WRITE_BODIES: dict = {
+    "beta:idea_vote": lambda own, foreign: {"importance": "3", "reason": "Walk"},
+    "beta:idea_unvote": lambda own, foreign: {},
+    "beta:idea_comment": lambda own, foreign: {"body": "Walk"},
+    "beta:idea_comment_hide": lambda own, foreign: {},
+    "beta:idea_subscribe": lambda own, foreign: {"subscribed": "1"},
+}
 API_BODIES: dict = {}
