@@ -25,7 +25,7 @@ class VoteForm(forms.Form):
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("Optional: what it would change for your team."),
+        help_text=_("What it would change for your team."),
     )
 
 
