@@ -19,9 +19,9 @@ from django.utils.translation import gettext as _
 
 from beta_program.boards import notifications
 from beta_program.boards.access import can_manage, ideas_for, may_participate
-from beta_program.boards.actions import _subscribe, clean_text, recount, subscriber_ids
+from beta_program.boards.actions import clean_text, recount, subscriber_ids
 from beta_program.boards.exceptions import BoardError
-from beta_program.boards.models import Comment, Idea
+from beta_program.boards.models import Comment, Idea, Subscription
 from portal import audit, people
 from portal.exceptions import PermissionDeniedError
 from portal.markdown import mentioned_handles
@@ -71,7 +71,8 @@ def add_comment(
         )
         recount(locked.pk)
         Idea.objects.filter(pk=locked.pk).update(last_activity_at=now)
-        _subscribe(locked, user)
+        # The author joins the subscribers, unless they left them before (as voters do).
+        Subscription.objects.get_or_create(idea=locked, user=user)
         params = {"comment_id": comment.pk}
         told = notifications.notify_about(
             locked,
