@@ -72,6 +72,7 @@ class BetaProgramConfig(AppConfig):
         )
         from beta_program.boards import admin_accounts as board_accounts  # noqa: F401
         from beta_program.boards import admin_merge, merge  # noqa: F401
+        from beta_program.boards import comment_actions  # noqa: F401  (its notification kinds)
         from beta_program.boards import events as board_events  # noqa: F401
         from beta_program.boards import notifications as board_notifications  # noqa: F401
         from beta_program.boards import portal_hooks as board_hooks  # noqa: F401

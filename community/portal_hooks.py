@@ -1,4 +1,5 @@
-"""Community's place in the portal: the top-bar link, the unread count and demo data.
+"""Community's place in the portal: the top-bar link, the unread count, demo data and the
+members' @handles other apps mention people by.
 Imported from CommunityConfig.ready() (Wagtail auto-imports only `wagtail_hooks`)."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from wagtail import hooks
 
 from community import demo, privacy
 from portal.notifications import Elsewhere
+from portal.people import Handles
 
 
 @hooks.register("greenloop_nav_items")
@@ -45,3 +47,31 @@ def community_unread(user) -> list[Elsewhere]:
             count=unread_count(user),
         )
     ]
+
+
+@hooks.register("greenloop_person_handles")
+def community_handles(handles: set[str], user_ids: set[int]) -> Handles:
+    """The members' handles (active people only) both ways, and their community pages: at most
+    one query per direction, none for an empty one."""
+    from community.markdown import person_href
+    from community.models import Member
+
+    by_handle: dict[str, int] = {}
+    by_user: dict[int, str] = {}
+    if handles:
+        by_handle = dict(
+            Member.objects.filter(handle__in=handles, user__is_active=True).values_list(
+                "handle", "user_id"
+            )
+        )
+    if user_ids:
+        by_user = dict(
+            Member.objects.filter(user_id__in=user_ids, user__is_active=True).values_list(
+                "user_id", "handle"
+            )
+        )
+    return Handles(
+        by_handle=by_handle,
+        by_user=by_user,
+        links={handle: person_href(handle) for handle in by_handle},
+    )

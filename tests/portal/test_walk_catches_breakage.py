@@ -147,6 +147,12 @@ def _any_feedback(user, organisation, feedback_id):
     return _unscoped(Feedback, pk=feedback_id)
 
 
+def _any_idea(user, organisation, idea_id):
+    from beta_program.boards.models import Idea
+
+    return _unscoped(Idea, pk=idea_id)
+
+
 def _any_application(user, organisation, application_id):
     from beta_program.programmes.models import Application
 
@@ -329,6 +335,12 @@ LOADERS = [
     Loader("beta_program.programmes.feedback_views.feedback_or_404",
            _replaced("beta_program.programmes.feedback_views.feedback_or_404", _any_feedback),
            routes=("beta:feedback_detail", "beta:feedback_attachment")),
+    # R&D boards (beta_program/boards/views_idea.py): an idea on a board the caller's
+    # organisation may not see, and what hangs off it, named under its own slug
+    Loader("beta_program.boards.views_idea.idea_or_404",
+           _replaced("beta_program.boards.views_idea.idea_or_404", _any_idea),
+           routes=("beta:idea", "beta:idea_vote", "beta:idea_unvote", "beta:idea_comment",
+                   "beta:idea_comment_hide", "beta:idea_subscribe", "beta:idea_attachment")),
     Loader("beta_program.programmes.views.withdrawable_or_404",
            _replaced("beta_program.programmes.views.withdrawable_or_404", _any_application),
            routes=("beta:withdraw",)),

@@ -113,6 +113,11 @@ WRITE_BODIES: dict = {
     "beta:idea_document_share": lambda own, foreign: {"title": "Walk"},
     "beta:idea_co_owners": lambda own, foreign: {},
     "beta:ideas_propose": lambda own, foreign: {"title": "Walk", "problem": "Walk"},
+    "beta:idea_vote": lambda own, foreign: {"importance": "3", "reason": "Walk"},
+    "beta:idea_unvote": lambda own, foreign: {},
+    "beta:idea_comment": lambda own, foreign: {"body": "Walk"},
+    "beta:idea_comment_hide": lambda own, foreign: {},
+    "beta:idea_subscribe": lambda own, foreign: {"subscribed": "1"},
 }
 API_BODIES: dict = {}
 
