@@ -267,3 +267,12 @@ def test_two_overlapping_immediate_tasks_email_once(member_a):
     results = race(lambda _index: notification_email.send_immediate("parcel:1", [member_a.pk]), 3)
     assert sorted(results) == [0, 0, 1]
     assert len(mail.outbox) == 1
+
+
+def test_the_digests_are_scheduled_hourly():
+    from django.conf import settings
+
+    entry = settings.CELERY_BEAT_SCHEDULE["portal-notification-digests"]
+    assert entry["task"] == "portal.tasks.send_notification_digests"
+    assert entry["schedule"].minute == {5}
+    assert entry["schedule"].hour == set(range(24))
