@@ -81,14 +81,15 @@ def _claim(notifications: QuerySet[Notification], now: dt.datetime) -> list[int]
         cursor.execute(
             f"UPDATE {table} SET emailed_at = %s "  # noqa: S608 (names from the model, values bound)
             f"WHERE emailed_at IS NULL AND id IN ({inner}) RETURNING id",
-            [now, *params],
+            [connection.ops.adapt_datetimefield_value(now), *params],
         )
         return sorted(row[0] for row in cursor.fetchall())
 
 
-def _release(ids: Sequence[int], claimed_at: dt.datetime) -> None:
-    """Give back a claim whose e-mail failed, so the retry may send it."""
-    Notification.objects.filter(pk__in=ids, emailed_at=claimed_at).update(emailed_at=None)
+def _release(ids: Sequence[int]) -> None:
+    """Give back a claim whose e-mail failed, so the retry may send it (the caller claimed
+    these rows: nobody else can have set their `emailed_at` since)."""
+    Notification.objects.filter(pk__in=ids).update(emailed_at=None)
 
 
 def _language(user: User) -> str:
@@ -161,7 +162,7 @@ def send_immediate(dedupe_key: str, user_ids: Iterable[int]) -> int:
             else:
                 failed.append(notification.pk)
     if failed:
-        _release(failed, now)
+        _release(failed)
         raise smtplib.SMTPException(f"{len(failed)} notification e-mails failed")
     return sent
 
@@ -228,7 +229,7 @@ def send_digest(user: User, frequency: str, now: dt.datetime) -> bool:
         )
     with get_connection() as connection_:
         if not _send(email, connection_):
-            _release(claimed_ids, now)
+            _release(claimed_ids)
             return False
     User.objects.filter(pk=user.pk).update(last_digest_at=now)
     return True
