@@ -7,7 +7,8 @@ members of an organisation that requires two-factor authentication.
 
 Also here: the API's error format for answers Django gives under /api/, and page addresses
 that carry text no view could look up; and the database scope of each request
-(row-level security, `TenantScopeMiddleware`). The permission layer repeats
+(row-level security, `TenantScopeMiddleware`); and the person's time zone
+(`TimeZoneMiddleware`). The permission layer repeats
 the staff rule (`portal.permissions.holds_staff_power`), so a route this middleware does not see
 (a test client, a future mount point) still grants nothing.
 """
@@ -27,9 +28,10 @@ from django.http import (
     JsonResponse,
 )
 from django.urls import Resolver404, resolve, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal import db_busy, person_cache, tenancy
+from portal import db_busy, person_cache, tenancy, timezones
 from portal.permissions import has_second_factor, is_staff_account, is_vendor_staff
 from portal.text import text_problem
 
@@ -206,3 +208,23 @@ class TenantScopeMiddleware:
 def _scoped(content: Iterator, value: str) -> Iterator:
     with tenancy.scope(value):
         yield from content
+
+
+class TimeZoneMiddleware:
+    """Show times in the signed-in person's own time zone (User.time_zone); everyone else, and
+    anyone whose stored zone the system no longer knows, sees the settings' TIME_ZONE."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        chosen = timezones.zone(user.time_zone) if user and user.is_authenticated else None
+        if chosen is None:
+            timezone.deactivate()
+        else:
+            timezone.activate(chosen)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail import hooks
 
+from portal import notification_email
 from portal.models import Notification, User
 
 logger = logging.getLogger(__name__)
@@ -81,10 +82,15 @@ def notify(
     dedupe_key: str,
     params: Mapping[str, Param] | None = None,
     link: str = "",
+    email: bool = True,
 ) -> int:
     """Notify every active recipient once per `dedupe_key`: calling again with the same key (a
     repeated task, a second publish) adds nothing for those already notified. Three queries
     whatever the number of recipients. Returns how many notifications were added.
+
+    Each new notification is also e-mailed as its recipient chose (portal.notification_email):
+    at once by a task after commit, or in their digest. `email=False` is for an app that
+    e-mails its own message about the same thing, so nobody gets two e-mails.
 
     Call it inside the transaction of the change it reports, so both land or neither does."""
     params = dict(params or {})
@@ -111,12 +117,16 @@ def notify(
             link=link,
             dedupe_key=dedupe_key,
             created_at=now,
+            # Marked as e-mailed, so neither the immediate task nor a digest picks it up.
+            emailed_at=None if email else now,
         )
         for pk in sorted(active - already)
     ]
     # A concurrent call with the same key may have written some since: the unique constraint
     # keeps one each, and the conflict is not an error.
     Notification.objects.bulk_create(new, ignore_conflicts=True)
+    if email and new:
+        notification_email.schedule_immediate((n.recipient_id for n in new), dedupe_key)
     return len(new)
 
 

@@ -114,6 +114,8 @@ def _portal_data(user: User) -> dict[str, Any]:
             "first_name": user.first_name,
             "last_name": user.last_name,
             "preferred_language": user.preferred_language,
+            "time_zone": user.time_zone,
+            "notification_email": user.notification_email,
             "date_joined": user.date_joined,
             "last_login": user.last_login,
         },

@@ -84,3 +84,30 @@ def purge_idempotency_records(hours: int | None = None) -> int:
     """Daily: delete the API's idempotency records older than their retention period (or
     `hours`). Returns how many were deleted; safe to repeat."""
     return idempotency.purge(hours)
+
+
+# --- notification e-mails (portal.notification_email)
+
+
+@shared_task(
+    autoretry_for=(smtplib.SMTPException, ConnectionError),
+    retry_backoff=True,
+    max_retries=6,
+    acks_late=True,
+)
+def send_notification_emails(dedupe_key: str, user_ids: list[int]) -> int:
+    """E-mail a new notification to those of `user_ids` who want it immediately. Safe to run
+    twice: each notification is claimed once. Returns how many e-mails were sent."""
+    from portal import notification_email
+
+    return notification_email.send_immediate(dedupe_key, user_ids)
+
+
+@shared_task(acks_late=True)
+def send_notification_digests() -> int:
+    """Hourly: the daily and weekly notification digests due now (07:00 in each person's time
+    zone). Returns how many were sent; a repeated run sends nothing twice."""
+    from portal import notification_email
+
+    now = timezone.now()
+    return sum(notification_email.send_digests(frequency, now) for frequency in ("daily", "weekly"))

@@ -8,7 +8,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
-from portal import views, views_notifications
+from portal import views, views_notifications, views_profile
 
 # Plugins attach their API routers in their own api.py; import them before building the URLs.
 autodiscover_modules("api")
@@ -47,6 +47,7 @@ app_urls = (
         path("o/<slug:org_slug>/settings/", views.org_settings, name="org_settings"),
         path("o/<slug:org_slug>/audit/", views.audit_log, name="audit_log"),
         # Beside allauth's account pages (e-mail, password, 2FA), which have no such route.
+        path("accounts/profile/", views_profile.profile, name="profile"),
         path("accounts/privacy/", views.privacy_page, name="privacy"),
         path("accounts/privacy/export/", views.export_personal_data, name="export_personal_data"),
         path("accounts/privacy/erase/", views.erase_personal_data, name="erase_personal_data"),
@@ -65,6 +66,8 @@ app_urls = (
 
 urlpatterns = [
     path("accounts/", include("allauth.urls")),
+    # Before Django's own: the switch also stores a signed-in person's choice.
+    path("i18n/setlang/", views_profile.set_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("api/v1/", api.urls),

@@ -24,8 +24,9 @@ PUBLIC_ROUTE_PREFIXES: list[str] = [
     "static/",
     "media/",
 ]
-# Signed-in routes under a public prefix (the account's privacy page sits beside allauth's).
-PROTECTED_ROUTE_PREFIXES: list[str] = ["accounts/privacy/"]
+# Signed-in routes under a public prefix (the account's privacy and profile pages sit beside
+# allauth's).
+PROTECTED_ROUTE_PREFIXES: list[str] = ["accounts/privacy/", "accounts/profile/"]
 # Named routes that are public although their prefix is not (redirects to sign-in; the JSON
 # 404 for paths under /api/ that name no endpoint).
 PUBLIC_ROUTE_NAMES: set[str] = {"wagtail_login_redirect", "api_unknown_path"}

@@ -134,6 +134,8 @@ def publish_announcement(
             link=reverse(
                 "beta:announcement", kwargs={"org_slug": slug, "announcement_id": locked.pk}
             ),
+            # The announcement's own e-mail (tasks.py) already tells them.
+            email=False,
         )
     transaction.on_commit(lambda: _email(locked.pk, people))
     announcement.refresh_from_db()

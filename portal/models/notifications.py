@@ -35,6 +35,9 @@ class Notification(models.Model):
     dedupe_key = models.CharField(_("deduplication key"), max_length=200)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    # Set by the statement that claims the notification for an e-mail (immediate or digest),
+    # so it is e-mailed at most once; set at once when the sending app e-mails it itself.
+    emailed_at = models.DateTimeField(_("e-mailed"), null=True, blank=True)
 
     objects = NotificationQuerySet.as_manager()
 

@@ -1,5 +1,6 @@
 from typing import ClassVar
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext
@@ -30,10 +31,35 @@ class EmailUserManager(UserManager):
         return self._create_user(email, password, **extra_fields)
 
 
+class NotificationEmail(models.TextChoices):
+    """How often the portal's notifications (portal.notifications) are also e-mailed."""
+
+    IMMEDIATELY = "immediately", _("Immediately")
+    DAILY = "daily", _("Daily digest")
+    WEEKLY = "weekly", _("Weekly digest")
+    NEVER = "never", _("Never")
+
+
+def default_time_zone() -> str:
+    return settings.TIME_ZONE
+
+
 class User(AbstractUser):
     username = None  # type: ignore[assignment]
     email = models.EmailField(_("e-mail address"), unique=True)
     preferred_language = models.CharField(_("preferred language"), max_length=10, blank=True)
+    notification_email = models.CharField(
+        _("notification e-mails"),
+        max_length=12,
+        choices=NotificationEmail.choices,
+        default=NotificationEmail.IMMEDIATELY,
+    )
+    # An IANA name (portal.timezones): pages show times in it; digests go out at 07:00 in it.
+    time_zone = models.CharField(_("time zone"), max_length=64, default=default_time_zone)
+    # When the last notification digest was e-mailed (portal.notification_email).
+    last_digest_at = models.DateTimeField(
+        _("last notification digest"), null=True, blank=True, editable=False
+    )
     # Set when the person's personal data was erased (portal.privacy): the row stays, so that
     # posts, ledger entries and audit events keep their ids, but it names nobody any more.
     erased_at = models.DateTimeField(_("erased"), null=True, blank=True, editable=False)

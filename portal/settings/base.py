@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.middleware.TimeZoneMiddleware",
     "portal.security.SecurityHeadersMiddleware",
     "portal.middleware.TenantScopeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -308,6 +309,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "community.tasks.send_digests",
         "schedule": crontab(hour=7, minute=0, day_of_week="mon"),
         "args": ("weekly",),
+    },
+    # Hourly: each run e-mails the digests due at 07:00 in their recipients' own time zones.
+    "portal-notification-digests": {
+        "task": "portal.tasks.send_notification_digests",
+        "schedule": crontab(minute=5),
     },
     "carbon-activate-due-points": {
         "task": "carbon.tasks.activate_due_points",

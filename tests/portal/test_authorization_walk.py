@@ -55,6 +55,7 @@ def test_walk_covers_the_portal_routes():
     assert {"portal:dashboard", "portal:org_dashboard", "portal:members", "portal:tokens"} <= names
     assert {
         "portal:privacy",
+        "portal:profile",
         "portal:export_personal_data",
         "portal:erase_personal_data",
     } <= names
