@@ -71,8 +71,11 @@ class BetaProgramConfig(AppConfig):
             default_workflow.after_migrate, sender=self, dispatch_uid="boards-default-workflow"
         )
         from beta_program.boards import admin_accounts as board_accounts  # noqa: F401
-        from beta_program.boards import admin_merge, merge  # noqa: F401
-        from beta_program.boards import comment_actions  # noqa: F401  (its notification kinds)
+        from beta_program.boards import (  # noqa: F401
+            admin_merge,
+            comment_actions,  # noqa: F401  (its notification kinds)
+            merge,
+        )
         from beta_program.boards import events as board_events  # noqa: F401
         from beta_program.boards import notifications as board_notifications  # noqa: F401
         from beta_program.boards import portal_hooks as board_hooks  # noqa: F401

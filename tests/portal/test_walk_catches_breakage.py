@@ -147,12 +147,6 @@ def _any_feedback(user, organisation, feedback_id):
     return _unscoped(Feedback, pk=feedback_id)
 
 
-def _any_idea(user, organisation, idea_id):
-    from beta_program.boards.models import Idea
-
-    return _unscoped(Idea, pk=idea_id)
-
-
 def _any_application(user, organisation, application_id):
     from beta_program.programmes.models import Application
 
@@ -371,11 +365,7 @@ LOADERS = [
     Loader("beta_program.programmes.api._organisation",
            _reachable_from("beta_program.programmes.api._organisation"),
            foreign_operations=(BETA_PROGRAMMES,)),
-    # R&D boards: the idea loader each page module calls (a private board's idea, its
-    # co-development, milestones and documents)
-    Loader("beta_program.boards.views_idea.idea_or_404",
-           _replaced("beta_program.boards.views_idea.idea_or_404", _any_idea),
-           routes=("beta:idea",)),
+    # R&D boards' co-development (a private board's idea, its milestones and documents)
     Loader("beta_program.boards.views_codev.idea_or_404",
            _replaced("beta_program.boards.views_codev.idea_or_404", _any_idea),
            routes=("beta:idea_codev", "beta:idea_milestone_add", "beta:idea_milestone_update",
