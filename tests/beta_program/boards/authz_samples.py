@@ -57,4 +57,14 @@ API_PARAM_SAMPLES: dict = dict(NESTED_PARAM_SAMPLES)
 # the foreign idea's id and must answer 404 to everyone outside the board.
 URL_PARAM_SAMPLES: dict = {"idea_id": lambda org: foreign_idea(org).pk}
 WRITE_BODIES: dict = {}
-API_BODIES: dict = {}
+IDEAS_API = "/api/v1/organisations/{slug}/ideas"
+# Valid bodies: the idea's lookup must answer 404 before any of them is read.
+API_BODIES: dict = {
+    ("post", IDEAS_API): lambda own, foreign: {
+        "board": foreign_board(foreign).slug,
+        "title": "Walk",
+        "problem": "Walk",
+    },
+    ("put", IDEAS_API + "/{idea_id}/vote"): lambda own, foreign: {"importance": 2},
+    ("put", IDEAS_API + "/{idea_id}/subscription"): lambda own, foreign: {"subscribed": True},
+}
