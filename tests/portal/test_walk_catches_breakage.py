@@ -204,6 +204,12 @@ def _any_api_attachment(c, params):
     return _unscoped(FeedbackAttachment, pk=params["attachment_id"])
 
 
+def _any_idea(user, organisation, idea_id):
+    from beta_program.boards.models import Idea
+
+    return _unscoped(Idea, pk=idea_id)
+
+
 def _any_api_idea(c, params):
     from beta_program.boards.models import Idea
     from portal.models import Organisation
@@ -360,7 +366,10 @@ LOADERS = [
     Loader("beta_program.programmes.api._organisation",
            _reachable_from("beta_program.programmes.api._organisation"),
            foreign_operations=(BETA_PROGRAMMES, IDEAS)),
-    # R&D boards (beta_program/boards/api.py): an idea of a board the caller does not see
+    # R&D boards (views_idea.py, api.py): an idea of a board the caller does not see
+    Loader("beta_program.boards.views_idea.idea_or_404",
+           _replaced("beta_program.boards.views_idea.idea_or_404", _any_idea),
+           routes=("beta:idea",)),
     Loader("beta_program.boards.api._idea_in_path",
            _replaced("beta_program.boards.api._idea_in_path", _any_api_idea),
            operations=IDEA_OPERATIONS),
