@@ -37,7 +37,6 @@ class BetaProgramConfig(AppConfig):
 
         # Permission rules, the top-bar link, demo data, the health score component and the
         # Celery tasks.
-        # After the programmes' component: the health page lists the wing's "beta" first.
         from beta_program.boards import account_signals as board_signals  # noqa: F401
         from beta_program.boards import events as board_events  # noqa: F401
         from beta_program.programmes import (  # noqa: F401

@@ -25,7 +25,9 @@ PER_SHIPPED = 2
 FULL_AT = 10
 
 
-@hooks.register(HOOK_NAME)
+# After the programmes' component (order 0), whatever the import order: the health page lists
+# the wing's "beta" first.
+@hooks.register(HOOK_NAME, order=1)
 def idea_signals(organisation_ids: list[int], now: dt.datetime) -> dict[int, list[Component]]:
     since = now - dt.timedelta(days=DAYS)
     proposed = {
