@@ -70,6 +70,7 @@ class BetaProgramConfig(AppConfig):
         post_migrate.connect(
             default_workflow.after_migrate, sender=self, dispatch_uid="boards-default-workflow"
         )
+        from beta_program.boards import account_signals as board_signals  # noqa: F401
         from beta_program.boards import admin_accounts as board_accounts  # noqa: F401
         from beta_program.boards import (  # noqa: F401
             admin_merge,

@@ -420,6 +420,7 @@ GREENLOOP_HEALTH_WEIGHTS = {
     "points_use": 20,
     "community": 25,
     "beta": 10,
+    "ideas": 10,
 }
 
 # A client address, or a known token, that fails API authentication this many times in a minute

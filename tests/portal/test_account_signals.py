@@ -64,6 +64,7 @@ def test_every_installed_app_contributes_through_the_hook(org_a):
         ("points_use", "carbon"),
         ("community", "community"),
         ("beta", "beta_program"),
+        ("ideas", "beta_program"),
     ]
 
 
@@ -73,7 +74,7 @@ def test_record_stores_the_day_and_publishes_the_signals(org_a):
     # when the day's signals are recorded
     [row] = account_signals.record([org_a], now=NOW)
     # then: active_users 0 (w 25), sign_in_recency 51 (w 15), community 0 (w 25); carbon's two
-    # and beta have nothing to score: (0 + 765 + 0) / 65 = 11.77
+    # beta and ideas have nothing to score: (0 + 765 + 0) / 65 = 11.77
     assert row.score == 12
     assert row.day == dt.date(2026, 6, 30)
     assert row.trigger == "daily"
@@ -84,6 +85,7 @@ def test_record_stores_the_day_and_publishes_the_signals(org_a):
         ("points_use", None, 20.0),
         ("community", 0, 25.0),
         ("beta", None, 10.0),
+        ("ideas", None, 10.0),
     ]
     event = OutboxEvent.objects.get(type="greenloop.account.signals")
     assert event.organisation == org_a

@@ -30,6 +30,9 @@ from django.utils import timezone
 from schemathesis.specs.openapi.checks import ignored_auth
 
 import portal.urls  # noqa: F401 - builds the API: every app's routers and token scopes
+from beta_program.boards import actions as board_actions
+from beta_program.boards.models import Board, Visibility
+from beta_program.boards.models import Comment as BoardComment
 from carbon.footprint.calculation import calculate_order
 from carbon.models import ImportJob, Report, ReportStatus
 from carbon.points import ledger
@@ -56,8 +59,8 @@ from tests.factories import MembershipFactory, OrganisationFactory, SiteFactory,
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 SCHEMA_PATH = "/api/v1/openapi.json"
-READ_SCOPES = ["account:read", "carbon:read", "points:read", "community:read"]
-WRITE_SCOPES = ["carbon:write", "points:write", "community:write"]
+READ_SCOPES = ["account:read", "carbon:read", "points:read", "community:read", "ideas:read"]
+WRITE_SCOPES = ["carbon:write", "points:write", "community:write", "ideas:write"]
 CALLERS = ["read-token", "write-token", "all-scopes-token", "session"]
 # Bounded so that the four callers together stay within ~90 s on two cores.
 MAX_EXAMPLES = 15
@@ -99,6 +102,10 @@ READS = ANY_CALLER | {
     "GET /api/v1/community/topics",
     "GET /api/v1/community/topics/{topic_id}",
     "GET /api/v1/community/search",
+    "GET /api/v1/organisations/{slug}/ideas/boards",
+    "GET /api/v1/organisations/{slug}/ideas",
+    "GET /api/v1/organisations/{slug}/ideas/{idea_id}",
+    "GET /api/v1/organisations/{slug}/ideas/{idea_id}/comments",
 }
 TOKEN_WRITES = {
     "PUT /api/v1/organisations/{slug}/orders/{external_id}",
@@ -114,6 +121,11 @@ PERSON_WRITES = {
     "DELETE /api/v1/community/topics/{topic_id}/accepted-answer",
     # the person's own portal notifications, all marked read (a token: 403 person_required)
     "POST /api/v1/notifications/read",
+    # R&D boards: proposing, voting and following are a person's (a token: person_required)
+    "POST /api/v1/organisations/{slug}/ideas",
+    "PUT /api/v1/organisations/{slug}/ideas/{idea_id}/vote",
+    "DELETE /api/v1/organisations/{slug}/ideas/{idea_id}/vote",
+    "PUT /api/v1/organisations/{slug}/ideas/{idea_id}/subscription",
 }
 # Beta programmes a person reads (the fuzz data has no programme, so the lists answer empty;
 # the read tokens here carry no beta scope).
@@ -149,6 +161,8 @@ class Demo:
     tag_slugs: list[str]
     service_slugs: list[str]
     site_names: list[str]
+    idea_ids: list[int]
+    board_slugs: list[str]
 
 
 def _order(organisation, external_id, site=None, **fields):
@@ -178,6 +192,31 @@ def _report(organisation) -> Report:
     )
     report.file.save("fuzz-report.csv", ContentFile(b"report"), save=True)
     return report
+
+
+def _idea_boards(own, foreign, asker, outsider):
+    """A public R&D board and each organisation's private one, with an idea on each (the public
+    one with a vote and a comment)."""
+    public = Board.objects.create(name="Product ideas", slug="product-ideas")
+    boards = [public]
+    for organisation in (own, foreign):
+        board = Board.objects.create(
+            name=f"{organisation.name} co-development",
+            slug=f"{organisation.slug}-codev",
+            visibility=Visibility.PRIVATE,
+        )
+        board.organisations.set([organisation])
+        board.save()
+        boards.append(board)
+    proposal = board_actions.Proposal(title="Export as CSV", problem="We copy by hand.")
+    ideas = [
+        board_actions.propose(public, own, asker, proposal),
+        board_actions.propose(boards[1], own, asker, proposal),
+        board_actions.propose(boards[2], foreign, outsider, proposal),
+    ]
+    board_actions.vote(ideas[0], foreign, outsider, 3)
+    BoardComment.objects.create(idea=ideas[0], author=outsider, body="**Yes**")
+    return boards, ideas
 
 
 @pytest.fixture
@@ -241,6 +280,7 @@ def demo(db) -> Demo:
         ),
     ]
     replies = [community_actions.reply(outsider, topics[0], body="Look at the market figure.")]
+    boards, ideas = _idea_boards(own, foreign, asker, outsider)
     return Demo(
         org_slugs=[own.slug, foreign.slug],
         order_ids=[o.pk for o in orders],
@@ -254,6 +294,8 @@ def demo(db) -> Demo:
         tag_slugs=["firmware"],
         service_slugs=[service.slug],
         site_names=[own_site.name],
+        idea_ids=[i.pk for i in ideas],
+        board_slugs=[b.slug for b in boards],
     )
 
 
@@ -335,6 +377,8 @@ def _config(demo: Demo) -> schemathesis.Config:
         "tag_slugs": demo.tag_slugs,
         "service_slugs": demo.service_slugs,
         "site_names": demo.site_names,
+        "idea_ids": demo.idea_ids,
+        "board_slugs": demo.board_slugs,
     }
     dictionaries["hostile"] = HOSTILE_STRINGS
     return schemathesis.Config.from_dict(
@@ -373,6 +417,9 @@ def _config(demo: Demo) -> schemathesis.Config:
                 "body.service": pick("service_slugs"),
                 "body.space": pick("space_slugs"),
                 "body.site": pick("site_names", 0.5),
+                "path.idea_id": pick("idea_ids"),
+                "query.board": pick("board_slugs", 0.5),
+                "body.board": pick("board_slugs"),
             },
         }
     )

@@ -23,6 +23,7 @@ WEIGHTS = {
     "points_use": 20,
     "community": 25,
     "beta": 10,
+    "ideas": 10,
 }
 
 

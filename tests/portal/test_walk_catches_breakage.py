@@ -216,6 +216,13 @@ def _any_api_attachment(c, params):
     return _unscoped(FeedbackAttachment, pk=params["attachment_id"])
 
 
+def _any_api_idea(c, params):
+    from beta_program.boards.models import Idea
+    from portal.models import Organisation
+
+    return _unscoped(Organisation, slug=params["slug"]), _unscoped(Idea, pk=params["idea_id"])
+
+
 ORDER = ("get", "/api/v1/orders/{order_id}")
 FOOTPRINT = ("get", "/api/v1/orders/{order_id}/footprint")
 ORDER_BY_EXTERNAL_ID = ("get", "/api/v1/organisations/{slug}/orders/{external_id}")
@@ -245,6 +252,17 @@ BETA_ANNOUNCEMENTS = (
 )
 NOTIFICATION_READ = ("post", "/api/v1/notifications/{notification_id}/read")
 BETA_BUILDS = ("get", "/api/v1/organisations/{slug}/beta/programmes/{programme_slug}/builds")
+IDEAS = ("get", "/api/v1/organisations/{slug}/ideas")
+IDEA_OPERATIONS = tuple(
+    (method, "/api/v1/organisations/{slug}/ideas/{idea_id}" + tail)
+    for method, tail in (
+        ("get", ""),
+        ("get", "/comments"),
+        ("put", "/vote"),
+        ("delete", "/vote"),
+        ("put", "/subscription"),
+    )
+)
 
 LOADERS = [
     # Portal pages (portal/views.py)
@@ -364,12 +382,16 @@ LOADERS = [
            operations=(BETA_ATTACHMENT,)),
     Loader("beta_program.programmes.api._organisation",
            _reachable_from("beta_program.programmes.api._organisation"),
-           foreign_operations=(BETA_PROGRAMMES,)),
+           foreign_operations=(BETA_PROGRAMMES, IDEAS)),
     # R&D boards' co-development (a private board's idea, its milestones and documents)
     Loader("beta_program.boards.views_codev.idea_or_404",
            _replaced("beta_program.boards.views_codev.idea_or_404", _any_idea),
            routes=("beta:idea_codev", "beta:idea_milestone_add", "beta:idea_milestone_update",
                    "beta:idea_document_share", "beta:idea_document", "beta:idea_co_owners")),
+    # R&D boards' API: an idea of a board the caller does not see
+    Loader("beta_program.boards.api._idea_in_path",
+           _replaced("beta_program.boards.api._idea_in_path", _any_api_idea),
+           operations=IDEA_OPERATIONS),
     # Notifications are personal: the inbox's URL with someone else's id (page and API)
     Loader("portal.notifications.own_or_none",
            _replaced("portal.notifications.own_or_none", _any_notification),

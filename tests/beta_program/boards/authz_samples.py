@@ -147,3 +147,17 @@ def row_counts() -> tuple:
         model.objects.count()
         for model in (Board, Category, Tag, IdeaStatus, Idea, IdeaStatusChange)
     ) + (Idea.tags.through.objects.count(),)
+
+
+WRITE_BODIES: dict = {}
+IDEAS_API = "/api/v1/organisations/{slug}/ideas"
+# Valid bodies: the idea's lookup must answer 404 before any of them is read.
+API_BODIES: dict = {
+    ("post", IDEAS_API): lambda own, foreign: {
+        "board": foreign_board(foreign).slug,
+        "title": "Walk",
+        "problem": "Walk",
+    },
+    ("put", IDEAS_API + "/{idea_id}/vote"): lambda own, foreign: {"importance": 2},
+    ("put", IDEAS_API + "/{idea_id}/subscription"): lambda own, foreign: {"subscribed": True},
+}
