@@ -47,6 +47,8 @@ def test_the_api_scopes_are_the_documented_ones():
         "carbon:write",
         "community:read",
         "community:write",
+        "ideas:read",
+        "ideas:write",
         "points:read",
         "points:write",
     ]
@@ -61,9 +63,12 @@ def test_the_points_formula_as_shown_to_customers():
 
 STAFF_MATRIX = {
     "Customer success": {
+        "beta_program.add_reportingrate",
+        "beta_program.change_reportingrate",
         "beta_program.view_board",
         "beta_program.view_idea",
         "beta_program.view_ideastatus",
+        "beta_program.view_reportingrate",
         "beta_program.view_tag",
         "carbon.add_service",
         "carbon.change_redemption",
@@ -110,6 +115,7 @@ STAFF_MATRIX = {
         "beta_program.add_ideastatus",
         "beta_program.add_ndaversion",
         "beta_program.add_programme",
+        "beta_program.add_reportingrate",
         "beta_program.add_tag",
         "beta_program.change_announcement",
         "beta_program.change_board",
@@ -118,6 +124,7 @@ STAFF_MATRIX = {
         "beta_program.change_ideastatus",
         "beta_program.change_ndaversion",
         "beta_program.change_programme",
+        "beta_program.change_reportingrate",
         "beta_program.change_tag",
         "beta_program.delete_board",
         "beta_program.delete_ideastatus",
@@ -132,6 +139,7 @@ STAFF_MATRIX = {
         "beta_program.view_ndaacceptance",
         "beta_program.view_ndaversion",
         "beta_program.view_programme",
+        "beta_program.view_reportingrate",
         "beta_program.view_tag",
         "community.add_space",
         "community.add_tag",

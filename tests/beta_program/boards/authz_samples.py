@@ -39,7 +39,7 @@ def foreign_idea(org):
     )
 
     board = foreign_board(org)
-    idea = Idea.objects.filter(board=board).first()
+    idea = Idea.objects.filter(board=board, merged_into__isnull=True).order_by("pk").first()
     if idea is None:
         idea = Idea.objects.create(
             board=board,
@@ -119,7 +119,6 @@ WRITE_BODIES: dict = {
     "beta:idea_comment_hide": lambda own, foreign: {},
     "beta:idea_subscribe": lambda own, foreign: {"subscribed": "1"},
 }
-API_BODIES: dict = {}
 
 
 # --- the staff screens (tests/authz.py, ADMIN_SCREENS)
@@ -149,7 +148,6 @@ def row_counts() -> tuple:
     ) + (Idea.tags.through.objects.count(),)
 
 
-WRITE_BODIES: dict = {}
 IDEAS_API = "/api/v1/organisations/{slug}/ideas"
 # Valid bodies: the idea's lookup must answer 404 before any of them is read.
 API_BODIES: dict = {
