@@ -115,11 +115,8 @@ IDEAS = (
         (
             ("planned", "", ""),
             ("in_progress", "", ""),
-            (
-                "shipped",
-                "Shipped in Monitor app 3.0: the plant overview of the last 7 days works offline.",
-                "已在监控应用 3.0 中发布：最近 7 天的电站总览可离线查看。",
-            ),
+            # Shipped by the changelog entry below, which names it.
+            ("changelog", "", ""),
         ),
         None,
     ),
@@ -260,6 +257,43 @@ def _pilot_plan_pdf() -> bytes:
     return HTML(string=PILOT_PLAN_HTML).write_pdf()
 
 
+def _changelog(ideas, owner) -> None:
+    """The Changelog under the home page, with the release that shipped `ideas`. Shipped as the
+    product manager (publishing in the admin ships as the publisher; here nobody signs in)."""
+    from wagtail.models import Page
+
+    from beta_program.boards.changelog import (
+        ChangelogEntryPage,
+        ChangelogIdea,
+        ChangelogIndexPage,
+        ship_linked_ideas,
+    )
+
+    home = Page.objects.filter(depth=2, slug="home").first()
+    if home is None:
+        return
+    index = ChangelogIndexPage(title="Changelog", title_zh="更新日志", slug="changelog")
+    home.add_child(instance=index)
+    index.save_revision().publish(skip_permission_checks=True)
+    entry = ChangelogEntryPage(
+        title="Monitor app 3.0",
+        title_zh="监控应用 3.0",
+        slug="monitor-app-3-0",
+        body=(
+            "<p>The plant overview of the last 7 days now works offline: open the app once on "
+            "site with signal and it keeps the data for the week.</p>"
+        ),
+        body_zh=(
+            "<p>最近 7 天的电站总览现可离线查看：在有信号的现场打开一次应用，即可缓存一周数据。</p>"
+        ),
+        live=False,
+    )
+    entry.shipped_ideas = [ChangelogIdea(idea=idea) for idea in ideas]
+    index.add_child(instance=entry)
+    entry.save_revision().publish(skip_permission_checks=True)
+    ship_linked_ideas(entry, owner)
+
+
 def seed(stdout=None) -> None:
     owner = act_for_staff(User.objects.filter(email=PRODUCT_STAFF).first())
     huadong = Organisation.objects.filter(slug="huadong-pv").first()
@@ -274,6 +308,7 @@ def seed(stdout=None) -> None:
     }
     statuses = {s.key: s for s in IdeaStatus.objects.all()}
     today = timezone.localdate()
+    released = []
     with transaction.atomic():
         board = Board.objects.create(**PUBLIC)
         categories = {
@@ -304,7 +339,11 @@ def seed(stdout=None) -> None:
                     planned_quarter=_quarter(today, quarter)
                 )
             for key, note, note_zh in path:
+                if key == "changelog":
+                    released.append(idea)
+                    continue
                 change_status(idea, statuses[key], owner, note=note, note_zh=note_zh)
+        _changelog(released, owner)
         codev = Board.objects.create(visibility=Visibility.PRIVATE, **CODEV)
         codev.organisations.set([huadong])
         codev.save()

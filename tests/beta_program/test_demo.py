@@ -14,7 +14,7 @@ from beta_program.boards.access import ideas_for
 from beta_program.boards.models import Board, Idea, Vote
 from beta_program.programmes import sla
 from beta_program.programmes.feedback_models import Feedback
-from portal.models import Organisation, OutboxEvent, User
+from portal.models import Notification, Organisation, OutboxEvent, User
 
 
 def test_the_demo_holds_reports_in_several_triage_states(demo_seed):
@@ -66,7 +66,11 @@ def test_public_board_has_a_dozen_ideas_voted_by_both_customers(demo_seed):
     assert (tariff.vote_count, tariff.organisation_count, tariff.importance_total) == (4, 2, 10)
     shipped = ideas.get(status__key="shipped")
     change = shipped.status_changes.get(to_status__key="shipped")
-    assert change.note_zh == "已在监控应用 3.0 中发布：最近 7 天的电站总览可离线查看。"
+    # shipped by the demo's changelog entry, which every voter was told about with its link
+    assert change.changelog_page.slug == "monitor-app-3-0"
+    told = Notification.objects.filter(params__idea_id=shipped.pk, params__changelog=True)
+    assert set(told.values_list("link", flat=True)) == {"/changelog/monitor-app-3-0/"}
+    assert told.count() == 3
 
 
 def test_huadong_codev_board_is_invisible_to_nordwind(demo_seed):
