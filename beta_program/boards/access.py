@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from beta_program.boards.models import Board, Idea, Visibility
-from portal.models import Organisation, Role
+from portal.models import Organisation, Role, User
 from portal.permissions import in_staff_role, is_vendor_staff, role_in
 from portal.staff_roles import StaffRole
 
@@ -129,3 +130,19 @@ def who_may_see(idea: Idea, user_ids: Iterable[int]) -> set[int]:
 
 def is_private(board: Board) -> bool:
     return board.visibility == Visibility.PRIVATE
+
+
+def person_label(
+    viewer: User, organisation: Organisation, author: User | None, author_org_id: int | None
+) -> str:
+    """How pages and the API name a person who wrote on the idea for the organisation
+    `author_org_id` (None: the vendor team): by name to their own organisation's people and to
+    staff, as "a customer" to other customers (B2B customers must not learn from a public board
+    who at another customer asked for what)."""
+    if author is None:
+        return _("a former user")
+    if author_org_id is None:
+        return _("%(name)s (product team)") % {"name": author.display_name}
+    if is_board_staff(viewer) or author_org_id == organisation.pk:
+        return author.display_name
+    return _("a customer")

@@ -29,8 +29,8 @@ from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict, StrictBool, StrictInt
 
-from beta_program.boards import actions
-from beta_program.boards.access import boards_for, idea_or_404, ideas_for
+from beta_program.boards import actions, comment_actions
+from beta_program.boards.access import boards_for, idea_or_404, ideas_for, person_label
 from beta_program.boards.models import Board, Comment, Idea, IdeaStatusChange, Tag, Vote
 from beta_program.programmes.api import organisation_in_path
 from portal.api import ApiError, Caller, ErrorOut, Input, PathParams, api, caller, requires
@@ -261,6 +261,10 @@ class VoteOut(Schema):
     organisations: int
 
 
+class CommentIn(Strict):
+    body: str = Field(..., min_length=1, max_length=10000, description="Markdown")
+
+
 class SubscriptionIn(Strict):
     subscribed: StrictBool
 
@@ -489,26 +493,50 @@ def idea_detail(request: HttpRequest, slug: Text, idea_id: int):
     "ideas:read.",
 )
 def list_comments(request: HttpRequest, slug: Text, idea_id: int, paging: Query[Paging]):
-    _organisation, idea = caller(request).target
+    c = caller(request)
+    organisation, idea = c.target
     comments = (
         Comment.objects.filter(idea=idea, hidden=False)
         .select_related("author")
         .order_by("created_at", "id")
     )
+    return page_out(
+        comments,
+        paging.page,
+        paging.page_size,
+        lambda comment: _comment_out(c, organisation, comment),
+    )
 
-    def out(comment: Comment) -> dict[str, Any]:
-        author = comment.author
-        return {
-            "id": comment.pk,
-            "author": (author.get_full_name() or author.email) if author else "",
-            "product_team": bool(author and author.is_staff),
-            "body": comment.body,
-            "html": render(comment.body),
-            "created_at": comment.created_at,
-            "edited_at": comment.edited_at,
-        }
 
-    return page_out(comments, paging.page, paging.page_size, out)
+def _comment_out(c: Caller, organisation: Organisation, comment: Comment) -> dict[str, Any]:
+    # Named as the pages name people (access.person_label): other customers' people are "a
+    # customer", whoever calls.
+    return {
+        "id": comment.pk,
+        "author": person_label(c.user, organisation, comment.author, comment.organisation_id),
+        "product_team": comment.organisation_id is None,
+        "body": comment.body,
+        "html": render(comment.body),
+        "created_at": comment.created_at,
+        "edited_at": comment.edited_at,
+    }
+
+
+@router.post(
+    f"{PREFIX}/{{int:idea_id}}/comments",
+    response={201: CommentOut, **WRITE_ERRORS},
+    auth=requires(WRITE, load=_load_idea_for_person),
+    summary="Comment on an idea (people only), with @mentions as on the page",
+    description="Markdown, rendered and sanitised as on the pages; the author follows the idea "
+    "(unless they left it), mentioned people who may see the idea and its followers are "
+    "notified. A token is refused with 403 `person_required` before the body is read. Needs "
+    "scope ideas:write.",
+)
+def add_comment(request: HttpRequest, slug: Text, idea_id: int, payload: CommentIn):
+    c = caller(request)
+    organisation, idea = c.target
+    written = comment_actions.add_comment(idea, organisation, c.user, payload.body, request=request)
+    return Status(201, _comment_out(c, organisation, written))
 
 
 @router.put(

@@ -28,6 +28,7 @@ from beta_program.boards.access import (
     idea_or_404,
     is_board_staff,
     may_participate,
+    person_label,
     who_may_see,
 )
 from beta_program.boards.exceptions import BoardError
@@ -62,20 +63,6 @@ def _attempt(
     else:
         messages.success(request, done)
     return _back(organisation, idea)
-
-
-def person_label(
-    viewer: User, organisation: Organisation, author: User | None, author_org_id: int | None
-) -> str:
-    """How the page names a person who wrote on the idea for the organisation `author_org_id`
-    (None: the vendor team)."""
-    if author is None:
-        return _("a former user")
-    if author_org_id is None:
-        return _("%(name)s (product team)") % {"name": author.display_name}
-    if is_board_staff(viewer) or author_org_id == organisation.pk:
-        return author.display_name
-    return _("a customer")
 
 
 def _staff_label(viewer: User, author_org: Organisation | None) -> str:

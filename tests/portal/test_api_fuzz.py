@@ -126,6 +126,7 @@ PERSON_WRITES = {
     "PUT /api/v1/organisations/{slug}/ideas/{idea_id}/vote",
     "DELETE /api/v1/organisations/{slug}/ideas/{idea_id}/vote",
     "PUT /api/v1/organisations/{slug}/ideas/{idea_id}/subscription",
+    "POST /api/v1/organisations/{slug}/ideas/{idea_id}/comments",
 }
 # Beta programmes a person reads (the fuzz data has no programme, so the lists answer empty;
 # the read tokens here carry no beta scope).

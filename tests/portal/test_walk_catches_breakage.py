@@ -258,6 +258,7 @@ IDEA_OPERATIONS = tuple(
     for method, tail in (
         ("get", ""),
         ("get", "/comments"),
+        ("post", "/comments"),
         ("put", "/vote"),
         ("delete", "/vote"),
         ("put", "/subscription"),

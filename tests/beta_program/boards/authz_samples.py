@@ -158,4 +158,5 @@ API_BODIES: dict = {
     },
     ("put", IDEAS_API + "/{idea_id}/vote"): lambda own, foreign: {"importance": 2},
     ("put", IDEAS_API + "/{idea_id}/subscription"): lambda own, foreign: {"subscribed": True},
+    ("post", IDEAS_API + "/{idea_id}/comments"): lambda own, foreign: {"body": "Walk"},
 }

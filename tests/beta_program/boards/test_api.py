@@ -166,6 +166,7 @@ def test_another_organisations_private_idea_is_404_under_the_callers_own_slug(
         client.put(f"{base}/vote", vote_body, content_type="application/json"),
         client.delete(f"{base}/vote"),
         client.put(f"{base}/subscription", {"subscribed": True}, content_type="application/json"),
+        client.post(f"{base}/comments", {"body": "Leak?"}, content_type="application/json"),
         client.get(IDEAS, {"board": "globex-codev"}),
     ]
     for response in calls:
@@ -379,6 +380,48 @@ def test_comments_are_listed_oldest_first_without_hidden_ones(
     assert page["items"][0]["html"] == "<p>Yes <strong>please</strong></p>\n"
 
 
+def test_other_customers_people_are_a_customer_in_the_api_as_on_the_page(
+    client, org_a, org_b, admin_a, member_a, admin_b, public_board, product, propose
+):
+    idea = propose(public_board, org_a, admin_a)
+    Comment.objects.create(idea=idea, author=member_a, organisation=org_a, body="Ours")
+    client.force_login(admin_b)
+    items = client.get(f"/api/v1/organisations/{org_b.slug}/ideas/{idea.pk}/comments").json()[
+        "items"
+    ]
+    assert [c["author"] for c in items] == ["a customer"]
+    client.force_login(admin_a)
+    items = client.get(f"{IDEAS}/{idea.pk}/comments").json()["items"]
+    assert [c["author"] for c in items] == [member_a.display_name]
+
+
+def test_a_person_comments_and_a_token_cannot(client, org_a, admin_a, public_board, propose):
+    idea = propose(public_board, org_a, admin_a)
+    client.force_login(admin_a)
+    made = client.post(
+        f"{IDEAS}/{idea.pk}/comments",
+        {"body": "Needed **monthly**"},
+        content_type="application/json",
+    )
+    assert made.status_code == 201
+    assert made.json()["html"] == "<p>Needed <strong>monthly</strong></p>\n"
+    assert Comment.objects.get(idea=idea).body == "Needed **monthly**"
+    idea.refresh_from_db()
+    assert idea.comment_count == 1
+    empty = client.post(
+        f"{IDEAS}/{idea.pk}/comments", {"body": ""}, content_type="application/json"
+    )
+    assert empty.status_code == 422
+    client.logout()
+    refused = client.post(
+        f"{IDEAS}/{idea.pk}/comments",
+        {"body": "x"},
+        content_type="application/json",
+        headers=token_headers(org_a, ["ideas:write"]),
+    )
+    api_error(refused, 403, "person_required")
+
+
 def test_the_list_costs_the_same_queries_for_30_ideas(
     client, org_a, admin_a, public_board, propose, django_assert_max_num_queries
 ):
@@ -403,7 +446,7 @@ def test_the_operations_are_documented_with_their_scopes_and_errors(client, db):
         f"{base}/boards": {"get"},
         base: {"get", "post"},
         f"{base}/{{idea_id}}": {"get"},
-        f"{base}/{{idea_id}}/comments": {"get"},
+        f"{base}/{{idea_id}}/comments": {"get", "post"},
         f"{base}/{{idea_id}}/vote": {"put", "delete"},
         f"{base}/{{idea_id}}/subscription": {"put"},
     }
