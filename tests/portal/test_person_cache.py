@@ -31,7 +31,7 @@ def _switcher(client, org) -> list[str]:
     if '<details class="switcher"' not in html:
         return []
     menu = html.split('<details class="switcher"', 1)[1].split("</details>", 1)[0]
-    return re.findall(r'<a role="listitem" href="/o/[^/]+/"[^>]*>([^<]*)</a>', menu)
+    return re.findall(r'<a href="/o/[^/]+/"[^>]*>([^<]*)</a>', menu)
 
 
 # --- the 2FA requirement
