@@ -47,7 +47,10 @@ def idea_signals(organisation_ids: list[int], now: dt.datetime) -> dict[int, lis
     # Shipped ideas the organisation asked for (proposed, or voted for), each counted once.
     shipped_now = Q(status__kind=StatusKind.SHIPPED, shipped_at__gte=since, shipped_at__lte=now)
     asked = (
+        # No ordering in either part: SQLite refuses ORDER BY inside a compound statement (the
+        # models order by creation by default).
         Idea.objects.filter(shipped_now, organisation_id__in=organisation_ids)
+        .order_by()
         .values_list("organisation_id", "pk")
         .union(
             Vote.objects.filter(
@@ -56,7 +59,9 @@ def idea_signals(organisation_ids: list[int], now: dt.datetime) -> dict[int, lis
                 idea__status__kind=StatusKind.SHIPPED,
                 idea__shipped_at__gte=since,
                 idea__shipped_at__lte=now,
-            ).values_list("organisation_id", "idea_id")
+            )
+            .order_by()
+            .values_list("organisation_id", "idea_id")
         )
     )
     shipped = Counter(organisation_id for organisation_id, _idea in asked)
