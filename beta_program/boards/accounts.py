@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from beta_program.boards.access import can_manage
-from beta_program.boards.actions import clean_text, recount
+from beta_program.boards.actions import clean_text, lock_idea, recount
 from beta_program.boards.exceptions import IdeaRefused, VotingClosed
 from beta_program.boards.models import Board, Idea, Importance, Visibility, Vote
 from beta_program.boards.value_models import ReportingRate, reporting_currency
@@ -241,11 +241,6 @@ def organisations_seeing(idea: Idea) -> QuerySet[Organisation]:
     return active.filter(idea_boards=board)
 
 
-def _locked(idea: Idea) -> Idea:
-    # The lock every vote writer takes first (actions.vote): counters are recounted under it.
-    return Idea.objects.select_for_update().select_related("status").get(pk=idea.pk)
-
-
 def _require_manager(user: User) -> None:
     if not can_manage(user):
         raise PermissionDeniedError(_("Only product staff record votes for an organisation."))
@@ -276,7 +271,7 @@ def vote_on_behalf(
     note = clean_text(note, "note", required=True, limit=2000)
     now = timezone.now()
     with transaction.atomic():
-        locked = _locked(idea)
+        locked = lock_idea(idea)
         # A merged duplicate or a decided idea takes no votes, the customers' rule too.
         if locked.merged_into_id is not None or locked.status.is_closed:
             raise VotingClosed(_("Voting on this idea is closed."))
@@ -336,7 +331,7 @@ def withdraw_on_behalf(
     """Remove the vote staff recorded for `organisation` (False if there was none)."""
     _require_manager(by)
     with transaction.atomic():
-        locked = _locked(idea)
+        locked = lock_idea(idea)
         deleted, _rows = Vote.objects.filter(
             idea=locked, organisation=organisation, on_behalf=True, suppressed_by__isnull=True
         ).delete()
