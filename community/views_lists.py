@@ -40,6 +40,7 @@ from community.models import (
 from community.rows import topic_rows
 from portal.http import SignedInRequest
 from portal.models import Membership, User
+from portal.pagination import keyset_page
 
 PAGE_SIZE = 20
 
@@ -76,6 +77,7 @@ def _link(params: QueryDict, **changes: str) -> str:
     """The current query string with some parameters changed (empty: removed), page reset."""
     query = params.copy()
     query.pop("page", None)
+    query.pop("after", None)
     for name, value in changes.items():
         query.pop(name, None)
         if value:
@@ -110,22 +112,20 @@ def topic_list(
     if fixed_tag is None and tag_slug:
         topics = topics.filter(tags__slug=tag_slug)
 
-    topics = (
-        topics.select_related(
-            "space__parent",
-            "author__community_member",
-            "last_poster__community_member",
-        )
-        .prefetch_related("tags")
-        .order_by(*TOPIC_ORDERINGS[sort])
-    )
+    topics = topics.select_related(
+        "space__parent",
+        "author__community_member",
+        "last_poster__community_member",
+    ).prefetch_related("tags")
     filtered = bool(chosen_filter or kind or (fixed_tag is None and tag_slug))
-    paginator = Paginator(topics, PAGE_SIZE)
-    if total is not None and not filtered:
-        # Paginator.count is a cached property: the known total spares the COUNT(*).
-        paginator.count = total
-    page = paginator.get_page(params.get("page"))
-    page.object_list = list(page.object_list)
+    page, next_after = keyset_page(
+        topics,
+        params,
+        ordering=TOPIC_ORDERINGS[sort],
+        per_page=PAGE_SIZE,
+        salt="community.topics",
+        total=total if not filtered else None,
+    )
     for topic in page.object_list:
         topic.author_name = public_name(topic.author)
         author_member = getattr(topic.author, "community_member", None)
@@ -134,8 +134,10 @@ def topic_list(
 
     query = params.copy()
     query.pop("page", None)
+    query.pop("after", None)
     return {
         "page": page,
+        "next_after": next_after,
         "rows": topic_rows(page.object_list),
         "query": query.urlencode(),
         "current_filter": chosen_filter,
