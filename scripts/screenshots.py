@@ -9,9 +9,12 @@ database to find an invitation link and, on re-runs, the admin's TOTP secret):
     python scripts/screenshots.py --base-url http://127.0.0.1:8010
     python scripts/screenshots.py --base-url http://127.0.0.1:8010 --language zh-hans
 
-PNGs land in test-artifacts/screenshots/ (gitignored); with `--language zh-hans` every page is
-captured in Simplified Chinese (the language cookie is set as the language menu would) and the
-file names end in `--zh`. Uses the system Chromium; nothing is
+PNGs land in test-artifacts/screenshots/ (gitignored), each page at 1280, 1440 and 375 px; with
+`--language zh-hans` every page is captured in Simplified Chinese (the language cookie is set as
+the language menu would) and the file names end in `--zh`. Each page is also checked
+(tests/e2e/page_checks.py): a page wider than the phone's screen, and on Chinese pages English
+words in the interface, are listed in test-artifacts/screenshots/checks.txt and summed up at
+the end. Uses the system Chromium; nothing is
 downloaded. The Wagtail admin requires staff to turn on TOTP first: the script does that for
 admin@greenloop.example the way a person would, computing the codes itself.
 """
@@ -38,7 +41,11 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "mobile": {"width": 390, "height": 844}}
+VIEWPORTS = {
+    "desktop": {"width": 1280, "height": 800},
+    "wide": {"width": 1440, "height": 900},
+    "mobile": {"width": 375, "height": 812},
+}
 INVITEE = "new.colleague@nordwind.example"
 
 
@@ -97,13 +104,24 @@ class Shooter:
         # English keeps the historical names; other languages get e.g. "--zh".
         self.suffix = "" if language == "en" else f"--{language.split('-')[0]}"
         self.count = 0
+        self.problems: list[str] = []
 
     def shoot(self, page, name: str) -> None:
+        from tests.e2e.page_checks import english_on_page, overflow
+
         for label, size in VIEWPORTS.items():
             page.set_viewport_size(size)
             path = self.out / f"{name}--{label}{self.suffix}.png"
             page.screenshot(path=str(path), full_page=True)
             self.count += 1
+            if label == "mobile":
+                wide = overflow(page)
+                if wide["scrollWidth"] > wide["width"]:
+                    width = f"{wide['scrollWidth']} px wide at {wide['width']} px"
+                    self.problems.append(f"{name}: {width}: {wide['wide']}")
+        if self.language != "en" and not name.startswith("admin"):
+            for found in english_on_page(page):
+                self.problems.append(f"{name}: English {found['words']} in {found['text']!r}")
         page.set_viewport_size(VIEWPORTS["desktop"])
 
     def visit(self, page, path: str, name: str) -> None:
@@ -194,6 +212,12 @@ class Shooter:
         self.visit(page, f"{org}/green-power/", "carbon-green-power")
         self.visit(page, f"{org}/orders/import/", "carbon-import")
         self.points_pages(page, org)
+        self.visit(page, f"{org}/trends/", "carbon-trends")
+        self.visit(page, f"{org}/reports/", "carbon-reports")
+        self.beta_pages(page, org)
+        self.visit(page, "/notifications/", "notifications")
+        self.visit(page, "/accounts/profile/", "account-profile")
+        self.visit(page, "/accounts/privacy/", "account-privacy")
         self.visit(page, "/accounts/email/", "account-email")
         self.visit(page, "/accounts/password/change/", "account-password")
         self.visit(page, "/accounts/2fa/", "mfa-index")
@@ -219,6 +243,42 @@ class Shooter:
         detail = page.locator("main tbody a").first.get_attribute("href")
         if detail:
             self.visit(page, detail, "points-redemption-detail")
+
+    def beta_pages(self, page, org: str) -> None:
+        """Beta programmes (list, one programme, applications, agreements, feedback) and the
+        R&D boards (ideas, the first board, its first idea, the roadmap)."""
+        self.visit(page, f"{org}/beta/", "beta-programmes")
+        programme = page.locator("main a[href*='/beta/p/']").first
+        if programme.count():
+            self.visit(page, programme.get_attribute("href"), "beta-programme")
+        self.visit(page, f"{org}/beta/applications/", "beta-applications")
+        self.visit(page, f"{org}/beta/agreements/", "beta-agreements")
+        self.visit(page, f"{org}/beta/feedback/", "beta-feedback")
+        self.visit(page, f"{org}/ideas/", "ideas")
+        board = page.locator("main a[href*='/ideas/b/']").first
+        if board.count():
+            self.visit(page, board.get_attribute("href"), "ideas-board")
+            idea = page.locator("main a[href*='/ideas/']:not([href*='/ideas/b/'])").first
+            if idea.count():
+                self.visit(page, idea.get_attribute("href"), "ideas-idea")
+        self.visit(page, f"{org}/ideas/roadmap/", "ideas-roadmap")
+
+    def chinese_member(self) -> None:
+        """Huadong's member, whose portal is in Chinese: every customer page of the organisation."""
+        page = self.new_page()
+        self.sign_in(page, "li.wei@huadong.example")
+        org = "/o/huadong-pv"
+        self.visit(page, f"{org}/", "zh-member-dashboard")
+        self.visit(page, f"{org}/orders/", "zh-member-orders")
+        for number, link in enumerate(page.locator("main tbody a").all()[:3]):
+            href = link.get_attribute("href")
+            if href and "/orders/" in href:
+                self.visit(page, href, f"zh-member-order-{number}")
+        self.visit(page, f"{org}/green-power/", "zh-member-green-power")
+        self.visit(page, f"{org}/trends/", "zh-member-trends")
+        self.points_pages(page, org)
+        self.beta_pages(page, org)
+        page.context.close()
 
     def community(self) -> None:
         """A Huadong member: the community home, a space, a solved topic, a tag, search in both
@@ -302,7 +362,14 @@ def main() -> int:
     parser.add_argument(
         "--only",
         nargs="*",
-        choices=["anonymous", "customer_admin", "community", "multi_org_member", "staff"],
+        choices=[
+            "anonymous",
+            "customer_admin",
+            "chinese_member",
+            "community",
+            "multi_org_member",
+            "staff",
+        ],
     )
     args = parser.parse_args()
 
@@ -320,6 +387,7 @@ def main() -> int:
         journeys = {
             "anonymous": shooter.anonymous,
             "customer_admin": shooter.customer_admin,
+            "chinese_member": shooter.chinese_member,
             "community": shooter.community,
             "multi_org_member": shooter.multi_org_member,
             "staff": shooter.staff_admin,
@@ -327,7 +395,13 @@ def main() -> int:
         for name in args.only or journeys:
             journeys[name]()
         browser.close()
+    (args.out / "checks.txt").write_text("\n".join(shooter.problems) + "\n", encoding="utf-8")
     sys.stdout.write(f"{shooter.count} screenshots in {args.out}\n")
+    sys.stdout.write(
+        f"{len(shooter.problems)} page problems (overflow at 375 px, English on Chinese pages)\n"
+    )
+    for line in shooter.problems[:40]:
+        sys.stdout.write(f"  {line}\n")
     return 0
 
 

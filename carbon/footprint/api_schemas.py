@@ -25,8 +25,8 @@ from portal.api_scopes import register_integration_scope, register_scope
 
 READ = "carbon:read"
 WRITE = "carbon:write"
-register_scope(READ, "Read orders, footprints and emission factors; request estimates")
-register_scope(WRITE, "Create and update orders (upsert by external id, CSV import)")
+register_scope(READ, _("Read orders, footprints and emission factors; request estimates"))
+register_scope(WRITE, _("Create and update orders (upsert by external id, CSV import)"))
 # A carrier's or the vendor's logistics system pushing orders through the CRM endpoints: its
 # legs are recorded as the carrier's attested data (carbon.footprint.provenance).
 register_integration_scope(

@@ -19,6 +19,7 @@ from typing import Any
 from django.db.models import prefetch_related_objects
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema
 from wagtail.images.models import SourceImageIOError
 
@@ -51,8 +52,10 @@ from portal.text import Text
 
 READ = "points:read"
 WRITE = "points:write"
-register_scope(READ, "Read the points balance, ledger, service catalogue and redemptions")
-register_scope(WRITE, "Redeem points for services and cancel redemptions")
+register_scope(
+    READ, gettext_lazy("Read the points balance, ledger, service catalogue and redemptions")
+)
+register_scope(WRITE, gettext_lazy("Redeem points for services and cancel redemptions"))
 
 IMAGE_SPEC = "fill-480x270"
 

@@ -1,6 +1,9 @@
-"""Content-Security-Policy in a real browser: the portal's pages (nonce-based policy) and the
-Wagtail admin (its own policy) work without a single violation, including the admin's date picker,
-image chooser and page preview."""
+"""The portal's pages in a real browser, on the demo data: Content-Security-Policy (the portal's
+nonce-based policy and the Wagtail admin's own work without a single violation, including the
+admin's date picker, image chooser and page preview), and every customer page on a phone's
+screen (375 px) in Chinese: nothing wider than the screen, and no English word in the interface
+(what people stored aside: tests/e2e/page_checks.py). One seeded demo serves both, since seeding
+it is the slow part."""
 
 import io
 from importlib import import_module
@@ -16,6 +19,7 @@ from community.models import Topic
 from portal.demo import DEMO_PASSWORD
 from portal.models import User
 from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.page_checks import english_on_page, overflow, stored_texts
 from tests.e2e.test_journeys import sign_in, totp_code
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -114,6 +118,29 @@ def test_portal_and_admin_pages_run_without_csp_violations(live_server, browser,
         "solid"
     )
 
+    # given Huadong's admin, who reads Chinese, on a phone
+    phone = browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN")
+    phone.set_default_timeout(30_000)
+    page = phone.new_page()
+    sign_in(page, live_server, "li.wei@huadong.example", DEMO_PASSWORD)
+    page.wait_for_url(lambda address: "/accounts/login/" not in address)
+    stored = stored_texts()
+    # when she opens every page of her organisation, the community, her profile and notifications
+    problems = []
+    for path in _customer_pages():
+        response = page.goto(live_server.url + path, wait_until="networkidle")
+        assert response.status == 200, path
+        assert page.locator("html").get_attribute("lang") == "zh-hans", path
+        wide = overflow(page)
+        if wide["scrollWidth"] > wide["width"]:
+            problems.append(f"{path}: {wide['scrollWidth']} px wide: {wide['wide']}")
+        problems += [
+            f"{path}: {f['words']} in {f['text']!r}" for f in english_on_page(page, stored)
+        ]
+    phone.close()
+    # then every page fits the screen and speaks Chinese
+    assert problems == []
+
     # given a vendor superuser with an authenticator, signed in in a browser of their own
     watched = _watched(browser)
     admin = User.objects.get(email="admin@greenloop.example")
@@ -156,3 +183,52 @@ def test_portal_and_admin_pages_run_without_csp_violations(live_server, browser,
     violations += [f"preview: {v}" for v in watched.violations()]
     # then the browser blocked nothing there either
     assert violations == []
+
+
+def _customer_pages() -> list[str]:
+    """Every page a Huadong admin can open, with one of each kind of detail page."""
+    from beta_program.boards.models import Board, Idea
+    from carbon.models import Redemption
+
+    org = "/o/huadong-pv"
+    order = Order.objects.filter(organisation__slug="huadong-pv").order_by("pk").first()
+    topic = Topic.objects.filter(posts__number=2).order_by("pk").first()
+    board = Board.objects.filter(visibility="public").order_by("pk").first()
+    idea = Idea.objects.filter(board=board).order_by("pk").first()
+    redemption = Redemption.objects.filter(organisation__slug="huadong-pv").order_by("pk").first()
+    pages = [
+        f"{org}/",
+        f"{org}/orders/",
+        f"{org}/orders/{order.pk}/",
+        f"{org}/orders/import/",
+        f"{org}/green-power/",
+        f"{org}/trends/",
+        f"{org}/reports/",
+        f"{org}/points/",
+        f"{org}/points/how-it-works/",
+        f"{org}/points/catalogue/",
+        f"{org}/points/redemptions/",
+        f"{org}/members/",
+        f"{org}/tokens/",
+        f"{org}/settings/",
+        f"{org}/audit/",
+        f"{org}/beta/",
+        f"{org}/beta/applications/",
+        f"{org}/beta/agreements/",
+        f"{org}/beta/feedback/",
+        f"{org}/ideas/",
+        f"{org}/ideas/b/{board.slug}/",
+        f"{org}/ideas/{idea.pk}/",
+        f"{org}/ideas/roadmap/",
+        "/community/",
+        f"/community/t/{topic.pk}/",
+        "/community/search/?q=储能",
+        "/community/notifications/",
+        "/community/preferences/",
+        "/notifications/",
+        "/accounts/profile/",
+        "/accounts/privacy/",
+    ]
+    if redemption is not None:
+        pages.append(f"{org}/points/redemptions/{redemption.pk}/")
+    return pages

@@ -44,8 +44,8 @@ def test_the_profile_shows_the_current_choices(client, member_a):
     assert (member_a.notification_email, member_a.time_zone) == ("immediately", "UTC")
     client.force_login(member_a)
     html = client.get(PROFILE).content.decode()
-    assert '<option value="UTC" selected>UTC</option>' in html
-    assert '<option value="Asia/Shanghai">Asia/Shanghai</option>' in html
+    assert '<option value="UTC" selected>UTC (coordinated universal time)</option>' in html
+    assert '<option value="Asia/Shanghai">China (Shanghai)</option>' in html
     assert re.search(r'name="notification_email" value="immediately"[^>]* checked>', html)
     # English readers see the given name first
     assert html.index('id="id_first_name"') < html.index('id="id_last_name"')
@@ -57,6 +57,8 @@ def test_chinese_readers_see_the_family_name_first(client, member_a):
     client.cookies["django_language"] = "zh-hans"
     html = client.get(PROFILE).content.decode()
     assert '<label for="id_last_name">姓' in html
+    # and the time zones by the names of their countries and cities
+    assert '<option value="Asia/Shanghai">中国（上海）</option>' in html
     assert html.index('id="id_last_name"') < html.index('id="id_first_name"')
     assert "通知邮件" in html
 
