@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.contrib import admin
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -242,11 +243,19 @@ class EmissionFactor(models.Model):
         return super().delete(*args, **kwargs)
 
     @property
+    @admin.display(description=_("gases"))
     def gases(self) -> str:
         """The gases the factor counts, as its unit records them: "CO2" alone, or "CO2e"."""
         from carbon.footprint.units import counts_co2_only  # the unit registry, loaded late
 
         return "CO2" if counts_co2_only(self.unit) else "CO2e"
+
+    @property
+    @admin.display(description=_("GWP basis"))
+    def gwp_basis(self) -> str:
+        """The GWP basis that weights its gases: the dataset's (uniform per dataset); none
+        applies to a factor that counts CO2 alone."""
+        return "—" if self.gases == "CO2" else self.dataset.gwp_basis
 
 
 # --- products and orders
