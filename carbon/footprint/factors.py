@@ -230,7 +230,7 @@ class FactorBook:
         default: FactorDataset,
         grids: Sequence[FactorDataset],
         default_grid: FactorDataset | None,
-        rows: Sequence,
+        rows: Iterable,
         *,
         named_freight: bool = False,
         named_grid: bool = False,
