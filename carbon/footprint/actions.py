@@ -166,10 +166,12 @@ def recalculate_orders(
     dataset: FactorDataset | None,
     *,
     start_after_id: int | None = None,
+    restate: str | None = None,
 ) -> calculation.RecalculationResult:
     """Recalculate the footprints of one organisation's orders (or all) with a dataset (or the
-    default one), in batches, logging the progress. Idempotent: orders whose inputs and factors
-    are unchanged keep their snapshot."""
+    versions valid for each order's activity date), in batches, logging the progress.
+    Idempotent: orders whose inputs and factors are unchanged keep their snapshot; orders of
+    closed periods keep theirs unless `restate` gives the reason to restate them."""
 
     def progress(result: calculation.RecalculationResult) -> None:
         logger.info(
@@ -180,7 +182,7 @@ def recalculate_orders(
         )
 
     return calculation.recalculate(
-        organisation, dataset, start_after_id=start_after_id, progress=progress
+        organisation, dataset, start_after_id=start_after_id, progress=progress, restate=restate
     )
 
 

@@ -20,6 +20,7 @@ from ninja import Field, Schema
 from carbon.footprint.api_access import member_organisation
 from carbon.footprint.exceptions import QuantityError
 from carbon.footprint.provenance import ATTEST_SCOPE
+from carbon.footprint.units import counts_co2_only
 from portal.api import ApiError, requires
 from portal.api_scopes import register_integration_scope, register_scope
 
@@ -54,6 +55,29 @@ class FactorOut(Schema):
     description: str
     dataset: str = Field(..., description="Dataset label slug@version", examples=["desnz-2025@1"])
     source_label: str = Field(..., description="The row as the source names it")
+    gases: str = Field(
+        "CO2e",
+        description="What the factor counts: CO2e (CO2, CH4 and N2O by the dataset's GWP basis) "
+        "or CO2 alone (a lower bound of CO2e)",
+        examples=["CO2e"],
+    )
+
+
+class DatasetSelectionOut(Schema):
+    role: str = Field(..., description="freight, or grid (Scope 2)", examples=["freight"])
+    activity_date: date = Field(..., description="The order date the version was chosen for")
+    basis: str = Field(
+        ...,
+        description="covers (its validity covers the date), earlier (fallback: nearest earlier "
+        "vintage), default (fallback: the default dataset) or named (given for the calculation)",
+        examples=["covers"],
+    )
+    fallback: bool
+    valid_from: date | None
+    valid_to: date | None
+    note: str = Field(
+        ..., examples=["fallback: no dataset covers 2019-03-02; used default desnz-2025@1"]
+    )
 
 
 class DatasetOut(Schema):
@@ -65,8 +89,11 @@ class DatasetOut(Schema):
     publication_date: date
     licence: str
     source_url: str
-    gwp_basis: str
+    gwp_basis: str = Field(..., description="GWP basis of its CO2e factors", examples=["AR5"])
     distance_basis: str
+    selection: DatasetSelectionOut | None = Field(
+        None, description="Why this version serves the order's activity date (footprints only)"
+    )
 
 
 class LegFactorIds(Schema):
@@ -118,7 +145,9 @@ class Scope2Out(Schema):
 
 def factor_out(f: dict[str, Any]) -> dict[str, Any]:
     """A factor as a snapshot or FactorRef.as_json records it, cut to FactorOut's fields."""
-    return {k: f[k] for k in FactorOut.model_fields}
+    return {k: f[k] for k in FactorOut.model_fields if k != "gases"} | {
+        "gases": "CO2" if counts_co2_only(f.get("unit")) else "CO2e"
+    }
 
 
 # --- request parsing helpers

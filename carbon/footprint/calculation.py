@@ -42,12 +42,7 @@ from carbon.footprint.events import (
     ORDERS_CHANGED_CHUNK,
 )
 from carbon.footprint.exceptions import CalculationError
-from carbon.footprint.factors import (
-    FactorTable,
-    active_grid_dataset,
-    compute_many,
-    default_dataset,
-)
+from carbon.footprint.factors import FactorBook, FactorTable, compute_many
 from carbon.footprint.model import (
     ZERO,
     FootprintInput,
@@ -55,6 +50,7 @@ from carbon.footprint.model import (
 )
 from carbon.footprint.snapshots import describe_changes, same_calculation, snapshot_of
 from carbon.footprint.units import plain_decimal
+from carbon.footprint.vintages import ClosedPeriods
 from carbon.models import (
     CalculationSnapshot,
     DeclarationStatus,
@@ -254,6 +250,30 @@ class BatchOutcome:
     created: int = 0
     unchanged: int = 0
     failed: list[tuple[int, str, str | None]] = field(default_factory=list)
+    closed: int = 0  # orders of closed periods left as issued
+
+
+def _compute(
+    loaded: list[tuple[_OrderRow, FootprintInput, dict[str, Any]]],
+    source: FactorTable | FactorBook,
+    strict: bool,
+) -> list[tuple[Any, FactorTable, dict | None]]:
+    """Each order's footprint (or error), the table it used and why its datasets serve its
+    activity date: one engine call per group of orders that choose the same datasets."""
+    if isinstance(source, FactorTable):
+        chosen: list[tuple[FactorTable, dict | None]] = [(source, None)] * len(loaded)
+    else:
+        chosen = [source.for_day(order.order_date) for order, _, _ in loaded]
+    groups: dict[int, list[int]] = {}
+    for i, (table, _) in enumerate(chosen):
+        groups.setdefault(id(table), []).append(i)
+    footprints: list[Any] = [None] * len(loaded)
+    for members in groups.values():
+        table = chosen[members[0]][0]
+        results = compute_many([loaded[i][1] for i in members], table, strict=strict)
+        for i, footprint in zip(members, results, strict=True):
+            footprints[i] = footprint
+    return [(footprints[i], *chosen[i]) for i in range(len(loaded))]
 
 
 def _bulk_insert(snapshots: list[CalculationSnapshot]) -> None:
@@ -304,13 +324,20 @@ def publish_orders_changed(organisation: Organisation, order_ids: list[int], rea
 
 def calculate_batch(
     ids: list[int],
-    table: FactorTable,
+    table: FactorTable | FactorBook,
     *,
     strict: bool,
     per_order_events: bool = True,
     announce_changed: bool = True,
+    closed: ClosedPeriods | None = None,
+    restate: str | None = None,
 ) -> BatchOutcome:
     """Calculate and store the orders `ids` inside the caller's transaction.
+
+    With a FactorBook each order takes the dataset versions valid for its activity date. With
+    `closed`, an order of a closed period that has figures keeps them (counted in
+    `outcome.closed`) unless `restate` gives the reason to restate it; its new snapshot then
+    says it is a restatement of that period.
 
     Queries: four to load the inputs, one for the current snapshots, one UPDATE to retire the
     superseded ones, a bulk INSERT for the new ones, one for the organisations, and one outbox
@@ -318,25 +345,33 @@ def calculate_batch(
     False one `greenloop.carbon.footprints_recalculated` row per organisation in the batch.
     """
     loaded = _load_inputs(ids)
-    footprints = compute_many([inputs for _, inputs, _ in loaded], table, strict=strict)
+    computed = _compute(loaded, table, strict)
     current = {
         s.order_id: s for s in CalculationSnapshot.objects.filter(order_id__in=ids, is_current=True)
     }
     outcome = BatchOutcome(snapshots={})
     new: list[tuple[_OrderRow, CalculationSnapshot]] = []
-    for (order, _, inputs_json), footprint in zip(loaded, footprints, strict=True):
+    for (order, _, inputs_json), (footprint, used, choices) in zip(loaded, computed, strict=True):
         if isinstance(footprint, CalculationError):
             outcome.failed.append((order.id, footprint.message, footprint.field))
             continue
-        snapshot = snapshot_of(order.id, inputs_json, footprint, table)
+        snapshot = snapshot_of(order.id, inputs_json, footprint, used, choices)
         old = current.get(order.id)
         if old is not None and same_calculation(old, snapshot):
             outcome.unchanged += 1
             outcome.snapshots[order.id] = old
             continue
+        period = closed.closing(order.organisation_id, order.order_date) if closed else None
+        if old is not None and period is not None and not restate:
+            outcome.closed += 1
+            outcome.snapshots[order.id] = old
+            continue
         if old is not None:
             snapshot.supersedes = old
             snapshot.changes = describe_changes(old, snapshot)
+            if period is not None:
+                # The superseded snapshot keeps the figures as issued; this one says why not.
+                snapshot.changes["restatement"] = {"reason": restate, "period": period.as_json()}
         new.append((order, snapshot))
     if not new:
         return outcome
@@ -409,17 +444,16 @@ def calculate_order(
 
     Idempotent: when the current snapshot was made from identical inputs, factors, datasets and
     method version, it is returned unchanged (nothing written, no event). Otherwise a new
-    snapshot supersedes it and records in `changes` what changed. Uses the default published
-    dataset unless `dataset` is given, and the active grid-electricity dataset for Scope 2.
+    snapshot supersedes it and records in `changes` what changed. Uses the dataset versions
+    valid for the order's activity date (carbon.footprint.vintages) unless `dataset` (or
+    `grid_dataset`) is given.
     Raises CalculationError (naming the leg) when a leg has no usable factor.
     """
-    dataset = dataset or default_dataset()
-    grid = grid_dataset or active_grid_dataset()
+    book = FactorBook.load(dataset, grid_dataset)
     with transaction.atomic():
         # Serialise concurrent recalculations of one order (one current snapshot at a time).
         list(Order.objects.select_for_update().filter(pk=order.pk).values_list("pk", flat=True))
-        table = FactorTable.load(dataset, grid)
-        outcome = calculate_batch([order.pk], table, strict=True)
+        outcome = calculate_batch([order.pk], book, strict=True)
     return outcome.snapshots[order.pk]
 
 
@@ -431,6 +465,7 @@ class RecalculationResult:
     failed: list[tuple[int, str, str | None]] = field(default_factory=list)
     last_id: int | None = None  # resume with start_after_id=last_id
     total: int = 0
+    closed: int = 0  # orders of closed periods left as issued (no `restate`)
 
 
 def recalculate(
@@ -442,6 +477,7 @@ def recalculate(
     start_after_id: int | None = None,
     until_id: int | None = None,
     progress: Callable[[RecalculationResult], None] | None = None,
+    restate: str | None = None,
 ) -> RecalculationResult:
     """Recalculate many orders in id order, `batch_size` at a time, each batch in its own
     transaction with a bounded number of queries.
@@ -449,11 +485,12 @@ def recalculate(
     Resumable: pass the returned (or last reported) `last_id` as `start_after_id`; `until_id`
     stops after that id (a slice for `recalculate_parallel`). Orders whose
     legs cannot be calculated are skipped and listed in `failed` (order id, message, field);
-    the others are stored. Unchanged orders keep their snapshot.
+    the others are stored. Unchanged orders keep their snapshot, and so do the orders of
+    closed periods (periods an issued report covers) unless `restate` gives the reason to
+    restate them (their new snapshots are then labelled restatements).
     """
-    dataset = dataset or default_dataset()
-    grid = grid_dataset or active_grid_dataset()
-    table = FactorTable.load(dataset, grid)
+    table = FactorBook.load(dataset, grid_dataset)
+    closed = ClosedPeriods.load(organisation.pk if organisation is not None else None)
     orders = Order.objects.all()
     if organisation is not None:
         orders = orders.filter(organisation=organisation)
@@ -469,8 +506,16 @@ def recalculate(
             break
         with transaction.atomic():
             list(Order.objects.select_for_update().filter(pk__in=ids).values_list("pk", flat=True))
-            outcome = calculate_batch(ids, table, strict=False, per_order_events=False)
+            outcome = calculate_batch(
+                ids,
+                table,
+                strict=False,
+                per_order_events=False,
+                closed=closed,
+                restate=restate,
+            )
         result.processed += len(ids)
+        result.closed += outcome.closed
         result.created += outcome.created
         result.unchanged += outcome.unchanged
         result.failed.extend(outcome.failed)
@@ -480,22 +525,23 @@ def recalculate(
     return result
 
 
-def _recalculate_slice(job: tuple[int | None, int, int | None, int | None, int, int]) -> tuple:
+def _recalculate_slice(job: tuple) -> tuple:
     """One process's share of `recalculate_parallel`: a contiguous id range, own connection."""
-    organisation_id, dataset_id, grid_id, after_id, until_id, batch_size = job
+    organisation_id, dataset_id, grid_id, after_id, until_id, batch_size, restate = job
     connections.close_all()  # never share the parent's socket after fork
     # A new connection starts with no row-level scope (portal.tenancy): set the parent's.
     with tenancy.scope([organisation_id] if organisation_id else tenancy.ALL):
         result = recalculate(
             Organisation.objects.get(pk=organisation_id) if organisation_id else None,
-            FactorDataset.objects.get(pk=dataset_id),
+            FactorDataset.objects.get(pk=dataset_id) if dataset_id else None,
             grid_dataset=FactorDataset.objects.get(pk=grid_id) if grid_id else None,
             batch_size=batch_size,
             start_after_id=after_id,
             until_id=until_id,
+            restate=restate,
         )
     connections.close_all()
-    return result.processed, result.created, result.unchanged, result.failed
+    return result.processed, result.created, result.unchanged, result.failed, result.closed
 
 
 def recalculate_parallel(
@@ -506,6 +552,7 @@ def recalculate_parallel(
     workers: int = 2,
     batch_size: int = 1000,
     progress: Callable[[RecalculationResult], None] | None = None,
+    restate: str | None = None,
 ) -> RecalculationResult:
     """`recalculate` split into contiguous id ranges run by `workers` processes at once.
 
@@ -513,8 +560,7 @@ def recalculate_parallel(
     only lets the database and the arithmetic use different cores at the same time, which is
     what a large recalculation on a 2-core server needs. Not resumable (use `recalculate`).
     """
-    dataset = dataset or default_dataset()
-    grid = grid_dataset or active_grid_dataset()
+    FactorBook.load(dataset, grid_dataset)  # refuse early when there is no default dataset
     orders = Order.objects.all()
     if organisation is not None:
         orders = orders.filter(organisation=organisation)
@@ -528,17 +574,21 @@ def recalculate_parallel(
     jobs = [
         (
             organisation.pk if organisation else None,
-            dataset.pk,
-            grid.pk if grid else None,
+            dataset.pk if dataset else None,
+            grid_dataset.pk if grid_dataset else None,
             ids[start - 1] if start else None,
             ids[min(start + step, len(ids)) - 1],
             batch_size,
+            restate,
         )
         for start in range(0, len(ids), step)
     ]
     connections.close_all()
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        for processed, created, unchanged, failed in pool.imap_unordered(_recalculate_slice, jobs):
+        for processed, created, unchanged, failed, closed in pool.imap_unordered(
+            _recalculate_slice, jobs
+        ):
+            result.closed += closed
             result.processed += processed
             result.created += created
             result.unchanged += unchanged

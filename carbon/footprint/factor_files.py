@@ -60,6 +60,9 @@ METADATA_KEYS = (
     "distance_basis",
 )
 
+# Optional header lines: the dataset's series and the activity dates it serves (its vintage).
+OPTIONAL_METADATA_KEYS = ("series", "valid_from", "valid_to")
+
 
 # Freight and electricity factors are stored in the engine's canonical units (converted exactly
 # when a source publishes another unit); fuel factors keep the unit their source publishes.
@@ -172,7 +175,8 @@ def read_factor_file(source: str | Path | bytes | IO[Any], *, name: str = "") ->
             comment = line[1:].strip()
             comments.append(comment)
             key, sep, value = comment.partition(":")
-            if sep and key.strip() in METADATA_KEYS and key.strip() not in metadata:
+            known = key.strip() in METADATA_KEYS or key.strip() in OPTIONAL_METADATA_KEYS
+            if sep and known and key.strip() not in metadata:
                 metadata[key.strip()] = value.strip()
         elif line.strip():
             data_lines.append((number, line))
@@ -412,7 +416,27 @@ def metadata_fields(metadata: dict[str, str]) -> dict[str, Any]:
         raise FactorFileError(
             [RowError(1, "# gwp_basis", metadata["gwp_basis"], "not one of AR4, AR5, AR6")]
         )
+    validity = {}
+    for key in ("valid_from", "valid_to"):
+        text = metadata.get(key, "")
+        try:
+            validity[key] = date.fromisoformat(text) if text else None
+        except ValueError as exc:
+            raise FactorFileError([RowError(1, f"# {key}", text, "not YYYY-MM-DD")]) from exc
+    if (
+        validity["valid_from"]
+        and validity["valid_to"]
+        and validity["valid_to"] < validity["valid_from"]
+    ):
+        raise FactorFileError(
+            [RowError(1, "# valid_to", metadata["valid_to"], "ends before valid_from")]
+        )
+    series = metadata.get("series", "")
+    if series and not re.fullmatch(r"[-a-z0-9_]{1,60}", series):
+        raise FactorFileError([RowError(1, "# series", series, "not a slug (a-z, 0-9, - and _)")])
     return {
+        **validity,
+        "series": series,
         "title": metadata["title"][:255],
         "publisher": metadata["publisher"][:255],
         "source_url": metadata["source_url"],

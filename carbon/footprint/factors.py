@@ -3,6 +3,7 @@ loaded in one query, and each leg's factors resolved from it."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 
-from carbon.footprint import categories
+from carbon.footprint import categories, vintages
 from carbon.footprint.engine import FUEL_UNITS, fuel_intensity_unit
 from carbon.footprint.exceptions import CalculationError, FactorError
 from carbon.footprint.model import (
@@ -112,14 +113,26 @@ class FactorTable:
     factor for region GLO wins over regional rows of the same category.
     """
 
-    def __init__(self, dataset: FactorDataset, grid: FactorDataset | None, rows: Iterable):
+    def __init__(
+        self,
+        dataset: FactorDataset,
+        grid: FactorDataset | Sequence[FactorDataset] | None,
+        rows: Iterable,
+        *,
+        choices: Sequence[vintages.Choice] = (),
+    ):
+        grids = [] if grid is None else [grid] if isinstance(grid, FactorDataset) else list(grid)
         self.dataset = dataset
-        self.grid = grid
-        self.datasets = {dataset.pk: dataset}
-        if grid is not None:
-            self.datasets[grid.pk] = grid
+        self.grid = grids[0] if grids else None
+        self.datasets = {dataset.pk: dataset} | {g.pk: g for g in grids}
+        # Why each dataset serves this table's activity date (empty: named by the caller).
+        self.choices = {c.dataset.pk: c for c in choices}
+        # Grid datasets in order of preference: a region takes the first one with its factor.
+        grid_rank = {g.pk: i for i, g in enumerate(grids)}
         ranked: dict[tuple[str, str, bool], tuple[tuple, FactorRef]] = {}
         for row in rows:
+            if row.dataset_id not in self.datasets:
+                continue  # a FactorBook hands every candidate's rows to each table
             ref = FactorRef(
                 id=row.pk,
                 dataset_id=row.dataset_id,
@@ -136,8 +149,14 @@ class FactorTable:
                 canonical=row.value * _conversion(row.unit, canonical_unit(row.category)),
             )
             is_grid_factor = row.category.startswith(categories.ELECTRICITY_PREFIX)
-            from_grid = grid is not None and row.dataset_id == grid.pk
-            rank = (from_grid != is_grid_factor, row.region != "GLO", row.region, row.pk)
+            from_grid = row.dataset_id in grid_rank
+            rank = (
+                from_grid != is_grid_factor,
+                grid_rank.get(row.dataset_id, 0),
+                row.region != "GLO",
+                row.region,
+                row.pk,
+            )
             key = (row.category, row.energy_scope, row.radiative_forcing)
             if key not in ranked or rank < ranked[key][0]:
                 ranked[key] = (rank, ref)
@@ -179,13 +198,114 @@ class FactorTable:
         return None
 
     def datasets_json(
-        self, used: Iterable[FactorRef] | None = None, *, full: bool = True
+        self,
+        used: Iterable[FactorRef] | None = None,
+        *,
+        full: bool = True,
+        choices: dict[int, vintages.Choice] | None = None,
     ) -> list[dict[str, Any]]:
         """The datasets a calculation drew on: the freight dataset, and the grid dataset only
         when one of its factors was `used` (so a new grid version leaves freight-only orders
         alone)."""
         used_ids = {self.dataset.pk} | {f.dataset_id for f in used or ()}
-        return [dataset_json(d, full=full) for d in self.datasets.values() if d.pk in used_ids]
+        choices = self.choices if choices is None else choices
+        return [
+            dataset_json(d, full=full)
+            | ({"selection": choices[d.pk].as_json()} if full and d.pk in choices else {})
+            for d in self.datasets.values()
+            if d.pk in used_ids
+        ]
+
+
+class FactorBook:
+    """Every dataset version a batch of orders may take, loaded in two queries, and the
+    FactorTable for each activity date (see carbon.footprint.vintages for the rules).
+
+    A dataset named by the caller (`dataset`, `grid`) serves every date, as before vintages.
+    """
+
+    def __init__(
+        self,
+        freight: Sequence[FactorDataset],
+        default: FactorDataset,
+        grids: Sequence[FactorDataset],
+        default_grid: FactorDataset | None,
+        rows: Iterable,
+        *,
+        named_freight: bool = False,
+        named_grid: bool = False,
+    ):
+        self.freight = list(freight)
+        self.default = default
+        self.grids = list(grids)
+        self.default_grid = default_grid
+        self.rows = list(rows)
+        self.named_freight = named_freight
+        self.named_grid = named_grid
+        self._tables: dict[tuple, FactorTable] = {}
+
+    @classmethod
+    def load(
+        cls, dataset: FactorDataset | None = None, grid: FactorDataset | None = None
+    ) -> FactorBook:
+        default = dataset or default_dataset()
+        freight = [dataset] if dataset is not None else vintages.series_of(default)
+        default_grid = grid or active_grid_dataset()
+        if grid is not None:
+            grids = [grid]
+        elif default_grid is not None:
+            grids = vintages.series_of(default_grid)
+        else:
+            grids = []
+        rows = EmissionFactor.objects.filter(
+            dataset_id__in={d.pk for d in freight} | {g.pk for g in grids}
+        ).order_by("id")
+        return cls(
+            freight,
+            default,
+            grids,
+            default_grid,
+            rows,
+            named_freight=dataset is not None,
+            named_grid=grid is not None,
+        )
+
+    def choose(self, day: dt.date) -> tuple[vintages.Choice, list[vintages.Choice]]:
+        """The freight dataset and the grid datasets (in order of preference) for `day`."""
+        if self.named_freight:
+            freight = vintages.Choice(self.default, "freight", day, vintages.NAMED)
+        else:
+            ranked = vintages.ranked(self.freight, day)
+            dataset, basis = ranked[0] if ranked else (self.default, vintages.DEFAULT)
+            freight = vintages.Choice(dataset, "freight", day, basis)
+        if self.named_grid:
+            grids = [vintages.Choice(g, "grid", day, vintages.NAMED) for g in self.grids]
+        else:
+            grids = [
+                vintages.Choice(g, "grid", day, basis)
+                for g, basis in vintages.ranked(self.grids, day)
+            ]
+            if self.default_grid is not None and all(
+                c.dataset.pk != self.default_grid.pk for c in grids
+            ):
+                grids.append(vintages.Choice(self.default_grid, "grid", day, vintages.DEFAULT))
+        return freight, grids
+
+    def for_day(self, day: dt.date) -> tuple[FactorTable, dict[int, vintages.Choice]]:
+        """The table for `day` (shared by the days that choose alike) and the choices, by
+        dataset id, whose notes name `day`."""
+        freight, grids = self.choose(day)
+        key = (freight.dataset.pk, freight.basis, *((g.dataset.pk, g.basis) for g in grids))
+        table = self._tables.get(key)
+        if table is None:
+            table = FactorTable(
+                freight.dataset,
+                [g.dataset for g in grids],
+                self.rows,
+                choices=[freight, *grids],
+            )
+            self._tables[key] = table
+        return table, {c.dataset.pk: c for c in (freight, *grids)}
 
 
 def _leg_factors(

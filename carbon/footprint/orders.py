@@ -22,7 +22,7 @@ from django.utils import timezone
 from carbon import app_settings
 from carbon.footprint import calculation
 from carbon.footprint.exceptions import OrdersRejected, Problem
-from carbon.footprint.factors import FactorTable, active_grid_dataset, default_dataset
+from carbon.footprint.factors import FactorBook
 from carbon.footprint.legs import LegData, validate_leg
 from carbon.footprint.provenance import data_type_of
 from carbon.models import (
@@ -548,7 +548,7 @@ def calculate_written(
     and each order publishes its own `footprint_calculated`; otherwise every order that cannot
     be calculated is listed in OrdersRejected (by its position in `orders`). A missing default
     dataset raises CalculationError either way."""
-    table = FactorTable.load(default_dataset(), active_grid_dataset())
+    table = FactorBook.load()  # each order takes the vintages of its activity date
     index = {data.external_id: i for i, data in enumerate(orders)}
     failed: list[Problem] = []
     if progress:

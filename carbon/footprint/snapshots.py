@@ -14,20 +14,26 @@ from carbon.footprint.model import (
     Footprint,
 )
 from carbon.footprint.units import round_stored, stored_text
+from carbon.footprint.vintages import Choice
 from carbon.models import (
     CalculationSnapshot,
 )
 
 
 def snapshot_of(
-    order_id: int, inputs_json: dict, footprint: Footprint, table: FactorTable
+    order_id: int,
+    inputs_json: dict,
+    footprint: Footprint,
+    table: FactorTable,
+    choices: dict[int, Choice] | None = None,
 ) -> CalculationSnapshot:
     """An unsaved current snapshot of order `order_id`'s `footprint`: its inputs, the factors
-    and datasets used (from `table`), the results and the rounded stored totals."""
+    and datasets used (from `table`, each with why it serves the order's activity date when
+    `choices` say), the results and the rounded stored totals."""
     return CalculationSnapshot(
         order_id=order_id,
         method_version=METHOD_VERSION,
-        datasets=table.datasets_json(footprint.factors),
+        datasets=table.datasets_json(footprint.factors, choices=choices),
         inputs=inputs_json,
         factors=[f.as_json() for f in footprint.factors],
         results=footprint.results_json(),

@@ -18,14 +18,19 @@ def recalculate_orders(
     organisation_id: int | None = None,
     dataset_id: int | None = None,
     start_after_id: int | None = None,
+    restate: str | None = None,
 ) -> dict[str, Any]:
     """Recalculate the footprints of one organisation's orders (or all) with a dataset (or the
-    default one), in batches; see `actions.recalculate_orders`."""
+    versions valid for each order's date), in batches; orders of closed periods only with a
+    `restate` reason; see `actions.recalculate_orders`."""
     organisation = Organisation.objects.get(pk=organisation_id) if organisation_id else None
     dataset = FactorDataset.objects.get(pk=dataset_id) if dataset_id else None
-    result = actions.recalculate_orders(organisation, dataset, start_after_id=start_after_id)
+    result = actions.recalculate_orders(
+        organisation, dataset, start_after_id=start_after_id, restate=restate
+    )
     return {
         "processed": result.processed,
+        "closed": result.closed,
         "created": result.created,
         "unchanged": result.unchanged,
         "failed": [

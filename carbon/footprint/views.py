@@ -139,7 +139,45 @@ def order_page_context(
         "location_co2_only": scope2.get("location_factor") in co2_only_ids,
         "market_co2_only": scope2.get("residual_factor") in co2_only_ids,
         "history": snapshots,
+        "vintages": vintage_rows(current),
+        "restatement": ((current.changes or {}).get("restatement") if current else None),
     }
+
+
+def vintage_rows(snapshot: CalculationSnapshot | None) -> list[dict[str, Any]]:
+    """Why each dataset of a snapshot serves the order's activity date, in the reader's words:
+    its validity covers the date, or which fallback was taken."""
+    rows = []
+    for d in (snapshot.datasets or []) if snapshot else []:
+        selection = d.get("selection") if isinstance(d, dict) else None
+        if not selection:
+            continue
+        values = {"day": selection.get("activity_date"), "label": d.get("label")}
+        basis = selection.get("basis")
+        if basis == "covers":
+            text = _("valid %(start)s to %(end)s, which covers %(day)s") % {
+                **values,
+                "start": selection.get("valid_from") or _("open"),
+                "end": selection.get("valid_to") or _("open"),
+            }
+        elif basis == "earlier":
+            text = (
+                _("fallback: no dataset covers %(day)s; used the nearest earlier vintage %(label)s")
+                % values
+            )
+        elif basis == "default":
+            text = _("fallback: no dataset covers %(day)s; used the default %(label)s") % values
+        else:
+            text = _("named for this calculation: %(label)s") % values
+        rows.append(
+            {
+                "dataset": d,
+                "role": _("Freight") if selection.get("role") == "freight" else _("Grid (Scope 2)"),
+                "text": text,
+                "fallback": bool(selection.get("fallback")),
+            }
+        )
+    return rows
 
 
 def legs_page(order: Order, number: str | None) -> Page:
@@ -191,6 +229,7 @@ def _factors(snapshot: CalculationSnapshot | None) -> list[dict]:
             **f,
             "dataset_info": datasets.get(f.get("dataset"), {}),
             "co2_only": counts_co2_only(f.get("unit")),
+            "gwp_basis": datasets.get(f.get("dataset"), {}).get("gwp_basis"),
         }
         for f in snapshot.factors or []
         if isinstance(f, dict)
@@ -211,6 +250,18 @@ def _change_text(snapshot: CalculationSnapshot) -> str:
     parts = [str(names.get(r, r)) for r in changes.get("reasons", [])]
     wtw = (changes.get("totals") or {}).get("wtw_kg") or {}
     text = ", ".join(parts)
+    restatement = changes.get("restatement")
+    if restatement:
+        period = restatement.get("period") or {}
+        text = (
+            _("Restatement of the closed period %(start)s to %(end)s (%(reason)s): ")
+            % {
+                "start": period.get("start"),
+                "end": period.get("end"),
+                "reason": restatement.get("reason"),
+            }
+            + text
+        )
     if wtw.get("old") is not None:
         text += _(" (WTW %(old)s → %(new)s kg)") % {"old": wtw.get("old"), "new": wtw.get("new")}
     return text

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
+from django.contrib import admin
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -82,6 +85,26 @@ class FactorDataset(models.Model):
     supersedes = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="superseded_by"
     )
+    # Vintages: the datasets of one series (blank: the slug alone) stand in for each other, and
+    # an order takes the one whose validity covers its activity date (carbon.footprint.vintages).
+    series = models.SlugField(
+        _("series"),
+        max_length=60,
+        blank=True,
+        help_text=_("Datasets of one series are vintages of each other; blank: the slug."),
+    )
+    valid_from = models.DateField(
+        _("valid from"),
+        null=True,
+        blank=True,
+        help_text=_("First activity date this version serves; blank: no lower bound."),
+    )
+    valid_to = models.DateField(
+        _("valid to"),
+        null=True,
+        blank=True,
+        help_text=_("Last activity date this version serves; blank: until a newer vintage starts."),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -137,6 +160,16 @@ class FactorDataset(models.Model):
     @property
     def is_published(self) -> bool:
         return self.status in (DatasetStatus.PUBLISHED, DatasetStatus.RETIRED)
+
+    @property
+    def series_key(self) -> str:
+        return self.series or self.slug
+
+    def covers(self, day: datetime.date) -> bool:
+        """Whether activity on `day` lies in this version's validity period (ends included)."""
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_to is None or day <= self.valid_to
+        )
 
 
 class EnergyScope(models.TextChoices):
@@ -208,6 +241,21 @@ class EmissionFactor(models.Model):
         if self.dataset.is_published:
             raise ImmutableError("Factors of a published dataset cannot be deleted.")
         return super().delete(*args, **kwargs)
+
+    @property
+    @admin.display(description=_("gases"))
+    def gases(self) -> str:
+        """The gases the factor counts, as its unit records them: "CO2" alone, or "CO2e"."""
+        from carbon.footprint.units import counts_co2_only  # the unit registry, loaded late
+
+        return "CO2" if counts_co2_only(self.unit) else "CO2e"
+
+    @property
+    @admin.display(description=_("GWP basis"))
+    def gwp_basis(self) -> str:
+        """The GWP basis that weights its gases: the dataset's (uniform per dataset); none
+        applies to a factor that counts CO2 alone."""
+        return "—" if self.gases == "CO2" else self.dataset.gwp_basis
 
 
 # --- products and orders

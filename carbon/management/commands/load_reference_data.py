@@ -27,6 +27,8 @@ class ReferenceFile:
 REFERENCE_FILES = (
     ReferenceFile("fixtures/desnz-2025-freight.csv", "desnz-2025", 1, default=True),
     ReferenceFile("fixtures/grid-electricity.csv", "grid-electricity", 1),
+    # A vintage of the grid-electricity series (its header says so): China 2023, regional grids.
+    ReferenceFile("fixtures/mee-china-grid-2023.csv", "mee-china-grid-2023", 1),
 )
 
 

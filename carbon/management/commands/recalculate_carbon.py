@@ -2,7 +2,11 @@
 
     python manage.py recalculate_carbon [--org SLUG] [--dataset SLUG[@VERSION]]
                                         [--batch-size N] [--resume | --resume-from ID]
-                                        [--workers N]
+                                        [--workers N] [--restate REASON]
+
+Orders of closed periods (an issued report covers their activity date) keep their figures
+unless --restate gives the reason to restate them; their new snapshots are then labelled
+restatements (the superseded snapshot keeps the figures as issued).
 
 After each batch (its own transaction) the last order id is written to a checkpoint file under
 VAR_DIR, so an interrupted run continues with `--resume`; `--resume-from ID` starts after ID.
@@ -72,6 +76,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
         parser.add_argument(
+            "--restate",
+            metavar="REASON",
+            help="Also restate orders of closed periods, recording this reason on them.",
+        )
+        parser.add_argument(
             "--workers",
             type=int,
             default=1,
@@ -90,6 +99,9 @@ class Command(BaseCommand):
             dataset = self._dataset(options["dataset"])
             if dataset.slug == factors.grid_dataset_slug():
                 dataset, grid = None, dataset
+        restate = options["restate"]
+        if restate is not None and not restate.strip():
+            raise CommandError("--restate needs a reason.")
         if options["workers"] < 1:
             raise CommandError("--workers must be 1 or more.")
         if options["workers"] > 1:
@@ -101,6 +113,7 @@ class Command(BaseCommand):
                 grid_dataset=grid,
                 workers=options["workers"],
                 batch_size=options["batch_size"],
+                restate=restate,
             )
             self._report(result)
             return
@@ -131,6 +144,7 @@ class Command(BaseCommand):
                 batch_size=options["batch_size"],
                 start_after_id=start_after,
                 progress=progress,
+                restate=restate,
             )
         except calculation.CalculationError as exc:
             raise CommandError(exc.message) from exc
@@ -150,7 +164,8 @@ class Command(BaseCommand):
             self.stderr.write(f"order {order_id}: {field or ''} {message}".strip())
         self.stdout.write(
             f"{result.processed} orders: {result.created} new snapshots, "
-            f"{result.unchanged} unchanged, {len(result.failed)} failed; "
+            f"{result.unchanged} unchanged, {len(result.failed)} failed, "
+            f"{result.closed} left as issued (closed periods; --restate to restate); "
             f"last order id {result.last_id}."
         )
 
