@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
+from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.internal.flows.login import get_authentication_records
 from allauth.core import context
 from django.http import HttpRequest
 from django.urls import reverse
@@ -28,6 +32,19 @@ def record_rate_limited(request: HttpRequest, limit: str) -> None:
     )
 
 
+def signed_in_recently(request: HttpRequest) -> bool:
+    """The person typed their password (or a second factor) in this session within
+    ACCOUNT_REAUTHENTICATION_TIMEOUT seconds."""
+    records = [
+        r
+        for r in get_authentication_records(request, request.user)
+        if r.get("method") in {"password", "mfa"}
+    ]
+    if not records:
+        return False
+    return time.time() - records[-1]["at"] < account_settings.REAUTHENTICATION_TIMEOUT
+
+
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         # B2B portal: accounts come from invitations only; the invitation proves the address.
@@ -45,6 +62,18 @@ class AccountAdapter(DefaultAccountAdapter):
         # A new account exists only to accept its invitation: go back there, not to an empty
         # dashboard.
         return self.get_login_redirect_url(request)
+
+    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
+        # allauth (65.x) counts only an explicit "Confirm access" as recent, so a member who
+        # must set up two-factor authentication right after typing their password was asked
+        # for it again. A password or second-factor sign-in within the reauthentication window
+        # proves the same thing.
+        if not super().is_reauthentication_required(app=app, **kwargs):
+            return False
+        request = context.request
+        if request is None or not request.user.is_authenticated:
+            return True
+        return not signed_in_recently(request)
 
     def validation_error(self, code: str, *args):
         # The one place allauth turns its rate-limit refusals of forms (failed sign-ins, login
