@@ -8,10 +8,14 @@ from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.internal.flows.login import get_authentication_records
 from allauth.core import context
+from django.contrib import messages
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
-from portal import audit
+from portal import actions, audit
+from portal.context_processors import CURRENT_ORG_SESSION_KEY
+from portal.exceptions import PortalError
 from portal.models import Invitation
 from portal.request_meta import client_ip
 
@@ -43,6 +47,22 @@ def signed_in_recently(request: HttpRequest) -> bool:
     if not records:
         return False
     return time.time() - records[-1]["at"] < account_settings.REAUTHENTICATION_TIMEOUT
+
+
+def accept_invitation_on_signup(request: HttpRequest, user) -> None:
+    """Creating an account from an invitation link is the acceptance: the person lands in the
+    organisation rather than on the invitation again with a second "Accept" to press. If the
+    invitation cannot be used any more, the key stays and the invitation page says why."""
+    key = request.session.get(INVITATION_SESSION_KEY)
+    if not key:
+        return
+    try:
+        membership = actions.accept_invitation(key, user, request=request)
+    except PortalError:
+        return
+    del request.session[INVITATION_SESSION_KEY]
+    request.session[CURRENT_ORG_SESSION_KEY] = membership.organisation.slug
+    messages.success(request, _("Welcome to %(org)s.") % {"org": membership.organisation.name})
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -84,6 +104,8 @@ class AccountAdapter(DefaultAccountAdapter):
         return super().validation_error(code, *args)
 
     def post_login(self, request, user, **kwargs):
+        if kwargs.get("signup"):
+            accept_invitation_on_signup(request, user)
         response = super().post_login(request, user, **kwargs)
         audit.record("auth.signed_in", actor=user, request=request)
         if getattr(user, "preferred_language", ""):
