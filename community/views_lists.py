@@ -203,11 +203,10 @@ def ask(request: SignedInRequest) -> HttpResponse:
     """ "Ask a question" from the community's front page: first, where. The spaces listed are
     those the person may post in; with just one, its form opens at once."""
     postable = visibility.postable_space_ids(request.user)
-    spaces = list(
-        Space.objects.visible_to(request.user)
-        .filter(pk__in=postable)
-        .select_related("parent")
-        .order_by("parent__name", "name")
+    spaces = sorted(
+        Space.objects.visible_to(request.user).filter(pk__in=postable).select_related("parent"),
+        # Each sub-space right under its parent.
+        key=lambda s: (s.parent.name if s.parent else s.name, s.parent is not None, s.name),
     )
     if len(spaces) == 1:
         return redirect("community:new_topic", space_slug=spaces[0].slug)
