@@ -5,6 +5,7 @@ only auto-imports `wagtail_hooks` modules (that one holds the admin screens)."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.urls import reverse
 from django.utils import timezone
@@ -23,6 +24,9 @@ from carbon.reports.labels import period_label
 from carbon.reports.loader import load_inventory
 from carbon.reports.period import ReportingPeriod
 from portal.dashboard import DashboardPanel
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @hooks.register("greenloop_nav_items")
@@ -153,7 +157,7 @@ def organisation_skus(organisation) -> set[str]:
 
 
 # Names of carbon's audit actions in the customer's audit trail (portal.audit_actions).
-AUDIT_ACTIONS = {
+AUDIT_ACTIONS: dict[str, StrOrPromise] = {
     "carbon.dataset.approved": _("Emission factor dataset approved"),
     "carbon.dataset.created": _("Emission factor dataset created"),
     "carbon.dataset.edited": _("Emission factor dataset edited"),
@@ -193,5 +197,5 @@ AUDIT_ACTIONS = {
 
 
 @hooks.register("greenloop_audit_actions")
-def carbon_audit_actions() -> dict[str, str]:
+def carbon_audit_actions() -> dict[str, StrOrPromise]:
     return AUDIT_ACTIONS

@@ -4,6 +4,8 @@ Imported from CommunityConfig.ready() (Wagtail auto-imports only `wagtail_hooks`
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
@@ -11,6 +13,9 @@ from wagtail import hooks
 from community import demo, privacy
 from portal.notifications import Elsewhere
 from portal.people import Handles
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @hooks.register("greenloop_nav_items")
@@ -78,7 +83,7 @@ def community_handles(handles: set[str], user_ids: set[int]) -> Handles:
 
 
 # Names of the community's audit actions in the audit trail (portal.audit_actions).
-AUDIT_ACTIONS = {
+AUDIT_ACTIONS: dict[str, StrOrPromise] = {
     "community.member_suspended": _("Community member suspended"),
     "community.member_unsuspended": _("Community suspension lifted"),
     "community.member_warned": _("Community member warned"),
@@ -99,5 +104,5 @@ AUDIT_ACTIONS = {
 
 
 @hooks.register("greenloop_audit_actions")
-def community_audit_actions() -> dict[str, str]:
+def community_audit_actions() -> dict[str, StrOrPromise]:
     return AUDIT_ACTIONS

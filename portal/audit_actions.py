@@ -5,7 +5,7 @@ export and the API; people read its name in their language. Each app names its o
 through Wagtail's hook registry, so the portal never imports a plugin:
 
     @hooks.register("greenloop_audit_actions")
-    def carbon_audit_actions() -> Mapping[str, str]:
+    def carbon_audit_actions() -> Mapping[str, StrOrPromise]:
         return {"carbon.green_power_verified": _("Green-power declaration verified")}
 
 A code nobody names is shown as it is.
@@ -14,22 +14,26 @@ A code nobody names is shown as it is.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 HOOK_NAME = "greenloop_audit_actions"
 
 
-def action_names() -> dict[str, str]:
+def action_names() -> dict[str, StrOrPromise]:
     """Every registered code with its name (lazy: read in the active language)."""
-    found: dict[str, str] = {}
+    found: dict[str, StrOrPromise] = {}
     for provider in hooks.get_hooks(HOOK_NAME):
         found.update(provider())
     return found
 
 
-def action_name(code: str, names: Mapping[str, str] | None = None) -> str:
+def action_name(code: str, names: Mapping[str, StrOrPromise] | None = None) -> str:
     return str((names if names is not None else action_names()).get(code, code))
 
 
@@ -89,5 +93,5 @@ PORTAL_ACTIONS = {
 
 
 @hooks.register(HOOK_NAME)
-def portal_audit_actions() -> Mapping[str, str]:
+def portal_audit_actions() -> Mapping[str, StrOrPromise]:
     return PORTAL_ACTIONS

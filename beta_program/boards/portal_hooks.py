@@ -3,9 +3,14 @@ BetaProgramConfig.ready() (Wagtail auto-imports only `wagtail_hooks`)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @hooks.register("greenloop_nav_items")
@@ -22,7 +27,7 @@ def ideas_nav(request, org_slug: str) -> list[dict]:
 
 
 # Names of the boards' audit actions in the audit trail (portal.audit_actions).
-AUDIT_ACTIONS = {
+AUDIT_ACTIONS: dict[str, StrOrPromise] = {
     "boards.co_owners_set": _("Idea co-owners set"),
     "boards.comment_added": _("Idea comment added"),
     "boards.comment_hidden": _("Idea comment hidden"),
@@ -41,5 +46,5 @@ AUDIT_ACTIONS = {
 
 
 @hooks.register("greenloop_audit_actions")
-def boards_audit_actions() -> dict[str, str]:
+def boards_audit_actions() -> dict[str, StrOrPromise]:
     return AUDIT_ACTIONS

@@ -3,9 +3,14 @@ BetaProgramConfig.ready() (Wagtail auto-imports only `wagtail_hooks`)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @hooks.register("greenloop_nav_items")
@@ -47,7 +52,7 @@ def beta_notification_kinds() -> dict:
 
 
 # Names of the beta programme's audit actions in the audit trail (portal.audit_actions).
-AUDIT_ACTIONS = {
+AUDIT_ACTIONS: dict[str, StrOrPromise] = {
     "beta.announcement_published": _("Beta announcement published"),
     "beta.application_decided": _("Beta application decided"),
     "beta.application_submitted": _("Beta application submitted"),
@@ -70,5 +75,5 @@ AUDIT_ACTIONS = {
 
 
 @hooks.register("greenloop_audit_actions")
-def beta_audit_actions() -> dict[str, str]:
+def beta_audit_actions() -> dict[str, StrOrPromise]:
     return AUDIT_ACTIONS
