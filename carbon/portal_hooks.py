@@ -5,6 +5,7 @@ only auto-imports `wagtail_hooks` modules (that one holds the admin screens)."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.urls import reverse
 from django.utils import timezone
@@ -23,6 +24,9 @@ from carbon.reports.labels import period_label
 from carbon.reports.loader import load_inventory
 from carbon.reports.period import ReportingPeriod
 from portal.dashboard import DashboardPanel
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @hooks.register("greenloop_nav_items")
@@ -150,3 +154,48 @@ def organisation_skus(organisation) -> set[str]:
         .values_list("product__sku", flat=True)
         .distinct()
     )
+
+
+# Names of carbon's audit actions in the customer's audit trail (portal.audit_actions).
+AUDIT_ACTIONS: dict[str, StrOrPromise] = {
+    "carbon.dataset.approved": _("Emission factor dataset approved"),
+    "carbon.dataset.created": _("Emission factor dataset created"),
+    "carbon.dataset.edited": _("Emission factor dataset edited"),
+    "carbon.dataset.factors_imported": _("Emission factors imported"),
+    "carbon.dataset.loaded": _("Emission factor dataset loaded"),
+    "carbon.dataset.submitted": _("Emission factor dataset submitted for approval"),
+    "carbon.dataset.version_created": _("New emission factor dataset version"),
+    "carbon.green_power_checked": _("Green-power declaration checked"),
+    "carbon.green_power_evidence_downloaded": _("Green-power evidence downloaded"),
+    "carbon.green_power_proof_downloaded": _("Green-power proof downloaded"),
+    "carbon.green_power_rejected": _("Green-power declaration rejected"),
+    "carbon.green_power_revoked": _("Green-power declaration revoked"),
+    "carbon.green_power_submitted": _("Green-power declaration submitted"),
+    "carbon.green_power_verified": _("Green-power declaration verified"),
+    "carbon.import_started": _("Order import started"),
+    "carbon.import_succeeded": _("Order import finished"),
+    "carbon.import_failed": _("Order import rejected"),
+    "carbon.order_data_verified": _("Order data verified"),
+    "carbon.points.adjusted": _("Points adjusted"),
+    "carbon.points_policy.approved": _("Points policy approved"),
+    "carbon.points_policy.created": _("Points policy created"),
+    "carbon.points_policy.submitted": _("Points policy submitted for approval"),
+    "carbon.points_policy.updated": _("Points policy changed"),
+    "carbon.redemption.requested": _("Points redemption requested"),
+    "carbon.redemption.fulfilled": _("Points redemption fulfilled"),
+    "carbon.redemption.rejected": _("Points redemption rejected"),
+    "carbon.redemption.cancelled": _("Points redemption cancelled"),
+    "carbon.report_downloaded": _("Report downloaded"),
+    "carbon.report_failed": _("Report failed"),
+    "carbon.report_generated": _("Report generated"),
+    "carbon.report_requested": _("Report requested"),
+    "crm.order_created": _("Order created from the CRM"),
+    "crm.order_updated": _("Order updated from the CRM"),
+    "crm.product_created": _("Product created from the CRM"),
+    "crm.product_updated": _("Product updated from the CRM"),
+}
+
+
+@hooks.register("greenloop_audit_actions")
+def carbon_audit_actions() -> dict[str, StrOrPromise]:
+    return AUDIT_ACTIONS

@@ -127,6 +127,11 @@ def mentionable(space: Space, handles: Iterable[str]) -> dict[str, User]:
     return {members[user.pk]: user for user in Space.objects.viewers(space, members)}
 
 
+def preview(space: Space, body: str) -> str:
+    """The sanitised HTML a post with this body would show, written nowhere."""
+    return _render(space, body)[0]
+
+
 def _render(space: Space, body: str) -> tuple[str, list[User]]:
     people = mentionable(space, mentioned_handles(body))
     return POSTS.render(body, mentions=people.keys()), list(people.values())
@@ -461,6 +466,10 @@ def accept_answer(user: User, post: Post, *, request: HttpRequest | None = None)
         raise CommunityError(_("Accept a reply, not the question itself."), code="not_a_reply")
     if post.status != PostStatus.VISIBLE:
         raise CommunityError(_("A hidden post cannot be the answer."), code="post_hidden")
+    if post.author_id == topic.author_id:
+        raise CommunityError(
+            _("The asker's own reply cannot be the accepted answer."), code="own_reply"
+        )
     with transaction.atomic():
         topic = Topic.objects.select_for_update().select_related("space").get(pk=topic.pk)
         if topic.accepted_answer_id == post.pk:

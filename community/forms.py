@@ -80,7 +80,8 @@ class TopicForm(forms.Form):
 
 
 class ReplyForm(forms.Form):
-    body = _body_field(label=_("Your reply"))
+    # The composer's heading already says "Your reply".
+    body = _body_field()
     reply_to = forms.IntegerField(required=False, widget=forms.HiddenInput)
     attachments = _attachments_field()
 

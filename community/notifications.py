@@ -177,7 +177,7 @@ def post_created(post_id: int, mentioned_user_ids: Iterable[int]) -> int:
         for user_id, planned in plan.items()
         if user_id != post.author_id and levels[user_id] != Level.MUTED
     }
-    return _deliver(topic, post, post.author_id, plan, kinds=POST_KINDS)
+    return _deliver(topic, post, post.author_id, plan, kinds=POST_KINDS, at=post.created_at)
 
 
 def answer_accepted(topic_id: int) -> int:
@@ -197,7 +197,15 @@ def answer_accepted(topic_id: int) -> int:
     if topic_levels(topic, [answer.author_id]).get(answer.author_id) == Level.MUTED:
         return 0
     plan = {answer.author_id: _Planned(NotificationKind.ACCEPTED, email=True)}
-    return _deliver(topic, answer, topic.accepted_by_id, plan, kinds=[NotificationKind.ACCEPTED])
+    # Accepting touched the topic's last activity; that is when it happened.
+    return _deliver(
+        topic,
+        answer,
+        topic.accepted_by_id,
+        plan,
+        kinds=[NotificationKind.ACCEPTED],
+        at=topic.last_activity_at,
+    )
 
 
 def _is_live(topic: Topic, post: Post) -> bool:
@@ -216,7 +224,11 @@ def _deliver(
     plan: dict[int, _Planned],
     *,
     kinds: Iterable[str],
+    at: dt.datetime | None = None,
 ) -> int:
+    """`at`: when the reported thing happened. A notification carries that time, not the time
+    the fan-out ran (a queue's delay, or the demo's backdated posts, made every notification
+    "5 minutes ago")."""
     if not plan:
         return 0
     recipients = {
@@ -233,7 +245,7 @@ def _deliver(
             post=post, user_id__in=list(plan), kind__in=list(kinds)
         ).values_list("user_id", "emailed_at")
     )
-    now = timezone.now()
+    now = min(at, timezone.now()) if at is not None else timezone.now()
     created = [
         Notification(
             user_id=user_id,

@@ -4,6 +4,8 @@ Imported from CommunityConfig.ready() (Wagtail auto-imports only `wagtail_hooks`
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
@@ -11,6 +13,9 @@ from wagtail import hooks
 from community import demo, privacy
 from portal.notifications import Elsewhere
 from portal.people import Handles
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @hooks.register("greenloop_nav_items")
@@ -75,3 +80,29 @@ def community_handles(handles: set[str], user_ids: set[int]) -> Handles:
         by_user=by_user,
         links={handle: person_href(handle) for handle in by_handle},
     )
+
+
+# Names of the community's audit actions in the audit trail (portal.audit_actions).
+AUDIT_ACTIONS: dict[str, StrOrPromise] = {
+    "community.member_suspended": _("Community member suspended"),
+    "community.member_unsuspended": _("Community suspension lifted"),
+    "community.member_warned": _("Community member warned"),
+    "community.post_approved": _("Community post approved"),
+    "community.post_deleted": _("Community post deleted"),
+    "community.post_edited": _("Community post edited"),
+    "community.post_hidden": _("Community post hidden"),
+    "community.space_changed": _("Community space changed"),
+    "community.space_created": _("Community space created"),
+    "community.tag_changed": _("Community tag changed"),
+    "community.tag_created": _("Community tag created"),
+    "community.tag_deleted": _("Community tag deleted"),
+    "community.topic_locked": _("Community topic locked or unlocked"),
+    "community.topic_moved": _("Community topic moved"),
+    "community.topic_pinned": _("Community topic pinned or unpinned"),
+    "community.topics_merged": _("Community topics merged"),
+}
+
+
+@hooks.register("greenloop_audit_actions")
+def community_audit_actions() -> dict[str, StrOrPromise]:
+    return AUDIT_ACTIONS

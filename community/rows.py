@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix
@@ -24,6 +23,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from community.models import Topic
 from portal.row_links import RowLinks
+from portal.templatetags.portal_time import ago
 
 ROW_TIMEOUT = 24 * 60 * 60
 # Stands in for the relative time in the cached HTML; replaced on every page.
@@ -113,6 +113,6 @@ def topic_rows(topics: Sequence[Topic]) -> list[SafeString]:
         found.update(rendered)
     rows = []
     for topic in topics:
-        when = conditional_escape(naturaltime(topic.last_activity_at))
+        when = conditional_escape(ago(topic.last_activity_at))
         rows.append(mark_safe(found[keys[topic.pk]].replace(_WHEN, when)))  # noqa: S308 - rendered by the template engine, `when` escaped
     return rows

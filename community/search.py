@@ -245,13 +245,15 @@ def _match_spans(text: str, words: list[str]) -> list[tuple[int, int]]:
     return spans
 
 
-def highlight(text: str, words: list[str], *, length: int = SNIPPET_CHARS) -> SafeString:
+def highlight(
+    text: str, words: list[str], *, length: int = SNIPPET_CHARS, lead: int = _SNIPPET_LEAD
+) -> SafeString:
     """An escaped excerpt of `text` of about `length` characters around the first match, each
     match wrapped in <mark>."""
     spans = _match_spans(text, words)
     start = 0
-    if spans and spans[0][0] > _SNIPPET_LEAD:
-        start = spans[0][0] - _SNIPPET_LEAD
+    if spans and spans[0][0] > lead:
+        start = spans[0][0] - lead
         # Begin at a word boundary where there is one close by.
         blank = text.find(" ", start, spans[0][0])
         if blank != -1:
@@ -272,6 +274,11 @@ def highlight(text: str, words: list[str], *, length: int = SNIPPET_CHARS) -> Sa
     if end < len(text):
         parts.append("…")
     return mark_safe("".join(parts))  # noqa: S308 - every piece of text above is escaped
+
+
+def highlight_all(text: str, words: list[str]) -> SafeString:
+    """All of `text` (a title), escaped, each match wrapped in <mark>."""
+    return highlight(text, words, length=len(text), lead=len(text))
 
 
 def snippet(post: Post, words: list[str]) -> SafeString:

@@ -10,6 +10,7 @@ app_name = "community"
 urlpatterns = [
     # Lists, tags, search and people (community/views_lists.py)
     path("community/", views_lists.index, name="index"),
+    path("community/ask/", views_lists.ask, name="ask"),
     path("community/s/<slug:space_slug>/", views_lists.space, name="space"),
     path("community/tags/<str:tag_slug>/", views_lists.tag, name="tag"),
     path("community/search/", views_search.search, name="search"),

@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpResponse, QueryDict
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
@@ -198,6 +198,25 @@ def index(request: SignedInRequest) -> HttpResponse:
         total=sum(item.topic_count for item in spaces),
     )
     return render(request, "community/index.html", {"spaces": top_level, **context})
+
+
+@login_required
+def ask(request: SignedInRequest) -> HttpResponse:
+    """ "Ask a question" from the community's front page: first, where. The spaces listed are
+    those the person may post in; with just one, its form opens at once."""
+    postable = visibility.postable_space_ids(request.user)
+    spaces = sorted(
+        Space.objects.visible_to(request.user).filter(pk__in=postable).select_related("parent"),
+        # Each sub-space right under its parent.
+        key=lambda s: (s.parent.name if s.parent else s.name, s.parent is not None, s.name),
+    )
+    if len(spaces) == 1:
+        return redirect("community:new_topic", space_slug=spaces[0].slug)
+    return render(
+        request,
+        "community/ask.html",
+        {"spaces": spaces, "refusal": access.suspension_message(request.user)},
+    )
 
 
 @login_required

@@ -9,7 +9,7 @@ from django.shortcuts import render
 from community import actions, visibility
 from community.models import public_name
 from community.rows import Links
-from community.search import query_terms, search_posts
+from community.search import highlight_all, query_terms, search_posts
 from portal.http import SignedInRequest
 
 # Longer input is cut; only the first search.MAX_TERMS terms are searched anyway.
@@ -25,7 +25,8 @@ def search(request: SignedInRequest) -> HttpResponse:
     # The visible space ids, worked out once: every list below filters by them.
     visibility.visible_space_ids(request.user)
     query = " ".join(request.GET.get("q", "").split())[:MAX_QUERY_CHARS]
-    searchable = bool(query_terms(query))
+    words = query_terms(query)
+    searchable = bool(words)
     hits = search_posts(request.user, query, limit=RESULTS) if searchable else []
     results = []
     links = Links()
@@ -35,6 +36,7 @@ def search(request: SignedInRequest) -> HttpResponse:
         results.append(
             {
                 "hit": hit,
+                "title_html": highlight_all(hit.topic.title, words),
                 "author_name": public_name(hit.post.author),
                 "author_url": links.for_person(handle) if handle else "",
                 "url": f"{links.for_topic(hit.topic.pk)}#post-{hit.post.number}",

@@ -179,7 +179,10 @@ def _decorate_posts(user: User, topic: Topic) -> list[Post]:
         post.can_react = visible and not own
         post.can_edit = own or moderator
         post.can_flag = visible and not own
-        post.can_accept = accepting and visible and not post.is_opening
+        # The asker's own replies (a thank-you, a follow-up) are not answers to accept.
+        post.can_accept = (
+            accepting and visible and not post.is_opening and post.author_id != topic.author_id
+        )
     return posts
 
 
@@ -188,6 +191,7 @@ def _render_topic(
     topic: Topic,
     *,
     reply_form: ReplyForm | None = None,
+    preview: str = "",
     status: int = 200,
 ) -> HttpResponse:
     user = request.user
@@ -205,8 +209,6 @@ def _render_topic(
         reply_form = ReplyForm(initial=initial)
     reply_to = _by_key(by_id, _int(reply_form["reply_to"].value()))
     accepted = _by_key(by_id, topic.accepted_answer_id)
-    if accepted is not None:
-        accepted.excerpt = _excerpt(accepted, 280)
     level = (
         Subscription.objects.filter(user=user, topic=topic).values_list("level", flat=True).first()
     )
@@ -222,6 +224,7 @@ def _render_topic(
             "is_question": topic.kind == TopicKind.QUESTION,
             "reply_form": reply_form,
             "reply_to": reply_to,
+            "preview": preview,
             "refusal": access.posting_refusal(user, topic.space, topic),
             "level_form": LevelForm(initial={"level": level or Level.NORMAL}),
             "is_staff": is_community_staff(user),
@@ -280,6 +283,9 @@ def reply(request: SignedInRequest, topic_id: int) -> HttpResponse:
             )
         if data["reply_to"] and reply_to is None:
             form.add_error(None, _("The post you replied to is gone; reply to the topic instead."))
+        elif "preview" in request.POST:
+            shown = actions.preview(topic.space, data["body"])
+            return _render_topic(request, topic, reply_form=form, preview=shown)
         else:
             try:
                 post = actions.reply(
@@ -296,6 +302,7 @@ def reply(request: SignedInRequest, topic_id: int) -> HttpResponse:
                 _form_error(form, error)
                 status = error.status
             else:
+                messages.success(request, _("Your reply is posted."))
                 return redirect(post.get_absolute_url())
     # Read again: the refused reply may have met a topic that was hidden or moved meanwhile.
     topic = _reader_topic_or_404(request.user, topic_id)
@@ -331,9 +338,13 @@ def new_topic(request: SignedInRequest, space_slug: str) -> HttpResponse:
         )
     form = TopicForm(request.POST or None, request.FILES or None)
     status = 200
+    shown = ""
     if request.method == "POST":
         status = 400
-        if form.is_valid():
+        if form.is_valid() and "preview" in request.POST:
+            shown = actions.preview(space, form.cleaned_data["body"])
+            status = 200
+        elif form.is_valid():
             data = form.cleaned_data
             try:
                 topic = actions.create_topic(
@@ -352,9 +363,13 @@ def new_topic(request: SignedInRequest, space_slug: str) -> HttpResponse:
                 _form_error(form, error)
                 status = error.status
             else:
+                messages.success(request, _("Your topic is posted."))
                 return redirect(topic.get_absolute_url())
     return render(
-        request, "community/new_topic.html", {"space": space, "form": form}, status=status
+        request,
+        "community/new_topic.html",
+        {"space": space, "form": form, "preview": shown},
+        status=status,
     )
 
 

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import time
+
+from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.internal.flows.login import get_authentication_records
 from allauth.core import context
+from django.contrib import messages
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
-from portal import audit
+from portal import actions, audit
+from portal.context_processors import CURRENT_ORG_SESSION_KEY
+from portal.exceptions import PortalError
 from portal.models import Invitation
 from portal.request_meta import client_ip
 
@@ -28,6 +36,35 @@ def record_rate_limited(request: HttpRequest, limit: str) -> None:
     )
 
 
+def signed_in_recently(request: HttpRequest) -> bool:
+    """The person typed their password (or a second factor) in this session within
+    ACCOUNT_REAUTHENTICATION_TIMEOUT seconds."""
+    records = [
+        r
+        for r in get_authentication_records(request, request.user)
+        if r.get("method") in {"password", "mfa"}
+    ]
+    if not records:
+        return False
+    return time.time() - records[-1]["at"] < account_settings.REAUTHENTICATION_TIMEOUT
+
+
+def accept_invitation_on_signup(request: HttpRequest, user) -> None:
+    """Creating an account from an invitation link is the acceptance: the person lands in the
+    organisation rather than on the invitation again with a second "Accept" to press. If the
+    invitation cannot be used any more, the key stays and the invitation page says why."""
+    key = request.session.get(INVITATION_SESSION_KEY)
+    if not key:
+        return
+    try:
+        membership = actions.accept_invitation(key, user, request=request)
+    except PortalError:
+        return
+    del request.session[INVITATION_SESSION_KEY]
+    request.session[CURRENT_ORG_SESSION_KEY] = membership.organisation.slug
+    messages.success(request, _("Welcome to %(org)s.") % {"org": membership.organisation.name})
+
+
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         # B2B portal: accounts come from invitations only; the invitation proves the address.
@@ -46,6 +83,18 @@ class AccountAdapter(DefaultAccountAdapter):
         # dashboard.
         return self.get_login_redirect_url(request)
 
+    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
+        # allauth (65.x) counts only an explicit "Confirm access" as recent, so a member who
+        # must set up two-factor authentication right after typing their password was asked
+        # for it again. A password or second-factor sign-in within the reauthentication window
+        # proves the same thing.
+        if not super().is_reauthentication_required(app=app, **kwargs):
+            return False
+        request = context.request
+        if request is None or not request.user.is_authenticated:
+            return True
+        return not signed_in_recently(request)
+
     def validation_error(self, code: str, *args):
         # The one place allauth turns its rate-limit refusals of forms (failed sign-ins, login
         # codes, 2FA codes) into errors; refusals of whole views go through
@@ -55,6 +104,8 @@ class AccountAdapter(DefaultAccountAdapter):
         return super().validation_error(code, *args)
 
     def post_login(self, request, user, **kwargs):
+        if kwargs.get("signup"):
+            accept_invitation_on_signup(request, user)
         response = super().post_login(request, user, **kwargs)
         audit.record("auth.signed_in", actor=user, request=request)
         if getattr(user, "preferred_language", ""):

@@ -14,6 +14,7 @@ class PortalConfig(AppConfig):
         # The portal's event types, and its account signals (hook and daily Celery task).
         from portal import (  # noqa: F401 - registers receivers
             account_signals,
+            audit_actions,
             checks,
             event_types,
             person_cache,

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from portal import actions, audit, privacy
+from portal import actions, audit, audit_actions, privacy
 from portal.access import reachable_or_404
 from portal.adapter import INVITATION_SESSION_KEY, record_rate_limited
 from portal.context_processors import CURRENT_ORG_SESSION_KEY
@@ -81,7 +81,14 @@ def dashboard_redirect(request: SignedInRequest) -> HttpResponse:
     if organisation is None:
         if request.user.is_staff:
             return redirect("wagtailadmin_home")
-        return render(request, "portal/no_organisation.html")
+        # Someone who left an invitation half-way finds it here instead of a dead end.
+        invitations = (
+            Invitation.objects.pending()
+            .filter(email__iexact=request.user.email)
+            .select_related("organisation", "invited_by")
+            .order_by("-created_at")
+        )
+        return render(request, "portal/no_organisation.html", {"invitations": invitations})
     return redirect("portal:org_dashboard", org_slug=organisation.slug)
 
 
@@ -297,10 +304,28 @@ def audit_log(request: OrganisationRequest, organisation: Organisation) -> HttpR
     if request.GET.get("format") == "csv":
         return _audit_csv(events, f"audit-{organisation.slug}.csv")
     page = Paginator(events, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    # The filter offers the actions this organisation's trail holds, by their names.
+    recorded = (
+        AuditEvent.objects.filter(organisation=organisation)
+        .order_by()
+        .values_list("action", flat=True)
+        .distinct()
+    )
+    names = audit_actions.action_names()
+    for event in page:
+        event.action_name = audit_actions.action_name(event.action, names)
     return render(
         request,
         "portal/audit_log.html",
-        {"organisation": organisation, "page": page, "action": action},
+        {
+            "organisation": organisation,
+            "page": page,
+            "action": action,
+            # An older link's prefix ("?action=membership") stays selected as typed.
+            "action_choices": audit_actions.action_choices(
+                [*recorded, action] if action else recorded
+            ),
+        },
     )
 
 

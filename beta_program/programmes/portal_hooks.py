@@ -3,9 +3,14 @@ BetaProgramConfig.ready() (Wagtail auto-imports only `wagtail_hooks`)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @hooks.register("greenloop_nav_items")
@@ -44,3 +49,31 @@ def beta_notification_kinds() -> dict:
     )
 
     return {NOTIFICATION_KIND: notification_message}
+
+
+# Names of the beta programme's audit actions in the audit trail (portal.audit_actions).
+AUDIT_ACTIONS: dict[str, StrOrPromise] = {
+    "beta.announcement_published": _("Beta announcement published"),
+    "beta.application_decided": _("Beta application decided"),
+    "beta.application_submitted": _("Beta application submitted"),
+    "beta.application_withdrawn": _("Beta application withdrawn"),
+    "beta.cohort_created": _("Beta cohort created"),
+    "beta.cohort_members_changed": _("Beta cohort members changed"),
+    "beta.feedback_assigned": _("Beta feedback assigned"),
+    "beta.feedback_attachments_added": _("Files added to beta feedback"),
+    "beta.feedback_commented": _("Beta feedback commented"),
+    "beta.feedback_status_changed": _("Beta feedback status changed"),
+    "beta.feedback_submitted": _("Beta feedback submitted"),
+    "beta.nda_accepted": _("Beta NDA accepted"),
+    "beta.nda_published": _("Beta NDA published"),
+    "beta.programme_changed": _("Beta programme changed"),
+    "beta.programme_created": _("Beta programme created"),
+    "beta.programme_graduated": _("Beta programme graduated"),
+    "beta.programme_status_changed": _("Beta programme status changed"),
+    "beta.survey_answered": _("Beta survey answered"),
+}
+
+
+@hooks.register("greenloop_audit_actions")
+def beta_audit_actions() -> dict[str, StrOrPromise]:
+    return AUDIT_ACTIONS

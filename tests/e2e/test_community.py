@@ -70,7 +70,7 @@ def test_question_answered_accepted_and_found_by_another_customer(live_server, b
     # when: a vendor engineer answers it
     engineer_page = staff_page(browser, live_server, engineer.email, engineer_secret)
     engineer_page.goto(live_server.url + f"/community/t/{topic.pk}/")
-    engineer_page.get_by_role("textbox", name="Your reply").fill(
+    engineer_page.locator("#reply").get_by_role("textbox", name="Text").fill(
         "E-42 is the DC insulation check. Firmware **4.1.3** raises the dawn threshold; "
         "update from the service menu."
     )

@@ -446,13 +446,15 @@ def test_sign_up_through_an_invitation(client, org_a, admin_a):
     assert address.verified is True
     assert address.primary is True
     assert len(mail.outbox) == 0
-    # and they are signed in and land back on the invitation to accept it
+    # and they are signed in and already members: creating the account accepted the invitation
     assert response.status_code == 302
-    assert response["Location"] == _invitation_url(invitation)
+    assert response["Location"] == reverse("portal:dashboard")
     assert int(client.session["_auth_user_id"]) == user.pk
-    accepted = client.post(_invitation_url(invitation))
-    assert accepted.status_code == 302
     assert Membership.objects.get(user=user).organisation == org_a
+    assert Invitation.objects.get(pk=invitation.pk).accepted_by == user
+    assert INVITATION_SESSION_KEY not in client.session
+    dashboard = client.get(response["Location"])
+    assert dashboard["Location"] == reverse("portal:org_dashboard", kwargs={"org_slug": "acme"})
 
 
 def test_sign_up_for_another_address_than_the_invited_one_is_refused(client, org_a, admin_a):

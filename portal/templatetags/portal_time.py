@@ -1,0 +1,47 @@
+"""Relative times for people: one unit, rounded ("6 days ago", not "5 days, 20 hours ago")."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django import template
+from django.utils import timezone
+from django.utils.timesince import TIME_STRINGS
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+MINUTE = 60
+# (unit, length in seconds), largest first; months and years as Django's timesince counts
+# them on average.
+_UNITS = (
+    ("year", 365 * 86400),
+    ("month", 30 * 86400),
+    ("week", 7 * 86400),
+    ("day", 86400),
+    ("hour", 3600),
+    ("minute", MINUTE),
+)
+
+
+def rounded_age(seconds: float) -> tuple[str, int]:
+    """The one unit and rounded count that name an age of `seconds` (at least a minute)."""
+    for index, (unit, length) in enumerate(_UNITS):
+        if seconds >= length or unit == "minute":
+            count = max(1, round(seconds / length))
+            bigger = _UNITS[index - 1] if index else None
+            if bigger is not None and count * length >= bigger[1]:
+                return bigger[0], 1
+            return unit, count
+    raise AssertionError("unreachable")
+
+
+@register.filter
+def ago(value: datetime | None, now: datetime | None = None) -> str:
+    if value is None:
+        return ""
+    seconds = ((now or timezone.now()) - value).total_seconds()
+    if seconds < MINUTE:
+        return _("just now")
+    unit, count = rounded_age(seconds)
+    return _("%(when)s ago") % {"when": TIME_STRINGS[unit] % {"num": count}}
