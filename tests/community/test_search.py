@@ -292,7 +292,7 @@ def test_search_page_lists_results_with_their_details(client, ask, asker, engine
     html = response.content.decode()
     assert response.status_code == 200
     assert f'href="/community/t/{topic.pk}/#post-2"' in html
-    assert "Inverter firmware fails" in html
+    assert "Inverter <mark>firmware</mark> fails" in html
     assert "data-solved" in html
     assert "Solar inverters" in html
     assert "<mark>gateway</mark>" in html
@@ -341,7 +341,11 @@ def test_search_page_escapes_titles_and_the_query(client, ask, asker, public_spa
     # then both are shown as text
     html = response.content.decode()
     assert "<b onmouseover" not in html
-    assert "&lt;b onmouseover=alert(1)&gt;Bold&lt;/b&gt; inverter" in html
+    # (the matched words marked inside the escaped text)
+    assert (
+        "&lt;<mark>b</mark> onmouseover=alert(1)&gt;<mark>Bold</mark>&lt;/<mark>b</mark>&gt; "
+        "<mark>inverter</mark>"
+    ) in html
     assert 'value="inverter &lt;b&gt;"' in html
     assert "inverter <b>" not in html
 
