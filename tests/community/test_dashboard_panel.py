@@ -35,7 +35,8 @@ def test_the_panel_lists_others_answers_to_the_persons_questions(
     # when member_a opens their dashboard
     client.force_login(member_a)
     url = reverse("portal:org_dashboard", kwargs={"org_slug": org_a.slug})
-    with django_assert_max_num_queries(40):
+    # the whole dashboard: session, person, memberships, each panel (13 measured)
+    with django_assert_max_num_queries(14):
         html = client.get(url).content.decode()
 
     # then the engineer's answer is listed, as plain text, and nothing else
@@ -76,3 +77,20 @@ def test_the_panel_is_translated(client, settings, org_a, member_a):
     assert "您的提问收到的回答" in html
     assert "您的提问尚未收到回答。" in html
     assert "向社区提问" in html
+
+
+def test_an_answer_is_shown_as_escaped_text(client, org_a, member_a, engineer, public_space, ask):
+    # given an answer whose text carries markup
+    settled(member_a)
+    question = ask(member_a, public_space, title="<b>Bold</b> title?")
+    actions.reply(engineer, question, body="<script>alert(1)</script> <img src=x onerror=alert(1)>")
+
+    # when the asker opens the dashboard
+    html = _dashboard(client, member_a, org_a)
+
+    # then neither the title nor the answer runs or renders markup
+    panel = html.split('id="panel-community-answers"')[1].split("</section>")[0]
+    assert "&lt;b&gt;Bold&lt;/b&gt; title?" in panel
+    assert "<script" not in panel
+    assert "<img" not in panel
+    assert "&lt;img src=x onerror=alert(1)&gt;" in panel
