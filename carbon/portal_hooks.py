@@ -15,7 +15,7 @@ from wagtail import hooks
 
 from carbon.demo import seed
 from carbon.footprint.permissions import PERM_VIEW_ORDERS
-from carbon.models import OrderLine
+from carbon.models import Order, OrderLine
 from carbon.points.ledger import balance_summary
 from carbon.points.permissions import PERM_VIEW_POINTS
 from carbon.privacy import personal_data
@@ -93,6 +93,8 @@ def footprint_summary(organisation) -> dict:
         "orders": inventory.orders,
         "excluded": len(inventory.data_quality.excluded),
         "wtw_kg": inventory.wtw_kg,
+        "ttw_kg": inventory.ttw_kg,
+        "wtt_kg": inventory.wtt_kg,
         "tkm": inventory.tkm,
         "default_share": inventory.data_quality.default_tkm_share,
         "intensity_g": inventory.intensity_g_per_tkm,
@@ -114,6 +116,32 @@ def carbon_panel() -> DashboardPanel:
         "carbon/panels/footprint.html",
         get_context=_footprint_panel_context,
         order=10,
+        permission=PERM_VIEW_ORDERS,
+        wide=True,
+    )
+
+
+RECENT_ORDERS = 5
+
+
+def _recent_orders_context(request, organisation) -> dict:
+    """The organisation's latest orders with their current footprint: one query."""
+    orders = (
+        Order.objects.filter(organisation=organisation)
+        .with_footprint()
+        .order_by("-order_date", "-pk")[:RECENT_ORDERS]
+    )
+    return {"orders": list(orders)}
+
+
+@hooks.register("greenloop_dashboard_panels")
+def recent_orders_panel() -> DashboardPanel:
+    return DashboardPanel(
+        "carbon-recent-orders",
+        _("Recent orders"),
+        "carbon/panels/recent_orders.html",
+        get_context=_recent_orders_context,
+        order=15,
         permission=PERM_VIEW_ORDERS,
     )
 

@@ -608,6 +608,7 @@ class Post(models.Model):
     handle: str
     links: dict[str, str]
     excerpt: str
+    author_name: str  # the dashboard panel: community.models.public_name of the author
     reply_to_number: int | None
     is_accepted: bool
     reactions_shown: list[dict[str, object]]

@@ -1,5 +1,5 @@
-"""Community's place in the portal: the top-bar link, the unread count, demo data and the
-members' @handles other apps mention people by.
+"""Community's place in the portal: the top-bar link, the unread count, the dashboard panel,
+demo data and the members' @handles other apps mention people by.
 Imported from CommunityConfig.ready() (Wagtail auto-imports only `wagtail_hooks`)."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 
 from community import demo, privacy
+from portal.dashboard import DashboardPanel
 from portal.notifications import Elsewhere
 from portal.people import Handles
 
@@ -21,6 +22,45 @@ if TYPE_CHECKING:
 @hooks.register("greenloop_nav_items")
 def community_nav(request, org_slug: str) -> list[dict]:
     return [{"label": _("Community"), "url": reverse("community:index")}]
+
+
+LATEST_ANSWERS = 5
+ANSWER_EXCERPT_CHARS = 120
+
+
+def _answers_context(request, organisation) -> dict:
+    """The latest replies by others to questions the person asked for this organisation, among
+    the posts they may read: one query (two while the visible spaces are not cached)."""
+    from community.admin_moderation import excerpt
+    from community.models import Post, TopicKind, public_name
+
+    answers = list(
+        Post.objects.readable_by(request.user)
+        .filter(
+            topic__author=request.user,
+            topic__organisation=organisation,
+            topic__kind=TopicKind.QUESTION,
+            number__gt=1,
+        )
+        .exclude(author=request.user)
+        .select_related("topic", "author__community_member")
+        .order_by("-created_at", "-pk")[:LATEST_ANSWERS]
+    )
+    for post in answers:
+        post.excerpt = excerpt(post, ANSWER_EXCERPT_CHARS)
+        post.author_name = public_name(post.author)
+    return {"answers": answers}
+
+
+@hooks.register("greenloop_dashboard_panels")
+def answers_panel() -> DashboardPanel:
+    return DashboardPanel(
+        "community-answers",
+        _("Answers to your questions"),
+        "community/panels/answers.html",
+        get_context=_answers_context,
+        order=30,
+    )
 
 
 # After carbon's demo data: the demo topics mention demo orders' customers.

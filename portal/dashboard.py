@@ -37,6 +37,8 @@ class DashboardPanel:
     order: int = 100
     # Who sees the panel: a permission name from portal.permissions, checked on the organisation.
     permission: str = "organisation.view"
+    # A wide panel takes a whole row of the grid (a chart beside its figures).
+    wide: bool = False
 
     def render(self, request: HttpRequest, organisation: Organisation) -> str:
         context = {"organisation": organisation, "panel": self, "request": request}

@@ -58,10 +58,42 @@ def test_the_card_counts_delivered_orders_only_and_shows_the_trend(
     assert page.status_code == 200
     # 2 t x 100 km x 0.125 kg/t·km WTW = 25 kg; the cancelled order's 25 kg is not counted
     assert wtw == 25
-    assert '<p class="stat">25.0\u00a0kg\u00a0CO₂e <span class="small muted">WTW</span></p>' in html
+    assert (
+        '<p class="stat">25.0\u00a0kg\u00a0CO₂e <abbr class="small muted" title="Well-to-wheel:'
+        in html
+    )
+    assert '<abbr title="Tank-to-wheel: the fuel burnt by the vehicles.">TTW</abbr>' in html
+    assert "WTW (well-to-wheel) = TTW (tank-to-wheel: the fuel burnt by the vehicles)" in html
     assert "<dt>Delivered orders</dt><dd>1</dd>" in html
     assert "1 order not counted (not delivered, or no calculation)." in html
     assert 'class="panel-chart"' in html
     assert 'id="chart-monthly-trend"' in html
     assert '<style nonce="' in html
     assert f'href="/o/{org_a.slug}/trends/"' in html
+
+
+def test_recent_orders_are_the_organisations_five_latest_with_their_footprint(
+    client, org_a, org_b, member_a, django_assert_max_num_queries
+):
+    # given seven orders of Acme's, the latest calculated, and a newer order of Globex's
+    published_dataset()
+    grid_dataset()
+    for day in range(1, 8):
+        order_with_legs(org_a, LEG, external_id=f"A-{day}", order_date=dt.date(2026, 3, day))
+    calculate_order(order_with_legs(org_a, LEG, external_id="A-9", order_date=dt.date(2026, 3, 9)))
+    order_with_legs(org_b, LEG, external_id="GLOBEX-1", order_date=dt.date(2026, 4, 1))
+
+    # when an Acme member opens the dashboard
+    client.force_login(member_a)
+    url = reverse("portal:org_dashboard", kwargs={"org_slug": org_a.slug})
+    # the whole dashboard: session, person, memberships, each panel (13 measured)
+    with django_assert_max_num_queries(14):
+        html = client.get(url).content.decode()
+
+    # then the five latest of Acme's are listed, newest first, the calculated one with its kg
+    panel = html.split('id="panel-carbon-recent-orders"')[1].split("</section>")[0]
+    listed = [part.split("</a>")[0] for part in panel.split('class="ident" href="')[1:]]
+    assert [entry.split(">")[1] for entry in listed] == ["A-9", "A-7", "A-6", "A-5", "A-4"]
+    assert "25.0\u00a0kg\u00a0CO₂e" in panel
+    assert panel.count("not calculated yet") == 4
+    assert "GLOBEX-1" not in html

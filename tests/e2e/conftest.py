@@ -4,11 +4,14 @@ The system Chromium is used (no browser downloads). Without it the journeys are 
 reason, except in CI, where a missing browser is a failure.
 """
 
+import io
 import os
 import re
+from importlib import import_module
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
 from tests.ci import in_ci
 
@@ -70,3 +73,26 @@ def snap(request, page):
         )
 
     return save
+
+
+def _restore_wagtail_rows() -> None:
+    """Recreate what Wagtail's and portal.home's migrations insert (root collection, root page,
+    home page and site): an earlier transactional test's flush removed them, and seed_demo
+    builds on them."""
+    from django.apps import apps
+    from wagtail.models import Collection, Locale, Page
+
+    if not Collection.objects.exists():
+        Collection.add_root(name="Root")
+    if not Page.objects.exists():
+        if not Locale.objects.exists():
+            Locale.objects.create(language_code="en")
+        Page.add_root(title="Root", slug="root")
+        import_module("portal.home.migrations.0002_create_homepage").create_homepage(apps, None)
+
+
+@pytest.fixture
+def demo(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    _restore_wagtail_rows()
+    call_command("seed_demo", stdout=io.StringIO())

@@ -5,12 +5,8 @@ screen (375 px) in Chinese: nothing wider than the screen, and no English word i
 (what people stored aside: tests/e2e/page_checks.py). One seeded demo serves both, since seeding
 it is the slow part."""
 
-import io
-from importlib import import_module
-
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-from django.core.management import call_command
 from playwright.sync_api import expect
 from wagtail.models import Page
 
@@ -56,29 +52,6 @@ def _watched(browser):
 
     page.violations = violations
     return page
-
-
-def _restore_wagtail_rows() -> None:
-    """Recreate what Wagtail's and portal.home's migrations insert (root collection, root page,
-    home page and site): an earlier transactional test's flush removed them, and seed_demo
-    builds on them."""
-    from django.apps import apps
-    from wagtail.models import Collection, Locale
-
-    if not Collection.objects.exists():
-        Collection.add_root(name="Root")
-    if not Page.objects.exists():
-        if not Locale.objects.exists():
-            Locale.objects.create(language_code="en")
-        Page.add_root(title="Root", slug="root")
-        import_module("portal.home.migrations.0002_create_homepage").create_homepage(apps, None)
-
-
-@pytest.fixture
-def demo(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    _restore_wagtail_rows()
-    call_command("seed_demo", stdout=io.StringIO())
 
 
 def _visit(page, live_server, path: str) -> list[str]:
