@@ -279,7 +279,7 @@ def demo_order(org_a):
         org_a,
         [
             {
-                "category": "road.hgv.articulated",
+                "category": "road.hgv.average_laden",
                 "origin": "Suzhou plant",
                 "destination": "Shanghai Yangshan port",
                 "distance_km": D(130),
