@@ -90,3 +90,41 @@ FUEL_PER_TKM_LIMITS: dict[tuple[str, str], tuple[Decimal, Decimal]] = {
 # the average-laden intensity), so only attested data (a carrier system, the CRM, staff) may
 # choose it; customer entries use the average-laden rows.
 ATTESTED_ONLY_CATEGORIES = frozenset({"road.hgv.laden_50", "road.hgv.laden_100"})
+
+
+# --- distances between known locations (carbon.footprint.locations)
+#
+# GLEC Framework v3 (Smart Freight Centre, 2023), distance section, aligned with ISO 14083:2023:
+# where the actual distance is not known, the planned or shortest feasible distance is raised by
+# a distance adjustment factor per mode; for air, the great-circle distance plus 95 km (take-off,
+# landing and stacking). The reference distance for points applies these factors to the
+# great-circle distance, which is shorter than any feasible route, so it never overstates the
+# distance a customer is rewarded for, and is capped by the declared distance.
+DISTANCE_ADJUSTMENT: dict[str, Decimal] = {
+    "road": Decimal("1.05"),
+    "rail": Decimal("1.05"),
+    "sea": Decimal("1.15"),
+}
+AIR_DISTANCE_ADDITION_KM = Decimal(95)
+# DESNZ air freight factors carry an 8% uplift on the great-circle distance (indirect routing,
+# stacking; DESNZ 2025 methodology paper, air freight). An air leg's footprint therefore uses
+# the DESNZ factor divided by this uplift, on either basis: the great-circle + 95 km when both
+# airports are known (GLEC), or the declared flown distance, which already contains the detours.
+DESNZ_AIR_DISTANCE_UPLIFT = Decimal("1.08")
+
+# Plausibility of a declared distance between two known locations
+# (carbon.footprint.legs.plausibility_problems). No route is shorter than the great circle; the
+# coordinates mark a town or port area to the arc-minute (Shanghai's Yangshan terminals lie
+# ~70 km from the CNSGH point), so a declared distance may fall short of it by this much.
+GREAT_CIRCLE_SLACK_KM = Decimal(80)
+# The longest plausible route, as (multiple of the great circle, plus km): sea routes around a
+# continent reach ~3x (Shanghai - Rotterdam via the Cape of Good Hope, ~26,000 km over a
+# ~9,000 km great circle) and short sea legs round a peninsula more (Genoa - Venice, ~2,000 km
+# over 290 km), hence the added km; road and rail routes average 1.2-1.4x the great circle and
+# mountain or ferry detours stay under 2x; flights stay within 1.3x of it (holding, airways).
+MAX_ROUTE_OVER_GREAT_CIRCLE: dict[str, tuple[Decimal, Decimal]] = {
+    "road": (Decimal(3), Decimal(100)),
+    "rail": (Decimal(3), Decimal(200)),
+    "sea": (Decimal(3), Decimal(2_000)),
+    "air": (Decimal("1.5"), Decimal(500)),
+}

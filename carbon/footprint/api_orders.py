@@ -23,6 +23,7 @@ from carbon.footprint.api_schemas import (
     READ,
     DatasetOut,
     FactorOut,
+    LegDistanceOut,
     LegResultOut,
     Scope2Out,
     TotalsOut,
@@ -31,6 +32,7 @@ from carbon.footprint.api_schemas import (
     parsed_or_422,
 )
 from carbon.footprint.exceptions import CalculationError, OrderDataError
+from carbon.footprint.model import leg_distance
 from carbon.footprint.orders import LineData, OrderData, ShipmentData, StoredOrders
 from carbon.footprint.units import stored_text
 from carbon.models import (
@@ -121,6 +123,9 @@ class LegOut(Schema):
     source: str = Field(..., description="Who wrote the data: carrier, crm, staff or customer")
     data_type: str = Field(..., description="primary_fuel, carrier_intensity or modelled_default")
     attested: bool = Field(..., description="May earn points (attested source or staff-verified)")
+    distance: LegDistanceOut = Field(
+        ..., description="Known locations, great-circle and reference distance, and their basis"
+    )
 
 
 class PointsHoldOut(Schema):
@@ -255,6 +260,7 @@ def _order_detail(order: FootprintOrder) -> dict[str, Any]:
                         "source": leg.source,
                         "data_type": leg.data_type,
                         "attested": leg.attested,
+                        "distance": leg_distance(leg),
                     }
                     for leg in shipment.legs.all()
                 ],

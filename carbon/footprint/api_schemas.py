@@ -104,6 +104,47 @@ class LegFactorIds(Schema):
     fuel_wtt: int | None = None
 
 
+class KnownLocationOut(Schema):
+    code: str = Field(..., examples=["CNSGH"], description="UN/LOCODE or IATA code")
+    name: str
+    latitude: str
+    longitude: str
+    source: str = Field(..., description="UN/LOCODE 2024-1, geocoded or airportsdata")
+
+
+class AirDistanceOut(Schema):
+    basis: str = Field(
+        ..., description="great_circle_plus_95 (both airports known) or declared_flown"
+    )
+    km: str = Field(..., description="The distance the footprint applies the air factor to")
+    great_circle_km: str | None = None
+    origin: str | None = None
+    destination: str | None = None
+    factor_uplift_removed: str = Field(
+        ..., description="The DESNZ air factor's own distance uplift, divided out once (1.08)"
+    )
+
+
+class LegDistanceOut(Schema):
+    """A leg's distances (carbon.footprint.locations.reference_distance_km)."""
+
+    basis: str = Field(
+        ...,
+        description="great_circle: reference = great circle x GLEC adjustment; declared_cap: "
+        "that is longer than the declared distance, which caps it; declared: an end is not a "
+        "known location, the declared distance is used",
+    )
+    declared_km: str
+    reference_km: str | None = Field(None, description="Reference distance for points, km")
+    great_circle_km: str | None = None
+    adjustment: str | None = Field(None, examples=["x1.15", "+95 km"])
+    adjusted_km: str | None = None
+    origin: KnownLocationOut | None = None
+    destination: KnownLocationOut | None = None
+    unknown: list[str] = Field(default_factory=list, description="Ends that are not known")
+    emission: AirDistanceOut | None = Field(None, description="Air legs: the footprint's basis")
+
+
 class LegResultOut(Schema):
     shipment: str = ""
     sequence: int
@@ -117,6 +158,7 @@ class LegResultOut(Schema):
         None, description="Radiative-forcing uplift, reported on its own line (air, on request)"
     )
     factors: LegFactorIds
+    distance: LegDistanceOut | None = Field(None, description="Absent in older snapshots")
 
 
 class TotalsOut(Schema):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from carbon import app_settings
-from carbon.footprint import categories
+from carbon.footprint import categories, locations
 from carbon.footprint.engine import FUEL_UNITS
 from carbon.footprint.exceptions import QuantityError
 from carbon.footprint.units import DISTANCE, MASS, parse_number, parse_quantity
@@ -242,6 +242,8 @@ def plausibility_problems(leg: LegData, mode: str) -> list[tuple[str, str]]:
                 f"{_figure(max_distance)} km per {mode} leg",
             )
         )
+    if not errors:
+        errors.extend(great_circle_problems(leg, mode))
     limits = app_settings.FUEL_PER_TKM_LIMITS.get((mode, leg.fuel_type))
     tkm = leg.mass_t * leg.distance_km if not errors else Decimal(0)
     if limits is None or leg.fuel_amount is None or not leg.fuel_amount.is_finite() or tkm <= 0:
@@ -261,6 +263,42 @@ def plausibility_problems(leg: LegData, mode: str) -> list[tuple[str, str]]:
         )
     )
     return errors
+
+
+def great_circle_problems(leg: LegData, mode: str) -> list[tuple[str, str]]:
+    """The declared distance against the great circle between the leg's two ends, when both
+    are known locations (`carbon.footprint.locations`): never shorter than the great circle
+    (less `GREAT_CIRCLE_SLACK_KM` for coordinates that mark a town, not a berth), never longer
+    than `MAX_ROUTE_OVER_GREAT_CIRCLE` allows for the mode."""
+    if not leg.distance_km.is_finite():
+        return []
+    ends = locations.known_ends(mode, leg.origin, leg.destination)
+    if ends is None:
+        return []
+    start, end, great_circle = ends
+    between = f"{start.code} and {end.code}"
+    shortest = max(great_circle - app_settings.GREAT_CIRCLE_SLACK_KM, Decimal(0))
+    if leg.distance_km < shortest:
+        return [
+            (
+                "distance_km",
+                f"{_figure(leg.distance_km)} km is shorter than the great-circle distance "
+                f"between {between} ({_figure(great_circle)} km): at least "
+                f"{_figure(shortest)} km for this {mode} leg",
+            )
+        ]
+    times, plus = app_settings.MAX_ROUTE_OVER_GREAT_CIRCLE[mode]
+    longest = great_circle * times + plus
+    if leg.distance_km > longest:
+        return [
+            (
+                "distance_km",
+                f"{_figure(leg.distance_km)} km is more than {_figure(times)} times the "
+                f"great-circle distance between {between} ({_figure(great_circle)} km) plus "
+                f"{_figure(plus)} km: at most {_figure(longest)} km for this {mode} leg",
+            )
+        ]
+    return []
 
 
 def leg_bounds(leg: LegData) -> list[tuple[str, str]]:

@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from carbon.footprint import engine
+from carbon import app_settings
+from carbon.footprint import engine, locations
 from carbon.footprint.units import (
     DISTANCE,
     ELECTRICITY_INTENSITY,
@@ -251,6 +252,7 @@ class Footprint:
                 "wtw_kg": stored_text(leg.wtw),
                 "radiative_forcing_kg": stored_text(leg.radiative_forcing),
                 "factors": leg.factors.ids(),
+                "distance": distance_json(leg.input),
             }
             for leg in self.legs
         ]
@@ -336,6 +338,51 @@ def _scope2_all(plans: list[Scope2Footprint]) -> None:
         plan.market = Decimal(market[i]) if has_location and has_market else None
 
 
+def mode_of(category: str) -> str:
+    """The transport mode of a category code ("air.international" -> "air")."""
+    return category.partition(".")[0]
+
+
+def emission_distance(leg: LegInput) -> tuple[Decimal, dict[str, Any] | None]:
+    """The km a distance-based leg's factor applies to, with its basis where it is not simply
+    the declared distance (air legs: `locations.air_emission_distance_km`)."""
+    if leg.has_fuel or mode_of(leg.category) != "air":
+        return leg.distance_km, None
+    return locations.air_emission_distance_km(leg.origin, leg.destination, leg.distance_km)
+
+
+def distance_json(leg: LegInput) -> dict[str, Any]:
+    """A leg's distances for the snapshot, the order page and the API: declared, the known
+    locations and great circle, the reference distance for points (None: the declared distance
+    is used) and, for air legs, the distance the footprint used."""
+    mode = mode_of(leg.category)
+    reference, basis = locations.reference_distance_km(
+        mode, leg.origin, leg.destination, leg.distance_km
+    )
+    basis["reference_km"] = plain_decimal(reference)
+    basis["declared_km"] = plain_decimal(leg.distance_km)
+    _, emission = emission_distance(leg)
+    if emission is not None:
+        basis["emission"] = emission
+    return basis
+
+
+def leg_distance(leg: Any) -> dict[str, Any]:
+    """`distance_json` of a stored leg (anything with a leg's fields, e.g. carbon.models.Leg),
+    for pages and the API: the distances follow the leg's current text, snapshot or not."""
+    return distance_json(
+        LegInput(
+            category=leg.category,
+            mass_t=leg.mass_t,
+            distance_km=leg.distance_km,
+            fuel_type=leg.fuel_type,
+            fuel_amount=leg.fuel_amount,
+            origin=leg.origin,
+            destination=leg.destination,
+        )
+    )
+
+
 def compute(
     inputs: Sequence[FootprintInput],
     resolved: Sequence[list[LegFactors] | Exception],
@@ -355,13 +402,14 @@ def compute(
     ]
     factors = [f for lf in resolved if not isinstance(lf, Exception) for f in lf]
     fuel_based = np.array([leg.has_fuel for leg in legs], dtype=bool)
+    distances = [emission_distance(leg) for leg in legs]
     ttw_i = engine.decimal_array([f.ttw.canonical for f in factors])
     rf_i = engine.decimal_array(
         [f.ttw_rf.canonical if f.ttw_rf else f.ttw.canonical for f in factors]
     )
     results = engine.leg_emissions(
         Q_(engine.decimal_array([leg.mass_t for leg in legs]), MASS),
-        Q_(engine.decimal_array([leg.distance_km for leg in legs]), DISTANCE),
+        Q_(engine.decimal_array([km for km, _ in distances]), DISTANCE),
         Q_(ttw_i, FREIGHT_INTENSITY),
         Q_(engine.decimal_array([f.wtt.canonical for f in factors]), FREIGHT_INTENSITY),
         fuel_used=(
@@ -377,6 +425,16 @@ def compute(
         ),
     )
     uplift = radiative_forcing_uplift(results.tkm, results.ttw, ttw_i, rf_i, fuel_based)
+    # DESNZ air factors carry their own distance uplift and the air distance basis carries the
+    # detours too (locations.air_emission_distance_km), so the factor's uplift comes off once,
+    # after the multiplication so that round figures stay exact.
+    if any(basis for _, basis in distances):
+        per = np.array(
+            [app_settings.DESNZ_AIR_DISTANCE_UPLIFT if b else Decimal(1) for _, b in distances],
+            dtype=object,
+        )
+        results = engine.LegResults(tkm=results.tkm, ttw=results.ttw / per, wtt=results.wtt / per)
+        uplift = uplift / per
     is_default = np.array([leg.data_tier == DEFAULT_TIER for leg in legs], dtype=bool)
 
     footprints: list[Footprint | Exception] = []

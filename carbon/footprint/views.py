@@ -20,6 +20,7 @@ from carbon.footprint.declarations import CONTENT_TYPES, InstrumentData
 from carbon.footprint.exceptions import DeclarationError
 from carbon.footprint.forms import DeclarationForm, ImportForm, InstrumentFormSet, OrderFilterForm
 from carbon.footprint.importer import COLUMNS
+from carbon.footprint.model import leg_distance
 from carbon.footprint.permissions import PERM_IMPORT, PERM_SUBMIT, PERM_VIEW_ORDERS
 from carbon.footprint.units import counts_co2_only
 from carbon.models import (
@@ -214,6 +215,7 @@ def leg_rows(legs: Page, snapshot: CalculationSnapshot | None) -> list[dict]:
                 "wtw": result.get("wtw_kg"),
                 "rf": result.get("radiative_forcing_kg"),
                 "method": result.get("method"),
+                "distance": leg_distance(leg),
             }
         )
     return rows

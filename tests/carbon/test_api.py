@@ -72,7 +72,7 @@ def test_estimate_a_van_leg(client, datasets, token_a):
     assert response.status_code == 200, response.content
     result = response.json()
     assert result["dataset"] == "test-freight@1"
-    assert result["legs"][0] | {"factors": None} == {
+    assert result["legs"][0] | {"factors": None, "distance": None} == {
         "index": 0,
         "shipment": "",
         "sequence": 1,
@@ -85,7 +85,15 @@ def test_estimate_a_van_leg(client, datasets, token_a):
         "wtw_kg": "63.750000",
         "radiative_forcing_kg": None,
         "factors": None,
+        "distance": None,
     }
+    # no origin or destination: no known locations, the declared distance stands for points
+    distance = result["legs"][0]["distance"]
+    assert (distance["basis"], distance["reference_km"], distance["unknown"]) == (
+        "declared",
+        None,
+        ["origin", "destination"],
+    )
     assert result["totals"]["wtw_kg"] == "63.750000"
     assert result["scope2"]["location_kg"] == "6439.200000"
     assert result["scope2"]["market_kg"] == "2810.880000"
@@ -106,7 +114,8 @@ def test_estimate_with_radiative_forcing_and_fuel_data(client, datasets, token_a
             {
                 "category": "air.long_haul",
                 "mass": "500 kg",
-                "distance": "1000 km",
+                # flown distance: the factor's 8% uplift comes off (1,080 / 1.08 = 1,000 km)
+                "distance": "1080 km",
                 "radiative_forcing": True,
             },
             {
@@ -292,7 +301,8 @@ def _order_body(**changes):
                     {
                         "category": "air.long_haul",
                         "mass": "500 kg",
-                        "distance": "1,000 km",
+                        # flown: the factor's 8% uplift comes off (1,080 / 1.08 = 1,000 km)
+                        "distance": "1,080 km",
                         "radiative_forcing": True,
                     },
                 ],
@@ -510,7 +520,8 @@ def test_session_orders_list_is_bounded_too(
 
 
 def test_order_detail_and_footprint(client, datasets, org_a, token_a):
-    order = _calculated(org_a, _legs() + _legs("air.long_haul", "0.5", "1000"))
+    order = _calculated(org_a, _legs() + _legs("air.long_haul", "0.5", "1080"))
+    # (1,080 km flown: the DESNZ factor's 8% uplift comes off, as for 1,000 km with it)
     detail = client.get(f"{ORDERS}/{order.pk}", headers=token_a).json()
     assert detail["external_id"] == order.external_id
     assert detail["footprint"]["wtw_kg"] == "432.500000"  # 62.5 + 370
@@ -529,7 +540,7 @@ def test_order_detail_and_footprint(client, datasets, org_a, token_a):
     assert used[footprint["legs"][0]["factors"]["ttw"]]["source_label"] == (
         "Test row road.van.diesel TTW"
     )
-    assert footprint["inputs"]["legs"][1]["distance_km"] == "1000"
+    assert footprint["inputs"]["legs"][1]["distance_km"] == "1080"
 
 
 def test_footprint_of_an_uncalculated_order_is_404(client, datasets, org_a, token_a):
