@@ -100,6 +100,9 @@ ATTESTED_ONLY_CATEGORIES = frozenset({"road.hgv.laden_50", "road.hgv.laden_100"}
 # landing and stacking). The reference distance for points applies these factors to the
 # great-circle distance, which is shorter than any feasible route, so it never overstates the
 # distance a customer is rewarded for, and is capped by the declared distance.
+# Caveat: the road, rail and sea factors below are the ones commonly quoted from the GLEC
+# Framework; they have not yet been checked line by line against the v3 publication (its table
+# was not available when they were entered). The air addition of 95 km is GLEC's and EN 16258's.
 DISTANCE_ADJUSTMENT: dict[str, Decimal] = {
     "road": Decimal("1.05"),
     "rail": Decimal("1.05"),
