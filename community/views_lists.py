@@ -138,7 +138,7 @@ def topic_list(
     return {
         "page": page,
         "next_after": next_after,
-        "rows": topic_rows(page.object_list),
+        "rows": topic_rows(list(page.object_list)),
         "query": query.urlencode(),
         "current_filter": chosen_filter,
         "sort": sort,

@@ -95,11 +95,11 @@ def keyset_page(
         paginator.count = total
     page = paginator.get_page(params.get("page"))
     values = _read_cursor(params.get("after", ""), ordering, salt) if page.number > 1 else None
-    if values is not None:
-        rows = list(queryset.filter(after_filter(ordering, values))[:per_page])
-        page = Page(rows, page.number, paginator)
-    else:
-        page.object_list = list(page.object_list)
-    rows = page.object_list
+    rows: list[Any] = (
+        list(queryset.filter(after_filter(ordering, values))[:per_page])
+        if values is not None
+        else list(page.object_list)
+    )
+    page = Page(rows, page.number, paginator)
     following = cursor_for(rows[-1], ordering, salt) if rows and page.has_next() else ""
     return page, following

@@ -31,10 +31,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
-from django.utils import timezone
+from django.db import connections, transaction
 
 from carbon.footprint import declarations as declaration_rules
+from carbon.footprint import snapshot_store
 from carbon.footprint.events import (
     FOOTPRINT_CALCULATED,
     FOOTPRINTS_RECALCULATED,
@@ -48,7 +48,13 @@ from carbon.footprint.model import (
     FootprintInput,
     LegInput,
 )
-from carbon.footprint.snapshots import describe_changes, same_calculation, snapshot_of
+from carbon.footprint.snapshots import (
+    NewSnapshot,
+    describe_changes,
+    input_hash,
+    same_calculation,
+    snapshot_of,
+)
 from carbon.footprint.units import plain_decimal
 from carbon.footprint.vintages import ClosedPeriods
 from carbon.models import (
@@ -80,8 +86,11 @@ class _OrderRow:
     region: str | None
 
 
-def _load_inputs(ids: list[int]) -> list[tuple[_OrderRow, FootprintInput, dict[str, Any]]]:
-    """Inputs of the orders `ids` (ascending), in four queries whatever their size."""
+def _load_inputs(
+    ids: list[int], attributed: dict[int, Decimal] | None = None
+) -> list[tuple[_OrderRow, FootprintInput, dict[str, Any]]]:
+    """Inputs of the orders `ids` (ascending), in four queries whatever their size (plus the
+    declarations' reconciliation, see `_declarations`)."""
     orders = [
         _OrderRow(i, org, ext, day, site, name, (region or country or None) if site else None)
         for i, org, ext, day, site, name, region, country in Order.objects.filter(pk__in=ids)
@@ -146,7 +155,7 @@ def _load_inputs(ids: list[int]) -> list[tuple[_OrderRow, FootprintInput, dict[s
         .values_list("order_id", "product__sku", "quantity", "product__electricity_kwh_per_unit")
     ):
         lines[order_id].append((sku, quantity, per_unit))
-    declarations = _declarations(orders)
+    declarations = _declarations(orders, {} if attributed is None else attributed)
     loaded = []
     for o in orders:
         notes = []
@@ -197,9 +206,14 @@ def _load_inputs(ids: list[int]) -> list[tuple[_OrderRow, FootprintInput, dict[s
     return loaded
 
 
-def _declarations(orders: list[_OrderRow]) -> dict[int, dict[str, Any]]:
+def _declarations(
+    orders: list[_OrderRow], attributed: dict[int, Decimal]
+) -> dict[int, dict[str, Any]]:
     """The verified green-power declaration covering each order's date at its site, with the
-    ratio its orders get, in one query plus one per declaration found (the reconciliation).
+    ratio its orders get, in one query plus one per declaration found and not yet in
+    `attributed` (the reconciliation: kWh attributed by declaration id, which a bulk
+    recalculation keeps for its whole run, so that a declaration covering 100,000 orders is
+    summed once, not once per batch, and all its orders get the same ratio in that run).
 
     Same choice as `GreenPowerDeclaration.objects.verified_covering(site, day)`: verified only,
     period covering the order date, the latest-starting (then newest) one wins; pending, checked,
@@ -218,7 +232,7 @@ def _declarations(orders: list[_OrderRow]) -> dict[int, dict[str, Any]]:
             period_end__gte=min(o.order_date for o in with_site),
         ).order_by("-period_start", "-id")
     )
-    attributed = declaration_rules.attributed_kwh(rows)
+    attributed.update(declaration_rules.attributed_kwh([d for d in rows if d.pk not in attributed]))
     chosen = {}
     for o in with_site:
         for d in rows:
@@ -246,24 +260,37 @@ def _declarations(orders: list[_OrderRow]) -> dict[int, dict[str, Any]]:
 
 @dataclass
 class BatchOutcome:
-    snapshots: dict[int, CalculationSnapshot]  # order id -> its current snapshot (new or kept)
+    snapshot_ids: dict[int, int]  # order id -> its current snapshot's id (new or kept)
     created: int = 0
     unchanged: int = 0
     failed: list[tuple[int, str, str | None]] = field(default_factory=list)
+    new: dict[int, NewSnapshot] = field(default_factory=dict)  # order id -> snapshot stored
     closed: int = 0  # orders of closed periods left as issued
+
+    def snapshot(self, order_id: int) -> CalculationSnapshot:
+        """Order `order_id`'s current snapshot as a model instance (a query only when kept)."""
+        if order_id in self.new:
+            return snapshot_store.as_model(self.new[order_id])
+        return CalculationSnapshot.objects.get(pk=self.snapshot_ids[order_id])
+
+
+def _choose(
+    loaded: list[tuple[_OrderRow, FootprintInput, dict[str, Any]]],
+    source: FactorTable | FactorBook,
+) -> list[tuple[FactorTable, dict | None]]:
+    """The factor table each order's activity date chooses, and why its datasets serve it."""
+    if isinstance(source, FactorTable):
+        return [(source, None)] * len(loaded)
+    return [source.for_day(order.order_date) for order, _, _ in loaded]
 
 
 def _compute(
     loaded: list[tuple[_OrderRow, FootprintInput, dict[str, Any]]],
-    source: FactorTable | FactorBook,
+    chosen: list[tuple[FactorTable, dict | None]],
     strict: bool,
 ) -> list[tuple[Any, FactorTable, dict | None]]:
-    """Each order's footprint (or error), the table it used and why its datasets serve its
-    activity date: one engine call per group of orders that choose the same datasets."""
-    if isinstance(source, FactorTable):
-        chosen: list[tuple[FactorTable, dict | None]] = [(source, None)] * len(loaded)
-    else:
-        chosen = [source.for_day(order.order_date) for order, _, _ in loaded]
+    """Each order's footprint (or error) under its chosen table: one engine call per group of
+    orders that chose the same datasets."""
     groups: dict[int, list[int]] = {}
     for i, (table, _) in enumerate(chosen):
         groups.setdefault(id(table), []).append(i)
@@ -274,41 +301,6 @@ def _compute(
         for i, footprint in zip(members, results, strict=True):
             footprints[i] = footprint
     return [(footprints[i], *chosen[i]) for i in range(len(loaded))]
-
-
-def _bulk_insert(snapshots: list[CalculationSnapshot]) -> None:
-    """Insert new snapshots and set their ids.
-
-    On PostgreSQL this streams the rows with COPY: Django 5.2's bulk_create goes through UNNEST
-    there, which re-quotes every JSON document into an array literal and made the insert the
-    slowest step of a recalculation by far. Other databases use bulk_create.
-    """
-    if connection.vendor != "postgresql" or len(snapshots) < 2:
-        CalculationSnapshot.objects.bulk_create(snapshots, batch_size=500)
-        return
-    now = timezone.now()
-    db = connections[DEFAULT_DB_ALIAS]  # the connection itself, not the thread-local proxy
-    fields = [f for f in CalculationSnapshot._meta.concrete_fields if not f.primary_key]
-    table = connection.ops.quote_name(CalculationSnapshot._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    with (
-        connection.cursor() as cursor,
-        cursor.cursor.copy(
-            f"COPY {table} ({columns}) FROM STDIN"  # noqa: S608 - names from the model, no input
-        ) as copy,
-    ):
-        for snapshot in snapshots:
-            snapshot.created_at = now
-            copy.write_row([f.get_db_prep_save(getattr(snapshot, f.attname), db) for f in fields])
-    ids = dict(
-        CalculationSnapshot.objects.filter(
-            order_id__in=[s.order_id for s in snapshots], is_current=True
-        ).values_list("order_id", "id")
-    )
-    for snapshot in snapshots:
-        snapshot.pk = ids[snapshot.order_id]
-        snapshot._state.adding = False
-        snapshot._state.db = connection.alias
 
 
 def publish_orders_changed(organisation: Organisation, order_ids: list[int], reason: str) -> None:
@@ -331,6 +323,7 @@ def calculate_batch(
     announce_changed: bool = True,
     closed: ClosedPeriods | None = None,
     restate: str | None = None,
+    attributed: dict[int, Decimal] | None = None,
 ) -> BatchOutcome:
     """Calculate and store the orders `ids` inside the caller's transaction.
 
@@ -339,40 +332,72 @@ def calculate_batch(
     `outcome.closed`) unless `restate` gives the reason to restate it; its new snapshot then
     says it is a restatement of that period.
 
-    Queries: four to load the inputs, one for the current snapshots, one UPDATE to retire the
-    superseded ones, a bulk INSERT for the new ones, one for the organisations, and one outbox
-    row per new snapshot (`greenloop.carbon.footprint_calculated`), or with `per_order_events`
-    False one `greenloop.carbon.footprints_recalculated` row per organisation in the batch.
+    Queries: four to load the inputs, one comparing their input hashes with the current
+    snapshots' (orders whose hash matches stop here: nothing decoded, computed or written), one
+    loading the superseded snapshots, one UPDATE to retire them, the new rows (PostgreSQL: ids
+    from the sequence, then one COPY; elsewhere bulk_create), one for the organisations, and one
+    outbox row per new snapshot (`greenloop.carbon.footprint_calculated`), or with
+    `per_order_events` False one `greenloop.carbon.footprints_recalculated` row per
+    organisation in the batch.
     """
-    loaded = _load_inputs(ids)
-    computed = _compute(loaded, table, strict)
-    current = {
-        s.order_id: s for s in CalculationSnapshot.objects.filter(order_id__in=ids, is_current=True)
+    loaded = _load_inputs(ids, attributed)
+    chosen = _choose(loaded, table)
+    # The hash covers the factors of the table each order's activity date chose, so a new
+    # vintage or an edited factor is never skipped as unchanged.
+    hashes = {
+        order.id: input_hash(inputs_json, used.fingerprint())
+        for (order, _, inputs_json), (used, _) in zip(loaded, chosen, strict=True)
     }
-    outcome = BatchOutcome(snapshots={})
-    new: list[tuple[_OrderRow, CalculationSnapshot]] = []
+    # Orders whose current snapshot has the same input hash are skipped unread: no arithmetic,
+    # no documents decoded, nothing written.
+    found = snapshot_store.staleness(hashes)
+    outcome = BatchOutcome(snapshot_ids=dict(found.kept), unchanged=len(found.kept))
+    stale = [i for i, item in enumerate(loaded) if item[0].id in found.stale]
+    if not stale:
+        return outcome
+    loaded = [loaded[i] for i in stale]
+    computed = _compute(loaded, [chosen[i] for i in stale], strict)
+    superseded_ids = [pk for pk in found.stale.values() if pk is not None]
+    current = (
+        {
+            s.order_id: s
+            for s in CalculationSnapshot.objects.filter(pk__in=superseded_ids).defer(
+                "results", "changes"
+            )
+        }
+        if superseded_ids
+        else {}
+    )
+    new: list[tuple[_OrderRow, NewSnapshot]] = []
+    rehashed: dict[int, str] = {}
     for (order, _, inputs_json), (footprint, used, choices) in zip(loaded, computed, strict=True):
         if isinstance(footprint, CalculationError):
             outcome.failed.append((order.id, footprint.message, footprint.field))
             continue
-        snapshot = snapshot_of(order.id, inputs_json, footprint, used, choices)
+        snapshot = snapshot_of(
+            order.id, inputs_json, footprint, used, choices, hashed=hashes[order.id]
+        )
         old = current.get(order.id)
         if old is not None and same_calculation(old, snapshot):
+            # Stored before its hash (or under another factor table that gave the same figures):
+            # keep it, and record the hash so that the next run skips it unread.
             outcome.unchanged += 1
-            outcome.snapshots[order.id] = old
+            outcome.snapshot_ids[order.id] = old.pk
+            rehashed[old.pk] = snapshot.input_hash
             continue
         period = closed.closing(order.organisation_id, order.order_date) if closed else None
         if old is not None and period is not None and not restate:
             outcome.closed += 1
-            outcome.snapshots[order.id] = old
+            outcome.snapshot_ids[order.id] = old.pk
             continue
         if old is not None:
-            snapshot.supersedes = old
+            snapshot.supersedes_id = old.pk
             snapshot.changes = describe_changes(old, snapshot)
             if period is not None:
                 # The superseded snapshot keeps the figures as issued; this one says why not.
                 snapshot.changes["restatement"] = {"reason": restate, "period": period.as_json()}
         new.append((order, snapshot))
+    snapshot_store.record_hashes(rehashed)
     if not new:
         return outcome
     superseded = [s.supersedes_id for _, s in new if s.supersedes_id]
@@ -380,7 +405,7 @@ def calculate_batch(
         # Only the "current" flag ever changes on a stored snapshot (one UPDATE per batch), and it
         # must flip before the new ones are inserted: one current snapshot per order.
         CalculationSnapshot.objects.filter(pk__in=superseded).update(is_current=False)
-    _bulk_insert([s for _, s in new])
+    snapshot_store.insert([s for _, s in new])
     organisations = Organisation.objects.in_bulk({o.organisation_id for o, _ in new})
     if per_order_events:
         for order, snapshot in new:
@@ -429,7 +454,8 @@ def calculate_batch(
             changed_by_org.setdefault(order.organisation_id, []).append(order.id)
         for organisation_id, order_ids in changed_by_org.items():
             publish_orders_changed(organisations[organisation_id], order_ids, "recalculated")
-    outcome.snapshots.update({order.id: snapshot for order, snapshot in new})
+    outcome.new = {order.id: snapshot for order, snapshot in new}
+    outcome.snapshot_ids.update({o.id: s.pk for o, s in new if s.pk is not None})
     outcome.created = len(new)
     return outcome
 
@@ -454,7 +480,7 @@ def calculate_order(
         # Serialise concurrent recalculations of one order (one current snapshot at a time).
         list(Order.objects.select_for_update().filter(pk=order.pk).values_list("pk", flat=True))
         outcome = calculate_batch([order.pk], book, strict=True)
-    return outcome.snapshots[order.pk]
+    return outcome.snapshot(order.pk)
 
 
 @dataclass
@@ -499,6 +525,7 @@ def recalculate(
     if until_id is not None:
         orders = orders.filter(pk__lte=until_id)
     result = RecalculationResult(last_id=start_after_id, total=orders.count())
+    attributed: dict[int, Decimal] = {}  # green-power kWh by declaration, summed once per run
     while True:
         batch = orders if result.last_id is None else orders.filter(pk__gt=result.last_id)
         ids = list(batch.order_by("pk").values_list("pk", flat=True)[:batch_size])
@@ -513,6 +540,7 @@ def recalculate(
                 per_order_events=False,
                 closed=closed,
                 restate=restate,
+                attributed=attributed,
             )
         result.processed += len(ids)
         result.closed += outcome.closed

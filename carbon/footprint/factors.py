@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -161,6 +162,7 @@ class FactorTable:
             if key not in ranked or rank < ranked[key][0]:
                 ranked[key] = (rank, ref)
         self._factors = {key: ref for key, (_, ref) in ranked.items()}
+        self._fingerprint: str | None = None
 
     @classmethod
     def load(
@@ -215,6 +217,20 @@ class FactorTable:
             for d in self.datasets.values()
             if d.pk in used_ids
         ]
+
+    def fingerprint(self) -> str:
+        """SHA-256 (hex) of the table's datasets (ids and versions) and of every factor it can
+        hand out (id, value, unit, dataset): part of each snapshot's input hash, so a new
+        vintage, a changed grid dataset or a factor edited in a draft dataset is never skipped
+        as unchanged."""
+        if self._fingerprint is None:
+            parts = [[d.pk, d.label] for d in self.datasets.values()]
+            parts += [
+                [*key, ref.id, str(ref.value), ref.unit, ref.dataset_id]
+                for key, ref in sorted(self._factors.items())
+            ]
+            self._fingerprint = hashlib.sha256(repr(parts).encode()).hexdigest()
+        return self._fingerprint
 
 
 class FactorBook:

@@ -1,9 +1,16 @@
-"""Calculation snapshots: building one from a footprint, telling whether a new calculation changed
-anything, and describing what changed between two snapshots."""
+"""Calculation snapshots: building one from a footprint, the hash of what it was made from,
+telling whether a new calculation changed anything, and describing what changed between two
+snapshots."""
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
+
+import orjson
 
 from carbon.footprint.engine import METHOD_VERSION
 from carbon.footprint.factors import (
@@ -20,24 +27,65 @@ from carbon.models import (
 )
 
 
+@dataclass(slots=True)
+class NewSnapshot:
+    """A snapshot about to be stored, as the values of its columns (the names of
+    `CalculationSnapshot`'s attributes): a bulk recalculation writes these rows without building
+    model instances (`carbon.footprint.snapshot_store`)."""
+
+    order_id: int
+    method_version: str
+    datasets: list[dict[str, Any]]
+    inputs: dict[str, Any]
+    factors: list[dict[str, Any]]
+    results: dict[str, Any]
+    tkm: Decimal
+    ttw_kg: Decimal
+    wtt_kg: Decimal
+    wtw_kg: Decimal
+    default_share: Decimal
+    electricity_kwh: Decimal
+    scope2_location_kg: Decimal
+    scope2_market_kg: Decimal | None
+    input_hash: str
+    changes: dict[str, Any] = field(default_factory=dict)
+    supersedes_id: int | None = None
+    is_current: bool = True
+    pk: int | None = None  # set once stored, with created_at
+    created_at: datetime | None = None
+
+
+def input_hash(inputs_json: dict[str, Any], table_fingerprint: str) -> str:
+    """SHA-256 (hex) of everything a calculation is made from: the method version, the factor
+    table (`FactorTable.fingerprint`: its datasets' versions and factors) and the order's inputs
+    (legs, electricity, the green-power declaration and its effective ratio). Equal hashes mean
+    the calculation would repeat the stored one, so a recalculation skips the order unread."""
+    canonical = orjson.dumps(
+        [METHOD_VERSION, table_fingerprint, inputs_json], option=orjson.OPT_SORT_KEYS
+    )
+    return hashlib.sha256(canonical).hexdigest()
+
+
 def snapshot_of(
     order_id: int,
     inputs_json: dict,
     footprint: Footprint,
     table: FactorTable,
     choices: dict[int, Choice] | None = None,
-) -> CalculationSnapshot:
-    """An unsaved current snapshot of order `order_id`'s `footprint`: its inputs, the factors
-    and datasets used (from `table`, each with why it serves the order's activity date when
-    `choices` say), the results and the rounded stored totals."""
-    return CalculationSnapshot(
+    *,
+    hashed: str = "",
+) -> NewSnapshot:
+    """The row of order `order_id`'s new current snapshot of `footprint`: its inputs, the
+    factors and datasets used (from `table`, each with why it serves the order's activity date
+    when `choices` say), the results, the rounded stored totals and the input hash `hashed`."""
+    return NewSnapshot(
         order_id=order_id,
+        input_hash=hashed,
         method_version=METHOD_VERSION,
         datasets=table.datasets_json(footprint.factors, choices=choices),
         inputs=inputs_json,
         factors=[f.as_json() for f in footprint.factors],
         results=footprint.results_json(),
-        is_current=True,
         tkm=round_stored(footprint.tkm),
         ttw_kg=round_stored(footprint.ttw),
         wtt_kg=round_stored(footprint.wtt),
@@ -51,7 +99,7 @@ def snapshot_of(
     )
 
 
-def same_calculation(old: CalculationSnapshot, new: CalculationSnapshot) -> bool:
+def same_calculation(old: CalculationSnapshot, new: NewSnapshot) -> bool:
     """Whether `new` repeats `old`: the same method version, inputs, factors and datasets (then
     no new snapshot is stored)."""
     return (
@@ -72,7 +120,7 @@ _TOTAL_FIELDS = (
 )
 
 
-def describe_changes(old: CalculationSnapshot, new: CalculationSnapshot) -> dict[str, Any]:
+def describe_changes(old: CalculationSnapshot, new: NewSnapshot) -> dict[str, Any]:
     """What differs between two snapshots of one order: method, datasets, factors, inputs,
     and the totals before and after."""
     reasons = []

@@ -38,6 +38,11 @@ class CalculationSnapshot(models.Model):
     electricity_kwh = models.DecimalField(max_digits=20, decimal_places=6, default=0)
     scope2_location_kg = models.DecimalField(max_digits=20, decimal_places=6, default=0)
     scope2_market_kg = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    # SHA-256 (hex) of what the calculation was made from: method version, the factor table's
+    # datasets and factors, and the order's inputs (carbon.footprint.snapshots.input_hash). A
+    # recalculation compares it in SQL and skips the order without reading its documents. Empty
+    # on snapshots stored before it existed; filled in once a recalculation finds them unchanged.
+    input_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["order", "-created_at", "-id"]
@@ -55,7 +60,11 @@ class CalculationSnapshot(models.Model):
             # Only the "current" flag may flip, when a newer snapshot takes over.
             stored = CalculationSnapshot.objects.filter(pk=self.pk).values("is_current").first()
             update_fields = kwargs.get("update_fields")
-            if stored is None or update_fields is None or set(update_fields) != {"is_current"}:
+            if (
+                stored is None
+                or not update_fields
+                or set(update_fields) - {"is_current", "input_hash"}
+            ):
                 raise ImmutableError("Calculation snapshots cannot be changed.")
         super().save(*args, **kwargs)
 

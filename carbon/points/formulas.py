@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from decimal import ROUND_FLOOR, Decimal
 
+import numpy as np
+
 ZERO = Decimal(0)
 
 
@@ -29,3 +31,21 @@ def points_for(total_avoided_kg: Decimal, points_per_kg: Decimal, cap: int | Non
     raw = max(ZERO, total_avoided_kg * points_per_kg)
     points = int(raw.to_integral_value(rounding=ROUND_FLOOR))
     return points if cap is None else min(points, cap)
+
+
+def points_many(
+    tkm: np.ndarray,
+    wtw_kg: np.ndarray,
+    location_kg: np.ndarray,
+    market_kg: np.ndarray,
+    baseline_kg_per_tkm: float,
+    points_per_kg: float,
+    cap: int | None,
+) -> np.ndarray:
+    """`points_for(avoided_logistics_kg + avoided_scope2_kg)` of many orders at once (float
+    arrays, one value per order; NaN in `market_kg` = no market-based figure): for estimates
+    and bulk previews over a million orders. Stored awards keep the Decimal functions above."""
+    logistics = np.maximum(0.0, tkm * baseline_kg_per_tkm - wtw_kg)
+    scope2 = np.maximum(0.0, np.nan_to_num(location_kg - market_kg, nan=0.0))
+    points = np.floor(np.maximum(0.0, (logistics + scope2) * points_per_kg)).astype(np.int64)
+    return points if cap is None else np.minimum(points, cap)

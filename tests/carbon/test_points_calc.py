@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from carbon.points.formulas import avoided_logistics_kg, avoided_scope2_kg, points_for
+from carbon.points.formulas import avoided_logistics_kg, avoided_scope2_kg, points_for, points_many
 
 # DESNZ 2025, Freighting goods > HGV (all diesel) > All HGVs > Average laden > tonne.km:
 # TTW 0.10163 (27_304_3140_14_1) + WTT 0.02359 (28_907_3140_14_1) = 0.12522 kgCO2e per t·km.
@@ -79,3 +80,18 @@ def test_points_are_the_floor_of_the_product_within_the_cap(total, rate, cap):
     assert points > total * rate - 1 or (cap is not None and points == cap)
     if cap is not None:
         assert points <= cap
+
+
+def test_points_many_gives_each_order_what_points_for_gives_it():
+    # given three orders: rail instead of truck (633.64 kg avoided), a van dirtier than the
+    # baseline with 3,628.32 kg of Scope 2 avoided by green power, and no market figure
+    tkm = np.array([7000.0, 85.0, 85.0])
+    wtw = np.array([242.9, 66.49125, 66.49125])
+    location = np.array([0.0, 6439.2, 6439.2])
+    market = np.array([0.0, 2810.88, np.nan])
+    # when their points are computed at once, at 0.5 points per kg
+    points = points_many(tkm, wtw, location, market, 0.12522, 0.5, None)
+    # then they match the Decimal functions: floor(316.82), floor(1,814.16), 0
+    assert points.tolist() == [316, 1814, 0]
+    # and a cap of 1,000 per order applies to each
+    assert points_many(tkm, wtw, location, market, 0.12522, 0.5, 1000).tolist() == [316, 1000, 0]
