@@ -23,7 +23,7 @@ def _compression(method: str):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("carbon", "0011_provenance_and_resettlement"),
+        ("carbon", "0012_dataset_vintages"),
     ]
 
     operations = [
