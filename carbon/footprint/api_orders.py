@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypedDict, cast
 
 from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
 from django.http import Http404, HttpRequest
+from django.urls import reverse
 from ninja import Body, Field, Query, Router, Schema, Status
 from pydantic import ConfigDict, StrictBool
 
-from carbon.footprint import actions, categories, provenance
+from carbon.footprint import actions, categories, incoterms, provenance
 from carbon.footprint import legs as legs_parser
 from carbon.footprint.api_schemas import (
     ORDER_WRITE_ACCESS,
@@ -79,7 +80,11 @@ class FootprintSummary(Schema):
     ttw_kg: str
     wtt_kg: str
     wtw_kg: str
-    default_share: str = Field(..., description="Share of t·km computed with default factors")
+    default_share: str = Field(
+        ...,
+        description="Share of WTW from legs whose data type (from their provenance) is a "
+        "modelled default, not measured fuel or carrier-specific data",
+    )
     electricity_kwh: str
     scope2_location_kg: str
     scope2_market_kg: str | None
@@ -93,6 +98,15 @@ class OrderOut(Schema):
     delivery_date: date | None
     status: str
     site: str | None
+    incoterm: str | None = Field(..., description="Incoterms 2020 rule; null: not stated")
+    main_carriage_paid_by: Literal["buyer", "seller"] | None = Field(
+        ..., description="Who pays the main carriage under the Incoterm; null: not stated"
+    )
+    scope3_category: Literal[4, 9] | None = Field(
+        ...,
+        description="The customer's Scope 3 category of this transport: 4 (upstream, paid by "
+        "the customer), 9 (downstream, paid by the seller); null: Incoterm not stated",
+    )
     modes: list[str]
     footprint: FootprintSummary | None
 
@@ -135,9 +149,17 @@ class ShipmentOut(Schema):
     legs: list[LegOut]
 
 
+class MethodLinksOut(Schema):
+    api: str = Field(..., description="The method statement on the API (GET)")
+    page: str = Field(..., description="The method statement page for people")
+
+
 class OrderDetailOut(OrderOut):
     lines: list[LineOut]
     shipments: list[ShipmentOut]
+    method_statement: MethodLinksOut = Field(
+        ..., description="What the calculation method covers and what it does not"
+    )
     points_holds: list[PointsHoldOut] = Field(
         ...,
         description="Why the order earns no points yet (empty when nothing holds it back), in "
@@ -224,6 +246,9 @@ def _order_out(order: FootprintOrder) -> dict[str, Any]:
         "delivery_date": order.delivery_date,
         "status": order.status,
         "site": order.delivery_site.name if order.delivery_site else None,
+        "incoterm": order.incoterm or None,
+        "main_carriage_paid_by": incoterms.main_carriage_payer(order.incoterm),
+        "scope3_category": incoterms.scope3_category(order.incoterm),
         "modes": sorted(modes),
         "footprint": _summary(order),
     }
@@ -262,6 +287,12 @@ def _order_detail(order: FootprintOrder) -> dict[str, Any]:
             for shipment in order.shipments.all()
         ],
         "points_holds": [hold.as_json() for hold in provenance.points_holds(order, legs)],
+        "method_statement": {
+            "api": reverse("api-v1:carbon_method"),
+            "page": reverse(
+                "carbon:method_statement", kwargs={"org_slug": order.organisation.slug}
+            ),
+        },
     }
 
 
@@ -484,6 +515,12 @@ class OrderIn(Input):
     delivery_date: IsoDate | None = None
     status: str = OrderStatus.OPEN
     site: str | None = Field(None, description="Name of one of the organisation's sites")
+    incoterm: str | None = Field(
+        None,
+        description="Incoterms 2020 rule (EXW, FCA, FAS, FOB, CPT, CIP, CFR, CIF, DAP, DPU, "
+        "DDP); who pays the main carriage follows from it. Absent: not stated",
+        examples=["FOB"],
+    )
     lines: list[LineIn] = Field(default_factory=list)
     shipments: list[ShipmentIn] = Field(default_factory=list)
 
@@ -512,6 +549,7 @@ def _order_data(external_id: str, payload: OrderIn) -> OrderData:
         delivery_date=payload.delivery_date,
         status=payload.status,
         site_name=payload.site or None,
+        incoterm=incoterms.normalise(payload.incoterm),
         lines=[
             LineData(
                 sku=line.sku,

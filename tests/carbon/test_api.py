@@ -520,7 +520,7 @@ def test_order_detail_and_footprint(client, datasets, org_a, token_a):
     ]
     footprint = client.get(f"{ORDERS}/{order.pk}/footprint", headers=token_a).json()
     assert footprint["is_current"] is True
-    assert footprint["method_version"] == "greenloop-iso14083-2026.1"
+    assert footprint["method_version"] == "greenloop-iso14083-aligned-2026.2"
     assert [d["label"] for d in footprint["datasets"]] == ["test-freight@1"]
     assert footprint["datasets"][0]["source_url"] == "https://example.org/factors"
     assert [leg["wtw_kg"] for leg in footprint["legs"]] == ["62.500000", "370.000000"]
