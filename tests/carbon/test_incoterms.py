@@ -158,3 +158,45 @@ def test_the_import_reads_the_incoterm_column_and_names_a_bad_one(org_a):
     # given a file with "FOB2020" / then row 2's incoterm column is named
     bad = importer.validate_csv(org_a, io.StringIO(_csv("FOB2020")))
     assert [(e.row, e.column) for e in bad.errors] == [(2, "incoterm")]
+
+
+def test_the_inventory_shows_hub_wtw_and_the_scope3_view():
+    # given a FOB order: 200 t·km by HGV (20 + 5 kg) and a 12 t warehouse stop (12 x 17.5 =
+    # 210 kg WTW, unsplit); a DDP order: 200 t·km by van (100 + 25 kg); an order without one
+    import datetime as dt
+
+    from carbon.reports.inventory import LegRow, OrderRow, SnapshotFigures, build_inventory
+    from carbon.reports.period import ReportingPeriod
+
+    hgv = LegRow("road.hgv.average_laden", D(200), D(20), D(5))
+    hub = LegRow("hub.warehouse.ambient", D(0), D(0), D(0), hub_wtw_kg=D(210))
+    van = LegRow("road.van.diesel", D(200), D(100), D(25))
+
+    def figures(pk, legs):
+        return SnapshotFigures(
+            snapshot_id=pk,
+            method_version="greenloop-iso14083-aligned-2026.2",
+            tkm=sum((leg.tkm for leg in legs), D(0)),
+            ttw_kg=sum((leg.ttw_kg for leg in legs), D(0)),
+            wtt_kg=sum((leg.wtt_kg for leg in legs), D(0)),
+            hub_wtw_kg=sum((leg.hub_wtw_kg for leg in legs), D(0)),
+            legs=legs,
+        )
+
+    day = dt.date(2026, 2, 1)
+    orders = [
+        OrderRow(1, "PO-1", 1, "delivered", day, figures(11, (hgv, hub)), incoterm="FOB"),
+        OrderRow(2, "PO-2", 1, "delivered", day, figures(12, (van,)), incoterm="DDP"),
+        OrderRow(3, "PO-3", 1, "delivered", day, figures(13, (van,))),
+    ]
+    # when the quarter's inventory is built
+    inventory = build_inventory(ReportingPeriod.quarter(2026, 1), orders, [])
+    # then WTW holds the hub's 210 kg: 25 + 210 + 125 + 125
+    assert (inventory.wtw_kg, inventory.hub_wtw_kg) == (D("485.000000"), D("210.000000"))
+    assert {line.key: line.wtw_kg for line in inventory.by_mode}["hub"] == D("210.000000")
+    # and the Scope 3 view splits it by who paid
+    assert [(x.key, x.orders, x.wtw_kg) for x in inventory.by_scope3_category] == [
+        ("category_4", 1, D("235.000000")),
+        ("category_9", 1, D("125.000000")),
+        ("not_stated", 1, D("125.000000")),
+    ]
