@@ -312,7 +312,7 @@ class OrderFilters(Input):
     organisation: str | None = Field(None, description="Organisation slug (session callers)")
     date_from: IsoDate | None = Field(None, alias="from", description="Order date on or after")
     date_to: IsoDate | None = Field(None, alias="to", description="Order date on or before")
-    mode: Literal["road", "rail", "sea", "air"] | None = Field(
+    mode: Literal["road", "rail", "sea", "air", "hub"] | None = Field(
         None, description="Orders with at least one leg of this mode"
     )
     site: str | None = Field(None, description="Delivery site name")
@@ -442,16 +442,22 @@ class LegIn(Input):
     """A transport leg: the fields of a CSV leg row, read by the same parser
     (`carbon.footprint.legs.parse_leg`)."""
 
-    category: str = Field(..., examples=["road.hgv.articulated"])
+    category: str = Field(
+        ...,
+        description="Transport category, or a hub stop hub.<type>.<temperature> (e.g. "
+        "hub.warehouse.ambient: GLEC v3 default per tonne handled)",
+        examples=["road.hgv.articulated"],
+    )
     mass: str = Field(
         ...,
         description="Cargo mass in t, tonne, kg, g, lb, long_ton or short_ton ('ton', 'mt' "
-        "and 'Mt' are refused as ambiguous)",
+        "and 'Mt' are refused as ambiguous); for a hub stop the tonnes handled",
         examples=["12.5 t"],
     )
-    distance: str = Field(
-        ...,
-        description="Distance in km, m, mi or nmi ('nm' is refused: it is a nanometre)",
+    distance: str | None = Field(
+        None,
+        description="Distance in km, m, mi or nmi ('nm' is refused: it is a nanometre); "
+        "required for transport legs, empty or absent for hub stops",
         examples=["830 km"],
     )
     origin: str = Field("", examples=["Shenzhen factory"])

@@ -410,16 +410,16 @@ def test_data_quality_share_of_default_wtw_and_missing_data(org_a, datasets):
         org_a,
         [
             _leg("road.van.diesel", "1", "300", data_type=LegDataType.CARRIER_INTENSITY),
-            _leg("road.hgv.articulated", "1", "100", data_tier=DataTier.PRIMARY),
+            _leg("road.hgv.average_laden", "1", "100", data_tier=DataTier.PRIMARY),
             _leg("road.hgv.average_laden", "0", "50"),
         ],
     )
     # when calculated
     snapshot = calculate_order(order)
-    # then the share is the HGV leg's WTW (100 x 0.09623 = 9.623 kg) over the order's
-    # (9.623 + 300 x 0.78225 = 244.298 kg), by data type, not declared tier
-    assert snapshot.default_share == Decimal("0.039390")
-    assert snapshot.results["data_quality"]["default_wtw_kg"] == "9.623000"
+    # then the share is the HGV leg's WTW (100 t·km x 0.125 = 12.5 kg, test factors) over the
+    # order's (12.5 + 300 x 0.625 = 200 kg), by data type, not declared tier
+    assert snapshot.default_share == Decimal("0.062500")
+    assert snapshot.results["data_quality"]["default_wtw_kg"] == "12.500000"
     quality = snapshot.results["data_quality"]
     assert quality["legs_with_missing_data"] == 1
     assert quality["missing"] == [{"field": "shipments[0].legs[2].mass", "reason": "mass is zero"}]
