@@ -82,6 +82,7 @@ def test_estimate_a_van_leg(client, datasets, token_a):
         "tkm": "102.000000",
         "ttw_kg": "51.000000",
         "wtt_kg": "12.750000",
+        "hub_wtw_kg": "0.000000",
         "wtw_kg": "63.750000",
         "radiative_forcing_kg": None,
         "factors": None,

@@ -166,3 +166,32 @@ def test_hub_legs_are_refused_with_the_field_at_fault(fields, expected):
     leg, problems = parse_leg(fields)
     assert leg is None
     assert [(p.field, p.reason) for p in problems] == expected
+
+
+@pytest.mark.django_db
+def test_the_estimate_api_prices_a_hub_stop(client, org_a):
+    from carbon.footprint import api as carbon_api  # noqa: F401 - registers the carbon scopes
+    from portal import actions
+    from tests.carbon.factories import published_dataset
+
+    published_dataset()
+    _, token = actions.issue_api_token(org_a, "ERP", ["carbon:read"], by=None)
+    # given 3 t through a temperature-controlled container terminal (12.6 kg CO2e per tonne)
+    body = {"legs": [{"category": "hub.container_terminal.temperature_controlled", "mass": "3 t"}]}
+    # when estimated
+    response = client.post(
+        "/api/v1/carbon/estimate",
+        body,
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    # then 3 x 12.6 = 37.8 kg WTW, no t·km, no dataset factor rows
+    assert response.status_code == 200, response.content
+    leg = response.json()["legs"][0]
+    assert (leg["method"], leg["tkm"], leg["hub_wtw_kg"], leg["wtw_kg"]) == (
+        "hub",
+        "0.000000",
+        "37.800000",
+        "37.800000",
+    )
+    assert leg["factors"]["ttw"] is None
