@@ -48,6 +48,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
+from carbon.footprint import incoterms
 from carbon.footprint.units import plain_decimal
 from carbon.reports.document import ReportDocument
 from carbon.reports.inventory import Exclusion, Inventory, LegRow, OrderLine
@@ -64,6 +65,7 @@ MODE_NAMES = {
     "rail": pgettext_lazy(CONTEXT, "Rail"),
     "sea": pgettext_lazy(CONTEXT, "Sea"),
     "air": pgettext_lazy(CONTEXT, "Air"),
+    "hub": pgettext_lazy(CONTEXT, "Hub operations"),
 }
 TIER_NAMES = {
     "primary": pgettext_lazy(CONTEXT, "Primary data"),
@@ -73,6 +75,7 @@ TIER_NAMES = {
 METHOD_NAMES = {
     "distance": pgettext_lazy(CONTEXT, "Distance-based"),
     "fuel": pgettext_lazy(CONTEXT, "Fuel-based"),
+    "hub": pgettext_lazy(CONTEXT, "Hub operation (GLEC default per tonne handled)"),
 }
 EXCLUSION_NAMES = {
     str(Exclusion.NOT_DELIVERED): pgettext_lazy(CONTEXT, "Not delivered"),
@@ -146,6 +149,11 @@ ORDER_KEY_COLUMNS = (
     Column(pgettext_lazy(CONTEXT, "Delivery site"), lambda o: o.site),
     Column(pgettext_lazy(CONTEXT, "Calculation ID"), lambda o: o.snapshot_id),
     Column(pgettext_lazy(CONTEXT, "Method version"), lambda o: o.method_version),
+    Column(pgettext_lazy(CONTEXT, "Incoterm"), lambda o: o.incoterm),
+    Column(
+        pgettext_lazy(CONTEXT, "Customer's Scope 3 category"),
+        lambda o: incoterms.scope3_category(o.incoterm) or "",
+    ),
 )
 
 LEG_COLUMNS = (

@@ -200,3 +200,23 @@ def test_the_inventory_shows_hub_wtw_and_the_scope3_view():
         ("category_9", 1, D("125.000000")),
         ("not_stated", 1, D("125.000000")),
     ]
+
+
+@pytest.mark.django_db
+def test_the_order_page_shows_the_incoterm_or_not_stated(client, org_a, member_a):
+    from django.urls import reverse
+
+    from tests.carbon.factories import OrderFactory
+
+    fob = OrderFactory(organisation=org_a, incoterm="FOB")
+    unknown = OrderFactory(organisation=org_a)
+    client.force_login(member_a)
+
+    def page(order):
+        url = reverse("carbon:order_detail", kwargs={"org_slug": "acme", "order_id": order.pk})
+        return client.get(url).content.decode()
+
+    # then a FOB order says who pays, and one stored without an Incoterm says "not stated"
+    assert "FOB – Free On Board" in page(fob)
+    assert "Main carriage paid by the customer: Scope 3 category 4 (upstream)" in page(fob)
+    assert "not stated" in page(unknown)
