@@ -90,7 +90,7 @@ def footprint_summary(organisation) -> dict:
         "excluded": len(inventory.data_quality.excluded),
         "wtw_kg": inventory.wtw_kg,
         "tkm": inventory.tkm,
-        "default_share": inventory.data_quality.default_tkm_share,
+        "default_share": inventory.data_quality.modelled_default_wtw_share,
         "intensity_g": inventory.intensity_g_per_tkm,
         "months": inventory.by_month,
     }

@@ -72,6 +72,7 @@ class LegRow:
     data_tier: str = DEFAULT_TIER  # primary, modelled or default
     # Hub operations' WTW without a published TTW/WTT split (category "hub.*", mode "hub").
     hub_wtw_kg: Decimal = ZERO
+    data_type: str = "modelled_default"  # from provenance: primary_fuel, carrier_intensity...
     # What the orders table, the CSV and the iLEAP JSON print of each leg (from the snapshot's
     # inputs and results; none of it enters the sums above).
     shipment: str = ""
@@ -273,6 +274,9 @@ class DataQuality:
     default_wtw_share: Decimal | None
     excluded: tuple[ExcludedOrder, ...]
     excluded_by_reason: dict[str, int]
+    # Share of WTW from legs whose data type (from provenance) is a modelled default: the
+    # data-quality share of ISO 14083 reporting, beside the declared tiers above.
+    modelled_default_wtw_share: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -527,6 +531,9 @@ def _data_quality(
         default_wtw_share=_share(wtw_by_tier.get(DEFAULT_TIER, ZERO), wtw),
         excluded=tuple(excluded),
         excluded_by_reason=dict(sorted(by_reason.items())),
+        modelled_default_wtw_share=_share(
+            sum((leg.wtw_kg for leg in legs if leg.data_type == "modelled_default"), ZERO), wtw
+        ),
     )
 
 

@@ -96,6 +96,7 @@ def _leg(result: dict[str, Any], given: dict[str, Any]) -> LegRow:
         hub_wtw_kg=_decimal(result.get("hub_wtw_kg")),
         radiative_forcing_kg=_decimal(result.get("radiative_forcing_kg")),
         data_tier=given.get("data_tier") or "default",
+        data_type=given.get("data_type") or "modelled_default",
         shipment=str(result.get("shipment") or given.get("shipment") or ""),
         sequence=int(result.get("sequence") or given.get("sequence") or 0),
         origin=str(given.get("origin") or ""),

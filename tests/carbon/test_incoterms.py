@@ -220,3 +220,21 @@ def test_the_order_page_shows_the_incoterm_or_not_stated(client, org_a, member_a
     assert "FOB – Free On Board" in page(fob)
     assert "Main carriage paid by the customer: Scope 3 category 4 (upstream)" in page(fob)
     assert "not stated" in page(unknown)
+
+
+def test_the_inventory_data_quality_share_follows_the_data_type_not_the_tier():
+    import datetime as dt
+
+    from carbon.reports.inventory import LegRow, OrderRow, SnapshotFigures, build_inventory
+    from carbon.reports.period import ReportingPeriod
+
+    # given a carrier-specific leg declared "default" (25 kg WTW) and a modelled one declared
+    # "primary" (125 kg WTW)
+    carrier = LegRow("road.hgv.average_laden", D(200), D(20), D(5), data_type="carrier_intensity")
+    modelled = LegRow("road.van.diesel", D(200), D(100), D(25), data_tier="primary")
+    figures = SnapshotFigures(1, "v", D(400), D(120), D(30), legs=(carrier, modelled))
+    orders = [OrderRow(1, "PO-1", 1, "delivered", dt.date(2026, 2, 1), figures)]
+    # when the inventory is built
+    quality = build_inventory(ReportingPeriod.quarter(2026, 1), orders, []).data_quality
+    # then 125 of 150 kg WTW are on modelled defaults
+    assert quality.modelled_default_wtw_share == D("0.833333")
