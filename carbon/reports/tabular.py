@@ -48,7 +48,6 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
-from carbon.footprint import incoterms
 from carbon.footprint.units import plain_decimal
 from carbon.reports.document import ReportDocument
 from carbon.reports.inventory import Exclusion, Inventory, LegRow, OrderLine
@@ -149,11 +148,6 @@ ORDER_KEY_COLUMNS = (
     Column(pgettext_lazy(CONTEXT, "Delivery site"), lambda o: o.site),
     Column(pgettext_lazy(CONTEXT, "Calculation ID"), lambda o: o.snapshot_id),
     Column(pgettext_lazy(CONTEXT, "Method version"), lambda o: o.method_version),
-    Column(pgettext_lazy(CONTEXT, "Incoterm"), lambda o: o.incoterm),
-    Column(
-        pgettext_lazy(CONTEXT, "Customer's Scope 3 category"),
-        lambda o: incoterms.scope3_category(o.incoterm) or "",
-    ),
 )
 
 LEG_COLUMNS = (

@@ -44,8 +44,6 @@ HEADER_EN = [
     "Delivery site",
     "Calculation ID",
     "Method version",
-    "Incoterm",
-    "Customer's Scope 3 category",
     "Shipment",
     "Leg number",
     "Origin",
