@@ -96,7 +96,7 @@ def footprint_summary(organisation) -> dict:
         "ttw_kg": inventory.ttw_kg,
         "wtt_kg": inventory.wtt_kg,
         "tkm": inventory.tkm,
-        "default_share": inventory.data_quality.default_tkm_share,
+        "default_share": inventory.data_quality.modelled_default_wtw_share,
         "intensity_g": inventory.intensity_g_per_tkm,
         "months": inventory.by_month,
     }

@@ -19,6 +19,7 @@ urlpatterns = [
     path("o/<slug:org_slug>/orders/<int:order_id>/", pages.order_detail, name="order_detail"),
     path("o/<slug:org_slug>/green-power/", views.green_power, name="green_power"),
     path("o/<slug:org_slug>/trends/", pages.trends, name="trends"),
+    path("o/<slug:org_slug>/method/", pages.method_statement, name="method_statement"),
     path(
         "o/<slug:org_slug>/green-power/<int:declaration_id>/evidence/",
         views.evidence,

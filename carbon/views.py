@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import get_language
 
+from carbon.footprint.method import current_method_statement
 from carbon.footprint.permissions import PERM_VIEW_ORDERS
 from carbon.footprint.provenance import order_points_holds
 from carbon.footprint.views import order_page_context
@@ -29,6 +30,13 @@ def order_detail(request: HttpRequest, organisation: Organisation, order_id: int
     context["awards"] = award_explanations(context["order"])
     context["points_holds"] = order_points_holds(context["order"])
     return render(request, "carbon/order_detail.html", context)
+
+
+@organisation_view(PERM_VIEW_ORDERS)
+def method_statement(request: HttpRequest, organisation: Organisation) -> HttpResponse:
+    """What the footprint calculation covers and what it does not, generated from the engine."""
+    context = {"organisation": organisation, "statement": current_method_statement()}
+    return render(request, "carbon/method.html", context)
 
 
 @organisation_view(PERM_VIEW_ORDERS)

@@ -438,6 +438,7 @@ class OrderViewSet(DecisionsViewSetMixin, IndexQuerysetMixin, ModelViewSet):
         "order_date",
         "delivery_date",
         "status",
+        "incoterm",
         "delivery_site",
         "created_at",
         "updated_at",

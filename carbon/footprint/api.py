@@ -5,9 +5,10 @@ and order imports, one module each, mounted here in the order the OpenAPI docume
 
 from ninja import Router
 
-from carbon.footprint import api_estimate, api_imports, api_orders
+from carbon.footprint import api_estimate, api_imports, api_method, api_orders
 
 router = Router()
 router.add_router("", api_estimate.router)
 router.add_router("", api_orders.router)
 router.add_router("", api_imports.router)
+router.add_router("", api_method.router)

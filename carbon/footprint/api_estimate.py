@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from pydantic import ConfigDict, StrictBool, StrictFloat
 
-from carbon.footprint import categories
+from carbon.footprint import categories, hubs
 from carbon.footprint import legs as legs_parser
 from carbon.footprint.api_schemas import (
     ESTIMATE_ACCESS,
@@ -108,7 +108,11 @@ class EstimateLegIn(Input):
         examples=["road.van.diesel"],
     )
     mass: str = Field(..., description="Cargo mass with its unit", examples=["1.2 t"])
-    distance: str = Field(..., description="Distance with its unit", examples=["85 km"])
+    distance: str | None = Field(
+        None,
+        description="Distance with its unit; required except for a hub stop (hub.*)",
+        examples=["85 km"],
+    )
     # Strict, as every boolean a client sends: pydantic would otherwise read 0, 1 or "yes".
     radiative_forcing: StrictBool = Field(
         False, description="Air freight: report the radiative-forcing uplift on its own line"
@@ -200,15 +204,19 @@ def estimate(request: HttpRequest, payload: EstimateIn):
         data = legs_parser.LegData(
             category=leg.category,
             mass_t=parsed_or_422(legs_parser.parse_mass, leg.mass, f"{where}.mass"),
-            distance_km=parsed_or_422(
-                legs_parser.parse_distance, leg.distance, f"{where}.distance"
+            distance_km=(
+                Decimal(0)
+                if hubs.is_hub(leg.category) and not leg.distance
+                else parsed_or_422(legs_parser.parse_distance, leg.distance, f"{where}.distance")
             ),
             radiative_forcing=leg.radiative_forcing,
             fuel_type=fuel_type,
             fuel_amount=fuel_amount,
             data_tier=leg.data_tier,
         )
-        for name, reason in legs_parser.leg_bounds(data):
+        # A hub stop is checked by the leg rules (tonnes handled, no distance, a cited default).
+        problems = legs_parser.validate_leg(data) if hubs.is_hub(leg.category) else []
+        for name, reason in legs_parser.leg_bounds(data) + problems:
             field = api_field(f"{where}.{name}")
             raise ApiError(422, "invalid_quantity", f"{field}: {reason}", field)
         legs.append(asdict(data))

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypedDict, cast
 
 from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
 from django.http import Http404, HttpRequest
+from django.urls import reverse
 from ninja import Body, Field, Query, Router, Schema, Status
 from pydantic import ConfigDict, StrictBool
 
-from carbon.footprint import actions, categories, provenance
+from carbon.footprint import actions, categories, incoterms, provenance
 from carbon.footprint import legs as legs_parser
 from carbon.footprint.api_schemas import (
     ORDER_WRITE_ACCESS,
@@ -81,7 +82,11 @@ class FootprintSummary(Schema):
     ttw_kg: str
     wtt_kg: str
     wtw_kg: str
-    default_share: str = Field(..., description="Share of t·km computed with default factors")
+    default_share: str = Field(
+        ...,
+        description="Share of WTW from legs whose data type (from their provenance) is a "
+        "modelled default, not measured fuel or carrier-specific data",
+    )
     electricity_kwh: str
     scope2_location_kg: str
     scope2_market_kg: str | None
@@ -95,6 +100,15 @@ class OrderOut(Schema):
     delivery_date: date | None
     status: str
     site: str | None
+    incoterm: str | None = Field(..., description="Incoterms 2020 rule; null: not stated")
+    main_carriage_paid_by: Literal["buyer", "seller"] | None = Field(
+        ..., description="Who pays the main carriage under the Incoterm; null: not stated"
+    )
+    scope3_category: Literal[4, 9] | None = Field(
+        ...,
+        description="The customer's Scope 3 category of this transport: 4 (upstream, paid by "
+        "the customer), 9 (downstream, paid by the seller); null: Incoterm not stated",
+    )
     modes: list[str]
     footprint: FootprintSummary | None
 
@@ -140,9 +154,17 @@ class ShipmentOut(Schema):
     legs: list[LegOut]
 
 
+class MethodLinksOut(Schema):
+    api: str = Field(..., description="The method statement on the API (GET)")
+    page: str = Field(..., description="The method statement page for people")
+
+
 class OrderDetailOut(OrderOut):
     lines: list[LineOut]
     shipments: list[ShipmentOut]
+    method_statement: MethodLinksOut = Field(
+        ..., description="What the calculation method covers and what it does not"
+    )
     points_holds: list[PointsHoldOut] = Field(
         ...,
         description="Why the order earns no points yet (empty when nothing holds it back), in "
@@ -229,6 +251,9 @@ def _order_out(order: FootprintOrder) -> dict[str, Any]:
         "delivery_date": order.delivery_date,
         "status": order.status,
         "site": order.delivery_site.name if order.delivery_site else None,
+        "incoterm": order.incoterm or None,
+        "main_carriage_paid_by": incoterms.main_carriage_payer(order.incoterm),
+        "scope3_category": incoterms.scope3_category(order.incoterm),
         "modes": sorted(modes),
         "footprint": _summary(order),
     }
@@ -268,6 +293,12 @@ def _order_detail(order: FootprintOrder) -> dict[str, Any]:
             for shipment in order.shipments.all()
         ],
         "points_holds": [hold.as_json() for hold in provenance.points_holds(order, legs)],
+        "method_statement": {
+            "api": reverse("api-v1:carbon_method"),
+            "page": reverse(
+                "carbon:method_statement", kwargs={"org_slug": order.organisation.slug}
+            ),
+        },
     }
 
 
@@ -287,7 +318,7 @@ class OrderFilters(Input):
     organisation: str | None = Field(None, description="Organisation slug (session callers)")
     date_from: IsoDate | None = Field(None, alias="from", description="Order date on or after")
     date_to: IsoDate | None = Field(None, alias="to", description="Order date on or before")
-    mode: Literal["road", "rail", "sea", "air"] | None = Field(
+    mode: Literal["road", "rail", "sea", "air", "hub"] | None = Field(
         None, description="Orders with at least one leg of this mode"
     )
     site: str | None = Field(None, description="Delivery site name")
@@ -417,16 +448,22 @@ class LegIn(Input):
     """A transport leg: the fields of a CSV leg row, read by the same parser
     (`carbon.footprint.legs.parse_leg`)."""
 
-    category: str = Field(..., examples=["road.hgv.articulated"])
+    category: str = Field(
+        ...,
+        description="Transport category, or a hub stop hub.<type>.<temperature> (e.g. "
+        "hub.warehouse.ambient: GLEC v3 default per tonne handled)",
+        examples=["road.hgv.articulated"],
+    )
     mass: str = Field(
         ...,
         description="Cargo mass in t, tonne, kg, g, lb, long_ton or short_ton ('ton', 'mt' "
-        "and 'Mt' are refused as ambiguous)",
+        "and 'Mt' are refused as ambiguous); for a hub stop the tonnes handled",
         examples=["12.5 t"],
     )
-    distance: str = Field(
-        ...,
-        description="Distance in km, m, mi or nmi ('nm' is refused: it is a nanometre)",
+    distance: str | None = Field(
+        None,
+        description="Distance in km, m, mi or nmi ('nm' is refused: it is a nanometre); "
+        "required for transport legs, empty or absent for hub stops",
         examples=["830 km"],
     )
     origin: str = Field("", examples=["Shenzhen factory"])
@@ -490,6 +527,12 @@ class OrderIn(Input):
     delivery_date: IsoDate | None = None
     status: str = OrderStatus.OPEN
     site: str | None = Field(None, description="Name of one of the organisation's sites")
+    incoterm: str | None = Field(
+        None,
+        description="Incoterms 2020 rule (EXW, FCA, FAS, FOB, CPT, CIP, CFR, CIF, DAP, DPU, "
+        "DDP); who pays the main carriage follows from it. Absent: not stated",
+        examples=["FOB"],
+    )
     lines: list[LineIn] = Field(default_factory=list)
     shipments: list[ShipmentIn] = Field(default_factory=list)
 
@@ -518,6 +561,7 @@ def _order_data(external_id: str, payload: OrderIn) -> OrderData:
         delivery_date=payload.delivery_date,
         status=payload.status,
         site_name=payload.site or None,
+        incoterm=incoterms.normalise(payload.incoterm),
         lines=[
             LineData(
                 sku=line.sku,

@@ -97,8 +97,8 @@ class DatasetOut(Schema):
 
 
 class LegFactorIds(Schema):
-    ttw: int
-    wtt: int
+    ttw: int | None = Field(..., description="None for a hub stop (no dataset row)")
+    wtt: int | None = Field(..., description="None for a hub stop (no dataset row)")
     ttw_rf: int | None = Field(None, description="TTW row with radiative forcing, when asked")
     fuel_ttw: int | None = None
     fuel_wtt: int | None = None
@@ -132,9 +132,10 @@ class LegDistanceOut(Schema):
         ...,
         description="great_circle: reference = great circle x GLEC adjustment; declared_cap: "
         "that is longer than the declared distance, which caps it; declared: an end is not a "
-        "known location, the declared distance is used",
+        "known location, the declared distance is used; hub: a hub operation, which travels "
+        "no distance (no other field is given)",
     )
-    declared_km: str
+    declared_km: str | None = None
     reference_km: str | None = Field(None, description="Reference distance for points, km")
     great_circle_km: str | None = None
     adjustment: str | None = Field(None, examples=["x1.15", "+95 km"])
@@ -149,11 +150,21 @@ class LegResultOut(Schema):
     shipment: str = ""
     sequence: int
     category: str
-    method: str = Field(..., description="distance (t·km x intensity) or fuel (primary data)")
+    method: str = Field(
+        ...,
+        description="distance (t·km x intensity), fuel (primary data) or hub (tonnes handled "
+        "x the GLEC v3 default hub intensity)",
+    )
     tkm: str = Field(..., examples=["102.000000"])
     ttw_kg: str = Field(..., examples=["..."])
     wtt_kg: str
-    wtw_kg: str = Field(..., description="TTW + WTT, without radiative forcing")
+    hub_wtw_kg: str = Field(
+        "0.000000",
+        description="A hub stop's WTW where its source publishes no TTW/WTT split",
+    )
+    wtw_kg: str = Field(
+        ..., description="TTW + WTT (+ hub WTW without a split), without radiative forcing"
+    )
     radiative_forcing_kg: str | None = Field(
         None, description="Radiative-forcing uplift, reported on its own line (air, on request)"
     )
@@ -165,7 +176,14 @@ class TotalsOut(Schema):
     tkm: str
     ttw_kg: str
     wtt_kg: str
-    wtw_kg: str = Field(..., description="Well-to-wheel, excluding radiative forcing (ISO 14083)")
+    hub_wtw_kg: str = Field(
+        "0.000000",
+        description="Hub operations' WTW without a published TTW/WTT split (GLEC v3 defaults)",
+    )
+    wtw_kg: str = Field(
+        ...,
+        description="Well-to-wheel, excluding radiative forcing (ISO 14083): TTW + WTT + hub WTW",
+    )
     radiative_forcing_kg: str = Field(..., description="Sum of the radiative-forcing uplifts")
     wtw_incl_radiative_forcing_kg: str
     intensity_kg_per_tkm: str | None

@@ -126,10 +126,11 @@ def _load_inputs(
             "radiative_forcing",
             "fuel_type",
             "fuel_amount",
+            "data_type",
         )
     ):
         order_id, shipment_id, reference, sequence, category, origin, destination = row[:7]
-        mass, distance, tier, rf, fuel_type, fuel_amount = row[7:]
+        mass, distance, tier, rf, fuel_type, fuel_amount, data_type = row[7:]
         s = shipment_index[order_id].setdefault(shipment_id, len(shipment_index[order_id]))
         g = legs_in_shipment[shipment_id] = legs_in_shipment.get(shipment_id, -1) + 1
         legs[order_id].append(
@@ -146,6 +147,7 @@ def _load_inputs(
                 origin=origin,
                 destination=destination,
                 where=f"shipments[{s}].legs[{g}]",
+                data_type=data_type,
             )
         )
     lines: dict[int, list[tuple[str, Decimal, Decimal | None]]] = {o.id: [] for o in orders}

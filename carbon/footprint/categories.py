@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+
+from carbon.footprint import hubs
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,16 @@ _CATEGORIES = [
     Category("air.short_haul", "air", _("Freight flight, short-haul (to/from UK)"), True),
     Category("air.long_haul", "air", _("Freight flight, long-haul (to/from UK)"), True),
     Category("air.international", "air", _("Freight flight, international (to/from non-UK)"), True),
+]
+
+# Hub operations (ISO 14083 HOCs): one category per row of the cited GLEC default table.
+_CATEGORIES += [
+    Category(
+        f.category,
+        hubs.HUB_MODE,
+        format_lazy("{}, {}", hubs.HUB_TYPES[f.hub_type], hubs.TEMPERATURES[f.temperature]),
+    )
+    for f in hubs.hub_factors().values()
 ]
 
 CATEGORIES: dict[str, Category] = {c.code: c for c in _CATEGORIES}

@@ -33,7 +33,12 @@ from carbon.footprint.units import (
     ureg,
 )
 
-METHOD_VERSION = "greenloop-iso14083-2026.1"
+# "aligned", not "ISO 14083": the method does not cover the standard in full (see
+# carbon.footprint.method for what it does and does not cover). Snapshots keep the version they
+# were calculated with ("greenloop-iso14083-2026.1" before this rename).
+METHOD_VERSION = "greenloop-iso14083-aligned-2026.2"
+# kgCO2e per tonne handled: the intensity of a hub operation (ISO 14083 HOC).
+HUB_INTENSITY = "kgCO2e / tonne"
 
 FUEL_UNITS = {"diesel": "litre", "hfo": "kg", "jet": "litre", "electricity": "kWh"}
 
@@ -74,10 +79,14 @@ class LegResults:
     tkm: np.ndarray
     ttw: np.ndarray
     wtt: np.ndarray
+    # Hub operations' WTW where their source publishes no TTW/WTT split; None when no hubs.
+    hub: np.ndarray | None = None
 
     @property
     def wtw(self) -> np.ndarray:
-        return self.ttw + self.wtt
+        if self.hub is None:
+            return self.ttw + self.wtt
+        return self.ttw + self.wtt + self.hub
 
 
 def leg_emissions(
@@ -109,6 +118,12 @@ def leg_emissions(
             ttw = np.where(has_fuel, _fill(fuel_used, has_fuel) * _fill(fuel_ttw, has_fuel), ttw)
             wtt = np.where(has_fuel, _fill(fuel_used, has_fuel) * _fill(fuel_wtt, has_fuel), wtt)
     return LegResults(tkm=tkm, ttw=ttw, wtt=wtt)
+
+
+def hub_emissions(mass: pint.Quantity, intensity: pint.Quantity) -> np.ndarray:
+    """Emissions of hub operations in kgCO2e: tonnes handled x kgCO2e per tonne handled (the
+    activity of a hub is its throughput, not t·km; it adds nothing to t·km)."""
+    return magnitude(mass, MASS) * magnitude(intensity, HUB_INTENSITY)
 
 
 def _present(values: np.ndarray) -> np.ndarray:
@@ -183,21 +198,23 @@ class OrderTotals:
     wtt: Any
     wtw: Any
     intensity: Any  # kgCO2e per tonne-km (WTW), None without activity
-    default_share: Any  # share of t·km computed with default factors
+    default_share: Any  # share of WTW from legs whose data type is a modelled default
 
 
 def order_totals(legs: LegResults, is_default: np.ndarray) -> OrderTotals:
-    """Totals of one order's legs and its data-quality summary."""
+    """Totals of one order's legs and its data-quality summary: `is_default` marks the legs
+    whose data type is a modelled default (not primary fuel or carrier-specific data), and the
+    default share is their part of the order's WTW (None without emissions)."""
     tkm = legs.tkm.sum()
     wtw = legs.wtw.sum()
-    default_tkm = np.where(is_default, legs.tkm, legs.tkm * 0).sum()
+    default_wtw = np.where(is_default, legs.wtw, legs.wtw * 0).sum()
     return OrderTotals(
         tkm=tkm,
         ttw=legs.ttw.sum(),
         wtt=legs.wtt.sum(),
         wtw=wtw,
         intensity=(wtw / tkm) if tkm else None,
-        default_share=(default_tkm / tkm) if tkm else None,
+        default_share=(default_wtw / wtw) if wtw else None,
     )
 
 
@@ -233,6 +250,7 @@ __all__ = [
     "decimal_array",
     "fuel_intensity_unit",
     "grouped_totals",
+    "hub_emissions",
     "leg_emissions",
     "magnitude",
     "order_totals",

@@ -23,6 +23,7 @@ from carbon.footprint.model import (
 from carbon.models import (
     DataTier,
     FactorDataset,
+    LegDataType,
 )
 
 
@@ -64,6 +65,12 @@ def estimate(
                 fuel_amount=leg.get("fuel_amount"),
                 sequence=i + 1,
                 where=f"legs[{i}]",
+                # An estimate has no attested source: fuel data is primary, the rest modelled.
+                data_type=(
+                    LegDataType.PRIMARY_FUEL
+                    if leg.get("fuel_amount") is not None
+                    else LegDataType.MODELLED_DEFAULT
+                ),
             )
             for i, leg in enumerate(legs)
         ],

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 
-from carbon.footprint import categories, vintages
+from carbon.footprint import categories, hubs, vintages
 from carbon.footprint.engine import FUEL_UNITS, fuel_intensity_unit
 from carbon.footprint.exceptions import CalculationError, FactorError
 from carbon.footprint.model import (
@@ -333,6 +333,11 @@ def _leg_factors(
     where: str,
 ) -> LegFactors:
     label = table.dataset.label
+    if hubs.is_hub(category):
+        refusal = hubs.refusal(category)
+        if refusal:
+            raise FactorError(refusal, field=f"{where}.category", code="unknown_category")
+        return LegFactors(ttw=None, wtt=None, hub=hubs.hub_factors()[category])
     known = categories.get(category)
     if known is None:
         raise FactorError(
@@ -419,8 +424,8 @@ def resolve_factors(
         for i, (category, rf) in enumerate(zip(leg_categories, radiative_forcing, strict=True))
     ]
     return ResolvedFactors(
-        ttw=[f.ttw.canonical for f in legs],
-        wtt=[f.wtt.canonical for f in legs],
+        ttw=[f.ttw.canonical if f.ttw else Decimal(0) for f in legs],
+        wtt=[f.wtt.canonical if f.wtt else Decimal(0) for f in legs],
         ttw_rf=[f.ttw_rf.canonical if f.ttw_rf else None for f in legs],
         legs=legs,
     )

@@ -16,6 +16,7 @@ MODES = [
     ("rail", _("Rail")),
     ("sea", _("Sea")),
     ("air", _("Air")),
+    ("hub", _("Hub operations")),
 ]
 MAX_IMPORT_BYTES = 100 * 1024 * 1024
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from django.db.models import Q
 
+from carbon.footprint import incoterms
 from carbon.footprint.exceptions import OrdersRejected, QuantityError
 from carbon.footprint.legs import (
     INPUT_FIELD,
@@ -59,8 +60,11 @@ COLUMNS = [
     "leg",
     *LEG_FIELDS,
 ]
+# Columns a file may add: the order's Incoterms 2020 rule (empty or absent: not stated).
+OPTIONAL_COLUMNS = ["incoterm"]
+KNOWN_COLUMNS = [*COLUMNS, *OPTIONAL_COLUMNS]
 REQUIRED_COLUMNS = ["order_id", "order_date"]
-ORDER_COLUMNS = ["order_date", "delivery_date", "status", "site"]
+ORDER_COLUMNS = ["order_date", "delivery_date", "status", "site", "incoterm"]
 LEG_COLUMNS = list(LEG_FIELDS)
 # Field names of carbon.footprint.orders validation -> CSV column: a leg's columns are named as
 # its input fields (carbon.footprint.legs.LEG_FIELDS), whatever LegData calls them.
@@ -70,6 +74,7 @@ _ORDER_FIELD_COLUMN = {
     "status": "status",
     "delivery_date": "delivery_date",
     "site_name": "site",
+    "incoterm": "incoterm",
 }
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -147,9 +152,9 @@ def validate_csv(
     header, reader = _read_rows(stream)
     if header is None:
         return ValidationResult([], [RowError(1, "", "", "the file is empty")], 0)
-    unknown = [h for h in header if h not in COLUMNS]
+    unknown = [h for h in header if h not in KNOWN_COLUMNS]
     for name in unknown:
-        errors.append(RowError(1, name, name, f"unknown column; known: {', '.join(COLUMNS)}"))
+        errors.append(RowError(1, name, name, f"unknown column; known: {', '.join(KNOWN_COLUMNS)}"))
     for name in REQUIRED_COLUMNS:
         if name not in header:
             errors.append(RowError(1, name, "", "required column is missing"))
@@ -195,7 +200,12 @@ def validate_csv(
         for field_name, reason in validate_order(order.data, products=products, sites=sites):
             errors.append(_locate(order, field_name, reason))
     errors = _dedupe(errors)
-    errors.sort(key=lambda e: (e.row, COLUMNS.index(e.column) if e.column in COLUMNS else -1))
+    errors.sort(
+        key=lambda e: (
+            e.row,
+            KNOWN_COLUMNS.index(e.column) if e.column in KNOWN_COLUMNS else -1,
+        )
+    )
     return ValidationResult([p.data for p in parsed], errors, rows, orders)
 
 
@@ -238,6 +248,9 @@ def _parse_row(
         status = (values.get("status") or OrderStatus.DELIVERED).lower()
         if status not in OrderStatus.values:
             bad("status", f"unknown status; one of {', '.join(OrderStatus.values)}")
+        incoterm = incoterms.normalise(values.get("incoterm"))
+        if (reason := incoterms.problem(incoterm)) is not None:
+            bad("incoterm", reason)
         if len(errors) > start or order_date is None:
             return  # the order's own columns are wrong; its lines and legs are not read
         order = ParsedOrder(
@@ -249,6 +262,7 @@ def _parse_row(
                 delivery_date=delivery_date,
                 status=status,
                 site_name=values.get("site") or None,
+                incoterm=incoterm,
             ),
         )
         orders[external_id] = order

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from carbon import app_settings
-from carbon.footprint import categories, locations
+from carbon.footprint import categories, hubs, locations
 from carbon.footprint.engine import FUEL_UNITS
 from carbon.footprint.exceptions import QuantityError
 from carbon.footprint.units import DISTANCE, MASS, parse_number, parse_quantity
@@ -121,7 +121,11 @@ def parse_leg(fields: Mapping[str, object]) -> tuple[LegData | None, list[LegPro
             return Decimal(0)
 
     mass = quantity("mass", parse_mass)
-    distance = quantity("distance", parse_distance)
+    # A hub operation has no distance: an empty distance is none, not a missing one.
+    hub_leg = hubs.is_hub(text("category"))
+    distance = (
+        Decimal(0) if hub_leg and not text("distance") else quantity("distance", parse_distance)
+    )
     fuel_type = text("fuel_type").lower()
     fuel_amount = None
     if text("fuel_used"):
@@ -167,6 +171,8 @@ def validate_leg(leg: LegData) -> list[tuple[str, str]]:
     """The problems of one leg as (LegData attribute, reason) pairs."""
     errors = []
     category = categories.get(leg.category)
+    if hubs.is_hub(leg.category):
+        return _hub_problems(leg)
     if not leg.category:
         errors.append(("category", "a transport category is required for a leg"))
     elif category is None:
@@ -187,6 +193,37 @@ def validate_leg(leg: LegData) -> list[tuple[str, str]]:
     if leg.radiative_forcing and category is not None and not category.supports_radiative_forcing:
         errors.append(("radiative_forcing", "radiative forcing applies to air freight only"))
     errors.extend(_fuel_problems(leg, category))
+    for name, limit in (("origin", 120), ("destination", 120)):
+        if len(getattr(leg, name) or "") > limit:
+            errors.append((name, f"at most {limit} characters"))
+    return errors
+
+
+def _hub_problems(leg: LegData) -> list[tuple[str, str]]:
+    """A hub leg: a category the cited table has a default for, the tonnes handled as its mass,
+    no distance, no fuel data (the defaults are per tonne handled) and no radiative forcing."""
+    errors = []
+    refusal = hubs.refusal(leg.category)
+    if refusal:
+        errors.append(("category", refusal))
+    errors.extend(leg_bounds(leg))
+    if not errors and leg.mass_t <= 0:
+        errors.append(("mass_t", "a hub operation needs the tonnes handled, e.g. 12 t"))
+    if leg.distance_km:
+        errors.append(("distance_km", "a hub operation has no distance; leave it empty or 0"))
+    if leg.data_tier not in DataTier.values:
+        errors.append(
+            ("data_tier", f"unknown data tier '{leg.data_tier}'; one of {', '.join(DataTier)}")
+        )
+    if leg.radiative_forcing:
+        errors.append(("radiative_forcing", "radiative forcing applies to air freight only"))
+    if leg.fuel_type or leg.fuel_amount is not None:
+        errors.append(
+            (
+                "fuel_type",
+                "hub operations use the GLEC default per tonne handled; fuel data is not used",
+            )
+        )
     for name, limit in (("origin", 120), ("destination", 120)):
         if len(getattr(leg, name) or "") > limit:
             errors.append((name, f"at most {limit} characters"))

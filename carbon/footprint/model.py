@@ -3,9 +3,11 @@ tests/carbon/test_footprint_model.py run without a database).
 
 A calculation takes each order's legs (LegInput) and the emission factors resolved for them
 (LegFactors of FactorRef, in canonical units), runs the engine over all legs at once, and returns
-exact Decimal results: per leg t·km, TTW, WTT and the radiative-forcing uplift of air legs, per
-order the totals, the share of t·km on default factors, the data gaps found, and Scope 2
-location- and market-based from the attributed electricity and the verified green ratio."""
+exact Decimal results: per leg t·km, TTW, WTT and the radiative-forcing uplift of air legs (hub
+operations: tonnes handled x kg CO2e per tonne), per order the totals, the share of WTW from
+modelled default factors (by the legs' data type, from their provenance), the data gaps found,
+and Scope 2 location- and market-based from the attributed electricity and the verified green
+ratio."""
 
 from __future__ import annotations
 
@@ -31,8 +33,10 @@ from carbon.footprint.units import (
 )
 
 ZERO = Decimal(0)
-# carbon.models.DataTier.DEFAULT, spelled out: this module imports no Django.
+# carbon.models.DataTier.DEFAULT and LegDataType.MODELLED_DEFAULT, spelled out: this module
+# imports no Django.
 DEFAULT_TIER = "default"
+MODELLED_DEFAULT = "modelled_default"
 
 
 @dataclass(frozen=True)
@@ -76,22 +80,54 @@ class FactorRef:
 
 
 @dataclass(frozen=True)
-class LegFactors:
-    """The factors one leg uses."""
+class HubFactor:
+    """A hub operation's default intensity (carbon.footprint.hubs reads the cited table): kg
+    CO2e per tonne handled, WTW; TTW and WTT only where the source publishes them."""
 
-    ttw: FactorRef
-    wtt: FactorRef
+    category: str
+    hub_type: str
+    temperature: str
+    wtw: Decimal
+    ttw: Decimal | None
+    wtt: Decimal | None
+    row_label: str
+    source: str
+
+    @property
+    def split(self) -> bool:
+        return self.ttw is not None and self.wtt is not None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "category": self.category,
+            "wtw_kg_per_t": plain_decimal(self.wtw),
+            "ttw_kg_per_t": plain_decimal(self.ttw),
+            "wtt_kg_per_t": plain_decimal(self.wtt),
+            "unit": engine.HUB_INTENSITY,
+            "source": self.source,
+            "source_label": self.row_label,
+        }
+
+
+@dataclass(frozen=True)
+class LegFactors:
+    """The factors one leg uses: TTW and WTT rows of a dataset for a transport leg, or the hub
+    default (`hub`, no dataset rows) for a hub operation."""
+
+    ttw: FactorRef | None
+    wtt: FactorRef | None
     ttw_rf: FactorRef | None = None  # the "with radiative forcing" TTW row, when requested
     fuel_ttw: FactorRef | None = None
     fuel_wtt: FactorRef | None = None
+    hub: HubFactor | None = None
 
     def refs(self) -> list[FactorRef]:
         return [r for r in (self.ttw, self.wtt, self.ttw_rf, self.fuel_ttw, self.fuel_wtt) if r]
 
     def ids(self) -> dict[str, int | None]:
         return {
-            "ttw": self.ttw.id,
-            "wtt": self.wtt.id,
+            "ttw": self.ttw.id if self.ttw else None,
+            "wtt": self.wtt.id if self.wtt else None,
             "ttw_rf": self.ttw_rf.id if self.ttw_rf else None,
             "fuel_ttw": self.fuel_ttw.id if self.fuel_ttw else None,
             "fuel_wtt": self.fuel_wtt.id if self.fuel_wtt else None,
@@ -124,6 +160,9 @@ class LegInput:
     origin: str = ""
     destination: str = ""
     where: str = "legs[0]"  # how errors name this leg
+    # The leg's data type from its provenance (carbon.footprint.provenance.data_type_of): what
+    # the data-quality share counts, never the self-declared tier.
+    data_type: str = MODELLED_DEFAULT
 
     @property
     def has_fuel(self) -> bool:
@@ -142,6 +181,7 @@ class LegInput:
             "radiative_forcing": self.radiative_forcing,
             "fuel_type": self.fuel_type,
             "fuel_amount": plain_decimal(self.fuel_amount),
+            "data_type": self.data_type,
         }
 
 
@@ -164,13 +204,17 @@ class LegFootprint:
     ttw: Decimal
     wtt: Decimal
     radiative_forcing: Decimal | None  # the RF uplift, None when not requested
+    # A hub operation's WTW where its source publishes no TTW/WTT split (else in ttw and wtt).
+    hub_wtw: Decimal = ZERO
 
     @property
     def wtw(self) -> Decimal:
-        return self.ttw + self.wtt
+        return self.ttw + self.wtt + self.hub_wtw
 
     @property
     def method(self) -> str:
+        if self.factors.hub is not None:
+            return "hub"
         return "fuel" if self.input.has_fuel else "distance"
 
 
@@ -213,10 +257,12 @@ class Footprint:
     default_share: Decimal | None
     scope2: Scope2Footprint
     missing: list[dict[str, str]]
+    hub_wtw: Decimal = ZERO  # hub operations' WTW without a published split
 
     @property
     def wtw(self) -> Decimal:
-        return self.ttw + self.wtt
+        """TTW + WTT, plus hub operations' WTW where their source publishes no split."""
+        return self.ttw + self.wtt + self.hub_wtw
 
     @property
     def factors(self) -> list[FactorRef]:
@@ -229,6 +275,7 @@ class Footprint:
             "tkm": stored_text(self.tkm),
             "ttw_kg": stored_text(self.ttw),
             "wtt_kg": stored_text(self.wtt),
+            "hub_wtw_kg": stored_text(self.hub_wtw),
             "wtw_kg": stored_text(self.wtw),
             "radiative_forcing_kg": stored_text(self.radiative_forcing),
             "wtw_incl_radiative_forcing_kg": stored_text(self.wtw + self.radiative_forcing),
@@ -249,21 +296,24 @@ class Footprint:
                 "tkm": stored_text(leg.tkm),
                 "ttw_kg": stored_text(leg.ttw),
                 "wtt_kg": stored_text(leg.wtt),
+                "hub_wtw_kg": stored_text(leg.hub_wtw),
                 "wtw_kg": stored_text(leg.wtw),
                 "radiative_forcing_kg": stored_text(leg.radiative_forcing),
                 "factors": leg.factors.ids(),
                 "distance": distance_json(leg.input),
             }
+            | ({"hub_factor": leg.factors.hub.as_json()} if leg.factors.hub else {})
             for leg in self.legs
         ]
 
     def data_quality_json(self) -> dict[str, Any]:
-        default_tkm = sum(
-            (leg.tkm for leg in self.legs if leg.input.data_tier == DEFAULT_TIER), ZERO
-        )
+        modelled = [leg for leg in self.legs if leg.input.data_type == MODELLED_DEFAULT]
         return {
+            # Share of WTW from modelled default factors, by data type (provenance).
             "default_share": stored_text(self.default_share),
-            "default_tkm": stored_text(default_tkm),
+            "default_share_basis": "wtw_modelled_default",
+            "default_wtw_kg": stored_text(sum((leg.wtw for leg in modelled), ZERO)),
+            "default_tkm": stored_text(sum((leg.tkm for leg in modelled), ZERO)),
             "legs": len(self.legs),
             "legs_with_missing_data": len(
                 {m["field"].rsplit(".", 1)[0] for m in self.missing if ".legs[" in m["field"]}
@@ -354,8 +404,11 @@ def emission_distance(leg: LegInput) -> tuple[Decimal, dict[str, Any] | None]:
 def distance_json(leg: LegInput) -> dict[str, Any]:
     """A leg's distances for the snapshot, the order page and the API: declared, the known
     locations and great circle, the reference distance for points (None: the declared distance
-    is used) and, for air legs, the distance the footprint used."""
+    is used) and, for air legs, the distance the footprint used. A hub operation travels no
+    distance: its basis says so and nothing else."""
     mode = mode_of(leg.category)
+    if mode == "hub":
+        return {"basis": "hub"}
     reference, basis = locations.reference_distance_km(
         mode, leg.origin, leg.destination, leg.distance_km
     )
@@ -403,15 +456,18 @@ def compute(
     factors = [f for lf in resolved if not isinstance(lf, Exception) for f in lf]
     fuel_based = np.array([leg.has_fuel for leg in legs], dtype=bool)
     distances = [emission_distance(leg) for leg in legs]
-    ttw_i = engine.decimal_array([f.ttw.canonical for f in factors])
+    ttw_i = engine.decimal_array([f.ttw.canonical if f.ttw else ZERO for f in factors])
     rf_i = engine.decimal_array(
-        [f.ttw_rf.canonical if f.ttw_rf else f.ttw.canonical for f in factors]
+        [f.ttw_rf.canonical if f.ttw_rf else (f.ttw.canonical if f.ttw else ZERO) for f in factors]
     )
     results = engine.leg_emissions(
         Q_(engine.decimal_array([leg.mass_t for leg in legs]), MASS),
         Q_(engine.decimal_array([km for km, _ in distances]), DISTANCE),
         Q_(ttw_i, FREIGHT_INTENSITY),
-        Q_(engine.decimal_array([f.wtt.canonical for f in factors]), FREIGHT_INTENSITY),
+        Q_(
+            engine.decimal_array([f.wtt.canonical if f.wtt else ZERO for f in factors]),
+            FREIGHT_INTENSITY,
+        ),
         fuel_used=(
             np.array([leg.fuel_amount if leg.has_fuel else None for leg in legs], dtype=object)
             if fuel_based.any()
@@ -435,7 +491,8 @@ def compute(
         )
         results = engine.LegResults(tkm=results.tkm, ttw=results.ttw / per, wtt=results.wtt / per)
         uplift = uplift / per
-    is_default = np.array([leg.data_tier == DEFAULT_TIER for leg in legs], dtype=bool)
+    results = _with_hubs(results, legs, factors)
+    is_default = np.array([leg.data_type == MODELLED_DEFAULT for leg in legs], dtype=bool)
 
     footprints: list[Footprint | Exception] = []
     plans: list[Scope2Footprint] = []
@@ -446,7 +503,10 @@ def compute(
             continue
         end = start + len(item.legs)
         part = engine.LegResults(
-            tkm=results.tkm[start:end], ttw=results.ttw[start:end], wtt=results.wtt[start:end]
+            tkm=results.tkm[start:end],
+            ttw=results.ttw[start:end],
+            wtt=results.wtt[start:end],
+            hub=results.hub[start:end] if results.hub is not None else None,
         )
         totals = engine.order_totals(part, is_default[start:end])
         leg_footprints = [
@@ -457,6 +517,7 @@ def compute(
                 ttw=Decimal(part.ttw[i]),
                 wtt=Decimal(part.wtt[i]),
                 radiative_forcing=Decimal(uplift[start + i]) if leg.radiative_forcing else None,
+                hub_wtw=Decimal(part.hub[i]) if part.hub is not None else ZERO,
             )
             for i, (leg, f) in enumerate(zip(item.legs, lf, strict=True))
         ]
@@ -482,11 +543,41 @@ def compute(
                 default_share=totals.default_share,
                 scope2=scope2,
                 missing=missing,
+                hub_wtw=sum((leg.hub_wtw for leg in leg_footprints), ZERO),
             )
         )
         start = end
     _scope2_all(plans)
     return footprints
+
+
+def _with_hubs(
+    results: engine.LegResults, legs: list[LegInput], factors: list[LegFactors]
+) -> engine.LegResults:
+    """Add hub operations (tonnes handled x kg CO2e per tonne) to the transport results: into
+    TTW and WTT where the source publishes the split, else as unsplit WTW (`hub`)."""
+    hub_factors = [f.hub for f in factors]
+    if not any(hub_factors):
+        return results
+
+    def intensity(pick) -> np.ndarray:
+        return engine.decimal_array(
+            [(pick(h) or ZERO) if h is not None else ZERO for h in hub_factors]
+        )
+
+    mass = Q_(engine.decimal_array([leg.mass_t for leg in legs]), MASS)
+    split = [h is not None and h.split for h in hub_factors]
+    ttw = engine.hub_emissions(mass, Q_(intensity(lambda h: h.ttw), engine.HUB_INTENSITY))
+    wtt = engine.hub_emissions(mass, Q_(intensity(lambda h: h.wtt), engine.HUB_INTENSITY))
+    unsplit = engine.decimal_array(
+        [ZERO if (h is None or s) else h.wtw for h, s in zip(hub_factors, split, strict=True)]
+    )
+    return engine.LegResults(
+        tkm=results.tkm,
+        ttw=results.ttw + ttw,
+        wtt=results.wtt + wtt,
+        hub=engine.hub_emissions(mass, Q_(unsplit, engine.HUB_INTENSITY)),
+    )
 
 
 def scope2_plan(item: FootprintInput, grid: GridFactors, missing: list) -> Scope2Footprint:

@@ -20,7 +20,7 @@ from typing import Any, overload
 from django.utils import timezone
 
 from carbon import app_settings
-from carbon.footprint import calculation
+from carbon.footprint import calculation, incoterms
 from carbon.footprint.exceptions import OrdersRejected, Problem
 from carbon.footprint.factors import FactorBook
 from carbon.footprint.legs import LegData, validate_leg
@@ -63,6 +63,7 @@ class OrderData:
     site_name: str | None
     lines: list[LineData] = field(default_factory=list)
     shipments: list[ShipmentData] = field(default_factory=list)
+    incoterm: str = ""  # Incoterms 2020 rule; empty: not stated
 
 
 @overload
@@ -109,6 +110,8 @@ def validate_order(
         )
     if data.delivery_date and data.order_date and data.delivery_date < data.order_date:
         errors.append(("delivery_date", "the delivery date is before the order date"))
+    if (reason := incoterms.problem(data.incoterm)) is not None:
+        errors.append(("incoterm", reason))
     if data.site_name and data.site_name not in sites:
         errors.append(("site_name", f"'{data.site_name}' is not a site of this organisation"))
     seen_skus: set[str] = set()
@@ -170,6 +173,7 @@ def canonical(data: OrderData) -> dict[str, Any]:
         "order_date": data.order_date,
         "delivery_date": data.delivery_date,
         "status": data.status,
+        "incoterm": data.incoterm,
         "site": data.site_name or None,
         "lines": [(line.sku, _as_stored(line.quantity, "quantity")) for line in data.lines],
         "shipments": [
@@ -246,6 +250,7 @@ def stored_canonical(orders: list[Order]) -> dict[int, dict[str, Any]]:
             "order_date": o.order_date,
             "delivery_date": o.delivery_date,
             "status": o.status,
+            "incoterm": o.incoterm,
             "site": o.delivery_site.name if o.delivery_site else None,
             "lines": lines[o.pk],
             "shipments": shipments[o.pk],
@@ -517,7 +522,7 @@ def write_orders(
             order.updated_at = now
         Order.objects.bulk_update(
             [o for o, _ in changed],
-            ["order_date", "delivery_date", "status", "delivery_site", "updated_at"],
+            ["order_date", "delivery_date", "status", "incoterm", "delivery_site", "updated_at"],
             batch_size=2000,
         )
     index = {data.external_id: i for i, data in enumerate(orders)}
@@ -533,6 +538,7 @@ def _set_order_fields(order: Order, data: OrderData, sites: dict[str, Site]) -> 
     order.order_date = data.order_date
     order.delivery_date = data.delivery_date
     order.status = data.status
+    order.incoterm = data.incoterm
     order.delivery_site = sites.get(data.site_name) if data.site_name else None
 
 

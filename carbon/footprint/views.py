@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from carbon import app_settings
-from carbon.footprint import actions, categories
+from carbon.footprint import actions, categories, incoterms
 from carbon.footprint.declarations import CONTENT_TYPES, InstrumentData
 from carbon.footprint.exceptions import DeclarationError
 from carbon.footprint.forms import DeclarationForm, ImportForm, InstrumentFormSet, OrderFilterForm
@@ -131,6 +131,10 @@ def order_page_context(
         "order": order,
         "snapshot": current,
         "intensity_g": (current.wtw_kg * 1000 / current.tkm) if current and current.tkm else None,
+        "scope3_category": incoterms.scope3_category(order.incoterm),
+        "hub_wtw_kg": (
+            (current.results or {}).get("totals", {}).get("hub_wtw_kg") if current else None
+        ),
         "missing": [m.get("reason") for m in quality.get("missing", [])],
         "breakdown": leg_rows(legs, current),
         "legs_page": legs,
@@ -216,6 +220,7 @@ def leg_rows(legs: Page, snapshot: CalculationSnapshot | None) -> list[dict]:
                 "rf": result.get("radiative_forcing_kg"),
                 "method": result.get("method"),
                 "distance": leg_distance(leg),
+                "hub_factor": result.get("hub_factor"),
             }
         )
     return rows

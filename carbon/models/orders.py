@@ -63,6 +63,23 @@ def order_sort(key: str, *, descending: bool) -> list[models.OrderBy | str]:
     return [column(name) for name in ORDER_SORTS[key]]
 
 
+class Incoterm(models.TextChoices):
+    """Incoterms 2020 (ICC): who pays the main carriage follows from the rule
+    (`carbon.footprint.incoterms`). An order without one is "not stated"."""
+
+    EXW = "EXW", _("EXW – Ex Works")
+    FCA = "FCA", _("FCA – Free Carrier")
+    FAS = "FAS", _("FAS – Free Alongside Ship")
+    FOB = "FOB", _("FOB – Free On Board")
+    CPT = "CPT", _("CPT – Carriage Paid To")
+    CIP = "CIP", _("CIP – Carriage and Insurance Paid To")
+    CFR = "CFR", _("CFR – Cost and Freight")
+    CIF = "CIF", _("CIF – Cost, Insurance and Freight")
+    DAP = "DAP", _("DAP – Delivered At Place")
+    DPU = "DPU", _("DPU – Delivered at Place Unloaded")
+    DDP = "DDP", _("DDP – Delivered Duty Paid")
+
+
 class OrderQuerySet(models.QuerySet["Order"]):
     def for_user(self, user) -> OrderQuerySet:
         return self.filter(organisation__in=Organisation.objects.for_user(user))
@@ -105,6 +122,10 @@ class Order(models.Model):
     )
     delivery_site = models.ForeignKey(
         Site, on_delete=models.PROTECT, null=True, blank=True, related_name="orders"
+    )
+    # Empty: not stated (orders stored before the field existed, or sent without one).
+    incoterm = models.CharField(
+        _("Incoterm"), max_length=3, choices=Incoterm.choices, blank=True, default=""
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -136,7 +136,8 @@ def _tce(line: OrderLine, shipment_id: str, leg: _Leg, prev: list[_Leg]) -> dict
     return {
         "tceId": _tce_id(line, leg),
         "prevTceIds": [_tce_id(line, p) for p in prev],
-        "tocId": leg.leg.category,
+        # A hub operation is an ISO 14083 hub operation category (HOC), not a transport one.
+        ("hocId" if leg.leg.mode == "hub" else "tocId"): leg.leg.category,
         "shipmentId": shipment_id,
         "mass": number(leg.mass_kg),
         "distance": {"actual": number(leg.distance_km)},

@@ -19,12 +19,13 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 from typing import Any
 
 from carbon.reports.period import ReportingPeriod
+from carbon.reports.scope3 import Scope3Line, scope3_lines
 
 ZERO = Decimal(0)
 KG_PLACES = Decimal("0.000001")  # as stored in the snapshots
@@ -69,6 +70,9 @@ class LegRow:
     wtt_kg: Decimal
     radiative_forcing_kg: Decimal = ZERO
     data_tier: str = DEFAULT_TIER  # primary, modelled or default
+    # Hub operations' WTW without a published TTW/WTT split (category "hub.*", mode "hub").
+    hub_wtw_kg: Decimal = ZERO
+    data_type: str = "modelled_default"  # from provenance: primary_fuel, carrier_intensity...
     # What the orders table, the CSV and the iLEAP JSON print of each leg (from the snapshot's
     # inputs and results; none of it enters the sums above).
     shipment: str = ""
@@ -86,7 +90,7 @@ class LegRow:
 
     @property
     def wtw_kg(self) -> Decimal:
-        return self.ttw_kg + self.wtt_kg
+        return self.ttw_kg + self.wtt_kg + self.hub_wtw_kg
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,7 @@ class SnapshotFigures:
     tkm: Decimal
     ttw_kg: Decimal
     wtt_kg: Decimal
+    hub_wtw_kg: Decimal = ZERO  # hub operations' WTW without a published split
     radiative_forcing_kg: Decimal = ZERO
     electricity_kwh: Decimal = ZERO
     scope2_location_kg: Decimal = ZERO
@@ -121,7 +126,7 @@ class SnapshotFigures:
 
     @property
     def wtw_kg(self) -> Decimal:
-        return self.ttw_kg + self.wtt_kg
+        return self.ttw_kg + self.wtt_kg + self.hub_wtw_kg
 
 
 @dataclass(frozen=True)
@@ -133,6 +138,7 @@ class OrderRow:
     delivery_date: dt.date | None
     snapshot: SnapshotFigures | None
     organisation_name: str = ""
+    incoterm: str = ""  # Incoterms 2020 rule; empty: not stated
 
 
 @dataclass(frozen=True)
@@ -200,6 +206,7 @@ class OrderLine:
     scope2_location_kg: Decimal
     scope2_market_kg: Decimal | None
     legs: tuple[LegRow, ...]
+    incoterm: str = ""  # Incoterms 2020 rule; empty: not stated
 
 
 @dataclass(frozen=True)
@@ -267,6 +274,9 @@ class DataQuality:
     default_wtw_share: Decimal | None
     excluded: tuple[ExcludedOrder, ...]
     excluded_by_reason: dict[str, int]
+    # Share of WTW from legs whose data type (from provenance) is a modelled default: the
+    # data-quality share of ISO 14083 reporting, beside the declared tiers above.
+    modelled_default_wtw_share: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -291,6 +301,11 @@ class Inventory:
     data_quality: DataQuality
     method_versions: tuple[str, ...]
     datasets: tuple[str, ...]
+    # Part of wtw_kg: hub operations' WTW without a published TTW/WTT split (GLEC defaults).
+    hub_wtw_kg: Decimal = ZERO
+    # The customer's Scope 3 view: category 4 (paid by the customer), 9 (by the seller), not
+    # stated, by each order's Incoterm (carbon.reports.scope3).
+    by_scope3_category: tuple[Scope3Line, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         """The inventory as JSON-ready data: decimals and dates as strings."""
@@ -448,6 +463,7 @@ def _line(order: OrderRow, snapshot: SnapshotFigures) -> OrderLine:
             _kg(snapshot.scope2_market_kg) if snapshot.scope2_market_kg is not None else None
         ),
         legs=snapshot.legs,
+        incoterm=order.incoterm,
     )
 
 
@@ -515,6 +531,9 @@ def _data_quality(
         default_wtw_share=_share(wtw_by_tier.get(DEFAULT_TIER, ZERO), wtw),
         excluded=tuple(excluded),
         excluded_by_reason=dict(sorted(by_reason.items())),
+        modelled_default_wtw_share=_share(
+            sum((leg.wtw_kg for leg in legs if leg.data_type == "modelled_default"), ZERO), wtw
+        ),
     )
 
 
@@ -542,6 +561,7 @@ def build_inventory(
     tkm = sum((s.tkm for s in snapshots), ZERO)
     ttw = sum((s.ttw_kg for s in snapshots), ZERO)
     wtt = sum((s.wtt_kg for s in snapshots), ZERO)
+    hub = sum((s.hub_wtw_kg for s in snapshots), ZERO)
     return Inventory(
         period=period,
         counting_rule=COUNTING_RULE,
@@ -550,8 +570,17 @@ def build_inventory(
         tkm=_kg(tkm),
         ttw_kg=_kg(ttw),
         wtt_kg=_kg(wtt),
-        wtw_kg=_kg(ttw + wtt),
-        intensity_g_per_tkm=_intensity(ttw + wtt, tkm),
+        wtw_kg=_kg(ttw + wtt + hub),
+        hub_wtw_kg=_kg(hub),
+        by_scope3_category=tuple(
+            replace(line, tkm=_kg(line.tkm), wtw_kg=_kg(line.wtw_kg))
+            for line in scope3_lines(
+                (o.incoterm, o.snapshot.tkm, o.snapshot.wtw_kg)
+                for o in counted
+                if o.snapshot is not None
+            )
+        ),
+        intensity_g_per_tkm=_intensity(ttw + wtt + hub, tkm),
         radiative_forcing_kg=_kg(sum((s.radiative_forcing_kg for s in snapshots), ZERO)),
         by_mode=_lines(legs, lambda leg: leg.mode),
         by_vehicle_category=_lines(legs, lambda leg: leg.category),

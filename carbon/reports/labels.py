@@ -22,6 +22,16 @@ def mode_label(mode: str) -> str:
     return labels.get(mode, mode)
 
 
+def scope3_label(key: str) -> str:
+    """The customer's Scope 3 category of an inventory's Incoterm view, in the active language."""
+    labels = {
+        "category_4": _("Category 4: upstream transport, paid by the customer"),
+        "category_9": _("Category 9: downstream transport, paid by the seller"),
+        "not_stated": _("Incoterm not stated"),
+    }
+    return labels[key]
+
+
 def month_label(month: str) -> str:
     """ "2026-02" -> "Feb 2026" in English, "2026年2月" in Chinese (the active language)."""
     year, number = month.split("-")

@@ -48,6 +48,7 @@ _ORDER_FIELDS = (
     "status",
     "delivery_date",
     "organisation__name",
+    "incoterm",
 )
 _SNAPSHOT_FIELDS = (
     "current__id",
@@ -92,8 +93,10 @@ def _leg(result: dict[str, Any], given: dict[str, Any]) -> LegRow:
         tkm=_decimal(result["tkm"]),
         ttw_kg=_decimal(result["ttw_kg"]),
         wtt_kg=_decimal(result["wtt_kg"]),
+        hub_wtw_kg=_decimal(result.get("hub_wtw_kg")),
         radiative_forcing_kg=_decimal(result.get("radiative_forcing_kg")),
         data_tier=given.get("data_tier") or "default",
+        data_type=given.get("data_type") or "modelled_default",
         shipment=str(result.get("shipment") or given.get("shipment") or ""),
         sequence=int(result.get("sequence") or given.get("sequence") or 0),
         origin=str(given.get("origin") or ""),
@@ -128,6 +131,7 @@ def snapshot_figures(row: dict[str, Any]) -> SnapshotFigures:
         tkm=row["current__tkm"],
         ttw_kg=row["current__ttw_kg"],
         wtt_kg=row["current__wtt_kg"],
+        hub_wtw_kg=_decimal(totals.get("hub_wtw_kg")),
         radiative_forcing_kg=_decimal(totals.get("radiative_forcing_kg")),
         electricity_kwh=row["current__electricity_kwh"],
         scope2_location_kg=row["current__scope2_location_kg"],
@@ -194,6 +198,7 @@ def order_rows(
             delivery_date=row["delivery_date"],
             snapshot=snapshot_figures(row) if row["current__id"] is not None else None,
             organisation_name=row["organisation__name"],
+            incoterm=row["incoterm"],
         )
         for row in rows
     ]

@@ -32,6 +32,7 @@ from typing import Any
 
 from django.template.defaultfilters import floatformat
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import override, pgettext
@@ -39,6 +40,7 @@ from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from carbon.footprint.categories import CATEGORIES
+from carbon.footprint.method import method_statement
 from carbon.reports import charts
 from carbon.reports.document import ReportDocument
 from carbon.reports.inventory import (
@@ -48,7 +50,13 @@ from carbon.reports.inventory import (
     Inventory,
     OrderLine,
 )
-from carbon.reports.labels import intensity_rows, mode_label, month_label, period_label
+from carbon.reports.labels import (
+    intensity_rows,
+    mode_label,
+    month_label,
+    period_label,
+    scope3_label,
+)
 
 STYLESHEET = (
     Path(__file__).resolve().parent.parent / "static" / "carbon" / "css" / "report_print.css"
@@ -307,6 +315,10 @@ def _context(document: ReportDocument) -> dict[str, Any]:
             _category_label,
         ),
         "months": [(month_label(line.month), line) for line in inventory.by_month],
+        # Generated from the engine's tables, so the report claims no more than the code does.
+        "method": method_statement(inventory.datasets),
+        "method_api": reverse("api-v1:carbon_method"),
+        "scope3": [(scope3_label(line.key), line) for line in inventory.by_scope3_category],
         "policies": [
             (policy, policy.explanation_in(language)) for policy in document.points_policies
         ],

@@ -64,6 +64,7 @@ MODE_NAMES = {
     "rail": pgettext_lazy(CONTEXT, "Rail"),
     "sea": pgettext_lazy(CONTEXT, "Sea"),
     "air": pgettext_lazy(CONTEXT, "Air"),
+    "hub": pgettext_lazy(CONTEXT, "Hub operations"),
 }
 TIER_NAMES = {
     "primary": pgettext_lazy(CONTEXT, "Primary data"),
@@ -73,6 +74,7 @@ TIER_NAMES = {
 METHOD_NAMES = {
     "distance": pgettext_lazy(CONTEXT, "Distance-based"),
     "fuel": pgettext_lazy(CONTEXT, "Fuel-based"),
+    "hub": pgettext_lazy(CONTEXT, "Hub operation (GLEC default per tonne handled)"),
 }
 EXCLUSION_NAMES = {
     str(Exclusion.NOT_DELIVERED): pgettext_lazy(CONTEXT, "Not delivered"),

@@ -82,6 +82,7 @@ def test_estimate_a_van_leg(client, datasets, token_a):
         "tkm": "102.000000",
         "ttw_kg": "51.000000",
         "wtt_kg": "12.750000",
+        "hub_wtw_kg": "0.000000",
         "wtw_kg": "63.750000",
         "radiative_forcing_kg": None,
         "factors": None,
@@ -531,7 +532,7 @@ def test_order_detail_and_footprint(client, datasets, org_a, token_a):
     ]
     footprint = client.get(f"{ORDERS}/{order.pk}/footprint", headers=token_a).json()
     assert footprint["is_current"] is True
-    assert footprint["method_version"] == "greenloop-iso14083-2026.1"
+    assert footprint["method_version"] == "greenloop-iso14083-aligned-2026.2"
     assert [d["label"] for d in footprint["datasets"]] == ["test-freight@1"]
     assert footprint["datasets"][0]["source_url"] == "https://example.org/factors"
     assert [leg["wtw_kg"] for leg in footprint["legs"]] == ["62.500000", "370.000000"]

@@ -32,6 +32,7 @@ from carbon.models import (
     DeclarationStatus,
     FactorDataset,
     ImmutableError,
+    LegDataType,
 )
 from portal.models import OutboxEvent
 from tests.carbon.factories import (
@@ -405,17 +406,22 @@ def test_a_failing_order_leaves_nothing_behind(org_a, datasets):
     assert not OutboxEvent.objects.filter(type="greenloop.carbon.footprint_calculated").exists()
 
 
-def test_data_quality_share_of_default_tkm_and_missing_data(org_a, datasets):
+def test_data_quality_share_of_default_wtw_and_missing_data(org_a, datasets):
+    # given a carrier-specific van leg and a customer's modelled HGV leg declared "primary"
     order = order_with_legs(
         org_a,
         [
-            _leg("road.van.diesel", "1", "300", data_tier=DataTier.PRIMARY),
-            _leg("road.hgv.average_laden", "1", "100"),
+            _leg("road.van.diesel", "1", "300", data_type=LegDataType.CARRIER_INTENSITY),
+            _leg("road.hgv.average_laden", "1", "100", data_tier=DataTier.PRIMARY),
             _leg("road.hgv.average_laden", "0", "50"),
         ],
     )
+    # when calculated
     snapshot = calculate_order(order)
-    assert snapshot.default_share == Decimal("0.250000")  # 100 of 400 t·km
+    # then the share is the HGV leg's WTW (100 t·km x 0.125 = 12.5 kg, test factors) over the
+    # order's (12.5 + 300 x 0.625 = 200 kg), by data type, not declared tier
+    assert snapshot.default_share == Decimal("0.062500")
+    assert snapshot.results["data_quality"]["default_wtw_kg"] == "12.500000"
     quality = snapshot.results["data_quality"]
     assert quality["legs_with_missing_data"] == 1
     assert quality["missing"] == [{"field": "shipments[0].legs[2].mass", "reason": "mass is zero"}]

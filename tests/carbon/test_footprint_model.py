@@ -70,6 +70,7 @@ def test_a_distance_based_road_leg():
         "tkm": "1000.000000",
         "ttw_kg": "100.000000",
         "wtt_kg": "25.000000",
+        "hub_wtw_kg": "0.000000",
         "wtw_kg": "125.000000",
         "radiative_forcing_kg": "0.000000",
         "wtw_incl_radiative_forcing_kg": "125.000000",
@@ -104,15 +105,32 @@ def test_fuel_based_primary_data_replaces_the_intensity():
     }
 
 
-def test_default_share_counts_tkm_on_default_factors():
-    # 1,000 t·km primary + 3,000 t·km default = 75% default.
+def test_default_share_is_the_wtw_share_of_modelled_default_data_types():
+    # given 1,000 t·km measured as fuel (TTW 100, WTT 25 kg: data type primary_fuel) and
+    # 3,000 t·km on modelled defaults (375 kg WTW) whose customer declared them "primary"
     legs = [
-        LegInput("road.hgv.average_laden", D(10), D(100), data_tier="primary"),
-        LegInput("road.hgv.average_laden", D(10), D(300), where="legs[1]"),
+        LegInput("road.hgv.average_laden", D(10), D(100), data_type="primary_fuel"),
+        LegInput("road.hgv.average_laden", D(10), D(300), data_tier="primary", where="legs[1]"),
     ]
+    # when computed
     fp = one(legs, [HGV, HGV])
+    # then the share is 375 of 500 kg WTW, whatever tier was declared
     assert fp.default_share == D("0.75")
-    assert fp.data_quality_json()["default_tkm"] == "3000.000000"
+    quality = fp.data_quality_json()
+    assert quality["default_wtw_kg"] == "375.000000"
+    assert quality["default_tkm"] == "3000.000000"
+    assert quality["default_share_basis"] == "wtw_modelled_default"
+
+
+def test_carrier_specific_data_is_not_a_default_even_if_declared_default():
+    # given a carrier-specific leg (125 kg WTW) and a cheap modelled one of 1 t x 100 km (12.5 kg)
+    legs = [
+        LegInput("road.hgv.average_laden", D(10), D(100), data_type="carrier_intensity"),
+        LegInput("road.hgv.average_laden", D(1), D(100), where="legs[1]"),
+    ]
+    # when computed / then 12.5 of 137.5 kg WTW is on modelled defaults
+    fp = one(legs, [HGV, HGV])
+    assert round(fp.default_share, 6) == D("0.090909")
 
 
 def test_scope2_location_and_market_based():

@@ -141,7 +141,11 @@ def test_english_report_cites_every_dataset_and_the_ogl_statement(english):
         in text
     )
     assert "WTW = TTW + WTT" in text
-    assert "hubs and warehouses" in text
+    # the method statement generated from code: what is not covered, and where to read it
+    assert "Hub operations without a published default: Airport cargo terminal" in text
+    assert "greenloop-iso14083-aligned-2026.2" in text
+    assert "/api/v1/carbon/method" in text
+    assert "Scope 3 view by Incoterm" in text
 
 
 def test_every_page_carries_the_report_id_data_hash_and_page_number(english):

@@ -85,6 +85,7 @@ READS = ANY_CALLER | {
     "GET /api/v1/organisations/{slug}",
     "POST /api/v1/carbon/estimate",
     "GET /api/v1/carbon/factors",
+    "GET /api/v1/carbon/method",
     "GET /api/v1/orders",
     "GET /api/v1/orders/{order_id}",
     "GET /api/v1/orders/{order_id}/footprint",
