@@ -4,11 +4,15 @@ Imported from CommunityConfig.ready() (Wagtail auto-imports only `wagtail_hooks`
 
 from __future__ import annotations
 
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 
-from community import demo, privacy
+from community import demo, moderation, privacy
+from community.models import is_moderator
+from portal.admin_work_queue import HOOK_NAME as WORK_QUEUE_HOOK
+from portal.admin_work_queue import WorkQueueItem
 from portal.notifications import Elsewhere
 from portal.people import Handles
 
@@ -74,4 +78,22 @@ def community_handles(handles: set[str], user_ids: set[int]) -> Handles:
         by_handle=by_handle,
         by_user=by_user,
         links={handle: person_href(handle) for handle in by_handle},
+    )
+
+
+@hooks.register(WORK_QUEUE_HOOK)
+def flagged_posts(request) -> WorkQueueItem | None:
+    """Posts in the review queue, waiting since their oldest open flag (or since posting when
+    they wait for a first review without a flag)."""
+    if not is_moderator(request.user):
+        return None
+    return WorkQueueItem.from_aggregate(
+        "flagged_posts",
+        _("Flagged community posts"),
+        moderation.review_queue().annotate(
+            waiting_since=Coalesce("first_flagged_at", "created_at")
+        ),
+        "waiting_since",
+        url=reverse("community_review:index"),
+        order=30,
     )
