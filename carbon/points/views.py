@@ -85,7 +85,7 @@ def _filtered_entries(organisation: Organisation, form: StatementFilterForm) -> 
 @organisation_view(PERM_VIEW_POINTS)
 def statement(request: HttpRequest, organisation: Organisation) -> HttpResponse:
     form = StatementFilterForm(request.GET or None)
-    entries = _filtered_entries(organisation, form).select_related("order")
+    entries = _filtered_entries(organisation, form).select_related("order").with_available_after()
     page = Paginator(entries, STATEMENT_PAGE_SIZE).get_page(request.GET.get("page"))
     redemption_ids = {e.redemption_id for e in page.object_list if e.redemption_id}
     redemptions = (
