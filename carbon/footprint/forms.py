@@ -205,12 +205,15 @@ class BaseInstrumentFormSet(forms.BaseFormSet):
         return kwargs
 
 
-InstrumentFormSet = forms.formset_factory(
-    InstrumentForm,
-    formset=BaseInstrumentFormSet,
-    extra=1,
-    min_num=1,
-    validate_min=True,
-    max_num=20,
-    validate_max=True,
+InstrumentFormSet = cast(
+    type[BaseInstrumentFormSet],
+    forms.formset_factory(
+        InstrumentForm,
+        formset=BaseInstrumentFormSet,
+        extra=1,
+        min_num=1,
+        validate_min=True,
+        max_num=20,
+        validate_max=True,
+    ),
 )

@@ -34,6 +34,7 @@ from carbon.models import (
     RedemptionStatus,
     Service,
 )
+from carbon.models.points import LedgerEntryQuerySet
 from carbon.points import actions, awards, ledger
 from carbon.points.catalogue import policy_explanation, service_description, service_name
 from carbon.points.exceptions import PointsError, PolicyError
@@ -67,7 +68,7 @@ CSV_COLUMNS = [
 # --- statement
 
 
-def _filtered_entries(organisation: Organisation, form: StatementFilterForm) -> QuerySet:
+def _filtered_entries(organisation: Organisation, form: StatementFilterForm) -> LedgerEntryQuerySet:
     entries = LedgerEntry.objects.filter(account__organisation=organisation)
     if form.is_valid():
         data = form.cleaned_data
