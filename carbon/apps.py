@@ -11,6 +11,7 @@ class CarbonConfig(AppConfig):
         from carbon import (
             account_signals,  # noqa: F401 - health score components
             portal_hooks,  # noqa: F401 - navigation, dashboard, demo, privacy hooks
+            work_queue,  # noqa: F401 - the admin home's work queue rows
         )
         from carbon.footprint import crm as footprint_crm
         from carbon.footprint import events as footprint_events  # noqa: F401 - event schemas

@@ -15,6 +15,11 @@ urlpatterns = [
         views.import_example,
         name="import_example",
     ),
+    path(
+        "o/<slug:org_slug>/orders/import/categories/",
+        views.import_categories,
+        name="import_categories",
+    ),
     path("o/<slug:org_slug>/orders/import/<int:job_id>/", views.import_job, name="import_job"),
     path("o/<slug:org_slug>/orders/<int:order_id>/", pages.order_detail, name="order_detail"),
     path("o/<slug:org_slug>/green-power/", views.green_power, name="green_power"),

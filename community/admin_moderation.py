@@ -10,6 +10,7 @@ authorise, call one action and respond, with Wagtail's own templates and compone
 from __future__ import annotations
 
 import html
+from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +34,7 @@ from wagtail.permissions import register_permission_policy
 from community import moderation
 from community.exceptions import CommunityError
 from community.forms_admin import SuspendForm, WarnForm
-from community.models import Flag, FlagStatus, Member, Post, PostStatus, is_moderator
+from community.models import Flag, FlagReason, FlagStatus, Member, Post, PostStatus, is_moderator
 from portal.admin_common import (
     ActionFormView,
     ConfirmForm,
@@ -55,7 +56,7 @@ if TYPE_CHECKING:
 
 
 FORM_TEMPLATE = "community/admin/form.html"
-EXCERPT_CHARS = 160
+EXCERPT_CHARS = 120
 
 # Posts and members change only through community.moderation (and the community's own pages):
 # the admin never edits them as forms.
@@ -103,6 +104,27 @@ def _standing(member: Member) -> list[str]:
             _("suspended until %(until)s") % {"until": format_when(member.suspended_until)}
         )
     return parts
+
+
+def flag_summary(post: Post) -> Any:
+    """The open flags in one line for the queue: how many, and the reason given most often (the
+    earliest of equal ones); the detail page lists each flag (`open_flags` is prefetched)."""
+    flags = post.open_flags
+    if not flags:
+        return "—"
+    reason, _count = Counter(flag.reason for flag in flags).most_common(1)[0]
+    return format_html(
+        '<span class="greenloop-nowrap"><strong>{}</strong> · {}</span>',
+        len(flags),
+        FlagReason(reason).label,
+    )
+
+
+def topic_text(post: Post) -> Any:
+    """The topic with its space underneath, so the two share one column."""
+    return format_html(
+        '{}<div class="w-text-text-meta w-text-14">{}</div>', post.topic.title, post.topic.space
+    )
 
 
 def flag_lines(post: Post) -> Any:
@@ -483,19 +505,31 @@ class ReviewQueueViewSet(DecisionsViewSetMixin, ModelViewSet):
     index_view_class = ReviewQueueIndexView
     inspect_view_class = FlaggedPostInspectView
     # After the post's excerpt, which links to the whole post (ReviewQueueIndexView.columns).
+    # One line per column where it can be: flags summarised, organisation names and the status
+    # unbroken (Chinese names wrapped one character per line); the detail page has the rest.
     list_display = [
-        Column("topic", label=_("Topic"), accessor="topic.title"),
-        Column("space", label=_("Space"), accessor="topic.space"),
+        Column("topic", label=_("Topic"), accessor=topic_text),
         Column("author", label=_("Author"), accessor=author_text),
-        Column("organisation", label=_("Organisation"), accessor="organisation"),
-        Column("flags", label=_("Flags"), accessor=flag_lines),
-        Column("open_flag_count", label=_("Open flags"), sort_key="open_flag_count"),
+        Column(
+            "organisation",
+            label=_("Organisation"),
+            accessor="organisation",
+            classname="greenloop-nowrap",
+        ),
+        Column(
+            "flags",
+            label=_("Open flags"),
+            accessor=flag_summary,
+            sort_key="open_flag_count",
+            classname="greenloop-nowrap",
+        ),
         status_column(lambda post: post.status == PostStatus.PENDING_REVIEW),
         Column(
             "first_flagged_at",
             label=_("First flagged"),
             accessor=lambda post: format_when(post.first_flagged_at),
             sort_key="first_flagged_at",
+            classname="greenloop-nowrap",
         ),
     ]
     inspect_view_enabled = True

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 
-from community import demo, privacy
+from community import demo, moderation, privacy
+from community.models import is_moderator
+from portal.admin_work_queue import HOOK_NAME as WORK_QUEUE_HOOK
+from portal.admin_work_queue import WorkQueueItem
 from portal.dashboard import DashboardPanel
 from portal.notifications import Elsewhere
 from portal.people import Handles
@@ -146,3 +150,21 @@ AUDIT_ACTIONS: dict[str, StrOrPromise] = {
 @hooks.register("greenloop_audit_actions")
 def community_audit_actions() -> dict[str, StrOrPromise]:
     return AUDIT_ACTIONS
+
+
+@hooks.register(WORK_QUEUE_HOOK)
+def flagged_posts(request) -> WorkQueueItem | None:
+    """Posts in the review queue, waiting since their oldest open flag (or since posting when
+    they wait for a first review without a flag)."""
+    if not is_moderator(request.user):
+        return None
+    return WorkQueueItem.from_aggregate(
+        "flagged_posts",
+        _("Flagged community posts"),
+        moderation.review_queue().annotate(
+            waiting_since=Coalesce("first_flagged_at", "created_at")
+        ),
+        "waiting_since",
+        url=reverse("community_review:index"),
+        order=30,
+    )

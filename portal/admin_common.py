@@ -23,6 +23,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView, View
 from wagtail.admin.ui.components import Component
+from wagtail.admin.ui.fields import register_display_class
 from wagtail.admin.ui.tables import StatusTagColumn
 from wagtail.admin.views.generic import CreateView, EditView, InspectView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
@@ -221,6 +222,22 @@ class Html(Component):
 
     def render_html(self, parent_context=None):
         return self.html
+
+
+class YesNo(Component):
+    """A yes/no model field in an inspect view: the same icon and translated name as in listings
+    (portal/templates/wagtailadmin/tables/cell.html), not "True" or "False"."""
+
+    template_name = "portal/admin/yes_no.html"
+
+    def __init__(self, value):
+        self.value = value
+
+    def get_context_data(self, parent_context=None):
+        return {"value": self.value}
+
+
+register_display_class(models.BooleanField, display_class=YesNo)
 
 
 def format_when(value) -> str:

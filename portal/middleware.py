@@ -21,6 +21,7 @@ from contextlib import AbstractContextManager
 from django.conf import settings
 from django.contrib import messages
 from django.http import (
+    Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseBadRequest,
@@ -30,6 +31,7 @@ from django.http import (
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.defaults import page_not_found
 
 from portal import db_busy, person_cache, tenancy, timezones
 from portal.permissions import has_second_factor, is_staff_account, is_vendor_staff
@@ -228,3 +230,26 @@ class TimeZoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+class PortalNotFoundMiddleware:
+    """With DEBUG on, a page that does not exist is the portal's own 404 page, as in production,
+    instead of Django's technical one (which lists every URL pattern): the demo runs with DEBUG.
+    Only in the demo settings (portal/settings/dev.py); under /api/ the API's JSON error stays."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        # An unknown path fails in URL resolution, before any view: no process_exception then.
+        if not request.path.startswith(API_PREFIX):
+            try:
+                resolve(request.path_info, getattr(request, "urlconf", None))
+            except Resolver404 as exc:
+                return page_not_found(request, exc)
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, Http404) and not request.path.startswith(API_PREFIX):
+            return page_not_found(request, exception)
+        return None

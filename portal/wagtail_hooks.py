@@ -3,6 +3,9 @@ account overview (portal/admin_accounts.py), the CRM bridge (portal/crm/admin.py
 
 from typing import TYPE_CHECKING
 
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
@@ -11,6 +14,7 @@ from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
 from portal.admin_accounts import AccountHealthViewSet
+from portal.admin_work_queue import WorkQueueItem, WorkQueuePanel, work_queue_for
 from portal.crm.admin import (
     CrmContactViewSet,
     CrmEndpointViewSet,
@@ -22,10 +26,13 @@ from portal.models import (
     AuditEvent,
     CrmContact,
     Delivery,
+    DeliveryState,
     InboundWebhook,
     Organisation,
     OutboxEvent,
 )
+from portal.permissions import in_staff_role
+from portal.staff_roles import StaffRole
 
 
 class ReadOnlyPermissionPolicy(ModelPermissionPolicy):
@@ -207,3 +214,30 @@ class CustomersGroup(ModelViewSetGroup):
 @hooks.register("register_admin_viewset")
 def register_customer_viewsets():
     return CustomersGroup()
+
+
+@hooks.register("construct_homepage_panels")
+def add_work_queue(request, panels) -> None:
+    """The home screen opens on what waits for this person's staff role (plugins add rows)."""
+    panels.insert(0, WorkQueuePanel(work_queue_for(request)))
+
+
+@hooks.register("greenloop_staff_work_queue")
+def failed_crm_deliveries(request) -> WorkQueueItem | None:
+    """Dead-lettered deliveries wait for an integration admin to fix the endpoint and replay."""
+    if not in_staff_role(request.user, StaffRole.INTEGRATION_ADMIN):
+        return None
+    return WorkQueueItem.from_aggregate(
+        "crm_deliveries",
+        _("Failed CRM deliveries"),
+        Delivery.objects.filter(state=DeliveryState.DEAD),
+        "created_at",
+        url=reverse("crm_deliveries:index") + f"?state={DeliveryState.DEAD}",
+        order=90,
+    )
+
+
+@hooks.register("insert_global_admin_css")
+def greenloop_admin_css() -> str:
+    """GreenLoop's colours and listing fixes on every admin page (portal/static/portal/css)."""
+    return format_html('<link rel="stylesheet" href="{}">', static("portal/css/admin.css"))

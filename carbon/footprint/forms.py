@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from carbon.footprint.categories import EU_MEMBER_STATES
 from carbon.footprint.units import Q_, QuantityError, parse_quantity
 from carbon.models import Instrument
 from portal.models import Site
@@ -99,10 +100,34 @@ class DeclarationForm(forms.Form):
 
     def __init__(self, *args, sites=None, **kwargs):
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["site"]).queryset = sites
+        field = cast(forms.ModelChoiceField, self.fields["site"])
+        field.queryset = sites
+        # One site is the answer: no "---------" to pick past.
+        if sites is not None and len(sites) == 1:
+            field.empty_label = None
+            field.initial = sites[0].pk
 
     def clean_consumption(self):
         return _energy(self.cleaned_data["consumption"], "consumption")
+
+
+# The certificate a site's electricity is usually covered by, by country (ISO 3166-1 alpha-2):
+# China's Green Electricity Certificate, the UK's REGO, US RECs, Guarantees of Origin in the EU
+# and EEA (EU Directive 2018/2001, art. 19), I-RECs elsewhere.
+GO_COUNTRIES = EU_MEMBER_STATES | {"IS", "LI", "NO", "CH"}
+
+
+def usual_instrument(country: str) -> str:
+    country = (country or "").upper()
+    if country == "CN":
+        return Instrument.GEC
+    if country == "GB":
+        return Instrument.REGO
+    if country == "US":
+        return Instrument.REC
+    if country in GO_COUNTRIES:
+        return Instrument.GO
+    return Instrument.IREC
 
 
 class InstrumentForm(forms.Form):
@@ -155,10 +180,41 @@ class InstrumentForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.png,.jpg,.jpeg"}),
     )
 
+    def __init__(self, *args, home_country: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        # A new declaration starts from the certificate and country of the customer's own sites.
+        if home_country:
+            self.fields["kind"].initial = usual_instrument(home_country)
+            self.fields["country"].initial = home_country.upper()
+
     def clean_mwh(self):
         return _energy(self.cleaned_data["mwh"], "mwh")
 
 
-InstrumentFormSet = forms.formset_factory(
-    InstrumentForm, extra=1, min_num=1, validate_min=True, max_num=20, validate_max=True
+class BaseInstrumentFormSet(forms.BaseFormSet):
+    """The first (required) instrument starts from the sites' country; further ones start
+    empty, so that one left untouched still counts as unchanged and is skipped."""
+
+    def __init__(self, *args, home_country: str = "", **kwargs):
+        self.home_country = home_country
+        super().__init__(*args, **kwargs)
+
+    def get_form_kwargs(self, index):
+        kwargs = super().get_form_kwargs(index)
+        if index == 0:
+            kwargs["home_country"] = self.home_country
+        return kwargs
+
+
+InstrumentFormSet = cast(
+    type[BaseInstrumentFormSet],
+    forms.formset_factory(
+        InstrumentForm,
+        formset=BaseInstrumentFormSet,
+        extra=1,
+        min_num=1,
+        validate_min=True,
+        max_num=20,
+        validate_max=True,
+    ),
 )

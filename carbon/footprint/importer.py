@@ -64,6 +64,30 @@ COLUMNS = [
 OPTIONAL_COLUMNS = ["incoterm"]
 KNOWN_COLUMNS = [*COLUMNS, *OPTIONAL_COLUMNS]
 REQUIRED_COLUMNS = ["order_id", "order_date"]
+# When each column must have a value, as the import page explains it (the parser below is the
+# rule): "always", "leg" (a row with a transport leg), "line" (a row with a product line), or
+# "optional".
+COLUMN_NEEDS = {
+    "order_id": "always",
+    "order_date": "always",
+    "delivery_date": "optional",
+    "status": "optional",
+    "site": "optional",
+    "sku": "line",
+    "quantity": "line",
+    "shipment": "optional",
+    "leg": "optional",
+    "category": "leg",
+    "origin": "optional",
+    "destination": "optional",
+    "distance": "leg",
+    "mass": "leg",
+    "data_tier": "optional",
+    "fuel_type": "optional",
+    "fuel_used": "optional",
+    "radiative_forcing": "optional",
+    "incoterm": "optional",
+}
 ORDER_COLUMNS = ["order_date", "delivery_date", "status", "site", "incoterm"]
 LEG_COLUMNS = list(LEG_FIELDS)
 # Field names of carbon.footprint.orders validation -> CSV column: a leg's columns are named as

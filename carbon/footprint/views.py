@@ -18,8 +18,14 @@ from carbon import app_settings
 from carbon.footprint import actions, categories, incoterms
 from carbon.footprint.declarations import CONTENT_TYPES, InstrumentData
 from carbon.footprint.exceptions import DeclarationError
-from carbon.footprint.forms import DeclarationForm, ImportForm, InstrumentFormSet, OrderFilterForm
-from carbon.footprint.importer import COLUMNS
+from carbon.footprint.forms import (
+    MODES,
+    DeclarationForm,
+    ImportForm,
+    InstrumentFormSet,
+    OrderFilterForm,
+)
+from carbon.footprint.importer import COLUMN_NEEDS
 from carbon.footprint.model import leg_distance
 from carbon.footprint.permissions import PERM_IMPORT, PERM_SUBMIT, PERM_VIEW_ORDERS
 from carbon.footprint.units import counts_co2_only
@@ -288,11 +294,38 @@ def import_orders(request: HttpRequest, organisation: Organisation) -> HttpRespo
             )
         return redirect("carbon:import_job", org_slug=organisation.slug, job_id=job.pk)
     jobs = ImportJob.objects.filter(organisation=organisation).select_related("created_by")[:10]
+    needs = {
+        "always": _("Required"),
+        "leg": _("Required on a transport leg row"),
+        "line": _("Required on a product line row"),
+        "optional": _("Optional"),
+    }
+    columns = [(column, needs[need]) for column, need in COLUMN_NEEDS.items()]
     return render(
         request,
         "carbon/import.html",
-        {"organisation": organisation, "form": form, "jobs": jobs, "columns": COLUMNS},
+        {"organisation": organisation, "form": form, "jobs": jobs, "columns": columns},
         status=400 if form.errors else 200,
+    )
+
+
+@organisation_view(PERM_VIEW_ORDERS)
+def import_categories(request: HttpRequest, organisation: Organisation) -> HttpResponse:
+    """The transport category codes a file's `category` column (and the API) accepts."""
+    modes = dict(MODES)
+    rows = [
+        {
+            "code": c.code,
+            "mode_label": modes.get(c.mode, c.mode),
+            "label": c.label,
+            "supports_radiative_forcing": c.supports_radiative_forcing,
+        }
+        for c in categories.CATEGORIES.values()
+    ]
+    return render(
+        request,
+        "carbon/import_categories.html",
+        {"organisation": organisation, "categories": rows},
     )
 
 
@@ -334,8 +367,15 @@ def import_example(request: HttpRequest, organisation: Organisation) -> FileResp
 def green_power(request: HttpRequest, organisation: Organisation) -> HttpResponse:
     can_submit = has_perm(request.user, PERM_SUBMIT, organisation)
     sites = organisation.sites.all()
+    countries = {site.country for site in sites}
+    home_country = countries.pop() if len(countries) == 1 else organisation.country
     form = DeclarationForm(request.POST or None, request.FILES or None, sites=sites)
-    formset = InstrumentFormSet(request.POST or None, request.FILES or None, prefix="instruments")
+    formset = InstrumentFormSet(
+        request.POST or None,
+        request.FILES or None,
+        prefix="instruments",
+        home_country=home_country,
+    )
     status = 200
     if request.method == "POST":
         if not can_submit:

@@ -193,6 +193,22 @@ class LedgerEntryQuerySet(models.QuerySet):
     def delete(self):
         raise AppendOnlyError("Ledger entries cannot be deleted.")
 
+    def with_available_after(self) -> LedgerEntryQuerySet:
+        """Annotate `available_after`: the account's available balance once the entry was
+        written, summed over all its entries up to this one in statement order (created_at,
+        then id), whatever filter the queryset has. One subquery per returned row: use on a page."""
+        earlier = LedgerEntry.objects.filter(account=models.OuterRef("account")).filter(
+            Q(created_at__lt=models.OuterRef("created_at"))
+            | Q(created_at=models.OuterRef("created_at"), pk__lte=models.OuterRef("pk"))
+        )
+        total = (
+            earlier.order_by()
+            .values("account")
+            .annotate(total=models.Sum("available_delta"))
+            .values("total")
+        )
+        return self.annotate(available_after=models.Subquery(total))
+
 
 def _deltas(pending: str, available: str, held: str) -> Q:
     """The bucket effects a kind allows: '+' = +points, '-' = -points, '0' = none,

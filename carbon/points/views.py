@@ -34,6 +34,7 @@ from carbon.models import (
     RedemptionStatus,
     Service,
 )
+from carbon.models.points import LedgerEntryQuerySet
 from carbon.points import actions, awards, ledger
 from carbon.points.catalogue import policy_explanation, service_description, service_name
 from carbon.points.exceptions import PointsError, PolicyError
@@ -67,7 +68,7 @@ CSV_COLUMNS = [
 # --- statement
 
 
-def _filtered_entries(organisation: Organisation, form: StatementFilterForm) -> QuerySet:
+def _filtered_entries(organisation: Organisation, form: StatementFilterForm) -> LedgerEntryQuerySet:
     entries = LedgerEntry.objects.filter(account__organisation=organisation)
     if form.is_valid():
         data = form.cleaned_data
@@ -85,7 +86,7 @@ def _filtered_entries(organisation: Organisation, form: StatementFilterForm) -> 
 @organisation_view(PERM_VIEW_POINTS)
 def statement(request: HttpRequest, organisation: Organisation) -> HttpResponse:
     form = StatementFilterForm(request.GET or None)
-    entries = _filtered_entries(organisation, form).select_related("order")
+    entries = _filtered_entries(organisation, form).select_related("order").with_available_after()
     page = Paginator(entries, STATEMENT_PAGE_SIZE).get_page(request.GET.get("page"))
     redemption_ids = {e.redemption_id for e in page.object_list if e.redemption_id}
     redemptions = (

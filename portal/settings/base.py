@@ -13,6 +13,8 @@ from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.utils.translation import gettext_lazy as _
 
+from portal import timezones
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("GREENLOOP_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -273,6 +275,9 @@ WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
 FORMAT_MODULE_PATH = ["portal.formats"]
 LOCALE_PATHS = [BASE_DIR / "portal" / "locale"]
 TIME_ZONE = "UTC"
+# The admin account page's time zone choices: Wagtail offers every file of the system's zoneinfo
+# directory, "localtime" among them, which the browser's Intl API refuses (RangeError on that page).
+WAGTAIL_USER_TIME_ZONES = sorted(timezones.available())
 USE_I18N = True
 USE_TZ = True
 

@@ -1,5 +1,7 @@
 """Embedded defaults for the one-command demo: SQLite, eager Celery, local files, console e-mail."""
 
+from typing import cast
+
 from .base import *
 
 DEBUG = True
@@ -32,3 +34,18 @@ GREENLOOP_CRM = {**GREENLOOP_CRM, "allowed_private_networks": ["127.0.0.0/8", ":
 GREENLOOP_CRM_INBOUND_SECRET = os.environ.get(
     "GREENLOOP_CRM_INBOUND_SECRET", "whsec_ZGVtby1vbmx5LWNybS1pbmJvdW5kLXNlY3JldC0wMDE="
 )
+# The demo's console: e-mails in a short form (portal/demo_mail.py) and no log line per eager
+# Celery task or Wagtail page event; the address the demo serves stays readable at the end.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "portal.demo_mail.ShortConsoleBackend")
+LOGGING = {
+    **LOGGING,
+    "loggers": {
+        **cast(dict, LOGGING["loggers"]),
+        "celery.app.trace": {"level": "WARNING"},
+        "wagtail": {"level": "WARNING"},
+    },
+}
+# Unknown pages show the portal's 404 page although DEBUG is on (portal/middleware.py);
+# GREENLOOP_TECHNICAL_404=1 brings back Django's technical page for debugging URL patterns.
+if not env_bool("GREENLOOP_TECHNICAL_404", default=False):
+    MIDDLEWARE = [*MIDDLEWARE, "portal.middleware.PortalNotFoundMiddleware"]

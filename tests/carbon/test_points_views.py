@@ -162,6 +162,40 @@ def test_the_statement_lists_entries_with_their_effects_and_links(
     assert '<span class="delta--plus">+500</span>' in page
 
 
+def test_the_statement_shows_the_running_available_balance(client, org_a, org_b, member_a):
+    # given 1,200 funded, 250 taken back and 300 added, and another organisation's 5,000
+    account = fund(org_a, 1200)
+    staff = UserFactory(is_staff=True)
+    actions.adjust(account, -250, "Returned order", staff, key="minus")
+    actions.adjust(account, 300, "Goodwill", staff, key="plus")
+    fund(org_b, 5000)
+    client.force_login(member_a)
+    # when the statement is read, whole and filtered by kind
+    whole = client.get(url("points", org_a))
+    adjustments = client.get(url("points", org_a), {"kind": "adjust"})
+    # then each row carries the balance after it, newest first, from this account only
+    assert [e.available_after for e in whole.context["page"]] == [1250, 950, 1200]
+    assert [e.available_after for e in adjustments.context["page"]] == [1250, 950, 1200]
+    assert '<td data-label="Available balance" class="num nowrap running-balance">1,250</td>' in (
+        whole.content.decode()
+    )
+
+
+def test_the_running_balance_continues_across_pages(client, org_a, member_a):
+    # given 55 additions of 1 point after a funding of 100 (the statement shows 50 a page)
+    account = fund(org_a, 100)
+    staff = UserFactory(is_staff=True)
+    for i in range(55):
+        actions.adjust(account, 1, "Bonus", staff, key=f"bonus-{i}")
+    client.force_login(member_a)
+    # then page 2 starts where page 1 ended: 105 ... then the funding's 100
+    first = client.get(url("points", org_a)).context["page"]
+    second = client.get(url("points", org_a), {"page": 2}).context["page"]
+    assert first[0].available_after == 155
+    assert first[49].available_after == 106
+    assert [e.available_after for e in second] == [105, 104, 103, 102, 101, 100]
+
+
 def test_the_statement_filters_by_kind_date_and_order(client, org_a, member_a, funded):
     # given a delivered order's award beside the funding
     make_policy()

@@ -4,6 +4,7 @@ suspend the author), members (warn, suspend, lift) and tags; who may open and us
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.contrib.messages import get_messages
@@ -29,6 +30,7 @@ from portal.staff_roles import StaffRole
 from tests.community.conftest import settled
 from tests.conftest import _staff
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
+from tests.work_queue import work_queue
 
 pytestmark = pytest.mark.django_db
 
@@ -87,12 +89,53 @@ def test_moderators_see_the_queue_with_the_flags(client, moderator, flagged, org
     assert flagged.topic.title in html
     assert f"(@{Member.objects.get(user=flagged.author).handle})" in html
     assert org_a.name in html
-    assert "Same link every day" in html
-    assert "Spam" in html
-    assert "Inappropriate" in html
+    # one line per item: the flags summarised as their count and the most frequent reason
+    # (three reasons once each: the earliest), the organisation's name unbroken
+    assert '<span class="greenloop-nowrap"><strong>3</strong> · Spam</span>' in html
+    assert re.search(rf'<td class="greenloop-nowrap">\s*{org_a.name}\s*</td>', html)
+    assert "Same link every day" not in html
     # with its actions
     for name in ("approve", "hide", "delete_post", "warn_author", "suspend_author"):
         assert url("community_review", name, flagged.pk) in html, name
+
+
+def test_the_detail_page_has_the_full_text_and_every_flag(client, moderator, flagged):
+    # given a reply longer than the queue's excerpt
+    Post.objects.filter(pk=flagged.pk).update(
+        html=flagged.html.replace("</p>", " " + "tail " * 60 + "THE END</p>")
+    )
+    client.force_login(moderator)
+    queue = client.get(url("community_review", "index")).content.decode()
+    html = client.get(url("community_review", "inspect", flagged.pk)).content.decode()
+    assert "THE END" not in queue
+    assert "THE END" in html
+    assert "Same link every day" in html
+    for reason in ("Spam", "Inappropriate", "Something else"):
+        assert reason in html
+
+
+def test_a_moderator_sees_the_flagged_posts_in_the_work_queue(
+    client, moderator, flagged, product_staff
+):
+    # given the flagged reply, its oldest flag two days old
+    Flag.objects.filter(post=flagged).update(created_at=timezone.now() - dt.timedelta(days=2))
+    client.force_login(moderator)
+    assert work_queue(client) == {
+        "flagged_posts": ("Flagged community posts", "1", "2 days", "/admin/community_review/")
+    }
+    # product staff do not moderate: no row for them
+    client.force_login(product_staff)
+    assert "flagged_posts" not in work_queue(client)
+
+
+def test_the_queue_summary_in_chinese(client, moderator, flagged, org_a):
+    org_a.name = "华东光伏科技有限公司"
+    org_a.save(update_fields=["name"])
+    client.force_login(moderator)
+    client.cookies["django_language"] = "zh-hans"
+    html = client.get(url("community_review", "index")).content.decode()
+    assert '<span class="greenloop-nowrap"><strong>3</strong> · 垃圾信息</span>' in html
+    assert re.search(r'<td class="greenloop-nowrap">\s*华东光伏科技有限公司\s*</td>', html)
 
 
 def test_the_community_menu_lists_what_each_role_may_open(client, moderator, product_staff):
