@@ -55,6 +55,7 @@ from carbon.models.points import (
     PointsPolicy,
     PointsPolicyQuerySet,
     PolicyStatus,
+    SettlementPeriod,
 )
 from carbon.models.redemptions import (
     Redemption,
@@ -113,6 +114,7 @@ __all__ = [
     "ImportJob",
     "AppendOnlyError",
     "PolicyStatus",
+    "SettlementPeriod",
     "PointsPolicyQuerySet",
     "PointsPolicy",
     "PointsAccount",
