@@ -517,6 +517,30 @@ DEMO_REDEMPTIONS = (
 FULFILLED_BY = "success@greenloop.example"
 
 
+# Nordwind ships by average container ship, China-Europe rail and air: against the baselines of
+# their own service classes these avoid almost nothing (its sea orders earn a few points, its air
+# order's excess nets against them), so its demo redemptions are funded by a staff adjustment,
+# written once under a fixed key.
+WELCOME_POINTS = ("nordwind", 600, "demo-welcome-nordwind")
+
+
+def ensure_welcome_points(stdout=None) -> None:
+    slug, points, key = WELCOME_POINTS
+    organisation = Organisation.objects.filter(slug=slug).first()
+    staff = _staff(POLICY_APPROVER)
+    if organisation is None or staff is None:
+        return
+    actions.adjust(
+        ledger.account_for(organisation),
+        points,
+        "Welcome points for the demo (pilot customer)",
+        staff,
+        key,
+    )
+    if stdout:
+        stdout.write(f"carbon: {slug}: {points} welcome points")
+
+
 def ensure_redemptions(services: dict[str, Service], today: date, stdout=None) -> int:
     """One fulfilled and one open request, so the history and the staff queue are not empty.
     Each is requested once under a fixed key and fulfilled only while still requested."""
@@ -581,6 +605,7 @@ def seed(stdout=None) -> None:
     if ensure_policy(stdout) is not None:
         award_points([o.slug for o in seeded], today)
     services = ensure_catalogue(stdout)
+    ensure_welcome_points(stdout)
     ensure_redemptions(services, today, stdout)
     if stdout:
         for organisation in seeded:

@@ -78,5 +78,15 @@ class Migration(migrations.Migration):
                 verbose_name="settlement period",
             ),
         ),
+        migrations.RemoveConstraint(
+            model_name="pointsaward", name="points_award_avoided_not_negative"
+        ),
+        migrations.AddConstraint(
+            model_name="pointsaward",
+            constraint=models.CheckConstraint(
+                condition=models.Q(avoided_scope2_kg__gte=0),
+                name="points_award_scope2_not_negative",
+            ),
+        ),
         migrations.RunPython(per_class_baselines, migrations.RunPython.noop),
     ]

@@ -194,9 +194,11 @@ class PointsAward(models.Model):
                 condition=Q(superseded_at__isnull=True),
                 name="points_award_once",
             ),
+            # Logistics is the order's signed contribution to its period: a leg above its
+            # baseline makes it negative. The green-power basis never is.
             models.CheckConstraint(
-                condition=Q(avoided_logistics_kg__gte=0) & Q(avoided_scope2_kg__gte=0),
-                name="points_award_avoided_not_negative",
+                condition=Q(avoided_scope2_kg__gte=0),
+                name="points_award_scope2_not_negative",
             ),
         ]
 

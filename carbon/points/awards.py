@@ -240,15 +240,23 @@ def period_orders(
 
 
 def period_total(
-    organisation: Organisation, policy: PointsPolicy, period: tuple[dt.date, dt.date]
+    organisation: Organisation,
+    policy: PointsPolicy,
+    period: tuple[dt.date, dt.date],
+    include: Order | None = None,
 ) -> PeriodTotal:
     """The points of the period: floor(max(0, sum of its orders' signed contributions) x rate),
-    at most the policy's per-period cap. Independent of how the legs are split into orders."""
-    orders = list(period_orders(organisation, policy, period).order_by("id"))
-    in_force = {
-        day: PointsPolicy.objects.in_force(day) for day in {o.delivery_date for o in orders}
-    }
-    members = [o for o in orders if getattr(in_force[o.delivery_date], "pk", None) == policy.pk]
+    at most the policy's per-period cap. Independent of how the legs are split into orders.
+
+    Its orders are the period's orders settled under `policy` (a live award) and `include`, the
+    order being settled: an order not settled yet joins the total when it is, so that each
+    award is the change its own order makes."""
+    settled = live_awards().filter(
+        policy=policy, order__in=period_orders(organisation, policy, period)
+    )
+    members = set(settled.values_list("order_id", flat=True))
+    if include is not None:
+        members.add(include.pk)
     snapshots = CalculationSnapshot.objects.filter(order__in=members, is_current=True)
     total = sum((contribution(s, policy).total_kg for s in snapshots), Decimal(0))
     cap = policy.per_period_cap

@@ -90,7 +90,7 @@ DEFAULT_BASELINES: dict[str, dict[str, str]] = {
 # the trip. Air is nobody's default alternative: heavy goods go by air only by choice.
 DEFAULT_MODAL_SHIFT: list[dict[str, Any]] = [
     {"class": RAIL, "baseline_class": ROAD, "max_km": 1500},
-    {"class": SHORT_SEA, "baseline_class": ROAD, "max_km": 1500},
+    {"class": SHORT_SEA, "baseline_class": ROAD, "max_km": 2000},
 ]
 # Sea legs up to this reference distance are short-sea (coastal, intra-regional).
 DEFAULT_SHORT_SEA_MAX_KM = 3000

@@ -209,7 +209,7 @@ def write_award(account: PointsAccount, order: Order, terms: AwardTerms) -> Poin
     the period's newest awards). Inside the caller's transaction under the account's row lock
     (`lock_account`), so the total and the awards are read and written by one writer."""
     organisation = order.organisation
-    total = awards.period_total(organisation, terms.policy, terms.period)
+    total = awards.period_total(organisation, terms.policy, terms.period, include=order)
     others = sum(
         a.points
         for a in period_awards(organisation, terms.policy, terms.period)

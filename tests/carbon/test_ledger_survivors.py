@@ -35,8 +35,10 @@ from tests.factories import OrganisationFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 FORMULA = (
-    "points = min(floor((max(0, t·km x baseline - WTW kg) + max(0, Scope 2 location kg - "
-    "Scope 2 market kg)) x points per kg), cap)"
+    "period points = min(floor(max(0, sum over the period's legs of (reference t·km x baseline "
+    "of the leg's service class - leg WTW kg) + sum of max(0, Scope 2 location kg - Scope 2 "
+    "market kg)) x points per kg), cap per period); order points = the change the order makes "
+    "to its period's points"
 )
 
 
@@ -242,7 +244,7 @@ def test_without_one_baseline_each_class_has_its_cited_desnz_2025_row(db):
     assert "27_320_3235_14_1" in settings.classes["deep_sea"].source
     assert settings.modal_shift == (
         ("rail", "road", Decimal(1500)),
-        ("short_sea", "road", Decimal(1500)),
+        ("short_sea", "road", Decimal(2000)),
     )
 
 

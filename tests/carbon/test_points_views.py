@@ -268,9 +268,10 @@ def test_the_policy_page_writes_out_the_formula_with_the_policy_parameters(clien
     assert "Policy version 3" in page
     assert "You earn points for the emissions your deliveries avoid." in page
     assert (
-        "period points = min(floor(max(0, Σ over the period's legs of (reference t·km × the "
-        "baseline of the leg's service class − actual WTW kg CO₂e) + green-power reward basis "
-        "max(0, Scope 2 location-based kg − Scope 2 market-based kg)) × 0.5 points per kg), 1000)"
+        "period points = min(floor(max(0, Σ over the period&#x27;s legs of (reference t·km × the "
+        "baseline of the leg&#x27;s service class − actual WTW kg CO₂e) + green-power reward "
+        "basis max(0, Scope 2 location-based kg − Scope 2 market-based kg)) × 0.5 points per "
+        "kg), 1000)"
     ) in page
     assert "30 days after delivery" in page
     assert "24 months after the points become available" in page
