@@ -275,7 +275,7 @@ def test_the_policy_page_writes_out_the_formula_with_the_policy_parameters(clien
     ) in page
     assert "30 days after delivery" in page
     assert "24 months after the points become available" in page
-    assert "<td>deep-sea shipping</td><td class=\"num\">0.0815</td>" in page
+    assert '<td>deep-sea shipping</td><td class="num">0.0815</td>' in page
     assert "Set by this policy for every class." in page
     assert "Calendar month of delivery" in page
     assert "At most 1,000 points per settlement period." in page
@@ -309,9 +309,9 @@ def test_the_order_page_explains_the_award(client, org_a, viewer_a):
     assert award.points == 132
     assert "Why did this order earn 132 points?" in page
     assert (
-        "<tr><td>overland road</td><td>overland road</td><td class=\"num\">1</td>"
-        "<td class=\"num\">200</td><td class=\"num\">200.00</td><td class=\"num\">68.00</td>"
-        "<td class=\"num\">132.00</td></tr>"
+        '<tr><td>overland road</td><td>overland road</td><td class="num">1</td>'
+        '<td class="num">200</td><td class="num">200.00</td><td class="num">68.00</td>'
+        '<td class="num">132.00</td></tr>'
     ) in page
     assert "2025-03-01 – 2025-03-31: 1 delivered orders with attested data" in page
     assert "<strong>132.00 kg CO₂e</strong>" in page
