@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -187,7 +187,10 @@ def policy(request: HttpRequest, organisation: Organisation) -> HttpResponse:
         except PolicyError:
             settings = None
         context |= {
-            "baselines": list(settings.classes.values()) if settings else [],
+            "baselines": [
+                replace(b, kg_per_tkm=b.kg_per_tkm.normalize())
+                for b in (settings.classes.values() if settings else [])
+            ],
             "modal_shift": [
                 (SERVICE_CLASS_LABELS[own], SERVICE_CLASS_LABELS[other], km)
                 for own, other, km in (settings.modal_shift if settings else ())
