@@ -106,7 +106,6 @@ ATTESTED_ONLY_CATEGORIES = frozenset({"road.hgv.laden_50", "road.hgv.laden_100"}
 DISTANCE_ADJUSTMENT: dict[str, Decimal] = {
     "road": Decimal("1.05"),
     "rail": Decimal("1.05"),
-    "sea": Decimal("1.15"),
 }
 AIR_DISTANCE_ADDITION_KM = Decimal(95)
 # DESNZ air freight factors carry an 8% uplift on the great-circle distance (indirect routing,

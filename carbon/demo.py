@@ -280,21 +280,23 @@ def ensure_declaration(stdout=None) -> GreenPowerDeclaration | None:
 
 POLICY_SUBMITTER = "sustainability@greenloop.example"
 POLICY_APPROVER = "admin@greenloop.example"
-# Baseline left empty: the active dataset's road.hgv.average_laden WTW. At 0.05 points per kg
-# avoided the demo orders earn tens to hundreds of points each (the air-freight one earns none).
+# One baseline left empty: each leg is compared with the cited baseline of its own transport
+# service class (carbon.points.baselines), and points are computed on each organisation's total
+# per calendar month of delivery, at most 5,000 points per organisation and month.
 POLICY = {
     "points_per_kg": Decimal("0.05"),
     "include_green_power": True,
     "pending_days": 14,
     "expiry_months": 24,
-    "per_order_cap": 5000,
+    "per_period_cap": 5000,
     "explanation": (
-        "You earn points for the emissions your deliveries avoid compared with an average "
-        "diesel truck, and for the verified green power your sites use."
+        "You earn points for the emissions your deliveries avoid compared with the average "
+        "vehicle of the same kind of transport (or with the truck that rail or coastal "
+        "shipping replaced), and for the verified green power your sites use."
     ),
     "explanation_zh": (
-        "与普通柴油货车相比，您的交付所避免的排放，"
-        "以及您的厂区使用的经核证绿色电力，都会为您赢得积分。"
+        "与同类运输的平均水平相比（或与铁路、沿海航运所替代的货车相比），"
+        "您的交付所避免的排放，以及您的厂区使用的经核证绿色电力，都会为您赢得积分。"
     ),
 }
 
@@ -515,6 +517,30 @@ DEMO_REDEMPTIONS = (
 FULFILLED_BY = "success@greenloop.example"
 
 
+# Nordwind ships by average container ship, China-Europe rail and air: against the baselines of
+# their own service classes these avoid almost nothing (its sea orders earn a few points, its air
+# order's excess nets against them), so its demo redemptions are funded by a staff adjustment,
+# written once under a fixed key.
+WELCOME_POINTS = ("nordwind", 600, "demo-welcome-nordwind")
+
+
+def ensure_welcome_points(stdout=None) -> None:
+    slug, points, key = WELCOME_POINTS
+    organisation = Organisation.objects.filter(slug=slug).first()
+    staff = _staff(POLICY_APPROVER)
+    if organisation is None or staff is None:
+        return
+    actions.adjust(
+        ledger.account_for(organisation),
+        points,
+        "Welcome points for the demo (pilot customer)",
+        staff,
+        key,
+    )
+    if stdout:
+        stdout.write(f"carbon: {slug}: {points} welcome points")
+
+
 def ensure_redemptions(services: dict[str, Service], today: date, stdout=None) -> int:
     """One fulfilled and one open request, so the history and the staff queue are not empty.
     Each is requested once under a fixed key and fulfilled only while still requested."""
@@ -579,6 +605,7 @@ def seed(stdout=None) -> None:
     if ensure_policy(stdout) is not None:
         award_points([o.slug for o in seeded], today)
     services = ensure_catalogue(stdout)
+    ensure_welcome_points(stdout)
     ensure_redemptions(services, today, stdout)
     if stdout:
         for organisation in seeded:

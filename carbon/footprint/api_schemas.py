@@ -131,7 +131,9 @@ class LegDistanceOut(Schema):
     basis: str = Field(
         ...,
         description="great_circle: reference = great circle x GLEC adjustment; declared_cap: "
-        "that is longer than the declared distance, which caps it; declared: an end is not a "
+        "that is longer than the declared distance, which caps it; sea_declared: a sea leg "
+        "between known ports, whose reference is the declared route (the great circle crosses "
+        "land); declared: an end is not a "
         "known location, the declared distance is used; hub: a hub operation, which travels "
         "no distance (no other field is given)",
     )

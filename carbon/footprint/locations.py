@@ -222,10 +222,11 @@ def reference_distance_km(
 ) -> tuple[Decimal | None, dict[str, Any]]:
     """The leg's reference distance in km for points, and its basis (JSON-ready).
 
-    reference = min(declared, great-circle x DISTANCE_ADJUSTMENT[mode]) for road, rail and sea,
+    reference = min(declared, great-circle x DISTANCE_ADJUSTMENT[mode]) for road and rail,
     min(declared, great-circle + AIR_DISTANCE_ADDITION_KM) for air (GLEC Framework v3,
-    `carbon.app_settings`); None when either end is not a known location, and then the basis
-    says so and that the declared distance is used."""
+    `carbon.app_settings`), the declared route for sea (its great circle crosses land); None
+    when either end is not a known location, and then the basis says so and that the declared
+    distance is used."""
     basis: dict[str, Any] = {"declared_km": plain_decimal(declared_km)}
     ends = known_ends(mode, origin, destination)
     if ends is None:
@@ -237,6 +238,22 @@ def reference_distance_km(
         basis.update({"basis": "declared", "unknown": unknown})
         return None, basis
     start, end, great_circle = ends
+    if mode == "sea":
+        # The great circle between two ports crosses land (Shanghai - Hamburg: 8,528 km against
+        # some 19,500 km through Suez), and GLEC's sea factor applies to the shortest sea route,
+        # which the portal has no model of yet. So a sea leg's reference is its declared route,
+        # which the plausibility rule holds within MAX_ROUTE_OVER_GREAT_CIRCLE["sea"] of the
+        # great circle (carbon.footprint.legs.great_circle_problems).
+        basis.update(
+            {
+                "basis": "sea_declared",
+                "origin": start.as_json(),
+                "destination": end.as_json(),
+                "great_circle_km": plain_decimal(great_circle),
+                "reference_km": plain_decimal(declared_km),
+            }
+        )
+        return declared_km, basis
     if mode == "air":
         addition = app_settings.AIR_DISTANCE_ADDITION_KM
         adjusted = great_circle + addition

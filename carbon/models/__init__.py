@@ -56,6 +56,7 @@ from carbon.models.points import (
     PointsPolicy,
     PointsPolicyQuerySet,
     PolicyStatus,
+    SettlementPeriod,
 )
 from carbon.models.redemptions import (
     Redemption,
@@ -115,6 +116,7 @@ __all__ = [
     "ImportJob",
     "AppendOnlyError",
     "PolicyStatus",
+    "SettlementPeriod",
     "PointsPolicyQuerySet",
     "PointsPolicy",
     "PointsAccount",

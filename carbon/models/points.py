@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from carbon.models.datasets import ImmutableError
 from carbon.models.orders import Order
 from carbon.models.snapshots import CalculationSnapshot
+from carbon.points.baselines import default_baseline_settings
 from portal.models import Organisation
 
 
@@ -22,6 +23,11 @@ class PolicyStatus(models.TextChoices):
     AWAITING_APPROVAL = "awaiting_approval", _("Awaiting approval")
     ACTIVE = "active", _("Active")
     RETIRED = "retired", _("Retired")
+
+
+class SettlementPeriod(models.TextChoices):
+    MONTH = "month", _("Calendar month of delivery")
+    QUARTER = "quarter", _("Calendar quarter of delivery")
 
 
 class PointsPolicyQuerySet(models.QuerySet):
@@ -50,7 +56,29 @@ class PointsPolicy(models.Model):
         decimal_places=9,
         null=True,
         blank=True,
-        help_text=_("Empty: the active dataset's road.hgv.average_laden WTW factor."),
+        help_text=_(
+            "One baseline for every service class, overriding the per-class baselines. Empty: "
+            "each leg is compared with the baseline of its own service class."
+        ),
+    )
+    baselines = models.JSONField(
+        _("baselines per service class"),
+        default=default_baseline_settings,
+        help_text=_(
+            "Per service class (road, rail, short_sea, deep_sea, bulk_sea, air): kg_per_tkm "
+            "(WTW) and its cited source; modal_shift rules (class, baseline_class, max_km) for "
+            "where another mode was a realistic alternative; short_sea_max_km."
+        ),
+    )
+    settlement_period = models.CharField(
+        _("settlement period"),
+        max_length=10,
+        choices=SettlementPeriod.choices,
+        default=SettlementPeriod.MONTH,
+        help_text=_(
+            "Points are computed on the organisation's total per period of delivery, so "
+            "splitting or merging orders changes nothing."
+        ),
     )
     points_per_kg = models.DecimalField(
         _("points per kg CO2e avoided"), max_digits=12, decimal_places=6
@@ -58,8 +86,11 @@ class PointsPolicy(models.Model):
     include_green_power = models.BooleanField(_("count green power (Scope 2)"), default=True)
     pending_days = models.PositiveIntegerField(_("pending period after delivery (days)"))
     expiry_months = models.PositiveIntegerField(_("expiry (months after activation)"))
-    per_order_cap = models.PositiveIntegerField(
-        _("points cap per order"), null=True, blank=True, help_text=_("Empty: no cap.")
+    per_period_cap = models.PositiveIntegerField(
+        _("points cap per organisation and settlement period"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: no cap."),
     )
     explanation = models.TextField(
         _("explanation for customers"),
@@ -163,9 +194,11 @@ class PointsAward(models.Model):
                 condition=Q(superseded_at__isnull=True),
                 name="points_award_once",
             ),
+            # Logistics is the order's signed contribution to its period: a leg above its
+            # baseline makes it negative. The green-power basis never is.
             models.CheckConstraint(
-                condition=Q(avoided_logistics_kg__gte=0) & Q(avoided_scope2_kg__gte=0),
-                name="points_award_avoided_not_negative",
+                condition=Q(avoided_scope2_kg__gte=0),
+                name="points_award_scope2_not_negative",
             ),
         ]
 

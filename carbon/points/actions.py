@@ -245,6 +245,10 @@ def settle_order(order: Order) -> str:
             return refused.code
         return "awarded"
     if order.status in (OrderStatus.CANCELLED, OrderStatus.RETURNED):
+        # Its period is settled again either way: an order whose excess had been netted
+        # against the others' savings gives the period its points back when it is cancelled.
+        for policy in PointsPolicy.objects.filter(awards__order=order).distinct():
+            settlement.settle_period_of(order, policy)
         earned = order.points_awards.filter(points__gt=0)
         if not earned.exists():
             return "no_award"

@@ -25,6 +25,7 @@ from carbon.models import (
 )
 from carbon.points import actions, awards, ledger
 from carbon.points.admin_base import PointsFormView, date_column, date_or_dash
+from carbon.points.baselines import SERVICE_CLASS_LABELS
 from carbon.points.exceptions import PolicyError
 from carbon.points.forms_admin import (
     PointsPolicyForm,
@@ -54,27 +55,31 @@ def _rate(policy: PointsPolicy) -> str:
 
 
 def _cap(policy: PointsPolicy) -> StrOrPromise:
-    return str(policy.per_order_cap) if policy.per_order_cap is not None else _("No cap")
+    return str(policy.per_period_cap) if policy.per_period_cap is not None else _("No cap")
 
 
 def baseline_text(policy: PointsPolicy) -> str:
-    """The baseline the policy uses, derived the way awards derive it, and where it is from."""
+    """The baselines the policy uses, per service class, the way awards read them, with their
+    sources and the modal-shift rules."""
     try:
-        value, source = awards.baseline_intensity(policy)
+        settings = awards.policy_baselines(policy)
     except PortalError as exc:
         return _("Cannot be derived: %(why)s") % {"why": exc.message}
-    figure = f"{value.normalize():f}"
-    if source.get("source") == "policy":
-        return _("%(value)s kgCO2e per t·km (set in this policy)") % {"value": figure}
-    factors = source.get("factors") or []
-    return _("%(value)s kgCO2e per t·km, from %(dataset)s: %(rows)s") % {
-        "value": figure,
-        "dataset": factors[0].get("dataset") if factors else "?",
-        "rows": "; ".join(
-            f"{f.get('category')} {f.get('energy_scope')} {f.get('value')} {f.get('unit')}"
-            for f in factors
-        ),
-    }
+    if policy.baseline_kg_per_tkm is not None:
+        return _("%(value)s kgCO2e per t·km for every service class (set in this policy)") % {
+            "value": f"{policy.baseline_kg_per_tkm.normalize():f}"
+        }
+    rows = [
+        f"{SERVICE_CLASS_LABELS[b.service_class]}: {b.kg_per_tkm.normalize():f} kgCO2e/t·km "
+        f"({b.source})"
+        for b in settings.classes.values()
+    ]
+    rows += [
+        _("modal shift: %(own)s up to %(km)s km against %(other)s")
+        % {"own": SERVICE_CLASS_LABELS[own], "other": SERVICE_CLASS_LABELS[other], "km": km}
+        for own, other, km in settings.modal_shift
+    ]
+    return "; ".join(str(row) for row in rows)
 
 
 def _workflow_text(policy: PointsPolicy) -> StrOrPromise:
@@ -164,10 +169,13 @@ class PolicyInspectView(DraftOnlyInspectView):
     def get_points_per_kg_display_value(self):
         return _rate(self.object)
 
-    def get_per_order_cap_display_value(self):
+    def get_per_period_cap_display_value(self):
         return _cap(self.object)
 
     def get_baseline_kg_per_tkm_display_value(self):
+        return baseline_text(self.object)
+
+    def get_baselines_display_value(self):
         return baseline_text(self.object)
 
     def get_include_green_power_display_value(self):
@@ -290,9 +298,11 @@ class PointsPolicyViewSet(ObjectActionsViewSetMixin, IndexQuerysetMixin, ModelVi
             MultiFieldPanel(
                 [
                     FieldPanel("points_per_kg"),
+                    FieldPanel("baselines"),
                     FieldPanel("baseline_kg_per_tkm"),
                     FieldPanel("include_green_power"),
-                    FieldPanel("per_order_cap"),
+                    FieldPanel("settlement_period"),
+                    FieldPanel("per_period_cap"),
                 ],
                 heading=_("Award"),
             ),
@@ -317,7 +327,7 @@ class PointsPolicyViewSet(ObjectActionsViewSetMixin, IndexQuerysetMixin, ModelVi
         status_column(lambda p: p.status == PolicyStatus.ACTIVE),
         date_column("effective_from", _("Effective from")),
         Column("points_per_kg", label=_("Points per kg CO2e"), accessor=_rate),
-        Column("per_order_cap", label=_("Cap per order"), accessor=_cap),
+        Column("per_period_cap", label=_("Cap per settlement period"), accessor=_cap),
         UserColumn("approved_by", label=_("Approved by")),
     ]
     list_filter = ["status"]
@@ -326,11 +336,13 @@ class PointsPolicyViewSet(ObjectActionsViewSetMixin, IndexQuerysetMixin, ModelVi
         "version",
         "effective_from",
         "points_per_kg",
+        "baselines",
         "baseline_kg_per_tkm",
         "include_green_power",
+        "settlement_period",
         "pending_days",
         "expiry_months",
-        "per_order_cap",
+        "per_period_cap",
         "explanation",
         "explanation_zh",
         "created_by",

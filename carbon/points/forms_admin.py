@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.widgets import AdminDateInput
 
+from carbon.points.baselines import BaselineSettings, BaselineSettingsError
 from carbon.points.redemptions import MAX_NOTE
 from portal.models import Organisation, Tier
 
@@ -79,6 +80,11 @@ class PointsPolicyForm(WagtailAdminModelForm):
                 self.add_error(name, _("Cannot be negative."))
         if cleaned.get("expiry_months") == 0:
             self.add_error("expiry_months", _("Points must stay valid for at least one month."))
+        if "baselines" in self.fields:
+            try:
+                BaselineSettings.parse(cleaned.get("baselines") or {})
+            except BaselineSettingsError as malformed:
+                self.add_error("baselines", str(malformed))
         return cleaned
 
 

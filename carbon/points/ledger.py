@@ -52,8 +52,10 @@ if TYPE_CHECKING:
 EXPIRING_SOON_DAYS = 90
 REMINDER_DAYS = 30  # the expiry reminder's horizon (carbon.points.actions.record_expiry_reminders)
 FORMULA = (
-    "points = min(floor((max(0, t·km x baseline - WTW kg) + max(0, Scope 2 location kg - "
-    "Scope 2 market kg)) x points per kg), cap)"
+    "period points = min(floor(max(0, sum over the period's legs of (reference t·km x baseline "
+    "of the leg's service class - leg WTW kg) + sum of max(0, Scope 2 location kg - Scope 2 "
+    "market kg)) x points per kg), cap per period); order points = the change the order makes "
+    "to its period's points"
 )
 
 

@@ -11,11 +11,13 @@ from portal.models import User
 POLICY_FIELDS = [
     "effective_from",
     "baseline_kg_per_tkm",
+    "baselines",
+    "settlement_period",
     "points_per_kg",
     "include_green_power",
     "pending_days",
     "expiry_months",
-    "per_order_cap",
+    "per_period_cap",
     "explanation",
     "explanation_zh",
 ]

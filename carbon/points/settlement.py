@@ -6,13 +6,23 @@ under the same invariants; callers outside the wing write through `carbon.points
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from carbon.models import EntryKind, LedgerEntry, Order, OrderStatus, PointsAccount, PointsAward
+from carbon.models import (
+    CalculationSnapshot,
+    EntryKind,
+    LedgerEntry,
+    Order,
+    OrderStatus,
+    PointsAccount,
+    PointsAward,
+    PointsPolicy,
+)
 from carbon.points import awards, lots
 from carbon.points.events import POINTS_AWARDED, POINTS_REVERSED
 from carbon.points.exceptions import IdempotencyConflict, PointsError
@@ -26,6 +36,7 @@ from carbon.points.ledger import (
     request_fingerprint,
     require_key,
 )
+from portal.models import Organisation
 
 if TYPE_CHECKING:
     from carbon.points.awards import AwardTerms
@@ -192,37 +203,132 @@ def reverse_green_reward(
 
 
 def write_award(account: PointsAccount, order: Order, terms: AwardTerms) -> PointsAward:
-    """The award of `terms` and its pending points (``earn:<order>:<policy>``, then
-    ``:r<n>`` after re-settlements), inside the caller's transaction under the account's row
-    lock (`lock_account`)."""
-    earlier = PointsAward.objects.filter(order=order, policy=terms.policy).count()
-    key = f"earn:{order.pk}:{terms.policy.pk}" + (f":r{earlier}" if earlier else "")
+    """The order's award: the change it makes to its settlement period's points (the period's
+    total now less what the period's other live awards hold, at least 0), then the period
+    brought in line (`settle_period`: an order that lowered the total takes points back from
+    the period's newest awards). Inside the caller's transaction under the account's row lock
+    (`lock_account`), so the total and the awards are read and written by one writer."""
+    organisation = order.organisation
+    total = awards.period_total(organisation, terms.policy, terms.period, include=order)
+    others = sum(
+        a.points
+        for a in period_awards(organisation, terms.policy, terms.period)
+        if a.order_id != order.pk
+    )
+    points = max(0, total.points - others)
+    breakdown = terms.breakdown | {"period": total.as_json(), "points": points}
+    award = _write(account, order, terms.policy, terms.snapshot, terms, points, breakdown)
+    settle_period(account, organisation, terms.policy, terms.period)
+    return award
+
+
+def _write(
+    account: PointsAccount,
+    order: Order,
+    policy: PointsPolicy,
+    snapshot: CalculationSnapshot,
+    terms: AwardTerms | PointsAward,
+    points: int,
+    breakdown: dict[str, Any],
+) -> PointsAward:
+    """A new award and its pending points (``earn:<order>:<policy>``, then ``:r<n>`` after
+    re-settlements and period adjustments), under the account's row lock."""
+    earlier = PointsAward.objects.filter(order=order, policy=policy).count()
+    key = f"earn:{order.pk}:{policy.pk}" + (f":r{earlier}" if earlier else "")
     award = PointsAward.objects.create(
         order=order,
-        policy=terms.policy,
-        snapshot=terms.snapshot,
+        policy=policy,
+        snapshot=snapshot,
         avoided_logistics_kg=terms.avoided_logistics_kg,
         avoided_scope2_kg=terms.avoided_scope2_kg,
-        points=terms.points,
-        breakdown=terms.breakdown,
+        points=points,
+        breakdown=breakdown,
     )
-    if terms.points > 0:
+    if points > 0:
         entry = append_entry(
             account,
             EntryKind.EARN_PENDING,
-            terms.points,
+            points,
             key=key,
             fingerprint=request_fingerprint(
-                "earn", order=order.pk, policy=terms.policy.pk, revision=earlier
+                "earn", order=order.pk, policy=policy.pk, revision=earlier
             )
             if earlier
-            else request_fingerprint("earn", order=order.pk, policy=terms.policy.pk),
-            pending=terms.points,
+            else request_fingerprint("earn", order=order.pk, policy=policy.pk),
+            pending=points,
             order=order,
             award=award,
         )
         publish_entry(POINTS_AWARDED, account, entry, order=order.external_id, award_id=award.pk)
     return award
+
+
+# --- settlement periods
+
+
+def period_awards(
+    organisation: Organisation, policy: PointsPolicy, period: tuple[dt.date, dt.date]
+) -> list[PointsAward]:
+    """The live, unreversed awards under `policy` of the orders that count in the period,
+    newest first."""
+    return list(
+        awards.live_awards()
+        .filter(
+            policy=policy,
+            order__in=awards.period_orders(organisation, policy, period),
+        )
+        .exclude(entries__kind=EntryKind.REVERSE)
+        .select_related("order", "snapshot")
+        .order_by("-id")
+    )
+
+
+def settle_period(
+    account: PointsAccount,
+    organisation: Organisation,
+    policy: PointsPolicy,
+    period: tuple[dt.date, dt.date],
+) -> None:
+    """Bring the period's live awards to the period's points, under the account's row lock:
+    a shortfall (an order that emitted more than its baseline, a cap reached) is taken from the
+    newest awards first, a surplus (an order cancelled whose excess had been netted) goes to
+    the newest award. Each change supersedes an award (its points reversed) and writes its
+    replacement, both on the ledger, keyed as every re-settlement; a repeat finds the period in
+    line and writes nothing."""
+    total = awards.period_total(organisation, policy, period)
+    live = period_awards(organisation, policy, period)
+    gap = total.points - sum(a.points for a in live)
+    for award in live:
+        if gap == 0:
+            break
+        if gap > 0:
+            _adjust(account, award, award.points + gap, total)
+            gap = 0
+        elif award.points > 0:
+            take = min(award.points, -gap)
+            _adjust(account, award, award.points - take, total)
+            gap += take
+
+
+def _adjust(account: PointsAccount, award: PointsAward, points: int, total: Any) -> None:
+    supersede_award(account, award)
+    breakdown = dict(award.breakdown or {}) | {
+        "period": total.as_json(),
+        "points": points,
+        "period_adjustment": True,
+    }
+    _write(account, award.order, award.policy, award.snapshot, award, points, breakdown)
+
+
+def settle_period_of(order: Order, policy: PointsPolicy) -> None:
+    """`settle_period` for the period `order` was delivered in (after its reversal), under the
+    account's row lock."""
+    if order.delivery_date is None:
+        return
+    period = awards.settlement_period(policy, order.delivery_date)
+    with transaction.atomic():
+        account = lock_account(account_for(order.organisation))
+        settle_period(account, order.organisation, policy, period)
 
 
 def supersede_award(account: PointsAccount, award: PointsAward) -> None:
@@ -253,6 +359,13 @@ def replace_award(order: Order, terms: AwardTerms | None) -> str:
         else:
             supersede_award(account, live_now)
         if terms is None:
+            if live_now is not None and order.delivery_date is not None:
+                settle_period(
+                    account,
+                    order.organisation,
+                    live_now.policy,
+                    awards.settlement_period(live_now.policy, order.delivery_date),
+                )
             return "reversed"
         write_award(account, order, terms)
     return "resettled"

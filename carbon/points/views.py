@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -36,6 +36,7 @@ from carbon.models import (
 )
 from carbon.models.points import LedgerEntryQuerySet
 from carbon.points import actions, awards, ledger
+from carbon.points.baselines import SERVICE_CLASS_LABELS
 from carbon.points.catalogue import policy_explanation, service_description, service_name
 from carbon.points.exceptions import PointsError, PolicyError
 from carbon.points.forms import ConfirmForm, RedeemForm, RedemptionFilterForm, StatementFilterForm
@@ -153,24 +154,27 @@ def plain(value: Decimal | None) -> str:
     return "" if value is None else f"{Decimal(value).normalize():f}"
 
 
-def _formula(policy: PointsPolicy, baseline: Decimal | None) -> str:
-    baseline_text = plain(baseline) if baseline is not None else _("baseline")
-    avoided = _("max(0, t·km × %(baseline)s kg CO₂e/t·km − actual WTW kg CO₂e)") % {
-        "baseline": baseline_text
-    }
+def _formula(policy: PointsPolicy) -> str:
+    avoided = _(
+        "Σ over the period's legs of (reference t·km × the baseline of the leg's service class "
+        "− actual WTW kg CO₂e)"
+    )
     if policy.include_green_power:
         avoided = _(
             "%(logistics)s + green-power reward basis max(0, Scope 2 location-based kg − "
             "Scope 2 market-based kg)"
         ) % {"logistics": avoided}
     rate = plain(policy.points_per_kg)
-    formula = _("floor((%(avoided)s) × %(rate)s points per kg)") % {
+    formula = _("floor(max(0, %(avoided)s) × %(rate)s points per kg)") % {
         "avoided": avoided,
         "rate": rate,
     }
-    if policy.per_order_cap is not None:
-        formula = _("min(%(formula)s, %(cap)s)") % {"formula": formula, "cap": policy.per_order_cap}
-    return _("points = %(formula)s") % {"formula": formula}
+    if policy.per_period_cap is not None:
+        formula = _("min(%(formula)s, %(cap)s)") % {
+            "formula": formula,
+            "cap": policy.per_period_cap,
+        }
+    return _("period points = %(formula)s") % {"formula": formula}
 
 
 @organisation_view(PERM_VIEW_POINTS)
@@ -180,15 +184,21 @@ def policy(request: HttpRequest, organisation: Organisation) -> HttpResponse:
     context: dict[str, Any] = {"organisation": organisation, "policy": current}
     if current is not None:
         try:
-            baseline, source = awards.baseline_intensity(current)
+            settings = awards.policy_baselines(current)
         except PolicyError:
-            baseline, source = None, {"source": "missing"}
+            settings = None
         context |= {
-            "baseline": baseline,
-            "baseline_source": source,
+            "baselines": [
+                replace(b, kg_per_tkm=b.kg_per_tkm.normalize())
+                for b in (settings.classes.values() if settings else [])
+            ],
+            "modal_shift": [
+                (SERVICE_CLASS_LABELS[own], SERVICE_CLASS_LABELS[other], km)
+                for own, other, km in (settings.modal_shift if settings else ())
+            ],
+            "short_sea_max_km": settings.short_sea_max_km if settings else None,
             "explanation": policy_explanation(current),
-            "formula": _formula(current, baseline),
-            "baseline_text": plain(baseline),
+            "formula": _formula(current),
             "rate_text": plain(current.points_per_kg),
             "next_policy": PointsPolicy.objects.filter(
                 status=PolicyStatus.ACTIVE, effective_from__gt=today

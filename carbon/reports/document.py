@@ -35,12 +35,12 @@ class PointsPolicyUsed:
 
     version: int
     effective_from: dt.date
-    baseline_kg_per_tkm: Decimal | None  # None: the dataset's average-laden HGV WTW factor
+    baseline_kg_per_tkm: Decimal | None  # None: a baseline per transport service class
     points_per_kg: Decimal
     include_green_power: bool
     pending_days: int
     expiry_months: int
-    per_order_cap: int | None
+    per_period_cap: int | None
     explanation: str
     explanation_zh: str
 

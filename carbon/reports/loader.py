@@ -289,7 +289,7 @@ def points_policies(period: ReportingPeriod) -> tuple[PointsPolicyUsed, ...]:
             include_green_power=p.include_green_power,
             pending_days=p.pending_days,
             expiry_months=p.expiry_months,
-            per_order_cap=p.per_order_cap,
+            per_period_cap=p.per_period_cap,
             explanation=p.explanation,
             explanation_zh=p.explanation_zh,
         )

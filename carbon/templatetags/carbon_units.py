@@ -21,6 +21,7 @@ from django import template
 from django.utils import formats
 
 from carbon.footprint.units import unit_from_text, ureg
+from carbon.points.baselines import SERVICE_CLASS_LABELS
 
 register = template.Library()
 
@@ -165,3 +166,9 @@ def percent(ratio: Decimal | float | None) -> str:
         return "—"
     value = round(float(ratio) * 100, 1)
     return f"{_number(value, 0 if value == int(value) else 1)}%"
+
+
+@register.filter
+def service_class(code: str | None) -> str:
+    """A transport service class code (carbon.points.baselines) in words."""
+    return str(SERVICE_CLASS_LABELS.get(code or "", code or ""))

@@ -14,7 +14,6 @@ import pytest
 
 from carbon.models import (
     CalculationSnapshot,
-    EnergyScope,
     ExpiryReminder,
     LedgerEntry,
     OrderStatus,
@@ -26,12 +25,9 @@ from carbon.points import actions, awards, ledger, settlement
 from carbon.points.exceptions import InsufficientPoints, PointsError
 from portal.models import AuditEvent, OutboxEvent
 from tests.carbon.factories import (
-    EmissionFactorFactory,
-    FactorDatasetFactory,
     OrderFactory,
     fund,
     hold,
-    published_dataset,
 )
 from tests.carbon.test_points_ledger import delivered_order, draft_policy, make_policy
 from tests.factories import OrganisationFactory, UserFactory
@@ -39,8 +35,10 @@ from tests.factories import OrganisationFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 FORMULA = (
-    "points = min(floor((max(0, t·km x baseline - WTW kg) + max(0, Scope 2 location kg - "
-    "Scope 2 market kg)) x points per kg), cap)"
+    "period points = min(floor(max(0, sum over the period's legs of (reference t·km x baseline "
+    "of the leg's service class - leg WTW kg) + sum of max(0, Scope 2 location kg - Scope 2 "
+    "market kg)) x points per kg), cap per period); order points = the change the order makes "
+    "to its period's points"
 )
 
 
@@ -218,61 +216,36 @@ def test_the_same_key_on_another_account_is_a_new_request():
 # --- awards
 
 
-@pytest.fixture
-def wtw_dataset(db):
-    """A published dataset with a WTW row for the baseline category (0.2 kg/t·km) beside its
-    TTW (0.1) and WTT (0.025) rows: the WTW row alone is the baseline."""
-    dataset = FactorDatasetFactory(slug="with-wtw", version=1, is_default=True)
-    rows = {EnergyScope.TTW: "0.1", EnergyScope.WTT: "0.025", EnergyScope.WTW: "0.2"}
-    for scope, value in rows.items():
-        EmissionFactorFactory(
-            dataset=dataset,
-            category="road.hgv.average_laden",
-            energy_scope=scope,
-            value=Decimal(value),
-        )
-    type(dataset).objects.filter(pk=dataset.pk).update(status="published")
-    dataset.refresh_from_db()
-    return dataset
-
-
-def test_the_baseline_is_the_policy_s_own_value_when_it_has_one():
+def test_the_policy_s_one_baseline_applies_to_every_service_class():
     policy = make_policy(baseline_kg_per_tkm=Decimal("0.75"))
-    assert awards.baseline_intensity(policy) == (Decimal("0.75"), {"source": "policy"})
+    settings = awards.policy_baselines(policy)
+    assert {(b.service_class, b.kg_per_tkm, b.source) for b in settings.classes.values()} == {
+        ("road", Decimal("0.75"), "policy"),
+        ("rail", Decimal("0.75"), "policy"),
+        ("short_sea", Decimal("0.75"), "policy"),
+        ("deep_sea", Decimal("0.75"), "policy"),
+        ("bulk_sea", Decimal("0.75"), "policy"),
+        ("air", Decimal("0.75"), "policy"),
+    }
+    assert settings.modal_shift == ()
 
 
-def test_the_baseline_is_the_dataset_s_wtw_row_when_there_is_one(wtw_dataset):
+def test_without_one_baseline_each_class_has_its_cited_desnz_2025_row(db):
     policy = make_policy(baseline_kg_per_tkm=None)
-    value, source = awards.baseline_intensity(policy)
-    assert value == Decimal("0.2")
-    assert source["source"] == "dataset"
-    assert [(f["energy_scope"], f["value"]) for f in source["factors"]] == [("WTW", "0.2")]
-
-
-def test_without_a_wtw_row_the_baseline_is_ttw_plus_wtt(db):
-    published_dataset()
-    policy = make_policy(baseline_kg_per_tkm=None)
-    value, source = awards.baseline_intensity(policy)
-    assert value == Decimal("0.125")
-    assert source["source"] == "dataset"
-    assert [(f["category"], f["energy_scope"], f["value"]) for f in source["factors"]] == [
-        ("road.hgv.average_laden", "TTW", "0.1"),
-        ("road.hgv.average_laden", "WTT", "0.025"),
-    ]
-
-
-@pytest.mark.parametrize("missing", ["TTW", "WTT"])
-def test_a_dataset_missing_ttw_or_wtt_gives_no_baseline(missing):
-    dataset = FactorDatasetFactory(slug="partial", version=1, is_default=True)
-    for scope in {"TTW", "WTT"} - {missing}:
-        EmissionFactorFactory(
-            dataset=dataset, category="road.hgv.average_laden", energy_scope=scope
-        )
-    type(dataset).objects.filter(pk=dataset.pk).update(status="published")
-    policy = make_policy(baseline_kg_per_tkm=None)
-    kind, code, field, message = _refusal(lambda: awards.baseline_intensity(policy))
-    assert (kind, code, field) == ("PolicyError", "no_baseline", None)
-    assert message.endswith("has no road.hgv.average_laden factors for the baseline.")
+    settings = awards.policy_baselines(policy)
+    assert {name: b.kg_per_tkm for name, b in settings.classes.items()} == {
+        "road": Decimal("0.12522"),
+        "rail": Decimal("0.03470"),
+        "short_sea": Decimal("0.01977"),
+        "deep_sea": Decimal("0.01977"),
+        "bulk_sea": Decimal("0.00433"),
+        "air": Decimal("0.66646"),
+    }
+    assert "27_320_3235_14_1" in settings.classes["deep_sea"].source
+    assert settings.modal_shift == (
+        ("rail", "road", Decimal(1500)),
+        ("short_sea", "road", Decimal(2000)),
+    )
 
 
 def _snapshot(order, **figures) -> CalculationSnapshot:
@@ -282,15 +255,15 @@ def _snapshot(order, **figures) -> CalculationSnapshot:
     )
 
 
-def test_an_award_keeps_its_full_breakdown_and_writes_a_pending_entry(wtw_dataset):
-    # given 1,000 t·km at 120 kg WTW against the dataset's 0.2 kg/t·km (80 kg avoided), and
+def test_an_award_keeps_its_full_breakdown_and_writes_a_pending_entry(db):
+    # given 1,000 t·km at 120 kg WTW against the policy's 0.2 kg/t·km (80 kg avoided), and
     # Scope 2 of 50 kg location / 20 kg market (30 kg avoided), at 0.5 point per kg, cap 1,000
     organisation = OrganisationFactory()
     policy = make_policy(
         version=4,
-        baseline_kg_per_tkm=None,
+        baseline_kg_per_tkm=Decimal("0.2"),
         points_per_kg=Decimal("0.5"),
-        per_order_cap=1000,
+        per_period_cap=1000,
     )
     order = OrderFactory(
         organisation=organisation,
@@ -318,8 +291,6 @@ def test_an_award_keeps_its_full_breakdown_and_writes_a_pending_entry(wtw_datase
         55,
     )
     assert (award.avoided_logistics_kg, award.avoided_scope2_kg) == (Decimal(80), Decimal(30))
-    factor = award.breakdown["baseline"].pop("factors")
-    assert [(f["energy_scope"], f["value"]) for f in factor] == [("WTW", "0.2")]
     assert award.breakdown == {
         "policy_version": 4,
         "snapshot_id": snapshot.pk,
@@ -329,13 +300,31 @@ def test_an_award_keeps_its_full_breakdown_and_writes_a_pending_entry(wtw_datase
             "scope2_location_kg": "50",
             "scope2_market_kg": "20",
         },
-        "baseline": {"kg_per_tkm": "0.2", "source": "dataset"},
+        "legs": [
+            {
+                "service_class": "road",
+                "baseline_class": "road",
+                "baseline_kg_per_tkm": "0.2",
+                "baseline_source": "policy",
+                "reference_km": "1000",
+                "reference_tkm": "1000",
+                "wtw_kg": "120",
+                "avoided_kg": "80",
+            }
+        ],
         "include_green_power": True,
         "avoided_logistics_kg": "80",
         "avoided_scope2_kg": "30",
         "points_per_kg": "0.5",
-        "uncapped_points": 55,
-        "cap": 1000,
+        "period": {
+            "start": "2025-03-01",
+            "end": "2025-03-31",
+            "orders": 1,
+            "avoided_kg": "110",
+            "uncapped_points": 55,
+            "points": 55,
+            "cap": 1000,
+        },
         "points": 55,
         "formula": FORMULA,
     }
@@ -369,7 +358,7 @@ def test_an_award_keeps_its_full_breakdown_and_writes_a_pending_entry(wtw_datase
 
 def test_the_cap_limits_the_points_but_not_the_uncapped_figure():
     organisation = OrganisationFactory()
-    make_policy(points_per_kg=Decimal(2), per_order_cap=30, include_green_power=False)
+    make_policy(points_per_kg=Decimal(2), per_period_cap=30, include_green_power=False)
     # the snapshot: 20 t·km against a 1 kg/t·km baseline at 0 kg WTW: 20 kg avoided
     order = delivered_order(organisation, 20)
     CalculationSnapshot.objects.filter(order=order).update(
@@ -378,10 +367,16 @@ def test_the_cap_limits_the_points_but_not_the_uncapped_figure():
     award = actions.award_order(order)
     # 20 kg x 2 = 40 points, capped at 30; green power is left out by the policy
     assert (award.points, award.avoided_scope2_kg) == (30, Decimal(0))
-    assert (award.breakdown["uncapped_points"], award.breakdown["cap"]) == (40, 30)
+    assert (award.breakdown["period"]["uncapped_points"], award.breakdown["period"]["cap"]) == (
+        40,
+        30,
+    )
     assert award.breakdown["points"] == 30
     assert award.breakdown["include_green_power"] is False
-    assert award.breakdown["baseline"] == {"kg_per_tkm": "1", "source": "policy"}
+    assert (
+        award.breakdown["legs"][0]["baseline_kg_per_tkm"],
+        award.breakdown["legs"][0]["baseline_source"],
+    ) == ("1", "policy")
     assert LedgerEntry.objects.get().points == 30
 
 

@@ -88,34 +88,32 @@ def test_an_unknown_or_wrong_kind_of_place_is_none(text, mode):
 # --- reference distance (worked examples)
 
 
-def test_shanghai_to_hamburg_by_sea_is_the_great_circle_times_1_15():
+def test_shanghai_to_hamburg_by_sea_is_the_declared_route_not_the_great_circle():
     # given the demo sea leg: 19,800 km declared between Shanghai and Hamburg
     reference, basis = reference_distance_km(
         "sea", "Shanghai Yangshan port", "Port of Hamburg", D(19800)
     )
-    # then the reference is 8,528 km x 1.15 = 9,807.2 km, far below the declared route
-    assert reference == D("9807.2")
-    assert basis["basis"] == "great_circle"
-    assert (basis["great_circle_km"], basis["adjustment"], basis["reference_km"]) == (
-        "8528",
-        "x1.15",
-        "9807.2",
-    )
+    # then the great circle (8,528 km, across Eurasia) is shown but not used: no ship sails it,
+    # so the reference is the declared route
+    assert reference == D(19800)
+    assert basis["basis"] == "sea_declared"
+    assert (basis["great_circle_km"], basis["reference_km"]) == ("8528", "19800")
     assert (basis["origin"]["code"], basis["destination"]["code"]) == ("CNSGH", "DEHAM")
     assert basis["origin"]["source"] == "UN/LOCODE 2024-1"
 
 
-def test_a_longer_declared_route_earns_no_longer_reference():
-    short, _ = reference_distance_km("sea", "CNSHA", "DEHAM", D(12000))
-    long, _ = reference_distance_km("sea", "CNSHA", "DEHAM", D(25000))
-    assert short == long == D("9807.2")
+def test_a_longer_declared_road_route_earns_no_longer_reference():
+    # Rotterdam - Hamburg by road: 407 km x 1.05 = 427.35 km whatever is declared above it
+    short, _ = reference_distance_km("road", "NLRTM", "DEHAM", D(500))
+    long, _ = reference_distance_km("road", "NLRTM", "DEHAM", D(1200))
+    assert short == long == D("427.35")
 
 
 def test_the_declared_distance_caps_the_reference():
-    # Rotterdam - Hamburg: 407 km x 1.15 = 468.05 km, declared 450 km
-    reference, basis = reference_distance_km("sea", "NLRTM", "DEHAM", D(450))
-    assert reference == D(450)
-    assert (basis["basis"], basis["adjusted_km"]) == ("declared_cap", "468.05")
+    # Rotterdam - Hamburg by road: 407 km x 1.05 = 427.35 km, declared 420 km
+    reference, basis = reference_distance_km("road", "NLRTM", "DEHAM", D(420))
+    assert reference == D(420)
+    assert (basis["basis"], basis["adjusted_km"]) == ("declared_cap", "427.35")
 
 
 def test_pvg_to_fra_by_air_is_the_great_circle_plus_95_km():
@@ -313,7 +311,7 @@ def test_the_order_page_shows_locations_great_circle_and_reference(
         page = client.get(url).content.decode()
     assert "Location not known: points use the declared distance" in page  # the road leg
     assert "CNSGH → DEHAM: great circle 8,528 km" in page
-    assert "reference 9,807 km (great circle x1.15, GLEC)" in page
+    assert "reference: the declared sea route (a great circle between ports crosses land)" in page
     assert "PVG → FRA: great circle 8,860 km" in page
     assert "capped by the declared distance" in page
     assert "footprint: 8,955 km (great circle + 95 km)" in page
@@ -340,12 +338,12 @@ def test_the_api_detail_and_footprint_carry_the_distances(client, org_a, demo_or
     assert road["distance"]["reference_km"] is None
     assert (sea["distance"]["great_circle_km"], sea["distance"]["reference_km"]) == (
         "8528",
-        "9807.2",
+        "19800",
     )
     assert air["distance"]["emission"]["basis"] == "great_circle_plus_95"
     footprint = client.get(f"/api/v1/orders/{demo_order.pk}/footprint", headers=headers).json()
     assert [leg["distance"]["reference_km"] for leg in footprint["legs"]] == [
         None,
-        "9807.2",
+        "19800",
         "8900",
     ]

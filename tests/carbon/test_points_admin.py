@@ -5,6 +5,7 @@ adjustments; who may see and do what."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from decimal import Decimal
 
@@ -28,6 +29,7 @@ from carbon.models import (
     Service,
 )
 from carbon.points import actions, ledger
+from carbon.points.baselines import default_baseline_settings
 from carbon.points.forms_admin import new_adjustment_key
 from portal.models import AuditEvent
 from portal.staff_roles import StaffRole, ensure_staff_groups
@@ -44,7 +46,9 @@ POLICY_DATA = {
     "include_green_power": "on",
     "pending_days": "14",
     "expiry_months": "24",
-    "per_order_cap": "1000",
+    "baselines": json.dumps(default_baseline_settings()),
+    "settlement_period": "month",
+    "per_period_cap": "1000",
     "explanation": "You earn half a point for every kg of CO2e your deliveries avoided.",
     "explanation_zh": "",
 }
@@ -228,15 +232,16 @@ def test_policy_draft_submit_and_approval_by_another_staff_member(
     policy = PointsPolicy.objects.get(version=5)
     assert response.status_code == 302
     assert response["Location"] == url("points_policies", "inspect", policy.pk)
-    assert (policy.status, policy.created_by, policy.points_per_kg, policy.per_order_cap) == (
+    assert (policy.status, policy.created_by, policy.points_per_kg, policy.per_period_cap) == (
         PolicyStatus.DRAFT,
         sustainability,
         Decimal("0.5"),
         1000,
     )
-    # the inspect view derives the baseline from the active dataset (0.1 TTW + 0.025 WTT)
+    # the inspect view shows the baseline of each service class with its cited source
     html = client.get(response["Location"]).content.decode()
-    assert "0.125 kgCO2e per t·km, from test-freight@1: road.hgv.average_laden TTW 0.1" in html
+    assert "deep-sea shipping: 0.01977 kgCO2e/t·km (DESNZ 2025 conversion factors" in html
+    assert "modal shift: rail up to 1500 km against overland road" in html
     assert url("points_policies", "submit", policy.pk) in html
     # a draft can be edited
     response = client.post(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -69,18 +70,31 @@ def test_seed_demo_gives_points_a_catalogue_and_redemptions(demo_seed):
     # and every delivered demo order earned an award with its breakdown, tens to hundreds each
     orders = Order.objects.filter(organisation__slug__in=["huadong-pv", "nordwind"])
     assert orders.count() == 24
-    awards = PointsAward.objects.filter(order__in=orders, policy=policy)
+    awards = PointsAward.objects.filter(order__in=orders, policy=policy, superseded_at__isnull=True)
     assert awards.count() == 24
     assert all(0 <= a.points < 1000 for a in awards)
-    assert sum(a.points >= 10 for a in awards) >= 20
-    assert all(a.breakdown["baseline"]["source"] == "dataset" for a in awards)
+    # each leg against the baseline of its own service class, with its source
+    assert all(leg["baseline_source"] for a in awards for leg in a.breakdown["legs"])
+    # Huadong's coastal shipping and rail replace trucks and earn; Nordwind's average ship
+    # earns next to nothing against the average container ship
+    huadong_orders = orders.filter(organisation__slug="huadong-pv")
+    assert sum(a.points >= 10 for a in awards.filter(order__in=huadong_orders)) >= 10
+    sea = awards.filter(
+        order__external_id__startswith="NW-", breakdown__legs__1__service_class="deep_sea"
+    )
+    assert sea.count() == 8
+    assert all(abs(Decimal(a.breakdown["legs"][1]["avoided_kg"])) < 1 for a in sea)
     # and Huadong can redeem a maintenance visit while its latest order's points are pending
     visit = Service.objects.get(slug="on-site-maintenance-visit")
     huadong = Organisation.objects.get(slug="huadong-pv")
     balance = ledger.balances(ledger.account_for(huadong))
     latest = orders.filter(organisation=huadong).order_by("-delivery_date").first()
     assert latest.delivery_date == last_week(timezone.localdate())
-    assert balance.pending == PointsAward.objects.get(order=latest).points > 0
+    assert (
+        balance.pending
+        == (PointsAward.objects.get(order=latest, superseded_at__isnull=True).points)
+        > 0
+    )
     assert balance.available >= 2 * visit.points_cost
     assert balance.held == 0
     # and the catalogue has five services in both languages, each with an illustration

@@ -10,6 +10,7 @@ import pytest
 
 from carbon.models import EntryKind, LedgerEntry, OrderStatus, PointsAccount, PointsPolicy
 from carbon.points import actions, awards, ledger, lots, redemptions
+from carbon.points.baselines import default_baseline_settings
 from carbon.points.exceptions import PointsError, PolicyError
 from carbon.points.lots import Movement
 from tests.carbon.factories import OrderFactory, ServiceFactory, fund
@@ -45,15 +46,14 @@ def test_a_customer_cannot_approve_a_policy():
 
 
 @pytest.mark.django_db
-def test_a_dataset_without_the_baseline_category_cannot_give_a_baseline():
-    from tests.carbon.factories import published_dataset
-
-    published_dataset(freight={"rail.freight": ("0.02779", "0.00641", None)})
-    policy = make_policy(baseline_kg_per_tkm=None)
+def test_a_policy_whose_baselines_lack_a_service_class_cannot_give_a_baseline():
+    baselines = default_baseline_settings()
+    del baselines["classes"]["air"]
+    policy = make_policy(baseline_kg_per_tkm=None, baselines=baselines)
     with pytest.raises(PolicyError) as refused:
-        awards.baseline_intensity(policy)
+        awards.policy_baselines(policy)
     assert refused.value.code == "no_baseline"
-    assert "road.hgv.average_laden" in refused.value.message
+    assert "air" in refused.value.message
 
 
 # --- awards, activation, settling

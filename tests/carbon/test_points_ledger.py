@@ -221,7 +221,8 @@ def desnz(db):
 
 
 def test_rail_instead_of_truck_earns_points_for_the_avoided_emissions(desnz, org):
-    # given the policy: baseline = the active dataset's HGV average laden WTW, 0.5 points per kg
+    # given the policy's per-class baselines (rail competes with road up to 1,500 km, so the leg
+    # is compared with the DESNZ 2025 average-laden HGV, 0.12522 kg/t·km WTW), 0.5 points per kg
     policy = make_policy(baseline_kg_per_tkm=None, points_per_kg=Decimal("0.5"))
     # and 20 t carried 350 km by rail (7,000 t·km at 0.02779 + 0.00691 = 0.03470 kg/t·km)
     order = order_with_legs(
@@ -240,10 +241,12 @@ def test_rail_instead_of_truck_earns_points_for_the_avoided_emissions(desnz, org
     assert award.points == 316
     assert award.policy == policy
     assert award.snapshot == snapshot
-    assert award.breakdown["baseline"]["kg_per_tkm"] == "0.12522"
-    assert [f["value"] for f in award.breakdown["baseline"]["factors"]] == ["0.10163", "0.02359"]
+    [leg] = award.breakdown["legs"]
+    assert (leg["service_class"], leg["baseline_class"]) == ("rail", "road")
+    assert (leg["baseline_kg_per_tkm"], leg["reference_tkm"]) == ("0.12522", "7000")
+    assert "27_304_3140_14_1" in leg["baseline_source"]
     assert award.breakdown["inputs"]["tkm"] == "7000"
-    assert award.breakdown["uncapped_points"] == 316
+    assert award.breakdown["period"]["uncapped_points"] == 316
     # and the points are pending on the organisation's account, with an event for the CRM
     account = PointsAccount.objects.get(organisation=org)
     assert (account.pending, account.available, account.held) == (316, 0, 0)
@@ -286,12 +289,12 @@ def test_verified_green_power_adds_the_avoided_scope2(cn_order):
     assert award.points == 363
 
 
-def test_the_per_order_cap_limits_the_points(cn_order):
-    make_policy(baseline_kg_per_tkm=None, points_per_kg=Decimal("0.1"), per_order_cap=300)
+def test_the_per_period_cap_limits_the_points(cn_order):
+    make_policy(baseline_kg_per_tkm=None, points_per_kg=Decimal("0.1"), per_period_cap=300)
     award = actions.award_order(cn_order)
     assert award.points == 300
-    assert award.breakdown["uncapped_points"] == 363
-    assert award.breakdown["cap"] == 300
+    assert award.breakdown["period"]["uncapped_points"] == 363
+    assert award.breakdown["period"]["cap"] == 300
 
 
 def test_without_green_power_only_logistics_counts_and_zero_points_write_no_entry(cn_order, org):

@@ -77,12 +77,13 @@ def test_a_delivered_order_is_awarded_after_its_upsert_commits(
     # when a delivered order is upserted (as the API and the CRM sync do)
     with django_capture_on_commit_callbacks(execute=True):
         order, created = upsert_order(org_a, rail_order(), source=CRM)
-    # then it earns 10,000 x 0.125 - 370 = 880 kg avoided x 0.1 = 88 points, pending
+    # then it earns 10,000 x 0.12522 (the policy's road baseline) - 370 = 882.2 kg avoided
+    # x 0.1 = 88 points, pending
     assert created
     award = PointsAward.objects.get(order=order)
     assert (award.points, award.avoided_logistics_kg, award.policy) == (
         88,
-        Decimal("880.000000"),
+        Decimal("882.200000"),
         policy,
     )
     assert account_state(org_a) == (88, 0, 0, 1)

@@ -291,7 +291,7 @@ def test_the_policy_page_writes_out_the_formula_with_the_policy_parameters(clien
         version=3,
         baseline_kg_per_tkm=Decimal("0.0815"),
         points_per_kg=Decimal("0.5"),
-        per_order_cap=1000,
+        per_period_cap=1000,
         pending_days=30,
         expiry_months=24,
         explanation="You earn points for the emissions your deliveries avoid.",
@@ -302,13 +302,17 @@ def test_the_policy_page_writes_out_the_formula_with_the_policy_parameters(clien
     assert "Policy version 3" in page
     assert "You earn points for the emissions your deliveries avoid." in page
     assert (
-        "points = min(floor((max(0, t·km × 0.0815 kg CO₂e/t·km − actual WTW kg CO₂e) + "
-        "green-power reward basis max(0, Scope 2 location-based kg − Scope 2 market-based kg)) "
-        "× 0.5 points per kg), 1000)"
+        "period points = min(floor(max(0, Σ over the period&#x27;s legs of (reference t·km × the "
+        "baseline of the leg&#x27;s service class − actual WTW kg CO₂e) + green-power reward "
+        "basis max(0, Scope 2 location-based kg − Scope 2 market-based kg)) × 0.5 points per "
+        "kg), 1000)"
     ) in page
     assert "30 days after delivery" in page
     assert "24 months after the points become available" in page
-    assert "Set by this policy." in page
+    assert '<td>deep-sea shipping</td><td class="num">0.0815</td>' in page
+    assert "Set by this policy for every class." in page
+    assert "Calendar month of delivery" in page
+    assert "At most 1,000 points per settlement period." in page
     assert "not carbon offsets" in page
     # in Chinese, the Chinese sentence
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
@@ -338,8 +342,12 @@ def test_the_order_page_explains_the_award(client, org_a, viewer_a):
     # then the 132 points are explained from the stored breakdown
     assert award.points == 132
     assert "Why did this order earn 132 points?" in page
-    assert "200.00 t·km × 1 kg CO₂e/t·km = 200.00 kg CO₂e" in page
-    assert "68.00 kg CO₂e" in page
+    assert (
+        '<tr><td>overland road</td><td>overland road</td><td class="num">1</td>'
+        '<td class="num">200</td><td class="num">200.00</td><td class="num">68.00</td>'
+        '<td class="num">132.00</td></tr>'
+    ) in page
+    assert "2025-03-01 – 2025-03-31: 1 delivered orders with attested data" in page
     assert "<strong>132.00 kg CO₂e</strong>" in page
     assert "Pending until 2025-03-15" in page
     assert "version 1" in page
@@ -351,7 +359,7 @@ def test_the_order_page_explains_the_award(client, org_a, viewer_a):
 
 
 def test_the_order_page_shows_an_applied_cap_and_a_reversal(client, org_a, viewer_a):
-    make_policy(per_order_cap=100)
+    make_policy(per_period_cap=100)
     order = delivered_order(org_a, 250)
     actions.award_order(order)
     order.status = "returned"
@@ -360,7 +368,7 @@ def test_the_order_page_shows_an_applied_cap_and_a_reversal(client, org_a, viewe
     client.force_login(viewer_a)
     page = client.get(url("order_detail", org_a, order_id=order.pk)).content.decode()
     assert "Why did this order earn 100 points?" in page
-    assert "applied" in page
+    assert "100 (before the cap: 250)" in page
     assert "Reversed on" in page
 
 
