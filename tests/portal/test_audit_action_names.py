@@ -100,3 +100,25 @@ def test_every_audit_code_in_the_source_has_a_name():
     # then each has a name of its own
     assert len(codes) > 80
     assert sorted(code for code in codes if action_name(code) == code) == []
+
+
+@pytest.mark.django_db
+def test_the_admin_audit_trail_names_actions_in_the_staff_members_language(
+    client, enable_totp, org_a
+):
+    # given an audit row of a green-power verification and an auditor on staff
+    from portal.staff_roles import StaffRole
+    from tests.conftest import _staff
+
+    audit.record("carbon.green_power_verified", organisation=org_a)
+    auditor = _staff("auditor@greenloop.example", StaffRole.SUSTAINABILITY)
+    enable_totp(auditor)
+    client.force_login(auditor)
+    # when they open the audit trail in English, then in Chinese
+    english = client.get("/admin/auditevent/").content.decode()
+    client.cookies["django_language"] = "zh-hans"
+    chinese = client.get("/admin/auditevent/", headers={"Accept-Language": "zh-hans"})
+    # then the action is shown by its name, not its code
+    assert "Green-power declaration verified" in english
+    assert ">carbon.green_power_verified<" not in english
+    assert "已核验绿色电力声明" in chinese.content.decode()
