@@ -7,7 +7,7 @@ callers act through their role (member or above to write).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypedDict, cast
 
@@ -24,8 +24,9 @@ from carbon.footprint.api_schemas import (
     READ,
     DatasetOut,
     FactorOut,
-    LegDistanceOut,
     LegResultOut,
+    OrderDetailOut,
+    OrderPage,
     Scope2Out,
     TotalsOut,
     api_field,
@@ -53,7 +54,6 @@ from portal.api_common import (
     ERRORS,
     MAX_PAGE_SIZE,
     IsoDate,
-    PageOut,
     organisation_named,
     page_out,
 )
@@ -72,104 +72,6 @@ router = Router(tags=["carbon"])
 
 
 # --- orders
-
-
-class FootprintSummary(Schema):
-    snapshot_id: int
-    calculated_at: datetime
-    method_version: str
-    tkm: str
-    ttw_kg: str
-    wtt_kg: str
-    wtw_kg: str
-    default_share: str = Field(
-        ...,
-        description="Share of WTW from legs whose data type (from their provenance) is a "
-        "modelled default, not measured fuel or carrier-specific data",
-    )
-    electricity_kwh: str
-    scope2_location_kg: str
-    scope2_market_kg: str | None
-
-
-class OrderOut(Schema):
-    id: int
-    external_id: str
-    organisation: str = Field(..., description="Organisation slug")
-    order_date: date
-    delivery_date: date | None
-    status: str
-    site: str | None
-    incoterm: str | None = Field(..., description="Incoterms 2020 rule; null: not stated")
-    main_carriage_paid_by: Literal["buyer", "seller"] | None = Field(
-        ..., description="Who pays the main carriage under the Incoterm; null: not stated"
-    )
-    scope3_category: Literal[4, 9] | None = Field(
-        ...,
-        description="The customer's Scope 3 category of this transport: 4 (upstream, paid by "
-        "the customer), 9 (downstream, paid by the seller); null: Incoterm not stated",
-    )
-    modes: list[str]
-    footprint: FootprintSummary | None
-
-
-class OrderPage(PageOut):
-    items: list[OrderOut]
-
-
-class LineOut(Schema):
-    sku: str
-    name: str
-    quantity: str
-
-
-class LegOut(Schema):
-    sequence: int
-    category: str
-    origin: str
-    destination: str
-    mass_t: str
-    distance_km: str
-    data_tier: str
-    radiative_forcing: bool
-    fuel_type: str
-    fuel_amount: str | None
-    source: str = Field(..., description="Who wrote the data: carrier, crm, staff or customer")
-    data_type: str = Field(..., description="primary_fuel, carrier_intensity or modelled_default")
-    attested: bool = Field(..., description="May earn points (attested source or staff-verified)")
-    distance: LegDistanceOut = Field(
-        ..., description="Known locations, great-circle and reference distance, and their basis"
-    )
-
-
-class PointsHoldOut(Schema):
-    code: str = Field(..., examples=["customer_data_unverified"])
-    message: str = Field(
-        ..., examples=["Customer-entered data awaits verification by GreenLoop staff."]
-    )
-
-
-class ShipmentOut(Schema):
-    reference: str
-    legs: list[LegOut]
-
-
-class MethodLinksOut(Schema):
-    api: str = Field(..., description="The method statement on the API (GET)")
-    page: str = Field(..., description="The method statement page for people")
-
-
-class OrderDetailOut(OrderOut):
-    lines: list[LineOut]
-    shipments: list[ShipmentOut]
-    method_statement: MethodLinksOut = Field(
-        ..., description="What the calculation method covers and what it does not"
-    )
-    points_holds: list[PointsHoldOut] = Field(
-        ...,
-        description="Why the order earns no points yet (empty when nothing holds it back), in "
-        "the language of the request: e.g. not_delivered, customer_data_unverified",
-    )
 
 
 class _Footprint(TypedDict):

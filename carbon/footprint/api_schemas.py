@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Schema
@@ -22,6 +22,7 @@ from carbon.footprint.exceptions import QuantityError
 from carbon.footprint.provenance import ATTEST_SCOPE
 from carbon.footprint.units import counts_co2_only
 from portal.api import ApiError, requires
+from portal.api_common import PageOut
 from portal.api_scopes import register_integration_scope, register_scope
 
 READ = "carbon:read"
@@ -232,3 +233,104 @@ def api_field(name: str | None) -> str | None:
     name = re.sub(r"\.distance_km$", ".distance", name)
     name = re.sub(r"\.fuel_amount$", ".fuel_used", name)
     return "site" if name == "site_name" else name
+
+
+# --- orders as the order endpoints return them (carbon.footprint.api_orders)
+
+
+class FootprintSummary(Schema):
+    snapshot_id: int
+    calculated_at: datetime
+    method_version: str
+    tkm: str
+    ttw_kg: str
+    wtt_kg: str
+    wtw_kg: str
+    default_share: str = Field(
+        ...,
+        description="Share of WTW from legs whose data type (from their provenance) is a "
+        "modelled default, not measured fuel or carrier-specific data",
+    )
+    electricity_kwh: str
+    scope2_location_kg: str
+    scope2_market_kg: str | None
+
+
+class OrderOut(Schema):
+    id: int
+    external_id: str
+    organisation: str = Field(..., description="Organisation slug")
+    order_date: date
+    delivery_date: date | None
+    status: str
+    site: str | None
+    incoterm: str | None = Field(..., description="Incoterms 2020 rule; null: not stated")
+    main_carriage_paid_by: Literal["buyer", "seller"] | None = Field(
+        ..., description="Who pays the main carriage under the Incoterm; null: not stated"
+    )
+    scope3_category: Literal[4, 9] | None = Field(
+        ...,
+        description="The customer's Scope 3 category of this transport: 4 (upstream, paid by "
+        "the customer), 9 (downstream, paid by the seller); null: Incoterm not stated",
+    )
+    modes: list[str]
+    footprint: FootprintSummary | None
+
+
+class OrderPage(PageOut):
+    items: list[OrderOut]
+
+
+class LineOut(Schema):
+    sku: str
+    name: str
+    quantity: str
+
+
+class LegOut(Schema):
+    sequence: int
+    category: str
+    origin: str
+    destination: str
+    mass_t: str
+    distance_km: str
+    data_tier: str
+    radiative_forcing: bool
+    fuel_type: str
+    fuel_amount: str | None
+    source: str = Field(..., description="Who wrote the data: carrier, crm, staff or customer")
+    data_type: str = Field(..., description="primary_fuel, carrier_intensity or modelled_default")
+    attested: bool = Field(..., description="May earn points (attested source or staff-verified)")
+    distance: LegDistanceOut = Field(
+        ..., description="Known locations, great-circle and reference distance, and their basis"
+    )
+
+
+class PointsHoldOut(Schema):
+    code: str = Field(..., examples=["customer_data_unverified"])
+    message: str = Field(
+        ..., examples=["Customer-entered data awaits verification by GreenLoop staff."]
+    )
+
+
+class ShipmentOut(Schema):
+    reference: str
+    legs: list[LegOut]
+
+
+class MethodLinksOut(Schema):
+    api: str = Field(..., description="The method statement on the API (GET)")
+    page: str = Field(..., description="The method statement page for people")
+
+
+class OrderDetailOut(OrderOut):
+    lines: list[LineOut]
+    shipments: list[ShipmentOut]
+    method_statement: MethodLinksOut = Field(
+        ..., description="What the calculation method covers and what it does not"
+    )
+    points_holds: list[PointsHoldOut] = Field(
+        ...,
+        description="Why the order earns no points yet (empty when nothing holds it back), in "
+        "the language of the request: e.g. not_delivered, customer_data_unverified",
+    )

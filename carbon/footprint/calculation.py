@@ -42,7 +42,12 @@ from carbon.footprint.events import (
     ORDERS_CHANGED_CHUNK,
 )
 from carbon.footprint.exceptions import CalculationError
-from carbon.footprint.factors import FactorBook, FactorTable, compute_many
+from carbon.footprint.factors import (
+    FactorBook,
+    FactorTable,
+    choose_tables,
+    compute_chosen,
+)
 from carbon.footprint.model import (
     ZERO,
     FootprintInput,
@@ -59,9 +64,7 @@ from carbon.footprint.units import plain_decimal
 from carbon.footprint.vintages import ClosedPeriods
 from carbon.models import (
     CalculationSnapshot,
-    DeclarationStatus,
     FactorDataset,
-    GreenPowerDeclaration,
     Leg,
     Order,
     OrderLine,
@@ -90,7 +93,7 @@ def _load_inputs(
     ids: list[int], attributed: dict[int, Decimal] | None = None
 ) -> list[tuple[_OrderRow, FootprintInput, dict[str, Any]]]:
     """Inputs of the orders `ids` (ascending), in four queries whatever their size (plus the
-    declarations' reconciliation, see `_declarations`)."""
+    declarations' reconciliation, see `declarations.covering_orders`)."""
     orders = [
         _OrderRow(i, org, ext, day, site, name, (region or country or None) if site else None)
         for i, org, ext, day, site, name, region, country in Order.objects.filter(pk__in=ids)
@@ -157,7 +160,9 @@ def _load_inputs(
         .values_list("order_id", "product__sku", "quantity", "product__electricity_kwh_per_unit")
     ):
         lines[order_id].append((sku, quantity, per_unit))
-    declarations = _declarations(orders, {} if attributed is None else attributed)
+    declarations = declaration_rules.covering_orders(
+        orders, {} if attributed is None else attributed
+    )
     loaded = []
     for o in orders:
         notes = []
@@ -208,58 +213,6 @@ def _load_inputs(
     return loaded
 
 
-def _declarations(
-    orders: list[_OrderRow], attributed: dict[int, Decimal]
-) -> dict[int, dict[str, Any]]:
-    """The verified green-power declaration covering each order's date at its site, with the
-    ratio its orders get, in one query plus one per declaration found and not yet in
-    `attributed` (the reconciliation: kWh attributed by declaration id, which a bulk
-    recalculation keeps for its whole run, so that a declaration covering 100,000 orders is
-    summed once, not once per batch, and all its orders get the same ratio in that run).
-
-    Same choice as `GreenPowerDeclaration.objects.verified_covering(site, day)`: verified only,
-    period covering the order date, the latest-starting (then newest) one wins; pending, checked,
-    rejected and revoked declarations are ignored. The ratio is the declared one unless the
-    period's orders are attributed more kWh than the certificates cover; then it is scaled down
-    so the green kWh credited to orders never exceed the certified MWh.
-    """
-    with_site = [o for o in orders if o.site_id]
-    if not with_site:
-        return {}
-    rows = list(
-        GreenPowerDeclaration.objects.filter(
-            site_id__in={o.site_id for o in with_site},
-            status=DeclarationStatus.VERIFIED,
-            period_start__lte=max(o.order_date for o in with_site),
-            period_end__gte=min(o.order_date for o in with_site),
-        ).order_by("-period_start", "-id")
-    )
-    attributed.update(declaration_rules.attributed_kwh([d for d in rows if d.pk not in attributed]))
-    chosen = {}
-    for o in with_site:
-        for d in rows:
-            if d.site_id == o.site_id and d.period_start <= o.order_date <= d.period_end:
-                certified = d.green_kwh or Decimal(0)
-                chosen[o.id] = {
-                    "declaration_id": d.pk,
-                    "green_ratio": plain_decimal(
-                        declaration_rules.effective_ratio(
-                            d.green_ratio, certified, attributed[d.pk]
-                        )
-                    ),
-                    "declared_ratio": plain_decimal(d.green_ratio),
-                    "instrument": d.instrument,
-                    "instrument_factor": plain_decimal(d.instrument_factor),
-                    "certified_kwh": plain_decimal(certified),
-                    "consumed_kwh": plain_decimal(d.total_kwh),
-                    "attributed_kwh": plain_decimal(attributed[d.pk]),
-                    "period_start": d.period_start.isoformat(),
-                    "period_end": d.period_end.isoformat(),
-                }
-                break
-    return chosen
-
-
 @dataclass
 class BatchOutcome:
     snapshot_ids: dict[int, int]  # order id -> its current snapshot's id (new or kept)
@@ -274,35 +227,6 @@ class BatchOutcome:
         if order_id in self.new:
             return snapshot_store.as_model(self.new[order_id])
         return CalculationSnapshot.objects.get(pk=self.snapshot_ids[order_id])
-
-
-def _choose(
-    loaded: list[tuple[_OrderRow, FootprintInput, dict[str, Any]]],
-    source: FactorTable | FactorBook,
-) -> list[tuple[FactorTable, dict | None]]:
-    """The factor table each order's activity date chooses, and why its datasets serve it."""
-    if isinstance(source, FactorTable):
-        return [(source, None)] * len(loaded)
-    return [source.for_day(order.order_date) for order, _, _ in loaded]
-
-
-def _compute(
-    loaded: list[tuple[_OrderRow, FootprintInput, dict[str, Any]]],
-    chosen: list[tuple[FactorTable, dict | None]],
-    strict: bool,
-) -> list[tuple[Any, FactorTable, dict | None]]:
-    """Each order's footprint (or error) under its chosen table: one engine call per group of
-    orders that chose the same datasets."""
-    groups: dict[int, list[int]] = {}
-    for i, (table, _) in enumerate(chosen):
-        groups.setdefault(id(table), []).append(i)
-    footprints: list[Any] = [None] * len(loaded)
-    for members in groups.values():
-        table = chosen[members[0]][0]
-        results = compute_many([loaded[i][1] for i in members], table, strict=strict)
-        for i, footprint in zip(members, results, strict=True):
-            footprints[i] = footprint
-    return [(footprints[i], *chosen[i]) for i in range(len(loaded))]
 
 
 def publish_orders_changed(organisation: Organisation, order_ids: list[int], reason: str) -> None:
@@ -343,7 +267,7 @@ def calculate_batch(
     organisation in the batch.
     """
     loaded = _load_inputs(ids, attributed)
-    chosen = _choose(loaded, table)
+    chosen = choose_tables([order.order_date for order, _, _ in loaded], table)
     # The hash covers the factors of the table each order's activity date chose, so a new
     # vintage or an edited factor is never skipped as unchanged.
     hashes = {
@@ -358,7 +282,9 @@ def calculate_batch(
     if not stale:
         return outcome
     loaded = [loaded[i] for i in stale]
-    computed = _compute(loaded, [chosen[i] for i in stale], strict)
+    computed = compute_chosen(
+        [inputs for _, inputs, _ in loaded], [chosen[i] for i in stale], strict
+    )
     superseded_ids = [pk for pk in found.stale.values() if pk is not None]
     current = (
         {

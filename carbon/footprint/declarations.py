@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
@@ -31,9 +32,10 @@ from django.conf import settings
 from django.db.models import F, Sum
 
 from carbon.footprint.exceptions import DeclarationError
-from carbon.footprint.units import DIMENSIONS, convert
+from carbon.footprint.units import DIMENSIONS, convert, plain_decimal
 from carbon.models import (
     CONTRACT_INSTRUMENTS,
+    DeclarationStatus,
     GreenPowerDeclaration,
     Instrument,
     Order,
@@ -339,3 +341,54 @@ def orders_covered(declaration: GreenPowerDeclaration):
         order_date__gte=declaration.period_start,
         order_date__lte=declaration.period_end,
     )
+
+
+def covering_orders(
+    orders: Sequence[Any], attributed: dict[int, Decimal]
+) -> dict[int, dict[str, Any]]:
+    """For orders (each with `id`, `site_id`, `order_date`): the verified green-power
+    declaration covering each order's date at its site, with the
+    ratio its orders get, in one query plus one per declaration found and not yet in
+    `attributed` (the reconciliation: kWh attributed by declaration id, which a bulk
+    recalculation keeps for its whole run, so that a declaration covering 100,000 orders is
+    summed once, not once per batch, and all its orders get the same ratio in that run).
+
+    Same choice as `GreenPowerDeclaration.objects.verified_covering(site, day)`: verified only,
+    period covering the order date, the latest-starting (then newest) one wins; pending, checked,
+    rejected and revoked declarations are ignored. The ratio is the declared one unless the
+    period's orders are attributed more kWh than the certificates cover; then it is scaled down
+    so the green kWh credited to orders never exceed the certified MWh.
+    """
+    with_site = [o for o in orders if o.site_id]
+    if not with_site:
+        return {}
+    rows = list(
+        GreenPowerDeclaration.objects.filter(
+            site_id__in={o.site_id for o in with_site},
+            status=DeclarationStatus.VERIFIED,
+            period_start__lte=max(o.order_date for o in with_site),
+            period_end__gte=min(o.order_date for o in with_site),
+        ).order_by("-period_start", "-id")
+    )
+    attributed.update(attributed_kwh([d for d in rows if d.pk not in attributed]))
+    chosen = {}
+    for o in with_site:
+        for d in rows:
+            if d.site_id == o.site_id and d.period_start <= o.order_date <= d.period_end:
+                certified = d.green_kwh or Decimal(0)
+                chosen[o.id] = {
+                    "declaration_id": d.pk,
+                    "green_ratio": plain_decimal(
+                        effective_ratio(d.green_ratio, certified, attributed[d.pk])
+                    ),
+                    "declared_ratio": plain_decimal(d.green_ratio),
+                    "instrument": d.instrument,
+                    "instrument_factor": plain_decimal(d.instrument_factor),
+                    "certified_kwh": plain_decimal(certified),
+                    "consumed_kwh": plain_decimal(d.total_kwh),
+                    "attributed_kwh": plain_decimal(attributed[d.pk]),
+                    "period_start": d.period_start.isoformat(),
+                    "period_end": d.period_end.isoformat(),
+                }
+                break
+    return chosen

@@ -466,3 +466,32 @@ def compute_many(
         for item in inputs
     ]
     return compute(inputs, resolved, grid)  # type: ignore[return-value]
+
+
+def choose_tables(
+    days: Sequence[dt.date], source: FactorTable | FactorBook
+) -> list[tuple[FactorTable, dict | None]]:
+    """For each activity day, the factor table it chooses and why its datasets serve it (a
+    single table serves every day, with no reasons)."""
+    if isinstance(source, FactorTable):
+        return [(source, None)] * len(days)
+    return [source.for_day(day) for day in days]
+
+
+def compute_chosen(
+    inputs: Sequence[FootprintInput],
+    chosen: Sequence[tuple[FactorTable, dict | None]],
+    strict: bool,
+) -> list[tuple[Any, FactorTable, dict | None]]:
+    """Each input's footprint (or error) under its chosen table: one engine call per group of
+    inputs that chose the same datasets."""
+    groups: dict[int, list[int]] = {}
+    for i, (table, _) in enumerate(chosen):
+        groups.setdefault(id(table), []).append(i)
+    footprints: list[Any] = [None] * len(inputs)
+    for members in groups.values():
+        table = chosen[members[0]][0]
+        results = compute_many([inputs[i] for i in members], table, strict=strict)
+        for i, footprint in zip(members, results, strict=True):
+            footprints[i] = footprint
+    return [(footprints[i], *chosen[i]) for i in range(len(inputs))]

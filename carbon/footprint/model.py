@@ -20,6 +20,7 @@ import numpy as np
 
 from carbon import app_settings
 from carbon.footprint import engine, locations
+from carbon.footprint.hub_results import with_hubs
 from carbon.footprint.units import (
     DISTANCE,
     ELECTRICITY_INTENSITY,
@@ -491,7 +492,7 @@ def compute(
         )
         results = engine.LegResults(tkm=results.tkm, ttw=results.ttw / per, wtt=results.wtt / per)
         uplift = uplift / per
-    results = _with_hubs(results, legs, factors)
+    results = with_hubs(results, legs, factors)
     is_default = np.array([leg.data_type == MODELLED_DEFAULT for leg in legs], dtype=bool)
 
     footprints: list[Footprint | Exception] = []
@@ -549,35 +550,6 @@ def compute(
         start = end
     _scope2_all(plans)
     return footprints
-
-
-def _with_hubs(
-    results: engine.LegResults, legs: list[LegInput], factors: list[LegFactors]
-) -> engine.LegResults:
-    """Add hub operations (tonnes handled x kg CO2e per tonne) to the transport results: into
-    TTW and WTT where the source publishes the split, else as unsplit WTW (`hub`)."""
-    hub_factors = [f.hub for f in factors]
-    if not any(hub_factors):
-        return results
-
-    def intensity(pick) -> np.ndarray:
-        return engine.decimal_array(
-            [(pick(h) or ZERO) if h is not None else ZERO for h in hub_factors]
-        )
-
-    mass = Q_(engine.decimal_array([leg.mass_t for leg in legs]), MASS)
-    split = [h is not None and h.split for h in hub_factors]
-    ttw = engine.hub_emissions(mass, Q_(intensity(lambda h: h.ttw), engine.HUB_INTENSITY))
-    wtt = engine.hub_emissions(mass, Q_(intensity(lambda h: h.wtt), engine.HUB_INTENSITY))
-    unsplit = engine.decimal_array(
-        [ZERO if (h is None or s) else h.wtw for h, s in zip(hub_factors, split, strict=True)]
-    )
-    return engine.LegResults(
-        tkm=results.tkm,
-        ttw=results.ttw + ttw,
-        wtt=results.wtt + wtt,
-        hub=engine.hub_emissions(mass, Q_(unsplit, engine.HUB_INTENSITY)),
-    )
 
 
 def scope2_plan(item: FootprintInput, grid: GridFactors, missing: list) -> Scope2Footprint:

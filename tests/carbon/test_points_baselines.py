@@ -19,6 +19,7 @@ from carbon.models import (
     OrderStatus,
     PointsAward,
     PointsPolicy,
+    SettlementPeriod,
 )
 from carbon.points import actions, awards
 from carbon.points.baselines import (
@@ -344,3 +345,40 @@ def test_splitting_or_merging_orders_never_changes_the_periods_points(legs, grou
     )
     assert live_points(merged) == live_points(split) == expected
     assert pending(merged) == pending(split) == expected
+
+
+def test_a_snapshot_leg_whose_inputs_were_lost_is_compared_as_its_t_km():
+    # given a snapshot whose leg result has no matching input row
+    snapshot = CalculationSnapshot(
+        inputs={"legs": []},
+        results={
+            "legs": [
+                {
+                    "shipment": 1,
+                    "sequence": 1,
+                    "category": "rail.freight",
+                    "wtw_kg": "34.7",
+                    "tkm": "1000",
+                }
+            ]
+        },
+    )
+    # then the leg is 1 t over as many km as it had t·km
+    (only,) = awards.snapshot_legs(snapshot)
+    assert (only.mass_t, only.declared_km, only.wtw_kg) == (
+        Decimal(1),
+        Decimal(1000),
+        Decimal("34.7"),
+    )
+
+
+def test_a_quarterly_policy_settles_calendar_quarters():
+    policy = PointsPolicy(settlement_period=SettlementPeriod.QUARTER)
+    assert awards.settlement_period(policy, dt.date(2025, 5, 17)) == (
+        dt.date(2025, 4, 1),
+        dt.date(2025, 6, 30),
+    )
+    assert awards.settlement_period(policy, dt.date(2025, 12, 31)) == (
+        dt.date(2025, 10, 1),
+        dt.date(2025, 12, 31),
+    )

@@ -28,6 +28,11 @@ ALLOWED_WORDS = (
     "English",
     "Excel",
     "iLEAP",
+    "WebP",
+    # the points formula's functions
+    "floor",
+    "max",
+    "min",
     "Markdown",
     "Incoterms",
     "Scope",
@@ -46,6 +51,13 @@ def _script(name: str) -> str:
 ENGLISH_ON_PAGE_JS = _script("english_on_page.js")
 
 OVERFLOW_JS = _script("overflow.js")
+
+
+def allowed_words() -> list[str]:
+    """ALLOWED_WORDS and the CSV import's column names, which people type as they are."""
+    from carbon.footprint.importer import KNOWN_COLUMNS
+
+    return [*ALLOWED_WORDS, *KNOWN_COLUMNS]
 
 
 def stored_texts() -> list[str]:
@@ -85,7 +97,7 @@ def stored_texts() -> list[str]:
 def english_on_page(page: Any, stored: list[str] | None = None) -> list[dict[str, Any]]:
     """English words in the interface of the page open in `page` (a Playwright page), with the
     texts in `stored` (see stored_texts) taken out first."""
-    return page.evaluate(ENGLISH_ON_PAGE_JS, [list(ALLOWED_WORDS), stored or []])
+    return page.evaluate(ENGLISH_ON_PAGE_JS, [allowed_words(), stored or []])
 
 
 def overflow(page: Any) -> dict[str, Any]:

@@ -19,8 +19,7 @@ from portal.models import Notification, Role
 from portal.permissions import act_for_staff
 from portal.staff_roles import StaffRole
 from tests.conftest import _staff
-from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.test_csp import _restore_wagtail_rows
+from tests.e2e.conftest import ARTIFACTS, _restore_wagtail_rows
 from tests.e2e.test_journeys import sign_in, staff_page, url
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 

@@ -78,9 +78,11 @@ def test_customer_redeems_a_maintenance_visit_and_staff_fulfil_it(live_server, b
     order = order_with_legs(
         organisation,
         [
-            {"category": "rail.freight", "mass_t": Decimal(20), "distance_km": Decimal(1200)},
+            # rail within 1,500 km is compared with road: 28,000 t·km x (0.12522 - 0.03470)
+            {"category": "rail.freight", "mass_t": Decimal(20), "distance_km": Decimal(1400)},
+            # a large container ship against the deep-sea average: 180,000 x (0.01977 - 0.01553)
             {
-                "category": "sea.container.average",
+                "category": "sea.container.large",
                 "mass_t": Decimal(20),
                 "distance_km": Decimal(9000),
             },

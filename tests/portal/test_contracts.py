@@ -56,8 +56,10 @@ def test_the_api_scopes_are_the_documented_ones():
 
 def test_the_points_formula_as_shown_to_customers():
     assert ledger.FORMULA == (
-        "points = min(floor((max(0, t·km x baseline - WTW kg) + max(0, Scope 2 location kg - "
-        "Scope 2 market kg)) x points per kg), cap)"
+        "period points = min(floor(max(0, sum over the period's legs of (reference t·km x baseline "
+        "of the leg's service class - leg WTW kg) + sum of max(0, Scope 2 location kg - Scope 2 "
+        "market kg)) x points per kg), cap per period); order points = the change the order makes "
+        "to its period's points"
     )
 
 

@@ -1,0 +1,47 @@
+"""Hub operations added to a batch's transport results (carbon.footprint.model.compute): the
+tonnes handled x the hub's kg CO2e per tonne, split into TTW and WTT where the source publishes
+the split, else kept as unsplit WTW."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from carbon.footprint import engine
+from carbon.footprint.units import MASS, Q_
+
+if TYPE_CHECKING:
+    from carbon.footprint.model import LegFactors, LegInput
+
+ZERO = Decimal(0)
+
+
+def with_hubs(
+    results: engine.LegResults, legs: list[LegInput], factors: list[LegFactors]
+) -> engine.LegResults:
+    """Add hub operations (tonnes handled x kg CO2e per tonne) to the transport results: into
+    TTW and WTT where the source publishes the split, else as unsplit WTW (`hub`)."""
+    hub_factors = [f.hub for f in factors]
+    if not any(hub_factors):
+        return results
+
+    def intensity(pick) -> np.ndarray:
+        return engine.decimal_array(
+            [(pick(h) or ZERO) if h is not None else ZERO for h in hub_factors]
+        )
+
+    mass = Q_(engine.decimal_array([leg.mass_t for leg in legs]), MASS)
+    split = [h is not None and h.split for h in hub_factors]
+    ttw = engine.hub_emissions(mass, Q_(intensity(lambda h: h.ttw), engine.HUB_INTENSITY))
+    wtt = engine.hub_emissions(mass, Q_(intensity(lambda h: h.wtt), engine.HUB_INTENSITY))
+    unsplit = engine.decimal_array(
+        [ZERO if (h is None or s) else h.wtw for h, s in zip(hub_factors, split, strict=True)]
+    )
+    return engine.LegResults(
+        tkm=results.tkm,
+        ttw=results.ttw + ttw,
+        wtt=results.wtt + wtt,
+        hub=engine.hub_emissions(mass, Q_(unsplit, engine.HUB_INTENSITY)),
+    )
