@@ -141,7 +141,7 @@ class LegDistanceOut(Schema):
     declared_km: str | None = None
     reference_km: str | None = Field(None, description="Reference distance for points, km")
     great_circle_km: str | None = None
-    adjustment: str | None = Field(None, examples=["x1.15", "+95 km"])
+    adjustment: str | None = Field(None, examples=["x1.05", "+95 km"])
     adjusted_km: str | None = None
     origin: KnownLocationOut | None = None
     destination: KnownLocationOut | None = None
