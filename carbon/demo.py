@@ -1,6 +1,8 @@
 """Demo data for carbon: products, twelve delivered orders per demo organisation with realistic
-multi-leg shipments, a verified green-power declaration for one site, an approved points policy
-with the points it awards, a catalogue of services with illustrations, and two redemptions.
+multi-leg shipments (Nordwind's sea orders reported by the ocean carrier, on 8000+ TEU ships),
+one order Nordwind entered by hand (a footprint, no points until GreenLoop staff verify it), a
+verified green-power declaration for one site, an approved points policy with the points it
+awards, a catalogue of services with illustrations, and two redemptions funded by those points.
 
 Idempotent: products and services are updated in place, orders go through `upsert_order`
 (unchanged data writes nothing), the declaration, policy and images are created once, and the
@@ -35,6 +37,7 @@ from carbon.footprint.actions import (
 )
 from carbon.footprint.declarations import InstrumentData
 from carbon.footprint.orders import LegData, LineData, OrderData, ShipmentData
+from carbon.footprint.provenance import unverified_legs
 from carbon.footprint.units import Q_
 from carbon.models import (
     DeclarationStatus,
@@ -76,6 +79,12 @@ class Route:
     name: str
     # (category, origin, destination, distance km)
     legs: tuple[tuple[str, str, str, str], ...]
+    # Units per basket unit: sea orders are full container loads, rail and air ones smaller.
+    scale: int = 1
+    # Who reports the route's legs: the vendor's CRM, or the carrier's system (attested, its
+    # own vessel and intensity data: carbon.footprint.provenance).
+    source: str = LegSource.CRM
+    incoterm: str = ""
 
 
 NORDWIND_ROUTES = (
@@ -83,9 +92,16 @@ NORDWIND_ROUTES = (
         "sea",
         (
             ("road.hgv.articulated", "Suzhou plant", "Shanghai Yangshan port", "130"),
-            ("sea.container.average", "Shanghai Yangshan port", "Port of Hamburg", "19800"),
+            # Asia - North Europe loops are sailed by 8000+ TEU ships: the carrier reports the
+            # vessel, so the leg takes DESNZ's 8000+ TEU row (0.01553 kg CO2e/t·km WTW) and
+            # earns against the average container ship of the deep-sea baseline (0.01977).
+            ("sea.container.large", "Shanghai Yangshan port", "Port of Hamburg", "19800"),
             ("road.hgv.rigid", "Port of Hamburg", "Werk Hamburg", "25"),
         ),
+        scale=6,
+        source=LegSource.CARRIER,
+        # GreenLoop books the ocean carrier (cost, insurance and freight to Hamburg).
+        incoterm="CIF",
     ),
     Route(
         "rail",
@@ -171,7 +187,8 @@ def basket_mass(basket) -> Decimal:
     return sum((UNIT_MASS_T[sku] * qty for sku, qty in basket), Decimal(0))
 
 
-def demo_orders(slug: str, *, today: date | None = None) -> list[OrderData]:
+def demo_orders(slug: str, *, today: date | None = None) -> list[tuple[OrderData, str]]:
+    """Each demo order of organisation `slug` with the source that reports it."""
     prefix, sites, routes = PLANS[slug]
     route_set = NORDWIND_ROUTES if slug == "nordwind" else HUADONG_ROUTES
     today = today or timezone.localdate()
@@ -179,7 +196,7 @@ def demo_orders(slug: str, *, today: date | None = None) -> list[OrderData]:
     orders = []
     for n, route_index in enumerate(routes):
         route = route_set[route_index]
-        basket = BASKETS[n % len(BASKETS)]
+        basket = tuple((sku, qty * route.scale) for sku, qty in BASKETS[n % len(BASKETS)])
         transit = {"sea": 38, "rail": 21, "air": 4}.get(route.name, 3 + n % 4)
         order_date = month_back(start, 12 - n) + timedelta(days=(n * 5) % 20 + 2)
         if n == len(routes) - 1:
@@ -189,36 +206,83 @@ def demo_orders(slug: str, *, today: date | None = None) -> list[OrderData]:
         mass = basket_mass(basket)
         # Huadong's rail deliveries go to the Hefei plant, everything else to the first site.
         site = sites[-1] if route.name == "rail" else sites[0]
-        orders.append(
-            OrderData(
-                external_id=f"{prefix}-{start.year % 100:02d}{n + 1:02d}-{1000 + n * 37}",
-                order_date=order_date,
-                delivery_date=order_date + timedelta(days=transit),
-                status="delivered",
-                site_name=site,
-                lines=[LineData(sku=sku, quantity=Decimal(qty)) for sku, qty in basket],
-                shipments=[
-                    ShipmentData(
-                        reference=f"{prefix}-SHP-{n + 1:03d}",
-                        legs=[
-                            LegData(
-                                category=category,
-                                origin=origin,
-                                destination=destination,
-                                distance_km=Decimal(distance),
-                                mass_t=mass,
-                                # The ocean and rail carriers report modelled t·km figures.
-                                data_tier="modelled"
-                                if category.startswith(("sea.", "rail."))
-                                else "default",
-                            )
-                            for category, origin, destination, distance in route.legs
-                        ],
+        data = OrderData(
+            external_id=f"{prefix}-{start.year % 100:02d}{n + 1:02d}-{1000 + n * 37}",
+            order_date=order_date,
+            delivery_date=order_date + timedelta(days=transit),
+            status="delivered",
+            site_name=site,
+            lines=[LineData(sku=sku, quantity=Decimal(qty)) for sku, qty in basket],
+            shipments=[
+                ShipmentData(
+                    reference=f"{prefix}-SHP-{n + 1:03d}",
+                    legs=[
+                        LegData(
+                            category=category,
+                            origin=origin,
+                            destination=destination,
+                            distance_km=Decimal(distance),
+                            mass_t=mass,
+                            # The ocean and rail carriers report modelled t·km figures.
+                            data_tier="modelled"
+                            if category.startswith(("sea.", "rail."))
+                            else "default",
+                        )
+                        for category, origin, destination, distance in route.legs
+                    ],
+                )
+            ],
+            incoterm=route.incoterm,
+        )
+        orders.append((data, route.source))
+    return orders
+
+
+def customer_order(today: date) -> OrderData:
+    """Spare parts Nordwind collected from GreenLoop's Rotterdam warehouse with its own
+    forwarder (FCA: the customer pays the main carriage, its Scope 3 category 4), entered by
+    hand in the portal: a footprint at once, points only once GreenLoop staff have checked the
+    forwarder's documents (carbon.footprint.verification)."""
+    delivered = month_back(today.replace(day=1), 1) + timedelta(days=9)
+    basket = (("BAT-LFP-215", 8), ("MON-GW-4G", 8))
+    return OrderData(
+        external_id=f"NW-{today.year % 100:02d}-SPARES-01",
+        order_date=delivered - timedelta(days=2),
+        delivery_date=delivered,
+        status="delivered",
+        site_name="Werk Hamburg",
+        lines=[LineData(sku=sku, quantity=Decimal(qty)) for sku, qty in basket],
+        shipments=[
+            ShipmentData(
+                reference="NW-FWD-7731",
+                legs=[
+                    LegData(
+                        category="road.hgv.articulated",
+                        origin="NLRTM",
+                        destination="Werk Hamburg",
+                        distance_km=Decimal("480"),
+                        mass_t=basket_mass(basket),
                     )
                 ],
             )
-        )
-    return orders
+        ],
+        incoterm="FCA",
+    )
+
+
+CUSTOMER_ORDER = ("nordwind", "anna.schmidt@nordwind.example")
+
+
+def ensure_customer_order(organisation: Organisation, today: date) -> int:
+    """Nordwind's hand-entered order (`customer_order`), entered by its admin: customer data,
+    unattested until staff verify it. 1 when it was created now."""
+    slug, email = CUSTOMER_ORDER
+    by = User.objects.filter(email=email).first()
+    if organisation.slug != slug or by is None:
+        return 0
+    return int(
+        upsert_order(organisation, customer_order(today), by=by, source=LegSource.CUSTOMER)[1]
+    )
 
 
 def ensure_declaration(stdout=None) -> GreenPowerDeclaration | None:
@@ -335,6 +399,8 @@ def award_points(slugs, today: date) -> int:
             snapshots__is_current=True,
             points_awards__isnull=True,
         )
+        # Customer-entered data earns once staff have verified it (carbon.footprint.provenance).
+        .exclude(pk__in=unverified_legs().values("shipment__order"))
         .select_related("organisation")
         .order_by("delivery_date", "id")
     )
@@ -421,30 +487,6 @@ DEMO_REDEMPTIONS = (
 FULFILLED_BY = "success@greenloop.example"
 
 
-# Nordwind ships by average container ship, China-Europe rail and air: against the baselines of
-# their own service classes these avoid almost nothing (its sea orders earn a few points, its air
-# order's excess nets against them), so its demo redemptions are funded by a staff adjustment,
-# written once under a fixed key.
-WELCOME_POINTS = ("nordwind", 600, "demo-welcome-nordwind")
-
-
-def ensure_welcome_points(stdout=None) -> None:
-    slug, points, key = WELCOME_POINTS
-    organisation = Organisation.objects.filter(slug=slug).first()
-    staff = _staff(POLICY_APPROVER)
-    if organisation is None or staff is None:
-        return
-    actions.adjust(
-        ledger.account_for(organisation),
-        points,
-        "Welcome points for the demo (pilot customer)",
-        staff,
-        key,
-    )
-    if stdout:
-        stdout.write(f"carbon: {slug}: {points} welcome points")
-
-
 def ensure_redemptions(services: dict[str, Service], today: date, stdout=None) -> int:
     """One fulfilled and one open request, so the history and the staff queue are not empty.
     Each is requested once under a fixed key and fulfilled only while still requested."""
@@ -501,15 +543,16 @@ def seed(stdout=None) -> None:
         if organisation is None:
             continue
         orders = demo_orders(slug, today=today)
-        # The demo's orders stand for what the vendor's CRM sends in: attested data.
-        created = sum(upsert_order(organisation, data, source=LegSource.CRM)[1] for data in orders)
+        # The demo's orders stand for what the vendor's CRM and the ocean carrier's system send
+        # in: attested data.
+        created = sum(upsert_order(organisation, data, source=source)[1] for data, source in orders)
+        created += ensure_customer_order(organisation, today)
         seeded.append(organisation)
         if stdout:
             stdout.write(f"carbon: {slug}: {len(orders)} demo orders ({created} new)")
     if ensure_policy(stdout) is not None:
         award_points([o.slug for o in seeded], today)
     services = ensure_catalogue(stdout)
-    ensure_welcome_points(stdout)
     ensure_redemptions(services, today, stdout)
     if stdout:
         for organisation in seeded:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict
 from decimal import Decimal
 from typing import Any, Literal
@@ -154,7 +155,15 @@ class EstimateIn(Input):
     )
 
     dataset: str | None = Field(
-        None, description="Dataset slug or slug@version; default: the active default dataset"
+        None,
+        description="Dataset slug or slug@version, used for every date; default: the versions "
+        "valid on `activity_date`, as for an order of that date",
+    )
+    activity_date: dt.date | None = Field(
+        None,
+        description="The shipment's order date (YYYY-MM-DD), which chooses the dataset "
+        "versions valid on it; default: today",
+        examples=["2026-03-02"],
     )
     legs: list[EstimateLegIn] = Field(..., min_length=1, max_length=1000)
     electricity: str | None = Field(None, description="Attributed electricity, e.g. '12 MWh'")
@@ -172,6 +181,11 @@ class EstimateLegOut(LegResultOut):
 
 class EstimateOut(Schema):
     dataset: str = Field(..., examples=["desnz-2025@1"])
+    activity_date: dt.date = Field(
+        ...,
+        description="The date the dataset versions were chosen for (each dataset's "
+        "`selection` says why it serves that date, and whether it is a fallback)",
+    )
     datasets: list[DatasetOut]
     method_version: str = Field(..., examples=[METHOD_VERSION])
     legs: list[EstimateLegOut]
@@ -196,6 +210,7 @@ class EstimateOut(Schema):
     operation_id="carbon_footprint_api_estimate",
 )
 def estimate(request: HttpRequest, payload: EstimateIn):
+    # Refuses an unknown dataset, or none published; only a named one serves every date.
     dataset = _dataset(payload.dataset)
     legs = []
     for i, leg in enumerate(payload.legs):
@@ -223,15 +238,19 @@ def estimate(request: HttpRequest, payload: EstimateIn):
     electricity = parsed_or_422(_electricity, payload.electricity) if payload.electricity else None
     result = estimate_footprint(
         legs,
-        dataset=dataset,
+        dataset=dataset if payload.dataset else None,
+        activity_date=payload.activity_date,
         electricity_kwh=electricity,
         region=(payload.region or "").strip() or None,
         green_ratio=_decimal(payload.green_ratio, "green_ratio"),
     )
     footprint = result.footprint
     return {
-        "dataset": dataset.label,
-        "datasets": result.table.datasets_json(footprint.factors, full=True),
+        "dataset": result.table.dataset.label,
+        "activity_date": result.activity_date,
+        "datasets": result.table.datasets_json(
+            footprint.factors, full=True, choices=result.choices
+        ),
         "method_version": METHOD_VERSION,
         "legs": [
             # estimate_footprint() has refused unknown categories.

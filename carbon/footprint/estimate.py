@@ -3,17 +3,16 @@ calculation, nothing stored (POST /api/v1/carbon/estimate)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone
+
+from carbon.footprint import vintages
 from carbon.footprint.exceptions import CalculationError, FactorError
-from carbon.footprint.factors import (
-    FactorTable,
-    active_grid_dataset,
-    compute_many,
-    default_dataset,
-)
+from carbon.footprint.factors import FactorBook, FactorTable, compute_many
 from carbon.footprint.model import (
     ZERO,
     Footprint,
@@ -31,12 +30,16 @@ from carbon.models import (
 class Estimate:
     footprint: Footprint
     table: FactorTable
+    activity_date: dt.date
+    # Why each dataset serves the activity date (carbon.footprint.vintages), by dataset id.
+    choices: dict[int, vintages.Choice]
 
 
 def estimate(
     legs: list[dict[str, Any]],
     *,
     dataset: FactorDataset | None = None,
+    activity_date: dt.date | None = None,
     electricity_kwh: Decimal | None = None,
     region: str | None = None,
     green_ratio: Decimal | None = None,
@@ -46,13 +49,17 @@ def estimate(
     Each leg: category, mass_t (tonnes), distance_km, optional radiative_forcing, fuel_type,
     fuel_amount (canonical fuel unit) and data_tier. Scope 2 is computed when `electricity_kwh`
     is given, for `region`'s grid factors, market-based only with a `green_ratio`.
+
+    The factors are those of the dataset versions valid on `activity_date` (default: today),
+    as for an order of that date (carbon.footprint.vintages); a `dataset` named by the caller
+    serves every date. The estimate says which versions it used and why.
     """
-    dataset = dataset or default_dataset()
     if electricity_kwh and not region:
         raise CalculationError("A grid region is needed to compute Scope 2.", field="region")
     if green_ratio is not None and not (0 <= green_ratio <= 1):
         raise CalculationError("The green ratio must be between 0 and 1.", field="green_ratio")
-    table = FactorTable.load(dataset, active_grid_dataset())
+    day = activity_date or timezone.localdate()
+    table, choices = FactorBook.load(dataset).for_day(day)
     inputs = FootprintInput(
         legs=[
             LegInput(
@@ -82,4 +89,4 @@ def estimate(
         raise FactorError(f"No grid electricity factor for region '{region}'.", field="region")
     (footprint,) = compute_many([inputs], table, strict=True)
     assert isinstance(footprint, Footprint)  # noqa: S101 - strict mode raises instead
-    return Estimate(footprint=footprint, table=table)
+    return Estimate(footprint=footprint, table=table, activity_date=day, choices=choices)

@@ -4,18 +4,49 @@ the split, else kept as unsplit WTW."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from carbon.footprint import engine
-from carbon.footprint.units import MASS, Q_
+from carbon.footprint.units import MASS, Q_, plain_decimal
 
 if TYPE_CHECKING:
     from carbon.footprint.model import LegFactors, LegInput
 
 ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class HubFactor:
+    """A hub operation's default intensity (carbon.footprint.hubs reads the cited table): kg
+    CO2e per tonne handled, WTW; TTW and WTT only where the source publishes them."""
+
+    category: str
+    hub_type: str
+    temperature: str
+    wtw: Decimal
+    ttw: Decimal | None
+    wtt: Decimal | None
+    row_label: str
+    source: str
+
+    @property
+    def split(self) -> bool:
+        return self.ttw is not None and self.wtt is not None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "category": self.category,
+            "wtw_kg_per_t": plain_decimal(self.wtw),
+            "ttw_kg_per_t": plain_decimal(self.ttw),
+            "wtt_kg_per_t": plain_decimal(self.wtt),
+            "unit": engine.HUB_INTENSITY,
+            "source": self.source,
+            "source_label": self.row_label,
+        }
 
 
 def with_hubs(

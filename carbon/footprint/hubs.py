@@ -20,7 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from carbon.footprint.model import HubFactor
+from carbon.footprint.hub_results import HubFactor
 
 HUB_PREFIX = "hub."
 HUB_MODE = "hub"

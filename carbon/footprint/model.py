@@ -20,7 +20,8 @@ import numpy as np
 
 from carbon import app_settings
 from carbon.footprint import engine, locations
-from carbon.footprint.hub_results import with_hubs
+from carbon.footprint.hub_results import HubFactor, with_hubs
+from carbon.footprint.hubs import is_hub
 from carbon.footprint.units import (
     DISTANCE,
     ELECTRICITY_INTENSITY,
@@ -78,36 +79,6 @@ class FactorRef:
                 "source_label": self.source_label,
             }
         return data
-
-
-@dataclass(frozen=True)
-class HubFactor:
-    """A hub operation's default intensity (carbon.footprint.hubs reads the cited table): kg
-    CO2e per tonne handled, WTW; TTW and WTT only where the source publishes them."""
-
-    category: str
-    hub_type: str
-    temperature: str
-    wtw: Decimal
-    ttw: Decimal | None
-    wtt: Decimal | None
-    row_label: str
-    source: str
-
-    @property
-    def split(self) -> bool:
-        return self.ttw is not None and self.wtt is not None
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "category": self.category,
-            "wtw_kg_per_t": plain_decimal(self.wtw),
-            "ttw_kg_per_t": plain_decimal(self.ttw),
-            "wtt_kg_per_t": plain_decimal(self.wtt),
-            "unit": engine.HUB_INTENSITY,
-            "source": self.source,
-            "source_label": self.row_label,
-        }
 
 
 @dataclass(frozen=True)
@@ -407,9 +378,9 @@ def distance_json(leg: LegInput) -> dict[str, Any]:
     locations and great circle, the reference distance for points (None: the declared distance
     is used) and, for air legs, the distance the footprint used. A hub operation travels no
     distance: its basis says so and nothing else."""
-    mode = mode_of(leg.category)
-    if mode == "hub":
+    if is_hub(leg.category):
         return {"basis": "hub"}
+    mode = mode_of(leg.category)
     reference, basis = locations.reference_distance_km(
         mode, leg.origin, leg.destination, leg.distance_km
     )

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from carbon import app_settings
 from carbon.footprint import actions, categories, incoterms
-from carbon.footprint.declarations import CONTENT_TYPES, InstrumentData
+from carbon.footprint.declarations import CONTENT_TYPES, InstrumentData, reconcile
 from carbon.footprint.exceptions import DeclarationError
 from carbon.footprint.forms import (
     MODES,
@@ -33,6 +33,7 @@ from carbon.models import (
     ORDER_SORTS,
     CalculationSnapshot,
     DeclarationInstrument,
+    DeclarationStatus,
     GreenPowerDeclaration,
     ImportJob,
     Leg,
@@ -410,11 +411,18 @@ def green_power(request: HttpRequest, organisation: Organisation) -> HttpRespons
                 )
                 return redirect("carbon:green_power", org_slug=organisation.slug)
         status = 400
-    declarations = (
+    declarations = list(
         GreenPowerDeclaration.objects.filter(organisation=organisation)
         .select_related("site")
         .prefetch_related("instruments")
     )
+    # What a verified declaration's certificates cover: the kWh attributed to the orders of
+    # its period, credited as green never beyond the certified MWh (one query each; a customer
+    # has a handful of declarations).
+    for declaration in declarations:
+        declaration.reconciliation = (
+            reconcile(declaration) if declaration.status == DeclarationStatus.VERIFIED else None
+        )
     return render(
         request,
         "carbon/green_power.html",

@@ -47,9 +47,15 @@ def reference_distance_km(leg: baselines.LegBasis) -> Decimal | None:
     great circle between its two ends x the GLEC distance adjustment factor of its mode (air:
     + 95 km), capped by the declared distance (`carbon.footprint.locations`), so a longer
     route earns nothing extra. None when an end is not a known location (the declared distance
-    is then the basis, and the order page says so)."""
+    is then the basis, and the order page says so).
+
+    Read from the distances the calculation stored with the leg; worked out from its ends only
+    for a leg stored before reference distances."""
     if leg.category is None:
         return None
+    if leg.distance is not None:
+        stored = leg.distance.get("reference_km")
+        return None if stored in (None, "") else Decimal(str(stored))
     reference, _ = locations.reference_distance_km(
         mode_of(leg.category), leg.origin, leg.destination, leg.declared_km
     )
@@ -103,6 +109,7 @@ def snapshot_legs(snapshot: CalculationSnapshot) -> list[baselines.LegBasis]:
                 wtw_kg=Decimal(str(result.get("wtw_kg") or 0)),
                 origin=given.get("origin") or "",
                 destination=given.get("destination") or "",
+                distance=result.get("distance"),
             )
         )
     if not results:

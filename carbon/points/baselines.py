@@ -76,11 +76,17 @@ DEFAULT_BASELINES: dict[str, dict[str, str]] = {
         "source": f"{_DESNZ} 27_320_3221_14_1 (0.00353 TTW) + 28_916_3221_14_1 (0.00080 WTT): "
         "Freighting goods > Cargo ship > Bulk carrier > Average > tonne.km",
     },
+    # The footprint of an air leg divides the DESNZ factor by its own 8% distance uplift
+    # (carbon.app_settings.DESNZ_AIR_DISTANCE_UPLIFT), as its distance (great circle + 95 km)
+    # already carries the detours; the baseline is put on the same footing, or every flight
+    # would "avoid" 8% of itself. 0.66646 / 1.08 = 0.617093, rounded down so that a flight never
+    # earns against its own row.
     AIR: {
-        "kg_per_tkm": "0.66646",
+        "kg_per_tkm": "0.61709",
         "source": f"{_DESNZ} 27_317_3159_14_1 (0.53130 TTW) + 28_913_3159_14_1 (0.13516 WTT): "
         "Freighting goods > Freight flights > International, to/from non-UK > Without RF > "
-        "tonne.km (radiative forcing is reported apart and never earns or costs points)",
+        "tonne.km, 0.66646 / 1.08 (DESNZ's distance uplift taken off, as in the footprint; "
+        "radiative forcing is reported apart and never earns or costs points)",
     },
 }
 
@@ -178,6 +184,10 @@ class LegBasis:
     wtw_kg: Decimal
     origin: str = ""
     destination: str = ""
+    # The distances the calculation stored with the leg (carbon.footprint.model.distance_json):
+    # its reference distance for points and that distance's basis; None for legs stored
+    # before reference distances.
+    distance: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -189,6 +199,10 @@ class LegContribution:
     reference_tkm: Decimal
     wtw_kg: Decimal
     avoided_kg: Decimal  # signed: negative when the leg emitted more than its baseline
+    # How the reference distance was found: "declared" (an end is not a known place),
+    # "great_circle" (x the mode's adjustment), "declared_cap" (the declared distance, shorter
+    # than that), "sea_declared" (the declared sea route).
+    reference_basis: str = "declared"
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -197,6 +211,7 @@ class LegContribution:
             "baseline_kg_per_tkm": _text(self.baseline.kg_per_tkm),
             "baseline_source": self.baseline.source,
             "reference_km": _text(self.reference_km),
+            "reference_basis": self.reference_basis,
             "reference_tkm": _text(self.reference_tkm),
             "wtw_kg": _text(self.wtw_kg),
             "avoided_kg": _text(self.avoided_kg),
@@ -224,6 +239,7 @@ def leg_contribution(
     distance is the basis."""
     known = reference_km(leg)
     distance = leg.declared_km if known is None else min(known, leg.declared_km)
+    basis = "declared" if known is None else (leg.distance or {}).get("basis", "")
     own = service_class(leg.category, distance, settings.short_sea_max_km)
     against = own
     for shifted, alternative, max_km in settings.modal_shift:
@@ -240,6 +256,7 @@ def leg_contribution(
         reference_tkm=tkm,
         wtw_kg=leg.wtw_kg,
         avoided_kg=tkm * baseline.kg_per_tkm - leg.wtw_kg,
+        reference_basis=basis,
     )
 
 

@@ -240,6 +240,13 @@ def award_explanations(order: Order) -> list[dict[str, Any]]:
                 "capped": b.get("cap") is not None
                 and (b.get("uncapped_points") or 0) > (b.get("points") or 0),
                 "status": _award_status(award, entries),
+                # Each class compared with cited once, in the order of the legs.
+                "sources": list(
+                    {
+                        leg.get("baseline_class"): leg.get("baseline_source")
+                        for leg in b.get("legs") or []
+                    }.items()
+                ),
             }
         )
     return result

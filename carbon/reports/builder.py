@@ -47,6 +47,7 @@ def build_document(report: Report) -> ReportDocument:
         language=report.language,
         issued_at=report.created_at,
         organisation_name=organisation.name if organisation else None,
+        organisation_slug=organisation.slug if organisation else None,
         inventory=inventory,
         sources=dataset_sources(tuple(labels)),
         previous=previous,

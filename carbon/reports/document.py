@@ -65,6 +65,8 @@ class ReportDocument:
     # snapshots and `as_issued` the figures as first issued, shown side by side.
     as_issued: Inventory | None = None
     points_policies: tuple[PointsPolicyUsed, ...] = ()  # in force during the period, oldest first
+    # The organisation's portal address (its method statement page); None: every customer.
+    organisation_slug: str | None = None
 
     @property
     def restated(self) -> bool:

@@ -30,6 +30,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.template.defaultfilters import floatformat
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -270,6 +271,16 @@ def _comparison(as_issued: Inventory, restated: Inventory) -> list[Comparison]:
     ]
 
 
+def method_url(document: ReportDocument) -> str:
+    """Where a reader of the PDF opens the method statement: the organisation's page in the
+    portal, or for a report on every customer (vendor staff) the API's."""
+    if document.organisation_slug:
+        path = reverse("carbon:method_statement", kwargs={"org_slug": document.organisation_slug})
+    else:
+        path = reverse("api-v1:carbon_method")
+    return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + path
+
+
 def _svg_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
@@ -317,7 +328,7 @@ def _context(document: ReportDocument) -> dict[str, Any]:
         "months": [(month_label(line.month), line) for line in inventory.by_month],
         # Generated from the engine's tables, so the report claims no more than the code does.
         "method": method_statement(inventory.datasets),
-        "method_api": reverse("api-v1:carbon_method"),
+        "method_url": method_url(document),
         "scope3": [(scope3_label(line.key), line) for line in inventory.by_scope3_category],
         "policies": [
             (policy, policy.explanation_in(language)) for policy in document.points_policies

@@ -48,6 +48,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
+from carbon.footprint import incoterms
 from carbon.footprint.units import plain_decimal
 from carbon.reports.document import ReportDocument
 from carbon.reports.inventory import Exclusion, Inventory, LegRow, OrderLine
@@ -148,6 +149,13 @@ ORDER_KEY_COLUMNS = (
     Column(pgettext_lazy(CONTEXT, "Delivery site"), lambda o: o.site),
     Column(pgettext_lazy(CONTEXT, "Calculation ID"), lambda o: o.snapshot_id),
     Column(pgettext_lazy(CONTEXT, "Method version"), lambda o: o.method_version),
+    Column(pgettext_lazy(CONTEXT, "Incoterm"), lambda o: o.incoterm or None),
+    # 4: the customer paid the main carriage (upstream), 9: the seller did (downstream).
+    Column(
+        pgettext_lazy(CONTEXT, "Customer's Scope 3 category"),
+        lambda o: incoterms.scope3_category(o.incoterm or None),
+        INTEGER,
+    ),
 )
 
 LEG_COLUMNS = (

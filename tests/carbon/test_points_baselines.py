@@ -71,10 +71,22 @@ def test_an_air_legs_excess_nets_against_a_sea_legs_saving():
     # given the sea leg above (839.52 kg saved) and 2 t flown 1,000 km short-haul
     sea = leg_contribution(leg("sea.container.large", "10", "19800"), DEFAULTS)
     air = leg_contribution(leg("air.short_haul", "2", "1000"), DEFAULTS)
-    # then the flight is 2,000 x (0.96054 - 0.66646) = 588.16 kg above the air baseline
-    assert air.avoided_kg == Decimal("-588.16000")
-    # and the two net to 251.36 kg
-    assert net_avoided_kg([sea, air]) == Decimal("251.36000")
+    # then the flight is 2,000 x (0.96054 - 0.61709) = 686.90 kg above the air baseline
+    assert air.avoided_kg == Decimal("-686.90000")
+    # and the two net to 152.62 kg
+    assert net_avoided_kg([sea, air]) == Decimal("152.62000")
+
+
+def test_an_international_flight_earns_nothing_against_its_own_row():
+    # given 10 t flown 1,000 km on the DESNZ international row, as the footprint counts it:
+    # 10,000 t·km x 0.66646 / 1.08 (DESNZ's own distance uplift taken off) = 6,170.9259... kg
+    wtw = Decimal(10) * Decimal(1000) * Decimal("0.66646") / Decimal("1.08")
+    flight = LegBasis("air.international", Decimal(10), Decimal(1000), wtw)
+    # when it is compared with the air baseline, the same row on the same footing (0.61709)
+    result = leg_contribution(flight, DEFAULTS)
+    # then it avoids nothing: 10,000 x 0.61709 = 6,170.9 kg, 0.0259 kg below its footprint
+    assert (result.baseline_class, result.baseline.kg_per_tkm) == ("air", Decimal("0.61709"))
+    assert result.avoided_kg.quantize(Decimal("0.0001")) == Decimal("-0.0259")
 
 
 def test_rail_earns_against_road_only_where_road_was_a_realistic_alternative():
@@ -141,6 +153,63 @@ def test_a_sea_leg_between_known_ports_is_compared_over_its_declared_route():
     # 186,120 t·km x (0.01977 - 0.01553) kg
     assert (result.baseline_class, result.reference_tkm) == ("deep_sea", Decimal("186120.0"))
     assert result.avoided_kg == Decimal("789.14880")
+
+
+def _stored_snapshot(distance: dict | None) -> CalculationSnapshot:
+    """10 t by articulated truck, Rotterdam (NLRTM) - Hamburg (DEHAM), 1,200 km declared,
+    12,000 t·km x 0.09623 = 1,154.76 kg WTW, with the distances the calculation stored."""
+    result = {
+        "shipment": 1,
+        "sequence": 1,
+        "category": "road.hgv.articulated",
+        "wtw_kg": "1154.76",
+        "tkm": "12000",
+    }
+    if distance is not None:
+        result["distance"] = distance
+    return CalculationSnapshot(
+        inputs={
+            "legs": [
+                {
+                    "shipment": 1,
+                    "sequence": 1,
+                    "mass_t": "10",
+                    "distance_km": "1200",
+                    "origin": "NLRTM",
+                    "destination": "DEHAM",
+                }
+            ]
+        },
+        results={"legs": [result]},
+    )
+
+
+def test_points_read_the_reference_distance_stored_with_the_snapshot():
+    # given a snapshot whose leg carries the reference distance the calculation stored
+    # (500 km here, not the 427.35 km the two ports' great circle x 1.05 would give today)
+    snapshot = _stored_snapshot({"basis": "great_circle", "reference_km": "500"})
+    # when its legs are compared with their baselines
+    [result] = [
+        leg_contribution(g, DEFAULTS, awards.reference_distance_km)
+        for g in awards.snapshot_legs(snapshot)
+    ]
+    # then the stored distance is the basis: 5,000 t·km x 0.12522 - 1,154.76 = -528.66 kg
+    assert (result.reference_km, result.reference_basis) == (Decimal(500), "great_circle")
+    assert result.avoided_kg == Decimal("-528.66000")
+    assert result.as_json()["reference_basis"] == "great_circle"
+    # and a stored "declared" basis (an end not known) compares over the declared 1,200 km
+    [declared] = [
+        leg_contribution(g, DEFAULTS, awards.reference_distance_km)
+        for g in awards.snapshot_legs(_stored_snapshot({"basis": "declared", "reference_km": None}))
+    ]
+    assert (declared.reference_km, declared.reference_basis) == (Decimal(1200), "declared")
+    # and a snapshot stored before reference distances has it worked out from its ends:
+    # 407 km great circle x 1.05 = 427.35 km
+    [legacy] = [
+        leg_contribution(g, DEFAULTS, awards.reference_distance_km)
+        for g in awards.snapshot_legs(_stored_snapshot(None))
+    ]
+    assert (legacy.reference_km, legacy.reference_basis) == (Decimal("427.35"), "")
 
 
 @pytest.mark.django_db

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -13,9 +12,11 @@ from django.utils import timezone
 from wagtail.images import get_image_model
 
 from carbon.demo import POLICY, demo_services, last_week
+from carbon.footprint.provenance import order_points_holds
 from carbon.models import (
     EntryKind,
     LedgerEntry,
+    Leg,
     Order,
     PointsAward,
     PointsPolicy,
@@ -67,23 +68,46 @@ def test_seed_demo_gives_points_a_catalogue_and_redemptions(demo_seed):
     assert policy.explanation.startswith("You earn points for the emissions your deliveries")
     assert policy.explanation_zh
     assert AuditEvent.objects.filter(action="carbon.points_policy.approved").count() == 1
-    # and every delivered demo order earned an award with its breakdown, tens to hundreds each
+    # and every delivered demo order with attested data earned an award with its breakdown
     orders = Order.objects.filter(organisation__slug__in=["huadong-pv", "nordwind"])
-    assert orders.count() == 24
+    assert orders.count() == 25
     awards = PointsAward.objects.filter(order__in=orders, policy=policy, superseded_at__isnull=True)
     assert awards.count() == 24
     assert all(0 <= a.points < 1000 for a in awards)
     # each leg against the baseline of its own service class, with its source
     assert all(leg["baseline_source"] for a in awards for leg in a.breakdown["legs"])
-    # Huadong's coastal shipping and rail replace trucks and earn; Nordwind's average ship
-    # earns next to nothing against the average container ship
+    # Huadong's coastal shipping and rail replace trucks and earn
     huadong_orders = orders.filter(organisation__slug="huadong-pv")
     assert sum(a.points >= 10 for a in awards.filter(order__in=huadong_orders)) >= 10
+    # and Nordwind's container loads, reported by the ocean carrier, sail on 8000+ TEU ships
+    # (0.01553 kg/t·km WTW) against the average container ship of the deep-sea baseline
+    # (0.01977) over the declared 19,800 km sea route: mass x 19,800 x 0.00424 kg
     sea = awards.filter(
         order__external_id__startswith="NW-", breakdown__legs__1__service_class="deep_sea"
     )
     assert sea.count() == 8
-    assert all(abs(Decimal(a.breakdown["legs"][1]["avoided_kg"])) < 1 for a in sea)
+    assert {
+        (leg["baseline_kg_per_tkm"], leg["reference_km"], leg["reference_basis"])
+        for a in sea
+        for leg in a.breakdown["legs"][1:2]
+    } == {("0.01977", "19800", "sea_declared")}
+    assert {a.breakdown["legs"][1]["avoided_kg"] for a in sea} == {
+        "1160.552448",  # 13.824 t: 273,715.2 t·km x 0.00424
+        "1249.20576",  # 14.88 t
+        "2941.67808",  # 35.04 t
+        "4742.952192",  # 56.496 t
+    }
+    sea_legs = Leg.objects.filter(shipment__order__in=sea.values("order"), sequence=2)
+    assert set(sea_legs.values_list("category", "source", "data_type")) == {
+        ("sea.container.large", "carrier", "carrier_intensity")
+    }
+    # and their points come from that activity alone: no staff adjustment
+    assert not LedgerEntry.objects.filter(kind=EntryKind.ADJUST).exists()
+    # and the order Nordwind entered by hand has a footprint and no points until verified
+    spares = orders.get(external_id__contains="-SPARES-")
+    assert spares.snapshots.get(is_current=True).wtw_kg > 0
+    assert not spares.points_awards.exists()
+    assert [h.code for h in order_points_holds(spares)] == ["customer_data_unverified"]
     # and Huadong can redeem a maintenance visit while its latest order's points are pending
     visit = Service.objects.get(slug="on-site-maintenance-visit")
     huadong = Organisation.objects.get(slug="huadong-pv")

@@ -144,8 +144,29 @@ def test_english_report_cites_every_dataset_and_the_ogl_statement(english):
     # the method statement generated from code: what is not covered, and where to read it
     assert "Hub operations without a published default: Airport cargo terminal" in text
     assert "greenloop-iso14083-aligned-2026.2" in text
-    assert "/api/v1/carbon/method" in text
     assert "Scope 3 view by Incoterm" in text
+
+
+def link_targets(data: bytes) -> list[str]:
+    return [
+        annotation.get_object()["/A"]["/URI"]
+        for page in PdfReader(io.BytesIO(data)).pages
+        for annotation in page.get("/Annots") or []
+        if "/A" in annotation.get_object()
+    ]
+
+
+def test_the_pdf_links_the_method_statement_page_of_the_organisation(settings):
+    # given the portal's address
+    settings.WAGTAILADMIN_BASE_URL = "https://portal.example/"
+    # when Acme's report is rendered
+    data = pdf.render_pdf(worked_document(organisation_slug="acme"))
+    # then it links the method statement page a customer can open, not an API path
+    assert "https://portal.example/o/acme/method/" in link_targets(data)
+    assert "https://portal.example/o/acme/method/" in flat(text_of(data))
+    # and a report on every customer (vendor staff) links the API's statement
+    staff = pdf.render_pdf(worked_document(organisation=None))
+    assert "https://portal.example/api/v1/carbon/method" in link_targets(staff)
 
 
 def test_every_page_carries_the_report_id_data_hash_and_page_number(english):

@@ -44,6 +44,8 @@ HEADER_EN = [
     "Delivery site",
     "Calculation ID",
     "Method version",
+    "Incoterm",
+    "Customer's Scope 3 category",
     "Shipment",
     "Leg number",
     "Origin",
@@ -107,7 +109,7 @@ def test_the_csv_is_utf8_with_a_bom_and_one_row_per_leg():
     rows = csv_rows(data)
     assert rows[0] == HEADER_EN
     # order 1 has two legs, order 2 one; the cancelled and the uncalculated orders do not count
-    assert [(row[5], row[12]) for row in rows[1:]] == [("PO-1", "1"), ("PO-1", "2"), ("'-2+3", "1")]
+    assert [(row[5], row[14]) for row in rows[1:]] == [("PO-1", "1"), ("PO-1", "2"), ("'-2+3", "1")]
 
 
 def test_the_csv_cells_of_a_leg():
@@ -125,6 +127,8 @@ def test_the_csv_cells_of_a_leg():
         "Leeds site",
         "11",
         "1",
+        "",
+        "",
         "S-1",
         "1",
         "Leeds",
@@ -236,6 +240,26 @@ def test_an_order_without_legs_has_one_row_with_its_scope2_figures():
     assert line["Order Scope 2, location-based (kg CO2e)"] == "21.464"
 
 
+def test_the_incoterm_and_the_scope3_category_of_each_order_in_the_csv_and_the_workbook():
+    # given an order collected by the customer's forwarder (FCA) and one the seller shipped
+    # (CIF), with one road leg each
+    leg = LegRow("road.hgv.average_laden", D("100"), D("10"), D("2"), sequence=1)
+    rows = [
+        OrderRow(7, "PO-7", 1, "delivered", dt.date(2026, 1, 5), snapshot(17, (leg,)), "", "FCA"),
+        OrderRow(8, "PO-8", 1, "delivered", dt.date(2026, 1, 6), snapshot(18, (leg,)), "", "CIF"),
+    ]
+    doc = document(inventory=build_inventory(Q1_2026, rows, []))
+    # then the CSV names the rule and the customer's Scope 3 category: 4 when the customer paid
+    # the main carriage (upstream), 9 when the seller did (downstream)
+    lines = csv_rows(render_csv(doc))
+    assert column(lines, "Incoterm") == ["FCA", "CIF"]
+    assert column(lines, "Customer's Scope 3 category") == ["4", "9"]
+    # and so does the workbook's Orders sheet, the category as a number
+    orders_sheet = values(workbook(render_xlsx(doc))["Orders"])
+    assert orders_sheet[0][7:9] == ("Incoterm", "Customer's Scope 3 category")
+    assert [row[7:9] for row in orders_sheet[1:]] == [("FCA", 4), ("CIF", 9)]
+
+
 def test_an_empty_period_gives_the_header_row_only():
     rows = csv_rows(render_csv(document(inventory=build_inventory(Q1_2026, [], []))))
 
@@ -255,10 +279,11 @@ def test_the_chinese_csv_has_chinese_headers_and_labels():
         "GreenLoop 订单 ID",
         "送达日期",
     ]
-    assert rows[0][24] == "WTW 排放（kg CO2e）"
+    assert rows[0][11:13] == ["国际贸易术语", "客户的范围三类别"]
+    assert rows[0][26] == "WTW 排放（kg CO2e）"
     assert rows[1][3].startswith("只计入已送达的订单。")
     # modes, methods and tiers translated; codes and figures unchanged
-    assert rows[1][15:22] == [
+    assert rows[1][17:24] == [
         "公路",
         "road.hgv.average_laden",
         "基于距离",
@@ -267,7 +292,7 @@ def test_the_chinese_csv_has_chinese_headers_and_labels():
         "20",
         "200",
     ]
-    assert rows[3][15] == "空运"
+    assert rows[3][17] == "空运"
 
 
 # --- XLSX
@@ -305,6 +330,8 @@ def test_the_workbook_opens_and_holds_the_figures():
         "Leeds site",
         11,
         "1",
+        None,
+        None,
         2,
         400,
         120,
@@ -316,7 +343,7 @@ def test_the_workbook_opens_and_holds_the_figures():
         pytest.approx(23.424),
     )
     assert book["Orders"]["D2"].number_format == "yyyy-mm-dd"
-    assert book["Orders"]["L2"].number_format == "#,##0.000"
+    assert book["Orders"]["N2"].number_format == "#,##0.000"
     assert book["Orders"].freeze_panes == "A2"
 
 

@@ -12,9 +12,11 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from carbon.footprint import api as carbon_api  # noqa: F401 - registers the carbon scopes
 from carbon.footprint import calculation
 from carbon.footprint.calculation import calculate_order
 from carbon.models import CalculationSnapshot, EmissionFactor, FactorDataset, Report, ReportStatus
+from portal import actions as portal_actions
 from tests.carbon.factories import (
     OrderLineFactory,
     ProductFactory,
@@ -183,3 +185,49 @@ def test_china_2023_regional_grid_factors(org_a):
     assert [d["label"] for d in orders[0].datasets] == ["desnz-2025@1", "mee-china-grid-2023@1"]
     assert orders[1].scope2_location_kg == Decimal("536.600000")
     assert [d["label"] for d in orders[1].datasets] == ["desnz-2025@1", "grid-electricity@1"]
+
+
+# --- the estimate API
+
+
+def _estimate(client, org, **fields) -> dict:
+    _, plaintext = portal_actions.issue_api_token(org, "ERP", ["carbon:read"], by=None)
+    body = {
+        "legs": [{"category": "road.hgv.average_laden", "mass": "2 t", "distance": "100 km"}],
+        **fields,
+    }
+    response = client.post(
+        "/api/v1/carbon/estimate",
+        body,
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {plaintext}"},
+    )
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_an_estimate_takes_the_version_valid_for_the_date_it_is_given(client, org_a, vintages):
+    # when the same leg is estimated for a 2024 and a 2025 shipment date
+    old = _estimate(client, org_a, activity_date="2024-06-01")
+    new = _estimate(client, org_a, activity_date="2025-03-14")
+    # then each took its year's version: 200 t·km x 0.125 and x 0.25, and says why
+    assert (old["dataset"], old["totals"]["wtw_kg"]) == ("test-freight@1", "25.000000")
+    assert (new["dataset"], new["totals"]["wtw_kg"]) == ("test-freight@2", "50.000000")
+    assert new["activity_date"] == "2025-03-14"
+    assert new["datasets"][0]["selection"]["note"] == (
+        "valid 2025-01-01 to 2025-12-31: covers 2025-03-14"
+    )
+
+
+def test_an_estimate_without_a_date_takes_today_and_says_so(client, org_a, vintages):
+    # given today is after every vintage ended (2025-12-31)
+    today = timezone.localdate()
+    # when a leg is estimated without a date
+    result = _estimate(client, org_a)
+    # then it took the nearest earlier vintage for today, visibly as a fallback
+    assert (result["activity_date"], result["dataset"]) == (today.isoformat(), "test-freight@2")
+    assert result["datasets"][0]["selection"]["fallback"] is True
+    # and a dataset named by the caller serves any date, as named
+    named = _estimate(client, org_a, dataset="test-freight@1", activity_date="2025-03-14")
+    assert (named["dataset"], named["totals"]["wtw_kg"]) == ("test-freight@1", "25.000000")
+    assert named["datasets"][0]["selection"]["basis"] == "named"
