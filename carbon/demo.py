@@ -31,6 +31,7 @@ from wagtail.images import get_image_model
 from carbon.demo_art import service_art
 from carbon.footprint.actions import (
     check_declaration,
+    recalculate_declaration_orders,
     submit_declaration,
     upsert_order,
     verify_declaration,
@@ -536,7 +537,7 @@ def seed(stdout=None) -> None:
     if not FactorDataset.objects.published().exists():
         call_command("load_reference_data")
     ensure_products()
-    ensure_declaration(stdout)
+    declaration = ensure_declaration(stdout)
     seeded = []
     for slug in PLANS:
         organisation = Organisation.objects.filter(slug=slug).first()
@@ -550,6 +551,11 @@ def seed(stdout=None) -> None:
         seeded.append(organisation)
         if stdout:
             stdout.write(f"carbon: {slug}: {len(orders)} demo orders ({created} new)")
+    if declaration is not None and declaration.status == DeclarationStatus.VERIFIED:
+        # The green share of each order depends on every order of the declaration's period
+        # (the reconciliation): settle the footprints before the points, or the recalculation
+        # the verification asks for after commit re-settles every award as pending again.
+        recalculate_declaration_orders(declaration)
     if ensure_policy(stdout) is not None:
         award_points([o.slug for o in seeded], today)
     services = ensure_catalogue(stdout)
