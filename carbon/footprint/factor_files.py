@@ -279,11 +279,17 @@ def _parse_row(number: int, r: dict[str, str], errors: list[RowError]) -> Factor
         canonical = canonical_factor_unit(kind, unit_obj)
         if unit_obj != ureg.Unit(canonical):
             published = f"{r['value']} {unit}"
-            value = convert(value, unit, canonical)
-            if value != value.quantize(Decimal(1).scaleb(-_VALUE_PLACES)):
+            converted = convert(value, unit, canonical)
+            if converted == converted.quantize(Decimal(1).scaleb(-_VALUE_PLACES)):
+                value, unit = converted, canonical
+                r = {**r, "description": f"{r['description']} [published as {published}]"}
+            elif kind != FactorKind.ELECTRICITY:
                 error("value", f"{published} in {canonical} needs more than 10 decimal places")
-            r = {**r, "description": f"{r['description']} [published as {published}]"}
-        unit = canonical
+            # else: a grid rate whose exact kgCO2e/kWh value needs more places than a factor
+            # stores (eGRID's 770.884 lb/MWh) keeps its published value and unit, and the factor
+            # table converts it exactly on use: storing it rounded would change the figure.
+        else:
+            unit = canonical
     region = r["region"] or "GLO"
     if len(region) > 40:
         error("region", "at most 40 characters")

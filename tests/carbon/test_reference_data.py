@@ -57,9 +57,10 @@ def test_loading_twice_changes_nothing(reference_data):
     # given the reference data loaded once / when the command runs again
     call_command("load_reference_data")
     # then there is still one version of each and one audit record per file
-    assert FactorDataset.objects.count() == 3
-    assert EmissionFactor.objects.count() == 70  # 56 DESNZ, 5 grid, 9 MEE China 2023
-    assert AuditEvent.objects.filter(action="carbon.dataset.loaded").count() == 3
+    assert FactorDataset.objects.count() == 5
+    # 56 DESNZ 2025, 5 grid, 9 MEE China 2023, 56 DESNZ 2026, 28 eGRID2023
+    assert EmissionFactor.objects.count() == 154
+    assert AuditEvent.objects.filter(action="carbon.dataset.loaded").count() == 5
 
 
 def test_the_audit_trail_records_the_cited_file(reference_data):
@@ -83,8 +84,11 @@ def test_loading_announces_each_dataset(db, received_events, django_capture_on_c
         "datasets/desnz-2025@1",
         "datasets/grid-electricity@1",
         "datasets/mee-china-grid-2023@1",
+        "datasets/desnz-2026@1",
+        "datasets/egrid-2023@1",
     ]
     assert published[0].data["is_default"] is True
+    assert published[3].data["is_default"] is False
 
 
 def test_a_changed_fixture_is_refused_not_overwritten(reference_data, tmp_path, settings):

@@ -182,7 +182,7 @@ def test_china_2023_regional_grid_factors(org_a):
     # when calculated: 2026 takes the East China grid's 2023 factor, 1,000 kWh x 0.5500;
     # 2025 the 2022 national factor of the vintage then available, 1,000 kWh x 0.5366
     assert orders[0].scope2_location_kg == Decimal("550.000000")
-    assert [d["label"] for d in orders[0].datasets] == ["desnz-2025@1", "mee-china-grid-2023@1"]
+    assert [d["label"] for d in orders[0].datasets] == ["desnz-2026@1", "mee-china-grid-2023@1"]
     assert orders[1].scope2_location_kg == Decimal("536.600000")
     assert [d["label"] for d in orders[1].datasets] == ["desnz-2025@1", "grid-electricity@1"]
 

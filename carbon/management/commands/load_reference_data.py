@@ -29,6 +29,10 @@ REFERENCE_FILES = (
     ReferenceFile("fixtures/grid-electricity.csv", "grid-electricity", 1),
     # A vintage of the grid-electricity series (its header says so): China 2023, regional grids.
     ReferenceFile("fixtures/mee-china-grid-2023.csv", "mee-china-grid-2023", 1),
+    # A vintage of the desnz-2025 series: DESNZ 2026, for activity from 2026-01-01.
+    ReferenceFile("fixtures/desnz-2026-freight.csv", "desnz-2026", 1),
+    # A vintage of the grid-electricity series: EPA eGRID2023 (rev. 2) subregions, from 2025-06-12.
+    ReferenceFile("fixtures/egrid-2023-subregions.csv", "egrid-2023", 1),
 )
 
 
@@ -65,7 +69,8 @@ def load_reference_data(*, stdout=None) -> list[FactorDataset]:
 class Command(BaseCommand):
     help = (
         "Load the cited emission-factor reference files in fixtures/ as published datasets "
-        "(DESNZ 2025 freight and fuels as the default; grid electricity). Idempotent."
+        "(DESNZ 2025 freight and fuels as the default and DESNZ 2026 as its 2026 vintage; grid "
+        "electricity with its China 2023 and eGRID2023 vintages). Idempotent."
     )
 
     @tenancy.for_all_organisations
