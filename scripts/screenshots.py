@@ -47,6 +47,8 @@ VIEWPORTS = {
     "mobile": {"width": 375, "height": 812},
 }
 INVITEE = "new.colleague@nordwind.example"
+# Signed up but in no organisation yet, with an invitation still open: the no-organisation page.
+NEWCOMER = "newcomer@nordwind.example"
 
 
 def totp_code(secret: str, at: float | None = None) -> str:
@@ -82,6 +84,29 @@ def invitation_key() -> str:
     organisation = Organisation.objects.get(slug="nordwind")
     admin = User.objects.get(email="anna.schmidt@nordwind.example")
     return actions.invite_member(organisation, INVITEE, "member", by=admin).key
+
+
+def newcomer(password: str) -> str:
+    """A signed-up person in no organisation with a pending invitation, created once."""
+    from allauth.account.models import EmailAddress
+
+    from portal import actions
+    from portal.models import Invitation, Organisation, User
+
+    user, created = User.objects.get_or_create(
+        email=NEWCOMER, defaults={"first_name": "Nora", "last_name": "Neumann"}
+    )
+    if created:
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    EmailAddress.objects.update_or_create(
+        user=user, email=NEWCOMER, defaults={"verified": True, "primary": True}
+    )
+    if not Invitation.objects.pending().filter(email=NEWCOMER).exists():
+        organisation = Organisation.objects.get(slug="nordwind")
+        admin = User.objects.get(email="anna.schmidt@nordwind.example")
+        actions.invite_member(organisation, NEWCOMER, "member", by=admin)
+    return NEWCOMER
 
 
 def stored_totp_secret(email: str) -> str | None:
@@ -193,6 +218,10 @@ class Shooter:
         self.shoot(page, "sign-up-invited")
         self.visit(page, "/invitations/not-a-real-key/", "invitation-invalid")
         page.context.close()
+        page = self.new_page()
+        self.sign_in(page, newcomer(self.password))
+        self.visit(page, "/dashboard/", "no-organisation")
+        page.context.close()
 
     def customer_admin(self) -> None:
         page = self.new_page()
@@ -206,14 +235,19 @@ class Shooter:
         self.visit(page, f"{org}/settings/", "settings")
         self.visit(page, f"{org}/audit/", "audit-trail")
         self.visit(page, f"{org}/orders/", "carbon-orders")
-        first_order = page.locator("tbody a").first.get_attribute("href")
-        if first_order:
-            self.visit(page, first_order, "carbon-order-detail")
+        first_order = page.locator("tbody a").first
+        if first_order.count():
+            self.visit(page, first_order.get_attribute("href"), "carbon-order-detail")
         self.visit(page, f"{org}/green-power/", "carbon-green-power")
         self.visit(page, f"{org}/orders/import/", "carbon-import")
+        self.visit(page, f"{org}/orders/import/categories/", "carbon-import-categories")
+        self.visit(page, f"{org}/method/", "carbon-method")
         self.points_pages(page, org)
         self.visit(page, f"{org}/trends/", "carbon-trends")
         self.visit(page, f"{org}/reports/", "carbon-reports")
+        report = page.locator("main a[href*='/reports/']:not([href$='/download/'])").first
+        if report.count():
+            self.visit(page, report.get_attribute("href"), "carbon-report-detail")
         self.beta_pages(page, org)
         self.visit(page, "/notifications/", "notifications")
         self.visit(page, "/accounts/profile/", "account-profile")
@@ -233,16 +267,16 @@ class Shooter:
         self.visit(page, f"{org}/points/", "points-statement")
         self.visit(page, f"{org}/points/how-it-works/", "points-policy")
         self.visit(page, f"{org}/points/catalogue/", "points-catalogue")
-        redeem = page.locator("main .offer a.btn").first.get_attribute("href")
-        if redeem:
-            self.visit(page, redeem, "points-redeem")
+        redeem = page.locator("main .offer a.btn").first
+        if redeem.count():  # none when the balance covers no service
+            self.visit(page, redeem.get_attribute("href"), "points-redeem")
             page.locator("main form button[value=review]").click()
             page.wait_for_load_state("networkidle")
             self.shoot(page, "points-redeem-confirm")
         self.visit(page, f"{org}/points/redemptions/", "points-redemptions")
-        detail = page.locator("main tbody a").first.get_attribute("href")
-        if detail:
-            self.visit(page, detail, "points-redemption-detail")
+        detail = page.locator("main tbody a").first
+        if detail.count():
+            self.visit(page, detail.get_attribute("href"), "points-redemption-detail")
 
     def beta_pages(self, page, org: str) -> None:
         """Beta programmes (list, one programme, applications, agreements, feedback) and the
@@ -276,6 +310,10 @@ class Shooter:
                 self.visit(page, href, f"zh-member-order-{number}")
         self.visit(page, f"{org}/green-power/", "zh-member-green-power")
         self.visit(page, f"{org}/trends/", "zh-member-trends")
+        self.visit(page, f"{org}/members/", "zh-member-team")
+        self.visit(page, f"{org}/audit/", "zh-member-audit")
+        self.visit(page, f"{org}/reports/", "zh-member-reports")
+        self.visit(page, "/accounts/profile/", "zh-member-profile")
         self.points_pages(page, org)
         self.beta_pages(page, org)
         page.context.close()
@@ -287,11 +325,15 @@ class Shooter:
         page = self.new_page()
         self.sign_in(page, "li.wei@huadong.example")
         self.visit(page, "/community/", "community-index")
+        self.visit(page, "/community/ask/", "community-ask")
         self.visit(page, "/community/s/product-qa/", "community-space")
         self.visit(page, "/community/?filter=solved", "community-solved")
-        solved = page.locator("main .topic-list a, main article a").first.get_attribute("href")
-        if solved:
-            self.visit(page, solved, "community-topic")
+        solved = page.locator("main .topic-list a, main article a").first
+        if solved.count():
+            self.visit(page, solved.get_attribute("href"), "community-topic")
+            person = page.locator("main a[href*='/community/people/']").first
+            if person.count():
+                self.visit(page, person.get_attribute("href"), "community-person")
         self.visit(page, "/community/s/product-qa/new/", "community-new-topic")
         self.visit(page, "/community/tags/firmware/", "community-tag")
         self.visit(page, "/community/search/?q=firmware", "community-search-en")
