@@ -309,7 +309,10 @@ def test_the_policy_page_writes_out_the_formula_with_the_policy_parameters(clien
     ) in page
     assert "30 days after delivery" in page
     assert "24 months after the points become available" in page
-    assert '<td>deep-sea shipping</td><td class="num">0.0815</td>' in page
+    assert (
+        '<td class="nowrap stack-head">deep-sea shipping</td>'
+        '<td class="num nowrap" data-label="kg CO₂e/t·km">0.0815</td>'
+    ) in page
     assert "Set by this policy for every class." in page
     assert "Calendar month of delivery" in page
     assert "At most 1,000 points per settlement period." in page
