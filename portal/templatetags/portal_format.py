@@ -25,5 +25,7 @@ def email_breaks(address: str | None) -> str:
     ("anna.schmidt@nordw|ind.example" is how `overflow-wrap: anywhere` breaks it)."""
     if not address:
         return ""
-    text = conditional_escape(address)
-    return mark_safe(text.replace("@", "@<wbr>").replace(".", "<wbr>."))  # noqa: S308
+    # translate="no": an address is no word of the page's language (nor for the page checks,
+    # which see its pieces between the <wbr> as separate texts).
+    text = conditional_escape(address).replace("@", "@<wbr>").replace(".", "<wbr>.")
+    return mark_safe(f'<span translate="no">{text}</span>')  # noqa: S308
