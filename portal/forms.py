@@ -3,6 +3,7 @@ from typing import cast
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from allauth.core import context
 from django import forms
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from portal.adapter import INVITATION_SESSION_KEY
@@ -20,6 +21,9 @@ class SignupForm(AllauthSignupForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if (translation.get_language() or "").startswith("zh"):
+            # Chinese names are written family name first (as on the profile page).
+            self.order_fields(["email", "last_name", "first_name", "password1", "password2"])
         self._invited_email = None
         # allauth's SignupView does not hand the request to the form; its middleware keeps it.
         request = getattr(self, "request", None) or context.request

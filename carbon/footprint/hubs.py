@@ -19,6 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from carbon.footprint.hub_results import HubFactor
 
@@ -84,7 +85,10 @@ def hub_factors() -> dict[str, HubFactor]:
 
 
 def hub_label(factor: HubFactor) -> str:
-    return f"{HUB_TYPES[factor.hub_type]}, {TEMPERATURES[factor.temperature]}"
+    """The hub type and temperature: "Warehouse, ambient", "仓库，常温" in Chinese."""
+    return pgettext("hub type, temperature", "{hub}, {temperature}").format(
+        hub=HUB_TYPES[factor.hub_type], temperature=TEMPERATURES[factor.temperature]
+    )
 
 
 def is_hub(category: str) -> bool:

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from carbon.footprint import categories, hubs
 from carbon.footprint.engine import FUEL_UNITS, METHOD_VERSION
@@ -71,8 +72,16 @@ class MethodStatement:
         }
 
 
-def _join(values: list[Any], sep: str = ", ") -> Any:
-    return format_lazy("{}" + (sep + "{}") * (len(values) - 1), *values) if values else "—"
+# List separators in the reader's language: "Road, Rail" and "公路、铁路"; "; " between items
+# that hold commas themselves ("；" in Chinese).
+COMMA = pgettext_lazy("between the items of a list", ", ")
+SEMICOLON = pgettext_lazy("between list items that contain commas", "; ")
+
+
+def _join(values: list[Any], sep: Any = COMMA) -> Any:
+    if not values:
+        return "—"
+    return format_lazy("{}" + "{sep}{}" * (len(values) - 1), *values, sep=sep)
 
 
 def method_statement(datasets: list[str] | tuple[str, ...] = ()) -> MethodStatement:
@@ -105,7 +114,7 @@ def method_statement(datasets: list[str] | tuple[str, ...] = ()) -> MethodStatem
             "fuel_based",
             format_lazy(
                 _("Measured fuel or energy replaces the default intensity of a leg: {fuels}"),
-                fuels=", ".join(FUEL_UNITS),
+                fuels=_join(list(FUEL_UNITS)),
             ),
         ),
         Item(
@@ -123,7 +132,7 @@ def method_statement(datasets: list[str] | tuple[str, ...] = ()) -> MethodStatem
                         "the GLEC Framework v3 default intensity, reported as WTW without a "
                         "TTW/WTT split: {hubs}"
                     ),
-                    hubs=_join([hubs.hub_label(f) for f in hub_rows], "; "),
+                    hubs=_join([hubs.hub_label(f) for f in hub_rows], SEMICOLON),
                 ),
             )
         )

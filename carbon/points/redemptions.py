@@ -17,6 +17,8 @@ from typing import Any
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+from django_countries import countries
 
 from carbon.models import (
     LedgerEntry,
@@ -82,8 +84,10 @@ def ineligibility(
                 site_countries = {s.country for s in organisation.sites.all()}
             places |= site_countries
         if not places & set(service.eligible_countries):
+            # Countries by name in the reader's language ("China, Japan"; "中国、日本").
+            names = [str(countries.name(code)) or code for code in service.eligible_countries]
             return "region_not_eligible", _("This service is offered in %(countries)s only.") % {
-                "countries": ", ".join(service.eligible_countries)
+                "countries": pgettext("between the items of a list", ", ").join(names)
             }
     return None
 

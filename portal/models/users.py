@@ -94,7 +94,11 @@ class User(AbstractUser):
         # Every page that names a person (posts, redemptions, token lists) goes through here.
         if self.erased_at is not None:
             return gettext("Deleted user")
-        return full_name(self.first_name, self.last_name)
+        return full_name(
+            self.first_name,
+            self.last_name,
+            chinese=(self.preferred_language or "").startswith("zh"),
+        )
 
     @property
     def display_name(self) -> str:
@@ -105,10 +109,12 @@ def _has_han(text: str) -> bool:
     return any("\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" for ch in text)
 
 
-def full_name(given: str, family: str) -> str:
-    """A person's name as readers of the page expect it: family name first for Chinese readers
-    and for names written in Chinese characters (王芳, not 芳 王; "Li Wei" on a Chinese page),
-    given name first otherwise. Han names are written without a space."""
+def full_name(given: str, family: str, chinese: bool = False) -> str:
+    """A person's name as readers of the page expect it. Names in Chinese characters are family
+    name first without a space (王芳, not 芳 王) on every page; the romanised name of a Chinese
+    person (`chinese`: their own language is Chinese) is family name first on Chinese pages
+    ("Li Wei"); a Western name keeps its own order everywhere ("Anna Schmidt", as Chinese
+    texts write 安娜·施密特, never "Schmidt Anna")."""
     from django.utils import translation
 
     given, family = given.strip(), family.strip()
@@ -116,6 +122,8 @@ def full_name(given: str, family: str) -> str:
         return given or family
     if _has_han(given) and _has_han(family):
         return f"{family}{given}"
-    if _has_han(given + family) or (translation.get_language() or "").startswith("zh"):
+    if _has_han(given + family) or (
+        chinese and (translation.get_language() or "").startswith("zh")
+    ):
         return f"{family} {given}"
     return f"{given} {family}"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 from django_countries import countries
 
 register = template.Library()
@@ -15,3 +17,15 @@ def country_name(code: str | None) -> str:
     if not code:
         return ""
     return str(countries.name(code.upper())) or code
+
+
+@register.filter
+def email_breaks(address: str | None) -> str:
+    """An e-mail address that may wrap after its "@" and before a dot, never inside a word
+    ("anna.schmidt@nordw|ind.example" is how `overflow-wrap: anywhere` breaks it)."""
+    if not address:
+        return ""
+    # translate="no": an address is no word of the page's language (nor for the page checks,
+    # which see its pieces between the <wbr> as separate texts).
+    text = conditional_escape(address).replace("@", "@<wbr>").replace(".", "<wbr>.")
+    return mark_safe(f'<span translate="no">{text}</span>')  # noqa: S308

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from django import template
 from django.utils import timezone
-from django.utils.timesince import TIME_STRINGS
 from django.utils.translation import gettext as _
+from django.utils.translation import npgettext
 
 register = template.Library()
 
@@ -44,4 +44,16 @@ def ago(value: datetime | None, now: datetime | None = None) -> str:
     if seconds < MINUTE:
         return _("just now")
     unit, count = rounded_age(seconds)
-    return _("%(when)s ago") % {"when": TIME_STRINGS[unit] % {"num": count}}
+    return _AGES[unit](count) % {"num": count}
+
+
+# Whole phrases, not Django's unit words plus "ago": Chinese says "6天前", "1个月前", where
+# Django's catalogue gives "6 日" + "前" ("6 日前" reads as a date, not an age).
+_AGES = {
+    "year": lambda n: npgettext("age", "%(num)d year ago", "%(num)d years ago", n),
+    "month": lambda n: npgettext("age", "%(num)d month ago", "%(num)d months ago", n),
+    "week": lambda n: npgettext("age", "%(num)d week ago", "%(num)d weeks ago", n),
+    "day": lambda n: npgettext("age", "%(num)d day ago", "%(num)d days ago", n),
+    "hour": lambda n: npgettext("age", "%(num)d hour ago", "%(num)d hours ago", n),
+    "minute": lambda n: npgettext("age", "%(num)d minute ago", "%(num)d minutes ago", n),
+}

@@ -83,6 +83,10 @@ def test_the_page_shows_the_statement_in_chinese_and_not_to_another_organisation
     text = page.content.decode()
     assert "greenloop-iso14083-aligned-2026.2" in text
     assert "未涵盖的内容" in text
+    # with Chinese list punctuation: the enumeration comma and the full-width semicolon
+    assert "运输方式：公路、铁路、海运、空运" in text
+    assert "diesel、hfo、jet、electricity" in text
+    assert "转运场站，常温；" in text
     # and another organisation's page is 404 under its slug
     other = client.get(reverse("carbon:method_statement", kwargs={"org_slug": org_b.slug}))
     assert other.status_code == 404

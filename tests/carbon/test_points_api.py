@@ -556,7 +556,7 @@ def test_capacity_reached_is_refused(client, org_b, service, funded, token_a):
         (
             {"eligible_countries": ["CN"]},
             "region_not_eligible",
-            "This service is offered in CN only.",
+            "This service is offered in China only.",
         ),
         ({"is_active": False}, "service_not_offered", "This service is not offered at the moment."),
     ],

@@ -153,7 +153,7 @@ def test_a_site_service_counts_the_countries_of_the_organisations_sites(org_a):
     service = ServiceFactory(eligible_countries=["CN"], requires_site=True)
     assert redemptions.ineligibility(service, org_a, TODAY) == (
         "region_not_eligible",
-        "This service is offered in CN only.",
+        "This service is offered in China only.",
     )
     SiteFactory(organisation=org_a, country="CN")
     assert redemptions.ineligibility(service, org_a, TODAY) is None

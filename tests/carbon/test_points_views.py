@@ -309,7 +309,10 @@ def test_the_policy_page_writes_out_the_formula_with_the_policy_parameters(clien
     ) in page
     assert "30 days after delivery" in page
     assert "24 months after the points become available" in page
-    assert '<td>deep-sea shipping</td><td class="num">0.0815</td>' in page
+    assert (
+        '<td class="nowrap stack-head">deep-sea shipping</td>'
+        '<td class="num nowrap" data-label="kg CO₂e/t·km">0.0815</td>'
+    ) in page
     assert "Set by this policy for every class." in page
     assert "Calendar month of delivery" in page
     assert "At most 1,000 points per settlement period." in page
@@ -342,13 +345,16 @@ def test_the_order_page_explains_the_award(client, org_a, viewer_a):
     # then the 132 points are explained from the stored breakdown
     assert award.points == 132
     assert "Why did this order earn 132 points?" in page
+    # each figure with its unit, in the unit and precision a reader expects
     assert (
-        '<tr><td>overland road</td><td>overland road</td><td class="num">1</td>'
-        '<td class="num">200</td><td class="num">200.00</td><td class="num">68.00</td>'
-        '<td class="num">132.00</td></tr>'
+        '<td class="num nowrap" data-label="Baseline">1,000.0\u00a0g\u00a0CO₂e/t·km</td>'
+        '<td class="num nowrap" data-label="Reference distance">200\u00a0km</td>'
+        '<td class="num nowrap" data-label="Transport work">200\u00a0t·km</td>'
+        '<td class="num nowrap" data-label="Actual WTW">68.0\u00a0kg\u00a0CO₂e</td>'
+        '<td class="num nowrap" data-label="Avoided">132\u00a0kg\u00a0CO₂e</td></tr>'
     ) in page
     assert "2025-03-01 – 2025-03-31: 1 delivered orders with attested data" in page
-    assert "<strong>132.00 kg CO₂e</strong>" in page
+    assert "<strong>132\u00a0kg\u00a0CO₂e</strong>" in page
     assert "Pending until 2025-03-15" in page
     assert "version 1" in page
     # and once activated, the status follows the ledger
@@ -481,7 +487,7 @@ def test_a_refusal_highlights_its_field(client, org_a, member_a, funded):
     )
     assert response.status_code == 422
     form = response.context["form"]
-    assert form.non_field_errors() == ["This service is offered in CN only."]
+    assert form.non_field_errors() == ["This service is offered in China only."]
     # a past preferred date is refused on its field
     response = client.post(
         url("redeem", org_a, service_slug=cn_only.slug),

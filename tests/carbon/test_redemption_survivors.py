@@ -214,7 +214,7 @@ def test_a_site_service_counts_the_organisations_country_and_its_sites(org_a):
     elsewhere = ServiceFactory(eligible_countries=["CN", "JP"], requires_site=True)
     assert redemptions.ineligibility(elsewhere, org_a, TODAY) == (
         "region_not_eligible",
-        "This service is offered in CN, JP only.",
+        "This service is offered in China, Japan only.",
     )
 
 

@@ -427,7 +427,7 @@ def test_country_eligibility_uses_the_site_when_one_is_given(org_a, member_a, fu
         _request(org_a, service, member_a, site=hamburg)
     assert (refused.value.code, refused.value.message) == (
         "region_not_eligible",
-        "This service is offered in CN only.",
+        "This service is offered in China only.",
     )
     # and a service without a site follows the organisation's own country
     with pytest.raises(actions.RedemptionError) as refused:

@@ -53,8 +53,11 @@ def test_the_page_shows_the_inventory_figures(client, org_a, member_a):
     assert "Reports and trends" in html
     assert "Year 2026" in html
     assert "Feb 2026" in html
-    assert f"{inventory.wtw_kg:,.1f}" in html
-    assert f"{inventory.tkm:,.1f}" in html
+    # two orders of 2 t over 100 km, in the units and precision a reader expects (one decimal
+    # below 100 kg)
+    assert (inventory.wtw_kg, inventory.tkm) == (50, 400)
+    assert "<dd>50.0\u00a0kg\u00a0CO₂e</dd>" in html
+    assert "<dd>400\u00a0t·km</dd>" in html
     assert 'id="chart-monthly-trend"' in html
     assert "<script" not in html.split('id="chart-monthly-trend"')[1].split("</svg>")[0]
     # pygal's chart style carries the page's CSP nonce

@@ -32,11 +32,11 @@ def url(name: str, **kwargs) -> str:
     ("age", "english", "chinese"),
     [
         (dt.timedelta(seconds=20), "just now", "刚刚"),
-        (dt.timedelta(minutes=5), "5 minutes ago", "5 分钟前"),
-        (dt.timedelta(hours=2, minutes=40), "3 hours ago", "3 小时前"),
-        (dt.timedelta(days=5, hours=20), "6 days ago", "6 日前"),
-        (dt.timedelta(days=6, hours=14), "1 week ago", "1 周前"),
-        (dt.timedelta(days=45), "2 months ago", "2 月前"),
+        (dt.timedelta(minutes=5), "5 minutes ago", "5分钟前"),
+        (dt.timedelta(hours=2, minutes=40), "3 hours ago", "3小时前"),
+        (dt.timedelta(days=5, hours=20), "6 days ago", "6天前"),
+        (dt.timedelta(days=6, hours=14), "1 week ago", "1周前"),
+        (dt.timedelta(days=45), "2 months ago", "2个月前"),
     ],
 )
 def test_relative_times_use_one_rounded_unit(age, english, chinese):

@@ -5,6 +5,8 @@
   const skip = [
     'script', 'style', 'noscript', 'code', 'pre', 'kbd', 'samp', '[translate="no"]',
     '[lang]:not([lang^="zh"])', '.rich-text', '.prose', '.search-result__snippet',
+    // the opening words of a person's post on their profile: what they wrote
+    '.post-row__excerpt',
   ].join(',');
   // A stored single short word ("site", a tag) is taken out only where it is the whole text
   // (or a #tag), so that it cannot hide the same word in the interface; longer texts and

@@ -118,6 +118,12 @@ def test_portal_and_admin_pages_run_without_csp_violations(live_server, browser,
                     f"{path}: {found['words']} in {found['text']!r}"
                     for found in english_on_page(page, stored)
                 ]
+        # and on a portrait tablet (800 px) the top bar is one row (logo, bell, person, menu)
+        page.set_viewport_size({"width": 800, "height": 1024})
+        page.goto(live_server.url + f"/o/{slug}/", wait_until="networkidle")
+        bar = page.locator(".topbar").evaluate("e => e.getBoundingClientRect().height")
+        if bar > 70:
+            problems.append(f"{language} top bar at 800 px: {bar} px high")
         phone.close()
     # then no page is wider than the screen, and the Chinese ones speak Chinese
     assert problems == []
@@ -182,6 +188,7 @@ def _customer_pages(slug: str) -> list[str]:
         f"{org}/orders/",
         f"{org}/orders/{order.pk}/",
         f"{org}/orders/import/",
+        f"{org}/orders/import/categories/",
         f"{org}/green-power/",
         f"{org}/trends/",
         f"{org}/reports/",
@@ -202,6 +209,7 @@ def _customer_pages(slug: str) -> list[str]:
         f"{org}/ideas/{idea.pk}/",
         f"{org}/ideas/roadmap/",
         "/community/",
+        "/community/ask/",
         f"/community/t/{topic.pk}/",
         "/community/search/?q=储能" if slug == "huadong-pv" else "/community/search/?q=firmware",
         "/community/notifications/",

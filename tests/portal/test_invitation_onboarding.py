@@ -43,6 +43,19 @@ def test_signing_up_from_the_link_joins_with_a_welcome(client, org_a, admin_a):
     assert "Welcome to Acme Solar." in page.content.decode()
 
 
+def test_the_chinese_sign_up_form_asks_for_the_family_name_first(client, org_a, admin_a):
+    # given an invitee who followed the link, reading Chinese
+    invitation = actions.invite_member(org_a, "wang.fang@example.com", Role.MEMBER, by=admin_a)
+    client.get(_url(invitation))
+    # when they open the sign-up form
+    html = client.get(reverse("account_signup"), headers={"Accept-Language": "zh-hans"})
+    text = html.content.decode()
+    # then 姓 comes before 名, and the sign-in hint ends with a full-width full stop
+    assert text.index('name="last_name"') < text.index('name="first_name"')
+    assert "已有账号？请" in text
+    assert "登录</a>。" in text
+
+
 def test_a_withdrawn_invitation_is_not_accepted_by_a_sign_up_in_progress(client, org_a, admin_a):
     # given an invitee on the sign-up form whose invitation is withdrawn meanwhile
     invitation = actions.invite_member(org_a, "late@example.com", Role.MEMBER, by=admin_a)

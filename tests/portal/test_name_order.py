@@ -14,11 +14,16 @@ def test_han_names_are_family_first_without_a_space_in_every_language():
             assert full_name("芳", "王") == "王芳"
 
 
-def test_latin_names_follow_the_page_language():
+def test_a_chinese_persons_romanised_name_follows_the_page_language():
     with translation.override("en"):
-        assert full_name("Wei", "Li") == "Wei Li"
+        assert full_name("Wei", "Li", chinese=True) == "Wei Li"
     with translation.override("zh-hans"):
-        assert full_name("Wei", "Li") == "Li Wei"
+        assert full_name("Wei", "Li", chinese=True) == "Li Wei"
+
+
+def test_a_western_name_keeps_its_order_on_chinese_pages():
+    with translation.override("zh-hans"):
+        assert full_name("Anna", "Schmidt") == "Anna Schmidt"
 
 
 def test_one_part_only_or_mixed_scripts():
