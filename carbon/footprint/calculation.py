@@ -25,6 +25,7 @@ Conventions
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -512,6 +513,9 @@ def _recalculate_slice(job: tuple) -> tuple:
     """One process's share of `recalculate_parallel`: a contiguous id range, own connection."""
     organisation_id, dataset_id, grid_id, after_id, until_id, batch_size, restate = job
     connections.close_all()  # never share the parent's socket after fork
+    # What the worker inherited (Django, the reference tables) lives until it exits: out of the
+    # collector's way, full collections stay cheap while batches allocate (~15% of the CPU).
+    gc.freeze()
     # A new connection starts with no row-level scope (portal.tenancy): set the parent's.
     with tenancy.scope([organisation_id] if organisation_id else tenancy.ALL):
         result = recalculate(
