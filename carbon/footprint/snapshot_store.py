@@ -9,6 +9,7 @@ fast test run) the plain ORM path stores the same rows with `bulk_create`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,7 +138,7 @@ def as_model(snapshot: NewSnapshot) -> CalculationSnapshot:
     return instance
 
 
-def record_keys(keys: dict[int, tuple[str, int | None, str]]) -> None:
+def record_keys(keys: Mapping[int, tuple[str, int | None, str]]) -> None:
     """Set the staleness keys (input hash, input revision, context hash) of snapshots found
     unchanged although a key differed (stored before the key existed, or after a write that
     changed nothing the calculation reads): the next run skips them unread. Keys for finding
