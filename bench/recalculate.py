@@ -10,6 +10,10 @@ changed (every order skipped by its stored input hash), and measures the floor i
 a raw COPY of the same snapshot rows (read back from the table) into a scratch table with no
 index, over one connection.
 
+Also prints the CPU time per order of each run, in Python (this process and its worker
+processes) and in PostgreSQL (the backends serving the benchmark database, sampled from /proc):
+on a shared machine these say more than the seconds.
+
 Targets: <= 60 s per 100,000 orders with 2 workers (with `--orders` below 100,000 the time is
 extrapolated linearly, and the output says so); the second run at least 5x faster than the first.
 
