@@ -10,6 +10,10 @@ changed (every order skipped by its stored input hash), and measures the floor i
 a raw COPY of the same snapshot rows (read back from the table) into a scratch table with no
 index, over one connection.
 
+Also prints the CPU time per order of each run, in Python (this process and its worker
+processes) and in PostgreSQL (the backends serving the benchmark database, sampled from /proc):
+on a shared machine these say more than the seconds.
+
 Targets: <= 60 s per 100,000 orders with 2 workers (with `--orders` below 100,000 the time is
 extrapolated linearly, and the output says so); the second run at least 5x faster than the first.
 
@@ -175,6 +179,68 @@ def seed(n_orders: int, slug: str) -> object:
     return org
 
 
+class CpuMeter:
+    """CPU seconds spent by this process and its (reaped) worker processes, and by the
+    PostgreSQL backends serving this benchmark's database: the backends are sampled from
+    /proc every 50 ms while the meter runs (a backend's last few milliseconds may be missed),
+    so the figures stay meaningful when other jobs share the cores."""
+
+    def __init__(self, database: str):
+        import threading
+
+        self.database = database
+        self.seen: dict[int, tuple[float, float]] = {}  # pid -> (first, last) CPU seconds
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+
+    @staticmethod
+    def _proc_cpu(pid: int) -> float | None:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def _sample(self) -> None:
+        import psycopg
+
+        with psycopg.connect(
+            host="127.0.0.1", user="postgres", dbname="postgres", autocommit=True
+        ) as conn:
+            own = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+            while not self.stop.is_set():
+                pids = conn.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> %s",
+                    [self.database, own],
+                ).fetchall()
+                for (pid,) in pids:
+                    cpu = self._proc_cpu(pid)
+                    if cpu is not None:
+                        first = self.seen.get(pid, (cpu, cpu))[0]
+                        self.seen[pid] = (first, cpu)
+                self.stop.wait(0.05)
+
+    def __enter__(self) -> CpuMeter:
+        self.started = self._own()
+        self.thread.start()
+        return self
+
+    @staticmethod
+    def _own() -> float:
+        import resource
+
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join()
+        self.python = self._own() - self.started
+        self.postgres = sum(last - first for first, last in self.seen.values())
+
+
 def clear_previous_results() -> None:
     from django.db import connection
 
@@ -228,6 +294,8 @@ def main() -> None:
 
     ensure_database(os.environ["DATABASE_URL"])
     setup_django()
+    from django.db import connection
+
     from carbon.footprint.calculation import recalculate_parallel
     from carbon.models import CalculationSnapshot, Leg
 
@@ -240,16 +308,19 @@ def main() -> None:
     def progress(result):
         print(f"\r  {result.processed:,}/{result.total:,} orders", end="", file=sys.stderr)
 
+    database = connection.settings_dict["NAME"]
     started = time.perf_counter()
-    result = recalculate_parallel(
-        org, batch_size=args.batch_size, workers=args.workers, progress=progress
-    )
+    with CpuMeter(database) as first_cpu:
+        result = recalculate_parallel(
+            org, batch_size=args.batch_size, workers=args.workers, progress=progress
+        )
     elapsed = time.perf_counter() - started
     print(file=sys.stderr)
     stored = CalculationSnapshot.objects.filter(order__organisation=org, is_current=True).count()
 
     started = time.perf_counter()
-    again = recalculate_parallel(org, batch_size=args.batch_size, workers=args.workers)
+    with CpuMeter(database) as second_cpu:
+        again = recalculate_parallel(org, batch_size=args.batch_size, workers=args.workers)
     unchanged_elapsed = time.perf_counter() - started
     floor, floor_rows, floor_bytes = copy_floor(org)
     load_after = os.getloadavg()
@@ -275,6 +346,11 @@ def main() -> None:
         f"  second run, nothing changed: {unchanged_elapsed:6.1f} s "
         f"({again.unchanged:,} unchanged, {again.created} new): {speedup:.1f}x faster"
     )
+    for name, cpu in (("first run", first_cpu), ("second run", second_cpu)):
+        print(
+            f"  CPU per order, {name}: {cpu.python * 1000 / n:.3f} ms in Python (this process "
+            f"and its workers), {cpu.postgres * 1000 / n:.3f} ms in PostgreSQL (its backends)"
+        )
     print(
         f"  floor: raw COPY of the same {floor_rows:,} rows ({floor_bytes / 1e6:,.0f} MB) into a "
         f"scratch table with no index (same compression), one connection: {floor:6.2f} s; "

@@ -259,6 +259,7 @@ class FactorBook:
         self.named_freight = named_freight
         self.named_grid = named_grid
         self._tables: dict[tuple, FactorTable] = {}
+        self._days: dict[dt.date, tuple[FactorTable, dict[int, vintages.Choice]]] = {}
 
     @classmethod
     def load(
@@ -309,7 +310,11 @@ class FactorBook:
 
     def for_day(self, day: dt.date) -> tuple[FactorTable, dict[int, vintages.Choice]]:
         """The table for `day` (shared by the days that choose alike) and the choices, by
-        dataset id, whose notes name `day`."""
+        dataset id, whose notes name `day`. Remembered per day: a batch of orders has a few
+        hundred distinct activity dates, and the book never changes once loaded."""
+        known = self._days.get(day)
+        if known is not None:
+            return known[0], dict(known[1])
         freight, grids = self.choose(day)
         key = (freight.dataset.pk, freight.basis, *((g.dataset.pk, g.basis) for g in grids))
         table = self._tables.get(key)
@@ -321,7 +326,8 @@ class FactorBook:
                 choices=[freight, *grids],
             )
             self._tables[key] = table
-        return table, {c.dataset.pk: c for c in (freight, *grids)}
+        self._days[day] = (table, {c.dataset.pk: c for c in (freight, *grids)})
+        return table, dict(self._days[day][1])
 
 
 def _leg_factors(

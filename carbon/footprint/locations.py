@@ -24,7 +24,7 @@ import math
 import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, cast
 
@@ -173,11 +173,13 @@ def _by_code(code: str) -> Location | None:
     return None
 
 
+@lru_cache(maxsize=8192)
 def resolve_location(text: str, mode: str | None = None) -> Location | None:
     """The known location that `text` names (a code or one exact known name), or None.
 
     With a transport `mode`, only the kinds of place that mode serves count (a sea leg's "HAM" is
-    not Hamburg airport): see KINDS_BY_MODE."""
+    not Hamburg airport): see KINDS_BY_MODE. Cached: a recalculation resolves the same few
+    place names for every leg, and the tables it reads are loaded once per process."""
     text = " ".join((text or "").split())
     if not text:
         return None

@@ -9,6 +9,7 @@ fast test run) the plain ORM path stores the same rows with `bulk_create`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ from django.utils import timezone
 
 from carbon.footprint.snapshots import NewSnapshot
 from carbon.models import CalculationSnapshot
+from carbon.models.snapshots import STALENESS_KEYS
 
 _JSON_FIELDS = ("datasets", "inputs", "factors", "results", "changes")
 
@@ -136,11 +138,62 @@ def as_model(snapshot: NewSnapshot) -> CalculationSnapshot:
     return instance
 
 
-def record_hashes(hashes: dict[int, str]) -> None:
-    """Set the input hash of snapshots found unchanged although their stored hash differed
-    (snapshots stored before the hash existed): the next run skips them unread. The hash is a
-    key for finding stale calculations, not part of the evidence; nothing else changes."""
-    if not hashes:
+def record_keys(keys: Mapping[int, tuple[str, int | None, str]]) -> None:
+    """Set the staleness keys (input hash, input revision, context hash) of snapshots found
+    unchanged although a key differed (stored before the key existed, or after a write that
+    changed nothing the calculation reads): the next run skips them unread. Keys for finding
+    stale calculations, not part of the evidence; nothing else changes. One statement."""
+    if not keys:
         return
-    snapshots = [CalculationSnapshot(pk=pk, input_hash=h) for pk, h in hashes.items()]
-    CalculationSnapshot.objects.bulk_update(snapshots, ["input_hash"], batch_size=1000)
+    if connection.vendor != "postgresql":
+        CalculationSnapshot.objects.bulk_update(
+            [
+                CalculationSnapshot(pk=pk, input_hash=h, input_revision=r, context_hash=c)
+                for pk, (h, r, c) in keys.items()
+            ],
+            list(STALENESS_KEYS),
+            batch_size=1000,
+        )
+        return
+    table = connection.ops.quote_name(CalculationSnapshot._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} s SET input_hash = v.h, input_revision = v.r, context_hash = v.c "  # noqa: S608
+            "FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::text[]) AS v(id, h, r, c) "
+            "WHERE s.id = v.id",
+            [list(keys), *(list(column) for column in zip(*keys.values(), strict=True))],
+        )
+
+
+@dataclass(slots=True)
+class Revision:
+    """An order as the revision check reads it: enough to find its factor table and green-power
+    declaration, and its current snapshot's keys (`snapshot_id` None when it has none)."""
+
+    id: int
+    organisation_id: int
+    order_date: Any
+    site_id: int | None
+    revision: int
+    snapshot_id: int | None
+    same_revision: bool
+    context_hash: str
+
+
+def revisions(ids: list[int]) -> list[Revision] | None:
+    """The orders `ids` with their input revisions beside their current snapshots' (one query,
+    no lines, legs or documents read), or None where the database keeps no revisions (SQLite:
+    the caller compares full input hashes)."""
+    if connection.vendor != "postgresql" or not ids:
+        return None
+    snapshots = connection.ops.quote_name(CalculationSnapshot._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT o.id, o.organisation_id, o.order_date, o.delivery_site_id, o.input_revision, "  # noqa: S608
+            "s.id, s.input_revision IS NOT DISTINCT FROM o.input_revision, "
+            "coalesce(s.context_hash, '') "
+            f"FROM carbon_order o LEFT JOIN {snapshots} s ON s.order_id = o.id AND s.is_current "
+            "WHERE o.id = ANY(%s) ORDER BY o.id",
+            [list(ids)],
+        )
+        return [Revision(*row) for row in cursor.fetchall()]

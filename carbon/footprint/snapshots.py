@@ -5,6 +5,7 @@ snapshots."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -12,10 +13,9 @@ from typing import Any
 
 import orjson
 
+from carbon.footprint import declarations as declaration_rules
 from carbon.footprint.engine import METHOD_VERSION
-from carbon.footprint.factors import (
-    FactorTable,
-)
+from carbon.footprint.factors import FactorBook, FactorTable, choose_tables
 from carbon.footprint.model import (
     ZERO,
     Footprint,
@@ -48,6 +48,8 @@ class NewSnapshot:
     scope2_location_kg: Decimal
     scope2_market_kg: Decimal | None
     input_hash: str
+    input_revision: int | None = None
+    context_hash: str = ""
     changes: dict[str, Any] = field(default_factory=dict)
     supersedes_id: int | None = None
     is_current: bool = True
@@ -64,6 +66,48 @@ def input_hash(inputs_json: dict[str, Any], table_fingerprint: str) -> str:
         [METHOD_VERSION, table_fingerprint, inputs_json], option=orjson.OPT_SORT_KEYS
     )
     return hashlib.sha256(canonical).hexdigest()
+
+
+def context_hash(
+    table_fingerprint: str,
+    choices: dict[int, Choice] | None,
+    declaration: dict[str, Any] | None,
+) -> str:
+    """SHA-256 (hex) of what a calculation takes from outside the order: the method version,
+    the factor table (`FactorTable.fingerprint`), why its datasets serve the order's activity
+    date (the selection notes, with their validity dates) and the green-power declaration
+    covering the order with its effective ratio. With an unchanged input revision
+    (`carbon_order.input_revision`) an equal context hash means the calculation would repeat
+    the stored one."""
+    canonical = orjson.dumps(
+        [
+            METHOD_VERSION,
+            table_fingerprint,
+            [[pk, c.as_json()] for pk, c in sorted((choices or {}).items())],
+            declaration,
+        ],
+        option=orjson.OPT_SORT_KEYS,
+    )
+    return hashlib.sha256(canonical).hexdigest()
+
+
+def context_hashes(
+    orders: Sequence[Any], table: FactorTable | FactorBook, attributed: dict[int, Decimal]
+) -> dict[int, str]:
+    """`context_hash` of each order (with `id`, `order_date` and `site_id`), by order id: the
+    table its activity date chooses and the declaration covering it (one query, plus the
+    reconciliation of declarations not yet in `attributed`), hashed once per distinct context."""
+    chosen = choose_tables([o.order_date for o in orders], table)
+    declarations = declaration_rules.covering_orders(orders, attributed)
+    cache: dict[tuple, str] = {}
+    hashes = {}
+    for order, (used, choices) in zip(orders, chosen, strict=True):
+        declaration = declarations.get(order.id)
+        key = (id(used), order.order_date, declaration and declaration["declaration_id"])
+        if key not in cache:
+            cache[key] = context_hash(used.fingerprint(), choices, declaration)
+        hashes[order.id] = cache[key]
+    return hashes
 
 
 def snapshot_of(

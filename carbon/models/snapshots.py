@@ -8,6 +8,10 @@ from django.db.models import Q
 from carbon.models.datasets import ImmutableError
 from carbon.models.orders import Order
 
+# The fields that may be set on a stored snapshot besides `is_current`: keys for finding stale
+# calculations (carbon.footprint.snapshot_store), never part of the evidence.
+STALENESS_KEYS = ("input_hash", "input_revision", "context_hash")
+
 
 class CalculationSnapshot(models.Model):
     """Everything needed to reissue an order's footprint unchanged years later: the inputs, the
@@ -43,6 +47,11 @@ class CalculationSnapshot(models.Model):
     # recalculation compares it in SQL and skips the order without reading its documents. Empty
     # on snapshots stored before it existed; filled in once a recalculation finds them unchanged.
     input_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+    # The order's input revision (PostgreSQL, migration carbon 0016) and the hash of the inputs
+    # from outside the order when calculated: a recalculation skips the order when both match,
+    # without loading its lines and legs. Keys for finding stale calculations, not evidence.
+    input_revision = models.BigIntegerField(null=True, blank=True, editable=False)
+    context_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["order", "-created_at", "-id"]
@@ -63,7 +72,7 @@ class CalculationSnapshot(models.Model):
             if (
                 stored is None
                 or not update_fields
-                or set(update_fields) - {"is_current", "input_hash"}
+                or set(update_fields) - {"is_current", *STALENESS_KEYS}
             ):
                 raise ImmutableError("Calculation snapshots cannot be changed.")
         super().save(*args, **kwargs)
