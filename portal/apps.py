@@ -52,4 +52,4 @@ def name_relations_by_their_model() -> None:
                 and getattr(field, "_verbose_name", "") is None
                 and field.name == related._meta.model_name
             ):
-                field.verbose_name = related._meta.verbose_name
+                field.verbose_name = related._meta.verbose_name or field.verbose_name

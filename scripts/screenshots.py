@@ -14,9 +14,12 @@ PNGs land in test-artifacts/screenshots/ (gitignored), each page at 1280, 1440 a
 the language menu would) and the file names end in `--zh`. Each page is also checked
 (tests/e2e/page_checks.py): a page wider than the phone's screen, and on Chinese pages English
 words in the interface, are listed in test-artifacts/screenshots/checks.txt and summed up at
-the end. Uses the system Chromium; nothing is
-downloaded. The Wagtail admin requires staff to turn on TOTP first: the script does that for
-admin@greenloop.example the way a person would, computing the codes itself.
+the end, with every console error and uncaught exception of every page. Uses the system
+Chromium; nothing is downloaded. The Wagtail admin requires staff to turn on TOTP first: the
+staff journey (`--only staff`) removes admin@greenloop.example's second factor, sets its
+language to the run's, and signs in as a new staff member would: TOTP activation with codes
+computed here, the recovery codes and their Continue, the admin home's work queue and each queue
+it links to, then every main admin screen.
 """
 
 from __future__ import annotations
@@ -132,11 +135,15 @@ class Shooter:
     def watch_console(self, page) -> None:
         """Every console error and uncaught exception, listed with the page it happened on."""
 
-        def record(text: str) -> None:
-            self.problems.append(f"console on {page.url}: {text}")
+        def on_console(message) -> None:
+            if message.type == "error":
+                self.problems.append(f"console on {page.url}: {message.text}")
 
-        page.on("console", lambda msg: msg.type == "error" and record(msg.text))
-        page.on("pageerror", lambda error: record(str(error)))
+        def on_page_error(error) -> None:
+            self.problems.append(f"uncaught on {page.url}: {error}")
+
+        page.on("console", on_console)
+        page.on("pageerror", on_page_error)
 
     def new_page(self):
         locale = {"en": "en-GB", "zh-hans": "zh-CN"}.get(self.language, self.language)

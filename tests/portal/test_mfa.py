@@ -225,3 +225,16 @@ def test_member_cannot_post_the_settings_page(client, org_a, member_a):
     assert response.status_code == 403
     assert Organisation.objects.get(pk=org_a.pk).require_mfa is False
     assert not AuditEvent.objects.filter(action="organisation.mfa_requirement_changed").exists()
+
+
+def test_the_chinese_recovery_code_count_reads_naturally():
+    from django.utils.translation import ngettext, override
+
+    # Ours overrides allauth's "在 10个恢复码中，有 10 个可用。" (LOCALE_PATHS is read first).
+    with override("zh-hans"):
+        text = ngettext(
+            "There is %(unused_count)s out of %(total_count)s recovery codes available.",
+            "There are %(unused_count)s out of %(total_count)s recovery codes available.",
+            9,
+        ) % {"unused_count": 9, "total_count": 10}
+    assert text == "共 10 个恢复码，其中 9 个可用。"
