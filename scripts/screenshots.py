@@ -421,7 +421,6 @@ ADMIN_SCREENS = (
     ("admin-ideas", "/admin/idea_admin/"),
     ("admin-idea-boards", "/admin/idea_boards/"),
     ("admin-pages", "/admin/pages/"),
-    ("admin-snippets", "/admin/snippets/"),
     ("admin-images", "/admin/images/"),
     ("admin-documents", "/admin/documents/"),
     ("admin-settings-sites", "/admin/sites/"),
