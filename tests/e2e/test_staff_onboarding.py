@@ -2,16 +2,17 @@
 codes and their Continue, then the admin home's work queue, with no console error on the way."""
 
 import pytest
-from allauth.mfa.models import Authenticator
 from playwright.sync_api import expect
 
-from tests.e2e.test_journeys import sign_in, totp_code, url
+from tests.e2e.test_journeys import activate_totp, sign_in, url
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_first_staff_sign_in_reaches_the_work_queue(live_server, page, snap, settings):
+def test_first_staff_sign_in_reaches_the_work_queue(
+    live_server, page, snap, settings, wagtail_rows
+):
     settings.MFA_TOTP_TOLERANCE = 1
     staff = UserFactory(email="new.staff@greenloop.example", is_staff=True, is_superuser=True)
     errors: list[str] = []
@@ -25,15 +26,8 @@ def test_first_staff_sign_in_reaches_the_work_queue(live_server, page, snap, set
     expect(page).to_have_url(url(live_server, "/accounts/2fa/totp/activate/"))
     # (everything the page loads has loaded: nothing in the background may replace the secret)
     page.wait_for_load_state("networkidle")
-    snap("totp-activate")
-    secret = page.locator("#authenticator_secret").input_value()
-    page.get_by_label("Authenticator code").fill(totp_code(secret))
-    page.get_by_role("button", name="Activate").click()
-
-    # then: the code from the QR code they scanned is accepted, and their recovery codes shown
-    expect(page).to_have_url(url(live_server, "/accounts/2fa/recovery-codes/"))
-    snap("recovery-codes")
-    assert Authenticator.objects.filter(user=staff, type=Authenticator.Type.TOTP).count() == 1
+    # then: the code of the QR code they scanned is accepted, and their recovery codes shown
+    activate_totp(page, live_server, snap, staff)
 
     # when: they continue
     page.get_by_role("link", name="Continue to the admin").click()
