@@ -23,7 +23,8 @@ from beta_program.programmes.admin_release import (
 
 class BetaGroup(ModelViewSetGroup):
     menu_label = _("Beta programmes")
-    menu_icon = "rocket"
+    # Wagtail ships no rocket icon (an unknown name draws nothing); a task list stands in.
+    menu_icon = "tasks"
     menu_order = 230
     items = (
         ProgrammeViewSet,

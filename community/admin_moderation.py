@@ -25,7 +25,7 @@ from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import WagtailFilterSet
-from wagtail.admin.ui.tables import Column, TitleColumn
+from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn
 from wagtail.admin.views.generic import IndexView, InspectView
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets import Button, HeaderButton, ListingButton
@@ -200,6 +200,8 @@ class ReviewQueueIndexView(IndexView):
             label=_("Post"),
             accessor=excerpt,
             get_url=self.get_inspect_url,
+            # portal/static/portal/css/admin.css gives the excerpt room beside six columns.
+            classname="greenloop-review-post",
         )
         return [title, *self.list_display]
 
@@ -524,10 +526,11 @@ class ReviewQueueViewSet(DecisionsViewSetMixin, ModelViewSet):
             classname="greenloop-nowrap",
         ),
         status_column(lambda post: post.status == PostStatus.PENDING_REVIEW),
-        Column(
+        # "26 minutes ago", the full time on hover: an absolute date pushed the column past
+        # the window's edge at 1280 px.
+        DateColumn(
             "first_flagged_at",
             label=_("First flagged"),
-            accessor=lambda post: format_when(post.first_flagged_at),
             sort_key="first_flagged_at",
             classname="greenloop-nowrap",
         ),

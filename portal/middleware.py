@@ -66,6 +66,12 @@ def _route_name(path: str) -> str | None:
         return None
 
 
+def _wants_json(request: HttpRequest) -> bool:
+    """A script's fetch that asked for JSON, not a page a person navigates to."""
+    accept = request.headers.get("Accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
 class MfaEnforcementMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -93,11 +99,16 @@ class MfaEnforcementMiddleware:
             reason = _(
                 "%(org)s requires two-factor authentication. Please set it up to continue."
             ) % {"org": required_by}
+        # The set-up pages leave out what they could not load yet (the header's unread count).
+        request.must_enrol_second_factor = True  # type: ignore[attr-defined]
         if _route_name(request.path_info) in allowed:
             return None
-        if request.path_info.startswith(API_PREFIX):
+        if request.path_info.startswith(API_PREFIX) or _wants_json(request):
             # A browser session calling the API; tokens never reach here (request.user is
             # anonymous for them), so this only closes the session route around the rule.
+            # A page's own background fetch (the header's unread count) is refused the same
+            # way: redirected, it would open the TOTP page, whose GET draws a new secret and
+            # so voids the QR code the person is scanning, and queue the warning twice.
             return JsonResponse(
                 {"code": "mfa_required", "message": str(reason), "field": None}, status=403
             )

@@ -249,3 +249,10 @@ def failed_crm_deliveries(request) -> WorkQueueItem | None:
 def greenloop_admin_css() -> str:
     """GreenLoop's colours and listing fixes on every admin page (portal/static/portal/css)."""
     return format_html('<link rel="stylesheet" href="{}">', static("portal/css/admin.css"))
+
+
+@hooks.register("construct_main_menu")
+def hide_wagtail_help_menu(request, menu_items) -> None:
+    """Wagtail's Help menu points at its own editor guide and release notes on wagtail.org (in
+    English, about the CMS, not GreenLoop): staff get no use from it."""
+    menu_items[:] = [item for item in menu_items if item.name != "help"]

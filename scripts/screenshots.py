@@ -14,9 +14,12 @@ PNGs land in test-artifacts/screenshots/ (gitignored), each page at 1280, 1440 a
 the language menu would) and the file names end in `--zh`. Each page is also checked
 (tests/e2e/page_checks.py): a page wider than the phone's screen, and on Chinese pages English
 words in the interface, are listed in test-artifacts/screenshots/checks.txt and summed up at
-the end. Uses the system Chromium; nothing is
-downloaded. The Wagtail admin requires staff to turn on TOTP first: the script does that for
-admin@greenloop.example the way a person would, computing the codes itself.
+the end, with every console error and uncaught exception of every page. Uses the system
+Chromium; nothing is downloaded. The Wagtail admin requires staff to turn on TOTP first: the
+staff journey (`--only staff`) removes admin@greenloop.example's second factor, sets its
+language to the run's, and signs in as a new staff member would: TOTP activation with codes
+computed here, the recovery codes and their Continue, the admin home's work queue and each queue
+it links to, then every main admin screen.
 """
 
 from __future__ import annotations
@@ -147,7 +150,7 @@ class Shooter:
                     width = f"{wide['scrollWidth']} px wide at {wide['width']} px"
                     self.problems.append(f"{name}: {width}: {wide['wide']}")
         # The API reference is Swagger UI's own interface, in English by design.
-        if self.language != "en" and not name.startswith(("admin", "api-docs")):
+        if self.language != "en" and not name.startswith("api-docs"):
             # What people stored (names, titles, sites) is not the interface: taken out first,
             # as the browser test does; read once per journey (new_page), as journeys add rows.
             if self.stored is None:
@@ -160,6 +163,19 @@ class Shooter:
         page.goto(self.base_url + path)
         page.wait_for_load_state("networkidle")
         self.shoot(page, name)
+
+    def watch_console(self, page) -> None:
+        """Every console error and uncaught exception, listed with the page it happened on."""
+
+        def on_console(message) -> None:
+            if message.type == "error":
+                self.problems.append(f"console on {page.url}: {message.text}")
+
+        def on_page_error(error) -> None:
+            self.problems.append(f"uncaught on {page.url}: {error}")
+
+        page.on("console", on_console)
+        page.on("pageerror", on_page_error)
 
     def new_page(self):
         self.stored = None
@@ -177,7 +193,11 @@ class Shooter:
                     }
                 ]
             )
-        return context.new_page()
+        # The demo server shares a small machine; a page may take a while under load.
+        context.set_default_timeout(120_000)
+        page = context.new_page()
+        self.watch_console(page)
+        return page
 
     def sign_in(self, page, email: str) -> None:
         page.goto(self.base_url + "/accounts/login/")
@@ -375,37 +395,120 @@ class Shooter:
         page.context.close()
 
     def staff_admin(self) -> None:
+        """Vendor staff from their first sign-in: TOTP activation (codes computed here), the
+        recovery codes and their Continue, the admin home's work queue and every queue it links
+        to, then each main admin screen. The admin's second factor is removed first, so every
+        run (and each language) walks the onboarding as a new staff member would."""
+        remove_second_factor(STAFF_EMAIL)
+        set_language(STAFF_EMAIL, self.language)
         page = self.new_page()
-        email = "admin@greenloop.example"
-        self.sign_in(page, email)
+        self.sign_in(page, STAFF_EMAIL)
+        self.shoot(page, "admin-first-sign-in")
         page.goto(self.base_url + "/admin/")
         page.wait_for_load_state("networkidle")
         self.reauthenticate(page)
-        if "/2fa/totp/activate" in page.url:
-            self.shoot(page, "admin-mfa-required")
-            secret = page.locator("#authenticator_secret").input_value()
-            page.fill("input[name=code]", totp_code(secret))
-            page.locator("main form button[type=submit]").first.click()
-            page.wait_for_load_state("networkidle")
-            self.shoot(page, "mfa-recovery-codes")
-            page.goto(self.base_url + "/admin/")
-        self.visit(page, "/admin/", "admin-home")
-        for name, path in (
-            ("admin-organisations", "/admin/organisation/"),
-            ("admin-audit", "/admin/auditevent/"),
-            ("admin-outbox", "/admin/outboxevent/"),
-            ("admin-carbon-datasets", "/admin/carbon_datasets/"),
-            ("admin-carbon-factors", "/admin/carbon_factors/"),
-            ("admin-carbon-declarations", "/admin/carbon_declarations/"),
-            ("admin-carbon-imports", "/admin/carbon_imports/"),
-            ("admin-carbon-orders", "/admin/carbon_orders/"),
-            ("admin-community-review", "/admin/community_review/"),
-            ("admin-community-spaces", "/admin/community_spaces/"),
-            ("admin-community-tags", "/admin/community_tags/"),
-            ("admin-community-members", "/admin/community_members/"),
-        ):
+        if "/2fa/totp/activate" not in page.url:
+            raise SystemExit(f"staff without TOTP were not sent to activate it: {page.url}")
+        self.shoot(page, "admin-mfa-required")
+        secret = page.locator("#authenticator_secret").input_value()
+        page.fill("input[name=code]", totp_code(secret))
+        page.locator("main form button[type=submit]").first.click()
+        page.wait_for_load_state("networkidle")
+        if "/recovery-codes" not in page.url:
+            raise SystemExit(f"TOTP activation did not lead to the recovery codes: {page.url}")
+        self.shoot(page, "mfa-recovery-codes")
+        page.locator("#continue").click()
+        page.wait_for_load_state("networkidle")
+        if not page.url.rstrip("/").endswith("/admin"):
+            raise SystemExit(f"the recovery codes' Continue led to {page.url}, not the admin")
+        self.shoot(page, "admin-home")
+        queues = page.locator("[data-work-queue]")
+        for key, href in [
+            (row.get_attribute("data-work-queue"), row.locator("a").first.get_attribute("href"))
+            for row in queues.all()
+        ]:
+            self.visit(page, href, f"admin-queue-{key}")
+        for name, path in ADMIN_SCREENS:
             self.visit(page, path, name)
+        # One record of each kind staff open most: an organisation, a moderation item, an order.
+        for name, index in (
+            ("admin-organisation-edit", "/admin/organisation/"),
+            ("admin-community-review-item", "/admin/community_review/"),
+            ("admin-carbon-order", "/admin/carbon_orders/"),
+            ("admin-points-redemption", "/admin/points_redemptions/"),
+        ):
+            page.goto(self.base_url + index)
+            link = page.locator("main table tbody td a[href^='/admin/']").first
+            if link.count():
+                self.visit(page, link.get_attribute("href"), name)
         page.context.close()
+
+
+STAFF_EMAIL = "admin@greenloop.example"
+# The main admin screens beyond the work queue's own links, in the menu's order.
+ADMIN_SCREENS = (
+    ("admin-account", "/admin/account/"),
+    ("admin-organisations", "/admin/organisation/"),
+    ("admin-account-health", "/admin/account-health/"),
+    ("admin-users", "/admin/users/"),
+    ("admin-audit", "/admin/auditevent/"),
+    ("admin-outbox", "/admin/outboxevent/"),
+    ("admin-crm-deliveries", "/admin/crm_deliveries/"),
+    ("admin-crm-endpoints", "/admin/crm_endpoints/"),
+    ("admin-crm-contacts", "/admin/crm_contacts/"),
+    ("admin-carbon-datasets", "/admin/carbon_datasets/"),
+    ("admin-carbon-factors", "/admin/carbon_factors/"),
+    ("admin-carbon-products", "/admin/carbon_products/"),
+    ("admin-carbon-declarations", "/admin/carbon_declarations/"),
+    ("admin-carbon-imports", "/admin/carbon_imports/"),
+    ("admin-carbon-orders", "/admin/carbon_orders/"),
+    ("admin-carbon-reports", "/admin/carbon_reports/"),
+    ("admin-reporting-rates", "/admin/reporting-rates/"),
+    ("admin-points-policies", "/admin/points_policies/"),
+    ("admin-points-services", "/admin/points_services/"),
+    ("admin-points-accounts", "/admin/points_accounts/"),
+    ("admin-points-ledger", "/admin/points_ledger/"),
+    ("admin-points-redemptions", "/admin/points_redemptions/"),
+    ("admin-community-review", "/admin/community_review/"),
+    ("admin-community-spaces", "/admin/community_spaces/"),
+    ("admin-community-tags", "/admin/community_tags/"),
+    ("admin-community-members", "/admin/community_members/"),
+    ("admin-beta-programmes", "/admin/beta_programmes/"),
+    ("admin-beta-applications", "/admin/beta_applications/"),
+    ("admin-beta-feedback", "/admin/beta_feedback/"),
+    ("admin-beta-builds", "/admin/beta_builds/"),
+    ("admin-beta-announcements", "/admin/beta_announcements/"),
+    ("admin-ideas", "/admin/idea_admin/"),
+    ("admin-idea-boards", "/admin/idea_boards/"),
+    ("admin-pages", "/admin/pages/"),
+    ("admin-images", "/admin/images/"),
+    ("admin-documents", "/admin/documents/"),
+    ("admin-settings-sites", "/admin/sites/"),
+    ("admin-settings-groups", "/admin/groups/"),
+    ("admin-search", "/admin/pages/search/?q=carbon"),
+)
+
+
+def set_language(email: str, language: str) -> None:
+    """The person's language as their profile would store it: the portal's preference (applied
+    at sign-in) and the Wagtail admin's own."""
+    from wagtail.users.models import UserProfile
+
+    from portal.models import User
+
+    user = User.objects.get(email=email)
+    user.preferred_language = "" if language == "en" else language
+    user.save(update_fields=["preferred_language"])
+    profile = UserProfile.get_for_user(user)
+    profile.preferred_language = "" if language == "en" else language
+    profile.save(update_fields=["preferred_language"])
+
+
+def remove_second_factor(email: str) -> None:
+    """Demo only: forget the person's authenticators, so the next sign-in is a first one."""
+    from allauth.mfa.models import Authenticator
+
+    Authenticator.objects.filter(user__email=email).delete()
 
 
 def main() -> int:

@@ -277,7 +277,7 @@ class ChangeStatusView(ProgrammeActionView):
 class ProgrammeViewSet(ObjectActionsViewSetMixin, IndexQuerysetMixin, ModelViewSet):
     model = Programme
     name = "beta_programmes"
-    icon = "rocket"
+    icon = "tasks"
     menu_label = _("Programmes")
     add_to_admin_menu = False
     add_view_class = ProgrammeCreateView

@@ -30,6 +30,7 @@ from carbon.models import (
     FactorDataset,
     Product,
 )
+from carbon.templatetags.carbon_units import unit_symbol
 from portal.admin_common import (
     ActionFormView,
     AuditedCreateView,
@@ -60,14 +61,24 @@ DATASET_FIELDS = [
 ]
 
 
+def _unit(factor) -> str:
+    """ "kg CO₂e/t·km", not Pint's stored "kgCO2e / (tonne * km)"."""
+    return unit_symbol(factor.unit)
+
+
+def _value(factor) -> str:
+    """The factor as its source gives it: "2.71931", not the column's "2.7193100000"."""
+    return f"{factor.value.normalize():f}"
+
+
 def factor_table(factors) -> Table:
     return Table(
         [
             Column("category", label=_("Category")),
             Column("energy_scope", label=pgettext_lazy("energy scope: TTW, WTT or WTW", "Scope")),
             BooleanColumn("radiative_forcing", label=_("RF")),
-            Column("value", label=_("Value")),
-            Column("unit", label=_("Unit")),
+            Column("value", label=_("Value"), accessor=_value),
+            Column("unit", label=_("Unit"), accessor=_unit),
             Column("gases", label=_("Gases")),
             Column("region", label=_("Region")),
             Column("source_id", label=_("Source row")),
@@ -370,12 +381,12 @@ class EmissionFactorViewSet(IndexQuerysetMixin, ModelViewSet):
         "category",
         "energy_scope",
         "radiative_forcing",
-        "value",
-        "unit",
+        Column("value", label=_("Value"), accessor=_value, sort_key="value"),
+        Column("unit", label=_("Unit"), accessor=_unit, sort_key="unit"),
         "gases",
         "gwp_basis",
         "region",
-        "dataset",
+        Column("dataset", label=_("Dataset"), sort_key="dataset"),
         "source_id",
     ]
     list_filter = ["dataset", "category", "energy_scope", "kind", "radiative_forcing", "region"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import admin
@@ -222,8 +223,12 @@ class EmissionFactor(models.Model):
         ]
 
     def __str__(self) -> str:
+        # Named in the admin's row menus: the unit as people write it, not Pint's text.
+        from carbon.templatetags.carbon_units import unit_symbol
+
         rf = " +RF" if self.radiative_forcing else ""
-        return f"{self.category} {self.energy_scope}{rf} = {self.value} {self.unit}"
+        value = f"{Decimal(str(self.value)).normalize():f}" if self.value is not None else ""
+        return f"{self.category} {self.energy_scope}{rf} = {value} {unit_symbol(self.unit)}"
 
     def save(self, *args, **kwargs):
         if (

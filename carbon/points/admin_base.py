@@ -39,7 +39,12 @@ def date_or_dash(value: dt.date | None) -> str:
 def date_column(name: str, label: StrOrPromise) -> Column:
     """A sortable column of a date field that may be empty."""
     return Column(
-        name, label=label, accessor=lambda obj: date_or_dash(getattr(obj, name)), sort_key=name
+        name,
+        label=label,
+        accessor=lambda obj: date_or_dash(getattr(obj, name)),
+        sort_key=name,
+        # "2026-12-20" on one line, not broken after its month (portal/css/admin.css).
+        classname="greenloop-nowrap",
     )
 
 

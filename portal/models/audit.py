@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .organisations import Organisation
@@ -66,7 +67,14 @@ class AuditEvent(models.Model):
         default_permissions = ("view",)
 
     def __str__(self) -> str:
-        return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.action} by {self.actor_label or '-'}"
+        # Named in the admin's row menus and inspect titles: the action's name, not its code.
+        from portal.audit_actions import action_name
+
+        return gettext("%(when)s %(action)s by %(actor)s") % {
+            "when": f"{self.occurred_at:%Y-%m-%d %H:%M:%S}",
+            "action": action_name(self.action),
+            "actor": self.actor_label or "-",
+        }
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

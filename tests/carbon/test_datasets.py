@@ -4,6 +4,7 @@ four-eyes approval, versions and comparison, and the admin screens around them."
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -360,6 +361,13 @@ def test_sustainability_staff_reach_every_dataset_screen(client, alice, bob, sub
     html = response.content.decode()
     assert "27_304_3140_14_1" in html
     assert "Approve and publish" in html
+    # and units read as people write them, not as Pint stores them
+    factors = client.get(reverse("carbon_factors:index")).content.decode()
+    for page in (html, factors):
+        assert "t·km" in page
+        assert "(tonne * km)" not in page
+        # values as the source gives them, without the column's trailing zeros
+        assert not re.search(r"\d\.\d*00000\b", page)
 
 
 def test_draft_screens_and_factor_export(client, alice, draft):

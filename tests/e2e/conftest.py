@@ -92,6 +92,12 @@ def _restore_wagtail_rows() -> None:
 
 
 @pytest.fixture
+def wagtail_rows() -> None:
+    """The admin home's site summary needs Wagtail's root page (see _restore_wagtail_rows)."""
+    _restore_wagtail_rows()
+
+
+@pytest.fixture
 def demo(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     _restore_wagtail_rows()

@@ -55,6 +55,19 @@ def staff_page(browser, live_server, email: str, totp_secret: str):
     return page
 
 
+def activate_totp(page, live_server, snap, user) -> str:
+    """On the TOTP page: enter the code of the secret shown, as an authenticator app would, and
+    land on the recovery codes with TOTP on. Returns the secret."""
+    snap("totp-activate")
+    secret = page.locator("#authenticator_secret").input_value()
+    page.get_by_label("Authenticator code").fill(totp_code(secret))
+    page.get_by_role("button", name="Activate").click()
+    expect(page).to_have_url(url(live_server, "/accounts/2fa/recovery-codes/"))
+    snap("recovery-codes")
+    assert Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).count() == 1
+    return secret
+
+
 def test_sign_in_with_email_verification_then_totp(live_server, page, snap, mailoutbox, settings):
     # given: a member whose address was never confirmed
     # (one step of clock tolerance, so a code computed at the end of a 30 s window still counts)
@@ -87,15 +100,8 @@ def test_sign_in_with_email_verification_then_totp(live_server, page, snap, mail
     page.goto(live_server.url + "/accounts/2fa/totp/activate/")
     expect(page).to_have_url(url(live_server, "/accounts/2fa/totp/activate/"))
     expect(page.locator(".qr img")).to_be_visible()
-    snap("totp-activate")
-    secret = page.locator("#authenticator_secret").input_value()
-    page.get_by_label("Authenticator code").fill(totp_code(secret))
-    page.get_by_role("button", name="Activate").click()
-
     # then: TOTP is on and recovery codes are shown
-    expect(page).to_have_url(url(live_server, "/accounts/2fa/recovery-codes/"))
-    snap("recovery-codes")
-    assert Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).count() == 1
+    secret = activate_totp(page, live_server, snap, user)
 
     # when: they sign out and in again
     page.locator(".usermenu summary").click()

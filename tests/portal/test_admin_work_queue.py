@@ -143,3 +143,58 @@ def test_work_queue_labels_are_translated(client, integration_admin):
     client.cookies["django_language"] = "zh-hans"
     with override("zh-hans"):
         assert work_queue(client)["crm_deliveries"][0] == "投递失败的 CRM 消息"
+
+
+def test_the_queue_age_reads_as_natural_chinese(client, integration_admin, org_a):
+    # given failed deliveries a day old, for staff reading the admin in Chinese
+    _deliveries(org_a, ["dead"], days_ago=1)
+    client.force_login(integration_admin)
+    client.cookies["django_language"] = "zh-hans"
+    # then the age is "1 天" (a span), not Django's own "1 日" (a day of the month)
+    assert work_queue(client)["crm_deliveries"][2] == "1 天"
+
+
+def test_relative_times_in_chinese_are_spans_not_dates():
+    from django.utils.timesince import timesince
+
+    now = timezone.now()
+    with override("zh-hans"):
+        assert timesince(now - dt.timedelta(days=3), now).replace("\xa0", " ") == "3 天"
+        # "3 月" would read as March
+        assert timesince(now - dt.timedelta(days=95), now).replace("\xa0", " ") == "3 个月"
+
+
+def test_the_admin_home_has_no_wagtail_help_or_editor_guide(client, superuser):
+    client.force_login(superuser)
+    for language, account in (
+        ("en", "Account, language and time zone"),
+        ("zh-hans", "账户、语言和时区"),
+    ):
+        client.cookies["django_language"] = language
+        html = client.get("/admin/").content.decode()
+        # then the account summary offers GreenLoop's links, not Wagtail's guide on wagtail.org
+        assert account in html
+        assert "editor guide" not in html.lower()
+        assert "guide.wagtail.org" not in html
+        # and the sidebar carries no Help menu of Wagtail release notes
+        assert '"name": "help"' not in html
+
+
+def test_chinese_listings_name_their_columns_in_chinese(client, superuser, org_a):
+    from portal import audit
+
+    # given an audit event of an organisation, for staff reading the admin in Chinese
+    event = audit.record("invitation.sent", actor=superuser, organisation=org_a)
+    client.force_login(superuser)
+    client.cookies["django_language"] = "zh-hans"
+    html = client.get("/admin/auditevent/").content.decode()
+    # then the organisation column (a foreign key Wagtail heads by its field name) is 组织,
+    # and the sort links and the header's actions are named in Chinese too
+    assert "按“组织”升序排列。" in html
+    assert "Organisation" not in html
+    assert "in ascending order" not in html
+    assert 'aria-label="Actions"' not in html
+    # and the row's menu names the event by its action's name, not its code
+    with override("zh-hans"):
+        assert "invitation.sent" not in str(event)
+        assert superuser.email in str(event)

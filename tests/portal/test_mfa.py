@@ -55,6 +55,24 @@ def test_staff_without_mfa_cannot_reach_any_admin_page(client, db):
         assert response["Location"] == ACTIVATE_TOTP
 
 
+def test_background_fetch_during_enrolment_is_refused_as_json(client, db):
+    # given a staff member who has not turned on TOTP yet
+    staff = UserFactory(email="new.staff@greenloop.example", is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    # when a script asks for the unread count in the background
+    response = client.get(
+        reverse("portal:notifications_unread"), headers={"accept": "application/json"}
+    )
+    # then it is refused as JSON, not sent to the TOTP page (whose GET draws a new secret and
+    # so voids the QR code the person is scanning), and queues no warning for the next page
+    assert response.status_code == 403
+    assert response.json()["code"] == "mfa_required"
+    page = client.get(ACTIVATE_TOTP, follow=True).content.decode()
+    assert "Staff must turn on two-factor authentication" not in page
+    # and the set-up pages do not ask for the count at all
+    assert "data-unread-url" not in page
+
+
 def test_staff_with_totp_reach_the_admin(client, staff_success, superuser):
     for user in (staff_success, superuser):
         client.force_login(user)
@@ -207,3 +225,16 @@ def test_member_cannot_post_the_settings_page(client, org_a, member_a):
     assert response.status_code == 403
     assert Organisation.objects.get(pk=org_a.pk).require_mfa is False
     assert not AuditEvent.objects.filter(action="organisation.mfa_requirement_changed").exists()
+
+
+def test_the_chinese_recovery_code_count_reads_naturally():
+    from django.utils.translation import ngettext, override
+
+    # Ours overrides allauth's "在 10个恢复码中，有 10 个可用。" (LOCALE_PATHS is read first).
+    with override("zh-hans"):
+        text = ngettext(
+            "There is %(unused_count)s out of %(total_count)s recovery codes available.",
+            "There are %(unused_count)s out of %(total_count)s recovery codes available.",
+            9,
+        ) % {"unused_count": 9, "total_count": 10}
+    assert text == "共 10 个恢复码，其中 9 个可用。"

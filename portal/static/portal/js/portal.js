@@ -47,8 +47,10 @@ document.querySelectorAll("[data-unread-url]").forEach(async (link) => {
       credentials: "same-origin",
       headers: { Accept: "application/json" },
     });
-    if (!response.ok) return;
+    // Read the body even of a refusal (two-factor set-up pending): an unread body keeps the
+    // request open, and with it the page's network never settles.
     const { unread } = await response.json();
+    if (!response.ok) return;
     if (Number.isInteger(unread) && unread > 0) {
       badge.textContent = unread > 99 ? "99+" : String(unread);
       badge.setAttribute("aria-label", `${badge.textContent} ${badge.dataset.unreadLabel}`);
