@@ -401,6 +401,53 @@ def test_orders_are_never_credited_more_green_kwh_than_certified(
         assert snapshot.scope2_market_kg == Decimal("3806.400000")
 
 
+def test_the_green_power_page_shows_what_the_certificates_cover(
+    client,
+    org_a,
+    site,
+    member_a,
+    sustainability,
+    second_reviewer,
+    django_capture_on_commit_callbacks,
+):
+    # given 10 MWh metered and 7 MWh of GEC retired (ratio 0.7), and one order of the period
+    # attributed 5 x 1,000 kWh
+    published_dataset()
+    grid_dataset()
+    ProductFactory(sku="SUN-110K-G", electricity_kwh_per_unit=Decimal("1000"))
+    _order(org_a, 5, "PO-1")
+    declaration = submit(
+        org_a,
+        site,
+        member_a,
+        consumption=Q_(Decimal("10"), "MWh"),
+        instruments=[gec(mwh=Q_(Decimal("7"), "MWh"))],
+    )
+    check_declaration(declaration, sustainability)
+    with django_capture_on_commit_callbacks(execute=True):
+        verify_declaration(declaration, second_reviewer)
+    client.force_login(member_a)
+    url = reverse("carbon:green_power", kwargs={"org_slug": org_a.slug})
+    # when the customer opens the page / then it reconciles: 5,000 x 0.7 = 3,500 kWh green,
+    # 7,000 - 3,500 = 3,500 certified kWh left
+    page = client.get(url).content.decode()
+    assert (
+        "Orders of the period: 5,000 kWh attributed, 3,500 kWh of it credited as green; "
+        "3,500 certified kWh not used."
+    ) in page
+    assert "covered by the certificates" in page
+    # when a second order brings the period to 15,000 kWh (0.7 x 15,000 = 10,500 > 7,000)
+    with django_capture_on_commit_callbacks(execute=True):
+        _order(org_a, 10, "PO-2")
+    page = client.get(url).content.decode()
+    # then the orders are credited the 7,000 certified kWh only: 7,000 / 15,000 = 46.7 %
+    assert (
+        "Orders of the period: 15,000 kWh attributed, 7,000 kWh of it credited as green; "
+        "0 certified kWh not used."
+    ) in page
+    assert "scaled to 46.7%: the orders need more kWh than the certificates cover" in page
+
+
 def test_rejecting_needs_a_note_and_staff(org_a, site, member_a, admin_a, sustainability):
     declaration = submit(org_a, site, member_a)
     with pytest.raises(PermissionDeniedError):
