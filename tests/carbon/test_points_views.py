@@ -344,8 +344,9 @@ def test_the_order_page_explains_the_award(client, org_a, viewer_a):
     assert "Why did this order earn 132 points?" in page
     assert (
         '<tr><td>overland road</td><td>overland road</td><td class="num">1</td>'
-        '<td class="num">200</td><td class="num">200.00</td><td class="num">68.00</td>'
-        '<td class="num">132.00</td></tr>'
+        '<td class="num">200<br><span class="small muted">declared: a place is not known</span>'
+        '</td><td class="num nowrap">200.00</td><td class="num nowrap">68.00</td>'
+        '<td class="num nowrap">132.00</td></tr>'
     ) in page
     assert "2025-03-01 – 2025-03-31: 1 delivered orders with attested data" in page
     assert "<strong>132.00 kg CO₂e</strong>" in page
