@@ -367,24 +367,36 @@ def test_verifying_recalculates_the_sites_orders_in_the_period(
     assert after.inputs["green_power"]["attributed_kwh"] == "9500"
 
 
-def test_orders_are_never_credited_more_green_kwh_than_certified(
+@pytest.fixture
+def seven_mwh(
     org_a, site, member_a, sustainability, second_reviewer, django_capture_on_commit_callbacks
 ):
-    # given 10 MWh metered, 7 MWh certified (ratio 0.7), but orders attributed 20,000 kWh
+    """10 MWh metered, 7 MWh of GEC retired (ratio 0.7), verified by two reviewers after the
+    orders the test's `orders` callable stores (1,000 kWh per SUN-110K-G)."""
     published_dataset()
     grid_dataset()
     ProductFactory(sku="SUN-110K-G", electricity_kwh_per_unit=Decimal("1000"))
-    orders = [_order(org_a, 10, "PO-1"), _order(org_a, 10, "PO-2")]
-    declaration = submit(
-        org_a,
-        site,
-        member_a,
-        consumption=Q_(Decimal("10"), "MWh"),
-        instruments=[gec(mwh=Q_(Decimal("7"), "MWh"))],
-    )
-    check_declaration(declaration, sustainability)
-    with django_capture_on_commit_callbacks(execute=True):
-        verify_declaration(declaration, second_reviewer)
+
+    def verified(orders):
+        stored = orders()
+        declaration = submit(
+            org_a,
+            site,
+            member_a,
+            consumption=Q_(Decimal("10"), "MWh"),
+            instruments=[gec(mwh=Q_(Decimal("7"), "MWh"))],
+        )
+        check_declaration(declaration, sustainability)
+        with django_capture_on_commit_callbacks(execute=True):
+            verify_declaration(declaration, second_reviewer)
+        return declaration, stored
+
+    return verified
+
+
+def test_orders_are_never_credited_more_green_kwh_than_certified(org_a, seven_mwh):
+    # given 10 MWh metered, 7 MWh certified (ratio 0.7), but orders attributed 20,000 kWh
+    declaration, orders = seven_mwh(lambda: [_order(org_a, 10, "PO-1"), _order(org_a, 10, "PO-2")])
     # then the orders get 7,000 / 20,000 = 0.35, so together they claim exactly 7,000 kWh
     figures = reconcile(declaration)
     assert (figures.attributed_kwh, figures.certified_kwh, figures.effective_ratio) == (
@@ -402,30 +414,11 @@ def test_orders_are_never_credited_more_green_kwh_than_certified(
 
 
 def test_the_green_power_page_shows_what_the_certificates_cover(
-    client,
-    org_a,
-    site,
-    member_a,
-    sustainability,
-    second_reviewer,
-    django_capture_on_commit_callbacks,
+    client, org_a, member_a, seven_mwh, django_capture_on_commit_callbacks
 ):
     # given 10 MWh metered and 7 MWh of GEC retired (ratio 0.7), and one order of the period
     # attributed 5 x 1,000 kWh
-    published_dataset()
-    grid_dataset()
-    ProductFactory(sku="SUN-110K-G", electricity_kwh_per_unit=Decimal("1000"))
-    _order(org_a, 5, "PO-1")
-    declaration = submit(
-        org_a,
-        site,
-        member_a,
-        consumption=Q_(Decimal("10"), "MWh"),
-        instruments=[gec(mwh=Q_(Decimal("7"), "MWh"))],
-    )
-    check_declaration(declaration, sustainability)
-    with django_capture_on_commit_callbacks(execute=True):
-        verify_declaration(declaration, second_reviewer)
+    seven_mwh(lambda: _order(org_a, 5, "PO-1"))
     client.force_login(member_a)
     url = reverse("carbon:green_power", kwargs={"org_slug": org_a.slug})
     # when the customer opens the page / then it reconciles: 5,000 x 0.7 = 3,500 kWh green,
