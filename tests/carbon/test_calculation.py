@@ -182,11 +182,16 @@ def test_fuel_based_primary_data_replaces_the_intensity(desnz):
     assert result.default_share == 0
 
 
+# Before the MEE/NBS 2023 factors' validity (2026-01-01): the compiled grid dataset applies.
+BEFORE_2026 = dt.date(2025, 6, 1)
+
+
 def test_scope2_location_and_market_based_for_china(desnz):
-    # given 12 MWh attributed to a Chinese site with a 60 % green ratio
+    # given 12 MWh attributed to a Chinese site with a 60 % green ratio, shipped in 2025
     result = estimate(
         [_leg("road.van.diesel", "1", "1")],
         dataset=desnz,
+        activity_date=BEFORE_2026,
         electricity_kwh=Decimal(12000),
         region="CN",
         green_ratio=Decimal("0.6"),
@@ -200,10 +205,12 @@ def test_scope2_location_and_market_based_for_china(desnz):
 
 
 def test_a_sub_national_grid_region_falls_back_to_its_country(desnz):
-    # given a plant in the region "CN-East", for which only national factors are published
+    # given a plant in the region "CN-East", shipped in 2025, for which the compiled dataset
+    # publishes national factors only
     result = estimate(
         [_leg("road.van.diesel", "1", "1")],
         dataset=desnz,
+        activity_date=BEFORE_2026,
         electricity_kwh=Decimal(12000),
         region="CN-East",
         green_ratio=Decimal("0.6"),
@@ -211,6 +218,24 @@ def test_a_sub_national_grid_region_falls_back_to_its_country(desnz):
     # then China's national factors apply
     assert result.scope2.location == Decimal("6439.2")
     assert result.scope2.market == Decimal("2810.88")
+
+
+def test_an_estimate_for_2026_takes_the_mee_2023_regional_grid_factor(desnz):
+    # given the same East China plant shipping in March 2026, when the MEE/NBS 2023 factors
+    # (valid from 2026-01-01) apply
+    result = estimate(
+        [_leg("road.van.diesel", "1", "1")],
+        dataset=desnz,
+        activity_date=dt.date(2026, 3, 2),
+        electricity_kwh=Decimal(12000),
+        region="CN-East",
+    )
+    # then the East China grid's 2023 factor applies: 12,000 kWh x 0.5500 kg CO2/kWh
+    assert result.footprint.scope2.location == Decimal("6600")
+    # and the estimate says which grid version served that date, and why
+    [grid] = [c for c in result.choices.values() if c.role == "grid" and c.basis == "covers"][:1]
+    assert grid.dataset.slug == "mee-china-grid-2023"
+    assert grid.note.endswith("covers 2026-03-02")
 
 
 def test_an_eu_member_state_without_a_national_factor_uses_the_eu27_average(desnz):

@@ -367,24 +367,36 @@ def test_verifying_recalculates_the_sites_orders_in_the_period(
     assert after.inputs["green_power"]["attributed_kwh"] == "9500"
 
 
-def test_orders_are_never_credited_more_green_kwh_than_certified(
+@pytest.fixture
+def seven_mwh(
     org_a, site, member_a, sustainability, second_reviewer, django_capture_on_commit_callbacks
 ):
-    # given 10 MWh metered, 7 MWh certified (ratio 0.7), but orders attributed 20,000 kWh
+    """10 MWh metered, 7 MWh of GEC retired (ratio 0.7), verified by two reviewers after the
+    orders the test's `orders` callable stores (1,000 kWh per SUN-110K-G)."""
     published_dataset()
     grid_dataset()
     ProductFactory(sku="SUN-110K-G", electricity_kwh_per_unit=Decimal("1000"))
-    orders = [_order(org_a, 10, "PO-1"), _order(org_a, 10, "PO-2")]
-    declaration = submit(
-        org_a,
-        site,
-        member_a,
-        consumption=Q_(Decimal("10"), "MWh"),
-        instruments=[gec(mwh=Q_(Decimal("7"), "MWh"))],
-    )
-    check_declaration(declaration, sustainability)
-    with django_capture_on_commit_callbacks(execute=True):
-        verify_declaration(declaration, second_reviewer)
+
+    def verified(orders):
+        stored = orders()
+        declaration = submit(
+            org_a,
+            site,
+            member_a,
+            consumption=Q_(Decimal("10"), "MWh"),
+            instruments=[gec(mwh=Q_(Decimal("7"), "MWh"))],
+        )
+        check_declaration(declaration, sustainability)
+        with django_capture_on_commit_callbacks(execute=True):
+            verify_declaration(declaration, second_reviewer)
+        return declaration, stored
+
+    return verified
+
+
+def test_orders_are_never_credited_more_green_kwh_than_certified(org_a, seven_mwh):
+    # given 10 MWh metered, 7 MWh certified (ratio 0.7), but orders attributed 20,000 kWh
+    declaration, orders = seven_mwh(lambda: [_order(org_a, 10, "PO-1"), _order(org_a, 10, "PO-2")])
     # then the orders get 7,000 / 20,000 = 0.35, so together they claim exactly 7,000 kWh
     figures = reconcile(declaration)
     assert (figures.attributed_kwh, figures.certified_kwh, figures.effective_ratio) == (
@@ -399,6 +411,34 @@ def test_orders_are_never_credited_more_green_kwh_than_certified(
         assert snapshot.inputs["green_power"]["declared_ratio"] == "0.7"
         # 10,000 kWh x (1 - 0.35) x 0.5856
         assert snapshot.scope2_market_kg == Decimal("3806.400000")
+
+
+def test_the_green_power_page_shows_what_the_certificates_cover(
+    client, org_a, member_a, seven_mwh, django_capture_on_commit_callbacks
+):
+    # given 10 MWh metered and 7 MWh of GEC retired (ratio 0.7), and one order of the period
+    # attributed 5 x 1,000 kWh
+    seven_mwh(lambda: _order(org_a, 5, "PO-1"))
+    client.force_login(member_a)
+    url = reverse("carbon:green_power", kwargs={"org_slug": org_a.slug})
+    # when the customer opens the page / then it reconciles: 5,000 x 0.7 = 3,500 kWh green,
+    # 7,000 - 3,500 = 3,500 certified kWh left
+    page = client.get(url).content.decode()
+    assert (
+        "Orders of the period: 5,000 kWh attributed, 3,500 kWh of it credited as green; "
+        "3,500 certified kWh not used."
+    ) in page
+    assert "covered by the certificates" in page
+    # when a second order brings the period to 15,000 kWh (0.7 x 15,000 = 10,500 > 7,000)
+    with django_capture_on_commit_callbacks(execute=True):
+        _order(org_a, 10, "PO-2")
+    page = client.get(url).content.decode()
+    # then the orders are credited the 7,000 certified kWh only: 7,000 / 15,000 = 46.7 %
+    assert (
+        "Orders of the period: 15,000 kWh attributed, 7,000 kWh of it credited as green; "
+        "0 certified kWh not used."
+    ) in page
+    assert "scaled to 46.7%: the orders need more kWh than the certificates cover" in page
 
 
 def test_rejecting_needs_a_note_and_staff(org_a, site, member_a, admin_a, sustainability):

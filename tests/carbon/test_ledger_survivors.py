@@ -309,6 +309,8 @@ def test_an_award_keeps_its_full_breakdown_and_writes_a_pending_entry(db):
                 "baseline_kg_per_tkm": "0.2",
                 "baseline_source": "policy",
                 "reference_km": "1000",
+                # a snapshot without per-leg results: its declared t·km, no place known
+                "reference_basis": "declared",
                 "reference_tkm": "1000",
                 "wtw_kg": "120",
                 "avoided_kg": "80",

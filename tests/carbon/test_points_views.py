@@ -348,7 +348,8 @@ def test_the_order_page_explains_the_award(client, org_a, viewer_a):
     # each figure with its unit, in the unit and precision a reader expects
     assert (
         '<td class="num nowrap" data-label="Baseline">1,000.0\u00a0g\u00a0CO₂e/t·km</td>'
-        '<td class="num nowrap" data-label="Reference distance">200\u00a0km</td>'
+        '<td class="num" data-label="Reference distance"><span class="nowrap">200\u00a0km</span>'
+        '<br><span class="small muted">declared: a place is not known</span></td>'
         '<td class="num nowrap" data-label="Transport work">200\u00a0t·km</td>'
         '<td class="num nowrap" data-label="Actual WTW">68.0\u00a0kg\u00a0CO₂e</td>'
         '<td class="num nowrap" data-label="Avoided">132\u00a0kg\u00a0CO₂e</td></tr>'
