@@ -28,7 +28,9 @@ done
 # database, Redis key prefix and upload directory; GREENLOOP_TEST_WORKERS=0 runs one process.
 workers=()
 if [ $# -eq 0 ] && [ "${GREENLOOP_TEST_WORKERS:-2}" != "0" ]; then
-  workers=(-n "${GREENLOOP_TEST_WORKERS:-2}")
+  # worksteal: a worker that runs out of tests takes queued ones from the other, so a few slow
+  # tests (the API fuzz, the browser pages) do not leave one worker running alone at the end.
+  workers=(-n "${GREENLOOP_TEST_WORKERS:-2}" --dist worksteal)
 fi
 if [ $whole -eq 0 ]; then
   exec .venv/bin/python -m pytest "$@"

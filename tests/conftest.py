@@ -3,6 +3,7 @@ import functools
 import io
 import os
 import socket
+import uuid
 from urllib.parse import urlparse
 
 # Imported here, before any test starts a thread: imported lazily (by st.from_regex) while
@@ -18,6 +19,7 @@ from django.db.backends.signals import connection_created
 from django.utils import translation
 
 from portal.models import Role
+from tests import db_template
 from tests.ci import in_ci
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 from tests.properties import load_profile
@@ -206,6 +208,30 @@ def demo_seed(_demo_seed_for_module, db) -> str:
     The seed takes seconds, so it runs once per test module, not once per test: every test starts
     from the freshly seeded data whatever the module's earlier tests changed."""
     return _demo_seed_for_module
+
+
+def _xdist_controller(config) -> bool:
+    return bool(getattr(config.option, "numprocesses", None)) and not hasattr(config, "workerinput")
+
+
+def pytest_configure(config):
+    # The xdist controller names the run before it starts workers, so that it knows which
+    # template database the workers clone (tests/db_template.py) and can drop it at the end.
+    if _xdist_controller(config) and not config.option.testrunuid:
+        config.option.testrunuid = uuid.uuid4().hex
+
+
+def pytest_unconfigure(config):
+    if _xdist_controller(config):
+        db_template.drop_template(config.option.testrunuid)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """Under pytest-xdist on PostgreSQL, workers clone one migrated template database instead
+    of each migrating its own (tests/db_template.py)."""
+    with db_template.clone_for_workers(os.environ.get("PYTEST_XDIST_TESTRUNUID")):
+        yield
 
 
 # The user the suite signs in as (TEST_DATABASE_URL), noted before any test changes settings.
