@@ -25,7 +25,14 @@ Floor, measured in the same run on the same database after the API run: the bare
 redemption cannot do without, `UPDATE ... RETURNING` of one balance row (guarded, as the real
 hold is) + one INSERT + COMMIT, in a loop on scratch tables (created and dropped in the bench
 database) by 1, 8 and workers x threads connections (psycopg, no Django); the best of the three
-is the floor. Target: the API's redemptions/s >= 50% of it (and >= 200/s).
+is the floor. Target (issue #18): the API's redemptions/s >= 50% of it (and >= 200/s).
+
+A second floor, comparable with an HTTP API, is measured in the same run by the same clients
+against the same gunicorn right after the redemptions: a POST of the same body to
+bench/redemption_floor.py, which passes the same middleware, token authentication and body
+validation and stores nothing. Its ratio says how much of the request's cost is the redemption
+itself; it is printed beside the SQL floor's, which no Django view can reach (the HTTP request,
+the middleware and the authentication alone cost more than the three statements).
 
 After the run it also times single redemptions in process, to set the figures against two
 ceilings: CPU per request over the machine's cores, and how long each request holds the
@@ -182,6 +189,8 @@ def server_environment(url: str, broker: str, port: int, var_dir: str) -> dict[s
         "CELERY_BROKER_URL": broker,
         # Rate limits and audit counters (shared by the workers); production requires it.
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/2"),
+        # Runs on other databases (other benchmarks, other checkouts) may share this Redis.
+        "CACHE_KEY_PREFIX": f"bench-{url.rsplit('/', 1)[-1]}",
         "WAGTAILADMIN_BASE_URL": f"http://127.0.0.1:{port}",
         "GREENLOOP_VAR_DIR": var_dir,
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
@@ -295,7 +304,7 @@ class Client:
 
 
 def wait_until_serving(
-    port: int, token: str, server: subprocess.Popen, timeout: float = 90
+    port: int, token: str, server: subprocess.Popen, timeout: float = 600
 ) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -632,6 +641,12 @@ def main() -> int:
         + ", ".join(f"{rate:,.0f}/s with {n}" for n, rate in floors.items())
         + f" connections; floor {floor:,.0f}/s; API {per_second:,.0f}/s = {share:.0%} of it"
     )
+    api_share = per_second / api_floor if api_floor else 0.0
+    print(
+        "  API floor (a POST of the same body that only authenticates and validates, same "
+        f"gunicorn, middleware and token authentication, load {api_floor_load:.1f}): "
+        f"{api_floor:,.0f}/s; redemptions {per_second:,.0f}/s = {api_share:.0%} of it"
+    )
 
     # Funded separately so the figures above stay as the run left them.
     from portal.models import User
@@ -684,6 +699,10 @@ def main() -> int:
     print(
         f"target: >= {TARGET_FLOOR_SHARE:.0%} of the floor's rate ({share:.0%})   "
         f"{verdict(near_floor)}"
+    )
+    print(
+        f"ratio: redemptions/s over the API floor's rate   {api_share:.0%} (what the "
+        "redemption itself costs beyond HTTP, Django and token authentication)"
     )
     print(f"check: every other request refused with insufficient_points   {verdict(clean)}")
     passed = no_overdraft and no_duplicates and reconciles and fast and near_floor and clean
