@@ -487,6 +487,49 @@ def cost_per_request(token: str, samples: int = 30) -> Cost:
     )
 
 
+def api_floor_rate(port: int, token: str, clients: int, requests: int) -> float:
+    """The same clients POST the same body (each with a new Idempotency-Key) to the floor
+    endpoint of bench/redemption_floor.py, served by the same gunicorn, until `requests` have
+    been answered 200: answers per second (0 when anything else was answered, which is printed)."""
+    from bench.redemption_floor import FLOOR_PATH
+
+    body = json.dumps({"service": SERVICE, "site": None, "preferred_date": None, "note": ""})
+    remaining = [requests]
+    lock = threading.Lock()
+    started = threading.Event()
+    problems: list[str] = []
+
+    def loop() -> None:
+        client = Client(port, token)
+        client.request("GET", "/api/v1/points/balance")  # the connection open before the clock
+        started.wait()
+        while True:
+            with lock:
+                if remaining[0] <= 0 or problems:
+                    return
+                remaining[0] -= 1
+            status, payload, _ = client.request(
+                "POST", FLOOR_PATH, body.encode(), {"Idempotency-Key": str(uuid.uuid4())}
+            )
+            if status != 200:
+                with lock:
+                    problems.append(f"{status}: {payload[:200]!r}")
+
+    threads = [threading.Thread(target=loop) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.5)
+    t0 = time.perf_counter()
+    started.set()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - t0
+    if problems:
+        print(f"  API floor FAILED: it answered {problems[0]}")
+        return 0.0
+    return requests / elapsed
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
@@ -548,6 +591,8 @@ def main() -> int:
             t_end = time.perf_counter()
             status, body, _ = Client(port, token).request("GET", "/api/v1/points/balance")
             api_balance = json.loads(body) if status == 200 else {"status": status}
+            api_floor_load = os.getloadavg()[0]
+            api_floor = api_floor_rate(port, token, args.clients, args.requests)
         finally:
             server.terminate()
             try:

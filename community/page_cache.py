@@ -107,8 +107,8 @@ def main_html(
     kept: tuple[str, list[dt.datetime]] | None = cache.get(key)
     if kept is None:
         context = build()
-        html = render_to_string(template, context, request=request)
-        kept = (html, list(context.get("row_times", ())))
+        rendered = str(render_to_string(template, context, request=request))
+        kept = (rendered, list(context.get("row_times", ())))
         cache.set(key, kept, TIMEOUT)
     html, times = kept
     return mark_safe(fill_times(html, times))  # noqa: S308 - rendered by the template engine

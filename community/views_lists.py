@@ -8,8 +8,8 @@ prefetched, never loaded per row.
 
 from __future__ import annotations
 
-from html import unescape
 from collections.abc import Callable
+from html import unescape
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -218,9 +218,7 @@ def index(request: SignedInRequest) -> HttpResponse:
         )
         return {"spaces": top_level, **context}
 
-    return render(
-        request, "community/index.html", {"main_html": _main(request, "index", build)}
-    )
+    return render(request, "community/index.html", {"main_html": _main(request, "index", build)})
 
 
 @login_required

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.urls import reverse
 from django.utils import timezone
 
 from community import actions, moderation
@@ -79,7 +78,7 @@ def test_a_topic_a_moderator_hides_leaves_the_kept_pages(
     assert "Buy cheap certificates here" not in _page(client, acme)
     # and a search kept before the decision forgets it too
     search = "/community/search/?q=certificates"
-    assert "Buy cheap" not in _page(client, acme, search)
+    assert "cheap" not in _page(client, acme, search)
 
 
 def test_a_space_s_audience_change_hides_its_topics_from_kept_pages(
@@ -185,11 +184,11 @@ def test_an_author_finds_their_post_under_review_and_nobody_else_does(
 ):
     ask(acme, public_space, title="Harmonics trip the RCD")
     search = "/community/search/?q=harmonics"
-    assert "Harmonics trip the RCD" in _page(client, globex, search)
+    # (titles show with the searched word marked)
+    assert "trip the RCD" in _page(client, globex, search)
     held = ask(globex, public_space, title="Harmonics above the 13th order")
     Post.objects.filter(topic=held, number=1).update(status=PostStatus.PENDING_REVIEW)
     held.refresh_from_db()
     # the author finds it; another reader of the same spaces, with the same kept page, does not
-    assert "Harmonics above the 13th order" in _page(client, globex, search)
-    assert "Harmonics above the 13th order" not in _page(client, acme, search)
-    assert reverse("community:search") == "/community/search/"
+    assert "above the 13th order" in _page(client, globex, search)
+    assert "above the 13th order" not in _page(client, acme, search)
