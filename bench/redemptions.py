@@ -490,14 +490,15 @@ def cost_per_request(token: str, samples: int = 30) -> Cost:
 def api_floor_rate(port: int, token: str, clients: int, requests: int) -> float:
     """The same clients POST the same body (each with a new Idempotency-Key) to the floor
     endpoint of bench/redemption_floor.py, served by the same gunicorn, until `requests` have
-    been answered 200: answers per second (0 when anything else was answered, which is printed)."""
+    been sent: 200 answers per second. Other answers are counted and printed, not retried."""
     from bench.redemption_floor import FLOOR_PATH
 
     body = json.dumps({"service": SERVICE, "site": None, "preferred_date": None, "note": ""})
     remaining = [requests]
+    answered = Counter()
+    first_problem: list[str] = []
     lock = threading.Lock()
     started = threading.Event()
-    problems: list[str] = []
 
     def loop() -> None:
         client = Client(port, token)
@@ -505,15 +506,16 @@ def api_floor_rate(port: int, token: str, clients: int, requests: int) -> float:
         started.wait()
         while True:
             with lock:
-                if remaining[0] <= 0 or problems:
+                if remaining[0] <= 0:
                     return
                 remaining[0] -= 1
             status, payload, _ = client.request(
                 "POST", FLOOR_PATH, body.encode(), {"Idempotency-Key": str(uuid.uuid4())}
             )
-            if status != 200:
-                with lock:
-                    problems.append(f"{status}: {payload[:200]!r}")
+            with lock:
+                answered[status] += 1
+                if status != 200 and not first_problem:
+                    first_problem.append(f"{status}: {payload[:200]!r}")
 
     threads = [threading.Thread(target=loop) for _ in range(clients)]
     for thread in threads:
@@ -524,10 +526,10 @@ def api_floor_rate(port: int, token: str, clients: int, requests: int) -> float:
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - t0
-    if problems:
-        print(f"  API floor FAILED: it answered {problems[0]}")
-        return 0.0
-    return requests / elapsed
+    if first_problem:
+        others = sum(n for status, n in answered.items() if status != 200)
+        print(f"  API floor: {others} of {requests} answers not 200, first {first_problem[0]}")
+    return answered[200] / elapsed
 
 
 def percentile(values: list[float], q: float) -> float:
