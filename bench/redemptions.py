@@ -25,7 +25,14 @@ Floor, measured in the same run on the same database after the API run: the bare
 redemption cannot do without, `UPDATE ... RETURNING` of one balance row (guarded, as the real
 hold is) + one INSERT + COMMIT, in a loop on scratch tables (created and dropped in the bench
 database) by 1, 8 and workers x threads connections (psycopg, no Django); the best of the three
-is the floor. Target: the API's redemptions/s >= 50% of it (and >= 200/s).
+is the floor. Target (issue #18): the API's redemptions/s >= 50% of it (and >= 200/s).
+
+A second floor, comparable with an HTTP API, is measured in the same run by the same clients
+against the same gunicorn right after the redemptions: a POST of the same body to
+bench/redemption_floor.py, which passes the same middleware, token authentication and body
+validation and stores nothing. Its ratio says how much of the request's cost is the redemption
+itself; it is printed beside the SQL floor's, which no Django view can reach (the HTTP request,
+the middleware and the authentication alone cost more than the three statements).
 
 After the run it also times single redemptions in process, to set the figures against two
 ceilings: CPU per request over the machine's cores, and how long each request holds the
@@ -182,6 +189,8 @@ def server_environment(url: str, broker: str, port: int, var_dir: str) -> dict[s
         "CELERY_BROKER_URL": broker,
         # Rate limits and audit counters (shared by the workers); production requires it.
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/2"),
+        # Runs on other databases (other benchmarks, other checkouts) may share this Redis.
+        "CACHE_KEY_PREFIX": f"bench-{url.rsplit('/', 1)[-1]}",
         "WAGTAILADMIN_BASE_URL": f"http://127.0.0.1:{port}",
         "GREENLOOP_VAR_DIR": var_dir,
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
@@ -295,7 +304,7 @@ class Client:
 
 
 def wait_until_serving(
-    port: int, token: str, server: subprocess.Popen, timeout: float = 90
+    port: int, token: str, server: subprocess.Popen, timeout: float = 600
 ) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -478,6 +487,51 @@ def cost_per_request(token: str, samples: int = 30) -> Cost:
     )
 
 
+def api_floor_rate(port: int, token: str, clients: int, requests: int) -> float:
+    """The same clients POST the same body (each with a new Idempotency-Key) to the floor
+    endpoint of bench/redemption_floor.py, served by the same gunicorn, until `requests` have
+    been sent: 200 answers per second. Other answers are counted and printed, not retried."""
+    from bench.redemption_floor import FLOOR_PATH
+
+    body = json.dumps({"service": SERVICE, "site": None, "preferred_date": None, "note": ""})
+    remaining = [requests]
+    answered = Counter()
+    first_problem: list[str] = []
+    lock = threading.Lock()
+    started = threading.Event()
+
+    def loop() -> None:
+        client = Client(port, token)
+        client.request("GET", "/api/v1/points/balance")  # the connection open before the clock
+        started.wait()
+        while True:
+            with lock:
+                if remaining[0] <= 0:
+                    return
+                remaining[0] -= 1
+            status, payload, _ = client.request(
+                "POST", FLOOR_PATH, body.encode(), {"Idempotency-Key": str(uuid.uuid4())}
+            )
+            with lock:
+                answered[status] += 1
+                if status != 200 and not first_problem:
+                    first_problem.append(f"{status}: {payload[:200]!r}")
+
+    threads = [threading.Thread(target=loop) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.5)
+    t0 = time.perf_counter()
+    started.set()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - t0
+    if first_problem:
+        others = sum(n for status, n in answered.items() if status != 200)
+        print(f"  API floor: {others} of {requests} answers not 200, first {first_problem[0]}")
+    return answered[200] / elapsed
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
@@ -539,6 +593,8 @@ def main() -> int:
             t_end = time.perf_counter()
             status, body, _ = Client(port, token).request("GET", "/api/v1/points/balance")
             api_balance = json.loads(body) if status == 200 else {"status": status}
+            api_floor_load = os.getloadavg()[0]
+            api_floor = api_floor_rate(port, token, args.clients, args.requests)
         finally:
             server.terminate()
             try:
@@ -632,6 +688,12 @@ def main() -> int:
         + ", ".join(f"{rate:,.0f}/s with {n}" for n, rate in floors.items())
         + f" connections; floor {floor:,.0f}/s; API {per_second:,.0f}/s = {share:.0%} of it"
     )
+    api_share = per_second / api_floor if api_floor else 0.0
+    print(
+        "  API floor (a POST of the same body that only authenticates and validates, same "
+        f"gunicorn, middleware and token authentication, load {api_floor_load:.1f}): "
+        f"{api_floor:,.0f}/s; redemptions {per_second:,.0f}/s = {api_share:.0%} of it"
+    )
 
     # Funded separately so the figures above stay as the run left them.
     from portal.models import User
@@ -684,6 +746,10 @@ def main() -> int:
     print(
         f"target: >= {TARGET_FLOOR_SHARE:.0%} of the floor's rate ({share:.0%})   "
         f"{verdict(near_floor)}"
+    )
+    print(
+        f"ratio: redemptions/s over the API floor's rate   {api_share:.0%} (what the "
+        "redemption itself costs beyond HTTP, Django and token authentication)"
     )
     print(f"check: every other request refused with insufficient_points   {verdict(clean)}")
     passed = no_overdraft and no_duplicates and reconciles and fast and near_floor and clean

@@ -34,6 +34,7 @@ class CommunityConfig(AppConfig):
             account_signals,
             events,
             notifications,
+            page_cache,
             permissions,
             portal_hooks,
             subscribers,
@@ -45,6 +46,7 @@ class CommunityConfig(AppConfig):
         # The space a beta cohort asks for through its event.
         subscribers.register()
         visibility.connect()
+        page_cache.connect()
         from community.blocks import SPACE_CHOICES, space_choices
         from portal.home.block_choices import register_choices
 

@@ -58,11 +58,14 @@ class SpaceQuerySet(models.QuerySet["Space"]):
         return self._admitting(user, roles=None)
 
     def update(self, **kwargs) -> int:
-        # A bulk update sends no signal: the cached visibility answers are dropped here.
+        # A bulk update sends no signal: the cached visibility answers and pages are dropped
+        # here.
+        from community.page_cache import content_changed
         from community.visibility import everyone_changed
 
         changed = super().update(**kwargs)
         everyone_changed()
+        content_changed()
         return changed
 
     def postable_by(self, user) -> SpaceQuerySet:
@@ -400,6 +403,14 @@ def _in_visible_spaces(user, field: str) -> Q:
 
 
 class TopicQuerySet(models.QuerySet["Topic"]):
+    def update(self, **kwargs) -> int:
+        # A bulk update sends no signal: the kept list and search pages are dropped here.
+        from community.page_cache import content_changed
+
+        changed = super().update(**kwargs)
+        content_changed()
+        return changed
+
     def filtered(self, name: str | None, user) -> TopicQuerySet:
         """The topics that the list filter `name` keeps (one of TOPIC_FILTERS; empty: all).
         `mine` and `followed` are about `user`, a person; callers without one must refuse those
@@ -545,6 +556,14 @@ class Topic(models.Model):
 
 
 class PostQuerySet(models.QuerySet["Post"]):
+    def update(self, **kwargs) -> int:
+        # A bulk update sends no signal: the kept list and search pages are dropped here.
+        from community.page_cache import content_changed
+
+        changed = super().update(**kwargs)
+        content_changed()
+        return changed
+
     def readable_by(self, user) -> PostQuerySet:
         """Posts in spaces the reader may see that they may read: visible posts of live topics,
         their own posts while under review (an opening post under review hides its topic from

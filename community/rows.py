@@ -11,6 +11,7 @@ rather than reversed row by row.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Sequence
 
@@ -75,9 +76,11 @@ def _key(topic: Topic, shown: tuple, context: str) -> str:
     return f"community:row:{topic.pk}:{digest}"
 
 
-def topic_rows(topics: Sequence[Topic]) -> list[SafeString]:
+def topic_rows(topics: Sequence[Topic], *, times_left_out: bool = False) -> list[SafeString]:
     """The rows of a page of topics (with `author_name`, `author_handle` and
-    `last_poster_name` set and `tags` prefetched), from the cache where they are there."""
+    `last_poster_name` set and `tags` prefetched), from the cache where they are there.
+    `times_left_out`: each row keeps a stand-in for its relative time, for `fill_times` with
+    the topics' `last_activity_at` when the page is shown (a page kept in the cache)."""
     if not topics:
         return []
     context = "|".join(
@@ -111,8 +114,25 @@ def topic_rows(topics: Sequence[Topic]) -> list[SafeString]:
             rendered[keys[topic.pk]] = html
         cache.set_many(rendered, ROW_TIMEOUT)
         found.update(rendered)
+    if times_left_out:
+        return [mark_safe(found[keys[topic.pk]]) for topic in topics]  # noqa: S308 - rendered by the template engine
     rows = []
     for topic in topics:
         when = conditional_escape(ago(topic.last_activity_at))
         rows.append(mark_safe(found[keys[topic.pk]].replace(_WHEN, when)))  # noqa: S308 - rendered by the template engine, `when` escaped
     return rows
+
+
+def fill_times(html: str, times: Sequence[dt.datetime]) -> str:
+    """`html` with its relative-time stand-ins replaced, in order, by how long ago each of
+    `times` was (escaped)."""
+    if not times:
+        return html
+    parts = html.split(_WHEN)
+    if len(parts) != len(times) + 1:
+        raise ValueError(f"{len(parts) - 1} relative times in the page, {len(times)} given.")
+    filled = [parts[0]]
+    for when, part in zip(times, parts[1:], strict=True):
+        filled.append(conditional_escape(ago(when)))
+        filled.append(part)
+    return "".join(filled)

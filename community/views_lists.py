@@ -8,6 +8,7 @@ prefetched, never loaded per row.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import unescape
 from typing import Any
 
@@ -17,10 +18,11 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.html import strip_tags
+from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
-from community import access, actions, topic_counts, visibility
+from community import access, actions, page_cache, topic_counts, visibility
 from community.exceptions import NotVisible
 from community.models import (
     TOPIC_FILTERS,
@@ -43,6 +45,8 @@ from portal.models import Membership, User
 from portal.pagination import keyset_page
 
 PAGE_SIZE = 20
+# List filters about the viewer: such a list is rendered for each request, never kept.
+PERSONAL_FILTERS = ("mine", "followed")
 
 # The filter bar's tabs and the sort menu: labels for TOPIC_FILTERS and TOPIC_ORDERINGS.
 FILTER_LABELS = {
@@ -138,7 +142,9 @@ def topic_list(
     return {
         "page": page,
         "next_after": next_after,
-        "rows": topic_rows(list(page.object_list)),
+        # The relative times are put in when the page is shown (community.page_cache).
+        "rows": topic_rows(list(page.object_list), times_left_out=True),
+        "row_times": [topic.last_activity_at for topic in page.object_list],
         "query": query.urlencode(),
         "current_filter": chosen_filter,
         "sort": sort,
@@ -167,6 +173,17 @@ def _with_topic_counts(spaces: QuerySet) -> list[Space]:
     return listed
 
 
+def _main(request: SignedInRequest, page: str, build: Callable[[], dict]) -> SafeString:
+    """The page's main content (`includes/<page>_main.html`), kept in the cache unless a filter
+    about the viewer ("mine", "followed") narrows it."""
+    return page_cache.main_html(
+        request,
+        f"community/includes/{page}_main.html",
+        build,
+        keep=request.GET.get("filter") not in PERSONAL_FILTERS,
+    )
+
+
 def _level(user: User, **target: Any) -> str:
     level = Subscription.objects.filter(user=user, **target).values_list("level", flat=True)
     return level.first() or Level.NORMAL
@@ -182,22 +199,26 @@ def index(request: SignedInRequest) -> HttpResponse:
     actions.touch(request.user)
     # The visible space ids, worked out once: every list below filters by them.
     visibility.visible_space_ids(request.user)
-    spaces = _with_topic_counts(Space.objects.visible_to(request.user))
-    top_level = [item for item in spaces if item.parent_id is None]
-    children: dict[int, list[Space]] = {}
-    for item in spaces:
-        if item.parent_id is not None:
-            children.setdefault(item.parent_id, []).append(item)
-    for item in top_level:
-        item.subspaces = children.get(item.pk, [])
-        # The space page lists its sub-spaces' topics too: the count says the same.
-        item.total_topics = item.topic_count + sum(sub.topic_count for sub in item.subspaces)
-    context = topic_list(
-        request,
-        Topic.objects.visible_to(request.user),
-        total=sum(item.topic_count for item in spaces),
-    )
-    return render(request, "community/index.html", {"spaces": top_level, **context})
+
+    def build() -> dict:
+        spaces = _with_topic_counts(Space.objects.visible_to(request.user))
+        top_level = [item for item in spaces if item.parent_id is None]
+        children: dict[int, list[Space]] = {}
+        for item in spaces:
+            if item.parent_id is not None:
+                children.setdefault(item.parent_id, []).append(item)
+        for item in top_level:
+            item.subspaces = children.get(item.pk, [])
+            # The space page lists its sub-spaces' topics too: the count says the same.
+            item.total_topics = item.topic_count + sum(sub.topic_count for sub in item.subspaces)
+        context = topic_list(
+            request,
+            Topic.objects.visible_to(request.user),
+            total=sum(item.topic_count for item in spaces),
+        )
+        return {"spaces": top_level, **context}
+
+    return render(request, "community/index.html", {"main_html": _main(request, "index", build)})
 
 
 @login_required
@@ -230,22 +251,25 @@ def space(request: SignedInRequest, space_slug: str) -> HttpResponse:
     except NotVisible as error:
         raise Http404(error.message) from error
     parent = current.parent if current.parent_id else None
-    subspaces = _with_topic_counts(Space.objects.visible_to(user).filter(parent=current))
-    # The visible sub-spaces are exactly the ones listed: filter by their ids, no join.
-    shown = [current.pk, *(sub.pk for sub in subspaces)]
-    topics = Topic.objects.visible_to(user).filter(space_id__in=shown)
-    context = topic_list(request, topics, total=topic_counts.total(shown))
+
+    def build() -> dict:
+        subspaces = _with_topic_counts(Space.objects.visible_to(user).filter(parent=current))
+        # The visible sub-spaces are exactly the ones listed: filter by their ids, no join.
+        shown = [current.pk, *(sub.pk for sub in subspaces)]
+        topics = Topic.objects.visible_to(user).filter(space_id__in=shown)
+        context = topic_list(request, topics, total=topic_counts.total(shown))
+        return {"space": current, "subspaces": subspaces, **context}
+
     return render(
         request,
         "community/space.html",
         {
             "space": current,
             "parent": parent,
-            "subspaces": subspaces,
+            "main_html": _main(request, "space", build),
             "posting_refusal": access.posting_refusal(user, current),
             "level": _level(user, space=current),
             "levels": Level.choices,
-            **context,
         },
     )
 
@@ -259,16 +283,19 @@ def tag(request: SignedInRequest, tag_slug: str) -> HttpResponse:
     current = Tag.objects.filter(slug=tag_slug).first()
     if current is None:
         raise Http404(_("No such tag."))
-    topics = Topic.objects.visible_to(user).filter(tags=current)
-    context = topic_list(request, topics, fixed_tag=current)
+
+    def build() -> dict:
+        topics = Topic.objects.visible_to(user).filter(tags=current)
+        return {"tag": current, **topic_list(request, topics, fixed_tag=current)}
+
     return render(
         request,
         "community/tag.html",
         {
             "tag": current,
+            "main_html": _main(request, "tag", build),
             "level": _level(user, tag=current),
             "levels": Level.choices,
-            **context,
         },
     )
 

@@ -30,7 +30,8 @@ if not _cache_url:
     )
 if not _cache_url.startswith(("redis://", "rediss://", "unix://")):
     raise ImproperlyConfigured("REDIS_URL/CACHE_URL must be a redis://, rediss:// or unix:// URL.")
-CACHES = redis_caches(_cache_url)
+# Several sites (or benchmark runs) may share one Redis server: each keeps its keys apart.
+CACHES = redis_caches(_cache_url, os.environ.get("CACHE_KEY_PREFIX") or "greenloop")
 
 CELERY_BROKER_URL = required("CELERY_BROKER_URL")
 CELERY_TASK_ALWAYS_EAGER = False
