@@ -87,7 +87,7 @@ def main_html(
     they may see. `keep=False`: rendered for this request only (a list about the viewer)."""
     if not keep:
         context = build()
-        html = render_to_string(template, context, request=request)
+        html: str = render_to_string(template, context, request=request)
         return mark_safe(fill_times(html, context.get("row_times", ())))  # noqa: S308 - rendered by the template engine
     user = request.user
     params = sorted(request.GET.lists())
