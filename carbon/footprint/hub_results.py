@@ -13,6 +13,15 @@ import numpy as np
 from carbon.footprint import engine
 from carbon.footprint.units import MASS, Q_, plain_decimal
 
+# The one rule for "is this leg a hub operation?", here rather than in hubs (which reads Django
+# settings and translations) so that the Django-free engine model can use it too.
+HUB_PREFIX = "hub."
+
+
+def is_hub(category: str) -> bool:
+    return category.startswith(HUB_PREFIX)
+
+
 if TYPE_CHECKING:
     from carbon.footprint.model import LegFactors, LegInput
 

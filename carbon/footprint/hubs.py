@@ -21,9 +21,8 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 
-from carbon.footprint.hub_results import HubFactor
+from carbon.footprint.hub_results import HUB_PREFIX, HubFactor, is_hub  # noqa: F401 - hubs.is_hub is the public name
 
-HUB_PREFIX = "hub."
 HUB_MODE = "hub"
 DEFAULTS_FILE = Path(settings.BASE_DIR) / "fixtures" / "glec-v3-hub-defaults.csv"
 HUB_INTENSITY = "kgCO2e / tonne"
@@ -89,10 +88,6 @@ def hub_label(factor: HubFactor) -> str:
     return pgettext("hub type, temperature", "{hub}, {temperature}").format(
         hub=HUB_TYPES[factor.hub_type], temperature=TEMPERATURES[factor.temperature]
     )
-
-
-def is_hub(category: str) -> bool:
-    return category.startswith(HUB_PREFIX)
 
 
 def hub_types_without_default() -> list[str]:

@@ -20,8 +20,7 @@ import numpy as np
 
 from carbon import app_settings
 from carbon.footprint import engine, locations
-from carbon.footprint.hub_results import HubFactor, with_hubs
-from carbon.footprint.hubs import is_hub
+from carbon.footprint.hub_results import HubFactor, is_hub, with_hubs
 from carbon.footprint.units import (
     DISTANCE,
     ELECTRICITY_INTENSITY,

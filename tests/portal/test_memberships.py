@@ -189,7 +189,8 @@ def test_members_page_lists_the_team(client, org_a, admin_a, member_a, viewer_a,
     response = client.get(_url("members", org_a))
     # then every member of Acme is listed, with the forms to manage them, and nobody else
     assert response.status_code == 200
-    html = response.content.decode()
+    # addresses may break after "@" and before dots (<wbr>); the text is the whole address
+    html = response.content.decode().replace("<wbr>", "")
     for email in ("admin@acme.example", "member@acme.example", "viewer@acme.example"):
         assert email in html
     assert "member@globex.example" not in html
@@ -205,7 +206,8 @@ def test_members_page_for_a_member_has_no_admin_forms(client, org_a, admin_a, me
     client.force_login(member_a)
     response = client.get(_url("members", org_a))
     assert response.status_code == 200
-    html = response.content.decode()
+    # addresses may break after "@" and before dots (<wbr>); the text is the whole address
+    html = response.content.decode().replace("<wbr>", "")
     assert "admin@acme.example" in html
     assert response.context["can_manage"] is False
     assert response.context["invitations"] == []
