@@ -106,6 +106,8 @@ class DeclarationForm(forms.Form):
         if sites is not None and len(sites) == 1:
             field.empty_label = None
             field.initial = sites[0].pk
+        else:
+            field.empty_label = _("Choose a site…")
 
     def clean_consumption(self):
         return _energy(self.cleaned_data["consumption"], "consumption")

@@ -103,4 +103,6 @@ def test_with_several_sites_the_person_picks_one(client, org_a, member_a):
     SiteFactory(organisation=org_a, name="B", country="CN")
     client.force_login(member_a)
     html = client.get(url("green_power", org_a)).content.decode()
-    assert "---------" in html
+    # the empty choice asks for a site instead of Django's "---------"
+    assert '<option value="" selected>Choose a site…</option>' in html
+    assert "---------" not in html
