@@ -41,6 +41,7 @@ from portal.api import ApiError, Input, caller
 from portal.api_common import (
     ERRORS,
     MAX_PAGE_SIZE,
+    IsoDate,
     PageOut,
     page_out,
 )
@@ -159,7 +160,7 @@ class EstimateIn(Input):
         description="Dataset slug or slug@version, used for every date; default: the versions "
         "valid on `activity_date`, as for an order of that date",
     )
-    activity_date: dt.date | None = Field(
+    activity_date: IsoDate | None = Field(
         None,
         description="The shipment's order date (YYYY-MM-DD), which chooses the dataset "
         "versions valid on it; default: today",
