@@ -2,15 +2,18 @@
 
 `published_dataset()` builds a small, published freight dataset whose factors are made-up round
 numbers (the worked examples against the real DESNZ 2025 table use the fixture file instead), and
-`grid_dataset()` the grid-electricity factors for Scope 2.
+`grid_dataset()` the grid-electricity factors for Scope 2; `reference_dataset()` loads the real
+published ones from fixtures/.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 from decimal import Decimal
 
 import factory
+from django.core.management import call_command
 from django.db import transaction
 from factory.django import DjangoModelFactory
 
@@ -123,6 +126,13 @@ def published_dataset(
     FactorDataset.objects.filter(pk=dataset.pk).update(status=status)
     dataset.refresh_from_db()
     return dataset
+
+
+def reference_dataset(slug: str) -> FactorDataset:
+    """The published datasets shipped in fixtures/ (loaded quietly: the command reports each
+    file), returning the one named by slug."""
+    call_command("load_reference_data", stdout=io.StringIO())
+    return FactorDataset.objects.get(slug=slug)
 
 
 def grid_dataset(

@@ -5,12 +5,10 @@ with a record of what changed), and property tests for parsing and the engine's 
 from __future__ import annotations
 
 import datetime as dt
-import io
 from decimal import Decimal
 
 import numpy as np
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -42,6 +40,7 @@ from tests.carbon.factories import (
     grid_dataset,
     order_with_legs,
     published_dataset,
+    reference_dataset,
 )
 from tests.factories import SiteFactory
 from tests.properties import examples
@@ -73,8 +72,7 @@ CN_RESIDUAL = Decimal("0.5856")
 
 @pytest.fixture
 def desnz(db):
-    call_command("load_reference_data", stdout=io.StringIO())
-    return FactorDataset.objects.get(slug="desnz-2025")
+    return reference_dataset("desnz-2025")
 
 
 def _leg(category, mass, distance, **extra):
@@ -164,7 +162,21 @@ def test_air_radiative_forcing_is_reported_on_its_own_line(desnz):
     ]
 
 
-def test_fuel_based_primary_data_replaces_the_intensity(desnz):
+@pytest.mark.parametrize(
+    ("slug", "per_litre", "ttw", "wtt", "wtw"),
+    [
+        ("desnz-2025", (DIESEL_TTW, DIESEL_WTT), "796.95420", "189.41310", "986.36730"),
+        # DESNZ 2026, the same rows (1_101_1011_8_1, 11_101_1011_8_1): TTW up, WTT unchanged
+        (
+            "desnz-2026",
+            (Decimal("2.58354"), Decimal("0.61101")),
+            "800.89740",
+            "189.41310",
+            "990.31050",
+        ),
+    ],
+)
+def test_fuel_based_primary_data_replaces_the_intensity(db, slug, per_litre, ttw, wtt, wtw):
     # given an HGV leg with its measured diesel use, 310 litres
     leg = _leg(
         "road.hgv.articulated",
@@ -174,11 +186,13 @@ def test_fuel_based_primary_data_replaces_the_intensity(desnz):
         fuel_amount=Decimal(310),
         data_tier=DataTier.PRIMARY,
     )
-    result = estimate([leg], dataset=desnz).footprint
-    # then TTW and WTT come from the fuel factors per litre, not from t·km
+    # when estimated with the DESNZ vintage
+    result = estimate([leg], dataset=reference_dataset(slug)).footprint
+    # then TTW and WTT are the litres times the vintage's fuel factors, not from t·km
     assert result.legs[0].method == "fuel"
-    assert result.ttw == 310 * DIESEL_TTW == Decimal("796.95420")
-    assert result.wtt == 310 * DIESEL_WTT == Decimal("189.41310")
+    assert result.ttw == 310 * per_litre[0] == Decimal(ttw)
+    assert result.wtt == 310 * per_litre[1] == Decimal(wtt)
+    assert result.wtw == Decimal(wtw)
     assert result.default_share == 0
 
 

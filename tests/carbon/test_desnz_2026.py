@@ -1,20 +1,18 @@
 """DESNZ 2026 freighting goods and fuels: the published rows (fixtures/desnz-2026-freight.csv,
 flat-file row IDs cited per row) load as the 2026 vintage of the desnz-2025 series, and orders
-take the version valid on their order date. Worked examples from the published values."""
+take the version valid on their order date. Worked examples from the published values (the
+fuel-based diesel example runs against both vintages in test_calculation)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 from decimal import Decimal
 
 import pytest
-from django.core.management import call_command
 
 from carbon.footprint.calculation import calculate_order
-from carbon.footprint.estimate import estimate
-from carbon.models import DataTier, FactorDataset
-from tests.carbon.factories import order_with_legs
+from carbon.models import FactorDataset
+from tests.carbon.factories import order_with_legs, reference_dataset
 
 pytestmark = pytest.mark.django_db
 
@@ -38,8 +36,7 @@ HGV_WTT_2025 = Decimal("0.02359")
 
 @pytest.fixture
 def reference(db):
-    call_command("load_reference_data", stdout=io.StringIO())
-    return FactorDataset.objects.get(slug="desnz-2026")
+    return reference_dataset("desnz-2026")
 
 
 def _factor(dataset: FactorDataset, category: str, scope: str) -> Decimal:
@@ -68,6 +65,7 @@ def test_the_2026_file_loads_as_the_2026_vintage_of_the_desnz_series(reference):
     assert _factor(reference, "rail.freight", "TTW") == RAIL_TTW_2026
     assert _factor(reference, "rail.freight", "WTT") == RAIL_WTT_2026
     assert _factor(reference, "fuel.diesel", "TTW") == DIESEL_TTW_2026
+    assert _factor(reference, "fuel.diesel", "WTT") == DIESEL_WTT_2026
     hgv = reference.factors.get(category="road.hgv.average_laden", energy_scope="TTW")
     assert hgv.source_id == "27_304_3140_14_1"
 
@@ -90,22 +88,3 @@ def test_an_order_takes_the_desnz_version_of_its_order_date(org_a, reference):
     # and 2025 keeps DESNZ 2025: 10,000 x 0.10163 + 10,000 x 0.02359 = 1,016.3 + 235.9 = 1,252.2 kg
     assert old.wtw_kg == 10000 * (HGV_TTW_2025 + HGV_WTT_2025) == Decimal("1252.200000")
     assert [d["label"] for d in old.datasets] == ["desnz-2025@1"]
-
-
-def test_fuel_based_leg_with_the_2026_diesel_factors(reference):
-    # given an articulated HGV leg with its measured diesel use, 310 litres
-    leg = {
-        "category": "road.hgv.articulated",
-        "mass_t": Decimal("12.5"),
-        "distance_km": Decimal("830"),
-        "fuel_type": "diesel",
-        "fuel_amount": Decimal(310),
-        "data_tier": DataTier.PRIMARY,
-    }
-    # when estimated with DESNZ 2026
-    result = estimate([leg], dataset=reference).footprint
-    # then TTW = 310 x 2.58354 = 800.8974 kg and WTT = 310 x 0.61101 = 189.4131 kg
-    assert result.legs[0].method == "fuel"
-    assert result.ttw == 310 * DIESEL_TTW_2026 == Decimal("800.89740")
-    assert result.wtt == 310 * DIESEL_WTT_2026 == Decimal("189.41310")
-    assert result.wtw == Decimal("990.31050")

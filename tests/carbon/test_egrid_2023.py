@@ -6,15 +6,18 @@ published values."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 from decimal import Decimal
 
 import pytest
-from django.core.management import call_command
 
 from carbon.footprint.calculation import calculate_order
-from carbon.models import CalculationSnapshot, FactorDataset
-from tests.carbon.factories import OrderLineFactory, ProductFactory, order_with_legs
+from carbon.models import CalculationSnapshot
+from tests.carbon.factories import (
+    OrderLineFactory,
+    ProductFactory,
+    order_with_legs,
+    reference_dataset,
+)
 from tests.factories import SiteFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,8 +33,7 @@ EIA_2023 = Decimal("0.81")
 
 @pytest.fixture
 def egrid(db):
-    call_command("load_reference_data", stdout=io.StringIO())
-    return FactorDataset.objects.get(slug="egrid-2023")
+    return reference_dataset("egrid-2023")
 
 
 def _scope2(org, site, day: dt.date) -> CalculationSnapshot:
