@@ -33,6 +33,21 @@ from carbon.models import (
     LegDataType,
 )
 from portal.models import OutboxEvent
+from tests.carbon.desnz import (
+    AIR_TTW,
+    AIR_TTW_RF,
+    AIR_WTT,
+    ARTIC_TTW,
+    ARTIC_WTT,
+    DIESEL_TTW,
+    DIESEL_TTW_2026,
+    DIESEL_WTT,
+    DIESEL_WTT_2026,
+    SHIP_TTW,
+    SHIP_WTT,
+    VAN_TTW,
+    VAN_WTT,
+)
 from tests.carbon.factories import (
     GreenPowerDeclarationFactory,
     OrderLineFactory,
@@ -45,34 +60,9 @@ from tests.carbon.factories import (
 from tests.factories import SiteFactory
 from tests.properties import examples
 
-# --- DESNZ 2025 values, as published (fixtures/desnz-2025-freight.csv cites each row)
-# Freighting goods > Vans > Average (up to 3.5 tonnes) > Diesel > tonne.km (27_303_3102_14_1)
-VAN_TTW = Decimal("0.63130")
-# WTT- delivery vehs & freight > WTT- vans > Average (up to 3.5 tonnes) > Diesel (28_906_3102_14_1)
-VAN_WTT = Decimal("0.15095")
-# Freighting goods > HGV (all diesel) > All artics > Average laden > tonne.km (27_304_3136_14_1)
-ARTIC_TTW = Decimal("0.07800")
-# WTT- HGV (all diesel) > All artics > Average laden > tonne.km (28_907_3136_14_1)
-ARTIC_WTT = Decimal("0.01823")
-# Freighting goods > Cargo ship > Container ship > Average > tonne.km (27_320_3235_14_1)
-SHIP_TTW = Decimal("0.01612")
-# WTT- cargo ship > Container ship > Average > tonne.km (28_916_3235_14_1)
-SHIP_WTT = Decimal("0.00365")
-# Freighting goods > Freight flights > Long-haul, to/from UK > Without RF / With RF > tonne.km
-AIR_TTW = Decimal("0.53130")  # 27_317_3157_14_1
-AIR_TTW_RF = Decimal("0.89939")  # 27_317_3156_14_1
-AIR_WTT = Decimal("0.13516")  # 28_913_3157_14_1 (the same with and without RF)
-# Fuels > Liquid fuels > Diesel (average biofuel blend) > litres (1_101_1011_8_1, 11_101_1011_8_1)
-DIESEL_TTW = Decimal("2.57082")
-DIESEL_WTT = Decimal("0.61101")
 # MEE/NBS announcement 2024 No. 33: China 2022 grid average, and excluding traded non-fossil power
 CN_GRID = Decimal("0.5366")
 CN_RESIDUAL = Decimal("0.5856")
-
-
-@pytest.fixture
-def desnz(db):
-    return reference_dataset("desnz-2025")
 
 
 def _leg(category, mass, distance, **extra):
@@ -166,14 +156,8 @@ def test_air_radiative_forcing_is_reported_on_its_own_line(desnz):
     ("slug", "per_litre", "ttw", "wtt", "wtw"),
     [
         ("desnz-2025", (DIESEL_TTW, DIESEL_WTT), "796.95420", "189.41310", "986.36730"),
-        # DESNZ 2026, the same rows (1_101_1011_8_1, 11_101_1011_8_1): TTW up, WTT unchanged
-        (
-            "desnz-2026",
-            (Decimal("2.58354"), Decimal("0.61101")),
-            "800.89740",
-            "189.41310",
-            "990.31050",
-        ),
+        # DESNZ 2026, the same rows: TTW up, WTT unchanged
+        ("desnz-2026", (DIESEL_TTW_2026, DIESEL_WTT_2026), "800.89740", "189.41310", "990.31050"),
     ],
 )
 def test_fuel_based_primary_data_replaces_the_intensity(db, slug, per_litre, ttw, wtt, wtw):

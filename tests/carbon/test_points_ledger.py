@@ -5,7 +5,6 @@ idempotency, append-only entries, database constraints and `check_ledger`."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 from decimal import Decimal
 
 import pytest
@@ -213,11 +212,6 @@ def test_the_policy_in_force_is_the_latest_effective_one(db):
 
 
 # --- awards: worked examples against the published DESNZ 2025 table
-
-
-@pytest.fixture
-def desnz(db):
-    call_command("load_reference_data", stdout=io.StringIO())
 
 
 def test_rail_instead_of_truck_earns_points_for_the_avoided_emissions(desnz, org):
