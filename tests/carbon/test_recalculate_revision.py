@@ -215,16 +215,6 @@ def test_each_order_side_write_is_recalculated(org_a, calculated, monkeypatch, w
     assert result.processed == 2
 
 
-@pytest.mark.parametrize("write", sorted(SHARED_WRITES))
-def test_each_shared_input_write_recalculates_every_order_reading_it(
-    org_a, calculated, monkeypatch, write
-):
-    SHARED_WRITES[write](calculated[0])
-    loaded, result = _loaded_after_recalculating(org_a, monkeypatch)
-    assert loaded == sorted(o.pk for o in calculated)
-    assert result.processed == 2
-
-
 def _new_vintage():
     FactorDataset.objects.filter(pk=published_dataset(version=2, is_default=False).pk).update(
         valid_from=dt.date(2025, 4, 1), valid_to=dt.date(2025, 12, 31)
@@ -246,13 +236,18 @@ CONTEXT_CHANGES = {
 }
 
 
-@pytest.mark.parametrize("change", sorted(CONTEXT_CHANGES))
-def test_each_change_of_context_recalculates_every_order_it_covers(
+# Both change what every order reading them is calculated from, so each recalculates them all.
+EVERY_READER_CHANGES = {**SHARED_WRITES, **CONTEXT_CHANGES}
+
+
+@pytest.mark.parametrize("change", sorted(EVERY_READER_CHANGES))
+def test_each_shared_input_or_context_change_recalculates_every_order_reading_it(
     org_a, calculated, monkeypatch, change
 ):
-    CONTEXT_CHANGES[change](calculated[0])
-    loaded, _ = _loaded_after_recalculating(org_a, monkeypatch)
+    EVERY_READER_CHANGES[change](calculated[0])
+    loaded, result = _loaded_after_recalculating(org_a, monkeypatch)
     assert loaded == sorted(o.pk for o in calculated)
+    assert result.processed == 2
 
 
 def test_another_organisations_scope_cannot_hide_an_order_from_a_product_change(
