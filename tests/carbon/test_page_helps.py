@@ -64,6 +64,45 @@ def test_the_category_page_of_another_organisation_is_404(client, org_b, member_
     assert client.get(url("import_categories", org_b)).status_code == 404
 
 
+@pytest.mark.parametrize(
+    ("name", "back", "back_label", "heading", "lead"),
+    [
+        (
+            "import_orders",
+            "/o/acme/orders/",
+            "Orders",
+            "Import orders",
+            "Upload a CSV file with one row per transport leg. We check every row first: if "
+            "anything is wrong you get the full list of problems and nothing is stored.",
+        ),
+        (
+            "import_categories",
+            "/o/acme/orders/import/",
+            "Import orders",
+            "Transport category codes",
+            "Write one of these codes, exactly as shown, in the category column of an import "
+            "file (or a leg's category in the API).",
+        ),
+    ],
+)
+def test_the_import_pages_head_links_back_above_the_heading_and_lead(
+    client, org_a, member_a, name, back, back_label, heading, lead
+):
+    # given a member of Acme (slug "acme")
+    client.force_login(member_a)
+    # when the page opens
+    html = client.get(url(name, org_a)).content.decode()
+    # then its head is the link back, the heading and the lead, once
+    head = (
+        '<div class="page-head">\n  <div>\n'
+        f'    <p class="muted"><a href="{back}">{back_label}</a></p>\n'
+        f"    <h1>{heading}</h1>\n"
+        f'    <p class="lead">{lead}</p>\n'
+        "  </div>\n</div>\n<section"
+    )
+    assert html.count(head) == 1
+
+
 def _form(client, org):
     return client.get(url("green_power", org)).context
 
