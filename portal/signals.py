@@ -5,6 +5,7 @@ announced by Django's `user_login_failed`; everything else is customised in `por
 """
 
 from allauth.account.signals import email_changed, password_changed, password_reset
+from allauth.mfa.models import Authenticator
 from allauth.mfa.signals import (
     authentication_failed,
     authenticator_added,
@@ -19,6 +20,11 @@ from portal import audit
 
 @receiver(authenticator_added)
 def _mfa_added(sender, request, user, authenticator, **kwargs):
+    # allauth issues recovery codes by itself when a first TOTP or security key is added, and
+    # announces them as a second authenticator added: recording that too put "turned on" twice
+    # on the trail for one activation. Codes made on request are announced as a reset instead.
+    if authenticator.type == Authenticator.Type.RECOVERY_CODES:
+        return
     audit.record(
         "mfa.authenticator_added", actor=user, request=request, details={"type": authenticator.type}
     )

@@ -1,7 +1,7 @@
 """The audit rows written by `portal.signals` for what allauth and Django announce only as
-signals: 2FA removed and reset, a rejected 2FA code, password and e-mail changes. Each test drives
-the real allauth page, so a receiver that stops listening (or a signal allauth stops sending where
-we expect it) fails here."""
+signals: 2FA turned on, removed and reset, a rejected 2FA code, password and e-mail changes. Each
+test drives the real allauth page, so a receiver that stops listening (or a signal allauth stops
+sending where we expect it) fails here."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY, format_hotp_value, hotp_value
 from django.urls import reverse
 
 from portal.models import AuditEvent
@@ -34,6 +34,36 @@ def _actions() -> list[str]:
 def _wrong_code(secret: str) -> str:
     # A code from a window far outside the tolerance (one step), so it is always wrong.
     return format_hotp_value(hotp_value(secret, int(time.time()) // 30 + 1000))
+
+
+def test_turning_totp_on_is_recorded_once(client, member_a, django_capture_on_commit_callbacks):
+    # given a member without two-factor authentication, recently re-authenticated
+    client.force_login(member_a)
+    _reauthenticate(client)
+    assert client.get(reverse("mfa_activate_totp")).status_code == 200
+    secret = client.session[SECRET_SESSION_KEY]
+    before = AuditEvent.objects.count()
+    # when they enter a code from their authenticator app
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("mfa_activate_totp"),
+            {"code": format_hotp_value(hotp_value(secret, int(time.time()) // 30))},
+            REMOTE_ADDR="192.0.2.29",
+        )
+    # then allauth also issues recovery codes (announcing them as a second authenticator added),
+    # but the trail has one "turned on" entry: the TOTP activation that brought them
+    assert response.status_code == 302
+    assert sorted(Authenticator.objects.filter(user=member_a).values_list("type", flat=True)) == [
+        "recovery_codes",
+        "totp",
+    ]
+    event = AuditEvent.objects.get(action="mfa.authenticator_added")
+    assert (event.actor, event.details, event.ip_address) == (
+        member_a,
+        {"type": "totp"},
+        "192.0.2.29",
+    )
+    assert AuditEvent.objects.count() == before + 1
 
 
 def test_removing_totp_is_recorded_with_the_dangling_recovery_codes(
