@@ -10,9 +10,20 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
+from django.urls import reverse
+from django.utils import timezone
 
 from portal.demo import DEMO_PASSWORD, ORGS, PEOPLE
-from portal.models import AuditEvent, Membership, Organisation, OutboxEvent, Role, Site, User
+from portal.models import (
+    AccountHealth,
+    AuditEvent,
+    Membership,
+    Organisation,
+    OutboxEvent,
+    Role,
+    Site,
+    User,
+)
 from portal.staff_roles import ROLE_PERMISSIONS, StaffRole
 
 pytestmark = pytest.mark.django_db
@@ -119,6 +130,42 @@ def test_seed_demo_restores_edited_demo_data(demo_seed):
     user.refresh_from_db()
     assert user.check_password(DEMO_PASSWORD)
     assert Membership.objects.get(user=user).role == Role.ADMIN
+
+
+def test_seed_demo_scores_each_organisations_account_health(client, demo_seed, enable_totp):
+    # given the seeded demo (orders, points, community and beta data from every app)
+    rows = AccountHealth.objects.select_related("organisation").order_by("organisation__slug")
+    # then each organisation has today's score from the daily run's code: every app's components
+    assert [(r.organisation.slug, r.day, r.trigger) for r in rows] == [
+        ("huadong-pv", timezone.localdate(), "daily"),
+        ("nordwind", timezone.localdate(), "daily"),
+    ]
+    for row in rows:
+        assert [c["key"] for c in row.components] == [
+            "active_users",
+            "sign_in_recency",
+            "carbon_intensity",
+            "points_use",
+            "community",
+            "beta",
+            "ideas",
+        ]
+        # four members each (the consultant is in both), none signed in yet
+        assert row.components[0]["signals"] == {"members": 4, "active_30d": 0}
+        assert isinstance(row.score, int)
+        assert 0 <= row.score <= 100
+    assert OutboxEvent.objects.filter(type="greenloop.account.signals").count() == 2
+    # and customer success sees both scores on Customers > Account health
+    success = User.objects.get(email="success@greenloop.example")
+    enable_totp(success)
+    client.force_login(success)
+    html = client.get(reverse("account_health:index")).content.decode()
+    for row in rows:
+        assert f"<strong>{row.score}</strong>" in html
+    # when the demo is seeded again the same day, then the day's scores stand, published once
+    _seed()
+    assert AccountHealth.objects.count() == 2
+    assert OutboxEvent.objects.filter(type="greenloop.account.signals").count() == 2
 
 
 def test_seed_demo_refuses_outside_the_demo(settings, db):

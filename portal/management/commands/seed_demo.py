@@ -3,11 +3,12 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 from wagtail import hooks
 
-from portal import tenancy
+from portal import account_signals, tenancy
 from portal.demo import DEMO_PASSWORD, ORGS, PEOPLE
-from portal.models import CrmEndpoint, Membership, Organisation, Site, User
+from portal.models import AccountHealth, CrmEndpoint, Membership, Organisation, Site, User
 from portal.staff_roles import ensure_staff_groups
 
 SEED_HOOK = "greenloop_seed_demo"
@@ -77,6 +78,16 @@ class Command(BaseCommand):
             # Plugins add their demo data (orders, spaces, programmes) through this hook.
             for seed in hooks.get_hooks(SEED_HOOK):
                 seed(stdout=self.stdout)
+            # Customers > Account health lists the stored daily scores, which production
+            # computes in the daily Celery run: the same code scores the demo organisations here,
+            # from the data just seeded. Once a day, as that run stores one row a day; a second
+            # seed that day publishes no second round of account-signal events.
+            scored = set(
+                AccountHealth.objects.filter(day=timezone.localdate()).values_list(
+                    "organisation_id", flat=True
+                )
+            )
+            account_signals.record([org for org in orgs.values() if org.pk not in scored])
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(ORGS)} organisations, {len(PEOPLE)} logins "
