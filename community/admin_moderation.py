@@ -233,6 +233,8 @@ class ReviewQueueIndexView(IndexView):
 class FlaggedPostInspectView(InspectView):
     """The whole post, every flag it ever had and its author's standing, with the actions."""
 
+    # Its header wraps: five action buttons beside the post's title would hide the title.
+    template_name = "community/admin/flagged_post.html"
     # Set by the viewset: Wagtail passes it to the views that declare the attribute.
     viewset: Any = None
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import pytest
 from django.contrib.messages import get_messages
+from django.contrib.staticfiles import finders
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -112,6 +114,27 @@ def test_the_detail_page_has_the_full_text_and_every_flag(client, moderator, fla
     assert "Same link every day" in html
     for reason in ("Spam", "Inappropriate", "Something else"):
         assert reason in html
+
+
+def test_the_detail_header_wraps_the_title_above_its_five_actions(client, moderator, flagged):
+    # given a moderator opening a flagged reply
+    client.force_login(moderator)
+    html = client.get(url("community_review", "inspect", flagged.pk)).content.decode()
+    # then the page opts into the wrapping header (portal/css/admin.css), the post named in it
+    # above the five actions, all in the header's action bar
+    assert re.search(r'<body id="wagtail" class="greenloop-header-wraps[ "]', html)
+    header = html.split('<header class="w-slim-header', 1)[1].split("</header>", 1)[0]
+    assert str(flagged) in header
+    actions = header.split('id="w-slim-header-buttons"', 1)[1]
+    assert re.findall(r'href="/admin/community_review/([a-z-]+)/', actions) == [
+        "approve",
+        "delete-post",
+        "hide",
+        "suspend-author",
+        "warn-author",
+    ]
+    css = Path(finders.find("portal/css/admin.css")).read_text(encoding="utf-8")
+    assert ".greenloop-header-wraps #w-slim-header-buttons { flex-wrap: wrap;" in css
 
 
 def test_a_moderator_sees_the_flagged_posts_in_the_work_queue(
