@@ -462,6 +462,8 @@ def _hold_and_record(
         organisation=organisation,
         obj=redemption,
         details={"service": service.slug, "points": redemption.points},
+        # The redemption's row, just written for this organisation, passed the same policy.
+        in_scope=True,
     )
     rows: list[ledger.BalanceRow] = [
         (redemptions.prepare_event(REDEMPTION_REQUESTED, redemption), "data")

@@ -25,7 +25,7 @@ from carbon.models import (
 from carbon.points import actions, ledger
 from portal import actions as portal_actions
 from portal import idempotency
-from portal.models import IdempotencyRecord, OutboxEvent, Role, Tier
+from portal.models import AuditEvent, IdempotencyRecord, OutboxEvent, Role, Tier
 from tests.carbon.factories import ServiceFactory, fund
 from tests.carbon.test_points_ledger import delivered_order, make_policy
 from tests.factories import MembershipFactory, OrganisationFactory, SiteFactory, UserFactory
@@ -443,6 +443,37 @@ def test_a_token_redeems_and_gets_the_redemption_with_the_balances_after(
     )
     assert record.response_body == body
     assert OutboxEvent.objects.filter(type="greenloop.carbon.redemption_requested").count() == 1
+
+
+def test_a_token_redemption_is_audited_within_the_tokens_scope_in_a_bounded_count(
+    client, org_a, service, funded, token_a
+):
+    # given a token of org_a and its points
+    captured = []
+
+    def watch(execute, sql, params, many, context):
+        captured.append((sql, params))
+        return execute(sql, params, many, context)
+
+    # when it redeems
+    with connection.execute_wrapper(watch):
+        response = _redeem(client, {"service": "maintenance-visit"}, token_a)
+    # then the audit event is written under the token's own row-level scope, not lifted to
+    # every organisation (the lift the audit writer takes for others' rows)
+    assert response.status_code == 201, response.content
+    audit = AuditEvent.objects.get(action="carbon.redemption.requested")
+    assert (audit.organisation_id, audit.object_id) == (org_a.pk, str(response.json()["id"]))
+    scopes_set = []
+    for sql, params in captured:
+        if "set_config" in sql:
+            scopes_set.append(params[2])
+        if sql.startswith('INSERT INTO "portal_auditevent"'):
+            break
+    assert scopes_set == ["", str(org_a.pk)]  # the request's start, then the token's
+    # and the request costs at most 15 statements: 11 of a redemption in production, the
+    # token's first lookup and its last-used stamp, and the view's SAVEPOINT and RELEASE inside
+    # the test's transaction (2 more when the audit row lifted the scope and restored it)
+    assert len(captured) <= 15, [sql[:80] for sql, _ in captured]
 
 
 def test_a_member_redeems_by_session(client, member_a, service, funded):
