@@ -445,6 +445,7 @@ def test_a_token_redeems_and_gets_the_redemption_with_the_balances_after(
     assert OutboxEvent.objects.filter(type="greenloop.carbon.redemption_requested").count() == 1
 
 
+@pytest.mark.postgres  # the row-level scope and the one-statement hold are PostgreSQL's
 def test_a_token_redemption_is_audited_within_the_tokens_scope_in_a_bounded_count(
     client, org_a, service, funded, token_a
 ):
