@@ -22,6 +22,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Router, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -378,9 +379,13 @@ def _http_error(request, exc: HttpError):
     return error_response(request, exc.status_code, f"http_{exc.status_code}", exc.message)
 
 
+@csrf_exempt
 def unknown_path(request: HttpRequest, path: str = "") -> HttpResponse:
     """Any path under /api/ that names no endpoint (mounted after the API's URLs, so that it is
-    a JSON 404, not the site's page or a redirect to a trailing slash)."""
+    a JSON 404, not the site's page or a redirect to a trailing slash). Exempt from CSRF like
+    the API's own views: an API client's POST carries a token and no Referer, and would get the
+    CSRF failure page (a 403, or a 500 where that HTML page cannot render) instead of the 404;
+    this view reads and writes nothing."""
     return JsonResponse(
         {"code": "not_found", "message": "No such endpoint.", "field": None}, status=404
     )

@@ -24,28 +24,37 @@ def record(
     obj: models.Model | None = None,
     request: HttpRequest | None = None,
     details: dict[str, Any] | None = None,
+    in_scope: bool = False,
 ) -> AuditEvent:
     """Append one audit event. `action` is dotted, e.g. ``membership.role_changed``.
 
     The actor defaults to the request's signed-in user; IP and user agent come from the request.
+    `in_scope`: the caller acts for `organisation`, so its row-level scope shows it and the row
+    is written without lifting the scope (two queries fewer on a hot path; the table's policy
+    refuses the row, it never widens anything, should the scope not show it after all).
     """
     if actor is None and request is not None and getattr(request, "user", None):
         actor = request.user if request.user.is_authenticated else None
+    event = AuditEvent(
+        action=action,
+        actor=actor,
+        actor_label=getattr(actor, "email", "") if actor else "",
+        organisation=organisation,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        object_repr=str(obj)[:255] if obj is not None else "",
+        ip_address=client_ip(request),
+        user_agent=user_agent(request),
+        details=details or {},
+    )
+    if in_scope and organisation is not None:
+        event.save(force_insert=True)
+        return event
     # Writing the trail is the system's act, whoever's request it is: a rejected token's
     # organisation or an anonymous sign-in failure is outside the caller's row-level scope.
     with tenancy.all_organisations():
-        return AuditEvent.objects.create(
-            action=action,
-            actor=actor,
-            actor_label=getattr(actor, "email", "") if actor else "",
-            organisation=organisation,
-            object_type=obj._meta.label_lower if obj is not None else "",
-            object_id=str(obj.pk) if obj is not None else "",
-            object_repr=str(obj)[:255] if obj is not None else "",
-            ip_address=client_ip(request),
-            user_agent=user_agent(request),
-            details=details or {},
-        )
+        event.save(force_insert=True)
+    return event
 
 
 # Counters live a day, so the count of a principal's last busy minute can still be reported by

@@ -4,6 +4,7 @@ cancel. Tenancy as in the rest of the API: another organisation's redemption is 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -29,7 +30,7 @@ from carbon.points.api import (
     reading_organisation,
 )
 from carbon.points.catalogue import service_name
-from carbon.points.exceptions import IdempotencyConflict, PointsError
+from carbon.points.exceptions import IdempotencyConflict, PointsError, RetryWithSavepoint
 from portal import idempotency
 from portal.access import reachable_or_404
 from portal.api import ApiError, Caller, ErrorOut, Input, PathParams, caller, requires
@@ -154,11 +155,14 @@ def _redeem(
     payload: RedemptionIn,
     key: str,
     remember: Callable[[int, dict[str, Any]], IdempotencyRecord],
+    first_try: bool,
 ) -> tuple[int, dict[str, Any], bool]:
     """Run the request and return (status, body, remembered): 201 or 200 with the redemption,
     or 422 with the domain's refusal (which nothing was written for). A 201's response is
     kept (`remember`) by the statement that holds the points, with the balances it returns;
-    `remembered` says so."""
+    `remembered` says so. `first_try`: written straight into the view's transaction
+    (`request_redemption(in_callers_transaction=True)`), which raises RetryWithSavepoint for a
+    refusal or a key the ledger knows."""
     service = Service.objects.filter(slug=payload.service).first()
     if service is None:
         return (
@@ -195,6 +199,7 @@ def _redeem(
             preferred_date=payload.preferred_date,
             note=payload.note,
             remember=remember_created,
+            in_callers_transaction=first_try,
         )
     except IdempotencyConflict as exc:
         # The ledger still knows the key (its records outlive the 72 h of the API's).
@@ -262,7 +267,6 @@ def create_redemption(request: HttpRequest, response: HttpResponse, payload: Red
             "characters.",
             idempotency.HEADER,
         )
-    scope = idempotency.scope_for(organisation.pk)
     if c.token is not None:
         who = f"token:{c.token.pk}"
     elif c.user is not None:
@@ -273,6 +277,27 @@ def create_redemption(request: HttpRequest, response: HttpResponse, payload: Red
     wanted = idempotency.fingerprint(
         request.method or "POST", request.path, payload.model_dump(mode="json"), who
     )
+    answer = functools.partial(_answer, response, c, organisation, payload, key, wanted)
+    try:
+        return answer(first_try=True)
+    except RetryWithSavepoint:
+        # Refused, or the key is the ledger's already: the first try's transaction is rolled
+        # back and the request asked again the usual way, with the redemption's own savepoint.
+        return answer(first_try=False)
+
+
+def _answer(
+    response: HttpResponse,
+    c: Caller,
+    organisation: Organisation,
+    payload: RedemptionIn,
+    key: str,
+    wanted: str,
+    *,
+    first_try: bool,
+) -> Status:
+    """One transaction: the key's lock and record, then the redemption and its record."""
+    scope = idempotency.scope_for(organisation.pk)
     with transaction.atomic():
         locked = idempotency.try_lock(scope, key)
         # Read after the lock attempt, so a first request that has just committed is seen. A key
@@ -302,6 +327,7 @@ def create_redemption(request: HttpRequest, response: HttpResponse, payload: Red
             payload,
             key,
             lambda status, body: idempotency.record(scope, key, wanted, status, body),
+            first_try,
         )
         if not remembered:
             body = idempotency.json_body(body)

@@ -30,3 +30,9 @@ class PolicyError(PointsError):
 
 class RedemptionError(PointsError):
     code = "redemption_error"
+
+
+class RetryWithSavepoint(Exception):  # noqa: N818 - a signal to the caller, not an error
+    """A request written straight into its caller's transaction was refused or met its key in
+    the ledger, and that transaction can now only be rolled back: the caller rolls it back and
+    asks again the usual way (`carbon.points.actions.request_redemption`)."""

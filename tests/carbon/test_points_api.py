@@ -25,7 +25,7 @@ from carbon.models import (
 from carbon.points import actions, ledger
 from portal import actions as portal_actions
 from portal import idempotency
-from portal.models import IdempotencyRecord, OutboxEvent, Role, Tier
+from portal.models import AuditEvent, IdempotencyRecord, OutboxEvent, Role, Tier
 from tests.carbon.factories import ServiceFactory, fund
 from tests.carbon.test_points_ledger import delivered_order, make_policy
 from tests.factories import MembershipFactory, OrganisationFactory, SiteFactory, UserFactory
@@ -445,6 +445,45 @@ def test_a_token_redeems_and_gets_the_redemption_with_the_balances_after(
     assert OutboxEvent.objects.filter(type="greenloop.carbon.redemption_requested").count() == 1
 
 
+@pytest.mark.postgres  # the row-level scope and the one-statement hold are PostgreSQL's
+def test_a_token_redemption_is_audited_within_the_tokens_scope_in_a_bounded_count(
+    client, org_a, service, funded, token_a
+):
+    # given a token of org_a and its points
+    captured = []
+
+    def watch(execute, sql, params, many, context):
+        captured.append((sql, params))
+        return execute(sql, params, many, context)
+
+    # when it redeems
+    with connection.execute_wrapper(watch):
+        response = _redeem(client, {"service": "maintenance-visit"}, token_a)
+    # then the audit event is written under the token's own row-level scope, not lifted to
+    # every organisation (the lift the audit writer takes for others' rows)
+    assert response.status_code == 201, response.content
+    audit = AuditEvent.objects.get(action="carbon.redemption.requested")
+    assert (audit.organisation_id, audit.object_id) == (org_a.pk, str(response.json()["id"]))
+    scopes_set = []
+    for sql, params in captured:
+        if "set_config" in sql:
+            scopes_set.append(params[2])
+        if sql.startswith('INSERT INTO "portal_auditevent"'):
+            break
+    assert scopes_set == ["", str(org_a.pk)]  # the request's start, then the token's
+    # and the request costs at most 13 statements: 9 of a redemption in production (COMMIT
+    # aside), the token's first lookup and its last-used stamp, and the view's SAVEPOINT and
+    # RELEASE inside the test's transaction (4 more when the audit row lifted the scope and
+    # restored it and the redemption took a savepoint of its own)
+    assert len(captured) <= 13, [sql[:80] for sql, _ in captured]
+    # and the account row, locked by the hold's statement, waits for nothing but the end of
+    # the view's transaction (here the RELEASE of its savepoint, in production the COMMIT)
+    sqls = [sql for sql, _ in captured]
+    hold = next(n for n, sql in enumerate(sqls) if sql.startswith("WITH held AS (UPDATE"))
+    assert sqls[hold + 1].startswith("RELEASE SAVEPOINT")
+    assert [sql.split()[0] for sql in sqls].count("SAVEPOINT") == 1
+
+
 def test_a_member_redeems_by_session(client, member_a, service, funded):
     client.force_login(member_a)
     response = _redeem(client, {"service": "maintenance-visit"}, key=str(uuid.uuid4()))
@@ -472,6 +511,26 @@ def test_a_repeat_returns_the_first_response_and_writes_nothing(client, service,
     assert "Idempotent-Replayed" not in first
     assert _written() == before
     assert PointsAccount.objects.get().held == 300
+
+
+def test_a_repeat_after_the_keys_record_was_purged_gets_the_redemption_as_it_is_now(
+    client, service, funded, token_a
+):
+    # given a redemption whose API record is gone (purged after 72 hours)
+    first = _redeem(client, {"service": "maintenance-visit"}, token_a)
+    assert first.status_code == 201, first.content
+    IdempotencyRecord.objects.all().delete()
+    before = _written()
+    # when the client repeats it with the same key
+    again = _redeem(client, {"service": "maintenance-visit"}, token_a)
+    # then the ledger still knows the key: 200 with the same redemption and the balances now,
+    # and the only row written is the key's new record (no second hold, no second redemption)
+    assert again.status_code == 200, again.content
+    body = again.json()
+    assert (body["id"], body["status"], body["points"]) == (first.json()["id"], "requested", 300)
+    assert body["balances"] == {"pending": 0, "available": 700, "held": 300}
+    assert _written() == {**before, "records": before["records"] + 1}
+    assert LedgerEntry.objects.filter(kind=EntryKind.HOLD).count() == 1
 
 
 def test_the_same_key_with_a_different_request_is_refused(client, service, funded, token_a):

@@ -62,3 +62,18 @@ def test_an_unhandled_exception_is_500_json(db, org_a, headers, monkeypatch):
     # then the answer is JSON, and says nothing about the failure
     message = api_error(response, 500, "server_error")
     assert message == "Something went wrong on our side; it has been logged."
+
+
+def test_a_post_to_an_unknown_path_under_the_api_is_404_json_not_a_csrf_page(headers):
+    # given an API client over HTTPS, which sends a token and no Referer or CSRF cookie
+    client = Client(enforce_csrf_checks=True)
+    # when it POSTs to a path that names no endpoint
+    response = client.post(
+        "/api/v1/no-such-thing",
+        {"service": "x"},
+        content_type="application/json",
+        headers=headers,
+        secure=True,
+    )
+    # then it is the API's JSON 404, not the CSRF failure page (an HTML 403)
+    api_error(response, 404, "not_found")
