@@ -930,6 +930,64 @@ def private_checks(port: int, outsider: Reader, insider: Reader, world: Communit
     return problems
 
 
+def _process_cpu(pid: int) -> float:
+    """User + system CPU seconds of one process so far (Linux /proc), 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(server_pid: int) -> dict[str, float]:
+    """CPU seconds used so far by gunicorn (the master and its workers), by the PostgreSQL
+    backends connected to this benchmark's database (other databases' sessions on the same
+    server are left out) and by this process (the client threads): where a page's time goes
+    on the shared cores."""
+    from django.db import connection
+
+    workers = Path(f"/proc/{server_pid}/task/{server_pid}/children")
+    children = [int(pid) for pid in workers.read_text().split()] if workers.exists() else []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        )
+        backends = [row[0] for row in cursor.fetchall()]
+    return {
+        "gunicorn": sum(_process_cpu(pid) for pid in [server_pid, *children]),
+        **{f"postgres:{pid}": _process_cpu(pid) for pid in backends},
+        "clients": time.process_time(),
+    }
+
+
+def print_cpu_split(
+    before: dict[str, float], after: dict[str, float], pages: int, clients: int
+) -> None:
+    """CPU per answered page on each side; backends that appeared during the run count from 0."""
+    postgres = sum(
+        seconds - before.get(key, 0.0)
+        for key, seconds in after.items()
+        if key.startswith("postgres:")
+    )
+    spent = {
+        "gunicorn (Django)": after["gunicorn"] - before["gunicorn"],
+        "PostgreSQL backends": postgres,
+        "benchmark clients": after["clients"] - before["clients"],
+    }
+    total = sum(spent.values())
+    cores = os.cpu_count() or 1
+    per_page = ", ".join(
+        f"{name} {seconds / pages * 1000:.1f} ms" for name, seconds in spent.items()
+    )
+    print(
+        f"  CPU per page during the run: {per_page} = {total / pages * 1000:.1f} ms in all; "
+        f"{cores} cores at that cost serve at most ~{cores * pages / total:,.0f} pages/s, and "
+        f"{clients} clients back to back then wait at least "
+        f"~{clients * total / pages / cores * 1000:.0f} ms per page on average (Little's law)"
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # Main
 # --------------------------------------------------------------------------------------------
@@ -1062,11 +1120,13 @@ def main() -> int:
             for _thread in threads:
                 ready.acquire()  # every client has its connection open and its visit recorded
             load_before = os.getloadavg()[0]
+            cpu_before = cpu_seconds(server.pid)
             t_start = time.perf_counter()
             started.set()
             for thread in threads:
                 thread.join()
             t_end = time.perf_counter()
+            cpu_after = cpu_seconds(server.pid)
         finally:
             server.terminate()
             try:
@@ -1148,6 +1208,8 @@ def main() -> int:
         f"{answered / elapsed:,.1f} pages/s wait ~{args.clients / (answered / elapsed) * 1000:.0f} "
         "ms per page on average (Little's law)"
     )
+    if answered:
+        print_cpu_split(cpu_before, cpu_after, answered, args.clients)
     for error in run.errors[:5]:
         print(f"  error: {error}")
     for leak in run.leaks[:5]:

@@ -103,10 +103,13 @@ def visible_post(user: User, post_id: int) -> Post:
 # --------------------------------------------------------------------------------------------
 
 
-def posting_refusal(user: User, space: Space, topic: Topic | None = None) -> str | None:
+def posting_refusal(
+    user: User, space: Space, topic: Topic | None = None, *, member: Member | None = None
+) -> str | None:
     """Why this person may not post here right now (None: they may). Checks suspension, the
-    space's posting rule and a locked topic; the new-member rate limit is checked on write."""
-    suspended = suspension_message(user)
+    space's posting rule and a locked topic; the new-member rate limit is checked on write.
+    `member`: the person's community record when the caller has just read it."""
+    suspended = suspension_message(user, member=member)
     if suspended:
         return suspended
     if space.pk not in postable_space_ids(user):
@@ -116,8 +119,9 @@ def posting_refusal(user: User, space: Space, topic: Topic | None = None) -> str
     return None
 
 
-def suspension_message(user: User) -> str | None:
-    member = Member.objects.filter(user=user).first()
+def suspension_message(user: User, *, member: Member | None = None) -> str | None:
+    if member is None or member.user_id != user.pk:
+        member = Member.objects.filter(user=user).first()
     if member is None or not member.is_suspended() or member.suspended_until is None:
         return None
     until = timezone.localtime(member.suspended_until)

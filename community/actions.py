@@ -656,12 +656,15 @@ def clear_topic_level(user: User, topic: Topic) -> bool:
     return bool(deleted)
 
 
-def touch(user: User) -> None:
+def touch(user: User) -> Member | None:
     """Note a visit (digests skip people who came back since the last one), at most every
-    five minutes so page views do not write on every request."""
+    five minutes so page views do not write on every request. Returns the person's community
+    record (None for anonymous visitors), for the page to read its other fields without asking
+    again."""
     if not (user and user.is_authenticated):
-        return
+        return None
     now = timezone.now()
     member = access.member_for(user)
     if member.last_seen_at is None or member.last_seen_at < now - dt.timedelta(minutes=5):
         Member.objects.filter(pk=member.pk).update(last_seen_at=now)
+    return member

@@ -7,7 +7,7 @@ from typing import cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from community.models import FlagReason, Level, Space, Tag, TopicKind
+from community.models import FlagReason, Space, Tag, TopicKind
 
 MARKDOWN_HELP = _(
     "Write in Markdown: **bold**, _italic_, `code`, [link text](https://…), lists and quotes. "
@@ -117,10 +117,6 @@ class FlagForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Only moderators read this."),
     )
-
-
-class LevelForm(forms.Form):
-    level = forms.ChoiceField(label=_("Notifications"), choices=Level.choices)
 
 
 class MoveForm(forms.Form):

@@ -625,6 +625,8 @@ class Post(models.Model):
     # the author's handle, the reader's reactions and what the reader may do; an excerpt) and
     # by the review queue (its open flags, prefetched).
     handle: str
+    organisation_shown: str | None  # the topic page: the name of the author's organisation
+    files: list[Attachment]  # the topic page: the post's attachments
     links: dict[str, str]
     excerpt: str
     author_name: str  # the dashboard panel: community.models.public_name of the author

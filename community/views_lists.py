@@ -243,7 +243,7 @@ def ask(request: SignedInRequest) -> HttpResponse:
 @login_required
 def space(request: SignedInRequest, space_slug: str) -> HttpResponse:
     user = request.user
-    actions.touch(user)
+    member = actions.touch(user)
     # The visible space ids, worked out once: every list below filters by them.
     visibility.visible_space_ids(user)
     try:
@@ -267,7 +267,7 @@ def space(request: SignedInRequest, space_slug: str) -> HttpResponse:
             "space": current,
             "parent": parent,
             "main_html": _main(request, "space", build),
-            "posting_refusal": access.posting_refusal(user, current),
+            "posting_refusal": access.posting_refusal(user, current, member=member),
             "level": _level(user, space=current),
             "levels": Level.choices,
         },

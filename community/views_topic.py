@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, F, Q
 from django.forms import Form
 from django.http import (
     FileResponse,
@@ -34,12 +34,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from community import access, actions, moderation
+from community import access, actions, moderation, post_fragments
 from community.exceptions import CommunityError, NotVisible
 from community.forms import (
     EditPostForm,
     FlagForm,
-    LevelForm,
     MergeForm,
     MoveForm,
     ReplyForm,
@@ -53,14 +52,13 @@ from community.models import (
     PostStatus,
     Reaction,
     ReactionKind,
-    Space,
     Subscription,
     Topic,
     TopicKind,
     is_community_staff,
     is_moderator,
 )
-from community.rows import Links
+from community.visibility import visible_space_ids
 from portal import images
 from portal import markdown as portal_markdown
 from portal.http import SignedInRequest
@@ -104,14 +102,16 @@ def _reader_topic(user: User, topic_id: int) -> Topic | None:
     """The topic as the topic page needs it, including a merged-away one (for its redirect) and
     a hidden one whose opening post the reader may still read (its author while it is under
     review, moderators)."""
-    opening_readable = Exists(Post.objects.readable_by(user).filter(topic=OuterRef("pk"), number=1))
-    return (
-        Topic.objects.filter(space__in=Space.objects.visible_to(user))
-        .filter(Q(is_hidden=False) | opening_readable)
+    found = (
+        Topic.objects.filter(space_id__in=visible_space_ids(user), pk=topic_id)
         .select_related("space__parent")
-        .filter(pk=topic_id)
         .first()
     )
+    if found is None or not found.is_hidden:
+        return found
+    # Rare: asked only for a hidden topic, so the everyday page compiles one statement less.
+    opening_readable = Post.objects.readable_by(user).filter(topic=found, number=1).exists()
+    return found if opening_readable else None
 
 
 def _reader_topic_or_404(user: User, topic_id: int) -> Topic:
@@ -121,8 +121,25 @@ def _reader_topic_or_404(user: User, topic_id: int) -> Topic:
     return found
 
 
-# The per-post actions linked from includes/post.html.
-_POST_LINKS = ("history", "react", "accept", "quote", "flag", "edit_post", "delete_post")
+# What _decorate_posts, includes/post.html and the quote in the composer read of a post; any
+# other field would be loaded post by post (tests/community/test_request_costs.py counts).
+_POST_FIELDS = (
+    "topic_id",
+    "number",
+    "status",
+    "html",
+    "body",
+    "created_at",
+    "edited_at",
+    "reply_to_id",
+    "author_id",
+    "organisation_id",
+    "author__first_name",
+    "author__last_name",
+    "author__is_staff",
+    "author__erased_at",
+    "author__preferred_language",
+)
 
 
 def _decorate_posts(user: User, topic: Topic) -> list[Post]:
@@ -132,39 +149,46 @@ def _decorate_posts(user: User, topic: Topic) -> list[Post]:
     posts = list(
         Post.objects.readable_by(user)
         .filter(topic=topic)
-        .select_related("author", "organisation")
-        .prefetch_related("attachments")
+        .select_related("author")
+        # Only what the page shows: building whole models per post cost more than the query
+        # (the search columns are the largest; an Organisation, a ClusterableModel, is slow to
+        # build, and the page shows only its name).
+        .only(*_POST_FIELDS)
+        .annotate(
+            organisation_name=F("organisation__name"),
+            author_handle=F("author__community_member__handle"),
+        )
         .order_by("number")
     )
     ids = [post.pk for post in posts]
-    handles = access.handles_for(post.author for post in posts)
+    # Grouped here rather than by prefetch_related, whose machinery cost more than the query.
+    files: dict[int, list[Attachment]] = defaultdict(list)
+    for file in Attachment.objects.filter(post_id__in=ids).order_by("pk"):
+        if file.post_id is not None:
+            files[file.post_id].append(file)
     counts: dict[int, dict[str, int]] = defaultdict(dict)
-    for post_id, kind, count in (
+    mine: dict[int, set[str]] = defaultdict(set)
+    for post_id, kind, count, own in (
         Reaction.objects.filter(post__in=ids)
         .values("post_id", "kind")
-        .annotate(count=Count("pk"))
-        .values_list("post_id", "kind", "count")
+        .annotate(count=Count("pk"), own=Count("pk", filter=Q(user=user)))
+        .values_list("post_id", "kind", "count", "own")
     ):
         counts[post_id][kind] = count
-    mine: dict[int, set[str]] = defaultdict(set)
-    for post_id, kind in Reaction.objects.filter(post__in=ids, user=user).values_list(
-        "post_id", "kind"
-    ):
-        mine[post_id].add(kind)
+        if own:
+            mine[post_id].add(kind)
     numbers = {post.pk: post.number for post in posts}
     moderator = is_moderator(user)
     accepting = access.can_accept(user, topic)
-    links = Links()
+    # Translated once for the page: the labels are part of each post's cache key.
+    labels = [(kind, str(label)) for kind, label in ReactionKind.choices]
     for post in posts:
         own = post.author_id == user.pk
         visible = post.status == PostStatus.VISIBLE
-        post.handle = _by_key(handles, post.author_id) or ""
-        post.links = {name: links.url(f"community:{name}", post_id=post.pk) for name in _POST_LINKS}
-        if post.handle:
-            post.links["person"] = links.for_person(post.handle)
-        for file in post.attachments.all():
-            file.url = links.url("community:attachment", attachment_id=file.pk)
-            file.original_url = links.url("community:attachment_original", attachment_id=file.pk)
+        joined = vars(post)  # the annotated columns, which the type checker does not see
+        post.handle = joined["author_handle"] or ""
+        post.organisation_shown = joined["organisation_name"]
+        post.files = files[post.pk]
         post.reply_to_number = _by_key(numbers, post.reply_to_id)
         post.is_accepted = post.pk == topic.accepted_answer_id
         post.reactions_shown = [
@@ -174,7 +198,7 @@ def _decorate_posts(user: User, topic: Topic) -> list[Post]:
                 "count": counts[post.pk].get(kind, 0),
                 "on": kind in mine[post.pk],
             }
-            for kind, label in ReactionKind.choices
+            for kind, label in labels
         ]
         post.can_react = visible and not own
         post.can_edit = own or moderator
@@ -195,7 +219,7 @@ def _render_topic(
     status: int = 200,
 ) -> HttpResponse:
     user = request.user
-    actions.touch(user)
+    member = actions.touch(user)
     posts = _decorate_posts(user, topic)
     by_id = {post.pk: post for post in posts}
     if reply_form is None:
@@ -212,21 +236,28 @@ def _render_topic(
     level = (
         Subscription.objects.filter(user=user, topic=topic).values_list("level", flat=True).first()
     )
+    refusal = access.posting_refusal(user, topic.space, topic, member=member)
+    shown = post_fragments.posts_html(request, topic, posts, refusal)
+    composer = post_fragments.composer_html(
+        request,
+        topic,
+        {"reply_form": reply_form, "reply_to": reply_to, "preview": preview, "refusal": refusal},
+    )
     return render(
         request,
         "community/topic.html",
         {
             "topic": topic,
             "space": topic.space,
-            "posts": posts,
+            "posts": list(zip(posts, shown, strict=True)),
             "accepted": accepted,
             "tags": list(topic.tags.all()),
             "is_question": topic.kind == TopicKind.QUESTION,
-            "reply_form": reply_form,
-            "reply_to": reply_to,
-            "preview": preview,
-            "refusal": access.posting_refusal(user, topic.space, topic),
-            "level_form": LevelForm(initial={"level": level or Level.NORMAL}),
+            "composer": composer,
+            # Printed by the template rather than through LevelForm's widget, whose rendering
+            # cost as much as the rest of the page head.
+            "level": level or Level.NORMAL,
+            "levels": Level.choices,
             "is_staff": is_community_staff(user),
         },
         status=status,

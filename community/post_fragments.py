@@ -1,0 +1,168 @@
+"""The posts and the reply box of a topic page, each rendered once and kept in the cache.
+
+A post (includes/post.html) shows its stored, sanitised text, its author's name, handle and
+organisation, when it was written and edited, the post it answers, its attachments, its reaction
+counts, and what the reader may do with it: react (and whether they did), accept, quote, flag,
+edit and delete. Its HTML is filed under a fingerprint of exactly those values, the viewer's
+language, time zone and script prefix and the templates' own source, so an edit, a reaction, a
+moderator's decision, an accepted answer or a renamed author files the post under a new key and
+nothing needs to be deleted; what the kept HTML holds is a function of its key alone. What is
+personal is a handful of yes/no values, so most readers of a topic share its entries.
+
+The reply box without a quoted post, a preview or a refused reply is the same for every reader
+of a topic allowed to post, in one language.
+
+The one thing kept out is the CSRF token of the forms, which differs per session: the kept HTML
+holds a stand-in, replaced by the request's token each time it is shown.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Sequence
+
+import django
+from django.core.cache import cache
+from django.http import HttpRequest
+from django.middleware.csrf import get_token
+from django.template import Engine
+from django.template.loader import get_template, render_to_string
+from django.urls import get_script_prefix
+from django.utils import timezone, translation
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
+
+from community.models import Post, Topic
+from community.rows import Links
+
+TIMEOUT = 24 * 60 * 60
+POST_TEMPLATE = "community/includes/post.html"
+COMPOSER_TEMPLATE = "community/includes/composer.html"
+_COMPOSER_PARTS = (
+    COMPOSER_TEMPLATE,
+    "community/includes/preview.html",
+    "portal/includes/form_fields.html",
+)
+# Stands in for the request's CSRF token in the kept HTML ({% csrf_token %} prints it escaped).
+_CSRF = "\x00csrf\x00"
+# The per-post actions linked from includes/post.html.
+_POST_LINKS = ("history", "react", "accept", "quote", "flag", "edit_post", "delete_post")
+
+
+@functools.cache
+def _templates_version() -> str:
+    """The kept HTML is only valid for the templates (and Django's form widgets) that rendered
+    it: a deployment that changes them must not be served older entries from the shared cache."""
+    engine = Engine.get_default()
+    sources = [engine.get_template(name).source for name in (POST_TEMPLATE, *_COMPOSER_PARTS)]
+    sources.append(django.get_version())
+    return hashlib.blake2b("\x00".join(sources).encode(), digest_size=8).hexdigest()
+
+
+def _viewer_context() -> tuple[str, str, str, str]:
+    return (
+        translation.get_language() or "",
+        timezone.get_current_timezone_name(),
+        get_script_prefix(),
+        _templates_version(),
+    )
+
+
+def _digest(kind: str, shown: tuple) -> str:
+    digest = hashlib.blake2b(repr(shown).encode(), digest_size=16).hexdigest()
+    return f"community:{kind}:{digest}"
+
+
+def _post_shown(post: Post, refused: bool) -> tuple:
+    """Everything includes/post.html prints for `post` (decorated by views_topic)."""
+    author = post.author
+    return (
+        post.pk,
+        post.number,
+        post.status,
+        post.html,
+        post.created_at.isoformat(),
+        post.edited_at.isoformat() if post.edited_at else None,
+        None if author is None else (author.get_full_name(), author.is_staff),
+        post.handle,
+        post.organisation_shown,
+        post.reply_to_number,
+        post.is_accepted,
+        tuple((f.pk, f.name, f.is_image, f.size) for f in post.files),
+        tuple((r["kind"], r["label"], r["count"], r["on"]) for r in post.reactions_shown),
+        post.can_react,
+        post.can_accept,
+        post.can_flag,
+        post.can_edit,
+        refused,
+    )
+
+
+def _with_token(html: str, token: str) -> SafeString:
+    """`html` with the request's CSRF token, escaped, in place of the stand-in."""
+    if _CSRF in html:
+        html = html.replace(_CSRF, token)
+    return mark_safe(html)  # noqa: S308 - rendered by the template engine, the token escaped
+
+
+def _token(request: HttpRequest) -> str:
+    # Read once per page: each get_token() call masks the secret anew.
+    return conditional_escape(get_token(request))
+
+
+def posts_html(
+    request: HttpRequest, topic: Topic, posts: Sequence[Post], refusal: str | None
+) -> list[SafeString]:
+    """The HTML of each of `posts`, in order, from the cache where it is there (one round trip
+    for all of them); the missing ones are rendered and kept."""
+    if not posts:
+        return []
+    context = _viewer_context()
+    refused = bool(refusal)
+    keys = [_digest("post", (_post_shown(post, refused), context)) for post in posts]
+    found = cache.get_many(keys)
+    rendered = {}
+    links = None
+    template = get_template(POST_TEMPLATE)
+    for post, key in zip(posts, keys, strict=True):
+        if key in found:
+            continue
+        if links is None:
+            links = Links()  # one reverse per kind of link for all the missing posts
+        post.links = {name: links.url(f"community:{name}", post_id=post.pk) for name in _POST_LINKS}
+        if post.handle:
+            post.links["person"] = links.for_person(post.handle)
+        for file in post.files:
+            file.url = links.url("community:attachment", attachment_id=file.pk)
+            file.original_url = links.url("community:attachment_original", attachment_id=file.pk)
+        rendered[key] = template.render(
+            {"post": post, "topic": topic, "refusal": refused, "csrf_token": _CSRF}
+        )
+    if rendered:
+        cache.set_many(rendered, TIMEOUT)
+        found.update(rendered)
+    token = _token(request)
+    return [_with_token(found[key], token) for key in keys]
+
+
+def composer_html(request: HttpRequest, topic: Topic, context: dict) -> SafeString:
+    """The reply box (includes/composer.html) with `context` (`reply_form`, `reply_to`,
+    `preview`, `refusal`). Kept only in its everyday state: an empty form, nothing quoted or
+    previewed; a refusal message (which may name a date) is part of the key."""
+    form = context["reply_form"]
+    everyday = (
+        not form.is_bound
+        and not form.initial
+        and not context["reply_to"]
+        and not context["preview"]
+    )
+    full = {**context, "topic": topic, "csrf_token": _CSRF}
+    if not everyday:
+        return _with_token(render_to_string(COMPOSER_TEMPLATE, full), _token(request))
+    key = _digest("composer", (topic.pk, str(context["refusal"] or ""), _viewer_context()))
+    html = cache.get(key)
+    if html is None:
+        html = str(render_to_string(COMPOSER_TEMPLATE, full))
+        cache.set(key, html, TIMEOUT)
+    return _with_token(html, _token(request))
