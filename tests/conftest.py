@@ -216,21 +216,41 @@ def _xdist_controller(config) -> bool:
 
 def pytest_configure(config):
     # The xdist controller names the run before it starts workers, so that it knows which
-    # template database the workers clone (tests/db_template.py) and can drop it at the end.
-    if _xdist_controller(config) and not config.option.testrunuid:
-        config.option.testrunuid = uuid.uuid4().hex
+    # template database the workers clone (tests/db_template.py) and can drop it at the end;
+    # it starts migrating the template now, while the workers start and collect.
+    if _xdist_controller(config):
+        if not config.option.testrunuid:
+            config.option.testrunuid = uuid.uuid4().hex
+        if not config.option.reuse_db or config.option.create_db:
+            config.stash[_TEMPLATE_BUILD] = db_template.start_build(config.option.testrunuid)
+
+
+_TEMPLATE_BUILD = pytest.StashKey["subprocess.Popen[bytes] | None"]()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    # Tells each worker whether to wait for the controller's template (tests/db_template.py).
+    node.workerinput["greenloop_template_build"] = (
+        node.config.stash.get(_TEMPLATE_BUILD, None) is not None
+    )
 
 
 def pytest_unconfigure(config):
     if _xdist_controller(config):
+        db_template.stop_build(config.stash.get(_TEMPLATE_BUILD, None))
         db_template.drop_template(config.option.testrunuid)
 
 
 @pytest.fixture(scope="session")
-def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+def django_db_modify_db_settings(request, django_db_modify_db_settings_parallel_suffix):
     """Under pytest-xdist on PostgreSQL, workers clone one migrated template database instead
     of each migrating its own (tests/db_template.py)."""
-    with db_template.clone_for_workers(os.environ.get("PYTEST_XDIST_TESTRUNUID")):
+    workerinput = getattr(request.config, "workerinput", {})
+    with db_template.clone_for_workers(
+        os.environ.get("PYTEST_XDIST_TESTRUNUID"),
+        built_by_controller=workerinput.get("greenloop_template_build", False),
+    ):
         yield
 
 

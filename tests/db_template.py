@@ -1,9 +1,14 @@
 """One migrated PostgreSQL test database per run, cloned for each pytest-xdist worker.
 
 Migrating (Wagtail's migrations, the RunSQL triggers) is the slowest part of starting a worker,
-and every worker would migrate the same schema. So the first worker to take a file lock
-migrates a template database, and every worker (that one included) then copies it with
-`CREATE DATABASE ... TEMPLATE ...`, as Django's own parallel test runner clones its databases.
+and every worker would migrate the same schema. So the xdist controller starts one subprocess
+that migrates a template database (`start_build`) as soon as the run is configured, and every
+worker copies it with `CREATE DATABASE ... TEMPLATE ...`, as Django's own parallel test runner
+clones its databases. The subprocess runs while the workers start and collect the tests, and
+without coverage's tracer (migration files are omitted from coverage; the post_migrate receivers
+also run on every flush of a transactional test): in the last CI run a worker spent ~62 s
+migrating under coverage while the other waited for it. Without a controller build (a worker
+started some other way) the first worker to take a file lock migrates the template, as before.
 The controller process drops the template when the run ends (`drop_template`).
 
 Only on PostgreSQL under xdist, and not with `--reuse-db` (a kept database is already migrated):
@@ -15,7 +20,11 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import subprocess
+import sys
 import tempfile
+import time
+import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -37,6 +46,84 @@ def _ready_path(template: str) -> Path:
     return Path(tempfile.gettempdir()) / f"{template}.ready"
 
 
+def _failed_path(template: str) -> Path:
+    return Path(tempfile.gettempdir()) / f"{template}.failed"
+
+
+def _log_path(template: str) -> Path:
+    return Path(tempfile.gettempdir()) / f"{template}.log"
+
+
+# How long a worker waits for the controller's build: far beyond the ~60 s it takes on a loaded
+# machine, but a build that hangs still ends in an error instead of a stalled run.
+BUILD_WAIT_SECONDS = 900
+
+
+def start_build(testrun_uid: str) -> subprocess.Popen[bytes] | None:
+    """In the xdist controller: migrate the run's template in a subprocess (this module's
+    `__main__`), without coverage, while the workers start. None on anything but PostgreSQL."""
+    if "postgresql" not in settings.DATABASES["default"]["ENGINE"]:
+        return None
+    template = template_name(testrun_uid)
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE}
+    # Not traced: coverage would only slow the migration (see the module's docstring).
+    for name in [name for name in env if name.startswith(("COV_CORE_", "COVERAGE_"))]:
+        del env[name]
+    with open(_log_path(template), "wb") as log:
+        return subprocess.Popen(  # noqa: S603 - our own module, the run's template name
+            [sys.executable, "-m", "tests.db_template", template],
+            cwd=Path(__file__).resolve().parents[1],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def stop_build(process: subprocess.Popen[bytes] | None) -> None:
+    """In the controller at the end of the run: a build still running (the run was cut short)
+    is stopped before its template is dropped."""
+    if process is not None and process.poll() is None:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+def _wait_for_build(template: str) -> None:
+    deadline = time.monotonic() + BUILD_WAIT_SECONDS
+    while not _ready_path(template).exists():
+        if _failed_path(template).exists():
+            raise RuntimeError(
+                f"Migrating the test template {template} failed:\n"
+                + _failed_path(template).read_text()
+            )
+        if time.monotonic() > deadline:
+            raise RuntimeError(
+                f"The test template {template} was not migrated within {BUILD_WAIT_SECONDS} s "
+                f"(log: {_log_path(template)})"
+            )
+        time.sleep(0.2)
+
+
+def _build(template: str) -> None:
+    """The subprocess: create and migrate the template as the workers' test database would be,
+    then mark it ready (or failed, with the traceback, for the workers to raise)."""
+    try:
+        import django
+
+        django.setup()
+        from django.db import connection
+
+        connection.settings_dict["TEST"]["NAME"] = template
+        connection.creation.create_test_db(
+            verbosity=0, autoclobber=True, serialize=False, keepdb=False
+        )
+        # No connection may stay open on a template that is being copied.
+        connection.close()
+    except BaseException:
+        _failed_path(template).write_text(traceback.format_exc())
+        raise
+    _ready_path(template).touch()
+
+
 @contextlib.contextmanager
 def _locked(template: str) -> Iterator[None]:
     with open(_lock_path(template), "a") as lock:
@@ -54,9 +141,11 @@ def _clone(creation: Any, template: str, target: str) -> None:
         cursor.execute(f"CREATE DATABASE {quote(target)} WITH TEMPLATE {quote(template)}")
 
 
-def cloning_create_test_db(original: Callable[..., str], testrun_uid: str) -> Callable[..., str]:
-    """A `DatabaseCreation.create_test_db` that migrates the run's template once (under the lock)
-    and clones it into this worker's test database."""
+def cloning_create_test_db(
+    original: Callable[..., str], testrun_uid: str, built_by_controller: bool
+) -> Callable[..., str]:
+    """A `DatabaseCreation.create_test_db` that clones the run's template into this worker's
+    test database: migrated by the controller's subprocess, or else once under the lock."""
 
     def create_test_db(
         self: Any,
@@ -70,6 +159,8 @@ def cloning_create_test_db(original: Callable[..., str], testrun_uid: str) -> Ca
         template = template_name(testrun_uid)
         test_settings = self.connection.settings_dict["TEST"]
         worker_name = self._get_test_db_name()
+        if built_by_controller:
+            _wait_for_build(template)
         with _locked(template):
             if not _ready_path(template).exists():
                 test_settings["NAME"] = template
@@ -95,14 +186,17 @@ def cloning_create_test_db(original: Callable[..., str], testrun_uid: str) -> Ca
 
 
 @contextlib.contextmanager
-def clone_for_workers(testrun_uid: str | None) -> Iterator[None]:
-    """While active, PostgreSQL test databases are cloned from the run's template (xdist only)."""
+def clone_for_workers(testrun_uid: str | None, built_by_controller: bool) -> Iterator[None]:
+    """While active, PostgreSQL test databases are cloned from the run's template (xdist only);
+    `built_by_controller`: the controller's subprocess migrates it (`start_build`)."""
     default = settings.DATABASES["default"]
     if not testrun_uid or "postgresql" not in default["ENGINE"]:
         yield
         return
     original = DatabaseCreation.create_test_db
-    DatabaseCreation.create_test_db = cloning_create_test_db(original, testrun_uid)  # type: ignore[method-assign]
+    DatabaseCreation.create_test_db = cloning_create_test_db(
+        original, testrun_uid, built_by_controller
+    )  # type: ignore[method-assign]
     try:
         yield
     finally:
@@ -121,7 +215,7 @@ def drop_template(testrun_uid: str) -> None:
     default = settings.DATABASES["default"]
     if "postgresql" not in default["ENGINE"]:
         return
-    if _ready_path(template).exists() or _lock_path(template).exists():
+    if any(path(template).exists() for path in (_ready_path, _lock_path, _log_path)):
         with psycopg.connect(
             dbname="postgres",
             host=default.get("HOST") or None,
@@ -133,6 +227,11 @@ def drop_template(testrun_uid: str) -> None:
             connection.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(template))
             )
-    for path in (_ready_path(template), _lock_path(template)):
+    for path in (_ready_path, _lock_path, _failed_path, _log_path):
+        path = path(template)
         with contextlib.suppress(FileNotFoundError):
             os.remove(path)
+
+
+if __name__ == "__main__":
+    _build(sys.argv[1])
