@@ -40,17 +40,14 @@ from carbon.models import (
 # tasks import this module too; both sides import the module, never its names, so the cycle
 # resolves at call time.
 from carbon.points import awards, ledger, policies, redemptions, settlement, tasks
-from carbon.points.catalogue import service_name
 from carbon.points.events import (
     POINTS_ACTIVATED,
     POINTS_EXPIRED,
     REDEMPTION_CANCELLED,
     REDEMPTION_FULFILLED,
     REDEMPTION_REJECTED,
-    REDEMPTION_REQUESTED,
 )
 from carbon.points.exceptions import (
-    InsufficientPoints,
     PointsError,
     PolicyError,
     RedemptionError,
@@ -423,7 +420,7 @@ def request_redemption(
     if in_callers_transaction:
         try:
             redemptions.check_request(organisation, service, site, preferred_date, note, today)
-            redemption = _hold_and_record(
+            redemption = redemptions.hold_and_record(
                 organisation, service, by, hold_key, site, preferred_date, note, today, remember
             )
         except (IntegrityError, PointsError) as exc:
@@ -432,7 +429,7 @@ def request_redemption(
     try:
         redemptions.check_request(organisation, service, site, preferred_date, note, today)
         with transaction.atomic():
-            redemption = _hold_and_record(
+            redemption = redemptions.hold_and_record(
                 organisation, service, by, hold_key, site, preferred_date, note, today, remember
             )
     except (IntegrityError, PointsError):
@@ -443,72 +440,6 @@ def request_redemption(
             return earlier, False
         raise
     return redemption, True
-
-
-def _hold_and_record(
-    organisation: Organisation,
-    service: Service,
-    by: User | None,
-    hold_key: str,
-    site: Site | None,
-    preferred_date: dt.date | None,
-    note: str,
-    today: dt.date,
-    remember: Callable[[Redemption], ledger.BalanceRow] | None,
-) -> Redemption:
-    """Inside the caller's transaction. Every check and insert that does not need the balance
-    comes first; the account row is locked last, by the one statement that checks and moves
-    the balance and writes the hold's entry, the event and `remember`'s row
-    (`ledger.hold_for_redemption`), so concurrent requests on one balance wait for each other
-    only for that statement and the COMMIT. The e-mail to the requester goes out from the
-    outbox worker (`carbon.points.subscribers`), not from this request."""
-    if service.monthly_capacity is not None:
-        # The service row serialises the month's places across organisations.
-        service = Service.objects.select_for_update().get(pk=service.pk)
-    why = redemptions.ineligibility(service, organisation, today, site)
-    if why is not None:
-        raise RedemptionError(why[1], code=why[0], field="service")
-    redemptions.check_capacity(service, today)
-    redemption = Redemption.objects.create(
-        organisation=organisation,
-        service=service,
-        points=service.points_cost,
-        site=site,
-        preferred_date=preferred_date,
-        customer_note=note,
-        capacity_month=redemptions.month_start(today),
-        requested_by=by,
-    )
-    audit.record(
-        "carbon.redemption.requested",
-        actor=by,
-        organisation=organisation,
-        obj=redemption,
-        details={"service": service.slug, "points": redemption.points},
-        # The redemption's row, just written for this organisation, passed the same policy.
-        in_scope=True,
-    )
-    rows: list[ledger.BalanceRow] = [
-        (redemptions.prepare_event(REDEMPTION_REQUESTED, redemption), "data")
-    ]
-    if remember is not None:
-        rows.append(remember(redemption))
-    try:
-        account = ledger.hold_for_redemption(
-            organisation, service.points_cost, hold_key, redemption.pk, rows=rows
-        )
-    except InsufficientPoints as exc:
-        raise InsufficientPoints(
-            _("%(service)s costs %(cost)d points; %(available)d are available.")
-            % {
-                "service": service_name(service),
-                "cost": service.points_cost,
-                "available": max(exc.available, 0),
-            },
-            field="points",
-        ) from exc
-    redemption.balances_after = account
-    return redemption
 
 
 def fulfil(

@@ -1,6 +1,7 @@
 """Redeeming points for services: the catalogue as one organisation sees it (eligibility and
-places left this month) and the rules a request and a decision must meet. The writes (request,
-fulfil, reject, cancel) are in carbon.points.actions.
+places left this month), the rules a request and a decision must meet, and the rows of a request
+(`hold_and_record`). Callers take the writes (request, fulfil, reject, cancel) from
+carbon.points.actions.
 
 Every action locks the organisation's points account first and, for a request, the service row
 next (always in that order, so two requests cannot deadlock). The capacity count and the balance
@@ -11,6 +12,7 @@ overdraw the balance nor overbook a month.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,8 +31,9 @@ from carbon.models import (
 )
 from carbon.points import ledger
 from carbon.points.catalogue import service_name
-from carbon.points.exceptions import IdempotencyConflict, RedemptionError
-from portal import events, tenancy
+from carbon.points.events import REDEMPTION_REQUESTED
+from carbon.points.exceptions import IdempotencyConflict, InsufficientPoints, RedemptionError
+from portal import audit, events, tenancy
 from portal.models import Organisation, OutboxEvent, Site, Tier, User
 
 OPEN_STATUSES = (RedemptionStatus.REQUESTED, RedemptionStatus.FULFILLED)
@@ -281,3 +284,68 @@ def _event_data(redemption: Redemption) -> dict[str, Any]:
     if redemption.scheduled_for:
         data["scheduled_for"] = redemption.scheduled_for.isoformat()
     return data
+
+
+def hold_and_record(
+    organisation: Organisation,
+    service: Service,
+    by: User | None,
+    hold_key: str,
+    site: Site | None,
+    preferred_date: dt.date | None,
+    note: str,
+    today: dt.date,
+    remember: Callable[[Redemption], ledger.BalanceRow] | None,
+) -> Redemption:
+    """Write a request's rows inside the caller's transaction (for
+    `carbon.points.actions.request_redemption`, the write callers use). Every check and insert
+    that does not need the balance comes first; the account row is locked last, by the one
+    statement that checks and moves the balance and writes the hold's entry, the event and
+    `remember`'s row (`ledger.hold_for_redemption`), so concurrent requests on one balance wait
+    for each other only for that statement and the COMMIT. The e-mail to the requester goes out
+    from the outbox worker (`carbon.points.subscribers`), not from this request."""
+    if service.monthly_capacity is not None:
+        # The service row serialises the month's places across organisations.
+        service = Service.objects.select_for_update().get(pk=service.pk)
+    why = ineligibility(service, organisation, today, site)
+    if why is not None:
+        raise RedemptionError(why[1], code=why[0], field="service")
+    check_capacity(service, today)
+    redemption = Redemption.objects.create(
+        organisation=organisation,
+        service=service,
+        points=service.points_cost,
+        site=site,
+        preferred_date=preferred_date,
+        customer_note=note,
+        capacity_month=month_start(today),
+        requested_by=by,
+    )
+    audit.record(
+        "carbon.redemption.requested",
+        actor=by,
+        organisation=organisation,
+        obj=redemption,
+        details={"service": service.slug, "points": redemption.points},
+        # The redemption's row, just written for this organisation, passed the same policy.
+        in_scope=True,
+    )
+    rows: list[ledger.BalanceRow] = [(prepare_event(REDEMPTION_REQUESTED, redemption), "data")]
+    if remember is not None:
+        rows.append(remember(redemption))
+    try:
+        account = ledger.hold_for_redemption(
+            organisation, service.points_cost, hold_key, redemption.pk, rows=rows
+        )
+    except InsufficientPoints as exc:
+        raise InsufficientPoints(
+            _("%(service)s costs %(cost)d points; %(available)d are available.")
+            % {
+                "service": service_name(service),
+                "cost": service.points_cost,
+                "available": max(exc.available, 0),
+            },
+            field="points",
+        ) from exc
+    redemption.balances_after = account
+    return redemption
