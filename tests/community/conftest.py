@@ -63,6 +63,18 @@ def settled(user):
 
 
 @pytest.fixture
+def acme(member_a):
+    """An established member of Acme."""
+    return settled(member_a)
+
+
+@pytest.fixture
+def globex(member_b):
+    """An established member of Globex."""
+    return settled(member_b)
+
+
+@pytest.fixture
 def ask():
     """ask(user, space, title=..., body=...) -> Topic, through the real action."""
 

@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from community import actions, moderation
 from community.models import Audience, Post, PostStatus, Space, Tier
-from tests.community.conftest import settled
 
 pytestmark = pytest.mark.django_db
 
@@ -26,16 +25,6 @@ def _page(client, user, path: str = INDEX, **headers) -> str:
     response = client.get(path, **headers)
     assert response.status_code == 200
     return response.content.decode()
-
-
-@pytest.fixture
-def acme(member_a):
-    return settled(member_a)
-
-
-@pytest.fixture
-def globex(member_b):
-    return settled(member_b)
 
 
 def test_a_new_topic_and_a_reply_show_on_kept_pages(client, acme, globex, public_space, ask, tags):

@@ -15,7 +15,6 @@ from django.utils import timezone
 
 from community import actions, moderation
 from community.models import Member, Post, PostStatus, ReactionKind
-from tests.community.conftest import settled
 
 pytestmark = pytest.mark.django_db
 
@@ -31,16 +30,6 @@ def _post(html: str, number: int) -> str:
     """The <article> of post `number`."""
     start = html.rindex("<article", 0, html.index(f'id="post-{number}"'))
     return html[start : html.index("</article>", start)]
-
-
-@pytest.fixture
-def acme(member_a):
-    return settled(member_a)
-
-
-@pytest.fixture
-def globex(member_b):
-    return settled(member_b)
 
 
 @pytest.fixture
