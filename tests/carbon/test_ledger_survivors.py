@@ -16,6 +16,7 @@ from carbon.models import (
     CalculationSnapshot,
     ExpiryReminder,
     LedgerEntry,
+    LegSource,
     OrderStatus,
     PointsAccount,
     PointsAward,
@@ -25,7 +26,9 @@ from carbon.points import actions, awards, ledger, settlement
 from carbon.points.exceptions import InsufficientPoints, PointsError
 from portal.models import AuditEvent, OutboxEvent
 from tests.carbon.factories import (
+    LegFactory,
     OrderFactory,
+    ShipmentFactory,
     fund,
     hold,
 )
@@ -1022,6 +1025,22 @@ def test_settle_order_says_what_it_did_each_time(caplog):
     zero.status = OrderStatus.CANCELLED
     zero.save()
     assert actions.settle_order(zero) == "no_award"
+
+
+def test_an_awarded_order_whose_leg_turns_into_unverified_customer_data_is_reversed():
+    organisation = OrganisationFactory()
+    make_policy()
+    order = delivered_order(organisation, 7)
+    leg = LegFactory(shipment=ShipmentFactory(order=order))
+    assert actions.settle_order(order) == "awarded"
+    # then the leg is re-entered by the customer and no staff member has verified it yet
+    type(leg).objects.filter(pk=leg.pk).update(source=LegSource.CUSTOMER, verified_at=None)
+    assert actions.settle_order(order) == "reversed"
+    assert list(LedgerEntry.objects.filter(kind="reverse").values_list("points", flat=True)) == [7]
+    assert PointsAccount.objects.get(organisation=organisation).pending == 0
+    # and settling again writes nothing more: the order simply earns nothing while unverified
+    assert actions.settle_order(order) == "unattested_data"
+    assert LedgerEntry.objects.filter(kind="reverse").count() == 1
 
 
 def test_settle_order_reports_a_fully_expired_award_as_nothing_to_reverse():
