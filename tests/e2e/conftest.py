@@ -39,8 +39,12 @@ def browser():
         if IN_CI:
             pytest.fail(f"CI requires the end-to-end browser: {reason}", pytrace=False)
         pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Assertions wait as long as actions do (the context's 30 s below): their own default is 5 s,
+    # and under CI's load a debounced fetch (the similar ideas under a title being typed) took
+    # longer than that once. A broken page still fails, only later.
+    expect.set_options(timeout=30_000)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
