@@ -228,14 +228,6 @@ def pytest_configure(config):
 _TEMPLATE_BUILD = pytest.StashKey["subprocess.Popen[bytes] | None"]()
 
 
-@pytest.hookimpl(optionalhook=True)
-def pytest_configure_node(node):
-    # Tells each worker whether to wait for the controller's template (tests/db_template.py).
-    node.workerinput["greenloop_template_build"] = (
-        node.config.stash.get(_TEMPLATE_BUILD, None) is not None
-    )
-
-
 def pytest_unconfigure(config):
     if _xdist_controller(config):
         db_template.stop_build(config.stash.get(_TEMPLATE_BUILD, None))
@@ -243,14 +235,10 @@ def pytest_unconfigure(config):
 
 
 @pytest.fixture(scope="session")
-def django_db_modify_db_settings(request, django_db_modify_db_settings_parallel_suffix):
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     """Under pytest-xdist on PostgreSQL, workers clone one migrated template database instead
     of each migrating its own (tests/db_template.py)."""
-    workerinput = getattr(request.config, "workerinput", {})
-    with db_template.clone_for_workers(
-        os.environ.get("PYTEST_XDIST_TESTRUNUID"),
-        built_by_controller=workerinput.get("greenloop_template_build", False),
-    ):
+    with db_template.clone_for_workers(os.environ.get("PYTEST_XDIST_TESTRUNUID")):
         yield
 
 

@@ -6,12 +6,12 @@ that migrates a template database (`start_build`) as soon as the run is configur
 worker copies it with `CREATE DATABASE ... TEMPLATE ...`, as Django's own parallel test runner
 clones its databases. The subprocess runs while the workers start and collect the tests, and
 without coverage's tracer (migration files are omitted from coverage; the post_migrate receivers
-also run on every flush of a transactional test): in the last CI run a worker spent ~62 s
-migrating under coverage while the other waited for it. Without a controller build (a worker
-started some other way) the first worker to take a file lock migrates the template, as before.
-The controller process drops the template when the run ends (`drop_template`).
+also run on every flush of a transactional test): when the first worker migrated it under
+coverage, it took ~62 s while the other worker waited. The controller process drops the template
+when the run ends (`drop_template`).
 
-Only on PostgreSQL under xdist, and not with `--reuse-db` (a kept database is already migrated):
+Only on PostgreSQL under xdist, and not with `--reuse-db` (a kept database is already migrated;
+the controller builds no template then, and the workers keep their own databases as before):
 SQLite and single-process runs create their database as before.
 """
 
@@ -141,11 +141,9 @@ def _clone(creation: Any, template: str, target: str) -> None:
         cursor.execute(f"CREATE DATABASE {quote(target)} WITH TEMPLATE {quote(template)}")
 
 
-def cloning_create_test_db(
-    original: Callable[..., str], testrun_uid: str, built_by_controller: bool
-) -> Callable[..., str]:
-    """A `DatabaseCreation.create_test_db` that clones the run's template into this worker's
-    test database: migrated by the controller's subprocess, or else once under the lock."""
+def cloning_create_test_db(original: Callable[..., str], testrun_uid: str) -> Callable[..., str]:
+    """A `DatabaseCreation.create_test_db` that waits for the controller's template
+    (`start_build`) and clones it into this worker's test database."""
 
     def create_test_db(
         self: Any,
@@ -157,20 +155,10 @@ def cloning_create_test_db(
         if keepdb:
             return original(self, verbosity, autoclobber, serialize, keepdb)
         template = template_name(testrun_uid)
-        test_settings = self.connection.settings_dict["TEST"]
         worker_name = self._get_test_db_name()
-        if built_by_controller:
-            _wait_for_build(template)
+        _wait_for_build(template)
+        # One copy at a time: PostgreSQL refuses to copy a template another copy is reading.
         with _locked(template):
-            if not _ready_path(template).exists():
-                test_settings["NAME"] = template
-                try:
-                    original(self, verbosity, autoclobber, False, False)
-                finally:
-                    test_settings["NAME"] = worker_name
-                # No connection may stay open on a template that is being copied.
-                self.connection.close()
-                _ready_path(template).touch()
             if verbosity >= 1:
                 self.log(f"Cloning test database {template} into {worker_name}...")
             _clone(self, template, worker_name)
@@ -186,17 +174,14 @@ def cloning_create_test_db(
 
 
 @contextlib.contextmanager
-def clone_for_workers(testrun_uid: str | None, built_by_controller: bool) -> Iterator[None]:
-    """While active, PostgreSQL test databases are cloned from the run's template (xdist only);
-    `built_by_controller`: the controller's subprocess migrates it (`start_build`)."""
+def clone_for_workers(testrun_uid: str | None) -> Iterator[None]:
+    """While active, PostgreSQL test databases are cloned from the run's template (xdist only)."""
     default = settings.DATABASES["default"]
     if not testrun_uid or "postgresql" not in default["ENGINE"]:
         yield
         return
     original = DatabaseCreation.create_test_db
-    DatabaseCreation.create_test_db = cloning_create_test_db(
-        original, testrun_uid, built_by_controller
-    )  # type: ignore[method-assign]
+    DatabaseCreation.create_test_db = cloning_create_test_db(original, testrun_uid)  # type: ignore[method-assign]
     try:
         yield
     finally:
