@@ -114,11 +114,16 @@ MODULES = [
             "tests/carbon/test_redemptions.py",
             "tests/carbon/test_redemption_decisions.py",
             "tests/carbon/test_redemption_survivors.py",
+            # reverse_green_power_rewards: the revoker and the key on the entry it writes.
+            "tests/carbon/test_green_power_revocation.py",
         ],
-        # CI's sample: the two files that pin the ledger's contract, not the slower neighbours.
+        # CI's sample: the two files that pin the ledger's contract, not the slower neighbours,
+        # and the green-power revocation, the only tests of reverse_green_power_rewards (a
+        # sample that falls on it would otherwise find no test to run).
         sample_tests=[
             "tests/carbon/test_points_ledger.py",
             "tests/carbon/test_ledger_survivors.py",
+            "tests/carbon/test_green_power_revocation.py",
         ],
     ),
     Module(

@@ -11,6 +11,7 @@ changes and writes its audit record and its events (to the outbox, `portal.event
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -417,22 +418,15 @@ def request_redemption(
     if not key:
         raise RedemptionError(_("An idempotency key is required."), field="key")
     hold_key = f"redeem:{key}"
-    if in_callers_transaction:
-        try:
-            redemptions.check_request(organisation, service, site, preferred_date, note, today)
-            redemption = redemptions.hold_and_record(
-                organisation, service, by, hold_key, site, preferred_date, note, today, remember
-            )
-        except (IntegrityError, PointsError) as exc:
-            raise RetryWithSavepoint from exc
-        return redemption, True
     try:
         redemptions.check_request(organisation, service, site, preferred_date, note, today)
-        with transaction.atomic():
+        with contextlib.nullcontext() if in_callers_transaction else transaction.atomic():
             redemption = redemptions.hold_and_record(
                 organisation, service, by, hold_key, site, preferred_date, note, today, remember
             )
-    except (IntegrityError, PointsError):
+    except (IntegrityError, PointsError) as exc:
+        if in_callers_transaction:
+            raise RetryWithSavepoint from exc
         # A repeat (the key is the ledger's already, perhaps raced in from another caller that
         # committed first) gets the first answer; anything else is this request's refusal.
         wanted = redemptions.request_fingerprint(service, by, site, preferred_date, note)
