@@ -60,6 +60,7 @@ from bench.redemptions import (  # noqa: E402 - needs the repository root on sys
     Client,
     free_port,
     percentile,
+    process_cpu_seconds,
     reachable,
     reset_database,
     server_environment,
@@ -930,15 +931,6 @@ def private_checks(port: int, outsider: Reader, insider: Reader, world: Communit
     return problems
 
 
-def _process_cpu(pid: int) -> float:
-    """User + system CPU seconds of one process so far (Linux /proc), 0 when it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def cpu_seconds(server_pid: int) -> dict[str, float]:
     """CPU seconds used so far by gunicorn (the master and its workers), by the PostgreSQL
     backends connected to this benchmark's database (other databases' sessions on the same
@@ -955,8 +947,8 @@ def cpu_seconds(server_pid: int) -> dict[str, float]:
         )
         backends = [row[0] for row in cursor.fetchall()]
     return {
-        "gunicorn": sum(_process_cpu(pid) for pid in [server_pid, *children]),
-        **{f"postgres:{pid}": _process_cpu(pid) for pid in backends},
+        "gunicorn": sum(process_cpu_seconds(pid) for pid in [server_pid, *children]),
+        **{f"postgres:{pid}": process_cpu_seconds(pid) for pid in backends},
         "clients": time.process_time(),
     }
 

@@ -56,6 +56,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from redemptions import (  # noqa: E402 - after the path is set
     percentile,
+    process_cpu_seconds,
     reachable,
     reset_database,
     server_environment,
@@ -276,15 +277,6 @@ class ReceiverProcess:
         self.process.join(timeout=10)
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used so far (0 once it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def backend_pids() -> list[int]:
     """The PostgreSQL backends serving the workers (every connection to the benchmark's database
     but this process's own)."""
@@ -312,7 +304,7 @@ class CpuMeter:
 
     def _read(self, pids: list[int], new_from_zero: bool) -> None:
         for pid in pids:
-            used = cpu_seconds(pid)
+            used = process_cpu_seconds(pid)
             if pid not in self.first:
                 self.first[pid] = 0.0 if new_from_zero else used
             if used:
