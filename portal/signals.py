@@ -32,6 +32,10 @@ def _mfa_added(sender, request, user, authenticator, **kwargs):
 
 @receiver(authenticator_removed)
 def _mfa_removed(sender, request, user, authenticator, **kwargs):
+    # allauth deletes the recovery codes by itself once the last TOTP or security key goes, and
+    # announces them as a second removal: one deactivation is one entry, as one activation is.
+    if authenticator.type == Authenticator.Type.RECOVERY_CODES:
+        return
     audit.record(
         "mfa.authenticator_removed",
         actor=user,
