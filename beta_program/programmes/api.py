@@ -16,7 +16,7 @@ from typing import Any
 from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from beta_program.programmes import actions
 from beta_program.programmes.access import announcements_for, builds_for, programmes_for
@@ -283,7 +283,7 @@ def apply(request: HttpRequest, slug: Text, programme_slug: Text, payload: Apply
     application = actions.submit_application(
         programme, organisation, c.user, payload.answers, request=request
     )
-    return 201, _application_out(application)
+    return Status(201, _application_out(application))
 
 
 class BuildOut(Schema):

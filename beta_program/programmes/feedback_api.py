@@ -16,7 +16,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest
 from django.urls import reverse
-from ninja import Field, File, Schema, UploadedFile
+from ninja import Field, File, Schema, Status, UploadedFile
 
 from beta_program.programmes import feedback_actions
 from beta_program.programmes.api import (
@@ -286,7 +286,7 @@ def file_feedback(request: HttpRequest, slug: Text, programme_slug: Text, payloa
         ),
         request=request,
     )
-    return 201, _detail(report, organisation.slug)
+    return Status(201, _detail(report, organisation.slug))
 
 
 @router.get(
@@ -343,7 +343,7 @@ def add_attachments(
     c = caller(request)
     organisation, report = c.target
     added = feedback_actions.add_attachments(report, c.user, list(files), request=request)
-    return 201, [_attachment_out(a, organisation.slug) for a in added]
+    return Status(201, [_attachment_out(a, organisation.slug) for a in added])
 
 
 @router.get(
@@ -380,11 +380,14 @@ def answer_survey(
         comment_text=payload.comment,
         request=request,
     )
-    return 201, {
-        "id": response.pk,
-        "build": build.version,
-        "nps": response.nps,
-        "csat": response.csat,
-        "comment": response.comment,
-        "submitted_at": response.submitted_at,
-    }
+    return Status(
+        201,
+        {
+            "id": response.pk,
+            "build": build.version,
+            "nps": response.nps,
+            "csat": response.csat,
+            "comment": response.comment,
+            "submitted_at": response.submitted_at,
+        },
+    )
