@@ -26,6 +26,7 @@ from community.models import (
     TopicKind,
     is_community_staff,
 )
+from community.statements import Statement, columns, instance
 from community.visibility import postable_space_ids
 from portal.models import Membership, Organisation, User
 
@@ -34,11 +35,18 @@ from portal.models import Membership, Organisation, User
 # --------------------------------------------------------------------------------------------
 
 
+# Read on every community page: compiled once (community.statements).
+_MEMBER_COLUMNS = columns(Member)
+_MEMBER = Statement(
+    lambda *, user: Member.objects.filter(user_id=user).order_by().values_list(*_MEMBER_COLUMNS)
+)
+
+
 def member_for(user: User) -> Member:
     """The person's community record, created on first use with a unique @handle."""
-    member = Member.objects.filter(user=user).first()
-    if member is not None:
-        return member
+    found = _MEMBER.rows(None, user=user.pk)
+    if found:
+        return instance(Member, _MEMBER_COLUMNS, found[0])
     base = slugify(user.email.split("@", 1)[0].replace(".", "-")).replace("-", ".")[:34] or "member"
     handle = base
     suffix = 1

@@ -75,7 +75,7 @@ def _digest(kind: str, shown: tuple) -> str:
 
 
 def _post_shown(post: Post, refused: bool) -> tuple:
-    """Everything includes/post.html prints for `post` (decorated by views_topic)."""
+    """Everything includes/post.html prints for `post` (community.topic_page.decorated_posts)."""
     author = post.author
     return (
         post.pk,
@@ -108,20 +108,42 @@ def _with_token(html: str, token: str) -> SafeString:
 
 def _token(request: HttpRequest) -> str:
     # Read once per page: each get_token() call masks the secret anew.
-    return conditional_escape(get_token(request))
+    token = getattr(request, "_community_fragment_token", None)
+    if token is None:
+        token = conditional_escape(get_token(request))
+        request._community_fragment_token = token  # type: ignore[attr-defined]
+    return token
 
 
-def posts_html(
-    request: HttpRequest, topic: Topic, posts: Sequence[Post], refusal: str | None
-) -> list[SafeString]:
-    """The HTML of each of `posts`, in order, from the cache where it is there (one round trip
-    for all of them); the missing ones are rendered and kept."""
-    if not posts:
-        return []
+def topic_html(
+    request: HttpRequest, topic: Topic, posts: Sequence[Post], composer: dict
+) -> tuple[list[SafeString], SafeString]:
+    """The HTML of each of `posts`, in order, and of the reply box, from the cache where they
+    are there (one round trip for all of them); the missing ones are rendered and kept.
+    `composer` is the reply box's context (`reply_form`, `reply_to`, `preview`, `refusal`)."""
     context = _viewer_context()
-    refused = bool(refusal)
+    refused = bool(composer["refusal"])
     keys = [_digest("post", (_post_shown(post, refused), context)) for post in posts]
-    found = cache.get_many(keys)
+    composer_key = _composer_key(topic, composer, context)
+    found = cache.get_many([*keys, composer_key] if composer_key else keys)
+    rendered = _render_missing(topic, posts, keys, found, refused)
+    full = {**composer, "topic": topic, "csrf_token": _CSRF}
+    if composer_key is None:
+        box = str(render_to_string(COMPOSER_TEMPLATE, full))
+    elif composer_key in found:
+        box = found[composer_key]
+    else:
+        box = rendered[composer_key] = str(render_to_string(COMPOSER_TEMPLATE, full))
+    if rendered:
+        cache.set_many(rendered, TIMEOUT)
+        found.update(rendered)
+    token = _token(request)
+    return [_with_token(found[key], token) for key in keys], _with_token(box, token)
+
+
+def _render_missing(
+    topic: Topic, posts: Sequence[Post], keys: list[str], found: dict, refused: bool
+) -> dict[str, str]:
     rendered = {}
     links = None
     template = get_template(POST_TEMPLATE)
@@ -139,30 +161,19 @@ def posts_html(
         rendered[key] = template.render(
             {"post": post, "topic": topic, "refusal": refused, "csrf_token": _CSRF}
         )
-    if rendered:
-        cache.set_many(rendered, TIMEOUT)
-        found.update(rendered)
-    token = _token(request)
-    return [_with_token(found[key], token) for key in keys]
+    return rendered
 
 
-def composer_html(request: HttpRequest, topic: Topic, context: dict) -> SafeString:
-    """The reply box (includes/composer.html) with `context` (`reply_form`, `reply_to`,
-    `preview`, `refusal`). Kept only in its everyday state: an empty form, nothing quoted or
+def _composer_key(topic: Topic, composer: dict, context: tuple) -> str | None:
+    """The reply box is kept only in its everyday state: an empty form, nothing quoted or
     previewed; a refusal message (which may name a date) is part of the key."""
-    form = context["reply_form"]
+    form = composer["reply_form"]
     everyday = (
         not form.is_bound
         and not form.initial
-        and not context["reply_to"]
-        and not context["preview"]
+        and not composer["reply_to"]
+        and not composer["preview"]
     )
-    full = {**context, "topic": topic, "csrf_token": _CSRF}
     if not everyday:
-        return _with_token(render_to_string(COMPOSER_TEMPLATE, full), _token(request))
-    key = _digest("composer", (topic.pk, str(context["refusal"] or ""), _viewer_context()))
-    html = cache.get(key)
-    if html is None:
-        html = str(render_to_string(COMPOSER_TEMPLATE, full))
-        cache.set(key, html, TIMEOUT)
-    return _with_token(html, _token(request))
+        return None
+    return _digest("composer", (topic.pk, str(composer["refusal"] or ""), context))

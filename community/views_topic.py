@@ -9,14 +9,12 @@ action shows its message on the form with the error's status (400, 403, 429).
 from __future__ import annotations
 
 import html
-from collections import defaultdict
 from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import TypeVar
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, F, Q
 from django.forms import Form
 from django.http import (
     FileResponse,
@@ -34,7 +32,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from community import access, actions, moderation, post_fragments
+from community import access, actions, moderation, post_fragments, topic_page
 from community.exceptions import CommunityError, NotVisible
 from community.forms import (
     EditPostForm,
@@ -52,13 +50,11 @@ from community.models import (
     PostStatus,
     Reaction,
     ReactionKind,
-    Subscription,
     Topic,
     TopicKind,
     is_community_staff,
     is_moderator,
 )
-from community.visibility import visible_space_ids
 from portal import images
 from portal import markdown as portal_markdown
 from portal.http import SignedInRequest
@@ -98,118 +94,6 @@ def _wants_json(request: HttpRequest) -> bool:
 # --------------------------------------------------------------------------------------------
 
 
-def _reader_topic(user: User, topic_id: int) -> Topic | None:
-    """The topic as the topic page needs it, including a merged-away one (for its redirect) and
-    a hidden one whose opening post the reader may still read (its author while it is under
-    review, moderators)."""
-    found = (
-        Topic.objects.filter(space_id__in=visible_space_ids(user), pk=topic_id)
-        .select_related("space__parent")
-        .first()
-    )
-    if found is None or not found.is_hidden:
-        return found
-    # Rare: asked only for a hidden topic, so the everyday page compiles one statement less.
-    opening_readable = Post.objects.readable_by(user).filter(topic=found, number=1).exists()
-    return found if opening_readable else None
-
-
-def _reader_topic_or_404(user: User, topic_id: int) -> Topic:
-    found = _reader_topic(user, topic_id)
-    if found is None:
-        raise Http404(_("No such topic."))
-    return found
-
-
-# What _decorate_posts, includes/post.html and the quote in the composer read of a post; any
-# other field would be loaded post by post (tests/community/test_request_costs.py counts).
-_POST_FIELDS = (
-    "topic_id",
-    "number",
-    "status",
-    "html",
-    "body",
-    "created_at",
-    "edited_at",
-    "reply_to_id",
-    "author_id",
-    "organisation_id",
-    "author__first_name",
-    "author__last_name",
-    "author__is_staff",
-    "author__erased_at",
-    "author__preferred_language",
-)
-
-
-def _decorate_posts(user: User, topic: Topic) -> list[Post]:
-    """The posts this reader may read, in order, with what the template shows beside each: the
-    author's handle, reaction buttons (counts and the reader's own), and what they may do.
-    A fixed number of queries, however many posts there are."""
-    posts = list(
-        Post.objects.readable_by(user)
-        .filter(topic=topic)
-        .select_related("author")
-        # Only what the page shows: building whole models per post cost more than the query
-        # (the search columns are the largest; an Organisation, a ClusterableModel, is slow to
-        # build, and the page shows only its name).
-        .only(*_POST_FIELDS)
-        .annotate(
-            organisation_name=F("organisation__name"),
-            author_handle=F("author__community_member__handle"),
-        )
-        .order_by("number")
-    )
-    ids = [post.pk for post in posts]
-    # Grouped here rather than by prefetch_related, whose machinery cost more than the query.
-    files: dict[int, list[Attachment]] = defaultdict(list)
-    for file in Attachment.objects.filter(post_id__in=ids).order_by("pk"):
-        if file.post_id is not None:
-            files[file.post_id].append(file)
-    counts: dict[int, dict[str, int]] = defaultdict(dict)
-    mine: dict[int, set[str]] = defaultdict(set)
-    for post_id, kind, count, own in (
-        Reaction.objects.filter(post__in=ids)
-        .values("post_id", "kind")
-        .annotate(count=Count("pk"), own=Count("pk", filter=Q(user=user)))
-        .values_list("post_id", "kind", "count", "own")
-    ):
-        counts[post_id][kind] = count
-        if own:
-            mine[post_id].add(kind)
-    numbers = {post.pk: post.number for post in posts}
-    moderator = is_moderator(user)
-    accepting = access.can_accept(user, topic)
-    # Translated once for the page: the labels are part of each post's cache key.
-    labels = [(kind, str(label)) for kind, label in ReactionKind.choices]
-    for post in posts:
-        own = post.author_id == user.pk
-        visible = post.status == PostStatus.VISIBLE
-        joined = vars(post)  # the annotated columns, which the type checker does not see
-        post.handle = joined["author_handle"] or ""
-        post.organisation_shown = joined["organisation_name"]
-        post.files = files[post.pk]
-        post.reply_to_number = _by_key(numbers, post.reply_to_id)
-        post.is_accepted = post.pk == topic.accepted_answer_id
-        post.reactions_shown = [
-            {
-                "kind": kind,
-                "label": label,
-                "count": counts[post.pk].get(kind, 0),
-                "on": kind in mine[post.pk],
-            }
-            for kind, label in labels
-        ]
-        post.can_react = visible and not own
-        post.can_edit = own or moderator
-        post.can_flag = visible and not own
-        # The asker's own replies (a thank-you, a follow-up) are not answers to accept.
-        post.can_accept = (
-            accepting and visible and not post.is_opening and post.author_id != topic.author_id
-        )
-    return posts
-
-
 def _render_topic(
     request: SignedInRequest,
     topic: Topic,
@@ -220,7 +104,7 @@ def _render_topic(
 ) -> HttpResponse:
     user = request.user
     member = actions.touch(user)
-    posts = _decorate_posts(user, topic)
+    posts = topic_page.decorated_posts(user, topic)
     by_id = {post.pk: post for post in posts}
     if reply_form is None:
         initial = {}
@@ -233,14 +117,12 @@ def _render_topic(
         reply_form = ReplyForm(initial=initial)
     reply_to = _by_key(by_id, _int(reply_form["reply_to"].value()))
     accepted = _by_key(by_id, topic.accepted_answer_id)
-    level = (
-        Subscription.objects.filter(user=user, topic=topic).values_list("level", flat=True).first()
-    )
+    level = topic_page.notification_level(user, topic)
     refusal = access.posting_refusal(user, topic.space, topic, member=member)
-    shown = post_fragments.posts_html(request, topic, posts, refusal)
-    composer = post_fragments.composer_html(
+    shown, composer = post_fragments.topic_html(
         request,
         topic,
+        posts,
         {"reply_form": reply_form, "reply_to": reply_to, "preview": preview, "refusal": refusal},
     )
     return render(
@@ -251,7 +133,7 @@ def _render_topic(
             "space": topic.space,
             "posts": list(zip(posts, shown, strict=True)),
             "accepted": accepted,
-            "tags": list(topic.tags.all()),
+            "tags": topic_page.tags(topic),
             "is_question": topic.kind == TopicKind.QUESTION,
             "composer": composer,
             # Printed by the template rather than through LevelForm's widget, whose rendering
@@ -288,7 +170,7 @@ def _quoted_post(request: HttpRequest, by_id: dict[int, Post]) -> Post | None:
 @login_required
 @require_GET
 def topic(request: SignedInRequest, topic_id: int) -> HttpResponse:
-    found = _reader_topic_or_404(request.user, topic_id)
+    found = topic_page.reader_topic_or_404(request.user, topic_id)
     if found.merged_into_id:
         return HttpResponsePermanentRedirect(
             reverse("community:topic", kwargs={"topic_id": found.merged_into_id})
@@ -336,7 +218,7 @@ def reply(request: SignedInRequest, topic_id: int) -> HttpResponse:
                 messages.success(request, _("Your reply is posted."))
                 return redirect(post.get_absolute_url())
     # Read again: the refused reply may have met a topic that was hidden or moved meanwhile.
-    topic = _reader_topic_or_404(request.user, topic_id)
+    topic = topic_page.reader_topic_or_404(request.user, topic_id)
     return _render_topic(request, topic, reply_form=form, status=status)
 
 
