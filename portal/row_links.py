@@ -63,4 +63,3 @@ def fixed_reverse(name: str, **kwargs: object) -> str:
             _FIXED.clear()
         path = _FIXED[key] = reverse(name, kwargs=kwargs or None)
     return path
-

@@ -15,7 +15,7 @@ from django.urls import clear_script_prefix, path, reverse, set_script_prefix
 from django.utils import translation
 
 from portal.row_links import fixed_reverse
-from portal.templatetags.portal_time import ago, ages
+from portal.templatetags.portal_time import ages, ago
 
 NOW = dt.datetime(2026, 12, 6, 12, 0, tzinfo=dt.UTC)
 
@@ -92,7 +92,8 @@ def test_static_urls_are_kept_until_collectstatic_writes_a_new_manifest(manifest
     (manifest_static / "site.css").write_text("body { color: green; }")
     call_command("collectstatic", interactive=False, verbosity=0)
     first = staticfiles_storage.url("site.css")
-    assert first.startswith("/static/site.") and first != "/static/site.css"
+    assert first.startswith("/static/site.")
+    assert first != "/static/site.css"
     assert staticfiles_storage.url("site.css") == first
     # when the file changes and is collected again by this process
     (manifest_static / "site.css").write_text("body { color: blue; }")
