@@ -29,7 +29,7 @@ def private_storage() -> Storage:
     return PrivateFileSystemStorage(location=root, base_url=None)
 
 
-class StaticFilesStorage(CompressedManifestStaticFilesStorage):
+class KeptUrlsManifestStaticFilesStorage(CompressedManifestStaticFilesStorage):
     """Whitenoise's compressed manifest storage whose URLs are kept once worked out: the
     manifest is read when the process starts and never changes under it, and every page asks
     for the same few files (each lookup parses, looks up and quotes the name again)."""

@@ -289,7 +289,7 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Whitenoise's compressed manifest storage, its URLs kept per process (portal/storage.py).
-    "staticfiles": {"BACKEND": "portal.storage.StaticFilesStorage"},
+    "staticfiles": {"BACKEND": "portal.storage.KeptUrlsManifestStaticFilesStorage"},
 }
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

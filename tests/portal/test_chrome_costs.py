@@ -82,7 +82,7 @@ def manifest_static(tmp_path, settings):
     settings.STATIC_ROOT = tmp_path / "static"
     settings.STORAGES = {
         **settings.STORAGES,
-        "staticfiles": {"BACKEND": "portal.storage.StaticFilesStorage"},
+        "staticfiles": {"BACKEND": "portal.storage.KeptUrlsManifestStaticFilesStorage"},
     }
     return source
 
