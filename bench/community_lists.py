@@ -13,12 +13,13 @@ PostgreSQL search vectors), then VACUUM ANALYZE. A first slice (--small-topics) 
 SQL queries of every page kind are counted in process (Django's test client), then the rest is
 loaded and they are counted again: the counts must not grow with the data.
 
-gunicorn (gthread workers, DEBUG off, `portal.settings.production`) then serves --clients
-clients (threads with keep-alive connections, each signed in as a different customer through a
-Django session made directly in the database and sent as the session cookie) that GET a mix of
-pages back to back until --requests have been answered: the community index (latest, top,
-unanswered), a space (first page and page 50), a tag, a topic with 5-30 replies and a search for
-an English or a Chinese word. Every response must be 200, and no page shown to a member of
+gunicorn (gthread workers, one per core x 8 threads as gunicorn.conf.py sets them for
+production, DEBUG off, `portal.settings.production`) then serves --clients clients (threads with
+keep-alive connections, each signed in as a different customer through a Django session made
+directly in the database and sent as the session cookie) that GET a mix of pages back to back
+until --requests have been answered: the community index (latest, top, unanswered), a space
+(first page and page 50), a tag, a topic with 5-30 replies and a search for an English or a
+Chinese word. Every response must be 200, and no page shown to a member of
 another organisation may link to a topic of the private space, which answers them 404.
 
 The floor is measured in the same process and run, through the same settings and middleware:
@@ -30,7 +31,7 @@ Django CPU per page <= 10x the trivial view; p95 <= 150 ms under 20 concurrent c
 (gunicorn + PostgreSQL). Exits non-zero when a target or a check is missed.
 
     .venv/bin/python bench/community_lists.py [--clients 20] [--requests 3000]
-        [--topics 10000] [--small-topics 500] [--workers 4] [--threads 4] [--database-url URL]
+        [--topics 10000] [--small-topics 500] [--workers CORES] [--threads 8] [--database-url URL]
 """
 
 from __future__ import annotations
@@ -1035,8 +1036,9 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--topics", type=int, default=10000)
     parser.add_argument("--small-topics", type=int, default=500, help="first slice, counted")
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=4)
+    # As gunicorn.conf.py sets them for production: one worker per core, 8 threads each.
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--max-seconds", type=float, default=1800, help="stop sending after")
     parser.add_argument("--broker", default=None, help=f"default {DEFAULT_BROKER} if reachable")
     parser.add_argument("--seed", type=int, default=5)

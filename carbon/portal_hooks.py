@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +23,7 @@ from carbon.reports.labels import period_label
 from carbon.reports.loader import load_inventory
 from carbon.reports.period import ReportingPeriod
 from portal.dashboard import DashboardPanel
+from portal.row_links import fixed_reverse
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -34,17 +34,17 @@ def orders_nav(request, org_slug: str) -> list[dict]:
     return [
         {
             "label": _("Orders"),
-            "url": reverse("carbon:orders", kwargs={"org_slug": org_slug}),
+            "url": fixed_reverse("carbon:orders", org_slug=org_slug),
             "group": "carbon",
         },
         {
             "label": _("Green power"),
-            "url": reverse("carbon:green_power", kwargs={"org_slug": org_slug}),
+            "url": fixed_reverse("carbon:green_power", org_slug=org_slug),
             "group": "carbon",
         },
         {
             "label": _("Reports and trends"),
-            "url": reverse("carbon:trends", kwargs={"org_slug": org_slug}),
+            "url": fixed_reverse("carbon:trends", org_slug=org_slug),
             "group": "carbon",
         },
     ]
@@ -55,7 +55,7 @@ def points_nav(request, org_slug: str) -> list[dict]:
     return [
         {
             "label": _("Points"),
-            "url": reverse("carbon:points", kwargs={"org_slug": org_slug}),
+            "url": fixed_reverse("carbon:points", org_slug=org_slug),
             "group": "carbon",
         }
     ]
@@ -66,7 +66,7 @@ def reports_nav(request, org_slug: str) -> list[dict]:
     return [
         {
             "label": _("Reports"),
-            "url": reverse("carbon:reports", kwargs={"org_slug": org_slug}),
+            "url": fixed_reverse("carbon:reports", org_slug=org_slug),
             "group": "carbon",
         }
     ]

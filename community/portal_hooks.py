@@ -18,6 +18,7 @@ from portal.admin_work_queue import WorkQueueItem
 from portal.dashboard import DashboardPanel
 from portal.notifications import Elsewhere
 from portal.people import Handles
+from portal.row_links import fixed_reverse
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
 @hooks.register("greenloop_nav_items")
 def community_nav(request, org_slug: str) -> list[dict]:
-    return [{"label": _("Community"), "url": reverse("community:index")}]
+    return [{"label": _("Community"), "url": fixed_reverse("community:index")}]
 
 
 LATEST_ANSWERS = 5

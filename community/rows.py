@@ -24,7 +24,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from community.models import Topic
 from portal.row_links import RowLinks
-from portal.templatetags.portal_time import ago
+from portal.templatetags.portal_time import ages
 
 ROW_TIMEOUT = 24 * 60 * 60
 # Stands in for the relative time in the cached HTML; replaced on every page.
@@ -117,8 +117,8 @@ def topic_rows(topics: Sequence[Topic], *, times_left_out: bool = False) -> list
     if times_left_out:
         return [mark_safe(found[keys[topic.pk]]) for topic in topics]  # noqa: S308 - rendered by the template engine
     rows = []
-    for topic in topics:
-        when = conditional_escape(ago(topic.last_activity_at))
+    for topic, when in zip(topics, ages(t.last_activity_at for t in topics), strict=True):
+        when = conditional_escape(when)
         rows.append(mark_safe(found[keys[topic.pk]].replace(_WHEN, when)))  # noqa: S308 - rendered by the template engine, `when` escaped
     return rows
 
@@ -132,7 +132,7 @@ def fill_times(html: str, times: Sequence[dt.datetime]) -> str:
     if len(parts) != len(times) + 1:
         raise ValueError(f"{len(parts) - 1} relative times in the page, {len(times)} given.")
     filled = [parts[0]]
-    for when, part in zip(times, parts[1:], strict=True):
-        filled.append(conditional_escape(ago(when)))
+    for when, part in zip(ages(times), parts[1:], strict=True):
+        filled.append(conditional_escape(when))
         filled.append(part)
     return "".join(filled)

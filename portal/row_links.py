@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from django.urls import reverse
+from django.conf import settings
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 # What reverse() leaves unquoted in a path (django.urls.resolvers): substitutes are quoted alike.
 _PATH_SAFE = "!$&'()*+,;=/~:@"
@@ -37,3 +38,28 @@ class RowLinks:
             self._templates[key] = template
         path, placeholder = template
         return path.replace(placeholder, quote(str(value), safe=_PATH_SAFE), 1)
+
+
+# Process-wide: (URLconf, script prefix, route name, arguments) -> path. A route's path depends
+# on nothing else (the project has no language prefixes), so the page chrome's links are
+# reversed once per process instead of on every page.
+_FIXED: dict[tuple, str] = {}
+# Routes whose arguments vary (an organisation's slug) add entries; past this many the memo
+# starts again rather than grow without bound.
+_FIXED_MAX = 4096
+
+
+def fixed_reverse(name: str, **kwargs: object) -> str:
+    """`reverse(name, kwargs=kwargs)`, kept for the process."""
+    key = (
+        get_urlconf() or settings.ROOT_URLCONF,
+        get_script_prefix(),
+        name,
+        tuple(sorted((k, str(v)) for k, v in kwargs.items())),
+    )
+    path = _FIXED.get(key)
+    if path is None:
+        if len(_FIXED) >= _FIXED_MAX:
+            _FIXED.clear()
+        path = _FIXED[key] = reverse(name, kwargs=kwargs or None)
+    return path

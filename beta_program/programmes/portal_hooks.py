@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+
+from portal.row_links import fixed_reverse
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -20,7 +21,7 @@ def beta_nav(request, org_slug: str) -> list[dict]:
     return [
         {
             "label": _("Beta"),
-            "url": reverse("beta:index", kwargs={"org_slug": org_slug}),
+            "url": fixed_reverse("beta:index", org_slug=org_slug),
             "group": "cocreation",
         }
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from django import template
@@ -45,6 +46,24 @@ def ago(value: datetime | None, now: datetime | None = None) -> str:
         return _("just now")
     unit, count = rounded_age(seconds)
     return _AGES[unit](count) % {"num": count}
+
+
+def ages(values: Iterable[datetime | None], now: datetime | None = None) -> list[str]:
+    """`ago` of each value against one `now`, each distinct phrase translated once: a list's
+    rows share a handful of ages ("2 years ago"), and each translation walks the catalogues."""
+    now = now or timezone.now()
+    phrases: dict[tuple[str, int] | None, str] = {}
+    shown = []
+    for value in values:
+        key = None
+        if value is not None:
+            seconds = (now - value).total_seconds()
+            key = ("", 0) if seconds < MINUTE else rounded_age(seconds)
+        phrase = phrases.get(key)
+        if phrase is None:
+            phrase = phrases[key] = ago(value, now)
+        shown.append(phrase)
+    return shown
 
 
 # Whole phrases, not Django's unit words plus "ago": Chinese says "6天前", "1个月前", where

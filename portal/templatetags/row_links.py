@@ -1,12 +1,15 @@
 """`{% row_url 'carbon:order_detail' org_slug=organisation.slug order_id=order.pk %}`: as
 `{% url %}`, for links repeated on every row of a list. The route is reversed once per template
-render (portal.row_links.RowLinks) and the last argument filled in for each row."""
+render (portal.row_links.RowLinks) and the last argument filled in for each row.
+
+`{% fixed_url 'portal:profile' %}`: as `{% url %}`, for the links of the page chrome (header,
+menus), reversed once per process (portal.row_links.fixed_reverse)."""
 
 from __future__ import annotations
 
 from django import template
 
-from portal.row_links import RowLinks
+from portal.row_links import RowLinks, fixed_reverse
 
 register = template.Library()
 
@@ -19,3 +22,8 @@ def row_url(context: template.Context, name: str, **kwargs: object) -> str:
     if links is None:
         links = context.render_context[_KEY] = RowLinks()
     return links.url(name, **kwargs)
+
+
+@register.simple_tag
+def fixed_url(name: str, **kwargs: object) -> str:
+    return fixed_reverse(name, **kwargs)
