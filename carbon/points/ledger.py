@@ -260,7 +260,7 @@ def next_id(model: type[models.Model]) -> int:
     """A new primary key from `model`'s sequence (PostgreSQL), for a row that `writes` of
     `hold_for_redemption` inserts and that other rows name before it is written."""
     table = model._meta.db_table
-    pk = model._meta.pk.column  # type: ignore[union-attr]
+    pk = model._meta.pk.column
     with connection.cursor() as cursor:
         cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s))", [table, pk])
         return int(cursor.fetchone()[0])
