@@ -25,6 +25,7 @@ def record(
     request: HttpRequest | None = None,
     details: dict[str, Any] | None = None,
     in_scope: bool = False,
+    save: bool = True,
 ) -> AuditEvent:
     """Append one audit event. `action` is dotted, e.g. ``membership.role_changed``.
 
@@ -32,35 +33,13 @@ def record(
     `in_scope`: the caller acts for `organisation`, so its row-level scope shows it and the row
     is written without lifting the scope (two queries fewer on a hot path; the table's policy
     refuses the row, it never widens anything, should the scope not show it after all).
+    `save=False`: the event is returned unsaved, for work that writes it in a statement of its
+    own under the caller's scope (a redemption's hold writes its request's event; `obj` needs
+    its id already).
     """
-    event = prepare(
-        action, actor=actor, organisation=organisation, obj=obj, request=request, details=details
-    )
-    if in_scope and organisation is not None:
-        event.save(force_insert=True)
-        return event
-    # Writing the trail is the system's act, whoever's request it is: a rejected token's
-    # organisation or an anonymous sign-in failure is outside the caller's row-level scope.
-    with tenancy.all_organisations():
-        event.save(force_insert=True)
-    return event
-
-
-def prepare(
-    action: str,
-    *,
-    actor=None,
-    organisation: Organisation | None = None,
-    obj: models.Model | None = None,
-    request: HttpRequest | None = None,
-    details: dict[str, Any] | None = None,
-) -> AuditEvent:
-    """The event `record` would write, unsaved, for work that writes it in a statement of its
-    own under the caller's scope (a redemption's hold writes its request's event). `obj` needs
-    its id already."""
     if actor is None and request is not None and getattr(request, "user", None):
         actor = request.user if request.user.is_authenticated else None
-    return AuditEvent(
+    event = AuditEvent(
         action=action,
         actor=actor,
         actor_label=getattr(actor, "email", "") if actor else "",
@@ -72,6 +51,16 @@ def prepare(
         user_agent=user_agent(request),
         details=details or {},
     )
+    if not save:
+        return event
+    if in_scope and organisation is not None:
+        event.save(force_insert=True)
+        return event
+    # Writing the trail is the system's act, whoever's request it is: a rejected token's
+    # organisation or an anonymous sign-in failure is outside the caller's row-level scope.
+    with tenancy.all_organisations():
+        event.save(force_insert=True)
+    return event
 
 
 # Counters live a day, so the count of a principal's last busy minute can still be reported by

@@ -335,12 +335,13 @@ def hold_and_record(
     # Under the requester's scope: the redemption's row, written for this organisation, passes
     # the same policy.
     writes.append(
-        audit.prepare(
+        audit.record(
             "carbon.redemption.requested",
             actor=by,
             organisation=organisation,
             obj=redemption,
             details={"service": service.slug, "points": redemption.points},
+            save=False,
         )
     )
     rows: list[ledger.BalanceRow] = [(prepare_event(REDEMPTION_REQUESTED, redemption), "data")]
