@@ -25,6 +25,7 @@ def record(
     request: HttpRequest | None = None,
     details: dict[str, Any] | None = None,
     in_scope: bool = False,
+    save: bool = True,
 ) -> AuditEvent:
     """Append one audit event. `action` is dotted, e.g. ``membership.role_changed``.
 
@@ -32,6 +33,9 @@ def record(
     `in_scope`: the caller acts for `organisation`, so its row-level scope shows it and the row
     is written without lifting the scope (two queries fewer on a hot path; the table's policy
     refuses the row, it never widens anything, should the scope not show it after all).
+    `save=False`: the event is returned unsaved, for work that writes it in a statement of its
+    own under the caller's scope (a redemption's hold writes its request's event; `obj` needs
+    its id already).
     """
     if actor is None and request is not None and getattr(request, "user", None):
         actor = request.user if request.user.is_authenticated else None
@@ -47,6 +51,8 @@ def record(
         user_agent=user_agent(request),
         details=details or {},
     )
+    if not save:
+        return event
     if in_scope and organisation is not None:
         event.save(force_insert=True)
         return event

@@ -34,6 +34,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
+from portal import rows
 from portal.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -77,7 +78,8 @@ def try_lock(scope: str, key: str) -> bool:
 
 
 def find(scope: str, key: str) -> IdempotencyRecord | None:
-    return IdempotencyRecord.objects.filter(scope=scope, key=key).first()
+    # Plain SQL (`portal.rows`): it runs on every request with a key.
+    return rows.one(IdempotencyRecord, "scope = %s AND key = %s", [scope, key])
 
 
 def json_body(data: dict[str, Any]) -> dict[str, Any]:

@@ -18,7 +18,6 @@ from carbon.models import (
     PointsAccount,
     Redemption,
     RedemptionStatus,
-    Service,
 )
 from carbon.points import actions, permissions, redemptions
 from carbon.points.api import (
@@ -29,7 +28,7 @@ from carbon.points.api import (
     may_redeem_somewhere,
     reading_organisation,
 )
-from carbon.points.catalogue import service_name
+from carbon.points.catalogue import service_by_slug, service_name
 from carbon.points.exceptions import IdempotencyConflict, PointsError, RetryWithSavepoint
 from portal import idempotency
 from portal.access import reachable_or_404
@@ -163,7 +162,7 @@ def _redeem(
     `remembered` says so. `first_try`: written straight into the view's transaction
     (`request_redemption(in_callers_transaction=True)`), which raises RetryWithSavepoint for a
     refusal or a key the ledger knows."""
-    service = Service.objects.filter(slug=payload.service).first()
+    service = service_by_slug(payload.service)
     if service is None:
         return (
             422,

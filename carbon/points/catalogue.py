@@ -1,10 +1,18 @@
-"""How catalogue services and the points policy read in the customer's language."""
+"""Catalogue services by slug, and how they and the points policy read in the customer's
+language."""
 
 from __future__ import annotations
 
 from django.utils import translation
 
 from carbon.models import PointsPolicy, Service
+from portal import rows
+
+
+def service_by_slug(slug: str) -> Service | None:
+    """The service with `slug`, or None. Plain SQL (`portal.rows`): every redemption request
+    looks one up."""
+    return rows.one(Service, "slug = %s", [slug])
 
 
 def _chinese() -> bool:

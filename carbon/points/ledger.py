@@ -188,14 +188,18 @@ def hold_for_redemption(
     redemption_id: int,
     *,
     rows: Sequence[BalanceRow] = (),
+    writes: Sequence[models.Model] = (),
 ) -> HeldBalances:
     """Set `points` aside for a redemption inside the caller's transaction, locking the account
     row only now: one statement checks and moves the balance (`available >= points`), taking
-    the row lock until commit, and writes the hold's entry and `rows` (each with the balances
-    after the hold), so that only COMMIT follows it while the lock is held and concurrent
-    requests on one balance wait for nothing else. Refused with InsufficientPoints (its
-    `available` says what there is) when the balance is short or negative; then nothing is
-    written. The unique key constraint refuses a duplicate key with IntegrityError."""
+    the row lock until commit, and writes `writes` (unsaved rows with their ids set, e.g. the
+    redemption the entry points to), the hold's entry and `rows` (each with the balances after
+    the hold), so that only COMMIT follows it while the lock is held and concurrent requests on
+    one balance wait for nothing else. Refused with InsufficientPoints (its `available` says
+    what there is) when the balance is short or negative; then nothing is written. The unique
+    key constraint refuses a duplicate key with IntegrityError. On SQLite, which has no
+    data-modifying WITH, `writes` are saved before the hold (the caller's transaction or
+    savepoint takes them back with a refusal)."""
     require_key(key)
     if points <= 0:
         raise PointsError("A hold must be for a positive number of points.", field="points")
@@ -217,9 +221,11 @@ def hold_for_redemption(
     )
     update_params: list[Any] = [points, points, timezone.now(), organisation.pk, points]
     if connection.vendor == "postgresql":
-        row = _hold_in_one_statement(update, update_params, entry, rows)
+        row = _hold_in_one_statement(update, update_params, entry, rows, writes)
     else:
         # SQLite (the demo) has no data-modifying WITH; it serialises writers anyway.
+        for obj in writes:
+            obj.save(force_insert=True)
         with connection.cursor() as cursor:
             cursor.execute(update, update_params)
             row = cursor.fetchone()
@@ -250,17 +256,34 @@ def _quoted(model: type[models.Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
+def next_id(model: type[models.Model]) -> int:
+    """A new primary key from `model`'s sequence (PostgreSQL), for a row that `writes` of
+    `hold_for_redemption` inserts and that other rows name before it is written."""
+    table = model._meta.db_table
+    pk = model._meta.pk.column
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s))", [table, pk])
+        return int(cursor.fetchone()[0])
+
+
 def _hold_in_one_statement(
-    update: str, update_params: list[Any], entry: LedgerEntry, rows: Sequence[BalanceRow]
+    update: str,
+    update_params: list[Any],
+    entry: LedgerEntry,
+    rows: Sequence[BalanceRow],
+    writes: Sequence[models.Model] = (),
 ) -> tuple[int, int, int, int] | None:
     """The guarded UPDATE and every insert in one statement (PostgreSQL): the inserts select
-    from the UPDATE's RETURNING, so they write nothing when it changed no row."""
+    from the UPDATE's RETURNING, so they write nothing when it changed no row. Foreign keys
+    between them (the entry's redemption among `writes`) are checked at the statement's end,
+    when every row of it is there."""
     sql = [
         f"WITH held AS ({update}, jsonb_build_object('pending', pending, 'available', "
         "available, 'held', held) AS balances)"
     ]
     params = list(update_params)
-    inserts: list[tuple[models.Model, dict[str, str]]] = [(entry, {"account_id": "held.id"})]
+    inserts: list[tuple[models.Model, dict[str, str]]] = [(obj, {}) for obj in writes]
+    inserts.append((entry, {"account_id": "held.id"}))
     for obj, name in rows:
         column = str(obj._meta.get_field(name).column)  # type: ignore[union-attr]
         inserts.append((obj, {column: "jsonb_set(%s::jsonb, '{balances}', held.balances)"}))
@@ -294,15 +317,28 @@ def _hold_in_one_statement(
 def _insert_from_held(obj: models.Model, expressions: dict[str, str]) -> tuple[str, list[Any]]:
     """INSERT ... SELECT of `obj`'s column values FROM held, with `expressions` (column: SQL;
     a `%s` in it takes the field's own value) in place of plain values."""
+    # The connection itself, not the thread-local proxy that every attribute read would pass.
+    db = transaction.get_connection()
     columns, values, params = [], [], []
     for field in obj._meta.concrete_fields:
         if field.primary_key and getattr(obj, field.attname) is None:
             continue  # a serial id
-        columns.append(connection.ops.quote_name(field.column))
+        columns.append(db.ops.quote_name(field.column))
         expression = expressions.get(field.column, "%s")
-        values.append(expression)
         if "%s" in expression:
-            params.append(field.get_db_prep_save(field.pre_save(obj, add=True), connection))
+            value = getattr(obj, field.attname)
+            if not (getattr(field, "auto_now_add", False) and value is not None):
+                # A creation time set already is kept: a response built before this statement
+                # quotes it (a redemption's requested_at).
+                value = field.pre_save(obj, add=True)
+            value = field.get_db_prep_save(value, db)
+            if expression == "%s" and (value is None or value == ""):
+                # What psycopg would send for it; as a parameter it would only count towards
+                # the 50 beyond which psycopg parses the statement again on every request.
+                expression = "NULL" if value is None else "''"
+            else:
+                params.append(value)
+        values.append(expression)
     return (
         f"INSERT INTO {_quoted(type(obj))} ({', '.join(columns)}) "  # noqa: S608
         f"SELECT {', '.join(values)} FROM held",

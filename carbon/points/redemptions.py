@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -300,9 +301,10 @@ def hold_and_record(
     """Write a request's rows inside the caller's transaction (for
     `carbon.points.actions.request_redemption`, the write callers use). Every check and insert
     that does not need the balance comes first; the account row is locked last, by the one
-    statement that checks and moves the balance and writes the hold's entry, the event and
-    `remember`'s row (`ledger.hold_for_redemption`), so concurrent requests on one balance wait
-    for each other only for that statement and the COMMIT. The e-mail to the requester goes out
+    statement that checks and moves the balance and writes the redemption, its audit row, the
+    hold's entry, the event and `remember`'s row (`ledger.hold_for_redemption`; on PostgreSQL),
+    so concurrent requests on one balance wait for each other only for that statement and the
+    COMMIT, and a refusal for want of points writes nothing. The e-mail to the requester goes out
     from the outbox worker (`carbon.points.subscribers`), not from this request."""
     if service.monthly_capacity is not None:
         # The service row serialises the month's places across organisations.
@@ -311,7 +313,7 @@ def hold_and_record(
     if why is not None:
         raise RedemptionError(why[1], code=why[0], field="service")
     check_capacity(service, today)
-    redemption = Redemption.objects.create(
+    redemption = Redemption(
         organisation=organisation,
         service=service,
         points=service.points_cost,
@@ -320,22 +322,34 @@ def hold_and_record(
         customer_note=note,
         capacity_month=month_start(today),
         requested_by=by,
+        # Stamped now, as the response and the event that quote it are built before the row.
+        requested_at=timezone.now(),
     )
-    audit.record(
-        "carbon.redemption.requested",
-        actor=by,
-        organisation=organisation,
-        obj=redemption,
-        details={"service": service.slug, "points": redemption.points},
-        # The redemption's row, just written for this organisation, passed the same policy.
-        in_scope=True,
+    writes: list[Any] = []
+    if connection.vendor == "postgresql":
+        # The hold's statement writes the redemption and its audit row too; they name its id.
+        redemption.pk = ledger.next_id(Redemption)
+        writes.append(redemption)
+    else:
+        redemption.save(force_insert=True)
+    # Under the requester's scope: the redemption's row, written for this organisation, passes
+    # the same policy.
+    writes.append(
+        audit.record(
+            "carbon.redemption.requested",
+            actor=by,
+            organisation=organisation,
+            obj=redemption,
+            details={"service": service.slug, "points": redemption.points},
+            save=False,
+        )
     )
     rows: list[ledger.BalanceRow] = [(prepare_event(REDEMPTION_REQUESTED, redemption), "data")]
     if remember is not None:
         rows.append(remember(redemption))
     try:
         account = ledger.hold_for_redemption(
-            organisation, service.points_cost, hold_key, redemption.pk, rows=rows
+            organisation, service.points_cost, hold_key, redemption.pk, rows=rows, writes=writes
         )
     except InsufficientPoints as exc:
         raise InsufficientPoints(

@@ -11,6 +11,7 @@ import threading
 import uuid
 
 import pytest
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -468,20 +469,40 @@ def test_a_token_redemption_is_audited_within_the_tokens_scope_in_a_bounded_coun
     for sql, params in captured:
         if "set_config" in sql:
             scopes_set.append(params[2])
-        if sql.startswith('INSERT INTO "portal_auditevent"'):
+        if 'INSERT INTO "portal_auditevent"' in sql:
             break
     assert scopes_set == ["", str(org_a.pk)]  # the request's start, then the token's
-    # and the request costs at most 13 statements: 9 of a redemption in production (COMMIT
+    # and the request costs at most 12 statements: 8 of a redemption in production (COMMIT
     # aside), the token's first lookup and its last-used stamp, and the view's SAVEPOINT and
     # RELEASE inside the test's transaction (4 more when the audit row lifted the scope and
     # restored it and the redemption took a savepoint of its own)
-    assert len(captured) <= 13, [sql[:80] for sql, _ in captured]
+    assert len(captured) <= 12, [sql[:80] for sql, _ in captured]
     # and the account row, locked by the hold's statement, waits for nothing but the end of
     # the view's transaction (here the RELEASE of its savepoint, in production the COMMIT)
     sqls = [sql for sql, _ in captured]
     hold = next(n for n, sql in enumerate(sqls) if sql.startswith("WITH held AS (UPDATE"))
     assert sqls[hold + 1].startswith("RELEASE SAVEPOINT")
+    # and that statement writes the redemption and its audit row too: none is written apart
+    for table in ("carbon_redemption", "portal_auditevent"):
+        writes = [n for n, sql in enumerate(sqls) if f'INSERT INTO "{table}"' in sql]
+        assert writes == [hold], table
     assert [sql.split()[0] for sql in sqls].count("SAVEPOINT") == 1
+
+
+def test_a_new_redemptions_response_quotes_its_stored_request_time(
+    client, org_a, service, funded, token_a
+):
+    # given a token of org_a and its points
+    # when it redeems (the response is built before the statement that writes the row)
+    response = _redeem(client, {"service": "maintenance-visit"}, token_a)
+    # then the request time it answers is the one stored, as every later read shows it
+    assert response.status_code == 201, response.content
+    later = client.get(f"{REDEMPTIONS}/{response.json()['id']}", headers=token_a)
+    assert response.json()["requested_at"] == later.json()["requested_at"]
+    stored = Redemption.objects.get()
+    assert response.json()["requested_at"] == json.loads(
+        json.dumps(stored.requested_at, cls=DjangoJSONEncoder)
+    )
 
 
 def test_a_member_redeems_by_session(client, member_a, service, funded):

@@ -628,3 +628,6 @@ def test_the_statement_by_statement_hold_writes_what_the_one_statement_hold_writ
     account = PointsAccount.objects.get(organisation=org_a)
     assert (account.available, account.held) == (700, 300)
     assert ledger.reconcile() == []
+    # and the request's audit row names the redemption
+    trail = AuditEvent.objects.get(action="carbon.redemption.requested")
+    assert (trail.organisation_id, trail.object_id) == (org_a.pk, str(redemption.pk))

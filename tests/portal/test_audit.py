@@ -66,18 +66,23 @@ def test_queryset_update_and_delete_are_refused(org_a, admin_a):
     ]
 
 
-def test_record_keeps_who_what_which_and_where(rf, org_a, admin_a):
-    # given a request from a browser
+def _record_from_a_browser(rf, organisation, user, **options):
+    """An action recorded with a browser's request by `user`, about `organisation`."""
     request = rf.post("/", REMOTE_ADDR="203.0.113.9", HTTP_USER_AGENT=BROWSER)
-    request.user = admin_a
-    # when an action is recorded with it
-    event = audit.record(
+    request.user = user
+    return audit.record(
         "organisation.mfa_requirement_changed",
-        organisation=org_a,
-        obj=org_a,
+        organisation=organisation,
+        obj=organisation,
         request=request,
         details={"require_mfa": True},
+        **options,
     )
+
+
+def test_record_keeps_who_what_which_and_where(rf, org_a, admin_a):
+    # given a request from a browser / when an action is recorded with it
+    event = _record_from_a_browser(rf, org_a, admin_a)
     # then the actor comes from the request and the event names the object and origin
     stored = AuditEvent.objects.get(pk=event.pk)
     assert stored.actor == admin_a
@@ -88,6 +93,26 @@ def test_record_keeps_who_what_which_and_where(rf, org_a, admin_a):
     assert stored.ip_address == "203.0.113.9"
     assert stored.user_agent == BROWSER
     assert stored.details == {"require_mfa": True}
+
+
+def test_record_without_saving_returns_the_event_unwritten(rf, org_a, admin_a):
+    # given a request from a browser / when an action is recorded with it for a statement of
+    # the caller's own to write
+    event = _record_from_a_browser(rf, org_a, admin_a, save=False)
+    # then nothing is written, and the event holds what record() would have stored
+    assert event.pk is None
+    assert AuditEvent.objects.count() == 0
+    assert (event.actor, event.actor_label, event.object_id, event.object_repr) == (
+        admin_a,
+        "admin@acme.example",
+        str(org_a.pk),
+        "Acme Solar",
+    )
+    assert (event.ip_address, event.user_agent, event.details) == (
+        "203.0.113.9",
+        BROWSER,
+        {"require_mfa": True},
+    )
 
 
 def test_forwarded_for_is_ignored_unless_trusted(rf, settings, db):

@@ -84,7 +84,17 @@ def test_remember_and_find():
         "f" * 64,
     )
     assert (record.response_status, record.response_body) == (201, {"id": 5})
-    assert idempotency.find("organisation:1", "k1") == record
+    found = idempotency.find("organisation:1", "k1")
+    assert found == record
+    # read as the ORM reads the row: the body as JSON, the time as a time (text on SQLite)
+    stored = IdempotencyRecord.objects.get()
+    assert (found.scope, found.key, found.request_fingerprint, found.response_status) == (
+        "organisation:1",
+        "k1",
+        "f" * 64,
+        201,
+    )
+    assert (found.response_body, found.created_at) == ({"id": 5}, stored.created_at)
     assert idempotency.find("organisation:2", "k1") is None
     assert idempotency.find("organisation:1", "k2") is None
     assert json.loads(json.dumps(IdempotencyRecord.objects.get().response_body)) == {"id": 5}

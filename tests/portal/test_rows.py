@@ -1,0 +1,69 @@
+"""`portal.rows.one`: a row read by plain SQL is the row a queryset reads, field by field."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.forms.models import model_to_dict
+
+from carbon.points.catalogue import service_by_slug
+from portal import rows
+from portal.models import IdempotencyRecord
+from tests.carbon.factories import ServiceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _fields(instance) -> dict:
+    return {f.attname: getattr(instance, f.attname) for f in type(instance)._meta.concrete_fields}
+
+
+def test_one_reads_every_field_as_the_orm_does():
+    # given a record with a JSON body and a creation time
+    IdempotencyRecord.objects.create(
+        scope="organisation:1",
+        key="k1",
+        request_fingerprint="f" * 64,
+        response_status=201,
+        response_body={"id": 5, "balances": {"held": 10}, "note": "Gate 3"},
+    )
+    IdempotencyRecord.objects.create(
+        scope="organisation:2",
+        key="k1",
+        request_fingerprint="e" * 64,
+        response_status=422,
+        response_body={"code": "insufficient_points"},
+    )
+    # when it is read by plain SQL
+    found = rows.one(IdempotencyRecord, "scope = %s AND key = %s", ["organisation:1", "k1"])
+    # then every field equals the queryset's (the body decoded, the time a time on SQLite too)
+    stored = IdempotencyRecord.objects.get(scope="organisation:1")
+    assert _fields(found) == _fields(stored)
+    assert isinstance(found.created_at, dt.datetime)
+    assert found.response_body == {"id": 5, "balances": {"held": 10}, "note": "Gate 3"}
+    # and a saved row's state, as a queryset leaves it
+    assert (found._state.adding, found._state.db) == (False, "default")
+
+
+def test_one_is_none_without_a_match():
+    assert rows.one(IdempotencyRecord, "scope = %s AND key = %s", ["organisation:1", "k"]) is None
+
+
+def test_a_service_by_its_slug_is_the_querysets_service():
+    # given two services, one with eligibility lists (JSON) and an active window (dates)
+    wanted = ServiceFactory(
+        slug="energy-audit",
+        eligible_tiers=["gold", "platinum"],
+        eligible_countries=["DE", "CN"],
+        monthly_capacity=3,
+        active_from=dt.date(2026, 1, 1),
+    )
+    ServiceFactory(slug="other")
+    # when it is looked up by slug / then it is the same row, field by field
+    found = service_by_slug("energy-audit")
+    assert found == wanted
+    assert model_to_dict(found) == model_to_dict(type(wanted).objects.get(pk=wanted.pk))
+    assert _fields(found) == _fields(type(wanted).objects.get(pk=wanted.pk))
+    # and a slug that names no service is None
+    assert service_by_slug("energy") is None
