@@ -28,6 +28,8 @@ from django.db import connections
 from django.db.models import Model, QuerySet
 from django.db.models.query import ValuesListIterable
 
+from portal import rows
+
 # Stand-ins for the values that change: inside a 32-bit integer column's range, so that no
 # lookup folds them into the SQL as out of range, and far above any id the site will reach.
 _FIRST_STAND_IN = 2_000_000_011
@@ -148,28 +150,13 @@ def _stand_ins(names: list[str], sizes: tuple[int | None, ...]) -> dict[str, Val
     return stand_ins
 
 
-def _converted(rows: list[tuple], compiled: _Compiled, connection) -> list[tuple]:
+def _converted(found: list[tuple], compiled: _Compiled, connection) -> list[tuple]:
     """The rows as the ORM returns them: the database's and the fields' value converters
     applied (SQLite's dates and decimals, for instance)."""
-    converters = {}
-    for index, expression in enumerate(compiled.expressions):
-        found = connection.ops.get_db_converters(expression) + expression.get_db_converters(
-            connection
-        )
-        if found:
-            converters[index] = (found, expression)
-    if not converters:
-        return [tuple(row[: compiled.columns]) for row in rows]
-    converted = []
-    for row in rows:
-        values = list(row[: compiled.columns])
-        for index, (functions, expression) in converters.items():
-            value = values[index]
-            for function in functions:
-                value = function(value, expression, connection)
-            values[index] = value
-        converted.append(tuple(values))
-    return converted
+    convert = rows.converters(compiled.expressions, connection)
+    if not convert:
+        return [tuple(row[: compiled.columns]) for row in found]
+    return [tuple(rows.converted(row[: compiled.columns], convert, connection)) for row in found]
 
 
 def columns(model: type[Model], wanted: Iterable[str] | None = None) -> tuple[str, ...]:

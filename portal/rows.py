@@ -4,7 +4,7 @@ ORM's query costs more than running it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from django.db import models, transaction
@@ -12,9 +12,33 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 M = TypeVar("M", bound=models.Model)
 
+# What a column's value goes through on its way out of the database: (its index in the row, the
+# selected expression, the backend's then the field's converters), for the columns that have any.
+Converters = list[tuple[int, Any, list[Callable[..., Any]]]]
 # Per model and connection: the quoted table and columns, and each column's converters.
-Plan = tuple[str, str, list[tuple[Any, list[Callable[..., Any]]]]]
+Plan = tuple[str, str, Converters]
 _plans: dict[tuple[type[models.Model], str, str], Plan] = {}
+
+
+def converters(expressions: Iterable[Any], db: BaseDatabaseWrapper) -> Converters:
+    """The converters a queryset applies to these selected expressions on this connection."""
+    found = []
+    for index, expression in enumerate(expressions):
+        functions = [*db.ops.get_db_converters(expression), *expression.get_db_converters(db)]
+        if functions:
+            found.append((index, expression, functions))
+    return found
+
+
+def converted(row: Sequence[Any], convert: Converters, db: BaseDatabaseWrapper) -> list[Any]:
+    """A fetched row's values as the ORM hands them out (JSON decoded, SQLite's times parsed)."""
+    values = list(row)
+    for index, expression, functions in convert:
+        value = values[index]
+        for function in functions:
+            value = function(value, expression, db)
+        values[index] = value
+    return values
 
 
 def _plan(model: type[models.Model], db: BaseDatabaseWrapper) -> Plan:
@@ -22,15 +46,10 @@ def _plan(model: type[models.Model], db: BaseDatabaseWrapper) -> Plan:
     if (plan := _plans.get(key)) is None:
         table = model._meta.db_table
         fields = model._meta.concrete_fields
-        converters = []
-        for field in fields:
-            column = field.get_col(table)
-            found = [*db.ops.get_db_converters(column), *column.get_db_converters(db)]
-            converters.append((column, found))
         plan = _plans[key] = (
             db.ops.quote_name(table),
             ", ".join(db.ops.quote_name(f.column) for f in fields),
-            converters,
+            converters([field.get_col(table) for field in fields], db),
         )
     return plan
 
@@ -40,15 +59,11 @@ def one(model: type[M], where: str, params: list[Any]) -> M | None:
     `params`; no order, so for a unique match), with every concrete field read and converted
     as a queryset reads it (JSON decoded, SQLite's times parsed), or None."""
     db = transaction.get_connection()  # the connection itself, not the thread-local proxy
-    table, columns, converters = _plan(model, db)
+    table, columns, convert = _plan(model, db)
     with db.cursor() as cursor:
         cursor.execute(f"SELECT {columns} FROM {table} WHERE {where} LIMIT 1", params)  # noqa: S608
         row = cursor.fetchone()
     if row is None:
         return None
-    values = []
-    for value, (column, convert_all) in zip(row, converters, strict=True):
-        for convert in convert_all:
-            value = convert(value, column, db)
-        values.append(value)
+    values = converted(row, convert, db)
     return model.from_db(db.alias, [f.attname for f in model._meta.concrete_fields], values)
