@@ -37,15 +37,26 @@ def rounded_age(seconds: float) -> tuple[str, int]:
     raise AssertionError("unreachable")
 
 
+def _age(value: datetime | None, now: datetime) -> tuple[str, int] | None:
+    """What `ago` names: None for no time, ("", 0) for under a minute, else unit and count."""
+    if value is None:
+        return None
+    seconds = (now - value).total_seconds()
+    return ("", 0) if seconds < MINUTE else rounded_age(seconds)
+
+
+def _phrase(age: tuple[str, int] | None) -> str:
+    if age is None:
+        return ""
+    unit, count = age
+    if not unit:
+        return _("just now")
+    return _AGES[unit](count) % {"num": count}
+
+
 @register.filter
 def ago(value: datetime | None, now: datetime | None = None) -> str:
-    if value is None:
-        return ""
-    seconds = ((now or timezone.now()) - value).total_seconds()
-    if seconds < MINUTE:
-        return _("just now")
-    unit, count = rounded_age(seconds)
-    return _AGES[unit](count) % {"num": count}
+    return _phrase(_age(value, now or timezone.now()))
 
 
 def ages(values: Iterable[datetime | None], now: datetime | None = None) -> list[str]:
@@ -55,13 +66,10 @@ def ages(values: Iterable[datetime | None], now: datetime | None = None) -> list
     phrases: dict[tuple[str, int] | None, str] = {}
     shown = []
     for value in values:
-        key = None
-        if value is not None:
-            seconds = (now - value).total_seconds()
-            key = ("", 0) if seconds < MINUTE else rounded_age(seconds)
-        phrase = phrases.get(key)
+        age = _age(value, now)
+        phrase = phrases.get(age)
         if phrase is None:
-            phrase = phrases[key] = ago(value, now)
+            phrase = phrases[age] = _phrase(age)
         shown.append(phrase)
     return shown
 
