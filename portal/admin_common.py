@@ -22,6 +22,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView, View
+from wagtail.admin.forms.models import formfield_for_dbfield
 from wagtail.admin.ui.components import Component
 from wagtail.admin.ui.fields import register_display_class
 from wagtail.admin.ui.tables import StatusTagColumn
@@ -169,6 +170,17 @@ class AuditedEditView(_AuditedSave, EditView):
 
 
 # --- viewsets
+
+
+class AdminFormFieldsMixin(_ModelViewSet):
+    """For a ModelViewSet whose form comes from `form_fields` rather than panels: its fields
+    are made as the panels' are, through Wagtail's form-field overrides. Wagtail's own
+    `formfield_for_dbfield` here skips them, so a URL field would keep Django 5's "http://"
+    default for a bare host (deprecated, and not what a staff member pasting a publisher's
+    link means) and dates would lose the admin's date picker."""
+
+    def formfield_for_dbfield(self, db_field, **kwargs):
+        return formfield_for_dbfield(db_field, **kwargs)
 
 
 class ObjectActionsViewSetMixin(_ModelViewSet):

@@ -33,6 +33,7 @@ from carbon.models import (
 from carbon.templatetags.carbon_units import unit_symbol
 from portal.admin_common import (
     ActionFormView,
+    AdminFormFieldsMixin,
     AuditedCreateView,
     AuditedEditView,
     ConfirmForm,
@@ -327,7 +328,7 @@ class CompareDatasetView(DatasetActionMixin, TemplateView):
         return context
 
 
-class FactorDatasetViewSet(ObjectActionsViewSetMixin, ModelViewSet):
+class FactorDatasetViewSet(AdminFormFieldsMixin, ObjectActionsViewSetMixin, ModelViewSet):
     model = FactorDataset
     name = "carbon_datasets"
     icon = "table"

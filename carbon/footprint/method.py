@@ -17,7 +17,7 @@ from django.utils.translation import pgettext_lazy
 
 from carbon.footprint import categories, hubs
 from carbon.footprint.engine import FUEL_UNITS, METHOD_VERSION
-from carbon.models import DatasetStatus, FactorDataset
+from carbon.models import DatasetStatus, FactorDataset, FuelType
 
 # The transport modes of ISO 14083's scope; a mode without a category is "not covered".
 ISO_14083_MODES: dict[str, Any] = {
@@ -114,7 +114,7 @@ def method_statement(datasets: list[str] | tuple[str, ...] = ()) -> MethodStatem
             "fuel_based",
             format_lazy(
                 _("Measured fuel or energy replaces the default intensity of a leg: {fuels}"),
-                fuels=_join(list(FUEL_UNITS)),
+                fuels=_join([FuelType(fuel).label for fuel in FUEL_UNITS]),
             ),
         ),
         Item(

@@ -412,6 +412,29 @@ def test_staff_create_a_draft_and_import_factors_in_the_admin(client, alice):
     assert ds.factors.count() == 1
 
 
+def test_a_source_link_pasted_without_a_scheme_is_stored_as_https(client, alice):
+    client.force_login(alice)
+    response = client.post(
+        url("add"),
+        {
+            "slug": "bare-host",
+            "title": "Bare host",
+            "publisher": "P",
+            "publication_date": "2025-06-10",
+            "licence": "OGL",
+            "source_url": "www.gov.uk/government/collections/conversion-factors",
+            "gwp_basis": "AR5",
+            "distance_basis": "as given",
+            "notes": "",
+        },
+    )
+    assert response.status_code == 302
+    assert (
+        FactorDataset.objects.get(slug="bare-host").source_url
+        == "https://www.gov.uk/government/collections/conversion-factors"
+    )
+
+
 def test_the_submitter_is_told_to_find_a_second_approver(client, alice, submitted):
     client.force_login(alice)
     response = client.post(url("approve", submitted.pk), {"make_default": ""}, follow=True)

@@ -30,7 +30,9 @@ def test_the_statement_lists_what_is_and_is_not_covered():
         "data_quality",
     ]
     assert covered["modes"] == "Transport modes: Road, Rail, Sea, Air (21 transport categories)"
-    assert covered["fuel_based"].endswith("diesel, hfo, jet, electricity")
+    assert covered["fuel_based"].endswith(
+        ": Diesel (average biofuel blend), Heavy fuel oil, Aviation turbine fuel, Electricity"
+    )
     assert "Warehouse, ambient" in covered["hub_operations"]
     assert list(not_covered) == [
         "modes",
@@ -85,7 +87,7 @@ def test_the_page_shows_the_statement_in_chinese_and_not_to_another_organisation
     assert "未涵盖的内容" in text
     # with Chinese list punctuation: the enumeration comma and the full-width semicolon
     assert "运输方式：公路、铁路、海运、空运" in text
-    assert "diesel、hfo、jet、electricity" in text
+    assert "柴油（平均生物燃料掺混比例）、重质燃料油、航空涡轮燃料、电力" in text
     assert "转运场站，常温；" in text
     # and another organisation's page is 404 under its slug
     other = client.get(reverse("carbon:method_statement", kwargs={"org_slug": org_b.slug}))
