@@ -380,22 +380,25 @@ def test_draft_screens_and_factor_export(client, alice, draft):
     assert response["Content-Type"].startswith("text/csv")
 
 
+def dataset_form(**fields: str) -> dict[str, str]:
+    """The admin's new-dataset form, filled in as a staff member would."""
+    return {
+        "slug": "admin-made",
+        "title": "Admin made",
+        "publisher": "P",
+        "publication_date": "2025-06-10",
+        "licence": "OGL",
+        "source_url": "https://example.org/x",
+        "gwp_basis": "AR5",
+        "distance_basis": "as given",
+        "notes": "",
+        **fields,
+    }
+
+
 def test_staff_create_a_draft_and_import_factors_in_the_admin(client, alice):
     client.force_login(alice)
-    response = client.post(
-        url("add"),
-        {
-            "slug": "admin-made",
-            "title": "Admin made",
-            "publisher": "P",
-            "publication_date": "2025-06-10",
-            "licence": "OGL",
-            "source_url": "https://example.org/x",
-            "gwp_basis": "AR5",
-            "distance_basis": "as given",
-            "notes": "",
-        },
-    )
+    response = client.post(url("add"), dataset_form(slug="admin-made", title="Admin made"))
     assert response.status_code == 302
     ds = FactorDataset.objects.get(slug="admin-made")
     assert (ds.status, ds.created_by, ds.version) == (DatasetStatus.DRAFT, alice, 1)
@@ -414,20 +417,10 @@ def test_staff_create_a_draft_and_import_factors_in_the_admin(client, alice):
 
 def test_a_source_link_pasted_without_a_scheme_is_stored_as_https(client, alice):
     client.force_login(alice)
-    response = client.post(
-        url("add"),
-        {
-            "slug": "bare-host",
-            "title": "Bare host",
-            "publisher": "P",
-            "publication_date": "2025-06-10",
-            "licence": "OGL",
-            "source_url": "www.gov.uk/government/collections/conversion-factors",
-            "gwp_basis": "AR5",
-            "distance_basis": "as given",
-            "notes": "",
-        },
+    form = dataset_form(
+        slug="bare-host", source_url="www.gov.uk/government/collections/conversion-factors"
     )
+    response = client.post(url("add"), form)
     assert response.status_code == 302
     assert (
         FactorDataset.objects.get(slug="bare-host").source_url
