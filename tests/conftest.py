@@ -67,6 +67,9 @@ def pytest_generate_tests(metafunc):
 
 
 def pytest_runtest_setup(item):
+    # Ahead of the test's fixtures: the shared demo seed is there for a test that asks for it
+    # and gone for any other (_DemoSeed).
+    _DEMO_SEED.before(item)
     missing = {
         "postgres": getattr(settings, "GREENLOOP_TEST_POSTGRES_REASON", ""),
         "redis": _redis_unreachable() if item.get_closest_marker("redis") else "",
@@ -165,49 +168,102 @@ def _events_keep_their_contract(request):
         pytest.fail("Event contract: " + "; ".join(violations), pytrace=False)
 
 
+def _django_db_group(item) -> int:
+    """pytest-django's ordering group of a test: 0 in a rolled-back transaction, 1 transactional
+    (flushes the tables), 2 without the database (pytest_django.plugin's get_order_number)."""
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", [])
+    if (
+        marker is not None
+        and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences"))
+    ) or {"transactional_db", "live_server"} & set(fixtures):
+        return 1
+    if marker is not None or "db" in fixtures:
+        return 0
+    return 2
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items):
-    # The demo seed below is shared by a module's tests that ask for it (`demo_seed`) and stays
-    # in the database until the module's last test; so within each module those tests run last,
-    # and the others still start from an empty database. Otherwise the order is kept (after
-    # pytest-django's own grouping).
-    start = 0
-    while start < len(items):
-        end = start
-        while end < len(items) and items[end].module is items[start].module:
-            end += 1
-        run = items[start:end]
-        items[start:end] = sorted(run, key=lambda item: "demo_seed" in item.fixturenames)
-        start = end
+    # The demo seed below is shared by every test that asks for it (`demo_seed`) and stays in
+    # the database while such tests follow one another; so those tests run together, last of the
+    # tests in a rolled-back transaction (pytest-django's first group), before any transactional
+    # test flushes the tables (and Wagtail's root page, which seed_demo builds on). The other
+    # tests keep their order and start from an empty database. Under xdist each worker then
+    # seeds once or twice a run, not once per module (six modules: ~16 s of CPU each).
+    seeded = [item for item in items if "demo_seed" in item.fixturenames]
+    if not seeded:
+        return
+    rest = [item for item in items if "demo_seed" not in item.fixturenames]
+    at = next((i for i, item in enumerate(rest) if _django_db_group(item) > 0), len(rest))
+    items[:] = rest[:at] + seeded + rest[at:]
 
 
-@pytest.fixture(scope="module")
-def _demo_seed_for_module(django_db_setup, django_db_blocker):
-    # Seeded inside a transaction that stays open: each test's own transaction nests in it (a
-    # savepoint, rolled back after the test), and the seed is rolled back after the module.
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        out = io.StringIO()
-        try:
-            call_command("seed_demo", stdout=out)
-        except BaseException:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-            raise
-    yield out.getvalue()
-    with django_db_blocker.unblock():
-        transaction.set_rollback(True)
-        outer.__exit__(None, None, None)
+class _DemoSeed:
+    """The worker's seeded demo: `seed_demo` run inside a transaction that stays open, so each
+    test's own transaction nests in it (a savepoint, rolled back after the test). Before each
+    test (pytest_runtest_setup, ahead of its fixtures) it is made present for a test that asks
+    for it and rolled back for any other, so that one starts from an empty database."""
+
+    def __init__(self) -> None:
+        self.blocker = None
+        self.outer: transaction.Atomic | None = None
+        self.output = ""
+
+    def ensure(self) -> None:
+        if self.outer is not None:
+            return
+        with self.blocker.unblock():
+            outer = transaction.atomic()
+            outer.__enter__()
+            out = io.StringIO()
+            try:
+                call_command("seed_demo", stdout=out)
+            except BaseException:
+                transaction.set_rollback(True)
+                outer.__exit__(None, None, None)
+                raise
+        self.outer, self.output = outer, out.getvalue()
+
+    def discard(self) -> None:
+        if self.outer is not None:
+            outer, self.outer = self.outer, None
+            with self.blocker.unblock():
+                transaction.set_rollback(True)
+                outer.__exit__(None, None, None)
+
+    def before(self, item) -> None:
+        if self.blocker is None:
+            return  # nothing seeded yet; the first seeded test seeds in _demo_seed_kept
+        if "demo_seed" in item.fixturenames:
+            self.ensure()
+        else:
+            self.discard()
+
+
+_DEMO_SEED = _DemoSeed()
+
+
+@pytest.fixture(scope="session")
+def _demo_seed_kept(django_db_setup, django_db_blocker):
+    # Session-scoped, so the first seed is made before that test's own transaction (`db`) opens;
+    # torn down before django_db_setup, which closes the connections and drops the database.
+    _DEMO_SEED.blocker = django_db_blocker
+    _DEMO_SEED.ensure()
+    yield _DEMO_SEED
+    _DEMO_SEED.discard()
+    _DEMO_SEED.blocker = None
 
 
 @pytest.fixture
-def demo_seed(_demo_seed_for_module, db) -> str:
+def demo_seed(_demo_seed_kept, db) -> str:
     """The whole demo (`seed_demo`) is in the database; the value is the command's output.
 
-    The seed takes seconds, so it runs once per test module, not once per test: every test starts
-    from the freshly seeded data whatever the module's earlier tests changed."""
-    return _demo_seed_for_module
+    The seed takes seconds, so it is made once for a run of seeded tests, not once per test:
+    every test starts from the freshly seeded data whatever earlier tests changed (each test's
+    own transaction is rolled back)."""
+    assert _demo_seed_kept.outer is not None, "the demo seed was rolled back before this test"
+    return _demo_seed_kept.output
 
 
 def _xdist_controller(config) -> bool:
