@@ -256,13 +256,21 @@ def _quoted(model: type[models.Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
+def next_id_sql(model: type[models.Model]) -> tuple[str, list[str]]:
+    """The SQL expression (and its parameters) that draws a new primary key from `model`'s
+    sequence (PostgreSQL), to select in a statement the caller runs anyway."""
+    return "nextval(pg_get_serial_sequence(%s, %s))", [
+        model._meta.db_table,
+        str(model._meta.pk.column),
+    ]
+
+
 def next_id(model: type[models.Model]) -> int:
     """A new primary key from `model`'s sequence (PostgreSQL), for a row that `writes` of
     `hold_for_redemption` inserts and that other rows name before it is written."""
-    table = model._meta.db_table
-    pk = model._meta.pk.column
+    expression, params = next_id_sql(model)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s))", [table, pk])
+        cursor.execute(f"SELECT {expression}", params)
         return int(cursor.fetchone()[0])
 
 
