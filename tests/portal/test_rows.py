@@ -19,22 +19,20 @@ def _fields(instance) -> dict:
     return {f.attname: getattr(instance, f.attname) for f in type(instance)._meta.concrete_fields}
 
 
+def _record(scope: str, status: int, body: dict) -> IdempotencyRecord:
+    return IdempotencyRecord.objects.create(
+        scope=scope,
+        key="k1",
+        request_fingerprint=("f" if status == 201 else "e") * 64,
+        response_status=status,
+        response_body=body,
+    )
+
+
 def test_one_reads_every_field_as_the_orm_does():
     # given a record with a JSON body and a creation time
-    IdempotencyRecord.objects.create(
-        scope="organisation:1",
-        key="k1",
-        request_fingerprint="f" * 64,
-        response_status=201,
-        response_body={"id": 5, "balances": {"held": 10}, "note": "Gate 3"},
-    )
-    IdempotencyRecord.objects.create(
-        scope="organisation:2",
-        key="k1",
-        request_fingerprint="e" * 64,
-        response_status=422,
-        response_body={"code": "insufficient_points"},
-    )
+    _record("organisation:1", 201, {"id": 5, "balances": {"held": 10}, "note": "Gate 3"})
+    _record("organisation:2", 422, {"code": "insufficient_points"})
     # when it is read by plain SQL
     found = rows.one(IdempotencyRecord, "scope = %s AND key = %s", ["organisation:1", "k1"])
     # then every field equals the queryset's (the body decoded, the time a time on SQLite too)
@@ -52,13 +50,7 @@ def test_one_is_none_without_a_match():
 
 def test_one_with_selects_a_value_beside_the_row():
     # given a record
-    IdempotencyRecord.objects.create(
-        scope="organisation:1",
-        key="k1",
-        request_fingerprint="f" * 64,
-        response_status=201,
-        response_body={"id": 5},
-    )
+    _record("organisation:1", 201, {"id": 5})
     # when it is read with an expression beside it (its parameters come first)
     found = rows.one_with(
         IdempotencyRecord, "scope = %s AND key = %s", ["organisation:1", "k1"], "%s || key", ["x-"]
