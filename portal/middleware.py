@@ -212,6 +212,13 @@ class TenantScopeMiddleware:
     def _scope(request: HttpRequest) -> AbstractContextManager[None]:
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
+            if request.path.startswith(API_PREFIX) and request.headers.get(
+                "Authorization", ""
+            ).startswith("Bearer "):
+                # The token sets its organisation's scope (`portal.api.TokenAuth`, before any
+                # view and so outside any transaction, where a rollback could undo the swap):
+                # the empty scope is set only if a statement would run before it.
+                return tenancy.deferred_scope(tenancy.NONE)
             return tenancy.scope(tenancy.NONE)
         if is_vendor_staff(user):  # staff power needs an enrolled second factor
             return tenancy.all_organisations()

@@ -58,12 +58,29 @@ def one(model: type[M], where: str, params: list[Any]) -> M | None:
     """The first `model` row matching `where` (SQL over the table's own columns, `%s` for
     `params`; no order, so for a unique match), with every concrete field read and converted
     as a queryset reads it (JSON decoded, SQLite's times parsed), or None."""
+    found = one_with(model, where, params)
+    return found[0] if found is not None else None
+
+
+def one_with(
+    model: type[M], where: str, params: list[Any], also: str = "", also_params: Sequence[Any] = ()
+) -> tuple[M, Any] | None:
+    """`one()`, and the value of the SQL expression `also` (with `also_params`) selected in the
+    same statement beside the row (None without `also`): for a value the caller needs next,
+    such as a sequence's next id, which then costs no round trip of its own. `also` is
+    evaluated only when a row matches."""
     db = transaction.get_connection()  # the connection itself, not the thread-local proxy
     table, columns, convert = _plan(model, db)
+    extra = f", {also}" if also else ""
     with db.cursor() as cursor:
-        cursor.execute(f"SELECT {columns} FROM {table} WHERE {where} LIMIT 1", params)  # noqa: S608
+        cursor.execute(
+            f"SELECT {columns}{extra} FROM {table} WHERE {where} LIMIT 1",  # noqa: S608
+            [*also_params, *params],
+        )
         row = cursor.fetchone()
     if row is None:
         return None
-    values = converted(row, convert, db)
-    return model.from_db(db.alias, [f.attname for f in model._meta.concrete_fields], values)
+    fields = model._meta.concrete_fields
+    values = converted(row[: len(fields)], convert, db)
+    instance = model.from_db(db.alias, [f.attname for f in fields], values)
+    return instance, (row[len(fields)] if also else None)

@@ -63,12 +63,72 @@ def current(using: str = DEFAULT_DB_ALIAS) -> str:
 
 
 def set_scope(organisations: Scope | str, using: str = DEFAULT_DB_ALIAS) -> None:
-    """Replace the scope for the rest of the enclosing `scope()` (e.g. once a token is known)."""
+    """Replace the scope for the rest of the enclosing `scope()` (e.g. once a token is known).
+    Inside a `deferred_scope()` that no statement has needed yet, this is the block's one
+    swap: nothing ran under the deferred value, so it need not be set first."""
     connection = connections[using]
-    if _applies(connection):
-        _swap(
-            connection, organisations if isinstance(organisations, str) else _value(organisations)
-        )
+    if not _applies(connection):
+        return
+    value = organisations if isinstance(organisations, str) else _value(organisations)
+    pending: _Deferred | None = getattr(connection, _DEFERRED, None)
+    if pending is not None and not pending.applied:
+        pending.apply(value)
+    else:
+        _swap(connection, value)
+
+
+class _Deferred:
+    """The state of a `deferred_scope()` block on its connection (an execute wrapper)."""
+
+    def __init__(self, connection: BaseDatabaseWrapper, value: str) -> None:
+        self.connection = connection
+        self.value = value
+        self.applied = False
+        self.previous = NONE
+        self._swapping = False
+
+    def apply(self, value: str) -> None:
+        self._swapping = True  # the swap's own statement passes this wrapper as it is
+        try:
+            self.previous = _swap(self.connection, value)
+        finally:
+            self._swapping = False
+        self.applied = True
+
+    def __call__(self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context):
+        if not self.applied and not self._swapping:
+            # Set before any statement of the block runs; a failed swap is tried again by the
+            # next statement rather than letting it run under whatever the session had.
+            self.apply(self.value)
+        return execute(sql, params, many, context)
+
+
+_DEFERRED = "_greenloop_deferred_scope"
+
+
+@contextlib.contextmanager
+def deferred_scope(organisations: Scope | str, using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+    """`scope()`, set when the block first needs it: right before its first statement, or by
+    its first `set_scope()`, which then sets its own value in the same one statement. An API
+    token's request (the middleware's anonymous scope, then the token's) so costs one swap
+    rather than two, and a request that reads nothing none; the scope in force before is
+    restored only when it was replaced."""
+    connection = connections[using]
+    if not _applies(connection) or getattr(connection, _DEFERRED, None) is not None:
+        # Nested (a test calling the middleware inside a request): the plain, eager scope.
+        with scope(organisations, using):
+            yield
+        return
+    value = organisations if isinstance(organisations, str) else _value(organisations)
+    pending = _Deferred(connection, value)
+    setattr(connection, _DEFERRED, pending)
+    try:
+        with connection.execute_wrapper(pending):
+            yield
+    finally:
+        delattr(connection, _DEFERRED)
+        if pending.applied:
+            _restore(connection, pending.previous)
 
 
 @contextlib.contextmanager

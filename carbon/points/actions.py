@@ -396,6 +396,7 @@ def request_redemption(
     today: dt.date | None = None,
     remember: Callable[[Redemption], ledger.BalanceRow] | None = None,
     in_callers_transaction: bool = False,
+    redemption_id: int | None = None,
 ) -> tuple[Redemption, bool]:
     """Hold the service's points and record the request. Returns (redemption, created): a repeat
     with the same key and the same request returns the first redemption; the same key with a
@@ -412,7 +413,10 @@ def request_redemption(
     (the savepoint's RELEASE would come first; under load every round trip while the row is
     locked queues the other requests on one balance). A refusal or a key the ledger knows then
     raises RetryWithSavepoint: the caller rolls its transaction back (it may hold this
-    request's rows, or be aborted by the key's clash) and asks again without the flag."""
+    request's rows, or be aborted by the key's clash) and asks again without the flag.
+
+    `redemption_id`: an id the caller drew from the redemptions' sequence already
+    (`catalogue.service_for_redemption`, with the service's lookup); one is drawn otherwise."""
     today = today or timezone.localdate()
     note = (note or "").strip()
     if not key:
@@ -422,7 +426,16 @@ def request_redemption(
         redemptions.check_request(organisation, service, site, preferred_date, note, today)
         with contextlib.nullcontext() if in_callers_transaction else transaction.atomic():
             redemption = redemptions.hold_and_record(
-                organisation, service, by, hold_key, site, preferred_date, note, today, remember
+                organisation,
+                service,
+                by,
+                hold_key,
+                site,
+                preferred_date,
+                note,
+                today,
+                remember,
+                redemption_id=redemption_id,
             )
     except (IntegrityError, PointsError) as exc:
         if in_callers_transaction:

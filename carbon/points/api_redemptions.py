@@ -28,7 +28,7 @@ from carbon.points.api import (
     may_redeem_somewhere,
     reading_organisation,
 )
-from carbon.points.catalogue import service_by_slug, service_name
+from carbon.points.catalogue import service_for_redemption, service_name
 from carbon.points.exceptions import IdempotencyConflict, PointsError, RetryWithSavepoint
 from portal import idempotency
 from portal.access import reachable_or_404
@@ -162,13 +162,14 @@ def _redeem(
     `remembered` says so. `first_try`: written straight into the view's transaction
     (`request_redemption(in_callers_transaction=True)`), which raises RetryWithSavepoint for a
     refusal or a key the ledger knows."""
-    service = service_by_slug(payload.service)
-    if service is None:
+    found = service_for_redemption(payload.service)
+    if found is None:
         return (
             422,
             _error("unknown_service", _("There is no service '%s'.") % payload.service, "service"),
             False,
         )
+    service, redemption_id = found
     site = None
     if payload.site:
         site = organisation.sites.filter(name=payload.site).first()
@@ -199,6 +200,7 @@ def _redeem(
             note=payload.note,
             remember=remember_created,
             in_callers_transaction=first_try,
+            redemption_id=redemption_id,
         )
     except IdempotencyConflict as exc:
         # The ledger still knows the key (its records outlive the 72 h of the API's).

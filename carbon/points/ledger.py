@@ -256,13 +256,21 @@ def _quoted(model: type[models.Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
+def next_id_sql(model: type[models.Model]) -> tuple[str, list[str]]:
+    """The SQL expression (and its parameters) that draws a new primary key from `model`'s
+    sequence (PostgreSQL), to select in a statement the caller runs anyway."""
+    return "nextval(pg_get_serial_sequence(%s, %s))", [
+        model._meta.db_table,
+        str(model._meta.pk.column),
+    ]
+
+
 def next_id(model: type[models.Model]) -> int:
     """A new primary key from `model`'s sequence (PostgreSQL), for a row that `writes` of
     `hold_for_redemption` inserts and that other rows name before it is written."""
-    table = model._meta.db_table
-    pk = model._meta.pk.column
+    expression, params = next_id_sql(model)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s))", [table, pk])
+        cursor.execute(f"SELECT {expression}", params)
         return int(cursor.fetchone()[0])
 
 
@@ -314,20 +322,44 @@ def _hold_in_one_statement(
     return row
 
 
+# Per model and connection: the quoted table, and per concrete field its quoted column and
+# whether it has a pre_save of its own (a default one only reads the attribute again).
+_InsertPlan = tuple[str, list[tuple[models.Field, str, bool]]]
+_insert_plans: dict[tuple[type[models.Model], str], _InsertPlan] = {}
+
+
+def _insert_plan(model: type[models.Model], db: Any) -> _InsertPlan:
+    key = (model, db.alias)
+    if (plan := _insert_plans.get(key)) is None:
+        plan = _insert_plans[key] = (
+            db.ops.quote_name(model._meta.db_table),
+            [
+                (
+                    field,
+                    db.ops.quote_name(field.column),
+                    type(field).pre_save is not models.Field.pre_save,
+                )
+                for field in model._meta.concrete_fields
+            ],
+        )
+    return plan
+
+
 def _insert_from_held(obj: models.Model, expressions: dict[str, str]) -> tuple[str, list[Any]]:
     """INSERT ... SELECT of `obj`'s column values FROM held, with `expressions` (column: SQL;
     a `%s` in it takes the field's own value) in place of plain values."""
     # The connection itself, not the thread-local proxy that every attribute read would pass.
     db = transaction.get_connection()
+    table, fields = _insert_plan(type(obj), db)
     columns, values, params = [], [], []
-    for field in obj._meta.concrete_fields:
+    for field, column, own_pre_save in fields:
         if field.primary_key and getattr(obj, field.attname) is None:
             continue  # a serial id
-        columns.append(db.ops.quote_name(field.column))
+        columns.append(column)
         expression = expressions.get(field.column, "%s")
         if "%s" in expression:
             value = getattr(obj, field.attname)
-            if not (getattr(field, "auto_now_add", False) and value is not None):
+            if own_pre_save and not (getattr(field, "auto_now_add", False) and value is not None):
                 # A creation time set already is kept: a response built before this statement
                 # quotes it (a redemption's requested_at).
                 value = field.pre_save(obj, add=True)
@@ -340,7 +372,7 @@ def _insert_from_held(obj: models.Model, expressions: dict[str, str]) -> tuple[s
                 params.append(value)
         values.append(expression)
     return (
-        f"INSERT INTO {_quoted(type(obj))} ({', '.join(columns)}) "  # noqa: S608
+        f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
         f"SELECT {', '.join(values)} FROM held",
         params,
     )

@@ -297,6 +297,8 @@ def hold_and_record(
     note: str,
     today: dt.date,
     remember: Callable[[Redemption], ledger.BalanceRow] | None,
+    *,
+    redemption_id: int | None = None,
 ) -> Redemption:
     """Write a request's rows inside the caller's transaction (for
     `carbon.points.actions.request_redemption`, the write callers use). Every check and insert
@@ -328,7 +330,7 @@ def hold_and_record(
     writes: list[Any] = []
     if connection.vendor == "postgresql":
         # The hold's statement writes the redemption and its audit row too; they name its id.
-        redemption.pk = ledger.next_id(Redemption)
+        redemption.pk = redemption_id or ledger.next_id(Redemption)
         writes.append(redemption)
     else:
         redemption.save(force_insert=True)

@@ -487,6 +487,9 @@ def test_a_token_redemption_is_audited_within_the_tokens_scope_in_a_bounded_coun
         writes = [n for n, sql in enumerate(sqls) if f'INSERT INTO "{table}"' in sql]
         assert writes == [hold], table
     assert [sql.split()[0] for sql in sqls].count("SAVEPOINT") == 1
+    # and the redemption's id comes with the service's lookup, not in a statement of its own
+    assert not [sql for sql in sqls if sql.startswith("SELECT nextval")]
+    assert [sql for sql in sqls if "nextval" in sql and '"carbon_service"' in sql]
 
 
 def test_a_new_redemptions_response_quotes_its_stored_request_time(

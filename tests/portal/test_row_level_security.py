@@ -228,3 +228,82 @@ def test_management_commands_set_their_scope(org_a, org_b, capsys):
         call_command("check_ledger")
     # then it checked both accounts
     assert capsys.readouterr().out.strip() == "2 points account(s) reconcile."
+
+
+def _statements_during(block) -> list[tuple[str, list]]:
+    captured: list[tuple[str, list]] = []
+
+    def watch(execute, sql, params, many, context):
+        captured.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(watch):
+        block()
+    return captured
+
+
+@pytest.mark.django_db
+def test_a_deferred_scope_is_in_force_before_its_first_statement_and_restored():
+    # given a scope in force before the block
+    with tenancy.scope("all"):
+        # when a deferred empty scope's block runs a statement
+        with tenancy.deferred_scope(tenancy.NONE):
+            inside = tenancy.current()
+        after = tenancy.current()
+    # then the statement ran under the block's scope, and the earlier one is back afterwards
+    assert (inside, after) == ("", "all")
+
+
+@pytest.mark.django_db
+def test_a_deferred_scope_replaced_before_any_statement_is_swapped_once(org_a):
+    seen = []
+
+    def block():
+        with tenancy.deferred_scope(tenancy.NONE):
+            tenancy.set_scope([org_a.pk])
+            seen.append(tenancy.current())
+
+    with tenancy.scope(""):
+        # when a block replaces its deferred scope before running anything
+        statements = _statements_during(block)
+        after = tenancy.current()
+    # then one statement set the new scope, the block's reads saw it, and the scope in force
+    # before came back at the end
+    swaps = [params[2] for sql, params in statements if "set_config" in sql]
+    assert swaps == [str(org_a.pk), ""]
+    assert seen == [str(org_a.pk)]
+    assert after == ""
+
+
+@pytest.mark.django_db
+def test_a_deferred_scope_that_nothing_needs_runs_no_statement():
+    def block():
+        with tenancy.deferred_scope(tenancy.NONE):
+            pass
+
+    with tenancy.scope(""):
+        statements = _statements_during(block)
+    assert statements == []
+
+
+@pytest.mark.django_db
+def test_a_known_tokens_request_sets_its_scope_first_and_restores_it(client, org_a, admin_a):
+    # given a token of the first customer that has been used once (its process knows it)
+    order_with_legs(org_a, [{}], external_id="PO-A")
+    _token, plaintext = actions.issue_api_token(org_a, "erp", ["carbon:read"], by=admin_a)
+    with tenancy.scope(""):
+        client.get("/api/v1/orders", HTTP_AUTHORIZATION=f"Bearer {plaintext}")
+        # when it lists orders again
+        responses = []
+        statements = _statements_during(
+            lambda: responses.append(
+                client.get("/api/v1/orders", HTTP_AUTHORIZATION=f"Bearer {plaintext}")
+            )
+        )
+        after = tenancy.current()
+    # then the request's first statement set the token's organisation, no statement ran under
+    # another scope, the last one restored the scope in force before, and the token saw its order
+    swaps = [(n, params[2]) for n, (sql, params) in enumerate(statements) if "set_config" in sql]
+    assert swaps == [(0, str(org_a.pk)), (len(statements) - 1, "")]
+    assert after == ""
+    assert [item["external_id"] for item in responses[0].json()["items"]] == ["PO-A"]

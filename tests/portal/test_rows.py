@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.forms.models import model_to_dict
 
-from carbon.points.catalogue import service_by_slug
+from carbon.points.catalogue import service_by_slug, service_for_redemption
 from portal import rows
 from portal.models import IdempotencyRecord
 from tests.carbon.factories import ServiceFactory
@@ -19,22 +19,20 @@ def _fields(instance) -> dict:
     return {f.attname: getattr(instance, f.attname) for f in type(instance)._meta.concrete_fields}
 
 
+def _record(scope: str, status: int, body: dict) -> IdempotencyRecord:
+    return IdempotencyRecord.objects.create(
+        scope=scope,
+        key="k1",
+        request_fingerprint=("f" if status == 201 else "e") * 64,
+        response_status=status,
+        response_body=body,
+    )
+
+
 def test_one_reads_every_field_as_the_orm_does():
     # given a record with a JSON body and a creation time
-    IdempotencyRecord.objects.create(
-        scope="organisation:1",
-        key="k1",
-        request_fingerprint="f" * 64,
-        response_status=201,
-        response_body={"id": 5, "balances": {"held": 10}, "note": "Gate 3"},
-    )
-    IdempotencyRecord.objects.create(
-        scope="organisation:2",
-        key="k1",
-        request_fingerprint="e" * 64,
-        response_status=422,
-        response_body={"code": "insufficient_points"},
-    )
+    _record("organisation:1", 201, {"id": 5, "balances": {"held": 10}, "note": "Gate 3"})
+    _record("organisation:2", 422, {"code": "insufficient_points"})
     # when it is read by plain SQL
     found = rows.one(IdempotencyRecord, "scope = %s AND key = %s", ["organisation:1", "k1"])
     # then every field equals the queryset's (the body decoded, the time a time on SQLite too)
@@ -48,6 +46,21 @@ def test_one_reads_every_field_as_the_orm_does():
 
 def test_one_is_none_without_a_match():
     assert rows.one(IdempotencyRecord, "scope = %s AND key = %s", ["organisation:1", "k"]) is None
+
+
+def test_one_with_selects_a_value_beside_the_row():
+    # given a record
+    _record("organisation:1", 201, {"id": 5})
+    # when it is read with an expression beside it (its parameters come first)
+    found = rows.one_with(
+        IdempotencyRecord, "scope = %s AND key = %s", ["organisation:1", "k1"], "%s || key", ["x-"]
+    )
+    # then the row is the queryset's and the expression's value comes with it
+    assert found is not None
+    assert _fields(found[0]) == _fields(IdempotencyRecord.objects.get())
+    assert found[1] == "x-k1"
+    # and without a match there is neither
+    assert rows.one_with(IdempotencyRecord, "key = %s", ["k2"], "%s", ["x"]) is None
 
 
 def test_a_service_by_its_slug_is_the_querysets_service():
@@ -67,3 +80,23 @@ def test_a_service_by_its_slug_is_the_querysets_service():
     assert _fields(found) == _fields(type(wanted).objects.get(pk=wanted.pk))
     # and a slug that names no service is None
     assert service_by_slug("energy") is None
+
+
+@pytest.mark.postgres  # the id is drawn in the lookup's statement on PostgreSQL only
+def test_a_service_for_a_redemption_comes_with_a_new_redemption_id():
+    # given a service
+    wanted = ServiceFactory(slug="energy-audit")
+    # when it is looked up for two redemptions
+    first = service_for_redemption("energy-audit")
+    second = service_for_redemption("energy-audit")
+    # then each lookup is the service with an id of its own from the redemptions' sequence
+    assert first is not None
+    assert second is not None
+    assert first[0] == second[0] == wanted
+    assert isinstance(first[1], int)
+    assert second[1] == first[1] + 1
+    # and a slug that names no service is None (no id drawn)
+    assert service_for_redemption("energy") is None
+    third = service_for_redemption("energy-audit")
+    assert third is not None
+    assert third[1] == second[1] + 1
