@@ -13,7 +13,7 @@ rendering: the CSRF token and the page's own address (the language forms' `next`
 from __future__ import annotations
 
 import hashlib
-from functools import cache
+from functools import lru_cache
 
 from django import template
 from django.template.loader import get_template
@@ -36,13 +36,17 @@ _CSRF = "\x00csrf\x00"
 _NEXT = "\x00next\x00"
 
 
-@cache
-def _build() -> str:
-    """What the kept HTML depends on in this deployment: the template's source and the static
-    files' hashed names (a release with other ones must not serve the old top bar)."""
+@lru_cache(maxsize=8)
+def _digest(source: str) -> str:
+    return hashlib.blake2b(source.encode(), digest_size=8).hexdigest()
+
+
+def _build() -> tuple[str, str, str]:
+    """What the kept HTML depends on in this deployment: the template's source (reloaded in
+    development) and the static files' hashed names (a new manifest must not serve the old
+    top bar)."""
     source = get_template(TEMPLATE).template.source  # type: ignore[attr-defined]
-    statics = (static("portal/img/logo.svg"), static("portal/img/bell.svg"))
-    return hashlib.blake2b(repr((source, statics)).encode(), digest_size=8).hexdigest()
+    return _digest(source), static("portal/img/logo.svg"), static("portal/img/bell.svg")
 
 
 def _variant(context: template.Context, request) -> str:

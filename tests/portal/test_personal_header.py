@@ -153,3 +153,25 @@ def test_a_top_bar_rendered_before_a_change_is_never_shown_after_it(member_a):
     person_cache.keep_header(member_a.pk, kept, "any", "<header>stale</header>")
     # then the next read finds nothing kept for that variant
     assert person_cache.kept_headers(member_a.pk).variants == {}
+
+
+def test_new_static_file_names_render_the_top_bar_again(client, member_a, monkeypatch):
+    # given a kept top bar
+    from django.contrib.staticfiles.storage import staticfiles_storage
+
+    client.force_login(member_a)
+    _page(client, "/o/acme/")
+    assert _page(client, "/o/acme/")[1] is False
+    # when collectstatic gives the bell icon a new hashed name
+    original = staticfiles_storage.url
+    monkeypatch.setattr(
+        staticfiles_storage,
+        "url",
+        lambda name: (
+            "/static/portal/img/bell.new.svg" if name.endswith("bell.svg") else original(name)
+        ),
+    )
+    # then the next page renders its top bar with it
+    header, rendered = _page(client, "/o/acme/")
+    assert rendered is True
+    assert 'src="/static/portal/img/bell.new.svg"' in header
