@@ -360,6 +360,11 @@ def _unread_key(user_id: int) -> str:
     return f"{cache_namespace()}:unread:{user_id}"
 
 
+# Every community page shows the count: read in the same round trip as the visibility tokens.
+_UNREAD_ALONG = "unread"
+visibility.read_along(_UNREAD_ALONG, _unread_key)
+
+
 def unread_count(user: User) -> int:
     """How many of `listed_for(user)` are unread. Every community page shows it, so it is kept
     in the cache with the visibility generation it was counted under: a new notification or
@@ -367,7 +372,9 @@ def unread_count(user: User) -> int:
     and a topic hidden or merged since shows within UNREAD_TIMEOUT."""
     key = _unread_key(user.pk)
     current = visibility.version(user)
-    kept = cache.get(key)
+    read, kept = visibility.along(user.pk, _UNREAD_ALONG)
+    if not read:
+        kept = cache.get(key)
     if kept is not None and kept[0] == current:
         return kept[1]
     count = listed_for(user).filter(read_at__isnull=True).count()
@@ -382,6 +389,7 @@ def forget_unread(user_ids: Iterable[int]) -> None:
     if not keys:
         return
     cache.delete_many(keys)
+    visibility.drop_along(_UNREAD_ALONG)
     transaction.on_commit(lambda: cache.delete_many(keys))
 
 

@@ -35,6 +35,7 @@ from django.urls import get_script_prefix
 from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
 
+from community import visibility
 from community.rows import fill_times
 from community.visibility import cache_namespace, visible_space_ids
 
@@ -43,14 +44,20 @@ TIMEOUT = 10 * 60
 _NAME_FIELDS = frozenset({"first_name", "last_name"})
 
 
+_ALONG = "pages-generation"
+
+
 def _generation_key() -> str:
     return f"{cache_namespace()}:pages:generation"
 
 
-def generation() -> str:
-    """The current content generation (drawn now when there is none)."""
+def generation(user_id: int | None = None) -> str:
+    """The current content generation (drawn now when there is none): read with the viewer's
+    visibility tokens when `user_id` is given."""
     key = _generation_key()
-    token = cache.get(key)
+    read, token = visibility.along(user_id, _ALONG) if user_id is not None else (False, None)
+    if not read:
+        token = cache.get(key)
     if token is None:
         token = uuid.uuid4().hex
         # add(): two processes drawing at once agree on whichever got there first.
@@ -64,6 +71,7 @@ def content_changed(**_kwargs) -> None:
     and again at commit, so a page rendered from the old rows in between is never read."""
     key = _generation_key()
     cache.set(key, uuid.uuid4().hex, None)
+    visibility.drop_along(_ALONG)
     transaction.on_commit(lambda: cache.set(key, uuid.uuid4().hex, None))
 
 
@@ -100,7 +108,7 @@ def main_html(
         get_script_prefix(),
         sorted(visible_space_ids(user)),
         user.pk if per_person else None,
-        generation(),
+        generation(user.pk),
     )
     digest = hashlib.blake2b(repr(shown).encode(), digest_size=16).hexdigest()
     key = f"{cache_namespace()}:page:{digest}"
@@ -117,6 +125,9 @@ def main_html(
 def connect() -> None:
     """Called from CommunityConfig.ready()."""
     from community.models import Member, Post, Reaction, Space, Tag, Topic
+
+    # Every list page reads the generation: in the same round trip as the visibility tokens.
+    visibility.read_along(_ALONG, lambda _user_id: _generation_key())
 
     for model in (Topic, Post, Reaction, Tag, Space, Member):
         post_save.connect(content_changed, sender=model, dispatch_uid=f"pages-save-{model}")

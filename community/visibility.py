@@ -20,8 +20,9 @@ on their second factor too), never cached here.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -60,10 +61,46 @@ def _person_key(user_id: int) -> str:
     return f"{cache_namespace()}:visibility:user:{user_id}"
 
 
+# Entries other modules read on nearly every page of a signed-in person, fetched in the same
+# round trip as the generation tokens: {name: the person's key}. Values read are kept for the
+# rest of the request (`along`) unless the module says they changed (`drop_along`).
+_ALONG: dict[str, Callable[[int], str]] = {}
+_along: ContextVar[dict[tuple[int, str], Any] | None] = ContextVar(
+    "community_visibility_along", default=None
+)
+
+
+def read_along(name: str, key: Callable[[int], str]) -> None:
+    """Fetch the entry `key(user_id)` with every read of the generation tokens."""
+    _ALONG[name] = key
+
+
+def along(user_id: int, name: str) -> tuple[bool, Any]:
+    """(True, value) for the entry `name` read with this request's generation tokens (value
+    None when it was missing), (False, None) when it was not read or has changed since."""
+    memo = _along.get()
+    if memo is None or (user_id, name) not in memo:
+        return False, None
+    return True, memo[(user_id, name)]
+
+
+def drop_along(name: str) -> None:
+    """The entry `name` changed during this request: the next `along` reads it again."""
+    memo = _along.get()
+    if memo:
+        for key in [key for key in memo if key[1] == name]:
+            del memo[key]
+
+
 def generations(user_id: int) -> tuple[str, str]:
     """The current (everyone, person) generation tokens; missing ones are drawn now."""
     keys = [_all_key(), _person_key(user_id)]
-    found = cache.get_many(keys)
+    companions = {name: key(user_id) for name, key in _ALONG.items()}
+    found = cache.get_many([*keys, *companions.values()])
+    memo = _along.get()
+    if memo is not None:
+        for name, key in companions.items():
+            memo[(user_id, name)] = found.get(key)
     tokens = []
     for key in keys:
         token = found.get(key)
@@ -117,10 +154,13 @@ def known_space_ids(user, kind: str = VISIBLE) -> frozenset[int] | None:
     if remembered is not None and remembered[1] == current:
         memo[kind] = (request, current, remembered[2])
         return remembered[2]
-    ids = cache.get(_key(user, kind, current))
-    if ids is not None:
-        memo[kind] = (request, current, ids)
-    return ids
+    # Both kinds in one round trip: the pages that ask for one mostly ask for the other too.
+    keys = {each: _key(user, each, current) for each in (VISIBLE, POSTABLE)}
+    found = cache.get_many(list(keys.values()))
+    for each, key in keys.items():
+        if found.get(key) is not None:
+            memo[each] = (request, current, found[key])
+    return found.get(keys[kind])
 
 
 def space_ids(user, kind: str = VISIBLE) -> frozenset[int]:
@@ -147,10 +187,12 @@ def postable_space_ids(user) -> frozenset[int]:
 
 def _request_started(**_kwargs) -> None:
     _request.set(object())
+    _along.set({})
 
 
 def _request_finished(**_kwargs) -> None:
     _request.set(None)
+    _along.set(None)
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,32 +1,58 @@
 """What every page of a signed-in person needs, kept in the shared cache per person rather than
-read on every request: the organisations of the top bar's switcher, and the organisation (if
-any) whose policy requires two-factor authentication (`portal.middleware`).
+read on every request: the organisations of the top bar's switcher, the organisation (if any)
+whose policy requires two-factor authentication (`portal.middleware`), and the top bar itself as
+rendered (`portal.templatetags.personal_header`). All of them are read in one round trip, once
+per request.
 
-Both depend only on the person's memberships and those organisations' own fields, so a write to
-either forgets the entries of everyone concerned (`forget`, connected below to every save and
-delete of a Membership or an Organisation), at once and again after the transaction commits (a
-request that read the old rows in between cannot leave them cached). Bulk `QuerySet.update()`
-calls bypass the signals; the portal makes none on these models.
+They depend only on the person's own fields (name, e-mail, staff flag), their memberships and
+those organisations' own fields, so a write to any of these forgets the entries of everyone
+concerned (`forget`, connected below to every save and delete of a Membership or an
+Organisation and to saves of a User), at once and again after the transaction commits (a request
+that read the old rows in between cannot leave them cached). Bulk `QuerySet.update()` calls
+bypass the signals; the portal makes none on these models.
+
+The rendered top bar takes a whole page's render to build, long enough for a change to commit
+in between; so it is filed under a generation token that `forget` throws away, and a top bar
+rendered under an older token is never shown.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from portal.models import Membership, Organisation
+from portal.models import Membership, Organisation, User
 
 # Entries are forgotten when their rows change; the timeout only bounds what an unseen write
 # (a bulk update, a change made in the database by hand) could leave behind.
 TIMEOUT_SECONDS = 15 * 60
 _SWITCHER = "greenloop:person:{}:switcher"
 _MFA_REQUIRED_BY = "greenloop:person:{}:mfa-required-by"
+_HEADER_GENERATION = "greenloop:person:{}:header-generation"
+_HEADER = "greenloop:person:{}:header"
+_PATTERNS = (_SWITCHER, _MFA_REQUIRED_BY, _HEADER_GENERATION, _HEADER)
+# Rendered top bars kept per person (organisations x languages x current menu entries); past
+# this many the set starts again rather than grow.
+HEADER_VARIANTS_MAX = 24
+# A person's fields the top bar shows (their name is their full name or else their e-mail).
+_SHOWN_FIELDS = frozenset({"first_name", "last_name", "email", "is_staff", "is_active"})
+
+# Within a request, what was read from the cache, per person: {user id: (forgets seen, entries)}.
+# None outside requests (every call reads the cache). A `forget` in this process (the request's
+# own write, say) makes the next call read again.
+_request_memo: ContextVar[dict[int, tuple[int, dict[str, Any]]] | None] = ContextVar(
+    "person_cache_memo", default=None
+)
+_forgets = 0
 
 
 @dataclass(frozen=True)
@@ -40,10 +66,31 @@ class OrganisationChoice:
         return self.name
 
 
+def _entries(user_id: int) -> dict[str, Any]:
+    """The person's cached entries by pattern (None where missing): one round trip per request."""
+    memo = _request_memo.get()
+    if memo is not None:
+        known = memo.get(user_id)
+        if known is not None and known[0] == _forgets:
+            return known[1]
+    forgets = _forgets
+    found = cache.get_many([pattern.format(user_id) for pattern in _PATTERNS])
+    entries = {pattern: found.get(pattern.format(user_id)) for pattern in _PATTERNS}
+    if memo is not None:
+        memo[user_id] = (forgets, entries)
+    return entries
+
+
+def _keep(user_id: int, pattern: str, value: Any) -> None:
+    cache.set(pattern.format(user_id), value, TIMEOUT_SECONDS)
+    known = (_request_memo.get() or {}).get(user_id)
+    if known is not None:
+        known[1][pattern] = value
+
+
 def switcher_organisations(user_id: int) -> list[OrganisationChoice]:
     """The active organisations `user_id` is a member of, by name (as the switcher lists them)."""
-    key = _SWITCHER.format(user_id)
-    choices = cache.get(key)
+    choices = _entries(user_id)[_SWITCHER]
     if choices is None:
         choices = [
             OrganisationChoice(name, slug)
@@ -54,15 +101,14 @@ def switcher_organisations(user_id: int) -> list[OrganisationChoice]:
             .order_by("name", "pk")
             .values_list("name", "slug")
         ]
-        cache.set(key, choices, TIMEOUT_SECONDS)
+        _keep(user_id, _SWITCHER, choices)
     return choices
 
 
 def mfa_required_by(user_id: int) -> str | None:
     """The name of an organisation of `user_id` that requires two-factor authentication, or
     None."""
-    key = _MFA_REQUIRED_BY.format(user_id)
-    name = cache.get(key)
+    name = _entries(user_id)[_MFA_REQUIRED_BY]
     if name is None:
         name = (
             Membership.objects.filter(user_id=user_id, organisation__require_mfa=True)
@@ -70,17 +116,68 @@ def mfa_required_by(user_id: int) -> str | None:
             .values_list("organisation__name", flat=True)
             .first()
         ) or ""
-        cache.set(key, name, TIMEOUT_SECONDS)
+        _keep(user_id, _MFA_REQUIRED_BY, name)
     return name or None
+
+
+@dataclass(frozen=True)
+class KeptHeaders:
+    """The person's rendered top bars (by variant) under the generation current for them."""
+
+    generation: str
+    variants: dict[str, str]
+
+
+def kept_headers(user_id: int) -> KeptHeaders:
+    """The person's kept top bars: none when they were rendered under an older generation."""
+    entries = _entries(user_id)
+    generation = entries[_HEADER_GENERATION]
+    if generation is None:
+        generation = uuid.uuid4().hex
+        # add(): two processes drawing at once agree on whichever got there first.
+        if not cache.add(_HEADER_GENERATION.format(user_id), generation, TIMEOUT_SECONDS):
+            generation = cache.get(_HEADER_GENERATION.format(user_id)) or generation
+        entries[_HEADER_GENERATION] = generation
+    kept = entries[_HEADER]
+    if kept is None or kept[0] != generation:
+        return KeptHeaders(generation, {})
+    return KeptHeaders(generation, kept[1])
+
+
+def keep_header(user_id: int, kept: KeptHeaders, variant: str, html: str) -> None:
+    """File a top bar rendered for `variant` beside the others read under the same generation."""
+    variants = {} if len(kept.variants) >= HEADER_VARIANTS_MAX else dict(kept.variants)
+    variants[variant] = html
+    _keep(user_id, _HEADER, (kept.generation, variants))
 
 
 def forget(user_ids: Iterable[int]) -> None:
     """Drop the entries of these people, now and once the current transaction commits."""
-    keys = [pattern.format(pk) for pk in set(user_ids) for pattern in (_SWITCHER, _MFA_REQUIRED_BY)]
+    global _forgets
+    keys = [pattern.format(pk) for pk in set(user_ids) for pattern in _PATTERNS]
     if not keys:
         return
+    _forgets += 1
     cache.delete_many(keys)
     transaction.on_commit(lambda: cache.delete_many(keys))
+
+
+@receiver(request_started, dispatch_uid="person_cache.request_started")
+def _request_started(**_kwargs: Any) -> None:
+    _request_memo.set({})
+
+
+@receiver(request_finished, dispatch_uid="person_cache.request_finished")
+def _request_finished(**_kwargs: Any) -> None:
+    _request_memo.set(None)
+
+
+@receiver(post_save, sender=User, dispatch_uid="person_cache.user")
+def _person_changed(
+    sender: Any, instance: User, update_fields: Iterable[str] | None = None, **kwargs: Any
+) -> None:
+    if update_fields is None or _SHOWN_FIELDS & set(update_fields):
+        forget([instance.pk])
 
 
 @receiver([post_save, post_delete], sender=Membership, dispatch_uid="person_cache.membership")

@@ -723,3 +723,40 @@ def test_pages_need_sign_in(client):
         response = client.get(reverse(name))
         assert response.status_code == 302
         assert response["Location"].startswith("/accounts/login/")
+
+
+@pytest.fixture
+def a_request():
+    """start() begins a request as Django's handler does: what it reads with the visibility
+    tokens is kept until the request ends (at the test's end)."""
+    from community import visibility
+
+    yield visibility._request_started
+    visibility._request_finished()
+
+
+def test_marking_read_during_a_request_shows_in_its_own_count(member_b, inbox, a_request):
+    # given a count of one kept from an earlier page, read with a request's visibility tokens
+    from community import visibility
+
+    assert notifications.unread_count(member_b) == 1
+    a_request()
+    visibility.visible_space_ids(member_b)
+    # when the request marks everything read
+    notifications.mark_read(member_b)
+    # then the count it shows is zero
+    assert notifications.unread_count(member_b) == 0
+
+
+def test_a_content_change_during_a_request_gives_its_lists_a_new_generation(member_a, a_request):
+    # given a request that read the pages' generation with its visibility tokens
+    from community import page_cache, visibility
+
+    page_cache.generation()
+    a_request()
+    visibility.visible_space_ids(member_a)
+    before = page_cache.generation(member_a.pk)
+    # when it changes something a list shows
+    page_cache.content_changed()
+    # then the lists it renders next are filed under a new generation
+    assert page_cache.generation(member_a.pk) != before

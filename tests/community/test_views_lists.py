@@ -579,3 +579,41 @@ def test_list_pages_run_a_bounded_number_of_queries(
         assert response.context["page"].object_list
     page_cache.content_changed()
     assert len(client.get(index_url()).context["page"].object_list) == min(count, 20)
+
+
+def test_a_kept_list_page_reads_the_shared_cache_in_five_round_trips(
+    client, public_space, tags, engineer, member_a, monkeypatch
+):
+    # given a member who has opened each page once (its main content and top bar are kept)
+    from django.core.cache import caches
+
+    topic = make_topic(public_space, engineer, "Firmware update", tags=[tags["firmware"]])
+    client.force_login(member_a)
+    pages = [
+        index_url(),
+        reverse("community:space", kwargs={"space_slug": "inverters"}),
+        reverse("community:tag", kwargs={"tag_slug": "firmware"}),
+        reverse("community:search") + "?q=firmware",
+        reverse("community:topic", kwargs={"topic_id": topic.pk}),
+    ]
+    for url in pages:
+        assert client.get(url).status_code == 200
+    backend = caches["default"]
+    reads: list[str] = []
+    for method in ("get", "get_many", "has_key"):
+        original = getattr(backend, method)
+        monkeypatch.setattr(
+            backend,
+            method,
+            lambda *args, _original=original, _method=method, **kwargs: (
+                reads.append(_method) or _original(*args, **kwargs)
+            ),
+        )
+    # when each is opened again
+    for url in pages:
+        reads.clear()
+        assert client.get(url).status_code == 200
+        # then five reads answer it: the session; the person's top bar, switcher and 2FA rule;
+        # the visibility tokens with the unread count and the pages' generation; the visible
+        # (and postable) space ids; the kept main content (or the topic's post fragments)
+        assert len(reads) == 5, (url, reads)

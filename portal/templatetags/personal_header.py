@@ -1,0 +1,104 @@
+"""`{% personal_header %}`: the top bar of every page (portal/includes/header.html), kept
+rendered per person in the shared cache (portal.person_cache) instead of rendered on each page.
+
+Rendering it took about half of a community list page's CPU: two language menus, a dozen links
+and their translations, the organisation switcher. What it shows depends on the person (their
+name, staff flag and organisations: their entries are forgotten when those change), and on the
+page only through what the variant key below holds: the organisation leading the top bar, the
+language, which menu entry is the current one, the route names the template compares with, and
+whether the person must enrol a second factor first. The two per-page values are put in after
+rendering: the CSRF token and the page's own address (the language forms' `next`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+
+from django import template
+from django.template.loader import get_template
+from django.templatetags.static import static
+from django.urls import get_script_prefix
+from django.utils import translation
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
+
+from portal import person_cache
+
+register = template.Library()
+
+TEMPLATE = "portal/includes/header.html"
+# The routes the template marks as the current page by name.
+_NAMED_ROUTES = frozenset({"org_dashboard", "members", "notifications"})
+# Stand-ins for the per-page values in the kept HTML: characters that neither a token nor an
+# escaped address can contain, so nothing else is ever replaced.
+_CSRF = "\x00csrf\x00"
+_NEXT = "\x00next\x00"
+
+
+@lru_cache(maxsize=8)
+def _digest(source: str) -> str:
+    return hashlib.blake2b(source.encode(), digest_size=8).hexdigest()
+
+
+def _build() -> tuple[str, str, str]:
+    """What the kept HTML depends on in this deployment: the template's source (reloaded in
+    development) and the static files' hashed names (a new manifest must not serve the old
+    top bar)."""
+    source = get_template(TEMPLATE).template.source  # type: ignore[attr-defined]
+    return _digest(source), static("portal/img/logo.svg"), static("portal/img/bell.svg")
+
+
+def _variant(context: template.Context, request) -> str:
+    organisation = context.get("organisation")
+    shown = getattr(organisation, "slug", None) or context.get("current_org_slug")
+    current = [
+        (bool(entry.get("current")), [bool(link["current"]) for link in entry.get("links", ())])
+        for entry in context.get("nav_menu") or ()
+    ]
+    match = getattr(request, "resolver_match", None)
+    route = match.url_name if match is not None and match.url_name in _NAMED_ROUTES else ""
+    return repr(
+        (
+            str(shown) if shown else "",
+            translation.get_language() or "",
+            get_script_prefix(),
+            route,
+            current,
+            bool(getattr(request, "must_enrol_second_factor", False)),
+            _build(),
+        )
+    )
+
+
+def _render(context: template.Context, next_path: str, csrf_token: object) -> str:
+    with context.push(header_next=next_path, csrf_token=csrf_token):
+        return get_template(TEMPLATE).template.render(context)  # type: ignore[attr-defined]
+
+
+@register.simple_tag(takes_context=True)
+def personal_header(context: template.Context) -> SafeString:
+    request = context.get("request")
+    user = context.get("user")
+    csrf_token = context.get("csrf_token")
+    if (
+        request is None
+        or user is None
+        or not user.is_authenticated
+        # A page that names someone else `user` gets its top bar rendered, never kept.
+        or getattr(request, "user", None) is not user
+        # {% csrf_token %} leaves its field out without a token: nothing to put in.
+        or not csrf_token
+        or csrf_token == "NOTPROVIDED"  # noqa: S105 - the marker Django puts in, not a secret
+    ):
+        next_path = request.get_full_path() if request is not None else ""
+        return mark_safe(_render(context, next_path, csrf_token))  # noqa: S308 - rendered by the template engine
+    variant = _variant(context, request)
+    kept = person_cache.kept_headers(user.pk)
+    html = kept.variants.get(variant)
+    if html is None:
+        html = _render(context, _NEXT, _CSRF)
+        person_cache.keep_header(user.pk, kept, variant, html)
+    html = html.replace(_NEXT, conditional_escape(request.get_full_path()))
+    html = html.replace(_CSRF, conditional_escape(str(csrf_token)))
+    return mark_safe(html)  # noqa: S308 - rendered by the template engine, per-page values escaped
