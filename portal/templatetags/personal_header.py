@@ -5,9 +5,10 @@ Rendering it took about half of a community list page's CPU: two language menus,
 and their translations, the organisation switcher. What it shows depends on the person (their
 name, staff flag and organisations: their entries are forgotten when those change), and on the
 page only through what the variant key below holds: the organisation leading the top bar, the
-language, which menu entry is the current one, the route names the template compares with, and
-whether the person must enrol a second factor first. The two per-page values are put in after
-rendering: the CSRF token and the page's own address (the language forms' `next`).
+language, the menu the plugins give (entries, links, the current one), the route names the
+template compares with, and whether the person must enrol a second factor first. The two
+per-page values are put in after rendering: the CSRF token and the page's own address (the
+language forms' `next`).
 """
 
 from __future__ import annotations
@@ -52,8 +53,18 @@ def _build() -> tuple[str, str, str]:
 def _variant(context: template.Context, request) -> str:
     organisation = context.get("organisation")
     shown = getattr(organisation, "slug", None) or context.get("current_org_slug")
-    current = [
-        (bool(entry.get("current")), [bool(link["current"]) for link in entry.get("links", ())])
+    # The menu as shown, not only which entry is current: a plugin's menu hook that one day
+    # depends on more than the organisation and language then gets its own kept top bar.
+    menu = [
+        (
+            str(entry.get("label", "")),
+            entry.get("url", ""),
+            bool(entry.get("current")),
+            [
+                (str(link["label"]), link["url"], bool(link["current"]))
+                for link in entry.get("links", ())
+            ],
+        )
         for entry in context.get("nav_menu") or ()
     ]
     match = getattr(request, "resolver_match", None)
@@ -64,7 +75,7 @@ def _variant(context: template.Context, request) -> str:
             translation.get_language() or "",
             get_script_prefix(),
             route,
-            current,
+            menu,
             bool(getattr(request, "must_enrol_second_factor", False)),
             _build(),
         )

@@ -138,6 +138,25 @@ def test_the_current_menu_entry_and_route_follow_the_page(client, member_a):
     assert '<summary class="is-current">' not in _page(client, "/o/acme/members/")[0]
 
 
+def test_a_menu_entry_that_changes_with_more_than_the_page_shows_at_once(client, member_a):
+    # given a plugin's menu hook whose entry depends on something besides the organisation
+    from wagtail import hooks
+
+    label = {"now": "Field trials"}
+
+    def trials_nav(request, org_slug):
+        return [{"label": label["now"], "url": f"/o/{org_slug}/trials/"}]
+
+    client.force_login(member_a)
+    with hooks.register_temporarily("greenloop_nav_items", trials_nav):
+        assert '<a href="/o/acme/trials/">Field trials</a>' in _page(client, "/o/acme/")[0]
+        # when the entry changes, then the next page shows the new one, not the kept top bar
+        label["now"] = "Pilot sites"
+        header = _page(client, "/o/acme/")[0]
+    assert '<a href="/o/acme/trials/">Pilot sites</a>' in header
+    assert "Field trials" not in header
+
+
 def test_each_language_has_its_own_top_bar(client, member_a):
     client.force_login(member_a)
     assert ">Sign out</button>" in _page(client, "/o/acme/", accept_language="en")[0]
