@@ -13,7 +13,7 @@ PostgreSQL search vectors), then VACUUM ANALYZE. A first slice (--small-topics) 
 SQL queries of every page kind are counted in process (Django's test client), then the rest is
 loaded and they are counted again: the counts must not grow with the data.
 
-gunicorn (gthread workers, one per core x 8 threads as gunicorn.conf.py sets them for
+gunicorn (gthread workers, one per core x 4 threads as gunicorn.conf.py sets them for
 production, DEBUG off, `portal.settings.production`) then serves --clients clients (threads with
 keep-alive connections, each signed in as a different customer through a Django session made
 directly in the database and sent as the session cookie) that GET a mix of pages back to back
@@ -31,7 +31,7 @@ Django CPU per page <= 10x the trivial view; p95 <= 150 ms under 20 concurrent c
 (gunicorn + PostgreSQL). Exits non-zero when a target or a check is missed.
 
     .venv/bin/python bench/community_lists.py [--clients 20] [--requests 3000]
-        [--topics 10000] [--small-topics 500] [--workers CORES] [--threads 8] [--database-url URL]
+        [--topics 10000] [--small-topics 500] [--workers CORES] [--threads 4] [--database-url URL]
 """
 
 from __future__ import annotations
@@ -62,6 +62,7 @@ from bench.redemptions import (  # noqa: E402 - needs the repository root on sys
     free_port,
     percentile,
     process_cpu_seconds,
+    production_layout,
     reachable,
     reset_database,
     server_environment,
@@ -1036,9 +1037,10 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--topics", type=int, default=10000)
     parser.add_argument("--small-topics", type=int, default=500, help="first slice, counted")
-    # As gunicorn.conf.py sets them for production: one worker per core, 8 threads each.
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
-    parser.add_argument("--threads", type=int, default=8)
+    # As gunicorn.conf.py sets them for production (one worker per core, 4 threads each).
+    workers, threads = production_layout()
+    parser.add_argument("--workers", type=int, default=workers)
+    parser.add_argument("--threads", type=int, default=threads)
     parser.add_argument("--max-seconds", type=float, default=1800, help="stop sending after")
     parser.add_argument("--broker", default=None, help=f"default {DEFAULT_BROKER} if reachable")
     parser.add_argument("--seed", type=int, default=5)

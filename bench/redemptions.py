@@ -6,7 +6,7 @@ postgres://postgres@127.0.0.1:5432/greenloop_bench_redeem; its name must contain
 no other database is ever dropped), migrates it and creates one organisation with an API token
 (points:read, points:write), one service without a monthly limit and a balance funded through a
 manual ledger adjustment for two thirds of the redemptions that will be attempted. It then starts
-gunicorn (gthread, one worker per core x 8 threads as gunicorn.conf.py sets them for production,
+gunicorn (gthread, one worker per core x 4 threads as gunicorn.conf.py sets them for production,
 DEBUG off, `portal.settings.production` by way of `bench.redemption_floor_settings`, which only
 adds the API floor's URL; Celery publishing to Redis when it is reachable) on a free port of
 127.0.0.1 and runs 50 clients (threads with keep-alive connections) that POST
@@ -21,7 +21,7 @@ time the balance lasted); the rate over the whole run, refusals included, is pri
 ledger must reconcile afterwards (`carbon.points.ledger.reconcile()` and `manage.py check_ledger`).
 
     .venv/bin/python bench/redemptions.py [--clients 50] [--requests 3000] [--cost 10]
-        [--workers CORES] [--threads 8] [--max-seconds 600] [--database-url URL]
+        [--workers CORES] [--threads 4] [--max-seconds 600] [--database-url URL]
 
 Floor, measured in the same run on the same database after the API run: the bare statements a
 redemption cannot do without, `UPDATE ... RETURNING` of one balance row (guarded, as the real
@@ -249,6 +249,14 @@ def seed(cost: int, funded: int) -> tuple[str, int]:
         expires_in_days=1,
     )
     return plaintext, organisation.pk
+
+
+def production_layout() -> tuple[int, int]:
+    """(workers, threads) as gunicorn.conf.py sets them for production on this machine."""
+    import runpy
+
+    conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    return conf["workers"], conf["threads"]
 
 
 def start_server(
@@ -562,10 +570,11 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=3000, help="requests with a new key")
     parser.add_argument("--repeat-ratio", type=float, default=0.1)
     parser.add_argument("--cost", type=int, default=10, help="points per redemption")
-    # As gunicorn.conf.py sets them for production: one worker per core, 8 threads each (4 x 8
-    # served 105-133/s where 2 x 8 served 167/s in the same half hour, 2026-12-06).
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
-    parser.add_argument("--threads", type=int, default=8)
+    # As gunicorn.conf.py sets them for production (4 x 8 served 105-133/s where 2 x 8 served
+    # 167/s in the same half hour, 2026-12-06; 2 x 4 278/s beside 2 x 8 280/s at 16:35 UTC).
+    workers, threads = production_layout()
+    parser.add_argument("--workers", type=int, default=workers)
+    parser.add_argument("--threads", type=int, default=threads)
     parser.add_argument("--max-seconds", type=float, default=600, help="stop sending after")
     parser.add_argument("--broker", default=None, help=f"default {DEFAULT_BROKER} if reachable")
     args = parser.parse_args()
