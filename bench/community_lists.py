@@ -955,6 +955,21 @@ def cpu_seconds(server_pid: int) -> dict[str, float]:
     }
 
 
+def connections_per_worker(port: int, server_pid: int) -> list[int]:
+    """The clients' keep-alive connections held by each gunicorn worker: a client's pages all go
+    to the worker that accepted its connection, so an uneven split loads one core more."""
+    workers = Path(f"/proc/{server_pid}/task/{server_pid}/children")
+    children = [int(pid) for pid in workers.read_text().split()] if workers.exists() else []
+    listing = subprocess.run(  # noqa: S603 - fixed arguments
+        ["ss", "-Htnp", "state", "established", f"( sport = :{port} )"],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    held = Counter(int(pid) for pid in re.findall(r"pid=(\d+)", listing))
+    return [held.get(pid, 0) for pid in children]
+
+
 def print_cpu_split(
     before: dict[str, float], after: dict[str, float], pages: int, clients: int
 ) -> None:
@@ -1116,6 +1131,7 @@ def main() -> int:
             for _thread in threads:
                 ready.acquire()  # every client has its connection open and its visit recorded
             load_before = os.getloadavg()[0]
+            held = connections_per_worker(port, server.pid)
             cpu_before = cpu_seconds(server.pid)
             t_start = time.perf_counter()
             started.set()
@@ -1206,6 +1222,8 @@ def main() -> int:
     )
     if answered:
         print_cpu_split(cpu_before, cpu_after, answered, args.clients)
+    if held:
+        print(f"  client connections per gunicorn worker: {', '.join(map(str, held))}")
     for error in run.errors[:5]:
         print(f"  error: {error}")
     for leak in run.leaks[:5]:

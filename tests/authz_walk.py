@@ -83,9 +83,20 @@ def _is_csrf_failure(response) -> bool:
     return any(t.name == CSRF_FAILURE_TEMPLATE for t in getattr(response, "templates", []) or [])
 
 
+def _closed(response):
+    """The walk reads a download's status and headers only: send its body through, as a server
+    would, so that the test client closes its file (and keeps the test's database connection,
+    which a bare response.close() would end) rather than leave it open until garbage
+    collection."""
+    if response.streaming:
+        for _chunk in response.streaming_content:
+            pass
+    return response
+
+
 def _request(client, method: str, url: str, **kwargs) -> tuple[Any, list[str]]:
     with CaptureQueriesContext(connection) as queries:
-        response = getattr(client, method)(url, **kwargs)
+        response = _closed(getattr(client, method)(url, **kwargs))
     return response, _writes(queries)
 
 
@@ -153,7 +164,7 @@ def foreign_org_failures(user, foreign, routes: list[authz.Route]) -> list[str]:
         except authz.NoSample as missing:
             failures.append(str(missing))
             continue
-        response = client.get(url)
+        response = _closed(client.get(url))
         if response.status_code == 405:
             response = client.post(url)
         if response.status_code != 404:
@@ -205,7 +216,7 @@ def _api_call(client, method: str, url: str, body, headers: dict[str, str]):
         kwargs["data"] = body
         kwargs["content_type"] = "application/json"
     with CaptureQueriesContext(connection) as queries:
-        response = getattr(client, method)(url, **kwargs)
+        response = _closed(getattr(client, method)(url, **kwargs))
     return response, _writes(queries)
 
 

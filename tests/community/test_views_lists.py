@@ -581,6 +581,9 @@ def test_list_pages_run_a_bounded_number_of_queries(
     assert len(client.get(index_url()).context["page"].object_list) == min(count, 20)
 
 
+# Round trips to the shared cache, Redis as in production: the in-memory cache of the SQLite
+# settings answers get_many() with one get() per key.
+@pytest.mark.redis
 def test_a_kept_list_page_reads_the_shared_cache_in_five_round_trips(
     client, public_space, tags, engineer, member_a, monkeypatch
 ):
