@@ -571,7 +571,7 @@ def main() -> int:
     parser.add_argument("--repeat-ratio", type=float, default=0.1)
     parser.add_argument("--cost", type=int, default=10, help="points per redemption")
     # As gunicorn.conf.py sets them for production (4 x 8 served 105-133/s where 2 x 8 served
-    # 167/s in the same half hour, 2026-12-06; 2 x 4 278/s beside 2 x 8 280/s at 16:35 UTC).
+    # 167/s in the same half hour, 2026-12-06; 2 x 4 278/s beside 2 x 8 280/s at about 16:30 UTC).
     workers, threads = production_layout()
     parser.add_argument("--workers", type=int, default=workers)
     parser.add_argument("--threads", type=int, default=threads)
