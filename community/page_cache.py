@@ -38,6 +38,7 @@ from django.utils.safestring import SafeString, mark_safe
 from community import visibility
 from community.rows import fill_times
 from community.visibility import cache_namespace, visible_space_ids
+from portal.cache import drawn_token
 
 TIMEOUT = 10 * 60
 # A person's name shows in rows and results; their other fields (last login, ...) do not.
@@ -59,10 +60,7 @@ def generation(user_id: int | None = None) -> str:
     if not read:
         token = cache.get(key)
     if token is None:
-        token = uuid.uuid4().hex
-        # add(): two processes drawing at once agree on whichever got there first.
-        if not cache.add(key, token, None):
-            token = cache.get(key) or token
+        token = drawn_token(key, None)
     return token
 
 

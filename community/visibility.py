@@ -32,6 +32,7 @@ from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from community.models import Space, is_community_staff
+from portal.cache import drawn_token
 from portal.models import Membership, Organisation, User
 
 # Answers and tokens expire on their own too, so a cache that was written to by hand (or by a
@@ -105,10 +106,7 @@ def generations(user_id: int) -> tuple[str, str]:
     for key in keys:
         token = found.get(key)
         if token is None:
-            token = uuid.uuid4().hex
-            # add(): two processes drawing at once agree on whichever got there first.
-            if not cache.add(key, token, TIMEOUT):
-                token = cache.get(key) or token
+            token = drawn_token(key, TIMEOUT)
         tokens.append(token)
     return tokens[0], tokens[1]
 

@@ -5,12 +5,16 @@ and each construction registers some 170 response callbacks: on the redemption A
 about a tenth of a request's CPU (two cache calls per request). A `redis.Redis` object is safe to
 share between threads (each command borrows a connection from its pool), so this client keeps
 one per connection pool and otherwise behaves exactly as Django's.
+
+Also `drawn_token`, for the generation tokens that cached entries are filed under.
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
 
@@ -32,3 +36,12 @@ class SharedClientRedisCache(RedisCache):
     def __init__(self, server: str | list[str], params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = SharedRedisClient
+
+
+def drawn_token(key: str, timeout: float | None) -> str:
+    """A new generation token stored at `key`, for a reader that found none there. add(): two
+    processes drawing at once agree on whichever got there first."""
+    token = uuid.uuid4().hex
+    if not cache.add(key, token, timeout):
+        token = cache.get(key) or token
+    return token

@@ -18,7 +18,6 @@ rendered under an older token is never shown.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from portal.cache import drawn_token
 from portal.models import Membership, Organisation, User
 
 # Entries are forgotten when their rows change; the timeout only bounds what an unseen write
@@ -133,10 +133,7 @@ def kept_headers(user_id: int) -> KeptHeaders:
     entries = _entries(user_id)
     generation = entries[_HEADER_GENERATION]
     if generation is None:
-        generation = uuid.uuid4().hex
-        # add(): two processes drawing at once agree on whichever got there first.
-        if not cache.add(_HEADER_GENERATION.format(user_id), generation, TIMEOUT_SECONDS):
-            generation = cache.get(_HEADER_GENERATION.format(user_id)) or generation
+        generation = drawn_token(_HEADER_GENERATION.format(user_id), TIMEOUT_SECONDS)
         entries[_HEADER_GENERATION] = generation
     kept = entries[_HEADER]
     if kept is None or kept[0] != generation:

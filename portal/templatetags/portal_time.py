@@ -71,18 +71,10 @@ def ago(value: datetime | None, now: datetime | None = None) -> str:
 
 
 def ages(values: Iterable[datetime | None], now: datetime | None = None) -> list[str]:
-    """`ago` of each value against one `now`, each distinct phrase translated once: a list's
-    rows share a handful of ages ("2 years ago"), and each translation walks the catalogues."""
+    """`ago` of each value against one `now` (one clock read for a list's rows; each phrase is
+    translated once per process by `_phrase`)."""
     now = now or timezone.now()
-    phrases: dict[tuple[str, int] | None, str] = {}
-    shown = []
-    for value in values:
-        age = _age(value, now)
-        phrase = phrases.get(age)
-        if phrase is None:
-            phrase = phrases[age] = _phrase(age)
-        shown.append(phrase)
-    return shown
+    return [_phrase(_age(value, now)) for value in values]
 
 
 # Whole phrases, not Django's unit words plus "ago": Chinese says "6天前", "1个月前", where
