@@ -61,6 +61,7 @@ ERASED_EMAIL = "erased-{pk}@erased.invalid"
 DB_SESSION_ENGINES = {
     "django.contrib.sessions.backends.db",
     "django.contrib.sessions.backends.cached_db",
+    "portal.sessions",
 }
 
 

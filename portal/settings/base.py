@@ -140,8 +140,10 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # Sessions are read from the cache and written through to the database, where a person's
 # sessions can still be found and ended (portal.privacy) and outlive a cache restart. Django
 # writes a session only when a request changed it (SESSION_SAVE_EVERY_REQUEST stays off;
-# tests/portal/test_get_never_writes.py checks that a GET changes nothing).
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# tests/portal/test_get_never_writes.py checks that a GET changes nothing). portal.sessions is
+# Django's cached_db engine that treats a cookie without the shape of a Django session key as no
+# session, before any cache or database lookup.
+SESSION_ENGINE = "portal.sessions"
 
 AUTH_USER_MODEL = "portal.User"
 AUTHENTICATION_BACKENDS = [
