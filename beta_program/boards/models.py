@@ -14,8 +14,6 @@ transaction.
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
@@ -28,9 +26,9 @@ from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from modelcluster.models import ClusterableModel
 from wagtail.models import Orderable
 
+from beta_program.attachments import Attachment, private_file_field, private_upload_path
 from beta_program.programmes.models import Programme, localised
 from portal.models import Organisation
-from portal.storage import private_storage
 
 
 class Visibility(models.TextChoices):
@@ -498,29 +496,14 @@ class Subscription(models.Model):
 
 
 def attachment_upload_to(instance: IdeaAttachment, filename: str) -> str:
-    # A random directory: the stored name never reveals another idea's file.
-    return f"boards/ideas/{instance.idea_id}/{uuid.uuid4().hex}/{filename}"
+    return private_upload_path("boards/ideas", instance.idea_id, filename)
 
 
-class IdeaAttachment(models.Model):
-    """A screenshot or PDF attached to an idea, in private storage, checked by content
-    (portal.attachments)."""
+class IdeaAttachment(Attachment):
+    """A screenshot or PDF attached to an idea."""
 
     idea = models.ForeignKey(Idea, on_delete=models.CASCADE, related_name="attachments")
-    file = models.FileField(upload_to=attachment_upload_to, storage=private_storage, max_length=300)
-    name = models.CharField(max_length=200)
-    content_type = models.CharField(max_length=40)
-    size = models.PositiveIntegerField()
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
-    uploaded_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["uploaded_at", "id"]
-
-    def __str__(self) -> str:
-        return self.name
+    file = private_file_field(attachment_upload_to)
 
 
 class IdeaStatusChange(models.Model):
@@ -627,7 +610,7 @@ class Milestone(models.Model):
 
 
 def document_upload_to(instance: SharedDocument, filename: str) -> str:
-    return f"boards/documents/{instance.idea_id}/{uuid.uuid4().hex}/{filename}"
+    return private_upload_path("boards/documents", instance.idea_id, filename)
 
 
 class SharedDocument(models.Model):
@@ -636,7 +619,7 @@ class SharedDocument(models.Model):
 
     idea = models.ForeignKey(Idea, on_delete=models.CASCADE, related_name="documents")
     title = models.CharField(_("title"), max_length=200)
-    file = models.FileField(upload_to=document_upload_to, storage=private_storage, max_length=300)
+    file = private_file_field(document_upload_to)
     name = models.CharField(max_length=200)
     content_type = models.CharField(max_length=80)
     size = models.PositiveBigIntegerField()

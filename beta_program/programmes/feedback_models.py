@@ -9,8 +9,6 @@ Wagtail admin. Status changes only through `feedback_actions.transition`, along
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
@@ -21,9 +19,9 @@ from django.utils.translation import pgettext_lazy
 from modelcluster.fields import ParentalKey
 from wagtail.models import Orderable
 
+from beta_program.attachments import Attachment, private_file_field, private_upload_path
 from beta_program.programmes.models import Build, Programme, localised
 from portal.models import Organisation
-from portal.storage import private_storage
 
 
 class FeedbackKind(models.TextChoices):
@@ -244,29 +242,14 @@ class FeedbackComment(models.Model):
 
 
 def attachment_upload_to(instance: FeedbackAttachment, filename: str) -> str:
-    # A random directory: the stored name never reveals another report's file.
-    return f"beta/feedback/{instance.feedback_id}/{uuid.uuid4().hex}/{filename}"
+    return private_upload_path("beta/feedback", instance.feedback_id, filename)
 
 
-class FeedbackAttachment(models.Model):
-    """A screenshot or PDF attached to a report, in private storage, checked by content
-    (portal.attachments)."""
+class FeedbackAttachment(Attachment):
+    """A screenshot or PDF attached to a report."""
 
     feedback = models.ForeignKey(Feedback, on_delete=models.CASCADE, related_name="attachments")
-    file = models.FileField(upload_to=attachment_upload_to, storage=private_storage, max_length=300)
-    name = models.CharField(max_length=200)
-    content_type = models.CharField(max_length=40)
-    size = models.PositiveIntegerField()
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
-    uploaded_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["uploaded_at", "id"]
-
-    def __str__(self) -> str:
-        return self.name
+    file = private_file_field(attachment_upload_to)
 
 
 class TriageChange(models.Model):

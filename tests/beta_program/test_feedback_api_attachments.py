@@ -5,6 +5,8 @@ them; the pages' content checks and limits as JSON errors; the pages' visibility
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
@@ -55,6 +57,8 @@ def test_the_reporter_uploads_lists_and_downloads_attachments(client, tester, or
         (first.pk, "screen.png", "image/png", len(PNG)),
         (second.pk, "log.pdf", "application/pdf", len(PDF)),
     ]
+    # in private storage, in a random directory of the report's
+    assert re.fullmatch(rf"beta/feedback/{report.pk}/[0-9a-f]{{32}}/log\.pdf", second.file.name)
     assert added[0]["download_url"] == (
         f"/api/v1/organisations/acme/beta/feedback/{report.pk}/attachments/{first.pk}"
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -89,6 +90,9 @@ def test_shared_document_is_checked_by_content(codev_idea, org_a, member_a):
     document = codev_actions.share_document(codev_idea, org_a, member_a, _pdf(), title="Spec v1")
     assert document.sha256 == hashlib.sha256(PDF).hexdigest()
     assert (document.title, document.name, document.size) == ("Spec v1", "spec.pdf", len(PDF))
+    assert re.fullmatch(
+        rf"boards/documents/{codev_idea.pk}/[0-9a-f]{{32}}/spec\.pdf", document.file.name
+    )
     assert AuditEvent.objects.filter(action="boards.document_shared").count() == 1
 
 

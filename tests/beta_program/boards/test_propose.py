@@ -4,6 +4,8 @@ content, and the similar-idea suggestions (JSON) shown while the title is typed.
 
 from __future__ import annotations
 
+import re
+
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from beta_program.boards.models import Category, Idea, IdeaAttachment, Tag
@@ -56,6 +58,8 @@ def test_a_viewer_proposes_an_idea_with_category_tags_and_a_screenshot(
         "image/png",
     )
     assert attachment.uploaded_by == viewer_a
+    # in private storage, in a random directory of the idea's
+    assert re.fullmatch(rf"boards/ideas/{idea.pk}/[0-9a-f]{{32}}/screen\.png", attachment.file.name)
 
 
 def test_errors_name_the_field_and_keep_what_was_typed(client, public_board, admin_a):
