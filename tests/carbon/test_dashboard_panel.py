@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -70,6 +71,34 @@ def test_the_card_counts_delivered_orders_only_and_shows_the_trend(
     assert 'id="chart-monthly-trend"' in html
     assert '<style nonce="' in html
     assert f'href="/o/{org_a.slug}/trends/"' in html
+
+
+@pytest.mark.parametrize(
+    ("language", "label", "hint"),
+    [
+        ("en", "Monthly emissions chart", "Scroll sideways to see every month."),
+        ("zh-hans", "月度排放量图表", "左右滑动可查看所有月份。"),
+    ],
+)
+def test_the_chart_is_a_labelled_focusable_region_with_its_scroll_hint(
+    client, org_a, member_a, language, label, hint
+):
+    # given a member reading the portal in their language
+    client.force_login(member_a)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    # when they open the dashboard
+    page = client.get(reverse("portal:org_dashboard", kwargs={"org_slug": org_a.slug}))
+    html = page.content.decode()
+    # then the chart sits in a region that takes focus (its arrow keys scroll it on a phone),
+    # named and described by the hint that carbon.css shows where the chart scrolls
+    assert (
+        f'<div class="chart-scroll" tabindex="0" role="region" aria-label="{label}"'
+        ' aria-describedby="footprint-chart-hint"><svg'
+    ) in html
+    assert (
+        '<figcaption class="chart-scroll-hint small muted" id="footprint-chart-hint">'
+        f"{hint}</figcaption>"
+    ) in html
 
 
 def test_recent_orders_are_the_organisations_five_latest_with_their_footprint(

@@ -68,3 +68,41 @@ def test_member_imports_orders_and_traces_a_footprint(live_server, page, snap):
         "https://www.gov.uk/government/publications/greenhouse-gas-reporting-conversion-factors-2025",
     )
     snap("order-detail")
+
+
+def test_the_dashboard_chart_says_it_scrolls_sideways_on_a_phone(live_server, page, snap):
+    # given a member of a customer (no orders yet: the chart still shows its twelve months)
+    organisation = OrganisationFactory(slug="nordwind", name="Nordwind Energietechnik GmbH")
+    member = UserFactory(email="jonas.weber@nordwind.example")
+    MembershipFactory(user=member, organisation=organisation, role=Role.MEMBER)
+    sign_in(page, live_server, member.email)
+    chart = page.get_by_role("region", name="Monthly emissions chart")
+    hint = page.get_by_text("Scroll sideways to see every month.")
+    overflow = "el => el.scrollWidth - el.clientWidth"
+    fade = "el => getComputedStyle(el.parentElement, '::after').content"
+
+    # when they open the dashboard on a 375 px phone
+    page.set_viewport_size({"width": 375, "height": 812})
+    page.goto(live_server.url + "/o/nordwind/")
+
+    # then the chart scrolls inside its region, under a fade at its right edge and over a hint
+    expect(chart).to_be_visible()
+    expect(hint).to_be_visible()
+    assert chart.evaluate(overflow) > 200
+    assert chart.evaluate(fade) == '""'
+    assert page.evaluate("document.documentElement.scrollWidth") == 375
+    snap("phone")
+    # and the region takes focus, so the arrow keys scroll it
+    chart.focus()
+    page.keyboard.press("ArrowRight")
+    expect(chart).to_be_focused()
+    page.wait_for_function("() => document.querySelector('.chart-scroll').scrollLeft > 0")
+
+    # when the same page is open on a desktop
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+    # then the chart fits its card: no scrolling, no hint, no fade
+    expect(hint).to_be_hidden()
+    assert chart.evaluate(overflow) == 0
+    assert chart.evaluate(fade) == "none"
+    snap("desktop")
