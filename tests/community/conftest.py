@@ -74,6 +74,19 @@ def globex(member_b):
     return settled(member_b)
 
 
+# The same two people under the names the topic tests give them (one set-up serves both).
+@pytest.fixture
+def asker(acme):
+    """Acme's established member, asking."""
+    return acme
+
+
+@pytest.fixture
+def outsider(globex):
+    """Globex's established member: Acme's private space does not exist for them."""
+    return globex
+
+
 @pytest.fixture
 def ask():
     """ask(user, space, title=..., body=...) -> Topic, through the real action."""

@@ -88,17 +88,6 @@ def suspend(user, reason="Repeated off-topic posts"):
 
 
 @pytest.fixture
-def asker(member_a):
-    return settled(member_a)
-
-
-@pytest.fixture
-def outsider(member_b):
-    """A member of Globex: Acme's private space does not exist for them."""
-    return settled(member_b)
-
-
-@pytest.fixture
 def colleague(org_a):
     """A second member of Acme."""
     user = UserFactory(email="colleague@acme.example", first_name="Cora", last_name="Lee")

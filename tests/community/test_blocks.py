@@ -14,14 +14,8 @@ from community.blocks import LatestTopicsBlock, UnansweredQuestionsBlock, space_
 from community.models import Space, TopicKind
 from portal.home.block_choices import RegisteredChoices
 from portal.home.models import HomePage
-from tests.community.conftest import settled
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def asker(member_a):
-    return settled(member_a)
 
 
 def render(block, value: dict, user) -> str:

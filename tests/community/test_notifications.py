@@ -47,11 +47,6 @@ def notified(post):
 
 
 @pytest.fixture
-def asker(member_a):
-    return settled(member_a)
-
-
-@pytest.fixture
 def topic(asker, public_space, ask):
     return ask(asker, public_space, title="Inverter firmware 2.1 keeps rebooting")
 

@@ -12,7 +12,6 @@ from django.urls import reverse
 from community import actions, search
 from community.models import Post, PostStatus
 from community.search import query_terms, search_posts, search_posts_for_organisation
-from tests.community.conftest import settled
 
 pytestmark = pytest.mark.django_db
 
@@ -29,13 +28,9 @@ def find(request):
 
 
 @pytest.fixture
-def asker(member_a):
-    return settled(member_a)
-
-
-@pytest.fixture
-def reader(member_b):
-    return settled(member_b)
+def reader(globex):
+    """Someone of another organisation, who finds public posts only."""
+    return globex
 
 
 def titles(hits):
