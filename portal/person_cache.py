@@ -44,11 +44,16 @@ _SWITCHER = "greenloop:person:{}:switcher"
 _MFA_REQUIRED_BY = "greenloop:person:{}:mfa-required-by"
 _GENERATION = "greenloop:person:{}:generation"
 _HEADER = "greenloop:person:{}:header"
+_USER_GENERATION = "greenloop:person:{}:user-generation"
 _USER = "greenloop:person:{}:user"
-_PATTERNS = (_SWITCHER, _MFA_REQUIRED_BY, _GENERATION, _HEADER, _USER)
+_ROW_PATTERNS = (_USER_GENERATION, _USER)
+_PATTERNS = (_SWITCHER, _MFA_REQUIRED_BY, _GENERATION, _HEADER, *_ROW_PATTERNS)
 # Rendered top bars kept per person (organisations x languages x current menu entries); past
 # this many the set starts again rather than grow.
 HEADER_VARIANTS_MAX = 24
+# A person's fields the top bar shows (their name is their full name or else their e-mail);
+# a save of other fields only (the last login) forgets their row, not their top bar.
+_SHOWN_FIELDS = frozenset({"first_name", "last_name", "email", "is_staff", "is_active"})
 
 # Within a request, what was read from the cache, per person: {user id: (forgets seen, entries)}.
 # None outside requests (every call reads the cache). A `forget` in this process (the request's
@@ -132,11 +137,11 @@ class KeptHeaders:
     variants: dict[str, str]
 
 
-def _generation(user_id: int, entries: dict[str, Any]) -> str:
-    generation = entries[_GENERATION]
+def _generation(user_id: int, entries: dict[str, Any], pattern: str = _GENERATION) -> str:
+    generation = entries[pattern]
     if generation is None:
-        generation = drawn_token(_GENERATION.format(user_id), TIMEOUT_SECONDS)
-        entries[_GENERATION] = generation
+        generation = drawn_token(pattern.format(user_id), TIMEOUT_SECONDS)
+        entries[pattern] = generation
     return generation
 
 
@@ -183,7 +188,7 @@ def signed_in(user_id: int) -> SignedIn | None:
     cache when it was filed under the person's current generation, else from the database."""
     entries = _entries(user_id)
     # Read (drawn) before the row: see the module's docstring.
-    generation = _generation(user_id, entries)
+    generation = _generation(user_id, entries, _USER_GENERATION)
     secrets = _secrets(settings.SECRET_KEY, tuple(settings.SECRET_KEY_FALLBACKS))
     kept = entries[_USER]
     if kept is not None and kept[0] == generation and kept[1] == secrets:
@@ -199,10 +204,10 @@ def signed_in(user_id: int) -> SignedIn | None:
     return SignedIn(user, *hashes)
 
 
-def forget(user_ids: Iterable[int]) -> None:
+def forget(user_ids: Iterable[int], patterns: tuple[str, ...] = _PATTERNS) -> None:
     """Drop the entries of these people, now and once the current transaction commits."""
     global _forgets
-    keys = [pattern.format(pk) for pk in set(user_ids) for pattern in _PATTERNS]
+    keys = [pattern.format(pk) for pk in set(user_ids) for pattern in patterns]
     if not keys:
         return
     _forgets += 1
@@ -221,9 +226,15 @@ def _request_finished(**_kwargs: Any) -> None:
 
 
 @receiver([post_save, post_delete], sender=User, dispatch_uid="person_cache.user")
-def _person_changed(sender: Any, instance: User, **kwargs: Any) -> None:
-    # Any field: the kept row is the whole row (the session hash, is_active, flags, language).
-    forget([instance.pk])
+def _person_changed(
+    sender: Any, instance: User, update_fields: Iterable[str] | None = None, **kwargs: Any
+) -> None:
+    # Any field forgets the kept row (the session hash, is_active, flags, language ...); the
+    # top bar only goes with the fields it shows.
+    if update_fields is None or _SHOWN_FIELDS & set(update_fields):
+        forget([instance.pk])
+    else:
+        forget([instance.pk], _ROW_PATTERNS)
 
 
 @receiver([post_save, post_delete], sender=Membership, dispatch_uid="person_cache.membership")
