@@ -29,7 +29,9 @@ from django.contrib.auth import (
 )
 from django.contrib.auth import get_user as django_get_user
 from django.contrib.auth.backends import ModelBackend
-from django.contrib.auth.middleware import AuthenticationMiddleware as DjangoAuthenticationMiddleware
+from django.contrib.auth.middleware import (
+    AuthenticationMiddleware as DjangoAuthenticationMiddleware,
+)
 from django.contrib.auth.models import AnonymousUser
 from django.http import (
     Http404,
