@@ -98,7 +98,7 @@ class AuthenticationMiddleware(DjangoAuthenticationMiddleware):
 
     def process_request(self, request: HttpRequest) -> None:
         super().process_request(request)
-        request.user = SimpleLazyObject(lambda: _cached_user(request))
+        request.user = SimpleLazyObject(lambda: _cached_user(request))  # type: ignore[assignment]
 
 
 def _cached_user(request: HttpRequest):
@@ -111,7 +111,7 @@ def get_user(request: HttpRequest):
     """`django.contrib.auth.get_user` with the row from `person_cache.signed_in`, for the
     backends that load it as ModelBackend does; any other backend goes through Django's."""
     try:
-        user_id = get_user_model()._meta.pk.to_python(request.session[SESSION_KEY])  # type: ignore[union-attr]
+        user_id = get_user_model()._meta.pk.to_python(request.session[SESSION_KEY])
         backend_path = request.session[BACKEND_SESSION_KEY]
     except KeyError:
         return AnonymousUser()

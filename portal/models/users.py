@@ -1,4 +1,4 @@
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class UserQuerySet(models.QuerySet):
-    def update(self, **kwargs):
+    def update(self, **kwargs: Any) -> int:
         """The update, and the people's cached rows forgotten (portal.person_cache keeps every
         signed-in person's row; signals do not see a bulk update). The rows are locked and the
         update is made to exactly those, so none changes without being forgotten. `bulk_update`
@@ -27,10 +27,13 @@ class UserQuerySet(models.QuerySet):
     update.alters_data = True  # type: ignore[attr-defined]
 
 
-class EmailUserManager(UserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
+class EmailUserManager(UserManager):
     """E-mail is the only login; there is no username."""
 
     use_in_migrations = True
+
+    def get_queryset(self) -> UserQuerySet:
+        return UserQuerySet(self.model, using=self._db)
 
     def _create_user(self, email, password, **extra_fields):
         if not email:
