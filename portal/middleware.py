@@ -20,6 +20,19 @@ from contextlib import AbstractContextManager
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import (
+    BACKEND_SESSION_KEY,
+    HASH_SESSION_KEY,
+    SESSION_KEY,
+    get_user_model,
+    load_backend,
+)
+from django.contrib.auth import get_user as django_get_user
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.middleware import (
+    AuthenticationMiddleware as DjangoAuthenticationMiddleware,
+)
+from django.contrib.auth.models import AnonymousUser
 from django.http import (
     Http404,
     HttpRequest,
@@ -30,6 +43,8 @@ from django.http import (
 )
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.defaults import page_not_found
 
@@ -70,6 +85,56 @@ def _wants_json(request: HttpRequest) -> bool:
     """A script's fetch that asked for JSON, not a page a person navigates to."""
     accept = request.headers.get("Accept", "")
     return "application/json" in accept and "text/html" not in accept
+
+
+class AuthenticationMiddleware(DjangoAuthenticationMiddleware):
+    """Django's, with the signed-in person's User row read from the shared cache in the same
+    round trip as the rest of their per-person entries (`portal.person_cache.signed_in`)
+    instead of a query on every request. The checks are Django's own (`auth.get_user`): the
+    session's backend must be configured, the person active (`user_can_authenticate`), and the
+    session's hash equal to the current one derived from the password hash, so a password
+    change, a deactivation or a deletion signs out every other session on its next request;
+    the cache entry is forgotten on every write of the row."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        super().process_request(request)
+        request.user = SimpleLazyObject(lambda: _cached_user(request))  # type: ignore[assignment]
+
+
+def _cached_user(request: HttpRequest):
+    if not hasattr(request, "_cached_user"):
+        request._cached_user = get_user(request)  # type: ignore[attr-defined]
+    return request._cached_user  # type: ignore[attr-defined]
+
+
+def get_user(request: HttpRequest):
+    """`django.contrib.auth.get_user` with the row from `person_cache.signed_in`, for the
+    backends that load it as ModelBackend does; any other backend goes through Django's."""
+    try:
+        user_id = get_user_model()._meta.pk.to_python(request.session[SESSION_KEY])
+        backend_path = request.session[BACKEND_SESSION_KEY]
+    except KeyError:
+        return AnonymousUser()
+    if backend_path not in settings.AUTHENTICATION_BACKENDS:
+        return AnonymousUser()
+    backend = load_backend(backend_path)
+    if not isinstance(backend, ModelBackend) or type(backend).get_user is not ModelBackend.get_user:
+        return django_get_user(request)
+    found = person_cache.signed_in(user_id)
+    if found is None or not backend.user_can_authenticate(found.user):
+        return AnonymousUser()
+    session_hash = request.session.get(HASH_SESSION_KEY)
+    if session_hash and constant_time_compare(session_hash, found.session_auth_hash):
+        return found.user
+    if session_hash and any(
+        constant_time_compare(session_hash, fallback) for fallback in found.fallback_auth_hashes
+    ):
+        # Signed with a secret being rotated out: re-sign with the current one (as Django does).
+        request.session.cycle_key()
+        request.session[HASH_SESSION_KEY] = found.session_auth_hash
+        return found.user
+    request.session.flush()
+    return AnonymousUser()
 
 
 class MfaEnforcementMiddleware:

@@ -1,16 +1,39 @@
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
-from django.db import models
+from django.db import models, transaction
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+
+class UserQuerySet(models.QuerySet):
+    def update(self, **kwargs: Any) -> int:
+        """The update, and the people's cached rows forgotten (portal.person_cache keeps every
+        signed-in person's row; signals do not see a bulk update). The rows are locked and the
+        update is made to exactly those, so none changes without being forgotten. `bulk_update`
+        comes through here too."""
+        from portal import person_cache
+
+        with transaction.atomic(using=self.db, savepoint=False):
+            ids = list(self.select_for_update().values_list("pk", flat=True))
+            # The base manager's plain QuerySet: this method again would recurse.
+            rows = models.QuerySet.update(
+                self.model._base_manager.db_manager(self.db).filter(pk__in=ids), **kwargs
+            )
+            person_cache.forget(ids)
+        return rows
+
+    update.alters_data = True  # type: ignore[attr-defined]
 
 
 class EmailUserManager(UserManager):
     """E-mail is the only login; there is no username."""
 
     use_in_migrations = True
+
+    def get_queryset(self) -> UserQuerySet:
+        return UserQuerySet(self.model, using=self._db)
 
     def _create_user(self, email, password, **extra_fields):
         if not email:

@@ -78,7 +78,8 @@ MIDDLEWARE = [
     "portal.middleware.StorableTextMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, with the person's row from the shared cache (portal.person_cache).
+    "portal.middleware.AuthenticationMiddleware",
     "portal.middleware.TimeZoneMiddleware",
     "portal.security.SecurityHeadersMiddleware",
     "portal.middleware.TenantScopeMiddleware",

@@ -17,6 +17,8 @@ import hashlib
 from functools import lru_cache
 
 from django import template
+from django.conf import STATICFILES_STORAGE_ALIAS, settings
+from django.core.files.storage import storages
 from django.template.loader import get_template
 from django.templatetags.static import static
 from django.urls import get_script_prefix
@@ -42,10 +44,31 @@ def _digest(source: str) -> str:
     return hashlib.blake2b(source.encode(), digest_size=8).hexdigest()
 
 
+# What `_build` found, by what it depends on. In production nothing it reads changes while the
+# process runs (the cached template loader keeps the template; the manifest storage reads its
+# manifest once), so this is one entry per process; a new storage or manifest (settings
+# changed, collectstatic run in the process) is a new key.
+_built: dict[tuple[object, ...], tuple[str, str, str]] = {}
+
+
 def _build() -> tuple[str, str, str]:
     """What the kept HTML depends on in this deployment: the template's source (reloaded in
     development) and the static files' hashed names (a new manifest must not serve the old
     top bar)."""
+    if settings.DEBUG:
+        # The template is reloaded when its file changes: read it every time.
+        return _built_now()
+    storage = storages[STATICFILES_STORAGE_ALIAS]
+    key = (storage, id(getattr(storage, "hashed_files", None)))
+    built = _built.get(key)
+    if built is None:
+        built = _built_now()
+        _built.clear()  # the older key's storage or manifest is no longer in use
+        _built[key] = built
+    return built
+
+
+def _built_now() -> tuple[str, str, str]:
     source = get_template(TEMPLATE).template.source  # type: ignore[attr-defined]
     return _digest(source), static("portal/img/logo.svg"), static("portal/img/bell.svg")
 

@@ -8,6 +8,7 @@ import re
 
 import pytest
 from django.test import Client
+from django.test.utils import override_settings
 
 from portal import person_cache
 from portal.models import Membership, Role
@@ -181,8 +182,12 @@ def test_new_static_file_names_render_the_top_bar_again(client, member_a, monkey
     client.force_login(member_a)
     _page(client, "/o/acme/")
     assert _page(client, "/o/acme/")[1] is False
-    # when collectstatic gives the bell icon a new hashed name
+    # when collectstatic gives the bell icon a new hashed name: a new manifest (the manifest
+    # storage's `hashed_files`, replaced by collectstatic), from which `url` answers
     original = staticfiles_storage.url
+    manifest = {**getattr(staticfiles_storage, "hashed_files", {})}
+    manifest["portal/img/bell.svg"] = "portal/img/bell.new.svg"
+    monkeypatch.setattr(staticfiles_storage, "hashed_files", manifest, raising=False)
     monkeypatch.setattr(
         staticfiles_storage,
         "url",
@@ -194,3 +199,16 @@ def test_new_static_file_names_render_the_top_bar_again(client, member_a, monkey
     header, rendered = _page(client, "/o/acme/")
     assert rendered is True
     assert 'src="/static/portal/img/bell.new.svg"' in header
+
+
+def test_a_new_static_storage_gets_a_top_bar_with_its_file_names(client, member_a):
+    # given a member whose top bar is kept, its logo under /static/
+    client.force_login(member_a)
+    assert 'src="/static/portal/img/logo.svg"' in _page(client, "/o/acme/")[0]
+    # when the static files are served from elsewhere (a new storage: another deployment)
+    with override_settings(STATIC_URL="/assets/"):
+        header, rendered = _page(client, "/o/acme/")
+    # then the top bar is rendered again with the new names
+    assert rendered is True
+    assert 'src="/assets/portal/img/logo.svg"' in header
+    assert 'src="/assets/portal/img/bell.svg"' in header
