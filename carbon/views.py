@@ -63,12 +63,17 @@ def trends(request: HttpRequest, organisation: Organisation) -> HttpResponse:
             "previous": previous,
             "months": [(month_label(line.month), line) for line in inventory.by_month],
             "modes": intensity_rows(inventory.by_mode, previous.by_mode),
-            "charts": [
-                charts.with_nonce(charts.monthly_trend(inventory.by_month, language), request),
-                charts.with_nonce(
+            # by name: the page gives each its own label and scroll hint
+            "charts": {
+                "monthly": charts.with_nonce(
+                    charts.monthly_trend(inventory.by_month, language), request
+                ),
+                "intensity": charts.with_nonce(
                     charts.intensity_by_mode(inventory.by_mode, previous.by_mode, language), request
                 ),
-                charts.with_nonce(charts.points_over_time(inventory.by_month, language), request),
-            ],
+                "points": charts.with_nonce(
+                    charts.points_over_time(inventory.by_month, language), request
+                ),
+            },
         }
     return render(request, "carbon/trends.html", context, status=200 if form.is_valid() else 400)

@@ -80,6 +80,9 @@ ALLAUTH_MSGIDS = (
     _("Removed email address %(email)s."),
     _("You have signed out."),
     _("Primary email address set."),
+    # the primary address's badge, as its button "Make Primary" (设置为首选); without this entry
+    # the idea boards' "Primary" (a merged idea's, 主创意) answered for it
+    _("Primary"),
     _("Bad Token"),
     _("Verify Your Email Address"),
     _("Two-Factor Authentication"),

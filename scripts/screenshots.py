@@ -12,8 +12,9 @@ database to find an invitation link and, on re-runs, the admin's TOTP secret):
 PNGs land in test-artifacts/screenshots/ (gitignored), each page at 1280, 1440 and 375 px; with
 `--language zh-hans` every page is captured in Simplified Chinese (the language cookie is set as
 the language menu would) and the file names end in `--zh`. Each page is also checked
-(tests/e2e/page_checks.py): a page wider than the phone's screen, and on Chinese pages English
-words in the interface, are listed in test-artifacts/screenshots/checks.txt and summed up at
+(tests/e2e/page_checks.py): a page wider than the phone's screen, a table or chart that scrolls
+sideways inside its box with no cue, and on Chinese pages English words in the interface, are
+listed in test-artifacts/screenshots/checks.txt and summed up at
 the end, with every console error and uncaught exception of every page. Uses the system
 Chromium; nothing is downloaded. The Wagtail admin requires staff to turn on TOTP first: the
 staff journey (`--only staff`) removes admin@greenloop.example's second factor, sets its
@@ -137,7 +138,7 @@ class Shooter:
         self.stored: list[str] | None = None
 
     def shoot(self, page, name: str) -> None:
-        from tests.e2e.page_checks import english_on_page, overflow, stored_texts
+        from tests.e2e.page_checks import english_on_page, hidden_scrollers, overflow, stored_texts
 
         for label, size in VIEWPORTS.items():
             page.set_viewport_size(size)
@@ -149,6 +150,8 @@ class Shooter:
                 if wide["scrollWidth"] > wide["width"]:
                     width = f"{wide['scrollWidth']} px wide at {wide['width']} px"
                     self.problems.append(f"{name}: {width}: {wide['wide']}")
+                for box in hidden_scrollers(page):
+                    self.problems.append(f"{name}: scrolls sideways with no cue: {box}")
         # The API reference is Swagger UI's own interface, in English by design.
         if self.language != "en" and not name.startswith("api-docs"):
             # What people stored (names, titles, sites) is not the interface: taken out first,

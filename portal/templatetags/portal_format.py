@@ -29,3 +29,14 @@ def email_breaks(address: str | None) -> str:
     # which see its pieces between the <wbr> as separate texts).
     text = conditional_escape(address).replace("@", "@<wbr>").replace(".", "<wbr>.")
     return mark_safe(f'<span translate="no">{text}</span>')  # noqa: S308
+
+
+@register.filter
+def code_breaks(code: str | None) -> str:
+    """A dotted code that may wrap before each dot, never inside a part
+    ("hub.container_terminal<wbr>.temperature_controlled" is wider than a phone's card); the text
+    copied is still the code as it is."""
+    if not code:
+        return ""
+    text = conditional_escape(code).replace(".", "<wbr>.")
+    return mark_safe(f'<span translate="no">{text}</span>')  # noqa: S308

@@ -67,7 +67,7 @@ def test_the_card_counts_delivered_orders_only_and_shows_the_trend(
     assert "WTW (well-to-wheel) = TTW (tank-to-wheel: the fuel burnt by the vehicles)" in html
     assert "<dt>Delivered orders</dt><dd>1</dd>" in html
     assert "1 order not counted (not delivered, or no calculation)." in html
-    assert 'class="panel-chart"' in html
+    assert '<figure class="scroll-chart panel-chart">' in html
     assert 'id="chart-monthly-trend"' in html
     assert '<style nonce="' in html
     assert f'href="/o/{org_a.slug}/trends/"' in html

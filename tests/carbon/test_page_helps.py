@@ -47,11 +47,12 @@ def test_the_category_page_lists_every_code_with_its_mode(client, org_a, viewer_
     response = client.get(url("import_categories", org_a))
     html = response.content.decode()
     assert response.status_code == 200
-    # the 21 transport categories and the 10 hub operations
+    # the 21 transport categories and the 10 hub operations, each code free to wrap before a
+    # dot (the longest, hub.container_terminal.temperature_controlled, is wider than a phone)
     assert html.count("<code>") == 31
-    assert "<code>hub.warehouse.ambient</code>" in html
-    assert "<code>road.hgv.average_laden</code>" in html
-    assert "<code>air.long_haul</code>" in html
+    assert '<code><span translate="no">hub<wbr>.warehouse<wbr>.ambient</span></code>' in html
+    assert '<code><span translate="no">road<wbr>.hgv<wbr>.average_laden</span></code>' in html
+    assert '<code><span translate="no">air<wbr>.long_haul</span></code>' in html
     assert "Freight flight, long-haul (to/from UK)" in html
     client.cookies["django_language"] = "zh-hans"
     zh = client.get(url("import_categories", org_a)).content.decode()

@@ -110,3 +110,62 @@ def test_in_chinese(client, org_a, member_a):
     assert "报告与趋势" in html
     assert "2026年2月" in html
     assert "2026 年度" in html
+    # transport work is 吨公里 here as on the orders page, in the tables' headers and phone labels
+    assert html.count('<th scope="col" class="num">吨公里</th>') == 2
+    assert 'data-label="吨公里"' in html
+    assert 'data-label="t·km"' not in html
+
+
+@pytest.mark.parametrize(
+    ("language", "charts"),
+    [
+        (
+            "en",
+            [
+                ("monthly-trend", "Monthly emissions chart", "Scroll sideways to see every month."),
+                (
+                    "intensity-by-mode",
+                    "Intensity by transport mode chart",
+                    "Scroll sideways to see every transport mode.",
+                ),
+                (
+                    "points-over-time",
+                    "Points earned and redeemed by month chart",
+                    "Scroll sideways to see every month.",
+                ),
+            ],
+        ),
+        (
+            "zh-hans",
+            [
+                ("monthly-trend", "月度排放量图表", "左右滑动可查看所有月份。"),
+                ("intensity-by-mode", "各运输方式排放强度图表", "左右滑动可查看所有运输方式。"),
+                ("points-over-time", "每月获得与兑换积分图表", "左右滑动可查看所有月份。"),
+            ],
+        ),
+    ],
+)
+def test_each_chart_is_a_labelled_focusable_region_with_its_scroll_hint(
+    client, org_a, member_a, language, charts
+):
+    # given a member reading the portal in their language
+    client.force_login(member_a)
+    client.cookies["django_language"] = language
+    # when they open the trends page
+    html = client.get(url(org_a)).content.decode()
+    # then each of the three charts sits in a region that takes focus (its arrow keys scroll it
+    # on a phone), named and described by the hint that carbon.css shows where the chart scrolls,
+    # in the same markup as the dashboard's chart
+    for chart_id, label, hint in charts:
+        assert (
+            f'<figure class="scroll-chart">\n  <div class="chart-frame"><div class="chart-scroll"'
+            f' tabindex="0" role="region" aria-label="{label}"'
+            f' aria-describedby="{chart_id}-hint"><svg'
+        ) in html
+        region = html.split(f'aria-describedby="{chart_id}-hint"')[1]
+        assert f'id="chart-{chart_id}"' in region[:400]
+        assert (
+            f'<figcaption class="chart-scroll-hint small muted" id="{chart_id}-hint">'
+            f"{hint}</figcaption>"
+        ) in html
+    assert html.count('class="chart-scroll"') == 3

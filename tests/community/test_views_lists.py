@@ -514,8 +514,11 @@ def test_person_page_shows_name_organisation_and_readable_posts_only(
     # then it shows their name, handle, organisation and the two public posts, no e-mail
     html = response.content.decode()
     assert member_a.get_full_name() in html
-    assert f"@{access.member_for(member_a).handle}" in html
-    assert "Acme Solar" in html
+    # (the dot between handle and organisation keeps to the handle: a wrapped line starts with
+    # the organisation, not with "·")
+    assert (
+        f'<span class="mono">@{access.member_for(member_a).handle}</span>&nbsp;· Acme Solar'
+    ) in html
     assert (response.context["post_count"], response.context["topic_count"]) == (2, 1)
     assert [post.topic.title for post in response.context["page"].object_list] == [
         "Scope 2 question from Globex",

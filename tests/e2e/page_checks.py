@@ -1,5 +1,6 @@
-"""Checks a browser runs on a rendered page: horizontal overflow and English words left in the
-interface of a Chinese page. Shared by the browser tests and `scripts/screenshots.py`.
+"""Checks a browser runs on a rendered page: horizontal overflow, boxes that scroll sideways
+with no cue, and English words left in the interface of a Chinese page. Shared by the browser
+tests and `scripts/screenshots.py`.
 
 What people stored is not the interface: every text held in the database (topic titles, names
 of people, organisations, sites and products, order numbers, a factor's published source row,
@@ -52,6 +53,8 @@ ENGLISH_ON_PAGE_JS = _script("english_on_page.js")
 
 OVERFLOW_JS = _script("overflow.js")
 
+HIDDEN_SCROLLERS_JS = _script("hidden_scrollers.js")
+
 
 def allowed_words() -> list[str]:
     """ALLOWED_WORDS and the CSV import's column names, which people type as they are."""
@@ -103,3 +106,10 @@ def english_on_page(page: Any, stored: list[str] | None = None) -> list[dict[str
 def overflow(page: Any) -> dict[str, Any]:
     """The page's scroll width against its viewport, and up to five elements sticking out."""
     return page.evaluate(OVERFLOW_JS)
+
+
+def hidden_scrollers(page: Any) -> list[dict[str, Any]]:
+    """Boxes of the page open in `page` that scroll sideways with nothing on show to say so:
+    on a phone a reader does not find what lies past the right edge of a table or chart (a
+    scroller is told apart by `aria-describedby` naming a visible hint)."""
+    return page.evaluate(HIDDEN_SCROLLERS_JS)

@@ -70,39 +70,82 @@ def test_member_imports_orders_and_traces_a_footprint(live_server, page, snap):
     snap("order-detail")
 
 
-def test_the_dashboard_chart_says_it_scrolls_sideways_on_a_phone(live_server, page, snap):
-    # given a member of a customer (no orders yet: the chart still shows its twelve months)
+@pytest.mark.parametrize(
+    ("path", "regions"),
+    [
+        ("/o/nordwind/", ["Monthly emissions chart"]),
+        (
+            "/o/nordwind/trends/",
+            [
+                "Monthly emissions chart",
+                "Intensity by transport mode chart",
+                "Points earned and redeemed by month chart",
+            ],
+        ),
+    ],
+    ids=["dashboard", "trends"],
+)
+def test_the_charts_say_they_scroll_sideways_on_a_phone(live_server, page, snap, path, regions):
+    # given a member of a customer (no orders yet: the charts still show their twelve months)
     organisation = OrganisationFactory(slug="nordwind", name="Nordwind Energietechnik GmbH")
     member = UserFactory(email="jonas.weber@nordwind.example")
     MembershipFactory(user=member, organisation=organisation, role=Role.MEMBER)
     sign_in(page, live_server, member.email)
-    chart = page.get_by_role("region", name="Monthly emissions chart")
-    hint = page.get_by_text("Scroll sideways to see every month.")
+    charts = [page.get_by_role("region", name=name, exact=True) for name in regions]
     overflow = "el => el.scrollWidth - el.clientWidth"
     fade = "el => getComputedStyle(el.parentElement, '::after').content"
+    # each chart's hint is the element that describes its region
+    hint = "el => document.getElementById(el.getAttribute('aria-describedby')).checkVisibility()"
 
-    # when they open the dashboard on a 375 px phone
+    # when they open the page on a 375 px phone
     page.set_viewport_size({"width": 375, "height": 812})
-    page.goto(live_server.url + "/o/nordwind/")
+    page.goto(live_server.url + path)
 
-    # then the chart scrolls inside its region, under a fade at its right edge and over a hint
-    expect(chart).to_be_visible()
-    expect(hint).to_be_visible()
-    assert chart.evaluate(overflow) > 200
-    assert chart.evaluate(fade) == '""'
+    # then every chart scrolls inside its region, under a fade at its right edge and over a hint
+    expect(page.locator(".chart-scroll")).to_have_count(len(regions))
+    for chart in charts:
+        expect(chart).to_be_visible()
+        assert chart.evaluate(hint) is True
+        assert chart.evaluate(overflow) > 200
+        assert chart.evaluate(fade) == '""'
     assert page.evaluate("document.documentElement.scrollWidth") == 375
     snap("phone")
-    # and the region takes focus, so the arrow keys scroll it
-    chart.focus()
-    page.keyboard.press("ArrowRight")
-    expect(chart).to_be_focused()
-    page.wait_for_function("() => document.querySelector('.chart-scroll').scrollLeft > 0")
+    # and each region takes focus, so the arrow keys scroll it
+    for chart in charts:
+        chart.focus()
+        page.keyboard.press("ArrowRight")
+        expect(chart).to_be_focused()
+        page.wait_for_function("el => el.scrollLeft > 0", arg=chart.element_handle())
 
     # when the same page is open on a desktop
     page.set_viewport_size({"width": 1280, "height": 800})
 
-    # then the chart fits its card: no scrolling, no hint, no fade
-    expect(hint).to_be_hidden()
-    assert chart.evaluate(overflow) == 0
-    assert chart.evaluate(fade) == "none"
+    # then every chart fits its card: no scrolling, no hint, no fade
+    for chart in charts:
+        assert chart.evaluate(hint) is False
+        assert chart.evaluate(overflow) == 0
+        assert chart.evaluate(fade) == "none"
     snap("desktop")
+
+
+def test_the_green_power_form_stays_inside_its_card_on_a_phone(live_server, page, snap):
+    # given an admin of a customer with a site, on a 375 px phone
+    organisation = OrganisationFactory(slug="nordwind", name="Nordwind Energietechnik GmbH")
+    SiteFactory(organisation=organisation, name="Werk Hamburg", country="DE", region="DE")
+    admin = UserFactory(email="anna.schmidt@nordwind.example")
+    MembershipFactory(user=admin, organisation=organisation, role=Role.ADMIN)
+    sign_in(page, live_server, admin.email)
+    page.set_viewport_size({"width": 375, "height": 812})
+    # when they open the green power declaration form
+    page.goto(live_server.url + "/o/nordwind/green-power/")
+    # then each instrument's fieldset keeps within the form's card, though its type select holds
+    # "China Green Electricity Certificate (GEC)" (a fieldset is as wide as its widest content
+    # unless told otherwise)
+    fieldsets = page.locator("fieldset.card--inset")
+    expect(fieldsets.first).to_be_visible()
+    card_right = page.locator("section.card", has=fieldsets.first).evaluate(
+        "el => el.getBoundingClientRect().right"
+    )
+    for right in fieldsets.evaluate_all("els => els.map(el => el.getBoundingClientRect().right)"):
+        assert right <= card_right
+    snap("phone")

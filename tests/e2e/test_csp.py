@@ -1,8 +1,9 @@
 """The portal's pages in a real browser, on the demo data: Content-Security-Policy (the portal's
 nonce-based policy and the Wagtail admin's own work without a single violation, including the
 admin's date picker, image chooser and page preview), and every customer page on a phone's
-screen (375 px) in Chinese: nothing wider than the screen, and no English word in the interface
-(what people stored aside: tests/e2e/page_checks.py). One seeded demo serves both, since seeding
+screen (375 px) in English and Chinese: nothing wider than the screen, nothing that scrolls
+sideways inside its box with no cue, and in Chinese no English word in the interface (what
+people stored aside: tests/e2e/page_checks.py). One seeded demo serves both, since seeding
 it is the slow part."""
 
 import pytest
@@ -15,7 +16,7 @@ from community.models import Topic
 from portal.demo import DEMO_PASSWORD
 from portal.models import User
 from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.page_checks import english_on_page, overflow, stored_texts
+from tests.e2e.page_checks import english_on_page, hidden_scrollers, overflow, stored_texts
 from tests.e2e.test_journeys import sign_in, totp_code
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -113,6 +114,8 @@ def test_portal_and_admin_pages_run_without_csp_violations(live_server, browser,
             wide = overflow(page)
             if wide["scrollWidth"] > wide["width"]:
                 problems.append(f"{language} {path}: {wide['scrollWidth']} px: {wide['wide']}")
+            for box in hidden_scrollers(page):
+                problems.append(f"{language} {path}: scrolls with no cue: {box}")
             if language != "en":
                 problems += [
                     f"{path}: {found['words']} in {found['text']!r}"
@@ -125,7 +128,8 @@ def test_portal_and_admin_pages_run_without_csp_violations(live_server, browser,
         if bar > 70:
             problems.append(f"{language} top bar at 800 px: {bar} px high")
         phone.close()
-    # then no page is wider than the screen, and the Chinese ones speak Chinese
+    # then no page is wider than the screen, no table or chart scrolls sideways unannounced, and
+    # the Chinese ones speak Chinese
     assert problems == []
 
     # given a vendor superuser with an authenticator, signed in in a browser of their own

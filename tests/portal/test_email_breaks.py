@@ -1,8 +1,9 @@
-"""E-mail addresses in narrow table cells wrap after "@" or before a dot, never inside a word."""
+"""Addresses and dotted codes in narrow cells wrap after "@" or before a dot, never inside a
+word."""
 
 from __future__ import annotations
 
-from portal.templatetags.portal_format import email_breaks
+from portal.templatetags.portal_format import code_breaks, email_breaks
 
 
 def test_an_address_may_break_after_the_at_and_before_dots():
@@ -19,3 +20,14 @@ def test_the_address_is_escaped_before_the_breaks_are_added():
 
 def test_no_address_is_an_empty_string():
     assert email_breaks(None) == ""
+
+
+def test_a_dotted_code_may_break_before_each_dot():
+    # given the longest transport category code, wider than a phone's card in a monospace face
+    code = "hub.container_terminal.temperature_controlled"
+    # then it may wrap before a dot, never inside a part, and is escaped first
+    assert code_breaks(code) == (
+        '<span translate="no">hub<wbr>.container_terminal<wbr>.temperature_controlled</span>'
+    )
+    assert code_breaks("<b>.x") == '<span translate="no">&lt;b&gt;<wbr>.x</span>'
+    assert code_breaks(None) == ""

@@ -169,6 +169,25 @@ def test_allauth_pages_use_the_portal_terms(client, member_a):
 
 
 @pytest.mark.django_db
+def test_the_primary_address_is_marked_as_its_button_names_it(client, member_a):
+    from allauth.account.models import EmailAddress
+
+    # given a member reading Chinese, with a verified primary address
+    EmailAddress.objects.update_or_create(
+        user=member_a, email=member_a.email, defaults={"primary": True, "verified": True}
+    )
+    client.force_login(member_a)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    # when they open their e-mail addresses
+    html = client.get(reverse("account_email")).content.decode()
+    # then the address's badge is 首选, as the button "设置为首选" (Make Primary) says, not the idea
+    # boards' 主创意 (a merged idea's "Primary")
+    assert re.search(r'<span class="badge">\s*首选\s*</span>', html)
+    assert "设置为首选" in html
+    assert "主创意" not in html
+
+
+@pytest.mark.django_db
 def test_english_stays_the_default(client, org_a, member_a):
     client.force_login(member_a)
     response = client.get(reverse("portal:org_dashboard", kwargs={"org_slug": org_a.slug}))

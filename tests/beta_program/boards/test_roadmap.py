@@ -53,6 +53,14 @@ def test_status_columns_in_workflow_order_with_their_ideas(
     assert "Brand new idea" not in html
     assert "0 votes" in sections[0]
     assert "0 organisations" in sections[0]
+    # and each filter's label keeps to its select (on a phone "Columns" ended a line, its select
+    # began the next)
+    for name, label in (("board", "Board"), ("view", "Columns")):
+        assert re.search(
+            rf'<span class="roadmap-filter"><label for="roadmap-{name}">{label}</label>\s*'
+            rf'<select id="roadmap-{name}"',
+            html,
+        )
 
 
 def test_the_roadmap_answers_at_its_url_name(client, org_a, admin_a):
