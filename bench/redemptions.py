@@ -449,7 +449,12 @@ def cost_per_request(token: str, samples: int = 30) -> Cost:
         statements.append(sql)
         if "lock" not in marks and locks_account(sql):
             marks["lock"] = time.perf_counter()
-        return execute(sql, params, many, context)
+        result = execute(sql, params, many, context)
+        if "lock" in marks and sql.rstrip().upper().endswith("COMMIT"):
+            # The hold's statement carried the COMMIT: the lock ended when it returned.
+            marks.setdefault("commit", time.perf_counter())
+            committed_after.append(len(statements))
+        return result
 
     real_commit = connection._commit
 
@@ -488,13 +493,15 @@ def cost_per_request(token: str, samples: int = 30) -> Cost:
     finally:
         del connection._commit  # back to the class's method
     locked = next(i for i, sql in enumerate(statements) if locks_account(sql))
+    # COMMIT is not a cursor statement, unless the hold's statement carried it.
+    separate_commit = not any(sql.rstrip().upper().endswith("COMMIT") for sql in statements)
     held.sort()
     return Cost(
         cpu_ms=cpu / samples * 1000,
         wall_ms=wall / samples * 1000,
-        statements=len(statements) + 1,  # COMMIT is not a cursor statement
+        statements=len(statements) + separate_commit,
         # From the locking statement to COMMIT, both included.
-        locked_statements=committed_after[0] - locked + 1,
+        locked_statements=committed_after[0] - locked + separate_commit,
         locked_ms=held[len(held) // 2] * 1000,
     )
 
