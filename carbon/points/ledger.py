@@ -45,6 +45,7 @@ from carbon.points import lots
 from carbon.points.exceptions import IdempotencyConflict, InsufficientPoints, PointsError
 from portal import events
 from portal.models import Organisation
+from portal.rows import execute_prepared, several_statements
 
 if TYPE_CHECKING:
     pass
@@ -292,7 +293,8 @@ def _may_end_transaction() -> bool:
     which commits on exit and is not already doomed to roll back."""
     db = transaction.get_connection()
     return (
-        len(db.atomic_blocks) == 1
+        several_statements(db)
+        and len(db.atomic_blocks) == 1
         and not db.savepoint_ids
         and db.commit_on_exit
         and not db.needs_rollback
@@ -329,10 +331,13 @@ def _hold_in_one_statement(
         sql.append(f", write{n} AS ({insert})")
         params += insert_params
     sql.append(" SELECT id, pending, available, held FROM held")
-    if commit:
-        sql.append("; COMMIT")
     with connection.cursor() as cursor:
-        cursor.execute("".join(sql), params)
+        if several_statements(connection):
+            # Prepared per session: parsing, analysing and planning this statement cost the
+            # server more than running it.
+            execute_prepared(cursor, "".join(sql), params, then="; COMMIT" if commit else "")
+        else:
+            cursor.execute("".join(sql), params)
         row = cursor.fetchone()
     if row is None:
         return None

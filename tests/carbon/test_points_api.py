@@ -25,7 +25,7 @@ from carbon.models import (
 )
 from carbon.points import actions, ledger
 from portal import actions as portal_actions
-from portal import idempotency
+from portal import idempotency, rows
 from portal.models import AuditEvent, IdempotencyRecord, OutboxEvent, Role, Tier
 from tests.carbon.factories import ServiceFactory, fund
 from tests.carbon.test_points_ledger import delivered_order, make_policy
@@ -479,7 +479,8 @@ def test_a_token_redemption_is_audited_within_the_tokens_scope_in_a_bounded_coun
     assert len(captured) <= 12, [sql[:80] for sql, _ in captured]
     # and the account row, locked by the hold's statement, waits for nothing but the end of
     # the view's transaction (here the RELEASE of its savepoint, in production the COMMIT)
-    sqls = [sql for sql, _ in captured]
+    # (the hold runs as a prepared statement: read it as the statement it runs)
+    sqls = [rows.statement_run(sql, connection) for sql, _ in captured]
     hold = next(n for n, sql in enumerate(sqls) if sql.startswith("WITH held AS (UPDATE"))
     assert sqls[hold + 1].startswith("RELEASE SAVEPOINT")
     # and that statement writes the redemption and its audit row too: none is written apart

@@ -15,7 +15,7 @@ from django.db import DatabaseError, connection, transaction
 from carbon import api as carbon_api  # noqa: F401 - registers the points scopes and routes
 from carbon.models import EntryKind, LedgerEntry, PointsAccount, Redemption
 from portal import actions as portal_actions
-from portal import events, tenancy
+from portal import events, rows, tenancy
 from portal.models import IdempotencyRecord, OutboxEvent
 from tests.carbon.factories import ServiceFactory, fund
 
@@ -80,7 +80,8 @@ def _seen_from_another_connection(organisation_id: int) -> dict[str, Any]:
 
 
 def _is_hold(sql: str) -> bool:
-    return sql.lstrip().startswith("WITH held AS (UPDATE")
+    # The hold runs as a prepared statement: read it as the statement it runs.
+    return rows.statement_run(sql, connection).startswith("WITH held AS (UPDATE")
 
 
 def test_the_balance_is_free_and_the_redemption_committed_when_the_hold_returns(
