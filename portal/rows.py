@@ -91,6 +91,31 @@ def one_with(
     return instance, (row[len(fields)] if also else None)
 
 
+def one_beside(
+    model: type[M], where: str, params: Sequence[Any], value: str, value_params: Sequence[Any]
+) -> tuple[Any, M | None]:
+    """The value of the SQL expression `value` (with `value_params`), evaluated whether or not a
+    row matches, and the first `model` row matching `where` (as `one()` reads it) or None: one
+    round trip for an act and a lookup that go together (claiming a key and reading its
+    record). Both read the statement's one snapshot, taken before `value` runs: a row that
+    another transaction commits while `value` waits or acts is not seen."""
+    db = transaction.get_connection()
+    table, columns, convert = _plan(model, db)
+    with db.cursor() as cursor:
+        cursor.execute(
+            f"SELECT value.v, found.* FROM (SELECT {value} AS v) AS value "  # noqa: S608
+            f"LEFT JOIN LATERAL (SELECT {columns} FROM {table} WHERE {where} LIMIT 1) AS found "
+            "ON true",
+            [*value_params, *params],
+        )
+        row = cursor.fetchone()
+    fields = model._meta.concrete_fields
+    if row[1 + fields.index(model._meta.pk)] is None:
+        return row[0], None
+    values = converted(row[1:], convert, db)
+    return row[0], model.from_db(db.alias, [f.attname for f in fields], values)
+
+
 # Per driver connection (a reconnect starts with none): statement text -> the name it is
 # prepared under in that database session.
 _prepared: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
@@ -133,8 +158,12 @@ def execute_prepared(
     numbered = "".join(
         part + (f"${n}" if n < len(parts) else "") for n, part in enumerate(parts, start=1)
     )
-    cursor.execute(f"PREPARE {name} AS {numbered}; EXECUTE {name}{arguments}{then}", params)
-    names[sql] = name
+    names[sql] = name  # known while it runs (`statement_run`), forgotten if it fails
+    try:
+        cursor.execute(f"PREPARE {name} AS {numbered}; EXECUTE {name}{arguments}{then}", params)
+    except BaseException:
+        del names[sql]
+        raise
     cursor.nextset()  # past PREPARE's result, to the statement's own
 
 

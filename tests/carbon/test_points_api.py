@@ -796,6 +796,54 @@ def test_a_repeat_while_another_repeat_is_running_gets_the_first_answer(
         assert _written() == before
 
 
+def _claim_misses_records(monkeypatch) -> None:
+    """The first try's claim reads the key as unanswered, as when its snapshot predates the
+    commit of the request that answered it (idempotency.claim)."""
+    real = idempotency.claim
+
+    def stale(scope: str, key: str):
+        locked, _ = real(scope, key)
+        return locked, None
+
+    monkeypatch.setattr(idempotency, "claim", stale)
+
+
+@pytest.mark.postgres
+def test_a_repeat_whose_claim_missed_the_record_still_gets_the_first_answer(
+    client, org_a, service, funded, token_a, monkeypatch
+):
+    # given a redemption answered 201, and a repeat whose first try does not see its record
+    first = _redeem(client, {"service": "maintenance-visit"}, token_a)
+    assert first.status_code == 201, first.content
+    before = _written()
+    _claim_misses_records(monkeypatch)
+    # when the repeat arrives
+    again = _redeem(client, {"service": "maintenance-visit"}, token_a)
+    # then its hold meets the key and the second try answers it from the record: the first
+    # answer, and nothing written
+    assert (again.status_code, again.content) == (201, first.content)
+    assert again["Idempotent-Replayed"] == "true"
+    assert _written() == before
+
+
+@pytest.mark.postgres
+def test_a_repeat_of_a_refusal_whose_claim_missed_the_record_gets_the_refusal(
+    client, org_a, service, funded, token_a, monkeypatch
+):
+    # given an unknown service refused (and the refusal kept), and a repeat whose first try
+    # does not see the record
+    first = _redeem(client, {"service": "no-such-service"}, token_a)
+    _error(first, 422, "unknown_service", "service")
+    before = _written()
+    _claim_misses_records(monkeypatch)
+    # when the repeat arrives
+    again = _redeem(client, {"service": "no-such-service"}, token_a)
+    # then keeping its own refusal meets the key, and the second try answers from the record
+    assert (again.status_code, again.content) == (422, first.content)
+    assert again["Idempotent-Replayed"] == "true"
+    assert _written() == before
+
+
 # --- GET /redemptions, GET /redemptions/{id}, POST /redemptions/{id}/cancel
 
 
