@@ -101,14 +101,15 @@ def test_remember_and_find():
 
 
 @pytest.mark.django_db
-def test_try_lock_needs_a_transaction(monkeypatch):
+@pytest.mark.parametrize("name", ["try_lock", "claim"])
+def test_claiming_a_key_needs_a_transaction(monkeypatch, name):
     # (the test itself runs in a transaction: pretend the connection is in autocommit)
     from django.db import connections
 
     monkeypatch.setattr(connections["default"], "in_atomic_block", False)
     with pytest.raises(RuntimeError) as refused:
-        idempotency.try_lock("organisation:1", "k1")
-    assert str(refused.value) == "try_lock() must run inside transaction.atomic()."
+        getattr(idempotency, name)("organisation:1", "k1")
+    assert str(refused.value) == f"{name}() must run inside transaction.atomic()."
 
 
 @pytest.mark.django_db
@@ -204,16 +205,6 @@ def test_claim_takes_the_lock_and_reads_the_record_in_one_statement(django_asser
         assert other_session_gets("organisation:1:k4") is True
     finally:
         other.close()
-
-
-@pytest.mark.django_db
-def test_claim_needs_a_transaction(monkeypatch):
-    from django.db import connections
-
-    monkeypatch.setattr(connections["default"], "in_atomic_block", False)
-    with pytest.raises(RuntimeError) as refused:
-        idempotency.claim("organisation:1", "k1")
-    assert str(refused.value) == "claim() must run inside transaction.atomic()."
 
 
 @pytest.mark.django_db
