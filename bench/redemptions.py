@@ -419,9 +419,12 @@ class Cost:
     locked_ms: float  # median time the account row stays locked
 
 
-def locks_account(sql: str) -> bool:
+def locks_account(sql: str, prepared: dict[str, str] | None = None) -> bool:
     """SELECT ... FOR UPDATE of the points account, or an UPDATE of it (a guarded debit, also
-    inside WITH)."""
+    inside WITH), or EXECUTE of a prepared statement (`prepared`: name -> its SQL) that does."""
+    words = sql.split(None, 2)
+    if prepared and len(words) > 1 and words[0].upper() == "EXECUTE":
+        sql = prepared.get(words[1].split("(")[0].lower(), sql)
     return "carbon_pointsaccount" in sql and (
         "FOR UPDATE" in sql
         or sql.lstrip().upper().startswith("UPDATE")
@@ -445,11 +448,18 @@ def cost_per_request(token: str, samples: int = 30) -> Cost:
 
     committed_after: list[int] = []  # statements run before each COMMIT
 
+    prepared: dict[str, str] = {}
+
     def watch(execute, sql, params, many, context):
         statements.append(sql)
-        if "lock" not in marks and locks_account(sql):
+        if "lock" not in marks and locks_account(sql, prepared):
             marks["lock"] = time.perf_counter()
-        return execute(sql, params, many, context)
+        result = execute(sql, params, many, context)
+        if "lock" in marks and sql.rstrip().upper().endswith("COMMIT"):
+            # The hold's statement carried the COMMIT: the lock ended when it returned.
+            marks.setdefault("commit", time.perf_counter())
+            committed_after.append(len(statements))
+        return result
 
     real_commit = connection._commit
 
@@ -476,6 +486,10 @@ def cost_per_request(token: str, samples: int = 30) -> Cost:
         post()
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     held = []
+    from portal.rows import prepared_statements
+
+    # The statements this session has prepared (portal.rows.execute_prepared), by name.
+    prepared.update(prepared_statements(connection))
     connection._commit = timed_commit  # type: ignore[method-assign]
     try:
         with connection.execute_wrapper(watch):
@@ -487,14 +501,16 @@ def cost_per_request(token: str, samples: int = 30) -> Cost:
                 held.append(marks["commit"] - marks["lock"])
     finally:
         del connection._commit  # back to the class's method
-    locked = next(i for i, sql in enumerate(statements) if locks_account(sql))
+    locked = next(i for i, sql in enumerate(statements) if locks_account(sql, prepared))
+    # COMMIT is not a cursor statement, unless the hold's statement carried it.
+    separate_commit = not any(sql.rstrip().upper().endswith("COMMIT") for sql in statements)
     held.sort()
     return Cost(
         cpu_ms=cpu / samples * 1000,
         wall_ms=wall / samples * 1000,
-        statements=len(statements) + 1,  # COMMIT is not a cursor statement
+        statements=len(statements) + separate_commit,
         # From the locking statement to COMMIT, both included.
-        locked_statements=committed_after[0] - locked + 1,
+        locked_statements=committed_after[0] - locked + separate_commit,
         locked_ms=held[len(held) // 2] * 1000,
     )
 

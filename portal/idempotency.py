@@ -77,6 +77,28 @@ def try_lock(scope: str, key: str) -> bool:
         return bool(cursor.fetchone()[0])
 
 
+def claim(scope: str, key: str) -> tuple[bool, IdempotencyRecord | None]:
+    """`try_lock()` and `find()` in one round trip: (locked, the key's record or None). The
+    record is read under the statement's snapshot, which is taken before the lock is tried,
+    so a first request that commits and lets the key go in between is not seen: its key then
+    looks free and unanswered. A caller treats an absent record as provisional: with the
+    lock, writing its own record fails on the unique key (and it asks again with `try_lock()`
+    and `find()`); without it, it reads with `find()` before answering 409. Must run inside
+    `transaction.atomic()`."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("claim() must run inside transaction.atomic().")
+    if connection.vendor != "postgresql":
+        return True, find(scope, key)
+    locked, found = rows.one_beside(
+        IdempotencyRecord,
+        "scope = %s AND key = %s",
+        [scope, key],
+        "pg_try_advisory_xact_lock(hashtext(%s))",
+        [f"{scope}:{key}"],
+    )
+    return bool(locked), found
+
+
 def find(scope: str, key: str) -> IdempotencyRecord | None:
     # Plain SQL (`portal.rows`): it runs on every request with a key.
     return rows.one(IdempotencyRecord, "scope = %s AND key = %s", [scope, key])

@@ -33,6 +33,9 @@ REFUSAL_WRITES = (
     'UPDATE "django_session"',
     'UPDATE "portal_apitoken" SET "last_used_at" = ',
 )
+# Statements that write: a prepared one (portal.rows.execute_prepared, the redemption's hold) and
+# a WITH (the hold written out, where statements are not prepared) count as writes too.
+WRITES = ("INSERT", "UPDATE", "DELETE", "WITH", "PREPARE", "EXECUTE")
 # What the CSRF failure page renders: a 403 from it is not the application's refusal.
 CSRF_FAILURE_TEMPLATE = "403_csrf.html"
 
@@ -74,7 +77,7 @@ def _writes(queries) -> list[str]:
     return [
         q["sql"][:160]
         for q in queries.captured_queries
-        if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+        if q["sql"].lstrip().upper().startswith(WRITES)
         and not q["sql"].lstrip().startswith(REFUSAL_WRITES)
     ]
 

@@ -409,11 +409,13 @@ def request_redemption(
     its preferred date has passed), and a new request costs no lookup.
 
     `in_callers_transaction`: write into the caller's open transaction without a savepoint of
-    its own, so that the account row, locked by the hold's statement, waits only for COMMIT
-    (the savepoint's RELEASE would come first; under load every round trip while the row is
-    locked queues the other requests on one balance). A refusal or a key the ledger knows then
-    raises RetryWithSavepoint: the caller rolls its transaction back (it may hold this
-    request's rows, or be aborted by the key's clash) and asks again without the flag.
+    its own, and end it: the hold's statement carries the transaction's COMMIT in the same
+    round trip (`ledger.hold_for_redemption(commit=True)`), so the account row, locked by that
+    statement, is never held while this thread waits for its turn to send COMMIT (under load
+    every such wait queues the other requests on one balance). The caller writes nothing after
+    it in that transaction. A refusal or a key the ledger knows then raises
+    RetryWithSavepoint: the caller rolls its transaction back (it may hold this request's rows,
+    or be aborted by the key's clash) and asks again without the flag.
 
     `redemption_id`: an id the caller drew from the redemptions' sequence already
     (`catalogue.service_for_redemption`, with the service's lookup); one is drawn otherwise."""
@@ -436,6 +438,7 @@ def request_redemption(
                 today,
                 remember,
                 redemption_id=redemption_id,
+                commit=in_callers_transaction,
             )
     except (IntegrityError, PointsError) as exc:
         if in_callers_transaction:

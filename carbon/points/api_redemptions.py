@@ -8,7 +8,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
@@ -297,14 +297,21 @@ def _answer(
     *,
     first_try: bool,
 ) -> Status:
-    """One transaction: the key's lock and record, then the redemption and its record."""
+    """One transaction: the key's lock and record, then the redemption and its record. On the
+    first try the lock and the record come in one statement (`idempotency.claim`), whose
+    snapshot predates the lock: a record it may have missed is read again before a 409, and
+    makes the request's own record fail on the unique key, which asks again the usual way."""
     scope = idempotency.scope_for(organisation.pk)
     with transaction.atomic():
-        locked = idempotency.try_lock(scope, key)
-        # Read after the lock attempt, so a first request that has just committed is seen. A key
-        # whose record exists is answered from it even while another repeat holds the lock (a
-        # replay writes nothing); only a key still without an answer is in progress.
-        record = idempotency.find(scope, key)
+        if first_try:
+            locked, record = idempotency.claim(scope, key)
+        else:
+            locked, record = idempotency.try_lock(scope, key), None
+        if record is None and (not locked or not first_try):
+            # Read after the lock attempt, so a first request that has just committed is seen.
+            # A key whose record exists is answered from it even while another repeat holds the
+            # lock (a replay writes nothing); only a key still without an answer is in progress.
+            record = idempotency.find(scope, key)
         if record is None and not locked:
             raise ApiError(
                 409,
@@ -332,7 +339,13 @@ def _answer(
         )
         if not remembered:
             body = idempotency.json_body(body)
-            idempotency.remember(scope, key, wanted, status, body)
+            try:
+                idempotency.remember(scope, key, wanted, status, body)
+            except IntegrityError:
+                if first_try:
+                    # The key was answered by a request the claim's snapshot did not see.
+                    raise RetryWithSavepoint from None
+                raise
     return Status(status, body)
 
 

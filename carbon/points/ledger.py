@@ -45,6 +45,7 @@ from carbon.points import lots
 from carbon.points.exceptions import IdempotencyConflict, InsufficientPoints, PointsError
 from portal import events
 from portal.models import Organisation
+from portal.rows import execute_prepared, several_statements
 
 if TYPE_CHECKING:
     pass
@@ -189,6 +190,7 @@ def hold_for_redemption(
     *,
     rows: Sequence[BalanceRow] = (),
     writes: Sequence[models.Model] = (),
+    commit: bool = False,
 ) -> HeldBalances:
     """Set `points` aside for a redemption inside the caller's transaction, locking the account
     row only now: one statement checks and moves the balance (`available >= points`), taking
@@ -199,7 +201,16 @@ def hold_for_redemption(
     what there is) when the balance is short or negative; then nothing is written. The unique
     key constraint refuses a duplicate key with IntegrityError. On SQLite, which has no
     data-modifying WITH, `writes` are saved before the hold (the caller's transaction or
-    savepoint takes them back with a refusal)."""
+    savepoint takes them back with a refusal).
+
+    `commit`: the hold is the last write of the caller's transaction, and its COMMIT is sent
+    with the statement, in the same round trip (PostgreSQL, when that transaction is the
+    outermost atomic block; a savepoint or a test's transaction is left to its own exit). The
+    row lock then lasts only while the server runs the two: it is never held while this thread
+    waits to be scheduled (for the GIL, under load) to send COMMIT after reading the result.
+    The caller's atomic block then finds the transaction committed (its COMMIT does nothing)
+    and runs its on-commit callbacks as usual; the caller writes nothing more in the block. A
+    refusal (no row updated) commits a transaction that wrote nothing."""
     require_key(key)
     if points <= 0:
         raise PointsError("A hold must be for a positive number of points.", field="points")
@@ -221,7 +232,9 @@ def hold_for_redemption(
     )
     update_params: list[Any] = [points, points, timezone.now(), organisation.pk, points]
     if connection.vendor == "postgresql":
-        row = _hold_in_one_statement(update, update_params, entry, rows, writes)
+        row = _hold_in_one_statement(
+            update, update_params, entry, rows, writes, commit=commit and _may_end_transaction()
+        )
     else:
         # SQLite (the demo) has no data-modifying WITH; it serialises writers anyway.
         for obj in writes:
@@ -274,17 +287,35 @@ def next_id(model: type[models.Model]) -> int:
         return int(cursor.fetchone()[0])
 
 
+def _may_end_transaction() -> bool:
+    """Whether a statement may end the current transaction with COMMIT itself: it is the
+    outermost atomic block (no savepoint of the caller's, not a test's wrapping transaction),
+    which commits on exit and is not already doomed to roll back."""
+    db = transaction.get_connection()
+    return (
+        several_statements(db)
+        and len(db.atomic_blocks) == 1
+        and not db.savepoint_ids
+        and db.commit_on_exit
+        and not db.needs_rollback
+    )
+
+
 def _hold_in_one_statement(
     update: str,
     update_params: list[Any],
     entry: LedgerEntry,
     rows: Sequence[BalanceRow],
     writes: Sequence[models.Model] = (),
+    *,
+    commit: bool = False,
 ) -> tuple[int, int, int, int] | None:
     """The guarded UPDATE and every insert in one statement (PostgreSQL): the inserts select
     from the UPDATE's RETURNING, so they write nothing when it changed no row. Foreign keys
     between them (the entry's redemption among `writes`) are checked at the statement's end,
-    when every row of it is there."""
+    when every row of it is there. `commit`: COMMIT follows in the same query string (the
+    simple query protocol of Django's client-side binding cursor runs both in one round trip;
+    an error in the statement skips it and leaves the transaction to be rolled back)."""
     sql = [
         f"WITH held AS ({update}, jsonb_build_object('pending', pending, 'available', "
         "available, 'held', held) AS balances)"
@@ -301,7 +332,12 @@ def _hold_in_one_statement(
         params += insert_params
     sql.append(" SELECT id, pending, available, held FROM held")
     with connection.cursor() as cursor:
-        cursor.execute("".join(sql), params)
+        if several_statements(connection):
+            # Prepared per session: parsing, analysing and planning this statement cost the
+            # server more than running it.
+            execute_prepared(cursor, "".join(sql), params, then="; COMMIT" if commit else "")
+        else:
+            cursor.execute("".join(sql), params)
         row = cursor.fetchone()
     if row is None:
         return None

@@ -299,6 +299,7 @@ def hold_and_record(
     remember: Callable[[Redemption], ledger.BalanceRow] | None,
     *,
     redemption_id: int | None = None,
+    commit: bool = False,
 ) -> Redemption:
     """Write a request's rows inside the caller's transaction (for
     `carbon.points.actions.request_redemption`, the write callers use). Every check and insert
@@ -307,7 +308,8 @@ def hold_and_record(
     hold's entry, the event and `remember`'s row (`ledger.hold_for_redemption`; on PostgreSQL),
     so concurrent requests on one balance wait for each other only for that statement and the
     COMMIT, and a refusal for want of points writes nothing. The e-mail to the requester goes out
-    from the outbox worker (`carbon.points.subscribers`), not from this request."""
+    from the outbox worker (`carbon.points.subscribers`), not from this request. `commit`: the
+    hold's statement ends the caller's transaction too (`ledger.hold_for_redemption`)."""
     if service.monthly_capacity is not None:
         # The service row serialises the month's places across organisations.
         service = Service.objects.select_for_update().get(pk=service.pk)
@@ -351,7 +353,13 @@ def hold_and_record(
         rows.append(remember(redemption))
     try:
         account = ledger.hold_for_redemption(
-            organisation, service.points_cost, hold_key, redemption.pk, rows=rows, writes=writes
+            organisation,
+            service.points_cost,
+            hold_key,
+            redemption.pk,
+            rows=rows,
+            writes=writes,
+            commit=commit,
         )
     except InsufficientPoints as exc:
         raise InsufficientPoints(

@@ -25,7 +25,7 @@ from carbon.models import (
 )
 from carbon.points import actions, ledger
 from portal import actions as portal_actions
-from portal import idempotency
+from portal import idempotency, rows
 from portal.models import AuditEvent, IdempotencyRecord, OutboxEvent, Role, Tier
 from tests.carbon.factories import ServiceFactory, fund
 from tests.carbon.test_points_ledger import delivered_order, make_policy
@@ -479,7 +479,8 @@ def test_a_token_redemption_is_audited_within_the_tokens_scope_in_a_bounded_coun
     assert len(captured) <= 12, [sql[:80] for sql, _ in captured]
     # and the account row, locked by the hold's statement, waits for nothing but the end of
     # the view's transaction (here the RELEASE of its savepoint, in production the COMMIT)
-    sqls = [sql for sql, _ in captured]
+    # (the hold runs as a prepared statement: read it as the statement it runs)
+    sqls = [rows.statement_run(sql, connection) for sql, _ in captured]
     hold = next(n for n, sql in enumerate(sqls) if sql.startswith("WITH held AS (UPDATE"))
     assert sqls[hold + 1].startswith("RELEASE SAVEPOINT")
     # and that statement writes the redemption and its audit row too: none is written apart
@@ -793,6 +794,54 @@ def test_a_repeat_while_another_repeat_is_running_gets_the_first_answer(
         assert (response.status_code, response.content) == (201, first.content)
         assert response["Idempotent-Replayed"] == "true"
         assert _written() == before
+
+
+def _claim_misses_records(monkeypatch) -> None:
+    """The first try's claim reads the key as unanswered, as when its snapshot predates the
+    commit of the request that answered it (idempotency.claim)."""
+    real = idempotency.claim
+
+    def stale(scope: str, key: str):
+        locked, _ = real(scope, key)
+        return locked, None
+
+    monkeypatch.setattr(idempotency, "claim", stale)
+
+
+@pytest.mark.postgres
+def test_a_repeat_whose_claim_missed_the_record_still_gets_the_first_answer(
+    client, org_a, service, funded, token_a, monkeypatch
+):
+    # given a redemption answered 201, and a repeat whose first try does not see its record
+    first = _redeem(client, {"service": "maintenance-visit"}, token_a)
+    assert first.status_code == 201, first.content
+    before = _written()
+    _claim_misses_records(monkeypatch)
+    # when the repeat arrives
+    again = _redeem(client, {"service": "maintenance-visit"}, token_a)
+    # then its hold meets the key and the second try answers it from the record: the first
+    # answer, and nothing written
+    assert (again.status_code, again.content) == (201, first.content)
+    assert again["Idempotent-Replayed"] == "true"
+    assert _written() == before
+
+
+@pytest.mark.postgres
+def test_a_repeat_of_a_refusal_whose_claim_missed_the_record_gets_the_refusal(
+    client, org_a, service, funded, token_a, monkeypatch
+):
+    # given an unknown service refused (and the refusal kept), and a repeat whose first try
+    # does not see the record
+    first = _redeem(client, {"service": "no-such-service"}, token_a)
+    _error(first, 422, "unknown_service", "service")
+    before = _written()
+    _claim_misses_records(monkeypatch)
+    # when the repeat arrives
+    again = _redeem(client, {"service": "no-such-service"}, token_a)
+    # then keeping its own refusal meets the key, and the second try answers from the record
+    assert (again.status_code, again.content) == (422, first.content)
+    assert again["Idempotent-Replayed"] == "true"
+    assert _written() == before
 
 
 # --- GET /redemptions, GET /redemptions/{id}, POST /redemptions/{id}/cancel

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import translation
 
 from carbon.models import Redemption, RedemptionStatus, Service
 from carbon.points import actions, redemptions
@@ -216,6 +217,17 @@ def test_a_site_service_counts_the_organisations_country_and_its_sites(org_a):
         "region_not_eligible",
         "This service is offered in China, Japan only.",
     )
+
+
+def test_the_eligible_countries_are_listed_in_the_readers_language(org_a):
+    # given a service for China and Japan only, and a German organisation
+    elsewhere = ServiceFactory(eligible_countries=["CN", "JP"])
+    # when a Chinese reader is told why it may not redeem it
+    with translation.override("zh-hans"):
+        code, message = redemptions.ineligibility(elsewhere, org_a, TODAY)
+    # then the countries are named in Chinese and joined with the Chinese list comma
+    assert code == "region_not_eligible"
+    assert "中国、日本" in message
 
 
 # --- deciding

@@ -101,14 +101,15 @@ def test_remember_and_find():
 
 
 @pytest.mark.django_db
-def test_try_lock_needs_a_transaction(monkeypatch):
+@pytest.mark.parametrize("name", ["try_lock", "claim"])
+def test_claiming_a_key_needs_a_transaction(monkeypatch, name):
     # (the test itself runs in a transaction: pretend the connection is in autocommit)
     from django.db import connections
 
     monkeypatch.setattr(connections["default"], "in_atomic_block", False)
     with pytest.raises(RuntimeError) as refused:
-        idempotency.try_lock("organisation:1", "k1")
-    assert str(refused.value) == "try_lock() must run inside transaction.atomic()."
+        getattr(idempotency, name)("organisation:1", "k1")
+    assert str(refused.value) == f"{name}() must run inside transaction.atomic()."
 
 
 @pytest.mark.django_db
@@ -150,6 +151,74 @@ def test_try_lock_claims_the_key_for_the_transaction():
             assert other_session_gets("organisation:1:k2") is True
     finally:
         other.close()
+
+
+def _other_session():
+    import psycopg
+    from django.db import connection
+
+    settings = connection.settings_dict
+    return psycopg.connect(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        password=settings["PASSWORD"] or None,
+        host=settings["HOST"] or None,
+        port=settings["PORT"] or None,
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.postgres
+def test_claim_takes_the_lock_and_reads_the_record_in_one_statement(django_assert_num_queries):
+    # given answered keys k1 and k3, a key k2 without a record, and another session that holds
+    # k3 (a request with it, still running)
+    idempotency.remember("organisation:1", "k1", "f" * 64, 201, {"id": 5})
+    idempotency.remember("organisation:1", "k3", "e" * 64, 422, {"code": "x"})
+    other = _other_session()
+
+    def other_session_gets(key: str) -> bool:
+        with other.transaction(), other.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s))", [key])
+            return cursor.fetchone()[0]
+
+    try:
+        with other.transaction(), other.cursor() as holding, transaction.atomic():
+            holding.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", ["organisation:1:k3"])
+            # when each is claimed (one statement each)
+            with django_assert_num_queries(3):
+                locked_1, record_1 = idempotency.claim("organisation:1", "k1")
+                locked_2, record_2 = idempotency.claim("organisation:1", "k2")
+                locked_3, record_3 = idempotency.claim("organisation:1", "k3")
+            # then k1 and k2 are locked for this transaction, k1 with its record; k3, held by
+            # the other session, is not locked but its record is read all the same
+            assert (locked_1, locked_2, record_2, locked_3) == (True, True, None, False)
+            assert record_1 is not None
+            assert record_3 is not None
+            assert (record_1.key, record_1.response_status, record_1.response_body) == (
+                "k1",
+                201,
+                {"id": 5},
+            )
+            assert (record_3.key, record_3.response_status) == ("k3", 422)
+        assert other_session_gets("organisation:1:k1") is False
+        assert other_session_gets("organisation:1:k2") is False
+        assert other_session_gets("organisation:1:k4") is True
+    finally:
+        other.close()
+
+
+@pytest.mark.django_db
+def test_claim_on_sqlite_claims_and_finds(monkeypatch):
+    from django.db import connections
+
+    idempotency.remember("organisation:1", "k1", "f" * 64, 201, {"id": 5})
+    monkeypatch.setattr(connections["default"], "vendor", "sqlite")
+    with transaction.atomic():
+        assert idempotency.claim("organisation:1", "k2") == (True, None)
+        locked, record = idempotency.claim("organisation:1", "k1")
+    assert locked is True
+    assert record is not None
+    assert record.response_body == {"id": 5}
 
 
 @pytest.mark.django_db

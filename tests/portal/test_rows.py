@@ -1,10 +1,12 @@
-"""`portal.rows.one`: a row read by plain SQL is the row a queryset reads, field by field."""
+"""`portal.rows.one`: a row read by plain SQL is the row a queryset reads, field by field; and
+`portal.rows.execute_prepared`, a hot statement prepared once per database session."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
+from django.db import DataError, connection, transaction
 from django.forms.models import model_to_dict
 
 from carbon.points.catalogue import service_by_slug, service_for_redemption
@@ -100,3 +102,88 @@ def test_a_service_for_a_redemption_comes_with_a_new_redemption_id():
     third = service_for_redemption("energy-audit")
     assert third is not None
     assert third[1] == second[1] + 1
+
+
+# --- execute_prepared: a hot statement as a prepared statement of the session (PostgreSQL)
+
+
+def _prepared_statements() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM pg_prepared_statements WHERE name LIKE 'greenloop_%'")
+        return [name for (name,) in cursor.fetchall()]
+
+
+@pytest.mark.postgres
+def test_execute_prepared_prepares_once_then_only_executes():
+    # given a statement with two parameters
+    _record("organisation:1", 201, {"id": 5})
+    sql = "SELECT key, response_status + %s FROM carbon_idempotencyrecord WHERE scope = %s"
+    sent: list[str] = []
+
+    def watch(execute, sql, params, many, context):
+        sent.append(sql)
+        return execute(sql, params, many, context)
+
+    # when it runs three times with different values
+    results = []
+    with connection.execute_wrapper(watch), connection.cursor() as cursor:
+        for add in (1, 2, 3):
+            rows.execute_prepared(cursor, sql, [add, "organisation:1"])
+            results.append(cursor.fetchone())
+    # then each run answers with its own values, the first prepares it with numbered
+    # parameters and the others only execute it under the same name
+    assert results == [("k1", 202), ("k1", 203), ("k1", 204)]
+    name = sent[0].split()[1]
+    assert name.startswith("greenloop_")
+    prepare = f"PREPARE {name} AS SELECT key, response_status + $1 FROM "  # noqa: S608
+    assert sent[0].startswith(prepare)
+    assert sent[0].endswith(f"WHERE scope = $2; EXECUTE {name}(%s, %s)")
+    assert sent[1:] == [f"EXECUTE {name}(%s, %s)"] * 2
+    assert name in _prepared_statements()
+
+
+@pytest.mark.postgres
+def test_execute_prepared_sends_what_follows_in_the_same_round_trip():
+    # when a statement runs with more SQL after it
+    with connection.cursor() as cursor:
+        rows.execute_prepared(cursor, "SELECT %s::int * 2", [21], then="; SELECT 0")
+        # then the cursor is on the statement's own result, and the rest ran too
+        assert cursor.fetchone() == (42,)
+        assert cursor.nextset() is True
+        assert cursor.fetchone() == (0,)
+        rows.execute_prepared(cursor, "SELECT %s::int * 2", [4], then="; SELECT 0")
+        assert cursor.fetchone() == (8,)
+
+
+@pytest.mark.postgres
+def test_a_failed_first_run_prepares_under_a_new_name_next_time():
+    # given a statement whose first run fails after its PREPARE has stayed on the session
+    sql = "SELECT 10 / %s::int"
+    before = set(_prepared_statements())
+    with pytest.raises(DataError), transaction.atomic(), connection.cursor() as cursor:
+        rows.execute_prepared(cursor, sql, [0])
+    [first] = set(_prepared_statements()) - before
+    # when it runs again
+    with connection.cursor() as cursor:
+        rows.execute_prepared(cursor, sql, [5])
+        # then it is prepared again under another name rather than fail on a name taken
+        assert cursor.fetchone() == (2,)
+    [second] = set(_prepared_statements()) - before - {first}
+    assert second.startswith("greenloop_")
+
+
+def test_execute_prepared_takes_only_percent_s_placeholders():
+    with connection.cursor() as cursor, pytest.raises(ValueError, match="placeholders only"):
+        rows.execute_prepared(cursor, "SELECT 'a%' || %s", ["b"])
+
+
+@pytest.mark.postgres
+def test_several_statements_only_with_client_side_binding(settings):
+    # given PostgreSQL with Django's default client-side binding, then with server-side binding
+    assert rows.several_statements(connection) is True
+    options = connection.settings_dict["OPTIONS"]
+    options["server_side_binding"] = True
+    try:
+        assert rows.several_statements(connection) is False
+    finally:
+        del options["server_side_binding"]
