@@ -11,7 +11,7 @@ from django.db import models
 from django.http import HttpRequest
 from django.utils import timezone
 
-from portal import tenancy
+from portal import audit_labels, tenancy
 from portal.models import AuditEvent, Organisation
 from portal.request_meta import client_ip, user_agent
 
@@ -39,6 +39,7 @@ def record(
     """
     if actor is None and request is not None and getattr(request, "user", None):
         actor = request.user if request.user.is_authenticated else None
+    object_repr, object_label = audit_labels.describe(obj) if obj is not None else ("", {})
     event = AuditEvent(
         action=action,
         actor=actor,
@@ -46,7 +47,8 @@ def record(
         organisation=organisation,
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
-        object_repr=str(obj)[:255] if obj is not None else "",
+        object_repr=object_repr,
+        object_label=object_label,
         ip_address=client_ip(request),
         user_agent=user_agent(request),
         details=details or {},

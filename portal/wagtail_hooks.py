@@ -151,7 +151,12 @@ class AuditEventViewSet(IndexQuerysetMixin, ModelViewSet):
             label=_("Action"),
             accessor=lambda event: audit_actions.action_name(event.action),
         ),
-        "object_repr",
+        # The object's name in the reader's language; the stored text stays in the export.
+        Column(
+            "object_repr",
+            label=_("Object"),
+            accessor=lambda event: event.object_text,
+        ),
         "ip_address",
     ]
     list_filter = {

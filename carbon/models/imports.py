@@ -5,8 +5,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from carbon.storage import private_storage
+from portal.audit_labels import AuditLabel
 from portal.models import Organisation
 
 
@@ -59,6 +61,14 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.original_name or self.file.name} ({self.get_status_display()})"
+
+    def audit_label(self) -> AuditLabel:
+        # The audit trail names the file with its status then, in each reader's language.
+        return {
+            "text": gettext_noop("%(file)s (%(status)s)"),
+            "args": {"file": self.original_name or self.file.name},
+            "choices": {"status": self.status},
+        }
 
     @property
     def percent(self) -> int:

@@ -6,11 +6,13 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from carbon.models.datasets import ImmutableError
 from carbon.models.orders import Order
 from carbon.models.snapshots import CalculationSnapshot
 from carbon.points.baselines import default_baseline_settings
+from portal.audit_labels import AuditLabel
 from portal.models import Organisation
 
 
@@ -138,6 +140,13 @@ class PointsPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"Points policy v{self.version} from {self.effective_from}"
+
+    def audit_label(self) -> AuditLabel:
+        # The audit trail names the policy in each reader's language.
+        return {
+            "text": gettext_noop("Points policy v%(version)s from %(effective_from)s"),
+            "args": {"version": str(self.version), "effective_from": str(self.effective_from)},
+        }
 
 
 class PointsAccount(models.Model):

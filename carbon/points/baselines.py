@@ -63,8 +63,12 @@ DEFAULT_BASELINES: dict[str, dict[str, str]] = {
     SHORT_SEA: {
         "kg_per_tkm": "0.01977",
         "source": f"{_DESNZ} 27_320_3235_14_1 (0.01612 TTW) + 28_916_3235_14_1 (0.00365 WTT): "
-        "Freighting goods > Cargo ship > Container ship > Average > tonne.km (DESNZ publishes "
-        "no short-sea split; the average container ship is the class default)",
+        "Freighting goods > Cargo ship > Container ship > Average > tonne.km",
+        # The source cites published row names (shown as they are); notes are prose, each in
+        # the policy's two languages like its explanation.
+        "note": "DESNZ publishes no short-sea split; the average container ship is the class "
+        "default.",
+        "note_zh": "DESNZ 未单列短途海运；以集装箱船平均值作为该类别的默认基准。",
     },
     DEEP_SEA: {
         "kg_per_tkm": "0.01977",
@@ -85,8 +89,11 @@ DEFAULT_BASELINES: dict[str, dict[str, str]] = {
         "kg_per_tkm": "0.61709",
         "source": f"{_DESNZ} 27_317_3159_14_1 (0.53130 TTW) + 28_913_3159_14_1 (0.13516 WTT): "
         "Freighting goods > Freight flights > International, to/from non-UK > Without RF > "
-        "tonne.km, 0.66646 / 1.08 (DESNZ's distance uplift taken off, as in the footprint; "
-        "radiative forcing is reported apart and never earns or costs points)",
+        "tonne.km, 0.66646 / 1.08",
+        "note": "DESNZ's distance uplift taken off, as in the footprint; radiative forcing is "
+        "reported apart and never earns or costs points.",
+        "note_zh": "已去除 DESNZ 的距离上调系数，与碳足迹计算一致；辐射强迫单独报告，"
+        "既不计入也不扣减积分。",
     },
 }
 
@@ -119,7 +126,9 @@ class BaselineSettingsError(ValueError):
 class Baseline:
     service_class: str
     kg_per_tkm: Decimal
-    source: str
+    source: str  # the cited rows, by their published (English) names
+    note: str = ""  # why this value, in English
+    note_zh: str = ""  # the note in Chinese, for Chinese readers
 
 
 @dataclass(frozen=True)
@@ -134,7 +143,13 @@ class BaselineSettings:
         try:
             rows = data["classes"]
             classes = {
-                name: Baseline(name, Decimal(str(rows[name]["kg_per_tkm"])), rows[name]["source"])
+                name: Baseline(
+                    name,
+                    Decimal(str(rows[name]["kg_per_tkm"])),
+                    rows[name]["source"],
+                    str(rows[name].get("note", "")),
+                    str(rows[name].get("note_zh", "")),
+                )
                 for name in SERVICE_CLASSES
             }
             shift = tuple(

@@ -8,6 +8,7 @@ from django.utils import translation
 
 from carbon.models import PointsPolicy, Redemption, Service
 from carbon.points import ledger
+from carbon.points.baselines import Baseline
 from portal import rows
 
 
@@ -32,6 +33,11 @@ def service_for_redemption(slug: str) -> tuple[Service, int | None] | None:
 
 def _chinese() -> bool:
     return (translation.get_language() or "").lower().startswith("zh")
+
+
+def baseline_note(baseline: Baseline) -> str:
+    """A policy baseline's note in the active language (Chinese when written)."""
+    return baseline.note_zh if _chinese() and baseline.note_zh else baseline.note
 
 
 def service_name(service: Service) -> str:

@@ -37,7 +37,12 @@ from carbon.models import (
 from carbon.models.points import LedgerEntryQuerySet
 from carbon.points import actions, awards, ledger
 from carbon.points.baselines import SERVICE_CLASS_LABELS
-from carbon.points.catalogue import policy_explanation, service_description, service_name
+from carbon.points.catalogue import (
+    baseline_note,
+    policy_explanation,
+    service_description,
+    service_name,
+)
 from carbon.points.exceptions import PointsError, PolicyError
 from carbon.points.forms import ConfirmForm, RedeemForm, RedemptionFilterForm, StatementFilterForm
 from carbon.points.permissions import PERM_REDEEM, PERM_VIEW_POINTS
@@ -189,7 +194,12 @@ def policy(request: HttpRequest, organisation: Organisation) -> HttpResponse:
             settings = None
         context |= {
             "baselines": [
-                replace(b, kg_per_tkm=b.kg_per_tkm.normalize())
+                # The note in the reader's language where the policy has it in theirs.
+                replace(
+                    b,
+                    kg_per_tkm=b.kg_per_tkm.normalize(),
+                    note=baseline_note(b),
+                )
                 for b in (settings.classes.values() if settings else [])
             ],
             "modal_shift": [

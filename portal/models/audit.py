@@ -54,6 +54,9 @@ class AuditEvent(models.Model):
     object_type = models.CharField(_("object type"), max_length=100, blank=True)
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
     object_repr = models.CharField(_("object"), max_length=255, blank=True)
+    # The object's name as a msgid, its values and choice codes (portal.audit_labels), so pages
+    # name it in the reader's language; empty for objects named by plain text.
+    object_label = models.JSONField(_("object label"), default=dict, blank=True)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.CharField(_("user agent"), max_length=500, blank=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
@@ -83,3 +86,10 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("Audit events cannot be deleted.")
+
+    @property
+    def object_text(self) -> str:
+        """The object's name in the reader's language (`object_repr` as stored otherwise)."""
+        from portal.audit_labels import object_text
+
+        return object_text(self.object_type, self.object_repr, self.object_label)

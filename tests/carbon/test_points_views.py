@@ -641,3 +641,18 @@ def test_the_catalogue_queries_do_not_grow_with_services(
         response = client.get(url("catalogue", org_a))
     assert len(response.context["cards"]) == 22
     assert response.content.decode().count('loading="lazy"') == 22
+
+
+def test_the_policy_page_gives_a_baselines_note_in_the_readers_language(client, org_a, viewer_a):
+    # given a policy with the per-class baselines (the demo's): air's note in both languages
+    make_policy(version=4, baseline_kg_per_tkm=None)
+    client.force_login(viewer_a)
+    # when an English and a Chinese reader open the policy page
+    page = client.get(url("points_policy", org_a)).content.decode()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    page_zh = client.get(url("points_policy", org_a)).content.decode()
+    # then each reads the note in their language; the cited rows keep their published names
+    assert "radiative forcing is reported apart and never earns or costs points." in page
+    assert "辐射强迫单独报告，既不计入也不扣减积分。" in page_zh
+    assert "radiative forcing" not in page_zh
+    assert "Without RF &gt; tonne.km, 0.66646 / 1.08" in page_zh

@@ -341,3 +341,13 @@ def test_chart_guides_are_light_solid_lines_behind_the_printed_values():
     assert ".axis .guide.line{stroke-dasharray:none;stroke:#d4d4d4}" in svg
     assert ".axis .major.guide.line{stroke-dasharray:none;stroke:#d4d4d4}" in svg
     assert "stroke:black" not in svg
+
+
+def test_the_chinese_report_tables_name_transport_work_in_tonne_kilometres():
+    # given the worked document in Chinese
+    # when it is rendered
+    chinese = pdf.render_html(worked_document("zh-hans"))
+    # then every table header says 吨公里, as the portal's pages do, and none says t·km
+    assert '<th class="num">吨公里</th>' in chinese
+    assert '<th class="num">t·km</th>' not in chinese
+    assert "t·km" not in chinese

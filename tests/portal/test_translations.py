@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext
 
 from portal.models import Role
 
@@ -195,3 +196,11 @@ def test_english_stays_the_default(client, org_a, member_a):
     assert '<html lang="en">' in html
     assert "Dashboard" in html
     assert "仪表板" not in html
+
+
+def test_chinese_names_transport_work_in_tonne_kilometres(po):
+    # The pages say 吨公里; a translation that keeps "t·km" shows Chinese readers the English unit.
+    kept = [e.msgid for e in po if e.msgstr and "t·km" in e.msgstr]
+    assert kept == []
+    with translation.override("zh-hans"):
+        assert gettext("Intensity (g CO2e/t·km)") == "强度（g CO2e/吨公里）"
