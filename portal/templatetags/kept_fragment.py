@@ -34,9 +34,10 @@ def _plain(value: object) -> object:
     """A context processor's lazy value as what it stands for: the key must not hold the lazy
     object (nor, through it, the request it was made for)."""
     if isinstance(value, LazyObject):
-        if value._wrapped is empty:
-            value._setup()
-        return value._wrapped
+        # LazyObject's own protocol (not in django-stubs): set up once, then the wrapped value.
+        if value._wrapped is empty:  # type: ignore[attr-defined]
+            value._setup()  # type: ignore[attr-defined]
+        return value._wrapped  # type: ignore[attr-defined]
     return value
 
 

@@ -13,13 +13,12 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from portal.templatetags import personal_header
 
-pytestmark = pytest.mark.django_db
-
 
 def _kept(body: str, names: str = "") -> Template:
     # One Template object: its {% kept %} node (and what it keeps) lives as long as it does,
     # as a compiled template does in the cached loader.
-    return Template("{% load i18n kept_fragment static %}{% kept " + names + " %}" + body + "{% endkept %}")
+    load = "{% load i18n kept_fragment static %}"
+    return Template(f"{load}{{% kept {names} %}}{body}{{% endkept %}}")
 
 
 def test_a_kept_piece_is_rendered_again_for_another_value():
@@ -57,9 +56,8 @@ def test_a_lazy_value_is_kept_by_what_it_stands_for():
     node = piece.nodelist[-1]
     assert piece.render(Context({"count": SimpleLazyObject(lambda: 2)})) == "2"
     # then the key holds the number, not the lazy object (nor the request behind it)
-    assert list(node.kept) and all(
-        type(value) is int for key in node.kept for _name, value in key[-1]
-    )
+    assert list(node.kept)
+    assert all(type(value) is int for key in node.kept for _name, value in key[-1])
 
 
 def test_new_static_file_names_render_a_kept_piece_again(monkeypatch):
@@ -73,7 +71,9 @@ def test_new_static_file_names_render_a_kept_piece_again(monkeypatch):
     monkeypatch.setattr(
         staticfiles_storage,
         "url",
-        lambda name: "/static/portal/css/portal.new.css" if name.endswith(".css") else original(name),
+        lambda name: (
+            "/static/portal/css/portal.new.css" if name.endswith(".css") else original(name)
+        ),
     )
     # then the piece has the new name
     assert piece.render(Context()) == "/static/portal/css/portal.new.css"
@@ -86,6 +86,7 @@ def test_another_static_storage_renders_a_kept_piece_again():
         assert piece.render(Context()) == "/assets/portal/css/portal.css"
 
 
+@pytest.mark.django_db
 def test_menu_labels_follow_the_language(client, member_a):
     # given the top bar's menu seen in English
     client.force_login(member_a)
