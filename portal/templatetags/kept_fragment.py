@@ -48,7 +48,12 @@ class KeptNode(template.Node):
         self.kept: dict[tuple[object, ...], SafeString] = {}
 
     def render(self, context: template.Context) -> SafeString:
-        values = {name: _plain(value.resolve(context)) for name, value in self.values.items()}
+        # A missing value (`parent.slug` without a parent) is None, as `{% with %}` would leave
+        # it for an `{% if %}` in the body.
+        values = {
+            name: _plain(value.resolve(context, ignore_failures=True))
+            for name, value in self.values.items()
+        }
         if settings.DEBUG or not all(type(v) in _KEPT_TYPES for v in values.values()):
             # Only plain values make a key whose equality means "same output".
             return self._render(context, values)

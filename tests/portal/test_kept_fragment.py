@@ -5,13 +5,13 @@ top bar's menu labels (portal/templatetags/personal_header.py), kept per languag
 from __future__ import annotations
 
 import pytest
-from django.contrib.staticfiles.storage import staticfiles_storage
 from django.template import Context, Template
 from django.test.utils import override_settings
 from django.utils import translation
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from portal.templatetags import personal_header
+from tests.static_manifest import rename_static_file
 
 
 def _kept(body: str, names: str = "") -> Template:
@@ -65,16 +65,7 @@ def test_new_static_file_names_render_a_kept_piece_again(monkeypatch):
     piece = _kept("{% static 'portal/css/portal.css' %}")
     assert piece.render(Context()) == "/static/portal/css/portal.css"
     # when collectstatic gives it a new hashed name (a new manifest the storage answers from)
-    original = staticfiles_storage.url
-    manifest = {**getattr(staticfiles_storage, "hashed_files", {})}
-    monkeypatch.setattr(staticfiles_storage, "hashed_files", manifest, raising=False)
-    monkeypatch.setattr(
-        staticfiles_storage,
-        "url",
-        lambda name: (
-            "/static/portal/css/portal.new.css" if name.endswith(".css") else original(name)
-        ),
-    )
+    rename_static_file(monkeypatch, "portal/css/portal.css", "portal/css/portal.new.css")
     # then the piece has the new name
     assert piece.render(Context()) == "/static/portal/css/portal.new.css"
 
