@@ -25,6 +25,7 @@ from django.urls import get_script_prefix
 from django.utils import translation
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from portal import person_cache
 
@@ -73,18 +74,41 @@ def _built_now() -> tuple[str, str, str]:
     return _digest(source), static("portal/img/logo.svg"), static("portal/img/bell.svg")
 
 
+# The lazy translations plugins label their menu entries with (gettext_lazy, pgettext_lazy):
+# each is its function's call on its arguments in the active language, so its text is kept
+# per process by (kind, arguments, language) instead of looked up in the catalogue on every
+# page (ten labels a page). Any other lazy object or string is turned to text each time.
+_TRANSLATION_LAZIES = (type(gettext_lazy("")), type(pgettext_lazy("", "")))
+_labels: dict[tuple[object, ...], str] = {}
+MAX_LABELS = 1024
+
+
+def _label(label: object, language: str) -> str:
+    if settings.DEBUG or type(label) not in _TRANSLATION_LAZIES:
+        # Catalogues are reloaded in development when a .mo file changes.
+        return str(label)
+    key = (type(label), label._args, language)  # type: ignore[attr-defined]
+    text = _labels.get(key)
+    if text is None:
+        if len(_labels) >= MAX_LABELS:
+            _labels.clear()
+        text = _labels[key] = str(label)
+    return text
+
+
 def _variant(context: template.Context, request) -> str:
     organisation = context.get("organisation")
     shown = getattr(organisation, "slug", None) or context.get("current_org_slug")
+    language = translation.get_language() or ""
     # The menu as shown, not only which entry is current: a plugin's menu hook that one day
     # depends on more than the organisation and language then gets its own kept top bar.
     menu = [
         (
-            str(entry.get("label", "")),
+            _label(entry.get("label", ""), language),
             entry.get("url", ""),
             bool(entry.get("current")),
             [
-                (str(link["label"]), link["url"], bool(link["current"]))
+                (_label(link["label"], language), link["url"], bool(link["current"]))
                 for link in entry.get("links", ())
             ],
         )
@@ -95,7 +119,7 @@ def _variant(context: template.Context, request) -> str:
     return repr(
         (
             str(shown) if shown else "",
-            translation.get_language() or "",
+            language,
             get_script_prefix(),
             route,
             menu,

@@ -542,6 +542,28 @@ def test_navigation_badge_counts_visible_unread(client, member_b, inbox, unread_
     assert '<span class="badge" aria-label="1 unread">1</span>' in html
 
 
+def _subnav(html: str) -> str:
+    start = html.index('<nav class="subnav community-nav"')
+    return html[start : html.index("</nav>", start)]
+
+
+def test_the_navigation_badge_follows_the_count_and_the_route(
+    client, member_b, inbox, unread_badge
+):
+    # given a reader with one unread notification, on the community index
+    client.force_login(member_b)
+    index = _subnav(client.get(reverse("community:index")).text)
+    assert '<span class="badge" aria-label="1 unread">1</span>' in index
+    assert 'href="/community/" aria-current="page"' in index
+    # when they mark it read and open the search page
+    client.post(reverse("community:notifications"))
+    search = _subnav(client.get(reverse("community:search")).text)
+    # then the kept sub-navigation shows no count, and marks search, not the index
+    assert 'class="badge"' not in search
+    assert 'href="/community/search/" aria-current="page"' in search
+    assert 'href="/community/" aria-current="page"' not in search
+
+
 def test_list_page_queries_are_bounded(
     client, org_a, member_b, public_space, ask, unread_badge, django_assert_max_num_queries
 ):

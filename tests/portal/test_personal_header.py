@@ -13,6 +13,7 @@ from django.test.utils import override_settings
 from portal import person_cache
 from portal.models import Membership, Role
 from tests.factories import MembershipFactory, OrganisationFactory
+from tests.static_manifest import rename_static_file
 
 pytestmark = pytest.mark.django_db
 
@@ -177,24 +178,12 @@ def test_a_top_bar_rendered_before_a_change_is_never_shown_after_it(member_a):
 
 def test_new_static_file_names_render_the_top_bar_again(client, member_a, monkeypatch):
     # given a kept top bar
-    from django.contrib.staticfiles.storage import staticfiles_storage
-
     client.force_login(member_a)
     _page(client, "/o/acme/")
     assert _page(client, "/o/acme/")[1] is False
     # when collectstatic gives the bell icon a new hashed name: a new manifest (the manifest
     # storage's `hashed_files`, replaced by collectstatic), from which `url` answers
-    original = staticfiles_storage.url
-    manifest = {**getattr(staticfiles_storage, "hashed_files", {})}
-    manifest["portal/img/bell.svg"] = "portal/img/bell.new.svg"
-    monkeypatch.setattr(staticfiles_storage, "hashed_files", manifest, raising=False)
-    monkeypatch.setattr(
-        staticfiles_storage,
-        "url",
-        lambda name: (
-            "/static/portal/img/bell.new.svg" if name.endswith("bell.svg") else original(name)
-        ),
-    )
+    rename_static_file(monkeypatch, "portal/img/bell.svg", "portal/img/bell.new.svg")
     # then the next page renders its top bar with it
     header, rendered = _page(client, "/o/acme/")
     assert rendered is True
