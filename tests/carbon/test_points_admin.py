@@ -597,6 +597,9 @@ def test_the_queue_runs_no_query_per_row(client, success, django_assert_max_num_
     for organisation in organisations:
         fund(organisation, 100)
     _redeem(organisations[0], service, None, 2)
+    # Signing in saves the last login, which forgets the person's kept row: the first page
+    # reads it from the database, the next ones from the shared cache. Compare the latter.
+    client.get(url("points_redemptions", "index"))
     with CaptureQueriesContext(connection) as few:
         assert client.get(url("points_redemptions", "index")).status_code == 200
     for organisation in organisations[1:]:
