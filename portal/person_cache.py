@@ -180,7 +180,7 @@ def _secrets(secret_key: str, fallbacks: tuple[str, ...]) -> str:
     # rotation) are not used. An HMAC, so the cache learns nothing about the secrets.
     from django.utils.crypto import salted_hmac
 
-    return salted_hmac("greenloop.person_cache.secrets", repr(fallbacks), secret_key).hexdigest()
+    return salted_hmac("portal.person_cache.secrets", repr(fallbacks), secret_key).hexdigest()
 
 
 def signed_in(user_id: int) -> SignedIn | None:
