@@ -154,3 +154,33 @@ def test_after_commit_subscribers_see_the_request_once_and_a_repeat_writes_nothi
         assert Redemption.objects.count() == 1
         assert LedgerEntry.objects.filter(kind=EntryKind.HOLD).count() == 1
         assert IdempotencyRecord.objects.count() == 1
+
+
+def test_with_server_side_binding_the_hold_runs_as_one_plain_statement(
+    client, org_a, service, token_a, monkeypatch
+):
+    # given a connection that cannot send several statements in one execute (server-side
+    # binding): the hold is neither prepared nor followed by COMMIT in its own round trip
+    from carbon.points import ledger
+
+    monkeypatch.setattr(ledger, "several_statements", lambda db: False)
+    fund(org_a, 1000)
+    sent: list[str] = []
+
+    def watch(execute, sql, params, many, context):
+        sent.append(sql)
+        return execute(sql, params, many, context)
+
+    # when a token redeems
+    with connection.execute_wrapper(watch):
+        response = _redeem(client, token_a)
+    # then the redemption is stored and committed as before, by plain statements
+    assert response.status_code == 201, response.content
+    assert response.json()["balances"] == {"pending": 0, "available": 700, "held": 300}
+    holds = [sql for sql in sent if "WITH held AS" in sql]
+    assert len(holds) == 1
+    assert not holds[0].lstrip().upper().startswith(("PREPARE", "EXECUTE"))
+    assert "COMMIT" not in holds[0].upper()
+    with tenancy.all_organisations():
+        assert Redemption.objects.count() == 1
+        assert LedgerEntry.objects.filter(kind=EntryKind.HOLD).count() == 1
