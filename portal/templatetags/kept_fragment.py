@@ -41,6 +41,14 @@ def _plain(value: object) -> object:
     return value
 
 
+def static_names() -> tuple[object, int]:
+    """What the hashed static file names a render printed depend on: the static files storage
+    and its manifest (a collectstatic run in the process loads a new one). For keys of HTML
+    kept per process (here and `personal_header`)."""
+    storage = storages[STATICFILES_STORAGE_ALIAS]
+    return storage, id(getattr(storage, "hashed_files", None))
+
+
 class KeptNode(template.Node):
     def __init__(self, nodelist: NodeList, values: dict[str, FilterExpression]) -> None:
         self.nodelist = nodelist
@@ -57,13 +65,11 @@ class KeptNode(template.Node):
         if settings.DEBUG or not all(type(v) in _KEPT_TYPES for v in values.values()):
             # Only plain values make a key whose equality means "same output".
             return self._render(context, values)
-        storage = storages[STATICFILES_STORAGE_ALIAS]
         key = (
             translation.get_language(),
             get_script_prefix(),
             get_urlconf(),
-            id(storage),
-            id(getattr(storage, "hashed_files", None)),
+            *static_names(),
             context.autoescape,
             tuple(values.items()),
         )

@@ -17,8 +17,7 @@ import hashlib
 from functools import lru_cache
 
 from django import template
-from django.conf import STATICFILES_STORAGE_ALIAS, settings
-from django.core.files.storage import storages
+from django.conf import settings
 from django.template.loader import get_template
 from django.templatetags.static import static
 from django.urls import get_script_prefix
@@ -28,6 +27,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from portal import person_cache
+from portal.templatetags.kept_fragment import static_names
 
 register = template.Library()
 
@@ -59,8 +59,7 @@ def _build() -> tuple[str, str, str]:
     if settings.DEBUG:
         # The template is reloaded when its file changes: read it every time.
         return _built_now()
-    storage = storages[STATICFILES_STORAGE_ALIAS]
-    key = (storage, id(getattr(storage, "hashed_files", None)))
+    key = static_names()
     built = _built.get(key)
     if built is None:
         built = _built_now()
