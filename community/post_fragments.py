@@ -10,9 +10,11 @@ nothing needs to be deleted; what the kept HTML holds is a function of its key a
 personal is a handful of yes/no values, so most readers of a topic share its entries.
 
 The reply box without a quoted post, a preview or a refused reply is the same for every reader
-of a topic allowed to post, in one language.
+allowed to post, in one language, whatever the topic: its one topic's value, the address it posts
+to, is a stand-in in the kept HTML. One entry serves every topic, so a reader who opens a topic
+nobody opened lately does not render the form's widgets (a template each) again.
 
-The one thing kept out is the CSRF token of the forms, which differs per session: the kept HTML
+The CSRF token of the forms, which differs per session, is kept out the same way: the kept HTML
 holds a stand-in, replaced by the request's token each time it is shown.
 """
 
@@ -28,7 +30,7 @@ from django.http import HttpRequest
 from django.middleware.csrf import get_token
 from django.template import Engine
 from django.template.loader import get_template, render_to_string
-from django.urls import get_script_prefix
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone, translation
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
@@ -46,6 +48,8 @@ _COMPOSER_PARTS = (
 )
 # Stands in for the request's CSRF token in the kept HTML ({% csrf_token %} prints it escaped).
 _CSRF = "\x00csrf\x00"
+# Stands in for the topic's reply address in the kept reply box.
+_REPLY_URL = "\x00reply\x00"
 # The per-post actions linked from includes/post.html.
 _POST_LINKS = ("history", "react", "accept", "quote", "flag", "edit_post", "delete_post")
 
@@ -124,21 +128,29 @@ def topic_html(
     context = _viewer_context()
     refused = bool(composer["refusal"])
     keys = [_digest("post", (_post_shown(post, refused), context)) for post in posts]
-    composer_key = _composer_key(topic, composer, context)
+    composer_key = _composer_key(composer, context)
     found = cache.get_many([*keys, composer_key] if composer_key else keys)
     rendered = _render_missing(topic, posts, keys, found, refused)
-    full = {**composer, "topic": topic, "csrf_token": _CSRF}
+    reply_url = reverse("community:reply", kwargs={"topic_id": topic.pk})
     if composer_key is None:
+        full = {**composer, "topic": topic, "reply_url": reply_url, "csrf_token": _CSRF}
         box = str(render_to_string(COMPOSER_TEMPLATE, full))
     elif composer_key in found:
-        box = found[composer_key]
+        box = _with_reply_url(found[composer_key], reply_url)
     else:
-        box = rendered[composer_key] = str(render_to_string(COMPOSER_TEMPLATE, full))
+        full = {**composer, "topic": topic, "reply_url": _REPLY_URL, "csrf_token": _CSRF}
+        rendered[composer_key] = str(render_to_string(COMPOSER_TEMPLATE, full))
+        box = _with_reply_url(rendered[composer_key], reply_url)
     if rendered:
         cache.set_many(rendered, TIMEOUT)
         found.update(rendered)
     token = _token(request)
     return [_with_token(found[key], token) for key in keys], _with_token(box, token)
+
+
+def _with_reply_url(html: str, url: str) -> str:
+    # Escaped as the template would have printed it: the stand-in sits in an attribute.
+    return html.replace(_REPLY_URL, conditional_escape(url))
 
 
 def _render_missing(
@@ -152,21 +164,71 @@ def _render_missing(
             continue
         if links is None:
             links = Links()  # one reverse per kind of link for all the missing posts
-        post.links = {name: links.url(f"community:{name}", post_id=post.pk) for name in _POST_LINKS}
-        if post.handle:
-            post.links["person"] = links.for_person(post.handle)
-        for file in post.files:
-            file.url = links.url("community:attachment", attachment_id=file.pk)
-            file.original_url = links.url("community:attachment_original", attachment_id=file.pk)
         rendered[key] = template.render(
-            {"post": post, "topic": topic, "refusal": refused, "csrf_token": _CSRF}
+            {"post": _post_view(post, links), "refusal": refused, "csrf_token": _CSRF}
         )
     return rendered
 
 
-def _composer_key(topic: Topic, composer: dict, context: tuple) -> str | None:
+def _post_view(post: Post, links: Links) -> dict:
+    """What includes/post.html prints of `post` (the values `_post_shown` keys it by), as plain
+    dicts and text. A model instance costs the template a caught exception per lookup and its
+    filters (date, localize, yesno) a dozen calls per value; a post's render took half as long
+    again, paid for every post of a topic nobody opened lately. The text is the same as
+    `date:'c'`, `date:"Y-m-d H:i"` in the reader's time zone and an unlocalised integer
+    (USE_THOUSAND_SEPARATOR is off) would print."""
+    created = timezone.localtime(post.created_at)
+    author = post.author
+    url = links.url
+    shown_links = {name: url(f"community:{name}", post_id=post.pk) for name in _POST_LINKS}
+    if post.handle:
+        shown_links["person"] = links.for_person(post.handle)
+    return {
+        "number": str(post.number),
+        "status": str(post.status),
+        "html": post.html,
+        "created_iso": created.isoformat(),
+        "created_shown": created.strftime("%Y-%m-%d %H:%M"),
+        "edited": post.edited_at is not None,
+        "author": None
+        if author is None
+        else {"name": author.get_full_name(), "is_staff": author.is_staff},
+        "handle": post.handle,
+        "organisation_shown": post.organisation_shown,
+        "reply_to_number": "" if post.reply_to_number is None else str(post.reply_to_number),
+        "is_accepted": post.is_accepted,
+        "files": [
+            {
+                "name": file.name,
+                "is_image": file.is_image,
+                "size": file.size,
+                "url": url("community:attachment", attachment_id=file.pk),
+                "original_url": url("community:attachment_original", attachment_id=file.pk),
+            }
+            for file in post.files
+        ],
+        "reactions": [
+            {
+                "kind": reaction["kind"],
+                "label": reaction["label"],
+                "count": str(reaction["count"]),
+                "counted": bool(reaction["count"]),
+                "pressed": "true" if reaction["on"] else "false",
+            }
+            for reaction in post.reactions_shown
+        ],
+        "can_react": post.can_react,
+        "can_accept": post.can_accept,
+        "can_flag": post.can_flag,
+        "can_edit": post.can_edit,
+        "links": shown_links,
+    }
+
+
+def _composer_key(composer: dict, context: tuple) -> str | None:
     """The reply box is kept only in its everyday state: an empty form, nothing quoted or
-    previewed; a refusal message (which may name a date) is part of the key."""
+    previewed; a refusal message (which may name a date) is part of the key. The topic is not:
+    the box shows nothing of it but the address it posts to, a stand-in in the kept HTML."""
     form = composer["reply_form"]
     everyday = (
         not form.is_bound
@@ -176,4 +238,4 @@ def _composer_key(topic: Topic, composer: dict, context: tuple) -> str | None:
     )
     if not everyday:
         return None
-    return _digest("composer", (topic.pk, str(composer["refusal"] or ""), context))
+    return _digest("composer", (str(composer["refusal"] or ""), context))

@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from community import actions, moderation
+from community import actions, moderation, post_fragments
 from community.models import Member, Post, PostStatus, ReactionKind
 
 pytestmark = pytest.mark.django_db
@@ -145,8 +145,10 @@ def test_the_reader_s_time_zone_picks_its_own_kept_posts(client, acme, globex, q
     acme.save()
     globex.time_zone = "Asia/Shanghai"
     globex.save()
-    assert ">2026-03-03 00:30</time>" in _post(_page(client, acme, question), 1)
-    assert ">2026-03-03 07:30</time>" in _post(_page(client, globex, question), 1)
+    berlin = '<time datetime="2026-03-03T00:30:00+01:00">2026-03-03 00:30</time>'
+    shanghai = '<time datetime="2026-03-03T07:30:00+08:00">2026-03-03 07:30</time>'
+    assert berlin in _post(_page(client, acme, question), 1)
+    assert shanghai in _post(_page(client, globex, question), 1)
 
 
 def test_a_suspended_reader_gets_the_refusal_not_the_kept_reply_box(client, acme, globex, question):
@@ -176,3 +178,27 @@ def test_the_forms_carry_the_reader_s_own_csrf_token(acme, globex, question):
     )
     assert response.status_code == 302
     assert reply.reactions.filter(user=globex, kind="upvote").count() == 1
+
+
+def test_one_kept_reply_box_serves_every_topic_with_its_own_address(
+    client, acme, globex, engineer, public_space, question, monkeypatch
+):
+    other = actions.create_topic(
+        engineer, public_space, title="Inverter log export", body="Which format?"
+    )
+    composed = []
+    render = post_fragments.render_to_string
+
+    def counting(name, context=None, *args, **kwargs):
+        if name == "community/includes/composer.html":
+            composed.append(context["reply_url"])
+        return render(name, context, *args, **kwargs)
+
+    monkeypatch.setattr(post_fragments, "render_to_string", counting)
+    first = _page(client, acme, question)
+    second = _page(client, globex, other)
+    assert f'action="/community/t/{question.pk}/reply/"' in first
+    assert f'action="/community/t/{other.pk}/reply/"' in second
+    assert f"/community/t/{question.pk}/reply/" not in second
+    assert "\x00" not in first + second
+    assert len(composed) == 1  # the second topic's box came from the kept one
