@@ -255,9 +255,10 @@ class IdeaStatus(models.Model):
 
 
 class Importance(models.IntegerChoices):
+    # How much an idea matters to a voter; "Critical" here is not a bug's severity (严重).
     NICE = 1, _("Nice to have")
     IMPORTANT = 2, _("Important")
-    CRITICAL = 3, _("Critical")
+    CRITICAL = 3, pgettext_lazy("idea importance", "Critical")
 
 
 class IdeaQuerySet(models.QuerySet):

@@ -30,7 +30,7 @@ class FeedbackKind(models.TextChoices):
 
 
 class Severity(models.TextChoices):
-    CRITICAL = "critical", _("Critical")
+    CRITICAL = "critical", pgettext_lazy("severity", "Critical")
     HIGH = "high", pgettext_lazy("severity", "High")
     MEDIUM = "medium", pgettext_lazy("severity", "Medium")
     LOW = "low", pgettext_lazy("severity", "Low")
