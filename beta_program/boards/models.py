@@ -28,6 +28,7 @@ from wagtail.models import Orderable
 
 from beta_program.attachments import Attachment, private_file_field, private_upload_path
 from beta_program.programmes.models import Programme, localised
+from portal.audit_labels import AuditLabel, named
 from portal.models import Organisation
 
 
@@ -124,6 +125,10 @@ class Board(ClusterableModel):
     def __str__(self) -> str:
         return self.name
 
+    def audit_label(self) -> AuditLabel:
+        # The audit trail names it as staff did, in each reader's language (its Chinese twin).
+        return named(self)
+
     display_name = property(lambda self: localised(self, "name"))
     display_description = property(lambda self: localised(self, "description"))
 
@@ -164,6 +169,10 @@ class Tag(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def audit_label(self) -> AuditLabel:
+        # The audit trail names it as staff did, in each reader's language (its Chinese twin).
+        return named(self)
 
     display_name = property(lambda self: localised(self, "name"))
 
@@ -240,6 +249,10 @@ class IdeaStatus(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def audit_label(self) -> AuditLabel:
+        # The audit trail names it as staff did, in each reader's language (its Chinese twin).
+        return named(self)
 
     display_name = property(lambda self: localised(self, "name"))
 
