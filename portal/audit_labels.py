@@ -3,11 +3,13 @@
 A row's `object_repr` is text fixed when it was written. Where a model composes its name from
 words and choice labels ("Maintenance visit for Acme (Fulfilled)"), that text would show one
 language to every reader. Such a model offers `audit_label()`: a msgid with %-placeholders,
-the plain values (names people typed, numbers) and the choice fields whose *codes* fill the
-other placeholders. The event stores these (`object_label`) beside an English `object_repr`
-(for the CSV and the staff export), and pages render the msgid and the choice labels in the
-reader's language when they show the row. Rows are append-only, so rows written before this
-keep their text; for them a trailing "(<status label>)" in English is still translated.
+the plain values (names people typed, numbers), the choice fields whose *codes* fill other
+placeholders, and names staff gave in both languages (a beta programme's name and its Chinese
+twin), of which the reader's is shown. The event stores these (`object_label`) beside an
+English `object_repr` (for the CSV and the staff export), and pages render the msgid and the
+choice labels in the reader's language when they show the row. Rows are append-only, so rows
+written before this keep their text; for them a trailing "(<status label>)" in English is still
+translated.
 """
 
 from __future__ import annotations
@@ -18,13 +20,29 @@ from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils import translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 
 class AuditLabel(TypedDict):
     text: str  # a msgid (marked with gettext_noop where it is written), %(name)s placeholders
     args: NotRequired[dict[str, str]]  # shown as stored
     choices: NotRequired[dict[str, str]]  # placeholder = the object's choice field -> its code
+    # placeholder -> a name staff gave in each language ({"en": ..., "zh-hans": ...}): the
+    # reader's, else the English one
+    localised: NotRequired[dict[str, dict[str, str]]]
+
+
+def twins(obj: object, field: str) -> dict[str, str]:
+    """`field` and its Chinese twin `<field>_zh` (when staff filled it in), for `localised`."""
+    texts = {"en": str(getattr(obj, field))}
+    if chinese := getattr(obj, f"{field}_zh", ""):
+        texts["zh-hans"] = str(chinese)
+    return texts
+
+
+def named(obj: object, field: str = "name") -> AuditLabel:
+    """The label of an object known by one name staff gave in both languages (`twins`)."""
+    return {"text": gettext_noop("%(name)s"), "localised": {"name": twins(obj, field)}}
 
 
 @runtime_checkable
@@ -56,6 +74,9 @@ def render(object_type: str, label: dict[str, Any]) -> str:
     values = dict(label.get("args") or {})
     for name, code in (label.get("choices") or {}).items():
         values[name] = _choice_label(object_type, name, code)
+    language = translation.get_language() or "en"
+    for name, texts in (label.get("localised") or {}).items():
+        values[name] = texts.get(language) or texts["en"]
     return gettext(label["text"]) % values
 
 

@@ -28,6 +28,7 @@ from wagtail.models import Orderable
 
 from beta_program.attachments import Attachment, private_file_field, private_upload_path
 from beta_program.programmes.models import Programme, localised
+from portal.audit_labels import AuditLabel, named
 from portal.models import Organisation
 
 
@@ -124,6 +125,10 @@ class Board(ClusterableModel):
     def __str__(self) -> str:
         return self.name
 
+    def audit_label(self) -> AuditLabel:
+        # The audit trail names it as staff did, in each reader's language (its Chinese twin).
+        return named(self)
+
     display_name = property(lambda self: localised(self, "name"))
     display_description = property(lambda self: localised(self, "description"))
 
@@ -164,6 +169,10 @@ class Tag(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def audit_label(self) -> AuditLabel:
+        # The audit trail names it as staff did, in each reader's language (its Chinese twin).
+        return named(self)
 
     display_name = property(lambda self: localised(self, "name"))
 
@@ -241,6 +250,10 @@ class IdeaStatus(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def audit_label(self) -> AuditLabel:
+        # The audit trail names it as staff did, in each reader's language (its Chinese twin).
+        return named(self)
+
     display_name = property(lambda self: localised(self, "name"))
 
     @property
@@ -255,9 +268,10 @@ class IdeaStatus(models.Model):
 
 
 class Importance(models.IntegerChoices):
+    # How much an idea matters to a voter; "Critical" here is not a bug's severity (严重).
     NICE = 1, _("Nice to have")
     IMPORTANT = 2, _("Important")
-    CRITICAL = 3, _("Critical")
+    CRITICAL = 3, pgettext_lazy("idea importance", "Critical")
 
 
 class IdeaQuerySet(models.QuerySet):

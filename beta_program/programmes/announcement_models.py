@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from beta_program.programmes.models import Cohort, Programme, localised
 from portal import markdown
+from portal.audit_labels import AuditLabel, named
 
 
 class AnnouncementStatus(models.TextChoices):
@@ -69,6 +70,10 @@ class Announcement(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def audit_label(self) -> AuditLabel:
+        # The audit trail names it as staff did, in each reader's language (its Chinese twin).
+        return named(self, "title")
 
     display_title = property(lambda self: localised(self, "title"))
 

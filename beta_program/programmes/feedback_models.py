@@ -15,12 +15,13 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext_noop, pgettext_lazy
 from modelcluster.fields import ParentalKey
 from wagtail.models import Orderable
 
 from beta_program.attachments import Attachment, private_file_field, private_upload_path
 from beta_program.programmes.models import Build, Programme, localised
+from portal.audit_labels import AuditLabel
 from portal.models import Organisation
 
 
@@ -30,7 +31,7 @@ class FeedbackKind(models.TextChoices):
 
 
 class Severity(models.TextChoices):
-    CRITICAL = "critical", _("Critical")
+    CRITICAL = "critical", pgettext_lazy("severity", "Critical")
     HIGH = "high", pgettext_lazy("severity", "High")
     MEDIUM = "medium", pgettext_lazy("severity", "Medium")
     LOW = "low", pgettext_lazy("severity", "Low")
@@ -303,3 +304,10 @@ class SurveyResponse(models.Model):
 
     def __str__(self) -> str:
         return f"survey {self.pk} on build {self.build_id}"
+
+    def audit_label(self) -> AuditLabel:
+        # Which build's survey, in each reader's language (not "survey <id> on build <id>").
+        return {
+            "text": gettext_noop("Survey of build %(build)s"),
+            "args": {"build": self.build.version},
+        }

@@ -13,11 +13,12 @@ from django.db import connections, models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext_noop, pgettext_lazy
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 from wagtail.models import Orderable
 
+from portal.audit_labels import AuditLabel, named, twins
 from portal.models import Organisation, Role, Tier
 from portal.storage import private_storage
 
@@ -231,6 +232,10 @@ class Programme(ClusterableModel):
     def __str__(self) -> str:
         return self.name
 
+    def audit_label(self) -> AuditLabel:
+        # The audit trail names it as staff did, in each reader's language (its Chinese twin).
+        return named(self)
+
     display_name = property(lambda self: localised(self, "name"))
 
     display_product_line = property(lambda self: localised(self, "product_line"))
@@ -402,6 +407,14 @@ class Application(models.Model):
     def __str__(self) -> str:
         return f"{self.programme} · {self.organisation}"
 
+    def audit_label(self) -> AuditLabel:
+        # The programme in each reader's language, then the organisation.
+        return {
+            "text": gettext_noop("%(programme)s · %(organisation)s"),
+            "args": {"organisation": str(self.organisation)},
+            "localised": {"programme": twins(self.programme, "name")},
+        }
+
 
 class NdaStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
@@ -482,6 +495,19 @@ class NdaVersion(models.Model):
             raise ImmutableError("A published NDA version is kept for the record.")
         return super().delete(*args, **kwargs)
 
+    def audit_label(self) -> AuditLabel:
+        # The agreement with its number, or (a draft) its status, in each reader's language.
+        if self.version:
+            return {
+                "text": gettext_noop("%(title)s (v%(version)s)"),
+                "args": {"title": self.title, "version": str(self.version)},
+            }
+        return {
+            "text": gettext_noop("%(title)s (%(status)s)"),
+            "args": {"title": self.title},
+            "choices": {"status": self.status},
+        }
+
     display_body = property(lambda self: localised(self, "body"))
 
     def compute_hash(self) -> str:
@@ -527,6 +553,13 @@ class NdaAcceptance(models.Model):
     def delete(self, *args, **kwargs):
         raise ImmutableError("NDA acceptances are append-only.")
 
+    def audit_label(self) -> AuditLabel:
+        # The agreement and the version accepted (not "<user id> accepted <nda id>").
+        return {
+            "text": gettext_noop("%(title)s (v%(version)s)"),
+            "args": {"title": self.nda.title, "version": str(self.version)},
+        }
+
 
 # --- cohorts and the release channel
 
@@ -553,6 +586,16 @@ class Cohort(models.Model):
 
     def __str__(self) -> str:
         return f"{self.programme} · {self.name}"
+
+    def audit_label(self) -> AuditLabel:
+        # The programme and the cohort, each as staff named it in the reader's language.
+        return {
+            "text": gettext_noop("%(programme)s · %(cohort)s"),
+            "localised": {
+                "programme": twins(self.programme, "name"),
+                "cohort": twins(self, "name"),
+            },
+        }
 
 
 def default_build_expiry():

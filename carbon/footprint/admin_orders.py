@@ -38,6 +38,7 @@ from carbon.models import (
     OrderLine,
     Shipment,
 )
+from carbon.templatetags.carbon_units import unit_text
 from portal.admin_common import (
     ActionFormView,
     format_when,
@@ -275,7 +276,7 @@ def leg_table(rows) -> Table:
                     + ("" if r["leg"].attested else f" ({_('awaits verification')})")
                 ),
             ),
-            Column("tkm", label=_("t·km"), accessor=lambda r: r["tkm"] or "—"),
+            Column("tkm", label=unit_text("tonne * km"), accessor=lambda r: r["tkm"] or "—"),
             Column("wtw", label=_("WTW kg CO2e"), accessor=lambda r: r["wtw"] or "—"),
         ],
         rows,

@@ -10,7 +10,9 @@ from django.contrib import admin
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
+from portal.audit_labels import AuditLabel
 from portal.text import ascii_integer, text_problem
 
 
@@ -153,6 +155,13 @@ class FactorDataset(models.Model):
         if self.is_published:
             raise ImmutableError("A published dataset cannot be deleted.")
         return super().delete(*args, **kwargs)
+
+    def audit_label(self) -> AuditLabel:
+        # The audit trail names the dataset and its version in each reader's language.
+        return {
+            "text": gettext_noop("%(title)s (v%(version)s)"),
+            "args": {"title": self.title, "version": str(self.version)},
+        }
 
     @property
     def label(self) -> str:

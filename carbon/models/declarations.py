@@ -9,9 +9,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext_noop, pgettext_lazy
 
 from carbon.storage import private_storage
+from portal.audit_labels import AuditLabel
 from portal.models import Organisation, Site
 
 
@@ -168,6 +169,19 @@ class GreenPowerDeclaration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.site} {self.period_start}–{self.period_end}: {self.green_ratio:.0%}"
+
+    def audit_label(self) -> AuditLabel:
+        # The audit trail names the site, the period and its certified green share (the
+        # certificates behind it), in each reader's language.
+        return {
+            "text": gettext_noop("%(site)s %(start)s–%(end)s: %(share)s"),
+            "args": {
+                "site": str(self.site),
+                "start": str(self.period_start),
+                "end": str(self.period_end),
+                "share": f"{self.green_ratio:.0%}",
+            },
+        }
 
 
 class DeclarationInstrument(models.Model):

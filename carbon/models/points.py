@@ -388,6 +388,14 @@ class LedgerEntry(models.Model):
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("Ledger entries cannot be deleted.")
 
+    def audit_label(self) -> AuditLabel:
+        # The audit trail names the movement's kind in each reader's language.
+        return {
+            "text": gettext_noop("%(kind)s %(points)s (%(key)s)"),
+            "args": {"points": str(self.points), "key": self.idempotency_key},
+            "choices": {"kind": self.kind},
+        }
+
 
 class ExpiryReminder(models.Model):
     """One reminder e-mail sent for the points of an account that expire on one day, so the

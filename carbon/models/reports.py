@@ -8,11 +8,12 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from carbon.reports.period import PeriodKind, ReportingPeriod
 from carbon.storage import private_storage
+from portal.audit_labels import AuditLabel
 from portal.models import Organisation
 
 
@@ -115,6 +116,23 @@ class Report(models.Model):
         # the admin's titles and audit lines: who, which period, which file
         who = self.organisation.name if self.organisation is not None else gettext("All customers")
         return f"{who} · {self.period} · {self.format.upper()} · {self.get_language_display()}"
+
+    def audit_label(self) -> AuditLabel:
+        # "All customers" in each reader's language, not in the language of whoever asked.
+        args = {
+            "period": str(self.period),
+            "format": self.format.upper(),
+            "language": str(self.get_language_display()),
+        }
+        if self.organisation is None:
+            return {
+                "text": gettext_noop("All customers · %(period)s · %(format)s · %(language)s"),
+                "args": args,
+            }
+        return {
+            "text": gettext_noop("%(who)s · %(period)s · %(format)s · %(language)s"),
+            "args": {"who": self.organisation.name} | args,
+        }
 
     @property
     def period(self) -> ReportingPeriod:

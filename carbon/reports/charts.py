@@ -5,15 +5,25 @@ Every chart is a pure function of inventory pieces and a language, returning SVG
 - no JavaScript (pygal's tooltips script is off and its config script removed): a plain picture;
 - printable in grey-scale: series are distinct greys, from dark to light, and every bar carries
   its value as a direct label, so nothing depends on telling colours apart;
-- in Chinese the labels are translated, months are "2026年1月" and the font family is Noto Sans
+- in Chinese the labels are translated, months are "2026年1月", units in titles are written by
+  carbon_units.unit_text as on the pages ("g CO₂e/吨公里") and the font family is Noto Sans
   CJK (the report registers the file; a browser falls back to its own CJK font);
 - deterministic: pygal names each chart by a random uuid and stamps the day it drew it in a
   comment; both are replaced (a fixed id per chart, no comments) so that a PDF embedding the
-  chart is byte-identical from one generation to the next.
+  chart is byte-identical from one generation to the next;
+- an axis labels distinct values at the decimals printed: pygal divides 0..max into about ten
+  steps whatever is printed, so 0..2 kg read "0, 0, 0, 1, 1, 1, 1, 1, 2, 2" and an all-zero
+  chart "0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1"; the ticks are chosen here (`_y_ticks`), an all-zero
+  chart's axis is 0 alone;
+- a chart with nothing to draw is a small picture (`EMPTY_WIDTH` x `EMPTY_HEIGHT`, class
+  "chart-empty") with its title and "No data for this period" in the reader's language and no
+  axes: drawn at 720 units it would put that text past the edge of a phone's screen, where the
+  chart scrolls (carbon.css lets an empty chart fit its card instead).
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from decimal import Decimal
@@ -27,6 +37,7 @@ from pygal.style import Style
 
 from carbon.reports.inventory import IntensityLine, MonthLine
 from carbon.reports.labels import mode_label, month_label
+from carbon.templatetags.carbon_units import unit_text
 
 # The PDF registers "Report Latin"/"Report CJK" (carbon.reports.pdf); a browser skips them.
 LATIN_FONT = "'Report Latin', 'DejaVu Sans', sans-serif"
@@ -35,6 +46,9 @@ CJK_FONT = "'Report CJK', 'Noto Sans CJK SC', sans-serif"
 GREYS = ("#303030", "#8c8c8c", "#c8c8c8", "#5e5e5e", "#aaaaaa")
 WIDTH = 720
 HEIGHT = 340
+# An empty chart: a phone's 300-odd px card shows it whole at about 0.85 of its size.
+EMPTY_WIDTH = 360
+EMPTY_HEIGHT = 120
 
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 # pygal writes its config for the tooltips as a script even with no script to read it
@@ -72,23 +86,22 @@ def _style(language: str) -> Style:
 
 
 def _chart(kind: Callable[..., pygal.graph.graph.Graph], language: str, **config: object):
-    chart = kind(
-        style=_style(language),
-        width=WIDTH,
-        height=HEIGHT,
-        js=[],  # no tooltip script: a printable picture
-        disable_xml_declaration=True,
-        print_values=True,
-        print_values_position="top",
-        legend_at_bottom=True,
-        legend_at_bottom_columns=3,
-        show_y_guides=True,
-        margin=12,
-        margin_bottom=30,  # pygal underestimates the legend's height below the axis labels
-        truncate_legend=-1,
-        truncate_label=-1,
-        **config,
-    )
+    defaults: dict[str, object] = {
+        "width": WIDTH,
+        "height": HEIGHT,
+        "js": [],  # no tooltip script: a printable picture
+        "disable_xml_declaration": True,
+        "print_values": True,
+        "print_values_position": "top",
+        "legend_at_bottom": True,
+        "legend_at_bottom_columns": 3,
+        "show_y_guides": True,
+        "margin": 12,
+        "margin_bottom": 30,  # pygal underestimates the legend's height below the axis labels
+        "truncate_legend": -1,
+        "truncate_label": -1,
+    }
+    chart = kind(style=_style(language), **(defaults | config))
     chart.no_data_text = _("No data for this period")
     return chart
 
@@ -121,6 +134,23 @@ def _float(value: Decimal | int | None) -> float | None:
     return None if value is None else float(value)
 
 
+def _y_ticks(values: list[float], places: int) -> list[float] | None:
+    """Ticks from 0 past the largest value, a round step apart (1, 2, 2.5 or 5 times a power of
+    ten, at least one unit of the last decimal printed), so no two read alike; [0] when every
+    value is 0; None (pygal's own) when a value is negative."""
+    if any(value < 0 for value in values):
+        return None
+    top = max(values, default=0.0)
+    if top == 0:
+        return [0.0]
+    least = 10.0**-places
+    wanted = max(top / 8, least)
+    power = 10.0 ** math.floor(math.log10(wanted))
+    steps = [m * power for m in (1, 2, 2.5, 5, 10) if m != 2.5 or power > least]
+    step = next(step for step in steps if step >= wanted * (1 - 1e-9))
+    return [round(n * step, places + 2) for n in range(math.ceil(top / step - 1e-9) + 1)]
+
+
 def _bars(
     chart_id: str,
     title: str,
@@ -130,6 +160,23 @@ def _bars(
     language: str,
 ) -> str:
     """A bar chart of one or more series (grouped bars, a legend when more than one)."""
+    drawn = [value for _name, column in series for value in column if value is not None]
+    if not labels or not drawn:
+        # Nothing to draw: the title and pygal's no-data text, in a picture a phone shows whole.
+        empty = _chart(
+            pygal.Bar,
+            language,
+            title=title,
+            width=EMPTY_WIDTH,
+            height=EMPTY_HEIGHT,
+            margin_bottom=12,
+            show_legend=False,
+            show_x_labels=False,
+            show_y_labels=False,
+            show_y_guides=False,
+            classes=("pygal-chart", "chart-empty"),
+        )
+        return _svg(empty, chart_id)
     chart = _chart(
         pygal.Bar,
         language,
@@ -137,6 +184,7 @@ def _bars(
         value_formatter=_formatter(places),
         show_legend=len(series) > 1,
         x_label_rotation=-30 if len(labels) > 6 else 0,
+        y_labels=_y_ticks(drawn, places),
     )
     chart.x_labels = labels
     for name, values in series:
@@ -149,7 +197,7 @@ def emissions_by_mode(lines: Sequence[IntensityLine], language: str) -> str:
     with override(language):
         return _bars(
             "emissions-by-mode",
-            _("Emissions by transport mode (kg CO₂e, WTW)"),
+            _("Emissions by transport mode (%(unit)s, WTW)") % {"unit": unit_text("kgCO2e")},
             [mode_label(line.key) for line in lines],
             [(_("WTW"), [_float(line.wtw_kg) for line in lines])],
             0,
@@ -162,7 +210,7 @@ def monthly_trend(months: Sequence[MonthLine], language: str) -> str:
     with override(language):
         return _bars(
             "monthly-trend",
-            _("Monthly emissions (kg CO₂e, WTW)"),
+            _("Monthly emissions (%(unit)s, WTW)") % {"unit": unit_text("kgCO2e")},
             [month_label(line.month) for line in months],
             [(_("WTW"), [_float(line.wtw_kg) for line in months])],
             0,
@@ -186,7 +234,8 @@ def intensity_by_mode(
             series.append((_("Previous period"), [_float(before.get(mode)) for mode in modes]))
         return _bars(
             "intensity-by-mode",
-            _("Intensity by transport mode (g CO₂e/t·km, WTW)"),
+            _("Intensity by transport mode (%(unit)s, WTW)")
+            % {"unit": unit_text("gCO2e / (tonne * km)")},
             [mode_label(mode) for mode in modes],
             series,
             1,

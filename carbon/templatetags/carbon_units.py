@@ -2,8 +2,9 @@
 
 `{{ value|quantity:"kgCO2e" }}` reads `value` in the Pint unit named (the unit it is stored in)
 and writes it in the unit a reader expects at that size, with a precision that suits it:
-"842 kg CO₂e", "78.7 t CO₂e", "61.3 g CO₂e/t·km", "94,086 t·km", "3,150 MWh". The figure
-is converted by Pint, so a wrong stored unit is an error, never a silent relabelling.
+"842 kg CO₂e", "78.7 t CO₂e", "61.3 g CO₂e/t·km", "94,086 t·km", "3,150 MWh" (in Chinese
+"94,086 吨公里", "61.3 g CO₂e/吨公里": `LOCAL_PRODUCTS`). The figure is converted by Pint, so a
+wrong stored unit is an error, never a silent relabelling.
 `{{ value|amount:"kgCO2e" }}` writes the number alone in the stored unit (for a table column whose
 header names the unit). `{{ "kgCO2e / (tonne * km)"|unit_symbol }}` writes a Pint unit as
 "kg CO₂e/t·km". Numbers are grouped by thousands in every language (portal/formats). Symbols
@@ -18,7 +19,7 @@ from typing import Any
 
 import pint
 from django import template
-from django.utils import formats
+from django.utils import formats, translation
 
 from carbon.footprint.units import unit_from_text, ureg
 from carbon.points.baselines import SERVICE_CLASS_LABELS
@@ -45,6 +46,23 @@ SYMBOLS = {
     "watt_hour": "Wh",
     "liter": "l",
     "megajoule": "MJ",
+}
+# Products of units a language writes as one word of its own. Chinese sustainability reports
+# (and the portal's tables) write the tonne-kilometre 吨公里, alone and under a quotient
+# ("g CO₂e/吨公里"); the SI symbols (kg, kWh, km, MWh) and the tonne's t stay as they are in
+# every language. The figure never changes, only its label: this is the one place a unit's
+# text depends on the reader's language (pages, PDF and charts all write units through here).
+LOCAL_PRODUCTS: dict[str, dict[str, str]] = {"zh": {"tonne * km": "吨公里"}}
+
+
+def _powers(unit: pint.Unit) -> list[tuple[str, float]]:
+    return [(name, float(power)) for name, power in unit._units.items()]  # type: ignore[arg-type]
+
+
+# The same, keyed by the registry's own names and powers ("metric_ton", "kilometer").
+_LOCAL_PRODUCTS = {
+    language: {frozenset(_powers(ureg.Unit(unit))): word for unit, word in words.items()}
+    for language, words in LOCAL_PRODUCTS.items()
 }
 NARROW_SPACE = "\u00a0"  # a number never wraps away from its unit
 
@@ -85,14 +103,23 @@ DISPLAYS: dict[Any, Display] = {
 }
 
 
+def _local_products() -> dict[frozenset[tuple[str, float]], str]:
+    language = (translation.get_language() or "").lower()
+    return _LOCAL_PRODUCTS.get(language.split("-")[0], {})
+
+
 def unit_text(unit: pint.Unit | str) -> str:
-    """A Pint unit as people write it: "kgCO2e / (tonne * km)" -> "kg CO₂e/t·km"."""
+    """A Pint unit as people write it in the active language: "kgCO2e / (tonne * km)" ->
+    "kg CO₂e/t·km" (Chinese: "kg CO₂e/吨公里")."""
     parsed = ureg.Unit(unit) if isinstance(unit, str) else unit
-    powers = [(name, float(power)) for name, power in parsed._units.items()]  # type: ignore[arg-type]
+    powers = _powers(parsed)
     over = [(name, power) for name, power in powers if power > 0]
     under = [(name, -power) for name, power in powers if power < 0]
+    local = _local_products()
 
     def product(parts: list[tuple[str, float]]) -> str:
+        if (word := local.get(frozenset(parts))) is not None:
+            return word
         return "·".join(
             SYMBOLS.get(name, format(ureg.Unit(name), "~P"))
             + ("" if power == 1 else {2: "²", 3: "³"}.get(int(power), f"^{power:g}"))

@@ -142,6 +142,17 @@ def test_my_reports_show_status_and_public_comments_only(
     assert "exporter lock" not in detail
 
 
+def test_a_critical_bug_reads_as_a_severity_in_chinese(client, tester, org_a, build):
+    # given a critical bug report
+    bug = Report(kind="bug", title="Crash", steps="Open", actual="Crash", severity="critical")
+    report = feedback_actions.file_feedback(build, org_a, tester, bug)
+    # when its reporter reads it in Chinese
+    client.force_login(tester)
+    page = client.get(_detail_url(org_a, report), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    # then its severity is 严重 (a bug's severity), not an idea's importance
+    assert '<span class="badge badge--muted">严重</span>' in page.content.decode()
+
+
 def test_other_peoples_reports_are_404(
     client, tester, org_a, org_b, admin_a, admin_b, build, recruiting
 ):

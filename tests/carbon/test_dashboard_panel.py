@@ -73,6 +73,26 @@ def test_the_card_counts_delivered_orders_only_and_shows_the_trend(
     assert f'href="/o/{org_a.slug}/trends/"' in html
 
 
+def test_the_chinese_card_names_transport_work_in_tonne_kilometres(client, org_a, member_a):
+    # given a delivered order of 2 t over 100 km (200 t·km, 25 kg WTW)
+    published_dataset()
+    today = timezone.localdate()
+    order = order_with_legs(
+        org_a, LEG, order_date=today, status=OrderStatus.DELIVERED, delivery_date=today
+    )
+    calculate_order(order)
+    # when a member reads the dashboard in Chinese
+    client.force_login(member_a)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    html = client.get(reverse("portal:org_dashboard", kwargs={"org_slug": org_a.slug})).content
+    card = html.decode()
+    # then the card writes 吨公里 as the tables do, never t·km; kg CO₂e stays a symbol
+    assert "<dd>200\u00a0吨公里</dd>" in card
+    assert "<dd>125.0\u00a0g\u00a0CO₂e/吨公里</dd>" in card
+    assert "25.0\u00a0kg\u00a0CO₂e" in card
+    assert "t·km" not in card
+
+
 @pytest.mark.parametrize(
     ("language", "label", "hint"),
     [

@@ -311,7 +311,7 @@ def test_the_policy_page_writes_out_the_formula_with_the_policy_parameters(clien
     assert "24 months after the points become available" in page
     assert (
         '<td class="nowrap stack-head">deep-sea shipping</td>'
-        '<td class="num nowrap" data-label="kg CO₂e/t·km">0.0815</td>'
+        '<td class="num nowrap" data-label="kg\u00a0CO₂e/t·km">0.0815</td>'
     ) in page
     assert "Set by this policy for every class." in page
     assert "Calendar month of delivery" in page
@@ -321,6 +321,10 @@ def test_the_policy_page_writes_out_the_formula_with_the_policy_parameters(clien
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
     page_zh = client.get(url("points_policy", org_a)).content.decode()
     assert "您的交付所避免的排放可为您赢得积分。" in page_zh
+    # and the baselines' unit names the tonne-kilometre as Chinese reports do, t·km nowhere
+    assert '<th scope="col" class="num nowrap">kg\u00a0CO₂e/吨公里</th>' in page_zh
+    assert '<td class="num nowrap" data-label="kg\u00a0CO₂e/吨公里">0.0815</td>' in page_zh
+    assert "t·km" not in page_zh
 
 
 def test_the_policy_page_without_a_policy_says_so(client, org_a, viewer_a):

@@ -44,8 +44,32 @@ def language(request):
         (None, "kgCO2e", "—"),
     ],
 )
-def test_quantity_writes_the_unit_a_reader_expects(language, value, unit, expected):
-    assert quantity(value, unit) == expected.replace(" ", NBSP)
+def test_quantity_writes_the_unit_a_reader_expects(value, unit, expected):
+    with translation.override("en"):
+        assert quantity(value, unit) == expected.replace(" ", NBSP)
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "expected"),
+    [
+        # Chinese reports write the tonne-kilometre 吨公里, alone or under a quotient ...
+        (Decimal("94086.2"), "tonne * km", "94,086 吨公里"),
+        (Decimal("42.75"), "tonne * km", "42.8 吨公里"),
+        (Decimal("0.061347"), "kgCO2e / (tonne * km)", "61.3 g CO₂e/吨公里"),
+        (Decimal("61.347"), "gCO2e / (tonne * km)", "61.3 g CO₂e/吨公里"),
+        # ... and keep the SI symbols (and the tonne's t) as written, the figure unchanged
+        (Decimal("842.456"), "kgCO2e", "842 kg CO₂e"),
+        (Decimal("78682.14"), "kgCO2e", "78.7 t CO₂e"),
+        (Decimal("4500"), "kWh", "4,500 kWh"),
+        (Decimal("3150000"), "kWh", "3,150 MWh"),
+        (Decimal("0.581"), "kgCO2e / kWh", "581.0 g CO₂e/kWh"),
+        (Decimal("12.5"), "tonne", "12.50 t"),
+        (Decimal("830.4"), "km", "830 km"),
+    ],
+)
+def test_quantity_names_the_tonne_kilometre_in_chinese(value, unit, expected):
+    with translation.override("zh-hans"):
+        assert quantity(value, unit) == expected.replace(" ", NBSP)
 
 
 def test_quantity_refuses_a_unit_it_has_no_rule_for():
@@ -81,7 +105,24 @@ def test_amount_writes_the_number_alone_in_the_column_unit(language, value, unit
     ],
 )
 def test_unit_symbol_writes_pint_units_for_people(stored, expected):
-    assert unit_symbol(stored) == expected.replace(" CO", f"{NBSP}CO")
+    with translation.override("en"):
+        assert unit_symbol(stored) == expected.replace(" CO", f"{NBSP}CO")
+
+
+@pytest.mark.parametrize(
+    ("stored", "expected"),
+    [
+        ("kgCO2e / (tonne * km)", "kg CO₂e/吨公里"),
+        ("tonne * km", "吨公里"),
+        ("km * tonne", "吨公里"),
+        ("kgCO2e/tonne", "kg CO₂e/t"),
+        ("kgCO2 / kWh", "kg CO₂/kWh"),
+        ("tonne * km ** 2", "t·km²"),
+    ],
+)
+def test_unit_symbol_in_chinese(stored, expected):
+    with translation.override("zh-hans"):
+        assert unit_symbol(stored) == expected.replace(" CO", f"{NBSP}CO")
 
 
 @pytest.mark.parametrize(
@@ -98,7 +139,7 @@ def test_filters_in_a_chinese_template():
     )
     with translation.override("zh-hans"):
         text = template.render(Context({"tkm": Decimal("94086"), "kwh": Decimal("3150000")}))
-    assert text == f"94,086{NBSP}t·km · 3,150{NBSP}MWh"
+    assert text == f"94,086{NBSP}吨公里 · 3,150{NBSP}MWh"
 
 
 def test_no_stylesheet_upper_cases_table_headers_or_units():

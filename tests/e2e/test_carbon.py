@@ -71,43 +71,59 @@ def test_member_imports_orders_and_traces_a_footprint(live_server, page, snap):
 
 
 @pytest.mark.parametrize(
-    ("path", "regions"),
+    ("path", "regions", "empty"),
     [
-        ("/o/nordwind/", ["Monthly emissions chart"]),
+        ("/o/nordwind/", ["Monthly emissions chart"], []),
         (
             "/o/nordwind/trends/",
-            [
-                "Monthly emissions chart",
-                "Intensity by transport mode chart",
-                "Points earned and redeemed by month chart",
-            ],
+            ["Monthly emissions chart", "Points earned and redeemed by month chart"],
+            ["Intensity by transport mode chart"],
         ),
     ],
     ids=["dashboard", "trends"],
 )
-def test_the_charts_say_they_scroll_sideways_on_a_phone(live_server, page, snap, path, regions):
-    # given a member of a customer (no orders yet: the charts still show their twelve months)
+def test_the_charts_say_they_scroll_sideways_on_a_phone(
+    live_server, page, snap, path, regions, empty
+):
+    # given a member of a customer (no orders yet: the monthly charts still show their twelve
+    # months; the intensity chart has no transport mode to draw)
     organisation = OrganisationFactory(slug="nordwind", name="Nordwind Energietechnik GmbH")
     member = UserFactory(email="jonas.weber@nordwind.example")
     MembershipFactory(user=member, organisation=organisation, role=Role.MEMBER)
     sign_in(page, live_server, member.email)
     charts = [page.get_by_role("region", name=name, exact=True) for name in regions]
+    blanks = [page.get_by_role("region", name=name, exact=True) for name in empty]
     overflow = "el => el.scrollWidth - el.clientWidth"
     fade = "el => getComputedStyle(el.parentElement, '::after').content"
     # each chart's hint is the element that describes its region
     hint = "el => document.getElementById(el.getAttribute('aria-describedby')).checkVisibility()"
+    # where the no-data text and its chart's region are on the screen
+    inside = (
+        "el => { const t = el.querySelector('text.no_data').getBoundingClientRect(),"
+        " r = el.getBoundingClientRect();"
+        " return t.width > 0 && t.left >= r.left && t.right <= r.right"
+        " && t.right <= document.documentElement.clientWidth; }"
+    )
 
     # when they open the page on a 375 px phone
     page.set_viewport_size({"width": 375, "height": 812})
     page.goto(live_server.url + path)
 
     # then every chart scrolls inside its region, under a fade at its right edge and over a hint
-    expect(page.locator(".chart-scroll")).to_have_count(len(regions))
+    expect(page.locator(".chart-scroll")).to_have_count(len(regions) + len(empty))
     for chart in charts:
         expect(chart).to_be_visible()
         assert chart.evaluate(hint) is True
         assert chart.evaluate(overflow) > 200
         assert chart.evaluate(fade) == '""'
+    # but a chart with nothing to draw fits its card and says so, whole, on the screen
+    for blank in blanks:
+        expect(blank).to_be_visible()
+        expect(blank.locator("text.no_data")).to_have_text("No data for this period")
+        assert blank.evaluate(inside) is True
+        assert blank.evaluate(hint) is False
+        assert blank.evaluate(overflow) == 0
+        assert blank.evaluate(fade) == "none"
     assert page.evaluate("document.documentElement.scrollWidth") == 375
     snap("phone")
     # and each region takes focus, so the arrow keys scroll it
@@ -121,10 +137,12 @@ def test_the_charts_say_they_scroll_sideways_on_a_phone(live_server, page, snap,
     page.set_viewport_size({"width": 1280, "height": 800})
 
     # then every chart fits its card: no scrolling, no hint, no fade
-    for chart in charts:
+    for chart in charts + blanks:
         assert chart.evaluate(hint) is False
         assert chart.evaluate(overflow) == 0
         assert chart.evaluate(fade) == "none"
+    for blank in blanks:
+        assert blank.evaluate(inside) is True
     snap("desktop")
 
 

@@ -6,6 +6,7 @@ votes come back as messages."""
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.core.files.base import ContentFile
 
 from beta_program.boards import actions
@@ -133,6 +134,21 @@ def test_chinese_readers_see_the_status_and_a_customer_in_chinese(
     page = client.get(_url(org_b, idea), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert '<span class="badge idea-status">新建</span>' in page
     assert "<dd>一位客户</dd>" in page
+
+
+def test_a_chinese_reader_votes_an_idea_critical_in_words_of_importance(
+    client, public_board, org_a, admin_a, member_a, propose
+):
+    # given an idea, and a member reading the portal in Chinese
+    idea = propose(public_board, org_a, admin_a)
+    client.force_login(member_a)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    # when they vote it critical
+    client.post(_url(org_a, idea, "vote/"), {"importance": "3"})
+    page = client.get(_url(org_a, idea)).content.decode()
+    # then the importance reads 至关重要 (how much an idea matters), not a bug's severity 严重
+    assert "您的投票：至关重要。" in page
+    assert "严重" not in page
 
 
 def test_voting_counts_people_and_organisations_and_can_be_changed_and_withdrawn(
