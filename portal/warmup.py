@@ -43,7 +43,7 @@ def warm_up() -> int:
 
 
 def page_templates() -> list[str]:
-    names = []
+    names: list[str] = []
     for label in _APPS:
         root = Path(apps.get_app_config(label).path) / "templates"
         names.extend(
