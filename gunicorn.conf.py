@@ -5,11 +5,15 @@ Threads in few processes: on the measured 2-core host, 2 workers x 8 threads ser
 benchmark's 20 clients at 50-63 pages/s where 4 x 4 served 27-40 in the same minutes, with no
 more CPU per page: one process per core keeps the runnable Python threads at the number of
 cores (the GIL lets one thread of a process run at a time), and each process warms its caches
-(templates, URLs, static names) once. Four threads per process are enough to keep a core busy
-while a page waits on PostgreSQL and Redis, and fewer threads contend less for the GIL: back to
-back on the quiet host (2026-12-06 16:30 UTC), 2 x 4 served the community benchmark at 214.9
-pages/s with 6.8 ms of gunicorn CPU per page where 2 x 8 served 190.0 with 7.5 ms, and the
-redemption benchmark at 278/s where 2 x 8 served 280/s.
+(templates, URLs, static names) once. Two threads per process are enough to keep a core busy
+while a page waits on PostgreSQL and Redis, and each thread more contends for the GIL: back to
+back on the quiet host (2026-12-06 22:31-22:45 UTC, load 1.7-3.4), the community benchmark
+served 202.2 pages/s, p95 164 ms, with 7.0 ms of gunicorn CPU per page at 2 x 4; 219.1 pages/s,
+p95 152 ms, 6.5 ms at 2 x 3; 225.1 pages/s, p95 137 ms, 6.3 ms at 2 x 2; 233.4 pages/s, p95
+142 ms, 6.0 ms at 2 x 1 (one slow request would then hold a whole process); 203.6 pages/s, p95
+175 ms at 3 x 2. Redemptions at 2 x 2: 313/s (274/s at 2 x 4 the session before). A database
+farther away than this host's (more time waiting per statement) wants more threads:
+GUNICORN_THREADS sets them.
 
 The benchmarks (bench/redemptions.py, bench/community_lists.py) read their default layout from
 this file.
@@ -20,7 +24,7 @@ import os
 wsgi_app = "portal.wsgi:application"
 worker_class = "gthread"
 workers = int(os.environ.get("GUNICORN_WORKERS") or os.cpu_count() or 2)
-threads = int(os.environ.get("GUNICORN_THREADS") or 4)
+threads = int(os.environ.get("GUNICORN_THREADS") or 2)
 # Browsers and the proxy in front keep connections open between pages.
 keepalive = 30
 # One listening socket per worker (SO_REUSEPORT), so the kernel spreads new connections over the

@@ -13,7 +13,7 @@ PostgreSQL search vectors), then VACUUM ANALYZE. A first slice (--small-topics) 
 SQL queries of every page kind are counted in process (Django's test client), then the rest is
 loaded and they are counted again: the counts must not grow with the data.
 
-gunicorn (gthread workers, one per core x 4 threads as gunicorn.conf.py sets them for
+gunicorn (gthread workers, one per core x 2 threads as gunicorn.conf.py sets them for
 production, DEBUG off, `portal.settings.production`) then serves --clients clients (threads with
 keep-alive connections, each signed in as a different customer through a Django session made
 directly in the database and sent as the session cookie) that GET a mix of pages back to back
@@ -1052,7 +1052,7 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--topics", type=int, default=10000)
     parser.add_argument("--small-topics", type=int, default=500, help="first slice, counted")
-    # As gunicorn.conf.py sets them for production (one worker per core, 4 threads each).
+    # As gunicorn.conf.py sets them for production (one worker per core, 2 threads each).
     workers, threads = production_layout()
     parser.add_argument("--workers", type=int, default=workers)
     parser.add_argument("--threads", type=int, default=threads)

@@ -6,7 +6,7 @@ postgres://postgres@127.0.0.1:5432/greenloop_bench_redeem; its name must contain
 no other database is ever dropped), migrates it and creates one organisation with an API token
 (points:read, points:write), one service without a monthly limit and a balance funded through a
 manual ledger adjustment for two thirds of the redemptions that will be attempted. It then starts
-gunicorn (gthread, one worker per core x 4 threads as gunicorn.conf.py sets them for production,
+gunicorn (gthread, one worker per core x 2 threads as gunicorn.conf.py sets them for production,
 DEBUG off, `portal.settings.production` by way of `bench.redemption_floor_settings`, which only
 adds the API floor's URL; Celery publishing to Redis when it is reachable) on a free port of
 127.0.0.1 and runs 50 clients (threads with keep-alive connections) that POST
