@@ -130,7 +130,7 @@ def topic_html(
     keys = [_digest("post", (_post_shown(post, refused), context)) for post in posts]
     composer_key = _composer_key(composer, context)
     found = cache.get_many([*keys, composer_key] if composer_key else keys)
-    rendered = _render_missing(topic, posts, keys, found, refused)
+    rendered = _render_missing(posts, keys, found, refused)
     reply_url = reverse("community:reply", kwargs={"topic_id": topic.pk})
     if composer_key is None:
         full = {**composer, "topic": topic, "reply_url": reply_url, "csrf_token": _CSRF}
@@ -154,7 +154,7 @@ def _with_reply_url(html: str, url: str) -> str:
 
 
 def _render_missing(
-    topic: Topic, posts: Sequence[Post], keys: list[str], found: dict, refused: bool
+    posts: Sequence[Post], keys: list[str], found: dict, refused: bool
 ) -> dict[str, str]:
     rendered = {}
     links = None
