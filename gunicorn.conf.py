@@ -7,7 +7,7 @@ more CPU per page: one process per core keeps the runnable Python threads at the
 cores (the GIL lets one thread of a process run at a time), and each process warms its caches
 (templates, URLs, static names) once. Two threads per process are enough to keep a core busy
 while a page waits on PostgreSQL and Redis, and each thread more contends for the GIL: back to
-back on the quiet host (2026-12-06 22:31-22:45 UTC, load 1.7-3.4), the community benchmark
+back on the quiet host (2026-12-06 22:20-22:34 UTC, load 1.7-3.4), the community benchmark
 served 202.2 pages/s, p95 164 ms, with 7.0 ms of gunicorn CPU per page at 2 x 4; 219.1 pages/s,
 p95 152 ms, 6.5 ms at 2 x 3; 225.1 pages/s, p95 137 ms, 6.3 ms at 2 x 2; 233.4 pages/s, p95
 142 ms, 6.0 ms at 2 x 1 (one slow request would then hold a whole process); 203.6 pages/s, p95
