@@ -627,7 +627,6 @@ class Post(models.Model):
     handle: str
     organisation_shown: str | None  # the topic page: the name of the author's organisation
     files: list[Attachment]  # the topic page: the post's attachments
-    links: dict[str, str]
     excerpt: str
     author_name: str  # the dashboard panel: community.models.public_name of the author
     reply_to_number: int | None
@@ -713,10 +712,6 @@ class Attachment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
-
-    # Not stored: links set by the topic page (community.views_topic) for the template.
-    url: str
-    original_url: str
 
     class Meta:
         ordering = ["post", "pk"]

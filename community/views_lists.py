@@ -200,13 +200,8 @@ _TAG_LEVEL = Statement(
 )
 
 
-def _space_level(user: User, space: Space) -> str:
-    rows = _SPACE_LEVEL.rows(None, reader=user.pk, space=space.pk)
-    return rows[0][0] if rows else Level.NORMAL
-
-
-def _tag_level(user: User, tag: Tag) -> str:
-    rows = _TAG_LEVEL.rows(None, reader=user.pk, tag=tag.pk)
+def _level(statement: Statement, user: User, **target: int) -> str:
+    rows = statement.rows(None, reader=user.pk, **target)
     return rows[0][0] if rows else Level.NORMAL
 
 
@@ -289,7 +284,7 @@ def space(request: SignedInRequest, space_slug: str) -> HttpResponse:
             "parent": parent,
             "main_html": _main(request, "space", build),
             "posting_refusal": access.posting_refusal(user, current, member=member),
-            "level": _space_level(user, current),
+            "level": _level(_SPACE_LEVEL, user, space=current.pk),
             "levels": Level.choices,
         },
     )
@@ -315,7 +310,7 @@ def tag(request: SignedInRequest, tag_slug: str) -> HttpResponse:
         {
             "tag": current,
             "main_html": _main(request, "tag", build),
-            "level": _tag_level(user, current),
+            "level": _level(_TAG_LEVEL, user, tag=current.pk),
             "levels": Level.choices,
         },
     )
