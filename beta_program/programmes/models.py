@@ -19,21 +19,9 @@ from modelcluster.models import ClusterableModel
 from wagtail.models import Orderable
 
 from portal.audit_labels import AuditLabel, named, twins
+from portal.localised import chinese, localised
 from portal.models import Organisation, Role, Tier
 from portal.storage import private_storage
-
-
-def chinese() -> bool:
-    from django.utils import translation
-
-    return (translation.get_language() or "").lower().startswith("zh")
-
-
-def localised(obj, field: str) -> str:
-    """`field` in the reader's language: its `<field>_zh` twin for Chinese readers when staff
-    filled it in, else the English text."""
-    zh = getattr(obj, f"{field}_zh", "")
-    return zh if chinese() and zh else getattr(obj, field)
 
 
 class ProgrammeStatus(models.TextChoices):

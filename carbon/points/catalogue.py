@@ -4,12 +4,12 @@ language."""
 from __future__ import annotations
 
 from django.db import connection
-from django.utils import translation
 
 from carbon.models import PointsPolicy, Redemption, Service
 from carbon.points import ledger
 from carbon.points.baselines import Baseline
 from portal import rows
+from portal.localised import localised
 
 
 def service_by_slug(slug: str) -> Service | None:
@@ -31,24 +31,20 @@ def service_for_redemption(slug: str) -> tuple[Service, int | None] | None:
     return (found[0], int(found[1])) if found is not None else None
 
 
-def _chinese() -> bool:
-    return (translation.get_language() or "").lower().startswith("zh")
-
-
 def baseline_note(baseline: Baseline) -> str:
     """A policy baseline's note in the active language (Chinese when written)."""
-    return baseline.note_zh if _chinese() and baseline.note_zh else baseline.note
+    return localised(baseline, "note")
 
 
 def service_name(service: Service) -> str:
     """The service's name in the active language (Chinese when staff wrote one)."""
-    return service.name_zh if _chinese() and service.name_zh else service.name
+    return localised(service, "name")
 
 
 def service_description(service: Service) -> str:
-    return service.description_zh if _chinese() and service.description_zh else service.description
+    return localised(service, "description")
 
 
 def policy_explanation(policy: PointsPolicy) -> str:
     """The policy's one-sentence explanation in the active language (Chinese when written)."""
-    return policy.explanation_zh if _chinese() and policy.explanation_zh else policy.explanation
+    return localised(policy, "explanation")
