@@ -34,8 +34,8 @@ from wagtail.signals import page_published
 from beta_program.boards.access import ideas_for
 from beta_program.boards.exceptions import BoardError
 from beta_program.boards.models import Idea, IdeaStatus, IdeaStatusChange, StatusKind
-from beta_program.programmes.models import chinese
 from portal.exceptions import PermissionDeniedError
+from portal.localised import localised
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +105,6 @@ class ChangelogIndexPage(Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        zh = chinese()
         seen: dict = {}
         # One entry per translation key: the reader's language tree first.
         for entry in self.entries()[: ENTRIES_PER_PAGE * 2]:
@@ -114,14 +113,14 @@ class ChangelogIndexPage(Page):
         entries = sorted(
             seen.values(), key=lambda e: (e.date, e.first_published_at or timezone.now(), e.pk)
         )[::-1][:ENTRIES_PER_PAGE]
-        context["heading"] = self.title_zh if zh and self.title_zh else self.title
-        context["intro"] = self.intro_zh if zh and self.intro_zh else self.intro
+        context["heading"] = localised(self, "title")
+        context["intro"] = localised(self, "intro")
         context["entries"] = entries
         return context
 
     @property
     def display_title(self) -> str:
-        return self.title_zh if chinese() and self.title_zh else self.title
+        return localised(self, "title")
 
 
 class ChangelogEntryPage(Page):
@@ -164,11 +163,11 @@ class ChangelogEntryPage(Page):
 
     @property
     def display_title(self) -> str:
-        return self.title_zh if chinese() and self.title_zh else self.title
+        return localised(self, "title")
 
     @property
     def display_body(self) -> str:
-        return self.body_zh if chinese() and self.body_zh else self.body
+        return localised(self, "body")
 
     def ideas_seen_by(self, user, organisation) -> list[Idea]:
         """The linked ideas `user` sees acting for `organisation`, in the entry's order."""

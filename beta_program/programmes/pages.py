@@ -18,6 +18,7 @@ from wagtail.fields import StreamField
 from wagtail.models import Page
 
 from beta_program.programmes.models import Programme
+from portal.localised import localised
 
 
 class TimelineEntry(blocks.StructBlock):
@@ -91,14 +92,12 @@ class ProgrammePage(Page):
 
     def get_context(self, request, *args, **kwargs):
         from beta_program.programmes.access import may_see_confidential
-        from beta_program.programmes.models import chinese
 
         context = super().get_context(request, *args, **kwargs)
         confidential = may_see_confidential(request.user, self.programme)
-        zh = chinese()
-        body = self.body_zh if zh and self.body_zh else self.body
+        body = localised(self, "body")
         context["programme"] = self.programme
-        context["heading"] = self.title_zh if zh and self.title_zh else self.title
+        context["heading"] = localised(self, "title")
         context["blocks"] = [
             block for block in body if confidential or block.block_type not in CONFIDENTIAL_BLOCKS
         ]
