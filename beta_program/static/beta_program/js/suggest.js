@@ -21,4 +21,7 @@ window.betaSuggest = (form, input, key, show) => {
       }
     }, 300);
   });
+  // Text typed before this script ran (a fast typist, a browser restoring the form on "back")
+  // fired no event here: ask for it now.
+  if (input.value.trim()) input.dispatchEvent(new Event("input"));
 };
